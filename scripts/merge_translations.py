@@ -1,0 +1,44 @@
+"""Merge zh_CN translations into the catalogue: from the ``*.po-fragment`` files features keep
+beside their code and from ``src/groupops/locale/zh_CN.extra.po``. Run after
+``make i18n-extract``; entries already translated in the catalogue are kept."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = ROOT / "src/groupops/locale/zh_CN/LC_MESSAGES/groupops.po"
+
+
+def main() -> int:
+    with CATALOGUE.open("rb") as f:
+        catalogue = read_po(f, locale="zh_CN")
+    sources = sorted(ROOT.glob("src/groupops/**/zh_CN.po-fragment"))
+    sources += [ROOT / "src/groupops/locale/zh_CN.extra.po"]
+    filled = 0
+    for path in sources:
+        if not path.exists():
+            continue
+        with path.open("rb") as f:
+            fragment = read_po(f, locale="zh_CN")
+        for message in fragment:
+            if not message.id or not message.string:
+                continue
+            target = catalogue.get(message.id)
+            if target is not None and not target.string:
+                target.string = message.string
+                filled += 1
+    missing = [m.id for m in catalogue if m.id and not m.string]
+    with CATALOGUE.open("wb") as f:
+        write_po(f, catalogue, width=100, omit_header=False, sort_output=True)
+    print(f"filled {filled}; untranslated {len(missing)}")
+    for mid in missing:
+        print(f"  missing: {mid!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

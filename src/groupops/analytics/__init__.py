@@ -1,0 +1,148 @@
+"""Group health analytics: the same functions for imported exports and live groups.
+
+Public API:
+
+* :func:`analyze` ``(events, *, now=None, progress=None) -> dict``: every metric area as
+  JSON-serialisable data, one key per area: ``overview``, ``activity``, ``lifecycle``,
+  ``segments``, ``top3``, ``graph``, ``qa``, ``content``, ``spam``, ``sentiment``,
+  ``keywords``, ``growth`` (and ``meta``: timings and sample sizes). ``events`` is any
+  iterable of :class:`~groupops.domain.events.Event` (one group's history, any order; kinds
+  other than messages, joins and departures are ignored), or the importers' ``Columns``.
+  ``now`` is the moment the figures are "as of" (default: the last event's time, so an old
+  export is judged as of its end); ``progress`` is called with the number of events read so
+  far (every 50,000) and once at the end.
+* :func:`load_group_events` ``(conn, group_id) -> Iterator[Event]``: a live group's history
+  from the engine's ``events`` table, in time order, for :func:`analyze`.
+* :mod:`groupops.analytics.replies` (``infer_replies``), :mod:`groupops.analytics.textmodels`
+  (spam and sentiment models, keywords), :mod:`groupops.analytics.metrics` (each area).
+
+Everything is computed on columnar numpy arrays converted once from the events; the text
+models run on a uniform sample of at most 60,000 messages (see ``meta``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from groupops.analytics import metrics as m
+from groupops.analytics.frame import Frame, from_columns, from_events, text_features
+from groupops.domain.events import Event
+from groupops.domain.time import utc
+
+__all__ = ["analyze", "analyze_frame", "load_group_events"]
+
+# above this many messages the reply ranker skips the word-overlap feature and looks at fewer
+# candidates, so a million messages stay within seconds
+LARGE = 150_000
+
+
+def analyze(
+    events: Iterable[Event] | Any,
+    *,
+    now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Every metric of one group's history (see the module docstring for the keys)."""
+    if hasattr(events, "time") and hasattr(events, "author_names"):
+        frame = from_columns(events)
+        if progress is not None:
+            progress(len(frame))
+    else:
+        frame = from_events(events, progress)
+    return analyze_frame(frame, now=now)
+
+
+def analyze_frame(frame: Frame, *, now: datetime | None = None) -> dict[str, Any]:
+    """:func:`analyze` on an already converted :class:`~groupops.analytics.frame.Frame`."""
+    from groupops.analytics.replies import predict_parents
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t0
+        t1 = time.perf_counter()
+        timings[name] = round(t1 - t0, 3)
+        t0 = t1
+
+    if now is not None:
+        now_s = int(utc(now).timestamp())
+    elif len(frame):
+        now_s = int(frame.time.max())
+    else:
+        now_s = int(time.time())
+    c = m.Context(frame, now_s)
+    out: dict[str, Any] = {"overview": m.overview(c)}
+    out["activity"] = m.activity(c)
+    out["lifecycle"] = m.lifecycle(c)
+    out["segments"] = m.segments(c)
+    out["top3"] = m.top3(c)
+    lap("activity")
+    big = int(c.msg.sum()) > LARGE
+    addr, question = text_features(frame)
+    parents = predict_parents(
+        frame, overlap=not big, window=20 if big else None, texts=(addr, question)
+    )
+    lap("replies")
+    out["graph"] = m.reply_graph(c, parents)
+    lap("graph")
+    out["qa"] = m.qa(c, parents, question)
+    out["content"] = m.content(c, parents)
+    out["growth"] = m.growth(c)
+    lap("qa_content_growth")
+    sample = m._sample(c, m.TEXT_SAMPLE)
+    out["spam"] = m.spam(c, sample)
+    lap("spam")
+    out["sentiment"] = m.sentiment(c, sample)
+    lap("sentiment")
+    kw_sample = sample[:: max(1, sample.shape[0] // 30_000)]
+    out["keywords"] = m.keywords(c, kw_sample)
+    lap("keywords")
+    out["meta"] = {
+        "events": len(frame),
+        "text_sample": int(sample.shape[0]),
+        "reply_links_inferred": int(
+            np.count_nonzero((parents >= 0) & (parents != np.arange(len(frame))))
+        ),
+        "seconds": timings,
+    }
+    return out
+
+
+def load_group_events(conn: Any, group_id: int) -> Iterator[Event]:
+    """A live group's events from the engine's ``events`` table (SQLAlchemy ``Connection``),
+    in time order, as :class:`Event` objects for :func:`analyze`."""
+    import sqlalchemy as sa
+
+    from groupops.domain.events import EventKind
+    from groupops.storage.tables import events as t
+
+    wanted = [EventKind.MESSAGE.value, EventKind.MEMBER_JOINED.value, EventKind.MEMBER_LEFT.value]
+    q = (
+        sa.select(t)
+        .where(t.c.group_id == group_id, t.c.kind.in_(wanted))
+        .order_by(t.c.occurred_at, t.c.seq)
+    )
+    for row in conn.execute(q).mappings():
+        payload = dict(row["payload"] or {})
+        yield Event(
+            source=row["source"],
+            event_id=row["event_id"],
+            kind=EventKind(row["kind"]),
+            occurred_at=row["occurred_at"],
+            chat_id=row["chat_id"] or "-",
+            user_id=row["user_id"] or "?",
+            user_name=str(payload.get("user_name", "")),
+            message_id=row["message_id"],
+            text=row["text"] or "",
+            content_kind=row["content_kind"],
+            reply_to_message_id=row["reply_to_message_id"],
+            reply_to_user_id=str(payload.get("reply_to_user_id", "")),
+            is_admin=bool(payload.get("is_admin", False)),
+            data=payload.get("data") or {},
+        )

@@ -1,0 +1,115 @@
+"""``groupops analytics train`` (build the model files from the data) and
+``groupops analytics accuracy`` (measure reply links, spam and sentiment on held-out data)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from groupops.i18n import N_, Catalogs
+
+out = Console()
+err = Console(stderr=True)
+
+DEFAULT_DATA = Path("../shared/data")
+
+T_MISSING = N_("data folder not found: {path}")
+T_WROTE = N_("models written to {path}")
+T_REPLIES = N_(
+    "reply links (irc-ubuntu dev, {files} files): precision {p:.3f} recall {r:.3f} "
+    "F1 {f:.3f} over {links} labelled messages"
+)
+T_SPAM = N_("spam {lang} (held-out {n}): precision {p:.3f} recall {r:.3f} F1 {f:.3f}")
+T_SENTIMENT = N_("sentiment zh (held-out {n}): accuracy {a:.3f}")
+
+
+def build_all(
+    data: Path, out_dir: Path | None = None, *, reply_files: int | None = None
+) -> dict[str, Any]:
+    """Train the reply ranker (irc-ubuntu/train) and the spam and sentiment models from
+    ``data`` (../shared/data) into ``out_dir`` (default: the package's ``models`` folder)."""
+    from groupops.analytics import replies, textmodels
+
+    target = out_dir or replies.MODEL_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    model = replies.train(data / "irc-ubuntu" / "train", max_files=reply_files)
+    (target / "replies.json").write_text(
+        json.dumps(model.to_json(), indent=0) + "\n", encoding="utf-8"
+    )
+    scores = textmodels.build_models(data, target)
+    return {"replies": model.to_json()["weights"], **scores}
+
+
+def measure(data: Path, model_dir: Path | None = None) -> dict[str, Any]:
+    """Accuracy of the models in ``model_dir`` (default: the shipped ones) on held-out data."""
+    from groupops.analytics import replies, textmodels
+
+    mdir = model_dir or replies.MODEL_DIR
+    rep = replies.evaluate(data / "irc-ubuntu" / "dev", replies.load_model(mdir / "replies.json"))
+    spam = textmodels.evaluate_spam(data / "spam", textmodels.TextModel.load(mdir / "spam.npz"))
+    senti = textmodels.evaluate_sentiment(
+        data / "sentiment", textmodels.TextModel.load(mdir / "sentiment.npz")
+    )
+    return {"replies": rep.to_json(), "spam": spam, "sentiment": senti}
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(no_args_is_help=True, help="Analytics models and their accuracy.")
+    app.add_typer(group, name="analytics")
+
+    def check(data: Path, lang: str) -> None:
+        if not data.is_dir():
+            err.print(Catalogs().gettext(lang)(T_MISSING).format(path=data))
+            raise typer.Exit(2)
+
+    @group.command("train")
+    def train_cmd(
+        data: Path = typer.Option(DEFAULT_DATA, "--data", help="the shared data folder"),
+        out_dir: Path | None = typer.Option(
+            None, "--out", help="where to write the models (default: inside the package)"
+        ),
+        lang: str = typer.Option("en", "--lang", envvar="GROUPOPS_LANG", help="en or zh_CN"),
+    ) -> None:
+        """Build the reply ranker, spam and sentiment models from the data (offline)."""
+        check(data, lang)
+        _ = Catalogs().gettext(lang)
+        build_all(data, out_dir)
+        out.print(_(T_WROTE).format(path=out_dir or "groupops/analytics/models"))
+        _print(measure(data, out_dir), lang)
+
+    @group.command("accuracy")
+    def accuracy_cmd(
+        data: Path = typer.Option(DEFAULT_DATA, "--data", help="the shared data folder"),
+        as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+        lang: str = typer.Option("en", "--lang", envvar="GROUPOPS_LANG", help="en or zh_CN"),
+    ) -> None:
+        """Measure reply links (irc-ubuntu dev), spam F1 per language and sentiment accuracy
+        on held-out splits."""
+        check(data, lang)
+        result = measure(data)
+        if as_json:
+            out.print_json(json.dumps(result))
+        else:
+            _print(result, lang)
+
+
+def _print(result: dict[str, Any], lang: str) -> None:
+    _ = Catalogs().gettext(lang)
+    r = result["replies"]
+    out.print(
+        _(T_REPLIES).format(
+            files=r["files"], p=r["precision"], r=r["recall"], f=r["f1"], links=r["links"]
+        )
+    )
+    for code, s in result["spam"].items():
+        out.print(
+            _(T_SPAM).format(
+                lang=code, n=s["test_size"], p=s["precision"], r=s["recall"], f=s["f1"]
+            )
+        )
+    s = result["sentiment"]
+    out.print(_(T_SENTIMENT).format(n=s["test_size"], a=s["accuracy"]))

@@ -1,0 +1,299 @@
+"""The analytics' one internal form: a group's events as columnar numpy arrays.
+
+Events (live, from the ``events`` table, or imported) are converted once, in one pass, into a
+:class:`Frame`; every metric then works on arrays, never per message in Python again (except
+the few text passes that must look at characters: addressing, questions, keywords).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from groupops.domain.events import ContentKind, Event, EventKind
+
+MESSAGE, JOINED, LEFT = 0, 1, 2
+_KIND_CODE = {
+    EventKind.MESSAGE: MESSAGE,
+    EventKind.MEMBER_JOINED: JOINED,
+    EventKind.MEMBER_LEFT: LEFT,
+}
+CONTENT_KINDS: tuple[ContentKind, ...] = tuple(ContentKind)
+_CONTENT_CODE = {k: i for i, k in enumerate(CONTENT_KINDS)}
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass
+class Frame:
+    """One row per event (messages, joins, departures), sorted by time (stable).
+
+    * ``time``: int64 seconds since 1970 UTC; ``kind``: 0 message, 1 joined, 2 left;
+    * ``author``: int64 index into ``authors`` (user ids) / ``names`` (display names);
+    * ``content``: index into :data:`CONTENT_KINDS`; ``text``: list of str;
+    * ``message_id``: the platform's id (str); ``reply_to``: explicit reply target ids
+      (list of lists; empty where the platform recorded none); ``reactions``: int64;
+    * ``inviter``: for joins, author index of who added them, or -1; ``via``: join channel.
+    """
+
+    time: IntArray
+    kind: IntArray
+    author: IntArray
+    content: IntArray
+    reactions: IntArray
+    inviter: IntArray
+    text: list[str]
+    message_id: list[str]
+    reply_to: list[list[str]]
+    via: list[str]
+    authors: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return int(self.time.shape[0])
+
+    def messages(self) -> npt.NDArray[np.bool_]:
+        return np.asarray(self.kind == MESSAGE, dtype=np.bool_)
+
+    def take(self, order: npt.NDArray[np.int64]) -> Frame:
+        idx = order.tolist()
+        return Frame(
+            time=self.time[order],
+            kind=self.kind[order],
+            author=self.author[order],
+            content=self.content[order],
+            reactions=self.reactions[order],
+            inviter=self.inviter[order],
+            text=[self.text[i] for i in idx],
+            message_id=[self.message_id[i] for i in idx],
+            reply_to=[self.reply_to[i] for i in idx],
+            via=[self.via[i] for i in idx],
+            authors=self.authors,
+            names=self.names,
+        )
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.time: list[int] = []
+        self.kind: list[int] = []
+        self.author: list[int] = []
+        self.content: list[int] = []
+        self.reactions: list[int] = []
+        self.inviter: list[int] = []
+        self.text: list[str] = []
+        self.message_id: list[str] = []
+        self.reply_to: list[list[str]] = []
+        self.via: list[str] = []
+        self.ids: dict[str, int] = {}
+        self.names: list[str] = []
+
+    def who(self, uid: str, name: str) -> int:
+        found = self.ids.get(uid)
+        if found is None:
+            found = self.ids[uid] = len(self.names)
+            self.names.append(name or uid)
+        elif name and self.names[found] == uid:
+            self.names[found] = name
+        return found
+
+    def add(
+        self,
+        *,
+        time: int,
+        kind: int,
+        uid: str,
+        name: str,
+        content: int,
+        text: str,
+        message_id: str,
+        reply_to: list[str],
+        reactions: int,
+        inviter: int,
+        via: str,
+    ) -> None:
+        self.time.append(time)
+        self.kind.append(kind)
+        self.author.append(self.who(uid, name))
+        self.content.append(content)
+        self.text.append(text)
+        self.message_id.append(message_id)
+        self.reply_to.append(reply_to)
+        self.reactions.append(reactions)
+        self.inviter.append(inviter)
+        self.via.append(via)
+
+    def build(self) -> Frame:
+        t = np.asarray(self.time, dtype=np.int64)
+        frame = Frame(
+            time=t,
+            kind=np.asarray(self.kind, dtype=np.int64),
+            author=np.asarray(self.author, dtype=np.int64),
+            content=np.asarray(self.content, dtype=np.int64),
+            reactions=np.asarray(self.reactions, dtype=np.int64),
+            inviter=np.asarray(self.inviter, dtype=np.int64),
+            text=self.text,
+            message_id=self.message_id,
+            reply_to=self.reply_to,
+            via=self.via,
+            authors=list(self.ids),
+            names=self.names,
+        )
+        if len(t) > 1 and bool(np.any(np.diff(t) < 0)):
+            frame = frame.take(np.argsort(t, kind="stable"))
+        return frame
+
+
+def _reply_list(data: Any, explicit: str) -> list[str]:
+    found = data.get("reply_to") if hasattr(data, "get") else None
+    if isinstance(found, list | tuple):
+        out = [str(x) for x in found if str(x)]
+        if out:
+            return out
+    return [explicit] if explicit else []
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, list | tuple | dict):
+        return len(value)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def from_events(events: Iterable[Event], progress: Callable[[int], None] | None = None) -> Frame:
+    """Convert events (any order) to a :class:`Frame`; kinds other than messages, joins and
+    departures are skipped. ``progress`` is called with the running count every 50k events."""
+    b = _Builder()
+    count = 0
+    for e in events:
+        count += 1
+        if progress is not None and count % 50_000 == 0:
+            progress(count)
+        code = _KIND_CODE.get(e.kind)
+        if code is None:
+            continue
+        data = e.data
+        inviter = -1
+        if code == JOINED:
+            inv = data.get("inviter_user_id") or data.get("inviter_id")
+            if inv:
+                inviter = b.who(str(inv), str(data.get("inviter_name", "") or inv))
+        b.add(
+            time=int(e.occurred_at.timestamp()),
+            kind=code,
+            uid=e.user_id or "?",
+            name=e.user_name,
+            content=_CONTENT_CODE[e.content_kind],
+            text=e.text,
+            message_id=e.message_id,
+            reply_to=_reply_list(data, e.reply_to_message_id),
+            reactions=_int(data.get("reactions", 0)),
+            inviter=inviter,
+            via=str(data.get("via", "") or ""),
+        )
+    if progress is not None:
+        progress(count)
+    return b.build()
+
+
+def from_columns(cols: Any) -> Frame:
+    """Convert the importers' ``Columns`` (``groupops.importers.columns``) to a Frame."""
+    n = len(cols)
+    names = list(cols.author_names) or list(cols.authors)
+    authors = list(cols.authors)
+    content_map = np.asarray(
+        [_CONTENT_CODE[ContentKind(k)] for k in _columns_content_kinds()], dtype=np.int64
+    )
+    frame = Frame(
+        time=np.asarray(cols.time, dtype=np.int64),
+        kind=np.asarray(cols.kind, dtype=np.int64),
+        author=np.asarray(cols.author, dtype=np.int64),
+        content=content_map[np.asarray(cols.content, dtype=np.int64)],
+        reactions=np.zeros(n, dtype=np.int64),
+        inviter=np.asarray(cols.inviter, dtype=np.int64),
+        text=list(cols.text),
+        message_id=list(cols.message_id),
+        reply_to=[[r] if r else [] for r in cols.reply_to],
+        via=[""] * n,
+        authors=authors,
+        names=names,
+    )
+    return frame
+
+
+def _columns_content_kinds() -> tuple[ContentKind, ...]:
+    try:
+        from groupops.importers.columns import CONTENT_KINDS as imported
+
+        return tuple(imported)
+    except ImportError:  # pragma: no cover - the importers ship with the package
+        return CONTENT_KINDS
+
+
+_ADDRESS = re.compile(r"^\s*@?([^\s:,>]{1,40})\s*[:,>]")
+_AT = re.compile(r"@([^\s@:,，。!?！？]{1,40})")
+_QUESTION_EN = re.compile(
+    r"\s*(?:how|what|why|where|when|who|which|is|are|can|could|does|do|did|should|would|"
+    r"will|anyone|any ?one|has|have)\b",
+    re.IGNORECASE,
+)
+_QUESTION_ZH = re.compile(
+    r"[？?]|吗[。！!…~～]*$|(?:怎么|怎样|为什么|为啥|什么|哪里|哪个|哪儿|多少|如何|"
+    r"能不能|可不可以|是不是|有没有|请问|求助|谁知道|咋)"
+)
+
+
+def is_question(text: str) -> bool:
+    """Question detection for Chinese and English (punctuation, wh-words, 吗/怎么/请问 ...)."""
+    t = text.strip()
+    if not t:
+        return False
+    if "?" in t or "？" in t or _QUESTION_EN.match(t):
+        return True
+    return not t.isascii() and bool(_QUESTION_ZH.search(t))
+
+
+def text_features(frame: Frame) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """One pass over the texts: the author each message addresses (``nick: ...``, ``nick,``,
+    ``@name``; -1 when none) and whether it is a question."""
+    lookup: dict[str, int] = {}
+    for i, name in enumerate(frame.names):
+        for key in {name.lower(), frame.authors[i].lower() if i < len(frame.authors) else ""}:
+            if len(key) >= 2:
+                lookup.setdefault(key, i)
+        first = name.split()[0].lower() if name.split() else ""
+        if len(first) >= 3:
+            lookup.setdefault(first, i)
+    n = len(frame)
+    addr = np.full(n, -1, dtype=np.int64)
+    question = np.zeros(n, dtype=np.bool_)
+    get = lookup.get
+    addr_m = _ADDRESS.match
+    at_s = _AT.search
+    qz = _QUESTION_ZH.search
+    qe = _QUESTION_EN.match
+    for i, t in enumerate(frame.text):
+        if not t:
+            continue
+        m = addr_m(t)
+        found = get(m.group(1).lower()) if m else None
+        if found is None and "@" in t:
+            m = at_s(t)
+            if m:
+                found = get(m.group(1).lower())
+        if found is not None:
+            addr[i] = found
+        if "?" in t or "？" in t or qe(t) or (not t.isascii() and qz(t)):
+            question[i] = True
+    return addr, question

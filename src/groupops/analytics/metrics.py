@@ -1,0 +1,746 @@
+"""Every metric area, each a function of a :class:`~groupops.analytics.frame.Frame`.
+
+All work is on numpy arrays; the expensive text parts (spam, sentiment, keywords) run on a
+uniform sample of at most ``TEXT_SAMPLE`` messages (the metrics say how many were read).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from groupops.analytics.frame import CONTENT_KINDS, JOINED, LEFT, MESSAGE, Frame
+
+DAY = 86400
+WEEK = 7 * DAY
+TEXT_SAMPLE = 20_000
+CLAIMED_RANKING = (
+    "text",
+    "picture",
+    "video",
+    "voice",
+    "h5_link",
+    "article_link",
+    "file",
+    "netdisk_link",
+)
+
+IntArray = npt.NDArray[np.int64]
+
+
+def _day(t: IntArray | int) -> Any:
+    return np.floor_divide(t, DAY)
+
+
+def _date(day: int) -> date:
+    return date(1970, 1, 1) + timedelta(days=int(day))
+
+
+def _week_start(day: IntArray | int) -> Any:
+    """The Monday (as a day number) of each day's ISO week (1970-01-01 was a Thursday)."""
+    return day - np.mod(np.asarray(day) + 3, 7)
+
+
+def _week_label(monday: int) -> str:
+    y, w, _ = _date(monday).isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def _iso(t: int) -> str:
+    return datetime.fromtimestamp(int(t), tz=UTC).isoformat()
+
+
+def _month_key(days: IntArray) -> IntArray:
+    """Months since 1970-01 for each day number."""
+    d64 = days.astype("datetime64[D]")
+    return np.asarray(d64.astype("datetime64[M]").astype(np.int64), dtype=np.int64)
+
+
+def _month_label(m: int) -> str:
+    return f"{1970 + m // 12:04d}-{m % 12 + 1:02d}"
+
+
+class Context:
+    """Shared derived arrays, computed once."""
+
+    def __init__(self, frame: Frame, now: int) -> None:
+        self.f = frame
+        self.now = now
+        self.msg = frame.kind == MESSAGE
+        self.n_people = len(frame.names)
+        self.mt = frame.time[self.msg]
+        self.ma = frame.author[self.msg]
+        self.mday = _day(self.mt)
+        n = self.n_people
+        big = np.iinfo(np.int64).max
+        self.first_msg = np.full(n, big, dtype=np.int64)
+        np.minimum.at(self.first_msg, self.ma, self.mt)
+        self.last_msg = np.full(n, -1, dtype=np.int64)
+        np.maximum.at(self.last_msg, self.ma, self.mt)
+        self.msg_count = np.bincount(self.ma, minlength=n).astype(np.int64)
+        joined = frame.kind == JOINED
+        self.first_join = np.full(n, big, dtype=np.int64)
+        np.minimum.at(self.first_join, frame.author[joined], frame.time[joined])
+        left = frame.kind == LEFT
+        self.last_left = np.full(n, -1, dtype=np.int64)
+        np.maximum.at(self.last_left, frame.author[left], frame.time[left])
+        last_join = np.full(n, -1, dtype=np.int64)
+        np.maximum.at(last_join, frame.author[joined], frame.time[joined])
+        self.joined_at = np.minimum(self.first_join, self.first_msg)
+        seen = self.joined_at < big
+        # someone whose latest membership change is a departure (and who said nothing after)
+        self.gone = (
+            (self.last_left >= 0)
+            & (self.last_left >= last_join)
+            & (self.last_left >= self.last_msg)
+        )
+        self.seen = seen
+        # authors that are system placeholders (no join, no message) are not members
+        self.member = seen & ~self.gone
+
+    def name(self, i: int) -> str:
+        return self.f.names[i] if 0 <= i < len(self.f.names) else "?"
+
+
+# ---- overview and activity -------------------------------------------------------------------
+
+
+def overview(c: Context) -> dict[str, Any]:
+    active = int(np.count_nonzero(c.last_msg >= c.now - 30 * DAY))
+    out: dict[str, Any] = {
+        "messages": int(c.mt.shape[0]),
+        "members": int(np.count_nonzero(c.member)),
+        "people_seen": int(np.count_nonzero(c.seen)),
+        "posters": int(np.count_nonzero(c.msg_count)),
+        "active_members": active,
+        "joins": int(np.count_nonzero(c.f.kind == JOINED)),
+        "departures": int(np.count_nonzero(c.f.kind == LEFT)),
+        "now": _iso(c.now),
+    }
+    if c.mt.shape[0]:
+        out["first"] = _date(int(c.mday.min())).isoformat()
+        out["last"] = _date(int(c.mday.max())).isoformat()
+        out["days"] = int(c.mday.max() - c.mday.min() + 1)
+    return out
+
+
+def _per_period(keys: IntArray, authors: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Unique period keys, messages per key, distinct authors per key."""
+    if keys.shape[0] == 0:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e, e
+    uk, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    pair = np.unique(inv.astype(np.int64) * (int(authors.max()) + 1) + authors)
+    active = np.bincount(pair // (int(authors.max()) + 1), minlength=uk.shape[0])
+    return uk, counts.astype(np.int64), active.astype(np.int64)
+
+
+def activity(c: Context, max_days: int = 400) -> dict[str, Any]:
+    """Messages and active members per day (the last ``max_days`` days with messages), week and
+    month; active ratio (members who posted in the last 30 days / members); the hour x weekday
+    heatmap (UTC, Monday first); retention by join week."""
+    days, dm, da = _per_period(c.mday, c.ma)
+    weeks, wm, wa = _per_period(_week_start(c.mday), c.ma)
+    months, mm, ma = _per_period(_month_key(c.mday), c.ma)
+    hour = np.floor_divide(np.mod(c.mt, DAY), 3600)
+    weekday = np.mod(c.mday + 3, 7)
+    heat = np.bincount(weekday * 24 + hour, minlength=7 * 24).reshape(7, 24)
+    members = int(np.count_nonzero(c.member))
+    active = int(np.count_nonzero(c.member & (c.last_msg >= c.now - 30 * DAY)))
+    return {
+        "per_day": [
+            {"date": _date(int(d)).isoformat(), "messages": int(m), "active_members": int(a)}
+            for d, m, a in zip(days[-max_days:], dm[-max_days:], da[-max_days:], strict=True)
+        ],
+        "per_week": [
+            {"week": _week_label(int(w)), "messages": int(m), "active_members": int(a)}
+            for w, m, a in zip(weeks, wm, wa, strict=True)
+        ],
+        "per_month": [
+            {"month": _month_label(int(m)), "messages": int(n), "active_members": int(a)}
+            for m, n, a in zip(months, mm, ma, strict=True)
+        ],
+        "active_ratio": round(active / members, 4) if members else 0.0,
+        "active_members_30d": active,
+        "heatmap": {"counts": heat.tolist(), "rows": "weekday (Mon=0)", "cols": "hour UTC"},
+        "retention": retention(c),
+    }
+
+
+def retention(c: Context, cohorts: int = 12, horizon: int = 8) -> dict[str, Any]:
+    """Join = first MEMBER_JOINED or first message. For each of the last ``cohorts`` join
+    weeks, the share of its members who posted in week 0, 1, ... after joining."""
+    people = np.flatnonzero(c.seen)
+    if people.shape[0] == 0:
+        return {"cohorts": []}
+    cweek = _week_start(_day(c.joined_at[people]))
+    mweek = _week_start(c.mday)
+    # weeks (relative to own cohort) in which each author posted
+    author_cohort = np.full(c.n_people, -1, dtype=np.int64)
+    author_cohort[people] = cweek
+    rel = (mweek - author_cohort[c.ma]) // 7
+    ok = (rel >= 0) & (rel < horizon)
+    key = np.unique(c.ma[ok] * horizon + rel[ok])
+    posted = np.zeros((c.n_people, horizon), dtype=np.bool_)
+    posted[key // horizon, key % horizon] = True
+    now_week = int(_week_start(_day(c.now)))
+    out = []
+    for w in np.unique(cweek)[-cohorts:]:
+        mem = people[cweek == w]
+        weeks_seen = min(horizon, (now_week - int(w)) // 7 + 1)
+        out.append(
+            {
+                "week": _week_label(int(w)),
+                "size": int(mem.shape[0]),
+                "retained": [round(float(posted[mem, k].mean()), 4) for k in range(weeks_seen)],
+            }
+        )
+    return {"cohorts": out, "horizon_weeks": horizon}
+
+
+# ---- life cycle ------------------------------------------------------------------------------
+
+
+def _weekly(c: Context) -> tuple[IntArray, IntArray, IntArray]:
+    """Messages and active members in 7-day windows ending at ``now`` (oldest first), from
+    the first message on: the last window is always a full week, never a week just begun."""
+    nweeks = 1 if c.mt.shape[0] == 0 else int((c.now - int(c.mt.min())) // WEEK) + 1
+    back = (c.now - c.mt) // WEEK
+    ok = (back >= 0) & (back < nweeks)
+    idx = nweeks - 1 - back[ok]
+    msgs = np.bincount(idx, minlength=nweeks).astype(np.int64)
+    pair = np.unique(idx * max(c.n_people, 1) + c.ma[ok])
+    act = np.bincount(pair // max(c.n_people, 1), minlength=nweeks).astype(np.int64)
+    starts = _day(c.now - (nweeks - np.arange(nweeks)) * WEEK + 1)
+    return np.asarray(starts, dtype=np.int64), msgs, act
+
+
+def lifecycle(c: Context) -> dict[str, Any]:
+    """Stage by the first rule that fires, in this order:
+
+    * dead: no message in the last 21 days, or fewer than 3 messages in the last 28 days;
+    * new: the first message or join is less than 4 weeks old;
+    * growing: the last 4 weeks had >= 1.25x the messages of the 4 before, or >= 1.25x the
+      active members;
+    * declining: the last 4 weeks had <= 0.6x the messages of the 4 before;
+    * mature: otherwise.
+
+    Warning (before death): the log-linear trend of messages per 7 days (windows ending now)
+    over the last 6 windows
+    halves activity in under 4 weeks, or projects fewer than 1 message a week within 8 weeks,
+    or active members fell by half (last 2 weeks vs the 2 before)."""
+    weeks, msgs, act = _weekly(c)
+    last_msg = int(c.mt.max()) if c.mt.shape[0] else -1
+    born = int(min(c.joined_at[c.seen].min(), c.now)) if c.seen.any() else c.now
+    age_days = (c.now - born) / DAY
+    since_last = (c.now - last_msg) / DAY if last_msg >= 0 else float("inf")
+    recent = int(np.count_nonzero(c.mt >= c.now - 28 * DAY))
+    prev = int(np.count_nonzero((c.mt >= c.now - 56 * DAY) & (c.mt < c.now - 28 * DAY)))
+    act_recent = int(np.unique(c.ma[c.mt >= c.now - 28 * DAY]).shape[0])
+    act_prev = int(np.unique(c.ma[(c.mt >= c.now - 56 * DAY) & (c.mt < c.now - 28 * DAY)]).shape[0])
+    ratio = recent / prev if prev else (float("inf") if recent else 0.0)
+    act_ratio = act_recent / act_prev if act_prev else (float("inf") if act_recent else 0.0)
+    figures: dict[str, Any] = {
+        "age_days": round(age_days, 1),
+        "days_since_last_message": round(since_last, 1) if last_msg >= 0 else None,
+        "messages_last_28d": recent,
+        "messages_prev_28d": prev,
+        "active_last_28d": act_recent,
+        "active_prev_28d": act_prev,
+        "message_ratio": round(ratio, 3) if ratio != float("inf") else None,
+        "active_ratio": round(act_ratio, 3) if act_ratio != float("inf") else None,
+    }
+    if since_last > 21 or recent < 3:
+        stage = "dead"
+        rule = "no message in the last 21 days, or fewer than 3 in the last 28 days"
+        evidence = [
+            f"{recent} messages in the last 28 days",
+            f"last message {figures['days_since_last_message']} days ago",
+        ]
+    elif age_days < 28:
+        stage, rule = "new", "the group is less than 4 weeks old"
+        evidence = [f"first seen {age_days:.0f} days ago"]
+    elif ratio >= 1.25 or act_ratio >= 1.25:
+        stage = "growing"
+        rule = "last 4 weeks >= 1.25x the 4 before (messages or active members)"
+        evidence = [f"messages {prev} -> {recent}", f"active members {act_prev} -> {act_recent}"]
+    elif ratio <= 0.6:
+        stage, rule = "declining", "last 4 weeks <= 0.6x the messages of the 4 before"
+        evidence = [
+            f"messages {prev} -> {recent} ({(ratio - 1) * 100:.0f}%)",
+            f"active members {act_prev} -> {act_recent}",
+        ]
+    else:
+        stage, rule = "mature", "steady: within 0.6x-1.25x of the previous 4 weeks"
+        evidence = [f"messages {prev} -> {recent}", f"active members {act_prev} -> {act_recent}"]
+    # early warning
+    tail = msgs[-6:].astype(np.float64)
+    warning: dict[str, Any] = {"active": False, "message": ""}
+    if stage != "dead" and tail.shape[0] >= 4 and tail.sum() > 0:
+        x = np.arange(tail.shape[0], dtype=np.float64)
+        slope, intercept = np.polyfit(x, np.log(tail + 1.0), 1)
+        weekly_change = float(np.exp(slope) - 1)
+        projected = float(np.exp(intercept + slope * (x[-1] + 8)) - 1)
+        half_life = float(np.log(0.5) / slope) if slope < 0 else None
+        a2 = int(act[-2:].sum())
+        a_prev2 = int(act[-4:-2].sum())
+        reasons = []
+        if half_life is not None and half_life < 4:
+            reasons.append(f"activity halves every {half_life:.1f} weeks")
+        if projected < 1 and slope < 0:
+            reasons.append("fewer than 1 message a week projected within 8 weeks")
+        if a_prev2 >= 4 and a2 <= a_prev2 / 2:
+            reasons.append(f"active members fell from {a_prev2} to {a2} (last 2 weeks)")
+        warning = {
+            "active": bool(reasons),
+            "message": "; ".join(reasons),
+            "weekly_change": round(weekly_change, 4),
+            "projected_weekly_messages_in_8_weeks": round(max(projected, 0.0), 2),
+        }
+    return {
+        "stage": stage,
+        "rule": rule,
+        "evidence": evidence,
+        "figures": figures,
+        "warning": warning,
+        "weekly_messages_last_12": [
+            {"from": _date(int(w)).isoformat(), "messages": int(m), "active_members": int(a)}
+            for w, m, a in zip(weeks[-12:], msgs[-12:], act[-12:], strict=True)
+        ],
+    }
+
+
+# ---- segments and top 3 ----------------------------------------------------------------------
+
+SEGMENTS = ("new_active", "core", "drifting", "occasional", "silent", "churned")
+
+
+def segments(c: Context, list_size: int = 20) -> dict[str, Any]:
+    """Each member in one segment, first match wins:
+
+    * churned: left the group, or posted before but nothing in the last 28 days;
+    * silent: never posted;
+    * new_active: joined in the last 14 days and posted in them;
+    * core: in the top quarter of posters of the last 28 days and posted in the last 7;
+    * drifting: in the top quarter of posters of the 28 days before that (or of all time), and
+      quiet for 7-28 days;
+    * occasional: everyone else."""
+    n = c.n_people
+    now = c.now
+    last28 = np.bincount(c.ma[c.mt >= now - 28 * DAY], minlength=n)
+    prev28 = np.bincount(c.ma[(c.mt >= now - 56 * DAY) & (c.mt < now - 28 * DAY)], minlength=n)
+
+    def top_quarter(counts: IntArray) -> npt.NDArray[np.bool_]:
+        pos = counts[counts > 0]
+        if pos.shape[0] == 0:
+            return np.zeros(n, dtype=np.bool_)
+        cut = np.quantile(pos, 0.75)
+        return np.asarray((counts >= cut) & (counts > 0))
+
+    quiet = (now - c.last_msg) / DAY
+    seg = np.full(n, "", dtype=object)
+    people = c.seen
+    posted = c.msg_count > 0
+    rules = [
+        ("churned", people & (c.gone | (posted & (quiet > 28)))),
+        ("silent", people & ~posted),
+        (
+            "new_active",
+            people
+            & (c.joined_at >= now - 14 * DAY)
+            & (last28 > 0)
+            & (c.last_msg >= now - 14 * DAY),
+        ),
+        ("core", people & top_quarter(last28) & (quiet <= 7)),
+        (
+            "drifting",
+            people & (top_quarter(prev28) | top_quarter(c.msg_count)) & (quiet > 7) & (quiet <= 28),
+        ),
+        ("occasional", people),
+    ]
+    for name, mask in rules:
+        seg[(seg == "") & mask] = name
+    counts = {s: int(np.count_nonzero(seg == s)) for s in SEGMENTS}
+    members: dict[str, list[dict[str, Any]]] = {}
+    for s in SEGMENTS:
+        idx = np.flatnonzero(seg == s)
+        idx = idx[np.argsort(-c.msg_count[idx], kind="stable")][:list_size]
+        members[s] = [
+            {
+                "name": c.name(int(i)),
+                "messages": int(c.msg_count[i]),
+                "messages_28d": int(last28[i]),
+                "last_message": _iso(int(c.last_msg[i])) if c.last_msg[i] >= 0 else None,
+            }
+            for i in idx
+        ]
+    return {"counts": counts, "members": members}
+
+
+def top3(c: Context, months: int = 12) -> dict[str, list[dict[str, Any]]]:
+    """The three most active members (messages) of each of the last ``months`` months."""
+    if c.mt.shape[0] == 0:
+        return {}
+    mk = _month_key(c.mday)
+    n = max(c.n_people, 1)
+    keys, counts = np.unique(mk * n + c.ma, return_counts=True)
+    month = keys // n
+    who = keys % n
+    out: dict[str, list[dict[str, Any]]] = {}
+    for m in np.unique(month)[-months:]:
+        sel = np.flatnonzero(month == m)
+        best = sel[np.lexsort((who[sel], -counts[sel]))][:3]
+        out[_month_label(int(m))] = [
+            {"name": c.name(int(who[b])), "messages": int(counts[b])} for b in best
+        ]
+    return out
+
+
+# ---- the reply graph -------------------------------------------------------------------------
+
+
+def reply_graph(c: Context, parents: IntArray, top: int = 10) -> dict[str, Any]:
+    """Directed author graph from reply links (child author -> parent author, weighted).
+    Opinion leaders: PageRank (replies received, weighted). Soul figures: members whose
+    removal shrinks the largest connected component of the conversation graph most (the
+    ``split`` is the share of the other members cut off from it), articulation points
+    flagged; betweenness (sampled on large graphs) as a tie-breaker."""
+    import networkx as nx
+
+    f = c.f
+    rows = np.flatnonzero((parents >= 0) & (parents != np.arange(len(f))) & c.msg)
+    src = f.author[rows]
+    dst = f.author[parents[rows]]
+    keep = src != dst
+    src, dst = src[keep], dst[keep]
+    n = max(c.n_people, 1)
+    keys, weight = np.unique(src * n + dst, return_counts=True)
+    g = nx.DiGraph()
+    for k, w in zip(keys.tolist(), weight.tolist(), strict=True):
+        g.add_edge(k // n, k % n, weight=w)
+    out: dict[str, Any] = {
+        "nodes": g.number_of_nodes(),
+        "edges": g.number_of_edges(),
+        "links": int(rows.shape[0]),
+        "opinion_leaders": [],
+        "soul_figures": [],
+        "articulation_points": 0,
+    }
+    if g.number_of_nodes() < 2:
+        return out
+    pr = nx.pagerank(g, weight="weight")
+    in_w = dict(g.in_degree(weight="weight"))
+    leaders = sorted(pr, key=lambda v: -pr[v])[:top]
+    out["opinion_leaders"] = [
+        {"name": c.name(v), "score": round(pr[v], 4), "replies_received": int(in_w.get(v, 0))}
+        for v in leaders
+    ]
+    u = g.to_undirected()
+    size = u.number_of_nodes()
+    base = max((len(x) for x in nx.connected_components(u)), default=0)
+    arts = set(nx.articulation_points(u))
+    k = None if size <= 300 else 24
+    btw = nx.betweenness_centrality(u, k=k, seed=0)
+    # removing a node that is no articulation point leaves everyone else connected (split 0):
+    # only articulation points are tried, the most central first, with scipy's components
+    from scipy.sparse import coo_matrix  # type: ignore[import-untyped]
+    from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped]
+
+    nodes = list(u.nodes())
+    pos = {v: i for i, v in enumerate(nodes)}
+    e = np.asarray([(pos[a], pos[b]) for a, b in u.edges()], dtype=np.int64).reshape(-1, 2)
+    deg = dict(u.degree())
+    tried = sorted(arts, key=lambda v: (-btw.get(v, 0.0), -deg[v]))[: top * 3]
+    scored = []
+    for v in tried:
+        keep_e = (e[:, 0] != pos[v]) & (e[:, 1] != pos[v])
+        ee = e[keep_e]
+        adj = coo_matrix((np.ones(ee.shape[0]), (ee[:, 0], ee[:, 1])), shape=(size, size))
+        _, labels = connected_components(adj, directed=False)
+        labels = np.delete(labels, pos[v])
+        largest = int(np.bincount(labels).max()) if labels.shape[0] else 0
+        split = 1.0 - largest / max(base - 1, 1)
+        scored.append((split, btw.get(v, 0.0), v))
+    for v in sorted(btw, key=lambda v: -btw[v])[:top]:
+        if v not in arts:
+            scored.append((0.0, btw[v], v))
+    scored.sort(key=lambda x: (-x[0], -x[1]))
+    out["soul_figures"] = [
+        {
+            "name": c.name(v),
+            "split": round(s, 4),
+            "betweenness": round(b, 4),
+            "articulation_point": v in arts,
+        }
+        for s, b, v in scored[:top]
+        if s > 0 or b > 0
+    ]
+    out["articulation_points"] = len(arts)
+    out["largest_component"] = base
+    return out
+
+
+# ---- questions and answers -------------------------------------------------------------------
+
+
+def qa(
+    c: Context, parents: IntArray, question: npt.NDArray[np.bool_], list_size: int = 20
+) -> dict[str, Any]:
+    """A question is answered by the first later message of another member that replies to it
+    (recorded or inferred link). First-response time: median, p90, share within 1 minute (of
+    answered questions); answer rate; the latest unanswered questions."""
+    f = c.f
+    n = len(f)
+    q = question & c.msg
+    rows = np.flatnonzero((parents >= 0) & (parents != np.arange(n)) & c.msg)
+    par = parents[rows]
+    ok = q[par] & (f.author[rows] != f.author[par])
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, par[ok], f.time[rows[ok]])
+    qi = np.flatnonzero(q)
+    answered = first[qi] < np.iinfo(np.int64).max
+    frt = (first[qi[answered]] - f.time[qi[answered]]).astype(np.float64)
+    out: dict[str, Any] = {
+        "questions": int(qi.shape[0]),
+        "answered": int(answered.sum()),
+        "answer_rate": round(float(answered.mean()), 4) if qi.shape[0] else 0.0,
+        "first_response": {
+            "median": round(float(np.median(frt)), 1) if frt.shape[0] else None,
+            "p90": round(float(np.quantile(frt, 0.9)), 1) if frt.shape[0] else None,
+            "within_1min": round(float(np.mean(frt <= 60)), 4) if frt.shape[0] else None,
+        },
+    }
+    un = qi[~answered][-list_size:][::-1]
+    out["unanswered"] = [
+        {"name": c.name(int(f.author[i])), "text": f.text[i][:200], "time": _iso(int(f.time[i]))}
+        for i in un
+    ]
+    return out
+
+
+# ---- content ---------------------------------------------------------------------------------
+
+
+def content(c: Context, parents: IntArray, min_posts: int = 5) -> dict[str, Any]:
+    """Replies (from other members) and reactions per post by content kind, and the measured
+    ranking by engagement (replies + reactions per post) next to the claimed one."""
+    f = c.f
+    n = len(f)
+    rows = np.flatnonzero((parents >= 0) & (parents != np.arange(n)) & c.msg)
+    par = parents[rows]
+    par = par[f.author[rows] != f.author[par]]
+    replies = np.bincount(par, minlength=n)
+    mi = np.flatnonzero(c.msg)
+    kinds = f.content[mi]
+    posts = np.bincount(kinds, minlength=len(CONTENT_KINDS))
+    rep = np.bincount(kinds, weights=replies[mi], minlength=len(CONTENT_KINDS))
+    rea = np.bincount(kinds, weights=f.reactions[mi], minlength=len(CONTENT_KINDS))
+    by_kind: list[dict[str, Any]] = []
+    for k, kind in enumerate(CONTENT_KINDS):
+        if posts[k] == 0:
+            continue
+        by_kind.append(
+            {
+                "kind": kind.value,
+                "posts": int(posts[k]),
+                "replies_per_post": round(float(rep[k] / posts[k]), 4),
+                "reactions_per_post": round(float(rea[k] / posts[k]), 4),
+                "engagement_per_post": round(float((rep[k] + rea[k]) / posts[k]), 4),
+            }
+        )
+    ranked = sorted(
+        (r for r in by_kind if r["posts"] >= min_posts and r["kind"] in CLAIMED_RANKING),
+        key=lambda r: -float(r["engagement_per_post"]),
+    )
+    measured = [str(r["kind"]) for r in ranked]
+    claimed = [k for k in CLAIMED_RANKING if k in measured]
+    agreement = None
+    if len(measured) >= 2:
+        pos = {k: i for i, k in enumerate(measured)}
+        pairs = [(a, b) for i, a in enumerate(claimed) for b in claimed[i + 1 :]]
+        agreement = round(sum(pos[a] < pos[b] for a, b in pairs) / len(pairs), 4)
+    return {
+        "by_kind": by_kind,
+        "measured_ranking": measured,
+        "claimed_ranking": claimed,
+        "claim_holds": measured == claimed if len(measured) >= 2 else None,
+        "pairwise_agreement": agreement,
+        "min_posts": min_posts,
+    }
+
+
+# ---- growth ----------------------------------------------------------------------------------
+
+
+def growth(c: Context, top: int = 20) -> dict[str, Any]:
+    """Who added whom (joins with an inviter): the invitation tree (generation 1 = invited by
+    someone nobody invited), invitees per inviter, and the share of invitees who posted at
+    least 7 (30) days after joining, among those who joined at least that long ago."""
+    f = c.f
+    j = np.flatnonzero((f.kind == JOINED) & (f.inviter >= 0))
+    parent: dict[int, int] = {}
+    joined: dict[int, int] = {}
+    for i in j.tolist():
+        child = int(f.author[i])
+        if child not in parent and int(f.inviter[i]) != child:
+            parent[child] = int(f.inviter[i])
+            joined[child] = int(f.time[i])
+    via: dict[str, int] = defaultdict(int)
+    for i in np.flatnonzero(f.kind == JOINED).tolist():
+        via[f.via[i] or ("added" if f.inviter[i] >= 0 else "unknown")] += 1
+    gen: dict[int, int] = {}
+
+    def generation(v: int) -> int:
+        path: list[int] = []
+        while v in parent and v not in gen and len(path) <= len(parent):
+            path.append(v)
+            v = parent[v]
+        g = gen.get(v, 0)
+        for u in reversed(path):
+            g += 1
+            gen[u] = g
+        return g
+
+    for child in parent:
+        generation(child)
+    per: dict[int, int] = defaultdict(int)
+    for p in parent.values():
+        per[p] += 1
+    out: dict[str, Any] = {
+        "invited": len(parent),
+        "inviters_count": len(per),
+        "generations": max(gen.values(), default=0),
+        "by_generation": {
+            str(g): sum(1 for x in gen.values() if x == g) for g in sorted(set(gen.values()))
+        },
+        "inviters": [
+            {"name": c.name(p), "invitees": k}
+            for p, k in sorted(per.items(), key=lambda x: (-x[1], x[0]))[:top]
+        ],
+        "joins_by_channel": dict(via),
+        "tree": [
+            {"inviter": c.name(p), "invitee": c.name(v), "generation": gen[v]}
+            for v, p in list(parent.items())[:500]
+        ],
+    }
+    for days in (7, 30):
+        eligible = [v for v, t in joined.items() if t <= c.now - days * DAY]
+        if not eligible:
+            out[f"active_after_{days}d"] = None
+            continue
+        # posted at or after join + days
+        ev = np.asarray(eligible, dtype=np.int64)
+        jt = np.asarray([joined[v] for v in eligible], dtype=np.int64)
+        out[f"active_after_{days}d"] = round(float(np.mean(c.last_msg[ev] >= jt + days * DAY)), 4)
+    return out
+
+
+# ---- spam, sentiment, keywords ---------------------------------------------------------------
+
+
+def _sample(c: Context, size: int) -> IntArray:
+    mi = np.flatnonzero(c.msg)
+    has_text = np.fromiter(
+        (bool(c.f.text[i]) for i in mi.tolist()), dtype=np.bool_, count=mi.shape[0]
+    )
+    mi = mi[has_text]
+    if mi.shape[0] <= size:
+        return mi
+    return np.sort(np.random.default_rng(0).choice(mi, size=size, replace=False))
+
+
+def spam(c: Context, rows: IntArray, top: int = 10) -> dict[str, Any]:
+    """Share of (sampled) text messages the classifier calls spam/ads, and the top offenders
+    (counts scaled up to all messages when sampled)."""
+    from groupops.analytics.textmodels import load_spam
+
+    model = load_spam()
+    if model is None or rows.shape[0] == 0:
+        return {"share": 0.0, "messages": 0, "sampled": int(rows.shape[0]), "top_offenders": []}
+    flags = model.predict([c.f.text[i][:1000] for i in rows.tolist()])
+    total_text = int(np.count_nonzero(c.msg))
+    scale = total_text / rows.shape[0]
+    who = c.f.author[rows[flags]]
+    counts = np.bincount(who, minlength=c.n_people)
+    order = np.argsort(-counts, kind="stable")[:top]
+    return {
+        "share": round(float(flags.mean()), 4),
+        "messages": round(flags.sum() * scale),
+        "sampled": int(rows.shape[0]),
+        "top_offenders": [
+            {
+                "name": c.name(int(i)),
+                "spam": round(counts[i] * scale),
+                "share_of_their_messages": round(
+                    float(counts[i] * scale / max(c.msg_count[i], 1)), 4
+                ),
+            }
+            for i in order
+            if counts[i] > 0
+        ],
+        "examples": [c.f.text[i][:200] for i in rows[flags][:5].tolist()],
+    }
+
+
+def sentiment(c: Context, rows: IntArray) -> dict[str, Any]:
+    """Weekly positive/negative shares (score > 0.2 / < -0.2) over the sampled messages;
+    negative spikes = weeks (with at least 5 scored messages) whose negative share is at least
+    0.25 above, and twice, the median of the other weeks; who started a spike = the author of that
+    week's first negative message."""
+    from groupops.analytics.textmodels import load_sentiment, sentiment_scores
+
+    if rows.shape[0] == 0:
+        return {"over_time": [], "spikes": [], "sampled": 0}
+    scores = sentiment_scores([c.f.text[i][:500] for i in rows.tolist()], load_sentiment())
+    weeks = _week_start(_day(c.f.time[rows]))
+    uw, inv = np.unique(weeks, return_inverse=True)
+    scored = scores != 0
+    cnt = np.bincount(inv, weights=scored, minlength=uw.shape[0])
+    pos = np.bincount(inv, weights=scores > 0.2, minlength=uw.shape[0])
+    neg = np.bincount(inv, weights=scores < -0.2, minlength=uw.shape[0])
+    negshare = np.where(cnt > 0, neg / np.maximum(cnt, 1), 0.0)
+    over = [
+        {
+            "week": _week_label(int(w)),
+            "scored": int(k),
+            "positive": round(float(p / k), 4) if k else 0.0,
+            "negative": round(float(q / k), 4) if k else 0.0,
+        }
+        for w, k, p, q in zip(uw, cnt, pos, neg, strict=True)
+    ]
+    spikes = []
+    valid = cnt >= 5
+    if valid.sum() >= 2:
+        for k in np.flatnonzero(valid):
+            others = valid.copy()
+            others[k] = False
+            base = float(np.median(negshare[others]))
+            if negshare[k] < base + 0.25 or negshare[k] < 2 * base:
+                continue
+            first = rows[(inv == k) & (scores < -0.2)][0]
+            spikes.append(
+                {
+                    "week": _week_label(int(uw[k])),
+                    "negative": round(float(negshare[k]), 4),
+                    "baseline": round(base, 4),
+                    "started_by": c.name(int(c.f.author[first])),
+                    "first_message": c.f.text[first][:200],
+                    "time": _iso(int(c.f.time[first])),
+                }
+            )
+    return {
+        "over_time": over,
+        "spikes": spikes,
+        "sampled": int(rows.shape[0]),
+        "average": round(float(scores[scored].mean()), 4) if scored.any() else 0.0,
+    }
+
+
+def keywords(c: Context, rows: IntArray, top: int = 30) -> dict[str, Any]:
+    from groupops.analytics.textmodels import keywords as kw
+
+    return {"top": kw([c.f.text[i] for i in rows.tolist()], top), "sampled": int(rows.shape[0])}

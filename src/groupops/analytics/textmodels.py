@@ -1,0 +1,651 @@
+"""Small offline text classifiers: spam/ads (Chinese, English, Russian) and sentiment
+(Chinese, with an English word list), plus top keywords (jieba for Chinese).
+
+Each classifier is character 1-3-grams hashed into ``2**N_BITS`` buckets by numpy
+(:func:`hashed_ngrams`: no vocabulary to store, no scikit-learn needed at run time) and a
+logistic regression (scikit-learn, at training time only). The weights are
+stored sparse as ``models/<name>.npz`` (a few hundred KB), built from ../shared/data by
+``groupops analytics train`` — nothing is downloaded at run time.
+
+Data and splits: a fixed-seed 80/20 split per language (spam) and of the review corpus
+(sentiment); the shipped models are fitted on the 80 % only, so the accuracy the command prints
+on the 20 % is a held-out figure.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+MODEL_DIR = Path(__file__).parent / "models"
+N_BITS = 18
+SEED = 7
+
+
+MAX_CHARS = 400
+_MULT = np.uint64(0x9E3779B97F4A7C15)
+_PRIME = np.uint64(1_000_003)
+
+
+def hashed_ngrams(
+    texts: Sequence[str],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Character 1-3-grams of each text (lower-cased, padded with spaces, first
+    ``MAX_CHARS`` characters), hashed into ``2**N_BITS`` buckets with numpy only (no
+    vocabulary, no scikit-learn at run time). Returns (row, bucket, weight) triples with the
+    counts of each row scaled to unit length (l2), one triple per distinct (row, bucket)."""
+    n = len(texts)
+    padded = [" " + t[:MAX_CHARS].lower() + " " for t in texts]
+    lengths = np.fromiter((len(t) for t in padded), dtype=np.int64, count=n)
+    codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    row = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    keys = []
+    with np.errstate(over="ignore"):
+        for size in (1, 2, 3):
+            m = codes.shape[0] - size + 1
+            if m <= 0:
+                continue
+            h = np.full(m, np.uint64(size))
+            for k in range(size):
+                h = h * _PRIME + codes[k : k + m]
+            ok = row[:m] == row[size - 1 : size - 1 + m]
+            bucket = ((h[ok] * _MULT) >> np.uint64(64 - N_BITS)).astype(np.int64)
+            keys.append((row[:m][ok] << N_BITS) | bucket)
+    if not keys:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e, np.zeros(0)
+    uniq, counts = np.unique(np.concatenate(keys), return_counts=True)
+    r = uniq >> N_BITS
+    b = uniq & ((1 << N_BITS) - 1)
+    c = counts.astype(np.float64)
+    norm = np.sqrt(np.bincount(r, weights=c * c, minlength=n))
+    return r, b, c / np.maximum(norm[r], 1e-12)
+
+
+def _matrix(texts: Sequence[str]) -> Any:
+    """The hashed n-grams as a scipy CSR matrix (training only)."""
+    from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
+
+    r, b, v = hashed_ngrams(texts)
+    return csr_matrix((v, (r, b)), shape=(len(texts), 2**N_BITS), dtype=np.float64)
+
+
+@dataclass
+class TextModel:
+    """A hashed char n-gram linear classifier; ``predict_proba`` gives P(positive class)."""
+
+    index: npt.NDArray[np.int32]
+    values: npt.NDArray[np.float32]
+    bias: float
+    threshold: float = 0.5
+
+    def scores(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
+        if not texts:
+            return np.zeros(0)
+        w = np.zeros(2**N_BITS, dtype=np.float64)
+        w[self.index] = self.values
+        r, b, v = hashed_ngrams(texts)
+        z = np.bincount(r, weights=v * w[b], minlength=len(texts)) + self.bias
+        return np.asarray(1.0 / (1.0 + np.exp(-z)), dtype=np.float64)
+
+    def predict(self, texts: Sequence[str]) -> npt.NDArray[np.bool_]:
+        return self.scores(texts) >= self.threshold
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            np.savez_compressed(
+                fh,
+                index=self.index,
+                values=self.values.astype(np.float16),
+                bias=np.float64(self.bias),
+                threshold=np.float64(self.threshold),
+            )
+
+    @classmethod
+    def load(cls, path: Path) -> TextModel:
+        with np.load(path) as z:
+            return cls(
+                z["index"].astype(np.int32),
+                z["values"].astype(np.float32),
+                float(z["bias"]),
+                float(z["threshold"]),
+            )
+
+
+def fit(
+    texts: Sequence[str],
+    labels: Sequence[int],
+    *,
+    c: float = 20.0,
+    groups: Sequence[str] | None = None,
+) -> TextModel:
+    """Fit on ``texts``; every (group, label) pair weighs the same in total, so a small
+    language is not drowned by a large one."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = _matrix(texts)
+    y = np.asarray(labels)
+    keys = [f"{g}:{v}" for g, v in zip(groups or [""] * len(y), y.tolist(), strict=True)]
+    sizes = Counter(keys)
+    weight = np.asarray([len(keys) / (len(sizes) * sizes[k]) for k in keys])
+    clf = LogisticRegression(C=c, max_iter=3000, solver="liblinear")
+    clf.fit(x, y, sample_weight=weight)
+    coef = clf.coef_[0].astype(np.float32)
+    keep = np.flatnonzero(np.abs(coef) > 1e-3).astype(np.int32)
+    return TextModel(keep, coef[keep], float(clf.intercept_[0]))
+
+
+def _split(n: int, seed: int = SEED) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    perm = np.random.default_rng(seed).permutation(n)
+    cut = int(n * 0.8)
+    return np.sort(perm[:cut]), np.sort(perm[cut:])
+
+
+# ---- data --------------------------------------------------------------------------------
+
+
+def spam_data(root: Path) -> dict[str, tuple[list[str], list[int]]]:
+    """``{lang: (texts, labels)}`` (1 = spam) from ``root`` = ../shared/data/spam."""
+    out: dict[str, tuple[list[str], list[int]]] = {}
+    texts: list[str] = []
+    labels: list[int] = []
+    with (root / "sms_spam_collection.tsv").open(encoding="utf-8", errors="replace") as fh:
+        next(fh)
+        for line in fh:
+            label, _, text = line.rstrip("\n").partition("\t")
+            if label in ("ham", "spam") and text:
+                texts.append(text)
+                labels.append(int(label == "spam"))
+    out["en"] = (texts, labels)
+    texts, labels = [], []
+    for name, label_value in (("tg_spam_ru_spam.txt", 1), ("tg_spam_ru_ham.txt", 0)):
+        for line in (root / name).read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.strip():
+                texts.append(line.strip())
+                labels.append(label_value)
+    out["ru"] = (texts, labels)
+    texts, labels = [], []
+    with (root / "tg_spam_zh_train.csv").open(encoding="utf-8", errors="replace", newline="") as fh:
+        for row in csv.DictReader(fh):
+            t = (row.get("input") or "").strip()
+            if t and row.get("target") in ("0", "1"):
+                texts.append(t)
+                labels.append(int(row["target"]))
+    out["zh"] = (texts, labels)
+    return out
+
+
+def sentiment_data(root: Path) -> tuple[list[str], list[int]]:
+    """Chinese reviews, 1 = positive, from ``root`` = ../shared/data/sentiment."""
+    texts: list[str] = []
+    labels: list[int] = []
+    for name, value in (("zh_reviews_pos.txt", 1), ("zh_reviews_neg.txt", 0)):
+        for line in (root / name).read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.strip():
+                texts.append(line.strip())
+                labels.append(value)
+    return texts, labels
+
+
+def _f1(pred: npt.NDArray[np.bool_], gold: npt.NDArray[np.bool_]) -> dict[str, float]:
+    tp = int(np.sum(pred & gold))
+    p = tp / max(int(pred.sum()), 1)
+    r = tp / max(int(gold.sum()), 1)
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(f, 4),
+        "test_size": int(gold.shape[0]),
+    }
+
+
+def train_spam(root: Path) -> tuple[TextModel, dict[str, dict[str, float]]]:
+    """One model for all languages, fitted on each language's 80 %; F1 per language on the
+    held-out 20 %."""
+    data = spam_data(root)
+    train_t: list[str] = []
+    train_y: list[int] = []
+    train_g: list[str] = []
+    tests: dict[str, tuple[list[str], npt.NDArray[np.bool_]]] = {}
+    for lang, (texts, labels) in data.items():
+        tr, te = _split(len(texts))
+        y = np.asarray(labels)
+        train_t += [texts[i] for i in tr]
+        train_y += y[tr].tolist()
+        train_g += [lang] * tr.shape[0]
+        tests[lang] = ([texts[i] for i in te], y[te].astype(bool))
+    model = fit(train_t, train_y, groups=train_g)
+    return model, {lang: _f1(model.predict(t), g) for lang, (t, g) in tests.items()}
+
+
+def evaluate_spam(root: Path, model: TextModel) -> dict[str, dict[str, float]]:
+    out = {}
+    for lang, (texts, labels) in spam_data(root).items():
+        _, te = _split(len(texts))
+        out[lang] = _f1(model.predict([texts[i] for i in te]), np.asarray(labels)[te].astype(bool))
+    return out
+
+
+def train_sentiment(root: Path) -> tuple[TextModel, dict[str, float]]:
+    texts, labels = sentiment_data(root)
+    tr, _te = _split(len(texts))
+    y = np.asarray(labels)
+    model = fit([texts[i] for i in tr], y[tr].tolist(), c=2.0)
+    return model, evaluate_sentiment(root, model)
+
+
+def evaluate_sentiment(root: Path, model: TextModel) -> dict[str, float]:
+    texts, labels = sentiment_data(root)
+    _, te = _split(len(texts))
+    gold = np.asarray(labels)[te].astype(bool)
+    pred = model.predict([texts[i] for i in te])
+    return {"accuracy": round(float(np.mean(pred == gold)), 4), "test_size": int(te.shape[0])}
+
+
+SPAM_MODEL = MODEL_DIR / "spam.npz"
+SENTIMENT_MODEL = MODEL_DIR / "sentiment.npz"
+
+
+def build_models(data_root: Path, out_dir: Path = MODEL_DIR) -> dict[str, Any]:
+    """Train both text models from ``data_root`` (../shared/data) into ``out_dir``."""
+    spam, spam_scores = train_spam(data_root / "spam")
+    spam.save(out_dir / "spam.npz")
+    senti, senti_scores = train_sentiment(data_root / "sentiment")
+    senti.save(out_dir / "sentiment.npz")
+    return {"spam": spam_scores, "sentiment": senti_scores}
+
+
+# ---- use at analysis time ------------------------------------------------------------------
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_EN_WORD = re.compile(r"[a-z][a-z'\-]{1,}")
+EN_POSITIVE = frozenset(
+    [
+        "good",
+        "great",
+        "thanks",
+        "thank",
+        "awesome",
+        "nice",
+        "love",
+        "like",
+        "cool",
+        "excellent",
+        "amazing",
+        "happy",
+        "glad",
+        "perfect",
+        "helpful",
+        "works",
+        "worked",
+        "working",
+        "fixed",
+        "solved",
+        "wonderful",
+        "best",
+        "beautiful",
+        "fun",
+        "enjoy",
+        "welcome",
+        "yay",
+        "brilliant",
+        "fantastic",
+        "congrats",
+        "congratulations",
+        "appreciate",
+        "agree",
+        "easy",
+        "fast",
+    ]
+)
+EN_NEGATIVE = frozenset(
+    [
+        "bad",
+        "terrible",
+        "awful",
+        "hate",
+        "sucks",
+        "broken",
+        "crash",
+        "crashes",
+        "crashed",
+        "bug",
+        "buggy",
+        "fail",
+        "fails",
+        "failed",
+        "failing",
+        "error",
+        "errors",
+        "problem",
+        "problems",
+        "wrong",
+        "annoying",
+        "angry",
+        "stupid",
+        "useless",
+        "slow",
+        "worst",
+        "scam",
+        "spam",
+        "damn",
+        "crap",
+        "horrible",
+        "disappointed",
+        "sad",
+        "sorry",
+        "unfortunately",
+        "issue",
+        "issues",
+        "refund",
+        "complaint",
+        "dead",
+        "lost",
+    ]
+)
+
+
+def sentiment_scores(texts: Sequence[str], model: TextModel | None) -> npt.NDArray[np.float64]:
+    """Per text a score in [-1, 1]: Chinese texts by the model, others by the English word
+    list (0 where no word of it occurs)."""
+    out = np.zeros(len(texts), dtype=np.float64)
+    zh = [i for i, t in enumerate(texts) if _HAN.search(t)]
+    if zh and model is not None:
+        p = model.scores([texts[i] for i in zh])
+        out[zh] = 2 * p - 1
+    for i, t in enumerate(texts):
+        if out[i] != 0.0 or (zh and model is not None and _HAN.search(t)):
+            continue
+        words = _EN_WORD.findall(t.lower())
+        pos = sum(w in EN_POSITIVE for w in words)
+        neg = sum(w in EN_NEGATIVE for w in words)
+        if pos or neg:
+            out[i] = (pos - neg) / (pos + neg)
+    return out
+
+
+EN_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "then",
+        "else",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "have",
+        "has",
+        "had",
+        "having",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "when",
+        "where",
+        "why",
+        "how",
+        "all",
+        "any",
+        "both",
+        "each",
+        "few",
+        "more",
+        "most",
+        "other",
+        "some",
+        "such",
+        "no",
+        "nor",
+        "not",
+        "only",
+        "own",
+        "same",
+        "so",
+        "than",
+        "too",
+        "very",
+        "can",
+        "will",
+        "just",
+        "don't",
+        "dont",
+        "should",
+        "now",
+        "would",
+        "could",
+        "also",
+        "get",
+        "got",
+        "ok",
+        "okay",
+        "yes",
+        "yeah",
+        "lol",
+        "im",
+        "i'm",
+        "it's",
+        "that's",
+        "just",
+        "like",
+        "know",
+        "think",
+        "want",
+        "need",
+        "one",
+        "really",
+        "thanks",
+        "thank",
+        "please",
+        "hi",
+        "hello",
+        "out",
+        "up",
+        "about",
+        "into",
+        "over",
+        "after",
+        "again",
+        "still",
+        "even",
+        "well",
+        "see",
+        "use",
+        "try",
+    ]
+)
+ZH_STOP = frozenset(
+    [
+        "的",
+        "了",
+        "是",
+        "我",
+        "你",
+        "他",
+        "她",
+        "它",
+        "们",
+        "在",
+        "有",
+        "和",
+        "就",
+        "不",
+        "人",
+        "都",
+        "一",
+        "一个",
+        "上",
+        "也",
+        "很",
+        "到",
+        "说",
+        "要",
+        "去",
+        "会",
+        "着",
+        "没有",
+        "看",
+        "好",
+        "自己",
+        "这",
+        "那",
+        "吗",
+        "吧",
+        "啊",
+        "呢",
+        "哦",
+        "嗯",
+        "哈",
+        "哈哈",
+        "哈哈哈",
+        "么",
+        "什么",
+        "怎么",
+        "还",
+        "给",
+        "让",
+        "被",
+        "把",
+        "对",
+        "但",
+        "但是",
+        "而",
+        "与",
+        "及",
+        "这个",
+        "那个",
+        "我们",
+        "你们",
+        "他们",
+        "就是",
+        "可以",
+        "没",
+        "又",
+        "才",
+        "能",
+        "呀",
+        "啦",
+        "嘛",
+        "哪",
+        "为",
+        "所以",
+        "因为",
+        "如果",
+        "可能",
+        "已经",
+        "还是",
+    ]
+)
+
+
+def _jieba_tokenizer() -> Any:
+    """A private jieba Tokenizer: its dictionary cache goes to groupops' cache folder (not the
+    working directory or a shared /tmp name), and it logs nothing to stdout."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tk = jieba.Tokenizer()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "groupops"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        tk.tmp_dir = str(cache)
+    except OSError:
+        pass
+    return tk
+
+
+def keywords(texts: Sequence[str], top: int = 30) -> list[dict[str, Any]]:
+    """The most frequent content words: Chinese segmented with jieba, other text by simple
+    tokenisation; stopwords, numbers, URLs and one-character words are dropped."""
+    counts: Counter[str] = Counter()
+    tk = None
+    url = re.compile(r"https?://\S+|www\.\S+")
+    for t in texts:
+        if not t:
+            continue
+        t = url.sub(" ", t)
+        if _HAN.search(t):
+            if tk is None:
+                tk = _jieba_tokenizer()
+            for w in tk.lcut(t):
+                w = w.strip().lower()
+                if (
+                    len(w) >= 2
+                    and w not in ZH_STOP
+                    and w not in EN_STOP
+                    and not w.isdigit()
+                    and (_HAN.search(w) or _EN_WORD.fullmatch(w))
+                ):
+                    counts[w] += 1
+        else:
+            for w in _EN_WORD.findall(t.lower()):
+                if len(w) >= 3 and w not in EN_STOP:
+                    counts[w] += 1
+    return [{"word": w, "count": c} for w, c in counts.most_common(top)]
+
+
+def load_spam() -> TextModel | None:
+    return TextModel.load(SPAM_MODEL) if SPAM_MODEL.exists() else None
+
+
+def load_sentiment() -> TextModel | None:
+    return TextModel.load(SENTIMENT_MODEL) if SENTIMENT_MODEL.exists() else None

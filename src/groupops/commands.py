@@ -1,0 +1,310 @@
+"""Core CLI commands: database, groups, members, settings, leaderboard, moderation, outbox,
+owner tasks. Thin: each calls one function of the engine or a feature."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy import Engine
+
+from groupops.domain.errors import GroupopsError
+from groupops.engine import admin
+from groupops.engine.clock import RealClock
+from groupops.engine.deliverer import list_outbox, retry_dead
+from groupops.features.registry import FeatureRegistry
+from groupops.storage.db import database_url, make_engine
+from groupops.storage.migrate import current, upgrade
+
+F = TypeVar("F", bound=Callable[..., Any])
+out = Console()
+err = Console(stderr=True)
+
+DbOption = typer.Option(
+    None,
+    "--database-url",
+    envvar="GROUPOPS_DATABASE_URL",
+    help="Database URL (default: sqlite:///var/groupops.db).",
+)
+
+
+def typed_errors(func: F) -> F:
+    """A typed error becomes one clear line on stderr and exit code 2, not a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except GroupopsError as exc:
+            err.print(f"[red]error[/red] {escape(f'[{exc.code}] {exc}')}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def open_db(url: str | None) -> Engine:
+    db = make_engine(database_url(url))
+    upgrade(db)
+    return db
+
+
+def table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str = "") -> None:
+    t = Table(title=title or None)
+    for c in columns:
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
+    out.print(t)
+
+
+def emit(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], as_json: bool, title: str = ""
+) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(list(rows), default=str, ensure_ascii=False) + "\n")
+    else:
+        table(rows, columns, title)
+
+
+def feature_function(module: str, name: str) -> Callable[..., Any]:
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+def register(app: typer.Typer) -> None:
+    db_app = typer.Typer(help="The database: migrations.")
+    settings_app = typer.Typer(help="Feature settings: workspace defaults, group overrides.")
+    moderation_app = typer.Typer(help="Moderation decisions: the log, and undo.")
+    outbox_app = typer.Typer(help="Actions waiting, delivered or dead-lettered.")
+    tasks_app = typer.Typer(help="Owner tasks: what a platform could not do, for a human.")
+    app.add_typer(db_app, name="db")
+    app.add_typer(settings_app, name="settings")
+    app.add_typer(moderation_app, name="moderation")
+    app.add_typer(outbox_app, name="outbox")
+    app.add_typer(tasks_app, name="tasks")
+
+    @db_app.command("upgrade")
+    @typed_errors
+    def db_upgrade(url: str | None = DbOption) -> None:
+        """Create or migrate the database to the newest schema."""
+        db = make_engine(database_url(url))
+        upgrade(db)
+        out.print(f"database at revision {current(db)}")
+
+    @app.command("groups")
+    @typed_errors
+    def groups_cmd(
+        url: str | None = DbOption, as_json: bool = typer.Option(False, "--json")
+    ) -> None:
+        """List groups with their active member counts."""
+        rows = admin.list_groups(open_db(url))
+        emit(
+            rows,
+            ["id", "workspace", "source", "chat_id", "title", "timezone", "language", "members"],
+            as_json,
+            "groups",
+        )
+
+    @app.command("members")
+    @typed_errors
+    def members_cmd(
+        group: str | None = typer.Option(None, "--group", "-g"),
+        limit: int = 100,
+        url: str | None = DbOption,
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """List members (of one group with --group ID or source:chat_id)."""
+        rows = admin.list_members(open_db(url), group, limit)
+        emit(
+            rows,
+            [
+                "id",
+                "display_name",
+                "source",
+                "user_id",
+                "group_id",
+                "status",
+                "joined_at",
+                "introduced_at",
+            ],
+            as_json,
+            "members",
+        )
+
+    @app.command("forget")
+    @typed_errors
+    def forget_cmd(
+        member: int = typer.Argument(..., help="member id (see `groupops members`)"),
+        yes: bool = typer.Option(False, "--yes", help="do not ask"),
+        url: str | None = DbOption,
+    ) -> None:
+        """Delete everything kept about one member (every feature's data, names, message text)."""
+        if not yes:
+            typer.confirm(f"Forget member {member} everywhere?", abort=True)
+        result = admin.forget_member(open_db(url), FeatureRegistry.load(), member)
+        out.print(f"forgotten: {result}")
+
+    @settings_app.command("show")
+    @typed_errors
+    def settings_show(
+        group: str = typer.Option(..., "--group", "-g"), url: str | None = DbOption
+    ) -> None:
+        """Show a group's effective settings (workspace defaults merged with its own)."""
+        data = admin.effective_settings(open_db(url), FeatureRegistry.load(), group)
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+    @settings_app.command("set")
+    @typed_errors
+    def settings_set(
+        name: str = typer.Argument(..., help="feature.setting, e.g. welcome.rules"),
+        value: str = typer.Argument(..., help="the value (JSON, or plain text)"),
+        group: str | None = typer.Option(None, "--group", "-g"),
+        workspace: str = typer.Option("default", "--workspace", "-w"),
+        url: str | None = DbOption,
+    ) -> None:
+        """Set a setting for one group, or the workspace default when no --group is given."""
+        feature, dot, key = name.partition(".")
+        if not dot or not key:
+            raise typer.BadParameter("write it as feature.setting, e.g. welcome.rules")
+        effective = admin.set_setting(
+            open_db(url),
+            FeatureRegistry.load(),
+            feature=feature,
+            key=key,
+            value=admin.parse_value(value),
+            group_ref=group,
+            workspace=workspace,
+        )
+        out.print(f"{feature}: {json.dumps(effective, ensure_ascii=False)}")
+
+    @settings_app.command("profile")
+    @typed_errors
+    def settings_profile(
+        group: str = typer.Option(..., "--group", "-g"),
+        timezone: str | None = None,
+        language: str | None = None,
+        title: str | None = None,
+        url: str | None = DbOption,
+    ) -> None:
+        """Set a group's time zone (day boundaries), language (zh_CN or en) or title."""
+        admin.set_group_profile(
+            open_db(url), group, timezone=timezone, language=language, title=title
+        )
+        out.print("saved")
+
+    @app.command("leaderboard")
+    @typed_errors
+    def leaderboard_cmd(
+        group: str = typer.Option(..., "--group", "-g"),
+        period: str = typer.Option("month", help="day, week or month"),
+        limit: int = 10,
+        url: str | None = DbOption,
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Points leaderboard of a group for the current day, week or month (its time zone)."""
+        db = open_db(url)
+        g = admin.find_group(db, group)
+        board = feature_function("groupops.features.points", "leaderboard")
+        with db.connect() as conn:
+            rows = [
+                dict(getattr(r, "_mapping", r))
+                for r in board(conn, g.id, period, datetime.now(UTC), limit)
+            ]
+            conn.rollback()
+        emit(
+            rows,
+            list(rows[0]) if rows else ["rank", "member", "points"],
+            as_json,
+            f"{g.title}: {period}",
+        )
+
+    @moderation_app.command("log")
+    @typed_errors
+    def moderation_log(
+        group: str | None = typer.Option(None, "--group", "-g"),
+        limit: int = 50,
+        url: str | None = DbOption,
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Every moderation decision with its reason, newest first."""
+        db = open_db(url)
+        gid = admin.find_group(db, group).id if group else None
+        log_fn = feature_function("groupops.features.moderation", "moderation_log")
+        with db.connect() as conn:
+            rows = log_fn(conn, group_id=gid, limit=limit)
+            conn.rollback()
+        emit(rows, list(rows[0]) if rows else ["id"], as_json, "moderation log")
+
+    @app.command("undo")
+    @typed_errors
+    def undo_cmd(
+        decision: int = typer.Argument(..., help="decision id from moderation log"),
+        by: str = typer.Option("operator", help="who undoes it (kept in the log)"),
+        url: str | None = DbOption,
+    ) -> None:
+        """Undo a moderation decision: unmute/unban, warning taken back, blacklist lifted."""
+        db = open_db(url)
+        undo = feature_function("groupops.features.moderation", "undo_decision")
+        result = undo(db, decision, by, datetime.now(UTC))
+        out.print(f"undone: {result}")
+
+    @outbox_app.command("list")
+    @typed_errors
+    def outbox_list(
+        status: str = typer.Option("dead", help="pending, sending, delivered, dead"),
+        limit: int = 100,
+        url: str | None = DbOption,
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """List actions by status (default: the dead letters)."""
+        rows = list_outbox(open_db(url), status, limit)
+        emit(
+            rows,
+            ["id", "source", "chat_id", "kind", "feature", "attempts", "last_error"],
+            as_json,
+            f"outbox: {status}",
+        )
+
+    @outbox_app.command("retry")
+    @typed_errors
+    def outbox_retry(
+        ids: list[int] = typer.Argument(None),
+        all_dead: bool = typer.Option(False, "--all"),
+        url: str | None = DbOption,
+    ) -> None:
+        """Put dead actions back in the queue (the given ids, or --all)."""
+        if not ids and not all_dead:
+            raise typer.BadParameter("give action ids or --all")
+        n = retry_dead(open_db(url), RealClock(), None if all_dead else ids)
+        out.print(f"{n} action(s) queued again")
+
+    @tasks_app.command("list")
+    @typed_errors
+    def tasks_list(
+        status: str = "open",
+        url: str | None = DbOption,
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Owner tasks: actions a platform cannot perform, for a human to do."""
+        rows = admin.list_owner_tasks(open_db(url), status)
+        emit(
+            rows,
+            ["id", "source", "chat_id", "feature", "text", "created_at"],
+            as_json,
+            "owner tasks",
+        )
+
+    @tasks_app.command("done")
+    @typed_errors
+    def tasks_done(task: int, url: str | None = DbOption) -> None:
+        """Mark an owner task done."""
+        admin.complete_owner_task(open_db(url), task, datetime.now(UTC))
+        out.print("done")

@@ -1,0 +1,33 @@
+"""Time helpers: tz-aware UTC everywhere, day boundaries in the group's own zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from groupops.domain.errors import InvalidSettings
+
+
+def utc(dt: datetime) -> datetime:
+    """Return ``dt`` in UTC; a naive datetime is refused, never guessed."""
+    if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
+        raise ValueError(f"naive datetime {dt.isoformat()} (tz-aware UTC required)")
+    return dt.astimezone(UTC)
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidSettings(f"unknown time zone {name!r}", where="timezone") from exc
+
+
+def local_day(dt: datetime, tz: str | ZoneInfo) -> date:
+    """The calendar day of ``dt`` in the group's zone (streaks and 'daily' use this)."""
+    z = tz if isinstance(tz, ZoneInfo) else zone(tz)
+    return utc(dt).astimezone(z).date()
+
+
+def month_key(dt: datetime, tz: str | ZoneInfo) -> str:
+    d = local_day(dt, tz)
+    return f"{d.year:04d}-{d.month:02d}"

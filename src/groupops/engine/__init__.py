@@ -1,0 +1,1 @@
+"""The engine: app lifecycle, dispatch, outbox and deliverer, clock, rate limits."""

@@ -1,0 +1,133 @@
+"""The App object owns lifecycle and dependencies: no module-level state anywhere.
+
+``App.create()`` wires database, clock, features, platforms, engine and deliverer;
+``start()/stop()`` run the live loops (ingest queue, clock ticks, deliverer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Engine as SAEngine
+
+from groupops.domain.events import Event
+from groupops.engine.clock import Clock, RealClock
+from groupops.engine.core import BatchResult, Engine
+from groupops.engine.deliverer import Deliverer, RetryPolicy
+from groupops.features.registry import DEFAULT_FEATURES, FeatureRegistry
+from groupops.i18n import Catalogs
+from groupops.platforms.registry import Platforms
+from groupops.platforms.sandbox import SandboxAdapter, SandboxPlatform
+from groupops.storage.db import make_engine
+from groupops.storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    db: SAEngine
+    clock: Clock
+    registry: FeatureRegistry
+    platforms: Platforms
+    engine: Engine
+    deliverer: Deliverer
+    sandbox: SandboxPlatform
+    catalogs: Catalogs
+    max_batch: int = 500
+    _queue: asyncio.Queue[Event] | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _stop: asyncio.Event | None = None
+
+    @classmethod
+    def create(
+        cls,
+        database_url: str | None = None,
+        *,
+        clock: Clock | None = None,
+        features: Sequence[str] = DEFAULT_FEATURES,
+        extensions: bool = True,
+        migrate: bool = True,
+        retry: RetryPolicy | None = None,
+        db: SAEngine | None = None,
+    ) -> App:
+        db = db or make_engine(database_url)
+        if migrate:
+            upgrade(db)
+        clock = clock or RealClock()
+        catalogs = Catalogs()
+        registry = FeatureRegistry.load(tuple(features), extensions=extensions)
+        platforms = Platforms()
+        platforms.add(SandboxAdapter(db, clock))
+        engine = Engine(db, registry, platforms.capabilities, clock, catalogs)
+        deliverer = Deliverer(db, platforms, clock, retry)
+        engine.on_commit(lambda result: deliverer.wakeup.set() if result.actions else None)
+        sandbox = SandboxPlatform(db, clock)
+        return cls(db, clock, registry, platforms, engine, deliverer, sandbox, catalogs)
+
+    # -- synchronous use (CLI, tests, the simulator) ------------------------------------------
+    def handle(self, events: Sequence[Event]) -> BatchResult:
+        return self.engine.handle(events)
+
+    async def deliver(self) -> int:
+        return await self.deliverer.deliver_due()
+
+    # -- live ------------------------------------------------------------------------------
+    def submit(self, event: Event) -> None:
+        """Hand an event from an adapter to the live loop (call from the event loop)."""
+        if self._queue is None:
+            raise RuntimeError("App.start() has not run")
+        self._queue.put_nowait(event)
+
+    async def start(self, *, tick_every: float = 60.0) -> None:
+        self._queue = asyncio.Queue()
+        self._stop = asyncio.Event()
+        self._tasks = [
+            asyncio.create_task(self._ingest(), name="ingest"),
+            asyncio.create_task(self.deliverer.run(self._stop), name="deliverer"),
+            asyncio.create_task(self._ticker(tick_every), name="ticker"),
+        ]
+
+    async def stop(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def _ingest(self) -> None:
+        assert self._queue is not None
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                self.engine.handle(batch)
+            except Exception:
+                log.exception("batch of %d events failed; retrying one by one", len(batch))
+                for event in batch:
+                    try:
+                        self.engine.handle([event])
+                    except Exception as exc:
+                        self.engine.reject(event.source, str(event.to_json()), exc)
+
+    async def _ticker(self, every: float) -> None:
+        while True:
+            try:
+                self.engine.tick()
+            except Exception:
+                log.exception("tick failed")
+            await asyncio.sleep(every)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def minutes(n: float) -> timedelta:
+    return timedelta(minutes=n)

@@ -1,0 +1,128 @@
+"""What a feature sees while it handles a batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from sqlalchemy import Connection, insert, select
+
+from groupops.domain.actions import Action
+from groupops.domain.events import Event
+from groupops.platforms.base import Capabilities
+from groupops.storage.tables import feature_marks
+
+if TYPE_CHECKING:
+    from groupops.engine.templates import TemplateRenderer
+    from groupops.features.base import FeatureSettings
+    from groupops.i18n import Catalogs
+
+S = TypeVar("S", bound="FeatureSettings")
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    id: int
+    workspace_id: int
+    source: str
+    chat_id: str
+    title: str
+    timezone: str
+    language: str
+    settings: Mapping[str, Any]
+    workspace_settings: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One stored event with what the engine resolved about it."""
+
+    seq: int
+    event: Event
+    group: GroupInfo | None
+    member_id: int | None
+    is_admin: bool = False
+    joined_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Emitted:
+    action: Action
+    feature: str
+    cause_seq: int | None
+    group_id: int | None
+
+
+@dataclass
+class BatchContext:
+    conn: Connection
+    now: datetime
+    catalogs: Catalogs
+    templates: TemplateRenderer
+    capabilities_of: Callable[[str], Capabilities]
+    groups_of_workspace: Callable[[int], list[GroupInfo]]
+    all_groups: Callable[[], list[GroupInfo]]
+    feature: str = ""
+    actions: list[Emitted] = field(default_factory=list)
+    derived: list[Event] = field(default_factory=list)
+    suppressed: set[int] = field(default_factory=set)
+    _settings: dict[tuple[str, int], Any] = field(default_factory=dict)
+    bad_settings: set[tuple[str, int]] = field(default_factory=set)
+
+    # -- what features call ---------------------------------------------------------------
+    def emit(self, action: Action, cause: Incoming | None = None) -> None:
+        group_id = cause.group.id if cause and cause.group else None
+        self.actions.append(Emitted(action, self.feature, cause.seq if cause else None, group_id))
+
+    def emit_for_group(self, action: Action, group: GroupInfo) -> None:
+        self.actions.append(Emitted(action, self.feature, None, group.id))
+
+    def derive(self, event: Event) -> None:
+        """Publish an event of groupops' own (e.g. ``checked_in``) for the features after."""
+        self.derived.append(event)
+
+    def suppress(self, item: Incoming) -> None:
+        """Later features will not see this event (a removed ad earns no points)."""
+        self.suppressed.add(item.seq)
+
+    def settings(self, feature: Named, group: GroupInfo, model: type[S]) -> S:
+        key = (feature.name, group.id)
+        if key not in self._settings:
+            merged = {
+                **dict(group.workspace_settings.get(feature.name, {})),
+                **dict(group.settings.get(feature.name, {})),
+            }
+            self._settings[key] = model.model_validate(merged)
+        value: S = self._settings[key]
+        return value
+
+    def capabilities(self, source: str) -> Capabilities:
+        return self.capabilities_of(source)
+
+    def gettext(self, group: GroupInfo) -> Callable[[str], str]:
+        return self.catalogs.gettext(group.language)
+
+    def mark_once(self, group_id: int, mark: str) -> bool:
+        """True the first time ``mark`` is set for this feature and group (scheduled work)."""
+        exists = self.conn.execute(
+            select(feature_marks.c.mark).where(
+                feature_marks.c.feature == self.feature,
+                feature_marks.c.group_id == group_id,
+                feature_marks.c.mark == mark,
+            )
+        ).first()
+        if exists:
+            return False
+        self.conn.execute(
+            insert(feature_marks).values(
+                feature=self.feature, group_id=group_id, mark=mark, created_at=self.now
+            )
+        )
+        return True

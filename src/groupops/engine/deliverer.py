@@ -1,0 +1,253 @@
+"""The deliverer: sends outbox actions after commit.
+
+Per-platform rate limits (token buckets), retries with exponential backoff, ``retry_after``
+honoured, a dead-letter state an operator can list and retry, and actions of one chat in order:
+a chat's next action waits while an earlier one is being sent or waits for its retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine, Row, and_, or_, select, update
+
+from groupops.domain.actions import Action
+from groupops.domain.errors import NotFound, PlatformError
+from groupops.engine.clock import Clock
+from groupops.engine.ratelimit import TokenBucket
+from groupops.platforms.registry import Platforms
+from groupops.storage.tables import outbox
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    base_backoff: float = 1.0  # seconds; doubles each attempt
+    max_backoff: float = 600.0
+    lease: float = 60.0  # a claimed action not finished by then is free again
+
+    def backoff(self, attempts: int) -> float:
+        return float(min(self.max_backoff, self.base_backoff * 2 ** max(0, attempts - 1)))
+
+
+class Deliverer:
+    def __init__(
+        self,
+        db: Engine,
+        platforms: Platforms,
+        clock: Clock,
+        policy: RetryPolicy | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.db = db
+        self.platforms = platforms
+        self.clock = clock
+        self.policy = policy or RetryPolicy()
+        self.monotonic = monotonic
+        self._source_buckets: dict[str, TokenBucket] = {}
+        self._chat_buckets: dict[tuple[str, str], TokenBucket] = {}
+        self.wakeup = asyncio.Event()
+        self.delivered = 0
+
+    # -- buckets ---------------------------------------------------------------------------
+    def _buckets(self, source: str, chat_id: str) -> tuple[TokenBucket, TokenBucket]:
+        limits = self.platforms.capabilities(source).limits
+        now = self.monotonic()
+        sb = self._source_buckets.get(source)
+        if sb is None:
+            sb = self._source_buckets[source] = TokenBucket.full(
+                limits.per_second, max(1.0, limits.per_second), now
+            )
+        cb = self._chat_buckets.get((source, chat_id))
+        if cb is None:
+            cb = self._chat_buckets[(source, chat_id)] = TokenBucket.full(
+                limits.per_chat_per_minute / 60.0, float(limits.burst), now
+            )
+        return sb, cb
+
+    # -- one round -------------------------------------------------------------------------
+    def recover(self) -> int:
+        """At start of the only deliverer: actions left 'sending' by a crash are due again."""
+        with self.db.begin() as conn:
+            res = conn.execute(
+                update(outbox)
+                .where(outbox.c.status == "sending")
+                .values(status="pending", claimed_until=None, next_attempt_at=self.clock.now())
+            )
+            return int(res.rowcount or 0)
+
+    def _heads(self, limit: int) -> list[Row[Any]]:
+        """The first unfinished action of each chat, if it is due."""
+        now = self.clock.now()
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                select(outbox)
+                .where(outbox.c.status.in_(("pending", "sending")))
+                .order_by(outbox.c.id)
+                .limit(limit * 20)
+            ).all()
+            conn.rollback()
+        heads: dict[tuple[str, str], Row[Any]] = {}
+        blocked: set[tuple[str, str]] = set()
+        for row in rows:
+            key = (row.source, row.chat_id)
+            if key in heads or key in blocked:
+                continue
+            in_flight = row.status == "sending" and row.claimed_until and row.claimed_until > now
+            if in_flight or row.next_attempt_at > now:
+                blocked.add(key)
+                continue
+            heads[key] = row
+            if len(heads) >= limit:
+                break
+        return list(heads.values())
+
+    async def deliver_due(self, limit: int = 200) -> int:
+        """Send what is due now; returns how many actions were delivered this round."""
+        delivered = 0
+        for _ in range(1000):  # keep going while chats have queued actions ready to send
+            heads = self._heads(limit)
+            sent_this_pass = 0
+            for row in heads:
+                outcome = await self._deliver_one(row)
+                if outcome == "delivered":
+                    delivered += 1
+                    sent_this_pass += 1
+            if sent_this_pass == 0:
+                break
+        self.delivered += delivered
+        return delivered
+
+    async def _deliver_one(self, row: Row[Any]) -> str:
+        source_bucket, chat_bucket = self._buckets(row.source, row.chat_id)
+        now_m = self.monotonic()
+        if source_bucket.wait_time(now_m) > 0 or chat_bucket.wait_time(now_m) > 0:
+            return "throttled"
+        now = self.clock.now()
+        with self.db.begin() as conn:
+            claimed = conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.id == row.id,
+                    or_(
+                        outbox.c.status == "pending",
+                        and_(outbox.c.status == "sending", outbox.c.claimed_until < now),
+                    ),
+                )
+                .values(
+                    status="sending",
+                    attempts=outbox.c.attempts + 1,
+                    claimed_until=now + timedelta(seconds=self.policy.lease),
+                )
+            ).rowcount
+        if claimed != 1:
+            return "taken"
+        source_bucket.take(now_m)
+        chat_bucket.take(now_m)
+        adapter = self.platforms.get(row.source)
+        attempts = int(row.attempts) + 1
+        try:
+            if adapter is None:
+                raise PlatformError(f"no connection {row.source!r} is running", permanent=False)
+            action = Action.from_json(row.payload)
+            result = await adapter.perform(action, idempotency_key=f"outbox:{row.id}")
+        except PlatformError as exc:
+            self._failed(row.id, attempts, exc, exc.retry_after, exc.permanent)
+            if exc.retry_after:
+                source_bucket.pause(self.monotonic(), exc.retry_after)
+                chat_bucket.pause(self.monotonic(), exc.retry_after)
+            return "failed"
+        except Exception as exc:
+            log.exception("delivering outbox %s failed", row.id)
+            self._failed(row.id, attempts, exc, None, False)
+            return "failed"
+        with self.db.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row.id)
+                .values(
+                    status="delivered",
+                    delivered_at=self.clock.now(),
+                    claimed_until=None,
+                    result={"platform_message_id": result.platform_message_id, **result.data},
+                )
+            )
+        return "delivered"
+
+    def _failed(
+        self, oid: int, attempts: int, exc: Exception, retry_after: float | None, permanent: bool
+    ) -> None:
+        now = self.clock.now()
+        values: dict[str, Any] = {"last_error": f"{type(exc).__name__}: {exc}"[:2000]}
+        values["claimed_until"] = None
+        if permanent:
+            values["status"] = "dead"
+        elif retry_after is not None:
+            # the platform asked us to wait: that is not a failed attempt
+            values.update(
+                status="pending",
+                attempts=attempts - 1,
+                next_attempt_at=now + timedelta(seconds=retry_after),
+            )
+        elif attempts >= self.policy.max_attempts:
+            values["status"] = "dead"
+        else:
+            values.update(
+                status="pending",
+                next_attempt_at=now + timedelta(seconds=self.policy.backoff(attempts)),
+            )
+        with self.db.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == oid).values(**values))
+
+    # -- running ---------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event, idle: float = 0.5) -> None:
+        self.recover()
+        while not stop.is_set():
+            try:
+                await self.deliver_due()
+            except Exception:
+                log.exception("deliverer round failed")
+            self.wakeup.clear()
+            waiter = asyncio.ensure_future(self.wakeup.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiter, stopper}, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            stopper.cancel()
+
+
+# -- dead letters: what an operator lists and retries ---------------------------------------
+def list_outbox(db: Engine, status: str = "dead", limit: int = 100) -> list[dict[str, Any]]:
+    with db.connect() as conn:
+        rows = conn.execute(
+            select(outbox).where(outbox.c.status == status).order_by(outbox.c.id).limit(limit)
+        ).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def retry_dead(db: Engine, clock: Clock, ids: Sequence[int] | None = None) -> int:
+    """Put dead actions back in the queue (all of them when ``ids`` is None)."""
+    with db.begin() as conn:
+        q = update(outbox).where(outbox.c.status == "dead")
+        if ids is not None:
+            known = {
+                r[0]
+                for r in conn.execute(
+                    select(outbox.c.id).where(outbox.c.id.in_(ids), outbox.c.status == "dead")
+                )
+            }
+            missing = sorted(set(ids) - known)
+            if missing:
+                raise NotFound(f"no dead action with id {missing}", where="outbox")
+            q = q.where(outbox.c.id.in_(ids))
+        res = conn.execute(
+            q.values(status="pending", attempts=0, next_attempt_at=clock.now(), last_error="")
+        )
+        return int(res.rowcount or 0)

@@ -1,0 +1,386 @@
+"""Who and where: groups, members and memberships behind each event, cached per App.
+
+New rows are created in the batch's transaction; the caches learn them only after commit, so a
+rolled-back batch leaves no stale ids behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from groupops.domain.events import Event, EventKind
+from groupops.engine.context import GroupInfo, Incoming
+from groupops.storage.tables import (
+    connections,
+    groups,
+    identities,
+    members,
+    memberships,
+    workspaces,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipInfo:
+    id: int
+    status: str
+    is_admin: bool
+    joined_at: datetime | None
+
+
+T = TypeVar("T")
+
+
+def race_safe(conn: Connection, create: Callable[[], T], find: Callable[[], T | None]) -> T:
+    """Create a row, or find the one another worker created at the same moment.
+
+    The insert runs in a savepoint: a unique violation (a concurrent batch on PostgreSQL got
+    there first) rolls back only the savepoint, and the committed row is read instead.
+    """
+    try:
+        with conn.begin_nested():
+            return create()
+    except IntegrityError:
+        found = find()
+        if found is None:
+            raise
+        return found
+
+
+_LEAVING = {EventKind.MEMBER_LEFT: "left", EventKind.MEMBER_KICKED: "kicked"}
+
+
+class Directory:
+    def __init__(self, default_workspace: str = "default") -> None:
+        self.default_workspace = default_workspace
+        self._groups: dict[tuple[str, str], GroupInfo] = {}
+        self._members: dict[tuple[str, str], int] = {}
+        self._memberships: dict[tuple[int, int], MembershipInfo] = {}
+        self._workspaces: dict[str, int] = {}
+        self._source_ws: dict[str, int] = {}
+        # rows created or changed by the open batch, per cache; merged only after commit
+        self._pending: dict[int, tuple[dict[Any, Any], dict[Any, Any]]] = {}
+
+    # -- transaction hooks -----------------------------------------------------------------
+    def committed(self) -> None:
+        for cache, changes in self._pending.values():
+            cache.update(changes)
+        self._pending.clear()
+
+    def rolled_back(self) -> None:
+        self._pending.clear()
+
+    def invalidate(self) -> None:
+        """Forget cached rows (settings or memberships changed outside the engine)."""
+        self._groups.clear()
+        self._members.clear()
+        self._memberships.clear()
+        self._source_ws.clear()
+        self._workspaces.clear()
+
+    def refresh_groups(self, conn: Connection) -> None:
+        """Reload the cached groups' profile and settings (an operator may have changed them
+        from the CLI or the web, in another process)."""
+        if not self._groups:
+            return
+        fresh = {(g.source, g.chat_id): g for g in self.groups_in(conn)}
+        for key in list(self._groups):
+            if key in fresh:
+                self._groups[key] = fresh[key]
+
+    def _remember(self, cache: dict[Any, Any], key: Any, value: Any) -> None:
+        entry = self._pending.get(id(cache))
+        if entry is None:
+            entry = self._pending[id(cache)] = (cache, {})
+        entry[1][key] = value
+
+    def _lookup(self, cache: dict[Any, Any], key: Any) -> Any:
+        entry = self._pending.get(id(cache))
+        if entry is not None and key in entry[1]:
+            return entry[1][key]
+        return cache.get(key)
+
+    # -- resolution ------------------------------------------------------------------------
+    def workspace_id(self, conn: Connection, slug: str, now: datetime) -> int:
+        found = self._lookup(self._workspaces, slug)
+        if found is not None:
+            return int(found)
+
+        def find() -> int | None:
+            return conn.execute(select(workspaces.c.id).where(workspaces.c.slug == slug)).scalar()
+
+        ws_id = find()
+        if ws_id is None:
+            ws_id = race_safe(
+                conn,
+                lambda: conn.execute(
+                    insert(workspaces)
+                    .values(slug=slug, name=slug, settings={}, created_at=now)
+                    .returning(workspaces.c.id)
+                ).scalar_one(),
+                find,
+            )
+        self._remember(self._workspaces, slug, ws_id)
+        return int(ws_id)
+
+    def source_workspace(self, conn: Connection, source: str, now: datetime) -> int:
+        found = self._lookup(self._source_ws, source)
+        if found is not None:
+            return int(found)
+
+        def find() -> int | None:
+            return conn.execute(
+                select(connections.c.workspace_id).where(connections.c.id == source)
+            ).scalar()
+
+        ws_id = find()
+        if ws_id is None:
+            default_ws = self.workspace_id(conn, self.default_workspace, now)
+
+            def create() -> int:
+                conn.execute(
+                    insert(connections).values(
+                        id=source,
+                        workspace_id=default_ws,
+                        platform=source.split(":", 1)[0],
+                        config={},
+                        state={},
+                        created_at=now,
+                    )
+                )
+                return default_ws
+
+            ws_id = race_safe(conn, create, find)
+        self._remember(self._source_ws, source, ws_id)
+        return int(ws_id)
+
+    def group(self, conn: Connection, event: Event) -> GroupInfo:
+        key = (event.source, event.chat_id)
+        found: GroupInfo | None = self._lookup(self._groups, key)
+        if found is not None:
+            return found
+        row = conn.execute(
+            select(groups, workspaces.c.settings.label("ws_settings"))
+            .join(workspaces, workspaces.c.id == groups.c.workspace_id)
+            .where(groups.c.source == event.source, groups.c.chat_id == event.chat_id)
+        ).first()
+        if row is None:
+            ws_id = self.source_workspace(conn, event.source, event.occurred_at)
+            title = str(event.data.get("chat_title", "")) or event.chat_id
+            gid = race_safe(
+                conn,
+                lambda: conn.execute(
+                    insert(groups)
+                    .values(
+                        workspace_id=ws_id,
+                        source=event.source,
+                        chat_id=event.chat_id,
+                        title=title[:255],
+                        timezone="Asia/Shanghai",
+                        language="zh_CN",
+                        settings={},
+                        created_at=event.occurred_at,
+                    )
+                    .returning(groups.c.id)
+                ).scalar_one(),
+                lambda: conn.execute(
+                    select(groups.c.id).where(
+                        groups.c.source == event.source, groups.c.chat_id == event.chat_id
+                    )
+                ).scalar(),
+            )
+            ws_settings = conn.execute(
+                select(workspaces.c.settings).where(workspaces.c.id == ws_id)
+            ).scalar_one()
+            info = GroupInfo(
+                int(gid),
+                ws_id,
+                event.source,
+                event.chat_id,
+                title[:255],
+                "Asia/Shanghai",
+                "zh_CN",
+                {},
+                ws_settings or {},
+            )
+        else:
+            info = GroupInfo(
+                int(row.id),
+                int(row.workspace_id),
+                row.source,
+                row.chat_id,
+                row.title,
+                row.timezone,
+                row.language,
+                row.settings or {},
+                row.ws_settings or {},
+            )
+        self._remember(self._groups, key, info)
+        return info
+
+    def member(self, conn: Connection, event: Event, workspace_id: int) -> int:
+        key = (event.source, event.user_id)
+        found = self._lookup(self._members, key)
+        if found is not None:
+            return int(found)
+
+        def find() -> int | None:
+            return conn.execute(
+                select(identities.c.member_id).where(
+                    identities.c.source == event.source, identities.c.user_id == event.user_id
+                )
+            ).scalar()
+
+        def create() -> int:
+            new_id = conn.execute(
+                insert(members)
+                .values(
+                    workspace_id=workspace_id,
+                    display_name=event.user_name or event.user_id,
+                    created_at=event.occurred_at,
+                )
+                .returning(members.c.id)
+            ).scalar_one()
+            conn.execute(
+                insert(identities).values(
+                    member_id=new_id, source=event.source, user_id=event.user_id
+                )
+            )
+            return int(new_id)
+
+        mid = find()
+        if mid is None:
+            mid = race_safe(conn, create, find)
+        self._remember(self._members, key, mid)
+        return int(mid)
+
+    def membership(
+        self, conn: Connection, group_id: int, member_id: int, event: Event
+    ) -> MembershipInfo:
+        key = (group_id, member_id)
+        info: MembershipInfo | None = self._lookup(self._memberships, key)
+        if info is None:
+            row = conn.execute(
+                select(
+                    memberships.c.id,
+                    memberships.c.status,
+                    memberships.c.is_admin,
+                    memberships.c.joined_at,
+                ).where(memberships.c.group_id == group_id, memberships.c.member_id == member_id)
+            ).first()
+            if row is not None:
+                info = MembershipInfo(int(row.id), row.status, bool(row.is_admin), row.joined_at)
+        kind = event.kind
+        changes: dict[str, Any] = {}
+        if info is None:
+            joined = kind == EventKind.MEMBER_JOINED
+            values: dict[str, Any] = {
+                "group_id": group_id,
+                "member_id": member_id,
+                "status": _LEAVING.get(kind, "active"),
+                "is_admin": event.is_admin,
+                "joined_at": event.occurred_at if joined else None,
+                "via": str(event.data.get("invite_link", ""))[:255] if joined else "",
+            }
+            if joined and event.data.get("inviter_user_id"):
+                values["inviter_member_id"] = self._inviter(conn, event, group_id)
+            mid = race_safe(
+                conn,
+                lambda: conn.execute(
+                    insert(memberships).values(**values).returning(memberships.c.id)
+                ).scalar_one(),
+                lambda: conn.execute(
+                    select(memberships.c.id).where(
+                        memberships.c.group_id == group_id, memberships.c.member_id == member_id
+                    )
+                ).scalar(),
+            )
+            info = MembershipInfo(int(mid), values["status"], event.is_admin, values["joined_at"])
+            self._remember(self._memberships, key, info)
+            return info
+        if kind == EventKind.MEMBER_JOINED:
+            changes = {"status": "active", "joined_at": event.occurred_at, "left_at": None}
+            if event.data.get("invite_link"):
+                changes["via"] = str(event.data["invite_link"])[:255]
+        elif kind in _LEAVING:
+            changes = {"status": _LEAVING[kind], "left_at": event.occurred_at}
+        if kind == EventKind.MESSAGE and event.is_admin != info.is_admin:
+            changes["is_admin"] = event.is_admin
+        if changes:
+            conn.execute(update(memberships).where(memberships.c.id == info.id).values(**changes))
+            info = replace(
+                info,
+                status=changes.get("status", info.status),
+                is_admin=changes.get("is_admin", info.is_admin),
+                joined_at=changes.get("joined_at", info.joined_at),
+            )
+            self._remember(self._memberships, key, info)
+        elif key not in self._memberships:
+            self._remember(self._memberships, key, info)
+        return info
+
+    def _inviter(self, conn: Connection, event: Event, group_id: int) -> int:
+        ws = self._lookup(self._source_ws, event.source)
+        inviter_event = replace(
+            event,
+            user_id=str(event.data["inviter_user_id"]),
+            user_name=str(event.data.get("inviter_name", "")),
+        )
+        return self.member(conn, inviter_event, int(ws) if ws is not None else 0)
+
+    def ids(self, conn: Connection, event: Event) -> tuple[GroupInfo | None, int | None]:
+        """The group and member behind an event, created when new. Safe for an event that turns
+        out to be a duplicate: it changes no membership."""
+        if not event.chat_id:
+            return None, None
+        group = self.group(conn, event)
+        if not event.user_id:
+            return group, None
+        return group, self.member(conn, event, group.workspace_id)
+
+    def resolve(
+        self,
+        conn: Connection,
+        stored: Sequence[tuple[int, Event]],
+        known: dict[tuple[str, str], tuple[GroupInfo | None, int | None]] | None = None,
+    ) -> list[Incoming]:
+        """Apply the memberships changes of newly stored events, and say what features see."""
+        out: list[Incoming] = []
+        for seq, event in stored:
+            ids = known.get((event.source, event.event_id)) if known else None
+            group, member_id = ids if ids is not None else self.ids(conn, event)
+            if group is None or member_id is None:
+                out.append(Incoming(seq, event, group, None))
+                continue
+            ms = self.membership(conn, group.id, member_id, event)
+            out.append(
+                Incoming(seq, event, group, member_id, ms.is_admin or event.is_admin, ms.joined_at)
+            )
+        return out
+
+    def groups_in(self, conn: Connection, workspace_id: int | None = None) -> list[GroupInfo]:
+        q = select(groups, workspaces.c.settings.label("ws_settings")).join(
+            workspaces, workspaces.c.id == groups.c.workspace_id
+        )
+        if workspace_id is not None:
+            q = q.where(groups.c.workspace_id == workspace_id)
+        return [
+            GroupInfo(
+                int(r.id),
+                int(r.workspace_id),
+                r.source,
+                r.chat_id,
+                r.title,
+                r.timezone,
+                r.language,
+                r.settings or {},
+                r.ws_settings or {},
+            )
+            for r in conn.execute(q.order_by(groups.c.id))
+        ]

@@ -1,0 +1,1 @@
+"""Features: one package each, registered declaratively (see ``registry``)."""

@@ -1,0 +1,432 @@
+"""The join gate: a newcomer is muted until they answer a captcha or the operator's quiz
+question; their messages are removed until then; on failure or time-out they are removed, and
+banned after repeated failures. When joins spike, raid mode closes the group to new joins for a
+while. Passing derives ``member_admitted``, which the welcome feature greets.
+
+Platforms with buttons get the answers as buttons (and the newcomer is muted meanwhile);
+platforms without them (Matrix) get numbered answers typed in the chat, so there is no mute
+and every other message of the newcomer is removed until they answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from groupops.domain.actions import Action, ActionKind
+from groupops.domain.events import Event, EventKind
+from groupops.engine.context import BatchContext, GroupInfo, Incoming
+from groupops.features.gate.settings import GateSettings
+from groupops.features.gate.tables import gate_challenges, gate_failures, gate_raids
+from groupops.i18n import N_
+from groupops.storage.tables import events
+
+PROMPT = N_(
+    "👋 {name}, welcome! To make sure you are a real person, please answer within "
+    "{minutes} minutes:\n{question}"
+)
+PROMPT_TYPED = N_("Reply with the number of your answer:")
+CAPTCHA = N_("How much is {a} + {b}?")
+WRONG = N_("Not quite, {name}. You have {left} more try.")
+RAID_ON = N_(
+    "🚨 Many people are joining at once: the group is closed to new members for {minutes} minutes."
+)
+RAID_OFF = N_("✅ The group is open to new members again.")
+BUTTON_PREFIX = "gate:"
+MUTE_MARGIN = timedelta(minutes=2)  # the clock ticks once a minute: fail before the mute ends
+
+
+def _fmt(t: Callable[[str], str], msgid: str, **values: Any) -> str:
+    return t(msgid).format(**values)
+
+
+class GateFeature:
+    name: ClassVar[str] = "gate"
+    order: ClassVar[int] = 15  # after moderation's blacklist (10), before welcome (20)
+    settings_model: ClassVar[type[GateSettings]] = GateSettings
+    handles: ClassVar[frozenset[EventKind]] = frozenset(
+        {
+            EventKind.MEMBER_JOINED,
+            EventKind.JOIN_REQUEST,
+            EventKind.MESSAGE,
+            EventKind.BUTTON,
+            EventKind.MEMBER_LEFT,
+            EventKind.TICK,
+        }
+    )
+
+    def handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
+        for item in batch:
+            kind = item.event.kind
+            if kind == EventKind.TICK:
+                self._tick(ctx, item.event.occurred_at)
+                continue
+            group = item.group
+            if group is None or item.member_id is None:
+                continue
+            s = ctx.settings(self, group, GateSettings)
+            if kind == EventKind.MEMBER_JOINED:
+                self._joined(ctx, item, group, s)
+            elif kind == EventKind.JOIN_REQUEST:
+                self._requested(ctx, item, group, s)
+            elif kind == EventKind.MESSAGE:
+                self._message(ctx, item, group, s)
+            elif kind == EventKind.BUTTON:
+                self._button(ctx, item, group, s)
+            elif kind == EventKind.MEMBER_LEFT:
+                self._close_pending(ctx, group.id, item.member_id, "left", ctx.now)
+
+    def delete_member_data(self, conn: Connection, member_id: int) -> None:
+        conn.execute(delete(gate_challenges).where(gate_challenges.c.member_id == member_id))
+        conn.execute(delete(gate_failures).where(gate_failures.c.member_id == member_id))
+
+    # -- raids -------------------------------------------------------------------------------
+    def _raid_active(self, ctx: BatchContext, group: GroupInfo, when: datetime) -> bool:
+        until = ctx.conn.execute(
+            select(gate_raids.c.until).where(gate_raids.c.group_id == group.id)
+        ).scalar()
+        return until is not None and until > when
+
+    def _raid_starts(
+        self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: GateSettings
+    ) -> bool:
+        """Whether this join makes the joins of the last window a raid (and start it)."""
+        when = item.event.occurred_at
+        joins = ctx.conn.execute(
+            select(func.count())
+            .select_from(events)
+            .where(
+                events.c.group_id == group.id,
+                events.c.kind == EventKind.MEMBER_JOINED.value,
+                events.c.occurred_at > when - timedelta(seconds=s.raid_window_seconds),
+                events.c.occurred_at <= when,
+                events.c.seq <= item.seq,
+            )
+        ).scalar_one()
+        if joins < s.raid_joins:
+            return False
+        until = when + timedelta(minutes=s.raid_close_minutes)
+        ctx.conn.execute(delete(gate_raids).where(gate_raids.c.group_id == group.id))
+        ctx.conn.execute(
+            insert(gate_raids).values(group_id=group.id, started_at=when, until=until, refused=0)
+        )
+        t = ctx.gettext(group)
+        text = _fmt(t, RAID_ON, minutes=s.raid_close_minutes)
+        ctx.emit(Action(ActionKind.SEND, group.source, group.chat_id, text=text), item)
+        return True
+
+    def _refuse(
+        self, ctx: BatchContext, item: Incoming, group: GroupInfo, kind: ActionKind
+    ) -> None:
+        event = item.event
+        ctx.emit(
+            Action(kind, event.source, event.chat_id, user_id=event.user_id, reason="gate: raid"),
+            item,
+        )
+        ctx.conn.execute(
+            update(gate_raids)
+            .where(gate_raids.c.group_id == group.id)
+            .values(refused=gate_raids.c.refused + 1)
+        )
+        ctx.suppress(item)
+
+    # -- joins -------------------------------------------------------------------------------
+    def _requested(
+        self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: GateSettings
+    ) -> None:
+        if s.raid_mode and self._raid_active(ctx, group, item.event.occurred_at):
+            self._refuse(ctx, item, group, ActionKind.DECLINE_JOIN)
+            return
+        event = item.event
+        ctx.emit(
+            Action(
+                ActionKind.APPROVE_JOIN,
+                event.source,
+                event.chat_id,
+                user_id=event.user_id,
+                reason="gate: the question comes after joining",
+            ),
+            item,
+        )
+
+    def _joined(self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: GateSettings) -> None:
+        if item.is_admin:
+            return
+        assert item.member_id is not None
+        event = item.event
+        when = event.occurred_at
+        if s.raid_mode and (
+            self._raid_active(ctx, group, when) or self._raid_starts(ctx, item, group, s)
+        ):
+            self._refuse(ctx, item, group, ActionKind.KICK)
+            return
+        self._close_pending(ctx, group.id, item.member_id, "left", when)
+        t = ctx.gettext(group)
+        question, options, answer = self._question(t, s, event)
+        deadline = when + timedelta(seconds=s.timeout_seconds)
+        cid = ctx.conn.execute(
+            insert(gate_challenges)
+            .values(
+                group_id=group.id,
+                member_id=item.member_id,
+                user_id=event.user_id,
+                user_name=event.user_name or event.user_id,
+                question=question,
+                options=options,
+                answer=answer,
+                attempts=0,
+                status="pending",
+                started_at=when,
+                deadline=deadline,
+            )
+            .returning(gate_challenges.c.id)
+        ).scalar_one()
+        name = event.user_name or event.user_id
+        minutes = max(1, round(s.timeout_seconds / 60))
+        text = _fmt(t, PROMPT, name=name, minutes=minutes, question=question)
+        caps = ctx.capabilities(event.source)
+        data: dict[str, Any] = {}
+        if caps.buttons:
+            data["buttons"] = [
+                [{"text": o, "data": f"{BUTTON_PREFIX}{cid}:{i}"}]
+                for i, o in enumerate(options, start=1)
+            ]
+            if caps.can(ActionKind.MUTE):
+                ctx.emit(
+                    Action(
+                        ActionKind.MUTE,
+                        event.source,
+                        event.chat_id,
+                        user_id=event.user_id,
+                        until=deadline + MUTE_MARGIN,
+                        reason="gate: until the newcomer answers",
+                    ),
+                    item,
+                )
+        elif s.mode == "quiz":
+            numbered = "\n".join(f"{i}. {o}" for i, o in enumerate(options, start=1))
+            text += f"\n{t(PROMPT_TYPED)}\n{numbered}"
+        ctx.emit(Action(ActionKind.SEND, event.source, event.chat_id, text=text, data=data), item)
+        ctx.suppress(item)  # welcome greets them once they pass (member_admitted)
+
+    @staticmethod
+    def _question(
+        t: Callable[[str], str], s: GateSettings, event: Event
+    ) -> tuple[str, list[str], int]:
+        if s.mode == "quiz":
+            return s.question, list(s.options), s.answer
+        # the same join always gets the same sum: a replayed event decides the same way
+        seed = hashlib.sha256(f"{event.source}\x00{event.event_id}".encode()).digest()
+        rng = random.Random(seed)
+        a, b = rng.randint(2, 9), rng.randint(2, 9)
+        right = a + b
+        wrong = rng.sample([n for n in range(4, 19) if n != right], 3)
+        options = [str(n) for n in [right, *wrong]]
+        rng.shuffle(options)
+        return _fmt(t, CAPTCHA, a=a, b=b), options, options.index(str(right)) + 1
+
+    # -- answers -----------------------------------------------------------------------------
+    def _pending(self, ctx: BatchContext, group_id: int, member_id: int) -> Any:
+        c = gate_challenges.c
+        return ctx.conn.execute(
+            select(gate_challenges)
+            .where(c.group_id == group_id, c.member_id == member_id, c.status == "pending")
+            .order_by(c.id.desc())
+        ).first()
+
+    def _message(
+        self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: GateSettings
+    ) -> None:
+        assert item.member_id is not None
+        challenge = self._pending(ctx, group.id, item.member_id)
+        if challenge is None:
+            return
+        event = item.event
+        if event.message_id and ctx.capabilities(event.source).can(ActionKind.DELETE):
+            ctx.emit(
+                Action(
+                    ActionKind.DELETE,
+                    event.source,
+                    event.chat_id,
+                    message_id=event.message_id,
+                    reason="gate: the newcomer has not answered yet",
+                ),
+                item,
+            )
+        ctx.suppress(item)  # nobody after the gate sees it: no points, no moderation strikes
+        if ctx.capabilities(event.source).buttons:
+            return  # answers come as button presses there
+        choice = _typed_choice(event.text, list(challenge.options))
+        if choice is not None:
+            self._answer(ctx, item, group, s, challenge, choice)
+
+    def _button(self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: GateSettings) -> None:
+        raw = str(item.event.data.get("button_data", ""))
+        if not raw.startswith(BUTTON_PREFIX):
+            return
+        cid_text, _, choice_text = raw[len(BUTTON_PREFIX) :].partition(":")
+        if not (cid_text.isdigit() and choice_text.isdigit()):
+            return
+        challenge = ctx.conn.execute(
+            select(gate_challenges).where(gate_challenges.c.id == int(cid_text))
+        ).first()
+        if (
+            challenge is None
+            or challenge.status != "pending"
+            or challenge.group_id != group.id
+            or challenge.member_id != item.member_id
+        ):
+            return  # someone else's question, or one already decided: pressing changes nothing
+        self._answer(ctx, item, group, s, challenge, int(choice_text))
+
+    def _answer(
+        self,
+        ctx: BatchContext,
+        item: Incoming,
+        group: GroupInfo,
+        s: GateSettings,
+        challenge: Any,
+        choice: int,
+    ) -> None:
+        event = item.event
+        when = event.occurred_at
+        if when > challenge.deadline:
+            return  # too late: the clock's tick removes them
+        attempts = challenge.attempts + 1
+        if choice == challenge.answer:
+            self._set(ctx, challenge.id, status="passed", attempts=attempts, ended_at=when)
+            caps = ctx.capabilities(event.source)
+            if caps.buttons and caps.can(ActionKind.MUTE):
+                ctx.emit(
+                    Action(
+                        ActionKind.UNMUTE,
+                        event.source,
+                        event.chat_id,
+                        user_id=event.user_id,
+                        reason="gate: answered",
+                    ),
+                    item,
+                )
+            ctx.derive(
+                Event(
+                    event.source,
+                    f"gate:{challenge.id}:admitted",
+                    EventKind.MEMBER_ADMITTED,
+                    when,
+                    chat_id=event.chat_id,
+                    user_id=event.user_id,
+                    user_name=challenge.user_name,
+                    data={"challenge_id": int(challenge.id), "attempts": attempts},
+                )
+            )
+            return
+        if attempts >= s.max_attempts:
+            self._set(ctx, challenge.id, attempts=attempts)
+            self._fail(ctx, group, challenge, s, when, "gate: wrong answers")
+            return
+        self._set(ctx, challenge.id, attempts=attempts)
+        t = ctx.gettext(group)
+        left = s.max_attempts - attempts
+        text = _fmt(t, WRONG, name=challenge.user_name, left=left)
+        ctx.emit(Action(ActionKind.SEND, event.source, event.chat_id, text=text), item)
+
+    def _set(self, ctx: BatchContext, challenge_id: int, **values: Any) -> None:
+        ctx.conn.execute(
+            update(gate_challenges).where(gate_challenges.c.id == challenge_id).values(**values)
+        )
+
+    def _close_pending(
+        self, ctx: BatchContext, group_id: int, member_id: int, status: str, when: datetime
+    ) -> None:
+        c = gate_challenges.c
+        ctx.conn.execute(
+            update(gate_challenges)
+            .where(c.group_id == group_id, c.member_id == member_id, c.status == "pending")
+            .values(status=status, ended_at=when)
+        )
+
+    def _fail(
+        self,
+        ctx: BatchContext,
+        group: GroupInfo,
+        challenge: Any,
+        s: GateSettings,
+        when: datetime,
+        reason: str,
+    ) -> None:
+        self._set(ctx, challenge.id, status="failed", ended_at=when)
+        f = gate_failures.c
+        key = (f.workspace_id == group.workspace_id, f.member_id == challenge.member_id)
+        count = ctx.conn.execute(select(f.count).where(*key)).scalar()
+        if count is None:
+            count = 1
+            ctx.conn.execute(
+                insert(gate_failures).values(
+                    workspace_id=group.workspace_id,
+                    member_id=challenge.member_id,
+                    count=1,
+                    last_at=when,
+                )
+            )
+        else:
+            count += 1
+            ctx.conn.execute(update(gate_failures).where(*key).values(count=count, last_at=when))
+        kind = ActionKind.BAN if count >= s.ban_after_failures else ActionKind.KICK
+        ctx.emit_for_group(
+            Action(
+                kind,
+                group.source,
+                group.chat_id,
+                user_id=challenge.user_id,
+                reason=f"{reason} (failed gates: {count})",
+            ),
+            group,
+        )
+
+    # -- the clock ---------------------------------------------------------------------------
+    def _tick(self, ctx: BatchContext, now: datetime) -> None:
+        c = gate_challenges.c
+        due = ctx.conn.execute(
+            select(gate_challenges)
+            .where(c.status == "pending", c.deadline <= now)
+            .order_by(c.id)
+            .limit(1000)
+        ).all()
+        raids = ctx.conn.execute(select(gate_raids).where(gate_raids.c.until <= now)).all()
+        if not due and not raids:
+            return
+        groups = {g.id: g for g in ctx.all_groups()}
+        for challenge in due:
+            group = groups.get(challenge.group_id)
+            if group is None:
+                continue
+            s = ctx.settings(self, group, GateSettings)
+            self._fail(ctx, group, challenge, s, now, "gate: no answer in time")
+        for raid in raids:
+            ctx.conn.execute(delete(gate_raids).where(gate_raids.c.group_id == raid.group_id))
+            group = groups.get(raid.group_id)
+            if group is not None:
+                text = ctx.gettext(group)(RAID_OFF)
+                ctx.emit_for_group(
+                    Action(ActionKind.SEND, group.source, group.chat_id, text=text), group
+                )
+
+
+def _typed_choice(text: str, options: list[str]) -> int | None:
+    """The answer a newcomer typed: an option's own text, or (where the options are words, as
+    in a quiz) its number. Anything else is not an answer and costs no attempt."""
+    value = text.strip().rstrip(".。").casefold()
+    for i, option in enumerate(options, start=1):
+        if option.strip().casefold() == value:
+            return i
+    numeric_options = all(o.strip().isdigit() for o in options)
+    if not numeric_options and value.isdigit() and 1 <= int(value) <= len(options):
+        return int(value)
+    if numeric_options and value.isdigit():
+        return len(options) + 1  # a wrong sum: no option has it
+    return None

@@ -1,0 +1,261 @@
+"""What an operator does with moderation, as plain functions the CLI and the console call.
+
+- :func:`moderation_log` lists decisions, newest first.
+- :func:`undo_decision` reverts one: unmute / unban through the outbox, the offence no longer
+  counts towards the ladder, the member comes off the blacklist where the decision put them on.
+- :func:`blacklist_entries` lists a workspace's blacklist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from groupops.domain.actions import Action, ActionKind
+from groupops.domain.errors import Conflict, NotFound
+from groupops.domain.time import utc
+from groupops.features.moderation.outbox import queue_actions
+from groupops.features.moderation.tables import moderation_blacklist, moderation_decisions
+from groupops.platforms.base import Capabilities
+from groupops.storage.tables import groups, members
+
+MAX_LOG = 1000
+UNDO_NOTE = "removed messages cannot be brought back; everything else is reverted"
+
+
+@contextmanager
+def _connection(db: Engine | Connection, *, write: bool) -> Iterator[Connection]:
+    """A connection in a transaction: a new one from an Engine, or the caller's own."""
+    if isinstance(db, Engine):
+        if write:
+            with db.begin() as conn:
+                yield conn
+        else:
+            with db.connect() as conn:
+                yield conn
+                conn.rollback()
+    else:
+        yield db
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _row(r: Any) -> dict[str, Any]:
+    return {
+        "id": int(r.id),
+        "created_at": _iso(r.created_at),
+        "workspace_id": int(r.workspace_id),
+        "group_id": r.group_id,
+        "group": r.group_title or r.chat_id,
+        "source": r.source,
+        "chat_id": r.chat_id,
+        "member_id": r.member_id,
+        "member": r.member_name or r.user_name or r.user_id,
+        "user_id": r.user_id,
+        "rule": r.rule,
+        "evidence": r.evidence,
+        "step": r.step,
+        "step_index": r.step_index,
+        "actions": [a.get("kind") for a in (r.actions or [])],
+        "message_id": r.message_id,
+        "by": r.by,
+        "parent_id": r.parent_id,
+        "undo_of": r.undo_of,
+        "undone_at": _iso(r.undone_at),
+        "undone_by": r.undone_by,
+    }
+
+
+def moderation_log(
+    db: Engine | Connection,
+    group_id: int | None = None,
+    limit: int = 50,
+    *,
+    member_id: int | None = None,
+    workspace_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Decisions, newest first: who, where, which rule, the evidence, the step, the actions,
+    when, and by whom ("auto" or an operator). Times are ISO 8601 UTC strings."""
+    d = moderation_decisions.c
+    q = (
+        select(
+            moderation_decisions,
+            groups.c.title.label("group_title"),
+            members.c.display_name.label("member_name"),
+        )
+        .select_from(
+            moderation_decisions.outerjoin(groups, groups.c.id == d.group_id).outerjoin(
+                members, members.c.id == d.member_id
+            )
+        )
+        .order_by(d.id.desc())
+        .limit(max(1, min(int(limit), MAX_LOG)))
+    )
+    if group_id is not None:
+        q = q.where(d.group_id == group_id)
+    if member_id is not None:
+        q = q.where(d.member_id == member_id)
+    if workspace_id is not None:
+        q = q.where(d.workspace_id == workspace_id)
+    with _connection(db, write=False) as conn:
+        return [_row(r) for r in conn.execute(q).all()]
+
+
+def blacklist_entries(
+    db: Engine | Connection, workspace_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The workspace blacklist: member, the rule they were listed for, the decision, when."""
+    b = moderation_blacklist.c
+    q = (
+        select(moderation_blacklist, members.c.display_name)
+        .select_from(moderation_blacklist.outerjoin(members, members.c.id == b.member_id))
+        .order_by(b.created_at.desc())
+    )
+    if workspace_id is not None:
+        q = q.where(b.workspace_id == workspace_id)
+    with _connection(db, write=False) as conn:
+        return [
+            {
+                "workspace_id": int(r.workspace_id),
+                "member_id": int(r.member_id),
+                "member": r.display_name or "",
+                "rule": r.rule,
+                "decision_id": r.decision_id,
+                "created_at": _iso(r.created_at),
+                "by": r.by,
+            }
+            for r in conn.execute(q).all()
+        ]
+
+
+def _reverse(r: Any) -> Action | None:
+    """The platform action that reverts one decision's step, if any."""
+    if not r.user_id:
+        return None
+    why = f"undo of moderation decision #{r.id}"
+    if r.step == "mute":
+        return Action(ActionKind.UNMUTE, r.source, r.chat_id, user_id=r.user_id, reason=why)
+    if r.step in ("kick", "ban"):
+        return Action(ActionKind.UNBAN, r.source, r.chat_id, user_id=r.user_id, reason=why)
+    return None
+
+
+def undo_decision(
+    db: Engine | Connection,
+    decision_id: int,
+    by: str,
+    now: datetime,
+    *,
+    capabilities_of: Callable[[str], Capabilities] | None = None,
+) -> dict[str, Any]:
+    """Revert one decision (and the kicks from other groups that followed from it).
+
+    - a mute is lifted (UNMUTE), a kick or ban is lifted (UNBAN: the member may join again),
+      through the outbox, delivered like any action;
+    - the offence no longer counts towards the ladder (the member's warning count goes down);
+    - the member comes off the workspace blacklist if this decision put them on it, or if it
+      was a refused join of a blacklisted member.
+
+    The undo is itself logged (``step="undo"``, ``by`` = the operator). Raises
+    :class:`NotFound` for an unknown decision and :class:`Conflict` for one already undone or
+    for an undo entry. Pass ``capabilities_of`` (``app.platforms.capabilities``) to turn what a
+    platform cannot do into an owner task, as the engine does.
+    """
+    by = (by or "").strip()
+    if not by:
+        raise ValueError("say who undoes it: by= must name the operator")
+    now = utc(now)
+    d = moderation_decisions.c
+    with _connection(db, write=True) as conn:
+        row = conn.execute(select(moderation_decisions).where(d.id == decision_id)).first()
+        if row is None:
+            raise NotFound(f"no moderation decision #{decision_id}", where="moderation undo")
+        if row.step == "undo":
+            raise Conflict(
+                f"decision #{decision_id} is itself an undo (of #{row.undo_of}); it cannot be"
+                " undone",
+                where="moderation undo",
+            )
+        if row.undone_at is not None:
+            raise Conflict(
+                f"decision #{decision_id} was already undone by {row.undone_by} at"
+                f" {row.undone_at.isoformat()}",
+                where="moderation undo",
+            )
+        children = conn.execute(
+            select(moderation_decisions).where(d.parent_id == decision_id, d.undone_at.is_(None))
+        ).all()
+        targets = [row, *children]
+        actions: list[tuple[Action, int | None]] = []
+        for r in targets:
+            action = _reverse(r)
+            if action is not None:
+                actions.append((action, r.group_id))
+        ids = [int(r.id) for r in targets]
+        conn.execute(
+            update(moderation_decisions)
+            .where(d.id.in_(ids))
+            .values(undone_at=now, undone_by=by[:100])
+        )
+        removed = False
+        if row.member_id is not None:
+            b = moderation_blacklist.c
+            # a refused join (or a kick because of the blacklist): let this person in again;
+            # an ad that put them on the blacklist: take off what this decision put there
+            cond = (
+                b.member_id == row.member_id
+                if row.rule == "blacklist"
+                else (b.decision_id == decision_id)
+            )
+            res = conn.execute(
+                delete(moderation_blacklist).where(
+                    b.workspace_id == row.workspace_id, b.member_id == row.member_id, cond
+                )
+            )
+            removed = bool(res.rowcount)
+        outbox_ids, task_ids = queue_actions(
+            conn,
+            actions,
+            workspace_id=int(row.workspace_id),
+            now=now,
+            capabilities_of=capabilities_of,
+        )
+        undo_id = conn.execute(
+            insert(moderation_decisions)
+            .values(
+                created_at=now,
+                workspace_id=row.workspace_id,
+                group_id=row.group_id,
+                member_id=row.member_id,
+                source=row.source,
+                chat_id=row.chat_id,
+                user_id=row.user_id,
+                user_name=row.user_name,
+                message_id=row.message_id,
+                rule="undo",
+                evidence=f"undid #{decision_id} ({row.rule}, {row.step})"
+                + (f" and {len(children)} follow-up decision(s)" if children else ""),
+                step="undo",
+                actions=[a.to_json() for a, _ in actions],
+                counted=False,
+                by=by[:100],
+                undo_of=decision_id,
+            )
+            .returning(d.id)
+        ).scalar_one()
+    return {
+        "decision_id": decision_id,
+        "undo_id": int(undo_id),
+        "undone": ids,
+        "actions": [a.to_json() for a, _ in actions],
+        "outbox_ids": outbox_ids,
+        "owner_task_ids": task_ids,
+        "blacklist_removed": removed,
+        "note": UNDO_NOTE,
+    }

@@ -1,0 +1,50 @@
+"""Welcome settings: every field is explained in docs/features/welcome.md."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from groupops.domain.errors import TemplateError
+from groupops.engine.templates import TemplateRenderer
+from groupops.features.base import FeatureSettings
+
+SAMPLE = {"name": "Alice", "group": "Group", "rules": "Be kind.", "names": "A, B", "count": "2"}
+
+
+def _check_template(value: str | None, where: str) -> str | None:
+    if value is not None:
+        try:
+            TemplateRenderer().check(value, SAMPLE, where=where)
+        except TemplateError as exc:
+            raise ValueError(str(exc)) from None
+    return value
+
+
+class WelcomeSettings(FeatureSettings):
+    #: welcome text; placeholders {{ name }}, {{ group }}, {{ rules }}. None = the default text
+    template: str | None = None
+    #: the group's rules, pushed to every newcomer
+    rules: str = Field(default="", max_length=4000)
+    #: send the rules privately where the platform allows (else they go in the group)
+    rules_private: bool = True
+    #: ask newcomers to introduce themselves
+    intro_prompt: bool = True
+    #: a newcomer's message at least this long (characters) counts as a self-introduction
+    intro_min_chars: int = Field(default=15, ge=1, le=2000)
+    #: how long after joining a first long message still counts as the introduction (hours)
+    intro_window_hours: int = Field(default=72, ge=1, le=24 * 30)
+    #: this many joins within burst_window_seconds is a burst: one combined welcome
+    burst_threshold: int = Field(default=3, ge=2, le=1000)
+    burst_window_seconds: int = Field(default=60, ge=5, le=3600)
+    #: combined welcome text; placeholders {{ names }}, {{ count }}, {{ group }}, {{ rules }}
+    burst_template: str | None = None
+
+    @field_validator("template")
+    @classmethod
+    def _template_ok(cls, v: str | None) -> str | None:
+        return _check_template(v, "welcome.template")
+
+    @field_validator("burst_template")
+    @classmethod
+    def _burst_ok(cls, v: str | None) -> str | None:
+        return _check_template(v, "welcome.burst_template")

@@ -1,0 +1,33 @@
+"""Translations through Babel catalogues (zh_CN, en). Messages are marked with ``N_`` or ``t``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from babel.support import NullTranslations, Translations
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "groupops"
+LANGUAGES = ("zh_CN", "en")
+
+
+def N_(message: str) -> str:
+    return message
+
+
+class Catalogs:
+    """Loaded catalogues, owned by the App (no module-level state)."""
+
+    def __init__(self, locale_dir: Path = LOCALE_DIR) -> None:
+        self._dir = locale_dir
+        self._loaded: dict[str, NullTranslations] = {}
+
+    def translations(self, language: str) -> NullTranslations:
+        lang = language if language in LANGUAGES else "en"
+        if lang not in self._loaded:
+            self._loaded[lang] = Translations.load(str(self._dir), [lang], DOMAIN)
+        return self._loaded[lang]
+
+    def gettext(self, language: str) -> Callable[[str], str]:
+        return self.translations(language).gettext

@@ -1,0 +1,135 @@
+"""Chat exports -> the engine's Events: the same model live bots produce.
+
+Public API (used by ``groupops import``, ``groupops analyze`` and the analytics):
+
+* :func:`detect` ``(path) -> str``: the format name (one of :data:`FORMATS`), or
+  :class:`UnknownFormat`.
+* :func:`read` ``(path, tz=None, fmt=None) -> Iterator[Event]``: the file's events in file
+  order, streaming. Kinds: MESSAGE, MEMBER_JOINED, MEMBER_LEFT. ``source`` is
+  ``import:<format>``; ``message_id`` is the platform id, or for line formats (whatsapp, irc,
+  wechat) the 0-based line of the message's first line; ``data`` has ``file``, ``line`` or
+  ``index``, ``reply_to`` (explicit ids, where the platform records them), ``reactions`` (where
+  recorded); joins have ``inviter_user_id``/``inviter_name`` or ``via``; departures
+  ``removed_by``. See ``groupops.importers.base`` for the whole contract.
+* :func:`read_columns` ``(path, tz=None) -> Columns``: the same messages as flat arrays, for
+  analytics on large files (WhatsApp is parsed without building Event objects).
+
+``tz`` names the zone of the naive local times some exports write (WhatsApp, IRC, WeChat's
+StrTime, old Telegram ``date``); default UTC. Any malformed input raises
+:class:`ImportFormatError` (a :class:`~groupops.domain.errors.GroupopsError`) naming the file,
+the line or byte offset, and the reason; nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable, Iterator
+from datetime import tzinfo
+from pathlib import Path
+
+from groupops.domain.events import Event
+from groupops.importers import discord, irc, slack, telegram, wechat, whatsapp
+from groupops.importers.base import (
+    ZIP_ERRORS,
+    ImportFormatError,
+    Options,
+    UnknownFormat,
+    read_head,
+)
+from groupops.importers.columns import Columns, read_columns
+
+FORMATS = ("whatsapp", "telegram", "discord", "slack", "irc", "wechat")
+
+__all__ = [
+    "FORMATS",
+    "Columns",
+    "ImportFormatError",
+    "UnknownFormat",
+    "detect",
+    "read",
+    "read_columns",
+]
+
+_READERS: dict[str, Callable[[Path, Options], Iterator[Event]]] = {
+    "whatsapp": whatsapp.events,
+    "telegram": telegram.events,
+    "discord": discord.events,
+    "slack": slack.events,
+    "irc": irc.events,
+    "wechat": wechat.events,
+}
+
+
+def detect(path: str | Path) -> str:
+    """The export format of ``path`` (a file, or an unpacked Slack export folder)."""
+    path = Path(path)
+    if path.is_dir():
+        names = [str(p.relative_to(path)).replace("\\", "/") for p in path.rglob("*.json")]
+        if slack.is_slack(names):
+            return "slack"
+        raise UnknownFormat("a folder that is no Slack export", file=path.name)
+    if not path.is_file():
+        raise ImportFormatError("no such file", file=str(path))
+    try:
+        head = read_head(path)
+    except OSError as exc:
+        raise ImportFormatError(f"unreadable: {exc.strerror}", file=path.name) from None
+    if not head.strip():
+        raise UnknownFormat("the file is empty", file=path.name)
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = zf.namelist()
+        except ZIP_ERRORS as exc:
+            raise ImportFormatError(f"unreadable zip: {exc}", file=path.name) from None
+        if slack.is_slack(names):
+            return "slack"
+        if any(n.lower().endswith(".txt") for n in names):
+            return "whatsapp"
+        raise UnknownFormat("a zip with neither a Slack export nor a chat .txt", file=path.name)
+    text = head.decode("utf-8-sig", errors="replace")
+    stripped = text.lstrip()
+    if stripped[:1] == "{" or (stripped[:1] == "[" and stripped[1:].lstrip()[:1] in ("{", "]")):
+        if '"guild"' in text and '"channel"' in text:
+            return "discord"
+        if '"messages"' in text or '"chats"' in text:
+            return "telegram"
+        raise UnknownFormat("JSON, but neither Telegram nor DiscordChatExporter", file=path.name)
+    lines = text.splitlines()
+    if lines and wechat.has_header(lines[0]):
+        return "wechat"
+    sample = lines[:400]
+    if len(head) >= 65536 and len(sample) > 1:
+        sample = sample[:-1]
+    wa = whatsapp.sniff(sample)
+    ir = irc.sniff(sample)
+    wa_n = wa[1] if wa else 0
+    ir_n = ir[1] if ir else 0
+    if wa_n == 0 and ir_n == 0:
+        raise UnknownFormat(
+            "no known chat export (WhatsApp, Telegram, Discord, Slack, IRC, WeChat CSV)",
+            file=path.name,
+        )
+    return "whatsapp" if wa_n >= ir_n else "irc"
+
+
+def read(
+    path: str | Path, tz: str | tzinfo | None = None, fmt: str | None = None
+) -> Iterator[Event]:
+    """The events of one export, in file order, streaming."""
+    path = Path(path)
+    fmt = fmt or detect(path)
+    if fmt not in _READERS:
+        raise UnknownFormat(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}", file=path.name)
+    return _guarded(_READERS[fmt](path, Options.make(tz)), path)
+
+
+def _guarded(events: Iterator[Event], path: Path) -> Iterator[Event]:
+    """Only typed errors leave an importer: an OS error mid-file becomes one, too."""
+    try:
+        yield from events
+    except ImportFormatError:
+        raise
+    except ZIP_ERRORS as exc:  # Unicode errors are ValueErrors
+        # a damaged zip or disk: the reason, never a traceback
+        raise ImportFormatError(f"unreadable: {exc}", file=path.name) from None

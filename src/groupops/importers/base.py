@@ -1,0 +1,373 @@
+"""What every importer shares: the typed error, reading bytes safely, ids, names, content kinds.
+
+An importer turns one export file into :class:`groupops.domain.events.Event` objects, in file
+order, streaming (memory stays flat as files grow). The contract every format keeps:
+
+* ``source`` is ``f"import:{format}"``; ``chat_id`` a stable id of the chat (the platform's id
+  where the export records one, else the chat's name, else the file's stem);
+* ``event_id`` is stable: re-importing the same file yields the same ids, so the engine's
+  idempotent store adds nothing the second time;
+* ``message_id`` is the platform's message id, or for line-based formats (WhatsApp, IRC, WeChat
+  CSV) the 0-based line number of the message's first line in its file, as a string;
+* ``data`` holds ``file`` (file name), ``line`` (0-based line, line formats) or ``index`` (0-based
+  position in the export, JSON formats), ``reply_to`` (explicit ids the platform recorded, a
+  list), ``reactions`` (a count, where recorded) and format-specific extras. Joins carry
+  ``inviter_user_id``/``inviter_name`` (who added them, the key the engine's directory reads) or
+  ``via="invite_link"``; departures carry ``removed_by`` when someone removed the member.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from pathlib import Path
+from types import MappingProxyType
+from typing import IO, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from groupops.domain.errors import GroupopsError
+from groupops.domain.events import MAX_NAME_LEN, ContentKind, Event, EventKind
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+class ImportFormatError(GroupopsError):
+    """An export could not be read: names the file, the line (or byte offset) and the reason.
+
+    Raised by every importer for any malformed input; nothing else escapes an importer."""
+
+    code = "import_format"
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        file: str | Path,
+        line: int | None = None,
+        offset: int | None = None,
+    ) -> None:
+        self.file = str(file)
+        self.line = line
+        self.offset = offset
+        self.reason = reason
+        where = self.file
+        if line is not None:
+            where += f", line {line + 1}"  # people count lines from 1
+        elif offset is not None:
+            where += f", byte {offset}"
+        super().__init__(reason, where=where)
+
+
+class UnknownFormat(ImportFormatError):
+    """No importer recognises the file."""
+
+    code = "import_unknown_format"
+
+
+# what reading a damaged or unsupported zip can raise (encrypted members, unknown compression,
+# bad CRC, truncated streams): always turned into an ImportFormatError
+ZIP_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    ValueError,
+    EOFError,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+)
+
+
+# -- options -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How to read naive local times (WhatsApp, IRC, WeChat StrTime, old Telegram ``date``):
+    the exporting phone's or server's zone. Default UTC."""
+
+    tz: tzinfo = UTC
+
+    @classmethod
+    def make(cls, tz: str | tzinfo | None = None) -> Options:
+        if tz is None:
+            return cls()
+        if isinstance(tz, str):
+            from groupops.domain.time import zone
+
+            return cls(zone(tz))
+        return cls(tz)
+
+
+class LocalClock:
+    """Naive local (day, seconds-of-day) -> UTC datetime, fast: UTC offsets are cached per
+    local hour, datetimes per minute are not built twice."""
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self.fixed = tz is UTC or (isinstance(tz, ZoneInfo) and tz.key in ("UTC", "Etc/UTC"))
+        self._offsets: dict[int, int] = {}
+
+    def offset(self, ordinal: int, hour: int) -> int:
+        if self.fixed:
+            return 0
+        key = ordinal * 24 + hour
+        found = self._offsets.get(key)
+        if found is None:
+            local = datetime.combine(date.fromordinal(ordinal), datetime.min.time()).replace(
+                hour=hour, tzinfo=self.tz
+            )
+            delta = local.utcoffset() or timedelta(0)
+            found = self._offsets[key] = int(delta.total_seconds())
+        return found
+
+    def epoch(self, ordinal: int, seconds: int) -> int:
+        """Seconds since 1970-01-01 UTC of a local day ordinal plus seconds of that day."""
+        return (ordinal - EPOCH_ORDINAL) * 86400 + seconds - self.offset(ordinal, seconds // 3600)
+
+
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def utc_from_epoch(seconds: float) -> datetime:
+    return _EPOCH + timedelta(seconds=seconds)
+
+
+# -- files -------------------------------------------------------------------------------------
+
+KEY_PREFIX_BYTES = 65536
+
+
+def file_key(head: bytes, fmt: str) -> str:
+    """A short id of an export file from its format and first 64 KiB: the same file (renamed or
+    not, or a later, longer export of the same chat) gives the same key, so re-importing adds
+    nothing."""
+    return hashlib.sha1(fmt.encode() + b"\0" + head[:KEY_PREFIX_BYTES]).hexdigest()[:12]
+
+
+def read_head(path: Path, size: int = KEY_PREFIX_BYTES) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(size)
+
+
+class CountingReader(io.RawIOBase):
+    """Wraps a binary stream and counts the bytes read, to name a byte offset in errors."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.count += n
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.count += len(data)
+        return data
+
+
+def text_lines(raw: IO[bytes], chunk: int = 1 << 22) -> Iterator[str]:
+    """Lines of a byte stream decoded as UTF-8 (a BOM dropped, invalid bytes replaced, CRLF/CR
+    folded to LF, NUL removed), without their line ends. Lines are counted exactly as the file
+    counts them: every LF (or lone CR) ends one."""
+    decoder_ = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline=None)
+    for line in decoder_:
+        if "\x00" in line:
+            line = line.replace("\x00", "")
+        yield line[:-1] if line.endswith("\n") else line
+
+
+# -- names -------------------------------------------------------------------------------------
+
+MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u061c"
+_MARKS_TABLE = {ord(c): None for c in MARKS}
+_SPACES_RE = re.compile(r"[\s\u00a0\u202f\u2007]+")
+_PHONE_RE = re.compile(r"^\+?[\d\s\-().]{6,}$")
+
+
+def strip_marks(text: str) -> str:
+    return text.translate(_MARKS_TABLE)
+
+
+def clean_name(name: str) -> str:
+    """A display name without direction marks and with single spaces."""
+    return _SPACES_RE.sub(" ", strip_marks(name)).strip()
+
+
+def user_key(name: str) -> str:
+    """The user id of an author known only by the name an export shows: the cleaned name, a phone
+    number reduced to ``+`` and digits (so ``+7 999 999-99-99`` and ``+79999999999`` match)."""
+    cleaned = clean_name(name)
+    if _PHONE_RE.match(cleaned) and sum(c.isdigit() for c in cleaned) >= 6:
+        return "+" + "".join(c for c in cleaned if c.isdigit())
+    return cleaned[:255]
+
+
+# -- content kinds -----------------------------------------------------------------------------
+
+URL_RE = re.compile(r"https?://[^\s<>\"'\u3000，。）)]+", re.IGNORECASE)
+
+ARTICLE_HOSTS = ("mp.weixin.qq.com",)
+ARTICLE_PREFIXES = ("zhuanlan.zhihu.com/p/", "www.toutiao.com/article", "m.toutiao.com/article")
+NETDISK_HOSTS = (
+    "pan.baidu.com",
+    "yun.baidu.com",
+    "aliyundrive.com",
+    "www.aliyundrive.com",
+    "alipan.com",
+    "www.alipan.com",
+    "pan.quark.cn",
+    "115.com",
+    "115cdn.com",
+    "anxia.com",
+    "cloud.189.cn",
+    "caiyun.139.com",
+    "yun.139.com",
+    "share.weiyun.com",
+    "www.123pan.com",
+    "123pan.com",
+    "pan.xunlei.com",
+    "drive.google.com",
+    "www.dropbox.com",
+    "dropbox.com",
+    "1drv.ms",
+    "onedrive.live.com",
+    "mega.nz",
+)
+NETDISK_SUFFIXES = (".lanzoux.com", ".lanzoui.com", ".lanzous.com", ".lanzouw.com", ".115.com")
+
+
+def link_kind(url: str) -> ContentKind:
+    """article link (WeChat official-account articles and kin), net-disk link, or H5/web link."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return ContentKind.H5_LINK
+    if host in ARTICLE_HOSTS:
+        return ContentKind.ARTICLE_LINK if parts.path.startswith("/s") else ContentKind.H5_LINK
+    hostpath = host + parts.path
+    if any(hostpath.startswith(p) for p in ARTICLE_PREFIXES):
+        return ContentKind.ARTICLE_LINK
+    if host in NETDISK_HOSTS or host.endswith(NETDISK_SUFFIXES):
+        return ContentKind.NETDISK_LINK
+    return ContentKind.H5_LINK
+
+
+_LINK_RANK = {ContentKind.NETDISK_LINK: 0, ContentKind.ARTICLE_LINK: 1, ContentKind.H5_LINK: 2}
+
+
+def text_kind(text: str) -> ContentKind:
+    """TEXT, or the kind of the most specific link in the text (net-disk > article > H5)."""
+    if "http" not in text and "HTTP" not in text:
+        return ContentKind.TEXT
+    best: ContentKind | None = None
+    for m in URL_RE.finditer(text):
+        kind = link_kind(m.group(0))
+        if best is None or _LINK_RANK[kind] < _LINK_RANK[best]:
+            best = kind
+    return best or ContentKind.TEXT
+
+
+_PICTURE_EXT = {"jpg", "jpeg", "png", "gif", "heic", "heif", "bmp", "tif", "tiff", "svg", "avif"}
+_VIDEO_EXT = {"mp4", "mov", "3gp", "mkv", "avi", "webm", "m4v", "wmv", "flv"}
+_VOICE_EXT = {"opus", "ogg", "oga", "m4a", "mp3", "aac", "amr", "wav", "silk", "flac", "wma"}
+_OTHER_EXT = {"vcf"}
+
+
+def file_kind(name: str, mime: str = "") -> ContentKind:
+    """The content kind of an attached file from its name (WhatsApp's IMG-/VID-/PTT-/STK-
+    prefixes and ``00000012-PHOTO-...`` names, else the extension) or MIME type."""
+    base = name.rsplit("/", 1)[-1]
+    upper = base.upper()
+    if upper.startswith("STK-") or "-STICKER-" in upper or upper.startswith("STICKER"):
+        return ContentKind.STICKER
+    if upper.startswith(("PTT-", "AUD-")) or "-AUDIO-" in upper:
+        return ContentKind.VOICE
+    if upper.startswith("IMG-") or "-PHOTO-" in upper or "-GIF-" in upper:
+        return ContentKind.PICTURE
+    if upper.startswith("VID-") or "-VIDEO-" in upper:
+        return ContentKind.VIDEO
+    ext = base.rsplit(".", 1)[-1].lower() if "." in base else ""
+    if ext == "webp":
+        return ContentKind.STICKER if "sticker" in mime else ContentKind.PICTURE
+    if ext in _PICTURE_EXT or mime.startswith("image/"):
+        return ContentKind.PICTURE
+    if ext in _VIDEO_EXT or mime.startswith("video/"):
+        return ContentKind.VIDEO
+    if ext in _VOICE_EXT or mime.startswith("audio/"):
+        return ContentKind.VOICE
+    if ext in _OTHER_EXT:
+        return ContentKind.OTHER
+    return ContentKind.FILE
+
+
+def obj(value: object) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def clip_id(value: object) -> str:
+    """A platform id as the string an Event accepts (at most 255 characters)."""
+    return str(value)[:255] if value is not None else ""
+
+
+def clean_text(text: str) -> str:
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
+# -- events without re-validation --------------------------------------------------------------
+
+_set = object.__setattr__
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def trusted_event(
+    source: str,
+    event_id: str,
+    kind: EventKind,
+    occurred_at: datetime,
+    chat_id: str,
+    user_id: str,
+    user_name: str,
+    message_id: str,
+    text: str,
+    content_kind: ContentKind,
+    data: dict[str, Any],
+) -> Event:
+    """An :class:`Event` built without running its validation again: for the line-format
+    importers' hot path only (building a validated Event costs ~5x parsing its line), whose
+    values already keep every rule ``Event.__post_init__`` checks: non-empty ids of at most 255
+    characters, a tz-aware UTC time, no NUL in the text, a user for member events, enums for
+    kinds. ``tests/importers`` checks that every such event equals the validated one."""
+    e = object.__new__(Event)
+    _set(e, "source", source)
+    _set(e, "event_id", event_id)
+    _set(e, "kind", kind)
+    _set(e, "occurred_at", occurred_at)
+    _set(e, "chat_id", chat_id)
+    _set(e, "user_id", user_id)
+    _set(e, "user_name", user_name[:MAX_NAME_LEN])
+    _set(e, "message_id", message_id)
+    _set(e, "text", text)
+    _set(e, "content_kind", content_kind)
+    _set(e, "reply_to_message_id", "")
+    _set(e, "reply_to_user_id", "")
+    _set(e, "is_admin", False)
+    _set(e, "data", MappingProxyType(data) if data else _EMPTY)
+    return e

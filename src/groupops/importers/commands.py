@@ -1,0 +1,129 @@
+"""``groupops import FILE...``: read chat exports into the database (and/or as JSON lines)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from groupops.domain.errors import GroupopsError
+from groupops.i18n import N_, Catalogs
+
+out = Console()
+err = Console(stderr=True)
+
+T_TITLE = N_("imported")
+T_FAILED = N_("{file}: not imported ({code}): {error}")
+T_SUMMARY = N_("{files} file(s): {stored} new event(s) stored, {duplicates} already there.")
+T_WRITTEN = N_("events written to {path}")
+T_READ_ONLY = N_("{files} file(s) read, {events} event(s); nothing stored (--no-store).")
+T_NONE = N_("nothing imported")
+COLUMNS = (
+    (N_("file"), "file"),
+    (N_("format"), "format"),
+    (N_("chats"), "chats"),
+    (N_("messages"), "messages"),
+    (N_("joined"), "joined"),
+    (N_("left"), "left"),
+    (N_("stored"), "stored"),
+    (N_("already there"), "already there"),
+)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("import")
+    def import_cmd(
+        files: list[Path] = typer.Argument(..., help="export files (or an unpacked Slack folder)"),
+        events_out: Path | None = typer.Option(
+            None, "--events-out", help="also write the normalised events, one JSON object a line"
+        ),
+        url: str | None = typer.Option(
+            None,
+            "--database-url",
+            envvar="GROUPOPS_DATABASE_URL",
+            help="Database URL (default: sqlite:///var/groupops.db).",
+        ),
+        no_store: bool = typer.Option(
+            False, "--no-store", help="do not touch the database (only --events-out)"
+        ),
+        tz: str | None = typer.Option(
+            None, "--tz", help="time zone of the export's local times (default UTC)"
+        ),
+        fmt: str | None = typer.Option(
+            None, "--format", help="whatsapp, telegram, discord, slack, irc or wechat"
+        ),
+        lang: str = typer.Option("en", "--lang", envvar="GROUPOPS_LANG", help="en or zh_CN"),
+    ) -> None:
+        """Import chat exports (WhatsApp, Telegram, Discord, Slack, IRC, WeChat CSV).
+
+        Each file is one transaction: a malformed file is reported with its line and leaves
+        nothing behind. Re-importing a file adds nothing. No feature runs on imported history.
+        """
+        from groupops.engine.app import App
+        from groupops.importers.store import AtomicText, ImportResult, import_file
+
+        _ = Catalogs().gettext(lang)
+        app_ = None if no_store else App.create(url, features=(), extensions=False)
+        writer = AtomicText(events_out) if events_out is not None else None
+        results: list[ImportResult] = []
+        failed = 0
+        try:
+            for path in files:
+                part = writer.part() if writer is not None else None
+                try:
+                    result = import_file(
+                        app_.engine if app_ is not None else None,
+                        path,
+                        tz=tz,
+                        fmt=fmt,
+                        events_out=part[0] if part is not None else None,
+                    )
+                except GroupopsError as exc:
+                    failed += 1
+                    if writer is not None and part is not None:
+                        writer.drop(*part)
+                    err.print(
+                        "[red]✗[/red] "
+                        + escape(_(T_FAILED).format(file=path, code=exc.code, error=exc)),
+                        highlight=False,
+                    )
+                    continue
+                if writer is not None and part is not None:
+                    writer.keep(*part)
+                results.append(result)
+            if writer is not None:
+                writer.commit()
+                writer = None
+        finally:
+            if writer is not None:
+                writer.abort()
+            if app_ is not None:
+                app_.close()
+        if results:
+            table = Table(title=_(T_TITLE))
+            for label, _key in COLUMNS:
+                table.add_column(_(label))
+            for r in results:
+                row = r.as_row()
+                table.add_row(*(str(row[key]) for _label, key in COLUMNS))
+            out.print(table)
+            if no_store:
+                summary = _(T_READ_ONLY).format(
+                    files=len(results), events=sum(r.events for r in results)
+                )
+            else:
+                summary = _(T_SUMMARY).format(
+                    files=len(results),
+                    stored=sum(r.stored for r in results),
+                    duplicates=sum(r.duplicates for r in results),
+                )
+            out.print(summary)
+            if events_out is not None:
+                out.print(_(T_WRITTEN).format(path=events_out))
+        else:
+            err.print(_(T_NONE))
+        if failed:
+            raise typer.Exit(2)

@@ -1,0 +1,147 @@
+"""Stream the items of the arrays inside a large JSON export, one at a time (flat memory)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import ijson  # type: ignore[import-untyped]
+
+from groupops.importers.base import CountingReader, ImportFormatError
+
+_SCALARS = {"string", "number", "boolean", "null"}
+
+
+def stream_items(
+    raw: IO[bytes], name: str | Path, containers: tuple[str, ...], array: str = "messages"
+) -> Iterator[tuple[str, dict[str, Any], Any]]:
+    """See :func:`_stream_items`. A one-chat document (its ``messages`` array at the top) takes
+    a faster road: its header is read, then the file is read again with ijson's C item builder
+    (about 4x faster than building items from parse events in Python)."""
+    path = Path(str(name))
+    if "" in containers and path.is_file():
+        meta = _top_meta(raw, path, array)
+        if meta is not None:
+            with path.open("rb") as again:
+                counter = CountingReader(again)
+                try:
+                    for item in ijson.items(counter, array + ".item", use_float=True):
+                        yield "", meta, item
+                except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
+                    raise ImportFormatError(
+                        f"malformed JSON: {str(exc)[:200]}", file=path.name, offset=counter.count
+                    ) from None
+            return
+        raw.seek(0)
+    yield from _stream_items(raw, name, containers, array)
+
+
+def _top_meta(raw: IO[bytes], path: Path, array: str) -> dict[str, Any] | None:
+    """The top-level fields before the ``array`` (scalars, and ``channel``/``guild``), or None
+    when the document is not a one-chat export (e.g. a full-account one)."""
+    counter = CountingReader(raw)
+    meta: dict[str, Any] = {}
+    sub: Any = None
+    depth = 0
+    key = ""
+    try:
+        for prefix, event, value in ijson.parse(counter, use_float=True):
+            if sub is not None:
+                sub.event(event, value)
+                if event in ("start_map", "start_array"):
+                    depth += 1
+                elif event in ("end_map", "end_array"):
+                    depth -= 1
+                    if depth == 0:
+                        meta[key] = sub.value
+                        sub = None
+                continue
+            if prefix == array and event == "start_array":
+                return meta
+            if "." in prefix or (prefix and prefix != array and event in ("start_array",)):
+                if prefix.split(".", 1)[0] in ("chats", "left_chats"):
+                    return None
+                continue
+            if not prefix:
+                continue
+            if event in _SCALARS:
+                meta[prefix] = value
+            elif event == "start_map" and prefix in ("channel", "guild"):
+                sub = ijson.ObjectBuilder()
+                sub.event(event, value)
+                key = prefix
+                depth = 1
+            elif event == "start_map" and prefix in ("chats", "left_chats"):
+                return None
+    except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
+        raise ImportFormatError(
+            f"malformed JSON: {str(exc)[:200]}", file=path.name, offset=counter.count
+        ) from None
+    return None
+
+
+def _stream_items(
+    raw: IO[bytes], name: str | Path, containers: tuple[str, ...], array: str = "messages"
+) -> Iterator[tuple[str, dict[str, Any], Any]]:
+    """Yield ``(container, meta, item)`` for every item of ``<container>.<array>``.
+
+    ``container`` is one of ``containers`` ("" for the top level, e.g. ``chats.list.item``);
+    ``meta`` holds the container's scalar fields and small objects read so far (e.g. ``name``,
+    ``id``; for DiscordChatExporter also ``channel``/``guild``), keyed without the prefix.
+    A malformed or truncated document is an :class:`ImportFormatError` with the byte offset.
+    """
+    counter = CountingReader(raw)
+    targets = {(c + "." if c else "") + array + ".item": c for c in containers}
+    starts = {c for c in containers if c}
+    metas: dict[str, dict[str, Any]] = {c: {} for c in containers}
+    builder: Any = None
+    sub: Any = None  # a small object of the container being built (e.g. "channel")
+    sub_key = ""
+    depth = 0
+    current = ""
+    try:
+        for prefix, event, value in ijson.parse(counter, use_float=True):
+            if builder is not None:
+                builder.event(event, value)
+                if event == "start_map" or event == "start_array":
+                    depth += 1
+                elif event == "end_map" or event == "end_array":
+                    depth -= 1
+                    if depth == 0:
+                        yield current, metas[current], builder.value
+                        builder = None
+                continue
+            if sub is not None:
+                sub.event(event, value)
+                if event == "start_map" or event == "start_array":
+                    depth += 1
+                elif event == "end_map" or event == "end_array":
+                    depth -= 1
+                    if depth == 0:
+                        container, _, key = sub_key.rpartition(".")
+                        metas.setdefault(container, {})[key] = sub.value
+                        sub = None
+                continue
+            if event == "start_map" and prefix in targets:
+                current = targets[prefix]
+                builder = ijson.ObjectBuilder()
+                builder.event(event, value)
+                depth = 1
+                continue
+            if event == "start_map" and prefix in starts:
+                metas[prefix] = {}
+                continue
+            container, _, key = prefix.rpartition(".")
+            if container in metas and key != array:
+                if event in _SCALARS:
+                    metas[container][key] = value
+                elif event == "start_map" and key in ("channel", "guild"):
+                    sub = ijson.ObjectBuilder()
+                    sub.event(event, value)
+                    sub_key = prefix
+                    depth = 1
+    except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
+        raise ImportFormatError(
+            f"malformed JSON: {str(exc)[:200]}", file=Path(str(name)).name, offset=counter.count
+        ) from None

@@ -1,0 +1,222 @@
+"""Slack workspace exports: the zip (or its unpacked folder) with ``channels.json`` (also
+``groups.json``, ``mpims.json``, ``dms.json``), ``users.json`` and one ``<channel>/<day>.json``
+per channel and day. Members are read one by one; one day file is in memory at a time.
+
+``chat_id`` is the channel id, ``event_id`` ``{channel id}:{ts}``; thread replies carry the
+parent's ``thread_ts`` as ``reply_to_message_id``. ``channel_join``/``group_join`` are joins
+(``inviter`` kept), ``channel_leave``/``group_leave`` departures; bot messages are messages with
+``data["bot"]``; other subtypes (topic, purpose, bot_add, pins) are left out.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from groupops.domain.events import ContentKind, Event, EventKind
+from groupops.importers.base import (
+    ZIP_ERRORS,
+    ImportFormatError,
+    Options,
+    clip_id,
+    file_kind,
+    obj,
+    text_kind,
+    utc_from_epoch,
+)
+
+FORMAT = "slack"
+SOURCE = "import:slack"
+_DAY = re.compile(r"^(?:.*/)?([^/]+)/(\d{4}-\d{2}-\d{2})\.json$")
+_MESSAGE_SUBTYPES = {
+    None,
+    "",
+    "bot_message",
+    "file_share",
+    "me_message",
+    "thread_broadcast",
+    "file_comment",
+    "reply_broadcast",
+}
+_CHANNEL_FILES = ("channels.json", "groups.json", "mpims.json", "dms.json")
+
+
+class _Tree:
+    """The export's files, in a zip or a folder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.zf: zipfile.ZipFile | None = None
+        try:
+            if path.is_dir():
+                self.names = sorted(
+                    str(p.relative_to(path)).replace("\\", "/") for p in path.rglob("*.json")
+                )
+            else:
+                self.zf = zipfile.ZipFile(path)
+                self.names = sorted(n for n in self.zf.namelist() if n.endswith(".json"))
+        except ZIP_ERRORS as exc:
+            raise ImportFormatError(f"unreadable Slack export: {exc}", file=path.name) from None
+
+    def load(self, name: str) -> Any:
+        try:
+            if self.zf is not None:
+                with self.zf.open(name) as fh:
+                    return json.load(fh)
+            with (self.path / name).open("rb") as fh:
+                return json.load(fh)
+        except ZIP_ERRORS as exc:  # JSON and Unicode errors are ValueErrors
+            raise ImportFormatError(
+                f"malformed JSON in {name}: {str(exc)[:200]}", file=self.path.name
+            ) from None
+
+    def find(self, base: str) -> str | None:
+        hits = [n for n in self.names if n.rsplit("/", 1)[-1] == base and n.count("/") <= 1]
+        return min(hits, key=len) if hits else None
+
+    def close(self) -> None:
+        if self.zf is not None:
+            self.zf.close()
+
+
+def is_slack(names: list[str]) -> bool:
+    bases = {n.rsplit("/", 1)[-1] for n in names}
+    return bool(bases & set(_CHANNEL_FILES)) and any(_DAY.match(n) for n in names)
+
+
+def _kind(msg: dict[str, Any], text: str) -> ContentKind:
+    files = msg.get("files") or ([msg["file"]] if isinstance(msg.get("file"), dict) else [])
+    if files and isinstance(files[0], dict):
+        f = files[0]
+        return file_kind(str(f.get("name") or f.get("title") or ""), str(f.get("mimetype") or ""))
+    return text_kind(text)
+
+
+def _list(value: Any, member: str, fname: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ImportFormatError(f"{member} is not a list", file=fname)
+    return value
+
+
+def events(path: Path, options: Options) -> Iterator[Event]:
+    tree = _Tree(path)
+    fname = path.name
+    try:
+        users: dict[str, str] = {}
+        users_file = tree.find("users.json")
+        if users_file:
+            for u in _list(tree.load(users_file), users_file, fname):
+                if isinstance(u, dict) and u.get("id"):
+                    profile = obj(u.get("profile"))
+                    users[str(u["id"])] = str(
+                        u.get("real_name") or profile.get("real_name") or u.get("name") or u["id"]
+                    )
+        channels: dict[str, dict[str, Any]] = {}
+        for base in _CHANNEL_FILES:
+            found = tree.find(base)
+            if found:
+                for c in _list(tree.load(found), found, fname):
+                    if isinstance(c, dict):
+                        channels[str(c.get("name") or c.get("id"))] = c
+        days = [(m.group(1), n) for n in tree.names if (m := _DAY.match(n))]
+        if not days:
+            raise ImportFormatError("no <channel>/<day>.json in the Slack export", file=fname)
+        for folder, member in days:
+            channel = channels.get(folder, {})
+            chat = clip_id(channel.get("id") or folder)
+            messages = tree.load(member)
+            if not isinstance(messages, list):
+                raise ImportFormatError(f"{member} is not a list of messages", file=fname)
+            for index, msg in enumerate(messages):
+                if not isinstance(msg, dict):
+                    raise ImportFormatError(f"{member}: item {index} is no object", file=fname)
+                yield from _message(msg, chat, folder, member, index, users, fname)
+    finally:
+        tree.close()
+
+
+def _message(
+    msg: dict[str, Any],
+    chat: str,
+    folder: str,
+    member: str,
+    index: int,
+    users: dict[str, str],
+    fname: str,
+) -> Iterator[Event]:
+    ts = str(msg.get("ts") or "")
+    try:
+        when = utc_from_epoch(float(ts))
+    except ValueError:
+        raise ImportFormatError(f"{member}: item {index} has no readable ts", file=fname) from None
+    subtype = msg.get("subtype")
+    uid = clip_id(
+        msg.get("user")
+        or msg.get("bot_id")
+        or msg.get("username")
+        or obj(msg.get("comment")).get("user")
+        or ""
+    )
+    bot_profile = obj(msg.get("bot_profile"))
+    name = users.get(uid) or str(msg.get("username") or bot_profile.get("name") or uid)
+    data: dict[str, Any] = {"file": fname, "member": member, "index": index, "chat_title": folder}
+    event_id = f"{chat}:{ts}"
+    if not uid:
+        return
+    if subtype in ("channel_join", "group_join"):
+        inviter = msg.get("inviter")
+        if inviter:
+            data.update(inviter_user_id=str(inviter), inviter_name=users.get(str(inviter), ""))
+        yield Event(
+            source=SOURCE,
+            event_id=event_id,
+            kind=EventKind.MEMBER_JOINED,
+            occurred_at=when,
+            chat_id=chat,
+            user_id=uid,
+            user_name=name,
+            data=data,
+        )
+        return
+    if subtype in ("channel_leave", "group_leave"):
+        yield Event(
+            source=SOURCE,
+            event_id=event_id,
+            kind=EventKind.MEMBER_LEFT,
+            occurred_at=when,
+            chat_id=chat,
+            user_id=uid,
+            user_name=name,
+            data=data,
+        )
+        return
+    if subtype not in _MESSAGE_SUBTYPES:
+        return
+    text = str(msg.get("text") or "")
+    thread = str(msg.get("thread_ts") or "")
+    reply = thread if thread and thread != ts else ""
+    data["reply_to"] = [reply] if reply else []
+    reactions = msg.get("reactions") or []
+    data["reactions"] = sum(int(r.get("count", 1)) for r in reactions if isinstance(r, dict))
+    if subtype == "bot_message" or msg.get("bot_id"):
+        data["bot"] = True
+    yield Event(
+        source=SOURCE,
+        event_id=event_id,
+        kind=EventKind.MESSAGE,
+        occurred_at=when,
+        chat_id=chat,
+        user_id=uid,
+        user_name=name,
+        message_id=ts,
+        text=text.replace("\x00", ""),
+        content_kind=_kind(msg, text),
+        reply_to_message_id=reply,
+        data=data,
+    )

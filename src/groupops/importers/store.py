@@ -1,0 +1,209 @@
+"""Import exports into the engine's database, and write the normalised events as JSON lines.
+
+One transaction per file (``Engine.store_only``): a file that fails half-way leaves nothing
+behind. Features do not run on imported history (no welcome for a join of 2019); the events,
+groups, members and memberships (joined/left, inviter) are stored exactly as live ones are, so
+the same analytics read both. Re-importing a file stores nothing new: event ids are stable.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
+from pathlib import Path
+from typing import IO, Any
+
+from groupops.domain.events import Event, EventKind
+from groupops.engine.core import Engine
+from groupops.importers import Columns, detect, read, read_columns
+
+log = logging.getLogger(__name__)
+
+LINE_FORMATS = {"whatsapp", "irc", "wechat"}
+BATCH = 2000
+
+
+@dataclass
+class ImportResult:
+    file: str
+    fmt: str
+    events: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
+    chats: set[str] = field(default_factory=set)
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "format": self.fmt,
+            "chats": len(self.chats),
+            "messages": self.kinds.get(EventKind.MESSAGE.value, 0),
+            "joined": self.kinds.get(EventKind.MEMBER_JOINED.value, 0),
+            "left": self.kinds.get(EventKind.MEMBER_LEFT.value, 0),
+            "stored": self.stored,
+            "already there": self.duplicates,
+        }
+
+
+def _batches(events: Iterable[Event], size: int = BATCH) -> Iterator[list[Event]]:
+    batch: list[Event] = []
+    for e in events:
+        batch.append(e)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def event_line(event: Event, fmt: str, reply_to: list[str], inferred: bool) -> dict[str, Any]:
+    """One ``--events-out`` object: ``id`` (the 0-based line for line formats, else the
+    platform message id), ``file``, ``kind``, ``time`` (ISO 8601 UTC), ``author``, ``text``,
+    ``content_kind``, ``reply_to`` (ids) and ``reply_inferred``; plus ``chat``, ``user_id``,
+    ``format`` and ``event_id``."""
+    line = event.data.get("line")
+    ident: Any = (
+        line
+        if fmt in LINE_FORMATS and isinstance(line, int)
+        else (event.message_id or event.event_id)
+    )
+    return {
+        "id": ident,
+        "file": event.data.get("file", ""),
+        "kind": event.kind.value,
+        "time": event.occurred_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "author": event.user_name or event.user_id,
+        "user_id": event.user_id,
+        "chat": event.chat_id,
+        "text": event.text,
+        "content_kind": event.content_kind.value,
+        "reply_to": reply_to,
+        "reply_inferred": inferred,
+        "format": fmt,
+        "event_id": event.event_id,
+    }
+
+
+def _explicit_replies(event: Event) -> list[str]:
+    found = event.data.get("reply_to")
+    if isinstance(found, list | tuple):
+        return [str(x) for x in found]
+    return [event.reply_to_message_id] if event.reply_to_message_id else []
+
+
+Inferrer = Callable[[Columns], Sequence[Sequence[str]]]
+
+
+def reply_inferrer() -> Inferrer | None:
+    """``groupops.analytics.replies.infer_replies`` when the analytics are installed.
+
+    The contract: ``infer_replies(columns: Columns) -> Sequence[Sequence[str]]``, one entry
+    per row of ``columns`` (in file order, as :func:`groupops.importers.read` yields the
+    events), each the ``message_id``s that row answers (empty for rows that answer nothing and
+    for joins/departures). Rows whose platform recorded a reply keep the recorded one."""
+    try:
+        module = importlib.import_module("groupops.analytics.replies")
+    except ImportError:
+        return None
+    found = getattr(module, "infer_replies", None)
+    return found if callable(found) else None
+
+
+def _inferred_links(path: Path, tz: str | tzinfo | None, infer: Inferrer) -> list[list[str]]:
+    cols = read_columns(path, tz)
+    links = [[str(x) for x in row] for row in infer(cols)]
+    if len(links) != len(cols):
+        raise ValueError(f"infer_replies gave {len(links)} rows for {len(cols)}")
+    return links
+
+
+def import_file(
+    engine: Engine | None,
+    path: Path,
+    *,
+    tz: str | tzinfo | None = None,
+    fmt: str | None = None,
+    events_out: IO[str] | None = None,
+) -> ImportResult:
+    """Read one export; store it in one transaction (when ``engine`` is given) and write its
+    events as JSON lines to ``events_out`` (when given). A typed error leaves nothing stored."""
+    fmt = fmt or detect(path)
+    result = ImportResult(path.name, fmt)
+
+    inferred: list[list[str]] | None = None
+    infer = reply_inferrer() if events_out is not None else None
+    if infer is not None:
+        try:
+            inferred = _inferred_links(path, tz, infer)
+        except (TypeError, ValueError, KeyError) as exc:  # a contract mismatch: say so
+            log.warning("reply inference skipped for %s: %s", path.name, exc)
+
+    def counted(events: Iterable[Event]) -> Iterator[Event]:
+        for i, e in enumerate(events):
+            result.events += 1
+            result.kinds[e.kind.value] += 1
+            result.chats.add(e.chat_id)
+            if events_out is not None:
+                links, was_inferred = _explicit_replies(e), False
+                if not links and inferred is not None and inferred[i]:
+                    links, was_inferred = inferred[i], True
+                events_out.write(
+                    json.dumps(event_line(e, fmt, links, was_inferred), ensure_ascii=False) + "\n"
+                )
+            yield e
+
+    stream = counted(read(path, tz, fmt))
+    if engine is None:
+        for _ in stream:
+            pass
+        return result
+    stored = engine.store_only(_batches(stream))
+    result.stored, result.duplicates = stored.stored, stored.duplicates
+    return result
+
+
+class AtomicText:
+    """A text file written to a temporary sibling and renamed into place on success only."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent))
+        self.tmp = Path(name)
+        self.handle: IO[str] = os.fdopen(fd, "w", encoding="utf-8")
+
+    def part(self) -> tuple[IO[str], Path]:
+        """A scratch file for one input: appended to the output only if that input succeeds."""
+        fd, name = tempfile.mkstemp(
+            prefix=f".{self.target.name}.part.", dir=str(self.target.parent)
+        )
+        return os.fdopen(fd, "w+", encoding="utf-8"), Path(name)
+
+    def keep(self, part: IO[str], path: Path) -> None:
+        part.seek(0)
+        for chunk in iter(lambda: part.read(1 << 20), ""):
+            self.handle.write(chunk)
+        part.close()
+        path.unlink(missing_ok=True)
+
+    @staticmethod
+    def drop(part: IO[str], path: Path) -> None:
+        part.close()
+        path.unlink(missing_ok=True)
+
+    def commit(self) -> None:
+        self.handle.close()
+        self.tmp.chmod(0o644)
+        self.tmp.replace(self.target)
+
+    def abort(self) -> None:
+        self.handle.close()
+        self.tmp.unlink(missing_ok=True)

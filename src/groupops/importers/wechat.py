@@ -1,0 +1,263 @@
+"""WeChat chats exported by WeChatMsg as CSV, with the columns
+``localId,TalkerId,Type,SubType,IsSender,CreateTime,Status,StrContent,StrTime,Remark,NickName,
+Sender`` (in any order; a BOM is fine). One record can span several lines (quoted newlines):
+``message_id`` is the 0-based line of its first line.
+
+Types: 1 text, 3 picture, 34 voice, 43 video, 47 sticker, 48 location, 42 contact card,
+49 app message (SubType 5 link: article for mp.weixin.qq.com, 6 file, 57 quote, 33/36 mini
+program), 10000/10002 system lines: ``"张三"邀请"李四"加入了群聊`` (X invited Y), ``"李四"通过扫描
+"张三"分享的二维码加入群聊`` (joined by X's QR code), ``你将"李四"移出了群聊`` (removed), and their
+English forms. The author is ``Sender`` when given, else ``me`` for ``IsSender=1``, else the
+chat's ``NickName``/``Remark``. ``CreateTime`` (unix seconds) is used when present, else
+``StrTime`` in ``Options.tz``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from groupops.domain.events import ContentKind, Event, EventKind
+from groupops.importers.base import (
+    ImportFormatError,
+    Options,
+    clean_name,
+    file_key,
+    link_kind,
+    read_head,
+    text_kind,
+    user_key,
+    utc_from_epoch,
+)
+
+FORMAT = "wechat"
+SOURCE = "import:wechat"
+COLUMNS = (
+    "localId",
+    "TalkerId",
+    "Type",
+    "SubType",
+    "IsSender",
+    "CreateTime",
+    "Status",
+    "StrContent",
+    "StrTime",
+    "Remark",
+    "NickName",
+    "Sender",
+)
+REQUIRED = {"type", "strcontent"}
+
+_TYPES = {
+    1: ContentKind.TEXT,
+    3: ContentKind.PICTURE,
+    34: ContentKind.VOICE,
+    43: ContentKind.VIDEO,
+    47: ContentKind.STICKER,
+    48: ContentKind.OTHER,
+    42: ContentKind.OTHER,
+    50: ContentKind.OTHER,
+}
+_Q = r"[\"“”'「」]"
+_NAME = rf"{_Q}(?P<{{g}}>[^\"“”'「」]+){_Q}"
+_INVITE = [
+    re.compile(rf"^{_NAME.format(g='actor')}邀请{_NAME.format(g='targets')}加入了群聊"),
+    re.compile(rf"^(?P<actor>你)邀请{_NAME.format(g='targets')}加入了群聊"),
+    re.compile(rf"^{_NAME.format(g='actor')} invited {_NAME.format(g='targets')} to (?:the|join)"),
+    re.compile(rf"^(?P<actor>You) invited {_NAME.format(g='targets')} to (?:the|join)"),
+]
+_T, _A = _NAME.format(g="targets"), _NAME.format(g="actor")
+_QR = [
+    re.compile(rf"^{_T} ?通过扫描 ?{_A} ?分享的二维码加入群聊"),
+    re.compile(rf"^{_T} ?通过 ?{_A} ?的邀请二维码进入群聊"),
+    re.compile(
+        rf"^{_NAME.format(g='targets')} joined (?:the )?group chat via (?:the )?QR Code "
+        rf"shared by {_NAME.format(g='actor')}"
+    ),
+]
+_JOINED = [
+    re.compile(rf"^{_NAME.format(g='targets')} ?加入了群聊"),
+    re.compile(rf"^{_NAME.format(g='targets')} joined the group chat"),
+]
+_REMOVED = [
+    re.compile(rf"^(?P<actor>你)将{_NAME.format(g='targets')}移出了群聊"),
+    re.compile(rf"^{_NAME.format(g='actor')}将{_NAME.format(g='targets')}移出了群聊"),
+    re.compile(rf"^(?P<actor>You) removed {_NAME.format(g='targets')} from the group chat"),
+]
+_LEFT = [
+    re.compile(rf"^{_NAME.format(g='targets')} ?(?:已)?退出了群聊"),
+    re.compile(rf"^{_NAME.format(g='targets')} left the group chat"),
+]
+_SPLIT = re.compile(r"[、,，]| and ")
+_XML_URL = re.compile(r"<url>(?:<!\[CDATA\[)?\s*([^<\]]+)")
+_XML_TYPE = re.compile(r"<type>(\d+)</type>")
+_XML_TITLE = re.compile(r"<title>(?:<!\[CDATA\[)?([^<\]]*)")
+
+
+def has_header(first_line: str) -> bool:
+    cols = {c.strip().strip('"').casefold() for c in first_line.split(",")}
+    return cols >= REQUIRED and ("createtime" in cols or "strtime" in cols)
+
+
+def system_members(text: str) -> list[tuple[EventKind, str, str | None, str]]:
+    """(kind, who, actor, via) for a WeChat system line."""
+    line = text.strip()
+    for patterns, kind, via in (
+        (_INVITE, EventKind.MEMBER_JOINED, "invite"),
+        (_QR, EventKind.MEMBER_JOINED, "qr_code"),
+        (_REMOVED, EventKind.MEMBER_LEFT, "removed"),
+        (_JOINED, EventKind.MEMBER_JOINED, ""),
+        (_LEFT, EventKind.MEMBER_LEFT, ""),
+    ):
+        for p in patterns:
+            m = p.match(line)
+            if m:
+                groups = m.groupdict()
+                actor = clean_name(groups["actor"]) if groups.get("actor") else None
+                if actor in ("你", "You"):
+                    actor = "me"
+                names = [clean_name(t) for t in _SPLIT.split(groups["targets"]) if t.strip()]
+                return [(kind, n, actor, via) for n in names]
+    return []
+
+
+def content_kind(mtype: int, subtype: int, content: str) -> tuple[ContentKind, str]:
+    """(kind, text to keep): app messages (49) keep their title (and URL) instead of XML."""
+    if mtype == 49:
+        xml_type = _XML_TYPE.search(content)
+        sub = subtype or (int(xml_type.group(1)) if xml_type else 0)
+        url_m = _XML_URL.search(content)
+        title_m = _XML_TITLE.search(content)
+        title = title_m.group(1).strip() if title_m else ""
+        url = url_m.group(1).strip() if url_m else ""
+        if sub == 6:
+            return ContentKind.FILE, title
+        if sub == 57:
+            return text_kind(title), title
+        if url:
+            return link_kind(url), f"{title} {url}".strip()
+        if sub in (5, 4):
+            return ContentKind.H5_LINK, title
+        return ContentKind.OTHER, title
+    kind = _TYPES.get(mtype)
+    if kind is None:
+        return ContentKind.OTHER, content
+    if kind == ContentKind.TEXT:
+        return text_kind(content), content
+    return kind, content if mtype in (1, 48) else ""
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(str(value or "0").strip() or 0)
+    except ValueError:
+        return -1
+
+
+def events(path: Path, options: Options) -> Iterator[Event]:
+    fname = path.name
+    key = file_key(read_head(path), FORMAT)
+    chat = path.stem[:255] or "wechat"
+    with path.open("rb") as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+        reader = csv.reader(text)
+        try:
+            header = next(reader, None)
+            if header is None or not has_header(",".join(header)):
+                raise ImportFormatError("not a WeChatMsg CSV header", file=fname, line=0)
+            cols = {c.strip().casefold(): i for i, c in enumerate(header)}
+
+            def get(row: list[str], name: str) -> str:
+                i = cols.get(name.casefold())
+                return row[i] if i is not None and i < len(row) else ""
+
+            first = reader.line_num  # 0-based line of the next record's first line
+            for row in reader:
+                line = first
+                first = reader.line_num
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue
+                if len(row) < len(cols):
+                    raise ImportFormatError(
+                        f"{len(row)} fields, the header has {len(cols)}", file=fname, line=line
+                    )
+                mtype = _int(get(row, "Type"))
+                if mtype < 0:
+                    raise ImportFormatError(
+                        f"Type {get(row, 'Type')!r} is no number", file=fname, line=line
+                    )
+                when = _when(get(row, "CreateTime"), get(row, "StrTime"), options, fname, line)
+                content = get(row, "StrContent").replace("\x00", "")
+                data: dict[str, Any] = {"file": fname, "line": line, "type": mtype}
+                talker = get(row, "TalkerId")
+                if talker:
+                    data["talker_id"] = talker
+                local_id = get(row, "localId")
+                if mtype in (10000, 10002):
+                    for i, (kind, who, actor, via) in enumerate(system_members(content)):
+                        extra: dict[str, Any] = {}
+                        if actor and kind == EventKind.MEMBER_JOINED:
+                            extra = {"inviter_user_id": user_key(actor), "inviter_name": actor}
+                        elif actor:
+                            extra = {"removed_by": user_key(actor), "removed_by_name": actor}
+                        if via in ("invite", "qr_code"):
+                            extra["via"] = via
+                        yield Event(
+                            source=SOURCE,
+                            event_id=f"{key}:{line}" + (f".{i}" if i else ""),
+                            kind=kind,
+                            occurred_at=when,
+                            chat_id=chat,
+                            user_id=user_key(who),
+                            user_name=who,
+                            data={**data, **extra},
+                        )
+                    continue
+                is_me = get(row, "IsSender").strip() == "1"
+                sender = get(row, "Sender").strip()
+                author = sender or (
+                    "me"
+                    if is_me
+                    else (get(row, "NickName").strip() or get(row, "Remark").strip() or talker)
+                )
+                kind_, body = content_kind(mtype, _int(get(row, "SubType")), content)
+                if local_id:
+                    data["local_id"] = local_id
+                yield Event(
+                    source=SOURCE,
+                    event_id=f"{key}:{line}",
+                    kind=EventKind.MESSAGE,
+                    occurred_at=when,
+                    chat_id=chat,
+                    user_id=user_key(author) or "unknown",
+                    user_name=author,
+                    message_id=str(line),
+                    text=body,
+                    content_kind=kind_,
+                    data=data,
+                )
+        except csv.Error as exc:
+            raise ImportFormatError(
+                f"malformed CSV: {exc}", file=fname, line=reader.line_num
+            ) from None
+
+
+def _when(create: str, str_time: str, options: Options, fname: str, line: int) -> datetime:
+    create = create.strip()
+    try:
+        if create:
+            value = float(create)
+            if value > 1e11:  # milliseconds
+                value /= 1000
+            return utc_from_epoch(value)
+        if str_time.strip():
+            dt = datetime.fromisoformat(str_time.strip())
+            return dt if dt.tzinfo else dt.replace(tzinfo=options.tz)
+    except (ValueError, OverflowError):
+        pass
+    raise ImportFormatError(f"no readable time ({create!r}, {str_time!r})", file=fname, line=line)

@@ -1,0 +1,60 @@
+"""What every platform adapter declares and does.
+
+Adapters declare their :class:`Capabilities`; features ask them and degrade, and the engine turns
+an action no platform can perform into an owner task for a human. There is no adapter method that
+raises NotImplementedError at run time: what an adapter cannot do it does not declare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from groupops.domain.actions import Action, ActionKind
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """Send limits the deliverer keeps to (token buckets)."""
+
+    per_second: float = 30.0  # for the whole connection
+    per_chat_per_minute: float = 20.0  # for one group
+    burst: int = 5  # actions a chat may take at once before the per-minute rate applies
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    platform: str
+    actions: frozenset[ActionKind]
+    limits: RateLimits = field(default_factory=RateLimits)
+    #: oldest message (seconds) the platform lets a bot delete; None = no limit
+    delete_max_age: float | None = None
+    #: the platform knows which invite link a member joined through
+    join_attribution: bool = False
+    #: messages can carry buttons (``Action.data["buttons"]``: rows of {"text", "data"});
+    #: a press comes back as a ``button`` event with ``data["button_data"]``
+    buttons: bool = False
+
+    def can(self, kind: ActionKind) -> bool:
+        return kind in self.actions
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """What the platform answered: its id for a sent message, and anything else worth keeping."""
+
+    platform_message_id: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+class PlatformAdapter(Protocol):
+    """One connection (one bot account) on one platform."""
+
+    source: str
+    capabilities: Capabilities
+
+    async def perform(self, action: Action, *, idempotency_key: str) -> DeliveryResult:
+        """Do one action. Raise :class:`groupops.domain.errors.PlatformError` with
+        ``retry_after`` / ``permanent`` set as the platform said."""
+        ...

@@ -1,0 +1,200 @@
+"""A Matrix connection's settings, and where they and the sync position are kept.
+
+``connections.config`` holds the settings with the secrets (password, access token): they are
+never logged nor put in an error message; ``repr`` hides them. ``connections.state`` holds the
+sync position (``next_batch``), the DM rooms made and the mutes to lift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Engine, select, update
+
+from groupops.domain.errors import InvalidSettings, NotFound
+from groupops.engine.directory import Directory
+from groupops.platforms.base import RateLimits
+from groupops.storage.tables import connections
+
+PLATFORM = "matrix"
+
+#: Synapse's defaults for a user without a rate-limit override (rc_message: 0.2/s, burst 10).
+#: Operators who exempt the bot on their homeserver raise these in the connection's settings.
+SYNAPSE_DEFAULT_LIMITS = RateLimits(per_second=0.2, per_chat_per_minute=12.0, burst=10)
+
+
+def source_for(user_id: str) -> str:
+    return f"{PLATFORM}:{user_id}"
+
+
+@dataclass(frozen=True)
+class MatrixConfig:
+    homeserver: str
+    user_id: str
+    password: str = field(default="", repr=False)
+    access_token: str = field(default="", repr=False)
+    device_id: str = ""
+    #: join the rooms the bot is invited to
+    auto_join: bool = True
+    #: how long one sync waits for news on the homeserver (milliseconds)
+    sync_timeout_ms: int = 30_000
+    #: how long one request (other than a sync's wait) may take before it counts as failed
+    request_timeout: float = 60.0
+    per_second: float = SYNAPSE_DEFAULT_LIMITS.per_second
+    per_chat_per_minute: float = SYNAPSE_DEFAULT_LIMITS.per_chat_per_minute
+    burst: int = SYNAPSE_DEFAULT_LIMITS.burst
+
+    def __post_init__(self) -> None:
+        where = "matrix connection"
+        url = urlsplit(self.homeserver)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise InvalidSettings(
+                f"homeserver must be an http(s) URL, got {self.homeserver!r}", where=where
+            )
+        if not (self.user_id.startswith("@") and ":" in self.user_id):
+            raise InvalidSettings(
+                f"user must be a full Matrix id like @bot:example.org, got {self.user_id!r}",
+                where=where,
+            )
+        if not self.password and not self.access_token:
+            raise InvalidSettings("give a password or an access token", where=where)
+        if self.per_second <= 0 or self.per_chat_per_minute <= 0 or self.burst < 1:
+            raise InvalidSettings("rate limits must be positive", where=where)
+        if not 0 < self.request_timeout <= 600:
+            raise InvalidSettings("request_timeout must be 0..600 seconds", where=where)
+        if not 0 <= self.sync_timeout_ms <= 300_000:
+            raise InvalidSettings("sync_timeout_ms must be 0..300000", where=where)
+        object.__setattr__(self, "homeserver", self.homeserver.rstrip("/"))
+
+    @property
+    def source(self) -> str:
+        return source_for(self.user_id)
+
+    @property
+    def limits(self) -> RateLimits:
+        return RateLimits(self.per_second, self.per_chat_per_minute, self.burst)
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.password, self.access_token) if s)
+
+    def with_login(self, access_token: str, device_id: str) -> MatrixConfig:
+        return replace(self, access_token=access_token, device_id=device_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> MatrixConfig:
+        known = set(cls.__dataclass_fields__)
+        unknown = set(raw) - known
+        if unknown:
+            raise InvalidSettings(f"unknown settings {sorted(unknown)}", where="matrix connection")
+        missing = {"homeserver", "user_id"} - set(raw)
+        if missing:
+            raise InvalidSettings(f"missing settings {sorted(missing)}", where="matrix connection")
+        try:
+            return cls(**dict(raw))
+        except TypeError as exc:  # a value of the wrong type
+            raise InvalidSettings(str(exc), where="matrix connection") from None
+
+
+class ConnectionStore:
+    """The connection's row: settings (with secrets) and state (the sync position)."""
+
+    def __init__(self, db: Engine, source: str) -> None:
+        self.db = db
+        self.source = source
+
+    def ensure(self, config: MatrixConfig, now: datetime, workspace: str = "default") -> None:
+        """Create the row (in ``workspace``) or update its settings; the state is kept."""
+        with self.db.begin() as conn:
+            exists = conn.execute(
+                select(connections.c.id).where(connections.c.id == self.source)
+            ).scalar()
+            if exists is None:
+                Directory(default_workspace=workspace).source_workspace(conn, self.source, now)
+            conn.execute(
+                update(connections)
+                .where(connections.c.id == self.source)
+                .values(platform=PLATFORM, config=config.to_json())
+            )
+
+    def load(self) -> tuple[MatrixConfig, dict[str, Any]]:
+        with self.db.connect() as conn:
+            row = conn.execute(
+                select(connections.c.config, connections.c.state).where(
+                    connections.c.id == self.source
+                )
+            ).first()
+        if row is None:
+            raise NotFound(f"no connection {self.source!r}", where="connections")
+        return MatrixConfig.from_json(row.config or {}), dict(row.state or {})
+
+    def state(self) -> dict[str, Any]:
+        return self.load()[1]
+
+    def save_state(self, state: Mapping[str, Any]) -> None:
+        with self.db.begin() as conn:
+            conn.execute(
+                update(connections).where(connections.c.id == self.source).values(state=dict(state))
+            )
+
+    def save_config(self, config: MatrixConfig) -> None:
+        with self.db.begin() as conn:
+            conn.execute(
+                update(connections)
+                .where(connections.c.id == self.source)
+                .values(config=config.to_json())
+            )
+
+
+async def login(config: MatrixConfig) -> MatrixConfig:
+    """Log in with the password; the answer's access token and device replace the password
+    (what is stored is the token, never the password). Raises PlatformError if refused."""
+    from nio import AsyncClient, AsyncClientConfig, LoginResponse
+
+    from groupops.domain.errors import PlatformError
+
+    client = AsyncClient(
+        config.homeserver,
+        config.user_id,
+        config=AsyncClientConfig(max_limit_exceeded=0, max_timeouts=0, request_timeout=30),
+    )
+    where = f"matrix login of {config.user_id} on {config.homeserver}"
+    try:
+        answer = await client.login(config.password, device_name="groupops")
+    except Exception as exc:  # the homeserver cannot be reached
+        raise PlatformError(
+            f"cannot reach the homeserver: {type(exc).__name__}", where=where
+        ) from None
+    finally:
+        await client.close()
+    if not isinstance(answer, LoginResponse):
+        code = getattr(answer, "status_code", "") or ""
+        message = str(getattr(answer, "message", "")).replace(config.password, "***")
+        raise PlatformError(f"refused: {code} {message}".strip(), where=where, permanent=True)
+    return replace(
+        config, password="", access_token=answer.access_token, device_id=answer.device_id
+    )
+
+
+def connect(
+    db: Engine,
+    config: MatrixConfig,
+    now: datetime,
+    *,
+    workspace: str = "default",
+    verify: bool = True,
+) -> MatrixConfig:
+    """``groupops connect matrix``: log in (which checks homeserver, user and password) and
+    keep the connection; an existing one keeps its sync position."""
+    import asyncio
+
+    if verify and config.password:
+        config = asyncio.run(login(config))
+    ConnectionStore(db, config.source).ensure(config, now, workspace)
+    return config

@@ -1,0 +1,186 @@
+"""The sandbox adapter: performs actions on the sandbox platform, once per idempotency key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from groupops.domain.actions import Action, ActionKind
+from groupops.domain.errors import PlatformError
+from groupops.engine.clock import Clock
+from groupops.platforms.base import Capabilities, DeliveryResult, RateLimits
+from groupops.platforms.sandbox.tables import (
+    sandbox_deliveries,
+    sandbox_members,
+    sandbox_messages,
+)
+
+SANDBOX_CAPABILITIES = Capabilities(
+    platform="sandbox",
+    actions=frozenset(ActionKind) - {ActionKind.OWNER_TASK},
+    limits=RateLimits(per_second=2000.0, per_chat_per_minute=60_000.0, burst=200),
+    join_attribution=True,
+    buttons=True,
+)
+
+BOT_ID = "bot"
+BOT_NAME = "groupops"
+
+
+def _buttons(action: Action) -> list[list[dict[str, str]]] | None:
+    rows = action.data.get("buttons")
+    if not rows:
+        return None
+    try:
+        return [[{"text": str(b["text"]), "data": str(b["data"])} for b in row] for row in rows]
+    except (KeyError, TypeError) as exc:
+        raise PlatformError(f"malformed buttons: {exc}", permanent=True) from None
+
+
+class SandboxAdapter:
+    def __init__(
+        self,
+        db: Engine,
+        clock: Clock,
+        source: str = "sandbox",
+        capabilities: Capabilities = SANDBOX_CAPABILITIES,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.source = source
+        self.capabilities = capabilities
+
+    async def perform(self, action: Action, *, idempotency_key: str) -> DeliveryResult:
+        if not self.capabilities.can(action.kind):
+            raise PlatformError(f"{self.source} cannot {action.kind}", permanent=True)
+        with self.db.begin() as conn:
+            done = conn.execute(
+                select(sandbox_deliveries.c.result).where(
+                    sandbox_deliveries.c.key == idempotency_key
+                )
+            ).scalar()
+            if done is not None:
+                return DeliveryResult(str(done.get("platform_message_id", "")), dict(done))
+            result = self._apply(conn, action)
+            conn.execute(
+                insert(sandbox_deliveries).values(
+                    key=idempotency_key,
+                    source=self.source,
+                    action=action.to_json(),
+                    result=result,
+                    created_at=self.clock.now(),
+                )
+            )
+        return DeliveryResult(str(result.get("platform_message_id", "")), result)
+
+    def _post(
+        self, conn: Connection, action: Action, kind: str, reply_to: str = "", to_user: str = ""
+    ) -> dict[str, Any]:
+        mid = conn.execute(
+            insert(sandbox_messages)
+            .values(
+                source=self.source,
+                chat_id=action.chat_id,
+                user_id=BOT_ID,
+                user_name=BOT_NAME,
+                kind=kind,
+                text=action.text,
+                reply_to=reply_to,
+                to_user_id=to_user,
+                created_at=self.clock.now(),
+                deleted=False,
+                pinned=False,
+                buttons=_buttons(action),
+            )
+            .returning(sandbox_messages.c.id)
+        ).scalar_one()
+        return {"platform_message_id": str(mid)}
+
+    def _set_member(self, conn: Connection, action: Action, **values: Any) -> dict[str, Any]:
+        res = conn.execute(
+            update(sandbox_members)
+            .where(
+                sandbox_members.c.source == self.source,
+                sandbox_members.c.chat_id == action.chat_id,
+                sandbox_members.c.user_id == action.user_id,
+            )
+            .values(**values)
+        )
+        if not res.rowcount:
+            raise PlatformError(
+                f"user {action.user_id} is not in chat {action.chat_id}", permanent=True
+            )
+        return {}
+
+    def _system(self, conn: Connection, action: Action, text: str) -> None:
+        conn.execute(
+            insert(sandbox_messages).values(
+                source=self.source,
+                chat_id=action.chat_id,
+                user_id=BOT_ID,
+                user_name=BOT_NAME,
+                kind="system",
+                text=text,
+                reply_to="",
+                to_user_id="",
+                created_at=self.clock.now(),
+                deleted=False,
+                pinned=False,
+            )
+        )
+
+    def _apply(self, conn: Connection, action: Action) -> dict[str, Any]:
+        kind = action.kind
+        if kind == ActionKind.SEND:
+            return self._post(conn, action, "message")
+        if kind == ActionKind.REPLY:
+            return self._post(conn, action, "message", reply_to=action.message_id)
+        if kind == ActionKind.DIRECT_MESSAGE:
+            started = conn.execute(
+                select(sandbox_members.c.started_bot).where(
+                    sandbox_members.c.source == self.source,
+                    sandbox_members.c.chat_id == action.chat_id,
+                    sandbox_members.c.user_id == action.user_id,
+                )
+            ).scalar()
+            if not started:
+                raise PlatformError("the member has not started the bot", permanent=True)
+            return self._post(conn, action, "dm", to_user=action.user_id)
+        if kind == ActionKind.DELETE:
+            if not action.message_id.isdigit():
+                raise PlatformError(f"bad message id {action.message_id!r}", permanent=True)
+            conn.execute(
+                update(sandbox_messages)
+                .where(sandbox_messages.c.id == int(action.message_id))
+                .values(deleted=True)
+            )
+            return {}
+        if kind == ActionKind.PIN:
+            conn.execute(
+                update(sandbox_messages)
+                .where(sandbox_messages.c.id == int(action.message_id))
+                .values(pinned=True)
+            )
+            return {}
+        if kind == ActionKind.MUTE:
+            until: datetime | None = action.until
+            self._set_member(conn, action, muted_until=until)
+            self._system(conn, action, f"{action.user_id} muted")
+            return {}
+        if kind == ActionKind.UNMUTE:
+            return self._set_member(conn, action, muted_until=None)
+        if kind in (ActionKind.KICK, ActionKind.BAN):
+            status = "kicked" if kind == ActionKind.KICK else "banned"
+            self._set_member(conn, action, status=status)
+            self._system(conn, action, f"{action.user_id} {status}")
+            return {}
+        if kind == ActionKind.UNBAN:
+            return self._set_member(conn, action, status="left")
+        if kind == ActionKind.CREATE_INVITE_LINK:
+            name = str(action.data.get("invite_name", "link"))
+            return {"invite_link": f"sandbox://{action.chat_id}/join/{name}"}
+        if kind in (ActionKind.APPROVE_JOIN, ActionKind.DECLINE_JOIN):
+            return {}
+        raise PlatformError(f"sandbox cannot {kind}", permanent=True)

@@ -1,0 +1,358 @@
+"""The sandbox's 'servers': people join, post and leave here, and each act becomes an Event.
+
+The web chat and the simulator call this; the engine never does (it only sees events).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from groupops.domain.errors import GroupopsError, NotFound
+from groupops.domain.events import ContentKind, Event, EventKind
+from groupops.engine.clock import Clock
+from groupops.platforms.sandbox.tables import sandbox_chats, sandbox_members, sandbox_messages
+
+MAX_SANDBOX_TEXT = 64 * 1024
+
+
+class SandboxRefused(GroupopsError):
+    """The platform refused what a person tried (muted, banned, not a member, too long)."""
+
+    code = "sandbox_refused"
+
+
+@dataclass(frozen=True)
+class SandboxMessage:
+    id: int
+    chat_id: str
+    user_id: str
+    user_name: str
+    kind: str
+    text: str
+    reply_to: str
+    created_at: datetime
+    deleted: bool
+    to_user_id: str
+    buttons: list[list[dict[str, str]]] | None = None
+
+
+class SandboxPlatform:
+    def __init__(self, db: Engine, clock: Clock, source: str = "sandbox") -> None:
+        self.db = db
+        self.clock = clock
+        self.source = source
+
+    # -- chats -----------------------------------------------------------------------------
+    def create_chat(self, chat_id: str, title: str) -> None:
+        with self.db.begin() as conn:
+            exists = conn.execute(
+                select(sandbox_chats.c.chat_id).where(
+                    sandbox_chats.c.source == self.source, sandbox_chats.c.chat_id == chat_id
+                )
+            ).first()
+            if not exists:
+                conn.execute(
+                    insert(sandbox_chats).values(
+                        source=self.source,
+                        chat_id=chat_id,
+                        title=title,
+                        created_at=self.clock.now(),
+                    )
+                )
+
+    def chats(self) -> list[dict[str, Any]]:
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                select(sandbox_chats).where(sandbox_chats.c.source == self.source)
+            ).all()
+        return [dict(r._mapping) for r in rows]
+
+    def _chat_title(self, conn: Connection, chat_id: str) -> str:
+        title = conn.execute(
+            select(sandbox_chats.c.title).where(
+                sandbox_chats.c.source == self.source, sandbox_chats.c.chat_id == chat_id
+            )
+        ).scalar()
+        if title is None:
+            raise NotFound(f"no sandbox chat {chat_id!r}", where=self.source)
+        return str(title)
+
+    def _member(self, conn: Connection, chat_id: str, user_id: str) -> Any:
+        return conn.execute(
+            select(sandbox_members).where(
+                sandbox_members.c.source == self.source,
+                sandbox_members.c.chat_id == chat_id,
+                sandbox_members.c.user_id == user_id,
+            )
+        ).first()
+
+    def _line(
+        self,
+        conn: Connection,
+        chat_id: str,
+        user_id: str,
+        name: str,
+        kind: str,
+        text: str,
+        reply_to: str = "",
+        to_user_id: str = "",
+    ) -> int:
+        return int(
+            conn.execute(
+                insert(sandbox_messages)
+                .values(
+                    source=self.source,
+                    chat_id=chat_id,
+                    user_id=user_id,
+                    user_name=name,
+                    kind=kind,
+                    text=text,
+                    reply_to=reply_to,
+                    to_user_id=to_user_id,
+                    created_at=self.clock.now(),
+                    deleted=False,
+                    pinned=False,
+                )
+                .returning(sandbox_messages.c.id)
+            ).scalar_one()
+        )
+
+    # -- what people do --------------------------------------------------------------------
+    def join(
+        self,
+        chat_id: str,
+        user_id: str,
+        name: str,
+        *,
+        is_admin: bool = False,
+        invite_link: str = "",
+        inviter_user_id: str = "",
+    ) -> Event:
+        with self.db.begin() as conn:
+            title = self._chat_title(conn, chat_id)
+            row = self._member(conn, chat_id, user_id)
+            if row is not None and row.status == "banned":
+                raise SandboxRefused(f"{name} is banned from {title}", where=chat_id)
+            if row is None:
+                conn.execute(
+                    insert(sandbox_members).values(
+                        source=self.source,
+                        chat_id=chat_id,
+                        user_id=user_id,
+                        name=name,
+                        status="active",
+                        is_admin=is_admin,
+                        started_bot=True,
+                    )
+                )
+            else:
+                conn.execute(
+                    update(sandbox_members)
+                    .where(
+                        sandbox_members.c.source == self.source,
+                        sandbox_members.c.chat_id == chat_id,
+                        sandbox_members.c.user_id == user_id,
+                    )
+                    .values(status="active", name=name)
+                )
+            line = self._line(conn, chat_id, user_id, name, "system", f"{name} joined")
+        data: dict[str, Any] = {"chat_title": title}
+        if invite_link:
+            data["invite_link"] = invite_link
+        if inviter_user_id:
+            data["inviter_user_id"] = inviter_user_id
+        return Event(
+            self.source,
+            f"m{line}",
+            EventKind.MEMBER_JOINED,
+            self.clock.now(),
+            chat_id=chat_id,
+            user_id=user_id,
+            user_name=name,
+            is_admin=is_admin,
+            data=data,
+        )
+
+    def leave(self, chat_id: str, user_id: str) -> Event:
+        with self.db.begin() as conn:
+            row = self._member(conn, chat_id, user_id)
+            if row is None or row.status != "active":
+                raise SandboxRefused(f"{user_id} is not in the chat", where=chat_id)
+            conn.execute(
+                update(sandbox_members)
+                .where(
+                    sandbox_members.c.source == self.source,
+                    sandbox_members.c.chat_id == chat_id,
+                    sandbox_members.c.user_id == user_id,
+                )
+                .values(status="left")
+            )
+            line = self._line(conn, chat_id, user_id, row.name, "system", f"{row.name} left")
+        return Event(
+            self.source,
+            f"m{line}",
+            EventKind.MEMBER_LEFT,
+            self.clock.now(),
+            chat_id=chat_id,
+            user_id=user_id,
+            user_name=row.name,
+        )
+
+    def post(
+        self,
+        chat_id: str,
+        user_id: str,
+        text: str,
+        *,
+        reply_to: str = "",
+        content_kind: ContentKind = ContentKind.TEXT,
+    ) -> Event:
+        if len(text) > MAX_SANDBOX_TEXT:
+            raise SandboxRefused(
+                f"message of {len(text)} characters is over the {MAX_SANDBOX_TEXT} limit",
+                where=chat_id,
+            )
+        if not text.strip():
+            raise SandboxRefused("empty message", where=chat_id)
+        text = text.replace("\x00", "")
+        now = self.clock.now()
+        with self.db.begin() as conn:
+            row = self._member(conn, chat_id, user_id)
+            if row is None or row.status != "active":
+                raise SandboxRefused(f"{user_id} is not a member of this chat", where=chat_id)
+            if row.muted_until is not None and row.muted_until > now:
+                raise SandboxRefused(
+                    f"{row.name} is muted until {row.muted_until:%Y-%m-%d %H:%M} UTC",
+                    where=chat_id,
+                )
+            reply_user = ""
+            if reply_to:
+                reply_user = (
+                    conn.execute(
+                        select(sandbox_messages.c.user_id).where(
+                            sandbox_messages.c.id == int(reply_to)
+                            if reply_to.isdigit()
+                            else sandbox_messages.c.id == -1
+                        )
+                    ).scalar()
+                    or ""
+                )
+            line = self._line(conn, chat_id, user_id, row.name, "message", text, reply_to)
+        return Event(
+            self.source,
+            f"m{line}",
+            EventKind.MESSAGE,
+            now,
+            chat_id=chat_id,
+            user_id=user_id,
+            user_name=row.name,
+            message_id=str(line),
+            text=text,
+            content_kind=content_kind,
+            reply_to_message_id=reply_to,
+            reply_to_user_id=reply_user,
+            is_admin=bool(row.is_admin),
+        )
+
+    def react(self, chat_id: str, user_id: str, message_id: str, emoji: str = "👍") -> Event:
+        with self.db.connect() as conn:
+            target = conn.execute(
+                select(sandbox_messages.c.user_id).where(sandbox_messages.c.id == int(message_id))
+            ).scalar()
+            conn.rollback()
+        if target is None:
+            raise NotFound(f"no message {message_id}", where=chat_id)
+        now = self.clock.now()
+        return Event(
+            self.source,
+            f"r{message_id}:{user_id}:{emoji}",
+            EventKind.REACTION,
+            now,
+            chat_id=chat_id,
+            user_id=user_id,
+            message_id=message_id,
+            reply_to_user_id=str(target),
+            data={"emoji": emoji},
+        )
+
+    def press(self, chat_id: str, user_id: str, message_id: str, button_data: str) -> Event:
+        """A person presses one of the buttons under the bot's message ``message_id``."""
+        with self.db.connect() as conn:
+            row = conn.execute(
+                select(sandbox_messages.c.buttons, sandbox_messages.c.deleted).where(
+                    sandbox_messages.c.source == self.source,
+                    sandbox_messages.c.chat_id == chat_id,
+                    sandbox_messages.c.id == (int(message_id) if message_id.isdigit() else -1),
+                )
+            ).first()
+            member = self._member(conn, chat_id, user_id)
+            conn.rollback()
+        if row is None or row.deleted:
+            raise NotFound(f"no message {message_id}", where=chat_id)
+        offered = {b.get("data") for r in (row.buttons or []) for b in r}
+        if button_data not in offered:
+            raise SandboxRefused(
+                f"message {message_id} has no button {button_data!r}", where=chat_id
+            )
+        if member is None or member.status != "active":
+            raise SandboxRefused(f"{user_id} is not a member of this chat", where=chat_id)
+        now = self.clock.now()
+        return Event(
+            self.source,
+            f"b{message_id}:{user_id}:{now.timestamp()}:{button_data}"[:200],
+            EventKind.BUTTON,
+            now,
+            chat_id=chat_id,
+            user_id=user_id,
+            user_name=member.name,
+            message_id=message_id,
+            data={"button_data": button_data},
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+    def messages(
+        self, chat_id: str, *, after: int = 0, limit: int = 200, viewer: str = ""
+    ) -> list[SandboxMessage]:
+        with self.db.connect() as conn:
+            q = (
+                select(sandbox_messages)
+                .where(
+                    sandbox_messages.c.source == self.source,
+                    sandbox_messages.c.chat_id == chat_id,
+                    sandbox_messages.c.id > after,
+                )
+                .order_by(sandbox_messages.c.id)
+                .limit(limit)
+            )
+            rows = conn.execute(q).all()
+            conn.rollback()
+        out = []
+        for r in rows:
+            if r.kind == "dm" and r.to_user_id != viewer:
+                continue
+            out.append(
+                SandboxMessage(
+                    r.id,
+                    r.chat_id,
+                    r.user_id,
+                    r.user_name,
+                    r.kind,
+                    r.text,
+                    r.reply_to,
+                    r.created_at,
+                    bool(r.deleted),
+                    r.to_user_id,
+                    r.buttons,
+                )
+            )
+        return out
+
+    def member_status(self, chat_id: str, user_id: str) -> dict[str, Any] | None:
+        with self.db.connect() as conn:
+            row = self._member(conn, chat_id, user_id)
+            conn.rollback()
+        return dict(row._mapping) if row is not None else None

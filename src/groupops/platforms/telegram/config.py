@@ -1,0 +1,294 @@
+"""A Telegram connection's settings, and where they and the polling position are kept.
+
+``connections.config`` holds the settings with the secrets (the bot token, the webhook secret):
+they are never logged nor put in an error message, and ``repr`` hides them.
+``connections.state`` holds the getUpdates position (``offset``) and the people who started a
+private chat with the bot (``started``: only they can get a direct message).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Engine, select, update
+
+from groupops.domain.errors import InvalidSettings, NotFound
+from groupops.engine.directory import Directory
+from groupops.platforms.base import RateLimits
+from groupops.storage.tables import connections
+
+PLATFORM = "telegram"
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+
+#: Telegram's published limits: about 30 messages a second per bot, 20 a minute per group.
+#: The deliverer's token bucket lets ``burst`` through at once and then ``per_chat_per_minute``:
+#: 2 + 18 keeps any 60-second window at 20 or fewer in one group.
+TELEGRAM_LIMITS = RateLimits(per_second=30.0, per_chat_per_minute=18.0, burst=2)
+
+_TOKEN = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$")
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_USERNAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+WHERE = "telegram connection"
+
+
+def source_for(username: str) -> str:
+    return f"{PLATFORM}:{username}"
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = field(repr=False)
+    #: the bot's username and id, as getMe answered when connecting
+    username: str = ""
+    bot_id: str = ""
+    #: the Bot API's address up to ``/bot`` (the token follows); a local Bot API server or a
+    #: test server replace it
+    base_url: str = DEFAULT_BASE_URL
+    #: "polling" (getUpdates) or "webhook" (Telegram posts to ``webhook_url``)
+    mode: str = "polling"
+    webhook_url: str = ""
+    webhook_secret: str = field(default="", repr=False)
+    #: how long one getUpdates waits for news on Telegram (seconds)
+    poll_timeout: int = 30
+    #: how long one request (other than getUpdates' wait) may take before it counts as failed
+    request_timeout: float = 30.0
+    per_second: float = TELEGRAM_LIMITS.per_second
+    per_chat_per_minute: float = TELEGRAM_LIMITS.per_chat_per_minute
+    burst: int = TELEGRAM_LIMITS.burst
+    #: how long the list of a group's administrators is trusted before it is asked again
+    admin_cache_seconds: float = 600.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.token, str) or not _TOKEN.match(self.token):
+            # never echo the token: it is a secret even when malformed
+            raise InvalidSettings(
+                "the bot token does not look like one from @BotFather (digits:letters)",
+                where=WHERE,
+            )
+        url = urlsplit(self.base_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise InvalidSettings(
+                f"base_url must be an http(s) URL, got scheme {url.scheme!r}", where=WHERE
+            )
+        if self.username and not _USERNAME.match(self.username):
+            raise InvalidSettings(f"bad bot username {self.username!r}", where=WHERE)
+        if self.mode not in ("polling", "webhook"):
+            raise InvalidSettings(
+                f"mode must be polling or webhook, got {self.mode!r}", where=WHERE
+            )
+        if self.mode == "webhook":
+            hook = urlsplit(self.webhook_url)
+            if hook.scheme != "https" and hook.hostname not in ("127.0.0.1", "localhost"):
+                raise InvalidSettings("webhook_url must be an https URL", where=WHERE)
+            if not _WEBHOOK_SECRET.match(self.webhook_secret):
+                raise InvalidSettings(
+                    "webhook_secret must be 1-256 characters A-Z, a-z, 0-9, _ or -", where=WHERE
+                )
+        if self.per_second <= 0 or self.per_chat_per_minute <= 0 or self.burst < 1:
+            raise InvalidSettings("rate limits must be positive", where=WHERE)
+        if not 0 < self.request_timeout <= 600:
+            raise InvalidSettings("request_timeout must be 0..600 seconds", where=WHERE)
+        if not 0 <= self.poll_timeout <= 600:
+            raise InvalidSettings("poll_timeout must be 0..600 seconds", where=WHERE)
+        if self.admin_cache_seconds < 0:
+            raise InvalidSettings("admin_cache_seconds must be 0 or more", where=WHERE)
+
+    @property
+    def source(self) -> str:
+        if not self.username:
+            raise InvalidSettings("the bot's username is not known yet (run getMe)", where=WHERE)
+        return source_for(self.username)
+
+    @property
+    def limits(self) -> RateLimits:
+        return RateLimits(self.per_second, self.per_chat_per_minute, self.burst)
+
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.token, self.webhook_secret) if s)
+
+    def with_identity(self, username: str, bot_id: str) -> TelegramConfig:
+        return replace(self, username=username, bot_id=bot_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> TelegramConfig:
+        known = set(cls.__dataclass_fields__)
+        unknown = set(raw) - known
+        if unknown:
+            raise InvalidSettings(f"unknown settings {sorted(unknown)}", where=WHERE)
+        if "token" not in raw:
+            raise InvalidSettings("missing setting 'token'", where=WHERE)
+        try:
+            return cls(**dict(raw))
+        except TypeError as exc:  # a value of the wrong type (the message names the field only)
+            raise InvalidSettings(str(exc), where=WHERE) from None
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class SecretFilter(logging.Filter):
+    """Masks a connection's secrets in log records. The token is part of every Bot API URL,
+    and httpx logs each request's URL at INFO (python-telegram-bot logs its base URL at DEBUG):
+    this filter sits on the ``telegram``, ``httpx`` and ``httpcore`` loggers."""
+
+    LOGGERS = (
+        "telegram",
+        "telegram.Bot",
+        "telegram.ext",
+        "telegram.request",
+        "telegram.request.BaseRequest",
+        "telegram.request.HTTPXRequest",
+        "httpx",
+        "httpcore",
+        "httpcore.connection",
+        "httpcore.http11",
+        "groupops.platforms.telegram",
+        "groupops.platforms.telegram.adapter",
+        "groupops.platforms.telegram.webhook",
+        "groupops.engine.deliverer",
+    )
+
+    def __init__(self, secrets_: Sequence[str] = ()) -> None:
+        super().__init__("groupops.telegram.secrets")
+        self.secrets = [s for s in secrets_ if s]
+
+    def mask(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed record: leave it to logging's own error handling
+            return True
+        masked = self.mask(text)
+        if masked != text:
+            record.msg, record.args = masked, ()
+        if record.exc_info and record.exc_info[1] is not None:
+            exc_text = str(record.exc_info[1])
+            if self.mask(exc_text) != exc_text:  # never print a traceback holding the token
+                record.msg = f"{record.msg} ({type(record.exc_info[1]).__name__})"
+                record.exc_info = None
+                record.exc_text = None
+        return True
+
+    def _names(self) -> list[str]:
+        found = [
+            n
+            for n in logging.root.manager.loggerDict
+            if n.split(".")[0] in ("telegram", "httpx", "httpcore")
+        ]
+        return sorted({*found, *self.LOGGERS})
+
+    def install(self) -> None:
+        for name in self._names():
+            logger = logging.getLogger(name)
+            if self not in logger.filters:
+                logger.addFilter(self)
+
+    def remove(self) -> None:
+        for name in self._names():
+            logging.getLogger(name).removeFilter(self)
+
+
+class ConnectionStore:
+    """The connection's row: settings (with secrets) and state (offset, who started the bot)."""
+
+    def __init__(self, db: Engine, source: str) -> None:
+        self.db = db
+        self.source = source
+
+    def ensure(self, config: TelegramConfig, now: datetime, workspace: str = "default") -> None:
+        """Create the row (in ``workspace``) or update its settings; the state is kept."""
+        with self.db.begin() as conn:
+            exists = conn.execute(
+                select(connections.c.id).where(connections.c.id == self.source)
+            ).scalar()
+            if exists is None:
+                Directory(default_workspace=workspace).source_workspace(conn, self.source, now)
+            conn.execute(
+                update(connections)
+                .where(connections.c.id == self.source)
+                .values(platform=PLATFORM, config=config.to_json())
+            )
+
+    def load(self) -> tuple[TelegramConfig, dict[str, Any]]:
+        with self.db.connect() as conn:
+            row = conn.execute(
+                select(connections.c.config, connections.c.state).where(
+                    connections.c.id == self.source
+                )
+            ).first()
+        if row is None:
+            raise NotFound(f"no connection {self.source!r}", where="connections")
+        return TelegramConfig.from_json(row.config or {}), dict(row.state or {})
+
+    def save_state(self, state: Mapping[str, Any]) -> None:
+        with self.db.begin() as conn:
+            conn.execute(
+                update(connections).where(connections.c.id == self.source).values(state=dict(state))
+            )
+
+
+async def identify(config: TelegramConfig) -> TelegramConfig:
+    """Ask Telegram who the token belongs to (getMe): checks the token and fills in the bot's
+    username and id. Raises PlatformError if refused or unreachable, never naming the token."""
+    from telegram import Bot
+    from telegram.error import InvalidToken, TelegramError
+    from telegram.request import HTTPXRequest
+
+    from groupops.domain.errors import PlatformError
+
+    guard = SecretFilter(config.secrets())
+    guard.install()
+    t = config.request_timeout
+    bot = Bot(
+        config.token,
+        base_url=config.base_url,
+        request=HTTPXRequest(read_timeout=t, connect_timeout=t, write_timeout=t, pool_timeout=t),
+    )
+    where = "telegram getMe"
+    try:
+        me = await bot.get_me()
+    except InvalidToken:
+        raise PlatformError("Telegram refused the bot token", where=where, permanent=True) from None
+    except TelegramError as exc:
+        raise PlatformError(
+            f"cannot reach the Bot API: {guard.mask(str(exc))}", where=where
+        ) from None
+    finally:
+        try:
+            await bot.shutdown()
+        finally:
+            guard.remove()
+    if not me.username:
+        raise PlatformError("getMe answered without a username", where=where, permanent=True)
+    return config.with_identity(me.username, str(me.id))
+
+
+def connect(
+    db: Engine,
+    config: TelegramConfig,
+    now: datetime,
+    *,
+    workspace: str = "default",
+) -> TelegramConfig:
+    """``groupops connect telegram``: check the token with getMe and keep the connection
+    (an existing one keeps its polling position)."""
+    import asyncio
+
+    config = asyncio.run(identify(config))
+    ConnectionStore(db, config.source).ensure(config, now, workspace)
+    return config

@@ -1,0 +1,206 @@
+"""``groupops analyze FILE... [--out DIR] [--lang zh_CN|en]``: the report for operators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from groupops.domain.errors import GroupopsError
+from groupops.i18n import LOCALE_DIR, N_, Catalogs
+
+out = Console()
+err = Console(stderr=True)
+
+LARGE_INPUT = 4 * 1024 * 1024  # bytes: above this a progress bar shows
+T_FAILED = N_("{file}: not analysed ({code}): {error}")
+T_WRITTEN = N_("Report: {report}  Figures: {metrics}")
+T_SUMMARY = N_("Group health")
+T_IMPORTING = N_("importing")
+T_ANALYSING = N_("analysing")
+L_FILES = N_("files")
+L_TOP3 = N_("top 3 of {month}")
+L_FRT = N_("first response: median {median}, 90% within {p90}, {within} within 1 minute")
+L_SPAM = N_("spam share")
+
+
+def _summary(metrics: Mapping[str, Any], _: Callable[[str], str]) -> list[tuple[str, str]]:
+    """The short summary printed after a run: (label, value) pairs, already translated."""
+    from groupops.report import html as h
+
+    ov = h.pick(metrics, "overview", "summary", "totals") or {}
+    lc = h.pick(metrics, "lifecycle") or {}
+    rows: list[tuple[str, str]] = []
+    stage = h.pick(lc, "stage")
+    if stage is not None:
+        rows.append((_(h.L_STAGE), _(h.STAGES[stage]) if stage in h.STAGES else str(stage)))
+    warning = h.pick(lc, "warning", "early_warning")
+    if isinstance(warning, Mapping):
+        text = h.pick(warning, "message", "text", "reason", "reasons")
+        active = h.pick(warning, "active", "warn", "raised", "level")
+        if text or active not in (None, False, "none", "ok"):
+            rows.append((_(h.L_WARNING), h.fmt(text if text is not None else active)))
+    elif warning:
+        rows.append((_(h.L_WARNING), h.fmt(warning)))
+    for key, names in ((h.L_MEMBERS, ("members", "authors")), (h.L_MESSAGES, ("messages",))):
+        value = h.pick(ov, *names)
+        if value is not None:
+            rows.append((_(key), h.fmt(value)))
+    top = h.pick(metrics, "top3", "top_3", "monthly_top3")
+    latest = _latest_top3(top)
+    if latest is not None:
+        month, names_ = latest
+        rows.append((_(L_TOP3).format(month=month), ", ".join(names_)))
+    graph = h.pick(metrics, "graph", "replies") or {}
+    leaders = h.records(h.pick(graph, "opinion_leaders", "leaders"))
+    if leaders:
+        rows.append((_(h.L_LEADERS), ", ".join(h._name(r) for r in leaders[:5])))
+    qa = h.pick(metrics, "qa") or {}
+    frt = h.pick(qa, "first_response", "frt", "first_response_time") or qa
+    median = h.pick(frt, "median", "median_s", "median_seconds")
+    if median is not None:
+        rows.append(
+            (
+                _(h.L_MEDIAN),
+                _(L_FRT).format(
+                    median=h.seconds(median),
+                    p90=h.seconds(h.pick(frt, "p90", "p90_s", "p90_seconds")),
+                    within=h.pct(h.pick(frt, "within_1min", "share_within_1min", "within_60s")),
+                ),
+            )
+        )
+    spam = h.pick(metrics, "spam") or {}
+    share = h.pick(spam, "share", "spam_share")
+    if share is not None:
+        rows.append((_(L_SPAM), h.pct(share)))
+    return rows
+
+
+def _latest_top3(top: Any) -> tuple[str, list[str]] | None:
+    from groupops.report import html as h
+
+    if isinstance(top, Mapping) and top:
+        month = max(top, key=str)
+        people = top[month]
+    else:
+        recs = h.records(top)
+        if not recs:
+            return None
+        last = max(recs, key=lambda r: str(h.pick(r, "month", "period")))
+        month = str(h.pick(last, "month", "period"))
+        people = h.pick(last, "top", "members", "top3")
+    if not isinstance(people, list):
+        return None
+    return str(month), [h._name(p) if isinstance(p, Mapping) else str(p) for p in people[:3]]
+
+
+def print_summary(metrics: Mapping[str, Any], _: Callable[[str], str]) -> None:
+    table = Table(title=_(T_SUMMARY), show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for label, value in _summary(metrics, _):
+        table.add_row(escape(label), escape(value))
+    out.print(table)
+
+
+def run_analyze(
+    files: Sequence[Path],
+    out_dir: Path,
+    *,
+    lang: str,
+    tz: str | None,
+    catalogs: Catalogs,
+    show_progress: bool | None = None,
+) -> int:
+    """The command's body; returns the exit code (0, or 2 for a bad file)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from groupops.report import write_report
+    from groupops.report.pipeline import analyze_files
+
+    _ = catalogs.gettext(lang)
+    size = sum(p.stat().st_size for p in files if p.is_file())
+    if show_progress is None:
+        show_progress = size >= LARGE_INPUT
+    try:
+        if show_progress:
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            ) as bar:
+                tasks: dict[str, Any] = {}
+
+                def progress(what: str, done: int, total: int | None) -> None:
+                    if what not in tasks:
+                        desc = _(T_IMPORTING) if what == "import" else f"{_(T_ANALYSING)}: {what}"
+                        tasks[what] = bar.add_task(desc, total=total)
+                    bar.update(tasks[what], completed=done, total=total)
+
+                result = analyze_files(files, tz=tz, progress=progress)
+        else:
+            result = analyze_files(files, tz=tz)
+    except GroupopsError as exc:
+        file = getattr(exc, "file", None) or ", ".join(str(f) for f in files)
+        err.print(
+            "[red]✗[/red] " + escape(_(T_FAILED).format(file=file, code=exc.code, error=exc)),
+            highlight=False,
+            soft_wrap=True,
+        )
+        return 2
+    report, metrics = write_report(
+        result.metrics, out_dir, lang=lang, catalogs=catalogs, files=result.files
+    )
+    print_summary(result.metrics, _)
+    out.print(escape(_(T_WRITTEN).format(report=report, metrics=metrics)), soft_wrap=True)
+    return 0
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("analyze")
+    def analyze_cmd(
+        files: list[Path] = typer.Argument(..., help="export files (or an unpacked Slack folder)"),
+        out_dir: Path = typer.Option(Path("report"), "--out", help="where to write the report"),
+        lang: str = typer.Option("en", "--lang", envvar="GROUPOPS_LANG", help="en or zh_CN"),
+        tz: str | None = typer.Option(
+            None, "--tz", help="time zone of the export's local times (default UTC)"
+        ),
+        progress: bool | None = typer.Option(
+            None, "--progress/--no-progress", help="progress bar (default: on large inputs)"
+        ),
+        locale_dir: Path = typer.Option(LOCALE_DIR, "--locale-dir", hidden=True),
+    ) -> None:
+        """Analyse chat exports: writes DIR/report.html (self-contained, interactive charts)
+        and DIR/metrics.json (every figure), and prints a short summary.
+
+        The files are read as one group's history. A malformed file is reported in one line
+        (exit code 2) and nothing is written.
+        """
+        if lang not in ("en", "zh_CN"):
+            raise typer.BadParameter("en or zh_CN", param_hint="--lang")
+        code = run_analyze(
+            files,
+            out_dir,
+            lang=lang,
+            tz=tz,
+            catalogs=Catalogs(locale_dir),
+            show_progress=progress,
+        )
+        if code:
+            raise typer.Exit(code)

@@ -1,0 +1,726 @@
+"""metrics -> one self-contained HTML page.
+
+Everything the page needs is inside it: the CSS, the figures as JSON, and plotly.js itself
+(inlined once from the installed ``plotly`` package, never a CDN; no web fonts). Every string
+that comes from a chat (names, texts, keywords) is escaped: the page text by Jinja2's
+autoescape, chart labels by :func:`label` (plotly draws a small HTML subset in labels), and the
+figure JSON by plotly, which writes ``<``, ``>`` and ``/`` as ``\\u`` escapes.
+
+The renderer reads the metrics the analytics produce (``groupops.analytics.analyze``) area by
+area; an area it has no chart for is still shown as tables, so every figure is on the page.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment
+from markupsafe import Markup
+
+from groupops.i18n import N_, Catalogs
+
+Gettext = Callable[[str], str]
+MAX_ROWS = 25  # rows per table on the page; metrics.json has them all
+
+# area key in the metrics -> its heading
+AREAS: tuple[tuple[str, str], ...] = (
+    ("lifecycle", N_("Life cycle and early warning")),
+    ("activity", N_("Activity")),
+    ("segments", N_("Member segments")),
+    ("top3", N_("Monthly top 3")),
+    ("graph", N_("Reply graph: opinion leaders and soul figures")),
+    ("qa", N_("Questions and answers")),
+    ("content", N_("Content that works")),
+    ("spam", N_("Spam and ads")),
+    ("sentiment", N_("Sentiment")),
+    ("keywords", N_("Top keywords")),
+    ("growth", N_("Growth: who invited whom")),
+)
+ALIASES = {"replies": "graph", "top_3": "top3", "monthly_top3": "top3", "invitations": "growth"}
+T_TITLE = N_("Group health report")
+T_SUBTITLE = N_("{messages} messages from {members} members, {start} to {end}; files: {files}")
+T_OVERVIEW = N_("Overview")
+T_OTHER = N_("Other figures")
+T_MORE = N_("{n} more rows in metrics.json")
+T_FOOTER = N_("Made by groupops on {date}. Every figure is also in metrics.json.")
+T_NO_DATA = N_("No data for this part.")
+T_ALL_FIGURES = N_("All figures of this part")
+
+L_MESSAGES = N_("messages")
+L_MEMBERS = N_("members")
+L_ACTIVE = N_("active members")
+L_STAGE = N_("stage")
+L_WARNING = N_("early warning")
+L_EVIDENCE = N_("evidence")
+L_NO_WARNING = N_("No early warning: nothing points to the group dying.")
+L_HOUR = N_("hour")
+L_WEEKDAY = N_("weekday")
+L_DAY = N_("day")
+L_WEEK = N_("week")
+L_MONTH = N_("month")
+L_COHORT = N_("join week")
+L_WEEKS_AFTER = N_("weeks after joining")
+L_RETAINED = N_("share still active")
+L_COUNT = N_("count")
+L_SCORE = N_("score")
+L_MEMBER = N_("member")
+L_SHARE = N_("share")
+L_MEDIAN = N_("median first response")
+L_P90 = N_("90th percentile")
+L_WITHIN_1M = N_("answered within 1 minute")
+L_QUESTIONS = N_("questions")
+L_UNANSWERED = N_("unanswered")
+L_SPAM_SHARE = N_("spam share")
+L_NEGATIVE = N_("negative")
+L_POSITIVE = N_("positive")
+L_KEYWORD = N_("keyword")
+L_INVITEES = N_("invitees")
+L_REPLIES_PER_POST = N_("replies per post")
+L_REACTIONS_PER_POST = N_("reactions per post")
+L_POSTS = N_("posts")
+L_LEADERS = N_("opinion leaders")
+L_SOULS = N_("soul figures")
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+STAGES = {
+    "new": N_("new"),
+    "growing": N_("growing"),
+    "mature": N_("mature"),
+    "declining": N_("declining"),
+    "dead": N_("dead"),
+}
+SEGMENTS = {
+    "new_active": N_("new and active"),
+    "core": N_("core"),
+    "drifting": N_("drifting"),
+    "silent": N_("silent"),
+    "churned": N_("churned"),
+}
+CONTENT_KINDS = {
+    "text": N_("text"),
+    "picture": N_("picture"),
+    "video": N_("video"),
+    "voice": N_("voice"),
+    "sticker": N_("sticker"),
+    "h5_link": N_("H5/web link"),
+    "article_link": N_("article link"),
+    "file": N_("file"),
+    "netdisk_link": N_("net-disk link"),
+    "other": N_("other"),
+}
+
+
+def label(value: Any) -> str:
+    """A chat string made safe for a plotly label (plotly renders a subset of HTML there)."""
+    return html.escape(str(value), quote=True)
+
+
+# -- reading the metrics tolerantly ----------------------------------------------------------
+
+
+def pick(obj: Any, *names: str) -> Any:
+    """The first of ``names`` present in the mapping ``obj`` (None when none is)."""
+    if isinstance(obj, Mapping):
+        for name in names:
+            if name in obj and obj[name] is not None:
+                return obj[name]
+    return None
+
+
+def num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return None if isinstance(value, float) and not math.isfinite(value) else float(value)
+
+
+def fmt(value: Any) -> str:
+    """A figure for people: thousands separated, floats to 3 significant places."""
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "–"
+        if value == int(value) and abs(value) < 1e15:
+            return f"{int(value):,}"
+        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if value is None:
+        return "–"
+    if isinstance(value, list | tuple):
+        return ", ".join(fmt(v) for v in value[:20]) + (" …" if len(value) > 20 else "")
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {fmt(v)}" for k, v in list(value.items())[:12])
+    return str(value)
+
+
+def pct(value: Any) -> str:
+    v = num(value)
+    return "–" if v is None else f"{v * 100:.1f}%"
+
+
+def seconds(value: Any) -> str:
+    v = num(value)
+    if v is None:
+        return "–"
+    if v < 90:
+        return f"{v:.0f} s"
+    if v < 5400:
+        return f"{v / 60:.1f} min"
+    if v < 172800:
+        return f"{v / 3600:.1f} h"
+    return f"{v / 86400:.1f} d"
+
+
+def series(obj: Any) -> tuple[list[Any], dict[str, list[float | None]]]:
+    """A time series in any of the usual shapes -> (x, {name: y}).
+
+    Accepts a list of records (``[{"date": ..., "messages": ...}]``), a mapping of x to a
+    number or to a record, or column lists (``{"x"/"dates": [...], "messages": [...]}``)."""
+    xs: list[Any] = []
+    ys: dict[str, list[float | None]] = {}
+    xkeys = ("date", "day", "week", "month", "period", "start", "time", "x", "bucket")
+    if isinstance(obj, Mapping):
+        xcol = pick(obj, "dates", "days", "weeks", "months", "periods", "x", "index", "labels")
+        if isinstance(xcol, list):
+            xs = list(xcol)
+            for k, v in obj.items():
+                if (
+                    isinstance(v, list)
+                    and v is not xcol
+                    and len(v) == len(xs)
+                    and all(num(i) is not None or i is None for i in v)
+                ):
+                    ys[str(k)] = [num(i) for i in v]
+            return xs, ys
+        records: list[Any] = [
+            {"x": k, **v} if isinstance(v, Mapping) else {"x": k, "value": v}
+            for k, v in obj.items()
+        ]
+    elif isinstance(obj, list):
+        records = list(obj)
+    else:
+        return xs, ys
+    for i, rec in enumerate(records):
+        if not isinstance(rec, Mapping):
+            if isinstance(rec, list | tuple) and len(rec) >= 2:
+                xs.append(rec[0])
+                ys.setdefault("value", [None] * i).append(num(rec[1]))
+            continue
+        x = pick(rec, *xkeys)
+        xs.append(x)
+        for k, v in rec.items():
+            if k in xkeys:
+                continue
+            n = num(v)
+            if n is not None or k in ys:
+                ys.setdefault(str(k), [None] * (len(xs) - 1)).append(n)
+        for values in ys.values():
+            while len(values) < len(xs):
+                values.append(None)
+    return xs, ys
+
+
+def records(obj: Any) -> list[Mapping[str, Any]]:
+    """A list of records from a list of mappings, or from a mapping of name -> record/number."""
+    if isinstance(obj, list):
+        return [r for r in obj if isinstance(r, Mapping)]
+    if isinstance(obj, Mapping):
+        out: list[Mapping[str, Any]] = []
+        for k, v in obj.items():
+            out.append({"name": k, **v} if isinstance(v, Mapping) else {"name": k, "value": v})
+        return out
+    return []
+
+
+# -- page building ----------------------------------------------------------------------------
+
+
+class Page:
+    """Collects blocks for one section; charts get unique ids."""
+
+    def __init__(self, _: Gettext) -> None:
+        self._ = _
+        self.sections: list[dict[str, Any]] = []
+        self.blocks: list[dict[str, Any]] = []
+        self._ids = 0
+
+    def section(self, key: str, title: str) -> None:
+        self.blocks = []
+        self.sections.append({"key": key, "title": title, "blocks": self.blocks})
+
+    def cards(self, items: Iterable[tuple[str, Any]]) -> None:
+        shown = [(k, v) for k, v in items if v not in (None, "–")]
+        if shown:
+            self.blocks.append({"kind": "cards", "items": shown})
+
+    def note(self, text: str, css: str = "") -> None:
+        self.blocks.append({"kind": "note", "text": text, "css": css})
+
+    def bullets(self, items: Sequence[Any], title: str = "") -> None:
+        if items:
+            self.blocks.append({"kind": "list", "items": [fmt(i) for i in items], "title": title})
+
+    def table(self, columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str = "") -> None:
+        if not rows:
+            return
+        shown = [[c if isinstance(c, int | float) else fmt(c) for c in r] for r in rows[:MAX_ROWS]]
+        shown = [[fmt(c) if isinstance(c, float) else c for c in r] for r in shown]
+        more = self._(T_MORE).format(n=len(rows) - MAX_ROWS) if len(rows) > MAX_ROWS else ""
+        self.blocks.append(
+            {"kind": "table", "title": title, "columns": list(columns), "rows": shown, "more": more}
+        )
+
+    def records_table(self, recs: Sequence[Mapping[str, Any]], title: str = "") -> None:
+        columns: list[str] = []
+        for r in recs[:MAX_ROWS]:
+            for k in r:
+                if k not in columns:
+                    columns.append(str(k))
+        rows = [[r.get(c) for c in columns] for r in recs]
+        self.table(columns, rows, title)
+
+    def chart(self, fig: Any) -> None:
+        import plotly.io as pio
+
+        self._ids += 1
+        div = pio.to_html(
+            fig,
+            full_html=False,
+            include_plotlyjs=False,
+            include_mathjax=False,
+            div_id=f"chart-{self._ids}",
+            config={"displaylogo": False, "responsive": True},
+        )
+        self.blocks.append({"kind": "chart", "html": Markup(div)})
+
+    def figures(self, obj: Mapping[str, Any], title: str) -> None:
+        """Every figure of an area, as tables in a closed <details>: nothing is left out."""
+        rows: list[list[tuple[str, str]]] = []
+        flat: list[tuple[str, str]] = []
+        for k, v in obj.items():
+            if isinstance(v, list) and v and isinstance(v[0], Mapping):
+                continue  # lists of records are tables of their own, below
+            flat.append((str(k), fmt(v)))
+        if flat:
+            rows.append(flat)
+        if rows:
+            self.blocks.append({"kind": "details", "title": title, "rows": rows})
+        for k, v in obj.items():
+            if isinstance(v, list) and v and isinstance(v[0], Mapping):
+                self.records_table(v, title=str(k))
+
+
+def _layout(fig: Any, **kw: Any) -> Any:
+    layout: dict[str, Any] = {
+        "margin": {"l": 50, "r": 20, "t": 40, "b": 40},
+        "height": 340,
+        "font": {"family": "system-ui, sans-serif", "size": 12},
+        "legend": {"orientation": "h", "y": -0.2},
+    }
+    layout.update(kw)
+    fig.update_layout(**layout)
+    return fig
+
+
+def _name(rec: Mapping[str, Any]) -> str:
+    value = pick(rec, "name", "author_name", "user_name", "member", "author", "user", "user_id")
+    return "" if value is None else str(value)
+
+
+# -- the areas ------------------------------------------------------------------------------
+
+
+def _overview(page: Page, m: Mapping[str, Any], _: Gettext) -> None:
+    page.section("overview", _(T_OVERVIEW))
+    ov = pick(m, "overview", "summary", "totals") or {}
+    lc = pick(m, "lifecycle") or {}
+    stage = pick(lc, "stage")
+    page.cards(
+        [
+            (_(L_STAGE), _(STAGES[stage]) if stage in STAGES else stage),
+            (_(L_MEMBERS), fmt(pick(ov, "members", "authors", "member_count"))),
+            (_(L_MESSAGES), fmt(pick(ov, "messages", "message_count"))),
+            (_(L_ACTIVE), fmt(pick(ov, "active_members", "active"))),
+        ]
+    )
+    warning = pick(lc, "warning", "early_warning")
+    _warning(page, warning, _)
+    if isinstance(ov, Mapping):
+        page.figures(ov, _(T_ALL_FIGURES))
+
+
+def _warning(page: Page, warning: Any, _: Gettext) -> None:
+    if isinstance(warning, Mapping):
+        active = pick(warning, "active", "warn", "raised", "level")
+        text = pick(warning, "message", "text", "reason", "reasons")
+        if active in (False, None, "none", "ok") and not text:
+            page.note(_(L_NO_WARNING), "ok")
+        else:
+            page.note(f"{_(L_WARNING)}: {fmt(text if text is not None else active)}", "warning")
+    elif warning:
+        page.note(f"{_(L_WARNING)}: {fmt(warning)}", "warning")
+    elif warning is not None:
+        page.note(_(L_NO_WARNING), "ok")
+
+
+def _lifecycle(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
+    stage = pick(a, "stage")
+    page.cards([(_(L_STAGE), _(STAGES[stage]) if stage in STAGES else stage)])
+    evidence = pick(a, "evidence")
+    if isinstance(evidence, list):
+        page.bullets(evidence, _(L_EVIDENCE))
+    elif isinstance(evidence, Mapping):
+        page.table([_(L_EVIDENCE), ""], [[k, fmt(v)] for k, v in evidence.items()])
+    _warning(page, pick(a, "warning", "early_warning"), _)
+    rest = {k: v for k, v in a.items() if k not in ("stage", "evidence", "warning")}
+    if rest:
+        page.figures(rest, _(T_ALL_FIGURES))
+
+
+def _activity(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
+    import plotly.graph_objects as go
+
+    for keys, unit in (
+        (("per_day", "daily", "day", "days"), L_DAY),
+        (("per_week", "weekly", "week", "weeks"), L_WEEK),
+        (("per_month", "monthly", "month", "months"), L_MONTH),
+    ):
+        xs, ys = series(pick(a, *keys))
+        if not xs or not ys:
+            continue
+        fig = go.Figure()
+        for name, values in ys.items():
+            fig.add_trace(go.Scatter(x=xs, y=values, mode="lines", name=label(_(name))))
+        page.chart(_layout(fig, title=label(_(unit)), xaxis_title=_(unit)))
+    heat = pick(a, "heatmap", "hour_weekday", "heatmap_hour_weekday")
+    z = pick(heat, "counts", "z", "values", "matrix") if isinstance(heat, Mapping) else heat
+    if isinstance(z, list) and z and isinstance(z[0], list):
+        rows = len(z)
+        days = [_(d) for d in WEEKDAYS]
+        if rows == 7:  # weekday x hour
+            fig = go.Figure(go.Heatmap(z=z, y=days, x=list(range(len(z[0]))), colorscale="Blues"))
+        else:  # hour x weekday
+            fig = go.Figure(
+                go.Heatmap(z=z, x=days[: len(z[0])], y=list(range(rows)), colorscale="Blues")
+            )
+        page.chart(_layout(fig, title=f"{_(L_HOUR)} × {_(L_WEEKDAY)}", height=380))
+    ret = pick(a, "retention", "cohorts", "retention_cohorts")
+    cohorts = records(pick(ret, "cohorts") if isinstance(ret, Mapping) else ret)
+    if cohorts:
+        grid = [pick(c, "retained", "retention", "active_share", "shares") for c in cohorts]
+        labels = [label(pick(c, "week", "cohort", "start", "name")) for c in cohorts]
+        keep = [(lab, g) for lab, g in zip(labels, grid, strict=True) if isinstance(g, list)]
+        if keep:
+            keep = keep[-30:]
+            fig = go.Figure(
+                go.Heatmap(
+                    z=[g for _lab, g in keep],
+                    y=[lab for lab, _g in keep],
+                    colorscale="Greens",
+                    zmin=0,
+                )
+            )
+            page.chart(
+                _layout(
+                    fig,
+                    title=_(L_RETAINED),
+                    xaxis_title=_(L_WEEKS_AFTER),
+                    yaxis_title=_(L_COHORT),
+                    height=420,
+                )
+            )
+    scalars = {k: v for k, v in a.items() if not isinstance(v, list | Mapping)}
+    if scalars:
+        page.figures(scalars, _(T_ALL_FIGURES))
+
+
+def _segments(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
+    import plotly.graph_objects as go
+
+    counts = pick(a, "counts", "sizes")
+    if not isinstance(counts, Mapping):
+        counts = {
+            k: (len(v) if isinstance(v, list) else v)
+            for k, v in a.items()
+            if k in SEGMENTS and (isinstance(v, list) or num(v) is not None)
+        }
+    if counts:
+        names = [_(SEGMENTS[k]) if k in SEGMENTS else label(k) for k in counts]
+        fig = go.Figure(go.Bar(x=names, y=[num(v) for v in counts.values()]))
+        page.chart(_layout(fig, yaxis_title=_(L_MEMBERS)))
+    members = pick(a, "members")
+    if isinstance(members, Mapping):
+        for k, v in members.items():
+            if isinstance(v, list):
+                title = _(SEGMENTS[k]) if k in SEGMENTS else str(k)
+                page.bullets([_name(x) if isinstance(x, Mapping) else x for x in v][:60], title)
+    rest = {k: v for k, v in a.items() if k not in ("counts", "sizes", "members")}
+    if rest:
+        page.figures(rest, _(T_ALL_FIGURES))
+
+
+def _top3(page: Page, a: Any, _: Gettext) -> None:
+    rows: list[list[Any]] = []
+    months = (
+        a.items()
+        if isinstance(a, Mapping)
+        else ((pick(r, "month", "period"), pick(r, "top", "members", "top3")) for r in records(a))
+    )
+    for month, top in months:
+        if isinstance(top, list):
+            for rank, who in enumerate(top, 1):
+                if isinstance(who, Mapping):
+                    rows.append(
+                        [month, rank, _name(who), num(pick(who, "messages", "count", "score"))]
+                    )
+                else:
+                    rows.append([month, rank, str(who), None])
+    rows.sort(key=lambda r: (str(r[0]), -int(r[1])), reverse=True)
+    page.table([_(L_MONTH), "#", _(L_MEMBER), _(L_MESSAGES)], rows)
+
+
+def _ranked_bar(
+    page: Page,
+    recs: Sequence[Mapping[str, Any]],
+    value_keys: tuple[str, ...],
+    title: str,
+    _: Gettext,
+) -> None:
+    import plotly.graph_objects as go
+
+    pairs = [(_name(r), num(pick(r, *value_keys))) for r in recs[:15]]
+    shown = [(n, v) for n, v in pairs if v is not None]
+    if shown:
+        fig = go.Figure(
+            go.Bar(
+                x=[v for _n, v in shown][::-1],
+                y=[label(n) for n, _v in shown][::-1],
+                orientation="h",
+            )
+        )
+        page.chart(_layout(fig, title=label(title), height=max(260, 24 * len(shown) + 80)))
+
+
+def _graph(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
+    leaders = records(pick(a, "opinion_leaders", "leaders"))
+    if leaders:
+        _ranked_bar(page, leaders, ("score", "centrality", "pagerank", "value"), _(L_LEADERS), _)
+        page.records_table(leaders, _(L_LEADERS))
+    souls = records(pick(a, "soul_figures", "souls"))
+    if souls:
+        page.records_table(souls, _(L_SOULS))
+    rest = {
+        k: v
+        for k, v in a.items()
+        if k not in ("opinion_leaders", "leaders", "soul_figures", "souls")
+    }
+    if rest:
+        page.figures(rest, _(T_ALL_FIGURES))
+
+
+def _qa(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
+    frt = pick(a, "first_response", "frt", "first_response_time") or a
+    page.cards(
+        [
+            (_(L_QUESTIONS), fmt(pick(a, "questions", "question_count"))),
+            (_(L_MEDIAN), seconds(pick(frt, "median", "median_s", "median_seconds"))),
+            (_(L_P90), seconds(pick(frt, "p90", "p90_s", "p90_seconds"))),
+            (_(L_WITHIN_1M), pct(pick(frt, "within_1min", "share_within_1min", "within_60s"))),
+            (_(L_UNANSWERED), fmt(pick(a, "unanswered_count", "unanswered_total"))),
+        ]
+    )
+    unanswered = records(pick(a, "unanswered", "unanswered_questions"))
+    if unanswered:
+        page.records_table(unanswered, _(L_UNANSWERED))
+    page.figures({k: v for k, v in a.items() if k not in ("unanswered",)}, _(T_ALL_FIGURES))
+
+
+def _content(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
+    import plotly.graph_objects as go
+
+    kinds = pick(a, "by_kind", "kinds", "per_kind") or a
+    recs = records(kinds)
+    if recs:
+        names = [
+            _(CONTENT_KINDS[str(r.get("name", r.get("kind")))])
+            if str(r.get("name", r.get("kind"))) in CONTENT_KINDS
+            else label(r.get("name", r.get("kind")))
+            for r in recs
+        ]
+        fig = go.Figure()
+        for keys, title in (
+            (("replies_per_post", "replies"), L_REPLIES_PER_POST),
+            (("reactions_per_post", "reactions"), L_REACTIONS_PER_POST),
+        ):
+            values = [num(pick(r, *keys)) for r in recs]
+            if any(v is not None for v in values):
+                fig.add_trace(go.Bar(x=names, y=values, name=_(title)))
+        if fig.data:
+            page.chart(_layout(fig, barmode="group"))
+        page.records_table(recs)
+    rest = {k: v for k, v in a.items() if k not in ("by_kind", "kinds", "per_kind")}
+    if rest and kinds is not a:
+        page.figures(rest, _(T_ALL_FIGURES))
+
+
+def _spam(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
+    page.cards(
+        [
+            (_(L_SPAM_SHARE), pct(pick(a, "share", "spam_share"))),
+            (_(L_MESSAGES), fmt(pick(a, "messages", "spam_messages", "count"))),
+        ]
+    )
+    offenders = records(pick(a, "top_offenders", "offenders"))
+    if offenders:
+        page.records_table(offenders)
+    page.figures(
+        {k: v for k, v in a.items() if k not in ("top_offenders", "offenders")}, _(T_ALL_FIGURES)
+    )
+
+
+def _sentiment(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
+    import plotly.graph_objects as go
+
+    xs, ys = series(pick(a, "over_time", "series", "per_week", "per_day", "timeline"))
+    if xs and ys:
+        fig = go.Figure()
+        for name, values in ys.items():
+            fig.add_trace(go.Scatter(x=xs, y=values, mode="lines", name=label(_(name))))
+        page.chart(_layout(fig))
+    spikes = records(pick(a, "spikes", "negative_spikes"))
+    if spikes:
+        page.records_table(spikes)
+    page.figures(
+        {
+            k: v
+            for k, v in a.items()
+            if k not in ("over_time", "series", "spikes", "negative_spikes")
+        },
+        _(T_ALL_FIGURES),
+    )
+
+
+def _keywords(page: Page, a: Any, _: Gettext) -> None:
+    import plotly.graph_objects as go
+
+    recs = records(pick(a, "top", "keywords", "overall") if isinstance(a, Mapping) else a)
+    pairs = [
+        (
+            str(pick(r, "word", "keyword", "term", "name")),
+            num(pick(r, "count", "score", "weight", "value")),
+        )
+        for r in recs
+    ]
+    shown = [(w, v) for w, v in pairs if v is not None][:30]
+    if shown:
+        fig = go.Figure(
+            go.Bar(
+                x=[v for _w, v in shown][::-1],
+                y=[label(w) for w, _v in shown][::-1],
+                orientation="h",
+            )
+        )
+        page.chart(_layout(fig, height=max(300, 20 * len(shown) + 80)))
+        page.table([_(L_KEYWORD), _(L_COUNT)], [[w, v] for w, v in shown])
+    if isinstance(a, Mapping):
+        rest = {k: v for k, v in a.items() if k not in ("top", "keywords", "overall")}
+        if rest:
+            page.figures(rest, _(T_ALL_FIGURES))
+
+
+def _growth(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
+    inviters = records(pick(a, "inviters", "top_inviters", "invitees_per_inviter"))
+    if inviters:
+        _ranked_bar(page, inviters, ("invitees", "count", "value"), _(L_INVITEES), _)
+        page.records_table(inviters)
+    page.figures(
+        {
+            k: v
+            for k, v in a.items()
+            if k not in ("inviters", "top_inviters", "invitees_per_inviter", "tree")
+        },
+        _(T_ALL_FIGURES),
+    )
+
+
+RENDERERS: dict[str, Callable[[Page, Any, Gettext], None]] = {
+    "lifecycle": _lifecycle,
+    "activity": _activity,
+    "segments": _segments,
+    "top3": _top3,
+    "graph": _graph,
+    "qa": _qa,
+    "content": _content,
+    "spam": _spam,
+    "sentiment": _sentiment,
+    "keywords": _keywords,
+    "growth": _growth,
+}
+SKIP = {"overview", "summary", "totals", "meta", "files", "generated_at", "version"}
+
+
+def render(
+    metrics: Mapping[str, Any],
+    *,
+    lang: str = "en",
+    catalogs: Catalogs | None = None,
+    files: Sequence[str] = (),
+    generated: datetime | None = None,
+) -> str:
+    """The report page for ``metrics``, in ``lang`` (``zh_CN`` or ``en``)."""
+    import plotly
+    import plotly.offline
+
+    from groupops import __version__
+
+    _ = (catalogs or Catalogs()).gettext(lang)
+    page = Page(_)
+    _overview(page, metrics, _)
+    titles = dict(AREAS)
+    for area, title in AREAS:
+        key = next((k for k in metrics if ALIASES.get(k, k) == area), None)
+        if key is None:
+            continue
+        page.section(area, _(title))
+        value = metrics[key]
+        if value in (None, {}, []):
+            page.note(_(T_NO_DATA))
+            continue
+        RENDERERS[area](page, value, _)
+    for key, value in metrics.items():
+        area = ALIASES.get(key, key)
+        if area in titles or key in SKIP or area in SKIP:
+            continue
+        page.section(f"x-{len(page.sections)}", f"{_(T_OTHER)}: {key}")
+        if isinstance(value, Mapping):
+            page.figures(value, _(T_ALL_FIGURES))
+        elif isinstance(value, list):
+            page.records_table(records(value))
+        else:
+            page.cards([(str(key), fmt(value))])
+    ov = pick(metrics, "overview", "summary", "totals") or {}
+    when = generated or datetime.now(UTC)
+    env = Environment(autoescape=True, keep_trailing_newline=True)
+    template = env.from_string(
+        resources.files("groupops.report").joinpath("template.html.j2").read_text(encoding="utf-8")
+    )
+    return template.render(
+        html_lang="zh-CN" if lang == "zh_CN" else "en",
+        version=__version__,
+        title=_(T_TITLE),
+        subtitle=_(T_SUBTITLE).format(
+            messages=fmt(pick(ov, "messages", "message_count")),
+            members=fmt(pick(ov, "members", "authors", "member_count")),
+            start=fmt(pick(ov, "first", "start", "first_message", "from")),
+            end=fmt(pick(ov, "last", "end", "last_message", "to")),
+            files=", ".join(files) or "–",
+        ),
+        sections=page.sections,
+        footer=_(T_FOOTER).format(date=when.strftime("%Y-%m-%d %H:%M UTC")),
+        plotly_js=Markup(plotly.offline.get_plotlyjs()),
+    )

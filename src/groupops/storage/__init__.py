@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy engine, shared tables, Alembic migrations."""

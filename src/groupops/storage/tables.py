@@ -1,0 +1,196 @@
+"""Tables shared by all features. Each feature declares its own tables on the same metadata."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from groupops.storage.types import JSONType, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite rowid aliases need INTEGER
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("settings", JSONType, nullable=False, default=dict),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+connections = Table(
+    "connections",
+    metadata,
+    Column("id", String(100), primary_key=True),  # the event source name, e.g. "sandbox"
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("config", JSONType, nullable=False, default=dict),  # secrets live here, never logged
+    Column("state", JSONType, nullable=False, default=dict),  # sync positions and the like
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("chat_id", String(255), nullable=False),
+    Column("title", String(255), nullable=False, default=""),
+    Column("timezone", String(64), nullable=False, default="Asia/Shanghai"),
+    Column("language", String(16), nullable=False, default="zh_CN"),
+    Column("settings", JSONType, nullable=False, default=dict),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("source", "chat_id", name="uq_groups_source_chat"),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
+    Column("display_name", String(256), nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("member_id", ID, ForeignKey("members.id"), nullable=False, index=True),
+    Column("source", String(100), nullable=False),
+    Column("user_id", String(255), nullable=False),
+    UniqueConstraint("source", "user_id", name="uq_identities_source_user"),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("group_id", ID, ForeignKey("groups.id"), nullable=False),
+    Column("member_id", ID, ForeignKey("members.id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False, default="active"),  # active left kicked banned
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("joined_at", UTCDateTime, nullable=True),
+    Column("left_at", UTCDateTime, nullable=True),
+    Column("via", String(255), nullable=False, default=""),  # invite link / channel
+    Column("inviter_member_id", ID, ForeignKey("members.id"), nullable=True),
+    Column("introduced_at", UTCDateTime, nullable=True),
+    UniqueConstraint("group_id", "member_id", name="uq_memberships_group_member"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", ID, primary_key=True, autoincrement=True),
+    Column("source", String(100), nullable=False),
+    Column("event_id", String(255), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("group_id", ID, nullable=True),
+    Column("member_id", ID, nullable=True),
+    Column("chat_id", String(255), nullable=False, default=""),
+    Column("user_id", String(255), nullable=False, default=""),
+    Column("message_id", String(255), nullable=False, default=""),
+    Column("content_kind", String(16), nullable=False, default="text"),
+    Column("text", Text, nullable=False, default=""),
+    Column("reply_to_message_id", String(255), nullable=False, default=""),
+    Column("payload", JSONType, nullable=False, default=dict),  # user_name, is_admin, data
+    UniqueConstraint("source", "event_id", name="uq_events_source_event"),
+    Index("ix_events_group_time", "group_id", "occurred_at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("chat_id", String(255), nullable=False),
+    Column("group_id", ID, nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("payload", JSONType, nullable=False),
+    Column("feature", String(64), nullable=False, default=""),
+    Column("cause_seq", ID, nullable=True),
+    # pending -> sending -> delivered | dead ; dead can be retried by an operator
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("result", JSONType, nullable=True),
+    Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    Index("ix_outbox_chat", "source", "chat_id", "id"),
+    # an outbox id is the action's idempotency key on the platform: never reuse one, even
+    # after rows are deleted (SQLite's plain rowid would hand out max+1 again)
+    sqlite_autoincrement=True,
+)
+
+owner_tasks = Table(
+    "owner_tasks",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("workspace_id", ID, nullable=False),
+    Column("group_id", ID, nullable=True),
+    Column("source", String(100), nullable=False),
+    Column("chat_id", String(255), nullable=False),
+    Column("action", JSONType, nullable=False),  # the action the platform could not perform
+    Column("text", Text, nullable=False),
+    Column("feature", String(64), nullable=False, default=""),
+    Column("status", String(16), nullable=False, default="open"),  # open done dismissed
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("done_at", UTCDateTime, nullable=True),
+)
+
+feature_errors = Table(
+    "feature_errors",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("feature", String(64), nullable=False),
+    Column("event_seq", ID, nullable=True),
+    Column("error", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+rejected_events = Table(
+    "rejected_events",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("source", String(100), nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Per-feature markers for scheduled work done once per period ("2026-11" announced).
+feature_marks = Table(
+    "feature_marks",
+    metadata,
+    Column("feature", String(64), primary_key=True),
+    Column("group_id", ID, primary_key=True),
+    Column("mark", String(64), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,105 @@
+"""The FastAPI application of the sandbox web chat.
+
+Its lifespan starts the live runtime (``start_live``) and stops it; nothing lives at module
+level. Middleware, outermost first: security headers, body limit, CSRF.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from groupops.domain.errors import GroupopsError
+from groupops.engine.app import App
+from groupops.web.config import WebConfig
+from groupops.web.errors import body_of, error_body, status_of
+from groupops.web.routes import api, pages
+from groupops.web.runtime import Companion, build_app, start_live
+from groupops.web.security import (
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    BodyLimit,
+    JSONCSRFMiddleware,
+    SecurityHeaders,
+)
+
+HERE = Path(__file__).parent
+
+
+def _field(loc: Sequence[object]) -> str:
+    """The request field a validation error is about: ``("body", "name")`` -> ``name``."""
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or str(loc[0] if loc else "body")
+
+
+async def _typed_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GroupopsError)
+    return JSONResponse(body_of(exc), status_code=status_of(exc))
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
+    field = _field(first.get("loc", ()))
+    message = f"{field}: {first.get('msg', 'invalid')}"
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more)"
+    return JSONResponse(error_body("invalid_input", message, field=field), status_code=422)
+
+
+def create_web_app(
+    config: WebConfig | None = None,
+    *,
+    companions: Sequence[Companion] = (),
+    app_factory: Callable[[WebConfig], App] = build_app,
+) -> FastAPI:
+    """The web chat for ``config``; the App is created when the server starts, not before."""
+    cfg = config or WebConfig()
+
+    @asynccontextmanager
+    async def lifespan(web: FastAPI) -> AsyncIterator[None]:
+        runtime = await start_live(cfg, companions, app_factory=app_factory)
+        web.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    web = FastAPI(
+        title="groupops sandbox chat",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    web.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    web.include_router(pages)
+    web.include_router(api)
+    for companion in companions:
+        web.router.routes.extend(companion.routes)
+    web.add_exception_handler(GroupopsError, _typed_error)
+    web.add_exception_handler(RequestValidationError, _invalid_request)
+    web.add_middleware(
+        JSONCSRFMiddleware,
+        secret=cfg.secret,
+        cookie_name=CSRF_COOKIE,
+        header_name=CSRF_HEADER,
+        cookie_secure=cfg.secure_cookies,
+        cookie_samesite="strict",
+        # platform webhooks are called by servers, not browsers, and prove themselves with a
+        # secret of their own (Telegram's X-Telegram-Bot-Api-Secret-Token)
+        exempt_urls=[re.compile(r"^/hooks/")],
+    )
+    web.add_middleware(BodyLimit, limit=cfg.max_body)
+    web.add_middleware(SecurityHeaders)
+    return web

@@ -1,0 +1,267 @@
+"""What the web chat reads from and does on the sandbox platform: thin over SandboxPlatform.
+
+Reading is synchronous SQL (the routes run it in a worker thread); what a person does becomes
+an Event the routes hand to the App's live loop.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from groupops.domain.events import Event
+from groupops.platforms.sandbox import SandboxPlatform
+from groupops.platforms.sandbox.adapter import BOT_ID
+from groupops.platforms.sandbox.platform import SandboxMessage
+from groupops.platforms.sandbox.tables import sandbox_chats, sandbox_members, sandbox_messages
+from groupops.web.errors import InvalidInput, UnknownGroup
+
+#: the sandbox groups `groupops serve` makes sure exist, so a person has something to pick
+DEMO_GROUPS: tuple[tuple[str, str], ...] = (
+    ("course", "Python 入门训练营"),
+    ("brand", "小鹿咖啡会员群"),
+    ("creators", "摄影创作者交流群"),
+)
+
+MAX_NAME = 64
+MAX_TEXT = 4096
+HISTORY = 50
+POLL_LIMIT = 200
+DELETED_LIMIT = 500
+
+
+def ensure_groups(sandbox: SandboxPlatform, wanted: tuple[tuple[str, str], ...]) -> None:
+    """Create the sandbox chats that are missing (an existing chat keeps its title)."""
+    for chat_id, title in wanted:
+        sandbox.create_chat(chat_id, title)
+
+
+def clean_name(raw: str) -> str:
+    """A display name: trimmed, 1 to 64 characters, no control characters."""
+    name = " ".join(raw.split())
+    if not name:
+        raise InvalidInput("the name is empty", field="name")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(
+            f"the name has {len(name)} characters; at most {MAX_NAME} are allowed", field="name"
+        )
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in name):
+        raise InvalidInput("the name contains control characters", field="name")
+    return name
+
+
+def clean_text(raw: str) -> str:
+    if not raw.strip():
+        raise InvalidInput("the message is empty", field="text")
+    if len(raw) > MAX_TEXT:
+        raise InvalidInput(
+            f"the message has {len(raw)} characters; at most {MAX_TEXT} are allowed",
+            field="text",
+        )
+    return raw
+
+
+def list_groups(sandbox: SandboxPlatform, viewer: str | None) -> list[dict[str, Any]]:
+    """The sandbox groups with their active member counts, and the viewer's own status."""
+    with sandbox.db.connect() as conn:
+        counts: dict[str, int] = dict(
+            conn.execute(
+                select(sandbox_members.c.chat_id, func.count())
+                .where(
+                    sandbox_members.c.source == sandbox.source,
+                    sandbox_members.c.status == "active",
+                )
+                .group_by(sandbox_members.c.chat_id)
+            ).all()
+        )
+        mine: dict[str, str] = {}
+        if viewer:
+            mine = dict(
+                conn.execute(
+                    select(sandbox_members.c.chat_id, sandbox_members.c.status).where(
+                        sandbox_members.c.source == sandbox.source,
+                        sandbox_members.c.user_id == viewer,
+                    )
+                ).all()
+            )
+        chats = conn.execute(
+            select(sandbox_chats.c.chat_id, sandbox_chats.c.title)
+            .where(sandbox_chats.c.source == sandbox.source)
+            .order_by(sandbox_chats.c.created_at, sandbox_chats.c.chat_id)
+        ).all()
+        conn.rollback()
+    return [
+        {
+            "chat_id": c.chat_id,
+            "title": c.title,
+            "members": int(counts.get(c.chat_id, 0)),
+            "status": mine.get(c.chat_id),
+        }
+        for c in chats
+    ]
+
+
+def require_chat(sandbox: SandboxPlatform, chat_id: str) -> str:
+    """The chat's title; NotFound names the chat when there is none."""
+    with sandbox.db.connect() as conn:
+        title = conn.execute(
+            select(sandbox_chats.c.title).where(
+                sandbox_chats.c.source == sandbox.source, sandbox_chats.c.chat_id == chat_id
+            )
+        ).scalar()
+        conn.rollback()
+    if title is None:
+        raise UnknownGroup(f"no sandbox group {chat_id!r}", where=chat_id)
+    return str(title)
+
+
+@dataclass(frozen=True)
+class Me:
+    status: str | None
+    name: str | None
+    muted_until: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "name": self.name, "muted_until": self.muted_until}
+
+
+def me_in(sandbox: SandboxPlatform, chat_id: str, viewer: str | None, now: Any) -> Me:
+    row = sandbox.member_status(chat_id, viewer) if viewer else None
+    if row is None:
+        return Me(None, None, None)
+    muted = row.get("muted_until")
+    return Me(
+        str(row["status"]),
+        str(row["name"]),
+        muted.isoformat() if muted is not None and muted > now else None,
+    )
+
+
+def join(sandbox: SandboxPlatform, chat_id: str, viewer: str, name: str) -> Event | None:
+    """Join the chat under ``name``; None when the person is in it already (nothing happens)."""
+    require_chat(sandbox, chat_id)
+    row = sandbox.member_status(chat_id, viewer)
+    if row is not None and row["status"] == "active":
+        return None
+    return sandbox.join(chat_id, viewer, name)
+
+
+def _system(m: SandboxMessage, names: dict[str, str]) -> dict[str, str] | None:
+    """The structured form of a platform notice, so the page can say it in its language
+    (None: a notice the page shows as it is)."""
+    if m.user_id != BOT_ID:
+        for verb in ("joined", "left"):
+            if m.text == f"{m.user_name} {verb}":
+                return {"event": verb, "name": m.user_name}
+    else:
+        subject, _, verb = m.text.rpartition(" ")
+        if verb in ("muted", "kicked", "banned") and subject:
+            return {"event": verb, "name": names.get(subject, subject)}
+    return None
+
+
+def _present(m: SandboxMessage, viewer: str | None, names: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": m.id,
+        "kind": m.kind,
+        "name": m.user_name,
+        "text": "" if m.deleted else m.text,
+        "at": m.created_at.isoformat(),
+        "deleted": m.deleted,
+        "mine": bool(viewer) and m.user_id == viewer,
+        "bot": m.user_id == BOT_ID,
+        "reply_to": m.reply_to,
+    }
+    buttons = getattr(m, "buttons", None)
+    if buttons and not m.deleted:
+        out["buttons"] = buttons
+    notice = _system(m, names) if m.kind == "system" else None
+    if notice is not None:
+        out["notice"] = notice
+    return out
+
+
+def _names(sandbox: SandboxPlatform, chat_id: str, rows: list[SandboxMessage]) -> dict[str, str]:
+    """Display names of the people the bot's notices mention (they name user ids)."""
+    wanted = {m.text.rpartition(" ")[0] for m in rows if m.kind == "system" and m.user_id == BOT_ID}
+    wanted.discard("")
+    if not wanted:
+        return {}
+    with sandbox.db.connect() as conn:
+        found = conn.execute(
+            select(sandbox_members.c.user_id, sandbox_members.c.name).where(
+                sandbox_members.c.source == sandbox.source,
+                sandbox_members.c.chat_id == chat_id,
+                sandbox_members.c.user_id.in_(sorted(wanted)),
+            )
+        ).all()
+        conn.rollback()
+    return {r.user_id: r.name for r in found}
+
+
+def _history_start(sandbox: SandboxPlatform, chat_id: str, count: int) -> int:
+    """The id after which the chat's last ``count`` lines begin."""
+    with sandbox.db.connect() as conn:
+        start = conn.execute(
+            select(sandbox_messages.c.id)
+            .where(
+                sandbox_messages.c.source == sandbox.source,
+                sandbox_messages.c.chat_id == chat_id,
+            )
+            .order_by(sandbox_messages.c.id.desc())
+            .offset(count)
+            .limit(1)
+        ).scalar()
+        conn.rollback()
+    return int(start or 0)
+
+
+def _deleted_between(sandbox: SandboxPlatform, chat_id: str, since: int, upto: int) -> list[int]:
+    if upto <= since:
+        return []
+    with sandbox.db.connect() as conn:
+        ids = conn.execute(
+            select(sandbox_messages.c.id)
+            .where(
+                sandbox_messages.c.source == sandbox.source,
+                sandbox_messages.c.chat_id == chat_id,
+                sandbox_messages.c.deleted.is_(True),
+                sandbox_messages.c.id > since,
+                sandbox_messages.c.id <= upto,
+            )
+            .order_by(sandbox_messages.c.id.desc())
+            .limit(DELETED_LIMIT)
+        ).scalars()
+        result = sorted(int(i) for i in ids)
+        conn.rollback()
+    return result
+
+
+def poll(
+    sandbox: SandboxPlatform,
+    chat_id: str,
+    viewer: str | None,
+    *,
+    after: int | None,
+    since: int,
+    now: Any,
+) -> dict[str, Any]:
+    """New lines of the chat after ``after`` (the last ``HISTORY`` lines when None), the ids of
+    lines in ``(since, after]`` removed meanwhile, and the viewer's own status."""
+    require_chat(sandbox, chat_id)
+    start = _history_start(sandbox, chat_id, HISTORY) if after is None else after
+    rows = sandbox.messages(chat_id, after=start, limit=POLL_LIMIT, viewer=viewer or "")
+    names = _names(sandbox, chat_id, rows)
+    deleted = _deleted_between(sandbox, chat_id, since, after) if after is not None else []
+    last = rows[-1].id if rows else start
+    return {
+        "messages": [_present(m, viewer, names) for m in rows],
+        "deleted": deleted,
+        "last_id": last,
+        # a full page means more is waiting: the page asks again at once
+        "more": len(rows) >= POLL_LIMIT,
+        "me": me_in(sandbox, chat_id, viewer, now).to_json(),
+    }

@@ -1,0 +1,32 @@
+"""`groupops serve`: the live App with the sandbox web chat (and, with --demo, simulated
+members chatting)."""
+
+from __future__ import annotations
+
+import typer
+
+from groupops.commands import DbOption, typed_errors
+from groupops.storage.db import database_url
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve")
+    @typed_errors
+    def serve_cmd(
+        host: str = typer.Option("127.0.0.1", help="address to listen on"),
+        port: int = typer.Option(8000, min=0, max=65535, help="port (0: any free one)"),
+        url: str | None = DbOption,
+        demo: bool = typer.Option(
+            False, "--demo", help="also run simulated members chatting in the sandbox groups"
+        ),
+        seed: int = typer.Option(1, help="the simulator's random seed (with --demo)"),
+    ) -> None:
+        """Run groupops live (real clock) with the sandbox web chat; prints its address."""
+        from groupops.web.config import WebConfig
+        from groupops.web.server import ServeOptions, serve
+
+        serve(
+            WebConfig(database_url=database_url(url)),
+            ServeOptions(host=host, port=port, demo=demo, seed=seed),
+            echo=typer.echo,
+        )

@@ -1,0 +1,78 @@
+"""Typed errors of the web API, and how every typed error becomes a JSON answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from groupops.domain.errors import Conflict, GroupopsError, NotFound
+from groupops.platforms.sandbox import SandboxRefused
+
+
+class InvalidInput(GroupopsError):
+    """A request field is missing or wrong; ``field`` names it."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, field: str, where: str | None = None) -> None:
+        super().__init__(message, where=where)
+        self.field = field
+
+
+class UnknownGroup(NotFound):
+    """No sandbox group has that chat id."""
+
+    field = "chat_id"
+
+
+class NotJoined(GroupopsError):
+    """The person has not joined (no identity cookie, or not a member of that group)."""
+
+    code = "not_joined"
+
+
+class AddressInUse(GroupopsError):
+    """The address to serve on is taken (another server runs there)."""
+
+    code = "address_in_use"
+
+
+class StartFailed(GroupopsError):
+    """The server could not start (the reason was logged just before)."""
+
+    code = "start_failed"
+
+
+class TooLarge(GroupopsError):
+    """The request body is over the limit."""
+
+    code = "too_large"
+
+
+STATUS: tuple[tuple[type[GroupopsError], int], ...] = (
+    (InvalidInput, 422),
+    (TooLarge, 413),
+    (NotFound, 404),
+    (NotJoined, 403),
+    (SandboxRefused, 403),
+    (Conflict, 409),
+)
+
+
+def status_of(exc: GroupopsError) -> int:
+    return next((status for cls, status in STATUS if isinstance(exc, cls)), 400)
+
+
+def error_body(
+    code: str, message: str, *, field: str | None = None, where: str | None = None
+) -> dict[str, Any]:
+    """The one shape of every error answer: ``{"error": {"code", "message", "field"?, ...}}``."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if field is not None:
+        error["field"] = field
+    if where is not None:
+        error["where"] = where
+    return {"error": error}
+
+
+def body_of(exc: GroupopsError) -> dict[str, Any]:
+    return error_body(exc.code, exc.message, field=getattr(exc, "field", None), where=exc.where)

@@ -1,0 +1,190 @@
+"""The page and the JSON API. Thin: each route calls one function of ``groupops.web.chat`` (in a
+worker thread: it is synchronous SQL) and hands the resulting event to the App's live loop."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from groupops import __version__
+from groupops.i18n import LANGUAGES
+from groupops.web import chat
+from groupops.web.errors import NotJoined
+from groupops.web.runtime import Runtime
+from groupops.web.security import LANG_COOKIE, PERSON_COOKIE
+from groupops.web.texts import texts
+
+pages = APIRouter()
+api = APIRouter(prefix="/api")
+
+ChatId = Annotated[str, Path(min_length=1, max_length=255)]
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
+ONE_YEAR = 365 * 24 * 3600
+
+
+class JoinIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=1000)
+
+
+class PostIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    reply_to: str = Field(default="", max_length=40)
+
+
+class PressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message_id: int = Field(ge=1)
+    data: str = Field(min_length=1, max_length=200)
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def viewer_of(request: Request) -> str | None:
+    return runtime_of(request).person.read(request.cookies.get(PERSON_COOKIE))
+
+
+def language_of(request: Request) -> str:
+    """?lang= first, then the saved choice, then the browser's languages; Chinese by default."""
+    for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if candidate in LANGUAGES:
+            return str(candidate)
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh_CN"
+        if tag.startswith("en"):
+            return "en"
+    return "zh_CN"
+
+
+# -- the page -------------------------------------------------------------------------------
+@pages.get("/", response_class=HTMLResponse)
+async def page(request: Request) -> Response:
+    runtime = runtime_of(request)
+    lang = language_of(request)
+    ui = texts(runtime.catalogs.gettext(lang))
+    response: Response = request.app.state.templates.TemplateResponse(
+        request,
+        "chat.html",
+        {
+            "lang": lang,
+            "html_lang": lang.replace("_", "-"),
+            "t": ui,
+            "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES],
+            "version": __version__,
+        },
+    )
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=ONE_YEAR, samesite="lax", httponly=True)
+    return response
+
+
+# -- the API --------------------------------------------------------------------------------
+@api.get("/groups")
+async def groups(request: Request) -> dict[str, Any]:
+    """The sandbox groups, their member counts and the caller's status in each."""
+    runtime = runtime_of(request)
+    rows = await run_in_threadpool(chat.list_groups, runtime.app.sandbox, viewer_of(request))
+    return {"groups": rows}
+
+
+@api.post("/groups/{chat_id}/join")
+async def join(chat_id: ChatId, body: JoinIn, request: Request, response: Response) -> Any:
+    """Join a group under a name; the browser gets its identity cookie on its first join."""
+    runtime = runtime_of(request)
+    name = chat.clean_name(body.name)
+    viewer = viewer_of(request)
+    if viewer is None:
+        viewer, cookie = runtime.person.issue()
+        response.set_cookie(
+            PERSON_COOKIE,
+            cookie,
+            max_age=ONE_YEAR,
+            httponly=True,
+            samesite="strict",
+            secure=runtime.config.secure_cookies,
+        )
+    event = await run_in_threadpool(chat.join, runtime.app.sandbox, chat_id, viewer, name)
+    if event is not None:
+        runtime.app.submit(event)
+    me = await run_in_threadpool(
+        chat.me_in, runtime.app.sandbox, chat_id, viewer, runtime.app.clock.now()
+    )
+    return {"chat_id": chat_id, "joined": event is not None, "me": me.to_json()}
+
+
+@api.post("/groups/{chat_id}/messages")
+async def post(chat_id: ChatId, body: PostIn, request: Request) -> dict[str, Any]:
+    """Post a message. A muted, removed or banned person gets 403 with the platform's reason."""
+    runtime = runtime_of(request)
+    viewer = _joined(request, chat_id)
+    text = chat.clean_text(body.text)
+    await run_in_threadpool(chat.require_chat, runtime.app.sandbox, chat_id)
+    event = await run_in_threadpool(
+        runtime.app.sandbox.post, chat_id, viewer, text, reply_to=body.reply_to
+    )
+    runtime.app.submit(event)
+    return {"id": int(event.message_id)}
+
+
+@api.post("/groups/{chat_id}/leave")
+async def leave(chat_id: ChatId, request: Request) -> dict[str, Any]:
+    runtime = runtime_of(request)
+    viewer = _joined(request, chat_id)
+    await run_in_threadpool(chat.require_chat, runtime.app.sandbox, chat_id)
+    event = await run_in_threadpool(runtime.app.sandbox.leave, chat_id, viewer)
+    runtime.app.submit(event)
+    return {"chat_id": chat_id, "left": True}
+
+
+@api.post("/groups/{chat_id}/buttons")
+async def press(chat_id: ChatId, body: PressIn, request: Request) -> dict[str, Any]:
+    """Press one of the buttons under a bot's message (the join gate asks this way)."""
+    runtime = runtime_of(request)
+    viewer = _joined(request, chat_id)
+    event = await run_in_threadpool(
+        runtime.app.sandbox.press, chat_id, viewer, str(body.message_id), body.data
+    )
+    runtime.app.submit(event)
+    return {"pressed": body.data}
+
+
+@api.get("/groups/{chat_id}/messages")
+async def messages(
+    chat_id: ChatId,
+    request: Request,
+    after: Annotated[int | None, Query(ge=0)] = None,
+    since: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Lines after ``after`` (the latest ones when absent), ids of lines in ``(since, after]``
+    removed meanwhile, and the caller's status. The page asks twice a second."""
+    runtime = runtime_of(request)
+    return await run_in_threadpool(
+        lambda: chat.poll(
+            runtime.app.sandbox,
+            chat_id,
+            viewer_of(request),
+            after=after,
+            since=since,
+            now=runtime.app.clock.now(),
+        )
+    )
+
+
+def _joined(request: Request, chat_id: str) -> str:
+    viewer = viewer_of(request)
+    if viewer is None:
+        raise NotJoined("join the group first: this browser has not joined any", where=chat_id)
+    return viewer
+
+
+__all__ = ["api", "pages"]

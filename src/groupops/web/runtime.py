@@ -1,0 +1,109 @@
+"""The live process: the App with its loops, and the companions that run beside it.
+
+``start_live`` is the one place that builds the App and starts everything; ``groupops serve``
+and the tests go through it. A *companion* is anything that runs for as long as the server
+does: the demo simulator today, Telegram or Matrix connections later (they add their adapter
+to ``app.platforms`` in ``prepare``, before the deliverer starts, then receive updates in
+``run`` and hand them to ``app.submit``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from starlette.routing import BaseRoute
+
+from groupops.engine.app import App
+from groupops.i18n import Catalogs
+from groupops.web.chat import ensure_groups
+from groupops.web.config import WebConfig
+from groupops.web.security import PersonCookie
+
+log = logging.getLogger(__name__)
+
+#: how long companions get to finish after the stop signal before they are cancelled
+STOP_GRACE = 5.0
+
+
+@dataclass(frozen=True)
+class Companion:
+    name: str
+    #: runs until ``stop`` is set (then returns); an exception is logged, the server goes on
+    run: Callable[[App, asyncio.Event], Awaitable[None]]
+    #: called once before the App's loops start (add a platform adapter here)
+    prepare: Callable[[App], None] | None = None
+    #: HTTP routes the web app mounts for it (a platform's webhook, under /hooks/: those
+    #: paths carry their own authentication and are exempt from the browser CSRF check)
+    routes: Sequence[BaseRoute] = ()
+
+
+def build_app(config: WebConfig) -> App:
+    """The App for the web chat (real clock), with the configured groups present."""
+    app = App.create(config.database_url, features=config.features, extensions=config.extensions)
+    if config.locale_dir is not None:
+        app.catalogs = app.engine.catalogs = Catalogs(config.locale_dir)
+    return app
+
+
+@dataclass
+class Runtime:
+    config: WebConfig
+    app: App
+    person: PersonCookie
+    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def catalogs(self) -> Catalogs:
+        return self.app.catalogs
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        if self.tasks:
+            _, pending = await asyncio.wait(self.tasks, timeout=STOP_GRACE)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.app.stop()
+        self.app.close()
+
+
+async def _guarded(companion: Companion, app: App, stop: asyncio.Event) -> None:
+    try:
+        await companion.run(app, stop)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("companion %s failed; the server goes on without it", companion.name)
+
+
+async def start_live(
+    config: WebConfig,
+    companions: Sequence[Companion] = (),
+    *,
+    app_factory: Callable[[WebConfig], App] = build_app,
+) -> Runtime:
+    """Build the App, make sure the sandbox groups exist, start the App's live loops (ingest,
+    deliverer, ticker) and then every companion."""
+    app = app_factory(config)
+    try:
+        ensure_groups(app.sandbox, config.groups)
+        for companion in companions:
+            if companion.prepare is not None:
+                companion.prepare(app)
+        await app.start(tick_every=config.tick_every)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await app.stop()
+        app.close()
+        raise
+    runtime = Runtime(config, app, PersonCookie(config.secret))
+    runtime.tasks = [
+        asyncio.create_task(_guarded(c, app, runtime.stop_event), name=f"companion:{c.name}")
+        for c in companions
+    ]
+    return runtime

@@ -1,0 +1,177 @@
+"""`groupops serve`: the App live (real clock) with the sandbox web chat, and its companions.
+
+To run another connection in this process (Telegram, Matrix: issue 4), add its ``Companion``
+in ``companions_for``; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import importlib
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import uvicorn
+
+from groupops.engine.app import App
+from groupops.features.registry import FeatureRegistry
+from groupops.i18n import N_, Catalogs
+from groupops.storage.db import make_engine
+from groupops.storage.migrate import upgrade
+from groupops.web.app import create_web_app
+from groupops.web.config import WebConfig
+from groupops.web.errors import AddressInUse, InvalidInput, StartFailed
+from groupops.web.runtime import Companion
+
+SERVING = N_("groupops: the sandbox web chat is at {url} (Ctrl+C stops it)")
+DEMO_ON = N_("demo: simulated members are chatting in the sandbox groups (seed {seed})")
+DEMO_MISSING = N_(
+    "demo: the simulator is not available in this installation; serving without simulated members"
+)
+CONNECTION_ON = N_("{name}: connected, running beside the sandbox")
+STOPPED = N_("groupops: stopped")
+SIMULATOR = "groupops.simulator"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    demo: bool = False
+    seed: int = 1
+
+
+def operator_language() -> str:
+    """The language of the operator's terminal (LC_ALL, LC_MESSAGES, LANG), for CLI output."""
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "zh_CN" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def demo_companion(seed: int) -> Companion | None:
+    """The simulator's live mode, or None when ``groupops.simulator`` is not installed."""
+    try:
+        module = importlib.import_module(SIMULATOR)
+    except ModuleNotFoundError as exc:
+        if exc.name and SIMULATOR.startswith(exc.name):
+            return None
+        raise
+    run_live: Callable[..., object] | None = getattr(module, "run_live", None)
+    if run_live is None:
+        return None
+
+    async def run(app: App, stop: asyncio.Event) -> None:
+        await run_live(app, seed=seed, stop=stop)  # type: ignore[misc]
+
+    return Companion("demo", run)
+
+
+def connection_companions(database_url: str | None, say: Callable[[str], None]) -> list[Companion]:
+    """One companion per stored platform connection (Telegram, Matrix: `groupops connect`)."""
+    try:
+        from groupops.platforms.connections import live_companions
+    except ModuleNotFoundError as exc:  # a platform package missing from this installation
+        say(f"{exc.name}: {exc}")
+        return []
+    db = make_engine(database_url)
+    try:
+        upgrade(db)
+        return live_companions(db)
+    finally:
+        db.dispose()
+
+
+def companions_for(
+    options: ServeOptions, say: Callable[[str], None], database_url: str | None = None
+) -> list[Companion]:
+    """Everything that runs beside the web chat in this process: every stored connection, and
+    the demo simulator with --demo."""
+    found = connection_companions(database_url, say)
+    if options.demo:
+        demo = demo_companion(options.seed)
+        if demo is None:
+            say(DEMO_MISSING)
+        else:
+            found.append(demo)
+    return found
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the server starts (so ``--port 0`` works and the
+    address printed is the real one)."""
+    try:
+        infos = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as exc:
+        raise InvalidInput(f"cannot listen on {host!r}: {exc.strerror}", field="--host") from None
+    family, kind, proto, _, address = infos[0]
+    # proto must say TCP: asyncio then turns Nagle's algorithm off on each connection (without
+    # it every keep-alive answer waited ~40 ms for the client's delayed ACK)
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise AddressInUse(
+                f"{host}:{port} is in use (is groupops already running?); choose another --port",
+                where="--port",
+            ) from None
+        raise InvalidInput(
+            f"cannot listen on {host}:{port}: {exc.strerror}", field="--host"
+        ) from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def serve(config: WebConfig, options: ServeOptions, echo: Callable[[str], None] = print) -> None:
+    """Run until interrupted: the App, its companions and the web chat on one event loop."""
+    t = Catalogs(config.locale_dir) if config.locale_dir else Catalogs()
+    gettext = t.gettext(operator_language())
+
+    def say(message: str, **values: object) -> None:
+        text = gettext(message)
+        echo(text.format(**values) if values else text)
+
+    # what can be wrong is found before the server starts, as one clear typed error: the
+    # features load, the database answers and is migrated (connection_companions), the port
+    FeatureRegistry.load(tuple(config.features), extensions=config.extensions)
+    companions = companions_for(options, lambda m: say(m), config.database_url)
+    sock = bind(options.host, options.port)
+    web = create_web_app(config, companions=companions)
+    server = uvicorn.Server(
+        uvicorn.Config(web, log_level="warning", lifespan="on", access_log=False)
+    )
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    say(SERVING, url=url_of(sock))
+    for companion in companions:
+        if companion.name == "demo":
+            say(DEMO_ON, seed=options.seed)
+        else:
+            say(CONNECTION_ON, name=companion.name)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn shut down cleanly, then re-raised the Ctrl+C it had held back
+    finally:
+        sock.close()
+    if not server.started:
+        raise StartFailed("the web chat did not start: see the error above", where="serve")
+    say(STOPPED)

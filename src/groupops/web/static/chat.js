@@ -1,0 +1,354 @@
+// groupops sandbox chat: pick a group, join under a name, talk, and watch the bot live.
+// Every text from people goes into the page through textContent, never as HTML.
+"use strict";
+
+(function () {
+  const T = JSON.parse(document.getElementById("texts").textContent);
+  const POLL_MS = 500;
+  const HIDDEN_POLL_MS = 3000;
+  const GROUPS_MS = 10000;
+
+  const $ = (id) => document.getElementById(id);
+  const state = {
+    groups: [],
+    chat: null,
+    last: 0, // the newest line shown
+    first: 0, // the oldest line shown (removals are looked for after it)
+    me: null,
+    timer: null,
+    busy: false,
+    generation: 0, // bumps when another group is opened: late answers are dropped
+  };
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, (m, key) => (key in values ? String(values[key]) : m));
+  }
+
+  function csrfToken() {
+    for (const part of document.cookie.split(";")) {
+      const [k, ...v] = part.trim().split("=");
+      if (k === "csrftoken") return decodeURIComponent(v.join("="));
+    }
+    return "";
+  }
+
+  async function api(method, path, body) {
+    const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+    if (method !== "GET") {
+      options.headers["Content-Type"] = "application/json";
+      options.headers["X-CSRFToken"] = csrfToken();
+      options.body = JSON.stringify(body || {});
+    }
+    let response;
+    try {
+      response = await fetch(path, options);
+    } catch (e) {
+      throw { status: 0, code: "offline", message: T.offline };
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (e) {
+      data = null;
+    }
+    if (!response.ok) {
+      const error = (data && data.error) || {};
+      throw { status: response.status, code: error.code || "error", message: error.message || response.statusText };
+    }
+    return data;
+  }
+
+  // -- groups --------------------------------------------------------------------------------
+  async function loadGroups() {
+    try {
+      const data = await api("GET", "/api/groups");
+      state.groups = data.groups;
+      renderGroups();
+    } catch (e) {
+      showAlert(fill(T.failed, { reason: e.message }));
+    }
+  }
+
+  function renderGroups() {
+    const list = $("groups");
+    list.replaceChildren();
+    $("no-groups").hidden = state.groups.length > 0;
+    for (const g of state.groups) {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "group" + (g.chat_id === state.chat ? " active" : "");
+      button.dataset.chat = g.chat_id;
+      const title = document.createElement("span");
+      title.className = "group-title";
+      title.textContent = g.title;
+      const count = document.createElement("span");
+      count.className = "group-count";
+      count.textContent = g.members === 1 ? T.member : fill(T.members, { n: g.members });
+      button.append(title, count);
+      button.addEventListener("click", () => openGroup(g.chat_id));
+      li.append(button);
+      list.append(li);
+    }
+  }
+
+  // -- a group -------------------------------------------------------------------------------
+  function openGroup(chatId) {
+    const group = state.groups.find((g) => g.chat_id === chatId);
+    if (!group) return;
+    state.generation += 1;
+    state.chat = chatId;
+    state.last = 0;
+    state.first = 0;
+    state.me = null;
+    if (location.hash !== "#" + chatId) history.replaceState(null, "", "#" + encodeURIComponent(chatId));
+    $("pick").hidden = true;
+    $("chat").hidden = false;
+    $("room-title").textContent = group.title;
+    $("messages").replaceChildren();
+    hideAlert();
+    renderGroups();
+    renderMe();
+    poll(true);
+  }
+
+  function schedule(delay) {
+    clearTimeout(state.timer);
+    state.timer = setTimeout(() => poll(false), delay);
+  }
+
+  async function poll(initial) {
+    if (!state.chat) return;
+    if (state.busy && !initial) {
+      schedule(POLL_MS);
+      return;
+    }
+    const generation = state.generation;
+    const chatId = state.chat;
+    state.busy = true;
+    let more = false;
+    try {
+      const query = initial ? "" : `?after=${state.last}&since=${state.first}`;
+      const data = await api("GET", `/api/groups/${encodeURIComponent(chatId)}/messages${query}`);
+      if (generation !== state.generation) return;
+      if (initial) state.first = data.messages.length ? data.messages[0].id - 1 : data.last_id;
+      for (const m of data.messages) addMessage(m);
+      for (const id of data.deleted) markDeleted(id);
+      state.last = Math.max(state.last, data.last_id);
+      state.me = data.me;
+      renderMe();
+      if ($("alert").dataset.kind === "offline") hideAlert();
+      more = data.more;
+    } catch (e) {
+      if (generation !== state.generation) return;
+      showAlert(e.status === 0 ? T.offline : fill(T.failed, { reason: e.message }), "offline");
+    } finally {
+      if (generation === state.generation) {
+        state.busy = false;
+        schedule(more ? 0 : document.hidden ? HIDDEN_POLL_MS : POLL_MS);
+      }
+    }
+  }
+
+  function noticeText(notice) {
+    const key = "event_" + notice.event;
+    return key in T ? fill(T[key], { name: notice.name }) : null;
+  }
+
+  function addMessage(m) {
+    const list = $("messages");
+    if (list.querySelector(`[data-id="${m.id}"]`)) return;
+    const li = document.createElement("li");
+    li.dataset.id = String(m.id);
+    const classes = ["message", "kind-" + m.kind];
+    if (m.mine) classes.push("mine");
+    if (m.bot) classes.push("bot");
+    li.className = classes.join(" ");
+    if (m.kind === "system") {
+      li.textContent = (m.notice && noticeText(m.notice)) || m.text;
+      list.append(li);
+      scrollDown();
+      return;
+    }
+    const head = document.createElement("div");
+    head.className = "head";
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = m.name;
+    head.append(name);
+    if (m.bot || m.mine) {
+      const badge = document.createElement("span");
+      badge.className = "badge";
+      badge.textContent = m.bot ? T.bot : T.you;
+      head.append(badge);
+    }
+    if (m.kind === "dm") {
+      const dm = document.createElement("span");
+      dm.className = "badge private";
+      dm.textContent = T.private;
+      head.append(dm);
+    }
+    const time = document.createElement("time");
+    time.dateTime = m.at;
+    time.textContent = new Date(m.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    head.append(time);
+    const body = document.createElement("div");
+    body.className = "text";
+    body.textContent = m.text;
+    li.append(head, body);
+    if (m.buttons) li.append(buttonRows(m));
+    if (m.deleted) setDeleted(li);
+    list.append(li);
+    scrollDown();
+  }
+
+  function buttonRows(m) {
+    const box = document.createElement("div");
+    box.className = "buttons";
+    for (const row of m.buttons) {
+      const line = document.createElement("div");
+      for (const b of row) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "secondary";
+        button.textContent = b.text;
+        button.addEventListener("click", () => pressButton(m.id, b.data));
+        line.append(button);
+      }
+      box.append(line);
+    }
+    return box;
+  }
+
+  function setDeleted(li) {
+    li.classList.add("deleted");
+    const body = li.querySelector(".text");
+    if (body) body.textContent = T.removed;
+    const buttons = li.querySelector(".buttons");
+    if (buttons) buttons.remove();
+  }
+
+  function markDeleted(id) {
+    const li = $("messages").querySelector(`[data-id="${id}"]`);
+    if (li && !li.classList.contains("deleted")) setDeleted(li);
+  }
+
+  function scrollDown() {
+    const list = $("messages");
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function renderMe() {
+    const me = state.me || { status: null };
+    const active = me.status === "active";
+    $("join-form").hidden = active || me.status === "banned";
+    $("send-form").hidden = !active;
+    $("leave").hidden = !active;
+    let status = "";
+    if (active && me.muted_until) {
+      status = fill(T.status_muted, { time: new Date(me.muted_until).toLocaleString() });
+    } else if (active) {
+      status = fill(T.joined_as, { name: me.name });
+    } else if (me.status === "kicked") status = T.status_kicked;
+    else if (me.status === "banned") status = T.status_banned;
+    else if (me.status === "left") status = T.status_left;
+    else status = T.status_none;
+    const line = $("status");
+    line.textContent = status;
+    line.hidden = !status;
+    line.classList.toggle("warn", Boolean(me.muted_until) || ["kicked", "banned"].includes(me.status));
+  }
+
+  function showAlert(text, kind) {
+    const box = $("alert");
+    box.textContent = text;
+    box.dataset.kind = kind || "error";
+    box.hidden = false;
+  }
+
+  function hideAlert() {
+    const box = $("alert");
+    box.hidden = true;
+    box.textContent = "";
+    delete box.dataset.kind;
+  }
+
+  // -- what the person does --------------------------------------------------------------------
+  async function join(event) {
+    event.preventDefault();
+    const input = $("join-name");
+    hideAlert();
+    try {
+      await api("POST", `/api/groups/${encodeURIComponent(state.chat)}/join`, { name: input.value });
+      poll(true);
+      loadGroups();
+      $("text").focus();
+    } catch (e) {
+      showAlert(fill(T.failed, { reason: e.message }));
+    }
+  }
+
+  async function send(event) {
+    event.preventDefault();
+    const input = $("text");
+    const text = input.value;
+    if (!text.trim()) return;
+    hideAlert();
+    try {
+      await api("POST", `/api/groups/${encodeURIComponent(state.chat)}/messages`, { text });
+      input.value = "";
+      schedule(0);
+    } catch (e) {
+      showAlert(e.code === "sandbox_refused" ? fill(T.refused, { reason: e.message }) : fill(T.failed, { reason: e.message }));
+      schedule(0);
+    }
+  }
+
+  async function leave() {
+    hideAlert();
+    try {
+      await api("POST", `/api/groups/${encodeURIComponent(state.chat)}/leave`, {});
+      schedule(0);
+      loadGroups();
+    } catch (e) {
+      showAlert(fill(T.failed, { reason: e.message }));
+    }
+  }
+
+  async function pressButton(messageId, data) {
+    hideAlert();
+    try {
+      await api("POST", `/api/groups/${encodeURIComponent(state.chat)}/buttons`, { message_id: messageId, data });
+      schedule(0);
+    } catch (e) {
+      showAlert(e.code === "sandbox_refused" ? fill(T.refused, { reason: e.message }) : fill(T.failed, { reason: e.message }));
+    }
+  }
+
+  // -- start -----------------------------------------------------------------------------------
+  function keepHashOnLanguageSwitch() {
+    for (const link of document.querySelectorAll(".languages a")) {
+      link.addEventListener("click", (event) => {
+        event.preventDefault();
+        location.assign("?lang=" + encodeURIComponent(link.dataset.lang) + location.hash);
+      });
+    }
+  }
+
+  async function start() {
+    $("join-form").addEventListener("submit", join);
+    $("send-form").addEventListener("submit", send);
+    $("leave").addEventListener("click", leave);
+    keepHashOnLanguageSwitch();
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden && state.chat) schedule(0);
+    });
+    await loadGroups();
+    const wanted = decodeURIComponent(location.hash.slice(1));
+    if (wanted && state.groups.some((g) => g.chat_id === wanted)) openGroup(wanted);
+    setInterval(loadGroups, GROUPS_MS);
+    document.body.dataset.ready = "true";
+  }
+
+  start();
+})();

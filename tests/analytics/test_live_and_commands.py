@@ -1,0 +1,82 @@
+"""The same analytics on a live group (events table, SQLite and PostgreSQL), and the
+train/accuracy commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+import typer
+from typer.testing import CliRunner
+
+from groupops.analytics import analyze, load_group_events
+from groupops.storage.tables import events as events_table
+from tests.analytics.helpers import T0, days, joined, msg
+
+
+def cli() -> typer.Typer:
+    from groupops.analytics.commands import register
+
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def test_live_group_from_the_events_table(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(features=())
+    history = [joined("alice", T0), joined("bob", T0)]
+    history += [joined("carol", T0 + days(1), inviter="alice")]
+    history += [msg("alice", T0 + days(k), "how does check-in work?") for k in range(5)]
+    history += [msg("bob", T0 + days(k) + days(0.001), "alice: type 签到") for k in range(5)]
+    app.handle(history)
+    with app.db.connect() as conn:
+        gid = conn.execute(
+            sa.select(events_table.c.group_id).where(events_table.c.group_id.is_not(None))
+        ).scalar()
+        assert gid is not None
+        live = analyze(load_group_events(conn, gid), now=T0 + days(6))
+    direct = analyze(history, now=T0 + days(6))
+    assert live["overview"]["messages"] == direct["overview"]["messages"] == 10
+    assert live["top3"] == direct["top3"]
+    assert live["growth"]["inviters"] == [{"name": "alice", "invitees": 1}]
+    assert live["qa"]["answered"] == direct["qa"]["answered"] == 5
+
+
+def test_accuracy_command_prints_all_three(shared_data: Path) -> None:
+    app = cli()
+    result = CliRunner().invoke(
+        app, ["analytics", "accuracy", "--data", str(shared_data), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["replies"]["f1"] > 0.6
+    for lang in ("en", "zh", "ru"):
+        assert figures["spam"][lang]["f1"] > 0.85, (lang, figures["spam"][lang])
+    assert figures["sentiment"]["accuracy"] > 0.85
+
+
+def test_train_command_rebuilds_the_shipped_models(shared_data: Path, tmp_path: Path) -> None:
+    from groupops.analytics import replies
+
+    app = cli()
+    result = CliRunner().invoke(
+        app, ["analytics", "train", "--data", str(shared_data), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("replies.json", "spam.npz", "sentiment.npz"):
+        built = tmp_path / name
+        shipped = replies.MODEL_DIR / name
+        assert built.stat().st_size < 2_000_000
+        # the same data and seeds give the shipped model again
+        assert abs(built.stat().st_size - shipped.stat().st_size) < 0.02 * shipped.stat().st_size
+    rebuilt = replies.load_model(tmp_path / "replies.json")
+    shipped_model = replies.load_model()
+    assert (abs(rebuilt.weights - shipped_model.weights) < 0.05).all()
+    assert "F1" in result.output
+
+
+def test_missing_data_folder_is_said(tmp_path: Path) -> None:
+    app = cli()
+    result = CliRunner().invoke(app, ["analytics", "accuracy", "--data", str(tmp_path / "no")])
+    assert result.exit_code == 2

@@ -1,0 +1,121 @@
+"""Shared fixtures: the real test data folder, databases on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+IN_CI = os.environ.get("CI") == "true"
+
+
+def need_service(name: str, reason: str) -> None:
+    """Skip with a reason naming the service; under CI a missing service fails instead."""
+    message = f"{name} is not available: {reason}"
+    if IN_CI:
+        pytest.fail(message + " (under CI a missing service is a failure)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data beside the checkout; its absence is said out loud, never passed over."""
+    if not SHARED_DATA.is_dir():
+        need_service("../shared/data", f"the test data folder {SHARED_DATA} is missing")
+    return SHARED_DATA
+
+
+# -- databases ------------------------------------------------------------------------------
+# The whole suite runs on SQLite, and again with GROUPOPS_TEST_DATABASE=postgresql on the
+# PostgreSQL at 127.0.0.1:5432 (one database per xdist worker, emptied between tests).
+
+from collections.abc import Callable, Iterator  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from typing import Any  # noqa: E402
+
+from groupops.engine.app import App  # noqa: E402
+from groupops.engine.clock import ManualClock  # noqa: E402
+from groupops.features.registry import DEFAULT_FEATURES  # noqa: E402
+
+ON_POSTGRES = os.environ.get("GROUPOPS_TEST_DATABASE") == "postgresql"
+T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # a Monday, 09:00 in Asia/Shanghai
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # one id per pytest run, shared by its xdist workers (they inherit the environment), so
+    # two runs at once on one PostgreSQL never drop each other's databases
+    os.environ.setdefault("GROUPOPS_TEST_RUN", f"{os.getpid()}")
+
+
+@pytest.fixture(scope="session")
+def _pg_database(worker_id: str) -> Iterator[str]:
+    import psycopg
+
+    from groupops.storage.pgcheck import PG_ADMIN_URL, reachable
+
+    if not reachable():
+        need_service("PostgreSQL", "nothing answers on 127.0.0.1:5432")
+    name = f"groupops_test_{os.environ.get('GROUPOPS_TEST_RUN', 'x')}_{worker_id}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    yield url
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    workerinput: dict[str, Any] | None = getattr(request.config, "workerinput", None)
+    return str(workerinput["workerid"]) if workerinput else "main"
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database for one test: a SQLite file, or the worker's PostgreSQL one."""
+    if not ON_POSTGRES:
+        return f"sqlite:///{tmp_path}/groupops.db"
+    url: str = request.getfixturevalue("_pg_database")
+    from sqlalchemy import text
+
+    from groupops.storage.db import make_engine
+    from groupops.storage.migrate import upgrade
+    from groupops.storage.schema import all_metadata
+
+    engine = make_engine(url)
+    upgrade(engine)
+    names = ", ".join(f'"{t.name}"' for t in all_metadata().sorted_tables)
+    with engine.begin() as conn:
+        # a connection a previous test left open must not hold the truncate up
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def make_app(database_url: str) -> Iterator[Callable[..., App]]:
+    """Build an App on the test database with a ManualClock at ``T0`` (or ``start``)."""
+    apps: list[App] = []
+
+    def factory(
+        *, features: tuple[str, ...] = DEFAULT_FEATURES, start: datetime = T0, **kw: Any
+    ) -> App:
+        app = App.create(
+            database_url, clock=ManualClock(start), features=features, extensions=False, **kw
+        )
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        app.close()

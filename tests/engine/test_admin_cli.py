@@ -1,0 +1,113 @@
+"""Operator functions and the CLI over them: settings, groups, members, outbox, owner tasks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from typer.testing import CliRunner
+
+from groupops.cli import _register_all
+from groupops.cli import app as cli_app
+from groupops.domain.errors import InvalidSettings, NotFound
+from groupops.engine import admin
+from groupops.engine.app import App
+from groupops.features.registry import FeatureRegistry
+
+WELCOME = "groupops.features.welcome:WelcomeFeature"
+
+
+@pytest.fixture
+def app_with_group(make_app: Callable[..., App]) -> App:
+    app = make_app(features=(WELCOME,))
+    app.sandbox.create_chat("g1", "Group One")
+    app.handle([app.sandbox.join("g1", "u1", "Ann")])
+    return app
+
+
+def registry() -> FeatureRegistry:
+    return FeatureRegistry.load((WELCOME,), extensions=False)
+
+
+def test_group_setting_overrides_workspace_default(app_with_group: App) -> None:
+    db = app_with_group.db
+    admin.set_setting(db, registry(), feature="welcome", key="rules", value="No ads.")
+    eff = admin.set_setting(
+        db, registry(), feature="welcome", key="intro_prompt", value=False, group_ref="sandbox:g1"
+    )
+    assert eff["rules"] == "No ads." and eff["intro_prompt"] is False
+    shown = admin.effective_settings(db, registry(), "1")
+    assert shown["welcome"]["rules"] == "No ads." and shown["welcome"]["intro_prompt"] is False
+
+
+def test_invalid_settings_name_the_problem_and_write_nothing(app_with_group: App) -> None:
+    db = app_with_group.db
+    with pytest.raises(InvalidSettings, match=r"burst_threshold: Input should be greater"):
+        admin.set_setting(
+            db, registry(), feature="welcome", key="burst_threshold", value=1, group_ref="1"
+        )
+    with pytest.raises(InvalidSettings, match="allowed placeholders"):
+        admin.set_setting(
+            db, registry(), feature="welcome", key="template", value="{{ config }}", group_ref="1"
+        )
+    with pytest.raises(InvalidSettings, match="no feature 'welcom'"):
+        admin.set_setting(db, registry(), feature="welcom", key="x", value=1, group_ref="1")
+    with pytest.raises(NotFound, match="no group"):
+        admin.set_setting(
+            db, registry(), feature="welcome", key="rules", value="x", group_ref="sandbox:nope"
+        )
+    with pytest.raises(InvalidSettings, match="unknown time zone 'Mars/Base'"):
+        admin.set_group_profile(db, "1", timezone="Mars/Base")
+    assert admin.effective_settings(db, registry(), "1")["welcome"]["burst_threshold"] == 3
+
+
+def test_cli_lists_and_reports_typed_errors(app_with_group: App, database_url: str) -> None:
+    _register_all()
+    runner = CliRunner()
+    res = runner.invoke(cli_app, ["groups", "--json", "--database-url", database_url])
+    assert res.exit_code == 0, res.output
+    groups = json.loads(res.stdout)
+    assert [(g["chat_id"], g["title"], g["members"]) for g in groups] == [("g1", "Group One", 1)]
+    res = runner.invoke(
+        cli_app, ["members", "--json", "-g", "sandbox:g1", "--database-url", database_url]
+    )
+    assert [m["display_name"] for m in json.loads(res.stdout)] == ["Ann"]
+    res = runner.invoke(
+        cli_app,
+        [
+            "settings",
+            "profile",
+            "-g",
+            "1",
+            "--timezone",
+            "Nowhere/X",
+            "--database-url",
+            database_url,
+        ],
+    )
+    assert res.exit_code == 2 and "invalid_settings" in res.output and "Nowhere/X" in res.output
+    res = runner.invoke(cli_app, ["outbox", "retry", "42", "--database-url", database_url])
+    assert res.exit_code == 2 and "no dead action with id [42]" in res.output
+    res = runner.invoke(cli_app, ["db", "upgrade", "--database-url", database_url])
+    assert res.exit_code == 0 and "revision" in res.output
+
+
+def test_forget_member_removes_their_data_but_keeps_group_totals(app_with_group: App) -> None:
+    from sqlalchemy import func, select
+
+    from groupops.storage.tables import events, identities, members
+
+    app = app_with_group
+    app.handle([app.sandbox.post("g1", "u1", "my phone is 13800001111")])
+    with app.db.connect() as conn:
+        mid = conn.execute(select(members.c.id)).scalar_one()
+    result = admin.forget_member(app.db, registry(), mid)
+    assert result == {"events_scrubbed": 2, "memberships_removed": 1}
+    with app.db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(events)).scalar_one() == 2
+        texts = [r[0] for r in conn.execute(select(events.c.text))]
+        assert "13800001111" not in "".join(texts)
+        assert conn.execute(select(func.count()).select_from(identities)).scalar_one() == 0
+    with pytest.raises(NotFound, match=f"no member {mid}"):
+        admin.forget_member(app.db, registry(), mid)

@@ -1,0 +1,151 @@
+"""The deliverer: retries with backoff, retry_after, dead letters, order per chat, rate limits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from groupops.domain.errors import NotFound
+from groupops.engine.app import App
+from groupops.engine.clock import ManualClock
+from groupops.engine.deliverer import RetryPolicy, list_outbox, retry_dead
+from groupops.platforms.base import RateLimits
+from groupops.storage.tables import outbox
+from tests.engine.fakes import FlakyAdapter
+from tests.engine.test_engine import ECHO, msg
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def setup(
+    make_app: Callable[..., App],
+    limits: RateLimits | None = None,
+    policy: RetryPolicy | None = None,
+) -> tuple[App, FlakyAdapter, ManualClock, FakeMonotonic]:
+    app = make_app(features=(ECHO,), retry=policy or RetryPolicy(max_attempts=3, base_backoff=2))
+    adapter = FlakyAdapter("flaky", limits=limits)
+    app.platforms.add(adapter)
+    mono = FakeMonotonic()
+    app.deliverer.monotonic = mono
+    assert isinstance(app.clock, ManualClock)
+    return app, adapter, app.clock, mono
+
+
+def deliver(app: App) -> int:
+    return asyncio.run(app.deliver())
+
+
+def statuses(app: App) -> list[tuple[str, int]]:
+    with app.db.connect() as conn:
+        return [(r.status, r.attempts) for r in conn.execute(select(outbox).order_by(outbox.c.id))]
+
+
+def test_transient_errors_back_off_then_deliver(make_app: Callable[..., App]) -> None:
+    app, adapter, clock, _ = setup(make_app)
+    app.handle([msg(1, "a", source="flaky")])
+    adapter.script = ["error", "error"]
+    assert deliver(app) == 0
+    assert statuses(app) == [("pending", 1)]
+    assert deliver(app) == 0  # not due yet: backoff 2 s
+    assert adapter.calls == 1
+    clock.advance(2)
+    assert deliver(app) == 0 and adapter.calls == 2  # second failure: backoff 4 s now
+    clock.advance(3)
+    assert deliver(app) == 0 and adapter.calls == 2
+    clock.advance(1)
+    assert deliver(app) == 1
+    assert statuses(app) == [("delivered", 3)]
+    assert [a.text for _, a in adapter.sent] == ["echo:a"]
+
+
+def test_retry_after_is_honoured_and_not_counted_as_a_failure(
+    make_app: Callable[..., App],
+) -> None:
+    app, adapter, clock, mono = setup(make_app)
+    app.handle([msg(1, "a", source="flaky")])
+    adapter.script = ["retry_after:30", "retry_after:30", "retry_after:30"]
+    for _ in range(3):
+        assert deliver(app) == 0
+        clock.advance(29)
+        mono.now += 29
+        assert deliver(app) == 0
+        clock.advance(1)
+        mono.now += 1
+    assert deliver(app) == 1  # three 429s did not exhaust max_attempts=3
+    assert statuses(app)[0][0] == "delivered"
+
+
+def test_dead_letter_after_max_attempts_and_operator_retry(
+    make_app: Callable[..., App],
+) -> None:
+    app, adapter, clock, _ = setup(make_app)
+    app.handle([msg(1, "a", source="flaky"), msg(2, "p", source="flaky", chat="g2")])
+    adapter.script = ["error", "permanent"]  # g1's first try fails, g2's is refused for good
+    deliver(app)
+    for _ in range(4):
+        clock.advance(60)
+        adapter.script = ["error"]
+        deliver(app)
+    adapter.script = []
+    dead = list_outbox(app.db, "dead")
+    assert sorted(d["chat_id"] for d in dead) == ["g1", "g2"]
+    assert all(d["last_error"] for d in dead)
+    with pytest.raises(NotFound, match="no dead action"):
+        retry_dead(app.db, app.clock, [999])
+    assert retry_dead(app.db, app.clock, [dead[0]["id"]]) == 1
+    assert deliver(app) == 1
+    assert retry_dead(app.db, app.clock) == 1  # all the rest
+    assert deliver(app) == 1
+    assert list_outbox(app.db, "dead") == []
+
+
+def test_one_chat_stays_in_order_while_its_head_waits(make_app: Callable[..., App]) -> None:
+    app, adapter, clock, _ = setup(make_app)
+    app.handle(
+        [msg(i, f"m{i}", source="flaky") for i in range(1, 4)]
+        + [msg(10, "other", source="flaky", chat="g2")]
+    )
+    adapter.script = ["error"]  # the first action of g1 fails
+    assert deliver(app) == 1  # g2 goes on; g1's later actions wait behind their head
+    assert [a.text for _, a in adapter.sent] == ["echo:other"]
+    clock.advance(5)
+    assert deliver(app) == 3
+    assert [a.text for _, a in adapter.sent][1:] == ["echo:m1", "echo:m2", "echo:m3"]
+
+
+def test_rate_limits_are_never_exceeded(make_app: Callable[..., App]) -> None:
+    limits = RateLimits(per_second=1000, per_chat_per_minute=20, burst=3)
+    app, adapter, _, mono = setup(make_app, limits=limits)
+    app.handle([msg(i, f"m{i}", source="flaky", at=i) for i in range(10)])
+    assert deliver(app) == 3  # the burst
+    mono.now += 2.9
+    assert deliver(app) == 0  # 20 a minute = one each 3 s
+    mono.now += 0.1
+    assert deliver(app) == 1
+    mono.now += 60
+    assert deliver(app) == 3  # refilled to the burst, not beyond
+    assert len(adapter.sent) == 7
+
+
+def test_crash_while_sending_is_recovered_at_start(make_app: Callable[..., App]) -> None:
+    app, _adapter, clock, _ = setup(make_app)
+    app.handle([msg(1, "a", source="flaky")])
+    with app.db.begin() as conn:  # what a SIGKILL between claim and send leaves behind
+        conn.execute(
+            outbox.update().values(
+                status="sending", claimed_until=clock.now() + timedelta(minutes=1)
+            )
+        )
+    assert deliver(app) == 0  # someone holds it
+    assert app.deliverer.recover() == 1
+    assert deliver(app) == 1

@@ -1,0 +1,255 @@
+"""The join gate: mute until answered, remove messages meanwhile, kick on failure or time-out,
+ban after repeated failures, raid mode; welcome only once the newcomer is admitted."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from groupops.domain.actions import ActionKind
+from groupops.domain.errors import InvalidSettings
+from groupops.engine import admin
+from groupops.engine.app import App
+from groupops.engine.clock import ManualClock
+from groupops.features.gate.tables import gate_challenges
+from groupops.features.registry import FeatureRegistry
+from groupops.platforms.sandbox import SandboxAdapter
+from groupops.platforms.sandbox.adapter import SANDBOX_CAPABILITIES
+from groupops.storage.tables import outbox
+
+FEATURES = (
+    "groupops.features.moderation:ModerationFeature",
+    "groupops.features.gate:GateFeature",
+    "groupops.features.welcome:WelcomeFeature",
+)
+
+
+def setup(make_app: Callable[..., App], *, buttons: bool = True, **settings: Any) -> App:
+    app = make_app(features=FEATURES)
+    if not buttons:  # a platform like Matrix: no buttons under messages
+        caps = replace(SANDBOX_CAPABILITIES, buttons=False)
+        app.platforms.add(SandboxAdapter(app.db, app.clock, capabilities=caps))
+    app.sandbox.create_chat("g1", "Python Learners")
+    app.sandbox.create_chat("g2", "Second group")
+    app.handle([app.sandbox.join("g1", "admin", "Admin", is_admin=True)])
+    app.handle([app.sandbox.join("g2", "admin", "Admin", is_admin=True)])
+    reg = FeatureRegistry.load(FEATURES, extensions=False)
+    for ref in ("1", "2"):
+        admin.set_group_profile(app.db, ref, language="en")
+        for key, value in {"enabled": True, **settings}.items():
+            admin.set_setting(app.db, reg, feature="gate", key=key, value=value, group_ref=ref)
+    app.engine.directory.invalidate()
+    with app.db.begin() as conn:
+        conn.execute(outbox.delete())
+    return app
+
+
+def queued(app: App) -> list[dict[str, Any]]:
+    with app.db.connect() as conn:
+        rows = conn.execute(select(outbox).order_by(outbox.c.id)).all()
+    return [dict(r.payload) for r in rows]
+
+
+def clear(app: App) -> None:
+    asyncio.run(app.deliver())
+    with app.db.begin() as conn:
+        conn.execute(outbox.delete())
+
+
+def clock(app: App) -> ManualClock:
+    assert isinstance(app.clock, ManualClock)
+    return app.clock
+
+
+def prompt_of(app: App, chat: str = "g1") -> Any:
+    asyncio.run(app.deliver())
+    prompts = [m for m in app.sandbox.messages(chat) if m.user_id == "bot" and m.buttons]
+    assert prompts, "the gate's question with buttons was not posted"
+    return prompts[-1]
+
+
+def right_and_wrong(app: App, prompt: Any) -> tuple[str, str]:
+    with app.db.connect() as conn:
+        ch = conn.execute(select(gate_challenges).order_by(gate_challenges.c.id.desc())).first()
+    assert ch is not None
+    datas = [row[0]["data"] for row in prompt.buttons]
+    return datas[ch.answer - 1], next(d for i, d in enumerate(datas) if i != ch.answer - 1)
+
+
+def test_a_newcomer_is_muted_and_asked_and_welcomed_only_after_answering(
+    make_app: Callable[..., App],
+) -> None:
+    app = setup(make_app)
+    app.handle([app.sandbox.join("g1", "u1", "Ann")])
+    acts = queued(app)
+    assert [a["kind"] for a in acts] == ["mute", "send"]  # no welcome yet
+    assert acts[0]["user_id"] == "u1" and acts[0]["until"] is not None
+    assert "Ann" in acts[1]["text"] and "How much is" in acts[1]["text"]
+    assert len(acts[1]["data"]["buttons"]) == 4
+    prompt = prompt_of(app)
+    # the sandbox refuses a muted person's post, as a real platform would
+    status = app.sandbox.member_status("g1", "u1")
+    assert status is not None and status["muted_until"] is not None
+    with app.db.begin() as conn:
+        conn.execute(outbox.delete())
+    right, _ = right_and_wrong(app, prompt)
+    app.handle([app.sandbox.press("g1", "u1", str(prompt.id), right)])
+    kinds = [a["kind"] for a in queued(app)]
+    assert kinds[0] == "unmute" and "send" in kinds
+    welcome = [a for a in queued(app) if a["kind"] == "send"]
+    assert any("Welcome Ann to Python Learners" in a["text"] for a in welcome)
+    asyncio.run(app.deliver())
+    status = app.sandbox.member_status("g1", "u1")
+    assert status is not None and status["muted_until"] is None
+    with app.db.connect() as conn:
+        assert conn.execute(select(gate_challenges.c.status)).scalar() == "passed"
+
+
+def test_wrong_answers_remove_the_newcomer_and_repeated_failures_ban(
+    make_app: Callable[..., App],
+) -> None:
+    app = setup(make_app, max_attempts=2, ban_after_failures=2)
+    app.handle([app.sandbox.join("g1", "bot1", "Spammy")])
+    prompt = prompt_of(app)
+    clear(app)
+    _, wrong = right_and_wrong(app, prompt)
+    app.handle([app.sandbox.press("g1", "bot1", str(prompt.id), wrong)])
+    assert [a["kind"] for a in queued(app)] == ["send"]  # one more try
+    assert "1 more try" in queued(app)[0]["text"]
+    clear(app)
+    clock(app).advance(1)
+    app.handle([app.sandbox.press("g1", "bot1", str(prompt.id), wrong)])
+    assert [a["kind"] for a in queued(app)] == ["kick"]
+    clear(app)
+    assert app.sandbox.member_status("g1", "bot1")["status"] == "kicked"  # type: ignore[index]
+    # the same person fails again in the workspace's other group: banned this time
+    app.handle([app.sandbox.join("g2", "bot1", "Spammy")])
+    prompt2 = prompt_of(app, "g2")
+    clear(app)
+    _, wrong2 = right_and_wrong(app, prompt2)
+    app.handle([app.sandbox.press("g2", "bot1", str(prompt2.id), wrong2)])
+    clock(app).advance(1)
+    app.handle([app.sandbox.press("g2", "bot1", str(prompt2.id), wrong2)])
+    assert [a["kind"] for a in queued(app)][-1] == "ban"
+
+
+def test_no_answer_in_time_means_removal_at_the_next_tick(make_app: Callable[..., App]) -> None:
+    app = setup(make_app, timeout_seconds=120)
+    app.handle([app.sandbox.join("g1", "u2", "Silent")])
+    clear(app)
+    clock(app).advance(60)
+    app.engine.tick()
+    assert queued(app) == []  # still has time
+    clock(app).advance(61)
+    app.engine.tick()
+    assert [(a["kind"], a["user_id"]) for a in queued(app)] == [("kick", "u2")]
+    app.engine.tick()  # another tick does not kick twice
+    assert len(queued(app)) == 1
+
+
+def test_someone_else_pressing_the_buttons_changes_nothing(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    app.handle([app.sandbox.join("g1", "u1", "Ann")])
+    app.handle([app.sandbox.join("g1", "u9", "Helper", is_admin=True)])  # admins are not gated
+    prompt = prompt_of(app)
+    clear(app)
+    right, _ = right_and_wrong(app, prompt)
+    app.handle([app.sandbox.press("g1", "u9", str(prompt.id), right)])
+    assert queued(app) == []
+    with app.db.connect() as conn:
+        assert conn.execute(select(gate_challenges.c.status)).scalar() == "pending"
+
+
+def test_the_operators_quiz_typed_where_the_platform_has_no_buttons(
+    make_app: Callable[..., App],
+) -> None:
+    app = setup(
+        make_app,
+        buttons=False,
+        question="Which book do we read this month?",
+        options=["Dune", "三体", "Emma"],
+        answer=2,
+        mode="quiz",
+    )
+    app.handle([app.sandbox.join("g1", "u3", "Reader")])
+    acts = queued(app)
+    assert [a["kind"] for a in acts] == ["send"]  # no mute: they must be able to type
+    assert "Which book" in acts[0]["text"] and "2. 三体" in acts[0]["text"]
+    clear(app)
+    # anything else they post is removed and costs no attempt
+    msg = app.sandbox.post("g1", "u3", "hello everyone, what is this group about?")
+    app.handle([msg])
+    assert [(a["kind"], a["message_id"]) for a in queued(app)] == [("delete", msg.message_id)]
+    clear(app)
+    # an ad is moderation's (it runs first): removed once, with moderation's warning
+    ad = app.sandbox.post("g1", "u3", "buy followers at example.com")
+    app.handle([ad])
+    deletes = [a for a in queued(app) if a["kind"] == "delete"]
+    assert [d["message_id"] for d in deletes] == [ad.message_id]
+    clear(app)
+    app.handle([app.sandbox.post("g1", "u3", "三体")])
+    kinds = [a["kind"] for a in queued(app)]
+    assert kinds[0] == "delete" and "send" in kinds  # the answer removed, then the welcome
+    assert any("Welcome Reader" in a["text"] for a in queued(app) if a["kind"] == "send")
+
+
+def test_a_join_spike_closes_the_group_for_a_while(make_app: Callable[..., App]) -> None:
+    app = setup(make_app, raid_joins=5, raid_window_seconds=60, raid_close_minutes=10)
+    clock(app).advance(120)  # the admins' joins are long past
+    for i in range(4):
+        app.handle([app.sandbox.join("g1", f"r{i}", f"Raider {i}")])
+        clock(app).advance(2)
+    clear(app)
+    app.handle([app.sandbox.join("g1", "r4", "Raider 4")])
+    acts = queued(app)
+    assert acts[0]["kind"] == "send" and "closed to new members for 10" in acts[0]["text"]
+    assert (acts[1]["kind"], acts[1]["user_id"]) == ("kick", "r4")
+    clear(app)
+    batch = [app.sandbox.join("g1", f"x{i}", f"Late {i}") for i in range(20)]
+    app.handle(batch)
+    acts = queued(app)
+    assert [a["kind"] for a in acts] == ["kick"] * 20  # one announcement only, no prompts
+    clear(app)
+    clock(app).advance(11 * 60)
+    app.engine.tick()
+    assert any("open to new members again" in a["text"] for a in queued(app))
+    clear(app)
+    app.handle([app.sandbox.join("g1", "late", "Later")])
+    assert [a["kind"] for a in queued(app)] == ["mute", "send"]  # gated as usual again
+
+
+def test_a_replayed_join_asks_nothing_twice(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    join = app.sandbox.join("g1", "u1", "Ann")
+    app.handle([join])
+    app.handle([join, join])
+    assert [a["kind"] for a in queued(app)] == ["mute", "send"]
+
+
+def test_a_half_written_quiz_is_refused_and_nothing_is_stored(
+    make_app: Callable[..., App],
+) -> None:
+    app = setup(make_app)
+    reg = FeatureRegistry.load(FEATURES, extensions=False)
+    with pytest.raises(InvalidSettings, match="quiz"):
+        admin.set_setting(app.db, reg, feature="gate", key="mode", value="quiz", group_ref="1")
+    admin.set_setting(app.db, reg, feature="gate", key="options", value=["a", "b"], group_ref="1")
+    admin.set_setting(app.db, reg, feature="gate", key="question", value="?", group_ref="1")
+    with pytest.raises(InvalidSettings, match="answer 3"):
+        admin.set_setting(app.db, reg, feature="gate", key="answer", value=3, group_ref="1")
+    effective = admin.effective_settings(app.db, reg, "1")["gate"]
+    assert effective["answer"] == 1 and effective["mode"] == "captcha"
+
+
+def test_gate_disabled_welcomes_at_once(make_app: Callable[..., App]) -> None:
+    app = setup(make_app, enabled=False)
+    app.handle([app.sandbox.join("g1", "u1", "Ann")])
+    acts = queued(app)
+    assert [a["kind"] for a in acts] == ["send"]
+    assert "Welcome Ann" in acts[0]["text"]
+    assert ActionKind.MUTE.value not in [a["kind"] for a in acts]

@@ -1,0 +1,137 @@
+"""welcome: greet by name, rules privately or in the group, introductions, one welcome per burst."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from groupops.domain.actions import ActionKind
+from groupops.domain.events import Event, EventKind
+from groupops.engine import admin
+from groupops.engine.app import App
+from groupops.engine.clock import ManualClock
+from groupops.features.registry import FeatureRegistry
+from groupops.storage.tables import memberships, outbox
+from tests.engine.fakes import FlakyAdapter
+
+WELCOME = "groupops.features.welcome:WelcomeFeature"
+
+
+def setup(make_app: Callable[..., App], **settings: object) -> App:
+    app = make_app(features=(WELCOME,))
+    app.sandbox.create_chat("g1", "Python 学习群")
+    app.handle([app.sandbox.join("g1", "admin", "Admin", is_admin=True)])
+    reg = FeatureRegistry.load((WELCOME,), extensions=False)
+    for key, value in settings.items():
+        admin.set_setting(app.db, reg, feature="welcome", key=key, value=value, group_ref="1")
+    admin.set_group_profile(app.db, "1", language="en")
+    app.engine.directory.invalidate()
+    with app.db.begin() as conn:
+        conn.execute(outbox.delete())
+    return app
+
+
+def queued(app: App) -> list[tuple[str, str, str]]:
+    with app.db.connect() as conn:
+        rows = conn.execute(select(outbox).order_by(outbox.c.id)).all()
+    return [(r.kind, r.payload["user_id"], r.payload["text"]) for r in rows]
+
+
+def clock(app: App) -> ManualClock:
+    assert isinstance(app.clock, ManualClock)
+    return app.clock
+
+
+def test_welcome_by_name_with_rules_in_private(make_app: Callable[..., App]) -> None:
+    app = setup(make_app, rules="1. No ads.\n2. Be kind.")
+    app.handle([app.sandbox.join("g1", "u1", "Ann")])
+    acts = queued(app)
+    assert [a[0] for a in acts] == ["send", "direct_message"]
+    assert "Welcome Ann to Python 学习群!" in acts[0][2] and "introduce yourself" in acts[0][2]
+    assert acts[1][1] == "u1" and "1. No ads." in acts[1][2]
+    asyncio.run(app.deliver())
+    dms = [m for m in app.sandbox.messages("g1", viewer="u1") if m.kind == "dm"]
+    assert len(dms) == 1 and "Be kind" in dms[0].text
+    assert [m for m in app.sandbox.messages("g1", viewer="other") if m.kind == "dm"] == []
+
+
+def test_rules_go_in_the_group_where_the_platform_cannot_write_privately(
+    make_app: Callable[..., App],
+) -> None:
+    app = setup(make_app)
+    reg = FeatureRegistry.load((WELCOME,), extensions=False)
+    admin.set_setting(app.db, reg, feature="welcome", key="rules", value="No ads.")  # default
+    no_dm = frozenset(ActionKind) - {ActionKind.DIRECT_MESSAGE, ActionKind.OWNER_TASK}
+    app.platforms.add(FlakyAdapter("nodm", actions=no_dm))
+    app.handle(
+        [
+            Event(
+                "nodm",
+                "j1",
+                EventKind.MEMBER_JOINED,
+                app.clock.now(),
+                chat_id="c",
+                user_id="u1",
+                user_name="Bo",
+            )
+        ]
+    )
+    kinds = [(a[0], a[2]) for a in queued(app)]
+    assert kinds[0][0] == "send" and "Bo" in kinds[0][1]
+    assert kinds[1][0] == "send" and "No ads." in kinds[1][1]
+
+
+def test_custom_template_and_no_intro_prompt(make_app: Callable[..., App]) -> None:
+    app = setup(make_app, template="嗨 {{ name }}，欢迎来到「{{ group }}」", intro_prompt=False)
+    app.handle([app.sandbox.join("g1", "u1", "<script>小明</script>")])
+    assert queued(app) == [("send", "", "嗨 <script>小明</script>，欢迎来到「Python 学习群」")]
+
+
+def test_a_join_burst_gets_one_combined_welcome(make_app: Callable[..., App]) -> None:
+    app = setup(make_app, rules="No ads.", burst_threshold=3, burst_window_seconds=60)
+    c = clock(app)
+    c.advance(600)  # long after the admin joined
+    for i in range(12):
+        app.handle([app.sandbox.join("g1", f"r{i}", f"Raider{i}")])
+        c.advance(2)
+    first_two = queued(app)
+    # the first two joins were ordinary; from the third on the bot holds back
+    assert [a[0] for a in first_two] == ["send", "direct_message"] * 2
+    app.engine.tick()
+    assert len(queued(app)) == 4  # joins have not calmed down yet
+    c.advance(61)
+    app.engine.tick()
+    c.advance(60)
+    app.engine.tick()  # a second tick sends nothing more
+    acts = queued(app)
+    assert len(acts) == 5
+    kind, _, text = acts[-1]
+    assert kind == "send" and "10 new members" in text and "Raider2, Raider3" in text
+    assert "No ads." in text
+
+
+def test_self_introduction_is_recorded(make_app: Callable[..., App]) -> None:
+    app = setup(make_app, intro_min_chars=10)
+    app.handle([app.sandbox.join("g1", "u1", "Ann")])
+    app.handle([app.sandbox.post("g1", "u1", "hi")])  # too short to count
+    clock(app).advance(3600)
+    app.handle([app.sandbox.post("g1", "u1", "I am Ann, a data engineer from Berlin")])
+    old_timer = Event(
+        "sandbox",
+        "x1",
+        EventKind.MESSAGE,
+        app.clock.now(),
+        chat_id="g1",
+        user_id="old",
+        message_id="x1",
+        text="I was here long before the bot came",
+    )
+    app.handle([old_timer])
+    with app.db.connect() as conn:
+        rows = conn.execute(
+            select(memberships.c.member_id, memberships.c.introduced_at).order_by(memberships.c.id)
+        ).all()
+    assert rows[1].introduced_at == app.clock.now()  # Ann
+    assert rows[2].introduced_at is None  # joined before the bot: no introduction window

@@ -1,0 +1,143 @@
+"""``groupops analyze`` on real exports from ../shared/data, as an operator runs it."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from groupops.domain.events import EventKind
+from groupops.importers import read
+from tests.report.conftest import groupops_cli
+
+ANALYTICS = importlib.util.find_spec("groupops.analytics") is not None
+needs_analytics = pytest.mark.skipif(
+    not ANALYTICS, reason="groupops.analytics has not landed in this tree yet"
+)
+AREAS = {
+    "activity",
+    "lifecycle",
+    "segments",
+    "qa",
+    "content",
+    "spam",
+    "sentiment",
+    "keywords",
+    "growth",
+}
+
+
+def imported_messages(*paths: Path) -> tuple[int, set[str]]:
+    """What the importers themselves read: message count and authors."""
+    n = 0
+    authors: set[str] = set()
+    for path in paths:
+        for e in read(path):
+            if e.kind is EventKind.MESSAGE:
+                n += 1
+                authors.add(e.user_id)
+    return n, authors
+
+
+def message_total(metrics: dict[str, Any]) -> int:
+    """The messages the report counted: from the overview, else the sum of the daily series."""
+    for key in ("overview", "summary", "totals"):
+        if isinstance(metrics.get(key), dict) and "messages" in metrics[key]:
+            return int(metrics[key]["messages"])
+    raise AssertionError(f"no message total in {sorted(metrics)}")
+
+
+@needs_analytics
+def test_analyze_a_telegram_export(shared_data: Path, tmp_path: Path) -> None:
+    export = shared_data / "telegram/BIG_20A_5475M.json"
+    out = tmp_path / "report"
+    run = groupops_cli("analyze", export, "--out", out)
+    assert run.returncode == 0, run.stderr
+    html = (out / "report.html").read_text(encoding="utf-8")
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert set(metrics) >= AREAS, sorted(metrics)
+    messages, authors = imported_messages(export)
+    assert message_total(metrics) == messages
+    assert f"{messages:,}" in html  # the page says the same
+    assert "<h1>Group health report</h1>" in html
+    # the summary on the terminal: the stage, the counts, where the files are
+    assert f"{messages:,}" in run.stdout
+    assert str(out / "report.html") in run.stdout.replace("\n", "")
+    assert len(authors) == 20
+
+
+@needs_analytics
+def test_several_files_are_one_history_and_chinese_headings(
+    shared_data: Path, tmp_path: Path, locale_dir: Path
+) -> None:
+    files = [shared_data / "whatsapp/4A_11M.txt", shared_data / "whatsapp/2A_5M.txt"]
+    out = tmp_path / "zh"
+    run = groupops_cli(
+        "analyze", *files, "--out", out, "--lang", "zh_CN", "--locale-dir", locale_dir
+    )
+    assert run.returncode == 0, run.stderr
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in html
+    assert "<h1>社群健康报告</h1>" in html and ">活跃度</h2>" in html
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert message_total(metrics) == imported_messages(*files)[0]
+    assert "群健康度" in run.stdout
+
+
+@needs_analytics
+def test_names_made_of_html_are_escaped_end_to_end(tmp_path: Path) -> None:
+    chat = tmp_path / "evil.txt"
+    chat.write_text(
+        "01/03/2024, 10:00 - <script>alert(1)</script>: hello, anyone here?\n"
+        "01/03/2024, 10:01 - <img src=x onerror=alert(2)>: yes <b>me</b>\n"
+        "02/03/2024, 11:00 - <script>alert(1)</script>: thanks\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    run = groupops_cli("analyze", chat, "--out", out)
+    assert run.returncode == 0, run.stderr
+    import plotly.offline
+
+    html = (out / "report.html").read_text(encoding="utf-8")
+    html = html.replace(plotly.offline.get_plotlyjs(), "")
+    assert "<script>alert" not in html and "<img" not in html and "<b>me" not in html
+
+
+def test_unknown_file_exits_2_and_writes_nothing(shared_data: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "notes.txt"
+    bad.write_text("just some notes\nnothing like a chat\n", encoding="utf-8")
+    out = tmp_path / "out"
+    run = groupops_cli("analyze", shared_data / "whatsapp/4A_11M.txt", bad, "--out", out)
+    assert run.returncode == 2
+    assert not out.exists()
+    lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "notes.txt" in lines[0] and "import_unknown_format" in lines[0]
+    assert "Traceback" not in run.stderr
+
+
+@needs_analytics
+def test_file_broken_half_way_exits_2_and_keeps_the_old_report(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    source = (shared_data / "telegram/BIG_20A_5475M.json").read_bytes()
+    broken = tmp_path / "broken.json"
+    broken.write_bytes(source[: len(source) * 2 // 3])  # cut off in the middle of a message
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.html").write_text("yesterday's report")
+    run = groupops_cli("analyze", broken, "--out", out)
+    assert run.returncode == 2, run.stdout
+    lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "broken.json" in lines[0], run.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["report.html"]
+    assert (out / "report.html").read_text() == "yesterday's report"
+
+
+def test_missing_file_exits_2(tmp_path: Path) -> None:
+    run = groupops_cli("analyze", tmp_path / "nope.txt", "--out", tmp_path / "out")
+    assert run.returncode == 2
+    assert "nope.txt" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "out").exists()
