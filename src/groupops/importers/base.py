@@ -65,6 +65,13 @@ class ImportFormatError(GroupopsError):
         super().__init__(reason, where=where)
 
 
+def json_error_text(exc: BaseException) -> str:
+    """A JSON parser's complaint on one line: yajl appends a multi-line excerpt with a caret
+    pointing at the spot, which breaks one-line-per-file error reports."""
+    first = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
+    return first[:200]
+
+
 class UnknownFormat(ImportFormatError):
     """No importer recognises the file."""
 

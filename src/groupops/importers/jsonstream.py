@@ -8,7 +8,7 @@ from typing import IO, Any
 
 import ijson  # type: ignore[import-untyped]
 
-from groupops.importers.base import CountingReader, ImportFormatError
+from groupops.importers.base import CountingReader, ImportFormatError, json_error_text
 
 _SCALARS = {"string", "number", "boolean", "null"}
 
@@ -30,7 +30,7 @@ def stream_items(
                         yield "", meta, item
                 except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
                     raise ImportFormatError(
-                        f"malformed JSON: {str(exc)[:200]}", file=path.name, offset=counter.count
+                        f"malformed JSON: {json_error_text(exc)}", file=path.name, offset=counter.count
                     ) from None
             return
         raw.seek(0)
@@ -76,7 +76,7 @@ def _top_meta(raw: IO[bytes], path: Path, array: str) -> dict[str, Any] | None:
                 return None
     except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
         raise ImportFormatError(
-            f"malformed JSON: {str(exc)[:200]}", file=path.name, offset=counter.count
+            f"malformed JSON: {json_error_text(exc)}", file=path.name, offset=counter.count
         ) from None
     return None
 
@@ -143,5 +143,5 @@ def _stream_items(
                     depth = 1
     except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
         raise ImportFormatError(
-            f"malformed JSON: {str(exc)[:200]}", file=Path(str(name)).name, offset=counter.count
+            f"malformed JSON: {json_error_text(exc)}", file=Path(str(name)).name, offset=counter.count
         ) from None

@@ -22,6 +22,7 @@ from groupops.importers.base import (
     ZIP_ERRORS,
     ImportFormatError,
     Options,
+    json_error_text,
     clip_id,
     file_kind,
     obj,
@@ -71,7 +72,7 @@ class _Tree:
                 return json.load(fh)
         except ZIP_ERRORS as exc:  # JSON and Unicode errors are ValueErrors
             raise ImportFormatError(
-                f"malformed JSON in {name}: {str(exc)[:200]}", file=self.path.name
+                f"malformed JSON in {name}: {json_error_text(exc)}", file=self.path.name
             ) from None
 
     def find(self, base: str) -> str | None:
