@@ -43,8 +43,11 @@ def test_times_come_back_tz_aware_utc_to_the_microsecond(make_app: Callable[...,
         back = conn.execute(select(workspaces.c.created_at)).scalar_one()
     assert back == when and back.tzinfo is not None and back.utcoffset() == timedelta(0)
     with pytest.raises(StatementError, match="naive datetime"), app.db.begin() as conn:
-        conn.execute(insert(workspaces).values(slug="n", name="n", settings={},
-                                               created_at=datetime(2026, 1, 1)))
+        conn.execute(
+            insert(workspaces).values(
+                slug="n", name="n", settings={}, created_at=datetime(2026, 1, 1)
+            )
+        )
 
 
 def test_json_keeps_unicode_and_nesting(make_app: Callable[..., App]) -> None:
@@ -70,8 +73,16 @@ def test_two_workers_handling_the_same_batch_store_it_once(
 ) -> None:
     first, second = make_app(features=()), make_app(features=())
     batch = [
-        Event("sandbox", f"e{i}", EventKind.MESSAGE, T0 + timedelta(seconds=i), chat_id="g",
-              user_id=f"u{i % 7}", message_id=str(i), text="hi")
+        Event(
+            "sandbox",
+            f"e{i}",
+            EventKind.MESSAGE,
+            T0 + timedelta(seconds=i),
+            chat_id="g",
+            user_id=f"u{i % 7}",
+            message_id=str(i),
+            text="hi",
+        )
         for i in range(300)
     ]
     errors: list[BaseException] = []

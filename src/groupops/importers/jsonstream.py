@@ -30,7 +30,9 @@ def stream_items(
                         yield "", meta, item
                 except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
                     raise ImportFormatError(
-                        f"malformed JSON: {json_error_text(exc)}", file=path.name, offset=counter.count
+                        f"malformed JSON: {json_error_text(exc)}",
+                        file=path.name,
+                        offset=counter.count,
                     ) from None
             return
         raw.seek(0)
@@ -143,5 +145,7 @@ def _stream_items(
                     depth = 1
     except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
         raise ImportFormatError(
-            f"malformed JSON: {json_error_text(exc)}", file=Path(str(name)).name, offset=counter.count
+            f"malformed JSON: {json_error_text(exc)}",
+            file=Path(str(name)).name,
+            offset=counter.count,
         ) from None
