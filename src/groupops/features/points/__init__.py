@@ -1,0 +1,493 @@
+"""points and levels: points for check-ins and real participation (messages with a per-member
+cooldown so floods don't pay, replies, reactions received), levels, daily / weekly / monthly
+leaderboards summed in SQL, and at each month's end (group's time zone) a public top 3 with
+their rewards."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, ClassVar
+
+from pydantic import ValidationError
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
+
+from groupops.domain.actions import Action, ActionKind
+from groupops.domain.errors import GroupopsError, NotFound
+from groupops.domain.events import ContentKind, EventKind
+from groupops.domain.time import local_day, zone
+from groupops.engine.context import BatchContext, GroupInfo, Incoming
+from groupops.features.points.settings import PointsSettings
+from groupops.features.points.tables import points_balances, points_ledger
+from groupops.i18n import N_
+from groupops.storage.tables import events, feature_marks, groups, identities, members, memberships
+
+LEVEL_UP = N_("🎉 {{ name }} reached level {{ level }} with {{ points }} points!")
+MY_POINTS = N_(
+    "{{ name }}: {{ points }} points, level {{ level }}. This month: {{ month }} points, "
+    "#{{ rank }}."
+)
+NEXT_LEVEL = N_("{{ missing }} more points to {{ next }}.")
+BOARD_HEAD = N_("🏆 Points this month in {{ group }}:")
+BOARD_EMPTY = N_("Nobody has earned points in {{ group }} this month yet.")
+TOP_HEAD = N_("🏆 The top 3 of {{ month }} in {{ group }}:")
+TOP_FOOT = N_("Thank you all for taking part: a new month starts now, everyone starts at 0!")
+TOP_POINTS = N_("{points} points")
+REWARD_POINTS = N_("+{n} bonus points")
+MEDALS = ("🥇", "🥈", "🥉")
+
+PERIODS = ("day", "week", "month")
+#: ledger reasons that do not count in leaderboards (the prize of the last race)
+NOT_RACED = ("monthly_reward",)
+
+
+class InvalidPeriod(GroupopsError):
+    code = "invalid_period"
+
+
+def period_bounds(period: str, at: datetime, tz: str) -> tuple[datetime, datetime]:
+    """The UTC start and end of the day, ISO week (from Monday) or month that contains ``at``
+    in the time zone ``tz``."""
+    z = zone(tz)
+    d = local_day(at, z)
+    if period == "day":
+        start, end = d, d + timedelta(days=1)
+    elif period == "week":
+        start = d - timedelta(days=d.weekday())
+        end = start + timedelta(days=7)
+    elif period == "month":
+        start = d.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1)
+    else:
+        raise InvalidPeriod(f"unknown period {period!r}: choose day, week or month", where="period")
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=z).astimezone(UTC)
+
+    return midnight(start), midnight(end)
+
+
+def _race_sum(group_id: int, start: datetime, end: datetime) -> Any:
+    L = points_ledger.c
+    return (
+        select(
+            L.member_id,
+            func.sum(L.points).label("points"),
+            func.max(L.id).label("last_id"),
+        )
+        .where(
+            L.group_id == group_id,
+            L.at >= start,
+            L.at < end,
+            L.reason.not_in(NOT_RACED),
+        )
+        .group_by(L.member_id)
+        .having(func.sum(L.points) > 0)
+    )
+
+
+def leaderboard(
+    conn: Connection, group_id: int, period: str, at: datetime, limit: int = 10
+) -> list[dict[str, Any]]:
+    """The group's leaderboard for the day, week or month containing ``at`` (its time zone):
+    rank, member, member_id, points. Ties go to who got there first."""
+    tz = conn.execute(select(groups.c.timezone).where(groups.c.id == group_id)).scalar()
+    if tz is None:
+        raise NotFound(f"no group {group_id}", where="leaderboard")
+    start, end = period_bounds(period, at, tz)
+    sums = _race_sum(group_id, start, end).subquery()
+    rows = conn.execute(
+        select(sums.c.member_id, members.c.display_name, sums.c.points)
+        .join(members, members.c.id == sums.c.member_id)
+        .order_by(sums.c.points.desc(), sums.c.last_id)
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "rank": n,
+            "member": r.display_name,
+            "member_id": int(r.member_id),
+            "points": int(r.points),
+        }
+        for n, r in enumerate(rows, 1)
+    ]
+
+
+def member_points(conn: Connection, group_id: int, member_id: int) -> dict[str, Any] | None:
+    row = conn.execute(
+        select(points_balances).where(
+            points_balances.c.group_id == group_id, points_balances.c.member_id == member_id
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+class PointsFeature:
+    name: ClassVar[str] = "points"
+    order: ClassVar[int] = 40
+    settings_model: ClassVar[type[PointsSettings]] = PointsSettings
+    handles: ClassVar[frozenset[EventKind]] = frozenset(
+        {EventKind.MESSAGE, EventKind.REACTION, EventKind.CHECKED_IN, EventKind.TICK}
+    )
+
+    def handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
+        for item in batch:
+            kind = item.event.kind
+            if kind == EventKind.TICK:
+                self._month_end(ctx, item.event.occurred_at)
+                continue
+            group = item.group
+            if group is None or item.member_id is None:
+                continue
+            s = ctx.settings(self, group, PointsSettings)
+            if kind == EventKind.MESSAGE:
+                self._message(ctx, item, group, s)
+            elif kind == EventKind.CHECKED_IN:
+                self._checked_in(ctx, item, group, s)
+            elif kind == EventKind.REACTION:
+                self._reaction(ctx, item, group, s)
+
+    def delete_member_data(self, conn: Connection, member_id: int) -> None:
+        conn.execute(delete(points_ledger).where(points_ledger.c.member_id == member_id))
+        conn.execute(delete(points_balances).where(points_balances.c.member_id == member_id))
+
+    # -- earning ---------------------------------------------------------------------------
+    def _balance(self, ctx: BatchContext, group_id: int, member_id: int) -> Any:
+        b = points_balances.c
+        where = and_(b.group_id == group_id, b.member_id == member_id)
+        row = ctx.conn.execute(select(points_balances).where(where)).first()
+        if row is None:
+            ctx.conn.execute(
+                insert(points_balances).values(
+                    group_id=group_id,
+                    member_id=member_id,
+                    points=0,
+                    level=0,
+                    reaction_points_today=0,
+                )
+            )
+            row = ctx.conn.execute(select(points_balances).where(where)).one()
+        return row
+
+    def award(
+        self,
+        ctx: BatchContext,
+        group: GroupInfo,
+        member_id: int,
+        points: int,
+        reason: str,
+        *,
+        at: datetime,
+        cause_seq: int | None,
+        name: str,
+        s: PointsSettings,
+        **balance: Any,
+    ) -> None:
+        """Write one award to the ledger, move the balance, announce a new level."""
+        row = self._balance(ctx, group.id, member_id)
+        if points:
+            ctx.conn.execute(
+                insert(points_ledger).values(
+                    group_id=group.id,
+                    member_id=member_id,
+                    points=points,
+                    reason=reason,
+                    at=at,
+                    cause_seq=cause_seq,
+                )
+            )
+        total = int(row.points) + points
+        level = max(i for i, lv in enumerate(s.levels) if lv.points <= max(total, 0))
+        ctx.conn.execute(
+            update(points_balances)
+            .where(
+                points_balances.c.group_id == group.id,
+                points_balances.c.member_id == member_id,
+            )
+            .values(points=total, level=max(level, int(row.level)), **balance)
+        )
+        if level > int(row.level) and s.announce_levels:
+            t = ctx.gettext(group)
+            text = ctx.templates.render(
+                t(LEVEL_UP),
+                {"name": name, "level": t(s.levels[level].name), "points": str(total)},
+                where="points.levels",
+            )
+            ctx.emit_for_group(
+                Action(ActionKind.SEND, group.source, group.chat_id, text=text), group
+            )
+
+    def _message(
+        self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: PointsSettings
+    ) -> None:
+        event = item.event
+        assert item.member_id is not None
+        text = event.text.strip()
+        if s.points_keywords and text in s.points_keywords:
+            self._show_points(ctx, item, group, s)
+            return
+        if s.leaderboard_keywords and text in s.leaderboard_keywords:
+            self._show_board(ctx, item, group, s)
+            return
+        if item.is_admin and not s.include_admins:
+            return
+        if (
+            event.content_kind == ContentKind.TEXT
+            and len("".join(text.split())) < s.message_min_chars
+        ):
+            return
+        is_reply = bool(event.reply_to_message_id) and event.reply_to_user_id != event.user_id
+        points = s.reply_points if is_reply else s.message_points
+        if points <= 0:
+            return
+        row = self._balance(ctx, group.id, item.member_id)
+        last = row.last_paid_message_at
+        cooldown = timedelta(seconds=s.message_cooldown_seconds)
+        if last is not None and event.occurred_at - last < cooldown:
+            return  # a flood does not pay
+        self.award(
+            ctx,
+            group,
+            item.member_id,
+            points,
+            "reply" if is_reply else "message",
+            at=event.occurred_at,
+            cause_seq=item.seq,
+            name=event.user_name or event.user_id,
+            s=s,
+            last_paid_message_at=event.occurred_at,
+        )
+
+    def _checked_in(
+        self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: PointsSettings
+    ) -> None:
+        event = item.event
+        assert item.member_id is not None
+        if item.is_admin and not s.include_admins:
+            return
+        made_up = bool(event.data.get("made_up"))
+        name = event.user_name or event.user_id
+        base = s.makeup_points if made_up else s.checkin_points
+        reason = "makeup" if made_up else "checkin"
+        gift = int(event.data.get("gift_points") or 0)
+        for points, why in ((base, reason), (gift, "gift")):
+            if points > 0 or why == reason:
+                self.award(
+                    ctx,
+                    group,
+                    item.member_id,
+                    points,
+                    why,
+                    at=event.occurred_at,
+                    cause_seq=item.seq,
+                    name=name,
+                    s=s,
+                )
+
+    def _reaction(
+        self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: PointsSettings
+    ) -> None:
+        event = item.event
+        if s.reaction_points <= 0 or event.data.get("removed"):
+            return
+        author = event.reply_to_user_id or str(event.data.get("target_user_id") or "")
+        if not author and event.message_id:
+            author = (
+                ctx.conn.execute(
+                    select(events.c.user_id)
+                    .where(
+                        events.c.source == event.source,
+                        events.c.chat_id == event.chat_id,
+                        events.c.message_id == event.message_id,
+                        events.c.kind == EventKind.MESSAGE.value,
+                    )
+                    .limit(1)
+                ).scalar()
+                or ""
+            )
+        if not author or author == event.user_id:
+            return  # nobody to pay, or a member applauding themselves
+        target = ctx.conn.execute(
+            select(identities.c.member_id, memberships.c.is_admin, members.c.display_name)
+            .join(members, members.c.id == identities.c.member_id)
+            .outerjoin(
+                memberships,
+                and_(
+                    memberships.c.member_id == identities.c.member_id,
+                    memberships.c.group_id == group.id,
+                ),
+            )
+            .where(identities.c.source == event.source, identities.c.user_id == author)
+        ).first()
+        if target is None or (target.is_admin and not s.include_admins):
+            return
+        row = self._balance(ctx, group.id, int(target.member_id))
+        today = local_day(event.occurred_at, group.timezone)
+        so_far = int(row.reaction_points_today) if row.reaction_day == today else 0
+        points = min(s.reaction_points, s.reaction_daily_cap - so_far)
+        if points <= 0:
+            return
+        self.award(
+            ctx,
+            group,
+            int(target.member_id),
+            points,
+            "reaction",
+            at=event.occurred_at,
+            cause_seq=item.seq,
+            name=target.display_name or author,
+            s=s,
+            reaction_day=today,
+            reaction_points_today=so_far + points,
+        )
+
+    # -- commands --------------------------------------------------------------------------
+    def _reply(self, ctx: BatchContext, item: Incoming, text: str) -> None:
+        e = item.event
+        if e.message_id:
+            action = Action(
+                ActionKind.REPLY,
+                e.source,
+                e.chat_id,
+                user_id=e.user_id,
+                message_id=e.message_id,
+                text=text,
+            )
+        else:
+            action = Action(ActionKind.SEND, e.source, e.chat_id, text=text)
+        ctx.emit(action, item)
+
+    def _show_points(
+        self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: PointsSettings
+    ) -> None:
+        assert item.member_id is not None
+        t = ctx.gettext(group)
+        row = self._balance(ctx, group.id, item.member_id)
+        start, end = period_bounds("month", item.event.occurred_at, group.timezone)
+        sums = _race_sum(group.id, start, end).subquery()
+        mine = (
+            ctx.conn.execute(
+                select(sums.c.points).where(sums.c.member_id == item.member_id)
+            ).scalar()
+            or 0
+        )
+        ahead = ctx.conn.execute(
+            select(func.count()).select_from(sums).where(sums.c.points > mine)
+        ).scalar_one()
+        level = int(row.level)
+        variables = {
+            "name": item.event.user_name or item.event.user_id,
+            "points": str(row.points),
+            "level": t(s.levels[min(level, len(s.levels) - 1)].name),
+            "month": str(mine),
+            "rank": str(int(ahead) + 1),
+        }
+        text = ctx.templates.render(t(MY_POINTS), variables, where="points")
+        if level + 1 < len(s.levels):
+            nxt = s.levels[level + 1]
+            text += " " + ctx.templates.render(
+                t(NEXT_LEVEL),
+                {"missing": str(nxt.points - int(row.points)), "next": t(nxt.name)},
+                where="points",
+            )
+        self._reply(ctx, item, text)
+
+    def _show_board(
+        self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: PointsSettings
+    ) -> None:
+        t = ctx.gettext(group)
+        board = leaderboard(ctx.conn, group.id, "month", item.event.occurred_at, s.leaderboard_size)
+        if not board:
+            text = ctx.templates.render(t(BOARD_EMPTY), {"group": group.title}, where="points")
+        else:
+            head = ctx.templates.render(t(BOARD_HEAD), {"group": group.title}, where="points")
+            lines = [
+                f"{r['rank']}. {r['member']} · {t(TOP_POINTS).format(points=r['points'])}"
+                for r in board
+            ]
+            text = "\n".join([head, *lines])
+        self._reply(ctx, item, text)
+
+    # -- the month's top 3 -------------------------------------------------------------------
+    def _month_end(self, ctx: BatchContext, now: datetime) -> None:
+        """At the first tick of a month (each group's own zone), name last month's top 3."""
+        by_key: dict[str, list[tuple[GroupInfo, date]]] = {}
+        for group in ctx.all_groups():
+            try:
+                z = zone(group.timezone)
+            except GroupopsError:
+                continue
+            first = local_day(now, z).replace(day=1)
+            last_month_day = first - timedelta(days=1)
+            key = f"top3:{last_month_day.year:04d}-{last_month_day.month:02d}"
+            by_key.setdefault(key, []).append((group, last_month_day))
+        for key, found in by_key.items():
+            done = set(
+                ctx.conn.execute(
+                    select(feature_marks.c.group_id).where(
+                        feature_marks.c.feature == self.name, feature_marks.c.mark == key
+                    )
+                ).scalars()
+            )
+            for group, month_day in found:
+                if group.id in done:
+                    continue
+                try:
+                    s = ctx.settings(self, group, PointsSettings)
+                except ValidationError:
+                    continue  # the engine records invalid settings when a group event comes
+                if not s.enabled or not s.monthly_top:
+                    continue
+                if ctx.mark_once(group.id, key):
+                    self._announce_top(ctx, group, s, month_day, now)
+
+    def _announce_top(
+        self, ctx: BatchContext, group: GroupInfo, s: PointsSettings, month_day: date, now: datetime
+    ) -> None:
+        z = zone(group.timezone)
+        at = datetime.combine(month_day, time(12), tzinfo=z)
+        top = leaderboard(ctx.conn, group.id, "month", at, 3)
+        if not top:
+            return
+        t = ctx.gettext(group)
+        month = f"{month_day.year}-{month_day.month:02d}"
+        head = ctx.templates.render(
+            t(TOP_HEAD), {"month": month, "group": group.title}, where="points.monthly_top"
+        )
+        lines = [head]
+        prizes: list[tuple[dict[str, Any], int]] = []
+        for r, medal in zip(top, MEDALS, strict=False):
+            reward = (
+                s.monthly_rewards[r["rank"] - 1] if r["rank"] <= len(s.monthly_rewards) else None
+            )
+            parts = [f"{medal} {r['member']} · {t(TOP_POINTS).format(points=r['points'])}"]
+            if reward is not None:
+                gifts = []
+                if reward.points:
+                    gifts.append(t(REWARD_POINTS).format(n=reward.points))
+                if reward.text:
+                    gifts.append(reward.text)
+                if gifts:
+                    parts.append("🎁 " + (", ".join(gifts)))
+                if reward.points:
+                    prizes.append((r, reward.points))
+            lines.append(" · ".join(parts))
+        lines.append(t(TOP_FOOT))
+        ctx.emit_for_group(
+            Action(ActionKind.SEND, group.source, group.chat_id, text="\n".join(lines)), group
+        )
+        for r, points in prizes:  # after the announcement: a level-up it causes comes next
+            self.award(
+                ctx,
+                group,
+                r["member_id"],
+                points,
+                "monthly_reward",
+                at=now,
+                cause_seq=None,
+                name=r["member"],
+                s=s,
+            )
+
+
+__all__ = ["InvalidPeriod", "PointsFeature", "leaderboard", "member_points", "period_bounds"]

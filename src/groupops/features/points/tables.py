@@ -1,0 +1,35 @@
+"""Points state: a ledger of every award (leaderboards sum it in SQL) and each member's
+balance, last paid message (the cooldown) and level."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table
+
+from groupops.storage.tables import ID, metadata
+from groupops.storage.types import UTCDateTime
+
+points_ledger = Table(
+    "points_ledger",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("group_id", ID, ForeignKey("groups.id"), nullable=False),
+    Column("member_id", ID, ForeignKey("members.id"), nullable=False, index=True),
+    Column("points", Integer, nullable=False),
+    # checkin makeup gift message reply reaction monthly_reward adjust
+    Column("reason", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("cause_seq", ID, nullable=True),  # the event that earned it
+    Index("ix_points_ledger_group_at", "group_id", "at"),
+)
+
+points_balances = Table(
+    "points_balances",
+    metadata,
+    Column("group_id", ID, ForeignKey("groups.id"), primary_key=True),
+    Column("member_id", ID, ForeignKey("members.id"), primary_key=True),
+    Column("points", Integer, nullable=False, default=0),  # all time, rewards included
+    Column("level", Integer, nullable=False, default=0),  # index into the group's levels
+    Column("last_paid_message_at", UTCDateTime, nullable=True),
+    Column("reaction_day", Date, nullable=True),  # the day reaction_points_today counts
+    Column("reaction_points_today", Integer, nullable=False, default=0),
+)

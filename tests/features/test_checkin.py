@@ -1,0 +1,262 @@
+"""check-in: keywords, once a day in the group's zone, streaks, gifts, make-up cards, the day's
+ranking, goal check-ins; and the ``checked_in`` event the points feature pays for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from groupops.domain.events import EventKind
+from groupops.engine import admin
+from groupops.engine.app import App
+from groupops.engine.clock import ManualClock
+from groupops.features.checkin import match_keyword, member_checkins
+from groupops.features.registry import FeatureRegistry
+from groupops.storage.tables import events, outbox
+from tests.conftest import T0
+
+CHECKIN = "groupops.features.checkin:CheckinFeature"
+POINTS = "groupops.features.points:PointsFeature"
+FEATURES = (CHECKIN, POINTS)
+
+
+def setup(make_app: Callable[..., App], language: str = "en", **settings: Any) -> App:
+    app = make_app(features=FEATURES)
+    app.sandbox.create_chat("g1", "Reading Camp")
+    app.handle([app.sandbox.join("g1", "admin", "Admin", is_admin=True)])
+    for uid, name in (("u1", "Ann"), ("u2", "Bob"), ("u3", "Chen")):
+        app.handle([app.sandbox.join("g1", uid, name)])
+    reg = FeatureRegistry.load(FEATURES, extensions=False)
+    for key, value in settings.items():
+        admin.set_setting(app.db, reg, feature="checkin", key=key, value=value, group_ref="1")
+    admin.set_group_profile(app.db, "1", language=language, timezone="Asia/Shanghai")
+    app.engine.directory.invalidate()
+    clear(app)
+    return app
+
+
+def clear(app: App) -> None:
+    with app.db.begin() as conn:
+        conn.execute(outbox.delete())
+
+
+def said(app: App) -> list[str]:
+    with app.db.connect() as conn:
+        rows = conn.execute(select(outbox).order_by(outbox.c.id)).all()
+    clear(app)
+    return [r.payload["text"] for r in rows]
+
+
+def clock(app: App) -> ManualClock:
+    assert isinstance(app.clock, ManualClock)
+    return app.clock
+
+
+def say(app: App, uid: str, text: str) -> None:
+    app.handle([app.sandbox.post("g1", uid, text)])
+
+
+def stats(app: App, uid: str) -> dict[str, Any]:
+    member = {"u1": 2, "u2": 3, "u3": 4}[uid]
+    with app.db.connect() as conn:
+        found = member_checkins(conn, 1, member)
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("签到", ("签到", "")),
+        (" 打卡 ", ("打卡", "")),
+        ("打卡读了20页", ("打卡", "读了20页")),
+        ("打卡：跑步5公里", ("打卡", "跑步5公里")),
+        ("/checkin read 20 pages", ("/checkin", "read 20 pages")),
+        ("/CHECKIN", ("/checkin", "")),
+        ("/checkin@groupops_bot read", ("/checkin", "read")),
+        ("/checking my mail", None),
+        ("let me 签到", None),
+        ("hello", None),
+    ],
+)
+def test_keywords(text: str, expected: tuple[str, str] | None) -> None:
+    assert match_keyword(text, ["签到", "打卡", "/checkin"]) == expected
+
+
+def test_once_a_day_with_rank_and_a_reply(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    say(app, "u1", "签到")
+    say(app, "u2", "/checkin")
+    say(app, "u1", "打卡")  # the same day: no second check-in
+    texts = said(app)
+    assert texts[0] == "✅ Ann checked in: day 1 in a row, #1 today."
+    assert texts[1] == "✅ Bob checked in: day 1 in a row, #2 today."
+    assert "already checked in today" in texts[2] and "day 1" in texts[2]
+    assert stats(app, "u1")["total"] == 1
+    with app.db.connect() as conn:
+        derived = conn.execute(
+            select(events.c.user_id, events.c.payload).where(
+                events.c.kind == EventKind.CHECKED_IN.value
+            )
+        ).all()
+    assert [d.user_id for d in derived] == ["u1", "u2"]
+    assert derived[0].payload["data"]["streak"] == 1
+
+
+def test_the_day_ends_at_midnight_in_the_groups_zone(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    # T0 is 09:00 in Shanghai; 23:59 local is 14:59 UTC, 00:01 the next day 15:01 UTC
+    clock(app).set(T0 + timedelta(hours=14, minutes=59))
+    say(app, "u1", "签到")
+    clock(app).advance(timedelta(minutes=2))
+    say(app, "u1", "签到")
+    texts = said(app)
+    assert "day 1 in a row" in texts[0] and "day 2 in a row" in texts[1]
+    assert stats(app, "u1")["streak"] == 2
+
+
+def test_streak_breaks_after_a_missed_day_and_best_is_kept(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    for _ in range(3):
+        say(app, "u1", "签到")
+        clock(app).advance(timedelta(days=1))
+    clock(app).advance(timedelta(days=1))  # a day missed
+    say(app, "u1", "签到")
+    s = stats(app, "u1")
+    assert (s["streak"], s["best_streak"], s["total"]) == (1, 3, 4)
+
+
+def test_gift_at_seven_days_gives_points_and_a_card(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    for _ in range(7):
+        say(app, "u1", "签到")
+        clock(app).advance(timedelta(days=1))
+    texts = said(app)
+    assert not any("gift" in t for t in texts[:6])
+    assert "🎁 7 days in a row! Your gift: +20 points, 1 make-up card(s)" in texts[6]
+    assert stats(app, "u1")["cards"] == 1
+    from groupops.features.points import member_points
+
+    with app.db.connect() as conn:
+        balance = member_points(conn, 1, 2)
+    assert balance is not None and balance["points"] == 7 * 5 + 20
+
+
+def test_gifts_repeat_after_the_longest(make_app: Callable[..., App]) -> None:
+    app = setup(make_app, gifts=[{"streak": 2, "text": "a sticker"}, {"streak": 3, "cards": 1}])
+    for _ in range(5):
+        say(app, "u1", "签到")
+        clock(app).advance(timedelta(days=1))
+    texts = said(app)
+    gifts = [n for n, t in enumerate(texts, 1) if "🎁" in t]
+    assert gifts == [2, 3, 5]  # 5 = 3 + 2: the cycle starts again
+    assert "a sticker" in texts[4]
+
+
+def test_makeup_card_mends_the_streak(make_app: Callable[..., App]) -> None:
+    app = setup(make_app, starting_cards=1)
+    say(app, "u1", "签到")
+    clock(app).advance(timedelta(days=2))  # yesterday missed
+    say(app, "u1", "补签")
+    say(app, "u1", "签到")
+    texts = said(app)
+    assert "used a make-up card for 2026-11-03: now 2 days in a row (0 card(s) left)" in texts[1]
+    assert "day 3 in a row" in texts[2]
+    s = stats(app, "u1")
+    assert (s["streak"], s["cards"], s["total"]) == (3, 0, 3)
+    say(app, "u1", "补签")
+    assert "no missed day" in said(app)[0]
+
+
+def test_makeup_without_cards_is_refused(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    say(app, "u2", "签到")
+    clock(app).advance(timedelta(days=2))
+    clear(app)
+    say(app, "u2", "补签")
+    assert "no make-up cards" in said(app)[0]
+    assert stats(app, "u2")["total"] == 1
+
+
+def test_goal_checkins(make_app: Callable[..., App]) -> None:
+    app = setup(make_app, goal_required=True, goal_min_chars=4)
+    say(app, "u1", "打卡")
+    say(app, "u1", "打卡 读了20页《三体》")
+    texts = said(app)
+    assert "checks in with what you did" in texts[0] and "打卡 read 20 pages" in texts[0]
+    assert "Goal: 读了20页《三体》" in texts[1]
+    assert stats(app, "u1")["total"] == 1
+
+
+def test_the_days_ranking(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    say(app, "u1", "签到排行")
+    assert "Nobody has checked in today" in said(app)[0]
+    say(app, "u2", "签到")
+    clock(app).advance(timedelta(minutes=5))
+    say(app, "u1", "打卡")
+    clear(app)
+    say(app, "u3", "/checkin_rank")
+    ranking = said(app)[0]
+    assert ranking.splitlines() == [
+        "📋 Check-ins today in Reading Camp (2):",
+        "1. Bob 09:00 · day 1",
+        "2. Ann 09:05 · day 1",
+    ]
+
+
+def test_reply_template_is_sandboxed_and_names_are_not_templates(
+    make_app: Callable[..., App],
+) -> None:
+    app = setup(make_app, reply_template="{{ name }} #{{ rank }} ({{ streak }})")
+    app.handle([app.sandbox.join("g1", "u9", "{{ 7*7 }}")])
+    clear(app)
+    say(app, "u9", "签到")
+    assert said(app) == ["{{ 7*7 }} #1 (1)"]
+    reg = FeatureRegistry.load(FEATURES, extensions=False)
+    with pytest.raises(Exception, match="reply_template"):
+        admin.set_setting(
+            app.db,
+            reg,
+            feature="checkin",
+            key="reply_template",
+            value="{{ ''.__class__.__mro__ }}",
+            group_ref="1",
+        )
+
+
+def test_chinese_group_gets_chinese_replies(make_app: Callable[..., App]) -> None:
+    app = setup(make_app, language="zh_CN")
+    say(app, "u1", "签到")
+    text = said(app)[0]
+    assert "Ann" in text and "checked in" not in text
+
+
+def test_bad_settings_are_refused_with_the_field(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    reg = FeatureRegistry.load(FEATURES, extensions=False)
+    with pytest.raises(Exception, match="gifts"):
+        admin.set_setting(
+            app.db,
+            reg,
+            feature="checkin",
+            key="gifts",
+            value=[{"streak": 7}, {"streak": 7, "points": 3}],
+            group_ref="1",
+        )
+    with pytest.raises(Exception, match="keywords"):
+        admin.set_setting(app.db, reg, feature="checkin", key="keywords", value=[" "], group_ref="1")
+
+
+def test_forgetting_a_member_removes_their_checkins(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    say(app, "u1", "签到")
+    from groupops.features.checkin import CheckinFeature
+
+    with app.db.begin() as conn:
+        CheckinFeature().delete_member_data(conn, 2)
+        assert member_checkins(conn, 1, 2) is None
