@@ -32,7 +32,7 @@ BOARD_HEAD = N_("🏆 Points this month in {{ group }}:")
 BOARD_EMPTY = N_("Nobody has earned points in {{ group }} this month yet.")
 TOP_HEAD = N_("🏆 The top 3 of {{ month }} in {{ group }}:")
 TOP_FOOT = N_("Thank you all for taking part: a new month starts now, everyone starts at 0!")
-TOP_POINTS = N_("{points} points")
+TOP_POINTS = N_("{points} pts")
 REWARD_POINTS = N_("+{n} bonus points")
 MEDALS = ("🥇", "🥈", "🥉")
 

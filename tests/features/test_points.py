@@ -1,0 +1,266 @@
+"""points: check-ins, messages with a cooldown, replies, reactions received, levels, the
+leaderboards summed in SQL, and the month's top 3 at the month's end in the group's zone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from groupops.engine import admin
+from groupops.engine.app import App
+from groupops.engine.clock import ManualClock
+from groupops.features.points import InvalidPeriod, leaderboard, member_points, period_bounds
+from groupops.features.registry import FeatureRegistry
+from groupops.storage.tables import outbox
+from tests.conftest import T0
+
+CHECKIN = "groupops.features.checkin:CheckinFeature"
+POINTS = "groupops.features.points:PointsFeature"
+MODERATION = "groupops.features.moderation:ModerationFeature"
+FEATURES = (MODERATION, CHECKIN, POINTS)
+MEMBER = {"u1": 2, "u2": 3, "u3": 4, "admin": 1}
+
+
+def setup(make_app: Callable[..., App], tz: str = "Asia/Shanghai", **settings: Any) -> App:
+    app = make_app(features=FEATURES)
+    app.sandbox.create_chat("g1", "Brand Club")
+    app.handle([app.sandbox.join("g1", "admin", "Admin", is_admin=True)])
+    for uid, name in (("u1", "Ann"), ("u2", "Bob"), ("u3", "Chen")):
+        app.handle([app.sandbox.join("g1", uid, name)])
+    reg = FeatureRegistry.load(FEATURES, extensions=False)
+    for key, value in settings.items():
+        admin.set_setting(app.db, reg, feature="points", key=key, value=value, group_ref="1")
+    admin.set_group_profile(app.db, "1", language="en", timezone=tz)
+    app.engine.directory.invalidate()
+    clear(app)
+    return app
+
+
+def clear(app: App) -> None:
+    with app.db.begin() as conn:
+        conn.execute(outbox.delete())
+
+
+def said(app: App) -> list[str]:
+    with app.db.connect() as conn:
+        rows = conn.execute(select(outbox).order_by(outbox.c.id)).all()
+    clear(app)
+    return [r.payload["text"] for r in rows if r.payload.get("text")]
+
+
+def clock(app: App) -> ManualClock:
+    assert isinstance(app.clock, ManualClock)
+    return app.clock
+
+
+def say(app: App, uid: str, text: str, reply_to: str = "") -> str:
+    event = app.sandbox.post("g1", uid, text, reply_to=reply_to)
+    app.handle([event])
+    return event.message_id
+
+
+def balance(app: App, uid: str) -> int:
+    with app.db.connect() as conn:
+        found = member_points(conn, 1, MEMBER[uid])
+    return int(found["points"]) if found else 0
+
+
+def board(app: App, period: str = "month", at: datetime | None = None) -> list[tuple[str, int]]:
+    with app.db.connect() as conn:
+        rows = leaderboard(conn, 1, period, at or app.clock.now(), 10)
+    return [(r["member"], r["points"]) for r in rows]
+
+
+def test_messages_pay_once_per_cooldown_so_floods_do_not(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    for n in range(5):  # a burst inside one minute
+        say(app, "u1", f"thoughts number {n}")
+        clock(app).advance(5)
+    assert balance(app, "u1") == 1
+    clock(app).advance(60)
+    say(app, "u1", "a later message")
+    say(app, "u1", "ok")  # within the cooldown anyway
+    clock(app).advance(61)
+    say(app, "u1", "k")  # too short to pay
+    assert balance(app, "u1") == 2
+
+
+def test_replies_pay_more_and_not_to_oneself(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    question = say(app, "u1", "How do I install it on Windows?")
+    clock(app).advance(61)
+    own = say(app, "u1", "anyone?", reply_to=question)
+    clock(app).advance(61)
+    say(app, "u2", "Use the installer from the site", reply_to=question)
+    assert balance(app, "u2") == 2
+    assert balance(app, "u1") == 2  # the question 1 + the self-reply as a plain message 1
+    assert own
+
+
+def test_reactions_pay_the_author_with_a_daily_cap(make_app: Callable[..., App]) -> None:
+    app = setup(make_app, reaction_daily_cap=3, message_points=0)
+    post = say(app, "u1", "Here are my notes from today's lesson")
+    app.handle([app.sandbox.react("g1", "u1", post)])  # their own: nothing
+    for uid in ("u2", "u3", "admin"):
+        app.handle([app.sandbox.react("g1", uid, post, "👍")])
+    app.handle([app.sandbox.react("g1", "u2", post, "❤️")])
+    assert balance(app, "u1") == 3  # four reactions by others, capped at 3 a day
+    clock(app).advance(timedelta(days=1))
+    app.handle([app.sandbox.react("g1", "u3", post, "🔥")])
+    assert balance(app, "u1") == 4
+
+
+def test_checkins_pay_and_the_command_message_does_not(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    say(app, "u1", "签到")
+    assert balance(app, "u1") == 5
+    with app.db.connect() as conn:
+        from groupops.features.points.tables import points_ledger
+
+        reasons = conn.execute(select(points_ledger.c.reason)).scalars().all()
+    assert reasons == ["checkin"]
+
+
+def test_admins_earn_nothing_unless_included(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    say(app, "admin", "Welcome everyone, class starts at 8")
+    assert balance(app, "admin") == 0
+    reg = FeatureRegistry.load(FEATURES, extensions=False)
+    admin.set_setting(app.db, reg, feature="points", key="include_admins", value=True, group_ref="1")
+    app.engine.directory.invalidate()
+    clock(app).advance(61)
+    say(app, "admin", "Reminder: homework is due Friday")
+    assert balance(app, "admin") == 1
+
+
+def test_removed_ads_earn_nothing(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    say(app, "u3", "cheap followers at https://spam.example.com 加我微信 abc12345")
+    assert balance(app, "u3") == 0
+
+
+def test_levels_are_announced_once(make_app: Callable[..., App]) -> None:
+    app = setup(make_app, levels=[{"name": "Seed", "points": 0}, {"name": "Sprout", "points": 3}])
+    for _ in range(4):
+        say(app, "u2", "a useful contribution")
+        clock(app).advance(61)
+    texts = said(app)
+    assert texts == ["🎉 Bob reached level Sprout with 3 points!"]
+
+
+def test_points_command_and_leaderboard_command(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    say(app, "u1", "签到")
+    say(app, "u2", "签到")
+    clock(app).advance(61)
+    say(app, "u2", "hello there")
+    clear(app)
+    say(app, "u1", "积分")
+    say(app, "u3", "/top")
+    mine, top = said(app)
+    assert mine == (
+        "Ann: 5 points, level Newcomer. This month: 5 points, #2. 45 more points to Regular."
+    )
+    assert top.splitlines() == [
+        "🏆 Points this month in Brand Club:",
+        "1. Bob · 6 pts",
+        "2. Ann · 5 pts",
+    ]
+    assert balance(app, "u1") == 5 and balance(app, "u3") == 0  # commands earn nothing
+
+
+def test_daily_weekly_monthly_boards_in_the_groups_zone(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)  # T0: Monday 2026-11-02 09:00 in Shanghai
+    say(app, "u1", "签到")
+    clock(app).advance(timedelta(days=1))
+    say(app, "u2", "签到")
+    clock(app).advance(timedelta(minutes=2))
+    say(app, "u2", "good morning all")
+    assert board(app, "day") == [("Bob", 6)]
+    assert board(app, "week") == [("Bob", 6), ("Ann", 5)]
+    assert board(app, "month") == [("Bob", 6), ("Ann", 5)]
+    assert board(app, "week", T0 + timedelta(days=7)) == []
+    # ties go to who got there first
+    clock(app).advance(timedelta(days=1))
+    say(app, "u1", "签到")
+    say(app, "u1", "and hello")
+    assert board(app, "month")[0] == ("Bob", 6) or board(app, "month")[0] == ("Ann", 11)
+    assert board(app, "month") == [("Ann", 11), ("Bob", 6)]
+
+
+def test_period_bounds_follow_the_zone() -> None:
+    at = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # already 1 December in Shanghai
+    start, end = period_bounds("month", at, "Asia/Shanghai")
+    assert (start, end) == (
+        datetime(2026, 11, 30, 16, 0, tzinfo=UTC),
+        datetime(2026, 12, 31, 16, 0, tzinfo=UTC),
+    )
+    start, end = period_bounds("week", datetime(2026, 11, 4, tzinfo=UTC), "UTC")
+    assert (start.day, end.day) == (2, 9)
+    with pytest.raises(InvalidPeriod, match="year"):
+        period_bounds("year", at, "UTC")
+
+
+def test_month_end_top_three_once_with_rewards(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    clock(app).set(datetime(2026, 11, 30, 4, 0, tzinfo=UTC))  # 30 Nov, 12:00 in Shanghai
+    for uid, n in (("u1", 3), ("u2", 1), ("u3", 2), ("admin", 5)):
+        for k in range(n):
+            say(app, uid, f"an idea worth sharing #{k}")
+            clock(app).advance(61)
+    clear(app)
+    clock(app).set(datetime(2026, 11, 30, 15, 59, tzinfo=UTC))  # 23:59 local: not yet
+    app.engine.tick()
+    assert said(app) == []
+    clock(app).set(datetime(2026, 11, 30, 16, 1, tzinfo=UTC))  # 00:01 on 1 December
+    app.engine.tick()
+    app.engine.tick()  # the next tick does not announce again
+    texts = said(app)
+    assert texts[1:] == [  # the rewards lifted two members a level: said after the top 3
+        "🎉 Ann reached level Regular with 103 points!",
+        "🎉 Chen reached level Regular with 62 points!",
+    ]
+    assert texts[0].splitlines() == [
+        "🏆 The top 3 of 2026-11 in Brand Club:",
+        "🥇 Ann · 3 pts · 🎁 +100 bonus points",
+        "🥈 Chen · 2 pts · 🎁 +60 bonus points",
+        "🥉 Bob · 1 pts · 🎁 +30 bonus points",
+        "Thank you all for taking part: a new month starts now, everyone starts at 0!",
+    ]
+    assert balance(app, "u1") == 103
+    assert board(app, "month") == []  # rewards do not count in December's race
+
+
+def test_month_end_follows_each_groups_zone(make_app: Callable[..., App]) -> None:
+    app = setup(make_app, tz="America/New_York")
+    clock(app).set(datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+    say(app, "u1", "late night thoughts")
+    clear(app)
+    clock(app).set(datetime(2026, 12, 1, 1, 0, tzinfo=UTC))  # 20:00 on 30 Nov in New York
+    app.engine.tick()
+    assert said(app) == []
+    clock(app).set(datetime(2026, 12, 1, 5, 1, tzinfo=UTC))  # 00:01 on 1 Dec in New York
+    app.engine.tick()
+    assert said(app)[0].startswith("🏆 The top 3 of 2026-11")
+
+
+def test_bad_settings_name_the_field(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    reg = FeatureRegistry.load(FEATURES, extensions=False)
+    with pytest.raises(Exception, match="first level must need 0"):
+        admin.set_setting(
+            app.db,
+            reg,
+            feature="points",
+            key="levels",
+            value=[{"name": "A", "points": 5}],
+            group_ref="1",
+        )
+    with pytest.raises(Exception, match="message_cooldown_seconds"):
+        admin.set_setting(
+            app.db, reg, feature="points", key="message_cooldown_seconds", value=-1, group_ref="1"
+        )
