@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from groupops.domain.errors import InvalidSettings
 from groupops.domain.events import EventKind
 from groupops.engine import admin
 from groupops.engine.app import App
@@ -218,7 +219,7 @@ def test_reply_template_is_sandboxed_and_names_are_not_templates(
     say(app, "u9", "签到")
     assert said(app) == ["{{ 7*7 }} #1 (1)"]
     reg = FeatureRegistry.load(FEATURES, extensions=False)
-    with pytest.raises(Exception, match="reply_template"):
+    with pytest.raises(InvalidSettings, match="reply_template"):
         admin.set_setting(
             app.db,
             reg,
@@ -239,7 +240,7 @@ def test_chinese_group_gets_chinese_replies(make_app: Callable[..., App]) -> Non
 def test_bad_settings_are_refused_with_the_field(make_app: Callable[..., App]) -> None:
     app = setup(make_app)
     reg = FeatureRegistry.load(FEATURES, extensions=False)
-    with pytest.raises(Exception, match="gifts"):
+    with pytest.raises(InvalidSettings, match="gifts"):
         admin.set_setting(
             app.db,
             reg,
@@ -248,8 +249,10 @@ def test_bad_settings_are_refused_with_the_field(make_app: Callable[..., App]) -
             value=[{"streak": 7}, {"streak": 7, "points": 3}],
             group_ref="1",
         )
-    with pytest.raises(Exception, match="keywords"):
-        admin.set_setting(app.db, reg, feature="checkin", key="keywords", value=[" "], group_ref="1")
+    with pytest.raises(InvalidSettings, match="keywords"):
+        admin.set_setting(
+            app.db, reg, feature="checkin", key="keywords", value=[" "], group_ref="1"
+        )
 
 
 def test_forgetting_a_member_removes_their_checkins(make_app: Callable[..., App]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from groupops.domain.errors import InvalidSettings
 from groupops.engine import admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
@@ -130,7 +131,9 @@ def test_admins_earn_nothing_unless_included(make_app: Callable[..., App]) -> No
     say(app, "admin", "Welcome everyone, class starts at 8")
     assert balance(app, "admin") == 0
     reg = FeatureRegistry.load(FEATURES, extensions=False)
-    admin.set_setting(app.db, reg, feature="points", key="include_admins", value=True, group_ref="1")
+    admin.set_setting(
+        app.db, reg, feature="points", key="include_admins", value=True, group_ref="1"
+    )
     app.engine.directory.invalidate()
     clock(app).advance(61)
     say(app, "admin", "Reminder: homework is due Friday")
@@ -251,7 +254,7 @@ def test_month_end_follows_each_groups_zone(make_app: Callable[..., App]) -> Non
 def test_bad_settings_name_the_field(make_app: Callable[..., App]) -> None:
     app = setup(make_app)
     reg = FeatureRegistry.load(FEATURES, extensions=False)
-    with pytest.raises(Exception, match="first level must need 0"):
+    with pytest.raises(InvalidSettings, match="first level must need 0"):
         admin.set_setting(
             app.db,
             reg,
@@ -260,7 +263,7 @@ def test_bad_settings_name_the_field(make_app: Callable[..., App]) -> None:
             value=[{"name": "A", "points": 5}],
             group_ref="1",
         )
-    with pytest.raises(Exception, match="message_cooldown_seconds"):
+    with pytest.raises(InvalidSettings, match="message_cooldown_seconds"):
         admin.set_setting(
             app.db, reg, feature="points", key="message_cooldown_seconds", value=-1, group_ref="1"
         )
