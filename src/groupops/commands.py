@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 
-from groupops.domain.errors import GroupopsError
+from groupops.domain.errors import GroupopsError, InvalidSettings
 from groupops.engine import admin
 from groupops.engine.clock import RealClock
 from groupops.engine.deliverer import list_outbox, retry_dead
@@ -35,6 +35,24 @@ DbOption = typer.Option(
     envvar="GROUPOPS_DATABASE_URL",
     help="Database URL (default: sqlite:///var/groupops.db).",
 )
+
+
+def parse_when(value: str, timezone: str) -> datetime:
+    """A day (``2026-10-15``, noon there) or a time; without a zone, the group's zone."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidSettings(
+            f"{value!r} is not a date or time (write 2026-10-15 or 2026-10-15T08:00)",
+            where="--at",
+        ) from None
+    if len(value.strip()) == 10:
+        when = when.replace(hour=12)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=ZoneInfo(timezone))
+    return when.astimezone(UTC)
 
 
 def typed_errors(func: F) -> F:
@@ -206,18 +224,19 @@ def register(app: typer.Typer) -> None:
         group: str = typer.Option(..., "--group", "-g"),
         period: str = typer.Option("month", help="day, week or month"),
         limit: int = 10,
+        at: str | None = typer.Option(
+            None, "--at", help="a day or time inside the period, e.g. 2026-10-15 (default: now)"
+        ),
         url: str | None = DbOption,
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
-        """Points leaderboard of a group for the current day, week or month (its time zone)."""
+        """Points leaderboard of a group for a day, week or month (its time zone)."""
         db = open_db(url)
         g = admin.find_group(db, group)
+        when = parse_when(at, g.timezone) if at else datetime.now(UTC)
         board = feature_function("groupops.features.points", "leaderboard")
         with db.connect() as conn:
-            rows = [
-                dict(getattr(r, "_mapping", r))
-                for r in board(conn, g.id, period, datetime.now(UTC), limit)
-            ]
+            rows = [dict(getattr(r, "_mapping", r)) for r in board(conn, g.id, period, when, limit)]
             conn.rollback()
         emit(
             rows,

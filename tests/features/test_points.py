@@ -267,3 +267,38 @@ def test_bad_settings_name_the_field(make_app: Callable[..., App]) -> None:
         admin.set_setting(
             app.db, reg, feature="points", key="message_cooldown_seconds", value=-1, group_ref="1"
         )
+
+
+def test_leaderboard_command_line(make_app: Callable[..., App], database_url: str) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from groupops.cli import _register_all
+    from groupops.cli import app as cli_app
+
+    app = setup(make_app)
+    say(app, "u1", "签到")
+    say(app, "u2", "签到")
+    clock(app).advance(61)
+    say(app, "u2", "hello all")
+    _register_all()
+    runner = CliRunner()
+    args = ["leaderboard", "--group", "sandbox:g1", "--period", "month", "--json"]
+    env = {"GROUPOPS_DATABASE_URL": database_url}
+    run = runner.invoke(cli_app, [*args, "--at", "2026-11-15"], env=env)
+    assert run.exit_code == 0, run.output
+    assert [(r["rank"], r["member"], r["points"]) for r in json.loads(run.output)] == [
+        (1, "Bob", 6),
+        (2, "Ann", 5),
+    ]
+    october = runner.invoke(cli_app, [*args, "--at", "2026-10-31T23:00"], env=env)
+    assert october.exit_code == 0 and json.loads(october.output) == []
+    nonsense = runner.invoke(cli_app, [*args, "--at", "last tuesday"], env=env)
+    assert nonsense.exit_code == 2 and "is not a date or time" in nonsense.output
+    bad = runner.invoke(
+        cli_app,
+        ["leaderboard", "--group", "sandbox:g1", "--period", "year"],
+        env={"GROUPOPS_DATABASE_URL": database_url},
+    )
+    assert bad.exit_code == 2 and "unknown period 'year'" in bad.output

@@ -35,6 +35,7 @@ class GroupRef:
     source: str
     chat_id: str
     title: str
+    timezone: str = "Asia/Shanghai"
 
 
 def find_group(db: Engine, ref: str) -> GroupRef:
@@ -47,7 +48,12 @@ def find_group(db: Engine, ref: str) -> GroupRef:
 
 def group_in(conn: Connection, ref: str) -> GroupRef:
     q = select(
-        groups.c.id, groups.c.workspace_id, groups.c.source, groups.c.chat_id, groups.c.title
+        groups.c.id,
+        groups.c.workspace_id,
+        groups.c.source,
+        groups.c.chat_id,
+        groups.c.title,
+        groups.c.timezone,
     )
     if ref.isdigit():
         q = q.where(groups.c.id == int(ref))
@@ -59,7 +65,9 @@ def group_in(conn: Connection, ref: str) -> GroupRef:
     row = conn.execute(q).first()
     if row is None:
         raise NotFound(f"no group {ref!r}", where="group")
-    return GroupRef(int(row.id), int(row.workspace_id), row.source, row.chat_id, row.title)
+    return GroupRef(
+        int(row.id), int(row.workspace_id), row.source, row.chat_id, row.title, row.timezone
+    )
 
 
 def list_groups(db: Engine) -> list[dict[str, Any]]:
