@@ -181,10 +181,13 @@ class PointsFeature:
         cause_seq: int | None,
         name: str,
         s: PointsSettings,
+        row: Any = None,
         **balance: Any,
     ) -> None:
-        """Write one award to the ledger, move the balance, announce a new level."""
-        row = self._balance(ctx, group.id, member_id)
+        """Write one award to the ledger, move the balance, announce a new level. ``row`` is
+        the member's balance row when the caller has just read it."""
+        if row is None:
+            row = self._balance(ctx, group.id, member_id)
         if points:
             ctx.conn.execute(
                 insert(points_ledger).values(
@@ -255,6 +258,7 @@ class PointsFeature:
             cause_seq=item.seq,
             name=event.user_name or event.user_id,
             s=s,
+            row=row,
             last_paid_message_at=event.occurred_at,
         )
 
@@ -337,6 +341,7 @@ class PointsFeature:
             cause_seq=item.seq,
             name=target.display_name or author,
             s=s,
+            row=row,
             reaction_day=today,
             reaction_points_today=so_far + points,
         )
