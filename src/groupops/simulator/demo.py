@@ -1,0 +1,96 @@
+"""`groupops demo` without the terminal: build an App on a throw-away (or given) database with a
+simulated clock, run the month, count what the engine did."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from groupops.engine.app import App
+from groupops.engine.clock import ManualClock
+from groupops.features.registry import DEFAULT_FEATURES
+from groupops.simulator.totals import totals
+from groupops.simulator.world import DemoError, DemoOptions, Progress, Simulation, start_instant
+from groupops.storage.db import make_engine
+from groupops.storage.migrate import upgrade
+from groupops.storage.tables import events
+from groupops.web.chat import DEMO_GROUPS
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    totals: dict[str, Any]
+    wall_seconds: float
+    database_url: str | None  # None: the temporary database is gone
+
+
+def _refuse_used(url: str) -> None:
+    """The demo counts everything in its database: it must start empty."""
+    db = make_engine(url)
+    try:
+        upgrade(db)
+        with db.connect() as conn:
+            used = conn.execute(select(events.c.seq).limit(1)).first()
+            conn.rollback()
+    finally:
+        db.dispose()
+    if used is not None:
+        raise DemoError(
+            "the database already holds events; the demo needs an empty one (its totals count"
+            " everything in it): give a new file, e.g. --database-url sqlite:///var/demo.db",
+            where="--database-url",
+        )
+
+
+async def run_simulation(
+    app: App,
+    options: DemoOptions,
+    on_progress: Callable[[Progress], None] | None = None,
+    chats: Sequence[tuple[str, str]] = DEMO_GROUPS,
+) -> dict[str, Any]:
+    """Run the accelerated month on ``app`` (a ManualClock App on an empty database) and return
+    the totals read back from the database."""
+    sim = Simulation(app, options, list(chats), on_progress)
+    clock = sim.clock
+    # rate limits count simulated seconds: what is delivered when is the same on every run
+    app.deliverer.monotonic = lambda: clock.now().timestamp()
+    await sim.run()
+    result = totals(app.db, app.sandbox.source, [c for c, _ in chats])
+    result = {
+        "seed": options.seed,
+        "days": options.days,
+        "people": len(sim.people),
+        "from": sim.start.isoformat(),
+        "to": sim.end.isoformat(),
+        **result,
+    }
+    return result
+
+
+async def run_demo(
+    options: DemoOptions,
+    *,
+    database_url: str | None = None,
+    features: Sequence[str] = DEFAULT_FEATURES,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> DemoResult:
+    """The whole demo: a temporary SQLite database unless ``database_url`` is given (it must be
+    empty), the built-in features, the month, the totals."""
+    options.check()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="groupops-demo-") as tmp:
+        url = database_url or f"sqlite:///{tmp}/demo.db"
+        _refuse_used(url)
+        clock = ManualClock(start_instant(options.start) - timedelta(hours=1))
+        app = App.create(url, clock=clock, features=features, extensions=False)
+        try:
+            result = await run_simulation(app, options, on_progress)
+        finally:
+            app.close()
+    return DemoResult(result, time.perf_counter() - started, database_url)
