@@ -1,0 +1,22 @@
+"""One scenario, written once (script.py), run on the sandbox, Telegram (the fake Bot API server)
+and Matrix (a real Synapse), with the bot process SIGKILLed and restarted in the middle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from tests.scenario.drivers import SandboxDriver
+from tests.scenario.script import run_scenario
+
+
+def test_sandbox(db: Engine, database_url: str, tmp_path: Path) -> None:
+    driver = SandboxDriver(db, database_url, tmp_path)
+    try:
+        print(run_scenario(driver, db))
+    except BaseException:
+        print(driver.bot.output())
+        raise
+    finally:
+        driver.close()
