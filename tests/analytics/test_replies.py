@@ -72,6 +72,11 @@ def test_labels_are_read_as_child_to_parent(tmp_path: Path) -> None:
 
 def test_model_file_is_small_and_matches_features() -> None:
     model = replies.load_model()
-    assert replies.REPLY_MODEL.stat().st_size < 20_000
-    assert model.weights.shape == (replies.N_FEATURES,)
+    assert replies.REPLY_MODEL.stat().st_size < 1_000_000
+    h = model.hidden
+    assert model.w_pair.shape == (replies.N_PAIR, h)
+    assert model.w_self.shape == (replies.N_SELF, h)
+    assert model.w_msg.shape == (replies.N_MSG, h)
+    assert model.weights.shape == (replies.N_FEATURES * h + 2 * h,)
     assert np.all(np.isfinite(model.weights))
+    assert model.info["held_out_messages"] > 1000

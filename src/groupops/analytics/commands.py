@@ -37,11 +37,9 @@ def build_all(
     target = out_dir or replies.MODEL_DIR
     target.mkdir(parents=True, exist_ok=True)
     model = replies.train(data / "irc-ubuntu" / "train", max_files=reply_files)
-    (target / "replies.json").write_text(
-        json.dumps(model.to_json(), indent=0) + "\n", encoding="utf-8"
-    )
+    (target / "replies.json").write_text(json.dumps(model.to_json()) + "\n", encoding="utf-8")
     scores = textmodels.build_models(data, target)
-    return {"replies": model.to_json()["weights"], **scores}
+    return {"replies": model.info, **scores}
 
 
 def measure(data: Path, model_dir: Path | None = None) -> dict[str, Any]:

@@ -1,13 +1,29 @@
 """Reply links where the platform records none: which earlier message each message answers.
 
-A learned linear ranker scores every candidate parent among the previous ``WINDOW`` messages,
-plus the message itself ("starts a new conversation", as the IRC disentanglement labels count
-it), and keeps the best. Features (vectorised over all messages at once, one offset at a time):
-the distance and time gap, whether the message addresses the candidate's author (``nick:``,
-``@name``) or the candidate addressed this author, same author, whether the candidate is its
-author's latest message, whether this author spoke in between, whether the candidate is a
-question or a system line, and word overlap of the two texts. The weights are trained on the
-#ubuntu IRC train split (``groupops analytics train``) and ship in ``models/replies.json``.
+A small neural ranker (one hidden layer, ReLU) scores every candidate parent among the
+previous ``WINDOW`` messages, plus the message itself ("starts a new conversation", as the IRC
+disentanglement labels count it), and keeps the best. It is trained as a ranker: a softmax
+over each message's candidates, the loss the log-probability of its gold parents.
+
+The features follow Kummerfeld et al. (ACL 2019) and are computed vectorised over all messages
+at once, one candidate offset at a time:
+
+* pair: distance and time-gap buckets; who addresses or mentions whom (this message the
+  candidate's author, the candidate this author, either of them someone else); same author;
+  how many messages each of the two authors wrote in between; whether the two were already
+  talking (this author's previous message, or the candidate author's one before, named the
+  other); whether the candidate is a question, a greeting, a thank-you, a link, a bot command,
+  a system line, short; tf-idf cosine of the two texts (idf from the input itself); and
+  "nearest" flags (the nearest message by the addressee, the nearest one that addressed me,
+  my own latest, the nearest question by someone else);
+* message (every slot): question, addressing, mentions, link, thanks, greeting, length, first
+  message of its author, gap to the previous message and to its author's previous one;
+* self slot: whether the addressee / someone who addressed me / I myself appeared in the
+  window.
+
+The weights are trained on the #ubuntu IRC train split (``groupops analytics train``; part of
+train held out to pick the epoch) and ship in ``models/replies.json``: plain numbers, evaluated
+with numpy (no pickle).
 
 Public API:
 
@@ -21,15 +37,17 @@ Public API:
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp  # type: ignore[import-untyped]
 
 from groupops.analytics.frame import JOINED, MESSAGE, Frame, from_columns, text_features
 
@@ -39,54 +57,87 @@ MODEL_DIR = Path(__file__).parent / "models"
 REPLY_MODEL = MODEL_DIR / "replies.json"
 
 FloatArray = npt.NDArray[np.float64]
+F32 = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+_DIST_EDGES = (1, 2, 3, 4, 5, 6, 9, 13, 21, 36)  # bucket k: edges[k] <= d < edges[k + 1]
+_GAP_EDGES_MIN = (0, 1, 2, 3, 6, 16, 61)
 
 PAIR_FEATURES = (
-    "inv_dist",
+    *(f"dist_ge_{e}" for e in _DIST_EDGES),
     "log_dist",
-    "adjacent",
-    "dist_le_3",
-    "log_gap_min",
-    "gap_gt_10min",
-    "addresses_author",
-    "addressed_me",
+    *(f"gap_min_ge_{e}" for e in _GAP_EDGES_MIN),
+    "log_gap",
     "same_author",
-    "latest_of_author",
-    "addresses_and_latest",
-    "i_spoke_between",
-    "cand_system",
-    "cand_question",
-    "overlap",
+    "addresses_author",
+    "mentions_author",
+    "addressed_me",
+    "mentioned_me",
     "addresses_other",
     "cand_addressed_other",
-    "cand_is_start_like",
+    "cand_addressed_none",
+    "cand_latest_of_author",
+    "cand_author_between_2plus",
+    "me_between_none",
+    "me_between_2plus",
+    "my_prev_named_cand_author",
+    "cand_prev_named_me",
+    "cand_system",
+    "cand_question",
+    "cand_url",
+    "cand_thanks",
+    "cand_greeting",
+    "cand_command",
+    "cand_short",
+    "cand_log_len",
+    "cand_author_first",
+    "addressed_me_and_latest",
+    "addresses_and_latest",
+    "tfidf_cosine",
+    "tfidf_overlap",
     "nearest_addressed",
     "nearest_addressed_me",
     "nearest_same_author",
-    "gap_lt_1min",
-    "gap_lt_5min",
-    "dist_le_6",
-    "dist_le_15",
-    "cand_author_first",
-    "addressed_me_latest",
-    "same_author_no_address",
+    "nearest_question_other",
 )
 SELF_FEATURES = (
-    "self_bias",
-    "self_has_address",
-    "self_question",
-    "self_system",
-    "self_log_gap_prev",
-    "self_log_gap_author",
-    "self_first_of_author",
-    "self_len_short",
+    "self",
+    "self_addressee_seen",
     "self_addressee_absent",
     "self_addressed_recently",
     "self_spoke_recently",
+    "self_question_seen",
 )
-N_FEATURES = len(PAIR_FEATURES) + len(SELF_FEATURES)
+MESSAGE_FEATURES = (
+    "msg_question",
+    "msg_addresses",
+    "msg_mentions",
+    "msg_url",
+    "msg_thanks",
+    "msg_greeting",
+    "msg_command",
+    "msg_len_lt_10",
+    "msg_len_lt_25",
+    "msg_len_lt_60",
+    "msg_log_len",
+    "msg_first_of_author",
+    "msg_gap_prev_0",
+    "msg_gap_prev_le_1",
+    "msg_gap_prev_le_4",
+    "msg_log_gap_prev",
+    "msg_log_gap_author",
+)
+N_PAIR, N_SELF, N_MSG = len(PAIR_FEATURES), len(SELF_FEATURES), len(MESSAGE_FEATURES)
+N_FEATURES = N_PAIR + N_SELF + N_MSG
 
 _WORD = re.compile(r"[a-z0-9_\-\.]{3,}|[\u4e00-\u9fff]")
+_NICK = re.compile(r"[a-z0-9_\-\[\]\\`^{}|.]{2,}")
+_URL = re.compile(r"https?://|www\.|\.(?:com|org|net)\b")
+_THANKS = re.compile(r"\b(?:thanks|thank|thx|ty|tnx|cheers)\b|谢")
+_GREETING = re.compile(
+    r"^\s*(?:hi|hello|hey|hiya|yo|morning|evening|greetings|howdy)\b|^\s*(?:你好|大家好)"
+)
 _STOP = frozenset(
     [
         "the",
@@ -124,34 +175,59 @@ _STOP = frozenset(
         "use",
         "using",
         "try",
+        "i'm",
+        "don't",
+        "know",
+        "like",
+        "need",
+        "want",
+        "yes",
+        "yeah",
+        "well",
+        "also",
+        "one",
+        "out",
+        "now",
+        "here",
+        "only",
+        "some",
     ]
 )
+
+
+# ---- per-frame preparation ----------------------------------------------------------------
 
 
 @dataclass
 class _Prepared:
     n: int
     time: IntArray
-    author: IntArray
-    system: npt.NDArray[np.bool_]
+    author: IntArray  # -2 for system lines (no speaker)
+    system: BoolArray
     addr: IntArray
-    question: npt.NDArray[np.bool_]
-    next_same: IntArray
-    prev_same: IntArray
-    words: list[frozenset[int]]
+    question: BoolArray
+    prev_same: IntArray  # the author's previous row, -1 for none
+    next_same: IntArray  # the author's next row, n + 1 for none
+    url: BoolArray
+    thanks: BoolArray
+    greeting: BoolArray
+    command: BoolArray
     length: IntArray
+    mention_keys: IntArray  # sorted row * n_authors + author for "row mentions author"
+    n_authors: int
+    tfidf: sp.csr_matrix | None
+    msg_feats: F32 = field(default_factory=lambda: np.zeros((0, N_MSG), dtype=np.float32))
 
 
 def _prepare(
     frame: Frame,
     with_words: bool = True,
-    texts: tuple[IntArray, npt.NDArray[np.bool_]] | None = None,
+    texts: tuple[IntArray, BoolArray] | None = None,
 ) -> _Prepared:
     n = len(frame)
-    system = frame.kind != MESSAGE
+    system = np.asarray(frame.kind != MESSAGE, dtype=np.bool_)
     addr, question = texts if texts is not None else text_features(frame)
-    author = frame.author.copy()
-    # system lines have no speaker in the conversation
+    author = frame.author.astype(np.int64, copy=True)
     author[system] = -2
     prev_same = np.full(n, -1, dtype=np.int64)
     next_same = np.full(n, n + 1, dtype=np.int64)
@@ -160,193 +236,365 @@ def _prepare(
     same_next = a_sorted[1:] == a_sorted[:-1]
     prev_same[order[1:][same_next]] = order[:-1][same_next]
     next_same[order[:-1][same_next]] = order[1:][same_next]
-    words: list[frozenset[int]] = []
-    findall = _WORD.findall
-    for t in frame.text if with_words else ():
-        if t:
-            words.append(frozenset(hash(w) for w in findall(t.lower()) if w not in _STOP))
-        else:
-            words.append(frozenset())
-    length = np.fromiter((len(t) for t in frame.text), dtype=np.int64, count=n)
-    return _Prepared(
-        n, frame.time, author, system, addr, question, next_same, prev_same, words, length
-    )
 
+    lookup: dict[str, int] = {}
+    for i, name in enumerate(frame.names):
+        for key in (name.lower(), frame.authors[i].lower() if i < len(frame.authors) else ""):
+            if len(key) >= 3:
+                lookup.setdefault(key, i)
+    n_authors = max(len(frame.names), int(author.max(initial=-1)) + 1, 1)
 
-def _overlap(words: list[frozenset[int]], d: int, rows: IntArray) -> FloatArray:
-    out = np.zeros(rows.shape[0], dtype=np.float64)
-    for k, i in enumerate(rows.tolist()):
-        a = words[i]
-        if not a:
+    url = np.zeros(n, dtype=np.bool_)
+    thanks = np.zeros(n, dtype=np.bool_)
+    greeting = np.zeros(n, dtype=np.bool_)
+    command = np.zeros(n, dtype=np.bool_)
+    length = np.zeros(n, dtype=np.int64)
+    mentions: list[int] = []
+    indptr = [0]
+    indices: list[int] = []
+    vocab: dict[str, int] = {}
+    url_s, thanks_s, greet_m = _URL.search, _THANKS.search, _GREETING.match
+    nick_all, word_all = _NICK.findall, _WORD.findall
+    get = lookup.get
+    for i, t in enumerate(frame.text):
+        if not t or system[i]:
+            if with_words:
+                indptr.append(len(indices))
             continue
-        b = words[i - d]
-        if b:
-            common = len(a & b)
-            if common:
-                out[k] = common / (len(a) + len(b) - common)
-    return out
+        length[i] = len(t)
+        low = t.lower()
+        if "http" in low or "www" in low or "." in low:
+            url[i] = url_s(low) is not None
+        thanks[i] = thanks_s(low) is not None
+        greeting[i] = greet_m(low) is not None
+        command[i] = low.startswith("!")
+        me = author[i]
+        base = i * n_authors
+        for tok in set(nick_all(low)):
+            who = get(tok)
+            if who is not None and who != me:
+                mentions.append(base + who)
+        if with_words:
+            ids = {vocab.setdefault(w, len(vocab)) for w in word_all(low) if w not in _STOP}
+            indices.extend(ids)
+            indptr.append(len(indices))
+    mention_keys = np.unique(np.asarray(mentions, dtype=np.int64))
+    tfidf = None
+    if with_words:
+        ind = np.asarray(indices, dtype=np.int64)
+        ptr = np.asarray(indptr, dtype=np.int64)
+        df = np.bincount(ind, minlength=len(vocab)).astype(np.float64)
+        idf = np.log((n + 1.0) / (df + 1.0)) + 1.0
+        data = idf[ind]
+        row_of = np.repeat(np.arange(n), np.diff(ptr))
+        norm = np.sqrt(np.bincount(row_of, weights=data * data, minlength=n))
+        data = data / np.maximum(norm[row_of], 1e-12)
+        tfidf = sp.csr_matrix((data.astype(np.float32), ind, ptr), shape=(n, max(len(vocab), 1)))
+    p = _Prepared(
+        n,
+        frame.time.astype(np.int64),
+        author,
+        system,
+        np.asarray(addr, dtype=np.int64),
+        np.asarray(question, dtype=np.bool_),
+        prev_same,
+        next_same,
+        url,
+        thanks,
+        greeting,
+        command,
+        length,
+        mention_keys,
+        n_authors,
+        tfidf,
+    )
+    p.msg_feats = _message_block(p)
+    return p
 
 
-def _pair_block(
-    p: _Prepared,
-    d: int,
-    rows: IntArray,
-    overlap: bool,
-    seen: dict[str, Any],
-    weights: FloatArray | None = None,
-) -> FloatArray:
-    """Pair features of rows ``rows`` against the candidate ``d`` rows earlier; ``seen``
-    carries, per row, what nearer candidates already showed (for the "nearest" features).
-    With ``weights`` the weighted sum (the score) instead of the feature matrix."""
+def _mentions(p: _Prepared, rows: IntArray, who: IntArray) -> BoolArray:
+    """Whether row ``rows[k]`` names author ``who[k]`` anywhere in its text."""
+    keys = p.mention_keys
+    if keys.shape[0] == 0:
+        return np.zeros(rows.shape[0], dtype=np.bool_)
+    q = rows * p.n_authors + who
+    pos = np.minimum(np.searchsorted(keys, q), keys.shape[0] - 1)
+    return np.asarray((keys[pos] == q) & (who >= 0) & (rows >= 0), dtype=np.bool_)
+
+
+def _names(p: _Prepared, rows: IntArray, who: IntArray) -> BoolArray:
+    """Addresses (``nick:``) or mentions ``who``; rows < 0 name nobody."""
+    safe = np.maximum(rows, 0)
+    named = ((p.addr[safe] == who) & (who >= 0) & (rows >= 0)) | _mentions(p, rows, who)
+    return np.asarray(named, dtype=np.bool_)
+
+
+def _log_len(length: IntArray) -> F32:
+    return np.asarray(np.log1p(length) / 5.0, dtype=np.float32)
+
+
+def _message_block(p: _Prepared) -> F32:
+    n = p.n
+    idx = np.arange(n, dtype=np.int64)
+    prev_gap = np.where(idx > 0, p.time - p.time[np.maximum(idx - 1, 0)], 3600)
+    prev_gap = np.maximum(prev_gap, 0) / 60.0
+    ps = p.prev_same
+    author_gap = np.where(ps >= 0, p.time - p.time[np.maximum(ps, 0)], 86400 * 7)
+    author_gap = np.maximum(author_gap, 0) / 60.0
+    mentions_any = np.zeros(n, dtype=np.bool_)
+    if p.mention_keys.shape[0]:
+        mentions_any[p.mention_keys // p.n_authors] = True
+    cols = [
+        p.question,
+        p.addr >= 0,
+        mentions_any,
+        p.url,
+        p.thanks,
+        p.greeting,
+        p.command,
+        p.length < 10,
+        p.length < 25,
+        p.length < 60,
+        _log_len(p.length),
+        (ps < 0) & (p.author >= 0),
+        prev_gap == 0,
+        prev_gap <= 1,
+        prev_gap <= 4,
+        np.log1p(prev_gap) / 3.0,
+        np.log1p(author_gap) / 5.0,
+    ]
+    return np.stack([np.asarray(c, dtype=np.float32) for c in cols], axis=1)
+
+
+def _pair_block(p: _Prepared, d: int, rows: IntArray, seen: dict[str, BoolArray]) -> F32:
+    """Pair features (len(rows), N_PAIR) of ``rows`` against the candidates ``d`` rows
+    earlier (every row must be >= d); ``seen`` carries, per position in ``rows``, what nearer
+    candidates already showed (for the "nearest" features) and is updated."""
     j = rows - d
+    k = rows.shape[0]
+    out = np.zeros((k, N_PAIR), dtype=np.float32)
     ai, aj = p.author[rows], p.author[j]
-    gap = np.maximum(p.time[rows] - p.time[j], 0).astype(np.float64)
-    addr_i = p.addr[rows]
-    addresses = (addr_i == aj) & (aj >= 0)
+    gap_min = np.maximum(p.time[rows] - p.time[j], 0) // 60
+    c = 0
+    for e in _DIST_EDGES:
+        out[:, c] = float(d >= e)
+        c += 1
+    out[:, c] = math.log1p(d) / 4.0
+    c += 1
+    for e in _GAP_EDGES_MIN:
+        out[:, c] = gap_min >= e
+        c += 1
+    out[:, c] = np.log1p(gap_min) / 5.0
+    c += 1
+    speaker_i, speaker_j = ai >= 0, aj >= 0
+    same = (ai == aj) & speaker_i
+    addr_i, addr_j = p.addr[rows], p.addr[j]
+    addresses = (addr_i == aj) & speaker_j & ~same
+    mentions = _mentions(p, rows, aj) & ~same
+    addressed_me = (addr_j == ai) & speaker_i & ~same
+    mentioned_me = _mentions(p, j, ai) & ~same
     latest = p.next_same[j] >= rows
-    cols = [
-        np.full(rows.shape, 1.0 / d),
-        np.full(rows.shape, np.log1p(d)),
-        np.full(rows.shape, float(d == 1)),
-        np.full(rows.shape, float(d <= 3)),
-        np.log1p(gap / 60.0),
-        (gap > 600).astype(np.float64),
-        addresses.astype(np.float64),
-        ((p.addr[j] == ai) & (ai >= 0)).astype(np.float64),
-        ((ai == aj) & (ai >= 0)).astype(np.float64),
-        latest.astype(np.float64),
-        (addresses & latest).astype(np.float64),
-        (p.prev_same[rows] > j).astype(np.float64),
-        p.system[j].astype(np.float64),
-        p.question[j].astype(np.float64),
-        _overlap(p.words, d, rows) if overlap else np.zeros(rows.shape[0]),
-        ((addr_i >= 0) & (addr_i != aj)).astype(np.float64),
-        ((p.addr[j] >= 0) & (p.addr[j] != ai)).astype(np.float64),
-        (p.addr[j] < 0).astype(np.float64) * p.question[j],
-    ]
-    addressed_me = (p.addr[j] == ai) & (ai >= 0)
-    same = (ai == aj) & (ai >= 0)
-    for key, cond in (("addr", addresses), ("me", addressed_me), ("same", same)):
-        flag = cond & ~seen[key][rows]
-        seen[key][rows] |= cond
-        cols.append(flag.astype(np.float64))
-    first = p.prev_same[j] < 0
-    cols += [
-        (gap < 60).astype(np.float64),
-        (gap < 300).astype(np.float64),
-        np.full(rows.shape, float(d <= 6)),
-        np.full(rows.shape, float(d <= 15)),
-        (first & (aj >= 0)).astype(np.float64),
-        (addressed_me & latest).astype(np.float64),
-        (same & (addr_i < 0)).astype(np.float64),
-    ]
-    if weights is not None:
-        acc = np.zeros(rows.shape[0], dtype=np.float64)
-        for w, col in zip(weights.tolist(), cols, strict=True):
-            if w:
-                acc += w * col
-        return acc
-    return np.stack(cols, axis=1)
-
-
-def _self_block(p: _Prepared, rows: IntArray, seen: dict[str, Any]) -> FloatArray:
-    prev_gap = np.where(rows > 0, p.time[rows] - p.time[np.maximum(rows - 1, 0)], 3600)
-    ps = p.prev_same[rows]
-    author_gap = np.where(ps >= 0, p.time[rows] - p.time[np.maximum(ps, 0)], 86400 * 7)
-    cols = [
-        np.ones(rows.shape[0]),
-        (p.addr[rows] >= 0).astype(np.float64),
-        p.question[rows].astype(np.float64),
-        p.system[rows].astype(np.float64),
-        np.log1p(np.maximum(prev_gap, 0) / 60.0),
-        np.log1p(np.maximum(author_gap, 0) / 60.0),
-        (ps < 0).astype(np.float64),
-        (p.length[rows] < 15).astype(np.float64),
-        ((p.addr[rows] >= 0) & ~seen["addr"][rows]).astype(np.float64),
-        seen["me"][rows].astype(np.float64),
-        seen["same"][rows].astype(np.float64),
-    ]
-    return np.stack(cols, axis=1)
-
-
-def _features(p: _Prepared, rows: IntArray, window: int, overlap: bool) -> FloatArray:
-    """Tensor (len(rows), window + 1, N_FEATURES): slot 0 is "itself", slot d the row d
-    earlier (rows with fewer than d predecessors get a -inf mask later)."""
-    m = rows.shape[0]
-    out = np.zeros((m, window + 1, N_FEATURES), dtype=np.float64)
-    seen: dict[str, Any] = {k: np.zeros(p.n, dtype=np.bool_) for k in ("addr", "me", "same")}
-    for d in range(1, window + 1):
-        ok = rows >= d
-        if not ok.any():
-            break
-        sub = rows[ok]
-        out[ok, d, : len(PAIR_FEATURES)] = _pair_block(p, d, sub, overlap, seen)
-    out[:, 0, len(PAIR_FEATURES) :] = _self_block(p, rows, seen)
+    ns = p.next_same[j]
+    cand_between_2 = ~latest & (p.next_same[np.minimum(ns, p.n - 1)] < rows)
+    ps_i = p.prev_same[rows]
+    me_none = ps_i < j
+    me_2 = ~me_none & (p.prev_same[np.maximum(ps_i, 0)] > j)
+    question_j = p.question[j] & speaker_j
+    for col in (
+        same,
+        addresses,
+        mentions,
+        addressed_me,
+        mentioned_me,
+        (addr_i >= 0) & (addr_i != aj),
+        (addr_j >= 0) & (addr_j != ai),
+        addr_j < 0,
+        latest,
+        cand_between_2,
+        me_none,
+        me_2,
+        _names(p, ps_i, aj) & ~same,
+        _names(p, p.prev_same[j], ai) & ~same,
+        p.system[j],
+        question_j,
+        p.url[j],
+        p.thanks[j],
+        p.greeting[j],
+        p.command[j],
+        p.length[j] < 15,
+    ):
+        out[:, c] = col
+        c += 1
+    out[:, c] = _log_len(p.length[j])
+    c += 1
+    out[:, c] = (addressed_me | mentioned_me) & latest
+    c += 1
+    out[:, c] = (addresses | mentions) & latest
+    c += 1
+    if p.tfidf is not None:
+        cos = np.asarray(p.tfidf[rows].multiply(p.tfidf[j]).sum(axis=1), dtype=np.float32)
+        out[:, c] = cos.ravel()
+        out[:, c + 1] = cos.ravel() > 0
+    c += 2
+    other = speaker_j & ~same
+    for key, cond in (
+        ("addr", addresses | mentions),
+        ("me", addressed_me | mentioned_me),
+        ("same", same),
+        ("question", question_j & other),
+    ):
+        flag = cond & ~seen[key]
+        seen[key] |= cond
+        out[:, c] = flag
+        c += 1
     return out
+
+
+def _self_block(p: _Prepared, rows: IntArray, seen: dict[str, BoolArray]) -> F32:
+    has_addr = p.addr[rows] >= 0
+    cols = [
+        np.ones(rows.shape[0], dtype=np.bool_),
+        seen["addr"],
+        has_addr & ~seen["addr"],
+        seen["me"],
+        seen["same"],
+        seen["question"],
+    ]
+    return np.stack([np.asarray(c, dtype=np.float32) for c in cols], axis=1)
+
+
+def _new_seen(k: int) -> dict[str, BoolArray]:
+    return {key: np.zeros(k, dtype=np.bool_) for key in ("addr", "me", "same", "question")}
+
+
+def _allowed(p: _Prepared, d: int, rows: IntArray) -> BoolArray:
+    """Candidates a message may answer: nobody answers a message hours old without naming
+    its author."""
+    j = rows - d
+    stale = (p.time[rows] - p.time[j] > MAX_GAP) & ~_names(p, rows, p.author[j])
+    return np.asarray(~stale, dtype=np.bool_)
+
+
+# ---- the model ----------------------------------------------------------------------------
 
 
 @dataclass
 class ReplyModel:
-    weights: FloatArray
-    mean: FloatArray
-    scale: FloatArray
-    window: int = WINDOW
+    """One hidden ReLU layer. The first layer is split by feature group so that the message
+    features are multiplied once per message, not once per candidate; feature scaling is
+    folded into the weights."""
 
-    def score(self, x: FloatArray) -> FloatArray:
-        return np.asarray(((x - self.mean) / self.scale) @ self.weights, dtype=np.float64)
+    w_pair: F32  # (N_PAIR, H)
+    w_self: F32  # (N_SELF, H)
+    w_msg: F32  # (N_MSG, H)
+    b1: F32  # (H,)
+    w2: F32  # (H,)
+    window: int = WINDOW
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def hidden(self) -> int:
+        return int(self.b1.shape[0])
+
+    @property
+    def weights(self) -> FloatArray:
+        """Every parameter as one flat vector (to compare two models)."""
+        return np.concatenate(
+            [a.astype(np.float64).ravel() for a in (self.w_pair, self.w_self, self.w_msg)]
+            + [self.b1.astype(np.float64), self.w2.astype(np.float64)]
+        )
 
     def to_json(self) -> dict[str, Any]:
+        def r(a: F32) -> Any:
+            return np.round(a.astype(np.float64), 5).tolist()
+
         return {
-            "features": list(PAIR_FEATURES + SELF_FEATURES),
+            "kind": "mlp-ranker",
+            "features": {
+                "pair": list(PAIR_FEATURES),
+                "self": list(SELF_FEATURES),
+                "message": list(MESSAGE_FEATURES),
+            },
             "window": self.window,
-            "weights": [round(float(w), 6) for w in self.weights],
-            "mean": [round(float(w), 6) for w in self.mean],
-            "scale": [round(float(w), 6) for w in self.scale],
+            "hidden": self.hidden,
+            "w_pair": r(self.w_pair),
+            "w_self": r(self.w_self),
+            "w_msg": r(self.w_msg),
+            "b1": r(self.b1),
+            "w2": r(self.w2),
+            "info": self.info,
         }
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> ReplyModel:
-        if list(raw.get("features", [])) != list(PAIR_FEATURES + SELF_FEATURES):
+        feats = raw.get("features")
+        expected = {
+            "pair": list(PAIR_FEATURES),
+            "self": list(SELF_FEATURES),
+            "message": list(MESSAGE_FEATURES),
+        }
+        if raw.get("kind") != "mlp-ranker" or feats != expected:
             raise ValueError("reply model features do not match this version; retrain it")
-        return cls(
-            np.asarray(raw["weights"], dtype=np.float64),
-            np.asarray(raw["mean"], dtype=np.float64),
-            np.asarray(raw["scale"], dtype=np.float64),
+
+        def a(key: str) -> F32:
+            return np.asarray(raw[key], dtype=np.float32)
+
+        model = cls(
+            a("w_pair"),
+            a("w_self"),
+            a("w_msg"),
+            a("b1"),
+            a("w2"),
             int(raw["window"]),
+            dict(raw.get("info", {})),
         )
+        h = model.hidden
+        shapes = (
+            (model.w_pair, (N_PAIR, h)),
+            (model.w_self, (N_SELF, h)),
+            (model.w_msg, (N_MSG, h)),
+            (model.w2, (h,)),
+        )
+        if any(arr.shape != shape for arr, shape in shapes):
+            raise ValueError("reply model weights have the wrong shapes; retrain it")
+        return model
 
 
 def load_model(path: Path = REPLY_MODEL) -> ReplyModel:
     return ReplyModel.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
-def _best(model: ReplyModel, p: _Prepared, rows: IntArray, overlap: bool, window: int) -> IntArray:
+def _relu_score(pre: F32, w2: F32) -> F32:
+    np.maximum(pre, 0.0, out=pre)
+    return np.asarray(pre @ w2, dtype=np.float32)
+
+
+def _best(model: ReplyModel, p: _Prepared, rows: IntArray, window: int, overlap: bool) -> IntArray:
     """The best candidate of each row, scoring one offset at a time (no 3-D tensor)."""
-    npair = len(PAIR_FEATURES)
-    w = model.weights / model.scale
-    bias = float(-(model.mean / model.scale) @ model.weights)
-    w_pair, w_self = w[:npair], w[npair:]
-    seen: dict[str, Any] = {k: np.zeros(p.n, dtype=np.bool_) for k in ("addr", "me", "same")}
-    best_score = np.full(rows.shape[0], -np.inf)
-    best_d = np.zeros(rows.shape[0], dtype=np.int64)
-    t_rows = p.time[rows]
-    a_rows = p.addr[rows]
+    k = rows.shape[0]
+    msg_h = p.msg_feats[rows] @ model.w_msg + model.b1  # (k, H)
+    seen = _new_seen(k)
+    best_score = np.full(k, -np.inf, dtype=np.float32)
+    best_d = np.zeros(k, dtype=np.int64)
+    w_pair = model.w_pair if overlap else model.w_pair.copy()
+    if not overlap:
+        cos = PAIR_FEATURES.index("tfidf_cosine")
+        w_pair[cos : cos + 2] = 0.0
     for d in range(1, window + 1):
-        ok = rows >= d
-        if not ok.any():
+        ok = np.flatnonzero(rows >= d)
+        if ok.shape[0] == 0:
             break
         sub = rows[ok]
-        score = _pair_block(p, d, sub, overlap, seen, w_pair) + bias
-        j = sub - d
-        # nobody answers a message hours old without addressing its author
-        stale = (t_rows[ok] - p.time[j] > MAX_GAP) & (a_rows[ok] != p.author[j])
-        score[stale] = -np.inf
-        full = np.full(rows.shape[0], -np.inf)
-        full[ok] = score
-        better = full > best_score
-        best_score[better] = full[better]
-        best_d[better] = d
-    self_score = _self_block(p, rows, seen) @ w_self + bias
+        sub_seen = {key: v[ok] for key, v in seen.items()}
+        x = _pair_block(p, d, sub, sub_seen)
+        for key, v in sub_seen.items():
+            seen[key][ok] = v
+        score = _relu_score(x @ w_pair + msg_h[ok], model.w2)
+        score[~_allowed(p, d, sub)] = -np.inf
+        better = score > best_score[ok]
+        best_score[ok[better]] = score[better]
+        best_d[ok[better]] = d
+    self_score = _relu_score(_self_block(p, rows, seen) @ model.w_self + msg_h, model.w2)
     best_d[self_score >= best_score] = 0
     return np.asarray(rows - best_d, dtype=np.int64)
 
@@ -359,23 +607,28 @@ def predict_parents(
     overlap: bool = True,
     window: int | None = None,
     chunk: int = 100_000,
-    texts: tuple[IntArray, npt.NDArray[np.bool_]] | None = None,
+    texts: tuple[IntArray, BoolArray] | None = None,
 ) -> IntArray:
     """Per row of ``frame`` the row it answers (itself = starts a conversation); -1 for rows
     that are not messages. Rows with a recorded reply keep the recorded parent when it is in
-    the frame. ``rows`` restricts the work to some rows (the others get -1). ``overlap=False``
-    skips the (per-pair Python) word-overlap feature and ``window`` narrows the candidates:
-    both make very large inputs cheaper at a small cost in accuracy. ``texts`` passes the
-    result of :func:`~groupops.analytics.frame.text_features` when already computed."""
+    the frame. ``rows`` restricts the work to some rows (the others get -1; non-message rows
+    asked for by name get themselves, as the IRC labels count them). ``overlap=False`` skips
+    the text-similarity features and ``window`` narrows the candidates: both make very large
+    inputs cheaper at a small cost in accuracy. ``texts`` passes the result of
+    :func:`~groupops.analytics.frame.text_features` when already computed."""
     model = model or load_model()
     window = min(window or model.window, model.window)
     p = _prepare(frame, overlap, texts)
     n = len(frame)
     parents = np.full(n, -1, dtype=np.int64)
     todo = np.flatnonzero(frame.kind == MESSAGE) if rows is None else np.asarray(rows)
+    if rows is not None:
+        asked_system = todo[p.system[todo]]
+        parents[asked_system] = asked_system
+        todo = todo[~p.system[todo]]
     for start in range(0, todo.shape[0], chunk):
         part = todo[start : start + chunk]
-        parents[part] = _best(model, p, part, overlap, window)
+        parents[part] = _best(model, p, part, window, overlap)
     # explicit replies win
     index = {mid: i for i, mid in enumerate(frame.message_id) if mid}
     for i, targets in enumerate(frame.reply_to):
@@ -486,55 +739,219 @@ def corpus_files(folder: Path) -> list[tuple[Path, Path]]:
     ]
 
 
+@dataclass
+class _Tensors:
+    """Training tensors of many messages: slot 0 is "itself", slot d the row d earlier."""
+
+    pair: F32  # (m, window, N_PAIR)
+    self_: F32  # (m, N_SELF)
+    msg: F32  # (m, N_MSG)
+    valid: BoolArray  # (m, window + 1)
+    gold: BoolArray  # (m, window + 1)
+
+
+def _file_tensors(frame: Frame, gold: dict[int, set[int]], window: int) -> _Tensors | None:
+    p = _prepare(frame)
+    rows = np.asarray(sorted(c for c in gold if c < len(frame) and not p.system[c]), dtype=np.int64)
+    m = rows.shape[0]
+    if m == 0:
+        return None
+    pair = np.zeros((m, window, N_PAIR), dtype=np.float32)
+    valid = np.zeros((m, window + 1), dtype=np.bool_)
+    valid[:, 0] = True
+    seen = _new_seen(m)
+    for d in range(1, window + 1):
+        ok = np.flatnonzero(rows >= d)
+        if ok.shape[0] == 0:
+            break
+        sub = rows[ok]
+        sub_seen = {key: v[ok] for key, v in seen.items()}
+        pair[ok, d - 1] = _pair_block(p, d, sub, sub_seen)
+        for key, v in sub_seen.items():
+            seen[key][ok] = v
+        valid[ok, d] = _allowed(p, d, sub)
+    gmask = np.zeros((m, window + 1), dtype=np.bool_)
+    for k, c in enumerate(rows.tolist()):
+        for q in gold[c]:
+            if 0 <= c - q <= window:
+                gmask[k, c - q] = True
+    gmask &= valid
+    keep = gmask.any(axis=1)
+    return _Tensors(
+        pair[keep],
+        _self_block(p, rows, seen)[keep],
+        p.msg_feats[rows][keep],
+        valid[keep],
+        gmask[keep],
+    )
+
+
+def _concat(parts: Sequence[_Tensors]) -> _Tensors:
+    return _Tensors(
+        np.concatenate([t.pair for t in parts]),
+        np.concatenate([t.self_ for t in parts]),
+        np.concatenate([t.msg for t in parts]),
+        np.concatenate([t.valid for t in parts]),
+        np.concatenate([t.gold for t in parts]),
+    )
+
+
+class _MLP:
+    """The ranker's training side: forward, softmax-over-candidates loss, backward, Adam."""
+
+    def __init__(self, hidden: int, rng: np.random.Generator) -> None:
+        def init(rows: int) -> F32:
+            return (rng.standard_normal((rows, hidden)) * math.sqrt(2.0 / N_FEATURES)).astype(
+                np.float32
+            )
+
+        self.params: dict[str, F32] = {
+            "w_pair": init(N_PAIR),
+            "w_self": init(N_SELF),
+            "w_msg": init(N_MSG),
+            "b1": np.zeros(hidden, dtype=np.float32),
+            "w2": (rng.standard_normal(hidden) * math.sqrt(1.0 / hidden)).astype(np.float32),
+        }
+        self.m1 = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.m2 = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.t = 0
+
+    def scores(self, t: _Tensors) -> tuple[F32, F32, F32]:
+        pr = self.params
+        mh = t.msg @ pr["w_msg"] + pr["b1"]  # (B, H)
+        a_pair = t.pair @ pr["w_pair"] + mh[:, None, :]  # (B, W, H)
+        a_self = t.self_ @ pr["w_self"] + mh  # (B, H)
+        pre = np.concatenate([a_self[:, None, :], a_pair], axis=1)  # (B, W+1, H)
+        h = np.maximum(pre, 0.0)
+        s = h @ pr["w2"]
+        s = np.where(t.valid, s, -np.inf).astype(np.float32)
+        return s, pre, h
+
+    def step(self, t: _Tensors, lr: float, l2: float) -> float:
+        pr = self.params
+        s, pre, h = self.scores(t)
+        smax = s.max(axis=1, keepdims=True)
+        e = np.exp(s - smax)
+        prob = e / e.sum(axis=1, keepdims=True)
+        eg = np.where(t.gold, e, 0.0)
+        qg = eg / eg.sum(axis=1, keepdims=True)
+        loss = float(-(np.log(eg.sum(axis=1) + 1e-30) - np.log(e.sum(axis=1) + 1e-30)).mean())
+        b = s.shape[0]
+        ds = ((prob - qg) / b).astype(np.float32)  # (B, W+1)
+        grads: dict[str, F32] = {}
+        grads["w2"] = np.einsum("bs,bsh->h", ds, h)
+        dpre = ds[:, :, None] * pr["w2"][None, None, :]
+        dpre *= pre > 0
+        d_self, d_pair = dpre[:, 0, :], dpre[:, 1:, :]
+        grads["w_pair"] = t.pair.reshape(-1, N_PAIR).T @ d_pair.reshape(-1, d_pair.shape[2])
+        grads["w_self"] = t.self_.T @ d_self
+        dm = dpre.sum(axis=1)
+        grads["w_msg"] = t.msg.T @ dm
+        grads["b1"] = dm.sum(axis=0)
+        self.t += 1
+        b1c, b2c = 1 - 0.9**self.t, 1 - 0.999**self.t
+        for key, g in grads.items():
+            if key.startswith("w_"):
+                g = g + l2 * pr[key]
+            self.m1[key] = 0.9 * self.m1[key] + 0.1 * g
+            self.m2[key] = 0.999 * self.m2[key] + 0.001 * g * g
+            upd = lr * (self.m1[key] / b1c) / (np.sqrt(self.m2[key] / b2c) + 1e-8)
+            pr[key] = (pr[key] - upd).astype(np.float32)
+        return loss
+
+    def accuracy(self, t: _Tensors, batch: int = 2048) -> float:
+        hits = 0
+        for s0 in range(0, t.valid.shape[0], batch):
+            part = _slice(t, slice(s0, s0 + batch))
+            s, _, _ = self.scores(part)
+            best = s.argmax(axis=1)
+            hits += int(part.gold[np.arange(best.shape[0]), best].sum())
+        return float(hits / max(t.valid.shape[0], 1))
+
+
+def _slice(t: _Tensors, idx: Any) -> _Tensors:
+    return _Tensors(t.pair[idx], t.self_[idx], t.msg[idx], t.valid[idx], t.gold[idx])
+
+
 def train(
     folder: Path,
     *,
     window: int = WINDOW,
-    negatives: int = 12,
+    hidden: int = 48,
+    epochs: int = 12,
+    batch: int = 128,
+    lr: float = 2e-3,
+    l2: float = 1e-5,
+    holdout: float = 0.15,
     seed: int = 0,
     max_files: int | None = None,
+    log: Any = None,
 ) -> ReplyModel:
-    """Fit the ranker on the annotated messages of ``folder`` (pairwise logistic regression:
-    the gold parent's features minus a sampled wrong candidate's)."""
-    from sklearn.linear_model import LogisticRegression
-
-    rng = np.random.default_rng(seed)
-    diffs: list[FloatArray] = []
-    all_x: list[FloatArray] = []
+    """Fit the ranker on the annotated messages of ``folder``: every ``1/holdout``-th file is
+    held out to pick the best epoch; the model of that epoch is returned."""
     files = corpus_files(folder)[:max_files]
     if not files:
         raise FileNotFoundError(f"no annotated *.raw.txt files in {folder}")
-    for raw, ann in files:
-        frame = read_irc_file(raw)
-        gold = read_irc_labels(ann)
-        rows = np.asarray(sorted(c for c in gold if c < len(frame)), dtype=np.int64)
-        if rows.shape[0] == 0:
+    parts_fit: list[_Tensors] = []
+    parts_held: list[_Tensors] = []
+    every = max(2, round(1 / holdout)) if holdout > 0 else 0
+    for n_file, (raw, ann) in enumerate(files):
+        t = _file_tensors(read_irc_file(raw), read_irc_labels(ann), window)
+        if t is None:
             continue
-        p = _prepare(frame)
-        x = _features(p, rows, window, True)
-        all_x.append(x[:, :: max(1, window // 10), :].reshape(-1, N_FEATURES))
-        for k, c in enumerate(rows.tolist()):
-            parents = [c - q for q in gold[c] if 0 <= c - q <= min(window, c)]
-            if not parents:
-                continue
-            pos = parents[0]
-            cands = [d for d in range(min(window, c) + 1) if d not in parents]
-            if not cands:
-                continue
-            pick = rng.choice(cands, size=min(negatives, len(cands)), replace=False)
-            diffs.append(x[k, pos][None, :] - x[k, pick])
-    stacked = np.concatenate(all_x)
-    mean = stacked.mean(axis=0)
-    scale = stacked.std(axis=0)
-    scale[scale < 1e-9] = 1.0
-    mean[len(PAIR_FEATURES) :] = 0.0  # keep the self block's zero meaning "not the self slot"
-    d = np.concatenate(diffs) / scale
-    flip = rng.random(d.shape[0]) < 0.5
-    d[flip] *= -1
-    y = (~flip).astype(np.int64)
-    clf = LogisticRegression(C=1.0, fit_intercept=False, max_iter=2000)
-    clf.fit(d, y)
-    return ReplyModel(np.asarray(clf.coef_[0], dtype=np.float64), mean * 0.0, scale, window)
+        (parts_held if every and n_file % every == every - 1 else parts_fit).append(t)
+    fit = _concat(parts_fit)
+    held = _concat(parts_held) if parts_held else None
+    # scale every feature to unit RMS over the candidates (folded into the weights later)
+    scales = {
+        "pair": _rms(fit.pair.reshape(-1, N_PAIR)),
+        "self": _rms(fit.self_),
+        "msg": _rms(fit.msg),
+    }
+    fit.pair /= scales["pair"]
+    fit.self_ /= scales["self"]
+    fit.msg /= scales["msg"]
+    if held is not None:
+        held.pair /= scales["pair"]
+        held.self_ /= scales["self"]
+        held.msg /= scales["msg"]
+    rng = np.random.default_rng(seed)
+    net = _MLP(hidden, rng)
+    best: tuple[float, int, dict[str, F32]] = (-1.0, 0, dict(net.params))
+    m = fit.valid.shape[0]
+    for epoch in range(epochs):
+        order = rng.permutation(m)
+        rate = lr * (0.5 ** (epoch / 4))
+        total = 0.0
+        for s0 in range(0, m, batch):
+            total += net.step(_slice(fit, order[s0 : s0 + batch]), rate, l2)
+        score = net.accuracy(held) if held is not None else -total
+        if log is not None:
+            log(f"epoch {epoch}: loss {total * batch / m:.4f} held-out accuracy {score:.4f}")
+        if score > best[0]:
+            best = (score, epoch, {k: v.copy() for k, v in net.params.items()})
+    pr = best[2]
+    info = {
+        "epoch": best[1],
+        "held_out_accuracy": round(best[0], 4),
+        "train_messages": int(m),
+        "held_out_messages": int(held.valid.shape[0]) if held is not None else 0,
+    }
+    return ReplyModel(
+        (pr["w_pair"] / scales["pair"][:, None]).astype(np.float32),
+        (pr["w_self"] / scales["self"][:, None]).astype(np.float32),
+        (pr["w_msg"] / scales["msg"][:, None]).astype(np.float32),
+        pr["b1"].astype(np.float32),
+        pr["w2"].astype(np.float32),
+        window,
+        info,
+    )
+
+
+def _rms(x: F32) -> F32:
+    r = np.sqrt((x.astype(np.float64) ** 2).mean(axis=0))
+    r[r < 1e-6] = 1.0
+    return np.asarray(r, dtype=np.float32)
 
 
 @dataclass
