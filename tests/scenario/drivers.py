@@ -175,3 +175,195 @@ class SandboxDriver:
 
 def describe(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)[:2000]
+
+
+# -- Telegram -------------------------------------------------------------------------------
+class FakeOnThread:
+    """The fake Bot API server on its own event loop in a thread (the bot is another process);
+    the test touches it only through :meth:`call`, on that loop."""
+
+    def __init__(self) -> None:
+        import asyncio
+        import threading
+
+        from tests.platforms.telegram.conftest import TOKEN
+        from tests.platforms.telegram.fake_bot_api import FakeBotApi
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.fake: FakeBotApi = asyncio.run_coroutine_threadsafe(
+            FakeBotApi(TOKEN).start(), self.loop
+        ).result(10)
+
+    def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        import asyncio
+
+        async def run() -> Any:
+            return fn(*args, **kwargs)
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(10)
+
+    def stop(self) -> None:
+        import asyncio
+
+        asyncio.run_coroutine_threadsafe(self.fake.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+class TelegramDriver:
+    """`groupops serve` with a Telegram connection, polling the fake Bot API server; people act
+    by the updates the fake serves (tests/platforms/telegram/fake_bot_api.py)."""
+
+    def __init__(self, db: Engine, database_url: str, folder: Path) -> None:
+        from groupops.platforms.telegram import ConnectionStore, TelegramAdapter, TelegramConfig
+        from groupops.platforms.telegram.config import connect
+        from tests.platforms.telegram.conftest import GROUP, TOKEN
+        from tests.scenario.bot import SERVE_READY, serve_argv
+
+        self.db = db
+        self.server = FakeOnThread()
+        fake = self.fake = self.server.fake
+        self.group = GROUP
+        self.server.call(fake.add_chat, GROUP, "Scenario group")
+        config = connect(
+            db,
+            TelegramConfig(
+                TOKEN,
+                base_url=fake.base_url,
+                poll_timeout=1,
+                request_timeout=2.0,
+                # the scenario's dozen messages go out at once (the limits are tested elsewhere)
+                per_second=100.0,
+                per_chat_per_minute=600.0,
+                burst=50,
+            ),
+            _now(),
+        )
+        self.source = config.source
+        self.chat_id = str(GROUP)
+        self.capabilities: Capabilities = TelegramAdapter(
+            config, store=ConnectionStore(db, config.source)
+        ).capabilities
+        self.bot = BotProcess(serve_argv(database_url), folder / "bot.log", SERVE_READY)
+        self.owner = self._new("Owner", 500)
+        self.server.call(fake.promote, GROUP, self.owner.ref)
+        self._uids = iter(range(501, 600))
+        self._updates: list[str] = []
+
+    @staticmethod
+    def _new(name: str, uid: int) -> Person:
+        from tests.platforms.telegram.fake_bot_api import FakeBotApi
+
+        return Person(name, ref=FakeBotApi.person(uid, name), user_id=str(uid))
+
+    def _member(self, p: Person) -> dict[str, Any]:
+        found = self.server.call(self.fake.members.get, (self.group, int(p.user_id)))
+        return dict(found or {"status": "left"})
+
+    def open_group(self) -> None:
+        self.bot.start()
+        assert self.post(self.owner, "Hello everyone, welcome to our group!")
+        store = Store(self.db, self.source, self.chat_id)
+        wait_until("the owner's hello stored", lambda: store.event_ids())
+
+    def person(self, name: str) -> Person:
+        return self._new(name, next(self._uids))
+
+    def open_private_chat(self, p: Person) -> None:
+        # Telegram: a bot may write privately only to someone who sent it /start
+        self.server.call(self.fake.start_bot, p.ref)
+
+    def join(self, p: Person) -> None:
+        self._updates.append(str(self.server.call(self.fake.join, self.group, p.ref)))
+
+    def post(self, p: Person, text: str) -> str | None:
+        member = self._member(p)
+        status = member["status"]
+        if status not in ("member", "restricted", "administrator", "creator"):
+            return None  # not in the group
+        can_send = (member.get("permissions") or {}).get("can_send_messages", True)
+        until = int(member.get("until_date") or 0)
+        if status == "restricted" and not can_send and (until == 0 or until > _now().timestamp()):
+            return None  # Telegram's own apps do not let a muted member send
+
+        def send() -> tuple[int, int]:
+            mid = self.fake.post(self.group, p.ref, text)
+            return mid, int(self.fake.updates[-1]["update_id"])
+
+        mid, update_id = self.server.call(send)
+        self._updates.append(str(update_id))
+        return str(mid)
+
+    def press(self, p: Person, line: BotLine, button_text: str) -> None:
+        data = next(d for t, d in line.buttons if t == button_text)
+        update_id = self.server.call(self.fake.press, self.group, p.ref, int(line.id), data)
+        self._updates.append(str(update_id))
+
+    def _lines(self, chat: int) -> list[dict[str, Any]]:
+        return list(self.server.call(self.fake.sent, chat))
+
+    def bot_lines(self) -> list[BotLine]:
+        out = []
+        for m in self._lines(self.group):
+            rows = (m.get("reply_markup") or {}).get("inline_keyboard") or []
+            buttons = tuple((b["text"], b["callback_data"]) for row in rows for b in row)
+            out.append(BotLine(str(m["message_id"]), m["text"], buttons, bool(m.get("deleted"))))
+        return out
+
+    def private_lines(self, p: Person) -> list[str]:
+        return [m["text"] for m in self._lines(int(p.user_id))]
+
+    def is_deleted(self, message_id: str) -> bool:
+        found = self.server.call(self.fake.messages.get, (self.group, int(message_id)))
+        return bool(found and found.get("deleted"))
+
+    def is_muted(self, p: Person) -> bool:
+        member = self._member(p)
+        can_send = (member.get("permissions") or {}).get("can_send_messages", True)
+        return member["status"] == "restricted" and not can_send
+
+    def end_mute(self, p: Person) -> None:
+        def lift() -> None:  # what Telegram does when until_date has passed
+            member = self.fake.members[(self.group, int(p.user_id))]
+            member.update(status="member", permissions={}, until_date=0)
+
+        self.server.call(lift)
+
+    def is_member(self, p: Person) -> bool:
+        return self._member(p)["status"] in ("member", "restricted", "administrator", "creator")
+
+    def trouble(self, on: bool) -> None:
+        def switch() -> None:
+            if on:  # 500 to every method but getUpdates, until further notice
+                self.fake.fail("500", 10**6)
+            else:
+                for fault in self.fake.faults:
+                    fault.times = 0
+
+        self.server.call(switch)
+
+    def acts(self) -> list[str]:
+        return list(self._updates)
+
+    def seen(self) -> Counter[str]:
+        def count() -> Counter[str]:
+            c: Counter[str] = Counter()
+            c["message"] = len(self.fake.calls("sendMessage"))
+            c["delete"] = len(self.fake.calls("deleteMessage"))
+            c["kick"] = len(self.fake.calls("banChatMember"))
+            for r in self.fake.calls("restrictChatMember"):
+                perms = r.params.get("permissions") or {}
+                c["unmute" if perms.get("can_send_messages") else "mute"] += 1
+            return +c
+
+        result: Counter[str] = self.server.call(count)
+        return result
+
+    def close(self) -> None:
+        try:
+            self.bot.stop()
+        finally:
+            self.server.stop()

@@ -271,10 +271,17 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
     caps = d.capabilities
     store = Store(db, d.source, d.chat_id)
     gated_mute = caps.buttons and caps.can(ActionKind.MUTE)
+    started = time.monotonic()
+    steps: dict[str, float] = {}
+
+    def mark(step: str) -> None:  # seconds since the start, for the report (never asserted)
+        steps[step] = round(time.monotonic() - started, 2)
 
     d.open_group()  # the bot process runs from here on
+    mark("open")
     configure(db, d.source, d.chat_id)
     time.sleep(SETTINGS_PICKUP)
+    mark("configured")
 
     lin = d.person("Lin")
     d.open_private_chat(lin)
@@ -282,6 +289,7 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
 
     # the gate asks; the newcomer answers with a button, or types the answer where none exist
     prompt = _line(d, "the gate's question", lambda x: QUESTION in x.text)
+    mark("asked")
     assert prompt.text == texts.prompt(lin.name, caps, minutes=5)
     if caps.buttons:
         assert [b[0] for b in prompt.buttons] == OPTIONS
@@ -296,6 +304,7 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
     # welcome in the group, the rules in private
     _line(d, "the welcome", lambda x: x.text == texts.welcome(lin.name))
     wait_until("the rules in private", lambda: texts.rules() in d.private_lines(lin))
+    mark("welcomed")
     assert not d.is_muted(lin)
 
     # a self-introduction, recorded
@@ -305,6 +314,7 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
     # check-in
     assert d.post(lin, "签到") is not None
     _line(d, "the check-in reply", lambda x: x.text == texts.checked_in(lin.name))
+    mark("checked_in")
 
     # an ad: removed, a warning
     ad = d.post(lin, AD)
@@ -312,6 +322,7 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
     assert ad is not None
     _line(d, "the warning", lambda x: x.text == texts.warned(lin.name, "newcomer_link"))
     wait_until("the ad removed", lambda: d.is_deleted(ad))
+    mark("warned")
 
     # a flood while the platform fails; the bot dies with the flood stored and its actions
     # undelivered, the owner speaks while it is down, and it comes back
@@ -329,12 +340,15 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
     )
     undelivered_at_kill = [r.id for r in store.outbox() if r.status != "delivered"]
     d.bot.kill()
+    mark("killed")
     d.trouble(False)
     assert d.post(d.owner, WHILE_DOWN) is not None
     d.bot.start()
+    mark("restarted")
 
     muted = _line(d, "the mute notice", lambda x: x.text == texts.muted(lin.name, "flood"))
     wait_until("the mute applied on the platform", lambda: d.is_muted(lin))
+    mark("muted")
     wait_until("the flood's last message removed", lambda: d.is_deleted(str(flood[-1])))
     assert d.post(lin, "let me speak") is None  # the platform refuses a muted member
     wait_until("the owner's message from the downtime stored", lambda: store.has_text(WHILE_DOWN))
@@ -345,6 +359,7 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
     kicked = _line(d, "the kick notice", lambda x: x.text == texts.kicked(lin.name, "contact"))
     wait_until("the newcomer out of the group", lambda: not d.is_member(lin))
     wait_until("the second ad removed", lambda: d.is_deleted(again))
+    mark("kicked")
 
     # -- everything settles: then count -------------------------------------------------------
     wait_until(
@@ -414,4 +429,5 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
         "events": len(stored),
         "actions": len(rows),
         "undelivered_at_kill": len(undelivered_at_kill),
+        "steps": steps,
     }

@@ -7,12 +7,23 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tests.scenario.drivers import SandboxDriver
+from tests.scenario.drivers import SandboxDriver, TelegramDriver
 from tests.scenario.script import run_scenario
 
 
 def test_sandbox(db: Engine, database_url: str, tmp_path: Path) -> None:
     driver = SandboxDriver(db, database_url, tmp_path)
+    try:
+        print(run_scenario(driver, db))
+    except BaseException:
+        print(driver.bot.output())
+        raise
+    finally:
+        driver.close()
+
+
+def test_telegram(db: Engine, database_url: str, tmp_path: Path) -> None:
+    driver = TelegramDriver(db, database_url, tmp_path)
     try:
         print(run_scenario(driver, db))
     except BaseException:
