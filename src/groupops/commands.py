@@ -278,7 +278,7 @@ def register(app: typer.Typer) -> None:
     @outbox_app.command("list")
     @typed_errors
     def outbox_list(
-        status: str = typer.Option("dead", help="pending, sending, delivered, dead"),
+        status: str = typer.Option("dead", help="pending, sending, delivered, dead, rerouted"),
         limit: int = 100,
         url: str | None = DbOption,
         as_json: bool = typer.Option(False, "--json"),

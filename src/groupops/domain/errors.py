@@ -58,3 +58,13 @@ class PlatformError(GroupopsError):
         super().__init__(message, where=where)
         self.retry_after = retry_after
         self.permanent = permanent
+
+
+class RecipientUnreachable(PlatformError):
+    """The platform will not carry a private message to this person (on Telegram: they never
+    started the bot). The deliverer posts the message in the group instead."""
+
+    code = "recipient_unreachable"
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        super().__init__(message, where=where, permanent=True)

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Row, and_, or_, select, update
+from sqlalchemy import Engine, Row, and_, insert, or_, select, update
 
-from groupops.domain.actions import Action
-from groupops.domain.errors import NotFound, PlatformError
+from groupops.domain.actions import Action, ActionKind
+from groupops.domain.errors import NotFound, PlatformError, RecipientUnreachable
 from groupops.engine.clock import Clock
 from groupops.engine.ratelimit import TokenBucket
 from groupops.platforms.registry import Platforms
@@ -159,6 +159,9 @@ class Deliverer:
                 raise PlatformError(f"no connection {row.source!r} is running", permanent=False)
             action = Action.from_json(row.payload)
             result = await adapter.perform(action, idempotency_key=f"outbox:{row.id}")
+        except RecipientUnreachable as exc:
+            self._to_the_group(row, exc)
+            return "failed"
         except PlatformError as exc:
             self._failed(row.id, attempts, exc, exc.retry_after, exc.permanent)
             if exc.retry_after:
@@ -181,6 +184,50 @@ class Deliverer:
                 )
             )
         return "delivered"
+
+    def _to_the_group(self, row: Row[Any], exc: PlatformError) -> None:
+        """A private message the platform will not carry goes to the group instead (a newcomer
+        who never started the bot still gets the rules); anything else private is dead."""
+        action = Action.from_json(row.payload)
+        if action.kind != ActionKind.DIRECT_MESSAGE or action.data.get("private_only"):
+            self._failed(row.id, int(row.attempts) + 1, exc, None, True)
+            return
+        now = self.clock.now()
+        public = Action(
+            ActionKind.SEND,
+            action.source,
+            action.chat_id,
+            user_id=action.user_id,
+            text=action.text,
+            reason=action.reason,
+            data={"instead_of": int(row.id)},
+        )
+        with self.db.begin() as conn:
+            conn.execute(
+                insert(outbox).values(
+                    created_at=now,
+                    source=row.source,
+                    chat_id=row.chat_id,
+                    group_id=row.group_id,
+                    kind=public.kind.value,
+                    payload=public.to_json(),
+                    feature=row.feature,
+                    cause_seq=row.cause_seq,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                )
+            )
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row.id)
+                .values(
+                    status="rerouted",
+                    claimed_until=None,
+                    last_error=f"{type(exc).__name__}: {exc}; posted in the group instead"[:2000],
+                )
+            )
+        self.wakeup.set()
 
     def _failed(
         self, oid: int, attempts: int, exc: Exception, retry_after: float | None, permanent: bool

@@ -134,7 +134,8 @@ outbox = Table(
     Column("payload", JSONType, nullable=False),
     Column("feature", String(64), nullable=False, default=""),
     Column("cause_seq", ID, nullable=True),
-    # pending -> sending -> delivered | dead ; dead can be retried by an operator
+    # pending -> sending -> delivered | dead | rerouted (a refused private message, posted in
+    # the group as a new row instead); dead can be retried by an operator
     Column("status", String(16), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTCDateTime, nullable=False),

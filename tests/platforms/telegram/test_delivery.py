@@ -102,7 +102,7 @@ def test_faults_then_recovery_delivers_once_in_order_within_limits(
     assert all(TOKEN not in r.last_error for r in rows)
 
 
-def test_a_dm_to_someone_who_never_started_the_bot_is_dead_not_retried(
+def test_a_private_only_dm_to_someone_who_never_started_the_bot_is_dead_not_retried(
     make_app: Callable[..., App],
 ) -> None:
     app = make_app(features=())
@@ -120,6 +120,7 @@ def test_a_dm_to_someone_who_never_started_the_bot_is_dead_not_retried(
                                 str(GROUP),
                                 user_id="501",
                                 text="coupon",
+                                data={"private_only": True},  # never shown to the group
                             ),
                             "test",
                             None,
@@ -138,3 +139,51 @@ def test_a_dm_to_someone_who_never_started_the_bot_is_dead_not_retried(
         row = conn.execute(select(outbox.c.status, outbox.c.attempts, outbox.c.last_error)).one()
     assert row.status == "dead" and row.attempts == 1
     assert "not started" in row.last_error
+
+
+def test_a_private_message_telegram_will_not_carry_is_posted_in_the_group(
+    make_app: Callable[..., App],
+) -> None:
+    """Most newcomers never started the bot: the rules they would get privately go to the
+    group instead, once, and the refused private message is kept as 'rerouted'."""
+    app = make_app(features=())
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            with app.db.begin() as conn:
+                write_actions(
+                    conn,
+                    [
+                        Emitted(
+                            Action(
+                                ActionKind.DIRECT_MESSAGE,
+                                adapter.source,
+                                str(GROUP),
+                                user_id="777",
+                                text="The rules: be kind.",
+                            ),
+                            "welcome",
+                            None,
+                            None,
+                        )
+                    ],
+                    now=app.clock.now(),
+                    capabilities_of=app.platforms.capabilities,
+                    workspace_of=lambda item: 1,
+                )
+            for _ in range(3):
+                await app.deliver()
+            with app.db.connect() as conn:
+                rows = conn.execute(select(outbox).order_by(outbox.c.id)).all()
+            assert [(r.kind, r.status) for r in rows] == [
+                ("direct_message", "rerouted"),
+                ("send", "delivered"),
+            ]
+            assert "not started a private chat" in rows[0].last_error
+            assert rows[1].payload["data"] == {"instead_of": rows[0].id}
+            sent = fake.calls("sendMessage")
+            assert [(r.params.get("chat_id"), r.params.get("text")) for r in sent] == [
+                (GROUP, "The rules: be kind.")
+            ]
+
+    run(go())

@@ -42,7 +42,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from groupops.domain.actions import Action, ActionKind
-from groupops.domain.errors import GroupopsError, PlatformError
+from groupops.domain.errors import GroupopsError, PlatformError, RecipientUnreachable
 from groupops.domain.events import Event
 from groupops.engine.clock import Clock, RealClock
 from groupops.platforms.base import Capabilities, DeliveryResult
@@ -464,10 +464,8 @@ class TelegramAdapter:
             return self._sent(sent, action.chat_id)
         if kind == ActionKind.DIRECT_MESSAGE:
             if not self.started(action.user_id):
-                raise PlatformError(
-                    "the member has not started a private chat with the bot",
-                    where=where,
-                    permanent=True,
+                raise RecipientUnreachable(
+                    "the member has not started a private chat with the bot", where=where
                 )
             sent = await bot.send_message(
                 user, action.text, reply_markup=keyboard(action.data.get("buttons"), where)
