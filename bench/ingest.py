@@ -899,6 +899,18 @@ def run_baseline(
 
 
 # -- live mode ------------------------------------------------------------------------------
+#: what the feeder submits (derived events such as checked_in are groupops' own)
+FED_KINDS = events_table.c.kind.in_(
+    [
+        EventKind.MESSAGE.value,
+        EventKind.MESSAGE_EDITED.value,
+        EventKind.REACTION.value,
+        EventKind.MEMBER_JOINED.value,
+        EventKind.MEMBER_LEFT.value,
+    ]
+)
+
+
 @dataclass
 class LiveRun:
     fed: int
@@ -924,17 +936,22 @@ async def run_live(
     seconds: float,
     rate: float,
     max_batch: int,
+    *,
+    name: str = "live",
+    profile: cProfile.Profile | None = None,
 ) -> LiveRun:
     community = Community(**{**community_args, "rate": rate})
     history_specs = community.history()
     specs = community.stream(max(1, int(seconds * rate)), ticks=False)
-    app = App.create(f"sqlite:///{workdir}/live.db", features=features, extensions=False)
+    app = App.create(f"sqlite:///{workdir}/{name}.db", features=features, extensions=False)
     if max_batch:
         app.max_batch = max_batch
     try:
         now = datetime.now(UTC)
         prepare(app, community, history_specs, now)
         seed_sandbox(app, community, [*history_specs, *specs], now)
+        if profile is not None:
+            profile.enable()
         await app.start(tick_every=60.0)
         await asyncio.sleep(0.2)  # the deliverer's recovery and first idle round
         start_wall = time.time() + 0.05
@@ -969,12 +986,14 @@ async def run_live(
                 stored = conn.execute(
                     select(text("count(*)"))
                     .select_from(events_table)
-                    .where(events_table.c.occurred_at >= start)
+                    .where(events_table.c.occurred_at >= start, FED_KINDS)
                 ).scalar_one()
                 conn.rollback()
             if open_ is None and stored >= len(specs):
                 break
         await app.stop()
+        if profile is not None:
+            profile.disable()
         return _latencies(app, scheduled, submitted, feed_seconds, max_lag, start)
     finally:
         app.close()
@@ -1003,7 +1022,7 @@ def _latencies(
         stored = conn.execute(
             select(text("count(*)"))
             .select_from(events_table)
-            .where(events_table.c.occurred_at >= start, events_table.c.source == SOURCE)
+            .where(events_table.c.occurred_at >= start, FED_KINDS)
         ).scalar_one()
         conn.rollback()
     timed: list[float] = []
@@ -1197,7 +1216,7 @@ def main(argv: list[str] | None = None) -> int:
                 "undelivered": live.undelivered,
                 "dead": live.dead,
             }
-        if args.profile:
+        if args.profile and not args.no_batch:
             prof_run, *_ = run_pipeline(
                 workdir, features, community_args, args.events, args.batch, profile=True
             )
@@ -1208,6 +1227,28 @@ def main(argv: list[str] | None = None) -> int:
             for r in [r for r in prof_run.profile if r["sort"] == "cum_groupops"][:25]:
                 print(_profile_line(r))
             figures["profile"] = prof_run.profile
+        if args.profile and not args.no_live:
+            prof = cProfile.Profile()
+            asyncio.run(
+                run_live(
+                    workdir,
+                    features,
+                    community_args,
+                    min(args.seconds, 10.0),
+                    args.rate,
+                    args.live_batch,
+                    name="live-profiled",
+                    profile=prof,
+                )
+            )
+            top = top_functions(prof)
+            print("\nprofile of a live run (cProfile; own time):")
+            for r in [r for r in top if r["sort"] == "own"][:20]:
+                print(_profile_line(r))
+            print("groupops functions by cumulative time:")
+            for r in [r for r in top if r["sort"] == "cum_groupops"][:30]:
+                print(_profile_line(r))
+            figures["live_profile"] = top
     print("\n== summary ==")
     for line in summary:
         print(line)
