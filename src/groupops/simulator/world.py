@@ -23,18 +23,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from groupops.domain.errors import GroupopsError, InvalidSettings, NotFound
 from groupops.domain.events import Event, EventKind
 from groupops.engine import admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.engine.core import TICK_SOURCE
-from groupops.platforms.sandbox.adapter import BOT_ID
 from groupops.platforms.sandbox.platform import SandboxRefused
-from groupops.platforms.sandbox.tables import sandbox_members, sandbox_messages
 from groupops.simulator import texts
+from groupops.simulator.eyes import Prompt, new_prompts, restrained
 from groupops.simulator.people import Person, make_people, owner_of
 
 log = logging.getLogger(__name__)
@@ -43,13 +40,16 @@ ZONE = ZoneInfo("Asia/Shanghai")
 DEFAULT_START = date(2026, 11, 1)
 #: the hour of the first simulated morning (local time)
 START_HOUR = 6
+#: how long the gate gives a newcomer (set below), and how long they wait for its question
+GATE_TIMEOUT = 600
+GATE_PATIENCE = timedelta(seconds=GATE_TIMEOUT)
 #: simulated time is cut in slices: what people do in one slice is one engine batch, and
 #: the bot's answers reach them at its end
-SLICE = timedelta(minutes=2)
+SLICE = timedelta(minutes=4)
 #: the clock ticks at least this often (scheduled work runs on ticks: month-end top 3 ...)
 HEARTBEAT = timedelta(minutes=30)
 #: after a join, tick every slice for this long (gate time-outs, combined welcomes)
-BUSY_AFTER_JOIN = timedelta(minutes=8)
+BUSY_AFTER_JOIN = timedelta(minutes=14)
 #: people per day of the local clock: quiet nights, peaks at 9:00, lunch and 21:00
 HOUR_WEIGHTS = (
     0.25,
@@ -136,10 +136,13 @@ class Seat:
 
 @dataclass
 class Progress:
+    """Where the month is: passed to the progress callback after every slice."""
+
+    app: App
     now: datetime
     start: datetime
     end: datetime
-    wall_slices: int
+    slices: int
 
 
 class Simulation:
@@ -171,7 +174,7 @@ class Simulation:
             c: deque(maxlen=25) for c in self.chat_ids
         }
         self.prompts_seen: dict[str, int] = {c: 0 for c in self.chat_ids}
-        self.prompts: dict[tuple[str, str], tuple[str, list[dict[str, str]], str]] = {}
+        self.prompts: dict[tuple[str, str], Prompt] = {}
         self.busy_until = self.start
         self.slices = 0
         self.gate_on = "gate" in app.registry.by_name
@@ -205,6 +208,8 @@ class Simulation:
             ref = f"{app.sandbox.source}:{chat_id}"
             self._set(ref, "welcome", "rules", RULES.get(chat_id, RULES["course"]))
             self._set(ref, "gate", "enabled", True)
+            # newcomers get ten minutes to answer: longer than a slice plus a slow reader
+            self._set(ref, "gate", "timeout_seconds", GATE_TIMEOUT)
         app.engine.directory.invalidate()
         people = make_people(self.rng, self.options.members, self.chat_ids, self.options.days)
         for person in people:
@@ -278,7 +283,9 @@ class Simulation:
             await self._commit(events, slice_end if tick else None, heartbeat)
             at = slice_end
             if self.on_progress is not None:
-                self.on_progress(Progress(self.clock.now(), self.start, self.end, self.slices))
+                self.on_progress(
+                    Progress(self.app, self.clock.now(), self.start, self.end, self.slices)
+                )
         self.clock.set(max(self.end, self.clock.now()))
         await self._commit([], self.end.replace(second=0, microsecond=0), True)
 
@@ -303,18 +310,7 @@ class Simulation:
     # -- what the people see of moderation ---------------------------------------------------
     def _sync_all(self) -> None:
         """Read who the platform now says is removed or muted (the bot's actions landed)."""
-        now = self.clock.now()
-        m = sandbox_members.c
-        with self.app.db.connect() as conn:
-            rows = conn.execute(
-                select(m.chat_id, m.user_id, m.status, m.muted_until).where(
-                    m.source == self.app.sandbox.source,
-                    m.is_admin.is_(False),
-                    (m.status != "active") | (m.muted_until > now),
-                )
-            ).all()
-            conn.rollback()
-        for row in rows:
+        for row in restrained(self.app.db, self.app.sandbox.source, self.clock.now()):
             seat = self.seats.get((row.user_id, row.chat_id))
             if seat is None:
                 continue
@@ -493,28 +489,12 @@ class Simulation:
 
     def _read_prompts(self, chat: str) -> None:
         """Look at the bot's new messages with buttons in the chat (a person reads them)."""
-        s = sandbox_messages.c
-        with self.app.db.connect() as conn:
-            rows = conn.execute(
-                select(s.id, s.text, s.buttons)
-                .where(
-                    s.source == self.app.sandbox.source,
-                    s.chat_id == chat,
-                    s.user_id == BOT_ID,
-                    s.id > self.prompts_seen[chat],
-                    s.buttons.is_not(None),
-                )
-                .order_by(s.id)
-            ).all()
-            conn.rollback()
-        for row in rows:
-            self.prompts_seen[chat] = max(self.prompts_seen[chat], int(row.id))
-            first_line = str(row.text).split("\n", 1)[0]
+        found = new_prompts(self.app.db, self.app.sandbox.source, chat, self.prompts_seen[chat])
+        for prompt in found:
+            self.prompts_seen[chat] = max(self.prompts_seen[chat], int(prompt.message_id))
             for uid in self._gated(chat):
-                name = self.people[uid].name
-                if first_line.startswith(f"👋 {name},") or first_line.startswith(f"👋 {name}，"):
-                    buttons = [b for r in (row.buttons or []) for b in r]
-                    self.prompts[(uid, chat)] = (str(row.id), buttons, str(row.text))
+                if prompt.addressed_to(self.people[uid].name):
+                    self.prompts[(uid, chat)] = prompt
 
     def _gated(self, chat: str) -> list[str]:
         return [uid for (uid, c), seat in self.seats.items() if c == chat and seat.status == "gate"]
@@ -529,19 +509,16 @@ class Simulation:
         if prompt is None:
             self._sync_one(act.uid, act.chat)  # removed meanwhile (a raid lock-out)?
             seat = self.seats[(act.uid, act.chat)]
-            if seat.status == "gate" and act.text.count("?") < 4:  # not there yet: look again
+            waited = self.clock.now() - (seat.joined_at or self.clock.now())
+            if seat.status == "gate" and waited < GATE_PATIENCE:  # not there yet: look again
                 later = self.clock.now() + timedelta(seconds=self.rng.uniform(30, 60))
-                self.at(later, "press", act.uid, act.chat, text=act.text + "?", arg=act.arg)
+                self.at(later, "press", act.uid, act.chat, arg=act.arg)
             elif seat.status == "gate" and act.arg > 0:
                 self._arrived(act.uid, act.chat)  # no question came: this group has no gate
             return []
-        message_id, buttons, text = prompt
-        right = texts.solve_captcha(text.rsplit("\n", 1)[-1]) or texts.solve_captcha(text)
-        rights = [b["data"] for b in buttons if b.get("text") == right]
-        wrongs = [b["data"] for b in buttons if b.get("text") != right]
-        choice = rights[0] if act.arg > 0 and rights else self.rng.choice(wrongs or rights)
-        event = self.app.sandbox.press(act.chat, act.uid, message_id, choice)
-        if choice in rights:
+        choice = prompt.choose(self.rng, right=act.arg > 0)
+        event = self.app.sandbox.press(act.chat, act.uid, prompt.message_id, choice)
+        if prompt.is_right(choice):
             self.prompts.pop((act.uid, act.chat), None)
             self.at(
                 self.clock.now() + timedelta(seconds=self.rng.uniform(70, 150)),
@@ -624,7 +601,7 @@ class Simulation:
                     chat,
                     reply_to=event.message_id,
                 )
-        if self.rng.random() < 0.16:
+        if self.rng.random() < 0.13:
             for _ in range(self.rng.randint(1, 2)):
                 uid = self.rng.choice(present)
                 if uid != event.user_id:
