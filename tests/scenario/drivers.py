@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -367,3 +368,264 @@ class TelegramDriver:
             self.bot.stop()
         finally:
             self.server.stop()
+
+
+# -- Matrix ---------------------------------------------------------------------------------
+class MatrixDriver:
+    """`groupops serve` with a Matrix connection to a real Synapse (through a proxy that can
+    play a failing homeserver); people are matrix-nio clients (tests/platforms/matrix)."""
+
+    def __init__(self, db: Engine, database_url: str, folder: Path, synapse: Any) -> None:
+        import asyncio
+
+        from groupops.platforms.matrix import ConnectionStore, MatrixAdapter
+        from groupops.platforms.matrix.config import connect
+        from tests.platforms.matrix.conftest import new_account
+        from tests.platforms.matrix.helpers import bot_config
+        from tests.scenario.bot import SERVE_READY, serve_argv
+        from tests.scenario.proxy import TroubleProxy
+
+        self.db = db
+        self.synapse = synapse
+        self.loop = asyncio.new_event_loop()
+        self.proxy = TroubleProxy(synapse.url)
+        self.account = new_account(synapse, "bot")
+        config = replace(bot_config(synapse, self.account), homeserver=self.proxy.url)
+        config = connect(db, config, _now())
+        self.source = config.source
+        self.bot_id = config.user_id
+        self.capabilities: Capabilities = MatrixAdapter(
+            config, store=ConnectionStore(db, config.source)
+        ).capabilities
+        self.bot = BotProcess(serve_argv(database_url), folder / "bot.log", SERVE_READY)
+        self.chat_id = ""
+        self._reader: Any = None
+        self.people: list[Person] = []
+        self.owner = self.person("Owner")
+
+    def run(self, coro: Any) -> Any:
+        return self.loop.run_until_complete(coro)
+
+    def person(self, name: str) -> Person:
+        from tests.platforms.matrix.conftest import Person as Client
+        from tests.platforms.matrix.conftest import new_account
+
+        client = self.run(Client(self.synapse, new_account(self.synapse, name.lower())).login())
+        self.run(client.client.set_displayname(name))
+        p = Person(name, ref=client, user_id=client.user_id)
+        self.people.append(p)
+        return p
+
+    def _client(self, p: Person) -> Any:
+        return p.ref.client
+
+    def open_group(self) -> None:
+        from nio import RoomCreateResponse, RoomPreset
+
+        self.bot.start()
+        owner = self._client(self.owner)
+        made = self.run(
+            owner.room_create(
+                name="Scenario group",
+                invite=[self.bot_id],
+                preset=RoomPreset.public_chat,
+                # room version 12: the owner (creator) is above every power level; the bot gets
+                # 100, enough to remove messages, kick and change power levels (mutes)
+                room_version="12",
+                power_level_override={"users": {self.bot_id: 100}},
+            )
+        )
+        assert isinstance(made, RoomCreateResponse), made
+        self.chat_id = made.room_id
+
+        async def bot_in() -> bool:
+            members = await owner.joined_members(self.chat_id)
+            return self.bot_id in {m.user_id for m in members.members}
+
+        wait_until("the bot to join the room", lambda: self.run(bot_in()))
+        assert self.post(self.owner, "Hello everyone, welcome to our group!")
+        store = Store(self.db, self.source, self.chat_id)
+        wait_until("the owner's hello stored", lambda: store.event_ids())
+
+    def open_private_chat(self, p: Person) -> None:
+        return None  # the bot opens a direct room itself, by inviting the person
+
+    def join(self, p: Person) -> None:
+        from nio import JoinResponse
+
+        answer = self.run(self._client(p).join(self.chat_id))
+        assert isinstance(answer, JoinResponse), answer
+
+    def post(self, p: Person, text: str) -> str | None:
+        from nio import RoomSendResponse
+
+        answer = self.run(
+            self._client(p).room_send(
+                self.chat_id, "m.room.message", {"msgtype": "m.text", "body": text}
+            )
+        )
+        if isinstance(answer, RoomSendResponse):
+            return str(answer.event_id)
+        assert getattr(answer, "status_code", "") == "M_FORBIDDEN", answer
+        return None  # the homeserver refused: muted, or not in the room
+
+    def press(self, p: Person, line: BotLine, button_text: str) -> None:
+        raise AssertionError("Matrix has no buttons: the scenario types the answer")
+
+    def _timeline(self, client: Any, room: str) -> list[dict[str, Any]]:
+        """The room's events, oldest first, as ``client`` sees them."""
+        from nio import MessageDirection, RoomMessagesResponse, SyncResponse
+
+        synced = self.run(client.sync(timeout=0, sync_filter={"room": {"timeline": {"limit": 1}}}))
+        assert isinstance(synced, SyncResponse), synced
+        page = self.run(
+            client.room_messages(
+                room, start=synced.next_batch, direction=MessageDirection.back, limit=1000
+            )
+        )
+        assert isinstance(page, RoomMessagesResponse), page
+        return [e.source for e in reversed(page.chunk)]
+
+    def _group(self) -> list[dict[str, Any]]:
+        raws = self._timeline(self._client(self.owner), self.chat_id)
+        joined = next(
+            i
+            for i, r in enumerate(raws)
+            if r["type"] == "m.room.member"
+            and r.get("state_key") == self.bot_id
+            and r["content"].get("membership") == "join"
+        )
+        return raws[joined + 1 :]
+
+    def bot_lines(self) -> list[BotLine]:
+        return [
+            BotLine(r["event_id"], str(r["content"].get("body", "")), (), _redacted(r))
+            for r in self._group()
+            if r["sender"] == self.bot_id and r["type"] == "m.room.message"
+        ]
+
+    def _as_bot(self) -> Any:
+        """The bot's account on another device: it reads the direct rooms the bot made. (The
+        person does not join them: a joined direct room becomes a group, see
+        test_matrix_direct_room_is_not_a_group.)"""
+        from nio import AsyncClient, LoginResponse
+
+        if self._reader is None:
+            self._reader = AsyncClient(self.synapse.url, self.bot_id)
+            answer = self.run(self._reader.login(self.account.password))
+            assert isinstance(answer, LoginResponse), answer
+        return self._reader
+
+    def private_lines(self, p: Person) -> list[str]:
+        from nio import RoomGetStateEventResponse
+
+        reader = self._as_bot()
+        lines: list[str] = []
+        for room in self.run(reader.joined_rooms()).rooms:
+            if room == self.chat_id:
+                continue
+            member = self.run(reader.room_get_state_event(room, "m.room.member", p.user_id))
+            if not isinstance(member, RoomGetStateEventResponse):
+                continue  # someone else's direct room
+            lines += [
+                str(r["content"].get("body", ""))
+                for r in self._timeline(reader, room)
+                if r["sender"] == self.bot_id and r["type"] == "m.room.message"
+            ]
+        return lines
+
+    def is_deleted(self, message_id: str) -> bool:
+        from nio import RoomGetEventResponse
+
+        answer = self.run(self._client(self.owner).room_get_event(self.chat_id, message_id))
+        assert isinstance(answer, RoomGetEventResponse), answer
+        return _redacted(answer.event.source)
+
+    def _levels(self) -> dict[str, Any]:
+        from nio import RoomGetStateEventResponse
+
+        answer = self.run(
+            self._client(self.owner).room_get_state_event(self.chat_id, "m.room.power_levels")
+        )
+        assert isinstance(answer, RoomGetStateEventResponse), answer
+        return dict(answer.content)
+
+    def is_muted(self, p: Person) -> bool:
+        levels = self._levels()
+        need = (levels.get("events") or {}).get("m.room.message", levels.get("events_default", 0))
+        mine = (levels.get("users") or {}).get(p.user_id, levels.get("users_default", 0))
+        return int(mine) < int(need)
+
+    def end_mute(self, p: Person) -> None:
+        levels = self._levels()
+        levels["users"] = {u: v for u, v in (levels.get("users") or {}).items() if u != p.user_id}
+        answer = self.run(
+            self._client(self.owner).room_put_state(self.chat_id, "m.room.power_levels", levels)
+        )
+        assert getattr(answer, "event_id", ""), answer
+
+    def is_member(self, p: Person) -> bool:
+        members = self.run(self._client(self.owner).joined_members(self.chat_id))
+        return p.user_id in {m.user_id for m in members.members}
+
+    def trouble(self, on: bool) -> None:
+        self.proxy.trouble = on
+
+    def acts(self) -> list[str]:
+        out = []
+        for r in self._group():
+            content = r.get("content") or {}
+            prev = (r.get("unsigned") or {}).get("prev_content") or {}
+            if r["type"] == "m.room.message" and r["sender"] != self.bot_id:
+                out.append(r["event_id"])
+            elif r["type"] == "m.room.member" and r.get("state_key") != self.bot_id:
+                now, before = content.get("membership"), prev.get("membership")
+                if (now == "join" and before != "join") or (
+                    now in ("leave", "ban") and before == "join"
+                ):
+                    out.append(r["event_id"])
+        return out
+
+    def seen(self) -> Counter[str]:
+        c: Counter[str] = Counter()
+        for r in self._group():
+            if r["sender"] != self.bot_id:
+                continue
+            content = r.get("content") or {}
+            if r["type"] == "m.room.message":
+                c["message"] += 1
+            elif r["type"] == "m.room.redaction":
+                c["delete"] += 1
+            elif r["type"] == "m.room.member" and content.get("membership") == "leave":
+                c["kick"] += 1
+            elif r["type"] == "m.room.power_levels":
+                need = (content.get("events") or {}).get(
+                    "m.room.message", content.get("events_default", 0)
+                )
+                before = ((r.get("unsigned") or {}).get("prev_content") or {}).get("users") or {}
+                after = content.get("users") or {}
+                for user in set(before) | set(after):
+                    if before.get(user) != after.get(user):
+                        muted = int(after.get(user, content.get("users_default", 0))) < int(need)
+                        c["mute" if muted else "unmute"] += 1
+        for p in self.people:
+            if p is not self.owner:
+                c["message"] += len(self.private_lines(p))
+        return +c
+
+    def close(self) -> None:
+        try:
+            self.bot.stop()
+        finally:
+            for p in self.people:
+                self.run(p.ref.close())
+            if self._reader is not None:
+                self.run(self._reader.close())
+            self.loop.close()
+            self.proxy.stop()
+
+
+def _redacted(raw: dict[str, Any]) -> bool:
+    return "redacted_because" in (raw.get("unsigned") or {}) or (
+        raw.get("type") == "m.room.message" and not raw.get("content")
+    )

@@ -269,7 +269,6 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
     """Play the scenario on one platform and check everything; returns figures for the report."""
     texts = Texts("en")
     caps = d.capabilities
-    store = Store(db, d.source, d.chat_id)
     gated_mute = caps.buttons and caps.can(ActionKind.MUTE)
     started = time.monotonic()
     steps: dict[str, float] = {}
@@ -278,6 +277,7 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
         steps[step] = round(time.monotonic() - started, 2)
 
     d.open_group()  # the bot process runs from here on
+    store = Store(db, d.source, d.chat_id)
     mark("open")
     configure(db, d.source, d.chat_id)
     time.sleep(SETTINGS_PICKUP)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tests.scenario.drivers import SandboxDriver, TelegramDriver
+from tests.platforms.matrix.synapse import Synapse
+from tests.scenario.drivers import MatrixDriver, SandboxDriver, TelegramDriver
 from tests.scenario.script import run_scenario
 
 
@@ -24,6 +25,17 @@ def test_sandbox(db: Engine, database_url: str, tmp_path: Path) -> None:
 
 def test_telegram(db: Engine, database_url: str, tmp_path: Path) -> None:
     driver = TelegramDriver(db, database_url, tmp_path)
+    try:
+        print(run_scenario(driver, db))
+    except BaseException:
+        print(driver.bot.output())
+        raise
+    finally:
+        driver.close()
+
+
+def test_matrix(db: Engine, database_url: str, tmp_path: Path, synapse: Synapse) -> None:
+    driver = MatrixDriver(db, database_url, tmp_path, synapse)
     try:
         print(run_scenario(driver, db))
     except BaseException:
