@@ -60,6 +60,7 @@ FloatArray = npt.NDArray[np.float64]
 F32 = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+Index = IntArray | slice
 
 _DIST_EDGES = (1, 2, 3, 4, 5, 6, 9, 13, 21, 36)  # bucket k: edges[k] <= d < edges[k + 1]
 _GAP_EDGES_MIN = (0, 1, 2, 3, 6, 16, 61)
@@ -131,68 +132,18 @@ MESSAGE_FEATURES = (
 N_PAIR, N_SELF, N_MSG = len(PAIR_FEATURES), len(SELF_FEATURES), len(MESSAGE_FEATURES)
 N_FEATURES = N_PAIR + N_SELF + N_MSG
 
-_WORD = re.compile(r"[a-z0-9_\-\.]{3,}|[\u4e00-\u9fff]")
-_NICK = re.compile(r"[a-z0-9_\-\[\]\\`^{}|.]{2,}")
-_URL = re.compile(r"https?://|www\.|\.(?:com|org|net)\b")
-_THANKS = re.compile(r"\b(?:thanks|thank|thx|ty|tnx|cheers)\b|谢")
-_GREETING = re.compile(
-    r"^\s*(?:hi|hello|hey|hiya|yo|morning|evening|greetings|howdy)\b|^\s*(?:你好|大家好)"
+# words and nicks: dots only inside (versions, hosts), CJK characters one by one
+_TOKEN = re.compile(r"[a-z0-9_\-\[\]\\`^{}|]+(?:\.[a-z0-9_\-\[\]\\`^{}|]+)*|[\u4e00-\u9fff]")
+_THANKS = frozenset(["thanks", "thank", "thx", "ty", "tnx", "cheers", "thankyou", "谢"])
+_GREETINGS = frozenset(["hi", "hello", "hey", "hiya", "yo", "morning", "evening", "howdy"])
+_STOP_WORDS = (
+    "the and you for that this with are have not but what can your was all just there how "
+    "does did get its it's they then than from will would about any use using try i'm "
+    "don't know like need want yes yeah well also one out now here only some "
+    "is it to in on of or an as at be by do go he if me my no so up us we ok oh am "
+    "a b c d e f g h i j k l m n o p q r s t u v w x y z 0 1 2 3 4 5 6 7 8 9 - _ -- |"
 )
-_STOP = frozenset(
-    [
-        "the",
-        "and",
-        "you",
-        "for",
-        "that",
-        "this",
-        "with",
-        "are",
-        "have",
-        "not",
-        "but",
-        "what",
-        "can",
-        "your",
-        "was",
-        "all",
-        "just",
-        "there",
-        "how",
-        "does",
-        "did",
-        "get",
-        "its",
-        "it's",
-        "they",
-        "then",
-        "than",
-        "from",
-        "will",
-        "would",
-        "about",
-        "any",
-        "use",
-        "using",
-        "try",
-        "i'm",
-        "don't",
-        "know",
-        "like",
-        "need",
-        "want",
-        "yes",
-        "yeah",
-        "well",
-        "also",
-        "one",
-        "out",
-        "now",
-        "here",
-        "only",
-        "some",
-    ]
-)
+_STOP = frozenset(_STOP_WORDS.split())
 
 
 # ---- per-frame preparation ----------------------------------------------------------------
@@ -213,10 +164,12 @@ class _Prepared:
     greeting: BoolArray
     command: BoolArray
     length: IntArray
-    mention_keys: IntArray  # sorted row * n_authors + author for "row mentions author"
-    n_authors: int
-    tfidf: sp.csr_matrix | None
+    mentions: npt.NDArray[np.int64]  # (_MAX_MENTIONS, n) authors named in the text, -1 pads
+    tfidf: Any  # scipy CSR (n, vocabulary), rows L2-normalised; None without the words
     msg_feats: F32 = field(default_factory=lambda: np.zeros((0, N_MSG), dtype=np.float32))
+
+
+_MAX_MENTIONS = 4
 
 
 def _prepare(
@@ -242,54 +195,65 @@ def _prepare(
         for key in (name.lower(), frame.authors[i].lower() if i < len(frame.authors) else ""):
             if len(key) >= 3:
                 lookup.setdefault(key, i)
-    n_authors = max(len(frame.names), int(author.max(initial=-1)) + 1, 1)
+    nicks = frozenset(lookup)
 
     url = np.zeros(n, dtype=np.bool_)
     thanks = np.zeros(n, dtype=np.bool_)
     greeting = np.zeros(n, dtype=np.bool_)
     command = np.zeros(n, dtype=np.bool_)
     length = np.zeros(n, dtype=np.int64)
-    mentions: list[int] = []
-    indptr = [0]
-    indices: list[int] = []
-    vocab: dict[str, int] = {}
-    url_s, thanks_s, greet_m = _URL.search, _THANKS.search, _GREETING.match
-    nick_all, word_all = _NICK.findall, _WORD.findall
-    get = lookup.get
+    m_rows: list[int] = []
+    m_who: list[int] = []
+    counts = np.zeros(n, dtype=np.int64)
+    hashes: list[int] = []
+    tok_all = _TOKEN.findall
     for i, t in enumerate(frame.text):
         if not t or system[i]:
-            if with_words:
-                indptr.append(len(indices))
             continue
         length[i] = len(t)
         low = t.lower()
-        if "http" in low or "www" in low or "." in low:
-            url[i] = url_s(low) is not None
-        thanks[i] = thanks_s(low) is not None
-        greeting[i] = greet_m(low) is not None
+        url[i] = "http" in low or "www." in low
         command[i] = low.startswith("!")
-        me = author[i]
-        base = i * n_authors
-        for tok in set(nick_all(low)):
-            who = get(tok)
-            if who is not None and who != me:
-                mentions.append(base + who)
+        found = tok_all(low)
+        if not found:
+            continue
+        greeting[i] = found[0] in _GREETINGS or low.startswith(("你好", "大家好"))
+        toks = set(found)
+        thanks[i] = not toks.isdisjoint(_THANKS)
+        named = toks & nicks
+        if named:
+            me = author[i]
+            for tok in named:
+                who = lookup[tok]
+                if who != me:
+                    m_rows.append(i)
+                    m_who.append(who)
         if with_words:
-            ids = {vocab.setdefault(w, len(vocab)) for w in word_all(low) if w not in _STOP}
-            indices.extend(ids)
-            indptr.append(len(indices))
-    mention_keys = np.unique(np.asarray(mentions, dtype=np.int64))
+            words = toks - _STOP
+            counts[i] = len(words)
+            hashes.extend(map(hash, words))
+    mentions = np.full((_MAX_MENTIONS, n), -1, dtype=np.int64)
+    if m_rows:
+        r = np.asarray(m_rows, dtype=np.int64)
+        first = np.searchsorted(r, r)  # m_rows is sorted: the row's first slot
+        rank = np.arange(r.shape[0]) - first
+        keep = rank < _MAX_MENTIONS
+        mentions[rank[keep], r[keep]] = np.asarray(m_who, dtype=np.int64)[keep]
     tfidf = None
     if with_words:
-        ind = np.asarray(indices, dtype=np.int64)
-        ptr = np.asarray(indptr, dtype=np.int64)
-        df = np.bincount(ind, minlength=len(vocab)).astype(np.float64)
+        h = np.asarray(hashes, dtype=np.int64)
+        vocab, ind = np.unique(h, return_inverse=True)
+        ptr = np.concatenate([[0], np.cumsum(counts)])
+        df = np.bincount(ind, minlength=vocab.shape[0]).astype(np.float64)
         idf = np.log((n + 1.0) / (df + 1.0)) + 1.0
         data = idf[ind]
-        row_of = np.repeat(np.arange(n), np.diff(ptr))
+        row_of = np.repeat(np.arange(n), counts)
         norm = np.sqrt(np.bincount(row_of, weights=data * data, minlength=n))
         data = data / np.maximum(norm[row_of], 1e-12)
-        tfidf = sp.csr_matrix((data.astype(np.float32), ind, ptr), shape=(n, max(len(vocab), 1)))
+        tfidf = sp.csr_matrix(
+            (data.astype(np.float32), ind.astype(np.int64), ptr),
+            shape=(n, max(vocab.shape[0], 1)),
+        )
     p = _Prepared(
         n,
         frame.time.astype(np.int64),
@@ -304,29 +268,30 @@ def _prepare(
         greeting,
         command,
         length,
-        mention_keys,
-        n_authors,
+        mentions,
         tfidf,
     )
     p.msg_feats = _message_block(p)
     return p
 
 
-def _mentions(p: _Prepared, rows: IntArray, who: IntArray) -> BoolArray:
-    """Whether row ``rows[k]`` names author ``who[k]`` anywhere in its text."""
-    keys = p.mention_keys
-    if keys.shape[0] == 0:
-        return np.zeros(rows.shape[0], dtype=np.bool_)
-    q = rows * p.n_authors + who
-    pos = np.minimum(np.searchsorted(keys, q), keys.shape[0] - 1)
-    return np.asarray((keys[pos] == q) & (who >= 0) & (rows >= 0), dtype=np.bool_)
+def _mentions(p: _Prepared, rows: Index, who: IntArray, valid: bool = False) -> BoolArray:
+    """Whether row ``rows[k]`` names author ``who[k]`` anywhere in its text (rows < 0 name
+    nobody; ``valid``: all rows are >= 0)."""
+    idx: Index = rows if valid or isinstance(rows, slice) else np.maximum(rows, 0)
+    ment = p.mentions
+    found = ment[0][idx] == who
+    for slot in range(1, _MAX_MENTIONS):
+        found |= ment[slot][idx] == who
+    found &= who >= 0
+    return np.asarray(found, dtype=np.bool_)
 
 
 def _names(p: _Prepared, rows: IntArray, who: IntArray) -> BoolArray:
     """Addresses (``nick:``) or mentions ``who``; rows < 0 name nobody."""
     safe = np.maximum(rows, 0)
-    named = ((p.addr[safe] == who) & (who >= 0) & (rows >= 0)) | _mentions(p, rows, who)
-    return np.asarray(named, dtype=np.bool_)
+    named = (p.addr[safe] == who) | _mentions(p, safe, who, True)
+    return np.asarray(named & (who >= 0) & (rows >= 0), dtype=np.bool_)
 
 
 def _log_len(length: IntArray) -> F32:
@@ -341,13 +306,10 @@ def _message_block(p: _Prepared) -> F32:
     ps = p.prev_same
     author_gap = np.where(ps >= 0, p.time - p.time[np.maximum(ps, 0)], 86400 * 7)
     author_gap = np.maximum(author_gap, 0) / 60.0
-    mentions_any = np.zeros(n, dtype=np.bool_)
-    if p.mention_keys.shape[0]:
-        mentions_any[p.mention_keys // p.n_authors] = True
     cols = [
         p.question,
         p.addr >= 0,
-        mentions_any,
+        p.mentions[0] >= 0,
         p.url,
         p.thanks,
         p.greeting,
@@ -366,40 +328,58 @@ def _message_block(p: _Prepared) -> F32:
     return np.stack([np.asarray(c, dtype=np.float32) for c in cols], axis=1)
 
 
-def _pair_block(p: _Prepared, d: int, rows: IntArray, seen: dict[str, BoolArray]) -> F32:
-    """Pair features (len(rows), N_PAIR) of ``rows`` against the candidates ``d`` rows
-    earlier (every row must be >= d); ``seen`` carries, per position in ``rows``, what nearer
-    candidates already showed (for the "nearest" features) and is updated."""
+def _const_pair(d: int) -> F32:
+    """The pair features that depend on the offset alone (the distance buckets)."""
+    out = [float(d >= e) for e in _DIST_EDGES] + [math.log1p(d) / 4.0]
+    return np.asarray(out, dtype=np.float32)
+
+
+N_CONST = len(_DIST_EDGES) + 1
+
+
+def _pair_block(
+    p: _Prepared,
+    d: int,
+    rows: IntArray,
+    seen: dict[str, BoolArray],
+    words: Any = None,
+) -> F32:
+    """The offset-dependent pair features, transposed: (N_PAIR - N_CONST, len(rows)), of
+    ``rows`` against the candidates ``d`` rows earlier (every row must be >= d). ``seen``
+    holds, per position in ``rows``, what nearer candidates already showed (for the
+    "nearest" features) and is updated in place. ``words``: the tf-idf rows of ``rows``
+    (None: no text similarity)."""
     j = rows - d
     k = rows.shape[0]
-    out = np.zeros((k, N_PAIR), dtype=np.float32)
-    ai, aj = p.author[rows], p.author[j]
-    gap_min = np.maximum(p.time[rows] - p.time[j], 0) // 60
+    ri: Index = rows
+    rj: Index = j
+    if k and int(rows[-1]) - int(rows[0]) + 1 == k:  # a run of rows: views, not copies
+        ri = slice(int(rows[0]), int(rows[-1]) + 1)
+        rj = slice(int(j[0]), int(j[-1]) + 1)
+    out = np.empty((N_PAIR - N_CONST, k), dtype=np.float32)
+    ai, aj = p.author[ri], p.author[rj]
+    gap_min = np.maximum(p.time[ri] - p.time[rj], 0) // 60
     c = 0
-    for e in _DIST_EDGES:
-        out[:, c] = float(d >= e)
-        c += 1
-    out[:, c] = math.log1p(d) / 4.0
-    c += 1
     for e in _GAP_EDGES_MIN:
-        out[:, c] = gap_min >= e
+        out[c] = gap_min >= e
         c += 1
-    out[:, c] = np.log1p(gap_min) / 5.0
+    out[c] = np.log1p(gap_min) / 5.0
     c += 1
     speaker_i, speaker_j = ai >= 0, aj >= 0
     same = (ai == aj) & speaker_i
-    addr_i, addr_j = p.addr[rows], p.addr[j]
-    addresses = (addr_i == aj) & speaker_j & ~same
-    mentions = _mentions(p, rows, aj) & ~same
+    other = speaker_j & ~same
+    addr_i, addr_j = p.addr[ri], p.addr[rj]
+    addresses = (addr_i == aj) & other
+    mentions = _mentions(p, ri, aj, True) & other
     addressed_me = (addr_j == ai) & speaker_i & ~same
-    mentioned_me = _mentions(p, j, ai) & ~same
-    latest = p.next_same[j] >= rows
-    ns = p.next_same[j]
+    mentioned_me = _mentions(p, rj, ai, True) & ~same
+    ns = p.next_same[rj]
+    latest = ns >= rows
     cand_between_2 = ~latest & (p.next_same[np.minimum(ns, p.n - 1)] < rows)
-    ps_i = p.prev_same[rows]
+    ps_i = p.prev_same[ri]
     me_none = ps_i < j
     me_2 = ~me_none & (p.prev_same[np.maximum(ps_i, 0)] > j)
-    question_j = p.question[j] & speaker_j
+    question_j = p.question[rj] & speaker_j
     for col in (
         same,
         addresses,
@@ -413,40 +393,42 @@ def _pair_block(p: _Prepared, d: int, rows: IntArray, seen: dict[str, BoolArray]
         cand_between_2,
         me_none,
         me_2,
-        _names(p, ps_i, aj) & ~same,
-        _names(p, p.prev_same[j], ai) & ~same,
-        p.system[j],
+        _names(p, ps_i, aj) & other,
+        _names(p, p.prev_same[rj], ai) & ~same,
+        p.system[rj],
         question_j,
-        p.url[j],
-        p.thanks[j],
-        p.greeting[j],
-        p.command[j],
-        p.length[j] < 15,
+        p.url[rj],
+        p.thanks[rj],
+        p.greeting[rj],
+        p.command[rj],
+        p.length[rj] < 15,
     ):
-        out[:, c] = col
+        out[c] = col
         c += 1
-    out[:, c] = _log_len(p.length[j])
-    c += 1
-    out[:, c] = (addressed_me | mentioned_me) & latest
-    c += 1
-    out[:, c] = (addresses | mentions) & latest
-    c += 1
-    if p.tfidf is not None:
-        cos = np.asarray(p.tfidf[rows].multiply(p.tfidf[j]).sum(axis=1), dtype=np.float32)
-        out[:, c] = cos.ravel()
-        out[:, c + 1] = cos.ravel() > 0
+    out[c] = _log_len(p.length[rj])
+    out[c + 1] = (p.prev_same[rj] < 0) & speaker_j
     c += 2
-    other = speaker_j & ~same
+    out[c] = (addressed_me | mentioned_me) & latest
+    c += 1
+    out[c] = (addresses | mentions) & latest
+    c += 1
+    if words is not None and p.tfidf is not None:
+        cos = np.asarray(words.multiply(p.tfidf[rj]).sum(axis=1), dtype=np.float32).ravel()
+        out[c] = cos
+        out[c + 1] = cos > 0
+    else:
+        out[c : c + 2] = 0.0
+    c += 2
     for key, cond in (
         ("addr", addresses | mentions),
         ("me", addressed_me | mentioned_me),
         ("same", same),
         ("question", question_j & other),
     ):
-        flag = cond & ~seen[key]
+        out[c] = cond & ~seen[key]
         seen[key] |= cond
-        out[:, c] = flag
         c += 1
+    assert c == out.shape[0]
     return out
 
 
@@ -471,8 +453,11 @@ def _allowed(p: _Prepared, d: int, rows: IntArray) -> BoolArray:
     """Candidates a message may answer: nobody answers a message hours old without naming
     its author."""
     j = rows - d
-    stale = (p.time[rows] - p.time[j] > MAX_GAP) & ~_names(p, rows, p.author[j])
-    return np.asarray(~stale, dtype=np.bool_)
+    ok = np.ones(rows.shape[0], dtype=np.bool_)
+    old = np.flatnonzero(p.time[rows] - p.time[j] > MAX_GAP)
+    if old.shape[0]:
+        ok[old] = _names(p, rows[old], p.author[j[old]])
+    return ok
 
 
 # ---- the model ----------------------------------------------------------------------------
@@ -570,33 +555,41 @@ def _relu_score(pre: F32, w2: F32) -> F32:
 
 
 def _best(model: ReplyModel, p: _Prepared, rows: IntArray, window: int, overlap: bool) -> IntArray:
-    """The best candidate of each row, scoring one offset at a time (no 3-D tensor)."""
+    """The best candidate of each row (``rows`` ascending), scoring one offset at a time (no
+    3-D tensor); the features that depend on the offset alone go into the bias."""
     k = rows.shape[0]
     msg_h = p.msg_feats[rows] @ model.w_msg + model.b1  # (k, H)
     seen = _new_seen(k)
     best_score = np.full(k, -np.inf, dtype=np.float32)
     best_d = np.zeros(k, dtype=np.int64)
-    w_pair = model.w_pair if overlap else model.w_pair.copy()
-    if not overlap:
-        cos = PAIR_FEATURES.index("tfidf_cosine")
-        w_pair[cos : cos + 2] = 0.0
+    w_var = model.w_pair[N_CONST:]
+    const_h = [_const_pair(d) @ model.w_pair[:N_CONST] for d in range(window + 1)]
+    words = p.tfidf[rows] if overlap and p.tfidf is not None else None
     for d in range(1, window + 1):
-        ok = np.flatnonzero(rows >= d)
-        if ok.shape[0] == 0:
+        s = int(np.searchsorted(rows, d))  # rows[s:] have a candidate d rows earlier
+        if s >= k:
             break
-        sub = rows[ok]
-        sub_seen = {key: v[ok] for key, v in seen.items()}
-        x = _pair_block(p, d, sub, sub_seen)
-        for key, v in sub_seen.items():
-            seen[key][ok] = v
-        score = _relu_score(x @ w_pair + msg_h[ok], model.w2)
+        sub = rows[s:]
+        x = _pair_block(
+            p, d, sub, {key: v[s:] for key, v in seen.items()}, None if words is None else words[s:]
+        )
+        pre = x.T @ w_var
+        pre += msg_h[s:]
+        pre += const_h[d]
+        score = _relu_score(pre, model.w2)
         score[~_allowed(p, d, sub)] = -np.inf
-        better = score > best_score[ok]
-        best_score[ok[better]] = score[better]
-        best_d[ok[better]] = d
+        better = np.flatnonzero(score > best_score[s:])
+        best_score[s + better] = score[better]
+        best_d[s + better] = d
     self_score = _relu_score(_self_block(p, rows, seen) @ model.w_self + msg_h, model.w2)
     best_d[self_score >= best_score] = 0
     return np.asarray(rows - best_d, dtype=np.int64)
+
+
+def _one_blas_thread() -> Any:
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def predict_parents(
@@ -606,7 +599,7 @@ def predict_parents(
     rows: IntArray | None = None,
     overlap: bool = True,
     window: int | None = None,
-    chunk: int = 100_000,
+    chunk: int = 8192,
     texts: tuple[IntArray, BoolArray] | None = None,
 ) -> IntArray:
     """Per row of ``frame`` the row it answers (itself = starts a conversation); -1 for rows
@@ -621,14 +614,22 @@ def predict_parents(
     p = _prepare(frame, overlap, texts)
     n = len(frame)
     parents = np.full(n, -1, dtype=np.int64)
-    todo = np.flatnonzero(frame.kind == MESSAGE) if rows is None else np.asarray(rows)
+    todo = np.flatnonzero(frame.kind == MESSAGE) if rows is None else np.unique(rows)
     if rows is not None:
         asked_system = todo[p.system[todo]]
         parents[asked_system] = asked_system
         todo = todo[~p.system[todo]]
-    for start in range(0, todo.shape[0], chunk):
-        part = todo[start : start + chunk]
-        parents[part] = _best(model, p, part, window, overlap)
+    # small matrices: BLAS threads only fight each other (and everything else running)
+    with _one_blas_thread():
+        for start in range(0, todo.shape[0], chunk):
+            part = todo[start : start + chunk]
+            lo, hi = int(part[0]), int(part[-1]) + 1
+            if hi - lo <= 2 * part.shape[0]:
+                # the whole run of rows (slices instead of gathers; the others are dropped)
+                run = np.arange(lo, hi, dtype=np.int64)
+                parents[part] = _best(model, p, run, window, overlap)[part - lo]
+            else:
+                parents[part] = _best(model, p, part, window, overlap)
     # explicit replies win
     index = {mid: i for i, mid in enumerate(frame.message_id) if mid}
     for i, targets in enumerate(frame.reply_to):
@@ -760,16 +761,17 @@ def _file_tensors(frame: Frame, gold: dict[int, set[int]], window: int) -> _Tens
     valid = np.zeros((m, window + 1), dtype=np.bool_)
     valid[:, 0] = True
     seen = _new_seen(m)
+    words = p.tfidf[rows]
     for d in range(1, window + 1):
-        ok = np.flatnonzero(rows >= d)
-        if ok.shape[0] == 0:
+        s = int(np.searchsorted(rows, d))
+        if s >= m:
             break
-        sub = rows[ok]
-        sub_seen = {key: v[ok] for key, v in seen.items()}
-        pair[ok, d - 1] = _pair_block(p, d, sub, sub_seen)
-        for key, v in sub_seen.items():
-            seen[key][ok] = v
-        valid[ok, d] = _allowed(p, d, sub)
+        sub = rows[s:]
+        pair[s:, d - 1, :N_CONST] = _const_pair(d)
+        pair[s:, d - 1, N_CONST:] = _pair_block(
+            p, d, sub, {key: v[s:] for key, v in seen.items()}, words[s:]
+        ).T
+        valid[s:, d] = _allowed(p, d, sub)
     gmask = np.zeros((m, window + 1), dtype=np.bool_)
     for k, c in enumerate(rows.tolist()):
         for q in gold[c]:
@@ -832,10 +834,14 @@ class _MLP:
         s, pre, h = self.scores(t)
         smax = s.max(axis=1, keepdims=True)
         e = np.exp(s - smax)
-        prob = e / e.sum(axis=1, keepdims=True)
-        eg = np.where(t.gold, e, 0.0)
-        qg = eg / eg.sum(axis=1, keepdims=True)
-        loss = float(-(np.log(eg.sum(axis=1) + 1e-30) - np.log(e.sum(axis=1) + 1e-30)).mean())
+        z = e.sum(axis=1, keepdims=True)
+        prob = e / z
+        sg = np.where(t.gold, s, -np.inf)
+        gmax = sg.max(axis=1, keepdims=True)
+        eg = np.exp(sg - gmax)
+        zg = eg.sum(axis=1, keepdims=True)
+        qg = eg / zg
+        loss = float((smax + np.log(z) - gmax - np.log(zg)).mean())
         b = s.shape[0]
         ds = ((prob - qg) / b).astype(np.float32)  # (B, W+1)
         grads: dict[str, F32] = {}
