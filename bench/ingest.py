@@ -686,6 +686,15 @@ def batches(items: Sequence[Event], size: int) -> list[Sequence[Event]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def load_average() -> str:
+    """Other work on the machine slows the figures down: say how busy it was."""
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return "load average unknown"
+    return f"load average {one:.1f} / {five:.1f} (1 / 5 min) on {os.cpu_count()} CPUs"
+
+
 def pin_one_core() -> str:
     try:
         cpus = sorted(os.sched_getaffinity(0))
@@ -1094,7 +1103,10 @@ def main(argv: list[str] | None = None) -> int:
     features = feature_specs(args.features)
     names = [s.rsplit(":", 1)[-1] for s in features]
     missing = [s for s in DEFAULT_FEATURES if s not in features]
-    print(f"{pin_one_core()}; Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}")
+    print(
+        f"{pin_one_core()}; Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version};"
+        f" {load_average()}"
+    )
     print(f"features: {', '.join(names)}" + (f"  (LEFT OUT: {missing})" if missing else ""))
     community_args = {
         "seed": args.seed,
@@ -1123,8 +1135,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(
                 f"  pipeline: {run.per_s:,.0f} events/s  ({run.seconds:.2f} s wall,"
-                f" {run.cpu_seconds:.2f} s CPU; second half {run.steady_events_per_s:,.0f}"
-                " events/s)"
+                f" {run.cpu_seconds:.2f} s CPU = {run.events / run.cpu_seconds:,.0f} events per"
+                f" CPU-second; second half {run.steady_events_per_s:,.0f} events/s)"
             )
             print(
                 f"  outbox: {run.actions:,} actions ({run.actions / max(1, run.events):.3f}"
@@ -1153,6 +1165,7 @@ def main(argv: list[str] | None = None) -> int:
                 "events_per_s": run.per_s,
                 "steady_events_per_s": run.steady_events_per_s,
                 "wall_s": run.seconds,
+                "events_per_cpu_s": run.events / run.cpu_seconds if run.cpu_seconds else 0.0,
                 "cpu_s": run.cpu_seconds,
                 "actions": run.actions,
                 "owner_tasks": run.owner_tasks,
@@ -1249,7 +1262,7 @@ def main(argv: list[str] | None = None) -> int:
             for r in [r for r in top if r["sort"] == "cum_groupops"][:30]:
                 print(_profile_line(r))
             figures["live_profile"] = top
-    print("\n== summary ==")
+    print(f"\n== summary ==  ({load_average()})")
     for line in summary:
         print(line)
     if args.json:
