@@ -367,6 +367,7 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
         lambda: all(r.status == "delivered" for r in store.outbox()),
         seconds=30,
     )
+    mark("settled")
     rows = store.outbox()
     group_rows = [r for r in rows if r.chat_id == d.chat_id]
     kinds = [r.kind for r in group_rows]
@@ -425,6 +426,7 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
         }
     ), derived
     assert d.bot.kills == 1 and d.bot.starts == 2
+    mark("checked")
     return {
         "events": len(stored),
         "actions": len(rows),

@@ -1,45 +1,45 @@
 """One scenario, written once (script.py), run on the sandbox, Telegram (the fake Bot API server)
-and Matrix (a real Synapse), with the bot process SIGKILLed and restarted in the middle."""
+and Matrix (a real Synapse), each time with the bot process SIGKILLed and restarted in the
+middle. On SQLite, and on PostgreSQL with GROUPOPS_TEST_DATABASE=postgresql."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 
-from tests.platforms.matrix.synapse import Synapse
 from tests.scenario.drivers import MatrixDriver, SandboxDriver, TelegramDriver
-from tests.scenario.script import run_scenario
+from tests.scenario.script import Driver, run_scenario
 
 
-def test_sandbox(db: Engine, database_url: str, tmp_path: Path) -> None:
-    driver = SandboxDriver(db, database_url, tmp_path)
+@pytest.fixture(params=["sandbox", "telegram", "matrix"])
+def driver(
+    request: pytest.FixtureRequest, db: Engine, database_url: str, tmp_path: Path
+) -> Iterator[Driver]:
+    made: Any
+    if request.param == "sandbox":
+        made = SandboxDriver(db, database_url, tmp_path)
+    elif request.param == "telegram":
+        made = TelegramDriver(db, database_url, tmp_path)
+    else:
+        made = MatrixDriver(db, database_url, tmp_path, request.getfixturevalue("synapse"))
     try:
-        print(run_scenario(driver, db))
-    except BaseException:
-        print(driver.bot.output())
-        raise
+        yield made
     finally:
-        driver.close()
+        began = time.monotonic()
+        made.close()
+        print(f"closed in {time.monotonic() - began:.1f}s")
 
 
-def test_telegram(db: Engine, database_url: str, tmp_path: Path) -> None:
-    driver = TelegramDriver(db, database_url, tmp_path)
+def test_scenario_from_join_to_kick_survives_a_sigkill(driver: Driver, db: Engine) -> None:
     try:
-        print(run_scenario(driver, db))
+        figures = run_scenario(driver, db)
     except BaseException:
-        print(driver.bot.output())
+        print(f"--- the bot's output ({driver.source}) ---\n{driver.bot.output()}")
         raise
-    finally:
-        driver.close()
-
-
-def test_matrix(db: Engine, database_url: str, tmp_path: Path, synapse: Synapse) -> None:
-    driver = MatrixDriver(db, database_url, tmp_path, synapse)
-    try:
-        print(run_scenario(driver, db))
-    except BaseException:
-        print(driver.bot.output())
-        raise
-    finally:
-        driver.close()
+    print(driver.source, figures)
+    assert "Traceback" not in driver.bot.output()
