@@ -170,14 +170,14 @@ def make_people(rng: random.Random, count: int, chats: list[str], days: float) -
         if kind == "bot":
             join_day = rng.uniform(0.0, max(0.5, days - 0.5))
         chattiness = {
-            "regular": rng.lognormvariate(0.0, 0.8),
+            "regular": rng.lognormvariate(-0.35, 0.8),
             "lurker": rng.uniform(0.02, 0.25),
             "spammer": rng.uniform(0.1, 0.4),
             "bot": 0.0,
         }[kind]
         habit = 0.0
         if kind == "regular":
-            habit = rng.choice((0.0, 0.0, 0.1, 0.3, 0.5, 0.75, 0.95))
+            habit = rng.choice((0.0, 0.0, 0.1, 0.25, 0.45, 0.7, 0.9))
         elif kind == "lurker":
             habit = rng.choice((0.0, 0.0, 0.15, 0.5))
         stays: float | None = None

@@ -149,6 +149,14 @@ def totals(db: Engine, source: str, chats: Iterable[str]) -> dict[str, Any]:
             str(status): int(n)
             for status, n in conn.execute(select(o.status, func.count()).group_by(o.status))
         }
+        kicked = conn.execute(
+            select(func.count()).select_from(
+                select(d.group_id, d.member_id)
+                .where(d.step.in_(("kick", "ban")), d.undone_at.is_(None))
+                .distinct()
+                .subquery()
+            )
+        ).scalar_one()
         tasks = conn.execute(select(func.count()).select_from(owner_tasks)).scalar_one()
         g = gate_challenges.c
         gate = {
@@ -170,6 +178,9 @@ def totals(db: Engine, source: str, chats: Iterable[str]) -> dict[str, Any]:
         "mutes": steps.get("mute", 0),
         "kicks": steps.get("kick", 0),
         "bans": steps.get("ban", 0),
+        # one person can be kicked more than once in a group (their ad in two groups in one
+        # batch: a kick for each, and the blacklist's again): members_kicked counts people
+        "members_kicked": int(kicked),
         "removed_messages": delivered.get("delete", 0),
         "moderation_by_rule": dict(sorted(rules.items())),
         "gate_passed": gate.get("passed", 0),

@@ -47,9 +47,10 @@ GATE_PATIENCE = timedelta(seconds=GATE_TIMEOUT)
 #: the bot's answers reach them at its end
 SLICE = timedelta(minutes=4)
 #: the clock ticks at least this often (scheduled work runs on ticks: month-end top 3 ...)
-HEARTBEAT = timedelta(minutes=30)
-#: after a join, tick every slice for this long (gate time-outs, combined welcomes)
-BUSY_AFTER_JOIN = timedelta(minutes=14)
+HEARTBEAT = timedelta(minutes=60)
+#: after a join the clock also ticks when the combined welcome of a burst is due and when
+#: the gate's time for an answer is up
+TICKS_AFTER_JOIN = (timedelta(minutes=2), timedelta(seconds=GATE_TIMEOUT + 60))
 #: people per day of the local clock: quiet nights, peaks at 9:00, lunch and 21:00
 HOUR_WEIGHTS = (
     0.25,
@@ -175,8 +176,10 @@ class Simulation:
         }
         self.prompts_seen: dict[str, int] = {c: 0 for c in self.chat_ids}
         self.prompts: dict[tuple[str, str], Prompt] = {}
-        self.busy_until = self.start
+        self.tick_slices: list[datetime] = []  # a heap of slices that end with a tick
         self.slices = 0
+        #: actions queued and not yet seen delivered (throttled ones go out later)
+        self.owed = 0
         self.gate_on = "gate" in app.registry.by_name
 
     # -- scheduling ------------------------------------------------------------------------
@@ -264,8 +267,10 @@ class Simulation:
             candidates = [next_beat]
             if self.queue:
                 candidates.append(self._slice_of(self.queue[0].at))
-            if at < self.busy_until:
-                candidates.append(at)
+            while self.tick_slices and self.tick_slices[0] < at:
+                heapq.heappop(self.tick_slices)
+            if self.tick_slices:
+                candidates.append(self.tick_slices[0])
             at = max(min(candidates), at)
             if at >= self.end:
                 break
@@ -279,7 +284,7 @@ class Simulation:
             heartbeat = at >= next_beat
             if heartbeat:
                 next_beat = self._slice_of(at + HEARTBEAT)
-            tick = heartbeat or at < self.busy_until
+            tick = heartbeat or bool(self.tick_slices and self.tick_slices[0] == at)
             await self._commit(events, slice_end if tick else None, heartbeat)
             at = slice_end
             if self.on_progress is not None:
@@ -304,8 +309,12 @@ class Simulation:
             return
         self.slices += 1
         result = self.app.handle(events)
-        if (result.actions or deliver) and await self.app.deliver():
-            self._sync_all()
+        self.owed += result.actions
+        if result.actions or (deliver and self.owed):
+            delivered = await self.app.deliver()
+            self.owed = max(0, self.owed - delivered)
+            if delivered:
+                self._sync_all()
 
     # -- what the people see of moderation ---------------------------------------------------
     def _sync_all(self) -> None:
@@ -458,7 +467,8 @@ class Simulation:
         seat.status = "gate" if self.gate_on else "in"
         seat.joined_at = event.occurred_at
         seat.muted_until = None
-        self.busy_until = max(self.busy_until, event.occurred_at + BUSY_AFTER_JOIN)
+        for delay in TICKS_AFTER_JOIN:
+            heapq.heappush(self.tick_slices, self._slice_of(event.occurred_at + delay))
         now = event.occurred_at
         if not self.gate_on:
             self._arrived(act.uid, act.chat)
@@ -545,7 +555,8 @@ class Simulation:
         person = self.people[uid]
         now = self.clock.now()
         if person.kind == "spammer":
-            self.at(now + timedelta(hours=self.rng.uniform(2, 40)), "ad", uid, chat)
+            if chat == person.groups[0]:  # one round of ads at a time, from the home group
+                self.at(now + timedelta(hours=self.rng.uniform(2, 40)), "ad", uid, chat)
             return
         if person.kind == "regular" and self.rng.random() < 0.6:
             self.at(
@@ -601,7 +612,7 @@ class Simulation:
                     chat,
                     reply_to=event.message_id,
                 )
-        if self.rng.random() < 0.13:
+        if self.rng.random() < 0.11:
             for _ in range(self.rng.randint(1, 2)):
                 uid = self.rng.choice(present)
                 if uid != event.user_id:
