@@ -26,6 +26,8 @@ SLOTS: dict[str, Sequence[str]] = {
         "fun",
         "easier than I thought",
     ),
+    "weekday_zh": ("一", "二", "三", "四", "五", "六", "日"),
+    "weekday_en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
     "emoji": ("😂", "👍", "🙏", "😅", "🎉", "💪", "🤔", "☕", "📷", "✨", "😄", "🔥"),
     # the Python course
     "py_topic_zh": (
@@ -240,6 +242,11 @@ SMALL_TALK: dict[Lang, Sequence[str]] = {
         "刚下班，看看大家在聊什么",
         "{zh_time}好忙，现在才有空冒个泡",
         "今天天气不错，适合出门",
+        "潜水{n}天了，出来说句话",
+        "{zh_time}看到群里好热闹",
+        "周{weekday_zh}快乐，大家",
+        "刚吃完饭，继续摸鱼 {emoji}",
+        "这个话题我也想听听大家的看法",
     ),
     "en": (
         "Good morning everyone {emoji}",
@@ -254,6 +261,11 @@ SMALL_TALK: dict[Lang, Sequence[str]] = {
         "Keep going 💪",
         "Just finished work, what did I miss?",
         "Busy {en_time}, finally have a minute",
+        "Lurked for {n} days, saying hi now",
+        "So lively in here {en_time}",
+        "Happy {weekday_en} everyone",
+        "Back from lunch {emoji}",
+        "Curious what others think about this",
     ),
 }
 
@@ -514,9 +526,20 @@ def _topic(chat_id: str) -> str:
     return chat_id if chat_id in CHAT else "course"
 
 
+#: how people end a line: nothing, an emoji, a particle
+ENDINGS: dict[Lang, Sequence[str]] = {
+    "zh": ("", "", "", "", " 😄", " 👍", "～", "！", " 哈哈", "呀", "啊", " 🙏", " 😂", "。"),
+    "en": ("", "", "", "", " 😄", " 👍", "!", " haha", " :)", " 🙏", " 😂", "."),
+}
+
+
+def _say(rng: random.Random, line: str, lang: Lang) -> str:
+    return line + rng.choice(ENDINGS[lang])
+
+
 def chat_line(rng: random.Random, chat_id: str, lang: Lang) -> str:
-    pool = CHAT[_topic(chat_id)][lang] if rng.random() < 0.72 else SMALL_TALK[lang]
-    return fill(rng, rng.choice(pool))
+    pool = CHAT[_topic(chat_id)][lang] if rng.random() < 0.8 else SMALL_TALK[lang]
+    return _say(rng, fill(rng, rng.choice(pool)), lang)
 
 
 def question(rng: random.Random, chat_id: str, lang: Lang) -> str:
@@ -524,7 +547,7 @@ def question(rng: random.Random, chat_id: str, lang: Lang) -> str:
 
 
 def answer(rng: random.Random, chat_id: str, lang: Lang) -> str:
-    return fill(rng, rng.choice(ANSWERS[_topic(chat_id)][lang]))
+    return _say(rng, fill(rng, rng.choice(ANSWERS[_topic(chat_id)][lang])), lang)
 
 
 def intro(rng: random.Random, lang: Lang, name: str) -> str:
