@@ -5,23 +5,50 @@ Everything platform-specific of the scenario is here; script.py only talks to a 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
+import threading
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from nio import (
+    AsyncClient,
+    JoinResponse,
+    LoginResponse,
+    MessageDirection,
+    RoomCreateResponse,
+    RoomGetEventResponse,
+    RoomGetStateEventResponse,
+    RoomMessagesResponse,
+    RoomPreset,
+    RoomSendResponse,
+    SyncResponse,
+)
 from sqlalchemy import Engine, insert, select, update
 
 from groupops.domain.events import Event
 from groupops.engine.clock import RealClock
 from groupops.platforms.base import Capabilities
+from groupops.platforms.matrix import ConnectionStore as MatrixStore
+from groupops.platforms.matrix import MatrixAdapter
+from groupops.platforms.matrix.config import connect as connect_matrix
 from groupops.platforms.sandbox import SANDBOX_CAPABILITIES, SandboxPlatform, SandboxRefused
 from groupops.platforms.sandbox.adapter import BOT_ID
 from groupops.platforms.sandbox.tables import sandbox_deliveries, sandbox_members, sandbox_messages
-from tests.scenario.bot import BotProcess, wait_until
+from groupops.platforms.telegram import ConnectionStore as TelegramStore
+from groupops.platforms.telegram import TelegramAdapter, TelegramConfig
+from groupops.platforms.telegram.config import connect as connect_telegram
+from tests.platforms.matrix.conftest import Person as Client
+from tests.platforms.matrix.conftest import new_account
+from tests.platforms.matrix.helpers import bot_config
+from tests.platforms.telegram.conftest import GROUP, TOKEN
+from tests.platforms.telegram.fake_bot_api import FakeBotApi
+from tests.scenario.bot import SERVE_READY, BotProcess, serve_argv, wait_until
+from tests.scenario.proxy import TroubleProxy
 from tests.scenario.script import BotLine, Person, Store
 
 #: the bot's actions as a platform counts them: a message is a message, whatever its kind
@@ -174,22 +201,12 @@ class SandboxDriver:
         self.bot.stop()
 
 
-def describe(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)[:2000]
-
-
 # -- Telegram -------------------------------------------------------------------------------
 class FakeOnThread:
     """The fake Bot API server on its own event loop in a thread (the bot is another process);
     the test touches it only through :meth:`call`, on that loop."""
 
     def __init__(self) -> None:
-        import asyncio
-        import threading
-
-        from tests.platforms.telegram.conftest import TOKEN
-        from tests.platforms.telegram.fake_bot_api import FakeBotApi
-
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -198,16 +215,12 @@ class FakeOnThread:
         ).result(10)
 
     def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        import asyncio
-
         async def run() -> Any:
             return fn(*args, **kwargs)
 
         return asyncio.run_coroutine_threadsafe(run(), self.loop).result(10)
 
     def stop(self) -> None:
-        import asyncio
-
         asyncio.run_coroutine_threadsafe(self.fake.stop(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
@@ -219,45 +232,42 @@ class TelegramDriver:
     by the updates the fake serves (tests/platforms/telegram/fake_bot_api.py)."""
 
     def __init__(self, db: Engine, database_url: str, folder: Path) -> None:
-        from groupops.platforms.telegram import ConnectionStore, TelegramAdapter, TelegramConfig
-        from groupops.platforms.telegram.config import connect
-        from tests.platforms.telegram.conftest import GROUP, TOKEN
-        from tests.scenario.bot import SERVE_READY, serve_argv
-
         self.db = db
         self.server = FakeOnThread()
-        fake = self.fake = self.server.fake
+        self.fake = self.server.fake
         self.group = GROUP
-        self.server.call(fake.add_chat, GROUP, "Scenario group")
-        config = connect(
-            db,
-            TelegramConfig(
-                TOKEN,
-                base_url=fake.base_url,
-                poll_timeout=1,
-                request_timeout=2.0,
-                # the scenario's dozen messages go out at once (the limits are tested elsewhere)
-                per_second=100.0,
-                per_chat_per_minute=600.0,
-                burst=50,
-            ),
-            _now(),
-        )
+        try:
+            self.server.call(self.fake.add_chat, GROUP, "Scenario group")
+            config = connect_telegram(
+                db,
+                TelegramConfig(
+                    TOKEN,
+                    base_url=self.fake.base_url,
+                    poll_timeout=1,
+                    request_timeout=2.0,
+                    # the scenario's dozen messages go out at once (limits are tested elsewhere)
+                    per_second=100.0,
+                    per_chat_per_minute=600.0,
+                    burst=50,
+                ),
+                _now(),
+            )
+        except BaseException:
+            self.server.stop()
+            raise
         self.source = config.source
         self.chat_id = str(GROUP)
         self.capabilities: Capabilities = TelegramAdapter(
-            config, store=ConnectionStore(db, config.source)
+            config, store=TelegramStore(db, config.source)
         ).capabilities
         self.bot = BotProcess(serve_argv(database_url), folder / "bot.log", SERVE_READY)
         self.owner = self._new("Owner", 500)
-        self.server.call(fake.promote, GROUP, self.owner.ref)
+        self.server.call(self.fake.promote, GROUP, self.owner.ref)
         self._uids = iter(range(501, 600))
         self._updates: list[str] = []
 
     @staticmethod
     def _new(name: str, uid: int) -> Person:
-        from tests.platforms.telegram.fake_bot_api import FakeBotApi
-
         return Person(name, ref=FakeBotApi.person(uid, name), user_id=str(uid))
 
     def _member(self, p: Person) -> dict[str, Any]:
@@ -376,26 +386,22 @@ class MatrixDriver:
     play a failing homeserver); people are matrix-nio clients (tests/platforms/matrix)."""
 
     def __init__(self, db: Engine, database_url: str, folder: Path, synapse: Any) -> None:
-        import asyncio
-
-        from groupops.platforms.matrix import ConnectionStore, MatrixAdapter
-        from groupops.platforms.matrix.config import connect
-        from tests.platforms.matrix.conftest import new_account
-        from tests.platforms.matrix.helpers import bot_config
-        from tests.scenario.bot import SERVE_READY, serve_argv
-        from tests.scenario.proxy import TroubleProxy
-
         self.db = db
         self.synapse = synapse
         self.loop = asyncio.new_event_loop()
         self.proxy = TroubleProxy(synapse.url)
         self.account = new_account(synapse, "bot")
-        config = replace(bot_config(synapse, self.account), homeserver=self.proxy.url)
-        config = connect(db, config, _now())
+        try:  # `groupops connect matrix`, through the proxy
+            config = replace(bot_config(synapse, self.account), homeserver=self.proxy.url)
+            config = connect_matrix(db, config, _now())
+        except BaseException:
+            self.proxy.stop()
+            self.loop.close()
+            raise
         self.source = config.source
         self.bot_id = config.user_id
         self.capabilities: Capabilities = MatrixAdapter(
-            config, store=ConnectionStore(db, config.source)
+            config, store=MatrixStore(db, config.source)
         ).capabilities
         self.bot = BotProcess(serve_argv(database_url), folder / "bot.log", SERVE_READY)
         self.chat_id = ""
@@ -407,9 +413,6 @@ class MatrixDriver:
         return self.loop.run_until_complete(coro)
 
     def person(self, name: str) -> Person:
-        from tests.platforms.matrix.conftest import Person as Client
-        from tests.platforms.matrix.conftest import new_account
-
         client = self.run(Client(self.synapse, new_account(self.synapse, name.lower())).login())
         self.run(client.client.set_displayname(name))
         p = Person(name, ref=client, user_id=client.user_id)
@@ -420,8 +423,6 @@ class MatrixDriver:
         return p.ref.client
 
     def open_group(self) -> None:
-        from nio import RoomCreateResponse, RoomPreset
-
         self.bot.start()
         owner = self._client(self.owner)
         made = self.run(
@@ -451,14 +452,10 @@ class MatrixDriver:
         return None  # the bot opens a direct room itself, by inviting the person
 
     def join(self, p: Person) -> None:
-        from nio import JoinResponse
-
         answer = self.run(self._client(p).join(self.chat_id))
         assert isinstance(answer, JoinResponse), answer
 
     def post(self, p: Person, text: str) -> str | None:
-        from nio import RoomSendResponse
-
         answer = self.run(
             self._client(p).room_send(
                 self.chat_id, "m.room.message", {"msgtype": "m.text", "body": text}
@@ -474,8 +471,6 @@ class MatrixDriver:
 
     def _timeline(self, client: Any, room: str) -> list[dict[str, Any]]:
         """The room's events, oldest first, as ``client`` sees them."""
-        from nio import MessageDirection, RoomMessagesResponse, SyncResponse
-
         synced = self.run(client.sync(timeout=0, sync_filter={"room": {"timeline": {"limit": 1}}}))
         assert isinstance(synced, SyncResponse), synced
         page = self.run(
@@ -508,8 +503,6 @@ class MatrixDriver:
         """The bot's account on another device: it reads the direct rooms the bot made. (The
         person does not join them: a joined direct room becomes a group, see
         test_matrix_direct_room_is_not_a_group.)"""
-        from nio import AsyncClient, LoginResponse
-
         if self._reader is None:
             self._reader = AsyncClient(self.synapse.url, self.bot_id)
             answer = self.run(self._reader.login(self.account.password))
@@ -517,8 +510,6 @@ class MatrixDriver:
         return self._reader
 
     def private_lines(self, p: Person) -> list[str]:
-        from nio import RoomGetStateEventResponse
-
         reader = self._as_bot()
         lines: list[str] = []
         for room in self.run(reader.joined_rooms()).rooms:
@@ -535,15 +526,11 @@ class MatrixDriver:
         return lines
 
     def is_deleted(self, message_id: str) -> bool:
-        from nio import RoomGetEventResponse
-
         answer = self.run(self._client(self.owner).room_get_event(self.chat_id, message_id))
         assert isinstance(answer, RoomGetEventResponse), answer
         return _redacted(answer.event.source)
 
     def _levels(self) -> dict[str, Any]:
-        from nio import RoomGetStateEventResponse
-
         answer = self.run(
             self._client(self.owner).room_get_state_event(self.chat_id, "m.room.power_levels")
         )

@@ -4,7 +4,6 @@ middle. On SQLite, and on PostgreSQL with GROUPOPS_TEST_DATABASE=postgresql."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,9 +29,7 @@ def driver(
     try:
         yield made
     finally:
-        began = time.monotonic()
         made.close()
-        print(f"closed in {time.monotonic() - began:.1f}s")
 
 
 def test_scenario_from_join_to_kick_survives_a_sigkill(driver: Driver, db: Engine) -> None:
