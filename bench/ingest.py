@@ -1033,7 +1033,8 @@ async def run_live(
         deadline = time.time() + 15.0
         while time.time() < deadline:
             await asyncio.sleep(0.05)
-            if app._queue is not None and not app._queue.empty():
+            queue = getattr(app, "_queue", None)  # the App's ingest queue, while it has one
+            if queue is not None and not queue.empty():
                 continue
             with app.db.connect() as conn:
                 open_ = conn.execute(
