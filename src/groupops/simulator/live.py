@@ -17,7 +17,7 @@ import random
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -44,9 +44,9 @@ PREFIX = "live"
 MEAN_GAP = 3.0
 #: a group with fewer people present than this gets newcomers quickly
 WARM = 8
-#: at least this many seconds (at pace 1) between two warm-up joins in one group: a quick
-#: series of joins would look like a raid to the join gate
-JOIN_GAP = 8.0
+#: at most this many warm-up joins a minute (at pace 1) in one group: more would look like a
+#: raid to the join gate
+WARM_JOINS_PER_MINUTE = 5
 #: how long a newcomer looks for the gate's question before deciding there is none (seconds)
 GATE_LOOK = 20.0
 
@@ -79,7 +79,7 @@ class LiveCommunity:
         self.seen: dict[str, int] = {}
         self.gated: dict[str, bool] = {}
         self.prompts: dict[tuple[str, str], Prompt] = {}
-        self.last_join: dict[str, datetime] = {}
+        self.joins: dict[str, deque[datetime]] = {}
         self.steps = 0
 
     # -- helpers ---------------------------------------------------------------------------
@@ -162,13 +162,12 @@ class LiveCommunity:
         await self._answer_gates()
         if not self.chats:
             return
-        chat = self.rng.choice(self.chats)
-        quiet = (
-            self._now() - self.last_join.get(chat, datetime.min.replace(tzinfo=UTC))
-        ).total_seconds()
-        if len(self.present[chat]) < WARM and quiet > JOIN_GAP * self.pace:
-            await self._join(chat)
+        # a group with few people fills up first, a few joins a minute (more would be a raid)
+        cold = [c for c in self.chats if len(self.present[c]) < WARM and self._may_join(c)]
+        if cold:
+            await self._join(min(cold, key=lambda c: len(self.present[c])))
             return
+        chat = self.rng.choice(self.chats)
         roll = self.rng.random()
         if roll < 0.55:
             await self._talk(chat)
@@ -314,12 +313,23 @@ class LiveCommunity:
         except SandboxRefused:
             seat.status = "gone"
             return
-        seat.since = self.last_join[chat] = event.occurred_at
+        seat.since = event.occurred_at
+        self.joins.setdefault(chat, deque(maxlen=WARM_JOINS_PER_MINUTE)).append(event.occurred_at)
         if self.gated.get(chat) or self.people[uid].kind == "bot":
             seat.status = "gate"
         else:
             self._arrive(uid, chat)
         self.app.submit(event)
+
+    def warming(self) -> bool:
+        """Some group still has few people in it (at the start): acts come faster."""
+        return any(len(self.present[c]) < WARM for c in self.chats)
+
+    def _may_join(self, chat: str) -> bool:
+        recent = self.joins.get(chat)
+        if recent is None or len(recent) < WARM_JOINS_PER_MINUTE:
+            return True
+        return (self._now() - recent[0]).total_seconds() > 60.0 * self.pace
 
     def _arrive(self, uid: str, chat: str) -> None:
         seat = self._seat(uid, chat)
@@ -405,6 +415,9 @@ async def run_live(
             raise
         except Exception:  # one failed act must not end the demo
             log.exception("demo: a simulated act failed; the community goes on")
-        gap = min(12.0, max(0.2, community.rng.expovariate(1 / MEAN_GAP))) * community.pace
+        if community.warming():
+            gap = community.rng.uniform(0.4, 1.2) * community.pace
+        else:
+            gap = min(12.0, max(0.2, community.rng.expovariate(1 / MEAN_GAP))) * community.pace
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=gap)

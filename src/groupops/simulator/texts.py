@@ -26,8 +26,6 @@ SLOTS: dict[str, Sequence[str]] = {
         "fun",
         "easier than I thought",
     ),
-    "weekday_zh": ("一", "二", "三", "四", "五", "六", "日"),
-    "weekday_en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
     "emoji": ("😂", "👍", "🙏", "😅", "🎉", "💪", "🤔", "☕", "📷", "✨", "😄", "🔥"),
     # the Python course
     "py_topic_zh": (
@@ -244,7 +242,7 @@ SMALL_TALK: dict[Lang, Sequence[str]] = {
         "今天天气不错，适合出门",
         "潜水{n}天了，出来说句话",
         "{zh_time}看到群里好热闹",
-        "周{weekday_zh}快乐，大家",
+        "今天也要开开心心的",
         "刚吃完饭，继续摸鱼 {emoji}",
         "这个话题我也想听听大家的看法",
     ),
@@ -263,7 +261,7 @@ SMALL_TALK: dict[Lang, Sequence[str]] = {
         "Busy {en_time}, finally have a minute",
         "Lurked for {n} days, saying hi now",
         "So lively in here {en_time}",
-        "Happy {weekday_en} everyone",
+        "Hope everyone's having a good day",
         "Back from lunch {emoji}",
         "Curious what others think about this",
     ),
