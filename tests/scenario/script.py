@@ -131,6 +131,9 @@ class Driver(Protocol):
     def seen(self) -> Counter[str]:
         """The bot's actions that took effect, counted by the platform, by action kind."""
 
+    def close(self) -> None:
+        """Stop the bot process and whatever plays the platform."""
+
 
 # -- the texts, from the catalogues ---------------------------------------------------------
 class Texts:

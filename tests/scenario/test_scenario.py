@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -19,7 +18,7 @@ from tests.scenario.script import Driver, run_scenario
 def driver(
     request: pytest.FixtureRequest, db: Engine, database_url: str, tmp_path: Path
 ) -> Iterator[Driver]:
-    made: Any
+    made: Driver  # each driver is checked against the protocol by mypy here
     if request.param == "sandbox":
         made = SandboxDriver(db, database_url, tmp_path)
     elif request.param == "telegram":
