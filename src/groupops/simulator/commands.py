@@ -160,7 +160,7 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(json.dumps(result.totals, sort_keys=True, ensure_ascii=False) + "\n")
             return
         t = Catalogs().gettext(_language())
-        console = Console()
+        console = Console(highlight=False)
         titles = dict(DEMO_GROUPS)
         console.print(
             t(HEADER).format(
@@ -173,10 +173,11 @@ def register(app: typer.Typer) -> None:
         )
         view = LiveView(t, options, titles)
         outcome = _run_with_view(options, url, view, console)
+        console.print()
         console.print(_totals_table(t, outcome.totals))
         console.print(t(WALL).format(days=_days(days), seconds=outcome.wall_seconds))
         if outcome.database_url:
-            console.print(t(KEPT).format(url=outcome.database_url), highlight=False)
+            console.print(t(KEPT).format(url=outcome.database_url))
         else:
             console.print(t(REMOVED))
 
