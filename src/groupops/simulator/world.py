@@ -1,9 +1,10 @@
 """The accelerated demo: a month of community life in seconds, through the real engine.
 
 Simulated people act on the sandbox platform (join, post, react, press the gate's buttons,
-leave) at precise simulated times; each simulated minute with something going on becomes one
-engine batch with the clock's TICK, and the outbox is delivered back to the sandbox, where the
-people see it: a kicked member is gone, a muted one waits, a newcomer answers the gate.
+leave) at precise simulated times; each slice of simulated time (four minutes) with something
+going on becomes one engine batch (with the clock's TICK when scheduled work may be due), and
+the outbox is delivered back to the sandbox, where the people see it: a kicked member is gone,
+a muted one waits, a newcomer answers the gate's question.
 
 Everything random comes from one ``random.Random(seed)`` and the engine is deterministic for the
 same inputs, so the same seed on a fresh database gives the same month.
@@ -52,32 +53,12 @@ HEARTBEAT = timedelta(minutes=60)
 #: the gate's time for an answer is up
 TICKS_AFTER_JOIN = (timedelta(minutes=2), timedelta(seconds=GATE_TIMEOUT + 60))
 #: people per day of the local clock: quiet nights, peaks at 9:00, lunch and 21:00
+# fmt: off
 HOUR_WEIGHTS = (
-    0.25,
-    0.08,
-    0.03,
-    0.02,
-    0.02,
-    0.05,
-    0.3,
-    0.8,
-    1.2,
-    1.6,
-    1.1,
-    1.0,
-    1.4,
-    1.2,
-    1.0,
-    0.8,
-    0.8,
-    0.9,
-    1.0,
-    1.2,
-    1.6,
-    1.9,
-    1.4,
-    0.7,
+    0.25, 0.08, 0.03, 0.02, 0.02, 0.05, 0.3, 0.8, 1.2, 1.6, 1.1, 1.0,
+    1.4, 1.2, 1.0, 0.8, 0.8, 0.9, 1.0, 1.2, 1.6, 1.9, 1.4, 0.7,
 )
+# fmt: on
 
 RULES: dict[str, str] = {
     "course": "1. 只聊学习相关内容\n2. 禁止广告和外链\n3. 提问前先搜索，回答请友善",
@@ -241,11 +222,10 @@ class Simulation:
             )
 
     def _plan_raid(self) -> None:
-        if self.options.raid_bots <= 0 or self.options.days < 2:
+        if self.options.raid_bots <= 0:
             return
         chat = self.chat_ids[-1]
-        when = self.local_day_start(self.start + timedelta(days=self.options.days / 3))
-        when += timedelta(hours=3, minutes=self.rng.randint(0, 50))
+        when = self.start + timedelta(days=self.options.days / 3, minutes=self.rng.randint(0, 50))
         base = len(self.people)
         for n in range(self.options.raid_bots):
             prefix = self.rng.choice(("Promo", "Airdrop", "Earn", "VIP", "福利"))
