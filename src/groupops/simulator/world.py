@@ -34,6 +34,7 @@ from groupops.platforms.sandbox.platform import SandboxRefused
 from groupops.simulator import texts
 from groupops.simulator.eyes import Prompt, new_prompts, restrained
 from groupops.simulator.people import Person, make_people, owner_of
+from groupops.web.chat import ensure_groups
 
 log = logging.getLogger(__name__)
 
@@ -184,8 +185,7 @@ class Simulation:
     def setup(self) -> None:
         app = self.app
         self.clock.set(self.start - timedelta(minutes=30))
-        for chat_id, title in self.chats:
-            app.sandbox.create_chat(chat_id, title)
+        ensure_groups(app.sandbox, tuple(self.chats))
         owners = [app.sandbox.join(c, *owner_of(c), is_admin=True) for c in self.chat_ids]
         app.handle(owners)
         for chat_id in self.chat_ids:
