@@ -39,6 +39,8 @@ class BotProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self.kills = 0
+        #: called right after each SIGKILL (a driver notes where the platform stood)
+        self.on_kill: list[Callable[[], None]] = []
 
     def start(self, timeout: float = 60.0) -> None:
         assert self.proc is None or self.proc.poll() is not None, "the bot is already running"
@@ -68,6 +70,8 @@ class BotProcess:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=30)
         self.kills += 1
+        for hook in self.on_kill:
+            hook()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -74,6 +74,7 @@ class SandboxDriver:
 
     source = "sandbox"
     chat_id = "scenario"
+    has_position = False
     capabilities: Capabilities = SANDBOX_CAPABILITIES
 
     def __init__(self, db: Engine, database_url: str, folder: Path) -> None:
@@ -192,6 +193,9 @@ class SandboxDriver:
     def acts(self) -> list[str]:
         return list(self._ids)
 
+    def resumed_from(self) -> str | None:
+        return None  # the spool is offered again from its first line; the store drops repeats
+
     def seen(self) -> Counter[str]:
         with self.db.connect() as conn:
             done = conn.execute(select(sandbox_deliveries.c.action)).scalars().all()
@@ -231,6 +235,8 @@ class TelegramDriver:
     """`groupops serve` with a Telegram connection, polling the fake Bot API server; people act
     by the updates the fake serves (tests/platforms/telegram/fake_bot_api.py)."""
 
+    has_position = True
+
     def __init__(self, db: Engine, database_url: str, folder: Path) -> None:
         self.db = db
         self.server = FakeOnThread()
@@ -265,6 +271,19 @@ class TelegramDriver:
         self.server.call(self.fake.promote, GROUP, self.owner.ref)
         self._uids = iter(range(501, 600))
         self._updates: list[str] = []
+        self._requests_at_kill = 0
+        self.bot.on_kill.append(self._killed)
+
+    def _killed(self) -> None:
+        self._requests_at_kill = int(self.server.call(len, self.fake.requests))
+
+    def resumed_from(self) -> str | None:
+        def first_poll() -> Any:
+            later = self.fake.requests[self._requests_at_kill :]
+            return next(r.params.get("offset") for r in later if r.method == "getUpdates")
+
+        offset = self.server.call(first_poll)
+        return None if offset is None else str(offset)
 
     @staticmethod
     def _new(name: str, uid: int) -> Person:
@@ -385,6 +404,8 @@ class MatrixDriver:
     """`groupops serve` with a Matrix connection to a real Synapse (through a proxy that can
     play a failing homeserver); people are matrix-nio clients (tests/platforms/matrix)."""
 
+    has_position = True
+
     def __init__(self, db: Engine, database_url: str, folder: Path, synapse: Any) -> None:
         self.db = db
         self.synapse = synapse
@@ -405,6 +426,8 @@ class MatrixDriver:
         ).capabilities
         self.bot = BotProcess(serve_argv(database_url), folder / "bot.log", SERVE_READY)
         self.chat_id = ""
+        self._syncs_at_kill = 0
+        self.bot.on_kill.append(lambda: setattr(self, "_syncs_at_kill", len(self.proxy.syncs)))
         self._reader: Any = None
         self.people: list[Person] = []
         self.owner = self.person("Owner")
@@ -557,6 +580,9 @@ class MatrixDriver:
 
     def trouble(self, on: bool) -> None:
         self.proxy.trouble = on
+
+    def resumed_from(self) -> str | None:
+        return self.proxy.syncs[self._syncs_at_kill] or None
 
     def acts(self) -> list[str]:
         out = []

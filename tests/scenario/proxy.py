@@ -20,6 +20,8 @@ class TroubleProxy:
         self.upstream = upstream.rstrip("/")
         self.trouble = False
         self.refused = 0
+        #: the ``since`` of every /sync the bot asked, in order ("" for none)
+        self.syncs: list[str] = []
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -46,6 +48,8 @@ class TroubleProxy:
         return int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
 
     async def _forward(self, request: web.Request) -> web.StreamResponse:
+        if request.path.endswith("/sync"):
+            self.syncs.append(request.query.get("since", ""))
         if self.trouble and not request.path.endswith("/sync"):
             self.refused += 1
             return web.Response(status=502, text="<html><body>Bad Gateway</body></html>")

@@ -32,7 +32,7 @@ from groupops.features import checkin, gate, moderation, welcome
 from groupops.features.registry import DEFAULT_FEATURES, FeatureRegistry
 from groupops.i18n import Catalogs
 from groupops.platforms.base import Capabilities
-from groupops.storage.tables import events, memberships, outbox, owner_tasks
+from groupops.storage.tables import connections, events, memberships, outbox, owner_tasks
 from tests.scenario.bot import BotProcess, wait_until
 
 GROUP_TITLE = "Scenario group"
@@ -91,6 +91,8 @@ class Driver(Protocol):
     capabilities: Capabilities
     bot: BotProcess
     owner: Person
+    #: the connection stores a position in the platform's stream (offset, sync token)
+    has_position: bool
 
     def open_group(self) -> None:
         """The owner's group exists with the bot in it as an admin; the bot process runs."""
@@ -130,6 +132,11 @@ class Driver(Protocol):
 
     def seen(self) -> Counter[str]:
         """The bot's actions that took effect, counted by the platform, by action kind."""
+
+    def resumed_from(self) -> str | None:
+        """The position in the platform's stream the restarted bot first asked from (Telegram's
+        getUpdates offset, Matrix's sync token); None where the platform has none (the
+        sandbox offers everything again)."""
 
     def close(self) -> None:
         """Stop the bot process and whatever plays the platform."""
@@ -245,6 +252,16 @@ class Store:
                 )
             )
 
+    def position(self) -> str | None:
+        """Where the connection's stored stream position stands (offset / next_batch)."""
+        with self.db.connect() as conn:
+            state = conn.execute(
+                select(connections.c.state).where(connections.c.id == self.source)
+            ).scalar()
+        state = state or {}
+        value = state.get("offset", state.get("next_batch"))
+        return None if value is None else str(value)
+
     def owner_tasks(self) -> list[Any]:
         with self.db.connect() as conn:
             return list(conn.execute(select(owner_tasks)))
@@ -343,6 +360,7 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
     )
     undelivered_at_kill = [r.id for r in store.outbox() if r.status != "delivered"]
     d.bot.kill()
+    position_at_kill = store.position()
     mark("killed")
     d.trouble(False)
     assert d.post(d.owner, WHILE_DOWN) is not None
@@ -415,6 +433,11 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
         }
     )
     assert seen == +platform_kinds, (seen, platform_kinds)
+
+    # the restarted bot asked the platform from exactly where it had stored its position:
+    # nothing acknowledged was asked for again, nothing after it skipped
+    assert d.resumed_from() == position_at_kill, (d.resumed_from(), position_at_kill)
+    assert (position_at_kill is not None) == d.has_position
 
     # every platform update stored exactly once; none lost, none twice, nothing invented
     stored = store.event_ids()
