@@ -135,8 +135,10 @@ class LiveCommunity:
             settings = admin.effective_settings(
                 self.app.db, self.app.registry, f"{self.app.sandbox.source}:{chat}"
             )
-        except GroupopsError:
-            return False  # the engine has not seen the group yet: it has default settings
+        except (GroupopsError, ValueError):
+            # not seen by the engine yet (default settings: no gate), or settings that no
+            # longer validate (the engine reports those itself)
+            return False
         return bool(settings.get("gate", {}).get("enabled", False))
 
     async def start(self) -> None:
