@@ -101,6 +101,12 @@ PAIR_FEATURES = (
     "nearest_addressed_me",
     "nearest_same_author",
     "nearest_question_other",
+    # from the first stage's parents (zero in the first stage itself)
+    "cand_parent_by_me",
+    "cand_parent_is_my_prev",
+    "my_prev_parent_is_cand",
+    "my_prev_parent_by_cand_author",
+    "cand_starts_conversation",
 )
 SELF_FEATURES = (
     "self",
@@ -167,6 +173,8 @@ class _Prepared:
     mentions: npt.NDArray[np.int64]  # (_MAX_MENTIONS, n) authors named in the text, -1 pads
     tfidf: Any  # scipy CSR (n, vocabulary), rows L2-normalised; None without the words
     msg_feats: F32 = field(default_factory=lambda: np.zeros((0, N_MSG), dtype=np.float32))
+    pred: IntArray | None = None  # the first stage's parent of every row (itself: none)
+    recorded: IntArray | None = None  # the platform's recorded parent of every row, or -1
 
 
 _MAX_MENTIONS = 4
@@ -223,7 +231,7 @@ def _prepare(
         named = toks & nicks
         if named:
             me = author[i]
-            for tok in named:
+            for tok in sorted(named):  # sorted: the same slots in every process
                 who = lookup[tok]
                 if who != me:
                     m_rows.append(i)
@@ -251,7 +259,7 @@ def _prepare(
         norm = np.sqrt(np.bincount(row_of, weights=data * data, minlength=n))
         data = data / np.maximum(norm[row_of], 1e-12)
         tfidf = sp.csr_matrix(
-            (data.astype(np.float32), ind.astype(np.int64), ptr),
+            (data, ind.astype(np.int64), ptr),  # float64: sums in any word order agree
             shape=(n, max(vocab.shape[0], 1)),
         )
     p = _Prepared(
@@ -428,7 +436,36 @@ def _pair_block(
         out[c] = cond & ~seen[key]
         seen[key] |= cond
         c += 1
+    if p.pred is None:
+        out[c : c + N_PRED] = 0.0
+    else:
+        out[c : c + N_PRED] = _pred_block(p, d, rows)
+    c += N_PRED
     assert c == out.shape[0]
+    return out
+
+
+N_PRED = 5  # the last pair features: from the first stage's parents
+
+
+def _pred_block(p: _Prepared, d: int, rows: IntArray) -> F32:
+    """The pair features from the first stage's parents ``p.pred``, transposed (N_PRED, k)."""
+    assert p.pred is not None
+    j = rows - d
+    ai, aj = p.author[rows], p.author[j]
+    speaker_i, speaker_j = ai >= 0, aj >= 0
+    other = speaker_j & (ai != aj)
+    ps_i = p.prev_same[rows]
+    pj = p.pred[j]
+    has_pj = pj != j
+    has_ps = ps_i >= 0
+    pps = p.pred[np.maximum(ps_i, 0)]
+    out = np.empty((N_PRED, rows.shape[0]), dtype=np.float32)
+    out[0] = has_pj & (p.author[pj] == ai) & speaker_i
+    out[1] = has_pj & (pj == ps_i) & has_ps
+    out[2] = has_ps & (pps == j)
+    out[3] = has_ps & (pps != ps_i) & (p.author[pps] == aj) & other
+    out[4] = ~has_pj & speaker_j
     return out
 
 
@@ -476,6 +513,8 @@ class ReplyModel:
     w2: F32  # (H,)
     window: int = WINDOW
     info: dict[str, Any] = field(default_factory=dict)
+    first: ReplyModel | None = None  # the stage whose parents feed the "cand_parent" features
+    text: bool = True  # uses the tf-idf features (the first stage does not: it is the fast one)
 
     @property
     def hidden(self) -> int:
@@ -508,6 +547,8 @@ class ReplyModel:
             "b1": r(self.b1),
             "w2": r(self.w2),
             "info": self.info,
+            "first": self.first.to_json() if self.first is not None else None,
+            "text": self.text,
         }
 
     @classmethod
@@ -532,6 +573,8 @@ class ReplyModel:
             a("w2"),
             int(raw["window"]),
             dict(raw.get("info", {})),
+            cls.from_json(raw["first"]) if raw.get("first") else None,
+            bool(raw.get("text", True)),
         )
         h = model.hidden
         shapes = (
@@ -564,7 +607,7 @@ def _best(model: ReplyModel, p: _Prepared, rows: IntArray, window: int, overlap:
     best_d = np.zeros(k, dtype=np.int64)
     w_var = model.w_pair[N_CONST:]
     const_h = [_const_pair(d) @ model.w_pair[:N_CONST] for d in range(window + 1)]
-    words = p.tfidf[rows] if overlap and p.tfidf is not None else None
+    words = p.tfidf[rows] if overlap and model.text and p.tfidf is not None else None
     for d in range(1, window + 1):
         s = int(np.searchsorted(rows, d))  # rows[s:] have a candidate d rows earlier
         if s >= k:
@@ -584,6 +627,100 @@ def _best(model: ReplyModel, p: _Prepared, rows: IntArray, window: int, overlap:
     self_score = _relu_score(_self_block(p, rows, seen) @ model.w_self + msg_h, model.w2)
     best_d[self_score >= best_score] = 0
     return np.asarray(rows - best_d, dtype=np.int64)
+
+
+def _best2(model: ReplyModel, p: _Prepared, rows: IntArray, window: int, overlap: bool) -> IntArray:
+    """:func:`_best` of a two-stage model in one pass over the features: the first stage
+    scores each offset's features at once, the second keeps its partial sums; once the first
+    stage has chosen the parents of ``rows`` (written to ``p.pred``, which must hold those of
+    every earlier row), the second adds its features from them. ``rows`` must be a run."""
+    first = model.first
+    assert first is not None and p.pred is not None
+    k = rows.shape[0]
+    msg = p.msg_feats[rows]
+    msg_h1 = msg @ first.w_msg + first.b1
+    msg_h2 = msg @ model.w_msg + model.b1
+    seen = _new_seen(k)
+    best1 = np.full(k, -np.inf, dtype=np.float32)
+    d1 = np.zeros(k, dtype=np.int64)
+    w1_var, w2_var = first.w_pair[N_CONST:], model.w_pair[N_CONST:-N_PRED]
+    w2_pred = model.w_pair[-N_PRED:]
+    const1 = [_const_pair(d) @ first.w_pair[:N_CONST] for d in range(window + 1)]
+    const2 = [_const_pair(d) @ model.w_pair[:N_CONST] for d in range(window + 1)]
+    words = p.tfidf[rows] if overlap and p.tfidf is not None else None
+    saved_pred, p.pred = p.pred, None
+    kept: list[tuple[int, F32, BoolArray]] = []
+    for d in range(1, window + 1):
+        s = int(np.searchsorted(rows, d))
+        if s >= k:
+            break
+        sub = rows[s:]
+        x = _pair_block(
+            p, d, sub, {key: v[s:] for key, v in seen.items()}, None if words is None else words[s:]
+        )
+        allowed = _allowed(p, d, sub)
+        if d <= first.window:
+            pre = x.T @ w1_var
+            pre += msg_h1[s:]
+            pre += const1[d]
+            score = _relu_score(pre, first.w2)
+            score[~allowed] = -np.inf
+            better = np.flatnonzero(score > best1[s:])
+            best1[s + better] = score[better]
+            d1[s + better] = d
+        pre2 = x[:-N_PRED].T @ w2_var
+        pre2 += msg_h2[s:]
+        pre2 += const2[d]
+        kept.append((s, pre2, allowed))
+    self_x = _self_block(p, rows, seen)
+    self1 = _relu_score(self_x @ first.w_self + msg_h1, first.w2)
+    d1[self1 >= best1] = 0
+    p.pred = saved_pred
+    p.pred[rows] = np.where(p.system[rows], rows, rows - d1)
+    if p.recorded is not None:  # recorded replies feed the second stage
+        rec = p.recorded[rows]
+        p.pred[rows] = np.where(rec >= 0, rec, p.pred[rows])
+    best2 = np.full(k, -np.inf, dtype=np.float32)
+    d2 = np.zeros(k, dtype=np.int64)
+    for d, (s, pre2, allowed) in enumerate(kept, start=1):
+        pre2 += _pred_block(p, d, rows[s:]).T @ w2_pred
+        score = _relu_score(pre2, model.w2)
+        score[~allowed] = -np.inf
+        better = np.flatnonzero(score > best2[s:])
+        best2[s + better] = score[better]
+        d2[s + better] = d
+    self2 = _relu_score(self_x @ model.w_self + msg_h2, model.w2)
+    d2[self2 >= best2] = 0
+    return np.asarray(rows - d2, dtype=np.int64)
+
+
+def _run(
+    model: ReplyModel, p: _Prepared, todo: IntArray, window: int, overlap: bool, chunk: int
+) -> IntArray:
+    """The parents of rows ``todo`` (ascending message rows)."""
+    out = np.empty(todo.shape[0], dtype=np.int64)
+    for start in range(0, todo.shape[0], chunk):
+        part = todo[start : start + chunk]
+        lo, hi = int(part[0]), int(part[-1]) + 1
+        if hi - lo <= 2 * part.shape[0]:
+            # the whole run of rows (slices instead of gathers; the others are dropped)
+            run = np.arange(lo, hi, dtype=np.int64)
+            out[start : start + chunk] = _best(model, p, run, window, overlap)[part - lo]
+        else:
+            out[start : start + chunk] = _best(model, p, part, window, overlap)
+    return out
+
+
+def _stage_parents(
+    model: ReplyModel, p: _Prepared, window: int, overlap: bool, chunk: int
+) -> IntArray:
+    """The first stage's parent of every row (itself for system lines and starts)."""
+    pred = np.arange(p.n, dtype=np.int64)
+    todo = np.flatnonzero(~p.system)
+    saved, p.pred = p.pred, None
+    pred[todo] = _run(model, p, todo, min(window, model.window), overlap, chunk)
+    p.pred = saved
+    return pred
 
 
 def _one_blas_thread() -> Any:
@@ -610,8 +747,10 @@ def predict_parents(
     inputs cheaper at a small cost in accuracy. ``texts`` passes the result of
     :func:`~groupops.analytics.frame.text_features` when already computed."""
     model = model or load_model()
+    if model.first is not None and (not overlap or (window or model.window) < model.window):
+        model = model.first  # the cheaper settings: the first stage alone
     window = min(window or model.window, model.window)
-    p = _prepare(frame, overlap, texts)
+    p = _prepare(frame, overlap and model.text, texts)
     n = len(frame)
     parents = np.full(n, -1, dtype=np.int64)
     todo = np.flatnonzero(frame.kind == MESSAGE) if rows is None else np.unique(rows)
@@ -619,24 +758,34 @@ def predict_parents(
         asked_system = todo[p.system[todo]]
         parents[asked_system] = asked_system
         todo = todo[~p.system[todo]]
-    # small matrices: BLAS threads only fight each other (and everything else running)
+    # explicit replies win (and feed the second stage)
+    recorded: dict[int, int] = {}
+    if any(frame.reply_to):
+        index = {mid: i for i, mid in enumerate(frame.message_id) if mid}
+        for i, targets in enumerate(frame.reply_to):
+            if targets and frame.kind[i] == MESSAGE:
+                found = index.get(targets[0])
+                if found is not None and found <= i:
+                    recorded[i] = found
     with _one_blas_thread():
-        for start in range(0, todo.shape[0], chunk):
-            part = todo[start : start + chunk]
-            lo, hi = int(part[0]), int(part[-1]) + 1
-            if hi - lo <= 2 * part.shape[0]:
-                # the whole run of rows (slices instead of gathers; the others are dropped)
-                run = np.arange(lo, hi, dtype=np.int64)
-                parents[part] = _best(model, p, run, window, overlap)[part - lo]
-            else:
-                parents[part] = _best(model, p, part, window, overlap)
-    # explicit replies win
-    index = {mid: i for i, mid in enumerate(frame.message_id) if mid}
-    for i, targets in enumerate(frame.reply_to):
-        if targets and frame.kind[i] == MESSAGE:
-            found = index.get(targets[0])
-            if found is not None and found <= i:
-                parents[i] = found
+        if model.first is None:
+            parents[todo] = _run(model, p, todo, window, overlap, chunk)
+        else:
+            # both stages in one pass over runs of rows from the first one on
+            p.pred = np.arange(n, dtype=np.int64)
+            if recorded:
+                p.recorded = np.full(n, -1, dtype=np.int64)
+                p.recorded[list(recorded)] = list(recorded.values())
+            wanted = np.zeros(n, dtype=np.bool_)
+            wanted[todo] = True
+            stop = int(todo[-1]) + 1 if todo.shape[0] else 0
+            step = max(chunk // 2, 1)
+            for lo in range(0, stop, step):
+                run = np.arange(lo, min(lo + step, stop), dtype=np.int64)
+                got = _best2(model, p, run, window, overlap)
+                parents[run[wanted[run]]] = got[wanted[run]]
+    for i, found in recorded.items():
+        parents[i] = found
     return parents
 
 
@@ -751,8 +900,13 @@ class _Tensors:
     gold: BoolArray  # (m, window + 1)
 
 
-def _file_tensors(frame: Frame, gold: dict[int, set[int]], window: int) -> _Tensors | None:
-    p = _prepare(frame)
+def _file_tensors(
+    frame: Frame, gold: dict[int, set[int]], window: int, first: ReplyModel | None, text: bool
+) -> _Tensors | None:
+    p = _prepare(frame, text)
+    if first is not None:
+        with _one_blas_thread():
+            p.pred = _stage_parents(first, p, window, True, 8192)
     rows = np.asarray(sorted(c for c in gold if c < len(frame) and not p.system[c]), dtype=np.int64)
     m = rows.shape[0]
     if m == 0:
@@ -761,7 +915,7 @@ def _file_tensors(frame: Frame, gold: dict[int, set[int]], window: int) -> _Tens
     valid = np.zeros((m, window + 1), dtype=np.bool_)
     valid[:, 0] = True
     seen = _new_seen(m)
-    words = p.tfidf[rows]
+    words = p.tfidf[rows] if p.tfidf is not None else None
     for d in range(1, window + 1):
         s = int(np.searchsorted(rows, d))
         if s >= m:
@@ -769,7 +923,7 @@ def _file_tensors(frame: Frame, gold: dict[int, set[int]], window: int) -> _Tens
         sub = rows[s:]
         pair[s:, d - 1, :N_CONST] = _const_pair(d)
         pair[s:, d - 1, N_CONST:] = _pair_block(
-            p, d, sub, {key: v[s:] for key, v in seen.items()}, words[s:]
+            p, d, sub, {key: v[s:] for key, v in seen.items()}, None if words is None else words[s:]
         ).T
         valid[s:, d] = _allowed(p, d, sub)
     gmask = np.zeros((m, window + 1), dtype=np.bool_)
@@ -883,44 +1037,74 @@ def train(
     folder: Path,
     *,
     window: int = WINDOW,
-    hidden: int = 48,
+    hidden: int = 64,
     epochs: int = 12,
     batch: int = 128,
     lr: float = 2e-3,
     l2: float = 1e-5,
     holdout: float = 0.15,
+    stages: int = 1,
     seed: int = 0,
     max_files: int | None = None,
     log: Any = None,
 ) -> ReplyModel:
     """Fit the ranker on the annotated messages of ``folder``: every ``1/holdout``-th file is
-    held out to pick the best epoch; the model of that epoch is returned."""
+    held out to pick the best epoch; the model of that epoch is returned. With ``stages=2`` a
+    second ranker is fitted on top, seeing the first one's parents of the other messages."""
     files = corpus_files(folder)[:max_files]
     if not files:
         raise FileNotFoundError(f"no annotated *.raw.txt files in {folder}")
-    parts_fit: list[_Tensors] = []
-    parts_held: list[_Tensors] = []
+    data = [(read_irc_file(raw), read_irc_labels(ann)) for raw, ann in files]
     every = max(2, round(1 / holdout)) if holdout > 0 else 0
-    for n_file, (raw, ann) in enumerate(files):
-        t = _file_tensors(read_irc_file(raw), read_irc_labels(ann), window)
-        if t is None:
-            continue
-        (parts_held if every and n_file % every == every - 1 else parts_fit).append(t)
-    fit = _concat(parts_fit)
-    held = _concat(parts_held) if parts_held else None
-    # scale every feature to unit RMS over the candidates (folded into the weights later)
-    scales = {
-        "pair": _rms(fit.pair.reshape(-1, N_PAIR)),
-        "self": _rms(fit.self_),
-        "msg": _rms(fit.msg),
-    }
-    fit.pair /= scales["pair"]
-    fit.self_ /= scales["self"]
-    fit.msg /= scales["msg"]
-    if held is not None:
-        held.pair /= scales["pair"]
-        held.self_ /= scales["self"]
-        held.msg /= scales["msg"]
+    model: ReplyModel | None = None
+    for stage in range(stages):
+        text, win = True, window
+        parts_fit: list[_Tensors] = []
+        parts_held: list[_Tensors] = []
+        for n_file, (frame, gold) in enumerate(data):
+            t = _file_tensors(frame, gold, win, model, text)
+            if t is None:
+                continue
+            (parts_held if every and n_file % every == every - 1 else parts_fit).append(t)
+        fit = _concat(parts_fit)
+        held = _concat(parts_held) if parts_held else None
+        del parts_fit, parts_held
+        # scale every feature to unit RMS over the candidates (folded into the weights later)
+        scales = {
+            "pair": _rms(fit.pair.reshape(-1, N_PAIR)),
+            "self": _rms(fit.self_),
+            "msg": _rms(fit.msg),
+        }
+        for t in (fit, held) if held is not None else (fit,):
+            t.pair /= scales["pair"]
+            t.self_ /= scales["self"]
+            t.msg /= scales["msg"]
+        if log is not None:
+            log(f"stage {stage + 1}: {fit.valid.shape[0]} messages")
+        with _one_blas_thread():
+            new = _fit(fit, held, scales, win, hidden, epochs, batch, lr, l2, seed, log)
+        new.first = model
+        new.text = text
+        new.info["stage"] = stage + 1
+        model = new
+        del fit, held
+    assert model is not None
+    return model
+
+
+def _fit(
+    fit: _Tensors,
+    held: _Tensors | None,
+    scales: dict[str, F32],
+    window: int,
+    hidden: int,
+    epochs: int,
+    batch: int,
+    lr: float,
+    l2: float,
+    seed: int,
+    log: Any,
+) -> ReplyModel:
     rng = np.random.default_rng(seed)
     net = _MLP(hidden, rng)
     best: tuple[float, int, dict[str, F32]] = (-1.0, 0, dict(net.params))
