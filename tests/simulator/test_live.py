@@ -7,7 +7,9 @@ import asyncio
 
 from sqlalchemy import func, select
 
+from groupops.engine import admin
 from groupops.engine.app import App
+from groupops.features.gate.tables import gate_challenges
 from groupops.platforms.sandbox.adapter import BOT_ID
 from groupops.platforms.sandbox.tables import sandbox_messages
 from groupops.simulator import run_live
@@ -51,3 +53,43 @@ def test_live_mode_feeds_the_running_app_and_stops_when_told(database_url: str) 
     assert kinds.get("member_joined", 0) >= 3
     assert kinds.get("message", 0) >= 1
     assert bot_lines >= 1  # the App answered on the platform (welcomes, check-in replies)
+
+
+def test_live_newcomers_answer_the_join_gate_when_the_group_has_it(database_url: str) -> None:
+    async def scenario() -> dict[str, int]:
+        app = App.create(database_url, extensions=False)
+        ensure_groups(app.sandbox, DEMO_GROUPS)
+        # the operator turned the gate on for the whole workspace before the demo started
+        app.handle([app.sandbox.join("course", "operator", "Operator", is_admin=True)])
+        admin.set_setting(app.db, app.registry, feature="gate", key="enabled", value=True)
+        await app.start(tick_every=0.5)
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_live(app, seed=5, stop=stop, pace=0.05))
+        try:
+            await asyncio.sleep(4.0)
+            stop.set()
+            await asyncio.wait_for(task, timeout=15)
+            await asyncio.sleep(1.0)
+        finally:
+            stop.set()
+            await app.stop()
+        with app.db.connect() as conn:
+            outcome = {
+                str(s): int(n)
+                for s, n in conn.execute(
+                    select(gate_challenges.c.status, func.count())
+                    .where(gate_challenges.c.user_id.startswith("live"))
+                    .group_by(gate_challenges.c.status)
+                )
+            }
+            spoke = conn.execute(
+                select(func.count()).where(
+                    events.c.kind == "message", events.c.user_id.startswith("live")
+                )
+            ).scalar_one()
+        app.close()
+        return {**outcome, "messages": int(spoke)}
+
+    outcome = asyncio.run(scenario())
+    assert outcome.get("passed", 0) >= 1, outcome  # they read the sum and pressed its button
+    assert outcome["messages"] >= 1  # and, let in, they talk
