@@ -166,7 +166,7 @@ class LiveCommunity:
             return
         # a group with few people fills up first, a few joins a minute (more would be a raid)
         cold = [c for c in self.chats if len(self.present[c]) < WARM and self._may_join(c)]
-        if cold:
+        if cold and self.rng.random() < 0.7:
             await self._join(min(cold, key=lambda c: len(self.present[c])))
             return
         chat = self.rng.choice(self.chats)
@@ -384,10 +384,11 @@ class LiveCommunity:
                 self.prompts.pop((uid, chat), None)
                 self._arrive(uid, chat)
                 # the unmute comes with the bot's next delivery
-                seat.muted_until = now + timedelta(seconds=2)
+                seat.muted_until = now + timedelta(seconds=0.5)
 
     async def _sync(self) -> None:
         rows = await self._io(restrained, self.app.db, self.app.sandbox.source, self._now(), PREFIX)
+        muted: set[tuple[str, str]] = set()
         for row in rows:
             seat = self.seats.get((row.user_id, row.chat_id))
             if seat is None or row.chat_id not in self.present:
@@ -397,6 +398,10 @@ class LiveCommunity:
                     self._gone(row.user_id, row.chat_id)
             elif seat.status == "in":
                 seat.muted_until = row.muted_until
+                muted.add((row.user_id, row.chat_id))
+        for key, seat in self.seats.items():
+            if seat.muted_until is not None and key not in muted:
+                seat.muted_until = None  # unmuted meanwhile (the gate let them in)
 
 
 async def run_live(

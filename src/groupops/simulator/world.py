@@ -299,6 +299,7 @@ class Simulation:
     # -- what the people see of moderation ---------------------------------------------------
     def _sync_all(self) -> None:
         """Read who the platform now says is removed or muted (the bot's actions landed)."""
+        muted: set[tuple[str, str]] = set()
         for row in restrained(self.app.db, self.app.sandbox.source, self.clock.now()):
             seat = self.seats.get((row.user_id, row.chat_id))
             if seat is None:
@@ -308,6 +309,10 @@ class Simulation:
                     self._gone(row.user_id, row.chat_id, row.status)
             elif seat.status == "in":
                 seat.muted_until = row.muted_until
+                muted.add((row.user_id, row.chat_id))
+        for key, seat in self.seats.items():
+            if seat.muted_until is not None and key not in muted:
+                seat.muted_until = None  # the mute ended or was lifted
 
     def _gone(self, uid: str, chat: str, why: str) -> None:
         seat = self.seats.setdefault((uid, chat), Seat())
