@@ -21,9 +21,15 @@ at once, one candidate offset at a time:
 * self slot: whether the addressee / someone who addressed me / I myself appeared in the
   window.
 
-The weights are trained on the #ubuntu IRC train split (``groupops analytics train``; part of
-train held out to pick the epoch) and ship in ``models/replies.json``: plain numbers, evaluated
-with numpy (no pickle).
+The weights are trained on the #ubuntu IRC train split (``groupops analytics train``; every
+7th train file held out to pick the epoch; the same data give the same model bit for bit) and
+ship in ``models/replies.json``: plain numbers, evaluated with numpy (no pickle). On
+irc-ubuntu/dev: F1 0.724 over links (the linear ranker before it: 0.640).
+
+``train(stages=2)`` fits a second ranker on top that also sees the first one's parents (my
+previous message answered this candidate's author, the candidate answered me, ...); both are
+computed in one pass over the features. Measured on the held-out train files it adds about
++0.4 F1 points for about 1.6x the time, so the shipped model has one stage.
 
 Public API:
 
@@ -514,7 +520,6 @@ class ReplyModel:
     window: int = WINDOW
     info: dict[str, Any] = field(default_factory=dict)
     first: ReplyModel | None = None  # the stage whose parents feed the "cand_parent" features
-    text: bool = True  # uses the tf-idf features (the first stage does not: it is the fast one)
 
     @property
     def hidden(self) -> int:
@@ -548,7 +553,6 @@ class ReplyModel:
             "w2": r(self.w2),
             "info": self.info,
             "first": self.first.to_json() if self.first is not None else None,
-            "text": self.text,
         }
 
     @classmethod
@@ -574,7 +578,6 @@ class ReplyModel:
             int(raw["window"]),
             dict(raw.get("info", {})),
             cls.from_json(raw["first"]) if raw.get("first") else None,
-            bool(raw.get("text", True)),
         )
         h = model.hidden
         shapes = (
@@ -607,7 +610,7 @@ def _best(model: ReplyModel, p: _Prepared, rows: IntArray, window: int, overlap:
     best_d = np.zeros(k, dtype=np.int64)
     w_var = model.w_pair[N_CONST:]
     const_h = [_const_pair(d) @ model.w_pair[:N_CONST] for d in range(window + 1)]
-    words = p.tfidf[rows] if overlap and model.text and p.tfidf is not None else None
+    words = p.tfidf[rows] if overlap and p.tfidf is not None else None
     for d in range(1, window + 1):
         s = int(np.searchsorted(rows, d))  # rows[s:] have a candidate d rows earlier
         if s >= k:
@@ -750,7 +753,7 @@ def predict_parents(
     if model.first is not None and (not overlap or (window or model.window) < model.window):
         model = model.first  # the cheaper settings: the first stage alone
     window = min(window or model.window, model.window)
-    p = _prepare(frame, overlap and model.text, texts)
+    p = _prepare(frame, overlap, texts)
     n = len(frame)
     parents = np.full(n, -1, dtype=np.int64)
     todo = np.flatnonzero(frame.kind == MESSAGE) if rows is None else np.unique(rows)
@@ -901,9 +904,9 @@ class _Tensors:
 
 
 def _file_tensors(
-    frame: Frame, gold: dict[int, set[int]], window: int, first: ReplyModel | None, text: bool
+    frame: Frame, gold: dict[int, set[int]], window: int, first: ReplyModel | None
 ) -> _Tensors | None:
-    p = _prepare(frame, text)
+    p = _prepare(frame)
     if first is not None:
         with _one_blas_thread():
             p.pred = _stage_parents(first, p, window, True, 8192)
@@ -1058,11 +1061,10 @@ def train(
     every = max(2, round(1 / holdout)) if holdout > 0 else 0
     model: ReplyModel | None = None
     for stage in range(stages):
-        text, win = True, window
         parts_fit: list[_Tensors] = []
         parts_held: list[_Tensors] = []
         for n_file, (frame, gold) in enumerate(data):
-            t = _file_tensors(frame, gold, win, model, text)
+            t = _file_tensors(frame, gold, window, model)
             if t is None:
                 continue
             (parts_held if every and n_file % every == every - 1 else parts_fit).append(t)
@@ -1082,9 +1084,10 @@ def train(
         if log is not None:
             log(f"stage {stage + 1}: {fit.valid.shape[0]} messages")
         with _one_blas_thread():
-            new = _fit(fit, held, scales, win, hidden, epochs, batch, lr, l2, seed, log)
+            new = _fit(fit, held, scales, window, hidden, epochs, batch, lr, l2, seed, log)
+        if model is None:  # no first stage: those features are always zero
+            new.w_pair[-N_PRED:] = 0.0
         new.first = model
-        new.text = text
         new.info["stage"] = stage + 1
         model = new
         del fit, held
