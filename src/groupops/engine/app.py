@@ -39,7 +39,7 @@ class App:
     sandbox: SandboxPlatform
     catalogs: Catalogs
     max_batch: int = 500
-    _queue: asyncio.Queue[Event] | None = None
+    _queue: asyncio.Queue[tuple[Event, asyncio.Future[None] | None]] | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event | None = None
 
@@ -81,7 +81,17 @@ class App:
         """Hand an event from an adapter to the live loop (call from the event loop)."""
         if self._queue is None:
             raise RuntimeError("App.start() has not run")
-        self._queue.put_nowait(event)
+        self._queue.put_nowait((event, None))
+
+    async def commit(self, event: Event) -> None:
+        """Hand an event to the live loop and wait until it is stored (handled, or rejected
+        and recorded): for a source that cannot re-deliver, such as the sandbox web chat,
+        whose person must not be told "sent" for a message a crash could still lose."""
+        if self._queue is None:
+            raise RuntimeError("App.start() has not run")
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((event, done))
+        await done
 
     async def start(self, *, tick_every: float = 60.0) -> None:
         self._queue = asyncio.Queue()
@@ -103,10 +113,10 @@ class App:
     async def _ingest(self) -> None:
         assert self._queue is not None
         while True:
-            first = await self._queue.get()
-            batch = [first]
-            while len(batch) < self.max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            items = [await self._queue.get()]
+            while len(items) < self.max_batch and not self._queue.empty():
+                items.append(self._queue.get_nowait())
+            batch = [event for event, _ in items]
             try:
                 self.engine.handle(batch)
             except Exception:
@@ -116,6 +126,9 @@ class App:
                         self.engine.handle([event])
                     except Exception as exc:
                         self.engine.reject(event.source, str(event.to_json()), exc)
+            for _, done in items:
+                if done is not None and not done.done():
+                    done.set_result(None)
 
     async def _ticker(self, every: float) -> None:
         while True:

@@ -115,7 +115,7 @@ async def join(chat_id: ChatId, body: JoinIn, request: Request, response: Respon
         )
     event = await run_in_threadpool(chat.join, runtime.app.sandbox, chat_id, viewer, name)
     if event is not None:
-        runtime.app.submit(event)
+        await runtime.app.commit(event)  # stored before the person is told
     me = await run_in_threadpool(
         chat.me_in, runtime.app.sandbox, chat_id, viewer, runtime.app.clock.now()
     )
@@ -132,7 +132,7 @@ async def post(chat_id: ChatId, body: PostIn, request: Request) -> dict[str, Any
     event = await run_in_threadpool(
         runtime.app.sandbox.post, chat_id, viewer, text, reply_to=body.reply_to
     )
-    runtime.app.submit(event)
+    await runtime.app.commit(event)  # stored before the person is told
     return {"id": int(event.message_id)}
 
 
@@ -142,7 +142,7 @@ async def leave(chat_id: ChatId, request: Request) -> dict[str, Any]:
     viewer = _joined(request, chat_id)
     await run_in_threadpool(chat.require_chat, runtime.app.sandbox, chat_id)
     event = await run_in_threadpool(runtime.app.sandbox.leave, chat_id, viewer)
-    runtime.app.submit(event)
+    await runtime.app.commit(event)  # stored before the person is told
     return {"chat_id": chat_id, "left": True}
 
 
@@ -154,7 +154,7 @@ async def press(chat_id: ChatId, body: PressIn, request: Request) -> dict[str, A
     event = await run_in_threadpool(
         runtime.app.sandbox.press, chat_id, viewer, str(body.message_id), body.data
     )
-    runtime.app.submit(event)
+    await runtime.app.commit(event)  # stored before the person is told
     return {"pressed": body.data}
 
 

@@ -160,12 +160,12 @@ def serve(config: WebConfig, options: ServeOptions, echo: Callable[[str], None] 
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    say(SERVING, url=url_of(sock))
     for companion in companions:
         if companion.name == "demo":
             say(DEMO_ON, seed=options.seed)
         else:
             say(CONNECTION_ON, name=companion.name)
+    say(SERVING, url=url_of(sock))  # last: the address is what a person (or a test) waits for
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
