@@ -1,6 +1,6 @@
 """What writing the scenario found, each shown by the smallest test that shows it (in-process,
 real parts). Each was reported to the lead (/work/notes/scenario-bugs.md); one not fixed yet is
-marked ``xfail(strict=True)``: when its fix lands, the test passes and the mark must go."""
+marked ``xfail(strict=True)`` until its fix lands; fixed ones stay as regression tests."""
 
 from __future__ import annotations
 
@@ -64,12 +64,6 @@ def test_telegram_rules_reach_a_newcomer_who_never_started_the_bot(
     assert any(RULES in text for text in shown)  # in the group, where they can read it
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the Matrix adapter translates the bot's own direct rooms like groups: the"
-    " member joining the room the rules came in becomes member_joined in a new 'group' and is"
-    " welcomed there (matrix/adapter.py sync_once; scenario-bugs.md #2)",
-)
 def test_matrix_direct_room_is_not_a_group(synapse: Synapse, make_app: Callable[..., App]) -> None:
     app = make_app(start=T0)
     bot = new_account(synapse, "bot")

@@ -313,16 +313,22 @@ class MatrixAdapter:
             for e in [*joined_room.state, *joined_room.timeline.events]:
                 if e.source.get("type") == "m.room.create":
                     self._creators[room_id] = creators_of(e.source)
+        for room_id, joined_room in answer.rooms.join.items():
+            self._note_direct(room_id, [*joined_room.state, *joined_room.timeline.events])
         events: list[Event] = []
         if since is not None:
+            direct = self.direct_rooms()
             for room_id, info in answer.rooms.join.items():
-                events += await self._room_events(room_id, info.timeline, since)
+                if room_id not in direct:  # a private chat with the bot is not a group
+                    events += await self._room_events(room_id, info.timeline, since)
             for room_id, left in answer.rooms.leave.items():
-                events += await self._room_events(room_id, left.timeline, since)
+                if room_id not in direct:
+                    events += await self._room_events(room_id, left.timeline, since)
         if events and self.handle is not None:
             self.handle(events)  # commits: only then does the position move
         if self.config.auto_join:
-            for room_id in answer.rooms.invite:
+            for room_id, invited in answer.rooms.invite.items():
+                self._note_direct(room_id, getattr(invited, "invite_state", []))
                 joined = await client.join(room_id)
                 if isinstance(joined, ErrorResponse):
                     raise self._error(joined, f"join {room_id}")
@@ -489,6 +495,23 @@ class MatrixAdapter:
         if isinstance(answer, ErrorResponse):
             raise self._error(answer, what)
         return DeliveryResult("", {})
+
+    def direct_rooms(self) -> set[str]:
+        """The private rooms between the bot and one person: the ones it made to write to
+        someone privately, and the ones people opened with it (``is_direct`` invitations)."""
+        return set(self._state.get("dm_rooms", {}).values()) | set(
+            self._state.get("direct_rooms", [])
+        )
+
+    def _note_direct(self, room_id: str, raws: Any) -> None:
+        for e in raws:
+            raw = getattr(e, "source", e)
+            content = raw.get("content") or {}
+            if raw.get("type") == "m.room.member" and content.get("is_direct") is True:
+                known: list[str] = self._state.setdefault("direct_rooms", [])
+                if room_id not in known:
+                    known.append(room_id)
+                return
 
     async def _dm_room(self, user_id: str) -> str:
         rooms: dict[str, str] = self._state.setdefault("dm_rooms", {})
