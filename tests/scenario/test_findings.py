@@ -9,7 +9,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from nio import RoomCreateResponse, RoomPreset
 from sqlalchemy import select
 
@@ -102,12 +101,6 @@ def test_matrix_direct_room_is_not_a_group(synapse: Synapse, make_app: Callable[
     assert rows(app, outbox, outbox.c.chat_id == direct, outbox.c.kind != "direct_message") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: moderation's flood window lives in process memory (ModerationFeature._recent):"
-    " a bot restarted in the middle of a flood forgets the messages before the restart and lets"
-    " the flood through (scenario-bugs.md #3)",
-)
 def test_a_flood_split_by_a_restart_is_still_a_flood(make_app: Callable[..., App]) -> None:
     first = make_app(features=DEFAULT_FEATURES)
     sandbox = first.sandbox

@@ -42,7 +42,7 @@ from groupops.features.moderation.tables import (
     moderation_decisions,
 )
 from groupops.i18n import N_
-from groupops.storage.tables import groups, identities, memberships
+from groupops.storage.tables import events, groups, identities, memberships
 
 __all__ = [
     "ModerationFeature",
@@ -226,7 +226,7 @@ class ModerationFeature:
         finding = self._content(text, event.content_kind, s, newcomer)
         copies: list[Copy] = []
         if event.kind == EventKind.MESSAGE:
-            flood = self._flood(item, group, s) if s.detect_flood else None
+            flood = self._flood(ctx, item, group, s) if s.detect_flood else None
             finding = finding or flood
             if finding is None and text is not None and s.detect_cross_group:
                 found = self._cross_group(item, group, text, s, state.book)
@@ -235,11 +235,15 @@ class ModerationFeature:
         if finding is not None:
             self._punish(ctx, item, group, s, finding, copies, state)
 
-    def _flood(self, item: Incoming, group: GroupInfo, s: ModerationSettings) -> Finding | None:
+    def _flood(
+        self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: ModerationSettings
+    ) -> Finding | None:
         assert item.member_id is not None
         key = (group.id, item.member_id)
         when = item.event.occurred_at
-        recent = self._recent.setdefault(key, deque())
+        recent = self._recent.get(key)
+        if recent is None:  # first message seen by this process: a restart must not forget
+            recent = self._recent[key] = self._stored_window(ctx, item, group, s)
         if any(seq == item.seq for _, seq in recent):
             return None  # the same event again (the batch is being re-run event by event)
         recent.append((when, item.seq))
@@ -252,6 +256,34 @@ class ModerationFeature:
             recent.clear()  # the next flood needs flood_messages new messages
             return Finding("flood", f"{s.flood_messages} messages in {s.flood_seconds} s")
         return None
+
+    def _stored_window(
+        self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: ModerationSettings
+    ) -> deque[tuple[datetime, int]]:
+        """The member's messages already stored in this flood window and not yet punished as
+        a flood (the bot may have restarted in the middle of one)."""
+        d = moderation_decisions.c
+        last_flood = ctx.conn.execute(
+            select(func.max(d.event_seq)).where(
+                d.group_id == group.id, d.member_id == item.member_id, d.rule == "flood"
+            )
+        ).scalar()
+        e = events.c
+        start = item.event.occurred_at - timedelta(seconds=s.flood_seconds)
+        rows = ctx.conn.execute(
+            select(e.occurred_at, e.seq)
+            .where(
+                e.group_id == group.id,
+                e.occurred_at > start,
+                e.member_id == item.member_id,
+                e.kind == EventKind.MESSAGE.value,
+                e.seq < item.seq,
+                e.seq > (last_flood or 0),
+            )
+            .order_by(e.seq.desc())
+            .limit(s.flood_messages)
+        ).all()
+        return deque((r.occurred_at, int(r.seq)) for r in reversed(rows))
 
     def _cross_group(
         self, item: Incoming, group: GroupInfo, text: Text, s: ModerationSettings, book: CopyBook
