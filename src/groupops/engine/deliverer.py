@@ -84,8 +84,8 @@ class Deliverer:
             )
             return int(res.rowcount or 0)
 
-    def _heads(self, limit: int) -> list[Row[Any]]:
-        """The first unfinished action of each chat, if it is due."""
+    def _heads(self, limit: int, per_chat: int = 1) -> list[list[Row[Any]]]:
+        """The first unfinished actions of each chat (up to ``per_chat``, in order), if due."""
         now = self.clock.now()
         with self.db.connect() as conn:
             rows = conn.execute(
@@ -95,30 +95,39 @@ class Deliverer:
                 .limit(limit * 20)
             ).all()
             conn.rollback()
-        heads: dict[tuple[str, str], Row[Any]] = {}
+        heads: dict[tuple[str, str], list[Row[Any]]] = {}
         blocked: set[tuple[str, str]] = set()
         for row in rows:
             key = (row.source, row.chat_id)
-            if key in heads or key in blocked:
+            if key in blocked:
+                continue
+            queued = heads.get(key)
+            if queued is not None and len(queued) >= per_chat:
                 continue
             in_flight = row.status == "sending" and row.claimed_until and row.claimed_until > now
             if in_flight or row.next_attempt_at > now:
-                blocked.add(key)
+                blocked.add(key)  # the chat waits for it: nothing after it goes first
                 continue
-            heads[key] = row
-            if len(heads) >= limit:
-                break
+            if queued is None:
+                if len(heads) >= limit:
+                    continue
+                heads[key] = queued = []
+            queued.append(row)
         return list(heads.values())
 
     async def deliver_due(self, limit: int = 200) -> int:
         """Send what is due now; returns how many actions were delivered this round."""
         delivered = 0
         for _ in range(1000):  # keep going while chats have queued actions ready to send
-            heads = self._heads(limit)
+            heads = self._heads(limit, per_chat=50)
             sent_this_pass = 0
-            for row in heads:
-                outcome = await self._deliver_one(row)
-                if outcome == "delivered":
+            for chat_rows in heads:
+                # a chat's queued actions one after the other, in order: the next one only
+                # once the one before it is delivered
+                for row in chat_rows:
+                    outcome = await self._deliver_one(row)
+                    if outcome != "delivered":
+                        break
                     delivered += 1
                     sent_this_pass += 1
             if sent_this_pass == 0:

@@ -43,6 +43,10 @@ def race_safe(conn: Connection, create: Callable[[], T], find: Callable[[], T | 
     The insert runs in a savepoint: a unique violation (a concurrent batch on PostgreSQL got
     there first) rolls back only the savepoint, and the committed row is read instead.
     """
+    if conn.dialect.name == "sqlite":
+        # the batch holds SQLite's only write lock (BEGIN IMMEDIATE): nobody can race it, and
+        # a savepoint costs more than the insert
+        return create()
     try:
         with conn.begin_nested():
             return create()
