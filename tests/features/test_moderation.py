@@ -865,3 +865,19 @@ def test_group_without_moderation(community: Community) -> None:
         conn.execute(delete(moderation_blacklist))
         n = conn.execute(select(func.count()).select_from(moderation_decisions)).scalar_one()
     assert n == 0
+
+
+def test_one_kick_per_group_when_the_same_ad_lands_in_several_in_one_batch(
+    community: Community,
+) -> None:
+    c = community
+    c.configure(ladder=["kick"])
+    for chat in ("g1", "g2", "g3"):
+        c.settle(chat, "spam", "Spammer")
+    ad = "https://t.me/+AbCdEf123 福利群"
+    c.app.handle([c.app.sandbox.post(chat, "spam", ad) for chat in ("g1", "g2", "g3")])
+    kicks = [(k["chat_id"], k["user_id"]) for k in c.actions(ActionKind.KICK)]
+    assert sorted(kicks) == [("g1", "spam"), ("g2", "spam"), ("g3", "spam")]
+    assert len(c.actions(ActionKind.DELETE)) == 3  # every copy still removed
+    c.deliver()
+    assert all(c.member(chat, "spam")["status"] == "kicked" for chat in ("g1", "g2", "g3"))

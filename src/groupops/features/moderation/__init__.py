@@ -108,6 +108,8 @@ class _Batch:
     texts: dict[int, Text] = field(default_factory=dict)
     book: CopyBook = field(default_factory=CopyBook)
     escalated: set[tuple[int, int]] = field(default_factory=set)
+    #: (group, member) removed in this batch, by a decision there or by the blacklist
+    removed: set[tuple[int, int]] = field(default_factory=set)
 
 
 class ModerationFeature:
@@ -397,6 +399,8 @@ class ModerationFeature:
             notice = _fmt(t, KICK_TEXT if step == "kick" else BAN_TEXT, name=name, reason=reason)
         if step in ("mute", "kick", "ban"):
             state.escalated.add(key)
+        if step in ("kick", "ban"):
+            state.removed.add(key)
         if notice and s.notify and self._notice_allowed(group.id, ctx.now, s.notices_per_minute):
             if s.delete_offending_message or not event.message_id:
                 actions.append(Action(ActionKind.SEND, event.source, event.chat_id, text=notice))
@@ -439,7 +443,7 @@ class ModerationFeature:
         if step in ("kick", "ban"):
             self._kicked(ctx, group, event.user_id, decision_id, finding.rule)
             if s.blacklist and finding.rule in s.blacklist_rules:
-                self._blacklist(ctx, item, group, s, finding.rule, decision_id, step)
+                self._blacklist(ctx, item, group, s, finding.rule, decision_id, step, state)
 
     def _log(
         self,
@@ -517,6 +521,7 @@ class ModerationFeature:
         rule: str,
         decision_id: int,
         step: str,
+        state: _Batch,
     ) -> None:
         assert item.member_id is not None
         b = moderation_blacklist.c
@@ -561,8 +566,10 @@ class ModerationFeature:
         kind = ActionKind.KICK if step == "kick" else ActionKind.BAN
         for row in elsewhere:
             other = by_id.get(int(row.id))
-            if other is None:
-                continue
+            if other is None or (other.id, item.member_id) in state.removed:
+                continue  # already removed there in this batch (the same ad posted there too)
+            state.removed.add((other.id, item.member_id))
+            state.escalated.add((other.id, item.member_id))
             action = Action(
                 kind,
                 row.source,
