@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, and_, delete, func, insert, select
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.events import ContentKind, Event, EventKind
@@ -98,6 +98,25 @@ def duration(t: Callable[[str], str], seconds: int) -> str:
             return t(one) if n == 1 else _fmt(t, many, n=n)
     n = max(1, round(seconds / 60))
     return t(MINUTES[0]) if n == 1 else _fmt(t, MINUTES[1], n=n)
+
+
+_e, _d = events.c, moderation_decisions.c
+#: built once (a statement built per call costs several times its run on SQLite)
+_STORED_WINDOW = (
+    select(_e.occurred_at, _e.seq)
+    .where(
+        _e.group_id == bindparam("g"),
+        _e.occurred_at > bindparam("start"),
+        _e.member_id == bindparam("m"),
+        _e.kind == bindparam("kind"),
+        _e.seq < bindparam("seq"),
+    )
+    .order_by(_e.seq.desc())
+    .limit(bindparam("n"))
+)
+_LAST_FLOOD = select(func.max(_d.event_seq)).where(
+    _d.group_id == bindparam("g"), _d.member_id == bindparam("m"), _d.rule == "flood"
+)
 
 
 @dataclass
@@ -264,27 +283,14 @@ class ModerationFeature:
     ) -> deque[tuple[datetime, int]]:
         """The member's messages already stored in this flood window and not yet punished as
         a flood (the bot may have restarted in the middle of one)."""
-        d = moderation_decisions.c
-        last_flood = ctx.conn.execute(
-            select(func.max(d.event_seq)).where(
-                d.group_id == group.id, d.member_id == item.member_id, d.rule == "flood"
-            )
-        ).scalar()
-        e = events.c
         start = item.event.occurred_at - timedelta(seconds=s.flood_seconds)
+        params = {"g": group.id, "m": item.member_id, "start": start, "seq": item.seq}
         rows = ctx.conn.execute(
-            select(e.occurred_at, e.seq)
-            .where(
-                e.group_id == group.id,
-                e.occurred_at > start,
-                e.member_id == item.member_id,
-                e.kind == EventKind.MESSAGE.value,
-                e.seq < item.seq,
-                e.seq > (last_flood or 0),
-            )
-            .order_by(e.seq.desc())
-            .limit(s.flood_messages)
+            _STORED_WINDOW, {**params, "n": s.flood_messages, "kind": EventKind.MESSAGE.value}
         ).all()
+        if rows:  # rare: only then ask where the last punished flood ended
+            last_flood = ctx.conn.execute(_LAST_FLOOD, params).scalar() or 0
+            rows = [r for r in rows if int(r.seq) > last_flood]
         return deque((r.occurred_at, int(r.seq)) for r in reversed(rows))
 
     def _cross_group(
