@@ -120,6 +120,10 @@ events = Table(
     Column("payload", JSONType, nullable=False, default=dict),  # user_name, is_admin, data
     UniqueConstraint("source", "event_id", name="uq_events_source_event"),
     Index("ix_events_group_time", "group_id", "occurred_at"),
+    # a reaction or an edit names a message by its platform id: find its author without a scan
+    Index("ix_events_message", "source", "chat_id", "message_id"),
+    # the recent joins of a group (welcome bursts), its recent messages (flood windows)
+    Index("ix_events_group_kind_time", "group_id", "kind", "occurred_at"),
 )
 
 outbox = Table(
