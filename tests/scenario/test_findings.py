@@ -124,6 +124,39 @@ def test_a_flood_split_by_a_restart_is_still_a_flood(make_app: Callable[..., App
     assert ActionKind.MUTE.value in kinds or ActionKind.SEND.value in kinds  # warned or muted
 
 
+def test_a_punished_flood_is_not_counted_again_after_a_restart(
+    make_app: Callable[..., App],
+) -> None:
+    """The restarted bot reads the stored flood windows of every member of the group at once;
+    messages already punished as a flood start no new one, and another member's window is
+    kept apart."""
+    first = make_app(features=DEFAULT_FEATURES)
+    sandbox = first.sandbox
+    sandbox.create_chat("g", "Group")
+    first.handle([sandbox.join("g", "owner", "Owner", is_admin=True)])
+    configure(first, "sandbox:g", "moderation", flood_messages=5, flood_seconds=60)
+    first.handle([sandbox.join("g", "u1", "Lin"), sandbox.join("g", "u2", "Mei")])
+    clock = first.clock
+    assert isinstance(clock, ManualClock)
+    for i in range(5):
+        clock.advance(timedelta(seconds=2))
+        first.handle([sandbox.post("g", "u1", f"flood {i}"), sandbox.post("g", "u2", f"hi {i}")])
+    decisions = [r.kind for r in rows(first, outbox, outbox.c.feature == "moderation")]
+    assert decisions.count("delete") == 2  # u1 and u2 both flooded once: warned
+    first.close()
+
+    again = make_app(features=DEFAULT_FEATURES, start=clock.now())  # the bot restarted
+    for i in range(4):  # four more each: one short of a new flood
+        again.clock.advance(timedelta(seconds=2))  # type: ignore[attr-defined]
+        again.handle([again.sandbox.post("g", "u1", f"more {i}")])
+    after = [r.kind for r in rows(again, outbox, outbox.c.feature == "moderation")]
+    assert after.count("delete") == 2
+    again.clock.advance(timedelta(seconds=2))  # type: ignore[attr-defined]
+    again.handle([again.sandbox.post("g", "u1", "more 4")])  # the fifth: a flood again
+    after = [r.kind for r in rows(again, outbox, outbox.c.feature == "moderation")]
+    assert after.count("delete") == 3
+
+
 def test_the_flood_is_caught_without_a_restart(make_app: Callable[..., App]) -> None:
     """The control for the test above: the same five messages in one process are a flood."""
     app = make_app(features=DEFAULT_FEATURES)

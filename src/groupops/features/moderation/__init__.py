@@ -103,19 +103,37 @@ def duration(t: Callable[[str], str], seconds: int) -> str:
 _e, _d = events.c, moderation_decisions.c
 #: built once (a statement built per call costs several times its run on SQLite)
 _STORED_WINDOW = (
-    select(_e.occurred_at, _e.seq)
+    select(_e.member_id, _e.occurred_at, _e.seq)
     .where(
         _e.group_id == bindparam("g"),
         _e.occurred_at > bindparam("start"),
-        _e.member_id == bindparam("m"),
-        _e.kind == bindparam("kind"),
+        _e.kind == EventKind.MESSAGE.value,
         _e.seq < bindparam("seq"),
+        _e.member_id.is_not(None),
     )
-    .order_by(_e.seq.desc())
-    .limit(bindparam("n"))
+    .order_by(_e.seq)
 )
-_LAST_FLOOD = select(func.max(_d.event_seq)).where(
-    _d.group_id == bindparam("g"), _d.member_id == bindparam("m"), _d.rule == "flood"
+_LAST_FLOODS = (
+    select(_d.member_id, func.max(_d.event_seq).label("seq"))
+    .where(_d.group_id == bindparam("g"), _d.rule == "flood", _d.event_seq >= bindparam("seq"))
+    .group_by(_d.member_id)
+)
+
+_STRIKES = (
+    select(func.count())
+    .select_from(moderation_decisions)
+    .where(
+        _d.group_id == bindparam("g"),
+        _d.member_id == bindparam("m"),
+        _d.counted.is_(True),
+        _d.undone_at.is_(None),
+        _d.created_at > bindparam("since"),
+    )
+)
+_LOG = insert(moderation_decisions).returning(_d.id)
+_LISTED = select(moderation_blacklist.c.rule, moderation_blacklist.c.decision_id).where(
+    moderation_blacklist.c.workspace_id == bindparam("ws"),
+    moderation_blacklist.c.member_id == bindparam("m"),
 )
 
 
@@ -143,6 +161,8 @@ class ModerationFeature:
         # per instance (the App owns it): recent message times per (group, member) for floods,
         # recent notices per group, compiled keyword lists
         self._recent: dict[tuple[int, int], deque[tuple[datetime, int]]] = {}
+        #: groups whose flood windows were read from storage, with the window's length then
+        self._warm: dict[int, int] = {}
         self._notices: dict[int, deque[datetime]] = {}
         self._matchers: dict[tuple[tuple[str, ...], tuple[str, ...]], KeywordMatcher] = {}
 
@@ -166,10 +186,13 @@ class ModerationFeature:
         state = _Batch()
         wanted: dict[int, set[str]] = {}
         since: datetime | None = None
+        cold: dict[int, tuple[GroupInfo, Incoming]] = {}  # group -> its first message here
         for item in batch:
             group, event = item.group, item.event
             if group is None or item.member_id is None or item.is_admin:
                 continue
+            if event.kind == EventKind.MESSAGE and group.id not in cold:
+                cold[group.id] = (group, item)
             if event.kind not in (EventKind.MESSAGE, EventKind.MESSAGE_EDITED):
                 continue
             if not event.text.strip():
@@ -184,7 +207,35 @@ class ModerationFeature:
             start = event.occurred_at - timedelta(seconds=s.cross_group_window_seconds)
             since = start if since is None else min(since, start)
         state.book = CopyBook.load(ctx.conn, wanted, since)
+        for group, first in cold.values():
+            s = self._settings(ctx, group)
+            if s.detect_flood and self._warm.get(group.id, 0) < s.flood_seconds:
+                self._warm_up(ctx, group, first, s.flood_seconds)
         return state
+
+    def _warm_up(self, ctx: BatchContext, group: GroupInfo, first: Incoming, seconds: int) -> None:
+        """Read the group's flood windows from storage once per process: messages stored
+        before this batch that a flood of ``seconds`` could still count, minus those already
+        punished as a flood (the bot may have restarted in the middle of one). From then on
+        every message passes through this feature, so the windows stay complete in memory."""
+        start = first.event.occurred_at - timedelta(seconds=seconds)
+        rows = ctx.conn.execute(
+            _STORED_WINDOW, {"g": group.id, "start": start, "seq": first.seq}
+        ).all()
+        self._warm[group.id] = seconds
+        if not rows:
+            return
+        punished = {
+            int(r.member_id): int(r.seq or 0)
+            for r in ctx.conn.execute(_LAST_FLOODS, {"g": group.id, "seq": int(rows[0].seq)})
+        }
+        for r in rows:
+            mid, seq = int(r.member_id), int(r.seq)
+            if seq <= punished.get(mid, 0):
+                continue
+            recent = self._recent.setdefault((group.id, mid), deque())
+            if all(seq != known for _, known in recent):
+                recent.append((r.occurred_at, seq))
 
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
         conn.execute(
@@ -263,8 +314,8 @@ class ModerationFeature:
         key = (group.id, item.member_id)
         when = item.event.occurred_at
         recent = self._recent.get(key)
-        if recent is None:  # first message seen by this process: a restart must not forget
-            recent = self._recent[key] = self._stored_window(ctx, item, group, s)
+        if recent is None:  # nothing in the window (the group's stored windows are read)
+            recent = self._recent[key] = deque()
         if any(seq == item.seq for _, seq in recent):
             return None  # the same event again (the batch is being re-run event by event)
         recent.append((when, item.seq))
@@ -277,21 +328,6 @@ class ModerationFeature:
             recent.clear()  # the next flood needs flood_messages new messages
             return Finding("flood", f"{s.flood_messages} messages in {s.flood_seconds} s")
         return None
-
-    def _stored_window(
-        self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: ModerationSettings
-    ) -> deque[tuple[datetime, int]]:
-        """The member's messages already stored in this flood window and not yet punished as
-        a flood (the bot may have restarted in the middle of one)."""
-        start = item.event.occurred_at - timedelta(seconds=s.flood_seconds)
-        params = {"g": group.id, "m": item.member_id, "start": start, "seq": item.seq}
-        rows = ctx.conn.execute(
-            _STORED_WINDOW, {**params, "n": s.flood_messages, "kind": EventKind.MESSAGE.value}
-        ).all()
-        if rows:  # rare: only then ask where the last punished flood ended
-            last_flood = ctx.conn.execute(_LAST_FLOOD, params).scalar() or 0
-            rows = [r for r in rows if int(r.seq) > last_flood]
-        return deque((r.occurred_at, int(r.seq)) for r in reversed(rows))
 
     def _cross_group(
         self, item: Incoming, group: GroupInfo, text: Text, s: ModerationSettings, book: CopyBook
@@ -319,20 +355,9 @@ class ModerationFeature:
 
     # -- the ladder ------------------------------------------------------------------------
     def _strikes(self, ctx: BatchContext, group_id: int, member_id: int, ttl_days: int) -> int:
-        d = moderation_decisions.c
-        return int(
-            ctx.conn.execute(
-                select(func.count())
-                .select_from(moderation_decisions)
-                .where(
-                    d.group_id == group_id,
-                    d.member_id == member_id,
-                    d.counted.is_(True),
-                    d.undone_at.is_(None),
-                    d.created_at > ctx.now - timedelta(days=ttl_days),
-                )
-            ).scalar_one()
-        )
+        since = ctx.now - timedelta(days=ttl_days)
+        params = {"g": group_id, "m": member_id, "since": since}
+        return int(ctx.conn.execute(_STRIKES, params).scalar_one())
 
     def _notice_allowed(self, group_id: int, now: datetime, per_minute: int) -> bool:
         sent = self._notices.setdefault(group_id, deque())
@@ -474,32 +499,27 @@ class ModerationFeature:
             assert target is not None
             source, chat_id, user_id, member_id = target
             user_name, message_id, seq = "", "", None
-        return int(
-            ctx.conn.execute(
-                insert(moderation_decisions)
-                .values(
-                    created_at=ctx.now,
-                    workspace_id=group.workspace_id,
-                    group_id=group.id,
-                    member_id=member_id,
-                    source=source,
-                    chat_id=chat_id,
-                    user_id=user_id,
-                    user_name=user_name,
-                    message_id=message_id,
-                    event_seq=seq,
-                    rule=rule,
-                    evidence=evidence,
-                    step=step,
-                    step_index=index,
-                    actions=[a.to_json() for a in actions],
-                    counted=counted,
-                    by="auto",
-                    parent_id=parent_id,
-                )
-                .returning(moderation_decisions.c.id)
-            ).scalar_one()
-        )
+        row = {
+            "created_at": ctx.now,
+            "workspace_id": group.workspace_id,
+            "group_id": group.id,
+            "member_id": member_id,
+            "source": source,
+            "chat_id": chat_id,
+            "user_id": user_id,
+            "user_name": user_name,
+            "message_id": message_id,
+            "event_seq": seq,
+            "rule": rule,
+            "evidence": evidence,
+            "step": step,
+            "step_index": index,
+            "actions": [a.to_json() for a in actions],
+            "counted": counted,
+            "by": "auto",
+            "parent_id": parent_id,
+        }
+        return int(ctx.conn.execute(_LOG, row).scalar_one())
 
     def _kicked(
         self, ctx: BatchContext, group: GroupInfo, user_id: str, decision_id: int, rule: str
@@ -601,12 +621,7 @@ class ModerationFeature:
         s = self._settings(ctx, group)
         if not s.blacklist:
             return
-        b = moderation_blacklist.c
-        listed = ctx.conn.execute(
-            select(b.rule, b.decision_id).where(
-                b.workspace_id == group.workspace_id, b.member_id == item.member_id
-            )
-        ).first()
+        listed = ctx.conn.execute(_LISTED, {"ws": group.workspace_id, "m": item.member_id}).first()
         if listed is None:
             return
         event = item.event
