@@ -59,6 +59,31 @@ _UPDATE_BALANCE = (
     )
 )
 
+#: the author of a message named by its platform id (uses ix_events_message)
+_MESSAGE_AUTHOR = (
+    select(events.c.user_id)
+    .where(
+        events.c.source == bindparam("src"),
+        events.c.chat_id == bindparam("chat"),
+        events.c.message_id == bindparam("msg"),
+        events.c.kind == EventKind.MESSAGE.value,
+    )
+    .limit(1)
+)
+#: who a reaction pays: the author's member id, admin flag in the group, name
+_REACTION_TARGET = (
+    select(identities.c.member_id, memberships.c.is_admin, members.c.display_name)
+    .join(members, members.c.id == identities.c.member_id)
+    .outerjoin(
+        memberships,
+        and_(
+            memberships.c.member_id == identities.c.member_id,
+            memberships.c.group_id == bindparam("g"),
+        ),
+    )
+    .where(identities.c.source == bindparam("src"), identities.c.user_id == bindparam("user"))
+)
+
 
 @dataclass(slots=True)
 class _Balance:
@@ -430,30 +455,15 @@ class PointsFeature:
         if not author and event.message_id:
             author = (
                 ctx.conn.execute(
-                    select(events.c.user_id)
-                    .where(
-                        events.c.source == event.source,
-                        events.c.chat_id == event.chat_id,
-                        events.c.message_id == event.message_id,
-                        events.c.kind == EventKind.MESSAGE.value,
-                    )
-                    .limit(1)
+                    _MESSAGE_AUTHOR,
+                    {"src": event.source, "chat": event.chat_id, "msg": event.message_id},
                 ).scalar()
                 or ""
             )
         if not author or author == event.user_id:
             return  # nobody to pay, or a member applauding themselves
         target = ctx.conn.execute(
-            select(identities.c.member_id, memberships.c.is_admin, members.c.display_name)
-            .join(members, members.c.id == identities.c.member_id)
-            .outerjoin(
-                memberships,
-                and_(
-                    memberships.c.member_id == identities.c.member_id,
-                    memberships.c.group_id == group.id,
-                ),
-            )
-            .where(identities.c.source == event.source, identities.c.user_id == author)
+            _REACTION_TARGET, {"g": group.id, "src": event.source, "user": author}
         ).first()
         if target is None or (target.is_admin and not s.include_admins):
             return
