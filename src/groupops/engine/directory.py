@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from groupops.domain.events import Event, EventKind
@@ -58,6 +58,17 @@ def race_safe(conn: Connection, create: Callable[[], T], find: Callable[[], T | 
 
 
 _LEAVING = {EventKind.MEMBER_LEFT: "left", EventKind.MEMBER_KICKED: "kicked"}
+
+#: built once: on SQLite building a statement costs several times running it
+_FIND_MEMBER = select(identities.c.member_id).where(
+    identities.c.source == bindparam("src"), identities.c.user_id == bindparam("user")
+)
+_NEW_MEMBER = insert(members).returning(members.c.id)
+_NEW_IDENTITY = insert(identities)
+_FIND_MEMBERSHIP = select(
+    memberships.c.id, memberships.c.status, memberships.c.is_admin, memberships.c.joined_at
+).where(memberships.c.group_id == bindparam("g"), memberships.c.member_id == bindparam("m"))
+_NEW_MEMBERSHIP = insert(memberships).returning(memberships.c.id)
 
 
 class Directory:
@@ -235,26 +246,20 @@ class Directory:
             return int(found)
 
         def find() -> int | None:
-            return conn.execute(
-                select(identities.c.member_id).where(
-                    identities.c.source == event.source, identities.c.user_id == event.user_id
-                )
-            ).scalar()
+            return conn.execute(_FIND_MEMBER, {"src": event.source, "user": event.user_id}).scalar()
 
         def create() -> int:
             new_id = conn.execute(
-                insert(members)
-                .values(
-                    workspace_id=workspace_id,
-                    display_name=event.user_name or event.user_id,
-                    created_at=event.occurred_at,
-                )
-                .returning(members.c.id)
+                _NEW_MEMBER,
+                {
+                    "workspace_id": workspace_id,
+                    "display_name": event.user_name or event.user_id,
+                    "created_at": event.occurred_at,
+                },
             ).scalar_one()
             conn.execute(
-                insert(identities).values(
-                    member_id=new_id, source=event.source, user_id=event.user_id
-                )
+                _NEW_IDENTITY,
+                {"member_id": new_id, "source": event.source, "user_id": event.user_id},
             )
             return int(new_id)
 
@@ -270,14 +275,7 @@ class Directory:
         key = (group_id, member_id)
         info: MembershipInfo | None = self._lookup(self._memberships, key)
         if info is None:
-            row = conn.execute(
-                select(
-                    memberships.c.id,
-                    memberships.c.status,
-                    memberships.c.is_admin,
-                    memberships.c.joined_at,
-                ).where(memberships.c.group_id == group_id, memberships.c.member_id == member_id)
-            ).first()
+            row = conn.execute(_FIND_MEMBERSHIP, {"g": group_id, "m": member_id}).first()
             if row is not None:
                 info = MembershipInfo(int(row.id), row.status, bool(row.is_admin), row.joined_at)
         kind = event.kind
@@ -296,9 +294,7 @@ class Directory:
                 values["inviter_member_id"] = self._inviter(conn, event, group_id)
             mid = race_safe(
                 conn,
-                lambda: conn.execute(
-                    insert(memberships).values(**values).returning(memberships.c.id)
-                ).scalar_one(),
+                lambda: conn.execute(_NEW_MEMBERSHIP, values).scalar_one(),
                 lambda: conn.execute(
                     select(memberships.c.id).where(
                         memberships.c.group_id == group_id, memberships.c.member_id == member_id
