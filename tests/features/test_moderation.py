@@ -339,13 +339,25 @@ def test_newcomer_any_link_and_fingerprint() -> None:
     ids=["a", "a.", "digits", "dian", "http", "controls", "emoji", "surrogate", "math"],
 )
 def test_detectors_are_linear_on_a_megabyte(text: str) -> None:
+    """A megabyte of hostile text costs about eight times an eighth of it: no detector
+    backtracks (a quadratic one would cost ~64 times). A ratio, not a time: the machine's
+    load changes both sides alike, the best of three runs each."""
     matcher = KeywordMatcher.build([f"词{i}语" for i in range(200)], [f"w{i}" for i in range(200)])
-    start = time.perf_counter()
-    t = Text.of(text)
-    for detect in (detect_links, detect_invites, detect_phones, detect_contacts, matcher.find):
-        detect(t)  # type: ignore[operator]
-    fingerprint(t)
-    assert time.perf_counter() - start < 3.0
+
+    def cost(sample: str) -> float:
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            t = Text.of(sample)
+            for detect in (detect_links, detect_invites, detect_phones, detect_contacts):
+                detect(t)
+            matcher.find(t)
+            fingerprint(t)
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    small, big = cost(text[: len(text) // 8]), cost(text)
+    assert big < 24 * small + 0.05, f"{big:.3f} s for all vs {small:.4f} s for an eighth"
 
 
 # -- settings -------------------------------------------------------------------------------
@@ -848,9 +860,7 @@ def test_a_megabyte_and_odd_unicode_through_the_engine(community: Community) -> 
         )
         for i, text in enumerate(texts)
     ]
-    start = time.perf_counter()
-    result = c.app.handle(events)
-    assert time.perf_counter() - start < 10
+    result = c.app.handle(events)  # how long it takes: test_detectors_are_linear_on_a_megabyte
     assert result.feature_errors == 0
     assert [d.rule for d in c.decisions()] == ["contact", "link"]
 
