@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
+
+from groupops.analytics.frame import Frame, FrameBuilder, from_events
+from groupops.domain.events import ContentKind, EventKind
 from groupops.report.pipeline import analyze_files
 
 
@@ -27,3 +33,60 @@ def test_progress_reaches_the_end_of_a_large_import(tmp_path: Path) -> None:
     assert result.messages == 50_001
     assert seen[-1] == ("import", 50_001, 50_001)
     assert ("import", 40_000, None) in seen
+
+
+def _frames_equal(a: Frame, b: Frame) -> None:
+    for name in ("time", "kind", "author", "content", "reactions", "inviter"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    for name in ("text", "message_id", "reply_to", "via", "authors", "names"):
+        assert getattr(a, name) == getattr(b, name), name
+
+
+def _chats(shared: Path) -> list[Path]:
+    found = sorted((shared / "whatsapp").rglob("*.txt")) + sorted(
+        (shared / "whatsapp").rglob("*.zip")
+    )
+    assert found
+    return found
+
+
+def test_the_columns_fast_path_builds_the_frame_the_events_build(shared_data: Path) -> None:
+    """Every shared WhatsApp export (joins with inviters, media, notices): the same frame
+    from the columns as from the events, alone and after another file."""
+    from groupops.importers import read, read_event_columns
+
+    chats = _chats(shared_data)
+    for path in chats:
+        cols = read_event_columns(path)
+        assert cols is not None
+        b = FrameBuilder()
+        b.add_columns(cols)
+        _frames_equal(b.build(), from_events(read(path)))
+    # several files in one frame: people carry over between the files
+    b = FrameBuilder()
+    for path in chats:
+        b.add_columns(read_event_columns(path))
+    _frames_equal(b.build(), from_events(chain.from_iterable(read(p) for p in chats)))
+
+
+def test_inviters_come_before_the_people_they_add() -> None:
+    """add_columns numbers people in add_event's order (a join's inviter just before the
+    joiner); names: the first one that is not the id."""
+    m, j, x = EventKind.MESSAGE, EventKind.MEMBER_JOINED, EventKind.MEMBER_LEFT
+    cols = SimpleNamespace(
+        epoch=[1, 2, 3, 4, 5],
+        kind=[m, j, m, x, m],
+        user_id=["a", "b", "c", "b", "c"],
+        user_name=["a", "b", "c", "", "Cee"],
+        message_id=["0", "", "2", "", "4"],
+        text=["x", "", "y", "", "z"],
+        content=[ContentKind.TEXT] * 5,
+        data={1: {"inviter_user_id": "z", "inviter_name": "Zed"}, 3: {"removed_by": "a"}},
+    )
+    b = FrameBuilder()
+    b.add_columns(cols)
+    f = b.build()
+    assert f.authors == ["a", "z", "b", "c"]
+    assert f.names == ["a", "Zed", "b", "Cee"]
+    assert f.inviter.tolist() == [-1, 1, -1, -1, -1]
+    assert f.author.tolist() == [0, 2, 3, 2, 3]

@@ -405,3 +405,34 @@ def test_trusted_events_equal_validated_ones(shared_data: Path) -> None:
             assert Event(**values) == e
             n += 1
     assert n > 3000
+
+
+@pytest.mark.parametrize(
+    "path", files("whatsapp/**/*.txt") + files("whatsapp/**/*.zip"), ids=lambda p: p.name
+)
+def test_whatsapp_event_columns_hold_what_read_gives(path: Path) -> None:
+    """The analytics' fast path (no Event objects) carries every field the analytics read."""
+    from groupops.importers import read_event_columns
+
+    evs = list(read(path))
+    cols = read_event_columns(path)
+    assert cols is not None and len(cols) == len(evs)
+    assert cols.messages == sum(e.kind is MSG for e in evs)
+    assert cols.epoch == [int(e.occurred_at.timestamp()) for e in evs]
+    assert cols.kind == [e.kind for e in evs]
+    assert cols.user_id == [e.user_id for e in evs]
+    assert cols.user_name == [e.user_name for e in evs]
+    assert cols.message_id == [e.message_id for e in evs]
+    assert cols.text == [e.text for e in evs]
+    assert cols.content == [e.content_kind for e in evs]
+    extra = {
+        i: {k: v for k, v in e.data.items() if k not in ("file", "line")} for i, e in enumerate(evs)
+    }
+    assert cols.data == {i: d for i, d in extra.items() if d}
+    assert all(not e.reply_to_message_id for e in evs)
+
+
+def test_only_whatsapp_has_event_columns(shared_data: Path) -> None:
+    from groupops.importers import read_event_columns
+
+    assert read_event_columns(shared_data / "telegram" / "DM_2A_7M.json") is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from typing import Any
 
 import numpy as np
@@ -78,7 +79,15 @@ class Frame:
         )
 
 
-class _Builder:
+_NO_REPLY: list[str] = []  # shared by every row without a recorded reply: never mutated
+
+
+class FrameBuilder:
+    """Collects rows (events one at a time, or an importer's columns in bulk) and builds the
+    :class:`Frame`. Author indices follow the order in which people first appear (a join's
+    inviter just before the joiner); a person's name is the first one given that differs
+    from their id."""
+
     def __init__(self) -> None:
         self.time: list[int] = []
         self.kind: list[int] = []
@@ -128,6 +137,104 @@ class _Builder:
         self.inviter.append(inviter)
         self.via.append(via)
 
+    def add_event(self, e: Event) -> bool:
+        """One event; False (and nothing added) for kinds the analytics skip."""
+        code = _KIND_CODE.get(e.kind)
+        if code is None:
+            return False
+        data = e.data
+        inviter = -1
+        if code == JOINED:
+            inv = data.get("inviter_user_id") or data.get("inviter_id")
+            if inv:
+                inviter = self.who(str(inv), str(data.get("inviter_name", "") or inv))
+        self.add(
+            time=int(e.occurred_at.timestamp()),
+            kind=code,
+            uid=e.user_id or "?",
+            name=e.user_name,
+            content=_CONTENT_CODE[e.content_kind],
+            text=e.text,
+            message_id=e.message_id,
+            reply_to=_reply_list(data, e.reply_to_message_id),
+            reactions=_int(data.get("reactions", 0)),
+            inviter=inviter,
+            via=str(data.get("via", "") or ""),
+        )
+        return True
+
+    def add_columns(self, cols: Any) -> None:
+        """An importer's event columns (``groupops.importers.whatsapp.EventColumns``: lists
+        ``epoch``, ``kind``, ``user_id``, ``user_name``, ``message_id``, ``text``,
+        ``content`` and the per-row ``data`` of the rows that have any; no recorded reply ids
+        beyond ``data``): the same rows :meth:`add_event` makes of those events, in a few
+        C-level passes."""
+        codes: list[int | None] = list(map(_KIND_CODE.get, cols.kind))
+        keep: list[int] | None = None
+        if None in codes:
+            keep = [i for i, c in enumerate(codes) if c is not None]
+        epoch, uids, names = cols.epoch, cols.user_id, cols.user_name
+        mids, texts, contents = cols.message_id, cols.text, cols.content
+        data: dict[int, Any] = cols.data
+        if keep is not None:
+            epoch, uids, names, mids, texts, contents, codes = (
+                [col[i] for i in keep] for col in (epoch, uids, names, mids, texts, contents, codes)
+            )
+            new_row = {old: new for new, old in enumerate(keep)}
+            data = {new_row[i]: d for i, d in data.items() if i in new_row}
+        n = len(codes)
+        if "" in dict.fromkeys(uids):
+            uids = [u or "?" for u in uids]
+        inviter = [-1] * n
+        via = [""] * n
+        reactions = [0] * n
+        reply_to = [_NO_REPLY] * n
+        invited: dict[int, tuple[str, str]] = {}
+        for i in sorted(data):
+            d = data[i]
+            if codes[i] == JOINED:
+                inv = d.get("inviter_user_id") or d.get("inviter_id")
+                if inv:
+                    invited[i] = (str(inv), str(d.get("inviter_name", "") or inv))
+            found = _reply_list(d, "")
+            if found:
+                reply_to[i] = found
+            reactions[i] = _int(d.get("reactions", 0))
+            via[i] = str(d.get("via", "") or "")
+        # who() in the order add_event calls it (a join's inviter first), once per distinct
+        # (id, name): a repeated pair changes nothing
+        pairs: Iterable[tuple[str, str]]
+        if invited:
+            parts: list[Iterable[tuple[str, str]]] = []
+            prev = 0
+            for i, pair in invited.items():
+                parts.append(zip(islice(uids, prev, i), islice(names, prev, i), strict=True))
+                parts.append((pair,))
+                prev = i
+            parts.append(zip(islice(uids, prev, None), islice(names, prev, None), strict=True))
+            pairs = chain.from_iterable(parts)
+        else:
+            pairs = zip(uids, names, strict=True)
+        who = self.who
+        for uid, name in dict.fromkeys(pairs):
+            who(uid, name)
+        ids = self.ids
+        for i, (uid, _name) in invited.items():
+            inviter[i] = ids[uid]
+        self.time.extend(epoch)
+        self.kind.extend(codes)  # type: ignore[arg-type]  # no None left
+        self.author.extend(map(ids.__getitem__, uids))
+        self.content.extend(map(_CONTENT_CODE.__getitem__, contents))
+        self.text.extend(texts)
+        self.message_id.extend(mids)
+        self.reply_to.extend(reply_to)
+        self.reactions.extend(reactions)
+        self.inviter.extend(inviter)
+        self.via.extend(via)
+
+    def __len__(self) -> int:
+        return len(self.time)
+
     def build(self) -> Frame:
         t = np.asarray(self.time, dtype=np.int64)
         frame = Frame(
@@ -147,6 +254,9 @@ class _Builder:
         if len(t) > 1 and bool(np.any(np.diff(t) < 0)):
             frame = frame.take(np.argsort(t, kind="stable"))
         return frame
+
+
+_Builder = FrameBuilder
 
 
 def _reply_list(data: Any, explicit: str) -> list[str]:
@@ -174,34 +284,14 @@ def _int(value: Any) -> int:
 def from_events(events: Iterable[Event], progress: Callable[[int], None] | None = None) -> Frame:
     """Convert events (any order) to a :class:`Frame`; kinds other than messages, joins and
     departures are skipped. ``progress`` is called with the running count every 50k events."""
-    b = _Builder()
+    b = FrameBuilder()
+    add = b.add_event
     count = 0
     for e in events:
         count += 1
         if progress is not None and count % 50_000 == 0:
             progress(count)
-        code = _KIND_CODE.get(e.kind)
-        if code is None:
-            continue
-        data = e.data
-        inviter = -1
-        if code == JOINED:
-            inv = data.get("inviter_user_id") or data.get("inviter_id")
-            if inv:
-                inviter = b.who(str(inv), str(data.get("inviter_name", "") or inv))
-        b.add(
-            time=int(e.occurred_at.timestamp()),
-            kind=code,
-            uid=e.user_id or "?",
-            name=e.user_name,
-            content=_CONTENT_CODE[e.content_kind],
-            text=e.text,
-            message_id=e.message_id,
-            reply_to=_reply_list(data, e.reply_to_message_id),
-            reactions=_int(data.get("reactions", 0)),
-            inviter=inviter,
-            via=str(data.get("via", "") or ""),
-        )
+        add(e)
     if progress is not None:
         progress(count)
     return b.build()

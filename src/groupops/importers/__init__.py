@@ -11,6 +11,9 @@ Public API (used by ``groupops import``, ``groupops analyze`` and the analytics)
   ``index``, ``reply_to`` (explicit ids, where the platform records them), ``reactions`` (where
   recorded); joins have ``inviter_user_id``/``inviter_name`` or ``via``; departures
   ``removed_by``. See ``groupops.importers.base`` for the whole contract.
+* :func:`read_event_columns` ``(path, tz=None, fmt=None, progress=None)``: what :func:`read`
+  gives, as parallel lists (no Event objects), for the formats that have such a fast path
+  (WhatsApp); None for the others.
 * :func:`read_columns` ``(path, tz=None) -> Columns``: the same messages as flat arrays, for
   analytics on large files (WhatsApp is parsed without building Event objects).
 
@@ -48,6 +51,7 @@ __all__ = [
     "detect",
     "read",
     "read_columns",
+    "read_event_columns",
 ]
 
 _READERS: dict[str, Callable[[Path, Options], Iterator[Event]]] = {
@@ -122,6 +126,28 @@ def read(
     if fmt not in _READERS:
         raise UnknownFormat(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}", file=path.name)
     return _guarded(_READERS[fmt](path, Options.make(tz)), path)
+
+
+def read_event_columns(
+    path: str | Path,
+    tz: str | tzinfo | None = None,
+    fmt: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> whatsapp.EventColumns | None:
+    """The events of one export as :class:`~groupops.importers.whatsapp.EventColumns` (the
+    same values :func:`read` gives, without Event objects) where the format has such a fast
+    path (WhatsApp), else None. Raises what :func:`read` raises. ``progress`` gets the
+    number of events read so far, now and then."""
+    path = Path(path)
+    fmt = fmt or detect(path)
+    if fmt != "whatsapp":
+        return None
+    try:
+        return whatsapp.event_columns(path, Options.make(tz), progress)
+    except ImportFormatError:
+        raise
+    except ZIP_ERRORS as exc:
+        raise ImportFormatError(f"unreadable: {exc}", file=path.name) from None
 
 
 def _guarded(events: Iterator[Event], path: Path) -> Iterator[Event]:

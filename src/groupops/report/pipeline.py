@@ -1,13 +1,14 @@
 """Export files -> metrics: the work ``groupops analyze`` does before it renders anything.
 
-The importers stream the files' events straight into the analytics (nothing is stored); a
+The importers' events go straight into the analytics' frame (nothing is stored): as columns
+for the formats with a fast path (WhatsApp, no Event objects), else streamed one by one. A
 malformed file raises the importers' typed error before any output exists.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,34 +30,6 @@ class AnalysisResult:
     seconds: float = 0.0  # import and analysis together: they run interleaved, streaming
 
 
-class _Counted:
-    """Wraps the chained event streams: counts events and messages and reports progress.
-    Cheap on purpose (no clock per event): it sits on the path of every event."""
-
-    def __init__(self, streams: Iterable[Iterator[Event]], progress: Progress | None) -> None:
-        self.streams = streams
-        self.progress = progress
-        self.events = 0
-        self.messages = 0
-
-    def __iter__(self) -> Iterator[Event]:
-        message = EventKind.MESSAGE
-        report = self.progress
-        n = 0
-        m = 0
-        for stream in self.streams:
-            for e in stream:
-                n += 1
-                if e.kind is message:
-                    m += 1
-                if report is not None and not n % 20000:
-                    report("import", n, None)
-                yield e
-        self.events, self.messages = n, m
-        if report is not None:
-            report("import", n, n)
-
-
 def read_all(paths: Sequence[Path], tz: str | None = None) -> Iterator[Iterator[Event]]:
     """One stream per file; each file's format is detected when its turn comes."""
     from groupops.importers import read
@@ -65,12 +38,18 @@ def read_all(paths: Sequence[Path], tz: str | None = None) -> Iterator[Iterator[
         yield read(path, tz)
 
 
-def check_files(paths: Sequence[Path]) -> None:
+def check_files(paths: Sequence[Path]) -> list[str]:
     """Detect every file's format first, so an unknown file fails before any work is done."""
     from groupops.importers import detect
 
-    for path in paths:
-        detect(path)
+    return [detect(path) for path in paths]
+
+
+def _import_progress(progress: Progress | None, before: int) -> Callable[[int], None] | None:
+    """A file's running count as the import's progress over all files."""
+    if progress is None:
+        return None
+    return lambda n: progress("import", before + n, None)
 
 
 def analyze_files(
@@ -83,18 +62,39 @@ def analyze_files(
     """Import and analyse ``paths`` as one group's history; raises the importers' typed error
     (``ImportFormatError``) for any bad file."""
     paths = [Path(p) for p in paths]
-    check_files(paths)
-    from groupops.analytics import analyze  # type: ignore[import-untyped,unused-ignore]
+    formats = check_files(paths)
+    from groupops.analytics import analyze_frame  # type: ignore[import-untyped,unused-ignore]
+    from groupops.analytics.frame import FrameBuilder
+    from groupops.importers import read, read_event_columns
 
-    counted = _Counted(read_all(paths, tz), progress)
     t0 = time.perf_counter()
-    # the import's progress is reported by ``counted``: the analytics' own callback takes a
-    # bare count (passing ``progress`` on broke every progress bar at the 50,000th event)
-    metrics = analyze(counted, now=now)
+    builder = FrameBuilder()
+    events = messages = 0
+    message = EventKind.MESSAGE
+    for path, fmt in zip(paths, formats, strict=True):
+        cols = read_event_columns(path, tz, fmt, _import_progress(progress, events))
+        if cols is not None:
+            # the fast path (WhatsApp): the file's events as columns, no Event objects
+            builder.add_columns(cols)
+            events += len(cols)
+            messages += cols.messages
+            del cols
+            continue
+        add = builder.add_event
+        for e in read(path, tz, fmt):
+            events += 1
+            if e.kind is message:
+                messages += 1
+            if progress is not None and not events % 20000:
+                progress("import", events, None)
+            add(e)
+    if progress is not None:
+        progress("import", events, events)
+    metrics = analyze_frame(builder.build(), now=now)
     return AnalysisResult(
         metrics=dict(metrics),
         files=[p.name for p in paths],
-        events=counted.events,
-        messages=counted.messages,
+        events=events,
+        messages=messages,
         seconds=time.perf_counter() - t0,
     )
