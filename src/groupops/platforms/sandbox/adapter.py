@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError
@@ -39,6 +39,12 @@ def _buttons(action: Action) -> list[list[dict[str, str]]] | None:
         raise PlatformError(f"malformed buttons: {exc}", permanent=True) from None
 
 
+#: built once: each delivered action runs them
+_DONE = select(sandbox_deliveries.c.result).where(sandbox_deliveries.c.key == bindparam("key"))
+_NEW_DELIVERY = insert(sandbox_deliveries)
+_NEW_MESSAGE = insert(sandbox_messages).returning(sandbox_messages.c.id)
+
+
 class SandboxAdapter:
     def __init__(
         self,
@@ -56,22 +62,19 @@ class SandboxAdapter:
         if not self.capabilities.can(action.kind):
             raise PlatformError(f"{self.source} cannot {action.kind}", permanent=True)
         with self.db.begin() as conn:
-            done = conn.execute(
-                select(sandbox_deliveries.c.result).where(
-                    sandbox_deliveries.c.key == idempotency_key
-                )
-            ).scalar()
+            done = conn.execute(_DONE, {"key": idempotency_key}).scalar()
             if done is not None:
                 return DeliveryResult(str(done.get("platform_message_id", "")), dict(done))
             result = self._apply(conn, action)
             conn.execute(
-                insert(sandbox_deliveries).values(
-                    key=idempotency_key,
-                    source=self.source,
-                    action=action.to_json(),
-                    result=result,
-                    created_at=self.clock.now(),
-                )
+                _NEW_DELIVERY,
+                {
+                    "key": idempotency_key,
+                    "source": self.source,
+                    "action": action.to_json(),
+                    "result": result,
+                    "created_at": self.clock.now(),
+                },
             )
         return DeliveryResult(str(result.get("platform_message_id", "")), result)
 
@@ -79,22 +82,21 @@ class SandboxAdapter:
         self, conn: Connection, action: Action, kind: str, reply_to: str = "", to_user: str = ""
     ) -> dict[str, Any]:
         mid = conn.execute(
-            insert(sandbox_messages)
-            .values(
-                source=self.source,
-                chat_id=action.chat_id,
-                user_id=BOT_ID,
-                user_name=BOT_NAME,
-                kind=kind,
-                text=action.text,
-                reply_to=reply_to,
-                to_user_id=to_user,
-                created_at=self.clock.now(),
-                deleted=False,
-                pinned=False,
-                buttons=_buttons(action),
-            )
-            .returning(sandbox_messages.c.id)
+            _NEW_MESSAGE,
+            {
+                "source": self.source,
+                "chat_id": action.chat_id,
+                "user_id": BOT_ID,
+                "user_name": BOT_NAME,
+                "kind": kind,
+                "text": action.text,
+                "reply_to": reply_to,
+                "to_user_id": to_user,
+                "created_at": self.clock.now(),
+                "deleted": False,
+                "pinned": False,
+                "buttons": _buttons(action),
+            },
         ).scalar_one()
         return {"platform_message_id": str(mid)}
 
