@@ -6,6 +6,7 @@ uniform sample of at most ``TEXT_SAMPLE`` messages (the metrics say how many wer
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -439,12 +440,16 @@ def reply_graph(c: Context, parents: IntArray, top: int = 10) -> dict[str, Any]:
         {"name": c.name(v), "score": round(pr[v], 4), "replies_received": int(in_w.get(v, 0))}
         for v in leaders
     ]
-    u = g.to_undirected()
+    # g.to_undirected() with the same nodes and adjacency order, without deep-copying every
+    # edge's attributes (nothing below reads them)
+    u = nx.Graph()
+    u.add_nodes_from(g)
+    u.add_edges_from(g.edges())
     size = u.number_of_nodes()
     base = max((len(x) for x in nx.connected_components(u)), default=0)
     arts = set(nx.articulation_points(u))
     k = None if size <= 300 else 24
-    btw = nx.betweenness_centrality(u, k=k, seed=0)
+    btw = betweenness(u, k=k, seed=0)
     # removing a node that is no articulation point leaves everyone else connected (split 0):
     # only articulation points are tried, the most central first, with scipy's components
     from scipy.sparse import coo_matrix  # type: ignore[import-untyped]
@@ -482,6 +487,89 @@ def reply_graph(c: Context, parents: IntArray, top: int = 10) -> dict[str, Any]:
     out["articulation_points"] = len(arts)
     out["largest_component"] = base
     return out
+
+
+def betweenness(u: Any, k: int | None = None, seed: int = 0) -> dict[Any, float]:
+    """``networkx.betweenness_centrality(u, k=k, seed=seed)`` (normalised, no endpoints) of an
+    undirected graph, bit for bit, with numpy: Brandes' algorithm one BFS level at a time
+    instead of one node at a time. The same sources (``random.Random(seed).sample``), the same
+    discovery order (a node's first neighbour in BFS order finds it), and every sum taken in
+    the order networkx takes it (``np.bincount`` adds in array order)."""
+    import random
+
+    nodes = list(u)
+    n = len(nodes)
+    btw = np.zeros(n, dtype=np.float64)
+    if n == 0:
+        return {}
+    pos = {v: i for i, v in enumerate(nodes)}
+    adj = u._adj
+    deg = np.fromiter((len(adj[v]) for v in nodes), dtype=np.int64, count=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(deg, out=indptr[1:])
+    indices = np.fromiter(
+        (pos[w] for v in nodes for w in adj[v]), dtype=np.int64, count=int(indptr[-1])
+    )
+    if k == n:
+        k = None
+    sources = nodes if k is None else random.Random(seed).sample(nodes, k)
+    for s in sources:
+        si = pos[s]
+        dist = np.full(n, -1, dtype=np.int64)
+        sigma = np.zeros(n, dtype=np.float64)
+        spos = np.zeros(n, dtype=np.int64)  # place in the BFS order
+        dist[si] = 0
+        sigma[si] = 1.0
+        frontier = np.asarray([si], dtype=np.int64)
+        placed = 1
+        levels: list[tuple[IntArray, IntArray]] = []  # shortest-path edges into each level
+        depth = 0
+        while frontier.shape[0]:
+            starts = indptr[frontier]
+            counts = indptr[frontier + 1] - starts
+            total = int(counts.sum())
+            if total == 0:
+                break
+            # the frontier's edges in BFS order: by the frontier's order, then adjacency order
+            first = np.cumsum(counts) - counts
+            e = np.repeat(starts - first, counts) + np.arange(total, dtype=np.int64)
+            w = indices[e]
+            v = np.repeat(frontier, counts)
+            fresh = w[dist[w] < 0]
+            if fresh.shape[0] == 0:
+                break
+            found, at = np.unique(fresh, return_index=True)
+            new = found[np.argsort(at, kind="stable")]
+            depth += 1
+            dist[new] = depth
+            spos[new] = np.arange(placed, placed + new.shape[0])
+            placed += new.shape[0]
+            on_path = dist[w] == depth
+            ev, ew = v[on_path], w[on_path]
+            # sigma[w] += sigma[v] over w's predecessors in BFS order (v ascends here)
+            sigma += np.bincount(ew, weights=sigma[ev], minlength=n)
+            levels.append((ev, ew))
+            frontier = new
+        delta = np.zeros(n, dtype=np.float64)
+        for ev, ew in reversed(levels):
+            # networkx pops w in reverse BFS order: each v sums its successors' shares in
+            # that order
+            o = np.argsort(-spos[ew], kind="stable")
+            ev, ew = ev[o], ew[o]
+            coeff = (1.0 + delta[ew]) / sigma[ew]
+            delta += np.bincount(ev, weights=sigma[ev] * coeff, minlength=n)
+        delta[si] = 0.0
+        btw += delta
+    scale_n = n - 1  # endpoints excluded
+    if scale_n >= 2:
+        if k is None:
+            btw *= 1 / (scale_n * (scale_n - 1))
+        else:
+            src = np.asarray([pos[s] for s in sources], dtype=np.int64)
+            scale = np.full(n, 1 / (k * (scale_n - 1)))
+            scale[src] = 1 / ((k - 1) * (scale_n - 1)) if k > 1 else math.nan
+            btw *= scale
+    return dict(zip(nodes, btw.tolist(), strict=True))
 
 
 # ---- questions and answers -------------------------------------------------------------------
