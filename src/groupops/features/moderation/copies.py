@@ -17,6 +17,30 @@ from groupops.features.moderation.tables import moderation_copies
 
 CHUNK = 400
 
+_c = moderation_copies.c
+#: built once (one per batch, but a statement built per call costs more than its run)
+_LOAD = (
+    select(
+        _c.id,
+        _c.fingerprint,
+        _c.group_id,
+        _c.member_id,
+        _c.source,
+        _c.chat_id,
+        _c.message_id,
+        _c.seen_at,
+        _c.removed,
+    )
+    .where(
+        _c.workspace_id == bindparam("ws"),
+        _c.fingerprint.in_(bindparam("fps", expanding=True)),
+        _c.seen_at > bindparam("since"),
+    )
+    .order_by(_c.id)
+)
+_SAVE = insert(moderation_copies)
+_MARK_REMOVED = update(moderation_copies).where(_c.id == bindparam("copy_id")).values(removed=True)
+
 
 @dataclass(slots=True)
 class Copy:
@@ -45,29 +69,11 @@ class CopyBook:
         book = cls()
         if since is None:
             return book
-        c = moderation_copies.c
         for ws, fps in wanted.items():
             ordered = sorted(fps)
             for start in range(0, len(ordered), CHUNK):
-                rows = conn.execute(
-                    select(
-                        c.id,
-                        c.fingerprint,
-                        c.group_id,
-                        c.member_id,
-                        c.source,
-                        c.chat_id,
-                        c.message_id,
-                        c.seen_at,
-                        c.removed,
-                    )
-                    .where(
-                        c.workspace_id == ws,
-                        c.fingerprint.in_(ordered[start : start + CHUNK]),
-                        c.seen_at > since,
-                    )
-                    .order_by(c.id)
-                ).all()
+                params = {"ws": ws, "fps": ordered[start : start + CHUNK], "since": since}
+                rows = conn.execute(_LOAD, params).all()
                 for r in rows:
                     book.known.setdefault((ws, r.fingerprint), []).append(
                         Copy(
@@ -105,7 +111,7 @@ class CopyBook:
     def save(self, conn: Connection) -> None:
         if self.new:
             conn.execute(
-                insert(moderation_copies),
+                _SAVE,
                 [
                     {
                         "workspace_id": ws,
@@ -122,9 +128,4 @@ class CopyBook:
                 ],
             )
         if self.removed_ids:
-            conn.execute(
-                update(moderation_copies)
-                .where(moderation_copies.c.id == bindparam("copy_id"))
-                .values(removed=True),
-                [{"copy_id": i} for i in sorted(self.removed_ids)],
-            )
+            conn.execute(_MARK_REMOVED, [{"copy_id": i} for i in sorted(self.removed_ids)])

@@ -47,6 +47,9 @@ _b = points_balances.c
 _SELECT_BALANCE = select(points_balances).where(
     _b.group_id == bindparam("g"), _b.member_id == bindparam("m")
 )
+_SELECT_BALANCES = select(points_balances).where(
+    _b.group_id == bindparam("g"), _b.member_id.in_(bindparam("mids", expanding=True))
+)
 _UPDATE_BALANCE = (
     update(points_balances)
     .where(_b.group_id == bindparam("g"), _b.member_id == bindparam("m"))
@@ -247,9 +250,7 @@ class PointsFeature:
                 chunk = ordered[start : start + 500]
                 found = {
                     int(r.member_id): r
-                    for r in ctx.conn.execute(
-                        select(points_balances).where(_b.group_id == gid, _b.member_id.in_(chunk))
-                    )
+                    for r in ctx.conn.execute(_SELECT_BALANCES, {"g": gid, "mids": chunk})
                 }
                 for mid in chunk:
                     self._pending.balances[(gid, mid)] = self._from_row(gid, mid, found.get(mid))
