@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
@@ -47,12 +48,22 @@ RANKING_LINE = N_("{rank}. {name} {time} · day {streak}")
 _BREAK = re.compile(r"[\s:：,，.。!！\-—]")
 
 
+@lru_cache(maxsize=256)
+def _prepared(keywords: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The keywords' lower-case prefixes (a quick "none of them") and, longest first, each
+    keyword with its lower-case form."""
+    ordered = sorted(keywords, key=len, reverse=True)
+    return tuple(kw.lower() for kw in ordered), tuple((kw, kw.lower()) for kw in ordered)
+
+
 def match_keyword(text: str, keywords: Sequence[str]) -> tuple[str, str] | None:
     """``(keyword, rest)`` when ``text`` is or starts with one of ``keywords``."""
+    prefixes, ordered = _prepared(tuple(keywords))
     stripped = text.strip()
     low = stripped.lower()
-    for kw in sorted(keywords, key=len, reverse=True):
-        k = kw.lower()
+    if not low.startswith(prefixes):  # most messages: no keyword at all
+        return None
+    for kw, k in ordered:
         if not low.startswith(k):
             continue
         rest = stripped[len(kw) :]
