@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -85,16 +85,26 @@ _d, _st = checkin_days.c, checkin_stats.c
 _SELECT_STATS = select(checkin_stats).where(
     _st.group_id == bindparam("g"), _st.member_id == bindparam("m")
 )
+_SELECT_STATS_OF = select(checkin_stats).where(
+    _st.group_id == bindparam("g"), _st.member_id.in_(bindparam("ms", expanding=True))
+)
 _INSERT_STATS = insert(checkin_stats)
 _SELECT_DONE = select(_d.streak).where(
     _d.group_id == bindparam("g"), _d.member_id == bindparam("m"), _d.day == bindparam("d")
 )
 _INSERT_DAY = insert(checkin_days)
+#: the streak a day makes is the run of days up to it, at most this long (a query's limit)
+_LONGEST = 4000
 _DAYS_UP_TO = (
     select(_d.day)
     .where(_d.group_id == bindparam("g"), _d.member_id == bindparam("m"), _d.day <= bindparam("d"))
     .order_by(_d.day.desc())
-    .limit(4000)
+    .limit(_LONGEST)
+)
+_DAYS_IN = select(_d.day).where(
+    _d.group_id == bindparam("g"),
+    _d.member_id == bindparam("m"),
+    _d.day.in_(bindparam("ds", expanding=True)),
 )
 _SET_DAY_STREAK = (
     update(checkin_days)
@@ -117,6 +127,18 @@ _RANK = (
     .select_from(checkin_days)
     .where(_d.group_id == bindparam("g"), _d.day == bindparam("d"), _d.made_up.is_(False))
 )
+_COUNT_DAY = (
+    select(func.count())
+    .select_from(checkin_days)
+    .where(_d.group_id == bindparam("g"), _d.day == bindparam("d"))
+)
+_DAY_RANKING = (
+    select(_d.member_id, members.c.display_name, _d.checked_at, _d.streak, _d.goal)
+    .join(members, members.c.id == _d.member_id)
+    .where(_d.group_id == bindparam("g"), _d.day == bindparam("d"), _d.made_up.is_(False))
+    .order_by(_d.checked_at, _d.member_id)
+    .limit(bindparam("n"))
+)
 
 
 @dataclass(frozen=True)
@@ -128,6 +150,106 @@ class CheckinResult:
     gift: Gift | None
 
 
+@dataclass
+class _Stats:
+    """A member's summary (checkin_stats) while a batch runs; written once at its end."""
+
+    group_id: int
+    member_id: int
+    streak: int
+    best_streak: int
+    total: int
+    last_day: date | None
+    cards: int
+    new: bool = False  # not stored yet
+    dirty: bool = False  # changed since it was read
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "g": self.group_id,
+            "m": self.member_id,
+            "b_streak": self.streak,
+            "b_best": self.best_streak,
+            "b_total": self.total,
+            "b_last": self.last_day,
+            "b_cards": self.cards,
+        }
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "group_id": self.group_id,
+            "member_id": self.member_id,
+            "streak": self.streak,
+            "best_streak": self.best_streak,
+            "total": self.total,
+            "last_day": self.last_day,
+            "cards": self.cards,
+        }
+
+
+@dataclass
+class _Batch:
+    """What one ``handle`` call reads once and writes once.
+
+    The summaries of the batch's members are read in one query per group and written at the
+    end; new days wait in ``days`` until something reads checkin_days (a make-up, a ranking, an
+    unusual check-in) or the batch ends. Invariant used by the usual check-in: a member's
+    ``last_day`` is their latest stored day and ``streak`` the run of days ending on it (every
+    day is written by ``_record``, which keeps both), so a check-in after ``last_day`` needs
+    no query at all.
+    """
+
+    conn: Connection
+    #: (group, member) -> summary; None: no row stored (created on first use)
+    stats: dict[tuple[int, int], _Stats | None] = field(default_factory=dict)
+    days: list[dict[str, Any]] = field(default_factory=list)
+    #: (group, day) -> check-ins that day without a make-up card, pending ones included
+    counts: dict[tuple[int, date], int] = field(default_factory=dict)
+
+    def prefetch(self, wanted: dict[int, set[int]]) -> None:
+        for gid, mids in wanted.items():
+            ordered = sorted(m for m in mids if (gid, m) not in self.stats)
+            for start in range(0, len(ordered), 500):
+                chunk = ordered[start : start + 500]
+                found = {
+                    int(r.member_id): r
+                    for r in self.conn.execute(_SELECT_STATS_OF, {"g": gid, "ms": chunk})
+                }
+                for mid in chunk:
+                    row = found.get(mid)
+                    self.stats[(gid, mid)] = None if row is None else _from_row(row)
+
+    def write_days(self) -> None:
+        """Store the pending days (before anything reads checkin_days)."""
+        if self.days:
+            self.conn.execute(_INSERT_DAY, self.days)
+            self.days = []
+
+    def write(self) -> None:
+        self.write_days()
+        known = [st for st in self.stats.values() if st is not None]
+        new = [st.row() for st in known if st.new]
+        changed = [st.params() for st in known if st.dirty and not st.new]
+        if new:
+            self.conn.execute(_INSERT_STATS, new)
+        if changed:
+            self.conn.execute(_UPDATE_STATS, changed)
+        for st in known:
+            st.new = st.dirty = False
+
+
+def _from_row(row: Any) -> _Stats:
+    return _Stats(
+        int(row.group_id),
+        int(row.member_id),
+        int(row.streak),
+        int(row.best_streak),
+        int(row.total),
+        row.last_day,
+        int(row.cards),
+    )
+
+
 class CheckinFeature:
     name: ClassVar[str] = "checkin"
     order: ClassVar[int] = 30
@@ -135,6 +257,10 @@ class CheckinFeature:
     handles: ClassVar[frozenset[EventKind]] = frozenset({EventKind.MESSAGE})
 
     def handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
+        # first what each message asks for, then the asking members' summaries in one query
+        # per group, then the work in the batch's order, then one write
+        todo: list[tuple[Incoming, GroupInfo, CheckinSettings, str, str, str]] = []
+        wanted: dict[int, set[int]] = {}
         for item in batch:
             group = item.group
             if group is None or item.member_id is None or not item.event.text:
@@ -143,18 +269,31 @@ class CheckinFeature:
             text = item.event.text
             if len(text) > 2000:  # a long message is never a check-in command
                 continue
-            # a command is not conversation: later features (points) do not pay for it
             if s.ranking_keywords and _exact(text, s.ranking_keywords):
-                self._ranking(ctx, item, group, s)
-                ctx.suppress(item)
-            elif s.makeup_keywords and _exact(text, s.makeup_keywords):
-                self._makeup(ctx, item, group, s)
-                ctx.suppress(item)
+                todo.append((item, group, s, "ranking", "", ""))
+                continue
+            if s.makeup_keywords and _exact(text, s.makeup_keywords):
+                todo.append((item, group, s, "makeup", "", ""))
             else:
                 hit = match_keyword(text, s.keywords)
-                if hit is not None:
-                    self._checkin(ctx, item, group, s, hit[0], hit[1])
-                    ctx.suppress(item)
+                if hit is None:
+                    continue
+                todo.append((item, group, s, "checkin", hit[0], hit[1]))
+            wanted.setdefault(group.id, set()).add(item.member_id)
+        if not todo:
+            return
+        b = _Batch(ctx.conn)
+        b.prefetch(wanted)
+        for item, group, s, what, keyword, goal in todo:
+            # a command is not conversation: later features (points) do not pay for it
+            if what == "ranking":
+                self._ranking(ctx, b, item, group, s)
+            elif what == "makeup":
+                self._makeup(ctx, b, item, group, s)
+            else:
+                self._checkin(ctx, b, item, group, s, keyword, goal)
+            ctx.suppress(item)
+        b.write()
 
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
         conn.execute(delete(checkin_days).where(checkin_days.c.member_id == member_id))
@@ -189,26 +328,17 @@ class CheckinFeature:
             action = Action(ActionKind.SEND, event.source, event.chat_id, text=rendered)
         ctx.emit(action, item)
 
-    def _stats(
-        self, ctx: BatchContext, group: GroupInfo, member_id: int, s: CheckinSettings
-    ) -> Any:
-        key = {"g": group.id, "m": member_id}
-        row = ctx.conn.execute(_SELECT_STATS, key).first()
-        if row is None:
-            ctx.conn.execute(
-                _INSERT_STATS,
-                {
-                    "group_id": group.id,
-                    "member_id": member_id,
-                    "streak": 0,
-                    "best_streak": 0,
-                    "total": 0,
-                    "last_day": None,
-                    "cards": s.starting_cards,
-                },
-            )
-            row = ctx.conn.execute(_SELECT_STATS, key).one()
-        return row
+    def _stats(self, b: _Batch, group: GroupInfo, member_id: int, s: CheckinSettings) -> _Stats:
+        """The member's summary, created (with the starting cards) on first use."""
+        key = (group.id, member_id)
+        if key not in b.stats:
+            row = b.conn.execute(_SELECT_STATS, {"g": group.id, "m": member_id}).first()
+            b.stats[key] = None if row is None else _from_row(row)
+        st = b.stats[key]
+        if st is None:
+            st = _Stats(group.id, member_id, 0, 0, 0, None, s.starting_cards, new=True)
+            b.stats[key] = st
+        return st
 
     def _streak_ending(self, conn: Connection, group_id: int, member_id: int, day: date) -> int:
         days = conn.execute(_DAYS_UP_TO, {"g": group_id, "m": member_id, "d": day}).scalars()
@@ -223,10 +353,11 @@ class CheckinFeature:
     def _record(
         self,
         ctx: BatchContext,
+        b: _Batch,
         item: Incoming,
         group: GroupInfo,
         s: CheckinSettings,
-        stats: Any,
+        stats: _Stats,
         day: date,
         goal: str,
         made_up: bool,
@@ -234,43 +365,45 @@ class CheckinFeature:
         """Store the day, bring the member's summary up to date, publish ``checked_in``."""
         assert item.member_id is not None
         event = item.event
-        ctx.conn.execute(
-            _INSERT_DAY,
-            {
-                "group_id": group.id,
-                "member_id": item.member_id,
-                "day": day,
-                "checked_at": event.occurred_at,
-                "streak": 0,
-                "goal": goal[:2000],
-                "made_up": made_up,
-            },
-        )
-        streak = self._streak_ending(ctx.conn, group.id, item.member_id, day)
-        ctx.conn.execute(
-            _SET_DAY_STREAK, {"g": group.id, "m": item.member_id, "d": day, "b_streak": streak}
-        )
+        row = {
+            "group_id": group.id,
+            "member_id": item.member_id,
+            "day": day,
+            "checked_at": event.occurred_at,
+            "streak": 0,
+            "goal": goal[:2000],
+            "made_up": made_up,
+        }
+        if stats.last_day is None or day > stats.last_day:
+            # the usual case, a day after the latest: the run ending yesterday goes on
+            yesterday = day - timedelta(days=1)
+            before = stats.streak if stats.last_day == yesterday else 0
+            streak = current = min(before + 1, _LONGEST)
+            b.days.append({**row, "streak": streak})
+        else:
+            # a day before the latest (a make-up card, a late event): count from the days
+            b.write_days()
+            ctx.conn.execute(_INSERT_DAY, row)
+            streak = self._streak_ending(ctx.conn, group.id, item.member_id, day)
+            ctx.conn.execute(
+                _SET_DAY_STREAK, {"g": group.id, "m": item.member_id, "d": day, "b_streak": streak}
+            )
+            newest = max(d for d in (day, stats.last_day) if d is not None)
+            current = (
+                streak
+                if newest == day
+                else self._streak_ending(ctx.conn, group.id, item.member_id, newest)
+            )
         newest = max(d for d in (day, stats.last_day) if d is not None)
-        current = (
-            streak
-            if newest == day
-            else self._streak_ending(ctx.conn, group.id, item.member_id, newest)
-        )
         gift = None if made_up else self._gift(s, streak)
-        total = int(stats.total) + 1
-        ctx.conn.execute(
-            _UPDATE_STATS,
-            {
-                "g": group.id,
-                "m": item.member_id,
-                "b_streak": current,
-                "b_best": max(int(stats.best_streak), current, streak),
-                "b_total": total,
-                "b_last": newest,
-                "b_cards": int(stats.cards) + (gift.cards if gift else 0) - (1 if made_up else 0),
-            },
-        )
-        rank = ctx.conn.execute(_RANK, {"g": group.id, "d": day}).scalar_one() if not made_up else 0
+        total = stats.total + 1
+        stats.best_streak = max(stats.best_streak, current, streak)
+        stats.streak = current
+        stats.total = total
+        stats.last_day = newest
+        stats.cards = stats.cards + (gift.cards if gift else 0) - (1 if made_up else 0)
+        stats.dirty = True
+        rank = 0 if made_up else self._rank(b, group.id, day)
         ctx.derive(
             Event(
                 event.source,
@@ -292,7 +425,18 @@ class CheckinFeature:
                 },
             )
         )
-        return CheckinResult(day, streak, total, int(rank), gift)
+        return CheckinResult(day, streak, total, rank, gift)
+
+    @staticmethod
+    def _rank(b: _Batch, group_id: int, day: date) -> int:
+        """The place of a check-in just recorded (made-up days do not count)."""
+        key = (group_id, day)
+        if key in b.counts:
+            b.counts[key] += 1
+        else:
+            b.write_days()
+            b.counts[key] = int(b.conn.execute(_RANK, {"g": group_id, "d": day}).scalar_one())
+        return b.counts[key]
 
     @staticmethod
     def _gift(s: CheckinSettings, streak: int) -> Gift | None:
@@ -310,6 +454,7 @@ class CheckinFeature:
     def _checkin(
         self,
         ctx: BatchContext,
+        b: _Batch,
         item: Incoming,
         group: GroupInfo,
         s: CheckinSettings,
@@ -322,17 +467,20 @@ class CheckinFeature:
             self._say(ctx, item, group, t(NEED_GOAL), {"keyword": keyword}, "checkin.goal")
             return
         day = local_day(item.event.occurred_at, group.timezone)
-        stats = self._stats(ctx, group, item.member_id, s)
-        done = ctx.conn.execute(
-            _SELECT_DONE, {"g": group.id, "m": item.member_id, "d": day}
-        ).first()
-        if done is not None:
-            if s.reply:
-                self._say(
-                    ctx, item, group, t(ALREADY), {"streak": str(done.streak)}, "checkin.reply"
-                )
-            return
-        result = self._record(ctx, item, group, s, stats, day, goal, made_up=False)
+        stats = self._stats(b, group, item.member_id, s)
+        if stats.last_day is not None and day <= stats.last_day:  # else no such day is stored
+            b.write_days()
+            done = ctx.conn.execute(
+                _SELECT_DONE, {"g": group.id, "m": item.member_id, "d": day}
+            ).first()
+            if done is not None:
+                if s.reply:
+                    self._say(
+                        ctx, item, group, t(ALREADY), {"streak": str(done.streak)}, "checkin.reply"
+                    )
+                return
+        cards = stats.cards  # before the gift
+        result = self._record(ctx, b, item, group, s, stats, day, goal, made_up=False)
         if not s.reply:
             return
         variables = {
@@ -340,7 +488,7 @@ class CheckinFeature:
             "total": str(result.total),
             "rank": str(result.rank),
             "goal": goal,
-            "cards": str(int(stats.cards) + (result.gift.cards if result.gift else 0)),
+            "cards": str(cards + (result.gift.cards if result.gift else 0)),
         }
         text = s.reply_template or t(DEFAULT_REPLY)
         if goal and s.reply_template is None:
@@ -361,24 +509,19 @@ class CheckinFeature:
 
     # -- make-up cards -----------------------------------------------------------------------
     def _makeup(
-        self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: CheckinSettings
+        self, ctx: BatchContext, b: _Batch, item: Incoming, group: GroupInfo, s: CheckinSettings
     ) -> None:
         assert item.member_id is not None
         t = ctx.gettext(group)
         today = local_day(item.event.occurred_at, group.timezone)
-        stats = self._stats(ctx, group, item.member_id, s)
+        stats = self._stats(b, group, item.member_id, s)
         window = [today - timedelta(days=n) for n in range(1, s.makeup_max_days + 1)]
         if item.joined_at is not None:  # never a day before the member was in the group
             joined = local_day(item.joined_at, group.timezone)
             window = [d for d in window if d >= joined]
+        b.write_days()
         have = set(
-            ctx.conn.execute(
-                select(checkin_days.c.day).where(
-                    checkin_days.c.group_id == group.id,
-                    checkin_days.c.member_id == item.member_id,
-                    checkin_days.c.day.in_(window),
-                )
-            ).scalars()
+            ctx.conn.execute(_DAYS_IN, {"g": group.id, "m": item.member_id, "ds": window}).scalars()
         )
         missed = [d for d in window if d not in have]
         if not missed:
@@ -386,32 +529,27 @@ class CheckinFeature:
                 ctx, item, group, t(NOTHING_MISSED), {"days": str(s.makeup_max_days)}, "checkin"
             )
             return
-        if int(stats.cards) <= 0:
+        if stats.cards <= 0:
             self._say(ctx, item, group, t(NO_CARDS), {}, "checkin")
             return
         day = missed[0]  # the most recent missed day: the one that mends today's streak
-        self._record(ctx, item, group, s, stats, day, "", made_up=True)
-        after = ctx.conn.execute(
-            select(checkin_stats.c.streak, checkin_stats.c.cards).where(
-                checkin_stats.c.group_id == group.id,
-                checkin_stats.c.member_id == item.member_id,
-            )
-        ).one()
+        self._record(ctx, b, item, group, s, stats, day, "", made_up=True)
         self._say(
             ctx,
             item,
             group,
             t(MADE_UP),
-            {"day": day.isoformat(), "streak": str(after.streak), "cards": str(after.cards)},
+            {"day": day.isoformat(), "streak": str(stats.streak), "cards": str(stats.cards)},
             "checkin",
         )
 
     # -- the day's ranking -----------------------------------------------------------------
     def _ranking(
-        self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: CheckinSettings
+        self, ctx: BatchContext, b: _Batch, item: Incoming, group: GroupInfo, s: CheckinSettings
     ) -> None:
         t = ctx.gettext(group)
         day = local_day(item.event.occurred_at, group.timezone)
+        b.write_days()
         rows = day_ranking(ctx.conn, group.id, day, limit=s.ranking_size)
         if not rows:
             self._say(ctx, item, group, t(RANKING_EMPTY), {}, "checkin")
@@ -427,11 +565,7 @@ class CheckinFeature:
                     streak=r["streak"],
                 )
             )
-        count = ctx.conn.execute(
-            select(func.count())
-            .select_from(checkin_days)
-            .where(checkin_days.c.group_id == group.id, checkin_days.c.day == day)
-        ).scalar_one()
+        count = ctx.conn.execute(_COUNT_DAY, {"g": group.id, "d": day}).scalar_one()
         # names come from members: render only the header as a template, never their names
         head = ctx.templates.render(
             lines[0], {"group": group.title, "count": str(count)}, where="checkin"
@@ -449,14 +583,7 @@ def day_ranking(
     conn: Connection, group_id: int, day: date, *, limit: int = 10
 ) -> list[dict[str, Any]]:
     """Who checked in on ``day`` (the group's calendar day), first come first."""
-    c = checkin_days.c
-    rows = conn.execute(
-        select(c.member_id, members.c.display_name, c.checked_at, c.streak, c.goal)
-        .join(members, members.c.id == c.member_id)
-        .where(c.group_id == group_id, c.day == day, c.made_up.is_(False))
-        .order_by(c.checked_at, c.member_id)
-        .limit(limit)
-    ).all()
+    rows = conn.execute(_DAY_RANKING, {"g": group_id, "d": day, "n": limit}).all()
     return [
         {
             "rank": n,
@@ -472,10 +599,7 @@ def day_ranking(
 
 def member_checkins(conn: Connection, group_id: int, member_id: int) -> dict[str, Any] | None:
     """A member's check-in summary in one group (streak, best, total, last day, cards)."""
-    c = checkin_stats.c
-    row = conn.execute(
-        select(checkin_stats).where(c.group_id == group_id, c.member_id == member_id)
-    ).first()
+    row = conn.execute(_SELECT_STATS, {"g": group_id, "m": member_id}).first()
     return dict(row._mapping) if row else None
 
 
