@@ -63,11 +63,31 @@ def analyze_files(
     (``ImportFormatError``) for any bad file."""
     paths = [Path(p) for p in paths]
     formats = check_files(paths)
-    from groupops.analytics import analyze_frame  # type: ignore[import-untyped,unused-ignore]
+    from groupops.analytics import (  # type: ignore[import-untyped,unused-ignore]
+        analyze_frame,
+        gc_paused,
+    )
+
+    t0 = time.perf_counter()
+    with gc_paused():
+        frame, events, messages = _build(paths, formats, tz, progress)
+    metrics = analyze_frame(frame, now=now)  # with the collector paused, too
+    return AnalysisResult(
+        metrics=dict(metrics),
+        files=[p.name for p in paths],
+        events=events,
+        messages=messages,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _build(
+    paths: Sequence[Path], formats: Sequence[str], tz: str | None, progress: Progress | None
+) -> tuple[Any, int, int]:
+    """The analytics' frame of all files, and how many events and messages they hold."""
     from groupops.analytics.frame import FrameBuilder
     from groupops.importers import read, read_event_columns
 
-    t0 = time.perf_counter()
     builder = FrameBuilder()
     events = messages = 0
     message = EventKind.MESSAGE
@@ -90,11 +110,4 @@ def analyze_files(
             add(e)
     if progress is not None:
         progress("import", events, events)
-    metrics = analyze_frame(builder.build(), now=now)
-    return AnalysisResult(
-        metrics=dict(metrics),
-        files=[p.name for p in paths],
-        events=events,
-        messages=messages,
-        seconds=time.perf_counter() - t0,
-    )
+    return builder.build(), events, messages
