@@ -690,48 +690,49 @@ def event_columns(
     from operator import itemgetter
 
     reader = WhatsAppReader(path, options)
-    # the records as tuples, then one C-level map(itemgetter) per column; the cyclic GC is
-    # paused meanwhile (it would rescan the growing list of tuples again and again)
+    out = EventColumns([], [], [], [], [], [], [], {})
+    uid_of: dict[str, str] = {}
+    name_of: dict[str, str] = {}
+    line_, epoch_, kind_, author_, text_, content_, extra_ = map(itemgetter, range(7))
+    message, kinds = MESSAGE, _KINDS
+    # the records a batch at a time (their tuples never all alive at once), each column one
+    # C-level map; the cyclic GC is paused meanwhile (it would rescan the growing lists)
     gc_was = gc.isenabled()
     gc.disable()
     try:
-        if progress is None:
-            recs = list(reader.records())
-        else:
-            recs = []
-            it = reader.records()
-            while batch := list(islice(it, 20_000)):
-                recs += batch
-                progress(len(recs))
-        lines, epochs, kinds, authors, texts, contents, extras = (
-            list(map(itemgetter(i), recs)) for i in range(7)
-        )
-        del recs
+        it = reader.records()
+        while batch := list(islice(it, 20_000)):
+            base = len(out.epoch)
+            out.epoch += map(epoch_, batch)
+            kind = list(map(kind_, batch))
+            out.kind += map(kinds.__getitem__, kind)
+            authors = list(map(author_, batch))
+            for a in dict.fromkeys(authors):
+                if a not in uid_of:
+                    uid_of[a] = user_key(a) or "unknown"
+                    name_of[a] = a[:MAX_NAME_LEN]
+            out.user_id += map(uid_of.__getitem__, authors)
+            out.user_name += map(name_of.__getitem__, authors)
+            mids = list(map(str, map(line_, batch)))
+            for j in [j for j, k in enumerate(kind) if k != message]:
+                mids[j] = ""
+                out.messages -= 1
+            out.messages += len(batch)
+            out.message_id += mids
+            out.text += map(text_, batch)
+            out.content += map(content_, batch)
+            for j, x in enumerate(map(extra_, batch)):
+                if x:
+                    out.data[base + j] = dict(x)
+            if progress is not None:
+                progress(len(out.epoch))
     finally:
         if gc_was:
             gc.enable()
-    if epochs:
-        utc_from_epoch(min(epochs))  # out of datetime's range: the error events() raises
-        utc_from_epoch(max(epochs))
-    names = dict.fromkeys(authors)
-    uid_of = {a: user_key(a) or "unknown" for a in names}
-    name_of = {a: a[:MAX_NAME_LEN] for a in names}
-    message_id = list(map(str, lines))
-    others = [i for i, k in enumerate(kinds) if k != MESSAGE]
-    for i in others:
-        message_id[i] = ""
-    data = {i: dict(x) for i, x in enumerate(extras) if x}
-    return EventColumns(
-        epoch=epochs,
-        kind=list(map(_KINDS.__getitem__, kinds)),
-        user_id=list(map(uid_of.__getitem__, authors)),
-        user_name=list(map(name_of.__getitem__, authors)),
-        message_id=message_id,
-        text=texts,
-        content=contents,
-        data=data,
-        messages=len(kinds) - len(others),
-    )
+    if out.epoch:
+        utc_from_epoch(min(out.epoch))  # out of datetime's range: the error events() raises
+        utc_from_epoch(max(out.epoch))
+    return out
 
 
 def events(path: Path, options: Options) -> Iterator[Event]:
