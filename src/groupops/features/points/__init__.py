@@ -513,12 +513,16 @@ class PointsFeature:
         row = self._balance(ctx, group.id, item.member_id)
         self._flush(ctx)  # the month's sum below reads the ledger
         start, end = period_bounds("month", item.event.occurred_at, group.timezone)
-        race = {
-            int(r.member_id): int(r.points)
-            for r in ctx.conn.execute(_race_sum(group.id, start, end))
-        }  # one pass over the month's ledger for both the member's sum and the rank
-        mine = race.get(item.member_id, 0)
-        ahead = sum(1 for points in race.values() if points > mine)
+        sums = _race_sum(group.id, start, end).subquery()
+        mine = (
+            ctx.conn.execute(
+                select(sums.c.points).where(sums.c.member_id == item.member_id)
+            ).scalar()
+            or 0
+        )
+        ahead = ctx.conn.execute(
+            select(func.count()).select_from(sums).where(sums.c.points > mine)
+        ).scalar_one()
         level = int(row.level)
         variables = {
             "name": item.event.user_name or item.event.user_id,
