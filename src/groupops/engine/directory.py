@@ -79,6 +79,9 @@ class Directory:
         self._memberships: dict[tuple[int, int], MembershipInfo] = {}
         self._workspaces: dict[str, int] = {}
         self._source_ws: dict[str, int] = {}
+        #: groups this Directory has created so far (a per-batch list of groups is stale
+        #: once it grows)
+        self.groups_created = 0
         # rows created or changed by the open batch, per cache; merged only after commit
         self._pending: dict[int, tuple[dict[Any, Any], dict[Any, Any]]] = {}
 
@@ -210,6 +213,7 @@ class Directory:
                     )
                 ).scalar(),
             )
+            self.groups_created += 1
             ws_settings = conn.execute(
                 select(workspaces.c.settings).where(workspaces.c.id == ws_id)
             ).scalar_one()
