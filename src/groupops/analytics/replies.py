@@ -48,6 +48,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,7 @@ class _Prepared:
 
 
 _MAX_MENTIONS = 4
+_TEXT_BATCH = 32_768
 
 
 def _prepare(
@@ -209,50 +211,84 @@ def _prepare(
         for key in (name.lower(), frame.authors[i].lower() if i < len(frame.authors) else ""):
             if len(key) >= 3:
                 lookup.setdefault(key, i)
-    nicks = frozenset(lookup)
 
     url = np.zeros(n, dtype=np.bool_)
     thanks = np.zeros(n, dtype=np.bool_)
     greeting = np.zeros(n, dtype=np.bool_)
     command = np.zeros(n, dtype=np.bool_)
     length = np.zeros(n, dtype=np.int64)
-    m_rows: list[int] = []
-    m_who: list[int] = []
     counts = np.zeros(n, dtype=np.int64)
     hashes: list[int] = []
+    # who each (sorted) name key is: a token's rank in the sorted keys orders a message's
+    # mentions as sorted(names) did, the same slots in every process
+    keys = sorted(lookup)
+    # one look-up per token says all: (rank among the name keys + 1) * 4, + 2 greeting,
+    # + 1 thanks; 0 for other words
+    token_code = {key: (r + 1) << 2 for r, key in enumerate(keys)}
+    for word in _GREETINGS:
+        token_code[word] = token_code.get(word, 0) | 2
+    for word in _THANKS:
+        token_code[word] = token_code.get(word, 0) | 1
+    rank_who = np.asarray([lookup[key] for key in keys], dtype=np.int64)
+    n_keys = max(len(keys), 1)
+    m_rows_parts: list[IntArray] = []
+    m_who_parts: list[IntArray] = []
     tok_all = _TOKEN.findall
-    for i, t in enumerate(frame.text):
-        if not t or system[i]:
-            continue
-        length[i] = len(t)
-        low = t.lower()
-        url[i] = "http" in low or "www." in low
-        command[i] = low.startswith("!")
-        found = tok_all(low)
-        if not found:
-            continue
-        greeting[i] = found[0] in _GREETINGS or low.startswith(("你好", "大家好"))
-        toks = set(found)
-        thanks[i] = not toks.isdisjoint(_THANKS)
-        named = toks & nicks
-        if named:
-            me = author[i]
-            for tok in sorted(named):  # sorted: the same slots in every process
-                who = lookup[tok]
-                if who != me:
-                    m_rows.append(i)
-                    m_who.append(who)
+    all_texts = frame.text
+    spoken = np.flatnonzero(np.fromiter(map(bool, all_texts), dtype=np.bool_, count=n) & ~system)
+    # a batch of messages at a time, each feature a C-level pass over the batch's texts or
+    # over all their tokens at once (not a Python loop per message); batches bound the
+    # tokens alive at once
+    for lo in range(0, spoken.shape[0], _TEXT_BATCH):
+        rows = spoken[lo : lo + _TEXT_BATCH]
+        k = rows.shape[0]
+        sub = list(map(all_texts.__getitem__, rows.tolist()))
+        length[rows] = np.fromiter(map(len, sub), dtype=np.int64, count=k)
+        lows = list(map(str.lower, sub))
+        del sub
+        url[rows] = np.fromiter(("http" in t or "www." in t for t in lows), np.bool_, count=k)
+        command[rows] = np.fromiter((t[:1] == "!" for t in lows), np.bool_, count=k)
+        found = list(map(tok_all, lows))
+        sizes = np.fromiter(map(len, found), dtype=np.int64, count=k)
+        flat = list(chain.from_iterable(found))
+        m = len(flat)
+        of = np.repeat(np.arange(k, dtype=np.int64), sizes)  # each token's message
+        has = np.flatnonzero(sizes)
+        first_tok = (np.cumsum(sizes) - sizes)[has]
+        code = np.fromiter(map(token_code.get, flat, repeat(0)), dtype=np.int64, count=m)
+        greet = np.zeros(k, dtype=np.bool_)
+        greet[has] = (code[first_tok] & 2) != 0
+        for j in has[~greet[has]].tolist():
+            t = lows[j]
+            if not t.isascii() and t.startswith(("你好", "大家好")):
+                greet[j] = True
+        greeting[rows] = greet
+        thanks[rows] = np.bincount(of[(code & 1) != 0], minlength=k) > 0
+        rank = (code >> 2) - 1
+        named = rank >= 0
+        if named.any():
+            # distinct (message, name) pairs, by message and then by name
+            pair = np.unique(of[named] * n_keys + rank[named])
+            msg_of, who = pair // n_keys, rank_who[pair % n_keys]
+            mine = who != author[rows[msg_of]]
+            m_rows_parts.append(rows[msg_of[mine]])
+            m_who_parts.append(who[mine])
         if with_words:
-            words = toks - _STOP
-            counts[i] = len(words)
-            hashes.extend(map(hash, words))
+            for i, f in zip(rows.tolist(), found, strict=True):
+                if f:
+                    words = set(f) - _STOP
+                    counts[i] = len(words)
+                    hashes.extend(map(hash, words))
+        del lows, found, flat
+    m_rows = np.concatenate(m_rows_parts) if m_rows_parts else np.zeros(0, dtype=np.int64)
+    m_who = np.concatenate(m_who_parts) if m_who_parts else np.zeros(0, dtype=np.int64)
     mentions = np.full((_MAX_MENTIONS, n), -1, dtype=np.int64)
-    if m_rows:
-        r = np.asarray(m_rows, dtype=np.int64)
+    if m_rows.shape[0]:
+        r = m_rows
         first = np.searchsorted(r, r)  # m_rows is sorted: the row's first slot
-        rank = np.arange(r.shape[0]) - first
-        keep = rank < _MAX_MENTIONS
-        mentions[rank[keep], r[keep]] = np.asarray(m_who, dtype=np.int64)[keep]
+        slot = np.arange(r.shape[0]) - first
+        keep = slot < _MAX_MENTIONS
+        mentions[slot[keep], r[keep]] = m_who[keep]
     tfidf = None
     if with_words:
         h = np.asarray(hashes, dtype=np.int64)
