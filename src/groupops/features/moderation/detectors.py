@@ -92,6 +92,7 @@ INVITE_HINTS_ZH = (
     "加入我们的群",
 )
 
+_DIGIT = re.compile(r"[0-9]")
 _CN_MOBILE = re.compile(r"(?<![0-9])(?:\+?86[ \-]?)?1[3-9][0-9](?:[ \-]?+[0-9]){8}(?![0-9])")
 _INTL_PHONE = re.compile(r"(?<![0-9+])\+[1-9][0-9]{0,2}(?:[ \-]?+[0-9]){7,13}(?![0-9])")
 
@@ -197,7 +198,10 @@ def iter_links(text: Text) -> Iterator[str]:
     Bare domains count only when they end in a known top-level domain, so "3.14" and "main.py"
     are not links but "abc.com", "abc．com", "abc 点 com" and "abc(dot)com" are.
     """
-    text_ = _OBFUSCATED_DOT.sub(".", text.norm)
+    norm = text.norm
+    if "." not in norm and "://" not in norm and "点" not in norm and "dot" not in norm:
+        return  # every link and every spelled-out dot needs one of these (most chat lines)
+    text_ = _OBFUSCATED_DOT.sub(".", norm)
     seen: set[str] = set()
     spans: list[tuple[int, int]] = []
     for m in _SCHEME_LINK.finditer(text_):
@@ -268,7 +272,7 @@ _INVITE_HINTS = _zh_pattern(INVITE_HINTS_ZH)
 
 
 def detect_invites(text: Text, allowed: Sequence[str] = ()) -> Finding | None:
-    for m in _INVITE_URL.finditer(text.norm):
+    for m in _INVITE_URL.finditer(text.norm) if "." in text.norm else ():  # each has a dot
         link = _host_path(m.group())
         if not is_allowed(link, allowed):
             return Finding("invite", snippet(link))
@@ -279,6 +283,8 @@ def detect_invites(text: Text, allowed: Sequence[str] = ()) -> Finding | None:
 # -- phone numbers -----------------------------------------------------------------------------
 def detect_phones(text: Text) -> Finding | None:
     norm = text.norm
+    if _DIGIT.search(norm) is None:
+        return None  # most chat lines: no digit, no number
     m = _CN_MOBILE.search(norm) or _INTL_PHONE.search(norm)
     return Finding("phone", snippet(m.group())) if m else None
 
