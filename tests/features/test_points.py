@@ -302,3 +302,72 @@ def test_leaderboard_command_line(make_app: Callable[..., App], database_url: st
         env={"GROUPOPS_DATABASE_URL": database_url},
     )
     assert bad.exit_code == 2 and "unknown period 'year'" in bad.output
+
+
+def test_months_are_filled_from_the_ledger_on_upgrade(database_url: str) -> None:
+    """Migration 0007 sums the ledger already stored into each member's month, in the group's
+    own zone, without the last race's prize."""
+    from alembic import command
+    from sqlalchemy import insert
+
+    from groupops.features.points.tables import points_ledger, points_months
+    from groupops.storage.db import make_engine
+    from groupops.storage.migrate import alembic_config, upgrade
+    from groupops.storage.tables import groups, members, workspaces
+
+    db = make_engine(database_url)
+    upgrade(db)
+    command.downgrade(alembic_config(db), "0006")
+    with db.begin() as conn:
+        conn.execute(
+            insert(workspaces).values(id=1, slug="w", name="w", settings={}, created_at=T0)
+        )
+        conn.execute(
+            insert(groups).values(
+                id=1, workspace_id=1, source="sandbox", chat_id="g", title="g",
+                timezone="Asia/Shanghai", language="en", settings={}, created_at=T0,
+            )
+        )  # fmt: skip
+        conn.execute(
+            insert(members),
+            [
+                {"id": i, "workspace_id": 1, "display_name": f"m{i}", "created_at": T0}
+                for i in (1, 2)
+            ],
+        )
+        late_october_utc = datetime(2026, 10, 31, 17, 0, tzinfo=UTC)  # 1 November in Shanghai
+        conn.execute(
+            insert(points_ledger),
+            [
+                {"group_id": 1, "member_id": 1, "points": 5, "reason": "message",
+                 "at": late_october_utc, "cause_seq": None},
+                {"group_id": 1, "member_id": 1, "points": 3, "reason": "checkin",
+                 "at": late_october_utc + timedelta(days=2), "cause_seq": None},
+                {"group_id": 1, "member_id": 1, "points": 100, "reason": "monthly_reward",
+                 "at": late_october_utc, "cause_seq": None},
+                {"group_id": 1, "member_id": 2, "points": 4, "reason": "message",
+                 "at": late_october_utc - timedelta(hours=2), "cause_seq": None},
+            ],
+        )  # fmt: skip
+    upgrade(db)
+    with db.connect() as conn:
+        rows = sorted(
+            (str(r.month), int(r.member_id), int(r.points), r.last_at)
+            for r in conn.execute(select(points_months))
+        )
+    db.dispose()
+    assert rows == [
+        ("2026-10-01", 2, 4, late_october_utc - timedelta(hours=2)),
+        ("2026-11-01", 1, 8, late_october_utc + timedelta(days=2)),
+    ]
+
+
+def test_month_race_ties_go_to_who_got_there_first(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    say(app, "u2", "Bob was here first")
+    clock(app).advance(5)
+    say(app, "u1", "Ann said it later")
+    top = board(app)
+    assert top[0][0] == "Bob" and top[1][0] == "Ann" and top[0][1] == top[1][1] > 0
+    say(app, "u1", "积分")
+    assert "#2" in said(app)[-1]

@@ -11,7 +11,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import GroupopsError, NotFound
@@ -19,7 +31,7 @@ from groupops.domain.events import ContentKind, EventKind
 from groupops.domain.time import local_day, zone
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.points.settings import PointsSettings
-from groupops.features.points.tables import points_balances, points_ledger
+from groupops.features.points.tables import points_balances, points_ledger, points_months
 from groupops.i18n import N_
 from groupops.storage.tables import events, feature_marks, groups, identities, members, memberships
 
@@ -88,6 +100,42 @@ _REACTION_TARGET = (
 )
 
 
+_MY_MONTH = select(points_months.c.points, points_months.c.last_at).where(
+    points_months.c.group_id == bindparam("g"),
+    points_months.c.month == bindparam("month"),
+    points_months.c.member_id == bindparam("m"),
+)
+#: members ahead in the month's race, in the leaderboard's order (more points, or as many
+#: sooner); a member with nothing is behind everyone who has points
+_AHEAD = (
+    select(func.count())
+    .select_from(points_months)
+    .where(
+        points_months.c.group_id == bindparam("g"),
+        points_months.c.month == bindparam("month"),
+        points_months.c.points > 0,
+        or_(
+            points_months.c.points > bindparam("p"),
+            and_(
+                points_months.c.points == bindparam("p"),
+                or_(
+                    points_months.c.last_at < bindparam("at"),
+                    and_(
+                        points_months.c.last_at == bindparam("at"),
+                        points_months.c.member_id < bindparam("m"),
+                    ),
+                ),
+            ),
+        ),
+    )
+)
+
+
+def _month_row(key: tuple[int, date, int], value: list[Any]) -> dict[str, Any]:
+    (gid, month, mid), (points, last_at) = key, value
+    return {"group_id": gid, "month": month, "member_id": mid, "points": points, "last_at": last_at}
+
+
 @dataclass(slots=True)
 class _Balance:
     """A member's balance row, read once per batch and written back once at its end."""
@@ -130,6 +178,34 @@ class _Balance:
 class _Pending:
     balances: dict[tuple[int, int], _Balance] = field(default_factory=dict)
     ledger: list[dict[str, Any]] = field(default_factory=list)
+    #: (group, month, member) -> [raced points, latest award] not written yet
+    months: dict[tuple[int, date, int], list[Any]] = field(default_factory=dict)
+
+
+def month_of(at: datetime, tz: str) -> date:
+    """The first day of the month containing ``at`` in the zone ``tz``: a race's key."""
+    return local_day(at, tz).replace(day=1)
+
+
+_m = points_months.c
+_UPSERTS: dict[str, Any] = {}
+
+
+def _add_months(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Add raced points to members' months (a new month row, or more points on it)."""
+    stmt = _UPSERTS.get(conn.dialect.name)
+    if stmt is None:
+        ins = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(points_months)
+        stmt = _UPSERTS[conn.dialect.name] = ins.on_conflict_do_update(
+            index_elements=["group_id", "month", "member_id"],
+            set_={
+                "points": _m.points + ins.excluded.points,
+                "last_at": case(
+                    (ins.excluded.last_at > _m.last_at, ins.excluded.last_at), else_=_m.last_at
+                ),
+            },
+        )
+    conn.execute(stmt, rows)
 
 
 class InvalidPeriod(GroupopsError):
@@ -159,12 +235,13 @@ def period_bounds(period: str, at: datetime, tz: str) -> tuple[datetime, datetim
 
 
 def _race_sum(group_id: int, start: datetime, end: datetime) -> Any:
+    """A day's or week's race, summed from the ledger (months are kept in points_months)."""
     L = points_ledger.c
     return (
         select(
             L.member_id,
             func.sum(L.points).label("points"),
-            func.max(L.id).label("last_id"),
+            func.max(L.at).label("last_at"),
         )
         .where(
             L.group_id == group_id,
@@ -186,11 +263,18 @@ def leaderboard(
     if tz is None:
         raise NotFound(f"no group {group_id}", where="leaderboard")
     start, end = period_bounds(period, at, tz)
-    sums = _race_sum(group_id, start, end).subquery()
+    if period == "month":
+        sums = (
+            select(_m.member_id, _m.points, _m.last_at)
+            .where(_m.group_id == group_id, _m.month == month_of(at, tz), _m.points > 0)
+            .subquery()
+        )
+    else:
+        sums = _race_sum(group_id, start, end).subquery()
     rows = conn.execute(
         select(sums.c.member_id, members.c.display_name, sums.c.points)
         .join(members, members.c.id == sums.c.member_id)
-        .order_by(sums.c.points.desc(), sums.c.last_id)
+        .order_by(sums.c.points.desc(), sums.c.last_at, sums.c.member_id)
         .limit(limit)
     ).all()
     return [
@@ -283,6 +367,9 @@ class PointsFeature:
         if p.ledger:
             ctx.conn.execute(insert(points_ledger), p.ledger)
             p.ledger = []
+        if p.months:
+            _add_months(ctx.conn, [_month_row(k, v) for k, v in p.months.items()])
+            p.months = {}
         for b in p.balances.values():
             if b.new and (b.touched or b.dirty):
                 b.new = False
@@ -308,6 +395,7 @@ class PointsFeature:
 
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
         conn.execute(delete(points_ledger).where(points_ledger.c.member_id == member_id))
+        conn.execute(delete(points_months).where(_m.member_id == member_id))
         conn.execute(delete(points_balances).where(points_balances.c.member_id == member_id))
 
     # -- earning ---------------------------------------------------------------------------
@@ -353,10 +441,17 @@ class PointsFeature:
                 "at": at,
                 "cause_seq": cause_seq,
             }
+            race = (group.id, month_of(at, group.timezone), member_id)
             if self._pending is not None:
                 self._pending.ledger.append(entry)
+                if reason not in NOT_RACED:
+                    month = self._pending.months.setdefault(race, [0, at])
+                    month[0] += points
+                    month[1] = max(month[1], at)
             else:
                 ctx.conn.execute(insert(points_ledger), [entry])
+                if reason not in NOT_RACED:
+                    _add_months(ctx.conn, [_month_row(race, [points, at])])
         total = int(row.points) + points
         level = max(i for i, lv in enumerate(s.levels) if lv.points <= max(total, 0))
         before = int(row.level)
@@ -512,17 +607,15 @@ class PointsFeature:
         t = ctx.gettext(group)
         row = self._balance(ctx, group.id, item.member_id)
         self._flush(ctx)  # the month's sum below reads the ledger
-        start, end = period_bounds("month", item.event.occurred_at, group.timezone)
-        sums = _race_sum(group.id, start, end).subquery()
-        mine = (
-            ctx.conn.execute(
-                select(sums.c.points).where(sums.c.member_id == item.member_id)
-            ).scalar()
-            or 0
-        )
-        ahead = ctx.conn.execute(
-            select(func.count()).select_from(sums).where(sums.c.points > mine)
-        ).scalar_one()
+        race = {
+            "g": group.id,
+            "month": month_of(item.event.occurred_at, group.timezone),
+            "m": item.member_id,
+        }
+        found = ctx.conn.execute(_MY_MONTH, race).first()
+        mine = max(0, int(found.points)) if found is not None else 0
+        last_at = found.last_at if found is not None and mine > 0 else None
+        ahead = ctx.conn.execute(_AHEAD, {**race, "p": mine, "at": last_at}).scalar_one()
         level = int(row.level)
         variables = {
             "name": item.event.user_name or item.event.user_id,

@@ -1,5 +1,6 @@
-"""Points state: a ledger of every award (leaderboards sum it in SQL) and each member's
-balance, last paid message (the cooldown) and level."""
+"""Points state: a ledger of every award, each member's month in the race (what the month's
+leaderboard, the 积分 rank and the top 3 read), and each member's balance, last paid message
+(the cooldown) and level."""
 
 from __future__ import annotations
 
@@ -32,4 +33,16 @@ points_balances = Table(
     Column("last_paid_message_at", UTCDateTime, nullable=True),
     Column("reaction_day", Date, nullable=True),  # the day reaction_points_today counts
     Column("reaction_points_today", Integer, nullable=False, default=0),
+)
+
+points_months = Table(
+    "points_months",
+    metadata,
+    Column("group_id", ID, ForeignKey("groups.id"), primary_key=True),
+    Column("month", Date, primary_key=True),  # the month's first day in the group's zone
+    Column("member_id", ID, ForeignKey("members.id"), primary_key=True, index=True),
+    # the month's raced points: the ledger's sum without the last race's prize
+    Column("points", Integer, nullable=False),
+    Column("last_at", UTCDateTime, nullable=False),  # their latest award: ties go to the earlier
+    Index("ix_points_months_race", "group_id", "month", "points"),
 )
