@@ -461,3 +461,35 @@ def test_chat_names_from_file_names(tmp_path: Path, name: str, chat: str) -> Non
     else:
         path.write_text("1/5/23, 10:00 - A: hi\n", encoding="utf-8")
     assert {e.chat_id for e in read(path)} == {chat}
+
+
+def test_system_line_prefilter_changes_no_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    """system_members skips a pattern when an ASCII line lacks a literal the pattern needs:
+    the same answers as trying every pattern."""
+    import random
+
+    from groupops.importers import whatsapp_text as wt
+
+    words = "joined using this the group's invite link left added removed you were was and"
+    words += " X Zed hat die gruppe verlassen hinzugefügt ayrildi ayrıldı saiu salió est parti"
+    words += " a ajouté 已退出 ekledi kişisini , via from community ist über beigetreten ſ K"
+    pool = words.split()
+    rng = random.Random(0)
+    lines = []
+    for _ in range(20_000):
+        line = " ".join(rng.choice(pool) for _ in range(rng.randint(1, 7)))
+        lines.append(line.upper() if rng.random() < 0.3 else line)
+    fast = [wt.system_members(line) for line in lines]
+    assert sum(1 for f in fast if f) > 1000
+    monkeypatch.setattr(wt, "_SYSTEM_NEEDS", [None] * len(wt._SYSTEM))
+    assert [wt.system_members(line) for line in lines] == fast
+
+
+def test_clean_name_folds_every_space_like_the_regex() -> None:
+    from groupops.importers.base import _MARKS_TABLE, _SPACES_RE, clean_name
+
+    spaces = [chr(c) for c in range(0x3100) if chr(c).isspace()]
+    for s in [" a\u00a0 b\u2007", "\u200e x \u202f y\u200f ", "\x1c\x1fz\t\n", "", "  "]:
+        assert clean_name(s) == _SPACES_RE.sub(" ", s.translate(_MARKS_TABLE)).strip()
+    joined = "a".join(spaces)
+    assert clean_name(joined) == _SPACES_RE.sub(" ", joined).strip()

@@ -203,17 +203,20 @@ def text_lines(raw: IO[bytes], chunk: int = 1 << 22) -> Iterator[str]:
 
 MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u061c"
 _MARKS_TABLE = {ord(c): None for c in MARKS}
-_SPACES_RE = re.compile(r"[\s\u00a0\u202f\u2007]+")
+_SPACES_RE = re.compile(r"[\s\u00a0\u202f\u2007]+")  # what clean_name folds into one space
 _PHONE_RE = re.compile(r"^\+?[\d\s\-().]{6,}$")
 
 
 def strip_marks(text: str) -> str:
-    return text.translate(_MARKS_TABLE)
+    # the marks are not ASCII: an ASCII text (most) skips translate's per-character look-ups
+    return text if text.isascii() else text.translate(_MARKS_TABLE)
 
 
 def clean_name(name: str) -> str:
     """A display name without direction marks and with single spaces."""
-    return _SPACES_RE.sub(" ", strip_marks(name)).strip()
+    # = _SPACES_RE.sub(" ", ...).strip(): split() cuts at the same characters (str.isspace,
+    # which the regex's \s is, and covers \u00a0 \u202f \u2007), four times faster
+    return " ".join(strip_marks(name).split())
 
 
 def user_key(name: str) -> str:

@@ -454,6 +454,31 @@ _SYSTEM: list[tuple[re.Pattern[str], str]] = [
         (rf"^{_ACTOR} 已移除 {_TARGETS}$", "remove"),
     ]
 ]
+
+
+def _needed_literal(pattern: re.Pattern[str]) -> str | None:
+    """The longest run of plain ASCII characters a match of ``pattern`` must contain
+    (lower-cased), or None. An ASCII line (case ignored) without it cannot match: a cheap test
+    before the regex. Only ASCII runs: under IGNORECASE some non-ASCII letters match ASCII
+    ones (Turkish "ı" matches "i")."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    runs: list[str] = []
+    run: list[str] = []
+    for op, arg in _parser.parse(pattern.pattern, pattern.flags):
+        if op is _parser.LITERAL and arg < 128:
+            run.append(chr(arg))
+            continue
+        if run:
+            runs.append("".join(run))
+            run = []
+    if run:
+        runs.append("".join(run))
+    runs = [r.lower() for r in runs if len(r.strip()) >= 2]
+    return max(runs, key=len) if runs else None
+
+
+_SYSTEM_NEEDS = [_needed_literal(p) for p, _ in _SYSTEM]
 _AND_RE = re.compile(
     r",\s*| and | und | y | e | et | и | en | dan | ve |、| 和 |와 |과 ", re.IGNORECASE
 )
@@ -474,7 +499,10 @@ def system_members(text: str) -> list[tuple[str, str, str | None]]:
     line = clean_name(text).rstrip(".")
     if not line or len(line) > 2000:
         return []
-    for pattern, kind in _SYSTEM:
+    low = line.lower() if line.isascii() else None
+    for (pattern, kind), need in zip(_SYSTEM, _SYSTEM_NEEDS, strict=True):
+        if low is not None and need is not None and need not in low:
+            continue
         m = pattern.match(line)
         if not m:
             continue
