@@ -26,7 +26,7 @@ MAX_NAMES = 20
 
 _w, _e, _ms = welcome_bursts.c, events.c, memberships.c
 #: built once: building a statement per call costs ~5x more than running it on SQLite
-_SELECT_BURSTS = select(welcome_bursts)
+_SELECT_BURSTS = select(welcome_bursts).order_by(_w.group_id)  # the same order on every database
 _INSERT_BURST = insert(welcome_bursts)
 _UPDATE_BURST = (
     update(welcome_bursts)
