@@ -493,3 +493,16 @@ def test_clean_name_folds_every_space_like_the_regex() -> None:
         assert clean_name(s) == _SPACES_RE.sub(" ", s.translate(_MARKS_TABLE)).strip()
     joined = "a".join(spaces)
     assert clean_name(joined) == _SPACES_RE.sub(" ", joined).strip()
+
+
+def test_link_kinds_with_and_without_a_known_host() -> None:
+    from groupops.importers.base import link_kind
+
+    assert link_kind("https://MP.weixin.qq.com/s/abc") is ContentKind.ARTICLE_LINK
+    assert link_kind("https://mp.weixin.qq.com/x") is ContentKind.H5_LINK
+    assert link_kind("http://zhuanlan.zhihu.com/p/1") is ContentKind.ARTICLE_LINK
+    assert link_kind("https://user@PAN.BAIDU.COM:8080/s/1") is ContentKind.NETDISK_LINK
+    assert link_kind("https://a.lanzoux.com/x") is ContentKind.NETDISK_LINK
+    assert link_kind("https://example.com/pan.baidu.com") is ContentKind.H5_LINK  # path, no host
+    assert link_kind("https://example.com/a") is ContentKind.H5_LINK
+    assert link_kind("http://[::1") is ContentKind.H5_LINK
