@@ -262,19 +262,8 @@ NETDISK_HOSTS = (
 NETDISK_SUFFIXES = (".lanzoux.com", ".lanzoui.com", ".lanzous.com", ".lanzouw.com", ".115.com")
 
 
-# every host that makes a link more than an H5 link: a URL that holds none of them (case
-# ignored) is an H5 link without parsing it
-_LINK_HOSTS = tuple(
-    {h.lower() for h in (*ARTICLE_HOSTS, *NETDISK_HOSTS, *NETDISK_SUFFIXES)}
-    | {p.split("/", 1)[0].lower() for p in ARTICLE_PREFIXES}
-)
-
-
 def link_kind(url: str) -> ContentKind:
     """article link (WeChat official-account articles and kin), net-disk link, or H5/web link."""
-    low = url.lower()
-    if not any(h in low for h in _LINK_HOSTS):
-        return ContentKind.H5_LINK
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
