@@ -731,11 +731,8 @@ def growth(c: Context, top: int = 20) -> dict[str, Any]:
 
 
 def _sample(c: Context, size: int) -> IntArray:
-    mi = np.flatnonzero(c.msg)
-    has_text = np.fromiter(
-        (bool(c.f.text[i]) for i in mi.tolist()), dtype=np.bool_, count=mi.shape[0]
-    )
-    mi = mi[has_text]
+    has_text = np.fromiter(map(bool, c.f.text), dtype=np.bool_, count=len(c.f))
+    mi = np.flatnonzero(c.msg & has_text)
     if mi.shape[0] <= size:
         return mi
     return np.sort(np.random.default_rng(0).choice(mi, size=size, replace=False))
