@@ -14,7 +14,10 @@ from sqlalchemy import Connection, insert
 from groupops.domain.actions import Action, ActionKind
 from groupops.engine.context import Emitted
 from groupops.platforms.base import Capabilities
+from groupops.storage.bulk import Bulk
 from groupops.storage.tables import outbox, owner_tasks
+
+_OUTBOX, _TASKS = Bulk(insert(outbox)), Bulk(insert(owner_tasks))
 
 
 def describe(action: Action) -> str:
@@ -76,9 +79,9 @@ def write_actions(
         )
     if not want_ids:
         if rows:
-            conn.execute(insert(outbox), rows)
+            _OUTBOX.run(conn, rows)
         if tasks:
-            conn.execute(insert(owner_tasks), tasks)
+            _TASKS.run(conn, tasks)
         return [0] * len(rows), [0] * len(tasks)
     outbox_ids = [
         int(conn.execute(insert(outbox).values(**r).returning(outbox.c.id)).scalar_one())

@@ -22,6 +22,7 @@ from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.checkin.settings import CheckinSettings, Gift
 from groupops.features.checkin.tables import checkin_days, checkin_stats
 from groupops.i18n import N_
+from groupops.storage.bulk import Bulk
 from groupops.storage.tables import members
 
 DEFAULT_REPLY = N_("✅ {{ name }} checked in: day {{ streak }} in a row, #{{ rank }} today.")
@@ -139,6 +140,11 @@ _DAY_RANKING = (
     .order_by(_d.checked_at, _d.member_id)
     .limit(bindparam("n"))
 )
+_DAYS_BULK, _NEW_STATS_BULK, _STATS_BULK = (
+    Bulk(_INSERT_DAY),
+    Bulk(_INSERT_STATS),
+    Bulk(_UPDATE_STATS),
+)
 
 
 @dataclass(frozen=True)
@@ -222,7 +228,7 @@ class _Batch:
     def write_days(self) -> None:
         """Store the pending days (before anything reads checkin_days)."""
         if self.days:
-            self.conn.execute(_INSERT_DAY, self.days)
+            _DAYS_BULK.run(self.conn, self.days)
             self.days = []
 
     def write(self) -> None:
@@ -231,9 +237,9 @@ class _Batch:
         new = [st.row() for st in known if st.new]
         changed = [st.params() for st in known if st.dirty and not st.new]
         if new:
-            self.conn.execute(_INSERT_STATS, new)
+            _NEW_STATS_BULK.run(self.conn, new)
         if changed:
-            self.conn.execute(_UPDATE_STATS, changed)
+            _STATS_BULK.run(self.conn, changed)
         for st in known:
             st.new = st.dirty = False
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from groupops.features.moderation.tables import moderation_copies
+from groupops.storage.bulk import Bulk
 
 CHUNK = 400
 
@@ -38,8 +39,10 @@ _LOAD = (
     )
     .order_by(_c.id)
 )
-_SAVE = insert(moderation_copies)
-_MARK_REMOVED = update(moderation_copies).where(_c.id == bindparam("copy_id")).values(removed=True)
+_SAVE = Bulk(insert(moderation_copies))
+_MARK_REMOVED = Bulk(
+    update(moderation_copies).where(_c.id == bindparam("copy_id")).values(removed=True)
+)
 
 
 @dataclass(slots=True)
@@ -110,8 +113,8 @@ class CopyBook:
 
     def save(self, conn: Connection) -> None:
         if self.new:
-            conn.execute(
-                _SAVE,
+            _SAVE.run(
+                conn,
                 [
                     {
                         "workspace_id": ws,
@@ -128,4 +131,4 @@ class CopyBook:
                 ],
             )
         if self.removed_ids:
-            conn.execute(_MARK_REMOVED, [{"copy_id": i} for i in sorted(self.removed_ids)])
+            _MARK_REMOVED.run(conn, [{"copy_id": i} for i in sorted(self.removed_ids)])

@@ -33,6 +33,7 @@ from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.points.settings import PointsSettings
 from groupops.features.points.tables import points_balances, points_ledger, points_months
 from groupops.i18n import N_
+from groupops.storage.bulk import Bulk
 from groupops.storage.tables import events, feature_marks, groups, identities, members, memberships
 
 LEVEL_UP = N_("🎉 {{ name }} reached level {{ level }} with {{ points }} points!")
@@ -59,6 +60,8 @@ _b = points_balances.c
 _SELECT_BALANCE = select(points_balances).where(
     _b.group_id == bindparam("g"), _b.member_id == bindparam("m")
 )
+_NEW_BALANCES = Bulk(insert(points_balances))
+_NEW_LEDGER = Bulk(insert(points_ledger))
 _SELECT_BALANCES = select(points_balances).where(
     _b.group_id == bindparam("g"), _b.member_id.in_(bindparam("mids", expanding=True))
 )
@@ -73,6 +76,7 @@ _UPDATE_BALANCE = (
         reaction_points_today=bindparam("b_today"),
     )
 )
+_UPDATE_BALANCES = Bulk(_UPDATE_BALANCE)
 
 #: the author of a message named by its platform id (uses ix_events_message)
 _MESSAGE_AUTHOR = (
@@ -188,24 +192,27 @@ def month_of(at: datetime, tz: str) -> date:
 
 
 _m = points_months.c
-_UPSERTS: dict[str, Any] = {}
+_UPSERTS: dict[str, Bulk] = {}
 
 
 def _add_months(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Add raced points to members' months (a new month row, or more points on it)."""
-    stmt = _UPSERTS.get(conn.dialect.name)
-    if stmt is None:
+    bulk = _UPSERTS.get(conn.dialect.name)
+    if bulk is None:
         ins = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(points_months)
-        stmt = _UPSERTS[conn.dialect.name] = ins.on_conflict_do_update(
-            index_elements=["group_id", "month", "member_id"],
-            set_={
-                "points": _m.points + ins.excluded.points,
-                "last_at": case(
-                    (ins.excluded.last_at > _m.last_at, ins.excluded.last_at), else_=_m.last_at
-                ),
-            },
+        bulk = _UPSERTS[conn.dialect.name] = Bulk(
+            ins.on_conflict_do_update(
+                index_elements=["group_id", "month", "member_id"],
+                set_={
+                    "points": _m.points + ins.excluded.points,
+                    "last_at": case(
+                        (ins.excluded.last_at > _m.last_at, ins.excluded.last_at),
+                        else_=_m.last_at,
+                    ),
+                },
+            )
         )
-    conn.execute(stmt, rows)
+    bulk.run(conn, rows)
 
 
 class InvalidPeriod(GroupopsError):
@@ -361,11 +368,11 @@ class PointsFeature:
         new = [b for b in p.balances.values() if b.new and (b.touched or b.dirty)]
         changed = [b for b in p.balances.values() if b.dirty and not b.new]
         if new:
-            ctx.conn.execute(insert(points_balances), [b.row() for b in new])
+            _NEW_BALANCES.run(ctx.conn, [b.row() for b in new])
         if changed:
-            ctx.conn.execute(_UPDATE_BALANCE, [b.params() for b in changed])
+            _UPDATE_BALANCES.run(ctx.conn, [b.params() for b in changed])
         if p.ledger:
-            ctx.conn.execute(insert(points_ledger), p.ledger)
+            _NEW_LEDGER.run(ctx.conn, p.ledger)
             p.ledger = []
         if p.months:
             _add_months(ctx.conn, [_month_row(k, v) for k, v in p.months.items()])

@@ -1,0 +1,96 @@
+"""storage.bulk: rows written through the driver read back exactly as SQLAlchemy's would, on
+every database; a statement with a parameter the rows do not carry falls back to SQLAlchemy."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+
+from groupops.features.points.tables import points_ledger, points_months
+from groupops.storage.bulk import Bulk
+from groupops.storage.db import make_engine
+from groupops.storage.migrate import upgrade
+from groupops.storage.tables import groups, members, outbox, workspaces
+from tests.conftest import T0
+
+
+def _base(database_url: str) -> Any:
+    db = make_engine(database_url)
+    upgrade(db)
+    with db.begin() as conn:
+        conn.execute(insert(workspaces).values(slug="w", name="w", settings={}, created_at=T0))
+        conn.execute(
+            insert(groups).values(
+                workspace_id=1, source="s", chat_id="c", title="g", settings={}, created_at=T0
+            )
+        )
+        conn.execute(insert(members).values(workspace_id=1, display_name="m", created_at=T0))
+    return db
+
+
+def test_bulk_rows_read_back_like_sqlalchemys(database_url: str) -> None:
+    db = _base(database_url)
+    east = timezone(timedelta(hours=8))
+    at = datetime(2026, 11, 1, 0, 30, 15, 123456, tzinfo=east)  # 31 Oct 16:30 UTC
+    rows = [
+        {"group_id": 1, "member_id": 1, "points": n, "reason": "message", "at": at, "cause_seq": s}
+        for n, s in ((1, None), (2, 7))
+    ]
+    with db.begin() as conn:
+        Bulk(insert(points_ledger)).run(conn, rows)
+        Bulk(insert(points_months)).run(
+            conn,
+            [
+                {
+                    "group_id": 1,
+                    "month": date(2026, 11, 1),
+                    "member_id": 1,
+                    "points": 3,
+                    "last_at": at,
+                }
+            ],
+        )
+        Bulk(
+            update(points_ledger)
+            .where(points_ledger.c.cause_seq == bindparam("s"))
+            .values(points=bindparam("p"))
+        ).run(conn, [{"s": 7, "p": 20}])
+    with db.connect() as conn:
+        got = conn.execute(
+            select(points_ledger.c.points, points_ledger.c.at, points_ledger.c.cause_seq).order_by(
+                points_ledger.c.id
+            )
+        ).all()
+        month = conn.execute(select(points_months)).one()
+        later = conn.execute(
+            select(points_ledger.c.id).where(points_ledger.c.at > at - timedelta(microseconds=1))
+        ).all()
+    db.dispose()
+    assert [tuple(r) for r in got] == [(1, at, None), (20, at, 7)]
+    assert got[0].at.tzinfo is not None and got[0].at.utcoffset() == timedelta(0)
+    assert month.month == date(2026, 11, 1) and month.last_at == at.astimezone(UTC)
+    assert len(later) == 2  # stored text compares with SQLAlchemy's bound timestamps
+
+
+def test_bulk_falls_back_when_rows_lack_a_defaulted_column(database_url: str) -> None:
+    db = _base(database_url)
+    row = {
+        "created_at": T0,
+        "source": "s",
+        "chat_id": "c",
+        "kind": "send",
+        "payload": {"text": "你好", "nested": [1, {"a": None}]},
+        "next_attempt_at": T0,
+    }  # no status, attempts, feature, last_error: their defaults must still be written
+    with db.begin() as conn:
+        Bulk(insert(outbox)).run(conn, [row, dict(row, chat_id="d")])
+    with db.connect() as conn:
+        got = conn.execute(select(outbox).order_by(outbox.c.id)).all()
+    db.dispose()
+    assert [(r.chat_id, r.status, r.attempts, r.last_error) for r in got] == [
+        ("c", "pending", 0, ""),
+        ("d", "pending", 0, ""),
+    ]
+    assert got[0].payload == {"text": "你好", "nested": [1, {"a": None}]}
