@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 from sqlalchemy import delete, func, insert, select, update
 
@@ -891,3 +893,14 @@ def test_one_kick_per_group_when_the_same_ad_lands_in_several_in_one_batch(
     assert len(c.actions(ActionKind.DELETE)) == 3  # every copy still removed
     c.deliver()
     assert all(c.member(chat, "spam")["status"] == "kicked" for chat in ("g1", "g2", "g3"))
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_ascii_text_takes_a_shortcut_to_the_same_normal_form(raw: str) -> None:
+    import unicodedata
+
+    from groupops.features.moderation import detectors
+
+    slow = unicodedata.normalize("NFKC", raw).translate(detectors._INVISIBLE).casefold()
+    slow = detectors._SPACES.sub(" ", slow.translate(detectors._DOTS)).strip()
+    assert detectors.normalise(raw) == slow

@@ -160,6 +160,8 @@ class Text:
 
 
 def normalise(raw: str) -> str:
+    if raw.isascii():  # NFKC leaves ASCII alone, and it holds no invisible or foreign dot
+        return _SPACES.sub(" ", raw.lower()).strip()
     text = unicodedata.normalize("NFKC", raw).translate(_INVISIBLE).casefold()
     text = text.translate(_DOTS)
     return _SPACES.sub(" ", text).strip()
