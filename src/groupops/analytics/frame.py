@@ -168,7 +168,8 @@ class FrameBuilder:
         ``epoch``, ``kind``, ``user_id``, ``user_name``, ``message_id``, ``text``,
         ``content`` and the per-row ``data`` of the rows that have any; no recorded reply ids
         beyond ``data``): the same rows :meth:`add_event` makes of those events, in a few
-        C-level passes."""
+        C-level passes. The builder may keep the columns' ``text`` and ``message_id`` lists:
+        the columns are its own after this."""
         codes: list[int | None] = list(map(_KIND_CODE.get, cols.kind))
         keep: list[int] | None = None
         if None in codes:
@@ -221,12 +222,16 @@ class FrameBuilder:
         ids = self.ids
         for i, (uid, _name) in invited.items():
             inviter[i] = ids[uid]
-        self.time.extend(epoch)
+        if not self.time:
+            # the first rows: the big lists are taken over, not copied (peak memory)
+            self.time, self.text, self.message_id = epoch, texts, mids
+        else:
+            self.time.extend(epoch)
+            self.text.extend(texts)
+            self.message_id.extend(mids)
         self.kind.extend(codes)  # type: ignore[arg-type]  # no None left
         self.author.extend(map(ids.__getitem__, uids))
         self.content.extend(map(_CONTENT_CODE.__getitem__, contents))
-        self.text.extend(texts)
-        self.message_id.extend(mids)
         self.reply_to.extend(reply_to)
         self.reactions.extend(reactions)
         self.inviter.extend(inviter)
@@ -235,15 +240,22 @@ class FrameBuilder:
     def __len__(self) -> int:
         return len(self.time)
 
+    def _array(self, name: str) -> IntArray:
+        """One number column as an array; the list goes at once (peak memory)."""
+        out = np.asarray(getattr(self, name), dtype=np.int64)
+        setattr(self, name, [])
+        return out
+
     def build(self) -> Frame:
-        t = np.asarray(self.time, dtype=np.int64)
+        """The frame; the builder is spent after (its number lists are emptied)."""
+        t = self._array("time")
         frame = Frame(
             time=t,
-            kind=np.asarray(self.kind, dtype=np.int64),
-            author=np.asarray(self.author, dtype=np.int64),
-            content=np.asarray(self.content, dtype=np.int64),
-            reactions=np.asarray(self.reactions, dtype=np.int64),
-            inviter=np.asarray(self.inviter, dtype=np.int64),
+            kind=self._array("kind"),
+            author=self._array("author"),
+            content=self._array("content"),
+            reactions=self._array("reactions"),
+            inviter=self._array("inviter"),
             text=self.text,
             message_id=self.message_id,
             reply_to=self.reply_to,

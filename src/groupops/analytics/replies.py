@@ -375,7 +375,11 @@ def _message_block(p: _Prepared) -> F32:
         np.log1p(prev_gap) / 3.0,
         np.log1p(author_gap) / 5.0,
     ]
-    return np.stack([np.asarray(c, dtype=np.float32) for c in cols], axis=1)
+    # filled column by column (not stacked from float32 copies: a large input's peak memory)
+    out = np.empty((n, len(cols)), dtype=np.float32)
+    for c, col in enumerate(cols):
+        out[:, c] = col
+    return out
 
 
 def _const_pair(d: int) -> F32:
