@@ -106,3 +106,23 @@ class FlakyAdapter:
             raise PlatformError("Forbidden", permanent=True)
         self.sent.append((idempotency_key, action))
         return DeliveryResult(platform_message_id=str(len(self.sent)))
+
+
+class MarkerFeature:
+    """Writes a mark per message, then raises on 'boom': what it wrote for the failed event must
+    be undone with it."""
+
+    name: ClassVar[str] = "marker"
+    order: ClassVar[int] = 55
+    settings_model: ClassVar[type[FeatureSettings]] = FeatureSettings
+    handles: ClassVar[frozenset[EventKind]] = frozenset({EventKind.MESSAGE})
+
+    def handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
+        for item in batch:
+            assert item.group is not None
+            ctx.mark_once(item.group.id, f"seen:{item.event.text}")
+            if item.event.text == "boom":
+                raise RuntimeError("boom on purpose")
+
+    def delete_member_data(self, conn: Connection, member_id: int) -> None:
+        return None

@@ -12,7 +12,14 @@ from sqlalchemy import func, select
 from groupops.domain.actions import ActionKind
 from groupops.domain.events import Event, EventKind
 from groupops.engine.app import App
-from groupops.storage.tables import events, feature_errors, memberships, outbox, owner_tasks
+from groupops.storage.tables import (
+    events,
+    feature_errors,
+    feature_marks,
+    memberships,
+    outbox,
+    owner_tasks,
+)
 from tests.conftest import T0
 from tests.engine.fakes import FlakyAdapter
 
@@ -70,6 +77,18 @@ def test_crashing_feature_does_not_stop_the_others(make_app: Callable[..., App])
     assert any(r.feature == "welcome" and "Zoe" in r.payload["text"] for r in rows)
     assert len(errors) == 1 and "boom on purpose" in errors[0].error
     assert count(app, events) == 4  # nothing the batch carried was lost
+
+
+def test_a_failing_features_writes_are_undone_with_it(make_app: Callable[..., App]) -> None:
+    """The feature's own rows for the event it failed on are rolled back (its savepoint);
+    what it wrote for the other events, and what other features wrote, stays."""
+    app = make_app(features=(ECHO, "tests.engine.fakes:MarkerFeature"))
+    result = app.handle([msg(1, "before"), msg(2, "boom"), msg(3, "after")])
+    assert result.feature_errors == 2  # echo and marker each failed on "boom" alone
+    with app.db.connect() as conn:
+        marks = sorted(r.mark for r in conn.execute(select(feature_marks)))
+    assert marks == ["seen:after", "seen:before"]
+    assert count(app, outbox) == 2  # echo's replies to the two others
 
 
 def test_failed_batch_leaves_nothing_half_written(

@@ -10,7 +10,8 @@ import json
 import logging
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -312,7 +313,7 @@ class Engine:
     ) -> bool:
         marks = (len(ctx.actions), len(ctx.derived), set(ctx.suppressed))
         try:
-            with ctx.conn.begin_nested():
+            with _savepoint(ctx.conn):
                 feature.handle(ctx, batch)
             return True
         except Exception as exc:
@@ -372,6 +373,29 @@ class Engine:
         )
         result.owner_tasks += len(tasks)
         result.actions += len(queued)
+
+
+@contextmanager
+def _savepoint(conn: Connection) -> Iterator[None]:
+    """A feature's work, undone alone if it fails. On SQLite the savepoint is the driver's
+    own (SQLAlchemy's nested transaction costs ~0.2 ms a feature and batch, most of a small
+    live batch's fixed cost); elsewhere SQLAlchemy's."""
+    if conn.dialect.name != "sqlite":
+        with conn.begin_nested():
+            yield
+        return
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute("SAVEPOINT feature")
+    try:
+        yield
+    except BaseException:
+        cursor.execute("ROLLBACK TO feature")
+        cursor.execute("RELEASE feature")
+        raise
+    else:
+        cursor.execute("RELEASE feature")
+    finally:
+        cursor.close()
 
 
 def group_by_id(groups_list: list[GroupInfo], gid: int) -> GroupInfo | None:
