@@ -11,13 +11,15 @@ SQLAlchemy unchanged. The rows run in the caller's transaction either way.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.sql import Executable
 
-Processor = Callable[[Any], Any] | None
-Plan = tuple[str, list[tuple[str, Processor]]]
+Getter = Callable[[Mapping[str, Any]], Any]
+#: the SQL, a getter of a row's values in the statement's order, the processors by position
+Plan = tuple[str, Getter, list[tuple[int, Callable[[Any], Any]]]]
 
 
 class Bulk:
@@ -40,10 +42,17 @@ class Bulk:
         if plan is None:  # a parameter the rows do not carry (a column default): SQLAlchemy's
             conn.execute(self.stmt, list(rows))
             return
-        sql, order = plan
-        params = [
-            tuple(p(row[name]) if p is not None else row[name] for name, p in order) for row in rows
-        ]
+        sql, get, processors = plan
+        params: list[Any]
+        if processors:
+            params = []
+            for row in rows:
+                values = list(get(row))
+                for i, process in processors:
+                    values[i] = process(values[i])
+                params.append(values)
+        else:
+            params = [get(row) for row in rows]
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.executemany(sql, params)
@@ -52,8 +61,14 @@ class Bulk:
 
     def _plan(self, conn: Connection, keys: tuple[str, ...]) -> Plan | None:
         compiled: Any = self.stmt.compile(dialect=conn.dialect, column_keys=list(keys))  # type: ignore[attr-defined]
-        order = list(compiled.positiontup or [])
-        if any(name not in keys for name in order):
+        names = tuple(compiled.positiontup or ())
+        if any(name not in keys for name in names):
             return None
         processors = compiled._bind_processors
-        return compiled.string, [(name, processors.get(name)) for name in order]
+        # one C-level getter for the values in the statement's order; only the values that
+        # need it (timestamps, dates, JSON) go through their processor
+        get: Getter = (
+            itemgetter(*names) if len(names) > 1 else lambda row: tuple(row[n] for n in names)
+        )
+        needed = [(i, processors[n]) for i, n in enumerate(names) if processors.get(n)]
+        return compiled.string, get, needed
