@@ -290,13 +290,18 @@ class Engine:
 
     def _dispatch(self, ctx: BatchContext, incoming: list[Incoming], result: BatchResult) -> None:
         for feature in self.registry.features:
-            batch = [
-                i
-                for i in incoming
-                if i.event.kind in feature.handles
-                and i.seq not in ctx.suppressed
-                and self._enabled(ctx, feature, i)
-            ]
+            handles, suppressed = feature.handles, ctx.suppressed
+            enabled: dict[int | None, bool] = {}  # by group: asked once per feature and batch
+            batch = []
+            for i in incoming:
+                if i.event.kind not in handles or i.seq in suppressed:
+                    continue
+                gid = i.group.id if i.group is not None else None
+                on = enabled.get(gid)
+                if on is None:
+                    on = enabled[gid] = self._enabled(ctx, feature, i)
+                if on:
+                    batch.append(i)
             if not batch:
                 continue
             ctx.feature = feature.name
