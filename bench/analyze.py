@@ -181,11 +181,13 @@ def worker_groupops(path: Path) -> dict[str, Any]:
 
 
 def worker_import_only(path: Path) -> dict[str, Any]:
-    """The importer alone (events drained, nothing analysed): tells import from analysis."""
-    from groupops.importers import read
+    """The importer alone, as ``analyze`` reads the file (WhatsApp as event columns, other
+    formats as events drained), nothing analysed: tells import from analysis."""
+    from groupops.importers import read, read_event_columns
 
     t1 = time.perf_counter()
-    n = sum(1 for _ in read(path))
+    cols = read_event_columns(path)
+    n = len(cols) if cols is not None else sum(1 for _ in read(path))
     return {"seconds": time.perf_counter() - t1, "events": n, "peak_mb": _peak_mb()}
 
 
