@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Row, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, insert, or_, select, update
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import NotFound, PlatformError, RecipientUnreachable
@@ -87,6 +87,8 @@ class Deliverer:
         self._chat_buckets: dict[tuple[str, str], TokenBucket] = {}
         self.wakeup = asyncio.Event()
         self.delivered = 0
+        #: deliveries performed whose "delivered" is not written yet (see _record_delivered)
+        self._unrecorded: list[dict[str, Any]] = []
 
     # -- buckets ---------------------------------------------------------------------------
     def _buckets(self, source: str, chat_id: str) -> tuple[TokenBucket, TokenBucket]:
@@ -144,30 +146,48 @@ class Deliverer:
     async def deliver_due(self, limit: int = 200) -> int:
         """Send what is due now; returns how many actions were delivered this round."""
         delivered = 0
-        for _ in range(1000):  # keep going while chats have queued actions ready to send
-            heads = self._heads(limit, per_chat=50)
-            sent_this_pass = 0
-            for chat_rows in heads:
-                # a chat's queued actions one after the other, in order: the next one only
-                # once the one before it is delivered
-                for row in chat_rows:
-                    outcome = await self._deliver_one(row)
-                    if outcome != "delivered":
-                        break
-                    delivered += 1
-                    sent_this_pass += 1
-            if sent_this_pass == 0:
-                break
+        try:
+            for _ in range(1000):  # keep going while chats have queued actions ready to send
+                heads = self._heads(limit, per_chat=50)
+                sent_this_pass = 0
+                for chat_rows in heads:
+                    # a chat's queued actions one after the other, in order: the next one only
+                    # once the one before it is delivered
+                    for row in chat_rows:
+                        outcome = await self._deliver_one(row)
+                        if outcome != "delivered":
+                            break
+                        delivered += 1
+                        sent_this_pass += 1
+                self._record_delivered()  # before the next pass reads the queue
+                if sent_this_pass == 0:
+                    break
+        finally:
+            self._record_delivered()
         self.delivered += delivered
         return delivered
+
+    def _record_delivered(self, conn: Connection | None = None) -> None:
+        """Write down the deliveries not recorded yet: in ``conn`` (the next claim's
+        transaction, one commit for both) or in a transaction of their own."""
+        if not self._unrecorded:
+            return
+        done, self._unrecorded = self._unrecorded, []
+        if conn is not None:
+            conn.execute(_DELIVERED, done)
+            return
+        with self.db.begin() as own:
+            own.execute(_DELIVERED, done)
 
     async def _deliver_one(self, row: Row[Any]) -> str:
         source_bucket, chat_bucket = self._buckets(row.source, row.chat_id)
         now_m = self.monotonic()
         if source_bucket.wait_time(now_m) > 0 or chat_bucket.wait_time(now_m) > 0:
+            self._record_delivered()
             return "throttled"
         now = self.clock.now()
         with self.db.begin() as conn:
+            self._record_delivered(conn)  # the one before, in this claim's commit
             until = now + timedelta(seconds=self.policy.lease)
             claimed = conn.execute(_CLAIM, {"oid": row.id, "now": now, "until": until}).rowcount
         if claimed != 1:
@@ -194,9 +214,11 @@ class Deliverer:
             log.exception("delivering outbox %s failed", row.id)
             self._failed(row.id, attempts, exc, None, False)
             return "failed"
-        with self.db.begin() as conn:
-            res = {"platform_message_id": result.platform_message_id, **result.data}
-            conn.execute(_DELIVERED, {"oid": row.id, "at": self.clock.now(), "res": res})
+        res = {"platform_message_id": result.platform_message_id, **result.data}
+        # recorded with the next claim or at the end of the pass, whichever comes first: the
+        # same moment for a crash to fall between (the sandbox and the idempotency key see to
+        # a re-send), one commit fewer per action
+        self._unrecorded.append({"oid": row.id, "at": self.clock.now(), "res": res})
         return "delivered"
 
     def _to_the_group(self, row: Row[Any], exc: PlatformError) -> None:
