@@ -117,12 +117,14 @@ class Deliverer:
             )
             return int(res.rowcount or 0)
 
-    def _heads(self, limit: int, per_chat: int = 1) -> list[list[Row[Any]]]:
-        """The first unfinished actions of each chat (up to ``per_chat``, in order), if due."""
+    def _heads(self, limit: int, per_chat: int = 1) -> tuple[list[list[Row[Any]]], bool]:
+        """The first unfinished actions of each chat (up to ``per_chat``, in order), if due;
+        and whether that is all of what is due (nothing left out by a limit)."""
         now = self.clock.now()
         with self.db.connect() as conn:
             rows = conn.execute(_QUEUE, {"n": limit * 20}).all()
             conn.rollback()
+        complete = len(rows) < limit * 20
         heads: dict[tuple[str, str], list[Row[Any]]] = {}
         blocked: set[tuple[str, str]] = set()
         for row in rows:
@@ -131,6 +133,7 @@ class Deliverer:
                 continue
             queued = heads.get(key)
             if queued is not None and len(queued) >= per_chat:
+                complete = False
                 continue
             in_flight = row.status == "sending" and row.claimed_until and row.claimed_until > now
             if in_flight or row.next_attempt_at > now:
@@ -138,17 +141,18 @@ class Deliverer:
                 continue
             if queued is None:
                 if len(heads) >= limit:
+                    complete = False
                     continue
                 heads[key] = queued = []
             queued.append(row)
-        return list(heads.values())
+        return list(heads.values()), complete
 
     async def deliver_due(self, limit: int = 200) -> int:
         """Send what is due now; returns how many actions were delivered this round."""
         delivered = 0
         try:
             for _ in range(1000):  # keep going while chats have queued actions ready to send
-                heads = self._heads(limit, per_chat=50)
+                heads, complete = self._heads(limit, per_chat=50)
                 sent_this_pass = 0
                 for chat_rows in heads:
                     # a chat's queued actions one after the other, in order: the next one only
@@ -162,6 +166,8 @@ class Deliverer:
                 self._record_delivered()  # before the next pass reads the queue
                 if sent_this_pass == 0:
                     break
+                if complete and sent_this_pass == sum(len(c) for c in heads):
+                    break  # all that was due went out: another pass would find nothing new
         finally:
             self._record_delivered()
         self.delivered += delivered
@@ -294,11 +300,12 @@ class Deliverer:
     async def run(self, stop: asyncio.Event, idle: float = 0.5) -> None:
         self.recover()
         while not stop.is_set():
+            # cleared before the round: a batch committed while it runs wakes the next one
+            self.wakeup.clear()
             try:
                 await self.deliver_due()
             except Exception:
                 log.exception("deliverer round failed")
-            self.wakeup.clear()
             waiter = asyncio.ensure_future(self.wakeup.wait())
             stopper = asyncio.ensure_future(stop.wait())
             await asyncio.wait({waiter, stopper}, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
