@@ -70,9 +70,17 @@ def test_train_command_rebuilds_the_shipped_models(shared_data: Path, tmp_path: 
         assert built.stat().st_size < 2_000_000
         # the same data and seeds give the shipped model again
         assert abs(built.stat().st_size - shipped.stat().st_size) < 0.02 * shipped.stat().st_size
-    rebuilt = replies.load_model(tmp_path / "replies.json")
-    shipped_model = replies.load_model()
-    assert (abs(rebuilt.weights - shipped_model.weights) < 0.05).all()
+    # as good as the shipped models on the held-out data. Not weight for weight: BLAS picks
+    # its kernels by CPU, and a last-digit difference in one epoch moves early stopping (the
+    # reply model rebuilt on another machine stopped at epoch 11 instead of 10, F1 alike)
+    from groupops.analytics.commands import measure
+
+    rebuilt, shipped_scores = measure(shared_data, tmp_path), measure(shared_data)
+    assert abs(rebuilt["replies"]["f1"] - shipped_scores["replies"]["f1"]) < 0.02, rebuilt
+    assert rebuilt["replies"]["f1"] > 0.7
+    for lang in ("en", "zh", "ru"):
+        assert abs(rebuilt["spam"][lang]["f1"] - shipped_scores["spam"][lang]["f1"]) < 0.02
+    assert abs(rebuilt["sentiment"]["accuracy"] - shipped_scores["sentiment"]["accuracy"]) < 0.02
     assert "F1" in result.output
 
 

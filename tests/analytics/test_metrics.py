@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,7 @@ from tests.analytics.helpers import T0, days, joined, left, msg
 S = timedelta(seconds=1)
 
 
-def steady(weeks: int, users: list[str], per_day: int = 3, start=T0) -> list[Event]:
+def steady(weeks: int, users: list[str], per_day: int = 3, start: datetime = T0) -> list[Event]:
     out = []
     for d in range(weeks * 7):
         for k in range(per_day):
@@ -239,7 +240,7 @@ def test_spam_sentiment_keywords_in_chinese_and_english() -> None:
     assert r["sentiment"]["spikes"][0]["started_by"] == "carol"
 
 
-def test_result_is_json_and_same_from_columns(shared_data) -> None:
+def test_result_is_json_and_same_from_columns(shared_data: Path) -> None:
     import json
 
     from groupops.importers import read, read_columns
