@@ -360,6 +360,14 @@ class PointsFeature:
             int(row.reaction_points_today),
         )
 
+    def _flush_months(self, ctx: BatchContext) -> None:
+        """Write the batch's month sums so far: all that the 积分 and 积分榜 commands and the
+        top 3 read (balances come from the batch itself, the ledger is not read by them)."""
+        p = self._pending
+        if p is not None and p.months:
+            _add_months(ctx.conn, [_month_row(k, v) for k, v in p.months.items()])
+            p.months = {}
+
     def _flush(self, ctx: BatchContext) -> None:
         """Write what the batch changed so far (before anything reads the points tables)."""
         p = self._pending
@@ -374,9 +382,7 @@ class PointsFeature:
         if p.ledger:
             _NEW_LEDGER.run(ctx.conn, p.ledger)
             p.ledger = []
-        if p.months:
-            _add_months(ctx.conn, [_month_row(k, v) for k, v in p.months.items()])
-            p.months = {}
+        self._flush_months(ctx)
         for b in p.balances.values():
             if b.new and (b.touched or b.dirty):
                 b.new = False
@@ -613,7 +619,7 @@ class PointsFeature:
         assert item.member_id is not None
         t = ctx.gettext(group)
         row = self._balance(ctx, group.id, item.member_id)
-        self._flush(ctx)  # the month's sum below reads the ledger
+        self._flush_months(ctx)  # the month's race below reads them
         race = {
             "g": group.id,
             "month": month_of(item.event.occurred_at, group.timezone),
@@ -645,7 +651,7 @@ class PointsFeature:
         self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: PointsSettings
     ) -> None:
         t = ctx.gettext(group)
-        self._flush(ctx)
+        self._flush_months(ctx)
         board = leaderboard(ctx.conn, group.id, "month", item.event.occurred_at, s.leaderboard_size)
         if not board:
             text = ctx.templates.render(t(BOARD_EMPTY), {"group": group.title}, where="points")
