@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from groupops.domain.errors import GroupopsError
-from groupops.domain.events import ContentKind, EventKind
+from groupops.domain.events import ContentKind, Event, EventKind
 from groupops.importers import ImportFormatError, UnknownFormat, detect, read, read_columns
 
 MSG, JOIN, LEFT = EventKind.MESSAGE, EventKind.MEMBER_JOINED, EventKind.MEMBER_LEFT
@@ -23,11 +23,11 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
     return path
 
 
-def msgs(path: Path, **kw: str) -> list:
+def msgs(path: Path, **kw: str) -> list[Event]:
     return [e for e in read(path, **kw) if e.kind == MSG]
 
 
-def when(e) -> str:
+def when(e: Event) -> str:
     return e.occurred_at.strftime("%Y-%m-%d %H:%M:%S")
 
 

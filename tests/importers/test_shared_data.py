@@ -9,6 +9,7 @@ import re
 import zipfile
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -188,7 +189,7 @@ def test_whatsapp_chat_miner_layouts_agree(shared_data: Path) -> None:
 # -- Telegram ---------------------------------------------------------------------------------
 
 
-def _tg_messages(raw: dict) -> list[dict]:
+def _tg_messages(raw: dict[str, Any]) -> list[dict[str, Any]]:
     if "chats" in raw:
         return [m for c in raw["chats"]["list"] for m in c["messages"]]
     return list(raw["messages"])
@@ -367,8 +368,8 @@ def test_irc_ubuntu_dev(path: Path, shared_data: Path) -> None:
 def test_irc_ubuntu_train_all(shared_data: Path) -> None:
     paths = files("irc-ubuntu/train/*.raw.txt")
     assert len(paths) > 100
-    total = Counter()
-    expected = Counter()
+    total: Counter[str] = Counter()
+    expected: Counter[str] = Counter()
     for p in paths:
         total.update(kinds(p))
         expected.update(irc_expected(p))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from typer.testing import CliRunner
 
 from groupops.engine.app import App
@@ -26,7 +26,7 @@ GROUP_CHAT = (
 )
 
 
-def count(app: App, table=events) -> int:
+def count(app: App, table: Table = events) -> int:
     with app.db.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 

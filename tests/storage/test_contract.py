@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -52,7 +53,11 @@ def test_times_come_back_tz_aware_utc_to_the_microsecond(make_app: Callable[...,
 
 def test_json_keeps_unicode_and_nesting(make_app: Callable[..., App]) -> None:
     app = make_app(features=())
-    data = {"规则": ["不发广告", {"emoji": "🙂", "n": 3}], "empty": {}, "null": None}
+    data: dict[str, Any] = {
+        "规则": ["不发广告", {"emoji": "🙂", "n": 3}],
+        "empty": {},
+        "null": None,
+    }
     with app.db.begin() as conn:
         conn.execute(insert(workspaces).values(slug="w", name="w", settings=data, created_at=T0))
     with app.db.connect() as conn:

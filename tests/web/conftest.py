@@ -88,7 +88,8 @@ class Person:
             if method != "GET" and "csrftoken" in self.cookies:
                 headers = kw.pop("headers", {})
                 kw["headers"] = {"X-CSRFToken": self.cookies["csrftoken"], **headers}
-            return self.client.request(method, path, **kw)
+            response: httpx.Response = self.client.request(method, path, **kw)
+            return response
         finally:
             self.cookies = httpx.Cookies(self.client.cookies)
 

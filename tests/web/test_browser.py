@@ -112,13 +112,18 @@ def test_a_person_joins_chats_and_sees_the_bot_live(
 
 
 def test_a_name_made_of_html_shows_literally(browser: object, live_server: LiveServer) -> None:
-    from playwright.sync_api import Browser, expect
+    from playwright.sync_api import Browser, Dialog, expect
 
     assert isinstance(browser, Browser)
     context = browser.new_context(locale="en-US")
     page = context.new_page()
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
     page.goto(live_server.url + "/#brand")
     expect(page.locator("#room-title")).to_have_text("小鹿咖啡会员群")
     name = "<script>window.pwned=2</script><img src=x onerror=pwned=1>"

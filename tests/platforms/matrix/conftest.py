@@ -61,7 +61,10 @@ def new_account(server: Synapse, prefix: str) -> Account:
 
 @pytest.fixture
 def account(synapse: Synapse) -> Callable[[str], Account]:
-    return lambda prefix="user": new_account(synapse, prefix)
+    def make(prefix: str = "user") -> Account:
+        return new_account(synapse, prefix)
+
+    return make
 
 
 class Person:

@@ -44,7 +44,7 @@ def test_companion_runs_the_connection_in_the_live_app(synapse: Synapse, databas
         assert adapter is not None
         await app.start(tick_every=3600)
         stop = asyncio.Event()
-        task = asyncio.create_task(companion.run(app, stop))
+        task: asyncio.Future[None] = asyncio.ensure_future(companion.run(app, stop))
         (owner, newcomer) = await people(synapse, 2)
         # the owner makes a room and invites the bot, which joins by itself
         made = await owner.client.room_create(

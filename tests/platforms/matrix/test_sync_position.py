@@ -110,7 +110,7 @@ def test_restart_replays_nothing_and_loses_nothing(
             .where(events_table.c.kind == EventKind.MESSAGE.value)
             .group_by(events_table.c.event_id)
         ).all()
-    counts = dict(rows)
+    counts: dict[str, int] = {str(k): int(v) for k, v in rows}
     assert set(counts) == {*r["before"], *r["while_down"], r["after"]}
     assert set(counts.values()) == {1}
     # the login was kept (no new device at each restart) and no secret reached the logs
