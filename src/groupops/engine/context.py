@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, insert, select
 
-from groupops.domain.actions import Action
+from groupops.domain.actions import Action, ActionKind
 from groupops.domain.events import Event
 from groupops.platforms.base import Capabilities
 from groupops.storage.tables import feature_marks
@@ -80,6 +80,23 @@ class BatchContext:
     def emit(self, action: Action, cause: Incoming | None = None) -> None:
         group_id = cause.group.id if cause and cause.group else None
         self.actions.append(Emitted(action, self.feature, cause.seq if cause else None, group_id))
+
+    def reply(self, item: Incoming, text: str) -> None:
+        """Answer the event: a reply to its message, or a plain message in its chat when the
+        event names no message."""
+        e = item.event
+        if e.message_id:
+            action = Action(
+                ActionKind.REPLY,
+                e.source,
+                e.chat_id,
+                user_id=e.user_id,
+                message_id=e.message_id,
+                text=text,
+            )
+        else:
+            action = Action(ActionKind.SEND, e.source, e.chat_id, text=text)
+        self.emit(action, item)
 
     def emit_for_group(self, action: Action, group: GroupInfo) -> None:
         self.actions.append(Emitted(action, self.feature, None, group.id))

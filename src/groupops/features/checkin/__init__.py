@@ -321,18 +321,7 @@ class CheckinFeature:
             {"name": event.user_name or event.user_id, "group": group.title, **variables},
             where=where,
         )
-        if event.message_id:
-            action = Action(
-                ActionKind.REPLY,
-                event.source,
-                event.chat_id,
-                user_id=event.user_id,
-                message_id=event.message_id,
-                text=rendered,
-            )
-        else:
-            action = Action(ActionKind.SEND, event.source, event.chat_id, text=rendered)
-        ctx.emit(action, item)
+        ctx.reply(item, rendered)
 
     def _stats(self, b: _Batch, group: GroupInfo, member_id: int, s: CheckinSettings) -> _Stats:
         """The member's summary, created (with the starting cards) on first use."""

@@ -598,21 +598,6 @@ class PointsFeature:
         )
 
     # -- commands --------------------------------------------------------------------------
-    def _reply(self, ctx: BatchContext, item: Incoming, text: str) -> None:
-        e = item.event
-        if e.message_id:
-            action = Action(
-                ActionKind.REPLY,
-                e.source,
-                e.chat_id,
-                user_id=e.user_id,
-                message_id=e.message_id,
-                text=text,
-            )
-        else:
-            action = Action(ActionKind.SEND, e.source, e.chat_id, text=text)
-        ctx.emit(action, item)
-
     def _show_points(
         self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: PointsSettings
     ) -> None:
@@ -645,7 +630,7 @@ class PointsFeature:
                 {"missing": str(nxt.points - int(row.points)), "next": t(nxt.name)},
                 where="points",
             )
-        self._reply(ctx, item, text)
+        ctx.reply(item, text)
 
     def _show_board(
         self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: PointsSettings
@@ -662,7 +647,7 @@ class PointsFeature:
                 for r in board
             ]
             text = "\n".join([head, *lines])
-        self._reply(ctx, item, text)
+        ctx.reply(item, text)
 
     # -- the month's top 3 -------------------------------------------------------------------
     def _month_end(self, ctx: BatchContext, now: datetime) -> None:
