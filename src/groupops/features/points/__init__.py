@@ -326,7 +326,7 @@ class PointsFeature:
 
     def _prefetch(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
         """The balances of the batch's authors, one query per group."""
-        assert self._pending is not None
+        balances = self._batch().balances
         wanted: dict[int, set[int]] = {}
         for item in batch:
             if (
@@ -344,7 +344,7 @@ class PointsFeature:
                     for r in ctx.conn.execute(_SELECT_BALANCES, {"g": gid, "mids": chunk})
                 }
                 for mid in chunk:
-                    self._pending.balances[(gid, mid)] = self._from_row(gid, mid, found.get(mid))
+                    balances[(gid, mid)] = self._from_row(gid, mid, found.get(mid))
 
     @staticmethod
     def _from_row(gid: int, mid: int, row: Any) -> _Balance:
@@ -360,19 +360,23 @@ class PointsFeature:
             int(row.reaction_points_today),
         )
 
+    def _batch(self) -> _Pending:
+        """What the running handle() has changed and not written yet (all earning happens
+        inside handle(): its end writes it)."""
+        assert self._pending is not None, "points are earned inside handle() only"
+        return self._pending
+
     def _flush_months(self, ctx: BatchContext) -> None:
         """Write the batch's month sums so far: all that the 积分 and 积分榜 commands and the
         top 3 read (balances come from the batch itself, the ledger is not read by them)."""
-        p = self._pending
-        if p is not None and p.months:
+        p = self._batch()
+        if p.months:
             _add_months(ctx.conn, [_month_row(k, v) for k, v in p.months.items()])
             p.months = {}
 
     def _flush(self, ctx: BatchContext) -> None:
         """Write what the batch changed so far (before anything reads the points tables)."""
-        p = self._pending
-        if p is None:
-            return
+        p = self._batch()
         new = [b for b in p.balances.values() if b.new and (b.touched or b.dirty)]
         changed = [b for b in p.balances.values() if b.dirty and not b.new]
         if new:
@@ -413,17 +417,12 @@ class PointsFeature:
 
     # -- earning ---------------------------------------------------------------------------
     def _balance(self, ctx: BatchContext, group_id: int, member_id: int) -> _Balance:
-        p = self._pending
-        bal = p.balances.get((group_id, member_id)) if p is not None else None
+        balances = self._batch().balances
+        bal = balances.get((group_id, member_id))
         if bal is None:
             row = ctx.conn.execute(_SELECT_BALANCE, {"g": group_id, "m": member_id}).first()
-            bal = self._from_row(group_id, member_id, row)
-            if p is not None:
-                p.balances[(group_id, member_id)] = bal
+            bal = balances[(group_id, member_id)] = self._from_row(group_id, member_id, row)
         bal.touched = True
-        if p is None and bal.new:
-            ctx.conn.execute(insert(points_balances), [bal.row()])
-            bal.new = False
         return bal
 
     def award(
@@ -454,17 +453,13 @@ class PointsFeature:
                 "at": at,
                 "cause_seq": cause_seq,
             }
-            race = (group.id, month_of(at, group.timezone), member_id)
-            if self._pending is not None:
-                self._pending.ledger.append(entry)
-                if reason not in NOT_RACED:
-                    month = self._pending.months.setdefault(race, [0, at])
-                    month[0] += points
-                    month[1] = max(month[1], at)
-            else:
-                ctx.conn.execute(insert(points_ledger), [entry])
-                if reason not in NOT_RACED:
-                    _add_months(ctx.conn, [_month_row(race, [points, at])])
+            p = self._batch()
+            p.ledger.append(entry)
+            if reason not in NOT_RACED:
+                race = (group.id, month_of(at, group.timezone), member_id)
+                month = p.months.setdefault(race, [0, at])
+                month[0] += points
+                month[1] = max(month[1], at)
         total = int(row.points) + points
         level = max(i for i, lv in enumerate(s.levels) if lv.points <= max(total, 0))
         before = int(row.level)
@@ -472,9 +467,6 @@ class PointsFeature:
         for key, value in balance.items():
             setattr(row, key, value)
         row.dirty = True
-        if self._pending is None:
-            ctx.conn.execute(_UPDATE_BALANCE, [row.params()])
-            row.dirty = False
         if level > before and s.announce_levels:
             t = ctx.gettext(group)
             text = ctx.templates.render(
