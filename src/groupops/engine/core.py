@@ -30,6 +30,7 @@ from groupops.engine.templates import TemplateRenderer
 from groupops.features.registry import FeatureRegistry
 from groupops.i18n import Catalogs
 from groupops.platforms.base import Capabilities
+from groupops.storage.db import driver_cursor
 from groupops.storage.tables import events, feature_errors, rejected_events
 
 log = logging.getLogger(__name__)
@@ -257,13 +258,12 @@ class Engine:
         # The batch holds SQLite's write lock (BEGIN IMMEDIATE): the rows above the old maximum
         # are exactly the ones this INSERT OR IGNORE added. One C-level executemany is several
         # times faster than a statement per row or RETURNING.
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        before = cursor.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
-        cursor.executemany(_SQLITE_INSERT, [_sqlite_row(e, g, m) for e, g, m in rows])
-        added = cursor.execute(
-            "SELECT seq, source, event_id FROM events WHERE seq > ?", (before,)
-        ).fetchall()
-        cursor.close()
+        with driver_cursor(conn) as cursor:
+            before = cursor.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+            cursor.executemany(_SQLITE_INSERT, [_sqlite_row(e, g, m) for e, g, m in rows])
+            added = cursor.execute(
+                "SELECT seq, source, event_id FROM events WHERE seq > ?", (before,)
+            ).fetchall()
         return {(source, event_id): int(seq) for seq, source, event_id in added}
 
     def _enabled(self, ctx: BatchContext, feature: Any, item: Incoming) -> bool:
@@ -389,18 +389,15 @@ def _savepoint(conn: Connection) -> Iterator[None]:
         with conn.begin_nested():
             yield
         return
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    cursor.execute("SAVEPOINT feature")
-    try:
-        yield
-    except BaseException:
-        cursor.execute("ROLLBACK TO feature")
+    with driver_cursor(conn) as cursor:
+        cursor.execute("SAVEPOINT feature")
+        try:
+            yield
+        except BaseException:
+            cursor.execute("ROLLBACK TO feature")
+            cursor.execute("RELEASE feature")
+            raise
         cursor.execute("RELEASE feature")
-        raise
-    else:
-        cursor.execute("RELEASE feature")
-    finally:
-        cursor.close()
 
 
 def group_by_id(groups_list: list[GroupInfo], gid: int) -> GroupInfo | None:

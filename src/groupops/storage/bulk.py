@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.sql import Executable
 
+from groupops.storage.db import driver_cursor
+
 Getter = Callable[[Mapping[str, Any]], Any]
 #: the SQL, a getter of a row's values in the statement's order, the processors by position
 Plan = tuple[str, Getter, list[tuple[int, Callable[[Any], Any]]]]
@@ -53,11 +55,8 @@ class Bulk:
                 params.append(values)
         else:
             params = [get(row) for row in rows]
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
+        with driver_cursor(conn) as cursor:
             cursor.executemany(sql, params)
-        finally:
-            cursor.close()
 
     def _plan(self, conn: Connection, keys: tuple[str, ...]) -> Plan | None:
         compiled: Any = self.stmt.compile(dialect=conn.dialect, column_keys=list(keys))  # type: ignore[attr-defined]

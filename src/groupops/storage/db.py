@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 
 DEFAULT_URL = "sqlite:///var/groupops.db"
@@ -44,3 +46,15 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+@contextmanager
+def driver_cursor(conn: Connection) -> Iterator[Any]:
+    """A cursor of the database driver itself, inside ``conn``'s open transaction: for the few
+    hot statements where SQLAlchemy's per-statement work costs more than the statement
+    (SQLite's bulk inserts, savepoints). Closed at the end of the block."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        yield cursor
+    finally:
+        cursor.close()
