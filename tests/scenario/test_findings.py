@@ -101,16 +101,27 @@ def test_matrix_direct_room_is_not_a_group(synapse: Synapse, make_app: Callable[
     assert rows(app, outbox, outbox.c.chat_id == direct, outbox.c.kind != "direct_message") == []
 
 
-def test_a_flood_split_by_a_restart_is_still_a_flood(make_app: Callable[..., App]) -> None:
-    first = make_app(features=DEFAULT_FEATURES)
-    sandbox = first.sandbox
+def flood_group(make_app: Callable[..., App], *members: tuple[str, str]) -> tuple[App, ManualClock]:
+    """A group "g" with an admin and ``members`` (user id, name) who join at once; a flood is
+    five messages in a minute."""
+    app = make_app(features=DEFAULT_FEATURES)
+    sandbox = app.sandbox
     sandbox.create_chat("g", "Group")
-    first.handle([sandbox.join("g", "owner", "Owner", is_admin=True)])
-    ref = "sandbox:g"
-    configure(first, ref, "moderation", flood_messages=5, flood_seconds=60)
-    first.handle([sandbox.join("g", "u1", "Lin")])
-    clock = first.clock
+    app.handle([sandbox.join("g", "owner", "Owner", is_admin=True)])
+    configure(app, "sandbox:g", "moderation", flood_messages=5, flood_seconds=60)
+    app.handle([sandbox.join("g", uid, name) for uid, name in members])
+    clock = app.clock
     assert isinstance(clock, ManualClock)
+    return app, clock
+
+
+def moderation_kinds(app: App) -> list[str]:
+    return [r.kind for r in rows(app, outbox, outbox.c.feature == "moderation")]
+
+
+def test_a_flood_split_by_a_restart_is_still_a_flood(make_app: Callable[..., App]) -> None:
+    first, clock = flood_group(make_app, ("u1", "Lin"))
+    sandbox = first.sandbox
     for i in range(3):
         clock.advance(timedelta(seconds=2))
         first.handle([sandbox.post("g", "u1", f"flood {i}")])
@@ -120,7 +131,7 @@ def test_a_flood_split_by_a_restart_is_still_a_flood(make_app: Callable[..., App
     for i in range(3, 5):
         again.clock.advance(timedelta(seconds=2))  # type: ignore[attr-defined]
         again.handle([again.sandbox.post("g", "u1", f"flood {i}")])
-    kinds = [r.kind for r in rows(again, outbox, outbox.c.feature == "moderation")]
+    kinds = moderation_kinds(again)
     assert ActionKind.MUTE.value in kinds or ActionKind.SEND.value in kinds  # warned or muted
 
 
@@ -130,43 +141,28 @@ def test_a_punished_flood_is_not_counted_again_after_a_restart(
     """The restarted bot reads the stored flood windows of every member of the group at once;
     messages already punished as a flood start no new one, and another member's window is
     kept apart."""
-    first = make_app(features=DEFAULT_FEATURES)
+    first, clock = flood_group(make_app, ("u1", "Lin"), ("u2", "Mei"))
     sandbox = first.sandbox
-    sandbox.create_chat("g", "Group")
-    first.handle([sandbox.join("g", "owner", "Owner", is_admin=True)])
-    configure(first, "sandbox:g", "moderation", flood_messages=5, flood_seconds=60)
-    first.handle([sandbox.join("g", "u1", "Lin"), sandbox.join("g", "u2", "Mei")])
-    clock = first.clock
-    assert isinstance(clock, ManualClock)
     for i in range(5):
         clock.advance(timedelta(seconds=2))
         first.handle([sandbox.post("g", "u1", f"flood {i}"), sandbox.post("g", "u2", f"hi {i}")])
-    decisions = [r.kind for r in rows(first, outbox, outbox.c.feature == "moderation")]
-    assert decisions.count("delete") == 2  # u1 and u2 both flooded once: warned
+    assert moderation_kinds(first).count("delete") == 2  # u1 and u2 both flooded once: warned
     first.close()
 
     again = make_app(features=DEFAULT_FEATURES, start=clock.now())  # the bot restarted
     for i in range(4):  # four more each: one short of a new flood
         again.clock.advance(timedelta(seconds=2))  # type: ignore[attr-defined]
         again.handle([again.sandbox.post("g", "u1", f"more {i}")])
-    after = [r.kind for r in rows(again, outbox, outbox.c.feature == "moderation")]
-    assert after.count("delete") == 2
+    assert moderation_kinds(again).count("delete") == 2
     again.clock.advance(timedelta(seconds=2))  # type: ignore[attr-defined]
     again.handle([again.sandbox.post("g", "u1", "more 4")])  # the fifth: a flood again
-    after = [r.kind for r in rows(again, outbox, outbox.c.feature == "moderation")]
-    assert after.count("delete") == 3
+    assert moderation_kinds(again).count("delete") == 3
 
 
 def test_the_flood_is_caught_without_a_restart(make_app: Callable[..., App]) -> None:
-    """The control for the test above: the same five messages in one process are a flood."""
-    app = make_app(features=DEFAULT_FEATURES)
+    """The control for the tests above: the same five messages in one process are a flood."""
+    app, clock = flood_group(make_app, ("u1", "Lin"))
     sandbox = app.sandbox
-    sandbox.create_chat("g", "Group")
-    app.handle([sandbox.join("g", "owner", "Owner", is_admin=True)])
-    configure(app, "sandbox:g", "moderation", flood_messages=5, flood_seconds=60)
-    app.handle([sandbox.join("g", "u1", "Lin")])
-    clock = app.clock
-    assert isinstance(clock, ManualClock)
     for i in range(5):
         clock.advance(timedelta(seconds=2))
         app.handle([sandbox.post("g", "u1", f"flood {i}")])
