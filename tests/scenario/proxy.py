@@ -11,6 +11,8 @@ import threading
 import aiohttp
 from aiohttp import web
 
+from tests.loopback import serve
+
 #: hop-by-hop headers a proxy does not pass on
 _HOP = {"host", "connection", "keep-alive", "transfer-encoding", "content-length"}
 
@@ -39,13 +41,8 @@ class TroubleProxy:
         )
         app = web.Application(client_max_size=2**24)
         app.router.add_route("*", "/{tail:.*}", self._forward)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        return int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+        self._runner, port = await serve(app)
+        return port
 
     async def _forward(self, request: web.Request) -> web.StreamResponse:
         if request.path.endswith("/sync"):
