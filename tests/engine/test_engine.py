@@ -154,3 +154,23 @@ def test_delivery_to_sandbox_is_exactly_once(make_app: Callable[..., App]) -> No
     assert asyncio.run(app.deliver()) == 0
     bot = [m for m in app.sandbox.messages("g1") if m.user_id == "bot"]
     assert len(bot) == 1 and "Ann" in bot[0].text
+
+
+def test_settings_changed_between_batches_apply_to_the_next_one(
+    make_app: Callable[..., App],
+) -> None:
+    """Validated settings are kept across batches; a change made by an operator (here through
+    the admin API, as the CLI does) is seen at the engine's next reload of the groups."""
+    from groupops.engine.admin import set_setting
+
+    app = make_app(features=(ECHO,))
+    app.engine.settings_refresh_seconds = 0.0  # reload the groups before every batch
+    app.handle([msg(1, "one")])
+    cached = dict(app.engine._settings_cache)
+    app.handle([msg(2, "two")])  # reloaded, unchanged: the same validated object
+    assert app.engine._settings_cache[("echo", 1)][2] is cached[("echo", 1)][2]
+    set_setting(app.db, app.registry, feature="echo", key="prefix", value="> ", group_ref="1")
+    app.handle([msg(3, "three")])
+    with app.db.connect() as conn:
+        texts = [r.payload["text"] for r in conn.execute(select(outbox).order_by(outbox.c.id))]
+    assert texts == ["echo:one", "echo:two", "> three"]

@@ -73,7 +73,9 @@ class BatchContext:
     actions: list[Emitted] = field(default_factory=list)
     derived: list[Event] = field(default_factory=list)
     suppressed: set[int] = field(default_factory=set)
-    _settings: dict[tuple[str, int], Any] = field(default_factory=dict)
+    #: validated settings by (feature, group), with the raw parts they came from: shared by
+    #: the engine's batches, so a group's settings are validated again only when they change
+    settings_cache: dict[tuple[str, int], tuple[Any, Any, Any]] = field(default_factory=dict)
     bad_settings: set[tuple[str, int]] = field(default_factory=set)
 
     # -- what features call ---------------------------------------------------------------
@@ -111,13 +113,18 @@ class BatchContext:
 
     def settings(self, feature: Named, group: GroupInfo, model: type[S]) -> S:
         key = (feature.name, group.id)
-        if key not in self._settings:
-            merged = {
-                **dict(group.workspace_settings.get(feature.name, {})),
-                **dict(group.settings.get(feature.name, {})),
-            }
-            self._settings[key] = model.model_validate(merged)
-        value: S = self._settings[key]
+        workspace_part = group.workspace_settings.get(feature.name, {})
+        group_part = group.settings.get(feature.name, {})
+        cached = self.settings_cache.get(key)
+        if cached is not None and type(cached[2]) is model:
+            # the same parts (or equal ones: the directory reloads groups every few seconds)
+            if cached[0] is workspace_part and cached[1] is group_part:
+                return cached[2]  # type: ignore[no-any-return]
+            if cached[0] == workspace_part and cached[1] == group_part:
+                self.settings_cache[key] = (workspace_part, group_part, cached[2])
+                return cached[2]  # type: ignore[no-any-return]
+        value = model.model_validate({**dict(workspace_part), **dict(group_part)})
+        self.settings_cache[key] = (workspace_part, group_part, value)
         return value
 
     def capabilities(self, source: str) -> Capabilities:

@@ -131,6 +131,7 @@ class Engine:
         self._on_commit: list[Callable[[BatchResult], None]] = []
         self.settings_refresh_seconds = 2.0
         self._refreshed_at = 0.0
+        self._settings_cache: dict[tuple[str, int], tuple[Any, Any, Any]] = {}
 
     def on_commit(self, callback: Callable[[BatchResult], None]) -> None:
         """Called after each committed batch (the deliverer wakes up on it)."""
@@ -219,6 +220,7 @@ class Engine:
             capabilities_of=self.capabilities_of,
             groups_of_workspace=lambda ws: [g for g in all_groups() if g.workspace_id == ws],
             all_groups=all_groups,
+            settings_cache=self._settings_cache,
         )
 
     def _store(
