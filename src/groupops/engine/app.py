@@ -22,7 +22,7 @@ from groupops.features.registry import DEFAULT_FEATURES, FeatureRegistry
 from groupops.i18n import Catalogs
 from groupops.platforms.registry import Platforms
 from groupops.platforms.sandbox import SandboxAdapter, SandboxPlatform
-from groupops.storage.db import make_engine
+from groupops.storage.db import WalCheckpointer, make_engine
 from groupops.storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class App:
     _queue: asyncio.Queue[tuple[Event, asyncio.Future[None] | None]] | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stop: asyncio.Event | None = None
+    _checkpointer: WalCheckpointer | None = None
 
     @classmethod
     def create(
@@ -96,6 +97,9 @@ class App:
     async def start(self, *, tick_every: float = 60.0) -> None:
         self._queue = asyncio.Queue()
         self._stop = asyncio.Event()
+        # SQLite's log copied back by a thread, not inside some batch's commit
+        self._checkpointer = WalCheckpointer(self.db)
+        self._checkpointer.start()
         self._tasks = [
             asyncio.create_task(self._ingest(), name="ingest"),
             asyncio.create_task(self.deliverer.run(self._stop), name="deliverer"),
@@ -109,6 +113,9 @@ class App:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
 
     async def _ingest(self) -> None:
         assert self._queue is not None
@@ -139,6 +146,9 @@ class App:
             await asyncio.sleep(every)
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.db.dispose()
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
+
+log = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///var/groupops.db"
 
@@ -58,3 +63,54 @@ def driver_cursor(conn: Connection) -> Iterator[Any]:
         yield cursor
     finally:
         cursor.close()
+
+
+class WalCheckpointer:
+    """Copies SQLite's write-ahead log back into the database file from a thread of its own.
+
+    Left to itself, SQLite does that copy (and its fsync) inside whichever commit takes the log
+    past 1,000 pages: in a live process that commit is some batch's, and every event waiting
+    on it waits for the disk too. While this runs, a checkpoint every ``every`` seconds keeps
+    the log short, so the copy seldom falls in a commit. PASSIVE checkpoints never wait on the
+    engine's readers or writers. Nothing to do on other databases or in memory."""
+
+    def __init__(self, db: Engine, every: float = 0.05) -> None:
+        self.every = every
+        self.path = _sqlite_file(db)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.checkpoints = 0
+
+    def start(self) -> None:
+        if self.path is None or self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join()
+        self._thread = None
+
+    def _run(self) -> None:
+        assert self.path is not None
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            while not self._stop.wait(self.every):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self.checkpoints += 1
+                except sqlite3.Error as exc:  # busy or locked now: the next turn tries again
+                    log.debug("WAL checkpoint skipped: %s", exc)
+        finally:
+            conn.close()
+
+
+def _sqlite_file(db: Engine) -> str | None:
+    if db.dialect.name != "sqlite":
+        return None
+    path = db.url.database
+    return path if path and path != ":memory:" and not path.startswith("file:") else None
