@@ -118,6 +118,9 @@ def test_one_chat_stays_in_order_while_its_head_waits(make_app: Callable[..., Ap
     adapter.script = ["error"]  # the first action of g1 fails
     assert deliver(app) == 1  # g2 goes on; g1's later actions wait behind their head
     assert [a.text for _, a in adapter.sent] == ["echo:other"]
+    # the pass had claimed all of g1's actions: the two behind the failed one go back untried,
+    # no attempt counted
+    assert statuses(app) == [("pending", 1), ("pending", 0), ("pending", 0), ("delivered", 1)]
     clock.advance(5)
     assert deliver(app) == 3
     assert [a.text for _, a in adapter.sent][1:] == ["echo:m1", "echo:m2", "echo:m3"]
@@ -135,6 +138,7 @@ def test_rate_limits_are_never_exceeded(make_app: Callable[..., App]) -> None:
     mono.now += 60
     assert deliver(app) == 3  # refilled to the burst, not beyond
     assert len(adapter.sent) == 7
+    assert [s for s in statuses(app) if s[0] == "pending"] == [("pending", 0)] * 3  # untouched
 
 
 def test_crash_while_sending_is_recovered_at_start(make_app: Callable[..., App]) -> None:

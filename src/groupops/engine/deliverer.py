@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -49,6 +49,12 @@ _DELIVERED = (
         claimed_until=None,
         result=bindparam("res", type_=outbox.c.result.type),
     )
+)
+#: a claimed action handed back untried (its chat stopped at an earlier one): as it was
+_UNTRIED = (
+    update(outbox)
+    .where(_o.id == bindparam("oid"), _o.status == "sending")
+    .values(status="pending", attempts=_o.attempts - 1, claimed_until=None)
 )
 _QUEUE = (
     select(outbox)
@@ -89,6 +95,8 @@ class Deliverer:
         self.delivered = 0
         #: deliveries performed whose "delivered" is not written yet (see _record_delivered)
         self._unrecorded: list[dict[str, Any]] = []
+        #: claimed actions a pass did not try, to hand back (see _record_delivered)
+        self._untried: list[int] = []
 
     # -- buckets ---------------------------------------------------------------------------
     def _buckets(self, source: str, chat_id: str) -> tuple[TokenBucket, TokenBucket]:
@@ -148,18 +156,28 @@ class Deliverer:
         return list(heads.values()), complete
 
     async def deliver_due(self, limit: int = 200) -> int:
-        """Send what is due now; returns how many actions were delivered this round."""
+        """Send what is due now; returns how many actions were delivered this round.
+
+        Each pass claims what it will send in one transaction (what the rate limits let go
+        now, each chat's actions in order), sends it, and writes what was delivered. A chat
+        whose action fails or is throttled sends nothing more this pass: its later claimed
+        actions are handed back untried, their attempt not counted. A crash in the middle of
+        a pass leaves its claimed actions 'sending': ``recover`` makes them due again, the
+        claim counted as an attempt (as for the one being sent when the crash came)."""
         delivered = 0
         try:
             for _ in range(1000):  # keep going while chats have queued actions ready to send
                 heads, complete = self._heads(limit, per_chat=50)
+                claimed = self._claim(self._plan(heads))
                 sent_this_pass = 0
-                for chat_rows in heads:
+                for chat_rows in claimed:
                     # a chat's queued actions one after the other, in order: the next one only
                     # once the one before it is delivered
-                    for row in chat_rows:
+                    for n, row in enumerate(chat_rows):
                         outcome = await self._deliver_one(row)
                         if outcome != "delivered":
+                            untried = chat_rows[n if outcome == "throttled" else n + 1 :]
+                            self._untried.extend(int(r.id) for r in untried)
                             break
                         delivered += 1
                         sent_this_pass += 1
@@ -173,31 +191,79 @@ class Deliverer:
         self.delivered += delivered
         return delivered
 
+    def _plan(self, heads: list[list[Row[Any]]]) -> list[list[Row[Any]]]:
+        """Of each chat's due actions, the first ones the rate limits let go now: counted on
+        copies of the buckets (tokens are taken when an action is really sent)."""
+        now_m = self.monotonic()
+        sources: dict[str, TokenBucket] = {}
+        plan: list[list[Row[Any]]] = []
+        for chat_rows in heads:
+            source = chat_rows[0].source
+            real_source, real_chat = self._buckets(source, chat_rows[0].chat_id)
+            sb = sources.get(source)
+            if sb is None:
+                sb = sources[source] = replace(real_source)
+            cb = replace(real_chat)
+            allowed = []
+            for row in chat_rows:
+                if sb.wait_time(now_m) > 0 or cb.wait_time(now_m) > 0:
+                    break
+                sb.take(now_m)
+                cb.take(now_m)
+                allowed.append(row)
+            if allowed:
+                plan.append(allowed)
+        return plan
+
+    def _claim(self, plan: list[list[Row[Any]]]) -> list[list[Row[Any]]]:
+        """Claim the planned actions in one transaction (with the previous pass's deliveries
+        and untried actions written in it); of each chat, the actions up to the first one
+        that could not be claimed (another deliverer has it)."""
+        if not plan:
+            return []
+        now = self.clock.now()
+        until = now + timedelta(seconds=self.policy.lease)
+        claimed: list[list[Row[Any]]] = []
+        with self.db.begin() as conn:
+            self._record_delivered(conn)
+            for chat_rows in plan:
+                got = []
+                for row in chat_rows:
+                    params = {"oid": row.id, "now": now, "until": until}
+                    if conn.execute(_CLAIM, params).rowcount != 1:
+                        break
+                    got.append(row)
+                if got:
+                    claimed.append(got)
+        return claimed
+
     def _record_delivered(self, conn: Connection | None = None) -> None:
-        """Write down the deliveries not recorded yet: in ``conn`` (the next claim's
-        transaction, one commit for both) or in a transaction of their own."""
-        if not self._unrecorded:
+        """Write down the deliveries not recorded yet, and hand back the claimed actions that
+        were not tried: in ``conn`` (the next claim's transaction, one commit for all) or in
+        a transaction of their own."""
+        if not self._unrecorded and not self._untried:
             return
         done, self._unrecorded = self._unrecorded, []
+        untried, self._untried = self._untried, []
         if conn is not None:
-            conn.execute(_DELIVERED, done)
+            self._write_outcomes(conn, done, untried)
             return
         with self.db.begin() as own:
-            own.execute(_DELIVERED, done)
+            self._write_outcomes(own, done, untried)
+
+    @staticmethod
+    def _write_outcomes(conn: Connection, done: list[dict[str, Any]], untried: list[int]) -> None:
+        if done:
+            conn.execute(_DELIVERED, done)
+        if untried:
+            conn.execute(_UNTRIED, [{"oid": oid} for oid in untried])
 
     async def _deliver_one(self, row: Row[Any]) -> str:
+        """Send one claimed action."""
         source_bucket, chat_bucket = self._buckets(row.source, row.chat_id)
         now_m = self.monotonic()
         if source_bucket.wait_time(now_m) > 0 or chat_bucket.wait_time(now_m) > 0:
-            self._record_delivered()
-            return "throttled"
-        now = self.clock.now()
-        with self.db.begin() as conn:
-            self._record_delivered(conn)  # the one before, in this claim's commit
-            until = now + timedelta(seconds=self.policy.lease)
-            claimed = conn.execute(_CLAIM, {"oid": row.id, "now": now, "until": until}).rowcount
-        if claimed != 1:
-            return "taken"
+            return "throttled"  # the plan let it go: only a pause since can stop it here
         source_bucket.take(now_m)
         chat_bucket.take(now_m)
         adapter = self.platforms.get(row.source)
