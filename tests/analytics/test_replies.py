@@ -122,3 +122,91 @@ def test_model_file_is_small_and_matches_features() -> None:
     assert model.weights.shape == (replies.N_FEATURES * h + 2 * h,)
     assert np.all(np.isfinite(model.weights))
     assert model.info["held_out_messages"] > 1000
+
+
+def _regex_codes(lows: list[str], token_code: dict[str, int]) -> tuple[list[int], list[int]]:
+    codes: list[int] = []
+    of: list[int] = []
+    for j, t in enumerate(lows):
+        for tok in replies._TOKEN.findall(t):
+            codes.append(token_code.get(tok, 0))
+            of.append(j)
+    return codes, of
+
+
+def test_the_bytes_tokenizer_finds_the_regexs_tokens() -> None:
+    """``_ascii_codes`` (ASCII texts cut by translate/replace/split) gives every token the
+    regex gives, in the same order: dots inside and around words, runs of dots, separators,
+    control characters, non-ASCII texts (CJK tokens), empty texts."""
+    import random
+    from itertools import chain
+
+    edge = [
+        "",
+        ".",
+        "...",
+        "a..b",
+        "a...b",
+        ".a.b.",
+        "x.y.z..w",
+        "hi. thanks.",
+        "foo.中文.bar",
+        "你好 alice.",
+        "Σς ß-x",
+        "tab\there\nnew.line",
+        "\x00nul\x02ctl\x7f.del",
+        "[a]`b`^c^{d}|e|\\f",
+        "ends with dot.",
+        ".starts",
+        "a. .b",
+    ]
+    rng = random.Random(7)
+    alphabet = [*"abz09_-[]\\`^{}|. .\t\n!?:,@\x00\x02\x7féÀ中你", "..", "a.b", "hi"]
+    batches = [edge] + [
+        ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20))) for _ in range(12)]
+        for _ in range(300)
+    ]
+    for texts in batches:
+        lows = [t.lower() for t in texts]
+        tokens = sorted(set(chain.from_iterable(replies._TOKEN.findall(t) for t in lows)))
+        token_code = {t: (r + 1) << 2 for r, t in enumerate(tokens)}  # every token its own
+        codes_b = {key.encode(): c for key, c in token_code.items() if key.isascii()}
+        codes_b[b"\x01"] = -1
+        plain = np.asarray([t.isascii() for t in lows], dtype=np.bool_)
+        got = replies._ascii_codes(lows, plain, token_code, codes_b)
+        assert got is not None
+        want_code, want_of = _regex_codes(lows, token_code)
+        assert got[0].tolist() == want_code
+        assert got[1].tolist() == want_of
+    # a text holding the separator: the caller falls back to the regex
+    lows = ["a\x01b", "c"]
+    plain = np.ones(2, dtype=np.bool_)
+    assert replies._ascii_codes(lows, plain, {}, {b"\x01": -1}) is None
+
+
+def test_prepared_text_flags_agree_with_and_without_words() -> None:
+    """Without the tf-idf words (large inputs) the texts are tokenised by the bytes path,
+    with them by the regex: every flag and mention must come out the same."""
+    from datetime import timedelta
+
+    s = timedelta(seconds=10)
+    texts = [
+        "hi all",
+        "alice: thanks. that worked",
+        "你好 大家",
+        "bob.x, see www.example.org",
+        "!cmd arg",
+        "hello... alice...bob",
+        "ty alice.",
+        "谢谢 bob",
+        "",
+        "carol: a\x02b",
+    ]
+    who = ["alice", "bob", "carol", "bob.x"]
+    events = [msg(who[i % len(who)], T0 + i * s, t) for i, t in enumerate(texts)]
+    frame = from_events(events)
+    fast = replies._prepare(frame, with_words=False)
+    slow = replies._prepare(frame, with_words=True)
+    for name in ("url", "thanks", "greeting", "command", "length", "mentions"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
+    assert np.array_equal(fast.msg_feats, slow.msg_feats)

@@ -49,6 +49,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import chain, repeat
+from operator import contains
 from pathlib import Path
 from typing import Any
 
@@ -231,6 +232,8 @@ def _prepare(
         token_code[word] = token_code.get(word, 0) | 1
     rank_who = np.asarray([lookup[key] for key in keys], dtype=np.int64)
     n_keys = max(len(keys), 1)
+    codes_b = {key.encode(): c for key, c in token_code.items() if key.isascii()}
+    codes_b[b"\x01"] = -1
     m_rows_parts: list[IntArray] = []
     m_who_parts: list[IntArray] = []
     tok_all = _TOKEN.findall
@@ -246,21 +249,29 @@ def _prepare(
         length[rows] = np.fromiter(map(len, sub), dtype=np.int64, count=k)
         lows = list(map(str.lower, sub))
         del sub
-        url[rows] = np.fromiter(("http" in t or "www." in t for t in lows), np.bool_, count=k)
-        command[rows] = np.fromiter((t[:1] == "!" for t in lows), np.bool_, count=k)
-        found = list(map(tok_all, lows))
-        sizes = np.fromiter(map(len, found), dtype=np.int64, count=k)
-        flat = list(chain.from_iterable(found))
-        m = len(flat)
-        of = np.repeat(np.arange(k, dtype=np.int64), sizes)  # each token's message
+        url[rows] = np.fromiter(map(contains, lows, repeat("http")), np.bool_, count=k) | (
+            np.fromiter(map(contains, lows, repeat("www.")), np.bool_, count=k)
+        )
+        command[rows] = np.fromiter(map(str.startswith, lows, repeat("!")), np.bool_, count=k)
+        plain = np.fromiter(map(str.isascii, lows), np.bool_, count=k)
+        found: list[list[str]] = []
+        coded = None if with_words else _ascii_codes(lows, plain, token_code, codes_b)
+        if coded is None:
+            found = list(map(tok_all, lows))
+            sizes = np.fromiter(map(len, found), dtype=np.int64, count=k)
+            flat = list(chain.from_iterable(found))
+            of = np.repeat(np.arange(k, dtype=np.int64), sizes)  # each token's message
+            code = np.fromiter(map(token_code.get, flat, repeat(0)), np.int64, count=len(flat))
+            del flat
+        else:
+            code, of = coded
+            sizes = np.bincount(of, minlength=k)
         has = np.flatnonzero(sizes)
         first_tok = (np.cumsum(sizes) - sizes)[has]
-        code = np.fromiter(map(token_code.get, flat, repeat(0)), dtype=np.int64, count=m)
         greet = np.zeros(k, dtype=np.bool_)
         greet[has] = (code[first_tok] & 2) != 0
-        for j in has[~greet[has]].tolist():
-            t = lows[j]
-            if not t.isascii() and t.startswith(("你好", "大家好")):
+        for j in np.flatnonzero(~greet & ~plain & (sizes > 0)).tolist():
+            if lows[j].startswith(("你好", "大家好")):
                 greet[j] = True
         greeting[rows] = greet
         thanks[rows] = np.bincount(of[(code & 1) != 0], minlength=k) > 0
@@ -279,7 +290,7 @@ def _prepare(
                     words = set(f) - _STOP
                     counts[i] = len(words)
                     hashes.extend(map(hash, words))
-        del lows, found, flat
+        del lows, found
     m_rows = np.concatenate(m_rows_parts) if m_rows_parts else np.zeros(0, dtype=np.int64)
     m_who = np.concatenate(m_who_parts) if m_who_parts else np.zeros(0, dtype=np.int64)
     mentions = np.full((_MAX_MENTIONS, n), -1, dtype=np.int64)
@@ -323,6 +334,53 @@ def _prepare(
     )
     p.msg_feats = _message_block(p)
     return p
+
+
+# the bytes of _TOKEN's first alternative; every other byte becomes a space ("." and the
+# batch separator kept)
+_TOKEN_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_-[]\\`^{}|")
+_TO_TOKEN_BYTES = bytes(c if c in _TOKEN_BYTES or c in b".\x01" else 32 for c in range(256))
+
+
+def _ascii_codes(
+    lows: list[str], plain: BoolArray, token_code: dict[str, int], codes_b: dict[bytes, int]
+) -> tuple[IntArray, IntArray] | None:
+    """The ``token_code`` of every token ``_TOKEN.findall`` finds in the lower-cased texts
+    ``lows``, and the text it is in (ascending), without running the regex over the ASCII
+    texts (``plain``): those are cut in a few C-level passes over their joined bytes (every
+    byte that is no token character a space, a dot kept only between two token characters,
+    then split), the others by the regex. ``codes_b``: ``token_code`` of the ASCII keys as
+    bytes, and -1 for the separator ``b"\x01"``. None when a text holds the separator."""
+    k = len(lows)
+    every = bool(plain.all())
+    asc = lows if every else [t if a else "" for t, a in zip(lows, plain.tolist(), strict=True)]
+    joined = " \x01 ".join(asc)
+    if joined.count("\x01") != k - 1:
+        return None
+    b = (b" " + joined.encode("ascii") + b" ").translate(_TO_TOKEN_BYTES)
+    del joined
+    # a dot next to a dot, a space or the separator ends a token: after the first replace no
+    # two dots touch, after the other two every dot left has token characters both sides
+    b = b.replace(b"..", b"  ").replace(b" .", b"  ").replace(b". ", b"  ")
+    flat = b.split()
+    del b
+    code = np.fromiter(map(codes_b.get, flat, repeat(0)), np.int64, count=len(flat))
+    del flat
+    sep = code == -1
+    of = np.cumsum(sep)
+    keep = ~sep
+    code, of = code[keep], of[keep]
+    if not every:
+        codes, ofs = [code], [of]
+        tok_all = _TOKEN.findall
+        for j in np.flatnonzero(~plain).tolist():
+            found = tok_all(lows[j])
+            codes.append(np.fromiter(map(token_code.get, found, repeat(0)), np.int64))
+            ofs.append(np.full(len(found), j, dtype=np.int64))
+        code, of = np.concatenate(codes), np.concatenate(ofs)
+        order = np.argsort(of, kind="stable")
+        code, of = code[order], of[order]
+    return code, of
 
 
 def _mentions(p: _Prepared, rows: Index, who: IntArray, valid: bool = False) -> BoolArray:
