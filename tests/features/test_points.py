@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from groupops.domain.errors import InvalidSettings
 from groupops.engine import admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.features.points import InvalidPeriod, leaderboard, member_points, period_bounds
+from groupops.features.points.tables import points_balances, points_ledger
 from groupops.features.registry import FeatureRegistry
 from groupops.storage.tables import outbox
 from tests.conftest import T0
@@ -371,3 +372,50 @@ def test_month_race_ties_go_to_who_got_there_first(make_app: Callable[..., App])
     assert top[0][0] == "Bob" and top[1][0] == "Ann" and top[0][1] == top[1][1] > 0
     say(app, "u1", "积分")
     assert "#2" in said(app)[-1]
+
+
+def test_balances_kept_in_memory_follow_commits_only(
+    make_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The balances a batch wrote are kept for the next batches only once the batch commits:
+    a batch that fails as a whole (here writing its outbox) leaves neither the stored nor the
+    remembered balance changed, and its re-delivery pays once."""
+    app = setup(make_app)
+    say(app, "u1", "first message of the day")
+    assert balance(app, "u1") == 1
+    clock(app).advance(61)
+    event = app.sandbox.post("g1", "u1", "second message, batch fails")
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(app.engine, "_write_outbox", broken)
+    with pytest.raises(OSError):
+        app.handle([event])
+    monkeypatch.undo()
+    assert balance(app, "u1") == 1
+    app.handle([event])  # the platform re-delivers the failed one: paid now, once
+    assert balance(app, "u1") == 2  # not 3: the failed batch's award was forgotten
+    clock(app).advance(61)
+    say(app, "u1", "third message, pays")
+    assert balance(app, "u1") == 3
+    with app.db.connect() as conn:
+        ledger = conn.execute(
+            select(func.sum(points_ledger.c.points)).where(points_ledger.c.member_id == 2)
+        ).scalar_one()
+    assert ledger == 3
+
+
+def test_a_forgotten_members_points_start_again_from_nothing(
+    make_app: Callable[..., App],
+) -> None:
+    app = setup(make_app)
+    say(app, "u1", "a message that pays")
+    assert balance(app, "u1") == 1
+    admin.forget_member(app.db, app.registry, MEMBER["u1"])
+    app.engine.directory.invalidate()
+    clock(app).advance(61)
+    say(app, "u1", "back again after being forgotten")
+    with app.db.connect() as conn:
+        rows = conn.execute(select(points_balances)).all()
+    assert [(r.member_id != MEMBER["u1"], r.points) for r in rows] == [(True, 1)]

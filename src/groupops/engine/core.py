@@ -132,6 +132,9 @@ class Engine:
         self.settings_refresh_seconds = 2.0
         self._refreshed_at = 0.0
         self._settings_cache: dict[tuple[str, int], tuple[Any, Any, Any]] = {}
+        #: features that keep state across batches hear whether the batch was kept
+        self._committed_hooks = _hooks(registry, "committed")
+        self._rolled_back_hooks = _hooks(registry, "rolled_back")
 
     def on_commit(self, callback: Callable[[BatchResult], None]) -> None:
         """Called after each committed batch (the deliverer wakes up on it)."""
@@ -158,8 +161,12 @@ class Engine:
                         self._write_outbox(conn, ctx.actions, result)
         except BaseException:
             self.directory.rolled_back()
+            for hook in self._rolled_back_hooks:
+                hook()
             raise
         self.directory.committed()
+        for hook in self._committed_hooks:
+            hook()
         for callback in self._on_commit:
             callback(result)
         return result
@@ -380,6 +387,12 @@ class Engine:
         )
         result.owner_tasks += len(tasks)
         result.actions += len(queued)
+
+
+def _hooks(registry: FeatureRegistry, name: str) -> list[Callable[[], None]]:
+    """The features' optional ``name`` methods (see features.base.Feature)."""
+    found = [getattr(f, name, None) for f in registry.features]
+    return [hook for hook in found if callable(hook)]
 
 
 @contextmanager

@@ -37,3 +37,7 @@ class Feature(Protocol):
 
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
         """Forget everything this feature stores about one member."""
+
+    # Optional: a feature that keeps what it wrote in memory for the next batches has the
+    # engine tell it when the batch is committed (``committed()``: keep it) or rolled back
+    # (``rolled_back()``: forget what this batch staged). Plain methods, no arguments.

@@ -6,7 +6,7 @@ their rewards."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 
@@ -314,8 +314,16 @@ class PointsFeature:
         {EventKind.MESSAGE, EventKind.REACTION, EventKind.CHECKED_IN, EventKind.TICK}
     )
 
+    #: balances kept in memory between batches, at most (then they are read again)
+    KNOWN_LIMIT: ClassVar[int] = 200_000
+
     def __init__(self) -> None:
         self._pending: _Pending | None = None
+        #: balances as committed, so the next batches need not read them again (this
+        #: process is the only one earning points for its groups; see docs/operations.md)
+        self._known: dict[tuple[int, int], _Balance] = {}
+        #: balances as this batch has written them, kept once the engine commits it
+        self._staged: dict[tuple[int, int], _Balance] = {}
 
     def handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
         self._pending = _Pending()
@@ -323,8 +331,24 @@ class PointsFeature:
             self._prefetch(ctx, batch)
             self._handle(ctx, batch)
             self._flush(ctx)
+            for key, bal in self._pending.balances.items():
+                self._staged[key] = replace(bal, touched=False, dirty=False)
         finally:
             self._pending = None
+
+    def committed(self) -> None:
+        if len(self._known) + len(self._staged) > self.KNOWN_LIMIT:
+            self._known.clear()
+        self._known.update(self._staged)
+        self._staged.clear()
+
+    def rolled_back(self) -> None:
+        self._staged.clear()
+
+    def _remembered(self, key: tuple[int, int]) -> _Balance | None:
+        """The balance as this process last wrote or read it, if it has (a copy to change)."""
+        bal = self._staged.get(key) or self._known.get(key)
+        return None if bal is None else replace(bal)
 
     def _prefetch(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
         """The balances of the batch's authors, in one query for all the batch's groups (up
@@ -337,7 +361,14 @@ class PointsFeature:
                 and item.member_id is not None
                 and item.event.kind in (EventKind.MESSAGE, EventKind.CHECKED_IN)
             ):
-                wanted.add((item.group.id, item.member_id))
+                key = (item.group.id, item.member_id)
+                if key in balances:
+                    continue
+                remembered = self._remembered(key)
+                if remembered is not None:
+                    balances[key] = remembered
+                else:
+                    wanted.add(key)
         if not wanted:
             return
         gids = sorted({g for g, _ in wanted})
@@ -418,11 +449,18 @@ class PointsFeature:
         conn.execute(delete(points_ledger).where(points_ledger.c.member_id == member_id))
         conn.execute(delete(points_months).where(_m.member_id == member_id))
         conn.execute(delete(points_balances).where(points_balances.c.member_id == member_id))
+        for kept in (self._known, self._staged):
+            for key in [k for k in kept if k[1] == member_id]:
+                del kept[key]
 
     # -- earning ---------------------------------------------------------------------------
     def _balance(self, ctx: BatchContext, group_id: int, member_id: int) -> _Balance:
         balances = self._batch().balances
         bal = balances.get((group_id, member_id))
+        if bal is None:
+            bal = self._remembered((group_id, member_id))
+            if bal is not None:
+                balances[(group_id, member_id)] = bal
         if bal is None:
             row = ctx.conn.execute(_SELECT_BALANCE, {"g": group_id, "m": member_id}).first()
             bal = balances[(group_id, member_id)] = self._from_row(group_id, member_id, row)
