@@ -14,7 +14,13 @@ from groupops.domain.errors import InvalidSettings
 from groupops.engine import admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
-from groupops.features.points import InvalidPeriod, leaderboard, member_points, period_bounds
+from groupops.features.points import (
+    InvalidPeriod,
+    PointsFeature,
+    leaderboard,
+    member_points,
+    period_bounds,
+)
 from groupops.features.points.tables import points_balances, points_ledger
 from groupops.features.registry import FeatureRegistry
 from groupops.storage.tables import outbox
@@ -374,13 +380,17 @@ def test_month_race_ties_go_to_who_got_there_first(make_app: Callable[..., App])
     assert "#2" in said(app)[-1]
 
 
+@pytest.mark.parametrize("limit", [200_000, 2, 0], ids=["whole-group", "per-member", "none"])
 def test_balances_kept_in_memory_follow_commits_only(
-    make_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+    make_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch, limit: int
 ) -> None:
     """The balances a batch wrote are kept for the next batches only once the batch commits:
     a batch that fails as a whole (here writing its outbox) leaves neither the stored nor the
-    remembered balance changed, and its re-delivery pays once."""
+    remembered balance changed, and its re-delivery pays once. The same whether the group's
+    balances fit in memory, or only some members', or none."""
+    monkeypatch.setattr(PointsFeature, "KNOWN_LIMIT", limit)
     app = setup(make_app)
+    say(app, "u2", "someone else speaks first")
     say(app, "u1", "first message of the day")
     assert balance(app, "u1") == 1
     clock(app).advance(61)
@@ -389,10 +399,11 @@ def test_balances_kept_in_memory_follow_commits_only(
     def broken(*_a: object, **_k: object) -> None:
         raise OSError("disk full")
 
+    real_write_outbox = app.engine._write_outbox
     monkeypatch.setattr(app.engine, "_write_outbox", broken)
     with pytest.raises(OSError):
         app.handle([event])
-    monkeypatch.undo()
+    monkeypatch.setattr(app.engine, "_write_outbox", real_write_outbox)
     assert balance(app, "u1") == 1
     app.handle([event])  # the platform re-delivers the failed one: paid now, once
     assert balance(app, "u1") == 2  # not 3: the failed batch's award was forgotten
@@ -404,6 +415,7 @@ def test_balances_kept_in_memory_follow_commits_only(
             select(func.sum(points_ledger.c.points)).where(points_ledger.c.member_id == 2)
         ).scalar_one()
     assert ledger == 3
+    assert balance(app, "u2") == 1
 
 
 def test_a_forgotten_members_points_start_again_from_nothing(

@@ -62,6 +62,7 @@ _SELECT_BALANCE = select(points_balances).where(
 )
 _NEW_BALANCES = Bulk(insert(points_balances))
 _NEW_LEDGER = Bulk(insert(points_ledger))
+_GROUP_BALANCES = select(points_balances).where(_b.group_id == bindparam("g")).limit(bindparam("n"))
 #: the batch's groups and authors at once (a member of two of them brings a row more, dropped)
 _SELECT_BALANCES = select(points_balances).where(
     _b.group_id.in_(bindparam("gids", expanding=True)),
@@ -324,6 +325,12 @@ class PointsFeature:
         self._known: dict[tuple[int, int], _Balance] = {}
         #: balances as this batch has written them, kept once the engine commits it
         self._staged: dict[tuple[int, int], _Balance] = {}
+        #: groups whose every balance is in memory: a member not there has none yet (the
+        #: staged ones were read in this batch, kept once it commits)
+        self._complete: set[int] = set()
+        self._complete_staged: set[int] = set()
+        #: groups with more balances than memory is allowed: read member by member
+        self._too_big: set[int] = set()
 
     def handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
         self._pending = _Pending()
@@ -339,16 +346,43 @@ class PointsFeature:
     def committed(self) -> None:
         if len(self._known) + len(self._staged) > self.KNOWN_LIMIT:
             self._known.clear()
+            self._complete.clear()
+            self._complete_staged.clear()
         self._known.update(self._staged)
         self._staged.clear()
+        self._complete |= self._complete_staged
+        self._complete_staged.clear()
 
     def rolled_back(self) -> None:
         self._staged.clear()
+        self._complete_staged.clear()
 
-    def _remembered(self, key: tuple[int, int]) -> _Balance | None:
-        """The balance as this process last wrote or read it, if it has (a copy to change)."""
+    def _remembered(self, gid: int, mid: int) -> _Balance | None:
+        """The balance as this process last wrote or read it (a copy to change); a new one
+        when the whole group is in memory and the member is not."""
+        key = (gid, mid)
         bal = self._staged.get(key) or self._known.get(key)
-        return None if bal is None else replace(bal)
+        if bal is not None:
+            return replace(bal)
+        if gid in self._complete or gid in self._complete_staged:
+            return _Balance(gid, mid, new=True)
+        return None
+
+    def _load_group(self, ctx: BatchContext, gid: int) -> None:
+        """A group seen for the first time in this process: all its balances at once, if
+        they fit in memory (one query instead of one a batch from then on)."""
+        if gid in self._complete or gid in self._complete_staged or gid in self._too_big:
+            return
+        room = self.KNOWN_LIMIT - len(self._known) - len(self._staged)
+        rows = ctx.conn.execute(_GROUP_BALANCES, {"g": gid, "n": room + 1}).all()
+        if len(rows) > room:
+            self._too_big.add(gid)
+            return
+        for r in rows:
+            key = (gid, int(r.member_id))
+            if key not in self._staged:  # read inside this batch: kept once it commits
+                self._staged[key] = self._from_row(gid, key[1], r)
+        self._complete_staged.add(gid)
 
     def _prefetch(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
         """The balances of the batch's authors, in one query for all the batch's groups (up
@@ -364,7 +398,8 @@ class PointsFeature:
                 key = (item.group.id, item.member_id)
                 if key in balances:
                     continue
-                remembered = self._remembered(key)
+                self._load_group(ctx, key[0])
+                remembered = self._remembered(*key)
                 if remembered is not None:
                     balances[key] = remembered
                 else:
@@ -449,7 +484,7 @@ class PointsFeature:
         conn.execute(delete(points_ledger).where(points_ledger.c.member_id == member_id))
         conn.execute(delete(points_months).where(_m.member_id == member_id))
         conn.execute(delete(points_balances).where(points_balances.c.member_id == member_id))
-        for kept in (self._known, self._staged):
+        for kept in (self._known, self._staged):  # (the whole groups stay complete)
             for key in [k for k in kept if k[1] == member_id]:
                 del kept[key]
 
@@ -458,7 +493,8 @@ class PointsFeature:
         balances = self._batch().balances
         bal = balances.get((group_id, member_id))
         if bal is None:
-            bal = self._remembered((group_id, member_id))
+            self._load_group(ctx, group_id)
+            bal = self._remembered(group_id, member_id)
             if bal is not None:
                 balances[(group_id, member_id)] = bal
         if bal is None:
