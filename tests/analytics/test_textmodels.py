@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
 
 from groupops.analytics import textmodels as tm
+from tests.conftest import SHARED_DATA as DATA
 
 
 def test_hashed_ngrams_are_unit_length_and_stable() -> None:
@@ -60,3 +64,51 @@ def test_keywords_segment_chinese_quietly(capsys: pytest.CaptureFixture[str]) ->
 def test_models_are_small() -> None:
     assert tm.SPAM_MODEL.stat().st_size < 2_000_000
     assert tm.SENTIMENT_MODEL.stat().st_size < 2_000_000
+
+
+_MIXED_ZH = [
+    "我们的课程很好，老师讲得非常清楚",
+    "课程安排在周三下午，T恤和AA制都在词典里",
+    "这个abc中文混排的句子，python 3.12 也行",
+    "质量很好，非常满意，下次还来买",
+    "太差了，再也不买了，客服态度也不好",
+    "请问周末有没有活动？大家好",
+    "hello world, no Chinese here",
+]
+
+
+def _whole_dictionary_keywords(monkeypatch: pytest.MonkeyPatch, texts: list[str]) -> Any:
+    original = tm._jieba_tokenizer
+    with monkeypatch.context() as m:
+        m.setattr(tm, "_jieba_tokenizer", lambda chars=None: original(None))
+        return tm.keywords(texts)
+
+
+def test_keywords_from_the_partial_dictionary_equal_the_whole_ones(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Only the entries starting with a character of the texts are loaded (from a copy of
+    jieba's dictionary by first character): the same words and counts as jieba's whole one."""
+    by_char = tmp_path / "by-char.bin"
+    monkeypatch.setattr(tm, "_by_char_path", lambda tk, cache: by_char)
+    texts = list(_MIXED_ZH)
+    for name in ("zh_reviews_pos.txt", "zh_reviews_neg.txt"):
+        path = DATA / "sentiment" / name
+        if path.exists():
+            texts += path.read_text(encoding="utf-8").splitlines()[:400]
+    want = _whole_dictionary_keywords(monkeypatch, texts)
+    assert tm.keywords(texts) == want  # builds the copy
+    assert by_char.exists()
+    assert tm.keywords(texts) == want  # reads it
+    tk = tm._jieba_tokenizer(set("课程"))
+    assert tk.initialized and 0 < len(tk.FREQ) < 50_000
+
+
+def test_a_damaged_partial_dictionary_falls_back_to_the_whole_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    by_char = tmp_path / "by-char.bin"
+    by_char.write_bytes(b"not a dictionary")
+    monkeypatch.setattr(tm, "_by_char_path", lambda tk, cache: by_char)
+    assert tm.keywords(_MIXED_ZH) == _whole_dictionary_keywords(monkeypatch, _MIXED_ZH)
+    assert not by_char.exists()  # removed: rebuilt on the next use
