@@ -171,12 +171,17 @@ def worker_groupops(path: Path) -> dict[str, Any]:
     t_lib = time.perf_counter() - t0
     t1 = time.perf_counter()
     result = analyze_files([path])
+    seconds = time.perf_counter() - t1
+    phases = dict(result.metrics.get("meta", {}).get("seconds", {}))
+    # the analytics time their own stages; what comes before them is the import
+    phases = {"import": round(seconds - sum(phases.values()), 3), **phases}
     return {
         "library_import_s": t_lib,
-        "seconds": time.perf_counter() - t1,
+        "seconds": seconds,
         "events": result.events,
         "messages": result.messages,
         "peak_mb": _peak_mb(),
+        "phases": phases,
     }
 
 
@@ -292,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
                     else f"import alone {_fmt(imp)}"
                 )
                 print(f"  ({g['messages']:,} messages; {split})")
+                phases = "  ".join(f"{k} {v:.2f}" for k, v in g.get("phases", {}).items())
+                print(f"    phases (s): {phases}")
             else:
                 print()
         if args.only in (None, "whatstk"):
