@@ -30,6 +30,7 @@ from groupops.domain.errors import GroupopsError, NotFound
 from groupops.domain.events import ContentKind, EventKind
 from groupops.domain.time import local_day, zone
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
+from groupops.features.kept import Kept
 from groupops.features.points.settings import PointsSettings
 from groupops.features.points.tables import points_balances, points_ledger, points_months
 from groupops.i18n import N_
@@ -320,17 +321,9 @@ class PointsFeature:
 
     def __init__(self) -> None:
         self._pending: _Pending | None = None
-        #: balances as committed, so the next batches need not read them again (this
+        #: balances kept between batches, so a batch reads only those never seen (this
         #: process is the only one earning points for its groups; see docs/operations.md)
-        self._known: dict[tuple[int, int], _Balance] = {}
-        #: balances as this batch has written them, kept once the engine commits it
-        self._staged: dict[tuple[int, int], _Balance] = {}
-        #: groups whose every balance is in memory: a member not there has none yet (the
-        #: staged ones were read in this batch, kept once it commits)
-        self._complete: set[int] = set()
-        self._complete_staged: set[int] = set()
-        #: groups with more balances than memory is allowed: read member by member
-        self._too_big: set[int] = set()
+        self._kept: Kept[tuple[int, int], _Balance] = Kept(self.KNOWN_LIMIT)
 
     def handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
         self._pending = _Pending()
@@ -339,50 +332,33 @@ class PointsFeature:
             self._handle(ctx, batch)
             self._flush(ctx)
             for key, bal in self._pending.balances.items():
-                self._staged[key] = replace(bal, touched=False, dirty=False)
+                self._kept.stage(key, replace(bal, touched=False, dirty=False))
         finally:
             self._pending = None
 
     def committed(self) -> None:
-        if len(self._known) + len(self._staged) > self.KNOWN_LIMIT:
-            self._known.clear()
-            self._complete.clear()
-            self._complete_staged.clear()
-        self._known.update(self._staged)
-        self._staged.clear()
-        self._complete |= self._complete_staged
-        self._complete_staged.clear()
+        self._kept.committed()
 
     def rolled_back(self) -> None:
-        self._staged.clear()
-        self._complete_staged.clear()
+        self._kept.rolled_back()
 
-    def _remembered(self, gid: int, mid: int) -> _Balance | None:
+    def _remembered(self, ctx: BatchContext, gid: int, mid: int) -> _Balance | None:
         """The balance as this process last wrote or read it (a copy to change); a new one
-        when the whole group is in memory and the member is not."""
-        key = (gid, mid)
-        bal = self._staged.get(key) or self._known.get(key)
+        when the whole group is held and the member is not; None when it must be read."""
+
+        def read(n: int) -> list[tuple[tuple[int, int], _Balance]]:
+            rows = ctx.conn.execute(_GROUP_BALANCES, {"g": gid, "n": n}).all()
+            return [
+                ((gid, int(r.member_id)), self._from_row(gid, int(r.member_id), r)) for r in rows
+            ]
+
+        self._kept.load_group(gid, read)
+        bal = self._kept.get((gid, mid))
         if bal is not None:
             return replace(bal)
-        if gid in self._complete or gid in self._complete_staged:
+        if self._kept.complete(gid):
             return _Balance(gid, mid, new=True)
         return None
-
-    def _load_group(self, ctx: BatchContext, gid: int) -> None:
-        """A group seen for the first time in this process: all its balances at once, if
-        they fit in memory (one query instead of one a batch from then on)."""
-        if gid in self._complete or gid in self._complete_staged or gid in self._too_big:
-            return
-        room = self.KNOWN_LIMIT - len(self._known) - len(self._staged)
-        rows = ctx.conn.execute(_GROUP_BALANCES, {"g": gid, "n": room + 1}).all()
-        if len(rows) > room:
-            self._too_big.add(gid)
-            return
-        for r in rows:
-            key = (gid, int(r.member_id))
-            if key not in self._staged:  # read inside this batch: kept once it commits
-                self._staged[key] = self._from_row(gid, key[1], r)
-        self._complete_staged.add(gid)
 
     def _prefetch(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
         """The balances of the batch's authors, in one query for all the batch's groups (up
@@ -398,8 +374,7 @@ class PointsFeature:
                 key = (item.group.id, item.member_id)
                 if key in balances:
                     continue
-                self._load_group(ctx, key[0])
-                remembered = self._remembered(*key)
+                remembered = self._remembered(ctx, *key)
                 if remembered is not None:
                     balances[key] = remembered
                 else:
@@ -484,17 +459,14 @@ class PointsFeature:
         conn.execute(delete(points_ledger).where(points_ledger.c.member_id == member_id))
         conn.execute(delete(points_months).where(_m.member_id == member_id))
         conn.execute(delete(points_balances).where(points_balances.c.member_id == member_id))
-        for kept in (self._known, self._staged):  # (the whole groups stay complete)
-            for key in [k for k in kept if k[1] == member_id]:
-                del kept[key]
+        self._kept.forget(lambda key: key[1] == member_id)
 
     # -- earning ---------------------------------------------------------------------------
     def _balance(self, ctx: BatchContext, group_id: int, member_id: int) -> _Balance:
         balances = self._batch().balances
         bal = balances.get((group_id, member_id))
         if bal is None:
-            self._load_group(ctx, group_id)
-            bal = self._remembered(group_id, member_id)
+            bal = self._remembered(ctx, group_id, member_id)
             if bal is not None:
                 balances[(group_id, member_id)] = bal
         if bal is None:
