@@ -1,0 +1,63 @@
+"""features.kept: rows kept across batches only once their batch commits."""
+
+from __future__ import annotations
+
+from groupops.features.kept import Kept
+
+
+def rows(group: int, n: int) -> list[tuple[tuple[int, int], str]]:
+    return [((group, m), f"g{group}m{m}") for m in range(n)]
+
+
+def test_staged_rows_are_kept_only_when_the_batch_commits() -> None:
+    kept: Kept[tuple[int, int], str] = Kept()
+    kept.stage((1, 1), "a")
+    assert kept.get((1, 1)) == "a"  # the running batch sees its own
+    kept.rolled_back()
+    assert kept.get((1, 1)) is None
+    kept.stage((1, 1), "b")
+    kept.committed()
+    kept.stage((1, 1), "c")
+    kept.rolled_back()
+    assert kept.get((1, 1)) == "b"
+
+
+def test_a_group_read_whole_is_complete_once_committed() -> None:
+    kept: Kept[tuple[int, int], str] = Kept()
+    asked: list[int] = []
+
+    def read(n: int) -> list[tuple[tuple[int, int], str]]:
+        asked.append(n)
+        return rows(7, 3)
+
+    kept.load_group(7, read)
+    assert kept.complete(7) and kept.get((7, 2)) == "g7m2"
+    kept.rolled_back()  # read inside a batch that did not commit: forgotten with it
+    assert not kept.complete(7) and kept.get((7, 2)) is None
+    kept.load_group(7, read)
+    kept.committed()
+    kept.load_group(7, read)  # held: not read again
+    assert asked == [200_001, 200_001]
+    assert kept.complete(7) and kept.get((7, 9)) is None  # complete: no row for member 9
+
+
+def test_what_does_not_fit_is_read_row_by_row() -> None:
+    kept: Kept[tuple[int, int], str] = Kept(limit=2)
+    kept.load_group(1, lambda n: rows(1, 5)[:n])
+    assert not kept.complete(1) and kept.get((1, 0)) is None
+    kept.load_group(1, lambda n: rows(1, 5)[:n])  # known too big: not read again
+    kept.stage((1, 0), "x")
+    kept.stage((1, 1), "y")
+    kept.stage((1, 2), "z")
+    kept.committed()  # past the limit: memory starts again from this batch's rows
+    assert kept.get((1, 2)) == "z"
+
+
+def test_forgotten_rows_go() -> None:
+    kept: Kept[tuple[int, int], str] = Kept()
+    kept.stage((1, 5), "a")
+    kept.stage((2, 5), "b")
+    kept.stage((2, 6), "c")
+    kept.committed()
+    kept.forget(lambda key: key[1] == 5)
+    assert (kept.get((1, 5)), kept.get((2, 5)), kept.get((2, 6))) == (None, None, "c")
