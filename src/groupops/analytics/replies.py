@@ -181,6 +181,9 @@ class _Prepared:
     mentions: npt.NDArray[np.int64]  # (_MAX_MENTIONS, n) authors named in the text, -1 pads
     tfidf: Any  # scipy CSR (n, vocabulary), rows L2-normalised; None without the words
     msg_feats: F32 = field(default_factory=lambda: np.zeros((0, N_MSG), dtype=np.float32))
+    # per row, whom the author's previous message named: its addressee and mentions
+    # (1 + _MAX_MENTIONS, n), -1 where none (and for every slot when there is no such message)
+    prev_named: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     pred: IntArray | None = None  # the first stage's parent of every row (itself: none)
     recorded: IntArray | None = None  # the platform's recorded parent of every row, or -1
 
@@ -333,6 +336,12 @@ def _prepare(
         tfidf,
     )
     p.msg_feats = _message_block(p)
+    has_prev = prev_same >= 0
+    prev = prev_same[has_prev]
+    p.prev_named = np.full((1 + _MAX_MENTIONS, n), -1, dtype=np.int64)
+    p.prev_named[0, has_prev] = p.addr[prev]
+    for m_slot in range(_MAX_MENTIONS):
+        p.prev_named[1 + m_slot, has_prev] = mentions[m_slot, prev]
     return p
 
 
@@ -400,6 +409,18 @@ def _names(p: _Prepared, rows: IntArray, who: IntArray) -> BoolArray:
     safe = np.maximum(rows, 0)
     named = (p.addr[safe] == who) | _mentions(p, safe, who, True)
     return np.asarray(named & (who >= 0) & (rows >= 0), dtype=np.bool_)
+
+
+def _prev_names(p: _Prepared, rows: Index, who: IntArray) -> BoolArray:
+    """:func:`_names` of the authors' previous messages: whether the previous message of
+    ``rows``' author (``p.prev_same[rows]``) addresses or mentions ``who``, from the
+    precomputed ``p.prev_named`` (views when ``rows`` is a slice, not gathers)."""
+    pn = p.prev_named
+    found = pn[0][rows] == who
+    for slot in range(1, 1 + _MAX_MENTIONS):
+        found |= pn[slot][rows] == who
+    found &= who >= 0
+    return np.asarray(found, dtype=np.bool_)
 
 
 def _log_len(length: IntArray) -> F32:
@@ -505,8 +526,8 @@ def _pair_block(
         cand_between_2,
         me_none,
         me_2,
-        _names(p, ps_i, aj) & other,
-        _names(p, p.prev_same[rj], ai) & ~same,
+        _prev_names(p, ri, aj) & other,
+        _prev_names(p, rj, ai) & ~same,
         p.system[rj],
         question_j,
         p.url[rj],
