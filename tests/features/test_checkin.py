@@ -263,3 +263,34 @@ def test_forgetting_a_member_removes_their_checkins(make_app: Callable[..., App]
     with app.db.begin() as conn:
         CheckinFeature().delete_member_data(conn, 2)
         assert member_checkins(conn, 1, 2) is None
+
+
+def test_a_failed_batchs_checkin_is_forgotten_with_it(
+    make_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Summaries and the day's count are kept in memory between batches, only once a batch
+    commits: a check-in whose batch fails as a whole counts nowhere, and counts once when the
+    platform delivers it again."""
+    app = setup(make_app)
+    say(app, "u1", "签到")
+    failing = app.sandbox.post("g1", "u2", "签到")
+    real_write_outbox = app.engine._write_outbox
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(app.engine, "_write_outbox", broken)
+    with pytest.raises(OSError):
+        app.handle([failing])
+    monkeypatch.setattr(app.engine, "_write_outbox", real_write_outbox)
+    say(app, "u3", "签到")
+    app.handle([failing])  # re-delivered
+    assert said(app) == [
+        "✅ Ann checked in: day 1 in a row, #1 today.",
+        "✅ Chen checked in: day 1 in a row, #2 today.",
+        "✅ Bob checked in: day 1 in a row, #3 today.",
+    ]
+    assert [stats(app, u)["total"] for u in ("u1", "u2", "u3")] == [1, 1, 1]
+    clock(app).advance(timedelta(days=1))
+    say(app, "u2", "签到")
+    assert said(app) == ["✅ Bob checked in: day 2 in a row, #1 today."]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -21,6 +21,7 @@ from groupops.domain.time import local_day, zone
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.checkin.settings import CheckinSettings, Gift
 from groupops.features.checkin.tables import checkin_days, checkin_stats
+from groupops.features.kept import Kept
 from groupops.i18n import N_
 from groupops.storage.bulk import Bulk
 from groupops.storage.tables import members
@@ -86,6 +87,7 @@ _d, _st = checkin_days.c, checkin_stats.c
 _SELECT_STATS = select(checkin_stats).where(
     _st.group_id == bindparam("g"), _st.member_id == bindparam("m")
 )
+_GROUP_STATS = select(checkin_stats).where(_st.group_id == bindparam("g")).limit(bindparam("n"))
 _SELECT_STATS_OF = select(checkin_stats).where(
     _st.group_id == bindparam("g"), _st.member_id.in_(bindparam("ms", expanding=True))
 )
@@ -206,15 +208,39 @@ class _Batch:
     """
 
     conn: Connection
+    #: summaries and day counts earlier batches read or wrote (CheckinFeature's)
+    kept_stats: Kept[tuple[int, int], _Stats] = field(default_factory=Kept)
+    kept_counts: Kept[tuple[int, date], int] = field(default_factory=Kept)
     #: (group, member) -> summary; None: no row stored (created on first use)
     stats: dict[tuple[int, int], _Stats | None] = field(default_factory=dict)
     days: list[dict[str, Any]] = field(default_factory=list)
     #: (group, day) -> check-ins that day without a make-up card, pending ones included
     counts: dict[tuple[int, date], int] = field(default_factory=dict)
 
+    def remembered(self, gid: int, mid: int) -> bool:
+        """Take the member's summary from what earlier batches kept, if they did (a group
+        read whole the first time it is seen: then a member not kept has none)."""
+        key = (gid, mid)
+        if key in self.stats:
+            return True
+
+        def read(n: int) -> list[tuple[tuple[int, int], _Stats]]:
+            found = self.conn.execute(_GROUP_STATS, {"g": gid, "n": n}).all()
+            return [((gid, int(r.member_id)), _from_row(r)) for r in found]
+
+        self.kept_stats.load_group(gid, read)
+        st = self.kept_stats.get(key)
+        if st is not None:
+            self.stats[key] = replace(st)
+            return True
+        if self.kept_stats.complete(gid):
+            self.stats[key] = None
+            return True
+        return False
+
     def prefetch(self, wanted: dict[int, set[int]]) -> None:
         for gid, mids in wanted.items():
-            ordered = sorted(m for m in mids if (gid, m) not in self.stats)
+            ordered = sorted(m for m in mids if not self.remembered(gid, m))
             for start in range(0, len(ordered), 500):
                 chunk = ordered[start : start + 500]
                 found = {
@@ -242,6 +268,9 @@ class _Batch:
             _STATS_BULK.run(self.conn, changed)
         for st in known:
             st.new = st.dirty = False
+            self.kept_stats.stage((st.group_id, st.member_id), replace(st))
+        for key, count in self.counts.items():
+            self.kept_counts.stage(key, count)
 
 
 def _from_row(row: Any) -> _Stats:
@@ -261,6 +290,20 @@ class CheckinFeature:
     order: ClassVar[int] = 30
     settings_model: ClassVar[type[CheckinSettings]] = CheckinSettings
     handles: ClassVar[frozenset[EventKind]] = frozenset({EventKind.MESSAGE})
+
+    def __init__(self) -> None:
+        #: members' summaries and each group's check-ins a day, kept between batches (this
+        #: process is the only one checking in its groups; see docs/operations.md)
+        self._kept_stats: Kept[tuple[int, int], _Stats] = Kept()
+        self._kept_counts: Kept[tuple[int, date], int] = Kept()
+
+    def committed(self) -> None:
+        self._kept_stats.committed()
+        self._kept_counts.committed()
+
+    def rolled_back(self) -> None:
+        self._kept_stats.rolled_back()
+        self._kept_counts.rolled_back()
 
     def handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
         # first what each message asks for, then the asking members' summaries in one query
@@ -288,7 +331,7 @@ class CheckinFeature:
             wanted.setdefault(group.id, set()).add(item.member_id)
         if not todo:
             return
-        b = _Batch(ctx.conn)
+        b = _Batch(ctx.conn, self._kept_stats, self._kept_counts)
         b.prefetch(wanted)
         for item, group, s, what, keyword, goal in todo:
             # a command is not conversation: later features (points) do not pay for it
@@ -304,6 +347,8 @@ class CheckinFeature:
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
         conn.execute(delete(checkin_days).where(checkin_days.c.member_id == member_id))
         conn.execute(delete(checkin_stats).where(checkin_stats.c.member_id == member_id))
+        self._kept_stats.forget(lambda key: key[1] == member_id)
+        self._kept_counts.forget(lambda key: True)  # the days they checked in no longer count
 
     # -- helpers ---------------------------------------------------------------------------
     def _say(
@@ -326,7 +371,7 @@ class CheckinFeature:
     def _stats(self, b: _Batch, group: GroupInfo, member_id: int, s: CheckinSettings) -> _Stats:
         """The member's summary, created (with the starting cards) on first use."""
         key = (group.id, member_id)
-        if key not in b.stats:
+        if not b.remembered(group.id, member_id):
             row = b.conn.execute(_SELECT_STATS, {"g": group.id, "m": member_id}).first()
             b.stats[key] = None if row is None else _from_row(row)
         st = b.stats[key]
@@ -426,6 +471,8 @@ class CheckinFeature:
     def _rank(b: _Batch, group_id: int, day: date) -> int:
         """The place of a check-in just recorded (made-up days do not count)."""
         key = (group_id, day)
+        if key not in b.counts and (count := b.kept_counts.get(key)) is not None:
+            b.counts[key] = count
         if key in b.counts:
             b.counts[key] += 1
         else:
