@@ -210,3 +210,23 @@ def test_prepared_text_flags_agree_with_and_without_words() -> None:
     for name in ("url", "thanks", "greeting", "command", "length", "mentions"):
         assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
     assert np.array_equal(fast.msg_feats, slow.msg_feats)
+
+
+def test_blocked_offset_scores_are_bit_identical_to_the_whole() -> None:
+    """The scores computed a block of rows at a time are the whole product's, bit for bit
+    (the ranker's choices must not depend on how rows are grouped)."""
+    rng = np.random.default_rng(3)
+    model = replies.load_model()
+    w_var = model.w_pair[replies.N_CONST :]
+    const = replies._const_pair(4) @ model.w_pair[: replies.N_CONST]
+    with replies._one_blas_thread():
+        for k in (1, 7, replies._SCORE_BLOCK, 3 * replies._SCORE_BLOCK + 123):
+            x = np.where(rng.random((w_var.shape[0], k)) < 0.3, 1.0, 0.0).astype(np.float32)
+            x[-5:] = rng.random((5, k)).astype(np.float32)
+            msg_h = rng.standard_normal((k, model.hidden)).astype(np.float32)
+            pre = x.T @ w_var
+            pre += msg_h
+            pre += const
+            want = replies._relu_score(pre, model.w2)
+            got = replies._offset_scores(x, w_var, msg_h, const, model.w2)
+            assert np.array_equal(got.view(np.int32), want.view(np.int32))
