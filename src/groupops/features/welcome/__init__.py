@@ -36,7 +36,7 @@ _UPDATE_BURST = (
     )
 )
 _DELETE_BURST = delete(welcome_bursts).where(_w.group_id == bindparam("g"))
-#: joins of one kind in a group shortly before a join (uses ix_events_group_time)
+#: joins of one kind in a group shortly before a join (uses ix_events_group_kind_time)
 _RECENT_JOINS = (
     select(func.count())
     .select_from(events)
