@@ -235,8 +235,7 @@ def _prepare(
         token_code[word] = token_code.get(word, 0) | 1
     rank_who = np.asarray([lookup[key] for key in keys], dtype=np.int64)
     n_keys = max(len(keys), 1)
-    codes_b = {key.encode(): c for key, c in token_code.items() if key.isascii()}
-    codes_b[b"\x01"] = -1
+    codes_b = None if with_words else _byte_codes(token_code)
     m_rows_parts: list[IntArray] = []
     m_who_parts: list[IntArray] = []
     tok_all = _TOKEN.findall
@@ -258,7 +257,7 @@ def _prepare(
         command[rows] = np.fromiter(map(str.startswith, lows, repeat("!")), np.bool_, count=k)
         plain = np.fromiter(map(str.isascii, lows), np.bool_, count=k)
         found: list[list[str]] = []
-        coded = None if with_words else _ascii_codes(lows, plain, token_code, codes_b)
+        coded = None if codes_b is None else _ascii_codes(lows, plain, token_code, codes_b)
         if coded is None:
             found = list(map(tok_all, lows))
             sizes = np.fromiter(map(len, found), dtype=np.int64, count=k)
@@ -351,34 +350,98 @@ _TOKEN_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_-[]\\`^{}|")
 _TO_TOKEN_BYTES = bytes(c if c in _TOKEN_BYTES or c in b".\x01" else 32 for c in range(256))
 
 
+_FILTER_BITS = 22
+_HASH_MULT = np.uint64(1_000_003)
+_HASH_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _token_hash(length: IntArray, b0: Any, b1: Any, last: Any, last2: Any) -> Any:
+    """A token's slot in :class:`_ByteCodes`' filter, from its length and its first two and
+    last two bytes (uint64 arithmetic, wrapping)."""
+    h = length.astype(np.uint64)
+    for part in (b0, b1, last, last2):
+        h = h * _HASH_MULT + np.asarray(part, dtype=np.uint64)
+    return (h * _HASH_MIX) >> np.uint64(64 - _FILTER_BITS)
+
+
+@dataclass
+class _ByteCodes:
+    """``token_code`` of the ASCII keys as bytes, and a filter over (length, first two and
+    last two bytes): a token whose filter slot is off has no code, so the dictionary is
+    only asked about the few tokens that may have one."""
+
+    codes: dict[bytes, int]
+    bits: BoolArray
+
+
+def _byte_codes(token_code: dict[str, int]) -> _ByteCodes:
+    codes = {key.encode(): c for key, c in token_code.items() if key and key.isascii()}
+    bits = np.zeros(1 << _FILTER_BITS, dtype=np.bool_)
+    if codes:
+        keys = list(codes)
+        length = np.fromiter(map(len, keys), np.int64, len(keys))
+        bits[
+            _token_hash(
+                length,
+                [k[0] for k in keys],
+                [k[min(1, len(k) - 1)] for k in keys],
+                [k[-1] for k in keys],
+                [k[max(len(k) - 2, 0)] for k in keys],
+            )
+        ] = True
+    return _ByteCodes(codes, bits)
+
+
 def _ascii_codes(
-    lows: list[str], plain: BoolArray, token_code: dict[str, int], codes_b: dict[bytes, int]
+    lows: list[str], plain: BoolArray, token_code: dict[str, int], table: _ByteCodes
 ) -> tuple[IntArray, IntArray] | None:
     """The ``token_code`` of every token ``_TOKEN.findall`` finds in the lower-cased texts
     ``lows``, and the text it is in (ascending), without running the regex over the ASCII
-    texts (``plain``): those are cut in a few C-level passes over their joined bytes (every
-    byte that is no token character a space, a dot kept only between two token characters,
-    then split), the others by the regex. ``codes_b``: ``token_code`` of the ASCII keys as
-    bytes, and -1 for the separator ``b"\x01"``. None when a text holds the separator."""
+    texts (``plain``): those are cut by numpy over their joined bytes (a token is a run of
+    token characters and dots between two of them), the others by the regex. ``table``:
+    :func:`_byte_codes` of ``token_code``. None when a text holds the separator ``\x01``."""
     k = len(lows)
     every = bool(plain.all())
-    asc = lows if every else [t if a else "" for t, a in zip(lows, plain.tolist(), strict=True)]
+    asc = lows
+    if not every:
+        asc = lows.copy()
+        for j in np.flatnonzero(~plain).tolist():
+            asc[j] = ""
     joined = " \x01 ".join(asc)
     if joined.count("\x01") != k - 1:
         return None
     b = (b" " + joined.encode("ascii") + b" ").translate(_TO_TOKEN_BYTES)
-    del joined
-    # a dot next to a dot, a space or the separator ends a token: after the first replace no
-    # two dots touch, after the other two every dot left has token characters both sides
-    b = b.replace(b"..", b"  ").replace(b" .", b"  ").replace(b". ", b"  ")
-    flat = b.split()
-    del b
-    code = np.fromiter(map(codes_b.get, flat, repeat(0)), np.int64, count=len(flat))
-    del flat
-    sep = code == -1
-    of = np.cumsum(sep)
+    del joined, asc
+    arr = np.frombuffer(b, dtype=np.uint8)
+    dot = arr == 46
+    in_token = (arr != 32) & ~dot & (arr != 1)  # a token character
+    # a dot belongs to a token only between two token characters (b starts and ends with
+    # a space: no dot at either end)
+    inner = np.flatnonzero(dot)
+    in_token[inner] = in_token[inner - 1] & in_token[inner + 1]
+    in_token[arr == 1] = True  # the separator: a token of its own, between spaces
+    # b starts and ends with a space: the changes alternate, a token's start then its end
+    edges = np.flatnonzero(in_token[1:] != in_token[:-1]) + 1
+    del in_token
+    starts, ends = edges[0::2], edges[1::2]
+    sep = (ends - starts == 1) & (arr[starts] == 1)
     keep = ~sep
-    code, of = code[keep], of[keep]
+    of = np.cumsum(sep)[keep]
+    starts, ends = starts[keep], ends[keep]
+    h = _token_hash(
+        ends - starts,
+        arr[starts],
+        arr[np.minimum(starts + 1, ends - 1)],
+        arr[ends - 1],
+        arr[np.maximum(ends - 2, starts)],
+    )
+    maybe = np.flatnonzero(table.bits[h])
+    code = np.zeros(starts.shape[0], dtype=np.int64)
+    if maybe.shape[0]:
+        pieces = map(b.__getitem__, map(slice, starts[maybe].tolist(), ends[maybe].tolist()))
+        code[maybe] = np.fromiter(
+            map(table.codes.get, pieces, repeat(0)), np.int64, count=maybe.shape[0]
+        )
     if not every:
         codes, ofs = [code], [of]
         tok_all = _TOKEN.findall
