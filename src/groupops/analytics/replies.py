@@ -184,6 +184,10 @@ class _Prepared:
     # per row, whom the author's previous message named: its addressee and mentions
     # (1 + _MAX_MENTIONS, n), -1 where none (and for every slot when there is no such message)
     prev_named: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    # per row, its pair features as a candidate (those that depend on the candidate alone),
+    # (_N_CAND, n): system, question, url, thanks, greeting, command, short, log length,
+    # its author's first message
+    cand_feats: F32 = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     pred: IntArray | None = None  # the first stage's parent of every row (itself: none)
     recorded: IntArray | None = None  # the platform's recorded parent of every row, or -1
 
@@ -335,6 +339,7 @@ def _prepare(
         tfidf,
     )
     p.msg_feats = _message_block(p)
+    p.cand_feats = _candidate_block(p)
     has_prev = prev_same >= 0
     prev = prev_same[has_prev]
     p.prev_named = np.full((1 + _MAX_MENTIONS, n), -1, dtype=np.int64)
@@ -532,6 +537,30 @@ def _message_block(p: _Prepared) -> F32:
     return out
 
 
+def _candidate_block(p: _Prepared) -> F32:
+    """The pair features of every row as a candidate that depend on it alone, once per
+    input (each offset copies them instead of computing them again)."""
+    speaker = p.author >= 0
+    cols = (
+        p.system,
+        p.question & speaker,
+        p.url,
+        p.thanks,
+        p.greeting,
+        p.command,
+        p.length < 15,
+        _log_len(p.length),
+        (p.prev_same < 0) & speaker,
+    )
+    out = np.empty((len(cols), p.n), dtype=np.float32)
+    for c, col in enumerate(cols):
+        out[c] = col
+    return out
+
+
+_N_CAND = 9
+
+
 def _const_pair(d: int) -> F32:
     """The pair features that depend on the offset alone (the distance buckets)."""
     out = [float(d >= e) for e in _DIST_EDGES] + [math.log1p(d) / 4.0]
@@ -599,19 +628,11 @@ def _pair_block(
         me_2,
         _prev_names(p, ri, aj) & other,
         _prev_names(p, rj, ai) & ~same,
-        p.system[rj],
-        question_j,
-        p.url[rj],
-        p.thanks[rj],
-        p.greeting[rj],
-        p.command[rj],
-        p.length[rj] < 15,
     ):
         out[c] = col
         c += 1
-    out[c] = _log_len(p.length[rj])
-    out[c + 1] = (p.prev_same[rj] < 0) & speaker_j
-    c += 2
+    out[c : c + _N_CAND] = p.cand_feats[:, rj]
+    c += _N_CAND
     out[c] = (addressed_me | mentioned_me) & latest
     c += 1
     out[c] = (addresses | mentions) & latest
