@@ -431,3 +431,34 @@ def test_a_forgotten_members_points_start_again_from_nothing(
     with app.db.connect() as conn:
         rows = conn.execute(select(points_balances)).all()
     assert [(r.member_id != MEMBER["u1"], r.points) for r in rows] == [(True, 1)]
+
+
+def test_a_restarted_process_reads_balances_once_before_events(
+    make_app: Callable[..., App],
+) -> None:
+    """A new process (App.start warms up) reads every group's balances and check-in summaries
+    before events come; its batches then read none, and go on from the stored balances."""
+    from sqlalchemy import event as sa_event
+
+    app = setup(make_app)
+    say(app, "u1", "a message that pays")
+    assert balance(app, "u1") == 1
+    restarted = make_app(features=FEATURES)
+    restarted.engine.warm_up()
+    read: list[str] = []
+
+    @sa_event.listens_for(restarted.db, "before_cursor_execute")
+    def _seen(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            read.append(statement)
+
+    clock(restarted).advance(61)
+    restarted.handle([restarted.sandbox.post("g1", "u1", "another one that pays")])
+    restarted.handle([restarted.sandbox.post("g1", "u2", "签到")])
+    assert not [s for s in read if "points_balances" in s or "checkin_stats" in s]
+    assert balance(app, "u1") == 2
+    with app.db.connect() as conn:
+        earned = conn.execute(
+            select(func.sum(points_ledger.c.points)).where(points_ledger.c.member_id == 3)
+        ).scalar_one()
+    assert earned and balance(app, "u2") == earned  # the check-in paid, as stored

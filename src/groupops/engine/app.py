@@ -97,6 +97,7 @@ class App:
     async def start(self, *, tick_every: float = 60.0) -> None:
         self._queue = asyncio.Queue()
         self._stop = asyncio.Event()
+        self.engine.warm_up()  # what features keep between batches, read before events come
         # SQLite's log copied back by a thread, not inside some batch's commit
         self._checkpointer = WalCheckpointer(self.db)
         self._checkpointer.start()

@@ -171,6 +171,26 @@ class Engine:
             callback(result)
         return result
 
+    def warm_up(self) -> None:
+        """Have the features that keep state between batches read it for every known group
+        now (``warm_up(conn, groups)``), before live events arrive: the first batches of a
+        group then wait for no bulk read."""
+        hooks = _hooks(self.registry, "warm_up")
+        if not hooks:
+            return
+        try:
+            with self.db.connect() as conn:
+                groups_now = self.directory.groups_in(conn)
+                for hook in hooks:
+                    hook(conn, groups_now)
+                conn.rollback()
+        except BaseException:
+            for rolled_back in self._rolled_back_hooks:
+                rolled_back()
+            raise
+        for committed in self._committed_hooks:
+            committed()
+
     def store_only(self, batches: Iterable[Sequence[Event]]) -> BatchResult:
         """Store events with their groups, members and memberships, and run no feature, every
         batch in ONE transaction: all or nothing. Imports of history use this (a join of 2019
@@ -389,7 +409,7 @@ class Engine:
         result.actions += len(queued)
 
 
-def _hooks(registry: FeatureRegistry, name: str) -> list[Callable[[], None]]:
+def _hooks(registry: FeatureRegistry, name: str) -> list[Callable[..., None]]:
     """The features' optional ``name`` methods (see features.base.Feature)."""
     found = [getattr(f, name, None) for f in registry.features]
     return [hook for hook in found if callable(hook)]

@@ -40,4 +40,6 @@ class Feature(Protocol):
 
     # Optional: a feature that keeps what it wrote in memory for the next batches has the
     # engine tell it when the batch is committed (``committed()``: keep it) or rolled back
-    # (``rolled_back()``: forget what this batch staged). Plain methods, no arguments.
+    # (``rolled_back()``: forget what this batch staged). Plain methods, no arguments. It may
+    # also read that state for every group before live events arrive:
+    # ``warm_up(conn, groups)`` (staged, then kept like a batch's).

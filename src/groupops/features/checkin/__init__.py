@@ -224,11 +224,7 @@ class _Batch:
         if key in self.stats:
             return True
 
-        def read(n: int) -> list[tuple[tuple[int, int], _Stats]]:
-            found = self.conn.execute(_GROUP_STATS, {"g": gid, "n": n}).all()
-            return [((gid, int(r.member_id)), _from_row(r)) for r in found]
-
-        self.kept_stats.load_group(gid, read)
+        load_group_stats(self.kept_stats, self.conn, gid)
         st = self.kept_stats.get(key)
         if st is not None:
             self.stats[key] = replace(st)
@@ -273,6 +269,16 @@ class _Batch:
             self.kept_counts.stage(key, count)
 
 
+def load_group_stats(kept: Kept[tuple[int, int], _Stats], conn: Connection, gid: int) -> None:
+    """Every summary of the group, the first time (features.kept)."""
+
+    def read(n: int) -> list[tuple[tuple[int, int], _Stats]]:
+        found = conn.execute(_GROUP_STATS, {"g": gid, "n": n}).all()
+        return [((gid, int(r.member_id)), _from_row(r)) for r in found]
+
+    kept.load_group(gid, read)
+
+
 def _from_row(row: Any) -> _Stats:
     return _Stats(
         int(row.group_id),
@@ -296,6 +302,10 @@ class CheckinFeature:
         #: process is the only one checking in its groups; see docs/operations.md)
         self._kept_stats: Kept[tuple[int, int], _Stats] = Kept()
         self._kept_counts: Kept[tuple[int, date], int] = Kept()
+
+    def warm_up(self, conn: Connection, groups: Sequence[GroupInfo]) -> None:
+        for group in groups:
+            load_group_stats(self._kept_stats, conn, group.id)
 
     def committed(self) -> None:
         self._kept_stats.committed()

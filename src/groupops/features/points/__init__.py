@@ -342,17 +342,23 @@ class PointsFeature:
     def rolled_back(self) -> None:
         self._kept.rolled_back()
 
-    def _remembered(self, ctx: BatchContext, gid: int, mid: int) -> _Balance | None:
-        """The balance as this process last wrote or read it (a copy to change); a new one
-        when the whole group is held and the member is not; None when it must be read."""
+    def warm_up(self, conn: Connection, groups: Sequence[GroupInfo]) -> None:
+        for group in groups:
+            self._load_group(conn, group.id)
 
+    def _load_group(self, conn: Connection, gid: int) -> None:
         def read(n: int) -> list[tuple[tuple[int, int], _Balance]]:
-            rows = ctx.conn.execute(_GROUP_BALANCES, {"g": gid, "n": n}).all()
+            rows = conn.execute(_GROUP_BALANCES, {"g": gid, "n": n}).all()
             return [
                 ((gid, int(r.member_id)), self._from_row(gid, int(r.member_id), r)) for r in rows
             ]
 
         self._kept.load_group(gid, read)
+
+    def _remembered(self, ctx: BatchContext, gid: int, mid: int) -> _Balance | None:
+        """The balance as this process last wrote or read it (a copy to change); a new one
+        when the whole group is held and the member is not; None when it must be read."""
+        self._load_group(ctx.conn, gid)
         bal = self._kept.get((gid, mid))
         if bal is not None:
             return replace(bal)
