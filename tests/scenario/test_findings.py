@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from nio import RoomCreateResponse, RoomPreset
 from sqlalchemy import select
 
@@ -16,6 +17,7 @@ from groupops.domain.actions import ActionKind
 from groupops.engine.admin import set_setting
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
+from groupops.features.moderation import ModerationFeature
 from groupops.features.registry import DEFAULT_FEATURES
 from groupops.storage.tables import events, groups, outbox
 from tests.conftest import T0
@@ -119,7 +121,12 @@ def moderation_kinds(app: App) -> list[str]:
     return [r.kind for r in rows(app, outbox, outbox.c.feature == "moderation")]
 
 
-def test_a_flood_split_by_a_restart_is_still_a_flood(make_app: Callable[..., App]) -> None:
+@pytest.mark.parametrize("warmed", [False, True], ids=["read-by-a-batch", "read-at-start"])
+def test_a_flood_split_by_a_restart_is_still_a_flood(
+    make_app: Callable[..., App], warmed: bool
+) -> None:
+    """The restarted bot reads the flood windows when the group's first message comes, or
+    before any comes when it starts live (App.start warms the features up)."""
     first, clock = flood_group(make_app, ("u1", "Lin"))
     sandbox = first.sandbox
     for i in range(3):
@@ -128,6 +135,8 @@ def test_a_flood_split_by_a_restart_is_still_a_flood(make_app: Callable[..., App
     first.close()
 
     again = make_app(features=DEFAULT_FEATURES, start=clock.now())  # the bot restarted
+    if warmed:
+        again.engine.warm_up()
     for i in range(3, 5):
         again.clock.advance(timedelta(seconds=2))  # type: ignore[attr-defined]
         again.handle([again.sandbox.post("g", "u1", f"flood {i}")])
@@ -135,8 +144,9 @@ def test_a_flood_split_by_a_restart_is_still_a_flood(make_app: Callable[..., App
     assert ActionKind.MUTE.value in kinds or ActionKind.SEND.value in kinds  # warned or muted
 
 
+@pytest.mark.parametrize("warmed", [False, True], ids=["read-by-a-batch", "read-at-start"])
 def test_a_punished_flood_is_not_counted_again_after_a_restart(
-    make_app: Callable[..., App],
+    make_app: Callable[..., App], warmed: bool
 ) -> None:
     """The restarted bot reads the stored flood windows of every member of the group at once;
     messages already punished as a flood start no new one, and another member's window is
@@ -150,6 +160,11 @@ def test_a_punished_flood_is_not_counted_again_after_a_restart(
     first.close()
 
     again = make_app(features=DEFAULT_FEATURES, start=clock.now())  # the bot restarted
+    if warmed:
+        again.engine.warm_up()
+        moderation = again.registry.by_name["moderation"]
+        assert isinstance(moderation, ModerationFeature)
+        assert moderation._warm  # read before any message came
     for i in range(4):  # four more each: one short of a new flood
         again.clock.advance(timedelta(seconds=2))  # type: ignore[attr-defined]
         again.handle([again.sandbox.post("g", "u1", f"more {i}")])

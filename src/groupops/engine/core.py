@@ -173,16 +173,19 @@ class Engine:
 
     def warm_up(self) -> None:
         """Have the features that keep state between batches read it for every known group
-        now (``warm_up(conn, groups)``), before live events arrive: the first batches of a
-        group then wait for no bulk read."""
+        now (``warm_up(ctx)``, with a context of no events), before live events arrive: the
+        first batches of a group then wait for no bulk read."""
         hooks = _hooks(self.registry, "warm_up")
         if not hooks:
             return
         try:
             with self.db.connect() as conn:
-                groups_now = self.directory.groups_in(conn)
-                for hook in hooks:
-                    hook(conn, groups_now)
+                ctx = self._context(conn)
+                for feature in self.registry.features:
+                    hook = getattr(feature, "warm_up", None)
+                    if callable(hook):
+                        ctx.feature = feature.name
+                        hook(ctx)
                 conn.rollback()
         except BaseException:
             for rolled_back in self._rolled_back_hooks:

@@ -42,4 +42,5 @@ class Feature(Protocol):
     # engine tell it when the batch is committed (``committed()``: keep it) or rolled back
     # (``rolled_back()``: forget what this batch staged). Plain methods, no arguments. It may
     # also read that state for every group before live events arrive:
-    # ``warm_up(conn, groups)`` (staged, then kept like a batch's).
+    # ``warm_up(ctx)``, a context with no events whose ``all_groups()`` are the groups
+    # (what it reads is staged, then kept like a batch's).

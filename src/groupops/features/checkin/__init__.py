@@ -303,9 +303,9 @@ class CheckinFeature:
         self._kept_stats: Kept[tuple[int, int], _Stats] = Kept()
         self._kept_counts: Kept[tuple[int, date], int] = Kept()
 
-    def warm_up(self, conn: Connection, groups: Sequence[GroupInfo]) -> None:
-        for group in groups:
-            load_group_stats(self._kept_stats, conn, group.id)
+    def warm_up(self, ctx: BatchContext) -> None:
+        for group in ctx.all_groups():
+            load_group_stats(self._kept_stats, ctx.conn, group.id)
 
     def committed(self) -> None:
         self._kept_stats.committed()

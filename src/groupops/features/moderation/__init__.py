@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from pydantic import ValidationError
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select
 
 from groupops.domain.actions import Action, ActionKind
@@ -210,18 +211,31 @@ class ModerationFeature:
         for group, first in cold.values():
             s = self._settings(ctx, group)
             if s.detect_flood and self._warm.get(group.id, 0) < s.flood_seconds:
-                self._warm_up(ctx, group, first, s.flood_seconds)
+                self._read_windows(ctx, group, first.event.occurred_at, first.seq, s.flood_seconds)
         return state
 
-    def _warm_up(self, ctx: BatchContext, group: GroupInfo, first: Incoming, seconds: int) -> None:
+    def warm_up(self, ctx: BatchContext) -> None:
+        """At the start of a live process: every group's flood windows up to now, so that no
+        first batch of a group waits for them."""
+        for group in ctx.all_groups():
+            try:
+                s = self._settings(ctx, group)
+            except ValidationError:
+                continue  # the engine reports the settings when an event of the group comes
+            if s.enabled and s.detect_flood:
+                self._read_windows(ctx, group, ctx.now, None, s.flood_seconds)
+
+    def _read_windows(
+        self, ctx: BatchContext, group: GroupInfo, until: datetime, seq: int | None, seconds: int
+    ) -> None:
         """Read the group's flood windows from storage once per process: messages stored
-        before this batch that a flood of ``seconds`` could still count, minus those already
-        punished as a flood (the bot may have restarted in the middle of one). From then on
-        every message passes through this feature, so the windows stay complete in memory."""
-        start = first.event.occurred_at - timedelta(seconds=seconds)
-        rows = ctx.conn.execute(
-            _STORED_WINDOW, {"g": group.id, "start": start, "seq": first.seq}
-        ).all()
+        before ``seq`` (this batch's first; None: all) that a flood of ``seconds`` ending at
+        ``until`` could still count, minus those already punished as a flood (the bot may have
+        restarted in the middle of one). From then on every message passes through this
+        feature, so the windows stay complete in memory."""
+        start = until - timedelta(seconds=seconds)
+        params = {"g": group.id, "start": start, "seq": seq if seq is not None else 2**62}
+        rows = ctx.conn.execute(_STORED_WINDOW, params).all()
         self._warm[group.id] = seconds
         if not rows:
             return

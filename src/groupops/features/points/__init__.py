@@ -342,9 +342,9 @@ class PointsFeature:
     def rolled_back(self) -> None:
         self._kept.rolled_back()
 
-    def warm_up(self, conn: Connection, groups: Sequence[GroupInfo]) -> None:
-        for group in groups:
-            self._load_group(conn, group.id)
+    def warm_up(self, ctx: BatchContext) -> None:
+        for group in ctx.all_groups():
+            self._load_group(ctx.conn, group.id)
 
     def _load_group(self, conn: Connection, gid: int) -> None:
         def read(n: int) -> list[tuple[tuple[int, int], _Balance]]:
