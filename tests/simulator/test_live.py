@@ -4,6 +4,7 @@ and stops when told to."""
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from sqlalchemy import func, select
 
@@ -22,6 +23,8 @@ def test_live_mode_feeds_the_running_app_and_stops_when_told(database_url: str) 
         app = App.create(database_url, extensions=False)  # the real clock
         ensure_groups(app.sandbox, DEMO_GROUPS)
         await app.start(tick_every=0.5)
+        # what the process held at the start is out of the cyclic collector's full passes
+        assert gc.get_freeze_count() > 0
         stop = asyncio.Event()
         task = asyncio.create_task(run_live(app, seed=3, stop=stop, pace=0.05))
         try:
@@ -33,6 +36,7 @@ def test_live_mode_feeds_the_running_app_and_stops_when_told(database_url: str) 
         finally:
             stop.set()
             await app.stop()
+        assert gc.get_freeze_count() == 0  # handed back when the loops stop
         with app.db.connect() as conn:
             kinds = {
                 str(k): int(n)
@@ -73,6 +77,7 @@ def test_live_newcomers_answer_the_join_gate_when_the_group_has_it(database_url:
         finally:
             stop.set()
             await app.stop()
+        assert gc.get_freeze_count() == 0  # handed back when the loops stop
         with app.db.connect() as conn:
             outcome = {
                 str(s): int(n)
