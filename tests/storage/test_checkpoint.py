@@ -48,3 +48,19 @@ def test_nothing_runs_for_memory_or_other_databases() -> None:
     cp.start()
     assert cp.path is None and cp._thread is None
     cp.stop()
+
+
+def test_commits_leave_a_long_log_to_the_thread(tmp_path: Path) -> None:
+    """Past SQLite's default 1,000-page mark no commit copies the log back (and waits for the
+    disk) on its own: that is the checkpointer's work, or a much longer log's."""
+    path = tmp_path / "c.db"
+    db = make_engine(f"sqlite:///{path}")
+    with db.begin() as conn:
+        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+    size = path.stat().st_size
+    for _ in range(6):
+        _write_pages(db, 300)  # ~1,800 pages in six commits
+    wal = Path(f"{path}-wal").stat().st_size
+    assert wal > 1500 * 4096  # the log holds them all
+    assert path.stat().st_size == size  # and no commit copied them back
+    db.dispose()
