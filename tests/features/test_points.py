@@ -14,6 +14,7 @@ from groupops.domain.errors import InvalidSettings
 from groupops.engine import admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
+from groupops.features.checkin.tables import checkin_stats
 from groupops.features.points import (
     InvalidPeriod,
     PointsFeature,
@@ -23,7 +24,7 @@ from groupops.features.points import (
 )
 from groupops.features.points.tables import points_balances, points_ledger
 from groupops.features.registry import FeatureRegistry
-from groupops.storage.tables import outbox
+from groupops.storage.tables import events, outbox, rejected_events
 from tests.conftest import T0
 
 CHECKIN = "groupops.features.checkin:CheckinFeature"
@@ -425,12 +426,40 @@ def test_a_forgotten_members_points_start_again_from_nothing(
     say(app, "u1", "a message that pays")
     assert balance(app, "u1") == 1
     admin.forget_member(app.db, app.registry, MEMBER["u1"])
-    app.engine.directory.invalidate()
     clock(app).advance(61)
     say(app, "u1", "back again after being forgotten")
     with app.db.connect() as conn:
         rows = conn.execute(select(points_balances)).all()
     assert [(r.member_id != MEMBER["u1"], r.points) for r in rows] == [(True, 1)]
+
+
+def test_a_member_forgotten_by_another_process_is_dropped_by_the_serving_one(
+    make_app: Callable[..., App],
+) -> None:
+    """The CLI forgets a member while `serve` holds them in memory (their member id, points
+    and check-in summary): the serving engine drops them at its next batch, so their next
+    message is stored for a new member, not refused for the deleted one."""
+    app = setup(make_app)
+    say(app, "u1", "a message that pays")
+    say(app, "u1", "签到")
+    assert balance(app, "u1") > 0
+    cli_registry = FeatureRegistry.load(FEATURES, extensions=False)  # another process's
+    admin.forget_member(app.db, cli_registry, MEMBER["u1"])
+    clock(app).advance(61)
+    result = app.handle([app.sandbox.post("g1", "u1", "back again after being forgotten")])
+    assert (result.stored, result.feature_errors) == (1, 0)
+    app.handle([app.sandbox.post("g1", "u1", "签到")])
+    with app.db.connect() as conn:
+        stored = conn.execute(
+            select(events.c.member_id).where(events.c.text == "back again after being forgotten")
+        ).scalar_one()
+        rows = conn.execute(select(points_balances)).all()
+        rejected = conn.execute(select(func.count()).select_from(rejected_events)).scalar_one()
+        summaries = conn.execute(select(checkin_stats.c.member_id, checkin_stats.c.total)).all()
+    assert stored not in (None, MEMBER["u1"])  # a new member
+    assert rejected == 0
+    assert [(r.member_id, r.points > 0) for r in rows] == [(stored, True)]
+    assert [tuple(r) for r in summaries] == [(stored, 1)]  # the first check-in of the new one
 
 
 def test_a_restarted_process_reads_balances_once_before_events(

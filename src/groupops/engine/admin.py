@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from groupops.domain.errors import InvalidSettings, NotFound
 from groupops.domain.time import zone
@@ -257,13 +257,17 @@ def complete_owner_task(db: Engine, task_id: int, now: datetime) -> None:
             raise NotFound(f"no open owner task {task_id}", where="owner task")
 
 
-def forget_member(db: Engine, registry: FeatureRegistry, member_id: int) -> dict[str, int]:
+def forget_member(
+    db: Engine, registry: FeatureRegistry, member_id: int, now: datetime | None = None
+) -> dict[str, int]:
     """Delete what groupops keeps about one member: every feature's data (its hook), their
     memberships and identities, and the text and names of their events (the events stay, without
-    content or person, so group totals do not change). One transaction: all or nothing."""
+    content or person, so group totals do not change). One transaction: all or nothing. A
+    running engine (another process) drops what it holds of them at its next batch
+    (``forgotten_members``)."""
     from sqlalchemy import delete
 
-    from groupops.storage.tables import events
+    from groupops.storage.tables import events, forgotten_members
 
     with db.begin() as conn:
         if conn.execute(select(members.c.id).where(members.c.id == member_id)).first() is None:
@@ -285,4 +289,9 @@ def forget_member(db: Engine, registry: FeatureRegistry, member_id: int) -> dict
         ).rowcount
         conn.execute(delete(identities).where(identities.c.member_id == member_id))
         conn.execute(delete(members).where(members.c.id == member_id))
+        conn.execute(
+            insert(forgotten_members).values(
+                member_id=member_id, forgotten_at=now or datetime.now(UTC)
+            )
+        )
     return {"events_scrubbed": int(scrubbed or 0), "memberships_removed": int(left or 0)}

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy import Engine as SAEngine
 from sqlalchemy.dialects import postgresql
 
@@ -31,7 +31,7 @@ from groupops.features.registry import FeatureRegistry
 from groupops.i18n import Catalogs
 from groupops.platforms.base import Capabilities
 from groupops.storage.db import driver_cursor
-from groupops.storage.tables import events, feature_errors, rejected_events
+from groupops.storage.tables import events, feature_errors, forgotten_members, rejected_events
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,11 @@ def _event_row(event: Event, group_id: int | None, member_id: int | None) -> dic
         "member_id": member_id,
     }
 
+
+_f = forgotten_members.c
+_FORGOTTEN_LAST = select(func.max(_f.id))
+_FORGOTTEN_SINCE = select(_f.id, _f.member_id).where(_f.id > bindparam("after")).order_by(_f.id)
+_SQLITE_FORGOTTEN = "SELECT id, member_id FROM forgotten_members WHERE id > ? ORDER BY id"
 
 _SQLITE_INSERT = (
     "INSERT OR IGNORE INTO events (source, event_id, kind, occurred_at, chat_id, user_id,"
@@ -132,6 +137,8 @@ class Engine:
         self.settings_refresh_seconds = 2.0
         self._refreshed_at = 0.0
         self._settings_cache: dict[tuple[str, int], tuple[Any, Any, Any]] = {}
+        #: the last forgotten_members row this engine has acted on (None: before its first batch)
+        self._forgotten_seen: int | None = None
         #: features that keep state across batches hear whether the batch was kept
         self._committed_hooks = _hooks(registry, "committed")
         self._rolled_back_hooks = _hooks(registry, "rolled_back")
@@ -148,6 +155,7 @@ class Engine:
                 if time.monotonic() - self._refreshed_at > self.settings_refresh_seconds:
                     self.directory.refresh_groups(conn)
                     self._refreshed_at = time.monotonic()
+                self._drop_forgotten(conn)
                 stored, known = self._store(conn, batch)
                 result.stored = len(stored)
                 result.duplicates = len(batch) - len(stored)
@@ -171,6 +179,25 @@ class Engine:
             callback(result)
         return result
 
+    def _drop_forgotten(self, conn: Connection) -> None:
+        """Members forgotten since the last batch (admin.forget_member, perhaps in another
+        process): the directory and the features drop what they hold of them in memory (the
+        features' ``delete_member_data`` again: their rows are already gone). Before the first
+        batch (or warm-up) only where the list ends is read: nothing was held yet."""
+        if self._forgotten_seen is None:
+            self._forgotten_seen = int(conn.execute(_FORGOTTEN_LAST).scalar() or 0)
+            return
+        if conn.dialect.name == "sqlite":  # every batch asks: the driver's own cursor is
+            with driver_cursor(conn) as cursor:  # a tenth of a statement through SQLAlchemy
+                rows = cursor.execute(_SQLITE_FORGOTTEN, (self._forgotten_seen,)).fetchall()
+        else:
+            rows = conn.execute(_FORGOTTEN_SINCE, {"after": self._forgotten_seen}).all()
+        for row_id, member_id in rows:
+            self.directory.forget_member(int(member_id))
+            for feature in self.registry.features:
+                feature.delete_member_data(conn, int(member_id))
+            self._forgotten_seen = int(row_id)
+
     def warm_up(self) -> None:
         """Have the features that keep state between batches read it for every known group
         now (``warm_up(ctx)``, with a context of no events), before live events arrive: the
@@ -180,6 +207,7 @@ class Engine:
             return
         try:
             with self.db.connect() as conn:
+                self._drop_forgotten(conn)  # where the list ends, before anything is read
                 ctx = self._context(conn)
                 for feature in self.registry.features:
                     hook = getattr(feature, "warm_up", None)

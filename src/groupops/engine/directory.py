@@ -102,6 +102,21 @@ class Directory:
         self._source_ws.clear()
         self._workspaces.clear()
 
+    def forget_member(self, member_id: int) -> None:
+        """Drop a member deleted outside the engine (admin.forget_member): their identities
+        and memberships are found or created again from storage if they come back."""
+        for held in self._held(self._members):
+            for key in [k for k, v in held.items() if v == member_id]:
+                del held[key]
+        for held in self._held(self._memberships):
+            for key in [k for k in held if k[1] == member_id]:
+                del held[key]
+
+    def _held(self, cache: dict[Any, Any]) -> list[dict[Any, Any]]:
+        """A cache and what the open batch has learnt for it."""
+        entry = self._pending.get(id(cache))
+        return [cache] if entry is None else [cache, entry[1]]
+
     def refresh_groups(self, conn: Connection) -> None:
         """Reload the cached groups' profile and settings (an operator may have changed them
         from the CLI or the web, in another process)."""

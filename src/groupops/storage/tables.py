@@ -191,6 +191,17 @@ rejected_events = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# Members forgotten (admin.forget_member), in order: a running engine that cached them (their
+# identities, the features' state in memory) drops them at its next batch. No foreign key:
+# the member row is gone.
+forgotten_members = Table(
+    "forgotten_members",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("member_id", ID, nullable=False),
+    Column("forgotten_at", UTCDateTime, nullable=False),
+)
+
 # Per-feature markers for scheduled work done once per period ("2026-11" announced).
 feature_marks = Table(
     "feature_marks",
