@@ -49,6 +49,7 @@ from groupops.storage.tables import (
     connections,
     feature_errors,
     groups,
+    identities,
     memberships,
     outbox,
     owner_tasks,
@@ -610,6 +611,29 @@ def test_flood(community: Community) -> None:
     for i in range(4):
         c.post("g1", "u1", f"more {i}", gap=1)
     assert len(c.decisions()) == 1  # the window starts again after a flood
+
+
+def test_the_tick_drops_windows_quiet_for_an_hour(community: Community) -> None:
+    """Flood windows are kept in memory; the tick drops those whose latest message is more than
+    an hour old, whatever order the members first wrote in, and keeps the others."""
+    c = community
+    for user in ("u1", "u2", "u3"):
+        c.settle("g1", user)
+    c.post("g1", "u1", "first")
+    c.post("g1", "u2", "second")
+    c.post("g1", "u3", "third")
+    c.clock.advance(timedelta(minutes=50))
+    c.post("g1", "u1", "u1 again, later")  # u1 wrote first, but most recently too
+    c.clock.advance(timedelta(minutes=20))
+    c.app.engine.tick()
+    feature = c.app.registry.by_name["moderation"]
+    assert isinstance(feature, ModerationFeature)
+    kept = {mid for _, mid in feature._recent}
+    with c.app.db.connect() as conn:
+        u1 = conn.execute(
+            select(identities.c.member_id).where(identities.c.user_id == "u1")
+        ).scalar_one()
+    assert kept == {u1}
 
 
 # -- the same text across groups -------------------------------------------------------------

@@ -327,9 +327,12 @@ class ModerationFeature:
         assert item.member_id is not None
         key = (group.id, item.member_id)
         when = item.event.occurred_at
-        recent = self._recent.get(key)
+        # taken out and put back: the windows stay in the order of their latest message, so
+        # the tick finds the stale ones at the front instead of looking at every one
+        recent = self._recent.pop(key, None)
         if recent is None:  # nothing in the window (the group's stored windows are read)
-            recent = self._recent[key] = deque()
+            recent = deque()
+        self._recent[key] = recent
         if any(seq == item.seq for _, seq in recent):
             return None  # the same event again (the batch is being re-run event by event)
         recent.append((when, item.seq))
@@ -664,7 +667,12 @@ class ModerationFeature:
             delete(moderation_copies).where(moderation_copies.c.seen_at < now - COPIES_KEEP)
         )
         stale = now - FLOOD_KEEP
-        for key in [k for k, q in self._recent.items() if not q or q[-1][0] < stale]:
+        gone = []
+        for key, q in self._recent.items():  # latest message first to last (see _flood)
+            if q and q[-1][0] >= stale:
+                break
+            gone.append(key)
+        for key in gone:
             del self._recent[key]
         for gid in [g for g, q in self._notices.items() if not q or q[-1] < stale]:
             del self._notices[gid]
