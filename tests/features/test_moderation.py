@@ -26,6 +26,7 @@ from groupops.engine.clock import ManualClock
 from groupops.features.moderation import (
     ModerationFeature,
     blacklist_entries,
+    copies,
     moderation_log,
     parse_settings,
     undo_decision,
@@ -42,7 +43,11 @@ from groupops.features.moderation.detectors import (
     fingerprint,
 )
 from groupops.features.moderation.settings import ModerationSettings
-from groupops.features.moderation.tables import moderation_blacklist, moderation_decisions
+from groupops.features.moderation.tables import (
+    moderation_blacklist,
+    moderation_copies,
+    moderation_decisions,
+)
 from groupops.i18n import Catalogs
 from groupops.storage.schema import all_metadata
 from groupops.storage.tables import (
@@ -661,6 +666,30 @@ def test_same_text_across_groups(community: Community) -> None:
         for m in c.app.sandbox.messages(chat)
         if m.text == spam or m.text == spam.replace("，", " , ")
     )
+
+
+def test_copies_read_on_the_drivers_cursor_equal_sqlalchemys(community: Community) -> None:
+    """On SQLite the batch's copies are read on the driver's own cursor: the same rows, types
+    and order as the portable statement gives."""
+    c = community
+    spam = "限时优惠，全场五折，最后三天，先到先得！！"
+    c.settle("g1", "u0")
+    c.settle("g2", "u1")
+    c.post("g1", "u0", spam)
+    c.post("g2", "u1", spam)
+    c.post("g2", "u1", "another text that is long enough to be fingerprinted")
+    with c.app.db.connect() as conn:
+        fps = sorted({r[0] for r in conn.execute(select(moderation_copies.c.fingerprint))})
+        since = T0 - timedelta(days=1)
+        portable = [
+            tuple(r) for r in conn.execute(copies._LOAD, {"ws": 1, "fps": fps, "since": since})
+        ]
+        direct = copies._rows(conn, 1, fps, since)
+        later = copies._rows(conn, 1, fps, c.clock.now())
+    assert len(portable) == 3
+    if c.app.db.dialect.name == "sqlite":
+        assert direct == portable
+    assert later == []  # nothing seen after now
 
 
 def test_short_or_slow_copies_are_not_spam(community: Community) -> None:

@@ -32,6 +32,7 @@ from groupops.i18n import Catalogs
 from groupops.platforms.base import Capabilities
 from groupops.storage.db import driver_cursor
 from groupops.storage.tables import events, feature_errors, forgotten_members, rejected_events
+from groupops.storage.types import sqlite_text
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +96,7 @@ def _sqlite_row(event: Event, group_id: int | None, member_id: int | None) -> tu
         row["source"],
         row["event_id"],
         row["kind"],
-        # the text form SQLAlchemy's SQLite DateTime reads back (UTC, fixed width)
-        event.occurred_at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds"),
+        sqlite_text(event.occurred_at),
         row["chat_id"],
         row["user_id"],
         row["message_id"],

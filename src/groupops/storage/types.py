@@ -13,6 +13,12 @@ from sqlalchemy.types import TypeDecorator
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
+def sqlite_text(value: datetime) -> str:
+    """How UTCDateTime stores ``value`` on SQLite (UTC, fixed width: it sorts and compares as
+    text), for the few statements run on the driver's own cursor."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp that is always tz-aware UTC going in and coming out, on every database."""
 
