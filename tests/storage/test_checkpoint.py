@@ -6,6 +6,7 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, text
 
 from groupops.storage.db import WalCheckpointer, make_engine
@@ -63,4 +64,29 @@ def test_commits_leave_a_long_log_to_the_thread(tmp_path: Path) -> None:
     wal = Path(f"{path}-wal").stat().st_size
     assert wal > 1500 * 4096  # the log holds them all
     assert path.stat().st_size == size  # and no commit copied them back
+    db.dispose()
+
+
+def test_a_reader_blocks_no_writer_and_a_writer_locks_at_once(tmp_path: Path) -> None:
+    """A read (engine.connect()) holds no lock another process's write would wait for; a
+    write transaction (engine.begin()) takes SQLite's write lock when it begins."""
+    import sqlite3
+
+    path = tmp_path / "l.db"
+    db = make_engine(f"sqlite:///{path}")
+    with db.begin() as conn:
+        conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+    other = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 0
+        other.execute("INSERT INTO t (v) VALUES ('written while a report reads')")
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 0  # its snapshot
+        conn.rollback()
+    with db.begin() as conn:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("INSERT INTO t (v) VALUES ('must wait')")
+        conn.execute(text("INSERT INTO t (v) VALUES ('mine')"))
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 2
+    other.close()
     db.dispose()

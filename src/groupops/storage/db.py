@@ -6,8 +6,8 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +56,35 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            # take the write lock at once: no deadlock between two writers upgrading
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A writer (engine.begin()) takes the write lock at once: no deadlock between two
+            # writers upgrading. A reader (engine.connect()) reads its snapshot and blocks
+            # nobody: a report or a leaderboard read from the command line must not hold the
+            # serving process's batches back for as long as it reads.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(_WRITER) else "BEGIN")
 
+        engine.begin = _writer_begin(engine)  # type: ignore[method-assign,assignment]
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+_WRITER = "groupops_writer"
+
+
+def _writer_begin(engine: Engine) -> Callable[[], AbstractContextManager[Connection]]:
+    """``engine.begin()`` that marks its connection a writer for the "begin" event above."""
+
+    @contextmanager
+    def begin() -> Iterator[Connection]:
+        with engine.connect() as conn:
+            conn.info[_WRITER] = True
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                if not conn.invalidated:
+                    conn.info.pop(_WRITER, None)
+
+    return begin
 
 
 @contextmanager
