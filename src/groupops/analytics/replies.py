@@ -185,7 +185,7 @@ class _Prepared:
     # (1 + _MAX_MENTIONS, n), -1 where none (and for every slot when there is no such message)
     prev_named: IntArray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     # per row, its pair features as a candidate (those that depend on the candidate alone),
-    # (_N_CAND, n): system, question, url, thanks, greeting, command, short, log length,
+    # (9, n): system, question, url, thanks, greeting, command, short, log length,
     # its author's first message
     cand_feats: F32 = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     pred: IntArray | None = None  # the first stage's parent of every row (itself: none)
@@ -558,9 +558,6 @@ def _candidate_block(p: _Prepared) -> F32:
     return out
 
 
-_N_CAND = 9
-
-
 def _const_pair(d: int) -> F32:
     """The pair features that depend on the offset alone (the distance buckets)."""
     out = [float(d >= e) for e in _DIST_EDGES] + [math.log1p(d) / 4.0]
@@ -631,8 +628,9 @@ def _pair_block(
     ):
         out[c] = col
         c += 1
-    out[c : c + _N_CAND] = p.cand_feats[:, rj]
-    c += _N_CAND
+    n_cand = len(p.cand_feats)
+    out[c : c + n_cand] = p.cand_feats[:, rj]
+    c += n_cand
     out[c] = (addressed_me | mentioned_me) & latest
     c += 1
     out[c] = (addresses | mentions) & latest

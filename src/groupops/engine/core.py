@@ -202,18 +202,20 @@ class Engine:
         """Have the features that keep state between batches read it for every known group
         now (``warm_up(ctx)``, with a context of no events), before live events arrive: the
         first batches of a group then wait for no bulk read."""
-        hooks = _hooks(self.registry, "warm_up")
-        if not hooks:
+        warming = [
+            (f.name, hook)
+            for f in self.registry.features
+            if callable(hook := getattr(f, "warm_up", None))
+        ]
+        if not warming:
             return
         try:
             with self.db.connect() as conn:
                 self._drop_forgotten(conn)  # where the list ends, before anything is read
                 ctx = self._context(conn)
-                for feature in self.registry.features:
-                    hook = getattr(feature, "warm_up", None)
-                    if callable(hook):
-                        ctx.feature = feature.name
-                        hook(ctx)
+                for name, hook in warming:
+                    ctx.feature = name
+                    hook(ctx)
                 conn.rollback()
         except BaseException:
             for rolled_back in self._rolled_back_hooks:

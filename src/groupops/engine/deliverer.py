@@ -206,10 +206,8 @@ class Deliverer:
             cb = replace(real_chat)
             allowed = []
             for row in chat_rows:
-                if sb.wait_time(now_m) > 0 or cb.wait_time(now_m) > 0:
+                if not _take_both(sb, cb, now_m):
                     break
-                sb.take(now_m)
-                cb.take(now_m)
                 allowed.append(row)
             if allowed:
                 plan.append(allowed)
@@ -261,11 +259,8 @@ class Deliverer:
     async def _deliver_one(self, row: Row[Any]) -> str:
         """Send one claimed action."""
         source_bucket, chat_bucket = self._buckets(row.source, row.chat_id)
-        now_m = self.monotonic()
-        if source_bucket.wait_time(now_m) > 0 or chat_bucket.wait_time(now_m) > 0:
+        if not _take_both(source_bucket, chat_bucket, self.monotonic()):
             return "throttled"  # the plan let it go: only a pause since can stop it here
-        source_bucket.take(now_m)
-        chat_bucket.take(now_m)
         adapter = self.platforms.get(row.source)
         attempts = int(row.attempts) + 1
         try:
@@ -377,6 +372,15 @@ class Deliverer:
             await asyncio.wait({waiter, stopper}, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             stopper.cancel()
+
+
+def _take_both(source: TokenBucket, chat: TokenBucket, now: float) -> bool:
+    """A token from the bot's bucket and the chat's, if both have one now (else neither)."""
+    if source.wait_time(now) > 0 or chat.wait_time(now) > 0:
+        return False
+    source.take(now)
+    chat.take(now)
+    return True
 
 
 # -- dead letters: what an operator lists and retries ---------------------------------------

@@ -103,10 +103,11 @@ class WalCheckpointer:
     """Copies SQLite's write-ahead log back into the database file from a thread of its own.
 
     Left to itself, SQLite does that copy (and its fsync) inside whichever commit takes the log
-    past 1,000 pages: in a live process that commit is some batch's, and every event waiting
-    on it waits for the disk too. While this runs, a checkpoint every ``every`` seconds keeps
-    the log short, so the copy seldom falls in a commit. PASSIVE checkpoints never wait on the
-    engine's readers or writers. Nothing to do on other databases or in memory."""
+    past WAL_AUTOCHECKPOINT_PAGES: in a live process that commit is some batch's, and every
+    event waiting on it waits for the disk too. While this runs, a checkpoint every ``every``
+    seconds keeps the log far shorter, so the copy does not fall in a commit. PASSIVE
+    checkpoints never wait on the engine's readers or writers. Nothing to do on other
+    databases or in memory."""
 
     def __init__(self, db: Engine, every: float = 0.05) -> None:
         self.every = every
