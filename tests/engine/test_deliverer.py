@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -153,3 +154,43 @@ def test_crash_while_sending_is_recovered_at_start(make_app: Callable[..., App])
     assert deliver(app) == 0  # someone holds it
     assert app.deliverer.recover() == 1
     assert deliver(app) == 1
+
+
+def test_a_committed_batch_is_delivered_before_the_next_batch_is_handled(
+    make_app: Callable[..., App],
+) -> None:
+    """Live, the deliverer resumes at the loop's next turn after a batch commits actions: an
+    event arriving meanwhile (a timer, as a platform's socket would wake the loop) is handled
+    after that delivery, not before it (it was: the deliverer's wake-up took three turns)."""
+    app, adapter, _clock, _ = setup(make_app)
+    order: list[str] = []
+    handle, perform = app.engine.handle, adapter.perform
+
+    def logged_handle(batch: Any, **kw: Any) -> Any:
+        order.append("handle " + ",".join(e.event_id for e in batch))
+        return handle(batch, **kw)
+
+    async def logged_perform(action: Any, *, idempotency_key: str) -> Any:
+        order.append("deliver " + action.text)
+        return await perform(action, idempotency_key=idempotency_key)
+
+    app.engine.handle = logged_handle  # type: ignore[method-assign]
+    adapter.perform = logged_perform  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        await app.start(tick_every=3600)
+        try:
+            await asyncio.sleep(0.05)  # the deliverer's first (empty) round, then it waits
+            order.clear()
+            loop = asyncio.get_running_loop()
+            app.submit(msg(1, "first", source="flaky"))
+            loop.call_later(0, app.submit, msg(2, "second", source="flaky"))
+            for _ in range(100):
+                await asyncio.sleep(0.01)
+                if len(adapter.sent) == 2:
+                    break
+        finally:
+            await app.stop()
+
+    asyncio.run(scenario())
+    assert order == ["handle e1", "deliver echo:first", "handle e2", "deliver echo:second"]

@@ -67,7 +67,7 @@ class App:
         platforms.add(SandboxAdapter(db, clock))
         engine = Engine(db, registry, platforms.capabilities, clock, catalogs)
         deliverer = Deliverer(db, platforms, clock, retry)
-        engine.on_commit(lambda result: deliverer.wakeup.set() if result.actions else None)
+        engine.on_commit(lambda result: deliverer.notify() if result.actions else None)
         sandbox = SandboxPlatform(db, clock)
         return cls(db, clock, registry, platforms, engine, deliverer, sandbox, catalogs)
 

@@ -91,7 +91,9 @@ class Deliverer:
         self.monotonic = monotonic
         self._source_buckets: dict[str, TokenBucket] = {}
         self._chat_buckets: dict[tuple[str, str], TokenBucket] = {}
+        #: something new may be due (a batch committed actions): see notify()
         self.wakeup = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None
         self.delivered = 0
         #: deliveries performed whose "delivered" is not written yet (see _record_delivered)
         self._unrecorded: list[dict[str, Any]] = []
@@ -330,7 +332,7 @@ class Deliverer:
                     last_error=f"{type(exc).__name__}: {exc}; posted in the group instead"[:2000],
                 )
             )
-        self.wakeup.set()
+        self.notify()
 
     def _failed(
         self, oid: int, attempts: int, exc: Exception, retry_after: float | None, permanent: bool
@@ -358,20 +360,43 @@ class Deliverer:
             conn.execute(update(outbox).where(outbox.c.id == oid).values(**values))
 
     # -- running ---------------------------------------------------------------------------
+    def notify(self) -> None:
+        """New actions are queued (call from the event loop): the waiting ``run`` resumes at
+        the loop's next turn, ahead of anything that turn's timers or I/O wake. (Through
+        ``asyncio.Event.wait`` under ``asyncio.wait`` it took three turns, so the ingest loop,
+        woken by the next arriving event in one, always handled another whole batch first.)"""
+        self.wakeup.set()
+        _resolve(self._waiter)
+
     async def run(self, stop: asyncio.Event, idle: float = 0.5) -> None:
         self.recover()
-        while not stop.is_set():
-            # cleared before the round: a batch committed while it runs wakes the next one
-            self.wakeup.clear()
-            try:
-                await self.deliver_due()
-            except Exception:
-                log.exception("deliverer round failed")
-            waiter = asyncio.ensure_future(self.wakeup.wait())
-            stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({waiter, stopper}, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
+        loop = asyncio.get_running_loop()
+        stopper = asyncio.ensure_future(stop.wait())
+        stopper.add_done_callback(lambda _: _resolve(self._waiter))
+        try:
+            while not stop.is_set():
+                # cleared before the round: a batch committed while it runs wakes the next one
+                self.wakeup.clear()
+                try:
+                    await self.deliver_due()
+                except Exception:
+                    log.exception("deliverer round failed")
+                if self.wakeup.is_set() or stop.is_set():
+                    continue
+                self._waiter = waiter = loop.create_future()
+                timer = loop.call_later(idle, _resolve, waiter)  # retries and backoffs come due
+                try:
+                    await waiter
+                finally:
+                    timer.cancel()
+                    self._waiter = None
+        finally:
             stopper.cancel()
+
+
+def _resolve(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
 
 
 def _take_both(source: TokenBucket, chat: TokenBucket, now: float) -> bool:
