@@ -194,3 +194,111 @@ def test_a_committed_batch_is_delivered_before_the_next_batch_is_handled(
 
     asyncio.run(scenario())
     assert order == ["handle e1", "deliver echo:first", "handle e2", "deliver echo:second"]
+
+
+def handing_off(app: App) -> list[str]:
+    """The App as it runs live: batches claim their actions for its deliverer. Returns the
+    log of the deliverer's reads of the queue."""
+    app.engine.hand_off_lease = app.deliverer.policy.lease
+    reads: list[str] = []
+    heads = app.deliverer._heads
+
+    def logged(limit: int, per_chat: int = 1) -> Any:
+        reads.append("queue read")
+        return heads(limit, per_chat)
+
+    app.deliverer._heads = logged  # type: ignore[method-assign]
+    return reads
+
+
+def deliver_handed(app: App) -> int:
+    return asyncio.run(app.deliverer.deliver_due(scan=False))
+
+
+def test_a_batch_hands_its_actions_over_claimed_and_they_go_without_a_queue_read(
+    make_app: Callable[..., App],
+) -> None:
+    app, adapter, _clock, _ = setup(make_app)
+    reads = handing_off(app)
+    result = app.handle([msg(1, "a", source="flaky"), msg(2, "b", source="flaky", chat="g2")])
+    assert [h.chat_id for h in result.handed] == ["g1", "g2"]
+    # claimed in the batch's transaction, the attempt counted (as a claim of the queue does)
+    assert statuses(app) == [("sending", 1), ("sending", 1)]
+    assert deliver_handed(app) == 2
+    assert reads == []
+    assert statuses(app) == [("delivered", 1), ("delivered", 1)]
+    # the idempotency key is the outbox id, as for an action read from the queue
+    assert [key for key, _ in adapter.sent] == [f"outbox:{h.id}" for h in result.handed]
+
+
+def test_a_chat_with_an_unfinished_action_queues_the_next_one_behind_it(
+    make_app: Callable[..., App],
+) -> None:
+    app, adapter, clock, _ = setup(make_app)
+    reads = handing_off(app)
+    app.handle([msg(1, "m1", source="flaky")])
+    adapter.script = ["error"]
+    assert deliver_handed(app) == 0  # failed: waits 2 s for its retry
+    later = app.handle([msg(2, "m2", source="flaky"), msg(3, "other", source="flaky", chat="g2")])
+    assert [h.chat_id for h in later.handed] == ["g2"]  # g1 has m1 unfinished: m2 waits
+    assert statuses(app) == [("pending", 1), ("pending", 0), ("sending", 1)]
+    assert asyncio.run(app.deliverer.deliver_due(scan=True)) == 1  # g2; m2 stays behind m1
+    assert reads == ["queue read"]
+    clock.advance(2)
+    assert deliver(app) == 2
+    assert [a.text for _, a in adapter.sent] == ["echo:other", "echo:m1", "echo:m2"]
+
+
+def test_handed_actions_the_rate_limits_hold_back_go_back_to_the_queue_uncounted(
+    make_app: Callable[..., App],
+) -> None:
+    limits = RateLimits(per_second=1000, per_chat_per_minute=20, burst=1)
+    app, adapter, _, mono = setup(make_app, limits=limits)
+    handing_off(app)
+    result = app.handle([msg(i, f"m{i}", source="flaky", at=i) for i in range(3)])
+    assert len(result.handed) == 3
+    assert deliver_handed(app) == 1
+    assert statuses(app) == [("delivered", 1), ("pending", 0), ("pending", 0)]
+    mono.now += 3
+    assert deliver(app) == 1  # from the queue now, in order
+    assert [a.text for _, a in adapter.sent] == ["echo:m0", "echo:m1"]
+
+
+def test_handed_actions_not_sent_are_queued_again_and_a_crash_counts_their_attempt(
+    make_app: Callable[..., App],
+) -> None:
+    app, adapter, _clock, _ = setup(make_app)
+    handing_off(app)
+    app.handle([msg(1, "a", source="flaky")])
+    app.deliverer.hand_back()  # the loop stopped before sending it: as if never claimed
+    assert statuses(app) == [("pending", 0)]
+    assert deliver(app) == 1
+    app.handle([msg(2, "b", source="flaky")])
+    # a crash right after the batch's commit: the claim stays; at start it is due again,
+    # its attempt counted (an action that crashes the process ends dead, not in a loop)
+    assert app.deliverer.recover() == 1
+    assert statuses(app) == [("delivered", 1), ("pending", 1)]
+    assert deliver(app) == 1
+    assert [a.text for _, a in adapter.sent] == ["echo:a", "echo:b"]
+
+
+def test_a_stopped_app_queues_what_its_batches_handed_over(make_app: Callable[..., App]) -> None:
+    app, adapter, _clock, _ = setup(make_app)
+
+    async def scenario() -> None:
+        await app.start(tick_every=3600)
+        try:
+            assert app.engine.hand_off_lease == app.deliverer.policy.lease
+            app.submit(msg(1, "a", source="flaky"))
+            for _ in range(100):
+                await asyncio.sleep(0.01)
+                if adapter.sent:
+                    break
+        finally:
+            await app.stop()
+        assert app.engine.hand_off_lease is None  # batches after the stop queue theirs
+
+    asyncio.run(scenario())
+    assert [a.text for _, a in adapter.sent] == ["echo:a"]
+    assert app.handle([msg(2, "b", source="flaky")]).handed == []
+    assert statuses(app) == [("delivered", 1), ("pending", 0)]

@@ -67,7 +67,13 @@ class App:
         platforms.add(SandboxAdapter(db, clock))
         engine = Engine(db, registry, platforms.capabilities, clock, catalogs)
         deliverer = Deliverer(db, platforms, clock, retry)
-        engine.on_commit(lambda result: deliverer.notify() if result.actions else None)
+        engine.on_commit(
+            lambda result: (
+                deliverer.notify(result.handed, scan=result.actions > len(result.handed))
+                if result.actions
+                else None
+            )
+        )
         sandbox = SandboxPlatform(db, clock)
         return cls(db, clock, registry, platforms, engine, deliverer, sandbox, catalogs)
 
@@ -107,19 +113,25 @@ class App:
         # SQLite's log copied back by a thread, not inside some batch's commit
         self._checkpointer = WalCheckpointer(self.db)
         self._checkpointer.start()
+        # actions left 'sending' by a crash are due again; from here on batches hand their
+        # actions to this process's deliverer, claimed in their own transaction
+        self.deliverer.recover()
+        self.engine.hand_off_lease = self.deliverer.policy.lease
         self._tasks = [
             asyncio.create_task(self._ingest(), name="ingest"),
-            asyncio.create_task(self.deliverer.run(self._stop), name="deliverer"),
+            asyncio.create_task(self.deliverer.run(self._stop, recover=False), name="deliverer"),
             asyncio.create_task(self._ticker(tick_every), name="ticker"),
         ]
 
     async def stop(self) -> None:
+        self.engine.hand_off_lease = None  # batches from here on queue their actions
         if self._stop is not None:
             self._stop.set()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        self.deliverer.hand_back()  # what was handed over and not sent: queued again
         gc.unfreeze()  # back to the collector (a process that starts again freezes anew)
         if self._checkpointer is not None:
             self._checkpointer.stop()

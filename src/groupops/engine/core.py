@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,7 +25,7 @@ from groupops.domain.events import Event, EventKind
 from groupops.engine.clock import Clock
 from groupops.engine.context import BatchContext, Emitted, GroupInfo, Incoming
 from groupops.engine.directory import Directory
-from groupops.engine.outbox import write_actions
+from groupops.engine.outbox import Handed, write_actions, write_and_hand_off
 from groupops.engine.templates import TemplateRenderer
 from groupops.features.registry import FeatureRegistry
 from groupops.i18n import Catalogs
@@ -49,6 +49,8 @@ class BatchResult:
     owner_tasks: int = 0
     feature_errors: int = 0
     seqs: list[int] = field(default_factory=list)
+    #: actions claimed for the live deliverer in the batch's transaction (see hand_off_lease)
+    handed: list[Handed] = field(default_factory=list)
 
 
 def _event_row(event: Event, group_id: int | None, member_id: int | None) -> dict[str, Any]:
@@ -134,6 +136,9 @@ class Engine:
         self.templates = TemplateRenderer()
         self.directory = directory or Directory()
         self._on_commit: list[Callable[[BatchResult], None]] = []
+        #: while a deliverer runs in this process (App.start): batches claim their actions for
+        #: it for this many seconds, and it sends them from BatchResult.handed (None: queued)
+        self.hand_off_lease: float | None = None
         self.settings_refresh_seconds = 2.0
         self._refreshed_at = 0.0
         self._settings_cache: dict[tuple[str, int], tuple[Any, Any, Any]] = {}
@@ -431,15 +436,24 @@ class Engine:
                     return groups_ws[item.group_id]
             return self.directory.source_workspace(conn, item.action.source, self.clock.now())
 
-        queued, tasks = write_actions(
-            conn,
-            emitted,
-            now=self.clock.now(),
-            capabilities_of=self.capabilities_of,
-            workspace_of=workspace_of,
+        now = self.clock.now()
+        if self.hand_off_lease is not None:
+            queued, tasks, result.handed = write_and_hand_off(
+                conn,
+                emitted,
+                now=now,
+                until=now + timedelta(seconds=self.hand_off_lease),
+                capabilities_of=self.capabilities_of,
+                workspace_of=workspace_of,
+            )
+            result.owner_tasks += tasks
+            result.actions += queued
+            return
+        ids, task_ids = write_actions(
+            conn, emitted, now=now, capabilities_of=self.capabilities_of, workspace_of=workspace_of
         )
-        result.owner_tasks += len(tasks)
-        result.actions += len(queued)
+        result.owner_tasks += len(task_ids)
+        result.actions += len(ids)
 
 
 def _hooks(registry: FeatureRegistry, name: str) -> list[Callable[..., None]]:

@@ -3,6 +3,11 @@
 Per-platform rate limits (token buckets), retries with exponential backoff, ``retry_after``
 honoured, a dead-letter state an operator can list and retry, and actions of one chat in order:
 a chat's next action waits while an earlier one is being sent or waits for its retry.
+
+Live, a batch hands the deliverer the actions it claimed for it in its own transaction (see
+engine.outbox.write_and_hand_off): those go out without a read of the queue or a claim of
+their own. The queue is read when something may wait there: at start, when a batch queued an
+action behind an unfinished one, after a failure, and every ``idle`` seconds (retries).
 """
 
 from __future__ import annotations
@@ -20,11 +25,15 @@ from sqlalchemy import Connection, Engine, Row, and_, bindparam, insert, or_, se
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import NotFound, PlatformError, RecipientUnreachable
 from groupops.engine.clock import Clock
+from groupops.engine.outbox import Handed
 from groupops.engine.ratelimit import TokenBucket
 from groupops.platforms.registry import Platforms
 from groupops.storage.tables import outbox
 
 log = logging.getLogger(__name__)
+
+#: an unfinished outbox row as the deliverer works on it: read from the queue, or handed over
+Queued = Row[Any] | Handed
 
 _o = outbox.c
 #: built once: every delivered action runs these two (a statement built per call costs
@@ -99,6 +108,10 @@ class Deliverer:
         self._unrecorded: list[dict[str, Any]] = []
         #: claimed actions a pass did not try, to hand back (see _record_delivered)
         self._untried: list[int] = []
+        #: actions batches claimed for this deliverer, to send first (see notify)
+        self._handed: list[Handed] = []
+        #: whether the next round reads the queue
+        self._scan = True
 
     # -- buckets ---------------------------------------------------------------------------
     def _buckets(self, source: str, chat_id: str) -> tuple[TokenBucket, TokenBucket]:
@@ -127,7 +140,7 @@ class Deliverer:
             )
             return int(res.rowcount or 0)
 
-    def _heads(self, limit: int, per_chat: int = 1) -> tuple[list[list[Row[Any]]], bool]:
+    def _heads(self, limit: int, per_chat: int = 1) -> tuple[list[list[Queued]], bool]:
         """The first unfinished actions of each chat (up to ``per_chat``, in order), if due;
         and whether that is all of what is due (nothing left out by a limit)."""
         now = self.clock.now()
@@ -135,7 +148,7 @@ class Deliverer:
             rows = conn.execute(_QUEUE, {"n": limit * 20}).all()
             conn.rollback()
         complete = len(rows) < limit * 20
-        heads: dict[tuple[str, str], list[Row[Any]]] = {}
+        heads: dict[tuple[str, str], list[Queued]] = {}
         blocked: set[tuple[str, str]] = set()
         for row in rows:
             key = (row.source, row.chat_id)
@@ -157,32 +170,31 @@ class Deliverer:
             queued.append(row)
         return list(heads.values()), complete
 
-    async def deliver_due(self, limit: int = 200) -> int:
+    async def deliver_due(self, limit: int = 200, *, scan: bool = True) -> int:
         """Send what is due now; returns how many actions were delivered this round.
 
-        Each pass claims what it will send in one transaction (what the rate limits let go
-        now, each chat's actions in order), sends it, and writes what was delivered. A chat
+        The actions batches handed over go first (claimed already; what the rate limits hold
+        back is handed back to the queue, its attempt not counted). Then, with ``scan``, the
+        queue: each pass claims what it will send in one transaction (what the rate limits let
+        go now, each chat's actions in order), sends it, and writes what was delivered. A chat
         whose action fails or is throttled sends nothing more this pass: its later claimed
         actions are handed back untried, their attempt not counted. A crash in the middle of
         a pass leaves its claimed actions 'sending': ``recover`` makes them due again, the
         claim counted as an attempt (as for the one being sent when the crash came)."""
         delivered = 0
         try:
-            for _ in range(1000):  # keep going while chats have queued actions ready to send
+            if self._handed:
+                handed, self._handed = self._handed, []
+                plan = self._plan(_by_chat(handed))
+                planned = {row.id for chat_rows in plan for row in chat_rows}
+                self._untried.extend(h.id for h in handed if h.id not in planned)
+                delivered += await self._send(plan)
+            if scan:
+                self._record_delivered()  # the queue is read below: as it is now
+            for _ in range(1000 if scan else 0):  # while chats have queued actions to send
                 heads, complete = self._heads(limit, per_chat=50)
-                claimed = self._claim(self._plan(heads))
-                sent_this_pass = 0
-                for chat_rows in claimed:
-                    # a chat's queued actions one after the other, in order: the next one only
-                    # once the one before it is delivered
-                    for n, row in enumerate(chat_rows):
-                        outcome = await self._deliver_one(row)
-                        if outcome != "delivered":
-                            untried = chat_rows[n if outcome == "throttled" else n + 1 :]
-                            self._untried.extend(int(r.id) for r in untried)
-                            break
-                        delivered += 1
-                        sent_this_pass += 1
+                sent_this_pass = await self._send(self._claim(self._plan(heads)))
+                delivered += sent_this_pass
                 self._record_delivered()  # before the next pass reads the queue
                 if sent_this_pass == 0:
                     break
@@ -193,12 +205,27 @@ class Deliverer:
         self.delivered += delivered
         return delivered
 
-    def _plan(self, heads: list[list[Row[Any]]]) -> list[list[Row[Any]]]:
+    async def _send(self, claimed: list[list[Queued]]) -> int:
+        """Send claimed actions, each chat's one after the other in order: the next one only
+        once the one before it is delivered. Returns how many were delivered."""
+        sent = 0
+        for chat_rows in claimed:
+            for n, row in enumerate(chat_rows):
+                outcome = await self._deliver_one(row)
+                if outcome != "delivered":
+                    untried = chat_rows[n if outcome == "throttled" else n + 1 :]
+                    self._untried.extend(int(r.id) for r in untried)
+                    self._scan = True  # what waits in the queue now: read it next round
+                    break
+                sent += 1
+        return sent
+
+    def _plan(self, heads: list[list[Queued]]) -> list[list[Queued]]:
         """Of each chat's due actions, the first ones the rate limits let go now: counted on
         copies of the buckets (tokens are taken when an action is really sent)."""
         now_m = self.monotonic()
         sources: dict[str, TokenBucket] = {}
-        plan: list[list[Row[Any]]] = []
+        plan: list[list[Queued]] = []
         for chat_rows in heads:
             source = chat_rows[0].source
             real_source, real_chat = self._buckets(source, chat_rows[0].chat_id)
@@ -215,7 +242,7 @@ class Deliverer:
                 plan.append(allowed)
         return plan
 
-    def _claim(self, plan: list[list[Row[Any]]]) -> list[list[Row[Any]]]:
+    def _claim(self, plan: list[list[Queued]]) -> list[list[Queued]]:
         """Claim the planned actions in one transaction (with the previous pass's deliveries
         and untried actions written in it); of each chat, the actions up to the first one
         that could not be claimed (another deliverer has it)."""
@@ -223,7 +250,7 @@ class Deliverer:
             return []
         now = self.clock.now()
         until = now + timedelta(seconds=self.policy.lease)
-        claimed: list[list[Row[Any]]] = []
+        claimed: list[list[Queued]] = []
         with self.db.begin() as conn:
             self._record_delivered(conn)
             for chat_rows in plan:
@@ -258,7 +285,7 @@ class Deliverer:
         if untried:
             conn.execute(_UNTRIED, [{"oid": oid} for oid in untried])
 
-    async def _deliver_one(self, row: Row[Any]) -> str:
+    async def _deliver_one(self, row: Queued) -> str:
         """Send one claimed action."""
         source_bucket, chat_bucket = self._buckets(row.source, row.chat_id)
         if not _take_both(source_bucket, chat_bucket, self.monotonic()):
@@ -290,7 +317,7 @@ class Deliverer:
         self._unrecorded.append({"oid": row.id, "at": self.clock.now(), "res": res})
         return "delivered"
 
-    def _to_the_group(self, row: Row[Any], exc: PlatformError) -> None:
+    def _to_the_group(self, row: Queued, exc: PlatformError) -> None:
         """A private message the platform will not carry goes to the group instead (a newcomer
         who never started the bot still gets the rules); anything else private is dead."""
         action = Action.from_json(row.payload)
@@ -360,16 +387,32 @@ class Deliverer:
             conn.execute(update(outbox).where(outbox.c.id == oid).values(**values))
 
     # -- running ---------------------------------------------------------------------------
-    def notify(self) -> None:
-        """New actions are queued (call from the event loop): the waiting ``run`` resumes at
-        the loop's next turn, ahead of anything that turn's timers or I/O wake. (Through
-        ``asyncio.Event.wait`` under ``asyncio.wait`` it took three turns, so the ingest loop,
-        woken by the next arriving event in one, always handled another whole batch first.)"""
+    def notify(self, handed: Sequence[Handed] = (), *, scan: bool = True) -> None:
+        """New actions are queued (call from the event loop): ``handed`` claimed for this
+        deliverer by the batch, and with ``scan`` some to read from the queue. The waiting
+        ``run`` resumes at the loop's next turn, ahead of anything that turn's timers or I/O
+        wake. (Through ``asyncio.Event.wait`` under ``asyncio.wait`` it took three turns, so
+        the ingest loop, woken in one by the next arriving event, always handled another whole
+        batch first.)"""
+        self._handed.extend(handed)
+        if scan:
+            self._scan = True
         self.wakeup.set()
         _resolve(self._waiter)
 
-    async def run(self, stop: asyncio.Event, idle: float = 0.5) -> None:
-        self.recover()
+    def hand_back(self) -> None:
+        """Handed actions not sent yet (the loop stops): back to the queue as they were."""
+        self._untried.extend(h.id for h in self._handed)
+        self._handed = []
+        self._record_delivered()
+
+    async def run(self, stop: asyncio.Event, idle: float = 0.5, *, recover: bool = True) -> None:
+        """Deliver until ``stop``: after each committed batch, and every ``idle`` seconds.
+        Starts with ``recover`` (unless the caller already did, before any batch could hand
+        this deliverer an action)."""
+        if recover:
+            self.recover()
+        self._scan = True
         loop = asyncio.get_running_loop()
         stopper = asyncio.ensure_future(stop.wait())
         stopper.add_done_callback(lambda _: _resolve(self._waiter))
@@ -377,14 +420,15 @@ class Deliverer:
             while not stop.is_set():
                 # cleared before the round: a batch committed while it runs wakes the next one
                 self.wakeup.clear()
+                scan, self._scan = self._scan, False
                 try:
-                    await self.deliver_due()
+                    await self.deliver_due(scan=scan)
                 except Exception:
                     log.exception("deliverer round failed")
                 if self.wakeup.is_set() or stop.is_set():
                     continue
                 self._waiter = waiter = loop.create_future()
-                timer = loop.call_later(idle, _resolve, waiter)  # retries and backoffs come due
+                timer = loop.call_later(idle, self._idle_over, waiter)
                 try:
                     await waiter
                 finally:
@@ -392,6 +436,18 @@ class Deliverer:
                     self._waiter = None
         finally:
             stopper.cancel()
+            self.hand_back()
+
+    def _idle_over(self, waiter: asyncio.Future[None]) -> None:
+        self._scan = True  # retries and backoffs come due: the queue is read
+        _resolve(waiter)
+
+
+def _by_chat(rows: Sequence[Handed]) -> list[list[Queued]]:
+    chats: dict[tuple[str, str], list[Queued]] = {}
+    for row in rows:
+        chats.setdefault((row.source, row.chat_id), []).append(row)
+    return list(chats.values())
 
 
 def _resolve(waiter: asyncio.Future[None] | None) -> None:

@@ -1,23 +1,62 @@
 """Writing actions: to the outbox, or as an owner task where the platform cannot do them.
 
 One function for every writer: the engine's batches and operators' actions (an undo) alike.
+A live engine's batches also hand their actions straight to the running deliverer
+(:func:`write_and_hand_off`): claimed in the batch's own transaction, so the deliverer neither
+reads the queue nor commits a claim before sending them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, select
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.engine.context import Emitted
 from groupops.platforms.base import Capabilities
 from groupops.storage.bulk import Bulk
+from groupops.storage.db import driver_cursor
 from groupops.storage.tables import outbox, owner_tasks
 
 _OUTBOX, _TASKS = Bulk(insert(outbox)), Bulk(insert(owner_tasks))
+_o = outbox.c
+#: more unfinished actions than this in the queue: nothing is handed off (see open_chats)
+OPEN_SCAN_LIMIT = 1000
+_OPEN_CHATS = (
+    select(_o.source, _o.chat_id)
+    .where(_o.status.in_(("pending", "sending")))
+    .distinct()
+    .limit(OPEN_SCAN_LIMIT)
+)
+_SQLITE_OPEN_CHATS = (
+    "SELECT DISTINCT source, chat_id FROM outbox WHERE status IN ('pending', 'sending')"
+    f" LIMIT {OPEN_SCAN_LIMIT}"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Handed:
+    """An action handed to the deliverer by the batch that queued it, already claimed: the
+    outbox row's fields the deliverer reads (as a row of ``select(outbox)`` has them, with
+    ``attempts`` as they were before the claim)."""
+
+    id: int
+    created_at: datetime
+    source: str
+    chat_id: str
+    group_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    feature: str
+    cause_seq: int | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    claimed_until: datetime | None
 
 
 def describe(action: Action) -> str:
@@ -39,6 +78,100 @@ def write_actions(
 ) -> tuple[list[int], list[int]]:
     """Queue ``items`` in ``conn``'s transaction. Returns (outbox ids, owner task ids); without
     ``want_ids`` a batch writes its rows in one statement and the ids are all 0."""
+    rows, tasks = _rows(items, now, capabilities_of, workspace_of)
+    if not want_ids:
+        if rows:
+            _OUTBOX.run(conn, rows)
+        if tasks:
+            _TASKS.run(conn, tasks)
+        return [0] * len(rows), [0] * len(tasks)
+    outbox_ids = [
+        int(conn.execute(insert(outbox).values(**r).returning(outbox.c.id)).scalar_one())
+        for r in rows
+    ]
+    task_ids = [
+        int(conn.execute(insert(owner_tasks).values(**t).returning(owner_tasks.c.id)).scalar_one())
+        for t in tasks
+    ]
+    return outbox_ids, task_ids
+
+
+def write_and_hand_off(
+    conn: Connection,
+    items: Sequence[Emitted],
+    *,
+    now: datetime,
+    until: datetime,
+    capabilities_of: Callable[[str], Capabilities],
+    workspace_of: Callable[[Emitted], int],
+) -> tuple[int, int, list[Handed]]:
+    """Queue ``items`` as :func:`write_actions` does, and claim for the live deliverer (status
+    'sending', the attempt counted, leased ``until``) the actions of every chat that has no
+    unfinished action before them: the deliverer sends those straight from memory once the
+    transaction commits. A chat with an action still pending or being sent queues behind it
+    as usual (the deliverer reads it from the queue), so a chat's actions still go in order.
+    Returns (actions queued, owner tasks, the handed actions in queue order)."""
+    rows, tasks = _rows(items, now, capabilities_of, workspace_of)
+    if tasks:
+        _TASKS.run(conn, tasks)
+    if not rows:
+        return 0, len(tasks), []
+    open_ = open_chats(conn)
+    claimed = []
+    for row in rows:
+        row["claimed_until"] = None  # every row the same keys (one statement)
+        if open_ is not None and (row["source"], row["chat_id"]) not in open_:
+            row.update(status="sending", attempts=1, claimed_until=until)
+            claimed.append(row)
+    ids = _insert_with_ids(conn, rows) if claimed else None
+    if ids is None:
+        _OUTBOX.run(conn, rows)
+        return len(rows), len(tasks), []
+    fields = [f for f in Handed.__slots__ if f not in ("id", "attempts")]
+    handed = [
+        Handed(id=oid, attempts=0, **{f: row[f] for f in fields})
+        for oid, row in zip(ids, rows, strict=True)
+        if row["status"] == "sending"
+    ]
+    return len(rows), len(tasks), handed
+
+
+def open_chats(conn: Connection) -> set[tuple[str, str]] | None:
+    """The chats with an action still pending or being sent, read in ``conn``'s transaction
+    (a write transaction holds the queue still on SQLite); None when the queue holds more than
+    OPEN_SCAN_LIMIT of them (a platform down for a while: the deliverer's own reads take it)."""
+    if conn.dialect.name == "sqlite":
+        with driver_cursor(conn) as cursor:
+            found = cursor.execute(_SQLITE_OPEN_CHATS).fetchall()
+    else:
+        found = conn.execute(_OPEN_CHATS).all()
+    if len(found) >= OPEN_SCAN_LIMIT:
+        return None
+    return {(str(source), str(chat)) for source, chat in found}
+
+
+def _insert_with_ids(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` in one statement; their ids in order."""
+    if conn.dialect.name != "sqlite":
+        stmt = insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True)
+        return [int(r[0]) for r in conn.execute(stmt, rows)]
+    # a write transaction holds SQLite's lock: the ids above the old maximum are exactly the
+    # rows this statement added, in its order (AUTOINCREMENT never hands out a smaller one)
+    with driver_cursor(conn) as cursor:
+        before = cursor.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0]
+        _OUTBOX.run(conn, rows)
+        ids = [r[0] for r in cursor.execute("SELECT id FROM outbox WHERE id > ?", (before,))]
+    if len(ids) != len(rows):  # cannot happen under the lock; never guess which id is whose
+        raise RuntimeError(f"outbox ids: {len(ids)} new rows for {len(rows)} actions")
+    return ids
+
+
+def _rows(
+    items: Sequence[Emitted],
+    now: datetime,
+    capabilities_of: Callable[[str], Capabilities],
+    workspace_of: Callable[[Emitted], int],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     rows: list[dict[str, Any]] = []
     tasks: list[dict[str, Any]] = []
     for item in items:
@@ -77,18 +210,4 @@ def write_actions(
                 "last_error": "",
             }
         )
-    if not want_ids:
-        if rows:
-            _OUTBOX.run(conn, rows)
-        if tasks:
-            _TASKS.run(conn, tasks)
-        return [0] * len(rows), [0] * len(tasks)
-    outbox_ids = [
-        int(conn.execute(insert(outbox).values(**r).returning(outbox.c.id)).scalar_one())
-        for r in rows
-    ]
-    task_ids = [
-        int(conn.execute(insert(owner_tasks).values(**t).returning(owner_tasks.c.id)).scalar_one())
-        for t in tasks
-    ]
-    return outbox_ids, task_ids
+    return rows, tasks
