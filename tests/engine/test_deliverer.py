@@ -302,3 +302,34 @@ def test_a_stopped_app_queues_what_its_batches_handed_over(make_app: Callable[..
     assert [a.text for _, a in adapter.sent] == ["echo:a"]
     assert app.handle([msg(2, "b", source="flaky")]).handed == []
     assert statuses(app) == [("delivered", 1), ("pending", 0)]
+
+
+def test_a_retry_comes_due_while_batches_keep_the_deliverer_busy(
+    make_app: Callable[..., App],
+) -> None:
+    """Live, the queue (where retries wait) is read at least every ``idle`` seconds even when
+    handed-over actions wake the deliverer far more often than that."""
+    app, adapter, clock, _ = setup(make_app)
+    adapter.script = ["error"]
+
+    async def traffic(seconds: float, start: int) -> None:
+        for i in range(int(seconds / 0.01)):
+            app.submit(msg(start + i, "busy", source="flaky", chat="g2"))
+            await asyncio.sleep(0.01)
+            if any(a.text == "echo:a" for _, a in adapter.sent):
+                return
+
+    async def scenario() -> None:
+        await app.start(tick_every=3600)
+        try:
+            app.submit(msg(1, "a", source="flaky"))
+            await traffic(0.2, 100)  # the failure, and the queue read right after it
+            assert adapter.calls > 1 and not any(a.text == "echo:a" for _, a in adapter.sent)
+            clock.advance(3)  # the retry is due now (backoff 2 s)
+            await traffic(3.0, 1000)
+        finally:
+            await app.stop()
+
+    asyncio.run(scenario())
+    assert any(a.text == "echo:a" for _, a in adapter.sent)
+    assert statuses(app)[0] == ("delivered", 2)

@@ -407,20 +407,25 @@ class Deliverer:
         self._record_delivered()
 
     async def run(self, stop: asyncio.Event, idle: float = 0.5, *, recover: bool = True) -> None:
-        """Deliver until ``stop``: after each committed batch, and every ``idle`` seconds.
-        Starts with ``recover`` (unless the caller already did, before any batch could hand
-        this deliverer an action)."""
+        """Deliver until ``stop``: after each committed batch, and the queue read at least
+        every ``idle`` seconds (retries and backoffs come due there), however busy the
+        batches keep it. Starts with ``recover`` (unless the caller already did, before any
+        batch could hand this deliverer an action)."""
         if recover:
             self.recover()
         self._scan = True
         loop = asyncio.get_running_loop()
+        scanned_at = loop.time()
         stopper = asyncio.ensure_future(stop.wait())
         stopper.add_done_callback(lambda _: _resolve(self._waiter))
         try:
             while not stop.is_set():
                 # cleared before the round: a batch committed while it runs wakes the next one
                 self.wakeup.clear()
-                scan, self._scan = self._scan, False
+                scan = self._scan or loop.time() - scanned_at >= idle
+                self._scan = False
+                if scan:
+                    scanned_at = loop.time()
                 try:
                     await self.deliver_due(scan=scan)
                 except Exception:
@@ -428,7 +433,7 @@ class Deliverer:
                 if self.wakeup.is_set() or stop.is_set():
                     continue
                 self._waiter = waiter = loop.create_future()
-                timer = loop.call_later(idle, self._idle_over, waiter)
+                timer = loop.call_later(max(0.0, scanned_at + idle - loop.time()), _resolve, waiter)
                 try:
                     await waiter
                 finally:
@@ -437,10 +442,6 @@ class Deliverer:
         finally:
             stopper.cancel()
             self.hand_back()
-
-    def _idle_over(self, waiter: asyncio.Future[None]) -> None:
-        self._scan = True  # retries and backoffs come due: the queue is read
-        _resolve(waiter)
 
 
 def _by_chat(rows: Sequence[Handed]) -> list[list[Queued]]:
