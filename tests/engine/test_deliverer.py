@@ -333,3 +333,48 @@ def test_a_retry_comes_due_while_batches_keep_the_deliverer_busy(
     asyncio.run(scenario())
     assert any(a.text == "echo:a" for _, a in adapter.sent)
     assert statuses(app)[0] == ("delivered", 2)
+
+
+class SlowAdapter(FlakyAdapter):
+    """Answers after a network round trip; counts what is in flight, per chat and in all."""
+
+    def __init__(self) -> None:
+        super().__init__("flaky")
+        self.in_flight: dict[str, int] = {}
+        self.most_at_once = 0
+        self.most_in_one_chat = 0
+
+    async def perform(self, action: Any, *, idempotency_key: str) -> Any:
+        chat = action.chat_id
+        self.in_flight[chat] = self.in_flight.get(chat, 0) + 1
+        self.most_at_once = max(self.most_at_once, sum(self.in_flight.values()))
+        self.most_in_one_chat = max(self.most_in_one_chat, self.in_flight[chat])
+        try:
+            await asyncio.sleep(0.02)
+            return await super().perform(action, idempotency_key=idempotency_key)
+        finally:
+            self.in_flight[chat] -= 1
+
+
+def test_chats_are_sent_to_side_by_side_and_each_chat_in_order(
+    make_app: Callable[..., App],
+) -> None:
+    app = make_app(features=(ECHO,))
+    adapter = SlowAdapter()
+    app.platforms.add(adapter)
+    chats = [f"g{i}" for i in range(20)]
+    app.handle(
+        [
+            msg(100 * n + i, f"{chat}-{n}", source="flaky", chat=chat)
+            for n in range(3)
+            for i, chat in enumerate(chats)
+        ]
+    )
+    assert deliver(app) == 60
+    # one slow answer holds up no other chat, up to the bound; a chat's own actions wait for
+    # each other
+    assert adapter.most_at_once == app.deliverer.CHATS_AT_ONCE
+    assert adapter.most_in_one_chat == 1
+    for chat in chats:
+        sent = [a.text for _, a in adapter.sent if a.chat_id == chat]
+        assert sent == [f"echo:{chat}-{n}" for n in range(3)]
