@@ -1,8 +1,16 @@
 """The Telegram adapter's cost: import time and memory in fresh interpreters (median of
 ``--runs``), for the adapter as shipped (python-telegram-bot) and, when given an interpreter that
-has it, for aiogram 3 (the other candidate); and how fast updates are translated.
+has it, for aiogram 3 (the other candidate); how fast updates are translated; and how fast the
+deliverer gets a broadcast out through the real client library.
 
     .venv/bin/python bench/telegram_adapter.py [--runs 5] [--aiogram-python /tmp/venv/bin/python]
+                                               [--groups 60] [--round-trip 0.1]
+
+Delivery: one message to each of ``--groups`` groups (a month-end top 3 in every group of a
+workspace), sent by the App's deliverer through python-telegram-bot to the fake Bot API of the
+tests (tests/platforms/telegram/fake_bot_api.py) answering each request after ``--round-trip``
+seconds, with Telegram's limits (30 messages a second per bot). In the same run, the baseline:
+the same deliverer sending to one group at a time (CHATS_AT_ONCE = 1), as it did before.
 
 Figures are printed side by side with ratios; nothing is asserted.
 """
@@ -71,10 +79,84 @@ def translate_rate(n: int = 100_000) -> float:
     return n / (time.perf_counter() - t0)
 
 
+def delivery_seconds(groups: int, round_trip: float, chats_at_once: int) -> float:
+    """Seconds from the first send to the last delivery of one message to each group."""
+    import asyncio
+    import tempfile
+
+    sys.path.insert(0, str(REPO / "src"))
+    sys.path.insert(0, str(REPO))
+    from sqlalchemy import select
+    from tests.platforms.telegram.fake_bot_api import FakeBotApi
+
+    from groupops.domain.actions import Action, ActionKind
+    from groupops.engine.app import App
+    from groupops.engine.context import Emitted
+    from groupops.engine.outbox import write_actions
+    from groupops.platforms.telegram import ConnectionStore, TelegramAdapter, TelegramConfig
+    from groupops.platforms.telegram.config import identify
+    from groupops.storage.tables import outbox
+
+    token = "7000001:AAHbenchTOKENbenchTOKEN_abcdefghij012"
+    chats = [-1001000000000 - i for i in range(groups)]
+
+    async def go(app: App) -> float:
+        fake = await FakeBotApi(token, round_trip=round_trip).start()
+        for chat in chats:
+            fake.add_chat(chat, f"Group {chat}")
+        settings = await identify(TelegramConfig(token, base_url=fake.base_url, poll_timeout=0))
+        store = ConnectionStore(app.db, settings.source)
+        store.ensure(settings, app.clock.now())
+        adapter = TelegramAdapter(settings, store=store, handle=app.handle, clock=app.clock)
+        app.platforms.add(adapter)
+        await adapter.connect()
+        try:
+            items = [
+                Emitted(
+                    Action(ActionKind.SEND, settings.source, str(c), text="🏆 top 3"),
+                    "b",
+                    None,
+                    None,
+                )
+                for c in chats
+            ]
+            with app.db.begin() as conn:
+                write_actions(
+                    conn,
+                    items,
+                    now=app.clock.now(),
+                    capabilities_of=app.platforms.capabilities,
+                    workspace_of=lambda item: 1,
+                )
+            app.deliverer.CHATS_AT_ONCE = chats_at_once
+            t0 = time.perf_counter()
+            while True:
+                if not await app.deliver():
+                    await asyncio.sleep(0.01)  # the bot's bucket refills
+                with app.db.connect() as conn:
+                    left = conn.execute(
+                        select(outbox.c.id).where(outbox.c.status != "delivered").limit(1)
+                    ).first()
+                if left is None:
+                    return time.perf_counter() - t0
+        finally:
+            await adapter.close()
+            await fake.stop()
+
+    with tempfile.TemporaryDirectory(prefix="groupops-bench-") as tmp:
+        app = App.create(f"sqlite:///{tmp}/bench.db", features=(), extensions=False)
+        try:
+            return asyncio.run(go(app))
+        finally:
+            app.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--aiogram-python", default="", help="an interpreter with aiogram 3")
+    ap.add_argument("--groups", type=int, default=60, help="delivery: groups, one message each")
+    ap.add_argument("--round-trip", type=float, default=0.1, help="delivery: seconds an answer")
     args = ap.parse_args()
     rows = {
         "python-telegram-bot (telegram, telegram.request)": measure(
@@ -94,6 +176,14 @@ def main() -> None:
         ratio = r["seconds"] / base["seconds"] if base["seconds"] else 0
         print(f"{name:52} {r['seconds']:8.3f} {r['mb']:8.1f} {ratio:6.1f}")
     print(f"translation: {translate_rate():,.0f} message updates/s")
+    side = delivery_seconds(args.groups, args.round_trip, 16)
+    one = delivery_seconds(args.groups, args.round_trip, 1)
+    print(
+        f"delivery of one message to each of {args.groups} groups, {args.round_trip * 1000:.0f} ms"
+        f" a round trip: 16 groups at once {side:.2f} s ({args.groups / side:,.1f} messages/s);"
+        f" one group at a time (baseline) {one:.2f} s ({args.groups / one:,.1f} messages/s);"
+        f" {one / side:.1f}x"
+    )
 
 
 if __name__ == "__main__":

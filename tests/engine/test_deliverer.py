@@ -378,3 +378,22 @@ def test_chats_are_sent_to_side_by_side_and_each_chat_in_order(
     for chat in chats:
         sent = [a.text for _, a in adapter.sent if a.chat_id == chat]
         assert sent == [f"echo:{chat}-{n}" for n in range(3)]
+
+
+def test_the_bot_never_sends_more_than_its_per_second_limit_in_any_second(
+    make_app: Callable[..., App],
+) -> None:
+    limits = RateLimits(per_second=10, per_chat_per_minute=60_000, burst=1000)
+    app, adapter, _clock, mono = setup(make_app, limits=limits)
+    app.handle([msg(i, f"m{i}", source="flaky", chat=f"g{i}") for i in range(60)])
+    sent_at: list[float] = []
+    for _ in range(200):
+        before = len(adapter.sent)
+        deliver(app)
+        sent_at += [mono.now] * (len(adapter.sent) - before)
+        if len(adapter.sent) == 60:
+            break
+        mono.now += 0.05
+    assert len(adapter.sent) == 60
+    # every window of one second, wherever it starts
+    assert max(sum(1 for u in sent_at if t <= u < t + 1.0) for t in sent_at) <= 10

@@ -122,9 +122,11 @@ class Deliverer:
         now = self.monotonic()
         sb = self._source_buckets.get(source)
         if sb is None:
-            sb = self._source_buckets[source] = TokenBucket.full(
-                limits.per_second, max(1.0, limits.per_second), now
-            )
+            # at most per_second in any one second, now that chats are sent to side by side:
+            # a tenth of a second's worth at once (at least one), the rest of it as the rate
+            burst = max(1.0, limits.per_second / 10)
+            rate = limits.per_second - burst if limits.per_second > 2 * burst else limits.per_second
+            sb = self._source_buckets[source] = TokenBucket.full(rate, burst, now)
         cb = self._chat_buckets.get((source, chat_id))
         if cb is None:
             cb = self._chat_buckets[(source, chat_id)] = TokenBucket.full(

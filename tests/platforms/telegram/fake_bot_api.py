@@ -79,6 +79,8 @@ class FakeBotApi:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     enforce_limits: bool = False
     hang_seconds: float = 5.0
+    #: seconds each answer takes (a network round trip to Telegram); getUpdates excepted
+    round_trip: float = 0.0
 
     def __post_init__(self) -> None:
         self.requests: list[Recorded] = []
@@ -184,6 +186,8 @@ class FakeBotApi:
         params = await self._params(request)
         record = Recorded(self.now(), method, params)
         self.requests.append(record)
+        if self.round_trip and method != "getUpdates":
+            await asyncio.sleep(self.round_trip)
         for fault in self.faults:
             if fault.matches(method):
                 fault.times -= 1
