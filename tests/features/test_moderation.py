@@ -501,6 +501,27 @@ def test_several_ads_in_one_batch_mute_once(community: Community) -> None:
     assert len(c.actions(ActionKind.KICK)) == 0
 
 
+def test_the_ladder_climbs_within_one_batch_and_decisions_keep_their_order(
+    community: Community,
+) -> None:
+    """A member's strikes are read once a batch and counted on in memory; the warnings are
+    written together at the batch's end, yet after the kick's (written at once: its id names
+    the derived kick) they still come first, as they were decided."""
+    c = community
+    c.configure(ladder=["warn", "warn", "kick"])
+    c.settle("g1", "u1")
+    c.post("g1", "u1", "加我微信")  # an earlier batch: one strike already
+    events = [c.app.sandbox.post("g1", "u1", f"vx: abc{i} 便宜") for i in range(3)]
+    c.app.handle(events)
+    assert [(d.step, d.step_index, d.counted) for d in c.decisions()] == [
+        ("warn", 1, True),
+        ("warn", 2, True),
+        ("kick", 3, True),
+        ("delete", None, False),
+    ]
+    assert len(c.actions(ActionKind.KICK)) == 1
+
+
 def test_admins_are_exempt(community: Community) -> None:
     c = community
     c.join("g1", "boss", "Boss", admin=True)

@@ -43,6 +43,7 @@ from groupops.features.moderation.tables import (
     moderation_decisions,
 )
 from groupops.i18n import N_
+from groupops.storage.bulk import Bulk
 from groupops.storage.tables import events, groups, identities, memberships
 
 __all__ = [
@@ -132,6 +133,7 @@ _STRIKES = (
     )
 )
 _LOG = insert(moderation_decisions).returning(_d.id)
+_LOGS = Bulk(insert(moderation_decisions))
 _LISTED = select(moderation_blacklist.c.rule, moderation_blacklist.c.decision_id).where(
     moderation_blacklist.c.workspace_id == bindparam("ws"),
     moderation_blacklist.c.member_id == bindparam("m"),
@@ -148,6 +150,10 @@ class _Batch:
     escalated: set[tuple[int, int]] = field(default_factory=set)
     #: (group, member) removed in this batch, by a decision there or by the blacklist
     removed: set[tuple[int, int]] = field(default_factory=set)
+    #: (group, member) -> their counted strikes, read once a batch and counted on here
+    strikes: dict[tuple[int, int], int] = field(default_factory=dict)
+    #: decisions whose id nobody needs, written together (see _log)
+    logs: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ModerationFeature:
@@ -177,9 +183,10 @@ class ModerationFeature:
             elif item.group is None or item.member_id is None or item.is_admin:
                 continue  # admins are exempt from every rule
             elif kind == EventKind.MEMBER_JOINED:
-                self._joined(ctx, item, item.group)
+                self._joined(ctx, item, item.group, state)
             else:
                 self._message(ctx, item, item.group, state)
+        self._write_logs(ctx, state)
         state.book.save(ctx.conn)
 
     def _prepare(self, ctx: BatchContext, batch: Sequence[Incoming]) -> _Batch:
@@ -371,10 +378,18 @@ class ModerationFeature:
         return Finding("cross_group", evidence), earlier[:MAX_COPY_DELETES]
 
     # -- the ladder ------------------------------------------------------------------------
-    def _strikes(self, ctx: BatchContext, group_id: int, member_id: int, ttl_days: int) -> int:
+    def _strikes(
+        self, ctx: BatchContext, state: _Batch, key: tuple[int, int], ttl_days: int
+    ) -> int:
+        """The member's counted strikes within ``ttl_days``: read at their first offence in
+        the batch, counted on in memory after that (see _punish)."""
+        known = state.strikes.get(key)
+        if known is not None:
+            return known
         since = ctx.now - timedelta(days=ttl_days)
-        params = {"g": group_id, "m": member_id, "since": since}
-        return int(ctx.conn.execute(_STRIKES, params).scalar_one())
+        params = {"g": key[0], "m": key[1], "since": since}
+        found = state.strikes[key] = int(ctx.conn.execute(_STRIKES, params).scalar_one())
+        return found
 
     def _notice_allowed(self, group_id: int, now: datetime, per_minute: int) -> bool:
         sent = self._notices.setdefault(group_id, deque())
@@ -407,7 +422,8 @@ class ModerationFeature:
             # already muted or removed in this batch: just remove the message
             step, seconds, index, counted = "delete", 0, None, False
         else:
-            strikes = self._strikes(ctx, group.id, item.member_id, s.warning_ttl_days)
+            strikes = self._strikes(ctx, state, key, s.warning_ttl_days)
+            state.strikes[key] = strikes + 1  # the decision below counts from now on
             at = min(strikes, len(steps) - 1)
             (step, seconds), index, counted = steps[at], at + 1, True
         actions: list[Action] = []
@@ -479,6 +495,7 @@ class ModerationFeature:
                 ctx.emit_for_group(action, target)
         decision_id = self._log(
             ctx,
+            state,
             group,
             item,
             rule=finding.rule,
@@ -487,6 +504,7 @@ class ModerationFeature:
             index=index,
             counted=counted,
             actions=[*actions, *(a for a, _ in copy_deletes)],
+            later=step not in ("kick", "ban"),  # only a removal's id is needed (below)
         )
         if step in ("kick", "ban"):
             self._kicked(ctx, group, event.user_id, decision_id, finding.rule)
@@ -496,6 +514,7 @@ class ModerationFeature:
     def _log(
         self,
         ctx: BatchContext,
+        state: _Batch,
         group: GroupInfo,
         item: Incoming | None,
         *,
@@ -507,7 +526,11 @@ class ModerationFeature:
         counted: bool = False,
         parent_id: int | None = None,
         target: tuple[str, str, str, int] | None = None,
+        later: bool = False,
     ) -> int:
+        """Record a decision; returns its id. With ``later`` it is written with the batch's
+        others at the end of handle() (one statement for all), and the id is 0. Decisions
+        keep their order: one written now first writes those waiting."""
         if item is not None:
             e = item.event
             source, chat_id, user_id, member_id = e.source, e.chat_id, e.user_id, item.member_id
@@ -536,7 +559,17 @@ class ModerationFeature:
             "by": "auto",
             "parent_id": parent_id,
         }
+        if later:
+            state.logs.append(row)
+            return 0
+        self._write_logs(ctx, state)
         return int(ctx.conn.execute(_LOG, row).scalar_one())
+
+    @staticmethod
+    def _write_logs(ctx: BatchContext, state: _Batch) -> None:
+        if state.logs:
+            _LOGS.run(ctx.conn, state.logs)
+            state.logs = []
 
     def _kicked(
         self, ctx: BatchContext, group: GroupInfo, user_id: str, decision_id: int, rule: str
@@ -623,6 +656,7 @@ class ModerationFeature:
             ctx.emit_for_group(action, other)
             child = self._log(
                 ctx,
+                state,
                 other,
                 None,
                 rule="blacklist",
@@ -634,7 +668,7 @@ class ModerationFeature:
             )
             self._kicked(ctx, other, row.user_id, child, "blacklist")
 
-    def _joined(self, ctx: BatchContext, item: Incoming, group: GroupInfo) -> None:
+    def _joined(self, ctx: BatchContext, item: Incoming, group: GroupInfo, state: _Batch) -> None:
         s = self._settings(ctx, group)
         if not s.blacklist:
             return
@@ -651,6 +685,7 @@ class ModerationFeature:
         ctx.suppress(item)  # welcome (and everyone after) must not greet them
         decision_id = self._log(
             ctx,
+            state,
             group,
             item,
             rule="blacklist",
