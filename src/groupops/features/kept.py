@@ -13,7 +13,10 @@ kept; past it memory starts again empty.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Connection
+from sqlalchemy.sql import Executable
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -76,3 +79,20 @@ class Kept(Generic[K, V]):
     def rolled_back(self) -> None:
         self._staged.clear()
         self._complete_staged.clear()
+
+
+def load_members_of_group(
+    kept: Kept[tuple[int, int], V],
+    conn: Connection,
+    gid: int,
+    query: Executable,
+    convert: Callable[[Any], V],
+) -> None:
+    """:meth:`Kept.load_group` for rows keyed by (group, member): ``query`` takes the group as
+    ``g`` and the most rows as ``n`` and returns rows with a ``member_id``."""
+
+    def read(n: int) -> list[tuple[tuple[int, int], V]]:
+        rows = conn.execute(query, {"g": gid, "n": n}).all()
+        return [((gid, int(r.member_id)), convert(r)) for r in rows]
+
+    kept.load_group(gid, read)

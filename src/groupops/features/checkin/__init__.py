@@ -21,7 +21,7 @@ from groupops.domain.time import local_day, zone
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.checkin.settings import CheckinSettings, Gift
 from groupops.features.checkin.tables import checkin_days, checkin_stats
-from groupops.features.kept import Kept
+from groupops.features.kept import Kept, load_members_of_group
 from groupops.i18n import N_
 from groupops.storage.bulk import Bulk
 from groupops.storage.tables import members
@@ -271,12 +271,7 @@ class _Batch:
 
 def load_group_stats(kept: Kept[tuple[int, int], _Stats], conn: Connection, gid: int) -> None:
     """Every summary of the group, the first time (features.kept)."""
-
-    def read(n: int) -> list[tuple[tuple[int, int], _Stats]]:
-        found = conn.execute(_GROUP_STATS, {"g": gid, "n": n}).all()
-        return [((gid, int(r.member_id)), _from_row(r)) for r in found]
-
-    kept.load_group(gid, read)
+    load_members_of_group(kept, conn, gid, _GROUP_STATS, _from_row)
 
 
 def _from_row(row: Any) -> _Stats:

@@ -30,7 +30,7 @@ from groupops.domain.errors import GroupopsError, NotFound
 from groupops.domain.events import ContentKind, EventKind
 from groupops.domain.time import local_day, zone
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
-from groupops.features.kept import Kept
+from groupops.features.kept import Kept, load_members_of_group
 from groupops.features.points.settings import PointsSettings
 from groupops.features.points.tables import points_balances, points_ledger, points_months
 from groupops.i18n import N_
@@ -347,13 +347,13 @@ class PointsFeature:
             self._load_group(ctx.conn, group.id)
 
     def _load_group(self, conn: Connection, gid: int) -> None:
-        def read(n: int) -> list[tuple[tuple[int, int], _Balance]]:
-            rows = conn.execute(_GROUP_BALANCES, {"g": gid, "n": n}).all()
-            return [
-                ((gid, int(r.member_id)), self._from_row(gid, int(r.member_id), r)) for r in rows
-            ]
-
-        self._kept.load_group(gid, read)
+        load_members_of_group(
+            self._kept,
+            conn,
+            gid,
+            _GROUP_BALANCES,
+            lambda r: self._from_row(gid, int(r.member_id), r),
+        )
 
     def _remembered(self, ctx: BatchContext, gid: int, mid: int) -> _Balance | None:
         """The balance as this process last wrote or read it (a copy to change); a new one
