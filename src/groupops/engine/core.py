@@ -173,16 +173,22 @@ class Engine:
                         self._derived_rounds(ctx, result)
                         self._write_outbox(conn, ctx.actions, result)
         except BaseException:
-            self.directory.rolled_back()
-            for hook in self._rolled_back_hooks:
-                hook()
+            self._settled(kept=False)
             raise
-        self.directory.committed()
-        for hook in self._committed_hooks:
-            hook()
+        self._settled(kept=True)
         for callback in self._on_commit:
             callback(result)
         return result
+
+    def _settled(self, *, kept: bool) -> None:
+        """A batch's (or the warm-up's) transaction is over: the directory and the features
+        that hold state between batches keep what it staged, or drop it."""
+        if kept:
+            self.directory.committed()
+        else:
+            self.directory.rolled_back()
+        for hook in self._committed_hooks if kept else self._rolled_back_hooks:
+            hook()
 
     def _drop_forgotten(self, conn: Connection) -> None:
         """Members forgotten since the last batch (admin.forget_member, perhaps in another
@@ -223,11 +229,9 @@ class Engine:
                     hook(ctx)
                 conn.rollback()
         except BaseException:
-            for rolled_back in self._rolled_back_hooks:
-                rolled_back()
+            self._settled(kept=False)
             raise
-        for committed in self._committed_hooks:
-            committed()
+        self._settled(kept=True)
 
     def store_only(self, batches: Iterable[Sequence[Event]]) -> BatchResult:
         """Store events with their groups, members and memberships, and run no feature, every
