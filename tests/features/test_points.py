@@ -123,6 +123,27 @@ def test_reactions_pay_the_author_with_a_daily_cap(make_app: Callable[..., App])
     assert balance(app, "u1") == 4
 
 
+def test_a_batch_of_reactions_pays_as_one_by_one(make_app: Callable[..., App]) -> None:
+    """Whom a batch's reactions pay is read for the whole batch at once: the cap, admins and
+    self-applause still count as when they come one by one."""
+    app = setup(make_app, reaction_daily_cap=3, message_points=0)
+    notes = say(app, "u1", "Here are my notes from today's lesson")
+    slides = say(app, "u2", "And the slides")
+    rules = say(app, "admin", "Please read the rules")
+    reactions = [
+        app.sandbox.react("g1", "u2", notes, "👍"),
+        app.sandbox.react("g1", "u3", notes, "👍"),
+        app.sandbox.react("g1", "u1", notes, "👏"),  # their own: nothing
+        app.sandbox.react("g1", "admin", notes, "👍"),
+        app.sandbox.react("g1", "u2", notes, "❤️"),  # the fourth by others: over the cap
+        app.sandbox.react("g1", "u1", slides, "👍"),
+        app.sandbox.react("g1", "u3", slides, "🔥"),
+        app.sandbox.react("g1", "u1", rules, "👍"),  # admins earn nothing
+    ]
+    app.handle(reactions)
+    assert (balance(app, "u1"), balance(app, "u2"), balance(app, "admin")) == (3, 2, 0)
+
+
 def test_checkins_pay_and_the_command_message_does_not(make_app: Callable[..., App]) -> None:
     app = setup(make_app)
     say(app, "u1", "签到")

@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import GroupopsError, NotFound
-from groupops.domain.events import ContentKind, EventKind
+from groupops.domain.events import ContentKind, Event, EventKind
 from groupops.domain.time import local_day, zone
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.kept import Kept, load_members_of_group
@@ -94,18 +94,31 @@ _MESSAGE_AUTHOR = (
     .limit(1)
 )
 #: who a reaction pays: the author's member id, admin flag in the group, name
-_REACTION_TARGET = (
-    select(identities.c.member_id, memberships.c.is_admin, members.c.display_name)
-    .join(members, members.c.id == identities.c.member_id)
-    .outerjoin(
-        memberships,
-        and_(
-            memberships.c.member_id == identities.c.member_id,
-            memberships.c.group_id == bindparam("g"),
-        ),
+
+
+def _reaction_targets(which_users: Any) -> Any:
+    return (
+        select(
+            identities.c.user_id,
+            identities.c.member_id,
+            memberships.c.is_admin,
+            members.c.display_name,
+        )
+        .join(members, members.c.id == identities.c.member_id)
+        .outerjoin(
+            memberships,
+            and_(
+                memberships.c.member_id == identities.c.member_id,
+                memberships.c.group_id == bindparam("g"),
+            ),
+        )
+        .where(identities.c.source == bindparam("src"), which_users)
     )
-    .where(identities.c.source == bindparam("src"), identities.c.user_id == bindparam("user"))
-)
+
+
+_REACTION_TARGET = _reaction_targets(identities.c.user_id == bindparam("user"))
+#: the same for the authors of a batch's reactions in one group, at once
+_REACTION_TARGETS = _reaction_targets(identities.c.user_id.in_(bindparam("users", expanding=True)))
 
 
 _MY_MONTH = select(points_months.c.points, points_months.c.last_at).where(
@@ -188,6 +201,13 @@ class _Pending:
     ledger: list[dict[str, Any]] = field(default_factory=list)
     #: (group, month, member) -> [raced points, latest award] not written yet
     months: dict[tuple[int, date, int], list[Any]] = field(default_factory=dict)
+    #: (group, source, user) -> whom a reaction to that user pays (None: nobody known)
+    targets: dict[tuple[int, str, str], Any] = field(default_factory=dict)
+
+
+def _author_named(event: Event) -> str:
+    """The author of the message a reaction is to, where the platform says it."""
+    return event.reply_to_user_id or str(event.data.get("target_user_id") or "")
 
 
 def month_of(at: datetime, tz: str) -> date:
@@ -371,6 +391,7 @@ class PointsFeature:
         to 500 authors a query)."""
         balances = self._batch().balances
         wanted: set[tuple[int, int]] = set()
+        self._prefetch_targets(ctx, batch)
         for item in batch:
             if (
                 item.group is not None
@@ -396,6 +417,26 @@ class PointsFeature:
                 found[(int(r.group_id), int(r.member_id))] = r
         for gid, mid in wanted:
             balances[(gid, mid)] = self._from_row(gid, mid, found.get((gid, mid)))
+
+    def _prefetch_targets(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
+        """Whom the batch's reactions pay, one query per group and platform (up to 500
+        authors a query) instead of one a reaction."""
+        authors: dict[tuple[int, str], set[str]] = {}
+        for item in batch:
+            event = item.event
+            if event.kind == EventKind.REACTION and item.group is not None:
+                author = _author_named(event)
+                if author:
+                    authors.setdefault((item.group.id, event.source), set()).add(author)
+        targets = self._batch().targets
+        for (gid, source), users in authors.items():
+            wanted = sorted(users)
+            for key_user in wanted:
+                targets[(gid, source, key_user)] = None
+            for start in range(0, len(wanted), 500):
+                params = {"g": gid, "src": source, "users": wanted[start : start + 500]}
+                for row in ctx.conn.execute(_REACTION_TARGETS, params):
+                    targets[(gid, source, str(row.user_id))] = row
 
     @staticmethod
     def _from_row(gid: int, mid: int, row: Any) -> _Balance:
@@ -608,7 +649,7 @@ class PointsFeature:
         event = item.event
         if s.reaction_points <= 0 or event.data.get("removed"):
             return
-        author = event.reply_to_user_id or str(event.data.get("target_user_id") or "")
+        author = _author_named(event)
         if not author and event.message_id:
             author = (
                 ctx.conn.execute(
@@ -619,9 +660,14 @@ class PointsFeature:
             )
         if not author or author == event.user_id:
             return  # nobody to pay, or a member applauding themselves
-        target = ctx.conn.execute(
-            _REACTION_TARGET, {"g": group.id, "src": event.source, "user": author}
-        ).first()
+        targets = self._batch().targets
+        key = (group.id, event.source, author)
+        if key in targets:  # read for the whole batch (see _prefetch_targets)
+            target = targets[key]
+        else:
+            target = ctx.conn.execute(
+                _REACTION_TARGET, {"g": group.id, "src": event.source, "user": author}
+            ).first()
         if target is None or (target.is_admin and not s.include_admins):
             return
         row = self._balance(ctx, group.id, int(target.member_id))
