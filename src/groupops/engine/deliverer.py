@@ -192,7 +192,10 @@ class Deliverer:
                 handed, self._handed = self._handed, []
                 plan = self._plan(_by_chat(handed))
                 planned = {row.id for chat_rows in plan for row in chat_rows}
-                self._untried.extend(h.id for h in handed if h.id not in planned)
+                held = [h.id for h in handed if h.id not in planned]
+                if held:  # queued again: read with the queue at the next round
+                    self._untried.extend(held)
+                    self._scan = True
                 delivered += await self._send(plan)
             if scan:
                 self._record_delivered()  # the queue is read below: as it is now
