@@ -91,8 +91,7 @@ def delivery_seconds(groups: int, round_trip: float, chats_at_once: int) -> floa
 
     from groupops.domain.actions import Action, ActionKind
     from groupops.engine.app import App
-    from groupops.engine.context import Emitted
-    from groupops.engine.outbox import write_actions
+    from groupops.engine.outbox import queue_actions
     from groupops.platforms.telegram import ConnectionStore, TelegramAdapter, TelegramConfig
     from groupops.platforms.telegram.config import identify
     from groupops.storage.tables import outbox
@@ -111,22 +110,17 @@ def delivery_seconds(groups: int, round_trip: float, chats_at_once: int) -> floa
         app.platforms.add(adapter)
         await adapter.connect()
         try:
-            items = [
-                Emitted(
-                    Action(ActionKind.SEND, settings.source, str(c), text="🏆 top 3"),
-                    "b",
-                    None,
-                    None,
-                )
-                for c in chats
-            ]
             with app.db.begin() as conn:
-                write_actions(
+                queue_actions(
                     conn,
-                    items,
+                    [
+                        (Action(ActionKind.SEND, settings.source, str(c), text="🏆 top 3"), None)
+                        for c in chats
+                    ],
+                    workspace_id=1,
                     now=app.clock.now(),
+                    feature="bench",
                     capabilities_of=app.platforms.capabilities,
-                    workspace_of=lambda item: 1,
                 )
             app.deliverer.CHATS_AT_ONCE = chats_at_once
             t0 = time.perf_counter()

@@ -17,12 +17,15 @@ from sqlalchemy import Connection, insert, select
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.engine.context import Emitted
-from groupops.platforms.base import Capabilities
+from groupops.platforms.base import Capabilities, RateLimits
 from groupops.storage.bulk import Bulk
 from groupops.storage.db import driver_cursor
 from groupops.storage.tables import outbox, owner_tasks
 
 _OUTBOX, _TASKS = Bulk(insert(outbox)), Bulk(insert(owner_tasks))
+#: without a running App we cannot ask the platform: queue everything, and the deliverer
+#: dead-letters what the platform refuses
+_ANY = Capabilities("any", frozenset(ActionKind) - {ActionKind.OWNER_TASK}, RateLimits())
 _o = outbox.c
 #: more unfinished actions than this in the queue: nothing is handed off (see open_chats)
 OPEN_SCAN_LIMIT = 1000
@@ -94,6 +97,29 @@ def write_actions(
         for t in tasks
     ]
     return outbox_ids, task_ids
+
+
+def queue_actions(
+    conn: Connection,
+    actions: Sequence[tuple[Action, int | None]],
+    *,
+    workspace_id: int,
+    now: datetime,
+    feature: str,
+    capabilities_of: Callable[[str], Capabilities] | None = None,
+) -> tuple[list[int], list[int]]:
+    """Actions written outside a batch (an operator's undo, a broadcast): ``(action,
+    group_id)`` pairs to the outbox in ``conn``'s transaction; with ``capabilities_of``, what
+    the platform cannot do becomes an owner task. Returns the new outbox ids and owner task
+    ids."""
+    return write_actions(
+        conn,
+        [Emitted(action, feature, None, group_id) for action, group_id in actions],
+        now=now,
+        capabilities_of=capabilities_of or (lambda _source: _ANY),
+        workspace_of=lambda _item: workspace_id,
+        want_ids=True,
+    )
 
 
 def write_and_hand_off(

@@ -16,8 +16,7 @@ from sqlalchemy import select
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.engine.app import App
-from groupops.engine.context import Emitted
-from groupops.engine.outbox import write_actions
+from groupops.engine.outbox import queue_actions
 from groupops.storage.tables import connections, outbox
 from tests.platforms.matrix.conftest import new_account, run, start_synapse
 from tests.platforms.matrix.helpers import Collected, bot_config, bot_room, make_adapter, people
@@ -56,17 +55,16 @@ def test_m_limit_exceeded_is_honoured(
             ws = conn.execute(
                 select(connections.c.workspace_id).where(connections.c.id == adapter.source)
             ).scalar_one()
-            write_actions(
+            queue_actions(
                 conn,
                 [
-                    Emitted(
-                        Action(ActionKind.SEND, adapter.source, room, text=f"n{i}"), "t", None, None
-                    )
+                    (Action(ActionKind.SEND, adapter.source, room, text=f"n{i}"), None)
                     for i in range(N)
                 ],
+                workspace_id=int(ws),
                 now=app.clock.now(),
+                feature="t",
                 capabilities_of=app.platforms.capabilities,
-                workspace_of=lambda _e: int(ws),
             )
         started = time.monotonic()
         errors: list[str] = []

@@ -13,8 +13,7 @@ from sqlalchemy import select
 from groupops.domain.actions import Action, ActionKind
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
-from groupops.engine.context import Emitted
-from groupops.engine.outbox import write_actions
+from groupops.engine.outbox import queue_actions
 from groupops.storage.tables import outbox
 from tests.platforms.telegram.conftest import GROUP, OTHER_GROUP, TOKEN, run, telegram
 from tests.platforms.telegram.fake_bot_api import FakeBotApi
@@ -22,19 +21,15 @@ from tests.platforms.telegram.fake_bot_api import FakeBotApi
 PER_GROUP = 45
 
 
-def _queue(app: App, source: str) -> None:
-    items = [
-        Emitted(Action(ActionKind.SEND, source, str(chat), text=f"{chat} #{i}"), "test", None, None)
-        for i in range(PER_GROUP)
-        for chat in (GROUP, OTHER_GROUP)
-    ]
+def _queue(app: App, actions: list[Action], feature: str = "test") -> None:
     with app.db.begin() as conn:
-        write_actions(
+        queue_actions(
             conn,
-            items,
+            [(action, None) for action in actions],
+            workspace_id=1,
             now=app.clock.now(),
+            feature=feature,
             capabilities_of=app.platforms.capabilities,
-            workspace_of=lambda item: 1,
         )
 
 
@@ -62,7 +57,14 @@ def test_faults_then_recovery_delivers_once_in_order_within_limits(
             fake,
             adapter,
         ):
-            _queue(app, adapter.source)
+            _queue(
+                app,
+                [
+                    Action(ActionKind.SEND, adapter.source, str(chat), text=f"{chat} #{i}")
+                    for i in range(PER_GROUP)
+                    for chat in (GROUP, OTHER_GROUP)
+                ],
+            )
             fake.fail("429", 3, retry_after=5)
             fake.fail("500", 3)
             fake.fail("502", 2)
@@ -109,28 +111,19 @@ def test_a_private_only_dm_to_someone_who_never_started_the_bot_is_dead_not_retr
 
     async def go() -> None:
         async with telegram(app) as (fake, adapter):
-            with app.db.begin() as conn:
-                write_actions(
-                    conn,
-                    [
-                        Emitted(
-                            Action(
-                                ActionKind.DIRECT_MESSAGE,
-                                adapter.source,
-                                str(GROUP),
-                                user_id="501",
-                                text="coupon",
-                                data={"private_only": True},  # never shown to the group
-                            ),
-                            "test",
-                            None,
-                            None,
-                        )
-                    ],
-                    now=app.clock.now(),
-                    capabilities_of=app.platforms.capabilities,
-                    workspace_of=lambda item: 1,
-                )
+            _queue(
+                app,
+                [
+                    Action(
+                        ActionKind.DIRECT_MESSAGE,
+                        adapter.source,
+                        str(GROUP),
+                        user_id="501",
+                        text="coupon",
+                        data={"private_only": True},  # never shown to the group
+                    )
+                ],
+            )
             await app.deliver()
             assert not fake.calls("sendMessage", ok_only=False)
 
@@ -150,27 +143,19 @@ def test_a_private_message_telegram_will_not_carry_is_posted_in_the_group(
 
     async def go() -> None:
         async with telegram(app) as (fake, adapter):
-            with app.db.begin() as conn:
-                write_actions(
-                    conn,
-                    [
-                        Emitted(
-                            Action(
-                                ActionKind.DIRECT_MESSAGE,
-                                adapter.source,
-                                str(GROUP),
-                                user_id="777",
-                                text="The rules: be kind.",
-                            ),
-                            "welcome",
-                            None,
-                            None,
-                        )
-                    ],
-                    now=app.clock.now(),
-                    capabilities_of=app.platforms.capabilities,
-                    workspace_of=lambda item: 1,
-                )
+            _queue(
+                app,
+                [
+                    Action(
+                        ActionKind.DIRECT_MESSAGE,
+                        adapter.source,
+                        str(GROUP),
+                        user_id="777",
+                        text="The rules: be kind.",
+                    )
+                ],
+                feature="welcome",
+            )
             for _ in range(3):
                 await app.deliver()
             with app.db.connect() as conn:

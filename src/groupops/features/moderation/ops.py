@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import Conflict, NotFound
 from groupops.domain.time import utc
-from groupops.features.moderation.outbox import queue_actions
+from groupops.engine.outbox import queue_actions
 from groupops.features.moderation.tables import moderation_blacklist, moderation_decisions
 from groupops.platforms.base import Capabilities
 from groupops.storage.tables import groups, members
@@ -224,6 +224,7 @@ def undo_decision(
             actions,
             workspace_id=int(row.workspace_id),
             now=now,
+            feature="moderation",
             capabilities_of=capabilities_of,
         )
         undo_id = conn.execute(
