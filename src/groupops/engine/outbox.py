@@ -62,6 +62,11 @@ class Handed:
     claimed_until: datetime | None
 
 
+#: the fields a Handed takes from its outbox row as written (the id comes from the insert;
+#: attempts are as they were before the claim)
+_HANDED_FROM_ROW = tuple(f for f in Handed.__slots__ if f not in ("id", "attempts"))
+
+
 def describe(action: Action) -> str:
     """Plain words for an owner task: what to do, to whom, why."""
     who = f" user {action.user_id}" if action.user_id else ""
@@ -143,20 +148,18 @@ def write_and_hand_off(
     if not rows:
         return 0, len(tasks), []
     open_ = open_chats(conn)
-    claimed = []
+    any_claimed = False
     for row in rows:
         row["claimed_until"] = None  # every row the same keys (one statement)
         if open_ is not None and (row["source"], row["chat_id"]) not in open_:
             row.update(status="sending", attempts=1, claimed_until=until)
-            claimed.append(row)
-    ids = _insert_with_ids(conn, rows) if claimed else None
-    if ids is None:
+            any_claimed = True
+    if not any_claimed:
         _OUTBOX.run(conn, rows)
         return len(rows), len(tasks), []
-    fields = [f for f in Handed.__slots__ if f not in ("id", "attempts")]
     handed = [
-        Handed(id=oid, attempts=0, **{f: row[f] for f in fields})
-        for oid, row in zip(ids, rows, strict=True)
+        Handed(id=oid, attempts=0, **{f: row[f] for f in _HANDED_FROM_ROW})
+        for oid, row in zip(_insert_with_ids(conn, rows), rows, strict=True)
         if row["status"] == "sending"
     ]
     return len(rows), len(tasks), handed
