@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
@@ -17,25 +17,33 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
-    func,
     insert,
-    or_,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
 from groupops.domain.actions import Action, ActionKind
-from groupops.domain.errors import GroupopsError, NotFound
+from groupops.domain.errors import GroupopsError
 from groupops.domain.events import ContentKind, Event, EventKind
 from groupops.domain.time import local_day, zone
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.kept import Kept, load_members_of_group
+from groupops.features.points.boards import (
+    NOT_RACED,
+    PERIODS,
+    InvalidPeriod,
+    leaderboard,
+    member_points,
+    month_of,
+    month_standing,
+    period_bounds,
+)
 from groupops.features.points.settings import PointsSettings
 from groupops.features.points.tables import points_balances, points_ledger, points_months
 from groupops.i18n import N_
 from groupops.storage.bulk import Bulk
-from groupops.storage.tables import events, feature_marks, groups, identities, members, memberships
+from groupops.storage.tables import events, feature_marks, identities, members, memberships
 
 LEVEL_UP = N_("🎉 {{ name }} reached level {{ level }} with {{ points }} points!")
 MY_POINTS = N_(
@@ -50,10 +58,6 @@ TOP_FOOT = N_("Thank you all for taking part: a new month starts now, everyone s
 TOP_POINTS = N_("{points} pts")
 REWARD_POINTS = N_("+{n} bonus points")
 MEDALS = ("🥇", "🥈", "🥉")
-
-PERIODS = ("day", "week", "month")
-#: ledger reasons that do not count in leaderboards (the prize of the last race)
-NOT_RACED = ("monthly_reward",)
 
 
 _b = points_balances.c
@@ -121,37 +125,6 @@ _REACTION_TARGET = _reaction_targets(identities.c.user_id == bindparam("user"))
 _REACTION_TARGETS = _reaction_targets(identities.c.user_id.in_(bindparam("users", expanding=True)))
 
 
-_MY_MONTH = select(points_months.c.points, points_months.c.last_at).where(
-    points_months.c.group_id == bindparam("g"),
-    points_months.c.month == bindparam("month"),
-    points_months.c.member_id == bindparam("m"),
-)
-#: members ahead in the month's race, in the leaderboard's order (more points, or as many
-#: sooner); a member with nothing is behind everyone who has points
-_AHEAD = (
-    select(func.count())
-    .select_from(points_months)
-    .where(
-        points_months.c.group_id == bindparam("g"),
-        points_months.c.month == bindparam("month"),
-        points_months.c.points > 0,
-        or_(
-            points_months.c.points > bindparam("p"),
-            and_(
-                points_months.c.points == bindparam("p"),
-                or_(
-                    points_months.c.last_at < bindparam("at"),
-                    and_(
-                        points_months.c.last_at == bindparam("at"),
-                        points_months.c.member_id < bindparam("m"),
-                    ),
-                ),
-            ),
-        ),
-    )
-)
-
-
 def _month_row(key: tuple[int, date, int], value: list[Any]) -> dict[str, Any]:
     (gid, month, mid), (points, last_at) = key, value
     return {"group_id": gid, "month": month, "member_id": mid, "points": points, "last_at": last_at}
@@ -210,11 +183,6 @@ def _author_named(event: Event) -> str:
     return event.reply_to_user_id or str(event.data.get("target_user_id") or "")
 
 
-def month_of(at: datetime, tz: str) -> date:
-    """The first day of the month containing ``at`` in the zone ``tz``: a race's key."""
-    return local_day(at, tz).replace(day=1)
-
-
 _m = points_months.c
 _UPSERTS: dict[str, Bulk] = {}
 
@@ -237,95 +205,6 @@ def _add_months(conn: Connection, rows: list[dict[str, Any]]) -> None:
             )
         )
     bulk.run(conn, rows)
-
-
-class InvalidPeriod(GroupopsError):
-    code = "invalid_period"
-
-
-def period_bounds(period: str, at: datetime, tz: str) -> tuple[datetime, datetime]:
-    """The UTC start and end of the day, ISO week (from Monday) or month that contains ``at``
-    in the time zone ``tz``."""
-    z = zone(tz)
-    d = local_day(at, z)
-    if period == "day":
-        start, end = d, d + timedelta(days=1)
-    elif period == "week":
-        start = d - timedelta(days=d.weekday())
-        end = start + timedelta(days=7)
-    elif period == "month":
-        start = d.replace(day=1)
-        end = (start + timedelta(days=32)).replace(day=1)
-    else:
-        raise InvalidPeriod(f"unknown period {period!r}: choose day, week or month", where="period")
-
-    def midnight(day: date) -> datetime:
-        return datetime.combine(day, time(0), tzinfo=z).astimezone(UTC)
-
-    return midnight(start), midnight(end)
-
-
-def _race_sum(group_id: int, start: datetime, end: datetime) -> Any:
-    """A day's or week's race, summed from the ledger (months are kept in points_months)."""
-    L = points_ledger.c
-    return (
-        select(
-            L.member_id,
-            func.sum(L.points).label("points"),
-            func.max(L.at).label("last_at"),
-        )
-        .where(
-            L.group_id == group_id,
-            L.at >= start,
-            L.at < end,
-            L.reason.not_in(NOT_RACED),
-        )
-        .group_by(L.member_id)
-        .having(func.sum(L.points) > 0)
-    )
-
-
-def leaderboard(
-    conn: Connection, group_id: int, period: str, at: datetime, limit: int = 10
-) -> list[dict[str, Any]]:
-    """The group's leaderboard for the day, week or month containing ``at`` (its time zone):
-    rank, member, member_id, points. Ties go to who got there first."""
-    tz = conn.execute(select(groups.c.timezone).where(groups.c.id == group_id)).scalar()
-    if tz is None:
-        raise NotFound(f"no group {group_id}", where="leaderboard")
-    start, end = period_bounds(period, at, tz)
-    if period == "month":
-        sums = (
-            select(_m.member_id, _m.points, _m.last_at)
-            .where(_m.group_id == group_id, _m.month == month_of(at, tz), _m.points > 0)
-            .subquery()
-        )
-    else:
-        sums = _race_sum(group_id, start, end).subquery()
-    rows = conn.execute(
-        select(sums.c.member_id, members.c.display_name, sums.c.points)
-        .join(members, members.c.id == sums.c.member_id)
-        .order_by(sums.c.points.desc(), sums.c.last_at, sums.c.member_id)
-        .limit(limit)
-    ).all()
-    return [
-        {
-            "rank": n,
-            "member": r.display_name,
-            "member_id": int(r.member_id),
-            "points": int(r.points),
-        }
-        for n, r in enumerate(rows, 1)
-    ]
-
-
-def member_points(conn: Connection, group_id: int, member_id: int) -> dict[str, Any] | None:
-    row = conn.execute(
-        select(points_balances).where(
-            points_balances.c.group_id == group_id, points_balances.c.member_id == member_id
-        )
-    ).first()
-    return dict(row._mapping) if row else None
 
 
 class PointsFeature:
@@ -699,22 +578,15 @@ class PointsFeature:
         t = ctx.gettext(group)
         row = self._balance(ctx, group.id, item.member_id)
         self._flush_months(ctx)  # the month's race below reads them
-        race = {
-            "g": group.id,
-            "month": month_of(item.event.occurred_at, group.timezone),
-            "m": item.member_id,
-        }
-        found = ctx.conn.execute(_MY_MONTH, race).first()
-        mine = max(0, int(found.points)) if found is not None else 0
-        last_at = found.last_at if found is not None and mine > 0 else None
-        ahead = ctx.conn.execute(_AHEAD, {**race, "p": mine, "at": last_at}).scalar_one()
+        month = month_of(item.event.occurred_at, group.timezone)
+        mine, rank = month_standing(ctx.conn, group.id, month, item.member_id)
         level = int(row.level)
         variables = {
             "name": item.event.user_name or item.event.user_id,
             "points": str(row.points),
             "level": t(s.levels[min(level, len(s.levels) - 1)].name),
             "month": str(mine),
-            "rank": str(int(ahead) + 1),
+            "rank": str(rank),
         }
         text = ctx.templates.render(t(MY_POINTS), variables, where="points")
         if level + 1 < len(s.levels):
@@ -825,4 +697,12 @@ class PointsFeature:
             )
 
 
-__all__ = ["InvalidPeriod", "PointsFeature", "leaderboard", "member_points", "period_bounds"]
+__all__ = [
+    "PERIODS",
+    "InvalidPeriod",
+    "PointsFeature",
+    "leaderboard",
+    "member_points",
+    "month_of",
+    "period_bounds",
+]
