@@ -815,8 +815,9 @@ _SCORE_BLOCK = 4096
 def _offset_scores(x: F32, w_var: F32, msg_h: F32, const_h: F32, w2: F32) -> F32:
     """The scores of one offset's candidates: ``relu(x.T @ w_var + msg_h + const_h) @ w2``,
     a block of rows at a time so that the hidden layer stays in the CPU cache between the
-    steps (every row's arithmetic is the same as on the whole: the same float32 operations
-    in the same order)."""
+    steps. The same float32 operations as on the whole; the BLAS may sum a row's products in
+    another order in a bigger product (OpenBLAS on AMD EPYC does, by up to 2e-6), never
+    from one call to the next: the same input gives the same scores."""
     k = x.shape[1]
     out = np.empty(k, dtype=np.float32)
     xt = x.T
