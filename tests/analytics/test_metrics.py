@@ -263,3 +263,43 @@ def test_empty_history() -> None:
     r = analyze([], now=T0)
     assert r["overview"]["messages"] == 0
     assert r["lifecycle"]["stage"] == "dead"
+
+
+SPAM_TEXT = "加微信 vx123 日赚千元 免费领取 点击链接 http://x.cn"
+
+
+def _spam_history() -> list[Event]:
+    """A spammer with 3 text messages among many pictures (no text), and talkers."""
+    events = []
+    for k in range(3):
+        events.append(msg("spammer", T0 + days(k), SPAM_TEXT))
+    for k in range(40):
+        events.append(msg("poster", T0 + days(k % 5) + k * S, "", content=ContentKind.PICTURE))
+        events.append(msg("alice", T0 + days(k % 5) + (k + 50) * S, "今天的课程讲得很好"))
+    return sorted(events, key=lambda e: e.occurred_at)
+
+
+def test_spam_counts_are_what_was_read_when_everything_was_read() -> None:
+    r = analyze(_spam_history())["spam"]
+    assert r["sampled"] == r["text_messages"] == 43  # the pictures have no text to read
+    assert r["messages"] <= r["sampled"]
+    spammer = next(o for o in r["top_offenders"] if o["name"] == "spammer")
+    assert spammer["spam"] == 3  # not scaled by all messages / text messages
+    assert spammer["share_of_their_messages"] == 1.0
+    for o in r["top_offenders"]:
+        assert 0 <= o["share_of_their_messages"] <= 1
+
+
+def test_sampled_spam_estimates_never_exceed_what_a_member_posted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from groupops.analytics import metrics
+
+    monkeypatch.setattr(metrics, "TEXT_SAMPLE", 10)
+    r = analyze(_spam_history())["spam"]
+    assert r["sampled"] == 10 and r["text_messages"] == 43
+    assert r["messages"] <= r["text_messages"]
+    for o in r["top_offenders"]:
+        assert 0 <= o["share_of_their_messages"] <= 1
+        if o["name"] == "spammer":
+            assert o["spam"] <= 3

@@ -17,7 +17,7 @@ Public API:
   (spam and sentiment models, keywords), :mod:`groupops.analytics.metrics` (each area).
 
 Everything is computed on columnar numpy arrays converted once from the events; the text
-models run on a uniform sample of at most 60,000 messages (see ``meta``).
+models run on a uniform sample of at most 20,000 text messages (see ``meta``).
 """
 
 from __future__ import annotations
@@ -117,8 +117,9 @@ def _analyze_frame(frame: Frame, now: datetime | None) -> dict[str, Any]:
     out["content"] = m.content(c, parents)
     out["growth"] = m.growth(c)
     lap("qa_content_growth")
-    sample = m._sample(c, m.TEXT_SAMPLE)
-    out["spam"] = m.spam(c, sample)
+    texts = m.text_rows(c)
+    sample = m._sample(c, m.TEXT_SAMPLE, texts)
+    out["spam"] = m.spam(c, sample, population=texts)
     lap("spam")
     out["sentiment"] = m.sentiment(c, sample)
     lap("sentiment")

@@ -730,42 +730,72 @@ def growth(c: Context, top: int = 20) -> dict[str, Any]:
 # ---- spam, sentiment, keywords ---------------------------------------------------------------
 
 
-def _sample(c: Context, size: int) -> IntArray:
+def text_rows(c: Context) -> IntArray:
+    """The rows of messages with text: the population the text models sample from."""
     has_text = np.fromiter(map(bool, c.f.text), dtype=np.bool_, count=len(c.f))
-    mi = np.flatnonzero(c.msg & has_text)
+    return np.flatnonzero(c.msg & has_text)
+
+
+def _sample(c: Context, size: int, population: IntArray | None = None) -> IntArray:
+    """A uniform sample (in row order) of at most ``size`` of the text messages
+    (``population``, :func:`text_rows` when not given); all of them when there are fewer."""
+    mi = text_rows(c) if population is None else population
     if mi.shape[0] <= size:
         return mi
     return np.sort(np.random.default_rng(0).choice(mi, size=size, replace=False))
 
 
-def spam(c: Context, rows: IntArray, top: int = 10) -> dict[str, Any]:
-    """Share of (sampled) text messages the classifier calls spam/ads, and the top offenders
-    (counts scaled up to all messages when sampled)."""
+def spam(
+    c: Context, rows: IntArray, top: int = 10, population: IntArray | None = None
+) -> dict[str, Any]:
+    """Share of the text messages the classifier calls spam/ads, and the top offenders.
+
+    ``rows`` are the messages read (the sample), ``population`` all text messages they were
+    drawn from (``rows`` itself when not given: everything was read). Counts are what was read
+    when everything was; when sampled they are estimates, per member their share of their own
+    read messages times their own text messages, so never above what they posted."""
     from groupops.analytics.textmodels import load_spam
 
     model = load_spam()
-    if model is None or rows.shape[0] == 0:
-        return {"share": 0.0, "messages": 0, "sampled": int(rows.shape[0]), "top_offenders": []}
-    flags = model.predict([c.f.text[i][:1000] for i in rows.tolist()])
-    total_text = int(np.count_nonzero(c.msg))
-    scale = total_text / rows.shape[0]
-    who = c.f.author[rows[flags]]
-    counts = np.bincount(who, minlength=c.n_people)
-    order = np.argsort(-counts, kind="stable")[:top]
+    if population is None:
+        population = rows
+    total = int(population.shape[0])
+    read = int(rows.shape[0])
+    if model is None or read == 0:
+        return {
+            "share": 0.0,
+            "messages": 0,
+            "sampled": read,
+            "text_messages": total,
+            "top_offenders": [],
+        }
+    flags = np.asarray(model.predict([c.f.text[i][:1000] for i in rows.tolist()]), dtype=bool)
+    counts = np.bincount(c.f.author[rows[flags]], minlength=c.n_people)
+    if read < total:  # sampled: each member's own spam rate, applied to their own messages
+        read_by = np.bincount(c.f.author[rows], minlength=c.n_people)
+        posted = np.bincount(c.f.author[population], minlength=c.n_people)
+        estimate = np.rint(counts * posted / np.maximum(read_by, 1)).astype(np.int64)
+        estimate = np.minimum(estimate, posted)
+        messages = min(round(float(flags.mean()) * total), total)
+    else:
+        estimate = counts.astype(np.int64)
+        messages = int(flags.sum())
+    order = np.argsort(-estimate, kind="stable")[:top]
     return {
         "share": round(float(flags.mean()), 4),
-        "messages": round(flags.sum() * scale),
-        "sampled": int(rows.shape[0]),
+        "messages": messages,
+        "sampled": read,
+        "text_messages": total,
         "top_offenders": [
             {
                 "name": c.name(int(i)),
-                "spam": round(counts[i] * scale),
+                "spam": int(estimate[i]),
                 "share_of_their_messages": round(
-                    float(counts[i] * scale / max(c.msg_count[i], 1)), 4
+                    min(float(estimate[i] / max(c.msg_count[i], 1)), 1.0), 4
                 ),
             }
             for i in order
-            if counts[i] > 0
+            if estimate[i] > 0
         ],
         "examples": [c.f.text[i][:200] for i in rows[flags][:5].tolist()],
     }
