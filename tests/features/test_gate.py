@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from groupops.domain.actions import ActionKind
 from groupops.domain.errors import InvalidSettings
+from groupops.domain.events import Event, EventKind
 from groupops.engine import admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
@@ -20,7 +21,7 @@ from groupops.features.gate.tables import gate_challenges
 from groupops.features.registry import FeatureRegistry
 from groupops.platforms.sandbox import SandboxAdapter
 from groupops.platforms.sandbox.adapter import SANDBOX_CAPABILITIES
-from groupops.storage.tables import outbox
+from groupops.storage.tables import groups, identities, memberships, outbox
 
 FEATURES = (
     "groupops.features.moderation:ModerationFeature",
@@ -71,6 +72,17 @@ def prompt_of(app: App, chat: str = "g1") -> Any:
     prompts = [m for m in app.sandbox.messages(chat) if m.user_id == "bot" and m.buttons]
     assert prompts, "the gate's question with buttons was not posted"
     return prompts[-1]
+
+
+def membership(app: App, chat: str, user: str) -> str | None:
+    """The member's status in the group as groupops counts it (not the platform's)."""
+    with app.db.connect() as conn:
+        return conn.execute(
+            select(memberships.c.status)
+            .join(groups, groups.c.id == memberships.c.group_id)
+            .join(identities, identities.c.member_id == memberships.c.member_id)
+            .where(groups.c.chat_id == chat, identities.c.user_id == user)
+        ).scalar()
 
 
 def right_and_wrong(app: App, prompt: Any) -> tuple[str, str]:
@@ -125,6 +137,7 @@ def test_wrong_answers_remove_the_newcomer_and_repeated_failures_ban(
     clock(app).advance(1)
     app.handle([app.sandbox.press("g1", "bot1", str(prompt.id), wrong)])
     assert [a["kind"] for a in queued(app)] == ["kick"]
+    assert membership(app, "g1", "bot1") == "kicked"  # out of every count at once
     clear(app)
     assert app.sandbox.member_status("g1", "bot1")["status"] == "kicked"  # type: ignore[index]
     # the same person fails again in the workspace's other group: banned this time
@@ -136,6 +149,7 @@ def test_wrong_answers_remove_the_newcomer_and_repeated_failures_ban(
     clock(app).advance(1)
     app.handle([app.sandbox.press("g2", "bot1", str(prompt2.id), wrong2)])
     assert [a["kind"] for a in queued(app)][-1] == "ban"
+    assert membership(app, "g2", "bot1") == "kicked"
 
 
 def test_no_answer_in_time_means_removal_at_the_next_tick(make_app: Callable[..., App]) -> None:
@@ -148,8 +162,48 @@ def test_no_answer_in_time_means_removal_at_the_next_tick(make_app: Callable[...
     clock(app).advance(61)
     app.engine.tick()
     assert [(a["kind"], a["user_id"]) for a in queued(app)] == [("kick", "u2")]
+    assert membership(app, "g1", "u2") == "kicked"
     app.engine.tick()  # another tick does not kick twice
     assert len(queued(app)) == 1
+
+
+def test_a_newcomer_moderation_removes_is_not_failed_by_the_gate_later(
+    make_app: Callable[..., App],
+) -> None:
+    """Kicked by moderation (an ad) while the question is open: the gate closes it, and its
+    time-out later removes nobody a second time."""
+    app = setup(make_app, timeout_seconds=120)
+    app.handle([app.sandbox.join("g1", "u3", "Adman")])
+    clear(app)
+    admin.set_setting(
+        app.db,
+        FeatureRegistry.load(FEATURES, extensions=False),
+        feature="moderation",
+        key="ladder",
+        value=["kick"],
+        group_ref="1",
+    )
+    app.engine.directory.invalidate()
+    ad = Event(  # as a platform reports it (the sandbox itself refuses a muted person)
+        "sandbox",
+        "ad1",
+        EventKind.MESSAGE,
+        clock(app).now(),
+        chat_id="g1",
+        user_id="u3",
+        user_name="Adman",
+        message_id="9001",
+        text="加我微信 abc12345 领福利",
+    )
+    app.handle([ad])
+    assert "kick" in [a["kind"] for a in queued(app)]
+    assert membership(app, "g1", "u3") == "kicked"
+    with app.db.connect() as conn:
+        assert conn.execute(select(gate_challenges.c.status)).scalar() == "left"
+    clear(app)
+    clock(app).advance(200)
+    app.engine.tick()
+    assert queued(app) == []
 
 
 def test_someone_else_pressing_the_buttons_changes_nothing(make_app: Callable[..., App]) -> None:
@@ -209,6 +263,7 @@ def test_a_join_spike_closes_the_group_for_a_while(make_app: Callable[..., App])
     acts = queued(app)
     assert acts[0]["kind"] == "send" and "closed to new members for 10" in acts[0]["text"]
     assert (acts[1]["kind"], acts[1]["user_id"]) == ("kick", "r4")
+    assert membership(app, "g1", "r4") == "kicked"
     clear(app)
     batch = [app.sandbox.join("g1", f"x{i}", f"Late {i}") for i in range(20)]
     app.handle(batch)

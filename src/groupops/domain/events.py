@@ -33,7 +33,7 @@ class EventKind(enum.StrEnum):
     # produced inside groupops
     TICK = "tick"  # the clock: scheduled work reacts to it
     CHECKED_IN = "checked_in"  # derived by the check-in feature, consumed by points
-    MEMBER_KICKED = "member_kicked"  # derived by moderation
+    MEMBER_KICKED = "member_kicked"  # derived by moderation and the join gate
     MEMBER_ADMITTED = "member_admitted"  # derived by the join gate: a newcomer passed it
 
 

@@ -56,6 +56,7 @@ class GateFeature:
             EventKind.MESSAGE,
             EventKind.BUTTON,
             EventKind.MEMBER_LEFT,
+            EventKind.MEMBER_KICKED,
             EventKind.TICK,
         }
     )
@@ -78,7 +79,8 @@ class GateFeature:
                 self._message(ctx, item, group, s)
             elif kind == EventKind.BUTTON:
                 self._button(ctx, item, group, s)
-            elif kind == EventKind.MEMBER_LEFT:
+            elif kind in (EventKind.MEMBER_LEFT, EventKind.MEMBER_KICKED):
+                # gone (or removed by moderation) before answering: nothing to fail later
                 self._close_pending(ctx, group.id, item.member_id, "left", ctx.now)
 
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
@@ -128,6 +130,8 @@ class GateFeature:
             Action(kind, event.source, event.chat_id, user_id=event.user_id, reason="gate: raid"),
             item,
         )
+        if kind == ActionKind.KICK:  # a join request declined made nobody a member
+            _removed(ctx, group, event.user_id, f"gate:raid:{item.seq}", "raid")
         ctx.conn.execute(
             update(gate_raids)
             .where(gate_raids.c.group_id == group.id)
@@ -387,6 +391,7 @@ class GateFeature:
             ),
             group,
         )
+        _removed(ctx, group, challenge.user_id, f"gate:{challenge.id}", reason)
 
     # -- the clock ---------------------------------------------------------------------------
     def _tick(self, ctx: BatchContext, now: datetime) -> None:
@@ -415,6 +420,23 @@ class GateFeature:
                 ctx.emit_for_group(
                     Action(ActionKind.SEND, group.source, group.chat_id, text=text), group
                 )
+
+
+def _removed(ctx: BatchContext, group: GroupInfo, user_id: str, event_id: str, why: str) -> None:
+    """Tell the directory (and later features) that the gate removed the newcomer: their
+    membership ends now, as for a kick by moderation, not when (or if) the platform reports
+    it. Without it a removed newcomer stayed an active member in every count."""
+    ctx.derive(
+        Event(
+            group.source,
+            event_id,
+            EventKind.MEMBER_KICKED,
+            ctx.now,
+            chat_id=group.chat_id,
+            user_id=user_id,
+            data={"rule": "gate", "reason": why},
+        )
+    )
 
 
 def _typed_choice(text: str, options: list[str]) -> int | None:
