@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +142,40 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert "nope.txt" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("where", ["file", "under_file", "proc"])
+def test_out_that_cannot_hold_the_report_exits_2_in_one_line(
+    shared_data: Path, tmp_path: Path, where: str
+) -> None:
+    taken = tmp_path / "taken.txt"
+    taken.write_text("not a folder")
+    if where == "proc" and not Path("/proc/self").is_dir():
+        pytest.skip("needs Linux /proc")
+    out = {"file": taken, "under_file": taken / "report", "proc": Path("/proc/groupops-out")}[where]
+    run = groupops_cli("analyze", shared_data / "whatsapp/4A_11M.txt", "--out", out)
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr
+    lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and str(out) in lines[0], run.stderr
+    assert "output_not_writable" in lines[0]
+    assert taken.read_text() == "not a folder"
+
+
+def test_out_unwritable_only_when_writing_is_a_typed_error(tmp_path: Path) -> None:
+    from groupops.report import OutputNotWritable, write_report
+
+    out = tmp_path / "out"
+    out.mkdir()
+    out.chmod(0o500)
+    try:
+        if os.access(out, os.W_OK):  # root: make writing fail another way
+            out.chmod(0o700)
+            (out / "metrics.json").mkdir()
+            (out / "metrics.json" / "x").write_text("")  # a non-empty folder cannot be replaced
+        with pytest.raises(OutputNotWritable) as caught:
+            write_report({"overview": {"messages": 0}}, out)
+        assert caught.value.path == out
+        assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no scratch left
+    finally:
+        out.chmod(0o700)

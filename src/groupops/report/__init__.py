@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -16,10 +17,62 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from groupops.i18n import Catalogs
+from groupops.domain.errors import GroupopsError
+from groupops.i18n import N_, Catalogs
 
 REPORT = "report.html"
 METRICS = "metrics.json"
+
+R_NOT_A_FOLDER = N_("it is not a folder")
+R_NO_PERMISSION = N_("permission denied")
+R_READ_ONLY = N_("the file system is read-only")
+R_NO_SPACE = N_("no space left on the device")
+R_CANNOT_CREATE = N_("the folder cannot be created there")
+_REASONS = {
+    errno.EEXIST: R_NOT_A_FOLDER,
+    errno.ENOTDIR: R_NOT_A_FOLDER,
+    errno.EACCES: R_NO_PERMISSION,
+    errno.EPERM: R_NO_PERMISSION,
+    errno.EROFS: R_READ_ONLY,
+    errno.ENOSPC: R_NO_SPACE,
+    errno.ENOENT: R_CANNOT_CREATE,
+}
+
+
+class OutputNotWritable(GroupopsError):
+    """The report's folder (``--out``) cannot be made or written. ``reason`` is an untranslated
+    catalogue message (or the system's own text for rarer errors)."""
+
+    code = "output_not_writable"
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(reason, where=str(path))
+        self.path = path
+        self.reason = reason
+
+    @classmethod
+    def from_os_error(cls, path: Path, exc: OSError) -> OutputNotWritable:
+        reason = _REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
+        return cls(path, reason)
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Fail early, before any work, when ``out_dir`` plainly cannot hold the report: it is a
+    file, or the nearest existing folder above it is a file or not writable. Creates nothing;
+    :func:`write_report` still reports what only writing can find out."""
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise OutputNotWritable(out_dir, R_NOT_A_FOLDER)
+        if not os.access(out_dir, os.W_OK | os.X_OK):
+            raise OutputNotWritable(out_dir, R_NO_PERMISSION)
+        return
+    parent = out_dir.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputNotWritable(out_dir, R_NOT_A_FOLDER)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputNotWritable(out_dir, R_NO_PERMISSION)
 
 
 def _plain(value: Any) -> Any:
@@ -58,19 +111,24 @@ def write_report(
     plain = _plain(metrics)
     body_json = metrics_json(plain)
     body_html = render(plain, lang=lang, catalogs=catalogs, files=files)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputNotWritable.from_os_error(out_dir, exc) from exc
     written: list[tuple[Path, Path]] = []
     try:
         for name, body in ((METRICS, body_json), (REPORT, body_html)):
             fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", dir=str(out_dir))
+            written.append((Path(tmp_name), out_dir / name))
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(body)
             Path(tmp_name).chmod(0o644)
-            written.append((Path(tmp_name), out_dir / name))
-    except BaseException:
+        for scratch, target in written:
+            scratch.replace(target)
+    except BaseException as exc:
         for scratch, _target in written:
             scratch.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputNotWritable.from_os_error(out_dir, exc) from exc
         raise
-    for scratch, target in written:
-        scratch.replace(target)
     return out_dir / REPORT, out_dir / METRICS

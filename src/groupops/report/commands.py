@@ -19,6 +19,7 @@ err = Console(stderr=True)
 
 LARGE_INPUT = 4 * 1024 * 1024  # bytes: above this a progress bar shows
 T_FAILED = N_("{file}: not analysed ({code}): {error}")
+T_NOT_WRITTEN = N_("{path}: cannot write the report there ({code}): {reason}")
 T_WRITTEN = N_("Report: {report}  Figures: {metrics}")
 T_SUMMARY = N_("Group health")
 T_IMPORTING = N_("importing")
@@ -117,7 +118,8 @@ def run_analyze(
     catalogs: Catalogs,
     show_progress: bool | None = None,
 ) -> int:
-    """The command's body; returns the exit code (0, or 2 for a bad file)."""
+    """The command's body; returns the exit code (0, or 2 for a bad file or an ``out_dir``
+    that cannot hold the report)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -127,10 +129,20 @@ def run_analyze(
         TimeElapsedColumn,
     )
 
-    from groupops.report import write_report
+    from groupops.report import OutputNotWritable, check_out_dir, write_report
     from groupops.report.pipeline import analyze_files
 
     _ = catalogs.gettext(lang)
+
+    def not_writable(exc: OutputNotWritable) -> int:
+        line = _(T_NOT_WRITTEN).format(path=exc.path, code=exc.code, reason=_(exc.reason))
+        err.print("[red]✗[/red] " + escape(line), highlight=False, soft_wrap=True)
+        return 2
+
+    try:
+        check_out_dir(out_dir)
+    except OutputNotWritable as exc:
+        return not_writable(exc)
     size = sum(p.stat().st_size for p in files if p.is_file())
     if show_progress is None:
         show_progress = size >= LARGE_INPUT
@@ -164,9 +176,12 @@ def run_analyze(
             soft_wrap=True,
         )
         return 2
-    report, metrics = write_report(
-        result.metrics, out_dir, lang=lang, catalogs=catalogs, files=result.files
-    )
+    try:
+        report, metrics = write_report(
+            result.metrics, out_dir, lang=lang, catalogs=catalogs, files=result.files
+        )
+    except OutputNotWritable as exc:
+        return not_writable(exc)
     print_summary(result.metrics, _)
     out.print(escape(_(T_WRITTEN).format(report=report, metrics=metrics)), soft_wrap=True)
     return 0
@@ -189,8 +204,8 @@ def register(app: typer.Typer) -> None:
         """Analyse chat exports: writes DIR/report.html (self-contained, interactive charts)
         and DIR/metrics.json (every figure), and prints a short summary.
 
-        The files are read as one group's history. A malformed file is reported in one line
-        (exit code 2) and nothing is written.
+        The files are read as one group's history. A malformed file, or a DIR that cannot be
+        written, is reported in one line (exit code 2) and nothing is written.
         """
         if lang not in ("en", "zh_CN"):
             raise typer.BadParameter("en or zh_CN", param_hint="--lang")
