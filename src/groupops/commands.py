@@ -22,8 +22,8 @@ from groupops.engine import admin
 from groupops.engine.clock import RealClock
 from groupops.engine.deliverer import list_outbox, retry_dead
 from groupops.features.registry import FeatureRegistry
-from groupops.storage.db import database_url, make_engine
-from groupops.storage.migrate import current, upgrade
+from groupops.storage.db import open_database
+from groupops.storage.migrate import current
 
 F = TypeVar("F", bound=Callable[..., Any])
 out = Console()
@@ -63,16 +63,20 @@ def typed_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except GroupopsError as exc:
-            err.print(f"[red]error[/red] {escape(f'[{exc.code}] {exc}')}", highlight=False)
+            err.print(
+                f"[red]error[/red] {escape(f'[{exc.code}] {exc}')}",
+                highlight=False,
+                soft_wrap=True,  # one line, whatever the terminal's width
+            )
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-def open_db(url: str | None) -> Engine:
-    db = make_engine(database_url(url))
-    upgrade(db)
-    return db
+def open_db(url: str | None, *, create: bool = False) -> Engine:
+    """The command's database, migrated; a bad URL or a missing file is one typed error. A new
+    SQLite file is made only by commands that bring data in (``create``)."""
+    return open_database(url, create=create)
 
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str = "") -> None:
@@ -113,8 +117,7 @@ def register(app: typer.Typer) -> None:
     @typed_errors
     def db_upgrade(url: str | None = DbOption) -> None:
         """Create or migrate the database to the newest schema."""
-        db = make_engine(database_url(url))
-        upgrade(db)
+        db = open_db(url, create=True)
         out.print(f"database at revision {current(db)}")
 
     @app.command("groups")

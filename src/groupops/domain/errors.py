@@ -38,6 +38,13 @@ class Conflict(GroupopsError):
     code = "conflict"
 
 
+class DatabaseUnavailable(GroupopsError):
+    """The database URL is malformed, names an unknown kind of database, or cannot be opened
+    (no such file, server not answering, wrong password)."""
+
+    code = "database_unavailable"
+
+
 class PlatformError(GroupopsError):
     """A platform refused or failed an action.
 

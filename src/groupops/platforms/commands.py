@@ -59,7 +59,7 @@ def connect_matrix(
         per_second=per_second,
         per_chat_per_minute=per_chat_per_minute,
     )
-    db = open_db(url)
+    db = open_db(url, create=True)
     try:
         done = connect(db, config, datetime.now(UTC), workspace=workspace)
     finally:
@@ -112,7 +112,7 @@ def connect_telegram(
         per_chat_per_minute=per_chat_per_minute,
         burst=burst,
     )
-    db = open_db(url)
+    db = open_db(url, create=True)
     try:
         done = connect(db, config, datetime.now(UTC), workspace=workspace)
     finally:

@@ -20,7 +20,7 @@ from rich.text import Text
 from groupops.commands import typed_errors
 from groupops.domain.errors import InvalidSettings
 from groupops.i18n import N_, Catalogs
-from groupops.simulator.demo import DemoResult, run_demo
+from groupops.simulator.demo import DemoResult, refuse_used, run_demo
 from groupops.simulator.totals import group_totals
 from groupops.simulator.world import ZONE, DemoOptions, Progress
 from groupops.web.chat import DEMO_GROUPS
@@ -155,6 +155,8 @@ def register(app: typer.Typer) -> None:
             ) from None
         options = DemoOptions(days=days, seed=seed, members=members, start=first)
         options.check()
+        if url is not None:  # refused before anything is printed, not after the banner
+            refuse_used(url)
         if as_json:
             result = asyncio.run(run_demo(options, database_url=url))
             sys.stdout.write(json.dumps(result.totals, sort_keys=True, ensure_ascii=False) + "\n")

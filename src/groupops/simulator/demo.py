@@ -17,8 +17,7 @@ from groupops.engine.clock import ManualClock
 from groupops.features.registry import DEFAULT_FEATURES
 from groupops.simulator.totals import totals
 from groupops.simulator.world import DemoError, DemoOptions, Progress, Simulation, start_instant
-from groupops.storage.db import make_engine
-from groupops.storage.migrate import upgrade
+from groupops.storage.db import open_database
 from groupops.storage.tables import events
 from groupops.web.chat import DEMO_GROUPS
 
@@ -30,11 +29,11 @@ class DemoResult:
     database_url: str | None  # None: the temporary database is gone
 
 
-def _refuse_used(url: str) -> None:
-    """The demo counts everything in its database: it must start empty."""
-    db = make_engine(url)
+def refuse_used(url: str) -> None:
+    """The demo counts everything in its database: it must start empty. A URL that is not one,
+    or a database that cannot be opened, is a typed error too (a new SQLite file is made)."""
+    db = open_database(url, create=True)
     try:
-        upgrade(db)
         with db.connect() as conn:
             used = conn.execute(select(events.c.seq).limit(1)).first()
             conn.rollback()
@@ -86,7 +85,7 @@ async def run_demo(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="groupops-demo-") as tmp:
         url = database_url or f"sqlite:///{tmp}/demo.db"
-        _refuse_used(url)
+        refuse_used(url)
         clock = ManualClock(start_instant(options.start) - timedelta(hours=1))
         app = App.create(url, clock=clock, features=features, extensions=False)
         try:

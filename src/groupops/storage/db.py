@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -12,7 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
+
+from groupops.domain.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +35,78 @@ WAL_AUTOCHECKPOINT_PAGES = 20_000
 
 def database_url(explicit: str | None = None) -> str:
     return explicit or os.environ.get("GROUPOPS_DATABASE_URL") or DEFAULT_URL
+
+
+def masked_url(url: str) -> str:
+    """``url`` fit to print: its password, if any, as ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"(//[^/:@]*:)[^/@]*@", r"\1***@", url)
+
+
+def open_database(url: str | None = None, *, create: bool = False, migrate: bool = True) -> Engine:
+    """The database a command works on, checked and migrated, or one typed error naming the URL
+    (password masked) and what is wrong with it: not a URL, an unknown kind of database, a
+    server that does not answer, a file that cannot be opened.
+
+    A SQLite file that does not exist is created (with its folder) only when ``create`` is
+    set: commands that bring data in (``db upgrade``, ``import``, ``demo``, ``connect``) make
+    a new database, while the others refuse a mistyped path instead of answering from a new
+    empty file."""
+    url = database_url(url)
+    shown = masked_url(url)
+    where = "--database-url"
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUnavailable(
+            f"{shown!r} is not a database URL (write sqlite:///path/to/file.db or"
+            " postgresql://user@host:5432/name)",
+            where=where,
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        if path and path != ":memory:" and not path.startswith("file:"):
+            file = Path(path)
+            if file.is_dir():
+                raise DatabaseUnavailable(f"{shown}: {file} is a folder, not a file", where=where)
+            if not create and not file.exists():
+                raise DatabaseUnavailable(
+                    f"no database file {file}: check the path, or make it with `groupops db"
+                    " upgrade` (empty) or `groupops demo` (a simulated month) and this"
+                    " --database-url",
+                    where=where,
+                )
+    try:
+        db = make_engine(url)
+    except NoSuchModuleError:
+        raise DatabaseUnavailable(
+            f"{shown}: unknown kind of database {parsed.drivername!r}"
+            " (use sqlite:///path/to/file.db or postgresql://user@host:5432/name)",
+            where=where,
+        ) from None
+    except (ArgumentError, ImportError, OSError) as exc:
+        raise DatabaseUnavailable(f"cannot open {shown}: {_reason(exc)}", where=where) from None
+    try:
+        if migrate:
+            from groupops.storage.migrate import upgrade
+
+            upgrade(db)
+        else:
+            with db.connect() as conn:
+                conn.rollback()
+    except (DBAPIError, OSError) as exc:
+        db.dispose()
+        raise DatabaseUnavailable(f"cannot open {shown}: {_reason(exc)}", where=where) from None
+    return db
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's own words, on one line (a DBAPIError's without SQLAlchemy's wrapping)."""
+    inner = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = " ".join(str(inner).split())
+    return text or type(inner).__name__
 
 
 def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:

@@ -1,0 +1,107 @@
+"""Bad input on the command line: one typed line on stderr, exit code 2, never a traceback,
+nothing half-written; user data printed as it is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner, Result
+
+from groupops.cli import _register_all
+from groupops.cli import app as cli_app
+
+
+@pytest.fixture(scope="module")
+def cli() -> typer.Typer:
+    _register_all()
+    return cli_app
+
+
+def run(cli: typer.Typer, *args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), env={"COLUMNS": "80"})
+
+
+def one_clear_line(res: Result, *words: str) -> None:
+    assert res.exit_code == 2, (res.exit_code, res.output)
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    assert "Traceback" not in res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
+BAD_URLS = [
+    ("foo://bar", "unknown kind of database 'foo'"),
+    ("notaurl", "'notaurl' is not a database URL"),
+    ("postgresql://nobody:s3cret@127.0.0.1:1/x", "cannot open postgresql://nobody:***@"),
+    ("sqlite:////proc/groupops-qa/x.db", "cannot open sqlite:////proc/groupops-qa/x.db"),
+]
+
+
+@pytest.mark.parametrize(("url", "says"), BAD_URLS)
+@pytest.mark.parametrize(
+    "command",
+    [["groups"], ["db", "upgrade"], ["moderation", "log"], ["import", "x.txt"], ["demo"]],
+)
+def test_a_bad_database_url_is_one_line_naming_it(
+    cli: typer.Typer, command: list[str], url: str, says: str
+) -> None:
+    if command in (["groups"], ["moderation", "log"]) and url.startswith("sqlite:"):
+        says = "no database file /proc/groupops-qa/x.db"
+    res = run(cli, *command, "--database-url", url)
+    one_clear_line(res, "database_unavailable", says)
+    assert "s3cret" not in res.output
+
+
+def test_a_mistyped_sqlite_path_is_refused_by_reading_commands(
+    cli: typer.Typer, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path}/typo/never.db"
+    for command in (["groups"], ["members"], ["moderation", "log"], ["outbox", "list"]):
+        one_clear_line(run(cli, *command, "--database-url", url), "no database file", "db upgrade")
+    assert not (tmp_path / "typo").exists()
+    res = run(cli, "db", "upgrade", "--database-url", url)
+    assert res.exit_code == 0, res.output
+    assert run(cli, "groups", "--database-url", url).exit_code == 0
+
+
+RUNNERS = (
+    '1/5/23, 10:00 - Ann created group "Runners"\n'
+    "1/5/23, 10:01 - Ann added Bob\n"
+    "1/5/23, 10:03 - Bob: hello\n"
+)
+
+
+@pytest.mark.parametrize("where", ["a folder", "under a file"])
+def test_an_unwritable_events_out_is_refused_before_anything_is_imported(
+    cli: typer.Typer, tmp_path: Path, where: str
+) -> None:
+    chat = tmp_path / "chat.txt"
+    chat.write_text(RUNNERS, encoding="utf-8")
+    target = tmp_path / "out"
+    if where == "a folder":
+        target.mkdir()
+    else:
+        target.write_text("not a folder", encoding="utf-8")
+        target = target / "events.jsonl"
+    url = f"sqlite:///{tmp_path}/db.sqlite"
+    res = run(cli, "import", str(chat), "--events-out", str(target), "--database-url", url)
+    one_clear_line(res, "--events-out", str(target))
+    assert not (tmp_path / "db.sqlite").exists()  # nothing stored, no database made
+    res = run(cli, "import", str(chat), "--database-url", url)
+    assert res.exit_code == 0 and "2 new event(s) stored" in res.stdout, res.output
+
+
+def test_demo_refuses_a_used_database_before_printing_anything(
+    cli: typer.Typer, tmp_path: Path
+) -> None:
+    chat = tmp_path / "chat.txt"
+    chat.write_text(RUNNERS, encoding="utf-8")
+    url = f"sqlite:///{tmp_path}/used.db"
+    assert run(cli, "import", str(chat), "--database-url", url).exit_code == 0
+    res = run(cli, "demo", "--days", "3", "--database-url", url)
+    one_clear_line(res, "already holds events")
+    assert res.stdout == ""
