@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from groupops.commands import typed_errors
 from groupops.domain.errors import GroupopsError
 from groupops.i18n import N_, Catalogs
 
@@ -35,6 +36,7 @@ COLUMNS = (
 
 def register(app: typer.Typer) -> None:
     @app.command("import")
+    @typed_errors
     def import_cmd(
         files: list[Path] = typer.Argument(..., help="export files (or an unpacked Slack folder)"),
         events_out: Path | None = typer.Option(
@@ -64,10 +66,26 @@ def register(app: typer.Typer) -> None:
         """
         from groupops.engine.app import App
         from groupops.importers.store import AtomicText, ImportResult, import_file
+        from groupops.storage.db import open_database
 
         _ = Catalogs().gettext(lang)
-        app_ = None if no_store else App.create(url, features=(), extensions=False)
+        # every output is checked before anything is read or stored
         writer = AtomicText(events_out) if events_out is not None else None
+        try:
+            app_ = (
+                None
+                if no_store
+                else App.create(
+                    db=open_database(url, create=True),
+                    features=(),
+                    extensions=False,
+                    migrate=False,
+                )
+            )
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
         results: list[ImportResult] = []
         failed = 0
         try:

@@ -20,6 +20,7 @@ from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import IO, Any
 
+from groupops.domain.errors import InvalidSettings
 from groupops.domain.events import Event, EventKind
 from groupops.engine.core import Engine
 from groupops.importers import Columns, detect, read, read_columns
@@ -171,12 +172,22 @@ def import_file(
 
 
 class AtomicText:
-    """A text file written to a temporary sibling and renamed into place on success only."""
+    """A text file written to a temporary sibling and renamed into place on success only.
 
-    def __init__(self, target: Path) -> None:
+    Made before anything is read or stored: a target that cannot be written (a folder, a
+    parent that is a file, no permission) is an InvalidSettings naming ``where`` at once, not
+    an OSError at the rename after the import went through."""
+
+    def __init__(self, target: Path, where: str = "--events-out") -> None:
         self.target = target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent))
+        if target.is_dir():
+            raise InvalidSettings(f"{target} is a folder; give a file name in it", where=where)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent))
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise InvalidSettings(f"cannot write {target}: {reason}", where=where) from None
         self.tmp = Path(name)
         self.handle: IO[str] = os.fdopen(fd, "w", encoding="utf-8")
 
