@@ -163,3 +163,31 @@ def test_events_out_merges_inferred_replies(
     assert seen == [len(rows)]
     assert (msgs[0]["reply_to"], msgs[0]["reply_inferred"]) == ([], False)
     assert (msgs[1]["reply_to"], msgs[1]["reply_inferred"]) == ([str(msgs[0]["id"])], True)
+
+
+@pytest.mark.parametrize("bom", [False, True])
+def test_the_zip_whatsapp_shares_is_the_same_chat_as_its_txt(
+    make_app: Callable[..., App], tmp_path: Path, bom: bool
+) -> None:
+    """WhatsApp saves ``Chat.txt`` with LF line ends and shares ``Chat.zip`` whose
+    ``_chat.txt`` has CRLF (and may start with a byte-order mark): importing both adds the
+    chat once. Over 64 KiB, so the key's prefix is cut after the line ends are made one."""
+    import zipfile
+
+    app = make_app(features=())
+    lines = "".join(
+        f"1/5/23, {10 + i // 60:02d}:{i % 60:02d} - Ann: message {i} {'x' * 60}\n"
+        for i in range(800)
+    )
+    assert len(lines.encode()) > 70_000
+    txt = tmp_path / "WhatsApp Chat with Runners.txt"
+    txt.write_text(lines, encoding="utf-8")
+    shared = tmp_path / "WhatsApp Chat with Runners.zip"
+    body = lines.replace("\n", "\r\n").encode()
+    with zipfile.ZipFile(shared, "w") as zf:
+        zf.writestr("_chat.txt", (b"\xef\xbb\xbf" if bom else b"") + body)
+    first = import_file(app.engine, txt)
+    assert (first.stored, first.duplicates) == (800, 0)
+    again = import_file(app.engine, shared)
+    assert (again.stored, again.duplicates) == (0, 800)
+    assert count(app) == 800

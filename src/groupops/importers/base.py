@@ -151,16 +151,23 @@ def utc_from_epoch(seconds: float) -> datetime:
 # -- files -------------------------------------------------------------------------------------
 
 KEY_PREFIX_BYTES = 65536
+#: what a reader reads for :func:`file_key`: with CRLF line ends, 64 KiB of text as LF
+KEY_HEAD_BYTES = 2 * KEY_PREFIX_BYTES
+_BOM = b"\xef\xbb\xbf"
 
 
 def file_key(head: bytes, fmt: str) -> str:
-    """A short id of an export file from its format and first 64 KiB: the same file (renamed or
+    """A short id of an export file from its format and first 64 KiB (``head``: the file's
+    first :data:`KEY_HEAD_BYTES` bytes, or all of a shorter file): the same file (renamed or
     not, or a later, longer export of the same chat) gives the same key, so re-importing adds
-    nothing."""
-    return hashlib.sha1(fmt.encode() + b"\0" + head[:KEY_PREFIX_BYTES]).hexdigest()[:12]
+    nothing. Line ends and a byte-order mark do not count: the ``.txt`` WhatsApp saves and the
+    ``_chat.txt`` in the ``.zip`` it shares (CRLF) are one chat, not two. (A file with LF ends
+    and no mark keeps the key it had before this rule.)"""
+    text = head.removeprefix(_BOM).replace(b"\r\n", b"\n")[:KEY_PREFIX_BYTES]
+    return hashlib.sha1(fmt.encode() + b"\0" + text).hexdigest()[:12]
 
 
-def read_head(path: Path, size: int = KEY_PREFIX_BYTES) -> bytes:
+def read_head(path: Path, size: int = KEY_HEAD_BYTES) -> bytes:
     with path.open("rb") as fh:
         return fh.read(size)
 

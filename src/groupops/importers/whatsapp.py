@@ -33,6 +33,7 @@ from typing import IO, Any
 from groupops.domain.events import MAX_NAME_LEN, ContentKind, Event, EventKind
 from groupops.importers import whatsapp_text as wt
 from groupops.importers.base import (
+    KEY_HEAD_BYTES,
     ZIP_ERRORS,
     ImportFormatError,
     LocalClock,
@@ -353,8 +354,9 @@ class WhatsAppReader:
         self.opener = _Opener(path)
         self.name = path.name
         with self.opener.open() as fh:
-            head = fh.read(65536)
-        self.key = file_key(head, FORMAT)
+            raw = fh.read(KEY_HEAD_BYTES)
+        self.key = file_key(raw, FORMAT)
+        head = raw[:65536]
         sample_text = head.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
         all_lines = sample_text.split("\n")
         sample = all_lines[:400]
