@@ -178,8 +178,8 @@ def totals(db: Engine, source: str, chats: Iterable[str]) -> dict[str, Any]:
         "mutes": steps.get("mute", 0),
         "kicks": steps.get("kick", 0),
         "bans": steps.get("ban", 0),
-        # one person can be kicked more than once in a group (their ad in two groups in one
-        # batch: a kick for each, and the blacklist's again): members_kicked counts people
+        # (group, person) pairs removed and not let back: a person kicked twice in one group
+        # (their ad's kick, then the blacklist's) counts once, one removed from two groups twice
         "members_kicked": int(kicked),
         "removed_messages": delivered.get("delete", 0),
         "moderation_by_rule": dict(sorted(rules.items())),

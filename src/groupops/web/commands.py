@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from groupops.commands import DbOption, typed_errors
-from groupops.storage.db import database_url
+from groupops.storage.db import database_url, open_database
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +25,8 @@ def register(app: typer.Typer) -> None:
         from groupops.web.config import WebConfig
         from groupops.web.server import ServeOptions, serve
 
+        # a bad URL or an unreachable server is one line here, not a traceback at start-up
+        open_database(url, create=True).dispose()
         serve(
             WebConfig(database_url=database_url(url)),
             ServeOptions(host=host, port=port, demo=demo, seed=seed),
