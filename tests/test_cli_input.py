@@ -105,3 +105,21 @@ def test_demo_refuses_a_used_database_before_printing_anything(
     res = run(cli, "demo", "--days", "3", "--database-url", url)
     one_clear_line(res, "already holds events")
     assert res.stdout == ""
+
+
+def test_user_data_in_brackets_is_printed_as_written(cli: typer.Typer, tmp_path: Path) -> None:
+    chat = tmp_path / "chat [v2].txt"
+    chat.write_text(
+        "1/5/23, 10:01 - Ann added [bold]Eve[/bold]\n1/5/23, 10:03 - [bold]Eve[/bold]: hi\n",
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{tmp_path}/db.sqlite"
+    res = CliRunner().invoke(
+        cli, ["import", str(chat), "--database-url", url], env={"COLUMNS": "200"}
+    )
+    assert res.exit_code == 0, res.output
+    assert "chat [v2].txt" in res.stdout
+    res = CliRunner().invoke(cli, ["members", "--database-url", url], env={"COLUMNS": "200"})
+    assert "[bold]Eve[/bold]" in res.stdout, res.stdout
+    groups = CliRunner().invoke(cli, ["groups", "--database-url", url], env={"COLUMNS": "200"})
+    assert "│ chat [v2] │" in groups.stdout, groups.stdout

@@ -79,12 +79,19 @@ def open_db(url: str | None, *, create: bool = False) -> Engine:
     return open_database(url, create=create)
 
 
+def literal(value: object) -> str:
+    """``value`` as rich prints it letter for letter: user data (names, titles, chat ids, file
+    names) holding ``[bold]`` or ``[v2]`` is shown as written, never read as markup. Every
+    command passes what it did not write itself through here before rich prints it."""
+    return escape("" if value is None else str(value))
+
+
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str = "") -> None:
-    t = Table(title=title or None)
+    t = Table(title=literal(title) or None)
     for c in columns:
-        t.add_column(c)
+        t.add_column(literal(c))
     for r in rows:
-        t.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
+        t.add_row(*(literal(r.get(c)) for c in columns))
     out.print(t)
 
 
@@ -204,7 +211,7 @@ def register(app: typer.Typer) -> None:
             group_ref=group,
             workspace=workspace,
         )
-        out.print(f"{feature}: {json.dumps(effective, ensure_ascii=False)}")
+        out.print(literal(f"{feature}: {json.dumps(effective, ensure_ascii=False)}"))
 
     @settings_app.command("profile")
     @typed_errors

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from groupops.commands import typed_errors
+from groupops.commands import literal, typed_errors
 from groupops.domain.errors import GroupopsError
 from groupops.i18n import N_, Catalogs
 
@@ -105,8 +104,9 @@ def register(app: typer.Typer) -> None:
                         writer.drop(*part)
                     err.print(
                         "[red]✗[/red] "
-                        + escape(_(T_FAILED).format(file=path, code=exc.code, error=exc)),
+                        + literal(_(T_FAILED).format(file=path, code=exc.code, error=exc)),
                         highlight=False,
+                        soft_wrap=True,
                     )
                     continue
                 if writer is not None and part is not None:
@@ -126,7 +126,7 @@ def register(app: typer.Typer) -> None:
                 table.add_column(_(label))
             for r in results:
                 row = r.as_row()
-                table.add_row(*(str(row[key]) for _label, key in COLUMNS))
+                table.add_row(*(literal(row[key]) for _label, key in COLUMNS))
             out.print(table)
             if no_store:
                 summary = _(T_READ_ONLY).format(
@@ -140,7 +140,7 @@ def register(app: typer.Typer) -> None:
                 )
             out.print(summary)
             if events_out is not None:
-                out.print(_(T_WRITTEN).format(path=events_out))
+                out.print(literal(_(T_WRITTEN).format(path=events_out)))
         else:
             err.print(_(T_NONE))
         if failed:

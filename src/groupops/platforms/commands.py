@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import typer
 
-from groupops.commands import DbOption, emit, open_db, out, typed_errors
+from groupops.commands import DbOption, emit, literal, open_db, out, typed_errors
 from groupops.i18n import N_, Catalogs
 
 T_CONNECTED = N_("connected {source} (workspace {workspace}); `groupops serve` runs it")
@@ -64,7 +64,9 @@ def connect_matrix(
         done = connect(db, config, datetime.now(UTC), workspace=workspace)
     finally:
         db.dispose()
-    out.print(_(T_CONNECTED).format(source=done.source, workspace=workspace), highlight=False)
+    out.print(
+        literal(_(T_CONNECTED).format(source=done.source, workspace=workspace)), highlight=False
+    )
 
 
 @connect_app.command("telegram")
@@ -117,7 +119,9 @@ def connect_telegram(
         done = connect(db, config, datetime.now(UTC), workspace=workspace)
     finally:
         db.dispose()
-    out.print(_(T_CONNECTED).format(source=done.source, workspace=workspace), highlight=False)
+    out.print(
+        literal(_(T_CONNECTED).format(source=done.source, workspace=workspace)), highlight=False
+    )
 
 
 def register(app: typer.Typer) -> None:

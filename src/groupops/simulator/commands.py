@@ -17,7 +17,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from groupops.commands import typed_errors
+from groupops.commands import literal, typed_errors
 from groupops.domain.errors import InvalidSettings
 from groupops.i18n import N_, Catalogs
 from groupops.simulator.demo import DemoResult, refuse_used, run_demo
@@ -179,7 +179,7 @@ def register(app: typer.Typer) -> None:
         console.print(_totals_table(t, outcome.totals))
         console.print(t(WALL).format(days=_days(days), seconds=outcome.wall_seconds))
         if outcome.database_url:
-            console.print(t(KEPT).format(url=outcome.database_url))
+            console.print(literal(t(KEPT).format(url=outcome.database_url)))
         else:
             console.print(t(REMOVED))
 
