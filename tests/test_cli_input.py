@@ -123,3 +123,52 @@ def test_user_data_in_brackets_is_printed_as_written(cli: typer.Typer, tmp_path:
     assert "[bold]Eve[/bold]" in res.stdout, res.stdout
     groups = CliRunner().invoke(cli, ["groups", "--database-url", url], env={"COLUMNS": "200"})
     assert "│ chat [v2] │" in groups.stdout, groups.stdout
+
+
+@pytest.fixture
+def imported(cli: typer.Typer, tmp_path: Path) -> str:
+    chat = tmp_path / "chat.txt"
+    chat.write_text(RUNNERS, encoding="utf-8")
+    url = f"sqlite:///{tmp_path}/db.sqlite"
+    assert run(cli, "import", str(chat), "--database-url", url).exit_code == 0
+    return url
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["outbox", "list", "--status", "bogus"], "'dead', 'rerouted'"),
+        (["tasks", "list", "--status", "bogus"], "'open', 'done', 'dismissed'"),
+        (["members", "--limit", "-1"], "--limit"),
+        (["moderation", "log", "--limit", "0"], "--limit"),
+        (["leaderboard", "-g", "1", "--limit", "-5"], "--limit"),
+        (["import", "x.txt", "--lang", "fr"], "en or zh_CN"),
+        (["connections", "--lang", "fr"], "en or zh_CN"),
+    ],
+)
+def test_bad_choices_are_refused_naming_the_valid_ones(
+    cli: typer.Typer, imported: str, args: list[str], says: str
+) -> None:
+    res = CliRunner().invoke(cli, [*args, "--database-url", imported], env={"COLUMNS": "200"})
+    assert res.exit_code == 2, res.output
+    assert says in res.output and "Traceback" not in res.output
+    assert "┏" not in res.output  # no empty table before the refusal
+
+
+def test_settings_refuse_nothing_to_change_and_an_unknown_workspace(
+    cli: typer.Typer, imported: str
+) -> None:
+    res = run(cli, "settings", "profile", "--group", "1", "--database-url", imported)
+    one_clear_line(res, "nothing to change", "--timezone")
+    res = run(
+        cli, "settings", "set", "welcome.rules", "hi", "-w", "nope", "-g", "1",
+        "--database-url", imported,
+    )  # fmt: skip
+    one_clear_line(res, "not_found", "no workspace 'nope'")
+    shown = run(cli, "settings", "show", "-g", "1", "--database-url", imported)
+    assert '"rules": "hi"' not in shown.stdout
+    res = run(
+        cli, "settings", "set", "welcome.rules", "hi", "-w", "default", "-g", "1",
+        "--database-url", imported,
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output

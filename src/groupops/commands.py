@@ -9,6 +9,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, TypeVar
 
 import typer
@@ -17,11 +18,12 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 
-from groupops.domain.errors import GroupopsError, InvalidSettings
+from groupops.domain.errors import GroupopsError, InvalidSettings, NotFound
 from groupops.engine import admin
 from groupops.engine.clock import RealClock
 from groupops.engine.deliverer import list_outbox, retry_dead
 from groupops.features.registry import FeatureRegistry
+from groupops.i18n import LANGUAGES
 from groupops.storage.db import open_database
 from groupops.storage.migrate import current
 
@@ -35,6 +37,38 @@ DbOption = typer.Option(
     envvar="GROUPOPS_DATABASE_URL",
     help="Database URL (default: sqlite:///var/groupops.db).",
 )
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"
+    delivered = "delivered"
+    dead = "dead"
+    rerouted = "rerouted"
+
+
+class TaskStatus(StrEnum):
+    open = "open"
+    done = "done"
+    dismissed = "dismissed"
+
+
+def Limit(default: int) -> Any:
+    """``--limit``: how many rows at most; below 1 is refused by the option itself."""
+    return typer.Option(default, "--limit", min=1, help="how many rows at most (1 or more)")
+
+
+def check_language(value: str) -> str:
+    """``--lang``'s check, the same on every command: a language the catalogues have."""
+    if value not in LANGUAGES:
+        raise typer.BadParameter(f"{value!r}: use en or zh_CN", param_hint="--lang")
+    return value
+
+
+def LangOption() -> Any:
+    return typer.Option(
+        "en", "--lang", envvar="GROUPOPS_LANG", help="en or zh_CN", callback=check_language
+    )
 
 
 def parse_when(value: str, timezone: str) -> datetime:
@@ -84,6 +118,27 @@ def literal(value: object) -> str:
     names) holding ``[bold]`` or ``[v2]`` is shown as written, never read as markup. Every
     command passes what it did not write itself through here before rich prints it."""
     return escape("" if value is None else str(value))
+
+
+def group_in_workspace(db: Engine, group: str, workspace: str) -> None:
+    """``--group`` with ``--workspace``: the workspace must exist and hold the group, not be
+    passed over in silence."""
+    from sqlalchemy import select
+
+    from groupops.storage.tables import workspaces
+
+    found = admin.find_group(db, group)
+    with db.connect() as conn:
+        ws = conn.execute(
+            select(workspaces.c.id).where(workspaces.c.slug == workspace)
+        ).scalar_one_or_none()
+        conn.rollback()
+    if ws is None:
+        raise NotFound(f"no workspace {workspace!r}", where="--workspace")
+    if ws != found.workspace_id:
+        raise InvalidSettings(
+            f"group {group} is not in workspace {workspace!r}", where="--workspace"
+        )
 
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str = "") -> None:
@@ -145,7 +200,7 @@ def register(app: typer.Typer) -> None:
     @typed_errors
     def members_cmd(
         group: str | None = typer.Option(None, "--group", "-g"),
-        limit: int = 100,
+        limit: int = Limit(100),
         url: str | None = DbOption,
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
@@ -195,21 +250,29 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Argument(..., help="feature.setting, e.g. welcome.rules"),
         value: str = typer.Argument(..., help="the value (JSON, or plain text)"),
         group: str | None = typer.Option(None, "--group", "-g"),
-        workspace: str = typer.Option("default", "--workspace", "-w"),
+        workspace: str | None = typer.Option(
+            None,
+            "--workspace",
+            "-w",
+            help="the workspace (default: 'default'; with --group, the group's, checked)",
+        ),
         url: str | None = DbOption,
     ) -> None:
         """Set a setting for one group, or the workspace default when no --group is given."""
         feature, dot, key = name.partition(".")
         if not dot or not key:
             raise typer.BadParameter("write it as feature.setting, e.g. welcome.rules")
+        db = open_db(url)
+        if group is not None and workspace is not None:
+            group_in_workspace(db, group, workspace)
         effective = admin.set_setting(
-            open_db(url),
+            db,
             FeatureRegistry.load(),
             feature=feature,
             key=key,
             value=admin.parse_value(value),
             group_ref=group,
-            workspace=workspace,
+            workspace=workspace or "default",
         )
         out.print(literal(f"{feature}: {json.dumps(effective, ensure_ascii=False)}"))
 
@@ -223,6 +286,11 @@ def register(app: typer.Typer) -> None:
         url: str | None = DbOption,
     ) -> None:
         """Set a group's time zone (day boundaries), language (zh_CN or en) or title."""
+        if timezone is None and language is None and title is None:
+            raise InvalidSettings(
+                "nothing to change: give --timezone, --language or --title",
+                where="settings profile",
+            )
         admin.set_group_profile(
             open_db(url), group, timezone=timezone, language=language, title=title
         )
@@ -233,7 +301,7 @@ def register(app: typer.Typer) -> None:
     def leaderboard_cmd(
         group: str = typer.Option(..., "--group", "-g"),
         period: str = typer.Option("month", help="day, week or month"),
-        limit: int = 10,
+        limit: int = Limit(10),
         at: str | None = typer.Option(
             None, "--at", help="a day or time inside the period, e.g. 2026-10-15 (default: now)"
         ),
@@ -259,7 +327,7 @@ def register(app: typer.Typer) -> None:
     @typed_errors
     def moderation_log(
         group: str | None = typer.Option(None, "--group", "-g"),
-        limit: int = 50,
+        limit: int = Limit(50),
         url: str | None = DbOption,
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
@@ -288,18 +356,18 @@ def register(app: typer.Typer) -> None:
     @outbox_app.command("list")
     @typed_errors
     def outbox_list(
-        status: str = typer.Option("dead", help="pending, sending, delivered, dead, rerouted"),
-        limit: int = 100,
+        status: OutboxStatus = typer.Option(OutboxStatus.dead, help="which actions"),
+        limit: int = Limit(100),
         url: str | None = DbOption,
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
         """List actions by status (default: the dead letters)."""
-        rows = list_outbox(open_db(url), status, limit)
+        rows = list_outbox(open_db(url), status.value, limit)
         emit(
             rows,
             ["id", "source", "chat_id", "kind", "feature", "attempts", "last_error"],
             as_json,
-            f"outbox: {status}",
+            f"outbox: {status.value}",
         )
 
     @outbox_app.command("retry")
@@ -318,12 +386,12 @@ def register(app: typer.Typer) -> None:
     @tasks_app.command("list")
     @typed_errors
     def tasks_list(
-        status: str = "open",
+        status: TaskStatus = typer.Option(TaskStatus.open, help="which tasks"),
         url: str | None = DbOption,
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Owner tasks: actions a platform cannot perform, for a human to do."""
-        rows = admin.list_owner_tasks(open_db(url), status)
+        rows = admin.list_owner_tasks(open_db(url), status.value)
         emit(
             rows,
             ["id", "source", "chat_id", "feature", "text", "created_at"],

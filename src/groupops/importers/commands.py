@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from groupops.commands import literal, typed_errors
+from groupops.commands import LangOption, literal, typed_errors
 from groupops.domain.errors import GroupopsError
 from groupops.i18n import N_, Catalogs
 
@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
         fmt: str | None = typer.Option(
             None, "--format", help="whatsapp, telegram, discord, slack, irc or wechat"
         ),
-        lang: str = typer.Option("en", "--lang", envvar="GROUPOPS_LANG", help="en or zh_CN"),
+        lang: str = LangOption(),
     ) -> None:
         """Import chat exports (WhatsApp, Telegram, Discord, Slack, IRC, WeChat CSV).
 

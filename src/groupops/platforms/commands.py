@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 
 import typer
 
-from groupops.commands import DbOption, emit, literal, open_db, out, typed_errors
+from groupops.commands import (
+    DbOption,
+    LangOption,
+    emit,
+    literal,
+    open_db,
+    out,
+    typed_errors,
+)
 from groupops.i18n import N_, Catalogs
 
 T_CONNECTED = N_("connected {source} (workspace {workspace}); `groupops serve` runs it")
@@ -44,7 +52,7 @@ def connect_matrix(
         12.0, "--per-room-per-minute", help="messages a minute in one room"
     ),
     url: str | None = DbOption,
-    lang: str = typer.Option("en", "--lang", envvar="GROUPOPS_LANG", help="en or zh_CN"),
+    lang: str = LangOption(),
 ) -> None:
     """Connect a Matrix bot account: logs in once (checking homeserver, user and password) and
     keeps the access token, not the password."""
@@ -99,7 +107,7 @@ def connect_telegram(
     ),
     burst: int = typer.Option(2, "--burst", help="messages one group may get at once"),
     url: str | None = DbOption,
-    lang: str = typer.Option("en", "--lang", envvar="GROUPOPS_LANG", help="en or zh_CN"),
+    lang: str = LangOption(),
 ) -> None:
     """Connect a Telegram bot: checks the token with Telegram (getMe) and keeps it."""
     from groupops.platforms.telegram.config import TelegramConfig, connect, new_webhook_secret
@@ -132,7 +140,7 @@ def register(app: typer.Typer) -> None:
     def connections_cmd(
         url: str | None = DbOption,
         as_json: bool = typer.Option(False, "--json", help="print JSON"),
-        lang: str = typer.Option("en", "--lang", envvar="GROUPOPS_LANG", help="en or zh_CN"),
+        lang: str = LangOption(),
     ) -> None:
         """List the workspace's connections (never their secrets)."""
         from groupops.platforms.connections import list_connections
