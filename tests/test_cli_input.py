@@ -172,3 +172,35 @@ def test_settings_refuse_nothing_to_change_and_an_unknown_workspace(
         "--database-url", imported,
     )  # fmt: skip
     assert res.exit_code == 0, res.output
+
+
+def test_operator_output_is_sentences_and_the_columns_they_need(
+    cli: typer.Typer, imported: str
+) -> None:
+    from groupops.commands import LOG_COLUMNS, log_line, undo_sentence
+
+    res = run(cli, "forget", "1", "--yes", "--database-url", imported)
+    assert res.exit_code == 0, res.output
+    assert res.stdout.startswith("member 1 forgotten: ") and "{" not in res.stdout
+    row = {
+        "id": 6, "created_at": "2026-11-01T20:44:00+00:00", "workspace_id": 1, "group_id": 3,
+        "group": "Runners", "source": "sandbox", "chat_id": "runners", "member_id": 19,
+        "member": "Linh", "user_id": "u19", "rule": "newcomer_link", "evidence": "x" * 300,
+        "step": "warn", "step_index": 2, "actions": ["delete", "send"], "message_id": "385",
+        "by": "auto", "parent_id": None, "undo_of": None,
+        "undone_at": "2026-11-02T08:00:00+00:00", "undone_by": "operator",
+    }  # fmt: skip
+    line = log_line(row)
+    assert tuple(line) == LOG_COLUMNS
+    assert line["time (UTC)"] == "2026-11-01 20:44" and line["decision"] == "warn (delete, send)"
+    assert len(line["evidence"]) == 40 and line["undone"] == "2026-11-02 08:00 by operator"
+    said = undo_sentence(
+        {"decision_id": 211, "undo_id": 212, "undone": [211], "outbox_ids": [5, 6],
+         "owner_task_ids": [], "blacklist_removed": True, "note": "removed messages stay gone"}
+    )  # fmt: skip
+    assert said == (
+        "decision 211 undone (logged as decision 212); 2 action(s) queued to revert it;"
+        " blacklist entry lifted. Removed messages stay gone."
+    )
+    res = run(cli, "moderation", "--help")
+    assert "groupops undo" in res.stdout

@@ -141,6 +141,61 @@ def group_in_workspace(db: Engine, group: str, workspace: str) -> None:
         )
 
 
+LOG_COLUMNS = ("id", "time (UTC)", "group", "member", "decision", "reason", "evidence", "undone")
+EVIDENCE_CHARS = 40
+
+
+def minute(value: object) -> str:
+    """A stored time as ``2026-11-01 20:44`` (UTC), whether the driver gave a datetime or text."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ""
+
+
+def log_line(row: dict[str, Any]) -> dict[str, Any]:
+    """A moderation decision as an operator reads it in a table (``--json`` keeps every
+    field): when, where, who, what was done and why, and whether it was taken back."""
+    evidence = " ".join(str(row.get("evidence") or "").split())
+    if len(evidence) > EVIDENCE_CHARS:
+        evidence = evidence[: EVIDENCE_CHARS - 1] + "…"
+    actions = ", ".join(map(str, row.get("actions") or []))
+    undone = ""
+    if row.get("undone_at") is not None:
+        undone = f"{minute(row['undone_at'])} by {row.get('undone_by') or '?'}"
+    return {
+        "id": row.get("id"),
+        "time (UTC)": minute(row.get("created_at")),
+        "group": row.get("group") or row.get("chat_id"),
+        "member": row.get("member") or row.get("user_id"),
+        "decision": f"{row.get('step')} ({actions})" if actions else row.get("step"),
+        "reason": row.get("rule"),
+        "evidence": evidence,
+        "undone": undone,
+    }
+
+
+def counts(result: dict[str, Any]) -> str:
+    """``{"events_scrubbed": 2}`` as ``2 events scrubbed``: a result for people, not a dict."""
+    parts = [f"{v} {k.replace('_', ' ')}" for k, v in result.items() if not isinstance(v, bool)]
+    return ", ".join(parts) or "nothing kept"
+
+
+def undo_sentence(result: dict[str, Any]) -> str:
+    undone = ", ".join(str(i) for i in result.get("undone") or [result.get("decision_id")])
+    parts = [f"decision {undone} undone (logged as decision {result.get('undo_id')})"]
+    if result.get("outbox_ids"):
+        parts.append(f"{len(result['outbox_ids'])} action(s) queued to revert it")
+    if result.get("owner_task_ids"):
+        parts.append(f"{len(result['owner_task_ids'])} owner task(s) for what a bot cannot do")
+    if result.get("blacklist_removed"):
+        parts.append("blacklist entry lifted")
+    note = str(result.get("note") or "")
+    return "; ".join(parts) + (f". {note[:1].upper()}{note[1:]}." if note else ".")
+
+
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str = "") -> None:
     t = Table(title=literal(title) or None)
     for c in columns:
@@ -166,7 +221,9 @@ def feature_function(module: str, name: str) -> Callable[..., Any]:
 def register(app: typer.Typer) -> None:
     db_app = typer.Typer(help="The database: migrations.")
     settings_app = typer.Typer(help="Feature settings: workspace defaults, group overrides.")
-    moderation_app = typer.Typer(help="Moderation decisions: the log, and undo.")
+    moderation_app = typer.Typer(
+        help="Moderation decisions: the log (take one back with `groupops undo ID`)."
+    )
     outbox_app = typer.Typer(help="Actions waiting, delivered or dead-lettered.")
     tasks_app = typer.Typer(help="Owner tasks: what a platform could not do, for a human.")
     app.add_typer(db_app, name="db")
@@ -233,7 +290,7 @@ def register(app: typer.Typer) -> None:
         if not yes:
             typer.confirm(f"Forget member {member} everywhere?", abort=True)
         result = admin.forget_member(open_db(url), FeatureRegistry.load(), member)
-        out.print(f"forgotten: {result}")
+        out.print(literal(f"member {member} forgotten: {counts(result)}"), highlight=False)
 
     @settings_app.command("show")
     @typed_errors
@@ -338,7 +395,10 @@ def register(app: typer.Typer) -> None:
         with db.connect() as conn:
             rows = log_fn(conn, group_id=gid, limit=limit)
             conn.rollback()
-        emit(rows, list(rows[0]) if rows else ["id"], as_json, "moderation log")
+        if as_json:
+            emit(rows, [], True)
+        else:
+            emit([log_line(r) for r in rows], LOG_COLUMNS, False, "moderation log")
 
     @app.command("undo")
     @typed_errors
@@ -351,7 +411,7 @@ def register(app: typer.Typer) -> None:
         db = open_db(url)
         undo = feature_function("groupops.features.moderation", "undo_decision")
         result = undo(db, decision, by, datetime.now(UTC))
-        out.print(f"undone: {result}")
+        out.print(literal(undo_sentence(result)), highlight=False)
 
     @outbox_app.command("list")
     @typed_errors
