@@ -3,6 +3,7 @@ and English."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -52,7 +53,7 @@ def test_every_area_has_its_section_and_unknown_areas_are_kept() -> None:
     page = render(metrics, lang="en")
     for key, _title in AREAS:
         assert f'data-area="{key}"' in page
-    assert "Other figures: brand_new_area" in page
+    assert "Other figures: brand new area" in page  # keys read as English, not snake_case
     assert "Dana" in page
 
 
@@ -102,3 +103,67 @@ def test_terminal_summary_names_stage_top3_leaders_frt_and_spam() -> None:
         "first response: median 45 s, 90% within 10.0 min, 55.0% within 1 minute"
     )
     assert rows["spam share"] == "2.1%"
+
+
+def _keys(obj: object) -> set[str]:
+    """Every mapping key in the metrics, at any depth."""
+    if isinstance(obj, dict):
+        return {str(k) for k in obj} | {k for v in obj.values() for k in _keys(v)}
+    if isinstance(obj, list):
+        return {k for v in obj for k in _keys(v)}
+    return set()
+
+
+def _visible(page: str) -> list[str]:
+    """The page's text nodes, without the scripts (plotly, the figures' JSON) and styles."""
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", page, flags=re.S)
+    return [html.unescape(t).strip() for t in re.findall(r">([^<>]+)<", body) if t.strip()]
+
+
+@pytest.fixture(scope="module")
+def telegram_metrics(shared_data: Path) -> dict[str, object]:
+    from groupops.report import _plain
+    from groupops.report.pipeline import analyze_files
+
+    metrics = analyze_files([shared_data / "telegram/BIG_20A_5475M.json"]).metrics
+    return dict(_plain(metrics))
+
+
+def test_chinese_report_translates_keys_evidence_segments_and_values(
+    telegram_metrics: dict[str, object], locale_dir: Path
+) -> None:
+    page = render(telegram_metrics, lang="zh_CN", catalogs=Catalogs(locale_dir))
+    shown = _visible(page)
+    snake = sorted(k for k in _keys(telegram_metrics) if "_" in k and k in shown)
+    assert not snake  # no heading, column or figure shown as a metrics.json key
+    for english in ("occasional", "True", "text", "kind", "name", "score", "posts", "from"):
+        assert english not in shown, english
+    lc = telegram_metrics["lifecycle"]
+    assert isinstance(lc, dict)
+    for line in lc["evidence"]:
+        assert line not in shown  # "messages 141 -> 132" is shown in Chinese
+    assert any(t.startswith("消息 ") and "→" in t for t in shown)
+    assert any(t.startswith("活跃成员 ") and "→" in t for t in shown)
+    assert "偶尔发言" in shown and "文字" in shown
+    assert "每周消息（最近 12 周）" in shown
+
+
+def test_english_report_humanises_keys(telegram_metrics: dict[str, object]) -> None:
+    shown = _visible(render(telegram_metrics, lang="en"))
+    assert not sorted(k for k in _keys(telegram_metrics) if "_" in k and k in shown)
+    assert "messages per week, last 12 weeks" in shown
+    assert "share of their messages" in shown
+    lc = telegram_metrics["lifecycle"]
+    assert isinstance(lc, dict)
+    assert all(line in shown for line in lc["evidence"])  # English as the analytics wrote it
+
+
+def test_chinese_summary_has_chinese_time_units(locale_dir: Path) -> None:
+    from groupops.report.commands import _summary
+
+    metrics = sample_metrics()
+    metrics["qa"] = {"first_response": {"median": 59, "p90": 593131, "within_1min": 0.667}}
+    rows = dict(_summary(metrics, Catalogs(locale_dir).gettext("zh_CN")))
+    frt = rows["首次回复中位数"]
+    assert "59 秒" in frt and "6.9 天" in frt, frt
+    assert " s" not in frt and " d" not in frt

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from groupops.analytics import texts as tx
 from groupops.analytics.frame import CONTENT_KINDS, JOINED, LEFT, MESSAGE, Frame
 
 DAY = 86400
@@ -257,27 +258,33 @@ def lifecycle(c: Context) -> dict[str, Any]:
     }
     if since_last > 21 or recent < 3:
         stage = "dead"
-        rule = "no message in the last 21 days, or fewer than 3 in the last 28 days"
+        rule = tx.R_DEAD
         evidence = [
-            f"{recent} messages in the last 28 days",
-            f"last message {figures['days_since_last_message']} days ago",
+            tx.E_RECENT.format(recent=recent),
+            tx.E_LAST.format(days=figures["days_since_last_message"]),
         ]
     elif age_days < 28:
-        stage, rule = "new", "the group is less than 4 weeks old"
-        evidence = [f"first seen {age_days:.0f} days ago"]
+        stage, rule = "new", tx.R_NEW
+        evidence = [tx.E_FIRST_SEEN.format(days=age_days)]
     elif ratio >= 1.25 or act_ratio >= 1.25:
         stage = "growing"
-        rule = "last 4 weeks >= 1.25x the 4 before (messages or active members)"
-        evidence = [f"messages {prev} -> {recent}", f"active members {act_prev} -> {act_recent}"]
-    elif ratio <= 0.6:
-        stage, rule = "declining", "last 4 weeks <= 0.6x the messages of the 4 before"
+        rule = tx.R_GROWING
         evidence = [
-            f"messages {prev} -> {recent} ({(ratio - 1) * 100:.0f}%)",
-            f"active members {act_prev} -> {act_recent}",
+            tx.E_MESSAGES.format(before=prev, after=recent),
+            tx.E_ACTIVE.format(before=act_prev, after=act_recent),
+        ]
+    elif ratio <= 0.6:
+        stage, rule = "declining", tx.R_DECLINING
+        evidence = [
+            tx.E_MESSAGES_CHANGE.format(before=prev, after=recent, change=(ratio - 1) * 100),
+            tx.E_ACTIVE.format(before=act_prev, after=act_recent),
         ]
     else:
-        stage, rule = "mature", "steady: within 0.6x-1.25x of the previous 4 weeks"
-        evidence = [f"messages {prev} -> {recent}", f"active members {act_prev} -> {act_recent}"]
+        stage, rule = "mature", tx.R_MATURE
+        evidence = [
+            tx.E_MESSAGES.format(before=prev, after=recent),
+            tx.E_ACTIVE.format(before=act_prev, after=act_recent),
+        ]
     # early warning
     tail = msgs[-6:].astype(np.float64)
     warning: dict[str, Any] = {"active": False, "message": ""}
@@ -291,14 +298,14 @@ def lifecycle(c: Context) -> dict[str, Any]:
         a_prev2 = int(act[-4:-2].sum())
         reasons = []
         if half_life is not None and half_life < 4:
-            reasons.append(f"activity halves every {half_life:.1f} weeks")
+            reasons.append(tx.W_HALVES.format(weeks=half_life))
         if projected < 1 and slope < 0:
-            reasons.append("fewer than 1 message a week projected within 8 weeks")
+            reasons.append(tx.W_PROJECTED)
         if a_prev2 >= 4 and a2 <= a_prev2 / 2:
-            reasons.append(f"active members fell from {a_prev2} to {a2} (last 2 weeks)")
+            reasons.append(tx.W_FELL.format(before=a_prev2, after=a2))
         warning = {
             "active": bool(reasons),
-            "message": "; ".join(reasons),
+            "message": tx.SEPARATOR.join(reasons),
             "weekly_change": round(weekly_change, 4),
             "projected_weekly_messages_in_8_weeks": round(max(projected, 0.0), 2),
         }

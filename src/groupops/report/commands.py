@@ -45,9 +45,9 @@ def _summary(metrics: Mapping[str, Any], _: Callable[[str], str]) -> list[tuple[
         text = h.pick(warning, "message", "text", "reason", "reasons")
         active = h.pick(warning, "active", "warn", "raised", "level")
         if text or active not in (None, False, "none", "ok"):
-            rows.append((_(h.L_WARNING), h.fmt(text if text is not None else active)))
+            rows.append((_(h.L_WARNING), h.warning_text(warning, _)))
     elif warning:
-        rows.append((_(h.L_WARNING), h.fmt(warning)))
+        rows.append((_(h.L_WARNING), h.warning_text(warning, _)))
     for key, names in ((h.L_MEMBERS, ("members", "authors")), (h.L_MESSAGES, ("messages",))):
         value = h.pick(ov, *names)
         if value is not None:
@@ -69,8 +69,8 @@ def _summary(metrics: Mapping[str, Any], _: Callable[[str], str]) -> list[tuple[
             (
                 _(h.L_MEDIAN),
                 _(L_FRT).format(
-                    median=h.seconds(median),
-                    p90=h.seconds(h.pick(frt, "p90", "p90_s", "p90_seconds")),
+                    median=h.seconds(median, _),
+                    p90=h.seconds(h.pick(frt, "p90", "p90_s", "p90_seconds"), _),
                     within=h.pct(h.pick(frt, "within_1min", "share_within_1min", "within_60s")),
                 ),
             )

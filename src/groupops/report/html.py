@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import resources
@@ -22,6 +23,7 @@ from typing import Any
 from jinja2 import Environment
 from markupsafe import Markup
 
+from groupops.analytics.texts import translate
 from groupops.i18n import N_, Catalogs
 
 Gettext = Callable[[str], str]
@@ -97,6 +99,7 @@ SEGMENTS = {
     "new_active": N_("new and active"),
     "core": N_("core"),
     "drifting": N_("drifting"),
+    "occasional": N_("occasional"),
     "silent": N_("silent"),
     "churned": N_("churned"),
 }
@@ -112,6 +115,166 @@ CONTENT_KINDS = {
     "netdisk_link": N_("net-disk link"),
     "other": N_("other"),
 }
+# how members joined (growth.joins_by_channel)
+JOIN_CHANNELS = {
+    "added": N_("added by a member"),
+    "add": N_("added by a member"),
+    "invite": N_("invited"),
+    "invite_link": N_("invite link"),
+    "link": N_("invite link"),
+    "qr_code": N_("QR code"),
+    "request": N_("join request"),
+    "join": N_("joined by themselves"),
+    "unknown": N_("unknown"),
+}
+# metric keys (metrics.json stays as it is) -> what a reader sees as a heading or column
+KEYS = {
+    "activity": N_("activity"),
+    "active": N_("raised"),
+    "active_last_28d": N_("active members, last 28 days"),
+    "active_members": N_("active members"),
+    "active_members_30d": N_("active members, last 30 days"),
+    "active_prev_28d": N_("active members, 28 days before"),
+    "active_ratio": N_("active members, last 28 days / 28 days before"),
+    "age_days": N_("age (days)"),
+    "answer_rate": N_("answer rate"),
+    "answered": N_("answered"),
+    "articulation_point": N_("cut vertex"),
+    "articulation_points": N_("cut vertices"),
+    "average": N_("average"),
+    "baseline": N_("baseline"),
+    "betweenness": N_("betweenness"),
+    "by_generation": N_("invitees by generation"),
+    "by_kind": N_("by content kind"),
+    "claim_holds": N_("the usual ranking holds"),
+    "claimed_ranking": N_("usual ranking"),
+    "cohorts": N_("cohorts"),
+    "count": N_("count"),
+    "date": N_("date"),
+    "days": N_("days"),
+    "days_since_last_message": N_("days since the last message"),
+    "departures": N_("departures"),
+    "edges": N_("edges"),
+    "engagement_per_post": N_("engagement per post"),
+    "events": N_("events"),
+    "evidence": N_("evidence"),
+    "examples": N_("examples"),
+    "figures": N_("figures"),
+    "first": N_("first day"),
+    "first_message": N_("first message"),
+    "first_response": N_("first response"),
+    "from": N_("from"),
+    "generation": N_("generation"),
+    "generations": N_("generations"),
+    "horizon_weeks": N_("weeks followed"),
+    "invited": N_("invited"),
+    "invitee": N_("invitee"),
+    "invitees": N_("invitees"),
+    "inviter": N_("inviter"),
+    "inviters": N_("inviters"),
+    "inviters_count": N_("inviters"),
+    "joins": N_("joins"),
+    "joins_by_channel": N_("joins by channel"),
+    "kind": N_("content kind"),
+    "largest_component": N_("largest connected group"),
+    "last": N_("last day"),
+    "last_message": N_("last message"),
+    "links": N_("reply links"),
+    "measured_ranking": N_("measured ranking"),
+    "median": N_("median"),
+    "members": N_("members"),
+    "message": N_("message"),
+    "message_ratio": N_("messages, last 28 days / 28 days before"),
+    "messages": N_("messages"),
+    "messages_28d": N_("messages, last 28 days"),
+    "messages_last_28d": N_("messages, last 28 days"),
+    "messages_prev_28d": N_("messages, 28 days before"),
+    "min_posts": N_("least posts to be ranked"),
+    "month": N_("month"),
+    "name": N_("name"),
+    "negative": N_("negative"),
+    "nodes": N_("nodes"),
+    "now": N_("as of"),
+    "opinion_leaders": N_("opinion leaders"),
+    "p90": N_("90th percentile"),
+    "pairwise_agreement": N_("pairwise agreement"),
+    "people_seen": N_("people seen"),
+    "positive": N_("positive"),
+    "posters": N_("posters"),
+    "posts": N_("posts"),
+    "projected_weekly_messages_in_8_weeks": N_("projected weekly messages in 8 weeks"),
+    "questions": N_("questions"),
+    "reactions_per_post": N_("reactions per post"),
+    "replies_per_post": N_("replies per post"),
+    "replies_received": N_("replies received"),
+    "retained": N_("share still active"),
+    "rule": N_("rule"),
+    "sampled": N_("messages read"),
+    "score": N_("score"),
+    "scored": N_("messages scored"),
+    "share": N_("share"),
+    "share_of_their_messages": N_("share of their messages"),
+    "size": N_("size"),
+    "soul_figures": N_("soul figures"),
+    "spam": N_("spam messages"),
+    "spikes": N_("negative spikes"),
+    "split": N_("members cut off without them"),
+    "stage": N_("stage"),
+    "started_by": N_("started by"),
+    "text": N_("text"),
+    "text_messages": N_("text messages"),
+    "time": N_("time"),
+    "top_offenders": N_("top offenders"),
+    "tree": N_("invitation tree"),
+    "unanswered": N_("unanswered"),
+    "warning": N_("early warning"),
+    "week": N_("week"),
+    "weekly_change": N_("weekly change"),
+    "weekly_messages_last_12": N_("messages per week, last 12 weeks"),
+    "within_1min": N_("answered within 1 minute"),
+    "word": N_("keyword"),
+}
+# a key that means something else in one area
+AREA_KEYS = {("activity", "active_ratio"): N_("share of members active in the last 30 days")}
+L_ACTIVE_AFTER = N_("active {days} days after joining")
+_ACTIVE_AFTER = re.compile(r"active_after_(\d+)d")
+# columns whose values are one of a fixed set of words, and those sets
+VALUE_COLUMNS = {"kind": CONTENT_KINDS, "stage": STAGES, "segment": SEGMENTS}
+VALUE_LISTS = {"measured_ranking": CONTENT_KINDS, "claimed_ranking": CONTENT_KINDS}
+VALUE_KEYS = {"joins_by_channel": JOIN_CHANNELS}
+# keys whose values are the analytics' sentences (groupops.analytics.texts)
+TEXTS = {"rule", "message", "evidence"}
+SECONDS = N_("{n} s")
+MINUTES = N_("{n} min")
+HOURS = N_("{n} h")
+DAYS = N_("{n} d")
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def key_label(key: Any, _: Gettext = _same, area: str = "") -> str:
+    """A metric key (of ``area``) as a reader sees it: translated, else with its underscores
+    as spaces."""
+    name = str(key)
+    if (area, name) in AREA_KEYS:
+        return _(AREA_KEYS[area, name])
+    if name in KEYS:
+        return _(KEYS[name])
+    m = _ACTIVE_AFTER.fullmatch(name)
+    if m:
+        return _(L_ACTIVE_AFTER).format(days=m.group(1))
+    return name.replace("_", " ")
+
+
+def value_label(value: Any, words: Mapping[str, str], _: Gettext = _same) -> Any:
+    """One of a fixed set of words (content kinds, stages, ...) translated; else as it is."""
+    if isinstance(value, str) and value in words:
+        return _(words[value])
+    if isinstance(value, list):
+        return [value_label(v, words, _) for v in value]
+    return value
 
 
 def label(value: Any) -> str:
@@ -137,8 +300,9 @@ def num(value: Any) -> float | None:
     return None if isinstance(value, float) and not math.isfinite(value) else float(value)
 
 
-def fmt(value: Any) -> str:
-    """A figure for people: thousands separated, floats to 3 significant places."""
+def fmt(value: Any, _: Gettext | None = None) -> str:
+    """A figure for people: thousands separated, floats to 3 significant places. With ``_``,
+    the keys of a mapping are shown as :func:`key_label`."""
     if isinstance(value, bool):
         return "✓" if value else "✗"
     if isinstance(value, int):
@@ -152,9 +316,12 @@ def fmt(value: Any) -> str:
     if value is None:
         return "–"
     if isinstance(value, list | tuple):
-        return ", ".join(fmt(v) for v in value[:20]) + (" …" if len(value) > 20 else "")
+        return ", ".join(fmt(v, _) for v in value[:20]) + (" …" if len(value) > 20 else "")
     if isinstance(value, Mapping):
-        return "; ".join(f"{k}: {fmt(v)}" for k, v in list(value.items())[:12])
+        items = list(value.items())[:12]
+        if _ is None:
+            return "; ".join(f"{k}: {fmt(v)}" for k, v in items)
+        return "; ".join(f"{key_label(k, _)}: {fmt(v, _)}" for k, v in items)
     return str(value)
 
 
@@ -163,17 +330,18 @@ def pct(value: Any) -> str:
     return "–" if v is None else f"{v * 100:.1f}%"
 
 
-def seconds(value: Any) -> str:
+def seconds(value: Any, _: Gettext = _same) -> str:
+    """A duration in the unit that suits it (s, min, h, d), units through ``_``."""
     v = num(value)
     if v is None:
         return "–"
     if v < 90:
-        return f"{v:.0f} s"
+        return _(SECONDS).format(n=f"{v:.0f}")
     if v < 5400:
-        return f"{v / 60:.1f} min"
+        return _(MINUTES).format(n=f"{v / 60:.1f}")
     if v < 172800:
-        return f"{v / 3600:.1f} h"
-    return f"{v / 86400:.1f} d"
+        return _(HOURS).format(n=f"{v / 3600:.1f}")
+    return _(DAYS).format(n=f"{v / 86400:.1f}")
 
 
 def series(obj: Any) -> tuple[list[Any], dict[str, list[float | None]]]:
@@ -248,9 +416,11 @@ class Page:
         self.sections: list[dict[str, Any]] = []
         self.blocks: list[dict[str, Any]] = []
         self._ids = 0
+        self.area = ""
 
     def section(self, key: str, title: str) -> None:
         self.blocks = []
+        self.area = key
         self.sections.append({"key": key, "title": title, "blocks": self.blocks})
 
     def cards(self, items: Iterable[tuple[str, Any]]) -> None:
@@ -263,12 +433,20 @@ class Page:
 
     def bullets(self, items: Sequence[Any], title: str = "") -> None:
         if items:
-            self.blocks.append({"kind": "list", "items": [fmt(i) for i in items], "title": title})
+            self.blocks.append(
+                {"kind": "list", "items": [fmt(i, self._) for i in items], "title": title}
+            )
 
     def table(self, columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str = "") -> None:
         if not rows:
             return
-        shown = [[c if isinstance(c, int | float) else fmt(c) for c in r] for r in rows[:MAX_ROWS]]
+        shown = [
+            [
+                c if isinstance(c, int | float) and not isinstance(c, bool) else fmt(c, self._)
+                for c in r
+            ]
+            for r in rows[:MAX_ROWS]
+        ]
         shown = [[fmt(c) if isinstance(c, float) else c for c in r] for r in shown]
         more = self._(T_MORE).format(n=len(rows) - MAX_ROWS) if len(rows) > MAX_ROWS else ""
         self.blocks.append(
@@ -281,8 +459,10 @@ class Page:
             for k in r:
                 if k not in columns:
                     columns.append(str(k))
-        rows = [[r.get(c) for c in columns] for r in recs]
-        self.table(columns, rows, title)
+        rows = [
+            [value_label(r.get(c), VALUE_COLUMNS.get(c, {}), self._) for c in columns] for r in recs
+        ]
+        self.table([key_label(c, self._) for c in columns], rows, title)
 
     def chart(self, fig: Any) -> None:
         import plotly.io as pio
@@ -302,17 +482,26 @@ class Page:
         """Every figure of an area, as tables in a closed <details>: nothing is left out."""
         rows: list[list[tuple[str, str]]] = []
         flat: list[tuple[str, str]] = []
+        _ = self._
         for k, v in obj.items():
             if isinstance(v, list) and v and isinstance(v[0], Mapping):
                 continue  # lists of records are tables of their own, below
-            flat.append((str(k), fmt(v)))
+            if k in VALUE_LISTS:
+                v = value_label(v, VALUE_LISTS[k], _)
+            elif k in VALUE_KEYS and isinstance(v, Mapping):
+                v = {value_label(w, VALUE_KEYS[k], _): n for w, n in v.items()}
+            elif k in TEXTS and isinstance(v, str):
+                v = translate(v, _)
+            elif k in TEXTS and isinstance(v, list):
+                v = [translate(x, _) if isinstance(x, str) else x for x in v]
+            flat.append((key_label(k, _, self.area), fmt(v, _)))
         if flat:
             rows.append(flat)
         if rows:
             self.blocks.append({"kind": "details", "title": title, "rows": rows})
         for k, v in obj.items():
             if isinstance(v, list) and v and isinstance(v[0], Mapping):
-                self.records_table(v, title=str(k))
+                self.records_table(v, title=key_label(k, _))
 
 
 def _layout(fig: Any, **kw: Any) -> Any:
@@ -361,11 +550,25 @@ def _warning(page: Page, warning: Any, _: Gettext) -> None:
         if active in (False, None, "none", "ok") and not text:
             page.note(_(L_NO_WARNING), "ok")
         else:
-            page.note(f"{_(L_WARNING)}: {fmt(text if text is not None else active)}", "warning")
+            page.note(f"{_(L_WARNING)}: {warning_text(warning, _)}", "warning")
     elif warning:
-        page.note(f"{_(L_WARNING)}: {fmt(warning)}", "warning")
+        page.note(f"{_(L_WARNING)}: {warning_text(warning, _)}", "warning")
     elif warning is not None:
         page.note(_(L_NO_WARNING), "ok")
+
+
+def warning_text(warning: Any, _: Gettext) -> str:
+    """The early warning's reasons (or its flag) in the reader's language."""
+    if isinstance(warning, Mapping):
+        text = pick(warning, "message", "text", "reason", "reasons")
+        if text is None:
+            text = pick(warning, "active", "warn", "raised", "level")
+        warning = text
+    if isinstance(warning, str):
+        return translate(warning, _)
+    if isinstance(warning, list):
+        return fmt([translate(w, _) if isinstance(w, str) else w for w in warning], _)
+    return fmt(warning, _)
 
 
 def _lifecycle(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
@@ -373,9 +576,11 @@ def _lifecycle(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
     page.cards([(_(L_STAGE), _(STAGES[stage]) if stage in STAGES else stage)])
     evidence = pick(a, "evidence")
     if isinstance(evidence, list):
-        page.bullets(evidence, _(L_EVIDENCE))
+        page.bullets(
+            [translate(e, _) if isinstance(e, str) else e for e in evidence], _(L_EVIDENCE)
+        )
     elif isinstance(evidence, Mapping):
-        page.table([_(L_EVIDENCE), ""], [[k, fmt(v)] for k, v in evidence.items()])
+        page.table([_(L_EVIDENCE), ""], [[key_label(k, _), fmt(v, _)] for k, v in evidence.items()])
     _warning(page, pick(a, "warning", "early_warning"), _)
     rest = {k: v for k, v in a.items() if k not in ("stage", "evidence", "warning")}
     if rest:
@@ -395,7 +600,7 @@ def _activity(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
             continue
         fig = go.Figure()
         for name, values in ys.items():
-            fig.add_trace(go.Scatter(x=xs, y=values, mode="lines", name=label(_(name))))
+            fig.add_trace(go.Scatter(x=xs, y=values, mode="lines", name=label(key_label(name, _))))
         page.chart(_layout(fig, title=label(_(unit)), xaxis_title=_(unit)))
     heat = pick(a, "heatmap", "hour_weekday", "heatmap_hour_weekday")
     z = pick(heat, "counts", "z", "values", "matrix") if isinstance(heat, Mapping) else heat
@@ -450,14 +655,14 @@ def _segments(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
             if k in SEGMENTS and (isinstance(v, list) or num(v) is not None)
         }
     if counts:
-        names = [_(SEGMENTS[k]) if k in SEGMENTS else label(k) for k in counts]
+        names = [_(SEGMENTS[k]) if k in SEGMENTS else label(key_label(k, _)) for k in counts]
         fig = go.Figure(go.Bar(x=names, y=[num(v) for v in counts.values()]))
         page.chart(_layout(fig, yaxis_title=_(L_MEMBERS)))
     members = pick(a, "members")
     if isinstance(members, Mapping):
         for k, v in members.items():
             if isinstance(v, list):
-                title = _(SEGMENTS[k]) if k in SEGMENTS else str(k)
+                title = _(SEGMENTS[k]) if k in SEGMENTS else key_label(k, _)
                 page.bullets([_name(x) if isinstance(x, Mapping) else x for x in v][:60], title)
     rest = {k: v for k, v in a.items() if k not in ("counts", "sizes", "members")}
     if rest:
@@ -528,8 +733,8 @@ def _qa(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
     page.cards(
         [
             (_(L_QUESTIONS), fmt(pick(a, "questions", "question_count"))),
-            (_(L_MEDIAN), seconds(pick(frt, "median", "median_s", "median_seconds"))),
-            (_(L_P90), seconds(pick(frt, "p90", "p90_s", "p90_seconds"))),
+            (_(L_MEDIAN), seconds(pick(frt, "median", "median_s", "median_seconds"), _)),
+            (_(L_P90), seconds(pick(frt, "p90", "p90_s", "p90_seconds"), _)),
             (_(L_WITHIN_1M), pct(pick(frt, "within_1min", "share_within_1min", "within_60s"))),
             (_(L_UNANSWERED), fmt(pick(a, "unanswered_count", "unanswered_total"))),
         ]
@@ -590,7 +795,7 @@ def _sentiment(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
     if xs and ys:
         fig = go.Figure()
         for name, values in ys.items():
-            fig.add_trace(go.Scatter(x=xs, y=values, mode="lines", name=label(_(name))))
+            fig.add_trace(go.Scatter(x=xs, y=values, mode="lines", name=label(key_label(name, _))))
         page.chart(_layout(fig))
     spikes = records(pick(a, "spikes", "negative_spikes"))
     if spikes:
@@ -696,13 +901,13 @@ def render(
         area = ALIASES.get(key, key)
         if area in titles or key in SKIP or area in SKIP:
             continue
-        page.section(f"x-{len(page.sections)}", f"{_(T_OTHER)}: {key}")
+        page.section(f"x-{len(page.sections)}", f"{_(T_OTHER)}: {key_label(key, _)}")
         if isinstance(value, Mapping):
             page.figures(value, _(T_ALL_FIGURES))
         elif isinstance(value, list):
             page.records_table(records(value))
         else:
-            page.cards([(str(key), fmt(value))])
+            page.cards([(key_label(key, _), fmt(value, _))])
     ov = pick(metrics, "overview", "summary", "totals") or {}
     when = generated or datetime.now(UTC)
     env = Environment(autoescape=True, keep_trailing_newline=True)
