@@ -204,3 +204,12 @@ def test_operator_output_is_sentences_and_the_columns_they_need(
     )
     res = run(cli, "moderation", "--help")
     assert "groupops undo" in res.stdout
+
+
+def test_a_short_telegram_token_is_refused_saying_what_a_token_is(
+    cli: typer.Typer, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path}/db.sqlite"
+    res = run(cli, "connect", "telegram", "--token", "123:abc", "--database-url", url)
+    one_clear_line(res, "a colon, then 20 to 100 letters, digits, _ or -")
+    assert "123:abc" not in res.output  # a secret, even when malformed

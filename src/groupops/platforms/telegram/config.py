@@ -69,7 +69,8 @@ class TelegramConfig:
         if not isinstance(self.token, str) or not _TOKEN.match(self.token):
             # never echo the token: it is a secret even when malformed
             raise InvalidSettings(
-                "the bot token does not look like one from @BotFather (digits:letters)",
+                "the bot token does not look like one from @BotFather: the bot's number, a"
+                " colon, then 20 to 100 letters, digits, _ or - (e.g. 123456789:AAH...)",
                 where=WHERE,
             )
         url = urlsplit(self.base_url)
