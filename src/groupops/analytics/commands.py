@@ -24,6 +24,9 @@ T_REPLIES = N_(
     "F1 {f:.3f} over {links} labelled messages"
 )
 T_SPAM = N_("spam {lang} (held-out {n}): precision {p:.3f} recall {r:.3f} F1 {f:.3f}")
+T_SPAM_CHAT = N_(
+    "spam false alarms on ordinary chat (irc-ubuntu dev, {n} messages, none spam): {share:.1%}"
+)
 T_SENTIMENT = N_("sentiment zh (held-out {n}): accuracy {a:.3f}")
 
 
@@ -48,11 +51,18 @@ def measure(data: Path, model_dir: Path | None = None) -> dict[str, Any]:
 
     mdir = model_dir or replies.MODEL_DIR
     rep = replies.evaluate(data / "irc-ubuntu" / "dev", replies.load_model(mdir / "replies.json"))
-    spam = textmodels.evaluate_spam(data / "spam", textmodels.TextModel.load(mdir / "spam.npz"))
+    spam_model = textmodels.TextModel.load(mdir / "spam.npz")
+    spam = textmodels.evaluate_spam(data / "spam", spam_model)
+    alarms = textmodels.false_alarms(data / "irc-ubuntu" / "dev", spam_model)
     senti = textmodels.evaluate_sentiment(
         data / "sentiment", textmodels.TextModel.load(mdir / "sentiment.npz")
     )
-    return {"replies": rep.to_json(), "spam": spam, "sentiment": senti}
+    return {
+        "replies": rep.to_json(),
+        "spam": spam,
+        "spam_false_alarms": alarms,
+        "sentiment": senti,
+    }
 
 
 def register(app: typer.Typer) -> None:
@@ -109,5 +119,7 @@ def _print(result: dict[str, Any], lang: str) -> None:
                 lang=code, n=s["test_size"], p=s["precision"], r=s["recall"], f=s["f1"]
             )
         )
+    fa = result["spam_false_alarms"]
+    out.print(_(T_SPAM_CHAT).format(n=fa["messages"], share=fa["flagged"]))
     s = result["sentiment"]
     out.print(_(T_SENTIMENT).format(n=s["test_size"], a=s["accuracy"]))
