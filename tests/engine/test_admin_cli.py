@@ -88,7 +88,10 @@ def test_cli_lists_and_reports_typed_errors(app_with_group: App, database_url: s
     )
     assert res.exit_code == 2 and "invalid_settings" in res.output and "Nowhere/X" in res.output
     res = runner.invoke(cli_app, ["outbox", "retry", "42", "--database-url", database_url])
-    assert res.exit_code == 2 and "no dead action with id [42]" in res.output
+    assert res.exit_code == 2 and "no dead action with id 42" in res.output
+    assert "[" not in res.output.split("no dead action", 1)[1].splitlines()[0]
+    res = runner.invoke(cli_app, ["outbox", "retry", "42", "7", "--database-url", database_url])
+    assert res.exit_code == 2 and "no dead action with ids 7, 42" in res.output
     res = runner.invoke(cli_app, ["db", "upgrade", "--database-url", database_url])
     assert res.exit_code == 0 and "revision" in res.output
 

@@ -506,7 +506,9 @@ def retry_dead(db: Engine, clock: Clock, ids: Sequence[int] | None = None) -> in
             }
             missing = sorted(set(ids) - known)
             if missing:
-                raise NotFound(f"no dead action with id {missing}", where="outbox")
+                listed = ", ".join(map(str, missing))
+                plural = "s" if len(missing) > 1 else ""
+                raise NotFound(f"no dead action with id{plural} {listed}", where="outbox")
             q = q.where(outbox.c.id.in_(ids))
         res = conn.execute(
             q.values(status="pending", attempts=0, next_attempt_at=clock.now(), last_error="")
