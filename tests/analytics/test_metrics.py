@@ -303,3 +303,37 @@ def test_sampled_spam_estimates_never_exceed_what_a_member_posted(
         assert 0 <= o["share_of_their_messages"] <= 1
         if o["name"] == "spammer":
             assert o["spam"] <= 3
+
+
+def _bot_post(at: datetime, text: str, reply_to: str = "") -> Event:
+    from dataclasses import replace
+
+    e = msg("B1", at, text, reply_to=reply_to)
+    return replace(e, user_name="github", data={"bot": True, "bot_id": "B1"})
+
+
+def test_bots_post_messages_but_are_no_members() -> None:
+    """A busy integration (CI/GitHub notices, answered by people) is counted in the messages
+    but not among members, posters, active members, segments, the top 3 or the leaders."""
+    events: list[Event] = []
+    for d in range(35):
+        at = T0 + days(d)
+        for k in range(6):
+            bot = _bot_post(at + k * S, f"[repo:main] {d}-{k} new commit by ann")
+            events.append(bot)
+            events.append(msg("ann", at + (k + 30) * S, "looks good", reply_to=bot.message_id))
+        events.append(msg("bob", at + 100 * S, "ann: thanks for that commit"))
+    r = analyze(sorted(events, key=lambda e: e.occurred_at))
+    assert r["overview"]["messages"] == 35 * 13  # the bot's posts are messages
+    assert r["overview"]["members"] == r["overview"]["posters"] == 2
+    assert r["overview"]["active_members"] == 2
+    assert r["activity"]["per_day"][-1]["active_members"] == 2
+    assert sum(r["segments"]["counts"].values()) == 2
+    listed = {m["name"] for ms in r["segments"]["members"].values() for m in ms}
+    assert listed == {"ann", "bob"}
+    for top in r["top3"].values():
+        assert "github" not in {t["name"] for t in top}
+    assert "github" not in {x["name"] for x in r["graph"]["opinion_leaders"]}
+    assert "github" not in {x["name"] for x in r["graph"]["soul_figures"]}
+    assert r["spam"]["text_messages"] == 35 * 7  # the text models read people only
+    assert r["lifecycle"]["figures"]["active_last_28d"] == 2

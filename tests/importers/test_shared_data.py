@@ -437,3 +437,43 @@ def test_only_whatsapp_has_event_columns(shared_data: Path) -> None:
     from groupops.importers import read_event_columns
 
     assert read_event_columns(shared_data / "telegram" / "DM_2A_7M.json") is None
+
+
+def test_slack_bot_posts_are_flagged_named_and_have_their_text(shared_data: Path) -> None:
+    """The export's 94 GitHub integration posts (``bot_message``, empty ``text``, the commit in
+    the attachments): messages by the bot, flagged, named as the bot_add notice names it."""
+    events = [e for e in read(shared_data / "slack/testarchive.zip") if e.kind == MSG]
+    bots = [e for e in events if e.data.get("bot")]
+    assert len(bots) == 94
+    assert {e.user_id for e in bots} == {"B0JL6RASU", "B0JL6UFSL", "B0VJZKVHC"}
+    assert {e.user_name for e in bots} == {"github"}
+    assert all(e.data["bot_id"] == e.user_id for e in bots)
+    assert all(e.text for e in bots)  # the attachments' fallback, e.g. "[enrique:master] ..."
+    assert any("new commit" in e.text for e in bots)
+    assert not any(e.data.get("bot") for e in events if e.user_id.startswith("U"))
+
+
+def test_slack_bot_named_by_username_or_bot_user(tmp_path: Path) -> None:
+    root = tmp_path / "export"
+    (root / "general").mkdir(parents=True)
+    (root / "channels.json").write_text(json.dumps([{"id": "C1", "name": "general"}]))
+    users = [
+        {"id": "U1", "name": "ann", "real_name": "Ann"},
+        {"id": "U2", "name": "ci", "is_bot": True, "profile": {"bot_id": "B2", "real_name": "CI"}},
+    ]
+    (root / "users.json").write_text(json.dumps(users))
+    day = [
+        {"type": "message", "user": "U1", "text": "hi", "ts": "1700000000.000100"},
+        {"type": "message", "subtype": "bot_message", "bot_id": "B1", "username": "Travis",
+         "text": "", "attachments": [{"pretext": "Build", "text": "passed"}],
+         "ts": "1700000001.000100"},
+        {"type": "message", "subtype": "bot_message", "bot_id": "B2", "text": "deployed",
+         "ts": "1700000002.000100"},
+    ]  # fmt: skip
+    (root / "general" / "2023-11-14.json").write_text(json.dumps(day))
+    got = [(e.user_id, e.user_name, e.text, bool(e.data.get("bot"))) for e in read(root)]
+    assert got == [
+        ("U1", "Ann", "hi", False),
+        ("B1", "Travis", "Build\npassed", True),
+        ("B2", "CI", "deployed", True),
+    ]

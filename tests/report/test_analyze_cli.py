@@ -179,3 +179,20 @@ def test_out_unwritable_only_when_writing_is_a_typed_error(tmp_path: Path) -> No
         assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no scratch left
     finally:
         out.chmod(0o700)
+
+
+@needs_analytics
+def test_slack_integration_bots_are_no_members(shared_data: Path, tmp_path: Path) -> None:
+    """testarchive.zip: 94 GitHub integration posts by three bot ids; the four people in
+    users.json are the members, the top 3 and the leaders."""
+    out = tmp_path / "slack"
+    run = groupops_cli("analyze", shared_data / "slack/testarchive.zip", "--out", out)
+    assert run.returncode == 0, run.stderr
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    people = {"Hamza Faran", "Hermione Granger", "Harry Potter", "heroeshannibal"}
+    assert metrics["overview"]["members"] == 4
+    assert message_total(metrics) == imported_messages(shared_data / "slack/testarchive.zip")[0]
+    for top in metrics["top3"].values():
+        assert {t["name"] for t in top} <= people
+    assert {x["name"] for x in metrics["graph"]["opinion_leaders"]} <= people
+    assert "B0JL6RASU" not in run.stdout and "github" not in run.stdout

@@ -39,7 +39,9 @@ class Frame:
     * ``content``: index into :data:`CONTENT_KINDS`; ``text``: list of str;
     * ``message_id``: the platform's id (str); ``reply_to``: explicit reply target ids
       (list of lists; empty where the platform recorded none); ``reactions``: int64;
-    * ``inviter``: for joins, author index of who added them, or -1; ``via``: join channel.
+    * ``inviter``: for joins, author index of who added them, or -1; ``via``: join channel;
+    * ``bots``: the author indices of bots (an importer flags their posts ``data["bot"]``):
+      their posts are messages, but they are no members.
     """
 
     time: IntArray
@@ -54,6 +56,7 @@ class Frame:
     via: list[str]
     authors: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+    bots: frozenset[int] = frozenset()
 
     def __len__(self) -> int:
         return int(self.time.shape[0])
@@ -76,6 +79,7 @@ class Frame:
             via=[self.via[i] for i in idx],
             authors=self.authors,
             names=self.names,
+            bots=self.bots,
         )
 
 
@@ -101,6 +105,7 @@ class FrameBuilder:
         self.via: list[str] = []
         self.ids: dict[str, int] = {}
         self.names: list[str] = []
+        self.bots: set[int] = set()
 
     def who(self, uid: str, name: str) -> int:
         found = self.ids.get(uid)
@@ -161,6 +166,8 @@ class FrameBuilder:
             inviter=inviter,
             via=str(data.get("via", "") or ""),
         )
+        if data and code == MESSAGE and data.get("bot"):
+            self.bots.add(self.author[-1])
         return True
 
     def add_columns(self, cols: Any) -> None:
@@ -191,8 +198,11 @@ class FrameBuilder:
         reactions = [0] * n
         reply_to = [_NO_REPLY] * n
         invited: dict[int, tuple[str, str]] = {}
+        bots: list[int] = []
         for i in sorted(data):
             d = data[i]
+            if codes[i] == MESSAGE and d.get("bot"):
+                bots.append(i)
             if codes[i] == JOINED:
                 inv = d.get("inviter_user_id") or d.get("inviter_id")
                 if inv:
@@ -222,6 +232,7 @@ class FrameBuilder:
         ids = self.ids
         for i, (uid, _name) in invited.items():
             inviter[i] = ids[uid]
+        self.bots.update(ids[uids[i]] for i in bots)
         if not self.time:
             # the first rows: the big lists are taken over, not copied (peak memory)
             self.time, self.text, self.message_id = epoch, texts, mids
@@ -262,6 +273,7 @@ class FrameBuilder:
             via=self.via,
             authors=list(self.ids),
             names=self.names,
+            bots=frozenset(self.bots),
         )
         if len(t) > 1 and bool(np.any(np.diff(t) < 0)):
             frame = frame.take(np.argsort(t, kind="stable"))

@@ -93,7 +93,16 @@ class Context:
         last_join = np.full(n, -1, dtype=np.int64)
         np.maximum.at(last_join, frame.author[joined], frame.time[joined])
         self.joined_at = np.minimum(self.first_join, self.first_msg)
-        seen = self.joined_at < big
+        # bots (posts flagged by the importer) post messages but are no members: the figures
+        # that count or rank people read ``pt``/``pa``/``pday``, the messages of people
+        self.bot = np.zeros(n, dtype=np.bool_)
+        if frame.bots:
+            self.bot[np.fromiter(frame.bots, dtype=np.int64, count=len(frame.bots))] = True
+            human = ~self.bot[self.ma]
+            self.pt, self.pa, self.pday = self.mt[human], self.ma[human], self.mday[human]
+        else:
+            self.pt, self.pa, self.pday = self.mt, self.ma, self.mday
+        seen = (self.joined_at < big) & ~self.bot
         # someone whose latest membership change is a departure (and who said nothing after)
         self.gone = (
             (self.last_left >= 0)
@@ -112,12 +121,12 @@ class Context:
 
 
 def overview(c: Context) -> dict[str, Any]:
-    active = int(np.count_nonzero(c.last_msg >= c.now - 30 * DAY))
+    active = int(np.count_nonzero((c.last_msg >= c.now - 30 * DAY) & ~c.bot))
     out: dict[str, Any] = {
         "messages": int(c.mt.shape[0]),
         "members": int(np.count_nonzero(c.member)),
         "people_seen": int(np.count_nonzero(c.seen)),
-        "posters": int(np.count_nonzero(c.msg_count)),
+        "posters": int(np.count_nonzero((c.msg_count > 0) & ~c.bot)),
         "active_members": active,
         "joins": int(np.count_nonzero(c.f.kind == JOINED)),
         "departures": int(np.count_nonzero(c.f.kind == LEFT)),
@@ -130,12 +139,22 @@ def overview(c: Context) -> dict[str, Any]:
     return out
 
 
-def _per_period(keys: IntArray, authors: IntArray) -> tuple[IntArray, IntArray, IntArray]:
-    """Unique period keys, messages per key, distinct authors per key."""
+def _per_period(
+    keys: IntArray,
+    authors: IntArray,
+    people: tuple[IntArray, IntArray] | None = None,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Unique period keys, messages per key, distinct authors per key (among ``people``, the
+    (keys, authors) of the messages whose authors count, when not all of them do)."""
     if keys.shape[0] == 0:
         e = np.zeros(0, dtype=np.int64)
         return e, e, e
     uk, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    if people is not None:
+        pk, authors = people
+        inv = np.searchsorted(uk, pk)
+    if authors.shape[0] == 0:
+        return uk, counts.astype(np.int64), np.zeros(uk.shape[0], dtype=np.int64)
     pair = np.unique(inv.astype(np.int64) * (int(authors.max()) + 1) + authors)
     active = np.bincount(pair // (int(authors.max()) + 1), minlength=uk.shape[0])
     return uk, counts.astype(np.int64), active.astype(np.int64)
@@ -145,9 +164,14 @@ def activity(c: Context, max_days: int = 400) -> dict[str, Any]:
     """Messages and active members per day (the last ``max_days`` days with messages), week and
     month; active ratio (members who posted in the last 30 days / members); the hour x weekday
     heatmap (UTC, Monday first); retention by join week."""
-    days, dm, da = _per_period(c.mday, c.ma)
-    weeks, wm, wa = _per_period(_week_start(c.mday), c.ma)
-    months, mm, ma = _per_period(_month_key(c.mday), c.ma)
+    bots = c.pa is not c.ma
+    days, dm, da = _per_period(c.mday, c.ma, (c.pday, c.pa) if bots else None)
+    weeks, wm, wa = _per_period(
+        _week_start(c.mday), c.ma, (_week_start(c.pday), c.pa) if bots else None
+    )
+    months, mm, ma = _per_period(
+        _month_key(c.mday), c.ma, (_month_key(c.pday), c.pa) if bots else None
+    )
     hour = np.floor_divide(np.mod(c.mt, DAY), 3600)
     weekday = np.mod(c.mday + 3, 7)
     heat = np.bincount(weekday * 24 + hour, minlength=7 * 24).reshape(7, 24)
@@ -215,7 +239,11 @@ def _weekly(c: Context) -> tuple[IntArray, IntArray, IntArray]:
     ok = (back >= 0) & (back < nweeks)
     idx = nweeks - 1 - back[ok]
     msgs = np.bincount(idx, minlength=nweeks).astype(np.int64)
-    pair = np.unique(idx * max(c.n_people, 1) + c.ma[ok])
+    if c.pa is not c.ma:  # active members are people, not bots
+        back = (c.now - c.pt) // WEEK
+        ok = (back >= 0) & (back < nweeks)
+        idx = nweeks - 1 - back[ok]
+    pair = np.unique(idx * max(c.n_people, 1) + c.pa[ok])
     act = np.bincount(pair // max(c.n_people, 1), minlength=nweeks).astype(np.int64)
     starts = _day(c.now - (nweeks - np.arange(nweeks)) * WEEK + 1)
     return np.asarray(starts, dtype=np.int64), msgs, act
@@ -242,8 +270,8 @@ def lifecycle(c: Context) -> dict[str, Any]:
     since_last = (c.now - last_msg) / DAY if last_msg >= 0 else float("inf")
     recent = int(np.count_nonzero(c.mt >= c.now - 28 * DAY))
     prev = int(np.count_nonzero((c.mt >= c.now - 56 * DAY) & (c.mt < c.now - 28 * DAY)))
-    act_recent = int(np.unique(c.ma[c.mt >= c.now - 28 * DAY]).shape[0])
-    act_prev = int(np.unique(c.ma[(c.mt >= c.now - 56 * DAY) & (c.mt < c.now - 28 * DAY)]).shape[0])
+    act_recent = int(np.unique(c.pa[c.pt >= c.now - 28 * DAY]).shape[0])
+    act_prev = int(np.unique(c.pa[(c.pt >= c.now - 56 * DAY) & (c.pt < c.now - 28 * DAY)]).shape[0])
     ratio = recent / prev if prev else (float("inf") if recent else 0.0)
     act_ratio = act_recent / act_prev if act_prev else (float("inf") if act_recent else 0.0)
     figures: dict[str, Any] = {
@@ -339,8 +367,9 @@ def segments(c: Context, list_size: int = 20) -> dict[str, Any]:
     * occasional: everyone else."""
     n = c.n_people
     now = c.now
-    last28 = np.bincount(c.ma[c.mt >= now - 28 * DAY], minlength=n)
-    prev28 = np.bincount(c.ma[(c.mt >= now - 56 * DAY) & (c.mt < now - 28 * DAY)], minlength=n)
+    last28 = np.bincount(c.pa[c.pt >= now - 28 * DAY], minlength=n)
+    prev28 = np.bincount(c.pa[(c.pt >= now - 56 * DAY) & (c.pt < now - 28 * DAY)], minlength=n)
+    overall = np.where(c.bot, 0, c.msg_count)
 
     def top_quarter(counts: IntArray) -> npt.NDArray[np.bool_]:
         pos = counts[counts > 0]
@@ -366,7 +395,7 @@ def segments(c: Context, list_size: int = 20) -> dict[str, Any]:
         ("core", people & top_quarter(last28) & (quiet <= 7)),
         (
             "drifting",
-            people & (top_quarter(prev28) | top_quarter(c.msg_count)) & (quiet > 7) & (quiet <= 28),
+            people & (top_quarter(prev28) | top_quarter(overall)) & (quiet > 7) & (quiet <= 28),
         ),
         ("occasional", people),
     ]
@@ -391,11 +420,11 @@ def segments(c: Context, list_size: int = 20) -> dict[str, Any]:
 
 def top3(c: Context, months: int = 12) -> dict[str, list[dict[str, Any]]]:
     """The three most active members (messages) of each of the last ``months`` months."""
-    if c.mt.shape[0] == 0:
+    if c.pt.shape[0] == 0:
         return {}
-    mk = _month_key(c.mday)
+    mk = _month_key(c.pday)
     n = max(c.n_people, 1)
-    keys, counts = np.unique(mk * n + c.ma, return_counts=True)
+    keys, counts = np.unique(mk * n + c.pa, return_counts=True)
     month = keys // n
     who = keys % n
     out: dict[str, list[dict[str, Any]]] = {}
@@ -442,7 +471,7 @@ def reply_graph(c: Context, parents: IntArray, top: int = 10) -> dict[str, Any]:
         return out
     pr = nx.pagerank(g, weight="weight")
     in_w = dict(g.in_degree(weight="weight"))
-    leaders = sorted(pr, key=lambda v: -pr[v])[:top]
+    leaders = sorted((v for v in pr if not c.bot[v]), key=lambda v: -pr[v])[:top]
     out["opinion_leaders"] = [
         {"name": c.name(v), "score": round(pr[v], 4), "replies_received": int(in_w.get(v, 0))}
         for v in leaders
@@ -488,7 +517,7 @@ def reply_graph(c: Context, parents: IntArray, top: int = 10) -> dict[str, Any]:
             "betweenness": round(b, 4),
             "articulation_point": v in arts,
         }
-        for s, b, v in scored[:top]
+        for s, b, v in [x for x in scored if not c.bot[x[2]]][:top]
         if s > 0 or b > 0
     ]
     out["articulation_points"] = len(arts)
@@ -591,7 +620,12 @@ def qa(
     f = c.f
     n = len(f)
     q = question & c.msg
+    if c.pa is not c.ma:  # bots neither ask nor answer
+        person = ~c.bot[f.author]
+        q = q & person
     rows = np.flatnonzero((parents >= 0) & (parents != np.arange(n)) & c.msg)
+    if c.pa is not c.ma:
+        rows = rows[person[rows]]
     par = parents[rows]
     ok = q[par] & (f.author[rows] != f.author[par])
     first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
@@ -738,8 +772,11 @@ def growth(c: Context, top: int = 20) -> dict[str, Any]:
 
 
 def text_rows(c: Context) -> IntArray:
-    """The rows of messages with text: the population the text models sample from."""
+    """The rows of messages with text, bots' posts left out: the population the text models
+    (spam, sentiment, keywords) sample from."""
     has_text = np.fromiter(map(bool, c.f.text), dtype=np.bool_, count=len(c.f))
+    if c.pa is not c.ma:
+        has_text &= ~c.bot[c.f.author]
     return np.flatnonzero(c.msg & has_text)
 
 

@@ -4,8 +4,17 @@ per channel and day. Members are read one by one; one day file is in memory at a
 
 ``chat_id`` is the channel id, ``event_id`` ``{channel id}:{ts}``; thread replies carry the
 parent's ``thread_ts`` as ``reply_to_message_id``. ``channel_join``/``group_join`` are joins
-(``inviter`` kept), ``channel_leave``/``group_leave`` departures; bot messages are messages with
-``data["bot"]``; other subtypes (topic, purpose, bot_add, pins) are left out.
+(``inviter`` kept), ``channel_leave``/``group_leave`` departures; other subtypes (topic, purpose,
+bot_add, pins) are left out.
+
+Bot posts (``bot_message``, or any message with a ``bot_id``: integrations such as GitHub or CI
+notices) stay messages, they are part of the channel's history and people answer them, but
+carry ``data["bot"] = True`` (and ``data["bot_id"]``) so the analytics do not count the bot as a
+member. Their author is the bot's id; its name is the one the export gives: ``username``,
+``bot_profile.name``, a bot user in ``users.json`` (``profile.bot_id``), or the label of the
+integration link in an earlier ``bot_add`` notice (``<https://.../services/B0JL6RASU|github>``);
+else the id. A post whose ``text`` is empty but which has attachments (bots post those) takes
+its text from the attachments' plain-text ``fallback`` (else their pretext, title and text).
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ _MESSAGE_SUBTYPES = {
     "reply_broadcast",
 }
 _CHANNEL_FILES = ("channels.json", "groups.json", "mpims.json", "dms.json")
+_SERVICE = re.compile(r"/services/(B[A-Z0-9]+)\|([^>]+)>")
 
 
 class _Tree:
@@ -97,6 +107,22 @@ def _kind(msg: dict[str, Any], text: str) -> ContentKind:
     return text_kind(text)
 
 
+def _attachment_text(msg: dict[str, Any]) -> str:
+    """The plain text of a message's attachments (what Slack shows where a client cannot
+    draw them): each one's ``fallback``, else its pretext, title and text."""
+    lines: list[str] = []
+    for a in msg.get("attachments") or []:
+        if not isinstance(a, dict):
+            continue
+        fallback = a.get("fallback")
+        if isinstance(fallback, str) and fallback.strip():
+            lines.append(fallback.strip())
+            continue
+        parts = (a.get(k) for k in ("pretext", "title", "text"))
+        lines.extend(p.strip() for p in parts if isinstance(p, str) and p.strip())
+    return "\n".join(lines)
+
+
 def _list(value: Any, member: str, fname: str) -> list[Any]:
     if value is None:
         return []
@@ -118,6 +144,8 @@ def events(path: Path, options: Options) -> Iterator[Event]:
                     users[str(u["id"])] = str(
                         u.get("real_name") or profile.get("real_name") or u.get("name") or u["id"]
                     )
+                    if profile.get("bot_id"):  # a bot user: its posts name the bot id
+                        users.setdefault(str(profile["bot_id"]), users[str(u["id"])])
         channels: dict[str, dict[str, Any]] = {}
         for base in _CHANNEL_FILES:
             found = tree.find(base)
@@ -157,6 +185,9 @@ def _message(
     except ValueError:
         raise ImportFormatError(f"{member}: item {index} has no readable ts", file=fname) from None
     subtype = msg.get("subtype")
+    if subtype == "bot_add":  # "added an integration to this channel: <...|github>"
+        for bot_id, bot_name in _SERVICE.findall(str(msg.get("text") or "")):
+            users.setdefault(clip_id(bot_id), bot_name.strip())
     uid = clip_id(
         msg.get("user")
         or msg.get("bot_id")
@@ -165,7 +196,10 @@ def _message(
         or ""
     )
     bot_profile = obj(msg.get("bot_profile"))
-    name = users.get(uid) or str(msg.get("username") or bot_profile.get("name") or uid)
+    if msg.get("bot_id") and not msg.get("user"):  # a bot's own post: its own name first
+        name = str(msg.get("username") or bot_profile.get("name") or users.get(uid) or uid)
+    else:
+        name = users.get(uid) or str(msg.get("username") or bot_profile.get("name") or uid)
     data: dict[str, Any] = {"file": fname, "member": member, "index": index, "chat_title": folder}
     event_id = f"{chat}:{ts}"
     if not uid:
@@ -199,7 +233,7 @@ def _message(
         return
     if subtype not in _MESSAGE_SUBTYPES:
         return
-    text = str(msg.get("text") or "")
+    text = str(msg.get("text") or "") or _attachment_text(msg)
     thread = str(msg.get("thread_ts") or "")
     reply = thread if thread and thread != ts else ""
     data["reply_to"] = [reply] if reply else []
@@ -207,6 +241,8 @@ def _message(
     data["reactions"] = sum(int(r.get("count", 1)) for r in reactions if isinstance(r, dict))
     if subtype == "bot_message" or msg.get("bot_id"):
         data["bot"] = True
+        if msg.get("bot_id"):
+            data["bot_id"] = str(msg["bot_id"])
     yield Event(
         source=SOURCE,
         event_id=event_id,
