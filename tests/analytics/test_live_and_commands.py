@@ -43,6 +43,29 @@ def test_live_group_from_the_events_table(make_app) -> None:  # type: ignore[no-
     assert live["qa"]["answered"] == direct["qa"]["answered"] == 5
 
 
+def test_a_member_the_bot_removed_is_a_departure_in_a_live_group(make_app) -> None:  # type: ignore[no-untyped-def]
+    from groupops.domain.events import Event, EventKind
+
+    app = make_app(features=())
+    history = [joined("alice", T0), joined("bob", T0), msg("alice", T0 + days(1), "hi")]
+    app.handle(history)
+    kicked = Event(  # as moderation or the join gate derives it
+        history[1].source,
+        "moderation:1",
+        EventKind.MEMBER_KICKED,
+        T0 + days(2),
+        chat_id=history[1].chat_id,
+        user_id=history[1].user_id,
+    )
+    app.handle([kicked])
+    with app.db.connect() as conn:
+        gid = conn.execute(
+            sa.select(events_table.c.group_id).where(events_table.c.group_id.is_not(None))
+        ).scalar()
+        live = analyze(load_group_events(conn, gid), now=T0 + days(3))
+    assert (live["overview"]["members"], live["overview"]["departures"]) == (1, 1)
+
+
 def test_accuracy_command_prints_all_three(shared_data: Path) -> None:
     app = cli()
     result = CliRunner().invoke(

@@ -139,24 +139,31 @@ def _analyze_frame(frame: Frame, now: datetime | None) -> dict[str, Any]:
 
 def load_group_events(conn: Any, group_id: int) -> Iterator[Event]:
     """A live group's events from the engine's ``events`` table (SQLAlchemy ``Connection``),
-    in time order, as :class:`Event` objects for :func:`analyze`."""
+    in time order, as :class:`Event` objects for :func:`analyze`. A member the bot removed
+    (``member_kicked``) counts as a departure, as one who left."""
     import sqlalchemy as sa
 
     from groupops.domain.events import EventKind
     from groupops.storage.tables import events as t
 
-    wanted = [EventKind.MESSAGE.value, EventKind.MEMBER_JOINED.value, EventKind.MEMBER_LEFT.value]
+    wanted = [
+        EventKind.MESSAGE.value,
+        EventKind.MEMBER_JOINED.value,
+        EventKind.MEMBER_LEFT.value,
+        EventKind.MEMBER_KICKED.value,  # removed by moderation or the join gate: a departure
+    ]
     q = (
         sa.select(t)
         .where(t.c.group_id == group_id, t.c.kind.in_(wanted))
         .order_by(t.c.occurred_at, t.c.seq)
     )
+    LEFT, KICKED = EventKind.MEMBER_LEFT, EventKind.MEMBER_KICKED.value
     for row in conn.execute(q).mappings():
         payload = dict(row["payload"] or {})
         yield Event(
             source=row["source"],
             event_id=row["event_id"],
-            kind=EventKind(row["kind"]),
+            kind=LEFT if row["kind"] == KICKED else EventKind(row["kind"]),
             occurred_at=row["occurred_at"],
             chat_id=row["chat_id"] or "-",
             user_id=row["user_id"] or "?",
