@@ -196,3 +196,32 @@ def test_slack_integration_bots_are_no_members(shared_data: Path, tmp_path: Path
         assert {t["name"] for t in top} <= people
     assert {x["name"] for x in metrics["graph"]["opinion_leaders"]} <= people
     assert "B0JL6RASU" not in run.stdout and "github" not in run.stdout
+
+
+@needs_analytics
+def test_a_group_the_bot_runs_is_analysed_from_the_database(
+    make_app: Any, database_url: str, tmp_path: Path
+) -> None:
+    """``analyze --group``: the same analytics on a live group's stored events, its report and
+    summary; an unknown group, or files and --group together, are one refusal each."""
+    from tests.analytics.helpers import T0, days, joined, msg
+
+    app = make_app(features=())
+    history = [joined("alice", T0), joined("bob", T0), joined("carol", T0 + days(1))]
+    history += [msg("alice", T0 + days(k), "how does check-in work?") for k in range(5)]
+    history += [msg("bob", T0 + days(k) + days(0.001), "alice: type 签到") for k in range(5)]
+    app.handle(history)
+    app.close()
+    out = tmp_path / "live"
+    run = groupops_cli("analyze", "--group", "1", "--database-url", database_url, "--out", out)
+    assert run.returncode == 0, run.stderr
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert message_total(metrics) == 10
+    assert metrics["overview"]["members"] == 3
+    assert (out / "report.html").exists() and "Group health" in run.stdout
+    # as of now (the present): the group has been silent since its last message
+    assert metrics["overview"]["now"] > metrics["overview"]["last"]
+    missing = groupops_cli("analyze", "-g", "99", "--database-url", database_url, "--out", out)
+    assert missing.returncode == 2 and "no group '99'" in missing.stderr
+    both = groupops_cli("analyze", "x.txt", "-g", "1", "--database-url", database_url)
+    assert both.returncode == 2 and "not both" in both.stderr

@@ -117,9 +117,12 @@ def run_analyze(
     tz: str | None,
     catalogs: Catalogs,
     show_progress: bool | None = None,
+    group: str | None = None,
+    database_url: str | None = None,
 ) -> int:
-    """The command's body; returns the exit code (0, or 2 for a bad file or an ``out_dir``
-    that cannot hold the report)."""
+    """The command's body; returns the exit code (0, or 2 for a bad file, an unknown group or
+    database, or an ``out_dir`` that cannot hold the report). With ``group`` the live group is
+    analysed from the database instead of ``files``."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -129,7 +132,7 @@ def run_analyze(
         TimeElapsedColumn,
     )
 
-    from groupops.report import OutputNotWritable, check_out_dir, write_report
+    from groupops.report import OutputNotWritable, check_out_dir
     from groupops.report.pipeline import analyze_files
 
     _ = catalogs.gettext(lang)
@@ -143,6 +146,17 @@ def run_analyze(
         check_out_dir(out_dir)
     except OutputNotWritable as exc:
         return not_writable(exc)
+    if group is not None:
+        from groupops.report.pipeline import analyze_group
+        from groupops.storage.db import open_database
+
+        try:
+            result = analyze_group(open_database(database_url), group)
+        except GroupopsError as exc:
+            line = _(T_FAILED).format(file=group, code=exc.code, error=exc)
+            err.print("[red]✗[/red] " + escape(line), highlight=False, soft_wrap=True)
+            return 2
+        return _written(result, out_dir, lang, catalogs, not_writable)
     size = sum(p.stat().st_size for p in files if p.is_file())
     if show_progress is None:
         show_progress = size >= LARGE_INPUT
@@ -176,6 +190,20 @@ def run_analyze(
             soft_wrap=True,
         )
         return 2
+    return _written(result, out_dir, lang, catalogs, not_writable)
+
+
+def _written(
+    result: Any,
+    out_dir: Path,
+    lang: str,
+    catalogs: Catalogs,
+    not_writable: Callable[[Any], int],
+) -> int:
+    """Write the report of ``result`` and print the summary; the exit code."""
+    from groupops.report import OutputNotWritable, write_report
+
+    _ = catalogs.gettext(lang)
     try:
         report, metrics = write_report(
             result.metrics, out_dir, lang=lang, catalogs=catalogs, files=result.files
@@ -190,7 +218,21 @@ def run_analyze(
 def register(app: typer.Typer) -> None:
     @app.command("analyze")
     def analyze_cmd(
-        files: list[Path] = typer.Argument(..., help="export files (or an unpacked Slack folder)"),
+        files: list[Path] = typer.Argument(
+            None, help="export files (or an unpacked Slack folder)", show_default=False
+        ),
+        group: str | None = typer.Option(
+            None,
+            "--group",
+            "-g",
+            help="instead of files: a group the bot runs (id or source:chat_id), from the database",
+        ),
+        database_url: str | None = typer.Option(
+            None,
+            "--database-url",
+            envvar="GROUPOPS_DATABASE_URL",
+            help="with --group: which database (default sqlite:///var/groupops.db)",
+        ),
         out_dir: Path = typer.Option(Path("report"), "--out", help="where to write the report"),
         lang: str = typer.Option("en", "--lang", envvar="GROUPOPS_LANG", help="en or zh_CN"),
         tz: str | None = typer.Option(
@@ -209,13 +251,20 @@ def register(app: typer.Typer) -> None:
         """
         if lang not in ("en", "zh_CN"):
             raise typer.BadParameter("en or zh_CN", param_hint="--lang")
+        if bool(files) == (group is not None):
+            raise typer.BadParameter(
+                "give export files, or --group for a group the bot runs (not both)",
+                param_hint="FILES / --group",
+            )
         code = run_analyze(
-            files,
+            files or [],
             out_dir,
             lang=lang,
             tz=tz,
             catalogs=Catalogs(locale_dir),
             show_progress=progress,
+            group=group,
+            database_url=database_url,
         )
         if code:
             raise typer.Exit(code)

@@ -1,4 +1,5 @@
-"""Export files -> metrics: the work ``groupops analyze`` does before it renders anything.
+"""Export files (or a live group) -> metrics: the work ``groupops analyze`` does before it
+renders anything.
 
 The importers' events go straight into the analytics' frame (nothing is stored): as columns
 for the formats with a fast path (WhatsApp, no Event objects), else streamed one by one. A
@@ -10,9 +11,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import Engine
 
 from groupops.domain.events import Event, EventKind
 
@@ -75,6 +78,44 @@ def analyze_files(
     return AnalysisResult(
         metrics=dict(metrics),
         files=[p.name for p in paths],
+        events=events,
+        messages=messages,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def analyze_group(db: Engine, ref: str, *, now: datetime | None = None) -> AnalysisResult:
+    """Analyse a group the bot runs (by id or ``source:chat_id``, as the other commands take
+    it) from the engine's ``events`` table: the same analytics as for an export, as of ``now``
+    (default: the present, so a group that went quiet shows its silence). Raises ``NotFound``
+    for an unknown group."""
+    from groupops.analytics import (  # type: ignore[import-untyped,unused-ignore]
+        analyze_frame,
+        gc_paused,
+        load_group_events,
+    )
+    from groupops.analytics.frame import FrameBuilder
+    from groupops.engine.admin import group_in
+
+    t0 = time.perf_counter()
+    builder = FrameBuilder()
+    events = messages = 0
+    with db.connect() as conn:
+        group = group_in(conn, ref)
+        with gc_paused():
+            for e in load_group_events(conn, group.id):
+                events += 1
+                messages += e.kind is EventKind.MESSAGE
+                builder.add_event(e)
+            frame = builder.build()
+        conn.rollback()
+    if now is None:  # the present; or the latest event, if the clock is behind it
+        latest = int(frame.time.max()) if events else 0
+        now = max(datetime.now(UTC), datetime.fromtimestamp(latest, UTC))
+    metrics = analyze_frame(frame, now=now)
+    return AnalysisResult(
+        metrics=dict(metrics),
+        files=[f"{group.title} ({group.source}:{group.chat_id})"],
         events=events,
         messages=messages,
         seconds=time.perf_counter() - t0,
