@@ -477,3 +477,29 @@ def test_slack_bot_named_by_username_or_bot_user(tmp_path: Path) -> None:
         ("B1", "Travis", "Build\npassed", True),
         ("B2", "CI", "deployed", True),
     ]
+
+
+def test_slack_markup_becomes_the_text_people_read(tmp_path: Path) -> None:
+    """Mentions become names (the reply links read them), channel links and links their
+    labels, and Slack's escaped characters themselves."""
+    root = tmp_path / "export"
+    (root / "general").mkdir(parents=True)
+    (root / "channels.json").write_text(json.dumps([{"id": "C1", "name": "general"}]))
+    users = [{"id": "U1", "name": "ann", "real_name": "Ann"}, {"id": "U2", "name": "bo"}]
+    (root / "users.json").write_text(json.dumps(users))
+    texts = [
+        "<@U2>: see <https://example.com/a|the docs> and <https://example.com/b>",
+        "<!here> in <#C1|general>: 1 &lt; 2 &amp;&amp; 3 &gt; 2 <@U9|zed>",
+        "plain, nothing to change",
+    ]
+    day = [
+        {"type": "message", "user": "U1", "text": t, "ts": f"17000000{i:02d}.000100"}
+        for i, t in enumerate(texts)
+    ]
+    (root / "general" / "2023-11-14.json").write_text(json.dumps(day))
+    got = [e.text for e in read(root)]
+    assert got == [
+        "@bo: see the docs (https://example.com/a) and https://example.com/b",
+        "@here in #general: 1 < 2 && 3 > 2 @zed",
+        "plain, nothing to change",
+    ]

@@ -15,6 +15,8 @@ member. Their author is the bot's id; its name is the one the export gives: ``us
 integration link in an earlier ``bot_add`` notice (``<https://.../services/B0JL6RASU|github>``);
 else the id. A post whose ``text`` is empty but which has attachments (bots post those) takes
 its text from the attachments' plain-text ``fallback`` (else their pretext, title and text).
+
+Texts are stored as people read them, not in Slack's markup (see :func:`plain_text`).
 """
 
 from __future__ import annotations
@@ -54,6 +56,40 @@ _MESSAGE_SUBTYPES = {
 }
 _CHANNEL_FILES = ("channels.json", "groups.json", "mpims.json", "dms.json")
 _SERVICE = re.compile(r"/services/(B[A-Z0-9]+)\|([^>]+)>")
+#: Slack's markup in a message's text: <@U123>, <#C123|general>, <!here>, <https://x|label>
+_MARKUP = re.compile(r"<([^<>\n]*)>")
+_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+
+
+def plain_text(text: str, users: dict[str, str]) -> str:
+    """A message's text as its reader saw it in Slack, not its markup: ``<@U123>`` becomes
+    ``@Ann`` (the name from users.json), ``<#C123|general>`` ``#general``, ``<!here>``
+    ``@here``, ``<https://x|label>`` ``label (https://x)``, ``<https://x>`` the address, and
+    ``&lt; &gt; &amp;`` their characters. Names are what people address each other by (the
+    reply links read them), and the text models see words, not ids."""
+    if "<" not in text and "&" not in text:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        inner = m.group(1)
+        target, _, label = inner.partition("|")
+        if target.startswith("@"):
+            return "@" + (users.get(target[1:]) or label or target[1:])
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):
+            special = target[1:].split("^", 1)[0]
+            if special in ("here", "channel", "everyone"):
+                return "@" + special
+            return label or special
+        if label and label != target and label not in target:
+            return f"{label} ({target})"
+        return target if target else m.group(0)
+
+    out = _MARKUP.sub(one, text)
+    for entity, char in _ENTITIES:
+        out = out.replace(entity, char)
+    return out
 
 
 class _Tree:
@@ -233,7 +269,7 @@ def _message(
         return
     if subtype not in _MESSAGE_SUBTYPES:
         return
-    text = str(msg.get("text") or "") or _attachment_text(msg)
+    text = plain_text(str(msg.get("text") or "") or _attachment_text(msg), users)
     thread = str(msg.get("thread_ts") or "")
     reply = thread if thread and thread != ts else ""
     data["reply_to"] = [reply] if reply else []
