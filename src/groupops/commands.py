@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 
-from groupops.domain.errors import GroupopsError, InvalidSettings, NotFound
+from groupops.domain.errors import GroupopsError, InvalidSettings
 from groupops.engine import admin
 from groupops.engine.clock import RealClock
 from groupops.engine.deliverer import list_outbox, retry_dead
@@ -118,27 +118,6 @@ def literal(value: object) -> str:
     names) holding ``[bold]`` or ``[v2]`` is shown as written, never read as markup. Every
     command passes what it did not write itself through here before rich prints it."""
     return escape("" if value is None else str(value))
-
-
-def group_in_workspace(db: Engine, group: str, workspace: str) -> None:
-    """``--group`` with ``--workspace``: the workspace must exist and hold the group, not be
-    passed over in silence."""
-    from sqlalchemy import select
-
-    from groupops.storage.tables import workspaces
-
-    found = admin.find_group(db, group)
-    with db.connect() as conn:
-        ws = conn.execute(
-            select(workspaces.c.id).where(workspaces.c.slug == workspace)
-        ).scalar_one_or_none()
-        conn.rollback()
-    if ws is None:
-        raise NotFound(f"no workspace {workspace!r}", where="--workspace")
-    if ws != found.workspace_id:
-        raise InvalidSettings(
-            f"group {group} is not in workspace {workspace!r}", where="--workspace"
-        )
 
 
 LOG_COLUMNS = ("id", "time (UTC)", "group", "member", "decision", "reason", "evidence", "undone")
@@ -320,8 +299,6 @@ def register(app: typer.Typer) -> None:
         if not dot or not key:
             raise typer.BadParameter("write it as feature.setting, e.g. welcome.rules")
         db = open_db(url)
-        if group is not None and workspace is not None:
-            group_in_workspace(db, group, workspace)
         effective = admin.set_setting(
             db,
             FeatureRegistry.load(),
@@ -329,7 +306,7 @@ def register(app: typer.Typer) -> None:
             key=key,
             value=admin.parse_value(value),
             group_ref=group,
-            workspace=workspace or "default",
+            workspace=workspace,
         )
         out.print(literal(f"{feature}: {json.dumps(effective, ensure_ascii=False)}"))
 

@@ -156,13 +156,24 @@ def set_setting(
     key: str,
     value: Any,
     group_ref: str | None = None,
-    workspace: str = "default",
+    workspace: str | None = None,
 ) -> dict[str, Any]:
-    """Set one feature setting for a group (or the workspace default). Returns the group's (or
-    workspace's) effective settings of that feature. Nothing is written when invalid."""
+    """Set one feature setting for a group (or the default of ``workspace``, "default" when
+    None). Returns the group's (or workspace's) effective settings of that feature. Nothing is
+    written when invalid. A ``workspace`` named with a group must exist and hold it."""
     with db.begin() as conn:
         if group_ref is not None:
             g = group_in(conn, group_ref)
+            if workspace is not None:
+                ws_id = conn.execute(
+                    select(workspaces.c.id).where(workspaces.c.slug == workspace)
+                ).scalar()
+                if ws_id is None:
+                    raise NotFound(f"no workspace {workspace!r}", where="workspace")
+                if ws_id != g.workspace_id:
+                    raise InvalidSettings(
+                        f"group {group_ref} is not in workspace {workspace!r}", where="workspace"
+                    )
             row = conn.execute(
                 select(groups.c.settings, workspaces.c.settings.label("ws"))
                 .join(workspaces, workspaces.c.id == groups.c.workspace_id)
@@ -172,6 +183,7 @@ def set_setting(
             base = dict((row.ws or {}).get(feature, {}))
             where = f"group {g.id} {feature}.{key}"
         else:
+            workspace = workspace or "default"
             ws = conn.execute(select(workspaces).where(workspaces.c.slug == workspace)).first()
             if ws is None:
                 raise NotFound(f"no workspace {workspace!r}", where="workspace")
