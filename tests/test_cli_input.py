@@ -225,3 +225,24 @@ def test_a_short_telegram_token_is_refused_saying_what_a_token_is(
     res = run(cli, "connect", "telegram", "--token", "123:abc", "--database-url", url)
     one_clear_line(res, "a colon, then 20 to 100 letters, digits, _ or -")
     assert "123:abc" not in res.output  # a secret, even when malformed
+
+
+def test_listings_speak_the_operators_language(
+    cli: typer.Typer, imported: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--lang zh_CN (or GROUPOPS_LANG) titles and heads the tables in Chinese; --json keeps
+    the keys."""
+    import groupops.commands
+
+    monkeypatch.setattr(groupops.commands.out, "width", 200)
+    zh = run(cli, "groups", "--database-url", imported, "--lang", "zh_CN")
+    assert zh.exit_code == 0, zh.output
+    assert "群列表" in zh.stdout and "时区" in zh.stdout and "timezone" not in zh.stdout
+    members = CliRunner().invoke(
+        cli, ["members", "--database-url", imported], env={"GROUPOPS_LANG": "zh_CN"}
+    )
+    assert "状态" in members.stdout and "joined_at" not in members.stdout
+    en = run(cli, "groups", "--database-url", imported)
+    assert "time zone" in en.stdout and "群列表" not in en.stdout
+    as_json = run(cli, "groups", "--database-url", imported, "--lang", "zh_CN", "--json")
+    assert '"timezone"' in as_json.stdout

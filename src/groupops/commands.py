@@ -23,7 +23,7 @@ from groupops.engine import admin
 from groupops.engine.clock import RealClock
 from groupops.engine.deliverer import list_outbox, retry_dead
 from groupops.features.registry import FeatureRegistry
-from groupops.i18n import LANGUAGES
+from groupops.i18n import LANGUAGES, N_, Catalogs
 from groupops.storage.db import open_database
 from groupops.storage.migrate import current
 
@@ -175,22 +175,80 @@ def undo_sentence(result: dict[str, Any]) -> str:
     return "; ".join(parts) + (f". {note[:1].upper()}{note[1:]}." if note else ".")
 
 
-def table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str = "") -> None:
+#: the listing commands' column headings and titles, through the catalogue (``--lang``);
+#: ``--json`` keeps the keys themselves
+LABELS = {
+    "id": N_("id"),
+    "workspace": N_("workspace"),
+    "source": N_("source"),
+    "chat_id": N_("chat id"),
+    "title": N_("title"),
+    "timezone": N_("time zone"),
+    "language": N_("language"),
+    "members": N_("members"),
+    "display_name": N_("name"),
+    "user_id": N_("user id"),
+    "group_id": N_("group id"),
+    "status": N_("status"),
+    "joined_at": N_("joined"),
+    "introduced_at": N_("introduced"),
+    "rank": N_("rank"),
+    "member": N_("member"),
+    "member_id": N_("member id"),
+    "points": N_("points"),
+    "kind": N_("kind"),
+    "feature": N_("feature"),
+    "attempts": N_("attempts"),
+    "last_error": N_("last error"),
+    "text": N_("text"),
+    "created_at": N_("created"),
+    "time (UTC)": N_("time (UTC)"),
+    "group": N_("group"),
+    "decision": N_("decision"),
+    "reason": N_("reason"),
+    "evidence": N_("evidence"),
+    "undone": N_("undone"),
+    "groups": N_("groups"),
+    "moderation log": N_("moderation log"),
+    "owner tasks": N_("owner tasks"),
+    "outbox": N_("outbox"),
+    "day": N_("day"),
+    "week": N_("week"),
+    "month": N_("month"),
+}
+
+
+def label(name: str, lang: str, catalogs: Catalogs | None = None) -> str:
+    """A heading in ``lang`` (a name the catalogue does not know stays as it is)."""
+    msgid = LABELS.get(name)
+    if msgid is None or lang == "en":
+        return msgid or name
+    return (catalogs or Catalogs()).gettext(lang)(msgid)
+
+
+def table(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str = "", lang: str = "en"
+) -> None:
     t = Table(title=literal(title) or None)
+    catalogs = Catalogs()
     for c in columns:
-        t.add_column(literal(c))
+        t.add_column(literal(label(c, lang, catalogs)))
     for r in rows:
         t.add_row(*(literal(r.get(c)) for c in columns))
     out.print(t)
 
 
 def emit(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], as_json: bool, title: str = ""
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    as_json: bool,
+    title: str = "",
+    lang: str = "en",
 ) -> None:
     if as_json:
         sys.stdout.write(json.dumps(list(rows), default=str, ensure_ascii=False) + "\n")
     else:
-        table(rows, columns, title)
+        table(rows, columns, title, lang)
 
 
 def feature_function(module: str, name: str) -> Callable[..., Any]:
@@ -221,7 +279,9 @@ def register(app: typer.Typer) -> None:
     @app.command("groups")
     @typed_errors
     def groups_cmd(
-        url: str | None = DbOption, as_json: bool = typer.Option(False, "--json")
+        url: str | None = DbOption,
+        as_json: bool = typer.Option(False, "--json"),
+        lang: str = LangOption(),
     ) -> None:
         """List groups with their active member counts."""
         rows = admin.list_groups(open_db(url))
@@ -229,7 +289,8 @@ def register(app: typer.Typer) -> None:
             rows,
             ["id", "workspace", "source", "chat_id", "title", "timezone", "language", "members"],
             as_json,
-            "groups",
+            label("groups", lang),
+            lang,
         )
 
     @app.command("members")
@@ -239,6 +300,7 @@ def register(app: typer.Typer) -> None:
         limit: int = Limit(100),
         url: str | None = DbOption,
         as_json: bool = typer.Option(False, "--json"),
+        lang: str = LangOption(),
     ) -> None:
         """List members (of one group with --group ID or source:chat_id)."""
         rows = admin.list_members(open_db(url), group, limit)
@@ -255,7 +317,8 @@ def register(app: typer.Typer) -> None:
                 "introduced_at",
             ],
             as_json,
-            "members",
+            label("members", lang),
+            lang,
         )
 
     @app.command("forget")
@@ -341,6 +404,7 @@ def register(app: typer.Typer) -> None:
         ),
         url: str | None = DbOption,
         as_json: bool = typer.Option(False, "--json"),
+        lang: str = LangOption(),
     ) -> None:
         """Points leaderboard of a group for a day, week or month (its time zone)."""
         db = open_db(url)
@@ -354,7 +418,8 @@ def register(app: typer.Typer) -> None:
             rows,
             list(rows[0]) if rows else ["rank", "member", "points"],
             as_json,
-            f"{g.title}: {period}",
+            f"{g.title}: {label(period, lang)}",
+            lang,
         )
 
     @moderation_app.command("log")
@@ -364,6 +429,7 @@ def register(app: typer.Typer) -> None:
         limit: int = Limit(50),
         url: str | None = DbOption,
         as_json: bool = typer.Option(False, "--json"),
+        lang: str = LangOption(),
     ) -> None:
         """Every moderation decision with its reason, newest first."""
         db = open_db(url)
@@ -375,7 +441,9 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit(rows, [], True)
         else:
-            emit([log_line(r) for r in rows], LOG_COLUMNS, False, "moderation log")
+            emit(
+                [log_line(r) for r in rows], LOG_COLUMNS, False, label("moderation log", lang), lang
+            )
 
     @app.command("undo")
     @typed_errors
@@ -397,6 +465,7 @@ def register(app: typer.Typer) -> None:
         limit: int = Limit(100),
         url: str | None = DbOption,
         as_json: bool = typer.Option(False, "--json"),
+        lang: str = LangOption(),
     ) -> None:
         """List actions by status (default: the dead letters)."""
         rows = list_outbox(open_db(url), status.value, limit)
@@ -404,7 +473,8 @@ def register(app: typer.Typer) -> None:
             rows,
             ["id", "source", "chat_id", "kind", "feature", "attempts", "last_error"],
             as_json,
-            f"outbox: {status.value}",
+            f"{label('outbox', lang)}: {status.value}",
+            lang,
         )
 
     @outbox_app.command("retry")
@@ -426,6 +496,7 @@ def register(app: typer.Typer) -> None:
         status: TaskStatus = typer.Option(TaskStatus.open, help="which tasks"),
         url: str | None = DbOption,
         as_json: bool = typer.Option(False, "--json"),
+        lang: str = LangOption(),
     ) -> None:
         """Owner tasks: actions a platform cannot perform, for a human to do."""
         rows = admin.list_owner_tasks(open_db(url), status.value)
@@ -433,7 +504,8 @@ def register(app: typer.Typer) -> None:
             rows,
             ["id", "source", "chat_id", "feature", "text", "created_at"],
             as_json,
-            "owner tasks",
+            label("owner tasks", lang),
+            lang,
         )
 
     @tasks_app.command("done")
