@@ -191,3 +191,19 @@ def test_the_zip_whatsapp_shares_is_the_same_chat_as_its_txt(
     again = import_file(app.engine, shared)
     assert (again.stored, again.duplicates) == (0, 800)
     assert count(app) == 800
+
+
+def test_an_imported_export_is_connected_when_imported_not_when_it_was_written(
+    make_app: Callable[..., App], chat: Path
+) -> None:
+    """The import's connection (and workspace) date from the import, the clock's now; the
+    group and its members keep the history's own times."""
+    from groupops.storage.tables import connections, groups
+
+    app = make_app(features=())
+    import_file(app.engine, chat)
+    with app.db.connect() as conn:
+        connected = conn.execute(select(connections.c.created_at)).scalar_one()
+        group_seen = conn.execute(select(groups.c.created_at)).scalar_one()
+    assert connected == app.clock.now()
+    assert group_seen.year == 2023  # the chat's first message (1/5/23)

@@ -134,7 +134,7 @@ class Engine:
         self.clock = clock
         self.catalogs = catalogs or Catalogs()
         self.templates = TemplateRenderer()
-        self.directory = directory or Directory()
+        self.directory = directory or Directory(clock=clock.now)
         self._on_commit: list[Callable[[BatchResult], None]] = []
         #: while a deliverer runs in this process (App.start): batches claim their actions for
         #: it for this many seconds, and it sends them from BatchResult.handed (None: queued)

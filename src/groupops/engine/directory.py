@@ -72,8 +72,13 @@ _NEW_MEMBERSHIP = insert(memberships).returning(memberships.c.id)
 
 
 class Directory:
-    def __init__(self, default_workspace: str = "default") -> None:
+    def __init__(
+        self, default_workspace: str = "default", clock: Callable[[], datetime] | None = None
+    ) -> None:
         self.default_workspace = default_workspace
+        #: when a workspace or connection first seen in an event is created: now (an imported
+        #: export of 2016 is connected today, not in 2016); without a clock, the event's time
+        self.clock = clock
         self._groups: dict[tuple[str, str], GroupInfo] = {}
         self._members: dict[tuple[str, str], int] = {}
         self._memberships: dict[tuple[int, int], MembershipInfo] = {}
@@ -204,7 +209,8 @@ class Directory:
             .where(groups.c.source == event.source, groups.c.chat_id == event.chat_id)
         ).first()
         if row is None:
-            ws_id = self.source_workspace(conn, event.source, event.occurred_at)
+            now = self.clock() if self.clock is not None else event.occurred_at
+            ws_id = self.source_workspace(conn, event.source, now)
             title = str(event.data.get("chat_title", "")) or event.chat_id
             gid = race_safe(
                 conn,
