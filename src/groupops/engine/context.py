@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from sqlalchemy import Connection, insert, select
 
 from groupops.domain.actions import Action, ActionKind
-from groupops.domain.events import Event
+from groupops.domain.events import Event, EventKind
 from groupops.platforms.base import Capabilities
 from groupops.storage.tables import feature_marks
 
@@ -106,6 +106,24 @@ class BatchContext:
     def derive(self, event: Event) -> None:
         """Publish an event of groupops' own (e.g. ``checked_in``) for the features after."""
         self.derived.append(event)
+
+    def derive_removed(
+        self, group: GroupInfo, user_id: str, event_id: str, data: dict[str, Any]
+    ) -> None:
+        """The bot removed ``user_id`` from ``group`` (a kick or ban it just emitted): a
+        ``member_kicked`` tells the directory (the membership ends now, not when or if the
+        platform reports it) and the features after."""
+        self.derive(
+            Event(
+                group.source,
+                event_id,
+                EventKind.MEMBER_KICKED,
+                self.now,
+                chat_id=group.chat_id,
+                user_id=user_id,
+                data=data,
+            )
+        )
 
     def suppress(self, item: Incoming) -> None:
         """Later features will not see this event (a removed ad earns no points)."""

@@ -131,7 +131,9 @@ class GateFeature:
             item,
         )
         if kind == ActionKind.KICK:  # a join request declined made nobody a member
-            _removed(ctx, group, event.user_id, f"gate:raid:{item.seq}", "raid")
+            ctx.derive_removed(
+                group, event.user_id, f"gate:raid:{item.seq}", {"rule": "gate", "reason": "raid"}
+            )
         ctx.conn.execute(
             update(gate_raids)
             .where(gate_raids.c.group_id == group.id)
@@ -391,7 +393,10 @@ class GateFeature:
             ),
             group,
         )
-        _removed(ctx, group, challenge.user_id, f"gate:{challenge.id}", reason)
+        # out of the members at once, as after a kick by moderation
+        ctx.derive_removed(
+            group, challenge.user_id, f"gate:{challenge.id}", {"rule": "gate", "reason": reason}
+        )
 
     # -- the clock ---------------------------------------------------------------------------
     def _tick(self, ctx: BatchContext, now: datetime) -> None:
@@ -420,23 +425,6 @@ class GateFeature:
                 ctx.emit_for_group(
                     Action(ActionKind.SEND, group.source, group.chat_id, text=text), group
                 )
-
-
-def _removed(ctx: BatchContext, group: GroupInfo, user_id: str, event_id: str, why: str) -> None:
-    """Tell the directory (and later features) that the gate removed the newcomer: their
-    membership ends now, as for a kick by moderation, not when (or if) the platform reports
-    it. Without it a removed newcomer stayed an active member in every count."""
-    ctx.derive(
-        Event(
-            group.source,
-            event_id,
-            EventKind.MEMBER_KICKED,
-            ctx.now,
-            chat_id=group.chat_id,
-            user_id=user_id,
-            data={"rule": "gate", "reason": why},
-        )
-    )
 
 
 def _typed_choice(text: str, options: list[str]) -> int | None:

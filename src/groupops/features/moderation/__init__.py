@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select
 
 from groupops.domain.actions import Action, ActionKind
-from groupops.domain.events import ContentKind, Event, EventKind
+from groupops.domain.events import ContentKind, EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.base import FeatureSettings
 from groupops.features.moderation.copies import Copy, CopyBook
@@ -575,16 +575,8 @@ class ModerationFeature:
         self, ctx: BatchContext, group: GroupInfo, user_id: str, decision_id: int, rule: str
     ) -> None:
         """Tell the directory (and later features) that the member is out of the group."""
-        ctx.derive(
-            Event(
-                group.source,
-                f"moderation:{decision_id}",
-                EventKind.MEMBER_KICKED,
-                ctx.now,
-                chat_id=group.chat_id,
-                user_id=user_id,
-                data={"rule": rule, "decision_id": decision_id},
-            )
+        ctx.derive_removed(
+            group, user_id, f"moderation:{decision_id}", {"rule": rule, "decision_id": decision_id}
         )
 
     # -- the blacklist ---------------------------------------------------------------------
