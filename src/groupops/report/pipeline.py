@@ -9,7 +9,7 @@ malformed file raises the importers' typed error before any output exists.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,14 +99,10 @@ def analyze_group(db: Engine, ref: str, *, now: datetime | None = None) -> Analy
 
     t0 = time.perf_counter()
     builder = FrameBuilder()
-    events = messages = 0
     with db.connect() as conn:
         group = group_in(conn, ref)
         with gc_paused():
-            for e in load_group_events(conn, group.id):
-                events += 1
-                messages += e.kind is EventKind.MESSAGE
-                builder.add_event(e)
+            events, messages = _add_events(builder, load_group_events(conn, group.id), 0, None)
             frame = builder.build()
         conn.rollback()
     if now is None:  # the present; or the latest event, if the clock is behind it
@@ -131,7 +127,6 @@ def _build(
 
     builder = FrameBuilder()
     events = messages = 0
-    message = EventKind.MESSAGE
     for path, fmt in zip(paths, formats, strict=True):
         cols = read_event_columns(path, tz, fmt, _import_progress(progress, events))
         if cols is not None:
@@ -141,14 +136,25 @@ def _build(
             messages += cols.messages
             del cols
             continue
-        add = builder.add_event
-        for e in read(path, tz, fmt):
-            events += 1
-            if e.kind is message:
-                messages += 1
-            if progress is not None and not events % 20000:
-                progress("import", events, None)
-            add(e)
+        events, added = _add_events(builder, read(path, tz, fmt), events, progress)
+        messages += added
     if progress is not None:
         progress("import", events, events)
     return builder.build(), events, messages
+
+
+def _add_events(
+    builder: Any, stream: Iterable[Event], before: int, progress: Progress | None
+) -> tuple[int, int]:
+    """Feed ``stream`` into the frame ``builder``: the running event count (``before`` plus
+    these, reported to ``progress`` now and then) and how many of these were messages."""
+    events, messages = before, 0
+    add, message = builder.add_event, EventKind.MESSAGE
+    for e in stream:
+        events += 1
+        if e.kind is message:
+            messages += 1
+        if progress is not None and not events % 20000:
+            progress("import", events, None)
+        add(e)
+    return events, messages
