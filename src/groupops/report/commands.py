@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from groupops.commands import DbOption, LangOption
 from groupops.domain.errors import GroupopsError
 from groupops.i18n import LOCALE_DIR, N_, Catalogs
 
@@ -136,16 +137,10 @@ def run_analyze(
     from groupops.report.pipeline import analyze_files
 
     _ = catalogs.gettext(lang)
-
-    def not_writable(exc: OutputNotWritable) -> int:
-        line = _(T_NOT_WRITTEN).format(path=exc.path, code=exc.code, reason=_(exc.reason))
-        err.print("[red]✗[/red] " + escape(line), highlight=False, soft_wrap=True)
-        return 2
-
     try:
         check_out_dir(out_dir)
     except OutputNotWritable as exc:
-        return not_writable(exc)
+        return _not_writable(exc, _)
     if group is not None:
         from groupops.report.pipeline import analyze_group
         from groupops.storage.db import open_database
@@ -153,10 +148,8 @@ def run_analyze(
         try:
             result = analyze_group(open_database(database_url), group)
         except GroupopsError as exc:
-            line = _(T_FAILED).format(file=group, code=exc.code, error=exc)
-            err.print("[red]✗[/red] " + escape(line), highlight=False, soft_wrap=True)
-            return 2
-        return _written(result, out_dir, lang, catalogs, not_writable)
+            return _refuse(_(T_FAILED).format(file=group, code=exc.code, error=exc))
+        return _written(result, out_dir, lang, catalogs)
     size = sum(p.stat().st_size for p in files if p.is_file())
     if show_progress is None:
         show_progress = size >= LARGE_INPUT
@@ -184,22 +177,21 @@ def run_analyze(
             result = analyze_files(files, tz=tz)
     except GroupopsError as exc:
         file = getattr(exc, "file", None) or ", ".join(str(f) for f in files)
-        err.print(
-            "[red]✗[/red] " + escape(_(T_FAILED).format(file=file, code=exc.code, error=exc)),
-            highlight=False,
-            soft_wrap=True,
-        )
-        return 2
-    return _written(result, out_dir, lang, catalogs, not_writable)
+        return _refuse(_(T_FAILED).format(file=file, code=exc.code, error=exc))
+    return _written(result, out_dir, lang, catalogs)
 
 
-def _written(
-    result: Any,
-    out_dir: Path,
-    lang: str,
-    catalogs: Catalogs,
-    not_writable: Callable[[Any], int],
-) -> int:
+def _refuse(line: str) -> int:
+    """Say why nothing was written, in one line; the exit code."""
+    err.print("[red]✗[/red] " + escape(line), highlight=False, soft_wrap=True)
+    return 2
+
+
+def _not_writable(exc: Any, _: Callable[[str], str]) -> int:
+    return _refuse(_(T_NOT_WRITTEN).format(path=exc.path, code=exc.code, reason=_(exc.reason)))
+
+
+def _written(result: Any, out_dir: Path, lang: str, catalogs: Catalogs) -> int:
     """Write the report of ``result`` and print the summary; the exit code."""
     from groupops.report import OutputNotWritable, write_report
 
@@ -209,7 +201,7 @@ def _written(
             result.metrics, out_dir, lang=lang, catalogs=catalogs, files=result.files
         )
     except OutputNotWritable as exc:
-        return not_writable(exc)
+        return _not_writable(exc, _)
     print_summary(result.metrics, _)
     out.print(escape(_(T_WRITTEN).format(report=report, metrics=metrics)), soft_wrap=True)
     return 0
@@ -227,14 +219,9 @@ def register(app: typer.Typer) -> None:
             "-g",
             help="instead of files: a group the bot runs (id or source:chat_id), from the database",
         ),
-        database_url: str | None = typer.Option(
-            None,
-            "--database-url",
-            envvar="GROUPOPS_DATABASE_URL",
-            help="with --group: which database (default sqlite:///var/groupops.db)",
-        ),
+        database_url: str | None = DbOption,  # with --group
         out_dir: Path = typer.Option(Path("report"), "--out", help="where to write the report"),
-        lang: str = typer.Option("en", "--lang", envvar="GROUPOPS_LANG", help="en or zh_CN"),
+        lang: str = LangOption(),
         tz: str | None = typer.Option(
             None, "--tz", help="time zone of the export's local times (default UTC)"
         ),
@@ -249,8 +236,6 @@ def register(app: typer.Typer) -> None:
         The files are read as one group's history. A malformed file, or a DIR that cannot be
         written, is reported in one line (exit code 2) and nothing is written.
         """
-        if lang not in ("en", "zh_CN"):
-            raise typer.BadParameter("en or zh_CN", param_hint="--lang")
         if bool(files) == (group is not None):
             raise typer.BadParameter(
                 "give export files, or --group for a group the bot runs (not both)",
