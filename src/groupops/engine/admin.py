@@ -162,18 +162,19 @@ def set_setting(
     None). Returns the group's (or workspace's) effective settings of that feature. Nothing is
     written when invalid. A ``workspace`` named with a group must exist and hold it."""
     with db.begin() as conn:
+
+        def workspace_row(slug: str) -> Any:
+            found = conn.execute(select(workspaces).where(workspaces.c.slug == slug)).first()
+            if found is None:
+                raise NotFound(f"no workspace {slug!r}", where="workspace")
+            return found
+
         if group_ref is not None:
             g = group_in(conn, group_ref)
-            if workspace is not None:
-                ws_id = conn.execute(
-                    select(workspaces.c.id).where(workspaces.c.slug == workspace)
-                ).scalar()
-                if ws_id is None:
-                    raise NotFound(f"no workspace {workspace!r}", where="workspace")
-                if ws_id != g.workspace_id:
-                    raise InvalidSettings(
-                        f"group {group_ref} is not in workspace {workspace!r}", where="workspace"
-                    )
+            if workspace is not None and workspace_row(workspace).id != g.workspace_id:
+                raise InvalidSettings(
+                    f"group {group_ref} is not in workspace {workspace!r}", where="workspace"
+                )
             row = conn.execute(
                 select(groups.c.settings, workspaces.c.settings.label("ws"))
                 .join(workspaces, workspaces.c.id == groups.c.workspace_id)
@@ -184,9 +185,7 @@ def set_setting(
             where = f"group {g.id} {feature}.{key}"
         else:
             workspace = workspace or "default"
-            ws = conn.execute(select(workspaces).where(workspaces.c.slug == workspace)).first()
-            if ws is None:
-                raise NotFound(f"no workspace {workspace!r}", where="workspace")
+            ws = workspace_row(workspace)
             own = dict(ws.settings or {})
             base = {}
             where = f"workspace {workspace} {feature}.{key}"
@@ -198,9 +197,7 @@ def set_setting(
         if group_ref is not None:
             conn.execute(update(groups).where(groups.c.id == g.id).values(settings=own))
         else:
-            conn.execute(
-                update(workspaces).where(workspaces.c.slug == workspace).values(settings=own)
-            )
+            conn.execute(update(workspaces).where(workspaces.c.id == ws.id).values(settings=own))
     return effective
 
 
