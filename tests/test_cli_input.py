@@ -246,3 +246,22 @@ def test_listings_speak_the_operators_language(
     assert "time zone" in en.stdout and "群列表" not in en.stdout
     as_json = run(cli, "groups", "--database-url", imported, "--lang", "zh_CN", "--json")
     assert '"timezone"' in as_json.stdout
+
+
+def test_errors_speak_the_operators_language(cli: typer.Typer, imported: str) -> None:
+    """A typed error is one line in the command's --lang, or GROUPOPS_LANG for commands
+    without one; the code stays as it is, the values (a group, a workspace) as written."""
+    zh = run(
+        cli, "members", "--group", "sandbox:nope", "--database-url", imported, "--lang", "zh_CN"
+    )
+    one_clear_line(zh, "错误", "[not_found]", "群: 没有群 'sandbox:nope'")
+    res = CliRunner().invoke(
+        cli,
+        ["settings", "set", "welcome.rules", "hi", "-w", "nope", "-g", "1", "--database-url",
+         imported],
+        env={"COLUMNS": "80", "GROUPOPS_LANG": "zh_CN"},
+    )  # fmt: skip
+    one_clear_line(res, "错误", "[not_found]", "没有工作区 'nope'")
+    en = run(cli, "members", "--group", "sandbox:nope", "--database-url", imported)
+    one_clear_line(en, "error", "[not_found] group: no group 'sandbox:nope'")
+    assert "没有" not in en.stderr

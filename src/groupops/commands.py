@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -89,8 +90,27 @@ def parse_when(value: str, timezone: str) -> datetime:
     return when.astimezone(UTC)
 
 
+ERROR = N_("error")
+
+
+def command_language(params: dict[str, Any]) -> str:
+    """The language a command answers in: its ``--lang``, else ``GROUPOPS_LANG`` (which every
+    command reads, with or without a ``--lang`` of its own), else English."""
+    for value in (params.get("lang"), os.environ.get("GROUPOPS_LANG")):
+        if isinstance(value, str) and value in LANGUAGES:
+            return value
+    return "en"
+
+
+def error_line(exc: GroupopsError, language: str) -> str:
+    """A typed error as one line in ``language`` (rich markup, the error's text escaped)."""
+    t = Catalogs().gettext(language)
+    return f"[red]{t(ERROR)}[/red] {escape(f'[{exc.code}] {exc.localized(t)}')}"
+
+
 def typed_errors(func: F) -> F:
-    """A typed error becomes one clear line on stderr and exit code 2, not a traceback."""
+    """A typed error becomes one clear line on stderr, in the command's language, and exit
+    code 2, not a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -98,7 +118,7 @@ def typed_errors(func: F) -> F:
             return func(*args, **kwargs)
         except GroupopsError as exc:
             err.print(
-                f"[red]error[/red] {escape(f'[{exc.code}] {exc}')}",
+                error_line(exc, command_language(kwargs)),
                 highlight=False,
                 soft_wrap=True,  # one line, whatever the terminal's width
             )

@@ -1,6 +1,18 @@
-"""Typed errors. Every error carries a stable ``code`` and says what was wrong and where."""
+"""Typed errors. Every error carries a stable ``code`` and says what was wrong and where.
+
+An operator reads them in English or Chinese: an error whose text is marked ``N_`` (a msgid in
+the catalogues) is written as a template with its values given apart,
+
+    raise NotFound(N_("no group {ref!r}"), where=N_("group"), ref=ref)
+
+so that ``str(exc)`` is the English and ``exc.localized(gettext)`` the operator's language,
+filled with the same values. Text that is not in the catalogues stays as written.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 
 class GroupopsError(Exception):
@@ -8,10 +20,37 @@ class GroupopsError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str, *, where: str | None = None) -> None:
-        self.message = message
+    def __init__(self, message: str, *, where: str | None = None, **params: Any) -> None:
+        #: the English text, or with ``params`` its ``str.format`` template (the msgid)
+        self.template = message
+        self.params = params
+        self.message = message.format(**params) if params else message
         self.where = where
-        super().__init__(f"{where}: {message}" if where else message)
+        super().__init__(f"{where}: {self.message}" if where else self.message)
+
+    def localized(self, gettext: Callable[[str], str]) -> str:
+        """The error as ``str(exc)`` says it, in the language of ``gettext``."""
+        where = self.localized_where(gettext)
+        text = _translated(gettext, self.template, self.params, self.message)
+        return f"{where}: {text}" if where else text
+
+    def localized_where(self, gettext: Callable[[str], str]) -> str | None:
+        """Where it was wrong: a word of the catalogues (``N_("group")``) translated, an
+        option name or a file as it is."""
+        return gettext(self.where) if self.where else self.where
+
+
+def _translated(
+    gettext: Callable[[str], str], template: str, params: dict[str, Any], english: str
+) -> str:
+    """``template`` in gettext's language, filled with ``params``; the English when the
+    translation does not fit the values (a catalogue mistake must never hide the error)."""
+    if not template:
+        return english
+    try:
+        return gettext(template).format(**params) if params else gettext(template)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return english
 
 
 class InvalidEvent(GroupopsError):
@@ -61,8 +100,9 @@ class PlatformError(GroupopsError):
         where: str | None = None,
         retry_after: float | None = None,
         permanent: bool = False,
+        **params: Any,
     ) -> None:
-        super().__init__(message, where=where)
+        super().__init__(message, where=where, **params)
         self.retry_after = retry_after
         self.permanent = permanent
 
@@ -73,5 +113,5 @@ class RecipientUnreachable(PlatformError):
 
     code = "recipient_unreachable"
 
-    def __init__(self, message: str, *, where: str | None = None) -> None:
-        super().__init__(message, where=where, permanent=True)
+    def __init__(self, message: str, *, where: str | None = None, **params: Any) -> None:
+        super().__init__(message, where=where, permanent=True, **params)

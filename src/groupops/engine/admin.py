@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from groupops.domain.errors import InvalidSettings, NotFound
 from groupops.domain.time import zone
 from groupops.features.registry import FeatureRegistry
-from groupops.i18n import LANGUAGES
+from groupops.i18n import LANGUAGES, N_
 from groupops.storage.tables import (
     groups,
     identities,
@@ -60,11 +60,13 @@ def group_in(conn: Connection, ref: str) -> GroupRef:
     else:
         source, sep, chat = ref.rpartition(":")
         if not sep:
-            raise NotFound(f"no group {ref!r}: give its id or source:chat_id", where="group")
+            raise NotFound(
+                N_("no group {ref!r}: give its id or source:chat_id"), where=N_("group"), ref=ref
+            )
         q = q.where(groups.c.source == source, groups.c.chat_id == chat)
     row = conn.execute(q).first()
     if row is None:
-        raise NotFound(f"no group {ref!r}", where="group")
+        raise NotFound(N_("no group {ref!r}"), where=N_("group"), ref=ref)
     return GroupRef(
         int(row.id), int(row.workspace_id), row.source, row.chat_id, row.title, row.timezone
     )
@@ -138,7 +140,9 @@ def _validated(registry: FeatureRegistry, feature: str, values: dict[str, Any], 
     model = registry.by_name.get(feature)
     if model is None:
         known = ", ".join(registry.by_name)
-        raise InvalidSettings(f"no feature {feature!r} (known: {known})", where=where)
+        raise InvalidSettings(
+            N_("no feature {feature!r} (known: {known})"), where=where, feature=feature, known=known
+        )
     try:
         model.settings_model.model_validate(values)
     except ValidationError as exc:
@@ -166,14 +170,17 @@ def set_setting(
         def workspace_row(slug: str) -> Any:
             found = conn.execute(select(workspaces).where(workspaces.c.slug == slug)).first()
             if found is None:
-                raise NotFound(f"no workspace {slug!r}", where="workspace")
+                raise NotFound(N_("no workspace {slug!r}"), where=N_("workspace"), slug=slug)
             return found
 
         if group_ref is not None:
             g = group_in(conn, group_ref)
             if workspace is not None and workspace_row(workspace).id != g.workspace_id:
                 raise InvalidSettings(
-                    f"group {group_ref} is not in workspace {workspace!r}", where="workspace"
+                    N_("group {group} is not in workspace {workspace!r}"),
+                    where=N_("workspace"),
+                    group=group_ref,
+                    workspace=workspace,
                 )
             row = conn.execute(
                 select(groups.c.settings, workspaces.c.settings.label("ws"))
@@ -216,7 +223,9 @@ def set_group_profile(
     if language is not None:
         if language not in LANGUAGES:
             raise InvalidSettings(
-                f"language must be one of {', '.join(LANGUAGES)}", where="language"
+                N_("language must be one of {languages}"),
+                where=N_("language"),
+                languages=", ".join(LANGUAGES),
             )
         values["language"] = language
     if title is not None:
@@ -263,7 +272,7 @@ def complete_owner_task(db: Engine, task_id: int, now: datetime) -> None:
             .values(status="done", done_at=now)
         )
         if not res.rowcount:
-            raise NotFound(f"no open owner task {task_id}", where="owner task")
+            raise NotFound(N_("no open owner task {id}"), where=N_("owner task"), id=task_id)
 
 
 def forget_member(
@@ -280,7 +289,7 @@ def forget_member(
 
     with db.begin() as conn:
         if conn.execute(select(members.c.id).where(members.c.id == member_id)).first() is None:
-            raise NotFound(f"no member {member_id}", where="member")
+            raise NotFound(N_("no member {id}"), where=N_("member"), id=member_id)
         for feature in registry.features:
             feature.delete_member_data(conn, member_id)
         scrubbed = conn.execute(

@@ -23,7 +23,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from groupops.domain.errors import GroupopsError
 from groupops.domain.events import MAX_NAME_LEN, ContentKind, Event, EventKind
+from groupops.i18n import N_
 
 # -- errors ------------------------------------------------------------------------------------
 
@@ -52,17 +53,29 @@ class ImportFormatError(GroupopsError):
         file: str | Path,
         line: int | None = None,
         offset: int | None = None,
+        **params: Any,
     ) -> None:
         self.file = str(file)
         self.line = line
         self.offset = offset
-        self.reason = reason
         where = self.file
         if line is not None:
             where += f", line {line + 1}"  # people count lines from 1
         elif offset is not None:
             where += f", byte {offset}"
-        super().__init__(reason, where=where)
+        super().__init__(reason, where=where, **params)
+        self.reason = self.message
+
+    def localized_where(self, gettext: Callable[[str], str]) -> str | None:
+        if self.line is not None:
+            return gettext(AT_LINE).format(file=self.file, line=self.line + 1)
+        if self.offset is not None:
+            return gettext(AT_BYTE).format(file=self.file, offset=self.offset)
+        return self.file
+
+
+AT_LINE = N_("{file}, line {line}")
+AT_BYTE = N_("{file}, byte {offset}")
 
 
 def json_error_text(exc: BaseException) -> str:

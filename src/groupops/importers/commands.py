@@ -104,7 +104,9 @@ def register(app: typer.Typer) -> None:
                         writer.drop(*part)
                     err.print(
                         "[red]✗[/red] "
-                        + literal(_(T_FAILED).format(file=path, code=exc.code, error=exc)),
+                        + literal(
+                            _(T_FAILED).format(file=path, code=exc.code, error=exc.localized(_))
+                        ),
                         highlight=False,
                         soft_wrap=True,
                     )

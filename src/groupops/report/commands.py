@@ -148,7 +148,7 @@ def run_analyze(
         try:
             result = analyze_group(open_database(database_url), group)
         except GroupopsError as exc:
-            return _refuse(_(T_FAILED).format(file=group, code=exc.code, error=exc))
+            return _refuse(_(T_FAILED).format(file=group, code=exc.code, error=exc.localized(_)))
         return _written(result, out_dir, lang, catalogs)
     size = sum(p.stat().st_size for p in files if p.is_file())
     if show_progress is None:
@@ -177,7 +177,7 @@ def run_analyze(
             result = analyze_files(files, tz=tz)
     except GroupopsError as exc:
         file = getattr(exc, "file", None) or ", ".join(str(f) for f in files)
-        return _refuse(_(T_FAILED).format(file=file, code=exc.code, error=exc))
+        return _refuse(_(T_FAILED).format(file=file, code=exc.code, error=exc.localized(_)))
     return _written(result, out_dir, lang, catalogs)
 
 
