@@ -17,10 +17,12 @@ from sqlalchemy import Engine, select, update
 
 from groupops.domain.errors import InvalidSettings, NotFound
 from groupops.engine.directory import Directory
+from groupops.i18n import N_
 from groupops.platforms.base import RateLimits
 from groupops.storage.tables import connections
 
 PLATFORM = "matrix"
+WHERE = N_("matrix connection")
 
 #: Synapse's defaults for a user without a rate-limit override (rc_message: 0.2/s, burst 10).
 #: Operators who exempt the bot on their homeserver raise these in the connection's settings.
@@ -49,25 +51,27 @@ class MatrixConfig:
     burst: int = SYNAPSE_DEFAULT_LIMITS.burst
 
     def __post_init__(self) -> None:
-        where = "matrix connection"
         url = urlsplit(self.homeserver)
         if url.scheme not in ("http", "https") or not url.hostname:
             raise InvalidSettings(
-                f"homeserver must be an http(s) URL, got {self.homeserver!r}", where=where
+                N_("homeserver must be an http(s) URL, got {homeserver!r}"),
+                where=WHERE,
+                homeserver=self.homeserver,
             )
         if not (self.user_id.startswith("@") and ":" in self.user_id):
             raise InvalidSettings(
-                f"user must be a full Matrix id like @bot:example.org, got {self.user_id!r}",
-                where=where,
+                N_("user must be a full Matrix id like @bot:example.org, got {user!r}"),
+                where=WHERE,
+                user=self.user_id,
             )
         if not self.password and not self.access_token:
-            raise InvalidSettings("give a password or an access token", where=where)
+            raise InvalidSettings(N_("give a password or an access token"), where=WHERE)
         if self.per_second <= 0 or self.per_chat_per_minute <= 0 or self.burst < 1:
-            raise InvalidSettings("rate limits must be positive", where=where)
+            raise InvalidSettings(N_("rate limits must be positive"), where=WHERE)
         if not 0 < self.request_timeout <= 600:
-            raise InvalidSettings("request_timeout must be 0..600 seconds", where=where)
+            raise InvalidSettings(N_("request_timeout must be 0..600 seconds"), where=WHERE)
         if not 0 <= self.sync_timeout_ms <= 300_000:
-            raise InvalidSettings("sync_timeout_ms must be 0..300000", where=where)
+            raise InvalidSettings(N_("sync_timeout_ms must be 0..300000"), where=WHERE)
         object.__setattr__(self, "homeserver", self.homeserver.rstrip("/"))
 
     @property
@@ -92,14 +96,18 @@ class MatrixConfig:
         known = set(cls.__dataclass_fields__)
         unknown = set(raw) - known
         if unknown:
-            raise InvalidSettings(f"unknown settings {sorted(unknown)}", where="matrix connection")
+            raise InvalidSettings(
+                N_("unknown settings {names}"), where=WHERE, names=sorted(unknown)
+            )
         missing = {"homeserver", "user_id"} - set(raw)
         if missing:
-            raise InvalidSettings(f"missing settings {sorted(missing)}", where="matrix connection")
+            raise InvalidSettings(
+                N_("missing settings {names}"), where=WHERE, names=sorted(missing)
+            )
         try:
             return cls(**dict(raw))
         except TypeError as exc:  # a value of the wrong type
-            raise InvalidSettings(str(exc), where="matrix connection") from None
+            raise InvalidSettings(str(exc), where=WHERE) from None
 
 
 class ConnectionStore:
@@ -131,7 +139,9 @@ class ConnectionStore:
                 )
             ).first()
         if row is None:
-            raise NotFound(f"no connection {self.source!r}", where="connections")
+            raise NotFound(
+                N_("no connection {source!r}"), where=N_("connections"), source=self.source
+            )
         return MatrixConfig.from_json(row.config or {}), dict(row.state or {})
 
     def state(self) -> dict[str, Any]:
@@ -164,19 +174,30 @@ async def login(config: MatrixConfig) -> MatrixConfig:
         config.user_id,
         config=AsyncClientConfig(max_limit_exceeded=0, max_timeouts=0, request_timeout=30),
     )
-    where = f"matrix login of {config.user_id} on {config.homeserver}"
+    # where it failed names the user and the homeserver: values, so they are part of the
+    # message (a ``where`` is translated as one word, it cannot hold values)
+    user, homeserver = config.user_id, config.homeserver
     try:
         answer = await client.login(config.password, device_name="groupops")
     except Exception as exc:  # the homeserver cannot be reached
         raise PlatformError(
-            f"cannot reach the homeserver: {type(exc).__name__}", where=where
+            N_("matrix login of {user} on {homeserver}: cannot reach the homeserver: {error}"),
+            user=user,
+            homeserver=homeserver,
+            error=type(exc).__name__,
         ) from None
     finally:
         await client.close()
     if not isinstance(answer, LoginResponse):
         code = getattr(answer, "status_code", "") or ""
         message = str(getattr(answer, "message", "")).replace(config.password, "***")
-        raise PlatformError(f"refused: {code} {message}".strip(), where=where, permanent=True)
+        raise PlatformError(
+            N_("matrix login of {user} on {homeserver}: refused: {answer}"),
+            permanent=True,
+            user=user,
+            homeserver=homeserver,
+            answer=f"{code} {message}".strip(),
+        )
     return replace(
         config, password="", access_token=answer.access_token, device_id=answer.device_id
     )

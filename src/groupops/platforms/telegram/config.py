@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select, update
 
 from groupops.domain.errors import InvalidSettings, NotFound
 from groupops.engine.directory import Directory
+from groupops.i18n import N_
 from groupops.platforms.base import RateLimits
 from groupops.storage.tables import connections
 
@@ -35,7 +36,7 @@ TELEGRAM_LIMITS = RateLimits(per_second=30.0, per_chat_per_minute=18.0, burst=2)
 _TOKEN = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$")
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _USERNAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
-WHERE = "telegram connection"
+WHERE = N_("telegram connection")
 
 
 def source_for(username: str) -> str:
@@ -69,42 +70,51 @@ class TelegramConfig:
         if not isinstance(self.token, str) or not _TOKEN.match(self.token):
             # never echo the token: it is a secret even when malformed
             raise InvalidSettings(
-                "the bot token does not look like one from @BotFather: the bot's number, a"
-                " colon, then 20 to 100 letters, digits, _ or - (e.g. 123456789:AAH...)",
+                N_(
+                    "the bot token does not look like one from @BotFather: the bot's number, a"
+                    " colon, then 20 to 100 letters, digits, _ or - (e.g. 123456789:AAH...)"
+                ),
                 where=WHERE,
             )
         url = urlsplit(self.base_url)
         if url.scheme not in ("http", "https") or not url.hostname:
             raise InvalidSettings(
-                f"base_url must be an http(s) URL, got scheme {url.scheme!r}", where=WHERE
+                N_("base_url must be an http(s) URL, got scheme {scheme!r}"),
+                where=WHERE,
+                scheme=url.scheme,
             )
         if self.username and not _USERNAME.match(self.username):
-            raise InvalidSettings(f"bad bot username {self.username!r}", where=WHERE)
+            raise InvalidSettings(
+                N_("bad bot username {username!r}"), where=WHERE, username=self.username
+            )
         if self.mode not in ("polling", "webhook"):
             raise InvalidSettings(
-                f"mode must be polling or webhook, got {self.mode!r}", where=WHERE
+                N_("mode must be polling or webhook, got {mode!r}"), where=WHERE, mode=self.mode
             )
         if self.mode == "webhook":
             hook = urlsplit(self.webhook_url)
             if hook.scheme != "https" and hook.hostname not in ("127.0.0.1", "localhost"):
-                raise InvalidSettings("webhook_url must be an https URL", where=WHERE)
+                raise InvalidSettings(N_("webhook_url must be an https URL"), where=WHERE)
             if not _WEBHOOK_SECRET.match(self.webhook_secret):
                 raise InvalidSettings(
-                    "webhook_secret must be 1-256 characters A-Z, a-z, 0-9, _ or -", where=WHERE
+                    N_("webhook_secret must be 1-256 characters A-Z, a-z, 0-9, _ or -"),
+                    where=WHERE,
                 )
         if self.per_second <= 0 or self.per_chat_per_minute <= 0 or self.burst < 1:
-            raise InvalidSettings("rate limits must be positive", where=WHERE)
+            raise InvalidSettings(N_("rate limits must be positive"), where=WHERE)
         if not 0 < self.request_timeout <= 600:
-            raise InvalidSettings("request_timeout must be 0..600 seconds", where=WHERE)
+            raise InvalidSettings(N_("request_timeout must be 0..600 seconds"), where=WHERE)
         if not 0 <= self.poll_timeout <= 600:
-            raise InvalidSettings("poll_timeout must be 0..600 seconds", where=WHERE)
+            raise InvalidSettings(N_("poll_timeout must be 0..600 seconds"), where=WHERE)
         if self.admin_cache_seconds < 0:
-            raise InvalidSettings("admin_cache_seconds must be 0 or more", where=WHERE)
+            raise InvalidSettings(N_("admin_cache_seconds must be 0 or more"), where=WHERE)
 
     @property
     def source(self) -> str:
         if not self.username:
-            raise InvalidSettings("the bot's username is not known yet (run getMe)", where=WHERE)
+            raise InvalidSettings(
+                N_("the bot's username is not known yet (run getMe)"), where=WHERE
+            )
         return source_for(self.username)
 
     @property
@@ -125,9 +135,11 @@ class TelegramConfig:
         known = set(cls.__dataclass_fields__)
         unknown = set(raw) - known
         if unknown:
-            raise InvalidSettings(f"unknown settings {sorted(unknown)}", where=WHERE)
+            raise InvalidSettings(
+                N_("unknown settings {names}"), where=WHERE, names=sorted(unknown)
+            )
         if "token" not in raw:
-            raise InvalidSettings("missing setting 'token'", where=WHERE)
+            raise InvalidSettings(N_("missing setting 'token'"), where=WHERE)
         try:
             return cls(**dict(raw))
         except TypeError as exc:  # a value of the wrong type (the message names the field only)
@@ -233,7 +245,9 @@ class ConnectionStore:
                 )
             ).first()
         if row is None:
-            raise NotFound(f"no connection {self.source!r}", where="connections")
+            raise NotFound(
+                N_("no connection {source!r}"), where=N_("connections"), source=self.source
+            )
         return TelegramConfig.from_json(row.config or {}), dict(row.state or {})
 
     def save_state(self, state: Mapping[str, Any]) -> None:
@@ -264,10 +278,12 @@ async def identify(config: TelegramConfig) -> TelegramConfig:
     try:
         me = await bot.get_me()
     except InvalidToken:
-        raise PlatformError("Telegram refused the bot token", where=where, permanent=True) from None
+        raise PlatformError(
+            N_("Telegram refused the bot token"), where=where, permanent=True
+        ) from None
     except TelegramError as exc:
         raise PlatformError(
-            f"cannot reach the Bot API: {guard.mask(str(exc))}", where=where
+            N_("cannot reach the Bot API: {error}"), where=where, error=guard.mask(str(exc))
         ) from None
     finally:
         try:
@@ -275,7 +291,7 @@ async def identify(config: TelegramConfig) -> TelegramConfig:
         finally:
             guard.remove()
     if not me.username:
-        raise PlatformError("getMe answered without a username", where=where, permanent=True)
+        raise PlatformError(N_("getMe answered without a username"), where=where, permanent=True)
     return config.with_identity(me.username, str(me.id))
 
 
