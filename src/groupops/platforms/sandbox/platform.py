@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from groupops.domain.errors import GroupopsError, NotFound
 from groupops.domain.events import ContentKind, Event, EventKind
 from groupops.engine.clock import Clock
+from groupops.i18n import N_
 from groupops.platforms.sandbox.tables import sandbox_chats, sandbox_members, sandbox_messages
 
 MAX_SANDBOX_TEXT = 64 * 1024
@@ -78,7 +79,7 @@ class SandboxPlatform:
             )
         ).scalar()
         if title is None:
-            raise NotFound(f"no sandbox chat {chat_id!r}", where=self.source)
+            raise NotFound(N_("no sandbox chat {chat!r}"), where=self.source, chat=chat_id)
         return str(title)
 
     def _member(self, conn: Connection, chat_id: str, user_id: str) -> Any:
@@ -136,7 +137,9 @@ class SandboxPlatform:
             title = self._chat_title(conn, chat_id)
             row = self._member(conn, chat_id, user_id)
             if row is not None and row.status == "banned":
-                raise SandboxRefused(f"{name} is banned from {title}", where=chat_id)
+                raise SandboxRefused(
+                    N_("{name} is banned from {title}"), where=chat_id, name=name, title=title
+                )
             if row is None:
                 conn.execute(
                     insert(sandbox_members).values(
@@ -181,7 +184,7 @@ class SandboxPlatform:
         with self.db.begin() as conn:
             row = self._member(conn, chat_id, user_id)
             if row is None or row.status != "active":
-                raise SandboxRefused(f"{user_id} is not in the chat", where=chat_id)
+                raise SandboxRefused(N_("{user} is not in the chat"), where=chat_id, user=user_id)
             conn.execute(
                 update(sandbox_members)
                 .where(
@@ -213,21 +216,27 @@ class SandboxPlatform:
     ) -> Event:
         if len(text) > MAX_SANDBOX_TEXT:
             raise SandboxRefused(
-                f"message of {len(text)} characters is over the {MAX_SANDBOX_TEXT} limit",
+                N_("message of {length} characters is over the {limit} limit"),
                 where=chat_id,
+                length=len(text),
+                limit=MAX_SANDBOX_TEXT,
             )
         if not text.strip():
-            raise SandboxRefused("empty message", where=chat_id)
+            raise SandboxRefused(N_("empty message"), where=chat_id)
         text = text.replace("\x00", "")
         now = self.clock.now()
         with self.db.begin() as conn:
             row = self._member(conn, chat_id, user_id)
             if row is None or row.status != "active":
-                raise SandboxRefused(f"{user_id} is not a member of this chat", where=chat_id)
+                raise SandboxRefused(
+                    N_("{user} is not a member of this chat"), where=chat_id, user=user_id
+                )
             if row.muted_until is not None and row.muted_until > now:
                 raise SandboxRefused(
-                    f"{row.name} is muted until {row.muted_until:%Y-%m-%d %H:%M} UTC",
+                    N_("{name} is muted until {until} UTC"),
                     where=chat_id,
+                    name=row.name,
+                    until=f"{row.muted_until:%Y-%m-%d %H:%M}",
                 )
             reply_user = ""
             if reply_to:
@@ -265,7 +274,7 @@ class SandboxPlatform:
             ).scalar()
             conn.rollback()
         if target is None:
-            raise NotFound(f"no message {message_id}", where=chat_id)
+            raise NotFound(N_("no message {id}"), where=chat_id, id=message_id)
         now = self.clock.now()
         return Event(
             self.source,
@@ -292,14 +301,19 @@ class SandboxPlatform:
             member = self._member(conn, chat_id, user_id)
             conn.rollback()
         if row is None or row.deleted:
-            raise NotFound(f"no message {message_id}", where=chat_id)
+            raise NotFound(N_("no message {id}"), where=chat_id, id=message_id)
         offered = {b.get("data") for r in (row.buttons or []) for b in r}
         if button_data not in offered:
             raise SandboxRefused(
-                f"message {message_id} has no button {button_data!r}", where=chat_id
+                N_("message {id} has no button {button!r}"),
+                where=chat_id,
+                id=message_id,
+                button=button_data,
             )
         if member is None or member.status != "active":
-            raise SandboxRefused(f"{user_id} is not a member of this chat", where=chat_id)
+            raise SandboxRefused(
+                N_("{user} is not a member of this chat"), where=chat_id, user=user_id
+            )
         now = self.clock.now()
         return Event(
             self.source,
