@@ -31,8 +31,11 @@ from datetime import tzinfo
 from pathlib import Path
 
 from groupops.domain.events import Event
+from groupops.i18n import N_
 from groupops.importers import discord, irc, slack, telegram, wechat, whatsapp
 from groupops.importers.base import (
+    UNREADABLE,
+    UNREADABLE_ZIP,
     ZIP_ERRORS,
     ImportFormatError,
     Options,
@@ -71,26 +74,26 @@ def detect(path: str | Path) -> str:
         names = [str(p.relative_to(path)).replace("\\", "/") for p in path.rglob("*.json")]
         if slack.is_slack(names):
             return "slack"
-        raise UnknownFormat("a folder that is no Slack export", file=path.name)
+        raise UnknownFormat(N_("a folder that is no Slack export"), file=path.name)
     if not path.is_file():
-        raise ImportFormatError("no such file", file=str(path))
+        raise ImportFormatError(N_("no such file"), file=str(path))
     try:
         head = read_head(path)
     except OSError as exc:
-        raise ImportFormatError(f"unreadable: {exc.strerror}", file=path.name) from None
+        raise ImportFormatError(UNREADABLE, file=path.name, detail=exc.strerror) from None
     if not head.strip():
-        raise UnknownFormat("the file is empty", file=path.name)
+        raise UnknownFormat(N_("the file is empty"), file=path.name)
     if zipfile.is_zipfile(path):
         try:
             with zipfile.ZipFile(path) as zf:
                 names = zf.namelist()
         except ZIP_ERRORS as exc:
-            raise ImportFormatError(f"unreadable zip: {exc}", file=path.name) from None
+            raise ImportFormatError(UNREADABLE_ZIP, file=path.name, detail=str(exc)) from None
         if slack.is_slack(names):
             return "slack"
         if any(n.lower().endswith(".txt") for n in names):
             return "whatsapp"
-        raise UnknownFormat("a zip with neither a Slack export nor a chat .txt", file=path.name)
+        raise UnknownFormat(N_("a zip with neither a Slack export nor a chat .txt"), file=path.name)
     text = head.decode("utf-8-sig", errors="replace")
     stripped = text.lstrip()
     if stripped[:1] == "{" or (stripped[:1] == "[" and stripped[1:].lstrip()[:1] in ("{", "]")):
@@ -98,7 +101,9 @@ def detect(path: str | Path) -> str:
             return "discord"
         if '"messages"' in text or '"chats"' in text:
             return "telegram"
-        raise UnknownFormat("JSON, but neither Telegram nor DiscordChatExporter", file=path.name)
+        raise UnknownFormat(
+            N_("JSON, but neither Telegram nor DiscordChatExporter"), file=path.name
+        )
     lines = text.splitlines()
     if lines and wechat.has_header(lines[0]):
         return "wechat"
@@ -111,7 +116,7 @@ def detect(path: str | Path) -> str:
     ir_n = ir[1] if ir else 0
     if wa_n == 0 and ir_n == 0:
         raise UnknownFormat(
-            "no known chat export (WhatsApp, Telegram, Discord, Slack, IRC, WeChat CSV)",
+            N_("no known chat export (WhatsApp, Telegram, Discord, Slack, IRC, WeChat CSV)"),
             file=path.name,
         )
     return "whatsapp" if wa_n >= ir_n else "irc"
@@ -124,7 +129,12 @@ def read(
     path = Path(path)
     fmt = fmt or detect(path)
     if fmt not in _READERS:
-        raise UnknownFormat(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}", file=path.name)
+        raise UnknownFormat(
+            N_("unknown format {fmt!r}; one of {formats}"),
+            file=path.name,
+            fmt=fmt,
+            formats=", ".join(FORMATS),
+        )
     return _guarded(_READERS[fmt](path, Options.make(tz)), path)
 
 
@@ -147,7 +157,7 @@ def read_event_columns(
     except ImportFormatError:
         raise
     except ZIP_ERRORS as exc:
-        raise ImportFormatError(f"unreadable: {exc}", file=path.name) from None
+        raise ImportFormatError(UNREADABLE, file=path.name, detail=str(exc)) from None
 
 
 def _guarded(events: Iterator[Event], path: Path) -> Iterator[Event]:
@@ -158,4 +168,4 @@ def _guarded(events: Iterator[Event], path: Path) -> Iterator[Event]:
         raise
     except ZIP_ERRORS as exc:  # Unicode errors are ValueErrors
         # a damaged zip or disk: the reason, never a traceback
-        raise ImportFormatError(f"unreadable: {exc}", file=path.name) from None
+        raise ImportFormatError(UNREADABLE, file=path.name, detail=str(exc)) from None

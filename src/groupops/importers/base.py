@@ -77,6 +77,14 @@ class ImportFormatError(GroupopsError):
 AT_LINE = N_("{file}, line {line}")
 AT_BYTE = N_("{file}, byte {offset}")
 
+# reasons more than one importer gives; ``detail`` is the system's or the parser's own words
+# (not ``reason``: that is ImportFormatError's own argument)
+UNREADABLE = N_("unreadable: {detail}")
+UNREADABLE_ZIP = N_("unreadable zip: {detail}")
+MALFORMED_JSON = N_("malformed JSON: {detail}")
+IMPOSSIBLE_DATE = N_("impossible date {date!r}")
+IMPOSSIBLE_TIME = N_("impossible time {time!r}")
+
 
 def json_error_text(exc: BaseException) -> str:
     """A JSON parser's complaint on one line: yajl appends a multi-line excerpt with a caret

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from groupops.domain.events import ContentKind, Event, EventKind
+from groupops.i18n import N_
 from groupops.importers.base import ImportFormatError, Options, clip_id, file_kind, obj, text_kind
 from groupops.importers.jsonstream import stream_items
 
@@ -43,7 +44,9 @@ def events(path: Path, options: Options) -> Iterator[Event]:
         for _, meta, msg in stream_items(raw, path, ("",)):
             index += 1
             if not isinstance(msg, dict) or not isinstance(msg.get("author"), dict):
-                raise ImportFormatError(f"message {index} has no author", file=fname)
+                raise ImportFormatError(
+                    N_("message {index} has no author"), file=fname, index=index
+                )
             channel = obj(meta.get("channel"))
             guild = obj(meta.get("guild"))
             chat = clip_id(channel.get("id") or channel.get("name") or path.stem)
@@ -53,7 +56,7 @@ def events(path: Path, options: Options) -> Iterator[Event]:
                     when = when.replace(tzinfo=options.tz)
             except ValueError:
                 raise ImportFormatError(
-                    f"message {index} has no readable timestamp", file=fname
+                    N_("message {index} has no readable timestamp"), file=fname, index=index
                 ) from None
             author = msg["author"]
             uid = clip_id(author.get("id")) or _name(author)

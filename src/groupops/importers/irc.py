@@ -22,7 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from groupops.domain.events import Event, EventKind
+from groupops.i18n import N_
 from groupops.importers.base import (
+    IMPOSSIBLE_DATE,
+    IMPOSSIBLE_TIME,
     ImportFormatError,
     LocalClock,
     Options,
@@ -36,6 +39,7 @@ from groupops.importers.base import (
 
 FORMAT = "irc"
 SOURCE = "import:irc"
+TIME_IN = N_("impossible time in {text!r}")
 
 UBUNTU_MSG = re.compile(r"^\[(\d{2}):(\d{2})(?::(\d{2}))?\] <([^>]+)> ?(.*)$")
 UBUNTU_STAMP = re.compile(r"^\[(\d{2}):(\d{2})(?::(\d{2}))?\] ")
@@ -105,7 +109,7 @@ class IrcReader:
             sample = head.decode("utf-8", errors="replace").splitlines()[:400]
             found = sniff(sample)
             if found is None:
-                raise ImportFormatError("no IRC log line in the first lines", file=path.name)
+                raise ImportFormatError(N_("no IRC log line in the first lines"), file=path.name)
             layout = found[0]
         self.layout = layout
         stem = path.name.split(".")[0]
@@ -141,7 +145,7 @@ class IrcReader:
         day = self._file_day()
         if day is None:
             raise ImportFormatError(
-                "this IRC layout keeps no date: name the file with its date (YYYY-MM-DD)",
+                N_("this IRC layout keeps no date: name the file with its date (YYYY-MM-DD)"),
                 file=name,
             )
         last = -1
@@ -155,7 +159,7 @@ class IrcReader:
             if m is not None:
                 secs = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + int(m.group(3) or 0)
                 if secs >= 86400:
-                    raise ImportFormatError(f"impossible time in {line[:12]!r}", file=name, line=i)
+                    raise ImportFormatError(TIME_IN, file=name, line=i, text=line[:12])
                 if secs < last - 6 * 3600:
                     day += 1  # past midnight
                 last = secs
@@ -184,7 +188,9 @@ class IrcReader:
                     yield (i, when, EventKind.MESSAGE, nick, text, {"action": True})
                 continue
             if line.strip():
-                raise ImportFormatError(f"not an IRC log line: {line[:60]!r}", file=name, line=i)
+                raise ImportFormatError(
+                    N_("not an IRC log line: {text!r}"), file=name, line=i, text=line[:60]
+                )
 
     def _irssi(
         self, lines: Iterator[str], name: str
@@ -201,7 +207,7 @@ class IrcReader:
                         day = date(int(d.group(3)), month or 0, int(d.group(2))).toordinal()
                     except ValueError:
                         raise ImportFormatError(
-                            f"unreadable date in {line[:60]!r}", file=name, line=i
+                            N_("unreadable date in {text!r}"), file=name, line=i, text=line[:60]
                         ) from None
                     last = -1
                 continue
@@ -211,19 +217,21 @@ class IrcReader:
             if hit is None:
                 if line.strip():
                     raise ImportFormatError(
-                        f"not an irssi log line: {line[:60]!r}", file=name, line=i
+                        N_("not an irssi log line: {text!r}"), file=name, line=i, text=line[:60]
                     )
                 continue
             if day is None:
                 raise ImportFormatError(
-                    "no date yet: the log needs a '--- Log opened' or '--- Day changed' line "
-                    "or a date in the file name",
+                    N_(
+                        "no date yet: the log needs a '--- Log opened' or '--- Day changed' "
+                        "line or a date in the file name"
+                    ),
                     file=name,
                     line=i,
                 )
             secs = int(hit.group(1)) * 3600 + int(hit.group(2)) * 60 + int(hit.group(3) or 0)
             if secs >= 86400:
-                raise ImportFormatError(f"impossible time in {line[:12]!r}", file=name, line=i)
+                raise ImportFormatError(TIME_IN, file=name, line=i, text=line[:12])
             if secs < last - 6 * 3600:
                 day += 1
             last = secs
@@ -260,18 +268,18 @@ class IrcReader:
             if m is None:
                 if line.strip():
                     raise ImportFormatError(
-                        f"not a weechat log line: {line[:60]!r}", file=name, line=i
+                        N_("not a weechat log line: {text!r}"), file=name, line=i, text=line[:60]
                     )
                 continue
             try:
                 day = date(int(m.group(1)), int(m.group(2)), int(m.group(3))).toordinal()
             except ValueError:
                 raise ImportFormatError(
-                    f"impossible date {line[:10]!r}", file=name, line=i
+                    IMPOSSIBLE_DATE, file=name, line=i, date=line[:10]
                 ) from None
             secs = int(m.group(4)) * 3600 + int(m.group(5)) * 60 + int(m.group(6))
             if secs >= 86400:
-                raise ImportFormatError(f"impossible time {line[11:19]!r}", file=name, line=i)
+                raise ImportFormatError(IMPOSSIBLE_TIME, file=name, line=i, time=line[11:19])
             when = epoch(day, secs)
             prefix, body = m.group(7).strip(), m.group(8)
             if prefix == "-->":

@@ -8,7 +8,12 @@ from typing import IO, Any
 
 import ijson  # type: ignore[import-untyped]
 
-from groupops.importers.base import CountingReader, ImportFormatError, json_error_text
+from groupops.importers.base import (
+    MALFORMED_JSON,
+    CountingReader,
+    ImportFormatError,
+    json_error_text,
+)
 
 _SCALARS = {"string", "number", "boolean", "null"}
 
@@ -30,9 +35,10 @@ def stream_items(
                         yield "", meta, item
                 except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
                     raise ImportFormatError(
-                        f"malformed JSON: {json_error_text(exc)}",
+                        MALFORMED_JSON,
                         file=path.name,
                         offset=counter.count,
+                        detail=json_error_text(exc),
                     ) from None
             return
         raw.seek(0)
@@ -78,7 +84,7 @@ def _top_meta(raw: IO[bytes], path: Path, array: str) -> dict[str, Any] | None:
                 return None
     except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
         raise ImportFormatError(
-            f"malformed JSON: {json_error_text(exc)}", file=path.name, offset=counter.count
+            MALFORMED_JSON, file=path.name, offset=counter.count, detail=json_error_text(exc)
         ) from None
     return None
 
@@ -145,7 +151,8 @@ def _stream_items(
                     depth = 1
     except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
         raise ImportFormatError(
-            f"malformed JSON: {json_error_text(exc)}",
+            MALFORMED_JSON,
             file=Path(str(name)).name,
             offset=counter.count,
+            detail=json_error_text(exc),
         ) from None

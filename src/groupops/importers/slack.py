@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from groupops.domain.events import ContentKind, Event, EventKind
+from groupops.i18n import N_
 from groupops.importers.base import (
     ZIP_ERRORS,
     ImportFormatError,
@@ -107,7 +108,9 @@ class _Tree:
                 self.zf = zipfile.ZipFile(path)
                 self.names = sorted(n for n in self.zf.namelist() if n.endswith(".json"))
         except ZIP_ERRORS as exc:
-            raise ImportFormatError(f"unreadable Slack export: {exc}", file=path.name) from None
+            raise ImportFormatError(
+                N_("unreadable Slack export: {detail}"), file=path.name, detail=str(exc)
+            ) from None
 
     def load(self, name: str) -> Any:
         try:
@@ -118,7 +121,10 @@ class _Tree:
                 return json.load(fh)
         except ZIP_ERRORS as exc:  # JSON and Unicode errors are ValueErrors
             raise ImportFormatError(
-                f"malformed JSON in {name}: {json_error_text(exc)}", file=self.path.name
+                N_("malformed JSON in {member}: {detail}"),
+                file=self.path.name,
+                member=name,
+                detail=json_error_text(exc),
             ) from None
 
     def find(self, base: str) -> str | None:
@@ -163,7 +169,7 @@ def _list(value: Any, member: str, fname: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise ImportFormatError(f"{member} is not a list", file=fname)
+        raise ImportFormatError(N_("{member} is not a list"), file=fname, member=member)
     return value
 
 
@@ -191,16 +197,23 @@ def events(path: Path, options: Options) -> Iterator[Event]:
                         channels[str(c.get("name") or c.get("id"))] = c
         days = [(m.group(1), n) for n in tree.names if (m := _DAY.match(n))]
         if not days:
-            raise ImportFormatError("no <channel>/<day>.json in the Slack export", file=fname)
+            raise ImportFormatError(N_("no <channel>/<day>.json in the Slack export"), file=fname)
         for folder, member in days:
             channel = channels.get(folder, {})
             chat = clip_id(channel.get("id") or folder)
             messages = tree.load(member)
             if not isinstance(messages, list):
-                raise ImportFormatError(f"{member} is not a list of messages", file=fname)
+                raise ImportFormatError(
+                    N_("{member} is not a list of messages"), file=fname, member=member
+                )
             for index, msg in enumerate(messages):
                 if not isinstance(msg, dict):
-                    raise ImportFormatError(f"{member}: item {index} is no object", file=fname)
+                    raise ImportFormatError(
+                        N_("{member}: item {index} is no object"),
+                        file=fname,
+                        member=member,
+                        index=index,
+                    )
                 yield from _message(msg, chat, folder, member, index, users, fname)
     finally:
         tree.close()
@@ -219,7 +232,12 @@ def _message(
     try:
         when = utc_from_epoch(float(ts))
     except ValueError:
-        raise ImportFormatError(f"{member}: item {index} has no readable ts", file=fname) from None
+        raise ImportFormatError(
+            N_("{member}: item {index} has no readable ts"),
+            file=fname,
+            member=member,
+            index=index,
+        ) from None
     subtype = msg.get("subtype")
     if subtype == "bot_add":  # "added an integration to this channel: <...|github>"
         for bot_id, bot_name in _SERVICE.findall(str(msg.get("text") or "")):

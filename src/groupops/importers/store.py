@@ -23,6 +23,7 @@ from typing import IO, Any
 from groupops.domain.errors import InvalidSettings
 from groupops.domain.events import Event, EventKind
 from groupops.engine.core import Engine
+from groupops.i18n import N_
 from groupops.importers import Columns, detect, read, read_columns
 
 log = logging.getLogger(__name__)
@@ -181,13 +182,17 @@ class AtomicText:
     def __init__(self, target: Path, where: str = "--events-out") -> None:
         self.target = target
         if target.is_dir():
-            raise InvalidSettings(f"{target} is a folder; give a file name in it", where=where)
+            raise InvalidSettings(
+                N_("{target} is a folder; give a file name in it"), where=where, target=target
+            )
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent))
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
-            raise InvalidSettings(f"cannot write {target}: {reason}", where=where) from None
+            raise InvalidSettings(
+                N_("cannot write {target}: {detail}"), where=where, target=target, detail=reason
+            ) from None
         self.tmp = Path(name)
         self.handle: IO[str] = os.fdopen(fd, "w", encoding="utf-8")
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from groupops.domain.events import ContentKind, Event, EventKind
+from groupops.i18n import N_
 from groupops.importers.base import (
     ImportFormatError,
     Options,
@@ -120,7 +121,9 @@ class TelegramReader:
                 return dt
         except (TypeError, ValueError, OverflowError):
             pass
-        raise ImportFormatError(f"message {index} has no readable date", file=self.path.name)
+        raise ImportFormatError(
+            N_("message {index} has no readable date"), file=self.path.name, index=index
+        )
 
     def _items(self) -> Iterator[tuple[str, dict[str, Any], Any]]:
         with self.path.open("rb") as raw:
@@ -146,7 +149,9 @@ class TelegramReader:
         for container, meta, msg in self._items():
             index += 1
             if not isinstance(msg, dict):
-                raise ImportFormatError(f"message {index} is not an object", file=fname)
+                raise ImportFormatError(
+                    N_("message {index} is not an object"), file=fname, index=index
+                )
             chat = clip_id(meta.get("id") or meta.get("name") or self.path.stem or "telegram")
             title = str(meta.get("name") or "")
             n = counts[chat] = counts.get(chat, 0) + 1

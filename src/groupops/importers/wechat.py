@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from groupops.domain.events import ContentKind, Event, EventKind
+from groupops.i18n import N_
 from groupops.importers.base import (
     ImportFormatError,
     Options,
@@ -169,7 +170,7 @@ def events(path: Path, options: Options) -> Iterator[Event]:
         try:
             header = next(reader, None)
             if header is None or not has_header(",".join(header)):
-                raise ImportFormatError("not a WeChatMsg CSV header", file=fname, line=0)
+                raise ImportFormatError(N_("not a WeChatMsg CSV header"), file=fname, line=0)
             cols = {c.strip().casefold(): i for i, c in enumerate(header)}
 
             def get(row: list[str], name: str) -> str:
@@ -184,12 +185,19 @@ def events(path: Path, options: Options) -> Iterator[Event]:
                     continue
                 if len(row) < len(cols):
                     raise ImportFormatError(
-                        f"{len(row)} fields, the header has {len(cols)}", file=fname, line=line
+                        N_("{fields} fields, the header has {columns}"),
+                        file=fname,
+                        line=line,
+                        fields=len(row),
+                        columns=len(cols),
                     )
                 mtype = _int(get(row, "Type"))
                 if mtype < 0:
                     raise ImportFormatError(
-                        f"Type {get(row, 'Type')!r} is no number", file=fname, line=line
+                        N_("Type {value!r} is no number"),
+                        file=fname,
+                        line=line,
+                        value=get(row, "Type"),
                     )
                 when = _when(get(row, "CreateTime"), get(row, "StrTime"), options, fname, line)
                 content = get(row, "StrContent").replace("\x00", "")
@@ -243,7 +251,7 @@ def events(path: Path, options: Options) -> Iterator[Event]:
                 )
         except csv.Error as exc:
             raise ImportFormatError(
-                f"malformed CSV: {exc}", file=fname, line=reader.line_num
+                N_("malformed CSV: {detail}"), file=fname, line=reader.line_num, detail=str(exc)
             ) from None
 
 
@@ -260,4 +268,10 @@ def _when(create: str, str_time: str, options: Options, fname: str, line: int) -
             return dt if dt.tzinfo else dt.replace(tzinfo=options.tz)
     except (ValueError, OverflowError):
         pass
-    raise ImportFormatError(f"no readable time ({create!r}, {str_time!r})", file=fname, line=line)
+    raise ImportFormatError(
+        N_("no readable time: CreateTime {create!r}, StrTime {str_time!r}"),
+        file=fname,
+        line=line,
+        create=create,
+        str_time=str_time,
+    )

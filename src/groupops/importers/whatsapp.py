@@ -31,9 +31,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from groupops.domain.events import MAX_NAME_LEN, ContentKind, Event, EventKind
+from groupops.i18n import N_
 from groupops.importers import whatsapp_text as wt
 from groupops.importers.base import (
+    IMPOSSIBLE_TIME,
     KEY_HEAD_BYTES,
+    UNREADABLE_ZIP,
     ZIP_ERRORS,
     ImportFormatError,
     LocalClock,
@@ -270,9 +273,9 @@ class _Opener:
                 with zipfile.ZipFile(path) as zf:
                     names = [n for n in zf.namelist() if n.lower().endswith(".txt")]
             except ZIP_ERRORS as exc:
-                raise ImportFormatError(f"unreadable zip: {exc}", file=path.name) from None
+                raise ImportFormatError(UNREADABLE_ZIP, file=path.name, detail=str(exc)) from None
             if not names:
-                raise ImportFormatError("the zip holds no chat .txt", file=path.name)
+                raise ImportFormatError(N_("the zip holds no chat .txt"), file=path.name)
             names.sort(key=lambda n: (not n.endswith("_chat.txt"), n.count("/"), len(n)))
             self.member = names[0]
 
@@ -284,7 +287,10 @@ class _Opener:
             return zf.open(self.member)
         except ZIP_ERRORS as exc:
             raise ImportFormatError(
-                f"cannot open {self.member} in the zip: {exc}", file=self.path.name
+                N_("cannot open {member} in the zip: {detail}"),
+                file=self.path.name,
+                member=self.member,
+                detail=str(exc),
             ) from None
 
     @property
@@ -364,7 +370,9 @@ class WhatsAppReader:
             sample = sample[:-1]  # the last line may be cut
         found = sniff(sample)
         if found is None:
-            raise ImportFormatError("no WhatsApp message line in the first lines", file=self.name)
+            raise ImportFormatError(
+                N_("no WhatsApp message line in the first lines"), file=self.name
+            )
         self.layout = found[0]
         general = re.compile(self.layout.head)
         fast = re.compile(self.layout.ascii_head)
@@ -424,16 +432,20 @@ class WhatsAppReader:
         def day_of(date_str: str, line: int) -> int:
             era, nums, digits = _fields(date_str)
             if len(nums) != 3:
-                raise ImportFormatError(f"unreadable date {date_str!r}", file=name, line=line)
+                raise ImportFormatError(
+                    N_("unreadable date {date!r}"), file=name, line=line, date=date_str
+                )
             y, mo, d = order.split(nums)
             try:
                 year = _year(y, digits[ydigit_index], era, order.buddhist)
                 return date(year, mo, d).toordinal()
             except ValueError:
                 raise ImportFormatError(
-                    f"impossible date {strip_marks(date_str)!r} read as {order.order}",
+                    N_("impossible date {date!r} read as {order}"),
                     file=name,
                     line=line,
+                    date=strip_marks(date_str),
+                    order=order.order,
                 ) from None
 
         def seconds_of(time_str: str, line: int) -> int:
@@ -451,7 +463,7 @@ class WhatsAppReader:
                 pm = wt.ampm(marker)
                 if pm is None:
                     raise ImportFormatError(
-                        f"unknown AM/PM marker {marker!r}", file=name, line=line
+                        N_("unknown AM/PM marker {marker!r}"), file=name, line=line, marker=marker
                     )
                 if h <= 12:
                     if pm and h < 12:
@@ -459,7 +471,7 @@ class WhatsAppReader:
                     elif not pm and h == 12:
                         h = 0
             if h > 23 or mi > 59 or s > 60:
-                raise ImportFormatError(f"impossible time {clean!r}", file=name, line=line)
+                raise ImportFormatError(IMPOSSIBLE_TIME, file=name, line=line, time=clean)
             return h * 3600 + mi * 60 + min(s, 59)
 
         special = wt.SPECIAL_RAW
@@ -540,7 +552,7 @@ class WhatsAppReader:
                         pending = (p[0], p[1], p[2], p[3], p[4] + pre)
                     elif pre.strip(blank):
                         raise ImportFormatError(
-                            "a line that is no message before the first message",
+                            N_("a line that is no message before the first message"),
                             file=name,
                             line=line,
                         )
@@ -602,7 +614,7 @@ class WhatsAppReader:
                 pending = (line, parts[last], parts[last + di], parts[last + ti], parts[last + bi])
                 line += parts[last + bi].count("\n") + 1
         if pending is None:
-            raise ImportFormatError("no WhatsApp message in the file", file=name)
+            raise ImportFormatError(N_("no WhatsApp message in the file"), file=name)
         r = emit(*pending)
         if r is not None:
             if type(r) is tuple:
