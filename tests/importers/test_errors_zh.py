@@ -302,8 +302,16 @@ CASES: list[tuple[str, Make, str, str]] = [
     (
         "wechat CSV",
         text_file("g.csv", WECHAT_HEADER + '1,7,1,0,0,1700000000,2,"' + "x" * 140_000 + '"\n'),
-        "g.csv, line 3: malformed CSV: field larger than field limit (131072)",
-        "g.csv，第 3 行: CSV 格式错误：field larger than field limit (131072)",
+        "g.csv, line 2: malformed CSV: field larger than field limit (131072)",
+        "g.csv，第 2 行: CSV 格式错误：field larger than field limit (131072)",
+    ),
+    (
+        "wechat CSV, the line the parser stopped at",
+        text_file(
+            "g.csv", WECHAT_HEADER + '1,7,1,0,0,1700000000,2,"a\nb",,,g,A\n"' + "x" * 140_000
+        ),
+        "g.csv, line 4: malformed CSV: field larger than field limit (131072)",
+        "g.csv，第 4 行: CSV 格式错误：field larger than field limit (131072)",
     ),
     # -- JSON: Telegram, Discord ---------------------------------------------------------------
     (

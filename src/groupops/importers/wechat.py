@@ -250,8 +250,12 @@ def events(path: Path, options: Options) -> Iterator[Event]:
                     data=data,
                 )
         except csv.Error as exc:
+            # line_num counts the lines read, the bad one included: its 0-based line is one less
             raise ImportFormatError(
-                N_("malformed CSV: {detail}"), file=fname, line=reader.line_num, detail=str(exc)
+                N_("malformed CSV: {detail}"),
+                file=fname,
+                line=max(reader.line_num - 1, 0),
+                detail=str(exc),
             ) from None
 
 
