@@ -31,12 +31,38 @@ def test_hashed_ngrams_are_unit_length_and_stable() -> None:
         ("今天的作业大家记得按时交", False),
         ("Does anyone know how to reset the router?", False),
         ("Привет, как дела? Завтра встречаемся в шесть", False),
+        # a developers' chat: links to where the answer is, pasted logs (the Slack sample)
+        (
+            "This answer seems to echo the same sentiment about the class of problems SA is"
+            " useful for: http://stackoverflow.com/a/8675459/1798683",
+            False,
+        ),
+        (
+            "```I0327 01:24:01.690094  1558 exec.cpp:134] Version: 0.27.0\n"
+            "I0327 01:24:01.693549  1564 exec.cpp:208] Executor registered```",
+            False,
+        ),
+        ("Free crypto airdrop, claim now before it ends https://k2hx9mqa.xyz/claim?id=41", True),
+        ("进群领红包，日赚三百 t.me/+a8KxQ2mZ", True),
     ],
 )
 def test_spam_model_on_obvious_cases(text: str, spam: bool) -> None:
     model = tm.load_spam()
     assert model is not None
     assert bool(model.predict([text])[0]) is spam
+
+
+def test_classifiers_read_a_link_as_its_site_and_skip_code_blocks() -> None:
+    assert (
+        tm.plain("see https://github.com/a/b/commit/0f3e9a?x=1 now") == "see  http github.com  now"
+    )
+    assert tm.plain("WWW.Example.COM/path") == " http example.com "
+    assert tm.plain("look:\n```x = 1\ny = 2```\nthanks") == "look:\n \nthanks"
+    assert tm.plain("```never closed\nlog line") == " "
+    # the same n-grams whatever the path: a link's hash or id says nothing
+    a = tm.hashed_ngrams(["https://stackoverflow.com/q/1"])
+    b = tm.hashed_ngrams(["https://stackoverflow.com/q/2/other"])
+    assert list(a[1]) == list(b[1])
 
 
 def test_sentiment_scores_chinese_and_english() -> None:

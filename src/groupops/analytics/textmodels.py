@@ -39,15 +39,37 @@ _MULT = np.uint64(0x9E3779B97F4A7C15)
 _PRIME = np.uint64(1_000_003)
 
 
+#: a link: what it says is its site (the path is ids and hashes, noise to a classifier)
+_LINK = re.compile(r"(?:https?://|www\.)([^\s/?#<>\"']+)[^\s<>\"']*", re.IGNORECASE)
+#: a fenced code block (Slack, Discord, Telegram markdown): pasted code or logs, never an ad
+_CODE = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
+
+
+def _site(match: re.Match[str]) -> str:
+    return " http " + match.group(1).lower().removeprefix("www.") + " "
+
+
+def plain(text: str) -> str:
+    """What the classifiers read of a message: links as their site alone, code blocks left
+    out. Both models learn and score on this: a dev chat's links to GitHub or Stack Overflow
+    and its pasted logs read as ads to a model that saw them whole (a quarter of the Slack
+    sample's human messages), and a spam link's site is what tells it apart."""
+    if "```" in text:
+        text = _CODE.sub(" ", text)
+    if "://" in text or "www." in text or "WWW." in text:
+        text = _LINK.sub(_site, text)
+    return text
+
+
 def hashed_ngrams(
     texts: Sequence[str],
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Character 1-3-grams of each text (lower-cased, padded with spaces, first
-    ``MAX_CHARS`` characters), hashed into ``2**N_BITS`` buckets with numpy only (no
-    vocabulary, no scikit-learn at run time). Returns (row, bucket, weight) triples with the
-    counts of each row scaled to unit length (l2), one triple per distinct (row, bucket)."""
+    """Character 1-3-grams of each text as :func:`plain` has it (lower-cased, padded with
+    spaces, first ``MAX_CHARS`` characters), hashed into ``2**N_BITS`` buckets with numpy only
+    (no vocabulary, no scikit-learn at run time). Returns (row, bucket, weight) triples with
+    the counts of each row scaled to unit length (l2), one triple per distinct (row, bucket)."""
     n = len(texts)
-    padded = [" " + t[:MAX_CHARS].lower() + " " for t in texts]
+    padded = [" " + plain(t)[:MAX_CHARS].lower() + " " for t in texts]
     lengths = np.fromiter((len(t) for t in padded), dtype=np.int64, count=n)
     codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     row = np.repeat(np.arange(n, dtype=np.int64), lengths)
