@@ -17,7 +17,7 @@ from typer.testing import CliRunner, Result
 from groupops.cli import _register_all
 from groupops.cli import app as cli_app
 from groupops.i18n import Catalogs
-from groupops.importers import ImportFormatError, read
+from groupops.importers import ImportFormatError, read, read_event_columns
 
 WECHAT_HEADER = (
     "localId,TalkerId,Type,SubType,IsSender,CreateTime,Status,StrContent,StrTime,"
@@ -203,6 +203,12 @@ CASES: list[tuple[str, Make, str, str]] = [
         "cd.zip: unreadable Slack export: Bad magic number for central directory",
         "cd.zip: 无法读取 Slack 导出：Bad magic number for central directory",
     ),
+    (
+        "whatsapp time beyond the calendar in UTC",
+        text_file("w.txt", WA_OK + "1/1/0001, 00:01 - A: early\n", tz="Asia/Tokyo"),
+        "w.txt, line 2: a time out of range: in UTC it falls before year 1 or after year 9999",
+        "w.txt，第 2 行: 时间超出范围：换算成 UTC 后早于公元 1 年或晚于 9999 年",
+    ),
     # -- IRC ---------------------------------------------------------------------------------
     (
         "irc forced on prose",
@@ -273,6 +279,13 @@ CASES: list[tuple[str, Make, str, str]] = [
         text_file("x.weechatlog", "2020-01-01 10:00:05\t@ann\thi\n2020-01-01 24:00:05\t@a\tx\n"),
         "x.weechatlog, line 2: impossible time '24:00:05'",
         "x.weechatlog，第 2 行: 无效的时间 '24:00:05'",
+    ),
+    (
+        "weechat time beyond the calendar in UTC",
+        text_file("x.weechatlog", "9999-12-31 23:59:59\t@a\tlate\n", tz="America/New_York"),
+        "x.weechatlog, line 1: a time out of range: in UTC it falls before year 1 or after year"
+        " 9999",
+        "x.weechatlog，第 1 行: 时间超出范围：换算成 UTC 后早于公元 1 年或晚于 9999 年",
     ),
     # -- WeChat CSV --------------------------------------------------------------------------
     (
@@ -381,6 +394,12 @@ CASES: list[tuple[str, Make, str, str]] = [
         "ws: general/2020-01-01.json：条目 0 没有可读的 ts",
     ),
     (
+        "slack ts beyond the calendar",
+        slack('[{"ts": "1e20", "text": "hi"}]'),
+        "ws: general/2020-01-01.json: item 0 has no readable ts",
+        "ws: general/2020-01-01.json：条目 0 没有可读的 ts",
+    ),
+    (
         "slack without days",
         folder("ws", {"channels.json": "[]"}, fmt="slack"),
         "ws: no <channel>/<day>.json in the Slack export",
@@ -406,6 +425,21 @@ def test_an_importers_refusal_reads_in_chinese_with_its_values(
     assert str(info.value) == english
     assert info.value.localized(zh) == chinese
     assert info.value.localized(Catalogs().gettext("en")) == english
+
+
+def test_the_columns_refuse_a_time_beyond_the_calendar_as_the_events_do(tmp_path: Path) -> None:
+    """``analyze`` reads WhatsApp as columns, ``import`` as events: one refusal, same line."""
+    path = tmp_path / "w.txt"
+    path.write_text(WA_OK * 3 + "1/1/0001, 00:01 - A: early\n" + WA_OK, encoding="utf-8")
+    with pytest.raises(ImportFormatError) as as_events:
+        list(read(path, tz="Asia/Tokyo"))
+    with pytest.raises(ImportFormatError) as as_columns:
+        read_event_columns(path, tz="Asia/Tokyo")
+    assert (
+        str(as_columns.value)
+        == str(as_events.value)
+        == ("w.txt, line 4: a time out of range: in UTC it falls before year 1 or after year 9999")
+    )
 
 
 def test_no_such_file_names_the_path(tmp_path: Path, zh: Callable[[str], str]) -> None:

@@ -169,6 +169,22 @@ def utc_from_epoch(seconds: float) -> datetime:
     return _EPOCH + timedelta(seconds=seconds)
 
 
+#: the epoch seconds a datetime holds: years 1 to 9999 in UTC (a local time near either end,
+#: moved to UTC by its zone, may fall outside)
+MIN_EPOCH = (date(1, 1, 1).toordinal() - EPOCH_ORDINAL) * 86400
+MAX_EPOCH = (date(9999, 12, 31).toordinal() - EPOCH_ORDINAL) * 86400 + 86399
+OUT_OF_RANGE = N_("a time out of range: in UTC it falls before year 1 or after year 9999")
+
+
+def utc_at(seconds: int, file: str, line: int) -> datetime:
+    """:func:`utc_from_epoch` of the local time read at ``line``, or the ImportFormatError of
+    one outside :data:`MIN_EPOCH`..:data:`MAX_EPOCH` (never an OverflowError)."""
+    try:
+        return utc_from_epoch(seconds)
+    except OverflowError:
+        raise ImportFormatError(OUT_OF_RANGE, file=file, line=line) from None
+
+
 # -- files -------------------------------------------------------------------------------------
 
 KEY_PREFIX_BYTES = 65536

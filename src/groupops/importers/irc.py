@@ -34,7 +34,7 @@ from groupops.importers.base import (
     text_kind,
     text_lines,
     trusted_event,
-    utc_from_epoch,
+    utc_at,
 )
 
 FORMAT = "irc"
@@ -320,7 +320,7 @@ def events(path: Path, options: Options, layout: str | None = None) -> Iterator[
             SOURCE,
             f"{key}:{line}",
             kind,
-            utc_from_epoch(epoch),
+            utc_at(epoch, fname, line),
             chat,
             nick[:255],
             nick,

@@ -231,7 +231,7 @@ def _message(
     ts = str(msg.get("ts") or "")
     try:
         when = utc_from_epoch(float(ts))
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or a time no calendar holds
         raise ImportFormatError(
             N_("{member}: item {index} has no readable ts"),
             file=fname,

@@ -36,6 +36,9 @@ from groupops.importers import whatsapp_text as wt
 from groupops.importers.base import (
     IMPOSSIBLE_TIME,
     KEY_HEAD_BYTES,
+    MAX_EPOCH,
+    MIN_EPOCH,
+    OUT_OF_RANGE,
     UNREADABLE_ZIP,
     ZIP_ERRORS,
     ImportFormatError,
@@ -47,7 +50,7 @@ from groupops.importers.base import (
     text_kind,
     trusted_event,
     user_key,
-    utc_from_epoch,
+    utc_at,
 )
 
 FORMAT = "whatsapp"
@@ -717,7 +720,11 @@ def event_columns(
         it = reader.records()
         while batch := list(islice(it, 20_000)):
             base = len(out.epoch)
-            out.epoch += map(epoch_, batch)
+            epochs = list(map(epoch_, batch))
+            if min(epochs) < MIN_EPOCH or max(epochs) > MAX_EPOCH:  # as events() refuses it
+                bad = next(r for r in batch if not MIN_EPOCH <= r[1] <= MAX_EPOCH)
+                raise ImportFormatError(OUT_OF_RANGE, file=reader.opener.label, line=bad[0])
+            out.epoch += epochs
             kind = list(map(kind_, batch))
             out.kind += map(kinds.__getitem__, kind)
             authors = list(map(author_, batch))
@@ -743,9 +750,6 @@ def event_columns(
     finally:
         if gc_was:
             gc.enable()
-    if out.epoch:
-        utc_from_epoch(min(out.epoch))  # out of datetime's range: the error events() raises
-        utc_from_epoch(max(out.epoch))
     return out
 
 
@@ -753,7 +757,7 @@ def events(path: Path, options: Options) -> Iterator[Event]:
     """The file's Events (``event_id`` = file key + line; several joins on one line, as in
     "X added A, B and C", get ``.1``, ``.2`` after the line)."""
     reader = WhatsAppReader(path, options)
-    key, chat, fname = reader.key, reader.chat_id, path.name
+    key, chat, fname, label = reader.key, reader.chat_id, path.name, reader.opener.label
     users: dict[str, str] = {}
     moments: dict[int, datetime] = {}  # one datetime per distinct second, not per message
     last_line, n = -1, 0
@@ -771,7 +775,7 @@ def events(path: Path, options: Options) -> Iterator[Event]:
         if when is None:
             if len(moments) > 200_000:
                 moments.clear()
-            when = moments[epoch] = utc_from_epoch(epoch)
+            when = moments[epoch] = utc_at(epoch, label, line)
         uid = users.get(author)
         if uid is None:
             uid = users[author] = user_key(author) or "unknown"
