@@ -153,8 +153,12 @@ def test_a_muted_person_is_told_why_the_post_is_refused(
     refused = ming.post("course", "我可以说话吗")
     assert refused.status_code == 403
     error = refused.json()["error"]
-    assert error["code"] == "sandbox_refused" and "muted until" in error["message"]
+    assert error["code"] == "sandbox_refused" and "小明 已被禁言至" in error["message"]
     assert people_lines(runtime) == before
+    refused = ming.request(
+        "POST", "/api/groups/course/messages", json={"text": "can I talk?"}, params={"lang": "en"}
+    )
+    assert "小明 is muted until" in refused.json()["error"]["message"]
 
 
 def test_a_kicked_person_may_not_post_and_is_kept_out(
@@ -171,7 +175,7 @@ def test_a_kicked_person_may_not_post_and_is_kept_out(
     assert ming.poll("course")["me"]["status"] == "kicked"
     refused = ming.post("course", "hello?")
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "sandbox_refused"
-    assert "not a member" in refused.json()["error"]["message"]
+    assert "不是这个群聊的成员" in refused.json()["error"]["message"]
     # the platform lets them back in; moderation's blacklist removes them again
     ming.join("course", "小明")
     ming.wait_for(
@@ -377,3 +381,21 @@ def test_the_bots_private_messages_reach_only_their_person(
     everything = first.poll("course", after=0)["messages"]
     assert all(m["kind"] != "dm" for m in everything)
     assert all("不发广告" not in m["text"] for m in everything)
+
+
+def test_refusals_are_in_the_pages_language(person: Callable[[], Person]) -> None:
+    """The page shows an error's message as it comes: Chinese for a Chinese page (the
+    default), English for ?lang=en or an English browser; code and field stay the same."""
+    ming = person()
+    zh = ming.request("POST", "/api/groups/course/join", json={"name": "x" * 65})
+    assert error_of(zh)["message"] == "名字有 65 个字符，最多 64 个"
+    assert error_of(zh)["code"] == "invalid_input" and error_of(zh)["field"] == "name"
+    en = ming.request("POST", "/api/groups/course/join", json={"name": "  "}, params={"lang": "en"})
+    assert error_of(en)["message"] == "the name is empty"
+    browser = ming.request(
+        "GET", "/api/groups/nowhere/messages", headers={"Accept-Language": "en-US"}
+    )
+    assert error_of(browser)["message"] == "no sandbox group 'nowhere'"
+    assert error_of(ming.request("GET", "/api/groups/nowhere/messages"))["message"] == (
+        "没有沙盒群 'nowhere'"
+    )

@@ -178,7 +178,7 @@ def test_a_muted_person_sees_why_the_message_was_not_sent(
     box.press("Enter")
     alert = page.locator("#alert")
     expect(alert).to_be_visible(timeout=WAIT)
-    expect(alert).to_contain_text("发送失败：小明 is muted until")
+    expect(alert).to_contain_text("发送失败：小明 已被禁言至")
     expect(box).to_have_value("为什么不能说话")  # kept, not lost
     expect(messages).not_to_contain_text("为什么不能说话")
     context.close()

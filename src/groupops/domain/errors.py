@@ -31,8 +31,12 @@ class GroupopsError(Exception):
     def localized(self, gettext: Callable[[str], str]) -> str:
         """The error as ``str(exc)`` says it, in the language of ``gettext``."""
         where = self.localized_where(gettext)
-        text = _translated(gettext, self.template, self.params, self.message)
+        text = self.localized_message(gettext)
         return f"{where}: {text}" if where else text
+
+    def localized_message(self, gettext: Callable[[str], str]) -> str:
+        """``message`` (what was wrong, without where) in the language of ``gettext``."""
+        return _translated(gettext, self.template, self.params, self.message)
 
     def localized_where(self, gettext: Callable[[str], str]) -> str | None:
         """Where it was wrong: a word of the catalogues (``N_("group")``) translated, an

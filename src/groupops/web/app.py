@@ -19,9 +19,10 @@ from fastapi.templating import Jinja2Templates
 
 from groupops.domain.errors import GroupopsError
 from groupops.engine.app import App
+from groupops.i18n import Catalogs
 from groupops.web.config import WebConfig
 from groupops.web.errors import body_of, error_body, status_of
-from groupops.web.routes import api, pages
+from groupops.web.routes import api, language_of, pages
 from groupops.web.runtime import Companion, build_app, start_live
 from groupops.web.security import (
     CSRF_COOKIE,
@@ -41,8 +42,12 @@ def _field(loc: Sequence[object]) -> str:
 
 
 async def _typed_error(request: Request, exc: Exception) -> JSONResponse:
+    """A typed error as JSON, its message in the page's language (the page shows it as is)."""
     assert isinstance(exc, GroupopsError)
-    return JSONResponse(body_of(exc), status_code=status_of(exc))
+    runtime = getattr(request.app.state, "runtime", None)
+    catalogs = runtime.catalogs if runtime is not None else Catalogs()
+    gettext = catalogs.gettext(language_of(request))
+    return JSONResponse(body_of(exc, gettext), status_code=status_of(exc))
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:

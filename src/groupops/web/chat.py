@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from groupops.domain.events import Event
+from groupops.i18n import N_
 from groupops.platforms.sandbox import SandboxPlatform
 from groupops.platforms.sandbox.adapter import BOT_ID
 from groupops.platforms.sandbox.platform import SandboxMessage
@@ -43,23 +44,28 @@ def clean_name(raw: str) -> str:
     """A display name: trimmed, 1 to 64 characters, no control characters."""
     name = " ".join(raw.split())
     if not name:
-        raise InvalidInput("the name is empty", field="name")
+        raise InvalidInput(N_("the name is empty"), field="name")
     if len(name) > MAX_NAME:
         raise InvalidInput(
-            f"the name has {len(name)} characters; at most {MAX_NAME} are allowed", field="name"
+            N_("the name has {n} characters; at most {most} are allowed"),
+            field="name",
+            n=len(name),
+            most=MAX_NAME,
         )
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in name):
-        raise InvalidInput("the name contains control characters", field="name")
+        raise InvalidInput(N_("the name contains control characters"), field="name")
     return name
 
 
 def clean_text(raw: str) -> str:
     if not raw.strip():
-        raise InvalidInput("the message is empty", field="text")
+        raise InvalidInput(N_("the message is empty"), field="text")
     if len(raw) > MAX_TEXT:
         raise InvalidInput(
-            f"the message has {len(raw)} characters; at most {MAX_TEXT} are allowed",
+            N_("the message has {n} characters; at most {most} are allowed"),
             field="text",
+            n=len(raw),
+            most=MAX_TEXT,
         )
     return raw
 
@@ -114,7 +120,7 @@ def require_chat(sandbox: SandboxPlatform, chat_id: str) -> str:
         ).scalar()
         conn.rollback()
     if title is None:
-        raise UnknownGroup(f"no sandbox group {chat_id!r}", where=chat_id)
+        raise UnknownGroup(N_("no sandbox group {chat!r}"), where=chat_id, chat=chat_id)
     return str(title)
 
 

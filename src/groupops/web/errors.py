@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from groupops.domain.errors import Conflict, GroupopsError, NotFound
@@ -13,8 +14,10 @@ class InvalidInput(GroupopsError):
 
     code = "invalid_input"
 
-    def __init__(self, message: str, *, field: str, where: str | None = None) -> None:
-        super().__init__(message, where=where)
+    def __init__(
+        self, message: str, *, field: str, where: str | None = None, **params: Any
+    ) -> None:
+        super().__init__(message, where=where, **params)
         self.field = field
 
 
@@ -74,5 +77,8 @@ def error_body(
     return {"error": error}
 
 
-def body_of(exc: GroupopsError) -> dict[str, Any]:
-    return error_body(exc.code, exc.message, field=getattr(exc, "field", None), where=exc.where)
+def body_of(exc: GroupopsError, gettext: Callable[[str], str] | None = None) -> dict[str, Any]:
+    """The JSON answer of a typed error; its message in the language of ``gettext`` (the
+    page's), where the error is in the catalogues."""
+    message = exc.localized_message(gettext) if gettext is not None else exc.message
+    return error_body(exc.code, message, field=getattr(exc, "field", None), where=exc.where)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from groupops import __version__
-from groupops.i18n import LANGUAGES
+from groupops.i18n import LANGUAGES, N_
 from groupops.web import chat
 from groupops.web.errors import NotJoined
 from groupops.web.runtime import Runtime
@@ -183,7 +183,7 @@ async def messages(
 def _joined(request: Request, chat_id: str) -> str:
     viewer = viewer_of(request)
     if viewer is None:
-        raise NotJoined("join the group first: this browser has not joined any", where=chat_id)
+        raise NotJoined(N_("join the group first: this browser has not joined any"), where=chat_id)
     return viewer
 
 
