@@ -175,7 +175,7 @@ def test_a_kicked_person_may_not_post_and_is_kept_out(
     assert ming.poll("course")["me"]["status"] == "kicked"
     refused = ming.post("course", "hello?")
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "sandbox_refused"
-    assert "不是这个群聊的成员" in refused.json()["error"]["message"]
+    assert refused.json()["error"]["message"] == "小明 不是这个群聊的成员"
     # the platform lets them back in; moderation's blacklist removes them again
     ming.join("course", "小明")
     ming.wait_for(

@@ -228,8 +228,10 @@ class SandboxPlatform:
         with self.db.begin() as conn:
             row = self._member(conn, chat_id, user_id)
             if row is None or row.status != "active":
-                raise SandboxRefused(
-                    N_("{user} is not a member of this chat"), where=chat_id, user=user_id
+                raise SandboxRefused(  # by name, as the chat shows them (the id means nothing)
+                    N_("{user} is not a member of this chat"),
+                    where=chat_id,
+                    user=row.name if row is not None and row.name else user_id,
                 )
             if row.muted_until is not None and row.muted_until > now:
                 raise SandboxRefused(
@@ -312,7 +314,9 @@ class SandboxPlatform:
             )
         if member is None or member.status != "active":
             raise SandboxRefused(
-                N_("{user} is not a member of this chat"), where=chat_id, user=user_id
+                N_("{user} is not a member of this chat"),
+                where=chat_id,
+                user=member.name if member is not None and member.name else user_id,
             )
         now = self.clock.now()
         return Event(
