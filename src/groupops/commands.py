@@ -80,8 +80,9 @@ def parse_when(value: str, timezone: str) -> datetime:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
         raise InvalidSettings(
-            f"{value!r} is not a date or time (write 2026-10-15 or 2026-10-15T08:00)",
+            N_("{value!r} is not a date or time (write 2026-10-15 or 2026-10-15T08:00)"),
             where="--at",
+            value=value,
         ) from None
     if len(value.strip()) == 10:
         when = when.replace(hour=12)
@@ -405,7 +406,7 @@ def register(app: typer.Typer) -> None:
         """Set a group's time zone (day boundaries), language (zh_CN or en) or title."""
         if timezone is None and language is None and title is None:
             raise InvalidSettings(
-                "nothing to change: give --timezone, --language or --title",
+                N_("nothing to change: give --timezone, --language or --title"),
                 where="settings profile",
             )
         admin.set_group_profile(
@@ -473,6 +474,8 @@ def register(app: typer.Typer) -> None:
         url: str | None = DbOption,
     ) -> None:
         """Undo a moderation decision: unmute/unban, warning taken back, blacklist lifted."""
+        if not by.strip():
+            raise InvalidSettings(N_("say who undoes it: a name, kept in the log"), where="--by")
         db = open_db(url)
         undo = feature_function("groupops.features.moderation", "undo_decision")
         result = undo(db, decision, by, datetime.now(UTC))

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from groupops.domain.errors import InvalidSettings
+from groupops.i18n import N_
 
 
 def utc(dt: datetime) -> datetime:
@@ -19,7 +20,9 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidSettings(f"unknown time zone {name!r}", where="timezone") from exc
+        raise InvalidSettings(
+            N_("unknown time zone {name!r}"), where=N_("time zone"), name=name
+        ) from exc
 
 
 def local_day(dt: datetime, tz: str | ZoneInfo) -> date:

@@ -27,6 +27,7 @@ from groupops.domain.errors import NotFound, PlatformError, RecipientUnreachable
 from groupops.engine.clock import Clock
 from groupops.engine.outbox import Handed
 from groupops.engine.ratelimit import TokenBucket
+from groupops.i18n import N_
 from groupops.platforms.registry import Platforms
 from groupops.storage.tables import outbox
 
@@ -506,9 +507,13 @@ def retry_dead(db: Engine, clock: Clock, ids: Sequence[int] | None = None) -> in
             }
             missing = sorted(set(ids) - known)
             if missing:
-                listed = ", ".join(map(str, missing))
-                plural = "s" if len(missing) > 1 else ""
-                raise NotFound(f"no dead action with id{plural} {listed}", where="outbox")
+                raise NotFound(
+                    N_("no dead action with ids {ids}")
+                    if len(missing) > 1
+                    else N_("no dead action with id {ids}"),
+                    where=N_("outbox"),
+                    ids=", ".join(map(str, missing)),
+                )
             q = q.where(outbox.c.id.in_(ids))
         res = conn.execute(
             q.values(status="pending", attempts=0, next_attempt_at=clock.now(), last_error="")

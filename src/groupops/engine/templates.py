@@ -14,6 +14,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from groupops.domain.errors import TemplateError
+from groupops.i18n import N_
 
 MAX_TEMPLATE = 4000
 MAX_OUTPUT = 4096  # Telegram's message limit; other platforms allow at least this
@@ -55,7 +56,9 @@ class TemplateRenderer:
 
     def render(self, source: str, variables: Mapping[str, str], *, where: str) -> str:
         if len(source) > MAX_TEMPLATE:
-            raise TemplateError(f"template longer than {MAX_TEMPLATE} characters", where=where)
+            raise TemplateError(
+                N_("template longer than {most} characters"), where=where, most=MAX_TEMPLATE
+            )
         try:
             template = self._compiled.get(source)
             if template is None:
@@ -66,15 +69,20 @@ class TemplateRenderer:
             out = template.render({k: str(v) for k, v in variables.items()})
         except TemplateSyntaxError as exc:
             raise TemplateError(
-                f"syntax error line {exc.lineno}: {exc.message}", where=where
+                N_("syntax error line {line}: {problem}"),
+                where=where,
+                line=exc.lineno,
+                problem=exc.message,
             ) from None
         except UndefinedError as exc:
-            allowed = ", ".join(sorted(variables))
             raise TemplateError(
-                f"{exc.message}; allowed placeholders: {allowed}", where=where
+                N_("{problem}; allowed placeholders: {allowed}"),
+                where=where,
+                problem=exc.message,
+                allowed=", ".join(sorted(variables)),
             ) from None
         except SecurityError as exc:
-            raise TemplateError(f"not allowed: {exc}", where=where) from None
+            raise TemplateError(N_("not allowed: {reason}"), where=where, reason=exc) from None
         except (TypeError, ValueError, OverflowError, RecursionError, MemoryError) as exc:
             raise TemplateError(f"{type(exc).__name__}: {exc}", where=where) from None
         if len(out) > MAX_OUTPUT:

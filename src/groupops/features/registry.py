@@ -7,10 +7,15 @@ Built-ins are listed in ``DEFAULT_FEATURES``; extensions declare an entry point 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from importlib.metadata import entry_points
+from typing import Any
 
-from groupops.domain.errors import GroupopsError
+from pydantic import ValidationError
+
+from groupops.domain.errors import GroupopsError, InvalidSettings
 from groupops.features.base import Feature
+from groupops.i18n import N_
 
 DEFAULT_FEATURES: tuple[str, ...] = (
     "groupops.features.moderation:ModerationFeature",
@@ -25,16 +30,61 @@ class FeatureLoadError(GroupopsError):
     code = "feature_load_error"
 
 
+class SettingValueError(InvalidSettings, ValueError):
+    """A setting's value refused by its feature's own check (a settings model's validator),
+    written like every typed error: ``SettingValueError(N_("at most {most} keywords"),
+    where="keywords_zh", most=500)``. It is a ``ValueError``, so pydantic reports it
+    on the field it checked, and keeps it (``ctx["error"]``) for :class:`SettingsRefused` to
+    say in the operator's language."""
+
+    @classmethod
+    def of(cls, exc: GroupopsError) -> SettingValueError:
+        """``exc`` (a template's :class:`~groupops.domain.errors.TemplateError`, say) as a
+        setting's refusal: the same text, values and place."""
+        return cls(exc.template, where=exc.where, **exc.params)
+
+
+class SettingsRefused(InvalidSettings):
+    """A feature's settings refused by its model: every problem as ``field: text`` (``default``
+    names a problem of the whole model), joined by ``; ``. A :class:`SettingValueError`
+    (groupops' own text) is said in the operator's language, without the "Value error, "
+    pydantic puts before any ValueError; pydantic's own messages stay in English."""
+
+    def __init__(self, exc: ValidationError, *, default: str, where: str | None = None) -> None:
+        self.problems: list[tuple[str, str | GroupopsError]] = []
+        for e in exc.errors():
+            error: Any = (e.get("ctx") or {}).get("error")
+            field = ".".join(str(p) for p in e["loc"]) or default
+            self.problems.append((field, error if isinstance(error, GroupopsError) else e["msg"]))
+        super().__init__(self.localized_message(lambda s: s), where=where)
+
+    def localized_message(self, gettext: Callable[[str], str]) -> str:
+        """The problems (without where) in the language of ``gettext``."""
+        return "; ".join(
+            f"{field}: {text if isinstance(text, str) else text.localized(gettext)}"
+            for field, text in self.problems
+        )
+
+    def localized(self, gettext: Callable[[str], str]) -> str:
+        where = self.localized_where(gettext)
+        text = self.localized_message(gettext)
+        return f"{where}: {text}" if where else text
+
+
 def load_feature(spec: str) -> Feature:
     module_name, _, attr = spec.partition(":")
     try:
         cls = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as exc:
-        raise FeatureLoadError(f"cannot load feature {spec!r}: {exc}") from exc
+        raise FeatureLoadError(
+            N_("cannot load feature {spec!r}: {reason}"), spec=spec, reason=exc
+        ) from exc
     feature: Feature = cls()
     for needed in ("name", "order", "settings_model", "handles", "handle", "delete_member_data"):
         if not hasattr(feature, needed):
-            raise FeatureLoadError(f"feature {spec!r} lacks {needed!r}")
+            raise FeatureLoadError(
+                N_("feature {spec!r} lacks {needed!r}"), spec=spec, needed=needed
+            )
     return feature
 
 
@@ -43,7 +93,7 @@ class FeatureRegistry:
         names = [f.name for f in features]
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
-            raise FeatureLoadError(f"features registered twice: {sorted(dupes)}")
+            raise FeatureLoadError(N_("features registered twice: {names}"), names=sorted(dupes))
         self.features = sorted(features, key=lambda f: (f.order, f.name))
         self.by_name = {f.name: f for f in self.features}
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 
 from groupops.domain.errors import DatabaseUnavailable
+from groupops.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,10 @@ def masked_url(url: str) -> str:
         return re.sub(r"(//[^/:@]*:)[^/@]*@", r"\1***@", url)
 
 
+#: a database that would not open, with the driver's own words (in their language) as ``reason``
+CANNOT_OPEN = N_("cannot open {url}: {reason}")
+
+
 def open_database(url: str | None = None, *, create: bool = False, migrate: bool = True) -> Engine:
     """The database a command works on, checked and migrated, or one typed error naming the URL
     (password masked) and what is wrong with it: not a URL, an unknown kind of database, a
@@ -61,33 +66,47 @@ def open_database(url: str | None = None, *, create: bool = False, migrate: bool
         parsed = make_url(url)
     except ArgumentError:
         raise DatabaseUnavailable(
-            f"{shown!r} is not a database URL (write sqlite:///path/to/file.db or"
-            " postgresql://user@host:5432/name)",
+            N_(
+                "{url!r} is not a database URL (write sqlite:///path/to/file.db or"
+                " postgresql://user@host:5432/name)"
+            ),
             where=where,
+            url=shown,
         ) from None
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database or ""
         if path and path != ":memory:" and not path.startswith("file:"):
             file = Path(path)
             if file.is_dir():
-                raise DatabaseUnavailable(f"{shown}: {file} is a folder, not a file", where=where)
+                raise DatabaseUnavailable(
+                    N_("{url}: {file} is a folder, not a file"), where=where, url=shown, file=file
+                )
             if not create and not file.exists():
                 raise DatabaseUnavailable(
-                    f"no database file {file}: check the path, or make it with `groupops db"
-                    " upgrade` (empty) or `groupops demo` (a simulated month) and this"
-                    " --database-url",
+                    N_(
+                        "no database file {file}: check the path, or make it with `groupops db"
+                        " upgrade` (empty) or `groupops demo` (a simulated month) and this"
+                        " --database-url"
+                    ),
                     where=where,
+                    file=file,
                 )
     try:
         db = make_engine(url)
     except NoSuchModuleError:
         raise DatabaseUnavailable(
-            f"{shown}: unknown kind of database {parsed.drivername!r}"
-            " (use sqlite:///path/to/file.db or postgresql://user@host:5432/name)",
+            N_(
+                "{url}: unknown kind of database {kind!r}"
+                " (use sqlite:///path/to/file.db or postgresql://user@host:5432/name)"
+            ),
             where=where,
+            url=shown,
+            kind=parsed.drivername,
         ) from None
     except (ArgumentError, ImportError, OSError) as exc:
-        raise DatabaseUnavailable(f"cannot open {shown}: {_reason(exc)}", where=where) from None
+        raise DatabaseUnavailable(
+            CANNOT_OPEN, where=where, url=shown, reason=_reason(exc)
+        ) from None
     try:
         if migrate:
             from groupops.storage.migrate import upgrade
@@ -98,7 +117,9 @@ def open_database(url: str | None = None, *, create: bool = False, migrate: bool
                 conn.rollback()
     except (DBAPIError, OSError) as exc:
         db.dispose()
-        raise DatabaseUnavailable(f"cannot open {shown}: {_reason(exc)}", where=where) from None
+        raise DatabaseUnavailable(
+            CANNOT_OPEN, where=where, url=shown, reason=_reason(exc)
+        ) from None
     return db
 
 
