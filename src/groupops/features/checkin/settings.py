@@ -7,6 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from groupops.domain.errors import TemplateError
 from groupops.engine.templates import TemplateRenderer
 from groupops.features.base import FeatureSettings
+from groupops.features.registry import SettingValueError
+from groupops.i18n import N_
 
 SAMPLE = {
     "name": "Alice",
@@ -22,10 +24,12 @@ SAMPLE = {
 def _words(values: list[str], where: str) -> list[str]:
     cleaned = [v.strip() for v in values if v.strip()]
     if not cleaned:
-        raise ValueError(f"{where}: at least one keyword is needed")
+        raise SettingValueError(N_("at least one keyword is needed"), where=where)
     for v in cleaned:
         if len(v) > 32:
-            raise ValueError(f"{where}: keyword {v[:40]!r} is longer than 32 characters")
+            raise SettingValueError(
+                N_("keyword {keyword!r} is longer than 32 characters"), where=where, keyword=v[:40]
+            )
     return cleaned
 
 
@@ -97,12 +101,14 @@ class CheckinSettings(FeatureSettings):
             try:
                 TemplateRenderer().check(v, SAMPLE, where="checkin.reply_template")
             except TemplateError as exc:
-                raise ValueError(str(exc)) from None
+                raise SettingValueError.of(exc) from None
         return v
 
     @model_validator(mode="after")
     def _distinct(self) -> CheckinSettings:
         streaks = [g.streak for g in self.gifts]
         if len(set(streaks)) != len(streaks):
-            raise ValueError("checkin.gifts: two gifts for the same streak length")
+            raise SettingValueError(
+                N_("two gifts for the same streak length"), where="checkin.gifts"
+            )
         return self

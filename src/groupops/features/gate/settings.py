@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from groupops.features.base import FeatureSettings
+from groupops.features.registry import SettingValueError
+from groupops.i18n import N_
 
 
 class GateSettings(FeatureSettings):
@@ -38,11 +40,15 @@ class GateSettings(FeatureSettings):
     def _quiz_complete(self) -> GateSettings:
         if self.mode == "quiz":
             if not self.question.strip():
-                raise ValueError("mode 'quiz' needs a question")
+                raise SettingValueError(N_("mode 'quiz' needs a question"))
             if len(self.options) < 2:
-                raise ValueError("mode 'quiz' needs at least two options")
+                raise SettingValueError(N_("mode 'quiz' needs at least two options"))
         if any(not o.strip() or len(o) > 100 for o in self.options):
-            raise ValueError("each option must be 1 to 100 characters")
+            raise SettingValueError(N_("each option must be 1 to 100 characters"))
         if self.options and self.answer > len(self.options):
-            raise ValueError(f"answer {self.answer} is not one of the {len(self.options)} options")
+            raise SettingValueError(
+                N_("answer {answer} is not one of the {count} options"),
+                answer=self.answer,
+                count=len(self.options),
+            )
         return self

@@ -20,6 +20,7 @@ from groupops.domain.errors import Conflict, NotFound
 from groupops.domain.time import utc
 from groupops.engine.outbox import queue_actions
 from groupops.features.moderation.tables import moderation_blacklist, moderation_decisions
+from groupops.i18n import N_
 from groupops.platforms.base import Capabilities
 from groupops.storage.tables import groups, members
 
@@ -146,6 +147,10 @@ def _reverse(r: Any) -> Action | None:
     return None
 
 
+#: where an undo's refusal comes from (an operator's ``groupops undo``)
+UNDO = N_("moderation undo")
+
+
 def undo_decision(
     db: Engine | Connection,
     decision_id: int,
@@ -175,18 +180,21 @@ def undo_decision(
     with _connection(db, write=True) as conn:
         row = conn.execute(select(moderation_decisions).where(d.id == decision_id)).first()
         if row is None:
-            raise NotFound(f"no moderation decision #{decision_id}", where="moderation undo")
+            raise NotFound(N_("no moderation decision #{id}"), where=UNDO, id=decision_id)
         if row.step == "undo":
             raise Conflict(
-                f"decision #{decision_id} is itself an undo (of #{row.undo_of}); it cannot be"
-                " undone",
-                where="moderation undo",
+                N_("decision #{id} is itself an undo (of #{of}); it cannot be undone"),
+                where=UNDO,
+                id=decision_id,
+                of=row.undo_of,
             )
         if row.undone_at is not None:
             raise Conflict(
-                f"decision #{decision_id} was already undone by {row.undone_by} at"
-                f" {row.undone_at.isoformat()}",
-                where="moderation undo",
+                N_("decision #{id} was already undone by {by} at {at}"),
+                where=UNDO,
+                id=decision_id,
+                by=row.undone_by,
+                at=row.undone_at.isoformat(),
             )
         children = conn.execute(
             select(moderation_decisions).where(d.parent_id == decision_id, d.undone_at.is_(None))

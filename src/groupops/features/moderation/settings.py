@@ -7,9 +7,10 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from groupops.domain.errors import InvalidSettings
 from groupops.features.base import FeatureSettings
 from groupops.features.moderation.detectors import normalise
+from groupops.features.registry import SettingsRefused, SettingValueError
+from groupops.i18n import N_
 
 #: rule names, as they appear in the log and in ``blacklist_rules``
 RULES = (
@@ -39,35 +40,49 @@ def parse_step(raw: str) -> tuple[str, int]:
     """'warn' -> ('warn', 0); 'mute:3600', 'mute:1h', 'mute:30m', 'mute:1d' -> ('mute', secs)."""
     m = _STEP.match(raw.strip().lower()) if isinstance(raw, str) else None
     if m is None:
-        raise ValueError(
-            f"ladder step {raw!r} is not one of: warn, mute:<seconds> (or mute:30m, mute:1h,"
-            " mute:1d), kick, ban"
+        raise SettingValueError(
+            N_(
+                "ladder step {step!r} is not one of: warn, mute:<seconds> (or mute:30m, mute:1h,"
+                " mute:1d), kick, ban"
+            ),
+            step=raw,
         )
     kind, amount, unit = m.groups()
     if kind != "mute":
         if amount is not None:
-            raise ValueError(f"ladder step {raw!r}: only mute takes a duration")
+            raise SettingValueError(
+                N_("ladder step {step!r}: only mute takes a duration"), step=raw
+            )
         return kind, 0
     if amount is None:
-        raise ValueError(f"ladder step {raw!r}: say how long, e.g. mute:3600 or mute:1h")
+        raise SettingValueError(
+            N_("ladder step {step!r}: say how long, e.g. mute:3600 or mute:1h"), step=raw
+        )
     seconds = int(amount) * _UNIT[unit]
     if not MIN_MUTE <= seconds <= MAX_MUTE:
-        raise ValueError(f"ladder step {raw!r}: a mute lasts from 1 minute to 366 days")
+        raise SettingValueError(
+            N_("ladder step {step!r}: a mute lasts from 1 minute to 366 days"), step=raw
+        )
     return "mute", seconds
 
 
 def _keywords(values: list[str], field: str) -> list[str]:
     if len(values) > MAX_KEYWORDS:
-        raise ValueError(f"{field}: at most {MAX_KEYWORDS} keywords")
+        raise SettingValueError(N_("at most {most} keywords"), where=field, most=MAX_KEYWORDS)
     out: list[str] = []
     for raw in values:
         kw = raw.strip()
         if not kw or not normalise(kw).strip("* "):
-            raise ValueError(f"{field}: empty keyword")
+            raise SettingValueError(N_("empty keyword"), where=field)
         if len(kw) > MAX_KEYWORD_LEN:
-            raise ValueError(f"{field}: keyword {kw[:20]!r}… is over {MAX_KEYWORD_LEN} characters")
+            raise SettingValueError(
+                N_("keyword {start!r}… is over {most} characters"),
+                where=field,
+                start=kw[:20],
+                most=MAX_KEYWORD_LEN,
+            )
         if "\x00" in kw:
-            raise ValueError(f"{field}: keyword contains a NUL character")
+            raise SettingValueError(N_("keyword contains a NUL character"), where=field)
         if kw not in out:
             out.append(kw)
     return out
@@ -187,9 +202,13 @@ class ModerationSettings(FeatureSettings):
                 entry = entry.removeprefix(prefix)
             entry = entry.removeprefix("www.").rstrip("/")
             if not _DOMAIN.match(entry):
-                raise ValueError(
-                    f"allowed_domains: {raw!r} is not a domain like example.com"
-                    " or a link prefix like t.me/our_group"
+                raise SettingValueError(
+                    N_(
+                        "{entry!r} is not a domain like example.com"
+                        " or a link prefix like t.me/our_group"
+                    ),
+                    where="allowed_domains",
+                    entry=raw,
                 )
             if entry not in out:
                 out.append(entry)
@@ -204,8 +223,4 @@ def parse_settings(raw: object) -> ModerationSettings:
     try:
         return ModerationSettings.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise InvalidSettings(problems, where="moderation") from None
+        raise SettingsRefused(exc, default="settings", where="moderation") from None

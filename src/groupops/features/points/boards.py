@@ -12,6 +12,7 @@ from sqlalchemy import Connection, and_, bindparam, func, or_, select
 from groupops.domain.errors import GroupopsError, NotFound
 from groupops.domain.time import local_day, zone
 from groupops.features.points.tables import points_balances, points_ledger, points_months
+from groupops.i18n import N_
 from groupops.storage.tables import groups, members
 
 PERIODS = ("day", "week", "month")
@@ -74,7 +75,11 @@ def period_bounds(period: str, at: datetime, tz: str) -> tuple[datetime, datetim
         start = d.replace(day=1)
         end = (start + timedelta(days=32)).replace(day=1)
     else:
-        raise InvalidPeriod(f"unknown period {period!r}: choose day, week or month", where="period")
+        raise InvalidPeriod(
+            N_("unknown period {period!r}: choose day, week or month"),
+            where=N_("period"),
+            period=period,
+        )
 
     def midnight(day: date) -> datetime:
         return datetime.combine(day, time(0), tzinfo=z).astimezone(UTC)
@@ -109,7 +114,7 @@ def leaderboard(
     rank, member, member_id, points. Ties go to who got there first."""
     tz = conn.execute(select(groups.c.timezone).where(groups.c.id == group_id)).scalar()
     if tz is None:
-        raise NotFound(f"no group {group_id}", where="leaderboard")
+        raise NotFound(N_("no group {id}"), where=N_("leaderboard"), id=group_id)
     start, end = period_bounds(period, at, tz)
     if period == "month":
         sums = (

@@ -5,7 +5,11 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from groupops.features.base import FeatureSettings
+from groupops.features.registry import SettingValueError
 from groupops.i18n import N_
+
+#: the setting the level checks name
+LEVELS = "points.levels"
 
 
 class Level(BaseModel):
@@ -79,12 +83,12 @@ class PointsSettings(FeatureSettings):
     @classmethod
     def _levels(cls, v: list[Level]) -> list[Level]:
         if not v:
-            raise ValueError("points.levels: at least one level is needed")
+            raise SettingValueError(N_("at least one level is needed"), where=LEVELS)
         ordered = sorted(v, key=lambda lv: lv.points)
         if ordered[0].points != 0:
-            raise ValueError("points.levels: the first level must need 0 points")
+            raise SettingValueError(N_("the first level must need 0 points"), where=LEVELS)
         if len({lv.points for lv in v}) != len(v):
-            raise ValueError("points.levels: two levels need the same points")
+            raise SettingValueError(N_("two levels need the same points"), where=LEVELS)
         return ordered
 
     @field_validator("points_keywords", "leaderboard_keywords")

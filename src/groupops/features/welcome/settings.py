@@ -7,6 +7,7 @@ from pydantic import Field, field_validator
 from groupops.domain.errors import TemplateError
 from groupops.engine.templates import TemplateRenderer
 from groupops.features.base import FeatureSettings
+from groupops.features.registry import SettingValueError
 
 SAMPLE = {"name": "Alice", "group": "Group", "rules": "Be kind.", "names": "A, B", "count": "2"}
 
@@ -16,7 +17,7 @@ def _check_template(value: str | None, where: str) -> str | None:
         try:
             TemplateRenderer().check(value, SAMPLE, where=where)
         except TemplateError as exc:
-            raise ValueError(str(exc)) from None
+            raise SettingValueError.of(exc) from None
     return value
 
 
