@@ -151,7 +151,7 @@ def register(app: typer.Typer) -> None:
             first = date.fromisoformat(start)
         except ValueError:
             raise InvalidSettings(
-                f"--start {start!r} is not a date like 2026-11-01", where="demo"
+                N_("--start {start!r} is not a date like 2026-11-01"), where="demo", start=start
             ) from None
         options = DemoOptions(days=days, seed=seed, members=members, start=first)
         options.check()

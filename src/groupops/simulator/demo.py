@@ -15,6 +15,7 @@ from sqlalchemy import select
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.features.registry import DEFAULT_FEATURES
+from groupops.i18n import N_
 from groupops.simulator.totals import totals
 from groupops.simulator.world import DemoError, DemoOptions, Progress, Simulation, start_instant
 from groupops.storage.db import open_database
@@ -41,8 +42,10 @@ def refuse_used(url: str) -> None:
         db.dispose()
     if used is not None:
         raise DemoError(
-            "the database already holds events; the demo needs an empty one (its totals count"
-            " everything in it): give a new file, e.g. --database-url sqlite:///var/demo.db",
+            N_(
+                "the database already holds events; the demo needs an empty one (its totals count"
+                " everything in it): give a new file, e.g. --database-url sqlite:///var/demo.db"
+            ),
             where="--database-url",
         )
 

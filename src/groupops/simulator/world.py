@@ -30,6 +30,7 @@ from groupops.engine import admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.engine.core import TICK_SOURCE
+from groupops.i18n import N_
 from groupops.platforms.sandbox.platform import SandboxRefused
 from groupops.simulator import texts
 from groupops.simulator.eyes import Prompt, new_prompts, restrained
@@ -89,10 +90,12 @@ class DemoOptions:
     def check(self) -> None:
         if not 0 < self.days <= 366:
             raise InvalidSettings(
-                f"--days {self.days} must be above 0 and at most 366", where="demo"
+                N_("--days {days} must be above 0 and at most 366"), where="demo", days=self.days
             )
         if not 10 <= self.members <= 5000:
-            raise InvalidSettings(f"--members {self.members} must be 10 to 5000", where="demo")
+            raise InvalidSettings(
+                N_("--members {members} must be 10 to 5000"), where="demo", members=self.members
+            )
 
 
 @dataclass(order=True)
