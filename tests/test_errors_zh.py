@@ -255,10 +255,10 @@ def test_settings_checks_are_said_in_chinese_and_pydantics_own_stay_english() ->
     both(
         caught.value,
         "moderation: ladder: ladder step 'mute:5': a mute lasts from 1 minute to"
-        " 366 days; keywords_zh: keywords_zh: empty keyword; flood_seconds: Input"
+        " 366 days; keywords_zh: empty keyword; flood_seconds: Input"
         " should be greater than or equal to 1",
         "moderation: ladder: 处罚步骤 'mute:5'：禁言时长须在 1 分钟到 366 天之间;"
-        " keywords_zh: keywords_zh: 关键词为空; flood_seconds: Input should be greater than or"
+        " keywords_zh: 关键词为空; flood_seconds: Input should be greater than or"
         " equal to 1",
     )
 
@@ -270,17 +270,17 @@ def test_settings_checks_are_said_in_chinese_and_pydantics_own_stay_english() ->
             "groupops.features.moderation.settings:ModerationSettings",
             {"ladder": ["mute"], "allowed_domains": ["not a domain"]},
             "ladder: ladder step 'mute': say how long, e.g. mute:3600 or mute:1h;"
-            " allowed_domains: allowed_domains: 'not a domain' is not a domain like"
+            " allowed_domains: 'not a domain' is not a domain like"
             " example.com or a link prefix like t.me/our_group",
             "ladder: 处罚步骤 'mute'：请写明时长，例如 mute:3600 或 mute:1h; allowed_domains:"
-            " allowed_domains: 'not a domain' 既不是 example.com 这样的域名，也不是"
+            " 'not a domain' 既不是 example.com 这样的域名，也不是"
             " t.me/our_group 这样的链接前缀",
         ),
         (
             "groupops.features.moderation.settings:ModerationSettings",
             {"keywords_en": ["x" * 120]},
-            f"keywords_en: keywords_en: keyword {'x' * 20!r}… is over 100 characters",
-            f"keywords_en: keywords_en: 关键词 {'x' * 20!r}… 超过 100 个字符",
+            f"keywords_en: keyword {'x' * 20!r}… is over 100 characters",
+            f"keywords_en: 关键词 {'x' * 20!r}… 超过 100 个字符",
         ),
         (
             "groupops.features.gate.settings:GateSettings",
@@ -291,26 +291,24 @@ def test_settings_checks_are_said_in_chinese_and_pydantics_own_stay_english() ->
         (
             "groupops.features.checkin.settings:CheckinSettings",
             {"keywords": [" "], "reply_template": "{{ name"},
-            "keywords: checkin.keywords: at least one keyword is needed;"
-            " reply_template: checkin.reply_template: syntax error line 1:"
+            "keywords: at least one keyword is needed;"
+            " reply_template: syntax error line 1:"
             " unexpected end of template, expected 'end of print statement'.",
-            "keywords: checkin.keywords: 至少需要一个关键词; reply_template:"
-            " checkin.reply_template: 第 1 行语法错误：unexpected end of template, expected"
+            "keywords: 至少需要一个关键词; reply_template:"
+            " 第 1 行语法错误：unexpected end of template, expected"
             " 'end of print statement'.",
         ),
         (
             "groupops.features.points.settings:PointsSettings",
             {"levels": [{"name": "A", "points": 5}]},
-            "levels: points.levels: the first level must need 0 points",
-            "levels: points.levels: 第一个等级所需积分必须为 0",
+            "levels: the first level must need 0 points",
+            "levels: 第一个等级所需积分必须为 0",
         ),
         (
             "groupops.features.welcome.settings:WelcomeSettings",
             {"template": "Hi {{ nick }}"},
-            "template: welcome.template: 'nick' is undefined; allowed placeholders:"
-            " count, group, name, names, rules",
-            "template: welcome.template: 'nick' is undefined；可用的占位符：count, group, name,"
-            " names, rules",
+            "template: 'nick' is undefined; allowed placeholders: count, group, name, names, rules",
+            "template: 'nick' is undefined；可用的占位符：count, group, name, names, rules",
         ),
     ],
 )
@@ -403,3 +401,31 @@ def test_the_reports_folder_refusal_is_said_in_chinese(tmp_path: Path) -> None:
     with pytest.raises(OutputNotWritable) as caught:
         check_out_dir(target / "out")
     both(caught.value, f"{target}/out: it is not a folder", f"{target}/out: 它不是文件夹")
+
+
+def test_settings_set_says_a_features_own_check_in_chinese(cli: typer.Typer, imported: str) -> None:
+    """``settings set`` refuses with the feature's own words in the operator's language (the
+    field named once), pydantic's own messages as pydantic says them."""
+    args = ("settings", "set", "moderation.keywords_zh", '[" "]', "-g", "1")
+    url = ("--database-url", imported)
+    zh = line(run(cli, *args, *url, zh=True))
+    assert zh.endswith("moderation.keywords_zh: 关键词为空"), zh
+    assert zh.startswith("错误 [invalid_settings]") and "Value error" not in zh
+    en = line(run(cli, *args, *url))
+    assert en.endswith("moderation.keywords_zh: empty keyword"), en
+
+
+def test_a_command_without_lang_answers_in_the_terminals_language(
+    cli: typer.Typer, imported: str
+) -> None:
+    """``undo`` has no --lang: GROUPOPS_LANG, else the terminal's LANG, as ``demo`` and
+    ``serve`` print the rest of their output."""
+    url = ("--database-url", imported)
+    env = {"COLUMNS": "80", "GROUPOPS_LANG": "", "LC_ALL": "", "LC_MESSAGES": ""}
+    zh = CliRunner().invoke(cli, ["undo", "99", *url], env={**env, "LANG": "zh_CN.UTF-8"})
+    assert line(zh) == "错误 [not_found] 撤销管理处理: 没有管理处理 #99"
+    en = CliRunner().invoke(cli, ["undo", "99", *url], env={**env, "LANG": "en_GB.UTF-8"})
+    assert line(en).startswith("error [not_found]")
+    # GROUPOPS_LANG speaks before the terminal
+    both_set = {**env, "LANG": "zh_CN.UTF-8", "GROUPOPS_LANG": "en"}
+    assert line(CliRunner().invoke(cli, ["undo", "99", *url], env=both_set)).startswith("error")

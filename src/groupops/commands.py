@@ -24,7 +24,7 @@ from groupops.engine import admin
 from groupops.engine.clock import RealClock
 from groupops.engine.deliverer import list_outbox, retry_dead
 from groupops.features.registry import FeatureRegistry
-from groupops.i18n import LANGUAGES, N_, Catalogs
+from groupops.i18n import LANGUAGES, N_, Catalogs, operator_language
 from groupops.storage.db import open_database
 from groupops.storage.migrate import current
 
@@ -96,11 +96,12 @@ ERROR = N_("error")
 
 def command_language(params: dict[str, Any]) -> str:
     """The language a command answers in: its ``--lang``, else ``GROUPOPS_LANG`` (which every
-    command reads, with or without a ``--lang`` of its own), else English."""
+    command reads, with or without a ``--lang`` of its own), else the terminal's (LANG), as
+    the commands without ``--lang`` (demo, serve) print the rest of their output."""
     for value in (params.get("lang"), os.environ.get("GROUPOPS_LANG")):
         if isinstance(value, str) and value in LANGUAGES:
             return value
-    return "en"
+    return operator_language()
 
 
 def error_line(exc: GroupopsError, language: str) -> str:

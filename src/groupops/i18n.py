@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,15 @@ LANGUAGES = ("zh_CN", "en")
 
 def N_(message: str) -> str:
     return message
+
+
+def operator_language() -> str:
+    """The language of the operator's terminal (LC_ALL, LC_MESSAGES, LANG), for CLI output."""
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "zh_CN" if value.lower().startswith("zh") else "en"
+    return "en"
 
 
 class Catalogs:

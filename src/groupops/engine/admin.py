@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from groupops.domain.errors import InvalidSettings, NotFound
 from groupops.domain.time import zone
-from groupops.features.registry import FeatureRegistry
+from groupops.features.registry import FeatureRegistry, SettingsRefused
 from groupops.i18n import LANGUAGES, N_
 from groupops.storage.tables import (
     groups,
@@ -146,10 +146,7 @@ def _validated(registry: FeatureRegistry, feature: str, values: dict[str, Any], 
     try:
         model.settings_model.model_validate(values)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or feature}: {e['msg']}" for e in exc.errors()
-        )
-        raise InvalidSettings(problems, where=where) from None
+        raise SettingsRefused(exc, default=feature, where=where) from None
 
 
 def set_setting(

@@ -56,19 +56,32 @@ class SettingsRefused(InvalidSettings):
             error: Any = (e.get("ctx") or {}).get("error")
             field = ".".join(str(p) for p in e["loc"]) or default
             self.problems.append((field, error if isinstance(error, GroupopsError) else e["msg"]))
+        self._where = where
         super().__init__(self.localized_message(lambda s: s), where=where)
 
     def localized_message(self, gettext: Callable[[str], str]) -> str:
-        """The problems (without where) in the language of ``gettext``."""
+        """The problems (without where) in the language of ``gettext``; a field the where
+        names already (``settings set moderation.keywords_zh``) is not named again."""
         return "; ".join(
-            f"{field}: {text if isinstance(text, str) else text.localized(gettext)}"
+            _said(text, field, gettext)
+            if _names(self._where, field)
+            else f"{field}: {_said(text, field, gettext)}"
             for field, text in self.problems
         )
 
-    def localized(self, gettext: Callable[[str], str]) -> str:
-        where = self.localized_where(gettext)
-        text = self.localized_message(gettext)
-        return f"{where}: {text}" if where else text
+
+def _names(where: str | None, field: str) -> bool:
+    return where is not None and (where == field or where.endswith("." + field))
+
+
+def _said(problem: str | GroupopsError, field: str, gettext: Callable[[str], str]) -> str:
+    """One problem of a field; a check's own error without its where when that only names
+    the field again (``keywords_zh: empty keyword``, not ``keywords_zh: keywords_zh: ...``)."""
+    if isinstance(problem, str):
+        return problem
+    if problem.where is None or _names(field, problem.where) or _names(problem.where, field):
+        return problem.localized_message(gettext)
+    return problem.localized(gettext)
 
 
 def load_feature(spec: str) -> Feature:

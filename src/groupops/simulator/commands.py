@@ -64,7 +64,7 @@ REFRESH_SECONDS = 0.3
 
 
 def _language() -> str:
-    from groupops.web.server import operator_language
+    from groupops.i18n import operator_language
 
     return operator_language()
 

@@ -10,7 +10,6 @@ import asyncio
 import errno
 import importlib
 import logging
-import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import uvicorn
 
 from groupops.engine.app import App
 from groupops.features.registry import FeatureRegistry
-from groupops.i18n import N_, Catalogs
+from groupops.i18n import N_, Catalogs, operator_language
 from groupops.storage.db import make_engine
 from groupops.storage.migrate import upgrade
 from groupops.web.app import create_web_app
@@ -43,15 +42,6 @@ class ServeOptions:
     port: int = 8000
     demo: bool = False
     seed: int = 1
-
-
-def operator_language() -> str:
-    """The language of the operator's terminal (LC_ALL, LC_MESSAGES, LANG), for CLI output."""
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(var, "")
-        if value:
-            return "zh_CN" if value.lower().startswith("zh") else "en"
-    return "en"
 
 
 def demo_companion(seed: int) -> Companion | None:
