@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+import typer
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -119,3 +120,19 @@ def make_app(database_url: str) -> Iterator[Callable[..., App]]:
     yield factory
     for app in apps:
         app.close()
+
+
+@pytest.fixture(scope="session")
+def cli() -> typer.Typer:
+    """The real command line, in this process (its start-up cost is paid once)."""
+    from tests.cli import cli_app
+
+    return cli_app()
+
+
+@pytest.fixture
+def imported(cli: typer.Typer, tmp_path: Path) -> str:
+    """A SQLite database holding a small imported WhatsApp group (tests.cli.RUNNERS)."""
+    from tests.cli import import_runners
+
+    return import_runners(cli, tmp_path)

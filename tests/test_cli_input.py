@@ -9,28 +9,13 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-from groupops.cli import _register_all
-from groupops.cli import app as cli_app
-
-
-@pytest.fixture(scope="module")
-def cli() -> typer.Typer:
-    _register_all()
-    return cli_app
-
-
-def run(cli: typer.Typer, *args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), env={"COLUMNS": "80"})
+from tests.cli import RUNNERS, error_line, run
 
 
 def one_clear_line(res: Result, *words: str) -> None:
-    assert res.exit_code == 2, (res.exit_code, res.output)
-    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
-    assert "Traceback" not in res.output
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1, res.stderr
+    line = error_line(res)
     for word in words:
-        assert word in lines[0], (word, lines[0])
+        assert word in line, (word, line)
 
 
 BAD_URLS = [
@@ -66,13 +51,6 @@ def test_a_mistyped_sqlite_path_is_refused_by_reading_commands(
     res = run(cli, "db", "upgrade", "--database-url", url)
     assert res.exit_code == 0, res.output
     assert run(cli, "groups", "--database-url", url).exit_code == 0
-
-
-RUNNERS = (
-    '1/5/23, 10:00 - Ann created group "Runners"\n'
-    "1/5/23, 10:01 - Ann added Bob\n"
-    "1/5/23, 10:03 - Bob: hello\n"
-)
 
 
 @pytest.mark.parametrize("where", ["a folder", "under a file"])
@@ -135,15 +113,6 @@ def test_user_data_in_brackets_is_printed_as_written(
     assert "[bold]Eve[/bold]" in squeezed(res.stdout), res.stdout
     groups = CliRunner().invoke(cli, ["groups", "--database-url", url], env={"COLUMNS": "200"})
     assert "│chat[v2]│" in squeezed(groups.stdout).replace("\n", ""), groups.stdout
-
-
-@pytest.fixture
-def imported(cli: typer.Typer, tmp_path: Path) -> str:
-    chat = tmp_path / "chat.txt"
-    chat.write_text(RUNNERS, encoding="utf-8")
-    url = f"sqlite:///{tmp_path}/db.sqlite"
-    assert run(cli, "import", str(chat), "--database-url", url).exit_code == 0
-    return url
 
 
 @pytest.mark.parametrize(

@@ -13,51 +13,17 @@ from pydantic import ValidationError
 from sqlalchemy import insert
 from typer.testing import CliRunner, Result
 
-from groupops.cli import _register_all
-from groupops.cli import app as cli_app
 from groupops.domain.errors import GroupopsError
 from groupops.i18n import Catalogs
+from tests.cli import error_line as line
+from tests.cli import run
 
 ZH = Catalogs().gettext("zh_CN")
 EN = Catalogs().gettext("en")
-RUNNERS = (
-    '1/5/23, 10:00 - Ann created group "Runners"\n'
-    "1/5/23, 10:01 - Ann added Bob\n"
-    "1/5/23, 10:03 - Bob: hello\n"
-)
-
-
-@pytest.fixture(scope="module")
-def cli() -> typer.Typer:
-    _register_all()
-    return cli_app
-
-
-def run(cli: typer.Typer, *args: str, zh: bool = False) -> Result:
-    env = {"COLUMNS": "80", "GROUPOPS_LANG": "zh_CN" if zh else ""}
-    return CliRunner().invoke(cli, list(args), env=env)
-
-
-def line(res: Result) -> str:
-    """The one line a refused command prints (exit code 2, no traceback)."""
-    assert res.exit_code == 2, (res.exit_code, res.output)
-    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1, res.stderr
-    return lines[0]
 
 
 def said(res: Result, text: str) -> None:
     assert line(res) == text, line(res)
-
-
-@pytest.fixture
-def imported(cli: typer.Typer, tmp_path: Path) -> str:
-    chat = tmp_path / "chat.txt"
-    chat.write_text(RUNNERS, encoding="utf-8")
-    url = f"sqlite:///{tmp_path}/db.sqlite"
-    assert run(cli, "import", str(chat), "--database-url", url).exit_code == 0
-    return url
 
 
 def both(exc: GroupopsError, english: str, chinese: str) -> None:
@@ -115,7 +81,7 @@ def test_a_database_that_does_not_answer_keeps_the_drivers_words_and_hides_the_p
     cli: typer.Typer,
 ) -> None:
     url = "postgresql://nobody:s3cret@127.0.0.1:1/x"
-    zh = line(run(cli, "db", "upgrade", "--database-url", url, zh=True))
+    zh = line(run(cli, "db", "upgrade", "--database-url", url, lang="zh_CN"))
     assert zh.startswith(
         "错误 [database_unavailable] --database-url: 无法打开 postgresql://nobody:***@127.0.0.1:1/x："
     ), zh
@@ -152,12 +118,12 @@ def test_core_commands_refuse_in_chinese(cli: typer.Typer, imported: str) -> Non
         "error [invalid_period] period: unknown period 'year': choose day, week or month",
     )
     said(
-        run(cli, "settings", "profile", "-g", "1", *db, zh=True),
+        run(cli, "settings", "profile", "-g", "1", *db, lang="zh_CN"),
         "错误 [invalid_settings] settings profile: 没有要修改的内容：请给出 --timezone、--language"
         " 或 --title",
     )
     said(
-        run(cli, "settings", "profile", "-g", "1", "--timezone", "Mars/Base", *db, zh=True),
+        run(cli, "settings", "profile", "-g", "1", "--timezone", "Mars/Base", *db, lang="zh_CN"),
         "错误 [invalid_settings] 时区: 未知时区 'Mars/Base'",
     )
     said(
@@ -165,7 +131,7 @@ def test_core_commands_refuse_in_chinese(cli: typer.Typer, imported: str) -> Non
         "error [invalid_settings] time zone: unknown time zone 'Mars/Base'",
     )
     said(
-        run(cli, "outbox", "retry", "7", "9", *db, zh=True),
+        run(cli, "outbox", "retry", "7", "9", *db, lang="zh_CN"),
         "错误 [not_found] 发件队列: 没有编号为 7, 9 的死信动作",
     )
     said(
@@ -197,13 +163,14 @@ def test_undo_refusals_name_the_decision_in_chinese(cli: typer.Typer, imported: 
         )
     db.dispose()
     url = ("--database-url", imported)
-    said(run(cli, "undo", "99", *url, zh=True), "错误 [not_found] 撤销管理处理: 没有管理处理 #99")
+    zh = run(cli, "undo", "99", *url, lang="zh_CN")
+    said(zh, "错误 [not_found] 撤销管理处理: 没有管理处理 #99")
     said(
         run(cli, "undo", "99", *url),
         "error [not_found] moderation undo: no moderation decision #99",
     )
     said(
-        run(cli, "undo", "6", *url, zh=True),
+        run(cli, "undo", "6", *url, lang="zh_CN"),
         "错误 [conflict] 撤销管理处理: 处理 #6 本身就是一次撤销（撤销的是 #5），不能再撤销",
     )
     said(
@@ -212,7 +179,7 @@ def test_undo_refusals_name_the_decision_in_chinese(cli: typer.Typer, imported: 
         " undone",
     )
     said(
-        run(cli, "undo", "5", *url, zh=True),
+        run(cli, "undo", "5", *url, lang="zh_CN"),
         "错误 [conflict] 撤销管理处理: 处理 #5 已由 alice 于 2026-11-01T20:44:00+00:00 撤销",
     )
     said(
@@ -226,7 +193,7 @@ def test_undo_without_an_operator_is_one_line_not_a_traceback(
     cli: typer.Typer, imported: str
 ) -> None:
     said(
-        run(cli, "undo", "1", "--by", " ", "--database-url", imported, zh=True),
+        run(cli, "undo", "1", "--by", " ", "--database-url", imported, lang="zh_CN"),
         "错误 [invalid_settings] --by: 请说明由谁撤销：填一个名字，会记入日志",
     )
     said(
@@ -367,7 +334,7 @@ def test_a_feature_that_cannot_load_is_said_in_chinese() -> None:
 
 def test_demo_refusals_are_said_in_chinese(cli: typer.Typer, imported: str) -> None:
     said(
-        run(cli, "demo", "--days", "0", zh=True),
+        run(cli, "demo", "--days", "0", lang="zh_CN"),
         "错误 [invalid_settings] demo: --days 0.0 须大于 0 且不超过 366",
     )
     said(
@@ -375,11 +342,11 @@ def test_demo_refusals_are_said_in_chinese(cli: typer.Typer, imported: str) -> N
         "error [invalid_settings] demo: --days 0.0 must be above 0 and at most 366",
     )
     said(
-        run(cli, "demo", "--members", "3", zh=True),
+        run(cli, "demo", "--members", "3", lang="zh_CN"),
         "错误 [invalid_settings] demo: --members 3 须在 10 到 5000 之间",
     )
     said(
-        run(cli, "demo", "--start", "tomorrow", zh=True),
+        run(cli, "demo", "--start", "tomorrow", lang="zh_CN"),
         "错误 [invalid_settings] demo: --start 'tomorrow' 不是 2026-11-01 这样的日期",
     )
     said(
@@ -387,7 +354,7 @@ def test_demo_refusals_are_said_in_chinese(cli: typer.Typer, imported: str) -> N
         "error [invalid_settings] demo: --start 'tomorrow' is not a date like 2026-11-01",
     )
     said(
-        run(cli, "demo", "--database-url", imported, zh=True),
+        run(cli, "demo", "--database-url", imported, lang="zh_CN"),
         "错误 [demo_error] --database-url: 数据库中已有事件；演示需要一个空数据库（它的总计会计入"
         "库中的全部内容）：请换一个新文件，例如 --database-url sqlite:///var/demo.db",
     )
@@ -408,7 +375,7 @@ def test_settings_set_says_a_features_own_check_in_chinese(cli: typer.Typer, imp
     field named once), pydantic's own messages as pydantic says them."""
     args = ("settings", "set", "moderation.keywords_zh", '[" "]', "-g", "1")
     url = ("--database-url", imported)
-    zh = line(run(cli, *args, *url, zh=True))
+    zh = line(run(cli, *args, *url, lang="zh_CN"))
     assert zh.endswith("moderation.keywords_zh: 关键词为空"), zh
     assert zh.startswith("错误 [invalid_settings]") and "Value error" not in zh
     en = line(run(cli, *args, *url))

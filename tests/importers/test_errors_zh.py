@@ -12,12 +12,10 @@ from typing import Any
 
 import pytest
 import typer
-from typer.testing import CliRunner, Result
 
-from groupops.cli import _register_all
-from groupops.cli import app as cli_app
 from groupops.i18n import Catalogs
 from groupops.importers import ImportFormatError, read, read_event_columns
+from tests.cli import run
 
 WECHAT_HEADER = (
     "localId,TalkerId,Type,SubType,IsSender,CreateTime,Status,StrContent,StrTime,"
@@ -453,39 +451,29 @@ def test_no_such_file_names_the_path(tmp_path: Path, zh: Callable[[str], str]) -
 # -- the command line ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def cli() -> typer.Typer:
-    _register_all()
-    return cli_app
-
-
-def invoke(cli: typer.Typer, *args: str, **env: str) -> Result:
-    return CliRunner().invoke(cli, list(args), env={"COLUMNS": "80", **env})
-
-
 def test_import_refuses_a_file_in_chinese_naming_its_line(cli: typer.Typer, tmp_path: Path) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_text(WA_OK + "1/5/23, 25:61 - A: bad clock\n", encoding="utf-8")
-    zh = invoke(cli, "import", str(bad), "--no-store", "--lang", "zh_CN")
+    zh = run(cli, "import", str(bad), "--no-store", "--lang", "zh_CN")
     assert zh.exit_code == 2, zh.output
     assert zh.stderr.splitlines() == [
         f"✗ {bad}：未导入（import_format）：bad.txt，第 2 行: 无效的时间 '25:61'",
         "没有导入任何内容",
     ]
-    en = invoke(cli, "import", str(bad), "--no-store")
+    en = run(cli, "import", str(bad), "--no-store")
     assert en.stderr.splitlines() == [
         f"✗ {bad}: not imported (import_format): bad.txt, line 2: impossible time '25:61'",
         "nothing imported",
     ]
     # GROUPOPS_LANG speaks for a command given no --lang
-    env = invoke(cli, "import", str(bad), "--no-store", GROUPOPS_LANG="zh_CN")
+    env = run(cli, "import", str(bad), "--no-store", GROUPOPS_LANG="zh_CN")
     assert env.stderr.splitlines()[0] == zh.stderr.splitlines()[0]
 
 
 def test_import_refuses_an_unknown_format_in_chinese(cli: typer.Typer, tmp_path: Path) -> None:
     prose = tmp_path / "notes.txt"
     prose.write_text("just some prose\n", encoding="utf-8")
-    res = invoke(cli, "import", str(prose), "--no-store", "--lang", "zh_CN")
+    res = run(cli, "import", str(prose), "--no-store", "--lang", "zh_CN")
     assert res.exit_code == 2, res.output
     assert res.stderr.splitlines()[0] == (
         f"✗ {prose}：未导入（import_unknown_format）：notes.txt: "
@@ -509,8 +497,8 @@ def test_an_unwritable_events_out_is_refused_in_chinese(
         english = f"cannot write {target}: "
         chinese = f"无法写入 {target}："
     args = ("import", str(export), "--no-store", "--events-out", str(target))
-    zh = invoke(cli, *args, "--lang", "zh_CN")
-    en = invoke(cli, *args)
+    zh = run(cli, *args, "--lang", "zh_CN")
+    en = run(cli, *args)
     assert zh.exit_code == en.exit_code == 2, (zh.output, en.output)
     zh_line, en_line = zh.stderr.strip(), en.stderr.strip()
     assert zh_line.startswith(f"错误 [invalid_settings] --events-out: {chinese}"), zh_line

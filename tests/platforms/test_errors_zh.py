@@ -11,10 +11,7 @@ from pathlib import Path
 import pytest
 import typer
 from sqlalchemy import update
-from typer.testing import CliRunner, Result
 
-from groupops.cli import _register_all
-from groupops.cli import app as cli_app
 from groupops.domain.errors import GroupopsError, InvalidSettings, NotFound
 from groupops.engine.app import App
 from groupops.i18n import Catalogs
@@ -26,31 +23,12 @@ from groupops.platforms.telegram import ConnectionStore as TelegramStore
 from groupops.platforms.telegram import TelegramConfig
 from groupops.storage.db import make_engine
 from groupops.storage.migrate import upgrade
+from tests.cli import error_line, run
 from tests.conftest import T0
 from tests.platforms.matrix.synapse import free_port
 from tests.platforms.telegram.conftest import TOKEN, fake_in_thread
 
 ZH = Catalogs().gettext("zh_CN")
-
-
-@pytest.fixture(scope="module")
-def cli() -> typer.Typer:
-    _register_all()
-    return cli_app
-
-
-def run(cli: typer.Typer, *args: str, lang: str | None = None) -> Result:
-    env = {"COLUMNS": "80", "GROUPOPS_LANG": lang or ""}
-    return CliRunner().invoke(cli, list(args), env=env)
-
-
-def error_line(res: Result) -> str:
-    """The one line a refused command prints (exit code 2, no traceback)."""
-    assert res.exit_code == 2, (res.exit_code, res.output)
-    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1, res.stderr
-    return lines[0]
 
 
 def test_connect_telegram_refuses_a_malformed_token_in_chinese(

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -57,15 +56,6 @@ def test_json_is_one_object_of_totals_and_the_same_for_the_same_seed(tmp_path: P
     again = demo(*args)
     assert again.stdout == first.stdout  # byte for byte, on a fresh temporary database
     assert not operator_db.exists() and not (tmp_path / "var").exists()
-
-
-@pytest.fixture(scope="module")
-def cli() -> typer.Typer:
-    """The real command line, in this process (its start-up cost is paid once)."""
-    from groupops import cli as cli_module
-
-    cli_module._register_all()
-    return cli_module.app
 
 
 def test_the_terminal_summary_names_each_group_and_the_totals(
