@@ -16,6 +16,7 @@ from groupops.storage.tables import (
     events,
     feature_errors,
     feature_marks,
+    identities,
     memberships,
     outbox,
     owner_tasks,
@@ -174,3 +175,39 @@ def test_settings_changed_between_batches_apply_to_the_next_one(
     with app.db.connect() as conn:
         texts = [r.payload["text"] for r in conn.execute(select(outbox).order_by(outbox.c.id))]
     assert texts == ["echo:one", "echo:two", "> three"]
+
+
+def test_a_started_engine_knows_its_members_without_a_look_up_each(
+    make_app: Callable[..., App],
+) -> None:
+    """warm_up reads who is who in bulk: the first message of a known member after a
+    (re)start resolves with no query of identities or memberships, and lands as before."""
+    from sqlalchemy import event as sa_event
+
+    first = make_app(features=())
+    joins = [
+        Event("sandbox", f"j{i}", EventKind.MEMBER_JOINED, T0, chat_id="g1", user_id=f"u{i}")
+        for i in range(5)
+    ]
+    first.engine.store_only([joins])
+    restarted = make_app(features=())  # a new process: nothing held in memory
+    restarted.engine.warm_up()
+    asked: list[str] = []
+    sa_event.listen(restarted.db, "before_cursor_execute", lambda *a: asked.append(a[2]))
+    said = Event(
+        "sandbox", "m1", EventKind.MESSAGE, T0 + timedelta(minutes=1), chat_id="g1", user_id="u3",
+        text="hello",
+    )  # fmt: skip
+    assert restarted.handle([said]).stored == 1
+    looked_up = [s for s in asked if "FROM identities" in s or "FROM memberships" in s]
+    assert not looked_up, looked_up
+    with restarted.db.connect() as conn:
+        member = conn.execute(
+            select(identities.c.member_id).where(identities.c.user_id == "u3")
+        ).scalar_one()
+        stored = conn.execute(select(events.c.member_id).where(events.c.event_id == "m1")).scalar()
+    assert stored == member
+    # a member the engine has never seen is still found or created on the way
+    new = Event("sandbox", "j9", EventKind.MEMBER_JOINED, T0, chat_id="g1", user_id="u9")
+    assert restarted.handle([new]).stored == 1
+    assert any("FROM identities" in s for s in asked)

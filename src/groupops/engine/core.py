@@ -210,19 +210,18 @@ class Engine:
             self._forgotten_seen = int(row_id)
 
     def warm_up(self) -> None:
-        """Have the features that keep state between batches read it for every known group
-        now (``warm_up(ctx)``, with a context of no events), before live events arrive: the
-        first batches of a group then wait for no bulk read."""
+        """Read ahead, before live events arrive, who is who (``Directory.warm_up``) and what
+        the features keep between batches for every known group (``warm_up(ctx)``, with a
+        context of no events): the first batches then wait for no look-up or bulk read."""
         warming = [
             (f.name, hook)
             for f in self.registry.features
             if callable(hook := getattr(f, "warm_up", None))
         ]
-        if not warming:
-            return
         try:
             with self.db.connect() as conn:
                 self._drop_forgotten(conn)  # where the list ends, before anything is read
+                self.directory.warm_up(conn)
                 ctx = self._context(conn)
                 for name, hook in warming:
                     ctx.feature = name
