@@ -35,11 +35,11 @@ def build_all(
 ) -> dict[str, Any]:
     """Train the reply ranker (irc-ubuntu/train) and the spam and sentiment models from
     ``data`` (../shared/data) into ``out_dir`` (default: the package's ``models`` folder)."""
-    from groupops.analytics import replies, textmodels
+    from groupops.analytics import replies, reply_training, textmodels
 
     target = out_dir or replies.MODEL_DIR
     target.mkdir(parents=True, exist_ok=True)
-    model = replies.train(data / "irc-ubuntu" / "train", max_files=reply_files)
+    model = reply_training.train(data / "irc-ubuntu" / "train", max_files=reply_files)
     (target / "replies.json").write_text(json.dumps(model.to_json()) + "\n", encoding="utf-8")
     scores = textmodels.build_models(data, target)
     return {"replies": model.info, **scores}
@@ -47,10 +47,11 @@ def build_all(
 
 def measure(data: Path, model_dir: Path | None = None) -> dict[str, Any]:
     """Accuracy of the models in ``model_dir`` (default: the shipped ones) on held-out data."""
-    from groupops.analytics import replies, textmodels
+    from groupops.analytics import replies, reply_training, textmodels
 
     mdir = model_dir or replies.MODEL_DIR
-    rep = replies.evaluate(data / "irc-ubuntu" / "dev", replies.load_model(mdir / "replies.json"))
+    model = replies.load_model(mdir / "replies.json")
+    rep = reply_training.evaluate(data / "irc-ubuntu" / "dev", model)
     spam_model = textmodels.TextModel.load(mdir / "spam.npz")
     spam = textmodels.evaluate_spam(data / "spam", spam_model)
     alarms = textmodels.false_alarms(data / "irc-ubuntu" / "dev", spam_model)
