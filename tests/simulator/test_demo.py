@@ -116,6 +116,11 @@ def check_totals(app: App) -> None:
     assert result["actions_pending"] == 0 and result["actions_dead"] == 0
     assert sum(g["messages"] for g in result["groups"].values()) == result["messages"]
     assert sum(g["joins"] for g in result["groups"].values()) == result["joins"]
+    # each group's members add up: who joined, less who left, whom the gate removed (a wrong
+    # or no answer, a raid's refusal) and whom moderation removed
+    for chat, g in result["groups"].items():
+        assert g["joins"] - g["leaves"] - g["gate_removed"] - g["kicks"] == g["members"], chat
+    assert sum(g["gate_removed"] for g in result["groups"].values()) == result["gate_removed"]
     # the moderation log (as the CLI lists it) has exactly the kicks, mutes and warnings counted
     with db.connect() as conn:
         log = moderation_log(conn, limit=100_000)

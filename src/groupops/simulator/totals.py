@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, and_, func, select
 
 from groupops.domain.events import EventKind
 from groupops.features.gate.tables import gate_challenges
@@ -39,6 +39,11 @@ _KINDS = {
     EventKind.REACTION.value: "reactions",
     EventKind.CHECKED_IN.value: "checkins",
 }
+#: the join gate's removals: a wrong or missing answer, and a newcomer refused in a raid
+#: (which leaves no challenge behind): each is a member_kicked the gate derived ("gate:...")
+GATE_REMOVED = and_(
+    events.c.kind == EventKind.MEMBER_KICKED.value, events.c.event_id.like("gate:%")
+)
 _STEPS = {"warn": "warnings", "mute": "mutes", "kick": "kicks", "ban": "bans"}
 
 
@@ -92,12 +97,18 @@ def group_totals(db: Engine, source: str, chats: Iterable[str]) -> dict[str, dic
             if key is not None:
                 out[ids[gid]][key] += int(n)
         g = gate_challenges.c
-        for gid, status, n in conn.execute(
-            select(g.group_id, g.status, func.count())
-            .where(g.group_id.in_(ids), g.status.in_(("passed", "failed")))
-            .group_by(g.group_id, g.status)
+        for gid, n in conn.execute(
+            select(g.group_id, func.count())
+            .where(g.group_id.in_(ids), g.status == "passed")
+            .group_by(g.group_id)
         ):
-            out[ids[gid]]["gate_passed" if status == "passed" else "gate_removed"] += int(n)
+            out[ids[gid]]["gate_passed"] += int(n)
+        for gid, n in conn.execute(
+            select(e.group_id, func.count())
+            .where(GATE_REMOVED, e.group_id.in_(ids))
+            .group_by(e.group_id)
+        ):
+            out[ids[gid]]["gate_removed"] += int(n)
         m = memberships.c
         for gid, n in conn.execute(
             select(m.group_id, func.count())
@@ -163,6 +174,7 @@ def totals(db: Engine, source: str, chats: Iterable[str]) -> dict[str, Any]:
             str(status): int(n)
             for status, n in conn.execute(select(g.status, func.count()).group_by(g.status))
         }
+        gate_removed = conn.execute(select(func.count()).where(GATE_REMOVED)).scalar_one()
         conn.rollback()
     return {
         "events": sum(by_kind.values()),
@@ -184,7 +196,7 @@ def totals(db: Engine, source: str, chats: Iterable[str]) -> dict[str, Any]:
         "removed_messages": delivered.get("delete", 0),
         "moderation_by_rule": dict(sorted(rules.items())),
         "gate_passed": gate.get("passed", 0),
-        "gate_removed": gate.get("failed", 0),
+        "gate_removed": int(gate_removed),
         "actions_delivered": statuses.get("delivered", 0),
         "actions_by_kind": dict(sorted(delivered.items())),
         "actions_pending": statuses.get("pending", 0) + statuses.get("sending", 0),
