@@ -115,3 +115,23 @@ def test_missing_data_folder_is_said(tmp_path: Path) -> None:
     app = cli()
     result = CliRunner().invoke(app, ["analytics", "accuracy", "--data", str(tmp_path / "no")])
     assert result.exit_code == 2
+
+
+def test_a_data_folder_lacking_files_is_refused_naming_them(tmp_path: Path) -> None:
+    """A data folder without spam/, sentiment/ or labelled IRC logs: one line naming each
+    missing piece, in the command's language, exit 2 and no traceback (was a
+    FileNotFoundError from deep inside ``measure``)."""
+    from tests.cli import error_line, run
+
+    (tmp_path / "spam").mkdir()
+    (tmp_path / "spam" / "sms_spam_collection.tsv").write_text("label\ttext\n", encoding="utf-8")
+    (tmp_path / "irc-ubuntu" / "dev").mkdir(parents=True)
+    (tmp_path / "irc-ubuntu" / "dev" / "a.raw.txt").write_text("x\n", encoding="utf-8")
+    app = cli()
+    line = error_line(run(app, "analytics", "accuracy", "--data", str(tmp_path)))
+    assert str(tmp_path) in line
+    assert "irc-ubuntu/dev/*.raw.txt + *.annotation.txt" in line
+    assert "spam/tg_spam_zh_train.csv" in line and "sentiment/zh_reviews_pos.txt" in line
+    assert "sms_spam_collection" not in line
+    line = error_line(run(app, "analytics", "train", "--data", str(tmp_path), lang="zh_CN"))
+    assert line.startswith(f"数据目录 {tmp_path} 缺少：irc-ubuntu/train/")

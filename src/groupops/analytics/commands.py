@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from groupops.i18n import N_, Catalogs
 
@@ -18,6 +19,7 @@ err = Console(stderr=True)
 DEFAULT_DATA = Path("../shared/data")
 
 T_MISSING = N_("data folder not found: {path}")
+T_LACKS = N_("the data folder {path} lacks {missing}")
 T_WROTE = N_("models written to {path}")
 T_REPLIES = N_(
     "reply links (irc-ubuntu dev, {files} files): precision {p:.3f} recall {r:.3f} "
@@ -28,6 +30,47 @@ T_SPAM_CHAT = N_(
     "spam false alarms on ordinary chat (irc-ubuntu dev, {n} messages, none spam): {share:.1%}"
 )
 T_SENTIMENT = N_("sentiment zh (held-out {n}): accuracy {a:.3f}")
+
+
+#: what ``measure`` reads in the data folder: the labelled IRC dev logs, the spam sets, the
+#: sentiment reviews (their file names: :func:`textmodels.spam_data`, ``sentiment_data``)
+MEASURE_NEEDS: tuple[str, ...] = (
+    "irc-ubuntu/dev",
+    "spam/sms_spam_collection.tsv",
+    "spam/tg_spam_ru_spam.txt",
+    "spam/tg_spam_ru_ham.txt",
+    "spam/tg_spam_zh_train.csv",
+    "sentiment/zh_reviews_pos.txt",
+    "sentiment/zh_reviews_neg.txt",
+)
+#: what ``build_all`` reads besides: the labelled IRC training logs
+TRAIN_NEEDS: tuple[str, ...] = ("irc-ubuntu/train", *MEASURE_NEEDS)
+#: the model files ``measure`` loads (the shipped ones, or the ones ``train`` writes first)
+MODEL_FILES: tuple[str, ...] = ("replies.json", "spam.npz", "sentiment.npz")
+
+
+def _labelled_logs(folder: Path) -> bool:
+    """``folder`` holds at least one ``*.raw.txt`` with its ``*.annotation.txt``."""
+    return any(
+        raw.with_name(raw.name.replace(".raw.txt", ".annotation.txt")).is_file()
+        for raw in folder.glob("*.raw.txt")
+    )
+
+
+def missing_data(data: Path, needs: tuple[str, ...] = MEASURE_NEEDS) -> list[str]:
+    """The entries of ``needs`` (paths inside ``data``) that are not there: an IRC folder
+    without a labelled log (``*.raw.txt`` and its ``*.annotation.txt``) is missing too."""
+    missing = []
+    for rel in needs:
+        path = data / rel
+        if rel.startswith("irc-ubuntu/"):
+            if not path.is_dir():
+                missing.append(f"{rel}/")
+            elif not _labelled_logs(path):
+                missing.append(f"{rel}/*.raw.txt + *.annotation.txt")
+        elif not path.is_file():
+            missing.append(rel)
+    return missing
 
 
 def build_all(
@@ -70,10 +113,21 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(no_args_is_help=True, help="Analytics models and their accuracy.")
     app.add_typer(group, name="analytics")
 
-    def check(data: Path, lang: str) -> None:
+    def refuse(line: str) -> NoReturn:
+        err.print(escape(line), highlight=False, soft_wrap=True)  # one line, as written
+        raise typer.Exit(2)
+
+    def check(data: Path, lang: str, needs: tuple[str, ...], models: Path | None) -> None:
+        """Refuse before any work when the data folder, or anything in it that the command
+        reads, is not there (one line naming all that is missing)."""
+        _ = Catalogs().gettext(lang)
         if not data.is_dir():
-            err.print(Catalogs().gettext(lang)(T_MISSING).format(path=data))
-            raise typer.Exit(2)
+            refuse(_(T_MISSING).format(path=data))
+        missing = missing_data(data, needs)
+        if models is not None:
+            missing += [str(models / f) for f in MODEL_FILES if not (models / f).is_file()]
+        if missing:
+            refuse(_(T_LACKS).format(path=data, missing=", ".join(missing)))
 
     @group.command("train")
     def train_cmd(
@@ -84,7 +138,7 @@ def register(app: typer.Typer) -> None:
         lang: str = typer.Option("en", "--lang", envvar="GROUPOPS_LANG", help="en or zh_CN"),
     ) -> None:
         """Build the reply ranker, spam and sentiment models from the data (offline)."""
-        check(data, lang)
+        check(data, lang, TRAIN_NEEDS, None)
         _ = Catalogs().gettext(lang)
         build_all(data, out_dir)
         out.print(_(T_WROTE).format(path=out_dir or "groupops/analytics/models"))
@@ -98,7 +152,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Measure reply links (irc-ubuntu dev), spam F1 per language and sentiment accuracy
         on held-out splits."""
-        check(data, lang)
+        from groupops.analytics import replies
+
+        check(data, lang, MEASURE_NEEDS, replies.MODEL_DIR)
         result = measure(data)
         if as_json:
             out.print_json(json.dumps(result))
