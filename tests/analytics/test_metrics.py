@@ -72,6 +72,26 @@ def test_a_fading_group_is_declining_with_an_early_warning() -> None:
     assert lc["figures"]["messages_last_28d"] < lc["figures"]["messages_prev_28d"]
 
 
+def test_early_warning_counts_distinct_active_members_over_two_weeks() -> None:
+    """Active members in the warning are distinct people over each 2-week window: one who
+    posts in both weeks counts once (weekly counts added up said 8 -> 4 for 4 -> 4)."""
+
+    def group(last_two: list[list[str]]) -> dict:  # type: ignore[type-arg]
+        events = []
+        weeks = [["a", "b", "c", "d"]] * 4 + last_two
+        for w, users in enumerate(weeks):  # 8 messages every week, shared by that week's users
+            for k in range(8):
+                events.append(msg(users[k % len(users)], T0 + days(w * 7) + k * 600 * S))
+        return analyze(events, now=T0 + days(42) - S)["lifecycle"]["warning"]
+
+    same_people = group([["a", "b"], ["c", "d"]])  # 4 distinct before, 4 distinct after
+    assert same_people["active"] is False, same_people
+    assert "fell" not in same_people["message"]
+    halved = group([["a", "b"], ["a", "b"]])  # 4 distinct before, 2 after
+    assert halved["active"] is True
+    assert halved["message"] == "active members fell from 4 to 2 (last 2 weeks)"
+
+
 def test_new_growing_and_mature_stages() -> None:
     young = steady(2, ["a", "b"])
     assert analyze(young, now=T0 + days(14))["lifecycle"]["stage"] == "new"

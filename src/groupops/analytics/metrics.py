@@ -262,7 +262,8 @@ def lifecycle(c: Context) -> dict[str, Any]:
     Warning (before death): the log-linear trend of messages per 7 days (windows ending now)
     over the last 6 windows
     halves activity in under 4 weeks, or projects fewer than 1 message a week within 8 weeks,
-    or active members fell by half (last 2 weeks vs the 2 before)."""
+    or the distinct active members of the last 2 weeks are half or fewer of those of the 2
+    weeks before (the same 7-day windows)."""
     weeks, msgs, act = _weekly(c)
     last_msg = int(c.mt.max()) if c.mt.shape[0] else -1
     born = int(min(c.joined_at[c.seen].min(), c.now)) if c.seen.any() else c.now
@@ -322,8 +323,10 @@ def lifecycle(c: Context) -> dict[str, Any]:
         weekly_change = float(np.exp(slope) - 1)
         projected = float(np.exp(intercept + slope * (x[-1] + 8)) - 1)
         half_life = float(np.log(0.5) / slope) if slope < 0 else None
-        a2 = int(act[-2:].sum())
-        a_prev2 = int(act[-4:-2].sum())
+        # distinct members over each 2-week window (one active in both weeks counts once)
+        back = (c.now - c.pt) // WEEK
+        a2 = int(np.unique(c.pa[(back >= 0) & (back < 2)]).shape[0])
+        a_prev2 = int(np.unique(c.pa[(back >= 2) & (back < 4)]).shape[0])
         reasons = []
         if half_life is not None and half_life < 4:
             reasons.append(tx.W_HALVES.format(weeks=half_life))
