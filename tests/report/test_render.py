@@ -167,3 +167,33 @@ def test_chinese_summary_has_chinese_time_units(locale_dir: Path) -> None:
     frt = rows["首次回复中位数"]
     assert "59 秒" in frt and "6.9 天" in frt, frt
     assert " s" not in frt and " d" not in frt
+
+
+def _part(page: str, area: str) -> str:
+    found = re.search(rf'data-area="{area}".*?</section>', page, flags=re.S)
+    assert found, area
+    return found.group(0)
+
+
+def test_growth_without_invitations_says_there_is_no_data() -> None:
+    """An export that records no invitations (IRC, Telegram) has growth keys all zero: the part
+    says it has no data, with no zero figures or empty headings; the joins by channel stay."""
+    metrics = sample_metrics()
+    metrics["growth"] = {
+        "invited": 0,
+        "inviters_count": 0,
+        "generations": 0,
+        "by_generation": {},
+        "inviters": [],
+        "joins_by_channel": {"unknown": 3},
+        "tree": [],
+        "active_after_7d": None,
+        "active_after_30d": None,
+    }
+    part = _part(render(metrics, lang="en"), "growth")
+    assert "No data for this part." in part
+    for figure in ("invited", "generations", "invitees by generation", "active 7 days after"):
+        assert f"<th>{figure}" not in part, figure
+    assert "unknown: 3" in part
+    # with invitations the part shows them, and no note
+    assert "No data for this part." not in _part(render(sample_metrics(), lang="en"), "growth")

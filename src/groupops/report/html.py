@@ -840,6 +840,13 @@ def _keywords(page: Page, a: Any, _: Gettext) -> None:
 
 def _growth(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
     inviters = records(pick(a, "inviters", "top_inviters", "invitees_per_inviter"))
+    if not inviters and not a.get("tree") and not num(a.get("invited")):
+        # the export records no invitations (IRC, Telegram): say so, not tiles of zeros;
+        # how members joined, when known, is still shown
+        page.note(_(T_NO_DATA))
+        if a.get("joins_by_channel"):
+            page.figures({"joins_by_channel": a["joins_by_channel"]}, _(T_ALL_FIGURES))
+        return
     if inviters:
         _ranked_bar(page, inviters, ("invitees", "count", "value"), _(L_INVITEES), _)
         page.records_table(inviters)
