@@ -27,7 +27,8 @@ T_IMPORTING = N_("importing")
 T_ANALYSING = N_("analysing")
 L_FILES = N_("files")
 L_TOP3 = N_("top 3 of {month}")
-L_FRT = N_("first response: median {median}, 90% within {p90}, {within} within 1 minute")
+L_FIRST_RESPONSE = N_("first response")
+L_FRT = N_("median {median}, 90% within {p90}, {within} within 1 minute")
 L_SPAM = N_("spam share")
 
 
@@ -68,7 +69,7 @@ def _summary(metrics: Mapping[str, Any], _: Callable[[str], str]) -> list[tuple[
     if median is not None:
         rows.append(
             (
-                _(h.L_MEDIAN),
+                _(L_FIRST_RESPONSE),  # named once: the value says median, 90% and 1 minute
                 _(L_FRT).format(
                     median=h.seconds(median, _),
                     p90=h.seconds(h.pick(frt, "p90", "p90_s", "p90_seconds"), _),
