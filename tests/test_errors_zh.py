@@ -274,8 +274,8 @@ def test_settings_checks_are_said_in_chinese_and_pydantics_own_stay_english() ->
         (
             "groupops.features.welcome.settings:WelcomeSettings",
             {"template": "Hi {{ nick }}"},
-            "template: 'nick' is undefined; allowed placeholders: count, group, name, names, rules",
-            "template: 'nick' is undefined；可用的占位符：count, group, name, names, rules",
+            "template: 'nick' is undefined; allowed placeholders: group, name, rules",
+            "template: 'nick' is undefined；可用的占位符：group, name, rules",
         ),
     ],
 )

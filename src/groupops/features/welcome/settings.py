@@ -9,13 +9,18 @@ from groupops.engine.templates import TemplateRenderer
 from groupops.features.base import FeatureSettings
 from groupops.features.registry import SettingValueError
 
-SAMPLE = {"name": "Alice", "group": "Group", "rules": "Be kind.", "names": "A, B", "count": "2"}
+#: what one newcomer's welcome (``template``) is rendered with
+SAMPLE = {"name": "Alice", "group": "Group", "rules": "Be kind."}
+#: what the combined welcome of a burst (``burst_template``) is rendered with: no ``name``
+BURST_SAMPLE = {"names": "A, B", "count": "2", "group": "Group", "rules": "Be kind."}
 
 
-def _check_template(value: str | None, where: str) -> str | None:
+def _check_template(value: str | None, sample: dict[str, str], where: str) -> str | None:
+    """``value`` refused unless it renders with exactly the placeholders of its message: a
+    single welcome naming ``{{ names }}`` would greet one newcomer with an empty name."""
     if value is not None:
         try:
-            TemplateRenderer().check(value, SAMPLE, where=where)
+            TemplateRenderer().check(value, sample, where=where)
         except TemplateError as exc:
             raise SettingValueError.of(exc) from None
     return value
@@ -43,9 +48,9 @@ class WelcomeSettings(FeatureSettings):
     @field_validator("template")
     @classmethod
     def _template_ok(cls, v: str | None) -> str | None:
-        return _check_template(v, "welcome.template")
+        return _check_template(v, SAMPLE, "welcome.template")
 
     @field_validator("burst_template")
     @classmethod
     def _burst_ok(cls, v: str | None) -> str | None:
-        return _check_template(v, "welcome.burst_template")
+        return _check_template(v, BURST_SAMPLE, "welcome.burst_template")

@@ -1,0 +1,47 @@
+"""A welcome template names only what its message has: one newcomer's welcome has a name, a
+burst's combined welcome has names and a count (docs/features/welcome.md: unknown
+placeholders are refused when saved)."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+from pydantic import ValidationError
+
+from groupops.features.welcome.settings import WelcomeSettings
+from tests.cli import error_line, run
+
+
+@pytest.mark.parametrize("placeholder", ["names", "count"])
+def test_the_single_welcome_refuses_the_bursts_placeholders(placeholder: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        WelcomeSettings(template=f"欢迎 {{{{ {placeholder} }}}}")
+    said = str(caught.value)
+    assert f"'{placeholder}' is undefined" in said
+    assert "allowed placeholders: group, name, rules" in said
+
+
+def test_the_burst_welcome_refuses_one_newcomers_name() -> None:
+    with pytest.raises(ValidationError) as caught:
+        WelcomeSettings(burst_template="Welcome {{ name }}")
+    assert "allowed placeholders: count, group, names, rules" in str(caught.value)
+
+
+def test_each_template_keeps_its_own_placeholders() -> None:
+    s = WelcomeSettings(
+        template="Hi {{ name }}, welcome to {{ group }}. {{ rules }}",
+        burst_template="Welcome our {{ count }} newcomers {{ names }} to {{ group }}! {{ rules }}",
+    )
+    assert s.template and s.burst_template
+
+
+def test_settings_set_refuses_names_in_the_single_welcome(cli: typer.Typer, imported: str) -> None:
+    url = ("--database-url", imported)
+    res = run(cli, "settings", "set", "welcome.template", "欢迎 {{ names }}", "-g", "1", *url)
+    said = error_line(res)
+    assert "welcome.template" in said and "'names' is undefined" in said, said
+    assert "allowed placeholders: group, name, rules" in said, said
+    ok = run(cli, "settings", "set", "welcome.burst_template", "欢迎 {{ names }}", "-g", "1", *url)
+    assert ok.exit_code == 0, ok.output
+    shown = run(cli, "settings", "show", "-g", "1", *url).stdout
+    assert '"template": null' in shown and '"burst_template": "欢迎 {{ names }}"' in shown
