@@ -178,23 +178,66 @@ def log_line(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def counts(result: dict[str, Any]) -> str:
+#: what ``forget`` removed, as one part of its sentence each (a count the catalogue does not
+#: know is said as its key)
+COUNTED = {
+    "events_scrubbed": N_("{n} events scrubbed"),
+    "memberships_removed": N_("{n} memberships removed"),
+}
+NOTHING_KEPT = N_("nothing kept")
+#: the punctuation of a sentence put together from parts (Chinese has its own)
+LIST_COMMA = N_(", ")
+CLAUSE_BREAK = N_("; ")
+FULL_STOP = N_(". ")
+#: moderation's note on what an undo cannot revert (groupops.features.moderation.ops.UNDO_NOTE)
+UNDO_NOTE = N_("removed messages cannot be brought back; everything else is reverted")
+
+
+def english(message: str) -> str:
+    """The gettext of English: a message as written."""
+    return message
+
+
+def speaker(params: dict[str, Any] | None = None) -> Callable[[str], str]:
+    """The gettext of the command's language (:func:`command_language` of its params)."""
+    return Catalogs().gettext(command_language(params or {}))
+
+
+def counts(result: dict[str, Any], t: Callable[[str], str] = english) -> str:
     """``{"events_scrubbed": 2}`` as ``2 events scrubbed``: a result for people, not a dict."""
-    parts = [f"{v} {k.replace('_', ' ')}" for k, v in result.items() if not isinstance(v, bool)]
-    return ", ".join(parts) or "nothing kept"
+    parts = [
+        t(COUNTED[k]).format(n=v) if k in COUNTED else f"{v} {k.replace('_', ' ')}"
+        for k, v in result.items()
+        if not isinstance(v, bool)
+    ]
+    return t(LIST_COMMA).join(parts) if parts else t(NOTHING_KEPT)
 
 
-def undo_sentence(result: dict[str, Any]) -> str:
+def undo_sentence(result: dict[str, Any], t: Callable[[str], str] = english) -> str:
+    """What ``undo`` did, as one sentence in the language of ``t`` (English by default)."""
     undone = ", ".join(str(i) for i in result.get("undone") or [result.get("decision_id")])
-    parts = [f"decision {undone} undone (logged as decision {result.get('undo_id')})"]
+    parts = [
+        t(N_("decision {undone} undone (logged as decision {undo_id})")).format(
+            undone=undone, undo_id=result.get("undo_id")
+        )
+    ]
     if result.get("outbox_ids"):
-        parts.append(f"{len(result['outbox_ids'])} action(s) queued to revert it")
+        parts.append(t(N_("{n} action(s) queued to revert it")).format(n=len(result["outbox_ids"])))
     if result.get("owner_task_ids"):
-        parts.append(f"{len(result['owner_task_ids'])} owner task(s) for what a bot cannot do")
+        parts.append(
+            t(N_("{n} owner task(s) for what a bot cannot do")).format(
+                n=len(result["owner_task_ids"])
+            )
+        )
     if result.get("blacklist_removed"):
-        parts.append("blacklist entry lifted")
+        parts.append(t(N_("blacklist entry lifted")))
     note = str(result.get("note") or "")
-    return "; ".join(parts) + (f". {note[:1].upper()}{note[1:]}." if note else ".")
+    note = t(note) if note else ""  # moderation's note, when the catalogue has it
+    stop = t(FULL_STOP)
+    said = t(CLAUSE_BREAK).join(parts)
+    if note:
+        said += f"{stop}{note[:1].upper()}{note[1:]}"
+    return said + stop.rstrip()
 
 
 #: the listing commands' column headings and titles, through the catalogue (``--lang``);
@@ -296,7 +339,7 @@ def register(app: typer.Typer) -> None:
     def db_upgrade(url: str | None = DbOption) -> None:
         """Create or migrate the database to the newest schema."""
         db = open_db(url, create=True)
-        out.print(f"database at revision {current(db)}")
+        out.print(speaker()(N_("database at revision {revision}")).format(revision=current(db)))
 
     @app.command("groups")
     @typed_errors
@@ -351,10 +394,14 @@ def register(app: typer.Typer) -> None:
         url: str | None = DbOption,
     ) -> None:
         """Delete everything kept about one member (every feature's data, names, message text)."""
+        t = speaker()
         if not yes:
-            typer.confirm(f"Forget member {member} everywhere?", abort=True)
+            typer.confirm(
+                t(N_("Forget member {member} everywhere?")).format(member=member), abort=True
+            )
         result = admin.forget_member(open_db(url), FeatureRegistry.load(), member)
-        out.print(literal(f"member {member} forgotten: {counts(result)}"), highlight=False)
+        said = t(N_("member {member} forgotten: {counts}"))
+        out.print(literal(said.format(member=member, counts=counts(result, t))), highlight=False)
 
     @settings_app.command("show")
     @typed_errors
@@ -413,7 +460,7 @@ def register(app: typer.Typer) -> None:
         admin.set_group_profile(
             open_db(url), group, timezone=timezone, language=language, title=title
         )
-        out.print("saved")
+        out.print(speaker()(N_("saved")))
 
     @app.command("leaderboard")
     @typed_errors
@@ -480,7 +527,7 @@ def register(app: typer.Typer) -> None:
         db = open_db(url)
         undo = feature_function("groupops.features.moderation", "undo_decision")
         result = undo(db, decision, by, datetime.now(UTC))
-        out.print(literal(undo_sentence(result)), highlight=False)
+        out.print(literal(undo_sentence(result, speaker())), highlight=False)
 
     @outbox_app.command("list")
     @typed_errors
@@ -512,7 +559,7 @@ def register(app: typer.Typer) -> None:
         if not ids and not all_dead:
             raise typer.BadParameter("give action ids or --all")
         n = retry_dead(open_db(url), RealClock(), None if all_dead else ids)
-        out.print(f"{n} action(s) queued again")
+        out.print(speaker()(N_("{n} action(s) queued again")).format(n=n))
 
     @tasks_app.command("list")
     @typed_errors

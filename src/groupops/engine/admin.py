@@ -149,6 +149,23 @@ def _validated(registry: FeatureRegistry, feature: str, values: dict[str, Any], 
         raise SettingsRefused(exc, default=feature, where=where) from None
 
 
+def _known_setting(registry: FeatureRegistry, feature: str, key: str, where: str) -> None:
+    """Refuse a setting the feature does not have, naming the ones it has (before validation,
+    which would only say "Extra inputs are not permitted")."""
+    model = registry.by_name.get(feature)
+    if model is None:
+        return  # _validated names the features
+    fields = model.settings_model.model_fields
+    if key not in fields:
+        raise InvalidSettings(
+            N_("no setting {name!r} in {feature} (known: {known})"),
+            where=where,
+            name=key,
+            feature=feature,
+            known=", ".join(fields),
+        )
+
+
 def set_setting(
     db: Engine,
     registry: FeatureRegistry,
@@ -193,6 +210,7 @@ def set_setting(
             own = dict(ws.settings or {})
             base = {}
             where = f"workspace {workspace} {feature}.{key}"
+        _known_setting(registry, feature, key, where)
         section = dict(own.get(feature, {}))
         section[key] = value
         effective = {**base, **section}
@@ -226,6 +244,10 @@ def set_group_profile(
             )
         values["language"] = language
     if title is not None:
+        if not title.strip():
+            raise InvalidSettings(
+                N_("a group's title cannot be empty: give its name"), where=N_("title")
+            )
         values["title"] = title[:255]
     with db.begin() as conn:
         g = group_in(conn, group_ref)

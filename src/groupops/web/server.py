@@ -100,7 +100,12 @@ def bind(host: str, port: int) -> socket.socket:
             host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP, flags=socket.AI_PASSIVE
         )
     except socket.gaierror as exc:
-        raise InvalidInput(f"cannot listen on {host!r}: {exc.strerror}", field="--host") from None
+        raise InvalidInput(
+            N_("cannot listen on {host!r}: {reason}"),
+            field="--host",
+            host=host,
+            reason=exc.strerror,
+        ) from None
     family, kind, proto, _, address = infos[0]
     # proto must say TCP: asyncio then turns Nagle's algorithm off on each connection (without
     # it every keep-alive answer waited ~40 ms for the client's delayed ACK)
@@ -112,11 +117,17 @@ def bind(host: str, port: int) -> socket.socket:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
             raise AddressInUse(
-                f"{host}:{port} is in use (is groupops already running?); choose another --port",
+                N_("{host}:{port} is in use (is groupops already running?); choose another --port"),
                 where="--port",
+                host=host,
+                port=port,
             ) from None
         raise InvalidInput(
-            f"cannot listen on {host}:{port}: {exc.strerror}", field="--host"
+            N_("cannot listen on {host}:{port}: {reason}"),
+            field="--host",
+            host=host,
+            port=port,
+            reason=exc.strerror,
         ) from None
     sock.listen(128)
     sock.set_inheritable(True)
