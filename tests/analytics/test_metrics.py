@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,13 +77,14 @@ def test_early_warning_counts_distinct_active_members_over_two_weeks() -> None:
     """Active members in the warning are distinct people over each 2-week window: one who
     posts in both weeks counts once (weekly counts added up said 8 -> 4 for 4 -> 4)."""
 
-    def group(last_two: list[list[str]]) -> dict:  # type: ignore[type-arg]
+    def group(last_two: list[list[str]]) -> dict[str, Any]:
         events = []
         weeks = [["a", "b", "c", "d"]] * 4 + last_two
         for w, users in enumerate(weeks):  # 8 messages every week, shared by that week's users
             for k in range(8):
                 events.append(msg(users[k % len(users)], T0 + days(w * 7) + k * 600 * S))
-        return analyze(events, now=T0 + days(42) - S)["lifecycle"]["warning"]
+        warning: dict[str, Any] = analyze(events, now=T0 + days(42) - S)["lifecycle"]["warning"]
+        return warning
 
     same_people = group([["a", "b"], ["c", "d"]])  # 4 distinct before, 4 distinct after
     assert same_people["active"] is False, same_people
