@@ -189,8 +189,6 @@ NOTHING_KEPT = N_("nothing kept")
 LIST_COMMA = N_(", ")
 CLAUSE_BREAK = N_("; ")
 FULL_STOP = N_(". ")
-#: moderation's note on what an undo cannot revert (groupops.features.moderation.ops.UNDO_NOTE)
-UNDO_NOTE = N_("removed messages cannot be brought back; everything else is reverted")
 
 
 def english(message: str) -> str:

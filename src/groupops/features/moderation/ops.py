@@ -25,7 +25,8 @@ from groupops.platforms.base import Capabilities
 from groupops.storage.tables import groups, members
 
 MAX_LOG = 1000
-UNDO_NOTE = "removed messages cannot be brought back; everything else is reverted"
+#: what an undo cannot revert (said in the operator's language by the undo command)
+UNDO_NOTE = N_("removed messages cannot be brought back; everything else is reverted")
 
 
 @contextmanager
