@@ -167,3 +167,25 @@ def test_serve_cannot_listen_on_an_unknown_host_in_chinese() -> None:
     reason = exc.params["reason"]
     assert str(exc) == f"cannot listen on 'no-such-host.invalid': {reason}"
     assert exc.localized(ZH) == f"无法在 'no-such-host.invalid' 上监听：{reason}"
+
+
+def test_listings_show_times_to_the_minute_statuses_in_words_and_say_when_empty(
+    cli: typer.Typer, imported: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import groupops.commands
+
+    monkeypatch.setattr(groupops.commands.out, "width", 200)
+    url = ("--database-url", imported)
+    zh = run(cli, "members", *url, "--lang", "zh_CN")
+    assert zh.exit_code == 0, zh.output
+    assert "在群" in zh.stdout and "active" not in zh.stdout
+    assert "2023-05-01 10:01" in zh.stdout, zh.stdout
+    assert ".000000" not in zh.stdout and "+00:00" not in zh.stdout
+    en = run(cli, "members", *url)
+    assert "in the group" in en.stdout
+    as_json = run(cli, "members", *url, "--json")
+    assert '"status": "active"' in as_json.stdout  # --json keeps what is stored
+    empty = run(cli, "outbox", "list", *url, "--lang", "zh_CN")
+    assert empty.exit_code == 0, empty.output
+    assert empty.stdout.strip() == "发件队列：死信：暂无记录", empty.stdout
+    assert "nothing to list" in run(cli, "tasks", "list", *url).stdout

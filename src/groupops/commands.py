@@ -289,15 +289,58 @@ def label(name: str, lang: str, catalogs: Catalogs | None = None) -> str:
     return (catalogs or Catalogs()).gettext(lang)(msgid)
 
 
+#: the ``status`` values of the listings (memberships, outbox actions, owner tasks) as an
+#: operator reads them; ``--json`` keeps the stored value
+STATUSES = {
+    "active": N_("in the group"),
+    "left": N_("left"),
+    "kicked": N_("removed"),
+    "banned": N_("banned"),
+    "pending": N_("waiting"),
+    "sending": N_("being sent"),
+    "delivered": N_("delivered"),
+    "dead": N_("dead letter"),
+    "rerouted": N_("posted in the group instead"),
+    "open": N_("to do"),
+    "done": N_("done"),
+    "dismissed": N_("dismissed"),
+}
+NOTHING_LISTED = N_("{title}: nothing to list")
+NOTHING = N_("nothing to list")
+TITLED = N_("{title}: {status}")
+TIME_COLUMNS = frozenset({"created_at", "joined_at", "introduced_at", "time (UTC)"})
+
+
+def shown(column: str, value: object, t: Callable[[str], str]) -> str:
+    """A listed value as an operator reads it: a time to the minute (UTC), a status in words
+    of their language, the rest as stored (escaped for rich)."""
+    if isinstance(value, datetime):
+        return minute(value)
+    if column == "status" and isinstance(value, str) and value in STATUSES:
+        return t(STATUSES[value])
+    return literal(value)
+
+
+def title_of(name: str, lang: str, status: str) -> str:
+    """A listing's title with the status it lists: ``outbox: dead letter`` (``发件队列：死信``)."""
+    t = Catalogs().gettext(lang)
+    return t(TITLED).format(title=label(name, lang), status=t(STATUSES.get(status, status)))
+
+
 def table(
     rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str = "", lang: str = "en"
 ) -> None:
-    t = Table(title=literal(title) or None)
     catalogs = Catalogs()
-    for c in columns:
-        t.add_column(literal(label(c, lang, catalogs)))
+    gettext = catalogs.gettext(lang)
+    if not rows:  # a sentence, not the column heads of an empty table
+        said = gettext(NOTHING_LISTED).format(title=title) if title else gettext(NOTHING)
+        out.print(literal(said), highlight=False)
+        return
+    t = Table(title=literal(title) or None)
+    for c in columns:  # a time is read whole: it never wraps, other columns give way
+        t.add_column(literal(label(c, lang, catalogs)), no_wrap=c in TIME_COLUMNS)
     for r in rows:
-        t.add_row(*(literal(r.get(c)) for c in columns))
+        t.add_row(*(shown(c, r.get(c), gettext) for c in columns))
     out.print(t)
 
 
@@ -542,7 +585,7 @@ def register(app: typer.Typer) -> None:
             rows,
             ["id", "source", "chat_id", "kind", "feature", "attempts", "last_error"],
             as_json,
-            f"{label('outbox', lang)}: {status.value}",
+            title_of("outbox", lang, status.value),
             lang,
         )
 
@@ -573,7 +616,7 @@ def register(app: typer.Typer) -> None:
             rows,
             ["id", "source", "chat_id", "feature", "text", "created_at"],
             as_json,
-            label("owner tasks", lang),
+            title_of("owner tasks", lang, status.value),
             lang,
         )
 
