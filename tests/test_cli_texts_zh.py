@@ -189,3 +189,25 @@ def test_listings_show_times_to_the_minute_statuses_in_words_and_say_when_empty(
     assert empty.exit_code == 0, empty.output
     assert empty.stdout.strip() == "发件队列：死信：暂无记录", empty.stdout
     assert "nothing to list" in run(cli, "tasks", "list", *url).stdout
+
+
+def test_the_moderation_log_reads_in_the_operators_language() -> None:
+    from groupops.commands import log_line
+    from groupops.i18n import Catalogs
+
+    row = {
+        "id": 6, "created_at": "2026-11-01T20:44:00+00:00", "group": "Runners",
+        "member": "Linh", "rule": "contact", "evidence": "加我微信", "step": "mute",
+        "actions": ["delete", "mute", "send"], "undone_at": "2026-11-02T08:00:00+00:00",
+        "undone_by": "alice",
+    }  # fmt: skip
+    zh = log_line(row, Catalogs().gettext("zh_CN"))
+    assert zh["decision"] == "禁言 (删除消息，禁言，发送)", zh["decision"]
+    assert zh["reason"] == "私加好友" and zh["undone"] == "2026-11-02 08:00，由 alice"
+    en = log_line(row)
+    assert en["decision"] == "mute (delete, mute, send)" and en["reason"] == "contact"
+    assert en["undone"] == "2026-11-02 08:00 by alice"
+    # a word the log does not know (a rule of an extension) is shown as stored
+    assert log_line({**row, "rule": "vendor_rule"}, Catalogs().gettext("zh_CN"))["reason"] == (
+        "vendor_rule"
+    )

@@ -156,23 +156,63 @@ def minute(value: object) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ""
 
 
-def log_line(row: dict[str, Any]) -> dict[str, Any]:
+#: moderation's words in the log (its steps, the actions they took, the rules broken) in the
+#: operator's language; the English is the stored word itself, and ``--json`` keeps it
+LOG_WORDS = {
+    "warn": N_("warn"),
+    "mute": N_("mute"),
+    "unmute": N_("unmute"),
+    "kick": N_("kick"),
+    "ban": N_("ban"),
+    "unban": N_("unban"),
+    "undo": N_("undo"),
+    "delete": N_("delete"),
+    "send": N_("send"),
+    "reply": N_("reply"),
+    "direct_message": N_("direct_message"),
+    "link": N_("link"),
+    "invite": N_("invite"),
+    "phone": N_("phone"),
+    "contact": N_("contact"),
+    "keyword": N_("keyword"),
+    "flood": N_("flood"),
+    "cross_group": N_("cross_group"),
+    "newcomer_link": N_("newcomer_link"),
+    "blacklist": N_("blacklist"),
+}
+UNDONE_BY = N_("{time} by {who}")
+
+
+def english(message: str) -> str:
+    """The gettext of English: a message as written."""
+    return message
+
+
+def log_line(row: dict[str, Any], t: Callable[[str], str] = english) -> dict[str, Any]:
     """A moderation decision as an operator reads it in a table (``--json`` keeps every
-    field): when, where, who, what was done and why, and whether it was taken back."""
+    field): when, where, who, what was done and why, and whether it was taken back; in the
+    language of ``t`` (English by default)."""
+
+    def word(value: object) -> str:
+        text = "" if value is None else str(value)
+        return t(LOG_WORDS[text]) if text in LOG_WORDS else text
+
     evidence = " ".join(str(row.get("evidence") or "").split())
     if len(evidence) > EVIDENCE_CHARS:
         evidence = evidence[: EVIDENCE_CHARS - 1] + "…"
-    actions = ", ".join(map(str, row.get("actions") or []))
+    actions = t(LIST_COMMA).join(word(a) for a in row.get("actions") or [])
     undone = ""
     if row.get("undone_at") is not None:
-        undone = f"{minute(row['undone_at'])} by {row.get('undone_by') or '?'}"
+        who = row.get("undone_by") or "?"
+        undone = t(UNDONE_BY).format(time=minute(row["undone_at"]), who=who)
+    step = word(row.get("step"))
     return {
         "id": row.get("id"),
         "time (UTC)": minute(row.get("created_at")),
         "group": row.get("group") or row.get("chat_id"),
         "member": row.get("member") or row.get("user_id"),
-        "decision": f"{row.get('step')} ({actions})" if actions else row.get("step"),
-        "reason": row.get("rule"),
+        "decision": f"{step} ({actions})" if actions else step,
+        "reason": word(row.get("rule")),
         "evidence": evidence,
         "undone": undone,
     }
@@ -189,11 +229,6 @@ NOTHING_KEPT = N_("nothing kept")
 LIST_COMMA = N_(", ")
 CLAUSE_BREAK = N_("; ")
 FULL_STOP = N_(". ")
-
-
-def english(message: str) -> str:
-    """The gettext of English: a message as written."""
-    return message
 
 
 def speaker(params: dict[str, Any] | None = None) -> Callable[[str], str]:
@@ -551,8 +586,13 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit(rows, [], True)
         else:
+            t = Catalogs().gettext(lang)
             emit(
-                [log_line(r) for r in rows], LOG_COLUMNS, False, label("moderation log", lang), lang
+                [log_line(r, t) for r in rows],
+                LOG_COLUMNS,
+                False,
+                label("moderation log", lang),
+                lang,
             )
 
     @app.command("undo")
