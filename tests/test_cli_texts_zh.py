@@ -211,3 +211,13 @@ def test_the_moderation_log_reads_in_the_operators_language() -> None:
     assert log_line({**row, "rule": "vendor_rule"}, Catalogs().gettext("zh_CN"))["reason"] == (
         "vendor_rule"
     )
+
+
+def test_settings_set_says_what_it_saved_where(cli: typer.Typer, imported: str) -> None:
+    url = ("--database-url", imported)
+    en = run(cli, "settings", "set", "welcome.rules", "Be kind.", "-g", "1", *url)
+    assert en.exit_code == 0, en.output
+    assert en.stdout.startswith("welcome.rules saved for group 1.\nwelcome settings chosen there")
+    assert '"rules": "Be kind."' in en.stdout
+    zh = run(cli, "settings", "set", "welcome.rules", "友善", *url, lang="zh_CN")
+    assert zh.stdout.startswith("已将 welcome.rules 保存为工作区 'default' 的默认设置。"), zh.stdout

@@ -181,6 +181,10 @@ LOG_WORDS = {
     "blacklist": N_("blacklist"),
 }
 UNDONE_BY = N_("{time} by {who}")
+#: what ``settings set`` did, and what is in effect now
+SET_FOR_GROUP = N_("{name} saved for group {group}.")
+SET_FOR_WORKSPACE = N_("{name} saved as the default of workspace {workspace!r}.")
+IN_EFFECT = N_("{feature} settings chosen there now (the others keep their defaults):")
 
 
 def english(message: str) -> str:
@@ -516,7 +520,13 @@ def register(app: typer.Typer) -> None:
             group_ref=group,
             workspace=workspace,
         )
-        out.print(literal(f"{feature}: {json.dumps(effective, ensure_ascii=False)}"))
+        t = speaker()
+        if group is not None:
+            said = t(SET_FOR_GROUP).format(name=name, group=group)
+        else:
+            said = t(SET_FOR_WORKSPACE).format(name=name, workspace=workspace or "default")
+        now_in_effect = json.dumps(effective, ensure_ascii=False, indent=2, default=str)
+        out.print(literal(f"{said}\n{t(IN_EFFECT).format(feature=feature)}\n{now_in_effect}"))
 
     @settings_app.command("profile")
     @typed_errors
