@@ -221,3 +221,13 @@ def test_settings_set_says_what_it_saved_where(cli: typer.Typer, imported: str) 
     assert '"rules": "Be kind."' in en.stdout
     zh = run(cli, "settings", "set", "welcome.rules", "友善", *url, lang="zh_CN")
     assert zh.stdout.startswith("已将 welcome.rules 保存为工作区 'default' 的默认设置。"), zh.stdout
+
+
+def test_a_leaderboard_names_its_days(cli: typer.Typer, imported: str) -> None:
+    url = ("--database-url", imported)
+    week = run(cli, "leaderboard", "-g", "1", "--period", "week", "--at", "2026-11-20", *url)
+    assert week.stdout.strip() == "chat: week 2026-11-16 – 2026-11-22: nothing to list"
+    day = run(cli, "leaderboard", "-g", "1", "--period", "day", "--at", "2026-11-20", *url)
+    assert day.stdout.strip() == "chat: day 2026-11-20: nothing to list"
+    zh = run(cli, "leaderboard", "-g", "1", "--at", "2026-11-20", *url, "--lang", "zh_CN")
+    assert zh.stdout.strip() == "chat: 月 2026-11-01 – 2026-11-30：暂无记录"

@@ -360,6 +360,20 @@ def shown(column: str, value: object, t: Callable[[str], str]) -> str:
     return literal(value)
 
 
+def board_title(title: str, period: str, when: datetime, timezone: str, lang: str) -> str:
+    """A leaderboard's title naming its period: ``Runners: month 2026-11-01 – 2026-11-30``
+    (the days in the group's time zone)."""
+    from datetime import timedelta
+
+    from groupops.domain.time import local_day
+    from groupops.features.points import period_bounds
+
+    start, end = period_bounds(period, when, timezone)
+    first, last = local_day(start, timezone), local_day(end - timedelta(seconds=1), timezone)
+    days = str(first) if first == last else f"{first} – {last}"
+    return f"{title}: {label(period, lang)} {days}"
+
+
 def title_of(name: str, lang: str, status: str) -> str:
     """A listing's title with the status it lists: ``outbox: dead letter`` (``发件队列：死信``)."""
     t = Catalogs().gettext(lang)
@@ -573,7 +587,7 @@ def register(app: typer.Typer) -> None:
             rows,
             list(rows[0]) if rows else ["rank", "member", "points"],
             as_json,
-            f"{g.title}: {label(period, lang)}",
+            board_title(g.title, period, when, g.timezone, lang),
             lang,
         )
 
