@@ -61,9 +61,11 @@ bench: setup
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache
 
-# Refresh the message catalogues from the code (then translate the new zh_CN entries).
+# Refresh the message catalogues from the code and the help pages of the command line (docstrings,
+# help=, which babel cannot find), then translate the new zh_CN entries.
 i18n-extract: $(BIN)/groupops
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k t --no-location --sort-output -o src/groupops/locale/groupops.pot src
+	$(BIN)/python scripts/extract_help.py --merge-into src/groupops/locale/groupops.pot
 	for lang in zh_CN en; do \
 	  if [ -f src/groupops/locale/$$lang/LC_MESSAGES/groupops.po ]; then \
 	    $(BIN)/pybabel update --no-fuzzy-matching -i src/groupops/locale/groupops.pot -d src/groupops/locale -D groupops -l $$lang; \

@@ -1,5 +1,6 @@
 """Merge zh_CN translations into the catalogue: from the ``*.po-fragment`` files features keep
-beside their code and from ``src/groupops/locale/zh_CN.extra.po``. Run after
+beside their code, from ``src/groupops/locale/zh_CN.extra.po`` and from
+``src/groupops/locale/zh_CN.help.po`` (the command line's help pages). Run after
 ``make i18n-extract``; entries already translated in the catalogue are kept."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ def main() -> int:
         catalogue = read_po(f, locale="zh_CN")
     sources = sorted(ROOT.glob("src/groupops/**/zh_CN.po-fragment"))
     sources += [ROOT / "src/groupops/locale/zh_CN.extra.po"]
+    sources += [ROOT / "src/groupops/locale/zh_CN.help.po"]
     filled = 0
     for path in sources:
         if not path.exists():

@@ -1,15 +1,99 @@
 """The command line: thin commands over the same functions the web and the engine use.
 
 Each area registers its own commands: add its ``register`` function to ``REGISTRARS``.
+Help pages speak the operator's language: :func:`help_in` swaps the texts of the command tree
+(the commands' docstrings, the options' ``help=``, Typer's panel titles) for their
+translations while the command line runs, and puts the English back afterwards.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
-app = typer.Typer(no_args_is_help=True, help="groupops: run chat communities.")
+from groupops.i18n import LANGUAGES, Catalogs, operator_language
+
+#: Typer's own words on a help page (attributes of ``typer.rich_utils``), translated too.
+TYPER_TEXTS = (
+    "ARGUMENTS_PANEL_TITLE",
+    "OPTIONS_PANEL_TITLE",
+    "COMMANDS_PANEL_TITLE",
+    "DEFAULT_STRING",
+    "ENVVAR_STRING",
+    "REQUIRED_LONG_STRING",
+)
+
+
+def help_language() -> str:
+    """The language of the help pages: ``GROUPOPS_LANG``, else the terminal's (LANG)."""
+    value = os.environ.get("GROUPOPS_LANG", "")
+    return value if value in LANGUAGES else operator_language()
+
+
+def help_slots(command: Any) -> Iterator[tuple[Any, str]]:
+    """Where ``command`` and its subcommands keep the texts their help pages show, as
+    (object, attribute): each command's ``help`` and ``short_help``, each parameter's
+    ``help`` (``--help`` included)."""
+    yield command, "help"
+    yield command, "short_help"
+    params = list(command.params)
+    help_option = command.get_help_option(typer.Context(command))
+    if help_option is not None:
+        params.append(help_option)
+    for param in params:
+        yield param, "help"
+    for sub in (getattr(command, "commands", None) or {}).values():
+        yield from help_slots(sub)
+
+
+def help_texts(command: Any) -> list[str]:
+    """Every text the help pages of ``command`` show in English (the msgids), in order."""
+    from typer import rich_utils
+
+    found = [getattr(obj, attr, None) for obj, attr in help_slots(command)]
+    found += [getattr(rich_utils, name) for name in TYPER_TEXTS]
+    return list(dict.fromkeys(text for text in found if isinstance(text, str) and text))
+
+
+@contextmanager
+def help_in(command: Any, language: str) -> Iterator[None]:
+    """Within the block the help pages of ``command`` (a click command tree) speak
+    ``language``; a text without a translation stays English, as does all of English."""
+    if language == "en" or language not in LANGUAGES:
+        yield
+        return
+    from typer import rich_utils
+
+    t = Catalogs().gettext(language)
+    slots = [*help_slots(command), *((rich_utils, name) for name in TYPER_TEXTS)]
+    saved: list[tuple[Any, str, str]] = []
+    for obj, attr in slots:
+        text = getattr(obj, attr, None)
+        if isinstance(text, str) and text:
+            saved.append((obj, attr, text))
+            setattr(obj, attr, t(text))
+    try:
+        yield
+    finally:
+        for obj, attr, text in reversed(saved):
+            setattr(obj, attr, text)
+
+
+class _LocalizedGroup(TyperGroup):
+    """The root command: translates its help (and its commands') before click parses."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        with help_in(self, help_language()):
+            return super().main(*args, **kwargs)
+
+
+app = typer.Typer(no_args_is_help=True, help="groupops: run chat communities.", cls=_LocalizedGroup)
 
 # "module:function" that take the Typer app and add commands to it.
 REGISTRARS: tuple[str, ...] = (
@@ -37,4 +121,4 @@ def _register_all() -> None:
 
 def main() -> None:
     _register_all()
-    app()
+    app()  # builds the click command tree; _LocalizedGroup.main translates it, then parses
