@@ -314,6 +314,8 @@ LABELS = {
     "moderation log": N_("moderation log"),
     "owner tasks": N_("owner tasks"),
     "outbox": N_("outbox"),
+    "platform": N_("platform"),
+    "synced": N_("synced"),
     "day": N_("day"),
     "week": N_("week"),
     "month": N_("month"),
@@ -346,6 +348,8 @@ STATUSES = {
 }
 NOTHING_LISTED = N_("{title}: nothing to list")
 NOTHING = N_("nothing to list")
+YES = N_("yes")
+NO = N_("no")
 TITLED = N_("{title}: {status}")
 TIME_COLUMNS = frozenset({"created_at", "joined_at", "introduced_at", "time (UTC)"})
 
@@ -355,6 +359,8 @@ def shown(column: str, value: object, t: Callable[[str], str]) -> str:
     of their language, the rest as stored (escaped for rich)."""
     if isinstance(value, datetime):
         return minute(value)
+    if isinstance(value, bool):
+        return t(YES if value else NO)
     if column == "status" and isinstance(value, str) and value in STATUSES:
         return t(STATUSES[value])
     return literal(value)

@@ -154,4 +154,5 @@ def register(app: typer.Typer) -> None:
         if not rows and not as_json:
             out.print(_(T_NONE), highlight=False)
             return
-        emit(rows, ["id", "platform", "workspace", "created_at", "synced"], as_json, _(T_TITLE))
+        columns = ["id", "platform", "workspace", "created_at", "synced"]
+        emit(rows, columns, as_json, _(T_TITLE), lang)

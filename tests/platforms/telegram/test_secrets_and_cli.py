@@ -119,6 +119,10 @@ def test_connect_telegram_and_connections(database_url: str) -> None:
     rows = json.loads(listed.output)
     assert ("telegram:groupops_test_bot", "telegram") in [(r["id"], r["platform"]) for r in rows]
     assert TOKEN not in listed.output and config.webhook_secret not in listed.output
+    zh = runner.invoke(cli, ["connections", "--lang", "zh_CN", "--database-url", database_url])
+    assert zh.exit_code == 0, zh.output
+    assert "平台" in zh.output and "platform" not in zh.output  # the heads, in --lang
+    assert ("否" in zh.output or "是" in zh.output) and "False" not in zh.output
 
 
 def test_live_companions_include_telegram(database_url: str) -> None:
