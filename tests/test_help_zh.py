@@ -92,3 +92,13 @@ def test_every_help_text_has_chinese(cli: typer.Typer) -> None:
     assert len(texts) > 50
     missing = [text for text in texts if text not in zh or not zh[text].string]
     assert not missing, f"no Chinese for these help texts (zh_CN.help.po): {missing}"
+
+
+def test_a_malformed_command_line_is_framed_in_chinese(cli: typer.Typer) -> None:
+    """Typer's frame around a usage error (its title and the pointer to --help) follows the
+    language; click's own sentence inside it is still English (see docs/operations.md)."""
+    zh = run(cli, "members", "--limit", "0", lang="zh_CN")
+    assert zh.exit_code == 2
+    assert shows(zh.output, "─ 错误 ─") and "Error" not in zh.output
+    en = run(cli, "members", "--limit", "0")
+    assert shows(en.output, "─ Error ─") and "错误" not in en.output
