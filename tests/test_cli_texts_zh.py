@@ -231,3 +231,16 @@ def test_a_leaderboard_names_its_days(cli: typer.Typer, imported: str) -> None:
     assert day.stdout.strip() == "chat: day 2026-11-20: nothing to list"
     zh = run(cli, "leaderboard", "-g", "1", "--at", "2026-11-20", *url, "--lang", "zh_CN")
     assert zh.stdout.strip() == "chat: 月 2026-11-01 – 2026-11-30：暂无记录"
+
+
+def test_a_listing_follows_the_terminals_language_when_nothing_else_says(
+    cli: typer.Typer, imported: str
+) -> None:
+    """--lang, else GROUPOPS_LANG, else LANG: the same rule as the commands without --lang."""
+    url = ("--database-url", imported)
+    terminal = {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "zh_CN.UTF-8"}
+    zh = run(cli, "groups", *url, **terminal)
+    assert zh.exit_code == 0, zh.output
+    assert "群列表" in zh.stdout
+    assert "groups" in run(cli, "groups", *url, "--lang", "en", **terminal).stdout
+    assert "群列表" not in run(cli, "groups", *url, GROUPOPS_LANG="en", **terminal).stdout

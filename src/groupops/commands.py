@@ -59,8 +59,11 @@ def Limit(default: int) -> Any:
     return typer.Option(default, "--limit", min=1, help="how many rows at most (1 or more)")
 
 
-def check_language(value: str) -> str:
-    """``--lang``'s check, the same on every command: a language the catalogues have."""
+def check_language(value: str | None) -> str:
+    """``--lang``'s check, the same on every command: a language the catalogues have; not
+    given (nor GROUPOPS_LANG), the terminal's (LANG), as the commands without ``--lang``."""
+    if value is None or value == "":
+        return operator_language()
     if value not in LANGUAGES:
         raise typer.BadParameter(f"{value!r}: use en or zh_CN", param_hint="--lang")
     return value
@@ -68,7 +71,12 @@ def check_language(value: str) -> str:
 
 def LangOption() -> Any:
     return typer.Option(
-        "en", "--lang", envvar="GROUPOPS_LANG", help="en or zh_CN", callback=check_language
+        None,
+        "--lang",
+        envvar="GROUPOPS_LANG",
+        help="en or zh_CN (default: GROUPOPS_LANG, else the terminal's language)",
+        callback=check_language,
+        show_default=False,
     )
 
 
