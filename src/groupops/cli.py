@@ -9,7 +9,6 @@ translations while the command line runs, and puts the English back afterwards.
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from groupops.i18n import LANGUAGES, Catalogs, operator_language
+from groupops.i18n import LANGUAGES, Catalogs, chosen_language
 
 #: Typer's own words on a help page (attributes of ``typer.rich_utils``), translated too.
 TYPER_TEXTS = (
@@ -36,8 +35,7 @@ TYPER_TEXTS = (
 
 def help_language() -> str:
     """The language of the help pages: ``GROUPOPS_LANG``, else the terminal's (LANG)."""
-    value = os.environ.get("GROUPOPS_LANG", "")
-    return value if value in LANGUAGES else operator_language()
+    return chosen_language()
 
 
 def help_slots(command: Any) -> Iterator[tuple[Any, str]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import importlib
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from groupops.engine import admin
 from groupops.engine.clock import RealClock
 from groupops.engine.deliverer import list_outbox, retry_dead
 from groupops.features.registry import FeatureRegistry
-from groupops.i18n import LANGUAGES, N_, Catalogs, operator_language
+from groupops.i18n import LANGUAGES, N_, Catalogs, chosen_language, english
 from groupops.storage.db import open_database
 from groupops.storage.migrate import current
 
@@ -63,7 +62,7 @@ def check_language(value: str | None) -> str:
     """``--lang``'s check, the same on every command: a language the catalogues have; not
     given (nor GROUPOPS_LANG), the terminal's (LANG), as the commands without ``--lang``."""
     if value is None or value == "":
-        return operator_language()
+        return chosen_language()
     if value not in LANGUAGES:
         raise typer.BadParameter(f"{value!r}: use en or zh_CN", param_hint="--lang")
     return value
@@ -106,10 +105,8 @@ def command_language(params: dict[str, Any]) -> str:
     """The language a command answers in: its ``--lang``, else ``GROUPOPS_LANG`` (which every
     command reads, with or without a ``--lang`` of its own), else the terminal's (LANG), as
     the commands without ``--lang`` (demo, serve) print the rest of their output."""
-    for value in (params.get("lang"), os.environ.get("GROUPOPS_LANG")):
-        if isinstance(value, str) and value in LANGUAGES:
-            return value
-    return operator_language()
+    lang = params.get("lang")
+    return chosen_language(lang if isinstance(lang, str) else None)
 
 
 def error_line(exc: GroupopsError, language: str) -> str:
@@ -193,11 +190,6 @@ UNDONE_BY = N_("{time} by {who}")
 SET_FOR_GROUP = N_("{name} saved for group {group}.")
 SET_FOR_WORKSPACE = N_("{name} saved as the default of workspace {workspace!r}.")
 IN_EFFECT = N_("{feature} settings chosen there now (the others keep their defaults):")
-
-
-def english(message: str) -> str:
-    """The gettext of English: a message as written."""
-    return message
 
 
 def log_line(row: dict[str, Any], t: Callable[[str], str] = english) -> dict[str, Any]:
@@ -390,8 +382,10 @@ def board_title(title: str, period: str, when: datetime, timezone: str, lang: st
 
 def title_of(name: str, lang: str, status: str) -> str:
     """A listing's title with the status it lists: ``outbox: dead letter`` (``发件队列：死信``)."""
-    t = Catalogs().gettext(lang)
-    return t(TITLED).format(title=label(name, lang), status=t(STATUSES.get(status, status)))
+    catalogs = Catalogs()
+    t = catalogs.gettext(lang)
+    title = label(name, lang, catalogs)
+    return t(TITLED).format(title=title, status=t(STATUSES.get(status, status)))
 
 
 def table(

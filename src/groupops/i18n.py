@@ -17,6 +17,20 @@ def N_(message: str) -> str:
     return message
 
 
+def english(message: str) -> str:
+    """The gettext of English: a message as written (the default of functions that take one)."""
+    return message
+
+
+def chosen_language(explicit: str | None = None) -> str:
+    """The operator's language, one rule for every command, help page and listing:
+    ``explicit`` (a command's ``--lang``), else ``GROUPOPS_LANG``, else the terminal's."""
+    for value in (explicit, os.environ.get("GROUPOPS_LANG")):
+        if value in LANGUAGES:
+            return str(value)
+    return operator_language()
+
+
 def operator_language() -> str:
     """The language of the operator's terminal (LC_ALL, LC_MESSAGES, LANG), for CLI output."""
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):

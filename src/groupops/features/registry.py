@@ -56,7 +56,7 @@ class SettingsRefused(InvalidSettings):
             error: Any = (e.get("ctx") or {}).get("error")
             field = ".".join(str(p) for p in e["loc"]) or default
             self.problems.append((field, error if isinstance(error, GroupopsError) else e["msg"]))
-        self._where = where
+        self.where = where  # the message below reads it (the base sets the same again)
         super().__init__(self.localized_message(lambda s: s), where=where)
 
     def localized_message(self, gettext: Callable[[str], str]) -> str:
@@ -64,7 +64,7 @@ class SettingsRefused(InvalidSettings):
         names already (``settings set moderation.keywords_zh``) is not named again."""
         return "; ".join(
             _said(text, field, gettext)
-            if _names(self._where, field)
+            if _names(self.where, field)
             else f"{field}: {_said(text, field, gettext)}"
             for field, text in self.problems
         )

@@ -24,7 +24,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from groupops.analytics.texts import translate
-from groupops.i18n import N_, Catalogs
+from groupops.i18n import N_, Catalogs, english
 
 Gettext = Callable[[str], str]
 MAX_ROWS = 25  # rows per table on the page; metrics.json has them all
@@ -250,11 +250,7 @@ HOURS = N_("{n} h")
 DAYS = N_("{n} d")
 
 
-def _same(text: str) -> str:
-    return text
-
-
-def key_label(key: Any, _: Gettext = _same, area: str = "") -> str:
+def key_label(key: Any, _: Gettext = english, area: str = "") -> str:
     """A metric key (of ``area``) as a reader sees it: translated, else with its underscores
     as spaces."""
     name = str(key)
@@ -268,7 +264,7 @@ def key_label(key: Any, _: Gettext = _same, area: str = "") -> str:
     return name.replace("_", " ")
 
 
-def value_label(value: Any, words: Mapping[str, str], _: Gettext = _same) -> Any:
+def value_label(value: Any, words: Mapping[str, str], _: Gettext = english) -> Any:
     """One of a fixed set of words (content kinds, stages, ...) translated; else as it is."""
     if isinstance(value, str) and value in words:
         return _(words[value])
@@ -330,7 +326,7 @@ def pct(value: Any) -> str:
     return "–" if v is None else f"{v * 100:.1f}%"
 
 
-def seconds(value: Any, _: Gettext = _same) -> str:
+def seconds(value: Any, _: Gettext = english) -> str:
     """A duration in the unit that suits it (s, min, h, d), units through ``_``."""
     v = num(value)
     if v is None:
