@@ -1,5 +1,6 @@
 """Extract the texts of the command line's help pages, which babel cannot find (docstrings,
-``help=`` of options, Typer's panel titles), as a PO template.
+``help=`` of options, Typer's panel titles), and Typer's own words ("No such command": the
+modules in ``groupops.cli.LIBRARY_MODULES``), as a PO template.
 
     python scripts/extract_help.py -o help.pot            # the texts as a template fragment
     python scripts/extract_help.py --merge-into groupops.pot   # added to pybabel's template
@@ -16,10 +17,11 @@ import typer
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from groupops.cli import _register_all, app, help_texts
+from groupops.cli import _register_all, app, help_texts, library_texts
 from groupops.i18n import DOMAIN
 
 COMMENT = "help page of the command line"
+LIBRARY_COMMENT = "Typer's own words on the command line"
 
 
 def cli_help_texts() -> list[str]:
@@ -42,10 +44,11 @@ def main(argv: list[str] | None = None) -> int:
         catalog = Catalog(domain=DOMAIN, project="groupops")
         target = args.output
     added = 0
-    for text in cli_help_texts():
-        if text not in catalog:
-            catalog.add(text, auto_comments=[COMMENT])
-            added += 1
+    for texts, comment in ((cli_help_texts(), COMMENT), (library_texts(), LIBRARY_COMMENT)):
+        for text in texts:
+            if text not in catalog:
+                catalog.add(text, auto_comments=[comment])
+                added += 1
     with target.open("wb") as f:
         write_po(f, catalog, omit_header=False, sort_output=True, width=76)
     print(f"help texts: {added} added to {target}")

@@ -1,7 +1,8 @@
 """Merge zh_CN translations into the catalogue: from the ``*.po-fragment`` files features keep
 beside their code, from ``src/groupops/locale/zh_CN.extra.po`` and from
-``src/groupops/locale/zh_CN.help.po`` (the command line's help pages). Run after
-``make i18n-extract``; entries already translated in the catalogue are kept."""
+``src/groupops/locale/zh_CN.help.po`` (the command line's help pages) and
+``src/groupops/locale/zh_CN.typer.po`` (Typer's own words). Run after ``make i18n-extract``;
+entries already translated in the catalogue are kept."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def main() -> int:
     sources = sorted(ROOT.glob("src/groupops/**/zh_CN.po-fragment"))
     sources += [ROOT / "src/groupops/locale/zh_CN.extra.po"]
     sources += [ROOT / "src/groupops/locale/zh_CN.help.po"]
+    sources += [ROOT / "src/groupops/locale/zh_CN.typer.po"]
     filled = 0
     for path in sources:
         if not path.exists():

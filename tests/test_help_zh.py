@@ -13,7 +13,7 @@ import typer
 from babel.messages.mofile import read_mo
 from typer import rich_utils
 
-from groupops.cli import help_texts
+from groupops.cli import help_texts, library_texts
 from groupops.i18n import LOCALE_DIR
 from tests.cli import run
 
@@ -88,17 +88,37 @@ def test_every_help_text_has_chinese(cli: typer.Typer) -> None:
     `make i18n-extract i18n` run) fails here."""
     with (LOCALE_DIR / "zh_CN/LC_MESSAGES/groupops.mo").open("rb") as f:
         zh = read_mo(f)
-    texts = help_texts(typer.main.get_command(cli))
-    assert len(texts) > 50
+    texts = help_texts(typer.main.get_command(cli)) + library_texts()
+    assert len(texts) > 50 and "No such command {name!r}." in texts
     missing = [text for text in texts if text not in zh or not zh[text].string]
     assert not missing, f"no Chinese for these help texts (zh_CN.help.po): {missing}"
 
 
-def test_a_malformed_command_line_is_framed_in_chinese(cli: typer.Typer) -> None:
-    """Typer's frame around a usage error (its title and the pointer to --help) follows the
-    language; click's own sentence inside it is still English (see docs/operations.md)."""
+def test_a_malformed_command_line_is_said_in_chinese(cli: typer.Typer) -> None:
+    """Typer's frame around a usage error, its usage line and its sentence follow the
+    language; only the reason inside a bad value (pydantic's words) stays English."""
     zh = run(cli, "members", "--limit", "0", lang="zh_CN")
     assert zh.exit_code == 2
-    assert shows(zh.output, "─ 错误 ─") and "Error" not in zh.output
+    assert shows(zh.output, "─ 错误 ─", "用法：root members [OPTIONS]")
+    assert shows(zh.output, "运行 'root members --help' 查看帮助。", "'--limit' 的值无效：")
+    assert "Error" not in zh.output and "Usage" not in zh.output
     en = run(cli, "members", "--limit", "0")
-    assert shows(en.output, "─ Error ─") and "错误" not in en.output
+    assert shows(en.output, "─ Error ─", "Usage: root members [OPTIONS]")
+    assert shows(en.output, "Invalid value for '--limit': Input should be greater than")
+    assert "错误" not in en.output
+
+
+def test_each_kind_of_usage_error_is_said_in_chinese(cli: typer.Typer) -> None:
+    cases = {
+        ("membrs",): ("没有命令 'membrs'。是否想输入 'members'？", "Did you mean 'members'?"),
+        ("members", "--limt", "3"): ("没有选项 --limt （是否想输入：--limit）", "No such option"),
+        ("undo",): ("缺少参数 'decision'。", "Missing argument 'decision'."),
+        ("undo", "1", "2"): ("多出了参数：2", "Got unexpected extra argument"),
+        ("members", "--limit"): ("选项 '--limit' 需要一个值。", "requires an argument"),
+    }
+    for args, (chinese, english) in cases.items():
+        zh = run(cli, *args, lang="zh_CN")
+        assert zh.exit_code == 2 and shows(zh.output, chinese), (args, zh.output)
+        en = run(cli, *args)
+        assert en.exit_code == 2 and shows(en.output, english), (args, en.output)
+        assert not any("\u4e00" <= ch <= "\u9fff" for ch in en.output), en.output

@@ -2,21 +2,24 @@
 
 Each area registers its own commands: add its ``register`` function to ``REGISTRARS``.
 Help pages speak the operator's language: :func:`help_in` swaps the texts of the command tree
-(the commands' docstrings, the options' ``help=``, Typer's panel titles) for their
-translations while the command line runs, and puts the English back afterwards.
+(the commands' docstrings, the options' ``help=``, Typer's panel titles) and click's and
+Typer's own words (``Usage:``, "No such option", "Missing argument") for their translations
+while the command line runs, and puts the English back afterwards.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+import importlib.util
+import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import typer
 from typer.core import TyperGroup
 
-from groupops.i18n import LANGUAGES, Catalogs, chosen_language
+from groupops.i18n import LANGUAGES, N_, Catalogs, chosen_language
 
 #: Typer's own words on a help page (attributes of ``typer.rich_utils``), translated too.
 TYPER_TEXTS = (
@@ -31,6 +34,12 @@ TYPER_TEXTS = (
     "ABORTED_TEXT",
     "RICH_HELP",
 )
+
+
+#: Typer's own module that looks its words up through gettext (its global ``_``): "No such
+#: command", "Missing command.", "default:". :func:`help_in` points that ``_`` at groupops'
+#: catalogue; ``scripts/extract_help.py`` extracts its texts into it.
+LIBRARY_MODULES = ("typer.core",)
 
 
 def help_language() -> str:
@@ -63,28 +72,127 @@ def help_texts(command: Any) -> list[str]:
     return list(dict.fromkeys(text for text in found if isinstance(text, str) and text))
 
 
+def library_texts() -> list[str]:
+    """Every text Typer looks up through gettext in :data:`LIBRARY_MODULES`, from its
+    installed source (so a new Typer brings its new texts)."""
+    from babel.messages.extract import extract_from_file
+
+    found: list[str] = []
+    for name in LIBRARY_MODULES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise ModuleNotFoundError(name)
+        for _line, message, _comments, _context in extract_from_file(
+            "python", spec.origin, keywords={"_": None}
+        ):
+            if isinstance(message, str) and message:
+                found.append(message)
+    return list(dict.fromkeys(found))
+
+
+_DID_YOU_MEAN = re.compile(r"(?s)(.*?)\.? Did you mean (.+)\?")
+_EXTRA_ARGUMENTS = re.compile(r"(?s)Got unexpected extra argument\(s\) \((.*)\)")
+_NEEDS_VALUE = re.compile(r"(?s)Option .* requires (?:an argument|\d+ arguments)\.")
+_PARAM_KINDS = {"argument": N_("argument"), "option": N_("option")}
+
+
+def _param_hint(error: Any) -> str:
+    """How a usage error names its parameter (``'--limit'``, ``'decision'``), or ''."""
+    hint = getattr(error, "param_hint", None)
+    if hint is None and getattr(error, "param", None) is not None:
+        hint = error.param.get_error_hint()
+    if hint is None:
+        return ""
+    return hint if isinstance(hint, str) else " / ".join(repr(h) for h in hint)
+
+
+def usage_error_text(error: Any, t: Callable[[str], str]) -> str:
+    """The sentence of a malformed command line's error in the language of ``t``. Typer's
+    bundled click writes it as English f-strings, so it is rebuilt here from the error's
+    parts; the reason inside a bad value (pydantic's words) stays as it came."""
+    from typer._click.exceptions import (
+        BadOptionUsage,
+        BadParameter,
+        MissingParameter,
+        NoSuchOption,
+    )
+
+    if isinstance(error, MissingParameter):
+        kind = str(
+            getattr(error, "param_type", None) or getattr(error.param, "param_type_name", "")
+        )
+        text = t("Missing {kind} {name}.").format(
+            kind=t(_PARAM_KINDS.get(kind, N_("parameter"))), name=_param_hint(error)
+        )
+        return f"{text} {error.message}" if error.message else text
+    if isinstance(error, BadParameter):
+        hint = _param_hint(error)
+        if not hint:
+            return t("Invalid value: {reason}").format(reason=error.message)
+        return t("Invalid value for {name}: {reason}").format(name=hint, reason=error.message)
+    if isinstance(error, NoSuchOption):
+        text = t("No such option: {name}").format(name=error.option_name)
+        if error.possibilities:
+            options = ", ".join(sorted(error.possibilities))
+            text += " " + t("(did you mean: {options})").format(options=options)
+        return text
+    if isinstance(error, BadOptionUsage) and _NEEDS_VALUE.fullmatch(str(error.message)):
+        return t("Option {name!r} needs a value.").format(name=error.option_name)
+    message, suggestions = str(error.message), ""
+    if m := _DID_YOU_MEAN.fullmatch(message):
+        message, suggestions = m[1].rstrip("。"), m[2]
+    if m := _EXTRA_ARGUMENTS.fullmatch(message):
+        message = t("Unexpected extra arguments: {arguments}").format(arguments=m[1])
+    if suggestions:
+        template = t("{message}. Did you mean {suggestions}?")
+        return template.format(message=message, suggestions=suggestions)
+    return message
+
+
 @contextmanager
 def help_in(command: Any, language: str) -> Iterator[None]:
-    """Within the block the help pages of ``command`` (a click command tree) speak
-    ``language``; a text without a translation stays English, as does all of English."""
+    """Within the block the help pages of ``command`` (a click command tree) and its usage
+    errors speak ``language``; a text without a translation stays English, as does all of
+    English."""
     if language == "en" or language not in LANGUAGES:
         yield
         return
     from typer import rich_utils
+    from typer._click.formatting import HelpFormatter
 
-    t = Catalogs().gettext(language)
+    t = Catalogs().translations(language).gettext
     slots = [*help_slots(command), *((rich_utils, name) for name in TYPER_TEXTS)]
-    saved: list[tuple[Any, str, str]] = []
+    saved: list[tuple[Any, str, Any]] = []
+
+    def swap(obj: Any, attr: str, value: Any) -> None:
+        saved.append((obj, attr, getattr(obj, attr)))
+        setattr(obj, attr, value)
+
     for obj, attr in slots:
         text = getattr(obj, attr, None)
         if isinstance(text, str) and text:
-            saved.append((obj, attr, text))
-            setattr(obj, attr, t(text))
+            swap(obj, attr, t(text))
+    for name in LIBRARY_MODULES:
+        swap(importlib.import_module(name), "_", t)
+
+    write_usage = HelpFormatter.write_usage
+    show_error = rich_utils.rich_format_error
+
+    def localized_usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+        write_usage(self, prog, args, t("Usage: ") if prefix is None else prefix)
+
+    def localized_error(error: Any) -> None:
+        text = usage_error_text(error, t)
+        error.format_message = lambda: text
+        show_error(error)
+
+    swap(HelpFormatter, "write_usage", localized_usage)
+    swap(rich_utils, "rich_format_error", localized_error)
     try:
         yield
     finally:
-        for obj, attr, text in reversed(saved):
-            setattr(obj, attr, text)
+        for obj, attr, value in reversed(saved):
+            setattr(obj, attr, value)
 
 
 class _LocalizedGroup(TyperGroup):
