@@ -112,9 +112,13 @@ def test_train_command_rebuilds_the_shipped_models(shared_data: Path, tmp_path: 
 
 
 def test_missing_data_folder_is_said(tmp_path: Path) -> None:
-    app = cli()
-    result = CliRunner().invoke(app, ["analytics", "accuracy", "--data", str(tmp_path / "no")])
-    assert result.exit_code == 2
+    """A missing data folder is one typed line naming the option, the folder and where it
+    was looked for from (the default is relative to the current directory)."""
+    from tests.cli import error_line, run
+
+    line = error_line(run(cli(), "analytics", "accuracy", "--data", str(tmp_path / "no")))
+    assert line.startswith(f"error [not_found] --data: no data folder {tmp_path / 'no'} (from ")
+    assert "pass --data with the path of the shared data folder" in line
 
 
 def test_a_data_folder_lacking_files_is_refused_naming_them(tmp_path: Path) -> None:
@@ -134,4 +138,4 @@ def test_a_data_folder_lacking_files_is_refused_naming_them(tmp_path: Path) -> N
     assert "spam/tg_spam_zh_train.csv" in line and "sentiment/zh_reviews_pos.txt" in line
     assert "sms_spam_collection" not in line
     line = error_line(run(app, "analytics", "train", "--data", str(tmp_path), lang="zh_CN"))
-    assert line.startswith(f"数据目录 {tmp_path} 缺少：irc-ubuntu/train/")
+    assert line.startswith(f"错误 [not_found] --data: 数据目录 {tmp_path} 缺少：irc-ubuntu/train/")

@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
+from groupops.commands import LangOption, typed_errors
+from groupops.domain.errors import NotFound
 from groupops.i18n import N_, Catalogs
 
 out = Console()
-err = Console(stderr=True)
 
 DEFAULT_DATA = Path("../shared/data")
 
-T_MISSING = N_("data folder not found: {path}")
+T_MISSING = N_(
+    "no data folder {path} (from {cwd}): pass --data with the path of the shared data folder"
+)
 T_LACKS = N_("the data folder {path} lacks {missing}")
 T_WROTE = N_("models written to {path}")
 T_REPLIES = N_(
@@ -113,48 +115,45 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(no_args_is_help=True, help="Analytics models and their accuracy.")
     app.add_typer(group, name="analytics")
 
-    def refuse(line: str) -> NoReturn:
-        err.print(escape(line), highlight=False, soft_wrap=True)  # one line, as written
-        raise typer.Exit(2)
-
-    def check(data: Path, lang: str, needs: tuple[str, ...], models: Path | None) -> None:
+    def check(data: Path, needs: tuple[str, ...], models: Path | None) -> None:
         """Refuse before any work when the data folder, or anything in it that the command
         reads, is not there (one line naming all that is missing)."""
-        _ = Catalogs().gettext(lang)
         if not data.is_dir():
-            refuse(_(T_MISSING).format(path=data))
+            raise NotFound(T_MISSING, where="--data", path=str(data), cwd=str(Path.cwd()))
         missing = missing_data(data, needs)
         if models is not None:
             missing += [str(models / f) for f in MODEL_FILES if not (models / f).is_file()]
         if missing:
-            refuse(_(T_LACKS).format(path=data, missing=", ".join(missing)))
+            raise NotFound(T_LACKS, where="--data", path=str(data), missing=", ".join(missing))
 
     @group.command("train")
+    @typed_errors
     def train_cmd(
         data: Path = typer.Option(DEFAULT_DATA, "--data", help="the shared data folder"),
         out_dir: Path | None = typer.Option(
             None, "--out", help="where to write the models (default: inside the package)"
         ),
-        lang: str = typer.Option("en", "--lang", envvar="GROUPOPS_LANG", help="en or zh_CN"),
+        lang: str = LangOption(),
     ) -> None:
         """Build the reply ranker, spam and sentiment models from the data (offline)."""
-        check(data, lang, TRAIN_NEEDS, None)
+        check(data, TRAIN_NEEDS, None)
         _ = Catalogs().gettext(lang)
         build_all(data, out_dir)
         out.print(_(T_WROTE).format(path=out_dir or "groupops/analytics/models"))
         _print(measure(data, out_dir), lang)
 
     @group.command("accuracy")
+    @typed_errors
     def accuracy_cmd(
         data: Path = typer.Option(DEFAULT_DATA, "--data", help="the shared data folder"),
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
-        lang: str = typer.Option("en", "--lang", envvar="GROUPOPS_LANG", help="en or zh_CN"),
+        lang: str = LangOption(),
     ) -> None:
         """Measure reply links (irc-ubuntu dev), spam F1 per language and sentiment accuracy
         on held-out splits."""
         from groupops.analytics import replies
 
-        check(data, lang, MEASURE_NEEDS, replies.MODEL_DIR)
+        check(data, MEASURE_NEEDS, replies.MODEL_DIR)
         result = measure(data)
         if as_json:
             out.print_json(json.dumps(result))
