@@ -7,9 +7,20 @@ Types: 1 text, 3 picture, 34 voice, 43 video, 47 sticker, 48 location, 42 contac
 49 app message (SubType 5 link: article for mp.weixin.qq.com, 6 file, 57 quote, 33/36 mini
 program), 10000/10002 system lines: ``"张三"邀请"李四"加入了群聊`` (X invited Y), ``"李四"通过扫描
 "张三"分享的二维码加入群聊`` (joined by X's QR code), ``你将"李四"移出了群聊`` (removed), and their
-English forms. The author is ``Sender`` when given, else ``me`` for ``IsSender=1``, else the
-chat's ``NickName``/``Remark``. ``CreateTime`` (unix seconds) is used when present, else
-``StrTime`` in ``Options.tz``.
+English forms. ``CreateTime`` (unix seconds) is used when present, else ``StrTime`` in
+``Options.tz``.
+
+Who is who: in a chatroom WeChatMsg writes the *sender's* contact in the last three columns:
+``Remark`` (the operator's remark for them, or their nickname when there is none, with
+``\\/:*?"<>|``, spaces and dots turned into ``_``), ``NickName`` (their WeChat nickname) and
+``Sender`` (their wxid; a member no longer in the operator's contacts has the wxid in all
+three). A message's ``user_id`` is the ``Sender`` (stable: names change, wxids do not), else
+``me`` for ``IsSender=1``, else the name given; its ``user_name`` the remark when the operator set
+one, else the nickname, else the wxid. System lines name people by their display name only, so
+a first pass over the file learns which wxid each remark and nickname belongs to (``你``/``You``
+is the ``IsSender=1`` rows' wxid): a notice's member (and inviter or remover) gets that wxid and
+display name, so the join, the messages and the removal are one member. A name the file never
+shows as a sender's, or one two senders share, stays a member known by that name only.
 """
 
 from __future__ import annotations
@@ -18,11 +29,12 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from groupops.domain.events import ContentKind, Event, EventKind
+from groupops.domain.events import MAX_NAME_LEN, ContentKind, Event, EventKind
 from groupops.i18n import N_
 from groupops.importers.base import (
     ImportFormatError,
@@ -94,6 +106,7 @@ _LEFT = [
     re.compile(rf"^{_NAME.format(g='targets')} ?(?:已)?退出了群聊"),
     re.compile(rf"^{_NAME.format(g='targets')} left the group chat"),
 ]
+_ME = "me"  # the user id of the exporting account when the file gives no wxid
 _SPLIT = re.compile(r"[、,，]| and ")
 _XML_URL = re.compile(r"<url>(?:<!\[CDATA\[)?\s*([^<\]]+)")
 _XML_TYPE = re.compile(r"<type>(\d+)</type>")
@@ -121,7 +134,7 @@ def system_members(text: str) -> list[tuple[EventKind, str, str | None, str]]:
                 groups = m.groupdict()
                 actor = clean_name(groups["actor"]) if groups.get("actor") else None
                 if actor in ("你", "You"):
-                    actor = "me"
+                    actor = _ME
                 names = [clean_name(t) for t in _SPLIT.split(groups["targets"]) if t.strip()]
                 return [(kind, n, actor, via) for n in names]
     return []
@@ -160,10 +173,49 @@ def _int(value: str | None) -> int:
         return -1
 
 
-def events(path: Path, options: Options) -> Iterator[Event]:
-    fname = path.name
-    key = file_key(read_head(path), FORMAT)
-    chat = path.stem[:255] or "wechat"
+#: the characters WeChatMsg replaces with ``_`` in a remark (its file-name rule)
+_REMARK_MANGLED = re.compile(r'[\\/:*?"<>|\s.]')
+
+
+def display_name(sender: str, remark: str, nickname: str) -> str:
+    """The name a member is shown by: the operator's remark for them when there is one (WeChatMsg
+    writes the nickname, mangled, where there is none), else their nickname, else the wxid."""
+    remark, nickname = clean_name(remark), clean_name(nickname)
+    if remark and remark not in (sender, nickname, _REMARK_MANGLED.sub("_", nickname)):
+        return remark[:MAX_NAME_LEN]
+    return (nickname or remark or sender)[:MAX_NAME_LEN]
+
+
+@dataclass
+class People:
+    """The senders of one file: each wxid's user id and display name, and which wxid the names
+    in system lines (remarks, nicknames, ``你``) stand for."""
+
+    shown: dict[str, tuple[str, str]] = field(default_factory=dict)  # wxid -> (user id, name)
+    by_name: dict[str, set[str]] = field(default_factory=dict)  # name -> wxids
+    me: set[str] = field(default_factory=set)  # wxids of the IsSender=1 rows
+
+    def see(self, sender: str, remark: str, nickname: str, is_me: bool) -> None:
+        if not sender:
+            return
+        if sender not in self.shown:
+            self.shown[sender] = (user_key(sender), display_name(sender, remark, nickname))
+        for name in (sender, clean_name(remark), clean_name(nickname)):
+            if name:
+                self.by_name.setdefault(name, set()).add(sender)
+        if is_me:
+            self.me.add(sender)
+
+    def resolve(self, name: str) -> tuple[str, str]:
+        """(user id, display name) of a name a system line gives (``me`` for you)."""
+        wxids = self.me if name == _ME else self.by_name.get(name, set())
+        if len(wxids) == 1:
+            return self.shown[next(iter(wxids))]
+        return user_key(name), name
+
+
+def _records(path: Path, fname: str) -> Iterator[tuple[int, list[str], dict[str, int]]]:
+    """(0-based line of its first line, fields, column -> index) of every non-empty record."""
     with path.open("rb") as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
         reader = csv.reader(text)
@@ -172,83 +224,13 @@ def events(path: Path, options: Options) -> Iterator[Event]:
             if header is None or not has_header(",".join(header)):
                 raise ImportFormatError(N_("not a WeChatMsg CSV header"), file=fname, line=0)
             cols = {c.strip().casefold(): i for i, c in enumerate(header)}
-
-            def get(row: list[str], name: str) -> str:
-                i = cols.get(name.casefold())
-                return row[i] if i is not None and i < len(row) else ""
-
             first = reader.line_num  # 0-based line of the next record's first line
             for row in reader:
                 line = first
                 first = reader.line_num
                 if not row or (len(row) == 1 and not row[0].strip()):
                     continue
-                if len(row) < len(cols):
-                    raise ImportFormatError(
-                        N_("{fields} fields, the header has {columns}"),
-                        file=fname,
-                        line=line,
-                        fields=len(row),
-                        columns=len(cols),
-                    )
-                mtype = _int(get(row, "Type"))
-                if mtype < 0:
-                    raise ImportFormatError(
-                        N_("Type {value!r} is no number"),
-                        file=fname,
-                        line=line,
-                        value=get(row, "Type"),
-                    )
-                when = _when(get(row, "CreateTime"), get(row, "StrTime"), options, fname, line)
-                content = get(row, "StrContent").replace("\x00", "")
-                data: dict[str, Any] = {"file": fname, "line": line, "type": mtype}
-                talker = get(row, "TalkerId")
-                if talker:
-                    data["talker_id"] = talker
-                local_id = get(row, "localId")
-                if mtype in (10000, 10002):
-                    for i, (kind, who, actor, via) in enumerate(system_members(content)):
-                        extra: dict[str, Any] = {}
-                        if actor and kind == EventKind.MEMBER_JOINED:
-                            extra = {"inviter_user_id": user_key(actor), "inviter_name": actor}
-                        elif actor:
-                            extra = {"removed_by": user_key(actor), "removed_by_name": actor}
-                        if via in ("invite", "qr_code"):
-                            extra["via"] = via
-                        yield Event(
-                            source=SOURCE,
-                            event_id=f"{key}:{line}" + (f".{i}" if i else ""),
-                            kind=kind,
-                            occurred_at=when,
-                            chat_id=chat,
-                            user_id=user_key(who),
-                            user_name=who,
-                            data={**data, **extra},
-                        )
-                    continue
-                is_me = get(row, "IsSender").strip() == "1"
-                sender = get(row, "Sender").strip()
-                author = sender or (
-                    "me"
-                    if is_me
-                    else (get(row, "NickName").strip() or get(row, "Remark").strip() or talker)
-                )
-                kind_, body = content_kind(mtype, _int(get(row, "SubType")), content)
-                if local_id:
-                    data["local_id"] = local_id
-                yield Event(
-                    source=SOURCE,
-                    event_id=f"{key}:{line}",
-                    kind=EventKind.MESSAGE,
-                    occurred_at=when,
-                    chat_id=chat,
-                    user_id=user_key(author) or "unknown",
-                    user_name=author,
-                    message_id=str(line),
-                    text=body,
-                    content_kind=kind_,
-                    data=data,
-                )
+                yield line, row, cols
         except csv.Error as exc:
             # line_num counts the lines read, the bad one included: its 0-based line is one less
             raise ImportFormatError(
@@ -257,6 +239,111 @@ def events(path: Path, options: Options) -> Iterator[Event]:
                 line=max(reader.line_num - 1, 0),
                 detail=str(exc),
             ) from None
+
+
+def _get(row: list[str], cols: dict[str, int], name: str) -> str:
+    i = cols.get(name.casefold())
+    return row[i] if i is not None and i < len(row) else ""
+
+
+def learn_people(path: Path, fname: str) -> People:
+    """The first pass: every sender's names. A file that breaks is left to the second pass to
+    report (with its line)."""
+    people = People()
+    try:
+        for _line, row, cols in _records(path, fname):
+            if len(row) < len(cols) or _int(_get(row, cols, "Type")) in (10000, 10002):
+                continue
+            people.see(
+                _get(row, cols, "Sender").strip(),
+                _get(row, cols, "Remark"),
+                _get(row, cols, "NickName"),
+                _get(row, cols, "IsSender").strip() == "1",
+            )
+    except ImportFormatError:
+        pass
+    return people
+
+
+def events(path: Path, options: Options) -> Iterator[Event]:
+    fname = path.name
+    key = file_key(read_head(path), FORMAT)
+    chat = path.stem[:255] or "wechat"
+    people = learn_people(path, fname)
+    for line, row, cols in _records(path, fname):
+
+        def get(name: str, row: list[str] = row, cols: dict[str, int] = cols) -> str:
+            return _get(row, cols, name)
+
+        if len(row) < len(cols):
+            raise ImportFormatError(
+                N_("{fields} fields, the header has {columns}"),
+                file=fname,
+                line=line,
+                fields=len(row),
+                columns=len(cols),
+            )
+        mtype = _int(get("Type"))
+        if mtype < 0:
+            raise ImportFormatError(
+                N_("Type {value!r} is no number"), file=fname, line=line, value=get("Type")
+            )
+        when = _when(get("CreateTime"), get("StrTime"), options, fname, line)
+        content = get("StrContent").replace("\x00", "")
+        data: dict[str, Any] = {"file": fname, "line": line, "type": mtype}
+        talker = get("TalkerId")
+        if talker:
+            data["talker_id"] = talker
+        local_id = get("localId")
+        if mtype in (10000, 10002):
+            for i, (kind, who, actor, via) in enumerate(system_members(content)):
+                uid, name = people.resolve(who)
+                extra: dict[str, Any] = {}
+                if actor:
+                    actor_id, actor_name = people.resolve(actor)
+                    if kind == EventKind.MEMBER_JOINED:
+                        extra = {"inviter_user_id": actor_id, "inviter_name": actor_name}
+                    else:
+                        extra = {"removed_by": actor_id, "removed_by_name": actor_name}
+                if via in ("invite", "qr_code"):
+                    extra["via"] = via
+                yield Event(
+                    source=SOURCE,
+                    event_id=f"{key}:{line}" + (f".{i}" if i else ""),
+                    kind=kind,
+                    occurred_at=when,
+                    chat_id=chat,
+                    user_id=uid,
+                    user_name=name,
+                    data={**data, **extra},
+                )
+            continue
+        is_me = get("IsSender").strip() == "1"
+        sender = get("Sender").strip()
+        if sender:
+            uid, author = people.shown.get(sender) or (
+                user_key(sender),
+                display_name(sender, get("Remark"), get("NickName")),
+            )
+        else:
+            author = _ME if is_me else (get("NickName").strip() or get("Remark").strip() or talker)
+            uid = user_key(author) or "unknown"
+        kind_, body = content_kind(mtype, _int(get("SubType")), content)
+        if local_id:
+            data["local_id"] = local_id
+        yield Event(
+            source=SOURCE,
+            event_id=f"{key}:{line}",
+            kind=EventKind.MESSAGE,
+            occurred_at=when,
+            chat_id=chat,
+            user_id=uid,
+            user_name=author,
+            message_id=str(line),
+            text=body,
+            content_kind=kind_,
+            data=data,
+        )
 
 
 def _when(create: str, str_time: str, options: Options, fname: str, line: int) -> datetime:
