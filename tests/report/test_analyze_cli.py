@@ -183,19 +183,25 @@ def test_out_unwritable_only_when_writing_is_a_typed_error(tmp_path: Path) -> No
 
 @needs_analytics
 def test_slack_integration_bots_are_no_members(shared_data: Path, tmp_path: Path) -> None:
-    """testarchive.zip: 94 GitHub integration posts by three bot ids; the four people in
-    users.json are the members, the top 3 and the leaders."""
-    out = tmp_path / "slack"
-    run = groupops_cli("analyze", shared_data / "slack/testarchive.zip", "--out", out)
-    assert run.returncode == 0, run.stderr
-    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    """testarchive.zip (two channels, analysed one at a time with --chat): 94 GitHub
+    integration posts by three bot ids; the four people in users.json are the members, the
+    top 3 and the leaders; the two channels' messages are all the export's."""
     people = {"Hamza Faran", "Hermione Granger", "Harry Potter", "heroeshannibal"}
-    assert metrics["overview"]["members"] == 4
-    assert message_total(metrics) == imported_messages(shared_data / "slack/testarchive.zip")[0]
-    for top in metrics["top3"].values():
-        assert {t["name"] for t in top} <= people
-    assert {x["name"] for x in metrics["graph"]["opinion_leaders"]} <= people
-    assert "B0JL6RASU" not in run.stdout and "github" not in run.stdout
+    total = 0
+    for channel in ("enrique", "traveling-sailor"):
+        out = tmp_path / channel
+        run = groupops_cli(
+            "analyze", shared_data / "slack/testarchive.zip", "--chat", channel, "--out", out
+        )
+        assert run.returncode == 0, run.stderr
+        metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+        assert 0 < metrics["overview"]["members"] <= 4
+        total += message_total(metrics)
+        for top in metrics["top3"].values():
+            assert {t["name"] for t in top} <= people
+        assert {x["name"] for x in metrics["graph"]["opinion_leaders"]} <= people
+        assert "B0JL6RASU" not in run.stdout and "github" not in run.stdout
+    assert total == imported_messages(shared_data / "slack/testarchive.zip")[0]
 
 
 @needs_analytics

@@ -45,6 +45,8 @@ from groupops.importers.base import (
 from groupops.importers.columns import Columns, read_columns
 
 FORMATS = ("whatsapp", "telegram", "discord", "slack", "irc", "wechat")
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+DAMAGED_ZIP = N_("a damaged or incomplete zip (its end is missing): download the export again")
 
 __all__ = [
     "FORMATS",
@@ -83,6 +85,9 @@ def detect(path: str | Path) -> str:
         raise ImportFormatError(UNREADABLE, file=path.name, detail=exc.strerror) from None
     if not head.strip():
         raise UnknownFormat(N_("the file is empty"), file=path.name)
+    if head.startswith(_ZIP_MAGIC) and not zipfile.is_zipfile(path):
+        # a zip's directory is at its end: a download cut short has none
+        raise ImportFormatError(DAMAGED_ZIP, file=path.name)
     if zipfile.is_zipfile(path):
         try:
             with zipfile.ZipFile(path) as zf:
@@ -143,17 +148,20 @@ def read_event_columns(
     tz: str | tzinfo | None = None,
     fmt: str | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    lines: bool = False,
 ) -> whatsapp.EventColumns | None:
     """The events of one export as :class:`~groupops.importers.whatsapp.EventColumns` (the
     same values :func:`read` gives, without Event objects) where the format has such a fast
     path (WhatsApp), else None. Raises what :func:`read` raises. ``progress`` gets the
-    number of events read so far, now and then."""
+    number of events read so far, now and then; ``lines`` keeps each row's line, from which
+    the columns' ``event_ids()`` come."""
     path = Path(path)
     fmt = fmt or detect(path)
     if fmt != "whatsapp":
         return None
     try:
-        return whatsapp.event_columns(path, Options.make(tz), progress)
+        return whatsapp.event_columns(path, Options.make(tz), progress, lines=lines)
     except ImportFormatError:
         raise
     except ZIP_ERRORS as exc:

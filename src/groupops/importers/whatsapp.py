@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -691,23 +691,71 @@ class EventColumns:
     content: list[ContentKind]
     data: dict[int, dict[str, Any]]
     messages: int = 0
+    #: the file's key (the first part of every ``event_id``: ``{key}:{line}``)
+    key: str = ""
+    #: each row's 0-based line (filled when :func:`event_columns` is asked ``lines=True``)
+    line: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.epoch)
 
+    def event_ids(self) -> list[str]:
+        """Each row's ``event_id`` after the key, as :func:`events` makes it (``line``, or
+        ``line.n`` for the further joins of one line); needs ``line``."""
+        ids: list[str] = []
+        last, n = -1, 0
+        for line in self.line:
+            if line == last:
+                n += 1
+                ids.append(f"{line}.{n}")
+            else:
+                last, n = line, 0
+                ids.append(str(line))
+        return ids
+
+    def only(self, rows: list[int]) -> EventColumns:
+        """The columns of ``rows`` (indices, ascending) alone."""
+        pick = [self.data[i] for i in rows if i in self.data]
+        at = [i for i in rows if i in self.data]
+        new_index = {old: new for new, old in enumerate(rows)}
+        kinds = [self.kind[i] for i in rows]
+        return EventColumns(
+            epoch=[self.epoch[i] for i in rows],
+            kind=kinds,
+            user_id=[self.user_id[i] for i in rows],
+            user_name=[self.user_name[i] for i in rows],
+            message_id=[self.message_id[i] for i in rows],
+            text=[self.text[i] for i in rows],
+            content=[self.content[i] for i in rows],
+            data={new_index[i]: d for i, d in zip(at, pick, strict=True)},
+            messages=sum(1 for k in kinds if k is EventKind.MESSAGE),
+            key=self.key,
+            line=[self.line[i] for i in rows] if self.line else [],
+        )
+
+
+def export_key(path: Path) -> str:
+    """The key :class:`WhatsAppReader` gives ``path`` (its first bytes), without reading more."""
+    with _Opener(path).open() as fh:
+        return file_key(fh.read(KEY_HEAD_BYTES), FORMAT)
+
 
 def event_columns(
-    path: Path, options: Options, progress: Callable[[int], None] | None = None
+    path: Path,
+    options: Options,
+    progress: Callable[[int], None] | None = None,
+    *,
+    lines: bool = False,
 ) -> EventColumns:
     """:func:`events` as :class:`EventColumns`: the same values, a few C-level passes over
     the records instead of one Event per record. ``progress`` gets the number of records
-    read so far, every 20,000."""
+    read so far, every 20,000; ``lines`` keeps each row's line (for its event id)."""
     import gc
     from itertools import islice
     from operator import itemgetter
 
     reader = WhatsAppReader(path, options)
-    out = EventColumns([], [], [], [], [], [], [], {})
+    out = EventColumns([], [], [], [], [], [], [], {}, key=reader.key)
     uid_of: dict[str, str] = {}
     name_of: dict[str, str] = {}
     line_, epoch_, kind_, author_, text_, content_, extra_ = map(itemgetter, range(7))
@@ -725,6 +773,8 @@ def event_columns(
                 bad = next(r for r in batch if not MIN_EPOCH <= r[1] <= MAX_EPOCH)
                 raise ImportFormatError(OUT_OF_RANGE, file=reader.opener.label, line=bad[0])
             out.epoch += epochs
+            if lines:
+                out.line += map(line_, batch)
             kind = list(map(kind_, batch))
             out.kind += map(kinds.__getitem__, kind)
             authors = list(map(author_, batch))

@@ -121,10 +121,12 @@ def run_analyze(
     show_progress: bool | None = None,
     group: str | None = None,
     database_url: str | None = None,
+    chat: str | None = None,
 ) -> int:
     """The command's body; returns the exit code (0, or 2 for a bad file, an unknown group or
     database, or an ``out_dir`` that cannot hold the report). With ``group`` the live group is
-    analysed from the database instead of ``files``."""
+    analysed from the database instead of ``files``; ``chat`` picks one chat of an export
+    that holds several."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -173,9 +175,9 @@ def run_analyze(
                         tasks[what] = bar.add_task(desc, total=total)
                     bar.update(tasks[what], completed=done, total=total)
 
-                result = analyze_files(files, tz=tz, progress=progress)
+                result = analyze_files(files, tz=tz, progress=progress, chat=chat)
         else:
-            result = analyze_files(files, tz=tz)
+            result = analyze_files(files, tz=tz, chat=chat)
     except GroupopsError as exc:
         file = getattr(exc, "file", None) or ", ".join(str(f) for f in files)
         return _refuse(_(T_FAILED).format(file=file, code=exc.code, error=exc.localized(_)))
@@ -226,6 +228,12 @@ def register(app: typer.Typer) -> None:
         tz: str | None = typer.Option(
             None, "--tz", help="time zone of the export's local times (default UTC)"
         ),
+        chat: str | None = typer.Option(
+            None,
+            "--chat",
+            help="in an export of several chats (Telegram account, Slack workspace): "
+            "the one to analyse, by id or title",
+        ),
         progress: bool | None = typer.Option(
             None, "--progress/--no-progress", help="progress bar (default: on large inputs)"
         ),
@@ -251,6 +259,7 @@ def register(app: typer.Typer) -> None:
             show_progress=progress,
             group=group,
             database_url=database_url,
+            chat=chat,
         )
         if code:
             raise typer.Exit(code)

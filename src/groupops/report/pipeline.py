@@ -4,6 +4,13 @@ renders anything.
 The importers' events go straight into the analytics' frame (nothing is stored): as columns
 for the formats with a fast path (WhatsApp, no Event objects), else streamed one by one. A
 malformed file raises the importers' typed error before any output exists.
+
+The figures are those of ``groupops import`` then ``analyze --group``: an event is counted once
+however many of the files hold it (the store's key, source and event id: a WhatsApp ``.txt``
+and the ``.zip`` of the same chat, an older export beside a newer one, a message an export
+repeats). An export that holds several chats (a Telegram account export, a Slack workspace) is
+one group only with ``chat``: which one to analyse; without it such an export is refused,
+naming its chats.
 """
 
 from __future__ import annotations
@@ -17,11 +24,23 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from groupops.domain.errors import GroupopsError
 from groupops.domain.events import Event, EventKind
+from groupops.i18n import N_
 
 # progress(what, done, total): ``what`` is "import" (done = events read so far, total None)
 # or an analytics stage name passed through from the analytics.
 Progress = Callable[[str, int, int | None], None]
+
+
+class SeveralChats(GroupopsError):
+    """An export holds several chats and ``--chat`` did not pick one of them."""
+
+    code = "several_chats"
+
+
+T_SEVERAL = N_("this export holds {count} chats: {chats}; pick one with --chat (its id or title)")
+T_NO_SUCH_CHAT = N_("no chat {chat!r} in this export; its chats: {chats}")
 
 
 @dataclass
@@ -61,9 +80,11 @@ def analyze_files(
     tz: str | None = None,
     now: datetime | None = None,
     progress: Progress | None = None,
+    chat: str | None = None,
 ) -> AnalysisResult:
     """Import and analyse ``paths`` as one group's history; raises the importers' typed error
-    (``ImportFormatError``) for any bad file."""
+    (``ImportFormatError``) for any bad file, :class:`SeveralChats` for an export of several
+    chats unless ``chat`` (an id or a title) picks one."""
     paths = [Path(p) for p in paths]
     formats = check_files(paths)
     from groupops.analytics import (  # type: ignore[import-untyped,unused-ignore]
@@ -73,8 +94,8 @@ def analyze_files(
 
     t0 = time.perf_counter()
     with gc_paused():
-        frame, events, messages = _build(paths, formats, tz, progress)
-    metrics = analyze_frame(frame, now=now)  # with the collector paused, too
+        frame, events, messages = _build(paths, formats, tz, progress, chat)
+    metrics = analyze_frame(frame, now=now, tz=tz)  # days and hours in the export's zone
     return AnalysisResult(
         metrics=dict(metrics),
         files=[p.name for p in paths],
@@ -119,28 +140,81 @@ def analyze_group(db: Engine, ref: str, *, now: datetime | None = None) -> Analy
 
 
 def _build(
-    paths: Sequence[Path], formats: Sequence[str], tz: str | None, progress: Progress | None
+    paths: Sequence[Path],
+    formats: Sequence[str],
+    tz: str | None,
+    progress: Progress | None,
+    chat: str | None = None,
 ) -> tuple[Any, int, int]:
-    """The analytics' frame of all files, and how many events and messages they hold."""
+    """The analytics' frame of all files, and how many distinct events and messages they
+    hold."""
     from groupops.analytics.frame import FrameBuilder
     from groupops.importers import read, read_event_columns
+    from groupops.importers.whatsapp import export_key
 
     builder = FrameBuilder()
     events = messages = 0
-    for path, fmt in zip(paths, formats, strict=True):
-        cols = read_event_columns(path, tz, fmt, _import_progress(progress, events))
+    keys = [export_key(p) if f == "whatsapp" else "" for p, f in zip(paths, formats, strict=True)]
+    shared = {k for k in keys if k and keys.count(k) > 1}  # the same chat in several files
+    seen_lines: dict[str, set[str]] = {}
+    seen_events: set[tuple[str, str]] = set()
+    for path, fmt, key in zip(paths, formats, keys, strict=True):
+        count = _import_progress(progress, events)
+        cols = read_event_columns(path, tz, fmt, count, lines=key in shared)
         if cols is not None:
-            # the fast path (WhatsApp): the file's events as columns, no Event objects
+            # the fast path (WhatsApp, one chat a file): columns, no Event objects
+            if key in shared:
+                seen = seen_lines.setdefault(key, set())
+                ids = cols.event_ids()
+                rows = [i for i, e in enumerate(ids) if e not in seen]
+                seen.update(ids)
+                if len(rows) < len(cols):
+                    cols = cols.only(rows)
             builder.add_columns(cols)
             events += len(cols)
             messages += cols.messages
             del cols
             continue
-        events, added = _add_events(builder, read(path, tz, fmt), events, progress)
+        stream = _one_chat(_new_events(read(path, tz, fmt), seen_events), chat)
+        events, added = _add_events(builder, stream, events, progress)
         messages += added
     if progress is not None:
         progress("import", events, events)
     return builder.build(), events, messages
+
+
+def _new_events(stream: Iterable[Event], seen: set[tuple[str, str]]) -> Iterator[Event]:
+    """The events of ``stream`` not ``seen`` before (by the store's key), remembered."""
+    for e in stream:
+        key = (e.source, e.event_id)
+        if key not in seen:
+            seen.add(key)
+            yield e
+
+
+def _one_chat(stream: Iterable[Event], chat: str | None) -> Iterator[Event]:
+    """One export's events, if they are of one chat; of several, those of ``chat`` (an id or
+    a title). Refuses (:class:`SeveralChats`, once the file is read, so that it names them
+    all) an export of several chats without ``chat``, and a ``chat`` the export does not
+    hold."""
+    titles: dict[str, str] = {}
+    matched = False
+    for e in stream:
+        cid = e.chat_id
+        if cid not in titles:
+            titles[cid] = str(e.data.get("chat_title") or "")
+        if chat is not None:
+            if chat in (cid, titles[cid]):
+                matched = True
+                yield e
+        elif len(titles) == 1:
+            yield e
+    if (chat is None and len(titles) <= 1) or matched:
+        return
+    listed = ", ".join(f"{cid} ({title})" if title else cid for cid, title in titles.items())
+    if chat is None:
+        raise SeveralChats(T_SEVERAL, where="--chat", count=len(titles), chats=listed)
+    raise SeveralChats(T_NO_SUCH_CHAT, where="--chat", chat=chat, chats=listed)
 
 
 def _add_events(

@@ -1,0 +1,152 @@
+"""``groupops analyze`` counts what ``groupops import`` would store: each event once however
+many files hold it, and one chat of an export that holds several."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from groupops.importers import ImportFormatError, detect
+from groupops.report.pipeline import SeveralChats, analyze_files
+from groupops.storage.db import open_database
+from tests.cli import error_line, run
+
+
+def stored_messages(cli: object, tmp_path: Path, *files: Path) -> int:
+    """How many messages ``groupops import`` stores from ``files``."""
+    from sqlalchemy import func, select
+
+    from groupops.storage.tables import events
+
+    url = f"sqlite:///{tmp_path}/import.sqlite"
+    res = run(cli, "import", *map(str, files), "--database-url", url)  # type: ignore[arg-type]
+    assert res.exit_code == 0, res.output
+    with open_database(url).connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).select_from(events).where(events.c.kind == "message")
+            ).scalar_one()
+        )
+
+
+def test_a_chat_given_as_txt_and_zip_is_counted_once(
+    cli: object, shared_data: Path, tmp_path: Path
+) -> None:
+    txt, zipped = shared_data / "whatsapp/4A_11M.txt", shared_data / "whatsapp/4A_11M.zip"
+    both = analyze_files([txt, zipped])
+    assert both.messages == analyze_files([txt]).messages == 11
+    assert both.metrics["overview"]["messages"] == 11
+    assert stored_messages(cli, tmp_path, txt, zipped) == 11
+
+
+def test_an_older_export_beside_a_newer_one_adds_only_what_is_new(tmp_path: Path) -> None:
+    """Two exports of one chat, the older a prefix of the newer (and over 64 KiB, so both have
+    the same key as for ``import``): the newer's messages, once."""
+    lines = [
+        f"01/03/2024, {9 + i // 60:02d}:{i % 60:02d} - p{i % 5}: {'x' * 200} {i}\n"
+        for i in range(600)
+    ]
+    newer = tmp_path / "WhatsApp Chat with Club.txt"
+    newer.write_text("".join(lines), encoding="utf-8")
+    older = tmp_path / "older" / newer.name
+    older.parent.mkdir()
+    older.write_text("".join(lines[:400]), encoding="utf-8")
+    assert older.stat().st_size > 65536
+    result = analyze_files([older, newer])
+    assert result.messages == 600 and result.metrics["overview"]["messages"] == 600
+
+
+def test_a_message_an_export_repeats_is_counted_once(
+    cli: object, shared_data: Path, tmp_path: Path
+) -> None:
+    """SV_5A_5M.json holds one Discord message (its id) twice: 4 messages, as import stores."""
+    path = shared_data / "discord/SV_5A_5M.json"
+    result = analyze_files([path])
+    assert result.messages == 4 == stored_messages(cli, tmp_path, path)
+
+
+def _account_export(path: Path) -> Path:
+    """A Telegram account export (``chats.list``): a group and a private chat."""
+
+    def chat(cid: int, name: str, kind: str, n: int) -> dict[str, object]:
+        return {
+            "id": cid,
+            "name": name,
+            "type": kind,
+            "messages": [
+                {
+                    "id": i + 1,
+                    "type": "message",
+                    "date": f"2024-05-0{1 + i % 5}T10:0{i % 10}:00",
+                    "date_unixtime": str(1714557600 + i * 3600),
+                    "from": f"member {i % 3}",
+                    "from_id": f"user{i % 3}",
+                    "text": f"hello {i}",
+                }
+                for i in range(n)
+            ],
+        }
+
+    export = {
+        "chats": {
+            "list": [
+                chat(1111, "Book club", "private_supergroup", 6),
+                chat(2222, "Bob", "personal_chat", 3),
+            ]
+        }
+    }
+    path.write_text(json.dumps(export), encoding="utf-8")
+    return path
+
+
+def test_an_export_of_several_chats_is_refused_naming_them(tmp_path: Path) -> None:
+    path = _account_export(tmp_path / "result.json")
+    with pytest.raises(SeveralChats) as caught:
+        analyze_files([path])
+    assert caught.value.where == "--chat"
+    assert "2 chats: 1111 (Book club), 2222 (Bob); pick one with --chat" in str(caught.value)
+    with pytest.raises(SeveralChats, match=r"no chat 'Alice' in this export"):
+        analyze_files([path], chat="Alice")
+
+
+def test_chat_picks_one_chat_by_title_or_id(tmp_path: Path) -> None:
+    path = _account_export(tmp_path / "result.json")
+    assert analyze_files([path], chat="Book club").messages == 6
+    assert analyze_files([path], chat="2222").messages == 3
+
+
+def test_several_chats_on_the_command_line(cli: object, tmp_path: Path) -> None:
+    path = _account_export(tmp_path / "result.json")
+    out = tmp_path / "report"
+    res = run(cli, "analyze", str(path), "--out", str(out), lang="zh_CN")  # type: ignore[arg-type]
+    assert res.exit_code == 2 and not out.exists()
+    assert "several_chats" in res.stderr and "1111 (Book club)" in res.stderr
+    assert "--chat" in res.stderr and "包含 2 个聊天" in res.stderr
+    res = run(cli, "analyze", str(path), "--chat", "Book club", "--out", str(out))  # type: ignore[arg-type]
+    assert res.exit_code == 0, res.output
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["overview"]["messages"] == 6
+
+
+def test_a_zip_cut_short_is_said_to_be_damaged(shared_data: Path, tmp_path: Path) -> None:
+    """A download cut short has no zip directory: said so, not "no known chat export"."""
+    whole = (shared_data / "whatsapp/4A_11M.zip").read_bytes()
+    for size in (300, len(whole) // 2, len(whole) - 10):
+        cut = tmp_path / f"cut{size}.zip"
+        cut.write_bytes(whole[:size])
+        with pytest.raises(ImportFormatError, match="damaged or incomplete zip"):
+            detect(cut)
+    good = tmp_path / "good.zip"
+    with zipfile.ZipFile(good, "w") as zf:
+        zf.writestr("chat.txt", "01/03/2024, 09:00 - Ann: hi\n")
+    assert detect(good) == "whatsapp"
+
+
+def test_a_damaged_zip_on_the_command_line(cli: object, shared_data: Path, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes((shared_data / "whatsapp/4A_11M.zip").read_bytes()[:300])
+    line = error_line(run(cli, "analyze", str(cut), "--out", str(tmp_path / "r")))  # type: ignore[arg-type]
+    assert "damaged or incomplete zip" in line and "download the export again" in line
