@@ -10,7 +10,8 @@ Public API:
   other than messages, joins and departures are ignored), or the importers' ``Columns``.
   ``now`` is the moment the figures are "as of" (default: the last event's time, so an old
   export is judged as of its end); ``progress`` is called with the number of events read so
-  far (every 50,000) and once at the end.
+  far (every 50,000) and once at the end; ``tz`` is the zone (name or tzinfo, default UTC)
+  of the calendar figures: days, weeks, months, the hour x weekday map and the times shown.
 * :func:`load_group_events` ``(conn, group_id) -> Iterator[Event]``: a live group's history
   from the engine's ``events`` table, in time order, for :func:`analyze`.
 * :mod:`groupops.analytics.replies` (``infer_replies``), :mod:`groupops.analytics.textmodels`
@@ -26,7 +27,7 @@ import gc
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,7 @@ def analyze(
     *,
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    tz: str | tzinfo | None = None,
 ) -> dict[str, Any]:
     """Every metric of one group's history (see the module docstring for the keys)."""
     if hasattr(events, "time") and hasattr(events, "author_names"):
@@ -57,7 +59,7 @@ def analyze(
     else:
         with gc_paused():
             frame = from_events(events, progress)
-    return analyze_frame(frame, now=now)
+    return analyze_frame(frame, now=now, tz=tz)
 
 
 @contextmanager
@@ -74,13 +76,15 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def analyze_frame(frame: Frame, *, now: datetime | None = None) -> dict[str, Any]:
+def analyze_frame(
+    frame: Frame, *, now: datetime | None = None, tz: str | tzinfo | None = None
+) -> dict[str, Any]:
     """:func:`analyze` on an already converted :class:`~groupops.analytics.frame.Frame`."""
     with gc_paused():
-        return _analyze_frame(frame, now)
+        return _analyze_frame(frame, now, tz)
 
 
-def _analyze_frame(frame: Frame, now: datetime | None) -> dict[str, Any]:
+def _analyze_frame(frame: Frame, now: datetime | None, tz: str | tzinfo | None) -> dict[str, Any]:
     from groupops.analytics.replies import predict_parents
 
     timings: dict[str, float] = {}
@@ -98,7 +102,7 @@ def _analyze_frame(frame: Frame, now: datetime | None) -> dict[str, Any]:
         now_s = int(frame.time.max())
     else:
         now_s = int(time.time())
-    c = m.Context(frame, now_s)
+    c = m.Context(frame, now_s, tz)
     out: dict[str, Any] = {"overview": m.overview(c)}
     out["activity"] = m.activity(c)
     out["lifecycle"] = m.lifecycle(c)

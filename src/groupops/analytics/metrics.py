@@ -2,13 +2,17 @@
 
 All work is on numpy arrays; the expensive text parts (spam, sentiment, keywords) run on a
 uniform sample of at most ``TEXT_SAMPLE`` messages (the metrics say how many were read).
+
+Calendar figures (days, weeks, months, the hour x weekday map, the times shown) are in the zone
+the analysis runs in (``Context.zone``, UTC by default); durations ("the last 28 days") are
+counted back from "now" and need no zone.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 import numpy as np
@@ -20,6 +24,10 @@ from groupops.analytics.frame import CONTENT_KINDS, JOINED, LEFT, MESSAGE, Frame
 DAY = 86400
 WEEK = 7 * DAY
 TEXT_SAMPLE = 20_000
+# a message text quoted in the figures (examples, unanswered questions) is cut to this many
+# characters, with an ellipsis: a pasted blob must not be copied whole into the report
+QUOTE_CHARS = 200
+ELLIPSIS = "…"
 CLAIMED_RANKING = (
     "text",
     "picture",
@@ -52,8 +60,58 @@ def _week_label(monday: int) -> str:
     return f"{y}-W{w:02d}"
 
 
-def _iso(t: int) -> str:
-    return datetime.fromtimestamp(int(t), tz=UTC).isoformat()
+def _iso(t: int, zone: tzinfo = UTC) -> str:
+    return datetime.fromtimestamp(int(t), tz=zone).isoformat()
+
+
+def quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    """``text`` as the figures quote it: at most ``limit`` characters, the last an ellipsis
+    when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+
+
+def zone_of(tz: str | tzinfo | None) -> tzinfo:
+    """The zone named ``tz`` (a name, a tzinfo, or None for UTC)."""
+    if tz is None:
+        return UTC
+    if isinstance(tz, tzinfo):
+        return tz
+    from groupops.domain.time import zone
+
+    return UTC if tz.upper() == "UTC" else zone(tz)
+
+
+def zone_name(z: tzinfo) -> str:
+    return "UTC" if z is UTC else str(getattr(z, "key", None) or z.tzname(None) or z)
+
+
+def utc_offsets(t: IntArray, z: tzinfo) -> IntArray:
+    """The zone's offset from UTC (seconds) at each time of ``t``. One look-up per UTC day the
+    times fall on (the offset at its start and at the next day's start); only on a day whose
+    offset changes (daylight saving) is each time looked up on its own."""
+    t = np.asarray(t, dtype=np.int64)
+    if z is UTC or t.shape[0] == 0:
+        return np.zeros(t.shape, dtype=np.int64)
+
+    def offset(s: int) -> int:
+        off = datetime.fromtimestamp(s, tz=z).utcoffset()
+        return int(off.total_seconds()) if off is not None else 0
+
+    days, inv = np.unique(np.floor_divide(t, DAY), return_inverse=True)
+    inv = inv.reshape(t.shape)
+    edges: dict[int, int] = {}
+    for d in days.tolist():
+        for e in (d, d + 1):
+            if e not in edges:
+                edges[e] = offset(e * DAY)
+    start = np.asarray([edges[d] for d in days.tolist()], dtype=np.int64)
+    end = np.asarray([edges[d + 1] for d in days.tolist()], dtype=np.int64)
+    out = start[inv]
+    changing = np.flatnonzero(start != end)
+    if changing.shape[0]:
+        rows = np.flatnonzero(np.isin(inv, changing))
+        out[rows] = [offset(s) for s in t[rows].tolist()]
+    return np.asarray(out, dtype=np.int64)
 
 
 def _month_key(days: IntArray) -> IntArray:
@@ -69,14 +127,17 @@ def _month_label(m: int) -> str:
 class Context:
     """Shared derived arrays, computed once."""
 
-    def __init__(self, frame: Frame, now: int) -> None:
+    def __init__(self, frame: Frame, now: int, tz: str | tzinfo | None = None) -> None:
         self.f = frame
         self.now = now
+        self.zone = zone_of(tz)
         self.msg = frame.kind == MESSAGE
         self.n_people = len(frame.names)
         self.mt = frame.time[self.msg]
         self.ma = frame.author[self.msg]
-        self.mday = _day(self.mt)
+        # the messages' times in the zone's wall-clock seconds: their days and hours
+        self.mlocal = self.mt + utc_offsets(self.mt, self.zone)
+        self.mday = _day(self.mlocal)
         n = self.n_people
         big = np.iinfo(np.int64).max
         self.first_msg = np.full(n, big, dtype=np.int64)
@@ -116,6 +177,15 @@ class Context:
     def name(self, i: int) -> str:
         return self.f.names[i] if 0 <= i < len(self.f.names) else "?"
 
+    def local_day(self, t: IntArray | int) -> Any:
+        """The day number (days since 1970-01-01) of each time of ``t`` in the zone."""
+        arr = np.asarray(t, dtype=np.int64)
+        return _day(arr + utc_offsets(arr.reshape(-1), self.zone).reshape(arr.shape))
+
+    def iso(self, t: int) -> str:
+        """A time as ISO 8601 in the zone (with its offset)."""
+        return _iso(t, self.zone)
+
 
 # ---- overview and activity -------------------------------------------------------------------
 
@@ -130,7 +200,8 @@ def overview(c: Context) -> dict[str, Any]:
         "active_members": active,
         "joins": int(np.count_nonzero(c.f.kind == JOINED)),
         "departures": int(np.count_nonzero(c.f.kind == LEFT)),
-        "now": _iso(c.now),
+        "now": c.iso(c.now),
+        "time_zone": zone_name(c.zone),
     }
     if c.mt.shape[0]:
         out["first"] = _date(int(c.mday.min())).isoformat()
@@ -163,7 +234,7 @@ def _per_period(
 def activity(c: Context, max_days: int = 400) -> dict[str, Any]:
     """Messages and active members per day (the last ``max_days`` days with messages), week and
     month; active ratio (members who posted in the last 30 days / members); the hour x weekday
-    heatmap (UTC, Monday first); retention by join week."""
+    heatmap (in the zone, Monday first); retention by join week."""
     bots = c.pa is not c.ma
     days, dm, da = _per_period(c.mday, c.ma, (c.pday, c.pa) if bots else None)
     weeks, wm, wa = _per_period(
@@ -172,7 +243,7 @@ def activity(c: Context, max_days: int = 400) -> dict[str, Any]:
     months, mm, ma = _per_period(
         _month_key(c.mday), c.ma, (_month_key(c.pday), c.pa) if bots else None
     )
-    hour = np.floor_divide(np.mod(c.mt, DAY), 3600)
+    hour = np.floor_divide(np.mod(c.mlocal, DAY), 3600)
     weekday = np.mod(c.mday + 3, 7)
     heat = np.bincount(weekday * 24 + hour, minlength=7 * 24).reshape(7, 24)
     members = int(np.count_nonzero(c.member))
@@ -192,7 +263,13 @@ def activity(c: Context, max_days: int = 400) -> dict[str, Any]:
         ],
         "active_ratio": round(active / members, 4) if members else 0.0,
         "active_members_30d": active,
-        "heatmap": {"counts": heat.tolist(), "rows": "weekday (Mon=0)", "cols": "hour UTC"},
+        "time_zone": zone_name(c.zone),
+        "heatmap": {
+            "counts": heat.tolist(),
+            "rows": "weekday (Mon=0)",
+            "cols": f"hour ({zone_name(c.zone)})",
+            "time_zone": zone_name(c.zone),
+        },
         "retention": retention(c),
     }
 
@@ -203,7 +280,7 @@ def retention(c: Context, cohorts: int = 12, horizon: int = 8) -> dict[str, Any]
     people = np.flatnonzero(c.seen)
     if people.shape[0] == 0:
         return {"cohorts": []}
-    cweek = _week_start(_day(c.joined_at[people]))
+    cweek = _week_start(c.local_day(c.joined_at[people]))
     mweek = _week_start(c.mday)
     # weeks (relative to own cohort) in which each author posted
     author_cohort = np.full(c.n_people, -1, dtype=np.int64)
@@ -213,7 +290,7 @@ def retention(c: Context, cohorts: int = 12, horizon: int = 8) -> dict[str, Any]
     key = np.unique(c.ma[ok] * horizon + rel[ok])
     posted = np.zeros((c.n_people, horizon), dtype=np.bool_)
     posted[key // horizon, key % horizon] = True
-    now_week = int(_week_start(_day(c.now)))
+    now_week = int(_week_start(c.local_day(c.now)))
     out = []
     for w in np.unique(cweek)[-cohorts:]:
         mem = people[cweek == w]
@@ -245,7 +322,7 @@ def _weekly(c: Context) -> tuple[IntArray, IntArray, IntArray]:
         idx = nweeks - 1 - back[ok]
     pair = np.unique(idx * max(c.n_people, 1) + c.pa[ok])
     act = np.bincount(pair // max(c.n_people, 1), minlength=nweeks).astype(np.int64)
-    starts = _day(c.now - (nweeks - np.arange(nweeks)) * WEEK + 1)
+    starts = c.local_day(c.now - (nweeks - np.arange(nweeks)) * WEEK + 1)
     return np.asarray(starts, dtype=np.int64), msgs, act
 
 
@@ -289,12 +366,13 @@ def lifecycle(c: Context) -> dict[str, Any]:
         stage = "dead"
         rule = tx.R_DEAD
         evidence = [
-            tx.E_RECENT.format(recent=recent),
+            tx.E_RECENT_ONE if recent == 1 else tx.E_RECENT.format(recent=recent),
             tx.E_LAST.format(days=figures["days_since_last_message"]),
         ]
     elif age_days < 28:
         stage, rule = "new", tx.R_NEW
-        evidence = [tx.E_FIRST_SEEN.format(days=age_days)]
+        first_seen = tx.E_FIRST_SEEN_ONE if round(age_days) == 1 else tx.E_FIRST_SEEN
+        evidence = [first_seen.format(days=age_days)]
     elif ratio >= 1.25 or act_ratio >= 1.25:
         stage = "growing"
         rule = tx.R_GROWING
@@ -414,7 +492,7 @@ def segments(c: Context, list_size: int = 20) -> dict[str, Any]:
                 "name": c.name(int(i)),
                 "messages": int(c.msg_count[i]),
                 "messages_28d": int(last28[i]),
-                "last_message": _iso(int(c.last_msg[i])) if c.last_msg[i] >= 0 else None,
+                "last_message": c.iso(int(c.last_msg[i])) if c.last_msg[i] >= 0 else None,
             }
             for i in idx
         ]
@@ -648,7 +726,7 @@ def qa(
     }
     un = qi[~answered][-list_size:][::-1]
     out["unanswered"] = [
-        {"name": c.name(int(f.author[i])), "text": f.text[i][:200], "time": _iso(int(f.time[i]))}
+        {"name": c.name(int(f.author[i])), "text": quote(f.text[i]), "time": c.iso(int(f.time[i]))}
         for i in un
     ]
     return out
@@ -844,7 +922,7 @@ def spam(
             for i in order
             if estimate[i] > 0
         ],
-        "examples": [c.f.text[i][:200] for i in rows[flags][:5].tolist()],
+        "examples": [quote(c.f.text[i]) for i in rows[flags][:5].tolist()],
     }
 
 
@@ -858,7 +936,7 @@ def sentiment(c: Context, rows: IntArray) -> dict[str, Any]:
     if rows.shape[0] == 0:
         return {"over_time": [], "spikes": [], "sampled": 0}
     scores = sentiment_scores([c.f.text[i][:500] for i in rows.tolist()], load_sentiment())
-    weeks = _week_start(_day(c.f.time[rows]))
+    weeks = _week_start(c.local_day(c.f.time[rows]))
     uw, inv = np.unique(weeks, return_inverse=True)
     scored = scores != 0
     cnt = np.bincount(inv, weights=scored, minlength=uw.shape[0])
@@ -890,8 +968,8 @@ def sentiment(c: Context, rows: IntArray) -> dict[str, Any]:
                     "negative": round(float(negshare[k]), 4),
                     "baseline": round(base, 4),
                     "started_by": c.name(int(c.f.author[first])),
-                    "first_message": c.f.text[first][:200],
-                    "time": _iso(int(c.f.time[first])),
+                    "first_message": quote(c.f.text[first]),
+                    "time": c.iso(int(c.f.time[first])),
                 }
             )
     return {

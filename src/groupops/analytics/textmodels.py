@@ -759,9 +759,14 @@ def _partial_dictionary(tk: Any, cache: Path, chars: set[str]) -> tuple[dict[str
     return freq, int(total)
 
 
+# a longer "word" is a pasted blob (base64, a hash, a line of one letter), not a keyword
+MAX_KEYWORD_CHARS = 30
+
+
 def keywords(texts: Sequence[str], top: int = 30) -> list[dict[str, Any]]:
     """The most frequent content words: Chinese segmented with jieba, other text by simple
-    tokenisation; stopwords, numbers, URLs and one-character words are dropped."""
+    tokenisation; stopwords, numbers, URLs, one-character words and words longer than
+    ``MAX_KEYWORD_CHARS`` are dropped."""
     counts: Counter[str] = Counter()
     tk = None
     url = re.compile(r"https?://\S+|www\.\S+")
@@ -775,7 +780,7 @@ def keywords(texts: Sequence[str], top: int = 30) -> list[dict[str, Any]]:
             for w in tk.lcut(t):
                 w = w.strip().lower()
                 if (
-                    len(w) >= 2
+                    2 <= len(w) <= MAX_KEYWORD_CHARS
                     and w not in ZH_STOP
                     and w not in EN_STOP
                     and not w.isdigit()
@@ -784,7 +789,7 @@ def keywords(texts: Sequence[str], top: int = 30) -> list[dict[str, Any]]:
                     counts[w] += 1
         else:
             for w in _EN_WORD.findall(t.lower()):
-                if len(w) >= 3 and w not in EN_STOP:
+                if 3 <= len(w) <= MAX_KEYWORD_CHARS and w not in EN_STOP:
                     counts[w] += 1
     return [{"word": w, "count": c} for w, c in counts.most_common(top)]
 

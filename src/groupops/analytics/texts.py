@@ -16,8 +16,10 @@ from groupops.i18n import N_
 
 # life-cycle evidence
 E_RECENT = N_("{recent} messages in the last 28 days")
+E_RECENT_ONE = N_("1 message in the last 28 days")
 E_LAST = N_("last message {days} days ago")
 E_FIRST_SEEN = N_("first seen {days:.0f} days ago")
+E_FIRST_SEEN_ONE = N_("first seen 1 day ago")  # English has a singular: "1 days" reads wrong
 E_MESSAGES = N_("messages {before} -> {after}")
 E_MESSAGES_CHANGE = N_("messages {before} -> {after} ({change:.0f}%)")
 E_ACTIVE = N_("active members {before} -> {after}")
@@ -36,8 +38,10 @@ L_SEPARATOR = N_("; ")
 
 TEMPLATES = (
     E_RECENT,
+    E_RECENT_ONE,
     E_LAST,
     E_FIRST_SEEN,
+    E_FIRST_SEEN_ONE,
     E_MESSAGES,
     E_MESSAGES_CHANGE,
     E_ACTIVE,
