@@ -337,14 +337,34 @@ CASES: list[tuple[str, Make, str, str]] = [
             "result.json",
             {"name": "g", "id": 1, "messages": [{**TG_MSG, "date_unixtime": "", "date": "soon"}]},
         ),
-        "result.json: message 0 has no readable date",
-        "result.json: 消息 0 没有可读的日期",
+        "result.json, byte 36: message 1 (id 1) has no readable date",
+        "result.json，第 36 字节: 第 1 条消息（编号 1）没有可读的日期",
+    ),
+    (
+        "telegram date, a message of a full-account export",
+        json_file(
+            "result.json",
+            {
+                "chats": {
+                    "list": [
+                        {"name": "a", "id": 1, "messages": [TG_MSG]},
+                        {
+                            "name": "b",
+                            "id": 2,
+                            "messages": [TG_MSG, {**TG_MSG, "id": 5, "date_unixtime": ""}],
+                        },
+                    ]
+                }
+            },
+        ),
+        "result.json, byte 270: message 3 (id 5) has no readable date",
+        "result.json，第 270 字节: 第 3 条消息（编号 5）没有可读的日期",
     ),
     (
         "telegram item",
         json_file("result.json", {"name": "g", "id": 1, "messages": [TG_MSG, 7]}),
-        "result.json: message 1 is not an object",
-        "result.json: 消息 1 不是对象",
+        "result.json, byte 124: message 2 is not an object",
+        "result.json，第 124 字节: 第 2 条消息不是对象",
     ),
     (
         "discord author",
@@ -457,12 +477,12 @@ def test_import_refuses_a_file_in_chinese_naming_its_line(cli: typer.Typer, tmp_
     zh = run(cli, "import", str(bad), "--no-store", "--lang", "zh_CN")
     assert zh.exit_code == 2, zh.output
     assert zh.stderr.splitlines() == [
-        f"✗ {bad}：未导入（import_format）：bad.txt，第 2 行: 无效的时间 '25:61'",
+        f"✗ {bad}：未导入（import_format）：第 2 行: 无效的时间 '25:61'",
         "没有导入任何内容",
     ]
     en = run(cli, "import", str(bad), "--no-store")
     assert en.stderr.splitlines() == [
-        f"✗ {bad}: not imported (import_format): bad.txt, line 2: impossible time '25:61'",
+        f"✗ {bad}: not imported (import_format): line 2: impossible time '25:61'",
         "nothing imported",
     ]
     # GROUPOPS_LANG speaks for a command given no --lang
@@ -476,7 +496,7 @@ def test_import_refuses_an_unknown_format_in_chinese(cli: typer.Typer, tmp_path:
     res = run(cli, "import", str(prose), "--no-store", "--lang", "zh_CN")
     assert res.exit_code == 2, res.output
     assert res.stderr.splitlines()[0] == (
-        f"✗ {prose}：未导入（import_unknown_format）：notes.txt: "
+        f"✗ {prose}：未导入（import_unknown_format）："
         "不是已知的聊天导出格式（WhatsApp、Telegram、Discord、Slack、IRC、微信 CSV）"
     )
 

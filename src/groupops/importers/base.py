@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import zipfile
 import zlib
@@ -73,9 +74,19 @@ class ImportFormatError(GroupopsError):
             return gettext(AT_BYTE).format(file=self.file, offset=self.offset)
         return self.file
 
+    def localized_place(self, gettext: Callable[[str], str]) -> str | None:
+        """Where in the file, without the file: ``line 2``, ``byte 120``, or None."""
+        if self.line is not None:
+            return gettext(LINE).format(line=self.line + 1)
+        if self.offset is not None:
+            return gettext(BYTE).format(offset=self.offset)
+        return None
+
 
 AT_LINE = N_("{file}, line {line}")
 AT_BYTE = N_("{file}, byte {offset}")
+LINE = N_("line {line}")
+BYTE = N_("byte {offset}")
 
 # reasons more than one importer gives; ``detail`` is the system's or the parser's own words
 # (not ``reason``: that is ImportFormatError's own argument)
@@ -97,6 +108,57 @@ class UnknownFormat(ImportFormatError):
     """No importer recognises the file."""
 
     code = "import_unknown_format"
+
+
+class FileMissing(ImportFormatError):
+    """The path names nothing (a typo, a file moved away)."""
+
+    code = "not_found"
+
+
+class FileUnreadable(ImportFormatError):
+    """The path is there but this process may not read it (permissions, a disk error)."""
+
+    code = "unreadable"
+
+
+NO_SUCH_FILE = N_("no such file")
+PERMISSION_DENIED = N_("cannot read the file (permission denied)")
+CANNOT_READ = N_("cannot read the file: {detail}")
+
+
+def check_readable(path: Path) -> None:
+    """Refuse, before anything is read, a path that names nothing (:class:`FileMissing`) or
+    one that cannot be opened for reading (:class:`FileUnreadable`): a file, or the folder of
+    an unpacked export. Both name ``path`` as given. Anything else (a fifo, a device) is left
+    to the format's recognition."""
+    try:
+        if path.is_dir():
+            with os.scandir(path):
+                pass
+        elif not path.exists():
+            raise FileMissing(NO_SUCH_FILE, file=str(path))
+        elif path.is_file():
+            with path.open("rb"):
+                pass
+    except FileNotFoundError:
+        raise FileMissing(NO_SUCH_FILE, file=str(path)) from None
+    except PermissionError:
+        raise FileUnreadable(PERMISSION_DENIED, file=str(path)) from None
+    except OSError as exc:
+        raise FileUnreadable(CANNOT_READ, file=str(path), detail=exc.strerror or str(exc)) from None
+
+
+def refusal_text(exc: GroupopsError, path: str | Path, gettext: Callable[[str], str]) -> str:
+    """What ``exc`` says about the export ``path``, for a line that already names ``path``:
+    ``line 2: impossible time '25:61'`` (or the reason alone) when the error is about that
+    file, so the line names the file once; the whole error otherwise (a member of a zip,
+    another file, an option)."""
+    if isinstance(exc, ImportFormatError) and exc.file in (str(path), Path(path).name):
+        place = exc.localized_place(gettext)
+        text = exc.localized_message(gettext)
+        return f"{place}: {text}" if place else text
+    return exc.localized(gettext)
 
 
 # what reading a damaged or unsupported zip can raise (encrypted members, unknown compression,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -37,7 +39,11 @@ def register(app: typer.Typer) -> None:
     @app.command("import")
     @typed_errors
     def import_cmd(
-        files: list[Path] = typer.Argument(..., help="export files (or an unpacked Slack folder)"),
+        # readable=False: a file that cannot be read is refused on its own line below, with
+        # the other files still imported (click would stop the whole command with a usage box)
+        files: list[Path] = typer.Argument(
+            ..., help="export files (or an unpacked Slack folder)", readable=False
+        ),
         events_out: Path | None = typer.Option(
             None, "--events-out", help="also write the normalised events, one JSON object a line"
         ),
@@ -64,6 +70,7 @@ def register(app: typer.Typer) -> None:
         nothing behind. Re-importing a file adds nothing. No feature runs on imported history.
         """
         from groupops.engine.app import App
+        from groupops.importers.base import check_readable, refusal_text
         from groupops.importers.store import AtomicText, ImportResult, import_file
         from groupops.storage.db import open_database
 
@@ -91,6 +98,7 @@ def register(app: typer.Typer) -> None:
             for path in files:
                 part = writer.part() if writer is not None else None
                 try:
+                    check_readable(path)
                     result = import_file(
                         app_.engine if app_ is not None else None,
                         path,
@@ -105,7 +113,9 @@ def register(app: typer.Typer) -> None:
                     err.print(
                         "[red]✗[/red] "
                         + literal(
-                            _(T_FAILED).format(file=path, code=exc.code, error=exc.localized(_))
+                            _(T_FAILED).format(
+                                file=path, code=exc.code, error=refusal_text(exc, path, _)
+                            )
                         ),
                         highlight=False,
                         soft_wrap=True,
@@ -124,10 +134,17 @@ def register(app: typer.Typer) -> None:
                 app_.close()
         if results:
             table = Table(title=_(T_TITLE))
-            for label, _key in COLUMNS:
-                table.add_column(_(label))
-            for r in results:
-                row = r.as_row()
+            rows = [r.as_row() for r in results]
+            for label, key in COLUMNS:
+                if key == "file":
+                    # never cut ("4A_11M.t…" beside "4A_11M.z…" cannot be told apart): as wide
+                    # as the other columns leave, a longer name folds onto more lines
+                    table.add_column(
+                        _(label), overflow="fold", width=_file_width(rows, _, out.width)
+                    )
+                else:
+                    table.add_column(_(label))
+            for row in rows:
                 table.add_row(*(literal(row[key]) for _label, key in COLUMNS))
             out.print(table)
             if no_store:
@@ -147,3 +164,21 @@ def register(app: typer.Typer) -> None:
             err.print(_(T_NONE))
         if failed:
             raise typer.Exit(2)
+
+
+def _file_width(rows: list[dict[str, Any]], _: Callable[[str], str], width: int) -> int:
+    """The file column's width: its longest name, or what a terminal ``width`` wide leaves
+    beside the other columns (each as wide as its longest word) and the table's lines."""
+    from rich.cells import cell_len
+
+    def widest_word(texts: Iterable[str]) -> int:
+        return max((cell_len(w) for t in texts for w in t.split()), default=1)
+
+    others = sum(
+        widest_word([_(label), *(str(row[key]) for row in rows)])
+        for label, key in COLUMNS
+        if key != "file"
+    )
+    lines = 3 * len(COLUMNS) + 1  # a border and a space each side of every cell
+    names = max(cell_len(str(row["file"])) for row in rows)
+    return max(min(names, width - lines - others), 8)

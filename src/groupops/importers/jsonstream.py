@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import mmap
+import re
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -16,6 +19,9 @@ from groupops.importers.base import (
 )
 
 _SCALARS = {"string", "number", "boolean", "null"}
+#: the key of a container item's 0-based position among its siblings (``chats.list``'s third
+#: chat: 2) in the ``meta`` :func:`stream_items` yields for it
+POSITION = "@position"
 
 
 def stream_items(
@@ -96,13 +102,15 @@ def _stream_items(
 
     ``container`` is one of ``containers`` ("" for the top level, e.g. ``chats.list.item``);
     ``meta`` holds the container's scalar fields and small objects read so far (e.g. ``name``,
-    ``id``; for DiscordChatExporter also ``channel``/``guild``), keyed without the prefix.
+    ``id``; for DiscordChatExporter also ``channel``/``guild``), keyed without the prefix, and
+    under :data:`POSITION` the container's position in its array.
     A malformed or truncated document is an :class:`ImportFormatError` with the byte offset.
     """
     counter = CountingReader(raw)
     targets = {(c + "." if c else "") + array + ".item": c for c in containers}
     starts = {c for c in containers if c}
     metas: dict[str, dict[str, Any]] = {c: {} for c in containers}
+    positions: dict[str, int] = {}
     builder: Any = None
     sub: Any = None  # a small object of the container being built (e.g. "channel")
     sub_key = ""
@@ -138,7 +146,8 @@ def _stream_items(
                 depth = 1
                 continue
             if event == "start_map" and prefix in starts:
-                metas[prefix] = {}
+                position = positions[prefix] = positions.get(prefix, -1) + 1
+                metas[prefix] = {POSITION: position}
                 continue
             container, _, key = prefix.rpartition(".")
             if container in metas and key != array:
@@ -156,3 +165,79 @@ def _stream_items(
             offset=counter.count,
             detail=json_error_text(exc),
         ) from None
+
+
+#: a JSON string, or one of the characters that open, close or separate values
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\]:,]', re.DOTALL)
+_SPACE = re.compile(rb"[ \t\r\n]*")
+
+
+def value_offset(path: Path, steps: Sequence[str | int]) -> int | None:
+    """The byte offset where the value at ``steps`` starts (object keys and 0-based array
+    positions from the top, e.g. ``("messages", 1)`` for a Telegram chat's second message), or
+    None when the file has no such value. A scan of the whole file without building anything:
+    for an error message (the streaming parser reads in blocks and cannot say where an item
+    began)."""
+    if not steps:
+        return None
+    try:
+        with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            return _scan(buf, steps)
+    except (OSError, ValueError):  # an empty file cannot be mapped
+        return None
+
+
+def _scan(buf: Any, steps: Sequence[str | int]) -> int | None:
+    # one frame per open container: [is array, current index or key, its path is steps[:depth],
+    # an object expects a key]
+    stack: list[list[Any]] = []
+    last = len(steps) - 1
+
+    def hit(end: int) -> int | None:
+        """The value after the separator ending at ``end``, if it is the one wanted."""
+        depth = len(stack) - 1
+        frame = stack[depth]
+        if frame[2] and depth == last and frame[1] == steps[depth]:
+            start = _SPACE.match(buf, end)
+            return start.end() if start else end
+        return None
+
+    for m in _TOKEN.finditer(buf):
+        tok = m.group()
+        if tok[:1] == b'"':
+            if stack and not stack[-1][0] and stack[-1][3]:
+                try:
+                    stack[-1][1] = json.loads(tok)
+                except ValueError:
+                    stack[-1][1] = None
+            continue
+        if tok in (b"{", b"["):
+            depth = len(stack)
+            if depth == 0:
+                matches = True
+            else:
+                parent = stack[-1]
+                matches = parent[2] and depth - 1 < len(steps) and parent[1] == steps[depth - 1]
+            stack.append([tok == b"[", 0 if tok == b"[" else None, matches, tok == b"{"])
+            if tok == b"[" and (found := hit(m.end())) is not None:
+                return found if buf[found : found + 1] != b"]" else None
+        elif tok in (b"}", b"]"):
+            if not stack:
+                return None
+            stack.pop()
+        elif not stack:
+            return None
+        elif tok == b",":
+            frame = stack[-1]
+            if frame[0]:
+                frame[1] += 1
+                if (found := hit(m.end())) is not None:
+                    return found
+            else:
+                frame[3] = True
+        else:  # ":"
+            frame = stack[-1]
+            frame[3] = False
+            if (found := hit(m.end())) is not None:
+                return found
+    return None

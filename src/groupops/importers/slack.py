@@ -119,6 +119,17 @@ class _Tree:
                     return json.load(fh)
             with (self.path / name).open("rb") as fh:
                 return json.load(fh)
+        except PermissionError:  # a file of an unpacked folder this process may not read
+            raise ImportFormatError(
+                N_("cannot read {member} (permission denied)"), file=self.path.name, member=name
+            ) from None
+        except OSError as exc:  # a disk error: the system's words
+            raise ImportFormatError(
+                N_("cannot read {member}: {detail}"),
+                file=self.path.name,
+                member=name,
+                detail=exc.strerror or str(exc),
+            ) from None
         except ZIP_ERRORS as exc:  # JSON and Unicode errors are ValueErrors
             raise ImportFormatError(
                 N_("malformed JSON in {member}: {detail}"),

@@ -32,11 +32,17 @@ from groupops.importers.base import (
     user_key,
     utc_from_epoch,
 )
-from groupops.importers.jsonstream import stream_items
+from groupops.importers.jsonstream import POSITION, stream_items, value_offset
 
 FORMAT = "telegram"
 SOURCE = "import:telegram"
 CONTAINERS = ("", "chats.list.item", "left_chats.list.item")
+# (without an id, with one): a message's 1-based position in the file, its id
+NOT_AN_OBJECT = (N_("message {position} is not an object"),) * 2
+NO_DATE = (
+    N_("message {position} has no readable date"),
+    N_("message {position} (id {message_id}) has no readable date"),
+)
 
 _MEDIA = {
     "sticker": ContentKind.STICKER,
@@ -108,7 +114,23 @@ class TelegramReader:
         self.options = options
         self.key = file_key(read_head(path), FORMAT)
 
-    def _when(self, msg: dict[str, Any], index: int) -> datetime:
+    def _refuse(
+        self, reasons: tuple[str, str], index: int, msg: Any, steps: tuple[str | int, ...]
+    ) -> ImportFormatError:
+        """The error about the file's message at 0-based ``index``: named by its 1-based
+        position (and its id when it has one), at the byte where it starts."""
+        mid = msg.get("id") if isinstance(msg, dict) else None
+        params: dict[str, Any] = {"position": index + 1}
+        if mid is not None:
+            params["message_id"] = mid
+        return ImportFormatError(
+            reasons[0] if mid is None else reasons[1],
+            file=self.path.name,
+            offset=value_offset(self.path, steps),
+            **params,
+        )
+
+    def _when(self, msg: dict[str, Any]) -> datetime | None:
         unix = msg.get("date_unixtime")
         try:
             if unix not in (None, ""):
@@ -121,9 +143,7 @@ class TelegramReader:
                 return dt
         except (TypeError, ValueError, OverflowError):
             pass
-        raise ImportFormatError(
-            N_("message {index} has no readable date"), file=self.path.name, index=index
-        )
+        return None
 
     def _items(self) -> Iterator[tuple[str, dict[str, Any], Any]]:
         with self.path.open("rb") as raw:
@@ -146,12 +166,16 @@ class TelegramReader:
         fname = self.path.name
         index = -1
         counts: dict[str, int] = {}
+        here: tuple[str, Any] = ("", None)  # the container being read
+        k = -1  # the message's position in its container's array
         for container, meta, msg in self._items():
             index += 1
+            if (container, meta.get(POSITION)) != here:
+                here, k = (container, meta.get(POSITION)), -1
+            k += 1
+            steps = (*_steps(container, meta.get(POSITION)), "messages", k)
             if not isinstance(msg, dict):
-                raise ImportFormatError(
-                    N_("message {index} is not an object"), file=fname, index=index
-                )
+                raise self._refuse(NOT_AN_OBJECT, index, msg, steps)
             chat = clip_id(meta.get("id") or meta.get("name") or self.path.stem or "telegram")
             title = str(meta.get("name") or "")
             n = counts[chat] = counts.get(chat, 0) + 1
@@ -161,7 +185,9 @@ class TelegramReader:
                 if mid is not None and meta.get("id") is not None
                 else f"{self.key}:{container or 'chat'}:{n - 1}"
             )
-            when = self._when(msg, index)
+            when = self._when(msg)
+            if when is None:
+                raise self._refuse(NO_DATE, index, msg, steps)
             data: dict[str, Any] = {"file": fname, "index": index}
             if title:
                 data["chat_title"] = title
@@ -253,6 +279,14 @@ class TelegramReader:
                 user_name=name,
                 data={**data, **extra, "action": str(action)},
             )
+
+
+def _steps(container: str, position: int | None) -> tuple[str | int, ...]:
+    """The JSON path of a container: ``chats.list.item`` at position 2 -> chats, list, 2."""
+    if not container:
+        return ()
+    head = tuple(container.split("."))[:-1]  # without the trailing "item"
+    return (*head, position if position is not None else -1)
 
 
 def events(path: Path, options: Options) -> Iterator[Event]:

@@ -153,6 +153,11 @@ def run_analyze(
         except GroupopsError as exc:
             return _refuse(_(T_FAILED).format(file=group, code=exc.code, error=exc.localized(_)))
         return _written(result, out_dir, lang, catalogs)
+    unreadable = _unreadable(files, _)
+    if unreadable:
+        for line in unreadable:
+            _refuse(line)
+        return 2
     size = sum(p.stat().st_size for p in files if p.is_file())
     if show_progress is None:
         show_progress = size >= LARGE_INPUT
@@ -179,9 +184,32 @@ def run_analyze(
         else:
             result = analyze_files(files, tz=tz, chat=chat)
     except GroupopsError as exc:
-        file = getattr(exc, "file", None) or ", ".join(str(f) for f in files)
-        return _refuse(_(T_FAILED).format(file=file, code=exc.code, error=exc.localized(_)))
+        from groupops.importers.base import refusal_text
+
+        named = getattr(exc, "file", None)
+        path = next((f for f in files if named in (str(f), f.name)), named) if named else None
+        if path is None:
+            file, error = ", ".join(str(f) for f in files), exc.localized(_)
+        else:
+            file, error = str(path), refusal_text(exc, path, _)
+        return _refuse(_(T_FAILED).format(file=file, code=exc.code, error=error))
     return _written(result, out_dir, lang, catalogs)
+
+
+def _unreadable(files: Sequence[Path], _: Callable[[str], str]) -> list[str]:
+    """A refusal line for every file that is missing or cannot be read: said before anything
+    is read, all of them at once."""
+    from groupops.importers.base import check_readable, refusal_text
+
+    lines = []
+    for path in files:
+        try:
+            check_readable(path)
+        except GroupopsError as exc:
+            lines.append(
+                _(T_FAILED).format(file=path, code=exc.code, error=refusal_text(exc, path, _))
+            )
+    return lines
 
 
 def _refuse(line: str) -> int:
@@ -213,8 +241,13 @@ def _written(result: Any, out_dir: Path, lang: str, catalogs: Catalogs) -> int:
 def register(app: typer.Typer) -> None:
     @app.command("analyze")
     def analyze_cmd(
+        # readable=False: a file that cannot be read gets the refusal line every bad file
+        # gets (click would print a usage box)
         files: list[Path] = typer.Argument(
-            None, help="export files (or an unpacked Slack folder)", show_default=False
+            None,
+            help="export files (or an unpacked Slack folder)",
+            show_default=False,
+            readable=False,
         ),
         group: str | None = typer.Option(
             None,
