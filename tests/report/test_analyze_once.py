@@ -42,21 +42,30 @@ def test_a_chat_given_as_txt_and_zip_is_counted_once(
     assert stored_messages(cli, tmp_path, txt, zipped) == 11
 
 
-def test_an_older_export_beside_a_newer_one_adds_only_what_is_new(tmp_path: Path) -> None:
-    """Two exports of one chat, the older a prefix of the newer (and over 64 KiB, so both have
-    the same key as for ``import``): the newer's messages, once."""
-    lines = [
-        f"01/03/2024, {9 + i // 60:02d}:{i % 60:02d} - p{i % 5}: {'x' * 200} {i}\n"
-        for i in range(600)
-    ]
-    newer = tmp_path / "WhatsApp Chat with Club.txt"
-    newer.write_text("".join(lines), encoding="utf-8")
-    older = tmp_path / "older" / newer.name
-    older.parent.mkdir()
-    older.write_text("".join(lines[:400]), encoding="utf-8")
-    assert older.stat().st_size > 65536
-    result = analyze_files([older, newer])
-    assert result.messages == 600 and result.metrics["overview"]["messages"] == 600
+def _export(path: Path, lines: list[str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+CHAT = [
+    f"01/03/2024, {9 + i // 60:02d}:{i % 60:02d} - p{i % 5}: message {i % 7}\n" for i in range(300)
+] + ["01/03/2024, 15:00 - p1: ok\n", "01/03/2024, 15:00 - p1: ok\n"]  # said twice, kept twice
+
+
+def test_an_older_export_beside_a_newer_one_adds_only_what_is_new(
+    cli: object, tmp_path: Path
+) -> None:
+    """Last month's export, this month's (longer), and one WhatsApp cut to its latest
+    messages, under any names: each message once, in analyze as in import."""
+    name = "WhatsApp Chat with Club.txt"
+    older = _export(tmp_path / "october" / name, CHAT[:120])
+    newer = _export(tmp_path / "november" / name, CHAT)
+    latest = _export(tmp_path / "cut" / name, CHAT[200:])
+    renamed = _export(tmp_path / "club-part1.txt", CHAT[:50])
+    result = analyze_files([older, newer, latest, renamed])
+    assert result.messages == len(CHAT) == result.metrics["overview"]["messages"]
+    assert stored_messages(cli, tmp_path, older, newer, latest) == len(CHAT)
 
 
 def test_a_message_an_export_repeats_is_counted_once(

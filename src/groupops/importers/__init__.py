@@ -148,20 +148,17 @@ def read_event_columns(
     tz: str | tzinfo | None = None,
     fmt: str | None = None,
     progress: Callable[[int], None] | None = None,
-    *,
-    lines: bool = False,
 ) -> whatsapp.EventColumns | None:
     """The events of one export as :class:`~groupops.importers.whatsapp.EventColumns` (the
     same values :func:`read` gives, without Event objects) where the format has such a fast
     path (WhatsApp), else None. Raises what :func:`read` raises. ``progress`` gets the
-    number of events read so far, now and then; ``lines`` keeps each row's line, from which
-    the columns' ``event_ids()`` come."""
+    number of events read so far, now and then."""
     path = Path(path)
     fmt = fmt or detect(path)
     if fmt != "whatsapp":
         return None
     try:
-        return whatsapp.event_columns(path, Options.make(tz), progress, lines=lines)
+        return whatsapp.event_columns(path, Options.make(tz), progress)
     except ImportFormatError:
         raise
     except ZIP_ERRORS as exc:

@@ -22,10 +22,11 @@ path reads :func:`records` directly (see ``groupops.importers.columns``).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -45,7 +46,6 @@ from groupops.importers.base import (
     LocalClock,
     Options,
     clean_name,
-    file_key,
     strip_marks,
     text_kind,
     trusted_event,
@@ -364,7 +364,6 @@ class WhatsAppReader:
         self.name = path.name
         with self.opener.open() as fh:
             raw = fh.read(KEY_HEAD_BYTES)
-        self.key = file_key(raw, FORMAT)
         head = raw[:65536]
         sample_text = head.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
         all_lines = sample_text.split("\n")
@@ -691,32 +690,21 @@ class EventColumns:
     content: list[ContentKind]
     data: dict[int, dict[str, Any]]
     messages: int = 0
-    #: the file's key (the first part of every ``event_id``: ``{key}:{line}``)
-    key: str = ""
-    #: each row's 0-based line (filled when :func:`event_columns` is asked ``lines=True``)
-    line: list[int] = field(default_factory=list)
+    #: the chat's id (every row's ``chat_id``), part of each row's event id
+    chat: str = ""
 
     def __len__(self) -> int:
         return len(self.epoch)
 
-    def event_ids(self) -> list[str]:
-        """Each row's ``event_id`` after the key, as :func:`events` makes it (``line``, or
-        ``line.n`` for the further joins of one line); needs ``line``."""
-        ids: list[str] = []
-        last, n = -1, 0
-        for line in self.line:
-            if line == last:
-                n += 1
-                ids.append(f"{line}.{n}")
-            else:
-                last, n = line, 0
-                ids.append(str(line))
-        return ids
+    def event_ids(self, chat: str | None = None) -> list[str]:
+        """Each row's ``event_id``, as :func:`events` makes it (:class:`ContentIds`); with
+        ``chat``, as if the rows were of that chat (``""``: ids that ignore the chat)."""
+        ids = ContentIds(self.chat if chat is None else chat)
+        kinds = [k.value for k in self.kind]
+        return list(map(ids.next, self.epoch, kinds, self.user_id, self.text))
 
     def only(self, rows: list[int]) -> EventColumns:
         """The columns of ``rows`` (indices, ascending) alone."""
-        pick = [self.data[i] for i in rows if i in self.data]
-        at = [i for i in rows if i in self.data]
         new_index = {old: new for new, old in enumerate(rows)}
         kinds = [self.kind[i] for i in rows]
         return EventColumns(
@@ -727,35 +715,51 @@ class EventColumns:
             message_id=[self.message_id[i] for i in rows],
             text=[self.text[i] for i in rows],
             content=[self.content[i] for i in rows],
-            data={new_index[i]: d for i, d in zip(at, pick, strict=True)},
+            data={new_index[i]: d for i, d in self.data.items() if i in new_index},
             messages=sum(1 for k in kinds if k is EventKind.MESSAGE),
-            key=self.key,
-            line=[self.line[i] for i in rows] if self.line else [],
+            chat=self.chat,
         )
 
 
-def export_key(path: Path) -> str:
-    """The key :class:`WhatsAppReader` gives ``path`` (its first bytes), without reading more."""
-    with _Opener(path).open() as fh:
-        return file_key(fh.read(KEY_HEAD_BYTES), FORMAT)
+class ContentIds:
+    """Event ids made of what an event is, not where it sits in its file: the chat, the minute,
+    and a digest of kind, author and text (with ``.1``, ``.2`` for the further identical ones
+    of that minute). Two exports of one chat (the ``.txt`` and the ``.zip``, last month's and
+    this month's, one that WhatsApp cut to its latest messages) give their shared messages
+    the same ids, so importing both stores each once."""
+
+    def __init__(self, chat: str) -> None:
+        self.prefix = hashlib.blake2b(chat.encode(), digest_size=6).hexdigest()
+        self.seen: dict[tuple[int, str], int] = {}
+        self.minute = -1
+
+    def next(self, epoch: int, kind: str, user_id: str, text: str) -> str:
+        raw = f"{kind}\0{user_id}\0{text}".encode()
+        digest = hashlib.blake2b(raw, digest_size=8).hexdigest()
+        if epoch != self.minute:
+            self.minute = epoch
+            if len(self.seen) > 4096:  # identical ones share a minute: keep only recent ones
+                self.seen.clear()
+        key = (epoch, digest)
+        n = self.seen.get(key, 0)
+        self.seen[key] = n + 1
+        return f"{self.prefix}:{epoch}:{digest}.{n}" if n else f"{self.prefix}:{epoch}:{digest}"
 
 
 def event_columns(
     path: Path,
     options: Options,
     progress: Callable[[int], None] | None = None,
-    *,
-    lines: bool = False,
 ) -> EventColumns:
     """:func:`events` as :class:`EventColumns`: the same values, a few C-level passes over
     the records instead of one Event per record. ``progress`` gets the number of records
-    read so far, every 20,000; ``lines`` keeps each row's line (for its event id)."""
+    read so far, every 20,000."""
     import gc
     from itertools import islice
     from operator import itemgetter
 
     reader = WhatsAppReader(path, options)
-    out = EventColumns([], [], [], [], [], [], [], {}, key=reader.key)
+    out = EventColumns([], [], [], [], [], [], [], {}, chat=reader.chat_id)
     uid_of: dict[str, str] = {}
     name_of: dict[str, str] = {}
     line_, epoch_, kind_, author_, text_, content_, extra_ = map(itemgetter, range(7))
@@ -773,8 +777,6 @@ def event_columns(
                 bad = next(r for r in batch if not MIN_EPOCH <= r[1] <= MAX_EPOCH)
                 raise ImportFormatError(OUT_OF_RANGE, file=reader.opener.label, line=bad[0])
             out.epoch += epochs
-            if lines:
-                out.line += map(line_, batch)
             kind = list(map(kind_, batch))
             out.kind += map(kinds.__getitem__, kind)
             authors = list(map(author_, batch))
@@ -804,23 +806,16 @@ def event_columns(
 
 
 def events(path: Path, options: Options) -> Iterator[Event]:
-    """The file's Events (``event_id`` = file key + line; several joins on one line, as in
-    "X added A, B and C", get ``.1``, ``.2`` after the line)."""
+    """The file's Events (``event_id`` from what each event is: :class:`ContentIds`)."""
     reader = WhatsAppReader(path, options)
-    key, chat, fname, label = reader.key, reader.chat_id, path.name, reader.opener.label
+    chat, fname, label = reader.chat_id, path.name, reader.opener.label
+    ids = ContentIds(chat)
     users: dict[str, str] = {}
     moments: dict[int, datetime] = {}  # one datetime per distinct second, not per message
-    last_line, n = -1, 0
     for line, epoch, kind, author, text, content, extra in reader.records():
         data: dict[str, Any] = {"file": fname, "line": line}
         if extra:
             data.update(extra)
-        if line == last_line:
-            n += 1
-            event_id = f"{key}:{line}.{n}"
-        else:
-            last_line, n = line, 0
-            event_id = f"{key}:{line}"
         when = moments.get(epoch)
         if when is None:
             if len(moments) > 200_000:
@@ -831,7 +826,7 @@ def events(path: Path, options: Options) -> Iterator[Event]:
             uid = users[author] = user_key(author) or "unknown"
         yield trusted_event(
             SOURCE,
-            event_id,
+            ids.next(epoch, _KINDS[kind].value, uid, text),
             _KINDS[kind],
             when,
             chat,

@@ -150,24 +150,24 @@ def _build(
     hold."""
     from groupops.analytics.frame import FrameBuilder
     from groupops.importers import read, read_event_columns
-    from groupops.importers.whatsapp import export_key
 
     builder = FrameBuilder()
     events = messages = 0
-    keys = [export_key(p) if f == "whatsapp" else "" for p, f in zip(paths, formats, strict=True)]
-    shared = {k for k in keys if k and keys.count(k) > 1}  # the same chat in several files
-    seen_lines: dict[str, set[str]] = {}
-    seen_events: set[tuple[str, str]] = set()
-    for path, fmt, key in zip(paths, formats, keys, strict=True):
+    seen: set[tuple[str, str]] = set()  # (source, event id), as the store keys events
+    for path, fmt in zip(paths, formats, strict=True):
         count = _import_progress(progress, events)
-        cols = read_event_columns(path, tz, fmt, count, lines=key in shared)
+        cols = read_event_columns(path, tz, fmt, count)
         if cols is not None:
-            # the fast path (WhatsApp, one chat a file): columns, no Event objects
-            if key in shared:
-                seen = seen_lines.setdefault(key, set())
-                ids = cols.event_ids()
-                rows = [i for i, e in enumerate(ids) if e not in seen]
-                seen.update(ids)
+            # the fast path (WhatsApp, one chat a file): columns, no Event objects; their ids
+            # are made only when another file could hold the same events, and name no chat
+            # (the files are one group's, whatever their names)
+            if len(paths) > 1:
+                source = f"import:{fmt}"
+                rows = []
+                for i, event_id in enumerate(cols.event_ids(chat="")):
+                    if (source, event_id) not in seen:
+                        seen.add((source, event_id))
+                        rows.append(i)
                 if len(rows) < len(cols):
                     cols = cols.only(rows)
             builder.add_columns(cols)
@@ -175,7 +175,7 @@ def _build(
             messages += cols.messages
             del cols
             continue
-        stream = _one_chat(_new_events(read(path, tz, fmt), seen_events), chat)
+        stream = _one_chat(_new_events(read(path, tz, fmt), seen), chat)
         events, added = _add_events(builder, stream, events, progress)
         messages += added
     if progress is not None:
