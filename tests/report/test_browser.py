@@ -4,6 +4,7 @@ fetched, no script error, and a name made of HTML stays text. A screenshot is ke
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,13 @@ def open_report(browser: Any, report: Path, shot: Path, locale: str = "en-US") -
         "h1": page.locator("h1").inner_text(),
         "evil_as_text": page.get_by_text(EVIL, exact=True).count(),
         "lang": page.locator("html").get_attribute("lang"),
+        "x_ticks": page.evaluate(
+            "[...document.querySelectorAll('.xtick text')].map(t => t.textContent)"
+        ),
+        "toolbar": page.evaluate(
+            "[...new Set([...document.querySelectorAll('.modebar-btn')]"
+            ".map(b => b.getAttribute('data-title')))]"
+        ),
     }
     page.screenshot(path=str(shot), full_page=True)
     print(f"\nscreenshot: {shot}")
@@ -115,4 +123,10 @@ def test_chinese_report_of_a_real_export_in_chromium(
     assert seen["attempted"] == [] and seen["errors"] == []
     assert seen["lang"] == "zh-CN" and seen["h1"] == "社群健康报告"
     assert seen["charts"] >= 3 and seen["drawn"] == seen["charts"]
+    # plotly's own words are Chinese too: month ticks of the date axes, toolbar tooltips
+    assert any(re.fullmatch(r"(\d{4}年)?\d{1,2}月", t) for t in seen["x_ticks"]), seen["x_ticks"]
+    months = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+    assert not [t for t in seen["x_ticks"] if re.search(months, t)]
+    english = [t for t in seen["toolbar"] if not re.search(r"[\u4e00-\u9fff]", t)]
+    assert seen["toolbar"] and not english, seen["toolbar"]
     _ = Catalogs  # the page was translated through the merged catalogues (locale_dir)

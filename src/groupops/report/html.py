@@ -44,11 +44,79 @@ AREAS: tuple[tuple[str, str], ...] = (
     ("growth", N_("Growth: who invited whom")),
 )
 ALIASES = {"replies": "graph", "top_3": "top3", "monthly_top3": "top3", "invitations": "growth"}
+# what each part means and how to act on it: one line under its heading (docs/report.md)
+AREA_HELP = {
+    "lifecycle": N_(
+        "The stage (new, growing, mature, declining, dead), the evidence behind it, and a warning "
+        "when the figures point to the group dying before it does: act on a warning while "
+        "members still read the group."
+    ),
+    "activity": N_(
+        "Messages and active members per day, week and month; when people talk (hour × "
+        "weekday), the times to post announcements; how many of each week's newcomers are still "
+        "active in the weeks after they joined."
+    ),
+    "segments": N_(
+        "Every member in one segment: new and active, core, drifting, occasional, silent, gone. "
+        "Contact the drifting members now, while they still read the group."
+    ),
+    "top3": N_("The three most active members of each month: the names to thank publicly."),
+    "graph": N_(
+        "Who answers whom: opinion leaders (most central in the conversation) and soul figures "
+        "(members whose departure would split the conversation most: make sure the group does "
+        "not hang on one person)."
+    ),
+    "qa": N_(
+        "Questions asked, first-response time (median, 90th percentile, share answered within "
+        "one minute) and the questions nobody answered: answer those, or ask someone who can."
+    ),
+    "content": N_(
+        "Replies and reactions per post for each kind of content (text, picture, video, voice, "
+        "link, article, file, net-disk link), measured on your group: post more of what people "
+        "answer."
+    ),
+    "spam": N_(
+        "Share of messages that are spam or ads, and who sent most of them: look at those "
+        "members first."
+    ),
+    "sentiment": N_(
+        "The mood over time, negative spikes and who started them: read what happened in a "
+        "spike's week."
+    ),
+    "keywords": N_("What the group talks about (Chinese is segmented into words)."),
+    "growth": N_(
+        "Who invited whom (where the export records it), invitees per inviter, generations, and "
+        "how many invitees are still active after 7 and 30 days."
+    ),
+}
 T_TITLE = N_("Group health report")
-T_SUBTITLE = N_("{messages} messages from {members} members, {start} to {end}; files: {files}")
+T_SUBTITLE = N_("{start} to {end} · messages: {messages} · members: {members} · files: {files}")
 T_OVERVIEW = N_("Overview")
+T_OVERVIEW_HELP = N_(
+    "The group at a glance: stage, members, messages, active members, any early warning."
+)
 T_OTHER = N_("Other figures")
 T_MORE = N_("{n} more rows in metrics.json")
+T_MORE_ONE = N_("1 more row in metrics.json")
+# chart titles: what the chart shows, with its zone or period where it has one
+C_PER_DAY = N_("Messages and active members per day, {start} to {end} ({zone} time)")
+C_PER_DAY_CUT = N_(
+    "Messages and active members per day, the last {n} days with messages: {start} to {end} "
+    "({zone} time)"
+)
+C_PER_WEEK = N_("Messages and active members per week (weeks from Monday, {zone} time)")
+C_PER_MONTH = N_("Messages and active members per month ({zone} time)")
+C_HEATMAP = N_("When people talk: messages by weekday and hour ({zone} time)")
+C_HOUR = N_("hour of the day ({zone})")
+C_RETENTION = N_("Newcomers still active: share of each join week's newcomers who posted, by week")
+C_SEGMENTS = N_("Members per segment")
+C_LEADERS = N_("Opinion leaders: their weight in the reply graph (PageRank)")
+C_CONTENT = N_("Replies and reactions per post, by content kind")
+C_SENTIMENT = N_("Mood per week: share of positive and negative messages ({zone} time)")
+C_KEYWORDS = N_("Most frequent words (times used)")
+C_INVITEES = N_("Invitees per inviter")
+L_SEGMENT = N_("segment")
+L_MEANING = N_("what it means")
 T_FOOTER = N_("Made by groupops on {date}. Every figure is also in metrics.json.")
 T_NO_DATA = N_("No data for this part.")
 T_ALL_FIGURES = N_("All figures of this part")
@@ -96,12 +164,76 @@ STAGES = {
     "dead": N_("dead"),
 }
 SEGMENTS = {
-    "new_active": N_("new and active"),
-    "core": N_("core"),
-    "drifting": N_("drifting"),
-    "occasional": N_("occasional"),
-    "silent": N_("silent"),
-    "churned": N_("churned"),
+    "new_active": N_("New and active"),
+    "core": N_("Core"),
+    "drifting": N_("Drifting away"),
+    "occasional": N_("Occasional"),
+    "silent": N_("Silent"),
+    "churned": N_("Gone"),
+}
+# what each segment means (docs/analytics.md) and what to do about it
+SEGMENT_HELP = {
+    "new_active": N_("joined in the last 14 days and posted in them: welcome them"),
+    "core": N_(
+        "in the top quarter of posters of the last 28 days and posted in the last 7: the "
+        "members who carry the group"
+    ),
+    "drifting": N_(
+        "were in the top quarter of posters and have been quiet for 7 to 28 days: the people "
+        "to contact now"
+    ),
+    "occasional": N_("everyone else who has posted in the last 28 days"),
+    "silent": N_("never posted: they read, or left without saying so"),
+    "churned": N_("left the group, or posted before but nothing in the last 28 days"),
+}
+# plotly.js's own words in the report's language: month and day names, date formats (the date
+# axes' ticks and hover labels) and the toolbar buttons the report keeps. plotly.js ships no
+# locale but English in its bundle and nothing is fetched, so the page registers this itself.
+MODEBAR_REMOVE = (
+    "select2d",
+    "lasso2d",
+    "autoScale2d",
+    "hoverClosestCartesian",
+    "hoverCompareCartesian",
+    "toggleSpikelines",
+)
+PLOTLY_LOCALES: dict[str, dict[str, Any]] = {
+    "zh_CN": {
+        "moduleType": "locale",
+        "name": "zh-CN",
+        "dictionary": {
+            "Download plot as a PNG": "下载图表（PNG）",
+            "Download plot": "下载图表",
+            "Zoom": "缩放",
+            "Pan": "平移",
+            "Zoom in": "放大",
+            "Zoom out": "缩小",
+            "Reset axes": "重置坐标轴",
+            "Autoscale": "自动缩放",
+            "Double-click to zoom back out": "双击还原",
+            "Taking snapshot - this may take a few seconds": "正在生成图片，请稍候",
+            "Snapshot succeeded": "图片已生成",
+            "Sorry, there was a problem downloading your snapshot!": "抱歉，下载图片时出错！",
+        },
+        "format": {
+            "days": ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+            "shortDays": ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+            "months": [f"{m}月" for m in range(1, 13)],
+            "shortMonths": [f"{m}月" for m in range(1, 13)],
+            "periods": ["上午", "下午"],
+            "dateTime": "%Y年%-m月%-d日 %A %X",
+            "date": "%Y-%m-%d",
+            "time": "%H:%M:%S",
+            "decimal": ".",
+            "thousands": ",",
+            "grouping": [3],
+            "currency": ["¥", ""],
+            "year": "%Y年",
+            "month": "%Y年%-m月",
+            "dayMonth": "%-m月%-d日",
+            "dayMonthYear": "%Y年%-m月%-d日",
+        },
+    }
 }
 CONTENT_KINDS = {
     "text": N_("text"),
@@ -224,6 +356,7 @@ KEYS = {
     "text": N_("text"),
     "text_messages": N_("text messages"),
     "time": N_("time"),
+    "time_zone": N_("time zone"),
     "top_offenders": N_("top offenders"),
     "tree": N_("invitation tree"),
     "unanswered": N_("unanswered"),
@@ -407,17 +540,20 @@ def records(obj: Any) -> list[Mapping[str, Any]]:
 class Page:
     """Collects blocks for one section; charts get unique ids."""
 
-    def __init__(self, _: Gettext) -> None:
+    def __init__(self, _: Gettext, lang: str = "en", zone: str = "UTC") -> None:
         self._ = _
         self.sections: list[dict[str, Any]] = []
         self.blocks: list[dict[str, Any]] = []
         self._ids = 0
         self.area = ""
+        self.lang = lang
+        self.zone = zone  # the zone of the metrics' days and hours
 
-    def section(self, key: str, title: str) -> None:
+    def section(self, key: str, title: str, help: str = "") -> None:
+        """A new part of the page; ``help`` says in one line what it means and how to act."""
         self.blocks = []
         self.area = key
-        self.sections.append({"key": key, "title": title, "blocks": self.blocks})
+        self.sections.append({"key": key, "title": title, "help": help, "blocks": self.blocks})
 
     def cards(self, items: Iterable[tuple[str, Any]]) -> None:
         shown = [(k, v) for k, v in items if v not in (None, "–")]
@@ -444,7 +580,10 @@ class Page:
             for r in rows[:MAX_ROWS]
         ]
         shown = [[fmt(c) if isinstance(c, float) else c for c in r] for r in shown]
-        more = self._(T_MORE).format(n=len(rows) - MAX_ROWS) if len(rows) > MAX_ROWS else ""
+        left = len(rows) - MAX_ROWS
+        more = (
+            "" if left <= 0 else self._(T_MORE_ONE) if left == 1 else self._(T_MORE).format(n=left)
+        )
         self.blocks.append(
             {"kind": "table", "title": title, "columns": list(columns), "rows": shown, "more": more}
         )
@@ -464,13 +603,20 @@ class Page:
         import plotly.io as pio
 
         self._ids += 1
+        config: dict[str, Any] = {
+            "displaylogo": False,
+            "responsive": True,
+            "modeBarButtonsToRemove": list(MODEBAR_REMOVE),
+        }
+        if self.lang in PLOTLY_LOCALES:
+            config["locale"] = PLOTLY_LOCALES[self.lang]["name"]
         div = pio.to_html(
             fig,
             full_html=False,
             include_plotlyjs=False,
             include_mathjax=False,
             div_id=f"chart-{self._ids}",
-            config={"displaylogo": False, "responsive": True},
+            config=config,
         )
         self.blocks.append({"kind": "chart", "html": Markup(div)})
 
@@ -521,7 +667,7 @@ def _name(rec: Mapping[str, Any]) -> str:
 
 
 def _overview(page: Page, m: Mapping[str, Any], _: Gettext) -> None:
-    page.section("overview", _(T_OVERVIEW))
+    page.section("overview", _(T_OVERVIEW), _(T_OVERVIEW_HELP))
     ov = pick(m, "overview", "summary", "totals") or {}
     lc = pick(m, "lifecycle") or {}
     stage = pick(lc, "stage")
@@ -583,7 +729,16 @@ def _lifecycle(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
         page.figures(rest, _(T_ALL_FIGURES))
 
 
-def _activity(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
+def _per_day_title(xs: Sequence[Any], page: Page, first: Any, _: Gettext) -> str:
+    """The per-day chart's title: its days, and that they are the last ones with messages when
+    the series starts after the group's first day (the weeks and months cover everything)."""
+    start, end, zone = fmt(xs[0]), fmt(xs[-1]), page.zone
+    if first is not None and str(first) < str(xs[0]):
+        return _(C_PER_DAY_CUT).format(n=f"{len(xs):,}", start=start, end=end, zone=zone)
+    return _(C_PER_DAY).format(start=start, end=end, zone=zone)
+
+
+def _activity(page: Page, a: Mapping[str, Any], _: Gettext, first: Any = None) -> None:
     import plotly.graph_objects as go
 
     for keys, unit in (
@@ -597,19 +752,32 @@ def _activity(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
         fig = go.Figure()
         for name, values in ys.items():
             fig.add_trace(go.Scatter(x=xs, y=values, mode="lines", name=label(key_label(name, _))))
-        page.chart(_layout(fig, title=label(_(unit)), xaxis_title=_(unit)))
+        if unit == L_DAY:
+            title = _per_day_title(xs, page, first, _)
+        else:
+            title = _(C_PER_WEEK if unit == L_WEEK else C_PER_MONTH).format(zone=page.zone)
+        page.chart(_layout(fig, title=label(title), xaxis_title=_(unit)))
     heat = pick(a, "heatmap", "hour_weekday", "heatmap_hour_weekday")
     z = pick(heat, "counts", "z", "values", "matrix") if isinstance(heat, Mapping) else heat
     if isinstance(z, list) and z and isinstance(z[0], list):
         rows = len(z)
         days = [_(d) for d in WEEKDAYS]
+        hour = _(C_HOUR).format(zone=page.zone)
         if rows == 7:  # weekday x hour
             fig = go.Figure(go.Heatmap(z=z, y=days, x=list(range(len(z[0]))), colorscale="Blues"))
+            axes = {
+                "xaxis_title": hour,
+                "yaxis_title": _(L_WEEKDAY),
+                "yaxis_autorange": "reversed",  # Monday on top, as a calendar reads
+            }
         else:  # hour x weekday
             fig = go.Figure(
                 go.Heatmap(z=z, x=days[: len(z[0])], y=list(range(rows)), colorscale="Blues")
             )
-        page.chart(_layout(fig, title=f"{_(L_HOUR)} × {_(L_WEEKDAY)}", height=380))
+            axes = {"yaxis_title": hour, "xaxis_title": _(L_WEEKDAY)}
+        fig.update_traces(colorbar_title_text=_(L_MESSAGES))
+        title = _(C_HEATMAP).format(zone=page.zone)
+        page.chart(_layout(fig, title=label(title), height=380, **axes))
     ret = pick(a, "retention", "cohorts", "retention_cohorts")
     cohorts = records(pick(ret, "cohorts") if isinstance(ret, Mapping) else ret)
     if cohorts:
@@ -629,7 +797,7 @@ def _activity(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
             page.chart(
                 _layout(
                     fig,
-                    title=_(L_RETAINED),
+                    title=_(C_RETENTION),
                     xaxis_title=_(L_WEEKS_AFTER),
                     yaxis_title=_(L_COHORT),
                     height=420,
@@ -652,8 +820,23 @@ def _segments(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
         }
     if counts:
         names = [_(SEGMENTS[k]) if k in SEGMENTS else label(key_label(k, _)) for k in counts]
-        fig = go.Figure(go.Bar(x=names, y=[num(v) for v in counts.values()]))
-        page.chart(_layout(fig, yaxis_title=_(L_MEMBERS)))
+        meanings = [_(SEGMENT_HELP[k]) if k in SEGMENT_HELP else "" for k in counts]
+        fig = go.Figure(
+            go.Bar(
+                x=names,
+                y=[num(v) for v in counts.values()],
+                hovertext=meanings,
+                hovertemplate="%{x}: %{y}<br>%{hovertext}<extra></extra>",
+            )
+        )
+        page.chart(_layout(fig, title=_(C_SEGMENTS), yaxis_title=_(L_MEMBERS)))
+        page.table(
+            [_(L_SEGMENT), _(L_MEMBERS), _(L_MEANING)],
+            [
+                [name, num(v), meaning]
+                for name, v, meaning in zip(names, counts.values(), meanings, strict=True)
+            ],
+        )
     members = pick(a, "members")
     if isinstance(members, Mapping):
         for k, v in members.items():
@@ -710,7 +893,7 @@ def _ranked_bar(
 def _graph(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
     leaders = records(pick(a, "opinion_leaders", "leaders"))
     if leaders:
-        _ranked_bar(page, leaders, ("score", "centrality", "pagerank", "value"), _(L_LEADERS), _)
+        _ranked_bar(page, leaders, ("score", "centrality", "pagerank", "value"), _(C_LEADERS), _)
         page.records_table(leaders, _(L_LEADERS))
     souls = records(pick(a, "soul_figures", "souls"))
     if souls:
@@ -762,7 +945,7 @@ def _content(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
             if any(v is not None for v in values):
                 fig.add_trace(go.Bar(x=names, y=values, name=_(title)))
         if fig.data:
-            page.chart(_layout(fig, barmode="group"))
+            page.chart(_layout(fig, title=_(C_CONTENT), barmode="group"))
         page.records_table(recs)
     rest = {k: v for k, v in a.items() if k not in ("by_kind", "kinds", "per_kind")}
     if rest and kinds is not a:
@@ -789,10 +972,38 @@ def _sentiment(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
 
     xs, ys = series(pick(a, "over_time", "series", "per_week", "per_day", "timeline"))
     if xs and ys:
+        # shares (0-1) on the left axis; the messages scored each week, a count, as bars on
+        # their own right axis: on one axis the shares would be flat lines under the count
         fig = go.Figure()
+        counts = {k: v for k, v in ys.items() if k in ("scored", "count", "messages")}
+        mode = "lines+markers" if len(xs) <= 30 else "lines"  # a single week is a point
+        for name, values in counts.items():
+            fig.add_trace(
+                go.Bar(
+                    x=xs,
+                    y=values,
+                    name=label(key_label(name, _)),
+                    yaxis="y2",
+                    marker_color="rgba(160,170,185,0.35)",
+                )
+            )
         for name, values in ys.items():
-            fig.add_trace(go.Scatter(x=xs, y=values, mode="lines", name=label(key_label(name, _))))
-        page.chart(_layout(fig))
+            if name not in counts:
+                fig.add_trace(go.Scatter(x=xs, y=values, mode=mode, name=label(key_label(name, _))))
+        axes: dict[str, Any] = {"yaxis": {"tickformat": ".0%", "rangemode": "tozero"}}
+        if counts:
+            scored_label = KEYS["scored"]
+            axes["yaxis2"] = {
+                "overlaying": "y",
+                "side": "right",
+                "showgrid": False,
+                "rangemode": "tozero",
+                "title": {"text": _(scored_label)},
+            }
+        title = _(C_SENTIMENT).format(zone=page.zone)
+        page.chart(
+            _layout(fig, title=label(title), margin={"l": 50, "r": 60, "t": 40, "b": 40}, **axes)
+        )
     spikes = records(pick(a, "spikes", "negative_spikes"))
     if spikes:
         page.records_table(spikes)
@@ -826,7 +1037,7 @@ def _keywords(page: Page, a: Any, _: Gettext) -> None:
                 orientation="h",
             )
         )
-        page.chart(_layout(fig, height=max(300, 20 * len(shown) + 80)))
+        page.chart(_layout(fig, title=_(C_KEYWORDS), height=max(300, 20 * len(shown) + 80)))
         page.table([_(L_KEYWORD), _(L_COUNT)], [[w, v] for w, v in shown])
     if isinstance(a, Mapping):
         rest = {k: v for k, v in a.items() if k not in ("top", "keywords", "overall")}
@@ -844,7 +1055,7 @@ def _growth(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
             page.figures({"joins_by_channel": a["joins_by_channel"]}, _(T_ALL_FIGURES))
         return
     if inviters:
-        _ranked_bar(page, inviters, ("invitees", "count", "value"), _(L_INVITEES), _)
+        _ranked_bar(page, inviters, ("invitees", "count", "value"), _(C_INVITEES), _)
         page.records_table(inviters)
     page.figures(
         {
@@ -887,19 +1098,23 @@ def render(
     from groupops import __version__
 
     _ = (catalogs or Catalogs()).gettext(lang)
-    page = Page(_)
+    ov = pick(metrics, "overview", "summary", "totals") or {}
+    page = Page(_, lang, time_zone(metrics))
     _overview(page, metrics, _)
     titles = dict(AREAS)
     for area, title in AREAS:
         key = next((k for k in metrics if ALIASES.get(k, k) == area), None)
         if key is None:
             continue
-        page.section(area, _(title))
+        page.section(area, _(title), _(AREA_HELP[area]))
         value = metrics[key]
         if value in (None, {}, []):
             page.note(_(T_NO_DATA))
             continue
-        RENDERERS[area](page, value, _)
+        if area == "activity" and isinstance(value, Mapping):
+            _activity(page, value, _, pick(ov, "first", "start"))
+        else:
+            RENDERERS[area](page, value, _)
     for key, value in metrics.items():
         area = ALIASES.get(key, key)
         if area in titles or key in SKIP or area in SKIP:
@@ -911,7 +1126,6 @@ def render(
             page.records_table(records(value))
         else:
             page.cards([(key_label(key, _), fmt(value, _))])
-    ov = pick(metrics, "overview", "summary", "totals") or {}
     when = generated or datetime.now(UTC)
     env = Environment(autoescape=True, keep_trailing_newline=True)
     template = env.from_string(
@@ -931,4 +1145,26 @@ def render(
         sections=page.sections,
         footer=_(T_FOOTER).format(date=when.strftime("%Y-%m-%d %H:%M UTC")),
         plotly_js=Markup(plotly.offline.get_plotlyjs()),
+        plotly_locale=_script_json(PLOTLY_LOCALES.get(lang)),
     )
+
+
+def time_zone(metrics: Mapping[str, Any]) -> str:
+    """The zone of the metrics' days and hours (metrics made before they said one: UTC)."""
+    for area in ("activity", "overview"):
+        found = pick(pick(metrics, area), "time_zone")
+        if isinstance(found, str) and found:
+            return found
+    return "UTC"
+
+
+def _script_json(value: Any) -> Markup | None:
+    """``value`` as JSON safe inside a <script> (no "<", ">", "&" a parser could read)."""
+    if value is None:
+        return None
+    import json
+
+    text = json.dumps(value, ensure_ascii=False)
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(ch, esc)
+    return Markup(text)
