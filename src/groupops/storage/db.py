@@ -24,6 +24,15 @@ log = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///var/groupops.db"
 
+#: the kinds of database groupops runs on (the backend of a URL: ``postgresql+psycopg`` is
+#: ``postgresql``); any other, even one SQLAlchemy knows (``mysql://``), is refused by name
+#: instead of failing on a driver that is not installed
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+#: the largest id (and row count) both SQLite's INTEGER and PostgreSQL's BIGINT hold: a number
+#: past it names no row, and SQLite's driver cannot even send it (OverflowError)
+LARGEST_ID = 2**63 - 1
+
 
 #: A commit that takes SQLite's write-ahead log past this many pages copies the log back into
 #: the database file itself, fsyncs included, while every event waiting on that batch waits
@@ -73,6 +82,17 @@ def open_database(url: str | None = None, *, create: bool = False, migrate: bool
             where=where,
             url=shown,
         ) from None
+    unknown_kind = DatabaseUnavailable(
+        N_(
+            "{url}: unknown kind of database {kind!r}"
+            " (use sqlite:///path/to/file.db or postgresql://user@host:5432/name)"
+        ),
+        where=where,
+        url=shown,
+        kind=parsed.drivername,
+    )
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise unknown_kind
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database or ""
         if path and path != ":memory:" and not path.startswith("file:"):
@@ -93,16 +113,8 @@ def open_database(url: str | None = None, *, create: bool = False, migrate: bool
                 )
     try:
         db = make_engine(url)
-    except NoSuchModuleError:
-        raise DatabaseUnavailable(
-            N_(
-                "{url}: unknown kind of database {kind!r}"
-                " (use sqlite:///path/to/file.db or postgresql://user@host:5432/name)"
-            ),
-            where=where,
-            url=shown,
-            kind=parsed.drivername,
-        ) from None
+    except NoSuchModuleError:  # a driver SQLAlchemy does not know (postgresql+nope)
+        raise unknown_kind from None
     except (ArgumentError, ImportError, OSError) as exc:
         raise DatabaseUnavailable(
             CANNOT_OPEN, where=where, url=shown, reason=_reason(exc)
