@@ -73,6 +73,10 @@ members = Table(
     Column("workspace_id", ID, ForeignKey("workspaces.id"), nullable=False),
     Column("display_name", String(256), nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
+    # forget deletes members, and a member id lives on in other tables, in derived event ids
+    # (checkin:{group}:{member}:{day}) and in a running engine's memory: never hand one out
+    # twice (SQLite's plain rowid gives the highest id again once its row is deleted)
+    sqlite_autoincrement=True,
 )
 
 identities = Table(
@@ -99,6 +103,8 @@ memberships = Table(
     Column("inviter_member_id", ID, ForeignKey("members.id"), nullable=True),
     Column("introduced_at", UTCDateTime, nullable=True),
     UniqueConstraint("group_id", "member_id", name="uq_memberships_group_member"),
+    # forget deletes memberships, and a running engine updates the ones it holds by id
+    sqlite_autoincrement=True,
 )
 
 events = Table(
@@ -169,6 +175,8 @@ owner_tasks = Table(
     Column("status", String(16), nullable=False, default="open"),  # open done dismissed
     Column("created_at", UTCDateTime, nullable=False),
     Column("done_at", UTCDateTime, nullable=True),
+    # forget deletes the tasks aimed at the member, and operators close tasks by id
+    sqlite_autoincrement=True,
 )
 
 feature_errors = Table(

@@ -25,6 +25,9 @@ gate_challenges = Table(
     Column("ended_at", UTCDateTime, nullable=True),
     Index("ix_gate_challenges_pending", "group_id", "member_id", "status"),
     Index("ix_gate_challenges_deadline", "status", "deadline"),
+    # forget deletes a member's challenges; a challenge id is in derived event ids
+    # (gate:{id}:admitted): never reuse one
+    sqlite_autoincrement=True,
 )
 
 gate_failures = Table(

@@ -38,6 +38,9 @@ moderation_decisions = Table(
     Column("undone_by", String(100), nullable=True),
     Index("ix_moderation_decisions_strikes", "group_id", "member_id", "created_at"),
     Index("ix_moderation_decisions_member", "member_id"),
+    # forget deletes a member's decisions; a decision id is in derived event ids
+    # (moderation:{id}), other decisions (parent_id, undo_of) and `undo ID`: never reuse one
+    sqlite_autoincrement=True,
 )
 
 # Kicked for advertising in one group = refused in all of the workspace's groups.

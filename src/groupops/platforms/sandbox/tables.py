@@ -47,6 +47,9 @@ sandbox_messages = Table(
     # the bot's buttons under a message: rows of {"text", "data"}; a press is a button event
     Column("buttons", JSONType, nullable=True),
     Index("ix_sandbox_messages_chat", "source", "chat_id", "id"),
+    # a line's id is its platform message id, in event ids (m{id}); forget deletes a person's
+    # lines: never hand an id out twice
+    sqlite_autoincrement=True,
 )
 
 # what the bot did, once per idempotency key: a re-sent action is answered from here
