@@ -224,6 +224,14 @@ def test_a_group_the_bot_runs_is_analysed_from_the_database(
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert message_total(metrics) == 10
     assert metrics["overview"]["members"] == 3
+    from sqlalchemy import select
+
+    from groupops.storage.db import open_database
+    from groupops.storage.tables import groups
+
+    with open_database(database_url).connect() as conn:
+        zone = conn.execute(select(groups.c.timezone).where(groups.c.id == 1)).scalar_one()
+    assert metrics["overview"]["time_zone"] == zone  # the group's days, not UTC's
     assert (out / "report.html").exists() and "Group health" in run.stdout
     # as of now (the present): the group has been silent since its last message
     assert metrics["overview"]["now"] > metrics["overview"]["last"]

@@ -107,9 +107,9 @@ def analyze_files(
 
 def analyze_group(db: Engine, ref: str, *, now: datetime | None = None) -> AnalysisResult:
     """Analyse a group the bot runs (by id or ``source:chat_id``, as the other commands take
-    it) from the engine's ``events`` table: the same analytics as for an export, as of ``now``
-    (default: the present, so a group that went quiet shows its silence). Raises ``NotFound``
-    for an unknown group."""
+    it) from the engine's ``events`` table: the same analytics as for an export, in the group's
+    time zone, as of ``now`` (default: the present, so a group that went quiet shows its
+    silence). Raises ``NotFound`` for an unknown group."""
     from groupops.analytics import (  # type: ignore[import-untyped,unused-ignore]
         analyze_frame,
         gc_paused,
@@ -129,7 +129,7 @@ def analyze_group(db: Engine, ref: str, *, now: datetime | None = None) -> Analy
     if now is None:  # the present; or the latest event, if the clock is behind it
         latest = int(frame.time.max()) if events else 0
         now = max(datetime.now(UTC), datetime.fromtimestamp(latest, UTC))
-    metrics = analyze_frame(frame, now=now)
+    metrics = analyze_frame(frame, now=now, tz=group.timezone)  # the group's own zone
     return AnalysisResult(
         metrics=dict(metrics),
         files=[f"{group.title} ({group.source}:{group.chat_id})"],
