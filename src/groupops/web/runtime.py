@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from starlette.routing import BaseRoute
 
+from groupops.domain.events import Event, EventKind
 from groupops.engine.app import App
 from groupops.i18n import Catalogs
 from groupops.web.chat import ensure_groups
@@ -39,6 +40,33 @@ class Companion:
     #: HTTP routes the web app mounts for it (a platform's webhook, under /hooks/: those
     #: paths carry their own authentication and are exempt from the browser CSRF check)
     routes: Sequence[BaseRoute] = ()
+
+
+def ensure_engine_groups(app: App, wanted: tuple[tuple[str, str], ...]) -> None:
+    """Make the sandbox chats ``wanted`` groups of the engine too, as the first event from
+    each would (the directory creates them, with the chat's title, in the workspace of the
+    sandbox connection): the admin commands know them before anyone joins (``groupops
+    settings set … --group sandbox:course`` works on a fresh database). A group that exists
+    is left as it is."""
+    directory = app.engine.directory
+    source, now = app.sandbox.source, app.clock.now()
+    titles = {str(c["chat_id"]): str(c["title"]) for c in app.sandbox.chats()}
+    try:
+        with app.db.begin() as conn:
+            for chat_id, title in wanted:
+                seen = Event(
+                    source,
+                    f"serve:{chat_id}",  # never stored: it only names the chat
+                    EventKind.BOT_RIGHTS_CHANGED,  # the bot is there: no person acts
+                    now,
+                    chat_id=chat_id,
+                    data={"chat_title": titles.get(chat_id, title)},
+                )
+                directory.group(conn, seen)
+    except BaseException:
+        directory.rolled_back()
+        raise
+    directory.committed()
 
 
 def build_app(config: WebConfig) -> App:
@@ -92,6 +120,7 @@ async def start_live(
     app = app_factory(config)
     try:
         ensure_groups(app.sandbox, config.groups)
+        ensure_engine_groups(app, config.groups)
         for companion in companions:
             if companion.prepare is not None:
                 companion.prepare(app)
