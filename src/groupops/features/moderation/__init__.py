@@ -22,6 +22,7 @@ from groupops.domain.actions import Action, ActionKind
 from groupops.domain.events import ContentKind, EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.base import FeatureSettings
+from groupops.features.commands import command_words, is_command
 from groupops.features.moderation.copies import Copy, CopyBook
 from groupops.features.moderation.detectors import (
     Finding,
@@ -105,7 +106,7 @@ def duration(t: Callable[[str], str], seconds: int) -> str:
 _e, _d = events.c, moderation_decisions.c
 #: built once (a statement built per call costs several times its run on SQLite)
 _STORED_WINDOW = (
-    select(_e.member_id, _e.occurred_at, _e.seq)
+    select(_e.member_id, _e.occurred_at, _e.seq, _e.text)
     .where(
         _e.group_id == bindparam("g"),
         _e.occurred_at > bindparam("start"),
@@ -250,10 +251,11 @@ class ModerationFeature:
             int(r.member_id): int(r.seq or 0)
             for r in ctx.conn.execute(_LAST_FLOODS, {"g": group.id, "seq": int(rows[0].seq)})
         }
+        words = command_words(ctx, group)
         for r in rows:
             mid, seq = int(r.member_id), int(r.seq)
-            if seq <= punished.get(mid, 0):
-                continue
+            if seq <= punished.get(mid, 0) or words.matches(r.text or ""):
+                continue  # punished already, or a command (no flood: see _message)
             recent = self._recent.setdefault((group.id, mid), deque())
             if all(seq != known for _, known in recent):
                 recent.append((r.occurred_at, seq))
@@ -319,7 +321,10 @@ class ModerationFeature:
         finding = self._content(text, event.content_kind, s, newcomer)
         copies: list[Copy] = []
         if event.kind == EventKind.MESSAGE:
-            flood = self._flood(ctx, item, group, s) if s.detect_flood else None
+            # a command the bot answers ("签到", "/points") is no flood: a newcomer trying
+            # them one after another must not be warned for it
+            flooding = s.detect_flood and not is_command(ctx, group, event.text)
+            flood = self._flood(ctx, item, group, s) if flooding else None
             finding = finding or flood
             if finding is None and text is not None and s.detect_cross_group:
                 found = self._cross_group(item, group, text, s, state.book)

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.events import EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
+from groupops.features.commands import is_command
 from groupops.features.welcome.settings import WelcomeSettings
 from groupops.features.welcome.tables import welcome_bursts
 from groupops.i18n import N_
@@ -284,5 +285,7 @@ class WelcomeFeature:
             return
         if len(item.event.text.strip()) < s.intro_min_chars:
             return
+        if is_command(ctx, group, item.event.text):
+            return  # "/checkin read 20 pages" is a check-in, not who they are
         # the first one counts (introduced_at is set once): written with the batch's others
         b.intros.setdefault((group.id, item.member_id), when)

@@ -1,0 +1,128 @@
+"""Whether a message is a command to the bot in a group: one answer for every feature.
+
+A command is a message that starts with ``/`` (``/checkin``, ``/points``, a bot command of any
+platform), or that is, or starts with, a command keyword of a feature enabled in the group, as
+its settings there say: every settings field named ``keywords`` or ``…_keywords`` (check-in's
+``keywords``, ``makeup_keywords`` and ``ranking_keywords``, points' ``points_keywords`` and
+``leaderboard_keywords``, and an extension's own). Moderation's ``keywords_zh``/``keywords_en``
+are words it forbids, not commands, and are not read. A keyword is matched the way check-in
+matches its own: ignoring case, and text may follow it (a check-in's goal, "签到 读了20页");
+after a keyword in Latin letters there must be a break ("/checkin read", not "/checking").
+
+The welcome feature does not take a command for a self-introduction, and moderation does not
+count one towards a flood. Both run on every message, so the keywords of a group are gathered
+once and kept beside the validated settings (``BatchContext.settings_cache``), until the
+group's settings change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from groupops.domain.errors import GroupopsError
+from groupops.features.base import Feature, FeatureSettings
+from groupops.features.registry import DEFAULT_FEATURES, load_feature
+
+if TYPE_CHECKING:
+    from groupops.engine.context import BatchContext, GroupInfo
+
+#: what every bot command starts with
+COMMAND_PREFIX = "/"
+#: after a Latin keyword, what may come before the rest (a goal, the bot's @name)
+_BREAK = re.compile(r"[\s:：,，.。!！?？\-—@]")
+#: where a group's keywords are kept in the settings cache (no feature has this name)
+_CACHE_KEY = "(commands)"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandWords:
+    """A group's command keywords, lower-case, longest first."""
+
+    words: tuple[str, ...] = ()
+
+    def matches(self, text: str) -> bool:
+        """Whether ``text`` is a command (see the module's docstring)."""
+        low = text.strip().lower()
+        if not low:
+            return False
+        if low.startswith(COMMAND_PREFIX):
+            return True
+        if not self.words or not low.startswith(self.words):  # most messages: no keyword
+            return False
+        for word in self.words:
+            if low.startswith(word):
+                rest = low[len(word) :]
+                if not rest or not word.isascii() or _BREAK.match(rest):
+                    return True
+        return False
+
+
+@lru_cache(maxsize=1)
+def _features() -> tuple[Feature, ...]:
+    """The built-in features and the installed extensions, loaded once (one that does not
+    load is left out here: the App reports it when it loads its own)."""
+    specs = [*DEFAULT_FEATURES, *(ep.value for ep in entry_points(group="groupops.features"))]
+    found: dict[str, Feature] = {}
+    for spec in dict.fromkeys(specs):
+        try:
+            feature = load_feature(spec)
+        except GroupopsError:
+            continue
+        found.setdefault(feature.name, feature)
+    return tuple(found.values())
+
+
+@lru_cache(maxsize=64)
+def keyword_fields(model: type[FeatureSettings]) -> tuple[str, ...]:
+    """The settings fields of ``model`` that hold command keywords."""
+    return tuple(
+        name for name in model.model_fields if name == "keywords" or name.endswith("_keywords")
+    )
+
+
+def _gather(ctx: BatchContext, group: GroupInfo) -> CommandWords:
+    words: set[str] = set()
+    for feature in _features():
+        fields = keyword_fields(feature.settings_model)
+        if not fields:
+            continue
+        try:
+            settings = ctx.settings(feature, group, feature.settings_model)
+        except ValidationError:
+            continue  # the engine reports it and runs the feature nowhere in that group
+        if not settings.enabled:
+            continue
+        for name in fields:
+            value = getattr(settings, name, None)
+            if isinstance(value, list | tuple):
+                words.update(w.strip().lower() for w in value if isinstance(w, str) and w.strip())
+    return CommandWords(tuple(sorted(words, key=lambda w: (-len(w), w))))
+
+
+def command_words(ctx: BatchContext, group: GroupInfo) -> CommandWords:
+    """The group's command keywords, gathered again only when its settings change."""
+    key = (_CACHE_KEY, group.id)
+    workspace_part: Mapping[str, Any] = group.workspace_settings
+    group_part: Mapping[str, Any] = group.settings
+    cached = ctx.settings_cache.get(key)
+    if cached is not None:
+        if cached[0] is workspace_part and cached[1] is group_part:
+            return cached[2]  # type: ignore[no-any-return]
+        if cached[0] == workspace_part and cached[1] == group_part:
+            ctx.settings_cache[key] = (workspace_part, group_part, cached[2])
+            return cached[2]  # type: ignore[no-any-return]
+    words = _gather(ctx, group)
+    ctx.settings_cache[key] = (workspace_part, group_part, words)
+    return words
+
+
+def is_command(ctx: BatchContext, group: GroupInfo, text: str) -> bool:
+    """Whether ``text`` is a command to the bot in ``group`` (see the module's docstring)."""
+    return command_words(ctx, group).matches(text)
