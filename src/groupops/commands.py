@@ -201,7 +201,18 @@ def log_line(row: dict[str, Any], t: Callable[[str], str] = english) -> dict[str
         text = "" if value is None else str(value)
         return t(LOG_WORDS[text]) if text in LOG_WORDS else text
 
-    evidence = " ".join(str(row.get("evidence") or "").split())
+    # evidence in groupops' own words comes as a template with its values (a rule or step
+    # among them said as a word above); quoted evidence, and rows stored before, as they are
+    evidence = str(row.get("evidence") or "")
+    template, values = row.get("evidence_template"), row.get("evidence_values")
+    if template and isinstance(values, dict):
+        shown = {k: word(v) if k in ("rule", "step") else v for k, v in values.items()}
+        try:
+            said = str(t(template).format(**shown))
+        except (KeyError, IndexError, ValueError):
+            said = evidence  # a broken translation: the English
+        evidence = said
+    evidence = " ".join(evidence.split())
     if len(evidence) > EVIDENCE_CHARS:
         evidence = evidence[: EVIDENCE_CHARS - 1] + "…"
     actions = t(LIST_COMMA).join(word(a) for a in row.get("actions") or [])

@@ -36,7 +36,13 @@ from groupops.features.moderation.detectors import (
     fingerprint,
     snippet,
 )
-from groupops.features.moderation.ops import blacklist_entries, moderation_log, undo_decision
+from groupops.features.moderation.ops import (
+    blacklist_entries,
+    evidence_of,
+    moderation_log,
+    read_evidence,
+    undo_decision,
+)
 from groupops.features.moderation.settings import ModerationSettings, parse_settings
 from groupops.features.moderation.tables import (
     moderation_blacklist,
@@ -355,7 +361,9 @@ class ModerationFeature:
             recent.popleft()
         if len(recent) >= s.flood_messages:
             recent.clear()  # the next flood needs flood_messages new messages
-            return Finding("flood", f"{s.flood_messages} messages in {s.flood_seconds} s")
+            return Finding(
+                "flood", evidence_of("flood", count=s.flood_messages, seconds=s.flood_seconds)
+            )
         return None
 
     def _cross_group(
@@ -379,8 +387,8 @@ class ModerationFeature:
         if seen_in < s.cross_group_min_groups:
             return None
         book.remove(group.workspace_id, fp, window, event.occurred_at)
-        evidence = f"seen in {seen_in} groups: {snippet(text.norm, 80)}"
-        return Finding("cross_group", evidence), earlier[:MAX_COPY_DELETES]
+        found = evidence_of("cross_group", count=seen_in, text=snippet(text.norm, 80))
+        return Finding("cross_group", found), earlier[:MAX_COPY_DELETES]
 
     # -- the ladder ------------------------------------------------------------------------
     def _strikes(
@@ -421,7 +429,7 @@ class ModerationFeature:
         t = ctx.gettext(group)
         name = event.user_name or event.user_id
         reason = t(REASONS.get(finding.rule, REASONS["keyword"]))
-        why = f"moderation: {finding.rule} ({finding.evidence[:80]})"
+        why = f"moderation: {finding.rule} ({read_evidence(finding.evidence)[0][:80]})"
         steps = s.steps()
         if key in state.escalated:
             # already muted or removed in this batch: just remove the message
@@ -657,7 +665,9 @@ class ModerationFeature:
                 other,
                 None,
                 rule="blacklist",
-                evidence=f"blacklisted for {rule} in {group.title} (decision #{decision_id})",
+                evidence=evidence_of(
+                    "blacklisted_in", rule=rule, group=group.title, decision=decision_id
+                ),
                 step=step,
                 actions=[action],
                 parent_id=decision_id,
@@ -686,8 +696,11 @@ class ModerationFeature:
             group,
             item,
             rule="blacklist",
-            evidence=f"on the workspace blacklist for {listed.rule}"
-            + (f" (decision #{listed.decision_id})" if listed.decision_id else ""),
+            evidence=(
+                evidence_of("on_blacklist_by", rule=listed.rule, decision=int(listed.decision_id))
+                if listed.decision_id
+                else evidence_of("on_blacklist", rule=listed.rule)
+            ),
             step=step,
             actions=[action],
         )

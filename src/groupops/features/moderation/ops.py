@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -27,6 +28,54 @@ from groupops.storage.tables import groups, members
 MAX_LOG = 1000
 #: what an undo cannot revert (said in the operator's language by the undo command)
 UNDO_NOTE = N_("removed messages cannot be brought back; everything else is reverted")
+
+#: evidence groupops words itself, by key: stored as the key with its values (see
+#: :func:`evidence`), so the log says it in the operator's language. The evidence a detector
+#: quotes (the link, the phone number, the forbidden word) is stored as it was found.
+EVIDENCE = {
+    "flood": N_("{count} messages in {seconds} s"),
+    "cross_group": N_("seen in {count} groups: {text}"),
+    "blacklisted_in": N_("blacklisted for {rule} in {group} (decision #{decision})"),
+    "on_blacklist": N_("on the workspace blacklist for {rule}"),
+    "on_blacklist_by": N_("on the workspace blacklist for {rule} (decision #{decision})"),
+    "undid": N_("undid #{decision} ({rule}, {step})"),
+    "undid_and_one": N_("undid #{decision} ({rule}, {step}) and 1 follow-up decision"),
+    "undid_and_more": N_("undid #{decision} ({rule}, {step}) and {more} follow-up decisions"),
+}
+#: what a stored evidence of groupops' own words starts with (a detector's never does)
+_EVIDENCE_MARK = '{"evidence": '
+
+
+def evidence_of(key: str, **values: str | int) -> str:
+    """Evidence in groupops' own words, as stored: the key of its text in :data:`EVIDENCE`
+    and the values to fill in, as JSON."""
+    assert key in EVIDENCE, key
+    return json.dumps({"evidence": key, "values": values}, ensure_ascii=False)
+
+
+def _undid(decision_id: int, rule: str, step: str, more: int) -> str:
+    """The evidence of an undo: what it undid, and how many decisions that one led to."""
+    if more == 0:
+        return evidence_of("undid", decision=decision_id, rule=rule, step=step)
+    if more == 1:
+        return evidence_of("undid_and_one", decision=decision_id, rule=rule, step=step)
+    return evidence_of("undid_and_more", decision=decision_id, rule=rule, step=step, more=more)
+
+
+def read_evidence(stored: str | None) -> tuple[str, str | None, dict[str, Any]]:
+    """A stored evidence as ``(English, template, values)``: the template (a msgid) and its
+    values for evidence in groupops' own words; ``(stored, None, {})`` for the rest (quoted
+    evidence, and rows written before evidence was stored this way)."""
+    text = stored or ""
+    if not text.startswith(_EVIDENCE_MARK):
+        return text, None, {}
+    try:
+        parsed = json.loads(text)
+        template = EVIDENCE[parsed["evidence"]]
+        values = dict(parsed["values"])
+        return template.format(**values), template, values
+    except (ValueError, KeyError, TypeError, IndexError):
+        return text, None, {}
 
 
 @contextmanager
@@ -49,6 +98,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _row(r: Any) -> dict[str, Any]:
+    english, template, values = read_evidence(r.evidence)
     return {
         "id": int(r.id),
         "created_at": _iso(r.created_at),
@@ -61,7 +111,9 @@ def _row(r: Any) -> dict[str, Any]:
         "member": r.member_name or r.user_name or r.user_id,
         "user_id": r.user_id,
         "rule": r.rule,
-        "evidence": r.evidence,
+        "evidence": english,
+        "evidence_template": template,
+        "evidence_values": values,
         "step": r.step,
         "step_index": r.step_index,
         "actions": [a.get("kind") for a in (r.actions or [])],
@@ -249,8 +301,7 @@ def undo_decision(
                 user_name=row.user_name,
                 message_id=row.message_id,
                 rule="undo",
-                evidence=f"undid #{decision_id} ({row.rule}, {row.step})"
-                + (f" and {len(children)} follow-up decision(s)" if children else ""),
+                evidence=_undid(decision_id, row.rule, row.step, len(children)),
                 step="undo",
                 actions=[a.to_json() for a, _ in actions],
                 counted=False,
