@@ -28,7 +28,13 @@ from groupops.storage.tables import events
 
 PROMPT = N_(
     "👋 {name}, welcome! To make sure you are a real person, please answer within "
-    "{minutes} minutes:\n{question}"
+    "{time}:\n{question}"
+)
+#: how long a newcomer has, as the question says it: exactly timeout_seconds
+WITHIN = (
+    (3600, N_("1 hour"), N_("{n} hours")),
+    (60, N_("1 minute"), N_("{n} minutes")),
+    (1, N_("1 second"), N_("{n} seconds")),
 )
 PROMPT_TYPED = N_("Reply with the number of your answer:")
 CAPTCHA = N_("How much is {a} + {b}?")
@@ -38,7 +44,9 @@ RAID_ON = N_(
 )
 RAID_OFF = N_("✅ The group is open to new members again.")
 BUTTON_PREFIX = "gate:"
-MUTE_MARGIN = timedelta(minutes=2)  # the clock ticks once a minute: fail before the mute ends
+#: the mute outlasts the deadline by this much: the clock ticks once a minute, so the newcomer
+#: is removed before the mute could end and let them talk (docs/features/gate.md says so)
+MUTE_MARGIN = timedelta(minutes=2)
 
 
 def _fmt(t: Callable[[str], str], msgid: str, **values: Any) -> str:
@@ -193,8 +201,8 @@ class GateFeature:
             .returning(gate_challenges.c.id)
         ).scalar_one()
         name = event.user_name or event.user_id
-        minutes = max(1, round(s.timeout_seconds / 60))
-        text = _fmt(t, PROMPT, name=name, minutes=minutes, question=question)
+        within = _within(t, s.timeout_seconds)
+        text = _fmt(t, PROMPT, name=name, time=within, question=question)
         caps = ctx.capabilities(event.source)
         data: dict[str, Any] = {}
         if caps.buttons:
@@ -425,6 +433,16 @@ class GateFeature:
                 ctx.emit_for_group(
                     Action(ActionKind.SEND, group.source, group.chat_id, text=text), group
                 )
+
+
+def _within(t: Callable[[str], str], seconds: int) -> str:
+    """``seconds`` as the question says it, never rounded (90 s is "90 seconds", not "2
+    minutes": a newcomer told 2 minutes would be removed after 1.5)."""
+    for unit, one, many in WITHIN:
+        if seconds % unit == 0:
+            n = seconds // unit
+            return t(one) if n == 1 else _fmt(t, many, n=n)
+    raise AssertionError("every whole number of seconds is a number of seconds")
 
 
 def _typed_choice(text: str, options: list[str]) -> int | None:
