@@ -204,20 +204,20 @@ def test_what_the_sandbox_refuses_a_person_is_said_in_chinese(
     ]
     assert all(isinstance(e, SandboxRefused) for e in said[:5])
     assert [str(e) for e in said] == [
-        "c1: 小明 is muted until 2026-11-02 03:05 UTC",
+        "c1: 小明 is muted until 2026-11-02 03:05 (UTC)",  # no group yet: no zone of its own
         "c1: 小红 is banned from 读书会",
-        "c1: u3 is not a member of this chat",
+        "c1: not a member of this chat",  # u3 has no name anywhere: no id either
         "c1: message of 70000 characters is over the 65536 limit",
-        "c1: u3 is not in the chat",
+        "c1: not a member of this chat",  # one wording for leaving and posting
         "c1: no message 99999",
         "sandbox: no sandbox chat 'nope'",
     ]
     assert [e.localized(ZH) for e in said] == [
-        "c1: 小明 已被禁言至 2026-11-02 03:05 UTC",
+        "c1: 小明 已被禁言至 2026-11-02 03:05（UTC）",
         "c1: 小红 已被「读书会」封禁",
-        "c1: u3 不是这个群聊的成员",
+        "c1: 不是这个群聊的成员",
         "c1: 消息有 70000 个字符，超过了 65536 个字符的上限",
-        "c1: u3 不在这个群聊中",
+        "c1: 不是这个群聊的成员",
         "c1: 没有消息 99999",
         "sandbox: 沙盒里没有群聊 'nope'",
     ]

@@ -10,6 +10,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,9 +20,9 @@ from fastapi.templating import Jinja2Templates
 
 from groupops.domain.errors import GroupopsError
 from groupops.engine.app import App
-from groupops.i18n import Catalogs
+from groupops.i18n import N_, Catalogs
 from groupops.web.config import WebConfig
-from groupops.web.errors import body_of, error_body, status_of
+from groupops.web.errors import InvalidInput, body_of, error_body, status_of
 from groupops.web.routes import api, language_of, pages
 from groupops.web.runtime import Companion, build_app, start_live
 from groupops.web.security import (
@@ -54,6 +55,13 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
+    if first.get("type") == "json_invalid":  # pydantic names it body.0, "JSON decode error"
+        ctx: Any = first.get("ctx") or {}
+        reason = str(ctx.get("error", "")) or "JSON decode error"
+        not_json = InvalidInput(
+            N_("the request body is not valid JSON: {reason}"), field="body", reason=reason
+        )
+        return await _typed_error(request, not_json)
     field = _field(first.get("loc", ()))
     message = f"{field}: {first.get('msg', 'invalid')}"
     if len(errors) > 1:

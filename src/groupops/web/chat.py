@@ -187,6 +187,8 @@ def _present(m: SandboxMessage, viewer: str | None, names: dict[str, str]) -> di
     notice = _system(m, names) if m.kind == "system" else None
     if notice is not None:
         out["notice"] = notice
+        if not m.deleted:  # the platform's line names a user id: the API says the name
+            out["text"] = f"{notice['name']} {notice['event']}"
     return out
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
@@ -16,6 +17,7 @@ from groupops.domain.events import ContentKind, Event, EventKind
 from groupops.engine.clock import Clock
 from groupops.i18n import N_
 from groupops.platforms.sandbox.tables import sandbox_chats, sandbox_members, sandbox_messages
+from groupops.storage.tables import groups
 
 MAX_SANDBOX_TEXT = 64 * 1024
 
@@ -90,6 +92,38 @@ class SandboxPlatform:
                 sandbox_members.c.user_id == user_id,
             )
         ).first()
+
+    def _not_member(self, conn: Connection, chat_id: str, user_id: str, row: Any) -> SandboxRefused:
+        """The refusal of someone not (or no longer) in the chat, by the name the chat knows
+        them by, else the name they use in another chat: a user id means nothing to anyone."""
+        name = row.name if row is not None and row.name else None
+        if name is None:
+            name = conn.execute(
+                select(sandbox_members.c.name)
+                .where(
+                    sandbox_members.c.source == self.source,
+                    sandbox_members.c.user_id == user_id,
+                    sandbox_members.c.name != "",
+                )
+                .limit(1)
+            ).scalar()
+        if not name:
+            return SandboxRefused(N_("not a member of this chat"), where=chat_id)
+        return SandboxRefused(N_("{user} is not a member of this chat"), where=chat_id, user=name)
+
+    def _zone(self, conn: Connection, chat_id: str) -> str:
+        """The time zone of the chat's group (``groupops settings profile``), UTC while groupops
+        knows no group for it or its zone is unknown here."""
+        zone = conn.execute(
+            select(groups.c.timezone).where(
+                groups.c.source == self.source, groups.c.chat_id == chat_id
+            )
+        ).scalar()
+        try:
+            ZoneInfo(str(zone))
+        except (ValueError, ZoneInfoNotFoundError):
+            return "UTC"
+        return str(zone)
 
     def _line(
         self,
@@ -184,7 +218,7 @@ class SandboxPlatform:
         with self.db.begin() as conn:
             row = self._member(conn, chat_id, user_id)
             if row is None or row.status != "active":
-                raise SandboxRefused(N_("{user} is not in the chat"), where=chat_id, user=user_id)
+                raise self._not_member(conn, chat_id, user_id, row)
             conn.execute(
                 update(sandbox_members)
                 .where(
@@ -228,17 +262,15 @@ class SandboxPlatform:
         with self.db.begin() as conn:
             row = self._member(conn, chat_id, user_id)
             if row is None or row.status != "active":
-                raise SandboxRefused(  # by name, as the chat shows them (the id means nothing)
-                    N_("{user} is not a member of this chat"),
-                    where=chat_id,
-                    user=row.name if row is not None and row.name else user_id,
-                )
+                raise self._not_member(conn, chat_id, user_id, row)
             if row.muted_until is not None and row.muted_until > now:
+                zone = self._zone(conn, chat_id)
                 raise SandboxRefused(
-                    N_("{name} is muted until {until} UTC"),
+                    N_("{name} is muted until {until} ({zone})"),
                     where=chat_id,
                     name=row.name,
-                    until=f"{row.muted_until:%Y-%m-%d %H:%M}",
+                    until=f"{row.muted_until.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M}",
+                    zone=zone,
                 )
             reply_user = ""
             if reply_to:
@@ -301,6 +333,11 @@ class SandboxPlatform:
                 )
             ).first()
             member = self._member(conn, chat_id, user_id)
+            not_member = (
+                self._not_member(conn, chat_id, user_id, member)
+                if member is None or member.status != "active"
+                else None
+            )
             conn.rollback()
         if row is None or row.deleted:
             raise NotFound(N_("no message {id}"), where=chat_id, id=message_id)
@@ -312,12 +349,8 @@ class SandboxPlatform:
                 id=message_id,
                 button=button_data,
             )
-        if member is None or member.status != "active":
-            raise SandboxRefused(
-                N_("{user} is not a member of this chat"),
-                where=chat_id,
-                user=member.name if member is not None and member.name else user_id,
-            )
+        if not_member is not None:
+            raise not_member
         now = self.clock.now()
         return Event(
             self.source,
