@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from groupops import __version__
 from groupops.i18n import LANGUAGES, N_
+from groupops.storage.db import LARGEST_ID
 from groupops.web import chat
 from groupops.web.errors import NotJoined
 from groupops.web.runtime import Runtime
@@ -22,6 +23,9 @@ pages = APIRouter()
 api = APIRouter(prefix="/api")
 
 ChatId = Annotated[str, Path(min_length=1, max_length=255)]
+#: a line's id: what the database holds (a larger number is a 422 naming the field, never a
+#: query SQLite's driver cannot send)
+LineId = Annotated[int, Field(ge=1, le=LARGEST_ID)]
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 ONE_YEAR = 365 * 24 * 3600
 
@@ -34,12 +38,20 @@ class JoinIn(BaseModel):
 class PostIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str
-    reply_to: str = Field(default="", max_length=40)
+    #: the id of the line answered, as text ("" for none)
+    reply_to: str = Field(default="", max_length=19, pattern=r"^([1-9][0-9]*)?$")
+
+    @field_validator("reply_to")
+    @classmethod
+    def _a_line_id(cls, value: str) -> str:
+        if value and int(value) > LARGEST_ID:
+            raise ValueError(f"Input should be less than or equal to {LARGEST_ID}")
+        return value
 
 
 class PressIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    message_id: int = Field(ge=1)
+    message_id: LineId
     data: str = Field(min_length=1, max_length=200)
 
 
@@ -162,8 +174,8 @@ async def press(chat_id: ChatId, body: PressIn, request: Request) -> dict[str, A
 async def messages(
     chat_id: ChatId,
     request: Request,
-    after: Annotated[int | None, Query(ge=0)] = None,
-    since: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int | None, Query(ge=0, le=LARGEST_ID)] = None,
+    since: Annotated[int, Query(ge=0, le=LARGEST_ID)] = 0,
 ) -> dict[str, Any]:
     """Lines after ``after`` (the latest ones when absent), ids of lines in ``(since, after]``
     removed meanwhile, and the caller's status. The page asks twice a second."""
