@@ -49,9 +49,9 @@ def test_profile_and_outbox_retry_answer_in_chinese(cli: typer.Typer, imported: 
         cli, "settings", "profile", "-g", "1", "--timezone", "Asia/Shanghai", *url, lang="zh_CN"
     )
     assert zh.exit_code == 0, zh.output
-    assert zh.stdout.strip() == "已保存"
-    en = run(cli, "settings", "profile", "-g", "1", "--timezone", "Asia/Shanghai", *url)
-    assert en.stdout.strip() == "saved"
+    assert zh.stdout.strip() == "群 1：时区仍为 Asia/Shanghai"
+    en = run(cli, "settings", "profile", "-g", "1", "--timezone", "Europe/Berlin", *url)
+    assert en.stdout.strip() == "group 1: time zone Asia/Shanghai → Europe/Berlin"
     zh = run(cli, "outbox", "retry", "--all", *url, lang="zh_CN")
     assert zh.exit_code == 0, zh.output
     assert zh.stdout.strip() == "0 个动作已重新排队"

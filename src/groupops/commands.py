@@ -190,6 +190,17 @@ UNDONE_BY = N_("{time} by {who}")
 SET_FOR_GROUP = N_("{name} saved for group {group}.")
 SET_FOR_WORKSPACE = N_("{name} saved as the default of workspace {workspace!r}.")
 IN_EFFECT = N_("{feature} settings chosen there now (the others keep their defaults):")
+#: what ``settings show`` says about stored settings that are wrong (it still shows them)
+WARNING = N_("warning")
+FEATURE_OFF = N_(
+    "stored settings are invalid, so this feature is off in the group until they are fixed:"
+    " {problem}"
+)
+#: what ``settings profile`` changed, one part per option given
+PROFILE = N_("group {group}: {changes}")
+PROFILE_CHANGED = N_("{what} {old} → {new}")
+PROFILE_KEPT = N_("{what} stays {value}")
+PROFILE_WORDS = {"timezone": N_("time zone"), "language": N_("language"), "title": N_("title")}
 
 
 def log_line(row: dict[str, Any], t: Callable[[str], str] = english) -> dict[str, Any]:
@@ -522,8 +533,18 @@ def register(app: typer.Typer) -> None:
         group: str = typer.Option(..., "--group", "-g"), url: str | None = DbOption
     ) -> None:
         """Show a group's effective settings (workspace defaults merged with its own)."""
-        data = admin.effective_settings(open_db(url), FeatureRegistry.load(), group)
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+        view = admin.settings_view(open_db(url), FeatureRegistry.load(), group)
+        sys.stdout.write(
+            json.dumps(view.settings, ensure_ascii=False, indent=2, default=str) + "\n"
+        )
+        t = speaker()
+        warnings: list[GroupopsError] = [
+            InvalidSettings(FEATURE_OFF, where=refused.where, problem=refused.localized_message(t))
+            for refused in view.invalid.values()
+        ]
+        for problem in [*warnings, *view.clashes]:
+            line = escape(f"[{problem.code}] {problem.localized(t)}")
+            err.print(f"[yellow]{t(WARNING)}[/yellow] {line}", highlight=False, soft_wrap=True)
 
     @settings_app.command("set")
     @typed_errors
@@ -544,12 +565,13 @@ def register(app: typer.Typer) -> None:
         if not dot or not key:
             raise typer.BadParameter("write it as feature.setting, e.g. welcome.rules")
         db = open_db(url)
+        registry = FeatureRegistry.load()
         effective = admin.set_setting(
             db,
-            FeatureRegistry.load(),
+            registry,
             feature=feature,
             key=key,
-            value=admin.parse_value(value),
+            value=admin.setting_value(registry, feature, key, value),
             group_ref=group,
             workspace=workspace,
         )
@@ -576,10 +598,18 @@ def register(app: typer.Typer) -> None:
                 N_("nothing to change: give --timezone, --language or --title"),
                 where="settings profile",
             )
-        admin.set_group_profile(
+        changes = admin.set_group_profile(
             open_db(url), group, timezone=timezone, language=language, title=title
         )
-        out.print(speaker()(N_("saved")))
+        t = speaker()
+        parts = [
+            t(PROFILE_CHANGED).format(what=t(PROFILE_WORDS[name]), old=old, new=new)
+            if old != new
+            else t(PROFILE_KEPT).format(what=t(PROFILE_WORDS[name]), value=new)
+            for name, (old, new) in changes.items()
+        ]
+        said = t(PROFILE).format(group=group, changes=t(CLAUSE_BREAK).join(parts))
+        out.print(literal(said), highlight=False)
 
     @app.command("leaderboard")
     @typed_errors

@@ -9,14 +9,21 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from groupops.domain.errors import InvalidSettings, NotFound
+from groupops.domain.errors import GroupopsError, InvalidSettings, NotFound
 from groupops.domain.time import zone
-from groupops.features.registry import FeatureRegistry, SettingsRefused
+from groupops.features.base import FeatureSettings
+from groupops.features.registry import (
+    FeatureRegistry,
+    InheritedSettingsRefused,
+    SettingsRefused,
+    command_word_fields,
+)
 from groupops.i18n import LANGUAGES, N_
 from groupops.storage.tables import (
     groups,
@@ -129,14 +136,46 @@ def list_members(
 
 
 def parse_value(raw: str) -> Any:
-    """A setting's value from the command line: JSON when it parses, else the plain text."""
+    """A value from the command line: JSON when it parses, else the plain text."""
     try:
         return json.loads(raw)
     except json.JSONDecodeError:
         return raw
 
 
-def _validated(registry: FeatureRegistry, feature: str, values: dict[str, Any], where: str) -> None:
+def setting_value(registry: FeatureRegistry, feature: str, key: str, raw: str) -> Any:
+    """What the operator typed for ``feature.key``, as :func:`set_setting` takes it. A text
+    setting (typed ``str``, or a choice of words such as gate's ``mode``) takes the text as
+    typed, so ``123``, ``true`` or ``yes`` stay words; only a JSON string (``'"quoted"'``) is
+    read as JSON, and ``null`` unsets a text that may be unset (``welcome.template``). Any
+    other setting: JSON where it parses (``true``, ``3``, ``["a", "b"]``), else the text."""
+    model = registry.by_name.get(feature)
+    info = model.settings_model.model_fields.get(key) if model is not None else None
+    if info is None:
+        return parse_value(raw)  # set_setting names the unknown feature or setting
+    kind, optional = info.annotation, False
+    if get_origin(kind) in (Union, UnionType):  # str | None
+        kinds = [a for a in get_args(kind) if a is not type(None)]
+        kind, optional = (kinds[0] if len(kinds) == 1 else None), len(kinds) < len(get_args(kind))
+    words = get_origin(kind) is Literal and all(isinstance(a, str) for a in get_args(kind))
+    if kind is not str and not words:
+        return parse_value(raw)
+    if optional and raw.strip() == "null":
+        return None
+    value = parse_value(raw) if raw.strip().startswith('"') else raw
+    return value if isinstance(value, str) else raw
+
+
+def _validated(
+    registry: FeatureRegistry,
+    feature: str,
+    values: dict[str, Any],
+    where: str,
+    setting: str | None = None,
+) -> FeatureSettings:
+    """``values`` validated by the feature's settings model. ``setting`` is the one an
+    operator is changing: its own checks are the strict ones (an empty or repeated keyword is
+    refused there, not only left out as when reading stored settings)."""
     model = registry.by_name.get(feature)
     if model is None:
         known = ", ".join(registry.by_name)
@@ -144,9 +183,69 @@ def _validated(registry: FeatureRegistry, feature: str, values: dict[str, Any], 
             N_("no feature {feature!r} (known: {known})"), where=where, feature=feature, known=known
         )
     try:
-        model.settings_model.model_validate(values)
+        context = {"setting": setting} if setting is not None else None
+        return model.settings_model.model_validate(values, context=context)
     except ValidationError as exc:
         raise SettingsRefused(exc, default=feature, where=where) from None
+
+
+def _command_words(
+    registry: FeatureRegistry, settings: dict[str, FeatureSettings]
+) -> list[tuple[str, str]]:
+    """Every command keyword of a group's (validated) settings with the setting that lists it
+    (``checkin.keywords``), feature by feature."""
+    out = []
+    for name, feature in registry.by_name.items():
+        values = settings.get(name)
+        if values is None:
+            continue
+        for field in command_word_fields(feature.settings_model):
+            out += [(word, f"{name}.{field}") for word in getattr(values, field)]
+    return out
+
+
+def _clash(
+    registry: FeatureRegistry,
+    settings: dict[str, FeatureSettings],
+    setting: str,
+    where: str | None = None,
+) -> InvalidSettings | None:
+    """A keyword of ``setting`` (``checkin.ranking_keywords``) that another command list of
+    the same settings holds too, as a refusal naming both settings; None when there is none.
+    Case does not matter: check-in keywords match in any case."""
+    words = _command_words(registry, settings)
+    mine = {w.casefold(): w for w, s in words if s == setting}
+    for word, other in words:
+        if other != setting and word.casefold() in mine:
+            return InvalidSettings(
+                N_("{keyword!r} is in both {setting} and {other}: a message can ask for one thing"),
+                where=where,
+                keyword=mine[word.casefold()],
+                setting=setting,
+                other=other,
+            )
+    return None
+
+
+def _group_settings(
+    registry: FeatureRegistry,
+    workspace_part: dict[str, Any],
+    group_part: dict[str, Any],
+    group_id: int | None = None,
+) -> tuple[dict[str, FeatureSettings], dict[str, SettingsRefused]]:
+    """A group's effective settings of every feature (the workspace's defaults merged with
+    the group's own, validated as the engine reads them), and the features whose stored
+    settings do not validate, with why (the engine leaves those off in the group)."""
+    valid: dict[str, FeatureSettings] = {}
+    invalid: dict[str, SettingsRefused] = {}
+    for name, feature in registry.by_name.items():
+        merged = {**workspace_part.get(name, {}), **group_part.get(name, {})}
+        try:
+            valid[name] = feature.settings_model.model_validate(merged)
+        except ValidationError as exc:
+            where = name if group_id is None else f"group {group_id} {name}"
+            invalid[name] = SettingsRefused(exc, default=name, where=where)
+    return valid, invalid
 
 
 def _known_setting(registry: FeatureRegistry, feature: str, key: str, where: str) -> None:
@@ -177,8 +276,12 @@ def set_setting(
     workspace: str | None = None,
 ) -> dict[str, Any]:
     """Set one feature setting for a group (or the default of ``workspace``, "default" when
-    None). Returns the group's (or workspace's) effective settings of that feature. Nothing is
-    written when invalid. A ``workspace`` named with a group must exist and hold it."""
+    None). Returns the settings of that feature chosen there (group: with the workspace's
+    defaults), as validated and stored (``"yes"`` for a yes/no setting is stored as true).
+    Nothing is written when invalid: when the feature's model refuses the result, when a
+    command keyword is in another command list of the group too, or (a workspace default)
+    when a group that inherits it would be left with invalid settings. A ``workspace`` named
+    with a group must exist and hold it."""
     with db.begin() as conn:
 
         def workspace_row(slug: str) -> Any:
@@ -202,25 +305,76 @@ def set_setting(
                 .where(groups.c.id == g.id)
             ).one()
             own = dict(row.settings or {})
-            base = dict((row.ws or {}).get(feature, {}))
+            defaults = dict(row.ws or {})  # the workspace's, under the group's own
             where = f"group {g.id} {feature}.{key}"
         else:
             workspace = workspace or "default"
             ws = workspace_row(workspace)
             own = dict(ws.settings or {})
-            base = {}
+            defaults = {}
             where = f"workspace {workspace} {feature}.{key}"
         _known_setting(registry, feature, key, where)
         section = dict(own.get(feature, {}))
         section[key] = value
-        effective = {**base, **section}
-        _validated(registry, feature, effective, where)
-        own[feature] = section
+        merged = {**defaults.get(feature, {}), **section}
+        checked = _validated(registry, feature, merged, where, setting=key)
+        stored = checked.model_dump(mode="json")
+        section[key] = stored[key]
+        changed = {**own, feature: section}
+        others, _ = _group_settings(registry, defaults, changed)
+        clash = _clash(registry, {**others, feature: checked}, f"{feature}.{key}", where)
+        if clash is not None:
+            raise clash
         if group_ref is not None:
-            conn.execute(update(groups).where(groups.c.id == g.id).values(settings=own))
+            conn.execute(update(groups).where(groups.c.id == g.id).values(settings=changed))
         else:
-            conn.execute(update(workspaces).where(workspaces.c.id == ws.id).values(settings=own))
-    return effective
+            _check_inheritors(conn, registry, ws.id, own, changed, feature, key, where)
+            conn.execute(
+                update(workspaces).where(workspaces.c.id == ws.id).values(settings=changed)
+            )
+    return {k: stored[k] for k in merged}
+
+
+def _check_inheritors(
+    conn: Connection,
+    registry: FeatureRegistry,
+    workspace_id: int,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    feature: str,
+    key: str,
+    where: str,
+) -> None:
+    """Refuse a workspace default (``before`` -> ``after``, the workspace's settings) that
+    would leave a group inheriting it with effective settings the engine refuses, or with a
+    command keyword in two lists. A group with its own value of ``feature.key`` does not
+    inherit it; a group whose settings of ``feature`` were invalid already is not this
+    change's doing (``settings show`` says what is wrong there)."""
+    refused: list[tuple[str, str, GroupopsError]] = []
+    rows = conn.execute(
+        select(groups.c.id, groups.c.source, groups.c.chat_id, groups.c.settings)
+        .where(groups.c.workspace_id == workspace_id)
+        .order_by(groups.c.id)
+    )
+    model = registry.by_name[feature].settings_model
+    for row in rows:
+        own = dict(row.settings or {})
+        if key in own.get(feature, {}):
+            continue
+        try:
+            model.model_validate({**before.get(feature, {}), **own.get(feature, {})})
+        except ValidationError:
+            continue
+        valid, invalid = _group_settings(registry, after, own)
+        label = f"{row.id} ({row.source}:{row.chat_id})"
+        if feature in invalid:
+            refused.append((label, feature, invalid[feature]))
+            continue
+        clash = _clash(registry, valid, f"{feature}.{key}")
+        if clash is not None:
+            refused.append((label, feature, clash))
+    if refused:
+        raise InheritedSettingsRefused(refused, where=where)
 
 
 def set_group_profile(
@@ -230,7 +384,9 @@ def set_group_profile(
     timezone: str | None = None,
     language: str | None = None,
     title: str | None = None,
-) -> None:
+) -> dict[str, tuple[str, str]]:
+    """Set a group's time zone, language or title; returns what each given one was and is
+    now (``{"timezone": ("Asia/Shanghai", "Europe/Berlin")}``), unchanged ones too."""
     values: dict[str, Any] = {}
     if timezone is not None:
         zone(timezone)  # raises InvalidSettings naming the zone
@@ -251,11 +407,28 @@ def set_group_profile(
         values["title"] = title[:255]
     with db.begin() as conn:
         g = group_in(conn, group_ref)
+        before = conn.execute(
+            select(groups.c.timezone, groups.c.language, groups.c.title).where(groups.c.id == g.id)
+        ).one()
         if values:
             conn.execute(update(groups).where(groups.c.id == g.id).values(**values))
+    return {name: (str(getattr(before, name)), str(new)) for name, new in values.items()}
 
 
-def effective_settings(db: Engine, registry: FeatureRegistry, group_ref: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SettingsView:
+    """A group's settings as ``settings show`` tells them: every feature's effective
+    settings; for a feature whose stored settings do not validate (an older database, say),
+    what is stored over the defaults, with why in ``invalid`` (the engine leaves that feature
+    off in the group); and command keywords listed by two settings (``clashes``)."""
+
+    group: GroupRef
+    settings: dict[str, Any]
+    invalid: dict[str, SettingsRefused]
+    clashes: list[InvalidSettings]
+
+
+def settings_view(db: Engine, registry: FeatureRegistry, group_ref: str) -> SettingsView:
     with db.connect() as conn:
         g = group_in(conn, group_ref)
         row = conn.execute(
@@ -264,11 +437,39 @@ def effective_settings(db: Engine, registry: FeatureRegistry, group_ref: str) ->
             .where(groups.c.id == g.id)
         ).one()
         conn.rollback()
+    workspace_part, group_part = dict(row.ws or {}), dict(row.settings or {})
+    valid, invalid = _group_settings(registry, workspace_part, group_part, g.id)
     out: dict[str, Any] = {}
     for name, feature in registry.by_name.items():
-        merged = {**(row.ws or {}).get(name, {}), **(row.settings or {}).get(name, {})}
-        out[name] = feature.settings_model.model_validate(merged).model_dump()
-    return out
+        if name in valid:
+            out[name] = valid[name].model_dump()
+        else:
+            stored = {**workspace_part.get(name, {}), **group_part.get(name, {})}
+            out[name] = {**feature.settings_model.model_construct().model_dump(), **stored}
+    listed: dict[str, list[tuple[str, str]]] = {}
+    for word, setting in _command_words(registry, valid):
+        listed.setdefault(word.casefold(), []).append((word, setting))
+    clashes = [
+        InvalidSettings(
+            N_("{keyword!r} is in both {setting} and {other}: a message can ask for one thing"),
+            where=f"group {g.id}",
+            keyword=where_[0][0],
+            setting=where_[0][1],
+            other=where_[1][1],
+        )
+        for where_ in listed.values()
+        if len(where_) > 1
+    ]
+    return SettingsView(g, out, invalid, clashes)
+
+
+def effective_settings(db: Engine, registry: FeatureRegistry, group_ref: str) -> dict[str, Any]:
+    """A group's effective settings of every feature; a :class:`SettingsRefused` (where: the
+    group and feature) when one feature's stored settings do not validate."""
+    view = settings_view(db, registry, group_ref)
+    for refused in view.invalid.values():
+        raise refused
+    return view.settings
 
 
 def list_owner_tasks(db: Engine, status: str = "open") -> list[dict[str, Any]]:

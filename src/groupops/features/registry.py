@@ -11,7 +11,7 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import ValidationError, ValidationInfo
 
 from groupops.domain.errors import GroupopsError, InvalidSettings
 from groupops.features.base import Feature
@@ -54,7 +54,10 @@ class SettingsRefused(InvalidSettings):
         self.problems: list[tuple[str, str | GroupopsError]] = []
         for e in exc.errors():
             error: Any = (e.get("ctx") or {}).get("error")
-            field = ".".join(str(p) for p in e["loc"]) or default
+            field = ".".join(str(p) for p in e["loc"])
+            if not field:  # a check of the whole model: the setting it names, else the feature
+                own = error.where if isinstance(error, GroupopsError) else None
+                field = own or default
             self.problems.append((field, error if isinstance(error, GroupopsError) else e["msg"]))
         self.where = where  # the message below reads it (the base sets the same again)
         super().__init__(self.localized_message(lambda s: s), where=where)
@@ -71,7 +74,12 @@ class SettingsRefused(InvalidSettings):
 
 
 def _names(where: str | None, field: str) -> bool:
-    return where is not None and (where == field or where.endswith("." + field))
+    """Whether ``where`` already names ``field``: ``group 1 checkin.gifts`` names ``gifts``
+    and ``checkin.gifts``, and ``checkin`` (a problem of the whole feature's settings)."""
+    if where is None:
+        return False
+    last = where.rsplit(" ", 1)[-1]
+    return last == field or last.endswith("." + field) or last.startswith(field + ".")
 
 
 def _said(problem: str | GroupopsError, field: str, gettext: Callable[[str], str]) -> str:
@@ -82,6 +90,79 @@ def _said(problem: str | GroupopsError, field: str, gettext: Callable[[str], str
     if problem.where is None or _names(field, problem.where) or _names(problem.where, field):
         return problem.localized_message(gettext)
     return problem.localized(gettext)
+
+
+#: ``Field(json_schema_extra=COMMAND_WORDS)`` marks a list of command keywords (messages a
+#: member sends to ask the bot for something): a keyword may be in one such list of a group's
+#: settings only, across all features (``groupops settings set`` refuses a second one)
+COMMAND_WORDS: dict[str, Any] = {"command_words": True}
+
+
+def command_word_fields(model: type[Any]) -> list[str]:
+    """The settings of ``model`` marked :data:`COMMAND_WORDS`."""
+    return [
+        name
+        for name, info in model.model_fields.items()
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("command_words")
+    ]
+
+
+def setting_being_set(info: ValidationInfo) -> str | None:
+    """The setting an operator is changing when validating their change (the
+    ``{"setting": name}`` context of ``groupops settings set``), else None: the engine reading
+    what is stored."""
+    context = info.context
+    return context.get("setting") if isinstance(context, dict) else None
+
+
+def keyword_list(values: list[str], info: ValidationInfo, where: str) -> list[str]:
+    """A list of command keywords, each stripped. When an operator sets it, an empty keyword or
+    one listed twice is refused; stored lists (older databases kept whatever was typed) are
+    read without the empty and repeated entries, so they never turn a feature off."""
+    strict = setting_being_set(info) == info.field_name
+    out: list[str] = []
+    for raw in values:
+        word = raw.strip()
+        if not word:
+            if strict:
+                raise SettingValueError(N_("empty keyword"), where=where)
+            continue
+        if word in out:
+            if strict:
+                raise SettingValueError(
+                    N_("keyword {keyword!r} is listed twice"), where=where, keyword=word
+                )
+            continue
+        out.append(word)
+    return out
+
+
+class InheritedSettingsRefused(InvalidSettings):
+    """A workspace default refused because groups that inherit it would be left with
+    settings their feature refuses: each such group (``2 (sandbox:brand)``) with the feature
+    and its problem, at most :attr:`SHOWN` of them, then how many more."""
+
+    SHOWN = 5
+
+    def __init__(self, refused: list[tuple[str, str, GroupopsError]], *, where: str) -> None:
+        self.refused = refused
+        self.where = where  # the message below reads it (the base sets the same again)
+        super().__init__(self.localized_message(lambda s: s), where=where)
+
+    def localized_message(self, gettext: Callable[[str], str]) -> str:
+        parts = [
+            gettext(
+                N_(
+                    "group {group} inherits it, and its {feature} settings would be invalid:"
+                    " {problem}"
+                )
+            ).format(group=group, feature=feature, problem=problem.localized_message(gettext))
+            for group, feature, problem in self.refused[: self.SHOWN]
+        ]
+        more = len(self.refused) - self.SHOWN
+        if more > 0:
+            parts.append(gettext(N_("and {count} more groups")).format(count=more))
+        return gettext(N_("not saved: {problems}")).format(problems=gettext(N_("; ")).join(parts))
 
 
 def load_feature(spec: str) -> Feature:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from groupops.domain.errors import TemplateError
 from groupops.engine.templates import TemplateRenderer
 from groupops.features.base import FeatureSettings
-from groupops.features.registry import SettingValueError
+from groupops.features.registry import COMMAND_WORDS, SettingValueError, keyword_list
 from groupops.i18n import N_
 
 SAMPLE = {
@@ -21,8 +28,8 @@ SAMPLE = {
 }
 
 
-def _words(values: list[str], where: str) -> list[str]:
-    cleaned = [v.strip() for v in values if v.strip()]
+def _words(values: list[str], info: ValidationInfo, where: str) -> list[str]:
+    cleaned = keyword_list(values, info, where)
     if not cleaned:
         raise SettingValueError(N_("at least one keyword is needed"), where=where)
     for v in cleaned:
@@ -57,12 +64,17 @@ DEFAULT_GIFTS = (
 
 class CheckinSettings(FeatureSettings):
     #: a message that is (or starts with) one of these checks in; text after it is the goal
-    keywords: list[str] = Field(default_factory=lambda: ["签到", "打卡", "/checkin"])
+    keywords: list[str] = Field(
+        default_factory=lambda: ["签到", "打卡", "/checkin"], json_schema_extra=COMMAND_WORDS
+    )
     #: a message that is one of these uses a make-up card for the last missed day
-    makeup_keywords: list[str] = Field(default_factory=lambda: ["补签", "/makeup"])
+    makeup_keywords: list[str] = Field(
+        default_factory=lambda: ["补签", "/makeup"], json_schema_extra=COMMAND_WORDS
+    )
     #: a message that is one of these shows today's check-in ranking
     ranking_keywords: list[str] = Field(
-        default_factory=lambda: ["签到排行", "打卡排行", "/checkin_rank"]
+        default_factory=lambda: ["签到排行", "打卡排行", "/checkin_rank"],
+        json_schema_extra=COMMAND_WORDS,
     )
     #: goal check-ins: a check-in must say what was done ("打卡 读了20页")
     goal_required: bool = False
@@ -86,13 +98,13 @@ class CheckinSettings(FeatureSettings):
 
     @field_validator("keywords")
     @classmethod
-    def _keywords(cls, v: list[str]) -> list[str]:
-        return _words(v, "checkin.keywords")
+    def _keywords(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        return _words(v, info, "checkin.keywords")
 
     @field_validator("makeup_keywords", "ranking_keywords")
     @classmethod
-    def _other_words(cls, v: list[str]) -> list[str]:
-        return [w.strip() for w in v if w.strip()]
+    def _other_words(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        return keyword_list(v, info, f"checkin.{info.field_name}")
 
     @field_validator("reply_template")
     @classmethod

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from groupops.features.base import FeatureSettings
-from groupops.features.registry import SettingValueError
+from groupops.features.registry import (
+    COMMAND_WORDS,
+    SettingValueError,
+    keyword_list,
+    setting_being_set,
+)
 from groupops.i18n import N_
 
 #: the setting the level checks name
@@ -74,14 +79,18 @@ class PointsSettings(FeatureSettings):
         default_factory=lambda: list(DEFAULT_REWARDS), max_length=10
     )
     #: commands: a member's own points and level / the month's leaderboard
-    points_keywords: list[str] = Field(default_factory=lambda: ["积分", "我的积分", "/points"])
-    leaderboard_keywords: list[str] = Field(default_factory=lambda: ["积分榜", "排行榜", "/top"])
+    points_keywords: list[str] = Field(
+        default_factory=lambda: ["积分", "我的积分", "/points"], json_schema_extra=COMMAND_WORDS
+    )
+    leaderboard_keywords: list[str] = Field(
+        default_factory=lambda: ["积分榜", "排行榜", "/top"], json_schema_extra=COMMAND_WORDS
+    )
     #: how many members the leaderboard command shows
     leaderboard_size: int = Field(default=10, ge=1, le=50)
 
     @field_validator("levels")
     @classmethod
-    def _levels(cls, v: list[Level]) -> list[Level]:
+    def _levels(cls, v: list[Level], info: ValidationInfo) -> list[Level]:
         if not v:
             raise SettingValueError(N_("at least one level is needed"), where=LEVELS)
         ordered = sorted(v, key=lambda lv: lv.points)
@@ -89,9 +98,13 @@ class PointsSettings(FeatureSettings):
             raise SettingValueError(N_("the first level must need 0 points"), where=LEVELS)
         if len({lv.points for lv in v}) != len(v):
             raise SettingValueError(N_("two levels need the same points"), where=LEVELS)
+        names = [lv.name.strip() for lv in v]
+        if setting_being_set(info) == "levels" and len(set(names)) != len(names):
+            twice = next(n for n in names if names.count(n) > 1)
+            raise SettingValueError(N_("two levels are named {name!r}"), where=LEVELS, name=twice)
         return ordered
 
     @field_validator("points_keywords", "leaderboard_keywords")
     @classmethod
-    def _words(cls, v: list[str]) -> list[str]:
-        return [w.strip() for w in v if w.strip()]
+    def _words(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        return keyword_list(v, info, f"points.{info.field_name}")
