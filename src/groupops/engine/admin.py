@@ -512,6 +512,7 @@ def forget_member(
             raise NotFound(N_("no member {id}"), where=N_("member"), id=member_id)
         for feature in registry.features:
             feature.delete_member_data(conn, member_id)
+        _forget_actions_and_sandbox(conn, member_id)
         scrubbed = conn.execute(
             update(events)
             .where(events.c.member_id == member_id)
@@ -533,3 +534,40 @@ def forget_member(
             )
         )
     return {"events_scrubbed": int(scrubbed or 0), "memberships_removed": int(left or 0)}
+
+
+def _forget_actions_and_sandbox(conn: Connection, member_id: int) -> None:
+    """For forget_member: the bot's actions about the member (outbox rows, delivered or not,
+    and owner tasks) and what the sandbox platform keeps of them. Run before their identities
+    and events are scrubbed: those say who they were (user ids, names, the events that caused
+    actions)."""
+    from groupops.engine.outbox import remove_actions_about
+    from groupops.platforms.sandbox.forget import forget_person
+    from groupops.storage.tables import events
+
+    people = [
+        (str(source), str(user_id))
+        for source, user_id in conn.execute(
+            select(identities.c.source, identities.c.user_id).where(
+                identities.c.member_id == member_id
+            )
+        )
+    ]
+    theirs = events.c.member_id == member_id
+    names = {
+        str(name)
+        for name in conn.execute(
+            select(events.c.payload["user_name"].as_string()).where(theirs).distinct()
+        ).scalars()
+        if name
+    }
+    names |= {
+        str(name)
+        for name in conn.execute(
+            select(members.c.display_name).where(members.c.id == member_id)
+        ).scalars()
+        if name
+    }
+    removed = remove_actions_about(conn, people, names, select(events.c.seq).where(theirs))
+    # the deliverer's idempotency key of each removed action: the sandbox's delivery of it
+    forget_person(conn, people, names, [f"outbox:{oid}" for oid in removed])

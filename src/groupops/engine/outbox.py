@@ -8,12 +8,12 @@ reads the queue nor commits a claim before sending them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, delete, false, insert, or_, select
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.engine.context import Emitted
@@ -240,3 +240,52 @@ def _rows(
             }
         )
     return rows, tasks
+
+
+#: names shorter than this are not looked for in texts: one character is in too many of them
+SHORTEST_NAME = 2
+
+
+def about_person(
+    payload: Any, source: Any, people: Collection[tuple[str, str]], names: Collection[str]
+) -> ColumnElement[bool]:
+    """Whether an action (its JSON ``payload`` and ``source`` column) is aimed at one of
+    ``people`` (``(source, user_id)`` pairs) or its text names one of ``names``."""
+    conditions: list[ColumnElement[bool]] = [
+        and_(source == src, payload["user_id"].as_string() == uid) for src, uid in people
+    ]
+    conditions += [
+        payload["text"].as_string().contains(name, autoescape=True)
+        for name in names
+        if len(name) >= SHORTEST_NAME
+    ]
+    return or_(false(), *conditions)
+
+
+def remove_actions_about(
+    conn: Connection,
+    people: Collection[tuple[str, str]],
+    names: Collection[str],
+    causes: Select[tuple[int]],
+) -> list[int]:
+    """Delete, in ``conn``'s transaction, the actions about one person (``forget``): outbox rows
+    aimed at them, caused by their events (``causes``: those events' seqs) or whose text names
+    them, whatever their state (an action not sent yet is not sent: nothing is said or done
+    about someone forgotten), and the owner tasks aimed at them or naming them. Returns the
+    outbox ids removed."""
+    ids = [
+        int(r[0])
+        for r in conn.execute(
+            select(_o.id).where(
+                or_(about_person(_o.payload, _o.source, people, names), _o.cause_seq.in_(causes))
+            )
+        )
+    ]
+    for start in range(0, len(ids), _CHUNK):
+        conn.execute(delete(outbox).where(_o.id.in_(ids[start : start + _CHUNK])))
+    t = owner_tasks.c
+    conn.execute(delete(owner_tasks).where(about_person(t.action, t.source, people, names)))
+    return ids
+
+
+_CHUNK = 500
