@@ -464,6 +464,7 @@ def test_no_such_file_names_the_path(tmp_path: Path, zh: Callable[[str], str]) -
     missing = tmp_path / "gone.txt"
     with pytest.raises(ImportFormatError) as info:
         list(read(missing))
+    assert info.value.code == "not_found"  # from Python as from the command line
     assert str(info.value) == f"{missing}: no such file"
     assert info.value.localized(zh) == f"{missing}: 没有这个文件"
 

@@ -34,12 +34,15 @@ from groupops.domain.events import Event
 from groupops.i18n import N_
 from groupops.importers import discord, irc, slack, telegram, wechat, whatsapp
 from groupops.importers.base import (
+    CANNOT_READ,
     UNREADABLE,
     UNREADABLE_ZIP,
     ZIP_ERRORS,
+    FileUnreadable,
     ImportFormatError,
     Options,
     UnknownFormat,
+    check_readable,
     read_head,
 )
 from groupops.importers.columns import Columns, read_columns
@@ -70,19 +73,22 @@ _READERS: dict[str, Callable[[Path, Options], Iterator[Event]]] = {
 
 
 def detect(path: str | Path) -> str:
-    """The export format of ``path`` (a file, or an unpacked Slack export folder)."""
+    """The export format of ``path`` (a file, or an unpacked Slack export folder). A path that
+    names nothing is :class:`~groupops.importers.base.FileMissing` (``not_found``), one that
+    cannot be read :class:`~groupops.importers.base.FileUnreadable` (``unreadable``)."""
     path = Path(path)
+    check_readable(path)
     if path.is_dir():
         names = [str(p.relative_to(path)).replace("\\", "/") for p in path.rglob("*.json")]
         if slack.is_slack(names):
             return "slack"
         raise UnknownFormat(N_("a folder that is no Slack export"), file=path.name)
-    if not path.is_file():
-        raise ImportFormatError(N_("no such file"), file=str(path))
+    if not path.is_file():  # a fifo, a device
+        raise UnknownFormat(N_("not a file"), file=str(path))
     try:
         head = read_head(path)
     except OSError as exc:
-        raise ImportFormatError(UNREADABLE, file=path.name, detail=exc.strerror) from None
+        raise FileUnreadable(CANNOT_READ, file=str(path), detail=exc.strerror or str(exc)) from None
     if not head.strip():
         raise UnknownFormat(N_("the file is empty"), file=path.name)
     if head.startswith(_ZIP_MAGIC) and not zipfile.is_zipfile(path):
