@@ -369,14 +369,14 @@ CASES: list[tuple[str, Make, str, str]] = [
     (
         "discord author",
         json_file("d.json", {**DISCORD_META, "messages": [{**DISCORD_MSG, "author": None}]}),
-        "d.json: message 0 has no author",
-        "d.json: 消息 0 没有作者",
+        "d.json, byte 86: message 1 (id 1) has no author",
+        "d.json，第 86 字节: 第 1 条消息（编号 1）没有作者",
     ),
     (
         "discord timestamp",
         json_file("d.json", {**DISCORD_META, "messages": [{**DISCORD_MSG, "timestamp": "x"}]}),
-        "d.json: message 0 has no readable timestamp",
-        "d.json: 消息 0 没有可读的时间戳",
+        "d.json, byte 86: message 1 (id 1) has no readable timestamp",
+        "d.json，第 86 字节: 第 1 条消息（编号 1）没有可读的时间戳",
     ),
     # -- Slack -------------------------------------------------------------------------------
     (
