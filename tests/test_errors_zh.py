@@ -101,12 +101,11 @@ def test_core_commands_refuse_in_chinese(cli: typer.Typer, imported: str) -> Non
     db = ("--database-url", imported)
     said(
         run(cli, "leaderboard", "-g", "1", "--at", "soon", *db, "--lang", "zh_CN"),
-        "错误 [invalid_settings] --at: 'soon' 不是日期或时间"
-        "（请写 2026-10-15 或 2026-10-15T08:00）",
+        "错误 [invalid_option] --at: 'soon' 不是日期或时间（请写 2026-10-15 或 2026-10-15T08:00）",
     )
     said(
         run(cli, "leaderboard", "-g", "1", "--at", "soon", *db),
-        "error [invalid_settings] --at: 'soon' is not a date or time"
+        "error [invalid_option] --at: 'soon' is not a date or time"
         " (write 2026-10-15 or 2026-10-15T08:00)",
     )
     said(
@@ -119,7 +118,7 @@ def test_core_commands_refuse_in_chinese(cli: typer.Typer, imported: str) -> Non
     )
     said(
         run(cli, "settings", "profile", "-g", "1", *db, lang="zh_CN"),
-        "错误 [invalid_settings] settings profile: 没有要修改的内容：请给出 --timezone、--language"
+        "错误 [invalid_option] settings profile: 没有要修改的内容：请给出 --timezone、--language"
         " 或 --title",
     )
     said(
@@ -194,11 +193,11 @@ def test_undo_without_an_operator_is_one_line_not_a_traceback(
 ) -> None:
     said(
         run(cli, "undo", "1", "--by", " ", "--database-url", imported, lang="zh_CN"),
-        "错误 [invalid_settings] --by: 请说明由谁撤销：填一个名字，会记入日志",
+        "错误 [invalid_option] --by: 请说明由谁撤销：填一个名字，会记入日志",
     )
     said(
         run(cli, "undo", "1", "--by", "", "--database-url", imported),
-        "error [invalid_settings] --by: say who undoes it: a name, kept in the log",
+        "error [invalid_option] --by: say who undoes it: a name, kept in the log",
     )
 
 
@@ -335,23 +334,23 @@ def test_a_feature_that_cannot_load_is_said_in_chinese() -> None:
 def test_demo_refusals_are_said_in_chinese(cli: typer.Typer, imported: str) -> None:
     said(
         run(cli, "demo", "--days", "0", lang="zh_CN"),
-        "错误 [invalid_settings] demo: --days 0.0 须大于 0 且不超过 366",
+        "错误 [invalid_option] demo: --days 0.0 须大于 0 且不超过 366",
     )
     said(
         run(cli, "demo", "--days", "0"),
-        "error [invalid_settings] demo: --days 0.0 must be above 0 and at most 366",
+        "error [invalid_option] demo: --days 0.0 must be above 0 and at most 366",
     )
     said(
         run(cli, "demo", "--members", "3", lang="zh_CN"),
-        "错误 [invalid_settings] demo: --members 3 须在 10 到 5000 之间",
+        "错误 [invalid_option] demo: --members 3 须在 10 到 5000 之间",
     )
     said(
         run(cli, "demo", "--start", "tomorrow", lang="zh_CN"),
-        "错误 [invalid_settings] demo: --start 'tomorrow' 不是 2026-11-01 这样的日期",
+        "错误 [invalid_option] demo: --start 'tomorrow' 不是 2026-11-01 这样的日期",
     )
     said(
         run(cli, "demo", "--start", "tomorrow"),
-        "error [invalid_settings] demo: --start 'tomorrow' is not a date like 2026-11-01",
+        "error [invalid_option] demo: --start 'tomorrow' is not a date like 2026-11-01",
     )
     said(
         run(cli, "demo", "--database-url", imported, lang="zh_CN"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -17,6 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
+from typer._click.parser import _OptionParser, _ParsingState
+from typer.core import TyperCommand
 
 from groupops.domain.errors import GroupopsError, InvalidSettings
 from groupops.engine import admin
@@ -24,12 +27,82 @@ from groupops.engine.clock import RealClock
 from groupops.engine.deliverer import list_outbox, retry_dead
 from groupops.features.registry import FeatureRegistry
 from groupops.i18n import LANGUAGES, N_, Catalogs, chosen_language, english
-from groupops.storage.db import open_database
+from groupops.storage.db import LARGEST_ID, open_database
 from groupops.storage.migrate import current
+from groupops.storage.tables import outbox
 
 F = TypeVar("F", bound=Callable[..., Any])
 out = Console()
 err = Console(stderr=True)
+
+
+class InvalidOption(GroupopsError):
+    """A command's option or argument holds a value that does not fit (``demo --days 0``,
+    ``leaderboard --at yesterday``, a number past what a database holds); ``where`` names the
+    option. Not a setting: ``invalid_settings`` is for the features' settings."""
+
+    code = "invalid_option"
+
+
+TOO_LARGE = N_("{value} is too large: at most {most}")
+TOO_SMALL = N_("{value} is too small: at least {least}")
+
+
+def _option_name(name: str) -> str:
+    """How the command line spells the parameter ``name``: ``--limit``, or an argument's name."""
+    from typer._click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    for param in ctx.command.params if ctx is not None else ():
+        if param.name == name:
+            options = [o for o in param.opts if o.startswith("--")]
+            return options[0] if options and param.param_type_name == "option" else name
+    return f"--{name.replace('_', '-')}"
+
+
+_OPTION_SHAPE = re.compile(r"--?[A-Za-z]")
+
+
+class _DashValueParser(_OptionParser):
+    """click's parser, but a word starting with "-" that cannot be an option (a negative
+    number, "- No ads", "-不要发广告": no letter after the dashes) is a value. Words shaped like
+    options (``--grup``, ``-x``) are still refused as unknown options."""
+
+    def _process_opts(self, arg: str, state: _ParsingState) -> None:
+        if _OPTION_SHAPE.match(arg) is None:
+            state.largs.append(arg)
+            return
+        super()._process_opts(arg, state)
+
+
+class DashValues(TyperCommand):
+    """A command whose arguments may start with "-" (``settings set NAME -5``, ``undo -1``):
+    :class:`_DashValueParser` reads them as values. A text starting with "-" and a letter
+    still needs ``--`` before the arguments, as with any command line."""
+
+    def make_parser(self, ctx: Any) -> _OptionParser:
+        parser = _DashValueParser(ctx)
+        for param in self.get_params(ctx):
+            param.add_to_parser(parser, ctx)
+        return parser
+
+
+def check_numbers(params: dict[str, Any]) -> None:
+    """Every whole number a command was given (an id, a ``--limit``, a seed, each of a list)
+    fits the 64-bit integers SQLite and PostgreSQL hold: a larger one is one typed line naming
+    the option, before anything is read (SQLite's driver cannot even send it)."""
+    for name, given in params.items():
+        for value in given if isinstance(given, list | tuple) else (given,):
+            if isinstance(value, int) and not isinstance(value, bool):
+                if value > LARGEST_ID:
+                    raise InvalidOption(
+                        TOO_LARGE, where=_option_name(name), value=value, most=LARGEST_ID
+                    )
+                if value < -LARGEST_ID - 1:
+                    raise InvalidOption(
+                        TOO_SMALL, where=_option_name(name), value=value, least=-LARGEST_ID - 1
+                    )
+
 
 DbOption = typer.Option(
     None,
@@ -47,6 +120,15 @@ class OutboxStatus(StrEnum):
     rerouted = "rerouted"
 
 
+class MemberStatus(StrEnum):
+    """A membership's status (``memberships.status``)."""
+
+    active = "active"
+    left = "left"
+    kicked = "kicked"
+    banned = "banned"
+
+
 class TaskStatus(StrEnum):
     open = "open"
     done = "done"
@@ -56,6 +138,17 @@ class TaskStatus(StrEnum):
 def Limit(default: int) -> Any:
     """``--limit``: how many rows at most; below 1 is refused by the option itself."""
     return typer.Option(default, "--limit", min=1, help="how many rows at most (1 or more)")
+
+
+SHOWING = N_("showing {shown} of {total}; --limit to see more")
+
+
+def say_cut(shown: int, total: int, lang: str) -> None:
+    """A listing cut at its ``--limit`` says so, and how many there are in all: on stderr, so
+    that ``--json`` stays one JSON document."""
+    if total > shown:
+        said = Catalogs().gettext(lang)(SHOWING).format(shown=shown, total=total)
+        err.print(literal(said), highlight=False, soft_wrap=True)
 
 
 def check_language(value: str | None) -> str:
@@ -86,7 +179,7 @@ def parse_when(value: str, timezone: str) -> datetime:
     try:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidSettings(
+        raise InvalidOption(
             N_("{value!r} is not a date or time (write 2026-10-15 or 2026-10-15T08:00)"),
             where="--at",
             value=value,
@@ -117,11 +210,12 @@ def error_line(exc: GroupopsError, language: str) -> str:
 
 def typed_errors(func: F) -> F:
     """A typed error becomes one clear line on stderr, in the command's language, and exit
-    code 2, not a traceback."""
+    code 2, not a traceback. A number past 64 bits is refused first (:func:`check_numbers`)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            check_numbers(kwargs)
             return func(*args, **kwargs)
         except GroupopsError as exc:
             err.print(
@@ -486,13 +580,20 @@ def register(app: typer.Typer) -> None:
     @typed_errors
     def members_cmd(
         group: str | None = typer.Option(None, "--group", "-g"),
+        status: MemberStatus | None = typer.Option(
+            None, "--status", help="only the members with this status (default: every status)"
+        ),
         limit: int = Limit(100),
         url: str | None = DbOption,
         as_json: bool = typer.Option(False, "--json"),
         lang: str = LangOption(),
     ) -> None:
         """List members (of one group with --group ID or source:chat_id)."""
-        rows = admin.list_members(open_db(url), group, limit)
+        db = open_db(url)
+        wanted = status.value if status is not None else None
+        rows = admin.list_members(db, group, limit, wanted)
+        if len(rows) == limit:
+            say_cut(len(rows), admin.count_members(db, group, wanted), lang)
         emit(
             rows,
             [
@@ -506,11 +607,11 @@ def register(app: typer.Typer) -> None:
                 "introduced_at",
             ],
             as_json,
-            label("members", lang),
+            title_of("members", lang, wanted) if wanted else label("members", lang),
             lang,
         )
 
-    @app.command("forget")
+    @app.command("forget", cls=DashValues)
     @typed_errors
     def forget_cmd(
         member: int = typer.Argument(..., help="member id (see `groupops members`)"),
@@ -546,7 +647,7 @@ def register(app: typer.Typer) -> None:
             line = escape(f"[{problem.code}] {problem.localized(t)}")
             err.print(f"[yellow]{t(WARNING)}[/yellow] {line}", highlight=False, soft_wrap=True)
 
-    @settings_app.command("set")
+    @settings_app.command("set", cls=DashValues)
     @typed_errors
     def settings_set(
         name: str = typer.Argument(..., help="feature.setting, e.g. welcome.rules"),
@@ -594,7 +695,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Set a group's time zone (day boundaries), language (zh_CN or en) or title."""
         if timezone is None and language is None and title is None:
-            raise InvalidSettings(
+            raise InvalidOption(
                 N_("nothing to change: give --timezone, --language or --title"),
                 where="settings profile",
             )
@@ -630,7 +731,13 @@ def register(app: typer.Typer) -> None:
         when = parse_when(at, g.timezone) if at else datetime.now(UTC)
         board = feature_function("groupops.features.points", "leaderboard")
         with db.connect() as conn:
-            rows = [dict(getattr(r, "_mapping", r)) for r in board(conn, g.id, period, when, limit)]
+            rows = [
+                dict(getattr(r, "_mapping", r))
+                for r in board(conn, g.id, period, when, min(limit + 1, LARGEST_ID))
+            ]
+            if len(rows) > limit:  # cut: how many members the whole board ranks
+                say_cut(limit, len(board(conn, g.id, period, when, LARGEST_ID)), lang)
+                rows = rows[:limit]
             conn.rollback()
         emit(
             rows,
@@ -650,12 +757,20 @@ def register(app: typer.Typer) -> None:
         lang: str = LangOption(),
     ) -> None:
         """Every moderation decision with its reason, newest first."""
+        most = int(importlib.import_module("groupops.features.moderation.ops").MAX_LOG)
+        if limit > most:  # the log never reads more at once: refused, not cut without a word
+            raise InvalidOption(TOO_LARGE, where="--limit", value=limit, most=most)
         db = open_db(url)
         gid = admin.find_group(db, group).id if group else None
         log_fn = feature_function("groupops.features.moderation", "moderation_log")
         with db.connect() as conn:
             rows = log_fn(conn, group_id=gid, limit=limit)
             conn.rollback()
+        if len(rows) == limit:
+            decisions = importlib.import_module("groupops.features.moderation.tables")
+            say_cut(
+                len(rows), admin.count_rows(db, decisions.moderation_decisions, group_id=gid), lang
+            )
         if as_json:
             emit(rows, [], True)
         else:
@@ -668,7 +783,7 @@ def register(app: typer.Typer) -> None:
                 lang,
             )
 
-    @app.command("undo")
+    @app.command("undo", cls=DashValues)
     @typed_errors
     def undo_cmd(
         decision: int = typer.Argument(..., help="decision id from moderation log"),
@@ -677,7 +792,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Undo a moderation decision: unmute/unban, warning taken back, blacklist lifted."""
         if not by.strip():
-            raise InvalidSettings(N_("say who undoes it: a name, kept in the log"), where="--by")
+            raise InvalidOption(N_("say who undoes it: a name, kept in the log"), where="--by")
         db = open_db(url)
         undo = feature_function("groupops.features.moderation", "undo_decision")
         result = undo(db, decision, by, datetime.now(UTC))
@@ -693,7 +808,10 @@ def register(app: typer.Typer) -> None:
         lang: str = LangOption(),
     ) -> None:
         """List actions by status (default: the dead letters)."""
-        rows = list_outbox(open_db(url), status.value, limit)
+        db = open_db(url)
+        rows = list_outbox(db, status.value, limit)
+        if len(rows) == limit:
+            say_cut(len(rows), admin.count_rows(db, outbox, status=status.value), lang)
         emit(
             rows,
             ["id", "source", "chat_id", "kind", "feature", "attempts", "last_error"],
@@ -702,7 +820,7 @@ def register(app: typer.Typer) -> None:
             lang,
         )
 
-    @outbox_app.command("retry")
+    @outbox_app.command("retry", cls=DashValues)
     @typed_errors
     def outbox_retry(
         ids: list[int] = typer.Argument(None),
@@ -733,7 +851,7 @@ def register(app: typer.Typer) -> None:
             lang,
         )
 
-    @tasks_app.command("done")
+    @tasks_app.command("done", cls=DashValues)
     @typed_errors
     def tasks_done(task: int, url: str | None = DbOption) -> None:
         """Mark an owner task done."""

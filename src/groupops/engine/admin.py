@@ -13,7 +13,7 @@ from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Table, func, insert, select, update
 
 from groupops.domain.errors import GroupopsError, InvalidSettings, NotFound
 from groupops.domain.time import zone
@@ -25,6 +25,7 @@ from groupops.features.registry import (
     command_word_fields,
 )
 from groupops.i18n import LANGUAGES, N_
+from groupops.storage.db import LARGEST_ID
 from groupops.storage.tables import (
     groups,
     identities,
@@ -62,7 +63,9 @@ def group_in(conn: Connection, ref: str) -> GroupRef:
         groups.c.title,
         groups.c.timezone,
     )
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit():  # "²" is a digit too, but no number
+        if int(ref) > LARGEST_ID:  # no such id, and SQLite's driver could not even send it
+            raise NotFound(N_("no group {ref!r}"), where=N_("group"), ref=ref)
         q = q.where(groups.c.id == int(ref))
     else:
         source, sep, chat = ref.rpartition(":")
@@ -108,8 +111,11 @@ def list_groups(db: Engine) -> list[dict[str, Any]]:
 
 
 def list_members(
-    db: Engine, group_ref: str | None = None, limit: int = 100
+    db: Engine, group_ref: str | None = None, limit: int = 100, status: str | None = None
 ) -> list[dict[str, Any]]:
+    """Memberships with their member (one row per member and group), by group then member:
+    of one group (``group_ref``), with one ``status`` (active, left, kicked, banned), the first
+    ``limit`` of them (:func:`count_members` says how many there are in all)."""
     q = (
         select(
             members.c.id,
@@ -128,11 +134,46 @@ def list_members(
         .limit(limit)
     )
     with db.connect() as conn:
-        if group_ref is not None:
-            q = q.where(memberships.c.group_id == group_in(conn, group_ref).id)
+        q = q.where(*_membership_filters(conn, group_ref, status))
         rows = [dict(r._mapping) for r in conn.execute(q)]
         conn.rollback()
     return rows
+
+
+def count_members(db: Engine, group_ref: str | None = None, status: str | None = None) -> int:
+    """How many rows :func:`list_members` has for the same group and status, without a limit."""
+    q = (
+        select(func.count())
+        .select_from(members)
+        .join(identities, identities.c.member_id == members.c.id)
+        .join(memberships, memberships.c.member_id == members.c.id)
+    )
+    with db.connect() as conn:
+        total = conn.execute(q.where(*_membership_filters(conn, group_ref, status))).scalar()
+        conn.rollback()
+    return int(total or 0)
+
+
+def count_rows(db: Engine, table: Table, **equal: Any) -> int:
+    """How many rows of ``table`` have these column values (a None value filters nothing):
+    the total a listing cut at its ``--limit`` shows a part of."""
+    q = select(func.count()).select_from(table)
+    q = q.where(*(table.c[name] == value for name, value in equal.items() if value is not None))
+    with db.connect() as conn:
+        total = conn.execute(q).scalar()
+        conn.rollback()
+    return int(total or 0)
+
+
+def _membership_filters(
+    conn: Connection, group_ref: str | None, status: str | None
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if group_ref is not None:
+        where.append(memberships.c.group_id == group_in(conn, group_ref).id)
+    if status is not None:
+        where.append(memberships.c.status == status)
+    return where
 
 
 def parse_value(raw: str) -> Any:

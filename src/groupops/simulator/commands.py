@@ -17,7 +17,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from groupops.commands import literal, typed_errors
+from groupops.commands import InvalidOption, literal, typed_errors
 from groupops.domain.errors import InvalidSettings
 from groupops.i18n import N_, Catalogs
 from groupops.simulator.demo import DemoResult, refuse_used, run_demo
@@ -150,11 +150,14 @@ def register(app: typer.Typer) -> None:
         try:
             first = date.fromisoformat(start)
         except ValueError:
-            raise InvalidSettings(
+            raise InvalidOption(
                 N_("--start {start!r} is not a date like 2026-11-01"), where="demo", start=start
             ) from None
         options = DemoOptions(days=days, seed=seed, members=members, start=first)
-        options.check()
+        try:
+            options.check()
+        except InvalidSettings as exc:  # --days, --members: the command's options, no setting
+            raise InvalidOption(exc.template, where=exc.where, **exc.params) from None
         if url is not None:  # refused before anything is printed, not after the banner
             refuse_used(url)
         if as_json:
