@@ -160,7 +160,9 @@ class Texts:
         return self.t(msgid).format(**values)
 
     def prompt(self, name: str, caps: Capabilities, minutes: int) -> str:
-        text = self.fmt(gate.PROMPT, name=name, minutes=minutes, question=QUESTION)
+        _, one, many = gate.WITHIN[1]  # the question says whole minutes as minutes
+        within = self.t(one) if minutes == 1 else self.fmt(many, n=minutes)
+        text = self.fmt(gate.PROMPT, name=name, time=within, question=QUESTION)
         if not caps.buttons:
             numbered = "\n".join(f"{i}. {o}" for i, o in enumerate(OPTIONS, start=1))
             text += f"\n{self.t(gate.PROMPT_TYPED)}\n{numbered}"
