@@ -111,6 +111,18 @@ def test_the_group_settings_decide_and_a_disabled_feature_has_no_commands(
     assert words.matches("/points")  # a leading "/" is always a command
 
 
+def test_only_the_features_the_engine_runs_have_commands(make_app: Callable[..., App]) -> None:
+    """An engine without check-in and points: 签到 and 积分 are ordinary words there."""
+    app = make_app(features=("groupops.features.welcome:WelcomeFeature",))
+    app.sandbox.create_chat("g1", "读书会")
+    app.handle([app.sandbox.join("g1", "ann", "Ann")])
+    with app.db.connect() as conn:
+        group = app.engine.directory.groups_in(conn)[0]
+        words = command_words(app.engine._context(conn), group)
+    assert not words.matches("签到") and not words.matches("积分榜")
+    assert words.matches("/checkin")
+
+
 # -- welcome: finding 7 ----------------------------------------------------------------------
 @pytest.mark.parametrize(
     "first", ["/checkin read 20 pages", "签到 今天读完了第三章的全部内容", "积分榜"]

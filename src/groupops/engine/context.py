@@ -16,7 +16,7 @@ from groupops.storage.tables import feature_marks
 
 if TYPE_CHECKING:
     from groupops.engine.templates import TemplateRenderer
-    from groupops.features.base import FeatureSettings
+    from groupops.features.base import Feature, FeatureSettings
     from groupops.i18n import Catalogs
 
 S = TypeVar("S", bound="FeatureSettings")
@@ -77,6 +77,8 @@ class BatchContext:
     #: the engine's batches, so a group's settings are validated again only when they change
     settings_cache: dict[tuple[str, int], tuple[Any, Any, Any]] = field(default_factory=dict)
     bad_settings: set[tuple[str, int]] = field(default_factory=set)
+    #: the features the engine runs (empty: every built-in feature and installed extension)
+    features: tuple[Feature, ...] = ()
 
     # -- what features call ---------------------------------------------------------------
     def emit(self, action: Action, cause: Incoming | None = None) -> None:

@@ -289,6 +289,7 @@ class Engine:
             groups_of_workspace=lambda ws: [g for g in all_groups() if g.workspace_id == ws],
             all_groups=all_groups,
             settings_cache=self._settings_cache,
+            features=tuple(self.registry.features),
         )
 
     def _store(

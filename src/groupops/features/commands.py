@@ -5,8 +5,10 @@ platform), or that is, or starts with, a command keyword of a feature enabled in
 its settings there say: every settings field named ``keywords`` or ``…_keywords`` (check-in's
 ``keywords``, ``makeup_keywords`` and ``ranking_keywords``, points' ``points_keywords`` and
 ``leaderboard_keywords``, and an extension's own). Moderation's ``keywords_zh``/``keywords_en``
-are words it forbids, not commands, and are not read. A keyword is matched the way check-in
-matches its own: ignoring case, and text may follow it (a check-in's goal, "签到 读了20页");
+are words it forbids, not commands, and are not read. The features are those the engine runs
+(``BatchContext.features``), or every built-in one and installed extension without an engine.
+A keyword is matched the way check-in matches its own: ignoring case, and text may follow it
+(a check-in's goal, "签到 读了20页");
 after a keyword in Latin letters there must be a break ("/checkin read", not "/checking").
 
 The welcome feature does not take a command for a self-introduction, and moderation does not
@@ -89,7 +91,7 @@ def keyword_fields(model: type[FeatureSettings]) -> tuple[str, ...]:
 
 def _gather(ctx: BatchContext, group: GroupInfo) -> CommandWords:
     words: set[str] = set()
-    for feature in _features():
+    for feature in ctx.features or _features():
         fields = keyword_fields(feature.settings_model)
         if not fields:
             continue
