@@ -143,3 +143,44 @@ def test_forget_removes_the_bots_actions_and_the_sandboxs_copies(
     assert (app.sandbox.member_status("g1", "u2") or {}).get("status") == "active"
     say(app, "u2", "back again")
     assert member_of(app, "Emily") > 0
+
+
+def test_forget_keeps_what_is_about_others_and_only_hides_the_name(
+    make_app: Callable[..., App],
+) -> None:
+    """Forgetting Ann leaves Anna's actions and lines whole ("Ann" is not in "Anna"), and a
+    text about others that names Ann too (the leaderboard) stays for them, with "…" where her
+    name was; nothing of the others is cancelled."""
+    app = setup(make_app)
+    app.handle([app.sandbox.join("g1", "u4", "Anna")])
+    say(app, "u1", "签到")
+    say(app, "u4", "签到")
+    deliver(app)
+    say(app, "u4", "积分榜")  # names Ann and Anna, not delivered yet
+    with app.db.connect() as conn:
+        before = {r.id: r.payload["text"] for r in conn.execute(select(outbox))}
+        anna_lines = conn.execute(
+            select(func.count())
+            .select_from(sandbox_messages)
+            .where(sandbox_messages.c.text.contains("Anna"))
+        ).scalar_one()
+    board_id, board = next((i, t) for i, t in before.items() if "Anna" in t and "Ann " in t)
+    forget(app, member_of(app, "Ann"))
+
+    with app.db.connect() as conn:
+        after = {r.id: r.payload["text"] for r in conn.execute(select(outbox))}
+        assert board_id in after and "Anna" in after[board_id] and "Ann " not in after[board_id]
+        assert after[board_id] == board.replace("Ann ", "… ").replace("Ann\n", "…\n")
+        anna_texts = [t for t in before.values() if "Anna" in t and "Ann " not in t]
+        assert anna_texts and all(t in after.values() for t in anna_texts)
+        assert (
+            conn.execute(
+                select(func.count())
+                .select_from(sandbox_messages)
+                .where(sandbox_messages.c.text.contains("Anna"))
+            ).scalar_one()
+            == anna_lines
+        )
+    deliver(app)
+    with app.db.connect() as conn:
+        assert {r.status for r in conn.execute(select(outbox.c.status))} == {"delivered"}

@@ -8,7 +8,7 @@ from collections.abc import Collection
 
 from sqlalchemy import Connection, and_, delete, false, or_, select
 
-from groupops.engine.outbox import SHORTEST_NAME, about_person
+from groupops.engine.outbox import aimed_at, may_name, scrub_names
 from groupops.platforms.sandbox.adapter import BOT_ID
 from groupops.platforms.sandbox.tables import sandbox_deliveries, sandbox_messages
 
@@ -23,40 +23,41 @@ def forget_person(
 ) -> int:
     """Delete, in ``conn``'s transaction, what the sandbox keeps by or about ``people``
     (``(source, user_id)`` pairs, one person's identities) known by ``names``: every line they
-    wrote (their joins and departures too), the bot's private messages to them, and the bot's
-    lines about them: those its deliveries posted for the actions ``delivery_keys`` (the
-    idempotency keys of the actions forget removed) or for an action aimed at them or naming
-    them, and its lines and notices naming them; with those deliveries. Other people's
-    messages stay, as their events do, and so does the person's account in the chats (name,
-    status), as on a real platform: if they write again, they come back as a new member.
-    Returns the lines deleted. Line ids are never handed out again (AUTOINCREMENT), so no
-    event id is reused."""
+    wrote (their joins and departures too), the bot's private messages to them, the platform's
+    notices about them, and the bot's lines its deliveries posted for an action aimed at them
+    or one of ``delivery_keys`` (the idempotency keys of the actions forget removed), with those
+    deliveries. In the bot's other lines and deliveries that name them (a combined welcome,
+    another member's warning), the name becomes ``…`` and the line stays for the others.
+    Other people's messages stay, as their events do, and so does the person's account in the
+    chats (name, status), as on a real platform: if they write again, they come back as a new
+    member. Returns the lines deleted. Line ids are never handed out again (AUTOINCREMENT), so
+    no event id is reused."""
     if not people and not names and not delivery_keys:
         return 0
     d, m = sandbox_deliveries.c, sandbox_messages.c
     keys = list(delivery_keys)
-    delivered = or_(
-        about_person(d.action, d.source, people, names),
+    theirs = or_(
+        aimed_at(d.action, d.source, people),
         *(d.key.in_(keys[i : i + _CHUNK]) for i in range(0, len(keys), _CHUNK)),
     )
     posted = [
         int(mid)
-        for result in conn.execute(select(d.result).where(delivered)).scalars()
+        for result in conn.execute(select(d.result).where(theirs)).scalars()
         if (mid := str((result or {}).get("platform_message_id", ""))).isdigit()
     ]
-    conn.execute(delete(sandbox_deliveries).where(delivered))
+    conn.execute(delete(sandbox_deliveries).where(theirs))
+    scrub_names(conn, d.key, d.action, may_name(d.action["text"].as_string(), names), names)
     by_them = [and_(m.source == src, m.user_id == uid) for src, uid in people]
     to_them = [and_(m.source == src, m.to_user_id == uid) for src, uid in people]
-    # the platform's notices name a person by user id ("u1 muted"), the bot's texts by name
+    # the platform's notices name a person by user id ("u1 muted")
     notices = [
         and_(m.source == src, m.kind == "system", m.text.startswith(f"{uid} ", autoescape=True))
         for src, uid in people
     ]
-    named = [m.text.contains(name, autoescape=True) for name in names if len(name) >= SHORTEST_NAME]
     lines = int(
         conn.execute(
             delete(sandbox_messages).where(
-                or_(*by_them, *to_them, and_(m.user_id == BOT_ID, or_(false(), *notices, *named)))
+                or_(false(), *by_them, *to_them, and_(m.user_id == BOT_ID, or_(false(), *notices)))
             )
         ).rowcount
         or 0
@@ -68,4 +69,5 @@ def forget_person(
             ).rowcount
             or 0
         )
+    scrub_names(conn, m.id, m.text, and_(m.user_id == BOT_ID, may_name(m.text, names)), names)
     return lines
