@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from typer._click.parser import _OptionParser, _ParsingState
 from typer.core import TyperCommand
 
-from groupops.domain.errors import GroupopsError, InvalidSettings
+from groupops.domain.errors import GroupopsError, InvalidOption, InvalidSettings
 from groupops.engine import admin
 from groupops.engine.clock import RealClock
 from groupops.engine.deliverer import list_outbox, retry_dead
@@ -34,14 +34,6 @@ from groupops.storage.tables import outbox
 F = TypeVar("F", bound=Callable[..., Any])
 out = Console()
 err = Console(stderr=True)
-
-
-class InvalidOption(GroupopsError):
-    """A command's option or argument holds a value that does not fit (``demo --days 0``,
-    ``leaderboard --at yesterday``, a number past what a database holds); ``where`` names the
-    option. Not a setting: ``invalid_settings`` is for the features' settings."""
-
-    code = "invalid_option"
 
 
 TOO_LARGE = N_("{value} is too large: at most {most}")

@@ -69,6 +69,15 @@ class InvalidSettings(GroupopsError):
     code = "invalid_settings"
 
 
+class InvalidOption(GroupopsError):
+    """A command's option or argument holds a value that does not fit (``demo --days 0``,
+    ``leaderboard --at yesterday``, ``import --events-out`` naming a folder, a number past what
+    a database holds); ``where`` names the option. Not a setting: ``invalid_settings`` is for
+    the features' settings."""
+
+    code = "invalid_option"
+
+
 class TemplateError(GroupopsError):
     code = "template_error"
 

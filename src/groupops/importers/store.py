@@ -20,7 +20,7 @@ from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import IO, Any
 
-from groupops.domain.errors import InvalidSettings
+from groupops.domain.errors import InvalidOption
 from groupops.domain.events import Event, EventKind
 from groupops.engine.core import Engine
 from groupops.i18n import N_
@@ -176,13 +176,13 @@ class AtomicText:
     """A text file written to a temporary sibling and renamed into place on success only.
 
     Made before anything is read or stored: a target that cannot be written (a folder, a
-    parent that is a file, no permission) is an InvalidSettings naming ``where`` at once, not
+    parent that is a file, no permission) is an InvalidOption naming ``where`` at once, not
     an OSError at the rename after the import went through."""
 
     def __init__(self, target: Path, where: str = "--events-out") -> None:
         self.target = target
         if target.is_dir():
-            raise InvalidSettings(
+            raise InvalidOption(
                 N_("{target} is a folder; give a file name in it"), where=where, target=target
             )
         try:
@@ -190,7 +190,7 @@ class AtomicText:
             fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent))
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
-            raise InvalidSettings(
+            raise InvalidOption(
                 N_("cannot write {target}: {detail}"), where=where, target=target, detail=reason
             ) from None
         self.tmp = Path(name)

@@ -17,8 +17,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from groupops.commands import InvalidOption, literal, typed_errors
-from groupops.domain.errors import InvalidSettings
+from groupops.commands import literal, typed_errors
+from groupops.domain.errors import InvalidOption, InvalidSettings
 from groupops.i18n import N_, Catalogs
 from groupops.simulator.demo import DemoResult, refuse_used, run_demo
 from groupops.simulator.totals import group_totals
