@@ -99,3 +99,22 @@ def test_members_refuses_an_unknown_status_naming_the_known_ones(
 def test_the_cut_word_is_not_said_of_a_short_listing(cli: typer.Typer, imported: str) -> None:
     res = run(cli, "members", "--database-url", imported)
     assert res.exit_code == 0 and res.stderr == "", res.output
+
+
+def test_outbox_list_says_when_and_what_each_action_was(cli: typer.Typer, month: str) -> None:
+    """A dead letter is read to be retried: the listing shows when the action was made and the
+    start of what it says (or whom it is for), on one line each, in any language."""
+    res = run(
+        cli, "outbox", "list", "--status", "delivered", "--limit", "3",
+        "--database-url", month, COLUMNS="120",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    first = rows(cli, month, "outbox", "list", "--status", "delivered")[0]
+    start = " ".join(first["payload"]["text"].split())[:10]
+    assert "created" in res.stdout and "what" in res.stdout
+    assert str(first["created_at"])[:16] in res.stdout and start in res.stdout
+    zh = run(
+        cli, "outbox", "list", "--status", "delivered", "--limit", "3",
+        "--database-url", month, lang="zh_CN", COLUMNS="120",
+    )  # fmt: skip
+    assert "创建时间" in zh.stdout and "内容" in zh.stdout and start in zh.stdout

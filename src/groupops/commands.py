@@ -411,6 +411,7 @@ LABELS = {
     "attempts": N_("attempts"),
     "last_error": N_("last error"),
     "text": N_("text"),
+    "what": N_("what"),
     "created_at": N_("created"),
     "time (UTC)": N_("time (UTC)"),
     "group": N_("group"),
@@ -460,6 +461,9 @@ YES = N_("yes")
 NO = N_("no")
 TITLED = N_("{title}: {status}")
 TIME_COLUMNS = frozenset({"created_at", "joined_at", "introduced_at", "time (UTC)"})
+#: columns of one line each, cut with "…" where the terminal is narrow (an action's text)
+ONE_LINE_COLUMNS = frozenset({"what"})
+ONE_LINE_WIDTH = 24  # terminal cells (a Chinese character takes two)
 
 
 def shown(column: str, value: object, t: Callable[[str], str]) -> str:
@@ -507,10 +511,31 @@ def table(
         return
     t = Table(title=literal(title) or None)
     for c in columns:  # a time is read whole: it never wraps, other columns give way
-        t.add_column(literal(label(c, lang, catalogs)), no_wrap=c in TIME_COLUMNS)
+        if c in ONE_LINE_COLUMNS:
+            t.add_column(
+                literal(label(c, lang, catalogs)),
+                no_wrap=True,
+                overflow="ellipsis",
+                max_width=ONE_LINE_WIDTH,
+            )
+        else:
+            t.add_column(literal(label(c, lang, catalogs)), no_wrap=c in TIME_COLUMNS)
     for r in rows:
         t.add_row(*(shown(c, r.get(c), gettext) for c in columns))
     out.print(t)
+
+
+#: how much of an action's text a listing shows at most (a narrow terminal shows less)
+SUMMARY_CHARS = 30
+
+
+def action_summary(payload: dict[str, Any]) -> str:
+    """What an action says or whom it is for, in a few words: the start of its text (on one
+    line), else its target (``mute u42``'s ``u42``)."""
+    text = " ".join(str(payload.get("text") or "").split())
+    if text:
+        return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
+    return str(payload.get("user_id") or payload.get("message_id") or "")
 
 
 def emit(
@@ -804,9 +829,11 @@ def register(app: typer.Typer) -> None:
         rows = list_outbox(db, status.value, limit)
         if len(rows) == limit:
             say_cut(len(rows), admin.count_rows(db, outbox, status=status.value), lang)
+        if not as_json:
+            rows = [{**row, "what": action_summary(row.get("payload") or {})} for row in rows]
         emit(
             rows,
-            ["id", "source", "chat_id", "kind", "feature", "attempts", "last_error"],
+            ["id", "created_at", "chat_id", "kind", "what", "attempts", "last_error"],
             as_json,
             title_of("outbox", lang, status.value),
             lang,
