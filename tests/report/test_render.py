@@ -169,6 +169,33 @@ def test_chinese_summary_has_chinese_time_units(locale_dir: Path) -> None:
     assert " s" not in frt and " d" not in frt
 
 
+def test_times_written_to_the_minute_are_said_in_minutes(locale_dir: Path) -> None:
+    """WhatsApp and IRC write minutes only: an answer in the same minute is "under 1 min",
+    not "0 s" (the export cannot tell 0 s from 59 s), and 60 s is "1 min"."""
+    from groupops.report.commands import _summary
+
+    metrics = sample_metrics()
+    metrics["qa"] = {
+        "first_response": {"median": 0, "p90": 60, "within_1min": 0.93, "resolution_s": 60}
+    }
+    en = dict(_summary(metrics, Catalogs(locale_dir).gettext("en")))["first response"]
+    assert en.startswith("median under 1 min, 90% within 1 min,"), en
+    zh = dict(_summary(metrics, Catalogs(locale_dir).gettext("zh_CN")))["首次回复"]
+    assert zh.startswith("中位数 不到 1 分钟，90% 在 1 分钟内"), zh
+
+
+def test_qa_knows_when_an_export_writes_minutes_only(tmp_path: Path) -> None:
+    from groupops.report.pipeline import analyze_files
+
+    chat = tmp_path / "chat.txt"
+    chat.write_text(
+        "01/03/2024, 10:00 - Ann: how do I check in?\n01/03/2024, 10:00 - Bob: Ann: type 签到\n",
+        encoding="utf-8",
+    )
+    frt = analyze_files([chat]).metrics["qa"]["first_response"]
+    assert frt["resolution_s"] == 60 and frt["median"] == 0
+
+
 def _part(page: str, area: str) -> str:
     found = re.search(rf'data-area="{area}".*?</section>', page, flags=re.S)
     assert found, area

@@ -714,6 +714,8 @@ def qa(
     qi = np.flatnonzero(q)
     answered = first[qi] < np.iinfo(np.int64).max
     frt = (first[qi[answered]] - f.time[qi[answered]]).astype(np.float64)
+    # an export that writes minutes only (WhatsApp, IRC) cannot tell 0 s from 59 s
+    resolution = 60 if not np.any(f.time[q | c.msg] % 60) else 1
     out: dict[str, Any] = {
         "questions": int(qi.shape[0]),
         "answered": int(answered.sum()),
@@ -722,6 +724,7 @@ def qa(
             "median": round(float(np.median(frt)), 1) if frt.shape[0] else None,
             "p90": round(float(np.quantile(frt, 0.9)), 1) if frt.shape[0] else None,
             "within_1min": round(float(np.mean(frt <= 60)), 4) if frt.shape[0] else None,
+            "resolution_s": resolution,
         },
     }
     un = qi[~answered][-list_size:][::-1]

@@ -66,13 +66,14 @@ def _summary(metrics: Mapping[str, Any], _: Callable[[str], str]) -> list[tuple[
     qa = h.pick(metrics, "qa") or {}
     frt = h.pick(qa, "first_response", "frt", "first_response_time") or qa
     median = h.pick(frt, "median", "median_s", "median_seconds")
+    step = h.pick(frt, "resolution_s") or 1
     if median is not None:
         rows.append(
             (
                 _(L_FIRST_RESPONSE),  # named once: the value says median, 90% and 1 minute
                 _(L_FRT).format(
-                    median=h.seconds(median, _),
-                    p90=h.seconds(h.pick(frt, "p90", "p90_s", "p90_seconds"), _),
+                    median=h.seconds(median, _, step),
+                    p90=h.seconds(h.pick(frt, "p90", "p90_s", "p90_seconds"), _, step),
                     within=h.pct(h.pick(frt, "within_1min", "share_within_1min", "within_60s")),
                 ),
             )

@@ -378,6 +378,7 @@ VALUE_KEYS = {"joins_by_channel": JOIN_CHANNELS}
 # keys whose values are the analytics' sentences (groupops.analytics.texts)
 TEXTS = {"rule", "message", "evidence"}
 SECONDS = N_("{n} s")
+UNDER_A_MINUTE = N_("under 1 min")
 MINUTES = N_("{n} min")
 HOURS = N_("{n} h")
 DAYS = N_("{n} d")
@@ -459,11 +460,14 @@ def pct(value: Any) -> str:
     return "–" if v is None else f"{v * 100:.1f}%"
 
 
-def seconds(value: Any, _: Gettext = english) -> str:
-    """A duration in the unit that suits it (s, min, h, d), units through ``_``."""
+def seconds(value: Any, _: Gettext = english, resolution: Any = 1) -> str:
+    """A duration in the unit that suits it (s, min, h, d), units through ``_``; under a minute
+    said as such when the times were written to the minute (``resolution`` 60 s)."""
     v = num(value)
     if v is None:
         return "–"
+    if (num(resolution) or 1) >= 60 and v < 5400:  # whole minutes: no seconds to show
+        return _(UNDER_A_MINUTE) if v < 60 else _(MINUTES).format(n=f"{v / 60:.0f}")
     if v < 90:
         return _(SECONDS).format(n=f"{v:.0f}")
     if v < 5400:
@@ -909,11 +913,12 @@ def _graph(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
 
 def _qa(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
     frt = pick(a, "first_response", "frt", "first_response_time") or a
+    step = pick(frt, "resolution_s") or 1
     page.cards(
         [
             (_(L_QUESTIONS), fmt(pick(a, "questions", "question_count"))),
-            (_(L_MEDIAN), seconds(pick(frt, "median", "median_s", "median_seconds"), _)),
-            (_(L_P90), seconds(pick(frt, "p90", "p90_s", "p90_seconds"), _)),
+            (_(L_MEDIAN), seconds(pick(frt, "median", "median_s", "median_seconds"), _, step)),
+            (_(L_P90), seconds(pick(frt, "p90", "p90_s", "p90_seconds"), _, step)),
             (_(L_WITHIN_1M), pct(pick(frt, "within_1min", "share_within_1min", "within_60s"))),
             (_(L_UNANSWERED), fmt(pick(a, "unanswered_count", "unanswered_total"))),
         ]
