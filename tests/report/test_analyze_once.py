@@ -121,6 +121,24 @@ def test_an_export_of_several_chats_is_refused_naming_them(tmp_path: Path) -> No
         analyze_files([path], chat="Alice")
 
 
+def test_chats_are_told_before_what_other_files_held_is_dropped(tmp_path: Path) -> None:
+    """The same account export twice, or beside a chat's own export: still several chats,
+    refused naming that export; --chat picks one however many files repeat it."""
+    path = _account_export(tmp_path / "result.json")
+    with pytest.raises(SeveralChats) as caught:
+        analyze_files([path, path])
+    assert caught.value.file == str(path) and "2222 (Bob)" in str(caught.value)
+    assert analyze_files([path, path], chat="Bob").messages == 3
+    assert analyze_files([path, path], chat="1111").messages == 6
+
+
+def test_chat_must_name_the_chat_of_a_whatsapp_file(shared_data: Path) -> None:
+    path = shared_data / "whatsapp/4A_11M.txt"
+    with pytest.raises(SeveralChats, match=r"no chat 'foo' in this export; its chats: 4A_11M"):
+        analyze_files([path], chat="foo")
+    assert analyze_files([path], chat="4A_11M").messages == 11
+
+
 def test_chat_picks_one_chat_by_title_or_id(tmp_path: Path) -> None:
     path = _account_export(tmp_path / "result.json")
     assert analyze_files([path], chat="Book club").messages == 6
@@ -159,3 +177,14 @@ def test_a_damaged_zip_on_the_command_line(cli: object, shared_data: Path, tmp_p
     cut.write_bytes((shared_data / "whatsapp/4A_11M.zip").read_bytes()[:300])
     line = error_line(run(cli, "analyze", str(cut), "--out", str(tmp_path / "r")))  # type: ignore[arg-type]
     assert "damaged or incomplete zip" in line and "download the export again" in line
+
+
+def test_a_bad_file_is_named_by_its_path_when_files_share_a_name(
+    cli: object, tmp_path: Path
+) -> None:
+    """Exports of one chat share its name: the refusal names the one that is bad."""
+    name = "WhatsApp Chat with Club.txt"
+    good = _export(tmp_path / "old" / name, CHAT[:50])
+    bad = _export(tmp_path / "cut" / name, ["no date here, a message's last line\n", *CHAT[50:60]])
+    line = error_line(run(cli, "analyze", str(good), str(bad), "--out", str(tmp_path / "r")))  # type: ignore[arg-type]
+    assert line.startswith(f"✗ {bad}: not analysed"), line

@@ -34,9 +34,11 @@ Progress = Callable[[str, int, int | None], None]
 
 
 class SeveralChats(GroupopsError):
-    """An export holds several chats and ``--chat`` did not pick one of them."""
+    """An export holds several chats and ``--chat`` did not pick one of them, or ``--chat``
+    names a chat the export does not hold; ``file`` is that export."""
 
     code = "several_chats"
+    file: str | None = None
 
 
 T_SEVERAL = N_("this export holds {count} chats: {chats}; pick one with --chat (its id or title)")
@@ -149,38 +151,61 @@ def _build(
     """The analytics' frame of all files, and how many distinct events and messages they
     hold."""
     from groupops.analytics.frame import FrameBuilder
-    from groupops.importers import read, read_event_columns
 
     builder = FrameBuilder()
     events = messages = 0
     seen: set[tuple[str, str]] = set()  # (source, event id), as the store keys events
     for path, fmt in zip(paths, formats, strict=True):
-        count = _import_progress(progress, events)
-        cols = read_event_columns(path, tz, fmt, count)
-        if cols is not None:
-            # the fast path (WhatsApp, one chat a file): columns, no Event objects; their ids
-            # are made only when another file could hold the same events, and name no chat
-            # (the files are one group's, whatever their names)
-            if len(paths) > 1:
-                source = f"import:{fmt}"
-                rows = []
-                for i, event_id in enumerate(cols.event_ids(chat="")):
-                    if (source, event_id) not in seen:
-                        seen.add((source, event_id))
-                        rows.append(i)
-                if len(rows) < len(cols):
-                    cols = cols.only(rows)
-            builder.add_columns(cols)
-            events += len(cols)
-            messages += cols.messages
-            del cols
-            continue
-        stream = _one_chat(_new_events(read(path, tz, fmt), seen), chat)
-        events, added = _add_events(builder, stream, events, progress)
-        messages += added
+        try:
+            events, messages = _add_file(
+                builder, path, fmt, tz, progress, chat, seen, events, messages, len(paths) > 1
+            )
+        except GroupopsError as exc:
+            exc.export = path  # type: ignore[attr-defined]  # which of same-named files
+            raise
     if progress is not None:
         progress("import", events, events)
     return builder.build(), events, messages
+
+
+def _add_file(
+    builder: Any,
+    path: Path,
+    fmt: str,
+    tz: str | None,
+    progress: Progress | None,
+    chat: str | None,
+    seen: set[tuple[str, str]],
+    events: int,
+    messages: int,
+    several: bool,
+) -> tuple[int, int]:
+    """Add one file's events that no earlier file held to ``builder``; the running counts of
+    events and messages. ``several``: other files are read too."""
+    from groupops.importers import read, read_event_columns
+
+    cols = read_event_columns(path, tz, fmt, _import_progress(progress, events))
+    if cols is None:
+        # a file's chats are told from all it holds, then what other files held is dropped
+        stream = _new_events(_one_chat(read(path, tz, fmt), chat, path), seen)
+        events, added = _add_events(builder, stream, events, progress)
+        return events, messages + added
+    # the fast path (WhatsApp, one chat a file): columns, no Event objects
+    if chat is not None and chat != cols.chat:
+        _refuse_chat(path, chat, {cols.chat: ""})
+    if several:
+        # ids are made only when another file could hold the same events, and name no chat
+        # (the files are one group's, whatever their names)
+        source = f"import:{fmt}"
+        rows = []
+        for i, event_id in enumerate(cols.event_ids(chat="")):
+            if (source, event_id) not in seen:
+                seen.add((source, event_id))
+                rows.append(i)
+        if len(rows) < len(cols):
+            cols = cols.only(rows)
+    builder.add_columns(cols)
+    return events + len(cols), messages + cols.messages
 
 
 def _new_events(stream: Iterable[Event], seen: set[tuple[str, str]]) -> Iterator[Event]:
@@ -192,7 +217,7 @@ def _new_events(stream: Iterable[Event], seen: set[tuple[str, str]]) -> Iterator
             yield e
 
 
-def _one_chat(stream: Iterable[Event], chat: str | None) -> Iterator[Event]:
+def _one_chat(stream: Iterable[Event], chat: str | None, path: Path) -> Iterator[Event]:
     """One export's events, if they are of one chat; of several, those of ``chat`` (an id or
     a title). Refuses (:class:`SeveralChats`, once the file is read, so that it names them
     all) an export of several chats without ``chat``, and a ``chat`` the export does not
@@ -211,10 +236,19 @@ def _one_chat(stream: Iterable[Event], chat: str | None) -> Iterator[Event]:
             yield e
     if (chat is None and len(titles) <= 1) or matched:
         return
+    _refuse_chat(path, chat, titles)
+
+
+def _refuse_chat(path: Path, chat: str | None, titles: dict[str, str]) -> None:
+    """Raise :class:`SeveralChats` about the export ``path`` holding the chats ``titles``
+    (id -> title): ``chat`` is not one of them, or none was picked (``None``)."""
     listed = ", ".join(f"{cid} ({title})" if title else cid for cid, title in titles.items())
     if chat is None:
-        raise SeveralChats(T_SEVERAL, where="--chat", count=len(titles), chats=listed)
-    raise SeveralChats(T_NO_SUCH_CHAT, where="--chat", chat=chat, chats=listed)
+        error = SeveralChats(T_SEVERAL, where="--chat", count=len(titles), chats=listed)
+    else:
+        error = SeveralChats(T_NO_SUCH_CHAT, where="--chat", chat=chat, chats=listed)
+    error.file = str(path)  # the export it is about, for the command's refusal line
+    raise error
 
 
 def _add_events(
