@@ -103,10 +103,11 @@ def _kept_about(conn: Connection, words: tuple[str, ...]) -> list[str]:
 def test_forget_removes_the_bots_actions_and_the_sandboxs_copies(
     make_app: Callable[..., App],
 ) -> None:
-    """Delivered or still waiting, no action about Emily stays in the outbox (aimed at her,
-    answering her, or naming her), and the sandbox keeps no message by or about her: her
-    lines, the bot's lines about her, its deliveries. Ann's stay. Her account in the chat stays
-    (a platform's, as on a real one): writing again, she is a new member."""
+    """Delivered or still waiting, no action about Emily stays in the outbox (aimed at her or
+    answering her), and the sandbox keeps no message by her or for her: her lines, the bot's
+    answers to her, its deliveries. Ann's stay, including the leaderboard Ann asked for, which
+    names Emily (as other people's messages that mention her stay). Her account in the chat
+    stays (a platform's, as on a real one): writing again, she is a new member."""
     app = setup(make_app)
     say(app, "u2", "签到 read 20 pages")
     say(app, "u1", "签到")
@@ -124,7 +125,9 @@ def test_forget_removes_the_bots_actions_and_the_sandboxs_copies(
     forget(app, member_of(app, "Emily"))
 
     with app.db.connect() as conn:
-        assert _kept_about(conn, ("Emily", "u2")) == []
+        kept = _kept_about(conn, ("Emily", "u2"))
+        assert len(kept) == 1 and kept[0].startswith("outbox: ") and "积分榜" not in kept[0]
+        assert "u2" not in kept[0]  # only her name, in the board Ann asked for
         ann_texts = [r.payload["text"] for r in conn.execute(select(outbox))]
         assert any(t.startswith("✅ Ann checked in") for t in ann_texts)
         assert any(t.startswith("Ann: ") for t in ann_texts)
@@ -145,34 +148,34 @@ def test_forget_removes_the_bots_actions_and_the_sandboxs_copies(
     assert member_of(app, "Emily") > 0
 
 
-def test_forget_keeps_what_is_about_others_and_only_hides_the_name(
-    make_app: Callable[..., App],
-) -> None:
-    """Forgetting Ann leaves Anna's actions and lines whole ("Ann" is not in "Anna"), and a
-    text about others that names Ann too (the leaderboard) stays for them, with "…" where her
-    name was; nothing of the others is cancelled."""
+def test_forget_leaves_what_was_said_to_others(make_app: Callable[..., App]) -> None:
+    """Forgetting Ann leaves every action and line of others whole: Anna's, and the
+    leaderboard Anna asked for that names Ann too (a name is no proof of who is meant: it may
+    be another member's, part of a longer name, or of the group's title)."""
     app = setup(make_app)
     app.handle([app.sandbox.join("g1", "u4", "Anna")])
     say(app, "u1", "签到")
     say(app, "u4", "签到")
     deliver(app)
     say(app, "u4", "积分榜")  # names Ann and Anna, not delivered yet
+    ann = member_of(app, "Ann")
     with app.db.connect() as conn:
-        before = {r.id: r.payload["text"] for r in conn.execute(select(outbox))}
+        theirs = {
+            r.id: r.payload["text"]
+            for r in conn.execute(select(outbox))
+            if r.payload.get("user_id") != "u1" and "Ann checked in" not in r.payload["text"]
+        }
         anna_lines = conn.execute(
             select(func.count())
             .select_from(sandbox_messages)
             .where(sandbox_messages.c.text.contains("Anna"))
         ).scalar_one()
-    board_id, board = next((i, t) for i, t in before.items() if "Anna" in t and "Ann " in t)
-    forget(app, member_of(app, "Ann"))
+    assert any("Ann " in t and "Anna" in t for t in theirs.values())
+    forget(app, ann)
 
     with app.db.connect() as conn:
         after = {r.id: r.payload["text"] for r in conn.execute(select(outbox))}
-        assert board_id in after and "Anna" in after[board_id] and "Ann " not in after[board_id]
-        assert after[board_id] == board.replace("Ann ", "… ").replace("Ann\n", "…\n")
-        anna_texts = [t for t in before.values() if "Anna" in t and "Ann " not in t]
-        assert anna_texts and all(t in after.values() for t in anna_texts)
+        assert {i: after.get(i) for i in theirs} == theirs
         assert (
             conn.execute(
                 select(func.count())

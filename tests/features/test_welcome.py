@@ -112,6 +112,31 @@ def test_a_join_burst_gets_one_combined_welcome(make_app: Callable[..., App]) ->
     assert "No ads." in text
 
 
+def test_a_forgotten_newcomer_leaves_the_combined_welcome(make_app: Callable[..., App]) -> None:
+    """Forgotten while their join is held back, a newcomer is not named (nor counted) in the
+    combined welcome sent after; the others still are."""
+    app = setup(make_app, burst_threshold=3, burst_window_seconds=60)
+    c = clock(app)
+    c.advance(600)
+    for uid, name in [("a", "Ann"), ("b", "Bo"), ("l", "李明"), ("h", "李明华"), ("k", "Kim")]:
+        app.handle([app.sandbox.join("g1", uid, name)])
+        c.advance(2)
+    with app.db.connect() as conn:
+        from groupops.storage.tables import members
+
+        li_ming = conn.execute(
+            select(members.c.id).where(members.c.display_name == "李明")
+        ).scalar_one()
+    admin.forget_member(app.db, FeatureRegistry.load((WELCOME,), extensions=False), li_ming)
+    c.advance(61)
+    app.engine.tick()
+    c.advance(60)
+    app.engine.tick()  # calm now: the held-back joins are welcomed together
+    kind, _, text = queued(app)[-1]
+    assert kind == "send" and "2 new members" in text, text
+    assert "李明华" in text and "Kim" in text and "李明," not in text and ", 李明" not in text
+
+
 def test_self_introduction_is_recorded(make_app: Callable[..., App]) -> None:
     app = setup(make_app, intro_min_chars=10)
     app.handle([app.sandbox.join("g1", "u1", "Ann")])

@@ -595,20 +595,6 @@ def _forget_actions_and_sandbox(conn: Connection, member_id: int) -> None:
         )
     ]
     theirs = events.c.member_id == member_id
-    names = {
-        str(name)
-        for name in conn.execute(
-            select(events.c.payload["user_name"].as_string()).where(theirs).distinct()
-        ).scalars()
-        if name
-    }
-    names |= {
-        str(name)
-        for name in conn.execute(
-            select(members.c.display_name).where(members.c.id == member_id)
-        ).scalars()
-        if name
-    }
-    removed = remove_actions_about(conn, people, names, select(events.c.seq).where(theirs))
+    removed = remove_actions_about(conn, people, select(events.c.seq).where(theirs))
     # the deliverer's idempotency key of each removed action: the sandbox's delivery of it
-    forget_person(conn, people, names, [f"outbox:{oid}" for oid in removed])
+    forget_person(conn, people, [f"outbox:{oid}" for oid in removed])

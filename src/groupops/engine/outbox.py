@@ -8,7 +8,6 @@ reads the queue nor commits a claim before sending them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +23,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    update,
 )
 
 from groupops.domain.actions import Action, ActionKind
@@ -254,12 +252,6 @@ def _rows(
     return rows, tasks
 
 
-#: names shorter than this are not looked for in texts: one character is in too many of them
-SHORTEST_NAME = 2
-#: what a forgotten person's name becomes in a text kept for others (a combined welcome)
-FORGOTTEN = "…"
-
-
 def aimed_at(payload: Any, source: Any, people: Collection[tuple[str, str]]) -> ColumnElement[bool]:
     """Whether an action (its JSON ``payload`` and ``source`` column) is aimed at one of
     ``people`` (``(source, user_id)`` pairs)."""
@@ -269,76 +261,24 @@ def aimed_at(payload: Any, source: Any, people: Collection[tuple[str, str]]) -> 
     )
 
 
-def may_name(text: Any, names: Collection[str]) -> ColumnElement[bool]:
-    """Whether ``text`` (a column) contains one of ``names``: the rows :func:`name_pattern`
-    then looks at closely (the database cannot tell "Ann" from "Anna")."""
-    return or_(
-        false(),
-        *(text.contains(n, autoescape=True) for n in names if len(n) >= SHORTEST_NAME),
-    )
-
-
-def name_pattern(names: Collection[str]) -> re.Pattern[str] | None:
-    """The names as they stand in a text: a name that starts or ends with a Latin letter or
-    digit is not part of a longer word ("Ann" is not in "Anna"); Chinese has no spaces, so a
-    Chinese name is found wherever it stands. None when no name is long enough to look for."""
-    parts = []
-    for name in sorted({n for n in names if len(n) >= SHORTEST_NAME}, key=len, reverse=True):
-        part = re.escape(name)
-        if name[0].isascii() and name[0].isalnum():
-            part = r"(?<![A-Za-z0-9])" + part
-        if name[-1].isascii() and name[-1].isalnum():
-            part += r"(?![A-Za-z0-9])"
-        parts.append(part)
-    return re.compile("|".join(parts)) if parts else None
-
-
-def scrub_names(
-    conn: Connection,
-    key: Any,
-    column: Any,
-    where: ColumnElement[bool],
-    names: Collection[str],
-) -> None:
-    """Replace ``names`` by :data:`FORGOTTEN` in the text of the rows ``where`` says: in
-    ``column`` itself (a text column), or in the ``text`` of ``column`` (a JSON one); ``key``
-    is the table's key column. The rest of each row stays as it was."""
-    pattern = name_pattern(names)
-    if pattern is None:
-        return
-    table = column.table
-    for row_key, value in conn.execute(select(key, column).where(where)).all():
-        if isinstance(value, dict):
-            text = str(value.get("text") or "")
-            new: Any = {**value, "text": pattern.sub(FORGOTTEN, text)}
-        else:
-            text = str(value or "")
-            new = pattern.sub(FORGOTTEN, text)
-        if new != value:
-            conn.execute(update(table).where(key == row_key).values({column.key: new}))
-
-
 def remove_actions_about(
     conn: Connection,
     people: Collection[tuple[str, str]],
-    names: Collection[str],
     causes: Select[tuple[int]],
 ) -> list[int]:
-    """In ``conn``'s transaction, the actions about one person (``forget``): outbox rows aimed
-    at them or caused by their events (``causes``: those events' seqs) are deleted, whatever
-    their state (an action not sent yet is not sent: nothing is said or done about someone
-    forgotten), and so are the owner tasks aimed at them; in the others' actions and tasks
-    that name them (a combined welcome, a moderation notice), their name becomes
-    :data:`FORGOTTEN` and the action stays for the others. Returns the outbox ids deleted."""
+    """Delete, in ``conn``'s transaction, the actions about one person (``forget``): outbox rows
+    aimed at them or caused by their events (``causes``: those events' seqs), whatever their
+    state (an action not sent yet is not sent: nothing is said or done about someone
+    forgotten), and the owner tasks aimed at them. What was said to others and only mentions
+    them by name (a leaderboard someone else asked for) stays, as other people's messages
+    that mention them do: a name is no proof of who is meant (two members may share one, or
+    a name may be part of a word or of the group's title). Returns the outbox ids deleted."""
     theirs = or_(aimed_at(_o.payload, _o.source, people), _o.cause_seq.in_(causes))
     ids = [int(r[0]) for r in conn.execute(select(_o.id).where(theirs))]
     for start in range(0, len(ids), _CHUNK):
         conn.execute(delete(outbox).where(_o.id.in_(ids[start : start + _CHUNK])))
-    scrub_names(conn, _o.id, _o.payload, may_name(_o.payload["text"].as_string(), names), names)
     t = owner_tasks.c
     conn.execute(delete(owner_tasks).where(aimed_at(t.action, t.source, people)))
-    scrub_names(conn, t.id, t.action, may_name(t.action["text"].as_string(), names), names)
-    scrub_names(conn, t.id, t.text, may_name(t.text, names), names)
     return ids
 
 

@@ -168,9 +168,31 @@ class WelcomeFeature:
         b.write()
 
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
-        # introductions live on the membership row, which the core forgets; bursts hold
-        # display names only until they are flushed
-        return None
+        """Introductions live on the membership row, which the core forgets. A join of theirs
+        held back for a combined welcome leaves it: the burst counts one less and no longer
+        shows their name (as they joined under it), and goes when nobody is left."""
+        joins = conn.execute(
+            select(_e.group_id, _e.occurred_at, _e.payload["user_name"].as_string()).where(
+                _e.member_id == member_id,
+                _e.kind.in_((EventKind.MEMBER_JOINED.value, EventKind.MEMBER_ADMITTED.value)),
+            )
+        ).all()
+        for group_id, joined_at, name in joins:
+            row = conn.execute(select(welcome_bursts).where(_w.group_id == group_id)).first()
+            if row is None or joined_at < row.started_at:
+                continue
+            names = list(row.names)
+            if name in names:
+                names.remove(name)
+            count = int(row._mapping["count"]) - 1
+            if count <= 0:
+                conn.execute(delete(welcome_bursts).where(_w.group_id == group_id))
+            else:
+                conn.execute(
+                    update(welcome_bursts)
+                    .where(_w.group_id == group_id)
+                    .values(names=names, count=count)
+                )
 
     # -- joins -----------------------------------------------------------------------------
     def _settings(self, ctx: BatchContext, group: GroupInfo) -> WelcomeSettings:

@@ -8,7 +8,7 @@ from collections.abc import Collection
 
 from sqlalchemy import Connection, and_, delete, false, or_, select
 
-from groupops.engine.outbox import aimed_at, may_name, scrub_names
+from groupops.engine.outbox import aimed_at
 from groupops.platforms.sandbox.adapter import BOT_ID
 from groupops.platforms.sandbox.tables import sandbox_deliveries, sandbox_messages
 
@@ -18,21 +18,19 @@ _CHUNK = 500
 def forget_person(
     conn: Connection,
     people: Collection[tuple[str, str]],
-    names: Collection[str],
     delivery_keys: Collection[str] = (),
 ) -> int:
     """Delete, in ``conn``'s transaction, what the sandbox keeps by or about ``people``
-    (``(source, user_id)`` pairs, one person's identities) known by ``names``: every line they
-    wrote (their joins and departures too), the bot's private messages to them, the platform's
-    notices about them, and the bot's lines its deliveries posted for an action aimed at them
-    or one of ``delivery_keys`` (the idempotency keys of the actions forget removed), with those
-    deliveries. In the bot's other lines and deliveries that name them (a combined welcome,
-    another member's warning), the name becomes ``…`` and the line stays for the others.
-    Other people's messages stay, as their events do, and so does the person's account in the
-    chats (name, status), as on a real platform: if they write again, they come back as a new
-    member. Returns the lines deleted. Line ids are never handed out again (AUTOINCREMENT), so
-    no event id is reused."""
-    if not people and not names and not delivery_keys:
+    (``(source, user_id)`` pairs, one person's identities): every line they wrote (their joins
+    and departures too), the bot's private messages to them, the platform's notices about them
+    ("u1 muted"), and the bot's lines its deliveries posted for an action aimed at them or one
+    of ``delivery_keys`` (the idempotency keys of the actions forget removed: those answering
+    them), with those deliveries. Lines said to others that only mention them by name stay, as
+    other people's messages do, and so does the person's account in the chats (name, status),
+    as on a real platform: if they write again, they come back as a new member. Returns the
+    lines deleted. Line ids are never handed out again (AUTOINCREMENT), so no event id is
+    reused."""
+    if not people and not delivery_keys:
         return 0
     d, m = sandbox_deliveries.c, sandbox_messages.c
     keys = list(delivery_keys)
@@ -46,10 +44,8 @@ def forget_person(
         if (mid := str((result or {}).get("platform_message_id", ""))).isdigit()
     ]
     conn.execute(delete(sandbox_deliveries).where(theirs))
-    scrub_names(conn, d.key, d.action, may_name(d.action["text"].as_string(), names), names)
     by_them = [and_(m.source == src, m.user_id == uid) for src, uid in people]
     to_them = [and_(m.source == src, m.to_user_id == uid) for src, uid in people]
-    # the platform's notices name a person by user id ("u1 muted")
     notices = [
         and_(m.source == src, m.kind == "system", m.text.startswith(f"{uid} ", autoescape=True))
         for src, uid in people
@@ -69,5 +65,4 @@ def forget_person(
             ).rowcount
             or 0
         )
-    scrub_names(conn, m.id, m.text, and_(m.user_id == BOT_ID, may_name(m.text, names)), names)
     return lines
