@@ -188,3 +188,29 @@ def test_a_bad_file_is_named_by_its_path_when_files_share_a_name(
     bad = _export(tmp_path / "cut" / name, ["no date here, a message's last line\n", *CHAT[50:60]])
     line = error_line(run(cli, "analyze", str(good), str(bad), "--out", str(tmp_path / "r")))  # type: ignore[arg-type]
     assert line.startswith(f"✗ {bad}: not analysed"), line
+
+
+def test_an_imported_group_lives_in_the_zone_of_its_export(
+    cli: object, shared_data: Path, tmp_path: Path
+) -> None:
+    """import --tz gives the groups it makes that zone (else UTC), so analyze --group counts
+    the days and hours analyze FILE --tz counts; a group that was there keeps its own."""
+    from sqlalchemy import select
+
+    from groupops.storage.tables import groups
+
+    chat = shared_data / "whatsapp/4A_11M.txt"  # 11 messages at 23:55 on 2020-09-12
+    url = f"sqlite:///{tmp_path}/db.sqlite"
+    res = run(cli, "import", str(chat), "--tz", "Europe/Berlin", "--database-url", url)  # type: ignore[arg-type]
+    assert res.exit_code == 0, res.output
+    by_file = analyze_files([chat], tz="Europe/Berlin").metrics["activity"]
+    by_group = run(
+        cli, "analyze", "--group", "1", "--database-url", url, "--out", str(tmp_path / "g")
+    )  # type: ignore[arg-type]
+    assert by_group.exit_code == 0, by_group.output
+    metrics = json.loads((tmp_path / "g" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["activity"]["per_day"] == by_file["per_day"]
+    assert metrics["activity"]["heatmap"] == by_file["heatmap"]
+    res = run(cli, "import", str(chat), "--tz", "America/New_York", "--database-url", url)  # type: ignore[arg-type]
+    with open_database(url).connect() as conn:
+        assert conn.execute(select(groups.c.timezone)).scalars().all() == ["Europe/Berlin"]

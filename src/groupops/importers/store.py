@@ -167,9 +167,44 @@ def import_file(
         for _ in stream:
             pass
         return result
+    source = f"import:{fmt}"
+    known = _groups_of(engine, source)
     stored = engine.store_only(_batches(stream))
     result.stored, result.duplicates = stored.stored, stored.duplicates
+    _zone_new_groups(engine, source, result.chats - known, tz)
     return result
+
+
+def _groups_of(engine: Engine, source: str) -> set[str]:
+    """The chats of ``source`` that are groups in the database already."""
+    from sqlalchemy import select
+
+    from groupops.storage.tables import groups
+
+    with engine.db.connect() as conn:
+        return set(
+            conn.execute(select(groups.c.chat_id).where(groups.c.source == source)).scalars()
+        )
+
+
+def _zone_new_groups(engine: Engine, source: str, chats: set[str], tz: str | tzinfo | None) -> None:
+    """The groups this import made live in the zone of the export's times (``--tz``, else
+    UTC), not the workspace's: ``analyze --group`` then counts the days and hours that
+    ``analyze FILE --tz`` counts. A group that was there keeps its own."""
+    if not chats:
+        return
+    from sqlalchemy import update
+
+    from groupops.storage.tables import groups
+
+    zone = "UTC" if tz is None else getattr(tz, "key", None) or str(tz)
+    with engine.db.begin() as conn:
+        conn.execute(
+            update(groups)
+            .where(groups.c.source == source, groups.c.chat_id.in_(sorted(chats)))
+            .values(timezone=zone)
+        )
+    engine.directory.invalidate()
 
 
 class AtomicText:
