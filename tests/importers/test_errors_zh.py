@@ -178,8 +178,8 @@ CASES: list[tuple[str, Make, str, str]] = [
     (
         "zip with a bad CRC",
         damaged_zip("crc.zip", "crc"),
-        "crc.zip: unreadable: Bad CRC-32 for file '_chat.txt'",
-        "crc.zip: 无法读取：Bad CRC-32 for file '_chat.txt'",
+        "crc.zip: a damaged zip (Bad CRC-32 for file '_chat.txt'): download the export again",
+        "crc.zip: zip 文件已损坏（Bad CRC-32 for file '_chat.txt'）：请重新下载这份导出",
     ),
     (
         "zip without a directory",

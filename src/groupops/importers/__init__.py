@@ -26,6 +26,7 @@ the line or byte offset, and the reason; nothing else escapes.
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import tzinfo
 from pathlib import Path
@@ -50,6 +51,7 @@ from groupops.importers.columns import Columns, read_columns
 FORMATS = ("whatsapp", "telegram", "discord", "slack", "irc", "wechat")
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 DAMAGED_ZIP = N_("a damaged or incomplete zip (its end is missing): download the export again")
+DAMAGED_IN_ZIP = N_("a damaged zip ({detail}): download the export again")
 
 __all__ = [
     "FORMATS",
@@ -168,7 +170,7 @@ def read_event_columns(
     except ImportFormatError:
         raise
     except ZIP_ERRORS as exc:
-        raise ImportFormatError(UNREADABLE, file=path.name, detail=str(exc)) from None
+        raise _unreadable(exc, path) from None
 
 
 def _guarded(events: Iterator[Event], path: Path) -> Iterator[Event]:
@@ -179,4 +181,12 @@ def _guarded(events: Iterator[Event], path: Path) -> Iterator[Event]:
         raise
     except ZIP_ERRORS as exc:  # Unicode errors are ValueErrors
         # a damaged zip or disk: the reason, never a traceback
-        raise ImportFormatError(UNREADABLE, file=path.name, detail=str(exc)) from None
+        raise _unreadable(exc, path) from None
+
+
+def _unreadable(exc: BaseException, path: Path) -> ImportFormatError:
+    """What reading ``path`` failed with, said for the operator: a zip whose content does not
+    check out (a bad checksum, a broken stream) is damaged, and the cure is a new download."""
+    if isinstance(exc, zipfile.BadZipFile | zlib.error | EOFError):
+        return ImportFormatError(DAMAGED_IN_ZIP, file=path.name, detail=str(exc))
+    return ImportFormatError(UNREADABLE, file=path.name, detail=str(exc))
