@@ -214,3 +214,11 @@ def test_an_imported_group_lives_in_the_zone_of_its_export(
     res = run(cli, "import", str(chat), "--tz", "America/New_York", "--database-url", url)  # type: ignore[arg-type]
     with open_database(url).connect() as conn:
         assert conn.execute(select(groups.c.timezone)).scalars().all() == ["Europe/Berlin"]
+
+
+def test_a_second_download_of_an_export_is_the_same_chat(cli: object, tmp_path: Path) -> None:
+    """A browser saves a second download as "… (1).txt": the same chat, imported once."""
+    first = _export(tmp_path / "WhatsApp Chat with Club.txt", CHAT)
+    again = _export(tmp_path / "WhatsApp Chat with Club (1).txt", CHAT)
+    assert stored_messages(cli, tmp_path, first, again) == len(CHAT)
+    assert analyze_files([first, again]).messages == len(CHAT)

@@ -324,11 +324,15 @@ def _chunks(raw: IO[bytes], size: int = 1 << 22) -> Iterator[str]:
         yield block[: cut + 1]
 
 
+_DOWNLOAD_COPY = re.compile(r"\s*\(\d{1,3}\)$")  # "chat (1).txt": a browser's second download
+
+
 def chat_name(path: Path) -> str:
     """The chat's name from the export's file name: "WhatsApp Chat with X.txt",
     "WhatsApp Chat - X.zip", "Chat WhatsApp s uživatelem X.txt", "Чат WhatsApp с контактом X"
-    give "X"; any other name is the chat's name as it is."""
-    stem = path.stem
+    give "X"; any other name is the chat's name as it is. A browser's " (1)" after a second
+    download of the same file is no part of it."""
+    stem = _DOWNLOAD_COPY.sub("", path.stem) or path.stem
     m = re.match(
         r"(?i)^\W*(?:(?:chat|чат|conversa|conversación|discussion)\s+)?whats\s?app"
         r"(?:\s*(?:chat|чат))?\s*(?:with|mit|con|avec|com|met|dengan|ile|s\s+uživatelem|"
