@@ -203,6 +203,11 @@ def test_points_command_and_leaderboard_command(make_app: Callable[..., App]) ->
         "2. Ann · 5 pts",
     ]
     assert balance(app, "u1") == 5 and balance(app, "u3") == 0  # commands earn nothing
+    clear(app)
+    say(app, "u3", "积分")  # not on the board: no rank to give
+    assert said(app) == [
+        "Chen: 0 points, level Newcomer. No points this month yet. 50 more points to Regular."
+    ]
 
 
 def test_daily_weekly_monthly_boards_in_the_groups_zone(make_app: Callable[..., App]) -> None:

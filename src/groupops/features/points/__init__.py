@@ -50,6 +50,8 @@ MY_POINTS = N_(
     "{{ name }}: {{ points }} points, level {{ level }}. This month: {{ month }} points, "
     "#{{ rank }}."
 )
+#: the same, for a member with no points this month (not on the board: no rank to give)
+MY_POINTS_NONE = N_("{{ name }}: {{ points }} points, level {{ level }}. No points this month yet.")
 NEXT_LEVEL = N_("{{ missing }} more points to {{ next }}.")
 BOARD_HEAD = N_("🏆 Points this month in {{ group }}:")
 BOARD_EMPTY = N_("Nobody has earned points in {{ group }} this month yet.")
@@ -588,7 +590,9 @@ class PointsFeature:
             "month": str(mine),
             "rank": str(rank),
         }
-        text = ctx.templates.render(t(MY_POINTS), variables, where="points")
+        text = ctx.templates.render(
+            t(MY_POINTS if mine > 0 else MY_POINTS_NONE), variables, where="points"
+        )
         if level + 1 < len(s.levels):
             nxt = s.levels[level + 1]
             text += " " + ctx.templates.render(
