@@ -108,7 +108,7 @@ def test_an_unknown_setting_is_refused_naming_the_features_settings(
         run(cli, "settings", "set", "welcome.nonexistent", "1", "-g", "1", *url, lang="zh_CN")
     )
     assert zh.startswith(
-        "错误 [invalid_settings] group 1 welcome.nonexistent: welcome 没有设置 'nonexistent'"
+        "错误 [invalid_settings] 群 1 welcome.nonexistent: welcome 没有设置 'nonexistent'"
         "（已有：enabled, template, rules, "
     ), zh
     assert "Extra inputs" not in zh

@@ -123,11 +123,11 @@ def test_core_commands_refuse_in_chinese(cli: typer.Typer, imported: str) -> Non
     )
     said(
         run(cli, "settings", "profile", "-g", "1", "--timezone", "Mars/Base", *db, lang="zh_CN"),
-        "错误 [invalid_settings] 时区: 未知时区 'Mars/Base'",
+        "错误 [invalid_option] --timezone: 未知时区 'Mars/Base'",
     )
     said(
         run(cli, "settings", "profile", "-g", "1", "--timezone", "Mars/Base", *db),
-        "error [invalid_settings] time zone: unknown time zone 'Mars/Base'",
+        "error [invalid_option] --timezone: unknown time zone 'Mars/Base'",
     )
     said(
         run(cli, "outbox", "retry", "7", "9", *db, lang="zh_CN"),

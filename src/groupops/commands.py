@@ -18,14 +18,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
+from typer._click.exceptions import NoSuchOption, UsageError
 from typer._click.parser import _OptionParser, _ParsingState
 from typer.core import TyperCommand
 
 from groupops.domain.errors import GroupopsError, InvalidOption, InvalidSettings
+from groupops.domain.time import zone
 from groupops.engine import admin
 from groupops.engine.clock import RealClock
 from groupops.engine.deliverer import list_outbox, retry_dead
-from groupops.features.registry import FeatureRegistry
+from groupops.features.registry import FeatureRegistry, Place, SettingError
 from groupops.i18n import LANGUAGES, N_, Catalogs, chosen_language, english
 from groupops.storage.db import LARGEST_ID, open_database
 from groupops.storage.migrate import current
@@ -53,6 +55,11 @@ def _option_name(name: str) -> str:
 
 
 _OPTION_SHAPE = re.compile(r"--?[A-Za-z]")
+#: a word refused as an unknown option that may have been meant as a value (``"-No ads"``)
+DASH_VALUE = N_(
+    "No such option: {name}. A value that starts with - and a letter goes after --"
+    " (settings set -g 1 welcome.rules -- {value})"
+)
 
 
 class _DashValueParser(_OptionParser):
@@ -64,7 +71,14 @@ class _DashValueParser(_OptionParser):
         if _OPTION_SHAPE.match(arg) is None:
             state.largs.append(arg)
             return
-        super()._process_opts(arg, state)
+        try:
+            super()._process_opts(arg, state)
+        except NoSuchOption as exc:
+            if exc.possibilities:  # a misspelt option: click says which it meant
+                raise
+            said = Catalogs().gettext(chosen_language())(DASH_VALUE)
+            value = json.dumps(arg, ensure_ascii=False)
+            raise UsageError(said.format(name=exc.option_name, value=value), ctx=exc.ctx) from None
 
 
 class DashValues(TyperCommand):
@@ -77,6 +91,29 @@ class DashValues(TyperCommand):
         for param in self.get_params(ctx):
             param.add_to_parser(parser, ctx)
         return parser
+
+
+def check_zones(params: dict[str, Any]) -> None:
+    """A time zone a command was given (``--tz``, ``--timezone``) is one it knows: an unknown
+    one is one ``invalid_option`` line naming the option (not a feature's setting)."""
+    for name in ("tz", "timezone"):
+        value = params.get(name)
+        if isinstance(value, str):
+            try:
+                zone(value)
+            except InvalidSettings as exc:
+                raise InvalidOption(exc.template, where=_option_name(name), **exc.params) from None
+
+
+def refuse_zone(value: str | None, option: str, lang: str) -> None:
+    """:func:`check_zones` for a command without :func:`typed_errors` (``analyze``): an unknown
+    zone is the one ``invalid_option`` line, exit code 2."""
+    try:
+        check_zones({"tz": value})
+    except InvalidOption as exc:
+        exc.where = option
+        err.print(error_line(exc, lang), highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 def check_numbers(params: dict[str, Any]) -> None:
@@ -121,6 +158,18 @@ class MemberStatus(StrEnum):
     banned = "banned"
 
 
+NOT_ONE_OF = N_("{value!r} is not one of {choices}")
+
+
+def check_member_status(value: str | None) -> str | None:
+    """``members --status``: one of :class:`MemberStatus`, refused in the operator's language."""
+    if value is None or value in MemberStatus.__members__:
+        return value
+    t = Catalogs().gettext(chosen_language())
+    choices = ", ".join(MemberStatus.__members__)
+    raise typer.BadParameter(t(NOT_ONE_OF).format(value=value, choices=choices))
+
+
 class TaskStatus(StrEnum):
     open = "open"
     done = "done"
@@ -143,13 +192,17 @@ def say_cut(shown: int, total: int, lang: str) -> None:
         err.print(literal(said), highlight=False, soft_wrap=True)
 
 
+USE_LANGUAGE = N_("{value!r}: use en or zh_CN")
+
+
 def check_language(value: str | None) -> str:
     """``--lang``'s check, the same on every command: a language the catalogues have; not
     given (nor GROUPOPS_LANG), the terminal's (LANG), as the commands without ``--lang``."""
     if value is None or value == "":
         return chosen_language()
     if value not in LANGUAGES:
-        raise typer.BadParameter(f"{value!r}: use en or zh_CN", param_hint="--lang")
+        said = Catalogs().gettext(chosen_language())(USE_LANGUAGE)
+        raise typer.BadParameter(said.format(value=value), param_hint="--lang")
     return value
 
 
@@ -208,6 +261,7 @@ def typed_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             check_numbers(kwargs)
+            check_zones(kwargs)
             return func(*args, **kwargs)
         except GroupopsError as exc:
             err.print(
@@ -275,6 +329,9 @@ UNDONE_BY = N_("{time} by {who}")
 #: what ``settings set`` did, and what is in effect now
 SET_FOR_GROUP = N_("{name} saved for group {group}.")
 SET_FOR_WORKSPACE = N_("{name} saved as the default of workspace {workspace!r}.")
+STALE_REMOVED = N_(
+    "{name} removed from the settings stored for {place}: {feature} has no such setting now."
+)
 IN_EFFECT = N_("{feature} settings chosen there now (the others keep their defaults):")
 #: what ``settings show`` says about stored settings that are wrong (it still shows them)
 WARNING = N_("warning")
@@ -597,8 +654,12 @@ def register(app: typer.Typer) -> None:
     @typed_errors
     def members_cmd(
         group: str | None = typer.Option(None, "--group", "-g"),
-        status: MemberStatus | None = typer.Option(
-            None, "--status", help="only the members with this status (default: every status)"
+        status: str | None = typer.Option(
+            None,
+            "--status",
+            help="only the members with this status (default: every status)",
+            metavar="[" + "|".join(MemberStatus.__members__) + "]",
+            callback=check_member_status,
         ),
         limit: int = Limit(100),
         url: str | None = DbOption,
@@ -607,7 +668,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List members (of one group with --group ID or source:chat_id)."""
         db = open_db(url)
-        wanted = status.value if status is not None else None
+        wanted = status
         rows = admin.list_members(db, group, limit, wanted)
         if len(rows) == limit:
             say_cut(len(rows), admin.count_members(db, group, wanted), lang)
@@ -657,10 +718,10 @@ def register(app: typer.Typer) -> None:
         )
         t = speaker()
         warnings: list[GroupopsError] = [
-            InvalidSettings(FEATURE_OFF, where=refused.where, problem=refused.localized_message(t))
+            SettingError(FEATURE_OFF, where=refused.where, problem=refused.localized_message(t))
             for refused in view.invalid.values()
         ]
-        for problem in [*warnings, *view.clashes]:
+        for problem in [*view.unreadable, *warnings, *view.clashes]:
             line = escape(f"[{problem.code}] {problem.localized(t)}")
             err.print(f"[yellow]{t(WARNING)}[/yellow] {line}", highlight=False, soft_wrap=True)
 
@@ -684,6 +745,7 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("write it as feature.setting, e.g. welcome.rules")
         db = open_db(url)
         registry = FeatureRegistry.load()
+        stale = value.strip() == "null" and admin.is_stale_setting(registry, feature, key)
         effective = admin.set_setting(
             db,
             registry,
@@ -694,7 +756,11 @@ def register(app: typer.Typer) -> None:
             workspace=workspace,
         )
         t = speaker()
-        if group is not None:
+        if stale:
+            place = Place(N_("group {group}"), group=group) if group is not None else None
+            place = place or Place(N_("workspace {workspace}"), workspace=workspace or "default")
+            said = t(STALE_REMOVED).format(name=name, place=place.localized(t), feature=feature)
+        elif group is not None:
             said = t(SET_FOR_GROUP).format(name=name, group=group)
         else:
             said = t(SET_FOR_WORKSPACE).format(name=name, workspace=workspace or "default")

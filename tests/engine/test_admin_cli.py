@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from groupops.cli import _register_all
 from groupops.cli import app as cli_app
-from groupops.domain.errors import InvalidSettings, NotFound
+from groupops.domain.errors import InvalidOption, InvalidSettings, NotFound
 from groupops.engine import admin
 from groupops.engine.app import App
 from groupops.features.registry import FeatureRegistry
@@ -57,7 +57,7 @@ def test_invalid_settings_name_the_problem_and_write_nothing(app_with_group: App
         admin.set_setting(
             db, registry(), feature="welcome", key="rules", value="x", group_ref="sandbox:nope"
         )
-    with pytest.raises(InvalidSettings, match="unknown time zone 'Mars/Base'"):
+    with pytest.raises(InvalidOption, match="unknown time zone 'Mars/Base'"):
         admin.set_group_profile(db, "1", timezone="Mars/Base")
     assert admin.effective_settings(db, registry(), "1")["welcome"]["burst_threshold"] == 3
 
@@ -86,7 +86,7 @@ def test_cli_lists_and_reports_typed_errors(app_with_group: App, database_url: s
             database_url,
         ],
     )
-    assert res.exit_code == 2 and "invalid_settings" in res.output and "Nowhere/X" in res.output
+    assert res.exit_code == 2 and "invalid_option" in res.output and "Nowhere/X" in res.output
     res = runner.invoke(cli_app, ["outbox", "retry", "42", "--database-url", database_url])
     assert res.exit_code == 2 and "no dead action with id 42" in res.output
     assert "[" not in res.output.split("no dead action", 1)[1].splitlines()[0]

@@ -6,23 +6,38 @@ change is validated against the feature's settings model before anything is writ
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import UnionType
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Connection, Engine, Table, func, insert, select, update
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 
-from groupops.domain.errors import GroupopsError, InvalidSettings, NotFound
+from groupops.domain.errors import GroupopsError, InvalidOption, InvalidSettings, NotFound
 from groupops.domain.time import zone
 from groupops.features.base import FeatureSettings
 from groupops.features.registry import (
     FeatureRegistry,
     InheritedSettingsRefused,
+    Place,
+    SettingError,
     SettingsRefused,
     command_word_fields,
+    problems_of,
 )
 from groupops.i18n import LANGUAGES, N_
 from groupops.storage.db import LARGEST_ID
@@ -201,8 +216,8 @@ def setting_value(registry: FeatureRegistry, feature: str, key: str, raw: str) -
     words = get_origin(kind) is Literal and all(isinstance(a, str) for a in get_args(kind))
     if kind is not str and not words:
         return parse_value(raw)
-    if optional and raw.strip() == "null":
-        return None
+    if raw.strip() == "null":  # no text: the built-in one where there is one, else none
+        return None if optional else ""
     value = parse_value(raw) if raw.strip().startswith('"') else raw
     return value if isinstance(value, str) else raw
 
@@ -220,7 +235,7 @@ def _validated(
     model = registry.by_name.get(feature)
     if model is None:
         known = ", ".join(registry.by_name)
-        raise InvalidSettings(
+        raise SettingError(
             N_("no feature {feature!r} (known: {known})"), where=where, feature=feature, known=known
         )
     try:
@@ -258,7 +273,7 @@ def _clash(
     mine = {w.casefold(): w for w, s in words if s == setting}
     for word, other in words:
         if other != setting and word.casefold() in mine:
-            return InvalidSettings(
+            return SettingError(
                 N_("{keyword!r} is in both {setting} and {other}: a message can ask for one thing"),
                 where=where,
                 keyword=mine[word.casefold()],
@@ -284,7 +299,7 @@ def _group_settings(
         try:
             valid[name] = feature.settings_model.model_validate(merged)
         except ValidationError as exc:
-            where = name if group_id is None else f"group {group_id} {name}"
+            where = name if group_id is None else Place(N_("group {group}"), name, group=group_id)
             invalid[name] = SettingsRefused(exc, default=name, where=where)
     return valid, invalid
 
@@ -297,13 +312,136 @@ def _known_setting(registry: FeatureRegistry, feature: str, key: str, where: str
         return  # _validated names the features
     fields = model.settings_model.model_fields
     if key not in fields:
-        raise InvalidSettings(
+        raise SettingError(
             N_("no setting {name!r} in {feature} (known: {known})"),
             where=where,
             name=key,
             feature=feature,
             known=", ".join(fields),
         )
+
+
+UNREADABLE = N_(
+    "stored settings are not valid JSON ({reason}): they are read as none here, and"
+    " `settings set` stores new ones in their place"
+)
+
+
+def _stored_settings(raw: Any, where: str) -> tuple[dict[str, Any], SettingError | None]:
+    """A settings column as read (its text on SQLite, already parsed on PostgreSQL): the
+    settings, or none and why when it is not a JSON object of objects (hand-edited, say)."""
+    reason: str | None = None
+    try:
+        value = json.loads(raw) if isinstance(raw, str | bytes) else raw
+    except ValueError as exc:
+        reason, value = str(exc), {}
+    if value is None:
+        value = {}
+    if reason is None and not (
+        isinstance(value, dict) and all(isinstance(v, dict) for v in value.values())
+    ):
+        reason, value = "not an object of objects", {}
+    problem = None if reason is None else SettingError(UNREADABLE, where=where, reason=reason)
+    return dict(value), problem
+
+
+def _settings_rows(conn: Connection, group_id: int) -> Any:
+    """A group's own settings and its workspace's, as stored (unparsed: see _stored_settings)."""
+    return conn.execute(
+        select(
+            type_coerce(groups.c.settings, Text).label("settings"),
+            type_coerce(workspaces.c.settings, Text).label("ws"),
+            workspaces.c.slug,
+        )
+        .join(workspaces, workspaces.c.id == groups.c.workspace_id)
+        .where(groups.c.id == group_id)
+    ).one()
+
+
+def is_stale_setting(registry: FeatureRegistry, feature: str, key: str) -> bool:
+    """Whether ``feature.key`` names a feature groupops has but a setting it does not (one
+    an older version had): ``settings set FEATURE.KEY null`` removes it where it is stored."""
+    model = registry.by_name.get(feature)
+    return model is not None and key not in model.settings_model.model_fields
+
+
+def _field_value(registry: FeatureRegistry, feature: str, key: str, value: Any) -> Any:
+    """``value`` of one setting as its own type stores it (``"yes"`` -> true), checked alone;
+    as given when that cannot be said without the other settings."""
+    info = registry.by_name[feature].settings_model.model_fields[key]
+    try:
+        kind: Any = Annotated[info.annotation, *info.metadata]
+        adapter: TypeAdapter[Any] = TypeAdapter(kind)
+        return adapter.dump_python(adapter.validate_python(value), mode="json")
+    except (ValidationError, TypeError, ValueError):
+        return value
+
+
+def _checked_change(
+    registry: FeatureRegistry,
+    feature: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    key: str,
+    value: Any,
+    where: str,
+) -> FeatureSettings | None:
+    """The feature's settings ``after`` a change of ``key``, validated; None when they are
+    still invalid but the change adds no problem to those ``before`` (it repairs stored
+    settings one setting at a time, or turns the feature off). Refused when ``key`` itself is
+    left invalid, or when a problem is new: a check of the whole settings stops at its first
+    problem, so fixing one may show the next, which is not new."""
+    if registry.by_name.get(feature) is None:
+        return _validated(registry, feature, after, where, setting=key)
+    model = registry.by_name[feature].settings_model
+    context = {"setting": key}
+    try:
+        return model.model_validate(after, context=context)
+    except ValidationError as exc:
+        refused = exc
+
+    def check(values: dict[str, Any]) -> ValidationError | None:
+        try:
+            model.model_validate(values, context=context)
+        except ValidationError as exc:
+            return exc
+        return None
+
+    def fields_of(exc: ValidationError | None) -> set[str]:
+        return {str(e["loc"][0]) for e in (exc.errors() if exc else []) if e["loc"]}
+
+    if key == "enabled" and value is False:
+        return None
+    # pydantic runs the checks of the whole settings only when every field is valid: run them
+    # again without the fields already wrong (their defaults instead), before and after
+    wrong = (fields_of(check(before)) | fields_of(refused)) - {key}
+
+    def masked(values: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in values.items() if k in model.model_fields and k not in wrong}
+
+    old = [
+        problem
+        for exc in (check(before), check(masked(before)))
+        if exc is not None
+        for problem in problems_of(exc, feature)
+    ]
+    said = {(field, str(p if isinstance(p, str) else p.message)) for field, p in old}
+    whole = any(field == feature for field, _ in old)
+
+    def new(field: str, text: str) -> bool:
+        if field == key or field.startswith(key + "."):
+            return True
+        if field == feature:
+            return not whole
+        return (field, text) not in said
+
+    for found in (refused, check(masked(after))):
+        if found is not None and any(
+            new(field, str(p if isinstance(p, str) else p.message))
+            for field, p in problems_of(found, feature)
+        ):
+            raise SettingsRefused(found, default=feature, where=where, keep=new if old else None)
+    return None
 
 
 def set_setting(
@@ -322,11 +460,21 @@ def set_setting(
     Nothing is written when invalid: when the feature's model refuses the result, when a
     command keyword is in another command list of the group too, or (a workspace default)
     when a group that inherits it would be left with invalid settings. A ``workspace`` named
-    with a group must exist and hold it."""
+    with a group must exist and hold it.
+
+    Settings stored invalid before (an older version, a hand edit) are repaired one setting
+    at a time: a change is taken when it adds no problem and leaves ``key`` itself valid
+    (:func:`_checked_change`), ``enabled`` false always; ``value`` None for a setting the
+    feature does not have (:func:`is_stale_setting`) removes it where it is stored. A settings
+    column that is not JSON is replaced by the one setting."""
     with db.begin() as conn:
 
         def workspace_row(slug: str) -> Any:
-            found = conn.execute(select(workspaces).where(workspaces.c.slug == slug)).first()
+            found = conn.execute(
+                select(
+                    workspaces.c.id, type_coerce(workspaces.c.settings, Text).label("settings")
+                ).where(workspaces.c.slug == slug)
+            ).first()
             if found is None:
                 raise NotFound(N_("no workspace {slug!r}"), where=N_("workspace"), slug=slug)
             return found
@@ -340,36 +488,48 @@ def set_setting(
                     group=group_ref,
                     workspace=workspace,
                 )
-            row = conn.execute(
-                select(groups.c.settings, workspaces.c.settings.label("ws"))
-                .join(workspaces, workspaces.c.id == groups.c.workspace_id)
-                .where(groups.c.id == g.id)
-            ).one()
-            own = dict(row.settings or {})
-            defaults = dict(row.ws or {})  # the workspace's, under the group's own
-            where = f"group {g.id} {feature}.{key}"
+            row = _settings_rows(conn, g.id)
+            where: str = Place(N_("group {group}"), f"{feature}.{key}", group=g.id)
+            own, _ = _stored_settings(row.settings, where)
+            # the workspace's, under the group's own
+            ws_place = Place(N_("workspace {workspace}"), workspace=row.slug)
+            defaults, _ = _stored_settings(row.ws, ws_place)
         else:
             workspace = workspace or "default"
             ws = workspace_row(workspace)
-            own = dict(ws.settings or {})
+            where = Place(N_("workspace {workspace}"), f"{feature}.{key}", workspace=workspace)
+            own, _ = _stored_settings(ws.settings, where)
             defaults = {}
-            where = f"workspace {workspace} {feature}.{key}"
-        _known_setting(registry, feature, key, where)
         section = dict(own.get(feature, {}))
-        section[key] = value
-        merged = {**defaults.get(feature, {}), **section}
-        checked = _validated(registry, feature, merged, where, setting=key)
-        stored = checked.model_dump(mode="json")
-        section[key] = stored[key]
+        stale = value is None and is_stale_setting(registry, feature, key) and key in section
+        if stale:
+            del section[key]
+            merged = {**defaults.get(feature, {}), **section}
+            stored = dict(merged)
+            checked: FeatureSettings | None = None
+        else:
+            _known_setting(registry, feature, key, where)
+            before = {**defaults.get(feature, {}), **section}
+            section[key] = value
+            merged = {**defaults.get(feature, {}), **section}
+            checked = _checked_change(registry, feature, before, merged, key, value, where)
+            if checked is not None:
+                stored = checked.model_dump(mode="json")
+                section[key] = stored[key]
+            else:
+                section[key] = _field_value(registry, feature, key, value)
+                stored = {**merged, key: section[key]}
         changed = {**own, feature: section}
         others, _ = _group_settings(registry, defaults, changed)
-        clash = _clash(registry, {**others, feature: checked}, f"{feature}.{key}", where)
-        if clash is not None:
-            raise clash
+        if checked is not None:
+            clash = _clash(registry, {**others, feature: checked}, f"{feature}.{key}", where)
+            if clash is not None:
+                raise clash
         if group_ref is not None:
             conn.execute(update(groups).where(groups.c.id == g.id).values(settings=changed))
         else:
-            _check_inheritors(conn, registry, ws.id, own, changed, feature, key, where)
+            if not stale:
+                _check_inheritors(conn, registry, ws.id, own, changed, feature, key, where)
             conn.execute(
                 update(workspaces).where(workspaces.c.id == ws.id).values(settings=changed)
             )
@@ -393,13 +553,18 @@ def _check_inheritors(
     change's doing (``settings show`` says what is wrong there)."""
     refused: list[tuple[str, str, GroupopsError]] = []
     rows = conn.execute(
-        select(groups.c.id, groups.c.source, groups.c.chat_id, groups.c.settings)
+        select(
+            groups.c.id,
+            groups.c.source,
+            groups.c.chat_id,
+            type_coerce(groups.c.settings, Text).label("settings"),
+        )
         .where(groups.c.workspace_id == workspace_id)
         .order_by(groups.c.id)
     )
     model = registry.by_name[feature].settings_model
     for row in rows:
-        own = dict(row.settings or {})
+        own, _ = _stored_settings(row.settings, Place(N_("group {group}"), group=row.id))
         if key in own.get(feature, {}):
             continue
         try:
@@ -430,7 +595,10 @@ def set_group_profile(
     now (``{"timezone": ("Asia/Shanghai", "Europe/Berlin")}``), unchanged ones too."""
     values: dict[str, Any] = {}
     if timezone is not None:
-        zone(timezone)  # raises InvalidSettings naming the zone
+        try:
+            zone(timezone)
+        except InvalidSettings as exc:  # the command's option, not a feature's setting
+            raise InvalidOption(exc.template, where="--timezone", **exc.params) from None
         values["timezone"] = timezone
     if language is not None:
         if language not in LANGUAGES:
@@ -467,18 +635,21 @@ class SettingsView:
     settings: dict[str, Any]
     invalid: dict[str, SettingsRefused]
     clashes: list[InvalidSettings]
+    #: a settings column (the group's, its workspace's) that is not JSON, read as none
+    unreadable: list[SettingError] = dataclasses.field(default_factory=list)
 
 
 def settings_view(db: Engine, registry: FeatureRegistry, group_ref: str) -> SettingsView:
     with db.connect() as conn:
         g = group_in(conn, group_ref)
-        row = conn.execute(
-            select(groups.c.settings, workspaces.c.settings.label("ws"))
-            .join(workspaces, workspaces.c.id == groups.c.workspace_id)
-            .where(groups.c.id == g.id)
-        ).one()
+        row = _settings_rows(conn, g.id)
         conn.rollback()
-    workspace_part, group_part = dict(row.ws or {}), dict(row.settings or {})
+    workspace_part, ws_problem = _stored_settings(
+        row.ws, Place(N_("workspace {workspace}"), workspace=row.slug)
+    )
+    group_place = Place(N_("group {group}"), group=g.id)
+    group_part, group_problem = _stored_settings(row.settings, group_place)
+    unreadable = [p for p in (ws_problem, group_problem) if p is not None]
     valid, invalid = _group_settings(registry, workspace_part, group_part, g.id)
     out: dict[str, Any] = {}
     for name, feature in registry.by_name.items():
@@ -491,9 +662,9 @@ def settings_view(db: Engine, registry: FeatureRegistry, group_ref: str) -> Sett
     for word, setting in _command_words(registry, valid):
         listed.setdefault(word.casefold(), []).append((word, setting))
     clashes = [
-        InvalidSettings(
+        SettingError(
             N_("{keyword!r} is in both {setting} and {other}: a message can ask for one thing"),
-            where=f"group {g.id}",
+            where=Place(N_("group {group}"), group=g.id),
             keyword=where_[0][0],
             setting=where_[0][1],
             other=where_[1][1],
@@ -501,13 +672,16 @@ def settings_view(db: Engine, registry: FeatureRegistry, group_ref: str) -> Sett
         for where_ in listed.values()
         if len(where_) > 1
     ]
-    return SettingsView(g, out, invalid, clashes)
+    return SettingsView(g, out, invalid, list(clashes), unreadable)
 
 
 def effective_settings(db: Engine, registry: FeatureRegistry, group_ref: str) -> dict[str, Any]:
     """A group's effective settings of every feature; a :class:`SettingsRefused` (where: the
-    group and feature) when one feature's stored settings do not validate."""
+    group and feature) when one feature's stored settings do not validate, and the
+    :data:`UNREADABLE` error when a settings column is not JSON."""
     view = settings_view(db, registry, group_ref)
+    for problem in view.unreadable:
+        raise problem
     for refused in view.invalid.values():
         raise refused
     return view.settings

@@ -44,21 +44,57 @@ class SettingValueError(InvalidSettings, ValueError):
         return cls(exc.template, where=exc.where, **exc.params)
 
 
-class SettingsRefused(InvalidSettings):
+class Place(str):
+    """Where a settings error happened, in groupops' own words: a catalogue template with its
+    values (``N_("group {group}")``, ``N_("workspace {workspace}")``), then the part that is a
+    name as it is (``gate.question``). It is the English text as a ``str``; a
+    :class:`SettingError` says it in the operator's language."""
+
+    template: str
+    params: dict[str, Any]
+    rest: str
+
+    def __new__(cls, template: str, rest: str = "", **params: Any) -> Place:
+        place = super().__new__(cls, " ".join(p for p in (template.format(**params), rest) if p))
+        place.template, place.params, place.rest = template, params, rest
+        return place
+
+    def localized(self, gettext: Callable[[str], str]) -> str:
+        try:
+            said = gettext(self.template).format(**self.params)
+        except (KeyError, IndexError, ValueError, AttributeError):
+            said = self.template.format(**self.params)
+        return " ".join(p for p in (said, self.rest) if p)
+
+
+class SettingError(InvalidSettings):
+    """An ``invalid_settings`` error whose where may be a :class:`Place` (``group 2 gate``),
+    said in the operator's language like the rest of the error."""
+
+    def localized_where(self, gettext: Callable[[str], str]) -> str | None:
+        if isinstance(self.where, Place):
+            return self.where.localized(gettext)
+        return super().localized_where(gettext)
+
+
+class SettingsRefused(SettingError):
     """A feature's settings refused by its model: every problem as ``field: text`` (``default``
     names a problem of the whole model), joined by ``; ``. A :class:`SettingValueError`
     (groupops' own text) is said in the operator's language, without the "Value error, "
     pydantic puts before any ValueError; pydantic's own messages stay in English."""
 
-    def __init__(self, exc: ValidationError, *, default: str, where: str | None = None) -> None:
+    def __init__(
+        self,
+        exc: ValidationError,
+        *,
+        default: str,
+        where: str | None = None,
+        keep: Callable[[str, str], bool] | None = None,
+    ) -> None:
         self.problems: list[tuple[str, str | GroupopsError]] = []
-        for e in exc.errors():
-            error: Any = (e.get("ctx") or {}).get("error")
-            field = ".".join(str(p) for p in e["loc"])
-            if not field:  # a check of the whole model: the setting it names, else the feature
-                own = error.where if isinstance(error, GroupopsError) else None
-                field = own or default
-            self.problems.append((field, error if isinstance(error, GroupopsError) else e["msg"]))
+        for field, problem in problems_of(exc, default):
+            if keep is None or keep(field, _said(problem, field, lambda s: s)):
+                self.problems.append((field, problem))
         self.where = where  # the message below reads it (the base sets the same again)
         super().__init__(self.localized_message(lambda s: s), where=where)
 
@@ -71,6 +107,21 @@ class SettingsRefused(InvalidSettings):
             else f"{field}: {_said(text, field, gettext)}"
             for field, text in self.problems
         )
+
+
+def problems_of(exc: ValidationError, default: str) -> list[tuple[str, str | GroupopsError]]:
+    """Each problem of ``exc`` as ``(field, text)``: the field pydantic names, or for a check
+    of the whole model the setting its error names, else ``default`` (the feature); the text
+    pydantic's, or the check's own typed error."""
+    out: list[tuple[str, str | GroupopsError]] = []
+    for e in exc.errors():
+        error: Any = (e.get("ctx") or {}).get("error")
+        field = ".".join(str(p) for p in e["loc"])
+        if not field:  # a check of the whole model: the setting it names, else the feature
+            own = error.where if isinstance(error, GroupopsError) else None
+            field = own or default
+        out.append((field, error if isinstance(error, GroupopsError) else e["msg"]))
+    return out
 
 
 def _names(where: str | None, field: str) -> bool:
@@ -137,7 +188,7 @@ def keyword_list(values: list[str], info: ValidationInfo, where: str) -> list[st
     return out
 
 
-class InheritedSettingsRefused(InvalidSettings):
+class InheritedSettingsRefused(SettingError):
     """A workspace default refused because groups that inherit it would be left with
     settings their feature refuses: each such group (``2 (sandbox:brand)``) with the feature
     and its problem, at most :attr:`SHOWN` of them, then how many more."""

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from groupops.commands import DbOption, LangOption
+from groupops.commands import DbOption, LangOption, refuse_zone
 from groupops.domain.errors import GroupopsError
 from groupops.i18n import LOCALE_DIR, N_, Catalogs
 
@@ -241,6 +241,9 @@ def _written(result: Any, out_dir: Path, lang: str, catalogs: Catalogs) -> int:
     return 0
 
 
+FILES_OR_GROUP = N_("give export files, or --group for a group the bot runs (not both)")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("analyze")
     def analyze_cmd(
@@ -283,9 +286,9 @@ def register(app: typer.Typer) -> None:
         """
         if bool(files) == (group is not None):
             raise typer.BadParameter(
-                "give export files, or --group for a group the bot runs (not both)",
-                param_hint="FILES / --group",
+                Catalogs(locale_dir).gettext(lang)(FILES_OR_GROUP), param_hint="FILES / --group"
             )
+        refuse_zone(tz, "--tz", lang)
         code = run_analyze(
             files or [],
             out_dir,

@@ -1,0 +1,81 @@
+"""A command's own options refused in the command's language and with the option's code:
+``--status``, ``--lang`` and analyze's files-or-group check in Chinese; an unknown zone of
+``--tz``/``--timezone`` is ``invalid_option``; a value like "-No ads" is told to go after --."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from tests.cli import RUNNERS, error_line, run
+
+
+def said(res: object) -> str:
+    """A usage box's text on one line (a wide terminal, the frame taken out)."""
+    text = getattr(res, "output", "")
+    return " ".join(text.replace("│", " ").split())
+
+
+def test_status_lang_and_analyze_refusals_are_chinese(cli: typer.Typer, imported: str) -> None:
+    wide = {"COLUMNS": "200"}
+    res = run(cli, "members", "--status", "foo", "--database-url", imported, lang="zh_CN", **wide)
+    assert res.exit_code == 2
+    assert "'foo' 不是可选值之一：active, left, kicked, banned" in said(res), said(res)
+    res = run(cli, "members", "--status", "foo", "--database-url", imported, **wide)
+    assert "'foo' is not one of active, left, kicked, banned" in said(res), said(res)
+    ok = run(cli, "members", "--status", "active", "--database-url", imported, "--json")
+    assert ok.exit_code == 0 and '"status": "active"' in ok.stdout, ok.output
+    res = run(cli, "members", "--lang", "fr", "--database-url", imported, lang="zh_CN", **wide)
+    assert "'fr'：请用 en 或 zh_CN" in said(res), said(res)
+    res = run(cli, "analyze", lang="zh_CN", **wide)
+    assert "请给出导出文件，或用 --group 指定机器人管理的群（不能同时给出）" in said(res), said(res)
+    assert "give export files" not in said(res)
+
+
+def test_an_unknown_zone_is_an_invalid_option(
+    cli: typer.Typer, imported: str, tmp_path: Path
+) -> None:
+    url = ("--database-url", imported)
+    res = run(cli, "settings", "profile", "-g", "1", "--timezone", "Mars/Base", *url)
+    assert error_line(res) == "error [invalid_option] --timezone: unknown time zone 'Mars/Base'"
+    chat = tmp_path / "export.txt"
+    chat.write_text(RUNNERS, encoding="utf-8")
+    res = run(cli, "analyze", str(chat), "--tz", "Mars/Base", "--out", str(tmp_path / "r"))
+    assert error_line(res) == "error [invalid_option] --tz: unknown time zone 'Mars/Base'"
+    res = run(
+        cli, "analyze", str(chat), "--tz", "Mars/Base", "--out", str(tmp_path / "r"), lang="zh_CN"
+    )
+    assert error_line(res) == "错误 [invalid_option] --tz: 未知时区 'Mars/Base'"
+
+
+def test_a_value_with_a_dash_and_a_letter_is_told_to_go_after_dashes(
+    cli: typer.Typer, imported: str
+) -> None:
+    url = (
+        "--database-url",
+        imported,
+    )
+    res = run(cli, "settings", "set", "welcome.rules", "-No ads", "-g", "1", *url, COLUMNS="200")
+    assert res.exit_code == 2
+    assert (
+        "No such option: -N. A value that starts with - and a letter goes after -- (settings set"
+        ' -g 1 welcome.rules -- "-No ads")'
+    ) in said(res), said(res)
+    res = run(
+        cli,
+        "settings",
+        "set",
+        "welcome.rules",
+        "-No ads",
+        "-g",
+        "1",
+        *url,
+        lang="zh_CN",
+        COLUMNS="200",
+    )
+    assert "没有选项 -N。以 - 加字母开头的值要写在 -- 之后" in said(res), said(res)
+    res = run(cli, "settings", "set", "welcome.rulez", "x", "--grup", "1", *url, COLUMNS="200")
+    assert "(did you mean: --group)" in said(res) or "--group" in said(res), said(res)
+    res = run(cli, "settings", "set", *url, "-g", "1", "welcome.rules", "--", "-No ads")
+    assert res.exit_code == 0 and '"rules": "-No ads"' in res.stdout, res.output
