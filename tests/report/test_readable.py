@@ -155,6 +155,15 @@ def test_one_more_row_is_singular() -> None:
     assert "2 more rows in metrics.json" in render(metrics, lang="en")
 
 
+def test_a_share_in_a_table_is_a_percentage() -> None:
+    metrics = sample_metrics()
+    metrics["spam"]["top_offenders"] = [
+        {"name": "p1", "spam": 6, "share_of_their_messages": 0.0222}
+    ]
+    page = render(metrics, lang="en")
+    assert "<td>2.2%</td>" in page and "0.0222" not in page
+
+
 def test_first_seen_one_day_in_english_and_chinese(locale_dir: Path) -> None:
     metrics = sample_metrics()
     metrics["lifecycle"]["evidence"] = ["first seen 1 day ago", "1 message in the last 28 days"]

@@ -373,6 +373,8 @@ L_ACTIVE_AFTER = N_("active {days} days after joining")
 _ACTIVE_AFTER = re.compile(r"active_after_(\d+)d")
 # columns whose values are one of a fixed set of words, and those sets
 VALUE_COLUMNS = {"kind": CONTENT_KINDS, "stage": STAGES, "segment": SEGMENTS}
+# columns of a table that hold a share (0-1): shown as a percentage
+SHARE_COLUMNS = frozenset({"share_of_their_messages", "share", "spam_share", "active_ratio"})
 VALUE_LISTS = {"measured_ranking": CONTENT_KINDS, "claimed_ranking": CONTENT_KINDS}
 VALUE_KEYS = {"joins_by_channel": JOIN_CHANNELS}
 # keys whose values are the analytics' sentences (groupops.analytics.texts)
@@ -599,7 +601,13 @@ class Page:
                 if k not in columns:
                     columns.append(str(k))
         rows = [
-            [value_label(r.get(c), VALUE_COLUMNS.get(c, {}), self._) for c in columns] for r in recs
+            [
+                pct(r.get(c))
+                if c in SHARE_COLUMNS and num(r.get(c)) is not None
+                else value_label(r.get(c), VALUE_COLUMNS.get(c, {}), self._)
+                for c in columns
+            ]
+            for r in recs
         ]
         self.table([key_label(c, self._) for c in columns], rows, title)
 
