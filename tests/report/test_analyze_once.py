@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import typer
 
 from groupops.importers import ImportFormatError, detect
 from groupops.report.pipeline import SeveralChats, analyze_files
@@ -15,14 +16,14 @@ from groupops.storage.db import open_database
 from tests.cli import error_line, run
 
 
-def stored_messages(cli: object, tmp_path: Path, *files: Path) -> int:
+def stored_messages(cli: typer.Typer, tmp_path: Path, *files: Path) -> int:
     """How many messages ``groupops import`` stores from ``files``."""
     from sqlalchemy import func, select
 
     from groupops.storage.tables import events
 
     url = f"sqlite:///{tmp_path}/import.sqlite"
-    res = run(cli, "import", *map(str, files), "--database-url", url)  # type: ignore[arg-type]
+    res = run(cli, "import", *map(str, files), "--database-url", url)
     assert res.exit_code == 0, res.output
     with open_database(url).connect() as conn:
         return int(
@@ -33,7 +34,7 @@ def stored_messages(cli: object, tmp_path: Path, *files: Path) -> int:
 
 
 def test_a_chat_given_as_txt_and_zip_is_counted_once(
-    cli: object, shared_data: Path, tmp_path: Path
+    cli: typer.Typer, shared_data: Path, tmp_path: Path
 ) -> None:
     txt, zipped = shared_data / "whatsapp/4A_11M.txt", shared_data / "whatsapp/4A_11M.zip"
     both = analyze_files([txt, zipped])
@@ -54,7 +55,7 @@ CHAT = [
 
 
 def test_an_older_export_beside_a_newer_one_adds_only_what_is_new(
-    cli: object, tmp_path: Path
+    cli: typer.Typer, tmp_path: Path
 ) -> None:
     """Last month's export, this month's (longer), and one WhatsApp cut to its latest
     messages, under any names: each message once, in analyze as in import."""
@@ -69,7 +70,7 @@ def test_an_older_export_beside_a_newer_one_adds_only_what_is_new(
 
 
 def test_a_message_an_export_repeats_is_counted_once(
-    cli: object, shared_data: Path, tmp_path: Path
+    cli: typer.Typer, shared_data: Path, tmp_path: Path
 ) -> None:
     """SV_5A_5M.json holds one Discord message (its id) twice: 4 messages, as import stores."""
     path = shared_data / "discord/SV_5A_5M.json"
@@ -145,14 +146,14 @@ def test_chat_picks_one_chat_by_title_or_id(tmp_path: Path) -> None:
     assert analyze_files([path], chat="2222").messages == 3
 
 
-def test_several_chats_on_the_command_line(cli: object, tmp_path: Path) -> None:
+def test_several_chats_on_the_command_line(cli: typer.Typer, tmp_path: Path) -> None:
     path = _account_export(tmp_path / "result.json")
     out = tmp_path / "report"
-    res = run(cli, "analyze", str(path), "--out", str(out), lang="zh_CN")  # type: ignore[arg-type]
+    res = run(cli, "analyze", str(path), "--out", str(out), lang="zh_CN")
     assert res.exit_code == 2 and not out.exists()
     assert "several_chats" in res.stderr and "1111 (Book club)" in res.stderr
     assert "--chat" in res.stderr and "包含 2 个聊天" in res.stderr
-    res = run(cli, "analyze", str(path), "--chat", "Book club", "--out", str(out))  # type: ignore[arg-type]
+    res = run(cli, "analyze", str(path), "--chat", "Book club", "--out", str(out))
     assert res.exit_code == 0, res.output
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["overview"]["messages"] == 6
@@ -172,26 +173,28 @@ def test_a_zip_cut_short_is_said_to_be_damaged(shared_data: Path, tmp_path: Path
     assert detect(good) == "whatsapp"
 
 
-def test_a_damaged_zip_on_the_command_line(cli: object, shared_data: Path, tmp_path: Path) -> None:
+def test_a_damaged_zip_on_the_command_line(
+    cli: typer.Typer, shared_data: Path, tmp_path: Path
+) -> None:
     cut = tmp_path / "cut.zip"
     cut.write_bytes((shared_data / "whatsapp/4A_11M.zip").read_bytes()[:300])
-    line = error_line(run(cli, "analyze", str(cut), "--out", str(tmp_path / "r")))  # type: ignore[arg-type]
+    line = error_line(run(cli, "analyze", str(cut), "--out", str(tmp_path / "r")))
     assert "damaged or incomplete zip" in line and "download the export again" in line
 
 
 def test_a_bad_file_is_named_by_its_path_when_files_share_a_name(
-    cli: object, tmp_path: Path
+    cli: typer.Typer, tmp_path: Path
 ) -> None:
     """Exports of one chat share its name: the refusal names the one that is bad."""
     name = "WhatsApp Chat with Club.txt"
     good = _export(tmp_path / "old" / name, CHAT[:50])
     bad = _export(tmp_path / "cut" / name, ["no date here, a message's last line\n", *CHAT[50:60]])
-    line = error_line(run(cli, "analyze", str(good), str(bad), "--out", str(tmp_path / "r")))  # type: ignore[arg-type]
+    line = error_line(run(cli, "analyze", str(good), str(bad), "--out", str(tmp_path / "r")))
     assert line.startswith(f"✗ {bad}: not analysed"), line
 
 
 def test_an_imported_group_lives_in_the_zone_of_its_export(
-    cli: object, shared_data: Path, tmp_path: Path
+    cli: typer.Typer, shared_data: Path, tmp_path: Path
 ) -> None:
     """import --tz gives the groups it makes that zone (else UTC), so analyze --group counts
     the days and hours analyze FILE --tz counts; a group that was there keeps its own."""
@@ -201,22 +204,22 @@ def test_an_imported_group_lives_in_the_zone_of_its_export(
 
     chat = shared_data / "whatsapp/4A_11M.txt"  # 11 messages at 23:55 on 2020-09-12
     url = f"sqlite:///{tmp_path}/db.sqlite"
-    res = run(cli, "import", str(chat), "--tz", "Europe/Berlin", "--database-url", url)  # type: ignore[arg-type]
+    res = run(cli, "import", str(chat), "--tz", "Europe/Berlin", "--database-url", url)
     assert res.exit_code == 0, res.output
     by_file = analyze_files([chat], tz="Europe/Berlin").metrics["activity"]
     by_group = run(
         cli, "analyze", "--group", "1", "--database-url", url, "--out", str(tmp_path / "g")
-    )  # type: ignore[arg-type]
+    )
     assert by_group.exit_code == 0, by_group.output
     metrics = json.loads((tmp_path / "g" / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["activity"]["per_day"] == by_file["per_day"]
     assert metrics["activity"]["heatmap"] == by_file["heatmap"]
-    res = run(cli, "import", str(chat), "--tz", "America/New_York", "--database-url", url)  # type: ignore[arg-type]
+    res = run(cli, "import", str(chat), "--tz", "America/New_York", "--database-url", url)
     with open_database(url).connect() as conn:
         assert conn.execute(select(groups.c.timezone)).scalars().all() == ["Europe/Berlin"]
 
 
-def test_a_second_download_of_an_export_is_the_same_chat(cli: object, tmp_path: Path) -> None:
+def test_a_second_download_of_an_export_is_the_same_chat(cli: typer.Typer, tmp_path: Path) -> None:
     """A browser saves a second download as "… (1).txt": the same chat, imported once."""
     first = _export(tmp_path / "WhatsApp Chat with Club.txt", CHAT)
     again = _export(tmp_path / "WhatsApp Chat with Club (1).txt", CHAT)
