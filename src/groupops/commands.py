@@ -672,18 +672,12 @@ def register(app: typer.Typer) -> None:
         rows = admin.list_members(db, group, limit, wanted)
         if len(rows) == limit:
             say_cut(len(rows), admin.count_members(db, group, wanted), lang)
+        columns = ["id", "display_name", "source", "user_id", "group_id"]
+        if group is not None:  # one group: its id and platform are the same on every row
+            columns = ["id", "display_name", "user_id"]
         emit(
             rows,
-            [
-                "id",
-                "display_name",
-                "source",
-                "user_id",
-                "group_id",
-                "status",
-                "joined_at",
-                "introduced_at",
-            ],
+            [*columns, "status", "joined_at", "introduced_at"],
             as_json,
             title_of("members", lang, wanted) if wanted else label("members", lang),
             lang,
