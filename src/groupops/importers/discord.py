@@ -16,8 +16,8 @@ from typing import Any
 
 from groupops.domain.events import ContentKind, Event, EventKind
 from groupops.i18n import N_
-from groupops.importers.base import ImportFormatError, Options, clip_id, file_kind, obj, text_kind
-from groupops.importers.jsonstream import stream_items, value_offset
+from groupops.importers.base import Options, clip_id, file_kind, obj, text_kind
+from groupops.importers.jsonstream import message_error, stream_items
 
 FORMAT = "discord"
 SOURCE = "import:discord"
@@ -47,21 +47,6 @@ NO_TIMESTAMP = (
 )
 
 
-def _refuse(path: Path, reasons: tuple[str, str], index: int, msg: Any) -> ImportFormatError:
-    """The error about the export's message at 0-based ``index``: named by its 1-based
-    position (and its id when it has one), at the byte where it starts (as Telegram's)."""
-    mid = msg.get("id") if isinstance(msg, dict) else None
-    params: dict[str, Any] = {"position": index + 1}
-    if mid is not None:
-        params["message_id"] = mid
-    return ImportFormatError(
-        reasons[0] if mid is None else reasons[1],
-        file=path.name,
-        offset=value_offset(path, ("messages", index)),
-        **params,
-    )
-
-
 def events(path: Path, options: Options) -> Iterator[Event]:
     fname = path.name
     index = -1
@@ -69,7 +54,7 @@ def events(path: Path, options: Options) -> Iterator[Event]:
         for _, meta, msg in stream_items(raw, path, ("",)):
             index += 1
             if not isinstance(msg, dict) or not isinstance(msg.get("author"), dict):
-                raise _refuse(path, NO_AUTHOR, index, msg)
+                raise message_error(path, NO_AUTHOR, index, msg, ("messages", index))
             channel = obj(meta.get("channel"))
             guild = obj(meta.get("guild"))
             chat = clip_id(channel.get("id") or channel.get("name") or path.stem)
@@ -78,7 +63,7 @@ def events(path: Path, options: Options) -> Iterator[Event]:
                 if when.tzinfo is None:
                     when = when.replace(tzinfo=options.tz)
             except ValueError:
-                raise _refuse(path, NO_TIMESTAMP, index, msg) from None
+                raise message_error(path, NO_TIMESTAMP, index, msg, ("messages", index)) from None
             author = msg["author"]
             uid = clip_id(author.get("id")) or _name(author)
             mid = clip_id(msg.get("id") or index)

@@ -172,6 +172,24 @@ _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\]:,]', re.DOTALL)
 _SPACE = re.compile(rb"[ \t\r\n]*")
 
 
+def message_error(
+    path: Path, reasons: tuple[str, str], index: int, msg: Any, steps: Sequence[str | int]
+) -> ImportFormatError:
+    """The error about an export's message at 0-based ``index`` (at ``steps``, see
+    :func:`value_offset`): ``reasons`` (without an id, with one) filled with its 1-based
+    ``position`` and its ``message_id`` when it has one, at the byte where it starts."""
+    mid = msg.get("id") if isinstance(msg, dict) else None
+    params: dict[str, Any] = {"position": index + 1}
+    if mid is not None:
+        params["message_id"] = mid
+    return ImportFormatError(
+        reasons[0] if mid is None else reasons[1],
+        file=path.name,
+        offset=value_offset(path, steps),
+        **params,
+    )
+
+
 def value_offset(path: Path, steps: Sequence[str | int]) -> int | None:
     """The byte offset where the value at ``steps`` starts (object keys and 0-based array
     positions from the top, e.g. ``("messages", 1)`` for a Telegram chat's second message), or

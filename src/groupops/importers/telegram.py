@@ -20,7 +20,6 @@ from typing import Any
 from groupops.domain.events import ContentKind, Event, EventKind
 from groupops.i18n import N_
 from groupops.importers.base import (
-    ImportFormatError,
     Options,
     clean_name,
     clip_id,
@@ -32,7 +31,7 @@ from groupops.importers.base import (
     user_key,
     utc_from_epoch,
 )
-from groupops.importers.jsonstream import POSITION, stream_items, value_offset
+from groupops.importers.jsonstream import POSITION, message_error, stream_items
 
 FORMAT = "telegram"
 SOURCE = "import:telegram"
@@ -114,22 +113,6 @@ class TelegramReader:
         self.options = options
         self.key = file_key(read_head(path), FORMAT)
 
-    def _refuse(
-        self, reasons: tuple[str, str], index: int, msg: Any, steps: tuple[str | int, ...]
-    ) -> ImportFormatError:
-        """The error about the file's message at 0-based ``index``: named by its 1-based
-        position (and its id when it has one), at the byte where it starts."""
-        mid = msg.get("id") if isinstance(msg, dict) else None
-        params: dict[str, Any] = {"position": index + 1}
-        if mid is not None:
-            params["message_id"] = mid
-        return ImportFormatError(
-            reasons[0] if mid is None else reasons[1],
-            file=self.path.name,
-            offset=value_offset(self.path, steps),
-            **params,
-        )
-
     def _when(self, msg: dict[str, Any]) -> datetime | None:
         unix = msg.get("date_unixtime")
         try:
@@ -175,7 +158,7 @@ class TelegramReader:
             k += 1
             steps = (*_steps(container, meta.get(POSITION)), "messages", k)
             if not isinstance(msg, dict):
-                raise self._refuse(NOT_AN_OBJECT, index, msg, steps)
+                raise message_error(self.path, NOT_AN_OBJECT, index, msg, steps)
             chat = clip_id(meta.get("id") or meta.get("name") or self.path.stem or "telegram")
             title = str(meta.get("name") or "")
             n = counts[chat] = counts.get(chat, 0) + 1
@@ -187,7 +170,7 @@ class TelegramReader:
             )
             when = self._when(msg)
             if when is None:
-                raise self._refuse(NO_DATE, index, msg, steps)
+                raise message_error(self.path, NO_DATE, index, msg, steps)
             data: dict[str, Any] = {"file": fname, "index": index}
             if title:
                 data["chat_title"] = title
