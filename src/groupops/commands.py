@@ -23,6 +23,7 @@ from typer._click.parser import _OptionParser, _ParsingState
 from typer.core import TyperCommand
 
 from groupops.domain.errors import GroupopsError, InvalidOption, InvalidSettings
+from groupops.domain.text import one_line
 from groupops.domain.time import zone
 from groupops.engine import admin
 from groupops.engine.clock import RealClock
@@ -366,9 +367,7 @@ def log_line(row: dict[str, Any], t: Callable[[str], str] = english) -> dict[str
         except (KeyError, IndexError, ValueError):
             said = evidence  # a broken translation: the English
         evidence = said
-    evidence = " ".join(evidence.split())
-    if len(evidence) > EVIDENCE_CHARS:
-        evidence = evidence[: EVIDENCE_CHARS - 1] + "…"
+    evidence = one_line(evidence, EVIDENCE_CHARS)
     actions = t(LIST_COMMA).join(word(a) for a in row.get("actions") or [])
     undone = ""
     if row.get("undone_at") is not None:
@@ -589,10 +588,8 @@ SUMMARY_CHARS = 30
 def action_summary(payload: dict[str, Any]) -> str:
     """What an action says or whom it is for, in a few words: the start of its text (on one
     line), else its target (``mute u42``'s ``u42``)."""
-    text = " ".join(str(payload.get("text") or "").split())
-    if text:
-        return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
-    return str(payload.get("user_id") or payload.get("message_id") or "")
+    text = one_line(str(payload.get("text") or ""), SUMMARY_CHARS)
+    return text or str(payload.get("user_id") or payload.get("message_id") or "")
 
 
 def emit(

@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from groupops.analytics import texts as tx
 from groupops.analytics.frame import CONTENT_KINDS, JOINED, LEFT, MESSAGE, Frame
+from groupops.domain.text import clip
 
 DAY = 86400
 WEEK = 7 * DAY
@@ -27,7 +28,6 @@ TEXT_SAMPLE = 20_000
 # a message text quoted in the figures (examples, unanswered questions) is cut to this many
 # characters, with an ellipsis: a pasted blob must not be copied whole into the report
 QUOTE_CHARS = 200
-ELLIPSIS = "…"
 CLAIMED_RANKING = (
     "text",
     "picture",
@@ -67,7 +67,7 @@ def _iso(t: int, zone: tzinfo = UTC) -> str:
 def quote(text: str, limit: int = QUOTE_CHARS) -> str:
     """``text`` as the figures quote it: at most ``limit`` characters, the last an ellipsis
     when it was cut."""
-    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+    return clip(text, limit)
 
 
 def zone_of(tz: str | tzinfo | None) -> tzinfo:

@@ -14,6 +14,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from groupops.domain.errors import TemplateError
+from groupops.domain.text import clip
 from groupops.i18n import N_
 
 MAX_TEMPLATE = 4000
@@ -85,6 +86,4 @@ class TemplateRenderer:
             raise TemplateError(N_("not allowed: {reason}"), where=where, reason=exc) from None
         except (TypeError, ValueError, OverflowError, RecursionError, MemoryError) as exc:
             raise TemplateError(f"{type(exc).__name__}: {exc}", where=where) from None
-        if len(out) > MAX_OUTPUT:
-            out = out[: MAX_OUTPUT - 1] + "…"
-        return out
+        return clip(out, MAX_OUTPUT)
