@@ -128,7 +128,7 @@ def test_chats_are_told_before_what_other_files_held_is_dropped(tmp_path: Path) 
     path = _account_export(tmp_path / "result.json")
     with pytest.raises(SeveralChats) as caught:
         analyze_files([path, path])
-    assert caught.value.file == str(path) and "2222 (Bob)" in str(caught.value)
+    assert caught.value.export == path and "2222 (Bob)" in str(caught.value)
     assert analyze_files([path, path], chat="Bob").messages == 3
     assert analyze_files([path, path], chat="1111").messages == 6
 

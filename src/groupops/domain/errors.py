@@ -12,6 +12,7 @@ filled with the same values. Text that is not in the catalogues stays as written
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -19,6 +20,9 @@ class GroupopsError(Exception):
     """Base of all groupops errors. ``code`` is stable and machine-readable."""
 
     code = "error"
+    #: the input file being read when it was raised (several may share a name), for the
+    #: command to name it; set by the reader of several files (``report.pipeline``)
+    export: Path | None = None
 
     def __init__(self, message: str, *, where: str | None = None, **params: Any) -> None:
         #: the English text, or with ``params`` its ``str.format`` template (the msgid)

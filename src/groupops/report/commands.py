@@ -188,7 +188,7 @@ def run_analyze(
         from groupops.importers.base import refusal_text
 
         named = getattr(exc, "file", None)
-        path = getattr(exc, "export", None)  # the file being read (several may share a name)
+        path = exc.export  # the file being read (several may share a name)
         if path is None and named:
             path = next((f for f in files if named in (str(f), f.name)), named)
         if path is None:

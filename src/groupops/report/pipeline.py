@@ -35,10 +35,9 @@ Progress = Callable[[str, int, int | None], None]
 
 class SeveralChats(GroupopsError):
     """An export holds several chats and ``--chat`` did not pick one of them, or ``--chat``
-    names a chat the export does not hold; ``file`` is that export."""
+    names a chat the export does not hold."""
 
     code = "several_chats"
-    file: str | None = None
 
 
 T_SEVERAL = N_("this export holds {count} chats: {chats}; pick one with --chat (its id or title)")
@@ -161,7 +160,7 @@ def _build(
                 builder, path, fmt, tz, progress, chat, seen, events, messages, len(paths) > 1
             )
         except GroupopsError as exc:
-            exc.export = path  # type: ignore[attr-defined]  # which of same-named files
+            exc.export = path  # which of several files, which may share a name
             raise
     if progress is not None:
         progress("import", events, events)
@@ -187,12 +186,12 @@ def _add_file(
     cols = read_event_columns(path, tz, fmt, _import_progress(progress, events))
     if cols is None:
         # a file's chats are told from all it holds, then what other files held is dropped
-        stream = _new_events(_one_chat(read(path, tz, fmt), chat, path), seen)
+        stream = _new_events(_one_chat(read(path, tz, fmt), chat), seen)
         events, added = _add_events(builder, stream, events, progress)
         return events, messages + added
     # the fast path (WhatsApp, one chat a file): columns, no Event objects
     if chat is not None and chat != cols.chat:
-        _refuse_chat(path, chat, {cols.chat: ""})
+        _refuse_chat(chat, {cols.chat: ""})
     if several:
         # ids are made only when another file could hold the same events, and name no chat
         # (the files are one group's, whatever their names)
@@ -217,7 +216,7 @@ def _new_events(stream: Iterable[Event], seen: set[tuple[str, str]]) -> Iterator
             yield e
 
 
-def _one_chat(stream: Iterable[Event], chat: str | None, path: Path) -> Iterator[Event]:
+def _one_chat(stream: Iterable[Event], chat: str | None) -> Iterator[Event]:
     """One export's events, if they are of one chat; of several, those of ``chat`` (an id or
     a title). Refuses (:class:`SeveralChats`, once the file is read, so that it names them
     all) an export of several chats without ``chat``, and a ``chat`` the export does not
@@ -236,19 +235,16 @@ def _one_chat(stream: Iterable[Event], chat: str | None, path: Path) -> Iterator
             yield e
     if (chat is None and len(titles) <= 1) or matched:
         return
-    _refuse_chat(path, chat, titles)
+    _refuse_chat(chat, titles)
 
 
-def _refuse_chat(path: Path, chat: str | None, titles: dict[str, str]) -> None:
-    """Raise :class:`SeveralChats` about the export ``path`` holding the chats ``titles``
-    (id -> title): ``chat`` is not one of them, or none was picked (``None``)."""
+def _refuse_chat(chat: str | None, titles: dict[str, str]) -> None:
+    """Raise :class:`SeveralChats` about an export holding the chats ``titles`` (id ->
+    title): ``chat`` is not one of them, or none was picked (``None``)."""
     listed = ", ".join(f"{cid} ({title})" if title else cid for cid, title in titles.items())
     if chat is None:
-        error = SeveralChats(T_SEVERAL, where="--chat", count=len(titles), chats=listed)
-    else:
-        error = SeveralChats(T_NO_SUCH_CHAT, where="--chat", chat=chat, chats=listed)
-    error.file = str(path)  # the export it is about, for the command's refusal line
-    raise error
+        raise SeveralChats(T_SEVERAL, where="--chat", count=len(titles), chats=listed)
+    raise SeveralChats(T_NO_SUCH_CHAT, where="--chat", chat=chat, chats=listed)
 
 
 def _add_events(
