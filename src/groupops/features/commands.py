@@ -2,10 +2,11 @@
 
 A command is a message that starts with ``/`` (``/checkin``, ``/points``, a bot command of any
 platform), or that is, or starts with, a command keyword of a feature enabled in the group, as
-its settings there say: every settings field named ``keywords`` or ``…_keywords`` (check-in's
+its settings there say: every settings field marked ``COMMAND_WORDS``
+(``registry.command_word_fields``, the same fields ``settings set`` keeps apart: check-in's
 ``keywords``, ``makeup_keywords`` and ``ranking_keywords``, points' ``points_keywords`` and
 ``leaderboard_keywords``, and an extension's own). Moderation's ``keywords_zh``/``keywords_en``
-are words it forbids, not commands, and are not read. The features are those the engine runs
+are words it forbids, not commands, and are not marked. The features are those the engine runs
 (``BatchContext.features``), or every built-in one and installed extension without an engine.
 A keyword is matched the way check-in matches its own: ignoring case, and text may follow it
 (a check-in's goal, "签到 读了20页");
@@ -29,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from groupops.domain.errors import GroupopsError
-from groupops.features.base import Feature, FeatureSettings
-from groupops.features.registry import DEFAULT_FEATURES, load_feature
+from groupops.features.base import Feature
+from groupops.features.registry import DEFAULT_FEATURES, command_word_fields, load_feature
 
 if TYPE_CHECKING:
     from groupops.engine.context import BatchContext, GroupInfo
@@ -81,18 +82,10 @@ def _features() -> tuple[Feature, ...]:
     return tuple(found.values())
 
 
-@lru_cache(maxsize=64)
-def keyword_fields(model: type[FeatureSettings]) -> tuple[str, ...]:
-    """The settings fields of ``model`` that hold command keywords."""
-    return tuple(
-        name for name in model.model_fields if name == "keywords" or name.endswith("_keywords")
-    )
-
-
 def _gather(ctx: BatchContext, group: GroupInfo) -> CommandWords:
     words: set[str] = set()
     for feature in ctx.features or _features():
-        fields = keyword_fields(feature.settings_model)
+        fields = command_word_fields(feature.settings_model)
         if not fields:
             continue
         try:
