@@ -77,7 +77,7 @@ class BatchContext:
     #: the engine's batches, so a group's settings are validated again only when they change
     settings_cache: dict[tuple[str, int], tuple[Any, Any, Any]] = field(default_factory=dict)
     bad_settings: set[tuple[str, int]] = field(default_factory=set)
-    #: the features the engine runs (empty: every built-in feature and installed extension)
+    #: the features the engine runs
     features: tuple[Feature, ...] = ()
 
     # -- what features call ---------------------------------------------------------------

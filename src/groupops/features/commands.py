@@ -7,7 +7,7 @@ its settings there say: every settings field marked ``COMMAND_WORDS``
 ``keywords``, ``makeup_keywords`` and ``ranking_keywords``, points' ``points_keywords`` and
 ``leaderboard_keywords``, and an extension's own). Moderation's ``keywords_zh``/``keywords_en``
 are words it forbids, not commands, and are not marked. The features are those the engine runs
-(``BatchContext.features``), or every built-in one and installed extension without an engine.
+(``BatchContext.features``).
 A keyword is matched the way check-in matches its own: ignoring case, and text may follow it
 (a check-in's goal, "签到 读了20页");
 after a keyword in Latin letters there must be a break ("/checkin read", not "/checking").
@@ -23,15 +23,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from groupops.domain.errors import GroupopsError
-from groupops.features.base import Feature
-from groupops.features.registry import DEFAULT_FEATURES, command_word_fields, load_feature
+from groupops.features.registry import command_word_fields
 
 if TYPE_CHECKING:
     from groupops.engine.context import BatchContext, GroupInfo
@@ -67,24 +63,9 @@ class CommandWords:
         return False
 
 
-@lru_cache(maxsize=1)
-def _features() -> tuple[Feature, ...]:
-    """The built-in features and the installed extensions, loaded once (one that does not
-    load is left out here: the App reports it when it loads its own)."""
-    specs = [*DEFAULT_FEATURES, *(ep.value for ep in entry_points(group="groupops.features"))]
-    found: dict[str, Feature] = {}
-    for spec in dict.fromkeys(specs):
-        try:
-            feature = load_feature(spec)
-        except GroupopsError:
-            continue
-        found.setdefault(feature.name, feature)
-    return tuple(found.values())
-
-
 def _gather(ctx: BatchContext, group: GroupInfo) -> CommandWords:
     words: set[str] = set()
-    for feature in ctx.features or _features():
+    for feature in ctx.features:
         fields = command_word_fields(feature.settings_model)
         if not fields:
             continue
