@@ -133,11 +133,22 @@ def test_an_empty_title_is_refused_and_the_name_kept(
     zh = error_line(
         run(cli, "settings", "profile", "-g", "1", "--title", title, *url, lang="zh_CN")
     )
-    assert zh == "错误 [invalid_settings] 名称: 群名称不能为空：请给出群名", zh
+    assert zh == "错误 [invalid_option] --title: 群名称不能为空：请给出群名", zh
     en = error_line(run(cli, "settings", "profile", "-g", "1", "--title", title, *url))
-    assert en == "error [invalid_settings] title: a group's title cannot be empty: give its name"
+    assert en == "error [invalid_option] --title: a group's title cannot be empty: give its name"
     groups = run(cli, "groups", "--json", *url)
     assert '"title": "chat"' in groups.stdout, groups.stdout
+
+
+def test_an_unknown_language_is_refused_as_the_option(cli: typer.Typer, imported: str) -> None:
+    """The profile's options are refused alike: --language as --timezone and --title."""
+    url = ("--database-url", imported)
+    args = ("settings", "profile", "-g", "1", "--language", "fr", *url)
+    assert error_line(run(cli, *args)) == (
+        "error [invalid_option] --language: language must be one of zh_CN, en"
+    )
+    zh = error_line(run(cli, *args, lang="zh_CN"))
+    assert zh.startswith("错误 [invalid_option] --language: "), zh
 
 
 def test_serve_refuses_a_busy_port_in_chinese(cli: typer.Typer, imported: str) -> None:

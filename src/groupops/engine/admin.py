@@ -602,16 +602,16 @@ def set_group_profile(
         values["timezone"] = timezone
     if language is not None:
         if language not in LANGUAGES:
-            raise InvalidSettings(
+            raise InvalidOption(
                 N_("language must be one of {languages}"),
-                where=N_("language"),
+                where="--language",
                 languages=", ".join(LANGUAGES),
             )
         values["language"] = language
     if title is not None:
         if not title.strip():
-            raise InvalidSettings(
-                N_("a group's title cannot be empty: give its name"), where=N_("title")
+            raise InvalidOption(
+                N_("a group's title cannot be empty: give its name"), where="--title"
             )
         values["title"] = title[:255]
     with db.begin() as conn:
