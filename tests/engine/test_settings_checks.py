@@ -324,3 +324,49 @@ def test_settings_profile_says_what_changed(app: App, cli: typer.Typer, database
     )
     res = run(cli, *args, "--title", "Python 入门", lang="zh_CN")
     assert res.exit_code == 0 and "Course" in res.stdout and "Python 入门" in res.stdout
+
+
+# -- a command keyword that moderation's keywords forbid ----------------------------------
+
+WITH_MODERATION = ("groupops.features.moderation:ModerationFeature", *FEATURES)
+
+
+def put_all(app: App, feature: str, key: str, value: Any, group: str | None = None) -> None:
+    registry = FeatureRegistry.load(WITH_MODERATION, extensions=False)
+    admin.set_setting(app.db, registry, feature=feature, key=key, value=value, group_ref=group)
+
+
+@pytest.mark.parametrize(
+    ("key", "words", "command", "found"),
+    [
+        ("keywords_zh", ["刷", "积分"], "'积分' of points.points_keywords", "'积分'"),
+        ("keywords_zh", ["签 到"], "'签到' of checkin.keywords", "'签到'"),
+        ("keywords_en", ["checkin"], "'/checkin' of checkin.keywords", "'checkin'"),
+        ("keywords_en", ["to*"], "'/top' of points.leaderboard_keywords", "'to'"),
+    ],
+)
+def test_a_forbidden_word_that_is_a_command_is_refused(
+    app: App, key: str, words: list[str], command: str, found: str
+) -> None:
+    before = stored(app)
+    said = rf"{command} would be punished as {found} of moderation\.{key}"
+    with pytest.raises(InvalidSettings, match=rf"^group 1 moderation\.{key}: {said}"):
+        put_all(app, "moderation", key, words, "1")
+    with pytest.raises(InvalidSettings, match=said):
+        put_all(app, "moderation", key, words)
+    assert stored(app) == before
+
+
+def test_a_command_that_moderation_forbids_is_refused_the_other_way(app: App) -> None:
+    put_all(app, "moderation", "keywords_zh", ["查分"], "1")
+    with pytest.raises(InvalidSettings, match=r"'查分' of points\.points_keywords would be"):
+        put_all(app, "points", "points_keywords", ["积分", "查分"], "1")
+    # a feature that is off answers no command: its keyword may be forbidden
+    put_all(app, "points", "enabled", False, "2")
+    put_all(app, "moderation", "keywords_zh", ["积分"], "2")
+    with pytest.raises(InvalidSettings, match=r"'积分' of points\.points_keywords would be"):
+        put_all(app, "points", "enabled", True, "2")
+    # words that merely contain a forbidden English word as a part are not found by it
+    put_all(app, "moderation", "keywords_en", ["check"], "3")
+    _, own = stored(app)
+    assert own[2]["moderation"]["keywords_en"] == ["check"]

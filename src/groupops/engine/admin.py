@@ -268,7 +268,9 @@ def _clash(
 ) -> InvalidSettings | None:
     """A keyword of ``setting`` (``checkin.ranking_keywords``) that another command list of
     the same settings holds too, as a refusal naming both settings; None when there is none.
-    Case does not matter: check-in keywords match in any case."""
+    Case does not matter: check-in keywords match in any case. Also a command keyword of a
+    running feature that another feature's settings forbid (moderation's keyword lists:
+    :meth:`FeatureSettings.forbidden_in`), when ``setting`` belongs to either feature."""
     words = _command_words(registry, settings)
     mine = {w.casefold(): w for w, s in words if s == setting}
     for word, other in words:
@@ -280,6 +282,27 @@ def _clash(
                 setting=setting,
                 other=other,
             )
+    feature = setting.split(".", 1)[0]
+    for word, commands in words:
+        owner = commands.split(".", 1)[0]
+        if not settings[owner].enabled:
+            continue  # a feature that is off answers no command
+        for name, values in settings.items():
+            if name == owner or feature not in (owner, name):
+                continue  # neither the command's feature nor the forbidding one is changing
+            forbidden = values.forbidden_in(word)
+            if forbidden is not None:
+                return SettingError(
+                    N_(
+                        "{keyword!r} of {commands} would be punished as {found!r} of {forbidding}:"
+                        " every member who sends the command would be punished for it; take one out"
+                    ),
+                    where=where,
+                    keyword=word,
+                    commands=commands,
+                    found=forbidden[1],
+                    forbidding=forbidden[0],
+                )
     return None
 
 

@@ -22,6 +22,14 @@ class FeatureSettings(BaseModel):
 
     enabled: bool = True
 
+    def forbidden_in(self, text: str) -> tuple[str, str] | None:
+        """What these settings forbid in a member's message ``text``, as (the setting that
+        says so, what of ``text`` it finds), or None. A command keyword of another feature
+        must not be forbidden (``groupops settings set`` refuses the pair): every member who
+        used the command would be punished for it. Moderation's keyword lists say it; a
+        feature that forbids nothing keeps this None."""
+        return None
+
 
 class Feature(Protocol):
     name: ClassVar[str]

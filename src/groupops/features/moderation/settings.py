@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 
 from groupops.features.base import FeatureSettings
-from groupops.features.moderation.detectors import normalise
+from groupops.features.moderation.detectors import KeywordMatcher, Text, normalise
 from groupops.features.registry import SettingsRefused, SettingValueError
 from groupops.i18n import N_
 
@@ -172,6 +172,20 @@ class ModerationSettings(FeatureSettings):
     blacklist_action: Literal["kick", "ban"] = "kick"
     #: when a member is blacklisted, also remove them from the workspace's other groups
     blacklist_kick_everywhere: bool = True
+
+    def forbidden_in(self, text: str) -> tuple[str, str] | None:
+        """The operator keyword of ``keywords_zh`` or ``keywords_en`` that a message of
+        ``text`` would be punished for, with its setting; found as the keyword detector finds
+        it (built-in detectors are not the operator's to clash with a command keyword)."""
+        if not (self.enabled and self.detect_keywords):
+            return None
+        message = Text.of(text)
+        for field in ("keywords_zh", "keywords_en"):
+            words: list[str] = getattr(self, field)
+            found = KeywordMatcher.build(words, []).find(message) if words else None
+            if found is not None:
+                return f"moderation.{field}", found.evidence
+        return None
 
     @field_validator("ladder")
     @classmethod
