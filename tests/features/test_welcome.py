@@ -112,6 +112,38 @@ def test_a_join_burst_gets_one_combined_welcome(make_app: Callable[..., App]) ->
     assert "No ads." in text
 
 
+def test_welcome_turned_off_during_a_burst_sends_no_combined_welcome(
+    make_app: Callable[..., App],
+) -> None:
+    app = setup(make_app, burst_threshold=3, burst_window_seconds=60)
+    c = clock(app)
+    c.advance(600)
+    for i in range(5):
+        app.handle([app.sandbox.join("g1", f"r{i}", f"Raider{i}")])
+        c.advance(2)
+    held = len(queued(app))
+    reg = FeatureRegistry.load((WELCOME,), extensions=False)
+    admin.set_setting(app.db, reg, feature="welcome", key="enabled", value=False, group_ref="1")
+    app.engine.directory.invalidate()
+    c.advance(61)
+    app.engine.tick()
+    c.advance(60)
+    app.engine.tick()
+    assert len(queued(app)) == held  # the operator turned welcome off: nobody is greeted
+    # on again later, a new burst starts afresh instead of naming the old raiders
+    admin.set_setting(app.db, reg, feature="welcome", key="enabled", value=True, group_ref="1")
+    app.engine.directory.invalidate()
+    for i in range(5, 9):
+        app.handle([app.sandbox.join("g1", f"r{i}", f"Raider{i}")])
+        c.advance(2)
+    c.advance(61)
+    app.engine.tick()
+    c.advance(60)
+    app.engine.tick()
+    combined = queued(app)[-1][2]
+    assert "Raider0" not in combined and "Raider4" not in combined, combined
+
+
 def test_a_forgotten_newcomer_leaves_the_combined_welcome(make_app: Callable[..., App]) -> None:
     """Forgotten while their join is held back, a newcomer is not named (nor counted) in the
     combined welcome sent after; the others still are."""

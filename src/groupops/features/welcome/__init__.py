@@ -275,6 +275,9 @@ class WelcomeFeature:
             if group is None:
                 continue
             s = self._settings(ctx, group)
+            if not s.enabled:  # turned off while joins were held back: welcome no one
+                ctx.conn.execute(_DELETE_BURST, {"g": row.group_id})
+                continue
             if now - row.last_join_at < timedelta(seconds=s.burst_window_seconds):
                 continue  # still arriving: wait for the burst to calm down
             t = ctx.gettext(group)
