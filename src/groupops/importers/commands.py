@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
         nothing behind. Re-importing a file adds nothing. No feature runs on imported history.
         """
         from groupops.engine.app import App
-        from groupops.importers.base import check_readable, refusal_text
+        from groupops.importers.base import refusal_text
         from groupops.importers.store import AtomicText, ImportResult, import_file
         from groupops.storage.db import open_database
 
@@ -98,7 +98,6 @@ def register(app: typer.Typer) -> None:
             for path in files:
                 part = writer.part() if writer is not None else None
                 try:
-                    check_readable(path)
                     result = import_file(
                         app_.engine if app_ is not None else None,
                         path,

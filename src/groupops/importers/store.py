@@ -25,6 +25,7 @@ from groupops.domain.events import Event, EventKind
 from groupops.engine.core import Engine
 from groupops.i18n import N_
 from groupops.importers import Columns, detect, read, read_columns
+from groupops.importers.base import check_readable
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +137,13 @@ def import_file(
     events_out: IO[str] | None = None,
 ) -> ImportResult:
     """Read one export; store it in one transaction (when ``engine`` is given) and write its
-    events as JSON lines to ``events_out`` (when given). A typed error leaves nothing stored."""
-    fmt = fmt or detect(path)
+    events as JSON lines to ``events_out`` (when given). A typed error leaves nothing stored;
+    a missing or unreadable file is refused before anything is read (by ``detect``, or here
+    when the format is given)."""
+    if fmt is None:
+        fmt = detect(path)
+    else:
+        check_readable(path)
     result = ImportResult(path.name, fmt)
 
     inferred: list[list[str]] | None = None
