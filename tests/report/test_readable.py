@@ -13,7 +13,8 @@ import plotly.offline
 import pytest
 
 from groupops.i18n import Catalogs
-from groupops.report.html import AREAS, render
+from groupops.report.html import render
+from groupops.report.labels import AREAS
 from tests.report.sample import sample_metrics
 
 _DECODER = json.JSONDecoder()
@@ -145,7 +146,7 @@ def test_chinese_page_registers_plotly_locale_and_keeps_nothing_english_in_the_t
 
 
 def test_one_more_row_is_singular() -> None:
-    from groupops.report.html import MAX_ROWS
+    from groupops.report.page import MAX_ROWS
 
     metrics = sample_metrics()
     metrics["spam"]["top_offenders"] = [{"name": f"p{i}", "spam": 1} for i in range(MAX_ROWS + 1)]

@@ -13,7 +13,8 @@ import pytest
 
 from groupops.i18n import Catalogs
 from groupops.report import METRICS, REPORT, write_report
-from groupops.report.html import AREAS, render
+from groupops.report.html import render
+from groupops.report.labels import AREAS
 from tests.report.sample import EVIL, EVIL_IMG, sample_metrics
 
 

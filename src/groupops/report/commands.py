@@ -34,73 +34,75 @@ L_SPAM = N_("spam share")
 
 def _summary(metrics: Mapping[str, Any], _: Callable[[str], str]) -> list[tuple[str, str]]:
     """The short summary printed after a run: (label, value) pairs, already translated."""
-    from groupops.report import html as h
+    from groupops.report.areas import warning_text
+    from groupops.report.figures import _name, fmt, pct, pick, records, seconds
+    from groupops.report.labels import L_LEADERS, L_MEMBERS, L_MESSAGES, L_STAGE, L_WARNING, STAGES
 
-    ov = h.pick(metrics, "overview", "summary", "totals") or {}
-    lc = h.pick(metrics, "lifecycle") or {}
+    ov = pick(metrics, "overview", "summary", "totals") or {}
+    lc = pick(metrics, "lifecycle") or {}
     rows: list[tuple[str, str]] = []
-    stage = h.pick(lc, "stage")
+    stage = pick(lc, "stage")
     if stage is not None:
-        rows.append((_(h.L_STAGE), _(h.STAGES[stage]) if stage in h.STAGES else str(stage)))
-    warning = h.pick(lc, "warning", "early_warning")
+        rows.append((_(L_STAGE), _(STAGES[stage]) if stage in STAGES else str(stage)))
+    warning = pick(lc, "warning", "early_warning")
     if isinstance(warning, Mapping):
-        text = h.pick(warning, "message", "text", "reason", "reasons")
-        active = h.pick(warning, "active", "warn", "raised", "level")
+        text = pick(warning, "message", "text", "reason", "reasons")
+        active = pick(warning, "active", "warn", "raised", "level")
         if text or active not in (None, False, "none", "ok"):
-            rows.append((_(h.L_WARNING), h.warning_text(warning, _)))
+            rows.append((_(L_WARNING), warning_text(warning, _)))
     elif warning:
-        rows.append((_(h.L_WARNING), h.warning_text(warning, _)))
-    for key, names in ((h.L_MEMBERS, ("members", "authors")), (h.L_MESSAGES, ("messages",))):
-        value = h.pick(ov, *names)
+        rows.append((_(L_WARNING), warning_text(warning, _)))
+    for key, names in ((L_MEMBERS, ("members", "authors")), (L_MESSAGES, ("messages",))):
+        value = pick(ov, *names)
         if value is not None:
-            rows.append((_(key), h.fmt(value)))
-    top = h.pick(metrics, "top3", "top_3", "monthly_top3")
+            rows.append((_(key), fmt(value)))
+    top = pick(metrics, "top3", "top_3", "monthly_top3")
     latest = _latest_top3(top)
     if latest is not None:
         month, names_ = latest
         rows.append((_(L_TOP3).format(month=month), ", ".join(names_)))
-    graph = h.pick(metrics, "graph", "replies") or {}
-    leaders = h.records(h.pick(graph, "opinion_leaders", "leaders"))
+    graph = pick(metrics, "graph", "replies") or {}
+    leaders = records(pick(graph, "opinion_leaders", "leaders"))
     if leaders:
-        rows.append((_(h.L_LEADERS), ", ".join(h._name(r) for r in leaders[:5])))
-    qa = h.pick(metrics, "qa") or {}
-    frt = h.pick(qa, "first_response", "frt", "first_response_time") or qa
-    median = h.pick(frt, "median", "median_s", "median_seconds")
-    step = h.pick(frt, "resolution_s") or 1
+        rows.append((_(L_LEADERS), ", ".join(_name(r) for r in leaders[:5])))
+    qa = pick(metrics, "qa") or {}
+    frt = pick(qa, "first_response", "frt", "first_response_time") or qa
+    median = pick(frt, "median", "median_s", "median_seconds")
+    step = pick(frt, "resolution_s") or 1
     if median is not None:
         rows.append(
             (
                 _(L_FIRST_RESPONSE),  # named once: the value says median, 90% and 1 minute
                 _(L_FRT).format(
-                    median=h.seconds(median, _, step),
-                    p90=h.seconds(h.pick(frt, "p90", "p90_s", "p90_seconds"), _, step),
-                    within=h.pct(h.pick(frt, "within_1min", "share_within_1min", "within_60s")),
+                    median=seconds(median, _, step),
+                    p90=seconds(pick(frt, "p90", "p90_s", "p90_seconds"), _, step),
+                    within=pct(pick(frt, "within_1min", "share_within_1min", "within_60s")),
                 ),
             )
         )
-    spam = h.pick(metrics, "spam") or {}
-    share = h.pick(spam, "share", "spam_share")
+    spam = pick(metrics, "spam") or {}
+    share = pick(spam, "share", "spam_share")
     if share is not None:
-        rows.append((_(L_SPAM), h.pct(share)))
+        rows.append((_(L_SPAM), pct(share)))
     return rows
 
 
 def _latest_top3(top: Any) -> tuple[str, list[str]] | None:
-    from groupops.report import html as h
+    from groupops.report.figures import _name, pick, records
 
     if isinstance(top, Mapping) and top:
         month = max(top, key=str)
         people = top[month]
     else:
-        recs = h.records(top)
+        recs = records(top)
         if not recs:
             return None
-        last = max(recs, key=lambda r: str(h.pick(r, "month", "period")))
-        month = str(h.pick(last, "month", "period"))
-        people = h.pick(last, "top", "members", "top3")
+        last = max(recs, key=lambda r: str(pick(r, "month", "period")))
+        month = str(pick(last, "month", "period"))
+        people = pick(last, "top", "members", "top3")
     if not isinstance(people, list):
         return None
-    return str(month), [h._name(p) if isinstance(p, Mapping) else str(p) for p in people[:3]]
+    return str(month), [_name(p) if isinstance(p, Mapping) else str(p) for p in people[:3]]
 
 
 def print_summary(metrics: Mapping[str, Any], _: Callable[[str], str]) -> None:
