@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from groupops.analytics import replies, reply_training
+from groupops.analytics import replies, reply_features, reply_prepare, reply_training
 from groupops.analytics.frame import from_events
 from tests.analytics.helpers import T0, msg
 
@@ -59,7 +59,7 @@ def test_two_stage_model_in_one_pass_equals_stage_by_stage(shared_data: Path) ->
     raw, _ = reply_training.corpus_files(folder)[5]
     frame = reply_training.read_irc_file(raw)
     one_pass = replies.predict_parents(frame, again)
-    p = replies._prepare(frame)
+    p = reply_prepare._prepare(frame)
     p.pred = replies._stage_parents(again.first, p, again.window, True, 8192)
     todo = np.flatnonzero(frame.kind == 0)
     staged = replies._run(again, p, todo, again.window, True, 8192)
@@ -116,10 +116,10 @@ def test_model_file_is_small_and_matches_features() -> None:
     model = replies.load_model()
     assert replies.REPLY_MODEL.stat().st_size < 1_000_000
     h = model.hidden
-    assert model.w_pair.shape == (replies.N_PAIR, h)
-    assert model.w_self.shape == (replies.N_SELF, h)
-    assert model.w_msg.shape == (replies.N_MSG, h)
-    assert model.weights.shape == (replies.N_FEATURES * h + 2 * h,)
+    assert model.w_pair.shape == (reply_features.N_PAIR, h)
+    assert model.w_self.shape == (reply_features.N_SELF, h)
+    assert model.w_msg.shape == (reply_features.N_MSG, h)
+    assert model.weights.shape == (reply_features.N_FEATURES * h + 2 * h,)
     assert np.all(np.isfinite(model.weights))
     assert model.info["held_out_messages"] > 1000
 
@@ -128,7 +128,7 @@ def _regex_codes(lows: list[str], token_code: dict[str, int]) -> tuple[list[int]
     codes: list[int] = []
     of: list[int] = []
     for j, t in enumerate(lows):
-        for tok in replies._TOKEN.findall(t):
+        for tok in reply_prepare._TOKEN.findall(t):
             codes.append(token_code.get(tok, 0))
             of.append(j)
     return codes, of
@@ -170,10 +170,12 @@ def test_the_bytes_tokenizer_finds_the_regexs_tokens() -> None:
     ]
     for texts in batches:
         lows = [t.lower() for t in texts]
-        tokens = sorted(set(chain.from_iterable(replies._TOKEN.findall(t) for t in lows)))
+        tokens = sorted(set(chain.from_iterable(reply_prepare._TOKEN.findall(t) for t in lows)))
         token_code = {t: (r + 1) << 2 for r, t in enumerate(tokens)}  # every token its own
         plain = np.asarray([t.isascii() for t in lows], dtype=np.bool_)
-        got = replies._ascii_codes(lows, plain, token_code, replies._byte_codes(token_code))
+        got = reply_prepare._ascii_codes(
+            lows, plain, token_code, reply_prepare._byte_codes(token_code)
+        )
         assert got is not None
         want_code, want_of = _regex_codes(lows, token_code)
         assert got[0].tolist() == want_code
@@ -181,7 +183,7 @@ def test_the_bytes_tokenizer_finds_the_regexs_tokens() -> None:
     # a text holding the separator: the caller falls back to the regex
     lows = ["a\x01b", "c"]
     plain = np.ones(2, dtype=np.bool_)
-    assert replies._ascii_codes(lows, plain, {}, replies._byte_codes({})) is None
+    assert reply_prepare._ascii_codes(lows, plain, {}, reply_prepare._byte_codes({})) is None
 
 
 def test_prepared_text_flags_agree_with_and_without_words() -> None:
@@ -205,8 +207,8 @@ def test_prepared_text_flags_agree_with_and_without_words() -> None:
     who = ["alice", "bob", "carol", "bob.x"]
     events = [msg(who[i % len(who)], T0 + i * s, t) for i, t in enumerate(texts)]
     frame = from_events(events)
-    fast = replies._prepare(frame, with_words=False)
-    slow = replies._prepare(frame, with_words=True)
+    fast = reply_prepare._prepare(frame, with_words=False)
+    slow = reply_prepare._prepare(frame, with_words=True)
     for name in ("url", "thanks", "greeting", "command", "length", "mentions"):
         assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
     assert np.array_equal(fast.msg_feats, slow.msg_feats)
@@ -220,8 +222,8 @@ def test_blocked_offset_scores_are_the_whole_products() -> None:
     blocked result itself is the same on every call."""
     rng = np.random.default_rng(3)
     model = replies.load_model()
-    w_var = model.w_pair[replies.N_CONST :]
-    const = replies._const_pair(4) @ model.w_pair[: replies.N_CONST]
+    w_var = model.w_pair[reply_features.N_CONST :]
+    const = reply_features._const_pair(4) @ model.w_pair[: reply_features.N_CONST]
     with replies._one_blas_thread():
         for k in (1, 7, replies._SCORE_BLOCK, 3 * replies._SCORE_BLOCK + 123):
             x = np.where(rng.random((w_var.shape[0], k)) < 0.3, 1.0, 0.0).astype(np.float32)

@@ -21,6 +21,14 @@ import numpy as np
 
 from groupops.analytics.frame import JOINED, MESSAGE, Frame
 from groupops.analytics.replies import (
+    WINDOW,
+    ReplyModel,
+    _one_blas_thread,
+    _stage_parents,
+    load_model,
+    predict_parents,
+)
+from groupops.analytics.reply_features import (
     F32,
     N_CONST,
     N_FEATURES,
@@ -28,20 +36,14 @@ from groupops.analytics.replies import (
     N_PAIR,
     N_PRED,
     N_SELF,
-    WINDOW,
     BoolArray,
-    ReplyModel,
     _allowed,
     _const_pair,
     _new_seen,
-    _one_blas_thread,
     _pair_block,
-    _prepare,
     _self_block,
-    _stage_parents,
-    load_model,
-    predict_parents,
 )
+from groupops.analytics.reply_prepare import _prepare
 
 _IRC_MSG = re.compile(r"^\[(\d{2}):(\d{2})(?::\d{2})?\] <([^>]+)> ?(.*)$")
 _IRC_ACT = re.compile(r"^\[(\d{2}):(\d{2})(?::\d{2})?\]\s+\* (\S+) ?(.*)$")
