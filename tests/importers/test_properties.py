@@ -92,27 +92,30 @@ def test_random_zip(tmp_path: Path, parts: list[str]) -> None:
     consume(path)
 
 
+REAL_PATTERNS = (
+    "whatsapp/**/*.*",
+    "telegram/*.json",
+    "discord/*.json",
+    "slack/*.zip",
+    "irc-ubuntu/dev/2004*.raw.txt",
+)
 REAL = (
-    sorted(
-        p
-        for pattern in (
-            "whatsapp/**/*.*",
-            "telegram/*.json",
-            "discord/*.json",
-            "slack/*.zip",
-            "irc-ubuntu/dev/2004*.raw.txt",
-        )
-        for p in SHARED_DATA.glob(pattern)
-    )
+    sorted(p for pattern in REAL_PATTERNS for p in SHARED_DATA.glob(pattern))
     if SHARED_DATA.is_dir()
     else []
 )
 
 
-@pytest.mark.skipif(not REAL, reason="../shared/data is missing")
+@pytest.mark.parametrize("pattern", REAL_PATTERNS)
+def test_every_real_export_pattern_matches(pattern: str, shared_data: Path) -> None:
+    """The exports below are drawn from these globs: one that matches nothing (a renamed
+    folder) would quietly drop an importer from the property tests."""
+    assert list(shared_data.glob(pattern)), f"nothing in {shared_data} matches {pattern!r}"
+
+
 @SETTINGS
 @given(index=st.integers(min_value=0, max_value=10_000), cut=st.floats(0, 1))
-def test_truncated_real_exports(tmp_path: Path, index: int, cut: float) -> None:
+def test_truncated_real_exports(tmp_path: Path, shared_data: Path, index: int, cut: float) -> None:
     source = REAL[index % len(REAL)]
     data = source.read_bytes()
     path = tmp_path / source.name
@@ -120,14 +123,15 @@ def test_truncated_real_exports(tmp_path: Path, index: int, cut: float) -> None:
     consume(path)
 
 
-@pytest.mark.skipif(not REAL, reason="../shared/data is missing")
 @SETTINGS
 @given(
     index=st.integers(min_value=0, max_value=10_000),
     pos=st.floats(0, 1),
     junk=st.binary(min_size=1, max_size=20),
 )
-def test_corrupted_real_exports(tmp_path: Path, index: int, pos: float, junk: bytes) -> None:
+def test_corrupted_real_exports(
+    tmp_path: Path, shared_data: Path, index: int, pos: float, junk: bytes
+) -> None:
     source = REAL[index % len(REAL)]
     data = source.read_bytes()
     at = int(len(data) * pos)

@@ -20,8 +20,43 @@ from tests.conftest import SHARED_DATA
 MSG, JOIN, LEFT = EventKind.MESSAGE, EventKind.MEMBER_JOINED, EventKind.MEMBER_LEFT
 
 
+# every glob these tests read: test_every_pattern_matches checks each finds files, so a renamed
+# folder fails instead of leaving the tests parametrized over it with nothing to run on
+PATTERNS = (
+    "whatsapp/**/*.txt",
+    "whatsapp/**/*.zip",
+    "whatsapp/android/*Group*",
+    "whatsapp/android/*Group Chat XXX*",
+    "whatsapp/android/*Dmitry S*.txt",
+    "whatsapp/languages/*_ios.txt",
+    "whatsapp/languages/arabic*_ios.txt",
+    "whatsapp/languages/*_android.txt",
+    "whatsapp/chat-miner/*.txt",
+    "telegram/*.json",
+    "discord/*.json",
+    "irc-ubuntu/dev/*.raw.txt",
+    "irc-ubuntu/train/*.raw.txt",
+)
+
+
 def files(pattern: str) -> list[Path]:
+    assert pattern in PATTERNS, f"add {pattern!r} to PATTERNS so its guard test checks it"
     return sorted(SHARED_DATA.glob(pattern)) if SHARED_DATA.is_dir() else []
+
+
+def each(paths: list[Path], what: str) -> list[Path]:
+    """``paths`` to parametrize a test over; when there are none, one path that does not exist
+    and names ``what``: the test then skips naming ../shared/data when the folder is missing
+    (fails under CI, through the fixture) and fails otherwise, where pytest would quietly
+    report "got empty parameter set"."""
+    return paths or [SHARED_DATA / f"(nothing matches {what.replace('/', ' ')})"]
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_every_pattern_matches(pattern: str, shared_data: Path) -> None:
+    """A missing ../shared/data skips (fails under CI) through the fixture; a glob that no
+    longer matches anything fails here, where the parametrized tests would silently vanish."""
+    assert files(pattern), f"nothing in {shared_data} matches {pattern!r}"
 
 
 def kinds(path: Path) -> Counter[EventKind]:
@@ -62,7 +97,7 @@ def wa_expected(path: Path) -> tuple[int, set[str]]:
 WA_TXT = files("whatsapp/**/*.txt")
 
 
-@pytest.mark.parametrize("path", WA_TXT, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", each(WA_TXT, "whatsapp/**/*.txt"), ids=lambda p: p.name)
 def test_whatsapp_message_counts_and_authors(path: Path, shared_data: Path) -> None:
     assert detect(path) == "whatsapp"
     events = list(read(path))
@@ -139,7 +174,9 @@ def _ios_expected_kinds(path: Path) -> list[ContentKind]:
 
 
 @pytest.mark.parametrize(
-    "path", IOS + files("whatsapp/languages/arabic*_ios.txt"), ids=lambda p: p.name
+    "path",
+    each(IOS + files("whatsapp/languages/arabic*_ios.txt"), "whatsapp iOS exports"),
+    ids=lambda p: p.name,
 )
 def test_whatsapp_ios_placeholders_in_every_locale(path: Path, shared_data: Path) -> None:
     """The iOS exports are the same chat in 15 locales: every locale's placeholders must give
@@ -155,7 +192,7 @@ def test_whatsapp_ios_placeholders_in_every_locale(path: Path, shared_data: Path
 ANDROID = files("whatsapp/languages/*_android.txt") + files("whatsapp/android/*Dmitry S*.txt")
 
 
-@pytest.mark.parametrize("path", ANDROID, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", each(ANDROID, "whatsapp Android exports"), ids=lambda p: p.name)
 def test_whatsapp_android_media_and_dates(path: Path, shared_data: Path) -> None:
     text = path.read_text(encoding="utf-8")
     msgs = [e for e in read(path) if e.kind == MSG]
@@ -195,7 +232,9 @@ def _tg_messages(raw: dict[str, Any]) -> list[dict[str, Any]]:
     return list(raw["messages"])
 
 
-@pytest.mark.parametrize("path", files("telegram/*.json"), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", each(files("telegram/*.json"), "telegram/*.json"), ids=lambda p: p.name
+)
 def test_telegram(path: Path, shared_data: Path) -> None:
     assert detect(path) == "telegram"
     raw = json.loads(path.read_text(encoding="utf-8"))
@@ -293,7 +332,9 @@ def test_telegram_service_joins(tmp_path: Path) -> None:
 # -- Discord, Slack -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", files("discord/*.json"), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", each(files("discord/*.json"), "discord/*.json"), ids=lambda p: p.name
+)
 def test_discord(path: Path, shared_data: Path) -> None:
     assert detect(path) == "discord"
     raw = json.loads(path.read_text(encoding="utf-8"))
@@ -351,7 +392,11 @@ def irc_expected(path: Path) -> Counter[str]:
     return c
 
 
-@pytest.mark.parametrize("path", files("irc-ubuntu/dev/*.raw.txt"), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    each(files("irc-ubuntu/dev/*.raw.txt"), "irc-ubuntu/dev/*.raw.txt"),
+    ids=lambda p: p.name,
+)
 def test_irc_ubuntu_dev(path: Path, shared_data: Path) -> None:
     assert detect(path) == "irc"
     expected = irc_expected(path)
@@ -409,9 +454,11 @@ def test_trusted_events_equal_validated_ones(shared_data: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", files("whatsapp/**/*.txt") + files("whatsapp/**/*.zip"), ids=lambda p: p.name
+    "path",
+    each(files("whatsapp/**/*.txt") + files("whatsapp/**/*.zip"), "whatsapp/**/*.txt|zip"),
+    ids=lambda p: p.name,
 )
-def test_whatsapp_event_columns_hold_what_read_gives(path: Path) -> None:
+def test_whatsapp_event_columns_hold_what_read_gives(path: Path, shared_data: Path) -> None:
     """The analytics' fast path (no Event objects) carries every field the analytics read."""
     from groupops.importers import read_event_columns
 
