@@ -8,7 +8,7 @@ import random
 import networkx as nx
 import pytest
 
-from groupops.analytics.metrics import betweenness
+from groupops.analytics.conversation import betweenness
 
 
 @pytest.mark.parametrize("trial", range(60))

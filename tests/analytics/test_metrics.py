@@ -315,9 +315,9 @@ def test_spam_counts_are_what_was_read_when_everything_was_read() -> None:
 def test_sampled_spam_estimates_never_exceed_what_a_member_posted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from groupops.analytics import metrics
+    from groupops.analytics import text_metrics
 
-    monkeypatch.setattr(metrics, "TEXT_SAMPLE", 10)
+    monkeypatch.setattr(text_metrics, "TEXT_SAMPLE", 10)
     r = analyze(_spam_history())["spam"]
     assert r["sampled"] == 10 and r["text_messages"] == 43
     assert r["messages"] <= r["text_messages"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from groupops.analytics import analyze
-from groupops.analytics.metrics import QUOTE_CHARS, quote, utc_offsets
+from groupops.analytics.context import QUOTE_CHARS, quote, utc_offsets
 from groupops.analytics.textmodels import MAX_KEYWORD_CHARS, keywords
 from groupops.domain.events import Event
 from tests.analytics.helpers import joined, msg

@@ -15,7 +15,8 @@ Public API:
 * :func:`load_group_events` ``(conn, group_id) -> Iterator[Event]``: a live group's history
   from the engine's ``events`` table, in time order, for :func:`analyze`.
 * :mod:`groupops.analytics.replies` (``infer_replies``), :mod:`groupops.analytics.textmodels`
-  (spam and sentiment models, keywords), :mod:`groupops.analytics.metrics` (each area).
+  (spam and sentiment models, keywords), :mod:`groupops.analytics.metrics`,
+  :mod:`groupops.analytics.conversation` and :mod:`groupops.analytics.text_metrics` (each area).
 
 Everything is computed on columnar numpy arrays converted once from the events; the text
 models run on a uniform sample of at most 20,000 text messages (see ``meta``).
@@ -32,7 +33,9 @@ from typing import Any
 
 import numpy as np
 
+from groupops.analytics import conversation, text_metrics
 from groupops.analytics import metrics as m
+from groupops.analytics.context import Context
 from groupops.analytics.frame import Frame, from_columns, from_events, text_features
 from groupops.domain.events import Event
 from groupops.domain.time import utc
@@ -102,7 +105,7 @@ def _analyze_frame(frame: Frame, now: datetime | None, tz: str | tzinfo | None) 
         now_s = int(frame.time.max())
     else:
         now_s = int(time.time())
-    c = m.Context(frame, now_s, tz)
+    c = Context(frame, now_s, tz)
     out: dict[str, Any] = {"overview": m.overview(c)}
     out["activity"] = m.activity(c)
     out["lifecycle"] = m.lifecycle(c)
@@ -115,20 +118,20 @@ def _analyze_frame(frame: Frame, now: datetime | None, tz: str | tzinfo | None) 
         frame, overlap=not big, window=20 if big else None, texts=(addr, question)
     )
     lap("replies")
-    out["graph"] = m.reply_graph(c, parents)
+    out["graph"] = conversation.reply_graph(c, parents)
     lap("graph")
-    out["qa"] = m.qa(c, parents, question)
-    out["content"] = m.content(c, parents)
+    out["qa"] = conversation.qa(c, parents, question)
+    out["content"] = conversation.content(c, parents)
     out["growth"] = m.growth(c)
     lap("qa_content_growth")
-    texts = m.text_rows(c)
-    sample = m._sample(c, m.TEXT_SAMPLE, texts)
-    out["spam"] = m.spam(c, sample, population=texts)
+    texts = text_metrics.text_rows(c)
+    sample = text_metrics._sample(c, text_metrics.TEXT_SAMPLE, texts)
+    out["spam"] = text_metrics.spam(c, sample, population=texts)
     lap("spam")
-    out["sentiment"] = m.sentiment(c, sample)
+    out["sentiment"] = text_metrics.sentiment(c, sample)
     lap("sentiment")
     kw_sample = sample[:: max(1, sample.shape[0] // 30_000)]
-    out["keywords"] = m.keywords(c, kw_sample)
+    out["keywords"] = text_metrics.keywords(c, kw_sample)
     lap("keywords")
     out["meta"] = {
         "events": len(frame),
