@@ -7,8 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from groupops.storage.db import LARGEST_ID
+from groupops.storage.tables import events
+from groupops.web.runtime import Runtime
 from tests.web.conftest import Person
 
 HUGE = 99999999999999999999999
@@ -56,7 +59,7 @@ def test_a_reply_to_that_is_no_line_id_is_refused_naming_it(
     refused(r, "reply_to")
 
 
-def test_a_reply_to_a_line_is_posted(person: Callable[[], Person]) -> None:
+def test_a_reply_to_a_line_is_posted(person: Callable[[], Person], runtime: Runtime) -> None:
     ming = person()
     ming.join("course", "小明")
     first = ming.post("course", "hello")
@@ -66,3 +69,16 @@ def test_a_reply_to_a_line_is_posted(person: Callable[[], Person]) -> None:
         "POST", "/api/groups/course/messages", json={"text": "again", "reply_to": str(line)}
     )
     assert r.status_code == 200, r.text
+    again = r.json()["id"]
+    # the page reads the link back on the line, and the stored event carries it
+    lines = {m["id"]: m for m in ming.poll("course")["messages"]}
+    assert (lines[again]["text"], lines[again]["reply_to"]) == ("again", str(line))
+    assert lines[line]["reply_to"] == ""
+    with runtime.app.db.connect() as conn:
+        stored = conn.execute(
+            select(events.c.reply_to_message_id).where(
+                events.c.kind == "message", events.c.message_id == str(again)
+            )
+        ).scalar_one()
+        conn.rollback()
+    assert stored == str(line)
