@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import string
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -185,4 +184,3 @@ def test_template_safe_output_and_settings_validation() -> None:
 def test_naive_datetimes_never_reach_storage() -> None:
     with pytest.raises(InvalidEvent, match="naive"):
         Event("s", "e", EventKind.TICK, datetime(2026, 1, 1))
-    assert set(string.ascii_letters)  # keep the import honest for ruff

@@ -8,6 +8,7 @@ import pytest
 import typer
 from pydantic import ValidationError
 
+from groupops.engine.templates import TemplateRenderer
 from groupops.features.welcome.settings import WelcomeSettings
 from tests.cli import error_line, run
 
@@ -28,11 +29,20 @@ def test_the_burst_welcome_refuses_one_newcomers_name() -> None:
 
 
 def test_each_template_keeps_its_own_placeholders() -> None:
+    # accepted: each names only its own message's placeholders
     s = WelcomeSettings(
         template="Hi {{ name }}, welcome to {{ group }}. {{ rules }}",
         burst_template="Welcome our {{ count }} newcomers {{ names }} to {{ group }}! {{ rules }}",
     )
-    assert s.template and s.burst_template
+    # and each renders with the variables its message has (as the welcome feature passes them)
+    renderer = TemplateRenderer()
+    common = {"group": "Python 学习群", "rules": "Be kind."}
+    assert s.template is not None and s.burst_template is not None
+    one = renderer.render(s.template, {**common, "name": "Ann"}, where="welcome.template")
+    assert one == "Hi Ann, welcome to Python 学习群. Be kind."
+    many = {**common, "names": "Ann, Bob", "count": "2"}
+    burst = renderer.render(s.burst_template, many, where="welcome.burst_template")
+    assert burst == "Welcome our 2 newcomers Ann, Bob to Python 学习群! Be kind."
 
 
 def test_settings_set_refuses_names_in_the_single_welcome(cli: typer.Typer, imported: str) -> None:

@@ -107,4 +107,7 @@ def test_two_workers_handling_the_same_batch_store_it_once(
     assert errors == []
     with first.db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(events)).scalar_one() == 300
-    assert UTC  # both apps saw the same clock zone
+        stored = conn.execute(select(events.c.event_id, events.c.occurred_at)).all()
+    # each event once, at its own moment, read back in UTC whichever app stored it
+    assert sorted((e, t) for e, t in stored) == sorted((e.event_id, e.occurred_at) for e in batch)
+    assert {t.tzinfo for _, t in stored} == {UTC}
