@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from pathlib import Path
@@ -14,10 +13,6 @@ from groupops.domain.events import EventKind
 from groupops.importers import read
 from tests.report.conftest import groupops_cli
 
-ANALYTICS = importlib.util.find_spec("groupops.analytics") is not None
-needs_analytics = pytest.mark.skipif(
-    not ANALYTICS, reason="groupops.analytics has not landed in this tree yet"
-)
 AREAS = {
     "activity",
     "lifecycle",
@@ -51,7 +46,6 @@ def message_total(metrics: dict[str, Any]) -> int:
     raise AssertionError(f"no message total in {sorted(metrics)}")
 
 
-@needs_analytics
 def test_analyze_a_telegram_export(shared_data: Path, tmp_path: Path) -> None:
     export = shared_data / "telegram/BIG_20A_5475M.json"
     out = tmp_path / "report"
@@ -70,7 +64,6 @@ def test_analyze_a_telegram_export(shared_data: Path, tmp_path: Path) -> None:
     assert len(authors) == 20
 
 
-@needs_analytics
 def test_several_files_are_one_history_and_chinese_headings(
     shared_data: Path, tmp_path: Path, locale_dir: Path
 ) -> None:
@@ -88,7 +81,6 @@ def test_several_files_are_one_history_and_chinese_headings(
     assert "群健康度" in run.stdout
 
 
-@needs_analytics
 def test_names_made_of_html_are_escaped_end_to_end(tmp_path: Path) -> None:
     chat = tmp_path / "evil.txt"
     chat.write_text(
@@ -119,7 +111,6 @@ def test_unknown_file_exits_2_and_writes_nothing(shared_data: Path, tmp_path: Pa
     assert "Traceback" not in run.stderr
 
 
-@needs_analytics
 def test_file_broken_half_way_exits_2_and_keeps_the_old_report(
     shared_data: Path, tmp_path: Path
 ) -> None:
@@ -181,7 +172,6 @@ def test_out_unwritable_only_when_writing_is_a_typed_error(tmp_path: Path) -> No
         out.chmod(0o700)
 
 
-@needs_analytics
 def test_slack_integration_bots_are_no_members(shared_data: Path, tmp_path: Path) -> None:
     """testarchive.zip (two channels, analysed one at a time with --chat): 94 GitHub
     integration posts by three bot ids; the four people in users.json are the members, the
@@ -204,7 +194,6 @@ def test_slack_integration_bots_are_no_members(shared_data: Path, tmp_path: Path
     assert total == imported_messages(shared_data / "slack/testarchive.zip")[0]
 
 
-@needs_analytics
 def test_a_group_the_bot_runs_is_analysed_from_the_database(
     make_app: Any, database_url: str, tmp_path: Path
 ) -> None:

@@ -3,7 +3,6 @@ fetched, no script error, and a name made of HTML stays text. A screenshot is ke
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 from typing import Any
@@ -104,8 +103,6 @@ def test_sample_report_draws_offline_and_keeps_html_names_as_text(
 def test_chinese_report_of_a_real_export_in_chromium(
     browser: object, tmp_path: Path, shared_data: Path, locale_dir: Path
 ) -> None:
-    if importlib.util.find_spec("groupops.analytics") is None:
-        pytest.skip("groupops.analytics has not landed in this tree yet")
     out = tmp_path / "out"
     run = groupops_cli(
         "analyze",

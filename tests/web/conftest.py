@@ -3,7 +3,6 @@ that plays several people, and a live server on a free port."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import threading
 import time
@@ -24,15 +23,6 @@ from groupops.web import WebConfig, create_web_app
 from groupops.web.runtime import Runtime
 from groupops.web.server import bind
 from tests.conftest import REPO
-
-
-def installed_features() -> tuple[str, ...]:
-    """The built-in features present in this tree (the list names some that land in parallel
-    work; a missing one is left out here, and `checkin_installed` tells the tests)."""
-    return tuple(spec for spec in DEFAULT_FEATURES if importlib.util.find_spec(spec.split(":")[0]))
-
-
-CHECKIN_INSTALLED = any(s.startswith("groupops.features.checkin:") for s in installed_features())
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +54,7 @@ def locale_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def web_config(database_url: str, locale_dir: Path) -> WebConfig:
     return WebConfig(
         database_url=database_url,
-        features=installed_features(),
+        features=DEFAULT_FEATURES,
         extensions=False,
         locale_dir=locale_dir,
         secret="test-secret",
