@@ -158,6 +158,7 @@ def _import_groupops_libraries() -> None:
     import threadpoolctl  # type: ignore[import-untyped]  # noqa: F401
 
     import groupops.analytics
+    import groupops.analytics.keywords
     import groupops.analytics.replies
     import groupops.analytics.textmodels
     import groupops.importers  # noqa: F401

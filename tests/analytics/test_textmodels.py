@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from groupops.analytics import keywords as kw
 from groupops.analytics import textmodels as tm
 from tests.conftest import SHARED_DATA as DATA
 
@@ -80,7 +81,7 @@ def test_sentiment_scores_chinese_and_english() -> None:
 
 
 def test_keywords_segment_chinese_quietly(capsys: pytest.CaptureFixture[str]) -> None:
-    top = tm.keywords(["我们的课程很好", "课程安排在周三", "python course python"])
+    top = kw.keywords(["我们的课程很好", "课程安排在周三", "python course python"])
     words = {w["word"]: w["count"] for w in top}
     assert words["课程"] == 2 and words["python"] == 2
     assert "的" not in words
@@ -104,10 +105,10 @@ _MIXED_ZH = [
 
 
 def _whole_dictionary_keywords(monkeypatch: pytest.MonkeyPatch, texts: list[str]) -> Any:
-    original = tm._jieba_tokenizer
+    original = kw._jieba_tokenizer
     with monkeypatch.context() as m:
-        m.setattr(tm, "_jieba_tokenizer", lambda chars=None: original(None))
-        return tm.keywords(texts)
+        m.setattr(kw, "_jieba_tokenizer", lambda chars=None: original(None))
+        return kw.keywords(texts)
 
 
 def test_keywords_from_the_partial_dictionary_equal_the_whole_ones(
@@ -116,17 +117,17 @@ def test_keywords_from_the_partial_dictionary_equal_the_whole_ones(
     """Only the entries starting with a character of the texts are loaded (from a copy of
     jieba's dictionary by first character): the same words and counts as jieba's whole one."""
     by_char = tmp_path / "by-char.bin"
-    monkeypatch.setattr(tm, "_by_char_path", lambda tk, cache: by_char)
+    monkeypatch.setattr(kw, "_by_char_path", lambda tk, cache: by_char)
     texts = list(_MIXED_ZH)
     for name in ("zh_reviews_pos.txt", "zh_reviews_neg.txt"):
         path = DATA / "sentiment" / name
         if path.exists():
             texts += path.read_text(encoding="utf-8").splitlines()[:400]
     want = _whole_dictionary_keywords(monkeypatch, texts)
-    assert tm.keywords(texts) == want  # builds the copy
+    assert kw.keywords(texts) == want  # builds the copy
     assert by_char.exists()
-    assert tm.keywords(texts) == want  # reads it
-    tk = tm._jieba_tokenizer(set("课程"))
+    assert kw.keywords(texts) == want  # reads it
+    tk = kw._jieba_tokenizer(set("课程"))
     assert tk.initialized and 0 < len(tk.FREQ) < 50_000
 
 
@@ -135,6 +136,6 @@ def test_a_damaged_partial_dictionary_falls_back_to_the_whole_one(
 ) -> None:
     by_char = tmp_path / "by-char.bin"
     by_char.write_bytes(b"not a dictionary")
-    monkeypatch.setattr(tm, "_by_char_path", lambda tk, cache: by_char)
-    assert tm.keywords(_MIXED_ZH) == _whole_dictionary_keywords(monkeypatch, _MIXED_ZH)
+    monkeypatch.setattr(kw, "_by_char_path", lambda tk, cache: by_char)
+    assert kw.keywords(_MIXED_ZH) == _whole_dictionary_keywords(monkeypatch, _MIXED_ZH)
     assert not by_char.exists()  # removed: rebuilt on the next use

@@ -11,7 +11,7 @@ import pytest
 
 from groupops.analytics import analyze
 from groupops.analytics.context import QUOTE_CHARS, quote, utc_offsets
-from groupops.analytics.textmodels import MAX_KEYWORD_CHARS, keywords
+from groupops.analytics.keywords import MAX_KEYWORD_CHARS, keywords
 from groupops.domain.events import Event
 from tests.analytics.helpers import joined, msg
 

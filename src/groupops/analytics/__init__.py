@@ -15,8 +15,9 @@ Public API:
 * :func:`load_group_events` ``(conn, group_id) -> Iterator[Event]``: a live group's history
   from the engine's ``events`` table, in time order, for :func:`analyze`.
 * :mod:`groupops.analytics.replies` (``infer_replies``), :mod:`groupops.analytics.textmodels`
-  (spam and sentiment models, keywords), :mod:`groupops.analytics.metrics`,
-  :mod:`groupops.analytics.conversation` and :mod:`groupops.analytics.text_metrics` (each area).
+  (spam and sentiment models), :mod:`groupops.analytics.keywords`,
+  :mod:`groupops.analytics.metrics`, :mod:`groupops.analytics.conversation` and
+  :mod:`groupops.analytics.text_metrics` (each area).
 
 Everything is computed on columnar numpy arrays converted once from the events; the text
 models run on a uniform sample of at most 20,000 text messages (see ``meta``).

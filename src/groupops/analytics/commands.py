@@ -35,7 +35,7 @@ T_SENTIMENT = N_("sentiment zh (held-out {n}): accuracy {a:.3f}")
 
 
 #: what ``measure`` reads in the data folder: the labelled IRC dev logs, the spam sets, the
-#: sentiment reviews (their file names: :func:`textmodels.spam_data`, ``sentiment_data``)
+#: sentiment reviews (their file names: :func:`textmodel_training.spam_data`, ``sentiment_data``)
 MEASURE_NEEDS: tuple[str, ...] = (
     "irc-ubuntu/dev",
     "spam/sms_spam_collection.tsv",
@@ -80,27 +80,27 @@ def build_all(
 ) -> dict[str, Any]:
     """Train the reply ranker (irc-ubuntu/train) and the spam and sentiment models from
     ``data`` (../shared/data) into ``out_dir`` (default: the package's ``models`` folder)."""
-    from groupops.analytics import replies, reply_training, textmodels
+    from groupops.analytics import replies, reply_training, textmodel_training
 
     target = out_dir or replies.MODEL_DIR
     target.mkdir(parents=True, exist_ok=True)
     model = reply_training.train(data / "irc-ubuntu" / "train", max_files=reply_files)
     (target / "replies.json").write_text(json.dumps(model.to_json()) + "\n", encoding="utf-8")
-    scores = textmodels.build_models(data, target)
+    scores = textmodel_training.build_models(data, target)
     return {"replies": model.info, **scores}
 
 
 def measure(data: Path, model_dir: Path | None = None) -> dict[str, Any]:
     """Accuracy of the models in ``model_dir`` (default: the shipped ones) on held-out data."""
-    from groupops.analytics import replies, reply_training, textmodels
+    from groupops.analytics import replies, reply_training, textmodel_training, textmodels
 
     mdir = model_dir or replies.MODEL_DIR
     model = replies.load_model(mdir / "replies.json")
     rep = reply_training.evaluate(data / "irc-ubuntu" / "dev", model)
     spam_model = textmodels.TextModel.load(mdir / "spam.npz")
-    spam = textmodels.evaluate_spam(data / "spam", spam_model)
-    alarms = textmodels.false_alarms(data / "irc-ubuntu" / "dev", spam_model)
-    senti = textmodels.evaluate_sentiment(
+    spam = textmodel_training.evaluate_spam(data / "spam", spam_model)
+    alarms = textmodel_training.false_alarms(data / "irc-ubuntu" / "dev", spam_model)
+    senti = textmodel_training.evaluate_sentiment(
         data / "sentiment", textmodels.TextModel.load(mdir / "sentiment.npz")
     )
     return {

@@ -145,6 +145,6 @@ def sentiment(c: Context, rows: IntArray) -> dict[str, Any]:
 
 
 def keywords(c: Context, rows: IntArray, top: int = 30) -> dict[str, Any]:
-    from groupops.analytics.textmodels import keywords as kw
+    from groupops.analytics.keywords import keywords as kw
 
     return {"top": kw([c.f.text[i] for i in rows.tolist()], top), "sampled": int(rows.shape[0])}
