@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from nio import RoomPreset
+from nio import ProfileSetDisplayNameResponse, RoomPreset
 
 from groupops.engine.app import App
 from groupops.platforms.connections import live_companions
@@ -15,6 +15,8 @@ from groupops.platforms.matrix.config import connect
 from tests.platforms.matrix.conftest import new_account, run
 from tests.platforms.matrix.helpers import bot_config, people
 from tests.platforms.matrix.synapse import Synapse
+
+NEWCOMER = "小林 Lin"
 
 
 def test_companion_runs_the_connection_in_the_live_app(synapse: Synapse, database_url: str) -> None:
@@ -46,6 +48,8 @@ def test_companion_runs_the_connection_in_the_live_app(synapse: Synapse, databas
         stop = asyncio.Event()
         task: asyncio.Future[None] = asyncio.ensure_future(companion.run(app, stop))
         (owner, newcomer) = await people(synapse, 2)
+        named = await newcomer.client.set_displayname(NEWCOMER)
+        assert isinstance(named, ProfileSetDisplayNameResponse), named
         # the owner makes a room and invites the bot, which joins by itself
         made = await owner.client.room_create(
             name="Live group", invite=[bot.user_id], preset=RoomPreset.public_chat
@@ -73,4 +77,9 @@ def test_companion_runs_the_connection_in_the_live_app(synapse: Synapse, databas
         (welcome,) = run(scenario())
     finally:
         app.close()
-    assert welcome  # the welcome feature's greeting, delivered through Matrix
+    # the welcome feature's greeting and its intro prompt (in the group's language, zh_CN by
+    # default), delivered through Matrix, naming the newcomer by their display name and the
+    # room by its name
+    assert welcome == (
+        f"欢迎 {NEWCOMER} 加入「Live group」！🎉\n请简单介绍一下自己：你是谁，为什么加入本群？"
+    )
