@@ -255,19 +255,20 @@ def test_invites_not_found(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "number"),
     [
-        "电话13812345678",
-        "call 138 1234 5678",
-        "手机：138-1234-5678",
-        "+86 139 0000 1111",
-        "ｃａｌｌ １３８１２３４５６７８",  # full-width digits
-        "whatsapp +44 20 7946 0958",
-        "+1-415-555-0132",
+        ("电话13812345678", "13812345678"),
+        ("call 138 1234 5678", "138 1234 5678"),
+        ("手机：138-1234-5678", "138-1234-5678"),
+        ("+86 139 0000 1111", "+86 139 0000 1111"),
+        ("ｃａｌｌ １３８１２３４５６７８", "13812345678"),  # full-width digits, shown normalised
+        ("whatsapp +44 20 7946 0958", "+44 20 7946 0958"),
+        ("+1-415-555-0132", "+1-415-555-0132"),
     ],
 )
-def test_phones_found(text: str) -> None:
-    assert detect_phones(Text.of(text)) is not None
+def test_phones_found(text: str, number: str) -> None:
+    found = detect_phones(Text.of(text))
+    assert found is not None and (found.rule, found.evidence) == ("phone", number)
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,24 @@ def test_rows_stored_before_and_quoted_evidence_are_shown_as_they_are(
 
 
 def test_read_evidence_never_fails() -> None:
-    for stored in (None, "", '{"evidence": ', '{"evidence": "flood", "values": {}}', "x"):
-        english, template, values = read_evidence(stored)
-        assert isinstance(english, str) and (template is None) == (values == {})
+    # groupops' own words: the English, the msgid and its values
+    flood = '{"evidence": "flood", "values": {"count": 5, "seconds": 60}}'
+    assert read_evidence(flood) == (
+        "5 messages in 60 s",
+        "{count} messages in {seconds} s",
+        {"count": 5, "seconds": 60},
+    )
+    # anything else is shown as stored: no evidence, quoted text, and marked JSON that is cut
+    # short, names no known evidence, lacks a value its text needs or has no values object
+    assert read_evidence(None) == ("", None, {})
+    for stored in (
+        "",
+        "x",
+        "加我微信",
+        '{"evidence": ',
+        '{"evidence": "unknown", "values": {}}',
+        '{"evidence": "flood", "values": {}}',
+        '{"evidence": "flood", "values": [1]}',
+        '{"evidence": "flood"}',
+    ):
+        assert read_evidence(stored) == (stored, None, {}), stored
