@@ -33,7 +33,7 @@ from pathlib import Path
 
 from groupops.domain.events import Event
 from groupops.i18n import N_
-from groupops.importers import discord, irc, slack, telegram, wechat, whatsapp
+from groupops.importers import discord, irc, slack, telegram, wechat, whatsapp, whatsapp_stamps
 from groupops.importers.base import (
     CANNOT_READ,
     UNREADABLE,
@@ -123,7 +123,7 @@ def detect(path: str | Path) -> str:
     sample = lines[:400]
     if len(head) >= 65536 and len(sample) > 1:
         sample = sample[:-1]
-    wa = whatsapp.sniff(sample)
+    wa = whatsapp_stamps.sniff(sample)
     ir = irc.sniff(sample)
     wa_n = wa[1] if wa else 0
     ir_n = ir[1] if ir else 0

@@ -86,9 +86,9 @@ def read_columns(path: str | Path, tz: str | tzinfo | None = None) -> Columns:
         return found
 
     if fmt == "whatsapp":
-        from groupops.importers import whatsapp
+        from groupops.importers import whatsapp_reader
 
-        reader = whatsapp.WhatsAppReader(path, Options.make(tz))
+        reader = whatsapp_reader.WhatsAppReader(path, Options.make(tz))
         # records as tuples, then one C-level map(itemgetter) per column rather than seven
         # appends a row; the cyclic GC is paused meanwhile (it would rescan the growing list
         # of tuples again and again: that cost more than the parsing)
@@ -103,7 +103,7 @@ def read_columns(path: str | Path, tz: str | tzinfo | None = None) -> Columns:
             if gc_was:
                 gc.enable()
         del recs
-        code = {whatsapp.MESSAGE: 0, whatsapp.JOINED: 1, whatsapp.LEFT: 2}
+        code = {whatsapp_reader.MESSAGE: 0, whatsapp_reader.JOINED: 1, whatsapp_reader.LEFT: 2}
         for raw_name in dict.fromkeys(r_author):
             author_of(user_key(raw_name) or "unknown", raw_name)
         by_name = {
@@ -118,7 +118,7 @@ def read_columns(path: str | Path, tz: str | tzinfo | None = None) -> Columns:
         mids = list(map(str, r_line))
         replies = [""] * len(lines)
         inviters = [-1] * len(lines)
-        for i in [i for i, k in enumerate(r_kind) if k != whatsapp.MESSAGE]:
+        for i in [i for i, k in enumerate(r_kind) if k != whatsapp_reader.MESSAGE]:
             mids[i] = ""
             x = r_extra[i]
             if x and x.get("inviter_user_id"):
