@@ -106,7 +106,6 @@ LAYOUTS = (
     _layout("colon", r"{LEAD}(?P<date>{DATE}){M}[,،]?\s{M}(?P<time>{TIME}){M}: "),
 )
 _HEADS = [re.compile(layout.head) for layout in LAYOUTS]
-_STAMP_ASCII = re.compile(r"[\x00-\x7f\u200e\u202f\u00a0]*")
 _DIGITS = re.compile(r"\d+")
 _LETTERS = re.compile(r"[^\W\d_]+(?:\.\s?[^\W\d_]+)*\.?")
 
