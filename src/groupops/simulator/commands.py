@@ -19,7 +19,7 @@ from rich.text import Text
 
 from groupops.commands import literal, typed_errors
 from groupops.domain.errors import InvalidOption, InvalidSettings
-from groupops.i18n import N_, Catalogs
+from groupops.i18n import N_, Catalogs, chosen_language
 from groupops.simulator.demo import DemoResult, refuse_used, run_demo
 from groupops.simulator.totals import group_totals
 from groupops.simulator.world import ZONE, DemoOptions, Progress
@@ -64,9 +64,8 @@ REFRESH_SECONDS = 0.3
 
 
 def _language() -> str:
-    from groupops.i18n import operator_language
-
-    return operator_language()
+    """The operator's language: GROUPOPS_LANG, else the terminal's, as every listing."""
+    return chosen_language()
 
 
 class LiveView:

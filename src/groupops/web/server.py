@@ -18,7 +18,7 @@ import uvicorn
 
 from groupops.engine.app import App
 from groupops.features.registry import FeatureRegistry
-from groupops.i18n import N_, Catalogs, operator_language
+from groupops.i18n import N_, Catalogs, chosen_language
 from groupops.storage.db import make_engine
 from groupops.storage.migrate import upgrade
 from groupops.web.app import create_web_app
@@ -143,7 +143,7 @@ def url_of(sock: socket.socket) -> str:
 def serve(config: WebConfig, options: ServeOptions, echo: Callable[[str], None] = print) -> None:
     """Run until interrupted: the App, its companions and the web chat on one event loop."""
     t = Catalogs(config.locale_dir) if config.locale_dir else Catalogs()
-    gettext = t.gettext(operator_language())
+    gettext = t.gettext(chosen_language())  # GROUPOPS_LANG, else LANG
 
     def say(message: str, **values: object) -> None:
         text = gettext(message)
