@@ -27,6 +27,16 @@ class UnknownGroup(NotFound):
     field = "chat_id"
 
 
+class UnknownLine(NotFound):
+    """No line of that group has the id a request names (``field`` says which)."""
+
+    def __init__(
+        self, message: str, *, field: str, where: str | None = None, **params: Any
+    ) -> None:
+        super().__init__(message, where=where, **params)
+        self.field = field
+
+
 class NotJoined(GroupopsError):
     """The person has not joined (no identity cookie, or not a member of that group)."""
 

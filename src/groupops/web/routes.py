@@ -11,10 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from groupops import __version__
+from groupops.domain.errors import NotFound
 from groupops.i18n import LANGUAGES, N_
 from groupops.storage.db import LARGEST_ID
 from groupops.web import chat
-from groupops.web.errors import NotJoined
+from groupops.web.errors import NotJoined, UnknownLine
 from groupops.web.runtime import Runtime
 from groupops.web.security import LANG_COOKIE, PERSON_COOKIE
 from groupops.web.texts import texts
@@ -141,9 +142,12 @@ async def post(chat_id: ChatId, body: PostIn, request: Request) -> dict[str, Any
     viewer = _joined(request, chat_id)
     text = chat.clean_text(body.text)
     await run_in_threadpool(chat.require_chat, runtime.app.sandbox, chat_id)
-    event = await run_in_threadpool(
-        runtime.app.sandbox.post, chat_id, viewer, text, reply_to=body.reply_to
-    )
+    try:
+        event = await run_in_threadpool(
+            runtime.app.sandbox.post, chat_id, viewer, text, reply_to=body.reply_to
+        )
+    except NotFound as exc:  # no line of this group by that id
+        raise UnknownLine(exc.template, field="reply_to", where=chat_id, **exc.params) from None
     await runtime.app.commit(event)  # stored before the person is told
     return {"id": int(event.message_id)}
 

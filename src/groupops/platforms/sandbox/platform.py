@@ -274,16 +274,18 @@ class SandboxPlatform:
                 )
             reply_user = ""
             if reply_to:
-                reply_user = (
-                    conn.execute(
-                        select(sandbox_messages.c.user_id).where(
-                            sandbox_messages.c.id == int(reply_to)
-                            if reply_to.isdigit()
-                            else sandbox_messages.c.id == -1
-                        )
-                    ).scalar()
-                    or ""
-                )
+                answered = conn.execute(
+                    select(sandbox_messages.c.user_id, sandbox_messages.c.to_user_id).where(
+                        sandbox_messages.c.source == self.source,
+                        sandbox_messages.c.chat_id == chat_id,
+                        sandbox_messages.c.kind != "system",
+                        sandbox_messages.c.id == (int(reply_to) if reply_to.isdigit() else -1),
+                    )
+                ).first()
+                # a line of this chat the person can see (not another's private message)
+                if answered is None or answered.to_user_id not in ("", user_id):
+                    raise NotFound(N_("no message {id}"), where=chat_id, id=reply_to)
+                reply_user = str(answered.user_id)
             line = self._line(conn, chat_id, user_id, row.name, "message", text, reply_to)
         return Event(
             self.source,
