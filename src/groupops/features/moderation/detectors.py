@@ -7,7 +7,10 @@ regular expression backtracks over a long run; a 1 MB message of any Unicode is 
 Text is compared in a normal form: NFKC (full-width letters, digits and "．" become half-width),
 case-folded, invisible format characters removed, ideographic dots read as dots, whitespace
 runs collapsed. Chinese phrases are also looked for in a "squeezed" form with spaces and
-separator punctuation removed, so "加 我 微-信" is still "加我微信".
+separator punctuation removed, so "加 我 微-信" is still "加我微信". Contact baits are looked
+for in a "spaced" form instead, where each run of separators is one space: a phrase may have a
+space between any two of its characters (the same as in the squeezed form), and the space still
+ends a word, so "加v abc123" is "加v" followed by an id, not "加vabc123".
 """
 
 from __future__ import annotations
@@ -96,7 +99,8 @@ _DIGIT = re.compile(r"[0-9]")
 _CN_MOBILE = re.compile(r"(?<![0-9])(?:\+?86[ \-]?)?1[3-9][0-9](?:[ \-]?+[0-9]){8}(?![0-9])")
 _INTL_PHONE = re.compile(r"(?<![0-9+])\+[1-9][0-9]{0,2}(?:[ \-]?+[0-9]){7,13}(?![0-9])")
 
-# contact baits: Chinese ones are looked for in the squeezed text, English ones as whole words
+# contact baits: Chinese ones are looked for in the spaced text (see detect_contacts), English
+# ones as whole words
 CONTACT_ZH = (
     "加我微信",
     "加微信",
@@ -106,6 +110,7 @@ CONTACT_ZH = (
     "加wx",
     "加我qq",
     "加qq",
+    "加我好友",
     "威信",
     "薇信",
     "徽信",
@@ -299,12 +304,56 @@ def _word_pattern(words: Iterable[str], after: str = "a-z") -> str:
     return rf"(?<![a-z0-9])(?:{alternatives})(?![{after}])"
 
 
-_CONTACT_ZH = _zh_pattern(CONTACT_ZH)
+def spaced(norm: str) -> str:
+    """``norm`` with each run of separators (spaces, "-", "_", ",", "." ...) as one space."""
+    return _SQUEEZE.sub(" ", norm)
+
+
+def _spell(phrase: str) -> str:
+    """``phrase`` in the spaced text: a space may stand between any two of its characters."""
+    return " ?".join(re.escape(c) for c in phrase)
+
+
+def _not_after(chars: str) -> str:
+    """Not right after one of ``chars``, with or without a space between."""
+    return f"(?<![{chars}])(?<![{chars}] )"
+
+
+def _spaced_pattern(phrases: Iterable[str]) -> str:
+    """Phrases for the spaced text: one ending in a Latin letter must not run into a word
+    ("加v abc" is "加v", "加vip" is not), and "加..." is not read inside "参加..." or "增加..."."""
+    parts = []
+    for phrase in sorted(set(phrases), key=len, reverse=True):
+        part = _spell(phrase)
+        if phrase[-1].isascii() and phrase[-1].isalpha():
+            part += "(?![a-z])"
+        if phrase[0] in _ZH_NOT_AFTER:
+            part = _not_after(_ZH_NOT_AFTER[phrase[0]]) + part
+        parts.append(part)
+    return "|".join(parts)
+
+
+# sentence-final particles: "加微吧" is still an invitation
+_PARTICLES = "吧呀哦啊哈噢喔嗷哟"
+_CONTACT_ZH = re.compile(
+    "|".join(
+        [
+            _spaced_pattern(CONTACT_ZH),
+            # "加微 abc123", "加微:abc", "加微吧", but not "加微调", "加微博", "加微服务"
+            _not_after(_ZH_NOT_AFTER["加"]) + rf"加 ?微(?![^\W\d_a-z{_PARTICLES}])",
+            # "想要的私我", "有需要私我", but not "自私我…", "隐私我…", "走私我…"
+            _not_after("自隐无走公阴偏营徇家藏缉") + "私 ?我(?! ?[了过])",
+        ]
+    )
+)
 _CONTACT_WORDS = re.compile(_word_pattern(CONTACT_WORDS))
 
 
 def detect_contacts(text: Text) -> Finding | None:
-    m = _CONTACT_ZH.search(text.squeezed) or _CONTACT_WORDS.search(text.norm)
+    m = _CONTACT_ZH.search(spaced(text.norm))
+    if m:  # the phrase as written, without the spaces between its characters
+        return Finding("contact", m.group().replace(" ", ""))
+    m = _CONTACT_WORDS.search(text.norm)
     return Finding("contact", m.group()) if m else None
 
 
