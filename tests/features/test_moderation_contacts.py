@@ -73,3 +73,85 @@ def test_contact_bait_with_an_id(text: str, evidence: str) -> None:
 )
 def test_not_a_contact_bait(text: str) -> None:
     assert detect_contacts(Text.of(text)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence"),
+    [
+        # 私聊 that invites contact
+        ("私聊我", "私聊我"),
+        ("有需要的私聊我", "的私聊"),
+        ("你私聊我吧", "私聊我"),
+        ("找我私聊", "找我私聊"),
+        ("可私聊", "可私聊"),
+        ("有问题可以私聊", "可以私聊"),
+        ("欢迎私聊", "欢迎私聊"),
+        ("欢迎 私 聊！", "欢迎私聊"),
+        ("私聊领取资料", "私聊领取"),
+        ("私聊获取课程", "私聊获取"),
+        ("详情私聊", "详情私聊"),
+        ("有意者私聊", "有意者私聊"),
+        ("需要的私聊", "的私聊"),
+        ("想看的私聊，谢谢", "的私聊"),
+        ("老哥私聊", "老哥私聊"),
+        ("请私聊", "请私聊"),
+        ("卖资料，私聊", "私聊"),
+        # vx / wx as a token of their own
+        ("wx abc", "wx"),
+        ("vx: abc123", "vx"),
+        ("WX：abc123", "wx"),
+        ("my wx is abc123", "wx"),
+        ("有需要wx", "wx"),
+        ("wx号 abc", "wx"),
+        ("vx13800138000", "vx"),
+        # English
+        ("DM me for prices", "dm me"),
+        ("pm me", "pm me"),
+        ("add me on WeChat", "add me on wechat"),
+        ("link in bio", "link in bio"),
+    ],
+)
+def test_invitations_to_private_contact(text: str, evidence: str) -> None:
+    found = detect_contacts(Text.of(text))
+    assert found is not None and (found.rule, found.evidence) == ("contact", evidence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 私聊 telling what happened, or a rule, or a question (QA: the first was removed)
+        "我今天私聊了老师才懂",
+        "私聊了老师才知道",
+        "他私聊我说作业的事",
+        "有人私聊我要钱，大家小心",
+        "他私聊我了",
+        "本群禁止私聊",
+        "请勿私聊其他同学",
+        "请不要私聊其他成员",
+        "不可私聊",
+        "你可以私聊老师问问",
+        "可以私聊吗？",
+        "我们在私聊",
+        "群里的私聊功能关了",
+        "我没看到你们的私聊",
+        "看私聊",
+        "私聊老师就好",
+        # wx / vx inside a word, a dotted name or an import (QA: wx.Python was removed)
+        "wx.Python 是个 GUI 库",
+        "wxPython",
+        "我在学 wxPython",
+        "import wx",
+        "from wx import Frame",
+        "wx.Frame(None)",
+        "wx_widgets",
+        "http://mfsbsd.vx.sk/",
+        "I like wax",
+        "wxyz",
+        "vxlan",
+        # English
+        "I am on the admin team",
+        "dmesg shows it",
+    ],
+)
+def test_plain_speech_is_no_contact_bait(text: str) -> None:
+    assert detect_contacts(Text.of(text)) is None

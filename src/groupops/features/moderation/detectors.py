@@ -116,15 +116,12 @@ CONTACT_ZH = (
     "徽信",
     "微芯",
     "v信",
-    "私聊",
     "私信我",
     "扣扣",
     "看我头像",
     "看我主页",
 )
 CONTACT_WORDS = (
-    "vx",
-    "wx",
     "dm me",
     "pm me",
     "inbox me",
@@ -335,6 +332,55 @@ def _spaced_pattern(phrases: Iterable[str]) -> str:
 
 # sentence-final particles: "加微吧" is still an invitation
 _PARTICLES = "吧呀哦啊哈噢喔嗷哟"
+# 私聊 is a bait only when it invites contact: "我今天私聊了老师" tells what happened
+_PRIVATE_CHAT = "私 ?聊"
+#: words before 私聊 that make it an invitation: 找我私聊, 可私聊, 欢迎私聊, 详情私聊, 有意者私聊,
+#: 需要的私聊, 老哥私聊 … (but not 不可私聊)
+_PRIVATE_CHAT_INVITERS = "|".join(
+    [
+        *(
+            _spell(w)
+            for w in (
+                "找我",
+                "加我",
+                "欢迎",
+                "直接",
+                "详情",
+                "详询",
+                "有意者",
+                "有意",
+                "诚意者",
+                "诚意",
+                "感兴趣",
+                "需要",
+                "老哥",
+                "哥哥",
+            )
+        ),
+        _not_after("不") + f"(?:{_spell('可以')}|可)",
+        "请|速|来|者|哥",
+        # 需要的私聊, 买片的私聊, 有的私聊 (not 我的私聊, 你们的私聊: a noun)
+        _not_after("我你他她它们") + "的",
+    ]
+)
+#: what may follow an invitation to 私聊: anything but a Chinese word (the end of the
+#: sentence, punctuation, an id), or a particle, 我, or what the member will get (私聊领取 …)
+_PRIVATE_CHAT_END = (
+    rf"(?:(?=[{_PARTICLES}我领获咨详购]|了 ?解|下 ?单)|(?![\u3400-\u9fff\uf900-\ufaff]))"
+)
+_PRIVATE_CHAT_BAITS = "|".join(
+    [
+        # 私聊我, 可以私聊我, but not 他私聊我, 有人私聊我, 私聊我了, 私聊我的人
+        _not_after("他她它人还被") + _PRIVATE_CHAT + " ?我(?! ?[了过的])",
+        f"(?:{_PRIVATE_CHAT_INVITERS}) ?{_PRIVATE_CHAT}{_PRIVATE_CHAT_END}",
+        # a sentence of its own: "卖片，私聊", "私聊。"
+        f"(?:^| ){_PRIVATE_CHAT}(?: ?[{_PARTICLES}])?(?= |$)",
+        _PRIVATE_CHAT
+        + " ?(?:"
+        + "|".join(_spell(w) for w in ("领取", "获取", "咨询", "详谈", "详情", "联系"))
+        + ")",
+    ]
+)
 _CONTACT_ZH = re.compile(
     "|".join(
         [
@@ -343,17 +389,26 @@ _CONTACT_ZH = re.compile(
             _not_after(_ZH_NOT_AFTER["加"]) + rf"加 ?微(?![^\W\d_a-z{_PARTICLES}])",
             # "想要的私我", "有需要私我", but not "自私我…", "隐私我…", "走私我…"
             _not_after("自隐无走公阴偏营徇家藏缉") + "私 ?我(?! ?[了过])",
+            _PRIVATE_CHAT_BAITS,
         ]
     )
 )
-_CONTACT_WORDS = re.compile(_word_pattern(CONTACT_WORDS))
+# "vx" and "wx" only as a token of their own: not in a word ("wxPython"), a dotted name
+# ("wx.Python", "mfsbsd.vx.sk") or an import ("import wx")
+_WECHAT_TOKEN = r"(?<![a-z0-9_.])(?<!import )(?<!from )(?:vx|wx)(?![a-z_]|\.[a-z])"
+_CONTACT_WORDS = re.compile(_word_pattern(CONTACT_WORDS) + "|" + _WECHAT_TOKEN)
+
+
+#: every Chinese contact bait holds one of these (most chat lines hold none: no spaced form)
+_CONTACT_ZH_HINT = re.compile("[加信芯私扣看]")
 
 
 def detect_contacts(text: Text) -> Finding | None:
-    m = _CONTACT_ZH.search(spaced(text.norm))
+    norm = text.norm
+    m = _CONTACT_ZH.search(spaced(norm)) if _CONTACT_ZH_HINT.search(norm) else None
     if m:  # the phrase as written, without the spaces between its characters
         return Finding("contact", m.group().replace(" ", ""))
-    m = _CONTACT_WORDS.search(text.norm)
+    m = _CONTACT_WORDS.search(norm)
     return Finding("contact", m.group()) if m else None
 
 
