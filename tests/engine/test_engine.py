@@ -211,3 +211,30 @@ def test_a_started_engine_knows_its_members_without_a_look_up_each(
     new = Event("sandbox", "j9", EventKind.MEMBER_JOINED, T0, chat_id="g1", user_id="u9")
     assert restarted.handle([new]).stored == 1
     assert any("FROM identities" in s for s in asked)
+
+
+def test_actions_go_out_in_the_order_of_their_events(make_app: Callable[..., App]) -> None:
+    """Features run one after another over a batch; the outbox still follows the events: a
+    newcomer who posts an ad right after joining is welcomed first, then warned."""
+    app = make_app(
+        features=("groupops.features.moderation:ModerationFeature", WELCOME),
+    )
+    app.sandbox.create_chat("g1", "Group")
+    app.handle([app.sandbox.join("g1", "admin", "Admin", is_admin=True)])
+    with app.db.begin() as conn:
+        conn.execute(outbox.delete())
+    app.handle(
+        [
+            app.sandbox.join("g1", "u1", "Ann"),
+            app.sandbox.post("g1", "u1", "加我微信 abc123"),
+        ]
+    )
+    with app.db.connect() as conn:
+        rows = conn.execute(select(outbox.c.kind, outbox.c.payload).order_by(outbox.c.id)).all()
+    said = [(r.kind, r.payload.get("text", "")[:20]) for r in rows]
+    kinds = [r.kind for r in rows]
+    welcome = next(i for i, r in enumerate(rows) if "Ann" in r.payload.get("text", ""))
+    assert "delete" in kinds and welcome < kinds.index("delete"), said
+    # the removal still comes before its warning: one event's actions keep the features' order
+    warning = next(i for i, r in enumerate(rows) if r.kind == "send" and i > welcome + 1)
+    assert kinds.index("delete") < warning, said

@@ -118,6 +118,20 @@ def _gid_mid(ids: Ids) -> tuple[int | None, int | None]:
     return (ids[0].id if ids[0] is not None else None), ids[1]
 
 
+def in_event_order(emitted: list[Emitted], stored: Sequence[tuple[int, Any]]) -> list[Emitted]:
+    """The batch's actions in the order of the events that caused them: features run one
+    after another over the whole batch, so without this a newcomer's first message could be
+    warned about before they are welcomed. Actions of one event keep the features' order
+    (moderation's removal before its warning); actions not caused by an event of the batch (a
+    level-up, a combined welcome, what a derived event caused) follow, in the order decided."""
+    position = {seq: i for i, (seq, _) in enumerate(stored)}
+    last = len(position)
+    return sorted(
+        emitted,
+        key=lambda e: position.get(e.cause_seq, last) if e.cause_seq is not None else last,
+    )
+
+
 class Engine:
     def __init__(
         self,
@@ -171,7 +185,7 @@ class Engine:
                         ctx = self._context(conn)
                         self._dispatch(ctx, incoming, result)
                         self._derived_rounds(ctx, result)
-                        self._write_outbox(conn, ctx.actions, result)
+                        self._write_outbox(conn, in_event_order(ctx.actions, stored), result)
         except BaseException:
             self._settled(kept=False)
             raise
