@@ -201,6 +201,7 @@ def test_leaving_and_coming_back(person: Callable[[], Person]) -> None:
         "status": "active",
         "name": "小明 2",
         "muted_until": None,
+        "muted_until_local": None,
     }
     assert ming.post("course", "我回来了").status_code == 200
 

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 
 from groupops.domain.events import Event
+from groupops.features.gate.tables import gate_challenges
 from groupops.i18n import N_
 from groupops.platforms.sandbox import SandboxPlatform
 from groupops.platforms.sandbox.adapter import BOT_ID
-from groupops.platforms.sandbox.platform import SandboxMessage
+from groupops.platforms.sandbox.platform import SandboxMessage, local_minute
 from groupops.platforms.sandbox.tables import sandbox_chats, sandbox_members, sandbox_messages
 from groupops.web.errors import InvalidInput, UnknownGroup
 
@@ -129,9 +131,16 @@ class Me:
     status: str | None
     name: str | None
     muted_until: str | None
+    #: the mute's end to the minute in the group's time zone, as the refusal says it
+    muted_until_local: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"status": self.status, "name": self.name, "muted_until": self.muted_until}
+        return {
+            "status": self.status,
+            "name": self.name,
+            "muted_until": self.muted_until,
+            "muted_until_local": self.muted_until_local,
+        }
 
 
 def me_in(sandbox: SandboxPlatform, chat_id: str, viewer: str | None, now: Any) -> Me:
@@ -139,11 +148,10 @@ def me_in(sandbox: SandboxPlatform, chat_id: str, viewer: str | None, now: Any) 
     if row is None:
         return Me(None, None, None)
     muted = row.get("muted_until")
-    return Me(
-        str(row["status"]),
-        str(row["name"]),
-        muted.isoformat() if muted is not None and muted > now else None,
-    )
+    if muted is None or muted <= now:
+        return Me(str(row["status"]), str(row["name"]), None)
+    local = local_minute(muted, sandbox.zone(chat_id))
+    return Me(str(row["status"]), str(row["name"]), muted.isoformat(), local)
 
 
 def join(sandbox: SandboxPlatform, chat_id: str, viewer: str, name: str) -> Event | None:
@@ -248,6 +256,67 @@ def _deleted_between(sandbox: SandboxPlatform, chat_id: str, since: int, upto: i
     return result
 
 
+#: what the page says under a question whose buttons no longer count
+ANSWERED, EXPIRED, CLOSED = "answered", "expired", "closed"
+GATE_BUTTON = "gate:"
+
+
+def _question_states(
+    sandbox: SandboxPlatform, chat_id: str, since: int, upto: int, now: datetime
+) -> dict[str, str]:
+    """The bot's questions among the lines in ``(since, upto]`` that are settled, by line id:
+    the join gate's question once the newcomer has answered it (``answered``), ran out of time
+    (``expired``) or left or was removed before answering (``closed``). Pressing their buttons
+    changes nothing any more, so the page disables them."""
+    if upto <= since:
+        return {}
+    m = sandbox_messages.c
+    with sandbox.db.connect() as conn:
+        rows = conn.execute(
+            select(m.id, m.buttons).where(
+                m.source == sandbox.source,
+                m.chat_id == chat_id,
+                m.user_id == BOT_ID,
+                m.id > since,
+                m.id <= upto,
+                m.deleted.is_(False),
+                m.buttons.is_not(None),
+                cast(m.buttons, String) != "null",
+            )
+        ).all()
+        lines: dict[int, int] = {}  # challenge id -> line id
+        for row in rows:
+            for button in (b for r in row.buttons or [] for b in r):
+                data = str(button.get("data", ""))
+                cid = data.removeprefix(GATE_BUTTON).partition(":")[0]
+                if data.startswith(GATE_BUTTON) and cid.isdigit():
+                    lines[int(cid)] = int(row.id)
+                    break
+        c = gate_challenges.c
+        found = (
+            conn.execute(
+                select(c.id, c.status, c.deadline, c.ended_at).where(c.id.in_(sorted(lines)))
+            ).all()
+            if lines
+            else []
+        )
+        conn.rollback()
+    states: dict[str, str] = {}
+    for ch in found:
+        if ch.status == "passed":
+            state = ANSWERED
+        elif ch.status == "failed":  # wrong answers, or no answer in time
+            state = EXPIRED if ch.ended_at is None or ch.ended_at >= ch.deadline else ANSWERED
+        elif ch.status == "pending":
+            if ch.deadline > now:
+                continue
+            state = EXPIRED  # removed at the next tick
+        else:
+            state = CLOSED
+        states[str(lines[int(ch.id)])] = state
+    return states
+
+
 def poll(
     sandbox: SandboxPlatform,
     chat_id: str,
@@ -265,9 +334,12 @@ def poll(
     names = _names(sandbox, chat_id, rows)
     deleted = _deleted_between(sandbox, chat_id, since, after) if after is not None else []
     last = rows[-1].id if rows else start
+    shown_from = since if after is not None else start
     return {
         "messages": [_present(m, viewer, names) for m in rows],
         "deleted": deleted,
+        "questions": _question_states(sandbox, chat_id, shown_from, last, now),
+        "zone": sandbox.zone(chat_id),
         "last_id": last,
         # a full page means more is waiting: the page asks again at once
         "more": len(rows) >= POLL_LIMIT,

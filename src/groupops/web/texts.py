@@ -39,7 +39,7 @@ UI: dict[str, str] = {
     "event_kicked": N_("{name} was removed from the group"),
     "event_banned": N_("{name} was banned from the group"),
     "status_none": N_("Join this group to chat with its members and the bot."),
-    "status_muted": N_("You are muted until {time}: your messages will not be sent."),
+    "status_muted": N_("You are muted until {time} ({zone}): your messages will not be sent."),
     "status_kicked": N_("You were removed from this group."),
     "status_banned": N_("You are banned from this group."),
     "status_left": N_("You left this group. Join again to chat."),
@@ -47,6 +47,9 @@ UI: dict[str, str] = {
     "failed": N_("Something went wrong: {reason}"),
     "offline": N_("The server does not answer; retrying…"),
     "name_hint": N_("1 to 64 characters"),
+    "question_answered": N_("Answered"),
+    "question_expired": N_("Time is up"),
+    "question_closed": N_("Closed: the newcomer left or was removed"),
 }
 
 

@@ -22,6 +22,11 @@ from groupops.storage.tables import groups
 MAX_SANDBOX_TEXT = 64 * 1024
 
 
+def local_minute(when: datetime, zone: str) -> str:
+    """``when`` to the minute in ``zone``, as refusals and the web chat say it."""
+    return f"{when.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M}"
+
+
 class SandboxRefused(GroupopsError):
     """The platform refused what a person tried (muted, banned, not a member, too long)."""
 
@@ -110,6 +115,13 @@ class SandboxPlatform:
         if not name:
             return SandboxRefused(N_("not a member of this chat"), where=chat_id)
         return SandboxRefused(N_("{user} is not a member of this chat"), where=chat_id, user=name)
+
+    def zone(self, chat_id: str) -> str:
+        """The time zone of the chat's group (see ``_zone``)."""
+        with self.db.connect() as conn:
+            found = self._zone(conn, chat_id)
+            conn.rollback()
+        return found
 
     def _zone(self, conn: Connection, chat_id: str) -> str:
         """The time zone of the chat's group (``groupops settings profile``), UTC while groupops
@@ -269,7 +281,7 @@ class SandboxPlatform:
                     N_("{name} is muted until {until} ({zone})"),
                     where=chat_id,
                     name=row.name,
-                    until=f"{row.muted_until.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M}",
+                    until=local_minute(row.muted_until, zone),
                     zone=zone,
                 )
             reply_user = ""

@@ -15,6 +15,7 @@
     last: 0, // the newest line shown
     first: 0, // the oldest line shown (removals are looked for after it)
     me: null,
+    zone: null, // the open group's time zone
     timer: null,
     busy: false,
     generation: 0, // bumps when another group is opened: late answers are dropped
@@ -101,6 +102,7 @@
     state.last = 0;
     state.first = 0;
     state.me = null;
+    state.zone = null;
     if (location.hash !== "#" + chatId) history.replaceState(null, "", "#" + encodeURIComponent(chatId));
     $("pick").hidden = true;
     $("chat").hidden = false;
@@ -134,6 +136,8 @@
       if (initial) state.first = data.messages.length ? data.messages[0].id - 1 : data.last_id;
       for (const m of data.messages) addMessage(m);
       for (const id of data.deleted) markDeleted(id);
+      for (const [id, settled] of Object.entries(data.questions || {})) markSettled(id, settled);
+      state.zone = data.zone;
       state.last = Math.max(state.last, data.last_id);
       state.me = data.me;
       renderMe();
@@ -228,6 +232,22 @@
     if (buttons) buttons.remove();
   }
 
+  // a question whose buttons no longer count (answered, out of time, the newcomer gone)
+  function markSettled(id, settled) {
+    const li = $("messages").querySelector(`[data-id="${id}"]`);
+    const box = li && li.querySelector(".buttons");
+    if (!box || box.dataset.settled === settled) return;
+    box.dataset.settled = settled;
+    for (const button of box.querySelectorAll("button")) button.disabled = true;
+    let note = box.querySelector(".settled");
+    if (!note) {
+      note = document.createElement("span");
+      note.className = "settled";
+      box.append(note);
+    }
+    note.textContent = T["question_" + settled] || settled;
+  }
+
   function markDeleted(id) {
     const li = $("messages").querySelector(`[data-id="${id}"]`);
     if (li && !li.classList.contains("deleted")) setDeleted(li);
@@ -246,7 +266,8 @@
     $("leave").hidden = !active;
     let status = "";
     if (active && me.muted_until) {
-      status = fill(T.status_muted, { time: new Date(me.muted_until).toLocaleString() });
+      // in the group's time zone, named, as the platform's refusal says it
+      status = fill(T.status_muted, { time: me.muted_until_local, zone: state.zone || "UTC" });
     } else if (active) {
       status = fill(T.joined_as, { name: me.name });
     } else if (me.status === "kicked") status = T.status_kicked;
