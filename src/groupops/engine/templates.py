@@ -1,7 +1,10 @@
 """Operator templates rendered in a sandbox: operator text can never run code or read server data.
 
-Only the variables passed in exist; attribute access to internals is refused by Jinja's
-immutable sandbox, undefined names are an error, output and template size are bounded.
+Only the variables passed in exist, and only as they are: a template is refused (when checked
+and when rendered) if it names anything else (``{{ self }}``, ``{{ loop }}``) or reads from a
+value (``{{ name.format }}``, ``{{ name[0] }}``, ``{{ name.encode() }}``); the sandbox itself
+refuses every attribute and call as well. Filters (``{{ name|upper }}``) stay. Undefined names
+are an error, output and template size are bounded.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -39,6 +42,73 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
                 raise SecurityError("repetition too large")
         return left * right
 
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        return False  # a value is shown as it is: nothing is read from it
+
+    def is_safe_callable(self, obj: Any) -> bool:
+        return False
+
+
+#: nodes that reach into a value: an attribute, an item, a call
+_READS: tuple[type[nodes.Node], ...] = (nodes.Getattr, nodes.Getitem, nodes.Call)
+#: tags that build or fetch templates: none has a use in an operator's text
+_TAGS: dict[type[nodes.Node], str] = {
+    nodes.Macro: "macro",
+    nodes.CallBlock: "call",
+    nodes.Block: "block",
+    nodes.Extends: "extends",
+    nodes.Include: "include",
+    nodes.Import: "import",
+    nodes.FromImport: "from",
+}
+
+
+def _shown(node: nodes.Node) -> str:
+    """``node`` as the operator wrote it, near enough to recognise."""
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Const):
+        return repr(node.value)
+    if isinstance(node, nodes.Getattr):
+        return f"{_shown(node.node)}.{node.attr}"
+    if isinstance(node, nodes.Getitem):
+        return f"{_shown(node.node)}[…]"
+    if isinstance(node, nodes.Call):
+        return f"{_shown(node.node)}()"
+    return "…"
+
+
+def _loaded_names(ast: nodes.Template) -> frozenset[str]:
+    """The names the template reads and does not set itself (``{% set x = name %}``)."""
+    stored = {n.name for n in ast.find_all(nodes.Name) if n.ctx != "load"}
+    return frozenset(n.name for n in ast.find_all(nodes.Name) if n.ctx == "load") - stored
+
+
+def _inspected(ast: nodes.Template, variables: Mapping[str, str], where: str) -> frozenset[str]:
+    """The names ``ast`` reads; :class:`TemplateError` if it reads from a value or uses a
+    tag that builds or fetches templates."""
+    refused: tuple[type[nodes.Node], ...] = (*_READS, *_TAGS)
+    for node in ast.find_all(refused):
+        tag = _TAGS.get(type(node))
+        if tag is not None:
+            raise TemplateError(
+                N_("{what} is not allowed in a template"), where=where, what=f"{{% {tag} %}}"
+            )
+        base: nodes.Node = node
+        while isinstance(base, nodes.Getattr | nodes.Getitem | nodes.Call):
+            base = base.node
+        if isinstance(base, nodes.Name) and base.name in variables:
+            example = base.name
+        else:
+            example = min(variables, default="name")
+        raise TemplateError(
+            N_("{what} is unsafe: a placeholder is written alone, like {example}"),
+            where=where,
+            what=f"{{{{ {_shown(node)} }}}}",
+            example=f"{{{{ {example} }}}}",
+        )
+    return _loaded_names(ast)
+
 
 class TemplateRenderer:
     def __init__(self) -> None:
@@ -47,7 +117,8 @@ class TemplateRenderer:
         )
         # no filters or globals that reach outside the given values
         self._env.globals.clear()
-        self._compiled: dict[str, Template] = {}
+        #: source -> the compiled template and the names it reads
+        self._compiled: dict[str, tuple[Template, frozenset[str]]] = {}
         for name in ("attr", "map", "select", "reject", "selectattr", "rejectattr", "groupby"):
             self._env.filters.pop(name, None)
 
@@ -61,12 +132,17 @@ class TemplateRenderer:
                 N_("template longer than {most} characters"), where=where, most=MAX_TEMPLATE
             )
         try:
-            template = self._compiled.get(source)
-            if template is None:
-                template = self._env.from_string(source)
+            compiled = self._compiled.get(source)
+            if compiled is None:
+                ast = self._env.parse(source)
+                compiled = (self._env.from_string(ast), _inspected(ast, variables, where))
                 if len(self._compiled) >= MAX_CACHED:
                     self._compiled.pop(next(iter(self._compiled)))
-                self._compiled[source] = template
+                self._compiled[source] = compiled
+            template, names = compiled
+            for name in sorted(names - variables.keys()):
+                # named, though maybe in a branch not taken now: refused all the same
+                raise UndefinedError(f"{name!r} is undefined")
             out = template.render({k: str(v) for k, v in variables.items()})
         except TemplateSyntaxError as exc:
             raise TemplateError(
