@@ -30,6 +30,12 @@ class ActionKind(enum.StrEnum):
     OWNER_TASK = "owner_task"  # a human must do it: the platform cannot
 
 
+#: ``Action.data`` key of a message that tells the group about another action of the same
+#: cause, whose kind it names ("🔇 Bob is muted for 1 hour" announces the ``mute``): when that
+#: action fails for good, the deliverer does not post the message either (it goes to the dead
+#: letters with it, and ``outbox retry`` sends both again)
+ANNOUNCES = "announces"
+
 _NEEDS_TEXT = {ActionKind.SEND, ActionKind.REPLY, ActionKind.DIRECT_MESSAGE, ActionKind.OWNER_TASK}
 _NEEDS_USER = {
     ActionKind.DIRECT_MESSAGE,

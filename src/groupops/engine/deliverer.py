@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, and_, bindparam, insert, or_, select, update
 
-from groupops.domain.actions import Action, ActionKind
+from groupops.domain.actions import ANNOUNCES, Action, ActionKind
 from groupops.domain.errors import NotFound, PlatformError, RecipientUnreachable
 from groupops.engine.clock import Clock
 from groupops.engine.outbox import Handed
@@ -405,6 +405,8 @@ class Deliverer:
             )
         with self.db.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.id == oid).values(**values))
+            if values.get("status") == "dead":
+                _dead_with(conn, oid)
 
     # -- running ---------------------------------------------------------------------------
     def notify(self, handed: Sequence[Handed] = (), *, scan: bool = True) -> None:
@@ -483,6 +485,43 @@ def _take_both(source: TokenBucket, chat: TokenBucket, now: float) -> bool:
     source.take(now)
     chat.take(now)
     return True
+
+
+def _dead_with(conn: Connection, oid: int) -> None:
+    """Action ``oid`` has failed for good: the messages that announce it (``ANNOUNCES``: "Bob
+    is muted") are not posted either; they join it in the dead letters, saying why."""
+    dead = conn.execute(
+        select(outbox.c.source, outbox.c.chat_id, outbox.c.cause_seq, outbox.c.kind).where(
+            outbox.c.id == oid
+        )
+    ).one()
+    if dead.cause_seq is None:
+        return
+    later = conn.execute(
+        select(outbox.c.id, outbox.c.payload).where(
+            outbox.c.source == dead.source,
+            outbox.c.chat_id == dead.chat_id,
+            outbox.c.cause_seq == dead.cause_seq,
+            outbox.c.id > oid,
+            outbox.c.status.in_(("pending", "sending")),
+        )
+    ).all()
+    ids = [
+        int(r.id) for r in later if (Action.from_json(r.payload).data.get(ANNOUNCES) == dead.kind)
+    ]
+    if ids:
+        log.warning(
+            "outbox %s failed for good: %d message(s) announcing it not posted", oid, len(ids)
+        )
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(ids))
+            .values(
+                status="dead",
+                claimed_until=None,
+                last_error=f"not posted: it announces outbox {oid} ({dead.kind}), which failed",
+            )
+        )
 
 
 # -- dead letters: what an operator lists and retries ---------------------------------------

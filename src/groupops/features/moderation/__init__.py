@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from pydantic import ValidationError
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select
 
-from groupops.domain.actions import Action, ActionKind
+from groupops.domain.actions import ANNOUNCES, Action, ActionKind
 from groupops.domain.events import ContentKind, EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.base import FeatureSettings
@@ -43,6 +43,7 @@ from groupops.features.moderation.ops import (
     read_evidence,
     undo_decision,
 )
+from groupops.features.moderation.removed import removal
 from groupops.features.moderation.settings import ModerationSettings, parse_settings
 from groupops.features.moderation.tables import (
     moderation_blacklist,
@@ -161,6 +162,8 @@ class _Batch:
     strikes: dict[tuple[int, int], int] = field(default_factory=dict)
     #: decisions whose id nobody needs, written together (see _log)
     logs: list[dict[str, Any]] = field(default_factory=list)
+    #: the batch's messages by (source, chat, message id): a copy removed here is suppressed
+    messages: dict[tuple[str, str, str], Incoming] = field(default_factory=dict)
 
 
 class ModerationFeature:
@@ -208,6 +211,8 @@ class ModerationFeature:
                 continue
             if event.kind == EventKind.MESSAGE and group.id not in cold:
                 cold[group.id] = (group, item)
+            if event.kind == EventKind.MESSAGE and event.message_id:
+                state.messages[(event.source, event.chat_id, event.message_id)] = item
             if event.kind not in (EventKind.MESSAGE, EventKind.MESSAGE_EDITED):
                 continue
             if not event.text.strip():
@@ -479,8 +484,13 @@ class ModerationFeature:
         if step in ("kick", "ban"):
             state.removed.add(key)
         if notice and s.notify and self._notice_allowed(group.id, ctx.now, s.notices_per_minute):
+            # a mute, kick or ban notice says what the platform did: it is not posted when
+            # the platform refused it (the deliverer's ANNOUNCES, see docs/operations.md)
+            data = {ANNOUNCES: step} if step != "warn" else {}
             if s.delete_offending_message or not event.message_id:
-                actions.append(Action(ActionKind.SEND, event.source, event.chat_id, text=notice))
+                actions.append(
+                    Action(ActionKind.SEND, event.source, event.chat_id, text=notice, data=data)
+                )
             else:
                 actions.append(
                     Action(
@@ -489,6 +499,7 @@ class ModerationFeature:
                         event.chat_id,
                         text=notice,
                         message_id=event.message_id,
+                        data=data,
                     )
                 )
         copy_deletes = [
@@ -502,10 +513,16 @@ class ModerationFeature:
         for action in actions:
             ctx.emit(action, item)
         by_id = {g.id: g for g in ctx.groups_of_workspace(group.workspace_id)} if copies else {}
-        for action, gid in copy_deletes:
+        for (action, gid), c in zip(copy_deletes, copies, strict=True):
             target = by_id.get(gid)
             if target is not None:
                 ctx.emit_for_group(action, target)
+                # the earlier copy was counted (points, an introduction) unless it is in this
+                # batch: suppressed here, taken back by the features after (see removed.py)
+                earlier = state.messages.get((c.source, c.chat_id, c.message_id))
+                if earlier is not None:
+                    ctx.suppress(earlier)
+                ctx.derive(removal(c.source, c.chat_id, c.message_id, finding.rule, ctx.now))
         decision_id = self._log(
             ctx,
             state,
