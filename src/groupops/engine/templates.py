@@ -4,12 +4,14 @@ Only the variables passed in exist, and only as they are: a template is refused 
 and when rendered) if it names anything else (``{{ self }}``, ``{{ loop }}``) or reads from a
 value (``{{ name.format }}``, ``{{ name[0] }}``, ``{{ name.encode() }}``); the sandbox itself
 refuses every attribute and call as well. Filters (``{{ name|upper }}``) stay. Undefined names
-are an error, output and template size are bounded.
+are an error, output and template size are bounded. :meth:`TemplateRenderer.check` (saving a
+template) also refuses ``{name}``, a placeholder written in single braces.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
@@ -61,6 +63,8 @@ _TAGS: dict[type[nodes.Node], str] = {
     nodes.Import: "import",
     nodes.FromImport: "from",
 }
+#: a placeholder in single braces, ``{name}`` or ``{ name }``: the style of other bots
+_SINGLE = re.compile(r"\{\s*([A-Za-z_]\w*)\s*\}")
 
 
 def _shown(node: nodes.Node) -> str:
@@ -110,6 +114,14 @@ def _inspected(ast: nodes.Template, variables: Mapping[str, str], where: str) ->
     return _loaded_names(ast)
 
 
+def _single_braces(ast: nodes.Template, variables: Mapping[str, str]) -> Iterator[str]:
+    """The placeholders written ``{name}`` in the template's plain text."""
+    for data in ast.find_all(nodes.TemplateData):
+        for m in _SINGLE.finditer(data.data):
+            if m.group(1) in variables:
+                yield m.group(1)
+
+
 class TemplateRenderer:
     def __init__(self) -> None:
         self._env = _BoundedSandbox(
@@ -123,8 +135,17 @@ class TemplateRenderer:
             self._env.filters.pop(name, None)
 
     def check(self, source: str, variables: Mapping[str, str], *, where: str) -> None:
-        """Raise :class:`TemplateError` if ``source`` cannot render with these variables."""
+        """Raise :class:`TemplateError` if ``source`` cannot render with these variables, or
+        writes one of them in single braces (``{name}``, shown as typed: a mistake)."""
         self.render(source, variables, where=where)
+        ast = self._env.parse(source)  # it parsed just above
+        for name in _single_braces(ast, variables):
+            raise TemplateError(
+                N_("{wrong} is not a placeholder: write {right}"),
+                where=where,
+                wrong=f"{{{name}}}",
+                right=f"{{{{ {name} }}}}",
+            )
 
     def render(self, source: str, variables: Mapping[str, str], *, where: str) -> str:
         if len(source) > MAX_TEMPLATE:
