@@ -202,6 +202,7 @@ def test_leaving_and_coming_back(person: Callable[[], Person]) -> None:
         "name": "小明 2",
         "muted_until": None,
         "muted_until_local": None,
+        "admin": False,
     }
     assert ming.post("course", "我回来了").status_code == 200
 

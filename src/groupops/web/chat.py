@@ -13,13 +13,14 @@ from typing import Any
 
 from sqlalchemy import String, cast, func, select
 
-from groupops.domain.events import Event
+from groupops.domain.events import Event, EventKind
 from groupops.features.gate.tables import gate_challenges
 from groupops.i18n import N_
 from groupops.platforms.sandbox import SandboxPlatform
 from groupops.platforms.sandbox.adapter import BOT_ID
 from groupops.platforms.sandbox.platform import SandboxMessage, local_minute
 from groupops.platforms.sandbox.tables import sandbox_chats, sandbox_members, sandbox_messages
+from groupops.storage.tables import events, groups
 from groupops.web.errors import InvalidInput, UnknownGroup
 
 #: the sandbox groups `groupops serve` makes sure exist, so a person has something to pick
@@ -133,6 +134,7 @@ class Me:
     muted_until: str | None
     #: the mute's end to the minute in the group's time zone, as the refusal says it
     muted_until_local: str | None = None
+    admin: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -140,6 +142,7 @@ class Me:
             "name": self.name,
             "muted_until": self.muted_until,
             "muted_until_local": self.muted_until_local,
+            "admin": self.admin,
         }
 
 
@@ -148,10 +151,11 @@ def me_in(sandbox: SandboxPlatform, chat_id: str, viewer: str | None, now: Any) 
     if row is None:
         return Me(None, None, None)
     muted = row.get("muted_until")
+    admin = bool(row.get("is_admin"))
     if muted is None or muted <= now:
-        return Me(str(row["status"]), str(row["name"]), None)
+        return Me(str(row["status"]), str(row["name"]), None, admin=admin)
     local = local_minute(muted, sandbox.zone(chat_id))
-    return Me(str(row["status"]), str(row["name"]), muted.isoformat(), local)
+    return Me(str(row["status"]), str(row["name"]), muted.isoformat(), local, admin)
 
 
 def join(sandbox: SandboxPlatform, chat_id: str, viewer: str, name: str) -> Event | None:
@@ -317,6 +321,54 @@ def _question_states(
     return states
 
 
+#: the reactions the page offers (the API takes any short one)
+MAX_EMOJI = 16
+
+
+def clean_emoji(raw: str) -> str:
+    emoji = raw.strip()
+    if not emoji or len(emoji) > MAX_EMOJI or any(ch.isspace() for ch in emoji):
+        raise InvalidInput(
+            N_("a reaction is one emoji (at most {most} characters, no spaces)"),
+            field="emoji",
+            most=MAX_EMOJI,
+        )
+    return emoji
+
+
+def _reactions(sandbox: SandboxPlatform, chat_id: str, since: int, upto: int) -> dict[str, Any]:
+    """How many people gave each reaction to the lines in ``(since, upto]``, by line id: read
+    from the events the engine stored (a reaction given twice is stored once)."""
+    if upto <= since:
+        return {}
+    with sandbox.db.connect() as conn:
+        group_id = conn.execute(
+            select(groups.c.id).where(
+                groups.c.source == sandbox.source, groups.c.chat_id == chat_id
+            )
+        ).scalar()
+        rows = (
+            conn.execute(
+                select(events.c.message_id, events.c.payload).where(
+                    events.c.group_id == group_id, events.c.kind == EventKind.REACTION.value
+                )
+            ).all()
+            if group_id is not None
+            else []
+        )
+        conn.rollback()
+    out: dict[str, dict[str, int]] = {}
+    for row in rows:
+        line = str(row.message_id)
+        data = (row.payload or {}).get("data") or {}
+        if not line.isdigit() or not since < int(line) <= upto or data.get("removed"):
+            continue
+        emoji = str(data.get("emoji", "👍"))
+        counts = out.setdefault(line, {})
+        counts[emoji] = counts.get(emoji, 0) + 1
+    return out
+
+
 def poll(
     sandbox: SandboxPlatform,
     chat_id: str,
@@ -334,12 +386,17 @@ def poll(
     names = _names(sandbox, chat_id, rows)
     deleted = _deleted_between(sandbox, chat_id, since, after) if after is not None else []
     last = rows[-1].id if rows else start
+    zone = sandbox.zone(chat_id)
     shown_from = since if after is not None else start
     return {
         "messages": [_present(m, viewer, names) for m in rows],
         "deleted": deleted,
         "questions": _question_states(sandbox, chat_id, shown_from, last, now),
-        "zone": sandbox.zone(chat_id),
+        "reactions": _reactions(sandbox, chat_id, shown_from, last),
+        "zone": zone,
+        # the engine's time (moved forward with --movable-clock), in the group's zone
+        "now": now.isoformat(),
+        "now_local": local_minute(now, zone),
         "last_id": last,
         # a full page means more is waiting: the page asks again at once
         "more": len(rows) >= POLL_LIMIT,

@@ -20,6 +20,12 @@ def register(app: typer.Typer) -> None:
             False, "--demo", help="also run simulated members chatting in the sandbox groups"
         ),
         seed: int = typer.Option(1, help="the simulator's random seed (with --demo)"),
+        movable_clock: bool = typer.Option(
+            False,
+            "--movable-clock",
+            help="a clock the web page can move forward (an hour, a day, to the next month),"
+            " to try days and months in minutes; not with Telegram or Matrix connections",
+        ),
     ) -> None:
         """Run groupops live (real clock) with the sandbox web chat; prints its address."""
         from groupops.web.config import WebConfig
@@ -28,7 +34,7 @@ def register(app: typer.Typer) -> None:
         # a bad URL or an unreachable server is one line here, not a traceback at start-up
         open_database(url, create=True).dispose()
         serve(
-            WebConfig(database_url=database_url(url)),
+            WebConfig(database_url=database_url(url), movable_clock=movable_clock),
             ServeOptions(host=host, port=port, demo=demo, seed=seed),
             echo=typer.echo,
         )

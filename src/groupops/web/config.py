@@ -32,3 +32,6 @@ class WebConfig:
     secure_cookies: bool = False
     #: message catalogues (None: the installed ones)
     locale_dir: Path | None = None
+    #: run on a clock the page (and POST /api/clock/advance) can move forward
+    #: (``groupops serve --movable-clock``); the real clock otherwise
+    movable_clock: bool = False

@@ -43,6 +43,13 @@ class NotJoined(GroupopsError):
     code = "not_joined"
 
 
+class ClockNotMovable(GroupopsError):
+    """The clock cannot be moved: serve runs on the real clock, or real platform connections
+    run in the same process (their messages carry real times)."""
+
+    code = "clock_not_movable"
+
+
 class AddressInUse(GroupopsError):
     """The address to serve on is taken (another server runs there)."""
 
@@ -68,6 +75,7 @@ STATUS: tuple[tuple[type[GroupopsError], int], ...] = (
     (NotJoined, 403),
     (SandboxRefused, 403),
     (Conflict, 409),
+    (ClockNotMovable, 409),
 )
 
 

@@ -3,7 +3,7 @@ worker thread: it is synchronous SQL) and hands the resulting event to the App's
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -13,8 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from groupops import __version__
 from groupops.domain.errors import NotFound
 from groupops.i18n import LANGUAGES, N_
+from groupops.platforms.sandbox.platform import local_minute
 from groupops.storage.db import LARGEST_ID
 from groupops.web import chat
+from groupops.web.clock import step_target
 from groupops.web.errors import NotJoined, UnknownLine
 from groupops.web.runtime import Runtime
 from groupops.web.security import LANG_COOKIE, PERSON_COOKIE
@@ -48,6 +50,25 @@ class PostIn(BaseModel):
         if value and int(value) > LARGEST_ID:
             raise ValueError(f"Input should be less than or equal to {LARGEST_ID}")
         return value
+
+
+class ReactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message_id: LineId
+    emoji: str = Field(default="👍", max_length=1000)
+
+
+class AdminIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    admin: bool
+
+
+class AdvanceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    #: an hour, a day, or to the start of the next month
+    step: Literal["hour", "day", "month"]
+    #: the group whose zone says where a month starts (UTC without one)
+    chat_id: str | None = Field(default=None, min_length=1, max_length=255)
 
 
 class PressIn(BaseModel):
@@ -94,6 +115,7 @@ async def page(request: Request) -> Response:
             "t": ui,
             "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in LANGUAGES],
             "version": __version__,
+            "movable_clock": runtime.clock_refusal() is None,
         },
     )
     if request.query_params.get("lang") in LANGUAGES:
@@ -172,6 +194,71 @@ async def press(chat_id: ChatId, body: PressIn, request: Request) -> dict[str, A
     )
     await runtime.app.commit(event)  # stored before the person is told
     return {"pressed": body.data}
+
+
+@api.post("/groups/{chat_id}/reactions")
+async def react(chat_id: ChatId, body: ReactIn, request: Request) -> dict[str, Any]:
+    """React to a line (👍 by default): the author earns points' reaction_points."""
+    runtime = runtime_of(request)
+    viewer = _joined(request, chat_id)
+    emoji = chat.clean_emoji(body.emoji)
+    await run_in_threadpool(chat.require_chat, runtime.app.sandbox, chat_id)
+    try:
+        event = await run_in_threadpool(
+            lambda: runtime.app.sandbox.react(
+                chat_id, viewer, str(body.message_id), emoji, as_member=True
+            )
+        )
+    except NotFound as exc:
+        raise UnknownLine(exc.template, field="message_id", where=chat_id, **exc.params) from None
+    await runtime.app.commit(event)  # stored before the person is told
+    return {"message_id": body.message_id, "emoji": emoji}
+
+
+@api.post("/groups/{chat_id}/admin")
+async def make_admin(chat_id: ChatId, body: AdminIn, request: Request) -> dict[str, Any]:
+    """Make yourself an admin of the group, or no longer one (to try what admins are spared)."""
+    runtime = runtime_of(request)
+    viewer = _joined(request, chat_id)
+    sandbox = runtime.app.sandbox
+    await run_in_threadpool(chat.require_chat, sandbox, chat_id)
+    await run_in_threadpool(sandbox.set_admin, chat_id, viewer, body.admin)
+    me = await run_in_threadpool(chat.me_in, sandbox, chat_id, viewer, runtime.app.clock.now())
+    return {"chat_id": chat_id, "me": me.to_json()}
+
+
+@api.get("/clock")
+async def clock(request: Request) -> dict[str, Any]:
+    """The engine's time, and whether it can be moved (with the reason when not)."""
+    runtime = runtime_of(request)
+    refusal = runtime.clock_refusal()
+    gettext = runtime.catalogs.gettext(language_of(request))
+    return {
+        "now": runtime.app.clock.now().isoformat(),
+        "movable": refusal is None,
+        "refused": None if refusal is None else refusal.localized_message(gettext),
+    }
+
+
+@api.post("/clock/advance")
+async def advance(body: AdvanceIn, request: Request) -> dict[str, Any]:
+    """Move the clock forward (only under ``groupops serve --movable-clock``) and run the
+    scheduled work that falls due, as after a pause: one clock tick at the new time."""
+    runtime = runtime_of(request)
+    moving = runtime.movable_clock()
+    zone = "UTC"
+    if body.chat_id is not None:
+        await run_in_threadpool(chat.require_chat, runtime.app.sandbox, body.chat_id)
+        zone = await run_in_threadpool(runtime.app.sandbox.zone, body.chat_id)
+    before = moving.now()
+    now = moving.advance(step_target(before, body.step, zone) - before)
+    runtime.app.engine.tick()  # on the event loop, between batches, as the ticker does
+    return {
+        "now": now.isoformat(),
+        "now_local": local_minute(now, zone),
+        "zone": zone,
+        "moved_seconds": int((now - before).total_seconds()),
+    }
 
 
 @api.get("/groups/{chat_id}/messages")

@@ -19,12 +19,20 @@ from starlette.routing import BaseRoute
 
 from groupops.domain.events import Event, EventKind
 from groupops.engine.app import App
-from groupops.i18n import Catalogs
+from groupops.i18n import N_, Catalogs
 from groupops.web.chat import ensure_groups
+from groupops.web.clock import MovableClock
 from groupops.web.config import WebConfig
+from groupops.web.errors import ClockNotMovable
 from groupops.web.security import PersonCookie
 
 log = logging.getLogger(__name__)
+
+NOT_MOVABLE = N_("the clock moves only when groupops serve runs with --movable-clock")
+REAL_CONNECTIONS = N_(
+    "the clock cannot move while real platform connections run in this process"
+    " ({connections}): their messages carry real times"
+)
 
 #: how long companions get to finish after the stop signal before they are cancelled
 STOP_GRACE = 5.0
@@ -70,8 +78,13 @@ def ensure_engine_groups(app: App, wanted: tuple[tuple[str, str], ...]) -> None:
 
 
 def build_app(config: WebConfig) -> App:
-    """The App for the web chat (real clock), with the configured groups present."""
-    app = App.create(config.database_url, features=config.features, extensions=config.extensions)
+    """The App for the web chat (the real clock, or a movable one with ``movable_clock``)."""
+    app = App.create(
+        config.database_url,
+        features=config.features,
+        extensions=config.extensions,
+        clock=MovableClock() if config.movable_clock else None,
+    )
     if config.locale_dir is not None:
         app.catalogs = app.engine.catalogs = Catalogs(config.locale_dir)
     return app
@@ -88,6 +101,23 @@ class Runtime:
     @property
     def catalogs(self) -> Catalogs:
         return self.app.catalogs
+
+    def movable_clock(self) -> MovableClock:
+        """The clock to move; ClockNotMovable says why when it may not be moved."""
+        clock = self.app.clock
+        if not isinstance(clock, MovableClock):
+            raise ClockNotMovable(NOT_MOVABLE, where="clock")
+        real = sorted(s for s in self.app.platforms.sources() if s != self.app.sandbox.source)
+        if real:
+            raise ClockNotMovable(REAL_CONNECTIONS, where="clock", connections=", ".join(real))
+        return clock
+
+    def clock_refusal(self) -> ClockNotMovable | None:
+        try:
+            self.movable_clock()
+        except ClockNotMovable as exc:
+            return exc
+        return None
 
     async def stop(self) -> None:
         self.stop_event.set()

@@ -186,6 +186,8 @@ class SandboxPlatform:
                 raise SandboxRefused(
                     N_("{name} is banned from {title}"), where=chat_id, name=name, title=title
                 )
+            if row is not None:
+                is_admin = is_admin or bool(row.is_admin)  # an admin who comes back still is
             if row is None:
                 conn.execute(
                     insert(sandbox_members).values(
@@ -315,11 +317,39 @@ class SandboxPlatform:
             is_admin=bool(row.is_admin),
         )
 
-    def react(self, chat_id: str, user_id: str, message_id: str, emoji: str = "👍") -> Event:
+    def react(
+        self,
+        chat_id: str,
+        user_id: str,
+        message_id: str,
+        emoji: str = "👍",
+        *,
+        as_member: bool = False,
+    ) -> Event:
+        """A reaction to line ``message_id``. With ``as_member`` (a person in the web chat) the
+        line must be one of this chat they can see, not removed, and they must be in the chat,
+        as on a real platform; without it (the simulator) only the line must exist."""
+        m = sandbox_messages.c
+        line_id = int(message_id) if message_id.isdigit() else -1
+        name, is_admin = "", False
         with self.db.connect() as conn:
-            target = conn.execute(
-                select(sandbox_messages.c.user_id).where(sandbox_messages.c.id == int(message_id))
-            ).scalar()
+            if as_member:
+                found = conn.execute(
+                    select(m.user_id, m.kind, m.to_user_id, m.deleted).where(
+                        m.source == self.source, m.chat_id == chat_id, m.id == line_id
+                    )
+                ).first()
+                member = self._member(conn, chat_id, user_id)
+                if member is None or member.status != "active":
+                    refusal = self._not_member(conn, chat_id, user_id, member)
+                    conn.rollback()
+                    raise refusal
+                name, is_admin = str(member.name), bool(member.is_admin)
+                target = None
+                if found is not None and found.kind != "system" and not found.deleted:
+                    target = found.user_id if found.to_user_id in ("", user_id) else None
+            else:
+                target = conn.execute(select(m.user_id).where(m.id == line_id)).scalar()
             conn.rollback()
         if target is None:
             raise NotFound(N_("no message {id}"), where=chat_id, id=message_id)
@@ -331,10 +361,29 @@ class SandboxPlatform:
             now,
             chat_id=chat_id,
             user_id=user_id,
+            user_name=name,
             message_id=message_id,
             reply_to_user_id=str(target),
+            is_admin=is_admin,
             data={"emoji": emoji},
         )
+
+    def set_admin(self, chat_id: str, user_id: str, admin: bool) -> None:
+        """Make a member of the chat an admin, or no longer one. The bot learns it from their
+        next message (each message says whether its author is an admin)."""
+        with self.db.begin() as conn:
+            row = self._member(conn, chat_id, user_id)
+            if row is None or row.status != "active":
+                raise self._not_member(conn, chat_id, user_id, row)
+            conn.execute(
+                update(sandbox_members)
+                .where(
+                    sandbox_members.c.source == self.source,
+                    sandbox_members.c.chat_id == chat_id,
+                    sandbox_members.c.user_id == user_id,
+                )
+                .values(is_admin=admin)
+            )
 
     def press(self, chat_id: str, user_id: str, message_id: str, button_data: str) -> Event:
         """A person presses one of the buttons under the bot's message ``message_id``."""

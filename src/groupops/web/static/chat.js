@@ -4,6 +4,7 @@
 
 (function () {
   const T = JSON.parse(document.getElementById("texts").textContent);
+  const MOVABLE_CLOCK = document.body.dataset.movableClock === "true";
   const POLL_MS = 500;
   const HIDDEN_POLL_MS = 3000;
   const GROUPS_MS = 10000;
@@ -137,7 +138,9 @@
       for (const m of data.messages) addMessage(m);
       for (const id of data.deleted) markDeleted(id);
       for (const [id, settled] of Object.entries(data.questions || {})) markSettled(id, settled);
+      for (const [id, counts] of Object.entries(data.reactions || {})) showReactions(id, counts);
       state.zone = data.zone;
+      renderClock(data.now_local, data.zone);
       state.last = Math.max(state.last, data.last_id);
       state.me = data.me;
       renderMe();
@@ -201,6 +204,7 @@
     body.textContent = m.text;
     li.append(head, body);
     if (m.buttons) li.append(buttonRows(m));
+    if (m.kind === "message") li.append(reactionBar(m));
     if (m.deleted) setDeleted(li);
     list.append(li);
     scrollDown();
@@ -230,6 +234,36 @@
     if (body) body.textContent = T.removed;
     const buttons = li.querySelector(".buttons");
     if (buttons) buttons.remove();
+  }
+
+  function reactionBar(m) {
+    const bar = document.createElement("div");
+    bar.className = "reactions";
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "react";
+    button.title = T.react;
+    button.setAttribute("aria-label", T.react);
+    button.textContent = "👍";
+    button.addEventListener("click", () => react(m.id, "👍"));
+    const counts = document.createElement("span");
+    counts.className = "counts";
+    bar.append(button, counts);
+    return bar;
+  }
+
+  function showReactions(id, counts) {
+    const li = $("messages").querySelector(`[data-id="${id}"]`);
+    const box = li && li.querySelector(".reactions .counts");
+    if (!box) return;
+    box.textContent = Object.entries(counts)
+      .map(([emoji, n]) => `${emoji} ${n}`)
+      .join("  ");
+  }
+
+  function renderClock(nowLocal, zone) {
+    $("clock").hidden = !MOVABLE_CLOCK || !state.chat;
+    if (MOVABLE_CLOCK && nowLocal) $("clock-now").textContent = fill(T.clock_now, { time: nowLocal, zone });
   }
 
   // a question whose buttons no longer count (answered, out of time, the newcomer gone)
@@ -264,12 +298,14 @@
     $("join-form").hidden = active || me.status === "banned";
     $("send-form").hidden = !active;
     $("leave").hidden = !active;
+    $("admin").hidden = !active;
+    $("admin").textContent = me.admin ? T.drop_admin : T.make_admin;
     let status = "";
     if (active && me.muted_until) {
       // in the group's time zone, named, as the platform's refusal says it
       status = fill(T.status_muted, { time: me.muted_until_local, zone: state.zone || "UTC" });
     } else if (active) {
-      status = fill(T.joined_as, { name: me.name });
+      status = fill(me.admin ? T.joined_as_admin : T.joined_as, { name: me.name });
     } else if (me.status === "kicked") status = T.status_kicked;
     else if (me.status === "banned") status = T.status_banned;
     else if (me.status === "left") status = T.status_left;
@@ -336,6 +372,38 @@
     }
   }
 
+  async function react(messageId, emoji) {
+    hideAlert();
+    try {
+      await api("POST", `/api/groups/${encodeURIComponent(state.chat)}/reactions`, { message_id: messageId, emoji });
+      schedule(0);
+    } catch (e) {
+      showAlert(e.code === "sandbox_refused" ? fill(T.refused, { reason: e.message }) : fill(T.failed, { reason: e.message }));
+    }
+  }
+
+  async function toggleAdmin() {
+    hideAlert();
+    const admin = !(state.me && state.me.admin);
+    try {
+      const data = await api("POST", `/api/groups/${encodeURIComponent(state.chat)}/admin`, { admin });
+      state.me = data.me;
+      renderMe();
+    } catch (e) {
+      showAlert(fill(T.failed, { reason: e.message }));
+    }
+  }
+
+  async function moveClock(step) {
+    hideAlert();
+    try {
+      await api("POST", "/api/clock/advance", { step, chat_id: state.chat });
+      schedule(0);
+    } catch (e) {
+      showAlert(fill(T.failed, { reason: e.message }));
+    }
+  }
+
   async function pressButton(messageId, data) {
     hideAlert();
     try {
@@ -360,6 +428,10 @@
     $("join-form").addEventListener("submit", join);
     $("send-form").addEventListener("submit", send);
     $("leave").addEventListener("click", leave);
+    $("admin").addEventListener("click", toggleAdmin);
+    for (const button of document.querySelectorAll("#clock [data-step]")) {
+      button.addEventListener("click", () => moveClock(button.dataset.step));
+    }
     keepHashOnLanguageSwitch();
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && state.chat) schedule(0);
