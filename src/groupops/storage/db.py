@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
@@ -120,6 +120,8 @@ def open_database(url: str | None = None, *, create: bool = False, migrate: bool
             CANNOT_OPEN, where=where, url=shown, reason=_reason(exc)
         ) from None
     try:
+        if migrate and not create:
+            _refuse_foreign(db, shown)
         if migrate:
             from groupops.storage.migrate import upgrade
 
@@ -133,6 +135,25 @@ def open_database(url: str | None = None, *, create: bool = False, migrate: bool
             CANNOT_OPEN, where=where, url=shown, reason=_reason(exc)
         ) from None
     return db
+
+
+def _refuse_foreign(db: Engine, shown: str) -> None:
+    """A command that only reads or changes what is there never makes groupops' tables: in a
+    database without them (a mistyped name, another application's database, an empty one) it
+    would answer "nothing to list" and leave dozens of tables behind."""
+    with db.connect() as conn:
+        ours = inspect(conn).has_table("alembic_version")
+        conn.rollback()
+    if not ours:
+        db.dispose()
+        raise DatabaseUnavailable(
+            N_(
+                "{url} holds no groupops tables: check the URL, or make them with `groupops db"
+                " upgrade` and this --database-url"
+            ),
+            where="--database-url",
+            url=shown,
+        )
 
 
 def _reason(exc: BaseException) -> str:
