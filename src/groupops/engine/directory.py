@@ -84,6 +84,8 @@ class Directory:
         self._memberships: dict[tuple[int, int], MembershipInfo] = {}
         self._workspaces: dict[str, int] = {}
         self._source_ws: dict[str, int] = {}
+        #: (source, chat) -> the title the platform last gave the chat (groups.platform_title)
+        self._platform_titles: dict[tuple[str, str], str] = {}
         #: groups this Directory has created so far (a per-batch list of groups is stale
         #: once it grows)
         self.groups_created = 0
@@ -102,6 +104,7 @@ class Directory:
     def invalidate(self) -> None:
         """Forget cached rows (settings or memberships changed outside the engine)."""
         self._groups.clear()
+        self._platform_titles.clear()
         self._members.clear()
         self._memberships.clear()
         self._source_ws.clear()
@@ -228,6 +231,9 @@ class Directory:
         key = (event.source, event.chat_id)
         found: GroupInfo | None = self._lookup(self._groups, key)
         if found is not None:
+            given = event.data.get("chat_title") if event.data else None
+            if given and given != found.title:
+                return self._retitle(conn, found, str(given)[:255])
             return found
         row = conn.execute(
             select(groups, workspaces.c.settings.label("ws_settings"))
@@ -237,7 +243,8 @@ class Directory:
         if row is None:
             now = self.clock() if self.clock is not None else event.occurred_at
             ws_id = self.source_workspace(conn, event.source, now)
-            title = str(event.data.get("chat_title", "")) or event.chat_id
+            platform_title = str(event.data.get("chat_title", ""))[:255]
+            title = platform_title or event.chat_id
             gid = race_safe(
                 conn,
                 lambda: conn.execute(
@@ -247,6 +254,7 @@ class Directory:
                         source=event.source,
                         chat_id=event.chat_id,
                         title=title[:255],
+                        platform_title=platform_title,
                         timezone="Asia/Shanghai",
                         language="zh_CN",
                         settings={},
@@ -276,6 +284,7 @@ class Directory:
                 ws_settings or {},
             )
         else:
+            platform_title = str(row.platform_title or "")
             info = GroupInfo(
                 int(row.id),
                 int(row.workspace_id),
@@ -287,7 +296,34 @@ class Directory:
                 row.settings or {},
                 row.ws_settings or {},
             )
+        self._remember(self._platform_titles, key, platform_title)
         self._remember(self._groups, key, info)
+        given = str(event.data.get("chat_title") or "")[:255] if event.data else ""
+        if given and given != info.title:
+            return self._retitle(conn, info, given)
+        return info
+
+    def _retitle(self, conn: Connection, info: GroupInfo, given: str) -> GroupInfo:
+        """The platform names the chat ``given`` (a first title, a rename): the group's title
+        follows while it is the platform's last one or still the chat id; a title of the
+        operator's own (``settings profile --title``) is kept. Rare: only when they differ."""
+        key = (info.source, info.chat_id)
+        last = self._lookup(self._platform_titles, key)
+        if last is None:
+            last = str(
+                conn.execute(select(groups.c.platform_title).where(groups.c.id == info.id)).scalar()
+                or ""
+            )
+        if given == last and info.title != info.chat_id:
+            return info  # the operator's title: nothing new from the platform
+        values: dict[str, Any] = {"platform_title": given}
+        follows = info.title in (info.chat_id, last)
+        if follows:
+            values["title"] = given
+            info = replace(info, title=given)
+            self._remember(self._groups, key, info)
+        conn.execute(update(groups).where(groups.c.id == info.id).values(**values))
+        self._remember(self._platform_titles, key, given)
         return info
 
     def member(self, conn: Connection, event: Event, workspace_id: int) -> int:

@@ -63,6 +63,9 @@ groups = Table(
     Column("language", String(16), nullable=False, default="zh_CN"),
     Column("settings", JSONType, nullable=False, default=dict),
     Column("created_at", UTCDateTime, nullable=False),
+    # the title the platform last gave the chat: ``title`` follows it while equal to it (or to
+    # the chat id); an operator's own title differs and is kept (engine/directory.py)
+    Column("platform_title", String(255), nullable=False, server_default=""),
     UniqueConstraint("source", "chat_id", name="uq_groups_source_chat"),
 )
 

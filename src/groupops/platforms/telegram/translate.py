@@ -116,6 +116,13 @@ def name_of(user: Mapping[str, Any]) -> str:
     return full or str(user.get("username") or "")
 
 
+def _titled(chat: Mapping[str, Any]) -> dict[str, Any]:
+    """The chat's title as the update gives it (Message.chat, ChatMemberUpdated.chat ... carry
+    it): the group's title follows it (engine/directory.py), renames included."""
+    title = chat.get("title")
+    return {"chat_title": str(title)} if title else {}
+
+
 def _when(unix: Any) -> datetime:
     return datetime.fromtimestamp(int(unix), UTC)
 
@@ -189,7 +196,7 @@ class Translator:
             self.remember(chat_id, mid, user_id, when)
         reply = m.get("reply_to_message") or {}
         reply_author = reply.get("sender_chat") or reply.get("from") or {}
-        data: dict[str, Any] = {}
+        data: dict[str, Any] = _titled(chat)
         if author.get("username"):
             data["username"] = str(author["username"])
         if author.get("is_bot"):
@@ -232,7 +239,7 @@ class Translator:
         if not user.get("id"):
             return None
         user_id = str(user["id"])
-        data: dict[str, Any] = {"status": str(new.get("status", ""))}
+        data: dict[str, Any] = {"status": str(new.get("status", "")), **_titled(chat)}
         if user.get("username"):
             data["username"] = str(user["username"])
         if user.get("is_bot"):
@@ -309,7 +316,7 @@ class Translator:
         user = r.get("from") or {}
         if chat.get("type") not in GROUP_TYPES or not user.get("id"):
             return None
-        data: dict[str, Any] = {"user_chat_id": str(r.get("user_chat_id", ""))}
+        data: dict[str, Any] = {"user_chat_id": str(r.get("user_chat_id", "")), **_titled(chat)}
         if r.get("bio"):
             data["bio"] = str(r["bio"])
         link = r.get("invite_link") or {}
@@ -356,6 +363,7 @@ class Translator:
             "emoji": (added or new or removed or [""])[0],
             "emojis": new,
             "removed": not new,
+            **_titled(chat),
         }
         if removed:
             data["removed_emojis"] = removed
@@ -396,5 +404,9 @@ class Translator:
             user_name=name_of(user),
             message_id=str(message.get("message_id", "")),
             is_admin=is_admin(chat_id, user_id),
-            data={"button_data": str(q.get("data", "")), "callback_query_id": str(q.get("id"))},
+            data={
+                "button_data": str(q.get("data", "")),
+                "callback_query_id": str(q.get("id")),
+                **_titled(chat),
+            },
         )
