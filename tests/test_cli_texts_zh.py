@@ -32,7 +32,7 @@ def test_db_upgrade_says_the_revision_in_chinese(cli: typer.Typer, tmp_path: Pat
 def test_forget_asks_and_answers_in_chinese(cli: typer.Typer, imported: str) -> None:
     url = ("--database-url", imported)
     asked = run(cli, "forget", "1", *url, lang="zh_CN", input="n\n")
-    assert "在所有地方忘记成员 1？" in asked.stdout and "Forget" not in asked.stdout
+    assert "在所有地方忘记成员 1（Bob）？" in asked.stdout and "Forget" not in asked.stdout
     assert asked.exit_code != 0
     zh = run(cli, "forget", "1", "--yes", *url, lang="zh_CN")
     assert zh.exit_code == 0, zh.output
@@ -145,7 +145,7 @@ def test_an_unknown_language_is_refused_as_the_option(cli: typer.Typer, imported
     url = ("--database-url", imported)
     args = ("settings", "profile", "-g", "1", "--language", "fr", *url)
     assert error_line(run(cli, *args)) == (
-        "error [invalid_option] --language: language must be one of zh_CN, en"
+        "error [invalid_option] --language: 'fr' is not a language groupops speaks: use zh_CN or en"
     )
     zh = error_line(run(cli, *args, lang="zh_CN"))
     assert zh.startswith("错误 [invalid_option] --language: "), zh
@@ -198,7 +198,7 @@ def test_listings_show_times_to_the_minute_statuses_in_words_and_say_when_empty(
     assert '"status": "active"' in as_json.stdout  # --json keeps what is stored
     empty = run(cli, "outbox", "list", *url, "--lang", "zh_CN")
     assert empty.exit_code == 0, empty.output
-    assert empty.stdout.strip() == "发件队列：死信：暂无记录", empty.stdout
+    assert empty.stdout.strip() == "发件队列（死信）：暂无记录", empty.stdout
     assert "nothing to list" in run(cli, "tasks", "list", *url).stdout
 
 
@@ -228,7 +228,9 @@ def test_settings_set_says_what_it_saved_where(cli: typer.Typer, imported: str) 
     url = ("--database-url", imported)
     en = run(cli, "settings", "set", "welcome.rules", "Be kind.", "-g", "1", *url)
     assert en.exit_code == 0, en.output
-    assert en.stdout.startswith("welcome.rules saved for group 1.\nwelcome settings chosen there")
+    assert en.stdout.startswith(
+        "welcome.rules saved for group 1.\ngroup 1's own welcome settings (the others follow"
+    )
     assert '"rules": "Be kind."' in en.stdout
     zh = run(cli, "settings", "set", "welcome.rules", "友善", *url, lang="zh_CN")
     assert zh.stdout.startswith("已将 welcome.rules 保存为工作区 'default' 的默认设置。"), zh.stdout
@@ -237,11 +239,11 @@ def test_settings_set_says_what_it_saved_where(cli: typer.Typer, imported: str) 
 def test_a_leaderboard_names_its_days(cli: typer.Typer, imported: str) -> None:
     url = ("--database-url", imported)
     week = run(cli, "leaderboard", "-g", "1", "--period", "week", "--at", "2026-11-20", *url)
-    assert week.stdout.strip() == "chat: week 2026-11-16 – 2026-11-22: nothing to list"
+    assert week.stdout.strip() == "nobody on chat: week 2026-11-16 – 2026-11-22 yet"
     day = run(cli, "leaderboard", "-g", "1", "--period", "day", "--at", "2026-11-20", *url)
-    assert day.stdout.strip() == "chat: day 2026-11-20: nothing to list"
+    assert day.stdout.strip() == "nobody on chat: day 2026-11-20 yet"
     zh = run(cli, "leaderboard", "-g", "1", "--at", "2026-11-20", *url, "--lang", "zh_CN")
-    assert zh.stdout.strip() == "chat: 月 2026-11-01 – 2026-11-30：暂无记录"
+    assert zh.stdout.strip() == "chat：月榜 2026-11-01 – 2026-11-30 暂无人上榜"
 
 
 def test_a_listing_follows_the_terminals_language_when_nothing_else_says(

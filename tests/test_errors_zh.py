@@ -110,11 +110,11 @@ def test_core_commands_refuse_in_chinese(cli: typer.Typer, imported: str) -> Non
     )
     said(
         run(cli, "leaderboard", "-g", "1", "--period", "year", *db, "--lang", "zh_CN"),
-        "错误 [invalid_period] 周期: 未知周期 'year'：请选 day（日）、week（周）或 month（月）",
+        "错误 [invalid_option] --period: 未知周期 'year'：请选 day（日）、week（周）或 month（月）",
     )
     said(
         run(cli, "leaderboard", "-g", "1", "--period", "year", *db),
-        "error [invalid_period] period: unknown period 'year': choose day, week or month",
+        "error [invalid_option] --period: unknown period 'year': choose day, week or month",
     )
     said(
         run(cli, "settings", "profile", "-g", "1", *db, lang="zh_CN"),
@@ -123,11 +123,13 @@ def test_core_commands_refuse_in_chinese(cli: typer.Typer, imported: str) -> Non
     )
     said(
         run(cli, "settings", "profile", "-g", "1", "--timezone", "Mars/Base", *db, lang="zh_CN"),
-        "错误 [invalid_option] --timezone: 未知时区 'Mars/Base'",
+        "错误 [invalid_option] --timezone: 未知时区 'Mars/Base'"
+        "：请写时区名称，例如 Asia/Shanghai（北京时间）、Europe/Berlin 或 UTC",
     )
     said(
         run(cli, "settings", "profile", "-g", "1", "--timezone", "Mars/Base", *db),
-        "error [invalid_option] --timezone: unknown time zone 'Mars/Base'",
+        "error [invalid_option] --timezone: unknown time zone 'Mars/Base': write its name,"
+        " e.g. Asia/Shanghai (Beijing time), Europe/Berlin or UTC",
     )
     said(
         run(cli, "outbox", "retry", "7", "9", *db, lang="zh_CN"),
@@ -179,12 +181,12 @@ def test_undo_refusals_name_the_decision_in_chinese(cli: typer.Typer, imported: 
     )
     said(
         run(cli, "undo", "5", *url, lang="zh_CN"),
-        "错误 [conflict] 撤销管理处理: 处理 #5 已由 alice 于 2026-11-01T20:44:00+00:00 撤销",
+        "错误 [conflict] 撤销管理处理: 处理 #5 已由 alice 于 2026-11-01 20:44 UTC 撤销",
     )
     said(
         run(cli, "undo", "5", *url),
         "error [conflict] moderation undo: decision #5 was already undone by alice at"
-        " 2026-11-01T20:44:00+00:00",
+        " 2026-11-01 20:44 UTC",
     )
 
 
@@ -213,7 +215,7 @@ def refused(model: type, values: dict[str, object]) -> GroupopsError:
     return SettingsRefused(caught.value, default="settings", where="workspace default")
 
 
-def test_settings_checks_are_said_in_chinese_and_pydantics_own_stay_english() -> None:
+def test_settings_checks_are_said_in_chinese_and_pydantics_commonest_too() -> None:
     from groupops.features.moderation import parse_settings
 
     with pytest.raises(GroupopsError) as caught:
@@ -224,8 +226,7 @@ def test_settings_checks_are_said_in_chinese_and_pydantics_own_stay_english() ->
         " 366 days; keywords_zh: empty keyword; flood_seconds: Input"
         " should be greater than or equal to 1",
         "moderation: ladder: 处罚步骤 'mute:5'：禁言时长须在 1 分钟到 366 天之间;"
-        " keywords_zh: 关键词为空; flood_seconds: Input should be greater than or"
-        " equal to 1",
+        " keywords_zh: 关键词为空; flood_seconds: 最小 1",
     )
 
 
@@ -273,8 +274,8 @@ def test_settings_checks_are_said_in_chinese_and_pydantics_own_stay_english() ->
         (
             "groupops.features.welcome.settings:WelcomeSettings",
             {"template": "Hi {{ nick }}"},
-            "template: 'nick' is undefined; allowed placeholders: group, name, rules",
-            "template: 'nick' is undefined；可用的占位符：group, name, rules",
+            "template: unknown placeholder 'nick'; available: group, name, rules",
+            "template: 未知占位符 'nick'；可用：group, name, rules",
         ),
     ],
 )

@@ -33,20 +33,30 @@ def test_status_lang_and_analyze_refusals_are_chinese(cli: typer.Typer, imported
     assert "give export files" not in said(res)
 
 
+WRITE_A_ZONE = ": write its name, e.g. Asia/Shanghai (Beijing time), Europe/Berlin or UTC"
+
+
 def test_an_unknown_zone_is_an_invalid_option(
     cli: typer.Typer, imported: str, tmp_path: Path
 ) -> None:
     url = ("--database-url", imported)
     res = run(cli, "settings", "profile", "-g", "1", "--timezone", "Mars/Base", *url)
-    assert error_line(res) == "error [invalid_option] --timezone: unknown time zone 'Mars/Base'"
+    assert error_line(res) == (
+        "error [invalid_option] --timezone: unknown time zone 'Mars/Base'" + WRITE_A_ZONE
+    )
     chat = tmp_path / "export.txt"
     chat.write_text(RUNNERS, encoding="utf-8")
     res = run(cli, "analyze", str(chat), "--tz", "Mars/Base", "--out", str(tmp_path / "r"))
-    assert error_line(res) == "error [invalid_option] --tz: unknown time zone 'Mars/Base'"
+    assert error_line(res) == (
+        "error [invalid_option] --tz: unknown time zone 'Mars/Base'" + WRITE_A_ZONE
+    )
     res = run(
         cli, "analyze", str(chat), "--tz", "Mars/Base", "--out", str(tmp_path / "r"), lang="zh_CN"
     )
-    assert error_line(res) == "错误 [invalid_option] --tz: 未知时区 'Mars/Base'"
+    assert error_line(res) == (
+        "错误 [invalid_option] --tz: 未知时区 'Mars/Base'"
+        "：请写时区名称，例如 Asia/Shanghai（北京时间）、Europe/Berlin 或 UTC"
+    )
 
 
 def test_a_value_with_a_dash_and_a_letter_is_told_to_go_after_dashes(

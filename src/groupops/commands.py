@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -22,14 +23,14 @@ from typer._click.exceptions import NoSuchOption, UsageError
 from typer._click.parser import _OptionParser, _ParsingState
 from typer.core import TyperCommand
 
-from groupops.domain.errors import GroupopsError, InvalidOption, InvalidSettings
+from groupops.domain.errors import Conflict, GroupopsError, InvalidOption, InvalidSettings
 from groupops.domain.text import one_line
 from groupops.domain.time import zone
 from groupops.engine import admin
 from groupops.engine.clock import RealClock
 from groupops.engine.deliverer import list_outbox, retry_dead
 from groupops.features.registry import FeatureRegistry, Place, SettingError
-from groupops.i18n import LANGUAGES, N_, Catalogs, chosen_language, english
+from groupops.i18n import N_, Catalogs, chosen_language, english
 from groupops.storage.db import LARGEST_ID, open_database
 from groupops.storage.migrate import current
 from groupops.storage.tables import outbox
@@ -102,8 +103,10 @@ def check_zones(params: dict[str, Any]) -> None:
         if isinstance(value, str):
             try:
                 zone(value)
-            except InvalidSettings as exc:
-                raise InvalidOption(exc.template, where=_option_name(name), **exc.params) from None
+            except InvalidSettings:
+                raise InvalidOption(
+                    admin.UNKNOWN_ZONE, where=_option_name(name), name=value
+                ) from None
 
 
 def refuse_zone(value: str | None, option: str, lang: str) -> None:
@@ -160,6 +163,8 @@ class MemberStatus(StrEnum):
 
 
 NOT_ONE_OF = N_("{value!r} is not one of {choices}")
+#: the periods of ``leaderboard --period``
+PERIODS = ("day", "week", "month")
 
 
 def check_member_status(value: str | None) -> str | None:
@@ -175,6 +180,17 @@ class TaskStatus(StrEnum):
     open = "open"
     done = "done"
     dismissed = "dismissed"
+
+
+def GroupOption(required: bool = False, what: str = "") -> Any:
+    """``--group``/``-g``: a group by its id or ``source:chat_id``, as ``groupops groups``
+    lists them; ``what`` says what the command does without it (an optional one)."""
+    if required:
+        return typer.Option(..., "--group", "-g", help=GROUP_HELP, show_default=False)
+    return typer.Option(None, "--group", "-g", help=what or GROUP_HELP, show_default=False)
+
+
+GROUP_HELP = "the group: its id or source:chat_id (see `groupops groups`)"
 
 
 def Limit(default: int) -> Any:
@@ -197,14 +213,16 @@ USE_LANGUAGE = N_("{value!r}: use en or zh_CN")
 
 
 def check_language(value: str | None) -> str:
-    """``--lang``'s check, the same on every command: a language the catalogues have; not
-    given (nor GROUPOPS_LANG), the terminal's (LANG), as the commands without ``--lang``."""
+    """``--lang``'s check, the same on every command: a language the catalogues have (``zh``
+    and ``zh-CN`` read as ``zh_CN``); not given (nor GROUPOPS_LANG), the terminal's (LANG), as
+    the commands without ``--lang``."""
     if value is None or value == "":
         return chosen_language()
-    if value not in LANGUAGES:
+    code = admin.language_code(value)
+    if code is None:
         said = Catalogs().gettext(chosen_language())(USE_LANGUAGE)
         raise typer.BadParameter(said.format(value=value), param_hint="--lang")
-    return value
+    return code
 
 
 def LangOption() -> Any:
@@ -292,14 +310,19 @@ LOG_COLUMNS = ("id", "time (UTC)", "group", "member", "decision", "reason", "evi
 EVIDENCE_CHARS = 40
 
 
-def minute(value: object) -> str:
-    """A stored time as ``2026-11-01 20:44`` (UTC), whether the driver gave a datetime or text."""
+def minute(value: object, timezone: str = "UTC") -> str:
+    """A stored time as ``2026-11-01 20:44`` (UTC, or in ``timezone``), whether the driver
+    gave a datetime or text."""
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
             return str(value)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ""
+    if not isinstance(value, datetime):
+        return ""
+    if value.tzinfo is None:  # SQLite gives stored UTC times back without their zone
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 #: moderation's words in the log (its steps, the actions they took, the rules broken) in the
@@ -333,12 +356,17 @@ SET_FOR_WORKSPACE = N_("{name} saved as the default of workspace {workspace!r}."
 STALE_REMOVED = N_(
     "{name} removed from the settings stored for {place}: {feature} has no such setting now."
 )
-IN_EFFECT = N_("{feature} settings chosen there now (the others keep their defaults):")
+GROUP_OWN = N_("group {group}'s own {feature} settings (the others follow the defaults):")
+WORKSPACE_OWN = N_("{feature} defaults of workspace {workspace!r} (the others are built in):")
 #: what ``settings show`` says about stored settings that are wrong (it still shows them)
 WARNING = N_("warning")
 FEATURE_OFF = N_(
     "stored settings are invalid, so this feature is off in the group until they are fixed:"
     " {problem}"
+)
+DEFAULTS_OFF = N_(
+    "stored defaults are invalid, so this feature is off in the groups that inherit them"
+    " until they are fixed: {problem}"
 )
 #: what ``settings profile`` changed, one part per option given
 PROFILE = N_("group {group}: {changes}")
@@ -520,6 +548,9 @@ TIME_COLUMNS = frozenset({"created_at", "joined_at", "introduced_at", "time (UTC
 #: columns of one line each, cut with "…" where the terminal is narrow (an action's text)
 ONE_LINE_COLUMNS = frozenset({"what"})
 ONE_LINE_WIDTH = 24  # terminal cells (a Chinese character takes two)
+#: columns never cut nor wrapped, whatever the terminal's width (a time zone: ``Asia/Shan…``
+#: names none)
+WHOLE_COLUMNS = frozenset({"timezone"})
 
 
 def shown(column: str, value: object, t: Callable[[str], str]) -> str:
@@ -545,7 +576,19 @@ def board_title(title: str, period: str, when: datetime, timezone: str, lang: st
     start, end = period_bounds(period, when, timezone)
     first, last = local_day(start, timezone), local_day(end - timedelta(seconds=1), timezone)
     days = str(first) if first == last else f"{first} – {last}"
-    return f"{title}: {label(period, lang)} {days}"
+    said = Catalogs().gettext(lang)(BOARD_TITLE)
+    return said.format(title=title, period=label(period, lang), days=days)
+
+
+#: a leaderboard's title: the group, the period's word (日 + 榜 in Chinese), its days
+BOARD_TITLE = N_("{title}: {period} {days}")
+#: a leaderboard with nobody on it
+BOARD_EMPTY = N_("nobody on {title} yet")
+#: the columns of times, with the zone they are shown in (``members``)
+JOINED_IN = N_("joined ({zone})")
+INTRODUCED_IN = N_("introduced ({zone})")
+#: the undo refused for a decision already undone: when, as the log shows it
+UNDONE_AT = N_("{time} UTC")
 
 
 def title_of(name: str, lang: str, status: str) -> str:
@@ -557,27 +600,33 @@ def title_of(name: str, lang: str, status: str) -> str:
 
 
 def table(
-    rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str = "", lang: str = "en"
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    title: str = "",
+    lang: str = "en",
+    headings: dict[str, str] | None = None,
 ) -> None:
+    """``rows`` as a table with these ``columns`` (their headings in ``lang``, or as
+    ``headings`` gives them), or one sentence when there are none."""
     catalogs = Catalogs()
     gettext = catalogs.gettext(lang)
     if not rows:  # a sentence, not the column heads of an empty table
         said = gettext(NOTHING_LISTED).format(title=title) if title else gettext(NOTHING)
-        out.print(literal(said), highlight=False)
+        out.print(literal(said), highlight=False, soft_wrap=True)
         return
     t = Table(title=literal(title) or None)
-    for c in columns:  # a time is read whole: it never wraps, other columns give way
+    cells = [[shown(c, r.get(c), gettext) for c in columns] for r in rows]
+    for i, c in enumerate(columns):  # a time is read whole: it never wraps, others give way
+        heading = literal((headings or {}).get(c) or label(c, lang, catalogs))
         if c in ONE_LINE_COLUMNS:
-            t.add_column(
-                literal(label(c, lang, catalogs)),
-                no_wrap=True,
-                overflow="ellipsis",
-                max_width=ONE_LINE_WIDTH,
-            )
+            t.add_column(heading, no_wrap=True, overflow="ellipsis", max_width=ONE_LINE_WIDTH)
+        elif c in WHOLE_COLUMNS:  # never cut: as wide as its longest value
+            widest = max(cell_len(row[i]) for row in cells)
+            t.add_column(heading, no_wrap=True, min_width=widest)
         else:
-            t.add_column(literal(label(c, lang, catalogs)), no_wrap=c in TIME_COLUMNS)
-    for r in rows:
-        t.add_row(*(shown(c, r.get(c), gettext) for c in columns))
+            t.add_column(heading, no_wrap=c in TIME_COLUMNS)
+    for row in cells:
+        t.add_row(*row)
     out.print(t)
 
 
@@ -598,11 +647,12 @@ def emit(
     as_json: bool,
     title: str = "",
     lang: str = "en",
+    headings: dict[str, str] | None = None,
 ) -> None:
     if as_json:
         sys.stdout.write(json.dumps(list(rows), default=str, ensure_ascii=False) + "\n")
     else:
-        table(rows, columns, title, lang)
+        table(rows, columns, title, lang, headings)
 
 
 def feature_function(module: str, name: str) -> Callable[..., Any]:
@@ -650,7 +700,9 @@ def register(app: typer.Typer) -> None:
     @app.command("members")
     @typed_errors
     def members_cmd(
-        group: str | None = typer.Option(None, "--group", "-g"),
+        group: str | None = GroupOption(
+            what="only this group's members: its id or source:chat_id (default: every group)"
+        ),
         status: str | None = typer.Option(
             None,
             "--status",
@@ -670,14 +722,26 @@ def register(app: typer.Typer) -> None:
         if len(rows) == limit:
             say_cut(len(rows), admin.count_members(db, group, wanted), lang)
         columns = ["id", "display_name", "source", "user_id", "group_id"]
+        timezone = "UTC"
         if group is not None:  # one group: its id and platform are the same on every row
             columns = ["id", "display_name", "user_id"]
+            timezone = admin.find_group(db, group).timezone  # its times in its own zone
+        if not as_json:
+            rows = [
+                {**r, **{k: minute(r.get(k), timezone) for k in ("joined_at", "introduced_at")}}
+                for r in rows
+            ]
+        t = Catalogs().gettext(lang)
         emit(
             rows,
             [*columns, "status", "joined_at", "introduced_at"],
             as_json,
             title_of("members", lang, wanted) if wanted else label("members", lang),
             lang,
+            {
+                "joined_at": t(JOINED_IN).format(zone=timezone),
+                "introduced_at": t(INTRODUCED_IN).format(zone=timezone),
+            },
         )
 
     @app.command("forget", cls=DashValues)
@@ -689,27 +753,57 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Delete everything kept about one member (every feature's data, names, message text)."""
         t = speaker()
+        db = open_db(url)
+        name = admin.member_name(db, member)  # no such member: said before asking
         if not yes:
-            typer.confirm(
-                t(N_("Forget member {member} everywhere?")).format(member=member), abort=True
-            )
-        result = admin.forget_member(open_db(url), FeatureRegistry.load(), member)
+            question = t(N_("Forget member {member} ({name}) everywhere?"))
+            typer.confirm(question.format(member=member, name=name), abort=True)
+        result = admin.forget_member(db, FeatureRegistry.load(), member)
         said = t(N_("member {member} forgotten: {counts}"))
-        out.print(literal(said.format(member=member, counts=counts(result, t))), highlight=False)
+        said = said.format(member=member, counts=counts(result, t))
+        out.print(literal(said), highlight=False, soft_wrap=True)
 
     @settings_app.command("show")
     @typed_errors
     def settings_show(
-        group: str = typer.Option(..., "--group", "-g"), url: str | None = DbOption
+        group: str | None = GroupOption(
+            what="the group: its id or source:chat_id (default: the workspace's defaults)"
+        ),
+        workspace: str | None = typer.Option(
+            None,
+            "--workspace",
+            "-w",
+            help="the workspace whose defaults to show (default: 'default'; with --group,"
+            " the group's, checked)",
+            show_default=False,
+        ),
+        own: bool = typer.Option(
+            False,
+            "--own",
+            help="only the values set there (the group's own, or the workspace's defaults),"
+            " not those inherited or built in",
+        ),
+        url: str | None = DbOption,
     ) -> None:
-        """Show a group's effective settings (workspace defaults merged with its own)."""
-        view = admin.settings_view(open_db(url), FeatureRegistry.load(), group)
-        sys.stdout.write(
-            json.dumps(view.settings, ensure_ascii=False, indent=2, default=str) + "\n"
-        )
+        """Show a group's effective settings, or without --group a workspace's defaults."""
+        db, registry = open_db(url), FeatureRegistry.load()
+        if group is not None:
+            view = admin.settings_view(db, registry, group)
+            if workspace is not None and workspace != view.workspace:
+                raise InvalidSettings(
+                    N_("group {group} is not in workspace {workspace!r}"),
+                    where=N_("workspace"),
+                    group=group,
+                    workspace=workspace,
+                )
+        else:
+            view = admin.workspace_view(db, registry, workspace or "default")
+        shown = view.own if own else view.settings
+        sys.stdout.write(json.dumps(shown, ensure_ascii=False, indent=2, default=str) + "\n")
         t = speaker()
+        off = FEATURE_OFF if group is not None else DEFAULTS_OFF
         warnings: list[GroupopsError] = [
-            SettingError(FEATURE_OFF, where=refused.where, problem=refused.localized_message(t))
+            SettingError(off, where=refused.where, problem=refused.localized_message(t))
             for refused in view.invalid.values()
         ]
         for problem in [*view.unreadable, *warnings, *view.clashes]:
@@ -719,9 +813,15 @@ def register(app: typer.Typer) -> None:
     @settings_app.command("set", cls=DashValues)
     @typed_errors
     def settings_set(
-        name: str = typer.Argument(..., help="feature.setting, e.g. welcome.rules"),
+        name: str = typer.Argument(
+            ...,
+            help="feature.setting, e.g. welcome.rules; the features: moderation, gate, welcome,"
+            " checkin, points (`settings show` lists every setting with its value)",
+        ),
         value: str = typer.Argument(..., help="the value (JSON, or plain text)"),
-        group: str | None = typer.Option(None, "--group", "-g"),
+        group: str | None = GroupOption(
+            what="the group it is for: its id or source:chat_id (default: the workspace default)"
+        ),
         workspace: str | None = typer.Option(
             None,
             "--workspace",
@@ -737,7 +837,7 @@ def register(app: typer.Typer) -> None:
         db = open_db(url)
         registry = FeatureRegistry.load()
         stale = value.strip() == "null" and admin.is_stale_setting(registry, feature, key)
-        effective = admin.set_setting(
+        admin.set_setting(
             db,
             registry,
             feature=feature,
@@ -755,16 +855,34 @@ def register(app: typer.Typer) -> None:
             said = t(SET_FOR_GROUP).format(name=name, group=group)
         else:
             said = t(SET_FOR_WORKSPACE).format(name=name, workspace=workspace or "default")
-        now_in_effect = json.dumps(effective, ensure_ascii=False, indent=2, default=str)
-        out.print(literal(f"{said}\n{t(IN_EFFECT).format(feature=feature)}\n{now_in_effect}"))
+        # what is set there now, the one value among them: the rest is inherited or built in
+        if group is not None:
+            there = admin.settings_view(db, registry, group).own.get(feature, {})
+            heading = t(GROUP_OWN).format(group=group, feature=feature)
+        else:
+            slug = workspace or "default"
+            there = admin.workspace_view(db, registry, slug).own.get(feature, {})
+            heading = t(WORKSPACE_OWN).format(feature=feature, workspace=slug)
+        now_set = json.dumps(there, ensure_ascii=False, indent=2, default=str)
+        out.print(literal(f"{said}\n{heading}\n{now_set}"), soft_wrap=True)
 
     @settings_app.command("profile")
     @typed_errors
     def settings_profile(
-        group: str = typer.Option(..., "--group", "-g"),
-        timezone: str | None = None,
-        language: str | None = None,
-        title: str | None = None,
+        group: str = GroupOption(required=True),
+        timezone: str | None = typer.Option(
+            None,
+            help="the group's time zone (its days and months), a name like Asia/Shanghai",
+            show_default=False,
+        ),
+        language: str | None = typer.Option(
+            None,
+            help="the language the bot speaks in the group: zh_CN or en (zh, zh-CN: zh_CN)",
+            show_default=False,
+        ),
+        title: str | None = typer.Option(
+            None, help="the group's name in the listings and the bot's lines", show_default=False
+        ),
         url: str | None = DbOption,
     ) -> None:
         """Set a group's time zone (day boundaries), language (zh_CN or en) or title."""
@@ -784,12 +902,12 @@ def register(app: typer.Typer) -> None:
             for name, (old, new) in changes.items()
         ]
         said = t(PROFILE).format(group=group, changes=t(CLAUSE_BREAK).join(parts))
-        out.print(literal(said), highlight=False)
+        out.print(literal(said), highlight=False, soft_wrap=True)
 
     @app.command("leaderboard")
     @typed_errors
     def leaderboard_cmd(
-        group: str = typer.Option(..., "--group", "-g"),
+        group: str = GroupOption(required=True),
         period: str = typer.Option("month", help="day, week or month"),
         limit: int = Limit(10),
         at: str | None = typer.Option(
@@ -800,6 +918,12 @@ def register(app: typer.Typer) -> None:
         lang: str = LangOption(),
     ) -> None:
         """Points leaderboard of a group for a day, week or month (its time zone)."""
+        if period not in PERIODS:  # the option, named as the command line spells it
+            raise InvalidOption(
+                N_("unknown period {period!r}: choose day, week or month"),
+                where="--period",
+                period=period,
+            )
         db = open_db(url)
         g = admin.find_group(db, group)
         when = parse_when(at, g.timezone) if at else datetime.now(UTC)
@@ -813,18 +937,19 @@ def register(app: typer.Typer) -> None:
                 say_cut(limit, len(board(conn, g.id, period, when, LARGEST_ID)), lang)
                 rows = rows[:limit]
             conn.rollback()
-        emit(
-            rows,
-            list(rows[0]) if rows else ["rank", "member", "points"],
-            as_json,
-            board_title(g.title, period, when, g.timezone, lang),
-            lang,
-        )
+        title = board_title(g.title, period, when, g.timezone, lang)
+        if not rows and not as_json:
+            said = Catalogs().gettext(lang)(BOARD_EMPTY).format(title=title)
+            out.print(literal(said), highlight=False, soft_wrap=True)
+            return
+        emit(rows, list(rows[0]) if rows else ["rank", "member", "points"], as_json, title, lang)
 
     @moderation_app.command("log")
     @typed_errors
     def moderation_log(
-        group: str | None = typer.Option(None, "--group", "-g"),
+        group: str | None = GroupOption(
+            what="only this group's decisions: its id or source:chat_id (default: every group)"
+        ),
         limit: int = Limit(50),
         url: str | None = DbOption,
         as_json: bool = typer.Option(False, "--json"),
@@ -869,8 +994,14 @@ def register(app: typer.Typer) -> None:
             raise InvalidOption(N_("say who undoes it: a name, kept in the log"), where="--by")
         db = open_db(url)
         undo = feature_function("groupops.features.moderation", "undo_decision")
-        result = undo(db, decision, by, datetime.now(UTC))
-        out.print(literal(undo_sentence(result, speaker())), highlight=False)
+        try:
+            result = undo(db, decision, by, datetime.now(UTC))
+        except Conflict as exc:  # already undone: when, to the minute as the log says it
+            if "at" not in exc.params:
+                raise
+            at = speaker()(UNDONE_AT).format(time=minute(exc.params["at"]))
+            raise Conflict(exc.template, where=exc.where, **{**exc.params, "at": at}) from None
+        out.print(literal(undo_sentence(result, speaker())), highlight=False, soft_wrap=True)
 
     @outbox_app.command("list")
     @typed_errors

@@ -47,7 +47,7 @@ def test_invalid_settings_name_the_problem_and_write_nothing(app_with_group: App
         admin.set_setting(
             db, registry(), feature="welcome", key="burst_threshold", value=1, group_ref="1"
         )
-    with pytest.raises(InvalidSettings, match="allowed placeholders"):
+    with pytest.raises(InvalidSettings, match="unknown placeholder 'config'; available: "):
         admin.set_setting(
             db, registry(), feature="welcome", key="template", value="{{ config }}", group_ref="1"
         )

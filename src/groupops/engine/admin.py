@@ -7,7 +7,9 @@ change is validated against the feature's settings model before anything is writ
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import UnionType
@@ -199,12 +201,46 @@ def parse_value(raw: str) -> Any:
         return raw
 
 
+#: a yes/no setting also takes the Chinese words for it (pydantic takes yes/no, true/false,
+#: on/off, 1/0 itself)
+YES_NO = {
+    "是": True,
+    "对": True,
+    "开": True,
+    "开启": True,
+    "打开": True,
+    "启用": True,
+    "否": False,
+    "不": False,
+    "关": False,
+    "关闭": False,
+    "停用": False,
+    "禁用": False,
+}
+#: what separates the words of a list typed as text: ``签到,打卡``, ``签到，打卡``, ``签到、打卡``
+LIST_SEPARATORS = re.compile(r"[,，、]")
+
+
+def _text_list(raw: str) -> Any:
+    """A list of words as typed: a JSON list as it is, else the text split at its commas
+    (``签到,打卡``, ``签到，打卡`` or ``签到、打卡``; one word is a list of one), each word
+    stripped. Text that starts with ``[`` but is no JSON list (``['签到','打卡']``) is left
+    as it is, for the check to say how a JSON list is written."""
+    value = parse_value(raw)
+    text = value.strip() if isinstance(value, str) else raw.strip()  # '"签到"': its text
+    if isinstance(value, list) or text.startswith(("[", "{")) or text == "null":
+        return value
+    return [word.strip() for word in LIST_SEPARATORS.split(text)]
+
+
 def setting_value(registry: FeatureRegistry, feature: str, key: str, raw: str) -> Any:
     """What the operator typed for ``feature.key``, as :func:`set_setting` takes it. A text
     setting (typed ``str``, or a choice of words such as gate's ``mode``) takes the text as
     typed, so ``123``, ``true`` or ``yes`` stay words; only a JSON string (``'"quoted"'``) is
-    read as JSON, and ``null`` unsets a text that may be unset (``welcome.template``). Any
-    other setting: JSON where it parses (``true``, ``3``, ``["a", "b"]``), else the text."""
+    read as JSON, and ``null`` unsets a text that may be unset (``welcome.template``). A
+    yes/no setting takes :data:`YES_NO` too (``是``, ``关``); a list of words a JSON list or
+    the words separated by commas (:func:`_text_list`). Any other setting: JSON where it
+    parses (``true``, ``3``, ``["a", "b"]``), else the text."""
     model = registry.by_name.get(feature)
     info = model.settings_model.model_fields.get(key) if model is not None else None
     if info is None:
@@ -214,6 +250,10 @@ def setting_value(registry: FeatureRegistry, feature: str, key: str, raw: str) -
         kinds = [a for a in get_args(kind) if a is not type(None)]
         kind, optional = (kinds[0] if len(kinds) == 1 else None), len(kinds) < len(get_args(kind))
     words = get_origin(kind) is Literal and all(isinstance(a, str) for a in get_args(kind))
+    if kind is bool and raw.strip().casefold() in YES_NO:
+        return YES_NO[raw.strip().casefold()]
+    if get_origin(kind) is list and get_args(kind) == (str,):
+        return _text_list(raw)
     if kind is not str and not words:
         return parse_value(raw)
     if raw.strip() == "null":  # no text: the built-in one where there is one, else none
@@ -311,18 +351,22 @@ def _group_settings(
     workspace_part: dict[str, Any],
     group_part: dict[str, Any],
     group_id: int | None = None,
+    place: Place | None = None,
 ) -> tuple[dict[str, FeatureSettings], dict[str, SettingsRefused]]:
     """A group's effective settings of every feature (the workspace's defaults merged with
     the group's own, validated as the engine reads them), and the features whose stored
-    settings do not validate, with why (the engine leaves those off in the group)."""
+    settings do not validate, with why (the engine leaves those off in the group). ``place``
+    says where they are stored when not a group (``workspace default``)."""
     valid: dict[str, FeatureSettings] = {}
     invalid: dict[str, SettingsRefused] = {}
+    if place is None and group_id is not None:
+        place = Place(N_("group {group}"), group=group_id)
     for name, feature in registry.by_name.items():
         merged = {**workspace_part.get(name, {}), **group_part.get(name, {})}
         try:
             valid[name] = feature.settings_model.model_validate(merged)
         except ValidationError as exc:
-            where = name if group_id is None else Place(N_("group {group}"), name, group=group_id)
+            where = name if place is None else Place(place.template, name, **place.params)
             invalid[name] = SettingsRefused(exc, default=name, where=where)
     return valid, invalid
 
@@ -335,6 +379,19 @@ def _known_setting(registry: FeatureRegistry, feature: str, key: str, where: str
         return  # _validated names the features
     fields = model.settings_model.model_fields
     if key not in fields:
+        close = difflib.get_close_matches(key, list(fields), n=1)
+        if close:
+            raise SettingError(
+                N_(
+                    "no setting {name!r} in {feature}: did you mean {suggestion!r}?"
+                    " (known: {known})"
+                ),
+                where=where,
+                name=key,
+                feature=feature,
+                suggestion=f"{feature}.{close[0]}",
+                known=", ".join(fields),
+            )
         raise SettingError(
             N_("no setting {name!r} in {feature} (known: {known})"),
             where=where,
@@ -606,6 +663,33 @@ def _check_inheritors(
         raise InheritedSettingsRefused(refused, where=where)
 
 
+#: an unknown time zone given to a command (``--timezone 北京``, ``--tz UTC+8``): the form wanted
+UNKNOWN_ZONE = N_(
+    "unknown time zone {name!r}: write its name, e.g. Asia/Shanghai (Beijing time),"
+    " Europe/Berlin or UTC"
+)
+UNKNOWN_LANGUAGE = N_("{value!r} is not a language groupops speaks: use zh_CN or en")
+#: how operators also write the languages (any case, - or _): read as the catalogue's code
+LANGUAGE_SPELLINGS = {
+    "zh_cn": "zh_CN",
+    "zh": "zh_CN",
+    "zh_hans": "zh_CN",
+    "zh_hans_cn": "zh_CN",
+    "cn": "zh_CN",
+    "en": "en",
+    "en_us": "en",
+    "en_gb": "en",
+}
+
+
+def language_code(value: str) -> str | None:
+    """The catalogue's code of a language as an operator writes it (``zh``, ``zh-CN``,
+    ``zh_cn`` are ``zh_CN``; ``en-US`` is ``en``), None when groupops does not speak it."""
+    if value in LANGUAGES:
+        return value
+    return LANGUAGE_SPELLINGS.get(value.strip().casefold().replace("-", "_"))
+
+
 def set_group_profile(
     db: Engine,
     group_ref: str,
@@ -620,17 +704,14 @@ def set_group_profile(
     if timezone is not None:
         try:
             zone(timezone)
-        except InvalidSettings as exc:  # the command's option, not a feature's setting
-            raise InvalidOption(exc.template, where="--timezone", **exc.params) from None
+        except InvalidSettings:  # the command's option, not a feature's setting
+            raise InvalidOption(UNKNOWN_ZONE, where="--timezone", name=timezone) from None
         values["timezone"] = timezone
     if language is not None:
-        if language not in LANGUAGES:
-            raise InvalidOption(
-                N_("language must be one of {languages}"),
-                where="--language",
-                languages=", ".join(LANGUAGES),
-            )
-        values["language"] = language
+        code = language_code(language)
+        if code is None:
+            raise InvalidOption(UNKNOWN_LANGUAGE, where="--language", value=language)
+        values["language"] = code
     if title is not None:
         if not title.strip():
             raise InvalidOption(
@@ -654,12 +735,17 @@ class SettingsView:
     what is stored over the defaults, with why in ``invalid`` (the engine leaves that feature
     off in the group); and command keywords listed by two settings (``clashes``)."""
 
-    group: GroupRef
+    group: GroupRef | None  # None: a workspace's defaults (:func:`workspace_view`)
     settings: dict[str, Any]
     invalid: dict[str, SettingsRefused]
     clashes: list[InvalidSettings]
     #: a settings column (the group's, its workspace's) that is not JSON, read as none
     unreadable: list[SettingError] = dataclasses.field(default_factory=list)
+    #: the values stored there (the group's own, or the workspace's defaults), by feature:
+    #: what ``settings show --own`` prints; the rest is inherited or built in
+    own: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    #: the workspace the group belongs to (or whose defaults these are)
+    workspace: str = "default"
 
 
 def settings_view(db: Engine, registry: FeatureRegistry, group_ref: str) -> SettingsView:
@@ -674,6 +760,47 @@ def settings_view(db: Engine, registry: FeatureRegistry, group_ref: str) -> Sett
     group_part, group_problem = _stored_settings(row.settings, group_place)
     unreadable = [p for p in (ws_problem, group_problem) if p is not None]
     valid, invalid = _group_settings(registry, workspace_part, group_part, g.id)
+    shown, clashes = _shown(registry, workspace_part, group_part, valid, group_place)
+    return SettingsView(
+        g, shown, invalid, clashes, unreadable, _by_feature(group_part), str(row.slug)
+    )
+
+
+def workspace_view(db: Engine, registry: FeatureRegistry, workspace: str) -> SettingsView:
+    """A workspace's defaults as ``settings show`` without ``--group`` tells them: every
+    feature's settings a group of it inherits (the workspace's values over the built-in
+    ones), what the workspace stores itself (``own``), and what is wrong there."""
+    with db.connect() as conn:
+        row = conn.execute(
+            select(type_coerce(workspaces.c.settings, Text).label("settings")).where(
+                workspaces.c.slug == workspace
+            )
+        ).first()
+        conn.rollback()
+    if row is None:
+        raise NotFound(N_("no workspace {slug!r}"), where=N_("workspace"), slug=workspace)
+    place = Place(N_("workspace {workspace}"), workspace=workspace)
+    stored, problem = _stored_settings(row.settings, place)
+    valid, invalid = _group_settings(registry, stored, {}, place=place)
+    shown, clashes = _shown(registry, stored, {}, valid, place)
+    unreadable = [problem] if problem is not None else []
+    return SettingsView(None, shown, invalid, clashes, unreadable, _by_feature(stored), workspace)
+
+
+def _by_feature(stored: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Stored settings without the features that hold nothing."""
+    return {name: dict(values) for name, values in stored.items() if values}
+
+
+def _shown(
+    registry: FeatureRegistry,
+    workspace_part: dict[str, Any],
+    group_part: dict[str, Any],
+    valid: dict[str, FeatureSettings],
+    place: Place,
+) -> tuple[dict[str, Any], list[InvalidSettings]]:
+    """Every feature's settings as shown (a feature whose stored settings do not validate:
+    what is stored over the defaults), and command keywords listed by two settings."""
     out: dict[str, Any] = {}
     for name, feature in registry.by_name.items():
         if name in valid:
@@ -684,10 +811,10 @@ def settings_view(db: Engine, registry: FeatureRegistry, group_ref: str) -> Sett
     listed: dict[str, list[tuple[str, str]]] = {}
     for word, setting in _command_words(registry, valid):
         listed.setdefault(word.casefold(), []).append((word, setting))
-    clashes = [
+    clashes: list[InvalidSettings] = [
         SettingError(
             N_("{keyword!r} is in both {setting} and {other}: a message can ask for one thing"),
-            where=Place(N_("group {group}"), group=g.id),
+            where=place,
             keyword=where_[0][0],
             setting=where_[0][1],
             other=where_[1][1],
@@ -695,7 +822,7 @@ def settings_view(db: Engine, registry: FeatureRegistry, group_ref: str) -> Sett
         for where_ in listed.values()
         if len(where_) > 1
     ]
-    return SettingsView(g, out, invalid, list(clashes), unreadable)
+    return out, clashes
 
 
 def effective_settings(db: Engine, registry: FeatureRegistry, group_ref: str) -> dict[str, Any]:
@@ -731,6 +858,17 @@ def complete_owner_task(db: Engine, task_id: int, now: datetime) -> None:
         )
         if not res.rowcount:
             raise NotFound(N_("no open owner task {id}"), where=N_("owner task"), id=task_id)
+
+
+def member_name(db: Engine, member_id: int) -> str:
+    """The display name of member ``member_id`` (``forget`` asks naming them); the same
+    ``not_found`` as :func:`forget_member` when there is no such member."""
+    with db.connect() as conn:
+        row = conn.execute(select(members.c.display_name).where(members.c.id == member_id)).first()
+        conn.rollback()
+    if row is None:
+        raise NotFound(N_("no member {id}"), where=N_("member"), id=member_id)
+    return str(row.display_name or "")
 
 
 def forget_member(

@@ -7,6 +7,7 @@ Built-ins are listed in ``DEFAULT_FEATURES``; extensions declare an entry point 
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
@@ -81,7 +82,9 @@ class SettingsRefused(SettingError):
     """A feature's settings refused by its model: every problem as ``field: text`` (``default``
     names a problem of the whole model), joined by ``; ``. A :class:`SettingValueError`
     (groupops' own text) is said in the operator's language, without the "Value error, "
-    pydantic puts before any ValueError; pydantic's own messages stay in English."""
+    pydantic puts before any ValueError; so are pydantic's commonest checks, by their error
+    type (:data:`PYDANTIC_SAYS`: a list, a yes/no, a number, a range, a length); the rare
+    others stay in pydantic's English."""
 
     def __init__(
         self,
@@ -109,10 +112,86 @@ class SettingsRefused(SettingError):
         )
 
 
+#: pydantic's checks said in groupops' words, by error type: the template and the values of
+#: its ``ctx`` it needs. The range and length ones are pydantic's own English, so an English
+#: operator reads what they always did; the type ones say the shape wanted, with an example.
+PYDANTIC_SAYS: dict[str, str] = {
+    "list_type": N_('write a JSON list with double quotes, e.g. \'["one", "two"]\''),
+    "bool_parsing": N_("write yes or no (true/false, on/off and 1/0 work too)"),
+    "bool_type": N_("write yes or no (true/false, on/off and 1/0 work too)"),
+    "float_parsing": N_("write a number, e.g. 1.5"),
+    "float_type": N_("write a number, e.g. 1.5"),
+    "string_type": N_("write it as text"),
+    "dict_type": N_('write a JSON object, e.g. {"name": "…"}'),
+    "model_type": N_('write a JSON object, e.g. {"name": "…"}'),
+    "greater_than_equal": N_("Input should be greater than or equal to {ge}"),
+    "greater_than": N_("Input should be greater than {gt}"),
+    "less_than_equal": N_("Input should be less than or equal to {le}"),
+    "less_than": N_("Input should be less than {lt}"),
+    "string_too_long": N_("String should have at most {max_length} characters"),
+    "string_too_short": N_("String should have at least {min_length} characters"),
+    "too_long": N_("at most {max_length} items, not {actual_length}"),
+    "too_short": N_("at least {min_length} items, not {actual_length}"),
+    "missing": N_("Field required"),
+    "extra_forbidden": N_("Extra inputs are not permitted"),
+}
+#: a whole number wanted: the example fits the unit the setting's name ends with
+WHOLE_NUMBER = {
+    "seconds": N_("write a whole number (seconds), e.g. 60"),
+    "minutes": N_("write a whole number (minutes), e.g. 10"),
+    "hours": N_("write a whole number (hours), e.g. 24"),
+    "days": N_("write a whole number (days), e.g. 7"),
+    "": N_("write a whole number, e.g. 10"),
+}
+#: Jinja's one message for a name a template reads that it was not given
+_UNDEFINED = re.compile(r"'(?P<name>[^']+)' is undefined")
+#: templates.py's refusal of such a name (its English, which holds Jinja's message)
+UNDEFINED_PLACEHOLDER = "{problem}; allowed placeholders: {allowed}"
+UNKNOWN_PLACEHOLDER = N_("unknown placeholder {name!r}; available: {allowed}")
+
+
+def pydantic_said(error: Any) -> GroupopsError | None:
+    """One of pydantic's errors (an item of ``ValidationError.errors()``) in groupops' words,
+    a typed error to say in the operator's language; None for a type not in
+    :data:`PYDANTIC_SAYS` (its English stays)."""
+    kind = str(error.get("type", ""))
+    ctx = dict(error.get("ctx") or {})
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        last = str(error["loc"][-1]) if error.get("loc") else ""
+        unit = next((u for u in WHOLE_NUMBER if u and last.endswith(u)), "")
+        return SettingValueError(WHOLE_NUMBER[unit])
+    template = PYDANTIC_SAYS.get(kind)
+    if template is None:
+        return None
+    params = {k: v for k, v in ctx.items() if "{" + k in template}  # those it says
+    if not params:
+        return SettingValueError(template)
+    try:
+        template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return None  # a pydantic whose ctx changed: its own words
+    return SettingValueError(template, **params)
+
+
+def _placeholder(error: GroupopsError) -> GroupopsError:
+    """A template's unknown placeholder (Jinja: "'nmae' is undefined") said as groupops'
+    own refusal, naming it and the placeholders there are."""
+    found = _UNDEFINED.fullmatch(str(error.params.get("problem", "")))
+    if error.template != UNDEFINED_PLACEHOLDER or found is None:
+        return error
+    return SettingValueError(
+        UNKNOWN_PLACEHOLDER,
+        where=error.where,
+        name=found["name"],
+        allowed=error.params.get("allowed", ""),
+    )
+
+
 def problems_of(exc: ValidationError, default: str) -> list[tuple[str, str | GroupopsError]]:
     """Each problem of ``exc`` as ``(field, text)``: the field pydantic names, or for a check
     of the whole model the setting its error names, else ``default`` (the feature); the text
-    pydantic's, or the check's own typed error."""
+    the check's own typed error, pydantic's commonest said by :func:`pydantic_said`, else
+    pydantic's."""
     out: list[tuple[str, str | GroupopsError]] = []
     for e in exc.errors():
         error: Any = (e.get("ctx") or {}).get("error")
@@ -120,7 +199,10 @@ def problems_of(exc: ValidationError, default: str) -> list[tuple[str, str | Gro
         if not field:  # a check of the whole model: the setting it names, else the feature
             own = error.where if isinstance(error, GroupopsError) else None
             field = own or default
-        out.append((field, error if isinstance(error, GroupopsError) else e["msg"]))
+        if isinstance(error, GroupopsError):
+            out.append((field, _placeholder(error)))
+        else:
+            out.append((field, pydantic_said(e) or e["msg"]))
     return out
 
 
