@@ -69,6 +69,10 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("invalid_input", message, field=field), status_code=422)
 
 
+#: the largest body a platform webhook may post (the route itself may refuse less)
+HOOK_MAX_BODY = 1_000_000
+
+
 def create_web_app(
     config: WebConfig | None = None,
     *,
@@ -113,6 +117,7 @@ def create_web_app(
         # secret of their own (Telegram's X-Telegram-Bot-Api-Secret-Token)
         exempt_urls=[re.compile(r"^/hooks/")],
     )
-    web.add_middleware(BodyLimit, limit=cfg.max_body)
+    # webhooks (/hooks/...) check their own size after their secret: Telegram's is 1 MB
+    web.add_middleware(BodyLimit, limit=cfg.max_body, wider={"/hooks/": HOOK_MAX_BODY})
     web.add_middleware(SecurityHeaders)
     return web

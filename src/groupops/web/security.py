@@ -104,16 +104,24 @@ class PersonCookie:
 class BodyLimit:
     """Refuses request bodies over ``limit`` bytes with 413 before the app sees them: at once
     by Content-Length, else while the body streams in (it is held, at most ``limit`` bytes, and
-    handed on whole)."""
+    handed on whole). Paths starting with a prefix of ``wider`` get that prefix's limit instead
+    (a platform's webhook: Telegram posts updates that may be larger than any browser's
+    request, and the route checks its own limit after the secret)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, wider: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.wider = dict(wider or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = str(scope.get("path", ""))
+        for prefix, limit in self.wider.items():
+            if path.startswith(prefix):
+                await BodyLimit(self.app, limit)(scope, receive, send)
+                return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             if not declared.isdigit() or int(declared) > self.limit:
