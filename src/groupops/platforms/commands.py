@@ -5,6 +5,7 @@ printed (nor logged)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import typer
 
@@ -17,11 +18,34 @@ from groupops.commands import (
     out,
     typed_errors,
 )
+from groupops.domain.errors import InvalidOption
 from groupops.i18n import N_, Catalogs
+from groupops.platforms.connections import workspace_of
 
 T_CONNECTED = N_("connected {source} (workspace {workspace}); `groupops serve` runs it")
 T_TITLE = N_("connections")
 T_NONE = N_("no connections yet: add one with `groupops connect`")
+
+T_TOKEN = N_("Bot token")
+T_PASSWORD = N_("Password")
+NO_TERMINAL = N_("no {option} given and no terminal to ask for it on: give {option}, or set {env}")
+WORKSPACE_HELP = (
+    "workspace slug for a new connection (default: default); an existing one stays in its own"
+)
+
+
+def ask_secret(prompt: str, option: str, env: str) -> str:
+    """Ask for a secret on the terminal (hidden); without one (cron, systemd, a pipe) a typed
+    error naming the option and the environment variable, not a prompt read from nowhere."""
+    import sys
+
+    if not sys.stdin.isatty():
+        raise InvalidOption(NO_TERMINAL, where=option, option=option, env=env)
+    value = str(typer.prompt(prompt, hide_input=True)).strip()
+    if not value:
+        raise InvalidOption(NO_TERMINAL, where=option, option=option, env=env)
+    return value
+
 
 connect_app = typer.Typer(no_args_is_help=True, help="Connect a bot account on a platform.")
 
@@ -31,15 +55,16 @@ connect_app = typer.Typer(no_args_is_help=True, help="Connect a bot account on a
 def connect_matrix(
     homeserver: str = typer.Option(..., "--homeserver", help="e.g. https://matrix.example.org"),
     user: str = typer.Option(..., "--user", help="the bot's full id, e.g. @bot:example.org"),
-    password: str = typer.Option(
-        ...,
+    password: str | None = typer.Option(
+        None,
         "--password",
         envvar="GROUPOPS_MATRIX_PASSWORD",
-        prompt=True,
-        hide_input=True,
+        show_default=False,
         help="the bot's password (or set GROUPOPS_MATRIX_PASSWORD; asked for if missing)",
     ),
-    workspace: str = typer.Option("default", "--workspace", help="workspace slug"),
+    workspace: str | None = typer.Option(
+        None, "--workspace", show_default=False, help=WORKSPACE_HELP
+    ),
     auto_join: bool = typer.Option(
         True, "--auto-join/--no-auto-join", help="join the rooms the bot is invited to"
     ),
@@ -59,6 +84,7 @@ def connect_matrix(
     from groupops.platforms.matrix.config import MatrixConfig, connect
 
     _ = Catalogs().gettext(lang)
+    password = password or ask_secret(_(T_PASSWORD), "--password", "GROUPOPS_MATRIX_PASSWORD")
     config = MatrixConfig(
         homeserver,
         user,
@@ -70,25 +96,25 @@ def connect_matrix(
     db = open_db(url, create=True)
     try:
         done = connect(db, config, datetime.now(UTC), workspace=workspace)
+        where = workspace_of(db, done.source)
     finally:
         db.dispose()
-    out.print(
-        literal(_(T_CONNECTED).format(source=done.source, workspace=workspace)), highlight=False
-    )
+    out.print(literal(_(T_CONNECTED).format(source=done.source, workspace=where)), highlight=False)
 
 
 @connect_app.command("telegram")
 @typed_errors
 def connect_telegram(
-    token: str = typer.Option(
-        ...,
+    token: str | None = typer.Option(
+        None,
         "--token",
         envvar="GROUPOPS_TELEGRAM_TOKEN",
-        prompt=True,
-        hide_input=True,
+        show_default=False,
         help="the bot token from @BotFather (or set GROUPOPS_TELEGRAM_TOKEN; asked for if missing)",
     ),
-    workspace: str = typer.Option("default", "--workspace", help="workspace slug"),
+    workspace: str | None = typer.Option(
+        None, "--workspace", show_default=False, help=WORKSPACE_HELP
+    ),
     webhook_url: str = typer.Option(
         "",
         "--webhook-url",
@@ -113,6 +139,7 @@ def connect_telegram(
     from groupops.platforms.telegram.config import TelegramConfig, connect, new_webhook_secret
 
     _ = Catalogs().gettext(lang)
+    token = token or ask_secret(_(T_TOKEN), "--token", "GROUPOPS_TELEGRAM_TOKEN")
     config = TelegramConfig(
         token.strip(),
         base_url=base_url,
@@ -125,24 +152,93 @@ def connect_telegram(
     db = open_db(url, create=True)
     try:
         done = connect(db, config, datetime.now(UTC), workspace=workspace)
+        where = workspace_of(db, done.source)
     finally:
         db.dispose()
-    out.print(
-        literal(_(T_CONNECTED).format(source=done.source, workspace=workspace)), highlight=False
-    )
+    out.print(literal(_(T_CONNECTED).format(source=done.source, workspace=where)), highlight=False)
+
+
+T_HEALTH = {
+    "ok": N_("ok"),
+    "failing": N_("failing"),
+    "disabled": N_("disabled"),
+}
+T_HEADINGS = {
+    "id": N_("id"),
+    "platform": N_("platform"),
+    "workspace": N_("workspace"),
+    "receives": N_("receives"),
+    "health": N_("health"),
+    "synced": N_("synced"),
+}
+T_ENABLED = N_("{source} is on: a running `groupops serve` starts it within seconds")
+T_DISABLED = N_(
+    "{source} is off: a running `groupops serve` stops it within seconds (its data stays;"
+    " `groupops connections enable {source}` turns it on again)"
+)
+T_ALREADY_ON = N_("{source} is already on")
+T_ALREADY_OFF = N_("{source} is already off")
+
+connections_app = typer.Typer(
+    help="The connections: list them (never their secrets), turn one off or on again.",
+    invoke_without_command=True,
+)
+
+
+def _health_cell(row: dict[str, Any], t: Any) -> str:
+    status = str(row.get("health") or "")
+    if not status:
+        return "—"
+    said = t(T_HEALTH.get(status, status))
+    if status == "failing" and row.get("last_error"):
+        return f"{said}: {row['last_error']}"
+    return str(said)
+
+
+def show_connections(rows: list[dict[str, Any]], lang: str) -> None:
+    """The table: the id is never cut (it is what an operator types); the last error wraps."""
+    from rich.table import Table
+
+    from groupops.commands import NO, YES
+
+    t = Catalogs().gettext(lang)
+    table = Table(title=literal(t(T_TITLE)))
+    widest = max(len(str(r["id"])) for r in rows)
+    for name in ("id", "platform", "workspace", "receives", "health", "synced"):
+        if name == "id":
+            table.add_column(t(T_HEADINGS[name]), no_wrap=True, min_width=widest)
+        else:
+            table.add_column(t(T_HEADINGS[name]), no_wrap=name != "health")
+    for r in rows:
+        table.add_row(
+            literal(r["id"]),
+            literal(r["platform"]),
+            literal(r["workspace"]),
+            literal(r["receives"] or "—"),
+            literal(_health_cell(r, t)),
+            t(YES if r["synced"] else NO),
+        )
+    out.print(table)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(connect_app, name="connect")
+    app.add_typer(connections_app, name="connections")
 
-    @app.command("connections")
+    @connections_app.callback()
     @typed_errors
     def connections_cmd(
+        ctx: typer.Context,
         url: str | None = DbOption,
         as_json: bool = typer.Option(False, "--json", help="print JSON"),
         lang: str = LangOption(),
     ) -> None:
-        """List the workspace's connections (never their secrets)."""
+        """List the connections of every workspace (never their secrets): how each receives
+        (polling, webhook, sync), its health as the running serve last stored it (ok, failing
+        with the last error, disabled), and whether it is synced (it has a position in the
+        platform's stream: a restart continues from there)."""
+        if ctx.invoked_subcommand is not None:
+            return
         from groupops.platforms.connections import list_connections
 
         _ = Catalogs().gettext(lang)
@@ -151,8 +247,46 @@ def register(app: typer.Typer) -> None:
             rows = list_connections(db)
         finally:
             db.dispose()
-        if not rows and not as_json:
+        if as_json:
+            emit(rows, [], True)
+            return
+        if not rows:
             out.print(_(T_NONE), highlight=False)
             return
-        columns = ["id", "platform", "workspace", "created_at", "synced"]
-        emit(rows, columns, as_json, _(T_TITLE), lang)
+        show_connections(rows, lang)
+
+    def _switch(source: str, url: str | None, lang: str, enabled: bool) -> None:
+        from groupops.platforms.connections import set_enabled
+
+        _ = Catalogs().gettext(lang)
+        db = open_db(url)
+        try:
+            changed = set_enabled(db, source, enabled)
+        finally:
+            db.dispose()
+        if changed:
+            said = T_ENABLED if enabled else T_DISABLED
+        else:
+            said = T_ALREADY_ON if enabled else T_ALREADY_OFF
+        out.print(literal(_(said).format(source=source)), highlight=False)
+
+    @connections_app.command("disable")
+    @typed_errors
+    def disable_cmd(
+        source: str = typer.Argument(..., help="the connection's id, e.g. telegram:mybot"),
+        url: str | None = DbOption,
+        lang: str = LangOption(),
+    ) -> None:
+        """Turn a connection off: serve stops receiving and sending for it (sends wait as dead
+        letters); its groups, members and position stay."""
+        _switch(source, url, lang, False)
+
+    @connections_app.command("enable")
+    @typed_errors
+    def enable_cmd(
+        source: str = typer.Argument(..., help="the connection's id, e.g. telegram:mybot"),
+        url: str | None = DbOption,
+        lang: str = LangOption(),
+    ) -> None:
+        """Turn a connection on again."""
+        _switch(source, url, lang, True)

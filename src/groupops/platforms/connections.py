@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select, update
 
-from groupops.domain.errors import GroupopsError
+from groupops.domain.errors import Conflict, GroupopsError, InvalidOption, NotFound
+from groupops.engine.directory import Directory
+from groupops.i18n import N_
 from groupops.storage.tables import connections, workspaces
 
 log = logging.getLogger(__name__)
@@ -16,30 +20,178 @@ if TYPE_CHECKING:
     from groupops.web.runtime import Companion
 
 
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+DEFAULT_WORKSPACE = "default"
+
+
+def check_workspace(slug: str) -> str:
+    """A workspace slug as ``--workspace`` takes it: letters, digits, ``_ . -``."""
+    if not _SLUG.match(slug):
+        raise InvalidOption(
+            N_(
+                "{slug!r} is not a workspace slug: use letters, digits, _ . or - (e.g."
+                " brand-a), at most 100"
+            ),
+            where="--workspace",
+            slug=slug,
+        )
+    return slug
+
+
+def refuse_move(db: Engine, source: str, workspace: str | None) -> None:
+    """A connection stays in the workspace it was made in (its groups and members belong
+    there): another ``workspace`` for an existing one is refused, naming where it is."""
+    if workspace is None:
+        return
+    check_workspace(workspace)
+    with db.connect() as conn:
+        _refuse_move(conn, source, workspace)
+
+
+def _refuse_move(conn: Connection, source: str, workspace: str | None) -> str | None:
+    current = conn.execute(
+        select(workspaces.c.slug)
+        .join(connections, connections.c.workspace_id == workspaces.c.id)
+        .where(connections.c.id == source)
+    ).scalar()
+    if current is not None and workspace is not None and workspace != current:
+        raise Conflict(
+            N_(
+                "{source} is connected in workspace {current}, not {wanted}: its groups and"
+                " members belong there (leave out --workspace, or give --workspace {current})"
+            ),
+            where="--workspace",
+            source=source,
+            current=current,
+            wanted=workspace,
+        )
+    return None if current is None else str(current)
+
+
+def store_connection(
+    db: Engine,
+    source: str,
+    platform: str,
+    config: dict[str, Any],
+    now: datetime,
+    workspace: str | None = None,
+) -> str:
+    """Create the connection's row in ``workspace`` (``default`` if None) or update its
+    settings (the state is kept); the slug of its workspace. Another ``workspace`` for an
+    existing connection is refused (:func:`refuse_move`)."""
+    if workspace is not None:
+        check_workspace(workspace)
+    with db.begin() as conn:
+        current = _refuse_move(conn, source, workspace)
+        if current is None:
+            current = workspace or DEFAULT_WORKSPACE
+            Directory(default_workspace=current).source_workspace(conn, source, now)
+        conn.execute(
+            update(connections)
+            .where(connections.c.id == source)
+            .values(platform=platform, config=config)
+        )
+    return current
+
+
+def workspace_of(db: Engine, source: str) -> str:
+    with db.connect() as conn:
+        return str(
+            conn.execute(
+                select(workspaces.c.slug)
+                .join(connections, connections.c.workspace_id == workspaces.c.id)
+                .where(connections.c.id == source)
+            ).scalar()
+        )
+
+
+def receiving(platform: str, config: dict[str, Any]) -> str:
+    """How the connection receives: ``polling`` or ``webhook`` (Telegram), ``sync`` (Matrix)."""
+    if platform == "telegram":
+        return str(config.get("mode") or "polling")
+    if platform == "matrix":
+        return "sync"
+    return ""
+
+
+def health_of(config: dict[str, Any], state: dict[str, Any]) -> tuple[str, str, str]:
+    """(status, since, last error): ``disabled``; ``ok`` or ``failing`` as the running serve
+    last stored it; ``""`` for a connection serve never ran."""
+    if config.get("enabled") is False:
+        return "disabled", "", ""
+    health = state.get("health") or {}
+    return (
+        str(health.get("status") or ""),
+        str(health.get("since") or ""),
+        str(health.get("error") or ""),
+    )
+
+
 def list_connections(db: Engine) -> list[dict[str, Any]]:
-    """Every connection, without its secrets."""
+    """Every connection, without its secrets: how it receives (polling, webhook, sync), its
+    health as the running serve last stored it, and whether it is synced (it has a stored
+    position in the platform's stream: a restart continues from there)."""
     with db.connect() as conn:
         rows = conn.execute(
             select(
                 connections.c.id,
                 connections.c.platform,
                 connections.c.created_at,
+                connections.c.config,
                 connections.c.state,
                 workspaces.c.slug,
             )
             .join(workspaces, workspaces.c.id == connections.c.workspace_id)
             .order_by(connections.c.id)
         ).all()
-    return [
-        {
-            "id": r.id,
-            "platform": r.platform,
-            "workspace": r.slug,
-            "created_at": r.created_at,
-            "synced": bool((r.state or {}).get("next_batch") or (r.state or {}).get("offset")),
-        }
-        for r in rows
-    ]
+    found = []
+    for r in rows:
+        config, state = dict(r.config or {}), dict(r.state or {})
+        status, since, error = health_of(config, state)
+        found.append(
+            {
+                "id": r.id,
+                "platform": r.platform,
+                "workspace": r.slug,
+                "created_at": r.created_at,
+                "receives": receiving(r.platform, config),
+                "health": status,
+                "health_since": since,
+                "last_error": error,
+                "synced": bool(state.get("next_batch") or state.get("offset")),
+            }
+        )
+    return found
+
+
+LIVE_PLATFORMS = ("telegram", "matrix")
+
+
+def set_enabled(db: Engine, source: str, enabled: bool) -> bool:
+    """Turn a Telegram or Matrix connection on or off (``enabled`` in its settings); a running
+    serve stops or starts it within seconds. False if it already was so."""
+    with db.begin() as conn:
+        row = conn.execute(
+            select(connections.c.platform, connections.c.config).where(connections.c.id == source)
+        ).first()
+        if row is None:
+            raise NotFound(
+                N_("no connection {source!r} (see groupops connections)"),
+                where=N_("connections"),
+                source=source,
+            )
+        if row.platform not in LIVE_PLATFORMS:
+            raise InvalidOption(
+                N_("{source} is not a Telegram or Matrix connection: it cannot be turned off"),
+                where=N_("connections"),
+                source=source,
+            )
+        config = dict(row.config or {})
+        if config.get("enabled", True) is enabled:
+            return False
+        config["enabled"] = enabled
+        conn.execute(update(connections).where(connections.c.id == source).values(config=config))
+    return True
 
 
 def live_companions(db: Engine) -> list[Companion]:

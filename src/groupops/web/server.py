@@ -31,7 +31,7 @@ DEMO_ON = N_("demo: simulated members are chatting in the sandbox groups (seed {
 DEMO_MISSING = N_(
     "demo: the simulator is not available in this installation; serving without simulated members"
 )
-CONNECTION_ON = N_("{name}: connected, running beside the sandbox")
+CONNECTION_ON = N_("{name}: starting beside the sandbox (the log says when it is connected)")
 STOPPED = N_("groupops: stopped")
 SIMULATOR = "groupops.simulator"
 
@@ -140,6 +140,32 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
+LOG_LEVEL_VAR = "GROUPOPS_LOG_LEVEL"
+
+
+def configure_logging(level: str | None = None) -> None:
+    """serve's log on stderr: groupops' own lines from INFO (a connection connected, failing,
+    working again), the libraries' from WARNING; ``GROUPOPS_LOG_LEVEL`` (DEBUG, INFO, WARNING,
+    ERROR) sets both (DEBUG: every request of the platform libraries, secrets masked)."""
+    import os
+
+    wanted = (level or os.environ.get(LOG_LEVEL_VAR) or "").strip().upper()
+    chosen = logging.getLevelName(wanted) if wanted else None
+    if not isinstance(chosen, int):
+        chosen = None
+    logging.basicConfig(
+        level=logging.WARNING if chosen is None else chosen,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("groupops").setLevel(logging.INFO if chosen is None else chosen)
+    if wanted and chosen is None:
+        logging.getLogger("groupops").warning(
+            "%s=%r is not a log level (DEBUG, INFO, WARNING, ERROR); using the default",
+            LOG_LEVEL_VAR,
+            wanted,
+        )
+
+
 def serve(config: WebConfig, options: ServeOptions, echo: Callable[[str], None] = print) -> None:
     """Run until interrupted: the App, its companions and the web chat on one event loop."""
     t = Catalogs(config.locale_dir) if config.locale_dir else Catalogs()
@@ -158,9 +184,7 @@ def serve(config: WebConfig, options: ServeOptions, echo: Callable[[str], None] 
     server = uvicorn.Server(
         uvicorn.Config(web, log_level="warning", lifespan="on", access_log=False)
     )
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging()
     for companion in companions:
         if companion.name == "demo":
             say(DEMO_ON, seed=options.seed)

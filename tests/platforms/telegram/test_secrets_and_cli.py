@@ -68,7 +68,7 @@ def test_token_never_in_logs_or_errors(
     assert TOKEN not in text and "AAHwrong" not in text
     # the filter worked (the lines were logged, masked), not a silent logger
     assert any(r.name == "httpx" and "/bot***/getUpdates" in r.getMessage() for r in caplog.records)
-    assert any("next poll in" in r.getMessage() for r in caplog.records)
+    assert any("next try in" in r.getMessage() for r in caplog.records)
 
 
 def test_malformed_token_is_not_echoed() -> None:

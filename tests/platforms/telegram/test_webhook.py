@@ -45,7 +45,11 @@ async def serving(app: object) -> AsyncIterator[str]:
 
 
 def _config() -> dict[str, Any]:
-    return {"mode": "webhook", "webhook_secret": SECRET, "webhook_url": "http://127.0.0.1:9/x"}
+    return {
+        "mode": "webhook",
+        "webhook_secret": SECRET,
+        "webhook_url": "http://127.0.0.1:9/hooks/telegram/groupops_test_bot",
+    }
 
 
 def test_updates_posted_by_telegram_are_handled(make_app: Callable[..., App]) -> None:
@@ -59,6 +63,7 @@ def test_updates_posted_by_telegram_are_handled(make_app: Callable[..., App]) ->
                 adapter.config = type(adapter.config)(
                     **{**adapter.config.to_json(), "webhook_url": url}
                 )
+                adapter.store.ensure(adapter.config, app.clock.now())  # run() reads the store
                 stop = asyncio.Event()
                 task = asyncio.create_task(adapter.run(stop))
                 fake.join(GROUP, ALICE)

@@ -17,13 +17,13 @@ loop when the time comes (kept in ``connections.state["mutes"]``, so a restart k
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import html
 import logging
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -46,13 +46,26 @@ from nio import (
 from nio.rooms import MatrixRoom
 
 from groupops.domain.actions import Action, ActionKind
-from groupops.domain.errors import PlatformError
+from groupops.domain.errors import GroupopsError, NotFound, PlatformError
 from groupops.domain.events import Event
 from groupops.domain.time import utc
 from groupops.engine.clock import Clock, RealClock
 from groupops.platforms.base import Capabilities, DeliveryResult
-from groupops.platforms.matrix.config import ConnectionStore, MatrixConfig
+from groupops.platforms.matrix.config import (
+    ConnectionStore,
+    MatrixConfig,
+    network_reason,
+    quiet_nio_validation,
+)
 from groupops.platforms.matrix.translate import Translator
+from groupops.platforms.supervise import (
+    MAX_PAUSE,
+    REFUSED_RETRY,
+    Health,
+    short,
+    stored_differs,
+    watch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +101,21 @@ MAX_GAP_PAGES = 50  # x100 events: how far back a cut timeline is filled
 RETRYABLE_ERRCODES = {"M_LIMIT_EXCEEDED", "M_UNKNOWN", "M_RESOURCE_LIMIT_EXCEEDED"}
 
 Handler = Callable[[Sequence[Event]], object]
+
+ACCESS_REFUSED = (
+    "the homeserver refused the bot's login ({answer}): logged out, or its password changed?"
+    " Run `groupops connect matrix --homeserver … --user … ` again; the running serve picks"
+    " it up"
+)
+DISABLED = "the connection is disabled (groupops connections enable turns it on again)"
+
+
+class AccessRefused(PlatformError):
+    """The homeserver no longer takes the stored access token (401 M_UNKNOWN_TOKEN: the
+    device was logged out, the password reset) or refused the password."""
+
+    def __init__(self, where: str, answer: str) -> None:
+        super().__init__(ACCESS_REFUSED.format(answer=answer), where=where, permanent=True)
 
 
 #: room versions in which the creators are not in the power levels but above them all
@@ -211,6 +239,7 @@ class MatrixAdapter:
         self._creators: dict[str, frozenset[str]] = {}
         self._filter = SecretFilter(())
         self._lock = asyncio.Lock()  # one state write at a time (sync loop vs perform)
+        self.health = Health(self.source, store, lambda: self._state, self.clock.now)
 
     # -- lifecycle -------------------------------------------------------------------------
     async def connect(self) -> None:
@@ -222,6 +251,7 @@ class MatrixAdapter:
             self.config = stored_config
         self._filter.secrets = list(self.config.secrets())
         self._filter.install()
+        quiet_nio_validation()
         if not self._state.get("txn_prefix"):
             self._state["txn_prefix"] = secrets.token_hex(4)
         client = AsyncClient(
@@ -239,7 +269,14 @@ class MatrixAdapter:
                 self.config.user_id, self.config.device_id or "", self.config.access_token
             )
         else:
-            answer = await client.login(self.config.password, device_name="groupops")
+            try:
+                answer = await client.login(self.config.password, device_name="groupops")
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                await client.close()
+                self._filter.remove()
+                raise PlatformError(
+                    f"login failed: {network_reason(exc)}", where=self.source
+                ) from None
             if not isinstance(answer, LoginResponse):
                 await client.close()
                 self._filter.remove()
@@ -271,6 +308,12 @@ class MatrixAdapter:
         status = getattr(getattr(answer, "transport_response", None), "status", 0) or 0
         code = answer.status_code or ""
         message = self._scrub(f"{code} {answer.message}".strip())
+        if (
+            status == 401
+            or code == "M_UNKNOWN_TOKEN"
+            or (what == "login" and code == "M_FORBIDDEN")
+        ):
+            return AccessRefused(where, message)
         if code == "M_LIMIT_EXCEEDED" or status == 429:
             retry = (answer.retry_after_ms or 1000) / 1000.0
             return PlatformError(f"rate limited: {message}", where=where, retry_after=retry)
@@ -306,7 +349,7 @@ class MatrixAdapter:
                 full_state=full_state or None,
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise PlatformError(f"sync failed: {type(exc).__name__}", where=self.source) from None
+            raise PlatformError(f"sync failed: {network_reason(exc)}", where=self.source) from None
         if not isinstance(answer, SyncResponse):
             raise self._error(answer, "sync")
         for room_id, joined_room in answer.rooms.join.items():
@@ -405,11 +448,23 @@ class MatrixAdapter:
             self.translator.inviters[(room_id, target)] = answer.event.sender
 
     async def run(self, stop: asyncio.Event, *, timeout_ms: int | None = None) -> None:
-        """Sync until ``stop`` is set; errors are logged and retried with a growing pause."""
-        await self.connect()
+        """Sync until ``stop`` is set. Every failure is logged as one line and tried again
+        after a growing pause (1 s to a minute; five minutes for a refused login). A change of
+        the stored connection (``groupops connect matrix`` again, ``groupops connections
+        disable``) is taken up while running."""
         wait = 1.0
         while not stop.is_set():
             try:
+                await self.reload()
+            except NotFound:
+                log.warning("%s: the connection was removed; stopped", self.source)
+                return
+            if not self.config.enabled:
+                await watch(stop, None, self._settings_changed)
+                continue
+            try:
+                if self.client is None:
+                    await self.connect()
                 await self.lift_due_mutes()
                 sync = asyncio.ensure_future(
                     self.sync_once(
@@ -425,26 +480,63 @@ class MatrixAdapter:
                     break
                 stopper.cancel()
                 sync.result()
+                self.health.ok()
                 wait = 1.0
+                continue
             except PlatformError as exc:
-                pause = exc.retry_after or wait
-                log.warning("%s: %s; next sync in %.1fs", self.source, exc, pause)
-                await _sleep_or_stop(stop, pause)
-                wait = min(60.0, wait * 2)
+                error: PlatformError = exc
             except Exception as exc:  # the engine or the database: retry the same sync
-                log.error("%s: sync failed: %s", self.source, self._scrub(str(exc)), exc_info=False)
-                await _sleep_or_stop(stop, wait)
-                wait = min(60.0, wait * 2)
+                error = PlatformError(
+                    f"sync not handled: {self._scrub(str(exc))}", where=self.source
+                )
+            if isinstance(error, AccessRefused):
+                pause = REFUSED_RETRY
+                await self.close()  # the next try restores the (maybe new) stored login
+            else:
+                pause = error.retry_after or wait
+                wait = min(MAX_PAUSE, wait * 2)
+            self.health.failed(short(self.source, error), pause)
+            await watch(stop, pause, self._settings_changed)
+
+    def _settings_changed(self) -> bool:
+        return stored_differs(self.store, self.config)
+
+    async def reload(self) -> bool:
+        """Take up the stored settings if they changed (a new login from ``groupops connect
+        matrix``, disabled or enabled): True if they did. Raises NotFound if the connection is
+        gone."""
+        try:
+            config, _ = self.store.load()
+        except NotFound:
+            raise
+        except GroupopsError as exc:
+            log.warning("%s: stored settings not usable: %s", self.source, exc)
+            return False
+        except Exception as exc:  # the database is down: keep going as we are
+            log.debug("%s: settings not read: %s", self.source, type(exc).__name__)
+            return False
+        if config == self.config:
+            return False
+        if config.enabled != self.config.enabled:
+            log.warning("%s: %s", self.source, "enabled" if config.enabled else "disabled")
+        else:
+            log.warning("%s: the stored settings changed; reconnecting", self.source)
+        await self.close()
+        self.config = config
+        self.capabilities = replace(self.capabilities, limits=config.limits)
+        return True
 
     # -- out: actions ----------------------------------------------------------------------
     async def perform(self, action: Action, *, idempotency_key: str) -> DeliveryResult:
         if not self.capabilities.can(action.kind):
             raise PlatformError(f"matrix cannot {action.kind}", where=self.source, permanent=True)
+        if not self.config.enabled:
+            raise PlatformError(DISABLED, where=self.source, permanent=True)
         try:
             return await self._perform(action, idempotency_key)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise PlatformError(
-                f"{action.kind} in {action.chat_id}: {type(exc).__name__}",
+                f"{action.kind} in {action.chat_id}: {network_reason(exc)}",
                 where=self.source,
             ) from None
 
@@ -637,8 +729,3 @@ class MatrixAdapter:
         return await self._client().room_put_state(
             room, "m.room.pinned_events", {"pinned": [*ids, event_id]}
         )
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -7,6 +7,9 @@ sync position (``next_batch``), the DM rooms made and the mutes to lift.
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -16,12 +19,57 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine, select, update
 
 from groupops.domain.errors import InvalidSettings, NotFound
-from groupops.engine.directory import Directory
 from groupops.i18n import N_
 from groupops.platforms.base import RateLimits
 from groupops.storage.tables import connections
 
 PLATFORM = "matrix"
+
+
+def network_reason(exc: BaseException) -> str:
+    """Why a request did not reach the homeserver, in words (not aiohttp's class name)."""
+    import aiohttp
+
+    if isinstance(exc, TimeoutError):
+        return "no answer in time (timed out)"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return f"TLS certificate of {exc.host} not accepted: {exc.certificate_error}"
+    if isinstance(exc, aiohttp.ClientConnectorSSLError):
+        return f"TLS with {exc.host} failed: {exc.os_error}"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError) or isinstance(
+        getattr(exc, "os_error", None), socket.gaierror
+    ):
+        return f"DNS: the name {getattr(exc, 'host', '')} was not found"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        error = exc.os_error
+        reason = (os.strerror(error.errno) if error.errno else error.strerror) or str(error)
+        return f"cannot connect to {exc.host}:{exc.port}: {reason}"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "the homeserver closed the connection"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class _QuietValidation(logging.Filter):
+    """matrix-nio warns "Error validating response: 'user_id' is a required property" for
+    every error answer (a refused login, a failed sync) before groupops says what the
+    homeserver answered: that line is noise, kept at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Error validating response"):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+_QUIET = _QuietValidation("groupops.matrix.quiet")
+
+
+def quiet_nio_validation() -> None:
+    logger = logging.getLogger("nio.responses")
+    if _QUIET not in logger.filters:
+        logger.addFilter(_QUIET)
+
+
 WHERE = N_("matrix connection")
 
 #: Synapse's defaults for a user without a rate-limit override (rc_message: 0.2/s, burst 10).
@@ -49,6 +97,8 @@ class MatrixConfig:
     per_second: float = SYNAPSE_DEFAULT_LIMITS.per_second
     per_chat_per_minute: float = SYNAPSE_DEFAULT_LIMITS.per_chat_per_minute
     burst: int = SYNAPSE_DEFAULT_LIMITS.burst
+    #: False: ``groupops connections disable`` stopped it (serve leaves it alone)
+    enabled: bool = True
 
     def __post_init__(self) -> None:
         url = urlsplit(self.homeserver)
@@ -117,19 +167,12 @@ class ConnectionStore:
         self.db = db
         self.source = source
 
-    def ensure(self, config: MatrixConfig, now: datetime, workspace: str = "default") -> None:
-        """Create the row (in ``workspace``) or update its settings; the state is kept."""
-        with self.db.begin() as conn:
-            exists = conn.execute(
-                select(connections.c.id).where(connections.c.id == self.source)
-            ).scalar()
-            if exists is None:
-                Directory(default_workspace=workspace).source_workspace(conn, self.source, now)
-            conn.execute(
-                update(connections)
-                .where(connections.c.id == self.source)
-                .values(platform=PLATFORM, config=config.to_json())
-            )
+    def ensure(self, config: MatrixConfig, now: datetime, workspace: str | None = None) -> str:
+        """Create the row (in ``workspace``, ``default`` if None) or update its settings; the
+        state is kept. The slug of the connection's workspace; another one is refused."""
+        from groupops.platforms.connections import store_connection
+
+        return store_connection(self.db, self.source, PLATFORM, config.to_json(), now, workspace)
 
     def load(self) -> tuple[MatrixConfig, dict[str, Any]]:
         with self.db.connect() as conn:
@@ -169,6 +212,7 @@ async def login(config: MatrixConfig) -> MatrixConfig:
 
     from groupops.domain.errors import PlatformError
 
+    quiet_nio_validation()
     client = AsyncClient(
         config.homeserver,
         config.user_id,
@@ -184,13 +228,16 @@ async def login(config: MatrixConfig) -> MatrixConfig:
             N_("matrix login of {user} on {homeserver}: cannot reach the homeserver: {error}"),
             user=user,
             homeserver=homeserver,
-            error=type(exc).__name__,
+            error=network_reason(exc),
         ) from None
     finally:
         await client.close()
     if not isinstance(answer, LoginResponse):
         code = getattr(answer, "status_code", "") or ""
         message = str(getattr(answer, "message", "")).replace(config.password, "***")
+        status = getattr(getattr(answer, "transport_response", None), "status", 0) or 0
+        if not code and status:  # no Matrix error: not a homeserver (a web page, a proxy)
+            message = f"HTTP {status}, not a Matrix answer (is {homeserver} the homeserver?)"
         raise PlatformError(
             N_("matrix login of {user} on {homeserver}: refused: {answer}"),
             permanent=True,
@@ -208,13 +255,16 @@ def connect(
     config: MatrixConfig,
     now: datetime,
     *,
-    workspace: str = "default",
+    workspace: str | None = None,
     verify: bool = True,
 ) -> MatrixConfig:
     """``groupops connect matrix``: log in (which checks homeserver, user and password) and
     keep the connection; an existing one keeps its sync position."""
     import asyncio
 
+    from groupops.platforms.connections import refuse_move
+
+    refuse_move(db, config.source, workspace)  # before logging in: no stray device
     if verify and config.password:
         config = asyncio.run(login(config))
     ConnectionStore(db, config.source).ensure(config, now, workspace)

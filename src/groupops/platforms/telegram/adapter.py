@@ -19,6 +19,7 @@ import json
 import logging
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,6 +34,7 @@ from telegram import (
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    EndPointNotFound,
     Forbidden,
     InvalidToken,
     RetryAfter,
@@ -42,10 +44,18 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from groupops.domain.actions import Action, ActionKind
-from groupops.domain.errors import GroupopsError, PlatformError, RecipientUnreachable
+from groupops.domain.errors import GroupopsError, NotFound, PlatformError, RecipientUnreachable
 from groupops.domain.events import Event
 from groupops.engine.clock import Clock, RealClock
 from groupops.platforms.base import Capabilities, DeliveryResult
+from groupops.platforms.supervise import (
+    MAX_PAUSE,
+    REFUSED_RETRY,
+    Health,
+    short,
+    stored_differs,
+    watch,
+)
 from groupops.platforms.telegram.config import ConnectionStore, SecretFilter, TelegramConfig
 from groupops.platforms.telegram.translate import ADMIN, GROUP_TYPES, Translator
 
@@ -82,6 +92,11 @@ ALLOWED_UPDATES = (
 )
 MAX_STARTED = 200_000  # people remembered as having started the bot
 CALLBACK_DATA_MAX = 64  # bytes, by the Bot API
+DISABLED = "the connection is disabled (groupops connections enable turns it on again)"
+TOKEN_REFUSED = (
+    "the bot token was refused (revoked?): run `groupops connect telegram --token …` with the"
+    " token from @BotFather; the running serve picks it up"
+)
 
 Handler = Callable[[Sequence[Event]], object]
 #: keeps what the engine could not take, with the reason (``Engine.reject``)
@@ -97,6 +112,14 @@ def _int(value: str, what: str, where: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise PlatformError(f"bad {what} {value!r}", where=where, permanent=True) from None
+
+
+class TokenRefused(PlatformError):
+    """Telegram answered 401/404 to a method that exists: the token is revoked or wrong
+    (the Bot API answers both for a token it does not know)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(TOKEN_REFUSED, where=where, permanent=True)
 
 
 def keyboard(rows: Any, where: str) -> InlineKeyboardMarkup | None:
@@ -154,6 +177,7 @@ class TelegramAdapter:
         self._admins: dict[str, tuple[datetime, frozenset[str]]] = {}
         self._filter = SecretFilter(config.secrets())
         self._lock = asyncio.Lock()  # one batch of updates at a time (poll loop vs webhook)
+        self.health = Health(self.source, store, lambda: self._state, self.clock.now)
 
     # -- lifecycle -------------------------------------------------------------------------
     async def connect(self) -> None:
@@ -184,8 +208,15 @@ class TelegramAdapter:
         try:
             await bot.initialize()
         except TelegramError as exc:
+            with contextlib.suppress(Exception):
+                await bot.shutdown()
             raise self._error(exc, "getMe") from None
         self.bot = bot
+        log.info(
+            "%s: connected to the Bot API (%s)",
+            self.source,
+            "webhook" if self.config.mode == "webhook" else "long polling",
+        )
 
     async def close(self) -> None:
         if self.bot is not None:
@@ -212,11 +243,15 @@ class TelegramAdapter:
             return PlatformError(f"rate limited: {message}", where=where, retry_after=seconds)
         if isinstance(exc, TimedOut):
             return PlatformError(f"timed out: {message}", where=where)
+        if isinstance(exc, (InvalidToken, EndPointNotFound)):
+            # 401/404: python-telegram-bot calls it InvalidToken, or EndPointNotFound for a
+            # raw request (getUpdates) once the bot was initialized; both mean the token
+            return TokenRefused(where)
         if isinstance(exc, ChatMigrated):
             return PlatformError(
                 f"the group became supergroup {exc.new_chat_id}", where=where, permanent=True
             )
-        if isinstance(exc, (BadRequest, Forbidden, InvalidToken)):
+        if isinstance(exc, (BadRequest, Forbidden)):
             return PlatformError(f"refused: {message}", where=where, permanent=True)
         # NetworkError (5xx, connection failures), Conflict (409) and the rest: try again
         return PlatformError(f"failed: {message}", where=where)
@@ -383,19 +418,36 @@ class TelegramAdapter:
             raise self._error(exc, "setWebhook") from None
 
     async def run(self, stop: asyncio.Event, *, timeout: int | None = None) -> None:
-        """Poll (or register the webhook and wait) until ``stop`` is set; errors are logged and
-        retried with a growing pause."""
-        await self.connect()
+        """Poll (or register the webhook and wait) until ``stop`` is set. Every failure,
+        the first getMe included, is logged as one line and tried again after a growing pause
+        (1 s to a minute; five minutes for a refused token). A change of the stored connection
+        (``groupops connect telegram`` again, ``groupops connections disable``) is taken up
+        while running: within seconds when failing or idle, after the current poll
+        otherwise."""
         wait = 1.0
         registered = False
         while not stop.is_set():
             try:
+                if await self.reload():
+                    registered = False
+            except NotFound:
+                log.warning("%s: the connection was removed; stopped", self.source)
+                return
+            if not self.config.enabled:
+                await watch(stop, None, self._settings_changed)
+                continue
+            try:
+                if self.bot is None:
+                    await self.connect()
+                    registered = False
                 if self.config.mode == "webhook":
                     if not registered:
                         await self.start_webhook()
                         registered = True
-                    await stop.wait()
-                    break
+                    self.health.ok()
+                    wait = 1.0
+                    await watch(stop, None, self._settings_changed)
+                    continue
                 if not registered:
                     await self._bot().delete_webhook()  # getUpdates is refused while one is set
                     registered = True
@@ -411,25 +463,60 @@ class TelegramAdapter:
                     break
                 stopper.cancel()
                 poll.result()
+                self.health.ok()
                 wait = 1.0
+                continue
             except PlatformError as exc:
-                pause = exc.retry_after or wait
-                log.warning("%s: %s; next poll in %.1fs", self.source, exc, pause)
-                await _sleep_or_stop(stop, pause)
-                wait = min(60.0, wait * 2)
+                error: PlatformError = exc
             except TelegramError as exc:
-                log.warning("%s: %s; next poll in %.1fs", self.source, self._error(exc, ""), wait)
-                await _sleep_or_stop(stop, wait)
-                wait = min(60.0, wait * 2)
+                error = self._error(exc, "")
             except Exception as exc:  # the engine or the database: ask for the same updates again
-                log.error("%s: updates not handled: %s", self.source, self._filter.mask(str(exc)))
-                await _sleep_or_stop(stop, wait)
-                wait = min(60.0, wait * 2)
+                error = PlatformError(
+                    f"updates not handled: {self._filter.mask(str(exc))}", where=self.source
+                )
+            if isinstance(error, TokenRefused):
+                pause = REFUSED_RETRY
+                await self.close()  # the next try starts with getMe again
+            else:
+                pause = error.retry_after or wait
+                wait = min(MAX_PAUSE, wait * 2)
+            self.health.failed(short(self.source, error), pause)
+            await watch(stop, pause, self._settings_changed)
+
+    def _settings_changed(self) -> bool:
+        return stored_differs(self.store, self.config)
+
+    async def reload(self) -> bool:
+        """Take up the stored settings if they changed (a new token from ``groupops connect``,
+        disabled or enabled): True if they did. Raises NotFound if the connection is gone."""
+        try:
+            config, _ = self.store.load()
+        except NotFound:
+            raise
+        except GroupopsError as exc:
+            log.warning("%s: stored settings not usable: %s", self.source, exc)
+            return False
+        except Exception as exc:  # the database is down: keep going as we are
+            log.debug("%s: settings not read: %s", self.source, type(exc).__name__)
+            return False
+        if config == self.config:
+            return False
+        if config.enabled != self.config.enabled:
+            log.warning("%s: %s", self.source, "enabled" if config.enabled else "disabled")
+        else:
+            log.warning("%s: the stored settings changed; reconnecting", self.source)
+        await self.close()
+        self.config = config
+        self._filter = SecretFilter([*self._filter.secrets, *config.secrets()])
+        self.capabilities = replace(self.capabilities, limits=config.limits)
+        return True
 
     # -- out: actions ----------------------------------------------------------------------
     async def perform(self, action: Action, *, idempotency_key: str) -> DeliveryResult:
         if not self.capabilities.can(action.kind):
             raise PlatformError(f"telegram cannot {action.kind}", where=self.source, permanent=True)
+        if not self.config.enabled:
+            raise PlatformError(DISABLED, where=self.source, permanent=True)
         what = f"{action.kind} in {action.chat_id}"
         try:
             return await self._perform(action, what)
@@ -541,8 +628,3 @@ class TelegramAdapter:
                 "", {"invite_link": link.invite_link, "invite_name": link.name or ""}
             )
         raise PlatformError(f"telegram cannot {kind}", where=where, permanent=True)
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine, select, update
 
 from groupops.domain.errors import InvalidSettings, NotFound
-from groupops.engine.directory import Directory
 from groupops.i18n import N_
 from groupops.platforms.base import RateLimits
 from groupops.storage.tables import connections
@@ -37,6 +36,11 @@ _TOKEN = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$")
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _USERNAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 WHERE = N_("telegram connection")
+
+
+def webhook_path(username: str) -> str:
+    """Where serve answers the bot's webhook (``/hooks/telegram/<bot username>``)."""
+    return f"/hooks/telegram/{username}"
 
 
 def source_for(username: str) -> str:
@@ -65,6 +69,8 @@ class TelegramConfig:
     burst: int = TELEGRAM_LIMITS.burst
     #: how long the list of a group's administrators is trusted before it is asked again
     admin_cache_seconds: float = 600.0
+    #: False: ``groupops connections disable`` stopped it (serve leaves it alone)
+    enabled: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.token, str) or not _TOKEN.match(self.token):
@@ -95,6 +101,18 @@ class TelegramConfig:
             hook = urlsplit(self.webhook_url)
             if hook.scheme != "https" and hook.hostname not in ("127.0.0.1", "localhost"):
                 raise InvalidSettings(N_("webhook_url must be an https URL"), where=WHERE)
+            wanted = webhook_path(self.username) if self.username else ""
+            if wanted and not hook.path.endswith(wanted):
+                # serve answers Telegram on /hooks/telegram/<bot> only: another path gets 404
+                raise InvalidSettings(
+                    N_(
+                        "the webhook URL must end in {path} (serve answers Telegram there), got"
+                        " {url}"
+                    ),
+                    where="--webhook-url",
+                    path=wanted,
+                    url=self.webhook_url,
+                )
             if not _WEBHOOK_SECRET.match(self.webhook_secret):
                 raise InvalidSettings(
                     N_("webhook_secret must be 1-256 characters A-Z, a-z, 0-9, _ or -"),
@@ -223,19 +241,12 @@ class ConnectionStore:
         self.db = db
         self.source = source
 
-    def ensure(self, config: TelegramConfig, now: datetime, workspace: str = "default") -> None:
-        """Create the row (in ``workspace``) or update its settings; the state is kept."""
-        with self.db.begin() as conn:
-            exists = conn.execute(
-                select(connections.c.id).where(connections.c.id == self.source)
-            ).scalar()
-            if exists is None:
-                Directory(default_workspace=workspace).source_workspace(conn, self.source, now)
-            conn.execute(
-                update(connections)
-                .where(connections.c.id == self.source)
-                .values(platform=PLATFORM, config=config.to_json())
-            )
+    def ensure(self, config: TelegramConfig, now: datetime, workspace: str | None = None) -> str:
+        """Create the row (in ``workspace``, ``default`` if None) or update its settings; the
+        state is kept. The slug of the connection's workspace; another one is refused."""
+        from groupops.platforms.connections import store_connection
+
+        return store_connection(self.db, self.source, PLATFORM, config.to_json(), now, workspace)
 
     def load(self) -> tuple[TelegramConfig, dict[str, Any]]:
         with self.db.connect() as conn:
@@ -300,7 +311,7 @@ def connect(
     config: TelegramConfig,
     now: datetime,
     *,
-    workspace: str = "default",
+    workspace: str | None = None,
 ) -> TelegramConfig:
     """``groupops connect telegram``: check the token with getMe and keep the connection
     (an existing one keeps its polling position)."""

@@ -22,6 +22,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from groupops.platforms.telegram.adapter import TelegramAdapter
+from groupops.platforms.telegram.config import webhook_path
+
+__all__ = ["SECRET_HEADER", "telegram_webhook_app", "telegram_webhook_route", "webhook_path"]
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +33,6 @@ MAX_BODY = 1_000_000  # bytes: an update is a few kilobytes
 
 #: finds the adapter of a bot by the username in the path (None: no such bot here)
 Lookup = Callable[[str], TelegramAdapter | None]
-
-
-def webhook_path(username: str) -> str:
-    return f"/hooks/telegram/{username}"
 
 
 def _check(request: Request, adapter: TelegramAdapter | None) -> Response | None:
@@ -45,6 +44,8 @@ def _check(request: Request, adapter: TelegramAdapter | None) -> Response | None
         return JSONResponse({"ok": False, "error": "missing secret token"}, status_code=401)
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         return JSONResponse({"ok": False, "error": "wrong secret token"}, status_code=403)
+    if not adapter.config.enabled:  # turned off: Telegram keeps the update and posts it again
+        return JSONResponse({"ok": False, "error": "connection disabled"}, status_code=503)
     return None
 
 

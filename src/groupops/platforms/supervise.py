@@ -1,0 +1,114 @@
+"""What the receive loops of live connections (Telegram, Matrix) share: one log line per
+failure, the connection's health kept in its state for ``groupops connections``, and a wait
+that notices a change of the stored connection (``groupops connect`` again, ``groupops
+connections disable``) so that a running ``serve`` takes it up without a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from groupops.domain.errors import NotFound
+
+log = logging.getLogger("groupops.platforms")
+
+#: how often a waiting connection looks at its stored settings (seconds)
+WATCH_EVERY = 5.0
+#: the longest pause between two tries after a transient failure
+MAX_PAUSE = 60.0
+#: seconds between two tries with credentials the platform refused (the operator fixes them
+#: with ``groupops connect``, which the loop notices within WATCH_EVERY seconds)
+REFUSED_RETRY = 300.0
+
+
+class Store(Protocol):
+    def load(self) -> tuple[Any, dict[str, Any]]: ...
+
+    def save_state(self, state: dict[str, Any]) -> None: ...
+
+
+def short(source: str, exc: BaseException) -> str:
+    """The error without the connection's name (the log line starts with it)."""
+    text = str(exc)
+    for prefix in (f"{source}: ", f"{source} "):
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    return text
+
+
+class Health:
+    """How a connection is doing, kept in ``state["health"]``: ``status`` ok or failing,
+    ``error`` (the last failure), ``since`` (when it became so)."""
+
+    def __init__(
+        self,
+        source: str,
+        store: Store,
+        state: Callable[[], dict[str, Any]],
+        now: Callable[[], datetime],
+    ) -> None:
+        self.source = source
+        self.store = store
+        self.state = state
+        self.now = now
+        self.failing = False
+
+    def _keep(self, status: str, error: str) -> None:
+        state = self.state()
+        state["health"] = {
+            "status": status,
+            "error": error[:300],
+            "since": self.now().isoformat(timespec="seconds"),
+        }
+        try:
+            self.store.save_state(state)
+        except Exception as exc:  # the database is down: the log says it all the same
+            log.warning("%s: health not stored: %s", self.source, type(exc).__name__)
+
+    def ok(self) -> None:
+        """The connection works: said once in the log after failures."""
+        if self.failing:
+            log.warning("%s: working again", self.source)
+        if self.failing or (self.state().get("health") or {}).get("status") != "ok":
+            self._keep("ok", "")
+        self.failing = False
+
+    def failed(self, error: str, pause: float) -> None:
+        log.warning("%s: %s; next try in %.0fs", self.source, error, pause)
+        if not self.failing:
+            self._keep("failing", error)
+        self.failing = True
+
+
+async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def watch(stop: asyncio.Event, seconds: float | None, changed: Callable[[], bool]) -> None:
+    """Wait ``seconds`` (None: until ``changed``) or until ``stop``, asking ``changed`` every
+    WATCH_EVERY seconds."""
+    loop = asyncio.get_running_loop()
+    end = None if seconds is None else loop.time() + seconds
+    while not stop.is_set():
+        left = WATCH_EVERY if end is None else min(WATCH_EVERY, end - loop.time())
+        if left <= 0:
+            return
+        await sleep_or_stop(stop, left)
+        if stop.is_set() or changed():
+            return
+
+
+def stored_differs(store: Store, current: object) -> bool:
+    """True if the stored settings are not ``current`` (or the connection is gone)."""
+    try:
+        config, _ = store.load()
+    except NotFound:
+        return True
+    except Exception:  # the database is down: nothing to take up
+        return False
+    return bool(config != current)

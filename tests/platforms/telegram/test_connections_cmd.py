@@ -1,0 +1,81 @@
+"""Day-to-day connection management (QA platforms findings 13, 14): `groupops connections`
+shows how each connection receives and its health without cutting the id in 80 columns, and
+`groupops connections disable/enable` stops and starts a connection in a running serve."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+
+import pytest
+from typer.testing import CliRunner
+
+from groupops.cli import _register_all
+from groupops.cli import app as cli
+from groupops.engine.app import App
+from groupops.platforms import supervise
+from groupops.platforms.connections import set_enabled
+from tests.platforms.telegram.conftest import GROUP, TOKEN, fake_in_thread, stored, telegram
+from tests.platforms.telegram.fake_bot_api import FakeBotApi
+
+ALICE = FakeBotApi.person(501, "Alice")
+
+
+async def _until(predicate: Callable[[], bool], seconds: float = 15.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if predicate():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("timed out waiting")
+
+
+def test_disable_stops_a_running_connection_and_enable_starts_it(
+    make_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(supervise, "WATCH_EVERY", 0.05)
+    app = make_app(features=())
+
+    async def go() -> None:
+        async with telegram(app, connect=False) as (fake, adapter):
+            stop = asyncio.Event()
+            task = asyncio.create_task(adapter.run(stop))
+            fake.post(GROUP, ALICE, "one")
+            await _until(lambda: len(stored(app)) == 1)
+            assert set_enabled(app.db, adapter.source, False)
+            assert not set_enabled(app.db, adapter.source, False)  # already off
+            await _until(lambda: adapter.bot is None)
+            polls = len(fake.calls("getUpdates", ok_only=False))
+            fake.post(GROUP, ALICE, "two")
+            await asyncio.sleep(0.5)
+            assert len(fake.calls("getUpdates", ok_only=False)) == polls
+            assert len(stored(app)) == 1
+            assert set_enabled(app.db, adapter.source, True)
+            await _until(lambda: len(stored(app)) == 2)
+            stop.set()
+            await asyncio.wait_for(task, 10)
+
+    asyncio.run(go())
+
+
+def test_connections_lists_receiving_and_health_with_whole_ids(database_url: str) -> None:
+    _register_all()
+    runner = CliRunner()
+    with fake_in_thread() as fake:
+        args = ["--token", TOKEN, "--api-url", fake.base_url, "--database-url", database_url]
+        assert runner.invoke(cli, ["connect", "telegram", *args]).exit_code == 0
+    db_args = ["--database-url", database_url]
+    listed = runner.invoke(cli, ["connections", *db_args], env={"COLUMNS": "80"})
+    assert listed.exit_code == 0, listed.output
+    assert "telegram:groupops_test_bot" in listed.output  # whole, not "telegram:groupops_test_b…"
+    assert "polling" in listed.output and "receives" in listed.output
+    off = runner.invoke(cli, ["connections", "disable", "telegram:groupops_test_bot", *db_args])
+    assert off.exit_code == 0 and "off" in off.output, off.output
+    rows = json.loads(runner.invoke(cli, ["connections", "--json", *db_args]).output)
+    assert rows[0]["health"] == "disabled" and rows[0]["receives"] == "polling"
+    zh = runner.invoke(cli, ["connections", "--lang", "zh_CN", *db_args], env={"COLUMNS": "80"})
+    assert "已停用" in zh.output and "接收方式" in zh.output, zh.output
+    on = runner.invoke(cli, ["connections", "enable", "telegram:groupops_test_bot", *db_args])
+    assert on.exit_code == 0 and "on" in on.output
+    missing = runner.invoke(cli, ["connections", "disable", "telegram:nobody", *db_args])
+    assert missing.exit_code == 2 and "not_found" in missing.output
