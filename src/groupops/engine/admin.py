@@ -10,6 +10,7 @@ import dataclasses
 import difflib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import UnionType
@@ -51,6 +52,26 @@ from groupops.storage.tables import (
     owner_tasks,
     workspaces,
 )
+
+#: the workspace of every group and connection not given another (engine.directory's)
+DEFAULT_WORKSPACE = "default"
+
+
+def _create_workspace(conn: Connection, slug: str, find: Callable[[], Any]) -> Any:
+    """Make workspace ``slug`` with no settings, as the engine makes it on a group's first
+    event (:meth:`Directory.workspace_id`); ``find`` reads it back, also when another process
+    made it at the same moment."""
+    from groupops.engine.directory import race_safe
+
+    def create() -> Any:
+        conn.execute(
+            insert(workspaces).values(
+                slug=slug, name=slug, settings={}, created_at=datetime.now(UTC)
+            )
+        )
+        return find()
+
+    return race_safe(conn, create, find)
 
 
 @dataclass(frozen=True)
@@ -550,11 +571,18 @@ def set_setting(
     with db.begin() as conn:
 
         def workspace_row(slug: str) -> Any:
-            found = conn.execute(
-                select(
-                    workspaces.c.id, type_coerce(workspaces.c.settings, Text).label("settings")
-                ).where(workspaces.c.slug == slug)
-            ).first()
+            def find() -> Any:
+                return conn.execute(
+                    select(
+                        workspaces.c.id, type_coerce(workspaces.c.settings, Text).label("settings")
+                    ).where(workspaces.c.slug == slug)
+                ).first()
+
+            found = find()
+            if found is None and slug == DEFAULT_WORKSPACE:
+                # the one every group joins unless told otherwise: its defaults can be set
+                # before the first connect or serve made it
+                found = _create_workspace(conn, slug, find)
             if found is None:
                 raise NotFound(N_("no workspace {slug!r}"), where=N_("workspace"), slug=slug)
             return found
@@ -777,10 +805,11 @@ def workspace_view(db: Engine, registry: FeatureRegistry, workspace: str) -> Set
             )
         ).first()
         conn.rollback()
-    if row is None:
+    if row is None and workspace != DEFAULT_WORKSPACE:
         raise NotFound(N_("no workspace {slug!r}"), where=N_("workspace"), slug=workspace)
     place = Place(N_("workspace {workspace}"), workspace=workspace)
-    stored, problem = _stored_settings(row.settings, place)
+    # "default" not made yet (a new database): nothing set there, the built-in values
+    stored, problem = _stored_settings(row.settings if row is not None else None, place)
     valid, invalid = _group_settings(registry, stored, {}, place=place)
     shown, clashes = _shown(registry, stored, {}, valid, place)
     unreadable = [problem] if problem is not None else []
