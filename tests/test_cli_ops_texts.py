@@ -4,10 +4,13 @@ an operator types or reads whole in 80 columns, and the Chinese and English they
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
+import pytest
 import typer
+from rich.cells import cell_len
 
 from tests.cli import RUNNERS, run
 
@@ -32,3 +35,163 @@ def test_defaults_can_be_set_right_after_db_upgrade(cli: typer.Typer, tmp_path: 
     # only the default one is made on demand: another name is still a typo to refuse
     other = run(cli, "settings", "set", "welcome.rules", "x", "-w", "brandA", *url)
     assert other.exit_code == 2 and "no workspace 'brandA'" in other.stderr
+
+
+def outbox_db(tmp_path: Path) -> str:
+    """A database holding the QA's outbox: a Telegram group, a private message posted in the
+    group instead, a mute the platform refused, its notice held back, and delivered actions."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from groupops.storage.db import open_database
+    from groupops.storage.tables import groups, outbox, workspaces
+
+    url = f"sqlite:///{tmp_path}/outbox.sqlite"
+    db = open_database(url, create=True)
+    now = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
+    source, chat = "telegram:groupops_test_bot", "-1001234567890"
+    with db.begin() as conn:
+        ws = conn.execute(
+            insert(workspaces)
+            .values(slug="brandA", name="brandA", settings={}, created_at=now)
+            .returning(workspaces.c.id)
+        ).scalar_one()
+        conn.execute(
+            insert(groups).values(
+                workspace_id=ws,
+                source=source,
+                chat_id=chat,
+                title="学习群 Study group",
+                created_at=now,
+            )
+        )
+
+        def action(kind: str, status: str, error: str = "", **payload: str) -> None:
+            conn.execute(
+                insert(outbox).values(
+                    created_at=now,
+                    source=source,
+                    chat_id=chat,
+                    group_id=1,
+                    kind=kind,
+                    payload={"kind": kind, "source": source, "chat_id": chat, **payload},
+                    status=status,
+                    attempts=1,
+                    next_attempt_at=now,
+                    last_error=error,
+                )
+            )
+
+        for n in range(1, 5):
+            action("send", "delivered", text=f"delivered number {n}")
+        action(
+            "direct_message",
+            "rerouted",
+            "RecipientUnreachable: telegram:groupops_test_bot direct_message in -1001234567890:"
+            " the member has not started a private chat with the bot; posted in the group instead",
+            user_id="501",
+            text="「学习群」群规：1. 不要发广告 2. 友善交流",
+        )
+        action(
+            "mute",
+            "dead",
+            "PlatformError: telegram:groupops_test_bot mute in -1001234567890: refused: Not"
+            " enough rights to restrict/unrestrict chat member",
+            user_id="502",
+        )
+        action(
+            "send",
+            "dead",
+            "not posted: it announces outbox 6 (mute), which failed",
+            text="🔇 Bob 已被禁言 1 小时：禁止引导私下联系（加微信、私聊等）。",
+        )
+    db.dispose()
+    return url
+
+
+def terminal(monkeypatch: pytest.MonkeyPatch, width: int) -> io.StringIO:
+    """The commands' tables go to a console this many cells wide, whatever COLUMNS says."""
+    from rich.console import Console
+
+    from groupops import commands
+
+    printed = io.StringIO()
+    monkeypatch.setattr(commands, "out", Console(file=printed, width=width))
+    return printed
+
+
+def body_lines(output: str) -> list[list[str]]:
+    """The rows of a rich table as printed: each line between the heading rule and the bottom
+    rule, split into its cells."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("┡"))
+    end = next(i for i, line in enumerate(lines) if line.startswith("└"))
+    return [
+        [cell.strip() for cell in line.strip("│").split("│")] for line in lines[start + 1 : end]
+    ]
+
+
+def shown(
+    cli: typer.Typer, monkeypatch: pytest.MonkeyPatch, width: int, *args: str, lang: str = "en"
+) -> str:
+    """What a listing prints on a terminal ``width`` cells wide."""
+    with monkeypatch.context() as patched:
+        printed = terminal(patched, width)
+        res = run(cli, *args, lang=lang)
+        assert res.exit_code == 0, res.output
+    output = printed.getvalue()
+    assert max(cell_len(line) for line in output.splitlines()) <= width, output
+    return output
+
+
+def test_outbox_list_keeps_each_action_on_one_line_in_80_columns(
+    cli: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long last error is cut on its line (the full text is in --json), not wrapped word by
+    word down 20 lines; the id to retry is whole."""
+    url = ("--database-url", outbox_db(tmp_path))
+    for status, ids in (("rerouted", ["5"]), ("dead", ["6", "7"])):
+        for lang in ("en", "zh_CN"):
+            output = shown(
+                cli, monkeypatch, 80, "outbox", "list", "--status", status, *url, lang=lang
+            )
+            rows = body_lines(output)
+            assert [row[0] for row in rows] == ids, output  # one line each, id whole
+            assert all(row[-1].endswith("…") for row in rows), output  # the error, cut
+    whole = json.loads(run(cli, "outbox", "list", "--json", *url).stdout)
+    assert whole[0]["last_error"].endswith("restrict/unrestrict chat member")
+
+
+def test_delivered_actions_are_listed_newest_first(
+    cli: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--limit 3` of what was delivered shows the latest three, not the first ever; dead
+    letters stay oldest first, the order `outbox retry --all` sends them in."""
+    url = ("--database-url", outbox_db(tmp_path))
+    latest = run(cli, "outbox", "list", "--status", "delivered", "--limit", "3", "--json", *url)
+    assert [r["id"] for r in json.loads(latest.stdout)] == [4, 3, 2]
+    table = shown(
+        cli, monkeypatch, 80, "outbox", "list", "--status", "delivered", "--limit", "3", *url
+    )
+    assert [row[0] for row in body_lines(table)] == ["4", "3", "2"]
+    dead = run(cli, "outbox", "list", "--json", *url)
+    assert [r["id"] for r in json.loads(dead.stdout)] == [6, 7]
+
+
+def test_groups_never_cut_the_id_or_the_group_reference(
+    cli: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The id and source:chat_id are what an operator types: never cut with "…". A Telegram
+    group's do not fit on one line of 80 columns beside the rest: they fold onto a second line,
+    every character shown, and the title and the other columns give way; in 120 columns they
+    are on one line."""
+    url = ("--database-url", outbox_db(tmp_path))
+    for lang in ("en", "zh_CN"):
+        output = shown(cli, monkeypatch, 80, "groups", *url, lang=lang)
+        lines = body_lines(output)  # one group: all its lines
+        assert lines[0][0] == "1" and all(line[0] == "" for line in lines[1:])
+        source, chat = ("".join(line[i] for line in lines) for i in (2, 3))
+        assert (source, chat) == ("telegram:groupops_test_bot", "-1001234567890"), output
+    first = body_lines(shown(cli, monkeypatch, 120, "groups", *url))[0]
+    assert first[:4] == ["1", "brandA", "telegram:groupops_test_bot", "-1001234567890"]

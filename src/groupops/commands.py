@@ -18,6 +18,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import Engine
 from typer._click.exceptions import NoSuchOption, UsageError
 from typer._click.parser import _OptionParser, _ParsingState
@@ -545,12 +546,21 @@ YES = N_("yes")
 NO = N_("no")
 TITLED = N_("{title}: {status}")
 TIME_COLUMNS = frozenset({"created_at", "joined_at", "introduced_at", "time (UTC)"})
-#: columns of one line each, cut with "…" where the terminal is narrow (an action's text)
-ONE_LINE_COLUMNS = frozenset({"what"})
-ONE_LINE_WIDTH = 24  # terminal cells (a Chinese character takes two)
-#: columns never cut nor wrapped, whatever the terminal's width (a time zone: ``Asia/Shan…``
-#: names none)
-WHOLE_COLUMNS = frozenset({"timezone"})
+#: columns of one line each, at most this many terminal cells (a Chinese character takes two),
+#: cut with "…" and the first to give way where the terminal is narrow: an action's text, its
+#: last error (``--json`` has them whole)
+ONE_LINE_COLUMNS = {"what": 24, "last_error": 40}
+#: columns never cut nor wrapped, whatever the terminal's width: a row's id is what an
+#: operator types, and a time zone ``Asia/Shan…`` names none
+WHOLE_COLUMNS = frozenset({"id", "timezone"})
+#: a group's reference (``source:chat_id``), what an operator types too: whole in the listings
+#: of groups and actions (:func:`table`'s ``whole``); too wide for the terminal beside the
+#: rest (a Telegram group in 80 columns), it folds onto a second line rather than lose a
+#: character
+GROUP_REFERENCE = frozenset({"source", "chat_id"})
+#: the least a column that gives way keeps (its cells and padding), when :func:`table` counts
+#: whether the whole columns fit
+NARROWEST = 4
 
 
 def shown(column: str, value: object, t: Callable[[str], str]) -> str:
@@ -605,9 +615,11 @@ def table(
     title: str = "",
     lang: str = "en",
     headings: dict[str, str] | None = None,
+    whole: frozenset[str] = WHOLE_COLUMNS,
 ) -> None:
     """``rows`` as a table with these ``columns`` (their headings in ``lang``, or as
-    ``headings`` gives them), or one sentence when there are none."""
+    ``headings`` gives them), or one sentence when there are none. The ``whole`` columns are
+    never cut (:data:`WHOLE_COLUMNS`, and :data:`GROUP_REFERENCE` where a listing says so)."""
     catalogs = Catalogs()
     gettext = catalogs.gettext(lang)
     if not rows:  # a sentence, not the column heads of an empty table
@@ -615,19 +627,52 @@ def table(
         out.print(literal(said), highlight=False, soft_wrap=True)
         return
     t = Table(title=literal(title) or None)
-    cells = [[shown(c, r.get(c), gettext) for c in columns] for r in rows]
-    for i, c in enumerate(columns):  # a time is read whole: it never wraps, others give way
-        heading = literal((headings or {}).get(c) or label(c, lang, catalogs))
-        if c in ONE_LINE_COLUMNS:
-            t.add_column(heading, no_wrap=True, overflow="ellipsis", max_width=ONE_LINE_WIDTH)
-        elif c in WHOLE_COLUMNS:  # never cut: as wide as its longest value
-            widest = max(cell_len(row[i]) for row in cells)
-            t.add_column(heading, no_wrap=True, min_width=widest)
+    cells: list[list[str | Text]] = [
+        [
+            Text(one_line(str(r.get(c) or ""), 2000), no_wrap=True, overflow="ellipsis")
+            if c in ONE_LINE_COLUMNS
+            else shown(c, r.get(c), gettext)
+            for c in columns
+        ]
+        for r in rows
+    ]
+    heads = [literal((headings or {}).get(c) or label(c, lang, catalogs)) for c in columns]
+    widest = {
+        c: max(cell_len(heads[i]), *(cell_len(str(row[i])) for row in cells))
+        for i, c in enumerate(columns)
+    }
+    room = out.width - 3 * len(columns) - 1  # less the borders and each column's padding
+    fold = _folded(columns, widest, room, whole | WHOLE_COLUMNS)
+    for c, heading in zip(columns, heads, strict=True):  # a time or an id is read whole
+        if c in ONE_LINE_COLUMNS:  # one line each (the cells say so): gives way first
+            t.add_column(heading, max_width=ONE_LINE_COLUMNS[c])
+        elif c in fold:  # too wide for the terminal: folded onto more lines, never cut
+            t.add_column(heading, overflow="fold", width=fold[c])
+        elif c in whole or c in WHOLE_COLUMNS:
+            t.add_column(heading, no_wrap=True, min_width=widest[c])  # as wide as its longest
         else:
             t.add_column(heading, no_wrap=c in TIME_COLUMNS)
     for row in cells:
         t.add_row(*row)
     out.print(t)
+
+
+def _folded(
+    columns: Sequence[str], widest: dict[str, int], room: int, whole_ones: frozenset[str]
+) -> dict[str, int]:
+    """When the ``whole_ones`` columns (and times) do not fit in ``room`` terminal cells
+    beside the least of the others (:data:`NARROWEST` each), the widths of the group
+    references among them (:data:`GROUP_REFERENCE`) folded onto more lines, sharing what is
+    left in proportion to their length; empty when everything fits on one line each."""
+    whole = [c for c in columns if c in whole_ones or c in TIME_COLUMNS]
+    others = NARROWEST * (len(columns) - len(whole))
+    if sum(widest[c] for c in whole) + others <= room:
+        return {}
+    folding = [c for c in whole if c in GROUP_REFERENCE]
+    kept = sum(widest[c] for c in whole if c not in folding)
+    left = max(len(folding), room - kept - others)
+    longest = sum(widest[c] for c in folding) or 1
+    return {c: max(1, left * widest[c] // longest) for c in folding}
 
 
 #: how much of an action's text a listing shows at most (a narrow terminal shows less)
@@ -648,11 +693,12 @@ def emit(
     title: str = "",
     lang: str = "en",
     headings: dict[str, str] | None = None,
+    whole: frozenset[str] = WHOLE_COLUMNS,
 ) -> None:
     if as_json:
         sys.stdout.write(json.dumps(list(rows), default=str, ensure_ascii=False) + "\n")
     else:
-        table(rows, columns, title, lang, headings)
+        table(rows, columns, title, lang, headings, whole)
 
 
 def feature_function(module: str, name: str) -> Callable[..., Any]:
@@ -695,6 +741,7 @@ def register(app: typer.Typer) -> None:
             as_json,
             label("groups", lang),
             lang,
+            whole=WHOLE_COLUMNS | GROUP_REFERENCE,
         )
 
     @app.command("members")
@@ -1012,20 +1059,21 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json"),
         lang: str = LangOption(),
     ) -> None:
-        """List actions by status (default: the dead letters)."""
+        """List actions by status (default: the dead letters).
+
+        Dead letters, and actions waiting or being sent, oldest first: the order they are
+        retried and sent in. Delivered and rerouted ones newest first."""
         db = open_db(url)
         rows = list_outbox(db, status.value, limit)
         if len(rows) == limit:
             say_cut(len(rows), admin.count_rows(db, outbox, status=status.value), lang)
+        columns = ["id", "created_at", "chat_id", "kind", "what", "attempts", "last_error"]
         if not as_json:
             rows = [{**row, "what": action_summary(row.get("payload") or {})} for row in rows]
-        emit(
-            rows,
-            ["id", "created_at", "chat_id", "kind", "what", "attempts", "last_error"],
-            as_json,
-            title_of("outbox", lang, status.value),
-            lang,
-        )
+            if not any(row.get("last_error") for row in rows):  # delivered: room for the rest
+                columns.remove("last_error")
+        title = title_of("outbox", lang, status.value)
+        emit(rows, columns, as_json, title, lang, whole=WHOLE_COLUMNS | GROUP_REFERENCE)
 
     @outbox_app.command("retry", cls=DashValues)
     @typed_errors

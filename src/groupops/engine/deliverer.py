@@ -525,10 +525,19 @@ def _dead_with(conn: Connection, oid: int) -> None:
 
 
 # -- dead letters: what an operator lists and retries ---------------------------------------
+#: the statuses listed newest first: what was done (the latest is what an operator looks
+#: for); the others (waiting, being sent, dead letters) oldest first, the order they are sent
+#: and retried in
+NEWEST_FIRST = frozenset({"delivered", "rerouted"})
+
+
 def list_outbox(db: Engine, status: str = "dead", limit: int = 100) -> list[dict[str, Any]]:
+    """The first ``limit`` actions with ``status``: delivered and rerouted ones newest first,
+    the others oldest first (:data:`NEWEST_FIRST`)."""
+    order = outbox.c.id.desc() if status in NEWEST_FIRST else outbox.c.id
     with db.connect() as conn:
         rows = conn.execute(
-            select(outbox).where(outbox.c.status == status).order_by(outbox.c.id).limit(limit)
+            select(outbox).where(outbox.c.status == status).order_by(order).limit(limit)
         ).all()
     return [dict(r._mapping) for r in rows]
 
