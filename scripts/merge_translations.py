@@ -15,6 +15,14 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "src/groupops/locale/zh_CN/LC_MESSAGES/groupops.po"
 
 
+def _translated(string: object) -> bool:
+    """Whether a catalogue entry has its translation: a plural one (ngettext) is a tuple of
+    forms, ('',) when it has none."""
+    if isinstance(string, tuple | list):
+        return any(string)
+    return bool(string)
+
+
 def main() -> int:
     with CATALOGUE.open("rb") as f:
         catalogue = read_po(f, locale="zh_CN")
@@ -32,10 +40,10 @@ def main() -> int:
             if not message.id or not message.string:
                 continue
             target = catalogue.get(message.id)
-            if target is not None and not target.string:
+            if target is not None and not _translated(target.string):
                 target.string = message.string
                 filled += 1
-    missing = [m.id for m in catalogue if m.id and not m.string]
+    missing = [m.id for m in catalogue if m.id and not _translated(m.string)]
     with CATALOGUE.open("wb") as f:
         write_po(f, catalogue, width=100, omit_header=False, sort_output=True)
     print(f"filled {filled}; untranslated {len(missing)}")

@@ -180,7 +180,7 @@ def test_operator_output_is_sentences_and_the_columns_they_need(
          "owner_task_ids": [], "blacklist_removed": True, "note": "removed messages stay gone"}
     )  # fmt: skip
     assert said == (
-        "decision 211 undone (logged as decision 212); 2 action(s) queued to revert it;"
+        "decision 211 undone (logged as decision 212); 2 actions queued to revert it;"
         " blacklist entry lifted. Removed messages stay gone."
     )
     res = run(cli, "moderation", "--help")

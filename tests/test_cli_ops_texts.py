@@ -195,3 +195,59 @@ def test_groups_never_cut_the_id_or_the_group_reference(
         assert (source, chat) == ("telegram:groupops_test_bot", "-1001234567890"), output
     first = body_lines(shown(cli, monkeypatch, 120, "groups", *url))[0]
     assert first[:4] == ["1", "brandA", "telegram:groupops_test_bot", "-1001234567890"]
+
+
+def test_outbox_list_tells_kinds_and_groupops_errors_in_the_operators_words(
+    cli: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kind is a word (私信, not direct_message); groupops' own sentences in a last error
+    are in the operator's language, the platform's own text as it is; without the class name
+    and the connection the row shows already. --json keeps what is stored."""
+    url = ("--database-url", outbox_db(tmp_path))
+    wide = 200  # whole lines: what each cell says, not where it is cut
+    rerouted = body_lines(
+        shown(cli, monkeypatch, wide, "outbox", "list", "--status", "rerouted", *url, lang="zh_CN")
+    )
+    assert rerouted[0][3] == "私信"
+    assert rerouted[0][-1] == "该成员没有和机器人开始过私聊；已改为发在群里"
+    dead = body_lines(shown(cli, monkeypatch, wide, "outbox", "list", *url, lang="zh_CN"))
+    assert [row[3] for row in dead] == ["禁言", "群消息"]
+    assert dead[0][-1] == "被拒绝：Not enough rights to restrict/unrestrict chat member"
+    assert dead[1][-1] == "未发出：它通告的动作 6（禁言）已失败"
+    english = body_lines(shown(cli, monkeypatch, wide, "outbox", "list", *url))
+    assert [row[3] for row in english] == ["mute", "group message"]
+    assert english[0][-1] == "refused: Not enough rights to restrict/unrestrict chat member"
+    assert english[1][-1] == "not posted: it announces outbox 6 (mute), which failed"
+    stored = json.loads(run(cli, "outbox", "list", "--json", *url, lang="zh_CN").stdout)
+    assert [r["kind"] for r in stored] == ["mute", "send"]
+    assert stored[0]["last_error"].startswith("PlatformError: telegram:groupops_test_bot mute")
+
+
+def test_outbox_retry_counts_in_words_and_asks_in_chinese(cli: typer.Typer, tmp_path: Path) -> None:
+    url = ("--database-url", outbox_db(tmp_path))
+    asked = run(cli, "outbox", "retry", *url, lang="zh_CN")
+    assert asked.exit_code == 2 and "请给出要重试的动作编号，或用 --all" in asked.stderr
+    assert "give" not in asked.stderr
+    assert run(cli, "outbox", "retry", "6", *url).stdout.strip() == "1 action queued again"
+    assert run(cli, "outbox", "retry", "--all", *url).stdout.strip() == "1 action queued again"
+    assert run(cli, "outbox", "retry", "--all", *url).stdout.strip() == "0 actions queued again"
+
+
+def test_one_chinese_term_for_a_decision_and_for_owner_tasks(
+    cli: typer.Typer, tmp_path: Path
+) -> None:
+    """A moderation decision is 管理处理 in help and errors alike, an owner task 人工任务 in
+    the listing and its errors; the log's step and actions in full-width parentheses."""
+    from groupops.commands import log_line
+    from groupops.i18n import Catalogs
+
+    undo_help = run(cli, "undo", "--help", lang="zh_CN").stdout
+    assert "管理处理" in undo_help and "管理决定" not in undo_help
+    url = ("--database-url", outbox_db(tmp_path))
+    assert run(cli, "undo", "99", *url, lang="zh_CN").stderr.count("管理处理") == 2
+    empty = run(cli, "tasks", "list", *url, lang="zh_CN").stdout.strip()
+    assert empty == "人工任务（待办）：暂无记录", empty
+    assert "人工任务" in run(cli, "tasks", "done", "1", *url, lang="zh_CN").stderr
+    row = {"step": "undo", "actions": ["unmute"], "created_at": "2026-11-24T05:00:00+00:00"}
+    assert log_line(row, Catalogs().gettext("zh_CN"))["decision"] == "撤销（解除禁言）"
+    assert log_line(row)["decision"] == "undo (unmute)"

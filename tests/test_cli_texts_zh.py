@@ -55,7 +55,7 @@ def test_profile_and_outbox_retry_answer_in_chinese(cli: typer.Typer, imported: 
     zh = run(cli, "outbox", "retry", "--all", *url, lang="zh_CN")
     assert zh.exit_code == 0, zh.output
     assert zh.stdout.strip() == "0 个动作已重新排队"
-    assert run(cli, "outbox", "retry", "--all", *url).stdout.strip() == "0 action(s) queued again"
+    assert run(cli, "outbox", "retry", "--all", *url).stdout.strip() == "0 actions queued again"
 
 
 def test_undo_says_what_it_did_in_chinese(cli: typer.Typer, imported: str) -> None:
@@ -89,13 +89,13 @@ def test_undo_sentence_in_chinese_keeps_its_parts_and_values() -> None:
         "owner_task_ids": [9], "blacklist_removed": True,
         "note": "removed messages cannot be brought back; everything else is reverted",
     }  # fmt: skip
-    assert undo_sentence(result, ZH) == (
-        "已撤销处理 211（记录为处理 212）；2 个动作已排队以撤回；1 个机器人无法完成的事项交给群主；"
+    assert undo_sentence(result, ZH, Catalogs().ngettext("zh_CN")) == (
+        "已撤销处理 211（记录为处理 212）；2 个动作已排队以撤回；1 个人工任务（机器人做不到的事）；"
         "已解除黑名单。已删除的消息无法恢复；其余均已撤回。"
     )
     assert undo_sentence(result) == (
-        "decision 211 undone (logged as decision 212); 2 action(s) queued to revert it;"
-        " 1 owner task(s) for what a bot cannot do; blacklist entry lifted. Removed messages"
+        "decision 211 undone (logged as decision 212); 2 actions queued to revert it;"
+        " 1 owner task for what a bot cannot do; blacklist entry lifted. Removed messages"
         " cannot be brought back; everything else is reverted."
     )
 
@@ -213,7 +213,7 @@ def test_the_moderation_log_reads_in_the_operators_language() -> None:
         "undone_by": "alice",
     }  # fmt: skip
     zh = log_line(row, Catalogs().gettext("zh_CN"))
-    assert zh["decision"] == "禁言 (删除消息，禁言，发送)", zh["decision"]
+    assert zh["decision"] == "禁言（删除消息，禁言，发送）", zh["decision"]
     assert zh["reason"] == "私加好友" and zh["undone"] == "2026-11-02 08:00，由 alice"
     en = log_line(row)
     assert en["decision"] == "mute (delete, mute, send)" and en["reason"] == "contact"

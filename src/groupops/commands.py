@@ -29,7 +29,7 @@ from groupops.domain.text import one_line
 from groupops.domain.time import zone
 from groupops.engine import admin
 from groupops.engine.clock import RealClock
-from groupops.engine.deliverer import list_outbox, retry_dead
+from groupops.engine.deliverer import KIND_WORDS, error_words, list_outbox, retry_dead
 from groupops.features.registry import FeatureRegistry, Place, SettingError
 from groupops.i18n import N_, Catalogs, chosen_language, english
 from groupops.storage.db import LARGEST_ID, open_database
@@ -351,6 +351,8 @@ LOG_WORDS = {
     "blacklist": N_("blacklist"),
 }
 UNDONE_BY = N_("{time} by {who}")
+#: a decision's step with the actions it took (full-width parentheses in Chinese)
+DECISION_WITH = N_("{step} ({actions})")
 #: what ``settings set`` did, and what is in effect now
 SET_FOR_GROUP = N_("{name} saved for group {group}.")
 SET_FOR_WORKSPACE = N_("{name} saved as the default of workspace {workspace!r}.")
@@ -408,7 +410,7 @@ def log_line(row: dict[str, Any], t: Callable[[str], str] = english) -> dict[str
         "time (UTC)": minute(row.get("created_at")),
         "group": row.get("group") or row.get("chat_id"),
         "member": row.get("member") or row.get("user_id"),
-        "decision": f"{step} ({actions})" if actions else step,
+        "decision": t(DECISION_WITH).format(step=step, actions=actions) if actions else step,
         "reason": word(row.get("rule")),
         "evidence": evidence,
         "undone": undone,
@@ -443,8 +445,15 @@ def counts(result: dict[str, Any], t: Callable[[str], str] = english) -> str:
     return t(LIST_COMMA).join(parts) if parts else t(NOTHING_KEPT)
 
 
-def undo_sentence(result: dict[str, Any], t: Callable[[str], str] = english) -> str:
-    """What ``undo`` did, as one sentence in the language of ``t`` (English by default)."""
+def undo_sentence(
+    result: dict[str, Any],
+    t: Callable[[str], str] = english,
+    ngettext: Callable[[str, str, int], str] | None = None,
+) -> str:
+    """What ``undo`` did, as one sentence in the language of ``t`` and ``ngettext`` (English
+    by default)."""
+    if ngettext is None:
+        ngettext = Catalogs().ngettext("en")
     undone = ", ".join(str(i) for i in result.get("undone") or [result.get("decision_id")])
     parts = [
         t(N_("decision {undone} undone (logged as decision {undo_id})")).format(
@@ -452,13 +461,15 @@ def undo_sentence(result: dict[str, Any], t: Callable[[str], str] = english) -> 
         )
     ]
     if result.get("outbox_ids"):
-        parts.append(t(N_("{n} action(s) queued to revert it")).format(n=len(result["outbox_ids"])))
+        n = len(result["outbox_ids"])
+        said = ngettext("{n} action queued to revert it", "{n} actions queued to revert it", n)
+        parts.append(said.format(n=n))
     if result.get("owner_task_ids"):
-        parts.append(
-            t(N_("{n} owner task(s) for what a bot cannot do")).format(
-                n=len(result["owner_task_ids"])
-            )
+        n = len(result["owner_task_ids"])
+        said = ngettext(
+            "{n} owner task for what a bot cannot do", "{n} owner tasks for what a bot cannot do", n
         )
+        parts.append(said.format(n=n))
     if result.get("blacklist_removed"):
         parts.append(t(N_("blacklist entry lifted")))
     note = str(result.get("note") or "")
@@ -546,10 +557,10 @@ YES = N_("yes")
 NO = N_("no")
 TITLED = N_("{title}: {status}")
 TIME_COLUMNS = frozenset({"created_at", "joined_at", "introduced_at", "time (UTC)"})
-#: columns of one line each, at most this many terminal cells (a Chinese character takes two),
-#: cut with "…" and the first to give way where the terminal is narrow: an action's text, its
-#: last error (``--json`` has them whole)
-ONE_LINE_COLUMNS = {"what": 24, "last_error": 40}
+#: columns of one line each, at most this many terminal cells (a Chinese character takes two;
+#: None: as wide as the terminal lets it be), cut with "…" and the first to give way where the
+#: terminal is narrow: an action's text, kind and last error (``--json`` has them whole)
+ONE_LINE_COLUMNS: dict[str, int | None] = {"what": 24, "kind": 16, "last_error": None}
 #: columns never cut nor wrapped, whatever the terminal's width: a row's id is what an
 #: operator types, and a time zone ``Asia/Shan…`` names none
 WHOLE_COLUMNS = frozenset({"id", "timezone"})
@@ -1048,7 +1059,9 @@ def register(app: typer.Typer) -> None:
                 raise
             at = speaker()(UNDONE_AT).format(time=minute(exc.params["at"]))
             raise Conflict(exc.template, where=exc.where, **{**exc.params, "at": at}) from None
-        out.print(literal(undo_sentence(result, speaker())), highlight=False, soft_wrap=True)
+        lang = command_language({})
+        said = undo_sentence(result, speaker(), Catalogs().ngettext(lang))
+        out.print(literal(said), highlight=False, soft_wrap=True)
 
     @outbox_app.command("list")
     @typed_errors
@@ -1069,7 +1082,18 @@ def register(app: typer.Typer) -> None:
             say_cut(len(rows), admin.count_rows(db, outbox, status=status.value), lang)
         columns = ["id", "created_at", "chat_id", "kind", "what", "attempts", "last_error"]
         if not as_json:
-            rows = [{**row, "what": action_summary(row.get("payload") or {})} for row in rows]
+            t = Catalogs().gettext(lang)
+            rows = [
+                {
+                    **row,
+                    "what": action_summary(row.get("payload") or {}),
+                    "kind": t(KIND_WORDS[row["kind"]])
+                    if row["kind"] in KIND_WORDS
+                    else row["kind"],
+                    "last_error": error_words(row, t),
+                }
+                for row in rows
+            ]
             if not any(row.get("last_error") for row in rows):  # delivered: room for the rest
                 columns.remove("last_error")
         title = title_of("outbox", lang, status.value)
@@ -1083,10 +1107,13 @@ def register(app: typer.Typer) -> None:
         url: str | None = DbOption,
     ) -> None:
         """Put dead actions back in the queue (the given ids, or --all)."""
+        lang = command_language({})
         if not ids and not all_dead:
-            raise typer.BadParameter("give action ids or --all")
+            said = Catalogs().gettext(lang)(N_("give the ids of the actions to retry, or --all"))
+            raise typer.BadParameter(said)
         n = retry_dead(open_db(url), RealClock(), None if all_dead else ids)
-        out.print(speaker()(N_("{n} action(s) queued again")).format(n=n))
+        ngettext = Catalogs().ngettext(lang)
+        out.print(ngettext("{n} action queued again", "{n} actions queued again", n).format(n=n))
 
     @tasks_app.command("list")
     @typed_errors

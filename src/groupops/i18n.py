@@ -55,3 +55,8 @@ class Catalogs:
 
     def gettext(self, language: str) -> Callable[[str], str]:
         return self.translations(language).gettext
+
+    def ngettext(self, language: str) -> Callable[[str, str, int], str]:
+        """The singular or plural of a message for a count, in ``language``: call the result
+        ``ngettext`` (``ngettext("{n} action", "{n} actions", n)``) for babel to extract it."""
+        return self.translations(language).ngettext

@@ -13,7 +13,9 @@ action behind an unfinished one, after a failure, and every ``idle`` seconds (re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -314,7 +316,7 @@ class Deliverer:
         attempts = int(row.attempts) + 1
         try:
             if adapter is None:
-                raise PlatformError(f"no connection {row.source!r} is running", permanent=False)
+                raise PlatformError(NO_CONNECTION.format(source=repr(row.source)), permanent=False)
             action = Action.from_json(row.payload)
             result = await adapter.perform(action, idempotency_key=f"outbox:{row.id}")
         except RecipientUnreachable as exc:
@@ -376,7 +378,7 @@ class Deliverer:
                 .values(
                     status="rerouted",
                     claimed_until=None,
-                    last_error=f"{type(exc).__name__}: {exc}; posted in the group instead"[:2000],
+                    last_error=REROUTED.format(error=f"{type(exc).__name__}: {exc}")[:2000],
                 )
             )
         self.notify()
@@ -519,12 +521,97 @@ def _dead_with(conn: Connection, oid: int) -> None:
             .values(
                 status="dead",
                 claimed_until=None,
-                last_error=f"not posted: it announces outbox {oid} ({dead.kind}), which failed",
+                last_error=NOT_POSTED.format(id=oid, kind=dead.kind),
             )
         )
 
 
 # -- dead letters: what an operator lists and retries ---------------------------------------
+#: what the deliverer writes as an action's last error, read back by :func:`error_words` to
+#: tell it in the operator's language (the stored text, and ``--json``, stay English)
+REROUTED = N_("{error}; posted in the group instead")
+NOT_POSTED = N_("not posted: it announces outbox {id} ({kind}), which failed")
+NO_CONNECTION = N_("no connection {source} is running")
+#: groupops' own words in the platforms' errors (the adapters'; what follows "refused: " is
+#: the platform's and stays as it is)
+PLATFORM_WORDS = (
+    N_("the member has not started a private chat with the bot"),
+    N_("the member has not started the bot"),
+    N_("Telegram lets bots delete messages for 48 hours only"),
+    N_("not connected"),
+    N_("refused: {reason}"),
+    N_("refused ({status}): {reason}"),
+    N_("failed: {reason}"),
+    N_("rate limited: {reason}"),
+    N_("timed out: {reason}"),
+    N_("homeserver error {status}: {reason}"),
+)
+#: an action's kind in words (``outbox list``); ``--json`` keeps the stored kind
+KIND_WORDS = {
+    "send": N_("group message"),
+    "reply": N_("reply"),
+    "direct_message": N_("private message"),
+    "delete": N_("delete message"),
+    "mute": N_("mute"),
+    "unmute": N_("unmute"),
+    "kick": N_("kick"),
+    "ban": N_("ban"),
+    "unban": N_("unban"),
+    "pin": N_("pin message"),
+    "create_invite_link": N_("invite link"),
+    "approve_join": N_("approve join request"),
+    "decline_join": N_("decline join request"),
+    "owner_task": N_("owner task"),
+}
+
+
+def _reader(template: str) -> re.Pattern[str]:
+    """A pattern that matches what ``template`` made, each value a named group."""
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile(
+        "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+)" for i, p in enumerate(parts)),
+        re.DOTALL,
+    )
+
+
+_READERS = [(t, _reader(t)) for t in (NOT_POSTED, NO_CONNECTION, *PLATFORM_WORDS)]
+#: the class name of a platform's error before its text (another exception's is kept)
+_TYPE = re.compile(f"(?:{PlatformError.__name__}|{RecipientUnreachable.__name__}): ")
+
+
+def error_words(row: dict[str, Any], t: Callable[[str], str]) -> str:
+    """An action's last error as an operator reads it in a listing, in the language of ``t``:
+    without the exception's class name and the connection and kind the row shows already
+    (``PlatformError: telegram:bot mute in -1001: refused: …`` is ``refused: …``), groupops'
+    own words translated, the platform's as they are. Text it does not know stays whole."""
+    text = str(row.get("last_error") or "")
+    rerouted = _reader(REROUTED).fullmatch(text)
+    if rerouted:
+        text = rerouted["error"]
+    matched = _TYPE.match(text)
+    if matched:
+        text = text[matched.end() :]
+    source = str(row.get("source") or "")
+    where = re.match(re.escape(source) + r"(?: \S+ (?:in|to) \S+)?: ", text) if source else None
+    if where:
+        text = text[where.end() :]
+    for template, reader in _READERS:
+        found = reader.fullmatch(text)
+        if found:
+            values = dict(found.groupdict())
+            if "kind" in values and values["kind"] in KIND_WORDS:
+                values["kind"] = t(KIND_WORDS[values["kind"]])
+            with contextlib.suppress(KeyError, IndexError, ValueError):  # broken: the English
+                text = t(template).format(**values)
+            break
+    if rerouted:
+        try:
+            text = t(REROUTED).format(error=text)
+        except (KeyError, IndexError, ValueError):
+            text = REROUTED.format(error=text)
+    return text
+
+
 #: the statuses listed newest first: what was done (the latest is what an operator looks
 #: for); the others (waiting, being sent, dead letters) oldest first, the order they are sent
 #: and retried in
