@@ -1,12 +1,13 @@
 """welcome: greet newcomers by name, push the rules, ask for a self-introduction, and
-during a join burst send one combined welcome instead of one per member."""
+during a join burst send one combined welcome instead of one per member (naming only those
+still there when it goes out)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
@@ -17,7 +18,7 @@ from groupops.features.commands import is_command
 from groupops.features.welcome.settings import WelcomeSettings
 from groupops.features.welcome.tables import welcome_bursts
 from groupops.i18n import N_
-from groupops.storage.tables import events, memberships
+from groupops.storage.tables import events, identities, memberships
 
 DEFAULT_TEMPLATE = N_("Welcome {{ name }} to {{ group }}! 🎉")
 DEFAULT_INTRO = N_("Please introduce yourself in a few words: who you are and why you joined.")
@@ -62,7 +63,11 @@ _INTRODUCED = (
 
 @dataclass
 class _Burst:
-    """A group's held-back joins (welcome_bursts) while a batch runs."""
+    """A group's held-back joins (welcome_bursts) while a batch runs.
+
+    Stored in the ``names`` column as a list: ``[member id, name]`` for each of the first
+    :data:`MAX_NAMES` held back (the names the message shows), ``[member id]`` for each one
+    after (counted only); a plain name is a row stored before the ids were kept."""
 
     group_id: int
     names: list[str]
@@ -71,6 +76,74 @@ class _Burst:
     last_join_at: datetime
     new: bool = False  # not stored yet
     dirty: bool = False  # changed since it was read
+    #: the member of each of ``names`` (None: stored before the ids were kept)
+    ids: list[int | None] = field(default_factory=list)
+    #: the members held back after the first MAX_NAMES
+    more: list[int] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, row: Any) -> _Burst:
+        names: list[str] = []
+        ids: list[int | None] = []
+        more: list[int] = []
+        for held in row.names:
+            if isinstance(held, str):
+                names.append(held)
+                ids.append(None)
+            elif len(held) == 2:
+                ids.append(int(held[0]))
+                names.append(str(held[1]))
+            else:
+                more.append(int(held[0]))
+        count = int(row._mapping["count"])
+        return cls(
+            int(row.group_id),
+            names,
+            count,
+            row.started_at,
+            row.last_join_at,
+            False,
+            False,
+            ids,
+            more,
+        )
+
+    def stored(self) -> list[Any]:
+        shown = [n if m is None else [m, n] for m, n in zip(self.ids, self.names, strict=True)]
+        return [*shown, *([m] for m in self.more)]
+
+    def add(self, member_id: int | None, name: str) -> None:
+        if len(self.names) < MAX_NAMES:
+            self.names.append(name)
+            self.ids.append(member_id)
+        elif member_id is not None:
+            self.more.append(member_id)
+        self.count += 1
+
+    def drop(self, member_id: int, name: str | None, joined_at: datetime | None) -> bool:
+        """Take out the member's held-back join, if it is here; whether it was."""
+        if member_id in self.ids:
+            at = self.ids.index(member_id)
+            del self.ids[at], self.names[at]
+        elif member_id in self.more:
+            self.more.remove(member_id)
+        elif (
+            # a row stored before the ids were kept: their name, if they joined in the burst
+            name is not None
+            and joined_at is not None
+            and joined_at >= self.started_at
+            and any(m is None and n == name for m, n in zip(self.ids, self.names, strict=True))
+        ):
+            at = next(
+                i
+                for i, (m, n) in enumerate(zip(self.ids, self.names, strict=True))
+                if m is None and n == name
+            )
+            del self.ids[at], self.names[at]
+        else:
+            return False
+        self.count -= 1
+        return True
 
 
 @dataclass
@@ -80,24 +153,29 @@ class _Batch:
 
     conn: Connection
     bursts: dict[int, _Burst] | None = None
+    #: groups whose stored burst is to be deleted: everyone held back left
+    emptied: set[int] = field(default_factory=set)
     #: (group, member) -> when: the first long message of a newcomer in this batch
     intros: dict[tuple[int, int], datetime] = field(default_factory=dict)
 
     def burst_of(self, group_id: int) -> _Burst | None:
         if self.bursts is None:
             self.bursts = {
-                int(r.group_id): _Burst(
-                    int(r.group_id),
-                    list(r.names),
-                    int(r._mapping["count"]),
-                    r.started_at,
-                    r.last_join_at,
-                )
-                for r in self.conn.execute(_SELECT_BURSTS)
+                int(r.group_id): _Burst.read(r) for r in self.conn.execute(_SELECT_BURSTS)
             }
         return self.bursts.get(group_id)
 
+    def empty(self, burst: _Burst) -> None:
+        """Everyone held back in the burst left: no combined welcome."""
+        assert self.bursts is not None
+        del self.bursts[burst.group_id]
+        if not burst.new:
+            self.emptied.add(burst.group_id)
+
     def write_bursts(self) -> None:
+        if self.emptied:  # before the inserts: a burst may start again in the same batch
+            self.conn.execute(_DELETE_BURST, [{"g": g} for g in sorted(self.emptied)])
+            self.emptied = set()
         if not self.bursts:
             return
         new = [b for b in self.bursts.values() if b.new]
@@ -108,7 +186,7 @@ class _Batch:
                 [
                     {
                         "group_id": b.group_id,
-                        "names": b.names,
+                        "names": b.stored(),
                         "count": b.count,
                         "started_at": b.started_at,
                         "last_join_at": b.last_join_at,
@@ -122,7 +200,7 @@ class _Batch:
                 [
                     {
                         "g": b.group_id,
-                        "b_names": b.names,
+                        "b_names": b.stored(),
                         "b_count": b.count,
                         "b_last": b.last_join_at,
                     }
@@ -147,7 +225,14 @@ class WelcomeFeature:
     order: ClassVar[int] = 20
     settings_model: ClassVar[type[WelcomeSettings]] = WelcomeSettings
     handles: ClassVar[frozenset[EventKind]] = frozenset(
-        {EventKind.MEMBER_JOINED, EventKind.MEMBER_ADMITTED, EventKind.MESSAGE, EventKind.TICK}
+        {
+            EventKind.MEMBER_JOINED,
+            EventKind.MEMBER_ADMITTED,
+            EventKind.MESSAGE,
+            EventKind.MEMBER_LEFT,  # no longer welcomed in a burst's combined welcome
+            EventKind.MEMBER_KICKED,
+            EventKind.TICK,
+        }
     )
 
     def handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
@@ -165,34 +250,36 @@ class WelcomeFeature:
                 self._joined(ctx, b, item, item.group)
             elif kind == EventKind.MESSAGE:
                 self._maybe_intro(ctx, b, item, item.group)
+            elif kind in (EventKind.MEMBER_LEFT, EventKind.MEMBER_KICKED):
+                self._gone(b, item, item.group)
         b.write()
 
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
         """Introductions live on the membership row, which the core forgets. A join of theirs
         held back for a combined welcome leaves it: the burst counts one less and no longer
-        shows their name (as they joined under it), and goes when nobody is left."""
-        joins = conn.execute(
-            select(_e.group_id, _e.occurred_at, _e.payload["user_name"].as_string()).where(
-                _e.member_id == member_id,
-                _e.kind.in_((EventKind.MEMBER_JOINED.value, EventKind.MEMBER_ADMITTED.value)),
-            )
-        ).all()
-        for group_id, joined_at, name in joins:
-            row = conn.execute(select(welcome_bursts).where(_w.group_id == group_id)).first()
-            if row is None or joined_at < row.started_at:
-                continue
-            names = list(row.names)
-            if name in names:
-                names.remove(name)
-            count = int(row._mapping["count"]) - 1
-            if count <= 0:
-                conn.execute(delete(welcome_bursts).where(_w.group_id == group_id))
-            else:
-                conn.execute(
-                    update(welcome_bursts)
-                    .where(_w.group_id == group_id)
-                    .values(names=names, count=count)
+        shows their name, and goes when nobody is left."""
+        joins: dict[int, tuple[datetime, str]] = {
+            int(group_id): (joined_at, name)
+            for group_id, joined_at, name in conn.execute(
+                select(_e.group_id, _e.occurred_at, _e.payload["user_name"].as_string())
+                .where(
+                    _e.member_id == member_id,
+                    _e.kind.in_((EventKind.MEMBER_JOINED.value, EventKind.MEMBER_ADMITTED.value)),
                 )
+                .order_by(_e.seq)
+            )
+            if group_id is not None
+        }
+        b = _Batch(conn)
+        b.burst_of(0)  # read them all
+        assert b.bursts is not None
+        for burst in list(b.bursts.values()):
+            joined_at, name = joins.get(burst.group_id, (None, None))
+            if burst.drop(member_id, name, joined_at):
+                burst.dirty = True
+                if burst.count <= 0:
+                    b.empty(burst)
+        b.write_bursts()
 
     # -- joins -----------------------------------------------------------------------------
     def _settings(self, ctx: BatchContext, group: GroupInfo) -> WelcomeSettings:
@@ -209,31 +296,46 @@ class WelcomeFeature:
         burst = b.burst_of(group.id)
         name = event.user_name or event.user_id
         if burst is not None or self._recent(ctx, item, group, s) + 1 >= s.burst_threshold:
-            self._hold(b, group, burst, name, when)
+            self._hold(b, group, burst, item.member_id, name, when)
             return
+        for action in self._welcome(ctx, group, s, t, name, event.user_id):
+            ctx.emit(action, item)
+
+    def _welcome(
+        self,
+        ctx: BatchContext,
+        group: GroupInfo,
+        s: WelcomeSettings,
+        t: Callable[[str], str],
+        name: str,
+        user_id: str | None,
+    ) -> list[Action]:
+        """One newcomer's welcome, and the rules: privately to ``user_id`` where the platform
+        allows, else in the group."""
         variables = {**self._vars(ctx, group, s), "name": name}
         text = ctx.templates.render(
             s.template or t(DEFAULT_TEMPLATE), variables, where="welcome.template"
         )
         if s.intro_prompt:
             text += "\n" + t(DEFAULT_INTRO)
-        ctx.emit(Action(ActionKind.SEND, event.source, event.chat_id, text=text), item)
+        actions = [Action(ActionKind.SEND, group.source, group.chat_id, text=text)]
         if s.rules:
             header = ctx.templates.render(t(RULES_HEADER), variables, where="welcome.rules")
             rules = f"{header}\n{s.rules}"
-            if s.rules_private and ctx.capabilities(event.source).can(ActionKind.DIRECT_MESSAGE):
-                ctx.emit(
+            can_dm = ctx.capabilities(group.source).can(ActionKind.DIRECT_MESSAGE)
+            if s.rules_private and user_id is not None and can_dm:
+                actions.append(
                     Action(
                         ActionKind.DIRECT_MESSAGE,
-                        event.source,
-                        event.chat_id,
-                        user_id=event.user_id,
+                        group.source,
+                        group.chat_id,
+                        user_id=user_id,
                         text=rules,
-                    ),
-                    item,
+                    )
                 )
             else:
-                ctx.emit(Action(ActionKind.SEND, event.source, event.chat_id, text=rules), item)
+                actions.append(Action(ActionKind.SEND, group.source, group.chat_id, text=rules))
+        return actions
 
     @staticmethod
     def _recent(ctx: BatchContext, item: Incoming, group: GroupInfo, s: WelcomeSettings) -> int:
@@ -253,17 +355,34 @@ class WelcomeFeature:
         )
 
     def _hold(
-        self, b: _Batch, group: GroupInfo, burst: _Burst | None, name: str, when: datetime
+        self,
+        b: _Batch,
+        group: GroupInfo,
+        burst: _Burst | None,
+        member_id: int | None,
+        name: str,
+        when: datetime,
     ) -> None:
         if burst is None:
             assert b.bursts is not None
-            b.bursts[group.id] = _Burst(group.id, [name], 1, when, when, new=True)
-            return
-        if len(burst.names) < MAX_NAMES:
-            burst.names = [*burst.names, name]
-        burst.count += 1
+            burst = b.bursts[group.id] = _Burst(group.id, [], 0, when, when, new=True)
+        burst.add(member_id, name)
         burst.last_join_at = max(when, burst.last_join_at)
         burst.dirty = True
+
+    @staticmethod
+    def _gone(b: _Batch, item: Incoming, group: GroupInfo) -> None:
+        """A member left or was removed (an advertiser kicked, a blacklisted member removed
+        everywhere): if their join is held back, the combined welcome neither names nor
+        counts them."""
+        if item.member_id is None:
+            return
+        burst = b.burst_of(group.id)
+        if burst is None or not burst.drop(item.member_id, item.event.user_name, item.joined_at):
+            return
+        burst.dirty = True
+        if burst.count <= 0:
+            b.empty(burst)
 
     def _flush_bursts(self, ctx: BatchContext, now: datetime) -> None:
         rows = ctx.conn.execute(_SELECT_BURSTS).all()
@@ -281,11 +400,20 @@ class WelcomeFeature:
             if now - row.last_join_at < timedelta(seconds=s.burst_window_seconds):
                 continue  # still arriving: wait for the burst to calm down
             t = ctx.gettext(group)
-            shown = list(row.names)
+            burst = _Burst.read(row)
+            if burst.count == 1 and len(burst.names) == 1:
+                # one newcomer held back (the others left, or were welcomed one by one
+                # before the burst began): their ordinary welcome
+                user_id = self._user_id(ctx, group, burst.ids[0])
+                for action in self._welcome(ctx, group, s, t, burst.names[0], user_id):
+                    ctx.emit_for_group(action, group)
+                ctx.conn.execute(_DELETE_BURST, {"g": row.group_id})
+                continue
+            shown = burst.names
             names = "、".join(shown) if group.language.startswith("zh") else ", ".join(shown)
-            if row._mapping["count"] > len(shown):
+            if burst.count > len(shown):
                 names += " …"
-            count = str(row._mapping["count"])
+            count = str(burst.count)
             variables = {**self._vars(ctx, group, s), "names": names, "count": count}
             text = ctx.templates.render(
                 s.burst_template or t(DEFAULT_BURST), variables, where="welcome.burst_template"
@@ -299,6 +427,18 @@ class WelcomeFeature:
                 Action(ActionKind.SEND, group.source, group.chat_id, text=text), group
             )
             ctx.conn.execute(_DELETE_BURST, {"g": row.group_id})
+
+    @staticmethod
+    def _user_id(ctx: BatchContext, group: GroupInfo, member_id: int | None) -> str | None:
+        """The member's id on the group's platform (None: not known)."""
+        if member_id is None:
+            return None
+        found = ctx.conn.execute(
+            select(identities.c.user_id).where(
+                identities.c.member_id == member_id, identities.c.source == group.source
+            )
+        ).scalar()
+        return None if found is None else str(found)
 
     # -- introductions ---------------------------------------------------------------------
     def _maybe_intro(self, ctx: BatchContext, b: _Batch, item: Incoming, group: GroupInfo) -> None:
