@@ -416,32 +416,37 @@ class PointsFeature:
         name: str,
         s: PointsSettings,
         row: Any = None,
+        also: Sequence[tuple[int, str]] = (),
         **balance: Any,
     ) -> None:
         """Write one award to the ledger, move the balance, announce a new level. ``row`` is
-        the member's balance row when the caller has just read it."""
+        the member's balance row when the caller has just read it. ``also``: more awards of
+        the same event, ``(points, reason)`` each (a check-in's streak gift), each its own
+        ledger line: a level they reach is announced once, with the total after them all."""
         if row is None:
             row = self._balance(ctx, group.id, member_id)
-        if points:
-            entry = {
-                "group_id": group.id,
-                "member_id": member_id,
-                "points": points,
-                "reason": reason,
-                "at": at,
-                "cause_seq": cause_seq,
-            }
-            p = self._batch()
-            p.ledger.append(entry)
-            if reason not in NOT_RACED:
-                race = (group.id, month_of(at, group.timezone), member_id)
-                month = p.months.setdefault(race, [0, at])
-                month[0] += points
-                month[1] = max(month[1], at)
-        total = int(row.points) + points
-        level = max(i for i, lv in enumerate(s.levels) if lv.points <= max(total, 0))
         before = int(row.level)
-        row.points, row.level = total, max(level, before)
+        total, level = int(row.points), before
+        for part, why in ((points, reason), *also):
+            if part:
+                entry = {
+                    "group_id": group.id,
+                    "member_id": member_id,
+                    "points": part,
+                    "reason": why,
+                    "at": at,
+                    "cause_seq": cause_seq,
+                }
+                p = self._batch()
+                p.ledger.append(entry)
+                if why not in NOT_RACED:
+                    race = (group.id, month_of(at, group.timezone), member_id)
+                    month = p.months.setdefault(race, [0, at])
+                    month[0] += part
+                    month[1] = max(month[1], at)
+            total += part
+            level = max(level, *(i for i, lv in enumerate(s.levels) if lv.points <= max(total, 0)))
+        row.points, row.level = total, level
         for key, value in balance.items():
             setattr(row, key, value)
         row.dirty = True
@@ -510,19 +515,18 @@ class PointsFeature:
         base = s.makeup_points if made_up else s.checkin_points
         reason = "makeup" if made_up else "checkin"
         gift = int(event.data.get("gift_points") or 0)
-        for points, why in ((base, reason), (gift, "gift")):
-            if points > 0 or why == reason:
-                self.award(
-                    ctx,
-                    group,
-                    item.member_id,
-                    points,
-                    why,
-                    at=event.occurred_at,
-                    cause_seq=item.seq,
-                    name=name,
-                    s=s,
-                )
+        self.award(  # one announcement of a level reached, with the gift counted in
+            ctx,
+            group,
+            item.member_id,
+            base,
+            reason,
+            at=event.occurred_at,
+            cause_seq=item.seq,
+            name=name,
+            s=s,
+            also=[(gift, "gift")] if gift > 0 else [],
+        )
 
     def _reaction(
         self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: PointsSettings
