@@ -262,7 +262,7 @@ def test_month_end_top_three_once_with_rewards(make_app: Callable[..., App]) -> 
         "🎉 Chen reached level Regular with 62 points!",
     ]
     assert texts[0].splitlines() == [
-        "🏆 The top 3 of 2026-11 in Brand Club:",
+        "🏆 The top 3 of November 2026 in Brand Club:",
         "🥇 Ann · 3 pts · 🎁 +100 bonus points",
         "🥈 Chen · 2 pts · 🎁 +60 bonus points",
         "🥉 Bob · 1 pts · 🎁 +30 bonus points",
@@ -282,7 +282,7 @@ def test_month_end_follows_each_groups_zone(make_app: Callable[..., App]) -> Non
     assert said(app) == []
     clock(app).set(datetime(2026, 12, 1, 5, 1, tzinfo=UTC))  # 00:01 on 1 Dec in New York
     app.engine.tick()
-    assert said(app)[0].startswith("🏆 The top 3 of 2026-11")
+    assert said(app)[0].startswith("🏆 The top 3 of November 2026")
 
 
 def test_bad_settings_name_the_field(make_app: Callable[..., App]) -> None:

@@ -53,9 +53,27 @@ MY_POINTS = N_(
 #: the same, for a member with no points this month (not on the board: no rank to give)
 MY_POINTS_NONE = N_("{{ name }}: {{ points }} points, level {{ level }}. No points this month yet.")
 NEXT_LEVEL = N_("{{ missing }} more points to {{ next }}.")
+#: two sentences of a reply, one after the other (Chinese sets them side by side, no space)
+TWO_SENTENCES = N_("{sentence} {next_sentence}")
 BOARD_HEAD = N_("🏆 Points this month in {{ group }}:")
 BOARD_EMPTY = N_("Nobody has earned points in {{ group }} this month yet.")
 TOP_HEAD = N_("🏆 The top 3 of {{ month }} in {{ group }}:")
+#: a month and its year in the top 3's title: "November 2026", "2026 年 11 月"
+MONTH_OF_YEAR = N_("{month} {year}")
+MONTHS = (
+    N_("January"),
+    N_("February"),
+    N_("March"),
+    N_("April"),
+    N_("May"),
+    N_("June"),
+    N_("July"),
+    N_("August"),
+    N_("September"),
+    N_("October"),
+    N_("November"),
+    N_("December"),
+)
 TOP_FOOT = N_("Thank you all for taking part: a new month starts now, everyone starts at 0!")
 TOP_POINTS = N_("{points} pts")
 REWARD_POINTS = N_("+{n} bonus points")
@@ -599,11 +617,12 @@ class PointsFeature:
         )
         if level + 1 < len(s.levels):
             nxt = s.levels[level + 1]
-            text += " " + ctx.templates.render(
+            then = ctx.templates.render(
                 t(NEXT_LEVEL),
                 {"missing": str(nxt.points - int(row.points)), "next": t(nxt.name)},
                 where="points",
             )
+            text = t(TWO_SENTENCES).format(sentence=text, next_sentence=then)
         ctx.reply(item, text)
 
     def _show_board(
@@ -665,7 +684,7 @@ class PointsFeature:
         if not top:
             return
         t = ctx.gettext(group)
-        month = f"{month_day.year}-{month_day.month:02d}"
+        month = t(MONTH_OF_YEAR).format(month=t(MONTHS[month_day.month - 1]), year=month_day.year)
         head = ctx.templates.render(
             t(TOP_HEAD), {"month": month, "group": group.title}, where="points.monthly_top"
         )
