@@ -29,6 +29,7 @@ from groupops.domain.events import ContentKind, Event, EventKind
 from groupops.domain.time import local_day, zone
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.kept import Kept, load_members_of_group
+from groupops.features.moderation.removed import removed_message
 from groupops.features.points.boards import (
     NOT_RACED,
     PERIODS,
@@ -105,6 +106,12 @@ _UPDATE_BALANCE = (
     )
 )
 _UPDATE_BALANCES = Bulk(_UPDATE_BALANCE)
+#: what a message earned (see _removed)
+_PAID_FOR = select(points_ledger.c.points).where(
+    points_ledger.c.cause_seq == bindparam("seq"),
+    points_ledger.c.member_id == bindparam("m"),
+    points_ledger.c.reason.in_(("message", "reply")),
+)
 
 #: the author of a message named by its platform id (uses ix_events_message)
 _MESSAGE_AUTHOR = (
@@ -232,7 +239,13 @@ class PointsFeature:
     order: ClassVar[int] = 40
     settings_model: ClassVar[type[PointsSettings]] = PointsSettings
     handles: ClassVar[frozenset[EventKind]] = frozenset(
-        {EventKind.MESSAGE, EventKind.REACTION, EventKind.CHECKED_IN, EventKind.TICK}
+        {
+            EventKind.MESSAGE,
+            EventKind.MESSAGE_DELETED,  # moderation removed an earlier message as an ad
+            EventKind.REACTION,
+            EventKind.CHECKED_IN,
+            EventKind.TICK,
+        }
     )
 
     #: balances kept in memory between batches, at most (then they are read again)
@@ -390,6 +403,9 @@ class PointsFeature:
                 self._flush(ctx)
                 self._month_end(ctx, item.event.occurred_at)
                 continue
+            if kind == EventKind.MESSAGE_DELETED:
+                self._removed(ctx, item)
+                continue
             group = item.group
             if group is None or item.member_id is None:
                 continue
@@ -519,6 +535,30 @@ class PointsFeature:
             s=s,
             row=row,
             last_paid_message_at=event.occurred_at,
+        )
+
+    def _removed(self, ctx: BatchContext, item: Incoming) -> None:
+        """Moderation removed a message of an earlier batch as an ad (a cross-group copy):
+        the points it earned are taken back, in the month they were earned in."""
+        removed = removed_message(ctx, item)
+        if removed is None or item.group is None or item.group.id != removed.group_id:
+            return
+        self._flush(ctx)  # the ledger as the batch left it so far
+        paid = ctx.conn.execute(_PAID_FOR, {"seq": removed.seq, "m": removed.member_id}).all()
+        points = sum(int(r.points) for r in paid)
+        if points <= 0:
+            return
+        s = ctx.settings(self, item.group, PointsSettings)
+        self.award(
+            ctx,
+            item.group,
+            removed.member_id,
+            -points,
+            "removed",
+            at=removed.occurred_at,
+            cause_seq=item.seq,
+            name="",
+            s=s,
         )
 
     def _checked_in(

@@ -16,7 +16,8 @@ points_ledger = Table(
     Column("group_id", ID, ForeignKey("groups.id"), nullable=False),
     Column("member_id", ID, ForeignKey("members.id"), nullable=False, index=True),
     Column("points", Integer, nullable=False),
-    # checkin makeup gift message reply reaction monthly_reward adjust
+    # checkin makeup gift message reply reaction monthly_reward adjust removed (a message's
+    # points taken back: moderation removed it as an ad)
     Column("reason", String(32), nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Column("cause_seq", ID, nullable=True),  # the event that earned it

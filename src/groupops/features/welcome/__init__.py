@@ -15,6 +15,7 @@ from groupops.domain.actions import Action, ActionKind
 from groupops.domain.events import EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.commands import is_command
+from groupops.features.moderation.removed import removed_message
 from groupops.features.welcome.settings import WelcomeSettings
 from groupops.features.welcome.tables import welcome_bursts
 from groupops.i18n import N_
@@ -229,6 +230,7 @@ class WelcomeFeature:
             EventKind.MEMBER_JOINED,
             EventKind.MEMBER_ADMITTED,
             EventKind.MESSAGE,
+            EventKind.MESSAGE_DELETED,  # moderation removed an earlier message as an ad
             EventKind.MEMBER_LEFT,  # no longer welcomed in a burst's combined welcome
             EventKind.MEMBER_KICKED,
             EventKind.TICK,
@@ -250,6 +252,8 @@ class WelcomeFeature:
                 self._joined(ctx, b, item, item.group)
             elif kind == EventKind.MESSAGE:
                 self._maybe_intro(ctx, b, item, item.group)
+            elif kind == EventKind.MESSAGE_DELETED:
+                self._not_an_intro(ctx, b, item)
             elif kind in (EventKind.MEMBER_LEFT, EventKind.MEMBER_KICKED):
                 self._gone(b, item, item.group)
         b.write()
@@ -454,3 +458,21 @@ class WelcomeFeature:
             return  # "/checkin read 20 pages" is a check-in, not who they are
         # the first one counts (introduced_at is set once): written with the batch's others
         b.intros.setdefault((group.id, item.member_id), when)
+
+    @staticmethod
+    def _not_an_intro(ctx: BatchContext, b: _Batch, item: Incoming) -> None:
+        """Moderation removed a message of an earlier batch as an ad (a cross-group copy): if
+        it was taken for the member's introduction, it no longer is."""
+        removed = removed_message(ctx, item)
+        if removed is None:
+            return
+        b.write()  # the batch's introductions so far, before the one taken back
+        ctx.conn.execute(
+            update(memberships)
+            .where(
+                _ms.group_id == removed.group_id,
+                _ms.member_id == removed.member_id,
+                _ms.introduced_at == removed.occurred_at,
+            )
+            .values(introduced_at=None)
+        )
