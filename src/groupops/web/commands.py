@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
             " to try days and months in minutes; not with Telegram or Matrix connections",
         ),
     ) -> None:
-        """Run groupops live (real clock) with the sandbox web chat; prints its address."""
+        """Run groupops live with the sandbox web chat; prints its address."""
         from groupops.web.config import WebConfig
         from groupops.web.server import ServeOptions, serve
 
