@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from groupops.domain.errors import NotFound
+from groupops.domain.errors import GroupopsError, NotFound
 
 log = logging.getLogger("groupops.platforms")
 
@@ -112,3 +112,27 @@ def stored_differs(store: Store, current: object) -> bool:
     except Exception:  # the database is down: nothing to take up
         return False
     return bool(config != current)
+
+
+def changed_settings(store: Store, current: Any, source: str) -> Any | None:
+    """The connection's stored settings if they are not ``current`` (a new token or login
+    from ``groupops connect``, disabled or enabled), logged; None when they are the same or
+    cannot be read now (the database is down: keep going as we are). Raises NotFound if the
+    connection is gone."""
+    try:
+        config, _ = store.load()
+    except NotFound:
+        raise
+    except GroupopsError as exc:
+        log.warning("%s: stored settings not usable: %s", source, exc)
+        return None
+    except Exception as exc:  # the database is down: keep going as we are
+        log.debug("%s: settings not read: %s", source, type(exc).__name__)
+        return None
+    if config == current:
+        return None
+    if config.enabled != current.enabled:
+        log.warning("%s: %s", source, "enabled" if config.enabled else "disabled")
+    else:
+        log.warning("%s: the stored settings changed; reconnecting", source)
+    return config

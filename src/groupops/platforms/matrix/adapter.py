@@ -46,7 +46,7 @@ from nio import (
 from nio.rooms import MatrixRoom
 
 from groupops.domain.actions import Action, ActionKind
-from groupops.domain.errors import GroupopsError, NotFound, PlatformError
+from groupops.domain.errors import NotFound, PlatformError
 from groupops.domain.events import Event
 from groupops.domain.time import utc
 from groupops.engine.clock import Clock, RealClock
@@ -62,6 +62,7 @@ from groupops.platforms.supervise import (
     MAX_PAUSE,
     REFUSED_RETRY,
     Health,
+    changed_settings,
     short,
     stored_differs,
     watch,
@@ -505,22 +506,9 @@ class MatrixAdapter:
         """Take up the stored settings if they changed (a new login from ``groupops connect
         matrix``, disabled or enabled): True if they did. Raises NotFound if the connection is
         gone."""
-        try:
-            config, _ = self.store.load()
-        except NotFound:
-            raise
-        except GroupopsError as exc:
-            log.warning("%s: stored settings not usable: %s", self.source, exc)
+        config = changed_settings(self.store, self.config, self.source)
+        if config is None:
             return False
-        except Exception as exc:  # the database is down: keep going as we are
-            log.debug("%s: settings not read: %s", self.source, type(exc).__name__)
-            return False
-        if config == self.config:
-            return False
-        if config.enabled != self.config.enabled:
-            log.warning("%s: %s", self.source, "enabled" if config.enabled else "disabled")
-        else:
-            log.warning("%s: the stored settings changed; reconnecting", self.source)
         await self.close()
         self.config = config
         self.capabilities = replace(self.capabilities, limits=config.limits)

@@ -52,6 +52,7 @@ from groupops.platforms.supervise import (
     MAX_PAUSE,
     REFUSED_RETRY,
     Health,
+    changed_settings,
     short,
     stored_differs,
     watch,
@@ -489,22 +490,9 @@ class TelegramAdapter:
     async def reload(self) -> bool:
         """Take up the stored settings if they changed (a new token from ``groupops connect``,
         disabled or enabled): True if they did. Raises NotFound if the connection is gone."""
-        try:
-            config, _ = self.store.load()
-        except NotFound:
-            raise
-        except GroupopsError as exc:
-            log.warning("%s: stored settings not usable: %s", self.source, exc)
+        config = changed_settings(self.store, self.config, self.source)
+        if config is None:
             return False
-        except Exception as exc:  # the database is down: keep going as we are
-            log.debug("%s: settings not read: %s", self.source, type(exc).__name__)
-            return False
-        if config == self.config:
-            return False
-        if config.enabled != self.config.enabled:
-            log.warning("%s: %s", self.source, "enabled" if config.enabled else "disabled")
-        else:
-            log.warning("%s: the stored settings changed; reconnecting", self.source)
         await self.close()
         self.config = config
         self._filter = SecretFilter([*self._filter.secrets, *config.secrets()])
