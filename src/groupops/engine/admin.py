@@ -718,6 +718,24 @@ def language_code(value: str) -> str | None:
     return LANGUAGE_SPELLINGS.get(value.strip().casefold().replace("-", "_"))
 
 
+def checked_zone(value: str, option: str) -> str:
+    """A time zone an operator gave with ``option``, or the command's refusal naming it."""
+    try:
+        zone(value)
+    except InvalidSettings:  # the command's option, not a feature's setting
+        raise InvalidOption(UNKNOWN_ZONE, where=option, name=value) from None
+    return value
+
+
+def checked_language(value: str, option: str) -> str:
+    """The catalogue's code of a language an operator gave with ``option`` (see
+    :func:`language_code`), or the command's refusal naming it."""
+    code = language_code(value)
+    if code is None:
+        raise InvalidOption(UNKNOWN_LANGUAGE, where=option, value=value)
+    return code
+
+
 def set_group_profile(
     db: Engine,
     group_ref: str,
@@ -730,16 +748,9 @@ def set_group_profile(
     now (``{"timezone": ("Asia/Shanghai", "Europe/Berlin")}``), unchanged ones too."""
     values: dict[str, Any] = {}
     if timezone is not None:
-        try:
-            zone(timezone)
-        except InvalidSettings:  # the command's option, not a feature's setting
-            raise InvalidOption(UNKNOWN_ZONE, where="--timezone", name=timezone) from None
-        values["timezone"] = timezone
+        values["timezone"] = checked_zone(timezone, "--timezone")
     if language is not None:
-        code = language_code(language)
-        if code is None:
-            raise InvalidOption(UNKNOWN_LANGUAGE, where="--language", value=language)
-        values["language"] = code
+        values["language"] = checked_language(language, "--language")
     if title is not None:
         if not title.strip():
             raise InvalidOption(

@@ -71,6 +71,11 @@ _FIND_MEMBERSHIP = select(
 _NEW_MEMBERSHIP = insert(memberships).returning(memberships.c.id)
 
 
+#: what a new group speaks and where its days start when its connection does not say
+NEW_GROUP_LANGUAGE = "zh_CN"
+NEW_GROUP_TIMEZONE = "Asia/Shanghai"
+
+
 class Directory:
     def __init__(
         self, default_workspace: str = "default", clock: Callable[[], datetime] | None = None
@@ -227,6 +232,20 @@ class Directory:
         self._remember(self._source_ws, source, ws_id)
         return int(ws_id)
 
+    @staticmethod
+    def _new_group_profile(conn: Connection, source: str) -> tuple[str, str]:
+        """The language and time zone a new group of ``source`` starts with: its connection's
+        ``group_language`` / ``group_timezone`` (``connect --group-language …``), else
+        zh_CN and Asia/Shanghai."""
+        config = conn.execute(
+            select(connections.c.config).where(connections.c.id == source)
+        ).scalar()
+        given = config if isinstance(config, dict) else {}
+        return (
+            str(given.get("group_language") or NEW_GROUP_LANGUAGE),
+            str(given.get("group_timezone") or NEW_GROUP_TIMEZONE),
+        )
+
     def group(self, conn: Connection, event: Event) -> GroupInfo:
         key = (event.source, event.chat_id)
         found: GroupInfo | None = self._lookup(self._groups, key)
@@ -243,6 +262,7 @@ class Directory:
         if row is None:
             now = self.clock() if self.clock is not None else event.occurred_at
             ws_id = self.source_workspace(conn, event.source, now)
+            language, timezone = self._new_group_profile(conn, event.source)
             platform_title = str(event.data.get("chat_title", ""))[:255]
             title = platform_title or event.chat_id
             gid = race_safe(
@@ -255,8 +275,8 @@ class Directory:
                         chat_id=event.chat_id,
                         title=title[:255],
                         platform_title=platform_title,
-                        timezone="Asia/Shanghai",
-                        language="zh_CN",
+                        timezone=timezone,
+                        language=language,
                         settings={},
                         created_at=event.occurred_at,
                     )

@@ -47,6 +47,27 @@ def ask_secret(prompt: str, option: str, env: str) -> str:
     return value
 
 
+GROUP_LANGUAGE_HELP = (
+    "the language a group this bot brings starts in: zh_CN or en (default zh_CN; kept when not"
+    " given again)"
+)
+GROUP_TIMEZONE_HELP = (
+    "the time zone a group this bot brings starts in, e.g. Europe/Berlin (default"
+    " Asia/Shanghai; kept when not given again)"
+)
+
+
+def group_profile(language: str | None, timezone: str | None) -> tuple[str, str]:
+    """``--group-language`` / ``--group-timezone`` checked, as the connection stores them
+    ("" when not given: what was stored stays)."""
+    from groupops.engine.admin import checked_language, checked_zone
+
+    return (
+        checked_language(language, "--group-language") if language else "",
+        checked_zone(timezone, "--group-timezone") if timezone else "",
+    )
+
+
 connect_app = typer.Typer(no_args_is_help=True, help="Connect a bot account on a platform.")
 
 
@@ -76,6 +97,12 @@ def connect_matrix(
     per_chat_per_minute: float = typer.Option(
         12.0, "--per-room-per-minute", help="messages a minute in one room"
     ),
+    group_language: str | None = typer.Option(
+        None, "--group-language", show_default=False, help=GROUP_LANGUAGE_HELP
+    ),
+    group_timezone: str | None = typer.Option(
+        None, "--group-timezone", show_default=False, help=GROUP_TIMEZONE_HELP
+    ),
     url: str | None = DbOption,
     lang: str = LangOption(),
 ) -> None:
@@ -84,6 +111,7 @@ def connect_matrix(
     from groupops.platforms.matrix.config import MatrixConfig, connect
 
     _ = Catalogs().gettext(lang)
+    new_language, new_timezone = group_profile(group_language, group_timezone)
     password = password or ask_secret(_(T_PASSWORD), "--password", "GROUPOPS_MATRIX_PASSWORD")
     config = MatrixConfig(
         homeserver,
@@ -92,6 +120,8 @@ def connect_matrix(
         auto_join=auto_join,
         per_second=per_second,
         per_chat_per_minute=per_chat_per_minute,
+        group_language=new_language,
+        group_timezone=new_timezone,
     )
     db = open_db(url, create=True)
     try:
@@ -132,6 +162,12 @@ def connect_telegram(
         help="messages a minute in one group after the first --burst (Telegram allows 20)",
     ),
     burst: int = typer.Option(2, "--burst", help="messages one group may get at once"),
+    group_language: str | None = typer.Option(
+        None, "--group-language", show_default=False, help=GROUP_LANGUAGE_HELP
+    ),
+    group_timezone: str | None = typer.Option(
+        None, "--group-timezone", show_default=False, help=GROUP_TIMEZONE_HELP
+    ),
     url: str | None = DbOption,
     lang: str = LangOption(),
 ) -> None:
@@ -139,6 +175,7 @@ def connect_telegram(
     from groupops.platforms.telegram.config import TelegramConfig, connect, new_webhook_secret
 
     _ = Catalogs().gettext(lang)
+    new_language, new_timezone = group_profile(group_language, group_timezone)
     token = token or ask_secret(_(T_TOKEN), "--token", "GROUPOPS_TELEGRAM_TOKEN")
     config = TelegramConfig(
         token.strip(),
@@ -148,6 +185,8 @@ def connect_telegram(
         webhook_secret=new_webhook_secret() if webhook_url else "",
         per_chat_per_minute=per_chat_per_minute,
         burst=burst,
+        group_language=new_language,
+        group_timezone=new_timezone,
     )
     db = open_db(url, create=True)
     try:

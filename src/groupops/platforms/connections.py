@@ -68,6 +68,10 @@ def _refuse_move(conn: Connection, source: str, workspace: str | None) -> str | 
     return None if current is None else str(current)
 
 
+#: the connection settings a new group of the connection starts with (see Directory.group)
+GROUP_DEFAULTS = ("group_language", "group_timezone")
+
+
 def store_connection(
     db: Engine,
     source: str,
@@ -86,6 +90,13 @@ def store_connection(
         if current is None:
             current = workspace or DEFAULT_WORKSPACE
             Directory(default_workspace=current).source_workspace(conn, source, now)
+        stored = conn.execute(
+            select(connections.c.config).where(connections.c.id == source)
+        ).scalar()
+        config = {**config}
+        for key in GROUP_DEFAULTS:  # not given again: what was stored stays
+            if not config.get(key) and isinstance(stored, dict) and stored.get(key):
+                config[key] = stored[key]
         conn.execute(
             update(connections)
             .where(connections.c.id == source)

@@ -99,6 +99,11 @@ class MatrixConfig:
     burst: int = SYNAPSE_DEFAULT_LIMITS.burst
     #: False: ``groupops connections disable`` stopped it (serve leaves it alone)
     enabled: bool = True
+    #: the language and time zone a group this connection brings starts with (``connect
+    #: --group-language / --group-timezone``; "" keeps what was stored, else zh_CN and
+    #: Asia/Shanghai); ``settings profile`` changes a group's own afterwards
+    group_language: str = ""
+    group_timezone: str = ""
 
     def __post_init__(self) -> None:
         url = urlsplit(self.homeserver)

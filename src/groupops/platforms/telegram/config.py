@@ -71,6 +71,11 @@ class TelegramConfig:
     admin_cache_seconds: float = 600.0
     #: False: ``groupops connections disable`` stopped it (serve leaves it alone)
     enabled: bool = True
+    #: the language and time zone a group this connection brings starts with (``connect
+    #: --group-language / --group-timezone``; "" keeps what was stored, else zh_CN and
+    #: Asia/Shanghai); ``settings profile`` changes a group's own afterwards
+    group_language: str = ""
+    group_timezone: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.token, str) or not _TOKEN.match(self.token):
