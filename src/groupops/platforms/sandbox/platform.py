@@ -201,15 +201,7 @@ class SandboxPlatform:
                     )
                 )
             else:
-                conn.execute(
-                    update(sandbox_members)
-                    .where(
-                        sandbox_members.c.source == self.source,
-                        sandbox_members.c.chat_id == chat_id,
-                        sandbox_members.c.user_id == user_id,
-                    )
-                    .values(status="active", name=name)
-                )
+                self._set_member(conn, chat_id, user_id, status="active", name=name)
             line = self._line(conn, chat_id, user_id, name, "system", f"{name} joined")
         data: dict[str, Any] = {"chat_title": title}
         if invite_link:
@@ -228,20 +220,28 @@ class SandboxPlatform:
             data=data,
         )
 
+    def _active_member(self, conn: Connection, chat_id: str, user_id: str) -> Any:
+        """The member's row in the chat; refused (not_member) unless they are in it now."""
+        row = self._member(conn, chat_id, user_id)
+        if row is None or row.status != "active":
+            raise self._not_member(conn, chat_id, user_id, row)
+        return row
+
+    def _set_member(self, conn: Connection, chat_id: str, user_id: str, **values: Any) -> None:
+        conn.execute(
+            update(sandbox_members)
+            .where(
+                sandbox_members.c.source == self.source,
+                sandbox_members.c.chat_id == chat_id,
+                sandbox_members.c.user_id == user_id,
+            )
+            .values(**values)
+        )
+
     def leave(self, chat_id: str, user_id: str) -> Event:
         with self.db.begin() as conn:
-            row = self._member(conn, chat_id, user_id)
-            if row is None or row.status != "active":
-                raise self._not_member(conn, chat_id, user_id, row)
-            conn.execute(
-                update(sandbox_members)
-                .where(
-                    sandbox_members.c.source == self.source,
-                    sandbox_members.c.chat_id == chat_id,
-                    sandbox_members.c.user_id == user_id,
-                )
-                .values(status="left")
-            )
+            row = self._active_member(conn, chat_id, user_id)
+            self._set_member(conn, chat_id, user_id, status="left")
             line = self._line(conn, chat_id, user_id, row.name, "system", f"{row.name} left")
         return Event(
             self.source,
@@ -274,9 +274,7 @@ class SandboxPlatform:
         text = text.replace("\x00", "")
         now = self.clock.now()
         with self.db.begin() as conn:
-            row = self._member(conn, chat_id, user_id)
-            if row is None or row.status != "active":
-                raise self._not_member(conn, chat_id, user_id, row)
+            row = self._active_member(conn, chat_id, user_id)
             if row.muted_until is not None and row.muted_until > now:
                 zone = self._zone(conn, chat_id)
                 raise SandboxRefused(
@@ -372,18 +370,8 @@ class SandboxPlatform:
         """Make a member of the chat an admin, or no longer one. The bot learns it from their
         next message (each message says whether its author is an admin)."""
         with self.db.begin() as conn:
-            row = self._member(conn, chat_id, user_id)
-            if row is None or row.status != "active":
-                raise self._not_member(conn, chat_id, user_id, row)
-            conn.execute(
-                update(sandbox_members)
-                .where(
-                    sandbox_members.c.source == self.source,
-                    sandbox_members.c.chat_id == chat_id,
-                    sandbox_members.c.user_id == user_id,
-                )
-                .values(is_admin=admin)
-            )
+            self._active_member(conn, chat_id, user_id)
+            self._set_member(conn, chat_id, user_id, is_admin=admin)
 
     def press(self, chat_id: str, user_id: str, message_id: str, button_data: str) -> Event:
         """A person presses one of the buttons under the bot's message ``message_id``."""
