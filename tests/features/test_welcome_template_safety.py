@@ -25,15 +25,15 @@ VARS = {"name": "格式测试", "group": "G", "rules": "R"}
 @pytest.mark.parametrize(
     ("source", "said"),
     [
-        ("{{ self }}", "'self' is undefined; allowed placeholders: group, name, rules"),
-        ("{{ loop }}", "'loop' is undefined"),
+        ("{{ self }}", "unknown placeholder 'self'; available: group, name, rules"),
+        ("{{ loop }}", "unknown placeholder 'loop'"),
         ("你好 {{ name.format }}", "{{ name.format }} is unsafe"),
         ("{{ name.encode() }}", "{{ name.encode() }} is unsafe"),
         ("{{ name[0] }}", "{{ name[…] }} is unsafe"),
         ("{{ group.__doc__ }}", "like {{ group }}"),
         ("{% for c in name %}{{ loop.index }}{% endfor %}", "{{ loop.index }} is unsafe"),
         ("{% macro m() %}x{% endmacro %}{{ m }}", "{% macro %} is not allowed"),
-        ("{% if false %}{{ nmae }}{% endif %}", "'nmae' is undefined"),  # even when not reached
+        ("{% if false %}{{ nmae }}{% endif %}", "unknown placeholder 'nmae'"),  # even when not reached
     ],
 )
 def test_only_the_placeholders_themselves_are_accepted(source: str, said: str) -> None:

@@ -25,6 +25,9 @@ from groupops.i18n import N_
 MAX_TEMPLATE = 4000
 MAX_OUTPUT = 4096  # Telegram's message limit; other platforms allow at least this
 MAX_CACHED = 512  # compiled templates kept
+UNKNOWN_PLACEHOLDER = N_("unknown placeholder {name!r}; available: {allowed}")
+#: Jinja's message for a name a template reads that it was not given
+_UNDEFINED = re.compile(r"'(?P<name>[^']+)' is undefined")
 
 
 class _BoundedSandbox(ImmutableSandboxedEnvironment):
@@ -122,6 +125,14 @@ def _single_braces(ast: nodes.Template, variables: Mapping[str, str]) -> Iterato
                 yield m.group(1)
 
 
+def _unknown(name: str, variables: Mapping[str, str], where: str) -> TemplateError:
+    """The refusal of a placeholder the template's message does not have, naming it and
+    those it has."""
+    return TemplateError(
+        UNKNOWN_PLACEHOLDER, where=where, name=name, allowed=", ".join(sorted(variables))
+    )
+
+
 class TemplateRenderer:
     def __init__(self) -> None:
         self._env = _BoundedSandbox(
@@ -163,7 +174,7 @@ class TemplateRenderer:
             template, names = compiled
             for name in sorted(names - variables.keys()):
                 # named, though maybe in a branch not taken now: refused all the same
-                raise UndefinedError(f"{name!r} is undefined")
+                raise _unknown(name, variables, where)
             out = template.render({k: str(v) for k, v in variables.items()})
         except TemplateSyntaxError as exc:
             raise TemplateError(
@@ -173,6 +184,9 @@ class TemplateRenderer:
                 problem=exc.message,
             ) from None
         except UndefinedError as exc:
+            found = _UNDEFINED.fullmatch(exc.message or "")
+            if found is not None:
+                raise _unknown(found["name"], variables, where) from None
             raise TemplateError(
                 N_("{problem}; allowed placeholders: {allowed}"),
                 where=where,

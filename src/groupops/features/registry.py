@@ -7,7 +7,6 @@ Built-ins are listed in ``DEFAULT_FEATURES``; extensions declare an entry point 
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
@@ -143,13 +142,6 @@ WHOLE_NUMBER = {
     "days": N_("write a whole number (days), e.g. 7"),
     "": N_("write a whole number, e.g. 10"),
 }
-#: Jinja's one message for a name a template reads that it was not given
-_UNDEFINED = re.compile(r"'(?P<name>[^']+)' is undefined")
-#: templates.py's refusal of such a name (its English, which holds Jinja's message)
-UNDEFINED_PLACEHOLDER = "{problem}; allowed placeholders: {allowed}"
-UNKNOWN_PLACEHOLDER = N_("unknown placeholder {name!r}; available: {allowed}")
-
-
 def pydantic_said(error: Any) -> GroupopsError | None:
     """One of pydantic's errors (an item of ``ValidationError.errors()``) in groupops' words,
     a typed error to say in the operator's language; None for a type not in
@@ -173,20 +165,6 @@ def pydantic_said(error: Any) -> GroupopsError | None:
     return SettingValueError(template, **params)
 
 
-def _placeholder(error: GroupopsError) -> GroupopsError:
-    """A template's unknown placeholder (Jinja: "'nmae' is undefined") said as groupops'
-    own refusal, naming it and the placeholders there are."""
-    found = _UNDEFINED.fullmatch(str(error.params.get("problem", "")))
-    if error.template != UNDEFINED_PLACEHOLDER or found is None:
-        return error
-    return SettingValueError(
-        UNKNOWN_PLACEHOLDER,
-        where=error.where,
-        name=found["name"],
-        allowed=error.params.get("allowed", ""),
-    )
-
-
 def problems_of(exc: ValidationError, default: str) -> list[tuple[str, str | GroupopsError]]:
     """Each problem of ``exc`` as ``(field, text)``: the field pydantic names, or for a check
     of the whole model the setting its error names, else ``default`` (the feature); the text
@@ -200,7 +178,7 @@ def problems_of(exc: ValidationError, default: str) -> list[tuple[str, str | Gro
             own = error.where if isinstance(error, GroupopsError) else None
             field = own or default
         if isinstance(error, GroupopsError):
-            out.append((field, _placeholder(error)))
+            out.append((field, error))
         else:
             out.append((field, pydantic_said(e) or e["msg"]))
     return out
