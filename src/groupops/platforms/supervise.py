@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from groupops.domain.errors import GroupopsError, NotFound
+from groupops.domain.errors import GroupopsError, NotFound, PlatformError
 
 log = logging.getLogger("groupops.platforms")
 
@@ -101,6 +101,50 @@ async def watch(stop: asyncio.Event, seconds: float | None, changed: Callable[[]
         await sleep_or_stop(stop, left)
         if stop.is_set() or changed():
             return
+
+
+class Backoff:
+    """The pause after a failed try of a receive loop: the platform's own ``retry_after`` when
+    it gives one, else ``first`` seconds doubling up to ``most`` (back to ``first`` after a
+    success); REFUSED_RETRY for credentials the platform refused. The failure is logged and
+    kept in the connection's health; the pause ends early on ``stop`` or when ``changed``
+    says the stored settings changed."""
+
+    def __init__(
+        self,
+        health: Health,
+        changed: Callable[[], bool],
+        *,
+        first: float = 1.0,
+        most: float = MAX_PAUSE,
+    ) -> None:
+        self.health = health
+        self.changed = changed
+        self.first = first
+        self.most = most
+        self.wait = first
+
+    def ok(self) -> None:
+        """A try worked: the health says so, and the next failure waits ``first`` again."""
+        self.health.ok()
+        self.wait = self.first
+
+    def pause(self, error: PlatformError, *, refused: bool = False) -> float:
+        """How long to wait after ``error`` (and the next failure waits longer)."""
+        if refused:
+            return REFUSED_RETRY
+        pause = error.retry_after or self.wait
+        self.wait = min(self.most, self.wait * 2)
+        return pause
+
+    async def failed(
+        self, stop: asyncio.Event, error: PlatformError, *, refused: bool = False
+    ) -> None:
+        """Log ``error``, keep it in the health, and wait the pause (or until ``stop`` or a
+        change of the stored settings)."""
+        pause = self.pause(error, refused=refused)
+        self.health.failed(short(self.health.source, error), pause)
+        await watch(stop, pause, self.changed)
 
 
 def stored_differs(store: Store, current: object) -> bool:

@@ -59,11 +59,9 @@ from groupops.platforms.matrix.config import (
 )
 from groupops.platforms.matrix.translate import Translator
 from groupops.platforms.supervise import (
-    MAX_PAUSE,
-    REFUSED_RETRY,
+    Backoff,
     Health,
     changed_settings,
-    short,
     stored_differs,
     watch,
 )
@@ -453,7 +451,7 @@ class MatrixAdapter:
         after a growing pause (1 s to a minute; five minutes for a refused login). A change of
         the stored connection (``groupops connect matrix`` again, ``groupops connections
         disable``) is taken up while running."""
-        wait = 1.0
+        backoff = Backoff(self.health, self._settings_changed)
         while not stop.is_set():
             try:
                 await self.reload()
@@ -481,8 +479,7 @@ class MatrixAdapter:
                     break
                 stopper.cancel()
                 sync.result()
-                self.health.ok()
-                wait = 1.0
+                backoff.ok()
                 continue
             except PlatformError as exc:
                 error: PlatformError = exc
@@ -490,14 +487,10 @@ class MatrixAdapter:
                 error = PlatformError(
                     f"sync not handled: {self._scrub(str(exc))}", where=self.source
                 )
-            if isinstance(error, AccessRefused):
-                pause = REFUSED_RETRY
+            refused = isinstance(error, AccessRefused)
+            if refused:
                 await self.close()  # the next try restores the (maybe new) stored login
-            else:
-                pause = error.retry_after or wait
-                wait = min(MAX_PAUSE, wait * 2)
-            self.health.failed(short(self.source, error), pause)
-            await watch(stop, pause, self._settings_changed)
+            await backoff.failed(stop, error, refused=refused)
 
     def _settings_changed(self) -> bool:
         return stored_differs(self.store, self.config)

@@ -49,11 +49,9 @@ from groupops.domain.events import Event
 from groupops.engine.clock import Clock, RealClock
 from groupops.platforms.base import Capabilities, DeliveryResult
 from groupops.platforms.supervise import (
-    MAX_PAUSE,
-    REFUSED_RETRY,
+    Backoff,
     Health,
     changed_settings,
-    short,
     stored_differs,
     watch,
 )
@@ -425,7 +423,7 @@ class TelegramAdapter:
         (``groupops connect telegram`` again, ``groupops connections disable``) is taken up
         while running: within seconds when failing or idle, after the current poll
         otherwise."""
-        wait = 1.0
+        backoff = Backoff(self.health, self._settings_changed)
         registered = False
         while not stop.is_set():
             try:
@@ -445,8 +443,7 @@ class TelegramAdapter:
                     if not registered:
                         await self.start_webhook()
                         registered = True
-                    self.health.ok()
-                    wait = 1.0
+                    backoff.ok()
                     await watch(stop, None, self._settings_changed)
                     continue
                 if not registered:
@@ -464,8 +461,7 @@ class TelegramAdapter:
                     break
                 stopper.cancel()
                 poll.result()
-                self.health.ok()
-                wait = 1.0
+                backoff.ok()
                 continue
             except PlatformError as exc:
                 error: PlatformError = exc
@@ -475,14 +471,10 @@ class TelegramAdapter:
                 error = PlatformError(
                     f"updates not handled: {self._filter.mask(str(exc))}", where=self.source
                 )
-            if isinstance(error, TokenRefused):
-                pause = REFUSED_RETRY
+            refused = isinstance(error, TokenRefused)
+            if refused:
                 await self.close()  # the next try starts with getMe again
-            else:
-                pause = error.retry_after or wait
-                wait = min(MAX_PAUSE, wait * 2)
-            self.health.failed(short(self.source, error), pause)
-            await watch(stop, pause, self._settings_changed)
+            await backoff.failed(stop, error, refused=refused)
 
     def _settings_changed(self) -> bool:
         return stored_differs(self.store, self.config)

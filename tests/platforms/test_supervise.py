@@ -1,0 +1,94 @@
+"""supervise.Backoff: the pause after a failed try of a receive loop (Telegram, Matrix)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from groupops.domain.errors import PlatformError
+from groupops.platforms import supervise
+from groupops.platforms.supervise import MAX_PAUSE, REFUSED_RETRY, Backoff, Health
+
+
+class _Store:
+    def __init__(self) -> None:
+        self.saved: list[dict[str, Any]] = []
+
+    def load(self) -> tuple[Any, dict[str, Any]]:
+        return None, {}
+
+    def save_state(self, state: dict[str, Any]) -> None:
+        self.saved.append(dict(state["health"]))
+
+
+def _backoff(changed: bool = False) -> tuple[Backoff, _Store, dict[str, Any]]:
+    store, state = _Store(), dict[str, Any]()
+    health = Health("tg:bot", store, lambda: state, lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    return Backoff(health, lambda: changed), store, state
+
+
+def _failure(retry_after: float | None = None) -> PlatformError:
+    return PlatformError("failed: boom", where="tg:bot getUpdates", retry_after=retry_after)
+
+
+def test_pauses_double_up_to_the_most_and_a_success_starts_over() -> None:
+    backoff, _, _ = _backoff()
+    pauses = [backoff.pause(_failure()) for _ in range(8)]
+    assert pauses == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, MAX_PAUSE, MAX_PAUSE]
+    backoff.ok()
+    assert backoff.pause(_failure()) == 1.0
+
+
+def test_the_platforms_retry_after_wins_and_still_grows_the_next_pause() -> None:
+    backoff, _, _ = _backoff()
+    assert backoff.pause(_failure(retry_after=7.5)) == 7.5
+    assert backoff.pause(_failure()) == 2.0
+
+
+def test_refused_credentials_wait_long_and_leave_the_growing_pause_alone() -> None:
+    backoff, _, _ = _backoff()
+    backoff.pause(_failure())
+    assert backoff.pause(_failure(), refused=True) == REFUSED_RETRY
+    assert backoff.pause(_failure()) == 2.0
+
+
+def test_a_failure_is_logged_kept_in_the_health_and_waited_until_stop(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    backoff, store, state = _backoff()
+
+    async def go() -> float:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.05, stop.set)
+        began = loop.time()
+        await backoff.failed(stop, _failure())  # a 1 s pause, cut short by stop
+        return loop.time() - began
+
+    with caplog.at_level(logging.WARNING, logger="groupops.platforms"):
+        waited = asyncio.run(go())
+    assert waited < 0.9
+    assert state["health"]["status"] == "failing"
+    assert state["health"]["error"] == "getUpdates: failed: boom"
+    assert any(
+        "tg:bot: getUpdates: failed: boom; next try in 1s" in r.getMessage() for r in caplog.records
+    )
+    backoff.ok()
+    assert [h["status"] for h in store.saved] == ["failing", "ok"]
+
+
+def test_a_change_of_the_stored_settings_ends_the_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(supervise, "WATCH_EVERY", 0.01)
+    backoff, _, _ = _backoff(changed=True)
+
+    async def go() -> float:
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        await backoff.failed(asyncio.Event(), _failure(), refused=True)  # 300 s otherwise
+        return loop.time() - began
+
+    assert asyncio.run(go()) < 1.0
