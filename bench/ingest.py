@@ -65,7 +65,7 @@ sys.path.insert(0, str(REPO / "src"))
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from groupops.domain.events import ContentKind, Event, EventKind  # noqa: E402
-from groupops.engine import admin  # noqa: E402
+from groupops.engine import settings_admin  # noqa: E402
 from groupops.engine.app import App  # noqa: E402
 from groupops.engine.clock import ManualClock  # noqa: E402
 from groupops.engine.core import TICK_SOURCE  # noqa: E402
@@ -659,7 +659,9 @@ def prepare(app: App, community: Community, history: list[Spec], start: datetime
     for feature, values in WORKSPACE_SETTINGS.items():
         if feature in app.registry.by_name:
             for key, value in values.items():
-                admin.set_setting(app.db, app.registry, feature=feature, key=key, value=value)
+                settings_admin.set_setting(
+                    app.db, app.registry, feature=feature, key=key, value=value
+                )
     app.engine.store_only([[materialise(s, start) for s in history]])
 
 

@@ -27,7 +27,7 @@ from typer.core import TyperCommand
 from groupops.domain.errors import Conflict, GroupopsError, InvalidOption, InvalidSettings
 from groupops.domain.text import one_line
 from groupops.domain.time import zone
-from groupops.engine import admin
+from groupops.engine import admin, settings_admin
 from groupops.engine.clock import RealClock
 from groupops.engine.deliverer import KIND_WORDS, error_words, list_outbox, retry_dead
 from groupops.features.registry import FeatureRegistry, Place, SettingError
@@ -106,7 +106,7 @@ def check_zones(params: dict[str, Any]) -> None:
                 zone(value)
             except InvalidSettings:
                 raise InvalidOption(
-                    admin.UNKNOWN_ZONE, where=_option_name(name), name=value
+                    settings_admin.UNKNOWN_ZONE, where=_option_name(name), name=value
                 ) from None
 
 
@@ -219,7 +219,7 @@ def check_language(value: str | None) -> str:
     the commands without ``--lang``."""
     if value is None or value == "":
         return chosen_language()
-    code = admin.language_code(value)
+    code = settings_admin.language_code(value)
     if code is None:
         said = Catalogs().gettext(chosen_language())(USE_LANGUAGE)
         raise typer.BadParameter(said.format(value=value), param_hint="--lang")
@@ -846,7 +846,7 @@ def register(app: typer.Typer) -> None:
         """Show a group's effective settings, or without --group a workspace's defaults."""
         db, registry = open_db(url), FeatureRegistry.load()
         if group is not None:
-            view = admin.settings_view(db, registry, group)
+            view = settings_admin.settings_view(db, registry, group)
             if workspace is not None and workspace != view.workspace:
                 raise InvalidSettings(
                     N_("group {group} is not in workspace {workspace!r}"),
@@ -855,7 +855,7 @@ def register(app: typer.Typer) -> None:
                     workspace=workspace,
                 )
         else:
-            view = admin.workspace_view(db, registry, workspace or "default")
+            view = settings_admin.workspace_view(db, registry, workspace or "default")
         shown = view.own if own else view.settings
         sys.stdout.write(json.dumps(shown, ensure_ascii=False, indent=2, default=str) + "\n")
         t = speaker()
@@ -894,13 +894,13 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("write it as feature.setting, e.g. welcome.rules")
         db = open_db(url)
         registry = FeatureRegistry.load()
-        stale = value.strip() == "null" and admin.is_stale_setting(registry, feature, key)
-        admin.set_setting(
+        stale = value.strip() == "null" and settings_admin.is_stale_setting(registry, feature, key)
+        settings_admin.set_setting(
             db,
             registry,
             feature=feature,
             key=key,
-            value=admin.setting_value(registry, feature, key, value),
+            value=settings_admin.setting_value(registry, feature, key, value),
             group_ref=group,
             workspace=workspace,
         )
@@ -915,11 +915,11 @@ def register(app: typer.Typer) -> None:
             said = t(SET_FOR_WORKSPACE).format(name=name, workspace=workspace or "default")
         # what is set there now, the one value among them: the rest is inherited or built in
         if group is not None:
-            there = admin.settings_view(db, registry, group).own.get(feature, {})
+            there = settings_admin.settings_view(db, registry, group).own.get(feature, {})
             heading = t(GROUP_OWN).format(group=group, feature=feature)
         else:
             slug = workspace or "default"
-            there = admin.workspace_view(db, registry, slug).own.get(feature, {})
+            there = settings_admin.workspace_view(db, registry, slug).own.get(feature, {})
             heading = t(WORKSPACE_OWN).format(feature=feature, workspace=slug)
         now_set = json.dumps(there, ensure_ascii=False, indent=2, default=str)
         out.print(literal(f"{said}\n{heading}\n{now_set}"), soft_wrap=True)
@@ -949,7 +949,7 @@ def register(app: typer.Typer) -> None:
                 N_("nothing to change: give --timezone, --language or --title"),
                 where="settings profile",
             )
-        changes = admin.set_group_profile(
+        changes = settings_admin.set_group_profile(
             open_db(url), group, timezone=timezone, language=language, title=title
         )
         t = speaker()

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from groupops.cli import _register_all
 from groupops.cli import app as cli_app
 from groupops.domain.errors import InvalidOption, InvalidSettings, NotFound
-from groupops.engine import admin
+from groupops.engine import admin, settings_admin
 from groupops.engine.app import App
 from groupops.features.registry import FeatureRegistry
 
@@ -32,34 +32,36 @@ def registry() -> FeatureRegistry:
 
 def test_group_setting_overrides_workspace_default(app_with_group: App) -> None:
     db = app_with_group.db
-    admin.set_setting(db, registry(), feature="welcome", key="rules", value="No ads.")
-    eff = admin.set_setting(
+    settings_admin.set_setting(db, registry(), feature="welcome", key="rules", value="No ads.")
+    eff = settings_admin.set_setting(
         db, registry(), feature="welcome", key="intro_prompt", value=False, group_ref="sandbox:g1"
     )
     assert eff["rules"] == "No ads." and eff["intro_prompt"] is False
-    shown = admin.effective_settings(db, registry(), "1")
+    shown = settings_admin.effective_settings(db, registry(), "1")
     assert shown["welcome"]["rules"] == "No ads." and shown["welcome"]["intro_prompt"] is False
 
 
 def test_invalid_settings_name_the_problem_and_write_nothing(app_with_group: App) -> None:
     db = app_with_group.db
     with pytest.raises(InvalidSettings, match=r"burst_threshold: Input should be greater"):
-        admin.set_setting(
+        settings_admin.set_setting(
             db, registry(), feature="welcome", key="burst_threshold", value=1, group_ref="1"
         )
     with pytest.raises(InvalidSettings, match="unknown placeholder 'config'; available: "):
-        admin.set_setting(
+        settings_admin.set_setting(
             db, registry(), feature="welcome", key="template", value="{{ config }}", group_ref="1"
         )
     with pytest.raises(InvalidSettings, match="no feature 'welcom'"):
-        admin.set_setting(db, registry(), feature="welcom", key="x", value=1, group_ref="1")
+        settings_admin.set_setting(
+            db, registry(), feature="welcom", key="x", value=1, group_ref="1"
+        )
     with pytest.raises(NotFound, match="no group"):
-        admin.set_setting(
+        settings_admin.set_setting(
             db, registry(), feature="welcome", key="rules", value="x", group_ref="sandbox:nope"
         )
     with pytest.raises(InvalidOption, match="unknown time zone 'Mars/Base'"):
-        admin.set_group_profile(db, "1", timezone="Mars/Base")
-    assert admin.effective_settings(db, registry(), "1")["welcome"]["burst_threshold"] == 3
+        settings_admin.set_group_profile(db, "1", timezone="Mars/Base")
+    assert settings_admin.effective_settings(db, registry(), "1")["welcome"]["burst_threshold"] == 3
 
 
 def test_cli_lists_and_reports_typed_errors(app_with_group: App, database_url: str) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from groupops.domain.events import Event, EventKind
-from groupops.engine import admin
+from groupops.engine import settings_admin
 from groupops.engine.app import App
 from groupops.engine.deliverer import list_outbox, retry_dead
 from groupops.features.registry import FeatureRegistry
@@ -40,11 +40,13 @@ def setup(make_app: Callable[..., App], step: str) -> tuple[App, FlakyAdapter]:
     app.platforms.add(adapter)
     app.handle([event(app, 0, EventKind.MEMBER_JOINED)])
     reg = FeatureRegistry.load((MODERATION,), extensions=False)
-    admin.set_setting(app.db, reg, feature="moderation", key="ladder", value=[step], group_ref="1")
-    admin.set_setting(
+    settings_admin.set_setting(
+        app.db, reg, feature="moderation", key="ladder", value=[step], group_ref="1"
+    )
+    settings_admin.set_setting(
         app.db, reg, feature="moderation", key="newcomer_hours", value=0, group_ref="1"
     )
-    admin.set_group_profile(app.db, "1", language="en")
+    settings_admin.set_group_profile(app.db, "1", language="en")
     app.engine.directory.invalidate()
     asyncio.run(app.deliver())
     adapter.sent.clear()

@@ -162,7 +162,7 @@ def test_settings_changed_between_batches_apply_to_the_next_one(
 ) -> None:
     """Validated settings are kept across batches; a change made by an operator (here through
     the admin API, as the CLI does) is seen at the engine's next reload of the groups."""
-    from groupops.engine.admin import set_setting
+    from groupops.engine.settings_admin import set_setting
 
     app = make_app(features=(ECHO,))
     app.engine.settings_refresh_seconds = 0.0  # reload the groups before every batch

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, func, select
 
-from groupops.engine import admin
+from groupops.engine import admin, settings_admin
 from groupops.engine.app import App
 from groupops.features.points import leaderboard
 from groupops.features.points.tables import points_ledger
@@ -28,7 +28,7 @@ def setup(make_app: Callable[..., App]) -> App:
     app.sandbox.create_chat("g1", "Reading Camp")
     for uid, name in (("admin", "Admin"), ("u1", "Ann"), ("u2", "Emily")):
         app.handle([app.sandbox.join("g1", uid, name, is_admin=uid == "admin")])
-    admin.set_group_profile(app.db, "1", language="en", timezone="Asia/Shanghai")
+    settings_admin.set_group_profile(app.db, "1", language="en", timezone="Asia/Shanghai")
     app.engine.directory.invalidate()
     return app
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from groupops.domain.errors import InvalidSettings
 from groupops.domain.events import EventKind
-from groupops.engine import admin
+from groupops.engine import settings_admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.features.checkin import match_keyword, member_checkins
@@ -33,8 +33,10 @@ def setup(make_app: Callable[..., App], language: str = "en", **settings: Any) -
         app.handle([app.sandbox.join("g1", uid, name)])
     reg = FeatureRegistry.load(FEATURES, extensions=False)
     for key, value in settings.items():
-        admin.set_setting(app.db, reg, feature="checkin", key=key, value=value, group_ref="1")
-    admin.set_group_profile(app.db, "1", language=language, timezone="Asia/Shanghai")
+        settings_admin.set_setting(
+            app.db, reg, feature="checkin", key=key, value=value, group_ref="1"
+        )
+    settings_admin.set_group_profile(app.db, "1", language=language, timezone="Asia/Shanghai")
     app.engine.directory.invalidate()
     clear(app)
     return app
@@ -220,7 +222,7 @@ def test_reply_template_is_sandboxed_and_names_are_not_templates(
     assert said(app) == ["{{ 7*7 }} #1 (1)"]
     reg = FeatureRegistry.load(FEATURES, extensions=False)
     with pytest.raises(InvalidSettings, match="reply_template"):
-        admin.set_setting(
+        settings_admin.set_setting(
             app.db,
             reg,
             feature="checkin",
@@ -241,7 +243,7 @@ def test_bad_settings_are_refused_with_the_field(make_app: Callable[..., App]) -
     app = setup(make_app)
     reg = FeatureRegistry.load(FEATURES, extensions=False)
     with pytest.raises(InvalidSettings, match="gifts"):
-        admin.set_setting(
+        settings_admin.set_setting(
             app.db,
             reg,
             feature="checkin",
@@ -250,7 +252,7 @@ def test_bad_settings_are_refused_with_the_field(make_app: Callable[..., App]) -
             group_ref="1",
         )
     with pytest.raises(InvalidSettings, match="keywords"):
-        admin.set_setting(
+        settings_admin.set_setting(
             app.db, reg, feature="checkin", key="keywords", value=[" "], group_ref="1"
         )
 

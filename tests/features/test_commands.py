@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from groupops.engine import admin
+from groupops.engine import settings_admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.features.commands import CommandWords, command_words
@@ -28,7 +28,7 @@ def community(make_app: Callable[..., App], **moderation: object) -> App:
     app.sandbox.create_chat("g1", "Python 入门训练营")
     app.handle([app.sandbox.join("g1", "admin", "Admin", is_admin=True)])
     for key, value in moderation.items():
-        admin.set_setting(
+        settings_admin.set_setting(
             app.db, app.registry, feature="moderation", key=key, value=value, group_ref="1"
         )
     app.engine.directory.invalidate()
@@ -95,10 +95,10 @@ def test_the_group_settings_decide_and_a_disabled_feature_has_no_commands(
 ) -> None:
     app = community(make_app)
     for key, value in [("keywords", ["上课啦"]), ("ranking_keywords", ["谁来了"])]:
-        admin.set_setting(
+        settings_admin.set_setting(
             app.db, app.registry, feature="checkin", key=key, value=value, group_ref="1"
         )
-    admin.set_setting(
+    settings_admin.set_setting(
         app.db, app.registry, feature="points", key="enabled", value=False, group_ref="1"
     )
     app.engine.directory.invalidate()

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from groupops.domain.actions import ActionKind
 from groupops.domain.errors import InvalidSettings
 from groupops.domain.events import Event, EventKind
-from groupops.engine import admin
+from groupops.engine import settings_admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.features.gate.tables import gate_challenges
@@ -41,9 +41,11 @@ def setup(make_app: Callable[..., App], *, buttons: bool = True, **settings: Any
     app.handle([app.sandbox.join("g2", "admin", "Admin", is_admin=True)])
     reg = FeatureRegistry.load(FEATURES, extensions=False)
     for ref in ("1", "2"):
-        admin.set_group_profile(app.db, ref, language="en")
+        settings_admin.set_group_profile(app.db, ref, language="en")
         for key, value in {"enabled": True, **settings}.items():
-            admin.set_setting(app.db, reg, feature="gate", key=key, value=value, group_ref=ref)
+            settings_admin.set_setting(
+                app.db, reg, feature="gate", key=key, value=value, group_ref=ref
+            )
     app.engine.directory.invalidate()
     with app.db.begin() as conn:
         conn.execute(outbox.delete())
@@ -175,7 +177,7 @@ def test_a_newcomer_moderation_removes_is_not_failed_by_the_gate_later(
     app = setup(make_app, timeout_seconds=120)
     app.handle([app.sandbox.join("g1", "u3", "Adman")])
     clear(app)
-    admin.set_setting(
+    settings_admin.set_setting(
         app.db,
         FeatureRegistry.load(FEATURES, extensions=False),
         feature="moderation",
@@ -292,12 +294,20 @@ def test_a_half_written_quiz_is_refused_and_nothing_is_stored(
     app = setup(make_app)
     reg = FeatureRegistry.load(FEATURES, extensions=False)
     with pytest.raises(InvalidSettings, match="quiz"):
-        admin.set_setting(app.db, reg, feature="gate", key="mode", value="quiz", group_ref="1")
-    admin.set_setting(app.db, reg, feature="gate", key="options", value=["a", "b"], group_ref="1")
-    admin.set_setting(app.db, reg, feature="gate", key="question", value="?", group_ref="1")
+        settings_admin.set_setting(
+            app.db, reg, feature="gate", key="mode", value="quiz", group_ref="1"
+        )
+    settings_admin.set_setting(
+        app.db, reg, feature="gate", key="options", value=["a", "b"], group_ref="1"
+    )
+    settings_admin.set_setting(
+        app.db, reg, feature="gate", key="question", value="?", group_ref="1"
+    )
     with pytest.raises(InvalidSettings, match="answer 3"):
-        admin.set_setting(app.db, reg, feature="gate", key="answer", value=3, group_ref="1")
-    effective = admin.effective_settings(app.db, reg, "1")["gate"]
+        settings_admin.set_setting(
+            app.db, reg, feature="gate", key="answer", value=3, group_ref="1"
+        )
+    effective = settings_admin.effective_settings(app.db, reg, "1")["gate"]
     assert effective["answer"] == 1 and effective["mode"] == "captcha"
 
 

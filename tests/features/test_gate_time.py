@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from groupops.engine import admin
+from groupops.engine import settings_admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.features.gate import MUTE_MARGIN
@@ -26,9 +26,11 @@ def gated(make_app: Callable[..., App], language: str, timeout: int) -> App:
     app = make_app(features=FEATURES)
     app.sandbox.create_chat("g1", "Python Learners")
     app.handle([app.sandbox.join("g1", "admin", "Admin", is_admin=True)])
-    admin.set_group_profile(app.db, "1", language=language)
+    settings_admin.set_group_profile(app.db, "1", language=language)
     for key, value in {"enabled": True, "timeout_seconds": timeout}.items():
-        admin.set_setting(app.db, app.registry, feature="gate", key=key, value=value, group_ref="1")
+        settings_admin.set_setting(
+            app.db, app.registry, feature="gate", key=key, value=value, group_ref="1"
+        )
     app.engine.directory.invalidate()
     return app
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import insert, select
 
 from groupops.commands import log_line
-from groupops.engine import admin
+from groupops.engine import settings_admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.features.moderation import moderation_log, undo_decision
@@ -30,7 +30,7 @@ def flooded(make_app: Callable[..., App]) -> App:
     assert isinstance(clock, ManualClock)
     clock.advance(timedelta(days=2))
     for key, value in {"flood_messages": 6, "flood_seconds": 10}.items():
-        admin.set_setting(
+        settings_admin.set_setting(
             app.db, app.registry, feature="moderation", key=key, value=value, group_ref="1"
         )
     app.engine.directory.invalidate()

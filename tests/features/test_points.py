@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from groupops.domain.errors import InvalidSettings
-from groupops.engine import admin
+from groupops.engine import admin, settings_admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.features.checkin.tables import checkin_stats
@@ -42,8 +42,10 @@ def setup(make_app: Callable[..., App], tz: str = "Asia/Shanghai", **settings: A
         app.handle([app.sandbox.join("g1", uid, name)])
     reg = FeatureRegistry.load(FEATURES, extensions=False)
     for key, value in settings.items():
-        admin.set_setting(app.db, reg, feature="points", key=key, value=value, group_ref="1")
-    admin.set_group_profile(app.db, "1", language="en", timezone=tz)
+        settings_admin.set_setting(
+            app.db, reg, feature="points", key=key, value=value, group_ref="1"
+        )
+    settings_admin.set_group_profile(app.db, "1", language="en", timezone=tz)
     app.engine.directory.invalidate()
     clear(app)
     return app
@@ -160,7 +162,7 @@ def test_admins_earn_nothing_unless_included(make_app: Callable[..., App]) -> No
     say(app, "admin", "Welcome everyone, class starts at 8")
     assert balance(app, "admin") == 0
     reg = FeatureRegistry.load(FEATURES, extensions=False)
-    admin.set_setting(
+    settings_admin.set_setting(
         app.db, reg, feature="points", key="include_admins", value=True, group_ref="1"
     )
     app.engine.directory.invalidate()
@@ -289,7 +291,7 @@ def test_bad_settings_name_the_field(make_app: Callable[..., App]) -> None:
     app = setup(make_app)
     reg = FeatureRegistry.load(FEATURES, extensions=False)
     with pytest.raises(InvalidSettings, match="first level must need 0"):
-        admin.set_setting(
+        settings_admin.set_setting(
             app.db,
             reg,
             feature="points",
@@ -298,7 +300,7 @@ def test_bad_settings_name_the_field(make_app: Callable[..., App]) -> None:
             group_ref="1",
         )
     with pytest.raises(InvalidSettings, match="message_cooldown_seconds"):
-        admin.set_setting(
+        settings_admin.set_setting(
             app.db, reg, feature="points", key="message_cooldown_seconds", value=-1, group_ref="1"
         )
 

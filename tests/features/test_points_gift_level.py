@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from groupops.engine import admin
+from groupops.engine import settings_admin
 from groupops.engine.app import App
 from groupops.features.points.tables import points_ledger
 from groupops.features.registry import FeatureRegistry
@@ -20,7 +20,9 @@ LEVELS = [{"name": "Bronze", "points": 0}, {"name": "Silver", "points": 12}]
 
 def gifts(app: App, value: object) -> None:
     reg = FeatureRegistry.load(FEATURES, extensions=False)
-    admin.set_setting(app.db, reg, feature="checkin", key="gifts", value=value, group_ref="1")
+    settings_admin.set_setting(
+        app.db, reg, feature="checkin", key="gifts", value=value, group_ref="1"
+    )
     app.engine.directory.invalidate()
 
 

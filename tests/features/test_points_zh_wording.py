@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from groupops.engine import admin
+from groupops.engine import settings_admin
 from groupops.engine.app import App
 from tests.features.test_points import clock, said, say, setup
 
@@ -34,7 +34,7 @@ def test_the_top_three_names_its_month(
     make_app: Callable[..., App], language: str, title: str
 ) -> None:
     app = setup(make_app)
-    admin.set_group_profile(app.db, "1", language=language)
+    settings_admin.set_group_profile(app.db, "1", language=language)
     app.engine.directory.invalidate()
     assert month_end(app) == title
 
@@ -56,7 +56,7 @@ def test_the_points_reply_joins_its_sentences(
     make_app: Callable[..., App], language: str, reply: str
 ) -> None:
     app = setup(make_app)
-    admin.set_group_profile(app.db, "1", language=language)
+    settings_admin.set_group_profile(app.db, "1", language=language)
     app.engine.directory.invalidate()
     say(app, "u1", "签到")
     said(app)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from groupops.domain.actions import ActionKind
 from groupops.domain.events import Event, EventKind
-from groupops.engine import admin
+from groupops.engine import admin, settings_admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.features.registry import FeatureRegistry
@@ -25,8 +25,10 @@ def setup(make_app: Callable[..., App], **settings: object) -> App:
     app.handle([app.sandbox.join("g1", "admin", "Admin", is_admin=True)])
     reg = FeatureRegistry.load((WELCOME,), extensions=False)
     for key, value in settings.items():
-        admin.set_setting(app.db, reg, feature="welcome", key=key, value=value, group_ref="1")
-    admin.set_group_profile(app.db, "1", language="en")
+        settings_admin.set_setting(
+            app.db, reg, feature="welcome", key=key, value=value, group_ref="1"
+        )
+    settings_admin.set_group_profile(app.db, "1", language="en")
     app.engine.directory.invalidate()
     with app.db.begin() as conn:
         conn.execute(outbox.delete())
@@ -62,7 +64,9 @@ def test_rules_go_in_the_group_where_the_platform_cannot_write_privately(
 ) -> None:
     app = setup(make_app)
     reg = FeatureRegistry.load((WELCOME,), extensions=False)
-    admin.set_setting(app.db, reg, feature="welcome", key="rules", value="No ads.")  # default
+    settings_admin.set_setting(
+        app.db, reg, feature="welcome", key="rules", value="No ads."
+    )  # default
     no_dm = frozenset(ActionKind) - {ActionKind.DIRECT_MESSAGE, ActionKind.OWNER_TASK}
     app.platforms.add(FlakyAdapter("nodm", actions=no_dm))
     app.handle(
@@ -123,7 +127,9 @@ def test_welcome_turned_off_during_a_burst_sends_no_combined_welcome(
         c.advance(2)
     held = len(queued(app))
     reg = FeatureRegistry.load((WELCOME,), extensions=False)
-    admin.set_setting(app.db, reg, feature="welcome", key="enabled", value=False, group_ref="1")
+    settings_admin.set_setting(
+        app.db, reg, feature="welcome", key="enabled", value=False, group_ref="1"
+    )
     app.engine.directory.invalidate()
     c.advance(61)
     app.engine.tick()
@@ -131,7 +137,9 @@ def test_welcome_turned_off_during_a_burst_sends_no_combined_welcome(
     app.engine.tick()
     assert len(queued(app)) == held  # the operator turned welcome off: nobody is greeted
     # on again later, a new burst starts afresh instead of naming the old raiders
-    admin.set_setting(app.db, reg, feature="welcome", key="enabled", value=True, group_ref="1")
+    settings_admin.set_setting(
+        app.db, reg, feature="welcome", key="enabled", value=True, group_ref="1"
+    )
     app.engine.directory.invalidate()
     for i in range(5, 9):
         app.handle([app.sandbox.join("g1", f"r{i}", f"Raider{i}")])

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from sqlalchemy import insert, select
 
-from groupops.engine import admin
+from groupops.engine import settings_admin
 from groupops.engine.app import App
 from groupops.features.registry import FeatureRegistry
 from groupops.features.welcome.tables import welcome_bursts
@@ -55,8 +55,10 @@ def test_an_advertiser_removed_during_the_burst_is_not_welcomed(
         ("welcome", "burst_threshold", 3),
         ("moderation", "ladder", ["kick"]),
     ]:
-        admin.set_setting(app.db, reg, feature=feature, key=key, value=value, group_ref="1")
-    admin.set_group_profile(app.db, "1", language="en")
+        settings_admin.set_setting(
+            app.db, reg, feature=feature, key=key, value=value, group_ref="1"
+        )
+    settings_admin.set_group_profile(app.db, "1", language="en")
     app.engine.directory.invalidate()
     c = clock(app)
     c.advance(600)

@@ -31,7 +31,7 @@ from sqlalchemy import Engine, select
 
 from groupops.domain.actions import ActionKind
 from groupops.domain.events import EventKind
-from groupops.engine.admin import set_group_profile, set_setting
+from groupops.engine.settings_admin import set_group_profile, set_setting
 from groupops.engine.templates import TemplateRenderer
 from groupops.features import checkin, gate, moderation, welcome
 from groupops.features.registry import DEFAULT_FEATURES, FeatureRegistry

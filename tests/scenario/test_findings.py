@@ -13,9 +13,9 @@ import pytest
 from nio import RoomCreateResponse, RoomPreset
 from sqlalchemy import select
 
-from groupops.engine.admin import set_setting
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
+from groupops.engine.settings_admin import set_setting
 from groupops.features.moderation import ModerationFeature
 from groupops.features.registry import DEFAULT_FEATURES
 from groupops.storage.tables import events, groups, outbox

@@ -8,7 +8,7 @@ import gc
 
 from sqlalchemy import func, select
 
-from groupops.engine import admin
+from groupops.engine import settings_admin
 from groupops.engine.app import App
 from groupops.features.gate.tables import gate_challenges
 from groupops.platforms.sandbox.adapter import BOT_ID
@@ -65,7 +65,7 @@ def test_live_newcomers_answer_the_join_gate_when_the_group_has_it(database_url:
         ensure_groups(app.sandbox, DEMO_GROUPS)
         # the operator turned the gate on for the whole workspace before the demo started
         app.handle([app.sandbox.join("course", "operator", "Operator", is_admin=True)])
-        admin.set_setting(app.db, app.registry, feature="gate", key="enabled", value=True)
+        settings_admin.set_setting(app.db, app.registry, feature="gate", key="enabled", value=True)
         await app.start(tick_every=0.5)
         stop = asyncio.Event()
         task = asyncio.create_task(run_live(app, seed=5, stop=stop, pace=0.05))

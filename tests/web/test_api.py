@@ -11,7 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from groupops.engine import admin
+from groupops.engine import settings_admin
 from groupops.platforms.sandbox.tables import sandbox_members, sandbox_messages
 from groupops.web.runtime import Runtime
 from groupops.web.security import PERSON_COOKIE
@@ -39,7 +39,7 @@ def people_lines(runtime: Runtime) -> int:
 
 def configure(runtime: Runtime, feature: str, key: str, value: Any) -> None:
     """An operator's setting for the course group, seen by the engine at once."""
-    admin.set_setting(
+    settings_admin.set_setting(
         runtime.app.db,
         runtime.app.registry,
         feature=feature,

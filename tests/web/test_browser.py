@@ -148,7 +148,7 @@ def test_a_muted_person_sees_why_the_message_was_not_sent(
 ) -> None:
     from playwright.sync_api import Browser, expect
 
-    from groupops.engine import admin
+    from groupops.engine import settings_admin
 
     assert isinstance(browser, Browser)
     context = browser.new_context(locale="zh-CN")
@@ -159,7 +159,7 @@ def test_a_muted_person_sees_why_the_message_was_not_sent(
     messages = page.locator("#messages")
     expect(messages.locator(".message.bot", has_text="欢迎 小明")).to_have_count(1, timeout=WAIT)
     runtime = live_server.web.state.runtime
-    admin.set_setting(
+    settings_admin.set_setting(
         runtime.app.db,
         runtime.app.registry,
         feature="moderation",

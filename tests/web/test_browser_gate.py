@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from groupops.engine import admin
+from groupops.engine import settings_admin
 from groupops.platforms.sandbox.platform import local_minute
 from groupops.platforms.sandbox.tables import sandbox_members
 from tests.web.conftest import LiveServer
@@ -26,7 +26,7 @@ def test_the_gate_in_the_page_names_the_groups_zone_and_settles_its_question(
 
     assert isinstance(browser, Browser)
     runtime = live_server.web.state.runtime
-    admin.set_setting(
+    settings_admin.set_setting(
         runtime.app.db,
         runtime.app.registry,
         feature="gate",

@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from groupops.engine import admin
+from groupops.engine import settings_admin
 from groupops.engine.app import App
 from groupops.features.points.tables import points_ledger
 from groupops.platforms.sandbox import SandboxAdapter
@@ -33,7 +33,7 @@ def web_config(web_config: WebConfig) -> WebConfig:
 
 
 def setting(runtime: Runtime, feature: str, key: str, value: object) -> None:
-    admin.set_setting(
+    settings_admin.set_setting(
         runtime.app.db,
         runtime.app.registry,
         feature=feature,

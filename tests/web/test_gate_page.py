@@ -12,7 +12,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from groupops.engine import admin
+from groupops.engine import settings_admin
 from groupops.features.gate.tables import gate_challenges
 from groupops.web.runtime import Runtime
 from tests.web.conftest import Person
@@ -20,7 +20,7 @@ from tests.web.conftest import Person
 
 def gate_on(runtime: Runtime, first: Person) -> None:
     first.join("course", "先来的")  # the group exists once someone joined
-    admin.set_setting(
+    settings_admin.set_setting(
         runtime.app.db,
         runtime.app.registry,
         feature="gate",
@@ -95,7 +95,7 @@ def test_a_question_out_of_time_is_expired_and_one_left_is_closed(
 def test_a_mute_is_said_in_the_groups_zone(person: Callable[[], Person], runtime: Runtime) -> None:
     first, ming = person(), person()
     gate_on(runtime, first)
-    admin.set_group_profile(runtime.app.db, "sandbox:course", timezone="America/New_York")
+    settings_admin.set_group_profile(runtime.app.db, "sandbox:course", timezone="America/New_York")
     runtime.app.engine.directory.invalidate()
     ming.join("course", "小明")
     question_for(ming, "小明")

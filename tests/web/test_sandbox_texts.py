@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from groupops.engine import admin
+from groupops.engine import settings_admin
 from groupops.platforms.sandbox.tables import sandbox_members
 from groupops.storage.tables import groups
 from groupops.web.runtime import Runtime
@@ -75,7 +75,7 @@ def test_a_mute_refusal_says_the_time_in_the_groups_zone(
     assert refused.json()["error"]["message"] == (
         f"小明 is muted until {local:%Y-%m-%d %H:%M} (Asia/Shanghai)"
     )
-    admin.set_group_profile(runtime.app.db, "sandbox:course", timezone="Europe/London")
+    settings_admin.set_group_profile(runtime.app.db, "sandbox:course", timezone="Europe/London")
     refused = ming.request("POST", "/api/groups/course/messages", json={"text": "hi"})
     assert refused.json()["error"]["message"].endswith("（Europe/London）")  # page in Chinese
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from groupops.engine import admin
+from groupops.engine import admin, settings_admin
 from groupops.web import WebConfig, create_web_app
 from groupops.web.runtime import Runtime
 from tests.web.conftest import Person
@@ -21,7 +21,7 @@ def test_the_sandbox_groups_are_groups_before_anyone_joins(runtime: Runtime) -> 
     ]
     # the README tour: rules and the gate set before anyone arrives, by name or by number
     for ref in ("sandbox:course", "1"):
-        admin.set_setting(
+        settings_admin.set_setting(
             runtime.app.db,
             runtime.app.registry,
             feature="welcome",
@@ -30,10 +30,14 @@ def test_the_sandbox_groups_are_groups_before_anyone_joins(runtime: Runtime) -> 
             group_ref=ref,
         )
     assert (
-        admin.effective_settings(runtime.app.db, runtime.app.registry, "1")["welcome"]["rules"]
+        settings_admin.effective_settings(runtime.app.db, runtime.app.registry, "1")["welcome"][
+            "rules"
+        ]
         == "1. 不发广告"
     )
-    assert "gate" in admin.effective_settings(runtime.app.db, runtime.app.registry, "sandbox:brand")
+    assert "gate" in settings_admin.effective_settings(
+        runtime.app.db, runtime.app.registry, "sandbox:brand"
+    )
 
 
 def test_a_restart_keeps_the_groups_and_their_settings(web_config: WebConfig) -> None:

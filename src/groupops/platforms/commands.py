@@ -60,7 +60,7 @@ GROUP_TIMEZONE_HELP = (
 def group_profile(language: str | None, timezone: str | None) -> tuple[str, str]:
     """``--group-language`` / ``--group-timezone`` checked, as the connection stores them
     ("" when not given: what was stored stays)."""
-    from groupops.engine.admin import checked_language, checked_zone
+    from groupops.engine.settings_admin import checked_language, checked_zone
 
     return (
         checked_language(language, "--group-language") if language else "",

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from groupops.domain.errors import GroupopsError
 from groupops.domain.events import Event
 from groupops.domain.time import local_day
-from groupops.engine import admin
+from groupops.engine import settings_admin
 from groupops.engine.app import App
 from groupops.platforms.sandbox.platform import SandboxRefused
 from groupops.platforms.sandbox.tables import sandbox_members
@@ -132,7 +132,7 @@ class LiveCommunity:
         if "gate" not in self.app.registry.by_name:
             return False
         try:
-            settings = admin.effective_settings(
+            settings = settings_admin.effective_settings(
                 self.app.db, self.app.registry, f"{self.app.sandbox.source}:{chat}"
             )
         except (GroupopsError, ValueError):

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from groupops.domain.errors import GroupopsError, InvalidSettings, NotFound
 from groupops.domain.events import Event, EventKind
-from groupops.engine import admin
+from groupops.engine import settings_admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.engine.core import TICK_SOURCE
@@ -220,7 +220,7 @@ class Simulation:
 
     def _set(self, ref: str, feature: str, key: str, value: Any) -> None:
         if feature in self.app.registry.by_name:
-            admin.set_setting(
+            settings_admin.set_setting(
                 self.app.db, self.app.registry, feature=feature, key=key, value=value, group_ref=ref
             )
 

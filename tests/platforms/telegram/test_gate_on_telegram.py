@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from groupops.engine.admin import set_setting
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
+from groupops.engine.settings_admin import set_setting
 from groupops.features.gate.tables import gate_challenges
 from tests.platforms.telegram.conftest import GROUP, run, telegram
 from tests.platforms.telegram.fake_bot_api import FakeBotApi

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 from sqlalchemy import select, update
 
-from groupops.engine.admin import set_group_profile
 from groupops.engine.app import App
+from groupops.engine.settings_admin import set_group_profile
 from groupops.storage.tables import groups
 from tests.platforms.telegram.conftest import GROUP, OTHER_GROUP, run, telegram
 from tests.platforms.telegram.fake_bot_api import FakeBotApi
