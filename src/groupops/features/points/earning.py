@@ -1,0 +1,226 @@
+"""What earns points: a message or a reply (a per-member cooldown so floods don't pay, a
+minimum length), a check-in (its streak gift with it), a reaction received (a daily cap), and
+what a removed message earned taken back. Each rule decides how much and calls
+:meth:`Ledger.award <groupops.features.points.ledger.Ledger.award>`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, select
+
+from groupops.domain.events import ContentKind, Event, EventKind
+from groupops.domain.time import local_day
+from groupops.engine.context import BatchContext, GroupInfo, Incoming, Named
+from groupops.features.moderation.removed import removed_message
+from groupops.features.points.ledger import Ledger
+from groupops.features.points.settings import PointsSettings
+from groupops.features.points.tables import points_ledger
+from groupops.storage.tables import events, identities, members, memberships
+
+#: what a message earned (see take_back_removed)
+_PAID_FOR = select(points_ledger.c.points).where(
+    points_ledger.c.cause_seq == bindparam("seq"),
+    points_ledger.c.member_id == bindparam("m"),
+    points_ledger.c.reason.in_(("message", "reply")),
+)
+
+#: the author of a message named by its platform id (uses ix_events_message)
+_MESSAGE_AUTHOR = (
+    select(events.c.user_id)
+    .where(
+        events.c.source == bindparam("src"),
+        events.c.chat_id == bindparam("chat"),
+        events.c.message_id == bindparam("msg"),
+        events.c.kind == EventKind.MESSAGE.value,
+    )
+    .limit(1)
+)
+#: who a reaction pays: the author's member id, admin flag in the group, name
+
+
+def _reaction_targets(which_users: Any) -> Any:
+    return (
+        select(
+            identities.c.user_id,
+            identities.c.member_id,
+            memberships.c.is_admin,
+            members.c.display_name,
+        )
+        .join(members, members.c.id == identities.c.member_id)
+        .outerjoin(
+            memberships,
+            and_(
+                memberships.c.member_id == identities.c.member_id,
+                memberships.c.group_id == bindparam("g"),
+            ),
+        )
+        .where(identities.c.source == bindparam("src"), which_users)
+    )
+
+
+_REACTION_TARGET = _reaction_targets(identities.c.user_id == bindparam("user"))
+#: the same for the authors of a batch's reactions in one group, at once
+_REACTION_TARGETS = _reaction_targets(identities.c.user_id.in_(bindparam("users", expanding=True)))
+
+
+def _author_named(event: Event) -> str:
+    """The author of the message a reaction is to, where the platform says it."""
+    return event.reply_to_user_id or str(event.data.get("target_user_id") or "")
+
+
+def prefetch_targets(ledger: Ledger, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
+    """Whom the batch's reactions pay, one query per group and platform (up to 500
+    authors a query) instead of one a reaction."""
+    authors: dict[tuple[int, str], set[str]] = {}
+    for item in batch:
+        event = item.event
+        if event.kind == EventKind.REACTION and item.group is not None:
+            author = _author_named(event)
+            if author:
+                authors.setdefault((item.group.id, event.source), set()).add(author)
+    targets = ledger.batch().targets
+    for (gid, source), users in authors.items():
+        wanted = sorted(users)
+        for key_user in wanted:
+            targets[(gid, source, key_user)] = None
+        for start in range(0, len(wanted), 500):
+            params = {"g": gid, "src": source, "users": wanted[start : start + 500]}
+            for row in ctx.conn.execute(_REACTION_TARGETS, params):
+                targets[(gid, source, str(row.user_id))] = row
+
+
+def pay_message(
+    ledger: Ledger, ctx: BatchContext, item: Incoming, group: GroupInfo, s: PointsSettings
+) -> None:
+    event = item.event
+    assert item.member_id is not None
+    text = event.text.strip()
+    if item.is_admin and not s.include_admins:
+        return
+    if event.content_kind == ContentKind.TEXT and len("".join(text.split())) < s.message_min_chars:
+        return
+    is_reply = bool(event.reply_to_message_id) and event.reply_to_user_id != event.user_id
+    points = s.reply_points if is_reply else s.message_points
+    if points <= 0:
+        return
+    row = ledger.balance(ctx, group.id, item.member_id)
+    last = row.last_paid_message_at
+    cooldown = timedelta(seconds=s.message_cooldown_seconds)
+    if last is not None and event.occurred_at - last < cooldown:
+        return  # a flood does not pay
+    ledger.award(
+        ctx,
+        group,
+        item.member_id,
+        points,
+        "reply" if is_reply else "message",
+        at=event.occurred_at,
+        cause_seq=item.seq,
+        name=event.user_name or event.user_id,
+        s=s,
+        row=row,
+        last_paid_message_at=event.occurred_at,
+    )
+
+
+def take_back_removed(ledger: Ledger, ctx: BatchContext, feature: Named, item: Incoming) -> None:
+    """Moderation removed a message of an earlier batch as an ad (a cross-group copy):
+    the points it earned are taken back, in the month they were earned in."""
+    removed = removed_message(ctx, item)
+    if removed is None or item.group is None or item.group.id != removed.group_id:
+        return
+    ledger.flush(ctx)  # the ledger as the batch left it so far
+    paid = ctx.conn.execute(_PAID_FOR, {"seq": removed.seq, "m": removed.member_id}).all()
+    points = sum(int(r.points) for r in paid)
+    if points <= 0:
+        return
+    s = ctx.settings(feature, item.group, PointsSettings)
+    ledger.award(
+        ctx,
+        item.group,
+        removed.member_id,
+        -points,
+        "removed",
+        at=removed.occurred_at,
+        cause_seq=item.seq,
+        name="",
+        s=s,
+    )
+
+
+def pay_checkin(
+    ledger: Ledger, ctx: BatchContext, item: Incoming, group: GroupInfo, s: PointsSettings
+) -> None:
+    event = item.event
+    assert item.member_id is not None
+    if item.is_admin and not s.include_admins:
+        return
+    made_up = bool(event.data.get("made_up"))
+    name = event.user_name or event.user_id
+    base = s.makeup_points if made_up else s.checkin_points
+    reason = "makeup" if made_up else "checkin"
+    gift = int(event.data.get("gift_points") or 0)
+    ledger.award(  # one announcement of a level reached, with the gift counted in
+        ctx,
+        group,
+        item.member_id,
+        base,
+        reason,
+        at=event.occurred_at,
+        cause_seq=item.seq,
+        name=name,
+        s=s,
+        also=[(gift, "gift")] if gift > 0 else [],
+    )
+
+
+def pay_reaction(
+    ledger: Ledger, ctx: BatchContext, item: Incoming, group: GroupInfo, s: PointsSettings
+) -> None:
+    event = item.event
+    if s.reaction_points <= 0 or event.data.get("removed"):
+        return
+    author = _author_named(event)
+    if not author and event.message_id:
+        author = (
+            ctx.conn.execute(
+                _MESSAGE_AUTHOR,
+                {"src": event.source, "chat": event.chat_id, "msg": event.message_id},
+            ).scalar()
+            or ""
+        )
+    if not author or author == event.user_id:
+        return  # nobody to pay, or a member applauding themselves
+    targets = ledger.batch().targets
+    key = (group.id, event.source, author)
+    if key in targets:  # read for the whole batch (see prefetch_targets)
+        target = targets[key]
+    else:
+        target = ctx.conn.execute(
+            _REACTION_TARGET, {"g": group.id, "src": event.source, "user": author}
+        ).first()
+    if target is None or (target.is_admin and not s.include_admins):
+        return
+    row = ledger.balance(ctx, group.id, int(target.member_id))
+    today = local_day(event.occurred_at, group.timezone)
+    so_far = int(row.reaction_points_today) if row.reaction_day == today else 0
+    points = min(s.reaction_points, s.reaction_daily_cap - so_far)
+    if points <= 0:
+        return
+    ledger.award(
+        ctx,
+        group,
+        int(target.member_id),
+        points,
+        "reaction",
+        at=event.occurred_at,
+        cause_seq=item.seq,
+        name=target.display_name or author,
+        s=s,
+        row=row,
+        reaction_day=today,
+        reaction_points_today=so_far + points,
+    )

@@ -1,0 +1,339 @@
+"""Points written: every award a ledger line, each member's balance and level, their month in
+the race. A batch reads its members' balances once (or takes them from those kept in memory
+since earlier batches), changes them in memory, and writes everything once at its end, or
+earlier when something is about to read the points tables (a flush)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, case, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from groupops.domain.actions import Action, ActionKind
+from groupops.domain.events import EventKind
+from groupops.engine.context import BatchContext, GroupInfo, Incoming
+from groupops.features.kept import Kept, load_members_of_group
+from groupops.features.points.boards import NOT_RACED, month_of
+from groupops.features.points.settings import PointsSettings
+from groupops.features.points.tables import points_balances, points_ledger, points_months
+from groupops.i18n import N_
+from groupops.storage.bulk import Bulk
+
+LEVEL_UP = N_("🎉 {{ name }} reached level {{ level }} with {{ points }} points!")
+
+_b = points_balances.c
+#: built once: building a statement per call costs ~5x more than running it on SQLite
+_SELECT_BALANCE = select(points_balances).where(
+    _b.group_id == bindparam("g"), _b.member_id == bindparam("m")
+)
+_NEW_BALANCES = Bulk(insert(points_balances))
+_NEW_LEDGER = Bulk(insert(points_ledger))
+_GROUP_BALANCES = select(points_balances).where(_b.group_id == bindparam("g")).limit(bindparam("n"))
+#: the batch's groups and authors at once (a member of two of them brings a row more, dropped)
+_SELECT_BALANCES = select(points_balances).where(
+    _b.group_id.in_(bindparam("gids", expanding=True)),
+    _b.member_id.in_(bindparam("mids", expanding=True)),
+)
+_UPDATE_BALANCE = (
+    update(points_balances)
+    .where(_b.group_id == bindparam("g"), _b.member_id == bindparam("m"))
+    .values(
+        points=bindparam("b_points"),
+        level=bindparam("b_level"),
+        last_paid_message_at=bindparam("b_last"),
+        reaction_day=bindparam("b_day"),
+        reaction_points_today=bindparam("b_today"),
+    )
+)
+_UPDATE_BALANCES = Bulk(_UPDATE_BALANCE)
+
+
+def _month_row(key: tuple[int, date, int], value: list[Any]) -> dict[str, Any]:
+    (gid, month, mid), (points, last_at) = key, value
+    return {"group_id": gid, "month": month, "member_id": mid, "points": points, "last_at": last_at}
+
+
+@dataclass(slots=True)
+class Balance:
+    """A member's balance row, read once per batch and written back once at its end."""
+
+    group_id: int
+    member_id: int
+    points: int = 0
+    level: int = 0
+    last_paid_message_at: datetime | None = None
+    reaction_day: date | None = None
+    reaction_points_today: int = 0
+    new: bool = False  # no row yet
+    touched: bool = False  # asked for: a new one gets its row, as before
+    dirty: bool = False
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "g": self.group_id,
+            "m": self.member_id,
+            "b_points": self.points,
+            "b_level": self.level,
+            "b_last": self.last_paid_message_at,
+            "b_day": self.reaction_day,
+            "b_today": self.reaction_points_today,
+        }
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "group_id": self.group_id,
+            "member_id": self.member_id,
+            "points": self.points,
+            "level": self.level,
+            "last_paid_message_at": self.last_paid_message_at,
+            "reaction_day": self.reaction_day,
+            "reaction_points_today": self.reaction_points_today,
+        }
+
+
+@dataclass
+class Pending:
+    """What the running batch has changed and not written yet."""
+
+    balances: dict[tuple[int, int], Balance] = field(default_factory=dict)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    #: (group, month, member) -> [raced points, latest award] not written yet
+    months: dict[tuple[int, date, int], list[Any]] = field(default_factory=dict)
+    #: (group, source, user) -> whom a reaction to that user pays (None: nobody known)
+    targets: dict[tuple[int, str, str], Any] = field(default_factory=dict)
+
+
+_m = points_months.c
+_UPSERTS: dict[str, Bulk] = {}
+
+
+def _add_months(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Add raced points to members' months (a new month row, or more points on it)."""
+    bulk = _UPSERTS.get(conn.dialect.name)
+    if bulk is None:
+        ins = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(points_months)
+        bulk = _UPSERTS[conn.dialect.name] = Bulk(
+            ins.on_conflict_do_update(
+                index_elements=["group_id", "month", "member_id"],
+                set_={
+                    "points": _m.points + ins.excluded.points,
+                    "last_at": case(
+                        (ins.excluded.last_at > _m.last_at, ins.excluded.last_at),
+                        else_=_m.last_at,
+                    ),
+                },
+            )
+        )
+    bulk.run(conn, rows)
+
+
+def _from_row(gid: int, mid: int, row: Any) -> Balance:
+    if row is None:
+        return Balance(gid, mid, new=True)
+    return Balance(
+        gid,
+        mid,
+        int(row.points),
+        int(row.level),
+        row.last_paid_message_at,
+        row.reaction_day,
+        int(row.reaction_points_today),
+    )
+
+
+class Ledger:
+    """The points feature's balances and its batch's writes.
+
+    Balances are kept between batches (``limit`` at most), so a batch reads only those never
+    seen: this process is the only one earning points for its groups (see
+    docs/operations.md). A batch's changes join them only once it commits."""
+
+    def __init__(self, limit: int) -> None:
+        self._pending: Pending | None = None
+        self._kept: Kept[tuple[int, int], Balance] = Kept(limit)
+
+    # -- a batch, and the transaction around it ---------------------------------------------
+    def begin(self) -> None:
+        self._pending = Pending()
+
+    def end(self, ctx: BatchContext) -> None:
+        """Write the batch's changes; they are kept for the next batches once it commits."""
+        self.flush(ctx)
+        for key, bal in self.batch().balances.items():
+            self._kept.stage(key, replace(bal, touched=False, dirty=False))
+
+    def close(self) -> None:
+        self._pending = None
+
+    def committed(self) -> None:
+        self._kept.committed()
+
+    def rolled_back(self) -> None:
+        self._kept.rolled_back()
+
+    def batch(self) -> Pending:
+        """What the running handle() has changed and not written yet (all earning happens
+        inside handle(): its end writes it)."""
+        assert self._pending is not None, "points are earned inside handle() only"
+        return self._pending
+
+    # -- reading balances ---------------------------------------------------------------------
+    def load_group(self, conn: Connection, gid: int) -> None:
+        load_members_of_group(
+            self._kept,
+            conn,
+            gid,
+            _GROUP_BALANCES,
+            lambda r: _from_row(gid, int(r.member_id), r),
+        )
+
+    def _remembered(self, ctx: BatchContext, gid: int, mid: int) -> Balance | None:
+        """The balance as this process last wrote or read it (a copy to change); a new one
+        when the whole group is held and the member is not; None when it must be read."""
+        self.load_group(ctx.conn, gid)
+        bal = self._kept.get((gid, mid))
+        if bal is not None:
+            return replace(bal)
+        if self._kept.complete(gid):
+            return Balance(gid, mid, new=True)
+        return None
+
+    def prefetch(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
+        """The balances of the batch's authors, in one query for all the batch's groups (up
+        to 500 authors a query)."""
+        balances = self.batch().balances
+        wanted: set[tuple[int, int]] = set()
+        for item in batch:
+            if (
+                item.group is not None
+                and item.member_id is not None
+                and item.event.kind in (EventKind.MESSAGE, EventKind.CHECKED_IN)
+            ):
+                key = (item.group.id, item.member_id)
+                if key in balances:
+                    continue
+                remembered = self._remembered(ctx, *key)
+                if remembered is not None:
+                    balances[key] = remembered
+                else:
+                    wanted.add(key)
+        if not wanted:
+            return
+        gids = sorted({g for g, _ in wanted})
+        mids = sorted({m for _, m in wanted})
+        found: dict[tuple[int, int], Any] = {}
+        for start in range(0, len(mids), 500):
+            chunk = mids[start : start + 500]
+            for r in ctx.conn.execute(_SELECT_BALANCES, {"gids": gids, "mids": chunk}):
+                found[(int(r.group_id), int(r.member_id))] = r
+        for gid, mid in wanted:
+            balances[(gid, mid)] = _from_row(gid, mid, found.get((gid, mid)))
+
+    def balance(self, ctx: BatchContext, group_id: int, member_id: int) -> Balance:
+        balances = self.batch().balances
+        bal = balances.get((group_id, member_id))
+        if bal is None:
+            bal = self._remembered(ctx, group_id, member_id)
+            if bal is not None:
+                balances[(group_id, member_id)] = bal
+        if bal is None:
+            row = ctx.conn.execute(_SELECT_BALANCE, {"g": group_id, "m": member_id}).first()
+            bal = balances[(group_id, member_id)] = _from_row(group_id, member_id, row)
+        bal.touched = True
+        return bal
+
+    # -- writing -------------------------------------------------------------------------------
+    def flush_months(self, ctx: BatchContext) -> None:
+        """Write the batch's month sums so far: all that the 积分 and 积分榜 commands and the
+        top 3 read (balances come from the batch itself, the ledger is not read by them)."""
+        p = self.batch()
+        if p.months:
+            _add_months(ctx.conn, [_month_row(k, v) for k, v in p.months.items()])
+            p.months = {}
+
+    def flush(self, ctx: BatchContext) -> None:
+        """Write what the batch changed so far (before anything reads the points tables)."""
+        p = self.batch()
+        new = [b for b in p.balances.values() if b.new and (b.touched or b.dirty)]
+        changed = [b for b in p.balances.values() if b.dirty and not b.new]
+        if new:
+            _NEW_BALANCES.run(ctx.conn, [b.row() for b in new])
+        if changed:
+            _UPDATE_BALANCES.run(ctx.conn, [b.params() for b in changed])
+        if p.ledger:
+            _NEW_LEDGER.run(ctx.conn, p.ledger)
+            p.ledger = []
+        self.flush_months(ctx)
+        for b in p.balances.values():
+            if b.new and (b.touched or b.dirty):
+                b.new = False
+            b.dirty = False
+
+    def award(
+        self,
+        ctx: BatchContext,
+        group: GroupInfo,
+        member_id: int,
+        points: int,
+        reason: str,
+        *,
+        at: datetime,
+        cause_seq: int | None,
+        name: str,
+        s: PointsSettings,
+        row: Any = None,
+        also: Sequence[tuple[int, str]] = (),
+        **balance: Any,
+    ) -> None:
+        """Write one award to the ledger, move the balance, announce a new level. ``row`` is
+        the member's balance row when the caller has just read it. ``also``: more awards of
+        the same event, ``(points, reason)`` each (a check-in's streak gift), each its own
+        ledger line: a level they reach is announced once, with the total after them all."""
+        if row is None:
+            row = self.balance(ctx, group.id, member_id)
+        before = int(row.level)
+        total, level = int(row.points), before
+        for part, why in ((points, reason), *also):
+            if part:
+                entry = {
+                    "group_id": group.id,
+                    "member_id": member_id,
+                    "points": part,
+                    "reason": why,
+                    "at": at,
+                    "cause_seq": cause_seq,
+                }
+                p = self.batch()
+                p.ledger.append(entry)
+                if why not in NOT_RACED:
+                    race = (group.id, month_of(at, group.timezone), member_id)
+                    month = p.months.setdefault(race, [0, at])
+                    month[0] += part
+                    month[1] = max(month[1], at)
+            total += part
+            level = max(level, *(i for i, lv in enumerate(s.levels) if lv.points <= max(total, 0)))
+        row.points, row.level = total, level
+        for key, value in balance.items():
+            setattr(row, key, value)
+        row.dirty = True
+        if level > before and s.announce_levels:
+            t = ctx.gettext(group)
+            text = ctx.templates.render(
+                t(LEVEL_UP),
+                {"name": name, "level": t(s.levels[level].name), "points": str(total)},
+                where="points.levels",
+            )
+            ctx.emit_for_group(
+                Action(ActionKind.SEND, group.source, group.chat_id, text=text), group
+            )
+
+    # -- forgetting a member ---------------------------------------------------------------
+    def delete_member_data(self, conn: Connection, member_id: int) -> None:
+        conn.execute(delete(points_ledger).where(points_ledger.c.member_id == member_id))
+        conn.execute(delete(points_months).where(_m.member_id == member_id))
+        conn.execute(delete(points_balances).where(points_balances.c.member_id == member_id))
+        self._kept.forget(lambda key: key[1] == member_id)
