@@ -1,0 +1,103 @@
+"""What both directions of the Telegram adapter share: the connected ``Bot`` (the HTTP
+client), python-telegram-bot's errors as PlatformErrors (secrets masked), and the connection's
+stored state (polling position, who started the bot)."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from groupops.domain.errors import PlatformError
+from groupops.engine.clock import Clock
+from groupops.platforms.base import Capabilities
+from groupops.platforms.telegram.config import ConnectionStore, SecretFilter, TelegramConfig
+from groupops.platforms.telegram.translate import Translator
+
+#: the adapter's logger, whichever of its modules speaks: SecretFilter masks the token on it by
+#: name (config.SecretFilter.LOGGERS), and operators' log settings know it
+log = logging.getLogger("groupops.platforms.telegram.adapter")
+
+DISABLED = "the connection is disabled (groupops connections enable turns it on again)"
+TOKEN_REFUSED = (
+    "the bot token was refused (revoked?): run `groupops connect telegram --token …` with the"
+    " token from @BotFather; the running serve picks it up"
+)
+
+
+def _seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TokenRefused(PlatformError):
+    """Telegram answered 401/404 to a method that exists: the token is revoked or wrong
+    (the Bot API answers both for a token it does not know)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(TOKEN_REFUSED, where=where, permanent=True)
+
+
+class BotApi:
+    """The part of :class:`~groupops.platforms.telegram.adapter.TelegramAdapter` that holds
+    the connection (set up in its ``__init__`` and ``connect``)."""
+
+    config: TelegramConfig
+    source: str
+    store: ConnectionStore
+    clock: Clock
+    capabilities: Capabilities
+    translator: Translator
+    bot: Bot | None
+    _state: dict[str, Any]
+    _filter: SecretFilter
+
+    def _bot(self) -> Bot:
+        if self.bot is None:
+            raise PlatformError("not connected", where=self.source)
+        return self.bot
+
+    def _error(self, exc: TelegramError, what: str) -> PlatformError:
+        """A PlatformError from a python-telegram-bot error, as the Bot API said (secrets
+        masked: an HTTP library's message may hold the URL, and the URL holds the token)."""
+        where = f"{self.source} {what}"
+        message = self._filter.mask(str(exc.message if hasattr(exc, "message") else exc))
+        if isinstance(exc, RetryAfter):
+            with warnings.catch_warnings():  # PTB 22 warns that it becomes a timedelta in 23
+                warnings.simplefilter("ignore", DeprecationWarning)
+                seconds = _seconds(exc.retry_after)
+            return PlatformError(f"rate limited: {message}", where=where, retry_after=seconds)
+        if isinstance(exc, TimedOut):
+            return PlatformError(f"timed out: {message}", where=where)
+        if isinstance(exc, (InvalidToken, EndPointNotFound)):
+            # 401/404: python-telegram-bot calls it InvalidToken, or EndPointNotFound for a
+            # raw request (getUpdates) once the bot was initialized; both mean the token
+            return TokenRefused(where)
+        if isinstance(exc, ChatMigrated):
+            return PlatformError(
+                f"the group became supergroup {exc.new_chat_id}", where=where, permanent=True
+            )
+        if isinstance(exc, (BadRequest, Forbidden)):
+            return PlatformError(f"refused: {message}", where=where, permanent=True)
+        # NetworkError (5xx, connection failures), Conflict (409) and the rest: try again
+        return PlatformError(f"failed: {message}", where=where)
+
+    @property
+    def offset(self) -> int | None:
+        value = self._state.get("offset")
+        return int(value) if value is not None else None
+
+    def started(self, user_id: str) -> bool:
+        return user_id in set(self._state.get("started", ()))

@@ -1,0 +1,194 @@
+"""The Telegram adapter's way out: one groupops action as Bot API calls. The Bot API has no
+idempotency key: a send whose answer was lost in a time-out may be sent again by the
+deliverer's retry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import (
+    ChatPermissions,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+)
+from telegram.error import TelegramError
+
+from groupops.domain.actions import Action, ActionKind
+from groupops.domain.errors import PlatformError, RecipientUnreachable
+from groupops.platforms.base import DeliveryResult
+from groupops.platforms.telegram.botapi import DISABLED, BotApi
+
+TELEGRAM_ACTIONS = frozenset(
+    {
+        ActionKind.SEND,
+        ActionKind.REPLY,
+        ActionKind.DIRECT_MESSAGE,
+        ActionKind.DELETE,
+        ActionKind.MUTE,
+        ActionKind.UNMUTE,
+        ActionKind.KICK,
+        ActionKind.BAN,
+        ActionKind.UNBAN,
+        ActionKind.PIN,
+        ActionKind.CREATE_INVITE_LINK,
+        ActionKind.APPROVE_JOIN,
+        ActionKind.DECLINE_JOIN,
+    }
+)
+#: a bot may delete other people's messages for 48 hours only
+DELETE_MAX_AGE = 48 * 3600
+CALLBACK_DATA_MAX = 64  # bytes, by the Bot API
+
+
+def _int(value: str, what: str, where: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise PlatformError(f"bad {what} {value!r}", where=where, permanent=True) from None
+
+
+def keyboard(rows: Any, where: str) -> InlineKeyboardMarkup | None:
+    """``Action.data["buttons"]`` (rows of {"text", "data"}) as an inline keyboard."""
+    if not rows:
+        return None
+    try:
+        built = []
+        for row in rows:
+            line = []
+            for b in row:
+                data = str(b["data"])
+                if len(data.encode()) > CALLBACK_DATA_MAX:
+                    raise PlatformError(
+                        f"button data longer than {CALLBACK_DATA_MAX} bytes",
+                        where=where,
+                        permanent=True,
+                    )
+                line.append(InlineKeyboardButton(str(b["text"]), callback_data=data))
+            built.append(line)
+    except (KeyError, TypeError) as exc:
+        raise PlatformError(f"malformed buttons: {exc}", where=where, permanent=True) from None
+    return InlineKeyboardMarkup(built)
+
+
+class Delivery(BotApi):
+    """Actions out (part of :class:`~groupops.platforms.telegram.adapter.TelegramAdapter`)."""
+
+    async def perform(self, action: Action, *, idempotency_key: str) -> DeliveryResult:
+        if not self.capabilities.can(action.kind):
+            raise PlatformError(f"telegram cannot {action.kind}", where=self.source, permanent=True)
+        if not self.config.enabled:
+            raise PlatformError(DISABLED, where=self.source, permanent=True)
+        what = f"{action.kind} in {action.chat_id}"
+        try:
+            return await self._perform(action, what)
+        except TelegramError as exc:
+            raise self._error(exc, what) from None
+
+    def _sent(self, message: Message, chat_id: str) -> DeliveryResult:
+        mid = str(message.message_id)
+        self.translator.remember(chat_id, mid, self.config.bot_id, message.date)
+        return DeliveryResult(mid, {"chat_id": str(message.chat.id)})
+
+    async def _perform(self, action: Action, what: str) -> DeliveryResult:
+        bot = self._bot()
+        where = f"{self.source} {what}"
+        kind = action.kind
+        chat = _int(action.chat_id, "chat id", where)
+        user = _int(action.user_id, "user id", where) if action.user_id else 0
+        if kind in (ActionKind.SEND, ActionKind.REPLY):
+            # plain text, no parse_mode: a member's name cannot become markup
+            reply = None
+            if kind == ActionKind.REPLY:
+                reply = ReplyParameters(
+                    _int(action.message_id, "message id", where), allow_sending_without_reply=True
+                )
+            sent = await bot.send_message(
+                chat,
+                action.text,
+                reply_parameters=reply,
+                reply_markup=keyboard(action.data.get("buttons"), where),
+                disable_notification=bool(action.data.get("silent", False)),
+            )
+            return self._sent(sent, action.chat_id)
+        if kind == ActionKind.DIRECT_MESSAGE:
+            if not self.started(action.user_id):
+                raise RecipientUnreachable(
+                    "the member has not started a private chat with the bot", where=where
+                )
+            sent = await bot.send_message(
+                user, action.text, reply_markup=keyboard(action.data.get("buttons"), where)
+            )
+            return DeliveryResult(str(sent.message_id), {"chat_id": action.user_id})
+        if kind == ActionKind.DELETE:
+            mid = _int(action.message_id, "message id", where)
+            when = self.translator.sent_at(action.chat_id, action.message_id)
+            if when is None and action.data.get("message_at"):
+                when = datetime.fromisoformat(str(action.data["message_at"]))
+            if when is not None and when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            if when is not None and (self.clock.now() - when).total_seconds() > DELETE_MAX_AGE:
+                raise PlatformError(
+                    "Telegram lets bots delete messages for 48 hours only",
+                    where=where,
+                    permanent=True,
+                )
+            await bot.delete_message(chat, mid)
+            return DeliveryResult()
+        if kind == ActionKind.MUTE:
+            await bot.restrict_chat_member(
+                chat,
+                user,
+                ChatPermissions.no_permissions(),
+                until_date=action.until,
+                use_independent_chat_permissions=True,
+            )
+            return DeliveryResult()
+        if kind == ActionKind.UNMUTE:
+            info = await bot.get_chat(chat)
+            permissions = info.permissions or ChatPermissions.all_permissions()
+            await bot.restrict_chat_member(
+                chat, user, permissions, use_independent_chat_permissions=True
+            )
+            return DeliveryResult()
+        if kind == ActionKind.BAN:
+            await bot.ban_chat_member(
+                chat,
+                user,
+                until_date=action.until,
+                revoke_messages=bool(action.data.get("revoke_messages", False)),
+            )
+            return DeliveryResult()
+        if kind == ActionKind.KICK:
+            await bot.ban_chat_member(chat, user)
+            await bot.unban_chat_member(chat, user, only_if_banned=True)  # may come back
+            return DeliveryResult()
+        if kind == ActionKind.UNBAN:
+            await bot.unban_chat_member(chat, user, only_if_banned=True)
+            return DeliveryResult()
+        if kind == ActionKind.APPROVE_JOIN:
+            await bot.approve_chat_join_request(chat, user)
+            return DeliveryResult()
+        if kind == ActionKind.DECLINE_JOIN:
+            await bot.decline_chat_join_request(chat, user)
+            return DeliveryResult()
+        if kind == ActionKind.PIN:
+            await bot.pin_chat_message(
+                chat,
+                _int(action.message_id, "message id", where),
+                disable_notification=not action.data.get("notify", False),
+            )
+            return DeliveryResult()
+        if kind == ActionKind.CREATE_INVITE_LINK:
+            name = str(action.data.get("invite_name") or "")[:32] or None
+            link = await bot.create_chat_invite_link(
+                chat,
+                name=name,
+                creates_join_request=bool(action.data.get("join_request", False)),
+            )
+            return DeliveryResult(
+                "", {"invite_link": link.invite_link, "invite_name": link.name or ""}
+            )
+        raise PlatformError(f"telegram cannot {kind}", where=where, permanent=True)

@@ -1,0 +1,196 @@
+"""The Telegram adapter's way in: a batch of Bot API updates (from ``getUpdates`` or the
+webhook) is translated, handed to the engine in one transaction, and only then does the polling
+position move; who started the bot and each group's administrators are tracked on the way."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram.error import TelegramError
+
+from groupops.domain.errors import GroupopsError
+from groupops.domain.events import Event
+from groupops.platforms.telegram.botapi import BotApi, log
+from groupops.platforms.telegram.translate import ADMIN, GROUP_TYPES
+
+#: the updates asked for: chat_member and message_reaction only come when asked for by name
+ALLOWED_UPDATES = (
+    "message",
+    "edited_message",
+    "chat_member",
+    "my_chat_member",
+    "chat_join_request",
+    "message_reaction",
+    "callback_query",
+)
+MAX_STARTED = 200_000  # people remembered as having started the bot
+
+Handler = Callable[[Sequence[Event]], object]
+#: keeps what the engine could not take, with the reason (``Engine.reject``)
+Rejecter = Callable[[str, str, Exception], None]
+
+
+class Updates(BotApi):
+    """Updates in (part of :class:`~groupops.platforms.telegram.adapter.TelegramAdapter`)."""
+
+    handle: Handler | None
+    reject: Rejecter | None
+    _admins: dict[str, tuple[datetime, frozenset[str]]]
+    _lock: asyncio.Lock
+
+    async def _admins_of(self, chat_id: str) -> frozenset[str]:
+        now = self.clock.now()
+        cached = self._admins.get(chat_id)
+        if cached and now - cached[0] < timedelta(seconds=self.config.admin_cache_seconds):
+            return cached[1]
+        try:
+            found = await self._bot().get_chat_administrators(int(chat_id))
+        except (TelegramError, ValueError) as exc:
+            log.warning("%s: administrators of %s unknown: %s", self.source, chat_id, exc)
+            return cached[1] if cached else frozenset()
+        ids = frozenset(str(m.user.id) for m in found)
+        self._admins[chat_id] = (now, ids)
+        return ids
+
+    def _track(self, update: Mapping[str, Any]) -> bool:
+        """Remember who started the bot (a private /start) or blocked it; True if changed."""
+        started: list[str] = list(self._state.get("started", ()))
+        message = update.get("message") or {}
+        chat = message.get("chat") or {}
+        if chat.get("type") == "private" and str(message.get("text", "")).startswith("/start"):
+            user = str(chat.get("id"))
+            if user not in started:
+                started.append(user)
+                self._state["started"] = started[-MAX_STARTED:]
+                return True
+        member = update.get("my_chat_member") or {}
+        mchat = member.get("chat") or {}
+        if mchat.get("type") == "private":
+            user, status = str(mchat.get("id")), (member.get("new_chat_member") or {}).get("status")
+            if status == "kicked" and user in started:  # the person blocked the bot
+                started.remove(user)
+                self._state["started"] = started
+                return True
+            if status == "member" and user not in started:
+                started.append(user)
+                self._state["started"] = started[-MAX_STARTED:]
+                return True
+        return False
+
+    async def process(self, updates: Sequence[Mapping[str, Any]]) -> list[Event]:
+        """Translate a batch of updates, hand the events to the engine (one transaction), then
+        store the position past them. Raises if the engine fails: nothing is stored then."""
+        async with self._lock:
+            chats_needing_admins: set[str] = set()
+            for u in updates:
+                for key in ("message", "edited_message", "message_reaction"):
+                    chat = (u.get(key) or {}).get("chat") or {}
+                    if chat.get("type") in GROUP_TYPES:
+                        chats_needing_admins.add(str(chat["id"]))
+                q = (u.get("callback_query") or {}).get("message") or {}
+                if (q.get("chat") or {}).get("type") in GROUP_TYPES:
+                    chats_needing_admins.add(str(q["chat"]["id"]))
+            admins = {c: await self._admins_of(c) for c in chats_needing_admins}
+            events: list[Event] = []
+            for u in updates:
+                self._note_admin_change(u)
+                try:
+                    event = self.translator.translate(
+                        u, lambda c, user: user in admins.get(c, frozenset())
+                    )
+                except (KeyError, TypeError, ValueError, GroupopsError) as exc:
+                    log.warning(
+                        "%s: update %s not understood: %s", self.source, u.get("update_id"), exc
+                    )
+                    continue
+                if event is not None:
+                    events.append(event)
+            if events and self.handle is not None:
+                self._hand_over(events)  # commits: only then does the position move
+            changed = False
+            for u in updates:
+                changed = self._track(u) or changed
+            ids = [int(u["update_id"]) for u in updates if isinstance(u.get("update_id"), int)]
+            if ids and (self.offset is None or max(ids) + 1 > self.offset):
+                self._state["offset"] = max(ids) + 1
+                changed = True
+            if changed:
+                self.store.save_state(self._state)
+        for u in updates:
+            if "callback_query" in u:
+                await self._answer(u["callback_query"])
+        return events
+
+    def _hand_over(self, events: list[Event]) -> None:
+        """One transaction for the batch. If it fails, each event alone: one the engine cannot
+        take is kept aside for an operator (``reject``) instead of stalling the stream; if even
+        that fails (the database is down), the error goes up and the same updates come again."""
+        assert self.handle is not None
+        try:
+            self.handle(events)
+            return
+        except Exception:
+            if self.reject is None:
+                raise
+            log.exception("%s: batch of %d events failed; one by one", self.source, len(events))
+        for event in events:
+            try:
+                self.handle([event])
+            except Exception as exc:
+                self.reject(event.source, json.dumps(event.to_json(), default=str), exc)
+
+    def _note_admin_change(self, update: Mapping[str, Any]) -> None:
+        cm = update.get("chat_member") or {}
+        chat_id = str((cm.get("chat") or {}).get("id", ""))
+        if chat_id in self._admins:
+            new = cm.get("new_chat_member") or {}
+            user = str((new.get("user") or {}).get("id", ""))
+            when, ids = self._admins[chat_id]
+            ids = ids | {user} if new.get("status") in ADMIN else ids - {user}
+            self._admins[chat_id] = (when, ids)
+
+    async def _answer(self, query: Mapping[str, Any]) -> None:
+        """Stop the pressed button's spinner (best effort: the press is already stored)."""
+        try:
+            await self._bot().answer_callback_query(str(query.get("id")))
+        except TelegramError as exc:
+            log.info("%s: callback query not answered: %s", self.source, self._error(exc, "answer"))
+
+    async def poll_once(self, timeout: int = 0) -> list[Event]:
+        """One ``getUpdates`` from the stored offset; the events handed to the engine."""
+        bot = self._bot()
+        kwargs: dict[str, Any] = {"timeout": timeout, "allowed_updates": list(ALLOWED_UPDATES)}
+        if self.offset is not None:
+            kwargs["offset"] = self.offset
+        try:
+            # the raw JSON, not Bot.get_updates: its strict parsing fails the whole batch on one
+            # update it cannot build (a newer Bot API field), and the poll would stall on it
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*Bot.getUpdates", category=UserWarning)
+                raw = await bot.do_api_request(
+                    "getUpdates",
+                    api_kwargs=kwargs,
+                    read_timeout=timeout + self.config.request_timeout,
+                )
+        except TelegramError as exc:
+            raise self._error(exc, "getUpdates") from None
+        updates = [u for u in (raw or []) if isinstance(u, dict)]
+        if not updates:
+            return []
+        return await self.process(updates)
+
+    async def start_webhook(self) -> None:
+        """Ask Telegram to post updates to the configured URL, with the secret header."""
+        try:
+            await self._bot().set_webhook(
+                self.config.webhook_url,
+                secret_token=self.config.webhook_secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+        except TelegramError as exc:
+            raise self._error(exc, "setWebhook") from None
