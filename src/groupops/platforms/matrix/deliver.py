@@ -1,0 +1,253 @@
+"""The Matrix adapter's way out: one groupops action as homeserver calls. Sends and
+redactions carry a transaction id derived from the outbox's idempotency key, so a retry after a
+time-out is not sent twice. Matrix has no buttons, no invite links and no "restrict until": a
+mute lowers the member's power level below what sending a message needs, and a mute with an end
+is lifted by the adapter's loop when the time comes (kept in ``connections.state["mutes"]``)."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from nio import (
+    ErrorResponse,
+    RoomCreateResponse,
+    RoomGetStateEventResponse,
+    RoomGetStateResponse,
+    RoomPreset,
+    RoomSendResponse,
+)
+
+from groupops.domain.actions import Action, ActionKind
+from groupops.domain.errors import PlatformError
+from groupops.domain.time import utc
+from groupops.platforms.base import DeliveryResult
+from groupops.platforms.matrix.config import network_reason
+from groupops.platforms.matrix.homeserver import (
+    CREATOR_LEVEL,
+    DISABLED,
+    Homeserver,
+    creators_of,
+    log,
+)
+
+MATRIX_ACTIONS = frozenset(
+    {
+        ActionKind.SEND,
+        ActionKind.REPLY,
+        ActionKind.DIRECT_MESSAGE,
+        ActionKind.DELETE,
+        ActionKind.MUTE,
+        ActionKind.UNMUTE,
+        ActionKind.KICK,
+        ActionKind.BAN,
+        ActionKind.UNBAN,
+        ActionKind.PIN,
+        # a knock (join request) is accepted by inviting the member, declined by a kick
+        ActionKind.APPROVE_JOIN,
+        ActionKind.DECLINE_JOIN,
+    }
+)
+
+
+def _txn(prefix: str, idempotency_key: str, part: str = "") -> str:
+    digest = hashlib.sha256(f"{idempotency_key}\n{part}".encode()).hexdigest()[:32]
+    return f"go{prefix}{digest}"
+
+
+def _html(text: str) -> str:
+    return html.escape(text).replace("\n", "<br/>")
+
+
+class Delivery(Homeserver):
+    """Actions out (part of :class:`~groupops.platforms.matrix.adapter.MatrixAdapter`)."""
+
+    async def perform(self, action: Action, *, idempotency_key: str) -> DeliveryResult:
+        if not self.capabilities.can(action.kind):
+            raise PlatformError(f"matrix cannot {action.kind}", where=self.source, permanent=True)
+        if not self.config.enabled:
+            raise PlatformError(DISABLED, where=self.source, permanent=True)
+        try:
+            return await self._perform(action, idempotency_key)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise PlatformError(
+                f"{action.kind} in {action.chat_id}: {network_reason(exc)}",
+                where=self.source,
+            ) from None
+
+    async def _perform(self, action: Action, key: str) -> DeliveryResult:
+        client = self._client()
+        room = action.chat_id
+        kind = action.kind
+        what = f"{kind} in {room}"
+        prefix = str(self._state.get("txn_prefix", ""))
+        if kind in (ActionKind.SEND, ActionKind.REPLY, ActionKind.DIRECT_MESSAGE):
+            content: dict[str, Any] = {
+                "msgtype": "m.text",
+                "body": action.text,
+                "format": "org.matrix.custom.html",
+                "formatted_body": _html(action.text),
+            }
+            if kind == ActionKind.REPLY:
+                content["m.relates_to"] = {"m.in_reply_to": {"event_id": action.message_id}}
+                if action.user_id:
+                    content["m.mentions"] = {"user_ids": [action.user_id]}
+            if kind == ActionKind.DIRECT_MESSAGE:
+                room = await self._dm_room(action.user_id)
+                what = f"{kind} to {action.user_id}"
+            sent = await client.room_send(room, "m.room.message", content, tx_id=_txn(prefix, key))
+            if not isinstance(sent, RoomSendResponse):
+                raise self._error(sent, what)
+            return DeliveryResult(sent.event_id, {"room_id": room})
+        if kind == ActionKind.DELETE:
+            answer: Any = await client.room_redact(
+                room, action.message_id, reason=action.reason or None, tx_id=_txn(prefix, key)
+            )
+        elif kind in (ActionKind.KICK, ActionKind.DECLINE_JOIN):
+            answer = await client.room_kick(room, action.user_id, reason=action.reason or None)
+        elif kind == ActionKind.BAN:
+            answer = await client.room_ban(room, action.user_id, reason=action.reason or None)
+        elif kind == ActionKind.UNBAN:
+            answer = await client.room_unban(room, action.user_id)
+        elif kind == ActionKind.APPROVE_JOIN:
+            answer = await client.room_invite(room, action.user_id)
+        elif kind == ActionKind.MUTE:
+            return await self._mute(room, action.user_id, action.until)
+        elif kind == ActionKind.UNMUTE:
+            return await self._unmute(room, action.user_id)
+        elif kind == ActionKind.PIN:
+            answer = await self._pin(room, action.message_id)
+        else:  # pragma: no cover - every declared kind is handled above
+            raise PlatformError(f"matrix cannot {kind}", where=self.source, permanent=True)
+        if isinstance(answer, ErrorResponse):
+            raise self._error(answer, what)
+        return DeliveryResult("", {})
+
+    async def _dm_room(self, user_id: str) -> str:
+        rooms: dict[str, str] = self._state.setdefault("dm_rooms", {})
+        if user_id in rooms:
+            return rooms[user_id]
+        made = await self._client().room_create(
+            is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat
+        )
+        if not isinstance(made, RoomCreateResponse):
+            raise self._error(made, f"direct room with {user_id}")
+        async with self._lock:
+            rooms[user_id] = made.room_id
+            self.store.save_state(self._state)
+        return str(made.room_id)
+
+    async def _state_event(self, room: str, event_type: str) -> dict[str, Any]:
+        answer = await self._client().room_get_state_event(room, event_type)
+        if isinstance(answer, RoomGetStateEventResponse):
+            return dict(answer.content)
+        if isinstance(answer, ErrorResponse) and answer.status_code == "M_NOT_FOUND":
+            return {}
+        raise self._error(answer, f"read {event_type} of {room}")
+
+    async def _room_creators(self, room: str) -> frozenset[str]:
+        if room not in self._creators:
+            answer = await self._client().room_get_state(room)
+            if not isinstance(answer, RoomGetStateResponse):
+                raise self._error(answer, f"read the state of {room}")
+            create: dict[str, Any] = next(
+                (e for e in answer.events if e.get("type") == "m.room.create"), {}
+            )
+            self._creators[room] = creators_of(create)
+        return self._creators[room]
+
+    async def _put_state(self, room: str, event_type: str, content: dict[str, Any]) -> None:
+        answer = await self._client().room_put_state(room, event_type, content)
+        if isinstance(answer, ErrorResponse):
+            raise self._error(answer, f"set {event_type} of {room}")
+
+    @staticmethod
+    def _send_level(levels: Mapping[str, Any]) -> int:
+        events = levels.get("events") or {}
+        return int(events.get("m.room.message", levels.get("events_default", 0)))
+
+    async def _mute(self, room: str, user: str, until: datetime | None) -> DeliveryResult:
+        levels = await self._state_event(room, "m.room.power_levels")
+        users: dict[str, int] = dict(levels.get("users") or {})
+        default = int(levels.get("users_default", 0))
+        creators = await self._room_creators(room)
+        mine = int(users.get(self.config.user_id, default))
+        if self.config.user_id in creators:
+            mine = CREATOR_LEVEL
+        current = CREATOR_LEVEL if user in creators else int(users.get(user, default))
+        if current >= mine:
+            raise PlatformError(
+                f"cannot mute {user} in {room}: their power level {current} is not below"
+                f" the bot's {mine}",
+                where=self.source,
+                permanent=True,
+            )
+        muted_level = self._send_level(levels) - 1
+        key = f"{room} {user}"
+        mutes: dict[str, Any] = self._state.setdefault("mutes", {})
+        record = mutes.get(key) or {"prev": users.get(user)}
+        if current > muted_level:
+            users[user] = muted_level
+            levels["users"] = users
+            await self._put_state(room, "m.room.power_levels", levels)
+        record["until"] = utc(until).isoformat() if until else None
+        async with self._lock:
+            mutes[key] = record
+            self.store.save_state(self._state)
+        return DeliveryResult("", {"power_level": users.get(user, default)})
+
+    async def _unmute(self, room: str, user: str) -> DeliveryResult:
+        levels = await self._state_event(room, "m.room.power_levels")
+        users: dict[str, int] = dict(levels.get("users") or {})
+        key = f"{room} {user}"
+        mutes: dict[str, Any] = self._state.setdefault("mutes", {})
+        record = mutes.get(key)
+        prev = record.get("prev") if record else None
+        if int(users.get(user, levels.get("users_default", 0))) < self._send_level(levels):
+            if prev is None:
+                users.pop(user, None)
+            else:
+                users[user] = int(prev)
+            levels["users"] = users
+            await self._put_state(room, "m.room.power_levels", levels)
+        async with self._lock:
+            mutes.pop(key, None)
+            self.store.save_state(self._state)
+        return DeliveryResult("", {})
+
+    async def lift_due_mutes(self) -> int:
+        """Lift the mutes whose time is up (Matrix has no mute with an end of its own)."""
+        if self.client is None:
+            return 0
+        now = self.clock.now()
+        due = [
+            key
+            for key, record in dict(self._state.get("mutes") or {}).items()
+            if record.get("until") and datetime.fromisoformat(record["until"]) <= now
+        ]
+        lifted = 0
+        for key in due:
+            room, _, user = key.partition(" ")
+            try:
+                await self._unmute(room, user)
+                lifted += 1
+            except PlatformError as exc:
+                if exc.permanent:  # the room or the member is gone: nothing left to lift
+                    async with self._lock:
+                        self._state.get("mutes", {}).pop(key, None)
+                        self.store.save_state(self._state)
+                log.warning("%s: lifting the mute of %s failed: %s", self.source, user, exc)
+        return lifted
+
+    async def _pin(self, room: str, event_id: str) -> Any:
+        pinned = await self._state_event(room, "m.room.pinned_events")
+        ids = [str(i) for i in pinned.get("pinned") or []]
+        if event_id in ids:
+            return None
+        return await self._client().room_put_state(
+            room, "m.room.pinned_events", {"pinned": [*ids, event_id]}
+        )

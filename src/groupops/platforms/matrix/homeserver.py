@@ -1,0 +1,161 @@
+"""What both directions of the Matrix adapter share: the logged-in matrix-nio client, the
+homeserver's error answers as PlatformErrors (secrets scrubbed), secrets kept out of nio's logs,
+who a room's creators are, and which rooms are private chats with the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from nio import AsyncClient, ErrorResponse
+
+from groupops.domain.errors import PlatformError
+from groupops.engine.clock import Clock
+from groupops.platforms.base import Capabilities
+from groupops.platforms.matrix.config import ConnectionStore, MatrixConfig
+from groupops.platforms.matrix.translate import Translator
+
+#: the adapter's logger, whichever of its modules speaks (operators' log settings know it)
+log = logging.getLogger("groupops.platforms.matrix.adapter")
+
+RETRYABLE_ERRCODES = {"M_LIMIT_EXCEEDED", "M_UNKNOWN", "M_RESOURCE_LIMIT_EXCEEDED"}
+
+ACCESS_REFUSED = (
+    "the homeserver refused the bot's login ({answer}): logged out, or its password changed?"
+    " Run `groupops connect matrix --homeserver … --user … ` again; the running serve picks"
+    " it up"
+)
+DISABLED = "the connection is disabled (groupops connections enable turns it on again)"
+
+
+class AccessRefused(PlatformError):
+    """The homeserver no longer takes the stored access token (401 M_UNKNOWN_TOKEN: the
+    device was logged out, the password reset) or refused the password."""
+
+    def __init__(self, where: str, answer: str) -> None:
+        super().__init__(ACCESS_REFUSED.format(answer=answer), where=where, permanent=True)
+
+
+#: room versions in which the creators are not in the power levels but above them all
+_LEGACY_ROOM_VERSIONS = frozenset(str(v) for v in range(1, 12))
+CREATOR_LEVEL = 2**53
+
+
+def creators_of(create: Mapping[str, Any]) -> frozenset[str]:
+    """The users a room's ``m.room.create`` event makes all-powerful (room version 12 on)."""
+    content = create.get("content") or {}
+    version = str(content.get("room_version", "1"))
+    if version in _LEGACY_ROOM_VERSIONS:
+        return frozenset()
+    extra = content.get("additional_creators") or []
+    return frozenset([str(create.get("sender", "")), *(str(u) for u in extra)])
+
+
+#: a secret not known yet (the access token in the login answer nio logs) is masked by its name
+_SECRET_FIELD = re.compile(
+    r"""(['"](?:access_token|password|refresh_token)['"]\s*:\s*['"])[^'"]+"""
+)
+
+
+class SecretFilter(logging.Filter):
+    """Masks a connection's secrets in log records. matrix-nio logs whole responses at DEBUG
+    (the login answer holds the access token): this filter sits on every ``nio`` logger."""
+
+    def __init__(self, secrets_: Sequence[str]) -> None:
+        super().__init__("groupops.matrix.secrets")
+        self.secrets = [s for s in secrets_ if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed record: leave it to logging's own error handling
+            return True
+        masked = _SECRET_FIELD.sub(r"\1***", text)
+        for secret in self.secrets:
+            masked = masked.replace(secret, "***")
+        if masked != text:
+            record.msg, record.args = masked, ()
+        return True
+
+    def install(self) -> None:
+        for name in _nio_loggers():
+            logging.getLogger(name).addFilter(self)
+
+    def remove(self) -> None:
+        for name in _nio_loggers():
+            logging.getLogger(name).removeFilter(self)
+
+
+def _nio_loggers() -> list[str]:
+    names = [n for n in logging.root.manager.loggerDict if n == "nio" or n.startswith("nio.")]
+    return sorted({*names, "nio", "nio.responses", "nio.client.async_client", "nio.rooms"})
+
+
+class Homeserver:
+    """The part of :class:`~groupops.platforms.matrix.adapter.MatrixAdapter` that holds the
+    connection (set up in its ``__init__`` and ``connect``)."""
+
+    config: MatrixConfig
+    source: str
+    store: ConnectionStore
+    clock: Clock
+    capabilities: Capabilities
+    translator: Translator
+    client: AsyncClient | None
+    _state: dict[str, Any]
+    _creators: dict[str, frozenset[str]]
+    _filter: SecretFilter
+    _lock: asyncio.Lock
+
+    def _scrub(self, text: str) -> str:
+        for secret in self.config.secrets():
+            text = text.replace(secret, "***")
+        return text
+
+    def _error(
+        self, answer: Any, what: str, *, permanent_codes: frozenset[str] = frozenset()
+    ) -> PlatformError:
+        """A PlatformError from a matrix-nio error response, as the homeserver said."""
+        where = f"{self.source} {what}"
+        if not isinstance(answer, ErrorResponse):
+            return PlatformError(f"unexpected answer {type(answer).__name__}", where=where)
+        status = getattr(getattr(answer, "transport_response", None), "status", 0) or 0
+        code = answer.status_code or ""
+        message = self._scrub(f"{code} {answer.message}".strip())
+        if (
+            status == 401
+            or code == "M_UNKNOWN_TOKEN"
+            or (what == "login" and code == "M_FORBIDDEN")
+        ):
+            return AccessRefused(where, message)
+        if code == "M_LIMIT_EXCEEDED" or status == 429:
+            retry = (answer.retry_after_ms or 1000) / 1000.0
+            return PlatformError(f"rate limited: {message}", where=where, retry_after=retry)
+        if status >= 500 or (status == 0 and code in RETRYABLE_ERRCODES):
+            return PlatformError(f"homeserver error {status}: {message}", where=where)
+        return PlatformError(f"refused ({status}): {message}", where=where, permanent=True)
+
+    def _client(self) -> AsyncClient:
+        if self.client is None:
+            raise PlatformError("not connected", where=self.source)
+        return self.client
+
+    def direct_rooms(self) -> set[str]:
+        """The private rooms between the bot and one person: the ones it made to write to
+        someone privately, and the ones people opened with it (``is_direct`` invitations)."""
+        return set(self._state.get("dm_rooms", {}).values()) | set(
+            self._state.get("direct_rooms", [])
+        )
+
+    def _note_direct(self, room_id: str, raws: Any) -> None:
+        for e in raws:
+            raw = getattr(e, "source", e)
+            content = raw.get("content") or {}
+            if raw.get("type") == "m.room.member" and content.get("is_direct") is True:
+                known: list[str] = self._state.setdefault("direct_rooms", [])
+                if room_id not in known:
+                    known.append(room_id)
+                return

@@ -1,0 +1,190 @@
+"""The Matrix adapter's way in: each ``/sync`` is translated and handed to the engine in one
+batch, and only then is the sync position stored; a timeline the homeserver cut short is filled
+from ``/messages`` back to the stored position, and a join after an invite learns its inviter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import aiohttp
+from nio import (
+    ErrorResponse,
+    MessageDirection,
+    RoomGetEventResponse,
+    RoomMessagesResponse,
+    SyncResponse,
+)
+from nio.rooms import MatrixRoom
+
+from groupops.domain.errors import PlatformError
+from groupops.domain.events import Event
+from groupops.platforms.matrix.config import network_reason
+from groupops.platforms.matrix.homeserver import CREATOR_LEVEL, Homeserver, creators_of, log
+
+#: what one sync asks for: a long timeline (fewer gaps to fill), no presence
+SYNC_FILTER: dict[str, Any] = {
+    "presence": {"types": []},
+    "account_data": {"types": []},
+    "room": {
+        "timeline": {"limit": 100},
+        "account_data": {"types": []},
+        "ephemeral": {"types": []},
+    },
+}
+MAX_GAP_PAGES = 50  # x100 events: how far back a cut timeline is filled
+
+Handler = Callable[[Sequence[Event]], object]
+
+
+class _Room:
+    """What translation needs of a room, read from matrix-nio's room state."""
+
+    def __init__(self, room: MatrixRoom | None, creators: frozenset[str] = frozenset()) -> None:
+        self.room = room
+        self.creators = creators
+
+    def title(self) -> str:
+        if self.room is None:
+            return ""
+        return str(self.room.name or self.room.canonical_alias or "")
+
+    def display_name(self, user_id: str) -> str:
+        if self.room is None:
+            return ""
+        user = self.room.users.get(user_id)
+        return str(user.display_name) if user is not None and user.display_name else ""
+
+    def power_level(self, user_id: str) -> int:
+        if user_id in self.creators:
+            return CREATOR_LEVEL
+        if self.room is None:
+            return 0
+        return int(self.room.power_levels.get_user_level(user_id))
+
+
+class Sync(Homeserver):
+    """Events in (part of :class:`~groupops.platforms.matrix.adapter.MatrixAdapter`)."""
+
+    handle: Handler | None
+    _full_state_done: bool
+
+    @property
+    def position(self) -> str | None:
+        value = self._state.get("next_batch")
+        return str(value) if value else None
+
+    async def sync_once(self, timeout_ms: int = 0) -> list[Event]:
+        """One ``/sync``: translate, hand the events to the engine, then store the position.
+
+        The very first sync of a connection only takes the position (the rooms' history is not
+        news); every later one delivers everything since the stored position.
+        """
+        client = self._client()
+        since = self.position
+        full_state = since is not None and not self._full_state_done
+        try:
+            answer = await client.sync(
+                timeout=timeout_ms,
+                sync_filter=SYNC_FILTER,
+                since=since,
+                full_state=full_state or None,
+            )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise PlatformError(f"sync failed: {network_reason(exc)}", where=self.source) from None
+        if not isinstance(answer, SyncResponse):
+            raise self._error(answer, "sync")
+        for room_id, joined_room in answer.rooms.join.items():
+            for e in [*joined_room.state, *joined_room.timeline.events]:
+                if e.source.get("type") == "m.room.create":
+                    self._creators[room_id] = creators_of(e.source)
+        for room_id, joined_room in answer.rooms.join.items():
+            self._note_direct(room_id, [*joined_room.state, *joined_room.timeline.events])
+        events: list[Event] = []
+        if since is not None:
+            direct = self.direct_rooms()
+            for room_id, info in answer.rooms.join.items():
+                if room_id not in direct:  # a private chat with the bot is not a group
+                    events += await self._room_events(room_id, info.timeline, since)
+            for room_id, left in answer.rooms.leave.items():
+                if room_id not in direct:
+                    events += await self._room_events(room_id, left.timeline, since)
+        if events and self.handle is not None:
+            self.handle(events)  # commits: only then does the position move
+        if self.config.auto_join:
+            for room_id, invited in answer.rooms.invite.items():
+                self._note_direct(room_id, getattr(invited, "invite_state", []))
+                joined = await client.join(room_id)
+                if isinstance(joined, ErrorResponse):
+                    raise self._error(joined, f"join {room_id}")
+        self._full_state_done = True
+        async with self._lock:
+            self._state["next_batch"] = answer.next_batch
+            self.store.save_state(self._state)
+        return events
+
+    async def _room_events(self, room_id: str, timeline: Any, since: str) -> list[Event]:
+        raws: list[dict[str, Any]] = [e.source for e in timeline.events]
+        own_join = next(
+            (
+                i
+                for i, r in enumerate(raws)
+                if r.get("type") == "m.room.member"
+                and r.get("state_key") == self.config.user_id
+                and (r.get("content") or {}).get("membership") == "join"
+                and ((r.get("unsigned") or {}).get("prev_content") or {}).get("membership")
+                != "join"
+            ),
+            None,
+        )
+        if own_join is not None:
+            raws = raws[own_join + 1 :]  # the room's history before the bot came is not news
+        elif timeline.limited and timeline.prev_batch:
+            raws = await self._fill_gap(room_id, timeline.prev_batch, since) + raws
+        view = _Room(self._client().rooms.get(room_id), self._creators.get(room_id, frozenset()))
+        out: list[Event] = []
+        for raw in raws:
+            await self._find_inviter(room_id, raw)
+            event = self.translator.translate(room_id, raw, view)
+            if event is not None:
+                out.append(event)
+        return out
+
+    async def _fill_gap(self, room_id: str, start: str, since: str) -> list[dict[str, Any]]:
+        """The events between the stored position and a timeline the homeserver cut short."""
+        client = self._client()
+        older: list[dict[str, Any]] = []
+        token: str | None = start
+        for _ in range(MAX_GAP_PAGES):
+            page = await client.room_messages(
+                room_id, start=token, end=since, direction=MessageDirection.back, limit=100
+            )
+            if not isinstance(page, RoomMessagesResponse):
+                raise self._error(page, f"messages of {room_id}")
+            older += [e.source for e in page.chunk]
+            if not page.chunk or not page.end or page.end == token:
+                break
+            token = page.end
+        else:
+            log.warning("%s: gap in %s longer than %d pages", self.source, room_id, MAX_GAP_PAGES)
+        older.reverse()
+        return older
+
+    async def _find_inviter(self, room_id: str, raw: Mapping[str, Any]) -> None:
+        """A join after an invite: who invited them (the replaced invite event's sender)."""
+        if raw.get("type") != "m.room.member":
+            return
+        content = raw.get("content") or {}
+        unsigned = raw.get("unsigned") or {}
+        prev = unsigned.get("prev_content") or {}
+        target = raw.get("state_key")
+        if content.get("membership") != "join" or prev.get("membership") != "invite":
+            return
+        if not isinstance(target, str) or (room_id, target) in self.translator.inviters:
+            return
+        replaced = unsigned.get("replaces_state")
+        if not isinstance(replaced, str):
+            return
+        answer = await self._client().room_get_event(room_id, replaced)
+        if isinstance(answer, RoomGetEventResponse):
+            self.translator.inviters[(room_id, target)] = answer.event.sender
