@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from groupops.domain.actions import ActionKind
 from groupops.domain.errors import InvalidSettings
@@ -318,3 +318,54 @@ def test_gate_disabled_welcomes_at_once(make_app: Callable[..., App]) -> None:
     assert [a["kind"] for a in acts] == ["send"]
     assert "Welcome Ann" in acts[0]["text"]
     assert ActionKind.MUTE.value not in [a["kind"] for a in acts]
+
+
+def _challenge_status(app: App, user: str) -> str:
+    with app.db.connect() as conn:
+        return str(
+            conn.execute(
+                select(gate_challenges.c.status).where(gate_challenges.c.user_id == user)
+            ).scalar_one()
+        )
+
+
+def test_turning_the_gate_off_lets_the_waiting_newcomers_in(make_app: Callable[..., App]) -> None:
+    app = setup(make_app, timeout_seconds=120)
+    app.handle([app.sandbox.join("g1", "u2", "Silent")])
+    clear(app)
+    reg = FeatureRegistry.load(FEATURES, extensions=False)
+    settings_admin.set_setting(
+        app.db, reg, feature="gate", key="enabled", value=False, group_ref="1"
+    )
+    app.engine.directory.invalidate()
+    clock(app).advance(30)  # before the deadline: no need to wait for it
+    app.engine.tick()
+    acts = queued(app)
+    assert [(a["kind"], a.get("user_id")) for a in acts] == [("unmute", "u2"), ("send", "")]
+    assert "Welcome Silent to Python Learners" in acts[1]["text"]
+    assert _challenge_status(app, "u2") == "cancelled"
+    clear(app)
+    status = app.sandbox.member_status("g1", "u2")
+    assert status is not None and status["muted_until"] is None
+    clock(app).advance(300)  # long past the question's deadline: nobody is removed for it
+    app.engine.tick()
+    assert queued(app) == []
+    assert membership(app, "g1", "u2") == "active"
+
+
+def test_one_groups_broken_gate_settings_stop_no_other_groups_time_outs(
+    make_app: Callable[..., App],
+) -> None:
+    app = setup(make_app, timeout_seconds=60)
+    app.handle([app.sandbox.join("g1", "u3", "Quiet one"), app.sandbox.join("g2", "u4", "Other")])
+    clear(app)
+    with app.db.begin() as conn:  # as an older version or a hand edit might have left them
+        broken = {"gate": {"enabled": True, "timeout_seconds": "soon"}}
+        conn.execute(update(groups).where(groups.c.chat_id == "g2").values(settings=broken))
+    app.engine.directory.invalidate()
+    clock(app).advance(200)
+    app.engine.tick()
+    kicks = [(a["kind"], a["chat_id"], a["user_id"]) for a in queued(app) if a["kind"] == "kick"]
+    assert kicks == [("kick", "g1", "u3")]
+    assert _challenge_status(app, "u3") == "failed"
+    assert _challenge_status(app, "u4") == "pending"  # left as it is until g2 is repaired

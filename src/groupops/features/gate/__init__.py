@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from pydantic import ValidationError
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from groupops.domain.actions import Action, ActionKind
@@ -416,15 +417,31 @@ class GateFeature:
             .limit(1000)
         ).all()
         raids = ctx.conn.execute(select(gate_raids).where(gate_raids.c.until <= now)).all()
-        if not due and not raids:
+        waiting = set(
+            ctx.conn.execute(select(c.group_id).where(c.status == "pending").distinct()).scalars()
+        )
+        if not due and not raids and not waiting:
             return
         groups = {g.id: g for g in ctx.all_groups()}
-        for challenge in due:
-            group = groups.get(challenge.group_id)
+        on: dict[int, GateSettings | None] = {}  # a group's gate settings, None when it is off
+        for gid in sorted(waiting | {ch.group_id for ch in due}):
+            group = groups.get(gid)
             if group is None:
                 continue
-            s = ctx.settings(self, group, GateSettings)
-            self._fail(ctx, group, challenge, s, now, "gate: no answer in time")
+            try:
+                s = ctx.settings(self, group, GateSettings)
+            except ValidationError:
+                continue  # recorded when the group's next event comes; other groups go on
+            on[gid] = s if s.enabled else None
+        for gid, gate in on.items():
+            if gate is None:
+                self._let_in_waiting(ctx, groups[gid], now)
+        for challenge in due:
+            s_or_off = on.get(challenge.group_id)
+            if s_or_off is None:
+                continue  # off (let in above), unknown or invalid settings
+            group = groups[challenge.group_id]
+            self._fail(ctx, group, challenge, s_or_off, now, "gate: no answer in time")
         for raid in raids:
             ctx.conn.execute(delete(gate_raids).where(gate_raids.c.group_id == raid.group_id))
             group = groups.get(raid.group_id)
@@ -433,6 +450,43 @@ class GateFeature:
                 ctx.emit_for_group(
                     Action(ActionKind.SEND, group.source, group.chat_id, text=text), group
                 )
+
+    def _let_in_waiting(self, ctx: BatchContext, group: GroupInfo, now: datetime) -> None:
+        """The gate was turned off while newcomers were still to answer: nobody is removed for
+        a question no longer asked. Each is let in as if they had answered: the mute the
+        question came with is lifted, and welcome greets them (``member_admitted``)."""
+        c = gate_challenges.c
+        waiting = ctx.conn.execute(
+            select(gate_challenges)
+            .where(c.group_id == group.id, c.status == "pending")
+            .order_by(c.id)
+        ).all()
+        caps = ctx.capabilities(group.source)
+        for challenge in waiting:
+            self._set(ctx, challenge.id, status="cancelled", ended_at=now)
+            if caps.buttons and caps.can(ActionKind.MUTE):
+                ctx.emit_for_group(
+                    Action(
+                        ActionKind.UNMUTE,
+                        group.source,
+                        group.chat_id,
+                        user_id=challenge.user_id,
+                        reason="gate: turned off",
+                    ),
+                    group,
+                )
+            ctx.derive(
+                Event(
+                    group.source,
+                    f"gate:{challenge.id}:admitted",
+                    EventKind.MEMBER_ADMITTED,
+                    now,
+                    chat_id=group.chat_id,
+                    user_id=challenge.user_id,
+                    user_name=challenge.user_name,
+                    data={"challenge_id": int(challenge.id), "gate": "off"},
+                )
+            )
 
 
 def _within(t: Callable[[str], str], seconds: int) -> str:
