@@ -19,7 +19,7 @@ gate_challenges = Table(
     Column("options", JSONType, nullable=False),
     Column("answer", Integer, nullable=False),  # 1-based index into options
     Column("attempts", Integer, nullable=False, default=0),
-    Column("status", String(16), nullable=False),  # pending passed failed left cancelled (gate turned off)
+    Column("status", String(16), nullable=False),  # pending passed failed left cancelled (gate off)
     Column("started_at", UTCDateTime, nullable=False),
     Column("deadline", UTCDateTime, nullable=False),
     Column("ended_at", UTCDateTime, nullable=True),
