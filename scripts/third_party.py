@@ -111,8 +111,9 @@ def render(dists: list[Dist]) -> str:
     lines = [
         "# Third-party software",
         "",
-        "groupops is Apache-2.0. These are the libraries it runs with (its runtime dependencies",
-        "and theirs, as installed by `make setup`; test, lint and benchmark tools are not shipped).",
+        "groupops is Apache-2.0. These are the libraries it runs with (its runtime",
+        "dependencies and theirs, as installed by `make setup`; test, lint and benchmark tools",
+        "are not shipped).",
         "None is GPL or AGPL (`scripts/third_party.py --check`, run by the tests).",
         "Synapse (AGPL), which the Matrix tests start, lives in a virtual environment of its own",
         "and is never imported by groupops.",
