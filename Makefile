@@ -51,8 +51,8 @@ $(SYNAPSE_VENV)/.installed-$(SYNAPSE_VERSION):
 	then touch $@; else echo "synapse: install failed; the Matrix tests will be skipped (under CI=true they fail)" >&2; fi
 
 lint: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 
 bench: setup

@@ -56,10 +56,10 @@ def _licence(dist: md.Distribution) -> str:
     name = _norm(dist.metadata["Name"])
     if name in STATED_BY_HAND:
         return STATED_BY_HAND[name]
-    expression = dist.metadata.get("License-Expression")
+    expression = dist.metadata["License-Expression"]
     if expression:
         return str(expression).strip()
-    declared = (dist.metadata.get("License") or "").strip()
+    declared = (dist.metadata["License"] or "").strip()
     if declared and "\n" not in declared and len(declared) < 60:
         return declared
     classifiers = [
