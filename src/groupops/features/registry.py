@@ -142,6 +142,8 @@ WHOLE_NUMBER = {
     "days": N_("write a whole number (days), e.g. 7"),
     "": N_("write a whole number, e.g. 10"),
 }
+
+
 def pydantic_said(error: Any) -> GroupopsError | None:
     """One of pydantic's errors (an item of ``ValidationError.errors()``) in groupops' words,
     a typed error to say in the operator's language; None for a type not in
