@@ -33,7 +33,10 @@ VARS = {"name": "格式测试", "group": "G", "rules": "R"}
         ("{{ group.__doc__ }}", "like {{ group }}"),
         ("{% for c in name %}{{ loop.index }}{% endfor %}", "{{ loop.index }} is unsafe"),
         ("{% macro m() %}x{% endmacro %}{{ m }}", "{% macro %} is not allowed"),
-        ("{% if false %}{{ nmae }}{% endif %}", "unknown placeholder 'nmae'"),  # even when not reached
+        (
+            "{% if false %}{{ nmae }}{% endif %}",
+            "unknown placeholder 'nmae'",
+        ),  # even when not reached
     ],
 )
 def test_only_the_placeholders_themselves_are_accepted(source: str, said: str) -> None:
