@@ -93,10 +93,10 @@ def squeezed(text: str) -> str:
 def test_user_data_in_brackets_is_printed_as_written(
     cli: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import groupops.commands
+    import groupops.cli_output
     import groupops.importers.commands
 
-    for console in (groupops.commands.out, groupops.importers.commands.out):
+    for console in (groupops.cli_output.out, groupops.importers.commands.out):
         monkeypatch.setattr(console, "width", 200)  # wide enough for whole cells
     chat = tmp_path / "chat [v2].txt"
     chat.write_text(
@@ -158,7 +158,7 @@ def test_settings_refuse_nothing_to_change_and_an_unknown_workspace(
 def test_operator_output_is_sentences_and_the_columns_they_need(
     cli: typer.Typer, imported: str
 ) -> None:
-    from groupops.commands import LOG_COLUMNS, log_line, undo_sentence
+    from groupops.cli_output import LOG_COLUMNS, log_line, undo_sentence
 
     res = run(cli, "forget", "1", "--yes", "--database-url", imported)
     assert res.exit_code == 0, res.output
@@ -201,9 +201,9 @@ def test_listings_speak_the_operators_language(
 ) -> None:
     """--lang zh_CN (or GROUPOPS_LANG) titles and heads the tables in Chinese; --json keeps
     the keys."""
-    import groupops.commands
+    import groupops.cli_output
 
-    monkeypatch.setattr(groupops.commands.out, "width", 200)
+    monkeypatch.setattr(groupops.cli_output.out, "width", 200)
     zh = run(cli, "groups", "--database-url", imported, "--lang", "zh_CN")
     assert zh.exit_code == 0, zh.output
     assert "群列表" in zh.stdout and "时区" in zh.stdout and "timezone" not in zh.stdout

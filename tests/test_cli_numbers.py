@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import typer
 
-from groupops.commands import check_numbers
+from groupops.cli_options import check_numbers
 from groupops.storage.db import LARGEST_ID
 from tests.cli import error_line, run
 

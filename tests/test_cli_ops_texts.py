@@ -114,10 +114,10 @@ def terminal(monkeypatch: pytest.MonkeyPatch, width: int) -> io.StringIO:
     """The commands' tables go to a console this many cells wide, whatever COLUMNS says."""
     from rich.console import Console
 
-    from groupops import commands
+    from groupops import cli_output
 
     printed = io.StringIO()
-    monkeypatch.setattr(commands, "out", Console(file=printed, width=width))
+    monkeypatch.setattr(cli_output, "out", Console(file=printed, width=width))
     return printed
 
 
@@ -238,7 +238,7 @@ def test_one_chinese_term_for_a_decision_and_for_owner_tasks(
 ) -> None:
     """A moderation decision is 管理处理 in help and errors alike, an owner task 人工任务 in
     the listing and its errors; the log's step and actions in full-width parentheses."""
-    from groupops.commands import log_line
+    from groupops.cli_output import log_line
     from groupops.i18n import Catalogs
 
     undo_help = run(cli, "undo", "--help", lang="zh_CN").stdout

@@ -82,7 +82,7 @@ def test_undo_says_what_it_did_in_chinese(cli: typer.Typer, imported: str) -> No
 
 
 def test_undo_sentence_in_chinese_keeps_its_parts_and_values() -> None:
-    from groupops.commands import undo_sentence
+    from groupops.cli_output import undo_sentence
 
     result = {
         "decision_id": 211, "undo_id": 212, "undone": [211], "outbox_ids": [5, 6],
@@ -183,9 +183,9 @@ def test_serve_cannot_listen_on_an_unknown_host_in_chinese() -> None:
 def test_listings_show_times_to_the_minute_statuses_in_words_and_say_when_empty(
     cli: typer.Typer, imported: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import groupops.commands
+    import groupops.cli_output
 
-    monkeypatch.setattr(groupops.commands.out, "width", 200)
+    monkeypatch.setattr(groupops.cli_output.out, "width", 200)
     url = ("--database-url", imported)
     zh = run(cli, "members", *url, "--lang", "zh_CN")
     assert zh.exit_code == 0, zh.output
@@ -203,7 +203,7 @@ def test_listings_show_times_to_the_minute_statuses_in_words_and_say_when_empty(
 
 
 def test_the_moderation_log_reads_in_the_operators_language() -> None:
-    from groupops.commands import log_line
+    from groupops.cli_output import log_line
     from groupops.i18n import Catalogs
 
     row = {

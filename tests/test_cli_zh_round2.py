@@ -238,10 +238,10 @@ def narrow(monkeypatch: pytest.MonkeyPatch, width: int) -> io.StringIO:
     """The commands print on a console this many cells wide (whatever COLUMNS says)."""
     from rich.console import Console
 
-    from groupops import commands
+    from groupops import cli_output
 
     printed = io.StringIO()
-    monkeypatch.setattr(commands, "out", Console(file=printed, width=width))
+    monkeypatch.setattr(cli_output, "out", Console(file=printed, width=width))
     return printed
 
 
@@ -299,7 +299,7 @@ def test_members_say_the_zone_of_their_times(cli: typer.Typer, imported: str) ->
 def test_a_leaderboard_title_is_a_chinese_board(cli: typer.Typer) -> None:
     from datetime import UTC, datetime
 
-    from groupops.commands import board_title
+    from groupops.cli_output import board_title
 
     when = datetime(2026, 11, 30, 4, tzinfo=UTC)
     assert board_title("Python 入门训练营", "day", when, "Asia/Shanghai", "zh_CN") == (

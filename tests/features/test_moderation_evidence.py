@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import insert, select
 
-from groupops.commands import log_line
+from groupops.cli_output import log_line
 from groupops.engine import settings_admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from groupops.commands import LangOption, typed_errors
+from groupops.cli_options import LangOption, typed_errors
 from groupops.domain.errors import NotFound
 from groupops.i18n import N_, Catalogs
 

@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from groupops.commands import LangOption, literal, typed_errors
+from groupops.cli_options import LangOption, typed_errors
+from groupops.cli_output import literal
 from groupops.domain.errors import GroupopsError
 from groupops.i18n import N_, Catalogs
 

@@ -9,15 +9,8 @@ from typing import Any
 
 import typer
 
-from groupops.commands import (
-    DbOption,
-    LangOption,
-    emit,
-    literal,
-    open_db,
-    out,
-    typed_errors,
-)
+from groupops.cli_options import DbOption, LangOption, open_db, typed_errors
+from groupops.cli_output import emit, literal, out
 from groupops.domain.errors import InvalidOption
 from groupops.i18n import N_, Catalogs
 from groupops.platforms.connections import workspace_of
@@ -238,7 +231,7 @@ def show_connections(rows: list[dict[str, Any]], lang: str) -> None:
     """The table: the id is never cut (it is what an operator types); the last error wraps."""
     from rich.table import Table
 
-    from groupops.commands import NO, YES
+    from groupops.cli_output import NO, YES
 
     t = Catalogs().gettext(lang)
     table = Table(title=literal(t(T_TITLE)))

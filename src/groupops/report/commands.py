@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from groupops.commands import DbOption, LangOption, refuse_zone
+from groupops.cli_options import DbOption, LangOption, refuse_zone
 from groupops.domain.errors import GroupopsError
 from groupops.i18n import LOCALE_DIR, N_, Catalogs
 

@@ -17,7 +17,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from groupops.commands import literal, typed_errors
+from groupops.cli_options import typed_errors
+from groupops.cli_output import literal
 from groupops.domain.errors import InvalidOption, InvalidSettings
 from groupops.i18n import N_, Catalogs, chosen_language
 from groupops.simulator.demo import DemoResult, refuse_used, run_demo

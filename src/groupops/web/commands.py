@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from groupops.commands import DbOption, typed_errors
+from groupops.cli_options import DbOption, typed_errors
 from groupops.storage.db import database_url, open_database
 
 
