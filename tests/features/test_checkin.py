@@ -15,7 +15,8 @@ from groupops.domain.events import EventKind
 from groupops.engine import settings_admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
-from groupops.features.checkin import match_keyword, member_checkins
+from groupops.features.checkin import match_keyword
+from groupops.features.checkin.days import member_checkins
 from groupops.features.registry import FeatureRegistry
 from groupops.storage.tables import events, outbox
 from tests.conftest import T0

@@ -33,7 +33,8 @@ from groupops.domain.actions import ActionKind
 from groupops.domain.events import EventKind
 from groupops.engine.settings_admin import set_group_profile, set_setting
 from groupops.engine.templates import TemplateRenderer
-from groupops.features import checkin, gate, welcome
+from groupops.features import gate, welcome
+from groupops.features.checkin import checking as checkin
 from groupops.features.moderation import ladder as moderation
 from groupops.features.registry import DEFAULT_FEATURES, FeatureRegistry
 from groupops.i18n import Catalogs

@@ -1,0 +1,332 @@
+"""The days members checked in (``checkin_days``) and each member's summary (``checkin_stats``:
+streak, best, total, latest day, make-up cards): a check-in recorded, its streak, its gift at a
+streak length, its place in the day. A batch reads its members' summaries once (or takes them
+from those kept since earlier batches) and writes them, and its new days, once at its end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+
+from groupops.domain.events import Event, EventKind
+from groupops.engine.context import BatchContext, GroupInfo, Incoming
+from groupops.features.checkin.settings import CheckinSettings, Gift
+from groupops.features.checkin.tables import checkin_days, checkin_stats
+from groupops.features.kept import Kept, load_members_of_group
+from groupops.storage.bulk import Bulk
+
+_d, _st = checkin_days.c, checkin_stats.c
+#: built once: building a statement per call costs ~5x more than running it on SQLite
+_SELECT_STATS = select(checkin_stats).where(
+    _st.group_id == bindparam("g"), _st.member_id == bindparam("m")
+)
+_GROUP_STATS = select(checkin_stats).where(_st.group_id == bindparam("g")).limit(bindparam("n"))
+_SELECT_STATS_OF = select(checkin_stats).where(
+    _st.group_id == bindparam("g"), _st.member_id.in_(bindparam("ms", expanding=True))
+)
+_INSERT_STATS = insert(checkin_stats)
+_INSERT_DAY = insert(checkin_days)
+#: the streak a day makes is the run of days up to it, at most this long (a query's limit)
+_LONGEST = 4000
+_DAYS_UP_TO = (
+    select(_d.day)
+    .where(_d.group_id == bindparam("g"), _d.member_id == bindparam("m"), _d.day <= bindparam("d"))
+    .order_by(_d.day.desc())
+    .limit(_LONGEST)
+)
+_SET_DAY_STREAK = (
+    update(checkin_days)
+    .where(_d.group_id == bindparam("g"), _d.member_id == bindparam("m"), _d.day == bindparam("d"))
+    .values(streak=bindparam("b_streak"))
+)
+_UPDATE_STATS = (
+    update(checkin_stats)
+    .where(_st.group_id == bindparam("g"), _st.member_id == bindparam("m"))
+    .values(
+        streak=bindparam("b_streak"),
+        best_streak=bindparam("b_best"),
+        total=bindparam("b_total"),
+        last_day=bindparam("b_last"),
+        cards=bindparam("b_cards"),
+    )
+)
+_RANK = (
+    select(func.count())
+    .select_from(checkin_days)
+    .where(_d.group_id == bindparam("g"), _d.day == bindparam("d"), _d.made_up.is_(False))
+)
+_DAYS_BULK, _NEW_STATS_BULK, _STATS_BULK = (
+    Bulk(_INSERT_DAY),
+    Bulk(_INSERT_STATS),
+    Bulk(_UPDATE_STATS),
+)
+
+
+@dataclass(frozen=True)
+class CheckinResult:
+    day: date
+    streak: int
+    total: int
+    rank: int
+    gift: Gift | None
+
+
+@dataclass
+class Stats:
+    """A member's summary (checkin_stats) while a batch runs; written once at its end."""
+
+    group_id: int
+    member_id: int
+    streak: int
+    best_streak: int
+    total: int
+    last_day: date | None
+    cards: int
+    new: bool = False  # not stored yet
+    dirty: bool = False  # changed since it was read
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "g": self.group_id,
+            "m": self.member_id,
+            "b_streak": self.streak,
+            "b_best": self.best_streak,
+            "b_total": self.total,
+            "b_last": self.last_day,
+            "b_cards": self.cards,
+        }
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "group_id": self.group_id,
+            "member_id": self.member_id,
+            "streak": self.streak,
+            "best_streak": self.best_streak,
+            "total": self.total,
+            "last_day": self.last_day,
+            "cards": self.cards,
+        }
+
+
+@dataclass
+class Batch:
+    """What one ``handle`` call reads once and writes once.
+
+    The summaries of the batch's members are read in one query per group and written at the
+    end; new days wait in ``days`` until something reads checkin_days (a make-up, a ranking, an
+    unusual check-in) or the batch ends. Invariant used by the usual check-in: a member's
+    ``last_day`` is their latest stored day and ``streak`` the run of days ending on it (every
+    day is written by ``record``, which keeps both), so a check-in after ``last_day`` needs
+    no query at all.
+    """
+
+    conn: Connection
+    #: summaries and day counts earlier batches read or wrote (CheckinFeature's)
+    kept_stats: Kept[tuple[int, int], Stats] = field(default_factory=Kept)
+    kept_counts: Kept[tuple[int, date], int] = field(default_factory=Kept)
+    #: (group, member) -> summary; None: no row stored (created on first use)
+    stats: dict[tuple[int, int], Stats | None] = field(default_factory=dict)
+    days: list[dict[str, Any]] = field(default_factory=list)
+    #: (group, day) -> check-ins that day without a make-up card, pending ones included
+    counts: dict[tuple[int, date], int] = field(default_factory=dict)
+
+    def remembered(self, gid: int, mid: int) -> bool:
+        """Take the member's summary from what earlier batches kept, if they did (a group
+        read whole the first time it is seen: then a member not kept has none)."""
+        key = (gid, mid)
+        if key in self.stats:
+            return True
+
+        load_group_stats(self.kept_stats, self.conn, gid)
+        st = self.kept_stats.get(key)
+        if st is not None:
+            self.stats[key] = replace(st)
+            return True
+        if self.kept_stats.complete(gid):
+            self.stats[key] = None
+            return True
+        return False
+
+    def prefetch(self, wanted: dict[int, set[int]]) -> None:
+        for gid, mids in wanted.items():
+            ordered = sorted(m for m in mids if not self.remembered(gid, m))
+            for start in range(0, len(ordered), 500):
+                chunk = ordered[start : start + 500]
+                found = {
+                    int(r.member_id): r
+                    for r in self.conn.execute(_SELECT_STATS_OF, {"g": gid, "ms": chunk})
+                }
+                for mid in chunk:
+                    row = found.get(mid)
+                    self.stats[(gid, mid)] = None if row is None else _from_row(row)
+
+    def write_days(self) -> None:
+        """Store the pending days (before anything reads checkin_days)."""
+        if self.days:
+            _DAYS_BULK.run(self.conn, self.days)
+            self.days = []
+
+    def write(self) -> None:
+        self.write_days()
+        known = [st for st in self.stats.values() if st is not None]
+        new = [st.row() for st in known if st.new]
+        changed = [st.params() for st in known if st.dirty and not st.new]
+        if new:
+            _NEW_STATS_BULK.run(self.conn, new)
+        if changed:
+            _STATS_BULK.run(self.conn, changed)
+        for st in known:
+            st.new = st.dirty = False
+            self.kept_stats.stage((st.group_id, st.member_id), replace(st))
+        for key, count in self.counts.items():
+            self.kept_counts.stage(key, count)
+
+
+def load_group_stats(kept: Kept[tuple[int, int], Stats], conn: Connection, gid: int) -> None:
+    """Every summary of the group, the first time (features.kept)."""
+    load_members_of_group(kept, conn, gid, _GROUP_STATS, _from_row)
+
+
+def _from_row(row: Any) -> Stats:
+    return Stats(
+        int(row.group_id),
+        int(row.member_id),
+        int(row.streak),
+        int(row.best_streak),
+        int(row.total),
+        row.last_day,
+        int(row.cards),
+    )
+
+
+def summary(b: Batch, group: GroupInfo, member_id: int, s: CheckinSettings) -> Stats:
+    """The member's summary, created (with the starting cards) on first use."""
+    key = (group.id, member_id)
+    if not b.remembered(group.id, member_id):
+        row = b.conn.execute(_SELECT_STATS, {"g": group.id, "m": member_id}).first()
+        b.stats[key] = None if row is None else _from_row(row)
+    st = b.stats[key]
+    if st is None:
+        st = Stats(group.id, member_id, 0, 0, 0, None, s.starting_cards, new=True)
+        b.stats[key] = st
+    return st
+
+
+def _streak_ending(conn: Connection, group_id: int, member_id: int, day: date) -> int:
+    days = conn.execute(_DAYS_UP_TO, {"g": group_id, "m": member_id, "d": day}).scalars()
+    streak, expected = 0, day
+    for d in days:
+        if d != expected:
+            break
+        streak += 1
+        expected = d - timedelta(days=1)
+    return streak
+
+
+def record(
+    ctx: BatchContext,
+    b: Batch,
+    item: Incoming,
+    group: GroupInfo,
+    s: CheckinSettings,
+    stats: Stats,
+    day: date,
+    goal: str,
+    made_up: bool,
+) -> CheckinResult:
+    """Store the day, bring the member's summary up to date, publish ``checked_in``."""
+    assert item.member_id is not None
+    event = item.event
+    row = {
+        "group_id": group.id,
+        "member_id": item.member_id,
+        "day": day,
+        "checked_at": event.occurred_at,
+        "streak": 0,
+        "goal": goal[:2000],
+        "made_up": made_up,
+    }
+    if stats.last_day is None or day > stats.last_day:
+        # the usual case, a day after the latest: the run ending yesterday goes on
+        yesterday = day - timedelta(days=1)
+        before = stats.streak if stats.last_day == yesterday else 0
+        streak = current = min(before + 1, _LONGEST)
+        b.days.append({**row, "streak": streak})
+    else:
+        # a day before the latest (a make-up card, a late event): count from the days
+        b.write_days()
+        ctx.conn.execute(_INSERT_DAY, row)
+        streak = _streak_ending(ctx.conn, group.id, item.member_id, day)
+        ctx.conn.execute(
+            _SET_DAY_STREAK, {"g": group.id, "m": item.member_id, "d": day, "b_streak": streak}
+        )
+        newest = max(d for d in (day, stats.last_day) if d is not None)
+        current = (
+            streak if newest == day else _streak_ending(ctx.conn, group.id, item.member_id, newest)
+        )
+    newest = max(d for d in (day, stats.last_day) if d is not None)
+    gift = None if made_up else _gift(s, streak)
+    total = stats.total + 1
+    stats.best_streak = max(stats.best_streak, current, streak)
+    stats.streak = current
+    stats.total = total
+    stats.last_day = newest
+    stats.cards = stats.cards + (gift.cards if gift else 0) - (1 if made_up else 0)
+    stats.dirty = True
+    rank = 0 if made_up else _rank(b, group.id, day)
+    ctx.derive(
+        Event(
+            event.source,
+            f"checkin:{group.id}:{item.member_id}:{day.isoformat()}",
+            EventKind.CHECKED_IN,
+            event.occurred_at,
+            chat_id=event.chat_id,
+            user_id=event.user_id,
+            user_name=event.user_name,
+            is_admin=event.is_admin,
+            data={
+                "day": day.isoformat(),
+                "streak": streak,
+                "total": total,
+                "goal": goal[:500],
+                "made_up": made_up,
+                "gift_points": gift.points if gift else 0,
+                "cause_seq": item.seq,
+            },
+        )
+    )
+    return CheckinResult(day, streak, total, rank, gift)
+
+
+def _rank(b: Batch, group_id: int, day: date) -> int:
+    """The place of a check-in just recorded (made-up days do not count)."""
+    key = (group_id, day)
+    if key not in b.counts and (count := b.kept_counts.get(key)) is not None:
+        b.counts[key] = count
+    if key in b.counts:
+        b.counts[key] += 1
+    else:
+        b.write_days()
+        b.counts[key] = int(b.conn.execute(_RANK, {"g": group_id, "d": day}).scalar_one())
+    return b.counts[key]
+
+
+def _gift(s: CheckinSettings, streak: int) -> Gift | None:
+    by_streak = {g.streak: g for g in s.gifts}
+    if streak in by_streak:
+        return by_streak[streak]
+    if s.gifts_repeat and by_streak:
+        cycle = max(by_streak)
+        again = (streak - 1) % cycle + 1
+        if streak > cycle and again in by_streak:
+            return by_streak[again]
+    return None
+
+
+def member_checkins(conn: Connection, group_id: int, member_id: int) -> dict[str, Any] | None:
+    """A member's check-in summary in one group (streak, best, total, last day, cards)."""
+    row = conn.execute(_SELECT_STATS, {"g": group_id, "m": member_id}).first()
+    return dict(row._mapping) if row else None
