@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from groupops.i18n import Catalogs
 
 S = TypeVar("S", bound="FeatureSettings")
+T = TypeVar("T")
 
 
 class Named(Protocol):
@@ -131,21 +132,51 @@ class BatchContext:
         """Later features will not see this event (a removed ad earns no points)."""
         self.suppressed.add(item.seq)
 
+    def cached(
+        self,
+        key: str,
+        group: GroupInfo,
+        kind: type[T],
+        build: Callable[[], T],
+        *,
+        section: str | None = None,
+    ) -> T:
+        """What ``build`` makes for ``group``, kept under ``key`` (shared by the engine's
+        batches) and made again only when the settings it is made from change: those of the
+        feature ``section``, or without it every feature's. A kept value that is not a
+        ``kind`` (another model under the same key) is made again too."""
+        workspace_part: Mapping[str, Any] = group.workspace_settings
+        group_part: Mapping[str, Any] = group.settings
+        if section is not None:
+            workspace_part = workspace_part.get(section, {})
+            group_part = group_part.get(section, {})
+        cache_key = (key, group.id)
+        kept = self.settings_cache.get(cache_key)
+        if kept is not None:
+            was_workspace, was_group, value = kept
+            if type(value) is kind:
+                # the same parts (or equal ones: the directory reloads groups every few seconds)
+                if was_workspace is workspace_part and was_group is group_part:
+                    return value
+                if was_workspace == workspace_part and was_group == group_part:
+                    self.settings_cache[cache_key] = (workspace_part, group_part, value)
+                    return value
+        made = build()
+        self.settings_cache[cache_key] = (workspace_part, group_part, made)
+        return made
+
     def settings(self, feature: Named, group: GroupInfo, model: type[S]) -> S:
-        key = (feature.name, group.id)
+        """``feature``'s settings in ``group``: the workspace's defaults, then the group's own,
+        validated by ``model`` (kept until they change)."""
         workspace_part = group.workspace_settings.get(feature.name, {})
         group_part = group.settings.get(feature.name, {})
-        cached = self.settings_cache.get(key)
-        if cached is not None and type(cached[2]) is model:
-            # the same parts (or equal ones: the directory reloads groups every few seconds)
-            if cached[0] is workspace_part and cached[1] is group_part:
-                return cached[2]  # type: ignore[no-any-return]
-            if cached[0] == workspace_part and cached[1] == group_part:
-                self.settings_cache[key] = (workspace_part, group_part, cached[2])
-                return cached[2]  # type: ignore[no-any-return]
-        value = model.model_validate({**dict(workspace_part), **dict(group_part)})
-        self.settings_cache[key] = (workspace_part, group_part, value)
-        return value
+        return self.cached(
+            feature.name,
+            group,
+            model,
+            lambda: model.model_validate({**dict(workspace_part), **dict(group_part)}),
+            section=feature.name,
+        )
 
     def capabilities(self, source: str) -> Capabilities:
         return self.capabilities_of(source)

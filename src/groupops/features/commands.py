@@ -14,16 +14,15 @@ after a keyword in Latin letters there must be a break ("/checkin read", not "/c
 
 The welcome feature does not take a command for a self-introduction, and moderation does not
 count one towards a flood. Both run on every message, so the keywords of a group are gathered
-once and kept beside the validated settings (``BatchContext.settings_cache``), until the
-group's settings change.
+once and kept beside the validated settings (``BatchContext.cached``), until the group's
+settings change.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -84,19 +83,7 @@ def _gather(ctx: BatchContext, group: GroupInfo) -> CommandWords:
 
 def command_words(ctx: BatchContext, group: GroupInfo) -> CommandWords:
     """The group's command keywords, gathered again only when its settings change."""
-    key = (_CACHE_KEY, group.id)
-    workspace_part: Mapping[str, Any] = group.workspace_settings
-    group_part: Mapping[str, Any] = group.settings
-    cached = ctx.settings_cache.get(key)
-    if cached is not None:
-        if cached[0] is workspace_part and cached[1] is group_part:
-            return cached[2]  # type: ignore[no-any-return]
-        if cached[0] == workspace_part and cached[1] == group_part:
-            ctx.settings_cache[key] = (workspace_part, group_part, cached[2])
-            return cached[2]  # type: ignore[no-any-return]
-    words = _gather(ctx, group)
-    ctx.settings_cache[key] = (workspace_part, group_part, words)
-    return words
+    return ctx.cached(_CACHE_KEY, group, CommandWords, lambda: _gather(ctx, group))
 
 
 def is_command(ctx: BatchContext, group: GroupInfo, text: str) -> bool:

@@ -1,0 +1,51 @@
+"""BatchContext.cached: what a feature (or the engine) builds from a group's settings is kept
+across batches and made again only when those settings change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from groupops.engine.app import App
+from groupops.engine.context import GroupInfo
+
+
+def group_of(settings: dict[str, object], defaults: dict[str, object]) -> GroupInfo:
+    return GroupInfo(1, 1, "sandbox", "g1", "g1", "UTC", "en", settings, defaults)
+
+
+def test_kept_until_its_settings_change(make_app: Callable[..., App]) -> None:
+    app = make_app(features=())
+    built: list[str] = []
+
+    def build(what: str) -> Callable[[], str]:
+        def made() -> str:
+            built.append(what)
+            return what
+
+        return made
+
+    group = group_of({"echo": {"prefix": "> "}, "other": {"x": 1}}, {"echo": {"y": 2}})
+    with app.db.connect() as conn:
+        ctx = app.engine._context(conn)
+        assert ctx.cached("k", group, str, build("first"), section="echo") == "first"
+        assert ctx.cached("k", group, str, build("again"), section="echo") == "first"
+        # equal parts, as the directory reloads them: still kept
+        reloaded = group_of({"echo": {"prefix": "> "}, "other": {"x": 1}}, {"echo": {"y": 2}})
+        assert ctx.cached("k", reloaded, str, build("reloaded"), section="echo") == "first"
+        # another feature's settings changed: not what it is made from
+        other = replace(reloaded, settings={**reloaded.settings, "other": {"x": 5}})
+        assert ctx.cached("k", other, str, build("other"), section="echo") == "first"
+        # without a section it is made from every feature's settings
+        assert ctx.cached("all", reloaded, str, build("all")) == "all"
+        assert ctx.cached("all", other, str, build("all again")) == "all again"
+        # its own settings changed: made again
+        changed = replace(other, settings={**other.settings, "echo": {"prefix": "» "}})
+        assert ctx.cached("k", changed, str, build("changed"), section="echo") == "changed"
+        # the defaults changed: made again
+        default = replace(changed, workspace_settings={"echo": {"y": 3}})
+        assert ctx.cached("k", default, str, build("defaults"), section="echo") == "defaults"
+        # another kind under the same key is not handed out as this one
+        assert ctx.cached("k", default, int, lambda: 7, section="echo") == 7
+        conn.rollback()
+    assert built == ["first", "all", "all again", "changed", "defaults"]
