@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.markup import escape
@@ -29,7 +29,8 @@ from groupops.engine import settings_admin
 from groupops.i18n import N_, Catalogs, chosen_language
 from groupops.storage.db import LARGEST_ID, open_database
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 TOO_LARGE = N_("{value} is too large: at most {most}")
@@ -253,12 +254,12 @@ def error_line(exc: GroupopsError, language: str) -> str:
     return f"[red]{t(ERROR)}[/red] {escape(f'[{exc.code}] {exc.localized(t)}')}"
 
 
-def typed_errors(func: F) -> F:
+def typed_errors(func: Callable[P, R]) -> Callable[P, R]:
     """A typed error becomes one clear line on stderr, in the command's language, and exit
     code 2, not a traceback. A number past 64 bits is refused first (:func:`check_numbers`)."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             check_numbers(kwargs)
             check_zones(kwargs)
@@ -271,7 +272,7 @@ def typed_errors(func: F) -> F:
             )
             raise typer.Exit(2) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def open_db(url: str | None, *, create: bool = False) -> Engine:
