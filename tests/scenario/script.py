@@ -34,8 +34,8 @@ from groupops.domain.events import EventKind
 from groupops.engine.settings_admin import set_group_profile, set_setting
 from groupops.engine.templates import TemplateRenderer
 from groupops.features import gate, welcome
-from groupops.features.checkin import checking as checkin
-from groupops.features.moderation import ladder as moderation
+from groupops.features.checkin import checking
+from groupops.features.moderation import ladder
 from groupops.features.registry import DEFAULT_FEATURES, FeatureRegistry
 from groupops.i18n import Catalogs
 from groupops.platforms.base import Capabilities
@@ -181,19 +181,19 @@ class Texts:
         return self.jinja(welcome.RULES_HEADER, group=GROUP_TITLE) + "\n" + RULES
 
     def checked_in(self, name: str) -> str:
-        return self.jinja(checkin.DEFAULT_REPLY, name=name, streak="1", rank="1")
+        return self.jinja(checking.DEFAULT_REPLY, name=name, streak="1", rank="1")
 
     def warned(self, name: str, rule: str) -> str:
-        reason = self.t(moderation.REASONS[rule])
-        return self.fmt(moderation.WARN_TEXT, name=name, reason=reason, count=1, limit=1)
+        reason = self.t(ladder.REASONS[rule])
+        return self.fmt(ladder.WARN_TEXT, name=name, reason=reason, count=1, limit=1)
 
     def muted(self, name: str, rule: str) -> str:
-        reason = self.t(moderation.REASONS[rule])
-        return self.fmt(moderation.MUTE_TEXT, name=name, reason=reason, duration=self.t("1 hour"))
+        reason = self.t(ladder.REASONS[rule])
+        return self.fmt(ladder.MUTE_TEXT, name=name, reason=reason, duration=self.t("1 hour"))
 
     def kicked(self, name: str, rule: str) -> str:
-        reason = self.t(moderation.REASONS[rule])
-        return self.fmt(moderation.KICK_TEXT, name=name, reason=reason)
+        reason = self.t(ladder.REASONS[rule])
+        return self.fmt(ladder.KICK_TEXT, name=name, reason=reason)
 
 
 # -- the operator ---------------------------------------------------------------------------
