@@ -14,6 +14,7 @@ from groupops.features.gate.tables import gate_challenges
 from groupops.platforms.sandbox.adapter import BOT_ID
 from groupops.platforms.sandbox.tables import sandbox_messages
 from groupops.simulator import run_live
+from groupops.simulator.model import RULES
 from groupops.storage.tables import events
 from groupops.web.chat import DEMO_GROUPS, ensure_groups
 
@@ -98,3 +99,48 @@ def test_live_newcomers_answer_the_join_gate_when_the_group_has_it(database_url:
     outcome = asyncio.run(scenario())
     assert outcome.get("passed", 0) >= 1, outcome  # they read the sum and pressed its button
     assert outcome["messages"] >= 1  # and, let in, they talk
+
+
+def test_live_demo_groups_get_rules_unless_the_operator_gave_their_own(database_url: str) -> None:
+    """A newcomer in `serve --demo` is sent the group's rules (as in `groupops demo`); a group
+    whose rules the operator set keeps them, even set empty."""
+
+    async def scenario() -> dict[str, str]:
+        app = App.create(database_url, extensions=False)
+        ensure_groups(app.sandbox, DEMO_GROUPS)
+        app.handle(
+            [
+                app.sandbox.join("brand", "operator", "Operator", is_admin=True),
+                app.sandbox.join("creators", "operator", "Operator", is_admin=True),
+            ]
+        )
+        for chat, rules in (("brand", "Our own rules"), ("creators", "")):
+            settings_admin.set_setting(
+                app.db,
+                app.registry,
+                feature="welcome",
+                key="rules",
+                value=rules,
+                group_ref=f"sandbox:{chat}",
+            )
+        await app.start(tick_every=0.5)
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_live(app, seed=4, stop=stop, pace=0.05))
+        try:
+            await asyncio.sleep(3.0)
+            stop.set()
+            await asyncio.wait_for(task, timeout=15)
+        finally:
+            stop.set()
+            await app.stop()
+        found = {
+            chat: settings_admin.effective_settings(app.db, app.registry, f"sandbox:{chat}")[
+                "welcome"
+            ]["rules"]
+            for chat, _ in DEMO_GROUPS
+        }
+        app.close()
+        return found
+
+    rules = asyncio.run(scenario())
+    assert rules == {"course": RULES["course"], "brand": "Our own rules", "creators": ""}

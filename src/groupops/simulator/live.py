@@ -31,6 +31,7 @@ from groupops.platforms.sandbox.platform import SandboxRefused
 from groupops.platforms.sandbox.tables import sandbox_members
 from groupops.simulator import texts
 from groupops.simulator.eyes import Prompt, last_message_id, new_prompts, restrained
+from groupops.simulator.model import RULES
 from groupops.simulator.people import Person, make_people, owner_of
 from groupops.web.chat import DEMO_GROUPS
 
@@ -44,9 +45,10 @@ PREFIX = "live"
 MEAN_GAP = 3.0
 #: a group with fewer people present than this gets newcomers quickly
 WARM = 8
-#: at most this many warm-up joins a minute (at pace 1) in one group: more would look like a
-#: raid to the join gate
-WARM_JOINS_PER_MINUTE = 5
+#: at most this many joins a minute (at pace 1) in one group: with welcome's default burst
+#: (3 joins in a minute) a person who joins from the web chat is welcomed on their own, not in
+#: a combined welcome with simulated newcomers; more would also look like a raid to the gate
+WARM_JOINS_PER_MINUTE = 1
 #: how long a newcomer looks for the gate's question before deciding there is none (seconds)
 GATE_LOOK = 20.0
 
@@ -81,6 +83,8 @@ class LiveCommunity:
         self.prompts: dict[tuple[str, str], Prompt] = {}
         self.joins: dict[str, deque[datetime]] = {}
         self.steps = 0
+        #: groups whose rules are settled (the demo's given, or the operator's own kept)
+        self.ruled: set[str] = set()
 
     # -- helpers ---------------------------------------------------------------------------
     async def _io(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
@@ -141,6 +145,30 @@ class LiveCommunity:
             return False
         return bool(settings.get("gate", {}).get("enabled", False))
 
+    def _give_rules(self, chat: str) -> bool:
+        """The demo group's rules, as ``groupops demo`` gives them, unless the operator set
+        rules (for the group or the workspace, even empty ones): pushed to every newcomer.
+        False while the engine has not seen the group yet."""
+        if "welcome" not in self.app.registry.by_name:
+            return True
+        ref = f"{self.app.sandbox.source}:{chat}"
+        try:
+            view = settings_admin.settings_view(self.app.db, self.app.registry, ref)
+            defaults = settings_admin.workspace_view(self.app.db, self.app.registry, view.workspace)
+        except (GroupopsError, ValueError):
+            return False
+        if "rules" in view.own.get("welcome", {}) or "rules" in defaults.own.get("welcome", {}):
+            return True
+        settings_admin.set_setting(
+            self.app.db,
+            self.app.registry,
+            feature="welcome",
+            key="rules",
+            value=RULES.get(chat, RULES["course"]),
+            group_ref=ref,
+        )
+        return True
+
     async def start(self) -> None:
         await self._io(self._resume)
         for chat in self.chats:
@@ -162,6 +190,9 @@ class LiveCommunity:
             for chat in self.chats:
                 self.gated[chat] = await self._io(self._gate_on, chat)
         await self._answer_gates()
+        for chat in self.chats:
+            if chat not in self.ruled and await self._io(self._give_rules, chat):
+                self.ruled.add(chat)
         if not self.chats:
             return
         # a group with few people fills up first, a few joins a minute (more would be a raid)
@@ -306,8 +337,8 @@ class LiveCommunity:
             and self._seat(p.uid, chat).status == "out"
             and (kind is None or p.kind == kind)
         ]
-        if not outside:
-            return
+        if not outside or (kind is None and not self._may_join(chat)):
+            return  # an advertiser (kind given) does not wait its turn
         uid = self.rng.choice(outside)
         seat = self._seat(uid, chat)
         try:
