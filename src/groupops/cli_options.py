@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ParamSpec, TypeVar
@@ -275,10 +276,17 @@ def typed_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def open_db(url: str | None, *, create: bool = False) -> Engine:
-    """The command's database, migrated; a bad URL or a missing file is one typed error. A new
-    SQLite file is made only by commands that bring data in (``create``)."""
-    return open_database(url, create=create)
+@contextmanager
+def opened(url: str | None, *, create: bool = False) -> Iterator[Engine]:
+    """The command's database, migrated, for the ``with`` block; a bad URL or a missing file is
+    one typed error. A new SQLite file is made only by commands that bring data in
+    (``create``). At the end its connections are closed (SQLite checkpoints its write-ahead
+    log), whether the block succeeded or not."""
+    db = open_database(url, create=create)
+    try:
+        yield db
+    finally:
+        db.dispose()
 
 
 def speaker(params: dict[str, Any] | None = None) -> Callable[[str], str]:

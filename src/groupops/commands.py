@@ -28,7 +28,7 @@ from groupops.cli_options import (
     TaskStatus,
     check_member_status,
     command_language,
-    open_db,
+    opened,
     parse_when,
     speaker,
     typed_errors,
@@ -116,10 +116,10 @@ def register(app: typer.Typer) -> None:
     @typed_errors
     def db_upgrade(url: str | None = DbOption) -> None:
         """Create or migrate the database to the newest schema."""
-        db = open_db(url, create=True)
-        cli_output.out.print(
-            speaker()(N_("database at revision {revision}")).format(revision=current(db))
-        )
+        with opened(url, create=True) as db:
+            revision = current(db)
+        said = speaker()(N_("database at revision {revision}")).format(revision=revision)
+        cli_output.out.print(said)
 
     @app.command("groups")
     @typed_errors
@@ -129,7 +129,8 @@ def register(app: typer.Typer) -> None:
         lang: str = LangOption(),
     ) -> None:
         """List groups with their active member counts."""
-        rows = admin.list_groups(open_db(url))
+        with opened(url) as db:
+            rows = admin.list_groups(db)
         emit(
             rows,
             ["id", "workspace", "source", "chat_id", "title", "timezone", "language", "members"],
@@ -158,16 +159,16 @@ def register(app: typer.Typer) -> None:
         lang: str = LangOption(),
     ) -> None:
         """List members (of one group with --group ID or source:chat_id)."""
-        db = open_db(url)
         wanted = status
-        rows = admin.list_members(db, group, limit, wanted)
-        if len(rows) == limit:
-            say_cut(len(rows), admin.count_members(db, group, wanted), lang)
         columns = ["id", "display_name", "source", "user_id", "group_id"]
         timezone = "UTC"
-        if group is not None:  # one group: its id and platform are the same on every row
-            columns = ["id", "display_name", "user_id"]
-            timezone = admin.find_group(db, group).timezone  # its times in its own zone
+        with opened(url) as db:
+            rows = admin.list_members(db, group, limit, wanted)
+            if len(rows) == limit:
+                say_cut(len(rows), admin.count_members(db, group, wanted), lang)
+            if group is not None:  # one group: its id and platform are the same on every row
+                columns = ["id", "display_name", "user_id"]
+                timezone = admin.find_group(db, group).timezone  # its times in its own zone
         if not as_json:
             rows = [
                 {**r, **{k: minute(r.get(k), timezone) for k in ("joined_at", "introduced_at")}}
@@ -195,12 +196,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Delete everything kept about one member (every feature's data, names, message text)."""
         t = speaker()
-        db = open_db(url)
-        name = admin.member_name(db, member)  # no such member: said before asking
-        if not yes:
-            question = t(N_("Forget member {member} ({name}) everywhere?"))
-            typer.confirm(question.format(member=member, name=name), abort=True)
-        result = admin.forget_member(db, FeatureRegistry.load(), member)
+        with opened(url) as db:
+            name = admin.member_name(db, member)  # no such member: said before asking
+            if not yes:
+                question = t(N_("Forget member {member} ({name}) everywhere?"))
+                typer.confirm(question.format(member=member, name=name), abort=True)
+            result = admin.forget_member(db, FeatureRegistry.load(), member)
         said = t(N_("member {member} forgotten: {counts}"))
         said = said.format(member=member, counts=counts(result, t))
         cli_output.out.print(literal(said), highlight=False, soft_wrap=True)
@@ -228,18 +229,19 @@ def register(app: typer.Typer) -> None:
         url: str | None = DbOption,
     ) -> None:
         """Show a group's effective settings, or without --group a workspace's defaults."""
-        db, registry = open_db(url), FeatureRegistry.load()
-        if group is not None:
-            view = settings_admin.settings_view(db, registry, group)
-            if workspace is not None and workspace != view.workspace:
-                raise InvalidSettings(
-                    N_("group {group} is not in workspace {workspace!r}"),
-                    where=N_("workspace"),
-                    group=group,
-                    workspace=workspace,
-                )
-        else:
-            view = settings_admin.workspace_view(db, registry, workspace or "default")
+        registry = FeatureRegistry.load()
+        with opened(url) as db:
+            if group is not None:
+                view = settings_admin.settings_view(db, registry, group)
+            else:
+                view = settings_admin.workspace_view(db, registry, workspace or "default")
+        if group is not None and workspace is not None and workspace != view.workspace:
+            raise InvalidSettings(
+                N_("group {group} is not in workspace {workspace!r}"),
+                where=N_("workspace"),
+                group=group,
+                workspace=workspace,
+            )
         shown = view.own if own else view.settings
         sys.stdout.write(json.dumps(shown, ensure_ascii=False, indent=2, default=str) + "\n")
         t = speaker()
@@ -278,18 +280,24 @@ def register(app: typer.Typer) -> None:
         feature, dot, key = name.partition(".")
         if not dot or not key:
             raise typer.BadParameter("write it as feature.setting, e.g. welcome.rules")
-        db = open_db(url)
         registry = FeatureRegistry.load()
         stale = value.strip() == "null" and settings_admin.is_stale_setting(registry, feature, key)
-        settings_admin.set_setting(
-            db,
-            registry,
-            feature=feature,
-            key=key,
-            value=settings_admin.setting_value(registry, feature, key, value),
-            group_ref=group,
-            workspace=workspace,
-        )
+        with opened(url) as db:
+            settings_admin.set_setting(
+                db,
+                registry,
+                feature=feature,
+                key=key,
+                value=settings_admin.setting_value(registry, feature, key, value),
+                group_ref=group,
+                workspace=workspace,
+            )
+            # what is set there now, the one value among them: the rest is inherited or built in
+            if group is not None:
+                there = settings_admin.settings_view(db, registry, group).own.get(feature, {})
+            else:
+                slug = workspace or "default"
+                there = settings_admin.workspace_view(db, registry, slug).own.get(feature, {})
         t = speaker()
         if stale:
             place = Place(N_("group {group}"), group=group) if group is not None else None
@@ -299,14 +307,10 @@ def register(app: typer.Typer) -> None:
             said = t(SET_FOR_GROUP).format(name=name, group=group)
         else:
             said = t(SET_FOR_WORKSPACE).format(name=name, workspace=workspace or "default")
-        # what is set there now, the one value among them: the rest is inherited or built in
         if group is not None:
-            there = settings_admin.settings_view(db, registry, group).own.get(feature, {})
             heading = t(GROUP_OWN).format(group=group, feature=feature)
         else:
-            slug = workspace or "default"
-            there = settings_admin.workspace_view(db, registry, slug).own.get(feature, {})
-            heading = t(WORKSPACE_OWN).format(feature=feature, workspace=slug)
+            heading = t(WORKSPACE_OWN).format(feature=feature, workspace=workspace or "default")
         now_set = json.dumps(there, ensure_ascii=False, indent=2, default=str)
         cli_output.out.print(literal(f"{said}\n{heading}\n{now_set}"), soft_wrap=True)
 
@@ -335,9 +339,10 @@ def register(app: typer.Typer) -> None:
                 N_("nothing to change: give --timezone, --language or --title"),
                 where="settings profile",
             )
-        changes = settings_admin.set_group_profile(
-            open_db(url), group, timezone=timezone, language=language, title=title
-        )
+        with opened(url) as db:
+            changes = settings_admin.set_group_profile(
+                db, group, timezone=timezone, language=language, title=title
+            )
         t = speaker()
         parts = [
             t(PROFILE_CHANGED).format(what=t(PROFILE_WORDS[name]), old=old, new=new)
@@ -368,19 +373,19 @@ def register(app: typer.Typer) -> None:
                 where="--period",
                 period=period,
             )
-        db = open_db(url)
-        g = admin.find_group(db, group)
-        when = parse_when(at, g.timezone) if at else datetime.now(UTC)
         board = feature_function("groupops.features.points", "leaderboard")
-        with db.connect() as conn:
-            rows = [
-                dict(getattr(r, "_mapping", r))
-                for r in board(conn, g.id, period, when, min(limit + 1, LARGEST_ID))
-            ]
-            if len(rows) > limit:  # cut: how many members the whole board ranks
-                say_cut(limit, len(board(conn, g.id, period, when, LARGEST_ID)), lang)
-                rows = rows[:limit]
-            conn.rollback()
+        with opened(url) as db:
+            g = admin.find_group(db, group)
+            when = parse_when(at, g.timezone) if at else datetime.now(UTC)
+            with db.connect() as conn:
+                rows = [
+                    dict(getattr(r, "_mapping", r))
+                    for r in board(conn, g.id, period, when, min(limit + 1, LARGEST_ID))
+                ]
+                if len(rows) > limit:  # cut: how many members the whole board ranks
+                    say_cut(limit, len(board(conn, g.id, period, when, LARGEST_ID)), lang)
+                    rows = rows[:limit]
+                conn.rollback()
         title = board_title(g.title, period, when, g.timezone, lang)
         if not rows and not as_json:
             said = Catalogs().gettext(lang)(BOARD_EMPTY).format(title=title)
@@ -403,17 +408,16 @@ def register(app: typer.Typer) -> None:
         most = int(importlib.import_module("groupops.features.moderation.ops").MAX_LOG)
         if limit > most:  # the log never reads more at once: refused, not cut without a word
             raise InvalidOption(TOO_LARGE, where="--limit", value=limit, most=most)
-        db = open_db(url)
-        gid = admin.find_group(db, group).id if group else None
         log_fn = feature_function("groupops.features.moderation", "moderation_log")
-        with db.connect() as conn:
-            rows = log_fn(conn, group_id=gid, limit=limit)
-            conn.rollback()
-        if len(rows) == limit:
-            decisions = importlib.import_module("groupops.features.moderation.tables")
-            say_cut(
-                len(rows), admin.count_rows(db, decisions.moderation_decisions, group_id=gid), lang
-            )
+        decisions = importlib.import_module("groupops.features.moderation.tables")
+        with opened(url) as db:
+            gid = admin.find_group(db, group).id if group else None
+            with db.connect() as conn:
+                rows = log_fn(conn, group_id=gid, limit=limit)
+                conn.rollback()
+            if len(rows) == limit:
+                total = admin.count_rows(db, decisions.moderation_decisions, group_id=gid)
+                say_cut(len(rows), total, lang)
         if as_json:
             emit(rows, [], True)
         else:
@@ -436,10 +440,10 @@ def register(app: typer.Typer) -> None:
         """Undo a moderation decision: unmute/unban, warning taken back, blacklist lifted."""
         if not by.strip():
             raise InvalidOption(N_("say who undoes it: a name, kept in the log"), where="--by")
-        db = open_db(url)
         undo = feature_function("groupops.features.moderation", "undo_decision")
         try:
-            result = undo(db, decision, by, datetime.now(UTC))
+            with opened(url) as db:
+                result = undo(db, decision, by, datetime.now(UTC))
         except Conflict as exc:  # already undone: when, to the minute as the log says it
             if "at" not in exc.params:
                 raise
@@ -462,10 +466,10 @@ def register(app: typer.Typer) -> None:
 
         Dead letters, and actions waiting or being sent, oldest first: the order they are
         retried and sent in. Delivered and rerouted ones newest first."""
-        db = open_db(url)
-        rows = list_outbox(db, status.value, limit)
-        if len(rows) == limit:
-            say_cut(len(rows), admin.count_rows(db, outbox, status=status.value), lang)
+        with opened(url) as db:
+            rows = list_outbox(db, status.value, limit)
+            if len(rows) == limit:
+                say_cut(len(rows), admin.count_rows(db, outbox, status=status.value), lang)
         columns = ["id", "created_at", "chat_id", "kind", "what", "attempts", "last_error"]
         if not as_json:
             t = Catalogs().gettext(lang)
@@ -497,7 +501,8 @@ def register(app: typer.Typer) -> None:
         if not ids and not all_dead:
             said = Catalogs().gettext(lang)(N_("give the ids of the actions to retry, or --all"))
             raise typer.BadParameter(said)
-        n = retry_dead(open_db(url), RealClock(), None if all_dead else ids)
+        with opened(url) as db:
+            n = retry_dead(db, RealClock(), None if all_dead else ids)
         ngettext = Catalogs().ngettext(lang)
         cli_output.out.print(
             ngettext("{n} action queued again", "{n} actions queued again", n).format(n=n)
@@ -512,7 +517,8 @@ def register(app: typer.Typer) -> None:
         lang: str = LangOption(),
     ) -> None:
         """Owner tasks: actions a platform cannot perform, for a human to do."""
-        rows = admin.list_owner_tasks(open_db(url), status.value)
+        with opened(url) as db:
+            rows = admin.list_owner_tasks(db, status.value)
         emit(
             rows,
             ["id", "source", "chat_id", "feature", "text", "created_at"],
@@ -525,5 +531,6 @@ def register(app: typer.Typer) -> None:
     @typed_errors
     def tasks_done(task: int, url: str | None = DbOption) -> None:
         """Mark an owner task done."""
-        admin.complete_owner_task(open_db(url), task, datetime.now(UTC))
+        with opened(url) as db:
+            admin.complete_owner_task(db, task, datetime.now(UTC))
         cli_output.out.print("done")

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from groupops.cli_options import DbOption, LangOption, open_db, typed_errors
+from groupops.cli_options import DbOption, LangOption, opened, typed_errors
 from groupops.cli_output import emit, literal, out
 from groupops.domain.errors import InvalidOption
 from groupops.i18n import N_, Catalogs
@@ -116,12 +116,9 @@ def connect_matrix(
         group_language=new_language,
         group_timezone=new_timezone,
     )
-    db = open_db(url, create=True)
-    try:
+    with opened(url, create=True) as db:
         done = connect(db, config, datetime.now(UTC), workspace=workspace)
         where = workspace_of(db, done.source)
-    finally:
-        db.dispose()
     out.print(literal(_(T_CONNECTED).format(source=done.source, workspace=where)), highlight=False)
 
 
@@ -181,12 +178,9 @@ def connect_telegram(
         group_language=new_language,
         group_timezone=new_timezone,
     )
-    db = open_db(url, create=True)
-    try:
+    with opened(url, create=True) as db:
         done = connect(db, config, datetime.now(UTC), workspace=workspace)
         where = workspace_of(db, done.source)
-    finally:
-        db.dispose()
     out.print(literal(_(T_CONNECTED).format(source=done.source, workspace=where)), highlight=False)
 
 
@@ -274,11 +268,8 @@ def register(app: typer.Typer) -> None:
         from groupops.platforms.connections import list_connections
 
         _ = Catalogs().gettext(lang)
-        db = open_db(url)
-        try:
+        with opened(url) as db:
             rows = list_connections(db)
-        finally:
-            db.dispose()
         if as_json:
             emit(rows, [], True)
             return
@@ -291,11 +282,8 @@ def register(app: typer.Typer) -> None:
         from groupops.platforms.connections import set_enabled
 
         _ = Catalogs().gettext(lang)
-        db = open_db(url)
-        try:
+        with opened(url) as db:
             changed = set_enabled(db, source, enabled)
-        finally:
-            db.dispose()
         if changed:
             said = T_ENABLED if enabled else T_DISABLED
         else:
