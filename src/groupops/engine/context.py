@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.events import Event, EventKind
 from groupops.platforms.base import Capabilities
-from groupops.storage.tables import feature_marks
+from groupops.storage.tables import events, feature_marks
 
 if TYPE_CHECKING:
     from groupops.engine.templates import TemplateRenderer
@@ -21,6 +21,25 @@ if TYPE_CHECKING:
 
 S = TypeVar("S", bound="FeatureSettings")
 T = TypeVar("T")
+
+
+#: ``data["by"]`` of a ``message_deleted`` that moderation derives when it removes a message
+#: other features already counted (see :meth:`BatchContext.removed_message`)
+REMOVED_BY_MODERATION = "moderation"
+
+_e = events.c
+#: the stored message a removal names (uses ix_events_message)
+_REMOVED_MESSAGE = (
+    select(_e.seq, _e.group_id, _e.member_id, _e.occurred_at)
+    .where(
+        _e.source == bindparam("src"),
+        _e.chat_id == bindparam("chat"),
+        _e.message_id == bindparam("msg"),
+        _e.kind == EventKind.MESSAGE.value,
+    )
+    .order_by(_e.seq)
+    .limit(1)
+)
 
 
 class Named(Protocol):
@@ -51,6 +70,16 @@ class Incoming:
     member_id: int | None
     is_admin: bool = False
     joined_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedMessage:
+    """A message moderation removed after other features had counted it, as stored."""
+
+    seq: int
+    group_id: int
+    member_id: int
+    occurred_at: datetime
 
 
 @dataclass(slots=True)
@@ -127,6 +156,25 @@ class BatchContext:
                 data=data,
             )
         )
+
+    def removed_message(self, item: Incoming) -> RemovedMessage | None:
+        """The message a ``message_deleted`` of moderation's names, as stored; None for a
+        platform's deletion (a member deleting their own message takes nothing back) or a
+        message never stored with its group and member.
+
+        Moderation suppresses an offence in the batch it arrives in, so nothing counts it; but
+        the first copies of a cross-group spam were posted (and counted) in earlier batches. For
+        each, moderation derives a ``message_deleted`` naming the message with ``data["by"] ==
+        REMOVED_BY_MODERATION``; the features that counted it take back what it earned (points:
+        its message or reply points; welcome: the introduction it was taken for)."""
+        event = item.event
+        if event.kind != EventKind.MESSAGE_DELETED or event.data.get("by") != REMOVED_BY_MODERATION:
+            return None
+        params = {"src": event.source, "chat": event.chat_id, "msg": event.message_id}
+        row = self.conn.execute(_REMOVED_MESSAGE, params).first()
+        if row is None or row.group_id is None or row.member_id is None:
+            return None
+        return RemovedMessage(int(row.seq), int(row.group_id), int(row.member_id), row.occurred_at)
 
     def suppress(self, item: Incoming) -> None:
         """Later features will not see this event (a removed ad earns no points)."""

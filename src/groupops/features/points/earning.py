@@ -14,7 +14,6 @@ from sqlalchemy import and_, bindparam, select
 from groupops.domain.events import ContentKind, Event, EventKind
 from groupops.domain.time import local_day
 from groupops.engine.context import BatchContext, GroupInfo, Incoming, Named
-from groupops.features.moderation.removed import removed_message
 from groupops.features.points.ledger import Ledger
 from groupops.features.points.settings import PointsSettings
 from groupops.features.points.tables import points_ledger
@@ -129,7 +128,7 @@ def pay_message(
 def take_back_removed(ledger: Ledger, ctx: BatchContext, feature: Named, item: Incoming) -> None:
     """Moderation removed a message of an earlier batch as an ad (a cross-group copy):
     the points it earned are taken back, in the month they were earned in."""
-    removed = removed_message(ctx, item)
+    removed = ctx.removed_message(item)
     if removed is None or item.group is None or item.group.id != removed.group_id:
         return
     ledger.flush(ctx)  # the ledger as the batch left it so far

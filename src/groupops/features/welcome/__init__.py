@@ -15,7 +15,6 @@ from groupops.domain.actions import Action, ActionKind
 from groupops.domain.events import EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.commands import is_command
-from groupops.features.moderation.removed import removed_message
 from groupops.features.welcome.settings import WelcomeSettings
 from groupops.features.welcome.tables import welcome_bursts
 from groupops.i18n import N_
@@ -463,7 +462,7 @@ class WelcomeFeature:
     def _not_an_intro(ctx: BatchContext, b: _Batch, item: Incoming) -> None:
         """Moderation removed a message of an earlier batch as an ad (a cross-group copy): if
         it was taken for the member's introduction, it no longer is."""
-        removed = removed_message(ctx, item)
+        removed = ctx.removed_message(item)
         if removed is None:
             return
         b.write()  # the batch's introductions so far, before the one taken back
