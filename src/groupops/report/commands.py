@@ -175,9 +175,15 @@ def run_analyze(
                 console=err,
                 transient=True,
             ) as bar:
-                result = analyze_files(
-                    files, tz=tz, progress=progress_display(bar, _), chat=chat
-                )
+                tasks: dict[str, Any] = {}
+
+                def progress(what: str, done: int, total: int | None) -> None:
+                    if what not in tasks:
+                        desc = _(T_IMPORTING) if what == "import" else f"{_(T_ANALYSING)}: {what}"
+                        tasks[what] = bar.add_task(desc, total=total)
+                    bar.update(tasks[what], completed=done, total=total)
+
+                result = analyze_files(files, tz=tz, progress=progress, chat=chat)
         else:
             result = analyze_files(files, tz=tz, chat=chat)
     except GroupopsError as exc:
@@ -193,29 +199,6 @@ def run_analyze(
             file, error = str(path), refusal_text(exc, path, _)
         return _refuse(_(T_FAILED).format(file=file, code=exc.code, error=error))
     return _written(result, out_dir, lang, catalogs)
-
-
-def progress_display(bar: Any, _: Callable[[str], str]) -> Callable[[str, int, int | None], None]:
-    """The pipeline's progress on the rich ``bar``: the events read, then one line for the
-    analysis that names the stage running (reply links, the reply graph, spam ...) in the
-    operator's language and counts the stages done."""
-    from groupops.report.labels import ANALYSIS_STAGES
-
-    tasks: dict[str, Any] = {}
-
-    def progress(what: str, done: int, total: int | None) -> None:
-        key = "import" if what == "import" else "analyse"
-        if what == "import":
-            desc = _(T_IMPORTING)
-        elif what in ANALYSIS_STAGES:
-            desc = f"{_(T_ANALYSING)}: {_(ANALYSIS_STAGES[what])}"
-        else:  # done
-            desc = _(T_ANALYSING)
-        if key not in tasks:
-            tasks[key] = bar.add_task(desc, total=total)
-        bar.update(tasks[key], completed=done, total=total, description=desc)
-
-    return progress
 
 
 def _unreadable(files: Sequence[Path], _: Callable[[str], str]) -> list[str]:
