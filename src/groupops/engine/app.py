@@ -152,7 +152,7 @@ class App:
                     try:
                         self.engine.handle([event])
                     except Exception as exc:
-                        self.engine.reject(event.source, str(event.to_json()), exc)
+                        self.engine.reject_event(event, exc)
             for _, done in items:
                 if done is not None and not done.done():
                     done.set_result(None)

@@ -266,14 +266,24 @@ class Engine:
         self.directory.committed()
         return result
 
-    def reject(self, source: str, raw: str, error: Exception) -> None:
+    def reject(self, source: str, raw: str, error: BaseException) -> None:
         """Keep what could not be turned into an event, with the reason, for an operator."""
+        self._keep_rejected(source, raw, str(error))
+
+    def reject_event(self, event: Event, error: BaseException) -> None:
+        """Keep an event the engine could not take, as JSON (``Event.to_json``), with the
+        reason (the error's type and message), for an operator. The App and the live adapters
+        set such an event aside this way instead of stalling their stream on it."""
+        raw = json.dumps(event.to_json(), ensure_ascii=False, default=str)
+        self._keep_rejected(event.source, raw, f"{type(error).__name__}: {error}")
+
+    def _keep_rejected(self, source: str, raw: str, reason: str) -> None:
         with self.db.begin() as conn:
             conn.execute(
                 insert(rejected_events).values(
                     source=source[:100],
                     raw=raw[:100_000],
-                    error=str(error)[:2000],
+                    error=reason[:2000],
                     created_at=self.clock.now(),
                 )
             )
