@@ -1,20 +1,27 @@
-"""What the receive loops of live connections (Telegram, Matrix) share: one log line per
-failure, the connection's health kept in its state for ``groupops connections``, and a wait
-that notices a change of the stored connection (``groupops connect`` again, ``groupops
-connections disable``) so that a running ``serve`` takes it up without a restart."""
+"""What the receive loops of live connections (Telegram, Matrix) share: handing a batch of
+events to the engine without letting one bad event stall the stream, one log line per failure,
+the connection's health kept in its state for ``groupops connections``, and a wait that
+notices a change of the stored connection (``groupops connect`` again, ``groupops connections
+disable``) so that a running ``serve`` takes it up without a restart."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from groupops.domain.errors import GroupopsError, NotFound, PlatformError
+from groupops.domain.events import Event
 
 log = logging.getLogger("groupops.platforms")
+
+#: takes a batch of events into the engine (one transaction: ``App.handle``)
+Handler = Callable[[Sequence[Event]], object]
+#: keeps an event the engine could not take, with the reason (``Engine.reject_event``)
+Rejecter = Callable[[Event, BaseException], None]
 
 #: how often a waiting connection looks at its stored settings (seconds)
 WATCH_EVERY = 5.0
@@ -29,6 +36,29 @@ class Store(Protocol):
     def load(self) -> tuple[Any, dict[str, Any]]: ...
 
     def save_state(self, state: dict[str, Any]) -> None: ...
+
+
+def hand_over(
+    source: str, handle: Handler, reject: Rejecter | None, events: Sequence[Event]
+) -> None:
+    """Hand ``events`` to the engine in one transaction. If that fails, each event alone:
+    one the engine cannot take is kept aside for an operator (``reject``) instead of stalling
+    the stream, so the caller may store its position past the batch. Raises (and the caller
+    keeps its position, so the same events come again) if ``reject`` is None or fails too
+    (the database is down)."""
+    try:
+        handle(events)
+        return
+    except Exception:
+        if reject is None:
+            raise
+        log.exception("%s: batch of %d events failed; one by one", source, len(events))
+    for event in events:
+        try:
+            handle([event])
+        except Exception as exc:
+            log.warning("%s: event %s set aside: %s", source, event.event_id, exc)
+            reject(event, exc)
 
 
 def short(source: str, exc: BaseException) -> str:

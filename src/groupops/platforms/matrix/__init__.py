@@ -33,7 +33,9 @@ def companion(source: str) -> Companion:
     def prepare(app: App) -> None:
         store = ConnectionStore(app.db, source)
         config, _ = store.load()
-        adapter = MatrixAdapter(config, store=store, handle=app.handle, clock=app.clock)
+        adapter = MatrixAdapter(
+            config, store=store, handle=app.handle, clock=app.clock, reject=app.engine.reject_event
+        )
         app.platforms.add(adapter)
         adapters[source] = adapter
 

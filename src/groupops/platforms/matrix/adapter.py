@@ -46,11 +46,13 @@ from groupops.platforms.matrix.homeserver import (
     creators_of,
     log,
 )
-from groupops.platforms.matrix.sync import MAX_GAP_PAGES, SYNC_FILTER, Handler, Sync
+from groupops.platforms.matrix.sync import MAX_GAP_PAGES, SYNC_FILTER, Sync
 from groupops.platforms.matrix.translate import Translator
 from groupops.platforms.supervise import (
     Backoff,
+    Handler,
     Health,
+    Rejecter,
     changed_settings,
     stored_differs,
     watch,
@@ -82,11 +84,13 @@ class MatrixAdapter(Sync, Delivery):
         store: ConnectionStore,
         handle: Handler | None = None,
         clock: Clock | None = None,
+        reject: Rejecter | None = None,
     ) -> None:
         self.config = config
         self.source = config.source
         self.store = store
         self.handle = handle
+        self.reject = reject
         self.clock = clock or RealClock()
         self.capabilities = Capabilities(
             platform="matrix",

@@ -1,10 +1,15 @@
 """The Matrix adapter's way in: each ``/sync`` is translated and handed to the engine in one
 batch, and only then is the sync position stored; a timeline the homeserver cut short is filled
-from ``/messages`` back to the stored position, and a join after an invite learns its inviter."""
+from ``/messages`` back to the stored position, and a join after an invite learns its inviter.
+
+An event the engine refuses is set aside in ``rejected_events`` (``supervise.hand_over``) and an
+invite the bot cannot join is kept in ``connections.state["join_failed"]`` and tried again
+later: neither stops the sync position from moving on."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -20,7 +25,14 @@ from nio.rooms import MatrixRoom
 from groupops.domain.errors import PlatformError
 from groupops.domain.events import Event
 from groupops.platforms.matrix.config import network_reason
-from groupops.platforms.matrix.homeserver import CREATOR_LEVEL, Homeserver, creators_of, log
+from groupops.platforms.matrix.homeserver import (
+    CREATOR_LEVEL,
+    AccessRefused,
+    Homeserver,
+    creators_of,
+    log,
+)
+from groupops.platforms.supervise import Handler, Rejecter, hand_over
 
 #: what one sync asks for: a long timeline (fewer gaps to fill), no presence
 SYNC_FILTER: dict[str, Any] = {
@@ -34,7 +46,12 @@ SYNC_FILTER: dict[str, Any] = {
 }
 MAX_GAP_PAGES = 50  # x100 events: how far back a cut timeline is filled
 
-Handler = Callable[[Sequence[Event]], object]
+#: the first wait before a failed join of an invite is tried again (seconds); it doubles
+JOIN_RETRY = 300.0
+#: the longest wait between two tries of a failed join (seconds)
+JOIN_RETRY_MAX = 6 * 3600.0
+#: tries of a failed join before the invite is given up (the record stays for an operator)
+JOIN_TRIES = 8
 
 
 class _Room:
@@ -67,6 +84,7 @@ class Sync(Homeserver):
     """Events in (part of :class:`~groupops.platforms.matrix.adapter.MatrixAdapter`)."""
 
     handle: Handler | None
+    reject: Rejecter | None
     _full_state_done: bool
 
     @property
@@ -110,18 +128,74 @@ class Sync(Homeserver):
                 if room_id not in direct:
                     events += await self._room_events(room_id, left.timeline, since)
         if events and self.handle is not None:
-            self.handle(events)  # commits: only then does the position move
+            # commits (an event the engine refuses is set aside): only then does the position
+            # move
+            hand_over(self.source, self.handle, self.reject, events)
+        for room_id in answer.rooms.leave:  # an invite withdrawn (or the room left): no retry
+            self._state.get("join_failed", {}).pop(room_id, None)
         if self.config.auto_join:
             for room_id, invited in answer.rooms.invite.items():
                 self._note_direct(room_id, getattr(invited, "invite_state", []))
-                joined = await client.join(room_id)
-                if isinstance(joined, ErrorResponse):
-                    raise self._error(joined, f"join {room_id}")
+            await self._join(list(answer.rooms.invite))
         self._full_state_done = True
         async with self._lock:
             self._state["next_batch"] = answer.next_batch
             self.store.save_state(self._state)
         return events
+
+    async def _join(self, invited: list[str]) -> None:
+        """Join the rooms just invited to, and those whose failed join is due again. A failed
+        join is logged and kept in ``state["join_failed"]`` (error, tries, next try) so that
+        the sync position moves on; after JOIN_TRIES tries it is given up (the record stays,
+        without a next try, in the connection's state)."""
+        failed: dict[str, dict[str, Any]] = self._state.setdefault("join_failed", {})
+        now = self.clock.now()
+        due = [
+            room_id
+            for room_id, record in failed.items()
+            if record.get("retry_at") and datetime.fromisoformat(record["retry_at"]) <= now
+        ]
+        fresh = [r for r in invited if not (failed.get(r) or {}).get("retry_at")]
+        for room_id in fresh:  # invited again after it was given up: start over
+            failed.pop(room_id, None)
+        for room_id in dict.fromkeys([*fresh, *due]):
+            try:
+                joined = await self._client().join(room_id)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                joined = None
+                error = PlatformError(f"join {room_id}: {network_reason(exc)}", where=self.source)
+            if joined is not None:
+                if not isinstance(joined, ErrorResponse):
+                    if failed.pop(room_id, None) is not None:
+                        log.warning("%s: joined %s after all", self.source, room_id)
+                    continue
+                error = self._error(joined, f"join {room_id}")
+            if isinstance(error, AccessRefused):
+                raise error  # the login is gone: the sync fails too, and says so
+            tries = int((failed.get(room_id) or {}).get("tries", 0))
+            if error.retry_after is None:  # a rate limit is no failed try of its own
+                tries += 1
+            record: dict[str, Any] = {"error": str(error)[:300], "tries": tries}
+            if tries < JOIN_TRIES:
+                wait = error.retry_after or min(JOIN_RETRY_MAX, JOIN_RETRY * 2 ** (tries - 1))
+                record["retry_at"] = (now + timedelta(seconds=wait)).isoformat()
+                log.warning(
+                    "%s: cannot join %s (try %d): %s; next try in %.0fs",
+                    self.source,
+                    room_id,
+                    tries,
+                    error,
+                    wait,
+                )
+            else:
+                log.warning(
+                    "%s: cannot join %s; given up after %d tries: %s",
+                    self.source,
+                    room_id,
+                    tries,
+                    error,
+                )
+            failed[room_id] = record
 
     async def _room_events(self, room_id: str, timeline: Any, since: str) -> list[Event]:
         raws: list[dict[str, Any]] = [e.source for e in timeline.events]

@@ -45,7 +45,7 @@ def companion(source: str) -> Companion:
         store = ConnectionStore(app.db, source)
         config, _ = store.load()
         adapter = TelegramAdapter(
-            config, store=store, handle=app.handle, clock=app.clock, reject=app.engine.reject
+            config, store=store, handle=app.handle, clock=app.clock, reject=app.engine.reject_event
         )
         app.platforms.add(adapter)
         adapters[source] = adapter

@@ -29,7 +29,9 @@ from groupops.engine.clock import Clock, RealClock
 from groupops.platforms.base import Capabilities
 from groupops.platforms.supervise import (
     Backoff,
+    Handler,
     Health,
+    Rejecter,
     changed_settings,
     stored_differs,
     watch,
@@ -47,8 +49,6 @@ from groupops.platforms.telegram.translate import Translator
 from groupops.platforms.telegram.updates import (
     ALLOWED_UPDATES,
     MAX_STARTED,
-    Handler,
-    Rejecter,
     Updates,
 )
 

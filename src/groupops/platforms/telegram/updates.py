@@ -5,9 +5,8 @@ position move; who started the bot and each group's administrators are tracked o
 from __future__ import annotations
 
 import asyncio
-import json
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +14,7 @@ from telegram.error import TelegramError
 
 from groupops.domain.errors import GroupopsError
 from groupops.domain.events import Event
+from groupops.platforms.supervise import Handler, Rejecter, hand_over
 from groupops.platforms.telegram.botapi import BotApi, log
 from groupops.platforms.telegram.translate import ADMIN, GROUP_TYPES
 
@@ -29,10 +29,6 @@ ALLOWED_UPDATES = (
     "callback_query",
 )
 MAX_STARTED = 200_000  # people remembered as having started the bot
-
-Handler = Callable[[Sequence[Event]], object]
-#: keeps what the engine could not take, with the reason (``Engine.reject``)
-Rejecter = Callable[[str, str, Exception], None]
 
 
 class Updates(BotApi):
@@ -111,7 +107,9 @@ class Updates(BotApi):
                 if event is not None:
                     events.append(event)
             if events and self.handle is not None:
-                self._hand_over(events)  # commits: only then does the position move
+                # commits (an event the engine refuses is set aside): only then does the
+                # position move
+                hand_over(self.source, self.handle, self.reject, events)
             changed = False
             for u in updates:
                 changed = self._track(u) or changed
@@ -125,24 +123,6 @@ class Updates(BotApi):
             if "callback_query" in u:
                 await self._answer(u["callback_query"])
         return events
-
-    def _hand_over(self, events: list[Event]) -> None:
-        """One transaction for the batch. If it fails, each event alone: one the engine cannot
-        take is kept aside for an operator (``reject``) instead of stalling the stream; if even
-        that fails (the database is down), the error goes up and the same updates come again."""
-        assert self.handle is not None
-        try:
-            self.handle(events)
-            return
-        except Exception:
-            if self.reject is None:
-                raise
-            log.exception("%s: batch of %d events failed; one by one", self.source, len(events))
-        for event in events:
-            try:
-                self.handle([event])
-            except Exception as exc:
-                self.reject(event.source, json.dumps(event.to_json(), default=str), exc)
 
     def _note_admin_change(self, update: Mapping[str, Any]) -> None:
         cm = update.get("chat_member") or {}
