@@ -107,6 +107,7 @@ class MatrixAdapter(Sync, Delivery):
         self._creators = {}
         self._filter = SecretFilter(())
         self._lock = asyncio.Lock()  # one state write at a time (sync loop vs perform)
+        self._power_locks = {}  # one power-levels change at a time per room (see Delivery)
         self.health = Health(self.source, store, lambda: self._state, self.clock.now)
 
     # -- lifecycle -------------------------------------------------------------------------

@@ -6,6 +6,7 @@ is lifted by the adapter's loop when the time comes (kept in ``connections.state
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 from collections.abc import Mapping
@@ -170,7 +171,17 @@ class Delivery(Homeserver):
         events = levels.get("events") or {}
         return int(events.get("m.room.message", levels.get("events_default", 0)))
 
+    def _power_lock(self, room: str) -> asyncio.Lock:
+        """Held across each read-modify-write of a room's power levels (a mute, an unmute, an
+        expired mute lifted by the sync loop while the deliverer mutes someone else): two
+        changes at once would each write back what they read, and one would be lost."""
+        return self._power_locks.setdefault(room, asyncio.Lock())
+
     async def _mute(self, room: str, user: str, until: datetime | None) -> DeliveryResult:
+        async with self._power_lock(room):
+            return await self._mute_locked(room, user, until)
+
+    async def _mute_locked(self, room: str, user: str, until: datetime | None) -> DeliveryResult:
         levels = await self._state_event(room, "m.room.power_levels")
         users: dict[str, int] = dict(levels.get("users") or {})
         default = int(levels.get("users_default", 0))
@@ -201,6 +212,10 @@ class Delivery(Homeserver):
         return DeliveryResult("", {"power_level": users.get(user, default)})
 
     async def _unmute(self, room: str, user: str) -> DeliveryResult:
+        async with self._power_lock(room):
+            return await self._unmute_locked(room, user)
+
+    async def _unmute_locked(self, room: str, user: str) -> DeliveryResult:
         levels = await self._state_event(room, "m.room.power_levels")
         users: dict[str, int] = dict(levels.get("users") or {})
         key = f"{room} {user}"
@@ -233,7 +248,14 @@ class Delivery(Homeserver):
         for key in due:
             room, _, user = key.partition(" ")
             try:
-                await self._unmute(room, user)
+                async with self._power_lock(room):
+                    # looked at again under the lock: muted anew since (the deliverer) is
+                    # not lifted
+                    record = (self._state.get("mutes") or {}).get(key) or {}
+                    until = record.get("until")
+                    if not until or datetime.fromisoformat(until) > now:
+                        continue
+                    await self._unmute_locked(room, user)
                 lifted += 1
             except PlatformError as exc:
                 if exc.permanent:  # the room or the member is gone: nothing left to lift

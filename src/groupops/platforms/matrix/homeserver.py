@@ -109,6 +109,7 @@ class Homeserver:
     _creators: dict[str, frozenset[str]]
     _filter: SecretFilter
     _lock: asyncio.Lock
+    _power_locks: dict[str, asyncio.Lock]
 
     def _scrub(self, text: str) -> str:
         for secret in self.config.secrets():
