@@ -664,6 +664,102 @@ def test_the_tick_drops_windows_quiet_for_an_hour(community: Community) -> None:
     assert kept == {u1}
 
 
+def fail_once_after_features(app: App) -> None:
+    """The next batch fails after its features ran (writing its outbox), and is rolled back."""
+    engine = app.engine
+    write = engine._write_outbox
+
+    def failing(*args: Any, **kw: Any) -> None:
+        engine._write_outbox = write  # type: ignore[method-assign]
+        raise RuntimeError("the outbox could not be written")
+
+    engine._write_outbox = failing  # type: ignore[method-assign]
+
+
+def hand_again(c: Community, batch: list[Event]) -> None:
+    """What App._ingest does with a batch that failed: each event again, alone. As many other
+    events are stored first, so their seqs are all new on SQLite too (on PostgreSQL a rollback
+    never gives seqs back)."""
+    for i in range(len(batch)):
+        c.join("g2", f"other{i}")
+    for event in batch:
+        c.app.handle([event])
+
+
+def test_a_rolled_back_batch_handed_again_counts_its_messages_once(community: Community) -> None:
+    c = community
+    c.configure(flood_messages=5, flood_seconds=60)
+    c.settle("g1", "u1")
+    batch = []
+    for i in range(3):
+        batch.append(c.app.sandbox.post("g1", "u1", f"hi {i}"))
+        c.clock.advance(1)
+    fail_once_after_features(c.app)
+    with pytest.raises(RuntimeError, match="outbox"):
+        c.app.handle(batch)
+    hand_again(c, batch)
+    assert c.decisions() == []  # 3 messages, not 6: no flood
+
+
+def test_a_rolled_back_flood_keeps_the_window_it_emptied(community: Community) -> None:
+    c = community
+    c.configure(flood_messages=3, flood_seconds=60)
+    c.settle("g1", "u1")
+    c.post("g1", "u1", "one", gap=1)
+    c.post("g1", "u1", "two", gap=1)
+    third = c.app.sandbox.post("g1", "u1", "three")
+    fail_once_after_features(c.app)
+    with pytest.raises(RuntimeError, match="outbox"):
+        c.app.handle([third])  # a flood found, then rolled back
+    hand_again(c, [third])
+    assert [(d.user_id, d.rule) for d in c.decisions()] == [("u1", "flood")]
+
+
+def test_a_notice_rolled_back_is_not_counted(community: Community) -> None:
+    c = community
+    c.configure(notices_per_minute=1)
+    c.settle("g1", "u1")
+    ad = c.app.sandbox.post("g1", "u1", "加我微信 abc12345 领红包")
+    fail_once_after_features(c.app)
+    with pytest.raises(RuntimeError, match="outbox"):
+        c.app.handle([ad])
+    hand_again(c, [ad])
+    notices = c.actions(ActionKind.SEND, ActionKind.REPLY)
+    assert len(notices) == 1 and "u1" in notices[0]["text"].lower()
+
+
+def test_a_failed_handle_is_forgotten_before_its_events_run_alone(
+    community: Community, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Moderation raising part-way through a batch is run again event by event in the same
+    transaction: those runs count each message and notice once."""
+    from groupops.features.moderation import ladder
+
+    c = community
+    c.configure(flood_messages=4, flood_seconds=60, notices_per_minute=1)
+    c.settle("g1", "u1")
+    c.settle("g1", "u2")
+    punish = ladder.punish
+    calls = {"n": 0}
+
+    def punish_then_fail_once(*args: Any, **kw: Any) -> None:
+        punish(*args, **kw)
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("moderation failed after its notice")
+
+    monkeypatch.setattr(ladder, "punish", punish_then_fail_once)
+    batch = []
+    for i in range(3):
+        batch.append(c.app.sandbox.post("g1", "u1", f"hi {i}"))
+        c.clock.advance(1)
+    batch.append(c.app.sandbox.post("g1", "u2", "加我微信 abc12345 领红包"))
+    result = c.app.handle(batch)
+    assert result.feature_errors == 0
+    assert [(d.user_id, d.rule) for d in c.decisions()] == [("u2", "contact")]
+    assert len(c.actions(ActionKind.SEND, ActionKind.REPLY)) == 1
+
+
 # -- the same text across groups -------------------------------------------------------------
 def test_same_text_across_groups(community: Community) -> None:
     c = community

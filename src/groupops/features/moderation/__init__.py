@@ -10,13 +10,13 @@ The package: ``checks`` (what a message is checked for, floods counted in memory
 (the step an offence reaches and its actions and notice), ``blacklist`` (listing, removal from
 the other groups, a listed member's join), ``decisions`` (a batch's shared state and its
 decision rows), ``detectors`` and ``copies`` (what finds content and cross-group copies),
-``removed`` (a removal of an earlier message, told to later features), ``ops`` (the log, undo
+``removed`` (a removal of an earlier message, told to later features), ``memory`` (flood windows
+and notices kept between batches, changed by a batch once it commits), ``ops`` (the log, undo
 and the blacklist for operators).
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import ClassVar
@@ -30,6 +30,8 @@ from groupops.features.base import FeatureSettings
 from groupops.features.moderation import blacklist, checks, ladder
 from groupops.features.moderation.checks import Matchers, Windows
 from groupops.features.moderation.decisions import Batch, write_logs
+from groupops.features.moderation.ladder import Notices
+from groupops.features.moderation.memory import StagedDeques
 from groupops.features.moderation.ops import blacklist_entries, moderation_log, undo_decision
 from groupops.features.moderation.settings import ModerationSettings, parse_settings
 from groupops.features.moderation.tables import (
@@ -62,15 +64,35 @@ class ModerationFeature:
 
     def __init__(self) -> None:
         # per instance (the App owns it): recent message times per (group, member) for floods,
-        # recent notices per group, compiled keyword lists
-        self._recent: Windows = {}
+        # recent notices per group (both changed by a batch once it commits: memory.py),
+        # compiled keyword lists
+        self._recent: Windows = StagedDeques()
         #: groups whose flood windows were read from storage, with the window's length then
         self._warm: dict[int, int] = {}
-        self._notices: dict[int, deque[datetime]] = {}
+        self._notices: Notices = StagedDeques()
         self._matchers: Matchers = {}
 
     # -- the protocol ----------------------------------------------------------------------
     def handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
+        try:
+            self._handle(ctx, batch)
+        except BaseException:
+            # the engine runs the batch again event by event: what this call counted is not
+            self._recent.call_failed()
+            self._notices.call_failed()
+            raise
+        self._recent.call_done()
+        self._notices.call_done()
+
+    def committed(self) -> None:
+        self._recent.committed()
+        self._notices.committed()
+
+    def rolled_back(self) -> None:
+        self._recent.rolled_back()
+        self._notices.rolled_back()
+
+    def _handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
         state = checks.prepare(ctx, self, batch, self._warm, self._recent)
         for item in batch:
             kind = item.event.kind
@@ -106,8 +128,7 @@ class ModerationFeature:
             delete(moderation_blacklist).where(moderation_blacklist.c.member_id == member_id)
         )
         conn.execute(delete(moderation_copies).where(moderation_copies.c.member_id == member_id))
-        for key in [k for k in self._recent if k[1] == member_id]:
-            del self._recent[key]
+        self._recent.forget(lambda key: key[1] == member_id)
 
     # -- messages --------------------------------------------------------------------------
     def _settings(self, ctx: BatchContext, group: GroupInfo) -> ModerationSettings:
@@ -128,5 +149,4 @@ class ModerationFeature:
         )
         stale = now - FLOOD_KEEP
         checks.drop_stale(self._recent, stale)
-        for gid in [g for g, q in self._notices.items() if not q or q[-1] < stale]:
-            del self._notices[gid]
+        self._notices.drop_stale(lambda q: not q or q[-1] < stale)

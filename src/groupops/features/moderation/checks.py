@@ -29,14 +29,15 @@ from groupops.features.moderation.detectors import (
     fingerprint,
     snippet,
 )
+from groupops.features.moderation.memory import StagedDeques
 from groupops.features.moderation.ops import evidence_of
 from groupops.features.moderation.settings import ModerationSettings
 from groupops.features.moderation.tables import moderation_decisions
 from groupops.storage.tables import events
 
-#: a member's recent messages in a group, (time, seq) oldest first, per (group, member); the
-#: windows themselves are kept in the order of their latest message (see flood)
-Windows = dict[tuple[int, int], deque[tuple[datetime, int]]]
+#: a member's recent messages in a group, (time, seq) oldest first, per (group, member); kept
+#: in the order of their latest message, changed by a batch only once it commits (memory.py)
+Windows = StagedDeques[tuple[int, int], tuple[datetime, int]]
 #: compiled keyword lists by (zh keywords, en keywords)
 Matchers = dict[tuple[tuple[str, ...], tuple[str, ...]], KeywordMatcher]
 
@@ -129,7 +130,8 @@ def read_windows(
     before ``seq`` (this batch's first; None: all) that a flood of ``seconds`` ending at
     ``until`` could still count, minus those already punished as a flood (the bot may have
     restarted in the middle of one). From then on every message passes through this
-    feature, so the windows stay complete in memory."""
+    feature, so the windows stay complete in memory. What is read is committed already, so
+    it is kept at once, whatever becomes of the running batch."""
     start = until - timedelta(seconds=seconds)
     params = {"g": group.id, "start": start, "seq": seq if seq is not None else 2**62}
     rows = ctx.conn.execute(_STORED_WINDOW, params).all()
@@ -145,7 +147,7 @@ def read_windows(
         mid, seq = int(r.member_id), int(r.seq)
         if seq <= punished.get(mid, 0) or words.matches(r.text or ""):
             continue  # punished already, or a command (no flood: see examine)
-        window = recent.setdefault((group.id, mid), deque())
+        window = recent.known.setdefault((group.id, mid), deque())
         if all(seq != known for _, known in window):
             window.append((r.occurred_at, seq))
 
@@ -227,14 +229,9 @@ def _flood(
     assert item.member_id is not None
     key = (group.id, item.member_id)
     when = item.event.occurred_at
-    # taken out and put back: the windows stay in the order of their latest message, so
-    # the tick finds the stale ones at the front instead of looking at every one
-    window = recent.pop(key, None)
-    if window is None:  # nothing in the window (the group's stored windows are read)
-        window = deque()
-    recent[key] = window
-    if any(seq == item.seq for _, seq in window):
-        return None  # the same event again (the batch is being re-run event by event)
+    # a copy for this batch, moved to the end: the windows stay in the order of their latest
+    # message, so the tick finds the stale ones at the front instead of looking at every one
+    window = recent.change(key)
     window.append((when, item.seq))
     start = when - timedelta(seconds=s.flood_seconds)
     while window and window[0][0] <= start:
@@ -276,10 +273,4 @@ def _cross_group(
 
 def drop_stale(recent: Windows, stale: datetime) -> None:
     """Forget the flood windows whose latest message is before ``stale``."""
-    gone = []
-    for key, q in recent.items():  # latest message first to last (see _flood)
-        if q and q[-1][0] >= stale:
-            break
-        gone.append(key)
-    for key in gone:
-        del recent[key]
+    recent.drop_stale(lambda q: not q or q[-1][0] < stale)

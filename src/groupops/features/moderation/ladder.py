@@ -5,7 +5,6 @@ of a cross-group spam are removed too, and a removal may blacklist the member (b
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from groupops.features.moderation.blacklist import blacklist
 from groupops.features.moderation.copies import Copy
 from groupops.features.moderation.decisions import Batch, kicked, log
 from groupops.features.moderation.detectors import Finding
+from groupops.features.moderation.memory import StagedDeques
 from groupops.features.moderation.ops import read_evidence
 from groupops.features.moderation.removed import removal
 from groupops.features.moderation.settings import ModerationSettings
@@ -88,11 +88,14 @@ def strikes(ctx: BatchContext, state: Batch, key: tuple[int, int], ttl_days: int
     return found
 
 
-def notice_allowed(
-    notices: dict[int, deque[datetime]], group_id: int, now: datetime, per_minute: int
-) -> bool:
+#: the notices posted per group, their times oldest first (memory.py: a batch's count once it
+#: commits)
+Notices = StagedDeques[int, datetime]
+
+
+def notice_allowed(notices: Notices, group_id: int, now: datetime, per_minute: int) -> bool:
     """Whether a notice may be posted now: at most ``per_minute`` a group."""
-    sent = notices.setdefault(group_id, deque())
+    sent = notices.change(group_id)
     while sent and sent[0] <= now - timedelta(minutes=1):
         sent.popleft()
     if len(sent) >= per_minute:
@@ -109,7 +112,7 @@ def punish(
     finding: Finding,
     copies: list[Copy],
     state: Batch,
-    notices: dict[int, deque[datetime]],
+    notices: Notices,
 ) -> None:
     """Take the step the member's strikes reach for ``finding``, record the decision and
     suppress the message (later features do not count it); ``copies``: earlier copies of a
