@@ -45,6 +45,16 @@ from groupops.features.moderation.detectors import Text, detect_contacts
         # spaced out as before
         ("加 我 微-信", "加我微信"),
         ("加我微信了解详情", "加我微信"),
+        # 添加 is 加 too when WeChat follows (but 添加v, 添加qq群 are not read as 加v, 加qq)
+        ("添加微信 abc123", "添加微信"),
+        ("添加 我 微-信：abc", "添加我微信"),
+        ("加微信号abc", "加微信"),
+        # 微信 written with a character of the same sound
+        ("威信 abc123", "威信"),
+        ("加威信号abc", "威信"),
+        ("薇信：abc", "薇信"),
+        ("徽 信 abc", "徽信"),
+        ("微芯 abc123", "微芯"),
     ],
 )
 def test_contact_bait_with_an_id(text: str, evidence: str) -> None:
@@ -69,6 +79,18 @@ def test_contact_bait_with_an_id(text: str, evidence: str) -> None:
         "走私我们不碰",
         "他私我了",
         "参加我好友的婚礼",
+        "追加微信支付的说明",
+        # a homophone of 微信 that is the end of one word and the start of the next
+        "权威信息来源",
+        "以权威信息为准",
+        "示威信息",
+        "安徽信用社",
+        "紫薇信任他",
+        "微芯片很贵",
+        "稍微芯片贵点",
+        # 威信 in its own sense, prestige
+        "老师很有威信",
+        "树立威信",
     ],
 )
 def test_not_a_contact_bait(text: str) -> None:

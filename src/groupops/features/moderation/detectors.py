@@ -102,6 +102,8 @@ _INTL_PHONE = re.compile(r"(?<![0-9+])\+[1-9][0-9]{0,2}(?:[ \-]?+[0-9]){7,13}(?!
 # contact baits: Chinese ones are looked for in the spaced text (see detect_contacts), English
 # ones as whole words
 CONTACT_ZH = (
+    "添加我微信",
+    "添加微信",
     "加我微信",
     "加微信",
     "加我v",
@@ -111,10 +113,6 @@ CONTACT_ZH = (
     "加我qq",
     "加qq",
     "加我好友",
-    "威信",
-    "薇信",
-    "徽信",
-    "微芯",
     "v信",
     "私信我",
     "扣扣",
@@ -381,10 +379,35 @@ _PRIVATE_CHAT_BAITS = "|".join(
         + ")",
     ]
 )
+#: 微信 written with a character of the same sound, a bait of its own ("威信 abc123") unless it
+#: is the end of one word and the start of the next: 权威|信息, 安徽|信用, 微|芯片
+WECHAT_HOMOPHONES = ("威信", "薇信", "徽信", "微芯")
+#: a word the homophone's first character ends (权威, 示威; 蔷薇; 安徽, 国徽; 稍微), or a word
+#: before 威信 in its own sense, prestige (有威信, 树立威信)
+_HOMOPHONE_WORD_BEFORE = {
+    "威": "权示声军国发助神有立",
+    "薇": "蔷紫",
+    "徽": "安国校警会帽",
+    "微": "稍略细轻卑低衰精",
+}
+#: a word the homophone's second character starts (信息, 信用, 信任, 信心 …; 芯片)
+_HOMOPHONE_WORD_AFTER = {"信": "息用任心誉托仰念赖箱件函访", "芯": "片"}
+
+
+def _homophone_pattern() -> str:
+    parts = []
+    for phrase in WECHAT_HOMOPHONES:
+        first, second = phrase
+        before, after = _HOMOPHONE_WORD_BEFORE[first], _HOMOPHONE_WORD_AFTER[second]
+        parts.append(f"{_not_after(before)}{_spell(phrase)}(?! ?[{after}])")
+    return "|".join(parts)
+
+
 _CONTACT_ZH = re.compile(
     "|".join(
         [
             _spaced_pattern(CONTACT_ZH),
+            _homophone_pattern(),
             # "加微 abc123", "加微:abc", "加微吧", but not "加微调", "加微博", "加微服务"
             _not_after(_ZH_NOT_AFTER["加"]) + rf"加 ?微(?![^\W\d_a-z{_PARTICLES}])",
             # "想要的私我", "有需要私我", but not "自私我…", "隐私我…", "走私我…"
@@ -400,7 +423,7 @@ _CONTACT_WORDS = re.compile(_word_pattern(CONTACT_WORDS) + "|" + _WECHAT_TOKEN)
 
 
 #: every Chinese contact bait holds one of these (most chat lines hold none: no spaced form)
-_CONTACT_ZH_HINT = re.compile("[加信芯私扣看]")
+_CONTACT_ZH_HINT = re.compile("[加信芯私扣看]")  # 添加微信, 威信 and 微芯 hold 加, 信 or 芯
 
 
 def detect_contacts(text: Text) -> Finding | None:
