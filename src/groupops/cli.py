@@ -208,6 +208,7 @@ app = typer.Typer(no_args_is_help=True, help="groupops: run chat communities.", 
 # "module:function" that take the Typer app and add commands to it.
 REGISTRARS: tuple[str, ...] = (
     "groupops.commands:register",
+    "groupops.features.moderation.commands:register",
     "groupops.importers.commands:register",
     "groupops.analytics.commands:register",
     "groupops.report.commands:register",

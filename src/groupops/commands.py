@@ -1,15 +1,13 @@
-"""Core CLI commands: database, groups, members, settings, leaderboard, moderation, outbox,
-owner tasks. Thin: each calls one function of the engine or a feature. Their options and checks
-are in :mod:`groupops.cli_options`, what they print in :mod:`groupops.cli_output`."""
+"""Core CLI commands: database, groups, members, settings, leaderboard, outbox, owner tasks
+(moderation registers its own: :mod:`groupops.features.moderation.commands`). Thin: each calls
+one function of the engine or a feature. Their options and checks are in
+:mod:`groupops.cli_options`, what they print in :mod:`groupops.cli_output`."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import typer
 from rich.markup import escape
@@ -17,7 +15,6 @@ from rich.markup import escape
 from groupops import cli_output
 from groupops.cli_options import (
     PERIODS,
-    TOO_LARGE,
     DashValues,
     DbOption,
     GroupOption,
@@ -36,7 +33,6 @@ from groupops.cli_options import (
 from groupops.cli_output import (
     CLAUSE_BREAK,
     GROUP_REFERENCE,
-    LOG_COLUMNS,
     WHOLE_COLUMNS,
     action_summary,
     board_title,
@@ -44,16 +40,15 @@ from groupops.cli_output import (
     emit,
     label,
     literal,
-    log_line,
     minute,
     say_cut,
     title_of,
-    undo_sentence,
 )
-from groupops.domain.errors import Conflict, GroupopsError, InvalidOption, InvalidSettings
+from groupops.domain.errors import GroupopsError, InvalidOption, InvalidSettings
 from groupops.engine import admin, settings_admin
 from groupops.engine.clock import RealClock
 from groupops.engine.deliverer import KIND_WORDS, error_words, list_outbox, retry_dead
+from groupops.features.points import leaderboard
 from groupops.features.registry import FeatureRegistry, Place, SettingError
 from groupops.i18n import N_, Catalogs
 from groupops.storage.db import LARGEST_ID
@@ -90,25 +85,15 @@ BOARD_EMPTY = N_("nobody on {title} yet")
 #: the columns of times, with the zone they are shown in (``members``)
 JOINED_IN = N_("joined ({zone})")
 INTRODUCED_IN = N_("introduced ({zone})")
-#: the undo refused for a decision already undone: when, as the log shows it
-UNDONE_AT = N_("{time} UTC")
-
-
-def feature_function(module: str, name: str) -> Callable[..., Any]:
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
 def register(app: typer.Typer) -> None:
     db_app = typer.Typer(help="The database: migrations.")
     settings_app = typer.Typer(help="Feature settings: workspace defaults, group overrides.")
-    moderation_app = typer.Typer(
-        help="Moderation decisions: the log (take one back with `groupops undo ID`)."
-    )
     outbox_app = typer.Typer(help="Actions waiting, delivered or dead-lettered.")
     tasks_app = typer.Typer(help="Owner tasks: what a platform could not do, for a human.")
     app.add_typer(db_app, name="db")
     app.add_typer(settings_app, name="settings")
-    app.add_typer(moderation_app, name="moderation")
     app.add_typer(outbox_app, name="outbox")
     app.add_typer(tasks_app, name="tasks")
 
@@ -373,17 +358,13 @@ def register(app: typer.Typer) -> None:
                 where="--period",
                 period=period,
             )
-        board = feature_function("groupops.features.points", "leaderboard")
         with opened(url) as db:
             g = admin.find_group(db, group)
             when = parse_when(at, g.timezone) if at else datetime.now(UTC)
             with db.connect() as conn:
-                rows = [
-                    dict(getattr(r, "_mapping", r))
-                    for r in board(conn, g.id, period, when, min(limit + 1, LARGEST_ID))
-                ]
+                rows = leaderboard(conn, g.id, period, when, min(limit + 1, LARGEST_ID))
                 if len(rows) > limit:  # cut: how many members the whole board ranks
-                    say_cut(limit, len(board(conn, g.id, period, when, LARGEST_ID)), lang)
+                    say_cut(limit, len(leaderboard(conn, g.id, period, when, LARGEST_ID)), lang)
                     rows = rows[:limit]
                 conn.rollback()
         title = board_title(g.title, period, when, g.timezone, lang)
@@ -392,66 +373,6 @@ def register(app: typer.Typer) -> None:
             cli_output.out.print(literal(said), highlight=False, soft_wrap=True)
             return
         emit(rows, list(rows[0]) if rows else ["rank", "member", "points"], as_json, title, lang)
-
-    @moderation_app.command("log")
-    @typed_errors
-    def moderation_log(
-        group: str | None = GroupOption(
-            what="only this group's decisions: its id or source:chat_id (default: every group)"
-        ),
-        limit: int = Limit(50),
-        url: str | None = DbOption,
-        as_json: bool = typer.Option(False, "--json"),
-        lang: str = LangOption(),
-    ) -> None:
-        """Every moderation decision with its reason, newest first."""
-        most = int(importlib.import_module("groupops.features.moderation.ops").MAX_LOG)
-        if limit > most:  # the log never reads more at once: refused, not cut without a word
-            raise InvalidOption(TOO_LARGE, where="--limit", value=limit, most=most)
-        log_fn = feature_function("groupops.features.moderation", "moderation_log")
-        decisions = importlib.import_module("groupops.features.moderation.tables")
-        with opened(url) as db:
-            gid = admin.find_group(db, group).id if group else None
-            with db.connect() as conn:
-                rows = log_fn(conn, group_id=gid, limit=limit)
-                conn.rollback()
-            if len(rows) == limit:
-                total = admin.count_rows(db, decisions.moderation_decisions, group_id=gid)
-                say_cut(len(rows), total, lang)
-        if as_json:
-            emit(rows, [], True)
-        else:
-            t = Catalogs().gettext(lang)
-            emit(
-                [log_line(r, t) for r in rows],
-                LOG_COLUMNS,
-                False,
-                label("moderation log", lang),
-                lang,
-            )
-
-    @app.command("undo", cls=DashValues)
-    @typed_errors
-    def undo_cmd(
-        decision: int = typer.Argument(..., help="decision id from moderation log"),
-        by: str = typer.Option("operator", help="who undoes it (kept in the log)"),
-        url: str | None = DbOption,
-    ) -> None:
-        """Undo a moderation decision: unmute/unban, warning taken back, blacklist lifted."""
-        if not by.strip():
-            raise InvalidOption(N_("say who undoes it: a name, kept in the log"), where="--by")
-        undo = feature_function("groupops.features.moderation", "undo_decision")
-        try:
-            with opened(url) as db:
-                result = undo(db, decision, by, datetime.now(UTC))
-        except Conflict as exc:  # already undone: when, to the minute as the log says it
-            if "at" not in exc.params:
-                raise
-            at = speaker()(UNDONE_AT).format(time=minute(exc.params["at"]))
-            raise Conflict(exc.template, where=exc.where, **{**exc.params, "at": at}) from None
-        lang = command_language({})
-        said = undo_sentence(result, speaker(), Catalogs().ngettext(lang))
-        cli_output.out.print(literal(said), highlight=False, soft_wrap=True)
 
     @outbox_app.command("list")
     @typed_errors
