@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from groupops.domain.errors import PlatformError
 from groupops.platforms import supervise
@@ -92,3 +93,56 @@ def test_a_change_of_the_stored_settings_ends_the_pause(monkeypatch: pytest.Monk
         return loop.time() - began
 
     assert asyncio.run(go()) < 1.0
+
+
+class _Failing:
+    """A connection store whose read fails with ``error``."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.reads = 0
+
+    def load(self) -> tuple[Any, dict[str, Any]]:
+        self.reads += 1
+        raise self.error
+
+    def save_state(self, state: dict[str, Any]) -> None:
+        return None
+
+
+_DOWN = OperationalError("SELECT config", {}, Exception("could not connect to server"))
+
+
+def test_a_database_that_is_down_means_nothing_to_take_up_now() -> None:
+    assert supervise.stored_differs(_Failing(_DOWN), object()) is False
+    assert supervise.changed_settings(_Failing(_DOWN), object(), "tg:bot") is None
+
+
+@pytest.mark.parametrize("error", [AttributeError("no from_json"), TypeError("bad field")])
+def test_any_other_error_reading_the_settings_goes_up(error: Exception) -> None:
+    """A bug or a changed schema must not look like "nothing changed" (QA code review #14)."""
+    with pytest.raises(type(error)):
+        supervise.stored_differs(_Failing(error), object())
+    with pytest.raises(type(error)):
+        supervise.changed_settings(_Failing(error), object(), "tg:bot")
+
+
+def test_a_pause_whose_settings_check_fails_still_waits_and_asks_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(supervise, "WATCH_EVERY", 0.01)
+    store = _Failing(TypeError("bad field"))
+    state: dict[str, Any] = {}
+    health = Health("tg:bot", store, lambda: state, lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    backoff = Backoff(
+        health, lambda: supervise.stored_differs(store, object()), first=0.2, most=0.2
+    )
+
+    async def go() -> float:
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        await backoff.failed(asyncio.Event(), _failure())
+        return loop.time() - began
+
+    assert asyncio.run(go()) >= 0.19  # the whole pause: the loop's next try says the error
+    assert store.reads == 1

@@ -13,10 +13,18 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
 from groupops.domain.errors import GroupopsError, NotFound, PlatformError
 from groupops.domain.events import Event
 
 log = logging.getLogger("groupops.platforms")
+
+#: the database cannot be reached or is too busy now (connection lost, locked, the pool full):
+#: a look at the stored settings is put off. Any other error (a bug, a schema that does not
+#: match) goes up to the receive loop, which says it and backs off.
+DATABASE_DOWN: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
 
 #: takes a batch of events into the engine (one transaction: ``App.handle``)
 Handler = Callable[[Sequence[Event]], object]
@@ -174,16 +182,30 @@ class Backoff:
         change of the stored settings)."""
         pause = self.pause(error, refused=refused)
         self.health.failed(short(self.health.source, error), pause)
-        await watch(stop, pause, self.changed)
+        asking = True
+
+        def changed() -> bool:
+            nonlocal asking
+            if not asking:
+                return False
+            try:
+                return self.changed()
+            except Exception as exc:  # the next try of the loop meets it again and says so
+                asking = False
+                log.debug("%s: stored settings not read: %r", self.health.source, exc)
+                return False
+
+        await watch(stop, pause, changed)
 
 
 def stored_differs(store: Store, current: object) -> bool:
-    """True if the stored settings are not ``current`` (or the connection is gone)."""
+    """True if the stored settings are not ``current`` (or the connection is gone); False
+    when they cannot be read now (DATABASE_DOWN). Any other error goes up."""
     try:
         config, _ = store.load()
     except NotFound:
         return True
-    except Exception:  # the database is down: nothing to take up
+    except DATABASE_DOWN:  # nothing to take up now
         return False
     return bool(config != current)
 
@@ -191,8 +213,8 @@ def stored_differs(store: Store, current: object) -> bool:
 def changed_settings(store: Store, current: Any, source: str) -> Any | None:
     """The connection's stored settings if they are not ``current`` (a new token or login
     from ``groupops connect``, disabled or enabled), logged; None when they are the same or
-    cannot be read now (the database is down: keep going as we are). Raises NotFound if the
-    connection is gone."""
+    cannot be read now (DATABASE_DOWN: keep going as we are). Raises NotFound if the
+    connection is gone, and any other error as it came."""
     try:
         config, _ = store.load()
     except NotFound:
@@ -200,7 +222,7 @@ def changed_settings(store: Store, current: Any, source: str) -> Any | None:
     except GroupopsError as exc:
         log.warning("%s: stored settings not usable: %s", source, exc)
         return None
-    except Exception as exc:  # the database is down: keep going as we are
+    except DATABASE_DOWN as exc:  # keep going as we are
         log.debug("%s: settings not read: %s", source, type(exc).__name__)
         return None
     if config == current:

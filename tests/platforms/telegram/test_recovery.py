@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -124,3 +125,37 @@ def test_token_revoked_while_polling_is_named_and_fixed_by_connect(
     lines = [r.getMessage() for r in caplog.records]
     assert not any("Endpoint" in m for m in lines)
     assert any("working again" in m for m in lines)
+
+
+def test_a_bug_reading_the_stored_settings_is_said_and_backed_off_not_hidden(
+    make_app: Callable[..., App], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not "nothing changed" (QA code review finding 14): the loop says the error, waits and
+    tries again, and goes on once the settings can be read."""
+    app = make_app(features=())
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            load = adapter.store.load
+            calls = {"n": 0}
+
+            def broken() -> Any:
+                calls["n"] += 1
+                if calls["n"] <= 2:
+                    raise TypeError("from_json() got an unexpected keyword argument 'x'")
+                return load()
+
+            adapter.store.load = broken  # type: ignore[method-assign]
+            fake.post(GROUP, ALICE, "hello")
+            stop = asyncio.Event()
+            task = asyncio.create_task(adapter.run(stop))
+            await _until(lambda: len(stored(app)) == 1)
+            assert not task.done()
+            stop.set()
+            await asyncio.wait_for(task, 10)
+
+    with caplog.at_level(logging.INFO, logger="groupops"):
+        asyncio.run(go())
+    failures = [r.getMessage() for r in caplog.records if "TypeError" in r.getMessage()]
+    assert failures and "unexpected keyword argument 'x'" in failures[0]
+    assert "next try in" in failures[0]

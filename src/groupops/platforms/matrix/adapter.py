@@ -170,14 +170,14 @@ class MatrixAdapter(Sync, Delivery):
         backoff = Backoff(self.health, self._settings_changed)
         while not stop.is_set():
             try:
-                await self.reload()
-            except NotFound:
-                log.warning("%s: the connection was removed; stopped", self.source)
-                return
-            if not self.config.enabled:
-                await watch(stop, None, self._settings_changed)
-                continue
-            try:
+                try:
+                    await self.reload()
+                except NotFound:
+                    log.warning("%s: the connection was removed; stopped", self.source)
+                    return
+                if not self.config.enabled:
+                    await watch(stop, None, self._settings_changed)
+                    continue
                 if self.client is None:
                     await self.connect()
                 await self.lift_due_mutes()
@@ -199,9 +199,10 @@ class MatrixAdapter(Sync, Delivery):
                 continue
             except PlatformError as exc:
                 error: PlatformError = exc
-            except Exception as exc:  # the engine or the database: retry the same sync
+            except Exception as exc:  # the engine, the database, a bug: retry the same sync
                 error = PlatformError(
-                    f"sync not handled: {self._scrub(str(exc))}", where=self.source
+                    f"sync not handled: {type(exc).__name__}: {self._scrub(str(exc))}",
+                    where=self.source,
                 )
             refused = isinstance(error, AccessRefused)
             if refused:

@@ -160,15 +160,15 @@ class TelegramAdapter(Updates, Delivery):
         registered = False
         while not stop.is_set():
             try:
-                if await self.reload():
-                    registered = False
-            except NotFound:
-                log.warning("%s: the connection was removed; stopped", self.source)
-                return
-            if not self.config.enabled:
-                await watch(stop, None, self._settings_changed)
-                continue
-            try:
+                try:
+                    if await self.reload():
+                        registered = False
+                except NotFound:
+                    log.warning("%s: the connection was removed; stopped", self.source)
+                    return
+                if not self.config.enabled:
+                    await watch(stop, None, self._settings_changed)
+                    continue
                 if self.bot is None:
                     await self.connect()
                     registered = False
@@ -200,9 +200,10 @@ class TelegramAdapter(Updates, Delivery):
                 error: PlatformError = exc
             except TelegramError as exc:
                 error = self._error(exc, "")
-            except Exception as exc:  # the engine or the database: ask for the same updates again
+            except Exception as exc:  # the engine, the database, a bug: ask for the same again
                 error = PlatformError(
-                    f"updates not handled: {self._filter.mask(str(exc))}", where=self.source
+                    f"updates not handled: {type(exc).__name__}: {self._filter.mask(str(exc))}",
+                    where=self.source,
                 )
             refused = isinstance(error, TokenRefused)
             if refused:
