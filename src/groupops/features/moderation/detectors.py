@@ -397,7 +397,7 @@ _HOMOPHONE_WORD_AFTER = {"信": "息用任心誉托仰念赖箱件函访", "芯"
 def _homophone_pattern() -> str:
     parts = []
     for phrase in WECHAT_HOMOPHONES:
-        first, second = phrase
+        first, second = phrase[0], phrase[1]
         before, after = _HOMOPHONE_WORD_BEFORE[first], _HOMOPHONE_WORD_AFTER[second]
         parts.append(f"{_not_after(before)}{_spell(phrase)}(?! ?[{after}])")
     return "|".join(parts)
