@@ -42,12 +42,13 @@ from groupops.platforms.matrix.homeserver import (
     DISABLED,
     RETRYABLE_ERRCODES,
     AccessRefused,
-    SecretFilter,
     creators_of,
     log,
+    secret_filter,
 )
 from groupops.platforms.matrix.sync import MAX_GAP_PAGES, SYNC_FILTER, Sync
 from groupops.platforms.matrix.translate import Translator
+from groupops.platforms.secrets import SecretFilter
 from groupops.platforms.supervise import (
     Backoff,
     Handler,
@@ -105,7 +106,7 @@ class MatrixAdapter(Sync, Delivery):
         self._state = {}
         self._full_state_done = False
         self._creators = {}
-        self._filter = SecretFilter(())
+        self._filter = secret_filter()
         self._lock = asyncio.Lock()  # one state write at a time (sync loop vs perform)
         self._power_locks = {}  # one power-levels change at a time per room (see Delivery)
         self.health = Health(self.source, store, lambda: self._state, self.clock.now)

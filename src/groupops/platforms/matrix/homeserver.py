@@ -1,12 +1,11 @@
 """What both directions of the Matrix adapter share: the logged-in matrix-nio client, the
-homeserver's error answers as PlatformErrors (secrets scrubbed), secrets kept out of nio's logs,
+homeserver's error answers as PlatformErrors (secrets scrubbed), secrets kept out of the logs,
 who a room's creators are, and which rooms are private chats with the bot."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,6 +16,7 @@ from groupops.engine.clock import Clock
 from groupops.platforms.base import Capabilities
 from groupops.platforms.matrix.config import ConnectionStore, MatrixConfig
 from groupops.platforms.matrix.translate import Translator
+from groupops.platforms.secrets import SecretFilter
 
 #: the adapter's logger, whichever of its modules speaks (operators' log settings know it)
 log = logging.getLogger("groupops.platforms.matrix.adapter")
@@ -54,44 +54,16 @@ def creators_of(create: Mapping[str, Any]) -> frozenset[str]:
     return frozenset([str(create.get("sender", "")), *(str(u) for u in extra)])
 
 
-#: a secret not known yet (the access token in the login answer nio logs) is masked by its name
-_SECRET_FIELD = re.compile(
-    r"""(['"](?:access_token|password|refresh_token)['"]\s*:\s*['"])[^'"]+"""
-)
+#: where the access token shows: matrix-nio logs whole responses at DEBUG (the login answer holds
+#: it) and puts it in the query string of every request; aiohttp under it
+LOG_FAMILIES = ("nio", "aiohttp")
+#: named ahead, in case one does not exist yet when the filter is installed
+LOGGERS = ("nio.responses", "nio.client.async_client", "nio.rooms")
 
 
-class SecretFilter(logging.Filter):
-    """Masks a connection's secrets in log records. matrix-nio logs whole responses at DEBUG
-    (the login answer holds the access token): this filter sits on every ``nio`` logger."""
-
-    def __init__(self, secrets_: Sequence[str]) -> None:
-        super().__init__("groupops.matrix.secrets")
-        self.secrets = [s for s in secrets_ if s]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            text = record.getMessage()
-        except Exception:  # a malformed record: leave it to logging's own error handling
-            return True
-        masked = _SECRET_FIELD.sub(r"\1***", text)
-        for secret in self.secrets:
-            masked = masked.replace(secret, "***")
-        if masked != text:
-            record.msg, record.args = masked, ()
-        return True
-
-    def install(self) -> None:
-        for name in _nio_loggers():
-            logging.getLogger(name).addFilter(self)
-
-    def remove(self) -> None:
-        for name in _nio_loggers():
-            logging.getLogger(name).removeFilter(self)
-
-
-def _nio_loggers() -> list[str]:
-    names = [n for n in logging.root.manager.loggerDict if n == "nio" or n.startswith("nio.")]
-    return sorted({*names, "nio", "nio.responses", "nio.client.async_client", "nio.rooms"})
+def secret_filter(values: Sequence[str] = ()) -> SecretFilter:
+    """The filter that keeps a Matrix connection's password and access token out of the log."""
+    return SecretFilter(values, families=LOG_FAMILIES, loggers=LOGGERS)
 
 
 class Homeserver:

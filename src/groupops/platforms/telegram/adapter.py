@@ -37,7 +37,7 @@ from groupops.platforms.supervise import (
     watch,
 )
 from groupops.platforms.telegram.botapi import DISABLED, TOKEN_REFUSED, TokenRefused, log
-from groupops.platforms.telegram.config import ConnectionStore, SecretFilter, TelegramConfig
+from groupops.platforms.telegram.config import ConnectionStore, TelegramConfig, secret_filter
 from groupops.platforms.telegram.deliver import (
     CALLBACK_DATA_MAX,
     DELETE_MAX_AGE,
@@ -98,7 +98,7 @@ class TelegramAdapter(Updates, Delivery):
         self.bot = None
         self._state = {}
         self._admins = {}
-        self._filter = SecretFilter(config.secrets())
+        self._filter = secret_filter(config.secrets())
         self._lock = asyncio.Lock()  # one batch of updates at a time (poll loop vs webhook)
         self.health = Health(self.source, store, lambda: self._state, self.clock.now)
 
@@ -221,6 +221,6 @@ class TelegramAdapter(Updates, Delivery):
             return False
         await self.close()
         self.config = config
-        self._filter = SecretFilter([*self._filter.secrets, *config.secrets()])
+        self._filter = secret_filter([*self._filter.secrets, *config.secrets()])
         self.capabilities = replace(self.capabilities, limits=config.limits)
         return True

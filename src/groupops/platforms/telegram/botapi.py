@@ -24,11 +24,12 @@ from telegram.error import (
 from groupops.domain.errors import PlatformError
 from groupops.engine.clock import Clock
 from groupops.platforms.base import Capabilities
-from groupops.platforms.telegram.config import ConnectionStore, SecretFilter, TelegramConfig
+from groupops.platforms.secrets import SecretFilter
+from groupops.platforms.telegram.config import ConnectionStore, TelegramConfig
 from groupops.platforms.telegram.translate import Translator
 
-#: the adapter's logger, whichever of its modules speaks: SecretFilter masks the token on it by
-#: name (config.SecretFilter.LOGGERS), and operators' log settings know it
+#: the adapter's logger, whichever of its modules speaks: the SecretFilter masks the token on it
+#: (it sits on every groupops.platforms logger), and operators' log settings know it
 log = logging.getLogger("groupops.platforms.telegram.adapter")
 
 DISABLED = "the connection is disabled (groupops connections enable turns it on again)"

@@ -8,7 +8,6 @@ private chat with the bot (``started``: only they can get a direct message).
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -22,6 +21,7 @@ from sqlalchemy import Engine, select, update
 from groupops.domain.errors import InvalidSettings, NotFound
 from groupops.i18n import N_
 from groupops.platforms.base import RateLimits
+from groupops.platforms.secrets import SecretFilter
 from groupops.storage.tables import connections
 
 PLATFORM = "telegram"
@@ -173,70 +173,22 @@ def new_webhook_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-class SecretFilter(logging.Filter):
-    """Masks a connection's secrets in log records. The token is part of every Bot API URL,
-    and httpx logs each request's URL at INFO (python-telegram-bot logs its base URL at DEBUG):
-    this filter sits on the ``telegram``, ``httpx`` and ``httpcore`` loggers."""
+#: where the token shows: python-telegram-bot (its base URL, at DEBUG) and the HTTP client under
+#: it (httpx logs each request's URL at INFO, and the URL holds the token)
+LOG_FAMILIES = ("telegram", "httpx", "httpcore")
+#: named ahead, in case one does not exist yet when the filter is installed
+LOGGERS = (
+    "telegram.Bot",
+    "telegram.request.BaseRequest",
+    "telegram.request.HTTPXRequest",
+    "httpcore.connection",
+    "httpcore.http11",
+)
 
-    LOGGERS = (
-        "telegram",
-        "telegram.Bot",
-        "telegram.ext",
-        "telegram.request",
-        "telegram.request.BaseRequest",
-        "telegram.request.HTTPXRequest",
-        "httpx",
-        "httpcore",
-        "httpcore.connection",
-        "httpcore.http11",
-        "groupops.platforms.telegram",
-        "groupops.platforms.telegram.adapter",
-        "groupops.platforms.telegram.webhook",
-        "groupops.engine.deliverer",
-    )
 
-    def __init__(self, secrets_: Sequence[str] = ()) -> None:
-        super().__init__("groupops.telegram.secrets")
-        self.secrets = [s for s in secrets_ if s]
-
-    def mask(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            text = record.getMessage()
-        except Exception:  # a malformed record: leave it to logging's own error handling
-            return True
-        masked = self.mask(text)
-        if masked != text:
-            record.msg, record.args = masked, ()
-        if record.exc_info and record.exc_info[1] is not None:
-            exc_text = str(record.exc_info[1])
-            if self.mask(exc_text) != exc_text:  # never print a traceback holding the token
-                record.msg = f"{record.msg} ({type(record.exc_info[1]).__name__})"
-                record.exc_info = None
-                record.exc_text = None
-        return True
-
-    def _names(self) -> list[str]:
-        found = [
-            n
-            for n in logging.root.manager.loggerDict
-            if n.split(".")[0] in ("telegram", "httpx", "httpcore")
-        ]
-        return sorted({*found, *self.LOGGERS})
-
-    def install(self) -> None:
-        for name in self._names():
-            logger = logging.getLogger(name)
-            if self not in logger.filters:
-                logger.addFilter(self)
-
-    def remove(self) -> None:
-        for name in self._names():
-            logging.getLogger(name).removeFilter(self)
+def secret_filter(values: Sequence[str]) -> SecretFilter:
+    """The filter that keeps a Telegram connection's token out of the log."""
+    return SecretFilter(values, families=LOG_FAMILIES, loggers=LOGGERS)
 
 
 class ConnectionStore:
@@ -282,7 +234,7 @@ async def identify(config: TelegramConfig) -> TelegramConfig:
 
     from groupops.domain.errors import PlatformError
 
-    guard = SecretFilter(config.secrets())
+    guard = secret_filter(config.secrets())
     guard.install()
     t = config.request_timeout
     bot = Bot(
