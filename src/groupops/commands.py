@@ -45,7 +45,7 @@ from groupops.cli_output import (
     title_of,
 )
 from groupops.domain.errors import GroupopsError, InvalidOption, InvalidSettings
-from groupops.engine import admin, settings_admin
+from groupops.engine import admin, settings_admin, settings_read
 from groupops.engine.clock import RealClock
 from groupops.engine.deliverer import KIND_WORDS, error_words, list_outbox, retry_dead
 from groupops.features.points import leaderboard
@@ -217,9 +217,9 @@ def register(app: typer.Typer) -> None:
         registry = FeatureRegistry.load()
         with opened(url) as db:
             if group is not None:
-                view = settings_admin.settings_view(db, registry, group)
+                view = settings_read.settings_view(db, registry, group)
             else:
-                view = settings_admin.workspace_view(db, registry, workspace or "default")
+                view = settings_read.workspace_view(db, registry, workspace or "default")
         if group is not None and workspace is not None and workspace != view.workspace:
             raise InvalidSettings(
                 N_("group {group} is not in workspace {workspace!r}"),
@@ -279,10 +279,10 @@ def register(app: typer.Typer) -> None:
             )
             # what is set there now, the one value among them: the rest is inherited or built in
             if group is not None:
-                there = settings_admin.settings_view(db, registry, group).own.get(feature, {})
+                there = settings_read.settings_view(db, registry, group).own.get(feature, {})
             else:
                 slug = workspace or "default"
-                there = settings_admin.workspace_view(db, registry, slug).own.get(feature, {})
+                there = settings_read.workspace_view(db, registry, slug).own.get(feature, {})
         t = speaker()
         if stale:
             place = Place(N_("group {group}"), group=group) if group is not None else None

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from groupops.cli import _register_all
 from groupops.cli import app as cli_app
 from groupops.domain.errors import InvalidOption, InvalidSettings, NotFound
-from groupops.engine import admin, settings_admin
+from groupops.engine import admin, settings_admin, settings_read
 from groupops.engine.app import App
 from groupops.features.registry import FeatureRegistry
 
@@ -37,7 +37,7 @@ def test_group_setting_overrides_workspace_default(app_with_group: App) -> None:
         db, registry(), feature="welcome", key="intro_prompt", value=False, group_ref="sandbox:g1"
     )
     assert eff["rules"] == "No ads." and eff["intro_prompt"] is False
-    shown = settings_admin.effective_settings(db, registry(), "1")
+    shown = settings_read.effective_settings(db, registry(), "1")
     assert shown["welcome"]["rules"] == "No ads." and shown["welcome"]["intro_prompt"] is False
 
 
@@ -61,7 +61,7 @@ def test_invalid_settings_name_the_problem_and_write_nothing(app_with_group: App
         )
     with pytest.raises(InvalidOption, match="unknown time zone 'Mars/Base'"):
         settings_admin.set_group_profile(db, "1", timezone="Mars/Base")
-    assert settings_admin.effective_settings(db, registry(), "1")["welcome"]["burst_threshold"] == 3
+    assert settings_read.effective_settings(db, registry(), "1")["welcome"]["burst_threshold"] == 3
 
 
 def test_cli_lists_and_reports_typed_errors(app_with_group: App, database_url: str) -> None:

@@ -12,7 +12,7 @@ import typer
 from sqlalchemy import select, update
 
 from groupops.domain.errors import InvalidSettings
-from groupops.engine import settings_admin
+from groupops.engine import settings_admin, settings_read
 from groupops.engine.app import App
 from groupops.features.registry import FeatureRegistry, InheritedSettingsRefused
 from groupops.storage.tables import groups, outbox, workspaces
@@ -77,7 +77,7 @@ def test_a_workspace_default_that_breaks_an_inheriting_group_is_refused(app: App
     put(app, "gate", "options", ["Dune", "三体", "活着"])
     with pytest.raises(InheritedSettingsRefused, match=r"group 2 \(sandbox:brand\).*answer 3"):
         put(app, "gate", "answer", 3)
-    assert settings_admin.effective_settings(app.db, reg(), "2")["gate"]["question"] == (
+    assert settings_read.effective_settings(app.db, reg(), "2")["gate"]["question"] == (
         "Which book this month?"
     )
     # the engine still gates brand's newcomers with the question
@@ -110,13 +110,13 @@ def test_a_group_invalid_already_does_not_block_the_workspace(app: App) -> None:
             update(workspaces).values(settings={"gate": {"question": "", "options": ["a", "b"]}})
         )
     put(app, "gate", "timeout_seconds", 600)
-    view = settings_admin.settings_view(app.db, reg(), "2")
+    view = settings_read.settings_view(app.db, reg(), "2")
     assert list(view.invalid) == ["gate"]
     assert view.invalid["gate"].localized_message(str) == "mode 'quiz' needs a question"
     assert view.settings["gate"]["question"] == "" and view.settings["gate"]["mode"] == "quiz"
     assert view.settings["gate"]["timeout_seconds"] == 600
     with pytest.raises(InvalidSettings, match="group 2 gate: mode 'quiz' needs a question"):
-        settings_admin.effective_settings(app.db, reg(), "2")
+        settings_read.effective_settings(app.db, reg(), "2")
 
 
 def test_settings_show_tells_what_is_wrong_instead_of_a_traceback(
@@ -158,13 +158,13 @@ def test_a_text_setting_takes_words_that_look_like_json(
     for typed in ("123", "true", "yes"):
         res = run(cli, "settings", "set", "welcome.rules", typed, "-g", "1", *url)
         assert res.exit_code == 0, res.output
-        assert settings_admin.effective_settings(app.db, reg(), "1")["welcome"]["rules"] == typed
+        assert settings_read.effective_settings(app.db, reg(), "1")["welcome"]["rules"] == typed
     res = run(cli, "settings", "set", "welcome.rules", '"quoted"', "-g", "1", *url)
-    assert settings_admin.effective_settings(app.db, reg(), "1")["welcome"]["rules"] == "quoted"
+    assert settings_read.effective_settings(app.db, reg(), "1")["welcome"]["rules"] == "quoted"
     res = run(cli, "settings", "set", "welcome.template", "null", "-g", "1", *url)
     assert (
         res.exit_code == 0
-        and settings_admin.effective_settings(app.db, reg(), "1")["welcome"]["template"] is None
+        and settings_read.effective_settings(app.db, reg(), "1")["welcome"]["template"] is None
     )
     res = run(cli, "settings", "set", "welcome.rules_private", "yes", "-g", "1", *url)
     assert res.exit_code == 0 and '"rules_private": true' in res.stdout
@@ -273,7 +273,7 @@ def test_stored_lists_from_before_still_work(app: App) -> None:
             .where(groups.c.id == 1)
             .values(settings={"checkin": {"keywords": ["签到", "签到", ""]}})
         )
-    assert settings_admin.effective_settings(app.db, reg(), "1")["checkin"]["keywords"] == ["签到"]
+    assert settings_read.effective_settings(app.db, reg(), "1")["checkin"]["keywords"] == ["签到"]
     put(app, "checkin", "ranking_size", 5, "1")  # another setting of the feature still saves
     app.engine.directory.invalidate()
     app.handle([app.sandbox.join("course", "u1", "Ann"), app.sandbox.post("course", "u1", "签到")])

@@ -13,7 +13,7 @@ import pytest
 import typer
 from sqlalchemy import select, text, update
 
-from groupops.engine import settings_admin
+from groupops.engine import settings_admin, settings_read
 from groupops.engine.app import App
 from groupops.features.registry import FeatureRegistry, SettingsRefused
 from groupops.i18n import Catalogs
@@ -74,7 +74,7 @@ def test_each_problem_is_fixed_by_its_own_setting(app: App) -> None:
         put(app, "points", "checkin_points", -1)  # the value it sets is itself invalid
     put(app, "points", "levels", [{"name": "A", "points": 0}])
     assert own(app)["points"] == {"checkin_points": 5, "levels": [{"name": "A", "points": 0}]}
-    view = settings_admin.settings_view(app.db, reg(), "2")
+    view = settings_read.settings_view(app.db, reg(), "2")
     assert set(view.invalid) == {"welcome", "gate"}  # the stale key; the quiz
 
 
@@ -82,13 +82,13 @@ def test_enabled_false_is_always_taken_and_a_quiz_is_finished_in_any_order(app: 
     put(app, "gate", "enabled", False)
     put(app, "gate", "options", ["Dune", "三体"])  # still no question: not a new problem
     put(app, "gate", "question", "Which book?")
-    assert "gate" not in settings_admin.settings_view(app.db, reg(), "2").invalid
+    assert "gate" not in settings_read.settings_view(app.db, reg(), "2").invalid
 
 
 def test_a_change_that_adds_a_problem_is_refused(app: App) -> None:
     put(app, "gate", "mode", "captcha")
     put(app, "gate", "options", [])
-    assert "gate" not in settings_admin.settings_view(app.db, reg(), "2").invalid
+    assert "gate" not in settings_read.settings_view(app.db, reg(), "2").invalid
     with app.db.begin() as conn:
         gate = {"mode": "captcha", "question": "", "timeout_seconds": -1}
         conn.execute(update(groups).where(groups.c.id == 2).values(settings={"gate": gate}))
@@ -110,7 +110,7 @@ def test_null_removes_a_stale_key(app: App, cli: typer.Typer, database_url: str)
     assert own(app)["welcome"] == {"rules": 123}
     res = run(cli, "settings", "set", "welcome.rules", "Be kind", "-g", "2", *url, lang="zh_CN")
     assert res.exit_code == 0, res.output
-    assert "welcome" not in settings_admin.settings_view(app.db, reg(), "2").invalid
+    assert "welcome" not in settings_read.settings_view(app.db, reg(), "2").invalid
     res = run(cli, "settings", "set", "welcome.nonexistent_key", "null", "-g", "2", *url)
     assert "no setting 'nonexistent_key' in welcome" in error_line(res)  # gone: unknown
 
@@ -122,7 +122,7 @@ def test_null_for_a_text_without_built_in_text_is_empty(
     assert run(cli, "settings", "set", "welcome.rules", "No ads", "-g", "1", *url).exit_code == 0
     res = run(cli, "settings", "set", "welcome.rules", "null", "-g", "1", *url)
     assert res.exit_code == 0 and '"rules": ""' in res.stdout, res.output
-    assert settings_admin.effective_settings(app.db, reg(), "1")["welcome"]["rules"] == ""
+    assert settings_read.effective_settings(app.db, reg(), "1")["welcome"]["rules"] == ""
 
 
 @pytest.mark.skipif(
@@ -146,8 +146,8 @@ def test_settings_that_are_not_json_are_one_line(
     )
     res = run(cli, "settings", "set", "welcome.rules", "No ads", "-g", "1", *url)
     assert res.exit_code == 0, res.output
-    assert settings_admin.settings_view(app.db, reg(), "1").unreadable == []
-    assert settings_admin.effective_settings(app.db, reg(), "1")["welcome"]["rules"] == "No ads"
+    assert settings_read.settings_view(app.db, reg(), "1").unreadable == []
+    assert settings_read.effective_settings(app.db, reg(), "1")["welcome"]["rules"] == "No ads"
 
 
 def test_the_where_of_settings_errors_is_chinese(

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from groupops.domain.actions import ActionKind
 from groupops.domain.errors import InvalidSettings
 from groupops.domain.events import Event, EventKind
-from groupops.engine import settings_admin
+from groupops.engine import settings_admin, settings_read
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.features.gate.tables import gate_challenges
@@ -307,7 +307,7 @@ def test_a_half_written_quiz_is_refused_and_nothing_is_stored(
         settings_admin.set_setting(
             app.db, reg, feature="gate", key="answer", value=3, group_ref="1"
         )
-    effective = settings_admin.effective_settings(app.db, reg, "1")["gate"]
+    effective = settings_read.effective_settings(app.db, reg, "1")["gate"]
     assert effective["answer"] == 1 and effective["mode"] == "captcha"
 
 

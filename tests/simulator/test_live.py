@@ -8,7 +8,7 @@ import gc
 
 from sqlalchemy import func, select
 
-from groupops.engine import settings_admin
+from groupops.engine import settings_admin, settings_read
 from groupops.engine.app import App
 from groupops.features.gate.tables import gate_challenges
 from groupops.platforms.sandbox.adapter import BOT_ID
@@ -134,7 +134,7 @@ def test_live_demo_groups_get_rules_unless_the_operator_gave_their_own(database_
             stop.set()
             await app.stop()
         found = {
-            chat: settings_admin.effective_settings(app.db, app.registry, f"sandbox:{chat}")[
+            chat: settings_read.effective_settings(app.db, app.registry, f"sandbox:{chat}")[
                 "welcome"
             ]["rules"]
             for chat, _ in DEMO_GROUPS

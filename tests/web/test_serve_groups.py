@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from groupops.engine import admin, settings_admin
+from groupops.engine import admin, settings_admin, settings_read
 from groupops.web import WebConfig, create_web_app
 from groupops.web.runtime import Runtime
 from tests.web.conftest import Person
@@ -30,12 +30,12 @@ def test_the_sandbox_groups_are_groups_before_anyone_joins(runtime: Runtime) -> 
             group_ref=ref,
         )
     assert (
-        settings_admin.effective_settings(runtime.app.db, runtime.app.registry, "1")["welcome"][
+        settings_read.effective_settings(runtime.app.db, runtime.app.registry, "1")["welcome"][
             "rules"
         ]
         == "1. 不发广告"
     )
-    assert "gate" in settings_admin.effective_settings(
+    assert "gate" in settings_read.effective_settings(
         runtime.app.db, runtime.app.registry, "sandbox:brand"
     )
 

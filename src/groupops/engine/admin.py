@@ -1,8 +1,10 @@
 """What operators do to the engine's state apart from settings: find and list groups and
 members (CLI and web are thin), owner tasks, and forgetting a member.
 
-Settings (workspace defaults, group overrides, a group's time zone, language and title) are
-in :mod:`groupops.engine.settings_admin`.
+Changing settings (workspace defaults, group overrides, a group's time zone, language and
+title) is in :mod:`groupops.engine.settings_admin`, with the checks a change must pass in
+:mod:`groupops.engine.settings_checks`; reading and showing them in
+:mod:`groupops.engine.settings_read`.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from groupops.domain.errors import GroupopsError
 from groupops.domain.events import Event
 from groupops.domain.time import local_day
-from groupops.engine import settings_admin
+from groupops.engine import settings_admin, settings_read
 from groupops.engine.app import App
 from groupops.platforms.sandbox.platform import SandboxRefused
 from groupops.platforms.sandbox.tables import sandbox_members
@@ -136,7 +136,7 @@ class LiveCommunity:
         if "gate" not in self.app.registry.by_name:
             return False
         try:
-            settings = settings_admin.effective_settings(
+            settings = settings_read.effective_settings(
                 self.app.db, self.app.registry, f"{self.app.sandbox.source}:{chat}"
             )
         except (GroupopsError, ValueError):
@@ -153,8 +153,8 @@ class LiveCommunity:
             return True
         ref = f"{self.app.sandbox.source}:{chat}"
         try:
-            view = settings_admin.settings_view(self.app.db, self.app.registry, ref)
-            defaults = settings_admin.workspace_view(self.app.db, self.app.registry, view.workspace)
+            view = settings_read.settings_view(self.app.db, self.app.registry, ref)
+            defaults = settings_read.workspace_view(self.app.db, self.app.registry, view.workspace)
         except (GroupopsError, ValueError):
             return False
         if "rules" in view.own.get("welcome", {}) or "rules" in defaults.own.get("welcome", {}):
