@@ -348,7 +348,7 @@ def test_bots_post_messages_but_are_no_members() -> None:
     r = analyze(sorted(events, key=lambda e: e.occurred_at))
     assert r["overview"]["messages"] == 35 * 13  # the bot's posts are messages
     assert r["overview"]["members"] == r["overview"]["posters"] == 2
-    assert r["overview"]["active_members"] == 2
+    assert r["overview"]["active_members_30d"] == 2
     assert r["activity"]["per_day"][-1]["active_members"] == 2
     assert sum(r["segments"]["counts"].values()) == 2
     listed = {m["name"] for ms in r["segments"]["members"].values() for m in ms}
@@ -359,3 +359,53 @@ def test_bots_post_messages_but_are_no_members() -> None:
     assert "github" not in {x["name"] for x in r["graph"]["soul_figures"]}
     assert r["spam"]["text_messages"] == 35 * 7  # the text models read people only
     assert r["lifecycle"]["figures"]["active_last_28d"] == 2
+
+
+def test_silent_days_weeks_and_months_are_rows_of_zeros() -> None:
+    """A group that talks on 4 March, falls silent for five weeks and talks again on 15 April:
+    every day, week and month in between is in the series, with 0 messages, so a chart shows
+    the silence instead of a line across it."""
+    events = [msg("a", T0), msg("b", T0 + 60 * S), msg("a", T0 + days(42))]
+    act = analyze(events, now=T0 + days(42))["activity"]
+    per_day = act["per_day"]
+    assert len(per_day) == 43  # 4 March to 15 April
+    assert per_day[0] == {"date": "2024-03-04", "messages": 2, "active_members": 2}
+    assert per_day[1] == {"date": "2024-03-05", "messages": 0, "active_members": 0}
+    assert per_day[-1] == {"date": "2024-04-15", "messages": 1, "active_members": 1}
+    assert sum(d["messages"] for d in per_day) == 3
+    weeks = act["per_week"]
+    assert [w["week"] for w in weeks] == [f"2024-W{w}" for w in range(10, 17)]
+    assert [w["messages"] for w in weeks] == [2, 0, 0, 0, 0, 0, 1]
+    assert weeks[1]["start"] == "2024-03-11"  # the week's Monday, for a date axis
+    assert [(m["month"], m["messages"]) for m in act["per_month"]] == [
+        ("2024-03", 2),
+        ("2024-04", 1),
+    ]
+
+
+def test_a_long_history_with_a_few_messages_stays_small() -> None:
+    """Ten years between the first and last message: the daily series keeps the last 400
+    days, the weekly and monthly ones every week and month, quickly."""
+    import time
+
+    events = [msg("a", T0), msg("b", T0 + days(3652))]
+    t0 = time.perf_counter()
+    act = analyze(events, now=T0 + days(3652))["activity"]
+    assert time.perf_counter() - t0 < 5
+    assert len(act["per_day"]) == 400 and act["per_day"][-1]["messages"] == 1
+    assert len(act["per_week"]) == 3652 // 7 + 1 and len(act["per_month"]) == 121
+    assert sum(w["messages"] for w in act["per_week"]) == 2
+
+
+def test_active_members_are_members_who_posted_in_the_last_30_days() -> None:
+    """Someone who posted this week and then left is no member, so no active member either:
+    the overview's figure is the activity's, never above the members."""
+    events = [joined(u, T0) for u in ("a", "b", "c", "d")]
+    events += [msg("a", T0 + days(1)), msg("b", T0 + days(2)), msg("c", T0 + days(3))]
+    events += [left("c", T0 + days(4)), left("d", T0 + days(4))]
+    r = analyze(events, now=T0 + days(5))
+    assert r["overview"]["members"] == 2
+    assert r["overview"]["active_members_30d"] == 2  # a and b; c left
+    assert r["activity"]["active_members_30d"] == 2
+    assert r["activity"]["active_ratio"] == 1.0
+    assert "active_members" not in r["overview"]  # one figure, one name

@@ -31,7 +31,7 @@ def test_progress_reaches_the_end_of_a_large_import(tmp_path: Path) -> None:
         progress=lambda what, done, total: seen.append((what, done, total)),
     )
     assert result.messages == 50_001
-    assert seen[-1] == ("import", 50_001, 50_001)
+    assert [s for s in seen if s[0] == "import"][-1] == ("import", 50_001, 50_001)
     assert ("import", 40_000, None) in seen
 
 
@@ -90,3 +90,21 @@ def test_inviters_come_before_the_people_they_add() -> None:
     assert f.names == ["a", "Zed", "b", "Cee"]
     assert f.inviter.tolist() == [-1, 1, -1, -1, -1]
     assert f.author.tolist() == [0, 2, 3, 2, 3]
+
+
+def test_progress_names_every_analysis_stage_after_reading(tmp_path: Path) -> None:
+    """After the import, the analysis reports each stage as it begins (reply links, the
+    graph, spam ...), in order, counting the stages done, and its end."""
+    from groupops.analytics import STAGES
+    from groupops.report.pipeline import ANALYSED
+
+    seen: list[tuple[str, int, int | None]] = []
+    analyze_files(
+        [_whatsapp(tmp_path / "chat.txt", 200)],
+        progress=lambda what, done, total: seen.append((what, done, total)),
+    )
+    after = [s for s in seen if s[0] != "import"]
+    n = len(STAGES)
+    assert after == [(name, i, n) for i, name in enumerate(STAGES)] + [(ANALYSED, n, n)]
+    assert "replies" in STAGES and "graph" in STAGES and "spam" in STAGES
+    assert seen.index(after[0]) > max(i for i, s in enumerate(seen) if s[0] == "import")

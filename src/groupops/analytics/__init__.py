@@ -10,8 +10,10 @@ Public API:
   other than messages, joins and departures are ignored), or the importers' ``Columns``.
   ``now`` is the moment the figures are "as of" (default: the last event's time, so an old
   export is judged as of its end); ``progress`` is called with the number of events read so
-  far (every 50,000) and once at the end; ``tz`` is the zone (name or tzinfo, default UTC)
-  of the calendar figures: days, weeks, months, the hour x weekday map and the times shown.
+  far (every 50,000) and once at the end; ``stage`` (if given) is called with the name of
+  each analysis stage as it begins (:data:`STAGES`, in order); ``tz`` is the zone (name or
+  tzinfo, default UTC) of the calendar figures: days, weeks, months, the hour x weekday map
+  and the times shown.
 * :func:`load_group_events` ``(conn, group_id) -> Iterator[Event]``: a live group's history
   from the engine's ``events`` table, in time order, for :func:`analyze`.
 * :mod:`groupops.analytics.replies` (``infer_replies``), :mod:`groupops.analytics.textmodels`
@@ -41,7 +43,11 @@ from groupops.analytics.frame import Frame, from_columns, from_events, text_feat
 from groupops.domain.events import Event
 from groupops.domain.time import utc
 
-__all__ = ["analyze", "analyze_frame", "load_group_events"]
+__all__ = ["STAGES", "analyze", "analyze_frame", "load_group_events"]
+
+# the analysis' stages after reading, in the order they run (``stage`` callbacks, and the
+# keys of ``meta.seconds``)
+STAGES = ("activity", "replies", "graph", "qa_content_growth", "spam", "sentiment", "keywords")
 
 # above this many messages the reply ranker skips the word-overlap feature and looks at fewer
 # candidates, so a million messages stay within seconds
@@ -54,6 +60,7 @@ def analyze(
     now: datetime | None = None,
     progress: Callable[[int], None] | None = None,
     tz: str | tzinfo | None = None,
+    stage: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Every metric of one group's history (see the module docstring for the keys)."""
     if hasattr(events, "time") and hasattr(events, "author_names"):
@@ -63,7 +70,7 @@ def analyze(
     else:
         with gc_paused():
             frame = from_events(events, progress)
-    return analyze_frame(frame, now=now, tz=tz)
+    return analyze_frame(frame, now=now, tz=tz, stage=stage)
 
 
 @contextmanager
@@ -81,24 +88,43 @@ def gc_paused() -> Iterator[None]:
 
 
 def analyze_frame(
-    frame: Frame, *, now: datetime | None = None, tz: str | tzinfo | None = None
+    frame: Frame,
+    *,
+    now: datetime | None = None,
+    tz: str | tzinfo | None = None,
+    stage: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """:func:`analyze` on an already converted :class:`~groupops.analytics.frame.Frame`."""
     with gc_paused():
-        return _analyze_frame(frame, now, tz)
+        return _analyze_frame(frame, now, tz, stage)
 
 
-def _analyze_frame(frame: Frame, now: datetime | None, tz: str | tzinfo | None) -> dict[str, Any]:
+def _analyze_frame(
+    frame: Frame,
+    now: datetime | None,
+    tz: str | tzinfo | None,
+    stage: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     from groupops.analytics.replies import predict_parents
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    stages = iter(STAGES)
+
+    def begin() -> None:
+        """The next stage begins: tell ``stage``."""
+        if stage is not None:
+            stage(next(stages))
 
     def lap(name: str) -> None:
         nonlocal t0
         t1 = time.perf_counter()
         timings[name] = round(t1 - t0, 3)
         t0 = t1
+        if name != STAGES[-1]:
+            begin()
+
+    begin()
 
     if now is not None:
         now_s = int(utc(now).timestamp())

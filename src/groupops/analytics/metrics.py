@@ -40,14 +40,20 @@ from groupops.analytics.frame import JOINED, LEFT
 # ---- overview and activity -------------------------------------------------------------------
 
 
+def active_members_30d(c: Context) -> int:
+    """The one "active members" figure: members (joined or seen, not gone, no bots) who
+    posted in the 30 days before "now". Someone who posted and then left is no longer a
+    member, so not active either: this never exceeds ``members``."""
+    return int(np.count_nonzero(c.member & (c.last_msg >= c.now - 30 * DAY)))
+
+
 def overview(c: Context) -> dict[str, Any]:
-    active = int(np.count_nonzero((c.last_msg >= c.now - 30 * DAY) & ~c.bot))
     out: dict[str, Any] = {
         "messages": int(c.mt.shape[0]),
         "members": int(np.count_nonzero(c.member)),
         "people_seen": int(np.count_nonzero(c.seen)),
         "posters": int(np.count_nonzero((c.msg_count > 0) & ~c.bot)),
-        "active_members": active,
+        "active_members_30d": active_members_30d(c),
         "joins": int(np.count_nonzero(c.f.kind == JOINED)),
         "departures": int(np.count_nonzero(c.f.kind == LEFT)),
         "now": c.iso(c.now),
@@ -81,10 +87,28 @@ def _per_period(
     return uk, counts.astype(np.int64), active.astype(np.int64)
 
 
+def _filled(
+    found: tuple[IntArray, IntArray, IntArray], first: int, last: int, step: int = 1
+) -> tuple[IntArray, IntArray, IntArray]:
+    """The periods ``first``, ``first + step`` ... ``last`` with their messages and active
+    members, zero where ``found`` (keys, messages, active) has none: a silent day, week or
+    month is a row of zeros, not a gap a chart draws a line across."""
+    keys, msgs, act = found
+    every = np.arange(first, last + 1, step, dtype=np.int64)
+    m = np.zeros(every.shape[0], dtype=np.int64)
+    a = np.zeros(every.shape[0], dtype=np.int64)
+    inside = (keys >= first) & (keys <= last)
+    at = (keys[inside] - first) // step
+    m[at] = msgs[inside]
+    a[at] = act[inside]
+    return every, m, a
+
+
 def activity(c: Context, max_days: int = 400) -> dict[str, Any]:
-    """Messages and active members per day (the last ``max_days`` days with messages), week and
-    month; active ratio (members who posted in the last 30 days / members); the hour x weekday
-    heatmap (in the zone, Monday first); retention by join week."""
+    """Messages and active members per day (every day of the last ``max_days`` up to the last
+    message's), week and month, from the first message's to the last message's, silent ones
+    as zeros; active ratio (members who posted in the last 30 days / members); the hour x
+    weekday heatmap (in the zone, Monday first); retention by join week."""
     bots = c.pa is not c.ma
     days, dm, da = _per_period(c.mday, c.ma, (c.pday, c.pa) if bots else None)
     weeks, wm, wa = _per_period(
@@ -93,18 +117,28 @@ def activity(c: Context, max_days: int = 400) -> dict[str, Any]:
     months, mm, ma = _per_period(
         _month_key(c.mday), c.ma, (_month_key(c.pday), c.pa) if bots else None
     )
+    if days.shape[0]:
+        last = int(days[-1])
+        days, dm, da = _filled((days, dm, da), max(int(days[0]), last - max_days + 1), last)
+        weeks, wm, wa = _filled((weeks, wm, wa), int(weeks[0]), int(weeks[-1]), 7)
+        months, mm, ma = _filled((months, mm, ma), int(months[0]), int(months[-1]))
     hour = np.floor_divide(np.mod(c.mlocal, DAY), 3600)
     weekday = np.mod(c.mday + 3, 7)
     heat = np.bincount(weekday * 24 + hour, minlength=7 * 24).reshape(7, 24)
     members = int(np.count_nonzero(c.member))
-    active = int(np.count_nonzero(c.member & (c.last_msg >= c.now - 30 * DAY)))
+    active = active_members_30d(c)
     return {
         "per_day": [
             {"date": _date(int(d)).isoformat(), "messages": int(m), "active_members": int(a)}
-            for d, m, a in zip(days[-max_days:], dm[-max_days:], da[-max_days:], strict=True)
+            for d, m, a in zip(days, dm, da, strict=True)
         ],
         "per_week": [
-            {"week": _week_label(int(w)), "messages": int(m), "active_members": int(a)}
+            {
+                "week": _week_label(int(w)),
+                "start": _date(int(w)).isoformat(),
+                "messages": int(m),
+                "active_members": int(a),
+            }
             for w, m, a in zip(weeks, wm, wa, strict=True)
         ],
         "per_month": [
