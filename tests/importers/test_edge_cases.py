@@ -23,8 +23,8 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
     return path
 
 
-def msgs(path: Path, **kw: str) -> list[Event]:
-    return [e for e in read(path, **kw) if e.kind == MSG]
+def msgs(path: Path, tz: str | None = None, fmt: str | None = None) -> list[Event]:
+    return [e for e in read(path, tz, fmt) if e.kind == MSG]
 
 
 def when(e: Event) -> str:
@@ -128,11 +128,17 @@ def test_crlf_bom_marks_and_multiline(tmp_path: Path) -> None:
     assert got[2].text == "bye"
 
 
-def test_utf16_or_invalid_bytes_do_not_crash(tmp_path: Path) -> None:
+def test_bytes_that_are_no_utf8_are_refused_at_their_offset_not_replaced(tmp_path: Path) -> None:
+    """WhatsApp writes UTF-8: a Latin-1 byte is a typed error naming where, never U+FFFD."""
     path = tmp_path / "c.txt"
     path.write_bytes(b"18/03/2022, 14:56 - Ann: caf\xe9 \xff\n")
-    (m,) = msgs(path)
-    assert m.text.startswith("caf")
+    with pytest.raises(ImportFormatError) as info:
+        msgs(path)
+    assert info.value.offset == 28
+    assert str(info.value) == (
+        "c.txt, byte 28: the file is not UTF-8 text (bytes no UTF-8 character is made of);"
+        " save it as UTF-8"
+    )
 
 
 # -- system lines ---------------------------------------------------------------------------

@@ -162,7 +162,7 @@ def test_events_out_merges_inferred_replies(
     msgs = [r for r in rows if r["kind"] == "message"]
     assert seen == [len(rows)]
     assert (msgs[0]["reply_to"], msgs[0]["reply_inferred"]) == ([], False)
-    assert (msgs[1]["reply_to"], msgs[1]["reply_inferred"]) == ([str(msgs[0]["id"])], True)
+    assert (msgs[1]["reply_to"], msgs[1]["reply_inferred"]) == ([msgs[0]["id"]], True)
 
 
 @pytest.mark.parametrize("bom", [False, True])

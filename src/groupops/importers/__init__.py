@@ -41,6 +41,7 @@ from groupops.importers.base import (
     ZIP_ERRORS,
     FileUnreadable,
     ImportFormatError,
+    Note,
     Options,
     UnknownFormat,
     check_readable,
@@ -57,6 +58,7 @@ __all__ = [
     "FORMATS",
     "Columns",
     "ImportFormatError",
+    "Note",
     "UnknownFormat",
     "detect",
     "read",
@@ -136,9 +138,14 @@ def detect(path: str | Path) -> str:
 
 
 def read(
-    path: str | Path, tz: str | tzinfo | None = None, fmt: str | None = None
+    path: str | Path,
+    tz: str | tzinfo | None = None,
+    fmt: str | None = None,
+    notes: list[Note] | None = None,
 ) -> Iterator[Event]:
-    """The events of one export, in file order, streaming."""
+    """The events of one export, in file order, streaming. ``notes``, when given, gets what
+    the operator should know about the reading (e.g. the file was GB18030, not UTF-8) as
+    :class:`~groupops.importers.base.Note` objects, each once, by the time the events end."""
     path = Path(path)
     fmt = fmt or detect(path)
     if fmt not in _READERS:
@@ -148,7 +155,7 @@ def read(
             fmt=fmt,
             formats=", ".join(FORMATS),
         )
-    return _guarded(_READERS[fmt](path, Options.make(tz)), path)
+    return _guarded(_READERS[fmt](path, Options.make(tz, notes)), path)
 
 
 def read_event_columns(
@@ -156,6 +163,7 @@ def read_event_columns(
     tz: str | tzinfo | None = None,
     fmt: str | None = None,
     progress: Callable[[int], None] | None = None,
+    notes: list[Note] | None = None,
 ) -> whatsapp.EventColumns | None:
     """The events of one export as :class:`~groupops.importers.whatsapp.EventColumns` (the
     same values :func:`read` gives, without Event objects) where the format has such a fast
@@ -166,7 +174,7 @@ def read_event_columns(
     if fmt != "whatsapp":
         return None
     try:
-        return whatsapp.event_columns(path, Options.make(tz), progress)
+        return whatsapp.event_columns(path, Options.make(tz, notes), progress)
     except ImportFormatError:
         raise
     except ZIP_ERRORS as exc:

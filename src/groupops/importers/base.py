@@ -18,6 +18,7 @@ order, streaming (memory stays flat as files grow). The contract every format ke
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import os
@@ -25,7 +26,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from types import MappingProxyType
@@ -67,6 +68,13 @@ class ImportFormatError(GroupopsError):
         super().__init__(reason, where=where, **params)
         self.reason = self.message
 
+    def localized(self, gettext: Callable[[str], str]) -> str:
+        """The error in the language of ``gettext``, its place and reason joined as that
+        language joins them (``：`` in Chinese)."""
+        where = self.localized_where(gettext)
+        text = self.localized_message(gettext)
+        return gettext(PLACE_REASON).format(place=where, reason=text) if where else text
+
     def localized_where(self, gettext: Callable[[str], str]) -> str | None:
         if self.line is not None:
             return gettext(AT_LINE).format(file=self.file, line=self.line + 1)
@@ -83,6 +91,7 @@ class ImportFormatError(GroupopsError):
         return None
 
 
+PLACE_REASON = N_("{place}: {reason}")
 AT_LINE = N_("{file}, line {line}")
 AT_BYTE = N_("{file}, byte {offset}")
 LINE = N_("line {line}")
@@ -97,11 +106,74 @@ IMPOSSIBLE_DATE = N_("impossible date {date!r}")
 IMPOSSIBLE_TIME = N_("impossible time {time!r}")
 
 
+MALFORMED_JSON_IN = N_("malformed JSON in {member}: {detail}")
+
+
 def json_error_text(exc: BaseException) -> str:
     """A JSON parser's complaint on one line: yajl appends a multi-line excerpt with a caret
     pointing at the spot, which breaks one-line-per-file error reports."""
     first = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
     return first[:200]
+
+
+JSON_CUT = N_("the file ends before its JSON does (cut short? export or download it again)")
+JSON_BAD_CHARACTER = N_("a character JSON does not allow here")
+JSON_TRAILING = N_("more text after the end of the JSON")
+JSON_MISSING_SEPARATOR = N_("a comma or a closing bracket is missing")
+JSON_BAD_KEY = N_("an object key that is no quoted string")
+JSON_NOT_UTF8 = N_("bytes that are no UTF-8 text")
+JSON_NOTHING = N_("no JSON value where one should start")
+#: the common complaints of yajl (ijson) and of Python's json, by a word of their text, and
+#: what an operator reads instead (checked in order: the first that matches)
+_JSON_CAUSES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("premature eof", "incomplete json", "unterminated string", "eof while"), JSON_CUT),
+    (("utf8", "utf-8", "codec can't decode"), JSON_NOT_UTF8),
+    (("trailing garbage", "extra data", "additional data"), JSON_TRAILING),
+    (
+        ("expect ',' or", "expecting ',' delimiter", "expecting ':' delimiter"),
+        JSON_MISSING_SEPARATOR,
+    ),
+    (("invalid object key", "expecting property name"), JSON_BAD_KEY),
+    (("expecting value",), JSON_NOTHING),
+    (
+        ("invalid char", "lexical error", "invalid control character", "invalid \\escape"),
+        JSON_BAD_CHARACTER,
+    ),
+)
+
+
+def json_cause(exc: BaseException) -> str | None:
+    """The msgid that says in plain words what a JSON parser's error means, or None."""
+    if isinstance(exc, UnicodeDecodeError):
+        return JSON_NOT_UTF8
+    text = str(exc).casefold()
+    for words, cause in _JSON_CAUSES:
+        if any(w in text for w in words):
+            return cause
+    return None
+
+
+class MalformedJson(ImportFormatError):
+    """A JSON export the parser stopped in: the common causes said in the operator's words
+    (:func:`json_cause`, translated), any other in the parser's own; the byte offset kept."""
+
+    def __init__(
+        self, exc: BaseException, *, file: str | Path, offset: int | None = None, member: str = ""
+    ) -> None:
+        self.cause = json_cause(exc)
+        detail = self.cause or json_error_text(exc)
+        if member:
+            super().__init__(
+                MALFORMED_JSON_IN, file=file, offset=offset, member=member, detail=detail
+            )
+        else:
+            super().__init__(MALFORMED_JSON, file=file, offset=offset, detail=detail)
+
+    def localized_message(self, gettext: Callable[[str], str]) -> str:
+        params = dict(self.params)
+        if self.cause is not None:
+            params["detail"] = gettext(self.cause)
+        return gettext(self.template).format(**params)
 
 
 class UnknownFormat(ImportFormatError):
@@ -157,7 +229,7 @@ def refusal_text(exc: GroupopsError, path: str | Path, gettext: Callable[[str], 
     if isinstance(exc, ImportFormatError) and exc.file in (str(path), Path(path).name):
         place = exc.localized_place(gettext)
         text = exc.localized_message(gettext)
-        return f"{place}: {text}" if place else text
+        return gettext(PLACE_REASON).format(place=place, reason=text) if place else text
     return exc.localized(gettext)
 
 
@@ -179,21 +251,44 @@ ZIP_ERRORS: tuple[type[BaseException], ...] = (
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """Something the operator should know about how a file was read, which is no error: e.g.
+    that it was not UTF-8 and which encoding was used. ``message`` is a msgid (``N_``) filled
+    with ``params``."""
+
+    message: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def __str__(self) -> str:
+        return self.message.format(**dict(self.params))
+
+    def localized(self, gettext: Callable[[str], str]) -> str:
+        return gettext(self.message).format(**dict(self.params))
+
+
+@dataclass(frozen=True, slots=True)
 class Options:
     """How to read naive local times (WhatsApp, IRC, WeChat StrTime, old Telegram ``date``):
-    the exporting phone's or server's zone. Default UTC."""
+    the exporting phone's or server's zone. Default UTC. ``notes`` collects what a reader
+    tells about the reading (:class:`Note`, each once), for the import's summary."""
 
     tz: tzinfo = UTC
+    notes: list[Note] = field(default_factory=list, compare=False, hash=False)
 
     @classmethod
-    def make(cls, tz: str | tzinfo | None = None) -> Options:
+    def make(cls, tz: str | tzinfo | None = None, notes: list[Note] | None = None) -> Options:
+        found = [] if notes is None else notes
         if tz is None:
-            return cls()
+            return cls(notes=found)
         if isinstance(tz, str):
             from groupops.domain.time import zone
 
-            return cls(zone(tz))
-        return cls(tz)
+            return cls(zone(tz), found)
+        return cls(tz, found)
+
+    def note(self, note: Note) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
 
 
 class LocalClock:
@@ -294,15 +389,173 @@ class CountingReader(io.RawIOBase):
         return data
 
 
-def text_lines(raw: IO[bytes], chunk: int = 1 << 22) -> Iterator[str]:
-    """Lines of a byte stream decoded as UTF-8 (a BOM dropped, invalid bytes replaced, CRLF/CR
-    folded to LF, NUL removed), without their line ends. Lines are counted exactly as the file
-    counts them: every LF (or lone CR) ends one."""
-    decoder_ = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline=None)
-    for line in decoder_:
-        if "\x00" in line:
-            line = line.replace("\x00", "")
-        yield line[:-1] if line.endswith("\n") else line
+# -- encodings ---------------------------------------------------------------------------------
+
+UTF8 = "utf-8"
+GB18030 = "gb18030"
+#: what the operator reads about an encoding
+ENCODING_LABELS = {UTF8: "UTF-8", GB18030: "GB18030"}
+NOT_UTF8 = N_("the file is not UTF-8 text (bytes no UTF-8 character is made of); save it as UTF-8")
+NEITHER_UTF8_NOR_GB18030 = N_(
+    "the file is neither UTF-8 nor GB18030 (GBK) text (bytes neither is made of); save it as UTF-8"
+)
+BROKEN_TEXT = N_(
+    "the file reads as {encoding} up to here, then has bytes that are no {encoding} text"
+    " (a damaged file?)"
+)
+#: the note of a file read in an encoding other than UTF-8
+READ_AS = {GB18030: N_("{file}: not UTF-8; read as GB18030 (GBK)")}
+
+
+class Transcoded(io.RawIOBase):
+    """The text of a byte stream, as UTF-8 bytes, read in the first of ``encodings`` its bytes
+    are (UTF-8, then e.g. GB18030 for what Excel on Chinese Windows saves). The choice is
+    made on the first block that holds a byte other than ASCII (ASCII reads the same in all
+    of them). Bytes that are text in none of them, or that break the chosen encoding later
+    on, are an :class:`ImportFormatError` naming the file and the byte offset: nothing is
+    replaced by U+FFFD. Reading in another encoding than UTF-8 is told in ``options``'s notes
+    (:data:`READ_AS`). A UTF-8 byte-order mark is kept (the readers drop it)."""
+
+    def __init__(
+        self,
+        raw: IO[bytes],
+        file: str,
+        encodings: tuple[str, ...] = (UTF8,),
+        options: Options | None = None,
+        block: int = 1 << 20,
+    ) -> None:
+        self.raw = raw
+        self.file = file
+        self.encodings = encodings
+        self.options = options
+        self.block = block
+        self.encoding: str | None = None
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self._pos = 0  # bytes of ``raw`` read so far
+        self._out = b""
+        self._at = 0  # bytes of ``_out`` handed out
+        self._held = b""  # undecided bytes kept for the next block
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self._at >= len(self._out) and not (self._eof and not self._held):
+            self._out, self._at = self._fill(), 0
+        n = min(len(buffer), len(self._out) - self._at)
+        buffer[:n] = self._out[self._at : self._at + n]
+        self._at += n
+        return n
+
+    def _fill(self) -> bytes:
+        data = self.raw.read(self.block)
+        start = self._pos - len(self._held)
+        self._pos += len(data)
+        final = not data
+        if final:
+            self._eof = True
+        if self._decoder is None:
+            data, self._held = self._held + data, b""
+            if data.isascii() and not final:
+                return data  # the same bytes in every candidate: not decided yet
+            return self._decide(data, start, final)
+        return self._decode(self._decoder, data, start, final)
+
+    def _decide(self, data: bytes, start: int, final: bool) -> bytes:
+        failed: list[UnicodeDecodeError] = []
+        for encoding in self.encodings:
+            decoder = codecs.getincrementaldecoder(encoding)("strict")
+            try:
+                text = decoder.decode(data, final)
+            except UnicodeDecodeError as exc:
+                failed.append(exc)
+                continue
+            if text.isascii() and not final:
+                # its first other character is cut at the block's end: decide on more
+                self._held = data
+                return b""
+            self.encoding, self._decoder = encoding, decoder
+            if encoding == UTF8:
+                return data
+            if self.options is not None and encoding in READ_AS:
+                self.options.note(Note(READ_AS[encoding], (("file", self.file),)))
+            return text.encode()
+        # where the candidate that read furthest stopped
+        furthest = max(failed, key=lambda exc: exc.start)
+        reason = NOT_UTF8 if len(self.encodings) == 1 else NEITHER_UTF8_NOR_GB18030
+        raise ImportFormatError(reason, file=self.file, offset=start + furthest.start)
+
+    def _decode(
+        self, decoder: codecs.IncrementalDecoder, data: bytes, start: int, final: bool
+    ) -> bytes:
+        pending = len(decoder.getstate()[0])
+        try:
+            text = decoder.decode(data, final)
+        except UnicodeDecodeError as exc:
+            raise ImportFormatError(
+                BROKEN_TEXT,
+                file=self.file,
+                offset=start - pending + exc.start,
+                encoding=ENCODING_LABELS.get(self.encoding or "", self.encoding),
+            ) from None
+        return data if self.encoding == UTF8 else text.encode()
+
+
+def text_stream(
+    raw: IO[bytes],
+    file: str,
+    encodings: tuple[str, ...] = (UTF8,),
+    options: Options | None = None,
+    newline: str | None = None,
+) -> io.TextIOWrapper:
+    """``raw`` as text (see :class:`Transcoded`; a BOM dropped, ``newline`` as for ``open``)."""
+    buffered = io.BufferedReader(Transcoded(raw, file, encodings, options))
+    return io.TextIOWrapper(buffered, encoding="utf-8-sig", newline=newline)
+
+
+def _windows_1252(data: bytes) -> str:
+    """``data`` read as Windows-1252; the five bytes it leaves undefined as Latin-1."""
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return "".join(bytes((c,)).decode("cp1252", errors="ignore") or chr(c) for c in data)
+
+
+READ_LINES_AS = N_("{file}: {lines} line(s) not in UTF-8, read as Windows-1252 (Latin-1)")
+
+
+class LineText:
+    """Lines of a byte stream, each decoded on its own: as UTF-8, else (a line another client
+    wrote, as IRC logs mix them) as Windows-1252, the bytes it leaves undefined as Latin-1, so
+    no line is lost and none holds U+FFFD. A BOM is dropped, CRLF/CR fold to LF, NUL is
+    removed. Lines are counted exactly as the file counts them: every LF (or lone CR) ends
+    one. ``fallback_lines`` counts the lines not read as UTF-8."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.fallback_lines = 0
+
+    def __iter__(self) -> Iterator[str]:
+        first = True
+        for chunk in self.raw:
+            if first:
+                chunk = chunk.removeprefix(_BOM)
+                first = False
+            for piece in chunk.splitlines() or [b""]:
+                try:
+                    line = piece.decode()
+                except UnicodeDecodeError:
+                    self.fallback_lines += 1
+                    line = _windows_1252(piece)
+                if "\x00" in line:
+                    line = line.replace("\x00", "")
+                yield line
+
+    def note(self, file: str, options: Options) -> None:
+        """Tell ``options`` how many lines were not UTF-8 (when any were)."""
+        if self.fallback_lines:
+            options.note(Note(READ_LINES_AS, (("file", file), ("lines", self.fallback_lines))))
 
 
 # -- names -------------------------------------------------------------------------------------
@@ -444,7 +697,54 @@ def clip_id(value: object) -> str:
 
 
 def clean_text(text: str) -> str:
+    """A text as an Event keeps it: without NUL characters (a database cannot store them)."""
     return text.replace("\x00", "") if "\x00" in text else text
+
+
+def reaction_count(reactions: object) -> int:
+    """The number of reactions in a platform's list of ``{"count": n, ...}`` objects (an object
+    without a count is one reaction; anything that is no list counts none)."""
+    if not isinstance(reactions, list):
+        return 0
+    total = 0
+    for r in reactions:
+        if isinstance(r, dict):
+            try:
+                total += int(r.get("count", 1))
+            except (TypeError, ValueError):
+                total += 1
+    return total
+
+
+def member_event(
+    source: str,
+    event_id: str,
+    kind: EventKind,
+    occurred_at: datetime,
+    chat_id: str,
+    user_id: str,
+    user_name: str,
+    data: dict[str, Any],
+    message_id: str = "",
+) -> Event:
+    """A join or departure from a platform's message about it (a Slack ``channel_join``, a
+    Discord ``GuildMemberJoin``, a Telegram service message): validated, with no message id of
+    its own; ``message_id``, the id of the platform's message that told it, goes into
+    ``data["message_id"]`` (``--events-out`` names the event by it, as the messages are)."""
+    if kind not in (EventKind.MEMBER_JOINED, EventKind.MEMBER_LEFT):
+        raise ValueError(f"member_event: {kind} is no membership change")
+    if message_id:
+        data = {**data, "message_id": message_id}
+    return Event(
+        source=source,
+        event_id=event_id,
+        kind=kind,
+        occurred_at=occurred_at,
+        chat_id=chat_id,
+        user_id=user_id,
+        user_name=user_name,
+        data=data,
+    )
 
 
 # -- events without re-validation --------------------------------------------------------------

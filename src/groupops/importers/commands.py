@@ -158,6 +158,9 @@ def register(app: typer.Typer) -> None:
                     duplicates=sum(r.duplicates for r in results),
                 )
             out.print(summary)
+            for result in results:
+                for note in result.notes:
+                    out.print(literal("ℹ " + note.localized(_)), highlight=False, soft_wrap=True)
             if events_out is not None:
                 out.print(literal(_(T_WRITTEN).format(path=events_out)))
         else:

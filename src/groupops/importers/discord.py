@@ -16,7 +16,16 @@ from typing import Any
 
 from groupops.domain.events import ContentKind, Event, EventKind
 from groupops.i18n import N_
-from groupops.importers.base import Options, clip_id, file_kind, obj, text_kind
+from groupops.importers.base import (
+    Options,
+    clean_text,
+    clip_id,
+    file_kind,
+    member_event,
+    obj,
+    reaction_count,
+    text_kind,
+)
 from groupops.importers.jsonstream import message_error, stream_items
 
 FORMAT = "discord"
@@ -78,10 +87,7 @@ def events(path: Path, options: Options) -> Iterator[Event]:
                 ref = msg.get("reference") if isinstance(msg.get("reference"), dict) else {}
                 reply = clip_id(ref.get("messageId")) if ref else ""
                 data["reply_to"] = [reply] if reply else []
-                reactions = msg.get("reactions") or []
-                data["reactions"] = sum(
-                    int(r.get("count", 1)) for r in reactions if isinstance(r, dict)
-                )
+                data["reactions"] = reaction_count(msg.get("reactions"))
                 if author.get("isBot"):
                     data["bot"] = True
                 yield Event(
@@ -93,21 +99,22 @@ def events(path: Path, options: Options) -> Iterator[Event]:
                     user_id=uid,
                     user_name=_name(author),
                     message_id=mid,
-                    text=text.replace("\x00", ""),
+                    text=clean_text(text),
                     content_kind=content_kind(msg, text),
                     reply_to_message_id=reply,
                     data=data,
                 )
             elif mtype == "GuildMemberJoin":
-                yield Event(
-                    source=SOURCE,
-                    event_id=event_id,
-                    kind=EventKind.MEMBER_JOINED,
-                    occurred_at=when,
-                    chat_id=chat,
-                    user_id=uid,
-                    user_name=_name(author),
-                    data=data,
+                yield member_event(
+                    SOURCE,
+                    event_id,
+                    EventKind.MEMBER_JOINED,
+                    when,
+                    chat,
+                    uid,
+                    _name(author),
+                    data,
+                    message_id=mid,
                 )
             elif mtype in ("RecipientAdd", "RecipientRemove"):
                 mentions = [m for m in msg.get("mentions") or [] if isinstance(m, dict)]
@@ -120,13 +127,14 @@ def events(path: Path, options: Options) -> Iterator[Event]:
                 else:
                     kind = EventKind.MEMBER_LEFT
                     extra = {} if same else {"removed_by": uid, "removed_by_name": _name(author)}
-                yield Event(
-                    source=SOURCE,
-                    event_id=event_id,
-                    kind=kind,
-                    occurred_at=when,
-                    chat_id=chat,
-                    user_id=tid,
-                    user_name=_name(target),
-                    data={**data, **extra},
+                yield member_event(
+                    SOURCE,
+                    event_id,
+                    kind,
+                    when,
+                    chat,
+                    tid,
+                    _name(target),
+                    {**data, **extra},
+                    message_id=mid,
                 )

@@ -27,12 +27,12 @@ from groupops.importers.base import (
     IMPOSSIBLE_DATE,
     IMPOSSIBLE_TIME,
     ImportFormatError,
+    LineText,
     LocalClock,
     Options,
     file_key,
     read_head,
     text_kind,
-    text_lines,
     trusted_event,
     utc_at,
 )
@@ -131,13 +131,15 @@ class IrcReader:
         """(line, epoch, kind, nick, text, extras) in file order."""
         name = self.path.name
         with self.path.open("rb") as raw:
-            lines = text_lines(raw)
+            text = LineText(raw)
+            lines = iter(text)
             if self.layout == "ubuntu":
                 yield from self._ubuntu(lines, name)
             elif self.layout == "irssi":
                 yield from self._irssi(lines, name)
             else:
                 yield from self._weechat(lines, name)
+        text.note(name, self.options)
 
     def _ubuntu(
         self, lines: Iterator[str], name: str

@@ -11,12 +11,7 @@ from typing import IO, Any
 
 import ijson  # type: ignore[import-untyped]
 
-from groupops.importers.base import (
-    MALFORMED_JSON,
-    CountingReader,
-    ImportFormatError,
-    json_error_text,
-)
+from groupops.importers.base import CountingReader, ImportFormatError, MalformedJson
 
 _SCALARS = {"string", "number", "boolean", "null"}
 #: the key of a container item's 0-based position among its siblings (``chats.list``'s third
@@ -40,12 +35,7 @@ def stream_items(
                     for item in ijson.items(counter, array + ".item", use_float=True):
                         yield "", meta, item
                 except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
-                    raise ImportFormatError(
-                        MALFORMED_JSON,
-                        file=path.name,
-                        offset=counter.count,
-                        detail=json_error_text(exc),
-                    ) from None
+                    raise MalformedJson(exc, file=path.name, offset=counter.count) from None
             return
         raw.seek(0)
     yield from _stream_items(raw, name, containers, array)
@@ -89,9 +79,7 @@ def _top_meta(raw: IO[bytes], path: Path, array: str) -> dict[str, Any] | None:
             elif event == "start_map" and prefix in ("chats", "left_chats"):
                 return None
     except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
-        raise ImportFormatError(
-            MALFORMED_JSON, file=path.name, offset=counter.count, detail=json_error_text(exc)
-        ) from None
+        raise MalformedJson(exc, file=path.name, offset=counter.count) from None
     return None
 
 
@@ -159,12 +147,7 @@ def _stream_items(
                     sub_key = prefix
                     depth = 1
     except (ijson.JSONError, ValueError, UnicodeDecodeError) as exc:
-        raise ImportFormatError(
-            MALFORMED_JSON,
-            file=Path(str(name)).name,
-            offset=counter.count,
-            detail=json_error_text(exc),
-        ) from None
+        raise MalformedJson(exc, file=Path(str(name)).name, offset=counter.count) from None
 
 
 #: a JSON string, or one of the characters that open, close or separate values

@@ -33,11 +33,14 @@ from groupops.i18n import N_
 from groupops.importers.base import (
     ZIP_ERRORS,
     ImportFormatError,
+    MalformedJson,
     Options,
+    clean_text,
     clip_id,
     file_kind,
-    json_error_text,
+    member_event,
     obj,
+    reaction_count,
     text_kind,
     utc_from_epoch,
 )
@@ -131,12 +134,7 @@ class _Tree:
                 detail=exc.strerror or str(exc),
             ) from None
         except ZIP_ERRORS as exc:  # JSON and Unicode errors are ValueErrors
-            raise ImportFormatError(
-                N_("malformed JSON in {member}: {detail}"),
-                file=self.path.name,
-                member=name,
-                detail=json_error_text(exc),
-            ) from None
+            raise MalformedJson(exc, file=self.path.name, member=name) from None
 
     def find(self, base: str) -> str | None:
         hits = [n for n in self.names if n.rsplit("/", 1)[-1] == base and n.count("/") <= 1]
@@ -269,32 +267,13 @@ def _message(
     event_id = f"{chat}:{ts}"
     if not uid:
         return
-    if subtype in ("channel_join", "group_join"):
+    if subtype in ("channel_join", "group_join", "channel_leave", "group_leave"):
+        joined = subtype.endswith("_join")
         inviter = msg.get("inviter")
-        if inviter:
+        if joined and inviter:
             data.update(inviter_user_id=str(inviter), inviter_name=users.get(str(inviter), ""))
-        yield Event(
-            source=SOURCE,
-            event_id=event_id,
-            kind=EventKind.MEMBER_JOINED,
-            occurred_at=when,
-            chat_id=chat,
-            user_id=uid,
-            user_name=name,
-            data=data,
-        )
-        return
-    if subtype in ("channel_leave", "group_leave"):
-        yield Event(
-            source=SOURCE,
-            event_id=event_id,
-            kind=EventKind.MEMBER_LEFT,
-            occurred_at=when,
-            chat_id=chat,
-            user_id=uid,
-            user_name=name,
-            data=data,
-        )
+        kind = EventKind.MEMBER_JOINED if joined else EventKind.MEMBER_LEFT
+        yield member_event(SOURCE, event_id, kind, when, chat, uid, name, data, message_id=ts)
         return
     if subtype not in _MESSAGE_SUBTYPES:
         return
@@ -302,8 +281,7 @@ def _message(
     thread = str(msg.get("thread_ts") or "")
     reply = thread if thread and thread != ts else ""
     data["reply_to"] = [reply] if reply else []
-    reactions = msg.get("reactions") or []
-    data["reactions"] = sum(int(r.get("count", 1)) for r in reactions if isinstance(r, dict))
+    data["reactions"] = reaction_count(msg.get("reactions"))
     if subtype == "bot_message" or msg.get("bot_id"):
         data["bot"] = True
         if msg.get("bot_id"):
@@ -317,7 +295,7 @@ def _message(
         user_id=uid,
         user_name=name,
         message_id=ts,
-        text=text.replace("\x00", ""),
+        text=clean_text(text),
         content_kind=_kind(msg, text),
         reply_to_message_id=reply,
         data=data,

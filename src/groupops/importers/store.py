@@ -25,7 +25,7 @@ from groupops.domain.events import Event, EventKind
 from groupops.engine.core import Engine
 from groupops.i18n import N_
 from groupops.importers import Columns, detect, read, read_columns
-from groupops.importers.base import check_readable
+from groupops.importers.base import Note, check_readable, strip_marks
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,8 @@ class ImportResult:
     duplicates: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
     chats: set[str] = field(default_factory=set)
+    #: what the operator should know about the reading (e.g. the encoding used)
+    notes: list[Note] = field(default_factory=list)
 
     def as_row(self) -> dict[str, Any]:
         return {
@@ -67,17 +69,39 @@ def _batches(events: Iterable[Event], size: int = BATCH) -> Iterator[list[Event]
         yield batch
 
 
+#: formats whose ids are whole numbers (a line, Telegram's message id): ``--events-out``
+#: writes them as JSON numbers. Discord's (too large for a JSON reader's doubles) and Slack's
+#: (``1452837352.000006``) stay strings
+NUMBER_IDS = LINE_FORMATS | {"telegram"}
+_PLACEHOLDER_FLAGS = ("media", "deleted", "call")
+
+
+def json_id(value: str, fmt: str) -> Any:
+    """An id as ``--events-out`` writes it: a number in the formats of :data:`NUMBER_IDS`,
+    else the string; ``id`` and ``reply_to`` are alike, so a reply joins its message."""
+    if fmt in NUMBER_IDS and value.isascii() and value.lstrip("-").isdigit():
+        return int(value)
+    return value
+
+
 def event_line(event: Event, fmt: str, reply_to: list[str], inferred: bool) -> dict[str, Any]:
     """One ``--events-out`` object: ``id`` (the 0-based line for line formats, else the
-    platform message id), ``file``, ``kind``, ``time`` (ISO 8601 UTC), ``author``, ``text``,
-    ``content_kind``, ``reply_to`` (ids) and ``reply_inferred``; plus ``chat``, ``user_id``,
-    ``format`` and ``event_id``."""
+    platform message id; a notice's events share the id of the message the platform wrote
+    for it), ``file``, ``kind``, ``time`` (ISO 8601 UTC), ``author``, ``text``,
+    ``content_kind``, ``reply_to`` (ids, of ``id``'s JSON type) and ``reply_inferred``; plus
+    ``chat``, ``user_id``, ``format`` and ``event_id``."""
     line = event.data.get("line")
-    ident: Any = (
-        line
-        if fmt in LINE_FORMATS and isinstance(line, int)
-        else (event.message_id or event.event_id)
-    )
+    ident: Any
+    if fmt in LINE_FORMATS and isinstance(line, int):
+        ident = line
+    else:
+        ident = json_id(
+            event.message_id or str(event.data.get("message_id") or "") or event.event_id, fmt
+        )
+    text = event.text
+    if any(event.data.get(flag) for flag in _PLACEHOLDER_FLAGS):
+        # a placeholder ("‎image omitted"): its words, not WhatsApp's direction mark
+        text = strip_marks(text).strip()
     return {
         "id": ident,
         "file": event.data.get("file", ""),
@@ -86,9 +110,9 @@ def event_line(event: Event, fmt: str, reply_to: list[str], inferred: bool) -> d
         "author": event.user_name or event.user_id,
         "user_id": event.user_id,
         "chat": event.chat_id,
-        "text": event.text,
+        "text": text,
         "content_kind": event.content_kind.value,
-        "reply_to": reply_to,
+        "reply_to": [json_id(r, fmt) for r in reply_to],
         "reply_inferred": inferred,
         "format": fmt,
         "event_id": event.event_id,
@@ -168,7 +192,7 @@ def import_file(
                 )
             yield e
 
-    stream = counted(read(path, tz, fmt))
+    stream = counted(read(path, tz, fmt, result.notes))
     if engine is None:
         for _ in stream:
             pass

@@ -4,7 +4,9 @@ full-account ``result.json`` (``{"chats": {"list": [...]}, "left_chats": {...}}`
 ``chat_id`` is the chat's Telegram id (else its name, else the file stem); ``event_id`` is
 ``{chat_id}:{message id}`` so a later export of the same chat adds only what is new.
 Service messages: ``invite_members`` -> a join per member with the inviter,
-``join_group_by_link`` -> a join via invite link, ``join_group_by_request`` -> a join,
+``join_group_by_link`` -> a join via invite link (invited by the link's owner only when that
+is a person of the file: Telegram Desktop's ``"inviter": "Group"`` is the group's own link),
+``join_group_by_request`` -> a join,
 ``remove_members`` -> a departure (``removed_by`` when someone else removed them).
 Telegram names members in service messages by name only: a first pass over the file learns
 each name's ``from_id`` so joins and messages of one person share one ``user_id``.
@@ -22,10 +24,13 @@ from groupops.i18n import N_
 from groupops.importers.base import (
     Options,
     clean_name,
+    clean_text,
     clip_id,
     file_key,
     file_kind,
     link_kind,
+    member_event,
+    reaction_count,
     read_head,
     text_kind,
     user_key,
@@ -188,9 +193,7 @@ class TelegramReader:
                 data["reply_to"] = [str(reply)] if reply is not None else []
                 reactions = msg.get("reactions")
                 if isinstance(reactions, list):
-                    data["reactions"] = sum(
-                        int(r.get("count", 1)) for r in reactions if isinstance(r, dict)
-                    )
+                    data["reactions"] = reaction_count(reactions)
                 if msg.get("forwarded_from"):
                     data["forwarded"] = True
                 yield Event(
@@ -202,13 +205,15 @@ class TelegramReader:
                     user_id=uid,
                     user_name=author,
                     message_id=clip_id(mid) if mid is not None else str(n - 1),
-                    text=text.replace("\x00", ""),
+                    text=clean_text(text),
                     content_kind=content_kind(msg, text),
                     reply_to_message_id=str(reply) if reply is not None else "",
                     data=data,
                 )
             elif mtype == "service":
-                yield from self._service(msg, base_id, when, chat, data, ids)
+                if mid is not None:  # --events-out names its events by it, as messages
+                    data["message_id"] = clip_id(mid)
+                yield from self._service(msg, base_id, when, chat, data, ids, title)
 
     def _service(
         self,
@@ -218,6 +223,7 @@ class TelegramReader:
         chat: str,
         data: dict[str, Any],
         ids: dict[str, str],
+        title: str = "",
     ) -> Iterator[Event]:
         action = msg.get("action")
         actor = str(msg.get("actor") or "")
@@ -236,10 +242,13 @@ class TelegramReader:
                     extra = {}
                 out.append((EventKind.MEMBER_JOINED, uid(m), m, extra))
         elif action == "join_group_by_link":
+            # ``inviter`` names the link's owner: a member's own link (referrals) is their
+            # invitation; the group's link (Telegram Desktop writes ``"inviter": "Group"``, or
+            # the group's name) is nobody's. Only a person the file knows is an inviter
             extra = {"via": "invite_link"}
-            inviter = msg.get("inviter")
-            if inviter:
-                extra.update(inviter_user_id=uid(str(inviter)), inviter_name=str(inviter))
+            inviter = clean_name(str(msg.get("inviter") or ""))
+            if inviter and inviter in ids and inviter not in (title, "Group"):
+                extra.update(inviter_user_id=ids[inviter], inviter_name=inviter)
             out.append((EventKind.MEMBER_JOINED, actor_id, actor, extra))
         elif action == "join_group_by_request":
             out.append((EventKind.MEMBER_JOINED, actor_id, actor, {"via": "request"}))
@@ -252,15 +261,15 @@ class TelegramReader:
         for i, (kind, who, name, extra) in enumerate(out):
             if not who:
                 continue
-            yield Event(
-                source=SOURCE,
-                event_id=base_id if i == 0 else f"{base_id}.{i}",
-                kind=kind,
-                occurred_at=when,
-                chat_id=chat,
-                user_id=who,
-                user_name=name,
-                data={**data, **extra, "action": str(action)},
+            yield member_event(
+                SOURCE,
+                base_id if i == 0 else f"{base_id}.{i}",
+                kind,
+                when,
+                chat,
+                who,
+                name,
+                {**data, **extra, "action": str(action)},
             )
 
 

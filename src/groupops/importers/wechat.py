@@ -26,7 +26,6 @@ shows as a sender's, or one two senders share, stays a member known by that name
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,13 +36,18 @@ from typing import Any
 from groupops.domain.events import MAX_NAME_LEN, ContentKind, Event, EventKind
 from groupops.i18n import N_
 from groupops.importers.base import (
+    GB18030,
+    URL_RE,
+    UTF8,
     ImportFormatError,
     Options,
     clean_name,
+    clean_text,
     file_key,
     link_kind,
     read_head,
     text_kind,
+    text_stream,
     user_key,
     utc_from_epoch,
 )
@@ -65,6 +69,13 @@ COLUMNS = (
     "Sender",
 )
 REQUIRED = {"type", "strcontent"}
+#: what a file must have to be read right: who sent a message is in the last three (without
+#: them every member of a group would be the chat room), when in one of the times
+NEEDED = ("Type", "IsSender", "StrContent", "Remark", "NickName", "Sender")
+MISSING_COLUMNS = N_("missing columns {missing}: a WeChatMsg CSV has the columns {expected}")
+NO_SENDER = N_(
+    "a message in a group chat without its sender (Sender, NickName and Remark are empty)"
+)
 
 _TYPES = {
     1: ContentKind.TEXT,
@@ -141,20 +152,24 @@ def system_members(text: str) -> list[tuple[EventKind, str, str | None, str]]:
 
 
 def content_kind(mtype: int, subtype: int, content: str) -> tuple[ContentKind, str]:
-    """(kind, text to keep): app messages (49) keep their title (and URL) instead of XML."""
+    """(kind, text to keep): app messages (49) keep their title (and URL) instead of XML; when
+    WeChatMsg wrote them as plain text (a file's name, a link's address), that text."""
     if mtype == 49:
         xml_type = _XML_TYPE.search(content)
         sub = subtype or (int(xml_type.group(1)) if xml_type else 0)
         url_m = _XML_URL.search(content)
         title_m = _XML_TITLE.search(content)
-        title = title_m.group(1).strip() if title_m else ""
+        is_xml = bool(title_m or url_m or xml_type)
+        title = title_m.group(1).strip() if title_m else ("" if is_xml else content.strip())
         url = url_m.group(1).strip() if url_m else ""
+        if not url and not is_xml and (found := URL_RE.search(content)):
+            url = found.group(0)
         if sub == 6:
             return ContentKind.FILE, title
         if sub == 57:
             return text_kind(title), title
         if url:
-            return link_kind(url), f"{title} {url}".strip()
+            return link_kind(url), title if url in title else f"{title} {url}".strip()
         if sub in (5, 4):
             return ContentKind.H5_LINK, title
         return ContentKind.OTHER, title
@@ -214,16 +229,29 @@ class People:
         return user_key(name), name
 
 
-def _records(path: Path, fname: str) -> Iterator[tuple[int, list[str], dict[str, int]]]:
-    """(0-based line of its first line, fields, column -> index) of every non-empty record."""
+def _records(
+    path: Path, fname: str, options: Options | None = None
+) -> Iterator[tuple[int, list[str], dict[str, int]]]:
+    """(0-based line of its first line, fields, column -> index) of every non-empty record.
+    The text is UTF-8 or, what Excel on Chinese Windows saves, GB18030 (see
+    :class:`~groupops.importers.base.Transcoded`)."""
     with path.open("rb") as raw:
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+        text = text_stream(raw, fname, (UTF8, GB18030), options, newline="")
         reader = csv.reader(text)
         try:
             header = next(reader, None)
             if header is None or not has_header(",".join(header)):
                 raise ImportFormatError(N_("not a WeChatMsg CSV header"), file=fname, line=0)
             cols = {c.strip().casefold(): i for i, c in enumerate(header)}
+            missing = [c for c in NEEDED if c.casefold() not in cols]
+            if missing:
+                raise ImportFormatError(
+                    MISSING_COLUMNS,
+                    file=fname,
+                    line=0,
+                    missing=", ".join(missing),
+                    expected=",".join(COLUMNS),
+                )
             first = reader.line_num  # 0-based line of the next record's first line
             for row in reader:
                 line = first
@@ -246,12 +274,12 @@ def _get(row: list[str], cols: dict[str, int], name: str) -> str:
     return row[i] if i is not None and i < len(row) else ""
 
 
-def learn_people(path: Path, fname: str) -> People:
+def learn_people(path: Path, fname: str, options: Options | None = None) -> People:
     """The first pass: every sender's names. A file that breaks is left to the second pass to
     report (with its line)."""
     people = People()
     try:
-        for _line, row, cols in _records(path, fname):
+        for _line, row, cols in _records(path, fname, options):
             if len(row) < len(cols) or _int(_get(row, cols, "Type")) in (10000, 10002):
                 continue
             people.see(
@@ -269,8 +297,8 @@ def events(path: Path, options: Options) -> Iterator[Event]:
     fname = path.name
     key = file_key(read_head(path), FORMAT)
     chat = path.stem[:255] or "wechat"
-    people = learn_people(path, fname)
-    for line, row, cols in _records(path, fname):
+    people = learn_people(path, fname, options)
+    for line, row, cols in _records(path, fname, options):
 
         def get(name: str, row: list[str] = row, cols: dict[str, int] = cols) -> str:
             return _get(row, cols, name)
@@ -289,7 +317,7 @@ def events(path: Path, options: Options) -> Iterator[Event]:
                 N_("Type {value!r} is no number"), file=fname, line=line, value=get("Type")
             )
         when = _when(get("CreateTime"), get("StrTime"), options, fname, line)
-        content = get("StrContent").replace("\x00", "")
+        content = clean_text(get("StrContent"))
         data: dict[str, Any] = {"file": fname, "line": line, "type": mtype}
         talker = get("TalkerId")
         if talker:
@@ -326,7 +354,11 @@ def events(path: Path, options: Options) -> Iterator[Event]:
                 display_name(sender, get("Remark"), get("NickName")),
             )
         else:
-            author = _ME if is_me else (get("NickName").strip() or get("Remark").strip() or talker)
+            author = _ME if is_me else (get("NickName").strip() or get("Remark").strip())
+            if not author and talker.endswith("@chatroom"):
+                # the chat room is nobody: a member made of it would merge everyone unnamed
+                raise ImportFormatError(NO_SENDER, file=fname, line=line)
+            author = author or talker
             uid = user_key(author) or "unknown"
         kind_, body = content_kind(mtype, _int(get("SubType")), content)
         if local_id:

@@ -27,6 +27,7 @@ from groupops.importers.base import (
     clean_name,
     strip_marks,
     text_kind,
+    text_stream,
     user_key,
 )
 from groupops.importers.whatsapp_stamps import (
@@ -82,11 +83,11 @@ class _Opener:
         return self.path.name + (f"!{self.member}" if self.member else "")
 
 
-def _chunks(raw: IO[bytes], size: int = 1 << 22) -> Iterator[str]:
-    """Decoded text in pieces that end at a line end (universal newlines, BOM dropped)."""
-    import io
-
-    reader = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline=None)
+def _chunks(raw: IO[bytes], name: str, size: int = 1 << 22) -> Iterator[str]:
+    """Decoded text in pieces that end at a line end (universal newlines, BOM dropped).
+    WhatsApp writes UTF-8: other bytes are an ImportFormatError at their offset, never
+    U+FFFD (see :class:`~groupops.importers.base.Transcoded`)."""
+    reader = text_stream(raw, name)
     rest = ""
     while True:
         block = reader.read(size)
@@ -179,6 +180,9 @@ class WhatsAppReader:
         # the sample holds every date of the file: no need to read it twice
         self.sample_complete = len(head) < 65536 and len(all_lines) <= 400
         self.chat_id = chat_name(path)
+        #: the names iOS writes the group's notices under: the chat's name from the file name,
+        #: and the names "created group" and renaming notices give
+        self.group_names = {self.chat_id}
 
     # -- pass 1 -----------------------------------------------------------------------------
     def _all_dates(self) -> list[str]:
@@ -187,7 +191,7 @@ class WhatsAppReader:
         finder = self.layout.date_finder(self.ascii_only)
         dates: dict[str, None] = dict.fromkeys(self.sample_dates)
         with self.opener.open() as fh:
-            for chunk in _chunks(fh):
+            for chunk in _chunks(fh, self.opener.label):
                 dates.update(dict.fromkeys(finder.findall("\n" + chunk)))
         return list(dates)
 
@@ -327,7 +331,7 @@ class WhatsAppReader:
         special_raw = wt.SPECIAL_RAW
         day_get, time_get, author_get = day_cache.get, time_cache.get, author_cache.get
         with self.opener.open() as fh:
-            for chunk in _chunks(fh):
+            for chunk in _chunks(fh, name):
                 block = "\n" + (chunk[:-1] if chunk.endswith("\n") else chunk)
                 parts = splitter.split(block)
                 pre = parts[0]
@@ -422,6 +426,13 @@ class WhatsAppReader:
                 return self._members(line, epoch, members)
             if wt.is_ios_notice(body):
                 return None
+            known, group = wt.group_notice(body)
+            if known:
+                # "Runners: ‎Ann created group "Runners"": whatever the file is called, the
+                # notice names the group, and the group's later unknown notices go too
+                if group:
+                    self.group_names.add(clean_name(group))
+                return None
         media = wt.media_kind(text, marked)
         if media is not None:
             return (line, epoch, MESSAGE, author, text, media[0], media[1])
@@ -429,7 +440,7 @@ class WhatsAppReader:
             return (line, epoch, MESSAGE, author, text, ContentKind.OTHER, {"deleted": True})
         if wt.is_call(text):
             return (line, epoch, MESSAGE, author, text, ContentKind.OTHER, {"call": True})
-        if notice and author == self.chat_id and "://" not in text:
+        if notice and author in self.group_names and "://" not in text:
             # a marked text from the chat's own name that is no media, deletion or location:
             # one of the many other group notices ("‎X changed the group description")
             return None

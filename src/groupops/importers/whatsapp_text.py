@@ -553,6 +553,53 @@ _NOTICE_WORDS = (
 )
 
 
+_OPEN, _CLOSE = '["“„«「]\\s*', '\\s*["”“»」]'
+#: "X created group "Name"" (the notice that names the group): the name is the group's
+_CREATED = [
+    re.compile(p.format(o=_OPEN, c=_CLOSE), re.IGNORECASE)
+    for p in (
+        r"^.+? created (?:the )?group {o}(?P<name>.+?){c}$",
+        r"^.+? hat (?:die )?gruppe {o}(?P<name>.+?){c} erstellt$",
+        r"^.+? creó el grupo {o}(?P<name>.+?){c}$",
+        r"^.+? a créé (?:le )?groupe {o}(?P<name>.+?){c}$",
+        r"^.+? criou o grupo {o}(?P<name>.+?){c}$",
+        r"^.+? ha creato il gruppo {o}(?P<name>.+?){c}$",
+        r"^.+? создал\w* группу {o}(?P<name>.+?){c}$",
+        r"^.+?创建了群组?{o}(?P<name>.+?){c}$",
+        r"^.+?創建了群組{o}(?P<name>.+?){c}$",
+    )
+]
+#: "X changed the subject from "A" to "B"" / "...the group name to "B"": the group's new name
+_RENAMED = [
+    re.compile(p.format(o=_OPEN, c=_CLOSE), re.IGNORECASE)
+    for p in (
+        r"^.+? changed the (?:subject|group name)(?: from {o}.*?{c})? to {o}(?P<name>.+?){c}$",
+        r"^.+? hat den betreff(?: von {o}.*?{c})? zu {o}(?P<name>.+?){c} geändert$",
+        r"^.+? cambió el asunto(?: de {o}.*?{c})? a {o}(?P<name>.+?){c}$",
+        r"^.+?将群组?名称?(?:从{o}.*?{c})?更改为{o}(?P<name>.+?){c}$",
+    )
+]
+#: other group notices iOS writes as a message of the group (after U+200E)
+_GROUP_NOTICE = re.compile(
+    r"(?i)^.+? (?:changed (?:this group's|the group's|the group) (?:icon|description|settings)"
+    r"|deleted (?:this group's icon|the group description)|changed the subject"
+    r"|changed the group name|changed this group's settings|created this group"
+    r"|turned (?:on|off) disappearing messages|reset this group's invite link"
+    r"|changed their phone number|pinned a message)"
+)
+
+
+def group_notice(text: str) -> tuple[bool, str | None]:
+    """(is a group notice, the group's name when the notice names it) for a notice iOS writes
+    as a message of the group (the text after its U+200E): ``Ann created group "Runners"``
+    gives (True, "Runners")."""
+    for pattern in (*_CREATED, *_RENAMED):
+        m = pattern.match(text)
+        if m:
+            return True, m.group("name").strip()
+    return bool(_GROUP_NOTICE.match(text)), None
+
+
 def is_ios_notice(text: str) -> bool:
     """An iOS notice written as a message of the chat itself (encryption, security code...)."""
     low = text.casefold()
