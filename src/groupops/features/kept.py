@@ -12,14 +12,18 @@ kept; past it memory starts again empty.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Connection
-from sqlalchemy.sql import Executable
+from sqlalchemy import Connection, Table, bindparam, select
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+R = TypeVar("R", bound="DataclassInstance")
 
 
 class Kept(Generic[K, V]):
@@ -81,18 +85,92 @@ class Kept(Generic[K, V]):
         self._complete_staged.clear()
 
 
-def load_members_of_group(
-    kept: Kept[tuple[int, int], V],
-    conn: Connection,
-    gid: int,
-    query: Executable,
-    convert: Callable[[Any], V],
-) -> None:
-    """:meth:`Kept.load_group` for rows keyed by (group, member): ``query`` takes the group as
-    ``g`` and the most rows as ``n`` and returns rows with a ``member_id``."""
+class KeptRows(Generic[R]):
+    """A member's row in a feature's table keyed by (``group_id``, ``member_id``) (points'
+    balances, check-in summaries), kept between batches (:class:`Kept`): a batch takes the rows
+    of its members from memory, and reads only those memory cannot answer, in one query per
+    ``CHUNK`` members. Each group is read whole the first time it is seen, if it fits; then a
+    member memory does not hold has no row.
 
-    def read(n: int) -> list[tuple[tuple[int, int], V]]:
-        rows = conn.execute(query, {"g": gid, "n": n}).all()
-        return [((gid, int(r.member_id)), convert(r)) for r in rows]
+    ``convert`` turns a stored row into the feature's row (a dataclass: callers get a copy to
+    change). What a batch wrote is handed back with :meth:`stage`; it is kept once the batch
+    commits."""
 
-    kept.load_group(gid, read)
+    CHUNK: ClassVar[int] = 500
+
+    def __init__(self, table: Table, convert: Callable[[Any], R], limit: int = 200_000) -> None:
+        self.kept: Kept[tuple[int, int], R] = Kept(limit)
+        self._convert = convert
+        c = table.c
+        self._group = select(table).where(c.group_id == bindparam("g")).limit(bindparam("n"))
+        self._one = select(table).where(c.group_id == bindparam("g"), c.member_id == bindparam("m"))
+        #: the chunk's groups and members at once (a member of two of them brings a row more)
+        self._many = select(table).where(
+            c.group_id.in_(bindparam("gids", expanding=True)),
+            c.member_id.in_(bindparam("mids", expanding=True)),
+        )
+
+    def load_group(self, conn: Connection, gid: int) -> None:
+        """Every row of the group, the first time (see :meth:`Kept.load_group`)."""
+
+        def read(n: int) -> list[tuple[tuple[int, int], R]]:
+            rows = conn.execute(self._group, {"g": gid, "n": n}).all()
+            return [((gid, int(r.member_id)), self._convert(r)) for r in rows]
+
+        self.kept.load_group(gid, read)
+
+    def remembered(self, conn: Connection, key: tuple[int, int]) -> tuple[bool, R | None]:
+        """(True, a copy to change) when memory holds the row; (True, None) when it holds the
+        whole group and the member has no row; (False, None) when the row must be read."""
+        self.load_group(conn, key[0])
+        row = self.kept.get(key)
+        if row is not None:
+            return True, replace(row)
+        return self.kept.complete(key[0]), None
+
+    def read(
+        self, conn: Connection, keys: Iterable[tuple[int, int]]
+    ) -> dict[tuple[int, int], R | None]:
+        """The rows of ``keys`` (None: no row), from memory or read ``CHUNK`` members a query."""
+        found: dict[tuple[int, int], R | None] = {}
+        wanted = []
+        for key in keys:
+            known, row = self.remembered(conn, key)
+            if known:
+                found[key] = row
+            else:
+                wanted.append(key)
+        if not wanted:
+            return found
+        gids = sorted({g for g, _ in wanted})
+        mids = sorted({m for _, m in wanted})
+        rows: dict[tuple[int, int], Any] = {}
+        for start in range(0, len(mids), self.CHUNK):
+            params = {"gids": gids, "mids": mids[start : start + self.CHUNK]}
+            for got in conn.execute(self._many, params):
+                rows[(int(got.group_id), int(got.member_id))] = got
+        for key in wanted:
+            stored = rows.get(key)
+            found[key] = None if stored is None else self._convert(stored)
+        return found
+
+    def read_one(self, conn: Connection, key: tuple[int, int]) -> R | None:
+        """The row of ``key`` (None: no row), from memory or read."""
+        known, row = self.remembered(conn, key)
+        if known:
+            return row
+        stored = conn.execute(self._one, {"g": key[0], "m": key[1]}).first()
+        return None if stored is None else self._convert(stored)
+
+    def stage(self, key: tuple[int, int], row: R) -> None:
+        """What the running batch wrote for ``key`` (not to be changed after)."""
+        self.kept.stage(key, row)
+
+    def forget_member(self, member_id: int) -> None:
+        self.kept.forget(lambda key: key[1] == member_id)
+
+    def committed(self) -> None:
+        self.kept.committed()
+
+    def rolled_back(self) -> None:
+        self.kept.rolled_back()

@@ -21,10 +21,10 @@ from sqlalchemy import Connection, delete
 from groupops.domain.events import EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.checkin import checking, makeup, ranking
-from groupops.features.checkin.days import Batch, Stats, load_group_stats
+from groupops.features.checkin.days import Batch, stats_of
 from groupops.features.checkin.settings import CheckinSettings
 from groupops.features.checkin.tables import checkin_days, checkin_stats
-from groupops.features.kept import Kept
+from groupops.features.kept import Kept, KeptRows
 
 #: after a CJK keyword the content may follow at once ("打卡读了20页"); after a Latin one or a
 #: command there must be a break ("/checkin read", not "/checking")
@@ -72,12 +72,12 @@ class CheckinFeature:
     def __init__(self) -> None:
         #: members' summaries and each group's check-ins a day, kept between batches (this
         #: process is the only one checking in its groups; see docs/operations.md)
-        self._kept_stats: Kept[tuple[int, int], Stats] = Kept()
+        self._kept_stats = KeptRows(checkin_stats, stats_of)
         self._kept_counts: Kept[tuple[int, date], int] = Kept()
 
     def warm_up(self, ctx: BatchContext) -> None:
         for group in ctx.all_groups():
-            load_group_stats(self._kept_stats, ctx.conn, group.id)
+            self._kept_stats.load_group(ctx.conn, group.id)
 
     def committed(self) -> None:
         self._kept_stats.committed()
@@ -129,7 +129,7 @@ class CheckinFeature:
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
         conn.execute(delete(checkin_days).where(checkin_days.c.member_id == member_id))
         conn.execute(delete(checkin_stats).where(checkin_stats.c.member_id == member_id))
-        self._kept_stats.forget(lambda key: key[1] == member_id)
+        self._kept_stats.forget_member(member_id)
         self._kept_counts.forget(lambda key: True)  # the days they checked in no longer count
 
 

@@ -15,17 +15,13 @@ from groupops.domain.events import Event, EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.checkin.settings import CheckinSettings, Gift
 from groupops.features.checkin.tables import checkin_days, checkin_stats
-from groupops.features.kept import Kept, load_members_of_group
+from groupops.features.kept import Kept, KeptRows
 from groupops.storage.bulk import Bulk
 
 _d, _st = checkin_days.c, checkin_stats.c
 #: built once: building a statement per call costs ~5x more than running it on SQLite
 _SELECT_STATS = select(checkin_stats).where(
     _st.group_id == bindparam("g"), _st.member_id == bindparam("m")
-)
-_GROUP_STATS = select(checkin_stats).where(_st.group_id == bindparam("g")).limit(bindparam("n"))
-_SELECT_STATS_OF = select(checkin_stats).where(
-    _st.group_id == bindparam("g"), _st.member_id.in_(bindparam("ms", expanding=True))
 )
 _INSERT_STATS = insert(checkin_stats)
 _INSERT_DAY = insert(checkin_days)
@@ -125,7 +121,7 @@ class Batch:
 
     conn: Connection
     #: summaries and day counts earlier batches read or wrote (CheckinFeature's)
-    kept_stats: Kept[tuple[int, int], Stats] = field(default_factory=Kept)
+    kept_stats: KeptRows[Stats]
     kept_counts: Kept[tuple[int, date], int] = field(default_factory=Kept)
     #: (group, member) -> summary; None: no row stored (created on first use)
     stats: dict[tuple[int, int], Stats | None] = field(default_factory=dict)
@@ -133,35 +129,10 @@ class Batch:
     #: (group, day) -> check-ins that day without a make-up card, pending ones included
     counts: dict[tuple[int, date], int] = field(default_factory=dict)
 
-    def remembered(self, gid: int, mid: int) -> bool:
-        """Take the member's summary from what earlier batches kept, if they did (a group
-        read whole the first time it is seen: then a member not kept has none)."""
-        key = (gid, mid)
-        if key in self.stats:
-            return True
-
-        load_group_stats(self.kept_stats, self.conn, gid)
-        st = self.kept_stats.get(key)
-        if st is not None:
-            self.stats[key] = replace(st)
-            return True
-        if self.kept_stats.complete(gid):
-            self.stats[key] = None
-            return True
-        return False
-
     def prefetch(self, wanted: dict[int, set[int]]) -> None:
-        for gid, mids in wanted.items():
-            ordered = sorted(m for m in mids if not self.remembered(gid, m))
-            for start in range(0, len(ordered), 500):
-                chunk = ordered[start : start + 500]
-                found = {
-                    int(r.member_id): r
-                    for r in self.conn.execute(_SELECT_STATS_OF, {"g": gid, "ms": chunk})
-                }
-                for mid in chunk:
-                    row = found.get(mid)
-                    self.stats[(gid, mid)] = None if row is None else _from_row(row)
+        """The summaries of the members asking for something, kept or read at once."""
+        keys = [(g, m) for g, mids in wanted.items() for m in sorted(mids)]
+        self.stats.update(self.kept_stats.read(self.conn, (k for k in keys if k not in self.stats)))
 
     def write_days(self) -> None:
         """Store the pending days (before anything reads checkin_days)."""
@@ -185,12 +156,8 @@ class Batch:
             self.kept_counts.stage(key, count)
 
 
-def load_group_stats(kept: Kept[tuple[int, int], Stats], conn: Connection, gid: int) -> None:
-    """Every summary of the group, the first time (features.kept)."""
-    load_members_of_group(kept, conn, gid, _GROUP_STATS, _from_row)
-
-
-def _from_row(row: Any) -> Stats:
+def stats_of(row: Any) -> Stats:
+    """A stored summary row as the feature's."""
     return Stats(
         int(row.group_id),
         int(row.member_id),
@@ -205,9 +172,8 @@ def _from_row(row: Any) -> Stats:
 def summary(b: Batch, group: GroupInfo, member_id: int, s: CheckinSettings) -> Stats:
     """The member's summary, created (with the starting cards) on first use."""
     key = (group.id, member_id)
-    if not b.remembered(group.id, member_id):
-        row = b.conn.execute(_SELECT_STATS, {"g": group.id, "m": member_id}).first()
-        b.stats[key] = None if row is None else _from_row(row)
+    if key not in b.stats:
+        b.stats[key] = b.kept_stats.read_one(b.conn, key)
     st = b.stats[key]
     if st is None:
         st = Stats(group.id, member_id, 0, 0, 0, None, s.starting_cards, new=True)

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, case, delete, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.events import EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
-from groupops.features.kept import Kept, load_members_of_group
+from groupops.features.kept import KeptRows
 from groupops.features.points.boards import NOT_RACED, month_of
 from groupops.features.points.settings import PointsSettings
 from groupops.features.points.tables import points_balances, points_ledger, points_months
@@ -27,17 +27,8 @@ LEVEL_UP = N_("🎉 {{ name }} reached level {{ level }} with {{ points }} point
 
 _b = points_balances.c
 #: built once: building a statement per call costs ~5x more than running it on SQLite
-_SELECT_BALANCE = select(points_balances).where(
-    _b.group_id == bindparam("g"), _b.member_id == bindparam("m")
-)
 _NEW_BALANCES = Bulk(insert(points_balances))
 _NEW_LEDGER = Bulk(insert(points_ledger))
-_GROUP_BALANCES = select(points_balances).where(_b.group_id == bindparam("g")).limit(bindparam("n"))
-#: the batch's groups and authors at once (a member of two of them brings a row more, dropped)
-_SELECT_BALANCES = select(points_balances).where(
-    _b.group_id.in_(bindparam("gids", expanding=True)),
-    _b.member_id.in_(bindparam("mids", expanding=True)),
-)
 _UPDATE_BALANCE = (
     update(points_balances)
     .where(_b.group_id == bindparam("g"), _b.member_id == bindparam("m"))
@@ -131,12 +122,11 @@ def _add_months(conn: Connection, rows: list[dict[str, Any]]) -> None:
     bulk.run(conn, rows)
 
 
-def _from_row(gid: int, mid: int, row: Any) -> Balance:
-    if row is None:
-        return Balance(gid, mid, new=True)
+def _balance_of(row: Any) -> Balance:
+    """A stored balance row as the ledger's."""
     return Balance(
-        gid,
-        mid,
+        int(row.group_id),
+        int(row.member_id),
         int(row.points),
         int(row.level),
         row.last_paid_message_at,
@@ -154,7 +144,7 @@ class Ledger:
 
     def __init__(self, limit: int) -> None:
         self._pending: Pending | None = None
-        self._kept: Kept[tuple[int, int], Balance] = Kept(limit)
+        self._kept = KeptRows(points_balances, _balance_of, limit)
 
     # -- a batch, and the transaction around it ---------------------------------------------
     def begin(self) -> None:
@@ -183,30 +173,12 @@ class Ledger:
 
     # -- reading balances ---------------------------------------------------------------------
     def load_group(self, conn: Connection, gid: int) -> None:
-        load_members_of_group(
-            self._kept,
-            conn,
-            gid,
-            _GROUP_BALANCES,
-            lambda r: _from_row(gid, int(r.member_id), r),
-        )
-
-    def _remembered(self, ctx: BatchContext, gid: int, mid: int) -> Balance | None:
-        """The balance as this process last wrote or read it (a copy to change); a new one
-        when the whole group is held and the member is not; None when it must be read."""
-        self.load_group(ctx.conn, gid)
-        bal = self._kept.get((gid, mid))
-        if bal is not None:
-            return replace(bal)
-        if self._kept.complete(gid):
-            return Balance(gid, mid, new=True)
-        return None
+        self._kept.load_group(conn, gid)
 
     def prefetch(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
-        """The balances of the batch's authors, in one query for all the batch's groups (up
-        to 500 authors a query)."""
+        """The balances of the batch's authors, kept or read at once (features.kept)."""
         balances = self.batch().balances
-        wanted: set[tuple[int, int]] = set()
+        wanted: dict[tuple[int, int], None] = {}  # in the batch's order
         for item in batch:
             if (
                 item.group is not None
@@ -214,35 +186,18 @@ class Ledger:
                 and item.event.kind in (EventKind.MESSAGE, EventKind.CHECKED_IN)
             ):
                 key = (item.group.id, item.member_id)
-                if key in balances:
-                    continue
-                remembered = self._remembered(ctx, *key)
-                if remembered is not None:
-                    balances[key] = remembered
-                else:
-                    wanted.add(key)
-        if not wanted:
-            return
-        gids = sorted({g for g, _ in wanted})
-        mids = sorted({m for _, m in wanted})
-        found: dict[tuple[int, int], Any] = {}
-        for start in range(0, len(mids), 500):
-            chunk = mids[start : start + 500]
-            for r in ctx.conn.execute(_SELECT_BALANCES, {"gids": gids, "mids": chunk}):
-                found[(int(r.group_id), int(r.member_id))] = r
-        for gid, mid in wanted:
-            balances[(gid, mid)] = _from_row(gid, mid, found.get((gid, mid)))
+                if key not in balances:
+                    wanted[key] = None
+        for key, bal in self._kept.read(ctx.conn, wanted).items():
+            balances[key] = bal if bal is not None else Balance(*key, new=True)
 
     def balance(self, ctx: BatchContext, group_id: int, member_id: int) -> Balance:
         balances = self.batch().balances
-        bal = balances.get((group_id, member_id))
+        key = (group_id, member_id)
+        bal = balances.get(key)
         if bal is None:
-            bal = self._remembered(ctx, group_id, member_id)
-            if bal is not None:
-                balances[(group_id, member_id)] = bal
-        if bal is None:
-            row = ctx.conn.execute(_SELECT_BALANCE, {"g": group_id, "m": member_id}).first()
-            bal = balances[(group_id, member_id)] = _from_row(group_id, member_id, row)
+            bal = self._kept.read_one(ctx.conn, key) or Balance(*key, new=True)
+            balances[key] = bal
         bal.touched = True
         return bal
 
@@ -336,4 +291,4 @@ class Ledger:
         conn.execute(delete(points_ledger).where(points_ledger.c.member_id == member_id))
         conn.execute(delete(points_months).where(_m.member_id == member_id))
         conn.execute(delete(points_balances).where(points_balances.c.member_id == member_id))
-        self._kept.forget(lambda key: key[1] == member_id)
+        self._kept.forget_member(member_id)
