@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from datetime import timedelta
 
 import networkx as nx
 import pytest
@@ -31,3 +32,21 @@ def test_many_shortest_paths_and_a_grid() -> None:
     for k in (None, 5):
         assert betweenness(g, k=k, seed=0) == nx.betweenness_centrality(g, k=k, seed=0)
     assert betweenness(nx.Graph()) == {}
+
+
+def test_a_reply_to_ones_own_message_is_no_link_between_people() -> None:
+    """graph.links counts replies between two people: continuing one's own message starts
+    one's own conversation (the IRC labels' self-link), as the graph's edges have it."""
+    from groupops.analytics import analyze
+    from tests.analytics.helpers import T0, msg
+
+    s = timedelta(seconds=30)
+    events = [
+        msg("eve", T0, "hi", mid="1"),
+        msg("eve", T0 + s, "whats up", mid="2", reply_to="1"),
+        msg("bob", T0 + 2 * s, "not much", mid="3", reply_to="2"),
+        msg("bob", T0 + 3 * s, "you?", mid="4", reply_to="3"),
+        msg("eve", T0 + 4 * s, "fine", mid="5", reply_to="4"),
+    ]
+    g = analyze(events)["graph"]
+    assert g["edges"] == 2 and g["links"] == 2

@@ -54,15 +54,13 @@ def test_spam_model_on_obvious_cases(text: str, spam: bool) -> None:
 
 
 def test_classifiers_read_a_link_as_its_site_and_skip_code_blocks() -> None:
-    assert (
-        tm.plain("see https://github.com/a/b/commit/0f3e9a?x=1 now") == "see  http github.com  now"
-    )
+    assert tm.plain("see https://gitee.com/a/b/commit/0f3e9a?x=1 now") == "see  http gitee.com  now"
     assert tm.plain("WWW.Example.COM/path") == " http example.com "
     assert tm.plain("look:\n```x = 1\ny = 2```\nthanks") == "look:\n \nthanks"
     assert tm.plain("```never closed\nlog line") == " "
     # the same n-grams whatever the path: a link's hash or id says nothing
-    a = tm.hashed_ngrams(["https://stackoverflow.com/q/1"])
-    b = tm.hashed_ngrams(["https://stackoverflow.com/q/2/other"])
+    a = tm.hashed_ngrams(["https://example.com/q/1"])
+    b = tm.hashed_ngrams(["https://example.com/q/2/other"])
     assert list(a[1]) == list(b[1])
 
 
@@ -139,3 +137,106 @@ def test_a_damaged_partial_dictionary_falls_back_to_the_whole_one(
     monkeypatch.setattr(kw, "_by_char_path", lambda tk, cache: by_char)
     assert kw.keywords(_MIXED_ZH) == _whole_dictionary_keywords(monkeypatch, _MIXED_ZH)
     assert not by_char.exists()  # removed: rebuilt on the next use
+
+
+# ---- QA findings: placeholders, links and addresses, neutral Chinese chat, keywords --------
+
+
+def test_placeholders_and_media_are_no_text_for_the_text_models() -> None:
+    """WhatsApp's "<Media omitted>", "image omitted", deleted messages and calls, Discord's
+    attachment posts: no words of a member; only typed text (and typed links) is read."""
+    from groupops.analytics import analyze
+    from groupops.domain.events import ContentKind
+    from tests.analytics.helpers import T0, days, msg
+
+    events = []
+    for d in range(6):
+        events += [
+            msg("ann", T0 + days(d), "<Media omitted>", content=ContentKind.OTHER),
+            msg("bob", T0 + days(d), "\u200eimage omitted", content=ContentKind.PICTURE),
+            msg("cat", T0 + days(d), "This message was deleted", content=ContentKind.OTHER),
+            msg("ann", T0 + days(d), "This message has attachments.", content=ContentKind.STICKER),
+            msg("bob", T0 + days(d), "This message was deleted"),  # came in as text
+            msg("cat", T0 + days(d), f"the river trail run starts at {d} pm"),
+            msg(
+                "ann",
+                T0 + days(d),
+                "route map https://example.org/map",
+                content=ContentKind.H5_LINK,
+            ),
+        ]
+    r = analyze(events)
+    words = {w["word"] for w in r["keywords"]["top"]}
+    assert words and not words & {"media", "omitted", "image", "deleted", "message", "attachments"}
+    assert {"river", "route"} <= words
+    assert r["spam"]["text_messages"] == 12  # the typed texts and links, nothing else
+    assert r["meta"]["text_sample"] == 12
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see https://stackoverflow.com/q/1",
+        "https://stackoverflow.com/questions/4092774/genetic-algorithm-versus-simulated-annealing",
+        "https://en.wikipedia.org/wiki/Simulated_annealing",
+        "@老李 在小程序里提交",
+        "@老李\u2005明天的作业在小程序里提交",
+    ],
+)
+def test_reference_links_and_addressed_replies_are_no_ads(text: str) -> None:
+    model = tm.load_spam()
+    assert model is not None
+    assert not model.predict([text])[0]
+
+
+def test_a_handle_inside_the_text_is_still_read() -> None:
+    assert tm.plain("@老李 在小程序里提交") == "在小程序里提交"
+    assert tm.plain("联系人：@dyqan123") == "联系人：@dyqan123"  # a contact handle: kept
+    assert tm.plain("see https://stackoverflow.com/q/1 ok") == "see   ok"
+    assert (
+        tm.plain("see https://stackoverflow.com.evil.xyz/q")
+        == "see  http stackoverflow.com.evil.xyz "
+    )
+
+
+def test_neutral_chinese_chat_questions_and_acknowledgements_are_not_negative() -> None:
+    model = tm.load_sentiment()
+    assert model is not None and model.neutral > 0
+    neutral = ["今天的作业已发布", "收到", "明天见", "今晚八点直播", "好的"]
+    questions = ["怎么提交作业？", "请问在哪里下载？", "几点开始?"]
+    polar = ["太差了，完全没用，再也不买了", "老师讲得非常好，很满意，谢谢"]
+    s, read = tm.sentiment_read(neutral + questions + polar, model)
+    assert read.all()  # Chinese is always read: neutral ones count in the weekly shares
+    assert list(s[: len(neutral)]) == [0.0] * len(neutral)
+    assert (s[len(neutral) : -2] >= 0).all()
+    assert s[-2] < -0.2 and s[-1] > 0.2
+
+
+def test_a_week_of_questions_and_acknowledgements_is_no_negative_spike() -> None:
+    from groupops.analytics import analyze
+    from tests.analytics.helpers import T0, days, msg
+
+    chat = ["今天的作业已发布", "收到", "明天见", "今晚八点直播", "课件发群里了", "好的"]
+    asks = ["怎么提交作业？", "在哪里交作业？", "收到", "好的", "作业要交几页？", "收到"]
+    events = [
+        msg(f"u{k % 3}", T0 + days(7 * w + k % 5), text)
+        for w in range(4)
+        for k, text in enumerate(asks if w == 3 else chat)
+    ]
+    sent = analyze(events)["sentiment"]
+    assert all(week["negative"] == 0.0 for week in sent["over_time"]), sent["over_time"]
+    assert sent["spikes"] == []
+
+
+def test_keywords_leave_out_mentions_names_and_dictionary_fragments() -> None:
+    texts = [
+        "@老李 在小程序里提交",
+        "@赵六 这篇文章不错",
+        "百度网盘 提取码 1234",
+        "老李 说这篇文章要看",
+        "Ann thinks the route is long",
+        "@bob the route again",
+    ]
+    words = {w["word"] for w in kw.keywords(texts, names=["老李", "赵六", "Ann Lee", "bob"])}
+    assert not words & {"老李", "赵六", "ann", "bob", "百度网", "篇文章"}
+    assert {"文章", "网盘", "route"} <= words

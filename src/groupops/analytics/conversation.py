@@ -30,7 +30,8 @@ CLAIMED_RANKING = (
 
 
 def reply_graph(c: Context, parents: IntArray, top: int = 10) -> dict[str, Any]:
-    """Directed author graph from reply links (child author -> parent author, weighted).
+    """Directed author graph from reply links (child author -> parent author, weighted);
+    ``links`` counts the reply links between two people (a reply to one's own message is none).
     Opinion leaders: PageRank (replies received, weighted). Soul figures: members whose
     removal shrinks the largest connected component of the conversation graph most (the
     ``split`` is the share of the other members cut off from it), articulation points
@@ -41,6 +42,8 @@ def reply_graph(c: Context, parents: IntArray, top: int = 10) -> dict[str, Any]:
     rows = np.flatnonzero((parents >= 0) & (parents != np.arange(len(f))) & c.msg)
     src = f.author[rows]
     dst = f.author[parents[rows]]
+    # a reply to one's own message continues one's own thread (the IRC labels call a message
+    # linked to its author's own a conversation start): no link between people
     keep = src != dst
     src, dst = src[keep], dst[keep]
     n = max(c.n_people, 1)
@@ -51,7 +54,7 @@ def reply_graph(c: Context, parents: IntArray, top: int = 10) -> dict[str, Any]:
     out: dict[str, Any] = {
         "nodes": g.number_of_nodes(),
         "edges": g.number_of_edges(),
-        "links": int(rows.shape[0]),
+        "links": int(keep.sum()),
         "opinion_leaders": [],
         "soul_figures": [],
         "articulation_points": 0,

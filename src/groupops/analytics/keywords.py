@@ -1,6 +1,7 @@
 """Top keywords of a group's messages: Chinese segmented with jieba (a private tokenizer that
-loads only the dictionary entries the texts can meet), other text by simple tokenisation,
-without stopwords, numbers, links or pasted blobs."""
+loads only the dictionary entries the texts can meet, without the dictionary's rarest
+entries), other text by simple tokenisation, without stopwords, numbers, links, pasted blobs,
+@mentions or members' names."""
 
 from __future__ import annotations
 
@@ -271,7 +272,18 @@ def _jieba_tokenizer(chars: set[str] | None = None) -> Any:
         if found is not None:
             tk.FREQ, tk.total = found
             tk.initialized = True
+    if not tk.initialized:
+        tk.initialize()
+    for word, count in tk.FREQ.items():
+        if 0 < count < MIN_WORD_FREQ and len(word) > 1:
+            tk.FREQ[word] = 0  # a prefix still, no word: cut into the words it holds
     return tk
+
+
+#: jieba's dictionary entries seen fewer times than this in its corpus are not taken as words:
+#: they are mostly pieces of phrases (百度网 in 百度网盘, 篇文章 in 这篇文章, both seen 3 times),
+#: and the text is cut into the common words they hold (百度 网盘, 这篇 文章)
+MIN_WORD_FREQ = 5
 
 
 _BY_CHAR_MAGIC = b"groupops-jieba-by-char-1\n"
@@ -336,14 +348,30 @@ def _partial_dictionary(tk: Any, cache: Path, chars: set[str]) -> tuple[dict[str
 MAX_KEYWORD_CHARS = 30
 
 
-def keywords(texts: Sequence[str], top: int = 30) -> list[dict[str, Any]]:
+_MENTION = re.compile(r"@[^\s\u2005@]+")
+
+
+def keywords(
+    texts: Sequence[str], top: int = 30, names: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """The most frequent content words: Chinese segmented with jieba, other text by simple
-    tokenisation; stopwords, numbers, URLs, one-character words and words longer than
-    ``MAX_KEYWORD_CHARS`` are dropped."""
+    tokenisation; stopwords, numbers, URLs, @mentions (``@老李``, up to the next space),
+    members' ``names`` (a Chinese name wherever it occurs, other names as whole words),
+    one-character words and words longer than ``MAX_KEYWORD_CHARS`` are dropped."""
     counts: Counter[str] = Counter()
     tk = None
     url = re.compile(r"https?://\S+|www\.\S+")
-    cleaned = [url.sub(" ", t) for t in texts if t]
+    han_names = sorted({n for n in names if len(n) >= 2 and _HAN.search(n)}, key=len, reverse=True)
+    name_re = re.compile("|".join(map(re.escape, han_names))) if han_names else None
+    name_words = {w for n in names if not _HAN.search(n) for w in _EN_WORD.findall(n.lower())}
+    cleaned = []
+    for t in texts:
+        if not t:
+            continue
+        t = _MENTION.sub(" ", url.sub(" ", t))
+        if name_re is not None:
+            t = name_re.sub(" ", t)
+        cleaned.append(t)
     han = [bool(_HAN.search(t)) for t in cleaned]
     for t, is_han in zip(cleaned, han, strict=True):
         if is_han:
@@ -357,11 +385,12 @@ def keywords(texts: Sequence[str], top: int = 30) -> list[dict[str, Any]]:
                     and w not in ZH_STOP
                     and w not in EN_STOP
                     and not w.isdigit()
+                    and w not in name_words
                     and (_HAN.search(w) or _EN_WORD.fullmatch(w))
                 ):
                     counts[w] += 1
         else:
             for w in _EN_WORD.findall(t.lower()):
-                if 3 <= len(w) <= MAX_KEYWORD_CHARS and w not in EN_STOP:
+                if 3 <= len(w) <= MAX_KEYWORD_CHARS and w not in EN_STOP and w not in name_words:
                     counts[w] += 1
     return [{"word": w, "count": c} for w, c in counts.most_common(top)]

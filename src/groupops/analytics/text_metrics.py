@@ -1,28 +1,76 @@
 """The text areas: spam and ads, sentiment over time, keywords. The models are expensive, so
 they run on a uniform sample of at most ``TEXT_SAMPLE`` text messages (the figures say how
-many were read); bots' posts are left out."""
+many were read); bots' posts are left out, and so is every message that is no typed text
+(:func:`text_rows`)."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
 
 from groupops.analytics.context import Context, IntArray, _week_label, _week_start, quote
+from groupops.analytics.frame import CONTENT_KINDS
+from groupops.domain.events import ContentKind
 
 TEXT_SAMPLE = 20_000
+
+#: what a member typed: text, and text with a link in it (its kind is the link's)
+TYPED = frozenset(
+    {ContentKind.TEXT, ContentKind.H5_LINK, ContentKind.ARTICLE_LINK, ContentKind.NETDISK_LINK}
+)
+_TYPED_CODES = np.asarray([k in TYPED for k in CONTENT_KINDS], dtype=np.bool_)
+#: a placeholder a platform writes in place of a message, compared case-folded without a final
+#: dot (the importers give most of them a media kind; these are for text that came in as text)
+PLACEHOLDERS = frozenset(
+    {
+        "<media omitted>",
+        "<attached>",
+        "this message was deleted",
+        "you deleted this message",
+        "message deleted",
+        "missed voice call",
+        "missed video call",
+        "null",
+    }
+)
+
+
+@cache
+def _placeholders() -> frozenset[str]:
+    from groupops.importers import whatsapp_text as wt
+
+    return PLACEHOLDERS | frozenset(wt.SPECIAL)  # WhatsApp's deleted messages and calls
+
+
+def placeholder(text: str) -> bool:
+    """``text`` is a platform's stand-in for a message (media left out of the export, a
+    deleted message, a call), not words a member wrote."""
+    if len(text) > 80:
+        return False
+    return text.strip().strip("\u200e\u200f").casefold().rstrip(" .") in _placeholders()
 
 
 # ---- spam, sentiment, keywords ---------------------------------------------------------------
 
 
 def text_rows(c: Context) -> IntArray:
-    """The rows of messages with text, bots' posts left out: the population the text models
-    (spam, sentiment, keywords) sample from."""
-    has_text = np.fromiter(map(bool, c.f.text), dtype=np.bool_, count=len(c.f))
+    """The rows of typed text messages, bots' posts left out: the population the text models
+    (spam, sentiment, keywords) sample from and ``spam.text_messages`` counts. A message of
+    another content kind (picture, video, voice, sticker, file, other: WhatsApp's ``<Media
+    omitted>``, ``image omitted``, deleted messages and calls, Discord's attachments) is left
+    out with its text, as WeChat's ``[图片]`` is, and so is a text that is a platform's
+    placeholder (:func:`placeholder`)."""
+    f = c.f
+    typed = _TYPED_CODES[f.content] & np.fromiter(map(bool, f.text), dtype=np.bool_, count=len(f))
     if c.pa is not c.ma:
-        has_text &= ~c.bot[c.f.author]
-    return np.flatnonzero(c.msg & has_text)
+        typed &= ~c.bot[f.author]
+    rows = np.flatnonzero(c.msg & typed)
+    keep = np.fromiter(
+        (not placeholder(f.text[i]) for i in rows.tolist()), dtype=np.bool_, count=rows.shape[0]
+    )
+    return rows[keep]
 
 
 def _sample(c: Context, size: int, population: IntArray | None = None) -> IntArray:
@@ -37,7 +85,8 @@ def _sample(c: Context, size: int, population: IntArray | None = None) -> IntArr
 def spam(
     c: Context, rows: IntArray, top: int = 10, population: IntArray | None = None
 ) -> dict[str, Any]:
-    """Share of the text messages the classifier calls spam/ads, and the top offenders.
+    """Share of the text messages (:func:`text_rows`: typed text, no media, placeholders or
+    bots) the classifier calls spam/ads, and the top offenders.
 
     ``rows`` are the messages read (the sample), ``population`` all text messages they were
     drawn from (``rows`` itself when not given: everything was read). Counts are what was read
@@ -91,18 +140,18 @@ def spam(
 
 
 def sentiment(c: Context, rows: IntArray) -> dict[str, Any]:
-    """Weekly positive/negative shares (score > 0.2 / < -0.2) over the sampled messages;
-    negative spikes = weeks (with at least 5 scored messages) whose negative share is at least
-    0.25 above, and twice, the median of the other weeks; who started a spike = the author of that
-    week's first negative message."""
-    from groupops.analytics.textmodels import load_sentiment, sentiment_scores
+    """Weekly positive/negative shares (score > 0.2 / < -0.2) over the sampled messages that
+    were read (:func:`textmodels.sentiment_read`: every Chinese one, neutral ones too; others
+    where a word of the English list occurs); negative spikes = weeks (with at least 5 scored
+    messages) whose negative share is at least 0.25 above, and twice, the median of the other
+    weeks; who started a spike = the author of that week's first negative message."""
+    from groupops.analytics.textmodels import load_sentiment, sentiment_read
 
     if rows.shape[0] == 0:
         return {"over_time": [], "spikes": [], "sampled": 0}
-    scores = sentiment_scores([c.f.text[i][:500] for i in rows.tolist()], load_sentiment())
+    scores, scored = sentiment_read([c.f.text[i][:500] for i in rows.tolist()], load_sentiment())
     weeks = _week_start(c.local_day(c.f.time[rows]))
     uw, inv = np.unique(weeks, return_inverse=True)
-    scored = scores != 0
     cnt = np.bincount(inv, weights=scored, minlength=uw.shape[0])
     pos = np.bincount(inv, weights=scores > 0.2, minlength=uw.shape[0])
     neg = np.bincount(inv, weights=scores < -0.2, minlength=uw.shape[0])
@@ -147,4 +196,8 @@ def sentiment(c: Context, rows: IntArray) -> dict[str, Any]:
 def keywords(c: Context, rows: IntArray, top: int = 30) -> dict[str, Any]:
     from groupops.analytics.keywords import keywords as kw
 
-    return {"top": kw([c.f.text[i] for i in rows.tolist()], top), "sampled": int(rows.shape[0])}
+    names = [c.name(i) for i in range(c.n_people)]
+    return {
+        "top": kw([c.f.text[i] for i in rows.tolist()], top, names=names),
+        "sampled": int(rows.shape[0]),
+    }
