@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, select, update
 
@@ -103,6 +104,73 @@ def store_connection(
             .values(platform=platform, config=config)
         )
     return current
+
+
+class Settings(Protocol):
+    """A live connection's settings (TelegramConfig, MatrixConfig)."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+ConfigT = TypeVar("ConfigT", bound=Settings)
+
+
+class ConnectionStore(Generic[ConfigT]):
+    """A live connection's row: its settings (with secrets, read with ``parse``) and its state
+    (the stream position, and what the adapter keeps: who started a Telegram bot, the mutes
+    to lift and the DM rooms of a Matrix one, its health). Each platform names its own
+    (``telegram.ConnectionStore``, ``matrix.ConnectionStore``)."""
+
+    def __init__(
+        self,
+        db: Engine,
+        source: str,
+        *,
+        platform: str,
+        parse: Callable[[Mapping[str, Any]], ConfigT],
+    ) -> None:
+        self.db = db
+        self.source = source
+        self.platform = platform
+        self.parse = parse
+
+    def ensure(self, config: ConfigT, now: datetime, workspace: str | None = None) -> str:
+        """Create the row (in ``workspace``, ``default`` if None) or update its settings; the
+        state is kept. The slug of the connection's workspace; another one is refused."""
+        return store_connection(
+            self.db, self.source, self.platform, config.to_json(), now, workspace
+        )
+
+    def load(self) -> tuple[ConfigT, dict[str, Any]]:
+        """The settings and the state; NotFound if the connection is gone."""
+        with self.db.connect() as conn:
+            row = conn.execute(
+                select(connections.c.config, connections.c.state).where(
+                    connections.c.id == self.source
+                )
+            ).first()
+        if row is None:
+            raise NotFound(
+                N_("no connection {source!r}"), where=N_("connections"), source=self.source
+            )
+        return self.parse(row.config or {}), dict(row.state or {})
+
+    def state(self) -> dict[str, Any]:
+        return self.load()[1]
+
+    def save_state(self, state: Mapping[str, Any]) -> None:
+        with self.db.begin() as conn:
+            conn.execute(
+                update(connections).where(connections.c.id == self.source).values(state=dict(state))
+            )
+
+    def save_config(self, config: ConfigT) -> None:
+        with self.db.begin() as conn:
+            conn.execute(
+                update(connections)
+                .where(connections.c.id == self.source)
+                .values(config=config.to_json())
+            )
 
 
 def workspace_of(db: Engine, source: str) -> str:

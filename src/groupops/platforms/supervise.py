@@ -11,13 +11,19 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from groupops.domain.actions import Action
 from groupops.domain.errors import GroupopsError, NotFound, PlatformError
 from groupops.domain.events import Event
+from groupops.platforms.base import Capabilities, PlatformAdapter
+
+if TYPE_CHECKING:
+    from groupops.engine.app import App
+    from groupops.web.runtime import Companion
 
 log = logging.getLogger("groupops.platforms")
 
@@ -44,6 +50,55 @@ class Store(Protocol):
     def load(self) -> tuple[Any, dict[str, Any]]: ...
 
     def save_state(self, state: dict[str, Any]) -> None: ...
+
+
+DISABLED = "the connection is disabled (groupops connections enable turns it on again)"
+
+
+def refuse_unless_doable(
+    source: str, capabilities: Capabilities, enabled: bool, action: Action
+) -> None:
+    """What a live adapter's ``perform`` says first: an action its platform does not have,
+    or any action of a disabled connection, is refused for good (the outbox's dead letters)."""
+    if not capabilities.can(action.kind):
+        raise PlatformError(
+            f"{capabilities.platform} cannot {action.kind}", where=source, permanent=True
+        )
+    if not enabled:
+        raise PlatformError(DISABLED, where=source, permanent=True)
+
+
+class LiveAdapter(PlatformAdapter, Protocol):
+    """What ``groupops serve`` runs of a live connection (TelegramAdapter, MatrixAdapter)."""
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def live_companion(
+    source: str, build: Callable[[App], LiveAdapter], routes: Sequence[Any] = ()
+) -> Companion:
+    """What ``groupops serve`` runs for one live connection: the adapter ``build`` makes (from
+    the App: its handle, clock, the engine's reject_event) is added to the App's platforms
+    before the deliverer starts, then receives until the server stops, and is closed."""
+    from groupops.web.runtime import Companion
+
+    adapters: dict[str, LiveAdapter] = {}
+
+    def prepare(app: App) -> None:
+        adapter = build(app)
+        app.platforms.add(adapter)
+        adapters[source] = adapter
+
+    async def run(app: App, stop: asyncio.Event) -> None:
+        adapter = adapters[source]
+        try:
+            await adapter.run(stop)
+        finally:
+            await adapter.close()
+
+    return Companion(name=source, run=run, prepare=prepare, routes=routes)
 
 
 def hand_over(

@@ -44,6 +44,8 @@ def test_companion_runs_the_connection_in_the_live_app(synapse: Synapse, databas
         companion.prepare(app)
         adapter = app.platforms.get(config.source)
         assert adapter is not None
+        # an event the engine refuses is set aside, not retried forever (QA code review #2)
+        assert getattr(adapter, "reject", None) == app.engine.reject_event
         await app.start(tick_every=3600)
         stop = asyncio.Event()
         task: asyncio.Future[None] = asyncio.ensure_future(companion.run(app, stop))

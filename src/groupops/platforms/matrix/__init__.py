@@ -23,27 +23,14 @@ __all__ = [
 def companion(source: str) -> Companion:
     """What ``groupops serve`` runs for one Matrix connection: the adapter is added to the
     App's platforms before the deliverer starts, then syncs until the server stops."""
-    import asyncio
-
     from groupops.engine.app import App
-    from groupops.web.runtime import Companion
+    from groupops.platforms.supervise import live_companion
 
-    adapters: dict[str, MatrixAdapter] = {}
-
-    def prepare(app: App) -> None:
+    def build(app: App) -> MatrixAdapter:
         store = ConnectionStore(app.db, source)
         config, _ = store.load()
-        adapter = MatrixAdapter(
+        return MatrixAdapter(
             config, store=store, handle=app.handle, clock=app.clock, reject=app.engine.reject_event
         )
-        app.platforms.add(adapter)
-        adapters[source] = adapter
 
-    async def run(app: App, stop: asyncio.Event) -> None:
-        adapter = adapters[source]
-        try:
-            await adapter.run(stop)
-        finally:
-            await adapter.close()
-
-    return Companion(name=source, run=run, prepare=prepare)
+    return live_companion(source, build)

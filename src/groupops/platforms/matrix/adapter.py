@@ -39,7 +39,6 @@ from groupops.platforms.matrix.deliver import MATRIX_ACTIONS, Delivery
 from groupops.platforms.matrix.homeserver import (
     ACCESS_REFUSED,
     CREATOR_LEVEL,
-    DISABLED,
     RETRYABLE_ERRCODES,
     AccessRefused,
     creators_of,
@@ -50,6 +49,7 @@ from groupops.platforms.matrix.sync import MAX_GAP_PAGES, SYNC_FILTER, Sync
 from groupops.platforms.matrix.translate import Translator
 from groupops.platforms.secrets import SecretFilter
 from groupops.platforms.supervise import (
+    DISABLED,
     Backoff,
     Handler,
     Health,

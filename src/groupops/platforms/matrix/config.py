@@ -16,12 +16,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine
 
-from groupops.domain.errors import InvalidSettings, NotFound
+from groupops.domain.errors import InvalidSettings
 from groupops.i18n import N_
 from groupops.platforms.base import RateLimits
-from groupops.storage.tables import connections
+from groupops.platforms.connections import ConnectionStore as StoredConnection
 
 PLATFORM = "matrix"
 
@@ -165,49 +165,12 @@ class MatrixConfig:
             raise InvalidSettings(str(exc), where=WHERE) from None
 
 
-class ConnectionStore:
-    """The connection's row: settings (with secrets) and state (the sync position)."""
+class ConnectionStore(StoredConnection[MatrixConfig]):
+    """The Matrix connection's row (see
+    :class:`groupops.platforms.connections.ConnectionStore`)."""
 
     def __init__(self, db: Engine, source: str) -> None:
-        self.db = db
-        self.source = source
-
-    def ensure(self, config: MatrixConfig, now: datetime, workspace: str | None = None) -> str:
-        """Create the row (in ``workspace``, ``default`` if None) or update its settings; the
-        state is kept. The slug of the connection's workspace; another one is refused."""
-        from groupops.platforms.connections import store_connection
-
-        return store_connection(self.db, self.source, PLATFORM, config.to_json(), now, workspace)
-
-    def load(self) -> tuple[MatrixConfig, dict[str, Any]]:
-        with self.db.connect() as conn:
-            row = conn.execute(
-                select(connections.c.config, connections.c.state).where(
-                    connections.c.id == self.source
-                )
-            ).first()
-        if row is None:
-            raise NotFound(
-                N_("no connection {source!r}"), where=N_("connections"), source=self.source
-            )
-        return MatrixConfig.from_json(row.config or {}), dict(row.state or {})
-
-    def state(self) -> dict[str, Any]:
-        return self.load()[1]
-
-    def save_state(self, state: Mapping[str, Any]) -> None:
-        with self.db.begin() as conn:
-            conn.execute(
-                update(connections).where(connections.c.id == self.source).values(state=dict(state))
-            )
-
-    def save_config(self, config: MatrixConfig) -> None:
-        with self.db.begin() as conn:
-            conn.execute(
-                update(connections)
-                .where(connections.c.id == self.source)
-                .values(config=config.to_json())
-            )
+        super().__init__(db, source, platform=PLATFORM, parse=MatrixConfig.from_json)
 
 
 async def login(config: MatrixConfig) -> MatrixConfig:

@@ -30,11 +30,11 @@ from groupops.platforms.base import DeliveryResult
 from groupops.platforms.matrix.config import network_reason
 from groupops.platforms.matrix.homeserver import (
     CREATOR_LEVEL,
-    DISABLED,
     Homeserver,
     creators_of,
     log,
 )
+from groupops.platforms.supervise import refuse_unless_doable
 
 MATRIX_ACTIONS = frozenset(
     {
@@ -68,10 +68,7 @@ class Delivery(Homeserver):
     """Actions out (part of :class:`~groupops.platforms.matrix.adapter.MatrixAdapter`)."""
 
     async def perform(self, action: Action, *, idempotency_key: str) -> DeliveryResult:
-        if not self.capabilities.can(action.kind):
-            raise PlatformError(f"matrix cannot {action.kind}", where=self.source, permanent=True)
-        if not self.config.enabled:
-            raise PlatformError(DISABLED, where=self.source, permanent=True)
+        refuse_unless_doable(self.source, self.capabilities, self.config.enabled, action)
         try:
             return await self._perform(action, idempotency_key)
         except (aiohttp.ClientError, TimeoutError) as exc:

@@ -28,7 +28,6 @@ ACCESS_REFUSED = (
     " Run `groupops connect matrix --homeserver … --user … ` again; the running serve picks"
     " it up"
 )
-DISABLED = "the connection is disabled (groupops connections enable turns it on again)"
 
 
 class AccessRefused(PlatformError):

@@ -31,30 +31,20 @@ def companion(source: str) -> Companion:
     App's platforms before the deliverer starts, then polls (or registers its webhook and waits)
     until the server stops. The webhook route ``/hooks/telegram/<username>`` is mounted in the
     web app either way; a polling connection has no webhook secret, so it refuses every post."""
-    import asyncio
-
     from groupops.engine.app import App
+    from groupops.platforms.supervise import live_companion
     from groupops.platforms.telegram.webhook import telegram_webhook_route, webhook_path
-    from groupops.web.runtime import Companion
 
-    adapters: dict[str, TelegramAdapter] = {}
+    built: dict[str, TelegramAdapter] = {}
     username = source.split(":", 1)[1]
-    route = telegram_webhook_route(lambda _name: adapters.get(source), webhook_path(username))
+    route = telegram_webhook_route(lambda _name: built.get(source), webhook_path(username))
 
-    def prepare(app: App) -> None:
+    def build(app: App) -> TelegramAdapter:
         store = ConnectionStore(app.db, source)
         config, _ = store.load()
-        adapter = TelegramAdapter(
+        built[source] = TelegramAdapter(
             config, store=store, handle=app.handle, clock=app.clock, reject=app.engine.reject_event
         )
-        app.platforms.add(adapter)
-        adapters[source] = adapter
+        return built[source]
 
-    async def run(app: App, stop: asyncio.Event) -> None:
-        adapter = adapters[source]
-        try:
-            await adapter.run(stop)
-        finally:
-            await adapter.close()
-
-    return Companion(name=source, run=run, prepare=prepare, routes=[route])
+    return live_companion(source, build, routes=[route])

@@ -28,6 +28,7 @@ from groupops.domain.errors import NotFound, PlatformError
 from groupops.engine.clock import Clock, RealClock
 from groupops.platforms.base import Capabilities
 from groupops.platforms.supervise import (
+    DISABLED,
     Backoff,
     Handler,
     Health,
@@ -36,7 +37,7 @@ from groupops.platforms.supervise import (
     stored_differs,
     watch,
 )
-from groupops.platforms.telegram.botapi import DISABLED, TOKEN_REFUSED, TokenRefused, log
+from groupops.platforms.telegram.botapi import TOKEN_REFUSED, TokenRefused, log
 from groupops.platforms.telegram.config import ConnectionStore, TelegramConfig, secret_filter
 from groupops.platforms.telegram.deliver import (
     CALLBACK_DATA_MAX,

@@ -32,7 +32,6 @@ from groupops.platforms.telegram.translate import Translator
 #: (it sits on every groupops.platforms logger), and operators' log settings know it
 log = logging.getLogger("groupops.platforms.telegram.adapter")
 
-DISABLED = "the connection is disabled (groupops connections enable turns it on again)"
 TOKEN_REFUSED = (
     "the bot token was refused (revoked?): run `groupops connect telegram --token …` with the"
     " token from @BotFather; the running serve picks it up"

@@ -16,13 +16,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine
 
-from groupops.domain.errors import InvalidSettings, NotFound
+from groupops.domain.errors import InvalidSettings
 from groupops.i18n import N_
 from groupops.platforms.base import RateLimits
+from groupops.platforms.connections import ConnectionStore as StoredConnection
 from groupops.platforms.secrets import SecretFilter
-from groupops.storage.tables import connections
 
 PLATFORM = "telegram"
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
@@ -191,38 +191,12 @@ def secret_filter(values: Sequence[str]) -> SecretFilter:
     return SecretFilter(values, families=LOG_FAMILIES, loggers=LOGGERS)
 
 
-class ConnectionStore:
-    """The connection's row: settings (with secrets) and state (offset, who started the bot)."""
+class ConnectionStore(StoredConnection[TelegramConfig]):
+    """The Telegram connection's row (see
+    :class:`groupops.platforms.connections.ConnectionStore`)."""
 
     def __init__(self, db: Engine, source: str) -> None:
-        self.db = db
-        self.source = source
-
-    def ensure(self, config: TelegramConfig, now: datetime, workspace: str | None = None) -> str:
-        """Create the row (in ``workspace``, ``default`` if None) or update its settings; the
-        state is kept. The slug of the connection's workspace; another one is refused."""
-        from groupops.platforms.connections import store_connection
-
-        return store_connection(self.db, self.source, PLATFORM, config.to_json(), now, workspace)
-
-    def load(self) -> tuple[TelegramConfig, dict[str, Any]]:
-        with self.db.connect() as conn:
-            row = conn.execute(
-                select(connections.c.config, connections.c.state).where(
-                    connections.c.id == self.source
-                )
-            ).first()
-        if row is None:
-            raise NotFound(
-                N_("no connection {source!r}"), where=N_("connections"), source=self.source
-            )
-        return TelegramConfig.from_json(row.config or {}), dict(row.state or {})
-
-    def save_state(self, state: Mapping[str, Any]) -> None:
-        with self.db.begin() as conn:
-            conn.execute(
-                update(connections).where(connections.c.id == self.source).values(state=dict(state))
-            )
+        super().__init__(db, source, platform=PLATFORM, parse=TelegramConfig.from_json)
 
 
 async def identify(config: TelegramConfig) -> TelegramConfig:

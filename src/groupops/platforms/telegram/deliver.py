@@ -19,7 +19,8 @@ from telegram.error import TelegramError
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError, RecipientUnreachable
 from groupops.platforms.base import DeliveryResult
-from groupops.platforms.telegram.botapi import DISABLED, BotApi
+from groupops.platforms.supervise import refuse_unless_doable
+from groupops.platforms.telegram.botapi import BotApi
 
 TELEGRAM_ACTIONS = frozenset(
     {
@@ -77,10 +78,7 @@ class Delivery(BotApi):
     """Actions out (part of :class:`~groupops.platforms.telegram.adapter.TelegramAdapter`)."""
 
     async def perform(self, action: Action, *, idempotency_key: str) -> DeliveryResult:
-        if not self.capabilities.can(action.kind):
-            raise PlatformError(f"telegram cannot {action.kind}", where=self.source, permanent=True)
-        if not self.config.enabled:
-            raise PlatformError(DISABLED, where=self.source, permanent=True)
+        refuse_unless_doable(self.source, self.capabilities, self.config.enabled, action)
         what = f"{action.kind} in {action.chat_id}"
         try:
             return await self._perform(action, what)
