@@ -15,7 +15,7 @@ def sample_metrics() -> dict[str, Any]:
         "overview": {
             "messages": 1234,
             "members": 42,
-            "active_members": 17,
+            "active_members_30d": 17,
             "first": "2024-03-01",
             "last": "2024-03-28",
         },

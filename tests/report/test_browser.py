@@ -73,6 +73,14 @@ def open_report(browser: Any, report: Path, shot: Path, locale: str = "en-US") -
         "x_ticks": page.evaluate(
             "[...document.querySelectorAll('.xtick text')].map(t => t.textContent)"
         ),
+        "ticks": page.evaluate(
+            """[...document.querySelectorAll('.plotly-graph-div')].map(d => ({
+                title: (d.querySelector('.gtitle') || {}).textContent || '',
+                x: [...d.querySelectorAll('.xtick text')].map(t => t.textContent),
+                y: [...d.querySelectorAll('.ytick text')].map(t => t.textContent),
+                points: d.querySelectorAll('.scatterlayer .point').length,
+            }))"""
+        ),
         "toolbar": page.evaluate(
             "[...new Set([...document.querySelectorAll('.modebar-btn')]"
             ".map(b => b.getAttribute('data-title')))]"
@@ -126,3 +134,37 @@ def test_chinese_report_of_a_real_export_in_chromium(
     assert not [t for t in seen["x_ticks"] if re.search(months, t)]
     english = [t for t in seen["toolbar"] if not re.search(r"[\u4e00-\u9fff]", t)]
     assert seen["toolbar"] and not english, seen["toolbar"]
+
+
+def test_quiet_weeks_and_a_one_month_history_read_right_in_chromium(
+    browser: object, tmp_path: Path, locale_dir: Path
+) -> None:
+    """The weekly chart is on a date axis with the silent weeks at zero; a history inside one
+    month gets a month-labelled monthly axis with a visible point (no millisecond ticks), and
+    count axes have whole-number ticks only."""
+    from groupops.analytics import analyze
+    from tests.analytics.helpers import T0, days, msg
+
+    events = [msg("ann", T0 + days(d), f"hello {d}") for d in (0, 1, 2, 3)]
+    events += [msg("bob", T0 + days(d) + days(0.01), "hi") for d in (0, 2)]
+    report, _m = write_report(
+        analyze(events), tmp_path / "out", lang="zh_CN", catalogs=_catalogs(locale_dir)
+    )
+    seen = open_report(browser, report, tmp_path / "one-month.png", "zh-CN")
+    assert seen["errors"] == [] and seen["drawn"] == seen["charts"]
+    by_title = {c["title"]: c for c in seen["ticks"]}
+    month = next(c for t, c in by_title.items() if t.startswith("每月"))
+    assert month["x"] == ["2024年3月"], month  # one month, labelled as such
+    assert month["points"] >= 1  # the single month is drawn as a point
+    for chart in seen["ticks"]:
+        assert not [t for t in chart["x"] if re.search(r"\d:\d\d|\.\d{3}", t)], chart
+        if "活跃成员" in chart["title"]:  # messages and active members: counts
+            assert all(re.fullmatch(r"\d+", t) for t in chart["y"]), chart  # no 0.5 message
+    day = next(c for t, c in by_title.items() if t.startswith("每日"))
+    assert day["x"][:2] == ["3月4日", "3月5日"], day  # one tick a day
+
+
+def _catalogs(locale_dir: Path) -> Any:
+    from groupops.i18n import Catalogs
+
+    return Catalogs(locale_dir)

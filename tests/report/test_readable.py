@@ -90,7 +90,7 @@ def test_the_per_day_chart_says_when_it_shows_only_the_last_days() -> None:
     metrics["overview"]["first"] = "2022-01-01"  # the history is longer than the daily series
     titles = [title(layout) for _d, layout, _c in charts(render(metrics, lang="en"))]
     assert (
-        "Messages and active members per day, the last 28 days with messages: "
+        "Messages and active members per day, the last 28 days: "
         "2024-03-01 to 2024-03-28 (UTC time)" in titles
     )
 

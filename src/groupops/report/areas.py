@@ -5,7 +5,9 @@ overview at the top of the page."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from groupops.analytics.texts import translate
@@ -25,12 +27,15 @@ from groupops.report.labels import (
     C_SEGMENTS,
     C_SENTIMENT,
     CONTENT_KINDS,
+    DATE_FORMATS,
     KEYS,
     L_ACTIVE,
     L_COHORT,
     L_COUNT,
     L_DAY,
     L_EVIDENCE,
+    L_INVITED,
+    L_INVITEES,
     L_KEYWORD,
     L_LEADERS,
     L_MEANING,
@@ -58,9 +63,11 @@ from groupops.report.labels import (
     SEGMENTS,
     STAGES,
     T_ALL_FIGURES,
+    T_GENERATION,
     T_NO_DATA,
     T_OVERVIEW,
     T_OVERVIEW_HELP,
+    T_TREE,
     WEEKDAYS,
     Gettext,
     key_label,
@@ -80,6 +87,82 @@ def _layout(fig: Any, **kw: Any) -> Any:
     return fig
 
 
+# -- axes -----------------------------------------------------------------------------------
+
+DAY_MS = 86_400_000
+UNITS = {L_DAY: "day", L_WEEK: "week", L_MONTH: "month"}
+# half a period of each unit, in days: the margin around the first and last point, so that a
+# single point sits in the middle of a readable axis (never a millisecond-wide one)
+_HALF = {"day": 0.5, "week": 3.5, "month": 15.0}
+
+
+def _as_date(x: Any) -> date | None:
+    """A day (``2024-03-01``), a month (``2024-03``: its first day) or an ISO week
+    (``2024-W10``: its Monday) as a date; None for anything else."""
+    text = str(x)
+    try:
+        if re.fullmatch(r"\d{4}-W\d{2}", text):
+            return date.fromisocalendar(int(text[:4]), int(text[6:]), 1)
+        if re.fullmatch(r"\d{4}-\d{2}", text):
+            return date(int(text[:4]), int(text[5:]), 1)
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def week_starts(rows: Any, xs: list[Any]) -> list[Any]:
+    """The weeks of a weekly series as their Mondays (``start``, else from the ISO week label),
+    so that they sit on a date axis where a silent week takes its place."""
+    recs = records(rows)
+    starts = [pick(r, "start") for r in recs] if len(recs) == len(xs) else []
+    if starts and all(isinstance(s, str) for s in starts):
+        return starts
+    found = [_as_date(x) for x in xs]
+    return [d.isoformat() if d is not None else x for d, x in zip(found, xs, strict=True)]
+
+
+def time_axis(xs: Sequence[Any], unit: str, lang: str) -> dict[str, Any]:
+    """A date axis for a series of days, weeks or months: ticks never finer than the unit,
+    months labelled by month, and a margin of half a period so that one point is readable."""
+    found = [d for d in (_as_date(x) for x in xs) if d is not None]
+    axis: dict[str, Any] = {"type": "date"}
+    if not found:
+        return axis
+    first, last = min(found), max(found)
+    half = timedelta(days=_HALF[unit])
+    axis["range"] = [
+        (datetime.combine(first, time()) - half).isoformat(),
+        (datetime.combine(last, time()) + half).isoformat(),
+    ]
+    formats = DATE_FORMATS.get(lang, DATE_FORMATS["en"])
+    span = (last - first).days
+    if unit == "month":
+        months = span // 30 + 1
+        step = next(n for n in (1, 2, 3, 6, 12, 24, 60) if months / n <= 12)
+        axis.update(
+            dtick=f"M{step}",
+            tick0=first.replace(day=1).isoformat(),
+            tickformat=formats["month"],
+            hoverformat=formats["month"],
+        )
+    elif unit == "week":
+        axis["hoverformat"] = formats["week"]
+        if span <= 12 * 7:
+            axis.update(dtick=7 * DAY_MS, tick0=first.isoformat(), tickformat=formats["day"])
+    elif span <= 14:
+        axis.update(dtick=DAY_MS, tick0=first.isoformat(), tickformat=formats["day"])
+    return axis
+
+
+def count_axis(values: Sequence[float | None]) -> dict[str, Any]:
+    """An axis of counts: from zero, and whole-number ticks (never 0.5 of a message)."""
+    top = max((v for v in values if v is not None), default=0.0)
+    axis: dict[str, Any] = {"rangemode": "tozero", "tickformat": ",d"}
+    if top < 10:
+        axis.update(dtick=1, tick0=0)
+    return axis
+
+
 # -- the areas ------------------------------------------------------------------------------
 
 
@@ -93,7 +176,7 @@ def _overview(page: Page, m: Mapping[str, Any], _: Gettext) -> None:
             (_(L_STAGE), _(STAGES[stage]) if stage in STAGES else stage),
             (_(L_MEMBERS), fmt(pick(ov, "members", "authors", "member_count"))),
             (_(L_MESSAGES), fmt(pick(ov, "messages", "message_count"))),
-            (_(L_ACTIVE), fmt(pick(ov, "active_members", "active"))),
+            (_(L_ACTIVE), fmt(pick(ov, "active_members_30d", "active_members", "active"))),
         ]
     )
     warning = pick(lc, "warning", "early_warning")
@@ -163,17 +246,31 @@ def _activity(page: Page, a: Mapping[str, Any], _: Gettext, first: Any = None) -
         (("per_week", "weekly", "week", "weeks"), L_WEEK),
         (("per_month", "monthly", "month", "months"), L_MONTH),
     ):
-        xs, ys = series(pick(a, *keys))
+        rows = pick(a, *keys)
+        xs, ys = series(rows)
         if not xs or not ys:
             continue
+        if unit == L_WEEK:
+            xs = week_starts(rows, xs)
+        ys.pop("start", None)
         fig = go.Figure()
+        # a few points each get a marker: a single day, week or month is a dot, not nothing
+        mode = "lines+markers" if len(xs) <= 60 else "lines"
         for name, values in ys.items():
-            fig.add_trace(go.Scatter(x=xs, y=values, mode="lines", name=label(key_label(name, _))))
+            fig.add_trace(go.Scatter(x=xs, y=values, mode=mode, name=label(key_label(name, _))))
         if unit == L_DAY:
             title = _per_day_title(xs, page, first, _)
         else:
             title = _(C_PER_WEEK if unit == L_WEEK else C_PER_MONTH).format(zone=page.zone)
-        page.chart(_layout(fig, title=label(title), xaxis_title=_(unit)))
+        counts = [v for values in ys.values() for v in values if v is not None]
+        page.chart(
+            _layout(
+                fig,
+                title=label(title),
+                xaxis={**time_axis(xs, UNITS[unit], page.lang), "title": {"text": _(unit)}},
+                yaxis=count_axis(counts),
+            )
+        )
     heat = pick(a, "heatmap", "hour_weekday", "heatmap_hour_weekday")
     z = pick(heat, "counts", "z", "values", "matrix") if isinstance(heat, Mapping) else heat
     if isinstance(z, list) and z and isinstance(z[0], list):
@@ -203,8 +300,10 @@ def _activity(page: Page, a: Mapping[str, Any], _: Gettext, first: Any = None) -
         keep = [(lab, g) for lab, g in zip(labels, grid, strict=True) if isinstance(g, list)]
         if keep:
             keep = keep[-30:]
+            width = max(len(g) for _lab, g in keep)
             fig = go.Figure(
                 go.Heatmap(
+                    x=list(range(width)),
                     z=[g for _lab, g in keep],
                     y=[lab for lab, _g in keep],
                     colorscale="Greens",
@@ -215,8 +314,9 @@ def _activity(page: Page, a: Mapping[str, Any], _: Gettext, first: Any = None) -
                 _layout(
                     fig,
                     title=_(C_RETENTION),
-                    xaxis_title=_(L_WEEKS_AFTER),
-                    yaxis_title=_(L_COHORT),
+                    # whole weeks: 0, 1, 2 ... (never half weeks)
+                    xaxis={"title": {"text": _(L_WEEKS_AFTER)}, "dtick": 1, "tick0": 0},
+                    yaxis={"title": {"text": _(L_COHORT)}, "type": "category"},
                     height=420,
                 )
             )
@@ -246,7 +346,16 @@ def _segments(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
                 hovertemplate="%{x}: %{y}<br>%{hovertext}<extra></extra>",
             )
         )
-        page.chart(_layout(fig, title=_(C_SEGMENTS), yaxis_title=_(L_MEMBERS)))
+        page.chart(
+            _layout(
+                fig,
+                title=_(C_SEGMENTS),
+                yaxis={
+                    **count_axis([num(v) for v in counts.values()]),
+                    "title": {"text": _(L_MEMBERS)},
+                },
+            )
+        )
         page.table(
             [_(L_SEGMENT), _(L_MEMBERS), _(L_MEANING)],
             [
@@ -291,7 +400,10 @@ def _ranked_bar(
     value_keys: tuple[str, ...],
     title: str,
     _: Gettext,
+    counts: bool = False,
 ) -> None:
+    """A horizontal bar per record (the first 15); ``counts``: the values are whole numbers
+    (integer ticks)."""
     import plotly.graph_objects as go
 
     pairs = [(_name(r), num(pick(r, *value_keys))) for r in recs[:15]]
@@ -304,7 +416,8 @@ def _ranked_bar(
                 orientation="h",
             )
         )
-        page.chart(_layout(fig, title=label(title), height=max(260, 24 * len(shown) + 80)))
+        axes = {"xaxis": count_axis([v for _n, v in shown])} if counts else {}
+        page.chart(_layout(fig, title=label(title), height=max(260, 24 * len(shown) + 80), **axes))
 
 
 def _graph(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
@@ -455,7 +568,14 @@ def _keywords(page: Page, a: Any, _: Gettext) -> None:
                 orientation="h",
             )
         )
-        page.chart(_layout(fig, title=_(C_KEYWORDS), height=max(300, 20 * len(shown) + 80)))
+        page.chart(
+            _layout(
+                fig,
+                title=_(C_KEYWORDS),
+                height=max(300, 20 * len(shown) + 80),
+                xaxis=count_axis([v for _w, v in shown]),
+            )
+        )
         page.table([_(L_KEYWORD), _(L_COUNT)], [[w, v] for w, v in shown])
     if isinstance(a, Mapping):
         rest = {k: v for k, v in a.items() if k not in ("top", "keywords", "overall")}
@@ -473,8 +593,11 @@ def _growth(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
             page.figures({"joins_by_channel": a["joins_by_channel"]}, _(T_ALL_FIGURES))
         return
     if inviters:
-        _ranked_bar(page, inviters, ("invitees", "count", "value"), _(C_INVITEES), _)
+        _ranked_bar(page, inviters, ("invitees", "count", "value"), _(C_INVITEES), _, counts=True)
         page.records_table(inviters)
+    tree = records(a.get("tree"))
+    if tree:
+        _tree(page, tree, num(a.get("invited")), _)
     page.figures(
         {
             k: v
@@ -482,6 +605,51 @@ def _growth(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
             if k not in ("inviters", "top_inviters", "invitees_per_inviter", "tree")
         },
         _(T_ALL_FIGURES),
+    )
+
+
+OPEN_TREE = 30  # invitations: up to this many, every generation is shown open
+
+
+def _tree(page: Page, tree: Sequence[Mapping[str, Any]], invited: float | None, _: Gettext) -> None:
+    """Who invited whom: one collapsible block per generation, a row per inviter with the
+    people they invited; open when the tree is small, closed (a line each) when it holds
+    hundreds."""
+    by_gen: dict[int, dict[str, list[str]]] = {}
+    for rec in tree:
+        g = num(pick(rec, "generation"))
+        who, whom = pick(rec, "inviter"), pick(rec, "invitee")
+        if who is None or whom is None:
+            continue
+        by_gen.setdefault(int(g or 0), {}).setdefault(str(who), []).append(str(whom))
+    if not by_gen:
+        return
+    sep = "、" if page.lang.startswith("zh") else ", "
+    shown = sum(len(v) for gen in by_gen.values() for v in gen.values())
+    groups = []
+    for g in sorted(by_gen):
+        inviters = by_gen[g]
+        rows: list[list[Any]] = [
+            [who, len(whom), sep.join(whom)]
+            for who, whom in sorted(inviters.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        ]
+        groups.append(
+            {
+                "summary": _(T_GENERATION).format(
+                    generation=g,
+                    invitees=sum(len(w) for w in inviters.values()),
+                    inviters=len(rows),
+                ),
+                "rows": rows,
+            }
+        )
+    left = int(invited or 0) - shown
+    page.groups(
+        _(T_TREE),
+        [_(KEYS["inviter"]), _(L_INVITEES), _(L_INVITED)],
+        groups,
+        open_all=shown <= OPEN_TREE,
+        more=left,
     )
 
 

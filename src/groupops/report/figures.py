@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from groupops.i18n import english
 from groupops.report.labels import (
+    DATA_KEYS,
     DAYS,
+    DURATION_KEYS,
     HOURS,
     MINUTES,
+    NOT_SHARES,
     SECONDS,
+    SHARE_COLUMNS,
     UNDER_A_MINUTE,
     Gettext,
     key_label,
@@ -92,6 +97,55 @@ def seconds(value: Any, _: Gettext = english, resolution: Any = 1) -> str:
     if v < 172800:
         return _(HOURS).format(n=f"{v / 3600:.1f}")
     return _(DAYS).format(n=f"{v / 86400:.1f}")
+
+
+_ISO_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?")
+
+
+def readable_time(value: Any) -> Any:
+    """An ISO 8601 time as people write it (``2024-03-04 09:12``: already in the report's
+    zone, which the page names); anything else as it is."""
+    if isinstance(value, str):
+        m = _ISO_TIME.fullmatch(value)
+        if m:
+            return f"{m.group(1)} {m.group(2)}"
+    return value
+
+
+def precision(value: Any, _: Gettext = english) -> str:
+    """``resolution_s`` in words: "1 min" for exports that write minutes only, else seconds."""
+    v = num(value)
+    if v is None:
+        return "–"
+    if v >= 60 and v % 60 == 0:
+        return _(MINUTES).format(n=f"{v / 60:.0f}")
+    return _(SECONDS).format(n=f"{v:g}")
+
+
+def figure_text(
+    key: Any, value: Any, _: Gettext = english, area: str = "", within: Any = None
+) -> str:
+    """One figure of an area for people, by what its key says it is: shares as percentages,
+    durations with their unit, times as date and clock, a mapping as "name: value" pairs
+    (each said the same way). ``within``: the mapping that holds it."""
+    k = str(key)
+    if isinstance(value, Mapping):
+        data_key = DATA_KEYS.get(k)
+        return "; ".join(
+            f"{_(data_key).format(n=sub) if data_key else key_label(sub, _, area)}: "
+            f"{figure_text(sub, v, _, area, value)}"
+            for sub, v in list(value.items())[:12]
+        )
+    if k == "resolution_s":
+        return precision(value, _)
+    if k in DURATION_KEYS and num(value) is not None:
+        step = pick(within, "resolution_s") or 1
+        return seconds(value, _, step)
+    if k in SHARE_COLUMNS and (area, k) not in NOT_SHARES and num(value) is not None:
+        return pct(value)
+    if isinstance(value, list):
+        return fmt([readable_time(v) for v in value], _)
+    return fmt(readable_time(value), _)
 
 
 def series(obj: Any) -> tuple[list[Any], dict[str, list[float | None]]]:

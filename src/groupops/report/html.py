@@ -105,10 +105,22 @@ def render(
             files=", ".join(files) or "–",
         ),
         sections=page.sections,
-        footer=_(T_FOOTER).format(date=when.strftime("%Y-%m-%d %H:%M UTC")),
+        footer=_(T_FOOTER).format(date=made_at(when, page.zone)),
         plotly_js=Markup(plotly.offline.get_plotlyjs()),
         plotly_locale=_script_json(PLOTLY_LOCALES.get(lang)),
     )
+
+
+def made_at(when: datetime, zone: str) -> str:
+    """When the report was made, in the report's zone (the zone of its days and hours)."""
+    from groupops.analytics.context import zone_of
+    from groupops.domain.errors import GroupopsError
+
+    try:
+        local = when.astimezone(zone_of(zone))
+    except GroupopsError:  # a zone this machine does not know
+        local, zone = when.astimezone(UTC), "UTC"
+    return f"{local:%Y-%m-%d %H:%M} {zone}"
 
 
 def time_zone(metrics: Mapping[str, Any]) -> str:

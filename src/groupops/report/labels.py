@@ -88,8 +88,7 @@ T_MORE_ONE = N_("1 more row in metrics.json")
 # chart titles: what the chart shows, with its zone or period where it has one
 C_PER_DAY = N_("Messages and active members per day, {start} to {end} ({zone} time)")
 C_PER_DAY_CUT = N_(
-    "Messages and active members per day, the last {n} days with messages: {start} to {end} "
-    "({zone} time)"
+    "Messages and active members per day, the last {n} days: {start} to {end} ({zone} time)"
 )
 C_PER_WEEK = N_("Messages and active members per week (weeks from Monday, {zone} time)")
 C_PER_MONTH = N_("Messages and active members per month ({zone} time)")
@@ -102,6 +101,19 @@ C_CONTENT = N_("Replies and reactions per post, by content kind")
 C_SENTIMENT = N_("Mood per week: share of positive and negative messages ({zone} time)")
 C_KEYWORDS = N_("Most frequent words (times used)")
 C_INVITEES = N_("Invitees per inviter")
+T_TREE = N_("Who invited whom, by generation (generation 1: invited by someone nobody invited)")
+T_GENERATION = N_("generation {generation}: {invitees} invited by {inviters}")
+L_INVITED = N_("whom they invited")
+# the analysis' stages (groupops.analytics.STAGES) as the progress bar names them
+ANALYSIS_STAGES = {
+    "activity": N_("activity, life cycle and segments"),
+    "replies": N_("linking replies"),
+    "graph": N_("reply graph"),
+    "qa_content_growth": N_("questions, content and growth"),
+    "spam": N_("spam and ads"),
+    "sentiment": N_("sentiment"),
+    "keywords": N_("keywords"),
+}
 L_SEGMENT = N_("segment")
 L_MEANING = N_("what it means")
 T_FOOTER = N_("Made by groupops on {date}. Every figure is also in metrics.json.")
@@ -110,7 +122,7 @@ T_ALL_FIGURES = N_("All figures of this part")
 
 L_MESSAGES = N_("messages")
 L_MEMBERS = N_("members")
-L_ACTIVE = N_("active members")
+L_ACTIVE = N_("active members, last 30 days")
 L_STAGE = N_("stage")
 L_WARNING = N_("early warning")
 L_EVIDENCE = N_("evidence")
@@ -327,6 +339,7 @@ KEYS = {
     "replies_per_post": N_("replies per post"),
     "replies_received": N_("replies received"),
     "retained": N_("share still active"),
+    "resolution_s": N_("times written to the nearest"),
     "rule": N_("rule"),
     "sampled": N_("messages read"),
     "score": N_("score"),
@@ -337,7 +350,7 @@ KEYS = {
     "soul_figures": N_("soul figures"),
     "spam": N_("spam messages"),
     "spikes": N_("negative spikes"),
-    "split": N_("members cut off without them"),
+    "split": N_("share of members cut off without them"),
     "stage": N_("stage"),
     "started_by": N_("started by"),
     "text": N_("text"),
@@ -355,13 +368,42 @@ KEYS = {
     "word": N_("keyword"),
 }
 # a key that means something else in one area
-AREA_KEYS = {("activity", "active_ratio"): N_("share of members active in the last 30 days")}
+AREA_KEYS = {
+    ("activity", "active_ratio"): N_("share of members active in the last 30 days"),
+    ("sentiment", "average"): N_("average mood (from -1, negative, to 1, positive)"),
+}
+L_GENERATION_N = N_("generation {n}")
+# keys of a shown mapping whose keys are data, not names: how each of its keys is said
+DATA_KEYS = {"by_generation": L_GENERATION_N}
 L_ACTIVE_AFTER = N_("active {days} days after joining")
 _ACTIVE_AFTER = re.compile(r"active_after_(\d+)d")
 # columns whose values are one of a fixed set of words, and those sets
 VALUE_COLUMNS = {"kind": CONTENT_KINDS, "stage": STAGES, "segment": SEGMENTS}
 # columns of a table that hold a share (0-1): shown as a percentage
-SHARE_COLUMNS = frozenset({"share_of_their_messages", "share", "spam_share", "active_ratio"})
+SHARE_COLUMNS = frozenset(
+    {
+        "share_of_their_messages",
+        "share",
+        "spam_share",
+        "active_ratio",
+        "split",
+        "answer_rate",
+        "within_1min",
+        "active_after_7d",
+        "active_after_30d",
+        "pairwise_agreement",
+    }
+)
+# a key of SHARE_COLUMNS that holds a ratio (can exceed 1) in one area
+NOT_SHARES = frozenset({("lifecycle", "active_ratio")})
+# durations in seconds (qa.first_response), said in s, min, h or d
+DURATION_KEYS = frozenset({"median", "p90"})
+# plotly date formats of the chart axes, per report language: a month's tick, a day's tick and
+# a week (its Monday) in the hover label
+DATE_FORMATS = {
+    "zh_CN": {"month": "%Y年%-m月", "day": "%-m月%-d日", "week": "%Y年%-m月%-d日起的一周"},
+    "en": {"month": "%b %Y", "day": "%b %-d", "week": "week of %b %-d, %Y"},
+}
 VALUE_LISTS = {"measured_ranking": CONTENT_KINDS, "claimed_ranking": CONTENT_KINDS}
 VALUE_KEYS = {"joins_by_channel": JOIN_CHANNELS}
 # keys whose values are the analytics' sentences (groupops.analytics.texts)

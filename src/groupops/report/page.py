@@ -9,7 +9,7 @@ from typing import Any
 from markupsafe import Markup
 
 from groupops.analytics.texts import translate
-from groupops.report.figures import fmt, num, pct
+from groupops.report.figures import figure_text, fmt, num, pct, readable_time
 from groupops.report.labels import (
     MODEBAR_REMOVE,
     PLOTLY_LOCALES,
@@ -79,6 +79,40 @@ class Page:
             {"kind": "table", "title": title, "columns": list(columns), "rows": shown, "more": more}
         )
 
+    def groups(
+        self,
+        title: str,
+        columns: Sequence[str],
+        groups: Sequence[Mapping[str, Any]],
+        *,
+        open_all: bool = False,
+        more: int = 0,
+    ) -> None:
+        """Tables under one heading, each in its own <details> (``summary``, ``rows``): open
+        when ``open_all``, else closed, a line each; every row is kept (no row limit).
+        ``more``: rows that metrics.json holds beyond these."""
+        if not groups:
+            return
+        note = (
+            ""
+            if more <= 0
+            else self._(T_MORE_ONE)
+            if more == 1
+            else self._(T_MORE).format(n=f"{more:,}")
+        )
+        self.blocks.append(
+            {
+                "kind": "groups",
+                "title": title,
+                "columns": list(columns),
+                "groups": [
+                    {"summary": g["summary"], "rows": [list(r) for r in g["rows"]]} for g in groups
+                ],
+                "open": open_all,
+                "more": note,
+            }
+        )
+
     def records_table(self, recs: Sequence[Mapping[str, Any]], title: str = "") -> None:
         columns: list[str] = []
         for r in recs[:MAX_ROWS]:
@@ -89,7 +123,7 @@ class Page:
             [
                 pct(r.get(c))
                 if c in SHARE_COLUMNS and num(r.get(c)) is not None
-                else value_label(r.get(c), VALUE_COLUMNS.get(c, {}), self._)
+                else readable_time(value_label(r.get(c), VALUE_COLUMNS.get(c, {}), self._))
                 for c in columns
             ]
             for r in recs
@@ -133,7 +167,7 @@ class Page:
                 v = translate(v, _)
             elif k in TEXTS and isinstance(v, list):
                 v = [translate(x, _) if isinstance(x, str) else x for x in v]
-            flat.append((key_label(k, _, self.area), fmt(v, _)))
+            flat.append((key_label(k, _, self.area), figure_text(k, v, _, self.area, obj)))
         if flat:
             rows.append(flat)
         if rows:

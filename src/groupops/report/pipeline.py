@@ -28,9 +28,12 @@ from groupops.domain.errors import GroupopsError
 from groupops.domain.events import Event, EventKind
 from groupops.i18n import N_
 
-# progress(what, done, total): ``what`` is "import" (done = events read so far, total None)
-# or an analytics stage name passed through from the analytics.
+# progress(what, done, total): ``what`` is "import" (done = events read so far, total None
+# until the end), or the name of the analysis stage that begins (one of
+# ``groupops.analytics.STAGES``; done = stages finished, total = how many there are), and at
+# the very end "analysed" (done = total).
 Progress = Callable[[str, int, int | None], None]
+ANALYSED = "analysed"
 
 
 class SeveralChats(GroupopsError):
@@ -96,7 +99,12 @@ def analyze_files(
     t0 = time.perf_counter()
     with gc_paused():
         frame, events, messages = _build(paths, formats, tz, progress, chat)
-    metrics = analyze_frame(frame, now=now, tz=tz)  # days and hours in the export's zone
+    # days and hours in the export's zone
+    metrics = analyze_frame(frame, now=now, tz=tz, stage=_stage_progress(progress))
+    if progress is not None:
+        from groupops.analytics import STAGES  # type: ignore[import-untyped,unused-ignore]
+
+        progress(ANALYSED, len(STAGES), len(STAGES))
     return AnalysisResult(
         metrics=dict(metrics),
         files=[p.name for p in paths],
@@ -104,6 +112,21 @@ def analyze_files(
         messages=messages,
         seconds=time.perf_counter() - t0,
     )
+
+
+def _stage_progress(progress: Progress | None) -> Callable[[str], None] | None:
+    """The analytics' stage names as ``progress`` calls: which stage begins, and how many of
+    the stages are done before it."""
+    if progress is None:
+        return None
+    from groupops.analytics import STAGES  # type: ignore[import-untyped,unused-ignore]
+
+    order = {name: i for i, name in enumerate(STAGES)}
+
+    def stage(name: str) -> None:
+        progress(name, order.get(name, 0), len(STAGES))
+
+    return stage
 
 
 def analyze_group(db: Engine, ref: str, *, now: datetime | None = None) -> AnalysisResult:
