@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from groupops.domain.actions import ActionKind
 from groupops.domain.events import Event, EventKind
@@ -13,7 +13,7 @@ from groupops.engine import admin, settings_admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.features.registry import FeatureRegistry
-from groupops.storage.tables import memberships, outbox
+from groupops.storage.tables import groups, memberships, outbox
 from tests.engine.fakes import FlakyAdapter
 
 WELCOME = "groupops.features.welcome:WelcomeFeature"
@@ -39,6 +39,13 @@ def queued(app: App) -> list[tuple[str, str, str]]:
     with app.db.connect() as conn:
         rows = conn.execute(select(outbox).order_by(outbox.c.id)).all()
     return [(r.kind, r.payload["user_id"], r.payload["text"]) for r in rows]
+
+
+def sent(app: App) -> list[tuple[str, str]]:
+    """(chat, text) of the messages queued for groups."""
+    with app.db.connect() as conn:
+        rows = conn.execute(select(outbox).order_by(outbox.c.id)).all()
+    return [(r.chat_id, r.payload["text"]) for r in rows if r.kind == "send"]
 
 
 def clock(app: App) -> ManualClock:
@@ -150,6 +157,39 @@ def test_welcome_turned_off_during_a_burst_sends_no_combined_welcome(
     app.engine.tick()
     combined = queued(app)[-1][2]
     assert "Raider0" not in combined and "Raider4" not in combined, combined
+
+
+def test_one_groups_broken_welcome_settings_hold_back_no_other_groups_welcome(
+    make_app: Callable[..., App],
+) -> None:
+    app = setup(make_app)
+    app.sandbox.create_chat("g2", "Other group")
+    app.handle([app.sandbox.join("g2", "admin2", "Admin", is_admin=True)])
+    held = {"welcome": {"burst_threshold": 3, "burst_window_seconds": 60}}
+    with app.db.begin() as conn:
+        conn.execute(update(groups).values(settings=held))
+    app.engine.directory.invalidate()
+    c = clock(app)
+    c.advance(600)
+    for i in range(5):
+        app.handle(
+            [
+                app.sandbox.join("g1", f"a{i}", f"Ann{i}"),
+                app.sandbox.join("g2", f"b{i}", f"Bob{i}"),
+            ]
+        )
+        c.advance(2)
+    with app.db.begin() as conn:  # as an older version or a hand edit might have left them
+        broken = {"welcome": {"burst_threshold": "many"}}
+        conn.execute(update(groups).where(groups.c.chat_id == "g1").values(settings=broken))
+    app.engine.directory.invalidate()
+    c.advance(61)
+    app.engine.tick()
+    c.advance(60)
+    app.engine.tick()
+    combined = [(chat, text) for chat, text in sent(app) if "Ann2" in text or "Bob2" in text]
+    assert [chat for chat, _ in combined] == ["g2"]  # g1's raiders wait for its repair
+    assert "Bob3" in combined[0][1]
 
 
 def test_a_forgotten_newcomer_leaves_the_combined_welcome(make_app: Callable[..., App]) -> None:

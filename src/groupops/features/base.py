@@ -4,15 +4,17 @@ and a delete-member-data hook. Built-ins and extensions are registered the same 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Connection
 
 from groupops.domain.events import EventKind
 
 if TYPE_CHECKING:
-    from groupops.engine.context import BatchContext, Incoming
+    from groupops.engine.context import BatchContext, GroupInfo, Incoming, Named
+
+S = TypeVar("S", bound="FeatureSettings")
 
 
 class FeatureSettings(BaseModel):
@@ -52,3 +54,16 @@ class Feature(Protocol):
     # also read that state for every group before live events arrive:
     # ``warm_up(ctx)``, a context with no events whose ``all_groups()`` are the groups
     # (what it reads is staged, then kept like a batch's).
+
+
+def tick_settings(ctx: BatchContext, feature: Named, group: GroupInfo, model: type[S]) -> S | None:
+    """``feature``'s settings in ``group`` for the work a tick does there (it has no group of
+    its own, so the engine neither skips a group where the feature is off nor reports its
+    invalid settings): None when they do not validate, so that one group's broken settings
+    stop no other group's timed work (the engine reports them when the group's next event
+    comes). Whether the feature is ``enabled`` there is the caller's: what "off" means differs
+    (the gate lets newcomers in, welcome greets no one, points pays no monthly top)."""
+    try:
+        return ctx.settings(feature, group, model)
+    except ValidationError:
+        return None

@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from pydantic import ValidationError
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.events import Event, EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
+from groupops.features.base import tick_settings
 from groupops.features.gate.settings import GateSettings
 from groupops.features.gate.tables import gate_challenges, gate_failures, gate_raids
 from groupops.i18n import N_
@@ -428,9 +428,8 @@ class GateFeature:
             group = groups.get(gid)
             if group is None:
                 continue
-            try:
-                s = ctx.settings(self, group, GateSettings)
-            except ValidationError:
+            s = tick_settings(ctx, self, group, GateSettings)
+            if s is None:
                 continue  # recorded when the group's next event comes; other groups go on
             on[gid] = s if s.enabled else None
         for gid, gate in on.items():

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import select
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import GroupopsError
 from groupops.domain.time import local_day, zone
 from groupops.engine.context import BatchContext, GroupInfo, Named
+from groupops.features.base import tick_settings
 from groupops.features.points.boards import leaderboard
 from groupops.features.points.ledger import Ledger
 from groupops.features.points.replies import TOP_POINTS
@@ -66,11 +66,8 @@ def month_end(ledger: Ledger, ctx: BatchContext, feature: Named, now: datetime) 
         for group, month_day in found:
             if group.id in done:
                 continue
-            try:
-                s = ctx.settings(feature, group, PointsSettings)
-            except ValidationError:
-                continue  # the engine records invalid settings when a group event comes
-            if not s.enabled or not s.monthly_top:
+            s = tick_settings(ctx, feature, group, PointsSettings)
+            if s is None or not s.enabled or not s.monthly_top:
                 continue
             if ctx.mark_once(group.id, key):
                 _announce_top(ledger, ctx, group, s, month_day, now)

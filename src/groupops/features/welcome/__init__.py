@@ -14,6 +14,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.events import EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
+from groupops.features.base import tick_settings
 from groupops.features.commands import is_command
 from groupops.features.welcome.settings import WelcomeSettings
 from groupops.features.welcome.tables import welcome_bursts
@@ -396,7 +397,9 @@ class WelcomeFeature:
             group = groups.get(row.group_id)
             if group is None:
                 continue
-            s = self._settings(ctx, group)
+            s = tick_settings(ctx, self, group, WelcomeSettings)
+            if s is None:
+                continue  # broken settings: left until they are repaired, other groups go on
             if not s.enabled:  # turned off while joins were held back: welcome no one
                 ctx.conn.execute(_DELETE_BURST, {"g": row.group_id})
                 continue
