@@ -368,16 +368,6 @@ _QUESTION_ZH = re.compile(
 )
 
 
-def is_question(text: str) -> bool:
-    """Question detection for Chinese and English (punctuation, wh-words, 吗/怎么/请问 ...)."""
-    t = text.strip()
-    if not t:
-        return False
-    if "?" in t or "？" in t or _QUESTION_EN.match(t):
-        return True
-    return not t.isascii() and bool(_QUESTION_ZH.search(t))
-
-
 def text_features(frame: Frame) -> tuple[IntArray, npt.NDArray[np.bool_]]:
     """One pass over the texts: the author each message addresses (``nick: ...``, ``nick,``,
     ``@name``; -1 when none) and whether it is a question."""

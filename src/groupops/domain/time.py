@@ -29,8 +29,3 @@ def local_day(dt: datetime, tz: str | ZoneInfo) -> date:
     """The calendar day of ``dt`` in the group's zone (streaks and 'daily' use this)."""
     z = tz if isinstance(tz, ZoneInfo) else zone(tz)
     return utc(dt).astimezone(z).date()
-
-
-def month_key(dt: datetime, tz: str | ZoneInfo) -> str:
-    d = local_day(dt, tz)
-    return f"{d.year:04d}-{d.month:02d}"

@@ -11,7 +11,6 @@ import gc
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from sqlalchemy import Engine as SAEngine
 
@@ -170,7 +169,3 @@ class App:
             self._checkpointer.stop()
             self._checkpointer = None
         self.db.dispose()
-
-
-def minutes(n: float) -> timedelta:
-    return timedelta(minutes=n)

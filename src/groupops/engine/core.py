@@ -508,7 +508,3 @@ def _savepoint(conn: Connection) -> Iterator[None]:
             cursor.execute("RELEASE feature")
             raise
         cursor.execute("RELEASE feature")
-
-
-def group_by_id(groups_list: list[GroupInfo], gid: int) -> GroupInfo | None:
-    return next((g for g in groups_list if g.id == gid), None)

@@ -56,14 +56,6 @@ class AnalysisResult:
     seconds: float = 0.0  # import and analysis together: they run interleaved, streaming
 
 
-def read_all(paths: Sequence[Path], tz: str | None = None) -> Iterator[Iterator[Event]]:
-    """One stream per file; each file's format is detected when its turn comes."""
-    from groupops.importers import read
-
-    for path in paths:
-        yield read(path, tz)
-
-
 def check_files(paths: Sequence[Path]) -> list[str]:
     """Detect every file's format first, so an unknown file fails before any work is done."""
     from groupops.importers import detect

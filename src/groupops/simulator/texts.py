@@ -509,7 +509,7 @@ def fill(rng: random.Random, template: str, **fixed: str) -> str:
         if key in SLOTS:
             return rng.choice(SLOTS[key])
         if key in ("hobby_zh", "hobby_en"):
-            return rng.choice(HOBBIES[key[-2:]])  # type: ignore[index]
+            return rng.choice(HOBBIES[key[-2:]])
         if key == "handle":
             return rng.choice(HANDLES)
         if key == "site":

@@ -35,7 +35,7 @@ CSRF_COOKIE = "csrftoken"
 CSRF_HEADER = "x-csrftoken"
 
 
-class JSONCSRFMiddleware(CSRFMiddleware):  # type: ignore[misc]
+class JSONCSRFMiddleware(CSRFMiddleware):
     async def send(self, message: Message, send: Send, scope: Scope) -> None:
         cookie = Request(scope).cookies.get(self.cookie_name)
         if (

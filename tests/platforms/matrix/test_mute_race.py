@@ -46,7 +46,7 @@ class Room:
             await asyncio.sleep(0.3)  # the other change reads the same levels meanwhile
             return answer
 
-        adapter.client.room_get_state_event = slow  # type: ignore[method-assign]
+        adapter.client.room_get_state_event = slow
         self.keys = iter(range(1, 1000))
 
     async def mute(self, user: str, until: datetime | None = None) -> None:

@@ -98,7 +98,7 @@ def test_an_invite_the_bot_cannot_join_is_kept_and_tried_later_not_on_every_sync
             joins.append(room_id)
             return await join(room_id)
 
-        adapter.client.join = counted  # type: ignore[method-assign]
+        adapter.client.join = counted
         await adapter.sync_once()
         (alice,) = await people(synapse, 1)
         # alice invites the bot, then leaves: nobody is left in the room to let the bot in
