@@ -70,8 +70,10 @@ def test_a_value_with_a_dash_and_a_letter_is_told_to_go_after_dashes(
     assert res.exit_code == 2
     assert (
         "No such option: -N. A value that starts with - and a letter goes after -- (settings set"
-        ' -g 1 welcome.rules -- "-No ads")'
+        f' -g 1 --database-url {imported} welcome.rules -- "-No ads")'
     ) in said(res), said(res)
+    res = run(cli, "settings", "set", "-No ads", COLUMNS="200")  # the name is still to come
+    assert '(settings set NAME -- "-No ads")' in said(res), said(res)
     res = run(
         cli,
         "settings",
@@ -85,7 +87,33 @@ def test_a_value_with_a_dash_and_a_letter_is_told_to_go_after_dashes(
         COLUMNS="200",
     )
     assert "没有选项 -N。以 - 加字母开头的值要写在 -- 之后" in said(res), said(res)
+    assert f'（settings set -g 1 --database-url {imported} welcome.rules -- "-No ads"）' in said(
+        res
+    ), said(res)
     res = run(cli, "settings", "set", "welcome.rulez", "x", "--grup", "1", *url, COLUMNS="200")
     assert "(did you mean: --group)" in said(res) or "--group" in said(res), said(res)
     res = run(cli, "settings", "set", *url, "-g", "1", "welcome.rules", "--", "-No ads")
     assert res.exit_code == 0 and '"rules": "-No ads"' in res.stdout, res.output
+
+
+def test_an_unknown_option_is_refused_plainly_where_no_free_text_is_taken(
+    cli: typer.Typer, imported: str
+) -> None:
+    """Only a command's free text still to come (`settings set`'s value) gets the hint about
+    `--`; elsewhere, or once the value is given, an unknown option is click's "No such option"
+    (with its suggestion), not a hint about another command's text."""
+    url = ("--database-url", imported)
+    for args in (
+        ("undo", "1", "--bogus"),
+        ("forget", "1", "--bogus"),
+        ("outbox", "retry", "1", "--bogus"),
+        ("tasks", "done", "1", "--bogus"),
+        ("settings", "set", "welcome.rules", "x", "--bogus"),
+    ):
+        for lang in ("en", "zh_CN"):
+            res = run(cli, *args, *url, lang=lang, COLUMNS="200")
+            assert res.exit_code == 2, res.output
+            assert "--bogus" in said(res), said(res)
+            assert "welcome.rules" not in said(res) and " -- " not in said(res), said(res)
+    res = run(cli, "undo", "1", "--bx", *url, COLUMNS="200")
+    assert "No such option: --bx (Possible options: --by)" in said(res), said(res)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -51,17 +52,31 @@ def _option_name(name: str) -> str:
 
 
 _OPTION_SHAPE = re.compile(r"--?[A-Za-z]")
-#: a word refused as an unknown option that may have been meant as a value (``"-No ads"``)
+#: a word refused as an unknown option where the command takes a free text that may start
+#: with "-" (``settings set welcome.rules "-No ads"``): how to give it, the command's own way
 DASH_VALUE = N_(
-    "No such option: {name}. A value that starts with - and a letter goes after --"
-    " (settings set -g 1 welcome.rules -- {value})"
+    "No such option: {name}. A value that starts with - and a letter goes after -- ({example})"
 )
+
+
+def _quoted(word: str) -> str:
+    """A word as a shell takes it back: as it is, or in double quotes (JSON's escaping)."""
+    return word if shlex.quote(word) == word else json.dumps(word, ensure_ascii=False)
 
 
 class _DashValueParser(_OptionParser):
     """click's parser, but a word starting with "-" that cannot be an option (a negative
     number, "- No ads", "-不要发广告": no letter after the dashes) is a value. Words shaped like
-    options (``--grup``, ``-x``) are still refused as unknown options."""
+    options (``--grup``, ``-x``) are still refused as unknown options, with click's own words;
+    only where the command's free text (:attr:`DashValues.free_text`) is still to come is the
+    refusal told how to give a text that starts with "-"."""
+
+    #: the words of the command line, as given (the example is built from them)
+    given: list[str]
+
+    def parse_args(self, args: list[str]) -> Any:
+        self.given = list(args)
+        return super().parse_args(args)
 
     def _process_opts(self, arg: str, state: _ParsingState) -> None:
         if _OPTION_SHAPE.match(arg) is None:
@@ -70,23 +85,55 @@ class _DashValueParser(_OptionParser):
         try:
             super()._process_opts(arg, state)
         except NoSuchOption as exc:
-            if exc.possibilities:  # a misspelt option: click says which it meant
+            example = self._example(arg, state)
+            if exc.possibilities or example is None:  # a misspelt or unknown option
                 raise
             said = Catalogs().gettext(chosen_language())(DASH_VALUE)
-            value = json.dumps(arg, ensure_ascii=False)
-            raise UsageError(said.format(name=exc.option_name, value=value), ctx=exc.ctx) from None
+            said = said.format(name=exc.option_name, example=example)
+            raise UsageError(said, ctx=exc.ctx) from None
+
+    def _example(self, arg: str, state: _ParsingState) -> str | None:
+        """The command line given, with ``arg`` moved after ``--`` as the free text; None
+        when the command takes no free text, or it was given already."""
+        command = self.ctx.command if self.ctx is not None else None
+        free = getattr(command, "free_text", None)
+        if command is None or free is None:
+            return None
+        arguments = [p for p in command.params if p.param_type_name == "argument"]
+        place = next((i for i, p in enumerate(arguments) if p.name == free), None)
+        if place is None or len(state.largs) > place:
+            return None
+        before = [str(a.name or "").upper() for a in arguments[len(state.largs) : place]]
+        positional = [*state.largs, *before]
+        options = list(self.given)
+        for word in [*state.largs, arg]:
+            if word in options:
+                options.remove(word)
+        path = (self.ctx.command_path if self.ctx is not None else "").split(" ", 1)[-1]
+        words = [path, *map(_quoted, options), *map(_quoted, positional), "--", _quoted(arg)]
+        return " ".join(w for w in words if w)
 
 
 class DashValues(TyperCommand):
     """A command whose arguments may start with "-" (``settings set NAME -5``, ``undo -1``):
     :class:`_DashValueParser` reads them as values. A text starting with "-" and a letter
-    still needs ``--`` before the arguments, as with any command line."""
+    still needs ``--`` before the arguments, as with any command line; the command's
+    ``free_text`` argument (``settings set``'s value), when it has one, is the one that an
+    unknown option may have been meant as."""
+
+    free_text: str | None = None
 
     def make_parser(self, ctx: Any) -> _OptionParser:
         parser = _DashValueParser(ctx)
         for param in self.get_params(ctx):
             param.add_to_parser(parser, ctx)
         return parser
+
+
+class FreeTextValue(DashValues):
+    """:class:`DashValues` whose ``value`` argument is free text (``settings set``)."""
+
+    free_text = "value"
 
 
 def check_zones(params: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from groupops.cli_options import (
     PERIODS,
     DashValues,
     DbOption,
+    FreeTextValue,
     GroupOption,
     LangOption,
     Limit,
@@ -241,7 +242,7 @@ def register(app: typer.Typer) -> None:
                 f"[yellow]{t(WARNING)}[/yellow] {line}", highlight=False, soft_wrap=True
             )
 
-    @settings_app.command("set", cls=DashValues)
+    @settings_app.command("set", cls=FreeTextValue)
     @typed_errors
     def settings_set(
         name: str = typer.Argument(
