@@ -315,30 +315,7 @@ class GateFeature:
         attempts = challenge.attempts + 1
         if choice == challenge.answer:
             self._set(ctx, challenge.id, status="passed", attempts=attempts, ended_at=when)
-            caps = ctx.capabilities(event.source)
-            if caps.buttons and caps.can(ActionKind.MUTE):
-                ctx.emit(
-                    Action(
-                        ActionKind.UNMUTE,
-                        event.source,
-                        event.chat_id,
-                        user_id=event.user_id,
-                        reason="gate: answered",
-                    ),
-                    item,
-                )
-            ctx.derive(
-                Event(
-                    event.source,
-                    f"gate:{challenge.id}:admitted",
-                    EventKind.MEMBER_ADMITTED,
-                    when,
-                    chat_id=event.chat_id,
-                    user_id=event.user_id,
-                    user_name=challenge.user_name,
-                    data={"challenge_id": int(challenge.id), "attempts": attempts},
-                )
-            )
+            self._admit(ctx, group, challenge, when, "gate: answered", {"attempts": attempts}, item)
             return
         if attempts >= s.max_attempts:
             self._set(ctx, challenge.id, attempts=attempts)
@@ -460,32 +437,48 @@ class GateFeature:
             .where(c.group_id == group.id, c.status == "pending")
             .order_by(c.id)
         ).all()
-        caps = ctx.capabilities(group.source)
         for challenge in waiting:
             self._set(ctx, challenge.id, status="cancelled", ended_at=now)
-            if caps.buttons and caps.can(ActionKind.MUTE):
-                ctx.emit_for_group(
-                    Action(
-                        ActionKind.UNMUTE,
-                        group.source,
-                        group.chat_id,
-                        user_id=challenge.user_id,
-                        reason="gate: turned off",
-                    ),
-                    group,
-                )
-            ctx.derive(
-                Event(
-                    group.source,
-                    f"gate:{challenge.id}:admitted",
-                    EventKind.MEMBER_ADMITTED,
-                    now,
-                    chat_id=group.chat_id,
-                    user_id=challenge.user_id,
-                    user_name=challenge.user_name,
-                    data={"challenge_id": int(challenge.id), "gate": "off"},
-                )
+            self._admit(ctx, group, challenge, now, "gate: turned off", {"gate": "off"})
+
+    def _admit(
+        self,
+        ctx: BatchContext,
+        group: GroupInfo,
+        challenge: Any,
+        when: datetime,
+        reason: str,
+        data: dict[str, Any],
+        cause: Incoming | None = None,
+    ) -> None:
+        """Let a newcomer in: the mute their question came with is lifted (where the platform
+        asked with buttons and could mute), and ``member_admitted`` tells welcome to greet
+        them. ``cause``: the answer that let them in, which the unmute follows."""
+        caps = ctx.capabilities(group.source)
+        if caps.buttons and caps.can(ActionKind.MUTE):
+            unmute = Action(
+                ActionKind.UNMUTE,
+                group.source,
+                group.chat_id,
+                user_id=challenge.user_id,
+                reason=reason,
             )
+            if cause is not None:
+                ctx.emit(unmute, cause)
+            else:
+                ctx.emit_for_group(unmute, group)
+        ctx.derive(
+            Event(
+                group.source,
+                f"gate:{challenge.id}:admitted",
+                EventKind.MEMBER_ADMITTED,
+                when,
+                chat_id=group.chat_id,
+                user_id=challenge.user_id,
+                user_name=challenge.user_name,
+                data={"challenge_id": int(challenge.id), **data},
+            )
+        )
 
 
 def _within(t: Callable[[str], str], seconds: int) -> str:
