@@ -492,7 +492,7 @@ def test_system_line_prefilter_changes_no_match(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_clean_name_folds_every_space_like_the_regex() -> None:
-    from groupops.importers.base import _MARKS_TABLE, _SPACES_RE, clean_name
+    from groupops.importers.text import _MARKS_TABLE, _SPACES_RE, clean_name
 
     spaces = [chr(c) for c in range(0x3100) if chr(c).isspace()]
     for s in [" a\u00a0 b\u2007", "\u200e x \u202f y\u200f ", "\x1c\x1fz\t\n", "", "  "]:
@@ -502,7 +502,7 @@ def test_clean_name_folds_every_space_like_the_regex() -> None:
 
 
 def test_link_kinds_with_and_without_a_known_host() -> None:
-    from groupops.importers.base import link_kind
+    from groupops.importers.text import link_kind
 
     assert link_kind("https://MP.weixin.qq.com/s/abc") is ContentKind.ARTICLE_LINK
     assert link_kind("https://mp.weixin.qq.com/x") is ContentKind.H5_LINK

@@ -17,14 +17,9 @@ import typer
 from groupops.domain.events import EventKind
 from groupops.i18n import Catalogs
 from groupops.importers import ImportFormatError, Note, read
-from groupops.importers.base import (
-    GB18030,
-    UTF8,
-    Transcoded,
-    member_event,
-    reaction_count,
-    refusal_text,
-)
+from groupops.importers.base import refusal_text
+from groupops.importers.encoding import GB18030, UTF8, Transcoded
+from groupops.importers.events import member_event, reaction_count
 from groupops.importers.store import import_file
 from tests.cli import run
 

@@ -1,7 +1,9 @@
-"""What every importer shares: the typed error, reading bytes safely, ids, names, content kinds.
+"""What every importer shares: the typed errors, the reading options and local clock, file keys.
 
 An importer turns one export file into :class:`groupops.domain.events.Event` objects, in file
-order, streaming (memory stays flat as files grow). The contract every format keeps:
+order, streaming (memory stays flat as files grow). Beside this module: ``encoding`` reads an
+export's bytes as text (UTF-8, GB18030, Windows-1252 lines), ``text`` cleans names and tells
+content kinds, ``events`` builds the events. The contract every format keeps:
 
 * ``source`` is ``f"import:{format}"``; ``chat_id`` a stable id of the chat (the platform's id
   where the export records one, else the chat's name, else the file's stem);
@@ -18,24 +20,19 @@ order, streaming (memory stays flat as files grow). The contract every format ke
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import io
 import os
-import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
-from types import MappingProxyType
 from typing import IO, Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from groupops.domain.errors import GroupopsError
-from groupops.domain.events import MAX_NAME_LEN, ContentKind, Event, EventKind
 from groupops.i18n import N_
 
 # -- errors ------------------------------------------------------------------------------------
@@ -347,7 +344,7 @@ def utc_at(seconds: int, file: str, line: int) -> datetime:
 KEY_PREFIX_BYTES = 65536
 #: what a reader reads for :func:`file_key`: with CRLF line ends, 64 KiB of text as LF
 KEY_HEAD_BYTES = 2 * KEY_PREFIX_BYTES
-_BOM = b"\xef\xbb\xbf"
+BOM = b"\xef\xbb\xbf"
 
 
 def file_key(head: bytes, fmt: str) -> str:
@@ -357,7 +354,7 @@ def file_key(head: bytes, fmt: str) -> str:
     nothing. Line ends and a byte-order mark do not count: the ``.txt`` WhatsApp saves and the
     ``_chat.txt`` in the ``.zip`` it shares (CRLF) are one chat, not two. (A file with LF ends
     and no mark keeps the key it had before this rule.)"""
-    text = head.removeprefix(_BOM).replace(b"\r\n", b"\n")[:KEY_PREFIX_BYTES]
+    text = head.removeprefix(BOM).replace(b"\r\n", b"\n")[:KEY_PREFIX_BYTES]
     return hashlib.sha1(fmt.encode() + b"\0" + text).hexdigest()[:12]
 
 
@@ -387,403 +384,3 @@ class CountingReader(io.RawIOBase):
         data = self.raw.read(size)
         self.count += len(data)
         return data
-
-
-# -- encodings ---------------------------------------------------------------------------------
-
-UTF8 = "utf-8"
-GB18030 = "gb18030"
-#: what the operator reads about an encoding
-ENCODING_LABELS = {UTF8: "UTF-8", GB18030: "GB18030"}
-NOT_UTF8 = N_("the file is not UTF-8 text (bytes no UTF-8 character is made of); save it as UTF-8")
-NEITHER_UTF8_NOR_GB18030 = N_(
-    "the file is neither UTF-8 nor GB18030 (GBK) text (bytes neither is made of); save it as UTF-8"
-)
-BROKEN_TEXT = N_(
-    "the file reads as {encoding} up to here, then has bytes that are no {encoding} text"
-    " (a damaged file?)"
-)
-#: the note of a file read in an encoding other than UTF-8
-READ_AS = {GB18030: N_("{file}: not UTF-8; read as GB18030 (GBK)")}
-
-
-class Transcoded(io.RawIOBase):
-    """The text of a byte stream, as UTF-8 bytes, read in the first of ``encodings`` its bytes
-    are (UTF-8, then e.g. GB18030 for what Excel on Chinese Windows saves). The choice is
-    made on the first block that holds a byte other than ASCII (ASCII reads the same in all
-    of them). Bytes that are text in none of them, or that break the chosen encoding later
-    on, are an :class:`ImportFormatError` naming the file and the byte offset: nothing is
-    replaced by U+FFFD. Reading in another encoding than UTF-8 is told in ``options``'s notes
-    (:data:`READ_AS`). A UTF-8 byte-order mark is kept (the readers drop it)."""
-
-    def __init__(
-        self,
-        raw: IO[bytes],
-        file: str,
-        encodings: tuple[str, ...] = (UTF8,),
-        options: Options | None = None,
-        block: int = 1 << 20,
-    ) -> None:
-        self.raw = raw
-        self.file = file
-        self.encodings = encodings
-        self.options = options
-        self.block = block
-        self.encoding: str | None = None
-        self._decoder: codecs.IncrementalDecoder | None = None
-        self._pos = 0  # bytes of ``raw`` read so far
-        self._out = b""
-        self._at = 0  # bytes of ``_out`` handed out
-        self._held = b""  # undecided bytes kept for the next block
-        self._eof = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while self._at >= len(self._out) and not (self._eof and not self._held):
-            self._out, self._at = self._fill(), 0
-        n = min(len(buffer), len(self._out) - self._at)
-        buffer[:n] = self._out[self._at : self._at + n]
-        self._at += n
-        return n
-
-    def _fill(self) -> bytes:
-        data = self.raw.read(self.block)
-        start = self._pos - len(self._held)
-        self._pos += len(data)
-        final = not data
-        if final:
-            self._eof = True
-        if self._decoder is None:
-            data, self._held = self._held + data, b""
-            if data.isascii() and not final:
-                return data  # the same bytes in every candidate: not decided yet
-            return self._decide(data, start, final)
-        return self._decode(self._decoder, data, start, final)
-
-    def _decide(self, data: bytes, start: int, final: bool) -> bytes:
-        failed: list[UnicodeDecodeError] = []
-        for encoding in self.encodings:
-            decoder = codecs.getincrementaldecoder(encoding)("strict")
-            try:
-                text = decoder.decode(data, final)
-            except UnicodeDecodeError as exc:
-                failed.append(exc)
-                continue
-            if text.isascii() and not final:
-                # its first other character is cut at the block's end: decide on more
-                self._held = data
-                return b""
-            self.encoding, self._decoder = encoding, decoder
-            if encoding == UTF8:
-                return data
-            if self.options is not None and encoding in READ_AS:
-                self.options.note(Note(READ_AS[encoding], (("file", self.file),)))
-            return text.encode()
-        # where the candidate that read furthest stopped
-        furthest = max(failed, key=lambda exc: exc.start)
-        reason = NOT_UTF8 if len(self.encodings) == 1 else NEITHER_UTF8_NOR_GB18030
-        raise ImportFormatError(reason, file=self.file, offset=start + furthest.start)
-
-    def _decode(
-        self, decoder: codecs.IncrementalDecoder, data: bytes, start: int, final: bool
-    ) -> bytes:
-        pending = len(decoder.getstate()[0])
-        try:
-            text = decoder.decode(data, final)
-        except UnicodeDecodeError as exc:
-            raise ImportFormatError(
-                BROKEN_TEXT,
-                file=self.file,
-                offset=start - pending + exc.start,
-                encoding=ENCODING_LABELS.get(self.encoding or "", self.encoding),
-            ) from None
-        return data if self.encoding == UTF8 else text.encode()
-
-
-def text_stream(
-    raw: IO[bytes],
-    file: str,
-    encodings: tuple[str, ...] = (UTF8,),
-    options: Options | None = None,
-    newline: str | None = None,
-) -> io.TextIOWrapper:
-    """``raw`` as text (see :class:`Transcoded`; a BOM dropped, ``newline`` as for ``open``)."""
-    buffered = io.BufferedReader(Transcoded(raw, file, encodings, options))
-    return io.TextIOWrapper(buffered, encoding="utf-8-sig", newline=newline)
-
-
-def _windows_1252(data: bytes) -> str:
-    """``data`` read as Windows-1252; the five bytes it leaves undefined as Latin-1."""
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        return "".join(bytes((c,)).decode("cp1252", errors="ignore") or chr(c) for c in data)
-
-
-READ_LINES_AS = N_("{file}: {lines} line(s) not in UTF-8, read as Windows-1252 (Latin-1)")
-
-
-class LineText:
-    """Lines of a byte stream, each decoded on its own: as UTF-8, else (a line another client
-    wrote, as IRC logs mix them) as Windows-1252, the bytes it leaves undefined as Latin-1, so
-    no line is lost and none holds U+FFFD. A BOM is dropped, CRLF/CR fold to LF, NUL is
-    removed. Lines are counted exactly as the file counts them: every LF (or lone CR) ends
-    one. ``fallback_lines`` counts the lines not read as UTF-8."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self.raw = raw
-        self.fallback_lines = 0
-
-    def __iter__(self) -> Iterator[str]:
-        first = True
-        for chunk in self.raw:
-            if first:
-                chunk = chunk.removeprefix(_BOM)
-                first = False
-            for piece in chunk.splitlines() or [b""]:
-                try:
-                    line = piece.decode()
-                except UnicodeDecodeError:
-                    self.fallback_lines += 1
-                    line = _windows_1252(piece)
-                if "\x00" in line:
-                    line = line.replace("\x00", "")
-                yield line
-
-    def note(self, file: str, options: Options) -> None:
-        """Tell ``options`` how many lines were not UTF-8 (when any were)."""
-        if self.fallback_lines:
-            options.note(Note(READ_LINES_AS, (("file", file), ("lines", self.fallback_lines))))
-
-
-# -- names -------------------------------------------------------------------------------------
-
-MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u061c"
-_MARKS_TABLE = {ord(c): None for c in MARKS}
-_SPACES_RE = re.compile(r"[\s\u00a0\u202f\u2007]+")  # what clean_name folds into one space
-_PHONE_RE = re.compile(r"^\+?[\d\s\-().]{6,}$")
-
-
-def strip_marks(text: str) -> str:
-    # the marks are not ASCII: an ASCII text (most) skips translate's per-character look-ups
-    return text if text.isascii() else text.translate(_MARKS_TABLE)
-
-
-def clean_name(name: str) -> str:
-    """A display name without direction marks and with single spaces."""
-    # = _SPACES_RE.sub(" ", ...).strip(): split() cuts at the same characters (str.isspace,
-    # which the regex's \s is, and covers \u00a0 \u202f \u2007), four times faster
-    return " ".join(strip_marks(name).split())
-
-
-def user_key(name: str) -> str:
-    """The user id of an author known only by the name an export shows: the cleaned name, a phone
-    number reduced to ``+`` and digits (so ``+7 999 999-99-99`` and ``+79999999999`` match)."""
-    cleaned = clean_name(name)
-    if _PHONE_RE.match(cleaned) and sum(c.isdigit() for c in cleaned) >= 6:
-        return "+" + "".join(c for c in cleaned if c.isdigit())
-    return cleaned[:255]
-
-
-# -- content kinds -----------------------------------------------------------------------------
-
-URL_RE = re.compile(r"https?://[^\s<>\"'\u3000，。）)]+", re.IGNORECASE)
-
-ARTICLE_HOSTS = ("mp.weixin.qq.com",)
-ARTICLE_PREFIXES = ("zhuanlan.zhihu.com/p/", "www.toutiao.com/article", "m.toutiao.com/article")
-NETDISK_HOSTS = (
-    "pan.baidu.com",
-    "yun.baidu.com",
-    "aliyundrive.com",
-    "www.aliyundrive.com",
-    "alipan.com",
-    "www.alipan.com",
-    "pan.quark.cn",
-    "115.com",
-    "115cdn.com",
-    "anxia.com",
-    "cloud.189.cn",
-    "caiyun.139.com",
-    "yun.139.com",
-    "share.weiyun.com",
-    "www.123pan.com",
-    "123pan.com",
-    "pan.xunlei.com",
-    "drive.google.com",
-    "www.dropbox.com",
-    "dropbox.com",
-    "1drv.ms",
-    "onedrive.live.com",
-    "mega.nz",
-)
-NETDISK_SUFFIXES = (".lanzoux.com", ".lanzoui.com", ".lanzous.com", ".lanzouw.com", ".115.com")
-
-
-def link_kind(url: str) -> ContentKind:
-    """article link (WeChat official-account articles and kin), net-disk link, or H5/web link."""
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        return ContentKind.H5_LINK
-    if host in ARTICLE_HOSTS:
-        return ContentKind.ARTICLE_LINK if parts.path.startswith("/s") else ContentKind.H5_LINK
-    hostpath = host + parts.path
-    if any(hostpath.startswith(p) for p in ARTICLE_PREFIXES):
-        return ContentKind.ARTICLE_LINK
-    if host in NETDISK_HOSTS or host.endswith(NETDISK_SUFFIXES):
-        return ContentKind.NETDISK_LINK
-    return ContentKind.H5_LINK
-
-
-_LINK_RANK = {ContentKind.NETDISK_LINK: 0, ContentKind.ARTICLE_LINK: 1, ContentKind.H5_LINK: 2}
-
-
-def text_kind(text: str) -> ContentKind:
-    """TEXT, or the kind of the most specific link in the text (net-disk > article > H5)."""
-    if "http" not in text and "HTTP" not in text:
-        return ContentKind.TEXT
-    best: ContentKind | None = None
-    for m in URL_RE.finditer(text):
-        kind = link_kind(m.group(0))
-        if best is None or _LINK_RANK[kind] < _LINK_RANK[best]:
-            best = kind
-    return best or ContentKind.TEXT
-
-
-_PICTURE_EXT = {"jpg", "jpeg", "png", "gif", "heic", "heif", "bmp", "tif", "tiff", "svg", "avif"}
-_VIDEO_EXT = {"mp4", "mov", "3gp", "mkv", "avi", "webm", "m4v", "wmv", "flv"}
-_VOICE_EXT = {"opus", "ogg", "oga", "m4a", "mp3", "aac", "amr", "wav", "silk", "flac", "wma"}
-_OTHER_EXT = {"vcf"}
-
-
-def file_kind(name: str, mime: str = "") -> ContentKind:
-    """The content kind of an attached file from its name (WhatsApp's IMG-/VID-/PTT-/STK-
-    prefixes and ``00000012-PHOTO-...`` names, else the extension) or MIME type."""
-    base = name.rsplit("/", 1)[-1]
-    upper = base.upper()
-    if upper.startswith("STK-") or "-STICKER-" in upper or upper.startswith("STICKER"):
-        return ContentKind.STICKER
-    if upper.startswith(("PTT-", "AUD-")) or "-AUDIO-" in upper:
-        return ContentKind.VOICE
-    if upper.startswith("IMG-") or "-PHOTO-" in upper or "-GIF-" in upper:
-        return ContentKind.PICTURE
-    if upper.startswith("VID-") or "-VIDEO-" in upper:
-        return ContentKind.VIDEO
-    ext = base.rsplit(".", 1)[-1].lower() if "." in base else ""
-    if ext == "webp":
-        return ContentKind.STICKER if "sticker" in mime else ContentKind.PICTURE
-    if ext in _PICTURE_EXT or mime.startswith("image/"):
-        return ContentKind.PICTURE
-    if ext in _VIDEO_EXT or mime.startswith("video/"):
-        return ContentKind.VIDEO
-    if ext in _VOICE_EXT or mime.startswith("audio/"):
-        return ContentKind.VOICE
-    if ext in _OTHER_EXT:
-        return ContentKind.OTHER
-    return ContentKind.FILE
-
-
-def obj(value: object) -> dict[str, Any]:
-    """``value`` if it is a JSON object, else an empty one."""
-    return value if isinstance(value, dict) else {}
-
-
-def clip_id(value: object) -> str:
-    """A platform id as the string an Event accepts (at most 255 characters)."""
-    return str(value)[:255] if value is not None else ""
-
-
-def clean_text(text: str) -> str:
-    """A text as an Event keeps it: without NUL characters (a database cannot store them)."""
-    return text.replace("\x00", "") if "\x00" in text else text
-
-
-def reaction_count(reactions: object) -> int:
-    """The number of reactions in a platform's list of ``{"count": n, ...}`` objects (an object
-    without a count is one reaction; anything that is no list counts none)."""
-    if not isinstance(reactions, list):
-        return 0
-    total = 0
-    for r in reactions:
-        if isinstance(r, dict):
-            try:
-                total += int(r.get("count", 1))
-            except (TypeError, ValueError):
-                total += 1
-    return total
-
-
-def member_event(
-    source: str,
-    event_id: str,
-    kind: EventKind,
-    occurred_at: datetime,
-    chat_id: str,
-    user_id: str,
-    user_name: str,
-    data: dict[str, Any],
-    message_id: str = "",
-) -> Event:
-    """A join or departure from a platform's message about it (a Slack ``channel_join``, a
-    Discord ``GuildMemberJoin``, a Telegram service message): validated, with no message id of
-    its own; ``message_id``, the id of the platform's message that told it, goes into
-    ``data["message_id"]`` (``--events-out`` names the event by it, as the messages are)."""
-    if kind not in (EventKind.MEMBER_JOINED, EventKind.MEMBER_LEFT):
-        raise ValueError(f"member_event: {kind} is no membership change")
-    if message_id:
-        data = {**data, "message_id": message_id}
-    return Event(
-        source=source,
-        event_id=event_id,
-        kind=kind,
-        occurred_at=occurred_at,
-        chat_id=chat_id,
-        user_id=user_id,
-        user_name=user_name,
-        data=data,
-    )
-
-
-# -- events without re-validation --------------------------------------------------------------
-
-_set = object.__setattr__
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
-
-
-def trusted_event(
-    source: str,
-    event_id: str,
-    kind: EventKind,
-    occurred_at: datetime,
-    chat_id: str,
-    user_id: str,
-    user_name: str,
-    message_id: str,
-    text: str,
-    content_kind: ContentKind,
-    data: dict[str, Any],
-) -> Event:
-    """An :class:`Event` built without running its validation again: for the line-format
-    importers' hot path only (building a validated Event costs ~5x parsing its line), whose
-    values already keep every rule ``Event.__post_init__`` checks: non-empty ids of at most 255
-    characters, a tz-aware UTC time, no NUL in the text, a user for member events, enums for
-    kinds. ``tests/importers`` checks that every such event equals the validated one."""
-    e = object.__new__(Event)
-    _set(e, "source", source)
-    _set(e, "event_id", event_id)
-    _set(e, "kind", kind)
-    _set(e, "occurred_at", occurred_at)
-    _set(e, "chat_id", chat_id)
-    _set(e, "user_id", user_id)
-    _set(e, "user_name", user_name[:MAX_NAME_LEN])
-    _set(e, "message_id", message_id)
-    _set(e, "text", text)
-    _set(e, "content_kind", content_kind)
-    _set(e, "reply_to_message_id", "")
-    _set(e, "reply_to_user_id", "")
-    _set(e, "is_admin", False)
-    _set(e, "data", MappingProxyType(data) if data else _EMPTY)
-    return e

@@ -59,7 +59,8 @@ class Columns:
 def read_columns(path: str | Path, tz: str | tzinfo | None = None) -> Columns:
     """Every event of one export as :class:`Columns` (see ``groupops.importers.read``)."""
     from groupops.importers import detect, read
-    from groupops.importers.base import Options, user_key
+    from groupops.importers.base import Options
+    from groupops.importers.text import user_key
 
     path = Path(path)
     fmt = detect(path)

@@ -16,17 +16,10 @@ from typing import Any
 
 from groupops.domain.events import ContentKind, Event, EventKind
 from groupops.i18n import N_
-from groupops.importers.base import (
-    Options,
-    clean_text,
-    clip_id,
-    file_kind,
-    member_event,
-    obj,
-    reaction_count,
-    text_kind,
-)
+from groupops.importers.base import Options
+from groupops.importers.events import clip_id, member_event, obj, reaction_count
 from groupops.importers.jsonstream import message_error, stream_items
+from groupops.importers.text import clean_text, file_kind, text_kind
 
 FORMAT = "discord"
 SOURCE = "import:discord"

@@ -27,15 +27,15 @@ from groupops.importers.base import (
     IMPOSSIBLE_DATE,
     IMPOSSIBLE_TIME,
     ImportFormatError,
-    LineText,
     LocalClock,
     Options,
     file_key,
     read_head,
-    text_kind,
-    trusted_event,
     utc_at,
 )
+from groupops.importers.encoding import LineText
+from groupops.importers.events import trusted_event
+from groupops.importers.text import text_kind
 
 FORMAT = "irc"
 SOURCE = "import:irc"

@@ -35,15 +35,10 @@ from groupops.importers.base import (
     ImportFormatError,
     MalformedJson,
     Options,
-    clean_text,
-    clip_id,
-    file_kind,
-    member_event,
-    obj,
-    reaction_count,
-    text_kind,
     utc_from_epoch,
 )
+from groupops.importers.events import clip_id, member_event, obj, reaction_count
+from groupops.importers.text import clean_text, file_kind, text_kind
 
 FORMAT = "slack"
 SOURCE = "import:slack"

@@ -25,7 +25,8 @@ from groupops.domain.events import Event, EventKind
 from groupops.engine.core import Engine
 from groupops.i18n import N_
 from groupops.importers import Columns, detect, read, read_columns
-from groupops.importers.base import Note, check_readable, strip_marks
+from groupops.importers.base import Note, check_readable
+from groupops.importers.text import strip_marks
 
 log = logging.getLogger(__name__)
 

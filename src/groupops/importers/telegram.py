@@ -21,22 +21,17 @@ from typing import Any
 
 from groupops.domain.events import ContentKind, Event, EventKind
 from groupops.i18n import N_
-from groupops.importers.base import (
-    Options,
+from groupops.importers.base import Options, file_key, read_head, utc_from_epoch
+from groupops.importers.events import clip_id, member_event, reaction_count
+from groupops.importers.jsonstream import POSITION, message_error, stream_items
+from groupops.importers.text import (
     clean_name,
     clean_text,
-    clip_id,
-    file_key,
     file_kind,
     link_kind,
-    member_event,
-    reaction_count,
-    read_head,
     text_kind,
     user_key,
-    utc_from_epoch,
 )
-from groupops.importers.jsonstream import POSITION, message_error, stream_items
 
 FORMAT = "telegram"
 SOURCE = "import:telegram"

@@ -35,22 +35,9 @@ from typing import Any
 
 from groupops.domain.events import MAX_NAME_LEN, ContentKind, Event, EventKind
 from groupops.i18n import N_
-from groupops.importers.base import (
-    GB18030,
-    URL_RE,
-    UTF8,
-    ImportFormatError,
-    Options,
-    clean_name,
-    clean_text,
-    file_key,
-    link_kind,
-    read_head,
-    text_kind,
-    text_stream,
-    user_key,
-    utc_from_epoch,
-)
+from groupops.importers.base import ImportFormatError, Options, file_key, read_head, utc_from_epoch
+from groupops.importers.encoding import GB18030, UTF8, text_stream
+from groupops.importers.text import URL_RE, clean_name, clean_text, link_kind, text_kind, user_key
 
 FORMAT = "wechat"
 SOURCE = "import:wechat"
@@ -234,7 +221,7 @@ def _records(
 ) -> Iterator[tuple[int, list[str], dict[str, int]]]:
     """(0-based line of its first line, fields, column -> index) of every non-empty record.
     The text is UTF-8 or, what Excel on Chinese Windows saves, GB18030 (see
-    :class:`~groupops.importers.base.Transcoded`)."""
+    :class:`~groupops.importers.encoding.Transcoded`)."""
     with path.open("rb") as raw:
         text = text_stream(raw, fname, (UTF8, GB18030), options, newline="")
         reader = csv.reader(text)

@@ -40,10 +40,10 @@ from groupops.importers.base import (
     OUT_OF_RANGE,
     ImportFormatError,
     Options,
-    trusted_event,
-    user_key,
     utc_at,
 )
+from groupops.importers.events import trusted_event
+from groupops.importers.text import user_key
 from groupops.importers.whatsapp_reader import JOINED, LEFT, MESSAGE, WhatsAppReader
 
 FORMAT = "whatsapp"

@@ -24,12 +24,9 @@ from groupops.importers.base import (
     ImportFormatError,
     LocalClock,
     Options,
-    clean_name,
-    strip_marks,
-    text_kind,
-    text_stream,
-    user_key,
 )
+from groupops.importers.encoding import text_stream
+from groupops.importers.text import clean_name, strip_marks, text_kind, user_key
 from groupops.importers.whatsapp_stamps import (
     _DIGITS,
     _LETTERS,
@@ -86,7 +83,7 @@ class _Opener:
 def _chunks(raw: IO[bytes], name: str, size: int = 1 << 22) -> Iterator[str]:
     """Decoded text in pieces that end at a line end (universal newlines, BOM dropped).
     WhatsApp writes UTF-8: other bytes are an ImportFormatError at their offset, never
-    U+FFFD (see :class:`~groupops.importers.base.Transcoded`)."""
+    U+FFFD (see :class:`~groupops.importers.encoding.Transcoded`)."""
     reader = text_stream(raw, name)
     rest = ""
     while True:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from groupops.importers.base import strip_marks
+from groupops.importers.text import strip_marks
 
 _M = r"[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]*"
 _LEAD = r"[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c\ufeff]*"

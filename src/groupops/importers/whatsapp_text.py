@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 from groupops.domain.events import ContentKind
-from groupops.importers.base import clean_name, strip_marks
+from groupops.importers.text import clean_name, strip_marks
 
 P, V, A, S, D, C, G = (
     ContentKind.PICTURE,
@@ -324,12 +324,12 @@ def media_kind(text: str, line_marked: bool) -> tuple[ContentKind, dict[str, str
     m = _IOS_ATTACHED_RE.search(head) if head.endswith(">") else None
     if m:
         name = m.group("name").strip()
-        from groupops.importers.base import file_kind
+        from groupops.importers.text import file_kind
 
         return file_kind(name), {"media": "attached", "attachment": name}
     m = _ATTACHED_RE.match(head) if head.endswith(")") else None
     if m:
-        from groupops.importers.base import file_kind
+        from groupops.importers.text import file_kind
 
         name = m.group("name").strip()
         return file_kind(name), {"media": "attached", "attachment": name}

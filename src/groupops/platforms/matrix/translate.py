@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from groupops.domain.events import ContentKind, Event, EventKind
-from groupops.importers.base import text_kind
+from groupops.importers.text import text_kind
 
 #: power level from which a member counts as an admin (Matrix's "moderator")
 ADMIN_LEVEL = 50
