@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -42,9 +43,21 @@ TYPER_TEXTS = (
 LIBRARY_MODULES = ("typer.core",)
 
 
-def help_language() -> str:
-    """The language of the help pages: ``GROUPOPS_LANG``, else the terminal's (LANG)."""
-    return chosen_language()
+def help_language(args: Sequence[str] = ()) -> str:
+    """The language of the help pages and usage errors: the command line's ``--lang`` (every
+    command has it), else ``GROUPOPS_LANG``, else the terminal's (LANG). A ``--lang`` the
+    catalogues do not have is left to the option's own check."""
+    from groupops.engine.settings_admin import language_code
+
+    given: str | None = None
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(args):
+            given = args[i + 1]
+        elif arg.startswith("--lang="):
+            given = arg.partition("=")[2]
+    return chosen_language(language_code(given) if given else None)
 
 
 def help_slots(command: Any) -> Iterator[tuple[Any, str]]:
@@ -198,9 +211,10 @@ def help_in(command: Any, language: str) -> Iterator[None]:
 class _LocalizedGroup(TyperGroup):
     """The root command: translates its help (and its commands') before click parses."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        with help_in(self, help_language()):
-            return super().main(*args, **kwargs)
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
+        words = list(sys.argv[1:] if args is None else args)
+        with help_in(self, help_language(words)):
+            return super().main(args, *rest, **kwargs)
 
 
 app = typer.Typer(no_args_is_help=True, help="groupops: run chat communities.", cls=_LocalizedGroup)

@@ -25,7 +25,6 @@ from groupops.cli_options import (
     OutboxStatus,
     TaskStatus,
     check_member_status,
-    command_language,
     opened,
     parse_when,
     speaker,
@@ -100,11 +99,12 @@ def register(app: typer.Typer) -> None:
 
     @db_app.command("upgrade")
     @typed_errors
-    def db_upgrade(url: str | None = DbOption) -> None:
+    def db_upgrade(url: str | None = DbOption, lang: str = LangOption()) -> None:
         """Create or migrate the database to the newest schema."""
         with opened(url, create=True) as db:
             revision = current(db)
-        said = speaker()(N_("database at revision {revision}")).format(revision=revision)
+        said = speaker({"lang": lang})(N_("database at revision {revision}"))
+        said = said.format(revision=revision)
         cli_output.out.print(said)
 
     @app.command("groups")
@@ -179,9 +179,10 @@ def register(app: typer.Typer) -> None:
         member: int = typer.Argument(..., help="member id (see `groupops members`)"),
         yes: bool = typer.Option(False, "--yes", help="do not ask"),
         url: str | None = DbOption,
+        lang: str = LangOption(),
     ) -> None:
         """Delete everything kept about one member (every feature's data, names, message text)."""
-        t = speaker()
+        t = speaker({"lang": lang})
         with opened(url) as db:
             name = admin.member_name(db, member)  # no such member: said before asking
             if not yes:
@@ -213,6 +214,7 @@ def register(app: typer.Typer) -> None:
             " not those inherited or built in",
         ),
         url: str | None = DbOption,
+        lang: str = LangOption(),
     ) -> None:
         """Show a group's effective settings, or without --group a workspace's defaults."""
         registry = FeatureRegistry.load()
@@ -230,7 +232,7 @@ def register(app: typer.Typer) -> None:
             )
         shown = view.own if own else view.settings
         sys.stdout.write(json.dumps(shown, ensure_ascii=False, indent=2, default=str) + "\n")
-        t = speaker()
+        t = speaker({"lang": lang})
         off = FEATURE_OFF if group is not None else DEFAULTS_OFF
         warnings: list[GroupopsError] = [
             SettingError(off, where=refused.where, problem=refused.localized_message(t))
@@ -261,11 +263,13 @@ def register(app: typer.Typer) -> None:
             help="the workspace (default: 'default'; with --group, the group's, checked)",
         ),
         url: str | None = DbOption,
+        lang: str = LangOption(),
     ) -> None:
         """Set a setting for one group, or the workspace default when no --group is given."""
         feature, dot, key = name.partition(".")
         if not dot or not key:
-            raise typer.BadParameter("write it as feature.setting, e.g. welcome.rules")
+            said = speaker({"lang": lang})(N_("write it as feature.setting, e.g. welcome.rules"))
+            raise typer.BadParameter(said)
         registry = FeatureRegistry.load()
         stale = value.strip() == "null" and settings_admin.is_stale_setting(registry, feature, key)
         with opened(url) as db:
@@ -284,7 +288,7 @@ def register(app: typer.Typer) -> None:
             else:
                 slug = workspace or "default"
                 there = settings_read.workspace_view(db, registry, slug).own.get(feature, {})
-        t = speaker()
+        t = speaker({"lang": lang})
         if stale:
             place = Place(N_("group {group}"), group=group) if group is not None else None
             place = place or Place(N_("workspace {workspace}"), workspace=workspace or "default")
@@ -318,6 +322,7 @@ def register(app: typer.Typer) -> None:
             None, help="the group's name in the listings and the bot's lines", show_default=False
         ),
         url: str | None = DbOption,
+        lang: str = LangOption(),
     ) -> None:
         """Set a group's time zone (day boundaries), language (zh_CN or en) or title."""
         if timezone is None and language is None and title is None:
@@ -329,7 +334,7 @@ def register(app: typer.Typer) -> None:
             changes = settings_admin.set_group_profile(
                 db, group, timezone=timezone, language=language, title=title
             )
-        t = speaker()
+        t = speaker({"lang": lang})
         parts = [
             t(PROFILE_CHANGED).format(what=t(PROFILE_WORDS[name]), old=old, new=new)
             if old != new
@@ -417,9 +422,9 @@ def register(app: typer.Typer) -> None:
         ids: list[int] = typer.Argument(None),
         all_dead: bool = typer.Option(False, "--all"),
         url: str | None = DbOption,
+        lang: str = LangOption(),
     ) -> None:
         """Put dead actions back in the queue (the given ids, or --all)."""
-        lang = command_language({})
         if not ids and not all_dead:
             said = Catalogs().gettext(lang)(N_("give the ids of the actions to retry, or --all"))
             raise typer.BadParameter(said)
@@ -451,8 +456,9 @@ def register(app: typer.Typer) -> None:
 
     @tasks_app.command("done", cls=DashValues)
     @typed_errors
-    def tasks_done(task: int, url: str | None = DbOption) -> None:
+    def tasks_done(task: int, url: str | None = DbOption, lang: str = LangOption()) -> None:
         """Mark an owner task done."""
         with opened(url) as db:
             admin.complete_owner_task(db, task, datetime.now(UTC))
-        cli_output.out.print("done")
+        said = Catalogs().gettext(lang)(N_("owner task {task} done")).format(task=task)
+        cli_output.out.print(said, highlight=False)

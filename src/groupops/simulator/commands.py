@@ -17,10 +17,10 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from groupops.cli_options import typed_errors
+from groupops.cli_options import LangOption, typed_errors
 from groupops.cli_output import literal
 from groupops.domain.errors import InvalidOption, InvalidSettings
-from groupops.i18n import N_, Catalogs, chosen_language
+from groupops.i18n import N_, Catalogs
 from groupops.simulator.demo import DemoResult, refuse_used, run_demo
 from groupops.simulator.totals import group_totals
 from groupops.simulator.world import ZONE, DemoOptions, Progress
@@ -62,11 +62,6 @@ WALL = N_("{days} simulated days took {seconds:.1f} s of wall time.")
 KEPT = N_("The demo database is kept at {url}: `groupops serve --database-url {url}` shows it.")
 REMOVED = N_("The temporary demo database was removed (keep one with --database-url).")
 REFRESH_SECONDS = 0.3
-
-
-def _language() -> str:
-    """The operator's language: GROUPOPS_LANG, else the terminal's, as every listing."""
-    return chosen_language()
 
 
 class LiveView:
@@ -145,6 +140,7 @@ def register(app: typer.Typer) -> None:
             "--database-url",
             help="keep the demo in this (empty) database; default: a temporary SQLite file",
         ),
+        lang: str = LangOption(),
     ) -> None:
         """Simulate a month of three sandbox groups in under a minute, through the real engine."""
         try:
@@ -164,7 +160,7 @@ def register(app: typer.Typer) -> None:
             result = asyncio.run(run_demo(options, database_url=url))
             sys.stdout.write(json.dumps(result.totals, sort_keys=True, ensure_ascii=False) + "\n")
             return
-        t = Catalogs().gettext(_language())
+        t = Catalogs().gettext(lang)
         console = Console(highlight=False)
         titles = dict(DEMO_GROUPS)
         console.print(

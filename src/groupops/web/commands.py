@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from groupops.cli_options import DbOption, typed_errors
+from groupops.cli_options import DbOption, LangOption, typed_errors
 from groupops.storage.db import database_url, open_database
 
 
@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
             help="a clock the web page can move forward (an hour, a day, to the next month),"
             " to try days and months in minutes; not with Telegram or Matrix connections",
         ),
+        lang: str = LangOption(),
     ) -> None:
         """Run groupops live with the sandbox web chat; prints its address."""
         from groupops.web.config import WebConfig
@@ -37,4 +38,5 @@ def register(app: typer.Typer) -> None:
             WebConfig(database_url=database_url(url), movable_clock=movable_clock),
             ServeOptions(host=host, port=port, demo=demo, seed=seed),
             echo=typer.echo,
+            language=lang,
         )

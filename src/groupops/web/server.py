@@ -166,10 +166,16 @@ def configure_logging(level: str | None = None) -> None:
         )
 
 
-def serve(config: WebConfig, options: ServeOptions, echo: Callable[[str], None] = print) -> None:
-    """Run until interrupted: the App, its companions and the web chat on one event loop."""
+def serve(
+    config: WebConfig,
+    options: ServeOptions,
+    echo: Callable[[str], None] = print,
+    language: str | None = None,
+) -> None:
+    """Run until interrupted: the App, its companions and the web chat on one event loop; what
+    it prints in ``language`` (serve's --lang), else GROUPOPS_LANG, else LANG."""
     t = Catalogs(config.locale_dir) if config.locale_dir else Catalogs()
-    gettext = t.gettext(chosen_language())  # GROUPOPS_LANG, else LANG
+    gettext = t.gettext(chosen_language(language))
 
     def say(message: str, **values: object) -> None:
         text = gettext(message)

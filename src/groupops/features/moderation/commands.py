@@ -16,7 +16,6 @@ from groupops.cli_options import (
     GroupOption,
     LangOption,
     Limit,
-    command_language,
     opened,
     speaker,
     typed_errors,
@@ -85,6 +84,7 @@ def register(app: typer.Typer) -> None:
         decision: int = typer.Argument(..., help="decision id from moderation log"),
         by: str = typer.Option("operator", help="who undoes it (kept in the log)"),
         url: str | None = DbOption,
+        lang: str = LangOption(),
     ) -> None:
         """Undo a moderation decision: unmute/unban, warning taken back, blacklist lifted."""
         if not by.strip():
@@ -95,8 +95,7 @@ def register(app: typer.Typer) -> None:
         except Conflict as exc:  # already undone: when, to the minute as the log says it
             if "at" not in exc.params:
                 raise
-            at = speaker()(UNDONE_AT).format(time=minute(exc.params["at"]))
+            at = speaker({"lang": lang})(UNDONE_AT).format(time=minute(exc.params["at"]))
             raise Conflict(exc.template, where=exc.where, **{**exc.params, "at": at}) from None
-        lang = command_language({})
-        said = undo_sentence(result, speaker(), Catalogs().ngettext(lang))
+        said = undo_sentence(result, speaker({"lang": lang}), Catalogs().ngettext(lang))
         cli_output.out.print(literal(said), highlight=False, soft_wrap=True)
