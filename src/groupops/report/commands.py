@@ -36,7 +36,7 @@ L_SPAM = N_("spam share")
 
 def _summary(metrics: Mapping[str, Any], _: Callable[[str], str]) -> list[tuple[str, str]]:
     """The short summary printed after a run: (label, value) pairs, already translated."""
-    from groupops.report.areas import warning_text
+    from groupops.report.areas_activity import warning_text
     from groupops.report.figures import _name, fmt, num, pct, pick, records, seconds
     from groupops.report.labels import L_LEADERS, L_MEMBERS, L_MESSAGES, L_STAGE, L_WARNING, STAGES
 

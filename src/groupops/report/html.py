@@ -25,7 +25,8 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from groupops.i18n import Catalogs
-from groupops.report.areas import RENDERERS, _activity, _overview
+from groupops.report.areas import RENDERERS
+from groupops.report.areas_activity import _activity, _overview
 from groupops.report.figures import fmt, pick, records
 from groupops.report.labels import (
     ALIASES,
