@@ -47,7 +47,7 @@ from groupops.cli_output import (
 from groupops.domain.errors import GroupopsError, InvalidOption, InvalidSettings
 from groupops.engine import admin, settings_admin, settings_read
 from groupops.engine.clock import RealClock
-from groupops.engine.deliverer import KIND_WORDS, error_words, list_outbox, retry_dead
+from groupops.engine.deadletters import KIND_WORDS, error_words, list_outbox, retry_dead
 from groupops.features.points import leaderboard
 from groupops.features.registry import FeatureRegistry, Place, SettingError
 from groupops.i18n import N_, Catalogs

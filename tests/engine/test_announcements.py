@@ -11,7 +11,7 @@ from sqlalchemy import select
 from groupops.domain.events import Event, EventKind
 from groupops.engine import settings_admin
 from groupops.engine.app import App
-from groupops.engine.deliverer import list_outbox, retry_dead
+from groupops.engine.deadletters import list_outbox, retry_dead
 from groupops.features.registry import FeatureRegistry
 from groupops.storage.tables import outbox
 from tests.engine.fakes import FlakyAdapter

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from groupops.domain.errors import NotFound
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
-from groupops.engine.deliverer import RetryPolicy, list_outbox, retry_dead
+from groupops.engine.deadletters import list_outbox, retry_dead
+from groupops.engine.deliverer import RetryPolicy
 from groupops.platforms.base import RateLimits
 from groupops.storage.tables import outbox
 from tests.engine.fakes import FlakyAdapter

@@ -1,8 +1,9 @@
 """The deliverer: sends outbox actions after commit.
 
 Per-platform rate limits (token buckets), retries with exponential backoff, ``retry_after``
-honoured, a dead-letter state an operator can list and retry, and actions of one chat in order:
-a chat's next action waits while an earlier one is being sent or waits for its retry.
+honoured, a dead-letter state an operator can list and retry (engine.deadletters), and actions
+of one chat in order: a chat's next action waits while an earlier one is being sent or waits
+for its retry.
 
 Live, a batch hands the deliverer the actions it claimed for it in its own transaction (see
 engine.outbox.write_and_hand_off): those go out without a read of the queue or a claim of
@@ -13,9 +14,7 @@ action behind an unfinished one, after a failure, and every ``idle`` seconds (re
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -25,11 +24,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, and_, bindparam, insert, or_, select, update
 
 from groupops.domain.actions import ANNOUNCES, Action, ActionKind
-from groupops.domain.errors import NotFound, PlatformError, RecipientUnreachable
+from groupops.domain.errors import PlatformError, RecipientUnreachable
 from groupops.engine.clock import Clock
+from groupops.engine.deadletters import NO_CONNECTION, NOT_POSTED, REROUTED
 from groupops.engine.outbox import Handed
 from groupops.engine.ratelimit import TokenBucket
-from groupops.i18n import N_
 from groupops.platforms.registry import Platforms
 from groupops.storage.tables import outbox
 
@@ -524,133 +523,3 @@ def _dead_with(conn: Connection, oid: int) -> None:
                 last_error=NOT_POSTED.format(id=oid, kind=dead.kind),
             )
         )
-
-
-# -- dead letters: what an operator lists and retries ---------------------------------------
-#: what the deliverer writes as an action's last error, read back by :func:`error_words` to
-#: tell it in the operator's language (the stored text, and ``--json``, stay English)
-REROUTED = N_("{error}; posted in the group instead")
-NOT_POSTED = N_("not posted: it announces outbox {id} ({kind}), which failed")
-NO_CONNECTION = N_("no connection {source} is running")
-#: groupops' own words in the platforms' errors (the adapters'; what follows "refused: " is
-#: the platform's and stays as it is)
-PLATFORM_WORDS = (
-    N_("the member has not started a private chat with the bot"),
-    N_("the member has not started the bot"),
-    N_("Telegram lets bots delete messages for 48 hours only"),
-    N_("not connected"),
-    N_("refused: {reason}"),
-    N_("refused ({status}): {reason}"),
-    N_("failed: {reason}"),
-    N_("rate limited: {reason}"),
-    N_("timed out: {reason}"),
-    N_("homeserver error {status}: {reason}"),
-)
-#: an action's kind in words (``outbox list``); ``--json`` keeps the stored kind
-KIND_WORDS = {
-    "send": N_("group message"),
-    "reply": N_("reply"),
-    "direct_message": N_("private message"),
-    "delete": N_("delete message"),
-    "mute": N_("mute"),
-    "unmute": N_("unmute"),
-    "kick": N_("kick"),
-    "ban": N_("ban"),
-    "unban": N_("unban"),
-    "pin": N_("pin message"),
-    "create_invite_link": N_("invite link"),
-    "approve_join": N_("approve join request"),
-    "decline_join": N_("decline join request"),
-    "owner_task": N_("owner task"),
-}
-
-
-def _reader(template: str) -> re.Pattern[str]:
-    """A pattern that matches what ``template`` made, each value a named group."""
-    parts = re.split(r"\{(\w+)\}", template)
-    return re.compile(
-        "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+)" for i, p in enumerate(parts)),
-        re.DOTALL,
-    )
-
-
-_READERS = [(t, _reader(t)) for t in (NOT_POSTED, NO_CONNECTION, *PLATFORM_WORDS)]
-#: the class name of a platform's error before its text (another exception's is kept)
-_TYPE = re.compile(f"(?:{PlatformError.__name__}|{RecipientUnreachable.__name__}): ")
-
-
-def error_words(row: dict[str, Any], t: Callable[[str], str]) -> str:
-    """An action's last error as an operator reads it in a listing, in the language of ``t``:
-    without the exception's class name and the connection and kind the row shows already
-    (``PlatformError: telegram:bot mute in -1001: refused: …`` is ``refused: …``), groupops'
-    own words translated, the platform's as they are. Text it does not know stays whole."""
-    text = str(row.get("last_error") or "")
-    rerouted = _reader(REROUTED).fullmatch(text)
-    if rerouted:
-        text = rerouted["error"]
-    matched = _TYPE.match(text)
-    if matched:
-        text = text[matched.end() :]
-    source = str(row.get("source") or "")
-    where = re.match(re.escape(source) + r"(?: \S+ (?:in|to) \S+)?: ", text) if source else None
-    if where:
-        text = text[where.end() :]
-    for template, reader in _READERS:
-        found = reader.fullmatch(text)
-        if found:
-            values = dict(found.groupdict())
-            if "kind" in values and values["kind"] in KIND_WORDS:
-                values["kind"] = t(KIND_WORDS[values["kind"]])
-            with contextlib.suppress(KeyError, IndexError, ValueError):  # broken: the English
-                text = t(template).format(**values)
-            break
-    if rerouted:
-        try:
-            text = t(REROUTED).format(error=text)
-        except (KeyError, IndexError, ValueError):
-            text = REROUTED.format(error=text)
-    return text
-
-
-#: the statuses listed newest first: what was done (the latest is what an operator looks
-#: for); the others (waiting, being sent, dead letters) oldest first, the order they are sent
-#: and retried in
-NEWEST_FIRST = frozenset({"delivered", "rerouted"})
-
-
-def list_outbox(db: Engine, status: str = "dead", limit: int = 100) -> list[dict[str, Any]]:
-    """The first ``limit`` actions with ``status``: delivered and rerouted ones newest first,
-    the others oldest first (:data:`NEWEST_FIRST`)."""
-    order = outbox.c.id.desc() if status in NEWEST_FIRST else outbox.c.id
-    with db.connect() as conn:
-        rows = conn.execute(
-            select(outbox).where(outbox.c.status == status).order_by(order).limit(limit)
-        ).all()
-    return [dict(r._mapping) for r in rows]
-
-
-def retry_dead(db: Engine, clock: Clock, ids: Sequence[int] | None = None) -> int:
-    """Put dead actions back in the queue (all of them when ``ids`` is None)."""
-    with db.begin() as conn:
-        q = update(outbox).where(outbox.c.status == "dead")
-        if ids is not None:
-            known = {
-                r[0]
-                for r in conn.execute(
-                    select(outbox.c.id).where(outbox.c.id.in_(ids), outbox.c.status == "dead")
-                )
-            }
-            missing = sorted(set(ids) - known)
-            if missing:
-                raise NotFound(
-                    N_("no dead action with ids {ids}")
-                    if len(missing) > 1
-                    else N_("no dead action with id {ids}"),
-                    where=N_("outbox"),
-                    ids=", ".join(map(str, missing)),
-                )
-            q = q.where(outbox.c.id.in_(ids))
-        res = conn.execute(
-            q.values(status="pending", attempts=0, next_attempt_at=clock.now(), last_error="")
-        )
-        return int(res.rowcount or 0)
