@@ -474,7 +474,7 @@ def test_system_line_prefilter_changes_no_match(monkeypatch: pytest.MonkeyPatch)
     the same answers as trying every pattern."""
     import random
 
-    from groupops.importers import whatsapp_text as wt
+    from groupops.importers import whatsapp_system as wt
 
     words = "joined using this the group's invite link left added removed you were was and"
     words += " X Zed hat die gruppe verlassen hinzugefügt ayrildi ayrıldı saiu salió est parti"

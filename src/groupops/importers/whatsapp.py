@@ -20,8 +20,9 @@ Records come from :func:`records`; :func:`events` turns them into Events, and th
 path reads :func:`records` directly (see ``groupops.importers.columns``).
 
 The stamps (layouts and dates) are in :mod:`groupops.importers.whatsapp_stamps`, the reader in
-:mod:`groupops.importers.whatsapp_reader`, the system texts of every language in
-:mod:`groupops.importers.whatsapp_text`.
+:mod:`groupops.importers.whatsapp_reader`, the texts of every language in
+:mod:`groupops.importers.whatsapp_text` (media, deleted messages, calls, AM/PM) and
+:mod:`groupops.importers.whatsapp_system` (system lines).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from groupops.domain.events import ContentKind
 from groupops.i18n import N_
+from groupops.importers import whatsapp_system as ws
 from groupops.importers import whatsapp_text as wt
 from groupops.importers.base import (
     IMPOSSIBLE_TIME,
@@ -289,7 +290,7 @@ class WhatsAppReader:
                     author = clean_name(body[:c2])
                     cut = c2 - 1
             if not author:
-                members = wt.system_members(strip_marks(body).strip())
+                members = ws.system_members(strip_marks(body).strip())
                 return self._members(line, epoch, members) if members else None
             text = body[cut + 2 :]
             first = text[:1]
@@ -418,12 +419,12 @@ class WhatsAppReader:
         if notice:
             # iOS writes notices as a message of the chat: "Group: ‎X added Y"
             body = strip_marks(text).strip()
-            members = wt.system_members(body)
+            members = ws.system_members(body)
             if members:
                 return self._members(line, epoch, members)
-            if wt.is_ios_notice(body):
+            if ws.is_ios_notice(body):
                 return None
-            known, group = wt.group_notice(body)
+            known, group = ws.group_notice(body)
             if known:
                 # "Runners: ‎Ann created group "Runners"": whatever the file is called, the
                 # notice names the group, and the group's later unknown notices go too
