@@ -10,13 +10,14 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, func, select
 
-from groupops.engine import admin, settings_admin
+from groupops.engine import admin
 from groupops.engine.app import App
 from groupops.features.points import leaderboard
 from groupops.features.points.tables import points_ledger
 from groupops.features.registry import FeatureRegistry
 from groupops.platforms.sandbox.tables import sandbox_deliveries, sandbox_messages
 from groupops.storage.tables import events, members, outbox, owner_tasks
+from tests.features.helpers import feature_app
 
 CHECKIN = "groupops.features.checkin:CheckinFeature"
 POINTS = "groupops.features.points:PointsFeature"
@@ -24,13 +25,14 @@ FEATURES = (CHECKIN, POINTS)
 
 
 def setup(make_app: Callable[..., App]) -> App:
-    app = make_app(features=FEATURES)
-    app.sandbox.create_chat("g1", "Reading Camp")
-    for uid, name in (("admin", "Admin"), ("u1", "Ann"), ("u2", "Emily")):
-        app.handle([app.sandbox.join("g1", uid, name, is_admin=uid == "admin")])
-    settings_admin.set_group_profile(app.db, "1", language="en", timezone="Asia/Shanghai")
-    app.engine.directory.invalidate()
-    return app
+    """Reading Camp (group 1, Asia/Shanghai, English): admin, Ann and Emily."""
+    return feature_app(
+        make_app,
+        FEATURES,
+        {"g1": "Reading Camp"},
+        people=(("u1", "Ann"), ("u2", "Emily")),
+        timezone="Asia/Shanghai",
+    )
 
 
 def say(app: App, uid: str, text: str) -> None:

@@ -14,12 +14,12 @@ from groupops.domain.errors import InvalidSettings
 from groupops.domain.events import EventKind
 from groupops.engine import settings_admin
 from groupops.engine.app import App
-from groupops.engine.clock import ManualClock
 from groupops.features.checkin import match_keyword
 from groupops.features.checkin.days import member_checkins
 from groupops.features.registry import FeatureRegistry
-from groupops.storage.tables import events, outbox
+from groupops.storage.tables import events
 from tests.conftest import T0
+from tests.features.helpers import clear, clock, feature_app, said
 
 CHECKIN = "groupops.features.checkin:CheckinFeature"
 POINTS = "groupops.features.points:PointsFeature"
@@ -27,37 +27,17 @@ FEATURES = (CHECKIN, POINTS)
 
 
 def setup(make_app: Callable[..., App], language: str = "en", **settings: Any) -> App:
-    app = make_app(features=FEATURES)
-    app.sandbox.create_chat("g1", "Reading Camp")
-    app.handle([app.sandbox.join("g1", "admin", "Admin", is_admin=True)])
-    for uid, name in (("u1", "Ann"), ("u2", "Bob"), ("u3", "Chen")):
-        app.handle([app.sandbox.join("g1", uid, name)])
-    reg = FeatureRegistry.load(FEATURES, extensions=False)
-    for key, value in settings.items():
-        settings_admin.set_setting(
-            app.db, reg, feature="checkin", key=key, value=value, group_ref="1"
-        )
-    settings_admin.set_group_profile(app.db, "1", language=language, timezone="Asia/Shanghai")
-    app.engine.directory.invalidate()
-    clear(app)
-    return app
-
-
-def clear(app: App) -> None:
-    with app.db.begin() as conn:
-        conn.execute(outbox.delete())
-
-
-def said(app: App) -> list[str]:
-    with app.db.connect() as conn:
-        rows = conn.execute(select(outbox).order_by(outbox.c.id)).all()
-    clear(app)
-    return [r.payload["text"] for r in rows]
-
-
-def clock(app: App) -> ManualClock:
-    assert isinstance(app.clock, ManualClock)
-    return app.clock
+    """Reading Camp (group 1, Asia/Shanghai): admin, Ann, Bob and Chen; check-in's
+    ``settings``."""
+    return feature_app(
+        make_app,
+        FEATURES,
+        {"g1": "Reading Camp"},
+        feature="checkin",
+        settings=settings,
+        language=language,
+        timezone="Asia/Shanghai",
+    )
 
 
 def say(app: App, uid: str, text: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,12 +15,11 @@ from groupops.domain.errors import InvalidSettings
 from groupops.domain.events import Event, EventKind
 from groupops.engine import settings_admin, settings_read
 from groupops.engine.app import App
-from groupops.engine.clock import ManualClock
 from groupops.features.gate.tables import gate_challenges
 from groupops.features.registry import FeatureRegistry
-from groupops.platforms.sandbox import SandboxAdapter
-from groupops.platforms.sandbox.adapter import SANDBOX_CAPABILITIES
 from groupops.storage.tables import groups, identities, memberships, outbox
+from tests.features import helpers
+from tests.features.helpers import clock, feature_app
 
 FEATURES = (
     "groupops.features.moderation:ModerationFeature",
@@ -31,25 +29,17 @@ FEATURES = (
 
 
 def setup(make_app: Callable[..., App], *, buttons: bool = True, **settings: Any) -> App:
-    app = make_app(features=FEATURES)
-    if not buttons:  # a platform like Matrix: no buttons under messages
-        caps = replace(SANDBOX_CAPABILITIES, buttons=False)
-        app.platforms.add(SandboxAdapter(app.db, app.clock, capabilities=caps))
-    app.sandbox.create_chat("g1", "Python Learners")
-    app.sandbox.create_chat("g2", "Second group")
-    app.handle([app.sandbox.join("g1", "admin", "Admin", is_admin=True)])
-    app.handle([app.sandbox.join("g2", "admin", "Admin", is_admin=True)])
-    reg = FeatureRegistry.load(FEATURES, extensions=False)
-    for ref in ("1", "2"):
-        settings_admin.set_group_profile(app.db, ref, language="en")
-        for key, value in {"enabled": True, **settings}.items():
-            settings_admin.set_setting(
-                app.db, reg, feature="gate", key=key, value=value, group_ref=ref
-            )
-    app.engine.directory.invalidate()
-    with app.db.begin() as conn:
-        conn.execute(outbox.delete())
-    return app
+    """Two groups with only their admin, the gate on in both with ``settings``, English;
+    ``buttons=False``: a platform like Matrix, no buttons under messages."""
+    return feature_app(
+        make_app,
+        FEATURES,
+        {"g1": "Python Learners", "g2": "Second group"},
+        feature="gate",
+        settings={"enabled": True, **settings},
+        people=(),
+        buttons=buttons,
+    )
 
 
 def queued(app: App) -> list[dict[str, Any]]:
@@ -59,14 +49,10 @@ def queued(app: App) -> list[dict[str, Any]]:
 
 
 def clear(app: App) -> None:
+    """Deliver what the bot queued (the platform carries out the mutes and kicks), then
+    forget it."""
     asyncio.run(app.deliver())
-    with app.db.begin() as conn:
-        conn.execute(outbox.delete())
-
-
-def clock(app: App) -> ManualClock:
-    assert isinstance(app.clock, ManualClock)
-    return app.clock
+    helpers.clear(app)
 
 
 def prompt_of(app: App, chat: str = "g1") -> Any:

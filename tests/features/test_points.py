@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from groupops.domain.errors import InvalidSettings
 from groupops.engine import admin, settings_admin
 from groupops.engine.app import App
-from groupops.engine.clock import ManualClock
 from groupops.features.checkin.tables import checkin_stats
 from groupops.features.points import (
     InvalidPeriod,
@@ -24,8 +23,9 @@ from groupops.features.points import (
 )
 from groupops.features.points.tables import points_balances, points_ledger
 from groupops.features.registry import FeatureRegistry
-from groupops.storage.tables import events, outbox, rejected_events
+from groupops.storage.tables import events, rejected_events
 from tests.conftest import T0
+from tests.features.helpers import clear, clock, feature_app, said
 
 CHECKIN = "groupops.features.checkin:CheckinFeature"
 POINTS = "groupops.features.points:PointsFeature"
@@ -35,37 +35,10 @@ MEMBER = {"u1": 2, "u2": 3, "u3": 4, "admin": 1}
 
 
 def setup(make_app: Callable[..., App], tz: str = "Asia/Shanghai", **settings: Any) -> App:
-    app = make_app(features=FEATURES)
-    app.sandbox.create_chat("g1", "Brand Club")
-    app.handle([app.sandbox.join("g1", "admin", "Admin", is_admin=True)])
-    for uid, name in (("u1", "Ann"), ("u2", "Bob"), ("u3", "Chen")):
-        app.handle([app.sandbox.join("g1", uid, name)])
-    reg = FeatureRegistry.load(FEATURES, extensions=False)
-    for key, value in settings.items():
-        settings_admin.set_setting(
-            app.db, reg, feature="points", key=key, value=value, group_ref="1"
-        )
-    settings_admin.set_group_profile(app.db, "1", language="en", timezone=tz)
-    app.engine.directory.invalidate()
-    clear(app)
-    return app
-
-
-def clear(app: App) -> None:
-    with app.db.begin() as conn:
-        conn.execute(outbox.delete())
-
-
-def said(app: App) -> list[str]:
-    with app.db.connect() as conn:
-        rows = conn.execute(select(outbox).order_by(outbox.c.id)).all()
-    clear(app)
-    return [r.payload["text"] for r in rows if r.payload.get("text")]
-
-
-def clock(app: App) -> ManualClock:
-    assert isinstance(app.clock, ManualClock)
-    return app.clock
+    """Brand Club (group 1): admin, Ann, Bob and Chen; points' ``settings``, English."""
+    return feature_app(
+        make_app, FEATURES, {"g1": "Brand Club"}, feature="points", settings=settings, timezone=tz
+    )
 
 
 def say(app: App, uid: str, text: str, reply_to: str = "") -> str:

@@ -13,7 +13,8 @@ from groupops.engine import settings_admin
 from groupops.engine.app import App
 from groupops.features.points.tables import points_ledger
 from groupops.features.registry import FeatureRegistry
-from tests.features.test_points import FEATURES, balance, clock, said, say, setup
+from tests.features.helpers import clock, said
+from tests.features.test_points import FEATURES, balance, say, setup
 
 LEVELS = [{"name": "Bronze", "points": 0}, {"name": "Silver", "points": 12}]
 

@@ -11,7 +11,8 @@ import pytest
 
 from groupops.engine import settings_admin
 from groupops.engine.app import App
-from tests.features.test_points import clock, said, say, setup
+from tests.features.helpers import clock, said
+from tests.features.test_points import say, setup
 
 
 def month_end(app: App) -> str:

@@ -11,28 +11,24 @@ from groupops.domain.actions import ActionKind
 from groupops.domain.events import Event, EventKind
 from groupops.engine import admin, settings_admin
 from groupops.engine.app import App
-from groupops.engine.clock import ManualClock
 from groupops.features.registry import FeatureRegistry
 from groupops.storage.tables import groups, memberships, outbox
 from tests.engine.fakes import FlakyAdapter
+from tests.features.helpers import clock, feature_app
 
 WELCOME = "groupops.features.welcome:WelcomeFeature"
 
 
 def setup(make_app: Callable[..., App], **settings: object) -> App:
-    app = make_app(features=(WELCOME,))
-    app.sandbox.create_chat("g1", "Python 学习群")
-    app.handle([app.sandbox.join("g1", "admin", "Admin", is_admin=True)])
-    reg = FeatureRegistry.load((WELCOME,), extensions=False)
-    for key, value in settings.items():
-        settings_admin.set_setting(
-            app.db, reg, feature="welcome", key=key, value=value, group_ref="1"
-        )
-    settings_admin.set_group_profile(app.db, "1", language="en")
-    app.engine.directory.invalidate()
-    with app.db.begin() as conn:
-        conn.execute(outbox.delete())
-    return app
+    """Python 学习群 (group 1) with only its admin; welcome's ``settings``, English."""
+    return feature_app(
+        make_app,
+        (WELCOME,),
+        {"g1": "Python 学习群"},
+        feature="welcome",
+        settings=settings,
+        people=(),
+    )
 
 
 def queued(app: App) -> list[tuple[str, str, str]]:
@@ -46,11 +42,6 @@ def sent(app: App) -> list[tuple[str, str]]:
     with app.db.connect() as conn:
         rows = conn.execute(select(outbox).order_by(outbox.c.id)).all()
     return [(r.chat_id, r.payload["text"]) for r in rows if r.kind == "send"]
-
-
-def clock(app: App) -> ManualClock:
-    assert isinstance(app.clock, ManualClock)
-    return app.clock
 
 
 def test_welcome_by_name_with_rules_in_private(make_app: Callable[..., App]) -> None:

@@ -13,7 +13,8 @@ from groupops.engine import settings_admin
 from groupops.engine.app import App
 from groupops.features.registry import FeatureRegistry
 from groupops.features.welcome.tables import welcome_bursts
-from tests.features.test_welcome import clock, queued, setup
+from tests.features.helpers import clock
+from tests.features.test_welcome import queued, setup
 
 MODERATED = (
     "groupops.features.moderation:ModerationFeature",
