@@ -182,18 +182,20 @@ def test_delivered_actions_are_listed_newest_first(
 def test_groups_never_cut_the_id_or_the_group_reference(
     cli: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The id and source:chat_id are what an operator types: never cut with "…". A Telegram
-    group's do not fit on one line of 80 columns beside the rest: they fold onto a second line,
-    every character shown, and the title and the other columns give way; in 120 columns they
-    are on one line."""
+    """The id and source:chat_id are what an operator types: never cut with "…". In 80
+    columns the columns holding one value on every row (time zone, workspace, language) give
+    way first, said once under the table, so the reference and the title are whole; in 130
+    columns everything is in the table."""
     url = ("--database-url", outbox_db(tmp_path))
     for lang in ("en", "zh_CN"):
         output = shown(cli, monkeypatch, 80, "groups", *url, lang=lang)
         lines = body_lines(output)  # one group: all its lines
         assert lines[0][0] == "1" and all(line[0] == "" for line in lines[1:])
-        source, chat = ("".join(line[i] for line in lines) for i in (2, 3))
+        source, chat = ("".join(line[i] for line in lines) for i in (1, 2))
         assert (source, chat) == ("telegram:groupops_test_bot", "-1001234567890"), output
-    first = body_lines(shown(cli, monkeypatch, 120, "groups", *url))[0]
+        assert "Asia/Shanghai" in output.splitlines()[-1], output
+        assert "…" not in output, output
+    first = body_lines(shown(cli, monkeypatch, 130, "groups", *url))[0]
     assert first[:4] == ["1", "brandA", "telegram:groupops_test_bot", "-1001234567890"]
 
 

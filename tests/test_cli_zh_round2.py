@@ -281,7 +281,12 @@ def test_a_time_zone_is_never_cut_in_a_narrow_table(
     assert any(zone in line for line in lines), printed.getvalue()
 
 
-def test_members_say_the_zone_of_their_times(cli: typer.Typer, imported: str) -> None:
+def test_members_say_the_zone_of_their_times(
+    cli: typer.Typer, imported: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from groupops import cli_output
+
+    monkeypatch.setattr(cli_output.out, "width", 200)  # every heading on one line
     url = ("--database-url", imported)
     every = run(cli, "members", "--json", *url)
     assert '"joined_at": "2023-05-01 10:01:00' in every.stdout  # stored in UTC

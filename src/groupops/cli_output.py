@@ -9,6 +9,7 @@ removed, what ``undo`` did, a leaderboard's title. The options and their checks 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -324,6 +325,35 @@ def title_of(name: str, lang: str, status: str) -> str:
     return t(TITLED).format(title=title, status=t(STATUSES.get(status, status)))
 
 
+#: the columns an operator reads most (names, titles, statuses, what was decided): the last to
+#: give way in a narrow terminal, and then wrapped onto more lines, never cut
+READ_MOST = frozenset(
+    {"display_name", "title", "status", "member", "group", "decision", "reason", "text", "file"}
+)
+#: columns often the same on every row (a listing of one platform, one zone): where the
+#: terminal is too narrow for the table, a column holding one value on every row is left out
+#: and said once under the table instead
+CONSTANT_COLUMNS = ("timezone", "source", "workspace", "language", "group_id", "undone")
+#: a time's least width: its day, the clock on a second line
+TIME_CELLS = 10
+#: the least width of a column that wraps (its longest word folds onto more lines past it)
+WRAP_CELLS = 10
+SAME_ON_EVERY_ROW = N_("on every row: {values}")
+HEADING_VALUE = N_("{heading} {value}")
+
+
+#: a word as a terminal may break a line: a run of letters without a space, or one Chinese
+#: character or full-width sign (a line may break between any two of them)
+_WORD = re.compile(
+    r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+"
+)
+
+
+def _longest_word(texts: Sequence[str]) -> int:
+    """The widest word among ``texts`` (:data:`_WORD`), in terminal cells."""
+    return max((cell_len(w) for text in texts for w in _WORD.findall(text)), default=0)
+
+
 def table(
     rows: Sequence[dict[str, Any]],
     columns: Sequence[str],
@@ -331,63 +361,134 @@ def table(
     lang: str = "en",
     headings: dict[str, str] | None = None,
     whole: frozenset[str] = WHOLE_COLUMNS,
+    constant: Sequence[str] = CONSTANT_COLUMNS,
 ) -> None:
     """``rows`` as a table with these ``columns`` (their headings in ``lang``, or as
     ``headings`` gives them), or one sentence when there are none. The ``whole`` columns are
-    never cut (:data:`WHOLE_COLUMNS`, and :data:`GROUP_REFERENCE` where a listing says so)."""
+    never cut (:data:`WHOLE_COLUMNS`, and :data:`GROUP_REFERENCE` where a listing says so).
+    Where the terminal is narrow, :func:`_widths` decides what gives way: a column holding one
+    value on every row first (said under the table), then user ids and the like (cut with
+    "…"), then times (onto two lines); the names, titles and statuses last, and wrapped."""
     catalogs = Catalogs()
     gettext = catalogs.gettext(lang)
     if not rows:  # a sentence, not the column heads of an empty table
         said = gettext(NOTHING_LISTED).format(title=title) if title else gettext(NOTHING)
         out.print(literal(said), highlight=False, soft_wrap=True)
         return
-    t = Table(title=literal(title) or None)
-    cells: list[list[str | Text]] = [
-        [
+    cells: dict[str, list[str | Text]] = {
+        c: [
             Text(one_line(str(r.get(c) or ""), 2000), no_wrap=True, overflow="ellipsis")
-            if c in ONE_LINE_COLUMNS
+            if c in ONE_LINE_COLUMNS and c not in READ_MOST
             else shown(c, r.get(c), gettext)
-            for c in columns
+            for r in rows
         ]
-        for r in rows
-    ]
-    heads = [literal((headings or {}).get(c) or label(c, lang, catalogs)) for c in columns]
-    widest = {
-        c: max(cell_len(heads[i]), *(cell_len(str(row[i])) for row in cells))
-        for i, c in enumerate(columns)
+        for c in columns
     }
-    room = out.width - 3 * len(columns) - 1  # less the borders and each column's padding
-    fold = _folded(columns, widest, room, whole | WHOLE_COLUMNS)
-    for c, heading in zip(columns, heads, strict=True):  # a time or an id is read whole
-        if c in ONE_LINE_COLUMNS:  # one line each (the cells say so): gives way first
-            t.add_column(heading, max_width=ONE_LINE_COLUMNS[c])
-        elif c in fold:  # too wide for the terminal: folded onto more lines, never cut
-            t.add_column(heading, overflow="fold", width=fold[c])
-        elif c in whole or c in WHOLE_COLUMNS:
-            t.add_column(heading, no_wrap=True, min_width=widest[c])  # as wide as its longest
-        else:
-            t.add_column(heading, no_wrap=c in TIME_COLUMNS)
-    for row in cells:
-        t.add_row(*row)
+    heads = {c: literal((headings or {}).get(c) or label(c, lang, catalogs)) for c in columns}
+    whole = whole | WHOLE_COLUMNS
+    widths, left_out = _widths(columns, heads, cells, out.width, whole, constant)
+    t = Table(title=literal(title) or None)
+    kept = [c for c in columns if c not in left_out]
+    for c in kept:
+        heading = Text.from_markup(heads[c], overflow="fold")  # a heading is never cut
+        heading.no_wrap = False
+        width = widths.get(c)
+        if c in ONE_LINE_COLUMNS and c not in READ_MOST:  # one line each (the cells say so)
+            t.add_column(heading, max_width=width or ONE_LINE_COLUMNS[c])
+        elif width is None:  # everything fits on one line each
+            t.add_column(heading, no_wrap=True)
+        elif c in READ_MOST or c in TIME_COLUMNS or c in whole:  # wrapped, never cut
+            t.add_column(heading, overflow="fold", width=width)
+        else:  # a user id and the like: cut with "…" (--json has it whole)
+            t.add_column(heading, no_wrap=True, overflow="ellipsis", width=width)
+    for i in range(len(rows)):
+        t.add_row(*(cells[c][i] for c in kept))
     out.print(t)
+    if left_out:
+        said = gettext(LIST_COMMA).join(
+            gettext(HEADING_VALUE).format(heading=heads[c], value=_plain(cells[c][0]))
+            for c in left_out
+            if _plain(cells[c][0])
+        )
+        if said:
+            out.print(gettext(SAME_ON_EVERY_ROW).format(values=said), highlight=False)
 
 
-def _folded(
-    columns: Sequence[str], widest: dict[str, int], room: int, whole_ones: frozenset[str]
-) -> dict[str, int]:
-    """When the ``whole_ones`` columns (and times) do not fit in ``room`` terminal cells
-    beside the least of the others (:data:`NARROWEST` each), the widths of the group
-    references among them (:data:`GROUP_REFERENCE`) folded onto more lines, sharing what is
-    left in proportion to their length; empty when everything fits on one line each."""
-    whole = [c for c in columns if c in whole_ones or c in TIME_COLUMNS]
-    others = NARROWEST * (len(columns) - len(whole))
-    if sum(widest[c] for c in whole) + others <= room:
-        return {}
-    folding = [c for c in whole if c in GROUP_REFERENCE]
-    kept = sum(widest[c] for c in whole if c not in folding)
-    left = max(len(folding), room - kept - others)
-    longest = sum(widest[c] for c in folding) or 1
-    return {c: max(1, left * widest[c] // longest) for c in folding}
+def _plain(cell: str | Text) -> str:
+    return cell.plain if isinstance(cell, Text) else Text.from_markup(cell).plain
+
+
+def _widths(
+    columns: Sequence[str],
+    heads: dict[str, str],
+    cells: dict[str, list[str | Text]],
+    width: int,
+    whole: frozenset[str],
+    constant: Sequence[str] = CONSTANT_COLUMNS,
+) -> tuple[dict[str, int], list[str]]:
+    """Each column's width in a terminal ``width`` cells wide (empty when every column fits
+    as wide as its longest cell), and the columns left out: those of :data:`CONSTANT_COLUMNS`
+    holding one value on every row, when the table does not fit with them."""
+    texts = {c: [_plain(h) for h in (heads[c],)] + [_plain(v) for v in cells[c]] for c in columns}
+    natural = {c: max(cell_len(x) for x in texts[c]) for c in columns}
+    for c in columns:  # a one-line column is no wider than it shows
+        if c in ONE_LINE_COLUMNS and c not in READ_MOST and ONE_LINE_COLUMNS[c] is not None:
+            natural[c] = min(natural[c], max(ONE_LINE_COLUMNS[c] or 0, cell_len(texts[c][0])))
+
+    def room(kept: Sequence[str]) -> int:
+        return width - 3 * len(kept) - 1  # less the borders and each column's padding
+
+    if sum(natural.values()) <= room(columns):
+        return {}, []
+    left_out = [
+        c
+        for c in constant
+        if c in columns
+        and c not in (whole - WHOLE_COLUMNS)  # a listing's group reference stays
+        and len({_plain(v) for v in cells[c]}) == 1
+    ]
+    kept = [c for c in columns if c not in left_out]
+    if sum(natural[c] for c in kept) <= room(kept):
+        return {c: natural[c] for c in kept}, left_out
+    heading_word = {  # a short heading (二 to 四 characters) is not broken up
+        c: cell_len(h) if cell_len(h) <= 2 * NARROWEST else _longest_word([h])
+        for c, h in ((c, _plain(heads[c])) for c in kept)
+    }
+    least: dict[str, int] = {}
+    for c in kept:
+        if c in READ_MOST:
+            least[c] = min(natural[c], max(WRAP_CELLS, heading_word[c]))
+        elif c in TIME_COLUMNS:
+            least[c] = min(natural[c], max(TIME_CELLS, heading_word[c]))
+        elif c in whole:  # never cut; its heading may wrap at a space
+            least[c] = max([heading_word[c], *(cell_len(x) for x in texts[c][1:])])
+        else:  # cut with "…", its heading whole where it can be
+            least[c] = min(natural[c], max(NARROWEST, min(heading_word[c], 2 * NARROWEST)))
+    space = room(kept)
+    folding = [c for c in kept if c in whole and c in GROUP_REFERENCE]
+    if sum(least.values()) > space and folding:  # a group reference folds onto more lines
+        others = sum(least[c] for c in kept if c not in folding)
+        left = max(len(folding), space - others)
+        longest = sum(natural[c] for c in folding) or 1
+        least.update({c: max(1, left * natural[c] // longest) for c in folding})
+    widths = dict(least)
+    extra = space - sum(widths.values())
+    # what is left goes first to what an operator reads most, then times, then the rest
+    for group in (
+        [c for c in kept if c in READ_MOST],
+        [c for c in kept if c in TIME_COLUMNS],
+        [c for c in kept if c not in READ_MOST and c not in TIME_COLUMNS],
+    ):
+        while extra > 0:
+            wanting = [c for c in group if widths[c] < natural[c]]
+            if not wanting:
+                break
+            share = max(1, extra // len(wanting))
+            for c in wanting:
+                more = min(share, natural[c] - widths[c], extra)
+                widths[c] += more
+                extra -= more
+    return widths, left_out
 
 
 #: how much of an action's text a listing shows at most (a narrow terminal shows less)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from groupops import cli_output
 from groupops.cli_options import LangOption, typed_errors
 from groupops.cli_output import literal
 from groupops.domain.errors import GroupopsError
@@ -133,20 +131,20 @@ def register(app: typer.Typer) -> None:
             if app_ is not None:
                 app_.close()
         if results:
-            table = Table(title=_(T_TITLE))
             rows = [r.as_row() for r in results]
-            for label, key in COLUMNS:
-                if key == "file":
-                    # never cut ("4A_11M.t…" beside "4A_11M.z…" cannot be told apart): as wide
-                    # as the other columns leave, a longer name folds onto more lines
-                    table.add_column(
-                        _(label), overflow="fold", width=_file_width(rows, _, out.width)
-                    )
-                else:
-                    table.add_column(_(label))
-            for row in rows:
-                table.add_row(*(literal(row[key]) for _label, key in COLUMNS))
-            out.print(table)
+            # the file's name, what an operator reads, is never cut and the last to wrap
+            # ("4A_11M.t…" beside "4A_11M.z…" cannot be told apart); the counts stay whole;
+            # a format the same for every file is said under the table where room is short
+            keys = [key for _label, key in COLUMNS]
+            cli_output.table(
+                rows,
+                keys,
+                _(T_TITLE),
+                lang,
+                headings={key: _(label) for label, key in COLUMNS},
+                whole=frozenset(keys) - {"file", "format"},
+                constant=("format",),
+            )
             if no_store:
                 summary = _(T_READ_ONLY).format(
                     files=len(results), events=sum(r.events for r in results)
@@ -167,21 +165,3 @@ def register(app: typer.Typer) -> None:
             err.print(_(T_NONE))
         if failed:
             raise typer.Exit(2)
-
-
-def _file_width(rows: list[dict[str, Any]], _: Callable[[str], str], width: int) -> int:
-    """The file column's width: its longest name, or what a terminal ``width`` wide leaves
-    beside the other columns (each as wide as its longest word) and the table's lines."""
-    from rich.cells import cell_len
-
-    def widest_word(texts: Iterable[str]) -> int:
-        return max((cell_len(w) for t in texts for w in t.split()), default=1)
-
-    others = sum(
-        widest_word([_(label), *(str(row[key]) for row in rows)])
-        for label, key in COLUMNS
-        if key != "file"
-    )
-    lines = 3 * len(COLUMNS) + 1  # a border and a space each side of every cell
-    names = max(cell_len(str(row["file"])) for row in rows)
-    return max(min(names, width - lines - others), 8)
