@@ -208,12 +208,31 @@ def help_in(command: Any, language: str) -> Iterator[None]:
             setattr(obj, attr, value)
 
 
+@contextmanager
+def flags_shown_as_flags() -> Iterator[None]:
+    """Within the block a help page shows an option that takes no value (``--json``,
+    ``--yes``, ``--help``) as a flag, without the ``<bool>`` Typer writes after it (which
+    reads as if it took ``true``)."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    TyperOption.display_type_rich = display  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        TyperOption.display_type_rich = shown  # type: ignore[method-assign]
+
+
 class _LocalizedGroup(TyperGroup):
     """The root command: translates its help (and its commands') before click parses."""
 
     def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
         words = list(sys.argv[1:] if args is None else args)
-        with help_in(self, help_language(words)):
+        with help_in(self, help_language(words)), flags_shown_as_flags():
             return super().main(args, *rest, **kwargs)
 
 

@@ -255,6 +255,14 @@ def check_language(value: str | None) -> str:
     return code
 
 
+JSON_HELP = "print JSON instead of a table: every field, as stored"
+
+
+def JsonOption() -> Any:
+    """``--json``: a flag (it takes no value)."""
+    return typer.Option(False, "--json", help=JSON_HELP)
+
+
 def LangOption() -> Any:
     return typer.Option(
         None,

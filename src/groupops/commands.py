@@ -19,6 +19,7 @@ from groupops.cli_options import (
     DbOption,
     FreeTextValue,
     GroupOption,
+    JsonOption,
     LangOption,
     Limit,
     MemberStatus,
@@ -111,7 +112,7 @@ def register(app: typer.Typer) -> None:
     @typed_errors
     def groups_cmd(
         url: str | None = DbOption,
-        as_json: bool = typer.Option(False, "--json"),
+        as_json: bool = JsonOption(),
         lang: str = LangOption(),
     ) -> None:
         """List groups with their active member counts."""
@@ -141,7 +142,7 @@ def register(app: typer.Typer) -> None:
         ),
         limit: int = Limit(100),
         url: str | None = DbOption,
-        as_json: bool = typer.Option(False, "--json"),
+        as_json: bool = JsonOption(),
         lang: str = LangOption(),
     ) -> None:
         """List members (of one group with --group ID or source:chat_id)."""
@@ -354,7 +355,7 @@ def register(app: typer.Typer) -> None:
             None, "--at", help="a day or time inside the period, e.g. 2026-10-15 (default: now)"
         ),
         url: str | None = DbOption,
-        as_json: bool = typer.Option(False, "--json"),
+        as_json: bool = JsonOption(),
         lang: str = LangOption(),
     ) -> None:
         """Points leaderboard of a group for a day, week or month (its time zone)."""
@@ -386,7 +387,7 @@ def register(app: typer.Typer) -> None:
         status: OutboxStatus = typer.Option(OutboxStatus.dead, help="which actions"),
         limit: int = Limit(100),
         url: str | None = DbOption,
-        as_json: bool = typer.Option(False, "--json"),
+        as_json: bool = JsonOption(),
         lang: str = LangOption(),
     ) -> None:
         """List actions by status (default: the dead letters).
@@ -419,8 +420,10 @@ def register(app: typer.Typer) -> None:
     @outbox_app.command("retry", cls=DashValues)
     @typed_errors
     def outbox_retry(
-        ids: list[int] = typer.Argument(None),
-        all_dead: bool = typer.Option(False, "--all"),
+        ids: list[int] = typer.Argument(
+            None, help="the ids of the dead actions to send again (see `outbox list`)"
+        ),
+        all_dead: bool = typer.Option(False, "--all", help="every dead action"),
         url: str | None = DbOption,
         lang: str = LangOption(),
     ) -> None:
@@ -440,7 +443,7 @@ def register(app: typer.Typer) -> None:
     def tasks_list(
         status: TaskStatus = typer.Option(TaskStatus.open, help="which tasks"),
         url: str | None = DbOption,
-        as_json: bool = typer.Option(False, "--json"),
+        as_json: bool = JsonOption(),
         lang: str = LangOption(),
     ) -> None:
         """Owner tasks: actions a platform cannot perform, for a human to do."""
@@ -456,7 +459,11 @@ def register(app: typer.Typer) -> None:
 
     @tasks_app.command("done", cls=DashValues)
     @typed_errors
-    def tasks_done(task: int, url: str | None = DbOption, lang: str = LangOption()) -> None:
+    def tasks_done(
+        task: int = typer.Argument(..., help="the task's id (see `tasks list`)"),
+        url: str | None = DbOption,
+        lang: str = LangOption(),
+    ) -> None:
         """Mark an owner task done."""
         with opened(url) as db:
             admin.complete_owner_task(db, task, datetime.now(UTC))

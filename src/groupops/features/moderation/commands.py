@@ -14,6 +14,7 @@ from groupops.cli_options import (
     DashValues,
     DbOption,
     GroupOption,
+    JsonOption,
     LangOption,
     Limit,
     opened,
@@ -54,7 +55,7 @@ def register(app: typer.Typer) -> None:
         ),
         limit: int = Limit(50),
         url: str | None = DbOption,
-        as_json: bool = typer.Option(False, "--json"),
+        as_json: bool = JsonOption(),
         lang: str = LangOption(),
     ) -> None:
         """Every moderation decision with its reason, newest first."""
