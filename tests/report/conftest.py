@@ -4,17 +4,13 @@ and Debian's Chromium driven by pip playwright."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
-from groupops.i18n import LOCALE_DIR
 from tests.conftest import REPO, need_service
 
 CHROMIUM = "/usr/bin/chromium"
@@ -27,31 +23,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
-
-
-@pytest.fixture(scope="session")
-def locale_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real catalogues with every ``zh_CN.po-fragment`` merged in and compiled, as the
-    lead's merge will ship them."""
-    root = tmp_path_factory.mktemp("locale")
-    with (LOCALE_DIR / "zh_CN/LC_MESSAGES/groupops.po").open("rb") as f:
-        catalogue = read_po(f, locale="zh_CN")
-    for path in sorted((REPO / "src/groupops").glob("**/zh_CN.po-fragment")):
-        with path.open("rb") as f:
-            for message in read_po(f, locale="zh_CN"):
-                if not message.id or not message.string:
-                    continue
-                known = catalogue.get(message.id)
-                if known is None:
-                    catalogue.add(message.id, message.string)
-                elif not known.string:
-                    known.string = message.string
-    out = root / "zh_CN/LC_MESSAGES"
-    out.mkdir(parents=True)
-    with (out / "groupops.mo").open("wb") as f:
-        write_mo(f, catalogue)
-    shutil.copytree(LOCALE_DIR / "en", root / "en")
-    return root
 
 
 def groupops_cli(*args: str | Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:

@@ -3,7 +3,6 @@ that plays several people, and a live server on a free port."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,41 +12,12 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
 from groupops.features.registry import DEFAULT_FEATURES
-from groupops.i18n import LOCALE_DIR
 from groupops.web import WebConfig, create_web_app
 from groupops.web.runtime import Runtime
 from groupops.web.server import bind
-from tests.conftest import REPO
-
-
-@pytest.fixture(scope="session")
-def locale_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real catalogues with every ``zh_CN.po-fragment`` merged in (as the lead's merge will
-    do), compiled: the page and the bot speak the Chinese they will ship with."""
-    root = tmp_path_factory.mktemp("locale")
-    with (LOCALE_DIR / "zh_CN/LC_MESSAGES/groupops.po").open("rb") as f:
-        catalogue = read_po(f, locale="zh_CN")
-    for path in sorted((REPO / "src/groupops").glob("**/zh_CN.po-fragment")):
-        with path.open("rb") as f:
-            for message in read_po(f, locale="zh_CN"):
-                if not message.id or not message.string:
-                    continue
-                known = catalogue.get(message.id)
-                if known is None:
-                    catalogue.add(message.id, message.string)
-                elif not known.string:
-                    known.string = message.string
-    out = root / "zh_CN/LC_MESSAGES"
-    out.mkdir(parents=True)
-    with (out / "groupops.mo").open("wb") as f:
-        write_mo(f, catalogue)
-    shutil.copytree(LOCALE_DIR / "en", root / "en")
-    return root
 
 
 @pytest.fixture
