@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from groupops.cli_options import DbOption, LangOption, opened, typed_errors
-from groupops.cli_output import emit, literal, out
+from groupops.cli_output import emit, err, literal, out
 from groupops.domain.errors import InvalidOption
 from groupops.i18n import N_, Catalogs
 from groupops.platforms.connections import workspace_of
@@ -61,6 +61,30 @@ def group_profile(language: str | None, timezone: str | None) -> tuple[str, str]
     )
 
 
+def given(**options: Any) -> dict[str, Any]:
+    """The tuning options the operator gave (not None): the others keep what was stored."""
+    return {name: value for name, value in options.items() if value is not None}
+
+
+T_OVER_GROUP_LIMIT = N_(
+    "warning: --per-group-per-minute {rate} + --burst {burst} lets {total} messages a minute"
+    " into one group, more than Telegram's {limit}: Telegram will refuse some (429) and they"
+    " wait; {limit} or fewer in all keeps every minute within it"
+)
+
+
+def warn_group_rate(rate: float, burst: int, t: Any) -> None:
+    """Said (not refused) when a group's minute may hold more than Telegram takes."""
+    from groupops.platforms.telegram.config import GROUP_MINUTE_LIMIT
+
+    total = rate + burst
+    if total > GROUP_MINUTE_LIMIT:
+        said = t(T_OVER_GROUP_LIMIT).format(
+            rate=f"{rate:g}", burst=burst, total=f"{total:g}", limit=GROUP_MINUTE_LIMIT
+        )
+        err.print(literal(said), highlight=False, soft_wrap=True)
+
+
 connect_app = typer.Typer(no_args_is_help=True, help="Connect a bot account on a platform.")
 
 
@@ -79,16 +103,44 @@ def connect_matrix(
     workspace: str | None = typer.Option(
         None, "--workspace", show_default=False, help=WORKSPACE_HELP
     ),
-    auto_join: bool = typer.Option(
-        True, "--auto-join/--no-auto-join", help="join the rooms the bot is invited to"
+    auto_join: bool | None = typer.Option(
+        None,
+        "--auto-join/--no-auto-join",
+        show_default=False,
+        help="join the rooms the bot is invited to (default: join; kept when not given again)",
     ),
-    per_second: float = typer.Option(
-        0.2,
+    per_second: float | None = typer.Option(
+        None,
         "--per-second",
-        help="messages a second the homeserver allows the bot (Synapse's default is 0.2)",
+        show_default=False,
+        help="messages a second the homeserver allows the bot (default 0.2, Synapse's own;"
+        " kept when not given again)",
     ),
-    per_chat_per_minute: float = typer.Option(
-        12.0, "--per-room-per-minute", help="messages a minute in one room"
+    per_chat_per_minute: float | None = typer.Option(
+        None,
+        "--per-room-per-minute",
+        show_default=False,
+        help="messages a minute in one room (default 12; kept when not given again)",
+    ),
+    burst: int | None = typer.Option(
+        None,
+        "--burst",
+        show_default=False,
+        help="messages one room may get at once (default 10; kept when not given again)",
+    ),
+    sync_timeout: float | None = typer.Option(
+        None,
+        "--sync-timeout",
+        show_default=False,
+        help="seconds one sync waits for news on the homeserver, 0 to 300 (default 30;"
+        " kept when not given again)",
+    ),
+    request_timeout: float | None = typer.Option(
+        None,
+        "--request-timeout",
+        show_default=False,
+        help="seconds a request may take before it counts as failed, up to 600 (default 60;"
+        " kept when not given again)",
     ),
     group_language: str | None = typer.Option(
         None, "--group-language", show_default=False, help=GROUP_LANGUAGE_HELP
@@ -101,23 +153,30 @@ def connect_matrix(
 ) -> None:
     """Connect a Matrix bot account: logs in once (checking homeserver, user and password) and
     keeps the access token, not the password."""
-    from groupops.platforms.matrix.config import MatrixConfig, connect
+    from groupops.platforms.matrix.config import TUNING, MatrixConfig, connect
 
     _ = Catalogs().gettext(lang)
     new_language, new_timezone = group_profile(group_language, group_timezone)
+    tuning = given(
+        auto_join=auto_join,
+        per_second=per_second,
+        per_chat_per_minute=per_chat_per_minute,
+        burst=burst,
+        sync_timeout_ms=None if sync_timeout is None else round(sync_timeout * 1000),
+        request_timeout=request_timeout,
+    )
     password = password or ask_secret(_(T_PASSWORD), "--password", "GROUPOPS_MATRIX_PASSWORD")
     config = MatrixConfig(
         homeserver,
         user,
         password=password,
-        auto_join=auto_join,
-        per_second=per_second,
-        per_chat_per_minute=per_chat_per_minute,
         group_language=new_language,
         group_timezone=new_timezone,
+        **tuning,
     )
+    keep = [key for key in TUNING if key not in tuning]
     with opened(url, create=True) as db:
-        done = connect(db, config, datetime.now(UTC), workspace=workspace)
+        done = connect(db, config, datetime.now(UTC), workspace=workspace, keep=keep)
         where = workspace_of(db, done.source)
     out.print(literal(_(T_CONNECTED).format(source=done.source, workspace=where)), highlight=False)
 
@@ -146,12 +205,47 @@ def connect_telegram(
         "--api-url",
         help="the Bot API's address up to /bot (a local Bot API server)",
     ),
-    per_chat_per_minute: float = typer.Option(
-        18.0,
+    per_chat_per_minute: float | None = typer.Option(
+        None,
         "--per-group-per-minute",
-        help="messages a minute in one group after the first --burst (Telegram allows 20)",
+        show_default=False,
+        help="messages a minute in one group after the first --burst (default 18; Telegram"
+        " allows 20 with the burst; kept when not given again)",
     ),
-    burst: int = typer.Option(2, "--burst", help="messages one group may get at once"),
+    burst: int | None = typer.Option(
+        None,
+        "--burst",
+        show_default=False,
+        help="messages one group may get at once (default 2; kept when not given again)",
+    ),
+    per_second: float | None = typer.Option(
+        None,
+        "--per-second",
+        show_default=False,
+        help="messages a second over all groups (default 30, Telegram's limit; kept when not"
+        " given again)",
+    ),
+    poll_timeout: int | None = typer.Option(
+        None,
+        "--poll-timeout",
+        show_default=False,
+        help="seconds one getUpdates waits for news on Telegram, 0 to 600 (default 30; kept"
+        " when not given again)",
+    ),
+    request_timeout: float | None = typer.Option(
+        None,
+        "--request-timeout",
+        show_default=False,
+        help="seconds a request may take before it counts as failed, up to 600 (default 30;"
+        " kept when not given again)",
+    ),
+    admin_cache_seconds: float | None = typer.Option(
+        None,
+        "--admin-cache-seconds",
+        show_default=False,
+        help="seconds a group's list of administrators is trusted before it is asked again"
+        " (default 600; kept when not given again)",
+    ),
     group_language: str | None = typer.Option(
         None, "--group-language", show_default=False, help=GROUP_LANGUAGE_HELP
     ),
@@ -162,10 +256,23 @@ def connect_telegram(
     lang: str = LangOption(),
 ) -> None:
     """Connect a Telegram bot: checks the token with Telegram (getMe) and keeps it."""
-    from groupops.platforms.telegram.config import TelegramConfig, connect, new_webhook_secret
+    from groupops.platforms.telegram.config import (
+        TUNING,
+        TelegramConfig,
+        connect,
+        new_webhook_secret,
+    )
 
     _ = Catalogs().gettext(lang)
     new_language, new_timezone = group_profile(group_language, group_timezone)
+    tuning = given(
+        per_chat_per_minute=per_chat_per_minute,
+        burst=burst,
+        per_second=per_second,
+        poll_timeout=poll_timeout,
+        request_timeout=request_timeout,
+        admin_cache_seconds=admin_cache_seconds,
+    )
     token = token or ask_secret(_(T_TOKEN), "--token", "GROUPOPS_TELEGRAM_TOKEN")
     config = TelegramConfig(
         token.strip(),
@@ -173,15 +280,16 @@ def connect_telegram(
         mode="webhook" if webhook_url else "polling",
         webhook_url=webhook_url,
         webhook_secret=new_webhook_secret() if webhook_url else "",
-        per_chat_per_minute=per_chat_per_minute,
-        burst=burst,
         group_language=new_language,
         group_timezone=new_timezone,
+        **tuning,
     )
+    keep = [key for key in TUNING if key not in tuning]
     with opened(url, create=True) as db:
-        done = connect(db, config, datetime.now(UTC), workspace=workspace)
+        done = connect(db, config, datetime.now(UTC), workspace=workspace, keep=keep)
         where = workspace_of(db, done.source)
     out.print(literal(_(T_CONNECTED).format(source=done.source, workspace=where)), highlight=False)
+    warn_group_rate(done.per_chat_per_minute, done.burst, _)
 
 
 T_HEALTH = {

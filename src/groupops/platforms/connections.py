@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
@@ -80,10 +80,13 @@ def store_connection(
     config: dict[str, Any],
     now: datetime,
     workspace: str | None = None,
+    keep: Collection[str] = (),
 ) -> str:
     """Create the connection's row in ``workspace`` (``default`` if None) or update its
     settings (the state is kept); the slug of its workspace. Another ``workspace`` for an
-    existing connection is refused (:func:`refuse_move`)."""
+    existing connection is refused (:func:`refuse_move`). ``keep`` names the settings the
+    operator did not give on this connect: a stored value of theirs stays (``config`` holds
+    the defaults, which only a new connection starts with)."""
     if workspace is not None:
         check_workspace(workspace)
     with db.begin() as conn:
@@ -97,6 +100,9 @@ def store_connection(
         config = {**config}
         for key in GROUP_DEFAULTS:  # not given again: what was stored stays
             if not config.get(key) and isinstance(stored, dict) and stored.get(key):
+                config[key] = stored[key]
+        for key in keep:
+            if isinstance(stored, dict) and key in stored:
                 config[key] = stored[key]
         conn.execute(
             update(connections)
@@ -134,11 +140,18 @@ class ConnectionStore(Generic[ConfigT]):
         self.platform = platform
         self.parse = parse
 
-    def ensure(self, config: ConfigT, now: datetime, workspace: str | None = None) -> str:
+    def ensure(
+        self,
+        config: ConfigT,
+        now: datetime,
+        workspace: str | None = None,
+        keep: Collection[str] = (),
+    ) -> str:
         """Create the row (in ``workspace``, ``default`` if None) or update its settings; the
-        state is kept. The slug of the connection's workspace; another one is refused."""
+        state is kept, and so are the stored settings named in ``keep`` (not given again).
+        The slug of the connection's workspace; another one is refused."""
         return store_connection(
-            self.db, self.source, self.platform, config.to_json(), now, workspace
+            self.db, self.source, self.platform, config.to_json(), now, workspace, keep
         )
 
     def load(self) -> tuple[ConfigT, dict[str, Any]]:

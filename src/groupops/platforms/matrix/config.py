@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -75,6 +75,18 @@ WHERE = N_("matrix connection")
 #: Synapse's defaults for a user without a rate-limit override (rc_message: 0.2/s, burst 10).
 #: Operators who exempt the bot on their homeserver raise these in the connection's settings.
 SYNAPSE_DEFAULT_LIMITS = RateLimits(per_second=0.2, per_chat_per_minute=12.0, burst=10)
+
+
+#: the settings ``connect matrix`` tunes: one left out on a later connect keeps its stored
+#: value (the defaults are a new connection's)
+TUNING = (
+    "auto_join",
+    "sync_timeout_ms",
+    "request_timeout",
+    "per_second",
+    "per_chat_per_minute",
+    "burst",
+)
 
 
 def source_for(user_id: str) -> str:
@@ -225,9 +237,11 @@ def connect(
     *,
     workspace: str | None = None,
     verify: bool = True,
+    keep: Collection[str] = (),
 ) -> MatrixConfig:
     """``groupops connect matrix``: log in (which checks homeserver, user and password) and
-    keep the connection; an existing one keeps its sync position."""
+    keep the connection; an existing one keeps its sync position and the stored settings
+    named in ``keep``. The settings as stored."""
     import asyncio
 
     from groupops.platforms.connections import refuse_move
@@ -235,5 +249,6 @@ def connect(
     refuse_move(db, config.source, workspace)  # before logging in: no stray device
     if verify and config.password:
         config = asyncio.run(login(config))
-    ConnectionStore(db, config.source).ensure(config, now, workspace)
-    return config
+    store = ConnectionStore(db, config.source)
+    store.ensure(config, now, workspace, keep)
+    return store.load()[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -36,6 +36,18 @@ _TOKEN = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$")
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _USERNAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 WHERE = N_("telegram connection")
+#: the settings ``connect telegram`` tunes: one left out on a later connect keeps its stored
+#: value (the defaults are a new connection's)
+TUNING = (
+    "poll_timeout",
+    "request_timeout",
+    "per_second",
+    "per_chat_per_minute",
+    "burst",
+    "admin_cache_seconds",
+)
+#: Telegram's limit in one group: 20 messages in any minute
+GROUP_MINUTE_LIMIT = 20
 
 
 def webhook_path(username: str) -> str:
@@ -243,11 +255,14 @@ def connect(
     now: datetime,
     *,
     workspace: str | None = None,
+    keep: Collection[str] = (),
 ) -> TelegramConfig:
     """``groupops connect telegram``: check the token with getMe and keep the connection
-    (an existing one keeps its polling position)."""
+    (an existing one keeps its polling position, and the stored settings named in ``keep``).
+    The settings as stored."""
     import asyncio
 
     config = asyncio.run(identify(config))
-    ConnectionStore(db, config.source).ensure(config, now, workspace)
-    return config
+    store = ConnectionStore(db, config.source)
+    store.ensure(config, now, workspace, keep)
+    return store.load()[0]

@@ -1,0 +1,68 @@
+"""`connect matrix` tunes the rates and time-outs the Matrix page names, and a later connect
+that leaves an option out keeps what was stored (the defaults are a new connection's)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from typer.testing import CliRunner
+
+from groupops.cli import _register_all
+from groupops.cli import app as cli
+from groupops.platforms.matrix import config as matrix_config
+from groupops.platforms.matrix.config import ConnectionStore, MatrixConfig
+from groupops.storage.db import make_engine
+
+USER = "@bot:example.org"
+
+
+async def logged_in(config: MatrixConfig) -> MatrixConfig:
+    """The homeserver's answer to a right password (no homeserver needed here)."""
+    return replace(config, password="", access_token="token-1", device_id="DEV")
+
+
+def stored(database_url: str) -> MatrixConfig:
+    db = make_engine(database_url)
+    try:
+        return ConnectionStore(db, f"matrix:{USER}").load()[0]
+    finally:
+        db.dispose()
+
+
+def tuning(config: MatrixConfig) -> tuple[object, ...]:
+    return (
+        config.per_second,
+        config.per_chat_per_minute,
+        config.burst,
+        config.sync_timeout_ms,
+        config.request_timeout,
+        config.auto_join,
+    )
+
+
+def test_tuning_options_are_stored_and_kept_when_left_out(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(matrix_config, "login", logged_in)
+    _register_all()
+    runner = CliRunner()
+    args = ["connect", "matrix", "--homeserver", "https://matrix.example.org", "--user", USER]
+    args += ["--password", "secret", "--database-url", database_url]
+    new = runner.invoke(cli, args)
+    assert new.exit_code == 0, new.output
+    assert tuning(stored(database_url)) == (0.2, 12.0, 10, 30_000, 60.0, True)
+    tuned = [
+        "--per-second", "5", "--per-room-per-minute", "30", "--burst", "4",
+        "--sync-timeout", "20", "--request-timeout", "15", "--no-auto-join",
+    ]  # fmt: skip
+    first = runner.invoke(cli, [*args, *tuned])
+    assert first.exit_code == 0, first.output
+    wanted = (5.0, 30.0, 4, 20_000, 15.0, False)
+    assert tuning(stored(database_url)) == wanted
+    again = runner.invoke(cli, args)  # a new password, say: the tuning stays
+    assert again.exit_code == 0, again.output
+    assert tuning(stored(database_url)) == wanted
+    one = runner.invoke(cli, [*args, "--per-second", "1"])
+    assert one.exit_code == 0, one.output
+    assert tuning(stored(database_url)) == (1.0, *wanted[1:])
