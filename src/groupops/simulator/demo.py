@@ -44,10 +44,31 @@ def refuse_used(url: str) -> None:
         raise DemoError(
             N_(
                 "the database already holds events; the demo needs an empty one (its totals count"
-                " everything in it): give a new file, e.g. --database-url sqlite:///var/demo.db"
+                " everything in it): give another one, e.g. --database-url {url}"
             ),
             where="--database-url",
+            url=another_database(url),
         )
+
+
+def another_database(url: str) -> str:
+    """The refused URL with a number added to its name: a SQLite file that does not exist yet
+    (``var/demo.db`` → ``var/demo-2.db``, ``-3`` if that one exists), a PostgreSQL database
+    ``<name>_2`` (the password hidden)."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = parsed.database or "groupops"
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(name)
+        for n in range(2, 1000):
+            candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+            if not candidate.exists():
+                break
+        return parsed.set(database=str(candidate)).render_as_string(hide_password=True)
+    return parsed.set(database=f"{name}_2").render_as_string(hide_password=True)
 
 
 async def run_simulation(
