@@ -8,6 +8,7 @@ import gc
 
 from sqlalchemy import func, select
 
+from groupops.domain.errors import GroupopsError
 from groupops.engine import settings_admin, settings_read
 from groupops.engine.app import App
 from groupops.features.gate.tables import gate_challenges
@@ -17,9 +18,63 @@ from groupops.simulator import run_live
 from groupops.simulator.model import RULES
 from groupops.storage.tables import events
 from groupops.web.chat import DEMO_GROUPS, ensure_groups
+from tests.helpers import until
+
+
+def live_kinds(app: App) -> dict[str, int]:
+    """How many events of each kind the live community's people caused."""
+    with app.db.connect() as conn:
+        found = {
+            str(k): int(n)
+            for k, n in conn.execute(
+                select(events.c.kind, func.count())
+                .where(events.c.user_id.startswith("live"))
+                .group_by(events.c.kind)
+            )
+        }
+        conn.rollback()
+    return found
+
+
+def bot_lines(app: App) -> int:
+    """Lines the bot posted on the sandbox platform."""
+    with app.db.connect() as conn:
+        n = conn.execute(select(func.count()).where(sandbox_messages.c.user_id == BOT_ID))
+        count = int(n.scalar_one())
+        conn.rollback()
+    return count
+
+
+def gate_outcomes(app: App) -> dict[str, int]:
+    """The live newcomers' join-gate challenges by status."""
+    with app.db.connect() as conn:
+        found = {
+            str(s): int(n)
+            for s, n in conn.execute(
+                select(gate_challenges.c.status, func.count())
+                .where(gate_challenges.c.user_id.startswith("live"))
+                .group_by(gate_challenges.c.status)
+            )
+        }
+        conn.rollback()
+    return found
+
+
+def handed_over(app: App) -> bool:
+    """The App has handled every event submitted to it (its ingest loop handles a batch
+    without yielding, so an empty queue seen from the loop is a handled one)."""
+    return app._queue is not None and app._queue.empty()
 
 
 def test_live_mode_feeds_the_running_app_and_stops_when_told(database_url: str) -> None:
+    def busy(app: App) -> bool:
+        kinds = live_kinds(app)
+        return (
+            kinds.get("member_joined", 0) >= 3
+            and kinds.get("message", 0) >= 1
+            and bot_lines(app) >= 1
+        )
+
     async def scenario() -> tuple[dict[str, int], int, bool]:
         app = App.create(database_url, extensions=False)  # the real clock
         ensure_groups(app.sandbox, DEMO_GROUPS)
@@ -29,35 +84,26 @@ def test_live_mode_feeds_the_running_app_and_stops_when_told(database_url: str) 
         stop = asyncio.Event()
         task = asyncio.create_task(run_live(app, seed=3, stop=stop, pace=0.05))
         try:
-            await asyncio.sleep(3.0)
+            # people join and talk, and the bot answers on the platform
+            await until(lambda: busy(app), timeout=60, what="the live community to act")
             assert not task.done(), "live mode ended on its own"
             stop.set()
             await asyncio.wait_for(task, timeout=15)  # it ends once `stop` is set
-            await asyncio.sleep(1.0)  # the App's loops finish what was submitted
+            # the App's loops finish what was submitted
+            await until(lambda: handed_over(app), what="the App to handle what was submitted")
         finally:
             stop.set()
             await app.stop()
         assert gc.get_freeze_count() == 0  # handed back when the loops stop
-        with app.db.connect() as conn:
-            kinds = {
-                str(k): int(n)
-                for k, n in conn.execute(
-                    select(events.c.kind, func.count())
-                    .where(events.c.user_id.startswith("live"))
-                    .group_by(events.c.kind)
-                )
-            }
-            bot_lines = conn.execute(
-                select(func.count()).where(sandbox_messages.c.user_id == BOT_ID)
-            ).scalar_one()
+        kinds, lines = live_kinds(app), bot_lines(app)
         app.close()
-        return kinds, int(bot_lines), task.done()
+        return kinds, lines, task.done()
 
-    kinds, bot_lines, done = asyncio.run(scenario())
+    kinds, lines, done = asyncio.run(scenario())
     assert done
     assert kinds.get("member_joined", 0) >= 3
     assert kinds.get("message", 0) >= 1
-    assert bot_lines >= 1  # the App answered on the platform (welcomes, check-in replies)
+    assert lines >= 1  # the App answered on the platform (welcomes, check-in replies)
 
 
 def test_live_newcomers_answer_the_join_gate_when_the_group_has_it(database_url: str) -> None:
@@ -71,34 +117,38 @@ def test_live_newcomers_answer_the_join_gate_when_the_group_has_it(database_url:
         stop = asyncio.Event()
         task = asyncio.create_task(run_live(app, seed=5, stop=stop, pace=0.05))
         try:
-            await asyncio.sleep(4.0)
+            # a newcomer read the sum and pressed its button, and, let in, talked
+            await until(
+                lambda: (
+                    gate_outcomes(app).get("passed", 0) >= 1
+                    and live_kinds(app).get("message", 0) >= 1
+                ),
+                timeout=60,
+                what="a live newcomer to pass the gate and talk",
+            )
             stop.set()
             await asyncio.wait_for(task, timeout=15)
-            await asyncio.sleep(1.0)
+            await until(lambda: handed_over(app), what="the App to handle what was submitted")
         finally:
             stop.set()
             await app.stop()
         assert gc.get_freeze_count() == 0  # handed back when the loops stop
-        with app.db.connect() as conn:
-            outcome = {
-                str(s): int(n)
-                for s, n in conn.execute(
-                    select(gate_challenges.c.status, func.count())
-                    .where(gate_challenges.c.user_id.startswith("live"))
-                    .group_by(gate_challenges.c.status)
-                )
-            }
-            spoke = conn.execute(
-                select(func.count()).where(
-                    events.c.kind == "message", events.c.user_id.startswith("live")
-                )
-            ).scalar_one()
+        outcome = {**gate_outcomes(app), "messages": live_kinds(app).get("message", 0)}
         app.close()
-        return {**outcome, "messages": int(spoke)}
+        return outcome
 
     outcome = asyncio.run(scenario())
     assert outcome.get("passed", 0) >= 1, outcome  # they read the sum and pressed its button
     assert outcome["messages"] >= 1  # and, let in, they talk
+
+
+def course_rules(app: App) -> object:
+    """The course group's rules (None while the engine has not seen the group)."""
+    try:
+        settings = settings_read.effective_settings(app.db, app.registry, "sandbox:course")
+    except (GroupopsError, ValueError):
+        return None
+    return settings["welcome"]["rules"]
 
 
 def test_live_demo_groups_get_rules_unless_the_operator_gave_their_own(database_url: str) -> None:
@@ -127,7 +177,13 @@ def test_live_demo_groups_get_rules_unless_the_operator_gave_their_own(database_
         stop = asyncio.Event()
         task = asyncio.create_task(run_live(app, seed=4, stop=stop, pace=0.05))
         try:
-            await asyncio.sleep(3.0)
+            # the demo's rules reach the course group; the step that gave them also looked
+            # at the other groups, and stopping lets that step finish
+            await until(
+                lambda: course_rules(app) == RULES["course"],
+                timeout=60,
+                what="the demo's rules for the course group",
+            )
             stop.set()
             await asyncio.wait_for(task, timeout=15)
         finally:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,6 +23,7 @@ from groupops.platforms.matrix import MatrixConfig
 from groupops.platforms.matrix.config import connect, login
 from groupops.storage.db import make_engine
 from groupops.storage.migrate import upgrade
+from tests.helpers import until
 from tests.platforms.matrix.conftest import new_account, run
 from tests.platforms.matrix.helpers import Collected, bot_config, bot_room, make_adapter, people
 from tests.platforms.matrix.synapse import Synapse, free_port
@@ -41,14 +42,6 @@ def db(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-async def _until(predicate: Callable[[], bool], seconds: float = 20.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out waiting")
-
-
 def test_logged_out_bot_is_named_and_a_new_login_is_taken_up(
     synapse: Synapse, db: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -65,21 +58,21 @@ def test_logged_out_bot_is_named_and_a_new_login_is_taken_up(
         stop = asyncio.Event()
         task = asyncio.create_task(adapter.run(stop, timeout_ms=300))
         await alice.say(room, "one")
-        await _until(lambda: any(e.text == "one" for e in handed.events))
+        await until(lambda: any(e.text == "one" for e in handed.events))
         # the bot's password is reset with every device logged out
         other = AsyncClient(synapse.url, bot.user_id)
         assert isinstance(await other.login(bot.password), LoginResponse)
         await other.logout(all_devices=True)
         await other.close()
-        await _until(
+        await until(
             lambda: any("refused the bot's login" in r.getMessage() for r in caplog.records)
         )
         assert adapter.store.load()[1]["health"]["status"] == "failing"
         await alice.say(room, "two")
         # the operator runs `groupops connect matrix` again (in another process)
         await asyncio.to_thread(connect, db, bot_config(synapse, bot), datetime.now(UTC))
-        await _until(lambda: any(e.text == "two" for e in handed.events))
-        await _until(lambda: adapter.store.load()[1]["health"]["status"] == "ok")
+        await until(lambda: any(e.text == "two" for e in handed.events))
+        await until(lambda: adapter.store.load()[1]["health"]["status"] == "ok")
         stop.set()
         await asyncio.wait_for(task, 10)
         await adapter.close()

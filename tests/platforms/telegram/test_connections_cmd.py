@@ -16,18 +16,11 @@ from groupops.cli import app as cli
 from groupops.engine.app import App
 from groupops.platforms import supervise
 from groupops.platforms.connections import set_enabled
+from tests.helpers import until
 from tests.platforms.telegram.conftest import GROUP, TOKEN, fake_in_thread, stored, telegram
 from tests.platforms.telegram.fake_bot_api import FakeBotApi
 
 ALICE = FakeBotApi.person(501, "Alice")
-
-
-async def _until(predicate: Callable[[], bool], seconds: float = 15.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("timed out waiting")
 
 
 def test_disable_stops_a_running_connection_and_enable_starts_it(
@@ -38,20 +31,33 @@ def test_disable_stops_a_running_connection_and_enable_starts_it(
 
     async def go() -> None:
         async with telegram(app, connect=False) as (fake, adapter):
+            # how often the loop has asked whether the stored connection changed: a round
+            # of the loop while it is off
+            asked = 0
+            changed = adapter._settings_changed
+
+            def counted() -> bool:
+                nonlocal asked
+                asked += 1
+                return changed()
+
+            monkeypatch.setattr(adapter, "_settings_changed", counted)
             stop = asyncio.Event()
             task = asyncio.create_task(adapter.run(stop))
             fake.post(GROUP, ALICE, "one")
-            await _until(lambda: len(stored(app)) == 1)
+            await until(lambda: len(stored(app)) == 1)
             assert set_enabled(app.db, adapter.source, False)
             assert not set_enabled(app.db, adapter.source, False)  # already off
-            await _until(lambda: adapter.bot is None)
+            await until(lambda: adapter.bot is None)
             polls = len(fake.calls("getUpdates", ok_only=False))
             fake.post(GROUP, ALICE, "two")
-            await asyncio.sleep(0.5)
+            # two more rounds of the loop, a whole one after the message: it stayed off
+            rounds = asked + 2
+            await until(lambda: asked >= rounds, what="two rounds of the disabled loop")
             assert len(fake.calls("getUpdates", ok_only=False)) == polls
             assert len(stored(app)) == 1
             assert set_enabled(app.db, adapter.source, True)
-            await _until(lambda: len(stored(app)) == 2)
+            await until(lambda: len(stored(app)) == 2)
             stop.set()
             await asyncio.wait_for(task, 10)
 

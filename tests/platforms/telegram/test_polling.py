@@ -14,18 +14,11 @@ from groupops.domain.events import Event
 from groupops.engine.app import App
 from groupops.engine.core import BatchResult
 from groupops.platforms.telegram import ConnectionStore, TelegramAdapter
+from tests.helpers import until
 from tests.platforms.telegram.conftest import GROUP, run, stored, telegram
 from tests.platforms.telegram.fake_bot_api import FakeBotApi
 
 PEOPLE = [FakeBotApi.person(600 + i, f"P{i}") for i in range(5)]
-
-
-async def _until(predicate: Callable[[], bool], seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("timed out waiting")
 
 
 def test_stop_mid_stream_and_restart_neither_replays_nor_loses(
@@ -49,7 +42,7 @@ def test_stop_mid_stream_and_restart_neither_replays_nor_loses(
                 fake.post(GROUP, PEOPLE[i % 5], f"message {i}")
                 if i % 7 == 0:
                     await asyncio.sleep(0.05)  # the stream arrives over several polls
-            await _until(lambda: len(stored(app)) >= 10)
+            await until(lambda: len(stored(app)) >= 10)
             stop.set()  # in the middle of the stream (or of a long poll)
             await asyncio.wait_for(task, 10)
             await adapter.close()
@@ -67,7 +60,7 @@ def test_stop_mid_stream_and_restart_neither_replays_nor_loses(
             )
             stop2 = asyncio.Event()
             task2 = asyncio.create_task(again.run(stop2))
-            await _until(lambda: len(stored(app)) == 40)
+            await until(lambda: len(stored(app)) == 40)
             stop2.set()
             await asyncio.wait_for(task2, 10)
             await again.close()

@@ -16,19 +16,12 @@ import pytest
 
 from groupops.engine.app import App
 from groupops.platforms import supervise
+from tests.helpers import until
 from tests.platforms.telegram.conftest import GROUP, TOKEN, stored, telegram
 from tests.platforms.telegram.fake_bot_api import FakeBotApi
 
 NEW_TOKEN = "7000001:AAHnewTOKENneverShownEither_0123456789"
 ALICE = FakeBotApi.person(501, "Alice")
-
-
-async def _until(predicate: Callable[[], bool], seconds: float = 15.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("timed out waiting")
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +40,7 @@ def test_telegram_down_at_start_is_retried_not_dropped(
             fake.post(GROUP, ALICE, "hello")
             stop = asyncio.Event()
             task = asyncio.create_task(adapter.run(stop))
-            await _until(lambda: len(stored(app)) == 1)
+            await until(lambda: len(stored(app)) == 1)
             assert not task.done()  # the loop lives on
             stop.set()
             await asyncio.wait_for(task, 10)
@@ -77,7 +70,7 @@ def test_refused_token_at_start_says_so_and_a_new_one_is_taken_up(
             fake.post(GROUP, ALICE, "hello")
             stop = asyncio.Event()
             task = asyncio.create_task(adapter.run(stop))
-            await _until(
+            await until(
                 lambda: adapter.store.load()[1].get("health", {}).get("status") == "failing"
             )
             health = adapter.store.load()[1]["health"]
@@ -86,7 +79,7 @@ def test_refused_token_at_start_says_so_and_a_new_one_is_taken_up(
             # the operator runs `groupops connect telegram --token NEW` (it stores the config)
             config, _ = adapter.store.load()
             adapter.store.ensure(replace(config, token=NEW_TOKEN), app.clock.now())
-            await _until(lambda: len(stored(app)) == 1)
+            await until(lambda: len(stored(app)) == 1)
             stop.set()
             await asyncio.wait_for(task, 10)
 
@@ -110,13 +103,13 @@ def test_token_revoked_while_polling_is_named_and_fixed_by_connect(
             stop = asyncio.Event()
             task = asyncio.create_task(adapter.run(stop))
             fake.post(GROUP, ALICE, "one")
-            await _until(lambda: len(stored(app)) == 1)
+            await until(lambda: len(stored(app)) == 1)
             fake.token = NEW_TOKEN
             fake.post(GROUP, ALICE, "two")
-            await _until(lambda: any("token was refused" in r.getMessage() for r in caplog.records))
+            await until(lambda: any("token was refused" in r.getMessage() for r in caplog.records))
             config, _ = adapter.store.load()
             adapter.store.ensure(replace(config, token=NEW_TOKEN), app.clock.now())
-            await _until(lambda: len(stored(app)) == 2)
+            await until(lambda: len(stored(app)) == 2)
             stop.set()
             await asyncio.wait_for(task, 10)
 
@@ -149,7 +142,7 @@ def test_a_bug_reading_the_stored_settings_is_said_and_backed_off_not_hidden(
             fake.post(GROUP, ALICE, "hello")
             stop = asyncio.Event()
             task = asyncio.create_task(adapter.run(stop))
-            await _until(lambda: len(stored(app)) == 1)
+            await until(lambda: len(stored(app)) == 1)
             assert not task.done()
             stop.set()
             await asyncio.wait_for(task, 10)
