@@ -51,6 +51,18 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("GROUPOPS_TEST_RUN", f"{os.getpid()}")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Whole kinds of tests are slow, whoever writes the next one: those that need a Synapse
+    homeserver (a fixture named ``synapse`` or ``…_synapse``: seconds to start, seconds per
+    sync) and those that drive Chromium (marked ``browser``). They are marked ``slow`` here;
+    other slow tests carry the mark themselves. ``pytest -m "not slow"`` leaves them out."""
+    slow = pytest.mark.slow
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if item.get_closest_marker("browser") or any(n.endswith("synapse") for n in names):
+            item.add_marker(slow)
+
+
 @pytest.fixture(scope="session")
 def _pg_database(worker_id: str) -> Iterator[str]:
     import psycopg

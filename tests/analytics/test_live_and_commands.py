@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 import typer
 from typer.testing import CliRunner
@@ -83,6 +84,7 @@ def test_accuracy_command_prints_all_three(shared_data: Path) -> None:
     assert figures["sentiment"]["accuracy"] > 0.85
 
 
+@pytest.mark.slow  # trains every text model on the shared data: about 40 s
 def test_train_command_rebuilds_the_shipped_models(shared_data: Path, tmp_path: Path) -> None:
     from groupops.analytics import replies
 

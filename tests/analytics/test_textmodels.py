@@ -109,6 +109,7 @@ def _whole_dictionary_keywords(monkeypatch: pytest.MonkeyPatch, texts: list[str]
         return kw.keywords(texts)
 
 
+@pytest.mark.slow  # jieba loads both dictionaries: about 6 s
 def test_keywords_from_the_partial_dictionary_equal_the_whole_ones(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import ON_POSTGRES, REPO
 
 
+@pytest.mark.slow  # the bench in a subprocess: about 5 s
 @pytest.mark.skipif(ON_POSTGRES, reason="the bench measures SQLite by definition")
 def test_ingest_quick_prints_the_figures(tmp_path: Path) -> None:
     out = tmp_path / "figures.json"

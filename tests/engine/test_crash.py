@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from groupops.platforms.sandbox.tables import sandbox_deliveries, sandbox_messages
@@ -30,6 +31,7 @@ def start(url: str) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.slow  # a worker process killed mid-batch and started again: about 15 s
 def test_sigkill_mid_batch_loses_nothing_and_duplicates_nothing(database_url: str) -> None:
     kills = 0
     for kill_after in (3, 17, 29, 41):  # batches seen before the kill, each run re-feeds all

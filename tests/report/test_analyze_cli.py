@@ -13,6 +13,9 @@ from groupops.domain.events import EventKind
 from groupops.importers import read
 from tests.report.conftest import groupops_cli
 
+# nearly every test runs the real command in a subprocess on a real export: 4 to 10 s each
+pytestmark = pytest.mark.slow
+
 AREAS = {
     "activity",
     "lifecycle",

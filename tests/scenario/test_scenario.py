@@ -13,6 +13,9 @@ from sqlalchemy import Engine
 from tests.scenario.drivers import MatrixDriver, SandboxDriver, TelegramDriver
 from tests.scenario.script import Driver, run_scenario
 
+# a bot process started, SIGKILLed and started again, on each platform: 20 to 45 s each
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(params=["sandbox", "telegram", "matrix"])
 def driver(

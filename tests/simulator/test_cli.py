@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -30,6 +31,7 @@ def demo(
     )
 
 
+@pytest.mark.slow  # two whole simulated months: about 5 s
 def test_json_is_one_object_of_totals_and_the_same_for_the_same_seed(tmp_path: Path) -> None:
     # an operator's database in the environment is not the demo's to touch
     operator_db = tmp_path / "var" / "groupops.db"
