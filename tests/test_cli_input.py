@@ -174,7 +174,7 @@ def test_operator_output_is_sentences_and_the_columns_they_need(
     line = log_line(row)
     assert tuple(line) == LOG_COLUMNS
     assert line["time (UTC)"] == "2026-11-01 20:44" and line["decision"] == "warn (delete, send)"
-    assert len(line["evidence"]) == 40 and line["undone"] == "2026-11-02 08:00 by operator"
+    assert len(line["evidence"]) == 40 and line["undone"] == "2026-11-02 08:00 by an operator"
     said = undo_sentence(
         {"decision_id": 211, "undo_id": 212, "undone": [211], "outbox_ids": [5, 6],
          "owner_task_ids": [], "blacklist_removed": True, "note": "removed messages stay gone"}
@@ -223,7 +223,7 @@ def test_errors_speak_the_operators_language(cli: typer.Typer, imported: str) ->
     zh = run(
         cli, "members", "--group", "sandbox:nope", "--database-url", imported, "--lang", "zh_CN"
     )
-    one_clear_line(zh, "错误", "[not_found]", "群: 没有群 'sandbox:nope'")
+    one_clear_line(zh, "错误", "[not_found]", "群：没有群 'sandbox:nope'")
     res = CliRunner().invoke(
         cli,
         ["settings", "set", "welcome.rules", "hi", "-w", "nope", "-g", "1", "--database-url",

@@ -79,7 +79,7 @@ def test_the_check_says_it_in_chinese(cli: typer.Typer, imported: str) -> None:
     line = error_line(
         run(cli, "members", "--limit", HUGE, "--database-url", imported, lang="zh_CN")
     )
-    assert line == f"错误 [invalid_option] --limit: {HUGE} 太大：最大为 9223372036854775807", line
+    assert line == f"错误 [invalid_option] --limit：{HUGE} 太大：最大为 9223372036854775807", line
 
 
 def test_the_check_leaves_other_values_alone() -> None:

@@ -108,7 +108,7 @@ def test_an_unknown_setting_is_refused_naming_the_features_settings(
         run(cli, "settings", "set", "welcome.nonexistent", "1", "-g", "1", *url, lang="zh_CN")
     )
     assert zh.startswith(
-        "错误 [invalid_settings] 群 1 welcome.nonexistent: welcome 没有设置 'nonexistent'"
+        "错误 [invalid_settings] 群 1 welcome.nonexistent：welcome 没有设置 'nonexistent'"
         "（已有：enabled, template, rules, "
     ), zh
     assert "Extra inputs" not in zh
@@ -133,7 +133,7 @@ def test_an_empty_title_is_refused_and_the_name_kept(
     zh = error_line(
         run(cli, "settings", "profile", "-g", "1", "--title", title, *url, lang="zh_CN")
     )
-    assert zh == "错误 [invalid_option] --title: 群名称不能为空：请给出群名", zh
+    assert zh == "错误 [invalid_option] --title：群名称不能为空：请给出群名", zh
     en = error_line(run(cli, "settings", "profile", "-g", "1", "--title", title, *url))
     assert en == "error [invalid_option] --title: a group's title cannot be empty: give its name"
     groups = run(cli, "groups", "--json", *url)
@@ -148,7 +148,7 @@ def test_an_unknown_language_is_refused_as_the_option(cli: typer.Typer, imported
         "error [invalid_option] --language: 'fr' is not a language groupops speaks: use zh_CN or en"
     )
     zh = error_line(run(cli, *args, lang="zh_CN"))
-    assert zh.startswith("错误 [invalid_option] --language: "), zh
+    assert zh.startswith("错误 [invalid_option] --language："), zh
 
 
 def test_serve_refuses_a_busy_port_in_chinese(cli: typer.Typer, imported: str) -> None:
@@ -160,7 +160,7 @@ def test_serve_refuses_a_busy_port_in_chinese(cli: typer.Typer, imported: str) -
         zh = error_line(run(cli, *args, lang="zh_CN"))
         en = error_line(run(cli, *args))
     assert zh == (
-        f"错误 [address_in_use] --port: 127.0.0.1:{port} 已被占用（groupops 是否已在运行？）；"
+        f"错误 [address_in_use] --port：127.0.0.1:{port} 已被占用（groupops 是否已在运行？）；"
         "请换一个 --port"
     ), zh
     assert en == (

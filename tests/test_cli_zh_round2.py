@@ -150,13 +150,13 @@ LONG_RULES = "规" * 4001
             "gate.timeout_seconds",
             "10",
             "最小 30",
-            "Input should be greater than or equal to 30",
+            "at least 30",
         ),
         (
             "welcome.rules",
             LONG_RULES,
             "最多 4000 个字符",
-            "String should have at most 4000 characters",
+            "at most 4000 characters",
         ),
         (
             "welcome.template",
@@ -171,7 +171,7 @@ def test_a_settings_mistake_says_the_shape_wanted_in_one_language(
 ) -> None:
     args = ("settings", "set", name, typed, "-g", "1", "--database-url", imported)
     zh = error_line(run(cli, *args, lang="zh_CN"))
-    assert zh == f"错误 [invalid_settings] 群 1 {name}: {chinese}", zh
+    assert zh == f"错误 [invalid_settings] 群 1 {name}：{chinese}", zh
     assert "Input" not in zh and "should" not in zh and "undefined" not in zh
     en = error_line(run(cli, *args))
     assert en == f"error [invalid_settings] group 1 {name}: {english}", en
@@ -339,7 +339,7 @@ def test_an_unknown_zone_says_how_one_is_written(cli: typer.Typer, imported: str
         args = ("settings", "profile", "-g", "1", "--timezone", typed, "--database-url", imported)
         zh = error_line(run(cli, *args, lang="zh_CN"))
         assert zh == (
-            f"错误 [invalid_option] --timezone: 未知时区 '{typed}'："
+            f"错误 [invalid_option] --timezone：未知时区 '{typed}'："
             "请写时区名称，例如 Asia/Shanghai（北京时间）、Europe/Berlin 或 UTC"
         ), zh
 
@@ -368,7 +368,7 @@ def test_forget_checks_the_member_before_asking_and_names_them(
 ) -> None:
     url = ("--database-url", imported)
     res = run(cli, "forget", "99", *url, lang="zh_CN", input="y\n")
-    assert error_line(res) == "错误 [not_found] 成员: 没有成员 99", res.output
+    assert error_line(res) == "错误 [not_found] 成员：没有成员 99", res.output
     assert "忘记" not in res.stdout  # nothing asked
     asked = run(cli, "forget", "1", *url, input="n\n")
     assert "Forget member 1 (Bob) everywhere?" in asked.stdout, asked.stdout

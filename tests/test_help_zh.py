@@ -96,11 +96,12 @@ def test_every_help_text_has_chinese(cli: typer.Typer) -> None:
 
 def test_a_malformed_command_line_is_said_in_chinese(cli: typer.Typer) -> None:
     """Typer's frame around a usage error, its usage line and its sentence follow the
-    language; only the reason inside a bad value (pydantic's words) stays English."""
+    language, a number's bound too (pydantic's "Input should be greater than ...")."""
     zh = run(cli, "members", "--limit", "0", lang="zh_CN")
     assert zh.exit_code == 2
-    assert shows(zh.output, "─ 错误 ─", "用法：root members [OPTIONS]")
-    assert shows(zh.output, "运行 'root members --help' 查看帮助。", "'--limit' 的值无效：")
+    assert shows(zh.output, "─ 错误 ─", "用法：root members [选项]")
+    assert shows(zh.output, "运行 'root members --help' 查看帮助。", "'--limit' 的值无效：最小 1")
+    assert "Input should" not in zh.output
     assert "Error" not in zh.output and "Usage" not in zh.output
     en = run(cli, "members", "--limit", "0")
     assert shows(en.output, "─ Error ─", "Usage: root members [OPTIONS]")

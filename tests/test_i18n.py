@@ -86,7 +86,7 @@ def test_a_typed_error_is_localized_with_its_values() -> None:
     exc = NotFound(N_("no group {ref!r}"), where=N_("group"), ref="sandbox:x")
     assert str(exc) == "group: no group 'sandbox:x'"
     zh = Catalogs().gettext("zh_CN")
-    assert exc.localized(zh) == "群: 没有群 'sandbox:x'"
+    assert exc.localized(zh) == "群：没有群 'sandbox:x'"
     assert exc.localized(Catalogs().gettext("en")) == str(exc)
     # a broken translation (a value it does not have) shows the English, never a KeyError
     assert exc.localized(lambda s: "没有群 {nope}" if s.startswith("no") else s) == str(exc)

@@ -54,7 +54,7 @@ def test_an_unknown_zone_is_an_invalid_option(
         cli, "analyze", str(chat), "--tz", "Mars/Base", "--out", str(tmp_path / "r"), lang="zh_CN"
     )
     assert error_line(res) == (
-        "错误 [invalid_option] --tz: 未知时区 'Mars/Base'"
+        "错误 [invalid_option] --tz：未知时区 'Mars/Base'"
         "：请写时区名称，例如 Asia/Shanghai（北京时间）、Europe/Berlin 或 UTC"
     )
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from groupops.i18n import LANGUAGES, N_, Catalogs, chosen_language
 
@@ -35,6 +35,46 @@ TYPER_TEXTS = (
     "ABORTED_TEXT",
     "RICH_HELP",
 )
+
+
+#: the value kinds a help page writes after an option (``<int>``), and the usage line's
+#: placeholders, as Typer writes them: the msgids are Typer's English, so English is unchanged
+VALUE_KINDS = {
+    "<str>": N_("<str>"),
+    "<int>": N_("<int>"),
+    "<float>": N_("<float>"),
+    "<int range>": N_("<int range>"),
+    "<float range>": N_("<float range>"),
+    "<path>": N_("<path>"),
+    "<file>": N_("<file>"),
+    "<directory>": N_("<directory>"),
+    "<datetime>": N_("<datetime>"),
+}
+USAGE_WORDS = {
+    "[OPTIONS]": N_("[OPTIONS]"),
+    "COMMAND [ARGS]...": N_("COMMAND [ARGS]..."),
+}
+#: a number option's range after its kind (``[x>=1]``), as Typer writes it
+RANGE_MIN = N_("x>={min}")
+RANGE_MAX = N_("x<={max}")
+RANGE_BOTH = N_("{min}<=x<={max}")
+
+
+def range_said(low: float | None, high: float | None, t: Callable[[str], str]) -> str | None:
+    """A number option's range in the language of ``t`` (Typer's ``x>=1`` in English)."""
+    if low is None and high is None:
+        return None
+    if low is None:
+        return t(RANGE_MAX).format(max=high)
+    if high is None:
+        return t(RANGE_MIN).format(min=low)
+    return t(RANGE_BOTH).format(min=low, max=high)
+
+
+def _commands(command: Any) -> Iterator[Any]:
+    yield command
+    for sub in (getattr(command, "commands", None) or {}).values():
+        yield from _commands(sub)
 
 
 #: Typer's own module that looks its words up through gettext (its global ``_``): "No such
@@ -119,6 +159,24 @@ def _param_hint(error: Any) -> str:
     return hint if isinstance(hint, str) else " / ".join(repr(h) for h in hint)
 
 
+#: a number option's bound as Typer's pydantic says it, and the same in groupops' words
+_BOUNDS = (
+    (re.compile(r"Input should be greater than or equal to (\S+)"), N_("at least {ge}"), "ge"),
+    (re.compile(r"Input should be greater than (\S+)"), N_("more than {gt}"), "gt"),
+    (re.compile(r"Input should be less than or equal to (\S+)"), N_("at most {le}"), "le"),
+    (re.compile(r"Input should be less than (\S+)"), N_("less than {lt}"), "lt"),
+)
+
+
+def bound_said(reason: str, t: Callable[[str], str]) -> str:
+    """A bad value's reason: a number's bound in the language of ``t`` (``at least 1``), any
+    other reason as it came."""
+    for pattern, template, name in _BOUNDS:
+        if m := pattern.fullmatch(reason.strip()):
+            return t(template).format(**{name: m[1]})
+    return reason
+
+
 def usage_error_text(error: Any, t: Callable[[str], str]) -> str:
     """The sentence of a malformed command line's error in the language of ``t``. Typer's
     bundled click writes it as English f-strings, so it is rebuilt here from the error's
@@ -140,9 +198,10 @@ def usage_error_text(error: Any, t: Callable[[str], str]) -> str:
         return f"{text} {error.message}" if error.message else text
     if isinstance(error, BadParameter):
         hint = _param_hint(error)
+        reason = bound_said(str(error.message), t)
         if not hint:
-            return t("Invalid value: {reason}").format(reason=error.message)
-        return t("Invalid value for {name}: {reason}").format(name=hint, reason=error.message)
+            return t("Invalid value: {reason}").format(reason=reason)
+        return t("Invalid value for {name}: {reason}").format(name=hint, reason=reason)
     if isinstance(error, NoSuchOption):
         text = t("No such option: {name}").format(name=error.option_name)
         if error.possibilities:
@@ -201,6 +260,14 @@ def help_in(command: Any, language: str) -> Iterator[None]:
 
     swap(HelpFormatter, "write_usage", localized_usage)
     swap(rich_utils, "rich_format_error", localized_error)
+    for each in _commands(command):
+        for attr in ("options_metavar", "subcommand_metavar"):
+            text = getattr(each, attr, None)
+            if isinstance(text, str) and text in USAGE_WORDS:
+                swap(each, attr, t(text))
+    for kind in (TyperOption, TyperArgument):
+        swap(kind, "display_type_rich", _kind_in(kind.display_type_rich, t))
+        swap(kind, "_get_number_range_help_str", _range_in(t))
     try:
         yield
     finally:
@@ -208,13 +275,32 @@ def help_in(command: Any, language: str) -> Iterator[None]:
             setattr(obj, attr, value)
 
 
+def _kind_in(shown: Callable[[Any, Any], str | None], t: Callable[[str], str]) -> Any:
+    """``display_type_rich`` saying Typer's value kinds (``<str>``) in the language of ``t``."""
+
+    def display(self: Any, ctx: Any) -> str | None:
+        said = shown(self, ctx)
+        return t(VALUE_KINDS[said]) if said in VALUE_KINDS else said
+
+    return display
+
+
+def _range_in(t: Callable[[str], str]) -> Any:
+    """``_get_number_range_help_str`` in the language of ``t``."""
+
+    def described(self: Any) -> str | None:
+        if getattr(self, "count", False) and self.min == 0 and self.max is None:
+            return None
+        return range_said(getattr(self, "min", None), getattr(self, "max", None), t)
+
+    return described
+
+
 @contextmanager
 def flags_shown_as_flags() -> Iterator[None]:
     """Within the block a help page shows an option that takes no value (``--json``,
     ``--yes``, ``--help``) as a flag, without the ``<bool>`` Typer writes after it (which
     reads as if it took ``true``)."""
-    from typer.core import TyperOption
-
     shown = TyperOption.display_type_rich
 
     def display(self: TyperOption, ctx: Any) -> str | None:

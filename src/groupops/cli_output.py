@@ -95,6 +95,19 @@ UNDONE_BY = N_("{time} by {who}")
 DECISION_WITH = N_("{step} ({actions})")
 
 
+#: who undid a decision when ``undo`` was not told (``--by``): stored as this word, said as
+#: "an operator" in the operator's language
+UNNAMED_OPERATOR = "operator"
+AN_OPERATOR = N_("an operator")
+
+
+def who_undid(by: object, t: Callable[[str], str] = english) -> str:
+    """Who undid a decision as the log keeps it, in the language of ``t``."""
+    if by == UNNAMED_OPERATOR:
+        return t(AN_OPERATOR)
+    return str(by) if by else "?"
+
+
 def log_line(row: dict[str, Any], t: Callable[[str], str] = english) -> dict[str, Any]:
     """A moderation decision as an operator reads it in a table (``--json`` keeps every
     field): when, where, who, what was done and why, and whether it was taken back; in the
@@ -119,7 +132,7 @@ def log_line(row: dict[str, Any], t: Callable[[str], str] = english) -> dict[str
     actions = t(LIST_COMMA).join(word(a) for a in row.get("actions") or [])
     undone = ""
     if row.get("undone_at") is not None:
-        who = row.get("undone_by") or "?"
+        who = who_undid(row.get("undone_by"), t)
         undone = t(UNDONE_BY).format(time=minute(row["undone_at"]), who=who)
     step = word(row.get("step"))
     return {

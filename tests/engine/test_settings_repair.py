@@ -69,7 +69,7 @@ def test_each_problem_is_fixed_by_its_own_setting(app: App) -> None:
     put(app, "points", "checkin_points", 5)
     with pytest.raises(
         SettingsRefused,
-        match=r"^group 2 points.checkin_points: Input should be greater than or equal to 0$",
+        match=r"^group 2 points.checkin_points: at least 0$",
     ):
         put(app, "points", "checkin_points", -1)  # the value it sets is itself invalid
     put(app, "points", "levels", [{"name": "A", "points": 0}])
@@ -141,7 +141,7 @@ def test_settings_that_are_not_json_are_one_line(
     assert line.startswith("warning [invalid_settings] group 1: stored settings are not valid JSON")
     assert line.endswith("`settings set` stores new ones in their place") and "\n" not in line
     zh = run(cli, "settings", "show", "-g", "1", *url, lang="zh_CN")
-    assert zh.stderr.startswith("警告 [invalid_settings] 群 1: 已保存的设置不是有效的 JSON"), (
+    assert zh.stderr.startswith("警告 [invalid_settings] 群 1：已保存的设置不是有效的 JSON"), (
         zh.stderr
     )
     res = run(cli, "settings", "set", "welcome.rules", "No ads", "-g", "1", *url)
@@ -155,7 +155,7 @@ def test_the_where_of_settings_errors_is_chinese(
 ) -> None:
     url = ("--database-url", database_url)
     res = run(cli, "settings", "show", "-g", "2", *url, lang="zh_CN")
-    assert "警告 [invalid_settings] 群 2 gate: " in res.stderr and "group 2" not in res.stderr
+    assert "警告 [invalid_settings] 群 2 gate：" in res.stderr and "group 2" not in res.stderr
     put(app, "gate", "mode", "captcha")
     put(app, "gate", "options", [])
     for key, value, group in (
@@ -169,6 +169,6 @@ def test_the_where_of_settings_errors_is_chinese(
         )
     res = run(cli, "settings", "set", "gate.options", '["一", "二"]', *url, lang="zh_CN")
     line = error_line(res)
-    assert line.startswith("错误 [invalid_settings] 工作区 default gate.options: 未保存："), line
+    assert line.startswith("错误 [invalid_settings] 工作区 default gate.options：未保存："), line
     res = run(cli, "settings", "set", "points.checkin_points", "-1", "-g", "2", *url, lang="zh_CN")
-    assert error_line(res).startswith("错误 [invalid_settings] 群 2 points.checkin_points: ")
+    assert error_line(res).startswith("错误 [invalid_settings] 群 2 points.checkin_points：")

@@ -522,9 +522,9 @@ def test_an_unwritable_events_out_is_refused_in_chinese(
     en = run(cli, *args)
     assert zh.exit_code == en.exit_code == 2, (zh.output, en.output)
     zh_line, en_line = zh.stderr.strip(), en.stderr.strip()
-    assert zh_line.startswith(f"错误 [invalid_option] --events-out: {chinese}"), zh_line
+    assert zh_line.startswith(f"错误 [invalid_option] --events-out：{chinese}"), zh_line
     assert en_line.startswith(f"error [invalid_option] --events-out: {english}"), en_line
     # the same values in both: what follows the text is the system's reason, as it is
-    assert zh_line.removeprefix(f"错误 [invalid_option] --events-out: {chinese}") == (
+    assert zh_line.removeprefix(f"错误 [invalid_option] --events-out：{chinese}") == (
         en_line.removeprefix(f"error [invalid_option] --events-out: {english}")
     )

@@ -37,7 +37,7 @@ def test_connect_telegram_refuses_a_malformed_token_in_chinese(
     url = f"sqlite:///{tmp_path}/db.sqlite"
     args = ("connect", "telegram", "--token", "123:abc", "--database-url", url)
     zh = error_line(run(cli, *args, "--lang", "zh_CN"))
-    assert zh.startswith("错误 [invalid_settings] Telegram 连接: 机器人令牌看起来不像是 @BotFather")
+    assert zh.startswith("错误 [invalid_settings] Telegram 连接：机器人令牌看起来不像是 @BotFather")
     assert "20 到 100 个字母、数字、_ 或 -（例如 123456789:AAH...）" in zh
     assert "123:abc" not in zh  # a secret, even when malformed
     assert error_line(run(cli, *args, lang="zh_CN")) == zh  # GROUPOPS_LANG says the same
@@ -56,7 +56,7 @@ def test_connect_telegram_names_the_values_it_refuses_in_chinese(
     bad_api = ["connect", "telegram", "--token", TOKEN, "--database-url", url]
     bad_api += ["--api-url", "ftp://api.example/bot"]
     zh = error_line(run(cli, *bad_api, lang="zh_CN"))
-    assert zh.endswith("Telegram 连接: base_url 必须是 http(s) 网址，收到的协议是 'ftp'"), zh
+    assert zh.endswith("Telegram 连接：base_url 必须是 http(s) 网址，收到的协议是 'ftp'"), zh
     en = error_line(run(cli, *bad_api))
     assert en.endswith("telegram connection: base_url must be an http(s) URL, got scheme 'ftp'")
     no_rate = ("connect", "telegram", "--token", TOKEN, "--database-url", url, "--burst", "0")
@@ -72,13 +72,13 @@ def test_connect_telegram_says_what_telegram_answered_in_chinese(
         args = ("connect", "telegram", "--api-url", fake.base_url, "--database-url", url)
         wrong = (*args, "--token", "1:AAHwrongTOKENwrongTOKEN_0000")
         zh = error_line(run(cli, *wrong, "--lang", "zh_CN"))
-        assert zh == "错误 [platform_error] telegram getMe: Telegram 拒绝了这个机器人令牌"
+        assert zh == "错误 [platform_error] telegram getMe：Telegram 拒绝了这个机器人令牌"
         en = error_line(run(cli, *wrong))
         assert en == "error [platform_error] telegram getMe: Telegram refused the bot token"
         fake.fail("500", 2, methods={"getMe"})
         zh = error_line(run(cli, *args, "--token", TOKEN, "--lang", "zh_CN"))
         en = error_line(run(cli, *args, "--token", TOKEN))
-    head_zh = "错误 [platform_error] telegram getMe: 无法连接 Bot API："
+    head_zh = "错误 [platform_error] telegram getMe：无法连接 Bot API："
     head_en = "error [platform_error] telegram getMe: cannot reach the Bot API: "
     assert zh.startswith(head_zh) and en.startswith(head_en), (zh, en)
     said = en.removeprefix(head_en)
@@ -94,7 +94,7 @@ def test_connect_matrix_refuses_a_bad_homeserver_and_user_in_chinese(
     bad_server = (*base, "--homeserver", "matrix.example.org", "--user", "@bot:example.org")
     zh = error_line(run(cli, *bad_server, "--lang", "zh_CN"))
     assert zh == (
-        "错误 [invalid_settings] Matrix 连接: homeserver（主服务器）必须是 http(s) 网址，"
+        "错误 [invalid_settings] Matrix 连接：homeserver（主服务器）必须是 http(s) 网址，"
         "收到的是 'matrix.example.org'"
     )
     en = error_line(run(cli, *bad_server))
@@ -142,8 +142,8 @@ def test_a_stored_connection_is_refused_in_chinese(database_url: str) -> None:
     finally:
         db.dispose()
     assert str(missing.value) == "connections: no connection 'telegram:nobody_bot'"
-    assert missing.value.localized(ZH) == "连接: 没有连接 'telegram:nobody_bot'"
-    assert missing_matrix.value.localized(ZH) == "连接: 没有连接 'matrix:@nobody:example.org'"
+    assert missing.value.localized(ZH) == "连接：没有连接 'telegram:nobody_bot'"
+    assert missing_matrix.value.localized(ZH) == "连接：没有连接 'matrix:@nobody:example.org'"
 
     refused: list[GroupopsError] = []
     for make in (
@@ -162,10 +162,10 @@ def test_a_stored_connection_is_refused_in_chinese(database_url: str) -> None:
         "matrix connection: sync_timeout_ms must be 0..300000",
     ]
     assert [e.localized(ZH) for e in refused] == [
-        "Telegram 连接: 未知的设置 ['mode_', 'tokn']",
-        "Telegram 连接: 缺少设置 'token'",
-        "Matrix 连接: 缺少设置 ['user_id']",
-        "Matrix 连接: sync_timeout_ms 必须在 0..300000 之间",
+        "Telegram 连接：未知的设置 ['mode_', 'tokn']",
+        "Telegram 连接：缺少设置 'token'",
+        "Matrix 连接：缺少设置 ['user_id']",
+        "Matrix 连接：sync_timeout_ms 必须在 0..300000 之间",
     ]
 
 
@@ -213,11 +213,11 @@ def test_what_the_sandbox_refuses_a_person_is_said_in_chinese(
         "sandbox: no sandbox chat 'nope'",
     ]
     assert [e.localized(ZH) for e in said] == [
-        "c1: 小明 已被禁言至 2026-11-02 03:05（UTC）",
-        "c1: 小红 已被「读书会」封禁",
-        "c1: 不是这个群聊的成员",
-        "c1: 消息有 70000 个字符，超过了 65536 个字符的上限",
-        "c1: 不是这个群聊的成员",
-        "c1: 没有消息 99999",
-        "sandbox: 沙盒里没有群聊 'nope'",
+        "c1：小明 已被禁言至 2026-11-02 03:05（UTC）",
+        "c1：小红 已被「读书会」封禁",
+        "c1：不是这个群聊的成员",
+        "c1：消息有 70000 个字符，超过了 65536 个字符的上限",
+        "c1：不是这个群聊的成员",
+        "c1：没有消息 99999",
+        "sandbox：沙盒里没有群聊 'nope'",
     ]

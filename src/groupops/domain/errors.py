@@ -15,6 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from groupops.i18n import N_
+
+#: an error's place before its text; a language has its own colon (Chinese ``：``)
+PLACED = N_("{where}: {text}")
+
 
 class GroupopsError(Exception):
     """Base of all groupops errors. ``code`` is stable and machine-readable."""
@@ -36,7 +41,12 @@ class GroupopsError(Exception):
         """The error as ``str(exc)`` says it, in the language of ``gettext``."""
         where = self.localized_where(gettext)
         text = self.localized_message(gettext)
-        return f"{where}: {text}" if where else text
+        if not where:
+            return text
+        try:
+            return gettext(PLACED).format(where=where, text=text)
+        except (KeyError, IndexError, ValueError):
+            return f"{where}: {text}"
 
     def localized_message(self, gettext: Callable[[str], str]) -> str:
         """``message`` (what was wrong, without where) in the language of ``gettext``."""

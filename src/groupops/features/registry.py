@@ -7,13 +7,14 @@ Built-ins are listed in ``DEFAULT_FEATURES``; extensions declare an entry point 
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
 from pydantic import ValidationError, ValidationInfo
 
-from groupops.domain.errors import GroupopsError, InvalidSettings
+from groupops.domain.errors import PLACED, GroupopsError, InvalidSettings
 from groupops.features.base import Feature
 from groupops.i18n import N_
 
@@ -103,17 +104,21 @@ class SettingsRefused(SettingError):
     def localized_message(self, gettext: Callable[[str], str]) -> str:
         """The problems (without where) in the language of ``gettext``; a field the where
         names already (``settings set moderation.keywords_zh``) is not named again."""
-        return "; ".join(
+        return gettext(PROBLEMS_APART).join(
             _said(text, field, gettext)
             if _names(self.where, field)
-            else f"{field}: {_said(text, field, gettext)}"
+            else gettext(PLACED).format(where=field, text=_said(text, field, gettext))
             for field, text in self.problems
         )
 
 
+#: between the problems of one refusal (Chinese has its own semicolon)
+PROBLEMS_APART = N_("; ")
+
+
 #: pydantic's checks said in groupops' words, by error type: the template and the values of
-#: its ``ctx`` it needs. The range and length ones are pydantic's own English, so an English
-#: operator reads what they always did; the type ones say the shape wanted, with an example.
+#: its ``ctx`` it needs (the type ones say the shape wanted, with an example; a choice names
+#: its values, ``hour / day / month``).
 PYDANTIC_SAYS: dict[str, str] = {
     "list_type": N_('write a JSON list with double quotes, e.g. \'["one", "two"]\''),
     "bool_parsing": N_("write yes or no (true/false, on/off and 1/0 work too)"),
@@ -123,16 +128,17 @@ PYDANTIC_SAYS: dict[str, str] = {
     "string_type": N_("write it as text"),
     "dict_type": N_('write a JSON object, e.g. {"name": "…"}'),
     "model_type": N_('write a JSON object, e.g. {"name": "…"}'),
-    "greater_than_equal": N_("Input should be greater than or equal to {ge}"),
-    "greater_than": N_("Input should be greater than {gt}"),
-    "less_than_equal": N_("Input should be less than or equal to {le}"),
-    "less_than": N_("Input should be less than {lt}"),
-    "string_too_long": N_("String should have at most {max_length} characters"),
-    "string_too_short": N_("String should have at least {min_length} characters"),
+    "greater_than_equal": N_("at least {ge}"),
+    "greater_than": N_("more than {gt}"),
+    "less_than_equal": N_("at most {le}"),
+    "less_than": N_("less than {lt}"),
+    "string_too_long": N_("at most {max_length} characters"),
+    "string_too_short": N_("at least {min_length} characters"),
     "too_long": N_("at most {max_length} items, not {actual_length}"),
     "too_short": N_("at least {min_length} items, not {actual_length}"),
-    "missing": N_("Field required"),
-    "extra_forbidden": N_("Extra inputs are not permitted"),
+    "missing": N_("required"),
+    "extra_forbidden": N_("no such setting"),
+    "literal_error": N_("one of {expected}"),
 }
 #: a whole number wanted: the example fits the unit the setting's name ends with
 WHOLE_NUMBER = {
@@ -157,6 +163,11 @@ def pydantic_said(error: Any) -> GroupopsError | None:
     template = PYDANTIC_SAYS.get(kind)
     if template is None:
         return None
+    if kind == "literal_error":  # pydantic's "'hour', 'day' or 'month'": the values alone
+        values = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        if not values:
+            return None
+        ctx = {"expected": " / ".join(values)}
     params = {k: v for k, v in ctx.items() if "{" + k in template}  # those it says
     if not params:
         return SettingValueError(template)

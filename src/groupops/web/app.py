@@ -62,10 +62,23 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
             N_("the request body is not valid JSON: {reason}"), field="body", reason=reason
         )
         return await _typed_error(request, not_json)
+    from groupops.domain.errors import PLACED
+    from groupops.features.registry import pydantic_said
+
     field = _field(first.get("loc", ()))
-    message = f"{field}: {first.get('msg', 'invalid')}"
-    if len(errors) > 1:
-        message += f" (and {len(errors) - 1} more)"
+    runtime = getattr(request.app.state, "runtime", None)
+    catalogs = runtime.catalogs if runtime is not None else Catalogs()
+    language = language_of(request)
+    gettext = catalogs.gettext(language)
+    said = pydantic_said(first)  # pydantic's commonest checks in the page's language
+    problem = said.localized_message(gettext) if said else str(first.get("msg", "invalid"))
+    message = gettext(PLACED).format(where=field, text=problem)
+    if len(errors) > 1:  # the first is said, then how many more there are
+        more = len(errors) - 1
+        ngettext = catalogs.ngettext(language)
+        message = ngettext(
+            "{message} (and {n} more problem)", "{message} (and {n} more problems)", more
+        ).format(message=message, n=more)
     return JSONResponse(error_body("invalid_input", message, field=field), status_code=422)
 
 

@@ -23,6 +23,7 @@ from groupops.cli_options import (
 )
 from groupops.cli_output import (
     LOG_COLUMNS,
+    UNNAMED_OPERATOR,
     emit,
     label,
     literal,
@@ -30,6 +31,7 @@ from groupops.cli_output import (
     minute,
     say_cut,
     undo_sentence,
+    who_undid,
 )
 from groupops.domain.errors import Conflict, InvalidOption
 from groupops.engine import admin
@@ -83,12 +85,19 @@ def register(app: typer.Typer) -> None:
     @typed_errors
     def undo_cmd(
         decision: int = typer.Argument(..., help="decision id from moderation log"),
-        by: str = typer.Option("operator", help="who undoes it (kept in the log)"),
+        by: str | None = typer.Option(
+            None,
+            "--by",
+            show_default=False,
+            help="who undoes it, kept in the log (default: an operator, unnamed)",
+        ),
         url: str | None = DbOption,
         lang: str = LangOption(),
     ) -> None:
         """Undo a moderation decision: unmute/unban, warning taken back, blacklist lifted."""
-        if not by.strip():
+        if by is None:
+            by = UNNAMED_OPERATOR
+        elif not by.strip():
             raise InvalidOption(N_("say who undoes it: a name, kept in the log"), where="--by")
         try:
             with opened(url) as db:
@@ -96,7 +105,11 @@ def register(app: typer.Typer) -> None:
         except Conflict as exc:  # already undone: when, to the minute as the log says it
             if "at" not in exc.params:
                 raise
-            at = speaker({"lang": lang})(UNDONE_AT).format(time=minute(exc.params["at"]))
-            raise Conflict(exc.template, where=exc.where, **{**exc.params, "at": at}) from None
+            t = speaker({"lang": lang})
+            at = t(UNDONE_AT).format(time=minute(exc.params["at"]))
+            who = who_undid(exc.params.get("by"), t)
+            raise Conflict(
+                exc.template, where=exc.where, **{**exc.params, "at": at, "by": who}
+            ) from None
         said = undo_sentence(result, speaker({"lang": lang}), Catalogs().ngettext(lang))
         cli_output.out.print(literal(said), highlight=False, soft_wrap=True)
