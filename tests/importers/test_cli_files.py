@@ -74,7 +74,7 @@ def test_import_refuses_an_unreadable_file_and_imports_the_others(
     assert res.stderr.splitlines() == [
         f"✗ {locked}: not imported (unreadable): cannot read the file (permission denied)"
     ]
-    assert "1 file(s): 2 new event(s) stored" in res.stdout  # chat.txt all the same
+    assert "1 file: 2 new events stored" in res.stdout  # chat.txt all the same
     zh = run(cli, "import", str(locked), "--no-store", "--lang", "zh_CN")
     assert zh.stderr.splitlines()[0] == (
         f"✗ {locked}：未导入（unreadable）：无法读取文件（没有读取权限）"
@@ -130,7 +130,7 @@ def test_a_missing_file_is_not_found_and_named_once(
     res = run(cli, "import", str(chat), str(missing), "--no-store")
     assert res.exit_code == 2, res.output
     assert res.stderr.splitlines() == [f"✗ {missing}: not imported (not_found): no such file"]
-    assert "1 file(s) read, 2 event(s)" in res.stdout
+    assert "1 file read, 2 events" in res.stdout
     analysed = run(cli, "analyze", str(chat), str(missing), "--out", str(tmp_path / "r"))
     assert error_line(analysed) == f"✗ {missing}: not analysed (not_found): no such file"
     zh = run(cli, "analyze", str(missing), "--out", str(tmp_path / "r"), lang="zh_CN")

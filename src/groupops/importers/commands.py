@@ -18,9 +18,10 @@ err = Console(stderr=True)
 
 T_TITLE = N_("imported")
 T_FAILED = N_("{file}: not imported ({code}): {error}")
-T_SUMMARY = N_("{files} file(s): {stored} new event(s) stored, {duplicates} already there.")
+#: the import's last line, its counts said by ngettext (``1 file: 12 new events stored``)
+T_SUMMARY = N_("{files}: {stored}, {duplicates} already there.")
 T_WRITTEN = N_("events written to {path}")
-T_READ_ONLY = N_("{files} file(s) read, {events} event(s); nothing stored (--no-store).")
+T_READ_ONLY = N_("{files} read, {events}; nothing stored (--no-store).")
 T_NONE = N_("nothing imported")
 COLUMNS = (
     (N_("file"), "file"),
@@ -145,14 +146,21 @@ def register(app: typer.Typer) -> None:
                 whole=frozenset(keys) - {"file", "format"},
                 constant=("format",),
             )
+            ngettext = Catalogs().ngettext(lang)
+            n_files = len(results)
+            files_said = ngettext("{n} file", "{n} files", n_files).format(n=n_files)
             if no_store:
-                summary = _(T_READ_ONLY).format(
-                    files=len(results), events=sum(r.events for r in results)
-                )
+                n_events = sum(r.events for r in results)
+                events_said = ngettext("{n} event", "{n} events", n_events).format(n=n_events)
+                summary = _(T_READ_ONLY).format(files=files_said, events=events_said)
             else:
+                n_stored = sum(r.stored for r in results)
+                stored_said = ngettext(
+                    "{n} new event stored", "{n} new events stored", n_stored
+                ).format(n=n_stored)
                 summary = _(T_SUMMARY).format(
-                    files=len(results),
-                    stored=sum(r.stored for r in results),
+                    files=files_said,
+                    stored=stored_said,
                     duplicates=sum(r.duplicates for r in results),
                 )
             out.print(summary)

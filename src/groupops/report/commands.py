@@ -262,7 +262,10 @@ def _written(result: Any, out_dir: Path, lang: str, catalogs: Catalogs) -> int:
     return 0
 
 
-FILES_OR_GROUP = N_("give export files, or --group for a group the bot runs (not both)")
+#: neither export files nor --group given
+FILES_OR_GROUP = N_("give export files, or --group for a group the bot runs")
+#: both given
+NOT_BOTH = N_("give export files or --group, not both: files are analysed on their own")
 
 
 def register(app: typer.Typer) -> None:
@@ -307,7 +310,8 @@ def register(app: typer.Typer) -> None:
         """
         if bool(files) == (group is not None):
             raise typer.BadParameter(
-                Catalogs(locale_dir).gettext(lang)(FILES_OR_GROUP), param_hint="FILES / --group"
+                Catalogs(locale_dir).gettext(lang)(NOT_BOTH if files else FILES_OR_GROUP),
+                param_hint="FILES / --group",
             )
         refuse_zone(tz, "--tz", lang)
         code = run_analyze(
