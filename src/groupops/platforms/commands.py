@@ -13,7 +13,7 @@ from groupops.cli_options import DbOption, LangOption, opened, typed_errors
 from groupops.cli_output import emit, err, literal, out
 from groupops.domain.errors import InvalidOption
 from groupops.i18n import N_, Catalogs
-from groupops.platforms.connections import workspace_of
+from groupops.platforms.connections import LIVE_PLATFORMS, workspace_of
 
 T_CONNECTED = N_("connected {source} (workspace {workspace}); `groupops serve` runs it")
 T_TITLE = N_("connections")
@@ -319,6 +319,24 @@ connections_app = typer.Typer(
 )
 
 
+#: what a connection that is not a live bot is, in the receives column (health and synced
+#: have nothing to report for it)
+T_BUILT_IN = N_("built in (the web chat)")
+T_AN_IMPORT = N_("an import (files)")
+T_NOTHING = N_("nothing to report")
+
+
+def _kind_cell(row: dict[str, Any], t: Any) -> str | None:
+    """The sandbox and imported chats are not bots: what they are, or None for a bot."""
+    if row["platform"] in LIVE_PLATFORMS:
+        return None
+    if row["platform"] == "sandbox":
+        return str(t(T_BUILT_IN))
+    if str(row["id"]).startswith("import:"):
+        return str(t(T_AN_IMPORT))
+    return None
+
+
 def _health_cell(row: dict[str, Any], t: Any) -> str:
     status = str(row.get("health") or "")
     if not status:
@@ -344,6 +362,14 @@ def show_connections(rows: list[dict[str, Any]], lang: str) -> None:
         else:
             table.add_column(t(T_HEADINGS[name]), no_wrap=name != "health")
     for r in rows:
+        kind = _kind_cell(r, t)
+        if kind is not None:  # the sandbox, an import: no stream, nothing to be healthy at
+            nothing = t(T_NOTHING)
+            table.add_row(
+                literal(r["id"]), literal(r["platform"]), literal(r["workspace"]),
+                literal(kind), literal(nothing), literal(nothing),
+            )  # fmt: skip
+            continue
         table.add_row(
             literal(r["id"]),
             literal(r["platform"]),
