@@ -70,7 +70,7 @@ def test_an_unwritable_events_out_is_refused_before_anything_is_imported(
     one_clear_line(res, "--events-out", str(target))
     assert not (tmp_path / "db.sqlite").exists()  # nothing stored, no database made
     res = run(cli, "import", str(chat), "--database-url", url)
-    assert res.exit_code == 0 and "2 new event(s) stored" in res.stdout, res.output
+    assert res.exit_code == 0 and "2 new events stored" in res.stdout, res.output
 
 
 def test_demo_refuses_a_used_database_before_printing_anything(

@@ -123,7 +123,7 @@ def test_cli_import_and_events_out(database_url: str, chat: Path, tmp_path: Path
     assert any(r["content_kind"] == "article_link" for r in rows)
     again = runner.invoke(app, ["import", str(chat), "--database-url", database_url])
     assert again.exit_code == 0, again.output
-    assert "0 new event(s) stored, 5 already there" in again.output
+    assert "0 new events stored, 5 already there" in again.output
 
 
 def test_events_out_merges_inferred_replies(
