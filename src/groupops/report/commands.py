@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from groupops.cli_options import DbOption, LangOption, opened, refuse_zone
+from groupops.cli_output import literal
 from groupops.domain.errors import GroupopsError
 from groupops.i18n import LOCALE_DIR, N_, Catalogs
 
@@ -258,6 +259,9 @@ def _written(result: Any, out_dir: Path, lang: str, catalogs: Catalogs) -> int:
     except OutputNotWritable as exc:
         return _not_writable(exc, _)
     print_summary(result.metrics, _)
+    # what the importers told about the reading (a file read as GB18030), as import says it
+    for note in result.notes:
+        out.print(literal("ℹ " + note.localized(_)), highlight=False, soft_wrap=True)
     out.print(escape(_(T_WRITTEN).format(report=report, metrics=metrics)), soft_wrap=True)
     return 0
 

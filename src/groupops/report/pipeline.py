@@ -20,13 +20,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from groupops.domain.errors import GroupopsError
 from groupops.domain.events import Event, EventKind
 from groupops.i18n import N_
+
+if TYPE_CHECKING:
+    from groupops.importers.base import Note
 
 # progress(what, done, total): ``what`` is "import" (done = events read so far, total None
 # until the end), or the name of the analysis stage that begins (one of
@@ -54,6 +57,8 @@ class AnalysisResult:
     events: int = 0
     messages: int = 0
     seconds: float = 0.0  # import and analysis together: they run interleaved, streaming
+    #: what the importers told about reading the files (e.g. one read as GB18030), each once
+    notes: list[Note] = field(default_factory=list)
 
 
 def check_files(paths: Sequence[Path]) -> list[str]:
@@ -89,8 +94,9 @@ def analyze_files(
     )
 
     t0 = time.perf_counter()
+    notes: list[Note] = []
     with gc_paused():
-        frame, events, messages = _build(paths, formats, tz, progress, chat)
+        frame, events, messages = _build(paths, formats, tz, progress, chat, notes)
     # days and hours in the export's zone
     metrics = analyze_frame(frame, now=now, tz=tz, stage=_stage_progress(progress))
     if progress is not None:
@@ -103,6 +109,7 @@ def analyze_files(
         events=events,
         messages=messages,
         seconds=time.perf_counter() - t0,
+        notes=notes,
     )
 
 
@@ -161,9 +168,10 @@ def _build(
     tz: str | None,
     progress: Progress | None,
     chat: str | None = None,
+    notes: list[Note] | None = None,
 ) -> tuple[Any, int, int]:
     """The analytics' frame of all files, and how many distinct events and messages they
-    hold."""
+    hold; what the importers tell about the reading is added to ``notes``."""
     from groupops.analytics.frame import FrameBuilder
 
     builder = FrameBuilder()
@@ -172,7 +180,17 @@ def _build(
     for path, fmt in zip(paths, formats, strict=True):
         try:
             events, messages = _add_file(
-                builder, path, fmt, tz, progress, chat, seen, events, messages, len(paths) > 1
+                builder,
+                path,
+                fmt,
+                tz,
+                progress,
+                chat,
+                seen,
+                events,
+                messages,
+                len(paths) > 1,
+                notes,
             )
         except GroupopsError as exc:
             exc.export = path  # which of several files, which may share a name
@@ -193,15 +211,17 @@ def _add_file(
     events: int,
     messages: int,
     several: bool,
+    notes: list[Note] | None = None,
 ) -> tuple[int, int]:
     """Add one file's events that no earlier file held to ``builder``; the running counts of
-    events and messages. ``several``: other files are read too."""
+    events and messages. ``several``: other files are read too. The importers' notes about
+    the reading go to ``notes``."""
     from groupops.importers import read, read_event_columns
 
-    cols = read_event_columns(path, tz, fmt, _import_progress(progress, events))
+    cols = read_event_columns(path, tz, fmt, _import_progress(progress, events), notes)
     if cols is None:
         # a file's chats are told from all it holds, then what other files held is dropped
-        stream = _new_events(_one_chat(read(path, tz, fmt), chat), seen)
+        stream = _new_events(_one_chat(read(path, tz, fmt, notes), chat), seen)
         events, added = _add_events(builder, stream, events, progress)
         return events, messages + added
     # the fast path (WhatsApp, one chat a file): columns, no Event objects
