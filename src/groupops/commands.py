@@ -469,3 +469,16 @@ def register(app: typer.Typer) -> None:
             admin.complete_owner_task(db, task, datetime.now(UTC))
         said = Catalogs().gettext(lang)(N_("owner task {task} done")).format(task=task)
         cli_output.out.print(said, highlight=False)
+
+    @tasks_app.command("dismiss", cls=DashValues)
+    @typed_errors
+    def tasks_dismiss(
+        task: int = typer.Argument(..., help="the task's id (see `tasks list`)"),
+        url: str | None = DbOption,
+        lang: str = LangOption(),
+    ) -> None:
+        """Dismiss an open owner task: it is not to be done (listed with --status dismissed)."""
+        with opened(url) as db:
+            admin.dismiss_owner_task(db, task, datetime.now(UTC))
+        said = Catalogs().gettext(lang)(N_("owner task {task} dismissed")).format(task=task)
+        cli_output.out.print(said, highlight=False)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from groupops.cli import _register_all
 from groupops.cli import app as cli_app
-from groupops.domain.errors import InvalidOption, InvalidSettings, NotFound
+from groupops.domain.errors import Conflict, InvalidOption, InvalidSettings, NotFound
 from groupops.engine import admin, settings_admin, settings_read
 from groupops.engine.app import App
 from groupops.features.registry import FeatureRegistry
+from tests.cli import error_line, run
 
 WELCOME = "groupops.features.welcome:WelcomeFeature"
 
@@ -116,3 +119,64 @@ def test_forget_member_removes_their_data_but_keeps_group_totals(app_with_group:
         assert conn.execute(select(func.count()).select_from(identities)).scalar_one() == 0
     with pytest.raises(NotFound, match=f"no member {mid}"):
         admin.forget_member(app.db, registry(), mid)
+
+
+def add_owner_tasks(app: App, n: int) -> list[int]:
+    """``n`` open owner tasks in the app's group, as a platform that cannot kick leaves them."""
+    from sqlalchemy import insert, select
+
+    from groupops.storage.tables import groups, owner_tasks
+
+    with app.db.begin() as conn:
+        group = conn.execute(select(groups)).one()
+        return [
+            conn.execute(
+                insert(owner_tasks)
+                .values(
+                    workspace_id=group.workspace_id,
+                    group_id=group.id,
+                    source=group.source,
+                    chat_id=group.chat_id,
+                    action={"kind": "kick", "user_id": f"u{i}"},
+                    text=f"kick u{i} by hand",
+                    feature="moderation",
+                    status="open",
+                    created_at=datetime(2026, 11, 24, 5, 0, tzinfo=UTC),
+                )
+                .returning(owner_tasks.c.id)
+            ).scalar_one()
+            for i in range(n)
+        ]
+
+
+def test_tasks_dismiss_closes_an_open_task_and_refuses_any_other(
+    app_with_group: App, database_url: str, cli: typer.Typer
+) -> None:
+    first, second, third = add_owner_tasks(app_with_group, 3)
+    url = ("--database-url", database_url)
+    res = run(cli, "tasks", "dismiss", str(first), *url)
+    assert (res.exit_code, res.stdout.strip()) == (0, f"owner task {first} dismissed"), res.output
+
+    def listed(status: str) -> list[int]:
+        shown = run(cli, "tasks", "list", "--status", status, "--json", *url)
+        assert shown.exit_code == 0, shown.output
+        return [t["id"] for t in json.loads(shown.stdout)]
+
+    assert listed("dismissed") == [first]
+    assert listed("open") == [second, third]
+    again = error_line(run(cli, "tasks", "dismiss", str(first), *url))
+    assert again == f"error [conflict] owner task: owner task {first} is already dismissed"
+    assert run(cli, "tasks", "done", str(second), *url).exit_code == 0
+    done = error_line(run(cli, "tasks", "dismiss", str(second), *url))
+    assert done == (
+        f"error [conflict] owner task: owner task {second} is already done: "
+        "only an open task can be dismissed"
+    )
+    assert listed("done") == [second]
+    missing = error_line(run(cli, "tasks", "dismiss", "9999", *url))
+    assert missing == "error [not_found] owner task: no owner task 9999"
+    zh = run(cli, "tasks", "dismiss", str(third), *url, lang="zh_CN")
+    assert zh.stdout.strip() == f"人工任务 {third} 已忽略（不再处理）", zh.output
+    assert listed("dismissed") == [first, third] and listed("open") == []
+    with pytest.raises(Conflict, match="already dismissed"):
+        admin.dismiss_owner_task(app_with_group.db, third, datetime.now(UTC))

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Table, func, insert, select, update
 
-from groupops.domain.errors import NotFound
+from groupops.domain.errors import Conflict, NotFound
 from groupops.features.registry import FeatureRegistry
 from groupops.i18n import N_
 from groupops.storage.db import LARGEST_ID
@@ -190,6 +190,36 @@ def complete_owner_task(db: Engine, task_id: int, now: datetime) -> None:
         )
         if not res.rowcount:
             raise NotFound(N_("no open owner task {id}"), where=N_("owner task"), id=task_id)
+
+
+#: why an owner task that is no longer open cannot be dismissed, by its status
+NOT_OPEN = {
+    "done": N_("owner task {id} is already done: only an open task can be dismissed"),
+    "dismissed": N_("owner task {id} is already dismissed"),
+}
+
+
+def dismiss_owner_task(db: Engine, task_id: int, now: datetime) -> None:
+    """Close open owner task ``task_id`` without doing it (status ``dismissed``, ``done_at``
+    the time it was closed). Raises ``NotFound`` for no such task, ``Conflict`` for a task
+    that is done or dismissed already."""
+    with db.begin() as conn:
+        res = conn.execute(
+            update(owner_tasks)
+            .where(owner_tasks.c.id == task_id, owner_tasks.c.status == "open")
+            .values(status="dismissed", done_at=now)
+        )
+        if res.rowcount:
+            return
+        status = conn.execute(
+            select(owner_tasks.c.status).where(owner_tasks.c.id == task_id)
+        ).scalar()
+    if status is None:
+        raise NotFound(N_("no owner task {id}"), where=N_("owner task"), id=task_id)
+    said = NOT_OPEN.get(
+        str(status), N_("owner task {id} is {status}: only an open task can be dismissed")
+    )
+    raise Conflict(said, where=N_("owner task"), id=task_id, status=status)
 
 
 def member_name(db: Engine, member_id: int) -> str:
