@@ -140,4 +140,4 @@ def test_a_data_folder_lacking_files_is_refused_naming_them(tmp_path: Path) -> N
     assert "spam/tg_spam_zh_train.csv" in line and "sentiment/zh_reviews_pos.txt" in line
     assert "sms_spam_collection" not in line
     line = error_line(run(app, "analytics", "train", "--data", str(tmp_path), lang="zh_CN"))
-    assert line.startswith(f"错误 [not_found] --data: 数据目录 {tmp_path} 缺少：irc-ubuntu/train/")
+    assert line.startswith(f"错误 [not_found] --data：数据目录 {tmp_path} 缺少：irc-ubuntu/train/")
