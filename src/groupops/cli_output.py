@@ -342,6 +342,7 @@ def title_of(name: str, lang: str, status: str) -> str:
 #: give way in a narrow terminal, and then wrapped onto more lines, never cut
 READ_MOST = frozenset(
     {"display_name", "title", "status", "member", "group", "decision", "reason", "text", "file"}
+    | {"receives", "health", "synced"}  # a connection's: what it is, and how it is doing
 )
 #: columns often the same on every row (a listing of one platform, one zone): where the
 #: terminal is too narrow for the table, a column holding one value on every row is left out

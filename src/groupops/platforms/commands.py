@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from groupops.cli_options import DbOption, LangOption, opened, typed_errors
-from groupops.cli_output import emit, err, literal, out
+from groupops.cli_output import emit, err, literal, out, table
 from groupops.domain.errors import InvalidOption
 from groupops.i18n import N_, Catalogs
 from groupops.platforms.connections import LIVE_PLATFORMS, workspace_of
@@ -348,37 +348,37 @@ def _health_cell(row: dict[str, Any], t: Any) -> str:
 
 
 def show_connections(rows: list[dict[str, Any]], lang: str) -> None:
-    """The table: the id is never cut (it is what an operator types); the last error wraps."""
-    from rich.table import Table
-
-    from groupops.cli_output import NO, YES
-
+    """The table, laid out as every listing is (:func:`groupops.cli_output.table`): the id
+    is never cut (it is what an operator types, and it names the platform, which ``--json``
+    gives apart); in a narrow terminal a workspace the same on every row is said under the
+    table, and the rest wraps between words."""
     t = Catalogs().gettext(lang)
-    table = Table(title=literal(t(T_TITLE)))
-    widest = max(len(str(r["id"])) for r in rows)
-    for name in ("id", "platform", "workspace", "receives", "health", "synced"):
-        if name == "id":
-            table.add_column(t(T_HEADINGS[name]), no_wrap=True, min_width=widest)
-        else:
-            table.add_column(t(T_HEADINGS[name]), no_wrap=name != "health")
+    shown_rows: list[dict[str, Any]] = []
     for r in rows:
         kind = _kind_cell(r, t)
+        synced: str | bool
         if kind is not None:  # the sandbox, an import: no stream, nothing to be healthy at
             nothing = t(T_NOTHING)
-            table.add_row(
-                literal(r["id"]), literal(r["platform"]), literal(r["workspace"]),
-                literal(kind), literal(nothing), literal(nothing),
-            )  # fmt: skip
-            continue
-        table.add_row(
-            literal(r["id"]),
-            literal(r["platform"]),
-            literal(r["workspace"]),
-            literal(r["receives"] or "—"),
-            literal(_health_cell(r, t)),
-            t(YES if r["synced"] else NO),
+            receives, health, synced = kind, nothing, nothing
+        else:
+            receives, health = r["receives"] or "—", _health_cell(r, t)
+            synced = bool(r["synced"])  # yes / no in the listing's language
+        shown_rows.append(
+            {
+                "id": r["id"],
+                "workspace": r["workspace"],
+                "receives": receives,
+                "health": health,
+                "synced": synced,
+            }
         )
-    out.print(table)
+    table(
+        shown_rows,
+        [c for c in T_HEADINGS if c != "platform"],  # the id names it (telegram:…, import:…)
+        t(T_TITLE),
+        lang,
+        headings={k: t(v) for k, v in T_HEADINGS.items()},
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -121,7 +121,7 @@ def test_connect_telegram_and_connections(database_url: str) -> None:
     assert TOKEN not in listed.output and config.webhook_secret not in listed.output
     zh = runner.invoke(cli, ["connections", "--lang", "zh_CN", "--database-url", database_url])
     assert zh.exit_code == 0, zh.output
-    assert "平台" in zh.output and "platform" not in zh.output  # the heads, in --lang
+    assert "接收方式" in zh.output and "receives" not in zh.output  # the heads, in --lang
     assert ("否" in zh.output or "是" in zh.output) and "False" not in zh.output
 
 
