@@ -144,9 +144,15 @@ class Community:
         ]
 
 
-@pytest.fixture
-def community(make_app: Callable[..., App]) -> Iterator[Community]:
-    app = make_app(features=(MOD, WELCOME))
+def new_community(
+    make_app: Callable[..., App],
+    features: tuple[str, ...] = (),
+    language: str = "en",
+    chats: tuple[str, ...] = ("g1", "g2", "g3"),
+) -> Community:
+    """A sandbox workspace whose ``chats`` (groups of ``language``, Asia/Shanghai) exist before
+    any event, with moderation, welcome and ``features``."""
+    app = make_app(features=(MOD, WELCOME, *features))
     all_metadata().create_all(app.db)  # until the lead's migration has moderation's tables
     with app.db.begin() as conn:
         ws = conn.execute(
@@ -164,7 +170,7 @@ def community(make_app: Callable[..., App]) -> Iterator[Community]:
                 created_at=T0,
             )
         )
-        for chat in ("g1", "g2", "g3"):
+        for chat in chats:
             conn.execute(
                 insert(groups).values(
                     workspace_id=ws,
@@ -172,14 +178,19 @@ def community(make_app: Callable[..., App]) -> Iterator[Community]:
                     chat_id=chat,
                     title=f"Group {chat}",
                     timezone="Asia/Shanghai",
-                    language="en",
+                    language=language,
                     settings={},
                     created_at=T0,
                 )
             )
-    for chat in ("g1", "g2", "g3"):
+    for chat in chats:
         app.sandbox.create_chat(chat, f"Group {chat}")
-    yield Community(app)
+    return Community(app)
+
+
+@pytest.fixture
+def community(make_app: Callable[..., App]) -> Iterator[Community]:
+    yield new_community(make_app)
 
 
 # -- detectors: pure functions ------------------------------------------------------------

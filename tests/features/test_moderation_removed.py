@@ -8,16 +8,14 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from groupops.domain.events import Event, EventKind
 from groupops.engine.app import App
 from groupops.features.points.boards import leaderboard, member_points
 from groupops.features.points.tables import points_ledger
-from groupops.storage.schema import all_metadata
-from groupops.storage.tables import connections, groups, identities, memberships, workspaces
-from tests.conftest import T0
-from tests.features.test_moderation import MOD, WELCOME, Community
+from groupops.storage.tables import groups, identities, memberships
+from tests.features.test_moderation import Community, new_community
 
 POINTS = "groupops.features.points:PointsFeature"
 SPAM = "特价课程限时五折快来抢购名额有限"
@@ -27,40 +25,7 @@ CHATS = ("g1", "g2", "g3")
 @pytest.fixture
 def community(make_app: Callable[..., App]) -> Iterator[Community]:
     """Three sandbox groups of one workspace with moderation, welcome and points."""
-    app = make_app(features=(MOD, WELCOME, POINTS))
-    all_metadata().create_all(app.db)
-    with app.db.begin() as conn:
-        ws = conn.execute(
-            insert(workspaces)
-            .values(slug="default", name="Default", settings={}, created_at=T0)
-            .returning(workspaces.c.id)
-        ).scalar_one()
-        conn.execute(
-            insert(connections).values(
-                id="sandbox",
-                workspace_id=ws,
-                platform="sandbox",
-                config={},
-                state={},
-                created_at=T0,
-            )
-        )
-        for chat in CHATS:
-            conn.execute(
-                insert(groups).values(
-                    workspace_id=ws,
-                    source="sandbox",
-                    chat_id=chat,
-                    title=f"Group {chat}",
-                    timezone="Asia/Shanghai",
-                    language="zh_CN",
-                    settings={},
-                    created_at=T0,
-                )
-            )
-    for chat in CHATS:
-        app.sandbox.create_chat(chat, f"Group {chat}")
-    yield Community(app)
+    yield new_community(make_app, (POINTS,), language="zh_CN", chats=CHATS)
 
 
 def _state(c: Community, chat: str, user: str) -> tuple[object, int, int]:
