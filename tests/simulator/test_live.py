@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -21,19 +22,22 @@ from groupops.web.chat import DEMO_GROUPS, ensure_groups
 from tests.helpers import until
 
 
-def live_kinds(app: App) -> dict[str, int]:
-    """How many events of each kind the live community's people caused."""
+def _by(app: App, column: Any, user: Any) -> dict[str, int]:
+    """Rows of the live community's people (user ids starting "live"), counted by ``column``."""
     with app.db.connect() as conn:
         found = {
             str(k): int(n)
             for k, n in conn.execute(
-                select(events.c.kind, func.count())
-                .where(events.c.user_id.startswith("live"))
-                .group_by(events.c.kind)
+                select(column, func.count()).where(user.startswith("live")).group_by(column)
             )
         }
         conn.rollback()
     return found
+
+
+def live_kinds(app: App) -> dict[str, int]:
+    """How many events of each kind the live community's people caused."""
+    return _by(app, events.c.kind, events.c.user_id)
 
 
 def bot_lines(app: App) -> int:
@@ -47,17 +51,7 @@ def bot_lines(app: App) -> int:
 
 def gate_outcomes(app: App) -> dict[str, int]:
     """The live newcomers' join-gate challenges by status."""
-    with app.db.connect() as conn:
-        found = {
-            str(s): int(n)
-            for s, n in conn.execute(
-                select(gate_challenges.c.status, func.count())
-                .where(gate_challenges.c.user_id.startswith("live"))
-                .group_by(gate_challenges.c.status)
-            )
-        }
-        conn.rollback()
-    return found
+    return _by(app, gate_challenges.c.status, gate_challenges.c.user_id)
 
 
 def handed_over(app: App) -> bool:
