@@ -231,6 +231,14 @@ class FakeBotApi:
     def _ts(self) -> int:
         return int(self.now().timestamp())
 
+    def _until(self, p: dict[str, Any]) -> int:
+        """restrictChatMember / banChatMember's ``until_date`` as Telegram reads it: 0 (for
+        ever) when missing, less than 30 seconds from now or more than 366 days."""
+        until = int(p.get("until_date", 0) or 0)
+        if until and 30 <= until - self._ts() <= 366 * 86400:
+            return until
+        return 0
+
     def push(self, body: dict[str, Any]) -> int:
         """Queue one update (assigning its update_id); it reaches the bot by getUpdates or by
         the webhook."""
@@ -548,7 +556,7 @@ class FakeBotApi:
         member.update(
             status="restricted" if muted else "member",
             is_member=True,
-            until_date=int(p.get("until_date", 0)),
+            until_date=self._until(p),
             permissions=perms,
         )
         return self._answer(True)
@@ -558,7 +566,7 @@ class FakeBotApi:
         if isinstance(key, web.Response):
             return key
         user = (self.members.get(key) or {}).get("user") or {"id": key[1]}
-        self.members[key] = {"status": "kicked", "user": user, "until_date": p.get("until_date", 0)}
+        self.members[key] = {"status": "kicked", "user": user, "until_date": self._until(p)}
         return self._answer(True)
 
     async def m_unbanChatMember(self, p: dict[str, Any]) -> web.Response:

@@ -4,7 +4,7 @@ deliverer's retry."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import (
@@ -42,6 +42,9 @@ TELEGRAM_ACTIONS = frozenset(
 #: a bot may delete other people's messages for 48 hours only
 DELETE_MAX_AGE = 48 * 3600
 CALLBACK_DATA_MAX = 64  # bytes, by the Bot API
+#: restrictChatMember / banChatMember: an ``until_date`` less than 30 seconds from now (or more
+#: than 366 days) means *forever* to Telegram
+UNTIL_MIN = timedelta(seconds=30)
 
 
 def _int(value: str, what: str, where: str) -> int:
@@ -84,6 +87,18 @@ class Delivery(BotApi):
             return await self._perform(action, what)
         except TelegramError as exc:
             raise self._error(exc, what) from None
+
+    def _until(self, action: Action) -> tuple[bool, datetime | None]:
+        """(over, the ``until_date`` to send) for a mute or ban delivered now. ``over``: its end
+        has already passed (a late delivery: a retry, an outage, a long queue), so there is
+        nothing to do. An end less than 30 seconds away is sent as 30 seconds from now, since
+        Telegram reads anything shorter as *forever*. No end (None): forever."""
+        if action.until is None:
+            return False, None
+        now = self.clock.now()
+        if action.until <= now:
+            return True, None
+        return False, max(action.until, now + UNTIL_MIN)
 
     def _sent(self, message: Message, chat_id: str) -> DeliveryResult:
         mid = str(message.message_id)
@@ -136,11 +151,14 @@ class Delivery(BotApi):
             await bot.delete_message(chat, mid)
             return DeliveryResult()
         if kind == ActionKind.MUTE:
+            over, until = self._until(action)
+            if over:
+                return DeliveryResult("", {"expired": True})  # its time is up: nothing to do
             await bot.restrict_chat_member(
                 chat,
                 user,
                 ChatPermissions.no_permissions(),
-                until_date=action.until,
+                until_date=until,
                 use_independent_chat_permissions=True,
             )
             return DeliveryResult()
@@ -152,10 +170,13 @@ class Delivery(BotApi):
             )
             return DeliveryResult()
         if kind == ActionKind.BAN:
+            over, until = self._until(action)
+            if over:
+                return DeliveryResult("", {"expired": True})
             await bot.ban_chat_member(
                 chat,
                 user,
-                until_date=action.until,
+                until_date=until,
                 revoke_messages=bool(action.data.get("revoke_messages", False)),
             )
             return DeliveryResult()
