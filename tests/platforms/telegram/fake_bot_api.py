@@ -93,6 +93,7 @@ class FakeBotApi:
         self.invite_links: list[dict[str, Any]] = []
         self.pinned: dict[int, int] = {}
         self.answered: list[str] = []
+        self.blocked: set[int] = set()  # people who blocked the bot
         self.faults: list[Fault] = []
         self.webhook: dict[str, Any] | None = None
         self.webhook_posts: list[tuple[int, int]] = []  # (update_id, HTTP status)
@@ -487,6 +488,8 @@ class FakeBotApi:
         chat = self._chat(p)
         if chat is None and int(p["chat_id"]) > 0:  # a person who never started the bot
             return self._error(403, "Forbidden: bot can't initiate conversation with a user")
+        if int(p["chat_id"]) in self.blocked:
+            return self._error(403, "Forbidden: bot was blocked by the user")
         if chat is None:
             return self._error(400, "Bad Request: chat not found")
         text = str(p.get("text", ""))

@@ -7,10 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
+
 from groupops.domain.actions import Action, ActionKind
+from groupops.domain.errors import PlatformError, RecipientUnreachable
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
-from tests.platforms.telegram.conftest import GROUP, run, telegram
+from tests.platforms.telegram.conftest import GROUP, run, stored, telegram
 from tests.platforms.telegram.fake_bot_api import FakeBotApi
 
 ALICE = FakeBotApi.person(501, "Alice")
@@ -60,3 +63,117 @@ def test_a_late_mute_or_ban_never_becomes_forever(make_app: Callable[..., App]) 
             assert fake.members[key]["until_date"] == 0
 
     run(go())
+
+
+def test_deleting_a_message_already_gone_is_done(make_app: Callable[..., App]) -> None:
+    """The spammer deleted it first, or another admin did: "message to delete not found" is
+    what the action wanted, not a dead letter; a message the bot may not delete stays refused."""
+    app = make_app(features=())
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            mid = fake.post(GROUP, ALICE, "buy followers http://spam.example")
+            fake.messages[(GROUP, mid)]["deleted"] = True  # its author was quicker
+            done = await adapter.perform(
+                act(ActionKind.DELETE, message_id=str(mid)), idempotency_key="d1"
+            )
+            assert done.data == {"already_gone": True}
+            old = fake.post(GROUP, ALICE, "old")
+            fake.messages[(GROUP, old)]["date"] -= 49 * 3600
+            with pytest.raises(PlatformError) as refused:
+                await adapter.perform(
+                    act(ActionKind.DELETE, message_id=str(old)), idempotency_key="d2"
+                )
+            assert refused.value.permanent
+
+    run(go())
+
+
+def test_a_person_who_blocked_the_bot_gets_it_in_the_group(make_app: Callable[..., App]) -> None:
+    """They started the bot, then blocked it: Telegram's 403 is the deliverer's cue to post
+    the message in the group (RecipientUnreachable), and the bot stops writing to them."""
+    app = make_app(features=())
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            fake.start_bot(ALICE)
+            await adapter.poll_once()
+            assert adapter.started("501")
+            fake.blocked.add(501)
+            dm = act(ActionKind.DIRECT_MESSAGE, user_id="501", text="the rules")
+            with pytest.raises(RecipientUnreachable) as refused:
+                await adapter.perform(dm, idempotency_key="dm1")
+            assert "blocked" in refused.value.message
+            assert not adapter.started("501")
+            assert "501" not in adapter.store.load()[1].get("started", [])
+            sends = len(fake.calls("sendMessage", ok_only=False))
+            with pytest.raises(RecipientUnreachable):  # refused without asking Telegram again
+                await adapter.perform(dm, idempotency_key="dm2")
+            assert len(fake.calls("sendMessage", ok_only=False)) == sends
+
+    run(go())
+
+
+CHANNEL = {"id": -1001111111111, "title": "Study news", "type": "channel"}
+TELEGRAM_SERVICE = {"id": 777000, "is_bot": False, "first_name": "Telegram"}
+
+
+def test_linked_channel_posts_are_the_admins(make_app: Callable[..., App]) -> None:
+    """A post of the group's linked channel, forwarded into the discussion group by Telegram,
+    is the operator's own (moderation must not remove it as a member's ad); a member speaking
+    as their own channel is not an admin."""
+    app = make_app(features=())
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            fake.post(
+                GROUP,
+                TELEGRAM_SERVICE,
+                "New lesson: https://example.org/lesson-3",
+                sender_chat=CHANNEL,
+                forward_origin={"type": "channel", "chat": CHANNEL, "message_id": 3, "date": 1},
+                is_automatic_forward=True,
+            )
+            own = {"id": -1002222222222, "title": "Bob's deals", "type": "channel"}
+            fake.post(GROUP, TELEGRAM_SERVICE, "cheap http://deals.example", sender_chat=own)
+            await adapter.poll_once()
+
+    run(go())
+    post, member_channel = stored(app)
+    assert post.user_id == str(CHANNEL["id"])
+    assert post.payload["is_admin"] is True
+    assert post.payload["data"]["automatic_forward"] is True
+    assert member_channel.user_id == "-1002222222222"
+    assert not member_channel.payload.get("is_admin")
+
+
+def test_a_message_in_a_forum_topic_is_no_reply(make_app: Callable[..., App]) -> None:
+    """In a forum, Telegram sets reply_to_message to the topic's creation message on every
+    message of the topic: that is where it was posted, not a reply to the topic's creator."""
+    app = make_app(features=())
+    bob = FakeBotApi.person(502, "Bob")
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            topic = {
+                "message_id": 7,
+                "from": bob,
+                "chat": fake.chats[GROUP],
+                "date": 1,
+                "message_thread_id": 7,
+                "forum_topic_created": {"name": "Homework", "icon_color": 7322096},
+                "is_topic_message": True,
+            }
+            in_topic = {"message_thread_id": 7, "is_topic_message": True}
+            first = fake.post(GROUP, ALICE, "my answer", reply_to_message=topic, **in_topic)
+            fake.post(
+                GROUP, bob, "nice", reply_to_message=fake.messages[(GROUP, first)], **in_topic
+            )
+            await adapter.poll_once()
+
+    run(go())
+    posted, reply = stored(app)
+    assert posted.reply_to_message_id == "" and not posted.payload.get("reply_to_user_id")
+    assert posted.payload["data"]["topic_id"] == "7"
+    assert reply.reply_to_message_id == posted.message_id
+    assert reply.payload["reply_to_user_id"] == "501"

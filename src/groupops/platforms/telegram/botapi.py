@@ -101,3 +101,12 @@ class BotApi:
 
     def started(self, user_id: str) -> bool:
         return user_id in set(self._state.get("started", ()))
+
+    def forget_started(self, user_id: str) -> None:
+        """Telegram refused a private message to someone who had started the bot (they
+        blocked it since, or deleted their account): no longer someone the bot may write to."""
+        started = list(self._state.get("started", ()))
+        if user_id in started:
+            started.remove(user_id)
+            self._state["started"] = started
+            self.store.save_state(self._state)

@@ -14,7 +14,7 @@ from telegram import (
     Message,
     ReplyParameters,
 )
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError, RecipientUnreachable
@@ -45,6 +45,8 @@ CALLBACK_DATA_MAX = 64  # bytes, by the Bot API
 #: restrictChatMember / banChatMember: an ``until_date`` less than 30 seconds from now (or more
 #: than 366 days) means *forever* to Telegram
 UNTIL_MIN = timedelta(seconds=30)
+#: deleteMessage's answer for a message that is not there (any more)
+ALREADY_DELETED = "message to delete not found"
 
 
 def _int(value: str, what: str, where: str) -> int:
@@ -85,6 +87,21 @@ class Delivery(BotApi):
         what = f"{action.kind} in {action.chat_id}"
         try:
             return await self._perform(action, what)
+        except Forbidden as exc:
+            if action.kind == ActionKind.DIRECT_MESSAGE:
+                # blocked the bot, deactivated, never started it: the deliverer posts the
+                # message in the group instead, and the bot stops counting on a private chat
+                self.forget_started(action.user_id)
+                raise RecipientUnreachable(
+                    self._filter.mask(exc.message), where=f"{self.source} {what}"
+                ) from None
+            raise self._error(exc, what) from None
+        except BadRequest as exc:
+            if action.kind == ActionKind.DELETE and ALREADY_DELETED in exc.message.lower():
+                # the author, an admin or another bot removed it first (or our own earlier
+                # try, whose answer was lost): what the action wanted is done
+                return DeliveryResult("", {"already_gone": True})
+            raise self._error(exc, what) from None
         except TelegramError as exc:
             raise self._error(exc, what) from None
 

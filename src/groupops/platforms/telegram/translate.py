@@ -195,6 +195,10 @@ class Translator:
         if kind == EventKind.MESSAGE:
             self.remember(chat_id, mid, user_id, when)
         reply = m.get("reply_to_message") or {}
+        if "forum_topic_created" in reply:
+            # in a forum, a message in a topic "replies" to the topic's creation when it
+            # replies to nothing: that is where it was posted, not whom it answers
+            reply = {}
         reply_author = reply.get("sender_chat") or reply.get("from") or {}
         data: dict[str, Any] = _titled(chat)
         if author.get("username"):
@@ -209,8 +213,13 @@ class Translator:
             data["topic_id"] = str(m["message_thread_id"])
         if m.get("via_bot"):
             data["via_bot"] = str((m["via_bot"] or {}).get("username") or "")
-        # an anonymous admin speaks as the group itself; a linked channel is not an admin
+        # an anonymous admin speaks as the group itself; the group's linked channel posts
+        # through its admins (Telegram forwards each post into the group by itself); any other
+        # chat speaking (a member's own channel) is not an admin
         anonymous_admin = sender_chat is not None and str(sender_chat.get("id")) == chat_id
+        if m.get("is_automatic_forward"):
+            data["automatic_forward"] = True
+            anonymous_admin = True
         return Event(
             source=self.source,
             event_id=eid,
