@@ -9,19 +9,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import typer
-from typer.testing import CliRunner
 
 from groupops.analytics import analyze, load_group_events
 from groupops.storage.tables import events as events_table
 from tests.analytics.helpers import T0, days, joined, msg
-
-
-def cli() -> typer.Typer:
-    from groupops.analytics.commands import register
-
-    app = typer.Typer()
-    register(app)
-    return app
+from tests.cli import error_line, run
 
 
 def test_live_group_from_the_events_table(make_app) -> None:  # type: ignore[no-untyped-def]
@@ -67,11 +59,8 @@ def test_a_member_the_bot_removed_is_a_departure_in_a_live_group(make_app) -> No
     assert (live["overview"]["members"], live["overview"]["departures"]) == (1, 1)
 
 
-def test_accuracy_command_prints_all_three(shared_data: Path) -> None:
-    app = cli()
-    result = CliRunner().invoke(
-        app, ["analytics", "accuracy", "--data", str(shared_data), "--json"]
-    )
+def test_accuracy_command_prints_all_three(shared_data: Path, cli: typer.Typer) -> None:
+    result = run(cli, "analytics", "accuracy", "--data", str(shared_data), "--json")
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output)
     assert figures["replies"]["f1"] > 0.6
@@ -85,13 +74,12 @@ def test_accuracy_command_prints_all_three(shared_data: Path) -> None:
 
 
 @pytest.mark.slow  # trains every text model on the shared data: about 40 s
-def test_train_command_rebuilds_the_shipped_models(shared_data: Path, tmp_path: Path) -> None:
+def test_train_command_rebuilds_the_shipped_models(
+    shared_data: Path, tmp_path: Path, cli: typer.Typer
+) -> None:
     from groupops.analytics import replies
 
-    app = cli()
-    result = CliRunner().invoke(
-        app, ["analytics", "train", "--data", str(shared_data), "--out", str(tmp_path)]
-    )
+    result = run(cli, "analytics", "train", "--data", str(shared_data), "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     for name in ("replies.json", "spam.npz", "sentiment.npz"):
         built = tmp_path / name
@@ -113,31 +101,28 @@ def test_train_command_rebuilds_the_shipped_models(shared_data: Path, tmp_path: 
     assert "F1" in result.output
 
 
-def test_missing_data_folder_is_said(tmp_path: Path) -> None:
+def test_missing_data_folder_is_said(tmp_path: Path, cli: typer.Typer) -> None:
     """A missing data folder is one typed line naming the option, the folder and where it
     was looked for from (the default is relative to the current directory)."""
-    from tests.cli import error_line, run
-
-    line = error_line(run(cli(), "analytics", "accuracy", "--data", str(tmp_path / "no")))
+    line = error_line(run(cli, "analytics", "accuracy", "--data", str(tmp_path / "no")))
     assert line.startswith(f"error [not_found] --data: no data folder {tmp_path / 'no'} (from ")
     assert "pass --data with the path of the shared data folder" in line
 
 
-def test_a_data_folder_lacking_files_is_refused_naming_them(tmp_path: Path) -> None:
+def test_a_data_folder_lacking_files_is_refused_naming_them(
+    tmp_path: Path, cli: typer.Typer
+) -> None:
     """A data folder without spam/, sentiment/ or labelled IRC logs: one line naming each
     missing piece, in the command's language, exit 2 and no traceback (was a
     FileNotFoundError from deep inside ``measure``)."""
-    from tests.cli import error_line, run
-
     (tmp_path / "spam").mkdir()
     (tmp_path / "spam" / "sms_spam_collection.tsv").write_text("label\ttext\n", encoding="utf-8")
     (tmp_path / "irc-ubuntu" / "dev").mkdir(parents=True)
     (tmp_path / "irc-ubuntu" / "dev" / "a.raw.txt").write_text("x\n", encoding="utf-8")
-    app = cli()
-    line = error_line(run(app, "analytics", "accuracy", "--data", str(tmp_path)))
+    line = error_line(run(cli, "analytics", "accuracy", "--data", str(tmp_path)))
     assert str(tmp_path) in line
     assert "irc-ubuntu/dev/*.raw.txt + *.annotation.txt" in line
     assert "spam/tg_spam_zh_train.csv" in line and "sentiment/zh_reviews_pos.txt" in line
     assert "sms_spam_collection" not in line
-    line = error_line(run(app, "analytics", "train", "--data", str(tmp_path), lang="zh_CN"))
+    line = error_line(run(cli, "analytics", "train", "--data", str(tmp_path), lang="zh_CN"))
     assert line.startswith(f"错误 [not_found] --data：数据目录 {tmp_path} 缺少：irc-ubuntu/train/")

@@ -8,10 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
-from groupops.cli import _register_all
-from groupops.cli import app as cli_app
 from groupops.domain.errors import Conflict, InvalidOption, InvalidSettings, NotFound
 from groupops.engine import admin, settings_admin, settings_read
 from groupops.engine.app import App
@@ -67,38 +64,25 @@ def test_invalid_settings_name_the_problem_and_write_nothing(app_with_group: App
     assert settings_read.effective_settings(db, registry(), "1")["welcome"]["burst_threshold"] == 3
 
 
-def test_cli_lists_and_reports_typed_errors(app_with_group: App, database_url: str) -> None:
-    _register_all()
-    runner = CliRunner()
-    res = runner.invoke(cli_app, ["groups", "--json", "--database-url", database_url])
+def test_cli_lists_and_reports_typed_errors(
+    app_with_group: App, database_url: str, cli: typer.Typer
+) -> None:
+    url = ("--database-url", database_url)
+    res = run(cli, "groups", "--json", *url)
     assert res.exit_code == 0, res.output
     groups = json.loads(res.stdout)
     assert [(g["chat_id"], g["title"], g["members"]) for g in groups] == [("g1", "Group One", 1)]
-    res = runner.invoke(
-        cli_app, ["members", "--json", "-g", "sandbox:g1", "--database-url", database_url]
-    )
+    res = run(cli, "members", "--json", "-g", "sandbox:g1", *url)
+    assert res.exit_code == 0, res.output
     assert [m["display_name"] for m in json.loads(res.stdout)] == ["Ann"]
-    res = runner.invoke(
-        cli_app,
-        [
-            "settings",
-            "profile",
-            "-g",
-            "1",
-            "--timezone",
-            "Nowhere/X",
-            "--database-url",
-            database_url,
-        ],
-    )
-    assert res.exit_code == 2 and "invalid_option" in res.output and "Nowhere/X" in res.output
-    res = runner.invoke(cli_app, ["outbox", "retry", "42", "--database-url", database_url])
-    assert res.exit_code == 2 and "no dead action with id 42" in res.output
-    assert "[" not in res.output.split("no dead action", 1)[1].splitlines()[0]
-    res = runner.invoke(cli_app, ["outbox", "retry", "42", "7", "--database-url", database_url])
-    assert res.exit_code == 2 and "no dead action with ids 7, 42" in res.output
-    res = runner.invoke(cli_app, ["db", "upgrade", "--database-url", database_url])
-    assert res.exit_code == 0 and "revision" in res.output
+    line = error_line(run(cli, "settings", "profile", "-g", "1", "--timezone", "Nowhere/X", *url))
+    assert "invalid_option" in line and "Nowhere/X" in line, line
+    line = error_line(run(cli, "outbox", "retry", "42", *url))
+    assert "no dead action with id 42" in line and "[" not in line.split("no dead action")[1]
+    line = error_line(run(cli, "outbox", "retry", "42", "7", *url))
+    assert "no dead action with ids 7, 42" in line, line
+    res = run(cli, "db", "upgrade", *url)
+    assert res.exit_code == 0 and "revision" in res.output, res.output
 
 
 def test_forget_member_removes_their_data_but_keeps_group_totals(app_with_group: App) -> None:

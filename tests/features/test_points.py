@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import typer
 from sqlalchemy import func, select
 
 from groupops.domain.errors import InvalidSettings
@@ -24,6 +25,7 @@ from groupops.features.points import (
 from groupops.features.points.tables import points_balances, points_ledger
 from groupops.features.registry import FeatureRegistry
 from groupops.storage.tables import events, rejected_events
+from tests.cli import error_line, run
 from tests.conftest import T0
 from tests.features.helpers import clear, clock, feature_app, said
 
@@ -278,39 +280,30 @@ def test_bad_settings_name_the_field(make_app: Callable[..., App]) -> None:
         )
 
 
-def test_leaderboard_command_line(make_app: Callable[..., App], database_url: str) -> None:
+def test_leaderboard_command_line(
+    make_app: Callable[..., App], database_url: str, cli: typer.Typer
+) -> None:
     import json
-
-    from typer.testing import CliRunner
-
-    from groupops.cli import _register_all
-    from groupops.cli import app as cli_app
 
     app = setup(make_app)
     say(app, "u1", "签到")
     say(app, "u2", "签到")
     clock(app).advance(61)
     say(app, "u2", "hello all")
-    _register_all()
-    runner = CliRunner()
     args = ["leaderboard", "--group", "sandbox:g1", "--period", "month", "--json"]
-    env = {"GROUPOPS_DATABASE_URL": database_url}
-    run = runner.invoke(cli_app, [*args, "--at", "2026-11-15"], env=env)
-    assert run.exit_code == 0, run.output
-    assert [(r["rank"], r["member"], r["points"]) for r in json.loads(run.output)] == [
+    db = {"GROUPOPS_DATABASE_URL": database_url}
+    res = run(cli, *args, "--at", "2026-11-15", **db)
+    assert res.exit_code == 0, res.output
+    assert [(r["rank"], r["member"], r["points"]) for r in json.loads(res.stdout)] == [
         (1, "Bob", 6),
         (2, "Ann", 5),
     ]
-    october = runner.invoke(cli_app, [*args, "--at", "2026-10-31T23:00"], env=env)
-    assert october.exit_code == 0 and json.loads(october.output) == []
-    nonsense = runner.invoke(cli_app, [*args, "--at", "last tuesday"], env=env)
-    assert nonsense.exit_code == 2 and "is not a date or time" in nonsense.output
-    bad = runner.invoke(
-        cli_app,
-        ["leaderboard", "--group", "sandbox:g1", "--period", "year"],
-        env={"GROUPOPS_DATABASE_URL": database_url},
-    )
-    assert bad.exit_code == 2 and "unknown period 'year'" in bad.output
+    october = run(cli, *args, "--at", "2026-10-31T23:00", **db)
+    assert october.exit_code == 0 and json.loads(october.stdout) == [], october.output
+    nonsense = error_line(run(cli, *args, "--at", "last tuesday", **db))
+    assert "is not a date or time" in nonsense and "last tuesday" in nonsense, nonsense
+    bad = error_line(run(cli, "leaderboard", "--group", "sandbox:g1", "--period", "year", **db))
+    assert "unknown period 'year'" in bad, bad
 
 
 def test_months_are_filled_from_the_ledger_on_upgrade(database_url: str) -> None:

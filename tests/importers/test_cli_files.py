@@ -12,12 +12,7 @@ from typing import Any
 import pytest
 import typer
 
-from tests.cli import RUNNERS, cli_app, error_line, run
-
-
-@pytest.fixture(scope="module")
-def cli() -> typer.Typer:
-    return cli_app()
+from tests.cli import RUNNERS, error_line, run
 
 
 @pytest.fixture

@@ -8,13 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import typer
 from sqlalchemy import Table, func, select
-from typer.testing import CliRunner
 
 from groupops.engine.app import App
 from groupops.importers import ImportFormatError, read
 from groupops.importers.store import import_file
 from groupops.storage.tables import events, memberships, outbox, owner_tasks
+from tests.cli import error_line, run
 
 GROUP_CHAT = (
     '1/5/23, 10:00 - Ann created group "Runners"\n'
@@ -90,20 +91,17 @@ def test_batches_larger_than_one_transaction_chunk(
     assert count(app) == 5000
 
 
-def test_cli_import_and_events_out(database_url: str, chat: Path, tmp_path: Path) -> None:
-    from groupops.cli import _register_all, app
-
-    _register_all()
+def test_cli_import_and_events_out(
+    database_url: str, chat: Path, tmp_path: Path, cli: typer.Typer
+) -> None:
     out = tmp_path / "events.jsonl"
     bad = tmp_path / "broken.json"
     bad.write_text('{"messages": [{"type": "message", "date_unixtime": "1", "from": "A"', "utf-8")
-    runner = CliRunner()
-    result = runner.invoke(
-        app,
-        ["import", str(chat), str(bad), "--events-out", str(out), "--database-url", database_url],
+    result = run(
+        cli, "import", str(chat), str(bad), "--events-out", str(out), "--database-url", database_url
     )
-    assert result.exit_code == 2, result.output
-    assert "broken.json" in result.output and "import_format" in result.output
+    line = error_line(result)
+    assert "broken.json" in line and "import_format" in line, line
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 5  # the broken file wrote nothing
     first_msg = next(r for r in rows if r["kind"] == "message")
@@ -121,7 +119,7 @@ def test_cli_import_and_events_out(database_url: str, chat: Path, tmp_path: Path
         "reply_inferred",
     }
     assert any(r["content_kind"] == "article_link" for r in rows)
-    again = runner.invoke(app, ["import", str(chat), "--database-url", database_url])
+    again = run(cli, "import", str(chat), "--database-url", database_url)
     assert again.exit_code == 0, again.output
     assert "0 new events stored, 5 already there" in again.output
 
