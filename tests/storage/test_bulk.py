@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+import pytest
+from sqlalchemy import bindparam, insert, select, text, update
 
 from groupops.features.points.tables import points_ledger, points_months
 from groupops.storage.bulk import Bulk
@@ -94,3 +95,48 @@ def test_bulk_falls_back_when_rows_lack_a_defaulted_column(database_url: str) ->
         ("d", "pending", 0, ""),
     ]
     assert got[0].payload == {"text": "你好", "nested": [1, {"a": None}]}
+
+
+def test_bulk_writes_sqlalchemys_own_text_for_timestamps_and_dates(database_url: str) -> None:
+    """On SQLite, Bulk formats tz-aware timestamps and plain dates itself: byte for byte the
+    text SQLAlchemy's processors write; anything else still goes to them (same text, same
+    error)."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the text SQLite stores; other databases bind through SQLAlchemy")
+    db = _base(database_url)
+    with db.begin() as conn:
+        conn.execute(
+            insert(groups).values(
+                workspace_id=1, source="s", chat_id="d", title="h", settings={}, created_at=T0
+            )
+        )
+    east = timezone(timedelta(hours=8))
+    values = [  # (month, last_at)
+        (date(2026, 11, 1), datetime(2026, 11, 1, 0, 30, 15, 123456, tzinfo=east)),
+        (date(5, 6, 7), datetime(2026, 11, 1, 0, 30, tzinfo=UTC)),  # no microseconds
+        (datetime(2026, 12, 1, 13, 0, tzinfo=UTC), datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC)),
+    ]
+
+    def rows(group_id: int) -> list[dict[str, Any]]:
+        return [
+            {"group_id": group_id, "month": m, "member_id": 1, "points": i, "last_at": at}
+            for i, (m, at) in enumerate(values)
+        ]
+
+    with db.begin() as conn:
+        Bulk(insert(points_months)).run(conn, rows(1))
+        conn.execute(insert(points_months), rows(2))  # the same through SQLAlchemy
+    stored = text("SELECT month, last_at FROM points_months WHERE group_id = :g ORDER BY points")
+    with db.connect() as conn:
+        mine = [tuple(r) for r in conn.execute(stored, {"g": 1})]
+        theirs = [tuple(r) for r in conn.execute(stored, {"g": 2})]
+    assert mine == theirs
+    assert mine == [
+        ("2026-11-01", "2026-10-31 16:30:15.123456"),
+        ("0005-06-07", "2026-11-01 00:30:00.000000"),
+        ("2026-12-01", "0999-01-02 03:04:05.000006"),
+    ]
+    naive = dict(rows(1)[0], month=date(2027, 1, 1), last_at=datetime(2026, 11, 1, 0, 30))
+    with pytest.raises(ValueError, match="naive datetime"), db.begin() as conn:
+        Bulk(insert(points_months)).run(conn, [naive])
+    db.dispose()

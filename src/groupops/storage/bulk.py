@@ -11,13 +11,15 @@ SQLAlchemy unchanged. The rows run in the caller's transaction either way.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Date
 from sqlalchemy.sql import Executable
 
 from groupops.storage.db import driver_cursor
+from groupops.storage.types import UTCDateTime
 
 Getter = Callable[[Mapping[str, Any]], Any]
 #: the SQL, a getter of a row's values in the statement's order, the processors by position
@@ -69,5 +71,38 @@ class Bulk:
         get: Getter = (
             itemgetter(*names) if len(names) > 1 else lambda row: tuple(row[n] for n in names)
         )
-        needed = [(i, processors[n]) for i, n in enumerate(names) if processors.get(n)]
+        needed = [
+            (i, _faster(compiled.binds[n].type, processors[n]))
+            for i, n in enumerate(names)
+            if processors.get(n)
+        ]
         return compiled.string, get, needed
+
+
+def _faster(kind: Any, process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``process`` (SQLAlchemy's processor for a value of type ``kind`` on SQLite), with the
+    common values done directly: a tz-aware ``datetime`` of a UTCDateTime and a plain ``date``
+    of a Date, to the very text SQLAlchemy writes (~4 us a timestamp through its TypeDecorator
+    and storage format, most of a ledger row's cost). Anything else (None, a naive datetime,
+    a wrong type) goes to ``process`` itself: the same value, or the same error."""
+    if isinstance(kind, UTCDateTime):
+
+        def utc_text(value: Any) -> Any:
+            if type(value) is datetime and value.tzinfo is not None:
+                return (
+                    value.astimezone(UTC)
+                    .replace(tzinfo=None)
+                    .isoformat(sep=" ", timespec="microseconds")
+                )
+            return process(value)
+
+        return utc_text
+    if type(kind) is Date:  # SQLite's DATE in its default storage format
+
+        def date_text(value: Any) -> Any:
+            if type(value) is date:
+                return value.isoformat()
+            return process(value)
+
+        return date_text
+    return process
