@@ -94,6 +94,7 @@ class FakeBotApi:
         self.pinned: dict[int, int] = {}
         self.answered: list[str] = []
         self.blocked: set[int] = set()  # people who blocked the bot
+        self.migrated: dict[int, int] = {}  # groups upgraded to supergroups: old id -> new id
         self.faults: list[Fault] = []
         self.webhook: dict[str, Any] | None = None
         self.webhook_posts: list[tuple[int, int]] = []  # (update_id, HTTP status)
@@ -205,6 +206,13 @@ class FakeBotApi:
                 code = int(fault.kind)
                 text = {500: "Internal Server Error", 502: "Bad Gateway"}.get(code, "Error")
                 return self._error(code, text)
+        if isinstance(params.get("chat_id"), int) and params["chat_id"] in self.migrated:
+            record.outcome = "400"
+            return self._error(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self.migrated[params["chat_id"]],
+            )
         handler = getattr(self, f"m_{method}", None)
         if handler is None:
             record.outcome = "error"
@@ -296,6 +304,19 @@ class FakeBotApi:
                 }
             }
         )
+
+    def migrate(self, old: int, new: int, by: dict[str, Any]) -> None:
+        """The group ``old`` is upgraded to the supergroup ``new`` (made public, join requests
+        turned on ...): Telegram says so in both chats, moves the members, numbers the new
+        chat's messages anew, and refuses the old id from then on (400 with
+        ``migrate_to_chat_id``)."""
+        self.chats[new] = {"id": new, "type": "supergroup", "title": self.chats[old]["title"]}
+        for (chat, user), member in list(self.members.items()):
+            if chat == old:
+                self.members[(new, user)] = dict(member)
+        self.post(old, by, migrate_to_chat_id=new)
+        self.post(new, by, migrate_from_chat_id=old)
+        self.migrated[old] = new
 
     def promote(self, chat_id: int, user: dict[str, Any]) -> None:
         """Make someone an administrator (no update: as if done before the bot came)."""

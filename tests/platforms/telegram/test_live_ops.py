@@ -8,11 +8,13 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError, RecipientUnreachable
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
+from groupops.storage.tables import groups
 from tests.platforms.telegram.conftest import GROUP, run, stored, telegram
 from tests.platforms.telegram.fake_bot_api import FakeBotApi
 
@@ -177,3 +179,89 @@ def test_a_message_in_a_forum_topic_is_no_reply(make_app: Callable[..., App]) ->
     assert posted.payload["data"]["topic_id"] == "7"
     assert reply.reply_to_message_id == posted.message_id
     assert reply.payload["reply_to_user_id"] == "501"
+
+
+BASIC = -4001  # a basic group ...
+SUPER = -1004001  # ... and the supergroup Telegram made of it
+
+
+def test_a_group_upgraded_to_a_supergroup_stays_the_same_group(
+    make_app: Callable[..., App],
+) -> None:
+    """Telegram upgrades a group (made public, join requests on, 200 members ...) to a
+    supergroup with a new chat id: groupops keeps it as the same group (its settings, members
+    and points), its events and actions follow it to the new chat."""
+    app = make_app(features=())
+    bob = FakeBotApi.person(502, "Bob")
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            fake.add_chat(BASIC, "Study group", kind="group")
+            fake.join(BASIC, ALICE)
+            before = fake.post(BASIC, ALICE, "hello")
+            await adapter.poll_once()
+            fake.migrate(BASIC, SUPER, by=ALICE)
+            after = fake.post(SUPER, ALICE, "hello from the supergroup")
+            fake.join(SUPER, bob)
+            await adapter.poll_once()
+
+            await adapter.perform(
+                act(ActionKind.SEND, chat_id=BASIC, text="hi"), idempotency_key="s"
+            )
+            assert [m["text"] for m in fake.sent(SUPER)] == ["hi"]
+            await adapter.perform(
+                act(ActionKind.DELETE, chat_id=BASIC, message_id=str(after)), idempotency_key="d1"
+            )
+            assert fake.messages[(SUPER, after)]["deleted"]
+            # a message of the old group is not in the new chat (whose ids start anew): never
+            # delete whatever the new chat numbers the same
+            with pytest.raises(PlatformError) as old:
+                await adapter.perform(
+                    act(ActionKind.DELETE, chat_id=BASIC, message_id=str(before)),
+                    idempotency_key="d2",
+                )
+            assert old.value.permanent and "before the group became" in old.value.message
+            assert len(fake.calls("deleteMessage", ok_only=False)) == 1
+            assert adapter.store.load()[1]["migrated"] == {str(BASIC): str(SUPER)}
+
+    run(go())
+    rows = stored(app)
+    assert [(r.kind, r.chat_id) for r in rows] == [
+        ("member_joined", str(BASIC)),
+        ("message", str(BASIC)),
+        ("message", str(BASIC)),  # posted in the supergroup
+        ("member_joined", str(BASIC)),
+    ]
+    with app.db.connect() as conn:
+        chats = conn.execute(select(groups.c.chat_id).where(groups.c.source == SOURCE)).scalars()
+        assert list(chats) == [str(BASIC)]
+
+
+def test_an_action_refused_as_migrated_goes_to_the_supergroup(
+    make_app: Callable[..., App],
+) -> None:
+    """The bot had not heard of the upgrade yet (it was down, the update is still queued):
+    Telegram's 400 with migrate_to_chat_id sends the action to the new chat at once, and every
+    later one, after a restart too."""
+    app = make_app(features=())
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            fake.add_chat(BASIC, "Study group", kind="group")
+            fake.migrate(BASIC, SUPER, by=ALICE)
+            sent = await adapter.perform(
+                act(ActionKind.SEND, chat_id=BASIC, text="check-in time"), idempotency_key="s1"
+            )
+            assert sent.data == {"chat_id": str(SUPER)}
+            assert [m["text"] for m in fake.sent(SUPER)] == ["check-in time"]
+            assert adapter.store.load()[1]["migrated"] == {str(BASIC): str(SUPER)}
+            await adapter.close()
+            adapter._state = {}
+            await adapter.connect()  # a restart: the state comes back from the database
+            await adapter.perform(
+                act(ActionKind.SEND, chat_id=BASIC, text="again"), idempotency_key="s2"
+            )
+            assert [m["text"] for m in fake.sent(SUPER)] == ["check-in time", "again"]
+            assert len(fake.calls("sendMessage", ok_only=False)) == 3  # one refused, two sent
+
+    run(go())

@@ -99,6 +99,40 @@ class BotApi:
         value = self._state.get("offset")
         return int(value) if value is not None else None
 
+    # -- groups upgraded to supergroups ---------------------------------------------------
+    # Telegram gives an upgraded group a new chat id and refuses the old one. groupops keeps
+    # the old id as the group's identity (its settings, members, points stay with it): events
+    # of the new chat are translated to it, and its actions go to the new chat.
+
+    def platform_chat(self, chat_id: str) -> str:
+        """The chat id Telegram knows now for groupops' ``chat_id``."""
+        return str((self._state.get("migrated") or {}).get(chat_id, chat_id))
+
+    def group_chat(self, platform_chat_id: str) -> str:
+        """groupops' chat id for a chat Telegram names ``platform_chat_id``."""
+        for old, new in (self._state.get("migrated") or {}).items():
+            if new == platform_chat_id:
+                return str(old)
+        return platform_chat_id
+
+    def note_migration(self, old: str, new: str) -> bool:
+        """The group ``old`` became the supergroup ``new``; True if that is news (the caller
+        saves the state)."""
+        migrated: dict[str, str] = self._state.setdefault("migrated", {})
+        old = self.group_chat(old)  # (never twice in practice: a supergroup stays one)
+        if old == new or migrated.get(old) == new:
+            return False
+        migrated[old] = new
+        self._state.setdefault("migrated_at", {})[old] = self.clock.now().isoformat()
+        log.warning(
+            "%s: group %s became supergroup %s; groupops keeps it as group %s",
+            self.source,
+            old,
+            new,
+            old,
+        )
+        return True
+
     def started(self, user_id: str) -> bool:
         return user_id in set(self._state.get("started", ()))
 

@@ -14,7 +14,7 @@ from telegram import (
     Message,
     ReplyParameters,
 )
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError, RecipientUnreachable
@@ -86,7 +86,15 @@ class Delivery(BotApi):
         refuse_unless_doable(self.source, self.capabilities, self.config.enabled, action)
         what = f"{action.kind} in {action.chat_id}"
         try:
-            return await self._perform(action, what)
+            try:
+                return await self._perform(action, what)
+            except ChatMigrated as exc:
+                # the group became a supergroup before the bot heard of it: from now on its
+                # actions go to the new chat, this one at once
+                if not self.note_migration(action.chat_id, str(exc.new_chat_id)):
+                    raise
+                self.store.save_state(self._state)
+                return await self._perform(action, what)
         except Forbidden as exc:
             if action.kind == ActionKind.DIRECT_MESSAGE:
                 # blocked the bot, deactivated, never started it: the deliverer posts the
@@ -122,16 +130,41 @@ class Delivery(BotApi):
         self.translator.remember(chat_id, mid, self.config.bot_id, message.date)
         return DeliveryResult(mid, {"chat_id": str(message.chat.id)})
 
+    def _in_old_chat(self, action: Action) -> bool:
+        """The action's message was posted before its group became a supergroup: it stayed
+        in the old chat (the new one numbers its messages anew, so its id there would be
+        another message)."""
+        if not action.message_id or self.platform_chat(action.chat_id) == action.chat_id:
+            return False
+        if self.translator.sent_at(action.chat_id, action.message_id) is not None:
+            return True  # seen in the old chat (the new chat's are remembered under its id)
+        upgraded = (self._state.get("migrated_at") or {}).get(action.chat_id)
+        posted = action.data.get("message_at")
+        if not upgraded or not posted:
+            return False
+        when = datetime.fromisoformat(str(posted))
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        return when < datetime.fromisoformat(upgraded)
+
     async def _perform(self, action: Action, what: str) -> DeliveryResult:
         bot = self._bot()
         where = f"{self.source} {what}"
         kind = action.kind
-        chat = _int(action.chat_id, "chat id", where)
+        chat_id = self.platform_chat(action.chat_id)  # an upgraded group's new chat
+        chat = _int(chat_id, "chat id", where)
         user = _int(action.user_id, "user id", where) if action.user_id else 0
+        in_old_chat = self._in_old_chat(action)
+        if in_old_chat and kind in (ActionKind.DELETE, ActionKind.PIN):
+            raise PlatformError(
+                f"the message was posted before the group became supergroup {chat_id};"
+                " Telegram keeps it in the old group, where the bot can no longer act",
+                where=where,
+                permanent=True,
+            )
         if kind in (ActionKind.SEND, ActionKind.REPLY):
             # plain text, no parse_mode: a member's name cannot become markup
             reply = None
-            if kind == ActionKind.REPLY:
+            if kind == ActionKind.REPLY and not in_old_chat:
                 reply = ReplyParameters(
                     _int(action.message_id, "message id", where), allow_sending_without_reply=True
                 )
@@ -142,7 +175,7 @@ class Delivery(BotApi):
                 reply_markup=keyboard(action.data.get("buttons"), where),
                 disable_notification=bool(action.data.get("silent", False)),
             )
-            return self._sent(sent, action.chat_id)
+            return self._sent(sent, chat_id)
         if kind == ActionKind.DIRECT_MESSAGE:
             if not self.started(action.user_id):
                 raise RecipientUnreachable(
@@ -154,7 +187,7 @@ class Delivery(BotApi):
             return DeliveryResult(str(sent.message_id), {"chat_id": action.user_id})
         if kind == ActionKind.DELETE:
             mid = _int(action.message_id, "message id", where)
-            when = self.translator.sent_at(action.chat_id, action.message_id)
+            when = self.translator.sent_at(chat_id, action.message_id)
             if when is None and action.data.get("message_at"):
                 when = datetime.fromisoformat(str(action.data["message_at"]))
             if when is not None and when.tzinfo is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -92,6 +93,8 @@ class Updates(BotApi):
                 if (q.get("chat") or {}).get("type") in GROUP_TYPES:
                     chats_needing_admins.add(str(q["chat"]["id"]))
             admins = {c: await self._admins_of(c) for c in chats_needing_admins}
+            # first, for the whole batch: its events of the new chat already belong to the group
+            changed = any([self._migration(u) for u in updates])
             events: list[Event] = []
             for u in updates:
                 self._note_admin_change(u)
@@ -99,6 +102,8 @@ class Updates(BotApi):
                     event = self.translator.translate(
                         u, lambda c, user: user in admins.get(c, frozenset())
                     )
+                    if event is not None and self.group_chat(event.chat_id) != event.chat_id:
+                        event = replace(event, chat_id=self.group_chat(event.chat_id))
                 except (KeyError, TypeError, ValueError, GroupopsError) as exc:
                     log.warning(
                         "%s: update %s not understood: %s", self.source, u.get("update_id"), exc
@@ -110,7 +115,6 @@ class Updates(BotApi):
                 # commits (an event the engine refuses is set aside): only then does the
                 # position move
                 hand_over(self.source, self.handle, self.reject, events)
-            changed = False
             for u in updates:
                 changed = self._track(u) or changed
             ids = [int(u["update_id"]) for u in updates if isinstance(u.get("update_id"), int)]
@@ -123,6 +127,17 @@ class Updates(BotApi):
             if "callback_query" in u:
                 await self._answer(u["callback_query"])
         return events
+
+    def _migration(self, update: Mapping[str, Any]) -> bool:
+        """A group upgraded to a supergroup: Telegram says so in the old chat
+        (``migrate_to_chat_id``) and in the new one (``migrate_from_chat_id``)."""
+        m = update.get("message") or {}
+        chat = str((m.get("chat") or {}).get("id", ""))
+        if m.get("migrate_to_chat_id") and chat:
+            return self.note_migration(chat, str(m["migrate_to_chat_id"]))
+        if m.get("migrate_from_chat_id") and chat:
+            return self.note_migration(str(m["migrate_from_chat_id"]), chat)
+        return False
 
     def _note_admin_change(self, update: Mapping[str, Any]) -> None:
         cm = update.get("chat_member") or {}
