@@ -20,6 +20,7 @@ from typing import Any
 import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
+from groupops.cli_layout import help_layout
 from groupops.i18n import LANGUAGES, N_, Catalogs, chosen_language
 
 #: Typer's own words on a help page (attributes of ``typer.rich_utils``), translated too.
@@ -296,21 +297,39 @@ def _range_in(t: Callable[[str], str]) -> Any:
     return described
 
 
+#: a value kind Typer writes as Python's type of a list (``<list[Path]>``): the kind of one
+#: value, the ``...`` after the argument's name saying there may be several
+_LIST_KIND = re.compile(r"<list\[(\w+)\]>")
+
+
+def _plain_kind(said: str | None) -> str | None:
+    if said is not None and (m := _LIST_KIND.fullmatch(said)):
+        return f"<{m[1].lower()}>"
+    return said
+
+
 @contextmanager
 def flags_shown_as_flags() -> Iterator[None]:
     """Within the block a help page shows an option that takes no value (``--json``,
     ``--yes``, ``--help``) as a flag, without the ``<bool>`` Typer writes after it (which
-    reads as if it took ``true``)."""
+    reads as if it took ``true``); and a list of values by the kind of one (``<path>``, not
+    Python's ``<list[Path]>``)."""
     shown = TyperOption.display_type_rich
+    shown_argument = TyperArgument.display_type_rich
 
     def display(self: TyperOption, ctx: Any) -> str | None:
-        return None if self.is_flag else shown(self, ctx)
+        return None if self.is_flag else _plain_kind(shown(self, ctx))
+
+    def display_argument(self: TyperArgument, ctx: Any) -> str | None:
+        return _plain_kind(shown_argument(self, ctx))
 
     TyperOption.display_type_rich = display  # type: ignore[method-assign]
+    TyperArgument.display_type_rich = display_argument  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
         TyperOption.display_type_rich = shown  # type: ignore[method-assign]
+        TyperArgument.display_type_rich = shown_argument  # type: ignore[method-assign]
 
 
 class _LocalizedGroup(TyperGroup):
@@ -318,7 +337,8 @@ class _LocalizedGroup(TyperGroup):
 
     def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
         words = list(sys.argv[1:] if args is None else args)
-        with help_in(self, help_language(words)), flags_shown_as_flags():
+        # flags and kinds first: help_in translates the kinds they show (<path>: <路径>)
+        with flags_shown_as_flags(), help_in(self, help_language(words)), help_layout():
             return super().main(args, *rest, **kwargs)
 
 
