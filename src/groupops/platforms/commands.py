@@ -297,6 +297,14 @@ T_HEALTH = {
     "failing": N_("failing"),
     "disabled": N_("disabled"),
 }
+#: a failing connection's health with its last error (the language's colon between them)
+T_FAILING_WITH = N_("{health}: {error}")
+#: how a connection receives, in the listing's language (``--json`` keeps the stored word)
+T_RECEIVES = {
+    "polling": N_("polling"),
+    "webhook": N_("webhook"),
+    "sync": N_("sync"),
+}
 T_HEADINGS = {
     "id": N_("id"),
     "platform": N_("platform"),
@@ -343,7 +351,7 @@ def _health_cell(row: dict[str, Any], t: Any) -> str:
         return "—"
     said = t(T_HEALTH.get(status, status))
     if status == "failing" and row.get("last_error"):
-        return f"{said}: {row['last_error']}"
+        return str(t(T_FAILING_WITH).format(health=said, error=row["last_error"]))
     return str(said)
 
 
@@ -361,7 +369,9 @@ def show_connections(rows: list[dict[str, Any]], lang: str) -> None:
             nothing = t(T_NOTHING)
             receives, health, synced = kind, nothing, nothing
         else:
-            receives, health = r["receives"] or "—", _health_cell(r, t)
+            receiving = str(r["receives"] or "")
+            receives = t(T_RECEIVES[receiving]) if receiving in T_RECEIVES else receiving or "—"
+            health = _health_cell(r, t)
             synced = bool(r["synced"])  # yes / no in the listing's language
         shown_rows.append(
             {
