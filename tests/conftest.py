@@ -21,6 +21,39 @@ def need_service(name: str, reason: str) -> None:
     pytest.skip(message)
 
 
+# -- Chromium ----------------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by pip playwright (a playwright Browser). Either missing is
+    a missing service: a skip naming it, a failure under CI=true."""
+    import importlib.util
+
+    if not os.access(CHROMIUM, os.X_OK):
+        need_service("Chromium", f"{CHROMIUM} is missing: install Debian's chromium package")
+    if importlib.util.find_spec("playwright") is None:
+        need_service("playwright", "the Python package playwright is not installed (make setup)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """../shared/data beside the checkout; its absence is said out loud, never passed over."""

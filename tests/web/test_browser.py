@@ -4,41 +4,15 @@ made of HTML stays text."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import need_service
 from tests.web.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 WAIT = 15_000  # ms: generous, on a machine shared by many test workers
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if not os.access(CHROMIUM, os.X_OK):
-        need_service("Chromium", f"{CHROMIUM} is missing: install Debian's chromium package")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def test_a_person_joins_chats_and_sees_the_bot_live(

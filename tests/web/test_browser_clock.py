@@ -11,10 +11,9 @@ import pytest
 
 from groupops.web import WebConfig
 from tests.web.conftest import LiveServer
-from tests.web.test_browser import WAIT, browser
+from tests.web.test_browser import WAIT
 
 pytestmark = pytest.mark.browser
-__all__ = ["browser"]
 
 
 @pytest.fixture

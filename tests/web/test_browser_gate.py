@@ -13,10 +13,9 @@ from groupops.engine import settings_admin
 from groupops.platforms.sandbox.platform import local_minute
 from groupops.platforms.sandbox.tables import sandbox_members
 from tests.web.conftest import LiveServer
-from tests.web.test_browser import WAIT, browser
+from tests.web.test_browser import WAIT
 
 pytestmark = pytest.mark.browser
-__all__ = ["browser"]
 
 
 def test_the_gate_in_the_page_names_the_groups_zone_and_settles_its_question(
