@@ -7,7 +7,6 @@ chat."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -24,6 +23,7 @@ from groupops.platforms.sandbox import SandboxAdapter
 from groupops.web import WebConfig, create_web_app
 from groupops.web.clock import MovableClock, step_target
 from groupops.web.runtime import Companion, Runtime
+from tests.helpers import wait_until
 from tests.web.conftest import Person
 
 
@@ -208,13 +208,6 @@ def reaction_points(runtime: Runtime) -> int:
     return int(n)
 
 
-def wait_until(found: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not found():
-        assert time.monotonic() < deadline, "not within the time"
-        time.sleep(0.05)
-
-
 def test_a_reaction_pays_the_author_and_is_counted_on_the_line(
     person: Callable[[], Person], runtime: Runtime
 ) -> None:
@@ -227,7 +220,7 @@ def test_a_reaction_pays_the_author_and_is_counted_on_the_line(
     for _ in range(2):  # the same reaction twice counts once
         r = hong.request("POST", "/api/groups/course/reactions", json={"message_id": mid})
         assert r.status_code == 200, r.text
-    wait_until(lambda: reaction_points(runtime) == 1)
+    wait_until(lambda: reaction_points(runtime) == 1, what="the reaction's point in the ledger")
     assert ming.poll("course")["reactions"] == {str(mid): {"👍": 1}}
     later = ming.poll("course", after=mid, since=mid - 1)
     assert later["reactions"] == {str(mid): {"👍": 1}}
@@ -276,7 +269,7 @@ def test_an_admin_is_spared_by_moderation_and_earns_no_reaction_points_by_defaul
         hong.request("POST", "/api/groups/course/reactions", json={"message_id": again}).status_code
         == 200
     )
-    wait_until(lambda: reaction_points(runtime) == 1)
+    wait_until(lambda: reaction_points(runtime) == 1, what="the reaction's point in the ledger")
     # by now the ad's batch has long run: an admin's line stays, and no warning for them
     lines = {m["id"]: m for m in boss.poll("course")["messages"]}
     assert lines[mid]["deleted"] is False

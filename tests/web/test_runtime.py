@@ -4,7 +4,6 @@ are told to stop at shutdown, may mount webhook routes, and cannot take the serv
 from __future__ import annotations
 
 import asyncio
-import time
 
 from fastapi.testclient import TestClient
 from starlette.requests import Request
@@ -14,6 +13,7 @@ from starlette.routing import Route
 from groupops.engine.app import App
 from groupops.web import WebConfig, create_web_app
 from groupops.web.runtime import Companion
+from tests.helpers import wait_until
 
 
 def test_companions_prepare_run_mount_routes_and_stop(web_config: WebConfig) -> None:
@@ -41,9 +41,7 @@ def test_companions_prepare_run_mount_routes_and_stop(web_config: WebConfig) -> 
         Companion("broken", crash),
     ]
     with TestClient(create_web_app(web_config, companions=companions)) as client:
-        deadline = time.monotonic() + 10
-        while "run" not in calls and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: "run" in calls, what="the companion to run")
         assert calls == ["prepare", "run"]
         # a webhook proves itself with its own secret: no browser CSRF token needed
         r = client.post("/hooks/probe", content=b'{"update_id": 1}')
