@@ -96,6 +96,14 @@ class Translator:
     senders: SenderCache = field(default_factory=SenderCache)
     #: (room, invitee) -> who invited them, from invites seen in the sync stream
     inviters: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: reaction event id -> (the reacted-to event, the emoji, who reacted): a reaction is taken
+    #: back by redacting it
+    reactions: OrderedDict[str, tuple[str, str, str]] = field(default_factory=OrderedDict)
+
+    def _remember_reaction(self, event_id: str, target: str, emoji: str, sender: str) -> None:
+        self.reactions[event_id] = (target, emoji, sender)
+        while len(self.reactions) > self.senders.size:
+            self.reactions.popitem(last=False)
 
     def translate(self, room_id: str, raw: Mapping[str, Any], room: RoomView) -> Event | None:
         event_id = raw.get("event_id")
@@ -135,6 +143,7 @@ class Translator:
             if relates.get("rel_type") != "m.annotation" or not isinstance(target, str):
                 return None
             data["emoji"] = _text(relates.get("key"))
+            self._remember_reaction(event_id, target, data["emoji"], sender)
             return Event(
                 kind=EventKind.REACTION,
                 message_id=target,
@@ -146,6 +155,24 @@ class Translator:
             target = raw.get("redacts") or content.get("redacts")
             if not isinstance(target, str):
                 return None
+            if target in self.reactions:  # a reaction taken back, as Telegram says it
+                reacted_to, emoji, reactor = self.reactions.pop(target)
+                data.update(emoji=emoji, removed=True, removed_emojis=[emoji])
+                if reactor != sender:
+                    data["removed_by"] = sender
+                return Event(
+                    kind=EventKind.REACTION,
+                    message_id=reacted_to,
+                    reply_to_message_id=reacted_to,
+                    reply_to_user_id=self.senders.get(reacted_to),
+                    data=data,
+                    **{
+                        **base,
+                        "user_id": reactor,
+                        "user_name": room.display_name(reactor) or _localpart(reactor),
+                        "is_admin": room.power_level(reactor) >= ADMIN_LEVEL,
+                    },
+                )
             data["deleted_by"] = sender
             if content.get("reason"):
                 data["reason"] = _text(content.get("reason"))
@@ -240,7 +267,7 @@ class Translator:
             self.inviters[(room_id, target)] = sender
             return None  # an invitation is not a member yet: it attributes the join
         if target == self.bot_user_id:
-            return None
+            return self._bot_membership(raw, content, common, room, title, prev_membership)
         name = _text(content.get("displayname")) or room.display_name(target) or _localpart(target)
         data: dict[str, Any] = {"chat_title": title} if title else {}
         base = {
@@ -269,3 +296,41 @@ class Translator:
                 data["reason"] = _text(content.get("reason"))
             return Event(kind=EventKind.JOIN_REQUEST, data=data, **base)
         return None
+
+    def _bot_membership(
+        self,
+        raw: Mapping[str, Any],
+        content: Mapping[str, Any],
+        common: dict[str, Any],
+        room: RoomView,
+        title: str,
+        prev_membership: Any,
+    ) -> Event | None:
+        """The bot kicked, banned or leaving: ``bot_rights_changed`` as on Telegram (the room's
+        actions will fail from now on). Its own join is not news (the history before it is
+        skipped)."""
+        membership = content.get("membership")
+        if membership not in ("leave", "ban") or prev_membership != "join":
+            return None
+        sender = str(raw.get("sender"))
+        removed = sender != self.bot_user_id
+        status = "banned" if membership == "ban" else ("kicked" if removed else "left")
+        data: dict[str, Any] = {
+            "status": status,
+            "old_status": "member",
+            "is_admin": False,
+            "in_chat": False,
+            "rights": {},
+            "chat_title": title,
+        }
+        if removed:
+            data["removed_by"] = sender
+        if content.get("reason"):
+            data["reason"] = _text(content.get("reason"))
+        return Event(
+            kind=EventKind.BOT_RIGHTS_CHANGED,
+            user_id=sender,
+            user_name=room.display_name(sender) or _localpart(sender),
+            data=data,
+            **common,
+        )
