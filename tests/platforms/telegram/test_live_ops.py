@@ -265,3 +265,20 @@ def test_an_action_refused_as_migrated_goes_to_the_supergroup(
             assert len(fake.calls("sendMessage", ok_only=False)) == 3  # one refused, two sent
 
     run(go())
+
+
+def test_service_messages_are_no_members_messages(make_app: Callable[..., App]) -> None:
+    """A giveaway ended, a shared contact picker, a gift ...: Telegram's service messages of
+    newer Bot API versions are not a member speaking (they counted as activity of kind other)."""
+    app = make_app(features=())
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            fake.post(GROUP, ALICE, giveaway_completed={"winner_count": 3})
+            fake.post(GROUP, ALICE, users_shared={"request_id": 1, "users": []})
+            fake.post(GROUP, ALICE, general_forum_topic_hidden={})
+            fake.post(GROUP, ALICE, "a real message")
+            await adapter.poll_once()
+
+    run(go())
+    assert [r.text for r in stored(app)] == ["a real message"]

@@ -78,6 +78,22 @@ _SERVICE = frozenset(
         "forum_topic_reopened",
         "boost_added",
         "chat_background_set",
+        "general_forum_topic_hidden",
+        "general_forum_topic_unhidden",
+        "giveaway_created",
+        "giveaway_completed",
+        "giveaway_winners",
+        "proximity_alert_triggered",
+        "chat_shared",
+        "users_shared",
+        "write_access_allowed",
+        "successful_payment",
+        "refunded_payment",
+        "gift",
+        "unique_gift",
+        "paid_message_price_changed",
+        "checklist_tasks_done",
+        "checklist_tasks_added",
     }
 )
 
