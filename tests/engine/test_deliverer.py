@@ -19,6 +19,7 @@ from groupops.platforms.base import RateLimits
 from groupops.storage.tables import outbox
 from tests.engine.fakes import FlakyAdapter
 from tests.engine.test_engine import ECHO, msg
+from tests.helpers import until
 
 
 class FakeMonotonic:
@@ -181,15 +182,13 @@ def test_a_committed_batch_is_delivered_before_the_next_batch_is_handled(
     async def scenario() -> None:
         await app.start(tick_every=3600)
         try:
-            await asyncio.sleep(0.05)  # the deliverer's first (empty) round, then it waits
+            # the deliverer's first (empty) round, then it waits
+            await until(lambda: app.deliverer._waiter is not None, what="the deliverer to wait")
             order.clear()
             loop = asyncio.get_running_loop()
             app.submit(msg(1, "first", source="flaky"))
             loop.call_later(0, app.submit, msg(2, "second", source="flaky"))
-            for _ in range(100):
-                await asyncio.sleep(0.01)
-                if len(adapter.sent) == 2:
-                    break
+            await until(lambda: len(adapter.sent) == 2, what="both replies to be sent")
         finally:
             await app.stop()
 
@@ -293,10 +292,7 @@ def test_a_stopped_app_queues_what_its_batches_handed_over(make_app: Callable[..
         try:
             assert app.engine.hand_off_lease == app.deliverer.policy.lease
             app.submit(msg(1, "a", source="flaky"))
-            for _ in range(100):
-                await asyncio.sleep(0.01)
-                if adapter.sent:
-                    break
+            await until(lambda: adapter.sent, what="the reply to be sent")
         finally:
             await app.stop()
         assert app.engine.hand_off_lease is None  # batches after the stop queue theirs
