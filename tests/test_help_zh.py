@@ -100,12 +100,14 @@ def test_a_malformed_command_line_is_said_in_chinese(cli: typer.Typer) -> None:
     zh = run(cli, "members", "--limit", "0", lang="zh_CN")
     assert zh.exit_code == 2
     assert shows(zh.output, "─ 错误 ─", "用法：root members [选项]")
-    assert shows(zh.output, "运行 'root members --help' 查看帮助。", "'--limit' 的值无效：最小 1")
+    assert shows(
+        zh.output, "运行 'root members --help' 查看帮助。", "'--limit' 的值无效：须不小于 1"
+    )
     assert "Input should" not in zh.output
     assert "Error" not in zh.output and "Usage" not in zh.output
     en = run(cli, "members", "--limit", "0")
     assert shows(en.output, "─ Error ─", "Usage: root members [OPTIONS]")
-    assert shows(en.output, "Invalid value for '--limit': Input should be greater than")
+    assert shows(en.output, "Invalid value for '--limit': must be at least 1")
     assert "错误" not in en.output
 
 
@@ -123,3 +125,39 @@ def test_each_kind_of_usage_error_is_said_in_chinese(cli: typer.Typer) -> None:
         en = run(cli, *args)
         assert en.exit_code == 2 and shows(en.output, english), (args, en.output)
         assert not any("\u4e00" <= ch <= "\u9fff" for ch in en.output), en.output
+
+
+def test_a_value_out_of_range_names_the_option_and_its_range_in_both_languages(
+    cli: typer.Typer,
+) -> None:
+    """Our words, not pydantic's ("Input should be less than or equal to 65535"): the whole
+    range the option allows, and a value that is no number said as such."""
+    cases = {
+        ("serve", "--port", "70000"): (
+            "Invalid value for '--port': must be 0 to 65535",
+            "'--port' 的值无效：须在 0 到 65535 之间",
+        ),
+        ("serve", "--port", "-1"): (
+            "Invalid value for '--port': must be 0 to 65535",
+            "'--port' 的值无效：须在 0 到 65535 之间",
+        ),
+        ("members", "--limit", "-5"): (
+            "Invalid value for '--limit': must be at least 1",
+            "'--limit' 的值无效：须不小于 1",
+        ),
+        ("members", "--limit", "abc"): (
+            "Invalid value for '--limit': must be a whole number",
+            "'--limit' 的值无效：须是整数",
+        ),
+        ("demo", "--days", "many"): (
+            "Invalid value for '--days': must be a number",
+            "'--days' 的值无效：须是数字",
+        ),
+    }
+    for args, (english, chinese) in cases.items():
+        en = run(cli, *args)
+        assert en.exit_code == 2 and shows(en.output, english), (args, en.output)
+        zh = run(cli, *args, lang="zh_CN")
+        assert zh.exit_code == 2 and shows(zh.output, chinese), (args, zh.output)
+        for res in (en, zh):
+            assert "Input should" not in res.output and "parse" not in res.output, res.output

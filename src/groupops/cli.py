@@ -21,7 +21,7 @@ import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from groupops.cli_layout import help_layout
-from groupops.i18n import LANGUAGES, N_, Catalogs, chosen_language
+from groupops.i18n import LANGUAGES, N_, Catalogs, chosen_language, english
 
 #: Typer's own words on a help page (attributes of ``typer.rich_utils``), translated too.
 TYPER_TEXTS = (
@@ -167,13 +167,43 @@ _BOUNDS = (
     (re.compile(r"Input should be less than or equal to (\S+)"), N_("at most {le}"), "le"),
     (re.compile(r"Input should be less than (\S+)"), N_("less than {lt}"), "lt"),
 )
+#: a number option's allowed range, said whole when a value is out of it (the option's own
+#: ``min`` and ``max``, both said even when only one was crossed)
+MUST_BE_BETWEEN = N_("must be {min} to {max}")
+MUST_BE_AT_LEAST = N_("must be at least {min}")
+MUST_BE_AT_MOST = N_("must be at most {max}")
+#: a value that is not a number at all, as pydantic says it, and in groupops' words
+_NOT_NUMBERS = (
+    (re.compile(r"Input should be a valid integer\b.*", re.S), N_("must be a whole number")),
+    (re.compile(r"Input should be a valid number\b.*", re.S), N_("must be a number")),
+)
 
 
-def bound_said(reason: str, t: Callable[[str], str]) -> str:
-    """A bad value's reason: a number's bound in the language of ``t`` (``at least 1``), any
-    other reason as it came."""
+def _number(value: object) -> str:
+    """A bound as a person writes it: ``1``, ``0.5`` (not ``1.0``)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def bound_said(reason: str, t: Callable[[str], str], param: Any = None) -> str:
+    """A bad value's reason in the language of ``t``: a number out of the option's range as
+    the whole range it allows (``must be 0 to 65535``, from ``param``'s ``min`` and ``max``),
+    else the bound it crossed (``at least 1``); a value that is no number as such; any other
+    reason as it came."""
+    reason = reason.strip()
+    for pattern, words in _NOT_NUMBERS:
+        if pattern.fullmatch(reason):
+            return t(words)
     for pattern, template, name in _BOUNDS:
-        if m := pattern.fullmatch(reason.strip()):
+        if m := pattern.fullmatch(reason):
+            low, high = getattr(param, "min", None), getattr(param, "max", None)
+            if low is not None and high is not None:
+                return t(MUST_BE_BETWEEN).format(min=_number(low), max=_number(high))
+            if low is not None and name in ("ge", "gt"):
+                return t(MUST_BE_AT_LEAST).format(min=_number(low))
+            if high is not None and name in ("le", "lt"):
+                return t(MUST_BE_AT_MOST).format(max=_number(high))
             return t(template).format(**{name: m[1]})
     return reason
 
@@ -199,7 +229,7 @@ def usage_error_text(error: Any, t: Callable[[str], str]) -> str:
         return f"{text} {error.message}" if error.message else text
     if isinstance(error, BadParameter):
         hint = _param_hint(error)
-        reason = bound_said(str(error.message), t)
+        reason = bound_said(str(error.message), t, getattr(error, "param", None))
         if not hint:
             return t("Invalid value: {reason}").format(reason=reason)
         return t("Invalid value for {name}: {reason}").format(name=hint, reason=reason)
@@ -227,10 +257,12 @@ def help_in(command: Any, language: str) -> Iterator[None]:
     """Within the block the help pages of ``command`` (a click command tree) and its usage
     errors speak ``language``; a text without a translation stays English, as does all of
     English."""
-    if language == "en" or language not in LANGUAGES:
-        yield
-        return
     from typer import rich_utils
+
+    if language == "en" or language not in LANGUAGES:
+        with values_said_plainly():
+            yield
+        return
     from typer._click.formatting import HelpFormatter
 
     t = Catalogs().translations(language).gettext
@@ -274,6 +306,29 @@ def help_in(command: Any, language: str) -> Iterator[None]:
     finally:
         for obj, attr, value in reversed(saved):
             setattr(obj, attr, value)
+
+
+@contextmanager
+def values_said_plainly() -> Iterator[None]:
+    """Within the block a bad value's reason is in groupops' English (:func:`bound_said`:
+    ``Invalid value for '--port': must be 0 to 65535``), not pydantic's ("Input should be
+    less than or equal to 65535"); click's other usage errors stay as click says them."""
+    from typer import rich_utils
+    from typer._click.exceptions import BadParameter
+
+    show_error = rich_utils.rich_format_error
+
+    def plain_error(error: Any) -> None:
+        if isinstance(error, BadParameter):
+            text = usage_error_text(error, english)
+            setattr(error, "format_message", lambda: text)  # noqa: B010 (a method, replaced)
+        show_error(error)
+
+    setattr(rich_utils, "rich_format_error", plain_error)  # noqa: B010 (mypy: a function)
+    try:
+        yield
+    finally:
+        setattr(rich_utils, "rich_format_error", show_error)  # noqa: B010
 
 
 def _kind_in(shown: Callable[[Any, Any], str | None], t: Callable[[str], str]) -> Any:
