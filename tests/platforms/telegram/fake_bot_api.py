@@ -38,6 +38,7 @@ _INT_KEYS = {
     "limit",
     "timeout",
     "until_date",
+    "sender_chat_id",
     "member_limit",
     "expire_date",
 }
@@ -94,6 +95,7 @@ class FakeBotApi:
         self.pinned: dict[int, int] = {}
         self.answered: list[str] = []
         self.blocked: set[int] = set()  # people who blocked the bot
+        self.banned_sender_chats: set[tuple[int, int]] = set()  # (group, channel)
         self.migrated: dict[int, int] = {}  # groups upgraded to supergroups: old id -> new id
         self.faults: list[Fault] = []
         self.webhook: dict[str, Any] | None = None
@@ -602,6 +604,20 @@ class FakeBotApi:
             member["status"] = "left"
         elif member is not None and not _bool(p.get("only_if_banned")):
             member["status"] = "left"  # without only_if_banned, Telegram removes a member
+        return self._answer(True)
+
+    async def m_banChatSenderChat(self, p: dict[str, Any]) -> web.Response:
+        chat = self._chat(p)
+        if chat is None:
+            return self._error(400, "Bad Request: chat not found")
+        self.banned_sender_chats.add((chat["id"], int(p["sender_chat_id"])))
+        return self._answer(True)
+
+    async def m_unbanChatSenderChat(self, p: dict[str, Any]) -> web.Response:
+        chat = self._chat(p)
+        if chat is None:
+            return self._error(400, "Bad Request: chat not found")
+        self.banned_sender_chats.discard((chat["id"], int(p["sender_chat_id"])))
         return self._answer(True)
 
     async def _join_request_answer(self, p: dict[str, Any], approve: bool) -> web.Response:

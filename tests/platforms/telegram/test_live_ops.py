@@ -282,3 +282,28 @@ def test_service_messages_are_no_members_messages(make_app: Callable[..., App]) 
 
     run(go())
     assert [r.text for r in stored(app)] == ["a real message"]
+
+
+def test_a_channel_speaking_in_the_group_is_banned_as_a_chat(
+    make_app: Callable[..., App],
+) -> None:
+    """A member posting as their own channel has the channel's (negative) id as user id:
+    Telegram bans it with banChatSenderChat; a mute or kick of it is refused, saying why,
+    rather than sent to restrictChatMember as if it were a person."""
+    app = make_app(features=())
+    channel = "-1002222222222"
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            await adapter.perform(act(ActionKind.BAN, user_id=channel), idempotency_key="b")
+            assert fake.banned_sender_chats == {(GROUP, int(channel))}
+            assert not fake.calls("banChatMember", ok_only=False)
+            await adapter.perform(act(ActionKind.UNBAN, user_id=channel), idempotency_key="u")
+            assert fake.banned_sender_chats == set()
+            for kind in (ActionKind.MUTE, ActionKind.KICK):
+                with pytest.raises(PlatformError) as refused:
+                    await adapter.perform(act(kind, user_id=channel), idempotency_key=kind)
+                assert refused.value.permanent and "only ban it" in refused.value.message
+            assert not fake.calls("restrictChatMember", ok_only=False)
+
+    run(go())

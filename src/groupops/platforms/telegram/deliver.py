@@ -45,6 +45,10 @@ CALLBACK_DATA_MAX = 64  # bytes, by the Bot API
 #: restrictChatMember / banChatMember: an ``until_date`` less than 30 seconds from now (or more
 #: than 366 days) means *forever* to Telegram
 UNTIL_MIN = timedelta(seconds=30)
+#: what a chat speaking in a group (a member's channel) can be the target of
+SENDER_CHAT_KINDS = frozenset(
+    {ActionKind.MUTE, ActionKind.UNMUTE, ActionKind.KICK, ActionKind.BAN, ActionKind.UNBAN}
+)
 #: deleteMessage's answer for a message that is not there (any more)
 ALREADY_DELETED = "message to delete not found"
 
@@ -146,6 +150,26 @@ class Delivery(BotApi):
         when = when if when.tzinfo else when.replace(tzinfo=UTC)
         return when < datetime.fromisoformat(upgraded)
 
+    async def _sender_chat(
+        self, action: Action, chat: int, sender_chat: int, where: str
+    ) -> DeliveryResult:
+        """A member speaking as one of their channels (``sender_chat``: a negative id) is no
+        user: Telegram bans and unbans such a chat with its own methods, and has no mute or
+        kick for it."""
+        bot = self._bot()
+        if action.kind == ActionKind.BAN:
+            await bot.ban_chat_sender_chat(chat, sender_chat)
+            return DeliveryResult()
+        if action.kind == ActionKind.UNBAN:
+            await bot.unban_chat_sender_chat(chat, sender_chat)
+            return DeliveryResult()
+        raise PlatformError(
+            f"{sender_chat} is a channel speaking in the group: Telegram cannot {action.kind}"
+            " it, only ban it",
+            where=where,
+            permanent=True,
+        )
+
     async def _perform(self, action: Action, what: str) -> DeliveryResult:
         bot = self._bot()
         where = f"{self.source} {what}"
@@ -200,6 +224,8 @@ class Delivery(BotApi):
                 )
             await bot.delete_message(chat, mid)
             return DeliveryResult()
+        if user < 0 and kind in SENDER_CHAT_KINDS:
+            return await self._sender_chat(action, chat, user, where)
         if kind == ActionKind.MUTE:
             over, until = self._until(action)
             if over:
