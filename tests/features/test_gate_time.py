@@ -10,10 +10,10 @@ from datetime import timedelta
 
 import pytest
 
-from groupops.engine import settings_admin
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.features.gate import MUTE_MARGIN
+from tests.features.helpers import feature_app
 
 FEATURES = (
     "groupops.features.moderation:ModerationFeature",
@@ -23,16 +23,15 @@ FEATURES = (
 
 
 def gated(make_app: Callable[..., App], language: str, timeout: int) -> App:
-    app = make_app(features=FEATURES)
-    app.sandbox.create_chat("g1", "Python Learners")
-    app.handle([app.sandbox.join("g1", "admin", "Admin", is_admin=True)])
-    settings_admin.set_group_profile(app.db, "1", language=language)
-    for key, value in {"enabled": True, "timeout_seconds": timeout}.items():
-        settings_admin.set_setting(
-            app.db, app.registry, feature="gate", key=key, value=value, group_ref="1"
-        )
-    app.engine.directory.invalidate()
-    return app
+    return feature_app(
+        make_app,
+        FEATURES,
+        {"g1": "Python Learners"},
+        feature="gate",
+        settings={"enabled": True, "timeout_seconds": timeout},
+        people=(),
+        language=language,
+    )
 
 
 def question(app: App) -> str:
