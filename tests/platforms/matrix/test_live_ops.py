@@ -5,11 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from nio import RoomCreateResponse, RoomPreset
 
+from groupops.domain.actions import Action, ActionKind
+from groupops.domain.errors import PlatformError
 from groupops.domain.events import EventKind
 from tests.platforms.matrix.conftest import new_account, run
-from tests.platforms.matrix.helpers import Collected, bot_config, make_adapter, people, settle
+from tests.platforms.matrix.helpers import (
+    Collected,
+    bot_config,
+    bot_room,
+    make_adapter,
+    people,
+    settle,
+)
 from tests.platforms.matrix.synapse import Synapse
 
 
@@ -70,3 +80,41 @@ def test_bot_removed_and_reaction_taken_back(synapse: Synapse, database_url: str
     assert removed[0].data["removed_by"] == r["alice"]
     assert removed[0].data["reason"] == "trial over"
     assert removed[0].data["chat_title"] == "Owners' room"
+
+
+def test_kick_of_someone_gone_and_unban_of_someone_free_are_done(
+    synapse: Synapse, database_url: str
+) -> None:
+    """The spammer left before the kick went out, or another moderator was quicker; the unban
+    finds nobody banned: what the action wanted is so, and it is no dead letter. A kick the
+    homeserver refuses for another reason still is."""
+    from groupops.storage.db import make_engine
+    from groupops.storage.migrate import upgrade
+
+    db = make_engine(database_url)
+    upgrade(db)
+    source = "matrix"
+
+    async def scenario() -> None:
+        adapter = make_adapter(db, bot_config(synapse, new_account(synapse, "bot")), Collected())
+        await adapter.connect()
+        await adapter.sync_once()
+        room = await bot_room(adapter)
+        (alice,) = await people(synapse, 1)
+        await alice.join(room)
+        await alice.client.room_leave(room)
+
+        def act(kind: ActionKind, room_id: str = room) -> Action:
+            return Action(kind, source, room_id, user_id=alice.user_id)
+
+        kicked = await adapter.perform(act(ActionKind.KICK), idempotency_key="k")
+        assert kicked.data == {"already_gone": True}
+        unbanned = await adapter.perform(act(ActionKind.UNBAN), idempotency_key="u")
+        assert unbanned.data == {"not_banned": True}
+        with pytest.raises(PlatformError) as refused:  # not a room the bot is in
+            await adapter.perform(act(ActionKind.KICK, "!nowhere:localhost"), idempotency_key="x")
+        assert refused.value.permanent
+        await alice.close()
+        await adapter.close()
+
+    run(scenario())

@@ -60,6 +60,18 @@ def _txn(prefix: str, idempotency_key: str, part: str = "") -> str:
     return f"go{prefix}{digest}"
 
 
+def _already_done(kind: ActionKind, answer: ErrorResponse) -> dict[str, Any]:
+    """What the action wanted is so already (Synapse's answers): a kick of someone no longer
+    in the room (they left, or another moderator was quicker), an unban of someone not
+    banned. Not dead letters: nothing is left to do."""
+    message = str(answer.message or "").lower()
+    if kind == ActionKind.KICK and "target user is not in the room" in message:
+        return {"already_gone": True}
+    if kind == ActionKind.UNBAN and answer.status_code == "M_BAD_STATE" and "not banned" in message:
+        return {"not_banned": True}
+    return {}
+
+
 def _html(text: str) -> str:
     return html.escape(text).replace("\n", "<br/>")
 
@@ -122,6 +134,9 @@ class Delivery(Homeserver):
         else:  # pragma: no cover - every declared kind is handled above
             raise PlatformError(f"matrix cannot {kind}", where=self.source, permanent=True)
         if isinstance(answer, ErrorResponse):
+            done = _already_done(kind, answer)
+            if done:
+                return DeliveryResult("", done)
             raise self._error(answer, what)
         return DeliveryResult("", {})
 
