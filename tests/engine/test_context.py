@@ -49,3 +49,39 @@ def test_kept_until_its_settings_change(make_app: Callable[..., App]) -> None:
         assert ctx.cached("k", default, int, lambda: 7, section="echo") == 7
         conn.rollback()
     assert built == ["first", "all", "all again", "changed", "defaults"]
+
+
+def test_asked_again_in_a_batch_answers_as_the_kept_value_would(
+    make_app: Callable[..., App],
+) -> None:
+    """A batch remembers its answers for the very group object it was asked about (features
+    ask per event): switching kinds or sections under one key, or the group's settings
+    changing, is answered exactly as the kept values across batches are."""
+    app = make_app(features=())
+    built: list[str] = []
+
+    def build(what: str) -> Callable[[], str]:
+        def made() -> str:
+            built.append(what)
+            return what
+
+        return made
+
+    group = group_of({"echo": {"prefix": "> "}, "other": {"x": 1}}, {})
+    with app.db.connect() as conn:
+        ctx = app.engine._context(conn)
+        first = ctx.cached("k", group, str, build("first"), section="echo")
+        assert ctx.cached("k", group, str, build("again"), section="echo") is first
+        assert ctx.cached("k", group, int, lambda: 7, section="echo") == 7
+        assert ctx.cached("k", group, str, build("after int"), section="echo") == "after int"
+        assert ctx.cached("k", group, str, build("other"), section="other") == "other"
+        assert ctx.cached("k", group, str, build("echo"), section="echo") == "echo"
+        assert ctx.cached("k", group, str, build("kept"), section="echo") == "echo"
+        changed = replace(group, settings={**group.settings, "echo": {"prefix": "» "}})
+        assert ctx.cached("k", changed, str, build("changed"), section="echo") == "changed"
+        assert ctx.cached("k", group, str, build("back"), section="echo") == "back"
+        # the next batch: the kept value, made from the settings it last saw
+        later = app.engine._context(conn)
+        assert later.cached("k", group, str, build("later"), section="echo") == "back"
+        conn.rollback()
+    assert built == ["first", "after int", "other", "echo", "changed", "back"]
