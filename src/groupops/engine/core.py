@@ -53,7 +53,7 @@ class BatchResult:
     handed: list[Handed] = field(default_factory=list)
 
 
-def _event_row(event: Event, group_id: int | None, member_id: int | None) -> dict[str, Any]:
+def _payload(event: Event) -> dict[str, Any]:
     payload: dict[str, Any] = {}
     if event.user_name:
         payload["user_name"] = event.user_name
@@ -63,6 +63,10 @@ def _event_row(event: Event, group_id: int | None, member_id: int | None) -> dic
         payload["reply_to_user_id"] = event.reply_to_user_id
     if event.data:
         payload["data"] = dict(event.data)
+    return payload
+
+
+def _event_row(event: Event, group_id: int | None, member_id: int | None) -> dict[str, Any]:
     return {
         "source": event.source,
         "event_id": event.event_id,
@@ -74,7 +78,7 @@ def _event_row(event: Event, group_id: int | None, member_id: int | None) -> dic
         "content_kind": event.content_kind.value,
         "text": event.text,
         "reply_to_message_id": event.reply_to_message_id,
-        "payload": payload,
+        "payload": _payload(event),
         "group_id": group_id,
         "member_id": member_id,
     }
@@ -92,20 +96,24 @@ _SQLITE_INSERT = (
 )
 
 
+#: json.dumps(..., ensure_ascii=False) without building an encoder per call
+_PAYLOAD_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _sqlite_row(event: Event, group_id: int | None, member_id: int | None) -> tuple[Any, ...]:
-    row = _event_row(event, group_id, member_id)
+    """``_event_row`` as the driver's parameters, built directly (a row per stored event)."""
     return (
-        row["source"],
-        row["event_id"],
-        row["kind"],
+        event.source,
+        event.event_id,
+        event.kind.value,
         sqlite_text(event.occurred_at),
-        row["chat_id"],
-        row["user_id"],
-        row["message_id"],
-        row["content_kind"],
-        row["text"],
-        row["reply_to_message_id"],
-        json.dumps(row["payload"], ensure_ascii=False),
+        event.chat_id,
+        event.user_id,
+        event.message_id,
+        event.content_kind.value,
+        event.text,
+        event.reply_to_message_id,
+        _PAYLOAD_JSON(_payload(event)),
         group_id,
         member_id,
     )
