@@ -61,3 +61,30 @@ def test_forgotten_rows_go() -> None:
     kept.committed()
     kept.forget(lambda key: key[1] == 5)
     assert (kept.get((1, 5)), kept.get((2, 5)), kept.get((2, 6))) == (None, None, "c")
+
+
+def test_a_remembered_row_is_a_copy_made_as_dataclasses_replace_makes_it() -> None:
+    from dataclasses import asdict, dataclass, field, replace
+
+    from groupops.features.kept import _copy
+    from groupops.features.points.ledger import Balance
+
+    @dataclass
+    class Row:
+        group_id: int
+        member_id: int
+        tags: list[str] = field(default_factory=list)
+        seen: int = field(default=0, init=False)  # not an init field: made anew, as replace
+
+        def __post_init__(self) -> None:
+            self.seen += 1
+
+    for row in (Balance(1, 2, 30, 1, None, None, 4, new=True, touched=True), Row(1, 2, ["a"])):
+        copy, expected = _copy(row), replace(row)
+        assert copy is not row and type(copy) is type(row)
+        assert asdict(copy) == asdict(expected)
+    row = Row(1, 2)
+    row.seen = 5
+    assert _copy(row).seen == replace(row).seen == 1
+    balance = Balance(1, 2, 30, 1, None, None, 4, new=True, touched=True, dirty=True)
+    assert balance.kept() == replace(balance, touched=False, dirty=False)

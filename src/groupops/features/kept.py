@@ -13,7 +13,7 @@ kept; past it memory starts again empty.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Connection, Table, bindparam, select
@@ -85,6 +85,19 @@ class Kept(Generic[K, V]):
         self._complete_staged.clear()
 
 
+_INIT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _copy(row: R) -> R:
+    """``dataclasses.replace(row)`` (a copy made through ``__init__``), with the class's init
+    fields looked up once instead of at every copy (a kept row per paid event)."""
+    cls = type(row)
+    names = _INIT_FIELDS.get(cls)
+    if names is None:
+        names = _INIT_FIELDS[cls] = tuple(f.name for f in fields(row) if f.init)
+    return cls(**{name: getattr(row, name) for name in names})
+
+
 class KeptRows(Generic[R]):
     """A member's row in a feature's table keyed by (``group_id``, ``member_id``) (points'
     balances, check-in summaries), kept between batches (:class:`Kept`): a batch takes the rows
@@ -125,7 +138,7 @@ class KeptRows(Generic[R]):
         self.load_group(conn, key[0])
         row = self.kept.get(key)
         if row is not None:
-            return True, replace(row)
+            return True, _copy(row)
         return self.kept.complete(key[0]), None
 
     def read(

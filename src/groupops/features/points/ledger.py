@@ -6,7 +6,7 @@ earlier when something is about to read the points tables (a flush)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -73,6 +73,20 @@ class Balance:
             "b_day": self.reaction_day,
             "b_today": self.reaction_points_today,
         }
+
+    def kept(self) -> Balance:
+        """A copy to keep between batches: ``dataclasses.replace(self, touched=False,
+        dirty=False)``, without its per-call look at the fields (a balance a paid event)."""
+        return Balance(
+            self.group_id,
+            self.member_id,
+            self.points,
+            self.level,
+            self.last_paid_message_at,
+            self.reaction_day,
+            self.reaction_points_today,
+            self.new,
+        )
 
     def row(self) -> dict[str, Any]:
         return {
@@ -154,7 +168,7 @@ class Ledger:
         """Write the batch's changes; they are kept for the next batches once it commits."""
         self.flush(ctx)
         for key, bal in self.batch().balances.items():
-            self._kept.stage(key, replace(bal, touched=False, dirty=False))
+            self._kept.stage(key, bal.kept())
 
     def close(self) -> None:
         self._pending = None
