@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -240,3 +241,42 @@ def test_blocked_offset_scores_are_the_whole_products() -> None:
                 np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
             again = replies._offset_scores(x, w_var, msg_h, const, model.w2)
             assert np.array_equal(again.view(np.int32), got.view(np.int32)), k
+
+
+def test_compact_pair_block_leaves_out_only_the_always_zero_features() -> None:
+    """Without words and without a first stage, the pair block leaves out the tf-idf and the
+    first-stage features (zero for every pair) and the scores stay the same floats, bit for
+    bit: a zero term dropped from a product changes none of its sums."""
+    texts = ["bob: how do i mount usb?", "try sudo mount", "alice: thanks!", "hi all", "ok"]
+    who = ["alice", "bob", "carol"]
+    s = timedelta(seconds=40)
+    events = [msg(who[i % 3], T0 + i * s, texts[i % len(texts)]) for i in range(300)]
+    frame = from_events(events)
+    p = reply_prepare._prepare(frame, with_words=False)
+    model = replies.load_model()
+    keep = reply_features.pair_rows(with_words=False, with_pred=False)
+    names = [reply_features.PAIR_FEATURES[reply_features.N_CONST + i] for i in keep]
+    assert "tfidf_cosine" not in names and "cand_starts_conversation" not in names
+    assert len(keep) == reply_features.N_PAIR - reply_features.N_CONST - 2 - reply_features.N_PRED
+    rows = np.arange(5, 300, dtype=np.int64)
+    for d in (1, 4):
+        full = reply_features._pair_block(p, d, rows, reply_features._new_seen(len(rows)))
+        compact = reply_features._pair_block(
+            p, d, rows, reply_features._new_seen(len(rows)), compact=True
+        )
+        assert np.array_equal(compact, full[keep])
+        dropped = np.setdiff1d(np.arange(full.shape[0]), keep)
+        assert not full[dropped].any()
+        w_var = model.w_pair[reply_features.N_CONST :]
+        msg_h = p.msg_feats[rows] @ model.w_msg + model.b1
+        const = reply_features._const_pair(d) @ model.w_pair[: reply_features.N_CONST]
+        with replies._one_blas_thread():
+            want = replies._offset_scores(full, w_var, msg_h, const, model.w2)
+            got = replies._offset_scores(
+                compact, np.ascontiguousarray(w_var[keep]), msg_h, const, model.w2
+            )
+        assert np.array_equal(got.view(np.int32), want.view(np.int32))
+    # with words and a first stage nothing is left out
+    assert (
+        len(reply_features.pair_rows(True, True)) == reply_features.N_PAIR - reply_features.N_CONST
+    )

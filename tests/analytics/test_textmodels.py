@@ -241,3 +241,17 @@ def test_keywords_leave_out_mentions_names_and_dictionary_fragments() -> None:
     words = {w["word"] for w in kw.keywords(texts, names=["老李", "赵六", "Ann Lee", "bob"])}
     assert not words & {"老李", "赵六", "ann", "bob", "百度网", "篇文章"}
     assert {"文章", "网盘", "route"} <= words
+
+
+def test_placeholders_among_texts_agrees_with_placeholder_one_by_one() -> None:
+    """text_rows tells placeholders from text in C-level passes over all the texts: the same
+    answer as :func:`placeholder` on each, marks, case, dots, spaces and lengths included."""
+    from groupops.analytics.text_metrics import _placeholders, _placeholders_among, placeholder
+
+    known = sorted(_placeholders())
+    texts = [*known, *(f" \u200e{t.upper()} . " for t in known), *(f"{t}!" for t in known)]
+    texts += ["", " ", "x" * 81, "\u200e\u200e<Media omitted>\u200e", "hello", "İmage omitted"]
+    texts += ["image omitted" + " " * 70, "image omitted" + " " * 67 + ".", "ß" * 40]
+    got = _placeholders_among(texts).tolist()
+    assert got == [placeholder(t) for t in texts]
+    assert any(got) and not all(got)

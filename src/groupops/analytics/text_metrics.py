@@ -6,9 +6,11 @@ many were read); bots' posts are left out, and so is every message that is no ty
 from __future__ import annotations
 
 from functools import cache
+from itertools import repeat
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from groupops.analytics.context import Context, IntArray, _week_label, _week_start, quote
 from groupops.analytics.frame import CONTENT_KINDS
@@ -67,10 +69,25 @@ def text_rows(c: Context) -> IntArray:
     if c.pa is not c.ma:
         typed &= ~c.bot[f.author]
     rows = np.flatnonzero(c.msg & typed)
-    keep = np.fromiter(
-        (not placeholder(f.text[i]) for i in rows.tolist()), dtype=np.bool_, count=rows.shape[0]
-    )
-    return rows[keep]
+    return rows[~_placeholders_among([f.text[i] for i in rows.tolist()])]
+
+
+def _placeholders_among(texts: list[str]) -> npt.NDArray[np.bool_]:
+    """:func:`placeholder` of each of ``texts``, in C-level passes over the short ones (no
+    Python call per text): the same steps in the same order."""
+    k = len(texts)
+    out = np.zeros(k, dtype=np.bool_)
+    short = np.flatnonzero(np.fromiter(map(len, texts), dtype=np.int64, count=k) <= 80)
+    if short.shape[0]:
+        cut = map(str.strip, map(texts.__getitem__, short.tolist()))
+        keys = map(
+            str.rstrip, map(str.casefold, map(str.strip, cut, repeat("\u200e\u200f"))), repeat(" .")
+        )
+        known = _placeholders()
+        out[short] = np.fromiter(
+            map(known.__contains__, keys), dtype=np.bool_, count=short.shape[0]
+        )
+    return out
 
 
 def _sample(c: Context, size: int, population: IntArray | None = None) -> IntArray:
