@@ -276,12 +276,21 @@ STATUSES = {
     "done": N_("done"),
     "dismissed": N_("dismissed"),
 }
+#: the features as a listing names them (an owner task's ``feature``): in English the
+#: feature's own name, as ``settings set`` spells it; ``--json`` keeps that name
+FEATURE_WORDS = {
+    "moderation": N_("moderation"),
+    "gate": N_("gate"),
+    "welcome": N_("welcome"),
+    "checkin": N_("checkin"),
+    "points": N_("points"),
+}
 NOTHING_LISTED = N_("{title}: nothing to list")
 NOTHING = N_("nothing to list")
 YES = N_("yes")
 NO = N_("no")
 TITLED = N_("{title}: {status}")
-TIME_COLUMNS = frozenset({"created_at", "joined_at", "introduced_at", "time (UTC)"})
+TIME_COLUMNS = frozenset({"created_at", "joined_at", "introduced_at", "done_at", "time (UTC)"})
 #: columns of one line each, at most this many terminal cells (a Chinese character takes two;
 #: None: as wide as the terminal lets it be), cut with "…" and the first to give way where the
 #: terminal is narrow: an action's text, kind and last error (``--json`` has them whole)
@@ -308,6 +317,8 @@ def shown(column: str, value: object, t: Callable[[str], str]) -> str:
         return t(YES if value else NO)
     if column == "status" and isinstance(value, str) and value in STATUSES:
         return t(STATUSES[value])
+    if column == "feature" and isinstance(value, str) and value in FEATURE_WORDS:
+        return t(FEATURE_WORDS[value])
     return literal(value)
 
 
@@ -343,6 +354,7 @@ def title_of(name: str, lang: str, status: str) -> str:
 READ_MOST = frozenset(
     {"display_name", "title", "status", "member", "group", "decision", "reason", "text", "file"}
     | {"receives", "health", "synced"}  # a connection's: what it is, and how it is doing
+    | {"feature"}  # an owner task's: 'modera…' named none
 )
 #: columns often the same on every row (a listing of one platform, one zone): where the
 #: terminal is too narrow for the table, a column holding one value on every row is left out
@@ -350,6 +362,8 @@ READ_MOST = frozenset(
 CONSTANT_COLUMNS = ("timezone", "source", "workspace", "language", "group_id", "undone")
 #: a time's least width: its day, the clock on a second line
 TIME_CELLS = 10
+#: a time column's heading no wider than this is not broken up (创建（UTC）, 11 cells)
+TIME_HEADING_CELLS = 12
 #: the least width of a column that wraps (its longest word folds onto more lines past it)
 WRAP_CELLS = 10
 SAME_ON_EVERY_ROW = N_("on every row: {values}")
@@ -464,8 +478,10 @@ def _widths(
     kept = [c for c in columns if c not in left_out]
     if sum(natural[c] for c in kept) <= room(kept):
         return {c: natural[c] for c in kept}, left_out
-    heading_word = {  # a short heading (二 to 四 characters) is not broken up
-        c: cell_len(h) if cell_len(h) <= 2 * NARROWEST else _longest_word([h])
+    heading_word = {  # a short heading (二 to 四 characters; a time's 创建（UTC）) kept whole
+        c: cell_len(h)
+        if cell_len(h) <= (TIME_HEADING_CELLS if c in TIME_COLUMNS else 2 * NARROWEST)
+        else _longest_word([h])
         for c, h in ((c, _plain(heads[c])) for c in kept)
     }
     least: dict[str, int] = {}

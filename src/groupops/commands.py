@@ -81,6 +81,12 @@ PROFILE_KEPT = N_("{what} stays {value}")
 PROFILE_WORDS = {"timezone": N_("time zone"), "language": N_("language"), "title": N_("title")}
 
 
+#: an owner task's closing time, headed by how it was closed (``tasks list --status``)
+CLOSED_AT = {"done": N_("done ({zone})"), "dismissed": N_("dismissed ({zone})")}
+CREATED_IN = N_("created ({zone})")
+#: a task dismissed without ``--reason`` (or before the reason was kept)
+NO_REASON = N_("(none given)")
+
 #: a leaderboard with nobody on it
 BOARD_EMPTY = N_("nobody on {title} yet")
 #: the columns of times, with the zone they are shown in (``members``)
@@ -449,13 +455,17 @@ def register(app: typer.Typer) -> None:
         """Owner tasks: actions a platform cannot perform, for a human to do."""
         with opened(url) as db:
             rows = admin.list_owner_tasks(db, status.value)
-        emit(
-            rows,
-            ["id", "source", "chat_id", "feature", "text", "created_at"],
-            as_json,
-            title_of("owner tasks", lang, status.value),
-            lang,
-        )
+        columns = ["id", "source", "chat_id", "feature", "text", "created_at"]
+        t = Catalogs().gettext(lang)
+        headings = {"created_at": t(CREATED_IN).format(zone="UTC")}
+        if status is not TaskStatus.open:  # when it was closed; a dismissed one, why
+            columns.append("done_at")
+            headings["done_at"] = t(CLOSED_AT[status.value]).format(zone="UTC")
+        if status is TaskStatus.dismissed:
+            columns.append("reason")
+            if not as_json:
+                rows = [{**r, "reason": r.get("reason") or t(NO_REASON)} for r in rows]
+        emit(rows, columns, as_json, title_of("owner tasks", lang, status.value), lang, headings)
 
     @tasks_app.command("done", cls=DashValues)
     @typed_errors
@@ -474,11 +484,18 @@ def register(app: typer.Typer) -> None:
     @typed_errors
     def tasks_dismiss(
         task: int = typer.Argument(..., help="the task's id (see `tasks list`)"),
+        reason: str | None = typer.Option(
+            None,
+            "--reason",
+            help="why it is not to be done, kept with the task (`tasks list --status"
+            " dismissed` shows it)",
+            show_default=False,
+        ),
         url: str | None = DbOption,
         lang: str = LangOption(),
     ) -> None:
         """Dismiss an open owner task: it is not to be done (listed with --status dismissed)."""
         with opened(url) as db:
-            admin.dismiss_owner_task(db, task, datetime.now(UTC))
+            admin.dismiss_owner_task(db, task, datetime.now(UTC), reason)
         said = Catalogs().gettext(lang)(N_("owner task {task} dismissed")).format(task=task)
         cli_output.out.print(said, highlight=False)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Table, func, insert, select, update
 
-from groupops.domain.errors import Conflict, NotFound
+from groupops.domain.errors import Conflict, InvalidOption, NotFound
 from groupops.features.registry import FeatureRegistry
 from groupops.i18n import N_
 from groupops.storage.db import LARGEST_ID
@@ -199,15 +199,34 @@ NOT_OPEN = {
 }
 
 
-def dismiss_owner_task(db: Engine, task_id: int, now: datetime) -> None:
+#: the longest reason a dismissed task keeps, in characters
+REASON_CHARS = 500
+
+
+def dismiss_owner_task(db: Engine, task_id: int, now: datetime, reason: str | None = None) -> None:
     """Close open owner task ``task_id`` without doing it (status ``dismissed``, ``done_at``
-    the time it was closed). Raises ``NotFound`` for no such task, ``Conflict`` for a task
-    that is done or dismissed already."""
+    the time it was closed), keeping why (``reason``, at most :data:`REASON_CHARS`
+    characters; None: none given). Raises ``InvalidOption`` for a blank or too long reason,
+    ``NotFound`` for no such task, ``Conflict`` for a task that is done or dismissed
+    already; nothing is changed then."""
+    if reason is not None:
+        reason = reason.strip()
+        if not reason:
+            raise InvalidOption(
+                N_("the reason is empty: say why, or leave --reason out"), where="--reason"
+            )
+        if len(reason) > REASON_CHARS:
+            raise InvalidOption(
+                N_("the reason is {length} characters long: at most {most}"),
+                where="--reason",
+                length=len(reason),
+                most=REASON_CHARS,
+            )
     with db.begin() as conn:
         res = conn.execute(
             update(owner_tasks)
             .where(owner_tasks.c.id == task_id, owner_tasks.c.status == "open")
-            .values(status="dismissed", done_at=now)
+            .values(status="dismissed", done_at=now, reason=reason)
         )
         if res.rowcount:
             return

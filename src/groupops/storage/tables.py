@@ -178,6 +178,7 @@ owner_tasks = Table(
     Column("status", String(16), nullable=False, default="open"),  # open done dismissed
     Column("created_at", UTCDateTime, nullable=False),
     Column("done_at", UTCDateTime, nullable=True),
+    Column("reason", Text, nullable=True),  # why it was dismissed (tasks dismiss --reason)
     # forget deletes the tasks aimed at the member, and operators close tasks by id
     sqlite_autoincrement=True,
 )
