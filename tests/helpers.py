@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 #: how often a condition is asked again (seconds)
 EVERY = 0.02
@@ -30,11 +33,13 @@ async def until(predicate: Callable[[], object], timeout: float = 20.0, what: st
         await asyncio.sleep(EVERY)
 
 
-def wait_until(predicate: Callable[[], object], timeout: float = 20.0, what: str = "") -> None:
+def wait_until(predicate: Callable[[], T], timeout: float = 20.0, what: str = "") -> T:
     """:func:`until` for a test without an event loop of its own (the loops run in another
-    thread, as under FastAPI's TestClient)."""
+    thread, as under FastAPI's TestClient, or in another process); returns what ``predicate``
+    last gave, the first true value."""
     deadline = time.monotonic() + timeout
-    while not predicate():
+    while not (found := predicate()):
         if time.monotonic() > deadline:
             raise _timed_out(what or repr(predicate), timeout)
         time.sleep(EVERY)
+    return found

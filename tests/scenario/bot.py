@@ -8,25 +8,17 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tests.conftest import REPO
+from tests.helpers import wait_until
 
 GROUPOPS = Path(sys.executable).parent / "groupops"
 
 
-def wait_until(what: str, check: Callable[[], object], seconds: float = 30.0) -> object:
-    """Poll ``check`` until it returns something true; fail naming ``what``."""
-    deadline = time.monotonic() + seconds
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.05)
+#: how long the scenario waits for a real process to do something (seconds)
+WAIT = 30.0
 
 
 class BotProcess:
@@ -62,7 +54,7 @@ class BotProcess:
             text = self.log.read_bytes()[offset:].decode(errors="replace")
             return bool(self.ready.search(text))
 
-        wait_until("the bot to start", ready, timeout)
+        wait_until(ready, timeout, what="the bot to start")
 
     def kill(self) -> None:
         """SIGKILL: no clean-up of any kind, as a crash or an OOM kill."""

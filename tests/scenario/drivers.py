@@ -42,12 +42,13 @@ from groupops.platforms.sandbox.tables import sandbox_deliveries, sandbox_member
 from groupops.platforms.telegram import ConnectionStore as TelegramStore
 from groupops.platforms.telegram import TelegramAdapter, TelegramConfig
 from groupops.platforms.telegram.config import connect as connect_telegram
+from tests.helpers import wait_until
 from tests.platforms.matrix.conftest import Person as Client
 from tests.platforms.matrix.conftest import new_account
 from tests.platforms.matrix.helpers import bot_config
 from tests.platforms.telegram.conftest import GROUP, TOKEN
 from tests.platforms.telegram.fake_bot_api import FakeBotApi
-from tests.scenario.bot import SERVE_READY, BotProcess, serve_argv, wait_until
+from tests.scenario.bot import SERVE_READY, WAIT, BotProcess, serve_argv
 from tests.scenario.proxy import TroubleProxy
 from tests.scenario.script import BotLine, Person, Store
 
@@ -113,7 +114,7 @@ class SandboxDriver:
         self.bot.start()
         assert self.post(self.owner, "Hello everyone, welcome to our group!")
         store = Store(self.db, self.source, self.chat_id)
-        wait_until("the owner's hello stored", lambda: store.event_ids())
+        wait_until(lambda: store.event_ids(), timeout=WAIT, what="the owner's hello stored")
 
     def person(self, name: str) -> Person:
         return Person(name, user_id=f"u-{name.lower()}")
@@ -297,7 +298,7 @@ class TelegramDriver:
         self.bot.start()
         assert self.post(self.owner, "Hello everyone, welcome to our group!")
         store = Store(self.db, self.source, self.chat_id)
-        wait_until("the owner's hello stored", lambda: store.event_ids())
+        wait_until(lambda: store.event_ids(), timeout=WAIT, what="the owner's hello stored")
 
     def person(self, name: str) -> Person:
         return self._new(name, next(self._uids))
@@ -466,10 +467,10 @@ class MatrixDriver:
             members = await owner.joined_members(self.chat_id)
             return self.bot_id in {m.user_id for m in members.members}
 
-        wait_until("the bot to join the room", lambda: self.run(bot_in()))
+        wait_until(lambda: self.run(bot_in()), timeout=WAIT, what="the bot to join the room")
         assert self.post(self.owner, "Hello everyone, welcome to our group!")
         store = Store(self.db, self.source, self.chat_id)
-        wait_until("the owner's hello stored", lambda: store.event_ids())
+        wait_until(lambda: store.event_ids(), timeout=WAIT, what="the owner's hello stored")
 
     def open_private_chat(self, p: Person) -> None:
         return None  # the bot opens a direct room itself, by inviting the person

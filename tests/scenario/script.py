@@ -40,7 +40,8 @@ from groupops.features.registry import DEFAULT_FEATURES, FeatureRegistry
 from groupops.i18n import Catalogs
 from groupops.platforms.base import Capabilities
 from groupops.storage.tables import connections, events, memberships, outbox, owner_tasks
-from tests.scenario.bot import BotProcess, wait_until
+from tests.helpers import wait_until
+from tests.scenario.bot import WAIT, BotProcess
 
 GROUP_TITLE = "Scenario group"
 QUESTION = "Which language does this group learn together?"
@@ -289,8 +290,10 @@ class Store:
 
 # -- the script -----------------------------------------------------------------------------
 def _line(d: Driver, what: str, match: Callable[[BotLine], bool]) -> BotLine:
-    found = wait_until(what, lambda: next((x for x in d.bot_lines() if match(x)), None))
-    assert isinstance(found, BotLine)
+    found = wait_until(
+        lambda: next((x for x in d.bot_lines() if match(x)), None), timeout=WAIT, what=what
+    )
+    assert found is not None  # wait_until returns the first true value
     return found
 
 
@@ -323,7 +326,7 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
     if caps.buttons:
         assert [b[0] for b in prompt.buttons] == OPTIONS
         if gated_mute:
-            wait_until("the newcomer muted by the gate", lambda: d.is_muted(lin))
+            wait_until(lambda: d.is_muted(lin), timeout=WAIT, what="the newcomer muted by the gate")
             assert d.post(lin, "hello?") is None  # muted until they answer
         d.press(lin, prompt, RIGHT)
     else:
@@ -332,13 +335,19 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
 
     # welcome in the group, the rules in private
     _line(d, "the welcome", lambda x: x.text == texts.welcome(lin.name))
-    wait_until("the rules in private", lambda: texts.rules() in d.private_lines(lin))
+    wait_until(
+        lambda: texts.rules() in d.private_lines(lin), timeout=WAIT, what="the rules in private"
+    )
     mark("welcomed")
     assert not d.is_muted(lin)
 
     # a self-introduction, recorded
     assert d.post(lin, INTRO) is not None
-    wait_until("the introduction recorded", lambda: store.introduced(lin.name) is not None)
+    wait_until(
+        lambda: store.introduced(lin.name) is not None,
+        timeout=WAIT,
+        what="the introduction recorded",
+    )
 
     # check-in
     assert d.post(lin, "签到") is not None
@@ -350,7 +359,7 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
     ad_at = time.monotonic()
     assert ad is not None
     _line(d, "the warning", lambda x: x.text == texts.warned(lin.name, "newcomer_link"))
-    wait_until("the ad removed", lambda: d.is_deleted(ad))
+    wait_until(lambda: d.is_deleted(ad), timeout=WAIT, what="the ad removed")
     mark("warned")
 
     # a flood while the platform fails; the bot dies with the flood stored and its actions
@@ -360,12 +369,17 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
     d.trouble(True)
     flood = [d.post(lin, f"flood {i}") for i in range(1, FLOOD + 1)]
     assert all(flood)
-    wait_until("the flood stored", lambda: all(store.has_text(f"flood {i}") for i in (1, FLOOD)))
     wait_until(
-        "the flood's mute in the outbox",
+        lambda: all(store.has_text(f"flood {i}") for i in (1, FLOOD)),
+        timeout=WAIT,
+        what="the flood stored",
+    )
+    wait_until(
         lambda: any(
             r.kind == ActionKind.MUTE.value and r.feature == "moderation" for r in store.outbox()
         ),
+        timeout=WAIT,
+        what="the flood's mute in the outbox",
     )
     undelivered_at_kill = [r.id for r in store.outbox() if r.status != "delivered"]
     d.bot.kill()
@@ -377,25 +391,31 @@ def run_scenario(d: Driver, db: Engine) -> dict[str, Any]:
     mark("restarted")
 
     muted = _line(d, "the mute notice", lambda x: x.text == texts.muted(lin.name, "flood"))
-    wait_until("the mute applied on the platform", lambda: d.is_muted(lin))
+    wait_until(lambda: d.is_muted(lin), timeout=WAIT, what="the mute applied on the platform")
     mark("muted")
-    wait_until("the flood's last message removed", lambda: d.is_deleted(str(flood[-1])))
+    wait_until(
+        lambda: d.is_deleted(str(flood[-1])), timeout=WAIT, what="the flood's last message removed"
+    )
     assert d.post(lin, "let me speak") is None  # the platform refuses a muted member
-    wait_until("the owner's message from the downtime stored", lambda: store.has_text(WHILE_DOWN))
+    wait_until(
+        lambda: store.has_text(WHILE_DOWN),
+        timeout=WAIT,
+        what="the owner's message from the downtime stored",
+    )
 
     d.end_mute(lin)
     again = d.post(lin, AD_AGAIN)
     assert again is not None
     kicked = _line(d, "the kick notice", lambda x: x.text == texts.kicked(lin.name, "contact"))
-    wait_until("the newcomer out of the group", lambda: not d.is_member(lin))
-    wait_until("the second ad removed", lambda: d.is_deleted(again))
+    wait_until(lambda: not d.is_member(lin), timeout=WAIT, what="the newcomer out of the group")
+    wait_until(lambda: d.is_deleted(again), timeout=WAIT, what="the second ad removed")
     mark("kicked")
 
     # -- everything settles: then count -------------------------------------------------------
     wait_until(
-        "every action delivered",
         lambda: all(r.status == "delivered" for r in store.outbox()),
-        seconds=30,
+        timeout=30,
+        what="every action delivered",
     )
     mark("settled")
     rows = store.outbox()
