@@ -13,7 +13,8 @@ from tests.conftest import REPO
 
 def groupops_cli(*args: str | Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     """Run the real ``groupops`` command line (what an operator types) in a subprocess."""
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    # in English whatever the worker's language: the terminal's (LC_ALL, LANG) as well as ours
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "LC_ALL": "C.UTF-8"}
     env.pop("GROUPOPS_LANG", None)
     return subprocess.run(
         [sys.executable, "-c", "from groupops.cli import main; main()", *map(str, args)],
