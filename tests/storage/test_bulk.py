@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 
 from groupops.features.points.tables import points_ledger, points_months
 from groupops.storage.bulk import Bulk
@@ -140,3 +140,43 @@ def test_bulk_writes_sqlalchemys_own_text_for_timestamps_and_dates(database_url:
     with pytest.raises(ValueError, match="naive datetime"), db.begin() as conn:
         Bulk(insert(points_months)).run(conn, [naive])
     db.dispose()
+
+
+def test_one_answers_as_sqlalchemy_does(database_url: str) -> None:
+    """storage.bulk.One: rows as SQLAlchemy's (typed columns converted the same way), inserts
+    with RETURNING, a column default left to the table, and SQLAlchemy's errors."""
+    from sqlalchemy.exc import IntegrityError
+
+    from groupops.storage.bulk import One
+    from groupops.storage.tables import memberships
+
+    db = _base(database_url)
+    new = One(insert(memberships).returning(memberships.c.id))
+    find = One(
+        select(memberships.c.id, memberships.c.is_admin, memberships.c.joined_at).where(
+            memberships.c.member_id == bindparam("m")
+        )
+    )
+    count = One(select(func.count()).select_from(memberships))
+    with db.begin() as conn:
+        row = {"group_id": 1, "member_id": 1, "status": "active", "is_admin": True}
+        first = new.scalar(conn, {**row, "joined_at": T0, "via": ""})
+        assert isinstance(first, int)
+        assert find.first(conn, {"m": 1}) == (first, True, T0)
+        assert find.all(conn, {"m": 1}) == [
+            tuple(r) for r in conn.execute(find.stmt, {"m": 1}).all()
+        ]
+        assert find.first(conn, {"m": 99}) is None and find.scalar(conn, {"m": 99}) is None
+        assert count.scalar(conn, {}) == 1
+        # the same member and group again
+        with pytest.raises(IntegrityError), conn.begin_nested():
+            new.scalar(conn, {**row, "joined_at": None, "via": ""})
+        conn.execute(insert(members).values(workspace_id=1, display_name="n", created_at=T0))
+        second = new.scalar(conn, {"group_id": 1, "member_id": 2})  # status, via: defaults
+        got = conn.execute(
+            select(memberships.c.status, memberships.c.via, memberships.c.joined_at).where(
+                memberships.c.id == second
+            )
+        ).one()
+    db.dispose()
+    assert tuple(got) == ("active", "", None)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from groupops.domain.events import Event, EventKind
 from groupops.engine.context import GroupInfo, Incoming
+from groupops.storage.bulk import One
 from groupops.storage.tables import (
     connections,
     groups,
@@ -59,16 +60,21 @@ def race_safe(conn: Connection, create: Callable[[], T], find: Callable[[], T | 
 
 _LEAVING = {EventKind.MEMBER_LEFT: "left", EventKind.MEMBER_KICKED: "kicked"}
 
-#: built once: on SQLite building a statement costs several times running it
-_FIND_MEMBER = select(identities.c.member_id).where(
-    identities.c.source == bindparam("src"), identities.c.user_id == bindparam("user")
+#: built once: on SQLite building a statement costs several times running it; run as
+#: storage.bulk.One (a new member or membership is a few of these per join)
+_FIND_MEMBER = One(
+    select(identities.c.member_id).where(
+        identities.c.source == bindparam("src"), identities.c.user_id == bindparam("user")
+    )
 )
-_NEW_MEMBER = insert(members).returning(members.c.id)
-_NEW_IDENTITY = insert(identities)
-_FIND_MEMBERSHIP = select(
-    memberships.c.id, memberships.c.status, memberships.c.is_admin, memberships.c.joined_at
-).where(memberships.c.group_id == bindparam("g"), memberships.c.member_id == bindparam("m"))
-_NEW_MEMBERSHIP = insert(memberships).returning(memberships.c.id)
+_NEW_MEMBER = One(insert(members).returning(members.c.id))
+_NEW_IDENTITY = One(insert(identities))
+_FIND_MEMBERSHIP = One(
+    select(
+        memberships.c.id, memberships.c.status, memberships.c.is_admin, memberships.c.joined_at
+    ).where(memberships.c.group_id == bindparam("g"), memberships.c.member_id == bindparam("m"))
+)
+_NEW_MEMBERSHIP = One(insert(memberships).returning(memberships.c.id))
 
 
 #: what a new group speaks and where its days start when its connection does not say
@@ -353,20 +359,20 @@ class Directory:
             return int(found)
 
         def find() -> int | None:
-            return conn.execute(_FIND_MEMBER, {"src": event.source, "user": event.user_id}).scalar()
+            found = _FIND_MEMBER.scalar(conn, {"src": event.source, "user": event.user_id})
+            return int(found) if found is not None else None
 
         def create() -> int:
-            new_id = conn.execute(
-                _NEW_MEMBER,
+            new_id = _NEW_MEMBER.scalar(
+                conn,
                 {
                     "workspace_id": workspace_id,
                     "display_name": event.user_name or event.user_id,
                     "created_at": event.occurred_at,
                 },
-            ).scalar_one()
-            conn.execute(
-                _NEW_IDENTITY,
-                {"member_id": new_id, "source": event.source, "user_id": event.user_id},
+            )
+            _NEW_IDENTITY.all(
+                conn, {"member_id": new_id, "source": event.source, "user_id": event.user_id}
             )
             return int(new_id)
 
@@ -382,9 +388,10 @@ class Directory:
         key = (group_id, member_id)
         info: MembershipInfo | None = self._lookup(self._memberships, key)
         if info is None:
-            row = conn.execute(_FIND_MEMBERSHIP, {"g": group_id, "m": member_id}).first()
+            row = _FIND_MEMBERSHIP.first(conn, {"g": group_id, "m": member_id})
             if row is not None:
-                info = MembershipInfo(int(row.id), row.status, bool(row.is_admin), row.joined_at)
+                ms_id, status, is_admin, joined_at = row
+                info = MembershipInfo(int(ms_id), status, bool(is_admin), joined_at)
         kind = event.kind
         changes: dict[str, Any] = {}
         if info is None:
@@ -401,7 +408,7 @@ class Directory:
                 values["inviter_member_id"] = self._inviter(conn, event, group_id)
             mid = race_safe(
                 conn,
-                lambda: conn.execute(_NEW_MEMBERSHIP, values).scalar_one(),
+                lambda: int(_NEW_MEMBERSHIP.scalar(conn, values)),
                 lambda: conn.execute(
                     select(memberships.c.id).where(
                         memberships.c.group_id == group_id, memberships.c.member_id == member_id
