@@ -12,6 +12,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.events import Event, EventKind
 from groupops.platforms.base import Capabilities
+from groupops.storage.bulk import One
 from groupops.storage.tables import events, feature_marks
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ REMOVED_BY_MODERATION = "moderation"
 
 _e = events.c
 #: the stored message a removal names (uses ix_events_message)
-_REMOVED_MESSAGE = (
+_REMOVED_MESSAGE = One(
     select(_e.seq, _e.group_id, _e.member_id, _e.occurred_at)
     .where(
         _e.source == bindparam("src"),
@@ -177,10 +178,13 @@ class BatchContext:
         if event.kind != EventKind.MESSAGE_DELETED or event.data.get("by") != REMOVED_BY_MODERATION:
             return None
         params = {"src": event.source, "chat": event.chat_id, "msg": event.message_id}
-        row = self.conn.execute(_REMOVED_MESSAGE, params).first()
-        if row is None or row.group_id is None or row.member_id is None:
+        row = _REMOVED_MESSAGE.first(self.conn, params)
+        if row is None:
             return None
-        return RemovedMessage(int(row.seq), int(row.group_id), int(row.member_id), row.occurred_at)
+        seq, group_id, member_id, occurred_at = row
+        if group_id is None or member_id is None:
+            return None
+        return RemovedMessage(int(seq), int(group_id), int(member_id), occurred_at)
 
     def suppress(self, item: Incoming) -> None:
         """Later features will not see this event (a removed ad earns no points)."""

@@ -12,12 +12,16 @@ from groupops.features.moderation.decisions import Batch, kicked, log
 from groupops.features.moderation.ops import evidence_of
 from groupops.features.moderation.settings import ModerationSettings
 from groupops.features.moderation.tables import moderation_blacklist
+from groupops.storage.bulk import One
 from groupops.storage.tables import groups, identities, memberships
 
 #: built once (a statement built per call costs several times its run on SQLite)
-_LISTED = select(moderation_blacklist.c.rule, moderation_blacklist.c.decision_id).where(
-    moderation_blacklist.c.workspace_id == bindparam("ws"),
-    moderation_blacklist.c.member_id == bindparam("m"),
+#: asked at every join: run as storage.bulk.One
+_LISTED = One(
+    select(moderation_blacklist.c.rule, moderation_blacklist.c.decision_id).where(
+        moderation_blacklist.c.workspace_id == bindparam("ws"),
+        moderation_blacklist.c.member_id == bindparam("m"),
+    )
 )
 
 
@@ -112,9 +116,10 @@ def joined(
     the join."""
     if not s.blacklist:
         return
-    listed = ctx.conn.execute(_LISTED, {"ws": group.workspace_id, "m": item.member_id}).first()
+    listed = _LISTED.first(ctx.conn, {"ws": group.workspace_id, "m": item.member_id})
     if listed is None:
         return
+    rule, listed_by = listed
     event = item.event
     step = s.blacklist_action
     kind = ActionKind.KICK if step == "kick" else ActionKind.BAN
@@ -128,9 +133,9 @@ def joined(
         item,
         rule="blacklist",
         evidence=(
-            evidence_of("on_blacklist_by", rule=listed.rule, decision=int(listed.decision_id))
-            if listed.decision_id
-            else evidence_of("on_blacklist", rule=listed.rule)
+            evidence_of("on_blacklist_by", rule=rule, decision=int(listed_by))
+            if listed_by
+            else evidence_of("on_blacklist", rule=rule)
         ),
         step=step,
         actions=[action],

@@ -23,6 +23,7 @@ from groupops.features.moderation.removed import removal
 from groupops.features.moderation.settings import ModerationSettings
 from groupops.features.moderation.tables import moderation_decisions
 from groupops.i18n import N_
+from groupops.storage.bulk import One
 
 # -- what members read (English msgids; zh_CN in zh_CN.po-fragment) ---------------------------
 WARN_TEXT = N_("⚠️ {name}: {reason}. Warning {count} of {limit}.")
@@ -63,7 +64,7 @@ def duration(t: Callable[[str], str], seconds: int) -> str:
 
 _d = moderation_decisions.c
 #: built once (a statement built per call costs several times its run on SQLite)
-_STRIKES = (
+_STRIKES = One(
     select(func.count())
     .select_from(moderation_decisions)
     .where(
@@ -84,7 +85,7 @@ def strikes(ctx: BatchContext, state: Batch, key: tuple[int, int], ttl_days: int
         return known
     since = ctx.now - timedelta(days=ttl_days)
     params = {"g": key[0], "m": key[1], "since": since}
-    found = state.strikes[key] = int(ctx.conn.execute(_STRIKES, params).scalar_one())
+    found = state.strikes[key] = int(_STRIKES.scalar(ctx.conn, params))
     return found
 
 
