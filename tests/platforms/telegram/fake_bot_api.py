@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import itertools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +32,8 @@ from tests.loopback import serve
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MESSAGE_METHODS = frozenset({"sendMessage"})
+#: sendMessage's longest text, after entities parsing
+MESSAGE_MAX = 4096
 _INT_KEYS = {
     "chat_id",
     "user_id",
@@ -59,13 +63,24 @@ class Fault:
     times: int
     methods: frozenset[str] | None = None  # None: every method but getUpdates
     retry_after: int = 3
+    after: int = 0  # matching calls let through before the fault starts
 
     def matches(self, method: str) -> bool:
         if self.times <= 0:
             return False
-        if self.methods is None:
-            return method != "getUpdates"
-        return method in self.methods
+        hit = method != "getUpdates" if self.methods is None else method in self.methods
+        if hit and self.after > 0:
+            self.after -= 1
+            return False
+        return hit
+
+
+def _length_after_entities(text: str, parse_mode: Any) -> int:
+    """Telegram's count of a message's length: the text left once the markup is parsed, in
+    UTF-16 code units (an emoji outside the basic plane counts two)."""
+    if parse_mode == "HTML":
+        text = html.unescape(re.sub(r"<[^>]*>", "", text))
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _bool(value: Any) -> bool:
@@ -147,8 +162,11 @@ class FakeBotApi:
         times: int,
         methods: set[str] | None = None,
         retry_after: int = 3,
+        after: int = 0,
     ) -> None:
-        self.faults.append(Fault(kind, times, frozenset(methods) if methods else None, retry_after))
+        self.faults.append(
+            Fault(kind, times, frozenset(methods) if methods else None, retry_after, after)
+        )
 
     def calls(self, method: str, *, ok_only: bool = True) -> list[Recorded]:
         return [
@@ -518,6 +536,8 @@ class FakeBotApi:
         text = str(p.get("text", ""))
         if not text:
             return self._error(400, "Bad Request: message text is empty")
+        if _length_after_entities(text, p.get("parse_mode")) > MESSAGE_MAX:
+            return self._error(400, "Bad Request: message is too long")
         if self.enforce_limits and chat["type"] != "private":
             now = self.now().timestamp()
             recent = [

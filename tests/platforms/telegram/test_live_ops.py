@@ -307,3 +307,87 @@ def test_a_channel_speaking_in_the_group_is_banned_as_a_chat(
             assert not fake.calls("restrictChatMember", ok_only=False)
 
     run(go())
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def test_a_long_text_is_sent_in_parts(make_app: Callable[..., App]) -> None:
+    """Telegram refuses a text over 4,096 characters ("message is too long"): a long rules
+    text or leaderboard goes out as several messages, cut at paragraph breaks, in order; the
+    reply is the first, the buttons go with the last, and the result names every message."""
+    app = make_app(features=())
+    paragraph = "Rule: be kind to each other 🙂 and keep to the topic. " * 30  # ~1,650 units
+    rules = "\n\n".join(f"{i}. {paragraph.strip()}" for i in range(1, 7))  # ~9,700
+    assert _units(rules) > 2 * 4096
+    buttons = [[{"text": "I agree", "data": "agree"}]]
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            asked = fake.post(GROUP, ALICE, "what are the rules?")
+            reply = act(
+                ActionKind.REPLY, message_id=str(asked), text=rules, data={"buttons": buttons}
+            )
+            result = await adapter.perform(reply, idempotency_key="r1")
+            sent = fake.sent(GROUP)
+            assert len(sent) == 3
+            assert all(_units(m["text"]) <= 4096 for m in sent)
+            assert "\n\n".join(m["text"] for m in sent) == rules  # cut between paragraphs
+            assert result.data["message_ids"] == [str(m["message_id"]) for m in sent]
+            assert result.platform_message_id == str(sent[0]["message_id"])
+            assert sent[0]["reply_to_message"]["message_id"] == asked
+            assert "reply_to_message" not in sent[1] and "reply_to_message" not in sent[2]
+            assert [bool(m.get("reply_markup")) for m in sent] == [False, False, True]
+            # a text that fits is one message, as before
+            short = await adapter.perform(act(ActionKind.SEND, text="hi"), idempotency_key="s")
+            assert short.data == {"chat_id": str(GROUP)}
+
+    run(go())
+
+
+def test_a_long_text_half_sent_is_finished_not_repeated(make_app: Callable[..., App]) -> None:
+    """A rate limit between two parts: the retry of the action sends the parts still missing,
+    not the whole text again. A direct message is cut the same way."""
+    app = make_app(features=())
+    text = "\n".join(f"line {i}: " + "数据" * 40 for i in range(100))  # ~8,900 units
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            fake.start_bot(ALICE)
+            await adapter.poll_once()
+            fake.fail("429", 1, {"sendMessage"}, retry_after=1, after=1)
+            dm = act(ActionKind.DIRECT_MESSAGE, user_id="501", text=text)
+            with pytest.raises(PlatformError) as limited:
+                await adapter.perform(dm, idempotency_key="dm1")
+            assert limited.value.retry_after == 1
+            result = await adapter.perform(dm, idempotency_key="dm1")
+            sent = [r.params["text"] for r in fake.calls("sendMessage")]
+            assert len(sent) == 3 and all(_units(t) <= 4096 for t in sent)
+            assert "\n".join(sent) == text  # each part once, cut at line breaks
+            assert len(result.data["message_ids"]) == 3
+
+    run(go())
+
+
+def test_split_message_never_cuts_a_character() -> None:
+    """No paragraph, line, sentence or space to cut at: as many characters as fit, never half
+    of an emoji (two UTF-16 units); Chinese sentences are cut after their full stop."""
+    from groupops.platforms.telegram.split import split_message
+
+    emojis = "🙂" * 3000  # 6,000 units, one unbroken run
+    parts = split_message(emojis)
+    assert [_units(p) for p in parts] == [4096, 6000 - 4096]
+    assert "".join(parts) == emojis
+    chinese = "今天的打卡已经开始了。" * 500  # 5,500 units, no spaces
+    parts = split_message(chinese)
+    assert all(p.endswith("。") and _units(p) <= 4096 for p in parts)
+    assert "".join(parts) == chinese
+    sentences = "One sentence here. " * 300
+    parts = split_message(sentences)
+    assert all(p.endswith(".") and _units(p) <= 4096 for p in parts)
+    assert " ".join(parts) == sentences.strip()
+    exact = "x" * 4096
+    assert split_message(exact) == [exact]
+    with pytest.raises(ValueError, match="limit of 1"):
+        split_message("ab", 1)

@@ -4,6 +4,7 @@ deliverer's retry."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from groupops.domain.errors import PlatformError, RecipientUnreachable
 from groupops.platforms.base import DeliveryResult
 from groupops.platforms.supervise import refuse_unless_doable
 from groupops.platforms.telegram.botapi import BotApi
+from groupops.platforms.telegram.split import split_message
 
 TELEGRAM_ACTIONS = frozenset(
     {
@@ -51,6 +53,18 @@ SENDER_CHAT_KINDS = frozenset(
 )
 #: deleteMessage's answer for a message that is not there (any more)
 ALREADY_DELETED = "message to delete not found"
+
+
+#: actions whose long text is half sent (a rate limit or time-out between two parts), kept so
+#: that the retry sends only the rest
+PARTS_KEPT = 100
+
+
+def _parts(data: dict[str, Any], messages: list[Message]) -> dict[str, Any]:
+    """A text sent as several messages: the result names them all, in order."""
+    if len(messages) > 1:
+        data["message_ids"] = [str(m.message_id) for m in messages]
+    return data
 
 
 def _int(value: str, what: str, where: str) -> int:
@@ -86,19 +100,22 @@ def keyboard(rows: Any, where: str) -> InlineKeyboardMarkup | None:
 class Delivery(BotApi):
     """Actions out (part of :class:`~groupops.platforms.telegram.adapter.TelegramAdapter`)."""
 
+    _parts_sent: OrderedDict[str, list[Message]]
+
     async def perform(self, action: Action, *, idempotency_key: str) -> DeliveryResult:
         refuse_unless_doable(self.source, self.capabilities, self.config.enabled, action)
         what = f"{action.kind} in {action.chat_id}"
         try:
             try:
-                return await self._perform(action, what)
+                return await self._perform(action, what, idempotency_key)
             except ChatMigrated as exc:
                 # the group became a supergroup before the bot heard of it: from now on its
                 # actions go to the new chat, this one at once
                 if not self.note_migration(action.chat_id, str(exc.new_chat_id)):
                     raise
                 self.store.save_state(self._state)
-                return await self._perform(action, what)
+                self._parts_sent.pop(idempotency_key, None)  # (none went to the old chat)
+                return await self._perform(action, what, idempotency_key)
         except Forbidden as exc:
             if action.kind == ActionKind.DIRECT_MESSAGE:
                 # blocked the bot, deactivated, never started it: the deliverer posts the
@@ -129,10 +146,56 @@ class Delivery(BotApi):
             return True, None
         return False, max(action.until, now + UNTIL_MIN)
 
-    def _sent(self, message: Message, chat_id: str) -> DeliveryResult:
-        mid = str(message.message_id)
-        self.translator.remember(chat_id, mid, self.config.bot_id, message.date)
-        return DeliveryResult(mid, {"chat_id": str(message.chat.id)})
+    async def _send_text(
+        self,
+        chat: int,
+        text: str,
+        key: str,
+        *,
+        reply: ReplyParameters | None = None,
+        markup: InlineKeyboardMarkup | None = None,
+        silent: bool = False,
+    ) -> list[Message]:
+        """``text`` as one message, or as several in order when it is longer than Telegram
+        takes (:func:`split_message`): the first part is the reply, the last carries the
+        buttons, the parts after the first make no sound of their own. The parts already sent
+        by an earlier try of the same action (a rate limit or time-out between two parts) are
+        not sent again."""
+        parts = split_message(text)
+        if len(parts) == 1:
+            return [
+                await self._bot().send_message(
+                    chat,
+                    text,
+                    reply_parameters=reply,
+                    reply_markup=markup,
+                    disable_notification=silent,
+                )
+            ]
+        sent: list[Message] = self._parts_sent.setdefault(key, [])
+        self._parts_sent.move_to_end(key)
+        while len(self._parts_sent) > PARTS_KEPT:
+            self._parts_sent.popitem(last=False)
+        for i in range(len(sent), len(parts)):
+            sent.append(
+                await self._bot().send_message(
+                    chat,
+                    parts[i],
+                    reply_parameters=reply if i == 0 else None,
+                    reply_markup=markup if i == len(parts) - 1 else None,
+                    disable_notification=silent or i > 0,
+                )
+            )
+        self._parts_sent.pop(key, None)
+        return sent
+
+    def _sent(self, messages: list[Message], chat_id: str) -> DeliveryResult:
+        for message in messages:
+            mid = str(message.message_id)
+            self.translator.remember(chat_id, mid, self.config.bot_id, message.date)
+        return DeliveryResult(
+            str(messages[0].message_id), _parts({"chat_id": str(messages[0].chat.id)}, messages)
+        )
 
     def _in_old_chat(self, action: Action) -> bool:
         """The action's message was posted before its group became a supergroup: it stayed
@@ -170,7 +233,7 @@ class Delivery(BotApi):
             permanent=True,
         )
 
-    async def _perform(self, action: Action, what: str) -> DeliveryResult:
+    async def _perform(self, action: Action, what: str, key: str) -> DeliveryResult:
         bot = self._bot()
         where = f"{self.source} {what}"
         kind = action.kind
@@ -192,12 +255,13 @@ class Delivery(BotApi):
                 reply = ReplyParameters(
                     _int(action.message_id, "message id", where), allow_sending_without_reply=True
                 )
-            sent = await bot.send_message(
+            sent = await self._send_text(
                 chat,
                 action.text,
-                reply_parameters=reply,
-                reply_markup=keyboard(action.data.get("buttons"), where),
-                disable_notification=bool(action.data.get("silent", False)),
+                key,
+                reply=reply,
+                markup=keyboard(action.data.get("buttons"), where),
+                silent=bool(action.data.get("silent", False)),
             )
             return self._sent(sent, chat_id)
         if kind == ActionKind.DIRECT_MESSAGE:
@@ -205,10 +269,10 @@ class Delivery(BotApi):
                 raise RecipientUnreachable(
                     "the member has not started a private chat with the bot", where=where
                 )
-            sent = await bot.send_message(
-                user, action.text, reply_markup=keyboard(action.data.get("buttons"), where)
+            dm = await self._send_text(
+                user, action.text, key, markup=keyboard(action.data.get("buttons"), where)
             )
-            return DeliveryResult(str(sent.message_id), {"chat_id": action.user_id})
+            return DeliveryResult(str(dm[0].message_id), _parts({"chat_id": action.user_id}, dm))
         if kind == ActionKind.DELETE:
             mid = _int(action.message_id, "message id", where)
             when = self.translator.sent_at(chat_id, action.message_id)
