@@ -1,17 +1,20 @@
-"""What a week of running live Matrix rooms brings (QA live findings M1, M2), on a real
-Synapse: the bot removed from a room, a reaction taken back."""
+"""What a week of running live Matrix rooms brings (QA live findings M1-M6), on a real
+Synapse: the bot removed from a room or its power level lowered, a reaction taken back, a room
+upgraded, a reply to a message from before a restart."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
+import aiohttp
 import pytest
 from nio import RoomCreateResponse, RoomPreset
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError
 from groupops.domain.events import EventKind
-from tests.platforms.matrix.conftest import new_account, run
+from tests.platforms.matrix.conftest import Person, new_account, run
 from tests.platforms.matrix.helpers import (
     Collected,
     bot_config,
@@ -118,3 +121,216 @@ def test_kick_of_someone_gone_and_unban_of_someone_free_are_done(
         await adapter.close()
 
     run(scenario())
+
+
+async def _upgrade(person: Person, room: str) -> str:
+    """The homeserver's own room upgrade (``POST /rooms/{roomId}/upgrade``) to its default
+    room version: a tombstone in the old room names the new one."""
+    headers = {"Authorization": f"Bearer {person.client.access_token}"}
+    base = f"{person.server.url}/_matrix/client/v3"
+    async with aiohttp.ClientSession(headers=headers) as http:
+        async with http.get(f"{base}/capabilities") as answer:
+            version = (await answer.json())["capabilities"]["m.room_versions"]["default"]
+        async with http.post(
+            f"{base}/rooms/{quote(room)}/upgrade", json={"new_version": version}
+        ) as answer:
+            body = await answer.json()
+            assert answer.status == 200, body
+    return str(body["replacement_room"])
+
+
+async def _owners_room(alice: Person, bot: str, bot_level: int) -> str:
+    made = await alice.client.room_create(
+        name="Owners' room",
+        preset=RoomPreset.public_chat,
+        invite=[bot],
+        power_level_override={"users": {bot: bot_level}},  # alice: the creator
+    )
+    assert isinstance(made, RoomCreateResponse), made
+    return str(made.room_id)
+
+
+def test_an_upgraded_room_stays_the_same_group(synapse: Synapse, database_url: str) -> None:
+    """A room upgrade moves the room to a new id. The bot follows into the replacement room;
+    the group keeps the first room's id (its settings, members, points): the new room's events
+    are the group's, its actions go to the new room, and the members who follow are no
+    newcomers (no gate, no welcome again). A restart keeps all that."""
+    from groupops.storage.db import make_engine
+    from groupops.storage.migrate import upgrade
+
+    db = make_engine(database_url)
+    upgrade(db)
+
+    async def scenario() -> dict[str, Any]:
+        got = Collected()
+        config = bot_config(synapse, new_account(synapse, "bot"))
+        adapter = make_adapter(db, config, got)
+        await adapter.connect()
+        await adapter.sync_once()
+        alice, bob, carol = await people(synapse, 3)
+        old = await _owners_room(alice, config.user_id, 100)
+        await settle(adapter, 2)  # the bot accepts the invitation
+        await bob.join(old)
+        before = await bob.say(old, "before the upgrade")
+        await settle(adapter, 1)
+        new = await _upgrade(alice, old)
+        await settle(adapter, 2)  # the tombstone; the bot joins the new room
+        assert adapter.platform_room(old) == new
+        await bob.join(new)  # a member following
+        await carol.join(new)  # a newcomer
+        await bob.client.room_leave(old)  # leaving the old room is not leaving the group
+        after = await bob.say(new, "after the upgrade")
+        await settle(adapter, 2)
+        sent = await adapter.perform(
+            Action(ActionKind.SEND, adapter.source, old, text="welcome to the new room"),
+            idempotency_key="s1",
+        )
+        await carol.wait_for(new, lambda raw: raw.get("event_id") == sent.platform_message_id)
+        removed = await adapter.perform(  # a message from before stayed in the old room
+            Action(ActionKind.DELETE, adapter.source, old, message_id=before),
+            idempotency_key="d1",
+        )
+        gone = await alice.client.room_get_event(old, before)
+        await adapter.close()
+        # a restart: the upgrade is kept in the connection's state
+        again = Collected()
+        adapter = make_adapter(db, config, again)
+        await adapter.connect()
+        later = await carol.say(new, "after a restart")
+        await settle(adapter, 2)
+        await adapter.close()
+        for p in (alice, bob, carol):
+            await p.close()
+        return {
+            "events": got.events,
+            "again": again.events,
+            "old": old,
+            "new": new,
+            "sent": sent,
+            "removed": removed,
+            "gone": gone,
+            "after": after,
+            "later": later,
+            "bob": bob.user_id,
+            "carol": carol.user_id,
+        }
+
+    r = run(scenario())
+    events, old = r["events"], r["old"]
+    assert {e.chat_id for e in events} == {old}  # nothing under the new room's id
+    joined = [e.user_id for e in events if e.kind == EventKind.MEMBER_JOINED]
+    assert joined == [r["bob"], r["carol"]]  # bob once (the old room), carol as a newcomer
+    assert not [e for e in events if e.kind == EventKind.MEMBER_LEFT]
+    assert not [e for e in events if e.kind == EventKind.BOT_RIGHTS_CHANGED]
+    message = next(e for e in events if e.message_id == r["after"])
+    assert (message.chat_id, message.user_id, message.text) == (
+        old,
+        r["bob"],
+        "after the upgrade",
+    )
+    assert r["sent"].data == {"room_id": r["new"]}
+    assert r["removed"].data == {}
+    assert not r["gone"].event.source.get("content")  # redacted in the old room
+    assert [(e.chat_id, e.message_id) for e in r["again"] if e.kind == EventKind.MESSAGE] == [
+        (old, r["later"])
+    ]
+
+
+def test_a_reply_to_a_message_from_before_a_restart_keeps_its_author(
+    synapse: Synapse, database_url: str
+) -> None:
+    """Clients no longer quote the original in a reply (Matrix 1.13): after a restart the bot
+    does not remember who wrote the message replied to, and asks the homeserver."""
+    from groupops.storage.db import make_engine
+    from groupops.storage.migrate import upgrade
+
+    db = make_engine(database_url)
+    upgrade(db)
+
+    async def scenario() -> dict[str, Any]:
+        config = bot_config(synapse, new_account(synapse, "bot"))
+        adapter = make_adapter(db, config, Collected())
+        await adapter.connect()
+        await adapter.sync_once()
+        room = await bot_room(adapter)
+        alice, bob = await people(synapse, 2)
+        await alice.join(room)
+        await bob.join(room)
+        question = await bob.say(room, "where is the schedule?")
+        await settle(adapter, 1)
+        await adapter.close()
+        got = Collected()
+        adapter = make_adapter(db, config, got)  # a restart: nothing remembered
+        await adapter.connect()
+        reply = {"m.relates_to": {"m.in_reply_to": {"event_id": question}}}
+        answer = await alice.say(room, "pinned at the top", **reply)
+        await settle(adapter, 2)
+        await adapter.close()
+        for p in (alice, bob):
+            await p.close()
+        return {"events": got.of(room), "answer": answer, "bob": bob.user_id, "q": question}
+
+    r = run(scenario())
+    message = next(e for e in r["events"] if e.message_id == r["answer"])
+    assert (message.reply_to_message_id, message.reply_to_user_id) == (r["q"], r["bob"])
+    assert message.text == "pinned at the top"
+
+
+def test_the_bots_power_level_lowered_is_bot_rights_changed(
+    synapse: Synapse, database_url: str
+) -> None:
+    """An owner takes the bot's moderator level away: its removals, kicks and bans will fail
+    from now on. That is ``bot_rights_changed`` with what it may still do, as on Telegram; a
+    power-levels change that leaves the bot's rights as they were is no event."""
+    from groupops.storage.db import make_engine
+    from groupops.storage.migrate import upgrade
+
+    db = make_engine(database_url)
+    upgrade(db)
+
+    async def scenario() -> dict[str, Any]:
+        got = Collected()
+        config = bot_config(synapse, new_account(synapse, "bot"))
+        adapter = make_adapter(db, config, got)
+        await adapter.connect()
+        await adapter.sync_once()
+        (alice, bob) = await people(synapse, 2)
+        room = await _owners_room(alice, config.user_id, 50)
+        await settle(adapter, 2)
+        await bob.join(room)
+
+        async def levels(change: dict[str, Any]) -> None:
+            now = await alice.client.room_get_state_event(room, "m.room.power_levels")
+            content = dict(now.content)
+            content["users"] = {**content["users"], **change}
+            put = await alice.client.room_put_state(room, "m.room.power_levels", content)
+            assert type(put).__name__ == "RoomPutStateResponse", put
+
+        await levels({bob.user_id: 10})  # not the bot's business
+        await levels({config.user_id: 0})
+        await settle(adapter, 2)
+        await adapter.close()
+        for p in (alice, bob):
+            await p.close()
+        return {"events": got.of(room), "alice": alice.user_id}
+
+    r = run(scenario())
+    changed = [e for e in r["events"] if e.kind == EventKind.BOT_RIGHTS_CHANGED]
+    assert len(changed) == 1
+    event = changed[0]
+    assert event.user_id == r["alice"]
+    data = event.data
+    assert (data["status"], data["old_status"]) == ("member", "administrator")
+    assert (data["is_admin"], data["in_chat"]) == (False, True)
+    assert (data["power_level"], data["old_power_level"]) == (0, 50)
+    # Synapse's public room asks 50 for each of them, invitations included
+    assert data["rights"] == {
+        "can_delete_messages": False,
+        "can_restrict_members": False,
+        "can_promote_members": False,
+        "can_pin_messages": False,
+        "can_invite_users": False,
+    }
+    # at 50 it could not change power levels (100 there), so it could not mute either
+    assert data["lost_rights"] == ["can_delete_messages", "can_invite_users", "can_pin_messages"]
+    assert data["chat_title"] == "Owners' room"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections import OrderedDict
 from dataclasses import replace
 
 import aiohttp
@@ -106,6 +107,7 @@ class MatrixAdapter(Sync, Delivery):
         self._state = {}
         self._full_state_done = False
         self._creators = {}
+        self._unfetchable = OrderedDict()
         self._filter = secret_filter()
         self._lock = asyncio.Lock()  # one state write at a time (sync loop vs perform)
         self._power_locks = {}  # one power-levels change at a time per room (see Delivery)

@@ -17,6 +17,7 @@ import aiohttp
 from nio import (
     ErrorResponse,
     RoomCreateResponse,
+    RoomGetEventResponse,
     RoomGetStateEventResponse,
     RoomGetStateResponse,
     RoomPreset,
@@ -91,9 +92,18 @@ class Delivery(Homeserver):
 
     async def _perform(self, action: Action, key: str) -> DeliveryResult:
         client = self._client()
-        room = action.chat_id
+        room = self.platform_room(action.chat_id)  # an upgraded room's replacement
         kind = action.kind
-        what = f"{kind} in {room}"
+        what = f"{kind} in {action.chat_id}"
+        if kind in (ActionKind.DELETE, ActionKind.PIN) and room != action.chat_id:
+            room = await self._room_of(action.chat_id, action.message_id)
+            if kind == ActionKind.PIN and room != self.platform_room(action.chat_id):
+                raise PlatformError(
+                    f"{what}: the message was posted before the room was upgraded to"
+                    f" {self.platform_room(action.chat_id)}; pinned there it would show nothing",
+                    where=self.source,
+                    permanent=True,
+                )
         prefix = str(self._state.get("txn_prefix", ""))
         if kind in (ActionKind.SEND, ActionKind.REPLY, ActionKind.DIRECT_MESSAGE):
             content: dict[str, Any] = {
@@ -139,6 +149,16 @@ class Delivery(Homeserver):
                 return DeliveryResult("", done)
             raise self._error(answer, what)
         return DeliveryResult("", {})
+
+    async def _room_of(self, chat_id: str, event_id: str) -> str:
+        """Which of an upgraded group's rooms holds ``event_id`` (a message from before the
+        upgrade stayed in the old room); the current room if none says it has it."""
+        chain = self.room_chain(chat_id)
+        for room in reversed(chain):
+            answer = await self._client().room_get_event(room, event_id)
+            if isinstance(answer, RoomGetEventResponse):
+                return room
+        return chain[-1]
 
     async def _dm_room(self, user_id: str) -> str:
         rooms: dict[str, str] = self._state.setdefault("dm_rooms", {})

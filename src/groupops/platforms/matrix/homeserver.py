@@ -110,6 +110,63 @@ class Homeserver:
             return PlatformError(f"homeserver error {status}: {message}", where=where)
         return PlatformError(f"refused ({status}): {message}", where=where, permanent=True)
 
+    # -- rooms upgraded to a new room ----------------------------------------------------
+    # A room upgrade (``m.room.tombstone``) moves the room to a new room id. groupops keeps the
+    # first room's id as the group's identity (its settings, members, points stay with it):
+    # events of the new room are translated to it, and its actions go to the new room.
+    # ``state["upgraded_rooms"]``: old room -> {"replacement": new room, "at": when}.
+
+    def _upgrades(self) -> dict[str, dict[str, Any]]:
+        upgrades: dict[str, dict[str, Any]] = self._state.setdefault("upgraded_rooms", {})
+        return upgrades
+
+    def group_room(self, room_id: str) -> str:
+        """groupops' chat id for the Matrix room ``room_id`` (its first room, before any
+        upgrade)."""
+        before = {str(r["replacement"]): old for old, r in self._upgrades().items()}
+        seen = {room_id}
+        while room_id in before and before[room_id] not in seen:
+            room_id = before[room_id]
+            seen.add(room_id)
+        return room_id
+
+    def room_chain(self, chat_id: str) -> list[str]:
+        """The rooms of the group ``chat_id``, first to current (one room unless upgraded)."""
+        upgrades = self._upgrades()
+        chain = [chat_id]
+        while chat_id in upgrades and str(upgrades[chat_id]["replacement"]) not in chain:
+            chat_id = str(upgrades[chat_id]["replacement"])
+            chain.append(chat_id)
+        return chain
+
+    def platform_room(self, chat_id: str) -> str:
+        """The room the group ``chat_id`` lives in now."""
+        return self.room_chain(chat_id)[-1]
+
+    def retired(self, room_id: str) -> bool:
+        """The room was upgraded: the group has moved on to its replacement."""
+        return room_id in self._upgrades()
+
+    def note_upgrade(self, old: str, new: str) -> bool:
+        """The room ``old`` was upgraded to ``new``; True if that is news (the caller saves
+        the state). Mutes kept for the old room move to the new one (the upgrade copies the
+        power levels, so the member is muted there)."""
+        upgrades = self._upgrades()
+        if old == new or old in upgrades or new in self.room_chain(self.group_room(old)):
+            return False
+        upgrades[old] = {"replacement": new, "at": self.clock.now().isoformat()}
+        mutes: dict[str, Any] = self._state.get("mutes") or {}
+        for key in [k for k in mutes if k.partition(" ")[0] == old]:
+            mutes[f"{new} {key.partition(' ')[2]}"] = mutes.pop(key)
+        log.warning(
+            "%s: room %s was upgraded to %s; groupops follows it and keeps it as group %s",
+            self.source,
+            old,
+            new,
+            self.group_room(old),
+        )
+        return True
+
     def _client(self) -> AsyncClient:
         if self.client is None:
             raise PlatformError("not connected", where=self.source)

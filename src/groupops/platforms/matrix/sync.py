@@ -8,7 +8,9 @@ later: neither stops the sync position from moving on."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,13 +19,14 @@ from nio import (
     ErrorResponse,
     MessageDirection,
     RoomGetEventResponse,
+    RoomGetStateEventResponse,
     RoomMessagesResponse,
     SyncResponse,
 )
 from nio.rooms import MatrixRoom
 
 from groupops.domain.errors import PlatformError
-from groupops.domain.events import Event
+from groupops.domain.events import Event, EventKind
 from groupops.platforms.matrix.config import network_reason
 from groupops.platforms.matrix.homeserver import (
     CREATOR_LEVEL,
@@ -52,6 +55,20 @@ JOIN_RETRY = 300.0
 JOIN_RETRY_MAX = 6 * 3600.0
 #: tries of a failed join before the invite is given up (the record stays for an operator)
 JOIN_TRIES = 8
+#: replied-to events the homeserver could not give (not visible to the bot, gone): not asked
+#: again, at most this many remembered
+UNFETCHABLE_MAX = 1000
+#: what happens in a room after it was upgraded that is not news for its group: the members
+#: and the bot are the replacement room's now (a member leaving the old room to go on in the
+#: new one has not left the group; the bot's rights there no longer matter)
+RETIRED_ROOM_DROPS = frozenset(
+    {
+        EventKind.MEMBER_JOINED,
+        EventKind.MEMBER_LEFT,
+        EventKind.JOIN_REQUEST,
+        EventKind.BOT_RIGHTS_CHANGED,
+    }
+)
 
 
 class _Room:
@@ -72,6 +89,9 @@ class _Room:
         user = self.room.users.get(user_id)
         return str(user.display_name) if user is not None and user.display_name else ""
 
+    def is_creator(self, user_id: str) -> bool:
+        return user_id in self.creators
+
     def power_level(self, user_id: str) -> int:
         if user_id in self.creators:
             return CREATOR_LEVEL
@@ -86,6 +106,7 @@ class Sync(Homeserver):
     handle: Handler | None
     reject: Rejecter | None
     _full_state_done: bool
+    _unfetchable: OrderedDict[str, None]
 
     @property
     def position(self) -> str | None:
@@ -121,7 +142,10 @@ class Sync(Homeserver):
         events: list[Event] = []
         if since is not None:
             direct = self.direct_rooms()
-            for room_id, info in answer.rooms.join.items():
+            # an upgraded room before its replacement: a member who left the old room to go
+            # on in the new one is known as such when their join there is read
+            joined = sorted(answer.rooms.join.items(), key=lambda item: not self.retired(item[0]))
+            for room_id, info in joined:
                 if room_id not in direct:  # a private chat with the bot is not a group
                     events += await self._room_events(room_id, info.timeline, since)
             for room_id, left in answer.rooms.leave.items():
@@ -133,10 +157,18 @@ class Sync(Homeserver):
             hand_over(self.source, self.handle, self.reject, events)
         for room_id in answer.rooms.leave:  # an invite withdrawn (or the room left): no retry
             self._state.get("join_failed", {}).pop(room_id, None)
+        invited: list[str] = []
         if self.config.auto_join:
-            for room_id, invited in answer.rooms.invite.items():
-                self._note_direct(room_id, getattr(invited, "invite_state", []))
-            await self._join(list(answer.rooms.invite))
+            for room_id, invite in answer.rooms.invite.items():
+                self._note_direct(room_id, getattr(invite, "invite_state", []))
+            invited = list(answer.rooms.invite)
+        # an upgraded room's replacement is joined once, whatever auto-join says: the group
+        # goes on there (a failed join is tried again like an invitation's; a bot removed from
+        # the new room later does not come back by itself)
+        follow = [r for r in self._upgrades().values() if not r.get("followed")]
+        await self._join([*invited, *(str(r["replacement"]) for r in follow)])
+        for record in follow:
+            record["followed"] = True  # joined, or in join_failed's hands
         self._full_state_done = True
         async with self._lock:
             self._state["next_batch"] = answer.next_batch
@@ -216,13 +248,94 @@ class Sync(Homeserver):
         elif timeline.limited and timeline.prev_batch:
             raws = await self._fill_gap(room_id, timeline.prev_batch, since) + raws
         view = _Room(self._client().rooms.get(room_id), self._creators.get(room_id, frozenset()))
+        await self._fetch_reply_authors(room_id, raws)
+        group = self.group_room(room_id)
         out: list[Event] = []
         for raw in raws:
             await self._find_inviter(room_id, raw)
             event = self.translator.translate(room_id, raw, view)
+            if event is not None and self.retired(room_id) and event.kind in RETIRED_ROOM_DROPS:
+                self._moved_on(group, event)
+                event = None
+            elif event is not None and group != room_id:
+                event = await self._in_group(group, room_id, event)
             if event is not None:
                 out.append(event)
+            self._tombstone(room_id, raw)
         return out
+
+    def _tombstone(self, room_id: str, raw: Mapping[str, Any]) -> None:
+        """A room upgrade: the room says which room replaces it (the adapter joins that one
+        after this sync)."""
+        if raw.get("type") != "m.room.tombstone" or raw.get("state_key") != "":
+            return
+        replacement = (raw.get("content") or {}).get("replacement_room")
+        if isinstance(replacement, str) and replacement.startswith("!"):
+            self.note_upgrade(room_id, replacement)
+
+    def _moved_on(self, group: str, event: Event) -> None:
+        """A member left the old room after its upgrade: not news (they go on in the new room,
+        or it is as if they stayed); if they come into the new room, that is no newcomer."""
+        if event.kind == EventKind.MEMBER_LEFT and not event.data.get("removed_by"):
+            left: dict[str, list[str]] = self._state.setdefault("left_upgraded_room", {})
+            users = left.setdefault(group, [])
+            if event.user_id not in users:
+                users.append(event.user_id)
+
+    async def _in_group(self, group: str, room_id: str, event: Event) -> Event | None:
+        """An event of an upgraded room's replacement, as its group's (the first room's id).
+        A member of the room before the upgrade coming into the new room is not a newcomer:
+        no ``member_joined`` (no gate, no welcome again)."""
+        if event.kind == EventKind.MEMBER_JOINED and await self._followed(
+            group, room_id, event.user_id
+        ):
+            return None
+        return replace(event, chat_id=group)
+
+    async def _followed(self, group: str, room_id: str, user_id: str) -> bool:
+        """``user_id`` was a member of one of the group's rooms before ``room_id``."""
+        left: list[str] = (self._state.get("left_upgraded_room") or {}).get(group, [])
+        if user_id in left:
+            left.remove(user_id)
+            return True
+        chain = self.room_chain(group)
+        earlier = chain[: chain.index(room_id)] if room_id in chain else chain[:-1]
+        for old in reversed(earlier):
+            answer = await self._client().room_get_state_event(old, "m.room.member", user_id)
+            if (
+                isinstance(answer, RoomGetStateEventResponse)
+                and answer.content.get("membership") == "join"
+            ):
+                return True
+        return False
+
+    async def _fetch_reply_authors(self, room_id: str, raws: list[dict[str, Any]]) -> None:
+        """Replies whose target's author is unknown (the target came before a restart, and the
+        client sent no quoted fallback naming it): the target is fetched from the homeserver,
+        once, and its sender remembered (the translator's bounded cache). An upgraded group's
+        earlier rooms are asked too (a reply in the new room to a message of the old one)."""
+        for raw in raws:  # what this batch itself holds is known by the time it is replied to
+            if raw.get("type") in ("m.room.message", "m.sticker") and isinstance(
+                raw.get("event_id"), str
+            ):
+                self.translator.senders.remember(raw["event_id"], str(raw.get("sender", "")))
+        targets = dict.fromkeys(
+            t
+            for t in (self.translator.unknown_reply_target(raw) for raw in raws)
+            if t and t not in self._unfetchable
+        )
+        rooms = list(reversed(self.room_chain(self.group_room(room_id))))
+        rooms = [room_id, *(r for r in rooms if r != room_id)]
+        for target in targets:
+            for room in rooms:
+                answer = await self._client().room_get_event(room, target)
+                if isinstance(answer, RoomGetEventResponse):
+                    self.translator.senders.remember(target, answer.event.sender)
+                    break
+            else:
+                self._unfetchable[target] = None
+                while len(self._unfetchable) > UNFETCHABLE_MAX:
+                    self._unfetchable.popitem(last=False)
 
     async def _fill_gap(self, room_id: str, start: str, since: str) -> list[dict[str, Any]]:
         """The events between the stored position and a timeline the homeserver cut short."""

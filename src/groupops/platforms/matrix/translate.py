@@ -41,6 +41,8 @@ class RoomView(Protocol):
 
     def power_level(self, user_id: str) -> int: ...
 
+    def is_creator(self, user_id: str) -> bool: ...
+
 
 @dataclass
 class SenderCache:
@@ -57,6 +59,52 @@ class SenderCache:
 
     def get(self, event_id: str) -> str:
         return self._senders.get(event_id, "")
+
+    def knows(self, event_id: str) -> bool:
+        return event_id in self._senders
+
+
+#: the bot's rights in a room, by Telegram's names (what ``bot_rights_changed`` carries there),
+#: and the power-levels key that gives each: (key, where, default level)
+BOT_RIGHTS: dict[str, tuple[str, str, int]] = {
+    "can_delete_messages": ("redact", "", 50),
+    "can_restrict_members": ("kick", "", 50),  # and ban (below), and power levels for mutes
+    "can_promote_members": ("m.room.power_levels", "events", 50),
+    "can_pin_messages": ("m.room.pinned_events", "events", 50),
+    "can_invite_users": ("invite", "", 0),
+}
+
+
+def _level(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def bot_rights(levels: Mapping[str, Any], user_id: str) -> tuple[int, dict[str, bool]]:
+    """The power level of ``user_id`` under ``levels`` (a ``m.room.power_levels`` content) and
+    what it lets them do, by Telegram's names of the rights."""
+    users = levels.get("users")
+    users = users if isinstance(users, Mapping) else {}
+    events = levels.get("events")
+    events = events if isinstance(events, Mapping) else {}
+    mine = _level(users.get(user_id, levels.get("users_default", 0)), 0)
+    state_default = _level(levels.get("state_default", 50), 50)
+
+    def needed(key: str, where: str, default: int) -> int:
+        if where == "events":
+            return _level(events.get(key, state_default), state_default)
+        return _level(levels.get(key, default), default)
+
+    rights = {name: mine >= needed(*how) for name, how in BOT_RIGHTS.items()}
+    # a ban needs its own level; a mute needs the right to change power levels
+    rights["can_restrict_members"] = (
+        rights["can_restrict_members"]
+        and mine >= _level(levels.get("ban", 50), 50)
+        and rights["can_promote_members"]
+    )
+    return mine, rights
 
 
 def _when(raw: Mapping[str, Any]) -> datetime:
@@ -105,6 +153,22 @@ class Translator:
         while len(self.reactions) > self.senders.size:
             self.reactions.popitem(last=False)
 
+    def unknown_reply_target(self, raw: Mapping[str, Any]) -> str:
+        """The event a message replies to, when its author is neither remembered nor named in
+        a quoted fallback (clients stopped sending one with Matrix 1.13): "" otherwise."""
+        if raw.get("type") not in ("m.room.message", "m.sticker"):
+            return ""
+        content = raw.get("content")
+        content = content if isinstance(content, Mapping) else {}
+        relates = content.get("m.relates_to")
+        in_reply = relates.get("m.in_reply_to") if isinstance(relates, Mapping) else None
+        target = in_reply.get("event_id") if isinstance(in_reply, Mapping) else None
+        if not isinstance(target, str) or not target or self.senders.knows(target):
+            return ""
+        if _FALLBACK_SENDER.match(_text(content.get("body"))):
+            return ""
+        return target
+
     def translate(self, room_id: str, raw: Mapping[str, Any], room: RoomView) -> Event | None:
         event_id = raw.get("event_id")
         sender = raw.get("sender")
@@ -127,6 +191,8 @@ class Translator:
         title = room.title()
         if etype == "m.room.member":
             return self._member(raw, content, common, room, title)
+        if etype == "m.room.power_levels" and raw.get("state_key") == "":
+            return self._power_levels(raw, content, common, room, title)
         base = {
             **common,
             "user_id": sender,
@@ -296,6 +362,46 @@ class Translator:
                 data["reason"] = _text(content.get("reason"))
             return Event(kind=EventKind.JOIN_REQUEST, data=data, **base)
         return None
+
+    def _power_levels(
+        self,
+        raw: Mapping[str, Any],
+        content: Mapping[str, Any],
+        common: dict[str, Any],
+        room: RoomView,
+        title: str,
+    ) -> Event | None:
+        """The room's power levels changed so that the bot may do more or less (redact, kick
+        and ban, change power levels, pin, invite): ``bot_rights_changed`` as on Telegram, so
+        that an operator learns why the room's actions start failing."""
+        if room.is_creator(self.bot_user_id):
+            return None  # a creator (room version 12 on) is above every power level
+        unsigned = raw.get("unsigned")
+        prev = unsigned.get("prev_content") if isinstance(unsigned, Mapping) else None
+        if not isinstance(prev, Mapping) or not prev:
+            return None  # the room's first power levels: nothing the bot had is taken
+        level, rights = bot_rights(content, self.bot_user_id)
+        old_level, old_rights = bot_rights(prev, self.bot_user_id)
+        if rights == old_rights and (level >= ADMIN_LEVEL) == (old_level >= ADMIN_LEVEL):
+            return None
+        sender = str(raw.get("sender"))
+        return Event(
+            kind=EventKind.BOT_RIGHTS_CHANGED,
+            user_id=sender,
+            user_name=room.display_name(sender) or _localpart(sender),
+            data={
+                "status": "administrator" if level >= ADMIN_LEVEL else "member",
+                "old_status": "administrator" if old_level >= ADMIN_LEVEL else "member",
+                "is_admin": level >= ADMIN_LEVEL,
+                "in_chat": True,
+                "rights": rights,
+                "chat_title": title,
+                "power_level": level,
+                "old_power_level": old_level,
+                "lost_rights": sorted(k for k, v in rights.items() if old_rights[k] and not v),
+            },
+            **common,
+        )
 
     def _bot_membership(
         self,
