@@ -94,13 +94,17 @@ def test_line_breaks_break_chinese_between_characters_not_before_closing_signs()
     assert cut(text, 13)[0] == "数据库 URL"
     assert all(not line.startswith(("）", "。", "：")) for line in lines), lines
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
-    assert cut("how many rows at most (1 or more)", 13) == [
+    assert cut("how many rows at most (1 or more)", 12) == [
         "how many ",
         "rows at most ",
         "(1 or more)",
     ]
     assert cut("<pending|sending|delivered|dead>", 18) == ["<pending|sending|", "delivered|dead>"]
     assert cut("abcdefghij", 4) == ["abcd", "efgh", "ij"]  # too long for any line: folded
+    assert cut("2026-11-30 11:20", 10) == ["2026-11-30 ", "11:20"]  # not " 11:20"
+    # a line with Chinese on it never ends in a space past the edge (rich would cut it "…")
+    lines = cut("Asia/Shanghai 时区 06:00 开始", 18)
+    assert lines[0] == "Asia/Shanghai 时", lines
 
 
 def cut(text: str, width: int) -> list[str]:

@@ -57,24 +57,28 @@ def line_breaks(text: str, width: int, fold: bool = True) -> list[int]:
     the offsets the lines after the first start at. A piece wider than ``width`` folds."""
     del fold  # a help page never cuts a word: it folds
     starts = [0, *(i for i in range(1, len(text)) if _may_break_before(text, i))]
-    pieces = [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
+    ends = [*starts[1:], len(text)]
     breaks: list[int] = []
-    used = 0
-    for start, piece in zip(starts, pieces, strict=True):
-        # a piece's space after it counts: rich strips a line's last space by characters,
-        # not cells, so a Chinese line ending in a space at the edge would be cut with "…"
-        shown = cell_len(piece)
-        if used and used + shown > width:
+    used, line_start = 0, 0
+    for start, end in zip(starts, ends, strict=True):
+        piece = text[start:end]
+        word = piece.rstrip()
+        shown, full = cell_len(word), cell_len(piece)
+        # a line may end in a space past the edge: rich strips it, but counting characters,
+        # not cells, so on a line with Chinese on it the space stays and the line is cut "…"
+        line = text[line_start:end]
+        space_stays = len(line) < cell_len(line)
+        if used and (used + shown > width or (space_stays and used + full > width)):
             breaks.append(start)
-            used = 0
+            used, line_start = 0, start
         if shown > width:  # longer than a line: folded, its last part starts the next line
-            chunks = chop_cells(piece, width)
+            chunks = chop_cells(word, width)
             for chunk in chunks[:-1]:
                 start += len(chunk)
                 breaks.append(start)
-            used = cell_len(chunks[-1])
+            used, line_start = full - shown + cell_len(chunks[-1]), start
             continue
-        used += cell_len(piece)
+        used += full
     return [b for b in breaks if 0 < b < len(text)]
 
 
@@ -122,6 +126,15 @@ class _HelpTable(Table):
             kinds = columns[-2]
             kinds.max_width = min(kinds.max_width or KIND_CELLS, KIND_CELLS)
         return super()._calculate_column_widths(console, options)
+
+
+@contextmanager
+def lines_broken_between_characters() -> Iterator[None]:
+    """Within the block rich breaks every text's lines with :func:`line_breaks` (Chinese
+    between characters): the listings print their tables so (``入群时间`` / ``（Asia/Shanghai）``
+    rather than ``入群时间（Asia/Shan`` / ``ghai）``)."""
+    with _swapped((rich_text, "divide_line", line_breaks)):
+        yield
 
 
 @contextmanager

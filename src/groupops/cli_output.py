@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from groupops.cli_layout import lines_broken_between_characters
 from groupops.domain.text import one_line
 from groupops.domain.time import zone
 from groupops.i18n import N_, Catalogs, english
@@ -276,15 +277,6 @@ STATUSES = {
     "done": N_("done"),
     "dismissed": N_("dismissed"),
 }
-#: the features as a listing names them (an owner task's ``feature``): in English the
-#: feature's own name, as ``settings set`` spells it; ``--json`` keeps that name
-FEATURE_WORDS = {
-    "moderation": N_("moderation"),
-    "gate": N_("gate"),
-    "welcome": N_("welcome"),
-    "checkin": N_("checkin"),
-    "points": N_("points"),
-}
 NOTHING_LISTED = N_("{title}: nothing to list")
 NOTHING = N_("nothing to list")
 YES = N_("yes")
@@ -317,8 +309,6 @@ def shown(column: str, value: object, t: Callable[[str], str]) -> str:
         return t(YES if value else NO)
     if column == "status" and isinstance(value, str) and value in STATUSES:
         return t(STATUSES[value])
-    if column == "feature" and isinstance(value, str) and value in FEATURE_WORDS:
-        return t(FEATURE_WORDS[value])
     return literal(value)
 
 
@@ -354,7 +344,7 @@ def title_of(name: str, lang: str, status: str) -> str:
 READ_MOST = frozenset(
     {"display_name", "title", "status", "member", "group", "decision", "reason", "text", "file"}
     | {"receives", "health", "synced"}  # a connection's: what it is, and how it is doing
-    | {"feature"}  # an owner task's: 'modera…' named none
+    | {"feature"}  # an owner task's, as settings name it: 'modera…' named none
 )
 #: columns often the same on every row (a listing of one platform, one zone): where the
 #: terminal is too narrow for the table, a column holding one value on every row is left out
@@ -415,7 +405,8 @@ def table(
     heads = {c: literal((headings or {}).get(c) or label(c, lang, catalogs)) for c in columns}
     whole = whole | WHOLE_COLUMNS
     widths, left_out = _widths(columns, heads, cells, out.width, whole, constant)
-    t = Table(title=literal(title) or None)
+    # as wide as its title at least, so that the title reads on one line above it
+    t = Table(title=literal(title) or None, min_width=min(cell_len(title) + 2, out.width))
     kept = [c for c in columns if c not in left_out]
     for c in kept:
         heading = Text.from_markup(heads[c], overflow="fold")  # a heading is never cut
@@ -431,7 +422,8 @@ def table(
             t.add_column(heading, no_wrap=True, overflow="ellipsis", width=width)
     for i in range(len(rows)):
         t.add_row(*(cells[c][i] for c in kept))
-    out.print(t)
+    with lines_broken_between_characters():  # as _widths counts: Chinese breaks anywhere
+        out.print(t)
     if left_out:
         said = gettext(LIST_COMMA).join(
             gettext(HEADING_VALUE).format(heading=heads[c], value=_plain(cells[c][0]))

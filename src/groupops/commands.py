@@ -458,7 +458,9 @@ def register(app: typer.Typer) -> None:
         columns = ["id", "source", "chat_id", "feature", "text", "created_at"]
         t = Catalogs().gettext(lang)
         headings = {"created_at": t(CREATED_IN).format(zone="UTC")}
-        if status is not TaskStatus.open:  # when it was closed; a dismissed one, why
+        if status is not TaskStatus.open:  # when it was closed (not opened); a dismissed one, why
+            if not as_json:
+                columns.remove("created_at")  # room at 80 columns for the reason (--json has it)
             columns.append("done_at")
             headings["done_at"] = t(CLOSED_AT[status.value]).format(zone="UTC")
         if status is TaskStatus.dismissed:

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from groupops.cli_options import DbOption, LangOption, opened, refuse_zone
-from groupops.cli_output import literal
+from groupops.cli_output import LIST_COMMA, literal
 from groupops.domain.errors import GroupopsError
 from groupops.i18n import LOCALE_DIR, N_, Catalogs
 
@@ -63,11 +63,11 @@ def _summary(metrics: Mapping[str, Any], _: Callable[[str], str]) -> list[tuple[
     latest = _latest_top3(top)
     if latest is not None:
         month, names_ = latest
-        rows.append((_(L_TOP3).format(month=month), ", ".join(names_)))
+        rows.append((_(L_TOP3).format(month=month), _(LIST_COMMA).join(names_)))
     graph = pick(metrics, "graph", "replies") or {}
     leaders = records(pick(graph, "opinion_leaders", "leaders"))
     if leaders:
-        rows.append((_(L_LEADERS), ", ".join(_name(r) for r in leaders[:5])))
+        rows.append((_(L_LEADERS), _(LIST_COMMA).join(_name(r) for r in leaders[:5])))
     qa = pick(metrics, "qa") or {}
     frt = pick(qa, "first_response", "frt", "first_response_time") or qa
     median = pick(frt, "median", "median_s", "median_seconds")
