@@ -2,8 +2,24 @@
 
 Per-platform rate limits (token buckets), retries with exponential backoff, ``retry_after``
 honoured, a dead-letter state an operator can list and retry (engine.deadletters), and actions
-of one chat in order: a chat's next action waits while an earlier one is being sent or waits
-for its retry.
+of one chat in order, with one exception for the actions that protect a group.
+
+Rate limits: every action takes a token from its connection's bucket (``per_second``); only the
+actions that put a message into the chat (``POSTS``: send, reply, pin) take one from the chat's
+bucket as well (``per_chat_per_minute``, ``burst``). Telegram's 20 a minute in a group are
+messages the bot sends there; deletes, restrictions and bans count only against the bot's
+whole rate. (On Matrix, Synapse limits every event a user sends, redactions and kicks included,
+per user: the connection's bucket.)
+
+Order (see ``_heads``): an action waits for every earlier unfinished action of its chat, except
+a protective one (``OVERTAKES``: delete, mute, unmute, kick, ban, unban, approve or decline a
+join request), which waits only for the earlier protective ones, and for an earlier action
+naming the same message (a delete never goes before a reply to, or a pin of, the message it
+removes). So a raid's mutes and a spam wave's deletes do not queue behind minutes of welcome
+messages, an unmute never goes before its mute, and a message never goes before an earlier
+mute it announces ("Bob is muted" waits for the mute, and joins it in the dead letters if it
+fails for good). A delete of a message the bot sent needs that message's id, which exists only
+once it was delivered: it cannot be queued before it.
 
 Live, a batch hands the deliverer the actions it claimed for it in its own transaction (see
 engine.outbox.write_and_hand_off): those go out without a read of the queue or a claim of
@@ -73,6 +89,44 @@ _QUEUE = (
     .order_by(_o.id)
     .limit(bindparam("n"))
 )
+
+#: kinds that put a message into the chat: they take a token from the chat's bucket as well as
+#: the connection's (a pin posts the platform's "pinned" notice in the group)
+POSTS = frozenset({ActionKind.SEND.value, ActionKind.REPLY.value, ActionKind.PIN.value})
+#: kinds that protect a group (or undo that): they may go before the chat's earlier queued
+#: messages (see the module's docstring)
+OVERTAKES = frozenset(
+    k.value
+    for k in (
+        ActionKind.DELETE,
+        ActionKind.MUTE,
+        ActionKind.UNMUTE,
+        ActionKind.KICK,
+        ActionKind.BAN,
+        ActionKind.UNBAN,
+        ActionKind.APPROVE_JOIN,
+        ActionKind.DECLINE_JOIN,
+    )
+)
+#: the other kinds that name a message (``message_id``): a delete waits for them
+_NAMING = frozenset({ActionKind.REPLY.value, ActionKind.PIN.value})
+#: past what one read of the queue reaches (a long backlog of messages), the protective
+#: actions and those a delete may wait for: so the backlog holds up no mute or delete
+_QUEUE_AFTER = (
+    select(outbox)
+    .where(
+        _o.status.in_(("pending", "sending")),
+        _o.id > bindparam("after"),
+        _o.kind.in_(sorted(OVERTAKES | _NAMING)),
+    )
+    .order_by(_o.id)
+    .limit(bindparam("n"))
+)
+
+
+def _named(row: Queued) -> str:
+    """The message an action names (a reply's, a pin's, a delete's), or ''."""
+    return str(row.payload.get("message_id") or "")
 
 
 @dataclass(frozen=True)
@@ -148,33 +202,70 @@ class Deliverer:
             return int(res.rowcount or 0)
 
     def _heads(self, limit: int, per_chat: int = 1) -> tuple[list[list[Queued]], bool]:
-        """The first unfinished actions of each chat (up to ``per_chat``, in order), if due;
-        and whether that is all of what is due (nothing left out by a limit)."""
+        """The unfinished actions of each chat that may go now (up to ``per_chat`` protective
+        ones and as many others, in order), if due; and whether that is all of what is due
+        (nothing left out by a limit).
+
+        A chat's action that is not going (being sent, waiting for its retry, or left out by a
+        limit) holds up what must wait for it: after a protective one, everything; after any
+        other, the chat's later actions except the protective ones that name no message it
+        names (see the module's docstring)."""
         now = self.clock.now()
+        n = limit * 20
         with self.db.connect() as conn:
-            rows = conn.execute(_QUEUE, {"n": limit * 20}).all()
+            rows = conn.execute(_QUEUE, {"n": n}).all()
+            complete = len(rows) < n
+            # past the read: the chats' other actions are not known, so only their protective
+            # ones can go (with those a delete waits for, to tell)
+            after = (
+                [] if complete else conn.execute(_QUEUE_AFTER, {"after": rows[-1].id, "n": n}).all()
+            )
             conn.rollback()
-        complete = len(rows) < limit * 20
+        horizon = rows[-1].id if rows else 0
         heads: dict[tuple[str, str], list[Queued]] = {}
-        blocked: set[tuple[str, str]] = set()
-        for row in rows:
+        taken: dict[tuple[str, str], list[int]] = {}  # how many (protective, other) taken
+        stopped: set[tuple[str, str]] = set()  # a protective action is not going: nothing is
+        held: set[tuple[str, str]] = set()  # another action is not going: only protective go
+        waited: dict[tuple[str, str], set[str]] = {}  # messages named by actions not going
+        for row in (*rows, *after):
             key = (row.source, row.chat_id)
-            if key in blocked:
+            if key in stopped:
                 continue
-            queued = heads.get(key)
-            if queued is not None and len(queued) >= per_chat:
-                complete = False
+            protects = row.kind in OVERTAKES
+            named = _named(row)
+            if protects and named and named in waited.get(key, ()):
+                stopped.add(key)  # a delete of a message an earlier reply or pin names
                 continue
-            in_flight = row.status == "sending" and row.claimed_until and row.claimed_until > now
-            if in_flight or row.next_attempt_at > now:
-                blocked.add(key)  # the chat waits for it: nothing after it goes first
+            if not protects and (key in held or row.id > horizon):
+                if named:
+                    waited.setdefault(key, set()).add(named)
+                held.add(key)
                 continue
-            if queued is None:
-                if len(heads) >= limit:
-                    complete = False
-                    continue
-                heads[key] = queued = []
-            queued.append(row)
+            going = True
+            counts = taken.get(key)
+            if counts is not None and counts[0 if protects else 1] >= per_chat:
+                complete = going = False
+            else:
+                in_flight = (
+                    row.status == "sending" and row.claimed_until and row.claimed_until > now
+                )
+                if in_flight or row.next_attempt_at > now:
+                    going = False  # what must wait for it does not go first
+                elif counts is None and len(heads) >= limit:
+                    complete = going = False
+            if not going:
+                if protects:
+                    stopped.add(key)
+                else:
+                    held.add(key)
+                    if named:
+                        waited.setdefault(key, set()).add(named)
+                continue
+            if counts is None:
+                heads[key] = []
+                counts = taken[key] = [0, 0]
+            counts[0 if protects else 1] += 1
+            heads[key].append(row)
         return list(heads.values()), complete
 
     async def deliver_due(self, limit: int = 200, *, scan: bool = True) -> int:
@@ -183,9 +274,10 @@ class Deliverer:
         The actions batches handed over go first (claimed already; what the rate limits hold
         back is handed back to the queue, its attempt not counted). Then, with ``scan``, the
         queue: each pass claims what it will send in one transaction (what the rate limits let
-        go now, each chat's actions in order), sends it, and writes what was delivered. A chat
-        whose action fails or is throttled sends nothing more this pass: its later claimed
-        actions are handed back untried, their attempt not counted. A crash in the middle of
+        go now, each chat's actions in the order the module's docstring gives), sends it, and
+        writes what was delivered. When a chat's action fails or is throttled, its claimed
+        actions that must wait for it are handed back untried this pass, their attempt not
+        counted; the others still go. A crash in the middle of
         a pass leaves its claimed actions 'sending': ``recover`` makes them due again, the
         claim counted as an attempt (as for the one being sent when the crash came)."""
         delivered = 0
@@ -230,20 +322,32 @@ class Deliverer:
         return sum(await asyncio.gather(*(in_a_slot(c) for c in claimed)))
 
     async def _send_chat(self, chat_rows: list[Queued]) -> int:
-        """One chat's claimed actions in order: the next one only once the one before it is
-        delivered; after one that is not, the rest are handed back untried."""
-        for n, row in enumerate(chat_rows):
+        """One chat's claimed actions in order: one at a time. After one that is not
+        delivered, those that must wait for it (see ``_waits_for``) are handed back untried,
+        the others still go."""
+        done = 0
+        stuck: list[Queued] = []  # not delivered, or waiting for one that was not
+        for row in chat_rows:
+            if any(_waits_for(row, s) for s in stuck):
+                stuck.append(row)
+                self._untried.append(int(row.id))
+                continue
             outcome = await self._deliver_one(row)
-            if outcome != "delivered":
-                untried = chat_rows[n if outcome == "throttled" else n + 1 :]
-                self._untried.extend(int(r.id) for r in untried)
-                self._scan = True  # what waits in the queue now: read it next round
-                return n
-        return len(chat_rows)
+            if outcome == "delivered":
+                done += 1
+                continue
+            stuck.append(row)
+            if outcome == "throttled":
+                self._untried.append(int(row.id))
+        if stuck:
+            self._scan = True  # what waits in the queue now: read it next round
+        return done
 
     def _plan(self, heads: list[list[Queued]]) -> list[list[Queued]]:
-        """Of each chat's due actions, the first ones the rate limits let go now: counted on
-        copies of the buckets (tokens are taken when an action is really sent)."""
+        """Of each chat's due actions, those the rate limits let go now, in the order they
+        are to be sent (see ``_send_order``): counted on copies of the buckets (tokens are
+        taken when an action is really sent). An action the limits hold back holds up what
+        must wait for it, as in ``_heads``."""
         now_m = self.monotonic()
         sources: dict[str, TokenBucket] = {}
         plan: list[list[Queued]] = []
@@ -255,12 +359,25 @@ class Deliverer:
                 sb = sources[source] = replace(real_source)
             cb = replace(real_chat)
             allowed = []
+            held = False
+            waited: set[str] = set()
             for row in chat_rows:
-                if not _take_both(sb, cb, now_m):
+                protects = row.kind in OVERTAKES
+                named = _named(row)
+                if protects and named and named in waited:
                     break
+                if not protects and held:
+                    waited.add(named)
+                    continue
+                if not _take(sb, cb if row.kind in POSTS else None, now_m):
+                    if protects:
+                        break  # nothing of this chat goes after it
+                    held = True
+                    waited.add(named)
+                    continue
                 allowed.append(row)
             if allowed:
-                plan.append(allowed)
+                plan.append(_send_order(allowed))
         return plan
 
     def _claim(self, plan: list[list[Queued]]) -> list[list[Queued]]:
@@ -309,7 +426,8 @@ class Deliverer:
     async def _deliver_one(self, row: Queued) -> str:
         """Send one claimed action."""
         source_bucket, chat_bucket = self._buckets(row.source, row.chat_id)
-        if not _take_both(source_bucket, chat_bucket, self.monotonic()):
+        posts = row.kind in POSTS
+        if not _take(source_bucket, chat_bucket if posts else None, self.monotonic()):
             return "throttled"  # the plan let it go: only a pause since can stop it here
         adapter = self.platforms.get(row.source)
         attempts = int(row.attempts) + 1
@@ -324,8 +442,11 @@ class Deliverer:
         except PlatformError as exc:
             self._failed(row.id, attempts, exc, exc.retry_after, exc.permanent)
             if exc.retry_after:
+                # neither platform says what a "wait" is about (Telegram's is for the request,
+                # Synapse limits a user in all rooms): the whole connection waits
                 source_bucket.pause(self.monotonic(), exc.retry_after)
-                chat_bucket.pause(self.monotonic(), exc.retry_after)
+                if posts:
+                    chat_bucket.pause(self.monotonic(), exc.retry_after)
             return "failed"
         except Exception as exc:
             log.exception("delivering outbox %s failed", row.id)
@@ -479,13 +600,48 @@ def _resolve(waiter: asyncio.Future[None] | None) -> None:
         waiter.set_result(None)
 
 
-def _take_both(source: TokenBucket, chat: TokenBucket, now: float) -> bool:
-    """A token from the bot's bucket and the chat's, if both have one now (else neither)."""
-    if source.wait_time(now) > 0 or chat.wait_time(now) > 0:
+def _take(source: TokenBucket, chat: TokenBucket | None, now: float) -> bool:
+    """A token from the bot's bucket and (for an action that posts) the chat's, if both have
+    one now (else neither)."""
+    if source.wait_time(now) > 0 or (chat is not None and chat.wait_time(now) > 0):
         return False
     source.take(now)
-    chat.take(now)
+    if chat is not None:
+        chat.take(now)
     return True
+
+
+def _waits_for(later: Queued, earlier: Queued) -> bool:
+    """Whether ``later`` may go only after ``earlier`` (two actions of one chat): after a
+    protective action, everything; after another, every other and the protective ones naming
+    the same message (see the module's docstring)."""
+    if later.id <= earlier.id:
+        return False
+    if earlier.kind in OVERTAKES or later.kind not in OVERTAKES:
+        return True
+    message = _named(later)
+    return bool(message) and message == _named(earlier)
+
+
+def _send_order(rows: list[Queued]) -> list[Queued]:
+    """A chat's actions of one pass in the order they are sent: the protective ones first (a
+    mute is not a round trip per queued message late), each kind in its own order. A
+    protective one naming a message that an earlier other one names stays behind it, and so do
+    the protective ones after it."""
+    first: list[Queued] = []
+    rest: list[Queued] = []
+    named: set[str] = set()
+    behind = False  # a protective action stayed behind: the later ones stay behind it too
+    for row in rows:
+        message = _named(row)
+        if row.kind in OVERTAKES and not behind:
+            if not (message and message in named):
+                first.append(row)
+                continue
+            behind = True
+        rest.append(row)
+        named.add(message)
+    return first + rest
 
 
 def _dead_with(conn: Connection, oid: int) -> None:
