@@ -52,3 +52,28 @@ def test_a_table_is_as_wide_as_its_title(monkeypatch: pytest.MonkeyPatch) -> Non
     rows = [{"rank": 1, "member": "Carlos", "points": 276}]
     page = printed(monkeypatch, rows, ["rank", "member", "points"], title)
     assert page.splitlines()[0].strip() == title, page
+
+
+def test_dead_letters_with_one_error_say_it_whole_under_the_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Dead letters that all ran out of attempts on the same error: the error is said once,
+    whole, under the table (in its column it was cut to 'telegram: 4…'), as are the
+    attempts."""
+    error = "telegram: 403 Forbidden: bot was kicked from the group chat"
+    rows = [
+        {
+            "id": 11 + i,
+            "created_at": "2026-10-31 22:04",
+            "chat_id": "course",
+            "kind": "group message",
+            "what": "👋 吴瑾，欢迎！为确认你不是机器人",
+            "attempts": 5,
+            "last_error": error,
+        }
+        for i in range(3)
+    ]
+    page = printed(monkeypatch, rows, list(rows[0]), "outbox: dead letter")
+    flat = " ".join(page.split())
+    assert f"on every row: attempts 5, last error {error}" in flat, page
+    assert "group message" in page, page  # the kind has its room again

@@ -67,7 +67,7 @@ def test_a_dismissed_task_keeps_its_reason_and_the_listing_shows_it(
     assert f"reason {why} (none given)" in read, read
     assert "dismissed (UTC)" in read[4] and "moderation" in read[2], read
     zh = columns(run(cli, "tasks", "list", "--status", "dismissed", *url, lang="zh_CN").stdout)
-    assert "原因" in zh[-1] and "（未说明）" in zh[-1] and "忽略（UTC）" in zh[4], zh
+    assert "原因" in zh[-1] and "（未说明）" in zh[-1] and "忽略时间 （UTC）" in zh[4], zh
     assert zh[2].startswith("功能 moderation"), zh  # as settings name it, whole
     opened = run(cli, "tasks", "list", *url).stdout  # an open task has no reason column
     assert "reason" not in opened and "dismissed" not in opened

@@ -346,10 +346,14 @@ READ_MOST = frozenset(
     | {"receives", "health", "synced"}  # a connection's: what it is, and how it is doing
     | {"feature"}  # an owner task's, as settings name it: 'modera…' named none
 )
-#: columns often the same on every row (a listing of one platform, one zone): where the
-#: terminal is too narrow for the table, a column holding one value on every row is left out
-#: and said once under the table instead
-CONSTANT_COLUMNS = ("timezone", "source", "workspace", "language", "group_id", "undone")
+#: columns often the same on every row (a listing of one platform, one zone; dead letters
+#: that all ran out of attempts on the same error): where the terminal is too narrow for the
+#: table, a column holding one value on every row is left out and said once under the table
+#: instead (whole: a dead letter's error was cut to 'telegram: 4…')
+CONSTANT_COLUMNS = (
+    *("timezone", "source", "workspace", "language", "group_id", "undone"),
+    *("attempts", "last_error"),
+)
 #: a time's least width: its day, the clock on a second line
 TIME_CELLS = 10
 #: a time column's heading no wider than this is not broken up (创建（UTC）, 11 cells)

@@ -421,7 +421,8 @@ def register(app: typer.Typer) -> None:
             if not any(row.get("last_error") for row in rows):  # delivered: room for the rest
                 columns.remove("last_error")
         title = title_of("outbox", lang, status.value)
-        emit(rows, columns, as_json, title, lang, whole=WHOLE_COLUMNS | GROUP_REFERENCE)
+        created = {"created_at": Catalogs().gettext(lang)(CREATED_IN).format(zone="UTC")}
+        emit(rows, columns, as_json, title, lang, created, WHOLE_COLUMNS | GROUP_REFERENCE)
 
     @outbox_app.command("retry", cls=DashValues)
     @typed_errors
