@@ -517,6 +517,39 @@ def _widths(
     return widths, left_out
 
 
+#: an owner task made from an action its platform cannot take, said from that action in the
+#: operator's language (the stored text is English, with an ISO time): what to do and to whom,
+#: what to send, until when (to the minute, UTC), and why
+TASK_DO = N_("{what} {target}")
+TASK_SAYING = N_("{task}: {text}")
+TASK_UNTIL = N_("{task} until {until} UTC")
+TASK_WHY = N_("{task} ({reason})")
+
+
+def task_text(row: dict[str, Any], t: Callable[[str], str] = english) -> str:
+    """What an owner task asks for, as a listing says it in the language of ``t``: from its
+    stored action (``mute u42 until 2026-11-24 12:00 UTC (flood)``), else its stored text (a
+    feature's own task, or an action groupops cannot read)."""
+    from groupops.engine.deadletters import KIND_WORDS
+
+    action = row.get("action")
+    stored = str(row.get("text") or "")
+    if not isinstance(action, dict):
+        return stored
+    kind = str(action.get("kind") or "")
+    if kind not in KIND_WORDS or kind == "owner_task":
+        return stored
+    target = str(action.get("user_id") or action.get("message_id") or "")
+    said = t(TASK_DO).format(what=t(KIND_WORDS[kind]), target=target).strip()
+    if action.get("text"):
+        said = t(TASK_SAYING).format(task=said, text=one_line(str(action["text"]), 60))
+    if action.get("until"):
+        said = t(TASK_UNTIL).format(task=said, until=minute(action["until"]))
+    if action.get("reason"):
+        said = t(TASK_WHY).format(task=said, reason=one_line(str(action["reason"]), 60))
+    return said
+
+
 #: how much of an action's text a listing shows at most (a narrow terminal shows less)
 SUMMARY_CHARS = 30
 

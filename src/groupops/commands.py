@@ -43,6 +43,7 @@ from groupops.cli_output import (
     literal,
     minute,
     say_cut,
+    task_text,
     title_of,
 )
 from groupops.domain.errors import GroupopsError, InvalidOption, InvalidSettings
@@ -456,7 +457,19 @@ def register(app: typer.Typer) -> None:
         """Owner tasks: actions a platform cannot perform, for a human to do."""
         with opened(url) as db:
             rows = admin.list_owner_tasks(db, status.value)
-        columns = ["id", "source", "chat_id", "feature", "text", "created_at"]
+            # the group a task is in, by its title: the one thing a person needs to find it
+            titles = {
+                gid: admin.find_group(db, str(gid)).title
+                for gid in {r["group_id"] for r in rows if r.get("group_id") is not None}
+            }
+        columns = ["id", "group", "feature", "text", "created_at"]
+        if not as_json:
+            rows = [
+                {**r, "group": titles.get(r.get("group_id")) or f"{r['source']}:{r['chat_id']}"}
+                for r in rows
+            ]
+        else:
+            columns = ["id", "source", "chat_id", "feature", "text", "created_at"]
         t = Catalogs().gettext(lang)
         headings = {"created_at": t(CREATED_IN).format(zone="UTC")}
         if status is not TaskStatus.open:  # when it was closed (not opened); a dismissed one, why
@@ -468,6 +481,8 @@ def register(app: typer.Typer) -> None:
             columns.append("reason")
             if not as_json:
                 rows = [{**r, "reason": r.get("reason") or t(NO_REASON)} for r in rows]
+        if not as_json:  # what to do in the operator's words (--json: the stored text)
+            rows = [{**r, "text": task_text(r, t)} for r in rows]
         emit(rows, columns, as_json, title_of("owner tasks", lang, status.value), lang, headings)
 
     @tasks_app.command("done", cls=DashValues)
