@@ -135,3 +135,13 @@ def test_the_layout_is_put_back_after_the_help_page() -> None:
     console = Console(width=20, record=True)
     console.print("数据库数据库数据库数据库数据库")  # rich's own wrapping, outside a help page
     assert console.export_text().splitlines()[0] == "数据库数据库数据库数"
+
+
+def test_a_number_range_is_said_in_words_on_every_page(cli: typer.Typer) -> None:
+    """Typer's ``<int range> [x>=1]`` and ``[0<=x<=65535]`` are notation to decode: the kind
+    and its range in words, in both languages."""
+    assert "<int> [0 to 65535]" in run(cli, "serve", "--help").stdout
+    assert "<整数> [0 到 65535]" in run(cli, "serve", "--help", lang="zh_CN").stdout
+    for lang in ("en", "zh_CN"):
+        for name, page in pages(cli, lang).items():
+            assert "x>=" not in page and "<=x" not in page and " range>" not in page, (name, page)

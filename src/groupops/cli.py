@@ -55,14 +55,17 @@ USAGE_WORDS = {
     "[OPTIONS]": N_("[OPTIONS]"),
     "COMMAND [ARGS]...": N_("COMMAND [ARGS]..."),
 }
-#: a number option's range after its kind (``[x>=1]``), as Typer writes it
-RANGE_MIN = N_("x>={min}")
-RANGE_MAX = N_("x<={max}")
-RANGE_BOTH = N_("{min}<=x<={max}")
+#: a number option's range after its kind, in words (Typer writes ``[x>=1]``)
+RANGE_MIN = N_("at least {min}")
+RANGE_MAX = N_("at most {max}")
+RANGE_BOTH = N_("{min} to {max}")
+#: a number option's kind as Typer writes it when it has a range (``<int range>``): its kind,
+#: the range following it in words
+RANGED_KINDS = {"<int range>": "<int>", "<float range>": "<float>"}
 
 
 def range_said(low: float | None, high: float | None, t: Callable[[str], str]) -> str | None:
-    """A number option's range in the language of ``t`` (Typer's ``x>=1`` in English)."""
+    """A number option's range in the language of ``t`` (``at least 1``, Typer's ``x>=1``)."""
     if low is None and high is None:
         return None
     if low is None:
@@ -360,7 +363,7 @@ _LIST_KIND = re.compile(r"<list\[(\w+)\]>")
 def _plain_kind(said: str | None) -> str | None:
     if said is not None and (m := _LIST_KIND.fullmatch(said)):
         return f"<{m[1].lower()}>"
-    return said
+    return RANGED_KINDS.get(said, said) if said is not None else None
 
 
 @contextmanager
@@ -368,9 +371,11 @@ def flags_shown_as_flags() -> Iterator[None]:
     """Within the block a help page shows an option that takes no value (``--json``,
     ``--yes``, ``--help``) as a flag, without the ``<bool>`` Typer writes after it (which
     reads as if it took ``true``); and a list of values by the kind of one (``<path>``, not
-    Python's ``<list[Path]>``)."""
+    Python's ``<list[Path]>``); a number's range in words (``<int> [at least 1]``, not
+    ``<int range> [x>=1]``; :func:`help_in` says them in the operator's language)."""
     shown = TyperOption.display_type_rich
     shown_argument = TyperArgument.display_type_rich
+    ranges = [(kind, kind._get_number_range_help_str) for kind in (TyperOption, TyperArgument)]
 
     def display(self: TyperOption, ctx: Any) -> str | None:
         return None if self.is_flag else _plain_kind(shown(self, ctx))
@@ -380,11 +385,15 @@ def flags_shown_as_flags() -> Iterator[None]:
 
     TyperOption.display_type_rich = display  # type: ignore[method-assign]
     TyperArgument.display_type_rich = display_argument  # type: ignore[method-assign,assignment]
+    for kind, _said in ranges:
+        setattr(kind, "_get_number_range_help_str", _range_in(english))  # noqa: B010
     try:
         yield
     finally:
         TyperOption.display_type_rich = shown  # type: ignore[method-assign]
         TyperArgument.display_type_rich = shown_argument  # type: ignore[method-assign]
+        for kind, said in ranges:
+            setattr(kind, "_get_number_range_help_str", said)  # noqa: B010
 
 
 class _LocalizedGroup(TyperGroup):
