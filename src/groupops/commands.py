@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import typer
 from rich.markup import escape
+from typer._click.exceptions import UsageError
 
 from groupops import cli_output
 from groupops.cli_options import (
@@ -277,7 +278,7 @@ def register(app: typer.Typer) -> None:
         feature, dot, key = name.partition(".")
         if not dot or not key:
             said = speaker({"lang": lang})(N_("write it as feature.setting, e.g. welcome.rules"))
-            raise typer.BadParameter(said)
+            raise typer.BadParameter(said, param_hint="'name'")  # the value named, not bare
         registry = FeatureRegistry.load()
         stale = value.strip() == "null" and settings_admin.is_stale_setting(registry, feature, key)
         with opened(url) as db:
@@ -438,7 +439,7 @@ def register(app: typer.Typer) -> None:
         """Put dead actions back in the queue (the given ids, or --all)."""
         if not ids and not all_dead:
             said = Catalogs().gettext(lang)(N_("give the ids of the actions to retry, or --all"))
-            raise typer.BadParameter(said)
+            raise UsageError(said)  # nothing given: not "Invalid value"
         with opened(url) as db:
             n = retry_dead(db, RealClock(), None if all_dead else ids)
         ngettext = Catalogs().ngettext(lang)
