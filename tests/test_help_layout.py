@@ -145,3 +145,13 @@ def test_a_number_range_is_said_in_words_on_every_page(cli: typer.Typer) -> None
     for lang in ("en", "zh_CN"):
         for name, page in pages(cli, lang).items():
             assert "x>=" not in page and "<=x" not in page and " range>" not in page, (name, page)
+
+
+def test_a_command_in_its_groups_list_is_not_broken_where_its_source_was(
+    cli: typer.Typer,
+) -> None:
+    page = run(cli, "--help").stdout
+    ends = [line.rstrip(" │") for line in page.splitlines()]
+    assert not [line for line in ends if line.endswith("interactive charts)")], page
+    words = " ".join(page.replace("│", " ").split())
+    assert "interactive charts) and DIR/metrics.json (every figure)" in words, page

@@ -16,6 +16,7 @@ a third of the terminal. Within :func:`help_layout` a help page
 
 from __future__ import annotations
 
+import inspect
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -102,6 +103,17 @@ def _paragraphs(paragraphs: list[str], markup_mode: Any) -> str:
     return "\n\n".join(reflowed(p) for p in paragraphs)
 
 
+def _command_help(shown: Callable[..., Any]) -> Callable[..., Any]:
+    """Typer's ``_make_command_help`` (a command's line in its group's list), its first
+    paragraph :func:`reflowed` (Typer keeps its line breaks in rich mode)."""
+
+    def said(*, help_text: str, markup_mode: Any) -> Any:
+        first = inspect.cleandoc(help_text).split("\n\n")[0]
+        return shown(help_text=reflowed(first), markup_mode=markup_mode)
+
+    return said
+
+
 class _HelpTable(Table):
     """Typer's options table (and commands table, left as Typer lays it), its value-kind
     column at most :data:`KIND_CELLS` wide and an option's negative form (``--no-progress``)
@@ -149,6 +161,7 @@ def help_layout() -> Iterator[None]:
             (rich_text, "divide_line", line_breaks),
             (rich_utils, "Table", _HelpTable),
             (rich_utils, "_fix_linebreaks", _paragraphs),
+            (rich_utils, "_make_command_help", _command_help(rich_utils._make_command_help)),
         ):
             shown(*args, **kwargs)
 
