@@ -22,6 +22,7 @@ Texts are stored as people read them, not in Slack's markup (see :func:`plain_te
 from __future__ import annotations
 
 import json
+import os
 import re
 import zipfile
 from collections.abc import Iterator
@@ -91,6 +92,10 @@ def plain_text(text: str, users: dict[str, str]) -> str:
     return out
 
 
+#: the largest file of an export read (bytes, unpacked): each is loaded whole
+MAX_MEMBER = 256 * 1024 * 1024
+
+
 class _Tree:
     """The export's files, in a zip or a folder."""
 
@@ -113,9 +118,11 @@ class _Tree:
     def load(self, name: str) -> Any:
         try:
             if self.zf is not None:
+                self._check_size(name, self.zf.getinfo(name).file_size)
                 with self.zf.open(name) as fh:
                     return json.load(fh)
             with (self.path / name).open("rb") as fh:
+                self._check_size(name, os.fstat(fh.fileno()).st_size)
                 return json.load(fh)
         except PermissionError:  # a file of an unpacked folder this process may not read
             raise ImportFormatError(
@@ -130,6 +137,21 @@ class _Tree:
             ) from None
         except ZIP_ERRORS as exc:  # JSON and Unicode errors are ValueErrors
             raise MalformedJson(exc, file=self.path.name, member=name) from None
+
+    def _check_size(self, name: str, size: int) -> None:
+        """A file of the export is read whole: one over MAX_MEMBER (a zip bomb's member, which
+        the zip's directory declares: zipfile reads no further) is refused before."""
+        if size > MAX_MEMBER:
+            raise ImportFormatError(
+                N_(
+                    "{member} is {size} bytes unpacked, over the {most} a Slack export's file"
+                    " can be read with (a day of a channel is kilobytes)"
+                ),
+                file=self.path.name,
+                member=name,
+                size=size,
+                most=MAX_MEMBER,
+            )
 
     def find(self, base: str) -> str | None:
         hits = [n for n in self.names if n.rsplit("/", 1)[-1] == base and n.count("/") <= 1]

@@ -81,12 +81,24 @@ class _Opener:
         return self.path.name + (f"!{self.member}" if self.member else "")
 
 
+#: the longest line, and message, read (characters): WhatsApp allows 65,536 in a message, so
+#: only a damaged or crafted file (a zip of gigabytes without a line end) goes over
+MAX_TEXT = 1 << 20
+TOO_LONG = N_(
+    "a line or message longer than {most} characters (WhatsApp allows 65,536): not a chat"
+    " export, or a damaged one"
+)
+
+
 def _chunks(raw: IO[bytes], name: str, size: int = 1 << 22) -> Iterator[str]:
     """Decoded text in pieces that end at a line end (universal newlines, BOM dropped).
     WhatsApp writes UTF-8: other bytes are an ImportFormatError at their offset, never
-    U+FFFD (see :class:`~groupops.importers.encoding.Transcoded`)."""
+    U+FFFD (see :class:`~groupops.importers.encoding.Transcoded`). A line over
+    :data:`MAX_TEXT` characters is an ImportFormatError at that line (it was held whole, and
+    copied at every block: hours and gigabytes for a zip bomb)."""
     reader = text_stream(raw, name)
     rest = ""
+    lines = 0
     while True:
         block = reader.read(size)
         if not block:
@@ -97,11 +109,13 @@ def _chunks(raw: IO[bytes], name: str, size: int = 1 << 22) -> Iterator[str]:
         if "\x00" in block:  # NUL bytes (a damaged file) cannot be stored: dropped
             block = block.replace("\x00", "")
         cut = block.rfind("\n")
-        if cut < 0:
-            rest = block
-            continue
-        rest = block[cut + 1 :]
-        yield block[: cut + 1]
+        done, rest = block[: cut + 1], block[cut + 1 :]
+        if done:
+            lines += done.count("\n")
+        if len(rest) > MAX_TEXT:
+            raise ImportFormatError(TOO_LONG, file=name, line=lines, most=MAX_TEXT)
+        if done:
+            yield done
 
 
 _DOWNLOAD_COPY = re.compile(r"\s*\(\d{1,3}\)$")  # "chat (1).txt": a browser's second download
@@ -338,6 +352,8 @@ class WhatsAppReader:
                     # previous block's last message, or blank lines at the file's start
                     if pending is not None:
                         p = pending
+                        if len(p[4]) + len(pre) > MAX_TEXT:  # a message's lines without end
+                            raise ImportFormatError(TOO_LONG, file=name, line=p[0], most=MAX_TEXT)
                         pending = (p[0], p[1], p[2], p[3], p[4] + pre)
                     elif pre.strip(blank):
                         raise ImportFormatError(
