@@ -109,12 +109,13 @@ def create_web_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url="/api/openapi.json" if cfg.web_chat else None,
     )
-    web.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
-    web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    web.include_router(pages)
-    web.include_router(api)
+    if cfg.web_chat:  # off: a public server answers its webhooks and nothing else
+        web.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+        web.include_router(pages)
+        web.include_router(api)
     for companion in companions:
         web.router.routes.extend(companion.routes)
     web.add_exception_handler(GroupopsError, _typed_error)

@@ -26,6 +26,13 @@ def register(app: typer.Typer) -> None:
             help="a clock the web page can move forward (an hour, a day, to the next month),"
             " to try days and months in minutes; not with Telegram or Matrix connections",
         ),
+        web_chat: bool | None = typer.Option(
+            None,
+            "--web-chat/--no-web-chat",
+            show_default=False,
+            help="serve the web chat (it has no logins), or only the platforms' webhooks;"
+            " default: the web chat only on a loopback --host with no Telegram webhook",
+        ),
         lang: str = LangOption(),
     ) -> None:
         """Run groupops live with the sandbox web chat; prints its address."""
@@ -36,7 +43,7 @@ def register(app: typer.Typer) -> None:
         open_database(url, create=True).dispose()
         serve(
             WebConfig(database_url=database_url(url), movable_clock=movable_clock),
-            ServeOptions(host=host, port=port, demo=demo, seed=seed),
+            ServeOptions(host=host, port=port, demo=demo, seed=seed, web_chat=web_chat),
             echo=typer.echo,
             language=lang,
         )

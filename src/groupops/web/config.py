@@ -35,3 +35,6 @@ class WebConfig:
     #: run on a clock the page (and POST /api/clock/advance) can move forward
     #: (``groupops serve --movable-clock``); the real clock otherwise
     movable_clock: bool = False
+    #: serve the web chat (the page and its API); False: only the platforms' webhooks
+    #: (``/hooks/...``) answer, for a server the internet reaches (``groupops serve`` decides)
+    web_chat: bool = True

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import errno
 import importlib
+import ipaddress
 import logging
 import socket
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import uvicorn
 
@@ -27,6 +28,19 @@ from groupops.web.errors import AddressInUse, InvalidInput, StartFailed
 from groupops.web.runtime import Companion
 
 SERVING = N_("groupops: the sandbox web chat is at {url} (Ctrl+C stops it)")
+HOOKS_ONLY = N_(
+    "groupops: the web chat is off ({reason}); only the platforms' webhooks answer at {url}"
+    " (Ctrl+C stops it)"
+)
+OPEN_ADDRESS = N_(
+    "serve listens on {host}, which other machines can reach, and the web chat has no"
+    " logins: --web-chat turns it on all the same"
+)
+WEBHOOKS_RECEIVE = N_(
+    "{names} receive updates by webhook, so this server is reachable from the internet, and"
+    " the web chat has no logins: --web-chat turns it on all the same"
+)
+TURNED_OFF = N_("--no-web-chat")
 DEMO_ON = N_("demo: simulated members are chatting in the sandbox groups (seed {seed})")
 DEMO_MISSING = N_(
     "demo: the simulator is not available in this installation; serving without simulated members"
@@ -42,6 +56,9 @@ class ServeOptions:
     port: int = 8000
     demo: bool = False
     seed: int = 1
+    #: serve the web chat: True / False as given (--web-chat / --no-web-chat); None: only
+    #: when nothing else can reach the server (see :func:`web_chat_refusal`)
+    web_chat: bool | None = None
 
 
 def demo_companion(seed: int) -> Companion | None:
@@ -75,6 +92,46 @@ def connection_companions(database_url: str | None, say: Callable[[str], None]) 
         return live_companions(db)
     finally:
         db.dispose()
+
+
+def webhook_connections(database_url: str | None) -> list[str]:
+    """The stored connections, not turned off, that receive by webhook: the internet posts to
+    this server for them."""
+    from groupops.platforms.connections import list_connections
+
+    db = make_engine(database_url)
+    try:
+        upgrade(db)
+        rows = list_connections(db)
+    finally:
+        db.dispose()
+    return [r["id"] for r in rows if r["receives"] == "webhook" and r["health"] != "disabled"]
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine reaches (127.0.0.0/8, ::1)."""
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def web_chat_refusal(
+    wanted: bool | None, host: str, webhooks: Sequence[str]
+) -> tuple[str, dict[str, object]] | None:
+    """Why the web chat stays off (a message and its values), or None to serve it. The web
+    chat has no logins: left to itself (``wanted`` None) it runs only on a loopback ``host``
+    (the address bound) and when no connection receives by webhook (a webhook needs a server
+    the internet reaches, usually through a proxy on this very machine)."""
+    if wanted is True:
+        return None
+    if wanted is False:
+        return TURNED_OFF, {}
+    if not is_loopback(host):
+        return OPEN_ADDRESS, {"host": host}
+    if webhooks:
+        return WEBHOOKS_RECEIVE, {"names": ", ".join(webhooks)}
+    return None
 
 
 def companions_for(
@@ -185,7 +242,10 @@ def serve(
     # features load, the database answers and is migrated (connection_companions), the port
     FeatureRegistry.load(tuple(config.features), extensions=config.extensions)
     companions = companions_for(options, lambda m: say(m), config.database_url)
+    webhooks = [] if options.web_chat is not None else webhook_connections(config.database_url)
     sock = bind(options.host, options.port)
+    refusal = web_chat_refusal(options.web_chat, str(sock.getsockname()[0]), webhooks)
+    config = replace(config, web_chat=refusal is None)
     web = create_web_app(config, companions=companions)
     server = uvicorn.Server(
         uvicorn.Config(web, log_level="warning", lifespan="on", access_log=False)
@@ -196,7 +256,12 @@ def serve(
             say(DEMO_ON, seed=options.seed)
         else:
             say(CONNECTION_ON, name=companion.name)
-    say(SERVING, url=url_of(sock))  # last: the address is what a person (or a test) waits for
+    # last: the address is what a person (or a test) waits for
+    if refusal is None:
+        say(SERVING, url=url_of(sock))
+    else:
+        reason, values = refusal
+        say(HOOKS_ONLY, url=url_of(sock), reason=gettext(reason).format(**values))
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
