@@ -116,7 +116,7 @@ def _days(days: float) -> str:
 
 
 def _totals_table(t: Callable[[str], str], result: dict[str, Any]) -> Table:
-    table = Table(title=t(TOTALS))
+    table = Table(title=t(TOTALS), show_header=False)  # a row's name says it: no headings
     table.add_column("")
     table.add_column("", justify="right")
     for key, label in TOTAL_ROWS:
