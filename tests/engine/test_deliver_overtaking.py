@@ -20,6 +20,7 @@ from groupops.platforms.base import RateLimits
 from groupops.storage.tables import outbox
 from tests.engine.fakes import FlakyAdapter
 from tests.engine.test_engine import msg
+from tests.helpers import until
 
 SCRIPT = "tests.engine.test_deliver_overtaking:ScriptFeature"
 #: Telegram's shape: the bot's whole rate is plenty, a group takes one message every 3 s
@@ -254,3 +255,28 @@ def test_a_platforms_wait_after_a_delete_holds_the_whole_connection(
     clock.advance(10)
     mono.now += 11  # the bucket refilled past the pause
     assert deliver(app) == 3
+
+
+def test_a_backlog_goes_out_at_the_bots_whole_rate_not_a_burst_per_idle_wait(
+    make_app: Callable[..., App],
+) -> None:
+    """Live, a round the rate limits stopped is followed by one as soon as the next token is
+    there: the bot's bucket holds a tenth of a second's worth (3 on Telegram), so waiting the
+    idle time between rounds sent 3 actions per idle wait (6 a second), not 30 a second."""
+    app = make_app(features=(SCRIPT,))
+    adapter = FlakyAdapter("flaky", limits=RateLimits(per_second=30, burst=100))
+    app.platforms.add(adapter)
+    app.handle([msg(i, "kick", source="flaky", user=f"u{i}") for i in range(12)])  # a raid
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(app.deliverer.run(stop, idle=30))
+        try:
+            # 3 at once, 9 more at 27 a second: a third of a second, where the idle wait was
+            # 30 s for each 3
+            await until(lambda: len(adapter.sent) == 12, timeout=10, what="the 12 kicks")
+        finally:
+            stop.set()
+            await task
+
+    asyncio.run(scenario())

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -143,6 +144,9 @@ class RetryPolicy:
 class Deliverer:
     #: chats sent to at the same time (a platform's answer takes a network round trip)
     CHATS_AT_ONCE = 16
+    #: shortest wait for the rate limits' next token (seconds): a bot's bucket holds a tenth
+    #: of a second's worth, so waking at this pace keeps to its whole rate
+    TOKEN_WAIT = 0.1
 
     def __init__(
         self,
@@ -171,6 +175,9 @@ class Deliverer:
         self._handed: list[Handed] = []
         #: whether the next round reads the queue
         self._scan = True
+        #: seconds until the rate limits let go an action the last round held back (None:
+        #: none was held back): the live loop waits no longer than that (``run``)
+        self.throttled: float | None = None
 
     # -- buckets ---------------------------------------------------------------------------
     def _buckets(self, source: str, chat_id: str) -> tuple[TokenBucket, TokenBucket]:
@@ -281,6 +288,7 @@ class Deliverer:
         a pass leaves its claimed actions 'sending': ``recover`` makes them due again, the
         claim counted as an attempt (as for the one being sent when the crash came)."""
         delivered = 0
+        self.throttled = None
         try:
             if self._handed:
                 handed, self._handed = self._handed, []
@@ -339,6 +347,7 @@ class Deliverer:
             stuck.append(row)
             if outcome == "throttled":
                 self._untried.append(int(row.id))
+                self._held_back(self.TOKEN_WAIT)
         if stuck:
             self._scan = True  # what waits in the queue now: read it next round
         return done
@@ -370,6 +379,9 @@ class Deliverer:
                     waited.add(named)
                     continue
                 if not _take(sb, cb if row.kind in POSTS else None, now_m):
+                    self._held_back(
+                        max(sb.wait_time(now_m), cb.wait_time(now_m) if row.kind in POSTS else 0.0)
+                    )
                     if protects:
                         break  # nothing of this chat goes after it
                     held = True
@@ -379,6 +391,11 @@ class Deliverer:
             if allowed:
                 plan.append(_send_order(allowed))
         return plan
+
+    def _held_back(self, wait: float) -> None:
+        """An action the rate limits hold back can go in ``wait`` seconds: the live loop reads
+        the queue (where it waits) again no later than that."""
+        self.throttled = wait if self.throttled is None else min(self.throttled, wait)
 
     def _claim(self, plan: list[list[Queued]]) -> list[list[Queued]]:
         """Claim the planned actions in one transaction (with the previous pass's deliveries
@@ -553,31 +570,42 @@ class Deliverer:
     async def run(self, stop: asyncio.Event, idle: float = 0.5, *, recover: bool = True) -> None:
         """Deliver until ``stop``: after each committed batch, and the queue read at least
         every ``idle`` seconds (retries and backoffs come due there), however busy the
-        batches keep it. Starts with ``recover`` (unless the caller already did, before any
-        batch could hand this deliverer an action)."""
+        batches keep it, and as soon as the rate limits let go what a round held back (a
+        backlog goes out at the bot's whole rate: its bucket holds only a tenth of a second's
+        worth, so waiting ``idle`` between rounds sent 6 a second on Telegram, not 30).
+        Starts with ``recover`` (unless the caller already did, before any batch could hand
+        this deliverer an action)."""
         if recover:
             self.recover()
         self._scan = True
         loop = asyncio.get_running_loop()
         scanned_at = loop.time()
+        #: when the rate limits let go what a round held back: the queue is read then
+        token_at: float | None = None
         stopper = asyncio.ensure_future(stop.wait())
         stopper.add_done_callback(lambda _: _resolve(self._waiter))
         try:
             while not stop.is_set():
                 # cleared before the round: a batch committed while it runs wakes the next one
                 self.wakeup.clear()
-                scan = self._scan or loop.time() - scanned_at >= idle
+                now = loop.time()
+                token_due = token_at is not None and token_at <= now
+                scan = self._scan or token_due or now - scanned_at >= idle
                 self._scan = False
                 if scan:
-                    scanned_at = loop.time()
+                    scanned_at, token_at = now, None
                 try:
                     await self.deliver_due(scan=scan)
                 except Exception:
                     log.exception("deliverer round failed")
+                if self.throttled is not None:
+                    at = loop.time() + max(self.TOKEN_WAIT, self.throttled)
+                    token_at = at if token_at is None else min(token_at, at)
                 if self.wakeup.is_set() or stop.is_set():
                     continue
                 self._waiter = waiter = loop.create_future()
-                timer = loop.call_later(max(0.0, scanned_at + idle - loop.time()), _resolve, waiter)
+                delay = min(scanned_at + idle, token_at or math.inf) - loop.time()
+                timer = loop.call_later(max(0.0, delay), _resolve, waiter)
                 try:
                     await waiter
                 finally:
