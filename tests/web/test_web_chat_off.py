@@ -29,6 +29,7 @@ from groupops.web.server import (
     TURNED_OFF,
     WEBHOOKS_RECEIVE,
     is_loopback,
+    local_names,
     web_chat_refusal,
     webhook_connections,
 )
@@ -170,3 +171,43 @@ def test_serve_on_an_open_address_keeps_the_web_chat_off_unless_asked(
         assert "--web-chat turns it on" in line
         assert "only the platforms' webhooks answer at http://0.0.0.0:" in line
         assert status == 404
+
+
+def test_on_a_loopback_address_only_the_machines_own_names_are_answered(
+    web_config: WebConfig,
+) -> None:
+    """DNS rebinding (QA security N1): a page whose name points at 127.0.0.1 would be the
+    server's own site to the browser, CSRF cookie included; its Host gives it away."""
+    assert local_names("127.0.0.1") == ("localhost", "127.0.0.1", "::1")
+    assert local_names("127.0.0.2") == ("localhost", "127.0.0.1", "::1", "127.0.0.2")
+    assert local_names("0.0.0.0") is None  # others reach it under names serve cannot know
+
+    async def idle(app: object, stop: Any) -> None:
+        await stop.wait()
+
+    hook = Companion(
+        "telegram:t_bot", idle, routes=[Route("/hooks/t/bot", _hook, methods=["POST"])]
+    )
+    config = replace(web_config, allowed_hosts=local_names("127.0.0.1"))
+    with TestClient(create_web_app(config, companions=[hook])) as client:
+        for host in ("127.0.0.1:8000", "localhost:8000", "LOCALHOST", "[::1]:8000", "127.0.0.1"):
+            assert client.get("/api/groups", headers={"host": host}).status_code == 200, host
+        for host in ("rebind.attacker.example:8000", "127.0.0.1.nip.io", "", "[::2]:80"):
+            refused = client.get("/", headers={"host": host})
+            assert refused.status_code == 400, host
+            assert refused.json()["error"]["code"] == "bad_host"
+            assert refused.json()["error"]["field"] == "host"
+        # a webhook comes through the proxy under the public name
+        posted = client.post("/hooks/t/bot", json={}, headers={"host": "bots.example.org"})
+        assert posted.json() == {"ok": True}
+
+
+def test_serve_on_a_loopback_address_refuses_another_host_name(database_url: str) -> None:
+    url, _, proc = _serve(database_url)
+    try:
+        wait_until(lambda: _status(url + "/api/groups") == 200, timeout=60, what="an answer")
+        rebound = httpx.get(url + "/api/groups", headers={"host": "rebind.example:80"}, timeout=5)
+    finally:
+        _stop(proc)
+    assert rebound.status_code == 400
+    assert rebound.json()["error"]["code"] == "bad_host"

@@ -1,7 +1,8 @@
 """The FastAPI application of the sandbox web chat.
 
 Its lifespan starts the live runtime (``start_live``) and stops it; nothing lives at module
-level. Middleware, outermost first: security headers, body limit, CSRF.
+level. Middleware, outermost first: security headers, the Host check (serve on a loopback
+address), body limit, CSRF.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from groupops.web.security import (
     CSRF_COOKIE,
     CSRF_HEADER,
     BodyLimit,
+    HostCheck,
     JSONCSRFMiddleware,
     SecurityHeaders,
 )
@@ -133,5 +135,7 @@ def create_web_app(
     )
     # webhooks (/hooks/...) check their own size after their secret: Telegram's is 1 MB
     web.add_middleware(BodyLimit, limit=cfg.max_body, wider={"/hooks/": HOOK_MAX_BODY})
+    if cfg.allowed_hosts is not None:
+        web.add_middleware(HostCheck, allowed=cfg.allowed_hosts)
     web.add_middleware(SecurityHeaders)
     return web

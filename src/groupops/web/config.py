@@ -38,3 +38,6 @@ class WebConfig:
     #: serve the web chat (the page and its API); False: only the platforms' webhooks
     #: (``/hooks/...``) answer, for a server the internet reaches (``groupops serve`` decides)
     web_chat: bool = True
+    #: the names the web chat answers under (the ``Host`` header, without the port); None:
+    #: any. serve on a loopback address gives the machine's own (DNS rebinding)
+    allowed_hosts: tuple[str, ...] | None = None

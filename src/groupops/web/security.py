@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import http.cookies
 import secrets
+from collections.abc import Sequence
 
 from itsdangerous import BadSignature
 from starlette.datastructures import MutableHeaders
@@ -163,6 +164,36 @@ class BodyLimit:
         )
         response = JSONResponse(body, status_code=413, headers={"connection": "close"})
         await response(scope, receive, send)
+
+
+class HostCheck:
+    """Answers only requests whose ``Host`` names one of ``allowed`` (without the port), so a
+    web page cannot reach a server on this machine by pointing a name of its own at 127.0.0.1
+    (DNS rebinding: the browser would then treat the page and the server as one site, and
+    hand it the CSRF cookie). Paths under ``exempt`` (the webhooks, which a proxy reaches under
+    the public name) are not checked."""
+
+    def __init__(self, app: ASGIApp, allowed: Sequence[str], exempt: str = "/hooks/") -> None:
+        self.app = app
+        self.allowed = frozenset(h.lower().strip("[]") for h in allowed)
+        self.exempt = exempt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith(self.exempt):
+            await self.app(scope, receive, send)
+            return
+        host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
+        name = host[1 : host.find("]")] if host.startswith("[") else host.rsplit(":", 1)[0]
+        if name in self.allowed:
+            await self.app(scope, receive, send)
+            return
+        body = error_body(
+            "bad_host",
+            "this server answers under the names of this machine only"
+            f" ({', '.join(sorted(self.allowed))}), not {host!r}",
+            field="host",
+        )
+        await JSONResponse(body, status_code=400)(scope, receive, send)
 
 
 CSP = (

@@ -116,6 +116,17 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+#: the names a browser on this machine reaches a loopback address under
+LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def local_names(host: str) -> tuple[str, ...] | None:
+    """The Host names serve answers under when it listens on ``host``: the machine's own on a
+    loopback address (a rebinding page's name is refused); None (any) on an open one, which
+    others reach under names serve cannot know."""
+    return tuple(dict.fromkeys((*LOCAL_NAMES, host))) if is_loopback(host) else None
+
+
 def web_chat_refusal(
     wanted: bool | None, host: str, webhooks: Sequence[str]
 ) -> tuple[str, dict[str, object]] | None:
@@ -245,7 +256,9 @@ def serve(
     webhooks = [] if options.web_chat is not None else webhook_connections(config.database_url)
     sock = bind(options.host, options.port)
     refusal = web_chat_refusal(options.web_chat, str(sock.getsockname()[0]), webhooks)
-    config = replace(config, web_chat=refusal is None)
+    config = replace(
+        config, web_chat=refusal is None, allowed_hosts=local_names(str(sock.getsockname()[0]))
+    )
     web = create_web_app(config, companions=companions)
     server = uvicorn.Server(
         uvicorn.Config(web, log_level="warning", lifespan="on", access_log=False)
