@@ -24,8 +24,6 @@ from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
-from jinja2.nodes import EvalContext
-from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 
@@ -163,17 +161,19 @@ def _work(value: Any, args: Iterable[Any]) -> int:
 
 def _guarded(name: str, run: Callable[..., Any]) -> Callable[..., Any]:
     """The filter ``run``, refused before it could build too much, and after it did."""
+    # a filter gets (value, args...), or (environment, context or eval context, value, args...)
+    skip = 1 if hasattr(run, "jinja_pass_arg") else 0
 
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        # a filter gets (value, args...), or (environment or context, value, args...)
-        values = [a for a in args if not isinstance(a, _BoundedSandbox | Context | EvalContext)]
-        if values and _work(values[0], [*values[1:], *kwargs.values()]) > MAX_WORK:
+        # with arguments (a width, a text to put in) it may build much more than its value
+        if (len(args) > skip + 1 or kwargs) and _work(
+            args[skip], [*args[skip + 1 :], *kwargs.values()]
+        ) > MAX_WORK:
             raise SecurityError(f"the filter {name} would build too much")
         return _bounded(run(*args, **kwargs))
 
-    for flag in ("jinja_pass_arg",):  # pass_context / pass_environment / pass_eval_context
-        if hasattr(run, flag):
-            setattr(guarded, flag, getattr(run, flag))
+    if skip:  # pass_context / pass_environment / pass_eval_context, as the filter asks
+        guarded.jinja_pass_arg = run.jinja_pass_arg  # type: ignore[attr-defined]
     return guarded
 
 
@@ -343,7 +343,8 @@ class TemplateRenderer:
                 raise _unknown(name, variables, where)
             steps = _STEPS.set([MAX_STEPS])
             try:
-                out = _read(template.generate({k: str(v) for k, v in variables.items()}))
+                context = template.new_context({k: str(v) for k, v in variables.items()})
+                out = _read(template.root_render_func(context))
             finally:
                 _STEPS.reset(steps)
         except TemplateSyntaxError as exc:
