@@ -82,9 +82,9 @@ def test_members_lists_one_status(cli: typer.Typer, month: str) -> None:
     kicked = [r for r in every if r["status"] == "kicked"]
     res = run(cli, "members", "--status", "kicked", "--limit", "1", "--database-url", month)
     assert res.stderr.strip() == f"showing 1 of {len(kicked)}; --limit to see more"
-    assert "members: removed" in res.stdout  # the title names the status, in words
+    assert "members (removed)" in res.stdout  # the title names the status, in words
     res = run(cli, "members", "--status", "banned", "--database-url", month)
-    assert res.exit_code == 0 and "members: banned: nothing to list" in res.stdout, res.output
+    assert res.exit_code == 0 and "members (banned): nothing to list" in res.stdout, res.output
 
 
 def test_members_refuses_an_unknown_status_naming_the_known_ones(

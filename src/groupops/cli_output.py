@@ -281,7 +281,9 @@ NOTHING_LISTED = N_("{title}: nothing to list")
 NOTHING = N_("nothing to list")
 YES = N_("yes")
 NO = N_("no")
-TITLED = N_("{title}: {status}")
+#: a listing's title with the status it lists: ``owner tasks (to do)``, so that an empty
+#: one reads ``owner tasks (to do): nothing to list``, not ``…: to do: nothing to list``
+TITLED = N_("{title} ({status})")
 TIME_COLUMNS = frozenset({"created_at", "joined_at", "introduced_at", "done_at", "time (UTC)"})
 #: columns of one line each, at most this many terminal cells (a Chinese character takes two;
 #: None: as wide as the terminal lets it be), cut with "…" and the first to give way where the
@@ -332,7 +334,7 @@ BOARD_TITLE = N_("{title}: {period} {days}")
 
 
 def title_of(name: str, lang: str, status: str) -> str:
-    """A listing's title with the status it lists: ``outbox: dead letter`` (``发件队列：死信``)."""
+    """A listing's title with its status: ``outbox (dead letter)`` (``发件队列（死信）``)."""
     catalogs = Catalogs()
     t = catalogs.gettext(lang)
     title = label(name, lang, catalogs)
