@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+import stat
 from pathlib import Path
 
 import plotly.offline
@@ -74,6 +76,19 @@ def test_write_report_writes_both_files_and_metrics_keep_every_figure(tmp_path: 
     assert json.loads(figures.read_text(encoding="utf-8")) == metrics
     assert report.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [METRICS, REPORT]
+
+
+@pytest.mark.parametrize(("mask", "mode"), [(0o077, 0o600), (0o027, 0o640)])
+def test_report_files_are_readable_as_the_umask_says(tmp_path: Path, mask: int, mode: int) -> None:
+    """The report names members and quotes them: who else may read it is the user's umask's
+    call, as for any file they write (a fixed 0644 showed it to every local user)."""
+    before = os.umask(mask)
+    try:
+        report, figures = write_report(sample_metrics(), tmp_path / "out", lang="en")
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE(report.stat().st_mode) == mode
+    assert stat.S_IMODE(figures.stat().st_mode) == mode
 
 
 def test_write_report_leaves_old_files_alone_when_rendering_fails(tmp_path: Path) -> None:

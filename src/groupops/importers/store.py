@@ -23,6 +23,7 @@ from typing import IO, Any
 from groupops.domain.errors import InvalidOption
 from groupops.domain.events import Event, EventKind
 from groupops.engine.core import Engine
+from groupops.files import as_user_file
 from groupops.i18n import N_
 from groupops.importers import Columns, detect, read, read_columns
 from groupops.importers.base import Note, check_readable
@@ -238,21 +239,6 @@ def _zone_new_groups(engine: Engine, source: str, chats: set[str], tz: str | tzi
     engine.directory.invalidate()
 
 
-def current_umask() -> int:
-    """The process's umask (from /proc on Linux: setting it to read it back races with other
-    threads creating files)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o077)
-    os.umask(mask)
-    return mask
-
-
 class AtomicText:
     """A text file written to a temporary sibling and renamed into place on success only.
 
@@ -298,9 +284,7 @@ class AtomicText:
 
     def commit(self) -> None:
         self.handle.close()
-        # as any file the user writes: the umask says who else may read members' names and
-        # messages (mkstemp made it 0600; a fixed 0644 showed them to every local user)
-        self.tmp.chmod(0o666 & ~current_umask())
+        as_user_file(self.tmp)
         self.tmp.replace(self.target)
 
     def abort(self) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from groupops.domain.errors import GroupopsError
+from groupops.files import as_user_file
 from groupops.i18n import N_, Catalogs
 
 REPORT = "report.html"
@@ -122,7 +123,7 @@ def write_report(
             written.append((Path(tmp_name), out_dir / name))
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(body)
-            Path(tmp_name).chmod(0o644)
+            as_user_file(Path(tmp_name))
         for scratch, target in written:
             scratch.replace(target)
     except BaseException as exc:
