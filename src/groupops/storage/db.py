@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -163,6 +164,17 @@ def _reason(exc: BaseException) -> str:
     return text or type(inner).__name__
 
 
+def _create_private(path: str) -> None:
+    """A new SQLite file is made readable by its owner only (0600): it holds bot tokens, the
+    webhook secret, Matrix access tokens and every member's messages. SQLite gives its log and
+    shared-memory files the database file's mode. A file that exists keeps the mode it has."""
+    if path.startswith("file:") or "?" in path:
+        return  # a URI filename: SQLite opens it as it says
+    # it exists (kept as it is), or it cannot be made: SQLite's own open says what is wrong
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
     url = database_url(url)
     if url.startswith("postgresql://"):
@@ -171,6 +183,7 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path)
         engine = create_engine(url, echo=echo, poolclass=NullPool if path == ":memory:" else None)
 
         @event.listens_for(engine, "connect")
