@@ -41,11 +41,22 @@ def say_cut(shown: int, total: int, lang: str) -> None:
         err.print(literal(said), highlight=False, soft_wrap=True)
 
 
+#: control characters shown as signs instead of sent to the terminal: C0 but tab and line
+#: feed as their control pictures (ESC as ␛), DEL as ␡, C1 (0x80-0x9f, CSI among them) as �
+_CONTROLS = {
+    **{c: chr(0x2400 + c) for c in range(0x20) if c not in (0x09, 0x0A)},
+    0x7F: "\u2421",
+    **dict.fromkeys(range(0x80, 0xA0), "\ufffd"),
+}
+
+
 def literal(value: object) -> str:
     """``value`` as rich prints it letter for letter: user data (names, titles, chat ids, file
-    names) holding ``[bold]`` or ``[v2]`` is shown as written, never read as markup. Every
-    command passes what it did not write itself through here before rich prints it."""
-    return escape("" if value is None else str(value))
+    names) holding ``[bold]`` or ``[v2]`` is shown as written, never read as markup, and its
+    control characters as visible signs: a member named with an escape sequence cannot clear
+    the operator's screen, recolour it or retitle the terminal. Every command passes what it
+    did not write itself through here before rich prints it."""
+    return escape("" if value is None else str(value).translate(_CONTROLS))
 
 
 LOG_COLUMNS = ("id", "time (UTC)", "group", "member", "decision", "reason", "evidence", "undone")
