@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from groupops.features.registry import DEFAULT_FEATURES
 from groupops.web import WebConfig, create_web_app
-from groupops.web.runtime import Runtime
-from groupops.web.server import bind
+from groupops.web.runtime import Companion, Runtime
+from groupops.web.server import ServeOptions, bind, server_config
 
 
 @pytest.fixture
@@ -103,15 +103,20 @@ def person(client: TestClient) -> Callable[[], Person]:
 
 
 class LiveServer:
-    """The web chat served by uvicorn on a free loopback port, in a thread."""
+    """The web chat served by uvicorn on a free loopback port, in a thread, as `groupops serve`
+    serves it (its listening socket and uvicorn settings)."""
 
-    def __init__(self, config: WebConfig) -> None:
-        self.sock = bind("127.0.0.1", 0)  # the same listening socket `groupops serve` uses
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.web = create_web_app(config)
-        self.server = uvicorn.Server(
-            uvicorn.Config(self.web, log_level="warning", lifespan="on", access_log=False)
-        )
+    def __init__(
+        self,
+        config: WebConfig,
+        companions: Sequence[Companion] = (),
+        options: ServeOptions = ServeOptions(),
+    ) -> None:
+        self.sock = bind("127.0.0.1", 0)
+        self.port = int(self.sock.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.web = create_web_app(config, companions=companions)
+        self.server = uvicorn.Server(server_config(self.web, options))
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
         )

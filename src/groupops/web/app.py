@@ -133,7 +133,8 @@ def create_web_app(
         # secret of their own (Telegram's X-Telegram-Bot-Api-Secret-Token)
         exempt_urls=[re.compile(r"^/hooks/")],
     )
-    # webhooks (/hooks/...) check their own size after their secret: Telegram's is 1 MB
+    # webhooks (/hooks/...) read their bodies themselves, after their secret: BodyLimit only
+    # counts them, to Telegram's 1 MB, and holds nothing
     web.add_middleware(BodyLimit, limit=cfg.max_body, wider={"/hooks/": HOOK_MAX_BODY})
     if cfg.allowed_hosts is not None:
         web.add_middleware(HostCheck, allowed=cfg.allowed_hosts)

@@ -33,6 +33,12 @@ def register(app: typer.Typer) -> None:
             help="serve the web chat (it has no logins), or only the platforms' webhooks;"
             " default: the web chat only on a loopback --host with no Telegram webhook",
         ),
+        max_connections: int = typer.Option(
+            100,  # ServeOptions' MAX_CONNECTIONS (a test keeps them one), not imported: slow
+            min=1,
+            help="the most connections open at once, browsers' and platforms' together; while"
+            " that many are open, requests are answered 503",
+        ),
         lang: str = LangOption(),
     ) -> None:
         """Run groupops live with the sandbox web chat; prints its address."""
@@ -42,8 +48,18 @@ def register(app: typer.Typer) -> None:
         # a bad URL or an unreachable server is one line here, not a traceback at start-up
         open_database(url, create=True).dispose()
         serve(
-            WebConfig(database_url=database_url(url), movable_clock=movable_clock),
-            ServeOptions(host=host, port=port, demo=demo, seed=seed, web_chat=web_chat),
+            WebConfig(
+                database_url=database_url(url),
+                movable_clock=movable_clock,
+            ),
+            ServeOptions(
+                host=host,
+                port=port,
+                demo=demo,
+                seed=seed,
+                web_chat=web_chat,
+                max_connections=max_connections,
+            ),
             echo=typer.echo,
             language=lang,
         )

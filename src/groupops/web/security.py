@@ -105,9 +105,15 @@ class PersonCookie:
 class BodyLimit:
     """Refuses request bodies over ``limit`` bytes with 413 before the app sees them: at once
     by Content-Length, else while the body streams in (it is held, at most ``limit`` bytes, and
-    handed on whole). Paths starting with a prefix of ``wider`` get that prefix's limit instead
-    (a platform's webhook: Telegram posts updates that may be larger than any browser's
-    request, and the route checks its own limit after the secret)."""
+    handed on whole).
+
+    Paths starting with a prefix of ``wider`` (a platform's webhook: Telegram posts updates
+    that may be larger than any browser's request) get that prefix's limit, and their bodies
+    are counted, never held: the route reads the body itself, after checking the secret its
+    platform sends in a header, so a post without the secret is refused before a byte of its
+    body is read (one that streams without Content-Length would otherwise be held up to the
+    limit first). A body growing past the limit while the route reads it ends the request
+    with 413; the route sees the client gone."""
 
     def __init__(self, app: ASGIApp, limit: int, wider: dict[str, int] | None = None) -> None:
         self.app = app
@@ -119,20 +125,22 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         path = str(scope.get("path", ""))
-        for prefix, limit in self.wider.items():
-            if path.startswith(prefix):
-                await BodyLimit(self.app, limit)(scope, receive, send)
-                return
+        limit = next((n for p, n in self.wider.items() if path.startswith(p)), None)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
-            if not declared.isdigit() or int(declared) > self.limit:
-                await self._refuse(scope, receive, send)
+            if not declared.isdigit() or int(declared) > (limit or self.limit):
+                await _refuse(limit or self.limit, scope, receive, send)
                 return
             await self.app(scope, receive, send)
             return
         if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
-            return
+        elif limit is not None:
+            await self._counted(limit, scope, receive, send)
+        else:
+            await self._held(scope, receive, send)
+
+    async def _held(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = bytearray()
         while True:
             message = await receive()
@@ -140,7 +148,7 @@ class BodyLimit:
                 return  # the client went away
             body += message.get("body", b"")
             if len(body) > self.limit:
-                await self._refuse(scope, receive, send)
+                await _refuse(self.limit, scope, receive, send)
                 return
             if not message.get("more_body", False):
                 break
@@ -156,14 +164,44 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = error_body(
-            "too_large",
-            f"the request body is over {self.limit} bytes",
-            field="body",
-        )
-        response = JSONResponse(body, status_code=413, headers={"connection": "close"})
-        await response(scope, receive, send)
+    async def _counted(self, limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+        seen = 0
+        started = False
+        refused = False
+
+        async def counting() -> Message:
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    refused = True
+                    if not started:
+                        await _refuse(limit, scope, receive, send)
+                    return {"type": "http.disconnect"}  # the route stops reading
+            return message
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # 413 went out instead
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting, sending)
+        except Exception:
+            if not refused:
+                raise
+            # the route failed on the body cut short (starlette's ClientDisconnect): answered
+
+
+async def _refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+    body = error_body("too_large", f"the request body is over {limit} bytes", field="body")
+    response = JSONResponse(body, status_code=413, headers={"connection": "close"})
+    await response(scope, receive, send)
 
 
 class HostCheck:

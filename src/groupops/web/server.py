@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import uvicorn
+from fastapi import FastAPI
 
 from groupops.engine.app import App
 from groupops.features.registry import FeatureRegistry
@@ -50,6 +51,11 @@ STOPPED = N_("groupops: stopped")
 SIMULATOR = "groupops.simulator"
 
 
+#: serve's --max-connections by default: Telegram posts over 40 connections at most by default
+#: (setWebhook's max_connections), a browser on the web chat keeps a few
+MAX_CONNECTIONS = 100
+
+
 @dataclass(frozen=True)
 class ServeOptions:
     host: str = "127.0.0.1"
@@ -59,6 +65,21 @@ class ServeOptions:
     #: serve the web chat: True / False as given (--web-chat / --no-web-chat); None: only
     #: when nothing else can reach the server (see :func:`web_chat_refusal`)
     web_chat: bool | None = None
+    #: the most connections open at once, browsers' and platforms' together (uvicorn's
+    #: limit_concurrency): while that many are open, requests are answered 503 (Telegram posts
+    #: the update again later), so many slow or idle connections cannot pile up
+    max_connections: int = MAX_CONNECTIONS
+
+
+def server_config(web: FastAPI, options: ServeOptions) -> uvicorn.Config:
+    """How uvicorn serves ``web`` for serve (and the tests' live servers)."""
+    return uvicorn.Config(
+        web,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        limit_concurrency=options.max_connections,
+    )
 
 
 def demo_companion(seed: int) -> Companion | None:
@@ -260,9 +281,7 @@ def serve(
         config, web_chat=refusal is None, allowed_hosts=local_names(str(sock.getsockname()[0]))
     )
     web = create_web_app(config, companions=companions)
-    server = uvicorn.Server(
-        uvicorn.Config(web, log_level="warning", lifespan="on", access_log=False)
-    )
+    server = uvicorn.Server(server_config(web, options))
     configure_logging()
     for companion in companions:
         if companion.name == "demo":
