@@ -33,6 +33,12 @@ def register(app: typer.Typer) -> None:
             help="serve the web chat (it has no logins), or only the platforms' webhooks;"
             " default: the web chat only on a loopback --host with no Telegram webhook",
         ),
+        secure_cookies: bool = typer.Option(
+            False,
+            "--secure-cookies",
+            help="mark the web chat's cookies Secure, so that browsers send them over HTTPS"
+            " only: give it when the page is reached through a TLS proxy",
+        ),
         max_connections: int = typer.Option(
             100,  # ServeOptions' MAX_CONNECTIONS (a test keeps them one), not imported: slow
             min=1,
@@ -51,6 +57,7 @@ def register(app: typer.Typer) -> None:
             WebConfig(
                 database_url=database_url(url),
                 movable_clock=movable_clock,
+                secure_cookies=secure_cookies,
             ),
             ServeOptions(
                 host=host,

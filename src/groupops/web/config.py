@@ -28,7 +28,8 @@ class WebConfig:
     tick_every: float = 20.0
     #: the largest request body accepted, in bytes
     max_body: int = 64 * 1024
-    #: send cookies only over HTTPS (set when served behind TLS)
+    #: mark the cookies (CSRF, identity, language) Secure: the browser sends them over HTTPS
+    #: only (``groupops serve --secure-cookies``, when the page is reached through TLS)
     secure_cookies: bool = False
     #: message catalogues (None: the installed ones)
     locale_dir: Path | None = None

@@ -119,7 +119,14 @@ async def page(request: Request) -> Response:
         },
     )
     if request.query_params.get("lang") in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, lang, max_age=ONE_YEAR, samesite="lax", httponly=True)
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            max_age=ONE_YEAR,
+            samesite="lax",
+            httponly=True,
+            secure=runtime.config.secure_cookies,
+        )
     return response
 
 
