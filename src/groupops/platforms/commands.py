@@ -148,12 +148,25 @@ def connect_matrix(
     group_timezone: str | None = typer.Option(
         None, "--group-timezone", show_default=False, help=GROUP_TIMEZONE_HELP
     ),
+    invited_by: str | None = typer.Option(
+        None,
+        "--invited-by",
+        show_default=False,
+        help="who may invite the bot into a room, separated by commas: whole ids"
+        " (@alice:example.org) or @*:example.org for everyone of a server; other invitations"
+        " are refused ('' lets anyone again; default anyone; kept when not given again)",
+    ),
     url: str | None = DbOption,
     lang: str = LangOption(),
 ) -> None:
     """Connect a Matrix bot account: logs in once (checking homeserver, user and password) and
     keeps the access token, not the password."""
-    from groupops.platforms.matrix.config import TUNING, MatrixConfig, connect
+    from groupops.platforms.matrix.config import (
+        TUNING,
+        MatrixConfig,
+        checked_inviters,
+        connect,
+    )
 
     _ = Catalogs().gettext(lang)
     new_language, new_timezone = group_profile(group_language, group_timezone)
@@ -164,6 +177,7 @@ def connect_matrix(
         burst=burst,
         sync_timeout_ms=None if sync_timeout is None else round(sync_timeout * 1000),
         request_timeout=request_timeout,
+        invited_by=None if invited_by is None else checked_inviters(invited_by),
     )
     password = password or ask_secret(_(T_PASSWORD), "--password", "GROUPOPS_MATRIX_PASSWORD")
     config = MatrixConfig(
@@ -252,6 +266,14 @@ def connect_telegram(
     group_timezone: str | None = typer.Option(
         None, "--group-timezone", show_default=False, help=GROUP_TIMEZONE_HELP
     ),
+    added_by: str | None = typer.Option(
+        None,
+        "--added-by",
+        show_default=False,
+        help="the Telegram user ids (numbers, separated by commas) who may add the bot to a"
+        " group; a group anyone else adds it to is left at once ('' lets anyone again;"
+        " default anyone; kept when not given again)",
+    ),
     url: str | None = DbOption,
     lang: str = LangOption(),
 ) -> None:
@@ -259,6 +281,7 @@ def connect_telegram(
     from groupops.platforms.telegram.config import (
         TUNING,
         TelegramConfig,
+        checked_user_ids,
         connect,
         new_webhook_secret,
     )
@@ -272,6 +295,7 @@ def connect_telegram(
         poll_timeout=poll_timeout,
         request_timeout=request_timeout,
         admin_cache_seconds=admin_cache_seconds,
+        added_by=None if added_by is None else checked_user_ids(added_by),
     )
     token = token or ask_secret(_(T_TOKEN), "--token", "GROUPOPS_TELEGRAM_TOKEN")
     config = TelegramConfig(
@@ -313,6 +337,19 @@ T_HEADINGS = {
     "health": N_("health"),
     "synced": N_("synced"),
 }
+#: said under the table for each Telegram or Matrix connection (``--added-by``,
+#: ``--invited-by``)
+T_MAY_ADD = N_("{source} may be added to groups by: {who}")
+#: who may add the bot when the connection has no list
+T_ANYONE = N_("anyone")
+#: said under the table for a connection that refused groups (the latest few follow)
+T_REFUSED = N_(
+    "{source} left the groups someone not on its list brought it into ({count}, latest first):"
+)
+T_REFUSED_ONE = N_("{chat} {title}, by {by} at {at}")
+T_REFUSED_STAYS = N_("{chat} {title}, by {by} at {at}: not left yet ({error})")
+#: refusals listed under the table per connection (``--json`` gives them all)
+REFUSED_SHOWN = 5
 T_ENABLED = N_("{source} is on: a running `groupops serve` starts it within seconds")
 T_DISABLED = N_(
     "{source} is off: a running `groupops serve` stops it within seconds (its data stays;"
@@ -389,6 +426,27 @@ def show_connections(rows: list[dict[str, Any]], lang: str) -> None:
         lang,
         headings={k: t(v) for k, v in T_HEADINGS.items()},
     )
+    for r in rows:
+        if r["platform"] not in LIVE_PLATFORMS:
+            continue
+        who = ", ".join(r.get("may_add") or ()) or t(T_ANYONE)
+        said = t(T_MAY_ADD).format(source=r["id"], who=who)
+        out.print(literal(said), highlight=False, soft_wrap=True)
+        refused = r.get("refused") or []
+        if not refused:
+            continue
+        said = t(T_REFUSED).format(source=r["id"], count=len(refused))
+        out.print(literal(said), highlight=False, soft_wrap=True)
+        for one in refused[:REFUSED_SHOWN]:
+            who = " ".join(x for x in (one["by"], one["by_name"]) if x) or "?"
+            line = t(T_REFUSED_ONE if one["left"] else T_REFUSED_STAYS).format(
+                chat=one["chat_id"],
+                title=f"“{one['title']}”" if one["title"] else "",
+                by=who,
+                at=one["at"][:16].replace("T", " ") + " UTC" if one["at"] else "?",
+                error=one["error"],
+            )
+            out.print(literal("  " + " ".join(line.split())), highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -251,9 +251,41 @@ def list_connections(db: Engine) -> list[dict[str, Any]]:
                 "health_since": since,
                 "last_error": error,
                 "synced": bool(state.get("next_batch") or state.get("offset")),
+                "may_add": may_add(r.platform, config),
+                "refused": refusals(state),
             }
         )
     return found
+
+
+def may_add(platform: str, config: dict[str, Any]) -> list[str]:
+    """Who may bring the bot into a group: Telegram's ``added_by``, Matrix's ``invited_by``
+    (empty: anyone)."""
+    key = {"telegram": "added_by", "matrix": "invited_by"}.get(platform, "")
+    return [str(v) for v in config.get(key) or ()] if key else []
+
+
+def refusals(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The groups the bot was brought into by someone not on its list, latest first: the chat,
+    its title, who (id and name), when, and whether the bot is out (``left``; else the last
+    error)."""
+    refused = state.get("refused") or {}
+    if not isinstance(refused, dict):
+        return []
+    rows = [
+        {
+            "chat_id": str(chat_id),
+            "title": str(r.get("title") or ""),
+            "by": str(r.get("by") or ""),
+            "by_name": str(r.get("by_name") or ""),
+            "at": str(r.get("at") or ""),
+            "left": bool(r.get("left")),
+            "error": str(r.get("error") or ""),
+        }
+        for chat_id, r in refused.items()
+        if isinstance(r, dict)
+    ]
+    return sorted(rows, key=lambda r: r["at"], reverse=True)
 
 
 LIVE_PLATFORMS = ("telegram", "matrix")

@@ -66,3 +66,26 @@ def test_tuning_options_are_stored_and_kept_when_left_out(
     one = runner.invoke(cli, [*args, "--per-second", "1"])
     assert one.exit_code == 0, one.output
     assert tuning(stored(database_url)) == (1.0, *wanted[1:])
+
+
+def test_invited_by_is_stored_kept_when_left_out_and_cleared_with_nothing(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(matrix_config, "login", logged_in)
+    _register_all()
+    runner = CliRunner()
+    args = ["connect", "matrix", "--homeserver", "https://matrix.example.org", "--user", USER]
+    args += ["--password", "secret", "--database-url", database_url]
+    wanted = ("@olga:example.org", "@*:team.example.org")
+    first = runner.invoke(cli, [*args, "--invited-by", "@olga:example.org, @*:team.example.org"])
+    assert first.exit_code == 0, first.output
+    assert stored(database_url).invited_by == wanted
+    again = runner.invoke(cli, [*args, "--burst", "3"])
+    assert again.exit_code == 0, again.output
+    assert stored(database_url).invited_by == wanted
+    bad = runner.invoke(cli, [*args, "--invited-by", "olga"])
+    assert bad.exit_code != 0 and "'olga' is not a Matrix id" in bad.output, bad.output
+    assert stored(database_url).invited_by == wanted
+    cleared = runner.invoke(cli, [*args, "--invited-by", ""])
+    assert cleared.exit_code == 0, cleared.output
+    assert stored(database_url).invited_by == ()

@@ -246,9 +246,14 @@ class FakeBotApi:
         return response
 
     # -- the world: chats, people, updates -------------------------------------------------
-    def add_chat(self, chat_id: int, title: str = "Group", kind: str = "supergroup") -> None:
+    def add_chat(
+        self, chat_id: int, title: str = "Group", kind: str = "supergroup", *, bot: bool = True
+    ) -> None:
+        """A group; the bot is an administrator there unless ``bot`` is False (someone adds
+        it later: :meth:`bot_rights`)."""
         self.chats[chat_id] = {"id": chat_id, "type": kind, "title": title}
-        self.members[(chat_id, self.bot_id)] = {"status": "administrator", "user": self.me}
+        if bot:
+            self.members[(chat_id, self.bot_id)] = {"status": "administrator", "user": self.me}
 
     @staticmethod
     def person(user_id: int, first_name: str, username: str | None = None) -> dict[str, Any]:
@@ -682,6 +687,20 @@ class FakeBotApi:
             return self._error(400, "Bad Request: message to pin not found")
         self.pinned[key[0]] = key[1]
         return self._answer(True)
+
+    async def m_leaveChat(self, p: dict[str, Any]) -> web.Response:
+        """The bot leaves: Telegram tells it so (my_chat_member, from the bot itself)."""
+        chat = self._chat(p)
+        if chat is None:
+            return self._error(400, "Bad Request: chat not found")
+        if not self._bot_in(chat["id"]):
+            return self._error(403, "Forbidden: bot is not a member of the supergroup chat")
+        self.bot_rights(chat["id"], self.me, status="left")
+        return self._answer(True)
+
+    def _bot_in(self, chat_id: int) -> bool:
+        member = self.members.get((chat_id, self.bot_id)) or {}
+        return member.get("status") in ("creator", "administrator", "member")
 
     async def m_answerCallbackQuery(self, p: dict[str, Any]) -> web.Response:
         self.answered.append(str(p["callback_query_id"]))

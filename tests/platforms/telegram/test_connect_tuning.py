@@ -92,3 +92,24 @@ def test_more_than_telegrams_twenty_a_minute_in_a_group_is_warned_not_refused(
         assert zh.exit_code == 0
         assert "24" in zh.output and "warning" not in zh.output, zh.output
     assert stored(database_url).burst == 9
+
+
+def test_added_by_is_stored_kept_when_left_out_and_cleared_with_nothing(
+    database_url: str,
+) -> None:
+    _register_all()
+    runner = CliRunner()
+    with fake_in_thread() as fake:
+        args = ["--token", TOKEN, "--api-url", fake.base_url, "--database-url", database_url]
+        first = runner.invoke(cli, ["connect", "telegram", *args, "--added-by", "501, 777,501"])
+        assert first.exit_code == 0, first.output
+        assert stored(database_url).added_by == ("501", "777")
+        again = runner.invoke(cli, ["connect", "telegram", *args, "--burst", "1"])
+        assert again.exit_code == 0, again.output
+        assert stored(database_url).added_by == ("501", "777")
+        bad = runner.invoke(cli, ["connect", "telegram", *args, "--added-by", "501,@olga"])
+        assert bad.exit_code != 0 and "'@olga' is not a Telegram user id" in bad.output
+        assert stored(database_url).added_by == ("501", "777")  # nothing half-written
+        cleared = runner.invoke(cli, ["connect", "telegram", *args, "--added-by", ""])
+        assert cleared.exit_code == 0, cleared.output
+        assert stored(database_url).added_by == ()

@@ -85,3 +85,45 @@ def test_connections_lists_receiving_and_health_with_whole_ids(database_url: str
     assert on.exit_code == 0 and "on" in on.output
     missing = runner.invoke(cli, ["connections", "disable", "telegram:nobody", *db_args])
     assert missing.exit_code == 2 and "not_found" in missing.output
+
+
+def test_connections_shows_who_may_add_the_bot_and_the_groups_it_left(database_url: str) -> None:
+    from groupops.platforms.telegram import ConnectionStore
+    from groupops.storage.db import make_engine
+
+    _register_all()
+    runner = CliRunner()
+    db_args = ["--database-url", database_url]
+    with fake_in_thread() as fake:
+        args = ["--token", TOKEN, "--api-url", fake.base_url, *db_args]
+        assert runner.invoke(cli, ["connect", "telegram", *args]).exit_code == 0
+        anyone = runner.invoke(cli, ["connections", *db_args], env={"COLUMNS": "100"})
+        assert "may be added to groups by: anyone" in anyone.output, anyone.output
+        listed = runner.invoke(cli, ["connect", "telegram", *args, "--added-by", "501,777"])
+        assert listed.exit_code == 0, listed.output
+    db = make_engine(database_url)
+    try:
+        store = ConnectionStore(db, "telegram:groupops_test_bot")
+        refused = {
+            "-1005550000001": {
+                "title": "Cheap followers",
+                "by": "666",
+                "by_name": "Mallory",
+                "at": "2026-11-24T11:00:00+00:00",
+                "left": True,
+                "tries": 0,
+            }
+        }
+        store.save_state({**store.state(), "refused": refused})
+    finally:
+        db.dispose()
+    shown = runner.invoke(cli, ["connections", *db_args], env={"COLUMNS": "100"})
+    assert shown.exit_code == 0, shown.output
+    assert "may be added to groups by: 501, 777" in shown.output, shown.output
+    assert "left the groups someone not on its list brought it into (1," in shown.output
+    assert "-1005550000001 “Cheap followers”, by 666 Mallory at 2026-11-24 11:00 UTC" in (
+        shown.output
+    )
+    rows = json.loads(runner.invoke(cli, ["connections", "--json", *db_args]).output)
+    assert rows[0]["may_add"] == ["501", "777"]
+    assert rows[0]["refused"][0]["by"] == "666" and rows[0]["refused"][0]["left"] is True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -86,7 +87,50 @@ TUNING = (
     "per_second",
     "per_chat_per_minute",
     "burst",
+    "invited_by",
 )
+#: one entry of ``invited_by``: a whole Matrix id, or ``@*:server`` for anyone of a server
+_INVITER = re.compile(r"^@(\*|[^:\s*]+):([^\s:]+(?::[0-9]{1,5})?)$")
+
+
+def checked_inviters(values: Any) -> tuple[str, ...]:
+    """``invited_by`` as stored: ``@user:server`` or ``@*:server`` entries, each once."""
+    if isinstance(values, str):
+        values = values.split(",")
+    if not isinstance(values, (list, tuple)):
+        raise InvalidSettings(N_("invited_by must be a list of Matrix ids"), where="--invited-by")
+    found: list[str] = []
+    for value in values:
+        text = str(value).strip()
+        if not text:
+            continue
+        if not _INVITER.match(text):
+            raise InvalidSettings(
+                N_(
+                    "{value!r} is not a Matrix id nor @*:server: give whole ids like"
+                    " @alice:example.org, or @*:example.org for everyone of that server,"
+                    " separated by commas"
+                ),
+                where="--invited-by",
+                value=text,
+            )
+        if text not in found:
+            found.append(text)
+    return tuple(found)
+
+
+def may_invite(inviters: tuple[str, ...], user_id: str) -> bool:
+    """Whether ``user_id`` is one of ``inviters`` (or of a server given as ``@*:server``);
+    with none given, anyone may."""
+    if not inviters:
+        return True
+    server = user_id.split(":", 1)[1].lower() if ":" in user_id else ""
+    for entry in inviters:
+        if entry == user_id:
+            return True
+        if entry.startswith("@*:") and server and entry[3:].lower() == server:
+            return True
+    return False
 
 
 def source_for(user_id: str) -> str:
@@ -116,8 +160,13 @@ class MatrixConfig:
     #: Asia/Shanghai); ``settings profile`` changes a group's own afterwards
     group_language: str = ""
     group_timezone: str = ""
+    #: who may invite the bot into a room (``connect --invited-by``): whole Matrix ids, or
+    #: ``@*:server`` for every user of a server. An invitation from anyone else is refused
+    #: (the bot leaves the invited room without joining). Empty: anyone may
+    invited_by: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "invited_by", checked_inviters(self.invited_by))
         url = urlsplit(self.homeserver)
         if url.scheme not in ("http", "https") or not url.hostname:
             raise InvalidSettings(

@@ -182,7 +182,9 @@ class Homeserver:
     def _note_direct(self, room_id: str, raws: Any) -> None:
         for e in raws:
             raw = getattr(e, "source", e)
-            content = raw.get("content") or {}
+            # matrix-nio takes ``content`` out of an invited room's stripped events (their
+            # ``source``) and keeps it as the event's attribute
+            content = getattr(e, "content", None) or raw.get("content") or {}
             if raw.get("type") == "m.room.member" and content.get("is_direct") is True:
                 known: list[str] = self._state.setdefault("direct_rooms", [])
                 if room_id not in known:

@@ -27,7 +27,7 @@ from nio.rooms import MatrixRoom
 
 from groupops.domain.errors import PlatformError
 from groupops.domain.events import Event, EventKind
-from groupops.platforms.matrix.config import network_reason
+from groupops.platforms.matrix.config import may_invite, network_reason
 from groupops.platforms.matrix.homeserver import (
     CREATOR_LEVEL,
     AccessRefused,
@@ -55,6 +55,8 @@ JOIN_RETRY = 300.0
 JOIN_RETRY_MAX = 6 * 3600.0
 #: tries of a failed join before the invite is given up (the record stays for an operator)
 JOIN_TRIES = 8
+#: invitations refused (``invited_by``) remembered for the operator (the oldest go)
+MAX_REFUSED = 500
 #: replied-to events the homeserver could not give (not visible to the bot, gone): not asked
 #: again, at most this many remembered
 UNFETCHABLE_MAX = 1000
@@ -148,8 +150,9 @@ class Sync(Homeserver):
             for room_id, info in joined:
                 if room_id not in direct:  # a private chat with the bot is not a group
                     events += await self._room_events(room_id, info.timeline, since)
+            refused = self._state.get("refused") or {}
             for room_id, left in answer.rooms.leave.items():
-                if room_id not in direct:
+                if room_id not in direct and room_id not in refused:
                     events += await self._room_events(room_id, left.timeline, since)
         if events and self.handle is not None:
             # commits (an event the engine refuses is set aside): only then does the position
@@ -161,7 +164,9 @@ class Sync(Homeserver):
         if self.config.auto_join:
             for room_id, invite in answer.rooms.invite.items():
                 self._note_direct(room_id, getattr(invite, "invite_state", []))
-            invited = list(answer.rooms.invite)
+            for room_id, invite in answer.rooms.invite.items():
+                if await self._admit(room_id, getattr(invite, "invite_state", [])):
+                    invited.append(room_id)
         # an upgraded room's replacement is joined once, whatever auto-join says: the group
         # goes on there (a failed join is tried again like an invitation's; a bot removed from
         # the new room later does not come back by itself)
@@ -174,6 +179,66 @@ class Sync(Homeserver):
             self._state["next_batch"] = answer.next_batch
             self.store.save_state(self._state)
         return events
+
+    async def _admit(self, room_id: str, invite_state: Any) -> bool:
+        """Whether to join a room the bot is invited to: anyone may invite it when
+        ``invited_by`` is empty, and into a private chat (an ``is_direct`` invitation: never a
+        group); else the inviter must be on the list. A refused invitation is rejected (leave
+        the invited room, which the homeserver takes as "no") and kept in
+        ``state["refused"]`` for the operator; an invitation from someone on the list takes
+        the room off it."""
+        refused: dict[str, dict[str, Any]] = self._state.setdefault("refused", {})
+        inviter, title = "", ""
+        for e in invite_state or ():
+            raw = getattr(e, "source", e)
+            etype = raw.get("type") if isinstance(raw, Mapping) else None
+            if etype == "m.room.name":
+                title = str(getattr(e, "name", "") or "")
+            elif etype == "m.room.canonical_alias" and not title:
+                title = str(getattr(e, "canonical_alias", "") or "")
+            elif etype == "m.room.member" and raw.get("state_key") == self.config.user_id:
+                content = getattr(e, "content", None) or raw.get("content") or {}
+                if content.get("membership") == "invite":
+                    inviter = str(getattr(e, "sender", "") or raw.get("sender") or "")
+        if (
+            not self.config.invited_by
+            or room_id in self.direct_rooms()  # noted from the invitation just before
+            or (inviter and may_invite(self.config.invited_by, inviter))
+        ):
+            refused.pop(room_id, None)
+            return True
+        record: dict[str, Any] = {
+            "title": title,
+            "by": inviter,
+            "by_name": "",
+            "at": self.clock.now().isoformat(),
+            "left": False,
+        }
+        try:
+            answer = await self._client().room_leave(room_id)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            record["error"] = f"leave: {network_reason(exc)}"[:300]
+        else:
+            if isinstance(answer, ErrorResponse):
+                error = self._error(answer, f"leave {room_id}")
+                if isinstance(error, AccessRefused):
+                    raise error
+                record["error"] = str(error)[:300]
+            else:
+                record["left"] = True
+        refused.pop(room_id, None)
+        refused[room_id] = record
+        while len(refused) > MAX_REFUSED:
+            refused.pop(next(iter(refused)))
+        log.warning(
+            "%s: invited to %s (%s) by %s, who is not on invited_by: %s",
+            self.source,
+            room_id,
+            title,
+            inviter or "someone unknown",
+            "refused" if record["left"] else f"not joined ({record.get('error')})",
+        )
+        return False
 
     async def _join(self, invited: list[str]) -> None:
         """Join the rooms just invited to, and those whose failed join is due again. A failed

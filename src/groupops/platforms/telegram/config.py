@@ -45,7 +45,9 @@ TUNING = (
     "per_chat_per_minute",
     "burst",
     "admin_cache_seconds",
+    "added_by",
 )
+_USER_ID = re.compile(r"^[1-9][0-9]{0,19}$")
 #: Telegram's limit in one group: 20 messages in any minute
 GROUP_MINUTE_LIMIT = 20
 
@@ -88,8 +90,13 @@ class TelegramConfig:
     #: Asia/Shanghai); ``settings profile`` changes a group's own afterwards
     group_language: str = ""
     group_timezone: str = ""
+    #: the Telegram user ids that may add the bot to a group (``connect --added-by``); a group
+    #: anyone else adds it to is left at once (leaveChat) and never becomes a group of the
+    #: workspace. Empty: anyone may (Telegram's own default)
+    added_by: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "added_by", checked_user_ids(self.added_by))
         if not isinstance(self.token, str) or not _TOKEN.match(self.token):
             # never echo the token: it is a secret even when malformed
             raise InvalidSettings(
@@ -179,6 +186,33 @@ class TelegramConfig:
             return cls(**dict(raw))
         except TypeError as exc:  # a value of the wrong type (the message names the field only)
             raise InvalidSettings(str(exc), where=WHERE) from None
+
+
+def checked_user_ids(values: Any) -> tuple[str, ...]:
+    """``added_by`` as stored: Telegram user ids (digits), each once, in the order given."""
+    if isinstance(values, str):
+        values = values.split(",")
+    if not isinstance(values, (list, tuple)):
+        raise InvalidSettings(
+            N_("added_by must be a list of Telegram user ids"), where="--added-by"
+        )
+    found: list[str] = []
+    for value in values:
+        text = str(value).strip()
+        if not text:
+            continue
+        if isinstance(value, bool) or not _USER_ID.match(text):
+            raise InvalidSettings(
+                N_(
+                    "{value!r} is not a Telegram user id: give the person's number (e.g."
+                    " 123456789), not a @username, separated by commas"
+                ),
+                where="--added-by",
+                value=text,
+            )
+        if text not in found:
+            found.append(text)
+    return tuple(found)
 
 
 def new_webhook_secret() -> str:

@@ -17,7 +17,7 @@ from groupops.domain.errors import GroupopsError
 from groupops.domain.events import Event
 from groupops.platforms.supervise import Handler, Rejecter, hand_over
 from groupops.platforms.telegram.botapi import BotApi, log
-from groupops.platforms.telegram.translate import ADMIN, GROUP_TYPES
+from groupops.platforms.telegram.translate import ADMIN, GROUP_TYPES, is_member, name_of
 
 #: the updates asked for: chat_member and message_reaction only come when asked for by name
 ALLOWED_UPDATES = (
@@ -30,6 +30,31 @@ ALLOWED_UPDATES = (
     "callback_query",
 )
 MAX_STARTED = 200_000  # people remembered as having started the bot
+#: groups the bot left because someone not on ``added_by`` added it, remembered (the oldest go)
+MAX_REFUSED = 500
+#: the first wait before a failed leaveChat is tried again (seconds); it doubles
+LEAVE_RETRY = 60.0
+#: tries of leaveChat before a refused group is given up (the record says so)
+LEAVE_TRIES = 8
+#: where each update kind names its chat
+_CHAT_KEYS = (
+    "message",
+    "edited_message",
+    "chat_member",
+    "my_chat_member",
+    "chat_join_request",
+    "message_reaction",
+)
+
+
+def chat_of(update: Mapping[str, Any]) -> str:
+    """The chat an update happened in ("" for none)."""
+    for key in _CHAT_KEYS:
+        chat = (update.get(key) or {}).get("chat") or {}
+        if chat.get("id") is not None:
+            return str(chat["id"])
+    chat = ((update.get("callback_query") or {}).get("message") or {}).get("chat") or {}
+    return str(chat["id"]) if chat.get("id") is not None else ""
 
 
 class Updates(BotApi):
@@ -83,8 +108,16 @@ class Updates(BotApi):
         """Translate a batch of updates, hand the events to the engine (one transaction), then
         store the position past them. Raises if the engine fails: nothing is stored then."""
         async with self._lock:
-            chats_needing_admins: set[str] = set()
+            # first, for the whole batch: its events of the new chat already belong to the group
+            changed = any([self._migration(u) for u in updates])
+            admitted = []
             for u in updates:
+                drop, news = self._admission(u)
+                changed = news or changed
+                if not drop:
+                    admitted.append(u)
+            chats_needing_admins: set[str] = set()
+            for u in admitted:
                 for key in ("message", "edited_message", "message_reaction"):
                     chat = (u.get(key) or {}).get("chat") or {}
                     if chat.get("type") in GROUP_TYPES:
@@ -93,10 +126,8 @@ class Updates(BotApi):
                 if (q.get("chat") or {}).get("type") in GROUP_TYPES:
                     chats_needing_admins.add(str(q["chat"]["id"]))
             admins = {c: await self._admins_of(c) for c in chats_needing_admins}
-            # first, for the whole batch: its events of the new chat already belong to the group
-            changed = any([self._migration(u) for u in updates])
             events: list[Event] = []
-            for u in updates:
+            for u in admitted:
                 self._note_admin_change(u)
                 try:
                     event = self.translator.translate(
@@ -123,10 +154,85 @@ class Updates(BotApi):
                 changed = True
             if changed:
                 self.store.save_state(self._state)
-        for u in updates:
+        await self.leave_refused()
+        for u in admitted:
             if "callback_query" in u:
                 await self._answer(u["callback_query"])
         return events
+
+    # -- who may add the bot to a group (``added_by``) -------------------------------------
+    def _admission(self, update: Mapping[str, Any]) -> tuple[bool, bool]:
+        """(drop, changed): whether the update is of a group the bot was added to by someone
+        not on ``added_by`` (it is not handed to the engine: no group, no features), and
+        whether the refused groups changed. The bot added by someone on the list (again)
+        takes a group off them; a group upgraded to a supergroup is the same group."""
+        refused: dict[str, dict[str, Any]] = self._state.get("refused") or {}
+        member = update.get("my_chat_member") or {}
+        chat = member.get("chat") or {}
+        if chat.get("type") in GROUP_TYPES and chat.get("id") is not None:
+            chat_id = str(chat["id"])
+            old, new = member.get("old_chat_member") or {}, member.get("new_chat_member") or {}
+            if not is_member(old) and is_member(new):  # the bot was added
+                actor = member.get("from") or {}
+                by = str(actor.get("id", ""))
+                allowed = self.config.added_by
+                if not allowed or by in allowed or self.group_chat(chat_id) != chat_id:
+                    return False, refused.pop(chat_id, None) is not None
+                refused[chat_id] = {
+                    "title": str(chat.get("title") or ""),
+                    "by": by,
+                    "by_name": name_of(actor),
+                    "at": self.clock.now().isoformat(),
+                    "left": False,
+                    "tries": 0,
+                }
+                while len(refused) > MAX_REFUSED:
+                    refused.pop(next(iter(refused)))
+                self._state["refused"] = refused
+                log.warning(
+                    "%s: added to group %s (%s) by %s, who is not on added_by: leaving it",
+                    self.source,
+                    chat_id,
+                    chat.get("title") or "",
+                    by,
+                )
+                return True, True
+        return chat_of(update) in refused, False
+
+    async def leave_refused(self) -> None:
+        """leaveChat for each refused group the bot has not left yet (a failure is tried again
+        later, at most LEAVE_TRIES times; the record says why)."""
+        refused: dict[str, dict[str, Any]] = self._state.get("refused") or {}
+        now = self.clock.now()
+        due = [
+            chat_id
+            for chat_id, r in refused.items()
+            if not r.get("left")
+            and int(r.get("tries", 0)) < LEAVE_TRIES
+            and (not r.get("retry_at") or datetime.fromisoformat(r["retry_at"]) <= now)
+        ]
+        if not due:
+            return
+        for chat_id in due:
+            record = refused[chat_id]
+            try:
+                await self._bot().leave_chat(int(chat_id))
+            except TelegramError as exc:
+                error = self._error(exc, "leaveChat")
+                record["tries"] = int(record.get("tries", 0)) + 1
+                record["error"] = str(error)[:300]
+                if error.permanent:  # not in the chat any more (removed, the chat is gone)
+                    record["left"] = True
+                    continue
+                wait = error.retry_after or LEAVE_RETRY * 2 ** (record["tries"] - 1)
+                record["retry_at"] = (now + timedelta(seconds=wait)).isoformat()
+                log.warning("%s: cannot leave %s yet: %s", self.source, chat_id, error)
+                continue
+            record["left"] = True
+            record.pop("retry_at", None)
+            record.pop("error", None)
+        async with self._lock:
+            self.store.save_state(self._state)
 
     def _migration(self, update: Mapping[str, Any]) -> bool:
         """A group upgraded to a supergroup: Telegram says so in the old chat
@@ -176,6 +282,7 @@ class Updates(BotApi):
             raise self._error(exc, "getUpdates") from None
         updates = [u for u in (raw or []) if isinstance(u, dict)]
         if not updates:
+            await self.leave_refused()  # a failed leave whose time came
             return []
         return await self.process(updates)
 

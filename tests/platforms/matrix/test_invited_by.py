@@ -1,0 +1,118 @@
+"""Who may invite the bot into a room (QA security W7): with ``invited_by`` set, an invitation
+from anyone else is rejected (the bot leaves the invited room without joining it), kept in the
+connection's state for the operator, and nothing of that room reaches the engine; an invitation
+from someone on the list is joined as before, and so is a private chat anyone opens with the
+bot (never a group). Real Synapse on 127.0.0.1, real engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from nio import RoomCreateResponse, RoomGetStateEventResponse
+from sqlalchemy import select
+
+from groupops.engine.app import App
+from groupops.platforms.matrix import ConnectionStore
+from groupops.platforms.matrix.config import checked_inviters, may_invite
+from groupops.storage.tables import events as events_table
+from groupops.storage.tables import groups
+from tests.platforms.matrix.conftest import Person, new_account, run
+from tests.platforms.matrix.helpers import bot_config, make_adapter, people, settle
+from tests.platforms.matrix.synapse import Synapse
+
+
+async def membership(person: Person, room_id: str, user_id: str) -> str:
+    answer = await person.client.room_get_state_event(room_id, "m.room.member", user_id)
+    assert isinstance(answer, RoomGetStateEventResponse), answer
+    return str(answer.content.get("membership"))
+
+
+def test_an_invitation_from_someone_not_on_the_list_is_rejected_and_kept(
+    synapse: Synapse, make_app: Callable[..., App]
+) -> None:
+    app = make_app(features=())
+    bot = new_account(synapse, "bot")
+
+    async def go() -> dict[str, Any]:
+        owner, stranger = await people(synapse, 2)
+        config = bot_config(synapse, bot, invited_by=(owner.user_id,))
+        adapter = make_adapter(app.db, config, app.handle)
+        await adapter.connect()
+        await adapter.sync_once()  # the first sync only takes the position
+        theirs = await stranger.client.room_create(name="Cheap followers", invite=[bot.user_id])
+        ours = await owner.client.room_create(name="Our group", invite=[bot.user_id])
+        assert isinstance(theirs, RoomCreateResponse), theirs
+        assert isinstance(ours, RoomCreateResponse), ours
+        await settle(adapter, 3)
+        await stranger.say(theirs.room_id, "hello bot")
+        await owner.say(ours.room_id, "welcome everyone")
+        await settle(adapter, 2)
+        out = {
+            "theirs": theirs.room_id,
+            "ours": ours.room_id,
+            "stranger": stranger.user_id,
+            "in_theirs": await membership(stranger, theirs.room_id, bot.user_id),
+            "in_ours": await membership(owner, ours.room_id, bot.user_id),
+            "state": ConnectionStore(app.db, config.source).state(),
+        }
+        await adapter.close()
+        await owner.close()
+        await stranger.close()
+        return out
+
+    out = run(go())
+    assert out["in_theirs"] == "leave"  # rejected: never joined
+    assert out["in_ours"] == "join"
+    record = out["state"]["refused"][out["theirs"]]
+    assert record["by"] == out["stranger"] and record["title"] == "Cheap followers"
+    assert record["left"] is True
+    assert out["ours"] not in out["state"]["refused"]
+    with app.db.connect() as conn:
+        chats = {r.chat_id for r in conn.execute(select(events_table.c.chat_id))}
+        group_ids = {r.chat_id for r in conn.execute(select(groups.c.chat_id))}
+    assert out["theirs"] not in chats and out["theirs"] not in group_ids
+    assert out["ours"] in chats
+
+
+def test_a_private_chat_anyone_opens_is_joined_and_is_no_group(
+    synapse: Synapse, make_app: Callable[..., App]
+) -> None:
+    app = make_app(features=())
+    bot = new_account(synapse, "bot")
+
+    async def go() -> dict[str, Any]:
+        (stranger,) = await people(synapse, 1)
+        config = bot_config(synapse, bot, invited_by=("@*:elsewhere.example",))
+        adapter = make_adapter(app.db, config, app.handle)
+        await adapter.connect()
+        await adapter.sync_once()
+        dm = await stranger.client.room_create(is_direct=True, invite=[bot.user_id])
+        assert isinstance(dm, RoomCreateResponse), dm
+        await settle(adapter, 3)
+        await stranger.say(dm.room_id, "hi, can you help me?")
+        await settle(adapter, 2)
+        out = {
+            "dm": dm.room_id,
+            "joined": await membership(stranger, dm.room_id, bot.user_id),
+            "direct": dm.room_id in adapter.direct_rooms(),
+        }
+        await adapter.close()
+        await stranger.close()
+        return out
+
+    out = run(go())
+    assert out["joined"] == "join" and out["direct"]
+    with app.db.connect() as conn:
+        chats = {r.chat_id for r in conn.execute(select(events_table.c.chat_id))}
+    assert out["dm"] not in chats
+
+
+def test_who_may_invite() -> None:
+    allowed = checked_inviters("@olga:example.org, @*:team.example.org")
+    assert may_invite(allowed, "@olga:example.org")
+    assert may_invite(allowed, "@anyone:team.example.org")
+    assert may_invite(allowed, "@anyone:TEAM.example.org")
+    assert not may_invite(allowed, "@mallory:example.org")
+    assert not may_invite(allowed, "@anyone:evil-team.example.org")
+    assert may_invite((), "@mallory:example.org")  # no list: anyone, as before
