@@ -16,11 +16,18 @@ from groupops.domain.actions import Action, ActionKind
 
 @dataclass(frozen=True, slots=True)
 class RateLimits:
-    """Send limits the deliverer keeps to (token buckets)."""
+    """Send limits the deliverer keeps to (token buckets; see engine/deliverer.py).
 
-    per_second: float = 30.0  # for the whole connection
-    per_chat_per_minute: float = 20.0  # for one group
-    burst: int = 5  # actions a chat may take at once before the per-minute rate applies
+    ``per_second`` counts every action of the connection. ``per_chat_per_minute`` and
+    ``burst`` count only the messages posted in one group (send, reply, pin): deleting a
+    message, muting, kicking, banning and answering a join request take no token there."""
+
+    #: actions a second for the whole connection, every kind
+    per_second: float = 30.0
+    #: messages posted a minute in one group (send, reply, pin), after the burst
+    per_chat_per_minute: float = 20.0
+    #: messages one group may get at once before the per-minute rate applies
+    burst: int = 5
 
 
 @dataclass(frozen=True, slots=True)
