@@ -98,3 +98,27 @@ def test_the_token_on_the_libraries_loggers_and_removed_with_the_connection(
     assert TG_TOKEN not in caplog.text
     guard.remove()
     assert all(guard not in logging.getLogger(n).filters for n in guard.names())
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def test_a_logger_made_after_the_filter_is_masked_at_the_root_handlers(install: Install) -> None:
+    """A library module imported after the connection started logs through a new logger, no
+    ancestor's filter sees its records: the root logger's handlers (serve's console) mask it."""
+    kept = _Kept()
+    logging.root.addHandler(kept)
+    try:
+        install(telegram_config.secret_filter([TG_TOKEN]))
+        late = logging.getLogger("somelibrary.made.later")
+        late.propagate, late.level = True, logging.INFO
+        late.warning("retrying https://api.telegram.org/bot%s/getUpdates", TG_TOKEN)
+    finally:
+        logging.root.removeHandler(kept)
+    assert kept.lines == ["retrying https://api.telegram.org/bot***/getUpdates"]

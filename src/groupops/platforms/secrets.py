@@ -5,7 +5,8 @@ every Telegram URL (httpx logs each request's URL), matrix-nio puts the access t
 query string of every request and logs whole responses (the login answer holds the token). An
 error of such a request can reach groupops' own loggers too, with its traceback: the
 deliverer's ``log.exception`` for an action that failed in an unexpected way, the App's for a
-batch. One :class:`SecretFilter` per connection sits on all of them.
+batch. One :class:`SecretFilter` per connection sits on all of them, and on the root
+logger's handlers (serve's console) for a logger made after it was installed.
 """
 
 from __future__ import annotations
@@ -82,11 +83,19 @@ class SecretFilter(logging.Filter):
         return sorted({*found, *self.families, *self.loggers})
 
     def install(self) -> None:
+        """On the loggers (see :meth:`names`) and on the root logger's handlers: a record of
+        a logger made later (a library's new module) reaches those handlers without passing
+        through its ancestors' filters."""
         for name in self.names():
             logger = logging.getLogger(name)
             if self not in logger.filters:
                 logger.addFilter(self)
+        for handler in logging.root.handlers:
+            if self not in handler.filters:
+                handler.addFilter(self)
 
     def remove(self) -> None:
         for name in self.names():
             logging.getLogger(name).removeFilter(self)
+        for handler in logging.root.handlers:
+            handler.removeFilter(self)
