@@ -85,6 +85,35 @@ def warn_group_rate(rate: float, burst: int, t: Any) -> None:
         err.print(literal(said), highlight=False, soft_wrap=True)
 
 
+T_PLAIN_HTTP = N_(
+    "warning: {option} {url} is plain http to another machine: {secret} would go over the network"
+    " unencrypted; use https (plain http is safe only within this machine)"
+)
+T_SECRETS = {
+    "--homeserver": N_("the password and the access token"),
+    "--api-url": N_("the bot token"),
+}
+
+
+def warn_plain_http(url: str, option: str, t: Any) -> None:
+    """Said (not refused: a private network's http://synapse:8008 is the operator's call)
+    when a connection's secrets would go unencrypted to another machine."""
+    from ipaddress import ip_address
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "http" or not parts.hostname:
+        return
+    host = parts.hostname.lower()
+    try:
+        local = ip_address(host).is_loopback
+    except ValueError:
+        local = host == "localhost" or host.endswith(".localhost")
+    if not local:
+        said = t(T_PLAIN_HTTP).format(option=option, url=url, secret=t(T_SECRETS[option]))
+        err.print(literal(said), highlight=False, soft_wrap=True)
+
+
 connect_app = typer.Typer(no_args_is_help=True, help="Connect a bot account on a platform.")
 
 
@@ -179,6 +208,7 @@ def connect_matrix(
         request_timeout=request_timeout,
         invited_by=None if invited_by is None else checked_inviters(invited_by),
     )
+    warn_plain_http(homeserver, "--homeserver", _)  # before the password is sent
     password = password or ask_secret(_(T_PASSWORD), "--password", "GROUPOPS_MATRIX_PASSWORD")
     config = MatrixConfig(
         homeserver,
@@ -297,6 +327,7 @@ def connect_telegram(
         admin_cache_seconds=admin_cache_seconds,
         added_by=None if added_by is None else checked_user_ids(added_by),
     )
+    warn_plain_http(base_url, "--api-url", _)  # before the token is sent
     token = token or ask_secret(_(T_TOKEN), "--token", "GROUPOPS_TELEGRAM_TOKEN")
     config = TelegramConfig(
         token.strip(),
