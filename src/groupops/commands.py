@@ -49,6 +49,7 @@ from groupops.cli_output import (
 )
 from groupops.domain.errors import GroupopsError, InvalidOption, InvalidSettings
 from groupops.engine import admin, settings_admin, settings_read
+from groupops.engine.bot import state_words
 from groupops.engine.clock import RealClock
 from groupops.engine.deadletters import KIND_WORDS, error_words, list_outbox, retry_dead
 from groupops.features.points import leaderboard
@@ -89,6 +90,10 @@ CREATED_IN = N_("created ({zone})")
 #: a task dismissed without ``--reason`` (or before the reason was kept)
 NO_REASON = N_("(none given)")
 
+#: the columns of ``groups`` before the one that says how the bot is in each group
+GROUP_COLUMNS = ("id", "workspace", "source", "chat_id", "title", "timezone", "language", "members")
+BOT_HEADING = N_("bot")
+
 #: a leaderboard with nobody on it
 BOARD_EMPTY = N_("nobody on {title} yet")
 #: the columns of times, with the zone they are shown in (``members``)
@@ -126,13 +131,23 @@ def register(app: typer.Typer) -> None:
         """List groups with their active member counts."""
         with opened(url) as db:
             rows = admin.list_groups(db)
+        t = Catalogs().gettext(lang)
+        if not as_json:  # the bot in words; --json: as stored (bot_in_chat, bot_status ...)
+            rows = [
+                {
+                    **r,
+                    "bot": state_words(r["bot_in_chat"], r["bot_status"], r["bot_missing"], t),
+                }
+                for r in rows
+            ]
         emit(
             rows,
-            ["id", "workspace", "source", "chat_id", "title", "timezone", "language", "members"],
+            [*GROUP_COLUMNS, "bot"],
             as_json,
             label("groups", lang),
             lang,
-            whole=WHOLE_COLUMNS | GROUP_REFERENCE,
+            {"bot": t(BOT_HEADING)},
+            whole=WHOLE_COLUMNS | GROUP_REFERENCE | {"bot"},  # folded, never cut
         )
 
     @app.command("members")

@@ -119,7 +119,7 @@ def test_upgrade_keeps_the_data_and_never_reuses_a_forgotten_id(database_url: st
         before = {t.name: _rows(conn, t) for t in KEPT}
 
     upgrade(db)
-    assert current(db) == "0012"  # the newest revision
+    assert current(db) == "0013"  # the newest revision
     with db.connect() as conn:
         assert {t.name: _rows(conn, t) for t in KEPT} == before
         diff = compare_metadata(

@@ -76,6 +76,11 @@ def group_in(conn: Connection, ref: str) -> GroupRef:
 
 
 def list_groups(db: Engine) -> list[dict[str, Any]]:
+    """Every group with its active members and the bot there as the platform last said
+    (``bot_in_chat``, ``bot_status``, ``bot_missing``: the rights groupops needs that it
+    lacks, ``bot_changed_at``; see engine/bot.py)."""
+    from groupops.engine.bot import missing_rights
+
     active = (
         select(memberships.c.group_id, func.count().label("n"))
         .where(memberships.c.status == "active")
@@ -92,6 +97,10 @@ def list_groups(db: Engine) -> list[dict[str, Any]]:
             groups.c.timezone,
             groups.c.language,
             func.coalesce(active.c.n, 0).label("members"),
+            groups.c.bot_in_chat,
+            groups.c.bot_status,
+            groups.c.bot_rights,
+            groups.c.bot_changed_at,
         )
         .join(workspaces, workspaces.c.id == groups.c.workspace_id)
         .outerjoin(active, active.c.group_id == groups.c.id)
@@ -100,6 +109,10 @@ def list_groups(db: Engine) -> list[dict[str, Any]]:
     with db.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q)]
         conn.rollback()
+    for row in rows:
+        row["bot_in_chat"] = bool(row["bot_in_chat"])
+        rights = row.pop("bot_rights")
+        row["bot_missing"] = missing_rights(row["bot_status"], rights) if row["bot_in_chat"] else []
     return rows
 
 

@@ -59,6 +59,9 @@ class GroupInfo:
     language: str
     settings: Mapping[str, Any]
     workspace_settings: Mapping[str, Any]
+    #: whether the bot is in the group, as the platform last said (``groups.bot_in_chat``):
+    #: while it is not, the engine gives features no scheduled work there and sends nothing
+    bot_in_chat: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from sqlalchemy import Engine as SAEngine
 from sqlalchemy.dialects import postgresql
 
 from groupops.domain.events import Event, EventKind
+from groupops.engine import bot
 from groupops.engine.clock import Clock
 from groupops.engine.context import BatchContext, Emitted, GroupInfo, Incoming
 from groupops.engine.directory import Directory
@@ -190,6 +191,15 @@ class Engine:
                 if stored:
                     incoming = self.directory.resolve(conn, stored, known)
                     if run_features:
+                        # the bot removed or its rights changed: kept on the group, told to
+                        # the operator, before the features (and their ticks) look at it
+                        result.owner_tasks += bot.apply(
+                            conn,
+                            incoming,
+                            now=self.clock.now(),
+                            catalogs=self.catalogs,
+                            directory=self.directory,
+                        )
                         ctx = self._context(conn)
                         self._dispatch(ctx, incoming, result)
                         self._derived_rounds(ctx, result)
@@ -303,13 +313,17 @@ class Engine:
 
     # -- steps -----------------------------------------------------------------------------
     def _context(self, conn: Connection) -> BatchContext:
-        # every group, read once per batch (features ask per decision: a query each time cost
-        # ~1.5 ms); read again only when the batch has created a group since
-        cached: list[tuple[int, list[GroupInfo]]] = []
+        # every group the bot is in, read once per batch (features ask per decision: a query
+        # each time cost ~1.5 ms); read again only when the batch has created a group since,
+        # or the bot left or came back to one. A group the bot is not in is in no feature's
+        # scheduled work: what it would post there could only be refused (engine/bot.py)
+        cached: list[tuple[tuple[int, int], list[GroupInfo]]] = []
 
         def all_groups() -> list[GroupInfo]:
-            if not cached or cached[0][0] != self.directory.groups_created:
-                cached[:] = [(self.directory.groups_created, self.directory.groups_in(conn))]
+            version = (self.directory.groups_created, self.directory.groups_changed)
+            if not cached or cached[0][0] != version:
+                present = [g for g in self.directory.groups_in(conn) if g.bot_in_chat]
+                cached[:] = [(version, present)]
             return list(cached[0][1])
 
         return BatchContext(
@@ -473,6 +487,9 @@ class Engine:
             return self.directory.source_workspace(conn, item.action.source, self.clock.now())
 
         now = self.clock.now()
+        # what is aimed at a group the bot is not in (an event of the batch before it was
+        # removed, another group's cross-group removal) goes to the dead letters, saying why
+        away = self.directory.chats_without_bot(conn)
         if self.hand_off_lease is not None:
             queued, tasks, result.handed = write_and_hand_off(
                 conn,
@@ -481,12 +498,18 @@ class Engine:
                 until=now + timedelta(seconds=self.hand_off_lease),
                 capabilities_of=self.capabilities_of,
                 workspace_of=workspace_of,
+                away=away,
             )
             result.owner_tasks += tasks
             result.actions += queued
             return
         ids, task_ids = write_actions(
-            conn, emitted, now=now, capabilities_of=self.capabilities_of, workspace_of=workspace_of
+            conn,
+            emitted,
+            now=now,
+            capabilities_of=self.capabilities_of,
+            workspace_of=workspace_of,
+            away=away,
         )
         result.owner_tasks += len(task_ids)
         result.actions += len(ids)

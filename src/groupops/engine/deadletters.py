@@ -21,6 +21,8 @@ from groupops.storage.tables import outbox
 REROUTED = N_("{error}; posted in the group instead")
 NOT_POSTED = N_("not posted: it announces outbox {id} ({kind}), which failed")
 NO_CONNECTION = N_("no connection {source} is running")
+#: an action for a group the bot is not in (removed, banned or gone: engine/bot.py)
+NOT_IN_GROUP = N_("not sent: the bot is not in the group")
 #: groupops' own words in the platforms' errors (the adapters'; what follows "refused: " is
 #: the platform's and stays as it is)
 PLATFORM_WORDS = (
@@ -63,7 +65,7 @@ def _reader(template: str) -> re.Pattern[str]:
     )
 
 
-_READERS = [(t, _reader(t)) for t in (NOT_POSTED, NO_CONNECTION, *PLATFORM_WORDS)]
+_READERS = [(t, _reader(t)) for t in (NOT_POSTED, NO_CONNECTION, NOT_IN_GROUP, *PLATFORM_WORDS)]
 #: the class name of a platform's error before its text (another exception's is kept)
 _TYPE = re.compile(f"(?:{PlatformError.__name__}|{RecipientUnreachable.__name__}): ")
 

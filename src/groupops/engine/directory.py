@@ -100,6 +100,13 @@ class Directory:
         #: groups this Directory has created so far (a per-batch list of groups is stale
         #: once it grows)
         self.groups_created = 0
+        #: times a group's bot presence changed in this Directory (a per-batch list of groups
+        #: is stale then too)
+        self.groups_changed = 0
+        #: (source, chat) -> True for the chats the bot is not in (groups.bot_in_chat false);
+        #: read once, then kept up to date by :meth:`bot_changed` and :meth:`refresh_groups`
+        self._away: dict[tuple[str, str], bool] = {}
+        self._away_read = False
         # rows created or changed by the open batch, per cache; merged only after commit
         self._pending: dict[int, tuple[dict[Any, Any], dict[Any, Any]]] = {}
 
@@ -116,6 +123,8 @@ class Directory:
         """Forget cached rows (settings or memberships changed outside the engine)."""
         self._groups.clear()
         self._platform_titles.clear()
+        self._away.clear()
+        self._away_read = False
         self._members.clear()
         self._memberships.clear()
         self._source_ws.clear()
@@ -139,6 +148,8 @@ class Directory:
     def refresh_groups(self, conn: Connection) -> None:
         """Reload the cached groups' profile and settings (an operator may have changed them
         from the CLI or the web, in another process)."""
+        if self._away_read:
+            self._away_read = False  # read again at its next use
         if not self._groups:
             return
         fresh = {(g.source, g.chat_id): g for g in self.groups_in(conn)}
@@ -321,6 +332,7 @@ class Directory:
                 row.language,
                 row.settings or {},
                 row.ws_settings or {},
+                bool(row.bot_in_chat),
             )
         self._remember(self._platform_titles, key, platform_title)
         self._remember(self._groups, key, info)
@@ -351,6 +363,35 @@ class Directory:
         conn.execute(update(groups).where(groups.c.id == info.id).values(**values))
         self._remember(self._platform_titles, key, given)
         return info
+
+    # -- the bot in its groups -------------------------------------------------------------
+    def chats_without_bot(self, conn: Connection) -> set[tuple[str, str]]:
+        """The (source, chat) of every group the bot is not in, as the platform last said
+        (engine/bot.py): nothing is sent there. Read once, then kept (with the open batch's
+        changes) until :meth:`refresh_groups` or :meth:`invalidate`."""
+        if not self._away_read:
+            g = groups.c
+            found = conn.execute(select(g.source, g.chat_id).where(g.bot_in_chat.is_(False)))
+            self._away.clear()
+            self._away.update({(str(src), str(chat)): True for src, chat in found})
+            self._away_read = True
+        entry = self._pending.get(id(self._away))
+        merged = self._away if entry is None else {**self._away, **entry[1]}
+        return {key for key, away in merged.items() if away}
+
+    def bot_changed(self, conn: Connection, group: GroupInfo, values: dict[str, Any]) -> GroupInfo:
+        """Store what the platform said about the bot in ``group`` (``groups.bot_*``
+        ``values``); the group as it is now."""
+        conn.execute(update(groups).where(groups.c.id == group.id).values(**values))
+        in_chat = bool(values.get("bot_in_chat", group.bot_in_chat))
+        key = (group.source, group.chat_id)
+        self._remember(self._away, key, not in_chat)
+        current: GroupInfo = self._lookup(self._groups, key) or group
+        if current.bot_in_chat != in_chat:
+            current = replace(current, bot_in_chat=in_chat)
+            self._remember(self._groups, key, current)
+            self.groups_changed += 1
+        return current
 
     def member(self, conn: Connection, event: Event, workspace_id: int) -> int:
         key = (event.source, event.user_id)
@@ -495,6 +536,7 @@ class Directory:
                 r.language,
                 r.settings or {},
                 r.ws_settings or {},
+                bool(r.bot_in_chat),
             )
             for r in conn.execute(q.order_by(groups.c.id))
         ]

@@ -27,10 +27,11 @@ from sqlalchemy import (
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.engine.context import Emitted
+from groupops.engine.deadletters import NOT_IN_GROUP
 from groupops.platforms.base import Capabilities, RateLimits
 from groupops.storage.bulk import Bulk
 from groupops.storage.db import driver_cursor
-from groupops.storage.tables import outbox, owner_tasks
+from groupops.storage.tables import groups, outbox, owner_tasks
 
 _OUTBOX, _TASKS = Bulk(insert(outbox)), Bulk(insert(owner_tasks))
 #: without a running App we cannot ask the platform: queue everything, and the deliverer
@@ -93,10 +94,13 @@ def write_actions(
     capabilities_of: Callable[[str], Capabilities],
     workspace_of: Callable[[Emitted], int],
     want_ids: bool = False,
+    away: Collection[tuple[str, str]] = (),
 ) -> tuple[list[int], list[int]]:
     """Queue ``items`` in ``conn``'s transaction. Returns (outbox ids, owner task ids); without
-    ``want_ids`` a batch writes its rows in one statement and the ids are all 0."""
-    rows, tasks = _rows(items, now, capabilities_of, workspace_of)
+    ``want_ids`` a batch writes its rows in one statement and the ids are all 0. An action
+    for a chat in ``away`` (source, chat_id: the bot is not in it) is written as a dead letter
+    saying so, never sent (owner tasks are written as usual)."""
+    rows, tasks = _rows(items, now, capabilities_of, workspace_of, away)
     if not want_ids:
         if rows:
             _OUTBOX.run(conn, rows)
@@ -126,7 +130,20 @@ def queue_actions(
     """Actions written outside a batch (an operator's undo, a broadcast): ``(action,
     group_id)`` pairs to the outbox in ``conn``'s transaction; with ``capabilities_of``, what
     the platform cannot do becomes an owner task. Returns the new outbox ids and owner task
-    ids."""
+    ids. Those for a group the bot is not in are dead letters at once (:func:`write_actions`)."""
+    g = groups.c
+    chats = {(a.source, a.chat_id) for a, _gid in actions}
+    away = (
+        {
+            (str(src), str(chat))
+            for src, chat in conn.execute(
+                select(g.source, g.chat_id).where(g.bot_in_chat.is_(False))
+            )
+        }
+        & chats
+        if chats
+        else set()
+    )
     return write_actions(
         conn,
         [Emitted(action, feature, None, group_id) for action, group_id in actions],
@@ -134,6 +151,7 @@ def queue_actions(
         capabilities_of=capabilities_of or (lambda _source: _ANY),
         workspace_of=lambda _item: workspace_id,
         want_ids=True,
+        away=away,
     )
 
 
@@ -145,14 +163,16 @@ def write_and_hand_off(
     until: datetime,
     capabilities_of: Callable[[str], Capabilities],
     workspace_of: Callable[[Emitted], int],
+    away: Collection[tuple[str, str]] = (),
 ) -> tuple[int, int, list[Handed]]:
     """Queue ``items`` as :func:`write_actions` does, and claim for the live deliverer (status
     'sending', the attempt counted, leased ``until``) the actions of every chat that has no
     unfinished action before them: the deliverer sends those straight from memory once the
     transaction commits. A chat with an action still pending or being sent queues behind it
     as usual (the deliverer reads it from the queue), so a chat's actions still go in order.
-    Returns (actions queued, owner tasks, the handed actions in queue order)."""
-    rows, tasks = _rows(items, now, capabilities_of, workspace_of)
+    Returns (actions queued, owner tasks, the handed actions in queue order); an action for a
+    chat in ``away`` is a dead letter (:func:`write_actions`), never handed."""
+    rows, tasks = _rows(items, now, capabilities_of, workspace_of, away)
     if tasks:
         _TASKS.run(conn, tasks)
     if not rows:
@@ -161,7 +181,11 @@ def write_and_hand_off(
     any_claimed = False
     for row in rows:
         row["claimed_until"] = None  # every row the same keys (one statement)
-        if open_ is not None and (row["source"], row["chat_id"]) not in open_:
+        if (
+            open_ is not None
+            and row["status"] == "pending"
+            and (row["source"], row["chat_id"]) not in open_
+        ):
             row.update(status="sending", attempts=1, claimed_until=until)
             any_claimed = True
     if not any_claimed:
@@ -210,6 +234,7 @@ def _rows(
     now: datetime,
     capabilities_of: Callable[[str], Capabilities],
     workspace_of: Callable[[Emitted], int],
+    away: Collection[tuple[str, str]] = (),
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     rows: list[dict[str, Any]] = []
     tasks: list[dict[str, Any]] = []
@@ -249,6 +274,8 @@ def _rows(
                 "last_error": "",
             }
         )
+        if away and (action.source, action.chat_id) in away:
+            rows[-1].update(status="dead", last_error=NOT_IN_GROUP)
     return rows, tasks
 
 

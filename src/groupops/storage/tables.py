@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 from groupops.storage.types import JSONType, UTCDateTime
@@ -66,6 +67,14 @@ groups = Table(
     # the title the platform last gave the chat: ``title`` follows it while equal to it (or to
     # the chat id); an operator's own title differs and is kept (engine/directory.py)
     Column("platform_title", String(255), nullable=False, server_default=""),
+    # the bot in the group, as the platform last said (``bot_rights_changed``; engine/bot.py):
+    # whether it is in the chat (nothing is sent there while it is not), its status there
+    # (administrator, member, kicked, left ...; "" never said), its rights as last said while
+    # in the chat (Telegram's ``can_*`` names; NULL never said) and when that was
+    Column("bot_in_chat", Boolean, nullable=False, server_default=true()),
+    Column("bot_status", String(32), nullable=False, server_default=""),
+    Column("bot_rights", JSONType, nullable=True),
+    Column("bot_changed_at", UTCDateTime, nullable=True),
     UniqueConstraint("source", "chat_id", name="uq_groups_source_chat"),
 )
 
