@@ -62,7 +62,7 @@ NEEDED: dict[str, tuple[str, str]] = {
 SEND = "can_send_messages"
 SEND_WORDS = (
     N_("send messages"),
-    N_("nothing groupops posts reaches the group (welcomes, reminders, rankings)"),
+    N_("nothing groupops posts reaches the group (welcomes, replies, rankings)"),
 )
 #: the status of a group's owner: every right, and the platform names none
 OWNER = "creator"
