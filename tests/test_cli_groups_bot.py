@@ -11,8 +11,10 @@ from datetime import timedelta
 import pytest
 import typer
 
+from groupops.domain.actions import Action, ActionKind
 from groupops.domain.events import Event, EventKind
 from groupops.engine.app import App
+from groupops.engine.outbox import queue_actions
 from tests.cli import run
 from tests.conftest import T0
 
@@ -86,3 +88,21 @@ def test_json_carries_the_bot_as_stored(
     }
     assert listed["-2"]["bot_changed_at"].startswith("2026-11-02 01:02")
     assert "bot" not in listed["-2"]  # the words are the table's
+
+
+def test_a_dead_letter_for_a_group_the_bot_left_says_why_in_the_operators_language(
+    four_groups: App, database_url: str, cli: typer.Typer
+) -> None:
+    with four_groups.db.begin() as conn:
+        queue_actions(
+            conn,
+            [(Action(ActionKind.SEND, SRC, "-2", text="broadcast"), None)],
+            workspace_id=1,
+            now=T0,
+            feature="broadcast",
+        )
+    url = ("--database-url", database_url)
+    zh = run(cli, "outbox", "list", *url, lang="zh_CN")
+    en = run(cli, "outbox", "list", *url)
+    assert "未发送：机器人不在该群" in zh.stdout, zh.stdout
+    assert "not sent: the bot is not in the group" in en.stdout, en.stdout
