@@ -326,7 +326,8 @@ def test_a_live_batch_hands_the_deliverer_nothing_for_a_group_the_bot_left(
     app = connected(make_app, ECHO)
     app.handle([rights_event(1, "kicked", in_chat=False)])
     app.engine.hand_off_lease = 30.0
-    result = app.handle([message(1, "late", at=1), message(2, "here", chat="-200", at=1)])
+    # a message from before the removal, delivered after it: its echo is not handed over
+    result = app.handle([message(1, "late", at=-1), message(2, "here", chat="-200", at=1)])
     assert [h.chat_id for h in result.handed] == ["-200"]
     assert [(r.chat_id, r.status) for r in queued(app)] == [("-100", "dead"), ("-200", "sending")]
 
@@ -341,3 +342,24 @@ def test_another_process_sees_the_bot_back(make_app: Callable[..., App]) -> None
     app.engine.directory.invalidate()
     app.handle([message(1, "back")])
     assert [r.status for r in queued(app)] == ["pending"]
+
+
+def test_an_event_of_the_group_after_the_removal_says_the_bot_is_back(
+    make_app: Callable[..., App],
+) -> None:
+    """Matrix says nothing when the bot joins a room again, and no platform tells a bot what
+    happens in a chat it is not in: a member's message newer than the removal means the bot
+    is back (its task done, its actions sent again); an older one (delivered late) does not."""
+    app = connected(make_app, ECHO)
+    app.handle([rights_event(1, "administrator", rights=ADMIN_RIGHTS)])
+    app.handle([rights_event(2, "kicked", in_chat=False, at=10)])
+    app.handle([message(1, "from before", at=5)])
+    assert group_row(app).bot_in_chat is False
+    assert [r.status for r in queued(app)] == ["dead"]
+    # in one batch: the message that says it is back, and one after it
+    app.handle([message(2, "hello again", at=20), message(3, "and again", at=21)])
+    row = group_row(app)
+    assert (row.bot_in_chat, row.bot_status, row.bot_rights) == (True, "", ADMIN_RIGHTS)
+    assert [r.status for r in queued(app)] == ["dead", "pending", "pending"]
+    assert tasks(app) == []
+    assert [r.reason for r in tasks(app, "done")] == [zh(app)(bot.BACK)]

@@ -160,13 +160,68 @@ def apply(
 ) -> int:
     """Keep what the batch's ``bot_rights_changed`` events say (in their order) on their
     groups, write the owner tasks they call for and close those they answer; the actions
-    waiting for a group the bot has left become dead letters. Returns the tasks written."""
+    waiting for a group the bot has left become dead letters. A platform's event of a group
+    the bot was removed from (a message, a join ...) says it is back: Matrix says nothing when
+    the bot joins a room again, and neither platform tells a bot what happens in a chat it is
+    not in. Returns the tasks written."""
     written = 0
+    present: dict[int, bool] = {}  # as this batch has changed it (its items hold the old)
     for item in incoming:
-        if item.event.kind != EventKind.BOT_RIGHTS_CHANGED or item.group is None:
+        group = item.group
+        if group is None:
             continue
-        written += _one(conn, item, item.group, now, catalogs, directory)
+        kind = item.event.kind
+        if kind == EventKind.BOT_RIGHTS_CHANGED:
+            written += _one(conn, item, group, now, catalogs, directory)
+            present[group.id] = bool(item.event.data.get("in_chat", True))
+        elif kind in SAYS_PRESENT and not present.get(group.id, group.bot_in_chat):
+            present[group.id] = _seen_back(conn, item, group, now, catalogs, directory)
     return written
+
+
+#: the platforms' events that only reach a bot in the chat (groupops' own, derived events and
+#: ticks are not among them)
+SAYS_PRESENT = frozenset(
+    {
+        EventKind.MESSAGE,
+        EventKind.MESSAGE_EDITED,
+        EventKind.MESSAGE_DELETED,
+        EventKind.MEMBER_JOINED,
+        EventKind.MEMBER_LEFT,
+        EventKind.JOIN_REQUEST,
+        EventKind.REACTION,
+        EventKind.BUTTON,
+    }
+)
+
+
+def _seen_back(
+    conn: Connection,
+    item: Incoming,
+    group: GroupInfo,
+    now: datetime,
+    catalogs: Catalogs,
+    directory: Directory,
+) -> bool:
+    """An event of ``group``, which the bot was removed from: the bot is back if the event is
+    not older than the removal (then with its status unknown, "", and its rights as they were
+    before). Whether it is in the chat now."""
+    g = groups.c
+    was = conn.execute(
+        select(g.bot_in_chat, g.bot_changed_at, g.language).where(g.id == group.id)
+    ).one()
+    if bool(was.bot_in_chat):
+        return True
+    if was.bot_changed_at is not None and item.event.occurred_at < was.bot_changed_at:
+        return False  # from before the removal: says nothing about now
+    directory.bot_changed(
+        conn,
+        group,
+        {"bot_in_chat": True, "bot_status": "", "bot_changed_at": item.event.occurred_at},
+    )
+    t = catalogs.gettext(str(was.language or ""))
+    _close(conn, group, now, t(BACK), lambda task: task.get("bot") == REMOVED)
+    return True
 
 
 def _one(
