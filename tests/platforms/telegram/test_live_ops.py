@@ -43,8 +43,8 @@ def test_a_late_mute_or_ban_never_becomes_forever(make_app: Callable[..., App]) 
             clock.advance(timedelta(minutes=9, seconds=50))  # a queue, a retry, an outage
             await adapter.perform(mute, idempotency_key="m1")
             assert fake.members[key]["status"] == "restricted"
-            # not 0 (forever): the shortest end Telegram keeps, 30 s from now
-            assert fake.members[key]["until_date"] == int(clock.now().timestamp()) + 30
+            # not 0 (forever): the shortest end Telegram keeps, 30 s from now, and 10 s more
+            assert fake.members[key]["until_date"] == int(clock.now().timestamp()) + 40
 
             clock.advance(timedelta(minutes=5))  # this one's end passed before it went out
             calls = len(fake.calls("restrictChatMember"))
@@ -59,10 +59,38 @@ def test_a_late_mute_or_ban_never_becomes_forever(make_app: Callable[..., App]) 
             soon = act(ActionKind.BAN, user_id="501", until=clock.now() + timedelta(seconds=5))
             await adapter.perform(soon, idempotency_key="b2")
             assert fake.members[key]["status"] == "kicked"
-            assert fake.members[key]["until_date"] == int(clock.now().timestamp()) + 30
+            assert fake.members[key]["until_date"] == int(clock.now().timestamp()) + 40
             # no end at all is still for ever
             await adapter.perform(act(ActionKind.BAN, user_id="501"), idempotency_key="b3")
             assert fake.members[key]["until_date"] == 0
+
+    run(go())
+
+
+def test_a_late_mute_arriving_a_second_later_is_still_not_forever(
+    make_app: Callable[..., App],
+) -> None:
+    """The Bot API takes whole seconds and Telegram reads the end against its own clock when
+    the request arrives: with Telegram's clock a second ahead (time on the way, clocks apart)
+    an end sent exactly 30 s ahead reads 29 s, forever. groupops leaves a margin."""
+    app = make_app(features=())
+    clock = app.clock
+    assert isinstance(clock, ManualClock)
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            fake.now = lambda: clock.now() + timedelta(seconds=1, milliseconds=300)
+            fake.join(GROUP, ALICE)
+            key = (GROUP, 501)
+            clock.advance(timedelta(microseconds=600_000))  # not on a whole second
+            mute = act(ActionKind.MUTE, user_id="501", until=clock.now() + timedelta(seconds=3))
+            await adapter.perform(mute, idempotency_key="m1")
+            assert fake.members[key]["status"] == "restricted"
+            assert fake.members[key]["until_date"] != 0  # not for ever
+            ban = act(ActionKind.BAN, user_id="501", until=clock.now() + timedelta(seconds=31))
+            await adapter.perform(ban, idempotency_key="b1")
+            assert fake.members[key]["status"] == "kicked"
+            assert fake.members[key]["until_date"] != 0
 
     run(go())
 

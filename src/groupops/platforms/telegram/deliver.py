@@ -47,6 +47,11 @@ CALLBACK_DATA_MAX = 64  # bytes, by the Bot API
 #: restrictChatMember / banChatMember: an ``until_date`` less than 30 seconds from now (or more
 #: than 366 days) means *forever* to Telegram
 UNTIL_MIN = timedelta(seconds=30)
+#: the least ``until_date`` groupops sends is this much further: the Bot API takes whole
+#: seconds (python-telegram-bot cuts the fraction off) and Telegram reads it against its own
+#: clock when the request arrives (time on the way, clocks a little apart), so an end sent
+#: exactly 30 s ahead arrives as 29.x s: forever
+UNTIL_MARGIN = timedelta(seconds=10)
 #: what a chat speaking in a group (a member's channel) can be the target of
 SENDER_CHAT_KINDS = frozenset(
     {ActionKind.MUTE, ActionKind.UNMUTE, ActionKind.KICK, ActionKind.BAN, ActionKind.UNBAN}
@@ -137,14 +142,15 @@ class Delivery(BotApi):
     def _until(self, action: Action) -> tuple[bool, datetime | None]:
         """(over, the ``until_date`` to send) for a mute or ban delivered now. ``over``: its end
         has already passed (a late delivery: a retry, an outage, a long queue), so there is
-        nothing to do. An end less than 30 seconds away is sent as 30 seconds from now, since
-        Telegram reads anything shorter as *forever*. No end (None): forever."""
+        nothing to do. An end less than 40 seconds away is sent as 40 seconds from now, since
+        Telegram reads anything under 30 s as *forever* (UNTIL_MARGIN: the 10 s more). No end
+        (None): forever."""
         if action.until is None:
             return False, None
         now = self.clock.now()
         if action.until <= now:
             return True, None
-        return False, max(action.until, now + UNTIL_MIN)
+        return False, max(action.until, now + UNTIL_MIN + UNTIL_MARGIN)
 
     async def _send_text(
         self,
