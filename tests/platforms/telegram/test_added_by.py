@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from groupops.engine.app import App
-from groupops.platforms.telegram.updates import LEAVE_RETRY
+from groupops.platforms.telegram.updates import LEAVE_GRACE, LEAVE_RETRY
 from groupops.storage.tables import groups
 from tests.platforms.telegram.conftest import run, stored, telegram
 from tests.platforms.telegram.fake_bot_api import FakeBotApi
@@ -19,7 +19,7 @@ from tests.platforms.telegram.fake_bot_api import FakeBotApi
 OWNER = FakeBotApi.person(501, "Olga")
 STRANGER = FakeBotApi.person(666, "Mallory")
 MEMBER = FakeBotApi.person(502, "Bob")
-THEIRS = -1005550000001
+THEIRS = -5550000001  # a basic group: left at once
 OURS = -1005550000002
 
 
@@ -35,7 +35,7 @@ def test_a_group_a_stranger_adds_the_bot_to_is_left_and_never_becomes_a_group(
 
     async def go() -> dict[str, object]:
         async with telegram(app, added_by=("501",)) as (fake, adapter):
-            fake.add_chat(THEIRS, "Cheap followers", bot=False)
+            fake.add_chat(THEIRS, "Cheap followers", "group", bot=False)
             fake.add_chat(OURS, "Our new group", bot=False)
             fake.bot_rights(THEIRS, STRANGER, status="member")
             fake.post(THEIRS, STRANGER, "hello bot")
@@ -90,7 +90,7 @@ def test_someone_on_the_list_adding_the_bot_again_lifts_the_refusal(
 
     async def go() -> dict[str, object]:
         async with telegram(app, added_by=("501", "777")) as (fake, adapter):
-            fake.add_chat(THEIRS, "A group", bot=False)
+            fake.add_chat(THEIRS, "A group", "group", bot=False)
             fake.bot_rights(THEIRS, STRANGER, status="member")
             await adapter.poll_once()
             await adapter.poll_once()  # the bot's own leaving
@@ -112,7 +112,7 @@ def test_a_leave_that_fails_is_tried_again_later(make_app: Callable[..., App]) -
 
     async def go() -> dict[str, object]:
         async with telegram(app, added_by=("501",)) as (fake, adapter):
-            fake.add_chat(THEIRS, "A group", bot=False)
+            fake.add_chat(THEIRS, "A group", "group", bot=False)
             fake.fail("502", 1, methods={"leaveChat"})
             fake.bot_rights(THEIRS, STRANGER, status="member")
             await adapter.poll_once()
@@ -137,3 +137,58 @@ def test_a_leave_that_fails_is_tried_again_later(make_app: Callable[..., App]) -
     record = out["record"]
     assert isinstance(record, dict) and record["left"] is True
     assert str(THEIRS) not in {r.chat_id for r in stored(app)}
+
+
+def test_a_refused_supergroup_is_left_after_a_grace(make_app: Callable[..., App]) -> None:
+    """A supergroup may be one of the operator's groups just upgraded (see below): the bot
+    leaves it LEAVE_GRACE later, dropping its updates meanwhile."""
+    app = make_app(features=())
+    theirs = -1005550000009
+
+    async def go() -> tuple[int, int]:
+        async with telegram(app, added_by=("501",)) as (fake, adapter):
+            fake.add_chat(theirs, "Cheap followers", bot=False)
+            fake.bot_rights(theirs, STRANGER, status="member")
+            await adapter.poll_once()
+            at_first = len(fake.calls("leaveChat"))
+            app.clock.advance(timedelta(seconds=LEAVE_GRACE + 1))  # type: ignore[attr-defined]
+            fake.post(theirs, STRANGER, "hello bot")
+            await adapter.poll_once()
+            return at_first, len(fake.calls("leaveChat"))
+
+    assert run(go()) == (0, 1)
+    assert str(theirs) not in {r.chat_id for r in stored(app)}
+
+
+def test_the_bot_stays_in_its_group_upgraded_by_someone_not_on_the_list(
+    make_app: Callable[..., App],
+) -> None:
+    """On an upgrade Telegram tells the bot it was added to the new supergroup, by whoever
+    upgraded it (an admin, not on added_by). Over a webhook each update is handled on its own,
+    and that join can come before the notice naming the old group: it must not make the bot
+    leave its own group."""
+    app = make_app(features=())
+    old, new = -5550000002, -1005550000002
+
+    async def go() -> dict[str, object]:
+        async with telegram(app, added_by=("501",)) as (fake, adapter):
+            fake.add_chat(old, "Our group", "group")
+            fake.post(old, MEMBER, "before")
+            await adapter.poll_once()
+            fake.add_chat(new, "Our group", bot=False)
+            fake.bot_rights(new, MEMBER, status="administrator")  # the bot's join there first
+            fake.migrate(old, new, MEMBER)
+            for update in list(fake.updates):  # one at a time, as the webhook hands them over
+                if update["update_id"] >= (adapter.offset or 0):
+                    await adapter.process([update])
+            app.clock.advance(timedelta(seconds=LEAVE_GRACE + 1))  # type: ignore[attr-defined]
+            fake.post(new, MEMBER, "after")
+            await adapter.poll_once()
+            return {"left": fake.calls("leaveChat"), "state": adapter.store.state()}
+
+    out = run(go())
+    assert out["left"] == []
+    state = out["state"]
+    assert isinstance(state, dict) and str(new) not in state.get("refused", {})
+    texts = [r.text for r in stored(app) if r.chat_id == str(old) and r.kind == "message"]
+    assert texts == ["before", "after"]

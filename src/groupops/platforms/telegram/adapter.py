@@ -50,6 +50,7 @@ from groupops.platforms.telegram.deliver import (
 from groupops.platforms.telegram.translate import Translator
 from groupops.platforms.telegram.updates import (
     ALLOWED_UPDATES,
+    LEAVE_GRACE,
     MAX_STARTED,
     Updates,
 )
@@ -180,7 +181,8 @@ class TelegramAdapter(Updates, Delivery):
                         await self.start_webhook()
                         registered = True
                     backoff.ok()
-                    await watch(stop, None, self._settings_changed)
+                    await watch(stop, LEAVE_GRACE, self._settings_changed)
+                    await self.leave_refused()  # a leave whose time came with no update since
                     continue
                 if not registered:
                     await self._bot().delete_webhook()  # getUpdates is refused while one is set

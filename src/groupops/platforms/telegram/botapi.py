@@ -124,6 +124,11 @@ class BotApi:
             return False
         migrated[old] = new
         self._state.setdefault("migrated_at", {})[old] = self.clock.now().isoformat()
+        refused = self._state.get("refused") or {}
+        if isinstance(refused.get(new), dict) and not refused[new].get("left"):
+            # the bot's "added" there came first, from whoever upgraded the group (not on
+            # added_by): it is the same group, not one to leave
+            del refused[new]
         log.warning(
             "%s: group %s became supergroup %s; groupops keeps it as group %s",
             self.source,

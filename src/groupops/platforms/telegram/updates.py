@@ -36,6 +36,11 @@ MAX_REFUSED = 500
 LEAVE_RETRY = 60.0
 #: tries of leaveChat before a refused group is given up (the record says so)
 LEAVE_TRIES = 8
+#: how long the bot stays in a refused supergroup before leaving it (seconds): a group just
+#: upgraded to a supergroup tells the bot "you were added" there by whoever upgraded it, and
+#: that may come before the notice naming the group it was (over a webhook each update comes
+#: on its own); the notice takes the refusal back. A basic group is left at once
+LEAVE_GRACE = 30.0
 #: where each update kind names its chat
 _CHAT_KEYS = (
     "message",
@@ -178,14 +183,18 @@ class Updates(BotApi):
                 allowed = self.config.added_by
                 if not allowed or by in allowed or self.group_chat(chat_id) != chat_id:
                     return False, refused.pop(chat_id, None) is not None
+                now = self.clock.now()
                 refused[chat_id] = {
                     "title": str(chat.get("title") or ""),
                     "by": by,
                     "by_name": name_of(actor),
-                    "at": self.clock.now().isoformat(),
+                    "at": now.isoformat(),
                     "left": False,
                     "tries": 0,
                 }
+                if chat.get("type") == "supergroup":  # perhaps one of ours, just upgraded
+                    grace = now + timedelta(seconds=LEAVE_GRACE)
+                    refused[chat_id]["retry_at"] = grace.isoformat()
                 while len(refused) > MAX_REFUSED:
                     refused.pop(next(iter(refused)))
                 self._state["refused"] = refused
