@@ -363,3 +363,42 @@ def test_an_event_of_the_group_after_the_removal_says_the_bot_is_back(
     assert [r.status for r in queued(app)] == ["dead", "pending", "pending"]
     assert tasks(app) == []
     assert [r.reason for r in tasks(app, "done")] == [zh(app)(bot.BACK)]
+
+
+def test_a_button_pressed_does_not_say_the_bot_is_back(make_app: Callable[..., App]) -> None:
+    """Telegram hands a callback query to the bot whose message holds the button wherever
+    that message is: a member pressing an old welcome's button in a group that removed the
+    bot says nothing of the bot being there (the press is stamped when it arrives, always
+    after the removal). The group stays without the bot and its task open."""
+    app = connected(make_app, ECHO)
+    app.handle([rights_event(1, "kicked", in_chat=False, at=10)])
+    press = Event(
+        SRC,
+        "b1",
+        EventKind.BUTTON,
+        T0 + timedelta(minutes=5),
+        chat_id="-100",
+        user_id="7",
+        user_name="Bob",
+        message_id="3",
+        data={"button_data": "welcome:ok", "callback_query_id": "q1"},
+    )
+    app.handle([press])
+    assert group_row(app).bot_in_chat is False
+    assert [t.action["data"]["bot"] for t in tasks(app)] == [bot.REMOVED]
+    assert tasks(app, "done") == []
+
+
+def test_an_event_of_the_removals_very_second_does_not_say_the_bot_is_back(
+    make_app: Callable[..., App],
+) -> None:
+    """Telegram's times are whole seconds: a member's message of the second the bot was
+    removed in, delivered after the removal (a webhook's parallel posts), was sent before it
+    as far as anyone can tell; one a second later says the bot is back."""
+    app = connected(make_app, ECHO)
+    app.handle([rights_event(1, "kicked", in_chat=False, at=10)])
+    app.handle([message(1, "same second", at=10)])
+    assert group_row(app).bot_in_chat is False
+    assert [r.status for r in queued(app)] == ["dead"]
+    app.handle([message(2, "a second later", at=11)])
+    assert group_row(app).bot_in_chat is True

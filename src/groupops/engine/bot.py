@@ -180,7 +180,9 @@ def apply(
 
 
 #: the platforms' events that only reach a bot in the chat (groupops' own, derived events and
-#: ticks are not among them)
+#: ticks are not among them). Not a button press: Telegram hands a callback query to the bot
+#: whose message holds the button, wherever that message is (an old welcome or gate question
+#: in a group that removed the bot), and it carries no time of its own (stamped on arrival)
 SAYS_PRESENT = frozenset(
     {
         EventKind.MESSAGE,
@@ -190,7 +192,6 @@ SAYS_PRESENT = frozenset(
         EventKind.MEMBER_LEFT,
         EventKind.JOIN_REQUEST,
         EventKind.REACTION,
-        EventKind.BUTTON,
     }
 )
 
@@ -204,16 +205,18 @@ def _seen_back(
     directory: Directory,
 ) -> bool:
     """An event of ``group``, which the bot was removed from: the bot is back if the event is
-    not older than the removal (then with its status unknown, "", and its rights as they were
-    before). Whether it is in the chat now."""
+    later than the removal (then with its status unknown, "", and its rights as they were
+    before). Whether it is in the chat now. One of the removal's very time says nothing:
+    Telegram's times are whole seconds, and a member's message of the second the bot was
+    removed in can arrive after the removal (a webhook's parallel posts, a backlog)."""
     g = groups.c
     was = conn.execute(
         select(g.bot_in_chat, g.bot_changed_at, g.language).where(g.id == group.id)
     ).one()
     if bool(was.bot_in_chat):
         return True
-    if was.bot_changed_at is not None and item.event.occurred_at < was.bot_changed_at:
-        return False  # from before the removal: says nothing about now
+    if was.bot_changed_at is not None and item.event.occurred_at <= was.bot_changed_at:
+        return False  # from before the removal (or its very second): says nothing about now
     directory.bot_changed(
         conn,
         group,
