@@ -180,3 +180,31 @@ def test_one_answers_as_sqlalchemy_does(database_url: str) -> None:
         ).one()
     db.dispose()
     assert tuple(got) == ("active", "", None)
+
+
+def test_one_and_bulk_on_a_connection_that_ran_nothing_yet_are_in_its_transaction(
+    database_url: str,
+) -> None:
+    """The driver's cursor runs in the Connection's transaction even when nothing has begun
+    it yet (``db.connect()`` then a One or a Bulk first): a rollback undoes what they wrote,
+    as it undoes what ``conn.execute`` wrote. (SQLite's driver is in autocommit until
+    SQLAlchemy says BEGIN.)"""
+    from groupops.storage.bulk import One
+
+    db = _base(database_url)
+    new_member = One(insert(members).returning(members.c.id))
+    many = Bulk(insert(members))
+    count = select(func.count()).select_from(members)
+    with db.connect() as conn:
+        before = conn.execute(count).scalar_one()
+        conn.rollback()
+    with db.connect() as conn:
+        new_member.scalar(conn, {"workspace_id": 1, "display_name": "one", "created_at": T0})
+        assert conn.in_transaction()
+        conn.rollback()
+        many.run(conn, [{"workspace_id": 1, "display_name": "bulk", "created_at": T0}])
+        conn.rollback()
+    with db.connect() as conn:
+        assert conn.execute(count).scalar_one() == before
+        conn.rollback()
+    db.dispose()

@@ -239,7 +239,14 @@ def _writer_begin(engine: Engine) -> Callable[[], AbstractContextManager[Connect
 def driver_cursor(conn: Connection) -> Iterator[Any]:
     """A cursor of the database driver itself, inside ``conn``'s open transaction: for the few
     hot statements where SQLAlchemy's per-statement work costs more than the statement
-    (SQLite's bulk inserts, savepoints). Closed at the end of the block."""
+    (SQLite's bulk inserts, savepoints). Closed at the end of the block.
+
+    A Connection that has run nothing yet (``db.connect()``, or after a commit) has no
+    transaction: it is begun here as ``conn.execute`` would, else the driver (left in
+    autocommit, SQLAlchemy issues BEGIN) would keep a write that ``conn.rollback()`` then
+    cannot undo."""
+    if not conn.in_transaction():
+        conn.begin()
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         yield cursor
