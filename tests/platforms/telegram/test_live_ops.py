@@ -265,6 +265,33 @@ def test_a_group_upgraded_to_a_supergroup_stays_the_same_group(
         assert list(chats) == [str(BASIC)]
 
 
+def test_a_message_of_the_supergroup_numbered_as_one_of_the_old_group_is_removed(
+    make_app: Callable[..., App],
+) -> None:
+    """The supergroup numbers its messages anew, so its spam can carry the number of a message
+    the bot saw in the old group: the removal must go to the supergroup, not be refused as a
+    message from before the upgrade."""
+    app = make_app(features=())
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            fake.add_chat(BASIC, "Study group", kind="group")
+            fake.join(BASIC, ALICE)
+            for text in ("one", "two", "three", "four"):
+                fake.post(BASIC, ALICE, text)
+            await adapter.poll_once()
+            fake.migrate(BASIC, SUPER, by=ALICE)
+            spam = fake.post(SUPER, ALICE, "buy followers http://spam.example")
+            await adapter.poll_once()
+            assert adapter.translator.sent_at(str(BASIC), str(spam)) is not None  # the same no.
+            await adapter.perform(
+                act(ActionKind.DELETE, chat_id=BASIC, message_id=str(spam)), idempotency_key="d"
+            )
+            assert fake.messages[(SUPER, spam)]["deleted"]
+
+    run(go())
+
+
 def test_an_action_refused_as_migrated_goes_to_the_supergroup(
     make_app: Callable[..., App],
 ) -> None:

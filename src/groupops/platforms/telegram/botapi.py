@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot
@@ -115,15 +115,15 @@ class BotApi:
                 return str(old)
         return platform_chat_id
 
-    def note_migration(self, old: str, new: str) -> bool:
-        """The group ``old`` became the supergroup ``new``; True if that is news (the caller
-        saves the state)."""
+    def note_migration(self, old: str, new: str, when: datetime | None = None) -> bool:
+        """The group ``old`` became the supergroup ``new`` (at ``when``, the notice's date;
+        None: now); True if that is news (the caller saves the state)."""
         migrated: dict[str, str] = self._state.setdefault("migrated", {})
         old = self.group_chat(old)  # (never twice in practice: a supergroup stays one)
         if old == new or migrated.get(old) == new:
             return False
         migrated[old] = new
-        self._state.setdefault("migrated_at", {})[old] = self.clock.now().isoformat()
+        self._state.setdefault("migrated_at", {})[old] = (when or self.clock.now()).isoformat()
         refused = self._state.get("refused") or {}
         if isinstance(refused.get(new), dict) and not refused[new].get("left"):
             # the bot's "added" there came first, from whoever upgraded the group (not on

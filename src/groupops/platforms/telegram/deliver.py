@@ -207,10 +207,14 @@ class Delivery(BotApi):
         """The action's message was posted before its group became a supergroup: it stayed
         in the old chat (the new one numbers its messages anew, so its id there would be
         another message)."""
-        if not action.message_id or self.platform_chat(action.chat_id) == action.chat_id:
+        new_chat = self.platform_chat(action.chat_id)
+        if not action.message_id or new_chat == action.chat_id:
             return False
-        if self.translator.sent_at(action.chat_id, action.message_id) is not None:
-            return True  # seen in the old chat (the new chat's are remembered under its id)
+        # each chat's messages are remembered under its own id; the new chat numbers its own
+        # anew, so one number may have been seen in both: then the times decide
+        in_old = self.translator.sent_at(action.chat_id, action.message_id) is not None
+        if in_old != (self.translator.sent_at(new_chat, action.message_id) is not None):
+            return in_old
         upgraded = (self._state.get("migrated_at") or {}).get(action.chat_id)
         posted = action.data.get("message_at")
         if not upgraded or not posted:

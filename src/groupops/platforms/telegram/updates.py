@@ -8,7 +8,7 @@ import asyncio
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram.error import TelegramError
@@ -248,10 +248,14 @@ class Updates(BotApi):
         (``migrate_to_chat_id``) and in the new one (``migrate_from_chat_id``)."""
         m = update.get("message") or {}
         chat = str((m.get("chat") or {}).get("id", ""))
+        # when it happened, not when the bot reads it (after an outage, the new chat's
+        # messages of the meantime are the new chat's)
+        date = m.get("date")
+        when = datetime.fromtimestamp(date, UTC) if isinstance(date, int) else None
         if m.get("migrate_to_chat_id") and chat:
-            return self.note_migration(chat, str(m["migrate_to_chat_id"]))
+            return self.note_migration(chat, str(m["migrate_to_chat_id"]), when)
         if m.get("migrate_from_chat_id") and chat:
-            return self.note_migration(str(m["migrate_from_chat_id"]), chat)
+            return self.note_migration(str(m["migrate_from_chat_id"]), chat, when)
         return False
 
     def _note_admin_change(self, update: Mapping[str, Any]) -> None:
