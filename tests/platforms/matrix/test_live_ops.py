@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
-from nio import RoomCreateResponse, RoomPreset
+from nio import ErrorResponse, RoomCreateResponse, RoomPreset
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError
@@ -234,6 +234,61 @@ def test_an_upgraded_room_stays_the_same_group(synapse: Synapse, database_url: s
     assert [(e.chat_id, e.message_id) for e in r["again"] if e.kind == EventKind.MESSAGE] == [
         (old, r["later"])
     ]
+
+
+def test_a_tombstone_naming_a_room_that_is_no_upgrade_is_not_followed(
+    synapse: Synapse, database_url: str
+) -> None:
+    """Any admin of a room can send a tombstone naming any room. A room is followed as the
+    replacement only when its creation names the old room (``predecessor``), as a real
+    upgrade's does: naming another group's room does not merge the two groups (events of that
+    room stay its group's, the claiming group's actions stay in its room), and naming a public
+    room the bot is not in does not take the bot there (invited_by and auto-join stand)."""
+    from groupops.storage.db import make_engine
+    from groupops.storage.migrate import upgrade
+
+    db = make_engine(database_url)
+    upgrade(db)
+
+    async def scenario() -> dict[str, Any]:
+        got = Collected()
+        config = bot_config(synapse, new_account(synapse, "bot"))
+        adapter = make_adapter(db, config, got)
+        await adapter.connect()
+        await adapter.sync_once()
+        mallory, bob = await people(synapse, 2)
+        theirs = await _owners_room(mallory, config.user_id, 0)  # mallory is its admin
+        ours = await bot_room(adapter, "Our group")
+        await bob.join(ours)
+        elsewhere = await bob.client.room_create(name="Somewhere", preset=RoomPreset.public_chat)
+        assert isinstance(elsewhere, RoomCreateResponse)
+        await settle(adapter, 2)  # the bot accepts mallory's invitation
+        out: dict[str, Any] = {"ours": ours, "theirs": theirs, "elsewhere": elsewhere.room_id}
+        for target in (ours, elsewhere.room_id):
+            sent = await mallory.client.room_put_state(
+                theirs, "m.room.tombstone", {"body": "moved", "replacement_room": target}
+            )
+            assert not isinstance(sent, ErrorResponse), sent
+            await settle(adapter, 2)
+        said = await bob.say(ours, "still our group")
+        await settle(adapter, 1)
+        out.update(
+            platform=adapter.platform_room(theirs),
+            group_of_ours=adapter.group_room(ours),
+            said=said,
+            events=got.events,
+            joined=set((await adapter.client.joined_rooms()).rooms),  # type: ignore[union-attr]
+        )
+        await adapter.close()
+        await mallory.close()
+        await bob.close()
+        return out
+
+    r = run(scenario())
+    assert r["platform"] == r["theirs"] and r["group_of_ours"] == r["ours"]
+    message = next(e for e in r["events"] if e.message_id == r["said"])
+    assert message.chat_id == r["ours"]
+    assert r["ours"] in r["joined"] and r["elsewhere"] not in r["joined"]
 
 
 def test_a_reply_to_a_message_from_before_a_restart_keeps_its_author(

@@ -8,6 +8,7 @@ later: neither stops the sync position from moving on."""
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import replace
@@ -169,11 +170,17 @@ class Sync(Homeserver):
                     invited.append(room_id)
         # an upgraded room's replacement is joined once, whatever auto-join says: the group
         # goes on there (a failed join is tried again like an invitation's; a bot removed from
-        # the new room later does not come back by itself)
+        # the new room later does not come back by itself). A tombstone only claims an upgrade:
+        # the replacement is followed once its creation names the old room (_check_upgrades)
+        claims = self._claims()
         follow = [r for r in self._upgrades().values() if not r.get("followed")]
-        await self._join([*invited, *(str(r["replacement"]) for r in follow)])
+        joining = [str(c["replacement"]) for c in claims.values() if not c.get("joining")]
+        await self._join([*invited, *(str(r["replacement"]) for r in follow), *joining])
         for record in follow:
             record["followed"] = True  # joined, or in join_failed's hands
+        for claim in claims.values():
+            claim["joining"] = True
+        await self._check_upgrades()
         self._full_state_done = True
         async with self._lock:
             self._state["next_batch"] = answer.next_batch
@@ -330,13 +337,71 @@ class Sync(Homeserver):
         return out
 
     def _tombstone(self, room_id: str, raw: Mapping[str, Any]) -> None:
-        """A room upgrade: the room says which room replaces it (the adapter joins that one
-        after this sync)."""
+        """A room upgrade claimed: the room names the room that replaces it. Any admin of the
+        room can name any room, so this is only a claim (``state["upgrade_claims"]``): the
+        adapter joins the named room after this sync and follows it only if its creation names
+        this room as its predecessor (:meth:`_check_upgrades`)."""
         if raw.get("type") != "m.room.tombstone" or raw.get("state_key") != "":
             return
-        replacement = (raw.get("content") or {}).get("replacement_room")
-        if isinstance(replacement, str) and replacement.startswith("!"):
-            self.note_upgrade(room_id, replacement)
+        content = raw.get("content")
+        replacement = content.get("replacement_room") if isinstance(content, Mapping) else None
+        if not isinstance(replacement, str) or not replacement.startswith("!"):
+            return
+        if replacement == room_id or self.retired(room_id):
+            return
+        self._claims()[room_id] = {
+            "replacement": replacement,
+            "by": str(raw.get("sender") or ""),
+            "at": self.clock.now().isoformat(),
+            # a room the bot is in already (another group's, say) is never left for a claim
+            "was_in": replacement in self._client().rooms,
+        }
+
+    def _claims(self) -> dict[str, dict[str, Any]]:
+        claims: dict[str, dict[str, Any]] = self._state.setdefault("upgrade_claims", {})
+        return claims
+
+    async def _check_upgrades(self) -> None:
+        """Each claimed upgrade whose replacement room the bot could join: followed (the old
+        room's group goes on there) if the replacement's ``m.room.create`` names the old room
+        as its ``predecessor``, as a real upgrade's does; otherwise forgotten, and the room
+        left unless the bot was in it before (a tombstone naming another group's room or any
+        public room is no way to merge groups or to take the bot somewhere). A claim whose
+        join was given up is forgotten; one whose join is still to be tried waits."""
+        claims = self._claims()
+        failed: dict[str, dict[str, Any]] = self._state.get("join_failed") or {}
+        for old, claim in list(claims.items()):
+            new = str(claim["replacement"])
+            if new in failed:
+                if not failed[new].get("retry_at"):  # given up
+                    del claims[old]
+                continue
+            try:
+                answer = await self._client().room_get_state_event(new, "m.room.create")
+            except (aiohttp.ClientError, TimeoutError):
+                continue  # asked again after the next sync
+            if not isinstance(answer, RoomGetStateEventResponse):
+                claim["tries"] = int(claim.get("tries", 0)) + 1
+                if claim["tries"] >= JOIN_TRIES:
+                    del claims[old]
+                continue
+            del claims[old]
+            predecessor = answer.content.get("predecessor")
+            if isinstance(predecessor, Mapping) and predecessor.get("room_id") == old:
+                if self.note_upgrade(old, new):
+                    self._upgrades()[old]["followed"] = True
+                continue
+            log.warning(
+                "%s: %s named %s as the room replacing %s, but that room is no upgrade of it:"
+                " not followed",
+                self.source,
+                claim.get("by") or "someone",
+                new,
+                old,
+            )
+            if not claim.get("was_in"):
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    await self._client().room_leave(new)
 
     def _moved_on(self, group: str, event: Event) -> None:
         """A member left the old room after its upgrade: not news (they go on in the new room,
