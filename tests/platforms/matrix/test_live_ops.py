@@ -331,6 +331,52 @@ def test_a_reply_to_a_message_from_before_a_restart_keeps_its_author(
     assert message.text == "pinned at the top"
 
 
+def test_replies_to_made_up_events_cost_a_bounded_number_of_requests(
+    synapse: Synapse, database_url: str
+) -> None:
+    """Anyone in a room can send replies naming event ids that do not exist: each unknown one
+    is asked of the homeserver, at most REPLY_FETCHES a batch, so a flood of them cannot hold
+    the sync up request after request."""
+    from groupops.platforms.matrix.sync import REPLY_FETCHES
+    from groupops.storage.db import make_engine
+    from groupops.storage.migrate import upgrade
+
+    db = make_engine(database_url)
+    upgrade(db)
+
+    async def scenario() -> tuple[int, int]:
+        got = Collected()
+        config = bot_config(synapse, new_account(synapse, "bot"))
+        adapter = make_adapter(db, config, got)
+        await adapter.connect()
+        await adapter.sync_once()
+        room = await bot_room(adapter)
+        (mallory,) = await people(synapse, 1)
+        await mallory.join(room)
+        await settle(adapter, 1)
+        assert adapter.client is not None
+        asked: list[str] = []
+        fetch = adapter.client.room_get_event
+
+        async def counting(room_id: str, event_id: str) -> Any:
+            asked.append(event_id)
+            return await fetch(room_id, event_id)
+
+        adapter.client.room_get_event = counting  # type: ignore[method-assign]
+        for i in range(REPLY_FETCHES + 10):
+            made_up = {"m.relates_to": {"m.in_reply_to": {"event_id": f"$madeup{i}:example.org"}}}
+            await mallory.say(room, f"reply {i}", **made_up)
+        await settle(adapter, 1)
+        messages = len([e for e in got.of(room) if e.kind == EventKind.MESSAGE])
+        await adapter.close()
+        await mallory.close()
+        return len(asked), messages
+
+    asked, messages = run(scenario())
+    assert messages == REPLY_FETCHES + 10  # every reply is still read
+    assert asked <= REPLY_FETCHES
+
+
 def test_the_bots_power_level_lowered_is_bot_rights_changed(
     synapse: Synapse, database_url: str
 ) -> None:

@@ -61,6 +61,17 @@ MAX_REFUSED = 500
 #: replied-to events the homeserver could not give (not visible to the bot, gone): not asked
 #: again, at most this many remembered
 UNFETCHABLE_MAX = 1000
+#: replied-to events whose author is fetched from the homeserver, at most, per room and batch
+REPLY_FETCHES = 20
+
+
+def _definite(answer: Any) -> bool:
+    """An answer saying the event is not to be had (not found, not visible to the bot), as
+    opposed to a passing failure (a rate limit, a server error) worth asking again later."""
+    status = str(getattr(answer, "status_code", "") or "")
+    return status in ("M_NOT_FOUND", "M_FORBIDDEN")
+
+
 #: what happens in a room after it was upgraded that is not news for its group: the members
 #: and the bot are the replacement room's now (a member leaving the old room to go on in the
 #: new one has not left the group; the bot's rights there no longer matter)
@@ -456,12 +467,16 @@ class Sync(Homeserver):
         )
         rooms = list(reversed(self.room_chain(self.group_room(room_id))))
         rooms = [room_id, *(r for r in rooms if r != room_id)]
-        for target in targets:
+        # at most REPLY_FETCHES a batch: anyone can send replies to made-up event ids, and each
+        # is a request before the sync position moves (the rest keep an unknown author)
+        for target in list(targets)[:REPLY_FETCHES]:
             for room in rooms:
                 answer = await self._client().room_get_event(room, target)
                 if isinstance(answer, RoomGetEventResponse):
                     self.translator.senders.remember(target, answer.event.sender)
                     break
+                if not _definite(answer):
+                    return  # rate limited, a server error: nothing more asked this batch
             else:
                 self._unfetchable[target] = None
                 while len(self._unfetchable) > UNFETCHABLE_MAX:
