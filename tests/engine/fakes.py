@@ -8,7 +8,7 @@ from typing import ClassVar
 from sqlalchemy import Connection
 
 from groupops.domain.actions import Action, ActionKind
-from groupops.domain.errors import PlatformError
+from groupops.domain.errors import PlatformError, RecipientUnreachable
 from groupops.domain.events import EventKind
 from groupops.engine.context import BatchContext, Incoming
 from groupops.features.base import FeatureSettings
@@ -77,7 +77,8 @@ class KickerFeature:
 
 
 class FlakyAdapter:
-    """An adapter whose answers a test scripts: 'ok', 'retry_after:N', 'error', 'permanent'."""
+    """An adapter whose answers a test scripts: 'ok', 'retry_after:N', 'error', 'permanent',
+    'unreachable' (a private message the platform will not carry)."""
 
     def __init__(
         self,
@@ -104,6 +105,8 @@ class FlakyAdapter:
             raise PlatformError("Bad Gateway")
         if answer == "permanent":
             raise PlatformError("Forbidden", permanent=True)
+        if answer == "unreachable":
+            raise RecipientUnreachable("Forbidden: bot can't initiate conversation with a user")
         self.sent.append((idempotency_key, action))
         return DeliveryResult(platform_message_id=str(len(self.sent)))
 

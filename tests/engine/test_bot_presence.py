@@ -5,6 +5,7 @@ tasks close themselves when the bot is back or has its rights again (engine/bot.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -402,3 +403,34 @@ def test_an_event_of_the_removals_very_second_does_not_say_the_bot_is_back(
     assert [r.status for r in queued(app)] == ["dead"]
     app.handle([message(2, "a second later", at=11)])
     assert group_row(app).bot_in_chat is True
+
+
+def test_a_private_message_refused_after_the_removal_is_not_posted_in_the_group(
+    make_app: Callable[..., App],
+) -> None:
+    """A private message the platform will not carry goes to the group instead, but not to a
+    group the bot has left meanwhile (it was being sent when the removal came): it is a dead
+    letter with the platform's reason, no post is queued there. In a group the bot is in, it
+    is posted there as before."""
+    app = connected(make_app)
+    adapter = app.platforms.get(SRC)
+    app.handle([rights_event(1, "administrator", rights=ADMIN_RIGHTS)])
+    app.handle([rights_event(2, "administrator", chat="-200", rights=ADMIN_RIGHTS)])
+    with app.db.begin() as conn:
+        ids = {r.chat_id: r.id for r in conn.execute(select(groups))}
+        for chat in ("-100", "-200"):
+            queue_actions(
+                conn,
+                [(Action(ActionKind.DIRECT_MESSAGE, SRC, chat, user_id="7", text="rules"), None)],
+                workspace_id=1,
+                now=T0,
+                feature="welcome",
+            )
+        # the bot removed from -100 while its private message was on its way
+        conn.execute(update(groups).where(groups.c.id == ids["-100"]).values(bot_in_chat=False))
+    assert isinstance(adapter, FlakyAdapter)
+    adapter.script = ["unreachable", "unreachable"]
+    asyncio.run(app.deliver())
+    rows = [(r.chat_id, r.kind, r.status) for r in queued(app)]
+    assert rows[:2] == [("-100", "direct_message", "dead"), ("-200", "direct_message", "rerouted")]
+    assert [(c, k) for c, k, _ in rows[2:]] == [("-200", "send")]

@@ -47,7 +47,7 @@ from groupops.engine.deadletters import NO_CONNECTION, NOT_POSTED, REROUTED
 from groupops.engine.outbox import Handed
 from groupops.engine.ratelimit import TokenBucket
 from groupops.platforms.registry import Platforms
-from groupops.storage.tables import outbox
+from groupops.storage.tables import groups, outbox
 
 log = logging.getLogger(__name__)
 
@@ -476,11 +476,28 @@ class Deliverer:
         self._unrecorded.append({"oid": row.id, "at": self.clock.now(), "res": res})
         return "delivered"
 
+    def _bot_in(self, source: str, chat_id: str) -> bool:
+        """Whether the bot is in the group (``groups.bot_in_chat``; a chat no group names: as
+        before, yes)."""
+        g = groups.c
+        with self.db.connect() as conn:
+            found = conn.execute(
+                select(g.bot_in_chat).where(g.source == source, g.chat_id == chat_id)
+            ).scalar()
+            conn.rollback()
+        return found is None or bool(found)
+
     def _to_the_group(self, row: Queued, exc: PlatformError) -> None:
         """A private message the platform will not carry goes to the group instead (a newcomer
-        who never started the bot still gets the rules); anything else private is dead."""
+        who never started the bot still gets the rules); anything else private is dead, and
+        so is one whose group the bot is no longer in (engine/bot.py: nothing is posted
+        there)."""
         action = Action.from_json(row.payload)
-        if action.kind != ActionKind.DIRECT_MESSAGE or action.data.get("private_only"):
+        if (
+            action.kind != ActionKind.DIRECT_MESSAGE
+            or action.data.get("private_only")
+            or not self._bot_in(row.source, row.chat_id)
+        ):
             self._failed(row.id, int(row.attempts) + 1, exc, None, True)
             return
         now = self.clock.now()
