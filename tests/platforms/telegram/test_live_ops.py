@@ -364,6 +364,30 @@ def test_a_channel_speaking_in_the_group_is_banned_as_a_chat(
     run(go())
 
 
+def test_a_channel_is_never_banned_for_good_by_a_ban_meant_to_end(
+    make_app: Callable[..., App],
+) -> None:
+    """banChatSenderChat has no until_date: a ban with an end, sent so, would ban the channel
+    for good. Refused saying why; one whose end has passed is nothing to do, as for a person."""
+    app = make_app(features=())
+    clock = app.clock
+    assert isinstance(clock, ManualClock)
+    channel = "-1002222222222"
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            timed = act(ActionKind.BAN, user_id=channel, until=clock.now() + timedelta(hours=1))
+            with pytest.raises(PlatformError) as refused:
+                await adapter.perform(timed, idempotency_key="b1")
+            assert refused.value.permanent and "for good only" in refused.value.message
+            clock.advance(timedelta(hours=2))
+            assert (await adapter.perform(timed, idempotency_key="b2")).data == {"expired": True}
+            assert fake.banned_sender_chats == set()
+            assert not fake.calls("banChatSenderChat", ok_only=False)
+
+    run(go())
+
+
 def _units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 

@@ -231,6 +231,17 @@ class Delivery(BotApi):
         kick for it."""
         bot = self._bot()
         if action.kind == ActionKind.BAN:
+            over, _ = self._until(action)
+            if over:
+                return DeliveryResult("", {"expired": True})  # its time is up: nothing to do
+            if action.until is not None:
+                # banChatSenderChat has no until_date: sent, a ban meant to end would not
+                raise PlatformError(
+                    f"{sender_chat} is a channel speaking in the group: Telegram bans a channel"
+                    " for good only, so a ban with an end cannot be done; ban it without one",
+                    where=where,
+                    permanent=True,
+                )
             await bot.ban_chat_sender_chat(chat, sender_chat)
             return DeliveryResult()
         if action.kind == ActionKind.UNBAN:
