@@ -265,6 +265,47 @@ def test_a_group_upgraded_to_a_supergroup_stays_the_same_group(
         assert list(chats) == [str(BASIC)]
 
 
+def test_the_bots_join_in_the_new_supergroup_before_the_notice_makes_no_second_group(
+    make_app: Callable[..., App],
+) -> None:
+    """On an upgrade Telegram also tells the bot it was added to the new supergroup, and over a
+    webhook (each update on its own) that can come before the notice naming the old group: it
+    is held back a while, so it never reaches the engine as a group of its own; a supergroup
+    the bot is really added to gets its bot_rights_changed once the while is over."""
+    from groupops.platforms.telegram.updates import LEAVE_GRACE
+
+    app = make_app(features=())
+    clock = app.clock
+    assert isinstance(clock, ManualClock)
+    fresh = -1004002
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            fake.add_chat(BASIC, "Study group", kind="group")
+            fake.post(BASIC, ALICE, "before")
+            await adapter.poll_once()
+            fake.add_chat(SUPER, "Study group", bot=False)
+            fake.bot_rights(SUPER, ALICE, status="administrator")  # the bot's join, first
+            fake.migrate(BASIC, SUPER, by=ALICE)
+            for update in list(fake.updates):  # one at a time, as the webhook hands them over
+                if update["update_id"] >= (adapter.offset or 0):
+                    await adapter.process([update])
+            fake.add_chat(fresh, "A new supergroup", bot=False)
+            fake.bot_rights(fresh, ALICE, status="administrator")
+            await adapter.poll_once()
+            assert str(fresh) not in {r.chat_id for r in stored(app)}  # held a while
+            clock.advance(timedelta(seconds=LEAVE_GRACE + 1))
+            await adapter.poll_once()
+
+    run(go())
+    with app.db.connect() as conn:
+        chats = set(
+            conn.execute(select(groups.c.chat_id).where(groups.c.source == SOURCE)).scalars()
+        )
+    assert chats == {str(BASIC), str(fresh)}
+    assert [r.kind for r in stored(app) if r.chat_id == str(fresh)] == ["bot_rights_changed"]
+
+
 def test_a_message_of_the_supergroup_numbered_as_one_of_the_old_group_is_removed(
     make_app: Callable[..., App],
 ) -> None:

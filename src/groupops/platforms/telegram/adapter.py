@@ -182,7 +182,8 @@ class TelegramAdapter(Updates, Delivery):
                         registered = True
                     backoff.ok()
                     await watch(stop, LEAVE_GRACE, self._settings_changed)
-                    await self.leave_refused()  # a leave whose time came with no update since
+                    # a held join or a leave whose time came with no update since
+                    await self.process([])
                     continue
                 if not registered:
                     await self._bot().delete_webhook()  # getUpdates is refused while one is set

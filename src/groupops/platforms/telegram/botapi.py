@@ -129,6 +129,8 @@ class BotApi:
             # the bot's "added" there came first, from whoever upgraded the group (not on
             # added_by): it is the same group, not one to leave
             del refused[new]
+        # the bot's join in the new chat, held back (Updates._hold): it was there all along
+        (self._state.get("held") or {}).pop(new, None)
         log.warning(
             "%s: group %s became supergroup %s; groupops keeps it as group %s",
             self.source,

@@ -52,6 +52,17 @@ _CHAT_KEYS = (
 )
 
 
+def bot_added_to_supergroup(update: Mapping[str, Any]) -> str:
+    """The supergroup the update says the bot was added to ("" for any other update)."""
+    member = update.get("my_chat_member") or {}
+    chat = member.get("chat") or {}
+    if chat.get("type") != "supergroup" or chat.get("id") is None:
+        return ""
+    if is_member(member.get("old_chat_member") or {}):
+        return ""
+    return str(chat["id"]) if is_member(member.get("new_chat_member") or {}) else ""
+
+
 def chat_of(update: Mapping[str, Any]) -> str:
     """The chat an update happened in ("" for none)."""
     for key in _CHAT_KEYS:
@@ -121,6 +132,8 @@ class Updates(BotApi):
                 changed = news or changed
                 if not drop:
                     admitted.append(u)
+            admitted, released, held = self._hold(admitted)
+            changed = held or changed
             chats_needing_admins: set[str] = set()
             for u in admitted:
                 for key in ("message", "edited_message", "message_reaction"):
@@ -151,6 +164,9 @@ class Updates(BotApi):
                 # commits (an event the engine refuses is set aside): only then does the
                 # position move
                 hand_over(self.source, self.handle, self.reject, events)
+            for chat in released:  # handed over: no longer held
+                self._state["held"].pop(chat, None)
+                changed = True
             for u in updates:
                 changed = self._track(u) or changed
             ids = [int(u["update_id"]) for u in updates if isinstance(u.get("update_id"), int)]
@@ -164,6 +180,36 @@ class Updates(BotApi):
             if "callback_query" in u:
                 await self._answer(u["callback_query"])
         return events
+
+    # -- the bot's own join in a supergroup, held a while -----------------------------------
+    def _hold(
+        self, updates: list[Mapping[str, Any]]
+    ) -> tuple[list[Mapping[str, Any]], list[str], bool]:
+        """(the updates to translate now, the held chats among them, whether the held ones
+        changed). The bot added to a supergroup is held back LEAVE_GRACE: when a group is
+        upgraded, Telegram tells the bot it was added to the new supergroup, and that can come
+        before the notice naming the group it was (over a webhook each update comes on its
+        own); handed over at once, it made the engine a second group for the same chat. The
+        notice drops it (:meth:`note_migration`: the bot was there all along); else it is
+        handed over when its time comes, before the batch's own updates."""
+        held: dict[str, dict[str, Any]] = self._state.setdefault("held", {})
+        now = self.clock.now()
+        changed = False
+        kept: list[Mapping[str, Any]] = []
+        for u in updates:
+            chat = bot_added_to_supergroup(u)
+            if chat and self.group_chat(chat) == chat:
+                until = now + timedelta(seconds=LEAVE_GRACE)
+                held[chat] = {"update": dict(u), "until": until.isoformat()}
+                changed = True
+            else:
+                kept.append(u)
+        due = [
+            chat
+            for chat, h in held.items()
+            if isinstance(h, dict) and datetime.fromisoformat(str(h.get("until"))) <= now
+        ]
+        return [*(held[c]["update"] for c in due), *kept], due, changed
 
     # -- who may add the bot to a group (``added_by``) -------------------------------------
     def _admission(self, update: Mapping[str, Any]) -> tuple[bool, bool]:
@@ -294,10 +340,10 @@ class Updates(BotApi):
         except TelegramError as exc:
             raise self._error(exc, "getUpdates") from None
         updates = [u for u in (raw or []) if isinstance(u, dict)]
-        if not updates:
+        if not updates and not self._state.get("held"):
             await self.leave_refused()  # a failed leave whose time came
             return []
-        return await self.process(updates)
+        return await self.process(updates)  # (none: a held join whose time came)
 
     async def start_webhook(self) -> None:
         """Ask Telegram to post updates to the configured URL, with the secret header."""
