@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from sqlalchemy import Connection, select
 
-from groupops.domain.actions import ANNOUNCES, Action, ActionKind
+from groupops.domain.actions import ADDRESSES, ANNOUNCES, Action, ActionKind
 from groupops.domain.events import EventKind
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
@@ -29,7 +29,8 @@ TIGHT = RateLimits(per_second=1000, per_chat_per_minute=20, burst=1)
 
 class ScriptFeature:
     """Emits what a message says, ';' between actions: 'send', 'reply:7', 'delete:7', 'mute',
-    'unmute', 'kick', 'ban', 'dm', 'pin:7', 'announce:mute' (a send announcing a mute)."""
+    'unmute', 'kick', 'ban', 'dm', 'pin:7', 'announce:mute' (a send announcing a mute), 'ask' (a
+    send put to the message's author, as the join gate's question)."""
 
     name: ClassVar[str] = "script"
     order: ClassVar[int] = 50
@@ -41,7 +42,11 @@ class ScriptFeature:
             e = item.event
             for step in e.text.split(";"):
                 word, _, arg = step.partition(":")
-                kind = {"announce": ActionKind.SEND, "dm": ActionKind.DIRECT_MESSAGE}.get(word)
+                kind = {
+                    "announce": ActionKind.SEND,
+                    "ask": ActionKind.SEND,
+                    "dm": ActionKind.DIRECT_MESSAGE,
+                }.get(word)
                 kind = kind or ActionKind(word)
                 action = Action(
                     kind,
@@ -52,7 +57,11 @@ class ScriptFeature:
                     message_id=arg
                     if kind in (ActionKind.REPLY, ActionKind.DELETE, ActionKind.PIN)
                     else "",
-                    data={ANNOUNCES: arg} if word == "announce" else {},
+                    data={ANNOUNCES: arg}
+                    if word == "announce"
+                    else {ADDRESSES: e.user_id}
+                    if word == "ask"
+                    else {},
                 )
                 ctx.emit(action, item)
 
@@ -280,3 +289,20 @@ def test_a_backlog_goes_out_at_the_bots_whole_rate_not_a_burst_per_idle_wait(
             await task
 
     asyncio.run(scenario())
+
+
+def test_a_removal_waits_for_the_message_put_to_that_member(make_app: Callable[..., App]) -> None:
+    """The join gate's time-out kick never goes before the question it times out: after a join
+    wave the questions wait for the group's limit, and a newcomer kicked before their question
+    was even posted could not have answered it. A removal of someone else still overtakes."""
+    app, adapter, _clock, mono = setup(make_app)
+    app.handle([msg(1, "send", source="flaky")])  # the group's one message now
+    app.handle([msg(2, "kick", source="flaky", user="u2")])
+    app.handle([msg(3, "ask", source="flaky", user="u3")])
+    app.handle([msg(4, "kick", source="flaky", user="u3")])
+    assert deliver(app) == 2
+    assert sent(adapter) == ["e2 kick", "e1 send"]
+    assert waiting(app) == ["e3 ask", "e4 kick"]
+    mono.now += 3
+    assert deliver(app) == 2
+    assert sent(adapter)[2:] == ["e3 ask", "e4 kick"]

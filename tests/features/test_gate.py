@@ -91,6 +91,7 @@ def test_a_newcomer_is_muted_and_asked_and_welcomed_only_after_answering(
     assert acts[0]["user_id"] == "u1" and acts[0]["until"] is not None
     assert "Ann" in acts[1]["text"] and "How much is" in acts[1]["text"]
     assert len(acts[1]["data"]["buttons"]) == 4
+    assert acts[1]["data"]["addresses"] == "u1"  # its time-out's kick never goes before it
     prompt = prompt_of(app)
     # the sandbox refuses a muted person's post, as a real platform would
     status = app.sandbox.member_status("g1", "u1")

@@ -35,6 +35,10 @@ class ActionKind(enum.StrEnum):
 #: action fails for good, the deliverer does not post the message either (it goes to the dead
 #: letters with it, and ``outbox retry`` sends both again)
 ANNOUNCES = "announces"
+#: ``Action.data`` key of a message put to one member (the join gate's question names them):
+#: an action that removes that member from the chat (kick, ban, a join request declined) is
+#: not sent before it, though removals otherwise go before a group's queued messages
+ADDRESSES = "addresses"
 
 _NEEDS_TEXT = {ActionKind.SEND, ActionKind.REPLY, ActionKind.DIRECT_MESSAGE, ActionKind.OWNER_TASK}
 _NEEDS_USER = {

@@ -15,7 +15,9 @@ Order (see ``_heads``): an action waits for every earlier unfinished action of i
 a protective one (``OVERTAKES``: delete, mute, unmute, kick, ban, unban, approve or decline a
 join request), which waits only for the earlier protective ones, and for an earlier action
 naming the same message (a delete never goes before a reply to, or a pin of, the message it
-removes). So a raid's mutes and a spam wave's deletes do not queue behind minutes of welcome
+removes) or the same member (a kick, ban or declined join request never goes before a message
+put to that member, ``ADDRESSES``: the join gate's question, whose time-out kicks). So a raid's
+mutes and a spam wave's deletes do not queue behind minutes of welcome
 messages, an unmute never goes before its mute, and a message never goes before an earlier
 mute it announces ("Bob is muted" waits for the mute, and joins it in the dead letters if it
 fails for good). A delete of a message the bot sent needs that message's id, which exists only
@@ -33,14 +35,14 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, and_, bindparam, insert, or_, select, update
 
-from groupops.domain.actions import ANNOUNCES, Action, ActionKind
+from groupops.domain.actions import ADDRESSES, ANNOUNCES, Action, ActionKind
 from groupops.domain.errors import PlatformError, RecipientUnreachable
 from groupops.engine.clock import Clock
 from groupops.engine.deadletters import NO_CONNECTION, NOT_POSTED, REROUTED
@@ -125,9 +127,28 @@ _QUEUE_AFTER = (
 )
 
 
-def _named(row: Queued) -> str:
-    """The message an action names (a reply's, a pin's, a delete's), or ''."""
-    return str(row.payload.get("message_id") or "")
+#: protective kinds that take a member out of the chat: they wait for an earlier message put
+#: to that member (``ADDRESSES``: the join gate's question). Past one read of the queue (a
+#: backlog of thousands) the messages are not read, so a removal there goes without that wait
+_REMOVES = frozenset(k.value for k in (ActionKind.KICK, ActionKind.BAN, ActionKind.DECLINE_JOIN))
+
+
+def _names(row: Queued) -> frozenset[str]:
+    """What an action names that a protective one naming the same must wait for: the message
+    it is about (a reply's, a pin's, a delete's: ``m:<id>``) and the member a message is put to
+    or a removal takes out (``u:<id>``)."""
+    found = set()
+    message = row.payload.get("message_id")
+    if message:
+        found.add(f"m:{message}")
+    if row.kind in _REMOVES:
+        member = row.payload.get("user_id")
+    else:
+        data = row.payload.get("data")
+        member = data.get(ADDRESSES) if isinstance(data, Mapping) else None
+    if member:
+        found.add(f"u:{member}")
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -239,13 +260,13 @@ class Deliverer:
             if key in stopped:
                 continue
             protects = row.kind in OVERTAKES
-            named = _named(row)
-            if protects and named and named in waited.get(key, ()):
-                stopped.add(key)  # a delete of a message an earlier reply or pin names
+            named = _names(row)
+            if protects and named & waited.get(key, set()):
+                # a delete of a message a reply names, a kick of a member a message is put to
+                stopped.add(key)
                 continue
             if not protects and (key in held or row.id > horizon):
-                if named:
-                    waited.setdefault(key, set()).add(named)
+                waited.setdefault(key, set()).update(named)
                 held.add(key)
                 continue
             going = True
@@ -265,8 +286,7 @@ class Deliverer:
                     stopped.add(key)
                 else:
                     held.add(key)
-                    if named:
-                        waited.setdefault(key, set()).add(named)
+                    waited.setdefault(key, set()).update(named)
                 continue
             if counts is None:
                 heads[key] = []
@@ -372,11 +392,11 @@ class Deliverer:
             waited: set[str] = set()
             for row in chat_rows:
                 protects = row.kind in OVERTAKES
-                named = _named(row)
-                if protects and named and named in waited:
+                named = _names(row)
+                if protects and named & waited:
                     break
                 if not protects and held:
-                    waited.add(named)
+                    waited.update(named)
                     continue
                 if not _take(sb, cb if row.kind in POSTS else None, now_m):
                     self._held_back(
@@ -385,7 +405,7 @@ class Deliverer:
                     if protects:
                         break  # nothing of this chat goes after it
                     held = True
-                    waited.add(named)
+                    waited.update(named)
                     continue
                 allowed.append(row)
             if allowed:
@@ -664,8 +684,7 @@ def _waits_for(later: Queued, earlier: Queued) -> bool:
         return False
     if earlier.kind in OVERTAKES or later.kind not in OVERTAKES:
         return True
-    message = _named(later)
-    return bool(message) and message == _named(earlier)
+    return bool(_names(later) & _names(earlier))
 
 
 def _send_order(rows: list[Queued]) -> list[Queued]:
@@ -678,14 +697,14 @@ def _send_order(rows: list[Queued]) -> list[Queued]:
     named: set[str] = set()
     behind = False  # a protective action stayed behind: the later ones stay behind it too
     for row in rows:
-        message = _named(row)
+        names = _names(row)
         if row.kind in OVERTAKES and not behind:
-            if not (message and message in named):
+            if not names & named:
                 first.append(row)
                 continue
             behind = True
         rest.append(row)
-        named.add(message)
+        named.update(names)
     return first + rest
 
 

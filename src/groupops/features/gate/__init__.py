@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from groupops.domain.actions import Action, ActionKind
+from groupops.domain.actions import ADDRESSES, Action, ActionKind
 from groupops.domain.events import Event, EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.base import tick_settings
@@ -226,6 +226,7 @@ class GateFeature:
         elif s.mode == "quiz":
             numbered = "\n".join(f"{i}. {o}" for i, o in enumerate(options, start=1))
             text += f"\n{t(PROMPT_TYPED)}\n{numbered}"
+        data[ADDRESSES] = event.user_id  # its time-out's kick never goes before it
         ctx.emit(Action(ActionKind.SEND, event.source, event.chat_id, text=text, data=data), item)
         ctx.suppress(item)  # welcome greets them once they pass (member_admitted)
 
