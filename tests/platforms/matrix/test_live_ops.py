@@ -291,6 +291,46 @@ def test_a_tombstone_naming_a_room_that_is_no_upgrade_is_not_followed(
     assert r["ours"] in r["joined"] and r["elsewhere"] not in r["joined"]
 
 
+def test_a_member_event_with_is_direct_does_not_make_a_group_private(
+    synapse: Synapse, database_url: str
+) -> None:
+    """``is_direct`` belongs on the bot's own invitation. A member of a group can put it in a
+    member event of their own (as a name change in the room does): the group must stay a
+    group, its messages read (else one member could make the bot deaf to the room)."""
+    from groupops.storage.db import make_engine
+    from groupops.storage.migrate import upgrade
+
+    db = make_engine(database_url)
+    upgrade(db)
+
+    async def scenario() -> tuple[list[Any], str]:
+        got = Collected()
+        config = bot_config(synapse, new_account(synapse, "bot"))
+        adapter = make_adapter(db, config, got)
+        await adapter.connect()
+        await adapter.sync_once()
+        room = await bot_room(adapter)
+        (mallory,) = await people(synapse, 1)
+        await mallory.join(room)
+        await settle(adapter, 1)
+        sent = await mallory.client.room_put_state(
+            room,
+            "m.room.member",
+            {"membership": "join", "displayname": "mallory", "is_direct": True},
+            state_key=mallory.user_id,
+        )
+        assert not isinstance(sent, ErrorResponse), sent
+        await settle(adapter, 1)
+        spam = await mallory.say(room, "buy followers http://spam.example")
+        await settle(adapter, 1)
+        await adapter.close()
+        await mallory.close()
+        return got.of(room), spam
+
+    events, spam = run(scenario())
+    assert [e.message_id for e in events if e.kind == EventKind.MESSAGE] == [spam]
+
+
 def test_a_reply_to_a_message_from_before_a_restart_keeps_its_author(
     synapse: Synapse, database_url: str
 ) -> None:

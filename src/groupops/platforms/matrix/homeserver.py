@@ -180,11 +180,19 @@ class Homeserver:
         )
 
     def _note_direct(self, room_id: str, raws: Any) -> None:
+        """A room the bot was invited to as a private chat: ``is_direct`` on the bot's own
+        invitation (the spec's place for it). Anyone's member event can carry the key (a member
+        changing their name in a group sends one of their own): only the bot's counts, else
+        any member could make the bot stop reading a group."""
         for e in raws:
             raw = getattr(e, "source", e)
+            if not isinstance(raw, dict) or raw.get("state_key") != self.config.user_id:
+                continue
             # matrix-nio takes ``content`` out of an invited room's stripped events (their
             # ``source``) and keeps it as the event's attribute
             content = getattr(e, "content", None) or raw.get("content") or {}
+            if not isinstance(content, dict):
+                continue
             if raw.get("type") == "m.room.member" and content.get("is_direct") is True:
                 known: list[str] = self._state.setdefault("direct_rooms", [])
                 if room_id not in known:
