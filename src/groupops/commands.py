@@ -27,6 +27,7 @@ from groupops.cli_options import (
     OutboxStatus,
     TaskStatus,
     check_member_status,
+    error_line,
     opened,
     parse_when,
     speaker,
@@ -51,7 +52,7 @@ from groupops.domain.errors import GroupopsError, InvalidOption, InvalidSettings
 from groupops.engine import admin, settings_admin, settings_read
 from groupops.engine.bot import state_words
 from groupops.engine.clock import RealClock
-from groupops.engine.deadletters import KIND_WORDS, error_words, list_outbox, retry_dead
+from groupops.engine.deadletters import KIND_WORDS, error_words, list_outbox, retry
 from groupops.features.points import leaderboard
 from groupops.features.registry import FeatureRegistry, Place, SettingError
 from groupops.i18n import N_, Catalogs
@@ -451,16 +452,25 @@ def register(app: typer.Typer) -> None:
         url: str | None = DbOption,
         lang: str = LangOption(),
     ) -> None:
-        """Put dead actions back in the queue (the given ids, or --all)."""
+        """Put dead actions back in the queue (the given ids, or --all).
+
+        Those of a group the bot is not in stay dead until it is back (private messages
+        excepted): one line per group says so, and the exit code is 1 when given ids were
+        among them."""
         if not ids and not all_dead:
             said = Catalogs().gettext(lang)(N_("give the ids of the actions to retry, or --all"))
             raise UsageError(said)  # nothing given: not "Invalid value"
         with opened(url) as db:
-            n = retry_dead(db, RealClock(), None if all_dead else ids)
+            done = retry(db, RealClock(), None if all_dead else ids)
+        n = done.queued
         ngettext = Catalogs().ngettext(lang)
         cli_output.out.print(
             ngettext("{n} action queued again", "{n} actions queued again", n).format(n=n)
         )
+        for held in done.held:
+            cli_output.err.print(error_line(held, lang), highlight=False, soft_wrap=True)
+        if done.held and not all_dead:  # the ids asked for were not all queued
+            raise typer.Exit(1)
 
     @tasks_app.command("list")
     @typed_errors

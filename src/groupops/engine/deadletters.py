@@ -7,14 +7,16 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import ColumnElement, Engine, and_, exists, select, update
 
-from groupops.domain.errors import NotFound, PlatformError, RecipientUnreachable
+from groupops.domain.actions import ActionKind
+from groupops.domain.errors import Conflict, NotFound, PlatformError, RecipientUnreachable
 from groupops.engine.clock import Clock
 from groupops.i18n import N_
-from groupops.storage.tables import outbox
+from groupops.storage.tables import groups, outbox
 
 #: what the deliverer writes as an action's last error, read back by :func:`error_words` to
 #: tell it in the operator's language (the stored text, and ``--json``, stay English)
@@ -120,16 +122,79 @@ def list_outbox(db: Engine, status: str = "dead", limit: int = 100) -> list[dict
     return [dict(r._mapping) for r in rows]
 
 
-def retry_dead(db: Engine, clock: Clock, ids: Sequence[int] | None = None) -> int:
-    """Put dead actions back in the queue (all of them when ``ids`` is None)."""
+#: an outbox retry refusing the dead actions of a group the bot is not in (:func:`retry`)
+HELD_ONE = N_(
+    "action {ids} for group {group} not queued again: the bot is not in the group; add it"
+    " back, then retry"
+)
+HELD_MANY = N_(
+    "actions {ids} for group {group} not queued again: the bot is not in the group; add it"
+    " back, then retry"
+)
+
+
+#: the ids a :class:`BotNotInGroup` names at most (a group left long ago may hold thousands)
+SHOWN = 10
+
+
+class BotNotInGroup(Conflict):
+    """Dead actions of a group the bot is not in, refused by :func:`retry`: sent now they
+    would only die again (or, on a path that misses the check, be sent where the bot is not).
+    ``ids`` are the actions' (the text names the first :data:`SHOWN`), ``group`` names the
+    group."""
+
+    code = "bot_not_in_group"
+
+    def __init__(self, ids: Sequence[int], group: str) -> None:
+        super().__init__(
+            HELD_MANY if len(ids) > 1 else HELD_ONE,
+            where=N_("outbox"),
+            ids=", ".join(map(str, ids[:SHOWN])) + (", …" if len(ids) > SHOWN else ""),
+            group=group,
+        )
+        self.ids = list(ids)
+        self.group = group
+
+
+@dataclass(frozen=True, slots=True)
+class Retried:
+    """What :func:`retry` did: how many actions are queued again, and the groups whose dead
+    actions it held back because the bot is not in them (one error each, for the operator)."""
+
+    queued: int
+    held: list[BotNotInGroup] = field(default_factory=list)
+
+
+def _held() -> ColumnElement[bool]:
+    """Whether an outbox row waits for the bot to be back in its group: the group says the bot
+    is not in it (``groups.bot_in_chat``) and the action needs the group, as all but a private
+    message do (that goes to the member's own chat: engine/outbox.py lets it through)."""
+    g = groups.c
+    return and_(
+        outbox.c.kind != ActionKind.DIRECT_MESSAGE.value,
+        exists()
+        .where(g.source == outbox.c.source, g.chat_id == outbox.c.chat_id, g.bot_in_chat.is_(False))
+        .correlate(outbox),
+    )
+
+
+def _group_name(title: str, source: str, chat_id: str) -> str:
+    where = f"{source}:{chat_id}"
+    return f"{title} ({where})" if title and title != chat_id else where
+
+
+def retry(db: Engine, clock: Clock, ids: Sequence[int] | None = None) -> Retried:
+    """Put dead actions back in the queue (all of them when ``ids`` is None), but not those
+    of a group the bot is not in (other than private messages): those stay dead, one
+    :class:`BotNotInGroup` per group in :attr:`Retried.held`; once the bot is back they are
+    queued as any other. An id that is not a dead action is :class:`NotFound`, nothing
+    queued."""
+    o = outbox.c
     with db.begin() as conn:
-        q = update(outbox).where(outbox.c.status == "dead")
+        dead = o.status == "dead"
         if ids is not None:
             known = {
-                r[0]
-                for r in conn.execute(
-                    select(outbox.c.id).where(outbox.c.id.in_(ids), outbox.c.status == "dead")
-                )
+                r[0] for r in conn.execute(select(o.id).where(o.id.in_(ids), o.status == "dead"))
             }
             missing = sorted(set(ids) - known)
             if missing:
@@ -140,8 +205,33 @@ def retry_dead(db: Engine, clock: Clock, ids: Sequence[int] | None = None) -> in
                     where=N_("outbox"),
                     ids=", ".join(map(str, missing)),
                 )
-            q = q.where(outbox.c.id.in_(ids))
+            dead = and_(dead, o.id.in_(ids))
+        g = groups.c
+        found = conn.execute(
+            select(o.id, o.source, o.chat_id, g.title)
+            .select_from(outbox.join(groups, and_(g.source == o.source, g.chat_id == o.chat_id)))
+            .where(dead, g.bot_in_chat.is_(False), o.kind != ActionKind.DIRECT_MESSAGE.value)
+            .order_by(o.source, o.chat_id, o.id)
+        ).all()
+        by_group: dict[tuple[str, str], tuple[str, list[int]]] = {}
+        for oid, source, chat_id, title in found:
+            by_group.setdefault((str(source), str(chat_id)), (str(title or ""), []))[1].append(
+                int(oid)
+            )
+        # one statement: a group the bot leaves meanwhile is read as the update runs
         res = conn.execute(
-            q.values(status="pending", attempts=0, next_attempt_at=clock.now(), last_error="")
+            update(outbox)
+            .where(dead, ~_held())
+            .values(status="pending", attempts=0, next_attempt_at=clock.now(), last_error="")
         )
-        return int(res.rowcount or 0)
+    held = [
+        BotNotInGroup(gids, _group_name(title, source, chat_id))
+        for (source, chat_id), (title, gids) in by_group.items()
+    ]
+    return Retried(int(res.rowcount or 0), held)
+
+
+def retry_dead(db: Engine, clock: Clock, ids: Sequence[int] | None = None) -> int:
+    """:func:`retry`: how many actions are queued again (those of a group the bot is not in
+    are held back, :attr:`Retried.held`)."""
+    return retry(db, clock, ids).queued

@@ -99,7 +99,9 @@ def write_actions(
     """Queue ``items`` in ``conn``'s transaction. Returns (outbox ids, owner task ids); without
     ``want_ids`` a batch writes its rows in one statement and the ids are all 0. An action
     for a chat in ``away`` (source, chat_id: the bot is not in it) is written as a dead letter
-    saying so, never sent (owner tasks are written as usual)."""
+    saying so, never sent, but for a private message: the member's private chat does not need
+    the group (should the platform refuse it, the deliverer's post in the group instead is a
+    dead letter too). Owner tasks are written as usual."""
     rows, tasks = _rows(items, now, capabilities_of, workspace_of, away)
     if not want_ids:
         if rows:
@@ -274,7 +276,11 @@ def _rows(
                 "last_error": "",
             }
         )
-        if away and (action.source, action.chat_id) in away:
+        if (
+            away
+            and action.kind != ActionKind.DIRECT_MESSAGE  # the member's own chat: no group
+            and (action.source, action.chat_id) in away
+        ):
             rows[-1].update(status="dead", last_error=NOT_IN_GROUP)
     return rows, tasks
 
