@@ -29,7 +29,7 @@ from sqlalchemy import Connection, and_, or_, select, update
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.events import EventKind
-from groupops.engine.context import Emitted, GroupInfo, Incoming
+from groupops.engine.context import BatchContext, Emitted, GroupInfo, Incoming
 from groupops.engine.deadletters import NOT_IN_GROUP
 from groupops.engine.directory import Directory
 from groupops.engine.outbox import write_actions
@@ -194,6 +194,34 @@ SAYS_PRESENT = frozenset(
         EventKind.REACTION,
     }
 )
+
+
+#: the events that can say the bot is back in a group (:func:`apply`): a feature that holds
+#: something while the bot is away handles these and asks :func:`back_in`
+SAYS_BACK = SAYS_PRESENT | {EventKind.BOT_RIGHTS_CHANGED}
+
+
+def back_in(ctx: BatchContext, batch: Sequence[Incoming]) -> dict[int, tuple[GroupInfo, Incoming]]:
+    """The groups ``batch`` (a feature's share of the batch, :data:`SAYS_BACK` among its
+    kinds) has brought the bot back to, by id: the group as it is now, and the first of the
+    batch's events in it (the cause of what a feature does about it). :func:`apply` has
+    already kept the return on the group, before the features; an event's group is as the
+    engine knew it when the batch came (the bot away), the group of ``ctx.all_groups()`` as
+    it is now (the bot there). The join gate gives the newcomers it held their time again."""
+    found: dict[int, tuple[GroupInfo, Incoming]] = {}
+    present: dict[int, GroupInfo] | None = None
+    for item in batch:
+        group = item.group
+        if group is None or group.bot_in_chat or group.id in found:
+            continue
+        if item.event.kind not in SAYS_BACK:
+            continue
+        if present is None:
+            present = {g.id: g for g in ctx.all_groups()}
+        now = present.get(group.id)
+        if now is not None:
+            found[group.id] = (now, item)
+    return found
 
 
 def _seen_back(

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from groupops.domain.actions import ADDRESSES, Action, ActionKind
 from groupops.domain.events import Event, EventKind
+from groupops.engine import bot
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.base import tick_settings
 from groupops.features.gate.settings import GateSettings
@@ -58,19 +59,26 @@ class GateFeature:
     name: ClassVar[str] = "gate"
     order: ClassVar[int] = 15  # after moderation's blacklist (10), before welcome (20)
     settings_model: ClassVar[type[GateSettings]] = GateSettings
-    handles: ClassVar[frozenset[EventKind]] = frozenset(
-        {
-            EventKind.MEMBER_JOINED,
-            EventKind.JOIN_REQUEST,
-            EventKind.MESSAGE,
-            EventKind.BUTTON,
-            EventKind.MEMBER_LEFT,
-            EventKind.MEMBER_KICKED,
-            EventKind.TICK,
-        }
+    handles: ClassVar[frozenset[EventKind]] = (
+        frozenset(
+            {
+                EventKind.MEMBER_JOINED,
+                EventKind.JOIN_REQUEST,
+                EventKind.MESSAGE,
+                EventKind.BUTTON,
+                EventKind.MEMBER_LEFT,
+                EventKind.MEMBER_KICKED,
+                EventKind.TICK,
+            }
+        )
+        # the bot back in a group (the events that can say so): its held newcomers get
+        # their time again (_bot_back)
+        | bot.SAYS_BACK
     )
 
     def handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
+        for back, cause in bot.back_in(ctx, batch).values():
+            self._bot_back(ctx, back, cause)  # before any answer of the batch is judged
         for item in batch:
             kind = item.event.kind
             if kind == EventKind.TICK:
@@ -202,9 +210,29 @@ class GateFeature:
             .returning(gate_challenges.c.id)
         ).scalar_one()
         name = event.user_name or event.user_id
+        self._ask(ctx, group, s, item, cid, event.user_id, name, question, options, deadline)
+        ctx.suppress(item)  # welcome greets them once they pass (member_admitted)
+
+    def _ask(
+        self,
+        ctx: BatchContext,
+        group: GroupInfo,
+        s: GateSettings,
+        cause: Incoming,
+        cid: int,
+        user_id: str,
+        name: str,
+        question: str,
+        options: Sequence[str],
+        deadline: datetime,
+    ) -> None:
+        """Put challenge ``cid``'s question to the newcomer, who has ``timeout_seconds`` (until
+        ``deadline``): as buttons, muted until a little after the deadline, where the platform
+        has them; numbered in the chat otherwise (a quiz)."""
+        t = ctx.gettext(group)
         within = _within(t, s.timeout_seconds)
         text = _fmt(t, PROMPT, name=name, time=within, question=question)
-        caps = ctx.capabilities(event.source)
+        caps = ctx.capabilities(group.source)
         data: dict[str, Any] = {}
         if caps.buttons:
             data["buttons"] = [
@@ -215,20 +243,50 @@ class GateFeature:
                 ctx.emit(
                     Action(
                         ActionKind.MUTE,
-                        event.source,
-                        event.chat_id,
-                        user_id=event.user_id,
+                        group.source,
+                        group.chat_id,
+                        user_id=user_id,
                         until=deadline + MUTE_MARGIN,
                         reason="gate: until the newcomer answers",
                     ),
-                    item,
+                    cause,
                 )
         elif s.mode == "quiz":
             numbered = "\n".join(f"{i}. {o}" for i, o in enumerate(options, start=1))
             text += f"\n{t(PROMPT_TYPED)}\n{numbered}"
-        data[ADDRESSES] = event.user_id  # its time-out's kick never goes before it
-        ctx.emit(Action(ActionKind.SEND, event.source, event.chat_id, text=text, data=data), item)
-        ctx.suppress(item)  # welcome greets them once they pass (member_admitted)
+        data[ADDRESSES] = user_id  # its time-out's kick never goes before it
+        ctx.emit(Action(ActionKind.SEND, group.source, group.chat_id, text=text, data=data), cause)
+
+    # -- the bot back in the group -----------------------------------------------------------
+    def _bot_back(self, ctx: BatchContext, group: GroupInfo, cause: Incoming) -> None:
+        """The bot is back in ``group`` (engine/bot.py: :func:`~groupops.engine.bot.back_in`).
+        While it was away nobody could answer the gate (the platform told it nothing, and the
+        question itself may have become a dead letter when it was removed), and the tick
+        held the time-outs. Every newcomer still to answer gets the whole time again, from
+        now: their deadline is moved to ``timeout_seconds`` from now (never earlier than it
+        was), the question is put to them again saying so, with the mute to match."""
+        s = ctx.settings(self, group, GateSettings)
+        deadline = ctx.now + timedelta(seconds=s.timeout_seconds)
+        c = gate_challenges.c
+        held = ctx.conn.execute(
+            select(gate_challenges)
+            .where(c.group_id == group.id, c.status == "pending", c.deadline < deadline)
+            .order_by(c.id)
+        ).all()
+        for challenge in held:
+            self._set(ctx, challenge.id, deadline=deadline)
+            self._ask(
+                ctx,
+                group,
+                s,
+                cause,
+                int(challenge.id),
+                str(challenge.user_id),
+                str(challenge.user_name),
+                str(challenge.question),
+                list(challenge.options),
+                deadline,
+            )
 
     @staticmethod
     def _question(
