@@ -30,6 +30,9 @@ class EventKind(enum.StrEnum):
     REACTION = "reaction"
     BUTTON = "button"
     BOT_RIGHTS_CHANGED = "bot_rights_changed"
+    #: the chat itself changed on the platform (renamed: ``data.chat_title``). No feature
+    #: handles it: the directory takes the title from it as from any event (engine/directory.py)
+    GROUP_UPDATED = "group_updated"
     # produced inside groupops
     TICK = "tick"  # the clock: scheduled work reacts to it
     CHECKED_IN = "checked_in"  # derived by the check-in feature, consumed by points

@@ -362,6 +362,12 @@ class FakeBotApi:
         self.push({"message": message})
         return int(message["message_id"])
 
+    def rename(self, chat_id: int, user: dict[str, Any], title: str) -> int:
+        """A person renames the group: the chat takes the title, and Telegram posts the
+        ``new_chat_title`` service message (whose chat carries the new title already)."""
+        self.chats[chat_id] = {**self.chats[chat_id], "title": title}
+        return self.post(chat_id, user, "", new_chat_title=title)
+
     def start_bot(self, user: dict[str, Any]) -> int:
         """The person opens a private chat with the bot and sends /start."""
         self.chats.setdefault(

@@ -103,7 +103,7 @@ def test_messages_of_every_content_kind(make_app: Callable[..., App]) -> None:
             ],
         )
         fake.post(GROUP, ALICE, poll={"id": "1", "question": "?", "options": []})
-        fake.post(GROUP, ADMIN, new_chat_title="renamed")  # a service message: not a message
+        fake.post(GROUP, ADMIN, delete_chat_photo=True)  # a service message: not a message
 
     rows = _collect(make_app, script)
     kinds = [r.content_kind for r in rows]

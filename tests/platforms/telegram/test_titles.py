@@ -6,6 +6,7 @@ groups first seen through a join or a message were titled by their chat id, "欢
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 
 from sqlalchemy import select, update
@@ -13,7 +14,9 @@ from sqlalchemy import select, update
 from groupops.engine.app import App
 from groupops.engine.settings_admin import set_group_profile
 from groupops.storage.tables import groups
-from tests.platforms.telegram.conftest import GROUP, OTHER_GROUP, run, telegram
+from tests.cli import cli_app
+from tests.cli import run as run_cli
+from tests.platforms.telegram.conftest import GROUP, OTHER_GROUP, run, stored, telegram
 from tests.platforms.telegram.fake_bot_api import FakeBotApi
 
 ALICE = FakeBotApi.person(501, "Alice", "alice")
@@ -76,3 +79,43 @@ def test_a_group_titled_by_its_chat_id_gets_the_platform_title(
             assert _titles(app)[str(GROUP)] == ("Study group", "Study group")
 
     asyncio.run(go())
+
+
+def test_a_rename_shows_at_once_and_an_operator_title_stays(
+    make_app: Callable[..., App], database_url: str
+) -> None:
+    """The ``new_chat_title`` service message is a ``group_updated`` event: the group's title
+    follows it before anyone writes again (before, it waited for the group's next message);
+    a title of the operator's own is kept, the platform's noted beside it."""
+    app = make_app(features=("groupops.features.welcome:WelcomeFeature",))
+
+    def listed() -> dict[str, str]:
+        res = run_cli(cli_app(), "groups", "--json", "--database-url", database_url)
+        assert res.exit_code == 0, res.output
+        return {str(g["chat_id"]): str(g["title"]) for g in json.loads(res.stdout)}
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            fake.post(GROUP, ALICE, "hello")
+            fake.post(OTHER_GROUP, ALICE, "hello")
+            await adapter.poll_once()
+            set_group_profile(app.db, f"{adapter.source}:{OTHER_GROUP}", title="English corner")
+            app.engine.directory.invalidate()
+
+            fake.rename(GROUP, ALICE, "学习群 2027")
+            fake.rename(OTHER_GROUP, ALICE, "Renamed on Telegram")
+            await adapter.poll_once()  # nothing else said in either group
+
+            assert _titles(app)[str(GROUP)] == ("学习群 2027", "学习群 2027")
+            assert _titles(app)[str(OTHER_GROUP)] == ("English corner", "Renamed on Telegram")
+            renames = [e for e in stored(app) if e.kind == "group_updated"]
+            assert [(e.chat_id, e.user_id) for e in renames] == [
+                (str(GROUP), "501"),
+                (str(OTHER_GROUP), "501"),
+            ]
+            assert not [e for e in stored(app) if e.kind == "message" and not e.text]
+
+    run(go())
+    shown = listed()
+    assert shown[str(GROUP)] == "学习群 2027"
+    assert shown[str(OTHER_GROUP)] == "English corner"

@@ -74,13 +74,15 @@ def _definite(answer: Any) -> bool:
 
 #: what happens in a room after it was upgraded that is not news for its group: the members
 #: and the bot are the replacement room's now (a member leaving the old room to go on in the
-#: new one has not left the group; the bot's rights there no longer matter)
+#: new one has not left the group; the bot's rights there no longer matter; the group is
+#: named by the new room)
 RETIRED_ROOM_DROPS = frozenset(
     {
         EventKind.MEMBER_JOINED,
         EventKind.MEMBER_LEFT,
         EventKind.JOIN_REQUEST,
         EventKind.BOT_RIGHTS_CHANGED,
+        EventKind.GROUP_UPDATED,
     }
 )
 

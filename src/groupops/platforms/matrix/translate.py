@@ -199,6 +199,12 @@ class Translator:
             "user_name": room.display_name(sender) or _localpart(sender),
             "is_admin": room.power_level(sender) >= ADMIN_LEVEL,
         }
+        if etype == "m.room.name" and raw.get("state_key") == "":
+            # renamed: the group's title follows at once, not with the room's next message.
+            # A name taken away leaves the room's title (its alias, or nothing: kept as it is)
+            name = _text(content.get("name")) or title
+            named = {"chat_title": name} if name else {}
+            return Event(kind=EventKind.GROUP_UPDATED, data=named, **base)
         data: dict[str, Any] = {"chat_title": title} if title else {}
         relates = content.get("m.relates_to")
         relates = relates if isinstance(relates, Mapping) else {}

@@ -198,7 +198,11 @@ class Translator:
         self, eid: str, m: Mapping[str, Any], kind: EventKind, is_admin: AdminLookup
     ) -> Event | None:
         chat = m.get("chat") or {}
-        if chat.get("type") not in GROUP_TYPES or _SERVICE & set(m):
+        if chat.get("type") not in GROUP_TYPES:
+            return None
+        if kind == EventKind.MESSAGE and m.get("new_chat_title"):
+            return self._renamed(eid, m, is_admin)
+        if _SERVICE & set(m):
             return None
         chat_id = str(chat["id"])
         sender_chat = m.get("sender_chat")
@@ -251,6 +255,27 @@ class Translator:
             reply_to_user_id=str(reply_author.get("id", "")) if reply_author else "",
             is_admin=anonymous_admin or is_admin(chat_id, user_id),
             data=data,
+        )
+
+    def _renamed(self, eid: str, m: Mapping[str, Any], is_admin: AdminLookup) -> Event:
+        """The ``new_chat_title`` service message: ``group_updated`` with the new title (the
+        group's title follows it at once, not with the group's next message)."""
+        chat_id = str(m["chat"]["id"])
+        sender_chat = m.get("sender_chat")
+        author: Mapping[str, Any] = sender_chat or m.get("from") or {}
+        user_id = str(author.get("id") or "")
+        return Event(
+            source=self.source,
+            event_id=eid,
+            kind=EventKind.GROUP_UPDATED,
+            occurred_at=_when(m["date"]),
+            chat_id=chat_id,
+            user_id=user_id,
+            user_name=name_of(author),
+            message_id=str(m.get("message_id", "")),
+            is_admin=(sender_chat is not None and str(sender_chat.get("id")) == chat_id)
+            or (bool(user_id) and is_admin(chat_id, user_id)),
+            data={"chat_title": str(m["new_chat_title"])},
         )
 
     def _chat_member(self, eid: str, u: Mapping[str, Any]) -> Event | None:
