@@ -213,3 +213,18 @@ def test_a_private_message_refused_in_a_group_the_bot_left_is_not_posted_there(
     assert adapter.sent == []
     with app.db.connect() as conn:
         assert conn.execute(select(groups.c.bot_in_chat)).scalar() is False
+
+
+def test_a_private_message_waiting_when_the_bot_is_removed_stays_queued(
+    make_app: Callable[..., App],
+) -> None:
+    """The removal turns what waits for the group into dead letters, not the private messages
+    waiting for its members: those are still sent."""
+    app = connected(make_app, ECHO, WELCOME_DM)
+    app.handle([message(1, "hello")])
+    assert sorted(r.kind for r in queued(app)) == ["direct_message", "reply"]
+    app.handle([rights_event(1, "kicked", in_chat=False)])
+    assert sorted((r.kind, r.status, r.last_error) for r in queued(app)) == [
+        ("direct_message", "pending", ""),
+        ("reply", "dead", NOT_IN_GROUP),
+    ]

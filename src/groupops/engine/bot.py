@@ -392,13 +392,16 @@ def _close(
 def _dead_letter_waiting(conn: Connection, group: GroupInfo, now: datetime) -> None:
     """The actions still waiting for ``group`` (or claimed by a deliverer that has let its
     claim lapse) become dead letters saying the bot is not in the group: the platform would
-    refuse each, again and again. ``outbox retry`` sends them once the bot is back."""
+    refuse each, again and again. ``outbox retry`` sends them once the bot is back. Private
+    messages stay queued: a private chat does not need the group (as engine.outbox lets them
+    through)."""
     o = outbox.c
     conn.execute(
         update(outbox)
         .where(
             o.source == group.source,
             o.chat_id == group.chat_id,
+            o.kind != ActionKind.DIRECT_MESSAGE.value,
             or_(o.status == "pending", and_(o.status == "sending", o.claimed_until < now)),
         )
         .values(status="dead", claimed_until=None, last_error=NOT_IN_GROUP)
