@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 import typer
-from sqlalchemy import insert, inspect, select, text
+from sqlalchemy import inspect, select, text
 
 from groupops.engine import admin
 from groupops.engine.app import App
-from groupops.storage.tables import groups, owner_tasks
+from groupops.storage.tables import owner_tasks
 from tests.cli import error_line, run
+from tests.engine.test_admin_cli import add_owner_tasks
 
 
 @pytest.fixture
@@ -29,32 +30,10 @@ def app_with_group(make_app: Callable[..., App]) -> App:
     return app
 
 
-def add_tasks(app: App, n: int) -> list[int]:
-    with app.db.begin() as conn:
-        group = conn.execute(select(groups)).one()
-        return [
-            conn.execute(
-                insert(owner_tasks)
-                .values(
-                    workspace_id=group.workspace_id,
-                    group_id=group.id,
-                    source=group.source,
-                    chat_id=group.chat_id,
-                    action={"kind": "kick", "user_id": f"u{i}"},
-                    text=f"kick u{i} by hand",
-                    feature="moderation",
-                    created_at=datetime(2026, 11, 24, 5, 0, tzinfo=UTC),
-                )
-                .returning(owner_tasks.c.id)
-            ).scalar_one()
-            for i in range(n)
-        ]
-
-
 def test_a_dismissed_task_keeps_its_reason_and_the_listing_shows_it(
     app_with_group: App, database_url: str, cli: typer.Typer
 ) -> None:
-    first, second = add_tasks(app_with_group, 2)
+    first, second = add_owner_tasks(app_with_group, 2)
     url = ("--database-url", database_url)
     why = "kicked by hand in the WeCom app"
     res = run(cli, "tasks", "dismiss", str(first), "--reason", f"  {why} ", *url)
@@ -87,7 +66,7 @@ def columns(page: str) -> list[str]:
 def test_a_blank_or_too_long_reason_is_refused_and_the_task_stays_open(
     app_with_group: App, database_url: str, cli: typer.Typer
 ) -> None:
-    (task,) = add_tasks(app_with_group, 1)
+    (task,) = add_owner_tasks(app_with_group, 1)
     url = ("--database-url", database_url)
     blank = error_line(run(cli, "tasks", "dismiss", str(task), "--reason", "  ", *url))
     assert blank == (
