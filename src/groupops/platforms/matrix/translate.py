@@ -131,6 +131,14 @@ def strip_reply_fallback(body: str) -> str:
     return "\n".join(lines[i:])
 
 
+def _prev_content(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A state event's content before it (``unsigned.prev_content``), {} when there was none
+    or the homeserver sent something else."""
+    unsigned = raw.get("unsigned")
+    prev = unsigned.get("prev_content") if isinstance(unsigned, Mapping) else None
+    return prev if isinstance(prev, Mapping) else {}
+
+
 def _text(value: Any) -> str:
     return value.replace("\x00", "") if isinstance(value, str) else ""
 
@@ -330,10 +338,7 @@ class Translator:
         if not isinstance(target, str) or not target.startswith("@"):
             return None
         room_id = common["chat_id"]
-        unsigned = raw.get("unsigned")
-        unsigned = unsigned if isinstance(unsigned, Mapping) else {}
-        prev = unsigned.get("prev_content")
-        prev_membership = prev.get("membership") if isinstance(prev, Mapping) else None
+        prev_membership = _prev_content(raw).get("membership")
         membership = content.get("membership")
         if membership == "invite":
             self.inviters[(room_id, target)] = sender
@@ -382,9 +387,8 @@ class Translator:
         that an operator learns why the room's actions start failing."""
         if room.is_creator(self.bot_user_id):
             return None  # a creator (room version 12 on) is above every power level
-        unsigned = raw.get("unsigned")
-        prev = unsigned.get("prev_content") if isinstance(unsigned, Mapping) else None
-        if not isinstance(prev, Mapping) or not prev:
+        prev = _prev_content(raw)
+        if not prev:
             return None  # the room's first power levels: nothing the bot had is taken
         level, rights = bot_rights(content, self.bot_user_id)
         old_level, old_rights = bot_rights(prev, self.bot_user_id)
