@@ -15,7 +15,7 @@ from groupops.engine.app import App
 from groupops.engine.core import BatchResult
 from groupops.platforms.telegram import ConnectionStore, TelegramAdapter
 from tests.helpers import until
-from tests.platforms.telegram.conftest import GROUP, run, stored, telegram
+from tests.platforms.telegram.conftest import GROUP, TOKEN, run, stored, telegram
 from tests.platforms.telegram.fake_bot_api import FakeBotApi
 
 PEOPLE = [FakeBotApi.person(600 + i, f"P{i}") for i in range(5)]
@@ -155,3 +155,56 @@ def test_an_event_the_engine_refuses_is_set_aside_not_retried_forever(
         kept = conn.execute(select(rejected_events.c.raw, rejected_events.c.error)).all()
     assert len(kept) == 1 and "cannot store" in kept[0].error
     assert json.loads(kept[0].raw)["text"] == "poison"  # JSON, as the App keeps it
+
+
+#: updates whose shape the adapter cannot read, each where a batch is looked through before it
+#: is translated: a message that is no object, a group chat without its id (the
+#: administrators to ask), a join whose member is no object (the bot's own join, held), a
+#: button's message without a chat id, a date no clock can hold (the translation)
+GARBAGE = (
+    {"message": "garbage"},
+    {"message": {"message_id": 2, "chat": {"type": "group"}, "date": 1, "text": "x"}},
+    {"my_chat_member": {"chat": {"id": GROUP, "type": "supergroup"}, "new_chat_member": "x"}},
+    {"callback_query": {"id": "q", "message": {"chat": {"type": "group"}}, "data": "d"}},
+    {
+        "message": {
+            "message_id": 3,
+            "chat": {"id": GROUP, "type": "supergroup"},
+            "from": PEOPLE[1],
+            "date": 10**20,
+            "text": "from the far future",
+        }
+    },
+)
+
+
+@pytest.mark.parametrize("garbage", GARBAGE)
+def test_a_malformed_update_is_skipped_and_acknowledged_alone(
+    make_app: Callable[..., App], garbage: dict[str, object], caplog: pytest.LogCaptureFixture
+) -> None:
+    """One update the adapter cannot read, between two good ones in the same batch: it is
+    logged (its number, not its content nor the token) and skipped, the good ones are stored,
+    and the position moves past all three, so the next poll starts after them."""
+    app = make_app(features=())
+    bad = 0
+
+    async def go() -> None:
+        nonlocal bad
+        async with telegram(app) as (fake, adapter):
+            fake.post(GROUP, PEOPLE[0], "before")
+            bad = fake.push(garbage)
+            fake.post(GROUP, PEOPLE[2], "after")
+            with caplog.at_level("WARNING", logger="groupops.platforms.telegram"):
+                await adapter.poll_once()
+            assert adapter.offset == bad + 2
+            assert adapter.store.load()[1]["offset"] == bad + 2  # acknowledged, durably
+            assert await adapter.poll_once() == []
+            assert fake.confirmed == bad + 2
+            assert len(fake.served) == 3  # none served again
+
+    run(go())
+    assert [r.text for r in stored(app)] == ["before", "after"]
+    skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert len(skipped) == 1 and f"update {bad} " in skipped[0]
+    assert "garbage" not in skipped[0] and "far future" not in skipped[0]
+    assert TOKEN not in caplog.text

@@ -21,6 +21,7 @@ from groupops.platforms.telegram.webhook import (
     telegram_webhook_route,
     webhook_path,
 )
+from tests.helpers import until
 from tests.platforms.telegram.conftest import GROUP, run, stored, telegram
 from tests.platforms.telegram.fake_bot_api import FakeBotApi
 
@@ -160,3 +161,29 @@ def test_the_secret_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch
 
     assert run(go()) == 403
     assert seen == [(b"guess", SECRET.encode())]
+
+
+def test_a_malformed_update_posted_is_answered_200_and_skipped(
+    make_app: Callable[..., App], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram posts an update again until it gets a 2xx, and the ones after it wait: one the
+    adapter cannot read is logged and answered 200, and the next ones come."""
+    app = make_app(features=())
+
+    async def go() -> None:
+        async with telegram(app, **_config()) as (fake, adapter):
+            web = telegram_webhook_app({adapter.config.username: adapter})
+            async with serving(web) as base:
+                url = base + webhook_path(adapter.config.username)
+                await adapter.start_webhook()  # the fake posts from now on ...
+                fake.webhook = {"url": url, "secret_token": SECRET}  # ... to this server
+                fake.post(GROUP, ALICE, "before")
+                bad = fake.push({"message": {"chat": {"type": "group"}, "date": 1, "text": "x"}})
+                fake.post(GROUP, ALICE, "after")
+                with caplog.at_level("WARNING", logger="groupops.platforms.telegram"):
+                    await until(lambda: len(fake.webhook_posts) >= 3)
+                assert fake.webhook_posts == [(bad - 1, 200), (bad, 200), (bad + 1, 200)]
+                assert f"update {bad} skipped" in caplog.text
+
+    run(go())
+    assert [r.text for r in stored(app)] == ["before", "after"]

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram.error import TelegramError
 
-from groupops.domain.errors import GroupopsError
 from groupops.domain.events import Event
 from groupops.platforms.supervise import Handler, Rejecter, hand_over
 from groupops.platforms.telegram.botapi import BotApi, log
 from groupops.platforms.telegram.translate import ADMIN, GROUP_TYPES, is_member, name_of
+
+T = TypeVar("T")
 
 #: the updates asked for: chat_member and message_reaction only come when asked for by name
 ALLOWED_UPDATES = (
@@ -73,6 +74,19 @@ def chat_of(update: Mapping[str, Any]) -> str:
     return str(chat["id"]) if chat.get("id") is not None else ""
 
 
+def _admin_chats(update: Mapping[str, Any]) -> set[str]:
+    """The groups whose administrators the update's translation asks about."""
+    chats: set[str] = set()
+    for key in ("message", "edited_message", "message_reaction"):
+        chat = (update.get(key) or {}).get("chat") or {}
+        if chat.get("type") in GROUP_TYPES:
+            chats.add(str(chat["id"]))
+    q = (update.get("callback_query") or {}).get("message") or {}
+    if (q.get("chat") or {}).get("type") in GROUP_TYPES:
+        chats.add(str(q["chat"]["id"]))
+    return chats
+
+
 class Updates(BotApi):
     """Updates in (part of :class:`~groupops.platforms.telegram.adapter.TelegramAdapter`)."""
 
@@ -122,44 +136,40 @@ class Updates(BotApi):
 
     async def process(self, updates: Sequence[Mapping[str, Any]]) -> list[Event]:
         """Translate a batch of updates, hand the events to the engine (one transaction), then
-        store the position past them. Raises if the engine fails: nothing is stored then."""
+        store the position past them. Raises if the engine fails: nothing is stored then. An
+        update the adapter cannot read (a field of another shape than the Bot API's) is logged
+        and skipped, alone: the position moves past it with the rest (:meth:`_readable`)."""
         async with self._lock:
             # first, for the whole batch: its events of the new chat already belong to the group
-            changed = any([self._migration(u) for u in updates])
+            scanned = self._readable(updates, self._migration)
+            changed = any(news for _, news in scanned)
             admitted = []
-            for u in updates:
-                drop, news = self._admission(u)
+            for u, (drop, news) in self._readable([u for u, _ in scanned], self._admission):
                 changed = news or changed
                 if not drop:
                     admitted.append(u)
             admitted, released, held = self._hold(admitted)
             changed = held or changed
-            chats_needing_admins: set[str] = set()
-            for u in admitted:
-                for key in ("message", "edited_message", "message_reaction"):
-                    chat = (u.get(key) or {}).get("chat") or {}
-                    if chat.get("type") in GROUP_TYPES:
-                        chats_needing_admins.add(str(chat["id"]))
-                q = (u.get("callback_query") or {}).get("message") or {}
-                if (q.get("chat") or {}).get("type") in GROUP_TYPES:
-                    chats_needing_admins.add(str(q["chat"]["id"]))
-            admins = {c: await self._admins_of(c) for c in chats_needing_admins}
+            asking = self._readable(admitted, _admin_chats)
+            admitted = [u for u, _ in asking]
+            admins = {c: await self._admins_of(c) for c in set().union(*(c for _, c in asking))}
             events: list[Event] = []
+            answer: list[Mapping[str, Any]] = []  # the buttons pressed, to stop their spinners
             for u in admitted:
-                self._note_admin_change(u)
                 try:
+                    self._note_admin_change(u)
                     event = self.translator.translate(
                         u, lambda c, user: user in admins.get(c, frozenset())
                     )
                     if event is not None and self.group_chat(event.chat_id) != event.chat_id:
                         event = replace(event, chat_id=self.group_chat(event.chat_id))
-                except (KeyError, TypeError, ValueError, GroupopsError) as exc:
-                    log.warning(
-                        "%s: update %s not understood: %s", self.source, u.get("update_id"), exc
-                    )
+                except Exception as exc:  # its shape, not the engine: this update alone
+                    self._unreadable(u, exc)
                     continue
                 if event is not None:
                     events.append(event)
+                if "callback_query" in u:
+                    answer.append(u["callback_query"])
             if events and self.handle is not None:
                 # commits (an event the engine refuses is set aside): only then does the
                 # position move
@@ -167,8 +177,8 @@ class Updates(BotApi):
             for chat in released:  # handed over: no longer held
                 self._state["held"].pop(chat, None)
                 changed = True
-            for u in updates:
-                changed = self._track(u) or changed
+            for _, news in self._readable([u for u, _ in scanned], self._track):
+                changed = news or changed
             ids = [int(u["update_id"]) for u in updates if isinstance(u.get("update_id"), int)]
             if ids and (self.offset is None or max(ids) + 1 > self.offset):
                 self._state["offset"] = max(ids) + 1
@@ -176,10 +186,40 @@ class Updates(BotApi):
             if changed:
                 self.store.save_state(self._state)
         await self.leave_refused()
-        for u in admitted:
-            if "callback_query" in u:
-                await self._answer(u["callback_query"])
+        for query in answer:
+            await self._answer(query)
         return events
+
+    def _readable(
+        self,
+        updates: Sequence[Mapping[str, Any]],
+        read: Callable[[Mapping[str, Any]], T],
+    ) -> list[tuple[Mapping[str, Any], T]]:
+        """Each update with what ``read`` found in it, but those it could not read: an update
+        whose fields have another shape than the Bot API's (a bug of Telegram's or of a proxy,
+        a future change) would otherwise fail the whole batch again at every try, and the
+        stream would never move on. Such an update is logged (:meth:`_unreadable`) and left
+        out."""
+        found: list[tuple[Mapping[str, Any], T]] = []
+        for u in updates:
+            try:
+                found.append((u, read(u)))
+            except Exception as exc:  # its shape, not the engine or the database
+                self._unreadable(u, exc)
+        return found
+
+    def _unreadable(self, update: Mapping[str, Any], exc: Exception) -> None:
+        """Log an update skipped as unreadable: its number, its kind and the error (the token
+        masked, cut short), not the update itself (people's messages)."""
+        kinds = ",".join(sorted(k for k in update if k != "update_id")) or "nothing"
+        log.warning(
+            "%s: update %s skipped, not understood (%s): %s: %s",
+            self.source,
+            update.get("update_id"),
+            kinds[:100],
+            type(exc).__name__,
+            self._filter.mask(str(exc))[:120],
+        )
 
     # -- the bot's own join in a supergroup, held a while -----------------------------------
     def _hold(

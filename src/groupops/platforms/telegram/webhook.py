@@ -3,7 +3,9 @@
 
 A request without that header is refused with 401, one with another value with 403 (compared in
 constant time); only then is the body read. A body that is not an update is refused with 400;
-an update the engine could not store gets 500, so Telegram delivers it again later.
+an update the engine could not store gets 500, so Telegram delivers it again later. An update
+whose content the adapter cannot read gets 200 (the adapter logs and skips it): Telegram would
+post it again for ever, and the updates after it wait.
 
 Mount :func:`telegram_webhook_route` in any Starlette/FastAPI app (``routes.append(...)`` or
 ``app.router.routes.append(...)``), or serve :func:`telegram_webhook_app` on its own.
