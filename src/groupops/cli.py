@@ -396,13 +396,42 @@ def flags_shown_as_flags() -> Iterator[None]:
             setattr(kind, "_get_number_range_help_str", said)  # noqa: B010
 
 
+def usage_name(argument: TyperArgument) -> str:
+    """How the usage line names an argument: its name in capitals (``NAME``), in brackets when
+    it may be left out (``[FILES]``), ``...`` after it when it takes several, as click writes
+    it; a metavar the command gives is written as given. Typer writes a required one in
+    braces (``{name}``), which reads as a placeholder left unfilled."""
+    name = argument.metavar or (argument.name or "").upper()
+    if not argument.required:
+        name = f"[{name}]"
+    return name + ("..." if argument.nargs != 1 else "")
+
+
+@contextmanager
+def arguments_named_in_usage() -> Iterator[None]:
+    """Within the block the usage line (help pages, usage errors) names the arguments as
+    :func:`usage_name` does, in every language (a name is not translated, as an option's is
+    not)."""
+    named = TyperArgument._usage_display_name
+    TyperArgument._usage_display_name = usage_name  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        TyperArgument._usage_display_name = named  # type: ignore[method-assign]
+
+
 class _LocalizedGroup(TyperGroup):
     """The root command: translates its help (and its commands') before click parses."""
 
     def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
         words = list(sys.argv[1:] if args is None else args)
         # flags and kinds first: help_in translates the kinds they show (<path>: <路径>)
-        with flags_shown_as_flags(), help_in(self, help_language(words)), help_layout():
+        with (
+            flags_shown_as_flags(),
+            arguments_named_in_usage(),
+            help_in(self, help_language(words)),
+            help_layout(),
+        ):
             return super().main(args, *rest, **kwargs)
 
 
