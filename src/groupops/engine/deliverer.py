@@ -7,21 +7,13 @@ of one chat in order, with one exception for the actions that protect a group.
 Rate limits: every action takes a token from its connection's bucket (``per_second``); only the
 actions that put a message into the chat (``POSTS``: send, reply, pin) take one from the chat's
 bucket as well (``per_chat_per_minute``, ``burst``). Telegram's 20 a minute in a group are
-messages the bot sends there; deletes, restrictions and bans count only against the bot's
+messages the bot sends; deletes, restrictions and bans count only against the bot's
 whole rate. (On Matrix, Synapse limits every event a user sends, redactions and kicks included,
 per user: the connection's bucket.)
 
-Order (see ``_heads``): an action waits for every earlier unfinished action of its chat, except
-a protective one (``OVERTAKES``: delete, mute, unmute, kick, ban, unban, approve or decline a
-join request), which waits only for the earlier protective ones, and for an earlier action
-naming the same message (a delete never goes before a reply to, or a pin of, the message it
-removes) or the same member (a kick, ban or declined join request never goes before a message
-put to that member, ``ADDRESSES``: the join gate's question, whose time-out kicks). So a raid's
-mutes and a spam wave's deletes do not queue behind minutes of welcome
-messages, an unmute never goes before its mute, and a message never goes before an earlier
-mute it announces ("Bob is muted" waits for the mute, and joins it in the dead letters if it
-fails for good). A delete of a message the bot sent needs that message's id, which exists only
-once it was delivered: it cannot be queued before it.
+Order: engine.delivery_order says what waits for what (a chat's actions in order, protective
+ones going before its queued messages, never before what they must follow) and how the queue
+is read. A failed action fails alone: what does not wait for it still goes.
 
 Live, a batch hands the deliverer the actions it claimed for it in its own transaction (see
 engine.outbox.write_and_hand_off): those go out without a read of the queue or a claim of
@@ -35,26 +27,26 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select, update
 
-from groupops.domain.actions import ADDRESSES, ANNOUNCES, Action, ActionKind
+from groupops.domain.actions import ANNOUNCES, Action, ActionKind
 from groupops.domain.errors import PlatformError, RecipientUnreachable
+from groupops.engine import delivery_order as order
 from groupops.engine.clock import Clock
 from groupops.engine.deadletters import NO_CONNECTION, NOT_POSTED, REROUTED
+from groupops.engine.delivery_order import POSTS, Queued
 from groupops.engine.outbox import Handed
 from groupops.engine.ratelimit import TokenBucket
 from groupops.platforms.registry import Platforms
 from groupops.storage.tables import groups, outbox
 
 log = logging.getLogger(__name__)
-
-#: an unfinished outbox row as the deliverer works on it: read from the queue, or handed over
-Queued = Row[Any] | Handed
 
 _o = outbox.c
 #: built once: every delivered action runs these two (a statement built per call costs
@@ -86,69 +78,6 @@ _UNTRIED = (
     .where(_o.id == bindparam("oid"), _o.status == "sending")
     .values(status="pending", attempts=_o.attempts - 1, claimed_until=None)
 )
-_QUEUE = (
-    select(outbox)
-    .where(_o.status.in_(("pending", "sending")))
-    .order_by(_o.id)
-    .limit(bindparam("n"))
-)
-
-#: kinds that put a message into the chat: they take a token from the chat's bucket as well as
-#: the connection's (a pin posts the platform's "pinned" notice in the group)
-POSTS = frozenset({ActionKind.SEND.value, ActionKind.REPLY.value, ActionKind.PIN.value})
-#: kinds that protect a group (or undo that): they may go before the chat's earlier queued
-#: messages (see the module's docstring)
-OVERTAKES = frozenset(
-    k.value
-    for k in (
-        ActionKind.DELETE,
-        ActionKind.MUTE,
-        ActionKind.UNMUTE,
-        ActionKind.KICK,
-        ActionKind.BAN,
-        ActionKind.UNBAN,
-        ActionKind.APPROVE_JOIN,
-        ActionKind.DECLINE_JOIN,
-    )
-)
-#: the other kinds that name a message (``message_id``): a delete waits for them
-_NAMING = frozenset({ActionKind.REPLY.value, ActionKind.PIN.value})
-#: past what one read of the queue reaches (a long backlog of messages), the protective
-#: actions and those a delete may wait for: so the backlog holds up no mute or delete
-_QUEUE_AFTER = (
-    select(outbox)
-    .where(
-        _o.status.in_(("pending", "sending")),
-        _o.id > bindparam("after"),
-        _o.kind.in_(sorted(OVERTAKES | _NAMING)),
-    )
-    .order_by(_o.id)
-    .limit(bindparam("n"))
-)
-
-
-#: protective kinds that take a member out of the chat: they wait for an earlier message put
-#: to that member (``ADDRESSES``: the join gate's question). Past one read of the queue (a
-#: backlog of thousands) the messages are not read, so a removal there goes without that wait
-_REMOVES = frozenset(k.value for k in (ActionKind.KICK, ActionKind.BAN, ActionKind.DECLINE_JOIN))
-
-
-def _names(row: Queued) -> frozenset[str]:
-    """What an action names that a protective one naming the same must wait for: the message
-    it is about (a reply's, a pin's, a delete's: ``m:<id>``) and the member a message is put to
-    or a removal takes out (``u:<id>``)."""
-    found = set()
-    message = row.payload.get("message_id")
-    if message:
-        found.add(f"m:{message}")
-    if row.kind in _REMOVES:
-        member = row.payload.get("user_id")
-    else:
-        data = row.payload.get("data")
-        member = data.get(ADDRESSES) if isinstance(data, Mapping) else None
-    if member:
-        found.add(f"u:{member}")
-    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -230,70 +159,12 @@ class Deliverer:
             return int(res.rowcount or 0)
 
     def _heads(self, limit: int, per_chat: int = 1) -> tuple[list[list[Queued]], bool]:
-        """The unfinished actions of each chat that may go now (up to ``per_chat`` protective
-        ones and as many others, in order), if due; and whether that is all of what is due
-        (nothing left out by a limit).
-
-        A chat's action that is not going (being sent, waiting for its retry, or left out by a
-        limit) holds up what must wait for it: after a protective one, everything; after any
-        other, the chat's later actions except the protective ones that name no message it
-        names (see the module's docstring)."""
-        now = self.clock.now()
-        n = limit * 20
+        """The unfinished actions of each chat that may go now, and whether that is all of
+        what is due (engine.delivery_order: ``read_queue``, ``heads``)."""
         with self.db.connect() as conn:
-            rows = conn.execute(_QUEUE, {"n": n}).all()
-            complete = len(rows) < n
-            # past the read: the chats' other actions are not known, so only their protective
-            # ones can go (with those a delete waits for, to tell)
-            after = (
-                [] if complete else conn.execute(_QUEUE_AFTER, {"after": rows[-1].id, "n": n}).all()
-            )
+            read = order.read_queue(conn, limit * 20)
             conn.rollback()
-        horizon = rows[-1].id if rows else 0
-        heads: dict[tuple[str, str], list[Queued]] = {}
-        taken: dict[tuple[str, str], list[int]] = {}  # how many (protective, other) taken
-        stopped: set[tuple[str, str]] = set()  # a protective action is not going: nothing is
-        held: set[tuple[str, str]] = set()  # another action is not going: only protective go
-        waited: dict[tuple[str, str], set[str]] = {}  # messages named by actions not going
-        for row in (*rows, *after):
-            key = (row.source, row.chat_id)
-            if key in stopped:
-                continue
-            protects = row.kind in OVERTAKES
-            named = _names(row)
-            if protects and named & waited.get(key, set()):
-                # a delete of a message a reply names, a kick of a member a message is put to
-                stopped.add(key)
-                continue
-            if not protects and (key in held or row.id > horizon):
-                waited.setdefault(key, set()).update(named)
-                held.add(key)
-                continue
-            going = True
-            counts = taken.get(key)
-            if counts is not None and counts[0 if protects else 1] >= per_chat:
-                complete = going = False
-            else:
-                in_flight = (
-                    row.status == "sending" and row.claimed_until and row.claimed_until > now
-                )
-                if in_flight or row.next_attempt_at > now:
-                    going = False  # what must wait for it does not go first
-                elif counts is None and len(heads) >= limit:
-                    complete = going = False
-            if not going:
-                if protects:
-                    stopped.add(key)
-                else:
-                    held.add(key)
-                    waited.setdefault(key, set()).update(named)
-                continue
-            if counts is None:
-                heads[key] = []
-                counts = taken[key] = [0, 0]
-            counts[0 if protects else 1] += 1
-            heads[key].append(row)
-        return list(heads.values()), complete
+        return order.heads(read, self.clock.now(), limit, per_chat)
 
     async def deliver_due(self, limit: int = 200, *, scan: bool = True) -> int:
         """Send what is due now; returns how many actions were delivered this round.
@@ -301,7 +172,7 @@ class Deliverer:
         The actions batches handed over go first (claimed already; what the rate limits hold
         back is handed back to the queue, its attempt not counted). Then, with ``scan``, the
         queue: each pass claims what it will send in one transaction (what the rate limits let
-        go now, each chat's actions in the order the module's docstring gives), sends it, and
+        go now, each chat's actions in the order engine.delivery_order gives), sends it, and
         writes what was delivered. When a chat's action fails or is throttled, its claimed
         actions that must wait for it are handed back untried this pass, their attempt not
         counted; the others still go. A crash in the middle of
@@ -351,12 +222,12 @@ class Deliverer:
 
     async def _send_chat(self, chat_rows: list[Queued]) -> int:
         """One chat's claimed actions in order: one at a time. After one that is not
-        delivered, those that must wait for it (see ``_waits_for``) are handed back untried,
-        the others still go."""
+        delivered, those that must wait for it (``delivery_order.waits_for``) are handed back
+        untried, the others still go."""
         done = 0
         stuck: list[Queued] = []  # not delivered, or waiting for one that was not
         for row in chat_rows:
-            if any(_waits_for(row, s) for s in stuck):
+            if any(order.waits_for(row, s) for s in stuck):
                 stuck.append(row)
                 self._untried.append(int(row.id))
                 continue
@@ -374,9 +245,8 @@ class Deliverer:
 
     def _plan(self, heads: list[list[Queued]]) -> list[list[Queued]]:
         """Of each chat's due actions, those the rate limits let go now, in the order they
-        are to be sent (see ``_send_order``): counted on copies of the buckets (tokens are
-        taken when an action is really sent). An action the limits hold back holds up what
-        must wait for it, as in ``_heads``."""
+        are to be sent (engine.delivery_order: ``admitted``, ``send_order``): counted on
+        copies of the buckets (tokens are taken when an action is really sent)."""
         now_m = self.monotonic()
         sources: dict[str, TokenBucket] = {}
         plan: list[list[Queued]] = []
@@ -386,31 +256,19 @@ class Deliverer:
             sb = sources.get(source)
             if sb is None:
                 sb = sources[source] = replace(real_source)
-            cb = replace(real_chat)
-            allowed = []
-            held = False
-            waited: set[str] = set()
-            for row in chat_rows:
-                protects = row.kind in OVERTAKES
-                named = _names(row)
-                if protects and named & waited:
-                    break
-                if not protects and held:
-                    waited.update(named)
-                    continue
-                if not _take(sb, cb if row.kind in POSTS else None, now_m):
-                    self._held_back(
-                        max(sb.wait_time(now_m), cb.wait_time(now_m) if row.kind in POSTS else 0.0)
-                    )
-                    if protects:
-                        break  # nothing of this chat goes after it
-                    held = True
-                    waited.update(named)
-                    continue
-                allowed.append(row)
+            allowed = order.admitted(chat_rows, partial(self._admit, sb, replace(real_chat), now_m))
             if allowed:
-                plan.append(_send_order(allowed))
+                plan.append(order.send_order(allowed))
         return plan
+
+    def _admit(self, source: TokenBucket, chat: TokenBucket, now: float, row: Queued) -> bool:
+        """Whether the rate limits (``source``, ``chat``: copies, see ``_plan``) let ``row`` go
+        now; its tokens taken if so, else when they will is noted (``_held_back``)."""
+        posts = row.kind in POSTS
+        if _take(source, chat if posts else None, now):
+            return True
+        self._held_back(max(source.wait_time(now), chat.wait_time(now) if posts else 0.0))
+        return False
 
     def _held_back(self, wait: float) -> None:
         """An action the rate limits hold back can go in ``wait`` seconds: the live loop reads
@@ -674,38 +532,6 @@ def _take(source: TokenBucket, chat: TokenBucket | None, now: float) -> bool:
     if chat is not None:
         chat.take(now)
     return True
-
-
-def _waits_for(later: Queued, earlier: Queued) -> bool:
-    """Whether ``later`` may go only after ``earlier`` (two actions of one chat): after a
-    protective action, everything; after another, every other and the protective ones naming
-    the same message (see the module's docstring)."""
-    if later.id <= earlier.id:
-        return False
-    if earlier.kind in OVERTAKES or later.kind not in OVERTAKES:
-        return True
-    return bool(_names(later) & _names(earlier))
-
-
-def _send_order(rows: list[Queued]) -> list[Queued]:
-    """A chat's actions of one pass in the order they are sent: the protective ones first (a
-    mute is not a round trip per queued message late), each kind in its own order. A
-    protective one naming a message that an earlier other one names stays behind it, and so do
-    the protective ones after it."""
-    first: list[Queued] = []
-    rest: list[Queued] = []
-    named: set[str] = set()
-    behind = False  # a protective action stayed behind: the later ones stay behind it too
-    for row in rows:
-        names = _names(row)
-        if row.kind in OVERTAKES and not behind:
-            if not names & named:
-                first.append(row)
-                continue
-            behind = True
-        rest.append(row)
-        named.update(names)
-    return first + rest
 
 
 def _dead_with(conn: Connection, oid: int) -> None:

@@ -1,0 +1,244 @@
+"""In what order a chat's outbox actions go out: what may overtake what, and why.
+
+The rule is a chat's actions in the order they were queued (the order of the events that
+caused them, and of what one event or one tick decided), with one exception: the actions that
+protect a group.
+
+* **Protective actions overtake messages.** ``OVERTAKES`` (delete, mute, unmute, kick, ban,
+  unban, approve or decline a join request) may go before the chat's earlier queued actions
+  that are not protective. A group takes the bot's messages at its own pace (Telegram: 20 a
+  minute), and during a raid or a spam wave minutes of welcomes are queued: the mutes, deletes
+  and kicks must not wait behind them. They post nothing, so they do not use the group's pace
+  either (``POSTS``: only send, reply and pin take a token from the chat's bucket).
+* **Protective actions keep their order among themselves**: one waits for every earlier
+  protective action of its chat, so an unmute never goes before its mute, an unban never
+  before its ban.
+* **Messages never overtake.** A message (or any other action that is not protective) waits
+  for every earlier action of its chat: "🔇 Bob is muted" waits for the mute it announces (and
+  joins it in the dead letters if the mute fails for good, see engine.deliverer).
+* **A protective action waits for an earlier action naming the same thing** (:func:`names`):
+  a delete waits for an earlier reply to, or pin of, the message it removes (the reply would
+  fail, or answer nothing); a removal (``REMOVES``: kick, ban, a join request declined) waits
+  for an earlier message put to that member (``ADDRESSES``: the join gate's question, whose
+  time-out kicks: a newcomer kicked before their question was even posted could not have
+  answered it). A protective action that waits so holds up the protective ones after it.
+* A delete of one of the bot's own messages needs that message's id, which exists only once
+  it was delivered: it is never queued before it, so it needs no rule.
+
+These rules decide which of a chat's unfinished actions may go now (:func:`heads`, over what
+:func:`read_queue` read), which of those the rate limits let go (:func:`admitted`), in what
+order one pass sends them (:func:`send_order`: protective ones first), and what must be handed
+back untried when one of them is not delivered (:func:`waits_for`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, select
+
+from groupops.domain.actions import ADDRESSES, ActionKind
+from groupops.engine.outbox import Handed
+from groupops.storage.tables import outbox
+
+#: an unfinished outbox row as the deliverer works on it: read from the queue, or handed over
+Queued = Row[Any] | Handed
+
+#: kinds that put a message into the chat: they take a token from the chat's bucket as well as
+#: the connection's (a pin posts the platform's "pinned" notice in the group)
+POSTS = frozenset({ActionKind.SEND.value, ActionKind.REPLY.value, ActionKind.PIN.value})
+#: kinds that protect a group (or undo that): they may go before the chat's earlier queued
+#: messages (see the module's docstring)
+OVERTAKES = frozenset(
+    k.value
+    for k in (
+        ActionKind.DELETE,
+        ActionKind.MUTE,
+        ActionKind.UNMUTE,
+        ActionKind.KICK,
+        ActionKind.BAN,
+        ActionKind.UNBAN,
+        ActionKind.APPROVE_JOIN,
+        ActionKind.DECLINE_JOIN,
+    )
+)
+#: protective kinds that take a member out of the chat: they wait for an earlier message put
+#: to that member (``ADDRESSES``: the join gate's question)
+REMOVES = frozenset(k.value for k in (ActionKind.KICK, ActionKind.BAN, ActionKind.DECLINE_JOIN))
+#: the other kinds that name a message (``message_id``): a delete waits for them
+_NAMING = frozenset({ActionKind.REPLY.value, ActionKind.PIN.value})
+
+_o = outbox.c
+_QUEUE = (
+    select(outbox)
+    .where(_o.status.in_(("pending", "sending")))
+    .order_by(_o.id)
+    .limit(bindparam("n"))
+)
+#: past what one read of the queue reaches (a long backlog of messages), the protective
+#: actions and those a delete may wait for: so the backlog holds up no mute or delete
+_QUEUE_AFTER = (
+    select(outbox)
+    .where(
+        _o.status.in_(("pending", "sending")),
+        _o.id > bindparam("after"),
+        _o.kind.in_(sorted(OVERTAKES | _NAMING)),
+    )
+    .order_by(_o.id)
+    .limit(bindparam("n"))
+)
+
+
+def names(row: Queued) -> frozenset[str]:
+    """What an action names that a protective one naming the same must wait for: the message
+    it is about (a reply's, a pin's, a delete's: ``m:<id>``) and the member a message is put to
+    or a removal takes out (``u:<id>``)."""
+    found = set()
+    message = row.payload.get("message_id")
+    if message:
+        found.add(f"m:{message}")
+    if row.kind in REMOVES:
+        member = row.payload.get("user_id")
+    else:
+        data = row.payload.get("data")
+        member = data.get(ADDRESSES) if isinstance(data, Mapping) else None
+    if member:
+        found.add(f"u:{member}")
+    return frozenset(found)
+
+
+def waits_for(later: Queued, earlier: Queued) -> bool:
+    """Whether ``later`` may go only after ``earlier`` (two actions of one chat): after a
+    protective action, everything; after another, every other and the protective ones naming
+    the same message or member."""
+    if later.id <= earlier.id:
+        return False
+    if earlier.kind in OVERTAKES or later.kind not in OVERTAKES:
+        return True
+    return bool(names(later) & names(earlier))
+
+
+def send_order(rows: list[Queued]) -> list[Queued]:
+    """A chat's actions of one pass in the order they are sent: the protective ones first (a
+    mute is not a round trip per queued message late), each kind in its own order. A
+    protective one naming a message or member that an earlier other one names stays behind
+    it, and so do the protective ones after it."""
+    first: list[Queued] = []
+    rest: list[Queued] = []
+    named: set[str] = set()
+    behind = False  # a protective action stayed behind: the later ones stay behind it too
+    for row in rows:
+        found = names(row)
+        if row.kind in OVERTAKES and not behind:
+            if not found & named:
+                first.append(row)
+                continue
+            behind = True
+        rest.append(row)
+        named.update(found)
+    return first + rest
+
+
+@dataclass(frozen=True)
+class QueueRead:
+    """One read of the queue: the rows in id order, the id up to which every unfinished row
+    was read (past it, only protective ones and those a delete may wait for), and whether
+    nothing was left out."""
+
+    rows: list[Row[Any]]
+    horizon: int
+    complete: bool
+
+
+def read_queue(conn: Connection, limit: int) -> QueueRead:
+    """The unfinished actions ``heads`` decides on: the first ``limit`` rows; past them, the
+    protective actions and the replies and pins a delete may wait for."""
+    rows = list(conn.execute(_QUEUE, {"n": limit}).all())
+    complete = len(rows) < limit
+    # past the read: the chats' other actions are not known, so only their protective
+    # ones can go (with those a delete waits for, to tell)
+    after = [] if complete else conn.execute(_QUEUE_AFTER, {"after": rows[-1].id, "n": limit}).all()
+    return QueueRead([*rows, *after], rows[-1].id if rows else 0, complete)
+
+
+def heads(
+    read: QueueRead, now: datetime, limit: int, per_chat: int
+) -> tuple[list[list[Queued]], bool]:
+    """The unfinished actions of each chat that may go now (up to ``per_chat`` protective
+    ones and as many others, in order, of at most ``limit`` chats), if due; and whether that
+    is all of what is due (nothing left out by a limit).
+
+    A chat's action that is not going (being sent, waiting for its retry, or left out by a
+    limit) holds up what must wait for it: after a protective one, everything; after any
+    other, the chat's later actions except the protective ones that name nothing it names."""
+    complete = read.complete
+    found: dict[tuple[str, str], list[Queued]] = {}
+    taken: dict[tuple[str, str], list[int]] = {}  # how many (protective, other) taken
+    stopped: set[tuple[str, str]] = set()  # a protective action is not going: nothing is
+    held: set[tuple[str, str]] = set()  # another action is not going: only protective go
+    waited: dict[tuple[str, str], set[str]] = {}  # what actions not going name
+    for row in read.rows:
+        key = (row.source, row.chat_id)
+        if key in stopped:
+            continue
+        protects = row.kind in OVERTAKES
+        named = names(row)
+        if protects and named & waited.get(key, set()):
+            # a delete of a message a reply names, a kick of a member a message is put to
+            stopped.add(key)
+            continue
+        if not protects and (key in held or row.id > read.horizon):
+            waited.setdefault(key, set()).update(named)
+            held.add(key)
+            continue
+        going = True
+        counts = taken.get(key)
+        if counts is not None and counts[0 if protects else 1] >= per_chat:
+            complete = going = False
+        else:
+            in_flight = row.status == "sending" and row.claimed_until and row.claimed_until > now
+            if in_flight or row.next_attempt_at > now:
+                going = False  # what must wait for it does not go first
+            elif counts is None and len(found) >= limit:
+                complete = going = False
+        if not going:
+            if protects:
+                stopped.add(key)
+            else:
+                held.add(key)
+                waited.setdefault(key, set()).update(named)
+            continue
+        if counts is None:
+            found[key] = []
+            counts = taken[key] = [0, 0]
+        counts[0 if protects else 1] += 1
+        found[key].append(row)
+    return list(found.values()), complete
+
+
+def admitted(rows: Sequence[Queued], admit: Callable[[Queued], bool]) -> list[Queued]:
+    """Of one chat's actions that may go (:func:`heads`), in queue order, those ``admit`` (the
+    rate limits) lets go now: one it holds back holds up what must wait for it, as in
+    :func:`heads`."""
+    allowed: list[Queued] = []
+    held = False
+    waited: set[str] = set()
+    for row in rows:
+        protects = row.kind in OVERTAKES
+        named = names(row)
+        if protects and named & waited:
+            break
+        if not protects and held:
+            waited.update(named)
+            continue
+        if not admit(row):
+            if protects:
+                break  # nothing of this chat goes after it
+            held = True
+            waited.update(named)
+            continue
+        allowed.append(row)
+    return allowed
