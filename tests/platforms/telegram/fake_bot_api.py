@@ -59,7 +59,7 @@ class Recorded:
 
 @dataclass
 class Fault:
-    kind: str  # "429", "500", "502", "timeout"
+    kind: str  # "429", "500", "502", "timeout", "400" (the bot may not write there, for now)
     times: int
     methods: frozenset[str] | None = None  # None: every method but getUpdates
     retry_after: int = 3
@@ -224,7 +224,11 @@ class FakeBotApi:
                     await asyncio.sleep(self.hang_seconds)  # the client gave up long before
                     return self._error(504, "Gateway Timeout")
                 code = int(fault.kind)
-                text = {500: "Internal Server Error", 502: "Bad Gateway"}.get(code, "Error")
+                text = {
+                    400: "Bad Request: not enough rights to send text messages to the chat",
+                    500: "Internal Server Error",
+                    502: "Bad Gateway",
+                }.get(code, "Error")
                 return self._error(code, text)
         if isinstance(params.get("chat_id"), int) and params["chat_id"] in self.migrated:
             record.outcome = "400"

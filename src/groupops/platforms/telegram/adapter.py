@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import OrderedDict
 from dataclasses import replace
 
 from telegram import Bot
@@ -98,7 +97,6 @@ class TelegramAdapter(Updates, Delivery):
             buttons=True,
         )
         self.translator = Translator(self.source, config.bot_id, now=self.clock.now)
-        self._parts_sent = OrderedDict()  # a long text's parts sent so far, by action
         self.bot = None
         self._state = {}
         self._admins = {}

@@ -4,6 +4,7 @@ stored state (polling position, who started the bot)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 from datetime import datetime, timedelta
@@ -63,6 +64,7 @@ class BotApi:
     bot: Bot | None
     _state: dict[str, Any]
     _filter: SecretFilter
+    _lock: asyncio.Lock  # one batch of updates at a time; the state saved whole, not mid-batch
 
     def _bot(self) -> Bot:
         if self.bot is None:
@@ -93,6 +95,11 @@ class BotApi:
             return PlatformError(f"refused: {message}", where=where, permanent=True)
         # NetworkError (5xx, connection failures), Conflict (409) and the rest: try again
         return PlatformError(f"failed: {message}", where=where)
+
+    async def save(self) -> None:
+        """Store the state as it is, not in the middle of a batch of updates."""
+        async with self._lock:
+            self.store.save_state(self._state)
 
     @property
     def offset(self) -> int | None:

@@ -4,7 +4,7 @@ deliverer's retry."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +12,6 @@ from telegram import (
     ChatPermissions,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    Message,
     ReplyParameters,
 )
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
@@ -60,16 +59,25 @@ SENDER_CHAT_KINDS = frozenset(
 ALREADY_DELETED = "message to delete not found"
 
 
-#: actions whose long text is half sent (a rate limit or time-out between two parts), kept so
-#: that the retry sends only the rest
-PARTS_KEPT = 100
+#: long texts half sent, kept in the connection's state (``parts``) so that a retry of the
+#: action sends only the parts still missing, after a restart too; the oldest go first
+PARTS_KEPT = 500
+
+#: a message the bot sent: its id and when Telegram dated it
+Sent = tuple[int, datetime]
 
 
-def _parts(data: dict[str, Any], messages: list[Message]) -> dict[str, Any]:
+def _parts(data: dict[str, Any], messages: list[Sent]) -> dict[str, Any]:
     """A text sent as several messages: the result names them all, in order."""
     if len(messages) > 1:
-        data["message_ids"] = [str(m.message_id) for m in messages]
+        data["message_ids"] = [str(mid) for mid, _ in messages]
     return data
+
+
+def _digest(parts: list[str]) -> str:
+    """Which text a record of parts sent is about (the same action sends the same text; a
+    record that does not match is not trusted)."""
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def _int(value: str, what: str, where: str) -> int:
@@ -105,8 +113,6 @@ def keyboard(rows: Any, where: str) -> InlineKeyboardMarkup | None:
 class Delivery(BotApi):
     """Actions out (part of :class:`~groupops.platforms.telegram.adapter.TelegramAdapter`)."""
 
-    _parts_sent: OrderedDict[str, list[Message]]
-
     async def perform(self, action: Action, *, idempotency_key: str) -> DeliveryResult:
         refuse_unless_doable(self.source, self.capabilities, self.config.enabled, action)
         what = f"{action.kind} in {action.chat_id}"
@@ -118,8 +124,8 @@ class Delivery(BotApi):
                 # actions go to the new chat, this one at once
                 if not self.note_migration(action.chat_id, str(exc.new_chat_id)):
                     raise
-                self.store.save_state(self._state)
-                self._parts_sent.pop(idempotency_key, None)  # (none went to the old chat)
+                await self.save()
+                # (a long text's parts sent to the old chat are sent again in the new one)
                 return await self._perform(action, what, idempotency_key)
         except Forbidden as exc:
             if action.kind == ActionKind.DIRECT_MESSAGE:
@@ -161,47 +167,60 @@ class Delivery(BotApi):
         reply: ReplyParameters | None = None,
         markup: InlineKeyboardMarkup | None = None,
         silent: bool = False,
-    ) -> list[Message]:
+    ) -> list[Sent]:
         """``text`` as one message, or as several in order when it is longer than Telegram
         takes (:func:`split_message`): the first part is the reply, the last carries the
         buttons, the parts after the first make no sound of their own. The parts already sent
-        by an earlier try of the same action (a rate limit or time-out between two parts) are
-        not sent again."""
+        by an earlier try of the same action (``key``: a rate limit, a time-out, a refusal or a
+        restart between two parts; an operator's ``outbox retry``) are not sent again: each
+        part sent is written down in the connection's state before the next one goes."""
         parts = split_message(text)
         if len(parts) == 1:
-            return [
-                await self._bot().send_message(
-                    chat,
-                    text,
-                    reply_parameters=reply,
-                    reply_markup=markup,
-                    disable_notification=silent,
-                )
-            ]
-        sent: list[Message] = self._parts_sent.setdefault(key, [])
-        self._parts_sent.move_to_end(key)
-        while len(self._parts_sent) > PARTS_KEPT:
-            self._parts_sent.popitem(last=False)
-        for i in range(len(sent), len(parts)):
-            sent.append(
-                await self._bot().send_message(
-                    chat,
-                    parts[i],
-                    reply_parameters=reply if i == 0 else None,
-                    reply_markup=markup if i == len(parts) - 1 else None,
-                    disable_notification=silent or i > 0,
-                )
+            message = await self._bot().send_message(
+                chat, text, reply_parameters=reply, reply_markup=markup, disable_notification=silent
             )
-        self._parts_sent.pop(key, None)
+            return [(message.message_id, message.date)]
+        sent = self._parts_sent(key, chat, parts)
+        for i in range(len(sent), len(parts)):
+            message = await self._bot().send_message(
+                chat,
+                parts[i],
+                reply_parameters=reply if i == 0 else None,
+                reply_markup=markup if i == len(parts) - 1 else None,
+                disable_notification=silent or i > 0,
+            )
+            sent.append([message.message_id, int(message.date.timestamp())])
+            if i < len(parts) - 1:
+                await self.save()  # before the next part goes: sent is sent, come what may
+        self._state.get("parts", {}).pop(key, None)  # done: the record goes
+        await self.save()
+        return [(int(mid), datetime.fromtimestamp(int(at), UTC)) for mid, at in sent]
+
+    def _parts_sent(self, key: str, chat: int, parts: list[str]) -> list[list[int]]:
+        """The record of the parts of ``key``'s text sent so far (``[message id, date]``
+        each), to add to: the one kept if it is about the same text in the same chat (a group
+        upgraded meanwhile: its new chat gets the whole text), else a new one."""
+        kept: dict[str, Any] = self._state.setdefault("parts", {})
+        record = kept.pop(key, None)
+        digest = _digest(parts)
+        if (
+            not isinstance(record, dict)
+            or record.get("chat") != str(chat)
+            or record.get("digest") != digest
+            or not isinstance(record.get("sent"), list)
+            or len(record["sent"]) >= len(parts)
+        ):
+            record = {"chat": str(chat), "digest": digest, "sent": []}
+        kept[key] = record  # the newest last
+        while len(kept) > PARTS_KEPT:
+            kept.pop(next(iter(kept)))
+        sent: list[list[int]] = record["sent"]
         return sent
 
-    def _sent(self, messages: list[Message], chat_id: str) -> DeliveryResult:
-        for message in messages:
-            mid = str(message.message_id)
-            self.translator.remember(chat_id, mid, self.config.bot_id, message.date)
-        return DeliveryResult(
-            str(messages[0].message_id), _parts({"chat_id": str(messages[0].chat.id)}, messages)
-        )
+    def _sent(self, messages: list[Sent], chat_id: str) -> DeliveryResult:
+        for mid, when in messages:
+            self.translator.remember(chat_id, str(mid), self.config.bot_id, when)
+        return DeliveryResult(str(messages[0][0]), _parts({"chat_id": chat_id}, messages))
 
     def _in_old_chat(self, action: Action) -> bool:
         """The action's message was posted before its group became a supergroup: it stayed
@@ -293,7 +312,7 @@ class Delivery(BotApi):
             dm = await self._send_text(
                 user, action.text, key, markup=keyboard(action.data.get("buttons"), where)
             )
-            return DeliveryResult(str(dm[0].message_id), _parts({"chat_id": action.user_id}, dm))
+            return DeliveryResult(str(dm[0][0]), _parts({"chat_id": action.user_id}, dm))
         if kind == ActionKind.DELETE:
             mid = _int(action.message_id, "message id", where)
             when = self.translator.sent_at(chat_id, action.message_id)

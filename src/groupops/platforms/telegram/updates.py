@@ -4,7 +4,6 @@ position move; who started the bot and each group's administrators are tracked o
 
 from __future__ import annotations
 
-import asyncio
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -93,7 +92,6 @@ class Updates(BotApi):
     handle: Handler | None
     reject: Rejecter | None
     _admins: dict[str, tuple[datetime, frozenset[str]]]
-    _lock: asyncio.Lock
 
     async def _admins_of(self, chat_id: str) -> frozenset[str]:
         now = self.clock.now()
@@ -326,8 +324,7 @@ class Updates(BotApi):
             record["left"] = True
             record.pop("retry_at", None)
             record.pop("error", None)
-        async with self._lock:
-            self.store.save_state(self._state)
+        await self.save()
 
     def _migration(self, update: Mapping[str, Any]) -> bool:
         """A group upgraded to a supergroup: Telegram says so in the old chat
