@@ -1,9 +1,14 @@
-"""Building blocks of the Matrix tests: a bot connection on the test database, a room."""
+"""Building blocks of the Matrix tests: a bot connection on the test database, a room, and
+a homeserver error answered to chosen requests."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from nio import RoomCreateResponse, RoomPreset
@@ -64,3 +69,61 @@ async def settle(adapter: MatrixAdapter, rounds: int = 2) -> None:
     """Sync until the homeserver has nothing new (the tests' events are all in)."""
     for _ in range(rounds):
         await adapter.sync_once(300)
+
+
+@contextmanager
+def error_front(status: int, body: dict[str, Any]) -> Iterator[str]:
+    """A stand-in homeserver (a real HTTP server on 127.0.0.1) that answers every request with
+    ``status`` and the Matrix error ``body``: its URL. See :func:`divert`."""
+
+    class Answer(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_PUT = do_POST = _answer
+
+        def log_message(self, format: str, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def divert(
+    adapter: MatrixAdapter, front: str, method: str, path_part: str, times: int
+) -> list[str]:
+    """The next ``times`` requests of the adapter's matrix-nio client with ``method`` and a
+    path containing ``path_part`` go to ``front`` (:func:`error_front`) instead of the
+    homeserver, at the HTTP boundary (matrix-nio parses the answer as it would Synapse's).
+    Every such request is listed in what is returned, diverted or not. The tests make one
+    request at a time: the homeserver's address is swapped for the one request."""
+    client = adapter.client
+    assert client is not None
+    send = client.send
+    seen: list[str] = []
+
+    async def diverting(how: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        if how != method or path_part not in path:
+            return await send(how, path, *args, **kwargs)
+        seen.append(path)
+        if len(seen) > times:
+            return await send(how, path, *args, **kwargs)
+        real, client.homeserver = client.homeserver, front
+        try:
+            return await send(how, path, *args, **kwargs)
+        finally:
+            client.homeserver = real
+
+    client.send = diverting
+    return seen

@@ -7,18 +7,29 @@ bot (never a group). Real Synapse on 127.0.0.1, real engine."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from nio import RoomCreateResponse, RoomGetStateEventResponse
 from sqlalchemy import select
 
 from groupops.engine.app import App
+from groupops.engine.clock import ManualClock
 from groupops.platforms.matrix import ConnectionStore
 from groupops.platforms.matrix.config import checked_inviters, may_invite
+from groupops.platforms.matrix.sync import LEAVE_RETRY
 from groupops.storage.tables import events as events_table
 from groupops.storage.tables import groups
 from tests.platforms.matrix.conftest import Person, new_account, run
-from tests.platforms.matrix.helpers import bot_config, make_adapter, people, settle
+from tests.platforms.matrix.helpers import (
+    bot_config,
+    divert,
+    error_front,
+    make_adapter,
+    people,
+    settle,
+)
 from tests.platforms.matrix.synapse import Synapse
 
 
@@ -73,6 +84,85 @@ def test_an_invitation_from_someone_not_on_the_list_is_rejected_and_kept(
         group_ids = {r.chat_id for r in conn.execute(select(groups.c.chat_id))}
     assert out["theirs"] not in chats and out["theirs"] not in group_ids
     assert out["ours"] in chats
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "wait"),
+    [
+        (502, {"errcode": "M_UNKNOWN", "error": "Bad gateway"}, LEAVE_RETRY),
+        (429, {"errcode": "M_LIMIT_EXCEEDED", "error": "Too many", "retry_after_ms": 7000}, 7.0),
+    ],
+    ids=["server_error", "rate_limited"],
+)
+def test_a_refusal_the_homeserver_did_not_take_is_tried_again_while_running(
+    status: int,
+    body: dict[str, Any],
+    wait: float,
+    synapse: Synapse,
+    make_app: Callable[..., App],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The leave that declines a refused invitation fails once (the homeserver's front answers
+    a server error, or a rate limit): it is tried again while the bot runs, once its time has
+    come (LEAVE_RETRY, or the homeserver's retry_after), not on every sync and not only after
+    a restart; then the invitation is declined and the operator's record says so."""
+    app = make_app(features=())
+    bot = new_account(synapse, "bot")
+    start = datetime.now(UTC)
+    clock = ManualClock(start)
+
+    async def go() -> dict[str, Any]:
+        owner, stranger = await people(synapse, 2)
+        config = bot_config(synapse, bot, invited_by=(owner.user_id,))
+        adapter = make_adapter(app.db, config, app.handle, clock=clock)
+        await adapter.connect()
+        await adapter.sync_once()
+        with error_front(status, body) as front:
+            leaves = divert(adapter, front, "POST", "/leave", times=1)
+            theirs = await stranger.client.room_create(name="Spam room", invite=[bot.user_id])
+            assert isinstance(theirs, RoomCreateResponse), theirs
+            await settle(adapter, 3)
+            out: dict[str, Any] = {
+                "room": theirs.room_id,
+                "leaves_first": len(leaves),
+                "stored": ConnectionStore(app.db, config.source).state(),
+                "still_invited": await membership(stranger, theirs.room_id, bot.user_id),
+            }
+            clock.advance(timedelta(seconds=wait - 1))
+            await adapter.sync_once(0)
+            out["leaves_before_due"] = len(leaves)
+            clock.advance(timedelta(seconds=2))
+            await adapter.sync_once(0)
+            out["leaves_due"] = len(leaves)
+            await stranger.say(theirs.room_id, "anyone here?")
+            await settle(adapter, 2)
+        out["in_theirs"] = await membership(stranger, theirs.room_id, bot.user_id)
+        out["state"] = ConnectionStore(app.db, config.source).state()
+        await adapter.close()
+        await owner.close()
+        await stranger.close()
+        return out
+
+    out = run(go())
+    room = out["room"]
+    assert out["leaves_first"] == 1 and out["still_invited"] == "invite"
+    pending = out["stored"]["leaving"][room]  # kept in the stored state: a restart keeps it
+    assert pending["left"] is False and pending["why"] == "refused"
+    assert datetime.fromisoformat(pending["retry_at"]) == start + timedelta(seconds=wait)
+    assert out["stored"]["refused"][room]["left"] is False
+    assert out["stored"]["refused"][room]["error"] == pending["error"]
+    assert out["leaves_before_due"] == 1  # not on every sync
+    assert out["leaves_due"] == 2  # tried again, while running
+    assert out["in_theirs"] == "leave"
+    record = out["state"]["refused"][room]
+    assert record["left"] is True and "error" not in record
+    assert out["state"]["leaving"][room] == {"why": "refused", "left": True}
+    if status == 502:
+        assert f"cannot leave {room} (try 1)" in caplog.text
+    assert f"left {room} after all" in caplog.text
+    with app.db.connect() as conn:
+        chats = {r.chat_id for r in conn.execute(select(events_table.c.chat_id))}
+    assert room not in chats
 
 
 def test_a_private_chat_anyone_opens_is_joined_and_is_no_group(

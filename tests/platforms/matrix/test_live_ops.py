@@ -4,6 +4,7 @@ upgraded, a reply to a message from before a restart."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -14,11 +15,15 @@ from nio import ErrorResponse, RoomCreateResponse, RoomPreset
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError
 from groupops.domain.events import EventKind
+from groupops.engine.clock import ManualClock
+from groupops.platforms.matrix.sync import LEAVE_RETRY
 from tests.platforms.matrix.conftest import Person, new_account, run
 from tests.platforms.matrix.helpers import (
     Collected,
     bot_config,
     bot_room,
+    divert,
+    error_front,
     make_adapter,
     people,
     settle,
@@ -243,17 +248,20 @@ def test_a_tombstone_naming_a_room_that_is_no_upgrade_is_not_followed(
     replacement only when its creation names the old room (``predecessor``), as a real
     upgrade's does: naming another group's room does not merge the two groups (events of that
     room stay its group's, the claiming group's actions stay in its room), and naming a public
-    room the bot is not in does not take the bot there (invited_by and auto-join stand)."""
+    room the bot is not in does not take the bot there (invited_by and auto-join stand): the
+    bot leaves it again (a leave that fails is tried again while running), and nothing of it
+    reaches the engine (no group for it, not even the bot's own leave)."""
     from groupops.storage.db import make_engine
     from groupops.storage.migrate import upgrade
 
     db = make_engine(database_url)
     upgrade(db)
+    clock = ManualClock(datetime.now(UTC))
 
     async def scenario() -> dict[str, Any]:
         got = Collected()
         config = bot_config(synapse, new_account(synapse, "bot"))
-        adapter = make_adapter(db, config, got)
+        adapter = make_adapter(db, config, got, clock=clock)
         await adapter.connect()
         await adapter.sync_once()
         mallory, bob = await people(synapse, 2)
@@ -264,12 +272,19 @@ def test_a_tombstone_naming_a_room_that_is_no_upgrade_is_not_followed(
         assert isinstance(elsewhere, RoomCreateResponse)
         await settle(adapter, 2)  # the bot accepts mallory's invitation
         out: dict[str, Any] = {"ours": ours, "theirs": theirs, "elsewhere": elsewhere.room_id}
-        for target in (ours, elsewhere.room_id):
-            sent = await mallory.client.room_put_state(
-                theirs, "m.room.tombstone", {"body": "moved", "replacement_room": target}
-            )
-            assert not isinstance(sent, ErrorResponse), sent
+        with error_front(502, {"errcode": "M_UNKNOWN", "error": "Bad gateway"}) as front:
+            leaves = divert(adapter, front, "POST", "/leave", times=1)
+            for target in (ours, elsewhere.room_id):
+                sent = await mallory.client.room_put_state(
+                    theirs, "m.room.tombstone", {"body": "moved", "replacement_room": target}
+                )
+                assert not isinstance(sent, ErrorResponse), sent
+                await settle(adapter, 2)
+            await bob.say(elsewhere.room_id, "not a group of this bot")
+            await settle(adapter, 1)
+            clock.advance(timedelta(seconds=LEAVE_RETRY))
             await settle(adapter, 2)
+            out["leaves"] = len(leaves)
         said = await bob.say(ours, "still our group")
         await settle(adapter, 1)
         out.update(
@@ -289,6 +304,8 @@ def test_a_tombstone_naming_a_room_that_is_no_upgrade_is_not_followed(
     message = next(e for e in r["events"] if e.message_id == r["said"])
     assert message.chat_id == r["ours"]
     assert r["ours"] in r["joined"] and r["elsewhere"] not in r["joined"]
+    assert r["leaves"] == 2  # the first failed, the second (after LEAVE_RETRY) was taken
+    assert [e for e in r["events"] if e.chat_id == r["elsewhere"]] == []
 
 
 def test_a_member_event_with_is_direct_does_not_make_a_group_private(

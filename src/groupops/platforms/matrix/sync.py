@@ -8,7 +8,6 @@ later: neither stops the sync position from moving on."""
 
 from __future__ import annotations
 
-import contextlib
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import replace
@@ -52,10 +51,14 @@ MAX_GAP_PAGES = 50  # x100 events: how far back a cut timeline is filled
 
 #: the first wait before a failed join of an invite is tried again (seconds); it doubles
 JOIN_RETRY = 300.0
-#: the longest wait between two tries of a failed join (seconds)
-JOIN_RETRY_MAX = 6 * 3600.0
-#: tries of a failed join before the invite is given up (the record stays for an operator)
-JOIN_TRIES = 8
+#: the first wait before a failed leave of a room that is not the bot's (an invitation refused,
+#: a room named by a tombstone that is no upgrade) is tried again (seconds); it doubles
+LEAVE_RETRY = 60.0
+RETRY_FIRST = {"join": JOIN_RETRY, "leave": LEAVE_RETRY}
+#: the longest wait between two tries of a failed join or leave (seconds)
+RETRY_MAX = 6 * 3600.0
+#: tries of a failed join or leave before it is given up (the record stays for an operator)
+RETRY_TRIES = 8
 #: invitations refused (``invited_by``) remembered for the operator (the oldest go)
 MAX_REFUSED = 500
 #: replied-to events the homeserver could not give (not visible to the bot, gone): not asked
@@ -70,6 +73,12 @@ def _definite(answer: Any) -> bool:
     opposed to a passing failure (a rate limit, a server error) worth asking again later."""
     status = str(getattr(answer, "status_code", "") or "")
     return status in ("M_NOT_FOUND", "M_FORBIDDEN")
+
+
+def _due(record: Mapping[str, Any], now: datetime) -> bool:
+    """A failed join or leave whose next try has come (one given up has none)."""
+    retry_at = record.get("retry_at")
+    return bool(retry_at) and datetime.fromisoformat(str(retry_at)) <= now
 
 
 #: what happens in a room after it was upgraded that is not news for its group: the members
@@ -157,16 +166,20 @@ class Sync(Homeserver):
             self._note_direct(room_id, [*joined_room.state, *joined_room.timeline.events])
         events: list[Event] = []
         if since is not None:
-            direct = self.direct_rooms()
+            # a private chat with the bot is not a group, nor is a room it refused or leaves
+            # (its own leave there is no news), nor the room a tombstone names before the
+            # check that it is an upgrade
+            skip = self.direct_rooms() | set(self._state.get("refused") or {})
+            skip |= set(self._leaving())
+            skip |= {str(c["replacement"]) for c in self._claims().values() if not c.get("was_in")}
             # an upgraded room before its replacement: a member who left the old room to go
             # on in the new one is known as such when their join there is read
             joined = sorted(answer.rooms.join.items(), key=lambda item: not self.retired(item[0]))
             for room_id, info in joined:
-                if room_id not in direct:  # a private chat with the bot is not a group
+                if room_id not in skip:
                     events += await self._room_events(room_id, info.timeline, since)
-            refused = self._state.get("refused") or {}
             for room_id, left in answer.rooms.leave.items():
-                if room_id not in direct and room_id not in refused:
+                if room_id not in skip:
                     events += await self._room_events(room_id, left.timeline, since)
         if events and self.handle is not None:
             # commits (an event the engine refuses is set aside): only then does the position
@@ -174,6 +187,8 @@ class Sync(Homeserver):
             hand_over(self.source, self.handle, self.reject, events)
         for room_id in answer.rooms.leave:  # an invite withdrawn (or the room left): no retry
             self._state.get("join_failed", {}).pop(room_id, None)
+            self._left(room_id)  # out of a room it was leaving, whoever did it
+        await self._retry_leaves()
         invited: list[str] = []
         if self.config.auto_join:
             for room_id, invite in answer.rooms.invite.items():
@@ -226,52 +241,100 @@ class Sync(Homeserver):
             or (inviter and may_invite(self.config.invited_by, inviter))
         ):
             refused.pop(room_id, None)
+            self._leaving().pop(room_id, None)  # left before as not the bot's: it is now
             return True
-        record: dict[str, Any] = {
+        refused.pop(room_id, None)
+        refused[room_id] = {
             "title": title,
             "by": inviter,
             "by_name": "",
             "at": self.clock.now().isoformat(),
             "left": False,
         }
-        try:
-            answer = await self._client().room_leave(room_id)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            record["error"] = f"leave: {network_reason(exc)}"[:300]
-        else:
-            if isinstance(answer, ErrorResponse):
-                error = self._error(answer, f"leave {room_id}")
-                if isinstance(error, AccessRefused):
-                    raise error
-                record["error"] = str(error)[:300]
-            else:
-                record["left"] = True
-        refused.pop(room_id, None)
-        refused[room_id] = record
         while len(refused) > MAX_REFUSED:
             refused.pop(next(iter(refused)))
         log.warning(
-            "%s: invited to %s (%s) by %s, who is not on invited_by: %s",
+            "%s: invited to %s (%s) by %s, who is not on invited_by: refused",
             self.source,
             room_id,
             title,
             inviter or "someone unknown",
-            "refused" if record["left"] else f"not joined ({record.get('error')})",
         )
+        await self._leave(room_id, "refused")
         return False
+
+    def _leaving(self) -> dict[str, dict[str, Any]]:
+        """``state["leaving"]``: the rooms the bot leaves, or left, as not its own (room ->
+        why, left, and while not left the error, tries and next try of the leave)."""
+        leaving: dict[str, dict[str, Any]] = self._state.setdefault("leaving", {})
+        return leaving
+
+    async def _leave(self, room_id: str, why: str) -> None:
+        """Leave ``room_id``, or decline the invitation to it, as not the bot's (``why``: an
+        invitation ``refused``, a tombstone's room that is ``no upgrade``). Noted in
+        ``state["leaving"]`` before asking, so that a lost login or a crash keeps it due; a
+        failed leave is tried again by :meth:`_retry_leaves` (LEAVE_RETRY doubling, or the
+        homeserver's ``retry_after``) while running. The record stays once left, so that what
+        the homeserver still says of the room (the bot's own leave) is not read as a group's;
+        the oldest go past MAX_REFUSED."""
+        leaving = self._leaving()
+        before = leaving.pop(room_id, None)
+        leaving[room_id] = {**(before or {}), "why": why, "left": False}
+        while len(leaving) > MAX_REFUSED:
+            leaving.pop(next(iter(leaving)))
+        try:
+            answer = await self._client().room_leave(room_id)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            error = PlatformError(f"leave {room_id}: {network_reason(exc)}", where=self.source)
+        else:
+            if not isinstance(answer, ErrorResponse):
+                self._left(room_id)
+                return
+            error = self._error(answer, f"leave {room_id}")
+            if isinstance(error, AccessRefused):
+                raise error  # the login is gone: the sync fails, the leave stays due
+        record = {"why": why, "left": False, **self._next_try(before, error, "leave", room_id)}
+        leaving[room_id] = record
+        refused = self._state.get("refused") or {}
+        if room_id in refused:
+            refused[room_id]["error"] = record["error"]
+
+    def _left(self, room_id: str) -> None:
+        """The bot is out of a room it was leaving (its leave taken, or the homeserver's sync
+        says it is out: the invitation withdrawn, the bot removed)."""
+        leaving = self._leaving()
+        record = leaving.get(room_id)
+        if record is None or record.get("left"):
+            return
+        if record.get("error"):
+            log.warning("%s: left %s after all", self.source, room_id)
+        leaving[room_id] = {"why": record.get("why", ""), "left": True}
+        refused = (self._state.get("refused") or {}).get(room_id)
+        if refused is not None:
+            refused["left"] = True
+            refused.pop("error", None)
+
+    async def _retry_leaves(self) -> None:
+        """Leave again the rooms whose failed leave is due."""
+        now = self.clock.now()
+        due = [
+            (room_id, str(record.get("why", "")))
+            for room_id, record in self._leaving().items()
+            if not record.get("left")
+            # a leave never answered (the login lost before it) has no try yet
+            and (_due(record, now) or (not record.get("tries") and not record.get("retry_at")))
+        ]
+        for room_id, why in due:
+            await self._leave(room_id, why)
 
     async def _join(self, invited: list[str]) -> None:
         """Join the rooms just invited to, and those whose failed join is due again. A failed
         join is logged and kept in ``state["join_failed"]`` (error, tries, next try) so that
-        the sync position moves on; after JOIN_TRIES tries it is given up (the record stays,
+        the sync position moves on; after RETRY_TRIES tries it is given up (the record stays,
         without a next try, in the connection's state)."""
         failed: dict[str, dict[str, Any]] = self._state.setdefault("join_failed", {})
         now = self.clock.now()
-        due = [
-            room_id
-            for room_id, record in failed.items()
-            if record.get("retry_at") and datetime.fromisoformat(record["retry_at"]) <= now
-        ]
+        due = [room_id for room_id, record in failed.items() if _due(record, now)]
         fresh = [r for r in invited if not (failed.get(r) or {}).get("retry_at")]
         for room_id in fresh:  # invited again after it was given up: start over
             failed.pop(room_id, None)
@@ -289,30 +352,41 @@ class Sync(Homeserver):
                 error = self._error(joined, f"join {room_id}")
             if isinstance(error, AccessRefused):
                 raise error  # the login is gone: the sync fails too, and says so
-            tries = int((failed.get(room_id) or {}).get("tries", 0))
-            if error.retry_after is None:  # a rate limit is no failed try of its own
-                tries += 1
-            record: dict[str, Any] = {"error": str(error)[:300], "tries": tries}
-            if tries < JOIN_TRIES:
-                wait = error.retry_after or min(JOIN_RETRY_MAX, JOIN_RETRY * 2 ** (tries - 1))
-                record["retry_at"] = (now + timedelta(seconds=wait)).isoformat()
-                log.warning(
-                    "%s: cannot join %s (try %d): %s; next try in %.0fs",
-                    self.source,
-                    room_id,
-                    tries,
-                    error,
-                    wait,
-                )
-            else:
-                log.warning(
-                    "%s: cannot join %s; given up after %d tries: %s",
-                    self.source,
-                    room_id,
-                    tries,
-                    error,
-                )
-            failed[room_id] = record
+            failed[room_id] = self._next_try(failed.get(room_id), error, "join", room_id)
+
+    def _next_try(
+        self, before: Mapping[str, Any] | None, error: PlatformError, what: str, room_id: str
+    ) -> dict[str, Any]:
+        """A failed join or leave of ``room_id``, as kept for the next try: the error, the
+        tries so far (a rate limit is no failed try of its own) and, unless given up after
+        RETRY_TRIES, when to try again (the homeserver's ``retry_after``, else RETRY_FIRST[what]
+        doubling up to RETRY_MAX). Logged."""
+        tries = int((before or {}).get("tries", 0))
+        counted = error.retry_after is None
+        tries += counted
+        record: dict[str, Any] = {"error": str(error)[:300], "tries": tries}
+        if tries >= RETRY_TRIES:
+            log.warning(
+                "%s: cannot %s %s; given up after %d tries: %s",
+                self.source,
+                what,
+                room_id,
+                tries,
+                error,
+            )
+            return record
+        wait = error.retry_after or min(RETRY_MAX, RETRY_FIRST[what] * 2 ** (tries - 1))
+        record["retry_at"] = (self.clock.now() + timedelta(seconds=wait)).isoformat()
+        log.warning(
+            "%s: cannot %s %s%s: %s; next try in %.0fs",
+            self.source,
+            what,
+            room_id,
+            f" (try {tries})" if counted else "",
+            error,
+            wait,
+        )
+        return record
 
     async def _room_events(self, room_id: str, timeline: Any, since: str) -> list[Event]:
         raws: list[dict[str, Any]] = [e.source for e in timeline.events]
@@ -395,11 +469,12 @@ class Sync(Homeserver):
                 continue  # asked again after the next sync
             if not isinstance(answer, RoomGetStateEventResponse):
                 claim["tries"] = int(claim.get("tries", 0)) + 1
-                if claim["tries"] >= JOIN_TRIES:
-                    del claims[old]
-                continue
+                if claim["tries"] < RETRY_TRIES:
+                    continue
+                predecessor = None  # never said: no upgrade the bot can follow
+            else:
+                predecessor = answer.content.get("predecessor")
             del claims[old]
-            predecessor = answer.content.get("predecessor")
             if isinstance(predecessor, Mapping) and predecessor.get("room_id") == old:
                 if self.note_upgrade(old, new):
                     self._upgrades()[old]["followed"] = True
@@ -413,8 +488,7 @@ class Sync(Homeserver):
                 old,
             )
             if not claim.get("was_in"):
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                    await self._client().room_leave(new)
+                await self._leave(new, "no upgrade")
 
     def _moved_on(self, group: str, event: Event) -> None:
         """A member left the old room after its upgrade: not news (they go on in the new room,
