@@ -33,6 +33,9 @@ from groupops.platforms.telegram.translate import Translator
 #: (it sits on every groupops.platforms logger), and operators' log settings know it
 log = logging.getLogger("groupops.platforms.telegram.adapter")
 
+#: between the chat and the number in the id of a message of a group's new chat
+MESSAGE_OF = ":"
+
 TOKEN_REFUSED = (
     "the bot token was refused (revoked?): run `groupops connect telegram --token …` with the"
     " token from @BotFather; the running serve picks it up"
@@ -121,6 +124,34 @@ class BotApi:
             if new == platform_chat_id:
                 return str(old)
         return platform_chat_id
+
+    # A supergroup numbers its messages anew: under the group's one chat id, the old chat's
+    # message 5 and the new chat's would be one id, and the engine's lookups by (group,
+    # message) (whose message a reaction is to, which one moderation removed) would find the
+    # old one. A message of the new chat is therefore ``<new chat id>:<number>`` in groupops;
+    # the old chat's keep their plain numbers (so do the new chat's stored before this was
+    # done: :meth:`Delivery._in_old_chat` tells those apart by their time).
+
+    def group_message(self, platform_chat_id: str, number: str) -> str:
+        """groupops' id of message ``number`` of the chat Telegram names
+        ``platform_chat_id``."""
+        if not number or self.group_chat(platform_chat_id) == platform_chat_id:
+            return number
+        return f"{platform_chat_id}{MESSAGE_OF}{number}"
+
+    def message_number(self, chat_id: str, message_id: str) -> tuple[str, bool]:
+        """(the number Telegram knows, whether groupops' ``message_id`` of group ``chat_id``
+        names the new chat). An id naming a chat that is not the group's is refused."""
+        chat, of, number = message_id.rpartition(MESSAGE_OF)
+        if not of:
+            return message_id, False
+        if chat != self.platform_chat(chat_id):
+            raise PlatformError(
+                f"message {message_id!r} is not one of group {chat_id}",
+                where=self.source,
+                permanent=True,
+            )
+        return number, True
 
     def note_migration(self, old: str, new: str, when: datetime | None = None) -> bool:
         """The group ``old`` became the supergroup ``new`` (at ``when``, the notice's date;

@@ -222,17 +222,18 @@ class Delivery(BotApi):
             self.translator.remember(chat_id, str(mid), self.config.bot_id, when)
         return DeliveryResult(str(messages[0][0]), _parts({"chat_id": chat_id}, messages))
 
-    def _in_old_chat(self, action: Action) -> bool:
-        """The action's message was posted before its group became a supergroup: it stayed
-        in the old chat (the new one numbers its messages anew, so its id there would be
-        another message)."""
+    def _in_old_chat(self, action: Action, number: str, in_new: bool) -> bool:
+        """The action's message (``number``; ``in_new``: its id named the new chat) was posted
+        before its group became a supergroup: it stayed in the old chat (the new one numbers
+        its messages anew, so its id there would be another message)."""
         new_chat = self.platform_chat(action.chat_id)
-        if not action.message_id or new_chat == action.chat_id:
+        if not number or in_new or new_chat == action.chat_id:
             return False
-        # each chat's messages are remembered under its own id; the new chat numbers its own
-        # anew, so one number may have been seen in both: then the times decide
-        in_old = self.translator.sent_at(action.chat_id, action.message_id) is not None
-        if in_old != (self.translator.sent_at(new_chat, action.message_id) is not None):
+        # a plain number: the old chat's, or the new chat's stored before its messages were
+        # named with it. Each chat's messages are remembered under its own id, and one number
+        # may have been seen in both: then the times decide
+        in_old = self.translator.sent_at(action.chat_id, number) is not None
+        if in_old != (self.translator.sent_at(new_chat, number) is not None):
             return in_old
         upgraded = (self._state.get("migrated_at") or {}).get(action.chat_id)
         posted = action.data.get("message_at")
@@ -280,7 +281,8 @@ class Delivery(BotApi):
         chat_id = self.platform_chat(action.chat_id)  # an upgraded group's new chat
         chat = _int(chat_id, "chat id", where)
         user = _int(action.user_id, "user id", where) if action.user_id else 0
-        in_old_chat = self._in_old_chat(action)
+        number, in_new = self.message_number(action.chat_id, action.message_id)
+        in_old_chat = self._in_old_chat(action, number, in_new)
         if in_old_chat and kind in (ActionKind.DELETE, ActionKind.PIN):
             raise PlatformError(
                 f"the message was posted before the group became supergroup {chat_id};"
@@ -293,7 +295,7 @@ class Delivery(BotApi):
             reply = None
             if kind == ActionKind.REPLY and not in_old_chat:
                 reply = ReplyParameters(
-                    _int(action.message_id, "message id", where), allow_sending_without_reply=True
+                    _int(number, "message id", where), allow_sending_without_reply=True
                 )
             sent = await self._send_text(
                 chat,
@@ -314,8 +316,8 @@ class Delivery(BotApi):
             )
             return DeliveryResult(str(dm[0][0]), _parts({"chat_id": action.user_id}, dm))
         if kind == ActionKind.DELETE:
-            mid = _int(action.message_id, "message id", where)
-            when = self.translator.sent_at(chat_id, action.message_id)
+            mid = _int(number, "message id", where)
+            when = self.translator.sent_at(chat_id, number)
             if when is None and action.data.get("message_at"):
                 when = datetime.fromisoformat(str(action.data["message_at"]))
             if when is not None and when.tzinfo is None:
@@ -376,7 +378,7 @@ class Delivery(BotApi):
         if kind == ActionKind.PIN:
             await bot.pin_chat_message(
                 chat,
-                _int(action.message_id, "message id", where),
+                _int(number, "message id", where),
                 disable_notification=not action.data.get("notify", False),
             )
             return DeliveryResult()

@@ -160,7 +160,7 @@ class Updates(BotApi):
                         u, lambda c, user: user in admins.get(c, frozenset())
                     )
                     if event is not None and self.group_chat(event.chat_id) != event.chat_id:
-                        event = replace(event, chat_id=self.group_chat(event.chat_id))
+                        event = self._in_group(event)
                 except Exception as exc:  # its shape, not the engine: this update alone
                     self._unreadable(u, exc)
                     continue
@@ -187,6 +187,17 @@ class Updates(BotApi):
         for query in answer:
             await self._answer(query)
         return events
+
+    def _in_group(self, event: Event) -> Event:
+        """An event of a group's new chat (since its upgrade) as the group's: its chat the
+        group's id, its messages named with the new chat (:meth:`group_message`)."""
+        chat = event.chat_id
+        return replace(
+            event,
+            chat_id=self.group_chat(chat),
+            message_id=self.group_message(chat, event.message_id),
+            reply_to_message_id=self.group_message(chat, event.reply_to_message_id),
+        )
 
     def _readable(
         self,
