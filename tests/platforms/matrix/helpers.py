@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import quote
 
+import aiohttp
 from nio import RoomCreateResponse, RoomPreset
 from sqlalchemy import Engine
 
@@ -100,6 +102,11 @@ def error_front(status: int, body: dict[str, Any]) -> Iterator[str]:
         server.server_close()
 
 
+def requests_of(adapter: MatrixAdapter) -> list[tuple[str, str]]:
+    """Every request the adapter's matrix-nio client makes from now on, as (method, path)."""
+    return _wrap_send(adapter, lambda how, path: False)
+
+
 def divert(
     adapter: MatrixAdapter, front: str, method: str, path_part: str, times: int
 ) -> list[str]:
@@ -108,16 +115,31 @@ def divert(
     homeserver, at the HTTP boundary (matrix-nio parses the answer as it would Synapse's).
     Every such request is listed in what is returned, diverted or not. The tests make one
     request at a time: the homeserver's address is swapped for the one request."""
+    seen: list[str] = []
+
+    def diverted(how: str, path: str) -> bool:
+        if how != method or path_part not in path:
+            return False
+        seen.append(path)
+        return len(seen) <= times
+
+    _wrap_send(adapter, diverted, front)
+    return seen
+
+
+def _wrap_send(
+    adapter: MatrixAdapter, diverted: Callable[[str, str], bool], front: str = ""
+) -> list[tuple[str, str]]:
+    """Every request of the adapter's client from now on is listed in what is returned; those
+    ``diverted`` says yes to go to ``front``."""
     client = adapter.client
     assert client is not None
     send = client.send
-    seen: list[str] = []
+    made: list[tuple[str, str]] = []
 
-    async def diverting(how: str, path: str, *args: Any, **kwargs: Any) -> Any:
-        if how != method or path_part not in path:
-            return await send(how, path, *args, **kwargs)
-        seen.append(path)
-        if len(seen) > times:
+    async def wrapped(how: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        made.append((how, path))
+        if not diverted(how, path):
             return await send(how, path, *args, **kwargs)
         real, client.homeserver = client.homeserver, front
         try:
@@ -125,5 +147,34 @@ def divert(
         finally:
             client.homeserver = real
 
-    client.send = diverting
-    return seen
+    client.send = wrapped
+    return made
+
+
+async def upgrade_room(person: Person, room: str) -> str:
+    """The homeserver's own room upgrade (``POST /rooms/{roomId}/upgrade``) to its default
+    room version: a tombstone in the old room names the new one."""
+    headers = {"Authorization": f"Bearer {person.client.access_token}"}
+    base = f"{person.server.url}/_matrix/client/v3"
+    async with aiohttp.ClientSession(headers=headers) as http:
+        async with http.get(f"{base}/capabilities") as answer:
+            version = (await answer.json())["capabilities"]["m.room_versions"]["default"]
+        async with http.post(
+            f"{base}/rooms/{quote(room)}/upgrade", json={"new_version": version}
+        ) as answer:
+            body = await answer.json()
+            assert answer.status == 200, body
+    return str(body["replacement_room"])
+
+
+async def owners_room(alice: Person, bot: str, bot_level: int) -> str:
+    """A public room ``alice`` makes (power level 100) and invites the bot into, with
+    ``bot_level``."""
+    made = await alice.client.room_create(
+        name="Owners' room",
+        preset=RoomPreset.public_chat,
+        invite=[bot],
+        power_level_override={"users": {bot: bot_level}},  # alice: the creator
+    )
+    assert isinstance(made, RoomCreateResponse), made
+    return str(made.room_id)

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
-import aiohttp
 import pytest
 from nio import ErrorResponse, RoomCreateResponse, RoomPreset
 
@@ -17,7 +15,7 @@ from groupops.domain.errors import PlatformError
 from groupops.domain.events import EventKind
 from groupops.engine.clock import ManualClock
 from groupops.platforms.matrix.sync import LEAVE_RETRY
-from tests.platforms.matrix.conftest import Person, new_account, run
+from tests.platforms.matrix.conftest import new_account, run
 from tests.platforms.matrix.helpers import (
     Collected,
     bot_config,
@@ -25,8 +23,10 @@ from tests.platforms.matrix.helpers import (
     divert,
     error_front,
     make_adapter,
+    owners_room,
     people,
     settle,
+    upgrade_room,
 )
 from tests.platforms.matrix.synapse import Synapse
 
@@ -128,33 +128,6 @@ def test_kick_of_someone_gone_and_unban_of_someone_free_are_done(
     run(scenario())
 
 
-async def _upgrade(person: Person, room: str) -> str:
-    """The homeserver's own room upgrade (``POST /rooms/{roomId}/upgrade``) to its default
-    room version: a tombstone in the old room names the new one."""
-    headers = {"Authorization": f"Bearer {person.client.access_token}"}
-    base = f"{person.server.url}/_matrix/client/v3"
-    async with aiohttp.ClientSession(headers=headers) as http:
-        async with http.get(f"{base}/capabilities") as answer:
-            version = (await answer.json())["capabilities"]["m.room_versions"]["default"]
-        async with http.post(
-            f"{base}/rooms/{quote(room)}/upgrade", json={"new_version": version}
-        ) as answer:
-            body = await answer.json()
-            assert answer.status == 200, body
-    return str(body["replacement_room"])
-
-
-async def _owners_room(alice: Person, bot: str, bot_level: int) -> str:
-    made = await alice.client.room_create(
-        name="Owners' room",
-        preset=RoomPreset.public_chat,
-        invite=[bot],
-        power_level_override={"users": {bot: bot_level}},  # alice: the creator
-    )
-    assert isinstance(made, RoomCreateResponse), made
-    return str(made.room_id)
-
-
 def test_an_upgraded_room_stays_the_same_group(synapse: Synapse, database_url: str) -> None:
     """A room upgrade moves the room to a new id. The bot follows into the replacement room;
     the group keeps the first room's id (its settings, members, points): the new room's events
@@ -173,12 +146,12 @@ def test_an_upgraded_room_stays_the_same_group(synapse: Synapse, database_url: s
         await adapter.connect()
         await adapter.sync_once()
         alice, bob, carol = await people(synapse, 3)
-        old = await _owners_room(alice, config.user_id, 100)
+        old = await owners_room(alice, config.user_id, 100)
         await settle(adapter, 2)  # the bot accepts the invitation
         await bob.join(old)
         before = await bob.say(old, "before the upgrade")
         await settle(adapter, 1)
-        new = await _upgrade(alice, old)
+        new = await upgrade_room(alice, old)
         await settle(adapter, 2)  # the tombstone; the bot joins the new room
         assert adapter.platform_room(old) == new
         await bob.join(new)  # a member following
@@ -265,7 +238,7 @@ def test_a_tombstone_naming_a_room_that_is_no_upgrade_is_not_followed(
         await adapter.connect()
         await adapter.sync_once()
         mallory, bob = await people(synapse, 2)
-        theirs = await _owners_room(mallory, config.user_id, 0)  # mallory is its admin
+        theirs = await owners_room(mallory, config.user_id, 0)  # mallory is its admin
         ours = await bot_room(adapter, "Our group")
         await bob.join(ours)
         elsewhere = await bob.client.room_create(name="Somewhere", preset=RoomPreset.public_chat)
@@ -453,7 +426,7 @@ def test_the_bots_power_level_lowered_is_bot_rights_changed(
         await adapter.connect()
         await adapter.sync_once()
         (alice, bob) = await people(synapse, 2)
-        room = await _owners_room(alice, config.user_id, 50)
+        room = await owners_room(alice, config.user_id, 50)
         await settle(adapter, 2)
         await bob.join(room)
 

@@ -20,6 +20,7 @@ from nio import (
     MessageDirection,
     RoomGetEventResponse,
     RoomGetStateEventResponse,
+    RoomGetStateResponse,
     RoomMessagesResponse,
     SyncResponse,
 )
@@ -132,6 +133,8 @@ class Sync(Homeserver):
     reject: Rejecter | None
     _full_state_done: bool
     _unfetchable: OrderedDict[str, None]
+    #: who was in an upgraded group's earlier room the bot is no longer in (this run)
+    _earlier_members: dict[str, frozenset[str]]
 
     @property
     def position(self) -> str | None:
@@ -518,13 +521,51 @@ class Sync(Homeserver):
         chain = self.room_chain(group)
         earlier = chain[: chain.index(room_id)] if room_id in chain else chain[:-1]
         for old in reversed(earlier):
-            answer = await self._client().room_get_state_event(old, "m.room.member", user_id)
-            if (
-                isinstance(answer, RoomGetStateEventResponse)
-                and answer.content.get("membership") == "join"
-            ):
+            if await self._was_member(old, user_id):
                 return True
         return False
+
+    async def _was_member(self, room_id: str, user_id: str) -> bool:
+        """Whether ``user_id`` is in ``room_id`` (an upgraded group's earlier room) as the bot
+        last saw it. matrix-nio keeps every room's members from the sync (SYNC_FILTER loads
+        them all, a start's first sync is a full one): no request, however many members follow
+        how many upgraded rooms. A room it does not hold (the bot left it before this run) is
+        asked once, its state when the bot left, and remembered for the run: it changes no
+        more for the bot. A passing failure of that counts the member as new this once."""
+        room = self._client().rooms.get(room_id)
+        if room is not None:
+            user = room.users.get(user_id)
+            return user is not None and not user.invited
+        members = self._earlier_members.get(room_id)
+        if members is None:
+            try:
+                answer = await self._client().room_get_state(room_id)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                answer = None
+                reason = network_reason(exc)
+            if isinstance(answer, RoomGetStateResponse):
+                members = frozenset(
+                    str(e.get("state_key"))
+                    for e in answer.events
+                    if e.get("type") == "m.room.member"
+                    and (e.get("content") or {}).get("membership") == "join"
+                )
+            elif answer is not None and _definite(answer):
+                members = frozenset()  # not to be had: nobody there is known
+            else:
+                if answer is not None:
+                    reason = str(self._error(answer, f"state of {room_id}"))
+                log.warning(
+                    "%s: who was in %s before its upgrade is not known now (%s): %s counts as"
+                    " a newcomer",
+                    self.source,
+                    room_id,
+                    reason,
+                    user_id,
+                )
+                return False
+            self._earlier_members[room_id] = members
+        return user_id in members
 
     async def _fetch_reply_authors(self, room_id: str, raws: list[dict[str, Any]]) -> None:
         """Replies whose target's author is unknown (the target came before a restart, and the
