@@ -194,7 +194,8 @@ class Homeserver:
             if not isinstance(content, dict):
                 continue
             if raw.get("type") == "m.room.member" and content.get("is_direct") is True:
-                known: list[str] = self._state.setdefault("direct_rooms", [])
-                if room_id not in known:
-                    known.append(room_id)
+                for key in ("direct_rooms", "direct_checked"):  # noted by this rule: checked
+                    known: list[str] = self._state.setdefault(key, [])
+                    if room_id not in known:
+                        known.append(room_id)
                 return

@@ -36,6 +36,7 @@ from groupops.platforms.matrix.homeserver import (
     creators_of,
     log,
 )
+from groupops.platforms.matrix.translate import prev_content
 from groupops.platforms.supervise import Handler, Rejecter, hand_over
 
 #: what one sync asks for: a long timeline (fewer gaps to fill), no presence
@@ -67,6 +68,9 @@ MAX_REFUSED = 500
 UNFETCHABLE_MAX = 1000
 #: replied-to events whose author is fetched from the homeserver, at most, per room and batch
 REPLY_FETCHES = 20
+#: the bot's own earlier membership events looked at, at most, to find the invitation it
+#: joined a room on (each a request; one per change of the bot's profile since)
+MEMBER_HOPS = 10
 
 
 def _definite(answer: Any) -> bool:
@@ -167,6 +171,7 @@ class Sync(Homeserver):
                     self._creators[room_id] = creators_of(e.source)
         for room_id, joined_room in answer.rooms.join.items():
             self._note_direct(room_id, [*joined_room.state, *joined_room.timeline.events])
+        await self._recheck_direct(answer.rooms.join)
         events: list[Event] = []
         if since is not None:
             # a private chat with the bot is not a group, nor is a room it refused or leaves
@@ -217,6 +222,76 @@ class Sync(Homeserver):
             self._state["next_batch"] = answer.next_batch
             self.store.save_state(self._state)
         return events
+
+    async def _recheck_direct(self, joined: Mapping[str, Any]) -> None:
+        """Rooms an earlier version took for private chats on anyone's ``is_direct`` (a
+        member's own member event carrying it, before d937b9a) stay so in the stored state,
+        and their events go unread. Each room of ``state["direct_rooms"]`` is looked at once
+        (``state["direct_checked"]``) when the sync holds the bot's membership there (a
+        start's first sync, a full one, holds every joined room's): it stays a private chat
+        only if the bot's own invitation said ``is_direct``; otherwise it is a group again,
+        read from this sync on (what it said meanwhile is not read back). The rooms the bot
+        made to write to someone are private chats by making."""
+        direct: list[str] = self._state.get("direct_rooms") or []
+        checked: list[str] = self._state.setdefault("direct_checked", [])
+        made = set((self._state.get("dm_rooms") or {}).values())
+        for room_id in [r for r in direct if r not in checked and r in joined]:
+            if room_id in made:
+                checked.append(room_id)
+                continue
+            info = joined[room_id]
+            own = [
+                e.source
+                for e in [*info.state, *info.timeline.events]
+                if e.source.get("type") == "m.room.member"
+                and e.source.get("state_key") == self.config.user_id
+            ]
+            if not own:
+                continue  # an incremental sync without it: at the next start
+            invited = await self._invited_as_direct(room_id, own[-1])
+            if invited is None:
+                continue  # not to be told now: still a private chat, looked at again later
+            if invited:
+                checked.append(room_id)
+                continue
+            direct.remove(room_id)
+            log.warning(
+                "%s: %s was taken for a private chat by an earlier version (someone's is_direct);"
+                " the bot's invitation did not say so: it is read as a group again",
+                self.source,
+                room_id,
+            )
+
+    async def _invited_as_direct(self, room_id: str, raw: Mapping[str, Any]) -> bool | None:
+        """Whether the bot joined ``room_id`` on an invitation marked ``is_direct``, from its
+        current membership event ``raw`` back: the content before a join is the invitation's
+        (``unsigned.prev_content``); a join after a join (the bot's profile changed) is
+        followed back to the event it replaced (``unsigned.replaces_state``), at most
+        MEMBER_HOPS times. None when that cannot be told now (a request failed)."""
+        for _ in range(MEMBER_HOPS):
+            content = raw.get("content")
+            content = content if isinstance(content, Mapping) else {}
+            if content.get("is_direct") is True:
+                return True
+            if content.get("membership") != "join":
+                return False
+            before = prev_content(raw)
+            if before.get("membership") == "invite":
+                return before.get("is_direct") is True
+            if before.get("membership") != "join":
+                return False  # joined with no invitation: the room's creator, a public room
+            unsigned = raw.get("unsigned")
+            replaced = unsigned.get("replaces_state") if isinstance(unsigned, Mapping) else None
+            if not isinstance(replaced, str):
+                return None
+            try:
+                answer = await self._client().room_get_event(room_id, replaced)
+            except (aiohttp.ClientError, TimeoutError):
+                return None
+            if not isinstance(answer, RoomGetEventResponse):
+                return None
+            raw = answer.event.source
+        return None
 
     async def _admit(self, room_id: str, invite_state: Any) -> bool:
         """Whether to join a room the bot is invited to: anyone may invite it when
@@ -400,8 +475,7 @@ class Sync(Homeserver):
                 if r.get("type") == "m.room.member"
                 and r.get("state_key") == self.config.user_id
                 and (r.get("content") or {}).get("membership") == "join"
-                and ((r.get("unsigned") or {}).get("prev_content") or {}).get("membership")
-                != "join"
+                and prev_content(r).get("membership") != "join"
             ),
             None,
         )

@@ -131,7 +131,7 @@ def strip_reply_fallback(body: str) -> str:
     return "\n".join(lines[i:])
 
 
-def _prev_content(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+def prev_content(raw: Mapping[str, Any]) -> Mapping[str, Any]:
     """A state event's content before it (``unsigned.prev_content``), {} when there was none
     or the homeserver sent something else."""
     unsigned = raw.get("unsigned")
@@ -338,7 +338,7 @@ class Translator:
         if not isinstance(target, str) or not target.startswith("@"):
             return None
         room_id = common["chat_id"]
-        prev_membership = _prev_content(raw).get("membership")
+        prev_membership = prev_content(raw).get("membership")
         membership = content.get("membership")
         if membership == "invite":
             self.inviters[(room_id, target)] = sender
@@ -387,7 +387,7 @@ class Translator:
         that an operator learns why the room's actions start failing."""
         if room.is_creator(self.bot_user_id):
             return None  # a creator (room version 12 on) is above every power level
-        prev = _prev_content(raw)
+        prev = prev_content(raw)
         if not prev:
             return None  # the room's first power levels: nothing the bot had is taken
         level, rights = bot_rights(content, self.bot_user_id)
