@@ -29,7 +29,7 @@ def test_a_negative_number_reaches_the_settings_check(
         run(cli, "settings", "set", *(group + args if where == "before" else args + group),
             "--database-url", imported)
     )  # fmt: skip
-    assert line == ("error [invalid_settings] group 1 welcome.intro_min_chars: at least 1"), line
+    assert line == "error [invalid_settings] group 1 welcome.intro_min_chars: from 1 to 2000", line
 
 
 @pytest.mark.parametrize("rules", ["- No ads", "-不要发广告", "-1", "--> be kind", "-"])

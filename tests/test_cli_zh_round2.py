@@ -149,8 +149,8 @@ LONG_RULES = "规" * 4001
         (
             "gate.timeout_seconds",
             "10",
-            "最小 30",
-            "at least 30",
+            "30 到 86400 之间",
+            "from 30 to 86400",
         ),
         (
             "welcome.rules",

@@ -223,9 +223,9 @@ def test_settings_checks_are_said_in_chinese_and_pydantics_commonest_too() -> No
     both(
         caught.value,
         "moderation: ladder: ladder step 'mute:5': a mute lasts from 1 minute to"
-        " 366 days; keywords_zh: empty keyword; flood_seconds: at least 1",
+        " 366 days; keywords_zh: empty keyword; flood_seconds: from 1 to 3600",
         "moderation：ladder：处罚步骤 'mute:5'：禁言时长须在 1 分钟到 366 天之间；"
-        "keywords_zh：关键词为空；flood_seconds：最小 1",
+        "keywords_zh：关键词为空；flood_seconds：1 到 3600 之间",
     )
 
 

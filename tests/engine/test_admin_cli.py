@@ -43,7 +43,7 @@ def test_group_setting_overrides_workspace_default(app_with_group: App) -> None:
 
 def test_invalid_settings_name_the_problem_and_write_nothing(app_with_group: App) -> None:
     db = app_with_group.db
-    with pytest.raises(InvalidSettings, match=r"burst_threshold: at least 2"):
+    with pytest.raises(InvalidSettings, match=r"burst_threshold: from 2 to 1000"):
         settings_admin.set_setting(
             db, registry(), feature="welcome", key="burst_threshold", value=1, group_ref="1"
         )

@@ -69,7 +69,7 @@ def test_each_problem_is_fixed_by_its_own_setting(app: App) -> None:
     put(app, "points", "checkin_points", 5)
     with pytest.raises(
         SettingsRefused,
-        match=r"^group 2 points.checkin_points: at least 0$",
+        match=r"^group 2 points.checkin_points: from 0 to 10000$",
     ):
         put(app, "points", "checkin_points", -1)  # the value it sets is itself invalid
     put(app, "points", "levels", [{"name": "A", "points": 0}])

@@ -82,3 +82,23 @@ def test_a_reply_to_a_line_is_posted(person: Callable[[], Person], runtime: Runt
         ).scalar_one()
         conn.rollback()
     assert stored == str(line)
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [("en", "from {low} to {high}"), ("zh_CN", "{low} 到 {high} 之间")],
+)
+def test_a_number_out_of_range_says_the_whole_range_in_the_pages_language(
+    person: Callable[[], Person], lang: str, said: str
+) -> None:
+    """A body's field (message_id, from 1) and a query's parameter (after, from 0), read from
+    the route's own constraints, as settings say theirs."""
+    ming = person()
+    ming.join("creators", "小明")
+    body = {"message_id": 0, "data": "x"}
+    r = ming.request("POST", f"/api/groups/creators/buttons?lang={lang}", json=body)
+    refused(r, "message_id")
+    assert r.json()["error"]["message"].endswith(said.format(low=1, high=LARGEST_ID)), r.text
+    r = ming.request("GET", "/api/groups/creators/messages", params={"after": -1, "lang": lang})
+    refused(r, "after")
+    assert r.json()["error"]["message"].endswith(said.format(low=0, high=LARGEST_ID)), r.text

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import ValidationError, ValidationInfo
+from pydantic import BaseModel, ValidationError, ValidationInfo
+from pydantic.fields import FieldInfo
 
 from groupops.domain.errors import PLACED, GroupopsError, InvalidSettings
 from groupops.features.base import Feature
@@ -84,7 +86,8 @@ class SettingsRefused(SettingError):
     (groupops' own text) is said in the operator's language, without the "Value error, "
     pydantic puts before any ValueError; so are pydantic's commonest checks, by their error
     type (:data:`PYDANTIC_SAYS`: a list, a yes/no, a number, a range, a length); the rare
-    others stay in pydantic's English."""
+    others stay in pydantic's English. A number out of its range is said as the whole range
+    its field in ``model`` allows (by default the settings model ``exc`` names)."""
 
     def __init__(
         self,
@@ -93,9 +96,10 @@ class SettingsRefused(SettingError):
         default: str,
         where: str | None = None,
         keep: Callable[[str, str], bool] | None = None,
+        model: type[BaseModel] | None = None,
     ) -> None:
         self.problems: list[tuple[str, str | GroupopsError]] = []
-        for field, problem in problems_of(exc, default):
+        for field, problem in problems_of(exc, default, model):
             if keep is None or keep(field, _said(problem, field, lambda s: s)):
                 self.problems.append((field, problem))
         self.where = where  # the message below reads it (the base sets the same again)
@@ -140,6 +144,17 @@ PYDANTIC_SAYS: dict[str, str] = {
     "extra_forbidden": N_("no such setting"),
     "literal_error": N_("one of {expected}"),
 }
+#: a number out of a range with both ends (its field's constraints): the whole range, not
+#: only the end it crossed; by the ends it has (``ge``: that number allowed, ``gt``: not)
+WHOLE_RANGE: dict[tuple[str, str], str] = {
+    ("ge", "le"): N_("from {ge} to {le}"),
+    ("gt", "le"): N_("more than {gt} and at most {le}"),
+    ("ge", "lt"): N_("at least {ge} and less than {lt}"),
+    ("gt", "lt"): N_("more than {gt} and less than {lt}"),
+}
+#: pydantic's errors for a number past an end of its range
+BOUND_ERRORS = frozenset({"greater_than_equal", "greater_than", "less_than_equal", "less_than"})
+
 #: a whole number wanted: the example fits the unit the setting's name ends with
 WHOLE_NUMBER = {
     "seconds": N_("write a whole number (seconds), e.g. 60"),
@@ -150,16 +165,103 @@ WHOLE_NUMBER = {
 }
 
 
-def pydantic_said(error: Any) -> GroupopsError | None:
+def bounds_of(constraints: Sequence[object]) -> dict[str, Any]:
+    """The ends of a number's range among a field's ``constraints`` (its ``FieldInfo``'s
+    ``metadata``, or the items of an ``Annotated``): ``{"ge": 1, "le": 100}``."""
+    found: dict[str, Any] = {}
+    for constraint in constraints:
+        if isinstance(constraint, FieldInfo):
+            found.update(bounds_of(constraint.metadata))
+            continue
+        for end in ("ge", "gt", "le", "lt"):
+            value = getattr(constraint, end, None)
+            if value is not None:
+                found[end] = value
+    return found
+
+
+def _unwrapped(kind: Any) -> tuple[Any, list[object]]:
+    """A type without ``Annotated`` and ``| None``, and the constraints ``Annotated`` put on
+    it."""
+    constraints: list[object] = []
+    while True:
+        if get_origin(kind) is Annotated:
+            kind, *more = get_args(kind)
+            constraints += more
+        elif get_origin(kind) in (Union, types.UnionType):
+            present = [a for a in get_args(kind) if a is not type(None)]
+            if len(present) != 1:
+                return kind, constraints
+            kind = present[0]
+        else:
+            return kind, constraints
+
+
+def constraints_at(model: type[BaseModel] | None, loc: Sequence[Any]) -> list[object]:
+    """The constraints of the value an error's ``loc`` points at in ``model``: a field
+    (``("flood_seconds",)``), or one further down (``("gifts", 0, "points")``: a field of a
+    model in a list); [] where the path leads nowhere known."""
+    kind: Any = model
+    constraints: list[object] = []
+    for part in loc:
+        kind, _ = _unwrapped(kind)
+        if isinstance(part, str) and isinstance(kind, type) and issubclass(kind, BaseModel):
+            info = kind.model_fields.get(part)
+            if info is None:
+                return []
+            kind, constraints = info.annotation, list(info.metadata)
+        elif isinstance(part, int) and get_origin(kind) in (list, tuple, set, frozenset):
+            items = [a for a in get_args(kind) if a is not Ellipsis]
+            if len(items) != 1:
+                return []
+            kind, constraints = items[0], []
+        elif get_origin(kind) is dict and len(get_args(kind)) == 2:
+            kind, constraints = get_args(kind)[1], []
+        else:
+            return []
+        kind, more = _unwrapped(kind)
+        constraints += more
+    return constraints
+
+
+def _subclasses(cls: type[Any]) -> Iterator[type[Any]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def bounds_in(exc: ValidationError, loc: Sequence[Any]) -> dict[str, Any]:
+    """The ends of the range at ``loc`` in the feature settings model ``exc`` validated (its
+    title names it), built-in or an extension's; {} unless every model of that name says the
+    same (a test's model may share a built-in's name)."""
+    from groupops.features.base import FeatureSettings
+
+    found = [
+        bounds_of(constraints_at(m, loc))
+        for m in _subclasses(FeatureSettings)
+        if m.__name__ == exc.title
+    ]
+    return found[0] if found and all(f == found[0] for f in found) else {}
+
+
+def pydantic_said(error: Any, bounds: Mapping[str, Any] | None = None) -> GroupopsError | None:
     """One of pydantic's errors (an item of ``ValidationError.errors()``) in groupops' words,
     a typed error to say in the operator's language; None for a type not in
-    :data:`PYDANTIC_SAYS` (its English stays)."""
+    :data:`PYDANTIC_SAYS` (its English stays). A number out of its range is said as the
+    whole range when its field has both ends (``bounds``, from :func:`bounds_of`:
+    ``from 1 to 100``), else as the end it crossed (``at least 1``)."""
     kind = str(error.get("type", ""))
     ctx = dict(error.get("ctx") or {})
     if kind in ("int_parsing", "int_type", "int_from_float"):
         last = str(error["loc"][-1]) if error.get("loc") else ""
         unit = next((u for u in WHOLE_NUMBER if u and last.endswith(u)), "")
         return SettingValueError(WHOLE_NUMBER[unit])
+    if kind in BOUND_ERRORS and bounds:
+        lower = next((end for end in ("ge", "gt") if end in bounds), None)
+        upper = next((end for end in ("le", "lt") if end in bounds), None)
+        if lower and upper:
+            ends = {lower: bounds[lower], upper: bounds[upper]}
+            return SettingValueError(WHOLE_RANGE[lower, upper], **ends)
     template = PYDANTIC_SAYS.get(kind)
     if template is None:
         return None
@@ -178,11 +280,14 @@ def pydantic_said(error: Any) -> GroupopsError | None:
     return SettingValueError(template, **params)
 
 
-def problems_of(exc: ValidationError, default: str) -> list[tuple[str, str | GroupopsError]]:
+def problems_of(
+    exc: ValidationError, default: str, model: type[BaseModel] | None = None
+) -> list[tuple[str, str | GroupopsError]]:
     """Each problem of ``exc`` as ``(field, text)``: the field pydantic names, or for a check
     of the whole model the setting its error names, else ``default`` (the feature); the text
-    the check's own typed error, pydantic's commonest said by :func:`pydantic_said`, else
-    pydantic's."""
+    the check's own typed error, pydantic's commonest said by :func:`pydantic_said` (a range
+    from the field's constraints in ``model``, by default the settings model ``exc`` names),
+    else pydantic's."""
     out: list[tuple[str, str | GroupopsError]] = []
     for e in exc.errors():
         error: Any = (e.get("ctx") or {}).get("error")
@@ -192,8 +297,12 @@ def problems_of(exc: ValidationError, default: str) -> list[tuple[str, str | Gro
             field = own or default
         if isinstance(error, GroupopsError):
             out.append((field, error))
-        else:
-            out.append((field, pydantic_said(e) or e["msg"]))
+            continue
+        bounds: dict[str, Any] = {}
+        if e.get("type") in BOUND_ERRORS:  # the whole range: from the field's constraints
+            loc = e["loc"]
+            bounds = bounds_of(constraints_at(model, loc)) if model else bounds_in(exc, loc)
+        out.append((field, pydantic_said(e, bounds) or e["msg"]))
     return out
 
 

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
 
 from groupops.domain.errors import GroupopsError
 from groupops.engine.app import App
@@ -53,6 +54,27 @@ async def _typed_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body_of(exc, gettext), status_code=status_of(exc))
 
 
+def _bounds(request: Request, loc: Sequence[Any]) -> dict[str, Any]:
+    """The ends of the range of the request field ``loc`` names: a field of the route's body
+    (``("body", "message_id")``), or a query or path parameter (``("query", "after")``)."""
+    from groupops.features.registry import bounds_of, constraints_at
+
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if not loc or dependant is None:
+        return {}
+    where, rest = loc[0], list(loc[1:])
+    if where == "body":
+        body = getattr(route, "body_field", None)
+        model = body.field_info.annotation if body is not None else None
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            return bounds_of(constraints_at(model, rest))
+        return {}
+    params = {"query": dependant.query_params, "path": dependant.path_params}.get(str(where), [])
+    named = [p for p in params if len(rest) == 1 and p.alias == rest[0]]
+    return bounds_of(named[0].field_info.metadata) if named else {}
+
+
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
@@ -65,14 +87,16 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
         )
         return await _typed_error(request, not_json)
     from groupops.domain.errors import PLACED
-    from groupops.features.registry import pydantic_said
+    from groupops.features.registry import BOUND_ERRORS, pydantic_said
 
     field = _field(first.get("loc", ()))
     runtime = getattr(request.app.state, "runtime", None)
     catalogs = runtime.catalogs if runtime is not None else Catalogs()
     language = language_of(request)
     gettext = catalogs.gettext(language)
-    said = pydantic_said(first)  # pydantic's commonest checks in the page's language
+    # pydantic's commonest checks in the page's language; a number out of range as the range
+    bounds = _bounds(request, first.get("loc", ())) if first.get("type") in BOUND_ERRORS else {}
+    said = pydantic_said(first, bounds)
     problem = said.localized_message(gettext) if said else str(first.get("msg", "invalid"))
     message = gettext(PLACED).format(where=field, text=problem)
     if len(errors) > 1:  # the first is said, then how many more there are
