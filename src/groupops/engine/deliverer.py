@@ -162,7 +162,7 @@ class Deliverer:
         """The unfinished actions of each chat that may go now, and whether that is all of
         what is due (engine.delivery_order: ``read_queue``, ``heads``)."""
         with self.db.connect() as conn:
-            read = order.read_queue(conn, limit * 20)
+            read = order.read_queue(conn, limit * 20, per_chat)
             conn.rollback()
         return order.heads(read, self.clock.now(), limit, per_chat)
 

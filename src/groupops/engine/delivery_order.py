@@ -29,6 +29,13 @@ These rules decide which of a chat's unfinished actions may go now (:func:`heads
 :func:`read_queue` read), which of those the rate limits let go (:func:`admitted`), in what
 order one pass sends them (:func:`send_order`: protective ones first), and what must be handed
 back untried when one of them is not delivered (:func:`waits_for`).
+
+Reading the queue. A read brings a bounded number of rows into memory, fairly: each chat's
+first actions and its first protective ones, every chat's first before any chat's second. So
+a raid's 10,000 queued welcomes in one group hold up neither another group's action nor the
+group's own mutes and kicks. The rules above hold past what a read takes of a chat as well:
+its protective actions read there are checked, by name, against its messages not read (a
+question put to the member a kick takes out is found wherever it is queued).
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection, Row, bindparam, case, func, or_, select
 
 from groupops.domain.actions import ADDRESSES, ActionKind
 from groupops.engine.outbox import Handed
@@ -68,24 +75,55 @@ OVERTAKES = frozenset(
 #: protective kinds that take a member out of the chat: they wait for an earlier message put
 #: to that member (``ADDRESSES``: the join gate's question)
 REMOVES = frozenset(k.value for k in (ActionKind.KICK, ActionKind.BAN, ActionKind.DECLINE_JOIN))
-#: the other kinds that name a message (``message_id``): a delete waits for them
-_NAMING = frozenset({ActionKind.REPLY.value, ActionKind.PIN.value})
 
 _o = outbox.c
-_QUEUE = (
-    select(outbox)
-    .where(_o.status.in_(("pending", "sending")))
-    .order_by(_o.id)
-    .limit(bindparam("n"))
+_UNFINISHED = _o.status.in_(("pending", "sending"))
+_PROTECTS = _o.kind.in_(sorted(OVERTAKES))
+_CHAT = (_o.source, _o.chat_id)
+#: each unfinished action's place in its chat (``rn``: 1 for the chat's oldest) and its rank
+#: in the read: its place among the chat's protective actions if it is one, else its place
+_RANKED = (
+    select(
+        _o.id.label("oid"),
+        func.row_number().over(partition_by=_CHAT, order_by=_o.id).label("rn"),
+        case(
+            (
+                _PROTECTS,
+                func.sum(case((_PROTECTS, 1), else_=0)).over(
+                    partition_by=_CHAT, order_by=_o.id, rows=(None, 0)
+                ),
+            ),
+            else_=func.row_number().over(partition_by=_CHAT, order_by=_o.id),
+        ).label("rank"),
+    )
+    .where(_UNFINISHED)
+    .subquery("ranked")
 )
-#: past what one read of the queue reaches (a long backlog of messages), the protective
-#: actions and those a delete may wait for: so the backlog holds up no mute or delete
-_QUEUE_AFTER = (
+_WINDOWS = (
+    select(_RANKED)
+    .where(_RANKED.c.rank <= bindparam("k"))
+    .order_by(_RANKED.c.rank, _RANKED.c.oid)
+    .limit(bindparam("n"))
+    .subquery("windows")
+)
+#: every chat's first ``k`` unfinished actions and first ``k`` protective ones, taken round
+#: robin (every chat's first before any chat's second), at most ``n`` in all
+_QUEUE = select(outbox, _WINDOWS.c.rn, _WINDOWS.c.rank).join(_WINDOWS, _WINDOWS.c.oid == _o.id)
+#: a chat's unfinished actions between two ids that are not protective and name one of the
+#: ``messages`` or address one of the ``members`` (as :func:`names` reads them)
+_NAMING = (
     select(outbox)
     .where(
-        _o.status.in_(("pending", "sending")),
+        _o.source == bindparam("source"),
+        _o.chat_id == bindparam("chat_id"),
         _o.id > bindparam("after"),
-        _o.kind.in_(sorted(OVERTAKES | _NAMING)),
+        _o.id < bindparam("before"),
+        _UNFINISHED,
+        _o.kind.not_in(sorted(OVERTAKES)),
+        or_(
+            _o.payload["message_id"].as_string().in_(bindparam("messages", expanding=True)),
+            _o.payload[("data", ADDRESSES)].as_string().in_(bindparam("members", expanding=True)),
+        ),
     )
     .order_by(_o.id)
     .limit(bindparam("n"))
@@ -96,18 +134,22 @@ def names(row: Queued) -> frozenset[str]:
     """What an action names that a protective one naming the same must wait for: the message
     it is about (a reply's, a pin's, a delete's: ``m:<id>``) and the member a message is put to
     or a removal takes out (``u:<id>``)."""
-    found = set()
-    message = row.payload.get("message_id")
-    if message:
-        found.add(f"m:{message}")
+    message, member = _named(row)
+    found = {f"m:{message}"} if message else set()
+    if member:
+        found.add(f"u:{member}")
+    return frozenset(found)
+
+
+def _named(row: Queued) -> tuple[str, str]:
+    """The message and the member of :func:`names` ("" for none); ``_NAMING`` reads them in
+    SQL as this does."""
     if row.kind in REMOVES:
         member = row.payload.get("user_id")
     else:
         data = row.payload.get("data")
         member = data.get(ADDRESSES) if isinstance(data, Mapping) else None
-    if member:
-        found.add(f"u:{member}")
-    return frozenset(found)
+    return str(row.payload.get("message_id") or ""), str(member or "")
 
 
 def waits_for(later: Queued, earlier: Queued) -> bool:
@@ -144,24 +186,70 @@ def send_order(rows: list[Queued]) -> list[Queued]:
 
 @dataclass(frozen=True)
 class QueueRead:
-    """One read of the queue: the rows in id order, the id up to which every unfinished row
-    was read (past it, only protective ones and those a delete may wait for), and whether
-    nothing was left out."""
+    """One read of the queue: the rows in id order; for each chat read, the id up to which
+    every unfinished action of it was read (its ``horizons``: past it, only its protective
+    actions and what they must wait for); and whether nothing was left out."""
 
     rows: list[Row[Any]]
-    horizon: int
+    horizons: dict[tuple[str, str], int]
     complete: bool
 
 
-def read_queue(conn: Connection, limit: int) -> QueueRead:
-    """The unfinished actions ``heads`` decides on: the first ``limit`` rows; past them, the
-    protective actions and the replies and pins a delete may wait for."""
-    rows = list(conn.execute(_QUEUE, {"n": limit}).all())
-    complete = len(rows) < limit
-    # past the read: the chats' other actions are not known, so only their protective
-    # ones can go (with those a delete waits for, to tell)
-    after = [] if complete else conn.execute(_QUEUE_AFTER, {"after": rows[-1].id, "n": limit}).all()
-    return QueueRead([*rows, *after], rows[-1].id if rows else 0, complete)
+def read_queue(conn: Connection, budget: int, per_chat: int) -> QueueRead:
+    """The unfinished actions :func:`heads` decides on, at most ``budget`` rows (and those
+    :func:`names` tells a protective one must wait for), fairly across chats: each chat's
+    first ``per_chat`` actions and its first ``per_chat`` protective ones, every chat's first
+    before any chat's second, so a backlog of thousands in one chat holds up neither another
+    chat's action nor its own protective ones.
+
+    Past a chat's horizon its other actions are not read, but the protective ones read there
+    must not overtake one that names what they name: those are looked for by name in the
+    chat's unread part (``_NAMING``), wherever they are. At most ``per_chat`` of them are
+    read; past the last one read, when there may be more, the chat's protective actions wait
+    for the next read."""
+    got = conn.execute(_QUEUE, {"k": per_chat + 1, "n": budget + 1}).all()
+    # one more than the windows and the budget take: what says more is queued than was read
+    complete = len(got) <= budget and all(r.rank <= per_chat for r in got)
+    rows = sorted((r for r in got[:budget] if r.rank <= per_chat), key=lambda r: r.id)
+    chats: dict[tuple[str, str], list[Row[Any]]] = {}
+    for row in rows:
+        chats.setdefault((row.source, row.chat_id), []).append(row)
+    horizons: dict[tuple[str, str], int] = {}
+    unknown: set[int] = set()  # read, but what they may wait for was not: not this time
+    naming: list[Row[Any]] = []
+    for key, chat_rows in chats.items():
+        place = 0  # how many of the chat's actions were read, in a row from its oldest
+        while place < len(chat_rows) and chat_rows[place].rn == place + 1:
+            place += 1
+        if not place:  # its oldest left out (more chats than the budget): the next read
+            unknown.update(row.id for row in chat_rows)
+            complete = False
+            continue
+        horizons[key] = chat_rows[place - 1].id
+        past = chat_rows[place:]  # protective ones only (see _QUEUE's rank)
+        named = [_named(row) for row in past]
+        last = max((row.id for row, n in zip(past, named, strict=True) if any(n)), default=None)
+        if last is None:
+            continue
+        found = conn.execute(
+            _NAMING,
+            {
+                "source": key[0],
+                "chat_id": key[1],
+                "after": horizons[key],
+                "before": last,
+                "messages": sorted({message for message, _ in named if message}),
+                "members": sorted({member for _, member in named if member}),
+                "n": per_chat,
+            },
+        ).all()
+        naming.extend(found)
+        if len(found) == per_chat:  # perhaps more: what comes after the last one read waits
+            unknown.update(row.id for row in past if row.id > found[-1].id)
+            complete = False
+    if naming or unknown:
+        rows = sorted([*(r for r in rows if r.id not in unknown), *naming], key=lambda r: r.id)
+    return QueueRead(rows, horizons, complete)
 
 
 def heads(
@@ -190,7 +278,7 @@ def heads(
             # a delete of a message a reply names, a kick of a member a message is put to
             stopped.add(key)
             continue
-        if not protects and (key in held or row.id > read.horizon):
+        if not protects and (key in held or row.id > read.horizons[key]):
             waited.setdefault(key, set()).update(named)
             held.add(key)
             continue
