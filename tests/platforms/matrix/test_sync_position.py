@@ -9,12 +9,21 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from groupops.domain.errors import PlatformError
 from groupops.domain.events import Event, EventKind
 from groupops.engine.app import App
 from groupops.platforms.matrix import ConnectionStore
+from groupops.platforms.matrix.sync import GAP_TRIES
 from groupops.storage.tables import events as events_table
 from tests.platforms.matrix.conftest import new_account, run
-from tests.platforms.matrix.helpers import bot_config, bot_room, make_adapter, people
+from tests.platforms.matrix.helpers import (
+    bot_config,
+    bot_room,
+    divert,
+    error_front,
+    make_adapter,
+    people,
+)
 from tests.platforms.matrix.synapse import Synapse
 
 
@@ -148,3 +157,68 @@ def test_a_cut_timeline_is_filled_back_to_the_position(
     said, _room = run(scenario())
     got = [eid for eid in handle.handed if eid in set(said)]
     assert got == said  # all 130, once each, in order
+
+
+@pytest.mark.parametrize(
+    ("status", "errcode", "failing", "failed_syncs", "read"),
+    [
+        (403, "M_FORBIDDEN", 1, 0, 100),  # refused: given up at once
+        (502, "M_UNKNOWN", GAP_TRIES - 1, GAP_TRIES - 1, 130),  # passing: tried again
+        (502, "M_UNKNOWN", 50, GAP_TRIES - 1, 100),  # for good: given up after GAP_TRIES
+    ],
+    ids=["refused", "passing", "lasting"],
+)
+def test_a_gap_the_homeserver_will_not_give_does_not_stop_the_sync(
+    status: int,
+    errcode: str,
+    failing: int,
+    failed_syncs: int,
+    read: int,
+    synapse: Synapse,
+    make_app: Callable[..., App],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A cut timeline whose missing part the homeserver does not give (``/messages`` answered
+    an error): a passing failure fails the sync, which is tried again and loses nothing; a
+    refusal, or a failure lasting GAP_TRIES syncs, gives the gap up and the room (and every
+    other room) goes on with the timeline's own events. Before, each sync failed on it for
+    good."""
+    app = make_app(features=())
+    config = bot_config(synapse, new_account(synapse, "bot"))
+    handle = Counting(app)
+
+    async def scenario() -> tuple[list[str], int, str | None, str | None]:
+        adapter = make_adapter(app.db, config, handle)
+        await adapter.connect()
+        await adapter.sync_once()
+        room = await bot_room(adapter)
+        (alice,) = await people(synapse, 1)
+        await alice.join(room)
+        await adapter.sync_once(0)
+        await adapter.close()
+        said = [await alice.say(room, f"m{i}") for i in range(130)]
+        again = make_adapter(app.db, ConnectionStore(app.db, config.source).load()[0], handle)
+        await again.connect()
+        before = again.position
+        failed = 0
+        with error_front(status, {"errcode": errcode, "error": "no"}) as front:
+            divert(again, front, "GET", "/messages", times=failing)
+            while True:
+                try:
+                    await again.sync_once(0)
+                    break
+                except PlatformError:
+                    failed += 1
+                    assert failed < GAP_TRIES, "the sync fails for good"
+        moved = again.position
+        await again.close()
+        await alice.close()
+        return said, failed, before, moved
+
+    said, failed, before, moved = run(scenario())
+    assert failed == failed_syncs
+    assert moved != before
+    got = [eid for eid in handle.handed if eid in set(said)]
+    assert got == said[-read:]  # the latest, once each, in order
+    if read < len(said):
+        assert "the rest not filled in" in caplog.text

@@ -109,6 +109,7 @@ class MatrixAdapter(Sync, Delivery):
         self._creators = {}
         self._unfetchable = OrderedDict()
         self._earlier_members = {}
+        self._gap_failures = {}
         self._filter = secret_filter()
         self._lock = asyncio.Lock()  # one state write at a time (sync loop vs perform)
         self._power_locks = {}  # one power-levels change at a time per room (see Delivery)

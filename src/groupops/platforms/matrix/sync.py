@@ -50,6 +50,9 @@ SYNC_FILTER: dict[str, Any] = {
     },
 }
 MAX_GAP_PAGES = 50  # x100 events: how far back a cut timeline is filled
+#: syncs in a row that may fail on filling one room's cut timeline before that gap is given
+#: up (its events are not read; the room, and every other room, go on)
+GAP_TRIES = 8
 
 #: the first wait before a failed join of an invite is tried again (seconds); it doubles
 JOIN_RETRY = 300.0
@@ -137,6 +140,8 @@ class Sync(Homeserver):
     reject: Rejecter | None
     _full_state_done: bool
     _unfetchable: OrderedDict[str, None]
+    #: syncs in a row that failed on filling a room's cut timeline
+    _gap_failures: dict[str, int]
     #: who was in an upgraded group's earlier room the bot is no longer in (this run)
     _earlier_members: dict[str, frozenset[str]]
 
@@ -674,22 +679,52 @@ class Sync(Homeserver):
                     self._unfetchable.popitem(last=False)
 
     async def _fill_gap(self, room_id: str, start: str, since: str) -> list[dict[str, Any]]:
-        """The events between the stored position and a timeline the homeserver cut short."""
+        """The events between the stored position and a timeline the homeserver cut short.
+        A passing failure fails the sync (tried again, nothing lost), GAP_TRIES times in a row
+        at most; a refusal, or the last of those, gives the gap up with what was read of it:
+        one room's history the homeserver will not give must not stop every room for good."""
         client = self._client()
         older: list[dict[str, Any]] = []
         token: str | None = start
-        for _ in range(MAX_GAP_PAGES):
-            page = await client.room_messages(
-                room_id, start=token, end=since, direction=MessageDirection.back, limit=100
+        try:
+            for _ in range(MAX_GAP_PAGES):
+                page = await client.room_messages(
+                    room_id, start=token, end=since, direction=MessageDirection.back, limit=100
+                )
+                if not isinstance(page, RoomMessagesResponse):
+                    raise self._error(page, f"messages of {room_id}")
+                older += [e.source for e in page.chunk]
+                if not page.chunk or not page.end or page.end == token:
+                    break
+                token = page.end
+            else:
+                log.warning(
+                    "%s: gap in %s longer than %d pages", self.source, room_id, MAX_GAP_PAGES
+                )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            error = PlatformError(
+                f"messages of {room_id}: {network_reason(exc)}", where=self.source
             )
-            if not isinstance(page, RoomMessagesResponse):
-                raise self._error(page, f"messages of {room_id}")
-            older += [e.source for e in page.chunk]
-            if not page.chunk or not page.end or page.end == token:
-                break
-            token = page.end
+        except PlatformError as exc:
+            error = exc
         else:
-            log.warning("%s: gap in %s longer than %d pages", self.source, room_id, MAX_GAP_PAGES)
+            self._gap_failures.pop(room_id, None)
+            older.reverse()
+            return older
+        if isinstance(error, AccessRefused):
+            raise error
+        failures = self._gap_failures.pop(room_id, 0) + 1
+        if not error.permanent and failures < GAP_TRIES:
+            self._gap_failures[room_id] = failures
+            raise error
+        log.warning(
+            "%s: the events of %s before the latest ones of this sync cannot be read (%s);"
+            " %d of them read, the rest not filled in",
+            self.source,
+            room_id,
+            error,
+            len(older),
+        )
         older.reverse()
         return older
 
