@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from groupops.domain.events import ContentKind, EventKind
-from groupops.platforms.matrix.translate import strip_reply_fallback
+from groupops.platforms.matrix.translate import SenderCache, Translator, strip_reply_fallback
 from tests.platforms.matrix.conftest import new_account, run
 from tests.platforms.matrix.helpers import (
     Collected,
@@ -162,3 +162,42 @@ def test_joins_messages_reactions_replies_redactions(synapse: Synapse, database_
 def test_reply_fallback_is_stripped() -> None:
     assert strip_reply_fallback("> <@a:x> hi\n> more\n\nanswer\nline 2") == "answer\nline 2"
     assert strip_reply_fallback("plain > text") == "plain > text"
+
+
+class _Room:
+    def title(self) -> str:
+        return "Group"
+
+    def display_name(self, user_id: str) -> str:
+        return ""
+
+    def power_level(self, user_id: str) -> int:
+        return 0
+
+    def is_creator(self, user_id: str) -> bool:
+        return False
+
+
+def _member(n: int, target: str, membership: str, prev: str = "") -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "type": "m.room.member",
+        "event_id": f"$e{n}",
+        "sender": "@owner:x" if membership == "invite" else target,
+        "state_key": target,
+        "origin_server_ts": 1_700_000_000_000 + n,
+        "content": {"membership": membership},
+    }
+    if prev:
+        raw["unsigned"] = {"prev_content": {"membership": prev}}
+    return raw
+
+
+def test_invitations_never_taken_up_are_not_kept_for_ever() -> None:
+    """Who invited whom is kept until the invitee joins: invitations nobody takes up (a
+    member inviting thousands) must not grow the bot's memory without end."""
+    translator = Translator("matrix:@bot:x", "@bot:x", senders=SenderCache(size=50))
+    for n in range(1000):
+        translator.translate("!r:x", _member(n, f"@u{n}:x", "invite"), _Room())
+    assert len(translator.inviters) == 50
+    joined = translator.translate("!r:x", _member(1000, "@u999:x", "join", "invite"), _Room())
+    assert joined is not None and joined.data["inviter_user_id"] == "@owner:x"

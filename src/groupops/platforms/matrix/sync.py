@@ -745,4 +745,4 @@ class Sync(Homeserver):
             return
         answer = await self._client().room_get_event(room_id, replaced)
         if isinstance(answer, RoomGetEventResponse):
-            self.translator.inviters[(room_id, target)] = answer.event.sender
+            self.translator.remember_inviter(room_id, target, answer.event.sender)

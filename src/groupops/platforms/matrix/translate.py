@@ -150,8 +150,9 @@ class Translator:
     source: str
     bot_user_id: str
     senders: SenderCache = field(default_factory=SenderCache)
-    #: (room, invitee) -> who invited them, from invites seen in the sync stream
-    inviters: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: (room, invitee) -> who invited them, from invites seen in the sync stream (bounded:
+    #: an invitation never taken up is not kept for ever)
+    inviters: OrderedDict[tuple[str, str], str] = field(default_factory=OrderedDict)
     #: reaction event id -> (the reacted-to event, the emoji, who reacted): a reaction is taken
     #: back by redacting it
     reactions: OrderedDict[str, tuple[str, str, str]] = field(default_factory=OrderedDict)
@@ -160,6 +161,15 @@ class Translator:
         self.reactions[event_id] = (target, emoji, sender)
         while len(self.reactions) > self.senders.size:
             self.reactions.popitem(last=False)
+
+    def remember_inviter(self, room_id: str, invitee: str, inviter: str) -> None:
+        """Who invited ``invitee`` into ``room_id``, until they join (the oldest go past the
+        senders' size: invitations nobody takes up come without end)."""
+        key = (room_id, invitee)
+        self.inviters[key] = inviter
+        self.inviters.move_to_end(key)
+        while len(self.inviters) > self.senders.size:
+            self.inviters.popitem(last=False)
 
     def unknown_reply_target(self, raw: Mapping[str, Any]) -> str:
         """The event a message replies to, when its author is neither remembered nor named in
@@ -341,7 +351,7 @@ class Translator:
         prev_membership = prev_content(raw).get("membership")
         membership = content.get("membership")
         if membership == "invite":
-            self.inviters[(room_id, target)] = sender
+            self.remember_inviter(room_id, target, sender)
             return None  # an invitation is not a member yet: it attributes the join
         if target == self.bot_user_id:
             return self._bot_membership(raw, content, common, room, title, prev_membership)
