@@ -46,6 +46,8 @@ def test_a_group_a_stranger_adds_the_bot_to_is_left_and_never_becomes_a_group(
             left = [r.params["chat_id"] for r in fake.calls("leaveChat")]
             # Telegram then says the bot left (from the bot itself): not news either
             assert fake.updates[-1]["my_chat_member"]["new_chat_member"]["status"] == "left"
+            # a supergroup the bot was just added to reaches groupops LEAVE_GRACE late
+            app.clock.advance(timedelta(seconds=LEAVE_GRACE + 1))  # type: ignore[attr-defined]
             await adapter.poll_once()
             await app.deliver()
             return {
@@ -77,6 +79,8 @@ def test_without_a_list_anyone_may_add_the_bot(make_app: Callable[..., App]) -> 
             fake.bot_rights(THEIRS, STRANGER, status="member")
             fake.post(THEIRS, STRANGER, "hello bot")
             await adapter.poll_once()
+            app.clock.advance(timedelta(seconds=LEAVE_GRACE + 1))  # type: ignore[attr-defined]
+            await adapter.poll_once()  # a new supergroup's first updates: LEAVE_GRACE late
             return list(fake.calls("leaveChat"))
 
     assert run(go()) == []

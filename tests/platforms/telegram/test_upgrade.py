@@ -6,16 +6,19 @@ second group."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.engine.app import App
+from groupops.engine.clock import ManualClock
 from groupops.engine.settings_admin import set_setting
 from groupops.features.points.tables import points_ledger
 from groupops.platforms.telegram import TelegramAdapter
-from groupops.storage.tables import identities
-from tests.platforms.telegram.conftest import run, stored, telegram
+from groupops.platforms.telegram.updates import LEAVE_GRACE
+from groupops.storage.tables import groups, identities
+from tests.platforms.telegram.conftest import GROUP, run, stored, telegram
 from tests.platforms.telegram.fake_bot_api import FakeBotApi
 
 SOURCE = "telegram:groupops_test_bot"
@@ -90,3 +93,87 @@ def test_a_message_of_the_new_chat_is_never_taken_for_the_old_groups_same_number
     messages = [r.message_id for r in stored(app) if r.kind == "message"]
     assert len(messages) == len(set(messages))  # one id, one message, in the one group
     assert {r.chat_id for r in stored(app)} == {str(BASIC)}
+
+
+def _groups(app: App) -> set[str]:
+    with app.db.connect() as conn:
+        return set(
+            conn.execute(select(groups.c.chat_id).where(groups.c.source == SOURCE)).scalars()
+        )
+
+
+def test_what_happens_in_the_new_chat_before_the_notice_is_the_groups(
+    make_app: Callable[..., App],
+) -> None:
+    """Telegram tells the bot it was added to the new supergroup; a member joins there and
+    speaks; only then comes the notice naming the old group. Handed over one update at a time
+    (a webhook) or across polls, none of it makes a second group: the new chat's events wait
+    with the bot's join and, once the notice comes, are the old group's, in their order."""
+    app = make_app(features=())
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            fake.add_chat(BASIC, "Study group", kind="group")
+            fake.post(BASIC, ALICE, "before")
+            await adapter.poll_once()
+            fake.add_chat(SUPER, "Study group", bot=False)
+            fake.bot_rights(SUPER, ALICE, status="administrator")
+            fake.join(SUPER, BOB)
+            hello = fake.post(SUPER, BOB, "hello in the new chat")
+            for update in list(fake.updates):  # one at a time, as the webhook hands them over
+                if update["update_id"] >= (adapter.offset or 0):
+                    await adapter.process([update])
+            assert _groups(app) == {str(BASIC)}
+            assert len(stored(app)) == 1  # waiting
+            fake.migrate(BASIC, SUPER, by=ALICE)
+            await adapter.poll_once()
+            assert not adapter.store.load()[1].get("held")
+            rows = stored(app)
+            assert [(r.kind, r.chat_id) for r in rows] == [
+                ("message", str(BASIC)),
+                ("member_joined", str(BASIC)),
+                ("message", str(BASIC)),
+            ]
+            assert rows[-1].message_id == f"{SUPER}:{hello}"
+
+    run(go())
+    assert _groups(app) == {str(BASIC)}
+
+
+def test_a_new_supergroups_first_events_wait_with_the_bots_join_a_known_ones_do_not(
+    make_app: Callable[..., App],
+) -> None:
+    """The bot really added to a new supergroup: its join and what follows it there are
+    handed over together, in order, LEAVE_GRACE later; a group the bot was already in is not
+    held up meanwhile."""
+    app = make_app(features=())
+    clock = app.clock
+    assert isinstance(clock, ManualClock)
+    fresh = -1004002
+
+    async def go() -> None:
+        async with telegram(app) as (fake, adapter):
+            fake.add_chat(fresh, "A new supergroup", bot=False)
+            fake.bot_rights(fresh, ALICE, status="administrator")
+            await adapter.poll_once()
+            assert adapter.next_release() == LEAVE_GRACE
+            clock.advance(timedelta(seconds=20))
+            # the next long poll (or the webhook loop's wait) ends when the time comes
+            assert adapter.next_release() == LEAVE_GRACE - 20
+            fake.join(fresh, BOB)
+            fake.post(fresh, BOB, "first words")
+            fake.post(GROUP, CAROL, "in a group the bot knows")
+            await adapter.poll_once()
+            assert [(r.chat_id, r.text) for r in stored(app)] == [
+                (str(GROUP), "in a group the bot knows")
+            ]
+            clock.advance(timedelta(seconds=LEAVE_GRACE - 20 + 1))
+            await adapter.poll_once()
+            assert adapter.next_release() == LEAVE_GRACE  # nothing held
+
+    run(go())
+    assert [r.kind for r in stored(app) if r.chat_id == str(fresh)] == [
+        "bot_rights_changed",
+        "member_joined",
+        "message",
+    ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from dataclasses import replace
 
 from telegram import Bot
@@ -49,7 +50,6 @@ from groupops.platforms.telegram.deliver import (
 from groupops.platforms.telegram.translate import Translator
 from groupops.platforms.telegram.updates import (
     ALLOWED_UPDATES,
-    LEAVE_GRACE,
     MAX_STARTED,
     Updates,
 )
@@ -179,16 +179,17 @@ class TelegramAdapter(Updates, Delivery):
                         await self.start_webhook()
                         registered = True
                     backoff.ok()
-                    await watch(stop, LEAVE_GRACE, self._settings_changed)
+                    await watch(stop, self.next_release(), self._settings_changed)
                     # a held join or a leave whose time came with no update since
                     await self.process([])
                     continue
                 if not registered:
                     await self._bot().delete_webhook()  # getUpdates is refused while one is set
                     registered = True
-                poll = asyncio.ensure_future(
-                    self.poll_once(self.config.poll_timeout if timeout is None else timeout)
-                )
+                wait = self.config.poll_timeout if timeout is None else timeout
+                if self._state.get("held"):  # back when a held join's time comes
+                    wait = min(wait, math.ceil(self.next_release()))
+                poll = asyncio.ensure_future(self.poll_once(wait))
                 stopper = asyncio.ensure_future(stop.wait())
                 await asyncio.wait({poll, stopper}, return_when=asyncio.FIRST_COMPLETED)
                 if not poll.done():

@@ -167,8 +167,14 @@ class BotApi:
             # the bot's "added" there came first, from whoever upgraded the group (not on
             # added_by): it is the same group, not one to leave
             del refused[new]
-        # the bot's join in the new chat, held back (Updates._hold): it was there all along
-        (self._state.get("held") or {}).pop(new, None)
+        # the bot's join in the new chat, held back (Updates._hold): it was there all along;
+        # what happened there meanwhile is the group's, handed over with the next batch
+        held = (self._state.get("held") or {}).get(new)
+        if isinstance(held, dict) and held.get("updates"):
+            held.pop("update", None)
+            held["until"] = self.clock.now().isoformat()
+        else:
+            (self._state.get("held") or {}).pop(new, None)
         log.warning(
             "%s: group %s became supergroup %s; groupops keeps it as group %s",
             self.source,

@@ -41,6 +41,9 @@ LEAVE_TRIES = 8
 #: that may come before the notice naming the group it was (over a webhook each update comes
 #: on its own); the notice takes the refusal back. A basic group is left at once
 LEAVE_GRACE = 30.0
+#: updates of a supergroup the bot was just added to kept waiting with its join (each chat's):
+#: past that many, all of them are handed over at once
+HELD_MAX = 200
 #: where each update kind names its chat
 _CHAT_KEYS = (
     "message",
@@ -61,6 +64,11 @@ def bot_added_to_supergroup(update: Mapping[str, Any]) -> str:
     if is_member(member.get("old_chat_member") or {}):
         return ""
     return str(chat["id"]) if is_member(member.get("new_chat_member") or {}) else ""
+
+
+def _held_chats(update: Mapping[str, Any]) -> tuple[str, str]:
+    """(the supergroup the update says the bot was added to, the chat the update is of)."""
+    return bot_added_to_supergroup(update), chat_of(update)
 
 
 def chat_of(update: Mapping[str, Any]) -> str:
@@ -238,18 +246,27 @@ class Updates(BotApi):
         changed). The bot added to a supergroup is held back LEAVE_GRACE: when a group is
         upgraded, Telegram tells the bot it was added to the new supergroup, and that can come
         before the notice naming the group it was (over a webhook each update comes on its
-        own); handed over at once, it made the engine a second group for the same chat. The
-        notice drops it (:meth:`note_migration`: the bot was there all along); else it is
-        handed over when its time comes, before the batch's own updates."""
+        own; polls cut a stream anywhere); handed over at once, it made the engine a second
+        group for the same chat. What happens in that chat meanwhile (a member joins, speaks)
+        would make that group just as well: it waits with the join, in its order. The notice
+        drops the join (:meth:`note_migration`: the bot was there all along) and lets the rest
+        go at once, as the old group's; else all of it is handed over when the join's time
+        comes, before the batch's own updates. Only a supergroup the bot has just been added
+        to waits: the groups it is in are never held up."""
         held: dict[str, dict[str, Any]] = self._state.setdefault("held", {})
         now = self.clock.now()
         changed = False
         kept: list[Mapping[str, Any]] = []
-        for u in updates:
-            chat = bot_added_to_supergroup(u)
-            if chat and self.group_chat(chat) == chat:
+        for u, (added, chat) in self._readable(updates, _held_chats):
+            if added and added not in held and self.group_chat(added) == added:
                 until = now + timedelta(seconds=LEAVE_GRACE)
-                held[chat] = {"update": dict(u), "until": until.isoformat()}
+                held[added] = {"update": dict(u), "until": until.isoformat(), "updates": []}
+                changed = True
+            elif isinstance(held.get(chat), dict):
+                waiting = held[chat].setdefault("updates", [])
+                waiting.append(dict(u))
+                if len(waiting) >= HELD_MAX:  # too many to keep in the state: all go now
+                    held[chat]["until"] = now.isoformat()
                 changed = True
             else:
                 kept.append(u)
@@ -258,7 +275,24 @@ class Updates(BotApi):
             for chat, h in held.items()
             if isinstance(h, dict) and datetime.fromisoformat(str(h.get("until"))) <= now
         ]
-        return [*(held[c]["update"] for c in due), *kept], due, changed
+        released: list[Mapping[str, Any]] = []
+        for chat in due:
+            if held[chat].get("update"):  # the join (gone if the notice came)
+                released.append(held[chat]["update"])
+            released += held[chat].get("updates") or []
+        return [*released, *kept], due, changed
+
+    def next_release(self) -> float:
+        """Seconds until the first held chat's time comes (LEAVE_GRACE when none is held)."""
+        now = self.clock.now()
+        untils = [
+            datetime.fromisoformat(str(h.get("until")))
+            for h in (self._state.get("held") or {}).values()
+            if isinstance(h, dict)
+        ]
+        if not untils:
+            return LEAVE_GRACE
+        return min(LEAVE_GRACE, max(0.0, (min(untils) - now).total_seconds()))
 
     # -- who may add the bot to a group (``added_by``) -------------------------------------
     def _admission(self, update: Mapping[str, Any]) -> tuple[bool, bool]:
