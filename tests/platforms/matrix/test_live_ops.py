@@ -11,7 +11,7 @@ import pytest
 from nio import ErrorResponse, RoomCreateResponse, RoomPreset
 
 from groupops.domain.actions import Action, ActionKind
-from groupops.domain.errors import PlatformError
+from groupops.domain.errors import PlatformError, RecipientUnreachable
 from groupops.domain.events import EventKind
 from groupops.engine.clock import ManualClock
 from groupops.platforms.matrix.sync import LEAVE_RETRY
@@ -465,3 +465,67 @@ def test_the_bots_power_level_lowered_is_bot_rights_changed(
     # at 50 it could not change power levels (100 there), so it could not mute either
     assert data["lost_rights"] == ["can_delete_messages", "can_invite_users", "can_pin_messages"]
     assert data["chat_title"] == "Owners' room"
+
+
+def test_a_private_message_to_someone_who_left_the_private_chat_is_unreachable(
+    synapse: Synapse, database_url: str
+) -> None:
+    """The bot writes privately in a room it makes with the member. Once they left it (or
+    declined its invitation) a message there reaches nobody: it was counted delivered all the
+    same. It is RecipientUnreachable now (the deliverer posts it in the group, as on Telegram
+    for someone who blocked the bot), with no new room made for each message; a private chat
+    the member opens with the bot later is used instead."""
+    from groupops.storage.db import make_engine
+    from groupops.storage.migrate import upgrade
+
+    db = make_engine(database_url)
+    upgrade(db)
+
+    async def scenario() -> dict[str, Any]:
+        config = bot_config(synapse, new_account(synapse, "bot"))
+        adapter = make_adapter(db, config, Collected())
+        await adapter.connect()
+        await adapter.sync_once()
+        group = await bot_room(adapter)
+        (alice,) = await people(synapse, 1)
+        await alice.join(group)
+
+        async def dm(text: str) -> Any:
+            return await adapter.perform(
+                Action(
+                    ActionKind.DIRECT_MESSAGE,
+                    adapter.source,
+                    group,
+                    user_id=alice.user_id,
+                    text=text,
+                ),
+                idempotency_key=text,
+            )
+
+        first = await dm("the rules")
+        made = first.data["room_id"]
+        await settle(adapter, 1)
+        declined = await alice.client.room_leave(made)  # alice declines the invitation
+        assert not isinstance(declined, ErrorResponse), declined
+        await settle(adapter, 1)
+        out: dict[str, Any] = {"made": made}
+        with pytest.raises(RecipientUnreachable) as caught:
+            await dm("the rules again")
+        out["unreachable"] = str(caught.value)
+        opened = await alice.client.room_create(is_direct=True, invite=[config.user_id])
+        assert isinstance(opened, RoomCreateResponse), opened
+        await settle(adapter, 2)  # the bot accepts alice's private chat
+        third = await dm("welcome back")
+        out["third_room"] = third.data["room_id"]
+        seen = await alice.wait_for(
+            opened.room_id, lambda raw: raw.get("event_id") == third.platform_message_id
+        )
+        out["seen"] = seen["content"]["body"]
+        out["opened"] = opened.room_id
+        await adapter.close()
+        await alice.close()
+        return out
+
+    r = run(scenario())
+    assert r["made"] in r["unreachable"]
+    assert r["third_room"] == r["opened"] and r["seen"] == "welcome back"

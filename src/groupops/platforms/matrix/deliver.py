@@ -25,7 +25,7 @@ from nio import (
 )
 
 from groupops.domain.actions import Action, ActionKind
-from groupops.domain.errors import PlatformError
+from groupops.domain.errors import PlatformError, RecipientUnreachable
 from groupops.domain.time import utc
 from groupops.platforms.base import DeliveryResult
 from groupops.platforms.matrix.config import network_reason
@@ -160,10 +160,45 @@ class Delivery(Homeserver):
                 return room
         return chain[-1]
 
+    def _with(self, room_id: str, user_id: str) -> bool | None:
+        """Whether ``user_id`` is in the private room ``room_id`` (joined, or invited and not
+        yet answering), as the sync last said; None if the bot has not read the room yet (it
+        has just made it)."""
+        room = self._client().rooms.get(room_id)
+        if room is None:
+            return None
+        return user_id in room.users
+
     async def _dm_room(self, user_id: str) -> str:
+        """The private room with ``user_id``: the one the bot made for them while they are
+        in it, else one they opened with the bot (an ``is_direct`` invitation) and are in,
+        else a new one. Once they left the one the bot made, or declined its invitation, and
+        opened none, RecipientUnreachable: the deliverer posts in the group instead (as on
+        Telegram for someone who blocked the bot), rather than writing into a room nobody
+        reads and counting it delivered; nor is a new room made for each message to someone
+        who declined one."""
         rooms: dict[str, str] = self._state.setdefault("dm_rooms", {})
-        if user_id in rooms:
-            return rooms[user_id]
+        known = rooms.get(user_id)
+        if known is not None and self._with(known, user_id) is not False:
+            return known
+        theirs: str | None = next(
+            (
+                str(r)
+                for r in sorted(self._state.get("direct_rooms") or [])
+                if self._with(r, user_id) and len(self._client().rooms[r].users) == 2
+            ),
+            None,
+        )
+        if theirs is not None:
+            async with self._lock:
+                rooms[user_id] = theirs
+                self.store.save_state(self._state)
+            return theirs
+        if known is not None:
+            raise RecipientUnreachable(
+                f"{user_id} left the private chat {known} with the bot (or declined it)",
+                where=self.source,
+            )
         made = await self._client().room_create(
             is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat
         )
