@@ -11,14 +11,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from nio import RoomCreateResponse, RoomGetStateEventResponse
+from nio import ErrorResponse, RoomCreateResponse, RoomGetStateEventResponse
 from sqlalchemy import select
 
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.platforms.matrix import ConnectionStore
 from groupops.platforms.matrix.config import checked_inviters, may_invite
-from groupops.platforms.matrix.sync import LEAVE_RETRY
+from groupops.platforms.matrix.sync import LEAVE_RETRY, MAX_REFUSED, RETRY_TRIES
 from groupops.storage.tables import events as events_table
 from groupops.storage.tables import groups
 from tests.platforms.matrix.conftest import Person, new_account, run
@@ -163,6 +163,46 @@ def test_a_refusal_the_homeserver_did_not_take_is_tried_again_while_running(
     with app.db.connect() as conn:
         chats = {r.chat_id for r in conn.execute(select(events_table.c.chat_id))}
     assert room not in chats
+
+
+def test_a_refusal_given_up_starts_over_when_invited_anew_and_pending_ones_are_kept(
+    synapse: Synapse, make_app: Callable[..., App]
+) -> None:
+    """A new invitation into a room whose leave was given up tries again from the first try;
+    and past MAX_REFUSED remembered rooms, those left go before a leave still to do."""
+    app = make_app(features=())
+    bot = new_account(synapse, "bot")
+
+    async def go() -> dict[str, Any]:
+        owner, stranger = await people(synapse, 2)
+        config = bot_config(synapse, bot, invited_by=(owner.user_id,))
+        adapter = make_adapter(app.db, config, app.handle)
+        await adapter.connect()
+        await adapter.sync_once()
+        theirs = await stranger.client.room_create(name="Spam room")
+        assert isinstance(theirs, RoomCreateResponse), theirs
+        leaving = adapter._state.setdefault("leaving", {})
+        leaving["!pending:x"] = {"why": "refused", "left": False, "tries": 1, "error": "e"}
+        for n in range(MAX_REFUSED - 1):
+            leaving[f"!done{n}:x"] = {"why": "refused", "left": True}
+        given_up = {"why": "refused", "left": False, "tries": RETRY_TRIES, "error": "e"}
+        leaving[theirs.room_id] = given_up
+        with error_front(502, {"errcode": "M_UNKNOWN", "error": "Bad gateway"}) as front:
+            divert(adapter, front, "POST", "/leave", times=1)
+            invited = await stranger.client.room_invite(theirs.room_id, bot.user_id)
+            assert not isinstance(invited, ErrorResponse), invited
+            await settle(adapter, 2)
+        out = {"room": theirs.room_id, "leaving": dict(adapter._state["leaving"])}
+        await adapter.close()
+        await owner.close()
+        await stranger.close()
+        return out
+
+    out = run(go())
+    record = out["leaving"][out["room"]]
+    assert record["tries"] == 1 and record["retry_at"]  # not given up at once
+    assert len(out["leaving"]) == MAX_REFUSED
+    assert "!pending:x" in out["leaving"] and "!done0:x" not in out["leaving"]
 
 
 def test_a_private_chat_anyone_opens_is_joined_and_is_no_group(

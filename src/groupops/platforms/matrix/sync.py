@@ -343,6 +343,7 @@ class Sync(Homeserver):
             title,
             inviter or "someone unknown",
         )
+        self._leaving().pop(room_id, None)  # invited anew: the tries start over
         await self._leave(room_id, "refused")
         return False
 
@@ -359,12 +360,13 @@ class Sync(Homeserver):
         failed leave is tried again by :meth:`_retry_leaves` (LEAVE_RETRY doubling, or the
         homeserver's ``retry_after``) while running. The record stays once left, so that what
         the homeserver still says of the room (the bot's own leave) is not read as a group's;
-        the oldest go past MAX_REFUSED."""
+        the oldest left go past MAX_REFUSED."""
         leaving = self._leaving()
         before = leaving.pop(room_id, None)
         leaving[room_id] = {**(before or {}), "why": why, "left": False}
-        while len(leaving) > MAX_REFUSED:
-            leaving.pop(next(iter(leaving)))
+        while len(leaving) > MAX_REFUSED:  # the oldest left first, then the oldest at all
+            done = (r for r, record in leaving.items() if record.get("left"))
+            leaving.pop(next(done, next(iter(leaving))))
         try:
             answer = await self._client().room_leave(room_id)
         except (aiohttp.ClientError, TimeoutError) as exc:
