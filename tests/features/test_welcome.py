@@ -231,3 +231,40 @@ def test_self_introduction_is_recorded(make_app: Callable[..., App]) -> None:
         ).all()
     assert rows[1].introduced_at == app.clock.now()  # Ann
     assert rows[2].introduced_at is None  # joined before the bot: no introduction window
+
+
+def test_a_steady_trickle_of_joins_holds_no_newcomer_for_ever(
+    make_app: Callable[..., App],
+) -> None:
+    """Joins that keep coming less than the window apart keep a burst going, but nobody held
+    back waits longer than ``burst_max_wait_seconds`` (and a tick): a combined welcome goes
+    out then, and the joins after it make a new burst; never more than one such welcome per
+    longest wait, so a long raid still does not make the bot spam."""
+    app = setup(make_app, burst_threshold=3, burst_window_seconds=60, burst_max_wait_seconds=180)
+    c = clock(app)
+    c.advance(600)
+    joined: dict[str, int] = {}  # name -> second it joined
+    welcomed: dict[str, int] = {}  # name -> second the welcome naming them was queued
+    combined: list[int] = []  # seconds the combined welcomes were queued
+    seen = 0
+    for second in range(0, 15 * 60, 20):  # one join every 20 seconds for 15 minutes
+        name = f"N{second:03d}"
+        app.handle([app.sandbox.join("g1", f"n{second}", name)])
+        joined[name] = second
+        if second % 60 == 0:
+            app.engine.tick()  # the clock ticks once a minute
+        texts = [text for _, text in sent(app)][seen:]
+        seen += len(texts)
+        for text in texts:
+            if "new members" in text:
+                combined.append(second)
+            for who in joined:
+                if who in text and who not in welcomed:
+                    welcomed[who] = second
+        c.advance(20)
+    # the burst began at the third join (40 s): the first welcome after 180 s, at the tick
+    assert combined == [240, 480, 720], combined  # none at all before: held back for good
+    # everyone who joined more than the longest wait and a tick before the end was welcomed
+    late = [w for w, at in joined.items() if at < 15 * 60 - 240 and w not in welcomed]
+    assert late == []
+    assert max(welcomed[w] - joined[w] for w in welcomed) <= 180 + 60

@@ -1,6 +1,7 @@
 """welcome: greet newcomers by name, push the rules, ask for a self-introduction, and
 during a join burst send one combined welcome instead of one per member (naming only those
-still there when it goes out)."""
+still there when it goes out): when joins calm down, or, while they keep coming, once the
+first one held back has waited ``burst_max_wait_seconds``."""
 
 from __future__ import annotations
 
@@ -403,8 +404,9 @@ class WelcomeFeature:
             if not s.enabled:  # turned off while joins were held back: welcome no one
                 ctx.conn.execute(_DELETE_BURST, {"g": row.group_id})
                 continue
-            if now - row.last_join_at < timedelta(seconds=s.burst_window_seconds):
-                continue  # still arriving: wait for the burst to calm down
+            calm = now - row.last_join_at >= timedelta(seconds=s.burst_window_seconds)
+            if not calm and now - row.started_at < timedelta(seconds=s.burst_max_wait_seconds):
+                continue  # still arriving: wait for the burst to calm down, or the longest wait
             t = ctx.gettext(group)
             burst = _Burst.read(row)
             if burst.count == 1 and len(burst.names) == 1:

@@ -42,6 +42,10 @@ class WelcomeSettings(FeatureSettings):
     #: this many joins within burst_window_seconds is a burst: one combined welcome
     burst_threshold: int = Field(default=3, ge=2, le=1000)
     burst_window_seconds: int = Field(default=60, ge=5, le=3600)
+    #: the longest a burst holds newcomers back (seconds): while joins keep coming, a combined
+    #: welcome goes out once the first one held back has waited this long, and a new burst
+    #: starts with the joins after it (a steady trickle never holds anyone for ever)
+    burst_max_wait_seconds: int = Field(default=180, ge=60, le=86_400)
     #: combined welcome text; placeholders {{ names }}, {{ count }}, {{ group }}, {{ rules }}
     burst_template: str | None = None
 
