@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from groupops.domain.errors import GroupopsError
@@ -16,9 +18,12 @@ from groupops.features.gate.tables import gate_challenges
 from groupops.platforms.sandbox.adapter import BOT_ID
 from groupops.platforms.sandbox.tables import sandbox_messages
 from groupops.simulator import run_live
+from groupops.simulator.live import LiveCommunity
 from groupops.simulator.model import RULES
-from groupops.storage.tables import events
+from groupops.storage.tables import events, outbox
 from groupops.web.chat import DEMO_GROUPS, ensure_groups
+from groupops.web.config import WebConfig
+from tests.features.helpers import clock
 from tests.helpers import until
 
 
@@ -194,3 +199,64 @@ def test_live_demo_groups_get_rules_unless_the_operator_gave_their_own(database_
 
     rules = asyncio.run(scenario())
     assert rules == {"course": RULES["course"], "brand": "Our own rules", "creators": ""}
+
+
+def welcomes(app: App) -> list[tuple[str, str]]:
+    """(chat, text) of the messages the bot queued for the groups so far."""
+    with app.db.connect() as conn:
+        rows = conn.execute(
+            select(outbox.c.chat_id, outbox.c.payload)
+            .where(outbox.c.kind == "send")
+            .order_by(outbox.c.id)
+        ).all()
+        conn.rollback()
+    return [(str(r.chat_id), str(r.payload.get("text") or "")) for r in rows]
+
+
+#: how often `groupops serve` ticks the clock (seconds)
+TICK_EVERY = WebConfig().tick_every
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_person_joining_from_the_web_chat_is_welcomed_at_once(
+    make_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """`serve --demo` at pace 1, on a clock the test moves as the live loop would (a tick
+    every 20 seconds, as `groupops serve` has): the demo's own joins in a group (the owner's
+    at the start, newcomers', advertisers') come more than welcome's burst window apart, so a
+    person who joins from the web chat in the first minutes, while the demo fills its groups,
+    makes no join burst with them and is welcomed at once on their own (they waited minutes
+    for a combined welcome before), and the demo alone never makes a burst."""
+    app = make_app()
+    ensure_groups(app.sandbox, DEMO_GROUPS)
+    monkeypatch.setattr(app, "submit", lambda event: app.handle([event]))
+    c = clock(app)
+    visitors = {46: "course", 200: "brand", 330: "creators", 420: "course"}
+    at_once: dict[str, bool] = {}
+
+    async def scenario() -> None:
+        community = LiveCommunity(app, seed=seed, pace=1.0, people=150)
+        await community.start()
+        app.engine.tick()
+        elapsed, next_tick = 0.0, TICK_EVERY
+        while elapsed < 480:
+            for second, chat in visitors.items():
+                name = f"Visitor{second}"
+                if elapsed >= second and name not in at_once:
+                    app.handle([app.sandbox.join(chat, f"web-{second}", name)])
+                    at_once[name] = any(
+                        name in text for where, text in welcomes(app) if where == chat
+                    )
+            await community.step()
+            pause = community.pause()
+            elapsed += pause
+            c.advance(pause)
+            while elapsed >= next_tick:
+                app.engine.tick()
+                next_tick += TICK_EVERY
+
+    asyncio.run(scenario())
+    assert at_once == {f"Visitor{s}": True for s in visitors}
+    joined = live_kinds(app).get("member_joined", 0)
+    assert joined >= 12, joined  # the demo filled its groups meanwhile
+    assert [t for _, t in welcomes(app) if "new members" in t] == []  # and made no burst

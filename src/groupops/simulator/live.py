@@ -45,10 +45,14 @@ PREFIX = "live"
 MEAN_GAP = 3.0
 #: a group with fewer people present than this gets newcomers quickly
 WARM = 8
-#: at most this many joins a minute (at pace 1) in one group: with welcome's default burst
-#: (3 joins in a minute) a person who joins from the web chat is welcomed on their own, not in
-#: a combined welcome with simulated newcomers; more would also look like a raid to the gate
-WARM_JOINS_PER_MINUTE = 1
+#: the welcome feature's burst window where a group's settings cannot be read yet (seconds)
+BURST_WINDOW = 60.0
+#: two joins of the demo in one group (the owner's, a newcomer's, an advertiser's) are at least
+#: the group's welcome burst window and this much apart (seconds, at pace 1): the demo alone
+#: never has two joins in one window, so a person who joins from the web chat makes no burst
+#: with them (welcome's default: 3 joins) and is welcomed at once, on their own; the margin
+#: covers newcomers the join gate lets in a little sooner or later than they joined
+JOIN_MARGIN = 15.0
 #: how long a newcomer looks for the gate's question before deciding there is none (seconds)
 GATE_LOOK = 20.0
 
@@ -81,7 +85,10 @@ class LiveCommunity:
         self.seen: dict[str, int] = {}
         self.gated: dict[str, bool] = {}
         self.prompts: dict[tuple[str, str], Prompt] = {}
-        self.joins: dict[str, deque[datetime]] = {}
+        #: when the demo's last join in each group was
+        self.last_join: dict[str, datetime] = {}
+        #: each group's welcome burst window (seconds; read with the gate's setting)
+        self.window: dict[str, float] = {}
         self.steps = 0
         #: groups whose rules are settled (the demo's given, or the operator's own kept)
         self.ruled: set[str] = set()
@@ -132,9 +139,8 @@ class LiveCommunity:
             else:
                 seat.status = "gone"
 
-    def _gate_on(self, chat: str) -> bool:
-        if "gate" not in self.app.registry.by_name:
-            return False
+    def _look(self, chat: str) -> tuple[bool, float]:
+        """Whether the group has the join gate on, and its welcome burst window."""
         try:
             settings = settings_read.effective_settings(
                 self.app.db, self.app.registry, f"{self.app.sandbox.source}:{chat}"
@@ -142,8 +148,13 @@ class LiveCommunity:
         except (GroupopsError, ValueError):
             # not seen by the engine yet (default settings: no gate), or settings that no
             # longer validate (the engine reports those itself)
-            return False
-        return bool(settings.get("gate", {}).get("enabled", False))
+            return False, BURST_WINDOW
+        gate = "gate" in self.app.registry.by_name and settings.get("gate", {}).get("enabled")
+        window = settings.get("welcome", {}).get("burst_window_seconds", BURST_WINDOW)
+        return bool(gate), float(window)
+
+    async def _refresh(self, chat: str) -> None:
+        self.gated[chat], self.window[chat] = await self._io(self._look, chat)
 
     def _give_rules(self, chat: str) -> bool:
         """The demo group's rules, as ``groupops demo`` gives them, unless the operator set
@@ -178,8 +189,10 @@ class LiveCommunity:
             uid, name = owner_of(chat)
             status = await self._io(self.app.sandbox.member_status, chat, uid)
             if status is None or status["status"] != "active":
-                self._submit(await self._io(self.app.sandbox.join, chat, uid, name, is_admin=True))
-            self.gated[chat] = await self._io(self._gate_on, chat)
+                event = await self._io(self.app.sandbox.join, chat, uid, name, is_admin=True)
+                self.last_join[chat] = event.occurred_at  # newcomers wait their turn after it
+                self._submit(event)
+            await self._refresh(chat)
 
     # -- one step --------------------------------------------------------------------------
     async def step(self) -> None:
@@ -188,14 +201,14 @@ class LiveCommunity:
             await self._sync()
         if self.steps % 40 == 0:
             for chat in self.chats:
-                self.gated[chat] = await self._io(self._gate_on, chat)
+                await self._refresh(chat)
         await self._answer_gates()
         for chat in self.chats:
             if chat not in self.ruled and await self._io(self._give_rules, chat):
                 self.ruled.add(chat)
         if not self.chats:
             return
-        # a group with few people fills up first, a few joins a minute (more would be a raid)
+        # a group with few people fills up first, as fast as joins may come (see JOIN_MARGIN)
         cold = [c for c in self.chats if len(self.present[c]) < WARM and self._may_join(c)]
         if cold and self.rng.random() < 0.7:
             await self._join(min(cold, key=lambda c: len(self.present[c])))
@@ -337,8 +350,8 @@ class LiveCommunity:
             and self._seat(p.uid, chat).status == "out"
             and (kind is None or p.kind == kind)
         ]
-        if not outside or (kind is None and not self._may_join(chat)):
-            return  # an advertiser (kind given) does not wait its turn
+        if not outside or not self._may_join(chat):
+            return  # an advertiser waits its turn too
         uid = self.rng.choice(outside)
         seat = self._seat(uid, chat)
         try:
@@ -347,7 +360,7 @@ class LiveCommunity:
             seat.status = "gone"
             return
         seat.since = event.occurred_at
-        self.joins.setdefault(chat, deque(maxlen=WARM_JOINS_PER_MINUTE)).append(event.occurred_at)
+        self.last_join[chat] = event.occurred_at
         if self.gated.get(chat) or self.people[uid].kind == "bot":
             seat.status = "gate"
         else:
@@ -358,11 +371,19 @@ class LiveCommunity:
         """Some group still has few people in it (at the start): acts come faster."""
         return any(len(self.present[c]) < WARM for c in self.chats)
 
+    def pause(self) -> float:
+        """Seconds to wait before the next step."""
+        if self.warming():
+            return self.rng.uniform(0.4, 1.2) * self.pace
+        return min(12.0, max(0.2, self.rng.expovariate(1 / MEAN_GAP))) * self.pace
+
     def _may_join(self, chat: str) -> bool:
-        recent = self.joins.get(chat)
-        if recent is None or len(recent) < WARM_JOINS_PER_MINUTE:
+        """Whether the demo's last join in the group is far enough back (see JOIN_MARGIN)."""
+        last = self.last_join.get(chat)
+        if last is None:
             return True
-        return (self._now() - recent[0]).total_seconds() > 60.0 * self.pace
+        gap = (self.window.get(chat, BURST_WINDOW) + JOIN_MARGIN) * self.pace
+        return (self._now() - last).total_seconds() > gap
 
     def _arrive(self, uid: str, chat: str) -> None:
         seat = self._seat(uid, chat)
@@ -453,9 +474,5 @@ async def run_live(
             raise
         except Exception:  # one failed act must not end the demo
             log.exception("demo: a simulated act failed; the community goes on")
-        if community.warming():
-            gap = community.rng.uniform(0.4, 1.2) * community.pace
-        else:
-            gap = min(12.0, max(0.2, community.rng.expovariate(1 / MEAN_GAP))) * community.pace
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=gap)
+            await asyncio.wait_for(stop.wait(), timeout=community.pause())
