@@ -485,3 +485,34 @@ def test_a_restarted_process_reads_balances_once_before_events(
             select(func.sum(points_ledger.c.points)).where(points_ledger.c.member_id == 3)
         ).scalar_one()
     assert earned and balance(app, "u2") == earned  # the check-in paid, as stored
+
+
+def test_points_commands_are_matched_as_check_ins_are(make_app: Callable[..., App]) -> None:
+    """Upper or lower case makes no difference, and Telegram's command with the bot's name
+    (`/top@yourbot`) is the command, as `/checkin@yourbot` is a check-in; text after the
+    keyword makes it no points command (it is still a command: see the next test)."""
+    app = setup(make_app)
+    say(app, "u1", "签到")
+    clear(app)
+    say(app, "u1", "/Points")
+    say(app, "u1", "/points@yourbot")
+    say(app, "u2", "/TOP@yourbot")
+    say(app, "u2", " /top ")
+    mine, mine_again, top, top_again = said(app)
+    assert mine == mine_again and mine.startswith("Ann: 5 points, level Newcomer."), mine
+    assert top == top_again and top.splitlines()[1] == "1. Ann · 5 pts", top
+    say(app, "u1", "积分 please")
+    say(app, "u1", "/topics")
+    assert said(app) == []
+
+
+def test_commands_earn_no_message_points(make_app: Callable[..., App]) -> None:
+    """What moderation and welcome take for a command (anything starting with `/`, a
+    message starting with a command keyword) earns nothing; conversation does."""
+    app = setup(make_app)
+    for text in ("/help", "积分怎么算", "/start@yourbot please", "积分 please", "排行榜 本周"):
+        say(app, "u1", text)
+        clock(app).advance(61)  # past the cooldown: only being a command keeps them unpaid
+    assert balance(app, "u1") == 0
+    say(app, "u1", "how are the points counted?")
+    assert balance(app, "u1") == 1

@@ -4,16 +4,15 @@ make-up cards (补签卡), the day's ranking and goal check-ins ("打卡 读了2
 Every check-in is published as a derived ``checked_in`` event: the points feature pays for it.
 
 The package: ``checking`` (a check-in and its reply), ``makeup`` (make-up cards), ``ranking``
-(the day's ranking), ``days`` (the stored days and members' summaries: a day recorded, its
+(the day's ranking), ``keywords`` (how a message is matched against the commands, the points
+feature's too), ``days`` (the stored days and members' summaries: a day recorded, its
 streak, gift and place; read once and written once a batch).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import date
-from functools import lru_cache
 from typing import ClassVar
 
 from sqlalchemy import Connection, delete
@@ -22,45 +21,10 @@ from groupops.domain.events import EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.checkin import checking, makeup, ranking
 from groupops.features.checkin.days import Batch, stats_of
+from groupops.features.checkin.keywords import is_keyword, match_keyword
 from groupops.features.checkin.settings import CheckinSettings
 from groupops.features.checkin.tables import checkin_days, checkin_stats
 from groupops.features.kept import Kept, KeptRows
-
-#: after a CJK keyword the content may follow at once ("打卡读了20页"); after a Latin one or a
-#: command there must be a break ("/checkin read", not "/checking")
-_BREAK = re.compile(r"[\s:：,，.。!！\-—]")
-
-
-@lru_cache(maxsize=256)
-def _prepared(keywords: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """The keywords' lower-case prefixes (a quick "none of them") and, longest first, each
-    keyword with its lower-case form."""
-    ordered = sorted(keywords, key=len, reverse=True)
-    return tuple(kw.lower() for kw in ordered), tuple((kw, kw.lower()) for kw in ordered)
-
-
-def match_keyword(text: str, keywords: Sequence[str]) -> tuple[str, str] | None:
-    """``(keyword, rest)`` when ``text`` is or starts with one of ``keywords``."""
-    prefixes, ordered = _prepared(tuple(keywords))
-    stripped = text.strip()
-    low = stripped.lower()
-    if not low.startswith(prefixes):  # most messages: no keyword at all
-        return None
-    for kw, k in ordered:
-        if not low.startswith(k):
-            continue
-        rest = stripped[len(kw) :]
-        if rest.startswith("@") and kw.startswith("/"):  # /checkin@groupops_bot read 20 pages
-            rest = " " + rest.partition(" ")[2]
-        if rest and not _BREAK.match(rest[0]) and kw.isascii():
-            continue
-        return kw, rest.strip(" \t\r\n:：,，-—")
-    return None
-
-
-def _exact(text: str, keywords: Sequence[str]) -> bool:
-    hit = match_keyword(text, keywords)
-    return hit is not None and not hit[1]
 
 
 class CheckinFeature:
@@ -100,10 +64,10 @@ class CheckinFeature:
             text = item.event.text
             if len(text) > 2000:  # a long message is never a check-in command
                 continue
-            if s.ranking_keywords and _exact(text, s.ranking_keywords):
+            if is_keyword(text, s.ranking_keywords):
                 todo.append((item, group, s, "ranking", "", ""))
                 continue
-            if s.makeup_keywords and _exact(text, s.makeup_keywords):
+            if is_keyword(text, s.makeup_keywords):
                 todo.append((item, group, s, "makeup", "", ""))
             else:
                 hit = match_keyword(text, s.keywords)

@@ -1,7 +1,7 @@
 """What earns points: a message or a reply (a per-member cooldown so floods don't pay, a
-minimum length), a check-in (its streak gift with it), a reaction received (a daily cap), and
-what a removed message earned taken back. Each rule decides how much and calls
-:meth:`Ledger.award <groupops.features.points.ledger.Ledger.award>`."""
+minimum length, never a command to the bot), a check-in (its streak gift with it), a reaction
+received (a daily cap), and what a removed message earned taken back. Each rule decides how
+much and calls :meth:`Ledger.award <groupops.features.points.ledger.Ledger.award>`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy import and_, bindparam, select
 from groupops.domain.events import ContentKind, Event, EventKind
 from groupops.domain.time import local_day
 from groupops.engine.context import BatchContext, GroupInfo, Incoming, Named
+from groupops.features.commands import is_command
 from groupops.features.points.ledger import Ledger
 from groupops.features.points.settings import PointsSettings
 from groupops.features.points.tables import points_ledger
@@ -101,6 +102,8 @@ def pay_message(
         return
     if event.content_kind == ContentKind.TEXT and len("".join(text.split())) < s.message_min_chars:
         return
+    if is_command(ctx, group, text):
+        return  # "/help", "积分怎么算": a command to the bot, not conversation
     is_reply = bool(event.reply_to_message_id) and event.reply_to_user_id != event.user_id
     points = s.reply_points if is_reply else s.message_points
     if points <= 0:

@@ -4,6 +4,7 @@ month's race and what the next level needs) and 积分榜 (the month's leaderboa
 from __future__ import annotations
 
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
+from groupops.features.checkin.keywords import is_keyword
 from groupops.features.points.boards import leaderboard, month_of, month_standing
 from groupops.features.points.ledger import Ledger
 from groupops.features.points.settings import PointsSettings
@@ -27,13 +28,14 @@ TOP_POINTS = N_("{points} pts")
 def answer(
     ledger: Ledger, ctx: BatchContext, item: Incoming, group: GroupInfo, s: PointsSettings
 ) -> bool:
-    """Answer the message when it is one of the group's points or leaderboard keywords;
-    False when it is not (then it is conversation, which may earn points)."""
-    text = item.event.text.strip()
-    if s.points_keywords and text in s.points_keywords:
+    """Answer the message when it is one of the group's points or leaderboard keywords,
+    matched as check-in matches its own (``/Points``, ``/top@yourbot``); False when it is not
+    (then it may earn points, unless it is another command)."""
+    text = item.event.text
+    if is_keyword(text, s.points_keywords):
         show_points(ledger, ctx, item, group, s)
         return True
-    if s.leaderboard_keywords and text in s.leaderboard_keywords:
+    if is_keyword(text, s.leaderboard_keywords):
         show_board(ledger, ctx, item, group, s)
         return True
     return False
