@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import typer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from groupops.domain.errors import InvalidSettings
 from groupops.engine import admin, settings_admin
@@ -22,9 +22,10 @@ from groupops.features.points import (
     member_points,
     period_bounds,
 )
+from groupops.features.points.settings import PointsSettings
 from groupops.features.points.tables import points_balances, points_ledger
 from groupops.features.registry import FeatureRegistry
-from groupops.storage.tables import events, rejected_events
+from groupops.storage.tables import events, groups, rejected_events
 from tests.cli import error_line, run
 from tests.conftest import T0
 from tests.features.helpers import clear, clock, feature_app, said
@@ -515,4 +516,35 @@ def test_commands_earn_no_message_points(make_app: Callable[..., App]) -> None:
         clock(app).advance(61)  # past the cooldown: only being a command keeps them unpaid
     assert balance(app, "u1") == 0
     say(app, "u1", "how are the points counted?")
+    assert balance(app, "u1") == 1
+
+
+def test_monthly_rewards_are_for_the_top_3_only(make_app: Callable[..., App]) -> None:
+    """Only the month's top 3 are named and rewarded: a fourth reward is refused when set, with
+    the setting and the limit named; a longer list stored before is read as its first 3 (the
+    items after them were never used) and keeps points on in the group."""
+    app = setup(make_app)
+    reg = FeatureRegistry.load(FEATURES, extensions=False)
+    four = [{"points": n} for n in (100, 60, 30, 10)]
+    with pytest.raises(InvalidSettings) as refused:
+        settings_admin.set_setting(
+            app.db, reg, feature="points", key="monthly_rewards", value=four, group_ref="1"
+        )
+    assert "monthly_rewards" in str(refused.value) and "at most 3 items, not 4" in str(
+        refused.value
+    ), refused.value
+    three = [{"points": 5, "text": "a signed book"}, {"points": 3}, {"points": 1}]
+    settings_admin.set_setting(
+        app.db, reg, feature="points", key="monthly_rewards", value=three, group_ref="1"
+    )
+    with app.db.begin() as conn:  # as an older version let an operator store them
+        conn.execute(
+            update(groups)
+            .where(groups.c.id == 1)
+            .values(settings={"points": {"monthly_rewards": four}})
+        )
+    app.engine.directory.invalidate()
+    stored = PointsSettings.model_validate({"monthly_rewards": four})
+    assert [r.points for r in stored.monthly_rewards] == [100, 60, 30]
+    say(app, "u1", "still earning")  # points stays on in the group
     assert balance(app, "u1") == 1

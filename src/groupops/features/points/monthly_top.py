@@ -17,7 +17,7 @@ from groupops.features.base import tick_settings
 from groupops.features.points.boards import leaderboard
 from groupops.features.points.ledger import Ledger
 from groupops.features.points.replies import TOP_POINTS
-from groupops.features.points.settings import PointsSettings
+from groupops.features.points.settings import TOP_PLACES, PointsSettings
 from groupops.i18n import N_
 from groupops.storage.tables import feature_marks
 
@@ -40,7 +40,7 @@ MONTHS = (
 )
 TOP_FOOT = N_("Thank you all for taking part: a new month starts now, everyone starts at 0!")
 REWARD_POINTS = N_("+{n} bonus points")
-MEDALS = ("🥇", "🥈", "🥉")
+MEDALS = ("🥇", "🥈", "🥉")  # one a place: TOP_PLACES
 
 
 def month_end(ledger: Ledger, ctx: BatchContext, feature: Named, now: datetime) -> None:
@@ -83,7 +83,7 @@ def _announce_top(
 ) -> None:
     z = zone(group.timezone)
     at = datetime.combine(month_day, time(12), tzinfo=z)
-    top = leaderboard(ctx.conn, group.id, "month", at, 3)
+    top = leaderboard(ctx.conn, group.id, "month", at, TOP_PLACES)
     if not top:
         return
     t = ctx.gettext(group)

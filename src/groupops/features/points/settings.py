@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from groupops.features.base import FeatureSettings
 from groupops.features.registry import (
     COMMAND_WORDS,
+    PYDANTIC_SAYS,
     SettingValueError,
     keyword_list,
     setting_being_set,
@@ -15,6 +16,8 @@ from groupops.i18n import N_
 
 #: the setting the level checks name
 LEVELS = "points.levels"
+#: how many leaders the month's end names and rewards (monthly_rewards has one item for each)
+TOP_PLACES = 3
 
 
 class Level(BaseModel):
@@ -75,9 +78,8 @@ class PointsSettings(FeatureSettings):
     announce_levels: bool = True
     #: at each month's end (group's time zone) announce the top 3 and give these rewards
     monthly_top: bool = True
-    monthly_rewards: list[MonthlyReward] = Field(
-        default_factory=lambda: list(DEFAULT_REWARDS), max_length=10
-    )
+    #: the rewards of the 1st, 2nd and 3rd (at most TOP_PLACES items)
+    monthly_rewards: list[MonthlyReward] = Field(default_factory=lambda: list(DEFAULT_REWARDS))
     #: commands: a member's own points and level / the month's leaderboard
     points_keywords: list[str] = Field(
         default_factory=lambda: ["积分", "我的积分", "/points"], json_schema_extra=COMMAND_WORDS
@@ -103,6 +105,23 @@ class PointsSettings(FeatureSettings):
             twice = next(n for n in names if names.count(n) > 1)
             raise SettingValueError(N_("two levels are named {name!r}"), where=LEVELS, name=twice)
         return ordered
+
+    @field_validator("monthly_rewards")
+    @classmethod
+    def _rewards(cls, v: list[MonthlyReward], info: ValidationInfo) -> list[MonthlyReward]:
+        """One reward a place of the top 3: more is refused when an operator sets them; a
+        longer list stored before (up to 10 were taken, the rest never used) is read as its
+        first 3, so it does not turn points off in the group."""
+        if len(v) <= TOP_PLACES:
+            return v
+        if setting_being_set(info) == "monthly_rewards":
+            raise SettingValueError(
+                PYDANTIC_SAYS["too_long"],
+                where="points.monthly_rewards",
+                max_length=TOP_PLACES,
+                actual_length=len(v),
+            )
+        return v[:TOP_PLACES]
 
     @field_validator("points_keywords", "leaderboard_keywords")
     @classmethod
