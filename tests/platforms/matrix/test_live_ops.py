@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from nio import ErrorResponse, RoomCreateResponse, RoomPreset
+from nio import ErrorResponse, RoomCreateResponse, RoomGetStateEventResponse, RoomPreset
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError, RecipientUnreachable
 from groupops.domain.events import EventKind
 from groupops.engine.clock import ManualClock
-from groupops.platforms.matrix.sync import LEAVE_RETRY
+from groupops.platforms.matrix.sync import LEAVE_RETRY, RETRY_TRIES
 from tests.platforms.matrix.conftest import new_account, run
 from tests.platforms.matrix.helpers import (
     Collected,
@@ -279,6 +279,144 @@ def test_a_tombstone_naming_a_room_that_is_no_upgrade_is_not_followed(
     assert r["ours"] in r["joined"] and r["elsewhere"] not in r["joined"]
     assert r["leaves"] == 2  # the first failed, the second (after LEAVE_RETRY) was taken
     assert [e for e in r["events"] if e.chat_id == r["elsewhere"]] == []
+
+
+def test_a_tombstone_naming_a_room_whose_creation_cannot_be_read_is_not_followed(
+    synapse: Synapse, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The room a tombstone names is joined, then its creation read to see whether it is an
+    upgrade of the old room. When that cannot be read (asked RETRY_TRIES times, once a sync),
+    the claim is given up as no upgrade: the bot leaves the room, which never was a group."""
+    from groupops.storage.db import make_engine
+    from groupops.storage.migrate import upgrade
+
+    db = make_engine(database_url)
+    upgrade(db)
+
+    async def scenario() -> dict[str, Any]:
+        got = Collected()
+        config = bot_config(synapse, new_account(synapse, "bot"))
+        adapter = make_adapter(db, config, got)
+        await adapter.connect()
+        await adapter.sync_once()
+        mallory, bob = await people(synapse, 2)
+        theirs = await owners_room(mallory, config.user_id, 0)
+        elsewhere = await bob.client.room_create(name="Somewhere", preset=RoomPreset.public_chat)
+        assert isinstance(elsewhere, RoomCreateResponse)
+        await settle(adapter, 2)  # the bot accepts mallory's invitation
+        with error_front(403, {"errcode": "M_FORBIDDEN", "error": "no"}) as front:
+            asked = divert(adapter, front, "GET", "m.room.create", times=RETRY_TRIES)
+            sent = await mallory.client.room_put_state(
+                theirs, "m.room.tombstone", {"body": "moved", "replacement_room": elsewhere.room_id}
+            )
+            assert not isinstance(sent, ErrorResponse), sent
+            await settle(adapter, 1)
+            await bob.say(elsewhere.room_id, "not a group of this bot")
+            await settle(adapter, RETRY_TRIES + 1)
+        out = {
+            "asked": len(asked),
+            "elsewhere": elsewhere.room_id,
+            "joined": set((await adapter.client.joined_rooms()).rooms),  # type: ignore[union-attr]
+            "events": got.events,
+            "claims": dict(adapter._state.get("upgrade_claims") or {}),
+        }
+        await adapter.close()
+        await mallory.close()
+        await bob.close()
+        return out
+
+    r = run(scenario())
+    assert r["asked"] == RETRY_TRIES and r["claims"] == {}
+    assert r["elsewhere"] not in r["joined"]
+    assert [e for e in r["events"] if e.chat_id == r["elsewhere"]] == []
+    assert f"does not say what it replaces (asked {RETRY_TRIES} times)" in caplog.text
+
+
+def test_an_upgrade_checked_while_rate_limited_is_still_followed(
+    synapse: Synapse, database_url: str
+) -> None:
+    """matrix-nio reads any error answer to a state request but a 404 as the state's content:
+    a rate limit on reading the new room's creation looked like a creation naming no
+    predecessor, and the bot left the real new room. A passing failure is asked again, and
+    is no try of the RETRY_TRIES that give a claim up."""
+    from groupops.storage.db import make_engine
+    from groupops.storage.migrate import upgrade
+
+    db = make_engine(database_url)
+    upgrade(db)
+
+    async def scenario() -> dict[str, Any]:
+        config = bot_config(synapse, new_account(synapse, "bot"))
+        adapter = make_adapter(db, config, Collected())
+        await adapter.connect()
+        await adapter.sync_once()
+        (alice,) = await people(synapse, 1)
+        old = await owners_room(alice, config.user_id, 100)
+        await settle(adapter, 2)
+        limited = {"errcode": "M_LIMIT_EXCEEDED", "error": "Too many", "retry_after_ms": 100}
+        with error_front(429, limited) as front:
+            asked = divert(adapter, front, "GET", "m.room.create", times=RETRY_TRIES)
+            new = await upgrade_room(alice, old)
+            await settle(adapter, RETRY_TRIES + 2)
+        out = {
+            "asked": len(asked),
+            "new": new,
+            "followed": adapter.platform_room(old),
+            "joined": set((await adapter.client.joined_rooms()).rooms),  # type: ignore[union-attr]
+        }
+        await adapter.close()
+        await alice.close()
+        return out
+
+    r = run(scenario())
+    assert r["asked"] == RETRY_TRIES + 1  # rate limited (not a failed try), asked again
+    assert r["followed"] == r["new"] and r["new"] in r["joined"]
+
+
+def test_a_pin_whose_pinned_list_cannot_be_read_keeps_the_pinned_messages(
+    synapse: Synapse, database_url: str
+) -> None:
+    """A pin reads the room's pinned messages and writes them back with one more. A server
+    error on the read was taken for an empty list (matrix-nio): the pin replaced every
+    pinned message with its own. It is a passing failure now (tried again by the outbox)."""
+    from groupops.storage.db import make_engine
+    from groupops.storage.migrate import upgrade
+
+    db = make_engine(database_url)
+    upgrade(db)
+
+    async def scenario() -> dict[str, Any]:
+        config = bot_config(synapse, new_account(synapse, "bot"))
+        adapter = make_adapter(db, config, Collected())
+        await adapter.connect()
+        await adapter.sync_once()
+        room = await bot_room(adapter)
+        (alice,) = await people(synapse, 1)
+        await alice.join(room)
+        first, second = await alice.say(room, "rules"), await alice.say(room, "schedule")
+
+        async def pin(message: str, key: str) -> Any:
+            action = Action(ActionKind.PIN, adapter.source, room, message_id=message)
+            return await adapter.perform(action, idempotency_key=key)
+
+        await pin(first, "p1")
+        out: dict[str, Any] = {"first": first, "second": second}
+        with error_front(500, {"errcode": "M_UNKNOWN", "error": "Internal error"}) as front:
+            divert(adapter, front, "GET", "m.room.pinned_events", times=1)
+            with pytest.raises(PlatformError) as caught:
+                await pin(second, "p2")
+            out["permanent"] = caught.value.permanent
+            await pin(second, "p2")  # the outbox's next try
+        pinned = await alice.client.room_get_state_event(room, "m.room.pinned_events")
+        assert isinstance(pinned, RoomGetStateEventResponse), pinned
+        out["pinned"] = pinned.content["pinned"]
+        await adapter.close()
+        await alice.close()
+        return out
+
+    r = run(scenario())
+    assert r["permanent"] is False
+    assert r["pinned"] == [r["first"], r["second"]]
 
 
 def test_a_member_event_with_is_direct_does_not_make_a_group_private(

@@ -9,7 +9,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from nio import AsyncClient, ErrorResponse
+from nio import (
+    AsyncClient,
+    ErrorResponse,
+    RoomGetStateEventError,
+    RoomGetStateEventResponse,
+)
 
 from groupops.domain.errors import PlatformError
 from groupops.engine.clock import Clock
@@ -171,6 +176,22 @@ class Homeserver:
         if self.client is None:
             raise PlatformError("not connected", where=self.source)
         return self.client
+
+    async def _get_state_event(
+        self, room_id: str, event_type: str
+    ) -> RoomGetStateEventResponse | ErrorResponse:
+        """matrix-nio's ``room_get_state_event`` with its error answers as errors: it takes
+        any answer but a 404 for the state's content, so a rate limit, a server error or a
+        refusal read as a room's power levels, pinned events or creation, empty (a pin would
+        have replaced every pinned message, an upgrade check given the real new room up)."""
+        answer = await self._client().room_get_state_event(room_id, event_type)
+        transport = getattr(answer, "transport_response", None)
+        status = int(getattr(transport, "status", 200) or 200)
+        if isinstance(answer, RoomGetStateEventResponse) and not 200 <= status < 300:
+            error = RoomGetStateEventError.from_dict(dict(answer.content), room_id)
+            error.transport_response = transport
+            return error
+        return answer
 
     def direct_rooms(self) -> set[str]:
         """The private rooms between the bot and one person: the ones it made to write to

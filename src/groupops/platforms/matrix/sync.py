@@ -538,7 +538,9 @@ class Sync(Homeserver):
         as its ``predecessor``, as a real upgrade's does; otherwise forgotten, and the room
         left unless the bot was in it before (a tombstone naming another group's room or any
         public room is no way to merge groups or to take the bot somewhere). A claim whose
-        join was given up is forgotten; one whose join is still to be tried waits."""
+        join was given up is forgotten; one whose join is still to be tried waits. A creation
+        the homeserver will not give (refused RETRY_TRIES times) is no upgrade either; a rate
+        limit or a server error is asked again at the next sync and not counted."""
         claims = self._claims()
         failed: dict[str, dict[str, Any]] = self._state.get("join_failed") or {}
         for old, claim in list(claims.items()):
@@ -548,10 +550,12 @@ class Sync(Homeserver):
                     del claims[old]
                 continue
             try:
-                answer = await self._client().room_get_state_event(new, "m.room.create")
+                answer = await self._get_state_event(new, "m.room.create")
             except (aiohttp.ClientError, TimeoutError):
                 continue  # asked again after the next sync
             if not isinstance(answer, RoomGetStateEventResponse):
+                if not _definite(answer):
+                    continue  # a rate limit, a server error: asked again, not counted
                 claim["tries"] = int(claim.get("tries", 0)) + 1
                 if claim["tries"] < RETRY_TRIES:
                     continue
@@ -564,12 +568,14 @@ class Sync(Homeserver):
                     self._upgrades()[old]["followed"] = True
                 continue
             log.warning(
-                "%s: %s named %s as the room replacing %s, but that room is no upgrade of it:"
-                " not followed",
+                "%s: %s named %s as the room replacing %s, but that room %s: not followed",
                 self.source,
                 claim.get("by") or "someone",
                 new,
                 old,
+                "is no upgrade of it"
+                if isinstance(answer, RoomGetStateEventResponse)
+                else f"does not say what it replaces (asked {RETRY_TRIES} times)",
             )
             if not claim.get("was_in"):
                 await self._leave(new, "no upgrade")
