@@ -277,3 +277,13 @@ def test_a_failed_batchs_checkin_is_forgotten_with_it(
     clock(app).advance(timedelta(days=1))
     say(app, "u2", "签到")
     assert said(app) == ["✅ Bob checked in: day 2 in a row, #1 today."]
+
+
+@pytest.mark.parametrize("template", ["", "   ", None])
+def test_an_empty_reply_template_is_the_built_in_reply_with_its_goal_line(
+    make_app: Callable[..., App], template: str | None
+) -> None:
+    """Empty text (or only spaces) and null both mean the built-in reply, goal line and all."""
+    app = setup(make_app, reply_template=template)
+    say(app, "u1", "打卡 读了20页")
+    assert said(app) == ["✅ Ann checked in: day 1 in a row, #1 today.\nGoal: 读了20页"]

@@ -83,7 +83,7 @@ class CheckinSettings(FeatureSettings):
     #: reply to each check-in (streak, rank of the day, gift)
     reply: bool = True
     #: reply text; placeholders {{ name }} {{ streak }} {{ total }} {{ rank }} {{ goal }}
-    #: {{ cards }} {{ group }}. None = the default text
+    #: {{ cards }} {{ group }}. None (or empty text) = the default text, with its goal line
     reply_template: str | None = None
     #: rewards at these streak lengths
     gifts: list[Gift] = Field(default_factory=lambda: list(DEFAULT_GIFTS))
@@ -109,6 +109,8 @@ class CheckinSettings(FeatureSettings):
     @field_validator("reply_template")
     @classmethod
     def _template(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            return None  # empty text (or only spaces) is no template: the built-in reply
         if v is not None:
             try:
                 TemplateRenderer().check(v, SAMPLE, where="checkin.reply_template")
