@@ -11,13 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from groupops.features.registry import DEFAULT_FEATURES
 from groupops.web import WebConfig, create_web_app
 from groupops.web.runtime import Companion, Runtime
-from groupops.web.server import ServeOptions, bind, server_config
+from groupops.web.server import ServeOptions, bind, server_for
 
 
 @pytest.fixture
@@ -116,7 +115,7 @@ class LiveServer:
         self.port = int(self.sock.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
         self.web = create_web_app(config, companions=companions)
-        self.server = uvicorn.Server(server_config(self.web, options))
+        self.server = server_for(self.web, options)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
         )

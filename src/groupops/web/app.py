@@ -22,10 +22,10 @@ from pydantic import BaseModel
 
 from groupops.domain.errors import GroupopsError
 from groupops.engine.app import App
-from groupops.i18n import N_, Catalogs
+from groupops.i18n import N_
 from groupops.web.config import WebConfig
 from groupops.web.errors import InvalidInput, body_of, error_body, status_of
-from groupops.web.routes import api, language_of, pages
+from groupops.web.routes import api, pages
 from groupops.web.runtime import Companion, build_app, start_live
 from groupops.web.security import (
     CSRF_COOKIE,
@@ -34,6 +34,9 @@ from groupops.web.security import (
     HostCheck,
     JSONCSRFMiddleware,
     SecurityHeaders,
+    catalogs_of,
+    gettext_for,
+    language_of,
 )
 
 HERE = Path(__file__).parent
@@ -48,10 +51,7 @@ def _field(loc: Sequence[object]) -> str:
 async def _typed_error(request: Request, exc: Exception) -> JSONResponse:
     """A typed error as JSON, its message in the page's language (the page shows it as is)."""
     assert isinstance(exc, GroupopsError)
-    runtime = getattr(request.app.state, "runtime", None)
-    catalogs = runtime.catalogs if runtime is not None else Catalogs()
-    gettext = catalogs.gettext(language_of(request))
-    return JSONResponse(body_of(exc, gettext), status_code=status_of(exc))
+    return JSONResponse(body_of(exc, gettext_for(request)), status_code=status_of(exc))
 
 
 def _bounds(request: Request, loc: Sequence[Any]) -> dict[str, Any]:
@@ -90,8 +90,7 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     from groupops.features.registry import BOUND_ERRORS, pydantic_said
 
     field = _field(first.get("loc", ()))
-    runtime = getattr(request.app.state, "runtime", None)
-    catalogs = runtime.catalogs if runtime is not None else Catalogs()
+    catalogs = catalogs_of(request.app)
     language = language_of(request)
     gettext = catalogs.gettext(language)
     # pydantic's commonest checks in the page's language; a number out of range as the range

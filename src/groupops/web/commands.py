@@ -45,6 +45,14 @@ def register(app: typer.Typer) -> None:
             help="the most connections open at once, browsers' and platforms' together; while"
             " that many are open, requests are answered 503",
         ),
+        allowed_host: list[str] | None = typer.Option(
+            None,
+            "--allowed-host",
+            show_default=False,
+            help="a name the web chat also answers under besides this machine's (localhost,"
+            " 127.0.0.1): the public name a reverse proxy serves it under, e.g."
+            " chat.example.org; repeat it for several",
+        ),
         lang: str = LangOption(),
     ) -> None:
         """Run groupops live with the sandbox web chat; prints its address."""
@@ -66,6 +74,7 @@ def register(app: typer.Typer) -> None:
                 seed=seed,
                 web_chat=web_chat,
                 max_connections=max_connections,
+                allowed_hosts=tuple(allowed_host or ()),
             ),
             echo=typer.echo,
             language=lang,

@@ -66,11 +66,41 @@ class TooLarge(GroupopsError):
     """The request body is over the limit."""
 
     code = "too_large"
+    field = "body"
+
+
+class Busy(GroupopsError):
+    """Every connection the server takes at once is open (serve's --max-connections)."""
+
+    code = "busy"
+
+
+class CsrfFailed(GroupopsError):
+    """A request that changes something without the CSRF token its cookie holds."""
+
+    code = "csrf_failed"
+    field = "x-csrftoken"
+
+
+class BadHost(GroupopsError):
+    """The request names a host the server does not answer under (DNS rebinding); ``field``
+    is the header that named it."""
+
+    code = "bad_host"
+
+    def __init__(
+        self, message: str, *, field: str, where: str | None = None, **params: Any
+    ) -> None:
+        super().__init__(message, where=where, **params)
+        self.field = field
 
 
 STATUS: tuple[tuple[type[GroupopsError], int], ...] = (
     (InvalidInput, 422),
     (TooLarge, 413),
+    (Busy, 503),
+    (CsrfFailed, 403),
+    (BadHost, 400),
     (NotFound, 404),
     (NotJoined, 403),
     (SandboxRefused, 403),

@@ -19,7 +19,7 @@ from groupops.web import chat
 from groupops.web.clock import step_target
 from groupops.web.errors import NotJoined, UnknownLine
 from groupops.web.runtime import Runtime
-from groupops.web.security import LANG_COOKIE, PERSON_COOKIE
+from groupops.web.security import LANG_COOKIE, PERSON_COOKIE, language_of
 from groupops.web.texts import texts
 
 pages = APIRouter()
@@ -84,20 +84,6 @@ def runtime_of(request: Request) -> Runtime:
 
 def viewer_of(request: Request) -> str | None:
     return runtime_of(request).person.read(request.cookies.get(PERSON_COOKIE))
-
-
-def language_of(request: Request) -> str:
-    """?lang= first, then the saved choice, then the browser's languages; Chinese by default."""
-    for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
-        if candidate in LANGUAGES:
-            return str(candidate)
-    for part in request.headers.get("accept-language", "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("zh"):
-            return "zh_CN"
-        if tag.startswith("en"):
-            return "en"
-    return "zh_CN"
 
 
 # -- the page -------------------------------------------------------------------------------

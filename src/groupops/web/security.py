@@ -19,7 +19,8 @@ import hashlib
 import hmac
 import http.cookies
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
 
 from itsdangerous import BadSignature
 from starlette.datastructures import MutableHeaders
@@ -28,12 +29,69 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette_csrf.middleware import CSRFMiddleware
 
-from groupops.web.errors import error_body
+from groupops.domain.errors import GroupopsError
+from groupops.i18n import LANGUAGES, N_, Catalogs
+from groupops.web.errors import BadHost, Busy, CsrfFailed, TooLarge, body_of, status_of
 
 PERSON_COOKIE = "groupops_person"
 LANG_COOKIE = "groupops_lang"
 CSRF_COOKIE = "csrftoken"
 CSRF_HEADER = "x-csrftoken"
+
+#: the refusals the defences below answer, in the page's language like every answer
+CSRF_FAILED = N_(
+    "missing or wrong CSRF token: send the csrftoken cookie's value in the X-CSRFToken header"
+)
+BODY_TOO_LARGE = N_("the request body is over {limit} bytes")
+ALL_CONNECTIONS_OPEN = N_(
+    "the server has {limit} connections open, as many as it takes at once: try again in a moment"
+)
+NOT_THIS_HOST = N_("this server answers under {names} only, not {host!r}")
+
+
+def language_of(request: Request) -> str:
+    """?lang= first, then the saved choice, then the browser's languages; Chinese by default."""
+    for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if candidate in LANGUAGES:
+            return str(candidate)
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh_CN"
+        if tag.startswith("en"):
+            return "en"
+    return "zh_CN"
+
+
+def catalogs_of(web: object) -> Catalogs:
+    """The message catalogues of the running web chat ``web`` (its runtime's: serve's
+    --locale), the installed ones before it has started."""
+    runtime = getattr(getattr(web, "state", None), "runtime", None)
+    return runtime.catalogs if runtime is not None else Catalogs()
+
+
+def gettext_for(request: Request, web: object = None) -> Callable[[str], str]:
+    """The gettext of the language ``request`` is answered in (:func:`language_of`), from the
+    catalogues of ``web`` (the web app; the request's own by default)."""
+    return catalogs_of(web if web is not None else request.scope.get("app")).gettext(
+        language_of(request)
+    )
+
+
+async def refuse(
+    error: GroupopsError,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    *,
+    web: object = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Answer ``error`` in the API's error shape, its message in the request's language (the
+    defences below answer before any route, as the routes' own errors do)."""
+    gettext = gettext_for(Request(scope), web)
+    response = JSONResponse(body_of(error, gettext), status_code=status_of(error), headers=headers)
+    await response(scope, receive, send)
 
 
 class JSONCSRFMiddleware(CSRFMiddleware):
@@ -68,15 +126,8 @@ class JSONCSRFMiddleware(CSRFMiddleware):
         return True
 
     def _get_error_response(self, request: Request) -> Response:
-        return JSONResponse(
-            error_body(
-                "csrf_failed",
-                "missing or wrong CSRF token: send the csrftoken cookie's value"
-                " in the X-CSRFToken header",
-                field=CSRF_HEADER,
-            ),
-            status_code=403,
-        )
+        error = CsrfFailed(CSRF_FAILED)
+        return JSONResponse(body_of(error, gettext_for(request)), status_code=status_of(error))
 
 
 class PersonCookie:
@@ -199,39 +250,105 @@ class BodyLimit:
 
 
 async def _refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
-    body = error_body("too_large", f"the request body is over {limit} bytes", field="body")
-    response = JSONResponse(body, status_code=413, headers={"connection": "close"})
-    await response(scope, receive, send)
+    too_large = TooLarge(BODY_TOO_LARGE, limit=limit)
+    await refuse(too_large, scope, receive, send, headers={"connection": "close"})
+
+
+class ServerLoad(Protocol):
+    """What a server tells of its load (uvicorn's ``Server.server_state``)."""
+
+    connections: Any  # the connections open (a set)
+    tasks: Any  # the requests being answered (a set), this one among them
+
+
+class ConnectionLimit:
+    """At most ``limit`` connections open at once, browsers' and platforms' together: while
+    that many are open (an idle keep-alive counts), a request is answered 503 at once, in the
+    visitor's language, so slow or idle connections cannot pile up. It counts as uvicorn's
+    ``limit_concurrency`` does (which answers in English plain text, outside any app), from
+    the load of the server it is :meth:`watching`; it wraps the whole web app."""
+
+    def __init__(self, web: ASGIApp, limit: int) -> None:
+        self.web = web
+        self.limit = limit
+        self.load: ServerLoad | None = None
+
+    def watching(self, load: ServerLoad) -> None:
+        self.load = load
+
+    def _full(self) -> bool:
+        load = self.load
+        # this request's own task is among the tasks already (uvicorn counts before it)
+        return load is not None and (
+            len(load.connections) >= self.limit or len(load.tasks) > self.limit
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._full():
+            busy = Busy(ALL_CONNECTIONS_OPEN, limit=self.limit)
+            await refuse(busy, scope, receive, send, web=self.web, headers={"connection": "close"})
+            return
+        await self.web(scope, receive, send)
+
+
+def host_name(value: str) -> str:
+    """The name a Host value names, without its port: ``[::1]:8000`` is ``::1``,
+    ``LocalHost:8000`` is ``localhost``."""
+    host = value.strip().strip('"').lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host[1:]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def named_hosts(headers: Sequence[tuple[bytes, bytes]]) -> Iterator[tuple[str, str]]:
+    """Every host a request names, with the header naming it: its ``Host`` (empty when it
+    has none), then each a proxy passed on (``X-Forwarded-Host: a, b``; ``Forwarded:
+    host=a;proto=https``)."""
+    given = {
+        name: [v.decode("latin-1") for k, v in headers if k == name.encode()]
+        for name in ("host", "x-forwarded-host", "forwarded")
+    }
+    yield "host", (given["host"] or [""])[0]
+    for value in given["x-forwarded-host"]:
+        for host in value.split(","):
+            yield "x-forwarded-host", host.strip()
+    for value in given["forwarded"]:
+        for element in value.split(","):
+            for pair in element.split(";"):
+                key, _, host = pair.partition("=")
+                if key.strip().lower() == "host":
+                    yield "forwarded", host.strip()
 
 
 class HostCheck:
-    """Answers only requests whose ``Host`` names one of ``allowed`` (without the port), so a
-    web page cannot reach a server on this machine by pointing a name of its own at 127.0.0.1
-    (DNS rebinding: the browser would then treat the page and the server as one site, and
-    hand it the CSRF cookie). Paths under ``exempt`` (the webhooks, which a proxy reaches under
+    """Answers only requests whose every named host (:func:`named_hosts`: the ``Host``, and
+    the original host a reverse proxy passes on in ``X-Forwarded-Host`` or ``Forwarded``) is
+    one of ``allowed`` (without the port), so a web page cannot reach a server on this
+    machine by pointing a name of its own at 127.0.0.1 (DNS rebinding: the browser would then
+    treat the page and the server as one site, and hand it the CSRF cookie), directly or
+    through a proxy here that passes the name on. A forwarded name only ever refuses more,
+    never admits a Host that is not allowed, so it is read from whoever sends it (no proxy
+    needs to be trusted). Paths under ``exempt`` (the webhooks, which a proxy reaches under
     the public name) are not checked."""
 
     def __init__(self, app: ASGIApp, allowed: Sequence[str], exempt: str = "/hooks/") -> None:
         self.app = app
-        self.allowed = frozenset(h.lower().strip("[]") for h in allowed)
+        self.allowed = frozenset(host_name(h) for h in allowed)
         self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or str(scope.get("path", "")).startswith(self.exempt):
             await self.app(scope, receive, send)
             return
-        host = dict(scope["headers"]).get(b"host", b"").decode("latin-1").lower()
-        name = host[1 : host.find("]")] if host.startswith("[") else host.rsplit(":", 1)[0]
-        if name in self.allowed:
+        named = named_hosts(scope["headers"])
+        wrong = next(((h, host) for h, host in named if host_name(host) not in self.allowed), None)
+        if wrong is None:
             await self.app(scope, receive, send)
             return
-        body = error_body(
-            "bad_host",
-            "this server answers under the names of this machine only"
-            f" ({', '.join(sorted(self.allowed))}), not {host!r}",
-            field="host",
-        )
-        await JSONResponse(body, status_code=400)(scope, receive, send)
+        header, host = wrong
+        names = ", ".join(sorted(self.allowed))
+        bad = BadHost(NOT_THIS_HOST, field=header, names=names, host=host)
+        await refuse(bad, scope, receive, send)
 
 
 CSP = (

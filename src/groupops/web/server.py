@@ -27,6 +27,7 @@ from groupops.web.app import create_web_app
 from groupops.web.config import WebConfig
 from groupops.web.errors import AddressInUse, InvalidInput, StartFailed
 from groupops.web.runtime import Companion
+from groupops.web.security import ConnectionLimit, host_name
 
 SERVING = N_("groupops: the sandbox web chat is at {url} (Ctrl+C stops it)")
 HOOKS_ONLY = N_(
@@ -65,21 +66,25 @@ class ServeOptions:
     #: serve the web chat: True / False as given (--web-chat / --no-web-chat); None: only
     #: when nothing else can reach the server (see :func:`web_chat_refusal`)
     web_chat: bool | None = None
-    #: the most connections open at once, browsers' and platforms' together (uvicorn's
-    #: limit_concurrency): while that many are open, requests are answered 503 (Telegram posts
-    #: the update again later), so many slow or idle connections cannot pile up
+    #: the most connections open at once, browsers' and platforms' together (as uvicorn's
+    #: limit_concurrency counts them): while that many are open, requests are answered 503
+    #: (Telegram posts the update again later), so many slow or idle connections cannot pile up
     max_connections: int = MAX_CONNECTIONS
+    #: names besides this machine's the web chat answers under (--allowed-host): the public
+    #: name a reverse proxy serves it under, which it passes on as Host or X-Forwarded-Host
+    allowed_hosts: tuple[str, ...] = ()
 
 
-def server_config(web: FastAPI, options: ServeOptions) -> uvicorn.Config:
-    """How uvicorn serves ``web`` for serve (and the tests' live servers)."""
-    return uvicorn.Config(
-        web,
-        log_level="warning",
-        lifespan="on",
-        access_log=False,
-        limit_concurrency=options.max_connections,
+def server_for(web: FastAPI, options: ServeOptions) -> uvicorn.Server:
+    """How uvicorn serves ``web`` for serve (and the tests' live servers): at most
+    ``options.max_connections`` open at once, the 503 beyond in the visitor's language
+    (:class:`ConnectionLimit`, not uvicorn's own English)."""
+    limited = ConnectionLimit(web, options.max_connections)
+    server = uvicorn.Server(
+        uvicorn.Config(limited, log_level="warning", lifespan="on", access_log=False)
     )
+    limited.watching(server.server_state)
+    return server
 
 
 def demo_companion(seed: int) -> Companion | None:
@@ -141,11 +146,34 @@ def is_loopback(host: str) -> bool:
 LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
-def local_names(host: str) -> tuple[str, ...] | None:
+def local_names(host: str, allowed: Sequence[str] = ()) -> tuple[str, ...] | None:
     """The Host names serve answers under when it listens on ``host``: the machine's own on a
-    loopback address (a rebinding page's name is refused); None (any) on an open one, which
-    others reach under names serve cannot know."""
-    return tuple(dict.fromkeys((*LOCAL_NAMES, host))) if is_loopback(host) else None
+    loopback address (a rebinding page's name is refused), and the ``allowed`` ones
+    (--allowed-host: the name a reverse proxy serves it under); None (any) on an open address
+    without ``allowed``, which others reach under names serve cannot know."""
+    if not allowed and not is_loopback(host):
+        return None
+    unspecified = host in ("0.0.0.0", "::")  # no name: the machine's addresses, any of them
+    own = () if unspecified else (host,)
+    return tuple(dict.fromkeys((*LOCAL_NAMES, *own, *(host_name(a) for a in allowed))))
+
+
+def allowed_hosts(names: Sequence[str]) -> tuple[str, ...]:
+    """--allowed-host's names as the Host check compares them (lower case, no port); an empty
+    one, or one with a scheme or path, is refused naming the option."""
+    found: list[str] = []
+    for given in names:
+        name = host_name(given)
+        if not name or any(c in given.strip() for c in "/@ ") or name.startswith("["):
+            raise InvalidInput(
+                N_("{name!r} is not a host name: write it as the browser's address bar has it,"
+                   " without http:// or a path (chat.example.org)"),
+                field="--allowed-host",
+                where="--allowed-host",
+                name=given,
+            )  # fmt: skip
+        found.append(name)
+    return tuple(dict.fromkeys(found))
 
 
 def web_chat_refusal(
@@ -273,15 +301,15 @@ def serve(
     # what can be wrong is found before the server starts, as one clear typed error: the
     # features load, the database answers and is migrated (connection_companions), the port
     FeatureRegistry.load(tuple(config.features), extensions=config.extensions)
+    names = allowed_hosts(options.allowed_hosts)
     companions = companions_for(options, lambda m: say(m), config.database_url)
     webhooks = [] if options.web_chat is not None else webhook_connections(config.database_url)
     sock = bind(options.host, options.port)
     refusal = web_chat_refusal(options.web_chat, str(sock.getsockname()[0]), webhooks)
-    config = replace(
-        config, web_chat=refusal is None, allowed_hosts=local_names(str(sock.getsockname()[0]))
-    )
+    allowed = local_names(str(sock.getsockname()[0]), names)
+    config = replace(config, web_chat=refusal is None, allowed_hosts=allowed)
     web = create_web_app(config, companions=companions)
-    server = uvicorn.Server(server_config(web, options))
+    server = server_for(web, options)
     configure_logging()
     for companion in companions:
         if companion.name == "demo":
