@@ -25,7 +25,7 @@ from collections import OrderedDict
 from dataclasses import replace
 
 import aiohttp
-from nio import AsyncClient, AsyncClientConfig, LoginResponse
+from nio import AsyncClientConfig, LoginResponse
 
 from groupops.domain.errors import NotFound, PlatformError
 from groupops.engine.clock import Clock, RealClock
@@ -42,6 +42,7 @@ from groupops.platforms.matrix.homeserver import (
     CREATOR_LEVEL,
     RETRYABLE_ERRCODES,
     AccessRefused,
+    CheckedClient,
     creators_of,
     log,
     secret_filter,
@@ -128,7 +129,7 @@ class MatrixAdapter(Sync, Delivery):
         quiet_nio_validation()
         if not self._state.get("txn_prefix"):
             self._state["txn_prefix"] = secrets.token_hex(4)
-        client = AsyncClient(
+        client = CheckedClient(
             self.config.homeserver,
             self.config.user_id,
             config=AsyncClientConfig(

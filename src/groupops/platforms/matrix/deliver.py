@@ -210,7 +210,7 @@ class Delivery(Homeserver):
         return str(made.room_id)
 
     async def _state_event(self, room: str, event_type: str) -> dict[str, Any]:
-        answer = await self._get_state_event(room, event_type)
+        answer = await self._client().room_get_state_event(room, event_type)
         if isinstance(answer, RoomGetStateEventResponse):
             return dict(answer.content)
         if isinstance(answer, ErrorResponse) and answer.status_code == "M_NOT_FOUND":

@@ -550,7 +550,7 @@ class Sync(Homeserver):
                     del claims[old]
                 continue
             try:
-                answer = await self._get_state_event(new, "m.room.create")
+                answer = await self._client().room_get_state_event(new, "m.room.create")
             except (aiohttp.ClientError, TimeoutError):
                 continue  # asked again after the next sync
             if not isinstance(answer, RoomGetStateEventResponse):
