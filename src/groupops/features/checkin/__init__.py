@@ -21,10 +21,10 @@ from groupops.domain.events import EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.checkin import checking, makeup, ranking
 from groupops.features.checkin.days import Batch, stats_of
-from groupops.features.checkin.keywords import is_keyword, match_keyword
 from groupops.features.checkin.settings import CheckinSettings
 from groupops.features.checkin.tables import checkin_days, checkin_stats
 from groupops.features.kept import Kept, KeptRows
+from groupops.features.keywords import is_keyword, match_keyword
 
 
 class CheckinFeature:

@@ -4,7 +4,7 @@ month's race and what the next level needs) and 积分榜 (the month's leaderboa
 from __future__ import annotations
 
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
-from groupops.features.checkin.keywords import is_keyword
+from groupops.features.keywords import is_keyword
 from groupops.features.points.boards import leaderboard, month_of, month_standing
 from groupops.features.points.ledger import Ledger
 from groupops.features.points.settings import PointsSettings
