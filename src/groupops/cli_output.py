@@ -8,6 +8,7 @@ removed, what ``undo`` did, a leaderboard's title. The options and their checks 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -120,17 +121,113 @@ def who_undid(by: object, t: Callable[[str], str] = english) -> str:
     return str(by) if by else "?"
 
 
+def log_word(value: object, t: Callable[[str], str] = english) -> str:
+    """One of moderation's words (:data:`LOG_WORDS`: a step, an action, a rule) in the
+    language of ``t``; any other value as it is."""
+    text = "" if value is None else str(value)
+    return t(LOG_WORDS[text]) if text in LOG_WORDS else text
+
+
+#: how a value is read back from a stored English text, by its name in the template (a
+#: number, a word of :data:`LOG_WORDS`); any other value is text up to what follows it
+_VALUE_PATTERNS = {
+    **dict.fromkeys(("count", "seconds", "decision", "more"), r"\d+"),
+    **dict.fromkeys(("rule", "step"), r"\w+"),
+}
+
+
+@functools.cache
+def _reader(template: str) -> re.Pattern[str]:
+    """A pattern matching what ``template`` made in English, each value a named group."""
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile(
+        "".join(
+            re.escape(p) if i % 2 == 0 else f"(?P<{p}>{_VALUE_PATTERNS.get(p, '.+?')})"
+            for i, p in enumerate(parts)
+        ),
+        re.DOTALL,
+    )
+
+
+def retold(
+    text: str,
+    templates: Sequence[str],
+    t: Callable[[str], str],
+    values: Callable[[str, str], str] = lambda name, value: value,
+) -> str | None:
+    """``text``, stored in English from one of ``templates`` (msgids: what the engine wrote,
+    or an older version), said again in the language of ``t``, each value read back from it
+    and passed through ``values`` (its name, its text); None when no template made it (a
+    person's words, text of a newer kind), which is then shown as it is."""
+    for template in templates:
+        found = _reader(template).fullmatch(text)
+        if found:
+            read = {name: values(name, value) for name, value in found.groupdict().items()}
+            try:
+                return str(t(template).format(**read))
+            except (KeyError, IndexError, ValueError):
+                return None  # a broken translation: the English
+    return None
+
+
+def evidence_said(text: str, t: Callable[[str], str] = english) -> str:
+    """Evidence in groupops' own words as rows stored before moderation kept its template
+    (``6 messages in 10 s``), in the language of ``t``; quoted evidence (the link, the word
+    found) as it is."""
+    from groupops.features.moderation.ops import EVIDENCE
+
+    def value(name: str, value: str) -> str:
+        return log_word(value, t) if name in ("rule", "step") else value
+
+    return retold(text, tuple(EVIDENCE.values()), t, value) or text
+
+
+#: the reasons the features write on their actions, stored in English with the action (an
+#: owner task says it: ``kick u2 (gate: no answer in time (failed gates: 1))``), said in the
+#: operator's language; the values in braces are read back from the stored text
+ACTION_REASONS = (
+    N_("gate: raid"),
+    N_("gate: the question comes after joining"),
+    N_("gate: until the newcomer answers"),
+    N_("gate: the newcomer has not answered yet"),
+    N_("gate: wrong answers"),
+    N_("gate: no answer in time"),
+    N_("gate: answered"),
+    N_("gate: turned off"),
+    N_("{reason} (failed gates: {count})"),
+    N_("moderation: {rule} ({evidence})"),
+    N_("moderation: blacklisted for {rule} in {group}"),
+    N_("undo of moderation decision #{decision}"),
+    N_("blacklisted"),
+)
+
+
+def reason_said(text: str, t: Callable[[str], str] = english) -> str:
+    """An action's stored reason in the language of ``t`` when a feature wrote it in its own
+    words (:data:`ACTION_REASONS`, with the rule and the evidence inside it said too); any
+    other reason (a person's, a newer one) as it is."""
+
+    def value(name: str, value: str) -> str:
+        if name == "rule":
+            return log_word(value, t)
+        if name == "evidence":
+            return evidence_said(value, t)
+        return reason_said(value, t) if name == "reason" else value
+
+    return retold(text, ACTION_REASONS, t, value) or text
+
+
 def log_line(row: dict[str, Any], t: Callable[[str], str] = english) -> dict[str, Any]:
     """A moderation decision as an operator reads it in a table (``--json`` keeps every
     field): when, where, who, what was done and why, and whether it was taken back; in the
     language of ``t`` (English by default)."""
 
     def word(value: object) -> str:
-        text = "" if value is None else str(value)
-        return t(LOG_WORDS[text]) if text in LOG_WORDS else text
+        return log_word(value, t)
 
     # evidence in groupops' own words comes as a template with its values (a rule or step
-    # among them said as a word above); quoted evidence, and rows stored before, as they are
+    # among them said as a word above); rows stored before are read back from their English
+    # (:func:`evidence_said`); quoted evidence as it is
     evidence = str(row.get("evidence") or "")
     template, values = row.get("evidence_template"), row.get("evidence_values")
     if template and isinstance(values, dict):
@@ -140,6 +237,8 @@ def log_line(row: dict[str, Any], t: Callable[[str], str] = english) -> dict[str
         except (KeyError, IndexError, ValueError):
             said = evidence  # a broken translation: the English
         evidence = said
+    else:
+        evidence = evidence_said(evidence, t)
     evidence = one_line(evidence, EVIDENCE_CHARS)
     actions = t(LIST_COMMA).join(word(a) for a in row.get("actions") or [])
     undone = ""
@@ -558,8 +657,9 @@ def task_text(row: dict[str, Any], t: Callable[[str], str] = english) -> str:
         said = t(TASK_SAYING).format(task=said, text=one_line(str(action["text"]), 60))
     if action.get("until"):
         said = t(TASK_UNTIL).format(task=said, until=minute(action["until"]))
-    if action.get("reason"):
-        said = t(TASK_WHY).format(task=said, reason=one_line(str(action["reason"]), 60))
+    if action.get("reason"):  # the feature's own words in the operator's language
+        reason = reason_said(str(action["reason"]), t)
+        said = t(TASK_WHY).format(task=said, reason=one_line(reason, 60))
     return said
 
 

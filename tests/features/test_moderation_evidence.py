@@ -61,7 +61,7 @@ def test_an_undo_names_the_rule_and_step_in_the_operators_words(
     assert log_line(undo, ZH)["evidence"] == f"撤销了 #{row['id']}（刷屏，警告）"
 
 
-def test_rows_stored_before_and_quoted_evidence_are_shown_as_they_are(
+def test_rows_stored_before_are_read_back_and_quoted_evidence_shown_as_it_is(
     make_app: Callable[..., App],
 ) -> None:
     app = flooded(make_app)
@@ -75,7 +75,7 @@ def test_rows_stored_before_and_quoted_evidence_are_shown_as_they_are(
     assert [log_line(r, ZH)["evidence"] for r in rows] == [
         '{"evidence": "unknown"}',
         "加我微信",
-        "5 messages in 10 s",
+        "10 秒内发了 5 条消息",  # an older version's English, read back (cli_output)
     ]
     assert [r["evidence_template"] for r in rows] == [None, None, None]
 
