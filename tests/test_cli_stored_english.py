@@ -136,3 +136,33 @@ def test_evidence_stored_before_its_template_was_kept_is_said_in_the_operators_l
     }
     assert evidence_said("seen in 2 groups: 广告", ZH) == "在 2 个群出现：广告"
     assert evidence_said("undid #3 (flood, mute)", ZH) == "撤销了 #3（刷屏，禁言）"
+
+
+def test_a_task_about_the_bot_is_said_in_the_operators_language_whatever_the_groups(
+    make_app: Callable[..., App], database_url: str, cli: typer.Typer
+) -> None:
+    """The bot's own tasks are written in the group's language (a Chinese group's, an English
+    group's) and read in the operator's: the rights it lacks said again from those the task
+    names."""
+    from tests.engine.fakes import FlakyAdapter
+    from tests.engine.test_bot_presence import ADMIN_RIGHTS, SRC, rights_event
+
+    app = make_app()
+    app.platforms.add(FlakyAdapter(SRC))
+    lacking = {**ADMIN_RIGHTS, "can_delete_messages": False}
+    app.handle([rights_event(1, "administrator", rights=lacking)])  # a new group: zh_CN
+    app.handle([rights_event(2, "administrator", chat="-200", rights=ADMIN_RIGHTS)])
+    settings_admin.set_group_profile(app.db, "2", language="en")
+    app.engine.directory.invalidate()
+    app.handle([rights_event(3, "kicked", chat="-200", in_chat=False, at=5)])
+    url = ("--database-url", database_url)
+    stored = json.loads(run(cli, "tasks", "list", "--json", *url).stdout)
+    first, second = (t["text"] for t in stored)  # as written: in each group's language
+    assert first.startswith("在群「Group -100」") and second.startswith("The bot was removed")
+    zh = "".join(columns(run(cli, "tasks", "list", *url, lang="zh_CN").stdout)[3].split())
+    assert "机器人被Alice移出了群「Group-200」：该群不再发送或执行任何操作。" in zh, zh
+    assert "在群「Group-100」中，机器人已不能删除消息（由Alice更改）" in zh, zh
+    en = " ".join(columns(run(cli, "tasks", "list", *url).stdout)[3].split())
+    assert "In group Group -100 the bot may no longer delete messages (changed by Alice):" in en
+    assert "moderation cannot remove ads and spam" in en, en
+    assert "The bot was removed from group Group -200 by Alice" in en, en

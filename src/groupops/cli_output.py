@@ -25,7 +25,7 @@ from rich.text import Text
 from groupops.cli_layout import lines_broken_between_characters
 from groupops.domain.text import one_line
 from groupops.domain.time import zone
-from groupops.i18n import N_, Catalogs, english
+from groupops.i18n import LANGUAGES, N_, Catalogs, english
 
 out = Console()
 err = Console(stderr=True)
@@ -154,13 +154,15 @@ def retold(
     templates: Sequence[str],
     t: Callable[[str], str],
     values: Callable[[str, str], str] = lambda name, value: value,
+    written: Callable[[str], str] = english,
 ) -> str | None:
-    """``text``, stored in English from one of ``templates`` (msgids: what the engine wrote,
-    or an older version), said again in the language of ``t``, each value read back from it
-    and passed through ``values`` (its name, its text); None when no template made it (a
-    person's words, text of a newer kind), which is then shown as it is."""
+    """``text``, stored from one of ``templates`` (msgids: what the engine wrote, or an older
+    version) in the language of ``written`` (English by default), said again in the language
+    of ``t``, each value read back from it and passed through ``values`` (its name, its
+    text); None when no template made it (a person's words, text of a newer kind), which is
+    then shown as it is."""
     for template in templates:
-        found = _reader(template).fullmatch(text)
+        found = _reader(written(template)).fullmatch(text)
         if found:
             read = {name: values(name, value) for name, value in found.groupdict().items()}
             try:
@@ -649,7 +651,9 @@ def task_text(row: dict[str, Any], t: Callable[[str], str] = english) -> str:
     if not isinstance(action, dict):
         return stored
     kind = str(action.get("kind") or "")
-    if kind not in KIND_WORDS or kind == "owner_task":
+    if kind == "owner_task":
+        return bot_task_said(action, stored, t) or stored
+    if kind not in KIND_WORDS:
         return stored
     target = str(action.get("user_id") or action.get("message_id") or "")
     said = t(TASK_DO).format(what=t(KIND_WORDS[kind]), target=target).strip()
@@ -661,6 +665,44 @@ def task_text(row: dict[str, Any], t: Callable[[str], str] = english) -> str:
         reason = reason_said(str(action["reason"]), t)
         said = t(TASK_WHY).format(task=said, reason=one_line(reason, 60))
     return said
+
+
+def bot_task_said(action: dict[str, Any], stored: str, t: Callable[[str], str]) -> str | None:
+    """A task groupops made about the bot itself (removed from a group, lacking rights there:
+    engine/bot.py), stored in the group's language, said in the language of ``t``: read back
+    from its text in whichever language it was written, the rights and what stops working
+    said again from those the task names; None for any other task."""
+    from groupops.engine import bot
+
+    data = action.get("data")
+    if not isinstance(data, dict) or data.get("bot") not in (bot.REMOVED, bot.RIGHTS):
+        return None
+    lacking = [str(r) for r in data.get("rights") or [] if isinstance(r, str)]
+    rights = effects = ""
+    try:
+        rights, effects = bot.rights_words(lacking, t) if lacking else ("", "")
+    except KeyError:  # a right this version does not know: the words as stored
+        lacking = []
+
+    def value(name: str, value: str) -> str:
+        if lacking and name in ("rights", "effects"):
+            return rights if name == "rights" else effects
+        return value
+
+    templates = (
+        bot.REMOVED_BY,
+        bot.BANNED_BY,
+        bot.REMOVED_NO_ONE,
+        bot.LEFT,
+        bot.LACKS_BY,
+        bot.LACKS,
+    )
+    catalogs = Catalogs()
+    for language in LANGUAGES:  # the group's language when the task was made
+        said = retold(stored, templates, t, value, catalogs.gettext(language))
+        if said is not None:
+            return said
+    return None
 
 
 #: how much of an action's text a listing shows at most (a narrow terminal shows less)
