@@ -184,29 +184,21 @@ def evidence_said(text: str, t: Callable[[str], str] = english) -> str:
     return retold(text, tuple(EVIDENCE.values()), t, value) or text
 
 
-#: the reasons the features write on their actions, stored in English with the action (an
-#: owner task says it: ``kick u2 (gate: no answer in time (failed gates: 1))``), said in the
-#: operator's language; the values in braces are read back from the stored text
-ACTION_REASONS = (
-    N_("gate: raid"),
-    N_("gate: the question comes after joining"),
-    N_("gate: until the newcomer answers"),
-    N_("gate: the newcomer has not answered yet"),
-    N_("gate: wrong answers"),
-    N_("gate: no answer in time"),
-    N_("gate: answered"),
-    N_("gate: turned off"),
-    N_("{reason} (failed gates: {count})"),
-    N_("moderation: {rule} ({evidence})"),
-    N_("moderation: blacklisted for {rule} in {group}"),
-    N_("undo of moderation decision #{decision}"),
-    N_("blacklisted"),
-)
+def action_reasons() -> tuple[str, ...]:
+    """The reasons the features write on their actions, stored in English with the action (an
+    owner task says it: ``kick u2 (gate: no answer in time (failed gates: 1))``), said in the
+    operator's language; the values in braces are read back from the stored text. The very
+    msgids each feature stores with (features/gate/reasons.py, features/moderation/reasons.py),
+    so a rewording there is read here too."""
+    from groupops.features.gate import reasons as gate
+    from groupops.features.moderation import reasons as moderation
+
+    return (*gate.REASONS, *moderation.REASONS)
 
 
 def reason_said(text: str, t: Callable[[str], str] = english) -> str:
     """An action's stored reason in the language of ``t`` when a feature wrote it in its own
-    words (:data:`ACTION_REASONS`, with the rule and the evidence inside it said too); any
+    words (:func:`action_reasons`, with the rule and the evidence inside it said too); any
     other reason (a person's, a newer one) as it is."""
 
     def value(name: str, value: str) -> str:
@@ -216,7 +208,7 @@ def reason_said(text: str, t: Callable[[str], str] = english) -> str:
             return evidence_said(value, t)
         return reason_said(value, t) if name == "reason" else value
 
-    return retold(text, ACTION_REASONS, t, value) or text
+    return retold(text, action_reasons(), t, value) or text
 
 
 def log_line(row: dict[str, Any], t: Callable[[str], str] = english) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from groupops.domain.events import Event, EventKind
 from groupops.engine import bot
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.base import tick_settings
+from groupops.features.gate import reasons
 from groupops.features.gate.settings import GateSettings
 from groupops.features.gate.tables import gate_challenges, gate_failures, gate_raids
 from groupops.i18n import N_
@@ -144,7 +145,7 @@ class GateFeature:
     ) -> None:
         event = item.event
         ctx.emit(
-            Action(kind, event.source, event.chat_id, user_id=event.user_id, reason="gate: raid"),
+            Action(kind, event.source, event.chat_id, user_id=event.user_id, reason=reasons.RAID),
             item,
         )
         if kind == ActionKind.KICK:  # a join request declined made nobody a member
@@ -172,7 +173,7 @@ class GateFeature:
                 event.source,
                 event.chat_id,
                 user_id=event.user_id,
-                reason="gate: the question comes after joining",
+                reason=reasons.AFTER_JOINING,
             ),
             item,
         )
@@ -247,7 +248,7 @@ class GateFeature:
                         group.chat_id,
                         user_id=user_id,
                         until=deadline + MUTE_MARGIN,
-                        reason="gate: until the newcomer answers",
+                        reason=reasons.UNTIL_ANSWERED,
                     ),
                     cause,
                 )
@@ -328,7 +329,7 @@ class GateFeature:
                     event.source,
                     event.chat_id,
                     message_id=event.message_id,
-                    reason="gate: the newcomer has not answered yet",
+                    reason=reasons.NOT_ANSWERED,
                 ),
                 item,
             )
@@ -374,11 +375,11 @@ class GateFeature:
         attempts = challenge.attempts + 1
         if choice == challenge.answer:
             self._set(ctx, challenge.id, status="passed", attempts=attempts, ended_at=when)
-            self._admit(ctx, group, challenge, when, "gate: answered", {"attempts": attempts}, item)
+            self._admit(ctx, group, challenge, when, reasons.ANSWERED, {"attempts": attempts}, item)
             return
         if attempts >= s.max_attempts:
             self._set(ctx, challenge.id, attempts=attempts)
-            self._fail(ctx, group, challenge, s, when, "gate: wrong answers")
+            self._fail(ctx, group, challenge, s, when, reasons.WRONG_ANSWERS)
             return
         self._set(ctx, challenge.id, attempts=attempts)
         t = ctx.gettext(group)
@@ -434,7 +435,7 @@ class GateFeature:
                 group.source,
                 group.chat_id,
                 user_id=challenge.user_id,
-                reason=f"{reason} (failed gates: {count})",
+                reason=reasons.FAILED_GATES.format(reason=reason, count=count),
             ),
             group,
         )
@@ -476,7 +477,7 @@ class GateFeature:
             if s_or_off is None:
                 continue  # off (let in above), unknown or invalid settings
             group = groups[challenge.group_id]
-            self._fail(ctx, group, challenge, s_or_off, now, "gate: no answer in time")
+            self._fail(ctx, group, challenge, s_or_off, now, reasons.NO_ANSWER)
         for raid in raids:
             ctx.conn.execute(delete(gate_raids).where(gate_raids.c.group_id == raid.group_id))
             group = groups.get(raid.group_id)
@@ -498,7 +499,7 @@ class GateFeature:
         ).all()
         for challenge in waiting:
             self._set(ctx, challenge.id, status="cancelled", ended_at=now)
-            self._admit(ctx, group, challenge, now, "gate: turned off", {"gate": "off"})
+            self._admit(ctx, group, challenge, now, reasons.TURNED_OFF, {"gate": "off"})
 
     def _admit(
         self,

@@ -8,6 +8,7 @@ from sqlalchemy import and_, bindparam, insert, select
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
+from groupops.features.moderation import reasons
 from groupops.features.moderation.decisions import Batch, kicked, log
 from groupops.features.moderation.ops import evidence_of
 from groupops.features.moderation.settings import ModerationSettings
@@ -89,7 +90,7 @@ def blacklist(
             row.source,
             row.chat_id,
             user_id=row.user_id,
-            reason=f"moderation: blacklisted for {rule} in {group.title}",
+            reason=reasons.BLACKLISTED_IN.format(rule=rule, group=group.title),
         )
         ctx.emit_for_group(action, other)
         child = log(
@@ -123,7 +124,9 @@ def joined(
     event = item.event
     step = s.blacklist_action
     kind = ActionKind.KICK if step == "kick" else ActionKind.BAN
-    action = Action(kind, event.source, event.chat_id, user_id=event.user_id, reason="blacklisted")
+    action = Action(
+        kind, event.source, event.chat_id, user_id=event.user_id, reason=reasons.BLACKLISTED
+    )
     ctx.emit(action, item)
     ctx.suppress(item)  # welcome (and everyone after) must not greet them
     decision_id = log(

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, select
 
 from groupops.domain.actions import ANNOUNCES, Action, ActionKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
+from groupops.features.moderation import reasons
 from groupops.features.moderation.blacklist import blacklist
 from groupops.features.moderation.copies import Copy
 from groupops.features.moderation.decisions import Batch, kicked, log
@@ -124,7 +125,8 @@ def punish(
     t = ctx.gettext(group)
     name = event.user_name or event.user_id
     reason = t(REASONS.get(finding.rule, REASONS["keyword"]))
-    why = f"moderation: {finding.rule} ({read_evidence(finding.evidence)[0][:80]})"
+    evidence = read_evidence(finding.evidence)[0][:80]
+    why = reasons.FINDING.format(rule=finding.rule, evidence=evidence)
     steps = s.steps()
     if key in state.escalated:
         # already muted or removed in this batch: just remove the message

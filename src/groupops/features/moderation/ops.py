@@ -20,6 +20,7 @@ from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import Conflict, NotFound
 from groupops.domain.time import utc
 from groupops.engine.outbox import queue_actions
+from groupops.features.moderation import reasons
 from groupops.features.moderation.tables import moderation_blacklist, moderation_decisions
 from groupops.i18n import N_
 from groupops.platforms.base import Capabilities
@@ -192,7 +193,7 @@ def _reverse(r: Any) -> Action | None:
     """The platform action that reverts one decision's step, if any."""
     if not r.user_id:
         return None
-    why = f"undo of moderation decision #{r.id}"
+    why = reasons.UNDO.format(decision=r.id)
     if r.step == "mute":
         return Action(ActionKind.UNMUTE, r.source, r.chat_id, user_id=r.user_id, reason=why)
     if r.step in ("kick", "ban"):
