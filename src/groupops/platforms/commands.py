@@ -4,6 +4,8 @@ printed (nor logged)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -413,13 +415,39 @@ def _kind_cell(row: dict[str, Any], t: Any) -> str | None:
     return None
 
 
+#: the platform's call a connection's stored error starts with, after the connection's id
+#: (``getUpdates: failed: …``; none, ``: failed: …``, for a poll the Bot API library made)
+_CALL = re.compile(r"(\w*): ")
+
+
+def error_said(error: str, source: str, t: Callable[[str], str]) -> str:
+    """A connection's stored error (its last failure, a group it could not leave) in the
+    language of ``t``: groupops' own words said as the outbox's dead letters say them
+    (:func:`~groupops.engine.deadletters.error_words`), after the call that failed, which
+    stays as it is, like the platform's words; text it does not know stays whole."""
+    from groupops.engine.deadletters import error_words
+
+    said = error_words({"last_error": error, "source": source}, t)
+    if said != error:
+        return said
+    shown = error.removeprefix(f"{source} ")  # a refusal's names the connection first
+    call = _CALL.match(shown)
+    if call:
+        rest = shown[call.end() :]
+        rest_said = error_words({"last_error": rest, "source": source}, t)
+        if rest_said != rest:
+            return f"{call[1]}: {rest_said}" if call[1] else rest_said
+    return error
+
+
 def _health_cell(row: dict[str, Any], t: Any) -> str:
     status = str(row.get("health") or "")
     if not status:
         return "—"
     said = t(T_HEALTH.get(status, status))
     if status == "failing" and row.get("last_error"):
-        return str(t(T_FAILING_WITH).format(health=said, error=row["last_error"]))
+        error = error_said(str(row["last_error"]), str(row["id"]), t)
+        return str(t(T_FAILING_WITH).format(health=said, error=error))
     return str(said)
 
 
@@ -475,7 +503,7 @@ def show_connections(rows: list[dict[str, Any]], lang: str) -> None:
                 title=f"“{one['title']}”" if one["title"] else "",
                 by=who,
                 at=one["at"][:16].replace("T", " ") + " UTC" if one["at"] else "?",
-                error=one["error"],
+                error=error_said(str(one["error"]), str(r["id"]), t),
             )
             out.print(literal("  " + " ".join(line.split())), highlight=False, soft_wrap=True)
 
