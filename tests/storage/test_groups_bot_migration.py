@@ -38,7 +38,7 @@ def test_groups_made_before_start_with_the_bot_there_and_nothing_said(database_u
             conn.execute(
                 insert(memberships).values(group_id=1, member_id=1, status="active", via="")
             )
-        upgrade(db)
+        upgrade(db, "0013")
         assert current(db) == "0013"
         with db.connect() as conn:
             row = conn.execute(select(groups)).one()
