@@ -45,11 +45,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, case, func, or_, select
+from sqlalchemy import Connection, Integer, Row, TextualSelect, bindparam, column, or_, select, text
 
 from groupops.domain.actions import ADDRESSES, ActionKind
 from groupops.engine.outbox import Handed
-from groupops.storage.tables import outbox
+from groupops.storage.tables import OUTBOX_UNFINISHED, outbox
 
 #: an unfinished outbox row as the deliverer works on it: read from the queue, or handed over
 Queued = Row[Any] | Handed
@@ -78,37 +78,114 @@ REMOVES = frozenset(k.value for k in (ActionKind.KICK, ActionKind.BAN, ActionKin
 
 _o = outbox.c
 _UNFINISHED = _o.status.in_(("pending", "sending"))
-_PROTECTS = _o.kind.in_(sorted(OVERTAKES))
-_CHAT = (_o.source, _o.chat_id)
-#: each unfinished action's place in its chat (``rn``: 1 for the chat's oldest) and its rank
-#: in the read: its place among the chat's protective actions if it is one, else its place
-_RANKED = (
-    select(
-        _o.id.label("oid"),
-        func.row_number().over(partition_by=_CHAT, order_by=_o.id).label("rn"),
-        case(
-            (
-                _PROTECTS,
-                func.sum(case((_PROTECTS, 1), else_=0)).over(
-                    partition_by=_CHAT, order_by=_o.id, rows=(None, 0)
-                ),
-            ),
-            else_=func.row_number().over(partition_by=_CHAT, order_by=_o.id),
-        ).label("rank"),
+#: protective kinds in SQL, written out as the partial index on them writes its condition
+#: (storage.tables.OUTBOX_OVERTAKING): else the database would not use it
+_PROTECTS_SQL = "kind IN ({})".format(", ".join(f"'{kind}'" for kind in sorted(OVERTAKES)))
+
+
+def _windows_sql(sqlite: bool) -> TextualSelect:
+    """Every chat's first ``k`` unfinished actions and first ``k`` protective ones, taken round
+    robin (every chat's first before any chat's second), at most ``n`` in all: their rows, each
+    with its place in its chat (``rn``: 1 for the chat's oldest) and its rank in the read (its
+    place among the chat's protective actions if it is one, else its place).
+
+    Without sorting the queue: the sources, each source's chats, each chat's oldest ``m``
+    unfinished actions and, in a chat that has that many, its oldest ``k`` protective ones
+    are found one after the other, one step in a partial index each (ix_outbox_unfinished,
+    ix_outbox_unfinished_overtaking: the next one after the last found), so the cost grows
+    with what is read, not with the queue. Every step is a subquery of one row, and each row
+    found is read by its id (no join a planner could turn into a scan of the table). The
+    places are counted over what was read: exact among a chat's oldest ``m`` (``m`` is
+    ``2 k``: read_queue compares places up to ``2 k - 2``, the most it keeps of a chat), and
+    past them only protective ones are read (counted past ``m``); the protective ones read
+    are the chat's oldest, so their places among them are exact.
+
+    SQLite is told which index to use (INDEXED BY): without statistics it would take the
+    status index and sort; PostgreSQL picks them itself."""
+    every = " INDEXED BY ix_outbox_unfinished" if sqlite else ""
+    protective = " INDEXED BY ix_outbox_unfinished_overtaking" if sqlite else ""
+    u, p = OUTBOX_UNFINISHED, _PROTECTS_SQL
+    columns = ", ".join(f"o.{c.name}" for c in outbox.c)
+    # each row found read by its id (SQLite keeps the order of a CROSS JOIN; PostgreSQL does
+    # not flatten a subquery with an OFFSET): not a scan of the table, which a planner may
+    # prefer for a few thousand ids
+    row = (
+        "outbox AS o WHERE o.id = w.id"
+        if sqlite
+        else "LATERAL (SELECT * FROM outbox AS x WHERE x.id = w.id OFFSET 0) AS o"
     )
-    .where(_UNFINISHED)
-    .subquery("ranked")
+    return text(f"""
+WITH RECURSIVE
+sources(source) AS (
+  SELECT (SELECT x.source FROM outbox AS x{every} WHERE {u} ORDER BY x.source LIMIT 1)
+  UNION ALL
+  SELECT (SELECT x.source FROM outbox AS x{every}
+          WHERE {u} AND x.source > s.source ORDER BY x.source LIMIT 1)
+  FROM sources AS s WHERE s.source IS NOT NULL
+),
+chats(source, chat_id) AS (
+  SELECT s.source, (SELECT x.chat_id FROM outbox AS x{every}
+                    WHERE {u} AND x.source = s.source ORDER BY x.chat_id LIMIT 1)
+  FROM sources AS s WHERE s.source IS NOT NULL
+  UNION ALL
+  SELECT c.source, (SELECT x.chat_id FROM outbox AS x{every}
+                    WHERE {u} AND x.source = c.source AND x.chat_id > c.chat_id
+                    ORDER BY x.chat_id LIMIT 1)
+  FROM chats AS c WHERE c.chat_id IS NOT NULL
+),
+oldest(source, chat_id, id, n) AS (
+  SELECT c.source, c.chat_id, (SELECT x.id FROM outbox AS x{every}
+                               WHERE {u} AND x.source = c.source AND x.chat_id = c.chat_id
+                               ORDER BY x.id LIMIT 1), 1
+  FROM chats AS c WHERE c.chat_id IS NOT NULL
+  UNION ALL
+  SELECT w.source, w.chat_id, (SELECT x.id FROM outbox AS x{every}
+                               WHERE {u} AND x.source = w.source AND x.chat_id = w.chat_id
+                               AND x.id > w.id ORDER BY x.id LIMIT 1), w.n + 1
+  FROM oldest AS w WHERE w.id IS NOT NULL AND w.n < :m
+),
+protective(source, chat_id, id, n) AS (
+  SELECT w.source, w.chat_id, (SELECT x.id FROM outbox AS x{protective}
+                               WHERE {u} AND {p} AND x.source = w.source
+                               AND x.chat_id = w.chat_id ORDER BY x.id LIMIT 1), 1
+  FROM oldest AS w WHERE w.n = :m AND w.id IS NOT NULL
+  UNION ALL
+  SELECT w.source, w.chat_id, (SELECT x.id FROM outbox AS x{protective}
+                               WHERE {u} AND {p} AND x.source = w.source
+                               AND x.chat_id = w.chat_id AND x.id > w.id
+                               ORDER BY x.id LIMIT 1), w.n + 1
+  FROM protective AS w WHERE w.id IS NOT NULL AND w.n < :k
+),
+taken(id) AS (
+  SELECT id FROM oldest WHERE id IS NOT NULL
+  UNION SELECT id FROM protective WHERE id IS NOT NULL
+),
+ranked AS (
+  SELECT {columns}, row_number() OVER chat AS rn,
+         CASE WHEN {p} THEN sum(CASE WHEN {p} THEN 1 ELSE 0 END) OVER chat
+         ELSE row_number() OVER chat END AS rank
+  FROM taken AS w CROSS JOIN {row}
+  WINDOW chat AS (PARTITION BY o.source, o.chat_id ORDER BY o.id
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 )
-_WINDOWS = (
-    select(_RANKED)
-    .where(_RANKED.c.rank <= bindparam("k"))
-    .order_by(_RANKED.c.rank, _RANKED.c.oid)
-    .limit(bindparam("n"))
-    .subquery("windows")
-)
-#: every chat's first ``k`` unfinished actions and first ``k`` protective ones, taken round
-#: robin (every chat's first before any chat's second), at most ``n`` in all
-_QUEUE = select(outbox, _WINDOWS.c.rn, _WINDOWS.c.rank).join(_WINDOWS, _WINDOWS.c.oid == _o.id)
+SELECT * FROM ranked WHERE rank <= :k ORDER BY rank, id LIMIT :n
+""").columns(*outbox.c, column("rn", Integer), column("rank", Integer))
+
+
+_WINDOWS, _WINDOWS_SQLITE = _windows_sql(sqlite=False), _windows_sql(sqlite=True)
+
+
+def _read_windows(conn: Connection, k: int, n: int) -> Sequence[Row[Any]]:
+    """The rows of :func:`_windows_sql` (with rn, rank), in the order they are taken."""
+    if conn.dialect.name == "postgresql":
+        # PostgreSQL's guess at the steps through the indexes (it cannot know how many) is
+        # far over the cost at which it compiles a query to machine code first: half a
+        # second each time, for a read of a few milliseconds (for this transaction only)
+        conn.execute(text("SET LOCAL jit = off"))
+    windows = _WINDOWS_SQLITE if conn.dialect.name == "sqlite" else _WINDOWS
+    return conn.execute(windows, {"k": k, "m": 2 * k, "n": n}).all()
+
+
 #: a chat's unfinished actions between two ids that are not protective and name one of the
 #: ``messages`` or address one of the ``members`` (as :func:`names` reads them)
 _NAMING = (
@@ -200,14 +277,16 @@ def read_queue(conn: Connection, budget: int, per_chat: int) -> QueueRead:
     :func:`names` tells a protective one must wait for), fairly across chats: each chat's
     first ``per_chat`` actions and its first ``per_chat`` protective ones, every chat's first
     before any chat's second, so a backlog of thousands in one chat holds up neither another
-    chat's action nor its own protective ones.
+    chat's action nor its own protective ones. What is taken is found through the outbox's
+    partial indexes (:func:`_windows_sql`): the cost grows with what is read, not with the
+    length of the queue.
 
     Past a chat's horizon its other actions are not read, but the protective ones read there
     must not overtake one that names what they name: those are looked for by name in the
     chat's unread part (``_NAMING``), wherever they are. At most ``per_chat`` of them are
     read; past the last one read, when there may be more, the chat's protective actions wait
     for the next read."""
-    got = conn.execute(_QUEUE, {"k": per_chat + 1, "n": budget + 1}).all()
+    got = _read_windows(conn, per_chat + 1, budget + 1)
     # one more than the windows and the budget take: what says more is queued than was read
     complete = len(got) <= budget and all(r.rank <= per_chat for r in got)
     rows = sorted((r for r in got[:budget] if r.rank <= per_chat), key=lambda r: r.id)
@@ -226,7 +305,7 @@ def read_queue(conn: Connection, budget: int, per_chat: int) -> QueueRead:
             complete = False
             continue
         horizons[key] = chat_rows[place - 1].id
-        past = chat_rows[place:]  # protective ones only (see _QUEUE's rank)
+        past = chat_rows[place:]  # protective ones only (see _windows_sql's rank)
         named = [_named(row) for row in past]
         last = max((row.id for row, n in zip(past, named, strict=True) if any(n)), default=None)
         if last is None:
