@@ -24,6 +24,7 @@ from groupops.storage.tables import groups
 from tests.platforms.matrix.conftest import Person, new_account, run
 from tests.platforms.matrix.helpers import (
     bot_config,
+    bot_room,
     divert,
     error_front,
     make_adapter,
@@ -205,37 +206,53 @@ def test_a_refusal_given_up_starts_over_when_invited_anew_and_pending_ones_are_k
     assert "!pending:x" in out["leaving"] and "!done0:x" not in out["leaving"]
 
 
-def test_a_private_chat_anyone_opens_is_joined_and_is_no_group(
+def test_a_private_chat_is_joined_from_a_member_of_a_group_and_declined_from_a_stranger(
     synapse: Synapse, make_app: Callable[..., App]
 ) -> None:
+    """Anyone can mark an invitation direct: with invited_by set, only someone on the list or
+    a member of a group the bot is in gets a private chat (never a group); a stranger's is
+    declined, as a refused group would be, and not kept."""
     app = make_app(features=())
     bot = new_account(synapse, "bot")
 
     async def go() -> dict[str, Any]:
-        (stranger,) = await people(synapse, 1)
+        member, stranger = await people(synapse, 2)
         config = bot_config(synapse, bot, invited_by=("@*:elsewhere.example",))
         adapter = make_adapter(app.db, config, app.handle)
         await adapter.connect()
         await adapter.sync_once()
-        dm = await stranger.client.room_create(is_direct=True, invite=[bot.user_id])
+        group = await bot_room(adapter)
+        await member.join(group)
+        await settle(adapter, 2)
+        dm = await member.client.room_create(is_direct=True, invite=[bot.user_id])
+        spam = await stranger.client.room_create(is_direct=True, invite=[bot.user_id])
         assert isinstance(dm, RoomCreateResponse), dm
+        assert isinstance(spam, RoomCreateResponse), spam
         await settle(adapter, 3)
-        await stranger.say(dm.room_id, "hi, can you help me?")
+        await member.say(dm.room_id, "hi, can you help me?")
         await settle(adapter, 2)
         out = {
             "dm": dm.room_id,
-            "joined": await membership(stranger, dm.room_id, bot.user_id),
-            "direct": dm.room_id in adapter.direct_rooms(),
+            "spam": spam.room_id,
+            "joined": await membership(member, dm.room_id, bot.user_id),
+            "declined": await membership(stranger, spam.room_id, bot.user_id),
+            "direct": adapter.direct_rooms(),
+            "refused": dict(adapter._state["refused"]),
+            "leaving": dict(adapter._state["leaving"]),
         }
         await adapter.close()
+        await member.close()
         await stranger.close()
         return out
 
     out = run(go())
-    assert out["joined"] == "join" and out["direct"]
+    assert out["joined"] == "join" and out["dm"] in out["direct"]
+    assert out["declined"] == "leave" and out["spam"] not in out["direct"]
+    assert out["refused"][out["spam"]]["direct"] is True
+    assert out["leaving"][out["spam"]]["left"] is True
     with app.db.connect() as conn:
         chats = {r.chat_id for r in conn.execute(select(events_table.c.chat_id))}
-    assert out["dm"] not in chats
+    assert out["dm"] not in chats and out["spam"] not in chats
 
 
 def test_who_may_invite() -> None:

@@ -300,9 +300,11 @@ class Sync(Homeserver):
 
     async def _admit(self, room_id: str, invite_state: Any) -> bool:
         """Whether to join a room the bot is invited to: anyone may invite it when
-        ``invited_by`` is empty, and into a private chat (an ``is_direct`` invitation: never a
-        group); else the inviter must be on the list. A refused invitation is rejected (leave
-        the invited room, which the homeserver takes as "no") and kept in
+        ``invited_by`` is empty; else the inviter must be on the list, or, for a private chat
+        (an ``is_direct`` invitation: never a group), be on the list or a member of a group
+        the bot is in (:meth:`_serves`): a private chat still costs the bot a room to sync
+        and hold, and anyone anywhere can mark an invitation direct. A refused invitation is
+        rejected (leave the invited room, which the homeserver takes as "no") and kept in
         ``state["refused"]`` for the operator; an invitation from someone on the list takes
         the room off it."""
         refused: dict[str, dict[str, Any]] = self._state.setdefault("refused", {})
@@ -318,10 +320,11 @@ class Sync(Homeserver):
                 content = getattr(e, "content", None) or raw.get("content") or {}
                 if content.get("membership") == "invite":
                     inviter = str(getattr(e, "sender", "") or raw.get("sender") or "")
+        direct = room_id in self.direct_rooms()  # noted from the invitation just before
         if (
             not self.config.invited_by
-            or room_id in self.direct_rooms()  # noted from the invitation just before
             or (inviter and may_invite(self.config.invited_by, inviter))
+            or (direct and inviter and self._serves(inviter))
         ):
             refused.pop(room_id, None)
             self._leaving().pop(room_id, None)  # left before as not the bot's: it is now
@@ -336,15 +339,32 @@ class Sync(Homeserver):
         }
         while len(refused) > MAX_REFUSED:
             refused.pop(next(iter(refused)))
+        if direct:
+            self._state["direct_rooms"].remove(room_id)  # never the bot's private chat
+            refused[room_id]["direct"] = True
         log.warning(
-            "%s: invited to %s (%s) by %s, who is not on invited_by: refused",
+            "%s: invited to %s (%s) by %s, who is not on invited_by%s: refused",
             self.source,
             room_id,
-            title,
+            title or ("a private chat" if direct else ""),
             inviter or "someone unknown",
+            " nor a member of a group the bot is in" if direct else "",
         )
         self._leaving().pop(room_id, None)  # invited anew: the tries start over
         await self._leave(room_id, "refused")
+        return False
+
+    def _serves(self, user_id: str) -> bool:
+        """Whether ``user_id`` is a member (joined) of a group the bot is in, as matrix-nio
+        holds the rooms' members from the sync (no request): a private chat, a room refused
+        or being left is no group."""
+        skip = self.direct_rooms() | set(self._state.get("refused") or {}) | set(self._leaving())
+        for room_id, room in self._client().rooms.items():
+            if room_id in skip:
+                continue
+            user = room.users.get(user_id)
+            if user is not None and not user.invited:
+                return True
         return False
 
     def _leaving(self) -> dict[str, dict[str, Any]]:
