@@ -23,6 +23,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
 )
 
 from groupops.domain.actions import Action, ActionKind
@@ -31,25 +32,54 @@ from groupops.engine.deadletters import NOT_IN_GROUP
 from groupops.platforms.base import Capabilities, RateLimits
 from groupops.storage.bulk import Bulk
 from groupops.storage.db import driver_cursor
-from groupops.storage.tables import groups, outbox, owner_tasks
+from groupops.storage.tables import OUTBOX_UNFINISHED, groups, outbox, owner_tasks
 
 _OUTBOX, _TASKS = Bulk(insert(outbox)), Bulk(insert(owner_tasks))
 #: without a running App we cannot ask the platform: queue everything, and the deliverer
 #: dead-letters what the platform refuses
 _ANY = Capabilities("any", frozenset(ActionKind) - {ActionKind.OWNER_TASK}, RateLimits())
 _o = outbox.c
-#: more unfinished actions than this in the queue: nothing is handed off (see open_chats)
+#: more chats than this with unfinished actions: nothing is handed off (see open_chats)
 OPEN_SCAN_LIMIT = 1000
-_OPEN_CHATS = (
-    select(_o.source, _o.chat_id)
-    .where(_o.status.in_(("pending", "sending")))
-    .distinct()
-    .limit(OPEN_SCAN_LIMIT)
+
+
+def _open_chats_sql(sqlite: bool) -> str:
+    """The first OPEN_SCAN_LIMIT chats with an unfinished action, found one after the other
+    through the partial index on them (ix_outbox_unfinished, migration 0014): each source,
+    then each of its chats, one step in the index each (the next one after the last found),
+    so the read costs what the chats waiting are, not what is queued. The condition is
+    written as the index writes it (tables.OUTBOX_UNFINISHED): a database uses a partial index
+    only for a query that writes its values (PostgreSQL's plan for a bound ``status IN
+    ($1, $2)`` read the whole table through ix_outbox_chat once psycopg prepared it, and
+    with the values it took the status index and a hash of every unfinished row). SQLite is
+    told the index (INDEXED BY): without statistics it would take the status index and
+    sort."""
+    every = " INDEXED BY ix_outbox_unfinished" if sqlite else ""
+    u = OUTBOX_UNFINISHED
+    return f"""
+WITH RECURSIVE
+sources(source) AS (
+  SELECT (SELECT x.source FROM outbox AS x{every} WHERE {u} ORDER BY x.source LIMIT 1)
+  UNION ALL
+  SELECT (SELECT x.source FROM outbox AS x{every}
+          WHERE {u} AND x.source > s.source ORDER BY x.source LIMIT 1)
+  FROM sources AS s WHERE s.source IS NOT NULL
+),
+chats(source, chat_id, n) AS (
+  SELECT s.source, (SELECT x.chat_id FROM outbox AS x{every}
+                    WHERE {u} AND x.source = s.source ORDER BY x.chat_id LIMIT 1), 1
+  FROM sources AS s WHERE s.source IS NOT NULL
+  UNION ALL
+  SELECT c.source, (SELECT x.chat_id FROM outbox AS x{every}
+                    WHERE {u} AND x.source = c.source AND x.chat_id > c.chat_id
+                    ORDER BY x.chat_id LIMIT 1), c.n + 1
+  FROM chats AS c WHERE c.chat_id IS NOT NULL AND c.n < {OPEN_SCAN_LIMIT}
 )
-_SQLITE_OPEN_CHATS = (
-    "SELECT DISTINCT source, chat_id FROM outbox WHERE status IN ('pending', 'sending')"
-    f" LIMIT {OPEN_SCAN_LIMIT}"
-)
+SELECT source, chat_id FROM chats WHERE chat_id IS NOT NULL LIMIT {OPEN_SCAN_LIMIT}
+"""
+
+
+_OPEN_CHATS, _SQLITE_OPEN_CHATS = text(_open_chats_sql(sqlite=False)), _open_chats_sql(sqlite=True)
 
 
 @dataclass(frozen=True, slots=True)
