@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from nio import RoomGetStateEventResponse, RoomPreset, RoomSendError
+from nio import RoomCreateResponse, RoomGetStateEventResponse, RoomPreset, RoomSendError
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError
@@ -188,3 +188,55 @@ def test_wrong_password_is_a_typed_error_without_the_secret(
     assert error.permanent and "M_FORBIDDEN" in str(error)
     assert wrong not in str(error) and wrong not in caplog.text
     assert wrong not in repr(config)
+
+
+def test_a_timed_mute_that_cannot_be_lifted_is_a_dead_letter(
+    synapse: Synapse, database_url: str
+) -> None:
+    """The bot lost its rights before a timed mute ended: lifting it is refused for good. The
+    member must not stay muted with only a log line: an unmute waits in the dead letters
+    saying why, for the operator to see and retry."""
+    from groupops.engine.deadletters import list_outbox
+
+    db = _db(database_url)
+    clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+    bot = new_account(synapse, "bot")
+
+    async def go() -> tuple[int, str]:
+        alice, bob = await people(synapse, 2)
+        adapter = make_adapter(db, bot_config(synapse, bot), Collected(), clock)
+        await adapter.connect()
+        await adapter.sync_once()
+        made = await alice.client.room_create(
+            preset=RoomPreset.public_chat,
+            invite=[bot.user_id],
+            power_level_override={
+                "users": {bot.user_id: 50},  # alice: the creator
+                "events": {"m.room.power_levels": 50},
+            },
+        )
+        assert isinstance(made, RoomCreateResponse), made
+        room = made.room_id
+        await adapter.sync_once(300)  # joins the invitation
+        await bob.join(room)
+        until = clock.now() + timedelta(minutes=10)
+        mute = Action(ActionKind.MUTE, adapter.source, room, user_id=bob.user_id, until=until)
+        await adapter.perform(mute, idempotency_key="outbox:1")
+        levels = await alice.client.room_get_state_event(room, "m.room.power_levels")
+        assert isinstance(levels, RoomGetStateEventResponse), levels
+        content = dict(levels.content)
+        content["users"] = {**content["users"], bot.user_id: 0}  # the bot demoted
+        await alice.client.room_put_state(room, "m.room.power_levels", content)
+        clock.advance(timedelta(minutes=11))
+        lifted = await adapter.lift_due_mutes()
+        await adapter.close()
+        await alice.close()
+        await bob.close()
+        return lifted, bob.user_id
+
+    lifted, bob_id = run(go())
+    assert lifted == 0
+    dead = list_outbox(db, "dead")
+    assert [(r["kind"], r["payload"]["user_id"]) for r in dead] == [("unmute", bob_id)]
+    assert "refused" in dead[0]["last_error"]
+    db.dispose()

@@ -23,10 +23,12 @@ from nio import (
     RoomPreset,
     RoomSendResponse,
 )
+from sqlalchemy import select, update
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError, RecipientUnreachable
 from groupops.domain.time import utc
+from groupops.engine.outbox import queue_actions
 from groupops.platforms.base import DeliveryResult
 from groupops.platforms.matrix.config import network_reason
 from groupops.platforms.matrix.homeserver import (
@@ -36,6 +38,10 @@ from groupops.platforms.matrix.homeserver import (
     log,
 )
 from groupops.platforms.supervise import refuse_unless_doable
+from groupops.storage.tables import connections, groups, outbox
+
+#: ``outbox.feature`` of an unmute written by the adapter: a timed mute it could not lift
+MUTE_LIFT = "matrix_mute_end"
 
 MATRIX_ACTIONS = frozenset(
     {
@@ -325,12 +331,49 @@ class Delivery(Homeserver):
                     await self._unmute_locked(room, user)
                 lifted += 1
             except PlatformError as exc:
-                if exc.permanent:  # the room or the member is gone: nothing left to lift
+                if exc.permanent:  # not to be lifted by trying again: a human must see it
                     async with self._lock:
                         self._state.get("mutes", {}).pop(key, None)
                         self.store.save_state(self._state)
+                    self._dead_unmute(room, user, exc)
                 log.warning("%s: lifting the mute of %s failed: %s", self.source, user, exc)
         return lifted
+
+    def _dead_unmute(self, room: str, user: str, error: PlatformError) -> None:
+        """A timed mute that cannot be lifted (the bot lost its rights, the room is gone): an
+        unmute in the outbox's dead letters saying why, as the deliverer leaves an action the
+        platform refused, so that the operator sees it (``groupops outbox``) and can put it
+        back (``groupops outbox retry``) once the bot may again; else the member stays muted
+        for ever with nothing but a log line."""
+        chat = self.group_room(room)
+        g, c = groups.c, connections.c
+        now = self.clock.now()
+        with self.store.db.begin() as conn:
+            found = conn.execute(
+                select(g.id, g.workspace_id).where(g.source == self.source, g.chat_id == chat)
+            ).first()
+            workspace = (
+                found.workspace_id
+                if found is not None
+                else conn.execute(select(c.workspace_id).where(c.id == self.source)).scalar_one()
+            )
+            action = Action(ActionKind.UNMUTE, self.source, chat, user_id=user)
+            ids, _tasks = queue_actions(
+                conn,
+                [(action, found.id if found is not None else None)],
+                workspace_id=int(workspace),
+                now=now,
+                feature=MUTE_LIFT,
+            )
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(ids), outbox.c.status == "pending")
+                .values(
+                    status="dead",
+                    attempts=1,
+                    last_error=f"{type(error).__name__}: {error}"[:2000],
+                )
+            )
 
     async def _pin(self, room: str, event_id: str) -> Any:
         pinned = await self._state_event(room, "m.room.pinned_events")
