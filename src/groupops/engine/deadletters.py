@@ -25,10 +25,34 @@ NOT_POSTED = N_("not posted: it announces outbox {id} ({kind}), which failed")
 NO_CONNECTION = N_("no connection {source} is running")
 #: an action for a group the bot is not in (removed, banned or gone: engine/bot.py)
 NOT_IN_GROUP = N_("not sent: the bot is not in the group")
-#: groupops' own words in the platforms' errors (the adapters'; what follows "refused: " is
-#: the platform's and stays as it is)
+#: groupops' own words in the platforms' errors, defined here once: the adapters raise them
+#: (a connection's health keeps them, the deliverer its dead letters) and :func:`error_words`
+#: reads them back
+#: a Telegram connection whose token the Bot API no longer takes (platforms.telegram.botapi)
+TOKEN_REFUSED = N_(
+    "the bot token was refused (revoked?): run `groupops connect telegram --token …` with the"
+    " token from @BotFather; the running serve picks it up"
+)
+#: a Matrix connection whose login the homeserver no longer takes (platforms.matrix.homeserver)
+ACCESS_REFUSED = N_(
+    "the homeserver refused the bot's login ({answer}): logged out, or its password changed?"
+    " Run `groupops connect matrix --homeserver … --user … ` again; the running serve picks"
+    " it up"
+)
+#: private messages the member cannot receive (RecipientUnreachable: the deliverer posts them
+#: in the group instead): on Telegram someone who never started the bot, or who blocked it
+#: (what follows is Telegram's), on Matrix someone who left the bot's private chat
+NOT_STARTED = N_("the member has not started a private chat with the bot")
+BLOCKED = N_("the member cannot receive the bot's private messages: {reason}")
+LEFT_PRIVATE_CHAT = N_("{user} left the private chat {room} with the bot (or declined it)")
+#: all of groupops' words in the platforms' errors (what follows "refused: " is the
+#: platform's and stays as it is)
 PLATFORM_WORDS = (
-    N_("the member has not started a private chat with the bot"),
+    TOKEN_REFUSED,
+    ACCESS_REFUSED,
+    NOT_STARTED,
+    BLOCKED,
+    LEFT_PRIVATE_CHAT,
     N_("the member has not started the bot"),
     N_("Telegram lets bots delete messages for 48 hours only"),
     N_("not connected"),

@@ -28,6 +28,7 @@ from sqlalchemy import select, update
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError, RecipientUnreachable
 from groupops.domain.time import utc
+from groupops.engine.deadletters import LEFT_PRIVATE_CHAT
 from groupops.engine.outbox import queue_actions
 from groupops.platforms.base import DeliveryResult
 from groupops.platforms.matrix.config import network_reason
@@ -202,8 +203,7 @@ class Delivery(Homeserver):
             return theirs
         if known is not None:
             raise RecipientUnreachable(
-                f"{user_id} left the private chat {known} with the bot (or declined it)",
-                where=self.source,
+                LEFT_PRIVATE_CHAT, where=self.source, user=user_id, room=known
             )
         made = await self._client().room_create(
             is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat

@@ -14,6 +14,7 @@ from nio import AsyncClient, ErrorResponse, Response
 
 from groupops.domain.errors import PlatformError
 from groupops.engine.clock import Clock
+from groupops.engine.deadletters import ACCESS_REFUSED
 from groupops.platforms.base import Capabilities
 from groupops.platforms.matrix.config import ConnectionStore, MatrixConfig
 from groupops.platforms.matrix.translate import Translator
@@ -24,19 +25,13 @@ log = logging.getLogger("groupops.platforms.matrix.adapter")
 
 RETRYABLE_ERRCODES = {"M_LIMIT_EXCEEDED", "M_UNKNOWN", "M_RESOURCE_LIMIT_EXCEEDED"}
 
-ACCESS_REFUSED = (
-    "the homeserver refused the bot's login ({answer}): logged out, or its password changed?"
-    " Run `groupops connect matrix --homeserver … --user … ` again; the running serve picks"
-    " it up"
-)
-
 
 class AccessRefused(PlatformError):
     """The homeserver no longer takes the stored access token (401 M_UNKNOWN_TOKEN: the
     device was logged out, the password reset) or refused the password."""
 
     def __init__(self, where: str, answer: str) -> None:
-        super().__init__(ACCESS_REFUSED.format(answer=answer), where=where, permanent=True)
+        super().__init__(ACCESS_REFUSED, where=where, permanent=True, answer=answer)
 
 
 #: room versions in which the creators are not in the power levels but above them all

@@ -24,6 +24,7 @@ from telegram.error import (
 
 from groupops.domain.errors import PlatformError
 from groupops.engine.clock import Clock
+from groupops.engine.deadletters import TOKEN_REFUSED
 from groupops.platforms.base import Capabilities
 from groupops.platforms.secrets import SecretFilter
 from groupops.platforms.telegram.config import ConnectionStore, TelegramConfig
@@ -35,11 +36,6 @@ log = logging.getLogger("groupops.platforms.telegram.adapter")
 
 #: between the chat and the number in the id of a message of a group's new chat
 MESSAGE_OF = ":"
-
-TOKEN_REFUSED = (
-    "the bot token was refused (revoked?): run `groupops connect telegram --token …` with the"
-    " token from @BotFather; the running serve picks it up"
-)
 
 
 def _seconds(value: int | float | timedelta) -> float:

@@ -18,6 +18,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError, RecipientUnreachable
+from groupops.engine.deadletters import BLOCKED, NOT_STARTED
 from groupops.platforms.base import DeliveryResult
 from groupops.platforms.supervise import refuse_unless_doable
 from groupops.platforms.telegram.botapi import BotApi
@@ -133,7 +134,7 @@ class Delivery(BotApi):
                 # message in the group instead, and the bot stops counting on a private chat
                 self.forget_started(action.user_id)
                 raise RecipientUnreachable(
-                    self._filter.mask(exc.message), where=f"{self.source} {what}"
+                    BLOCKED, where=f"{self.source} {what}", reason=self._filter.mask(exc.message)
                 ) from None
             raise self._error(exc, what) from None
         except BadRequest as exc:
@@ -308,9 +309,7 @@ class Delivery(BotApi):
             return self._sent(sent, chat_id)
         if kind == ActionKind.DIRECT_MESSAGE:
             if not self.started(action.user_id):
-                raise RecipientUnreachable(
-                    "the member has not started a private chat with the bot", where=where
-                )
+                raise RecipientUnreachable(NOT_STARTED, where=where)
             dm = await self._send_text(
                 user, action.text, key, markup=keyboard(action.data.get("buttons"), where)
             )
