@@ -48,7 +48,7 @@ from typing import Any
 from sqlalchemy import Connection, Integer, Row, TextualSelect, bindparam, column, or_, select, text
 
 from groupops.domain.actions import ADDRESSES, ActionKind
-from groupops.engine.outbox import Handed
+from groupops.engine.outbox import Handed, unfinished_chats_cte
 from groupops.storage.tables import OUTBOX_UNFINISHED, outbox
 
 #: an unfinished outbox row as the deliverer works on it: read from the queue, or handed over
@@ -116,23 +116,7 @@ def _windows_sql(sqlite: bool) -> TextualSelect:
     )
     return text(f"""
 WITH RECURSIVE
-sources(source) AS (
-  SELECT (SELECT x.source FROM outbox AS x{every} WHERE {u} ORDER BY x.source LIMIT 1)
-  UNION ALL
-  SELECT (SELECT x.source FROM outbox AS x{every}
-          WHERE {u} AND x.source > s.source ORDER BY x.source LIMIT 1)
-  FROM sources AS s WHERE s.source IS NOT NULL
-),
-chats(source, chat_id) AS (
-  SELECT s.source, (SELECT x.chat_id FROM outbox AS x{every}
-                    WHERE {u} AND x.source = s.source ORDER BY x.chat_id LIMIT 1)
-  FROM sources AS s WHERE s.source IS NOT NULL
-  UNION ALL
-  SELECT c.source, (SELECT x.chat_id FROM outbox AS x{every}
-                    WHERE {u} AND x.source = c.source AND x.chat_id > c.chat_id
-                    ORDER BY x.chat_id LIMIT 1)
-  FROM chats AS c WHERE c.chat_id IS NOT NULL
-),
+{unfinished_chats_cte(sqlite)},
 oldest(source, chat_id, id, n) AS (
   SELECT c.source, c.chat_id, (SELECT x.id FROM outbox AS x{every}
                                WHERE {u} AND x.source = c.source AND x.chat_id = c.chat_id

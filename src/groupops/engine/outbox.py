@@ -43,22 +43,22 @@ _o = outbox.c
 OPEN_SCAN_LIMIT = 1000
 
 
-def _open_chats_sql(sqlite: bool) -> str:
-    """The first OPEN_SCAN_LIMIT chats with an unfinished action, found one after the other
-    through the partial index on them (ix_outbox_unfinished, migration 0014): each source,
-    then each of its chats, one step in the index each (the next one after the last found),
-    so the read costs what the chats waiting are, not what is queued. The condition is
-    written as the index writes it (tables.OUTBOX_UNFINISHED): a database uses a partial index
-    only for a query that writes its values (PostgreSQL's plan for a bound ``status IN
-    ($1, $2)`` read the whole table through ix_outbox_chat once psycopg prepared it, and
-    with the values it took the status index and a hash of every unfinished row). SQLite is
-    told the index (INDEXED BY): without statistics it would take the status index and
-    sort."""
+def unfinished_chats_cte(sqlite: bool, most: int | None = None) -> str:
+    """The ``sources(source)`` and ``chats(source, chat_id, n)`` parts of a ``WITH
+    RECURSIVE``: every source, then each source's chats with an unfinished action (at most
+    ``most`` chats in all), found one after the other through the partial index on them
+    (ix_outbox_unfinished, migration 0014), one step in the index each (the next one after
+    the last found), so a read costs what the chats waiting are, not what is queued. Rows
+    whose ``chat_id`` is NULL end a source's steps. The condition is written as the index
+    writes it (tables.OUTBOX_UNFINISHED): a database uses a partial index only for a query
+    that writes its values (PostgreSQL's plan for a bound ``status IN ($1, $2)`` read the
+    whole table through ix_outbox_chat once psycopg prepared it). SQLite is told the index
+    (INDEXED BY): without statistics it would take the status index and sort. Shared by
+    :func:`open_chats` and engine.delivery_order's read of the queue."""
     every = " INDEXED BY ix_outbox_unfinished" if sqlite else ""
     u = OUTBOX_UNFINISHED
-    return f"""
-WITH RECURSIVE
-sources(source) AS (
+    bound = "" if most is None else f" AND c.n < {int(most)}"
+    return f"""sources(source) AS (
   SELECT (SELECT x.source FROM outbox AS x{every} WHERE {u} ORDER BY x.source LIMIT 1)
   UNION ALL
   SELECT (SELECT x.source FROM outbox AS x{every}
@@ -73,8 +73,16 @@ chats(source, chat_id, n) AS (
   SELECT c.source, (SELECT x.chat_id FROM outbox AS x{every}
                     WHERE {u} AND x.source = c.source AND x.chat_id > c.chat_id
                     ORDER BY x.chat_id LIMIT 1), c.n + 1
-  FROM chats AS c WHERE c.chat_id IS NOT NULL AND c.n < {OPEN_SCAN_LIMIT}
-)
+  FROM chats AS c WHERE c.chat_id IS NOT NULL{bound}
+)"""
+
+
+def _open_chats_sql(sqlite: bool) -> str:
+    """The first OPEN_SCAN_LIMIT chats with an unfinished action (see
+    :func:`unfinished_chats_cte`)."""
+    return f"""
+WITH RECURSIVE
+{unfinished_chats_cte(sqlite, OPEN_SCAN_LIMIT)}
 SELECT source, chat_id FROM chats WHERE chat_id IS NOT NULL LIMIT {OPEN_SCAN_LIMIT}
 """
 
