@@ -31,6 +31,19 @@ parents (my previous message answered this candidate's author, the candidate ans
 ...); both are computed in one pass over the features. Measured on the held-out train files
 it adds about +0.4 F1 points for about 1.6x the time, so the shipped model has one stage.
 
+What size costs (measured: ``reply_training.train(folder, hidden=H, window=W, seed=S)``, dev F1
+over links; the replies phase and the whole run of ``bench/analyze.py`` on its 1M-message
+replay, best of 4-12 runs on a 2-core machine): hidden 64 (shipped): F1 0.724, 6.9 of 13.2 s;
+32: 0.721, 5.6 of 11.8 s; 24: 0.713, 5.5 of 11.8 s; 16: 0.717, 5.1 of 11.5 s (-13 %). The seed
+moves dev F1 by up to 0.005 at any size, and over seeds 0-4 the means are the same (64: 0.7207,
+32: 0.7206, 16: 0.7200): between 16 and 64 units the size buys no measurable accuracy. The
+window does not change that run's time (a large input is scored over 20 candidates, whatever
+the model's window); on dev, hidden 64: window 40 0.7225, 30 0.719, 20 0.7186 (1.5, 1.9, 2.8,
+4.8 % of the train links reach farther than 50, 40, 30, 20 messages). The size stays 64/50:
+no variant met both F1 >= 0.720 and a 1M run 15 % faster. Adding the candidate-only
+features' part of the hidden layer once per candidate row, not per pair, gives the same parents
+and 5 % less scoring time: within the noise of the whole run, so not done.
+
 Public API:
 
 * :func:`infer_replies` ``(columns) -> list[list[str]]`` (the importers' contract): per row the
