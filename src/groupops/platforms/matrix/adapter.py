@@ -29,6 +29,7 @@ from nio import AsyncClientConfig, LoginResponse
 
 from groupops.domain.errors import NotFound, PlatformError
 from groupops.engine.clock import Clock, RealClock
+from groupops.engine.deadletters import ACCESS_REFUSED
 from groupops.platforms.base import Capabilities
 from groupops.platforms.matrix.config import (
     ConnectionStore,
@@ -38,7 +39,6 @@ from groupops.platforms.matrix.config import (
 )
 from groupops.platforms.matrix.deliver import MATRIX_ACTIONS, Delivery
 from groupops.platforms.matrix.homeserver import (
-    ACCESS_REFUSED,
     CREATOR_LEVEL,
     RETRYABLE_ERRCODES,
     AccessRefused,

@@ -27,6 +27,7 @@ from telegram.request import HTTPXRequest
 
 from groupops.domain.errors import NotFound, PlatformError
 from groupops.engine.clock import Clock, RealClock
+from groupops.engine.deadletters import TOKEN_REFUSED
 from groupops.platforms.base import Capabilities
 from groupops.platforms.supervise import (
     DISABLED,
@@ -38,7 +39,7 @@ from groupops.platforms.supervise import (
     stored_differs,
     watch,
 )
-from groupops.platforms.telegram.botapi import TOKEN_REFUSED, TokenRefused, log
+from groupops.platforms.telegram.botapi import TokenRefused, log
 from groupops.platforms.telegram.config import ConnectionStore, TelegramConfig, secret_filter
 from groupops.platforms.telegram.deliver import (
     CALLBACK_DATA_MAX,
