@@ -41,7 +41,7 @@ from groupops.engine import delivery_order as order
 from groupops.engine.clock import Clock
 from groupops.engine.deadletters import NO_CONNECTION, NOT_POSTED, REROUTED
 from groupops.engine.delivery_order import POSTS, Queued
-from groupops.engine.outbox import Handed
+from groupops.engine.outbox import Handed, failure_text
 from groupops.engine.ratelimit import TokenBucket
 from groupops.platforms.registry import Platforms
 from groupops.storage.tables import groups, outbox
@@ -410,7 +410,7 @@ class Deliverer:
                 .values(
                     status="rerouted",
                     claimed_until=None,
-                    last_error=REROUTED.format(error=f"{type(exc).__name__}: {exc}")[:2000],
+                    last_error=REROUTED.format(error=failure_text(exc))[:2000],
                 )
             )
         self.notify()
@@ -419,7 +419,7 @@ class Deliverer:
         self, oid: int, attempts: int, exc: Exception, retry_after: float | None, permanent: bool
     ) -> None:
         now = self.clock.now()
-        values: dict[str, Any] = {"last_error": f"{type(exc).__name__}: {exc}"[:2000]}
+        values: dict[str, Any] = {"last_error": failure_text(exc)}
         values["claimed_until"] = None
         if permanent:
             values["status"] = "dead"

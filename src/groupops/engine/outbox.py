@@ -24,6 +24,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    update,
 )
 
 from groupops.domain.actions import Action, ActionKind
@@ -193,6 +194,37 @@ def queue_actions(
         want_ids=True,
         away=away,
     )
+
+
+def failure_text(exc: BaseException) -> str:
+    """How an action's failure is stored (``outbox.last_error``): the error's type and its
+    words, at most 2,000 characters."""
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def queue_dead_letter(
+    conn: Connection,
+    action: Action,
+    group_id: int | None,
+    *,
+    workspace_id: int,
+    now: datetime,
+    feature: str,
+    error: BaseException,
+) -> list[int]:
+    """An action that failed for good outside the deliverer (a platform adapter's own work,
+    such as lifting a timed mute) written as a dead letter saying why, as the deliverer leaves
+    one the platform refused: ``groupops outbox`` lists it and ``outbox retry`` sends it.
+    Returns its outbox ids (a group the bot is not in keeps :func:`queue_actions`' reason)."""
+    ids, _tasks = queue_actions(
+        conn, [(action, group_id)], workspace_id=workspace_id, now=now, feature=feature
+    )
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(ids), outbox.c.status == "pending")
+        .values(status="dead", attempts=1, last_error=failure_text(error))
+    )
+    return ids
 
 
 def write_and_hand_off(

@@ -23,13 +23,13 @@ from nio import (
     RoomPreset,
     RoomSendResponse,
 )
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError, RecipientUnreachable
 from groupops.domain.time import utc
 from groupops.engine.deadletters import LEFT_PRIVATE_CHAT
-from groupops.engine.outbox import queue_actions
+from groupops.engine.outbox import queue_dead_letter
 from groupops.platforms.base import DeliveryResult
 from groupops.platforms.matrix.config import network_reason
 from groupops.platforms.matrix.homeserver import (
@@ -39,7 +39,7 @@ from groupops.platforms.matrix.homeserver import (
     log,
 )
 from groupops.platforms.supervise import refuse_unless_doable
-from groupops.storage.tables import connections, groups, outbox
+from groupops.storage.tables import connections, groups
 
 #: ``outbox.feature`` of an unmute written by the adapter: a timed mute it could not lift
 MUTE_LIFT = "matrix_mute_end"
@@ -357,22 +357,14 @@ class Delivery(Homeserver):
                 if found is not None
                 else conn.execute(select(c.workspace_id).where(c.id == self.source)).scalar_one()
             )
-            action = Action(ActionKind.UNMUTE, self.source, chat, user_id=user)
-            ids, _tasks = queue_actions(
+            queue_dead_letter(
                 conn,
-                [(action, found.id if found is not None else None)],
+                Action(ActionKind.UNMUTE, self.source, chat, user_id=user),
+                found.id if found is not None else None,
                 workspace_id=int(workspace),
                 now=now,
                 feature=MUTE_LIFT,
-            )
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.id.in_(ids), outbox.c.status == "pending")
-                .values(
-                    status="dead",
-                    attempts=1,
-                    last_error=f"{type(error).__name__}: {error}"[:2000],
-                )
+                error=error,
             )
 
     async def _pin(self, room: str, event_id: str) -> Any:
