@@ -16,7 +16,7 @@ import pytest
 import typer
 from sqlalchemy import insert
 
-from groupops.cli_output import evidence_said, log_line, reason_said
+from groupops.cli_output import log_line
 from groupops.domain.actions import ActionKind
 from groupops.engine import settings_admin
 from groupops.engine.app import App
@@ -25,6 +25,7 @@ from groupops.features.registry import DEFAULT_FEATURES, FeatureRegistry
 from groupops.i18n import Catalogs
 from groupops.platforms.sandbox import SandboxAdapter
 from groupops.platforms.sandbox.adapter import SANDBOX_CAPABILITIES
+from groupops.stored_texts import evidence_said, reason_said
 from tests.cli import run
 from tests.test_cli_tasks_reason import columns
 

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 import typer
 from sqlalchemy import insert, select
 
-from groupops.cli_output import task_text
 from groupops.domain.actions import Action, ActionKind
 from groupops.engine.app import App
 from groupops.engine.outbox import describe
 from groupops.i18n import Catalogs
 from groupops.storage.tables import groups, owner_tasks
+from groupops.stored_texts import task_text
 from tests.cli import run
 from tests.test_cli_tasks_reason import columns
 

@@ -4,16 +4,16 @@ the minute, tables whose headings, titles and statuses are in the operator's lan
 (:func:`table`, :func:`emit`), a listing cut at its ``--limit`` (:func:`say_cut`), and the
 sentences put together from parts: a moderation decision as a log line, what ``forget``
 removed, what ``undo`` did, a leaderboard's title. The options and their checks are in
-:mod:`groupops.cli_options`."""
+:mod:`groupops.cli_options`; stored texts (reasons, evidence, owner tasks, errors) said in the
+operator's language in :mod:`groupops.stored_texts`."""
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from rich.cells import cell_len
@@ -24,8 +24,17 @@ from rich.text import Text
 
 from groupops.cli_layout import lines_broken_between_characters
 from groupops.domain.text import one_line
-from groupops.domain.time import zone
-from groupops.i18n import LANGUAGES, N_, Catalogs, english
+from groupops.domain.time import minute as minute
+from groupops.i18n import N_, Catalogs, english
+
+# the stored texts said again, defined in groupops.stored_texts; importable from here as before
+from groupops.stored_texts import UNNAMED_OPERATOR as UNNAMED_OPERATOR
+from groupops.stored_texts import action_reasons as action_reasons
+from groupops.stored_texts import evidence_said as evidence_said
+from groupops.stored_texts import evidence_text, log_word
+from groupops.stored_texts import reason_said as reason_said
+from groupops.stored_texts import task_text as task_text
+from groupops.stored_texts import who_undid as who_undid
 
 out = Console()
 err = Console(stderr=True)
@@ -64,151 +73,9 @@ LOG_COLUMNS = ("id", "time (UTC)", "group", "member", "decision", "reason", "evi
 EVIDENCE_CHARS = 40
 
 
-def minute(value: object, timezone: str = "UTC") -> str:
-    """A stored time as ``2026-11-01 20:44`` (UTC, or in ``timezone``), whether the driver
-    gave a datetime or text."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return str(value)
-    if not isinstance(value, datetime):
-        return ""
-    if value.tzinfo is None:  # SQLite gives stored UTC times back without their zone
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M")
-
-
-#: moderation's words in the log (its steps, the actions they took, the rules broken) in the
-#: operator's language; the English is the stored word itself, and ``--json`` keeps it
-LOG_WORDS = {
-    "warn": N_("warn"),
-    "mute": N_("mute"),
-    "unmute": N_("unmute"),
-    "kick": N_("kick"),
-    "ban": N_("ban"),
-    "unban": N_("unban"),
-    "undo": N_("undo"),
-    "delete": N_("delete"),
-    "send": N_("send"),
-    "reply": N_("reply"),
-    "direct_message": N_("direct_message"),
-    "link": N_("link"),
-    "invite": N_("invite"),
-    "phone": N_("phone"),
-    "contact": N_("contact"),
-    "keyword": N_("keyword"),
-    "flood": N_("flood"),
-    "cross_group": N_("cross_group"),
-    "newcomer_link": N_("newcomer_link"),
-    "blacklist": N_("blacklist"),
-}
 UNDONE_BY = N_("{time} by {who}")
 #: a decision's step with the actions it took (full-width parentheses in Chinese)
 DECISION_WITH = N_("{step} ({actions})")
-
-
-#: who undid a decision when ``undo`` was not told (``--by``): stored as this word, said as
-#: "an operator" in the operator's language
-UNNAMED_OPERATOR = "operator"
-AN_OPERATOR = N_("an operator")
-
-
-def who_undid(by: object, t: Callable[[str], str] = english) -> str:
-    """Who undid a decision as the log keeps it, in the language of ``t``."""
-    if by == UNNAMED_OPERATOR:
-        return t(AN_OPERATOR)
-    return str(by) if by else "?"
-
-
-def log_word(value: object, t: Callable[[str], str] = english) -> str:
-    """One of moderation's words (:data:`LOG_WORDS`: a step, an action, a rule) in the
-    language of ``t``; any other value as it is."""
-    text = "" if value is None else str(value)
-    return t(LOG_WORDS[text]) if text in LOG_WORDS else text
-
-
-#: how a value is read back from a stored English text, by its name in the template (a
-#: number, a word of :data:`LOG_WORDS`); any other value is text up to what follows it
-_VALUE_PATTERNS = {
-    **dict.fromkeys(("count", "seconds", "decision", "more"), r"\d+"),
-    **dict.fromkeys(("rule", "step"), r"\w+"),
-}
-
-
-@functools.cache
-def _reader(template: str) -> re.Pattern[str]:
-    """A pattern matching what ``template`` made in English, each value a named group."""
-    parts = re.split(r"\{(\w+)\}", template)
-    return re.compile(
-        "".join(
-            re.escape(p) if i % 2 == 0 else f"(?P<{p}>{_VALUE_PATTERNS.get(p, '.+?')})"
-            for i, p in enumerate(parts)
-        ),
-        re.DOTALL,
-    )
-
-
-def retold(
-    text: str,
-    templates: Sequence[str],
-    t: Callable[[str], str],
-    values: Callable[[str, str], str] = lambda name, value: value,
-    written: Callable[[str], str] = english,
-) -> str | None:
-    """``text``, stored from one of ``templates`` (msgids: what the engine wrote, or an older
-    version) in the language of ``written`` (English by default), said again in the language
-    of ``t``, each value read back from it and passed through ``values`` (its name, its
-    text); None when no template made it (a person's words, text of a newer kind), which is
-    then shown as it is."""
-    for template in templates:
-        found = _reader(written(template)).fullmatch(text)
-        if found:
-            read = {name: values(name, value) for name, value in found.groupdict().items()}
-            try:
-                return str(t(template).format(**read))
-            except (KeyError, IndexError, ValueError):
-                return None  # a broken translation: the English
-    return None
-
-
-def evidence_said(text: str, t: Callable[[str], str] = english) -> str:
-    """Evidence in groupops' own words as rows stored before moderation kept its template
-    (``6 messages in 10 s``), in the language of ``t``; quoted evidence (the link, the word
-    found) as it is."""
-    from groupops.features.moderation.ops import EVIDENCE
-
-    def value(name: str, value: str) -> str:
-        return log_word(value, t) if name in ("rule", "step") else value
-
-    return retold(text, tuple(EVIDENCE.values()), t, value) or text
-
-
-def action_reasons() -> tuple[str, ...]:
-    """The reasons the features write on their actions, stored in English with the action (an
-    owner task says it: ``kick u2 (gate: no answer in time (failed gates: 1))``), said in the
-    operator's language; the values in braces are read back from the stored text. The very
-    msgids each feature stores with (features/gate/reasons.py, features/moderation/reasons.py),
-    so a rewording there is read here too."""
-    from groupops.features.gate import reasons as gate
-    from groupops.features.moderation import reasons as moderation
-
-    return (*gate.REASONS, *moderation.REASONS)
-
-
-def reason_said(text: str, t: Callable[[str], str] = english) -> str:
-    """An action's stored reason in the language of ``t`` when a feature wrote it in its own
-    words (:func:`action_reasons`, with the rule and the evidence inside it said too); any
-    other reason (a person's, a newer one) as it is."""
-
-    def value(name: str, value: str) -> str:
-        if name == "rule":
-            return log_word(value, t)
-        if name == "evidence":
-            return evidence_said(value, t)
-        return reason_said(value, t) if name == "reason" else value
-
-    return retold(text, action_reasons(), t, value) or text
 
 
 def log_line(row: dict[str, Any], t: Callable[[str], str] = english) -> dict[str, Any]:
@@ -219,21 +86,7 @@ def log_line(row: dict[str, Any], t: Callable[[str], str] = english) -> dict[str
     def word(value: object) -> str:
         return log_word(value, t)
 
-    # evidence in groupops' own words comes as a template with its values (a rule or step
-    # among them said as a word above); rows stored before are read back from their English
-    # (:func:`evidence_said`); quoted evidence as it is
-    evidence = str(row.get("evidence") or "")
-    template, values = row.get("evidence_template"), row.get("evidence_values")
-    if template and isinstance(values, dict):
-        shown = {k: word(v) if k in ("rule", "step") else v for k, v in values.items()}
-        try:
-            said = str(t(template).format(**shown))
-        except (KeyError, IndexError, ValueError):
-            said = evidence  # a broken translation: the English
-        evidence = said
-    else:
-        evidence = evidence_said(evidence, t)
-    evidence = one_line(evidence, EVIDENCE_CHARS)
+    evidence = one_line(evidence_text(row, t), EVIDENCE_CHARS)
     actions = t(LIST_COMMA).join(word(a) for a in row.get("actions") or [])
     undone = ""
     if row.get("undone_at") is not None:
@@ -621,80 +474,6 @@ def _widths(
                 widths[c] += more
                 extra -= more
     return widths, left_out
-
-
-#: an owner task made from an action its platform cannot take, said from that action in the
-#: operator's language (the stored text is English, with an ISO time): what to do and to whom,
-#: what to send, until when (to the minute, UTC), and why
-TASK_DO = N_("{what} {target}")
-TASK_SAYING = N_("{task}: {text}")
-TASK_UNTIL = N_("{task} until {until} UTC")
-TASK_WHY = N_("{task} ({reason})")
-
-
-def task_text(row: dict[str, Any], t: Callable[[str], str] = english) -> str:
-    """What an owner task asks for, as a listing says it in the language of ``t``: from its
-    stored action (``mute u42 until 2026-11-24 12:00 UTC (flood)``), else its stored text (a
-    feature's own task, or an action groupops cannot read)."""
-    from groupops.engine.deadletters import KIND_WORDS
-
-    action = row.get("action")
-    stored = str(row.get("text") or "")
-    if not isinstance(action, dict):
-        return stored
-    kind = str(action.get("kind") or "")
-    if kind == "owner_task":
-        return bot_task_said(action, stored, t) or stored
-    if kind not in KIND_WORDS:
-        return stored
-    target = str(action.get("user_id") or action.get("message_id") or "")
-    said = t(TASK_DO).format(what=t(KIND_WORDS[kind]), target=target).strip()
-    if action.get("text"):
-        said = t(TASK_SAYING).format(task=said, text=one_line(str(action["text"]), 60))
-    if action.get("until"):
-        said = t(TASK_UNTIL).format(task=said, until=minute(action["until"]))
-    if action.get("reason"):  # the feature's own words in the operator's language
-        reason = reason_said(str(action["reason"]), t)
-        said = t(TASK_WHY).format(task=said, reason=one_line(reason, 60))
-    return said
-
-
-def bot_task_said(action: dict[str, Any], stored: str, t: Callable[[str], str]) -> str | None:
-    """A task groupops made about the bot itself (removed from a group, lacking rights there:
-    engine/bot.py), stored in the group's language, said in the language of ``t``: read back
-    from its text in whichever language it was written, the rights and what stops working
-    said again from those the task names; None for any other task."""
-    from groupops.engine import bot
-
-    data = action.get("data")
-    if not isinstance(data, dict) or data.get("bot") not in (bot.REMOVED, bot.RIGHTS):
-        return None
-    lacking = [str(r) for r in data.get("rights") or [] if isinstance(r, str)]
-    rights = effects = ""
-    try:
-        rights, effects = bot.rights_words(lacking, t) if lacking else ("", "")
-    except KeyError:  # a right this version does not know: the words as stored
-        lacking = []
-
-    def value(name: str, value: str) -> str:
-        if lacking and name in ("rights", "effects"):
-            return rights if name == "rights" else effects
-        return value
-
-    templates = (
-        bot.REMOVED_BY,
-        bot.BANNED_BY,
-        bot.REMOVED_NO_ONE,
-        bot.LEFT,
-        bot.LACKS_BY,
-        bot.LACKS,
-    )
-    catalogs = Catalogs()
-    for language in LANGUAGES:  # the group's language when the task was made
-        said = retold(stored, templates, t, value, catalogs.gettext(language))
-        if said is not None:
-            return said
-    return None
 
 
 #: how much of an action's text a listing shows at most (a narrow terminal shows less)

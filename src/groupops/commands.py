@@ -43,12 +43,11 @@ from groupops.cli_output import (
     emit,
     label,
     literal,
-    minute,
     say_cut,
-    task_text,
     title_of,
 )
 from groupops.domain.errors import GroupopsError, InvalidOption, InvalidSettings
+from groupops.domain.time import minute
 from groupops.engine import admin, settings_admin, settings_read
 from groupops.engine.bot import state_words
 from groupops.engine.clock import RealClock
@@ -59,6 +58,7 @@ from groupops.i18n import N_, Catalogs
 from groupops.storage.db import LARGEST_ID
 from groupops.storage.migrate import current
 from groupops.storage.tables import outbox
+from groupops.stored_texts import task_text
 
 #: what ``settings set`` did, and what is in effect now
 SET_FOR_GROUP = N_("{name} saved for group {group}.")

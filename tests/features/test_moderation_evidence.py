@@ -75,7 +75,7 @@ def test_rows_stored_before_are_read_back_and_quoted_evidence_shown_as_it_is(
     assert [log_line(r, ZH)["evidence"] for r in rows] == [
         '{"evidence": "unknown"}',
         "加我微信",
-        "10 秒内发了 5 条消息",  # an older version's English, read back (cli_output)
+        "10 秒内发了 5 条消息",  # an older version's English, read back (stored_texts)
     ]
     assert [r["evidence_template"] for r in rows] == [None, None, None]
 

@@ -1,6 +1,6 @@
 """The reasons the gate and moderation store with their actions are defined once, in each
 feature's reasons module: the feature stores with those msgids and the CLI reads stored reasons
-back with the very same objects (groupops.cli_output.action_reasons), so a rewording in the
+back with the very same objects (groupops.stored_texts.action_reasons), so a rewording in the
 feature cannot leave the CLI matching a copy of the old English (it then showed English)."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from types import ModuleType
 
 import pytest
 
-from groupops.cli_output import action_reasons, evidence_said, reason_said
 from groupops.features.gate import reasons as gate_reasons
 from groupops.features.moderation import ops
 from groupops.features.moderation import reasons as moderation_reasons
 from groupops.i18n import Catalogs
+from groupops.stored_texts import action_reasons, evidence_said, reason_said
 
 FEATURES = Path(__file__).parents[2] / "src" / "groupops" / "features"
 ZH = Catalogs().gettext("zh_CN")

@@ -29,3 +29,18 @@ def local_day(dt: datetime, tz: str | ZoneInfo) -> date:
     """The calendar day of ``dt`` in the group's zone (streaks and 'daily' use this)."""
     z = tz if isinstance(tz, ZoneInfo) else zone(tz)
     return utc(dt).astimezone(z).date()
+
+
+def minute(value: object, timezone: str = "UTC") -> str:
+    """A stored time as ``2026-11-01 20:44`` (UTC, or in ``timezone``), whether the driver
+    gave a datetime or text."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    if not isinstance(value, datetime):
+        return ""
+    if value.tzinfo is None:  # SQLite gives stored UTC times back without their zone
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M")

@@ -4,8 +4,6 @@ printed (nor logged)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +14,7 @@ from groupops.cli_output import emit, err, literal, out, table
 from groupops.domain.errors import InvalidOption
 from groupops.i18n import N_, Catalogs
 from groupops.platforms.connections import LIVE_PLATFORMS, workspace_of
+from groupops.stored_texts import error_said as error_said  # importable from here as before
 
 T_CONNECTED = N_("connected {source} (workspace {workspace}); `groupops serve` runs it")
 T_TITLE = N_("connections")
@@ -413,31 +412,6 @@ def _kind_cell(row: dict[str, Any], t: Any) -> str | None:
     if str(row["id"]).startswith("import:"):
         return str(t(T_AN_IMPORT))
     return None
-
-
-#: the platform's call a connection's stored error starts with, after the connection's id
-#: (``getUpdates: failed: …``; none, ``: failed: …``, for a poll the Bot API library made)
-_CALL = re.compile(r"(\w*): ")
-
-
-def error_said(error: str, source: str, t: Callable[[str], str]) -> str:
-    """A connection's stored error (its last failure, a group it could not leave) in the
-    language of ``t``: groupops' own words said as the outbox's dead letters say them
-    (:func:`~groupops.engine.deadletters.error_words`), after the call that failed, which
-    stays as it is, like the platform's words; text it does not know stays whole."""
-    from groupops.engine.deadletters import error_words
-
-    said = error_words({"last_error": error, "source": source}, t)
-    if said != error:
-        return said
-    shown = error.removeprefix(f"{source} ")  # a refusal's names the connection first
-    call = _CALL.match(shown)
-    if call:
-        rest = shown[call.end() :]
-        rest_said = error_words({"last_error": rest, "source": source}, t)
-        if rest_said != rest:
-            return f"{call[1]}: {rest_said}" if call[1] else rest_said
-    return error
 
 
 def _health_cell(row: dict[str, Any], t: Any) -> str:

@@ -1,6 +1,6 @@
 """Why the gate acts: the reasons it stores, in English, with its actions (an owner task says
 them: ``kick u2 (gate: no answer in time (failed gates: 1))``). Defined once here, as msgids:
-the gate stores them and the CLI (groupops.cli_output) reads them back from the stored text to
+the gate stores them and the CLI (groupops.stored_texts) reads them back from the stored text to
 say them in the operator's language, so a rewording here changes both."""
 
 from __future__ import annotations

@@ -23,21 +23,20 @@ from groupops.cli_options import (
 )
 from groupops.cli_output import (
     LOG_COLUMNS,
-    UNNAMED_OPERATOR,
     emit,
     label,
     literal,
     log_line,
-    minute,
     say_cut,
     undo_sentence,
-    who_undid,
 )
 from groupops.domain.errors import Conflict, InvalidOption
+from groupops.domain.time import minute
 from groupops.engine import admin
 from groupops.features.moderation.ops import MAX_LOG, moderation_log, undo_decision
 from groupops.features.moderation.tables import moderation_decisions
 from groupops.i18n import N_, Catalogs
+from groupops.stored_texts import UNNAMED_OPERATOR, who_undid
 
 #: the undo refused for a decision already undone: when, as the log shows it
 UNDONE_AT = N_("{time} UTC")

@@ -1,6 +1,6 @@
 """Why moderation acts: the reasons it stores, in English, with its actions (an owner task
 says them: ``kick u2 (moderation: flood (6 messages in 10 s))``). Defined once here, as
-msgids: moderation stores them and the CLI (groupops.cli_output) reads them back from the
+msgids: moderation stores them and the CLI (groupops.stored_texts) reads them back from the
 stored text to say them in the operator's language, so a rewording here changes both. The
 evidence inside a finding's reason is worded by ops.EVIDENCE."""
 
