@@ -43,6 +43,7 @@ from groupops.platforms.matrix.homeserver import (
     RETRYABLE_ERRCODES,
     AccessRefused,
     CheckedClient,
+    KeyedLocks,
     creators_of,
     log,
     secret_filter,
@@ -113,7 +114,8 @@ class MatrixAdapter(Sync, Delivery):
         self._gap_failures = {}
         self._filter = secret_filter()
         self._lock = asyncio.Lock()  # one state write at a time (sync loop vs perform)
-        self._power_locks = {}  # one power-levels change at a time per room (see Delivery)
+        self._power_locks = KeyedLocks()  # one power-levels change at a time per room
+        self._dm_locks = KeyedLocks()  # one look for (or making of) a person's private room
         self.health = Health(self.source, store, lambda: self._state, self.clock.now)
 
     # -- lifecycle -------------------------------------------------------------------------

@@ -6,10 +6,10 @@ is lifted by the adapter's loop when the time comes (kept in ``connections.state
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import html
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
@@ -183,7 +183,15 @@ class Delivery(Homeserver):
         opened none, RecipientUnreachable: the deliverer posts in the group instead (as on
         Telegram for someone who blocked the bot), rather than writing into a room nobody
         reads and counting it delivered; nor is a new room made for each message to someone
-        who declined one."""
+        who declined one.
+
+        One look at a time per person: the deliverer sends to several chats at once, and two
+        private messages to the same person (from two groups) that both found no room made
+        two; the second now waits for the first's room and writes there."""
+        async with self._dm_locks.hold(user_id):
+            return await self._dm_room_locked(user_id)
+
+    async def _dm_room_locked(self, user_id: str) -> str:
         rooms: dict[str, str] = self._state.setdefault("dm_rooms", {})
         known = rooms.get(user_id)
         if known is not None and self._with(known, user_id) is not False:
@@ -244,11 +252,11 @@ class Delivery(Homeserver):
         events = levels.get("events") or {}
         return int(events.get("m.room.message", levels.get("events_default", 0)))
 
-    def _power_lock(self, room: str) -> asyncio.Lock:
+    def _power_lock(self, room: str) -> AbstractAsyncContextManager[None]:
         """Held across each read-modify-write of a room's power levels (a mute, an unmute, an
         expired mute lifted by the sync loop while the deliverer mutes someone else): two
         changes at once would each write back what they read, and one would be lost."""
-        return self._power_locks.setdefault(room, asyncio.Lock())
+        return self._power_locks.hold(room)
 
     async def _mute(self, room: str, user: str, until: datetime | None) -> DeliveryResult:
         async with self._power_lock(room):

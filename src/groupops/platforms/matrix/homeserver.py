@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import ClientResponse
@@ -82,6 +83,29 @@ class CheckedClient(AsyncClient):  # type: ignore[misc]  # matrix-nio is not typ
         return error
 
 
+class KeyedLocks:
+    """One asyncio lock per key (a room, a person), kept only while someone holds or waits
+    for it: as many keys as the bot ever writes to cost nothing once they are done."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._held.setdefault(key, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del self._held[key]
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+
 def secret_filter(values: Sequence[str] = ()) -> SecretFilter:
     """The filter that keeps a Matrix connection's password and access token out of the log."""
     return SecretFilter(values, families=LOG_FAMILIES, loggers=LOGGERS)
@@ -102,7 +126,8 @@ class Homeserver:
     _creators: dict[str, frozenset[str]]
     _filter: SecretFilter
     _lock: asyncio.Lock
-    _power_locks: dict[str, asyncio.Lock]
+    _power_locks: KeyedLocks
+    _dm_locks: KeyedLocks
 
     def _scrub(self, text: str) -> str:
         for secret in self.config.secrets():
