@@ -45,7 +45,7 @@ async def serving(app: object) -> AsyncIterator[str]:
         await task
 
 
-def _config() -> dict[str, Any]:
+def webhook_config() -> dict[str, Any]:
     return {
         "mode": "webhook",
         "webhook_secret": SECRET,
@@ -57,7 +57,7 @@ def test_updates_posted_by_telegram_are_handled(make_app: Callable[..., App]) ->
     app = make_app(features=())
 
     async def go() -> None:
-        async with telegram(app, **_config()) as (fake, adapter):
+        async with telegram(app, **webhook_config()) as (fake, adapter):
             web = telegram_webhook_app({adapter.config.username: adapter})
             async with serving(web) as base:
                 url = base + webhook_path(adapter.config.username)
@@ -109,7 +109,7 @@ def test_bad_requests_are_refused_before_anything_is_stored(
     app = make_app(features=())
 
     async def go() -> None:
-        async with telegram(app, **_config()) as (_, adapter):
+        async with telegram(app, **webhook_config()) as (_, adapter):
             route = telegram_webhook_route(
                 lambda name: adapter if name == "groupops_test_bot" else None
             )
@@ -171,7 +171,7 @@ def test_a_malformed_update_posted_is_answered_200_and_skipped(
     app = make_app(features=())
 
     async def go() -> None:
-        async with telegram(app, **_config()) as (fake, adapter):
+        async with telegram(app, **webhook_config()) as (fake, adapter):
             web = telegram_webhook_app({adapter.config.username: adapter})
             async with serving(web) as base:
                 url = base + webhook_path(adapter.config.username)

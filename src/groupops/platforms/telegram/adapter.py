@@ -101,6 +101,7 @@ class TelegramAdapter(Updates, Delivery):
         self.bot = None
         self._state = {}
         self._admins = {}
+        self._known = set()
         self._filter = secret_filter(config.secrets())
         self._lock = asyncio.Lock()  # one batch of updates at a time (poll loop vs webhook)
         self.health = Health(self.source, store, lambda: self._state, self.clock.now)

@@ -10,12 +10,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from sqlalchemy import exists, select
 from telegram.error import TelegramError
 
 from groupops.domain.events import Event
 from groupops.platforms.supervise import Handler, Rejecter, hand_over
 from groupops.platforms.telegram.botapi import BotApi, log
 from groupops.platforms.telegram.translate import ADMIN, GROUP_TYPES, is_member, name_of
+from groupops.storage.tables import groups
 
 T = TypeVar("T")
 
@@ -66,19 +68,27 @@ def bot_added_to_supergroup(update: Mapping[str, Any]) -> str:
     return str(chat["id"]) if is_member(member.get("new_chat_member") or {}) else ""
 
 
-def _held_chats(update: Mapping[str, Any]) -> tuple[str, str]:
-    """(the supergroup the update says the bot was added to, the chat the update is of)."""
-    return bot_added_to_supergroup(update), chat_of(update)
+def _held_chats(update: Mapping[str, Any]) -> tuple[str, str, bool]:
+    """(the supergroup the update says the bot was added to, the chat the update is of,
+    whether that chat is a supergroup)."""
+    chat = _chat(update)
+    return bot_added_to_supergroup(update), chat_of(update), chat.get("type") == "supergroup"
+
+
+def _chat(update: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The chat (Telegram's Chat) an update happened in ({} for none)."""
+    for key in _CHAT_KEYS:
+        chat = (update.get(key) or {}).get("chat") or {}
+        if chat.get("id") is not None:
+            return chat
+    chat = ((update.get("callback_query") or {}).get("message") or {}).get("chat") or {}
+    return chat if chat.get("id") is not None else {}
 
 
 def chat_of(update: Mapping[str, Any]) -> str:
     """The chat an update happened in ("" for none)."""
-    for key in _CHAT_KEYS:
-        chat = (update.get(key) or {}).get("chat") or {}
-        if chat.get("id") is not None:
-            return str(chat["id"])
-    chat = ((update.get("callback_query") or {}).get("message") or {}).get("chat") or {}
-    return str(chat["id"]) if chat.get("id") is not None else ""
+    chat = _chat(update)
+    return str(chat["id"]) if chat else ""
 
 
 def _admin_chats(update: Mapping[str, Any]) -> set[str]:
@@ -100,6 +110,8 @@ class Updates(BotApi):
     handle: Handler | None
     reject: Rejecter | None
     _admins: dict[str, tuple[datetime, frozenset[str]]]
+    #: supergroups found to be groups of groupops (:meth:`_may_be_upgrade`)
+    _known: set[str]
 
     async def _admins_of(self, chat_id: str) -> frozenset[str]:
         now = self.clock.now()
@@ -252,21 +264,32 @@ class Updates(BotApi):
         drops the join (:meth:`note_migration`: the bot was there all along) and lets the rest
         go at once, as the old group's; else all of it is handed over when the join's time
         comes, before the batch's own updates. Only a supergroup the bot has just been added
-        to waits: the groups it is in are never held up."""
+        to waits, or, over a webhook, one that is no group yet and may be an upgraded group's
+        new chat (:meth:`_may_be_upgrade`): its updates wait from the first, the join goes
+        before them when it comes. The groups the bot is in are never held up."""
         held: dict[str, dict[str, Any]] = self._state.setdefault("held", {})
         now = self.clock.now()
+        until = (now + timedelta(seconds=LEAVE_GRACE)).isoformat()
         changed = False
         kept: list[Mapping[str, Any]] = []
-        for u, (added, chat) in self._readable(updates, _held_chats):
-            if added and added not in held and self.group_chat(added) == added:
-                until = now + timedelta(seconds=LEAVE_GRACE)
-                held[added] = {"update": dict(u), "until": until.isoformat(), "updates": []}
+        for u, (added, chat, supergroup) in self._readable(updates, _held_chats):
+            early: dict[str, Any] = held[added] if isinstance(held.get(added), dict) else {}
+            if added and self.group_chat(added) == added and not early.get("update"):
+                # what overtook the join there (a webhook's) waits already: it goes after it
+                held[added] = {
+                    "update": dict(u),
+                    "until": until,
+                    "updates": early.get("updates") or [],
+                }
                 changed = True
             elif isinstance(held.get(chat), dict):
                 waiting = held[chat].setdefault("updates", [])
                 waiting.append(dict(u))
                 if len(waiting) >= HELD_MAX:  # too many to keep in the state: all go now
                     held[chat]["until"] = now.isoformat()
+                changed = True
+            elif supergroup and self._may_be_upgrade(chat):
+                held[chat] = {"until": until, "updates": [dict(u)]}
                 changed = True
             else:
                 kept.append(u)
@@ -275,12 +298,42 @@ class Updates(BotApi):
             for chat, h in held.items()
             if isinstance(h, dict) and datetime.fromisoformat(str(h.get("until"))) <= now
         ]
+        refused = self._state.get("refused") or {}
         released: list[Mapping[str, Any]] = []
         for chat in due:
+            if chat in refused:  # the bot added there by someone not on added_by: it leaves
+                continue
             if held[chat].get("update"):  # the join (gone if the notice came)
                 released.append(held[chat]["update"])
             released += held[chat].get("updates") or []
         return [*released, *kept], due, changed
+
+    def _may_be_upgrade(self, chat: str) -> bool:
+        """Whether an update of supergroup ``chat`` may have overtaken the bot's join there and
+        the notice of an upgrade: over a webhook Telegram posts several updates at once, so a
+        member's words in a group's new chat can come first and, handed over, would make a
+        second group. It is so when the connection is a webhook's, ``chat`` is no group of
+        groupops (nor an upgraded group's known new chat), and a group the bot is in is a
+        basic group not upgraded yet, which ``chat`` may be the supergroup of (a supergroup's
+        id starts with -100, a basic group's does not). Polling reads the updates in order:
+        the join always comes first there."""
+        if self.config.mode != "webhook" or chat in self._known or self.group_chat(chat) != chat:
+            return False
+        g = groups.c
+        upgraded = list((self._state.get("migrated") or {}).keys())
+        known = exists().where(g.source == self.source, g.chat_id == chat)
+        basic = exists().where(
+            g.source == self.source,
+            g.bot_in_chat.is_(True),
+            g.chat_id.like("-%"),
+            g.chat_id.not_like("-100%"),
+            g.chat_id.not_in(upgraded),
+        )
+        with self.store.db.connect() as conn:
+            is_known, has_basic = conn.execute(select(known, basic)).one()
+        if is_known:
+            self._known.add(chat)  # (a group stays one: never asked again)
+        return not is_known and bool(has_basic)
 
     def next_release(self) -> float:
         """Seconds until the first held chat's time comes (LEAVE_GRACE when none is held)."""
