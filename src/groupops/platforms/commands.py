@@ -4,8 +4,9 @@ printed (nor logged)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import typer
 
@@ -65,6 +66,39 @@ def group_profile(language: str | None, timezone: str | None) -> tuple[str, str]
 def given(**options: Any) -> dict[str, Any]:
     """The tuning options the operator gave (not None): the others keep what was stored."""
     return {name: value for name, value in options.items() if value is not None}
+
+
+def kept_option(flags: str, help: str) -> Any:
+    """An option of ``connect`` that is None when not given (no default shown): what the
+    connection stored stays (:func:`given`, :func:`connected`)."""
+    return typer.Option(None, flags, show_default=False, help=help)
+
+
+class _Stored(Protocol):
+    @property
+    def source(self) -> str: ...
+
+
+StoredT = TypeVar("StoredT", bound=_Stored)
+
+
+def connected(
+    url: str | None,
+    connect: Callable[..., StoredT],
+    config: StoredT,
+    tuning: dict[str, Any],
+    every_tuning: Sequence[str],
+    workspace: str | None,
+    t: Callable[[str], str],
+) -> StoredT:
+    """``config`` stored by its platform's ``connect`` (the ``every_tuning`` settings not in
+    ``tuning`` kept as stored), and said: the settings as stored."""
+    keep = [key for key in every_tuning if key not in tuning]
+    with opened(url, create=True) as db:
+        done = connect(db, config, datetime.now(UTC), workspace=workspace, keep=keep)
+        where = workspace_of(db, done.source)
+    out.print(literal(t(T_CONNECTED).format(source=done.source, workspace=where)), highlight=False)
+    return done
 
 
 T_OVER_GROUP_LIMIT = N_(
@@ -130,59 +164,38 @@ def connect_matrix(
         show_default=False,
         help="the bot's password (or set GROUPOPS_MATRIX_PASSWORD; asked for if missing)",
     ),
-    workspace: str | None = typer.Option(
-        None, "--workspace", show_default=False, help=WORKSPACE_HELP
-    ),
-    auto_join: bool | None = typer.Option(
-        None,
+    workspace: str | None = kept_option("--workspace", WORKSPACE_HELP),
+    auto_join: bool | None = kept_option(
         "--auto-join/--no-auto-join",
-        show_default=False,
-        help="join the rooms the bot is invited to (default: join; kept when not given again)",
+        "join the rooms the bot is invited to (default: join; kept when not given again)",
     ),
-    per_second: float | None = typer.Option(
-        None,
+    per_second: float | None = kept_option(
         "--per-second",
-        show_default=False,
-        help="messages a second the homeserver allows the bot (default 0.2, Synapse's own;"
+        "messages a second the homeserver allows the bot (default 0.2, Synapse's own;"
         " kept when not given again)",
     ),
-    per_chat_per_minute: float | None = typer.Option(
-        None,
+    per_chat_per_minute: float | None = kept_option(
         "--per-room-per-minute",
-        show_default=False,
-        help="messages a minute in one room (default 12; kept when not given again)",
+        "messages a minute in one room (default 12; kept when not given again)",
     ),
-    burst: int | None = typer.Option(
-        None,
-        "--burst",
-        show_default=False,
-        help="messages one room may get at once (default 10; kept when not given again)",
+    burst: int | None = kept_option(
+        "--burst", "messages one room may get at once (default 10; kept when not given again)"
     ),
-    sync_timeout: float | None = typer.Option(
-        None,
+    sync_timeout: float | None = kept_option(
         "--sync-timeout",
-        show_default=False,
-        help="seconds one sync waits for news on the homeserver, 0 to 300 (default 30;"
+        "seconds one sync waits for news on the homeserver, 0 to 300 (default 30;"
         " kept when not given again)",
     ),
-    request_timeout: float | None = typer.Option(
-        None,
+    request_timeout: float | None = kept_option(
         "--request-timeout",
-        show_default=False,
-        help="seconds a request may take before it counts as failed, up to 600 (default 60;"
+        "seconds a request may take before it counts as failed, up to 600 (default 60;"
         " kept when not given again)",
     ),
-    group_language: str | None = typer.Option(
-        None, "--group-language", show_default=False, help=GROUP_LANGUAGE_HELP
-    ),
-    group_timezone: str | None = typer.Option(
-        None, "--group-timezone", show_default=False, help=GROUP_TIMEZONE_HELP
-    ),
-    invited_by: str | None = typer.Option(
-        None,
+    group_language: str | None = kept_option("--group-language", GROUP_LANGUAGE_HELP),
+    group_timezone: str | None = kept_option("--group-timezone", GROUP_TIMEZONE_HELP),
+    invited_by: str | None = kept_option(
         "--invited-by",
-        show_default=False,
-        help="who may invite the bot into a room, separated by commas: whole ids"
+        "who may invite the bot into a room, separated by commas: whole ids"
         " (@alice:example.org) or @*:example.org for everyone of a server; other invitations"
         " are refused ('' lets anyone again; default anyone; kept when not given again)",
     ),
@@ -219,11 +232,7 @@ def connect_matrix(
         group_timezone=new_timezone,
         **tuning,
     )
-    keep = [key for key in TUNING if key not in tuning]
-    with opened(url, create=True) as db:
-        done = connect(db, config, datetime.now(UTC), workspace=workspace, keep=keep)
-        where = workspace_of(db, done.source)
-    out.print(literal(_(T_CONNECTED).format(source=done.source, workspace=where)), highlight=False)
+    connected(url, connect, config, tuning, TUNING, workspace, _)
 
 
 @connect_app.command("telegram")
@@ -236,9 +245,7 @@ def connect_telegram(
         show_default=False,
         help="the bot token from @BotFather (or set GROUPOPS_TELEGRAM_TOKEN; asked for if missing)",
     ),
-    workspace: str | None = typer.Option(
-        None, "--workspace", show_default=False, help=WORKSPACE_HELP
-    ),
+    workspace: str | None = kept_option("--workspace", WORKSPACE_HELP),
     webhook_url: str = typer.Option(
         "",
         "--webhook-url",
@@ -250,58 +257,39 @@ def connect_telegram(
         "--api-url",
         help="the Bot API's address up to /bot (a local Bot API server)",
     ),
-    per_chat_per_minute: float | None = typer.Option(
-        None,
+    per_chat_per_minute: float | None = kept_option(
         "--per-group-per-minute",
-        show_default=False,
-        help="messages a minute in one group after the first --burst (default 18; Telegram"
+        "messages a minute in one group after the first --burst (default 18; Telegram"
         " allows 20 with the burst; kept when not given again)",
     ),
-    burst: int | None = typer.Option(
-        None,
-        "--burst",
-        show_default=False,
-        help="messages one group may get at once (default 2; kept when not given again)",
+    burst: int | None = kept_option(
+        "--burst", "messages one group may get at once (default 2; kept when not given again)"
     ),
-    per_second: float | None = typer.Option(
-        None,
+    per_second: float | None = kept_option(
         "--per-second",
-        show_default=False,
-        help="messages a second over all groups (default 30, Telegram's limit; kept when not"
+        "messages a second over all groups (default 30, Telegram's limit; kept when not"
         " given again)",
     ),
-    poll_timeout: int | None = typer.Option(
-        None,
+    poll_timeout: int | None = kept_option(
         "--poll-timeout",
-        show_default=False,
-        help="seconds one getUpdates waits for news on Telegram, 0 to 600 (default 30; kept"
+        "seconds one getUpdates waits for news on Telegram, 0 to 600 (default 30; kept"
         " when not given again)",
     ),
-    request_timeout: float | None = typer.Option(
-        None,
+    request_timeout: float | None = kept_option(
         "--request-timeout",
-        show_default=False,
-        help="seconds a request may take before it counts as failed, up to 600 (default 30;"
+        "seconds a request may take before it counts as failed, up to 600 (default 30;"
         " kept when not given again)",
     ),
-    admin_cache_seconds: float | None = typer.Option(
-        None,
+    admin_cache_seconds: float | None = kept_option(
         "--admin-cache-seconds",
-        show_default=False,
-        help="seconds a group's list of administrators is trusted before it is asked again"
+        "seconds a group's list of administrators is trusted before it is asked again"
         " (default 600; kept when not given again)",
     ),
-    group_language: str | None = typer.Option(
-        None, "--group-language", show_default=False, help=GROUP_LANGUAGE_HELP
-    ),
-    group_timezone: str | None = typer.Option(
-        None, "--group-timezone", show_default=False, help=GROUP_TIMEZONE_HELP
-    ),
-    added_by: str | None = typer.Option(
-        None,
+    group_language: str | None = kept_option("--group-language", GROUP_LANGUAGE_HELP),
+    group_timezone: str | None = kept_option("--group-timezone", GROUP_TIMEZONE_HELP),
+    added_by: str | None = kept_option(
         "--added-by",
-        show_default=False,
-        help="the Telegram user ids (numbers, separated by commas) who may add the bot to a"
+        "the Telegram user ids (numbers, separated by commas) who may add the bot to a"
         " group; a group anyone else adds it to is left at once ('' lets anyone again;"
         " default anyone; kept when not given again)",
     ),
@@ -340,11 +328,7 @@ def connect_telegram(
         group_timezone=new_timezone,
         **tuning,
     )
-    keep = [key for key in TUNING if key not in tuning]
-    with opened(url, create=True) as db:
-        done = connect(db, config, datetime.now(UTC), workspace=workspace, keep=keep)
-        where = workspace_of(db, done.source)
-    out.print(literal(_(T_CONNECTED).format(source=done.source, workspace=where)), highlight=False)
+    done = connected(url, connect, config, tuning, TUNING, workspace, _)
     warn_group_rate(done.per_chat_per_minute, done.burst, _)
 
 
