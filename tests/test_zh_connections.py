@@ -98,3 +98,16 @@ def test_a_group_not_left_says_its_error_in_the_listings_language(
     assert "leaveChat: 失败：Bad Gateway" in zh, zh
     en = listed([row], "en", monkeypatch)
     assert "not left yet (telegram:helper_bot leaveChat: failed: Bad Gateway)" in en, en
+
+
+def test_the_listing_heads_its_columns_in_the_operators_language(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The listing's headings are the listings' own (cli_output.LABELS), one definition."""
+    row = {**FAILING, "health": "ok"}
+    heads = {
+        lang: [c.strip() for c in listed([row], lang, monkeypatch, 200).splitlines()[2].split("┃")]
+        for lang in ("en", "zh_CN")
+    }
+    assert heads["en"][1:-1] == ["id", "workspace", "receives", "health", "synced"]
+    assert heads["zh_CN"][1:-1] == ["编号", "工作区", "接收方式", "状态", "已同步"]

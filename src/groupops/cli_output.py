@@ -203,6 +203,8 @@ LABELS = {
     "owner tasks": N_("owner tasks"),
     "outbox": N_("outbox"),
     "platform": N_("platform"),
+    "receives": N_("receives"),
+    "health": N_("health"),
     "synced": N_("synced"),
     "day": N_("day"),
     "week": N_("week"),

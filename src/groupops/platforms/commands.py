@@ -345,14 +345,9 @@ T_RECEIVES = {
     "webhook": N_("webhook"),
     "sync": N_("sync"),
 }
-T_HEADINGS = {
-    "id": N_("id"),
-    "platform": N_("platform"),
-    "workspace": N_("workspace"),
-    "receives": N_("receives"),
-    "health": N_("health"),
-    "synced": N_("synced"),
-}
+#: the listing's columns (their headings are the listings' own, cli_output.LABELS): the id
+#: names the platform (telegram:…, import:…), which ``--json`` gives apart
+COLUMNS = ("id", "workspace", "receives", "health", "synced")
 #: said under the table for each Telegram or Matrix connection (``--added-by``,
 #: ``--invited-by``)
 T_MAY_ADD = N_("{source} may be added to groups by: {who}")
@@ -436,13 +431,7 @@ def show_connections(rows: list[dict[str, Any]], lang: str) -> None:
                 "synced": synced,
             }
         )
-    table(
-        shown_rows,
-        [c for c in T_HEADINGS if c != "platform"],  # the id names it (telegram:…, import:…)
-        t(T_TITLE),
-        lang,
-        headings={k: t(v) for k, v in T_HEADINGS.items()},
-    )
+    table(shown_rows, COLUMNS, t(T_TITLE), lang)
     for r in rows:
         if r["platform"] not in LIVE_PLATFORMS:
             continue
