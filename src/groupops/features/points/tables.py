@@ -1,6 +1,7 @@
 """Points state: a ledger of every award, each member's month in the race (what the month's
-leaderboard, the 积分 rank and the top 3 read), and each member's balance, last paid message
-(the cooldown) and level."""
+leaderboard, the 积分 rank and the top 3 read), each member's balance, last paid message
+(the cooldown) and level, and who has reacted to which message (a member's reactions to a
+message pay its author once)."""
 
 from __future__ import annotations
 
@@ -46,4 +47,15 @@ points_months = Table(
     Column("points", Integer, nullable=False),
     Column("last_at", UTCDateTime, nullable=False),  # their latest award: ties go to the earlier
     Index("ix_points_months_race", "group_id", "month", "points"),
+)
+
+points_reactions = Table(
+    "points_reactions",
+    metadata,
+    Column("group_id", ID, ForeignKey("groups.id"), primary_key=True),
+    Column("message_id", String(255), primary_key=True),  # the message reacted to
+    # who reacted (not its author): their later reactions to it pay nothing
+    Column("member_id", ID, ForeignKey("members.id"), primary_key=True, index=True),
+    # their first reaction to it; rows are dropped REACTIONS_KEPT_DAYS later (earning.py)
+    Column("at", UTCDateTime, nullable=False, index=True),
 )
