@@ -91,13 +91,14 @@ def test_replies_pay_more_and_not_to_oneself(make_app: Callable[..., App]) -> No
 def test_reactions_pay_the_author_with_a_daily_cap(make_app: Callable[..., App]) -> None:
     app = setup(make_app, reaction_daily_cap=3, message_points=0)
     post = say(app, "u1", "Here are my notes from today's lesson")
+    more = say(app, "u1", "And my questions")
     app.handle([app.sandbox.react("g1", "u1", post)])  # their own: nothing
     for uid in ("u2", "u3", "admin"):
         app.handle([app.sandbox.react("g1", uid, post, "👍")])
-    app.handle([app.sandbox.react("g1", "u2", post, "❤️")])
+    app.handle([app.sandbox.react("g1", "u2", more, "❤️")])
     assert balance(app, "u1") == 3  # four reactions by others, capped at 3 a day
     clock(app).advance(timedelta(days=1))
-    app.handle([app.sandbox.react("g1", "u3", post, "🔥")])
+    app.handle([app.sandbox.react("g1", "u3", more, "🔥")])
     assert balance(app, "u1") == 4
 
 
@@ -106,6 +107,7 @@ def test_a_batch_of_reactions_pays_as_one_by_one(make_app: Callable[..., App]) -
     self-applause still count as when they come one by one."""
     app = setup(make_app, reaction_daily_cap=3, message_points=0)
     notes = say(app, "u1", "Here are my notes from today's lesson")
+    questions = say(app, "u1", "And my questions")
     slides = say(app, "u2", "And the slides")
     rules = say(app, "admin", "Please read the rules")
     reactions = [
@@ -113,7 +115,8 @@ def test_a_batch_of_reactions_pays_as_one_by_one(make_app: Callable[..., App]) -
         app.sandbox.react("g1", "u3", notes, "👍"),
         app.sandbox.react("g1", "u1", notes, "👏"),  # their own: nothing
         app.sandbox.react("g1", "admin", notes, "👍"),
-        app.sandbox.react("g1", "u2", notes, "❤️"),  # the fourth by others: over the cap
+        app.sandbox.react("g1", "u2", notes, "❤️"),  # Bob's second on the notes: nothing
+        app.sandbox.react("g1", "u2", questions, "❤️"),  # the fourth by others: over the cap
         app.sandbox.react("g1", "u1", slides, "👍"),
         app.sandbox.react("g1", "u3", slides, "🔥"),
         app.sandbox.react("g1", "u1", rules, "👍"),  # admins earn nothing

@@ -1,7 +1,7 @@
 """points and levels: points for check-ins and real participation (messages with a per-member
-cooldown so floods don't pay, replies, reactions received), levels, daily / weekly / monthly
-leaderboards summed in SQL, and at each month's end (group's time zone) a public top 3 with
-their rewards.
+cooldown so floods don't pay, replies, reactions received: once per member and message),
+levels, daily / weekly / monthly leaderboards summed in SQL, and at each month's end (group's
+time zone) a public top 3 with their rewards.
 
 The package: ``earning`` (what earns how much), ``ledger`` (balances, the ledger, the month's
 race: read once and written once a batch), ``replies`` (the 积分 and 积分榜 commands),
@@ -46,6 +46,8 @@ class PointsFeature:
 
     #: balances kept in memory between batches, at most (then they are read again)
     KNOWN_LIMIT: ClassVar[int] = 200_000
+    #: how long a member's first reaction to a message is remembered (earning's docstring)
+    REACTIONS_KEPT_DAYS: ClassVar[int] = 30
 
     def __init__(self) -> None:
         self._ledger = Ledger(self.KNOWN_LIMIT)
@@ -68,6 +70,7 @@ class PointsFeature:
             if kind == EventKind.TICK:
                 ledger.flush(ctx)
                 month_end(ledger, ctx, self, item.event.occurred_at)
+                earning.forget_old_reactions(ctx, item.event.occurred_at, self.REACTIONS_KEPT_DAYS)
                 continue
             if kind == EventKind.MESSAGE_DELETED:
                 earning.take_back_removed(ledger, ctx, self, item)

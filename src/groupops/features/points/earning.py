@@ -1,23 +1,38 @@
 """What earns points: a message or a reply (a per-member cooldown so floods don't pay, a
 minimum length, never a command to the bot), a check-in (its streak gift with it), a reaction
-received (a daily cap), and what a removed message earned taken back. Each rule decides how
-much and calls :meth:`Ledger.award <groupops.features.points.ledger.Ledger.award>`."""
+received (once per member and message, a daily cap), and what a removed message earned taken
+back. Each rule decides how much and calls
+:meth:`Ledger.award <groupops.features.points.ledger.Ledger.award>`.
+
+Reactions: a member's first reaction to a message is what counts for its author. Later ones by
+the same member to the same message (another emoji, or the same one taken back and given
+again: Telegram sends an update each time, Matrix a new m.reaction after a redaction) pay
+nothing. A reaction taken back keeps what it paid: on Matrix (and for Telegram's members with
+several emojis on a message) one emoji taken back says nothing of the member's others, and a
+point taken back on another day than it was paid would have to give back a cap of a day gone
+by or eat into today's. A first reaction that came once the author's day was capped counts too:
+it paid nothing, and pays nothing when given again the next day (the cap is not put off).
+
+Who reacted to what is kept in points_reactions, read once a batch for the batch's reactions
+(one query, see prefetch_targets), written at the ledger's flush, and dropped at the feature's
+ticks ``PointsFeature.REACTIONS_KEPT_DAYS`` (30) after the first reaction: past that, a
+member's reaction to the same message pays once more, at most once in that many days."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, delete, select
 
 from groupops.domain.events import ContentKind, Event, EventKind
 from groupops.domain.time import local_day
 from groupops.engine.context import BatchContext, GroupInfo, Incoming, Named
 from groupops.features.commands import is_command
-from groupops.features.points.ledger import Ledger
+from groupops.features.points.ledger import Ledger, Pending
 from groupops.features.points.settings import PointsSettings
-from groupops.features.points.tables import points_ledger
+from groupops.features.points.tables import points_ledger, points_reactions
 from groupops.storage.tables import events, identities, members, memberships
 
 #: what a message earned (see take_back_removed)
@@ -38,6 +53,17 @@ _MESSAGE_AUTHOR = (
     )
     .limit(1)
 )
+_r = points_reactions.c
+#: who has reacted to the batch's messages (the groups' and the messages' rows at once: a
+#: message id of one group found in another is left aside)
+_REACTED = select(_r.group_id, _r.message_id, _r.member_id).where(
+    _r.group_id.in_(bindparam("gids", expanding=True)),
+    _r.message_id.in_(bindparam("msgs", expanding=True)),
+)
+#: first reactions kept long enough (see the module's docstring)
+_OLD_REACTIONS = delete(points_reactions).where(_r.at < bindparam("before"))
+
+
 #: who a reaction pays: the author's member id, admin flag in the group, name
 
 
@@ -73,15 +99,21 @@ def _author_named(event: Event) -> str:
 
 def prefetch_targets(ledger: Ledger, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
     """Whom the batch's reactions pay, one query per group and platform (up to 500
-    authors a query) instead of one a reaction."""
+    authors a query) instead of one a reaction; and who has reacted to their messages
+    already, one query for the batch (up to 500 messages a query)."""
     authors: dict[tuple[int, str], set[str]] = {}
+    messages: dict[tuple[int, str], None] = {}
     for item in batch:
         event = item.event
         if event.kind == EventKind.REACTION and item.group is not None:
             author = _author_named(event)
             if author:
                 authors.setdefault((item.group.id, event.source), set()).add(author)
-    targets = ledger.batch().targets
+            if event.message_id and not event.data.get("removed"):
+                messages[(item.group.id, event.message_id)] = None
+    pending = ledger.batch()
+    _read_reacted(ctx, pending, messages)
+    targets = pending.targets
     for (gid, source), users in authors.items():
         wanted = sorted(users)
         for key_user in wanted:
@@ -90,6 +122,52 @@ def prefetch_targets(ledger: Ledger, ctx: BatchContext, batch: Sequence[Incoming
             params = {"g": gid, "src": source, "users": wanted[start : start + 500]}
             for row in ctx.conn.execute(_REACTION_TARGETS, params):
                 targets[(gid, source, str(row.user_id))] = row
+
+
+def _read_reacted(
+    ctx: BatchContext, pending: Pending, messages: dict[tuple[int, str], None]
+) -> None:
+    """Who has reacted to ``messages`` ((group, message) each), into ``pending.reacted``."""
+    wanted = [key for key in messages if key not in pending.reacted_read]
+    if not wanted:
+        return
+    gids = sorted({g for g, _ in wanted})
+    msgs = sorted({m for _, m in wanted})
+    asked = set(wanted)
+    for start in range(0, len(msgs), 500):
+        params = {"gids": gids, "msgs": msgs[start : start + 500]}
+        for gid, msg, mid in ctx.conn.execute(_REACTED, params):
+            if (gid, msg) in asked:
+                pending.reacted.add((int(gid), str(msg), int(mid)))
+    pending.reacted_read.update(asked)
+
+
+def _first_reaction(ledger: Ledger, ctx: BatchContext, item: Incoming, group: GroupInfo) -> bool:
+    """Whether this is the reacting member's first reaction to the message (it is kept as
+    such); False when they have reacted to it before, in this batch or an earlier one."""
+    assert item.member_id is not None
+    event = item.event
+    pending = ledger.batch()
+    if (group.id, event.message_id) not in pending.reacted_read:  # read for the whole batch
+        _read_reacted(ctx, pending, {(group.id, event.message_id): None})
+    key = (group.id, event.message_id, item.member_id)
+    if key in pending.reacted:
+        return False
+    pending.reacted.add(key)
+    pending.new_reactions.append(
+        {
+            "group_id": group.id,
+            "message_id": event.message_id,
+            "member_id": item.member_id,
+            "at": event.occurred_at,
+        }
+    )
+    return True
+
+
+def forget_old_reactions(ctx: BatchContext, now: datetime, days: int) -> None:
+    """Drop who reacted to what ``days`` after their first reaction (at a tick)."""
+    ctx.conn.execute(_OLD_REACTIONS, {"before": now - timedelta(days=days)})
 
 
 def pay_message(
@@ -183,10 +261,10 @@ def pay_reaction(
     ledger: Ledger, ctx: BatchContext, item: Incoming, group: GroupInfo, s: PointsSettings
 ) -> None:
     event = item.event
-    if s.reaction_points <= 0 or event.data.get("removed"):
-        return
+    if s.reaction_points <= 0 or event.data.get("removed") or not event.message_id:
+        return  # a reaction taken back keeps what it paid (see the module's docstring)
     author = _author_named(event)
-    if not author and event.message_id:
+    if not author:
         author = (
             ctx.conn.execute(
                 _MESSAGE_AUTHOR,
@@ -206,6 +284,8 @@ def pay_reaction(
         ).first()
     if target is None or (target.is_admin and not s.include_admins):
         return
+    if int(target.member_id) == item.member_id or not _first_reaction(ledger, ctx, item, group):
+        return  # their own message (another account of theirs), or reacted to before
     row = ledger.balance(ctx, group.id, int(target.member_id))
     today = local_day(event.occurred_at, group.timezone)
     so_far = int(row.reaction_points_today) if row.reaction_day == today else 0

@@ -1,7 +1,8 @@
 """Points written: every award a ledger line, each member's balance and level, their month in
-the race. A batch reads its members' balances once (or takes them from those kept in memory
-since earlier batches), changes them in memory, and writes everything once at its end, or
-earlier when something is about to read the points tables (a flush)."""
+the race, each member's first reaction to a message. A batch reads its members' balances once
+(or takes them from those kept in memory since earlier batches), changes them in memory, and
+writes everything once at its end, or earlier when something is about to read the points
+tables (a flush)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,12 @@ from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.kept import KeptRows
 from groupops.features.points.boards import NOT_RACED, month_of
 from groupops.features.points.settings import PointsSettings
-from groupops.features.points.tables import points_balances, points_ledger, points_months
+from groupops.features.points.tables import (
+    points_balances,
+    points_ledger,
+    points_months,
+    points_reactions,
+)
 from groupops.i18n import N_
 from groupops.storage.bulk import Bulk
 
@@ -29,6 +35,7 @@ _b = points_balances.c
 #: built once: building a statement per call costs ~5x more than running it on SQLite
 _NEW_BALANCES = Bulk(insert(points_balances))
 _NEW_LEDGER = Bulk(insert(points_ledger))
+_NEW_REACTIONS = Bulk(insert(points_reactions))
 _UPDATE_BALANCE = (
     update(points_balances)
     .where(_b.group_id == bindparam("g"), _b.member_id == bindparam("m"))
@@ -110,6 +117,12 @@ class Pending:
     months: dict[tuple[int, date, int], list[Any]] = field(default_factory=dict)
     #: (group, source, user) -> whom a reaction to that user pays (None: nobody known)
     targets: dict[tuple[int, str, str], Any] = field(default_factory=dict)
+    #: (group, message) whose reactors were read for the batch (see earning.prefetch_targets)
+    reacted_read: set[tuple[int, str]] = field(default_factory=set)
+    #: (group, message, member): the member has reacted to the message (stored, or new)
+    reacted: set[tuple[int, str, int]] = field(default_factory=set)
+    #: the batch's first reactions of a member to a message, not written yet
+    new_reactions: list[dict[str, Any]] = field(default_factory=list)
 
 
 _m = points_months.c
@@ -236,6 +249,9 @@ class Ledger:
         if p.ledger:
             _NEW_LEDGER.run(ctx.conn, p.ledger)
             p.ledger = []
+        if p.new_reactions:
+            _NEW_REACTIONS.run(ctx.conn, p.new_reactions)
+            p.new_reactions = []
         self.flush_months(ctx)
         for b in p.balances.values():
             if b.new and (b.touched or b.dirty):
@@ -304,5 +320,6 @@ class Ledger:
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
         conn.execute(delete(points_ledger).where(points_ledger.c.member_id == member_id))
         conn.execute(delete(points_months).where(_m.member_id == member_id))
+        conn.execute(delete(points_reactions).where(points_reactions.c.member_id == member_id))
         conn.execute(delete(points_balances).where(points_balances.c.member_id == member_id))
         self._kept.forget_member(member_id)

@@ -66,7 +66,7 @@ class PointsSettings(FeatureSettings):
     message_cooldown_seconds: int = Field(default=60, ge=0, le=86_400)
     #: messages shorter than this (characters, spaces not counted) earn nothing
     message_min_chars: int = Field(default=2, ge=1, le=1000)
-    #: points to a message's author for each reaction someone else gives it
+    #: points to a message's author for each other member who reacts to it (once a member)
     reaction_points: int = Field(default=1, ge=0, le=10_000)
     #: the most points a member can earn from reactions in one day (group's time zone)
     reaction_daily_cap: int = Field(default=20, ge=0, le=1_000_000)
