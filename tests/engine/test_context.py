@@ -85,3 +85,31 @@ def test_asked_again_in_a_batch_answers_as_the_kept_value_would(
         assert later.cached("k", group, str, build("later"), section="echo") == "back"
         conn.rollback()
     assert built == ["first", "after int", "other", "echo", "changed", "back"]
+
+
+def test_a_features_settings_are_its_kept_value(make_app: Callable[..., App]) -> None:
+    """BatchContext.settings is cached() under the feature's name and section: the workspace's
+    defaults then the group's own, validated once while they stay, made again when they
+    change, and never another kind or section kept under the same key."""
+    from tests.engine.fakes import EchoFeature, EchoSettings
+
+    app = make_app(features=())
+    feature = EchoFeature()
+    group = group_of({"echo": {"prefix": "> "}}, {"echo": {"prefix": "ws "}})
+    with app.db.connect() as conn:
+        ctx = app.engine._context(conn)
+        # the same key, another kind and another section: not handed out as the settings
+        assert ctx.cached("echo", group, str, lambda: "not settings", section="other") == (
+            "not settings"
+        )
+        first = ctx.settings(feature, group, EchoSettings)
+        assert first.prefix == "> "
+        assert ctx.settings(feature, group, EchoSettings) is first
+        assert ctx.cached("echo", group, EchoSettings, lambda: EchoSettings(), section="echo") is (
+            first
+        )
+        reloaded = group_of({"echo": {"prefix": "> "}}, {"echo": {"prefix": "ws "}})
+        assert app.engine._context(conn).settings(feature, reloaded, EchoSettings) is first
+        defaults_only = replace(group, settings={})
+        assert ctx.settings(feature, defaults_only, EchoSettings).prefix == "ws "
+        conn.rollback()

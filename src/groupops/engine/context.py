@@ -250,22 +250,14 @@ class BatchContext:
         """``feature``'s settings in ``group``: the workspace's defaults, then the group's own,
         validated by ``model`` (kept until they change)."""
         name = feature.name
-        answer = self._answers.get((name, group.id))
-        if (
-            answer is not None
-            and answer[0] is group
-            and answer[1] == name
-            and type(answer[2]) is model
-        ):
-            return answer[2]
-        workspace_part = group.workspace_settings.get(feature.name, {})
-        group_part = group.settings.get(feature.name, {})
         return self.cached(
-            feature.name,
+            name,
             group,
             model,
-            lambda: model.model_validate({**dict(workspace_part), **dict(group_part)}),
-            section=feature.name,
+            lambda: model.model_validate(
+                {**group.workspace_settings.get(name, {}), **group.settings.get(name, {})}
+            ),
+            section=name,
         )
 
     def capabilities(self, source: str) -> Capabilities:
