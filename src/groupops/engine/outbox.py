@@ -211,18 +211,20 @@ def queue_dead_letter(
     now: datetime,
     feature: str,
     error: BaseException,
+    attempts: int = 1,
 ) -> list[int]:
     """An action that failed for good outside the deliverer (a platform adapter's own work,
     such as lifting a timed mute) written as a dead letter saying why, as the deliverer leaves
     one the platform refused: ``groupops outbox`` lists it and ``outbox retry`` sends it.
-    Returns its outbox ids (a group the bot is not in keeps :func:`queue_actions`' reason)."""
+    ``attempts``: how many times the adapter tried it. Returns its outbox ids (a group the bot
+    is not in keeps :func:`queue_actions`' reason)."""
     ids, _tasks = queue_actions(
         conn, [(action, group_id)], workspace_id=workspace_id, now=now, feature=feature
     )
     conn.execute(
         update(outbox)
         .where(outbox.c.id.in_(ids), outbox.c.status == "pending")
-        .values(status="dead", attempts=1, last_error=failure_text(error))
+        .values(status="dead", attempts=attempts, last_error=failure_text(error))
     )
     return ids
 

@@ -18,7 +18,8 @@ from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.platforms.matrix import ConnectionStore
 from groupops.platforms.matrix.config import checked_inviters, may_invite
-from groupops.platforms.matrix.sync import LEAVE_RETRY, MAX_REFUSED, RETRY_TRIES
+from groupops.platforms.matrix.homeserver import LEAVE_RETRY, RETRY_TRIES
+from groupops.platforms.matrix.sync import MAX_REFUSED
 from groupops.storage.tables import events as events_table
 from groupops.storage.tables import groups
 from tests.platforms.matrix.conftest import Person, new_account, run

@@ -14,7 +14,7 @@ from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError, RecipientUnreachable
 from groupops.domain.events import EventKind
 from groupops.engine.clock import ManualClock
-from groupops.platforms.matrix.sync import LEAVE_RETRY, RETRY_TRIES
+from groupops.platforms.matrix.homeserver import LEAVE_RETRY, RETRY_TRIES
 from tests.platforms.matrix.conftest import new_account, run
 from tests.platforms.matrix.helpers import (
     Collected,

@@ -19,7 +19,7 @@ from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
 from groupops.engine.core import BatchResult
 from groupops.platforms.matrix import ConnectionStore
-from groupops.platforms.matrix.sync import JOIN_RETRY
+from groupops.platforms.matrix.homeserver import JOIN_RETRY
 from groupops.storage.tables import events as events_table
 from groupops.storage.tables import rejected_events
 from tests.platforms.matrix.conftest import new_account, run

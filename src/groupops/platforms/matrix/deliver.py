@@ -34,9 +34,11 @@ from groupops.platforms.base import DeliveryResult
 from groupops.platforms.matrix.config import network_reason
 from groupops.platforms.matrix.homeserver import (
     CREATOR_LEVEL,
+    AccessRefused,
     Homeserver,
     creators_of,
     log,
+    retry_due,
 )
 from groupops.platforms.supervise import refuse_unless_doable
 from groupops.storage.tables import connections, groups
@@ -287,6 +289,8 @@ class Delivery(Homeserver):
             levels["users"] = users
             await self._put_state(room, "m.room.power_levels", levels)
         record["until"] = utc(until).isoformat() if until else None
+        for failed in ("tries", "error", "retry_at"):  # muted anew: a failed lift is over
+            record.pop(failed, None)
         async with self._lock:
             mutes[key] = record
             self.store.save_state(self._state)
@@ -316,38 +320,81 @@ class Delivery(Homeserver):
         return DeliveryResult("", {})
 
     async def lift_due_mutes(self) -> int:
-        """Lift the mutes whose time is up (Matrix has no mute with an end of its own)."""
+        """Lift the mutes whose time is up (Matrix has no mute with an end of its own).
+
+        A lift that fails in passing (a server error, no answer, a rate limit) is tried again
+        after UNMUTE_RETRY seconds, then twice as long each time (the homeserver's
+        ``retry_after`` after a rate limit, which counts no try), kept in the mute's record
+        (``tries``, ``error``, ``retry_at``: a restart keeps them). After RETRY_TRIES tries
+        (about two hours), or at once when the homeserver refuses it for good, the unmute is
+        a dead letter for the operator (:meth:`_dead_unmute`). A refused login is the
+        connection's failure, not the unmute's: raised, no try counted."""
         if self.client is None:
             return 0
         now = self.clock.now()
         due = [
             key
             for key, record in dict(self._state.get("mutes") or {}).items()
-            if record.get("until") and datetime.fromisoformat(record["until"]) <= now
+            if record.get("until")
+            and datetime.fromisoformat(record["until"]) <= now
+            and (not record.get("retry_at") or retry_due(record, now))
         ]
         lifted = 0
         for key in due:
             room, _, user = key.partition(" ")
-            try:
-                async with self._power_lock(room):
-                    # looked at again under the lock: muted anew since (the deliverer) is
-                    # not lifted
-                    record = (self._state.get("mutes") or {}).get(key) or {}
-                    until = record.get("until")
-                    if not until or datetime.fromisoformat(until) > now:
-                        continue
+            async with self._power_lock(room):
+                # looked at again under the lock: muted anew since (the deliverer) is not
+                # lifted
+                record = (self._state.get("mutes") or {}).get(key) or {}
+                until = record.get("until")
+                if not until or datetime.fromisoformat(until) > now:
+                    continue
+                try:
                     await self._unmute_locked(room, user)
-                lifted += 1
-            except PlatformError as exc:
-                if exc.permanent:  # not to be lifted by trying again: a human must see it
-                    async with self._lock:
-                        self._state.get("mutes", {}).pop(key, None)
-                        self.store.save_state(self._state)
-                    self._dead_unmute(room, user, exc)
-                log.warning("%s: lifting the mute of %s failed: %s", self.source, user, exc)
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    error = PlatformError(
+                        f"unmute in {room}: {network_reason(exc)}", where=self.source
+                    )
+                except AccessRefused:
+                    raise
+                except PlatformError as exc:
+                    error = exc
+                else:
+                    lifted += 1
+                    continue
+                await self._lift_failed(key, record, error)
         return lifted
 
-    def _dead_unmute(self, room: str, user: str, error: PlatformError) -> None:
+    async def _lift_failed(self, key: str, record: dict[str, Any], error: PlatformError) -> None:
+        """Keep a failed lift of the mute ``key`` for its next try, or, refused for good or
+        given up, make it a dead letter and forget the mute."""
+        room, _, user = key.partition(" ")
+        if error.permanent:
+            tries = int(record.get("tries", 0)) + 1
+            kept: dict[str, Any] = {}
+        else:
+            kept = self._next_try(record, error, "unmute", f"{user} in {room}")
+            tries = int(kept["tries"])
+        mutes: dict[str, Any] = self._state.setdefault("mutes", {})
+        async with self._lock:
+            if kept.get("retry_at"):
+                mutes[key] = {**record, **kept}
+            else:
+                mutes.pop(key, None)
+            self.store.save_state(self._state)
+        if kept.get("retry_at"):
+            return
+        self._dead_unmute(room, user, error, tries)
+        log.warning(
+            "%s: the timed mute of %s in %s cannot be lifted (%s): an unmute waits in the"
+            " dead letters (groupops outbox; groupops outbox retry sends it)",
+            self.source,
+            user,
+            room,
+            error,
+        )
+
+    def _dead_unmute(self, room: str, user: str, error: PlatformError, attempts: int) -> None:
         """A timed mute that cannot be lifted (the bot lost its rights, the room is gone): an
         unmute in the outbox's dead letters saying why, as the deliverer leaves an action the
         platform refused, so that the operator sees it (``groupops outbox``) and can put it
@@ -373,6 +420,7 @@ class Delivery(Homeserver):
                 now=now,
                 feature=MUTE_LIFT,
                 error=error,
+                attempts=attempts,
             )
 
     async def _pin(self, room: str, event_id: str) -> Any:

@@ -8,6 +8,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import ClientResponse
@@ -25,6 +26,27 @@ from groupops.platforms.secrets import SecretFilter
 log = logging.getLogger("groupops.platforms.matrix.adapter")
 
 RETRYABLE_ERRCODES = {"M_LIMIT_EXCEEDED", "M_UNKNOWN", "M_RESOURCE_LIMIT_EXCEEDED"}
+
+#: the first wait before a failed join of an invite is tried again (seconds); it doubles
+JOIN_RETRY = 300.0
+#: the first wait before a failed leave of a room that is not the bot's (an invitation refused,
+#: a room named by a tombstone that is no upgrade) is tried again (seconds); it doubles
+LEAVE_RETRY = 60.0
+#: the first wait before lifting a timed mute that failed in passing (a server error, no
+#: answer) is tried again (seconds); it doubles: RETRY_TRIES tries take about two hours
+UNMUTE_RETRY = 60.0
+RETRY_FIRST = {"join": JOIN_RETRY, "leave": LEAVE_RETRY, "unmute": UNMUTE_RETRY}
+#: the longest wait between two tries of a failed join, leave or unmute (seconds)
+RETRY_MAX = 6 * 3600.0
+#: tries of a failed join, leave or unmute before it is given up (a join's or leave's record
+#: stays for an operator; an unmute becomes a dead letter)
+RETRY_TRIES = 8
+
+
+def retry_due(record: Mapping[str, Any], now: datetime) -> bool:
+    """A failed join, leave or unmute whose next try has come (one given up has none)."""
+    retry_at = record.get("retry_at")
+    return bool(retry_at) and datetime.fromisoformat(str(retry_at)) <= now
 
 
 class AccessRefused(PlatformError):
@@ -156,6 +178,40 @@ class Homeserver:
         if status >= 500 or (status == 0 and code in RETRYABLE_ERRCODES):
             return PlatformError(f"homeserver error {status}: {message}", where=where)
         return PlatformError(f"refused ({status}): {message}", where=where, permanent=True)
+
+    def _next_try(
+        self, before: Mapping[str, Any] | None, error: PlatformError, what: str, subject: str
+    ) -> dict[str, Any]:
+        """A failed join or leave of a room, or unmute of someone in a room (``subject``), as
+        kept for the next try: the error, the tries so far (a rate limit is no failed try of
+        its own) and, unless given up after RETRY_TRIES, when to try again (the homeserver's
+        ``retry_after``, else RETRY_FIRST[what] doubling up to RETRY_MAX). Logged."""
+        tries = int((before or {}).get("tries", 0))
+        counted = error.retry_after is None
+        tries += counted
+        record: dict[str, Any] = {"error": str(error)[:300], "tries": tries}
+        if tries >= RETRY_TRIES:
+            log.warning(
+                "%s: cannot %s %s; given up after %d tries: %s",
+                self.source,
+                what,
+                subject,
+                tries,
+                error,
+            )
+            return record
+        wait = error.retry_after or min(RETRY_MAX, RETRY_FIRST[what] * 2 ** (tries - 1))
+        record["retry_at"] = (self.clock.now() + timedelta(seconds=wait)).isoformat()
+        log.warning(
+            "%s: cannot %s %s%s: %s; next try in %.0fs",
+            self.source,
+            what,
+            subject,
+            f" (try {tries})" if counted else "",
+            error,
+            wait,
+        )
+        return record
 
     # -- rooms upgraded to a new room ----------------------------------------------------
     # A room upgrade (``m.room.tombstone``) moves the room to a new room id. groupops keeps the

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -31,10 +30,12 @@ from groupops.domain.events import Event, EventKind
 from groupops.platforms.matrix.config import may_invite, network_reason
 from groupops.platforms.matrix.homeserver import (
     CREATOR_LEVEL,
+    RETRY_TRIES,
     AccessRefused,
     Homeserver,
     creators_of,
     log,
+    retry_due,
 )
 from groupops.platforms.matrix.translate import prev_content
 from groupops.platforms.supervise import Handler, Rejecter, hand_over
@@ -54,16 +55,6 @@ MAX_GAP_PAGES = 50  # x100 events: how far back a cut timeline is filled
 #: up (its events are not read; the room, and every other room, go on)
 GAP_TRIES = 8
 
-#: the first wait before a failed join of an invite is tried again (seconds); it doubles
-JOIN_RETRY = 300.0
-#: the first wait before a failed leave of a room that is not the bot's (an invitation refused,
-#: a room named by a tombstone that is no upgrade) is tried again (seconds); it doubles
-LEAVE_RETRY = 60.0
-RETRY_FIRST = {"join": JOIN_RETRY, "leave": LEAVE_RETRY}
-#: the longest wait between two tries of a failed join or leave (seconds)
-RETRY_MAX = 6 * 3600.0
-#: tries of a failed join or leave before it is given up (the record stays for an operator)
-RETRY_TRIES = 8
 #: invitations refused (``invited_by``) remembered for the operator (the oldest go)
 MAX_REFUSED = 500
 #: replied-to events the homeserver could not give (not visible to the bot, gone): not asked
@@ -81,12 +72,6 @@ def _definite(answer: Any) -> bool:
     opposed to a passing failure (a rate limit, a server error) worth asking again later."""
     status = str(getattr(answer, "status_code", "") or "")
     return status in ("M_NOT_FOUND", "M_FORBIDDEN")
-
-
-def _due(record: Mapping[str, Any], now: datetime) -> bool:
-    """A failed join or leave whose next try has come (one given up has none)."""
-    retry_at = record.get("retry_at")
-    return bool(retry_at) and datetime.fromisoformat(str(retry_at)) <= now
 
 
 #: what happens in a room after it was upgraded that is not news for its group: the members
@@ -427,7 +412,7 @@ class Sync(Homeserver):
             for room_id, record in self._leaving().items()
             if not record.get("left")
             # a leave never answered (the login lost before it) has no try yet
-            and (_due(record, now) or (not record.get("tries") and not record.get("retry_at")))
+            and (retry_due(record, now) or (not record.get("tries") and not record.get("retry_at")))
         ]
         for room_id, why in due:
             await self._leave(room_id, why)
@@ -439,7 +424,7 @@ class Sync(Homeserver):
         without a next try, in the connection's state)."""
         failed: dict[str, dict[str, Any]] = self._state.setdefault("join_failed", {})
         now = self.clock.now()
-        due = [room_id for room_id, record in failed.items() if _due(record, now)]
+        due = [room_id for room_id, record in failed.items() if retry_due(record, now)]
         fresh = [r for r in invited if not (failed.get(r) or {}).get("retry_at")]
         for room_id in fresh:  # invited again after it was given up: start over
             failed.pop(room_id, None)
@@ -458,40 +443,6 @@ class Sync(Homeserver):
             if isinstance(error, AccessRefused):
                 raise error  # the login is gone: the sync fails too, and says so
             failed[room_id] = self._next_try(failed.get(room_id), error, "join", room_id)
-
-    def _next_try(
-        self, before: Mapping[str, Any] | None, error: PlatformError, what: str, room_id: str
-    ) -> dict[str, Any]:
-        """A failed join or leave of ``room_id``, as kept for the next try: the error, the
-        tries so far (a rate limit is no failed try of its own) and, unless given up after
-        RETRY_TRIES, when to try again (the homeserver's ``retry_after``, else RETRY_FIRST[what]
-        doubling up to RETRY_MAX). Logged."""
-        tries = int((before or {}).get("tries", 0))
-        counted = error.retry_after is None
-        tries += counted
-        record: dict[str, Any] = {"error": str(error)[:300], "tries": tries}
-        if tries >= RETRY_TRIES:
-            log.warning(
-                "%s: cannot %s %s; given up after %d tries: %s",
-                self.source,
-                what,
-                room_id,
-                tries,
-                error,
-            )
-            return record
-        wait = error.retry_after or min(RETRY_MAX, RETRY_FIRST[what] * 2 ** (tries - 1))
-        record["retry_at"] = (self.clock.now() + timedelta(seconds=wait)).isoformat()
-        log.warning(
-            "%s: cannot %s %s%s: %s; next try in %.0fs",
-            self.source,
-            what,
-            room_id,
-            f" (try {tries})" if counted else "",
-            error,
-            wait,
-        )
-        return record
 
     async def _room_events(self, room_id: str, timeline: Any, since: str) -> list[Event]:
         raws: list[dict[str, Any]] = [e.source for e in timeline.events]
