@@ -45,8 +45,42 @@ ACCESS_REFUSED = N_(
 NOT_STARTED = N_("the member has not started a private chat with the bot")
 BLOCKED = N_("the member cannot receive the bot's private messages: {reason}")
 LEFT_PRIVATE_CHAT = N_("{user} left the private chat {room} with the bot (or declined it)")
+#: an action of a kind the platform has not (platforms.supervise, or the adapter itself), or
+#: of a connection turned off
+CANNOT = N_("{platform} cannot {kind}")
+DISABLED = N_("the connection is disabled (groupops connections enable turns it on again)")
+#: a platform's answer (what follows is the platform's or its library's, as it said it)
+REFUSED = N_("refused: {reason}")
+FAILED = N_("failed: {reason}")
+RATE_LIMITED = N_("rate limited: {reason}")
+TIMED_OUT = N_("timed out: {reason}")
+NOT_CONNECTED = N_("not connected")
+#: a batch of updates the engine could not take (a connection's health)
+UPDATES_NOT_HANDLED = N_("updates not handled: {error}")
+#: Telegram's actions groupops refuses before asking (platforms.telegram.deliver, botapi)
+DELETE_TOO_OLD = N_("Telegram lets bots delete messages for 48 hours only")
+BAD_CHAT_ID = N_("bad chat id {value}")
+BAD_USER_ID = N_("bad user id {value}")
+BAD_MESSAGE_ID = N_("bad message id {value}")
+BUTTON_DATA_TOO_LONG = N_("button data longer than {limit} bytes")
+MALFORMED_BUTTONS = N_("malformed buttons: {reason}")
+#: a member speaking as one of their channels (its id, negative, is the action's user)
+CHANNEL_ONLY_BAN = N_(
+    "{channel} is a channel speaking in the group: Telegram cannot {kind} it, only ban it"
+)
+CHANNEL_BAN_FOR_GOOD = N_(
+    "{channel} is a channel speaking in the group: Telegram bans a channel for good only, so"
+    " a ban with an end cannot be done; ban it without one"
+)
+#: a Telegram group upgraded to a supergroup (a new chat id; its old messages stay behind)
+BECAME_SUPERGROUP = N_("the group became supergroup {chat}")
+POSTED_BEFORE_UPGRADE = N_(
+    "the message was posted before the group became supergroup {chat}; Telegram keeps it in"
+    " the old group, where the bot can no longer act"
+)
+NOT_OF_GROUP = N_("message {id} is not one of group {group}")
 #: all of groupops' words in the platforms' errors (what follows "refused: " is the
-#: platform's and stays as it is)
+#: platform's and stays as it is); read in this order, the first that fits
 PLATFORM_WORDS = (
     TOKEN_REFUSED,
     ACCESS_REFUSED,
@@ -54,14 +88,27 @@ PLATFORM_WORDS = (
     BLOCKED,
     LEFT_PRIVATE_CHAT,
     N_("the member has not started the bot"),
-    N_("Telegram lets bots delete messages for 48 hours only"),
-    N_("not connected"),
-    N_("refused: {reason}"),
+    DELETE_TOO_OLD,
+    BAD_CHAT_ID,
+    BAD_USER_ID,
+    BAD_MESSAGE_ID,
+    BUTTON_DATA_TOO_LONG,
+    MALFORMED_BUTTONS,
+    CHANNEL_ONLY_BAN,
+    CHANNEL_BAN_FOR_GOOD,
+    BECAME_SUPERGROUP,
+    POSTED_BEFORE_UPGRADE,
+    NOT_OF_GROUP,
+    DISABLED,
+    NOT_CONNECTED,
+    UPDATES_NOT_HANDLED,
+    REFUSED,
     N_("refused ({status}): {reason}"),
-    N_("failed: {reason}"),
-    N_("rate limited: {reason}"),
-    N_("timed out: {reason}"),
+    FAILED,
+    RATE_LIMITED,
+    TIMED_OUT,
     N_("homeserver error {status}: {reason}"),
+    CANNOT,
 )
 #: an action's kind in words (``outbox list``); ``--json`` keeps the stored kind
 KIND_WORDS = {
@@ -82,18 +129,31 @@ KIND_WORDS = {
 }
 
 
+#: the values that are one word (an action's kind, a platform's name): a template's other
+#: values may hold anything
+_WORD_VALUES = frozenset({"kind", "platform"})
+
+
+def _value(name: str) -> str:
+    """The named group that reads value ``name`` back."""
+    return f"(?P<{name}>" + (r"\w+" if name in _WORD_VALUES else ".+") + ")"
+
+
 def _reader(template: str) -> re.Pattern[str]:
     """A pattern that matches what ``template`` made, each value a named group."""
     parts = re.split(r"\{(\w+)\}", template)
     return re.compile(
-        "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+)" for i, p in enumerate(parts)),
+        "".join(re.escape(p) if i % 2 == 0 else _value(p) for i, p in enumerate(parts)),
         re.DOTALL,
     )
 
 
 _READERS = [(t, _reader(t)) for t in (NOT_POSTED, NO_CONNECTION, NOT_IN_GROUP, *PLATFORM_WORDS)]
-#: the class name of a platform's error before its text (another exception's is kept)
-_TYPE = re.compile(f"(?:{PlatformError.__name__}|{RecipientUnreachable.__name__}): ")
+#: the class name of an error before its text: a platform's (``PlatformError``,
+#: ``RecipientUnreachable``), or any class's before the connection's id (an adapter's own
+#: kind of PlatformError, such as ``TokenRefused``); another exception's is kept
+_TYPE = re.compile(r"(\w+): ")
+_PLATFORM_TYPES = frozenset({PlatformError.__name__, RecipientUnreachable.__name__})
 
 
 def error_words(row: dict[str, Any], t: Callable[[str], str]) -> str:
@@ -105,10 +165,13 @@ def error_words(row: dict[str, Any], t: Callable[[str], str]) -> str:
     rerouted = _reader(REROUTED).fullmatch(text)
     if rerouted:
         text = rerouted["error"]
-    matched = _TYPE.match(text)
-    if matched:
-        text = text[matched.end() :]
     source = str(row.get("source") or "")
+    matched = _TYPE.match(text)
+    if matched and (
+        matched[1] in _PLATFORM_TYPES
+        or (source and re.match(re.escape(source) + "[ :]", text[matched.end() :]))
+    ):
+        text = text[matched.end() :]
     where = re.match(re.escape(source) + r"(?: \S+ (?:in|to) \S+)?: ", text) if source else None
     if where:
         text = text[where.end() :]

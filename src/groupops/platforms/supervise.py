@@ -19,6 +19,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from groupops.domain.actions import Action
 from groupops.domain.errors import GroupopsError, NotFound, PlatformError
 from groupops.domain.events import Event
+from groupops.engine.deadletters import CANNOT
+from groupops.engine.deadletters import DISABLED as DISABLED
 from groupops.platforms.base import Capabilities, PlatformAdapter
 
 if TYPE_CHECKING:
@@ -52,9 +54,6 @@ class Store(Protocol):
     def save_state(self, state: dict[str, Any]) -> None: ...
 
 
-DISABLED = "the connection is disabled (groupops connections enable turns it on again)"
-
-
 def refuse_unless_doable(
     source: str, capabilities: Capabilities, enabled: bool, action: Action
 ) -> None:
@@ -62,7 +61,7 @@ def refuse_unless_doable(
     or any action of a disabled connection, is refused for good (the outbox's dead letters)."""
     if not capabilities.can(action.kind):
         raise PlatformError(
-            f"{capabilities.platform} cannot {action.kind}", where=source, permanent=True
+            CANNOT, where=source, permanent=True, platform=capabilities.platform, kind=action.kind
         )
     if not enabled:
         raise PlatformError(DISABLED, where=source, permanent=True)

@@ -27,7 +27,7 @@ from telegram.request import HTTPXRequest
 
 from groupops.domain.errors import NotFound, PlatformError
 from groupops.engine.clock import Clock, RealClock
-from groupops.engine.deadletters import TOKEN_REFUSED
+from groupops.engine.deadletters import TOKEN_REFUSED, UPDATES_NOT_HANDLED
 from groupops.platforms.base import Capabilities
 from groupops.platforms.supervise import (
     DISABLED,
@@ -209,8 +209,9 @@ class TelegramAdapter(Updates, Delivery):
                 error = self._error(exc, "")
             except Exception as exc:  # the engine, the database, a bug: ask for the same again
                 error = PlatformError(
-                    f"updates not handled: {type(exc).__name__}: {self._filter.mask(str(exc))}",
+                    UPDATES_NOT_HANDLED,
                     where=self.source,
+                    error=f"{type(exc).__name__}: {self._filter.mask(str(exc))}",
                 )
             refused = isinstance(error, TokenRefused)
             if refused:

@@ -24,7 +24,16 @@ from telegram.error import (
 
 from groupops.domain.errors import PlatformError
 from groupops.engine.clock import Clock
-from groupops.engine.deadletters import TOKEN_REFUSED
+from groupops.engine.deadletters import (
+    BECAME_SUPERGROUP,
+    FAILED,
+    NOT_CONNECTED,
+    NOT_OF_GROUP,
+    RATE_LIMITED,
+    REFUSED,
+    TIMED_OUT,
+    TOKEN_REFUSED,
+)
 from groupops.platforms.base import Capabilities
 from groupops.platforms.secrets import SecretFilter
 from groupops.platforms.telegram.config import ConnectionStore, TelegramConfig
@@ -67,7 +76,7 @@ class BotApi:
 
     def _bot(self) -> Bot:
         if self.bot is None:
-            raise PlatformError("not connected", where=self.source)
+            raise PlatformError(NOT_CONNECTED, where=self.source)
         return self.bot
 
     def _error(self, exc: TelegramError, what: str) -> PlatformError:
@@ -79,21 +88,21 @@ class BotApi:
             with warnings.catch_warnings():  # PTB 22 warns that it becomes a timedelta in 23
                 warnings.simplefilter("ignore", DeprecationWarning)
                 seconds = _seconds(exc.retry_after)
-            return PlatformError(f"rate limited: {message}", where=where, retry_after=seconds)
+            return PlatformError(RATE_LIMITED, where=where, retry_after=seconds, reason=message)
         if isinstance(exc, TimedOut):
-            return PlatformError(f"timed out: {message}", where=where)
+            return PlatformError(TIMED_OUT, where=where, reason=message)
         if isinstance(exc, (InvalidToken, EndPointNotFound)):
             # 401/404: python-telegram-bot calls it InvalidToken, or EndPointNotFound for a
             # raw request (getUpdates) once the bot was initialized; both mean the token
             return TokenRefused(where)
         if isinstance(exc, ChatMigrated):
             return PlatformError(
-                f"the group became supergroup {exc.new_chat_id}", where=where, permanent=True
+                BECAME_SUPERGROUP, where=where, permanent=True, chat=exc.new_chat_id
             )
         if isinstance(exc, (BadRequest, Forbidden)):
-            return PlatformError(f"refused: {message}", where=where, permanent=True)
+            return PlatformError(REFUSED, where=where, permanent=True, reason=message)
         # NetworkError (5xx, connection failures), Conflict (409) and the rest: try again
-        return PlatformError(f"failed: {message}", where=where)
+        return PlatformError(FAILED, where=where, reason=message)
 
     async def save(self) -> None:
         """Store the state as it is, not in the middle of a batch of updates."""
@@ -143,9 +152,11 @@ class BotApi:
             return message_id, False
         if chat != self.platform_chat(chat_id):
             raise PlatformError(
-                f"message {message_id!r} is not one of group {chat_id}",
+                NOT_OF_GROUP,
                 where=self.source,
                 permanent=True,
+                id=repr(message_id),
+                group=chat_id,
             )
         return number, True
 

@@ -18,7 +18,20 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError, RecipientUnreachable
-from groupops.engine.deadletters import BLOCKED, NOT_STARTED
+from groupops.engine.deadletters import (
+    BAD_CHAT_ID,
+    BAD_MESSAGE_ID,
+    BAD_USER_ID,
+    BLOCKED,
+    BUTTON_DATA_TOO_LONG,
+    CANNOT,
+    CHANNEL_BAN_FOR_GOOD,
+    CHANNEL_ONLY_BAN,
+    DELETE_TOO_OLD,
+    MALFORMED_BUTTONS,
+    NOT_STARTED,
+    POSTED_BEFORE_UPGRADE,
+)
 from groupops.platforms.base import DeliveryResult
 from groupops.platforms.supervise import refuse_unless_doable
 from groupops.platforms.telegram.botapi import BotApi
@@ -81,11 +94,12 @@ def _digest(parts: list[str]) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def _int(value: str, what: str, where: str) -> int:
+def _int(value: str, bad: str, where: str) -> int:
+    """``value`` as Telegram's number; ``bad`` says it is none (BAD_CHAT_ID …)."""
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise PlatformError(f"bad {what} {value!r}", where=where, permanent=True) from None
+        raise PlatformError(bad, where=where, permanent=True, value=repr(value)) from None
 
 
 def keyboard(rows: Any, where: str) -> InlineKeyboardMarkup | None:
@@ -100,14 +114,14 @@ def keyboard(rows: Any, where: str) -> InlineKeyboardMarkup | None:
                 data = str(b["data"])
                 if len(data.encode()) > CALLBACK_DATA_MAX:
                     raise PlatformError(
-                        f"button data longer than {CALLBACK_DATA_MAX} bytes",
-                        where=where,
-                        permanent=True,
+                        BUTTON_DATA_TOO_LONG, where=where, permanent=True, limit=CALLBACK_DATA_MAX
                     )
                 line.append(InlineKeyboardButton(str(b["text"]), callback_data=data))
             built.append(line)
     except (KeyError, TypeError) as exc:
-        raise PlatformError(f"malformed buttons: {exc}", where=where, permanent=True) from None
+        raise PlatformError(
+            MALFORMED_BUTTONS, where=where, permanent=True, reason=str(exc)
+        ) from None
     return InlineKeyboardMarkup(built)
 
 
@@ -258,10 +272,7 @@ class Delivery(BotApi):
             if action.until is not None:
                 # banChatSenderChat has no until_date: sent, a ban meant to end would not
                 raise PlatformError(
-                    f"{sender_chat} is a channel speaking in the group: Telegram bans a channel"
-                    " for good only, so a ban with an end cannot be done; ban it without one",
-                    where=where,
-                    permanent=True,
+                    CHANNEL_BAN_FOR_GOOD, where=where, permanent=True, channel=sender_chat
                 )
             await bot.ban_chat_sender_chat(chat, sender_chat)
             return DeliveryResult()
@@ -269,10 +280,7 @@ class Delivery(BotApi):
             await bot.unban_chat_sender_chat(chat, sender_chat)
             return DeliveryResult()
         raise PlatformError(
-            f"{sender_chat} is a channel speaking in the group: Telegram cannot {action.kind}"
-            " it, only ban it",
-            where=where,
-            permanent=True,
+            CHANNEL_ONLY_BAN, where=where, permanent=True, channel=sender_chat, kind=action.kind
         )
 
     async def _perform(self, action: Action, what: str, key: str) -> DeliveryResult:
@@ -280,23 +288,18 @@ class Delivery(BotApi):
         where = f"{self.source} {what}"
         kind = action.kind
         chat_id = self.platform_chat(action.chat_id)  # an upgraded group's new chat
-        chat = _int(chat_id, "chat id", where)
-        user = _int(action.user_id, "user id", where) if action.user_id else 0
+        chat = _int(chat_id, BAD_CHAT_ID, where)
+        user = _int(action.user_id, BAD_USER_ID, where) if action.user_id else 0
         number, in_new = self.message_number(action.chat_id, action.message_id)
         in_old_chat = self._in_old_chat(action, number, in_new)
         if in_old_chat and kind in (ActionKind.DELETE, ActionKind.PIN):
-            raise PlatformError(
-                f"the message was posted before the group became supergroup {chat_id};"
-                " Telegram keeps it in the old group, where the bot can no longer act",
-                where=where,
-                permanent=True,
-            )
+            raise PlatformError(POSTED_BEFORE_UPGRADE, where=where, permanent=True, chat=chat_id)
         if kind in (ActionKind.SEND, ActionKind.REPLY):
             # plain text, no parse_mode: a member's name cannot become markup
             reply = None
             if kind == ActionKind.REPLY and not in_old_chat:
                 reply = ReplyParameters(
-                    _int(number, "message id", where), allow_sending_without_reply=True
+                    _int(number, BAD_MESSAGE_ID, where), allow_sending_without_reply=True
                 )
             sent = await self._send_text(
                 chat,
@@ -315,18 +318,14 @@ class Delivery(BotApi):
             )
             return DeliveryResult(str(dm[0][0]), _parts({"chat_id": action.user_id}, dm))
         if kind == ActionKind.DELETE:
-            mid = _int(number, "message id", where)
+            mid = _int(number, BAD_MESSAGE_ID, where)
             when = self.translator.sent_at(chat_id, number)
             if when is None and action.data.get("message_at"):
                 when = datetime.fromisoformat(str(action.data["message_at"]))
             if when is not None and when.tzinfo is None:
                 when = when.replace(tzinfo=UTC)
             if when is not None and (self.clock.now() - when).total_seconds() > DELETE_MAX_AGE:
-                raise PlatformError(
-                    "Telegram lets bots delete messages for 48 hours only",
-                    where=where,
-                    permanent=True,
-                )
+                raise PlatformError(DELETE_TOO_OLD, where=where, permanent=True)
             await bot.delete_message(chat, mid)
             return DeliveryResult()
         if user < 0 and kind in SENDER_CHAT_KINDS:
@@ -377,7 +376,7 @@ class Delivery(BotApi):
         if kind == ActionKind.PIN:
             await bot.pin_chat_message(
                 chat,
-                _int(number, "message id", where),
+                _int(number, BAD_MESSAGE_ID, where),
                 disable_notification=not action.data.get("notify", False),
             )
             return DeliveryResult()
@@ -391,4 +390,4 @@ class Delivery(BotApi):
             return DeliveryResult(
                 "", {"invite_link": link.invite_link, "invite_name": link.name or ""}
             )
-        raise PlatformError(f"telegram cannot {kind}", where=where, permanent=True)
+        raise PlatformError(CANNOT, where=where, permanent=True, platform="telegram", kind=kind)
