@@ -89,3 +89,27 @@ def test_invited_by_is_stored_kept_when_left_out_and_cleared_with_nothing(
     cleared = runner.invoke(cli, [*args, "--invited-by", ""])
     assert cleared.exit_code == 0, cleared.output
     assert stored(database_url).invited_by == ()
+
+
+def test_max_private_chats_is_kept_when_connecting_again(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection's own max_private_chats (no option of `connect matrix` sets it) stays
+    when the operator connects again, after a new password say; a new one has the default."""
+    monkeypatch.setattr(matrix_config, "login", logged_in)
+    _register_all()
+    runner = CliRunner()
+    args = ["connect", "matrix", "--homeserver", "https://matrix.example.org", "--user", USER]
+    args += ["--password", "secret", "--database-url", database_url]
+    new = runner.invoke(cli, args)
+    assert new.exit_code == 0, new.output
+    assert stored(database_url).max_private_chats == matrix_config.MAX_PRIVATE_CHATS
+    db = make_engine(database_url)
+    try:
+        store = ConnectionStore(db, f"matrix:{USER}")
+        store.save_config(replace(store.load()[0], max_private_chats=50))
+    finally:
+        db.dispose()
+    again = runner.invoke(cli, args)
+    assert again.exit_code == 0, again.output
+    assert stored(database_url).max_private_chats == 50

@@ -16,10 +16,11 @@ from sqlalchemy import select
 
 from groupops.engine.app import App
 from groupops.engine.clock import ManualClock
+from groupops.i18n import Catalogs
 from groupops.platforms.matrix import ConnectionStore
 from groupops.platforms.matrix.config import checked_inviters, may_invite
 from groupops.platforms.matrix.homeserver import LEAVE_RETRY, RETRY_TRIES
-from groupops.platforms.matrix.sync import MAX_REFUSED
+from groupops.platforms.matrix.sync import LEAVE_WORDS, MAX_REFUSED, REFUSED
 from groupops.storage.tables import events as events_table
 from groupops.storage.tables import groups
 from tests.platforms.matrix.conftest import Person, new_account, run
@@ -39,6 +40,12 @@ async def membership(person: Person, room_id: str, user_id: str) -> str:
     answer = await person.client.room_get_state_event(room_id, "m.room.member", user_id)
     assert isinstance(answer, RoomGetStateEventResponse), answer
     return str(answer.content.get("membership"))
+
+
+async def leave_reason(person: Person, room_id: str, user_id: str) -> str:
+    answer = await person.client.room_get_state_event(room_id, "m.room.member", user_id)
+    assert isinstance(answer, RoomGetStateEventResponse), answer
+    return str(answer.content.get("reason") or "")
 
 
 def test_an_invitation_from_someone_not_on_the_list_is_rejected_and_kept(
@@ -66,6 +73,7 @@ def test_an_invitation_from_someone_not_on_the_list_is_rejected_and_kept(
             "ours": ours.room_id,
             "stranger": stranger.user_id,
             "in_theirs": await membership(stranger, theirs.room_id, bot.user_id),
+            "said": await leave_reason(stranger, theirs.room_id, bot.user_id),
             "in_ours": await membership(owner, ours.room_id, bot.user_id),
             "state": ConnectionStore(app.db, config.source).state(),
         }
@@ -76,6 +84,8 @@ def test_an_invitation_from_someone_not_on_the_list_is_rejected_and_kept(
 
     out = run(go())
     assert out["in_theirs"] == "leave"  # rejected: never joined
+    # politely, in the language of the connection's groups (zh_CN unless given)
+    assert out["said"] == Catalogs().gettext("zh_CN")(LEAVE_WORDS[REFUSED])
     assert out["in_ours"] == "join"
     record = out["state"]["refused"][out["theirs"]]
     assert record["by"] == out["stranger"] and record["title"] == "Cheap followers"

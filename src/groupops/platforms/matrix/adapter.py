@@ -30,6 +30,7 @@ from nio import AsyncClientConfig, LoginResponse
 from groupops.domain.errors import NotFound, PlatformError
 from groupops.engine.clock import Clock, RealClock
 from groupops.engine.deadletters import ACCESS_REFUSED
+from groupops.i18n import Catalogs
 from groupops.platforms.base import Capabilities
 from groupops.platforms.matrix.config import (
     ConnectionStore,
@@ -112,6 +113,7 @@ class MatrixAdapter(Sync, Delivery):
         self._unfetchable = OrderedDict()
         self._earlier_members = {}
         self._gap_failures = {}
+        self._catalogs = Catalogs()
         self._filter = secret_filter()
         self._lock = asyncio.Lock()  # one state write at a time (sync loop vs perform)
         self._power_locks = KeyedLocks()  # one power-levels change at a time per room

@@ -2,7 +2,8 @@
 
 ``connections.config`` holds the settings with the secrets (password, access token): they are
 never logged nor put in an error message; ``repr`` hides them. ``connections.state`` holds the
-sync position (``next_batch``), the DM rooms made and the mutes to lift.
+sync position (``next_batch``), the DM rooms made, the private chats people opened, the rooms
+being left and the mutes to lift.
 """
 
 from __future__ import annotations
@@ -88,7 +89,13 @@ TUNING = (
     "per_chat_per_minute",
     "burst",
     "invited_by",
+    "max_private_chats",
 )
+#: how many private chats people may have open with the bot at a time, by default
+#: (``max_private_chats``)
+MAX_PRIVATE_CHATS = 1000
+#: the most ``max_private_chats`` may be
+PRIVATE_CHATS_CEILING = 100_000
 #: one entry of ``invited_by``: a whole Matrix id, or ``@*:server`` for anyone of a server
 _INVITER = re.compile(r"^@(\*|[^:\s*]+):([^\s:]+(?::[0-9]{1,5})?)$")
 
@@ -164,6 +171,11 @@ class MatrixConfig:
     #: ``@*:server`` for every user of a server. An invitation from anyone else is refused
     #: (the bot leaves the invited room without joining). Empty: anyone may
     invited_by: tuple[str, ...] = ()
+    #: how many private chats people opened with the bot (``is_direct`` invitations it
+    #: accepted) it keeps at a time; one more is declined, and so is a second one from
+    #: someone who has one already. The rooms the bot makes itself to write to a member do
+    #: not count. 0: it accepts none
+    max_private_chats: int = MAX_PRIVATE_CHATS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "invited_by", checked_inviters(self.invited_by))
@@ -188,6 +200,16 @@ class MatrixConfig:
             raise InvalidSettings(N_("request_timeout must be 0..600 seconds"), where=WHERE)
         if not 0 <= self.sync_timeout_ms <= 300_000:
             raise InvalidSettings(N_("sync_timeout_ms must be 0..300000"), where=WHERE)
+        if (
+            not isinstance(self.max_private_chats, int)
+            or isinstance(self.max_private_chats, bool)
+            or not 0 <= self.max_private_chats <= PRIVATE_CHATS_CEILING
+        ):
+            raise InvalidSettings(
+                N_("max_private_chats must be a whole number from 0 to {most}"),
+                where=WHERE,
+                most=PRIVATE_CHATS_CEILING,
+            )
         object.__setattr__(self, "homeserver", self.homeserver.rstrip("/"))
 
     @property

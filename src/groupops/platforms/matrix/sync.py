@@ -15,11 +15,13 @@ from typing import Any
 
 import aiohttp
 from nio import (
+    Api,
     ErrorResponse,
     MessageDirection,
     RoomGetEventResponse,
     RoomGetStateEventResponse,
     RoomGetStateResponse,
+    RoomLeaveResponse,
     RoomMessagesResponse,
     SyncResponse,
 )
@@ -27,6 +29,8 @@ from nio.rooms import MatrixRoom
 
 from groupops.domain.errors import PlatformError
 from groupops.domain.events import Event, EventKind
+from groupops.engine.directory import NEW_GROUP_LANGUAGE
+from groupops.i18n import N_, Catalogs
 from groupops.platforms.matrix.config import may_invite, network_reason
 from groupops.platforms.matrix.homeserver import (
     CREATOR_LEVEL,
@@ -57,6 +61,20 @@ GAP_TRIES = 8
 
 #: invitations refused (``invited_by``) remembered for the operator (the oldest go)
 MAX_REFUSED = 500
+#: why the bot leaves a room (``state["leaving"][room]["why"]``) that is not its own: an
+#: invitation refused (``invited_by``), a room a tombstone named that is no upgrade, a private
+#: chat past ``max_private_chats``, a second one from the same person, one nobody else is in
+REFUSED, NO_UPGRADE = "refused", "no upgrade"
+TOO_MANY_PRIVATE_CHATS = "too many private chats"
+ONE_PRIVATE_CHAT_EACH, ALONE = "one private chat each", "alone"
+#: what the bot says to the inviter when it declines (the leave's reason), by why
+LEAVE_WORDS = {
+    REFUSED: N_("Sorry, this bot accepts invitations only from people its operators allow."),
+    TOO_MANY_PRIVATE_CHATS: N_(
+        "Sorry, this bot has as many private chats open as it may: it cannot take yours now."
+    ),
+    ONE_PRIVATE_CHAT_EACH: N_("You already have a private chat with this bot."),
+}
 #: replied-to events the homeserver could not give (not visible to the bot, gone): not asked
 #: again, at most this many remembered
 UNFETCHABLE_MAX = 1000
@@ -129,6 +147,8 @@ class Sync(Homeserver):
     _gap_failures: dict[str, int]
     #: who was in an upgraded group's earlier room the bot is no longer in (this run)
     _earlier_members: dict[str, frozenset[str]]
+    #: the words the bot says to people (a declined invitation's reason)
+    _catalogs: Catalogs
 
     @property
     def position(self) -> str | None:
@@ -186,12 +206,14 @@ class Sync(Homeserver):
         for room_id in answer.rooms.leave:  # an invite withdrawn (or the room left): no retry
             self._state.get("join_failed", {}).pop(room_id, None)
             self._left(room_id)  # out of a room it was leaving, whoever did it
+            self._forget_direct(room_id)  # a private chat the bot is out of holds no place
+        await self._leave_abandoned(answer.rooms.join)
         await self._retry_leaves()
         invited: list[str] = []
         if self.config.auto_join:
             for room_id, invite in answer.rooms.invite.items():
+                # one at a time: the private chats admitted before count for the next one
                 self._note_direct(room_id, getattr(invite, "invite_state", []))
-            for room_id, invite in answer.rooms.invite.items():
                 if await self._admit(room_id, getattr(invite, "invite_state", [])):
                     invited.append(room_id)
         # an upgraded room's replacement is joined once, whatever auto-join says: the group
@@ -311,6 +333,8 @@ class Sync(Homeserver):
             or (inviter and may_invite(self.config.invited_by, inviter))
             or (direct and inviter and self._serves(inviter))
         ):
+            if direct and not await self._room_for_private_chat(room_id, inviter):
+                return False
             refused.pop(room_id, None)
             self._leaving().pop(room_id, None)  # left before as not the bot's: it is now
             return True
@@ -336,8 +360,78 @@ class Sync(Homeserver):
             " nor a member of a group the bot is in" if direct else "",
         )
         self._leaving().pop(room_id, None)  # invited anew: the tries start over
-        await self._leave(room_id, "refused")
+        await self._leave(room_id, REFUSED)
         return False
+
+    def _private_chats(self) -> list[str]:
+        """The private chats people opened with the bot that it is in or joining (their
+        invitations accepted), oldest first: what ``max_private_chats`` bounds."""
+        leaving = self._leaving()
+        return [str(r) for r in self._state.get("direct_rooms") or [] if r not in leaving]
+
+    async def _room_for_private_chat(self, room_id: str, inviter: str) -> bool:
+        """Whether the bot takes the private chat ``room_id`` that ``inviter`` opened with it:
+        not when it has ``max_private_chats`` already, nor when the inviter has one already
+        (a room they are in, or opened and the bot is joining): the bot writes to a person
+        in one room, and a room it keeps costs it sync traffic and memory, however many
+        anyone opens. Declined (the invitation left with a word to the inviter, through the
+        leave queue) and forgotten as a private chat; logged."""
+        held = [r for r in self._private_chats() if r != room_id]
+        theirs = next((r for r in held if inviter and self._opened_by(r, inviter)), None)
+        if theirs is not None:
+            why, detail = ONE_PRIVATE_CHAT_EACH, f"they have one with the bot already ({theirs})"
+        elif len(held) >= self.config.max_private_chats:
+            why = TOO_MANY_PRIVATE_CHATS
+            detail = (
+                f"the bot has {len(held)} private chats open, its most"
+                f" (max_private_chats {self.config.max_private_chats})"
+            )
+        else:
+            return True
+        self._forget_direct(room_id)
+        log.warning(
+            "%s: invited to %s (a private chat) by %s: declined, %s",
+            self.source,
+            room_id,
+            inviter or "someone unknown",
+            detail,
+        )
+        self._leaving().pop(room_id, None)  # invited anew: the tries start over
+        await self._leave(room_id, why)
+        return False
+
+    def _opened_by(self, room_id: str, user_id: str) -> bool:
+        """Whether ``user_id`` is in the private chat ``room_id`` (joined or invited, as the
+        sync last said), or invited the bot into it and the bot is not in it yet."""
+        client = self._client()
+        room = client.rooms.get(room_id)
+        if room is not None:
+            return user_id in room.users
+        invited = client.invited_rooms.get(room_id)
+        return invited is not None and invited.inviter == user_id
+
+    def _forget_direct(self, room_id: str) -> None:
+        """``room_id`` is no private chat of the bot's any more (it left it, or declines it)."""
+        direct: list[str] = self._state.get("direct_rooms") or []
+        if room_id in direct:
+            direct.remove(room_id)
+
+    async def _leave_abandoned(self, joined: Mapping[str, Any]) -> None:
+        """A private chat someone opened with the bot that nobody but the bot is in any more
+        (they left): the bot leaves it too, so that it holds no place under
+        ``max_private_chats`` (and the person may open another). Looked at when the sync
+        holds the room (a start's first sync holds every room)."""
+        for room_id in [r for r in self._private_chats() if r in joined]:
+            room = self._client().rooms.get(room_id)
+            if room is None or any(u != self.config.user_id for u in room.users):
+                continue
+            self._forget_direct(room_id)
+            log.warning(
+                "%s: everyone else left the private chat %s: the bot leaves it too",
+                self.source,
+                room_id,
+            )
+            await self._leave(room_id, ALONE)
 
     def _serves(self, user_id: str) -> bool:
         """Whether ``user_id`` is a member (joined) of a group the bot is in, as matrix-nio
@@ -373,7 +467,7 @@ class Sync(Homeserver):
             done = (r for r, record in leaving.items() if record.get("left"))
             leaving.pop(next(done, next(iter(leaving))))
         try:
-            answer = await self._client().room_leave(room_id)
+            answer = await self._leave_saying(room_id, LEAVE_WORDS.get(why))
         except (aiohttp.ClientError, TimeoutError) as exc:
             error = PlatformError(f"leave {room_id}: {network_reason(exc)}", where=self.source)
         else:
@@ -403,6 +497,18 @@ class Sync(Homeserver):
         if refused is not None:
             refused["left"] = True
             refused.pop("error", None)
+
+    async def _leave_saying(self, room_id: str, words: str | None) -> Any:
+        """Leave ``room_id`` (or decline the invitation to it), with ``words`` to the people
+        there as the leave's ``reason`` (``POST /rooms/{roomId}/leave``, which matrix-nio's
+        ``room_leave`` does not send), in the language of the connection's groups."""
+        client = self._client()
+        if not words:
+            return await client.room_leave(room_id)
+        language = self.config.group_language or NEW_GROUP_LANGUAGE
+        reason = self._catalogs.gettext(language)(words)
+        path = Api._build_path(["rooms", room_id, "leave"], {"access_token": client.access_token})
+        return await client._send(RoomLeaveResponse, "POST", path, Api.to_json({"reason": reason}))
 
     async def _retry_leaves(self) -> None:
         """Leave again the rooms whose failed leave is due."""
@@ -549,7 +655,7 @@ class Sync(Homeserver):
                 else f"does not say what it replaces (asked {RETRY_TRIES} times)",
             )
             if not claim.get("was_in"):
-                await self._leave(new, "no upgrade")
+                await self._leave(new, NO_UPGRADE)
 
     def _moved_on(self, group: str, event: Event) -> None:
         """A member left the old room after its upgrade: not news (they go on in the new room,
