@@ -171,3 +171,34 @@ def test_max_private_chats_is_checked_and_has_a_default() -> None:
     for wrong in (-1, 100_001, 2.5, True, "10"):
         with pytest.raises(InvalidSettings, match="max_private_chats"):
             MatrixConfig.from_json({**config.to_json(), "max_private_chats": wrong})
+
+
+def test_a_private_chat_the_bot_is_no_longer_in_holds_no_place(
+    synapse: Synapse, db: Engine
+) -> None:
+    """A private chat the bot was removed from while it was away (or one an earlier version
+    kept after it was left) is forgotten at the next start: it holds no place under
+    max_private_chats."""
+    bot = new_account(synapse, "bot")
+    config = bot_config(synapse, bot, max_private_chats=1)
+
+    async def go() -> dict[str, Any]:
+        adapter = make_adapter(db, config, Collected())
+        adapter.store.save_state({"direct_rooms": ["!gone:groupops.test"]})
+        await adapter.connect()
+        await adapter.sync_once()  # a start's first sync: every room the bot is in
+        (a,) = await people(synapse, 1)
+        room = await open_private_chat(a, bot.user_id)
+        await settle(adapter, 3)
+        out = {
+            "room": room,
+            "held": adapter._private_chats(),
+            "in": await bot_membership(a, room, bot.user_id),
+        }
+        await adapter.close()
+        await a.close()
+        return out
+
+    out = run(go())
+    assert out["in"] == ("join", "")
+    assert out["held"] == [out["room"]]

@@ -182,6 +182,8 @@ class Sync(Homeserver):
         for room_id, joined_room in answer.rooms.join.items():
             self._note_direct(room_id, [*joined_room.state, *joined_room.timeline.events])
         await self._recheck_direct(answer.rooms.join)
+        if since is None or full_state:  # every room the bot is in, invited to or joining
+            self._prune_private_chats({*answer.rooms.join, *answer.rooms.invite})
         events: list[Event] = []
         if since is not None:
             # a private chat with the bot is not a group, nor is a room it refused or leaves
@@ -409,6 +411,17 @@ class Sync(Homeserver):
             return user_id in room.users
         invited = client.invited_rooms.get(room_id)
         return invited is not None and invited.inviter == user_id
+
+    def _prune_private_chats(self, present: set[str]) -> None:
+        """From a sync that holds every room the bot is in or invited to (a start's first):
+        the private chats it is in none of (removed, or the invitation withdrawn, while it
+        was away; or kept by an earlier version that never forgot one) are forgotten, so that
+        they hold no place under ``max_private_chats``. One whose join is still to be tried
+        (``join_failed``) stays."""
+        failed = self._state.get("join_failed") or {}
+        for room_id in self._private_chats():
+            if room_id not in present and room_id not in failed:
+                self._forget_direct(room_id)
 
     def _forget_direct(self, room_id: str) -> None:
         """``room_id`` is no private chat of the bot's any more (it left it, or declines it)."""
