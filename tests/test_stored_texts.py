@@ -5,9 +5,11 @@ names the CLI modules offered before are the very same functions."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from groupops import cli_output, stored_texts
 from groupops.platforms import commands as platform_commands
@@ -62,3 +64,51 @@ def test_the_names_the_cli_modules_offered_are_the_one_definition() -> None:
     ):
         assert getattr(cli_output, name) is getattr(stored_texts, name), name
     assert platform_commands.error_said is stored_texts.error_said
+
+
+def _read(pattern: re.Pattern[str], text: str) -> dict[str, str] | None:
+    found = pattern.fullmatch(text)
+    return found.groupdict() if found else None
+
+
+def test_one_reader_reads_a_stored_text_back_with_the_value_patterns_given() -> None:
+    """template_reader: each value by its pattern by name, any other as little (retold's
+    default) or as much (error_words') text as fits; what is not the template does not match."""
+    reader = stored_texts.template_reader
+    two = "{user} left {room} or {room2}"
+    text = "a left b left c or d or e"
+    assert _read(reader(two, {}), text) == {"user": "a", "room": "b left c", "room2": "d or e"}
+    assert _read(reader(two, {}, ".+"), text) == {
+        "user": "a left b",
+        "room": "c or d",
+        "room2": "e",
+    }
+    words = reader("{platform} cannot {kind}", {"kind": r"\w+"}, ".+")
+    assert _read(words, "sandbox: x cannot mute") == {"platform": "sandbox: x", "kind": "mute"}
+    assert _read(words, "sandbox cannot mute them") is None
+    assert _read(reader("{n} (a.b)\n", {"n": r"\d+"}), "12 (a.b)\n") == {"n": "12"}
+    assert _read(reader("{n} (a.b)", {"n": r"\d+"}), "x (a.b)") is None
+    assert _read(reader("{n} (a.b)", {}), "1 (aXb)") is None
+
+
+def test_the_outbox_and_the_stored_texts_read_with_the_one_reader() -> None:
+    """error_words' readers (engine.deadletters) are template_reader's, with kind and
+    platform one word and other values as much as fits; retold's, numbers and words as
+    stored_texts says and other values as little as fits: no second way to read a template."""
+    from groupops.engine import deadletters
+
+    for template in (deadletters.CANNOT, deadletters.LEFT_PRIVATE_CHAT, deadletters.REROUTED):
+        made = stored_texts.template_reader(template, {"kind": r"\w+", "platform": r"\w+"}, ".+")
+        assert deadletters._reader(template).pattern == made.pattern, template
+    evidence = "{count} messages in {seconds} s ({rule}: {why})"
+    made = stored_texts.template_reader(
+        evidence, {"count": r"\d+", "seconds": r"\d+", "rule": r"\w+"}, ".+?"
+    )
+    assert stored_texts._reader(evidence).pattern == made.pattern
+    src = Path(stored_texts.__file__).resolve().parent
+    splitters = [
+        str(path.relative_to(src))
+        for path in src.rglob("*.py")
+        if 'split(r"\\{(\\w+)\\}"' in path.read_text(encoding="utf-8")
+    ]
+    assert splitters == ["stored_texts.py"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from groupops.domain.text import one_line
@@ -74,17 +74,28 @@ _VALUE_PATTERNS = {
 }
 
 
-@functools.cache
-def _reader(template: str) -> re.Pattern[str]:
-    """A pattern matching what ``template`` made in English, each value a named group."""
+def template_reader(
+    template: str, values: Mapping[str, str], other: str = ".+?"
+) -> re.Pattern[str]:
+    """A pattern matching (``fullmatch``) what ``template`` (a ``str.format`` text: a msgid,
+    or its rendering in a language) made, each value a named group: read by its pattern in
+    ``values`` (by the value's name), any other by ``other`` (text, as little as fits
+    by default). The one reader of stored texts: :func:`retold` here, the outbox's
+    :func:`~groupops.engine.deadletters.error_words` with its own ``values``."""
     parts = re.split(r"\{(\w+)\}", template)
     return re.compile(
         "".join(
-            re.escape(p) if i % 2 == 0 else f"(?P<{p}>{_VALUE_PATTERNS.get(p, '.+?')})"
+            re.escape(p) if i % 2 == 0 else f"(?P<{p}>{values.get(p, other)})"
             for i, p in enumerate(parts)
         ),
         re.DOTALL,
     )
+
+
+@functools.cache
+def _reader(template: str) -> re.Pattern[str]:
+    """A pattern matching what ``template`` made in English, each value a named group."""
+    return template_reader(template, _VALUE_PATTERNS)
 
 
 def retold(

@@ -17,6 +17,7 @@ from groupops.domain.errors import Conflict, NotFound, PlatformError, RecipientU
 from groupops.engine.clock import Clock
 from groupops.i18n import N_
 from groupops.storage.tables import groups, outbox
+from groupops.stored_texts import template_reader
 
 #: what the deliverer writes as an action's last error, read back by :func:`error_words` to
 #: tell it in the operator's language (the stored text, and ``--json``, stay English)
@@ -130,22 +131,13 @@ KIND_WORDS = {
 
 
 #: the values that are one word (an action's kind, a platform's name): a template's other
-#: values may hold anything
-_WORD_VALUES = frozenset({"kind", "platform"})
-
-
-def _value(name: str) -> str:
-    """The named group that reads value ``name`` back."""
-    return f"(?P<{name}>" + (r"\w+" if name in _WORD_VALUES else ".+") + ")"
+#: values may hold anything (as much as fits)
+_WORD_VALUES = dict.fromkeys(("kind", "platform"), r"\w+")
 
 
 def _reader(template: str) -> re.Pattern[str]:
     """A pattern that matches what ``template`` made, each value a named group."""
-    parts = re.split(r"\{(\w+)\}", template)
-    return re.compile(
-        "".join(re.escape(p) if i % 2 == 0 else _value(p) for i, p in enumerate(parts)),
-        re.DOTALL,
-    )
+    return template_reader(template, _WORD_VALUES, ".+")
 
 
 _READERS = [(t, _reader(t)) for t in (NOT_POSTED, NO_CONNECTION, NOT_IN_GROUP, *PLATFORM_WORDS)]
