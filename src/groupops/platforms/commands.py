@@ -199,6 +199,12 @@ def connect_matrix(
         " (@alice:example.org) or @*:example.org for everyone of a server; other invitations"
         " are refused ('' lets anyone again; default anyone; kept when not given again)",
     ),
+    max_private_chats: int | None = kept_option(
+        "--max-private-chats",
+        "how many private chats people opened with the bot it keeps at a time, 0 to 100000;"
+        " one more is declined, and so is a second one from the same person (default 1000;"
+        " kept when not given again)",
+    ),
     url: str | None = DbOption,
     lang: str = LangOption(),
 ) -> None:
@@ -221,6 +227,7 @@ def connect_matrix(
         sync_timeout_ms=None if sync_timeout is None else round(sync_timeout * 1000),
         request_timeout=request_timeout,
         invited_by=None if invited_by is None else checked_inviters(invited_by),
+        max_private_chats=max_private_chats,
     )
     warn_plain_http(homeserver, "--homeserver", _)  # before the password is sent
     password = password or ask_secret(_(T_PASSWORD), "--password", "GROUPOPS_MATRIX_PASSWORD")

@@ -13,6 +13,7 @@ from groupops.cli import app as cli
 from groupops.platforms.matrix import config as matrix_config
 from groupops.platforms.matrix.config import ConnectionStore, MatrixConfig
 from groupops.storage.db import make_engine
+from tests.cli import run
 
 USER = "@bot:example.org"
 
@@ -91,11 +92,12 @@ def test_invited_by_is_stored_kept_when_left_out_and_cleared_with_nothing(
     assert stored(database_url).invited_by == ()
 
 
-def test_max_private_chats_is_kept_when_connecting_again(
+def test_max_private_chats_is_set_kept_when_left_out_and_checked(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A connection's own max_private_chats (no option of `connect matrix` sets it) stays
-    when the operator connects again, after a new password say; a new one has the default."""
+    """`--max-private-chats` sets how many private chats people opened with the bot it keeps;
+    a later connect without it (a new password, say) keeps it, a new connection has the
+    default, and a value out of 0..100000 is refused with nothing stored."""
     monkeypatch.setattr(matrix_config, "login", logged_in)
     _register_all()
     runner = CliRunner()
@@ -104,12 +106,30 @@ def test_max_private_chats_is_kept_when_connecting_again(
     new = runner.invoke(cli, args)
     assert new.exit_code == 0, new.output
     assert stored(database_url).max_private_chats == matrix_config.MAX_PRIVATE_CHATS
-    db = make_engine(database_url)
-    try:
-        store = ConnectionStore(db, f"matrix:{USER}")
-        store.save_config(replace(store.load()[0], max_private_chats=50))
-    finally:
-        db.dispose()
-    again = runner.invoke(cli, args)
+    tuned = runner.invoke(cli, [*args, "--max-private-chats", "50"])
+    assert tuned.exit_code == 0, tuned.output
+    assert stored(database_url).max_private_chats == 50
+    again = runner.invoke(cli, [*args, "--burst", "3"])
     assert again.exit_code == 0, again.output
     assert stored(database_url).max_private_chats == 50
+    for wrong in ("-1", "100001"):
+        bad = runner.invoke(cli, [*args, "--max-private-chats", wrong])
+        assert bad.exit_code == 2 and "max_private_chats" in bad.output, bad.output
+        assert stored(database_url).max_private_chats == 50
+    none = runner.invoke(cli, [*args, "--max-private-chats", "0"])  # it accepts none
+    assert none.exit_code == 0, none.output
+    assert stored(database_url).max_private_chats == 0
+
+
+def test_max_private_chats_has_help_in_english_and_chinese() -> None:
+    """The option's help page says what it bounds, in the operator's language."""
+    _register_all()
+    shown = {
+        lang: " ".join(
+            run(cli, "connect", "matrix", "--help", lang=lang, COLUMNS="200").output.split()
+        )
+        for lang in ("en", "zh_CN")
+    }
+    assert "--max-private-chats" in shown["en"] and "--max-private-chats" in shown["zh_CN"]
+    assert "how many private chats people opened with the bot it keeps" in shown["en"]
+    assert "机器人同时最多保留多少个别人与它开的私聊" in shown["zh_CN"]
