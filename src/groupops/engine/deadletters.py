@@ -80,6 +80,10 @@ POSTED_BEFORE_UPGRADE = N_(
     " the old group, where the bot can no longer act"
 )
 NOT_OF_GROUP = N_("message {id} is not one of group {group}")
+#: the sandbox's refusals (platforms.sandbox.adapter): a private message to someone who has no
+#: private chat with the bot there, an action on a member not in the chat
+NOT_STARTED_BOT = N_("the member has not started the bot")
+NOT_IN_CHAT = N_("user {user} is not in chat {chat}")
 #: all of groupops' words in the platforms' errors (what follows "refused: " is the
 #: platform's and stays as it is); read in this order, the first that fits
 PLATFORM_WORDS = (
@@ -88,7 +92,8 @@ PLATFORM_WORDS = (
     NOT_STARTED,
     BLOCKED,
     LEFT_PRIVATE_CHAT,
-    N_("the member has not started the bot"),
+    NOT_STARTED_BOT,
+    NOT_IN_CHAT,
     DELETE_TOO_OLD,
     BAD_CHAT_ID,
     BAD_USER_ID,

@@ -10,6 +10,13 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError
 from groupops.engine.clock import Clock
+from groupops.engine.deadletters import (
+    BAD_MESSAGE_ID,
+    CANNOT,
+    MALFORMED_BUTTONS,
+    NOT_IN_CHAT,
+    NOT_STARTED_BOT,
+)
 from groupops.platforms.base import Capabilities, DeliveryResult, RateLimits
 from groupops.platforms.sandbox.tables import (
     sandbox_deliveries,
@@ -36,7 +43,15 @@ def _buttons(action: Action) -> list[list[dict[str, str]]] | None:
     try:
         return [[{"text": str(b["text"]), "data": str(b["data"])} for b in row] for row in rows]
     except (KeyError, TypeError) as exc:
-        raise PlatformError(f"malformed buttons: {exc}", permanent=True) from None
+        raise PlatformError(MALFORMED_BUTTONS, permanent=True, reason=str(exc)) from None
+
+
+def _line(action: Action) -> int:
+    """The sandbox line an action names (a delete, a pin); a refusal for good when its
+    message id is none."""
+    if not action.message_id.isdigit():
+        raise PlatformError(BAD_MESSAGE_ID, permanent=True, value=repr(action.message_id))
+    return int(action.message_id)
 
 
 #: built once: each delivered action runs them
@@ -60,7 +75,7 @@ class SandboxAdapter:
 
     async def perform(self, action: Action, *, idempotency_key: str) -> DeliveryResult:
         if not self.capabilities.can(action.kind):
-            raise PlatformError(f"{self.source} cannot {action.kind}", permanent=True)
+            raise PlatformError(CANNOT, permanent=True, platform=self.source, kind=action.kind)
         with self.db.begin() as conn:
             done = conn.execute(_DONE, {"key": idempotency_key}).scalar()
             if done is not None:
@@ -112,7 +127,7 @@ class SandboxAdapter:
         )
         if not res.rowcount:
             raise PlatformError(
-                f"user {action.user_id} is not in chat {action.chat_id}", permanent=True
+                NOT_IN_CHAT, permanent=True, user=action.user_id, chat=action.chat_id
             )
         return {}
 
@@ -148,21 +163,19 @@ class SandboxAdapter:
                 )
             ).scalar()
             if not started:
-                raise PlatformError("the member has not started the bot", permanent=True)
+                raise PlatformError(NOT_STARTED_BOT, permanent=True)
             return self._post(conn, action, "dm", to_user=action.user_id)
         if kind == ActionKind.DELETE:
-            if not action.message_id.isdigit():
-                raise PlatformError(f"bad message id {action.message_id!r}", permanent=True)
             conn.execute(
                 update(sandbox_messages)
-                .where(sandbox_messages.c.id == int(action.message_id))
+                .where(sandbox_messages.c.id == _line(action))
                 .values(deleted=True)
             )
             return {}
         if kind == ActionKind.PIN:
             conn.execute(
                 update(sandbox_messages)
-                .where(sandbox_messages.c.id == int(action.message_id))
+                .where(sandbox_messages.c.id == _line(action))
                 .values(pinned=True)
             )
             return {}
@@ -185,4 +198,4 @@ class SandboxAdapter:
             return {"invite_link": f"sandbox://{action.chat_id}/join/{name}"}
         if kind in (ActionKind.APPROVE_JOIN, ActionKind.DECLINE_JOIN):
             return {}
-        raise PlatformError(f"sandbox cannot {kind}", permanent=True)
+        raise PlatformError(CANNOT, permanent=True, platform=self.capabilities.platform, kind=kind)
