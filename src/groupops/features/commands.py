@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from groupops.features.kept import Kept
 from groupops.features.registry import command_word_fields
 
 if TYPE_CHECKING:
@@ -89,3 +91,67 @@ def command_words(ctx: BatchContext, group: GroupInfo) -> CommandWords:
 def is_command(ctx: BatchContext, group: GroupInfo, text: str) -> bool:
     """Whether ``text`` is a command to the bot in ``group`` (see the module's docstring)."""
     return command_words(ctx, group).matches(text)
+
+
+#: a member who repeats a command gets its answer at most once in this long (an answer that
+#: changes nothing: a board, their points, a refusal; docs/features/checkin.md)
+ANSWER_EVERY = timedelta(minutes=1)
+
+
+class Answers:
+    """When the bot last answered each member's commands, so that a member repeating one
+    ("签到" twenty times, "积分" in a loop) cannot make it flood the group: commands are no
+    flood for moderation (a newcomer trying them is not warned), and every answer would take
+    a place in the group's queue at the platform's pace, ahead of welcomes and the join gate's
+    questions.
+
+    Kept in memory by (group, member, what) (``Kept``: what a ``handle()`` call answered is
+    staged at :meth:`end`, kept once the batch commits, dropped with a rollback or a call
+    that raised), so a restart may answer a repeat once more. ``what`` names the answer; its
+    value is the time of the last answer, or a day for an answer given once a day."""
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self._kept: Kept[tuple[int, int, str], datetime | date] = Kept(limit)
+        self._call: dict[tuple[int, int, str], datetime | date] = {}
+
+    def begin(self) -> None:
+        """A ``handle()`` call starts: forget what a call that raised answered."""
+        self._call = {}
+
+    def end(self) -> None:
+        for key, value in self._call.items():
+            self._kept.stage(key, value)
+        self._call = {}
+
+    def committed(self) -> None:
+        self._kept.committed()
+
+    def rolled_back(self) -> None:
+        self._call = {}
+        self._kept.rolled_back()
+
+    def forget_member(self, member_id: int) -> None:
+        self._kept.forget(lambda key: key[1] == member_id)
+
+    def _last(self, key: tuple[int, int, str]) -> datetime | date | None:
+        found = self._call.get(key)
+        return found if found is not None else self._kept.get(key)
+
+    def due(self, group_id: int, member_id: int, what: str, at: datetime) -> bool:
+        """Whether the member's command ``what`` is answered at ``at``: not answered in the
+        last :data:`ANSWER_EVERY` (then it counts as answered now)."""
+        key = (group_id, member_id, what)
+        last = self._last(key)
+        if isinstance(last, datetime) and timedelta(0) <= at - last < ANSWER_EVERY:
+            return False
+        self._call[key] = at
+        return True
+
+    def due_once_on(self, group_id: int, member_id: int, what: str, day: date) -> bool:
+        """Whether the member's command ``what`` is answered on ``day`` (the group's calendar
+        day): the first time that day only."""
+        key = (group_id, member_id, what)
+        if self._last(key) == day:
+            return False
+        self._call[key] = day
+        return True

@@ -23,6 +23,7 @@ from groupops.features.checkin import checking, makeup, ranking
 from groupops.features.checkin.days import Batch, stats_of
 from groupops.features.checkin.settings import CheckinSettings
 from groupops.features.checkin.tables import checkin_days, checkin_stats
+from groupops.features.commands import Answers
 from groupops.features.kept import Kept, KeptRows
 from groupops.features.keywords import is_keyword, match_keyword
 
@@ -38,6 +39,9 @@ class CheckinFeature:
         #: process is the only one checking in its groups; see docs/operations.md)
         self._kept_stats = KeptRows(checkin_stats, stats_of)
         self._kept_counts: Kept[tuple[int, date], int] = Kept()
+        #: a member repeating a command is answered once a minute ("already checked in": once
+        #: a day), so that nobody can make the bot flood the group
+        self._answers = Answers()
 
     def warm_up(self, ctx: BatchContext) -> None:
         for group in ctx.all_groups():
@@ -46,10 +50,12 @@ class CheckinFeature:
     def committed(self) -> None:
         self._kept_stats.committed()
         self._kept_counts.committed()
+        self._answers.committed()
 
     def rolled_back(self) -> None:
         self._kept_stats.rolled_back()
         self._kept_counts.rolled_back()
+        self._answers.rolled_back()
 
     def handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
         # first what each message asks for, then the asking members' summaries in one query
@@ -77,7 +83,8 @@ class CheckinFeature:
             wanted.setdefault(group.id, set()).add(item.member_id)
         if not todo:
             return
-        b = Batch(ctx.conn, self._kept_stats, self._kept_counts)
+        b = Batch(ctx.conn, self._kept_stats, self._kept_counts, self._answers)
+        self._answers.begin()
         b.prefetch(wanted)
         for item, group, s, what, keyword, goal in todo:
             # a command is not conversation: later features (points) do not pay for it
@@ -89,11 +96,13 @@ class CheckinFeature:
                 checking.check_in(ctx, b, item, group, s, keyword, goal)
             ctx.suppress(item)
         b.write()
+        self._answers.end()
 
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
         conn.execute(delete(checkin_days).where(checkin_days.c.member_id == member_id))
         conn.execute(delete(checkin_stats).where(checkin_stats.c.member_id == member_id))
         self._kept_stats.forget_member(member_id)
+        self._answers.forget_member(member_id)
         self._kept_counts.forget(lambda key: True)  # the days they checked in no longer count
 
 

@@ -60,10 +60,12 @@ def check_in(
 ) -> None:
     assert item.member_id is not None
     t = ctx.gettext(group)
+    when = item.event.occurred_at
     if s.goal_required and len(goal) < s.goal_min_chars:
-        say(ctx, item, group, t(NEED_GOAL), {"keyword": keyword}, "checkin.goal")
+        if b.answers.due(group.id, item.member_id, "goal", when):
+            say(ctx, item, group, t(NEED_GOAL), {"keyword": keyword}, "checkin.goal")
         return
-    day = local_day(item.event.occurred_at, group.timezone)
+    day = local_day(when, group.timezone)
     stats = summary(b, group, item.member_id, s)
     if stats.last_day is not None and day <= stats.last_day:  # else no such day is stored
         b.write_days()
@@ -71,7 +73,8 @@ def check_in(
             _SELECT_DONE, {"g": group.id, "m": item.member_id, "d": day}
         ).first()
         if done is not None:
-            if s.reply:
+            # said once a day: "签到" sent again and again gets no answer again and again
+            if s.reply and b.answers.due_once_on(group.id, item.member_id, "already", day):
                 say(ctx, item, group, t(ALREADY), {"streak": str(done.streak)}, "checkin.reply")
             return
     cards = stats.cards  # before the gift

@@ -15,6 +15,7 @@ from groupops.domain.events import Event, EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.checkin.settings import CheckinSettings, Gift
 from groupops.features.checkin.tables import checkin_days, checkin_stats
+from groupops.features.commands import Answers
 from groupops.features.kept import Kept, KeptRows
 from groupops.storage.bulk import Bulk
 
@@ -123,6 +124,8 @@ class Batch:
     #: summaries and day counts earlier batches read or wrote (CheckinFeature's)
     kept_stats: KeptRows[Stats]
     kept_counts: Kept[tuple[int, date], int] = field(default_factory=Kept)
+    #: when members' repeated commands were last answered (CheckinFeature's)
+    answers: Answers = field(default_factory=Answers)
     #: (group, member) -> summary; None: no row stored (created on first use)
     stats: dict[tuple[int, int], Stats | None] = field(default_factory=dict)
     days: list[dict[str, Any]] = field(default_factory=list)

@@ -47,11 +47,14 @@ def use_card(
         ctx.conn.execute(_DAYS_IN, {"g": group.id, "m": item.member_id, "ds": window}).scalars()
     )
     missed = [d for d in window if d not in have]
-    if not missed:
-        say(ctx, item, group, t(NOTHING_MISSED), {"days": str(s.makeup_max_days)}, "checkin")
-        return
-    if stats.cards <= 0:
-        say(ctx, item, group, t(NO_CARDS), {}, "checkin")
+    if not missed or stats.cards <= 0:
+        # a refusal repeated is answered once a minute (a card used always is)
+        if b.answers.due(group.id, item.member_id, "makeup", item.event.occurred_at):
+            if not missed:
+                days = {"days": str(s.makeup_max_days)}
+                say(ctx, item, group, t(NOTHING_MISSED), days, "checkin")
+            else:
+                say(ctx, item, group, t(NO_CARDS), {}, "checkin")
         return
     day = missed[0]  # the most recent missed day: the one that mends today's streak
     record(ctx, b, item, group, s, stats, day, "", made_up=True)

@@ -41,6 +41,9 @@ _DAY_RANKING = (
 def post_ranking(
     ctx: BatchContext, b: Batch, item: Incoming, group: GroupInfo, s: CheckinSettings
 ) -> None:
+    assert item.member_id is not None
+    if not b.answers.due(group.id, item.member_id, "ranking", item.event.occurred_at):
+        return  # asked again within a minute: the ranking is there already
     t = ctx.gettext(group)
     day = local_day(item.event.occurred_at, group.timezone)
     b.write_days()

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from groupops.domain.events import EventKind
 from groupops.engine.context import BatchContext, Incoming
+from groupops.features.commands import Answers
 from groupops.features.points import earning, replies
 from groupops.features.points.boards import (
     PERIODS,
@@ -51,15 +52,19 @@ class PointsFeature:
 
     def __init__(self) -> None:
         self._ledger = Ledger(self.KNOWN_LIMIT)
+        #: a member repeating 积分 or 积分榜 is answered once a minute (features.commands)
+        self._answers = Answers()
 
     def handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
         ledger = self._ledger
         ledger.begin()
+        self._answers.begin()
         try:
             earning.prefetch_targets(ledger, ctx, batch)
             ledger.prefetch(ctx, batch)
             self._handle(ctx, batch)
             ledger.end(ctx)
+            self._answers.end()
         finally:
             ledger.close()
 
@@ -80,7 +85,7 @@ class PointsFeature:
                 continue
             s = ctx.settings(self, group, PointsSettings)
             if kind == EventKind.MESSAGE:
-                if not replies.answer(ledger, ctx, item, group, s):
+                if not replies.answer(ledger, self._answers, ctx, item, group, s):
                     earning.pay_message(ledger, ctx, item, group, s)
             elif kind == EventKind.CHECKED_IN:
                 earning.pay_checkin(ledger, ctx, item, group, s)
@@ -89,9 +94,11 @@ class PointsFeature:
 
     def committed(self) -> None:
         self._ledger.committed()
+        self._answers.committed()
 
     def rolled_back(self) -> None:
         self._ledger.rolled_back()
+        self._answers.rolled_back()
 
     def warm_up(self, ctx: BatchContext) -> None:
         for group in ctx.all_groups():
@@ -99,6 +106,7 @@ class PointsFeature:
 
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
         self._ledger.delete_member_data(conn, member_id)
+        self._answers.forget_member(member_id)
 
 
 __all__ = [

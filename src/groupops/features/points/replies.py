@@ -4,6 +4,7 @@ month's race and what the next level needs) and 积分榜 (the month's leaderboa
 from __future__ import annotations
 
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
+from groupops.features.commands import Answers
 from groupops.features.keywords import is_keyword
 from groupops.features.points.boards import leaderboard, month_of, month_standing
 from groupops.features.points.ledger import Ledger
@@ -26,17 +27,27 @@ TOP_POINTS = N_("{points} pts")
 
 
 def answer(
-    ledger: Ledger, ctx: BatchContext, item: Incoming, group: GroupInfo, s: PointsSettings
+    ledger: Ledger,
+    answers: Answers,
+    ctx: BatchContext,
+    item: Incoming,
+    group: GroupInfo,
+    s: PointsSettings,
 ) -> bool:
     """Answer the message when it is one of the group's points or leaderboard keywords,
     matched as check-in matches its own (``/Points``, ``/top@yourbot``); False when it is not
-    (then it may earn points, unless it is another command)."""
+    (then it may earn points, unless it is another command). A member asking again within a
+    minute gets no second answer (``answers``: see features.commands.Answers)."""
     text = item.event.text
+    assert item.member_id is not None
+    when = item.event.occurred_at
     if is_keyword(text, s.points_keywords):
-        show_points(ledger, ctx, item, group, s)
+        if answers.due(group.id, item.member_id, "points", when):
+            show_points(ledger, ctx, item, group, s)
         return True
     if is_keyword(text, s.leaderboard_keywords):
-        show_board(ledger, ctx, item, group, s)
+        if answers.due(group.id, item.member_id, "board", when):
+            show_board(ledger, ctx, item, group, s)
         return True
     return False
 
