@@ -1,7 +1,9 @@
 """welcome: greet newcomers by name, push the rules, ask for a self-introduction, and
 during a join burst send one combined welcome instead of one per member (naming only those
 still there when it goes out): when joins calm down, or, while they keep coming, once the
-first one held back has waited ``burst_max_wait_seconds``."""
+first one held back has waited ``burst_max_wait_seconds``. A member who leaves and comes back
+within ``rejoin_quiet_hours`` of a welcome is not welcomed again (no bot spam from a member
+joining and leaving in a loop)."""
 
 from __future__ import annotations
 
@@ -52,6 +54,22 @@ _RECENT_JOINS = (
         _e.seq < bindparam("seq"),
     )
 )
+#: a member's events of some kinds in a group shortly before a join: did they leave lately,
+#: were they welcomed then (uses ix_events_group_kind_time: departures are few, so the first
+#: question is cheap even in a join wave; the second is asked only after a departure)
+_LATELY = (
+    select(_e.seq)
+    .where(
+        _e.group_id == bindparam("g"),
+        _e.kind.in_(bindparam("kinds", expanding=True)),
+        _e.occurred_at > bindparam("since", type_=_e.occurred_at.type),
+        _e.occurred_at <= bindparam("until", type_=_e.occurred_at.type),
+        _e.seq < bindparam("seq"),
+        _e.member_id == bindparam("m"),
+    )
+    .limit(1)
+)
+_DEPARTURES = (EventKind.MEMBER_LEFT.value, EventKind.MEMBER_KICKED.value)
 _INTRODUCED = (
     update(memberships)
     .where(
@@ -298,6 +316,8 @@ class WelcomeFeature:
         event = item.event
         t = ctx.gettext(group)
         when = event.occurred_at
+        if self._welcomed_lately(ctx, item, group, s):
+            return  # back within rejoin_quiet_hours: welcomed already, no second welcome
         burst = b.burst_of(group.id)
         name = event.user_name or event.user_id
         if burst is not None or self._recent(ctx, item, group, s) + 1 >= s.burst_threshold:
@@ -358,6 +378,29 @@ class WelcomeFeature:
                 },
             ).scalar_one()
         )
+
+    @staticmethod
+    def _welcomed_lately(
+        ctx: BatchContext, item: Incoming, group: GroupInfo, s: WelcomeSettings
+    ) -> bool:
+        """Whether the member left (or was removed from) the group within
+        ``rejoin_quiet_hours`` and joined it before that within them too, in the way this join
+        is welcomed (a join; with the join gate, its admission): they were welcomed then. A
+        newcomer who left before passing the gate was never welcomed, and is."""
+        if s.rejoin_quiet_hours <= 0 or item.member_id is None:
+            return False
+        when = item.event.occurred_at
+        params = {
+            "g": group.id,
+            "m": item.member_id,
+            "since": when - timedelta(hours=s.rejoin_quiet_hours),
+            "until": when,
+            "seq": item.seq,
+        }
+        if ctx.conn.execute(_LATELY, {**params, "kinds": _DEPARTURES}).first() is None:
+            return False  # the usual join: nobody of that name left lately
+        greeted = {**params, "kinds": [item.event.kind.value]}
+        return ctx.conn.execute(_LATELY, greeted).first() is not None
 
     def _hold(
         self,

@@ -48,6 +48,9 @@ class WelcomeSettings(FeatureSettings):
     burst_max_wait_seconds: int = Field(default=180, ge=60, le=86_400)
     #: combined welcome text; placeholders {{ names }}, {{ count }}, {{ group }}, {{ rules }}
     burst_template: str | None = None
+    #: a member who comes back within this many hours of leaving, and was welcomed on a join
+    #: within them, is not welcomed again (0: every join is welcomed)
+    rejoin_quiet_hours: int = Field(default=24, ge=0, le=24 * 30)
 
     @field_validator("template")
     @classmethod
