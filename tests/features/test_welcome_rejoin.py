@@ -103,7 +103,7 @@ def answer_right(app: App, uid: str) -> None:
     prompt = [m for m in app.sandbox.messages("g1") if m.user_id == "bot" and m.buttons][-1]
     with app.db.connect() as conn:
         ch = conn.execute(select(gate_challenges).order_by(gate_challenges.c.id.desc())).first()
-    assert ch is not None
+    assert ch is not None and prompt.buttons is not None
     right = [row[0]["data"] for row in prompt.buttons][ch.answer - 1]
     app.handle([app.sandbox.press("g1", uid, str(prompt.id), right)])
 
