@@ -28,7 +28,7 @@ from sqlalchemy import select
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError, RecipientUnreachable
 from groupops.domain.time import utc
-from groupops.engine.deadletters import LEFT_PRIVATE_CHAT
+from groupops.engine.deadletters import CANNOT, LEFT_PRIVATE_CHAT
 from groupops.engine.outbox import queue_dead_letter
 from groupops.platforms.base import DeliveryResult
 from groupops.platforms.matrix.config import network_reason
@@ -151,7 +151,9 @@ class Delivery(Homeserver):
         elif kind == ActionKind.PIN:
             answer = await self._pin(room, action.message_id)
         else:  # pragma: no cover - every declared kind is handled above
-            raise PlatformError(f"matrix cannot {kind}", where=self.source, permanent=True)
+            raise PlatformError(
+                CANNOT, where=self.source, permanent=True, platform="matrix", kind=kind
+            )
         if isinstance(answer, ErrorResponse):
             done = _already_done(kind, answer)
             if done:

@@ -16,7 +16,7 @@ from nio import AsyncClient, ErrorResponse, Response
 
 from groupops.domain.errors import PlatformError
 from groupops.engine.clock import Clock
-from groupops.engine.deadletters import ACCESS_REFUSED
+from groupops.engine.deadletters import ACCESS_REFUSED, NOT_CONNECTED, RATE_LIMITED
 from groupops.platforms.base import Capabilities
 from groupops.platforms.matrix.config import ConnectionStore, MatrixConfig
 from groupops.platforms.matrix.translate import Translator
@@ -174,7 +174,7 @@ class Homeserver:
             return AccessRefused(where, message)
         if code == "M_LIMIT_EXCEEDED" or status == 429:
             retry = (answer.retry_after_ms or 1000) / 1000.0
-            return PlatformError(f"rate limited: {message}", where=where, retry_after=retry)
+            return PlatformError(RATE_LIMITED, where=where, retry_after=retry, reason=message)
         if status >= 500 or (status == 0 and code in RETRYABLE_ERRCODES):
             return PlatformError(f"homeserver error {status}: {message}", where=where)
         return PlatformError(f"refused ({status}): {message}", where=where, permanent=True)
@@ -272,7 +272,7 @@ class Homeserver:
 
     def _client(self) -> AsyncClient:
         if self.client is None:
-            raise PlatformError("not connected", where=self.source)
+            raise PlatformError(NOT_CONNECTED, where=self.source)
         return self.client
 
     def direct_rooms(self) -> set[str]:
