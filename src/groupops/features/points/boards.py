@@ -1,6 +1,10 @@
 """The points race, read: day, week and month leaderboards summed in SQL, a member's standing
 in the month, the UTC bounds of a period in a group's time zone. The feature's commands, the
-top 3 at a month's end and the ``leaderboard`` CLI command all read through these."""
+top 3 at a month's end and the ``leaderboard`` CLI command all read through these.
+
+The race is among the group's members: one who left (or was removed, an advertiser kicked)
+keeps their points but is on no board and in no top 3, and counts ahead of nobody, until they
+join again."""
 
 from __future__ import annotations
 
@@ -13,13 +17,24 @@ from groupops.domain.errors import GroupopsError, NotFound
 from groupops.domain.time import local_day, zone
 from groupops.features.points.tables import points_balances, points_ledger, points_months
 from groupops.i18n import N_
-from groupops.storage.tables import groups, members
+from groupops.storage.tables import groups, members, memberships
 
 PERIODS = ("day", "week", "month")
 #: ledger reasons that do not count in leaderboards (the prize of the last race)
 NOT_RACED = ("monthly_reward",)
 
 _m = points_months.c
+_ms = memberships.c
+
+
+def _in_group(group_id: Any, member_id: Any) -> Any:
+    """The member is in the group now (the race is among its members)."""
+    return (
+        select(_ms.id)
+        .where(_ms.group_id == group_id, _ms.member_id == member_id, _ms.status == "active")
+        .exists()
+    )
+
 
 _MY_MONTH = select(points_months.c.points, points_months.c.last_at).where(
     points_months.c.group_id == bindparam("g"),
@@ -35,6 +50,7 @@ _AHEAD = (
         points_months.c.group_id == bindparam("g"),
         points_months.c.month == bindparam("month"),
         points_months.c.points > 0,
+        _in_group(points_months.c.group_id, points_months.c.member_id),
         or_(
             points_months.c.points > bindparam("p"),
             and_(
@@ -111,7 +127,8 @@ def leaderboard(
     conn: Connection, group_id: int, period: str, at: datetime, limit: int = 10
 ) -> list[dict[str, Any]]:
     """The group's leaderboard for the day, week or month containing ``at`` (its time zone):
-    rank, member, member_id, points. Ties go to who got there first."""
+    rank, member, member_id, points, among the group's members now. Ties go to who got
+    there first."""
     tz = conn.execute(select(groups.c.timezone).where(groups.c.id == group_id)).scalar()
     if tz is None:
         raise NotFound(N_("no group {id}"), where=N_("leaderboard"), id=group_id)
@@ -127,6 +144,7 @@ def leaderboard(
     rows = conn.execute(
         select(sums.c.member_id, members.c.display_name, sums.c.points)
         .join(members, members.c.id == sums.c.member_id)
+        .where(_in_group(group_id, sums.c.member_id))
         .order_by(sums.c.points.desc(), sums.c.last_at, sums.c.member_id)
         .limit(limit)
     ).all()
