@@ -98,8 +98,7 @@ class GateFeature:
             elif kind == EventKind.BUTTON:
                 self._button(ctx, item, group, s)
             elif kind in (EventKind.MEMBER_LEFT, EventKind.MEMBER_KICKED):
-                # gone (or removed by moderation) before answering: nothing to fail later
-                self._close_pending(ctx, group.id, item.member_id, "left", ctx.now)
+                self._gone(ctx, item, group, s)
 
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
         conn.execute(delete(gate_challenges).where(gate_challenges.c.member_id == member_id))
@@ -402,6 +401,49 @@ class GateFeature:
             .values(status=status, ended_at=when)
         )
 
+    def _gone(self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: GateSettings) -> None:
+        """The newcomer left (or was removed: moderation's kick of an ad) with their question
+        open: nothing to fail later. One who had answered wrong and left fails the gate all
+        the same (counted, and banned at ``ban_after_failures``): else leaving and joining
+        again gave fresh tries for ever, never counted towards the ban."""
+        assert item.member_id is not None
+        challenge = self._pending(ctx, group.id, item.member_id)
+        if challenge is None:
+            return
+        self._close_pending(ctx, group.id, item.member_id, "left", ctx.now)
+        if item.event.kind != EventKind.MEMBER_LEFT or challenge.attempts <= 0:
+            return  # no wrong answer, or removed by the bot itself (counted there if at all)
+        count = self._count_failure(ctx, group, int(challenge.member_id), ctx.now)
+        if count >= s.ban_after_failures:  # gone already: the ban keeps them from coming back
+            reason = reasons.FAILED_GATES.format(reason=reasons.WRONG_ANSWERS, count=count)
+            ctx.emit(
+                Action(
+                    ActionKind.BAN,
+                    group.source,
+                    group.chat_id,
+                    user_id=str(challenge.user_id),
+                    reason=reason,
+                ),
+                item,
+            )
+
+    @staticmethod
+    def _count_failure(ctx: BatchContext, group: GroupInfo, member_id: int, when: datetime) -> int:
+        """One failed gate more for the member in the group's workspace; how many now."""
+        f = gate_failures.c
+        key = (f.workspace_id == group.workspace_id, f.member_id == member_id)
+        count = ctx.conn.execute(select(f.count).where(*key)).scalar()
+        if count is None:
+            ctx.conn.execute(
+                insert(gate_failures).values(
+                    workspace_id=group.workspace_id, member_id=member_id, count=1, last_at=when
+                )
+            )
+            return 1
+        count += 1
+        ctx.conn.execute(update(gate_failures).where(*key).values(count=count, last_at=when))
+        return int(count)
+
     def _fail(
         self,
         ctx: BatchContext,
@@ -412,22 +454,7 @@ class GateFeature:
         reason: str,
     ) -> None:
         self._set(ctx, challenge.id, status="failed", ended_at=when)
-        f = gate_failures.c
-        key = (f.workspace_id == group.workspace_id, f.member_id == challenge.member_id)
-        count = ctx.conn.execute(select(f.count).where(*key)).scalar()
-        if count is None:
-            count = 1
-            ctx.conn.execute(
-                insert(gate_failures).values(
-                    workspace_id=group.workspace_id,
-                    member_id=challenge.member_id,
-                    count=1,
-                    last_at=when,
-                )
-            )
-        else:
-            count += 1
-            ctx.conn.execute(update(gate_failures).where(*key).values(count=count, last_at=when))
+        count = self._count_failure(ctx, group, int(challenge.member_id), when)
         kind = ActionKind.BAN if count >= s.ban_after_failures else ActionKind.KICK
         ctx.emit_for_group(
             Action(
