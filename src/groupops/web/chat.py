@@ -18,7 +18,7 @@ from groupops.features.gate.tables import gate_challenges
 from groupops.i18n import N_
 from groupops.platforms.sandbox import SandboxPlatform
 from groupops.platforms.sandbox.adapter import BOT_ID
-from groupops.platforms.sandbox.platform import SandboxMessage, local_minute
+from groupops.platforms.sandbox.platform import SandboxMessage, local_minute, reactions_now
 from groupops.platforms.sandbox.tables import sandbox_chats, sandbox_members, sandbox_messages
 from groupops.storage.tables import events, groups
 from groupops.web.errors import InvalidInput, UnknownGroup
@@ -336,11 +336,16 @@ def clean_emoji(raw: str) -> str:
     return emoji
 
 
-def _reactions(sandbox: SandboxPlatform, chat_id: str, since: int, upto: int) -> dict[str, Any]:
-    """How many people gave each reaction to the lines in ``(since, upto]``, by line id: read
-    from the events the engine stored (a reaction given twice is stored once)."""
+def _reactions(
+    sandbox: SandboxPlatform, chat_id: str, since: int, upto: int, viewer: str | None
+) -> tuple[dict[str, dict[str, int]], dict[str, list[str]]]:
+    """The reactions standing on the lines in ``(since, upto]``, by line id: how many people
+    give each (``{"12": {"👍": 2}}``), and which the viewer gives (``{"12": ["👍"]}``). Read
+    from the events the engine stored (:func:`reactions_now`: a reaction given twice counts
+    once, one taken back no more)."""
     if upto <= since:
-        return {}
+        return {}, {}
+    e = events.c
     with sandbox.db.connect() as conn:
         group_id = conn.execute(
             select(groups.c.id).where(
@@ -349,24 +354,24 @@ def _reactions(sandbox: SandboxPlatform, chat_id: str, since: int, upto: int) ->
         ).scalar()
         rows = (
             conn.execute(
-                select(events.c.message_id, events.c.payload).where(
-                    events.c.group_id == group_id, events.c.kind == EventKind.REACTION.value
-                )
+                select(e.message_id, e.user_id, e.payload)
+                .where(e.group_id == group_id, e.kind == EventKind.REACTION.value)
+                .order_by(e.seq)
             ).all()
             if group_id is not None
             else []
         )
         conn.rollback()
-    out: dict[str, dict[str, int]] = {}
-    for row in rows:
-        line = str(row.message_id)
-        data = (row.payload or {}).get("data") or {}
-        if not line.isdigit() or not since < int(line) <= upto or data.get("removed"):
+    counts: dict[str, dict[str, int]] = {}
+    mine: dict[str, list[str]] = {}
+    for (line, user, emoji), reacted in reactions_now(rows).items():
+        if not reacted.standing or not line.isdigit() or not since < int(line) <= upto:
             continue
-        emoji = str(data.get("emoji", "👍"))
-        counts = out.setdefault(line, {})
-        counts[emoji] = counts.get(emoji, 0) + 1
-    return out
+        on_line = counts.setdefault(line, {})
+        on_line[emoji] = on_line.get(emoji, 0) + 1
+        if viewer and user == viewer:
+            mine.setdefault(line, []).append(emoji)
+    return counts, mine
 
 
 def poll(
@@ -388,11 +393,13 @@ def poll(
     last = rows[-1].id if rows else start
     zone = sandbox.zone(chat_id)
     shown_from = since if after is not None else start
+    reactions, my_reactions = _reactions(sandbox, chat_id, shown_from, last, viewer)
     return {
         "messages": [_present(m, viewer, names) for m in rows],
         "deleted": deleted,
         "questions": _question_states(sandbox, chat_id, shown_from, last, now),
-        "reactions": _reactions(sandbox, chat_id, shown_from, last),
+        "reactions": reactions,
+        "my_reactions": my_reactions,
         "zone": zone,
         # the engine's time (moved forward with --movable-clock), in the group's zone
         "now": now.isoformat(),

@@ -208,6 +208,31 @@ async def react(chat_id: ChatId, body: ReactIn, request: Request) -> dict[str, A
     return {"message_id": body.message_id, "emoji": emoji}
 
 
+@api.delete("/groups/{chat_id}/reactions/{message_id}")
+async def take_back(
+    chat_id: ChatId,
+    message_id: Annotated[int, Path(ge=1, le=LARGEST_ID)],
+    request: Request,
+    emoji: Annotated[str, Query(max_length=1000)] = "👍",
+) -> dict[str, Any]:
+    """Take back your reaction to a line (👍 by default), as Telegram and Matrix let people do:
+    the engine gets a reaction taken back. Taking back one you have not given changes
+    nothing (``removed`` is false)."""
+    runtime = runtime_of(request)
+    viewer = _joined(request, chat_id)
+    emoji = chat.clean_emoji(emoji)
+    await run_in_threadpool(chat.require_chat, runtime.app.sandbox, chat_id)
+    try:
+        event = await run_in_threadpool(
+            runtime.app.sandbox.unreact, chat_id, viewer, str(message_id), emoji
+        )
+    except NotFound as exc:
+        raise UnknownLine(exc.template, field="message_id", where=chat_id, **exc.params) from None
+    if event is not None:
+        await runtime.app.commit(event)  # stored before the person is told
+    return {"message_id": message_id, "emoji": emoji, "removed": event is not None}
+
+
 @api.post("/groups/{chat_id}/admin")
 async def make_admin(chat_id: ChatId, body: AdminIn, request: Request) -> dict[str, Any]:
     """Make yourself an admin of the group, or no longer one (to try what admins are spared)."""

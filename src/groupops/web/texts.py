@@ -51,6 +51,8 @@ UI: dict[str, str] = {
     "make_admin": N_("Make me an admin"),
     "drop_admin": N_("Stop being an admin"),
     "react": N_("React with 👍"),
+    "react_with": N_("React with {emoji}"),
+    "take_back": N_("Take back your {emoji}"),
     "clock_now": N_("Simulated time: {time} ({zone})"),
     "clock_move": N_("Move the clock forward"),
     "plus_hour": N_("+1 hour"),

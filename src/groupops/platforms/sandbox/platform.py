@@ -5,6 +5,7 @@ The web chat and the simulator call this; the engine never does (it only sees ev
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,7 @@ from groupops.domain.events import ContentKind, Event, EventKind
 from groupops.engine.clock import Clock
 from groupops.i18n import N_
 from groupops.platforms.sandbox.tables import sandbox_chats, sandbox_members, sandbox_messages
-from groupops.storage.tables import groups
+from groupops.storage.tables import events, groups
 
 MAX_SANDBOX_TEXT = 64 * 1024
 
@@ -25,6 +26,41 @@ MAX_SANDBOX_TEXT = 64 * 1024
 def local_minute(when: datetime, zone: str) -> str:
     """``when`` to the minute in ``zone``, as refusals and the web chat say it."""
     return f"{when.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M}"
+
+
+@dataclass(frozen=True)
+class Reacted:
+    """What a person did with one emoji on one line: how many reaction events of theirs the
+    engine stored for it (given, taken back, given again …), and whether it stands now."""
+
+    events: int = 0
+    standing: bool = False
+
+
+def reactions_now(rows: Iterable[Any]) -> dict[tuple[str, str, str], Reacted]:
+    """The reactions to sandbox lines as they stand, by (line id, user id, emoji), from the
+    reaction events the engine stored (rows of ``message_id``, ``user_id``, ``payload``, in the
+    order stored): the sandbox keeps no reactions of its own, the web chat's are those events.
+    The latest event of a person's emoji on a line says whether it stands (a removal names the
+    emojis taken back in ``removed_emojis``)."""
+    now: dict[tuple[str, str, str], Reacted] = {}
+    for row in rows:
+        data = (row.payload or {}).get("data") or {}
+        line, user = str(row.message_id), str(row.user_id)
+        removed = bool(data.get("removed"))
+        emojis = [str(e) for e in data.get("removed_emojis") or []] if removed else []
+        for emoji in emojis or [str(data.get("emoji", "👍"))]:
+            before = now.get((line, user, emoji), Reacted())
+            now[(line, user, emoji)] = Reacted(before.events + 1, not removed)
+    return now
+
+
+def reaction_event_id(line: str, user_id: str, emoji: str, act: int) -> str:
+    """The event id of a person's ``act``-th reaction event (from 0) with ``emoji`` on
+    ``line``: the first keeps the id a reaction always had (the same reaction twice is stored
+    once), each later one (taken back, given again) its own."""
+    key = f"{line}:{user_id}:{emoji}"
+    return f"r{key}" if act == 0 else f"r{act}/{key}"
 
 
 class SandboxRefused(GroupopsError):
@@ -315,21 +351,15 @@ class SandboxPlatform:
             is_admin=bool(row.is_admin),
         )
 
-    def react(
-        self,
-        chat_id: str,
-        user_id: str,
-        message_id: str,
-        emoji: str = "👍",
-        *,
-        as_member: bool = False,
-    ) -> Event:
-        """A reaction to line ``message_id``. With ``as_member`` (a person in the web chat) the
-        line must be one of this chat they can see, not removed, and they must be in the chat,
-        as on a real platform; without it (the simulator) only the line must exist."""
+    def _reaction_target(
+        self, chat_id: str, user_id: str, message_id: str, emoji: str, as_member: bool
+    ) -> tuple[str, str, bool, Reacted]:
+        """Whom a reaction to line ``message_id`` is to (its author), the reactor's name and
+        whether they are an admin, and what they did with ``emoji`` on that line so far (only
+        with ``as_member``: the simulator never takes one back). See :meth:`react`."""
         m = sandbox_messages.c
         line_id = int(message_id) if message_id.isdigit() else -1
-        name, is_admin = "", False
+        name, is_admin, acts = "", False, Reacted()
         with self.db.connect() as conn:
             if as_member:
                 found = conn.execute(
@@ -346,24 +376,84 @@ class SandboxPlatform:
                 target = None
                 if found is not None and found.kind != "system" and not found.deleted:
                     target = found.user_id if found.to_user_id in ("", user_id) else None
+                if target is not None:
+                    e = events.c
+                    given = conn.execute(
+                        select(e.message_id, e.user_id, e.payload)
+                        .where(
+                            e.source == self.source,
+                            e.chat_id == chat_id,
+                            e.message_id == message_id,
+                            e.user_id == user_id,
+                            e.kind == EventKind.REACTION.value,
+                        )
+                        .order_by(e.seq)
+                    ).all()
+                    acts = reactions_now(given).get((message_id, user_id, emoji), acts)
             else:
                 target = conn.execute(select(m.user_id).where(m.id == line_id)).scalar()
             conn.rollback()
         if target is None:
             raise NotFound(N_("no message {id}"), where=chat_id, id=message_id)
-        now = self.clock.now()
+        return str(target), name, is_admin, acts
+
+    def react(
+        self,
+        chat_id: str,
+        user_id: str,
+        message_id: str,
+        emoji: str = "👍",
+        *,
+        as_member: bool = False,
+    ) -> Event:
+        """A reaction to line ``message_id``. With ``as_member`` (a person in the web chat) the
+        line must be one of this chat they can see, not removed, and they must be in the chat,
+        as on a real platform; without it (the simulator) only the line must exist. A reaction
+        the person has given already is the same event again (stored once: it counts once)."""
+        target, name, is_admin, acts = self._reaction_target(
+            chat_id, user_id, message_id, emoji, as_member
+        )
+        act = acts.events - 1 if acts.standing else acts.events
         return Event(
             self.source,
-            f"r{message_id}:{user_id}:{emoji}",
+            reaction_event_id(message_id, user_id, emoji, act),
             EventKind.REACTION,
-            now,
+            self.clock.now(),
             chat_id=chat_id,
             user_id=user_id,
             user_name=name,
             message_id=message_id,
-            reply_to_user_id=str(target),
+            reply_to_user_id=target,
             is_admin=is_admin,
             data={"emoji": emoji},
+        )
+
+    def unreact(
+        self, chat_id: str, user_id: str, message_id: str, emoji: str = "👍"
+    ) -> Event | None:
+        """A person takes back their reaction ``emoji`` to line ``message_id`` (the web chat:
+        the same checks as :meth:`react` with ``as_member``). The event is a reaction taken
+        back as Telegram and Matrix deliver one (``removed``, with the emoji in
+        ``removed_emojis``, the line in ``reply_to_message_id`` and its author); None when the
+        person has no such reaction standing: nothing happens."""
+        target, name, is_admin, acts = self._reaction_target(
+            chat_id, user_id, message_id, emoji, True
+        )
+        if not acts.standing:
+            return None
+        return Event(
+            self.source,
+            reaction_event_id(message_id, user_id, emoji, acts.events),
+            EventKind.REACTION,
+            self.clock.now(),
+            chat_id=chat_id,
+            user_id=user_id,
+            user_name=name,
+            message_id=message_id,
+            reply_to_message_id=message_id,
+            reply_to_user_id=target,
+            is_admin=is_admin,
+            data={"emoji": emoji, "removed": True, "removed_emojis": [emoji]},
         )
 
     def set_admin(self, chat_id: str, user_id: str, admin: bool) -> None:

@@ -138,7 +138,7 @@
       for (const m of data.messages) addMessage(m);
       for (const id of data.deleted) markDeleted(id);
       for (const [id, settled] of Object.entries(data.questions || {})) markSettled(id, settled);
-      for (const [id, counts] of Object.entries(data.reactions || {})) showReactions(id, counts);
+      showReactions(data.reactions || {}, data.my_reactions || {});
       state.zone = data.zone;
       renderClock(data.now_local, data.zone);
       state.last = Math.max(state.last, data.last_id);
@@ -234,6 +234,8 @@
     if (body) body.textContent = T.removed;
     const buttons = li.querySelector(".buttons");
     if (buttons) buttons.remove();
+    const reactions = li.querySelector(".reactions"); // a removed line takes none
+    if (reactions) reactions.remove();
   }
 
   function reactionBar(m) {
@@ -242,23 +244,51 @@
     const button = document.createElement("button");
     button.type = "button";
     button.className = "react";
-    button.title = T.react;
-    button.setAttribute("aria-label", T.react);
     button.textContent = "👍";
-    button.addEventListener("click", () => react(m.id, "👍"));
+    button.addEventListener("click", () => toggleReaction(m.id, "👍", pressed(button)));
+    markGiven(button, "👍", false, T.react);
     const counts = document.createElement("span");
     counts.className = "counts";
     bar.append(button, counts);
     return bar;
   }
 
-  function showReactions(id, counts) {
-    const li = $("messages").querySelector(`[data-id="${id}"]`);
-    const box = li && li.querySelector(".reactions .counts");
-    if (!box) return;
-    box.textContent = Object.entries(counts)
-      .map(([emoji, n]) => `${emoji} ${n}`)
-      .join("  ");
+  function pressed(button) {
+    return button.getAttribute("aria-pressed") === "true";
+  }
+
+  // a reaction you gave is pressed, and pressing it again takes it back
+  function markGiven(button, emoji, given, label) {
+    button.setAttribute("aria-pressed", String(given));
+    const name = given ? fill(T.take_back, { emoji }) : label;
+    button.title = name;
+    if (button.classList.contains("react")) button.setAttribute("aria-label", name);
+  }
+
+  // the reactions standing on every line shown ({"12": {"👍": 2}}), yours among them
+  // ({"12": ["👍"]}): a line missing from them has none (any more)
+  function showReactions(reactions, mine) {
+    for (const bar of $("messages").querySelectorAll(".reactions")) {
+      const id = bar.closest("[data-id]").dataset.id;
+      const counts = reactions[id] || {};
+      const given = mine[id] || [];
+      const box = bar.querySelector(".counts");
+      const shown = JSON.stringify([counts, given]);
+      if (box.dataset.shown === shown) continue; // unchanged: the chips stay (and their focus)
+      box.dataset.shown = shown;
+      markGiven(bar.querySelector(".react"), "👍", given.includes("👍"), T.react);
+      box.replaceChildren(
+        ...Object.entries(counts).map(([emoji, n]) => {
+          const chip = document.createElement("button");
+          chip.type = "button";
+          chip.className = "chip";
+          chip.textContent = `${emoji} ${n}`;
+          markGiven(chip, emoji, given.includes(emoji), fill(T.react_with, { emoji }));
+          chip.addEventListener("click", () => toggleReaction(Number(id), emoji, pressed(chip)));
+          return chip;
+        }),
+      );
+    }
   }
 
   function renderClock(nowLocal, zone) {
@@ -372,10 +402,13 @@
     }
   }
 
-  async function react(messageId, emoji) {
+  // give a reaction, or take back one you gave
+  async function toggleReaction(messageId, emoji, given) {
     hideAlert();
+    const path = `/api/groups/${encodeURIComponent(state.chat)}/reactions`;
     try {
-      await api("POST", `/api/groups/${encodeURIComponent(state.chat)}/reactions`, { message_id: messageId, emoji });
+      if (given) await api("DELETE", `${path}/${messageId}?emoji=${encodeURIComponent(emoji)}`);
+      else await api("POST", path, { message_id: messageId, emoji });
       schedule(0);
     } catch (e) {
       showAlert(e.code === "sandbox_refused" ? fill(T.refused, { reason: e.message }) : fill(T.failed, { reason: e.message }));
