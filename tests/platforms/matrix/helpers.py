@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -93,6 +95,44 @@ def error_front(status: int, body: dict[str, Any]) -> Iterator[str]:
             return None
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def answer_lost(homeserver: str) -> Iterator[str]:
+    """A stand-in (a real HTTP server on 127.0.0.1) that passes each request on to the real
+    ``homeserver`` and then closes the connection without answering, as a time-out or a
+    dropped connection after the homeserver did the work: its URL. See :func:`divert`."""
+
+    class Pass(BaseHTTPRequestHandler):
+        def _pass_on(self) -> None:
+            size = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(size) if size else None
+            headers = {
+                k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")
+            }
+            request = urllib.request.Request(
+                homeserver + self.path, data=body, headers=headers, method=self.command
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=30) as done:
+                    done.read()
+            except urllib.error.HTTPError:
+                pass  # what the homeserver answered is lost all the same
+            self.close_connection = True  # no answer
+
+        do_GET = do_PUT = do_POST = _pass_on
+
+        def log_message(self, format: str, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Pass)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from nio import RoomCreateResponse, RoomGetStateEventResponse, SyncResponse
+from nio import JoinedRoomsResponse, RoomCreateResponse, RoomGetStateEventResponse, SyncResponse
 from sqlalchemy import Engine
 
 from groupops.domain.actions import Action, ActionKind
-from groupops.domain.errors import InvalidSettings
+from groupops.domain.errors import InvalidSettings, PlatformError
 from groupops.platforms.matrix.config import MAX_PRIVATE_CHATS, MatrixConfig
+from groupops.platforms.matrix.homeserver import made_private_for
 from groupops.platforms.matrix.sync import (
     LEAVE_WORDS,
     ONE_PRIVATE_CHAT_EACH,
@@ -25,8 +26,10 @@ from groupops.storage.migrate import upgrade
 from tests.platforms.matrix.conftest import Person, new_account, run
 from tests.platforms.matrix.helpers import (
     Collected,
+    answer_lost,
     bot_config,
     bot_room,
+    divert,
     make_adapter,
     people,
     settle,
@@ -46,7 +49,7 @@ async def invitations(person: Person) -> set[str]:
     """The rooms ``person`` is invited to and has not answered."""
     answer = await person.client.sync(timeout=0)
     assert isinstance(answer, SyncResponse), answer
-    return set(answer.rooms.invite)
+    return set(person.client.invited_rooms)
 
 
 def test_two_private_messages_at_once_make_one_private_room(synapse: Synapse, db: Engine) -> None:
@@ -202,3 +205,175 @@ def test_a_private_chat_the_bot_is_no_longer_in_holds_no_place(
     out = run(go())
     assert out["in"] == ("join", "")
     assert out["held"] == [out["room"]]
+
+
+class LostAnswer:
+    """A bot with a group alice is in, whose private messages to alice go through
+    ``perform``; :meth:`lost` sends one whose createRoom the homeserver carries out but
+    whose answer is lost on the way back (the connection closed: a time-out, a proxy's 504)."""
+
+    def __init__(self, synapse: Synapse, db: Engine) -> None:
+        self.synapse, self.db = synapse, db
+        self.config = bot_config(synapse, new_account(synapse, "bot"))
+        self.got = Collected()
+
+    async def start(self) -> None:
+        self.adapter = make_adapter(self.db, self.config, self.got)
+        await self.adapter.connect()
+        await self.adapter.sync_once()
+        self.group = await bot_room(self.adapter)
+        (self.alice,) = await people(self.synapse, 1)
+        await self.alice.join(self.group)
+        await settle(self.adapter, 1)
+
+    async def restart(self) -> None:
+        """The bot stopped and started again (what it knew only in memory is gone)."""
+        await self.adapter.close()
+        self.adapter = make_adapter(self.db, self.config, self.got)
+        await self.adapter.connect()
+
+    async def dm(self, text: str) -> str:
+        """The room a private message to alice went to."""
+        action = Action(
+            ActionKind.DIRECT_MESSAGE,
+            self.adapter.source,
+            self.group,
+            user_id=self.alice.user_id,
+            text=text,
+        )
+        done = await self.adapter.perform(action, idempotency_key=f"outbox:{text}")
+        return str(done.data["room_id"])
+
+    async def lost(self, text: str) -> str:
+        """A private message whose room was made but the answer lost: the made room."""
+        with answer_lost(self.synapse.url) as front:
+            made = divert(self.adapter, front, "POST", "/createRoom", times=1)
+            with pytest.raises(PlatformError, match="closed the connection"):
+                await self.dm(text)
+        assert len(made) == 1
+        (room,) = await invitations(self.alice)  # the homeserver made it all the same
+        return room
+
+    async def close(self) -> None:
+        await self.adapter.close()
+        await self.alice.close()
+
+
+def test_a_private_room_whose_making_went_unanswered_is_used_not_made_again(
+    synapse: Synapse, db: Engine
+) -> None:
+    """createRoom for alice's private room timed out after Synapse had made it: the retry
+    (before any sync) made a second room and a second invitation, and the lost room, unknown,
+    was read as a group once alice joined it. The retry now finds the room the bot made for
+    her and writes there."""
+
+    async def go() -> dict[str, Any]:
+        bot = LostAnswer(synapse, db)
+        await bot.start()
+        lost = await bot.lost("the rules")
+        out: dict[str, Any] = {"lost": lost, "retried": await bot.dm("the rules")}
+        out["invited"] = await invitations(bot.alice)
+        await bot.alice.join(lost)
+        await bot.alice.say(lost, "thanks")
+        await settle(bot.adapter, 2)
+        bodies = [r["content"].get("body") for r in await bot.alice.events(lost)]
+        out["bodies"] = [b for b in bodies if b]
+        out["stored"] = dict(bot.adapter._state["dm_rooms"])
+        out["events"] = bot.got.of(lost)
+        out["alice"] = bot.alice.user_id
+        await bot.close()
+        return out
+
+    out = run(go())
+    assert out["retried"] == out["lost"]
+    assert out["invited"] == {out["lost"]}  # one invitation, no second room
+    assert out["stored"] == {out["alice"]: out["lost"]}
+    assert "the rules" in out["bodies"]
+    assert out["events"] == []  # a private room, no group
+
+
+def test_a_private_room_whose_making_went_unanswered_is_found_by_the_sync(
+    synapse: Synapse, db: Engine
+) -> None:
+    """The sync shows the room whose making went unanswered before the retry (alice joined
+    it and wrote there meanwhile): it is alice's private room, nothing of it is a group's,
+    and the retry writes there."""
+
+    async def go() -> dict[str, Any]:
+        bot = LostAnswer(synapse, db)
+        await bot.start()
+        lost = await bot.lost("the rules")
+        await bot.alice.join(lost)
+        await bot.alice.say(lost, "hello? nothing came")
+        await settle(bot.adapter, 2)
+        out: dict[str, Any] = {"lost": lost, "events": bot.got.of(lost)}
+        out["retried"] = await bot.dm("the rules")
+        out["invited"] = await invitations(bot.alice)
+        await bot.close()
+        return out
+
+    out = run(go())
+    assert out["events"] == []  # alice's join and words are no group's
+    assert out["retried"] == out["lost"]
+    assert out["invited"] == set()  # no second room
+
+
+def test_a_second_private_room_made_after_a_lost_answer_is_left(
+    synapse: Synapse, db: Engine
+) -> None:
+    """After a restart nothing says a room's making went unanswered, and the retry makes a
+    second room for alice. The next sync (a start's, which shows every room) recognises the
+    lost one as a room the bot made for her: she has a private room, so the bot leaves the
+    lost one; nothing of it is a group's, not even once she joined it and wrote there."""
+
+    async def go() -> dict[str, Any]:
+        bot = LostAnswer(synapse, db)
+        await bot.start()
+        lost = await bot.lost("the rules")
+        await bot.restart()
+        out: dict[str, Any] = {"lost": lost, "second": await bot.dm("the rules")}
+        out["invited"] = await invitations(bot.alice)
+        await bot.alice.join(lost)
+        await bot.alice.say(lost, "which room is it?")
+        await settle(bot.adapter, 2)
+        joined = await bot.adapter._client().joined_rooms()
+        assert isinstance(joined, JoinedRoomsResponse), joined
+        out["bot_in"] = set(joined.rooms)
+        out["stored"] = dict(bot.adapter._state["dm_rooms"])
+        out["leaving"] = dict(bot.adapter._state.get("leaving") or {})
+        out["events"] = bot.got.of(lost)
+        out["alice"] = bot.alice.user_id
+        await bot.close()
+        return out
+
+    out = run(go())
+    lost, second = out["lost"], out["second"]
+    assert second != lost and out["invited"] == {lost, second}
+    assert second in out["bot_in"] and lost not in out["bot_in"]
+    assert out["stored"] == {out["alice"]: second}
+    assert out["leaving"] == {lost: {"why": "extra private room", "left": True}}
+    assert out["events"] == []
+
+
+def test_made_private_for_reads_the_bots_own_private_rooms_only() -> None:
+    """A room is the bot's private room for someone when the bot made it and invited that
+    one person marked is_direct; the person's answer keeps it so (the invitation is then the
+    replaced content)."""
+    bot, alice, bob = "@bot:s", "@alice:s", "@bob:s"
+    create = {"type": "m.room.create", "state_key": "", "sender": bot, "origin_server_ts": 7}
+
+    def member(who: str, content: dict[str, Any], by: str = bot, **unsigned: Any) -> Any:
+        raw = {"type": "m.room.member", "state_key": who, "sender": by, "content": content}
+        return {**raw, "unsigned": unsigned} if unsigned else raw
+
+    invite = {"membership": "invite", "is_direct": True}
+    joined = {"membership": "join"}
+    assert made_private_for([create, member(alice, invite)], bot) == (alice, 7)
+    answered = member(alice, joined, alice, prev_content=invite, prev_sender=bot)
+    assert made_private_for([create, answered], bot) == (alice, 7)
+    assert made_private_for([member(alice, invite)], bot) is None  # no creation seen
+    assert made_private_for([{**create, "sender": alice}, member(alice, invite)], bot) is None
+    assert made_private_for([create, member(alice, {"membership": "invite"})], bot) is None
+    assert made_private_for([create, member(alice, invite, by=bob)], bot) is None
+    two = [create, member(alice, invite), member(bob, invite)]
+    assert made_private_for(two, bot) is None  # not a room with one person

@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 from nio import (
     ErrorResponse,
+    JoinedRoomsResponse,
     RoomCreateResponse,
     RoomGetEventResponse,
     RoomGetStateEventResponse,
@@ -38,6 +39,7 @@ from groupops.platforms.matrix.homeserver import (
     Homeserver,
     creators_of,
     log,
+    made_private_for,
     retry_due,
 )
 from groupops.platforms.supervise import refuse_unless_doable
@@ -63,6 +65,11 @@ MATRIX_ACTIONS = frozenset(
         ActionKind.DECLINE_JOIN,
     }
 )
+
+
+#: the rooms not shown by a sync yet that are read, at most, to find a private room whose
+#: making went unanswered (more: no sync has come this run, and the sync finds it)
+UNSEEN_READ_MAX = 20
 
 
 def _txn(prefix: str, idempotency_key: str, part: str = "") -> str:
@@ -217,15 +224,55 @@ class Delivery(Homeserver):
             raise RecipientUnreachable(
                 LEFT_PRIVATE_CHAT, where=self.source, user=user_id, room=known
             )
+        if user_id in self._dm_unanswered:
+            lost = await self._made_unseen(user_id)
+            if lost is not None:
+                return lost
+        # until the homeserver answers, it may make the room without saying so
+        self._dm_unanswered.add(user_id)
         made = await self._client().room_create(
             is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat
         )
         if not isinstance(made, RoomCreateResponse):
-            raise self._error(made, f"direct room with {user_id}")
+            error = self._error(made, f"direct room with {user_id}")
+            if error.permanent:  # refused: nothing was made
+                self._dm_unanswered.discard(user_id)
+            raise error
+        self._dm_unanswered.discard(user_id)
         async with self._lock:
             rooms[user_id] = made.room_id
             self.store.save_state(self._state)
         return str(made.room_id)
+
+    async def _made_unseen(self, user_id: str) -> str | None:
+        """The private room the bot made for ``user_id`` when the answer to making it was
+        lost (a time-out, a proxy's 504: the homeserver may have made it all the same), if
+        no sync has shown it yet (the sync adopts the ones it shows: Sync._adopt_lost): the
+        rooms the bot is in that its client does not hold yet are read (usually none), and
+        the newest made for them is theirs. None: there is none, make one."""
+        client = self._client()
+        joined = await client.joined_rooms()
+        if not isinstance(joined, JoinedRoomsResponse):
+            raise self._error(joined, "joined rooms")
+        unseen = set(joined.rooms) - set(client.rooms) - self.direct_rooms()
+        if len(unseen) > UNSEEN_READ_MAX:  # no sync yet this run: the sync sorts it out
+            unseen = set()
+        made: list[tuple[int, str]] = []
+        for room_id in sorted(unseen):
+            state = await client.room_get_state(room_id)
+            if not isinstance(state, RoomGetStateResponse):
+                raise self._error(state, f"read the state of {room_id}")
+            found = made_private_for(state.events, self.config.user_id)
+            if found is not None and found[0] == user_id:
+                made.append((found[1], room_id))
+        self._adopt_made(user_id, made)  # an extra room: the sync leaves it once it shows it
+        self._dm_unanswered.discard(user_id)
+        room = self._state["dm_rooms"].get(user_id)
+        if room is None:
+            return None
+        async with self._lock:
+            self.store.save_state(self._state)
+        return str(room)
 
     async def _state_event(self, room: str, event_type: str) -> dict[str, Any]:
         answer = await self._client().room_get_state_event(room, event_type)

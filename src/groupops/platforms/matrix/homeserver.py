@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +19,7 @@ from groupops.engine.clock import Clock
 from groupops.engine.deadletters import ACCESS_REFUSED, NOT_CONNECTED, RATE_LIMITED
 from groupops.platforms.base import Capabilities
 from groupops.platforms.matrix.config import ConnectionStore, MatrixConfig
-from groupops.platforms.matrix.translate import Translator
+from groupops.platforms.matrix.translate import Translator, prev_content
 from groupops.platforms.secrets import SecretFilter
 
 #: the adapter's logger, whichever of its modules speaks (operators' log settings know it)
@@ -70,6 +70,38 @@ def creators_of(create: Mapping[str, Any]) -> frozenset[str]:
         return frozenset()
     extra = content.get("additional_creators") or []
     return frozenset([str(create.get("sender", "")), *(str(u) for u in extra)])
+
+
+def made_private_for(events: Iterable[Mapping[str, Any]], bot: str) -> tuple[str, int] | None:
+    """Whom a room the bot made to write to someone privately is for (a ``createRoom`` with
+    ``is_direct``: the bot is the room's creator and invited one person, marked
+    ``is_direct``), with when it was made (the creation's ``origin_server_ts``), read from
+    the room's events (a sync's state and timeline, or the room's state); None for any
+    other room, and when ``events`` do not hold the room's creation. The person may have
+    answered since: their member event then replaced the invitation
+    (``unsigned.prev_content``, ``prev_sender``)."""
+    made: int | None = None
+    people: set[str] = set()
+    for raw in events:
+        kind, key = raw.get("type"), raw.get("state_key")
+        if kind == "m.room.create" and key == "":
+            if raw.get("sender") != bot:
+                return None
+            made = int(raw.get("origin_server_ts") or 0)
+        elif kind == "m.room.member" and isinstance(key, str) and key != bot:
+            content = raw.get("content")
+            content = content if isinstance(content, Mapping) else {}
+            by: Any = raw.get("sender")
+            if content.get("membership") != "invite":
+                unsigned = raw.get("unsigned")
+                content = prev_content(raw)
+                by = unsigned.get("prev_sender", bot) if isinstance(unsigned, Mapping) else bot
+            invited = content.get("membership") == "invite" and content.get("is_direct") is True
+            if invited and by == bot:
+                people.add(key)
+    if made is None or len(people) != 1:
+        return None
+    return people.pop(), made
 
 
 #: where the access token shows: matrix-nio logs whole responses at DEBUG (the login answer holds
@@ -150,6 +182,9 @@ class Homeserver:
     _lock: asyncio.Lock
     _power_locks: KeyedLocks
     _dm_locks: KeyedLocks
+    #: the people a private room was asked for (createRoom) with no answer yet: the
+    #: homeserver may have made it (this run)
+    _dm_unanswered: set[str]
 
     def _scrub(self, text: str) -> str:
         for secret in self.config.secrets():
@@ -281,6 +316,26 @@ class Homeserver:
         return set(self._state.get("dm_rooms", {}).values()) | set(
             self._state.get("direct_rooms", [])
         )
+
+    def _adopt_made(self, user_id: str, made: Iterable[tuple[int, str]]) -> list[str]:
+        """Rooms the bot made to write to ``user_id`` privately ((made at, room), see
+        :func:`made_private_for`) that it did not know: the answer to making one was lost
+        (a time-out, a proxy's 504) after the homeserver had made it. When ``user_id`` has no
+        private room yet, the newest becomes theirs (``dm_rooms``); the one they have stays
+        (what was sent to them went there). The others, the extra rooms, are returned for
+        the bot to leave. Called holding ``user_id``'s private-room lock."""
+        rooms: dict[str, str] = self._state.setdefault("dm_rooms", {})
+        newest_first = [room for _, room in sorted(made, reverse=True)]
+        if newest_first and user_id not in rooms:
+            rooms[user_id] = newest_first.pop(0)
+            log.warning(
+                "%s: %s is a private room the bot made for %s, the answer to which was lost:"
+                " it is their private room",
+                self.source,
+                rooms[user_id],
+                user_id,
+            )
+        return newest_first
 
     def _note_direct(self, room_id: str, raws: Any) -> None:
         """A room the bot was invited to as a private chat: ``is_direct`` on the bot's own

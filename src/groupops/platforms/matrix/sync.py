@@ -39,6 +39,7 @@ from groupops.platforms.matrix.homeserver import (
     Homeserver,
     creators_of,
     log,
+    made_private_for,
     retry_due,
 )
 from groupops.platforms.matrix.translate import prev_content
@@ -67,6 +68,8 @@ MAX_REFUSED = 500
 REFUSED, NO_UPGRADE = "refused", "no upgrade"
 TOO_MANY_PRIVATE_CHATS = "too many private chats"
 ONE_PRIVATE_CHAT_EACH, ALONE = "one private chat each", "alone"
+#: a second private room the bot made for someone (the answer to making one was lost)
+EXTRA_PRIVATE_ROOM = "extra private room"
 #: what the bot says to the inviter when it declines (the leave's reason), by why
 LEAVE_WORDS = {
     REFUSED: N_("Sorry, this bot accepts invitations only from people its operators allow."),
@@ -182,6 +185,7 @@ class Sync(Homeserver):
         for room_id, joined_room in answer.rooms.join.items():
             self._note_direct(room_id, [*joined_room.state, *joined_room.timeline.events])
         await self._recheck_direct(answer.rooms.join)
+        await self._adopt_lost(answer.rooms.join)
         if since is None or full_state:  # every room the bot is in, invited to or joining
             self._prune_private_chats({*answer.rooms.join, *answer.rooms.invite})
         events: list[Event] = []
@@ -275,6 +279,39 @@ class Sync(Homeserver):
                 self.source,
                 room_id,
             )
+
+    async def _adopt_lost(self, joined: Mapping[str, Any]) -> None:
+        """Rooms the bot made to write to someone privately that it does not know: the
+        answer to making one was lost (a time-out, a proxy's 504) after the homeserver had
+        made it, and a retry may have made another. Unknown, such a room would be read as a
+        group once the person joined it. Each is recognised when the sync shows its creation
+        (the first sync that holds it, a start's): the bot its creator, its one invitation
+        marked ``is_direct`` (:func:`made_private_for`). The person's private room is the one
+        they have, else the newest such room; the bot leaves the others (an invitation there
+        cannot be taken back: the person has the bot's power level in a private room it
+        makes)."""
+        known = self.direct_rooms() | set(self._leaving()) | set(self._state.get("refused") or {})
+        found: dict[str, list[tuple[int, str]]] = {}
+        for room_id, info in joined.items():
+            if room_id in known:
+                continue
+            events = (e.source for e in [*info.state, *info.timeline.events])
+            made = made_private_for(events, self.config.user_id)
+            if made is not None:
+                found.setdefault(made[0], []).append((made[1], room_id))
+        for user_id, made_for in found.items():
+            async with self._dm_locks.hold(user_id):  # not while the deliverer makes one
+                extra = self._adopt_made(user_id, made_for)
+            for room_id in extra:
+                log.warning(
+                    "%s: %s is another private room the bot made for %s (the answer to making"
+                    " one was lost); it writes to them in %s and leaves this one",
+                    self.source,
+                    room_id,
+                    user_id,
+                    self._state["dm_rooms"][user_id],
+                )
+                await self._leave(room_id, EXTRA_PRIVATE_ROOM)
 
     async def _invited_as_direct(self, room_id: str, raw: Mapping[str, Any]) -> bool | None:
         """Whether the bot joined ``room_id`` on an invitation marked ``is_direct``, from its
