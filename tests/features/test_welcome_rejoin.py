@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from groupops.engine.app import App
 from groupops.features.gate.tables import gate_challenges
+from groupops.features.kept import Kept
 from groupops.storage.tables import outbox
 from tests.features import helpers
 from tests.features.helpers import clock, feature_app
@@ -126,3 +127,29 @@ def test_with_the_gate_a_welcome_comes_with_the_first_admission(
     app.handle([app.sandbox.join("g1", "u1", "Ann")])  # asked again, as every join is
     answer_right(app, "u1")
     assert welcomes(app) == []
+
+
+def welcome_feature(app: App) -> Any:
+    return app.registry.by_name["welcome"]
+
+
+def test_a_restart_remembers_the_welcomes_from_storage(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    app.handle([app.sandbox.join("g1", "u1", "Ann")])
+    clock(app).advance(60)
+    app.handle([app.sandbox.leave("g1", "u1")])
+    clock(app).advance(60)
+    welcome_feature(app).__init__()  # what a new process holds: nothing
+    app.handle([app.sandbox.join("g1", "u1", "Ann")])
+    app.handle([app.sandbox.join("g1", "u2", "Bob")])
+    texts = welcomes(app)
+    assert len(texts) == 4 and "Welcome Bob" in texts[2][1]
+
+
+def test_a_group_too_big_for_memory_asks_storage(make_app: Callable[..., App]) -> None:
+    app = setup(make_app)
+    feature = welcome_feature(app)
+    feature._welcomed = Kept(limit=0)  # no group fits: every join asks storage
+    loop(app, "u1", "Ann", times=3)
+    app.handle([app.sandbox.join("g1", "u2", "Bob")])
+    assert [k for k, _ in welcomes(app)] == ["send", "direct_message"] * 2

@@ -19,6 +19,7 @@ from groupops.domain.events import EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.base import tick_settings
 from groupops.features.commands import is_command
+from groupops.features.kept import Kept
 from groupops.features.welcome.settings import WelcomeSettings
 from groupops.features.welcome.tables import welcome_bursts
 from groupops.i18n import N_
@@ -54,9 +55,24 @@ _RECENT_JOINS = (
         _e.seq < bindparam("seq"),
     )
 )
+#: the latest welcome of each member in a group since a time (joins, or with the join gate
+#: admissions: the kind that is welcomed): read at the group's first join a process sees
+_WELCOMES_SINCE = (
+    select(_e.member_id, func.max(_e.occurred_at))
+    .where(
+        _e.group_id == bindparam("g"),
+        _e.kind == bindparam("kind"),
+        _e.occurred_at > bindparam("since", type_=_e.occurred_at.type),
+        _e.seq < bindparam("seq"),
+        _e.member_id.is_not(None),
+    )
+    .group_by(_e.member_id)
+    .limit(bindparam("n"))
+)
 #: a member's events of some kinds in a group shortly before a join: did they leave lately,
-#: were they welcomed then (uses ix_events_group_kind_time: departures are few, so the first
-#: question is cheap even in a join wave; the second is asked only after a departure)
+#: were they welcomed then (for a group with more welcomes than memory keeps; uses
+#: ix_events_group_kind_time: departures are few, so the first question is cheap even in a
+#: join wave; the second is asked only after a departure)
 _LATELY = (
     select(_e.seq)
     .where(
@@ -256,7 +272,23 @@ class WelcomeFeature:
         }
     )
 
+    def __init__(self) -> None:
+        #: when each member was last welcomed in a group (held back for a burst counts), for
+        #: rejoin_quiet_hours: a group's welcomes within them are read at its first join this
+        #: process sees (this process is the only one welcoming in its groups: every join
+        #: after passes through here); a handle() call's go to ``_call``, then ``Kept``
+        self._welcomed: Kept[tuple[int, int], datetime] = Kept()
+        self._call: dict[tuple[int, int], datetime] = {}
+
+    def committed(self) -> None:
+        self._welcomed.committed()
+
+    def rolled_back(self) -> None:
+        self._call = {}
+        self._welcomed.rolled_back()
+
     def handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
+        self._call = {}  # what a call that raised welcomed: run again event by event
         b = _Batch(ctx.conn)
         for item in batch:
             kind = item.event.kind
@@ -276,11 +308,15 @@ class WelcomeFeature:
             elif kind in (EventKind.MEMBER_LEFT, EventKind.MEMBER_KICKED):
                 self._gone(b, item, item.group)
         b.write()
+        for key, when in self._call.items():
+            self._welcomed.stage(key, when)
+        self._call = {}
 
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
         """Introductions live on the membership row, which the core forgets. A join of theirs
         held back for a combined welcome leaves it: the burst counts one less and no longer
         shows their name, and goes when nobody is left."""
+        self._welcomed.forget(lambda key: key[1] == member_id)
         joins: dict[int, tuple[datetime, str]] = {
             int(group_id): (joined_at, name)
             for group_id, joined_at, name in conn.execute(
@@ -318,6 +354,8 @@ class WelcomeFeature:
         when = event.occurred_at
         if self._welcomed_lately(ctx, item, group, s):
             return  # back within rejoin_quiet_hours: welcomed already, no second welcome
+        if item.member_id is not None:
+            self._call[(group.id, item.member_id)] = when
         burst = b.burst_of(group.id)
         name = event.user_name or event.user_id
         if burst is not None or self._recent(ctx, item, group, s) + 1 >= s.burst_threshold:
@@ -379,21 +417,52 @@ class WelcomeFeature:
             ).scalar_one()
         )
 
-    @staticmethod
     def _welcomed_lately(
-        ctx: BatchContext, item: Incoming, group: GroupInfo, s: WelcomeSettings
+        self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: WelcomeSettings
     ) -> bool:
-        """Whether the member left (or was removed from) the group within
-        ``rejoin_quiet_hours`` and joined it before that within them too, in the way this join
-        is welcomed (a join; with the join gate, its admission): they were welcomed then. A
-        newcomer who left before passing the gate was never welcomed, and is."""
+        """Whether the member was welcomed in the group within ``rejoin_quiet_hours`` (they
+        are back: the join of someone who never left is not reported twice). Welcomed: their
+        join went through welcome (one refused, as a blacklisted member's, or gated did not);
+        with the join gate, their admission: a newcomer who left before passing it was never
+        welcomed, and is."""
         if s.rejoin_quiet_hours <= 0 or item.member_id is None:
             return False
+        when = item.event.occurred_at
+        quiet = timedelta(hours=s.rejoin_quiet_hours)
+        key = (group.id, item.member_id)
+        last = self._call.get(key)
+        if last is None:
+
+            def read(n: int) -> list[tuple[tuple[int, int], datetime]]:
+                params = {
+                    "g": group.id,
+                    "kind": item.event.kind.value,
+                    "since": when - quiet,
+                    "seq": item.seq,
+                    "n": n,
+                }
+                rows = ctx.conn.execute(_WELCOMES_SINCE, params).all()
+                return [((group.id, int(m)), at) for m, at in rows]
+
+            self._welcomed.load_group(group.id, read)
+            last = self._welcomed.get(key)
+            if last is None and not self._welcomed.complete(group.id):
+                return self._left_after_a_welcome(ctx, item, group, quiet)
+        return last is not None and timedelta(0) <= when - last < quiet
+
+    @staticmethod
+    def _left_after_a_welcome(
+        ctx: BatchContext, item: Incoming, group: GroupInfo, quiet: timedelta
+    ) -> bool:
+        """What storage says for a group with more welcomes than memory keeps: whether the
+        member left the group within ``quiet`` and was welcomed (a join of this kind) within
+        it too."""
+        assert item.member_id is not None
         when = item.event.occurred_at
         params = {
             "g": group.id,
             "m": item.member_id,
-            "since": when - timedelta(hours=s.rejoin_quiet_hours),
+            "since": when - quiet,
             "until": when,
             "seq": item.seq,
         }
