@@ -87,6 +87,12 @@ def _reaction_targets(which_users: Any) -> Any:
     )
 
 
+#: the members behind platform users (the authors that replies answer), up to 500 at once
+_MEMBERS_OF = select(identities.c.user_id, identities.c.member_id).where(
+    identities.c.source == bindparam("src"),
+    identities.c.user_id.in_(bindparam("users", expanding=True)),
+)
+
 _REACTION_TARGET = _reaction_targets(identities.c.user_id == bindparam("user"))
 #: the same for the authors of a batch's reactions in one group, at once
 _REACTION_TARGETS = _reaction_targets(identities.c.user_id.in_(bindparam("users", expanding=True)))
@@ -99,13 +105,18 @@ def _author_named(event: Event) -> str:
 
 def prefetch_targets(ledger: Ledger, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
     """Whom the batch's reactions pay, one query per group and platform (up to 500
-    authors a query) instead of one a reaction; and who has reacted to their messages
-    already, one query for the batch (up to 500 messages a query)."""
+    authors a query) instead of one a reaction; who has reacted to their messages
+    already, one query for the batch (up to 500 messages a query); and who the authors its
+    replies answer are, one query per platform (up to 500 a query)."""
     authors: dict[tuple[int, str], set[str]] = {}
     messages: dict[tuple[int, str], None] = {}
+    answered: dict[str, set[str]] = {}
     for item in batch:
         event = item.event
-        if event.kind == EventKind.REACTION and item.group is not None:
+        if event.kind == EventKind.MESSAGE:
+            if event.reply_to_user_id and event.reply_to_user_id != event.user_id:
+                answered.setdefault(event.source, set()).add(event.reply_to_user_id)
+        elif event.kind == EventKind.REACTION and item.group is not None:
             author = _author_named(event)
             if author:
                 authors.setdefault((item.group.id, event.source), set()).add(author)
@@ -113,6 +124,13 @@ def prefetch_targets(ledger: Ledger, ctx: BatchContext, batch: Sequence[Incoming
                 messages[(item.group.id, event.message_id)] = None
     pending = ledger.batch()
     _read_reacted(ctx, pending, messages)
+    for source, users in answered.items():
+        wanted = sorted(u for u in users if (source, u) not in pending.answered)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            pending.answered.update(((source, u), None) for u in chunk)
+            for user, mid in ctx.conn.execute(_MEMBERS_OF, {"src": source, "users": chunk}):
+                pending.answered[(source, str(user))] = int(mid)
     targets = pending.targets
     for (gid, source), users in authors.items():
         wanted = sorted(users)
@@ -182,7 +200,7 @@ def pay_message(
         return
     if is_command(ctx, group, text):
         return  # "/help", "积分怎么算": a command to the bot, not conversation
-    is_reply = bool(event.reply_to_message_id) and event.reply_to_user_id != event.user_id
+    is_reply = bool(event.reply_to_message_id) and _answers_another(ledger, ctx, item)
     points = s.reply_points if is_reply else s.message_points
     if points <= 0:
         return
@@ -204,6 +222,27 @@ def pay_message(
         row=row,
         last_paid_message_at=event.occurred_at,
     )
+
+
+def _answers_another(ledger: Ledger, ctx: BatchContext, item: Incoming) -> bool:
+    """Whether the reply ``item`` answers another member: not the bot, not the author (by
+    another account of theirs either), not someone groupops has never seen. The platform
+    names the answered author; where it does not (Matrix, a message older than what the
+    adapter remembers) the stored message does."""
+    event = item.event
+    user = event.reply_to_user_id
+    if not user:
+        params = {"src": event.source, "chat": event.chat_id, "msg": event.reply_to_message_id}
+        user = str(ctx.conn.execute(_MESSAGE_AUTHOR, params).scalar() or "")
+    if not user or user == event.user_id:
+        return False
+    answered = ledger.batch().answered
+    key = (event.source, user)
+    if key not in answered:  # read for the whole batch (prefetch_targets), but this one
+        found = ctx.conn.execute(_MEMBERS_OF, {"src": event.source, "users": [user]}).first()
+        answered[key] = None if found is None else int(found.member_id)
+    member = answered[key]
+    return member is not None and member != item.member_id
 
 
 def take_back_removed(ledger: Ledger, ctx: BatchContext, feature: Named, item: Incoming) -> None:

@@ -123,6 +123,9 @@ class Pending:
     reacted: set[tuple[int, str, int]] = field(default_factory=set)
     #: the batch's first reactions of a member to a message, not written yet
     new_reactions: list[dict[str, Any]] = field(default_factory=list)
+    #: (source, user) -> their member id (None: no member: the bot, someone never seen),
+    #: the authors of the messages the batch's replies answer (see earning.prefetch_targets)
+    answered: dict[tuple[str, str], int | None] = field(default_factory=dict)
 
 
 _m = points_months.c
