@@ -25,7 +25,7 @@ NEED_GOAL = N_(
 
 _d = checkin_days.c
 #: built once: building a statement per call costs ~5x more than running it on SQLite
-_SELECT_DONE = select(_d.streak).where(
+_SELECT_DONE = select(_d.streak, _d.checked_at).where(
     _d.group_id == bindparam("g"), _d.member_id == bindparam("m"), _d.day == bindparam("d")
 )
 
@@ -72,6 +72,15 @@ def check_in(
         done = ctx.conn.execute(
             _SELECT_DONE, {"g": group.id, "m": item.member_id, "d": day}
         ).first()
+        if done is None and day < stats.last_day:
+            # a day before their latest, not checked in: a late event (recorded: its day),
+            # or the group's zone moved west since their latest check-in, whose day has not
+            # begun here yet: that one is their check-in of today (not a free day before it)
+            latest = ctx.conn.execute(
+                _SELECT_DONE, {"g": group.id, "m": item.member_id, "d": stats.last_day}
+            ).first()
+            if latest is not None and latest.checked_at <= when:
+                done = latest
         if done is not None:
             # said once a day: "签到" sent again and again gets no answer again and again
             if s.reply and b.answers.due_once_on(group.id, item.member_id, "already", day):
