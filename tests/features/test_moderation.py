@@ -1087,3 +1087,31 @@ def test_ascii_text_takes_a_shortcut_to_the_same_normal_form(raw: str) -> None:
     slow = unicodedata.normalize("NFKC", raw).translate(detectors._INVISIBLE).casefold()
     slow = detectors._SPACES.sub(" ", slow.translate(detectors._DOTS)).strip()
     assert detectors.normalise(raw) == slow
+
+
+# -- leaving and joining again resets nothing ---------------------------------------------
+def test_a_warned_member_who_comes_back_is_not_warned_afresh(community: Community) -> None:
+    c = community
+    c.settle("g1", "u1", "Ann")
+    c.post("g1", "u1", "加我微信 abc12345")
+    c.post("g1", "u1", "加我微信 abc12345 领资料")
+    c.app.handle([c.app.sandbox.leave("g1", "u1")])
+    c.clock.advance(60)
+    c.settle("g1", "u1", "Ann")
+    c.post("g1", "u1", "加我微信 abc12345 再说一次")
+    steps = [d.step for d in c.decisions()]
+    assert steps == ["warn", "warn", "mute"]
+    assert len(c.actions(ActionKind.MUTE)) == 1
+
+
+def test_a_member_who_comes_back_is_a_newcomer_again(community: Community) -> None:
+    c = community
+    c.configure(allowed_domains=["python.org"])
+    c.settle("g1", "u1", "Ann")
+    c.post("g1", "u1", "the docs: https://docs.python.org/3/")
+    assert c.decisions() == []  # an allowed site, from a member of long standing
+    c.app.handle([c.app.sandbox.leave("g1", "u1")])
+    c.clock.advance(timedelta(minutes=5))
+    c.join("g1", "u1", "Ann")
+    c.post("g1", "u1", "the docs: https://docs.python.org/3/")
+    assert [d.rule for d in c.decisions()] == ["newcomer_link"]

@@ -98,3 +98,25 @@ def test_a_batch_of_replies_pays_as_one_by_one(make_app: Callable[..., App]) -> 
     before = balance(app, "u1"), balance(app, "u2")
     app.handle(events)
     assert (balance(app, "u1") - before[0], balance(app, "u2") - before[1]) == (2 + 1, 1 + 2)
+
+
+def test_an_edit_pays_nothing(make_app: Callable[..., App]) -> None:
+    """Editing a message (a platform reports each edit) is no new message: it pays nothing,
+    also past the cooldown."""
+    app = setup(make_app)
+    mid = post(app, "u1", "my notes from today")
+    for n in range(3):
+        edit = Event(
+            "sandbox",
+            f"edit{n}",
+            EventKind.MESSAGE_EDITED,
+            clock(app).now(),
+            chat_id="g1",
+            user_id="u1",
+            user_name="Ann",
+            message_id=mid,
+            text=f"my notes from today, edited {n}",
+        )
+        app.handle([edit])
+        clock(app).advance(61)
+    assert balance(app, "u1") == 1
