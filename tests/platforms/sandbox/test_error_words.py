@@ -64,6 +64,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         deadletters.BAD_MESSAGE_ID,
         "消息编号无效：'m7'",
     ),
+    "a line of another chat": (
+        "PlatformError: message '3' is not one of group g1",
+        deadletters.NOT_OF_GROUP,
+        "消息 '3' 不属于群 g1",
+    ),
 }
 
 
@@ -88,6 +93,10 @@ def test_each_text_is_made_with_its_definition_stored_as_before_and_said_in_chin
     app = make_app(features=())
     app.sandbox.create_chat("g1", "Runners")
     app.handle([app.sandbox.join("g1", "u1", "Ann")])
+    app.sandbox.create_chat("g2", "Cooks")
+    app.handle([app.sandbox.join("g2", "u1", "Ann")])
+    other = app.sandbox.post("g2", "u1", "hello cooks")
+    assert other.message_id == "3"  # after the lines of the joins to g1 and g2
     adapter = SandboxAdapter(app.db, app.clock)
     # a platform that says it can do everything still has no owner tasks
     everything = dataclasses.replace(adapter.capabilities, actions=frozenset(ActionKind))
@@ -104,6 +113,7 @@ def test_each_text_is_made_with_its_definition_stored_as_before_and_said_in_chin
         "not started": _refusal(adapter, act(ActionKind.DIRECT_MESSAGE, user_id="u9", text="x")),
         "bad message id to delete": _refusal(adapter, act(ActionKind.DELETE, message_id="x")),
         "bad message id to pin": _refusal(adapter, act(ActionKind.PIN, message_id="m7")),
+        "a line of another chat": _refusal(adapter, act(ActionKind.DELETE, message_id="3")),
     }
     assert set(made) == set(TEXTS)
     for name, (stored, definition, chinese) in TEXTS.items():

@@ -15,6 +15,7 @@ from groupops.engine.deadletters import (
     CANNOT,
     MALFORMED_BUTTONS,
     NOT_IN_CHAT,
+    NOT_OF_GROUP,
     NOT_STARTED_BOT,
 )
 from groupops.platforms.base import Capabilities, DeliveryResult, RateLimits
@@ -131,6 +132,24 @@ class SandboxAdapter:
             )
         return {}
 
+    def _set_line(self, conn: Connection, action: Action, **values: Any) -> dict[str, Any]:
+        """Mark the line the action names (deleted, pinned): a line of the action's own chat
+        only. One of another chat (or another sandbox source) is refused for good, as
+        Telegram refuses a message of another chat; a line that is nowhere is done (a delete:
+        gone already, as forget leaves it)."""
+        line = _line(action)
+        m = sandbox_messages.c
+        res = conn.execute(
+            update(sandbox_messages)
+            .where(m.id == line, m.source == self.source, m.chat_id == action.chat_id)
+            .values(**values)
+        )
+        if not res.rowcount and conn.execute(select(m.id).where(m.id == line)).first():
+            raise PlatformError(
+                NOT_OF_GROUP, permanent=True, id=repr(action.message_id), group=action.chat_id
+            )
+        return {}
+
     def _system(self, conn: Connection, action: Action, text: str) -> None:
         conn.execute(
             insert(sandbox_messages).values(
@@ -166,19 +185,9 @@ class SandboxAdapter:
                 raise PlatformError(NOT_STARTED_BOT, permanent=True)
             return self._post(conn, action, "dm", to_user=action.user_id)
         if kind == ActionKind.DELETE:
-            conn.execute(
-                update(sandbox_messages)
-                .where(sandbox_messages.c.id == _line(action))
-                .values(deleted=True)
-            )
-            return {}
+            return self._set_line(conn, action, deleted=True)
         if kind == ActionKind.PIN:
-            conn.execute(
-                update(sandbox_messages)
-                .where(sandbox_messages.c.id == _line(action))
-                .values(pinned=True)
-            )
-            return {}
+            return self._set_line(conn, action, pinned=True)
         if kind == ActionKind.MUTE:
             until: datetime | None = action.until
             self._set_member(conn, action, muted_until=until)
