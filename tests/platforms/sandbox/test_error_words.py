@@ -50,7 +50,9 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "用户 u9 不在群 g1 里",
     ),
     "not started": (
-        "PlatformError: the member has not started the bot",
+        # unreachable as on Telegram (the deliverer posts it in the group); earlier versions
+        # stored it as a PlatformError, which reads back the same
+        "RecipientUnreachable: the member has not started the bot",
         deadletters.NOT_STARTED_BOT,
         "该成员没有启动过机器人",
     ),

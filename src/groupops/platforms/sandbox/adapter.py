@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from groupops.domain.actions import Action, ActionKind
-from groupops.domain.errors import PlatformError
+from groupops.domain.errors import PlatformError, RecipientUnreachable
 from groupops.engine.clock import Clock
 from groupops.engine.deadletters import (
     BAD_MESSAGE_ID,
@@ -182,7 +182,8 @@ class SandboxAdapter:
                 )
             ).scalar()
             if not started:
-                raise PlatformError(NOT_STARTED_BOT, permanent=True)
+                # as on Telegram (NOT_STARTED): the deliverer posts it in the group instead
+                raise RecipientUnreachable(NOT_STARTED_BOT)
             return self._post(conn, action, "dm", to_user=action.user_id)
         if kind == ActionKind.DELETE:
             return self._set_line(conn, action, deleted=True)
