@@ -328,7 +328,7 @@ class Deliverer:
         attempts = int(row.attempts) + 1
         try:
             if adapter is None:
-                raise PlatformError(NO_CONNECTION.format(source=repr(row.source)), permanent=False)
+                raise PlatformError(NO_CONNECTION, permanent=False, source=repr(row.source))
             action = Action.from_json(row.payload)
             result = await adapter.perform(action, idempotency_key=f"outbox:{row.id}")
         except RecipientUnreachable as exc:
