@@ -84,6 +84,41 @@ NOT_OF_GROUP = N_("message {id} is not one of group {group}")
 #: private chat with the bot there, an action on a member not in the chat
 NOT_STARTED_BOT = N_("the member has not started the bot")
 NOT_IN_CHAT = N_("user {user} is not in chat {chat}")
+#: Matrix's (platforms.matrix): the homeserver's error answers (what follows is its errcode and
+#: words, as it said them) and an answer of another kind than asked for (matrix-nio's class)
+HOMESERVER_ERROR = N_("homeserver error {status}: {reason}")
+REFUSED_STATUS = N_("refused ({status}): {reason}")
+UNEXPECTED_ANSWER = N_("unexpected answer {answer}")
+#: a mute the room's power levels do not allow, a pin of a message left in an upgraded room's
+#: earlier room (stored after the action and its room: ``pin in !room: …``)
+MUTE_NOT_BELOW = N_(
+    "cannot mute {user} in {room}: their power level {level} is not below the bot's {bot}"
+)
+PINNED_BEFORE_UPGRADE = N_(
+    "{what}: the message was posted before the room was upgraded to {room}; pinned there it"
+    " would show nothing"
+)
+#: a Matrix connection's health: its login or sync did not reach the homeserver (what follows
+#: is one of the NETWORK words below), a sync the engine could not take
+LOGIN_FAILED = N_("login failed: {reason}")
+SYNC_FAILED = N_("sync failed: {reason}")
+SYNC_NOT_HANDLED = N_("sync not handled: {error}")
+#: why a request did not reach the homeserver (platforms.matrix.config.network_words; what
+#: follows a colon is the system's or the TLS library's); Telegram's say python-telegram-bot's
+NO_ANSWER = N_("no answer in time (timed out)")
+TLS_NOT_ACCEPTED = N_("TLS certificate of {host} not accepted: {reason}")
+TLS_FAILED = N_("TLS with {host} failed: {reason}")
+NAME_NOT_FOUND = N_("DNS: the name {host} was not found")
+CANNOT_CONNECT = N_("cannot connect to {host}:{port}: {reason}")
+CONNECTION_CLOSED = N_("the homeserver closed the connection")
+NETWORK = (
+    NO_ANSWER,
+    TLS_NOT_ACCEPTED,
+    TLS_FAILED,
+    NAME_NOT_FOUND,
+    CANNOT_CONNECT,
+    CONNECTION_CLOSED,
+)
 #: all of groupops' words in the platforms' errors (what follows "refused: " is the
 #: platform's and stays as it is); read in this order, the first that fits
 PLATFORM_WORDS = (
@@ -105,15 +140,22 @@ PLATFORM_WORDS = (
     BECAME_SUPERGROUP,
     POSTED_BEFORE_UPGRADE,
     NOT_OF_GROUP,
+    MUTE_NOT_BELOW,
+    PINNED_BEFORE_UPGRADE,
+    LOGIN_FAILED,
+    SYNC_FAILED,
+    SYNC_NOT_HANDLED,
+    UNEXPECTED_ANSWER,
+    *NETWORK,
     DISABLED,
     NOT_CONNECTED,
     UPDATES_NOT_HANDLED,
     REFUSED,
-    N_("refused ({status}): {reason}"),
+    REFUSED_STATUS,
     FAILED,
     RATE_LIMITED,
     TIMED_OUT,
-    N_("homeserver error {status}: {reason}"),
+    HOMESERVER_ERROR,
     CANNOT,
 )
 #: an action's kind in words (``outbox list``); ``--json`` keeps the stored kind

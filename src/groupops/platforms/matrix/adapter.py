@@ -29,7 +29,7 @@ from nio import AsyncClientConfig, LoginResponse
 
 from groupops.domain.errors import NotFound, PlatformError
 from groupops.engine.clock import Clock, RealClock
-from groupops.engine.deadletters import ACCESS_REFUSED
+from groupops.engine.deadletters import ACCESS_REFUSED, LOGIN_FAILED, SYNC_NOT_HANDLED
 from groupops.i18n import Catalogs
 from groupops.platforms.base import Capabilities
 from groupops.platforms.matrix.config import (
@@ -155,7 +155,7 @@ class MatrixAdapter(Sync, Delivery):
                 await client.close()
                 self._filter.remove()
                 raise PlatformError(
-                    f"login failed: {network_reason(exc)}", where=self.source
+                    LOGIN_FAILED, where=self.source, reason=network_reason(exc)
                 ) from None
             if not isinstance(answer, LoginResponse):
                 await client.close()
@@ -212,8 +212,9 @@ class MatrixAdapter(Sync, Delivery):
                 error: PlatformError = exc
             except Exception as exc:  # the engine, the database, a bug: retry the same sync
                 error = PlatformError(
-                    f"sync not handled: {type(exc).__name__}: {self._scrub(str(exc))}",
+                    SYNC_NOT_HANDLED,
                     where=self.source,
+                    error=f"{type(exc).__name__}: {self._scrub(str(exc))}",
                 )
             refused = isinstance(error, AccessRefused)
             if refused:

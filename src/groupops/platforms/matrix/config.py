@@ -20,7 +20,15 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 
-from groupops.domain.errors import InvalidSettings
+from groupops.domain.errors import InvalidSettings, PlatformError
+from groupops.engine.deadletters import (
+    CANNOT_CONNECT,
+    CONNECTION_CLOSED,
+    NAME_NOT_FOUND,
+    NO_ANSWER,
+    TLS_FAILED,
+    TLS_NOT_ACCEPTED,
+)
 from groupops.i18n import N_
 from groupops.platforms.base import RateLimits
 from groupops.platforms.connections import ConnectionStore as StoredConnection
@@ -28,27 +36,44 @@ from groupops.platforms.connections import ConnectionStore as StoredConnection
 PLATFORM = "matrix"
 
 
-def network_reason(exc: BaseException) -> str:
-    """Why a request did not reach the homeserver, in words (not aiohttp's class name)."""
+def network_words(exc: BaseException) -> tuple[str, dict[str, Any]]:
+    """Why a request did not reach the homeserver, in words (not aiohttp's class name): one of
+    engine.deadletters' NETWORK definitions and its values, or for an error of another kind
+    its class and text as they are (no values)."""
     import aiohttp
 
     if isinstance(exc, TimeoutError):
-        return "no answer in time (timed out)"
+        return NO_ANSWER, {}
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return f"TLS certificate of {exc.host} not accepted: {exc.certificate_error}"
+        return TLS_NOT_ACCEPTED, {"host": exc.host, "reason": str(exc.certificate_error)}
     if isinstance(exc, aiohttp.ClientConnectorSSLError):
-        return f"TLS with {exc.host} failed: {exc.os_error}"
+        return TLS_FAILED, {"host": exc.host, "reason": str(exc.os_error)}
     if isinstance(exc, aiohttp.ClientConnectorDNSError) or isinstance(
         getattr(exc, "os_error", None), socket.gaierror
     ):
-        return f"DNS: the name {getattr(exc, 'host', '')} was not found"
+        return NAME_NOT_FOUND, {"host": getattr(exc, "host", "")}
     if isinstance(exc, aiohttp.ClientConnectorError):
         error = exc.os_error
         reason = (os.strerror(error.errno) if error.errno else error.strerror) or str(error)
-        return f"cannot connect to {exc.host}:{exc.port}: {reason}"
+        return CANNOT_CONNECT, {"host": exc.host, "port": str(exc.port), "reason": reason}
     if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return "the homeserver closed the connection"
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return CONNECTION_CLOSED, {}
+    return (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__), {}
+
+
+def network_reason(exc: BaseException) -> str:
+    """:func:`network_words` as one text (to go in a longer one: ``sync failed: …``)."""
+    template, values = network_words(exc)
+    return template.format(**values) if values else template
+
+
+def network_error(source: str, what: str, exc: BaseException) -> PlatformError:
+    """A request of ``what`` (``send in !room:…``) that did not reach the homeserver, raised
+    with its definition (:func:`network_words`) and its values apart. Its text is
+    ``{source}: {what}: {reason}`` as earlier versions stored it (a homeserver's refusal says
+    ``{source} {what}: …``, without the first colon)."""
+    template, values = network_words(exc)
+    return PlatformError(template, where=f"{source}: {what}", **values)
 
 
 class _QuietValidation(logging.Filter):
@@ -260,8 +285,6 @@ async def login(config: MatrixConfig) -> MatrixConfig:
     """Log in with the password; the answer's access token and device replace the password
     (what is stored is the token, never the password). Raises PlatformError if refused."""
     from nio import AsyncClient, AsyncClientConfig, LoginResponse
-
-    from groupops.domain.errors import PlatformError
 
     quiet_nio_validation()
     client = AsyncClient(

@@ -29,10 +29,15 @@ from sqlalchemy import select
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError, RecipientUnreachable
 from groupops.domain.time import utc
-from groupops.engine.deadletters import CANNOT, LEFT_PRIVATE_CHAT
+from groupops.engine.deadletters import (
+    CANNOT,
+    LEFT_PRIVATE_CHAT,
+    MUTE_NOT_BELOW,
+    PINNED_BEFORE_UPGRADE,
+)
 from groupops.engine.outbox import queue_dead_letter
 from groupops.platforms.base import DeliveryResult
-from groupops.platforms.matrix.config import network_reason
+from groupops.platforms.matrix.config import network_error
 from groupops.platforms.matrix.homeserver import (
     CREATOR_LEVEL,
     AccessRefused,
@@ -101,10 +106,7 @@ class Delivery(Homeserver):
         try:
             return await self._perform(action, idempotency_key)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise PlatformError(
-                f"{action.kind} in {action.chat_id}: {network_reason(exc)}",
-                where=self.source,
-            ) from None
+            raise network_error(self.source, f"{action.kind} in {action.chat_id}", exc) from None
 
     async def _perform(self, action: Action, key: str) -> DeliveryResult:
         client = self._client()
@@ -115,10 +117,11 @@ class Delivery(Homeserver):
             room = await self._room_of(action.chat_id, action.message_id)
             if kind == ActionKind.PIN and room != self.platform_room(action.chat_id):
                 raise PlatformError(
-                    f"{what}: the message was posted before the room was upgraded to"
-                    f" {self.platform_room(action.chat_id)}; pinned there it would show nothing",
+                    PINNED_BEFORE_UPGRADE,
                     where=self.source,
                     permanent=True,
+                    what=what,
+                    room=self.platform_room(action.chat_id),
                 )
         prefix = str(self._state.get("txn_prefix", ""))
         if kind in (ActionKind.SEND, ActionKind.REPLY, ActionKind.DIRECT_MESSAGE):
@@ -324,10 +327,13 @@ class Delivery(Homeserver):
         current = CREATOR_LEVEL if user in creators else int(users.get(user, default))
         if current >= mine:
             raise PlatformError(
-                f"cannot mute {user} in {room}: their power level {current} is not below"
-                f" the bot's {mine}",
+                MUTE_NOT_BELOW,
                 where=self.source,
                 permanent=True,
+                user=user,
+                room=room,
+                level=current,
+                bot=mine,
             )
         muted_level = self._send_level(levels) - 1
         key = f"{room} {user}"
@@ -401,9 +407,7 @@ class Delivery(Homeserver):
                 try:
                     await self._unmute_locked(room, user)
                 except (aiohttp.ClientError, TimeoutError) as exc:
-                    error = PlatformError(
-                        f"unmute in {room}: {network_reason(exc)}", where=self.source
-                    )
+                    error = network_error(self.source, f"unmute in {room}", exc)
                 except AccessRefused:
                     raise
                 except PlatformError as exc:

@@ -16,7 +16,14 @@ from nio import AsyncClient, ErrorResponse, Response
 
 from groupops.domain.errors import PlatformError
 from groupops.engine.clock import Clock
-from groupops.engine.deadletters import ACCESS_REFUSED, NOT_CONNECTED, RATE_LIMITED
+from groupops.engine.deadletters import (
+    ACCESS_REFUSED,
+    HOMESERVER_ERROR,
+    NOT_CONNECTED,
+    RATE_LIMITED,
+    REFUSED_STATUS,
+    UNEXPECTED_ANSWER,
+)
 from groupops.platforms.base import Capabilities
 from groupops.platforms.matrix.config import ConnectionStore, MatrixConfig
 from groupops.platforms.matrix.translate import Translator, prev_content
@@ -197,7 +204,7 @@ class Homeserver:
         """A PlatformError from a matrix-nio error response, as the homeserver said."""
         where = f"{self.source} {what}"
         if not isinstance(answer, ErrorResponse):
-            return PlatformError(f"unexpected answer {type(answer).__name__}", where=where)
+            return PlatformError(UNEXPECTED_ANSWER, where=where, answer=type(answer).__name__)
         status = getattr(getattr(answer, "transport_response", None), "status", 0) or 0
         code = answer.status_code or ""
         message = self._scrub(f"{code} {answer.message}".strip())
@@ -211,8 +218,10 @@ class Homeserver:
             retry = (answer.retry_after_ms or 1000) / 1000.0
             return PlatformError(RATE_LIMITED, where=where, retry_after=retry, reason=message)
         if status >= 500 or (status == 0 and code in RETRYABLE_ERRCODES):
-            return PlatformError(f"homeserver error {status}: {message}", where=where)
-        return PlatformError(f"refused ({status}): {message}", where=where, permanent=True)
+            return PlatformError(HOMESERVER_ERROR, where=where, status=status, reason=message)
+        return PlatformError(
+            REFUSED_STATUS, where=where, permanent=True, status=status, reason=message
+        )
 
     def _next_try(
         self, before: Mapping[str, Any] | None, error: PlatformError, what: str, subject: str

@@ -29,9 +29,10 @@ from nio.rooms import MatrixRoom
 
 from groupops.domain.errors import PlatformError
 from groupops.domain.events import Event, EventKind
+from groupops.engine.deadletters import SYNC_FAILED
 from groupops.engine.directory import NEW_GROUP_LANGUAGE
 from groupops.i18n import N_, Catalogs
-from groupops.platforms.matrix.config import may_invite, network_reason
+from groupops.platforms.matrix.config import may_invite, network_error, network_reason
 from groupops.platforms.matrix.homeserver import (
     CREATOR_LEVEL,
     RETRY_TRIES,
@@ -175,7 +176,9 @@ class Sync(Homeserver):
                 full_state=full_state or None,
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise PlatformError(f"sync failed: {network_reason(exc)}", where=self.source) from None
+            raise PlatformError(
+                SYNC_FAILED, where=self.source, reason=network_reason(exc)
+            ) from None
         if not isinstance(answer, SyncResponse):
             raise self._error(answer, "sync")
         for room_id, joined_room in answer.rooms.join.items():
@@ -519,7 +522,7 @@ class Sync(Homeserver):
         try:
             answer = await self._leave_saying(room_id, LEAVE_WORDS.get(why))
         except (aiohttp.ClientError, TimeoutError) as exc:
-            error = PlatformError(f"leave {room_id}: {network_reason(exc)}", where=self.source)
+            error = network_error(self.source, f"leave {room_id}", exc)
         else:
             if not isinstance(answer, ErrorResponse):
                 self._left(room_id)
@@ -589,7 +592,7 @@ class Sync(Homeserver):
                 joined = await self._client().join(room_id)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 joined = None
-                error = PlatformError(f"join {room_id}: {network_reason(exc)}", where=self.source)
+                error = network_error(self.source, f"join {room_id}", exc)
             if joined is not None:
                 if not isinstance(joined, ErrorResponse):
                     if failed.pop(room_id, None) is not None:
@@ -837,9 +840,7 @@ class Sync(Homeserver):
                     "%s: gap in %s longer than %d pages", self.source, room_id, MAX_GAP_PAGES
                 )
         except (aiohttp.ClientError, TimeoutError) as exc:
-            error = PlatformError(
-                f"messages of {room_id}: {network_reason(exc)}", where=self.source
-            )
+            error = network_error(self.source, f"messages of {room_id}", exc)
         except PlatformError as exc:
             error = exc
         else:
