@@ -63,8 +63,9 @@ def shared_data() -> Path:
 
 
 # -- databases ------------------------------------------------------------------------------
-# The whole suite runs on SQLite, and again with GROUPOPS_TEST_DATABASE=postgresql on the
-# PostgreSQL at 127.0.0.1:5432 (one database per xdist worker, emptied between tests).
+# The whole suite runs on SQLite, and its tests on the test database (``database_url``) again
+# with GROUPOPS_TEST_DATABASE=postgresql on the PostgreSQL at 127.0.0.1:5432 (one database per
+# xdist worker, emptied between tests).
 
 from collections.abc import Callable, Iterator  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
@@ -84,16 +85,31 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("GROUPOPS_TEST_RUN", f"{os.getpid()}")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def on_database(item: pytest.Item) -> bool:
+    """Whether the test runs on the test database (``database_url``, itself or through the
+    fixtures it asks for): only those run differently on PostgreSQL."""
+    return "database_url" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Whole kinds of tests are slow, whoever writes the next one: those that need a Synapse
     homeserver (a fixture named ``synapse`` or ``…_synapse``: seconds to start, seconds per
     sync) and those that drive Chromium (marked ``browser``). They are marked ``slow`` here;
-    other slow tests carry the mark themselves. ``pytest -m "not slow"`` leaves them out."""
+    other slow tests carry the mark themselves. ``pytest -m "not slow"`` leaves them out.
+
+    With GROUPOPS_TEST_DATABASE=postgresql only the tests on the test database run: the
+    others (importers, analytics, texts, a CLI on its own SQLite file) would run exactly as
+    the SQLite pass ran them, at twice the suite's time."""
     slow = pytest.mark.slow
     for item in items:
         names = getattr(item, "fixturenames", ())
         if item.get_closest_marker("browser") or any(n.endswith("synapse") for n in names):
             item.add_marker(slow)
+    if ON_POSTGRES:
+        same = [item for item in items if not on_database(item)]
+        if same:
+            config.hook.pytest_deselected(items=same)
+            items[:] = [item for item in items if on_database(item)]
 
 
 @pytest.fixture(scope="session")
