@@ -80,6 +80,7 @@ from groupops.storage.tables import outbox, workspaces  # noqa: E402
 GOAL_EVENTS_PER_S = 30_000.0
 GOAL_P99_MS = 20.0
 SOURCE = "sandbox"
+MESSAGE_IDS_FROM = 1_000_000_000  # see Community.mid
 T0 = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # 08:00 in Asia/Shanghai, a Monday
 
 # -- the operator's settings (what a real workspace sets on day one) ------------------------
@@ -270,7 +271,10 @@ class Community:
         self.waiting: list[Person] = []  # will join during the stream
         self.spammers: list[Person] = []
         self.recent: dict[str, deque[tuple[int, str]]] = {g: deque(maxlen=300) for g in self.groups}
-        self.mid = 0
+        # the stream's message ids: above any line number the sandbox gives the bot's own posts
+        # (the stream goes to the engine, not through the sandbox's lines), so an action on
+        # one of them never names another chat's line, which the sandbox refuses (aec1f6b)
+        self.mid = MESSAGE_IDS_FROM
         self.t = 0.0
         self.counts: dict[str, int] = {}
         for i in range(members):
