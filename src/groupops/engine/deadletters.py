@@ -195,6 +195,30 @@ _TYPE = re.compile(r"(\w+): ")
 _PLATFORM_TYPES = frozenset({PlatformError.__name__, RecipientUnreachable.__name__})
 
 
+#: values that may hold groupops' own words in turn (``sync failed: {reason}`` with a
+#: network reason): said in the language of ``t`` too
+_NESTED = ("reason", "error")
+
+
+def _said(text: str, t: Callable[[str], str], nested: bool = True) -> str:
+    """``text`` said in the language of ``t`` when one of groupops' definitions made it (and,
+    once, a reason inside it); else as it is."""
+    for template, reader in _READERS:
+        found = reader.fullmatch(text)
+        if found:
+            values = dict(found.groupdict())
+            if "kind" in values and values["kind"] in KIND_WORDS:
+                values["kind"] = t(KIND_WORDS[values["kind"]])
+            if nested:
+                for name in _NESTED:
+                    if name in values:
+                        values[name] = _said(values[name], t, nested=False)
+            with contextlib.suppress(KeyError, IndexError, ValueError):  # broken: the English
+                return str(t(template).format(**values))
+            return text
+    return text
+
+
 def error_words(row: dict[str, Any], t: Callable[[str], str]) -> str:
     """An action's last error as an operator reads it in a listing, in the language of ``t``:
     without the exception's class name and the connection and kind the row shows already
@@ -211,18 +235,19 @@ def error_words(row: dict[str, Any], t: Callable[[str], str]) -> str:
         or (source and re.match(re.escape(source) + "[ :]", text[matched.end() :]))
     ):
         text = text[matched.end() :]
-    where = re.match(re.escape(source) + r"(?: \S+ (?:in|to) \S+)?: ", text) if source else None
-    if where:
-        text = text[where.end() :]
-    for template, reader in _READERS:
-        found = reader.fullmatch(text)
-        if found:
-            values = dict(found.groupdict())
-            if "kind" in values and values["kind"] in KIND_WORDS:
-                values["kind"] = t(KIND_WORDS[values["kind"]])
-            with contextlib.suppress(KeyError, IndexError, ValueError):  # broken: the English
-                text = t(template).format(**values)
-            break
+    # a request that did not reach the homeserver says the action after the connection
+    # ("matrix:bot: send in !room: no answer in time"): its words are the reason's; a text
+    # whose own words name the action (a pin after a room upgrade) reads whole below
+    stopped = re.match(re.escape(source) + r": \S+ (?:in|to) \S+: ", text) if source else None
+    reason = text[stopped.end() :] if stopped else ""
+    if reason and (said := _said(reason, t)) != reason:
+        text = said
+    else:
+        # a platform's refusal: "telegram:bot mute in -1001: refused: …"
+        where = re.match(re.escape(source) + r"(?: \S+ (?:in|to) \S+)?: ", text) if source else None
+        if where:
+            text = text[where.end() :]
+        text = _said(text, t)
     if rerouted:
         try:
             text = t(REROUTED).format(error=text)

@@ -417,8 +417,9 @@ def test_a_connections_login_and_sync_failures_are_made_with_their_definitions(
         "sync not handled": "sync not handled: RuntimeError: the database is down",
     }
     said = {name: error_said(text, source, zh) for name, text in health.items()}
-    assert said["login failed"].startswith("登录失败：cannot connect to 127.0.0.1"), said
-    assert said["sync failed"].startswith("同步失败：cannot connect to 127.0.0.1"), said
+    # the network reason inside them is said in Chinese too; the system's words stay
+    assert said["login failed"] == f"登录失败：无法连接 127.0.0.1:{closed}：Connection refused"
+    assert said["sync failed"] == f"同步失败：无法连接 127.0.0.1:{closed}：Connection refused"
     assert said["sync not handled"] == "同步未能处理：RuntimeError: the database is down"
 
 
