@@ -4,6 +4,7 @@ a homeserver error answered to chosen requests."""
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import urllib.error
 import urllib.request
@@ -76,6 +77,24 @@ async def settle(adapter: MatrixAdapter, rounds: int = 2) -> None:
 
 
 @contextmanager
+def served(
+    handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None
+) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 answering with ``handler`` in a thread of its own (over
+    TLS with ``tls``): its URL, for as long as the block runs."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        scheme = "https" if tls is not None else "http"
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
 def error_front(status: int, body: dict[str, Any]) -> Iterator[str]:
     """A stand-in homeserver (a real HTTP server on 127.0.0.1) that answers every request with
     ``status`` and the Matrix error ``body``: its URL. See :func:`divert`."""
@@ -94,14 +113,8 @@ def error_front(status: int, body: dict[str, Any]) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(Answer) as url:
+        yield url
 
 
 @contextmanager
@@ -132,14 +145,8 @@ def answer_lost(homeserver: str) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Pass)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(Pass) as url:
+        yield url
 
 
 def requests_of(adapter: MatrixAdapter) -> list[tuple[str, str]]:

@@ -15,10 +15,9 @@ import shutil
 import socket
 import ssl
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,7 @@ from tests.platforms.matrix.helpers import (
     make_adapter,
     owners_room,
     people,
+    served,
     settle,
     upgrade_room,
 )
@@ -272,15 +272,8 @@ def self_signed(tmp_path: Path) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hello)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(Hello, context) as url:
+        yield url
 
 
 def test_why_a_request_did_not_reach_the_homeserver_is_made_with_its_definition(

@@ -5,9 +5,8 @@ and never shows the access token. Real sockets on 127.0.0.1; no Synapse needed."
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -15,7 +14,7 @@ from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import PlatformError
 from groupops.platforms.matrix import MatrixConfig
 from tests.platforms.matrix.conftest import run
-from tests.platforms.matrix.helpers import Collected, make_adapter
+from tests.platforms.matrix.helpers import Collected, make_adapter, served
 from tests.platforms.matrix.synapse import free_port
 
 TOKEN = "syt_secret_token_never_shown"
@@ -42,12 +41,8 @@ class _Proxy(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def proxy() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with served(_Proxy) as url:
+        yield url
 
 
 @pytest.fixture

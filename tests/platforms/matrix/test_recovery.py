@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from nio import AsyncClient, LoginResponse
@@ -25,7 +24,14 @@ from groupops.storage.db import make_engine
 from groupops.storage.migrate import upgrade
 from tests.helpers import until
 from tests.platforms.matrix.conftest import new_account, run
-from tests.platforms.matrix.helpers import Collected, bot_config, bot_room, make_adapter, people
+from tests.platforms.matrix.helpers import (
+    Collected,
+    bot_config,
+    bot_room,
+    make_adapter,
+    people,
+    served,
+)
 from tests.platforms.matrix.synapse import Synapse, free_port
 
 
@@ -138,18 +144,11 @@ def test_login_errors_say_what_is_wrong_without_nio_noise(
     synapse: Synapse, caplog: pytest.LogCaptureFixture
 ) -> None:
     bot = new_account(synapse, "bot")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotAHomeserver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with caplog.at_level(logging.INFO):
-            with pytest.raises(PlatformError) as wrong:
-                run(login(MatrixConfig(synapse.url, bot.user_id, password="wrong-password")))
-            with pytest.raises(PlatformError) as elsewhere:
-                url = f"http://127.0.0.1:{server.server_address[1]}"
-                run(login(MatrixConfig(url, bot.user_id, password="x")))
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(_NotAHomeserver) as url, caplog.at_level(logging.INFO):
+        with pytest.raises(PlatformError) as wrong:
+            run(login(MatrixConfig(synapse.url, bot.user_id, password="wrong-password")))
+        with pytest.raises(PlatformError) as elsewhere:
+            run(login(MatrixConfig(url, bot.user_id, password="x")))
     assert "M_FORBIDDEN" in str(wrong.value)
     assert "HTTP 404" in str(elsewhere.value) and "unknown error" not in str(elsewhere.value)
     assert not any("Error validating response" in r.getMessage() for r in caplog.records)
