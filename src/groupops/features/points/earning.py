@@ -20,7 +20,7 @@ member's reaction to the same message pays once more, at most once in that many 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -103,6 +103,12 @@ def _author_named(event: Event) -> str:
     return event.reply_to_user_id or str(event.data.get("target_user_id") or "")
 
 
+def _chunks(ids: list[str]) -> Iterator[list[str]]:
+    """``ids`` 500 at a time: what one query of a batch's reads asks for at most."""
+    for start in range(0, len(ids), 500):
+        yield ids[start : start + 500]
+
+
 def prefetch_targets(ledger: Ledger, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
     """Whom the batch's reactions pay, one query per group and platform (up to 500
     authors a query) instead of one a reaction; who has reacted to their messages
@@ -126,8 +132,7 @@ def prefetch_targets(ledger: Ledger, ctx: BatchContext, batch: Sequence[Incoming
     _read_reacted(ctx, pending, messages)
     for source, users in answered.items():
         wanted = sorted(u for u in users if (source, u) not in pending.answered)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for chunk in _chunks(wanted):
             pending.answered.update(((source, u), None) for u in chunk)
             for user, mid in ctx.conn.execute(_MEMBERS_OF, {"src": source, "users": chunk}):
                 pending.answered[(source, str(user))] = int(mid)
@@ -136,8 +141,8 @@ def prefetch_targets(ledger: Ledger, ctx: BatchContext, batch: Sequence[Incoming
         wanted = sorted(users)
         for key_user in wanted:
             targets[(gid, source, key_user)] = None
-        for start in range(0, len(wanted), 500):
-            params = {"g": gid, "src": source, "users": wanted[start : start + 500]}
+        for chunk in _chunks(wanted):
+            params = {"g": gid, "src": source, "users": chunk}
             for row in ctx.conn.execute(_REACTION_TARGETS, params):
                 targets[(gid, source, str(row.user_id))] = row
 
@@ -152,8 +157,8 @@ def _read_reacted(
     gids = sorted({g for g, _ in wanted})
     msgs = sorted({m for _, m in wanted})
     asked = set(wanted)
-    for start in range(0, len(msgs), 500):
-        params = {"gids": gids, "msgs": msgs[start : start + 500]}
+    for chunk in _chunks(msgs):
+        params = {"gids": gids, "msgs": chunk}
         for gid, msg, mid in ctx.conn.execute(_REACTED, params):
             if (gid, msg) in asked:
                 pending.reacted.add((int(gid), str(msg), int(mid)))
