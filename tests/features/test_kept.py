@@ -88,3 +88,27 @@ def test_a_remembered_row_is_a_copy_made_as_dataclasses_replace_makes_it() -> No
     assert _copy(row).seen == replace(row).seen == 1
     balance = Balance(1, 2, 30, 1, None, None, 4, new=True, touched=True, dirty=True)
     assert balance.kept() == replace(balance, touched=False, dirty=False)
+
+
+def test_what_a_handle_call_notes_is_kept_only_once_the_call_ends_and_the_batch_commits() -> None:
+    kept: Kept[tuple[int, int], int] = Kept()
+    kept.begin_call()
+    kept.note((1, 1), 10)
+    assert kept.get((1, 1)) == 10  # the call reads its own note at once
+    kept.begin_call()  # the call raised: the engine runs its events again one by one
+    assert kept.get((1, 1)) is None
+    kept.note((1, 1), 11)
+    kept.end_call()
+    kept.rolled_back()  # the batch did not commit
+    assert kept.get((1, 1)) is None
+    kept.begin_call()
+    kept.note((1, 1), 12)
+    kept.note((1, 2), 13)
+    kept.end_call()
+    kept.committed()
+    assert (kept.get((1, 1)), kept.get((1, 2))) == (12, 13)
+    kept.begin_call()
+    kept.note((1, 2), 14)
+    kept.forget(lambda key: key[1] == 2)  # a member forgotten meanwhile
+    assert kept.get((1, 2)) is None
+    assert kept.get((1, 1)) == 12

@@ -112,46 +112,38 @@ class Answers:
 
     def __init__(self, limit: int = 200_000) -> None:
         self._kept: Kept[tuple[int, int, str], datetime | date] = Kept(limit)
-        self._call: dict[tuple[int, int, str], datetime | date] = {}
 
     def begin(self) -> None:
         """A ``handle()`` call starts: forget what a call that raised answered."""
-        self._call = {}
+        self._kept.begin_call()
 
     def end(self) -> None:
-        for key, value in self._call.items():
-            self._kept.stage(key, value)
-        self._call = {}
+        self._kept.end_call()
 
     def committed(self) -> None:
         self._kept.committed()
 
     def rolled_back(self) -> None:
-        self._call = {}
         self._kept.rolled_back()
 
     def forget_member(self, member_id: int) -> None:
         self._kept.forget(lambda key: key[1] == member_id)
 
-    def _last(self, key: tuple[int, int, str]) -> datetime | date | None:
-        found = self._call.get(key)
-        return found if found is not None else self._kept.get(key)
-
     def due(self, group_id: int, member_id: int, what: str, at: datetime) -> bool:
         """Whether the member's command ``what`` is answered at ``at``: not answered in the
         last :data:`ANSWER_EVERY` (then it counts as answered now)."""
         key = (group_id, member_id, what)
-        last = self._last(key)
+        last = self._kept.get(key)
         if isinstance(last, datetime) and timedelta(0) <= at - last < ANSWER_EVERY:
             return False
-        self._call[key] = at
+        self._kept.note(key, at)
         return True
 
     def due_once_on(self, group_id: int, member_id: int, what: str, day: date) -> bool:
         """Whether the member's command ``what`` is answered on ``day`` (the group's calendar
         day): the first time that day only."""
         key = (group_id, member_id, what)
-        if self._last(key) == day:
+        if self._kept.get(key) == day:
             return False
-        self._call[key] = day
+        self._kept.note(key, day)
         return True

@@ -35,9 +35,13 @@ class Kept(Generic[K, V]):
         self._complete_staged: set[int] = set()
         #: groups with more rows than the limit allows: read key by key
         self._too_big: set[int] = set()
+        #: what the running handle() call noted (see :meth:`note`)
+        self._call: dict[K, V] = {}
 
     def get(self, key: K) -> V | None:
         """The row as this process last wrote or read it (callers change a copy), if held."""
+        if self._call and key in self._call:
+            return self._call[key]
         if key in self._staged:
             return self._staged[key]
         return self._known.get(key)
@@ -49,6 +53,22 @@ class Kept(Generic[K, V]):
     def stage(self, key: K, value: V) -> None:
         """What the running batch has read or written for ``key`` (not to be changed after)."""
         self._staged[key] = value
+
+    # -- one handle() call's rows: staged only when the call ends well ---------------------
+    def begin_call(self) -> None:
+        """A feature's ``handle()`` call starts: what a call that raised noted is dropped (the
+        engine runs that call's events again one by one)."""
+        self._call.clear()
+
+    def note(self, key: K, value: V) -> None:
+        """What the running ``handle()`` call decided for ``key``: :meth:`get` answers it at
+        once, :meth:`end_call` stages it."""
+        self._call[key] = value
+
+    def end_call(self) -> None:
+        """The ``handle()`` call ended well: what it noted is staged with its batch."""
+        self._staged.update(self._call)
+        self._call.clear()
 
     def load_group(self, group: int, read: Callable[[int], Sequence[tuple[K, V]]]) -> None:
         """Read a group's rows at once the first time (``read(n)``: at most n rows), if they
@@ -66,7 +86,7 @@ class Kept(Generic[K, V]):
 
     def forget(self, match: Callable[[K], bool]) -> None:
         """Drop the rows whose key matches (their rows were deleted)."""
-        for held in (self._known, self._staged):
+        for held in (self._known, self._staged, self._call):
             for key in [k for k in held if match(k)]:
                 del held[key]
 
@@ -81,6 +101,7 @@ class Kept(Generic[K, V]):
         self._complete_staged.clear()
 
     def rolled_back(self) -> None:
+        self._call.clear()
         self._staged.clear()
         self._complete_staged.clear()
 

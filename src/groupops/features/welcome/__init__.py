@@ -276,19 +276,17 @@ class WelcomeFeature:
         #: when each member was last welcomed in a group (held back for a burst counts), for
         #: rejoin_quiet_hours: a group's welcomes within them are read at its first join this
         #: process sees (this process is the only one welcoming in its groups: every join
-        #: after passes through here); a handle() call's go to ``_call``, then ``Kept``
+        #: after passes through here); a handle() call's are noted, staged at its end
         self._welcomed: Kept[tuple[int, int], datetime] = Kept()
-        self._call: dict[tuple[int, int], datetime] = {}
 
     def committed(self) -> None:
         self._welcomed.committed()
 
     def rolled_back(self) -> None:
-        self._call = {}
         self._welcomed.rolled_back()
 
     def handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
-        self._call = {}  # what a call that raised welcomed: run again event by event
+        self._welcomed.begin_call()  # what a call that raised welcomed: run again one by one
         b = _Batch(ctx.conn)
         for item in batch:
             kind = item.event.kind
@@ -308,9 +306,7 @@ class WelcomeFeature:
             elif kind in (EventKind.MEMBER_LEFT, EventKind.MEMBER_KICKED):
                 self._gone(b, item, item.group)
         b.write()
-        for key, when in self._call.items():
-            self._welcomed.stage(key, when)
-        self._call = {}
+        self._welcomed.end_call()
 
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
         """Introductions live on the membership row, which the core forgets. A join of theirs
@@ -355,7 +351,7 @@ class WelcomeFeature:
         if self._welcomed_lately(ctx, item, group, s):
             return  # back within rejoin_quiet_hours: welcomed already, no second welcome
         if item.member_id is not None:
-            self._call[(group.id, item.member_id)] = when
+            self._welcomed.note((group.id, item.member_id), when)
         burst = b.burst_of(group.id)
         name = event.user_name or event.user_id
         if burst is not None or self._recent(ctx, item, group, s) + 1 >= s.burst_threshold:
@@ -430,7 +426,7 @@ class WelcomeFeature:
         when = item.event.occurred_at
         quiet = timedelta(hours=s.rejoin_quiet_hours)
         key = (group.id, item.member_id)
-        last = self._call.get(key)
+        last = self._welcomed.get(key)
         if last is None:
 
             def read(n: int) -> list[tuple[tuple[int, int], datetime]]:
