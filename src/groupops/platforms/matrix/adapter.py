@@ -14,7 +14,9 @@ level below what sending a message needs, and a mute with an end is lifted by th
 loop when the time comes (kept in ``connections.state["mutes"]``, so a restart keeps it).
 
 The class is put together from :mod:`.homeserver` (the connection, errors, secrets),
-:mod:`.sync` (in) and :mod:`.deliver` (out); this module sets it up and runs its loop.
+:mod:`.sync` (in; the invitations it refuses or declines and the rooms it leaves are
+:mod:`.leaving`'s, the private chats people open with the bot :mod:`.private_chats`') and
+:mod:`.deliver` (out); this module sets it up and runs its loop.
 """
 
 from __future__ import annotations

@@ -250,7 +250,7 @@ class Delivery(Homeserver):
     async def _made_unseen(self, user_id: str) -> str | None:
         """The private room the bot made for ``user_id`` when the answer to making it was
         lost (a time-out, a proxy's 504: the homeserver may have made it all the same), if
-        no sync has shown it yet (the sync adopts the ones it shows: Sync._adopt_lost): the
+        no sync has shown it yet (the sync adopts the ones it shows: PrivateChats._adopt_lost): the
         rooms the bot is in that its client does not hold yet are read (usually none), and
         the newest made for them is theirs. None: there is none, make one."""
         client = self._client()

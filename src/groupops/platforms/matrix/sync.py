@@ -15,13 +15,11 @@ from typing import Any
 
 import aiohttp
 from nio import (
-    Api,
     ErrorResponse,
     MessageDirection,
     RoomGetEventResponse,
     RoomGetStateEventResponse,
     RoomGetStateResponse,
-    RoomLeaveResponse,
     RoomMessagesResponse,
     SyncResponse,
 )
@@ -30,21 +28,41 @@ from nio.rooms import MatrixRoom
 from groupops.domain.errors import PlatformError
 from groupops.domain.events import Event, EventKind
 from groupops.engine.deadletters import SYNC_FAILED
-from groupops.engine.directory import NEW_GROUP_LANGUAGE
-from groupops.i18n import N_, Catalogs
 from groupops.platforms.matrix.config import may_invite, network_error, network_reason
 from groupops.platforms.matrix.homeserver import (
     CREATOR_LEVEL,
     RETRY_TRIES,
     AccessRefused,
-    Homeserver,
     creators_of,
     log,
-    made_private_for,
     retry_due,
 )
+from groupops.platforms.matrix.leaving import (
+    LEAVE_WORDS,
+    MAX_REFUSED,
+    NO_UPGRADE,
+    ONE_PRIVATE_CHAT_EACH,
+    REFUSED,
+    TOO_MANY_PRIVATE_CHATS,
+)
+from groupops.platforms.matrix.private_chats import PrivateChats
 from groupops.platforms.matrix.translate import prev_content
 from groupops.platforms.supervise import Handler, Rejecter, hand_over
+
+#: the rules and words of the invitations the bot refuses or declines are :mod:`.leaving`'s
+#: and :mod:`.private_chats`'; named here too, where they were first
+__all__ = [
+    "GAP_TRIES",
+    "LEAVE_WORDS",
+    "MAX_GAP_PAGES",
+    "MAX_REFUSED",
+    "ONE_PRIVATE_CHAT_EACH",
+    "REFUSED",
+    "REPLY_FETCHES",
+    "SYNC_FILTER",
+    "TOO_MANY_PRIVATE_CHATS",
+    "Sync",
+]
 
 #: what one sync asks for: a long timeline (fewer gaps to fill), no presence
 SYNC_FILTER: dict[str, Any] = {
@@ -61,32 +79,11 @@ MAX_GAP_PAGES = 50  # x100 events: how far back a cut timeline is filled
 #: up (its events are not read; the room, and every other room, go on)
 GAP_TRIES = 8
 
-#: invitations refused (``invited_by``) remembered for the operator (the oldest go)
-MAX_REFUSED = 500
-#: why the bot leaves a room (``state["leaving"][room]["why"]``) that is not its own: an
-#: invitation refused (``invited_by``), a room a tombstone named that is no upgrade, a private
-#: chat past ``max_private_chats``, a second one from the same person, one nobody else is in
-REFUSED, NO_UPGRADE = "refused", "no upgrade"
-TOO_MANY_PRIVATE_CHATS = "too many private chats"
-ONE_PRIVATE_CHAT_EACH, ALONE = "one private chat each", "alone"
-#: a second private room the bot made for someone (the answer to making one was lost)
-EXTRA_PRIVATE_ROOM = "extra private room"
-#: what the bot says to the inviter when it declines (the leave's reason), by why
-LEAVE_WORDS = {
-    REFUSED: N_("Sorry, this bot accepts invitations only from people its operators allow."),
-    TOO_MANY_PRIVATE_CHATS: N_(
-        "Sorry, this bot has as many private chats open as it may: it cannot take yours now."
-    ),
-    ONE_PRIVATE_CHAT_EACH: N_("You already have a private chat with this bot."),
-}
 #: replied-to events the homeserver could not give (not visible to the bot, gone): not asked
 #: again, at most this many remembered
 UNFETCHABLE_MAX = 1000
 #: replied-to events whose author is fetched from the homeserver, at most, per room and batch
 REPLY_FETCHES = 20
-#: the bot's own earlier membership events looked at, at most, to find the invitation it
-#: joined a room on (each a request; one per change of the bot's profile since)
-MEMBER_HOPS = 10
 
 
 def _definite(answer: Any) -> bool:
@@ -94,6 +91,24 @@ def _definite(answer: Any) -> bool:
     opposed to a passing failure (a rate limit, a server error) worth asking again later."""
     status = str(getattr(answer, "status_code", "") or "")
     return status in ("M_NOT_FOUND", "M_FORBIDDEN")
+
+
+def _invitation(invite_state: Any, bot: str) -> tuple[str, str]:
+    """Who invited ``bot`` into a room, and the room's title, from the invitation's stripped
+    state (matrix-nio's events, or raw ones)."""
+    inviter, title = "", ""
+    for e in invite_state or ():
+        raw = getattr(e, "source", e)
+        etype = raw.get("type") if isinstance(raw, Mapping) else None
+        if etype == "m.room.name":
+            title = str(getattr(e, "name", "") or "")
+        elif etype == "m.room.canonical_alias" and not title:
+            title = str(getattr(e, "canonical_alias", "") or "")
+        elif etype == "m.room.member" and raw.get("state_key") == bot:
+            content = getattr(e, "content", None) or raw.get("content") or {}
+            if content.get("membership") == "invite":
+                inviter = str(getattr(e, "sender", "") or raw.get("sender") or "")
+    return inviter, title
 
 
 #: what happens in a room after it was upgraded that is not news for its group: the members
@@ -140,7 +155,7 @@ class _Room:
         return int(self.room.power_levels.get_user_level(user_id))
 
 
-class Sync(Homeserver):
+class Sync(PrivateChats):
     """Events in (part of :class:`~groupops.platforms.matrix.adapter.MatrixAdapter`)."""
 
     handle: Handler | None
@@ -151,8 +166,6 @@ class Sync(Homeserver):
     _gap_failures: dict[str, int]
     #: who was in an upgraded group's earlier room the bot is no longer in (this run)
     _earlier_members: dict[str, frozenset[str]]
-    #: the words the bot says to people (a declined invitation's reason)
-    _catalogs: Catalogs
 
     @property
     def position(self) -> str | None:
@@ -244,337 +257,22 @@ class Sync(Homeserver):
             self.store.save_state(self._state)
         return events
 
-    async def _recheck_direct(self, joined: Mapping[str, Any]) -> None:
-        """Rooms an earlier version took for private chats on anyone's ``is_direct`` (a
-        member's own member event carrying it, before d937b9a) stay so in the stored state,
-        and their events go unread. Each room of ``state["direct_rooms"]`` is looked at once
-        (``state["direct_checked"]``) when the sync holds the bot's membership there (a
-        start's first sync, a full one, holds every joined room's): it stays a private chat
-        only if the bot's own invitation said ``is_direct``; otherwise it is a group again,
-        read from this sync on (what it said meanwhile is not read back). The rooms the bot
-        made to write to someone are private chats by making."""
-        direct: list[str] = self._state.get("direct_rooms") or []
-        checked: list[str] = self._state.setdefault("direct_checked", [])
-        made = set((self._state.get("dm_rooms") or {}).values())
-        for room_id in [r for r in direct if r not in checked and r in joined]:
-            if room_id in made:
-                checked.append(room_id)
-                continue
-            info = joined[room_id]
-            own = [
-                e.source
-                for e in [*info.state, *info.timeline.events]
-                if e.source.get("type") == "m.room.member"
-                and e.source.get("state_key") == self.config.user_id
-            ]
-            if not own:
-                continue  # an incremental sync without it: at the next start
-            invited = await self._invited_as_direct(room_id, own[-1])
-            if invited is None:
-                continue  # not to be told now: still a private chat, looked at again later
-            if invited:
-                checked.append(room_id)
-                continue
-            direct.remove(room_id)
-            log.warning(
-                "%s: %s was taken for a private chat by an earlier version (someone's is_direct);"
-                " the bot's invitation did not say so: it is read as a group again",
-                self.source,
-                room_id,
-            )
-
-    async def _adopt_lost(self, joined: Mapping[str, Any]) -> None:
-        """Rooms the bot made to write to someone privately that it does not know: the
-        answer to making one was lost (a time-out, a proxy's 504) after the homeserver had
-        made it, and a retry may have made another. Unknown, such a room would be read as a
-        group once the person joined it. Each is recognised when the sync shows its creation
-        (the first sync that holds it, a start's): the bot its creator, its one invitation
-        marked ``is_direct`` (:func:`made_private_for`). The person's private room is the one
-        they have, else the newest such room; the bot leaves the others (an invitation there
-        cannot be taken back: the person has the bot's power level in a private room it
-        makes)."""
-        known = self.direct_rooms() | set(self._leaving()) | set(self._state.get("refused") or {})
-        found: dict[str, list[tuple[int, str]]] = {}
-        for room_id, info in joined.items():
-            if room_id in known:
-                continue
-            events = (e.source for e in [*info.state, *info.timeline.events])
-            made = made_private_for(events, self.config.user_id)
-            if made is not None:
-                found.setdefault(made[0], []).append((made[1], room_id))
-        for user_id, made_for in found.items():
-            async with self._dm_locks.hold(user_id):  # not while the deliverer makes one
-                extra = self._adopt_made(user_id, made_for)
-            for room_id in extra:
-                log.warning(
-                    "%s: %s is another private room the bot made for %s (the answer to making"
-                    " one was lost); it writes to them in %s and leaves this one",
-                    self.source,
-                    room_id,
-                    user_id,
-                    self._state["dm_rooms"][user_id],
-                )
-                await self._leave(room_id, EXTRA_PRIVATE_ROOM)
-
-    async def _invited_as_direct(self, room_id: str, raw: Mapping[str, Any]) -> bool | None:
-        """Whether the bot joined ``room_id`` on an invitation marked ``is_direct``, from its
-        current membership event ``raw`` back: the content before a join is the invitation's
-        (``unsigned.prev_content``); a join after a join (the bot's profile changed) is
-        followed back to the event it replaced (``unsigned.replaces_state``), at most
-        MEMBER_HOPS times. None when that cannot be told now (a request failed)."""
-        for _ in range(MEMBER_HOPS):
-            content = raw.get("content")
-            content = content if isinstance(content, Mapping) else {}
-            if content.get("is_direct") is True:
-                return True
-            if content.get("membership") != "join":
-                return False
-            before = prev_content(raw)
-            if before.get("membership") == "invite":
-                return before.get("is_direct") is True
-            if before.get("membership") != "join":
-                return False  # joined with no invitation: the room's creator, a public room
-            unsigned = raw.get("unsigned")
-            replaced = unsigned.get("replaces_state") if isinstance(unsigned, Mapping) else None
-            if not isinstance(replaced, str):
-                return None
-            try:
-                answer = await self._client().room_get_event(room_id, replaced)
-            except (aiohttp.ClientError, TimeoutError):
-                return None
-            if not isinstance(answer, RoomGetEventResponse):
-                return None
-            raw = answer.event.source
-        return None
-
     async def _admit(self, room_id: str, invite_state: Any) -> bool:
         """Whether to join a room the bot is invited to: anyone may invite it when
-        ``invited_by`` is empty; else the inviter must be on the list, or, for a private chat
-        (an ``is_direct`` invitation: never a group), be on the list or a member of a group
-        the bot is in (:meth:`_serves`): a private chat still costs the bot a room to sync
-        and hold, and anyone anywhere can mark an invitation direct. A refused invitation is
-        rejected (leave the invited room, which the homeserver takes as "no") and kept in
-        ``state["refused"]`` for the operator; an invitation from someone on the list takes
-        the room off it."""
-        refused: dict[str, dict[str, Any]] = self._state.setdefault("refused", {})
-        inviter, title = "", ""
-        for e in invite_state or ():
-            raw = getattr(e, "source", e)
-            etype = raw.get("type") if isinstance(raw, Mapping) else None
-            if etype == "m.room.name":
-                title = str(getattr(e, "name", "") or "")
-            elif etype == "m.room.canonical_alias" and not title:
-                title = str(getattr(e, "canonical_alias", "") or "")
-            elif etype == "m.room.member" and raw.get("state_key") == self.config.user_id:
-                content = getattr(e, "content", None) or raw.get("content") or {}
-                if content.get("membership") == "invite":
-                    inviter = str(getattr(e, "sender", "") or raw.get("sender") or "")
-        direct = room_id in self.direct_rooms()  # noted from the invitation just before
-        if (
-            not self.config.invited_by
-            or (inviter and may_invite(self.config.invited_by, inviter))
-            or (direct and inviter and self._serves(inviter))
-        ):
-            if direct and not await self._room_for_private_chat(room_id, inviter):
-                return False
-            refused.pop(room_id, None)
-            self._leaving().pop(room_id, None)  # left before as not the bot's: it is now
-            return True
-        refused.pop(room_id, None)
-        refused[room_id] = {
-            "title": title,
-            "by": inviter,
-            "by_name": "",
-            "at": self.clock.now().isoformat(),
-            "left": False,
-        }
-        while len(refused) > MAX_REFUSED:
-            refused.pop(next(iter(refused)))
-        if direct:
-            self._state["direct_rooms"].remove(room_id)  # never the bot's private chat
-            refused[room_id]["direct"] = True
-        log.warning(
-            "%s: invited to %s (%s) by %s, who is not on invited_by%s: refused",
-            self.source,
-            room_id,
-            title or ("a private chat" if direct else ""),
-            inviter or "someone unknown",
-            " nor a member of a group the bot is in" if direct else "",
-        )
-        self._leaving().pop(room_id, None)  # invited anew: the tries start over
-        await self._leave(room_id, REFUSED)
-        return False
-
-    def _private_chats(self) -> list[str]:
-        """The private chats people opened with the bot that it is in or joining (their
-        invitations accepted), oldest first: what ``max_private_chats`` bounds."""
-        leaving = self._leaving()
-        return [str(r) for r in self._state.get("direct_rooms") or [] if r not in leaving]
-
-    async def _room_for_private_chat(self, room_id: str, inviter: str) -> bool:
-        """Whether the bot takes the private chat ``room_id`` that ``inviter`` opened with it:
-        not when it has ``max_private_chats`` already, nor when the inviter has one already
-        (a room they are in, or opened and the bot is joining): the bot writes to a person
-        in one room, and a room it keeps costs it sync traffic and memory, however many
-        anyone opens. Declined (the invitation left with a word to the inviter, through the
-        leave queue) and forgotten as a private chat; logged."""
-        held = [r for r in self._private_chats() if r != room_id]
-        theirs = next((r for r in held if inviter and self._opened_by(r, inviter)), None)
-        if theirs is not None:
-            why, detail = ONE_PRIVATE_CHAT_EACH, f"they have one with the bot already ({theirs})"
-        elif len(held) >= self.config.max_private_chats:
-            why = TOO_MANY_PRIVATE_CHATS
-            detail = (
-                f"the bot has {len(held)} private chats open, its most"
-                f" (max_private_chats {self.config.max_private_chats})"
-            )
-        else:
-            return True
-        self._forget_direct(room_id)
-        log.warning(
-            "%s: invited to %s (a private chat) by %s: declined, %s",
-            self.source,
-            room_id,
-            inviter or "someone unknown",
-            detail,
-        )
-        self._leaving().pop(room_id, None)  # invited anew: the tries start over
-        await self._leave(room_id, why)
-        return False
-
-    def _opened_by(self, room_id: str, user_id: str) -> bool:
-        """Whether ``user_id`` is in the private chat ``room_id`` (joined or invited, as the
-        sync last said), or invited the bot into it and the bot is not in it yet."""
-        client = self._client()
-        room = client.rooms.get(room_id)
-        if room is not None:
-            return user_id in room.users
-        invited = client.invited_rooms.get(room_id)
-        return invited is not None and invited.inviter == user_id
-
-    def _prune_private_chats(self, present: set[str]) -> None:
-        """From a sync that holds every room the bot is in or invited to (a start's first):
-        the private chats it is in none of (removed, or the invitation withdrawn, while it
-        was away; or kept by an earlier version that never forgot one) are forgotten, so that
-        they hold no place under ``max_private_chats``. One whose join is still to be tried
-        (``join_failed``) stays."""
-        failed = self._state.get("join_failed") or {}
-        for room_id in self._private_chats():
-            if room_id not in present and room_id not in failed:
-                self._forget_direct(room_id)
-
-    def _forget_direct(self, room_id: str) -> None:
-        """``room_id`` is no private chat of the bot's any more (it left it, or declines it)."""
-        direct: list[str] = self._state.get("direct_rooms") or []
-        if room_id in direct:
-            direct.remove(room_id)
-
-    async def _leave_abandoned(self, joined: Mapping[str, Any]) -> None:
-        """A private chat someone opened with the bot that nobody but the bot is in any more
-        (they left): the bot leaves it too, so that it holds no place under
-        ``max_private_chats`` (and the person may open another). Looked at when the sync
-        holds the room (a start's first sync holds every room)."""
-        for room_id in [r for r in self._private_chats() if r in joined]:
-            room = self._client().rooms.get(room_id)
-            if room is None or any(u != self.config.user_id for u in room.users):
-                continue
-            self._forget_direct(room_id)
-            log.warning(
-                "%s: everyone else left the private chat %s: the bot leaves it too",
-                self.source,
-                room_id,
-            )
-            await self._leave(room_id, ALONE)
-
-    def _serves(self, user_id: str) -> bool:
-        """Whether ``user_id`` is a member (joined) of a group the bot is in, as matrix-nio
-        holds the rooms' members from the sync (no request): a private chat, a room refused
-        or being left is no group."""
-        skip = self.direct_rooms() | set(self._state.get("refused") or {}) | set(self._leaving())
-        for room_id, room in self._client().rooms.items():
-            if room_id in skip:
-                continue
-            user = room.users.get(user_id)
-            if user is not None and not user.invited:
-                return True
-        return False
-
-    def _leaving(self) -> dict[str, dict[str, Any]]:
-        """``state["leaving"]``: the rooms the bot leaves, or left, as not its own (room ->
-        why, left, and while not left the error, tries and next try of the leave)."""
-        leaving: dict[str, dict[str, Any]] = self._state.setdefault("leaving", {})
-        return leaving
-
-    async def _leave(self, room_id: str, why: str) -> None:
-        """Leave ``room_id``, or decline the invitation to it, as not the bot's (``why``: an
-        invitation ``refused``, a tombstone's room that is ``no upgrade``). Noted in
-        ``state["leaving"]`` before asking, so that a lost login or a crash keeps it due; a
-        failed leave is tried again by :meth:`_retry_leaves` (LEAVE_RETRY doubling, or the
-        homeserver's ``retry_after``) while running. The record stays once left, so that what
-        the homeserver still says of the room (the bot's own leave) is not read as a group's;
-        the oldest left go past MAX_REFUSED."""
-        leaving = self._leaving()
-        before = leaving.pop(room_id, None)
-        leaving[room_id] = {**(before or {}), "why": why, "left": False}
-        while len(leaving) > MAX_REFUSED:  # the oldest left first, then the oldest at all
-            done = (r for r, record in leaving.items() if record.get("left"))
-            leaving.pop(next(done, next(iter(leaving))))
-        try:
-            answer = await self._leave_saying(room_id, LEAVE_WORDS.get(why))
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            error = network_error(self.source, f"leave {room_id}", exc)
-        else:
-            if not isinstance(answer, ErrorResponse):
-                self._left(room_id)
-                return
-            error = self._error(answer, f"leave {room_id}")
-            if isinstance(error, AccessRefused):
-                raise error  # the login is gone: the sync fails, the leave stays due
-        record = {"why": why, "left": False, **self._next_try(before, error, "leave", room_id)}
-        leaving[room_id] = record
-        refused = self._state.get("refused") or {}
-        if room_id in refused:
-            refused[room_id]["error"] = record["error"]
-
-    def _left(self, room_id: str) -> None:
-        """The bot is out of a room it was leaving (its leave taken, or the homeserver's sync
-        says it is out: the invitation withdrawn, the bot removed)."""
-        leaving = self._leaving()
-        record = leaving.get(room_id)
-        if record is None or record.get("left"):
-            return
-        if record.get("error"):
-            log.warning("%s: left %s after all", self.source, room_id)
-        leaving[room_id] = {"why": record.get("why", ""), "left": True}
-        refused = (self._state.get("refused") or {}).get(room_id)
-        if refused is not None:
-            refused["left"] = True
-            refused.pop("error", None)
-
-    async def _leave_saying(self, room_id: str, words: str | None) -> Any:
-        """Leave ``room_id`` (or decline the invitation to it), with ``words`` to the people
-        there as the leave's ``reason`` (``POST /rooms/{roomId}/leave``, which matrix-nio's
-        ``room_leave`` does not send), in the language of the connection's groups."""
-        client = self._client()
-        if not words:
-            return await client.room_leave(room_id)
-        language = self.config.group_language or NEW_GROUP_LANGUAGE
-        reason = self._catalogs.gettext(language)(words)
-        path = Api._build_path(["rooms", room_id, "leave"], {"access_token": client.access_token})
-        return await client._send(RoomLeaveResponse, "POST", path, Api.to_json({"reason": reason}))
-
-    async def _retry_leaves(self) -> None:
-        """Leave again the rooms whose failed leave is due."""
-        now = self.clock.now()
-        due = [
-            (room_id, str(record.get("why", "")))
-            for room_id, record in self._leaving().items()
-            if not record.get("left")
-            # a leave never answered (the login lost before it) has no try yet
-            and (retry_due(record, now) or (not record.get("tries") and not record.get("retry_at")))
-        ]
-        for room_id, why in due:
-            await self._leave(room_id, why)
+        ``invited_by`` is empty; else the inviter must be on the list. A private chat (an
+        ``is_direct`` invitation: never a group) has rules of its own
+        (:meth:`_admit_private_chat`). A refused invitation is rejected (leave the invited
+        room, which the homeserver takes as "no") and kept in ``state["refused"]`` for the
+        operator; an invitation from someone on the list takes the room off it."""
+        self._refused()
+        inviter, title = _invitation(invite_state, self.config.user_id)
+        if room_id in self.direct_rooms():  # noted from the invitation just before
+            return await self._admit_private_chat(room_id, inviter, title)
+        if not may_invite(self.config.invited_by, inviter):
+            await self._refuse(room_id, inviter, title)
+            return False
+        self._accepted(room_id)
+        return True
 
     async def _join(self, invited: list[str]) -> None:
         """Join the rooms just invited to, and those whose failed join is due again. A failed
