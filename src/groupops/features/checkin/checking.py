@@ -4,12 +4,14 @@ helper the make-up and ranking commands share."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import bindparam, select
 
 from groupops.domain.time import local_day
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.checkin.days import Batch, record, summary
-from groupops.features.checkin.settings import CheckinSettings
+from groupops.features.checkin.settings import CheckinSettings, Gift
 from groupops.features.checkin.tables import checkin_days
 from groupops.i18n import N_
 
@@ -86,30 +88,45 @@ def check_in(
             if s.reply and b.answers.due_once_on(group.id, item.member_id, "already", day):
                 say(ctx, item, group, t(ALREADY), {"streak": str(done.streak)}, "checkin.reply")
             return
-    cards = stats.cards  # before the gift
     result = record(ctx, b, item, group, s, stats, day, goal, made_up=False)
     if not s.reply:
         return
     variables = {
-        "streak": str(result.streak),
+        "streak": str(result.reached),
         "total": str(result.total),
         "rank": str(result.rank),
         "goal": goal,
-        "cards": str(cards + (result.gift.cards if result.gift else 0)),
+        "cards": str(stats.cards),
     }
     text = s.reply_template or t(DEFAULT_REPLY)
     if goal and s.reply_template is None:
         text += "\n" + t(GOAL_LINE)
-    if result.gift is not None:
-        parts = []
-        if result.gift.points:
-            parts.append(t(GIFT_POINTS).format(n=result.gift.points))
-        if result.gift.cards:
-            parts.append(t(GIFT_CARDS).format(n=result.gift.cards))
-        if result.gift.text:
-            parts.append(result.gift.text)
-        if parts:
-            sep = "，" if group.language.startswith("zh") else ", "
-            variables["gift"] = sep.join(parts)
-            text += "\n" + t(GIFT_LINE)
-    say(ctx, item, group, text, variables, "checkin.reply_template")
+    say(
+        ctx,
+        item,
+        group,
+        text + gift_line(ctx, group, result.gifts, variables),
+        variables,
+        "checkin.reply_template",
+    )
+
+
+def gift_line(
+    ctx: BatchContext, group: GroupInfo, gifts: Sequence[Gift], variables: dict[str, str]
+) -> str:
+    """The line that announces ``gifts`` ("" when there is none), its words put in
+    ``variables`` (``gift``)."""
+    t = ctx.gettext(group)
+    parts = []
+    points = sum(g.points for g in gifts)
+    cards = sum(g.cards for g in gifts)
+    if points:
+        parts.append(t(GIFT_POINTS).format(n=points))
+    if cards:
+        parts.append(t(GIFT_CARDS).format(n=cards))
+    parts += [g.text for g in gifts if g.text]
+    if not parts:
+        return ""
+    sep = "，" if group.language.startswith("zh") else ", "
+    variables["gift"] = sep.join(parts)
+    return "\n" + t(GIFT_LINE)

@@ -34,6 +34,23 @@ _DAYS_UP_TO = (
     .order_by(_d.day.desc())
     .limit(_LONGEST)
 )
+_DAYS_AFTER = (
+    select(_d.day)
+    .where(_d.group_id == bindparam("g"), _d.member_id == bindparam("m"), _d.day > bindparam("d"))
+    .order_by(_d.day)
+    .limit(_LONGEST)
+)
+#: the run after a day filled late moves on by the days before it (its streaks count from them)
+_SHIFT_STREAKS = (
+    update(checkin_days)
+    .where(
+        _d.group_id == bindparam("g"),
+        _d.member_id == bindparam("m"),
+        _d.day > bindparam("d"),
+        _d.day <= bindparam("last"),
+    )
+    .values(streak=_d.streak + bindparam("by"))
+)
 _SET_DAY_STREAK = (
     update(checkin_days)
     .where(_d.group_id == bindparam("g"), _d.member_id == bindparam("m"), _d.day == bindparam("d"))
@@ -65,10 +82,16 @@ _DAYS_BULK, _NEW_STATS_BULK, _STATS_BULK = (
 @dataclass(frozen=True)
 class CheckinResult:
     day: date
+    #: the streak the day made (its place in the run of days up to it)
     streak: int
+    #: the streak the run through the day reached: ``streak``, and for a day filled before
+    #: the latest, the days after it that it joined
+    reached: int
     total: int
     rank: int
-    gift: Gift | None
+    #: the gifts this day paid: the streak lengths it reached for the first time (a day filled
+    #: late can reach more than one; see :func:`run_after`)
+    gifts: tuple[Gift, ...]
 
 
 @dataclass
@@ -195,6 +218,23 @@ def _streak_ending(conn: Connection, group_id: int, member_id: int, day: date) -
     return streak
 
 
+def run_after(conn: Connection, group_id: int, member_id: int, day: date) -> int:
+    """How many days in a row the member checked in right after ``day`` (0: not the next)."""
+    days = conn.execute(_DAYS_AFTER, {"g": group_id, "m": member_id, "d": day}).scalars()
+    run, expected = 0, day + timedelta(days=1)
+    for d in days:
+        if d != expected:
+            break
+        run += 1
+        expected = d + timedelta(days=1)
+    return run
+
+
+def paid_a_gift(s: CheckinSettings, run: int) -> bool:
+    """Whether a run of ``run`` days reached a gift length (and was paid its gift)."""
+    return any(g.streak <= run for g in s.gifts)
+
+
 def record(
     ctx: BatchContext,
     b: Batch,
@@ -224,26 +264,41 @@ def record(
         before = stats.streak if stats.last_day == yesterday else 0
         streak = current = min(before + 1, _LONGEST)
         b.days.append({**row, "streak": streak})
+        reached = streak
+        gifts = _gifts(s, streak, streak)
     else:
-        # a day before the latest (a make-up card, a late event): count from the days
+        # a day before the latest (a make-up card, a late event): count from the days. It
+        # joins the run before it and the run after it into one streak: that run's days now
+        # count from the run before, and the lengths the joined streak reaches for the first
+        # time pay their gifts now, once. A run after that was paid a gift of its own pays
+        # nothing more (a make-up card never fills such a day: makeup.py), so that no gift is
+        # paid twice in one streak
         b.write_days()
         ctx.conn.execute(_INSERT_DAY, row)
         streak = _streak_ending(ctx.conn, group.id, item.member_id, day)
         ctx.conn.execute(
             _SET_DAY_STREAK, {"g": group.id, "m": item.member_id, "d": day, "b_streak": streak}
         )
+        after = run_after(ctx.conn, group.id, item.member_id, day)
+        if after:
+            last = day + timedelta(days=after)
+            ctx.conn.execute(
+                _SHIFT_STREAKS,
+                {"g": group.id, "m": item.member_id, "d": day, "last": last, "by": streak},
+            )
+        reached = streak + after
+        gifts = () if paid_a_gift(s, after) else _gifts(s, streak, reached)
         newest = max(d for d in (day, stats.last_day) if d is not None)
         current = (
             streak if newest == day else _streak_ending(ctx.conn, group.id, item.member_id, newest)
         )
     newest = max(d for d in (day, stats.last_day) if d is not None)
-    gift = None if made_up else _gift(s, streak)
     total = stats.total + 1
     stats.best_streak = max(stats.best_streak, current, streak)
     stats.streak = current
     stats.total = total
     stats.last_day = newest
-    stats.cards = stats.cards + (gift.cards if gift else 0) - (1 if made_up else 0)
+    stats.cards = stats.cards + sum(g.cards for g in gifts) - (1 if made_up else 0)
     stats.dirty = True
     rank = 0 if made_up else _rank(b, group.id, day)
     ctx.derive(
@@ -262,12 +317,12 @@ def record(
                 "total": total,
                 "goal": goal[:500],
                 "made_up": made_up,
-                "gift_points": gift.points if gift else 0,
+                "gift_points": sum(g.points for g in gifts),
                 "cause_seq": item.seq,
             },
         )
     )
-    return CheckinResult(day, streak, total, rank, gift)
+    return CheckinResult(day, streak, reached, total, rank, gifts)
 
 
 def _rank(b: Batch, group_id: int, day: date) -> int:
@@ -281,6 +336,14 @@ def _rank(b: Batch, group_id: int, day: date) -> int:
         b.write_days()
         b.counts[key] = int(b.conn.execute(_RANK, {"g": group_id, "d": day}).scalar_one())
     return b.counts[key]
+
+
+def _gifts(s: CheckinSettings, first: int, last: int) -> tuple[Gift, ...]:
+    """The gifts of the streak lengths ``first`` to ``last``."""
+    if not s.gifts:
+        return ()
+    found = (_gift(s, n) for n in range(first, min(last, _LONGEST) + 1))
+    return tuple(g for g in found if g is not None)
 
 
 def _gift(s: CheckinSettings, streak: int) -> Gift | None:
