@@ -6,6 +6,12 @@ while. Passing derives ``member_admitted``, which the welcome feature greets.
 Platforms with buttons get the answers as buttons (and the newcomer is muted meanwhile);
 platforms without them (Matrix) get numbered answers typed in the chat, so there is no mute
 and every other message of the newcomer is removed until they answer.
+
+A member who joins and leaves over and over without answering cannot make the bot flood the
+group with its question: joining again within ``rejoin_quiet_minutes`` of a join they left
+unanswered holds them as before but posts nothing (the question already in the group answers
+it), and leaving unanswered again within ``rejoin_window_hours`` of the last time is a failed
+gate, banned at ``ban_after_failures``.
 """
 
 from __future__ import annotations
@@ -189,8 +195,16 @@ class GateFeature:
             self._refuse(ctx, item, group, ActionKind.KICK)
             return
         self._close_pending(ctx, group.id, item.member_id, "left", when)
-        t = ctx.gettext(group)
-        question, options, answer = self._question(t, s, event)
+        before = self._previous(ctx, group.id, item.member_id)
+        quiet = (
+            before is not None
+            and before.status == "left"
+            and timedelta(0) <= when - before.started_at < timedelta(minutes=s.rejoin_quiet_minutes)
+        )
+        if quiet:  # the question they left is still in the group: it answers this join too
+            question, options, answer = str(before.question), list(before.options), before.answer
+        else:
+            question, options, answer = self._question(ctx.gettext(group), s, event)
         deadline = when + timedelta(seconds=s.timeout_seconds)
         cid = ctx.conn.execute(
             insert(gate_challenges)
@@ -209,8 +223,11 @@ class GateFeature:
             )
             .returning(gate_challenges.c.id)
         ).scalar_one()
-        name = event.user_name or event.user_id
-        self._ask(ctx, group, s, item, cid, event.user_id, name, question, options, deadline)
+        if quiet:
+            self._hold(ctx, group, item, event.user_id, deadline)
+        else:
+            name = event.user_name or event.user_id
+            self._ask(ctx, group, s, item, cid, event.user_id, name, question, options, deadline)
         ctx.suppress(item)  # welcome greets them once they pass (member_admitted)
 
     def _ask(
@@ -239,23 +256,33 @@ class GateFeature:
                 [{"text": o, "data": f"{BUTTON_PREFIX}{cid}:{i}"}]
                 for i, o in enumerate(options, start=1)
             ]
-            if caps.can(ActionKind.MUTE):
-                ctx.emit(
-                    Action(
-                        ActionKind.MUTE,
-                        group.source,
-                        group.chat_id,
-                        user_id=user_id,
-                        until=deadline + MUTE_MARGIN,
-                        reason=reasons.UNTIL_ANSWERED,
-                    ),
-                    cause,
-                )
+            self._hold(ctx, group, cause, user_id, deadline)
         elif s.mode == "quiz":
             numbered = "\n".join(f"{i}. {o}" for i, o in enumerate(options, start=1))
             text += f"\n{t(PROMPT_TYPED)}\n{numbered}"
         data[ADDRESSES] = user_id  # its time-out's kick never goes before it
         ctx.emit(Action(ActionKind.SEND, group.source, group.chat_id, text=text, data=data), cause)
+
+    @staticmethod
+    def _hold(
+        ctx: BatchContext, group: GroupInfo, cause: Incoming, user_id: str, deadline: datetime
+    ) -> None:
+        """Mute the newcomer until a little after ``deadline`` where the platform asks with
+        buttons and can mute (elsewhere they type their answer: their other messages are
+        removed instead, see :meth:`_message`)."""
+        caps = ctx.capabilities(group.source)
+        if caps.buttons and caps.can(ActionKind.MUTE):
+            ctx.emit(
+                Action(
+                    ActionKind.MUTE,
+                    group.source,
+                    group.chat_id,
+                    user_id=user_id,
+                    until=deadline + MUTE_MARGIN,
+                    reason=reasons.UNTIL_ANSWERED,
+                ),
+                cause,
+            )
 
     # -- the bot back in the group -----------------------------------------------------------
     def _bot_back(self, ctx: BatchContext, group: GroupInfo, cause: Incoming) -> None:
@@ -313,6 +340,17 @@ class GateFeature:
             .order_by(c.id.desc())
         ).first()
 
+    @staticmethod
+    def _previous(
+        ctx: BatchContext, group_id: int, member_id: int, before: int | None = None
+    ) -> Any:
+        """The member's latest challenge in the group (before challenge ``before``), if any."""
+        c = gate_challenges.c
+        query = select(gate_challenges).where(c.group_id == group_id, c.member_id == member_id)
+        if before is not None:
+            query = query.where(c.id < before)
+        return ctx.conn.execute(query.order_by(c.id.desc()).limit(1)).first()
+
     def _message(
         self, ctx: BatchContext, item: Incoming, group: GroupInfo, s: GateSettings
     ) -> None:
@@ -351,11 +389,20 @@ class GateFeature:
         ).first()
         if (
             challenge is None
-            or challenge.status != "pending"
             or challenge.group_id != group.id
             or challenge.member_id != item.member_id
         ):
-            return  # someone else's question, or one already decided: pressing changes nothing
+            return  # someone else's question: pressing changes nothing
+        if challenge.status == "left":
+            # the question of a join they left: it answers the one they are held for now if
+            # that is the same question (joining again within rejoin_quiet_minutes posts none)
+            held = self._pending(ctx, group.id, int(challenge.member_id))
+            same = held is not None and held.question == challenge.question
+            if not same or held.options != challenge.options:
+                return
+            challenge = held
+        if challenge.status != "pending":
+            return  # already decided: pressing changes nothing
         self._answer(ctx, item, group, s, challenge, int(choice_text))
 
     def _answer(
@@ -405,17 +452,26 @@ class GateFeature:
         """The newcomer left (or was removed: moderation's kick of an ad) with their question
         open: nothing to fail later. One who had answered wrong and left fails the gate all
         the same (counted, and banned at ``ban_after_failures``): else leaving and joining
-        again gave fresh tries for ever, never counted towards the ban."""
+        again gave fresh tries for ever, never counted towards the ban. So does one who left
+        without answering when their previous join here was left open too, within
+        ``rejoin_window_hours`` (the first time is free: someone joined by mistake): else
+        joining and leaving in a loop made the bot post its question at every join."""
         assert item.member_id is not None
         challenge = self._pending(ctx, group.id, item.member_id)
         if challenge is None:
             return
         self._close_pending(ctx, group.id, item.member_id, "left", ctx.now)
-        if item.event.kind != EventKind.MEMBER_LEFT or challenge.attempts <= 0:
-            return  # no wrong answer, or removed by the bot itself (counted there if at all)
+        if item.event.kind != EventKind.MEMBER_LEFT:
+            return  # removed by the bot itself (counted there if at all)
+        if challenge.attempts > 0:
+            why = reasons.WRONG_ANSWERS
+        elif self._left_before(ctx, group, challenge, s):
+            why = reasons.LEFT_UNANSWERED
+        else:
+            return
         count = self._count_failure(ctx, group, int(challenge.member_id), ctx.now)
         if count >= s.ban_after_failures:  # gone already: the ban keeps them from coming back
-            reason = reasons.FAILED_GATES.format(reason=reasons.WRONG_ANSWERS, count=count)
+            reason = reasons.FAILED_GATES.format(reason=why, count=count)
             ctx.emit(
                 Action(
                     ActionKind.BAN,
@@ -426,6 +482,20 @@ class GateFeature:
                 ),
                 item,
             )
+
+    def _left_before(
+        self, ctx: BatchContext, group: GroupInfo, challenge: Any, s: GateSettings
+    ) -> bool:
+        """Whether the member left the question of their previous join in the group open too,
+        within ``rejoin_window_hours`` before now."""
+        window = timedelta(hours=s.rejoin_window_hours)
+        before = self._previous(ctx, group.id, int(challenge.member_id), int(challenge.id))
+        return (
+            before is not None
+            and before.status == "left"
+            and before.ended_at is not None
+            and ctx.now - before.ended_at < window
+        )
 
     @staticmethod
     def _count_failure(ctx: BatchContext, group: GroupInfo, member_id: int, when: datetime) -> int:

@@ -13,6 +13,7 @@ UNTIL_ANSWERED = N_("gate: until the newcomer answers")
 NOT_ANSWERED = N_("gate: the newcomer has not answered yet")
 WRONG_ANSWERS = N_("gate: wrong answers")
 NO_ANSWER = N_("gate: no answer in time")
+LEFT_UNANSWERED = N_("gate: left again without answering")
 ANSWERED = N_("gate: answered")
 TURNED_OFF = N_("gate: turned off")
 #: a removal's reason (one of the above) with the member's failed gates in the workspace
@@ -26,6 +27,7 @@ REASONS = (
     NOT_ANSWERED,
     WRONG_ANSWERS,
     NO_ANSWER,
+    LEFT_UNANSWERED,
     ANSWERED,
     TURNED_OFF,
     FAILED_GATES,

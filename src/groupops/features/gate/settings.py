@@ -28,6 +28,14 @@ class GateSettings(FeatureSettings):
     max_attempts: int = Field(default=2, ge=1, le=10)
     #: after this many failed gates in the workspace a person is banned, not just removed
     ban_after_failures: int = Field(default=3, ge=1, le=100)
+    #: a member who left with their question unanswered and joins again within this many
+    #: minutes of that join is held (muted, their messages removed) but not asked again in
+    #: the group: the question already there answers it (0: the question is posted at every join)
+    rejoin_quiet_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    #: leaving without answering again within this many hours of leaving without answering
+    #: counts as a failed gate (towards ``ban_after_failures``); the first time counts nothing
+    #: (0: leaving without answering never counts)
+    rejoin_window_hours: int = Field(default=24, ge=0, le=24 * 30)
     #: close the group to new joins when joins spike
     raid_mode: bool = True
     #: this many joins within ``raid_window_seconds`` is a raid
