@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from groupops.domain.time import local_day
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
@@ -37,6 +37,10 @@ _DAYS_IN = select(_d.day).where(
     _d.day.in_(bindparam("ds", expanding=True)),
 )
 
+_FIRST_DAY = select(func.min(_d.day)).where(
+    _d.group_id == bindparam("g"), _d.member_id == bindparam("m")
+)
+
 
 def use_card(
     ctx: BatchContext, b: Batch, item: Incoming, group: GroupInfo, s: CheckinSettings
@@ -46,10 +50,16 @@ def use_card(
     today = local_day(item.event.occurred_at, group.timezone)
     stats = summary(b, group, item.member_id, s)
     window = [today - timedelta(days=n) for n in range(1, s.makeup_max_days + 1)]
-    if item.joined_at is not None:  # never a day before the member was in the group
-        joined = local_day(item.joined_at, group.timezone)
-        window = [d for d in window if d >= joined]
     b.write_days()
+    # never a day before the member was in the group: before they joined, or, when groupops
+    # never saw them join (there before the bot came, or a platform that does not say), before
+    # their first check-in here, the first day it knows them in the group
+    if item.joined_at is not None:
+        first = local_day(item.joined_at, group.timezone)
+    else:
+        found = ctx.conn.execute(_FIRST_DAY, {"g": group.id, "m": item.member_id}).scalar()
+        first = found if found is not None else today
+    window = [d for d in window if d >= first]
     have = set(
         ctx.conn.execute(_DAYS_IN, {"g": group.id, "m": item.member_id, "ds": window}).scalars()
     )
