@@ -179,7 +179,7 @@ class Texts:
         )
 
     def rules(self) -> str:
-        return self.jinja(welcome.RULES_HEADER, group=GROUP_TITLE) + "\n" + RULES
+        return self.jinja(welcome.commands.RULES_HEADER, group=GROUP_TITLE) + "\n" + RULES
 
     def checked_in(self, name: str) -> str:
         return self.jinja(checking.DEFAULT_REPLY, name=name, streak="1", rank="1")

@@ -331,6 +331,23 @@ def _said(problem: str | GroupopsError, field: str, gettext: Callable[[str], str
 COMMAND_WORDS: dict[str, Any] = {"command_words": True}
 
 
+def command_words(does: str) -> dict[str, Any]:
+    """:data:`COMMAND_WORDS` saying what the command does, as a message id (``N_``): the help
+    command (welcome's ``help_keywords``) lists the command's words with it."""
+    return {**COMMAND_WORDS, "does": does}
+
+
+def command_word_help(model: type[Any]) -> list[tuple[str, str | None]]:
+    """Each settings field of ``model`` marked :data:`COMMAND_WORDS`, with what its command does
+    (a message id; None when the mark does not say)."""
+    out: list[tuple[str, str | None]] = []
+    for name in command_word_fields(model):
+        extra = model.model_fields[name].json_schema_extra
+        does = extra.get("does") if isinstance(extra, dict) else None
+        out.append((name, does if isinstance(does, str) else None))
+    return out
+
+
 def command_word_fields(model: type[Any]) -> list[str]:
     """The settings of ``model`` marked :data:`COMMAND_WORDS`."""
     return [

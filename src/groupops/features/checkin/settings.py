@@ -14,7 +14,7 @@ from pydantic import (
 from groupops.domain.errors import TemplateError
 from groupops.engine.templates import TemplateRenderer
 from groupops.features.base import FeatureSettings
-from groupops.features.registry import COMMAND_WORDS, SettingValueError, keyword_list
+from groupops.features.registry import SettingValueError, command_words, keyword_list
 from groupops.i18n import N_
 
 SAMPLE = {
@@ -65,16 +65,18 @@ DEFAULT_GIFTS = (
 class CheckinSettings(FeatureSettings):
     #: a message that is (or starts with) one of these checks in; text after it is the goal
     keywords: list[str] = Field(
-        default_factory=lambda: ["签到", "打卡", "/checkin"], json_schema_extra=COMMAND_WORDS
+        default_factory=lambda: ["签到", "打卡", "/checkin"],
+        json_schema_extra=command_words(N_("check in for today (a goal may follow)")),
     )
     #: a message that is one of these uses a make-up card for the last missed day
     makeup_keywords: list[str] = Field(
-        default_factory=lambda: ["补签", "/makeup"], json_schema_extra=COMMAND_WORDS
+        default_factory=lambda: ["补签", "/makeup"],
+        json_schema_extra=command_words(N_("use a make-up card for your last missed day")),
     )
     #: a message that is one of these shows today's check-in ranking
     ranking_keywords: list[str] = Field(
         default_factory=lambda: ["签到排行", "打卡排行", "/checkin_rank"],
-        json_schema_extra=COMMAND_WORDS,
+        json_schema_extra=command_words(N_("today's check-in ranking")),
     )
     #: goal check-ins: a check-in must say what was done ("打卡 读了20页")
     goal_required: bool = False

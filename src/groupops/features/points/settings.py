@@ -6,9 +6,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from groupops.features.base import FeatureSettings
 from groupops.features.registry import (
-    COMMAND_WORDS,
     PYDANTIC_SAYS,
     SettingValueError,
+    command_words,
     keyword_list,
     setting_being_set,
 )
@@ -82,10 +82,12 @@ class PointsSettings(FeatureSettings):
     monthly_rewards: list[MonthlyReward] = Field(default_factory=lambda: list(DEFAULT_REWARDS))
     #: commands: a member's own points and level / the month's leaderboard
     points_keywords: list[str] = Field(
-        default_factory=lambda: ["积分", "我的积分", "/points"], json_schema_extra=COMMAND_WORDS
+        default_factory=lambda: ["积分", "我的积分", "/points"],
+        json_schema_extra=command_words(N_("your points, level and place this month")),
     )
     leaderboard_keywords: list[str] = Field(
-        default_factory=lambda: ["积分榜", "排行榜", "/top"], json_schema_extra=COMMAND_WORDS
+        default_factory=lambda: ["积分榜", "排行榜", "/top"],
+        json_schema_extra=command_words(N_("this month's points leaderboard")),
     )
     #: how many members the leaderboard command shows
     leaderboard_size: int = Field(default=10, ge=1, le=50)

@@ -18,8 +18,10 @@ from groupops.domain.actions import Action, ActionKind
 from groupops.domain.events import EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.base import tick_settings
-from groupops.features.commands import is_command
+from groupops.features.commands import Answers, is_command
 from groupops.features.kept import Kept
+from groupops.features.welcome import commands
+from groupops.features.welcome.commands import rules_text
 from groupops.features.welcome.settings import WelcomeSettings
 from groupops.features.welcome.tables import welcome_bursts
 from groupops.i18n import N_
@@ -28,7 +30,6 @@ from groupops.storage.tables import events, identities, memberships
 DEFAULT_TEMPLATE = N_("Welcome {{ name }} to {{ group }}! 🎉")
 DEFAULT_INTRO = N_("Please introduce yourself in a few words: who you are and why you joined.")
 DEFAULT_BURST = N_("Welcome to our {{ count }} new members: {{ names }}! 🎉")
-RULES_HEADER = N_("The rules of {{ group }}:")
 MAX_NAMES = 20
 
 _w, _e, _ms = welcome_bursts.c, events.c, memberships.c
@@ -278,15 +279,20 @@ class WelcomeFeature:
         #: process sees (this process is the only one welcoming in its groups: every join
         #: after passes through here); a handle() call's are noted, staged at its end
         self._welcomed: Kept[tuple[int, int], datetime] = Kept()
+        #: when each member last got the rules or help command's answer (commands.py)
+        self._answers = Answers()
 
     def committed(self) -> None:
         self._welcomed.committed()
+        self._answers.committed()
 
     def rolled_back(self) -> None:
         self._welcomed.rolled_back()
+        self._answers.rolled_back()
 
     def handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
         self._welcomed.begin_call()  # what a call that raised welcomed: run again one by one
+        self._answers.begin()
         b = _Batch(ctx.conn)
         for item in batch:
             kind = item.event.kind
@@ -300,19 +306,23 @@ class WelcomeFeature:
                 # member_admitted: the join gate let a gated newcomer in
                 self._joined(ctx, b, item, item.group)
             elif kind == EventKind.MESSAGE:
-                self._maybe_intro(ctx, b, item, item.group)
+                s = self._settings(ctx, item.group)
+                if not commands.answer(self._answers, ctx, item, item.group, s):
+                    self._maybe_intro(ctx, b, item, item.group)
             elif kind == EventKind.MESSAGE_DELETED:
                 self._not_an_intro(ctx, b, item)
             elif kind in (EventKind.MEMBER_LEFT, EventKind.MEMBER_KICKED):
                 self._gone(b, item, item.group)
         b.write()
         self._welcomed.end_call()
+        self._answers.end()
 
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
         """Introductions live on the membership row, which the core forgets. A join of theirs
         held back for a combined welcome leaves it: the burst counts one less and no longer
         shows their name, and goes when nobody is left."""
         self._welcomed.forget(lambda key: key[1] == member_id)
+        self._answers.forget_member(member_id)
         joins: dict[int, tuple[datetime, str]] = {
             int(group_id): (joined_at, name)
             for group_id, joined_at, name in conn.execute(
@@ -379,8 +389,7 @@ class WelcomeFeature:
             text += "\n" + t(DEFAULT_INTRO)
         actions = [Action(ActionKind.SEND, group.source, group.chat_id, text=text)]
         if s.rules:
-            header = ctx.templates.render(t(RULES_HEADER), variables, where="welcome.rules")
-            rules = f"{header}\n{s.rules}"
+            rules = rules_text(ctx, group, s, t)
             can_dm = ctx.capabilities(group.source).can(ActionKind.DIRECT_MESSAGE)
             if s.rules_private and user_id is not None and can_dm:
                 actions.append(
@@ -537,8 +546,7 @@ class WelcomeFeature:
             if s.intro_prompt:
                 text += "\n" + t(DEFAULT_INTRO)
             if s.rules:
-                header = ctx.templates.render(t(RULES_HEADER), variables, where="welcome.rules")
-                text += f"\n\n{header}\n{s.rules}"
+                text += "\n\n" + rules_text(ctx, group, s, t)
             ctx.emit_for_group(
                 Action(ActionKind.SEND, group.source, group.chat_id, text=text), group
             )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from groupops.domain.errors import TemplateError
 from groupops.engine.templates import TemplateRenderer
 from groupops.features.base import FeatureSettings
-from groupops.features.registry import SettingValueError
+from groupops.features.registry import SettingValueError, command_words, keyword_list
+from groupops.i18n import N_
 
 #: what one newcomer's welcome (``template``) is rendered with
 SAMPLE = {"name": "Alice", "group": "Group", "rules": "Be kind."}
@@ -51,6 +52,16 @@ class WelcomeSettings(FeatureSettings):
     #: a member who comes back within this many hours of leaving, and was welcomed on a join
     #: within them, is not welcomed again (0: every join is welcomed)
     rejoin_quiet_hours: int = Field(default=24, ge=0, le=24 * 30)
+    #: a message that is one of these gets the group's rules in reply
+    rules_keywords: list[str] = Field(
+        default_factory=lambda: ["群规", "/rules"],
+        json_schema_extra=command_words(N_("the group's rules")),
+    )
+    #: a message that is one of these gets the list of what the bot answers in the group
+    help_keywords: list[str] = Field(
+        default_factory=lambda: ["帮助", "菜单", "/help"],
+        json_schema_extra=command_words(N_("this list")),
+    )
 
     @field_validator("template")
     @classmethod
@@ -61,3 +72,8 @@ class WelcomeSettings(FeatureSettings):
     @classmethod
     def _burst_ok(cls, v: str | None) -> str | None:
         return _check_template(v, BURST_SAMPLE, "welcome.burst_template")
+
+    @field_validator("rules_keywords", "help_keywords")
+    @classmethod
+    def _words(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        return keyword_list(v, info, f"welcome.{info.field_name}")
