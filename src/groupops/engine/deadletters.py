@@ -84,6 +84,9 @@ NOT_OF_GROUP = N_("message {id} is not one of group {group}")
 #: private chat with the bot there, an action on a member not in the chat
 NOT_STARTED_BOT = N_("the member has not started the bot")
 NOT_IN_CHAT = N_("user {user} is not in chat {chat}")
+#: a pin of a line the group does not show (removed, or never there): Telegram refuses it
+#: as "Bad Request: message to pin not found"
+PIN_NOT_FOUND = N_("message {id} to pin is not in group {group}: deleted, or never posted there")
 #: Matrix's (platforms.matrix): the homeserver's error answers (what follows is its errcode and
 #: words, as it said them) and an answer of another kind than asked for (matrix-nio's class)
 HOMESERVER_ERROR = N_("homeserver error {status}: {reason}")
@@ -129,6 +132,7 @@ PLATFORM_WORDS = (
     LEFT_PRIVATE_CHAT,
     NOT_STARTED_BOT,
     NOT_IN_CHAT,
+    PIN_NOT_FOUND,
     DELETE_TOO_OLD,
     BAD_CHAT_ID,
     BAD_USER_ID,

@@ -71,6 +71,11 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         deadletters.NOT_OF_GROUP,
         "消息 '3' 不属于群 g1",
     ),
+    "a pin of a line that is nowhere": (
+        "PlatformError: message '99' to pin is not in group g1: deleted, or never posted there",
+        deadletters.PIN_NOT_FOUND,
+        "要置顶的消息 '99' 不在群 g1 里：已被删除，或从未发在那里",
+    ),
 }
 
 
@@ -116,6 +121,7 @@ def test_each_text_is_made_with_its_definition_stored_as_before_and_said_in_chin
         "bad message id to delete": _refusal(adapter, act(ActionKind.DELETE, message_id="x")),
         "bad message id to pin": _refusal(adapter, act(ActionKind.PIN, message_id="m7")),
         "a line of another chat": _refusal(adapter, act(ActionKind.DELETE, message_id="3")),
+        "a pin of a line that is nowhere": _refusal(adapter, act(ActionKind.PIN, message_id="99")),
     }
     assert set(made) == set(TEXTS)
     for name, (stored, definition, chinese) in TEXTS.items():

@@ -109,9 +109,9 @@ def test_the_chats_own_line_is_deleted_and_pinned_and_one_gone_is_done(
     )
     assert tuple(line(app, ours)) == (True, True)
     assert tuple(line(app, theirs)) == (False, False)
-    # a line that is nowhere (forget removed it): nothing to delete, as before
+    # a line that is nowhere (forget removed it): nothing to delete, done as on Telegram
     gone = Action(ActionKind.DELETE, SOURCE, "g1", message_id=str(theirs + 1000))
-    assert perform(app, gone, "k3").data == {}
+    assert perform(app, gone, "k3").data == {"already_gone": True}
 
 
 def test_a_delete_of_another_chats_line_is_a_dead_letter(

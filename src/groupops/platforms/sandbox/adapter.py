@@ -17,6 +17,7 @@ from groupops.engine.deadletters import (
     NOT_IN_CHAT,
     NOT_OF_GROUP,
     NOT_STARTED_BOT,
+    PIN_NOT_FOUND,
 )
 from groupops.platforms.base import Capabilities, DeliveryResult, RateLimits
 from groupops.platforms.sandbox.tables import (
@@ -132,22 +133,48 @@ class SandboxAdapter:
             )
         return {}
 
-    def _set_line(self, conn: Connection, action: Action, **values: Any) -> dict[str, Any]:
-        """Mark the line the action names (deleted, pinned): a line of the action's own chat
-        only. One of another chat (or another sandbox source) is refused for good, as
-        Telegram refuses a message of another chat; a line that is nowhere is done (a delete:
-        gone already, as forget leaves it)."""
+    def _group_line(self, conn: Connection, action: Action) -> Any:
+        """The line the action names (its ``deleted``), or None when it is nowhere (forget
+        removes a person's lines). A line of another chat (another group, a member's private
+        chat with the bot, another sandbox source: they number their lines in one table) is
+        refused for good, as Telegram refuses a message of another chat."""
         line = _line(action)
         m = sandbox_messages.c
-        res = conn.execute(
-            update(sandbox_messages)
-            .where(m.id == line, m.source == self.source, m.chat_id == action.chat_id)
-            .values(**values)
-        )
-        if not res.rowcount and conn.execute(select(m.id).where(m.id == line)).first():
+        found = conn.execute(
+            select(m.source, m.chat_id, m.kind, m.deleted).where(m.id == line)
+        ).first()
+        if found is not None and (
+            found.source != self.source or found.chat_id != action.chat_id or found.kind == "dm"
+        ):
             raise PlatformError(
                 NOT_OF_GROUP, permanent=True, id=repr(action.message_id), group=action.chat_id
             )
+        return found
+
+    def _set_line(self, conn: Connection, action: Action, **values: Any) -> None:
+        conn.execute(
+            update(sandbox_messages).where(sandbox_messages.c.id == _line(action)).values(**values)
+        )
+
+    def _delete(self, conn: Connection, action: Action) -> dict[str, Any]:
+        """Remove a line of the group. One removed already, or nowhere, is done: Telegram
+        answers "message to delete not found", which the Telegram adapter takes as done
+        (``already_gone``), as this does."""
+        found = self._group_line(conn, action)
+        if found is None or found.deleted:
+            return {"already_gone": True}
+        self._set_line(conn, action, deleted=True)
+        return {}
+
+    def _pin(self, conn: Connection, action: Action) -> dict[str, Any]:
+        """Pin a line of the group. One removed, or nowhere, is refused for good, as Telegram
+        refuses it ("message to pin not found"): the deliverer makes it a dead letter."""
+        found = self._group_line(conn, action)
+        if found is None or found.deleted:
+            raise PlatformError(
+                PIN_NOT_FOUND, permanent=True, id=repr(action.message_id), group=action.chat_id
+            )
+        self._set_line(conn, action, pinned=True)
         return {}
 
     def _system(self, conn: Connection, action: Action, text: str) -> None:
@@ -186,9 +213,9 @@ class SandboxAdapter:
                 raise RecipientUnreachable(NOT_STARTED_BOT)
             return self._post(conn, action, "dm", to_user=action.user_id)
         if kind == ActionKind.DELETE:
-            return self._set_line(conn, action, deleted=True)
+            return self._delete(conn, action)
         if kind == ActionKind.PIN:
-            return self._set_line(conn, action, pinned=True)
+            return self._pin(conn, action)
         if kind == ActionKind.MUTE:
             until: datetime | None = action.until
             self._set_member(conn, action, muted_until=until)

@@ -390,8 +390,12 @@ class SandboxPlatform:
                         .order_by(e.seq)
                     ).all()
                     acts = reactions_now(given).get((message_id, user_id, emoji), acts)
-            else:
-                target = conn.execute(select(m.user_id).where(m.id == line_id)).scalar()
+            else:  # a line of this chat, as on Telegram (not one of another chat's)
+                target = conn.execute(
+                    select(m.user_id).where(
+                        m.source == self.source, m.chat_id == chat_id, m.id == line_id
+                    )
+                ).scalar()
             conn.rollback()
         if target is None:
             raise NotFound(N_("no message {id}"), where=chat_id, id=message_id)
@@ -408,8 +412,9 @@ class SandboxPlatform:
     ) -> Event:
         """A reaction to line ``message_id``. With ``as_member`` (a person in the web chat) the
         line must be one of this chat they can see, not removed, and they must be in the chat,
-        as on a real platform; without it (the simulator) only the line must exist. A reaction
-        the person has given already is the same event again (stored once: it counts once)."""
+        as on a real platform; without it (the simulator) only the line must be one of this
+        chat. A reaction the person has given already is the same event again (stored once: it
+        counts once)."""
         target, name, is_admin, acts = self._reaction_target(
             chat_id, user_id, message_id, emoji, as_member
         )
