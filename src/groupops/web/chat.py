@@ -18,7 +18,12 @@ from groupops.features.gate.tables import gate_challenges
 from groupops.i18n import N_
 from groupops.platforms.sandbox import SandboxPlatform
 from groupops.platforms.sandbox.adapter import BOT_ID
-from groupops.platforms.sandbox.platform import SandboxMessage, local_minute, reactions_now
+from groupops.platforms.sandbox.platform import (
+    SandboxMessage,
+    local_minute,
+    reactions_now,
+    renamed,
+)
 from groupops.platforms.sandbox.tables import sandbox_chats, sandbox_members, sandbox_messages
 from groupops.storage.tables import events, groups
 from groupops.web.errors import InvalidInput, UnknownGroup
@@ -31,6 +36,8 @@ DEMO_GROUPS: tuple[tuple[str, str], ...] = (
 )
 
 MAX_NAME = 64
+#: a group's name, at most (Telegram's limit for a chat title)
+MAX_TITLE = 128
 MAX_TEXT = 4096
 HISTORY = 50
 POLL_LIMIT = 200
@@ -43,21 +50,47 @@ def ensure_groups(sandbox: SandboxPlatform, wanted: tuple[tuple[str, str], ...])
         sandbox.create_chat(chat_id, title)
 
 
+def _one_line(raw: str, field: str, most: int, words: tuple[str, str, str]) -> str:
+    """``raw`` trimmed to one line (runs of spaces one), 1 to ``most`` characters, no control
+    characters; else refused naming ``field`` with ``words`` (empty, too long, control)."""
+    empty, too_long, control = words
+    value = " ".join(raw.split())
+    if not value:
+        raise InvalidInput(empty, field=field)
+    if len(value) > most:
+        raise InvalidInput(too_long, field=field, n=len(value), most=most)
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in value):
+        raise InvalidInput(control, field=field)
+    return value
+
+
 def clean_name(raw: str) -> str:
     """A display name: trimmed, 1 to 64 characters, no control characters."""
-    name = " ".join(raw.split())
-    if not name:
-        raise InvalidInput(N_("the name is empty"), field="name")
-    if len(name) > MAX_NAME:
-        raise InvalidInput(
+    return _one_line(
+        raw,
+        "name",
+        MAX_NAME,
+        (
+            N_("the name is empty"),
             N_("the name has {n} characters; at most {most} are allowed"),
-            field="name",
-            n=len(name),
-            most=MAX_NAME,
-        )
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in name):
-        raise InvalidInput(N_("the name contains control characters"), field="name")
-    return name
+            N_("the name contains control characters"),
+        ),
+    )
+
+
+def clean_title(raw: str) -> str:
+    """A group's new name: trimmed, 1 to 128 characters (Telegram's limit), no control
+    characters."""
+    return _one_line(
+        raw,
+        "title",
+        MAX_TITLE,
+        (
+            N_("the group name is empty"),
+            N_("the group name has {n} characters; at most {most} are allowed"),
+            N_("the group name contains control characters"),
+        ),
+    )
 
 
 def clean_text(raw: str) -> str:
@@ -174,6 +207,9 @@ def _system(m: SandboxMessage, names: dict[str, str]) -> dict[str, str] | None:
         for verb in ("joined", "left"):
             if m.text == f"{m.user_name} {verb}":
                 return {"event": verb, "name": m.user_name}
+        if m.text.startswith(renamed(m.user_name, "")):
+            title = m.text.removeprefix(renamed(m.user_name, ""))
+            return {"event": "renamed", "name": m.user_name, "title": title}
     else:
         subject, _, verb = m.text.rpartition(" ")
         if verb in ("muted", "kicked", "banned") and subject:
@@ -199,7 +235,7 @@ def _present(m: SandboxMessage, viewer: str | None, names: dict[str, str]) -> di
     notice = _system(m, names) if m.kind == "system" else None
     if notice is not None:
         out["notice"] = notice
-        if not m.deleted:  # the platform's line names a user id: the API says the name
+        if not m.deleted and m.user_id == BOT_ID:  # the line names a user id: say the name
             out["text"] = f"{notice['name']} {notice['event']}"
     return out
 
@@ -412,7 +448,7 @@ def poll(
 ) -> dict[str, Any]:
     """New lines of the chat after ``after`` (the last ``HISTORY`` lines when None), the ids of
     lines in ``(since, after]`` removed meanwhile, and the viewer's own status."""
-    require_chat(sandbox, chat_id)
+    title = require_chat(sandbox, chat_id)
     start = _history_start(sandbox, chat_id, HISTORY) if after is None else after
     rows = sandbox.messages(chat_id, after=start, limit=POLL_LIMIT, viewer=viewer or "")
     names = _names(sandbox, chat_id, rows)
@@ -422,6 +458,7 @@ def poll(
     shown_from = since if after is not None else start
     reactions, my_reactions = _reactions(sandbox, chat_id, shown_from, last, viewer)
     return {
+        "title": title,  # the group's name now (renamed meanwhile: the page follows)
         "messages": [_present(m, viewer, names) for m in rows],
         "deleted": deleted,
         "questions": _question_states(sandbox, chat_id, shown_from, last, now),

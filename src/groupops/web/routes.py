@@ -63,6 +63,11 @@ class AdminIn(BaseModel):
     admin: bool
 
 
+class RenameIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(max_length=1000)
+
+
 class AdvanceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     #: an hour, a day, or to the start of the next month
@@ -243,6 +248,22 @@ async def make_admin(chat_id: ChatId, body: AdminIn, request: Request) -> dict[s
     await run_in_threadpool(sandbox.set_admin, chat_id, viewer, body.admin)
     me = await run_in_threadpool(chat.me_in, sandbox, chat_id, viewer, runtime.app.clock.now())
     return {"chat_id": chat_id, "me": me.to_json()}
+
+
+@api.post("/groups/{chat_id}/rename")
+async def rename(chat_id: ChatId, body: RenameIn, request: Request) -> dict[str, Any]:
+    """Rename the group, as an admin of it (as on Telegram and Matrix): the engine's group
+    takes the new name (a ``group_updated`` event). The same name again changes nothing
+    (``renamed`` is false)."""
+    runtime = runtime_of(request)
+    viewer = _joined(request, chat_id)
+    title = chat.clean_title(body.title)
+    sandbox = runtime.app.sandbox
+    await run_in_threadpool(chat.require_chat, sandbox, chat_id)
+    event = await run_in_threadpool(sandbox.rename, chat_id, viewer, title)
+    if event is not None:
+        await runtime.app.commit(event)  # stored before the person is told
+    return {"chat_id": chat_id, "title": title, "renamed": event is not None}
 
 
 @api.get("/clock")

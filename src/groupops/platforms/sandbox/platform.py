@@ -28,6 +28,15 @@ def local_minute(when: datetime, zone: str) -> str:
     return f"{when.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M}"
 
 
+#: the line a rename leaves in the chat (the web chat says it in the reader's language)
+RENAMED = " renamed the group to "
+
+
+def renamed(name: str, title: str) -> str:
+    """The chat's line for ``name`` renaming it to ``title``."""
+    return f"{name}{RENAMED}{title}"
+
+
 @dataclass(frozen=True)
 class Reacted:
     """What a person did with one emoji on one line: how many reaction events of theirs the
@@ -459,6 +468,39 @@ class SandboxPlatform:
             reply_to_user_id=target,
             is_admin=is_admin,
             data={"emoji": emoji, "removed": True, "removed_emojis": [emoji]},
+        )
+
+    def rename(self, chat_id: str, user_id: str, title: str) -> Event | None:
+        """An admin of the chat renames it (as on Telegram and Matrix, where only admins may by
+        default): the chat's title changes, the chat gets a line saying so, and the event is
+        ``group_updated`` with the new title, as Telegram's ``new_chat_title`` and Matrix's
+        ``m.room.name`` are (the engine's group takes the title from it). None when the chat
+        has that title already: nothing happens. ``title`` is clean (the web chat's
+        ``clean_title``), as :meth:`join`'s name is."""
+        with self.db.begin() as conn:
+            before = self._chat_title(conn, chat_id)
+            row = self._active_member(conn, chat_id, user_id)
+            if not row.is_admin:
+                raise SandboxRefused(N_("only an admin can rename the group"), where=chat_id)
+            if title == before:
+                return None
+            conn.execute(
+                update(sandbox_chats)
+                .where(sandbox_chats.c.source == self.source, sandbox_chats.c.chat_id == chat_id)
+                .values(title=title)
+            )
+            line = self._line(conn, chat_id, user_id, row.name, "system", renamed(row.name, title))
+        return Event(
+            self.source,
+            f"m{line}",
+            EventKind.GROUP_UPDATED,
+            self.clock.now(),
+            chat_id=chat_id,
+            user_id=user_id,
+            user_name=row.name,
+            message_id=str(line),
+            is_admin=True,
+            data={"chat_title": title},
         )
 
     def set_admin(self, chat_id: str, user_id: str, admin: bool) -> None:

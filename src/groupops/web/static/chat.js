@@ -109,6 +109,7 @@
     $("chat").hidden = false;
     $("room-title").textContent = group.title;
     $("messages").replaceChildren();
+    $("rename-form").hidden = true;
     hideAlert();
     renderGroups();
     renderMe();
@@ -134,6 +135,7 @@
       const query = initial ? "" : `?after=${state.last}&since=${state.first}`;
       const data = await api("GET", `/api/groups/${encodeURIComponent(chatId)}/messages${query}`);
       if (generation !== state.generation) return;
+      showTitle(data.title);
       if (initial) state.first = data.messages.length ? data.messages[0].id - 1 : data.last_id;
       for (const m of data.messages) addMessage(m);
       for (const id of data.deleted) markDeleted(id);
@@ -159,7 +161,18 @@
 
   function noticeText(notice) {
     const key = "event_" + notice.event;
-    return key in T ? fill(T[key], { name: notice.name }) : null;
+    return key in T ? fill(T[key], notice) : null;
+  }
+
+  // the open group's name as the server says it now (someone renamed it meanwhile)
+  function showTitle(title) {
+    if (!title) return;
+    $("room-title").textContent = title;
+    const group = state.groups.find((g) => g.chat_id === state.chat);
+    if (group && group.title !== title) {
+      group.title = title;
+      renderGroups();
+    }
   }
 
   function addMessage(m) {
@@ -329,6 +342,9 @@
     $("send-form").hidden = !active;
     $("leave").hidden = !active;
     $("admin").hidden = !active;
+    // only an admin may rename the group, as on Telegram and Matrix
+    $("rename").hidden = !active || !me.admin;
+    if (!active || !me.admin) $("rename-form").hidden = true;
     $("admin").textContent = me.admin ? T.drop_admin : T.make_admin;
     let status = "";
     if (active && me.muted_until) {
@@ -427,6 +443,31 @@
     }
   }
 
+  function openRename() {
+    hideAlert();
+    const form = $("rename-form");
+    form.hidden = false;
+    const input = $("rename-title");
+    input.value = $("room-title").textContent;
+    input.focus();
+    input.select();
+  }
+
+  async function rename(event) {
+    event.preventDefault();
+    hideAlert();
+    try {
+      const data = await api("POST", `/api/groups/${encodeURIComponent(state.chat)}/rename`, {
+        title: $("rename-title").value,
+      });
+      $("rename-form").hidden = true;
+      showTitle(data.title);
+      schedule(0);
+    } catch (e) {
+      showAlert(e.status === 0 ? T.offline : fill(T.not_renamed, { reason: e.message }));
+    }
+  }
+
   async function moveClock(step) {
     hideAlert();
     try {
@@ -462,6 +503,11 @@
     $("send-form").addEventListener("submit", send);
     $("leave").addEventListener("click", leave);
     $("admin").addEventListener("click", toggleAdmin);
+    $("rename").addEventListener("click", openRename);
+    $("rename-form").addEventListener("submit", rename);
+    $("rename-cancel").addEventListener("click", () => {
+      $("rename-form").hidden = true;
+    });
     for (const button of document.querySelectorAll("#clock [data-step]")) {
       button.addEventListener("click", () => moveClock(button.dataset.step));
     }
