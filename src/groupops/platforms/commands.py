@@ -205,6 +205,11 @@ def connect_matrix(
         " one more is declined, and so is a second one from the same person (default 1000;"
         " kept when not given again)",
     ),
+    max_groups: int | None = kept_option(
+        "--max-groups",
+        "how many groups the bot is in at a time, 0 to 100000; an invitation to one more is"
+        " declined, whoever sends it (default 1000; kept when not given again)",
+    ),
     url: str | None = DbOption,
     lang: str = LangOption(),
 ) -> None:
@@ -228,6 +233,7 @@ def connect_matrix(
         request_timeout=request_timeout,
         invited_by=None if invited_by is None else checked_inviters(invited_by),
         max_private_chats=max_private_chats,
+        max_groups=max_groups,
     )
     warn_plain_http(homeserver, "--homeserver", _)  # before the password is sent
     password = password or ask_secret(_(T_PASSWORD), "--password", "GROUPOPS_MATRIX_PASSWORD")

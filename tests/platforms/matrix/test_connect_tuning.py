@@ -92,12 +92,20 @@ def test_invited_by_is_stored_kept_when_left_out_and_cleared_with_nothing(
     assert stored(database_url).invited_by == ()
 
 
-def test_max_private_chats_is_set_kept_when_left_out_and_checked(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
+BOUNDS = [
+    ("--max-private-chats", "max_private_chats", matrix_config.MAX_PRIVATE_CHATS),
+    ("--max-groups", "max_groups", matrix_config.MAX_GROUPS),
+]
+
+
+@pytest.mark.parametrize(("option", "name", "default"), BOUNDS)
+def test_bounds_are_set_kept_when_left_out_and_checked(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, option: str, name: str, default: int
 ) -> None:
-    """`--max-private-chats` sets how many private chats people opened with the bot it keeps;
-    a later connect without it (a new password, say) keeps it, a new connection has the
-    default, and a value out of 0..100000 is refused with nothing stored."""
+    """`--max-private-chats` sets how many private chats people opened with the bot it keeps,
+    `--max-groups` how many groups it is in; a later connect without it (a new password, say)
+    keeps it, a new connection has the default, and a value out of 0..100000 is refused with
+    nothing stored."""
     monkeypatch.setattr(matrix_config, "login", logged_in)
     _register_all()
     runner = CliRunner()
@@ -105,23 +113,34 @@ def test_max_private_chats_is_set_kept_when_left_out_and_checked(
     args += ["--password", "secret", "--database-url", database_url]
     new = runner.invoke(cli, args)
     assert new.exit_code == 0, new.output
-    assert stored(database_url).max_private_chats == matrix_config.MAX_PRIVATE_CHATS
-    tuned = runner.invoke(cli, [*args, "--max-private-chats", "50"])
+    assert getattr(stored(database_url), name) == default
+    tuned = runner.invoke(cli, [*args, option, "50"])
     assert tuned.exit_code == 0, tuned.output
-    assert stored(database_url).max_private_chats == 50
+    assert getattr(stored(database_url), name) == 50
     again = runner.invoke(cli, [*args, "--burst", "3"])
     assert again.exit_code == 0, again.output
-    assert stored(database_url).max_private_chats == 50
+    assert getattr(stored(database_url), name) == 50
     for wrong in ("-1", "100001"):
-        bad = runner.invoke(cli, [*args, "--max-private-chats", wrong])
-        assert bad.exit_code == 2 and "max_private_chats" in bad.output, bad.output
-        assert stored(database_url).max_private_chats == 50
-    none = runner.invoke(cli, [*args, "--max-private-chats", "0"])  # it accepts none
+        bad = runner.invoke(cli, [*args, option, wrong])
+        assert bad.exit_code == 2 and name in bad.output, bad.output
+        assert getattr(stored(database_url), name) == 50
+    none = runner.invoke(cli, [*args, option, "0"])  # it accepts none
     assert none.exit_code == 0, none.output
-    assert stored(database_url).max_private_chats == 0
+    assert getattr(stored(database_url), name) == 0
 
 
-def test_max_private_chats_has_help_in_english_and_chinese() -> None:
+@pytest.mark.parametrize(
+    ("option", "en", "zh"),
+    [
+        (
+            "--max-private-chats",
+            "how many private chats people opened with the bot it keeps",
+            "机器人同时最多保留多少个别人与它开的私聊",
+        ),
+        ("--max-groups", "how many groups the bot is in at a time", "机器人同时最多在多少个群里"),
+    ],
+)
+def test_bounds_have_help_in_english_and_chinese(option: str, en: str, zh: str) -> None:
     """The option's help page says what it bounds, in the operator's language."""
     _register_all()
     shown = {
@@ -130,6 +149,6 @@ def test_max_private_chats_has_help_in_english_and_chinese() -> None:
         )
         for lang in ("en", "zh_CN")
     }
-    assert "--max-private-chats" in shown["en"] and "--max-private-chats" in shown["zh_CN"]
-    assert "how many private chats people opened with the bot it keeps" in shown["en"]
-    assert "机器人同时最多保留多少个别人与它开的私聊" in shown["zh_CN"]
+    assert option in shown["en"] and option in shown["zh_CN"]
+    assert en in shown["en"]
+    assert zh in shown["zh_CN"]

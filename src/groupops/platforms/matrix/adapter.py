@@ -114,6 +114,7 @@ class MatrixAdapter(Sync, Delivery):
         self._creators = {}
         self._unfetchable = OrderedDict()
         self._earlier_members = {}
+        self._gone = set()
         self._gap_failures = {}
         self._catalogs = Catalogs()
         self._filter = secret_filter()
@@ -167,6 +168,9 @@ class MatrixAdapter(Sync, Delivery):
             self._filter.secrets = list(self.config.secrets())
             self.store.save_config(self.config)
         self.client = client
+        # a new client holds no room: its first sync is a full one (every room the bot is
+        # in), as a start's is, whatever the one before held (a reload, a login refused)
+        self._full_state_done, self._gone = False, set()
         self.store.save_state(self._state)
 
     async def close(self) -> None:

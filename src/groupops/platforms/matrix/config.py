@@ -115,12 +115,17 @@ TUNING = (
     "burst",
     "invited_by",
     "max_private_chats",
+    "max_groups",
 )
 #: how many private chats people may have open with the bot at a time, by default
 #: (``max_private_chats``)
 MAX_PRIVATE_CHATS = 1000
 #: the most ``max_private_chats`` may be
 PRIVATE_CHATS_CEILING = 100_000
+#: how many groups the bot may be in at a time, by default (``max_groups``)
+MAX_GROUPS = 1000
+#: the most ``max_groups`` may be
+GROUPS_CEILING = 100_000
 #: one entry of ``invited_by``: a whole Matrix id, or ``@*:server`` for anyone of a server
 _INVITER = re.compile(r"^@(\*|[^:\s*]+):([^\s:]+(?::[0-9]{1,5})?)$")
 
@@ -201,6 +206,10 @@ class MatrixConfig:
     #: someone who has one already. The rooms the bot makes itself to write to a member do
     #: not count. 0: it accepts none
     max_private_chats: int = MAX_PRIVATE_CHATS
+    #: how many groups (rooms that are no private chat; an upgraded group's rooms count
+    #: once) the bot is in at a time; an invitation to one more is declined, whoever sends
+    #: it. An upgraded group's new room is joined all the same. 0: it accepts none
+    max_groups: int = MAX_GROUPS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "invited_by", checked_inviters(self.invited_by))
@@ -225,16 +234,18 @@ class MatrixConfig:
             raise InvalidSettings(N_("request_timeout must be 0..600 seconds"), where=WHERE)
         if not 0 <= self.sync_timeout_ms <= 300_000:
             raise InvalidSettings(N_("sync_timeout_ms must be 0..300000"), where=WHERE)
-        if (
-            not isinstance(self.max_private_chats, int)
-            or isinstance(self.max_private_chats, bool)
-            or not 0 <= self.max_private_chats <= PRIVATE_CHATS_CEILING
+        for name, most in (
+            ("max_private_chats", PRIVATE_CHATS_CEILING),
+            ("max_groups", GROUPS_CEILING),
         ):
-            raise InvalidSettings(
-                N_("max_private_chats must be a whole number from 0 to {most}"),
-                where=WHERE,
-                most=PRIVATE_CHATS_CEILING,
-            )
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= most:
+                raise InvalidSettings(
+                    N_("{name} must be a whole number from 0 to {most}"),
+                    where=WHERE,
+                    name=name,
+                    most=most,
+                )
         object.__setattr__(self, "homeserver", self.homeserver.rstrip("/"))
 
     @property

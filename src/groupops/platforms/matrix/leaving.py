@@ -20,9 +20,11 @@ from groupops.platforms.matrix.homeserver import AccessRefused, Homeserver, log,
 #: invitations refused (``invited_by``) remembered for the operator (the oldest go)
 MAX_REFUSED = 500
 #: why the bot leaves a room (``state["leaving"][room]["why"]``) that is not its own: an
-#: invitation refused (``invited_by``), a room a tombstone named that is no upgrade, a private
-#: chat past ``max_private_chats``, a second one from the same person, one nobody else is in
+#: invitation refused (``invited_by``), a room a tombstone named that is no upgrade, a group
+#: past ``max_groups``, a private chat past ``max_private_chats``, a second one from the same
+#: person, one nobody else is in
 REFUSED, NO_UPGRADE = "refused", "no upgrade"
+TOO_MANY_GROUPS = "too many groups"
 TOO_MANY_PRIVATE_CHATS = "too many private chats"
 ONE_PRIVATE_CHAT_EACH, ALONE = "one private chat each", "alone"
 #: a second private room the bot made for someone (the answer to making one was lost)
@@ -30,6 +32,9 @@ EXTRA_PRIVATE_ROOM = "extra private room"
 #: what the bot says to the inviter when it declines (the leave's reason), by why
 LEAVE_WORDS = {
     REFUSED: N_("Sorry, this bot accepts invitations only from people its operators allow."),
+    TOO_MANY_GROUPS: N_(
+        "Sorry, this bot is in as many groups as it may: it cannot join yours now."
+    ),
     TOO_MANY_PRIVATE_CHATS: N_(
         "Sorry, this bot has as many private chats open as it may: it cannot take yours now."
     ),
@@ -92,8 +97,13 @@ class Leaving(Homeserver):
             inviter or "someone unknown",
             " nor a member of a group the bot is in" if direct else "",
         )
+        await self._decline(room_id, REFUSED)
+
+    async def _decline(self, room_id: str, why: str) -> None:
+        """Say no to the invitation to ``room_id`` (:meth:`_leave`, with the words of
+        ``why``)."""
         self._leaving().pop(room_id, None)  # invited anew: the tries start over
-        await self._leave(room_id, REFUSED)
+        await self._leave(room_id, why)
 
     def _accepted(self, room_id: str) -> None:
         """An invitation to ``room_id`` the bot takes: off the refused, and no longer a room

@@ -82,8 +82,7 @@ class PrivateChats(Leaving):
             inviter or "someone unknown",
             detail,
         )
-        self._leaving().pop(room_id, None)  # invited anew: the tries start over
-        await self._leave(room_id, why)
+        await self._decline(room_id, why)
         return False
 
     def _opened_by(self, room_id: str, user_id: str) -> bool:

@@ -9,7 +9,7 @@ later: neither stops the sync position from moving on."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -43,6 +43,7 @@ from groupops.platforms.matrix.leaving import (
     NO_UPGRADE,
     ONE_PRIVATE_CHAT_EACH,
     REFUSED,
+    TOO_MANY_GROUPS,
     TOO_MANY_PRIVATE_CHATS,
 )
 from groupops.platforms.matrix.private_chats import PrivateChats
@@ -60,6 +61,7 @@ __all__ = [
     "REFUSED",
     "REPLY_FETCHES",
     "SYNC_FILTER",
+    "TOO_MANY_GROUPS",
     "TOO_MANY_PRIVATE_CHATS",
     "Sync",
 ]
@@ -166,6 +168,8 @@ class Sync(PrivateChats):
     _gap_failures: dict[str, int]
     #: who was in an upgraded group's earlier room the bot is no longer in (this run)
     _earlier_members: dict[str, frozenset[str]]
+    #: the rooms matrix-nio holds that a sync said the bot is out of (it keeps them)
+    _gone: set[str]
 
     @property
     def position(self) -> str | None:
@@ -198,6 +202,7 @@ class Sync(PrivateChats):
             for e in [*joined_room.state, *joined_room.timeline.events]:
                 if e.source.get("type") == "m.room.create":
                     self._creators[room_id] = creators_of(e.source)
+        self._gone = (self._gone - set(answer.rooms.join)) | set(answer.rooms.leave)
         for room_id, joined_room in answer.rooms.join.items():
             self._note_direct(room_id, [*joined_room.state, *joined_room.timeline.events])
         await self._recheck_direct(answer.rooms.join)
@@ -209,9 +214,7 @@ class Sync(PrivateChats):
             # a private chat with the bot is not a group, nor is a room it refused or leaves
             # (its own leave there is no news), nor the room a tombstone names before the
             # check that it is an upgrade
-            skip = self.direct_rooms() | set(self._state.get("refused") or {})
-            skip |= set(self._leaving())
-            skip |= {str(c["replacement"]) for c in self._claims().values() if not c.get("was_in")}
+            skip = self._not_groups()
             # an upgraded room before its replacement: a member who left the old room to go
             # on in the new one is known as such when their join there is read
             joined = sorted(answer.rooms.join.items(), key=lambda item: not self.retired(item[0]))
@@ -236,7 +239,7 @@ class Sync(PrivateChats):
             for room_id, invite in answer.rooms.invite.items():
                 # one at a time: the private chats admitted before count for the next one
                 self._note_direct(room_id, getattr(invite, "invite_state", []))
-                if await self._admit(room_id, getattr(invite, "invite_state", [])):
+                if await self._admit(room_id, getattr(invite, "invite_state", []), invited):
                     invited.append(room_id)
         # an upgraded room's replacement is joined once, whatever auto-join says: the group
         # goes on there (a failed join is tried again like an invitation's; a bot removed from
@@ -257,13 +260,16 @@ class Sync(PrivateChats):
             self.store.save_state(self._state)
         return events
 
-    async def _admit(self, room_id: str, invite_state: Any) -> bool:
-        """Whether to join a room the bot is invited to: anyone may invite it when
-        ``invited_by`` is empty; else the inviter must be on the list. A private chat (an
-        ``is_direct`` invitation: never a group) has rules of its own
-        (:meth:`_admit_private_chat`). A refused invitation is rejected (leave the invited
-        room, which the homeserver takes as "no") and kept in ``state["refused"]`` for the
-        operator; an invitation from someone on the list takes the room off it."""
+    async def _admit(self, room_id: str, invite_state: Any, joining: Collection[str]) -> bool:
+        """Whether to join a room the bot is invited to (``joining``: the ones accepted
+        before in this sync): anyone may invite it when ``invited_by`` is empty; else the
+        inviter must be on the list. A private chat (an ``is_direct`` invitation: never a
+        group) has rules of its own (:meth:`_admit_private_chat`). A refused invitation is
+        rejected (leave the invited room, which the homeserver takes as "no") and kept in
+        ``state["refused"]`` for the operator; an invitation from someone on the list takes
+        the room off it. Past ``max_groups``, whoever invites, the invitation is declined
+        with a word to the inviter (a room to sync and hold each, however many anyone makes)
+        and logged."""
         self._refused()
         inviter, title = _invitation(invite_state, self.config.user_id)
         if room_id in self.direct_rooms():  # noted from the invitation just before
@@ -271,8 +277,42 @@ class Sync(PrivateChats):
         if not may_invite(self.config.invited_by, inviter):
             await self._refuse(room_id, inviter, title)
             return False
+        held = self._groups(joining) - {self.group_room(room_id)}
+        if len(held) >= self.config.max_groups:
+            log.warning(
+                "%s: invited to %s (%s) by %s: declined, the bot is in %d groups, its most"
+                " (max_groups %d)",
+                self.source,
+                room_id,
+                title,
+                inviter or "someone unknown",
+                len(held),
+                self.config.max_groups,
+            )
+            await self._decline(room_id, TOO_MANY_GROUPS)
+            return False
         self._accepted(room_id)
         return True
+
+    def _not_groups(self) -> set[str]:
+        """The rooms that are no group's: a private room, a room refused or being left, a
+        room a tombstone named before the check that it is an upgrade."""
+        skip = self.direct_rooms() | set(self._state.get("refused") or {}) | set(self._leaving())
+        skip |= {str(c["replacement"]) for c in self._claims().values() if not c.get("was_in")}
+        return skip
+
+    def _groups(self, joining: Collection[str]) -> set[str]:
+        """The groups the bot is in or joining, each by its first room (an upgraded group's
+        rooms are one): what ``max_groups`` bounds. The rooms matrix-nio holds (a
+        connection's first sync, a full one, holds every room the bot is in) but the ones a
+        sync said it is out of since, the invitations accepted before in this sync
+        (``joining``) and the joins to be tried again (``join_failed``), but no room of
+        :meth:`_not_groups`."""
+        skip = self._not_groups()
+        failed = self._state.get("join_failed") or {}
+        rooms = [r for r in self._client().rooms if r not in self._gone]
+        rooms += [r for r, record in failed.items() if record.get("retry_at")]
+        return {self.group_room(r) for r in [*rooms, *joining] if r not in skip}
 
     async def _join(self, invited: list[str]) -> None:
         """Join the rooms just invited to, and those whose failed join is due again. A failed
