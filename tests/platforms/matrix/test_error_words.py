@@ -33,8 +33,6 @@ from groupops.engine.outbox import failure_text
 from groupops.i18n import Catalogs
 from groupops.platforms.matrix import MatrixConfig, homeserver
 from groupops.platforms.supervise import short
-from groupops.storage.db import make_engine
-from groupops.storage.migrate import upgrade
 from groupops.stored_texts import error_said
 from tests.helpers import until
 from tests.platforms.matrix.conftest import new_account, run
@@ -65,14 +63,6 @@ ANSWERS: dict[str, tuple[int, dict[str, Any]]] = {
     "refused": (403, {"errcode": "M_FORBIDDEN", "error": "You are not allowed to send here"}),
     "login refused": (401, {"errcode": "M_UNKNOWN_TOKEN", "error": "Invalid access token"}),
 }
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

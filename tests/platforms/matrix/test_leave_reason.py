@@ -6,10 +6,8 @@ or gains a public way (then the adapter uses that). Real Synapse on 127.0.0.1.""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from nio import (
     Api,
     AsyncClient,
@@ -21,8 +19,6 @@ from nio import (
 from sqlalchemy import Engine
 
 from groupops.platforms.matrix.leaving import leave_with_reason
-from groupops.storage.db import make_engine
-from groupops.storage.migrate import upgrade
 from tests.platforms.matrix.conftest import new_account, run
 from tests.platforms.matrix.helpers import (
     Collected,
@@ -32,14 +28,6 @@ from tests.platforms.matrix.helpers import (
     requests_of,
 )
 from tests.platforms.matrix.synapse import Synapse
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_matrix_nio_still_takes_the_call_leave_with_reason_makes() -> None:

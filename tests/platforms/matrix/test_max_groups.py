@@ -5,7 +5,6 @@ Real Synapse on 127.0.0.1."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -17,8 +16,6 @@ from groupops.domain.errors import InvalidSettings
 from groupops.i18n import Catalogs
 from groupops.platforms.matrix.config import MAX_GROUPS, MatrixConfig
 from groupops.platforms.matrix.leaving import LEAVE_WORDS, TOO_MANY_GROUPS
-from groupops.storage.db import make_engine
-from groupops.storage.migrate import upgrade
 from tests.platforms.matrix.conftest import Person, new_account, run
 from tests.platforms.matrix.helpers import (
     Collected,
@@ -31,14 +28,6 @@ from tests.platforms.matrix.helpers import (
     upgrade_room,
 )
 from tests.platforms.matrix.synapse import Synapse
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 async def invite_bot(person: Person, bot: str, name: str, **options: Any) -> str:

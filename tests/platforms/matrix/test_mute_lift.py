@@ -5,7 +5,6 @@ bot's changes of the power levels are a 502 from a stand-in at the HTTP boundary
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,8 +18,6 @@ from groupops.engine.deadletters import list_outbox
 from groupops.platforms.matrix import ConnectionStore
 from groupops.platforms.matrix.deliver import MUTE_LIFT
 from groupops.platforms.matrix.homeserver import RETRY_TRIES, UNMUTE_RETRY, AccessRefused
-from groupops.storage.db import make_engine
-from groupops.storage.migrate import upgrade
 from tests.platforms.matrix.conftest import new_account, run
 from tests.platforms.matrix.helpers import (
     Collected,
@@ -34,14 +31,6 @@ from tests.platforms.matrix.helpers import (
 from tests.platforms.matrix.synapse import Synapse
 
 BAD_GATEWAY = {"errcode": "M_UNKNOWN", "error": "Bad gateway"}
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_a_lift_failing_with_server_errors_backs_off_then_is_a_dead_letter(

@@ -7,30 +7,18 @@ second write would undo the first."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from nio import RoomGetStateEventResponse
 from sqlalchemy import Engine
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.engine.clock import ManualClock
 from groupops.platforms.matrix import MatrixAdapter
-from groupops.storage.db import make_engine
-from groupops.storage.migrate import upgrade
 from tests.platforms.matrix.conftest import Person, new_account, run
 from tests.platforms.matrix.helpers import Collected, bot_config, bot_room, make_adapter, people
 from tests.platforms.matrix.synapse import Synapse
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 class Room:

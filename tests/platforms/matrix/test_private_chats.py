@@ -5,7 +5,6 @@ opened with it, one each. Real Synapse on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,8 +20,6 @@ from groupops.platforms.matrix.sync import (
     ONE_PRIVATE_CHAT_EACH,
     TOO_MANY_PRIVATE_CHATS,
 )
-from groupops.storage.db import make_engine
-from groupops.storage.migrate import upgrade
 from tests.platforms.matrix.conftest import Person, new_account, run
 from tests.platforms.matrix.helpers import (
     Collected,
@@ -35,14 +32,6 @@ from tests.platforms.matrix.helpers import (
     settle,
 )
 from tests.platforms.matrix.synapse import Synapse
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 async def invitations(person: Person) -> set[str]:
