@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -19,37 +18,12 @@ from groupops.features.checkin.days import member_checkins
 from groupops.features.registry import FeatureRegistry
 from groupops.storage.tables import events
 from tests.conftest import T0
-from tests.features.helpers import clear, clock, feature_app, said
-
-CHECKIN = "groupops.features.checkin:CheckinFeature"
-POINTS = "groupops.features.points:PointsFeature"
-FEATURES = (CHECKIN, POINTS)
-
-
-def setup(make_app: Callable[..., App], language: str = "en", **settings: Any) -> App:
-    """Reading Camp (group 1, Asia/Shanghai): admin, Ann, Bob and Chen; check-in's
-    ``settings``."""
-    return feature_app(
-        make_app,
-        FEATURES,
-        {"g1": "Reading Camp"},
-        feature="checkin",
-        settings=settings,
-        language=language,
-        timezone="Asia/Shanghai",
-    )
+from tests.features.checkin_helpers import FEATURES, setup, stats
+from tests.features.helpers import clear, clock, said
 
 
 def say(app: App, uid: str, text: str) -> None:
     app.handle([app.sandbox.post("g1", uid, text)])
-
-
-def stats(app: App, uid: str) -> dict[str, Any]:
-    member = {"u1": 2, "u2": 3, "u3": 4}[uid]
-    with app.db.connect() as conn:
-        found = member_checkins(conn, 1, member)
-    assert found is not None
-    return found
 
 
 @pytest.mark.parametrize(

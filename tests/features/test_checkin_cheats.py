@@ -6,29 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from itertools import count
-from typing import Any
 
 from groupops.domain.events import Event, EventKind
 from groupops.engine.app import App
-from groupops.features.checkin.days import member_checkins
-from tests.features.helpers import clock, feature_app, said
+from tests.features.checkin_helpers import setup, stats
+from tests.features.helpers import clock, said
 
-CHECKIN = "groupops.features.checkin:CheckinFeature"
-POINTS = "groupops.features.points:PointsFeature"
 _ids = count(1)
-
-
-def setup(make_app: Callable[..., App], **settings: Any) -> App:
-    """Reading Camp (Asia/Shanghai, English): admin, Ann, Bob and Chen; check-in's
-    ``settings``."""
-    return feature_app(
-        make_app,
-        (CHECKIN, POINTS),
-        {"g1": "Reading Camp"},
-        feature="checkin",
-        settings=settings,
-        timezone="Asia/Shanghai",
-    )
 
 
 def unseen(app: App, text: str) -> Event:
@@ -45,13 +29,6 @@ def unseen(app: App, text: str) -> Event:
         message_id=f"9{n:04}",
         text=text,
     )
-
-
-def stats(app: App, member_id: int) -> dict[str, Any]:
-    with app.db.connect() as conn:
-        found = member_checkins(conn, 1, member_id)
-    assert found is not None
-    return found
 
 
 def test_no_card_fills_a_day_before_an_unseen_members_first_check_in(

@@ -11,30 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from groupops.domain.events import Event, EventKind
 from groupops.engine.app import App
-from groupops.features.checkin.days import member_checkins
-from groupops.features.points import member_points
 from tests.conftest import T0
-from tests.features.helpers import clock, feature_app, said
-
-CHECKIN = "groupops.features.checkin:CheckinFeature"
-POINTS = "groupops.features.points:PointsFeature"
-
-
-def setup(make_app: Callable[..., App], **settings: Any) -> App:
-    """Reading Camp (Asia/Shanghai, English): admin, Ann, Bob and Chen; check-in's
-    ``settings``; 5 points a check-in, 0 a made-up day (the defaults)."""
-    return feature_app(
-        make_app,
-        (CHECKIN, POINTS),
-        {"g1": "Reading Camp"},
-        feature="checkin",
-        settings=settings,
-        timezone="Asia/Shanghai",
-    )
+from tests.features.checkin_helpers import points, setup, stats
+from tests.features.helpers import clock, said
 
 
 def days_in_a_row(app: App, n: int) -> list[str]:
@@ -51,19 +33,6 @@ def days_in_a_row(app: App, n: int) -> list[str]:
 def makeup(app: App) -> list[str]:
     app.handle([app.sandbox.post("g1", "u1", "补签")])
     return said(app)
-
-
-def stats(app: App) -> dict[str, Any]:
-    with app.db.connect() as conn:
-        found = member_checkins(conn, 1, 2)
-    assert found is not None
-    return found
-
-
-def points(app: App) -> int:
-    with app.db.connect() as conn:
-        found = member_points(conn, 1, 2)
-    return int(found["points"]) if found else 0
 
 
 def test_a_card_does_not_join_a_run_that_was_paid_a_gift(make_app: Callable[..., App]) -> None:

@@ -9,38 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from groupops.domain.events import Event, EventKind
 from groupops.engine import settings_admin
 from groupops.engine.app import App
-from groupops.features.checkin.days import member_checkins
-from groupops.features.points import member_points
 from tests.conftest import T0
-from tests.features.helpers import clock, feature_app, said
-
-CHECKIN = "groupops.features.checkin:CheckinFeature"
-POINTS = "groupops.features.points:PointsFeature"
-
-
-def setup(make_app: Callable[..., App]) -> App:
-    """Reading Camp (Asia/Shanghai, English): admin, Ann, Bob and Chen."""
-    return feature_app(
-        make_app, (CHECKIN, POINTS), {"g1": "Reading Camp"}, timezone="Asia/Shanghai"
-    )
-
-
-def stats(app: App) -> dict[str, Any]:
-    with app.db.connect() as conn:
-        found = member_checkins(conn, 1, 2)
-    assert found is not None
-    return found
-
-
-def points(app: App) -> int:
-    with app.db.connect() as conn:
-        found = member_points(conn, 1, 2)
-    return int(found["points"]) if found else 0
+from tests.features.checkin_helpers import points, setup, stats
+from tests.features.helpers import clock, said
 
 
 def test_a_zone_moved_west_gives_no_second_check_in(make_app: Callable[..., App]) -> None:
