@@ -32,6 +32,13 @@ class FeatureSettings(BaseModel):
         feature that forbids nothing keeps this None."""
         return None
 
+    def offers(self, setting: str) -> bool:
+        """Whether the command of ``setting`` (a field marked ``COMMAND_WORDS``) is offered to
+        members where these settings apply: listed by the help command and in a platform's
+        command menu. A command with nothing to give there says False (welcome's rules
+        command where there are no rules); every other command keeps this True."""
+        return True
+
 
 class Feature(Protocol):
     name: ClassVar[str]

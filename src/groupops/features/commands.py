@@ -21,6 +21,7 @@ settings change.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -28,10 +29,11 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from groupops.features.kept import Kept
-from groupops.features.registry import command_word_fields
+from groupops.features.registry import command_word_fields, command_word_help
 
 if TYPE_CHECKING:
     from groupops.engine.context import BatchContext, GroupInfo
+    from groupops.features.base import Feature, FeatureSettings
 
 #: what every bot command starts with
 COMMAND_PREFIX = "/"
@@ -91,6 +93,39 @@ def command_words(ctx: BatchContext, group: GroupInfo) -> CommandWords:
 def is_command(ctx: BatchContext, group: GroupInfo, text: str) -> bool:
     """Whether ``text`` is a command to the bot in ``group`` (see the module's docstring)."""
     return command_words(ctx, group).matches(text)
+
+
+#: between the words of one command where they are shown together (the help list)
+WORDS_APART = " / "
+
+
+@dataclass(frozen=True, slots=True)
+class Offered:
+    """One command offered to members: its words as the settings list them, and what it does
+    (a message id to translate; None when its settings field does not say)."""
+
+    feature: str
+    setting: str
+    words: tuple[str, ...]
+    does: str | None
+
+
+def offered_commands(settings: Iterable[tuple[Feature, FeatureSettings]]) -> list[Offered]:
+    """The commands members are offered, from each feature's (validated) settings in the
+    order given (the engine's order of features): every field marked ``COMMAND_WORDS`` of a
+    feature enabled there that lists words and has something to give
+    (:meth:`~groupops.features.base.FeatureSettings.offers`). What the help command lists in a
+    group (welcome's ``help_keywords``) and what a platform's command menu shows (Telegram's
+    "/" menu, from a workspace's defaults) alike."""
+    out: list[Offered] = []
+    for feature, values in settings:
+        if not values.enabled:
+            continue
+        for name, does in command_word_help(feature.settings_model):
+            words = tuple(w for w in getattr(values, name, None) or () if isinstance(w, str))
+            if words and values.offers(name):
+                out.append(Offered(feature.name, name, words, does))
+    return out
 
 
 #: a member who repeats a command gets its answer at most once in this long (an answer that

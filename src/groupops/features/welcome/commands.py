@@ -8,14 +8,14 @@ no), as the points commands are matched."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from pydantic import ValidationError
 
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
-from groupops.features.commands import Answers
+from groupops.features.base import Feature, FeatureSettings
+from groupops.features.commands import WORDS_APART, Answers, offered_commands
 from groupops.features.keywords import is_keyword
-from groupops.features.registry import command_word_help
 from groupops.features.welcome.settings import WelcomeSettings
 from groupops.i18n import N_
 
@@ -24,8 +24,6 @@ NO_RULES = N_("{{ group }} has no written rules yet.")
 HELP_HEADER = N_("What you can ask me in {{ group }}:")
 #: one command of the help list: its words (joined by " / "), what it does
 HELP_LINE = N_("{words}: {does}")
-#: the words of one command in the help list
-WORDS_APART = " / "
 
 
 def rules_text(
@@ -64,22 +62,23 @@ def answer(
 
 def help_text(ctx: BatchContext, group: GroupInfo, t: Callable[[str], str]) -> str:
     """The commands of every feature enabled in ``group``, in the engine's order of features,
-    each as its words and what it does (the rules command only when the group has rules)."""
+    each as its words and what it does (:func:`~groupops.features.commands.offered_commands`:
+    the rules command only when the group has rules)."""
     lines = [ctx.templates.render(t(HELP_HEADER), {"group": group.title}, where="welcome")]
+    for command in offered_commands(_valid_settings(ctx, group)):
+        joined = WORDS_APART.join(command.words)
+        does = command.does
+        lines.append(t(HELP_LINE).format(words=joined, does=t(does)) if does else joined)
+    return "\n".join(lines)
+
+
+def _valid_settings(
+    ctx: BatchContext, group: GroupInfo
+) -> Iterator[tuple[Feature, FeatureSettings]]:
+    """Each feature the engine runs with its settings in ``group``; one whose settings there
+    do not validate is left out (the engine reports it and runs the feature nowhere there)."""
     for feature in ctx.features:
         try:
-            settings = ctx.settings(feature, group, feature.settings_model)
+            yield feature, ctx.settings(feature, group, feature.settings_model)
         except ValidationError:
-            continue  # the engine reports it and runs the feature nowhere in the group
-        if not settings.enabled:
             continue
-        for name, does in command_word_help(feature.settings_model):
-            words = [w for w in getattr(settings, name, None) or () if isinstance(w, str)]
-            if not words:
-                continue
-            no_rules = isinstance(settings, WelcomeSettings) and not settings.rules.strip()
-            if no_rules and name == "rules_keywords":
-                continue  # nothing to show: not offered
-            joined = WORDS_APART.join(words)
-            lines.append(t(HELP_LINE).format(words=joined, does=t(does)) if does else joined)
-    return "\n".join(lines)

@@ -63,6 +63,10 @@ class WelcomeSettings(FeatureSettings):
         json_schema_extra=command_words(N_("this list")),
     )
 
+    def offers(self, setting: str) -> bool:
+        """The rules command only where there are rules to give."""
+        return setting != "rules_keywords" or bool(self.rules.strip())
+
     @field_validator("template")
     @classmethod
     def _template_ok(cls, v: str | None) -> str | None:
