@@ -20,6 +20,7 @@ from groupops.engine.core import BatchResult, Engine
 from groupops.engine.deliverer import Deliverer, RetryPolicy
 from groupops.features.registry import DEFAULT_FEATURES, FeatureRegistry
 from groupops.i18n import Catalogs
+from groupops.platforms.base import CommandMenu
 from groupops.platforms.registry import Platforms
 from groupops.platforms.sandbox import SandboxAdapter, SandboxPlatform
 from groupops.storage.db import WalCheckpointer, make_engine
@@ -82,6 +83,14 @@ class App:
 
     async def deliver(self) -> int:
         return await self.deliverer.deliver_due()
+
+    def command_menu(self, source: str) -> CommandMenu:
+        """The commands offered in the groups of connection ``source``'s workspace, for its
+        platform's command menu (see :mod:`groupops.engine.menu`); read anew at each call."""
+        from groupops.engine.menu import command_menu
+        from groupops.platforms.connections import workspace_of
+
+        return command_menu(self.db, self.registry, self.catalogs, workspace_of(self.db, source))
 
     # -- live ------------------------------------------------------------------------------
     def submit(self, event: Event) -> None:

@@ -151,6 +151,27 @@ def workspace_view(db: Engine, registry: FeatureRegistry, workspace: str) -> Set
     """A workspace's defaults as ``settings show`` without ``--group`` tells them: every
     feature's settings a group of it inherits (the workspace's values over the built-in
     ones), what the workspace stores itself (``own``), and what is wrong there."""
+    stored, problem, place = _workspace_stored(db, workspace)
+    valid, invalid = group_settings(registry, stored, {}, place=place)
+    shown, clashes = _shown(registry, stored, {}, valid, place)
+    unreadable = [problem] if problem is not None else []
+    return SettingsView(None, shown, invalid, clashes, unreadable, _by_feature(stored), workspace)
+
+
+def workspace_settings(
+    db: Engine, registry: FeatureRegistry, workspace: str
+) -> dict[str, FeatureSettings]:
+    """Each feature's settings a group of ``workspace`` that sets nothing itself has (the
+    workspace's defaults over the built-in values, validated as the engine reads them); a
+    feature whose defaults there do not validate is left out, as the engine leaves it off."""
+    stored, _, place = _workspace_stored(db, workspace)
+    return group_settings(registry, stored, {}, place=place)[0]
+
+
+def _workspace_stored(
+    db: Engine, workspace: str
+) -> tuple[dict[str, Any], SettingError | None, Place]:
+    """What ``workspace`` stores as its defaults (see stored_settings), and where that is."""
     with db.connect() as conn:
         row = conn.execute(
             select(type_coerce(workspaces.c.settings, Text).label("settings")).where(
@@ -163,10 +184,7 @@ def workspace_view(db: Engine, registry: FeatureRegistry, workspace: str) -> Set
     place = Place(N_("workspace {workspace}"), workspace=workspace)
     # "default" not made yet (a new database): nothing set there, the built-in values
     stored, problem = stored_settings(row.settings if row is not None else None, place)
-    valid, invalid = group_settings(registry, stored, {}, place=place)
-    shown, clashes = _shown(registry, stored, {}, valid, place)
-    unreadable = [problem] if problem is not None else []
-    return SettingsView(None, shown, invalid, clashes, unreadable, _by_feature(stored), workspace)
+    return stored, problem, place
 
 
 def _by_feature(stored: dict[str, Any]) -> dict[str, dict[str, Any]]:

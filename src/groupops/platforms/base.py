@@ -7,7 +7,7 @@ raises NotImplementedError at run time: what an adapter cannot do it does not de
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -53,6 +53,16 @@ class DeliveryResult:
 
     platform_message_id: str = ""
     data: Mapping[str, Any] = field(default_factory=dict)
+
+
+#: the commands members are offered in the groups of a connection's workspace, by groupops
+#: language (``en``, ``zh_CN``): each word a member may send (``/checkin``, ``签到``) with what
+#: its command does, in that language, in the engine's order of features. The engine makes it
+#: (``App.command_menu``); an adapter whose platform has a command menu shows what it can
+#: of it (Telegram: the ``/`` words)
+CommandMenu = Mapping[str, Sequence[tuple[str, str]]]
+#: reads a connection's :data:`CommandMenu` as its settings say now
+MenuReader = Callable[[], CommandMenu]
 
 
 class PlatformAdapter(Protocol):

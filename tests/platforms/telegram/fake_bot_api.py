@@ -64,6 +64,7 @@ class Fault:
     methods: frozenset[str] | None = None  # None: every method but getUpdates
     retry_after: int = 3
     after: int = 0  # matching calls let through before the fault starts
+    description: str | None = None  # a 400's text, when not the default one
 
     def matches(self, method: str) -> bool:
         if self.times <= 0:
@@ -116,6 +117,9 @@ class FakeBotApi:
         self.webhook: dict[str, Any] | None = None
         self.webhook_posts: list[tuple[int, int]] = []  # (update_id, HTTP status)
         self.served: list[int] = []  # update ids answered to getUpdates, in order
+        #: the bot's command lists (setMyCommands), by (scope, language_code); a scope as
+        #: sorted (field, value) pairs
+        self.commands: dict[tuple[tuple[tuple[str, Any], ...], str], list[dict[str, str]]] = {}
         self._update_ids = itertools.count(100_000)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._news = asyncio.Event()
@@ -163,9 +167,17 @@ class FakeBotApi:
         methods: set[str] | None = None,
         retry_after: int = 3,
         after: int = 0,
+        description: str | None = None,
     ) -> None:
         self.faults.append(
-            Fault(kind, times, frozenset(methods) if methods else None, retry_after, after)
+            Fault(
+                kind,
+                times,
+                frozenset(methods) if methods else None,
+                retry_after,
+                after,
+                description,
+            )
         )
 
     def calls(self, method: str, *, ok_only: bool = True) -> list[Recorded]:
@@ -229,7 +241,7 @@ class FakeBotApi:
                     500: "Internal Server Error",
                     502: "Bad Gateway",
                 }.get(code, "Error")
-                return self._error(code, text)
+                return self._error(code, fault.description or text)
         if isinstance(params.get("chat_id"), int) and params["chat_id"] in self.migrated:
             record.outcome = "400"
             return self._error(
@@ -729,6 +741,111 @@ class FakeBotApi:
             elif m["status"] == "administrator":
                 out.append({"status": "administrator", "user": m["user"], **self._admin_rights()})
         return self._answer(out)
+
+    # -- the command menu (setMyCommands, getMyCommands, deleteMyCommands) ---------------
+    # What the Bot API checks (its server, TDLib, then Telegram): the scope (BotCommandScope:
+    # a known type, a chat it can see), the language (empty or two lower-case letters), each
+    # command trimmed and without a leading "/", 1-32 characters, its description trimmed,
+    # 1-256; then Telegram's own: at most 100 commands, each of a-z, 0-9 and _ only.
+
+    def command_list(
+        self, scope: dict[str, Any] | None = None, language_code: str = ""
+    ) -> list[dict[str, str]]:
+        """The list set for exactly ``scope`` (None: the default scope) and language."""
+        key = tuple(sorted((scope or {"type": "default"}).items()))
+        return list(self.commands.get((key, language_code), []))
+
+    def _command_scope(
+        self, p: dict[str, Any]
+    ) -> tuple[tuple[tuple[str, Any], ...], str] | web.Response:
+        raw = p.get("scope") or {"type": "default"}
+        try:
+            scope = json.loads(raw) if isinstance(raw, str) else raw
+        except ValueError:
+            return self._error(400, "Bad Request: can't parse scope JSON object")
+        if not isinstance(scope, dict):
+            return self._error(400, "Bad Request: can't parse BotCommandScope: expected an Object")
+        kind = scope.get("type")
+        if kind not in {
+            "default",
+            "all_private_chats",
+            "all_group_chats",
+            "all_chat_administrators",
+            "chat",
+            "chat_administrators",
+            "chat_member",
+        }:
+            return self._error(
+                400, "Bad Request: can't parse BotCommandScope: Unsupported type specified"
+            )
+        if kind.startswith("chat"):
+            if "chat_id" not in scope:
+                return self._error(
+                    400, "Bad Request: can't parse BotCommandScope: Can't find field \"chat_id\""
+                )
+            chat = str(scope["chat_id"])
+            if not chat.lstrip("-").isdigit() or int(chat) not in self.chats:
+                return self._error(400, "Bad Request: chat not found")
+        language = str(p.get("language_code") or "")
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            return self._error(400, "Bad Request: invalid language code specified")
+        return tuple(sorted(scope.items())), language
+
+    async def m_setMyCommands(self, p: dict[str, Any]) -> web.Response:
+        where = self._command_scope(p)
+        if isinstance(where, web.Response):
+            return where
+        raw = p.get("commands", [])  # none: the empty list, which deletes the list
+        try:
+            commands = json.loads(raw) if isinstance(raw, str) else raw
+        except ValueError:
+            return self._error(400, "Bad Request: can't parse commands JSON object")
+        if not isinstance(commands, list):
+            return self._error(400, "Bad Request: expected an Array of BotCommand")
+        kept: list[dict[str, str]] = []
+        for item in commands:
+            if not isinstance(item, dict):
+                return self._error(400, "Bad Request: can't parse BotCommand: expected an Object")
+            for name in ("command", "description"):
+                if name not in item:
+                    return self._error(
+                        400, f"Bad Request: can't parse BotCommand: Can't find field \"{name}\""
+                    )
+            command = str(item["command"]).strip().removeprefix("/")
+            description = str(item["description"]).strip()
+            if not command:
+                return self._error(400, "Bad Request: command must be non-empty")
+            if len(command) > 32:
+                return self._error(400, "Bad Request: command length must not exceed 32")
+            if not description:
+                return self._error(400, "Bad Request: command description must be non-empty")
+            if len(description) > 256:
+                return self._error(
+                    400, "Bad Request: command description length must not exceed 256"
+                )
+            kept.append({"command": command, "description": description})
+        if len(kept) > 100:
+            return self._error(400, "Bad Request: BOT_COMMANDS_TOO_MUCH")
+        if any(not re.fullmatch(r"[a-z0-9_]+", c["command"]) for c in kept):
+            return self._error(400, "Bad Request: BOT_COMMAND_INVALID")
+        if kept:
+            self.commands[where] = kept
+        else:
+            self.commands.pop(where, None)
+        return self._answer(True)
+
+    async def m_getMyCommands(self, p: dict[str, Any]) -> web.Response:
+        where = self._command_scope(p)
+        if isinstance(where, web.Response):
+            return where
+        return self._answer(self.commands.get(where, []))
+
+    async def m_deleteMyCommands(self, p: dict[str, Any]) -> web.Response:
+        where = self._command_scope(p)
+        if isinstance(where, web.Response):
+            return where
+        self.commands.pop(where, None)
+        return self._answer(True)
 
     async def m_getChat(self, p: dict[str, Any]) -> web.Response:
         chat = self._chat(p)

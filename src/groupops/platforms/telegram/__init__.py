@@ -30,7 +30,9 @@ def companion(source: str) -> Companion:
     """What ``groupops serve`` runs for one Telegram connection: the adapter is added to the
     App's platforms before the deliverer starts, then polls (or registers its webhook and waits)
     until the server stops. The webhook route ``/hooks/telegram/<username>`` is mounted in the
-    web app either way; a polling connection has no webhook secret, so it refuses every post."""
+    web app either way; a polling connection has no webhook secret, so it refuses every post.
+    The bot's command menu is registered from the commands the App offers in the connection's
+    workspace (``App.command_menu``)."""
     from groupops.engine.app import App
     from groupops.platforms.supervise import live_companion
     from groupops.platforms.telegram.webhook import telegram_webhook_route, webhook_path
@@ -43,7 +45,12 @@ def companion(source: str) -> Companion:
         store = ConnectionStore(app.db, source)
         config, _ = store.load()
         built[source] = TelegramAdapter(
-            config, store=store, handle=app.handle, clock=app.clock, reject=app.engine.reject_event
+            config,
+            store=store,
+            handle=app.handle,
+            clock=app.clock,
+            reject=app.engine.reject_event,
+            menu=lambda: app.command_menu(source),
         )
         return built[source]
 

@@ -11,7 +11,8 @@ Out: :meth:`TelegramAdapter.perform` does one action. The Bot API has no idempot
 whose answer was lost in a time-out may be sent again by the deliverer's retry.
 
 The class is put together from :mod:`.botapi` (the connection, errors, stored state),
-:mod:`.updates` (in) and :mod:`.deliver` (out); this module sets it up and runs its loop.
+:mod:`.updates` (in), :mod:`.deliver` (out) and :mod:`.menu` (the bot's command menu, kept
+registered while it runs); this module sets it up and runs its loop.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from telegram.request import HTTPXRequest
 from groupops.domain.errors import NotFound, PlatformError
 from groupops.engine.clock import Clock, RealClock
 from groupops.engine.deadletters import TOKEN_REFUSED, UPDATES_NOT_HANDLED
-from groupops.platforms.base import Capabilities
+from groupops.platforms.base import Capabilities, MenuReader
 from groupops.platforms.supervise import (
     DISABLED,
     Backoff,
@@ -48,6 +49,7 @@ from groupops.platforms.telegram.deliver import (
     Delivery,
     keyboard,
 )
+from groupops.platforms.telegram.menu import Menu
 from groupops.platforms.telegram.translate import Translator
 from groupops.platforms.telegram.updates import (
     ALLOWED_UPDATES,
@@ -71,8 +73,10 @@ __all__ = [
 ]
 
 
-class TelegramAdapter(Updates, Delivery):
-    """One Telegram bot."""
+class TelegramAdapter(Updates, Delivery, Menu):
+    """One Telegram bot. ``menu`` reads the commands offered in the groups of its workspace
+    (``App.command_menu``), registered as the bot's command menu (:mod:`.menu`); None: no
+    menu is registered."""
 
     def __init__(
         self,
@@ -82,12 +86,16 @@ class TelegramAdapter(Updates, Delivery):
         handle: Handler | None = None,
         clock: Clock | None = None,
         reject: Rejecter | None = None,
+        menu: MenuReader | None = None,
     ) -> None:
         self.config = config
         self.source = config.source
         self.store = store
         self.handle = handle
         self.reject = reject
+        self.menu = menu
+        self._menu_looked = None
+        self._menu_refused = {}
         self.clock = clock or RealClock()
         self.capabilities = Capabilities(
             platform="telegram",
@@ -139,6 +147,8 @@ class TelegramAdapter(Updates, Delivery):
                 await bot.shutdown()
             raise self._error(exc, "getMe") from None
         self.bot = bot
+        self._menu_looked = None  # a new connection registers the menu anew if it changed
+        self._menu_refused = {}
         log.info(
             "%s: connected to the Bot API (%s)",
             self.source,
@@ -176,6 +186,7 @@ class TelegramAdapter(Updates, Delivery):
                 if self.bot is None:
                     await self.connect()
                     registered = False
+                await self.sync_menu()  # on connecting, then once a minute at most
                 if self.config.mode == "webhook":
                     if not registered:
                         await self.start_webhook()
