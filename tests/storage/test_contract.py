@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, insert, select
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from groupops.domain.events import Event, EventKind
 from groupops.engine.app import App
 from groupops.storage.db import make_engine
-from groupops.storage.migrate import upgrade
+from groupops.storage.migrate import alembic_config, current, upgrade
 from groupops.storage.schema import all_metadata
 from groupops.storage.tables import events, workspaces
 from tests.conftest import T0
@@ -111,3 +112,21 @@ def test_two_workers_handling_the_same_batch_store_it_once(
     # each event once, at its own moment, read back in UTC whichever app stored it
     assert sorted((e, t) for e, t in stored) == sorted((e.event_id, e.occurred_at) for e in batch)
     assert {t.tzinfo for _, t in stored} == {UTC}
+
+
+def test_every_migration_goes_down_and_up_again(database_url: str) -> None:
+    """Each revision's downgrade undoes it (to an empty database) and the upgrades then build
+    the declared schema again: a release can be rolled back."""
+    db = make_engine(database_url)
+    try:
+        upgrade(db)
+        command.downgrade(alembic_config(db), "base")
+        assert current(db) is None
+        upgrade(db)
+        with db.connect() as conn:
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), all_metadata()
+            )
+        assert diff == [], f"models and migrations differ: {diff}"
+    finally:
+        db.dispose()

@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, text
 
 from groupops.domain.errors import GroupopsError, NotFound
 from groupops.domain.time import local_day, zone
 from groupops.features.points.tables import points_balances, points_ledger, points_months
 from groupops.i18n import N_
-from groupops.storage.tables import groups, members, memberships
+from groupops.storage.tables import MEMBERSHIP_GONE, groups, members, memberships
 
 PERIODS = ("day", "week", "month")
 #: ledger reasons that do not count in leaderboards (the prize of the last race)
@@ -41,29 +41,54 @@ _MY_MONTH = select(points_months.c.points, points_months.c.last_at).where(
     points_months.c.month == bindparam("month"),
     points_months.c.member_id == bindparam("m"),
 )
-#: members ahead in the month's race, in the leaderboard's order (more points, or as many
-#: sooner); a member with nothing is behind everyone who has points
-_AHEAD = (
+
+
+def _ahead_of(points: Any, last_at: Any, member_id: Any) -> Any:
+    """Ahead of the member in the month's race, in the leaderboard's order: more points, or as
+    many sooner (the lower member id on the same instant). A member with nothing is behind
+    everyone who has points (``at`` is then NULL: no tie is ahead)."""
+    p, at = bindparam("p", type_=_m.points.type), bindparam("at", type_=_m.last_at.type)
+    return or_(
+        points > p,
+        and_(points == p, or_(last_at < at, and_(last_at == at, member_id < bindparam("m")))),
+    )
+
+
+def _race_count(*where: Any) -> Any:
+    """How many of the month's race rows match ``where``: entries of ix_points_months_race
+    counted, no row read."""
+    return (
+        select(func.count())
+        .select_from(points_months)
+        .where(_m.group_id == bindparam("g"), _m.month == bindparam("month"), *where)
+        .scalar_subquery()
+    )
+
+
+#: everyone ahead, present or not: three ranges of the race's index (one OR would be a scan)
+_AHEAD_ALL = select(
+    _race_count(_m.points > bindparam("p"))
+    + _race_count(_m.points == bindparam("p"), _m.last_at < bindparam("at"))
+    + _race_count(
+        _m.points == bindparam("p"),
+        _m.last_at == bindparam("at"),
+        _m.member_id < bindparam("m"),
+    )
+)
+#: those of them the group no longer has (left, kicked, banned): a few, read from
+#: ix_memberships_gone, each looked up by the race's key (not the other way round: that would
+#: read a membership for everyone ahead)
+_AHEAD_GONE = (
     select(func.count())
     .select_from(points_months)
     .where(
-        points_months.c.group_id == bindparam("g"),
-        points_months.c.month == bindparam("month"),
-        points_months.c.points > 0,
-        _in_group(points_months.c.group_id, points_months.c.member_id),
-        or_(
-            points_months.c.points > bindparam("p"),
-            and_(
-                points_months.c.points == bindparam("p"),
-                or_(
-                    points_months.c.last_at < bindparam("at"),
-                    and_(
-                        points_months.c.last_at == bindparam("at"),
-                        points_months.c.member_id < bindparam("m"),
-                    ),
-                ),
-            ),
+        _m.group_id == bindparam("g"),
+        _m.month == bindparam("month"),
+        _m.member_id.in_(
+            select(_ms.member_id).where(_ms.group_id == bindparam("g"), text(MEMBERSHIP_GONE))
         ),
+        _m.points > 0,
+        _ahead_of(_m.points, _m.last_at, _m.member_id),
     )
 )
 
@@ -123,6 +148,27 @@ def _race_sum(group_id: int, start: datetime, end: datetime) -> Any:
     )
 
 
+def _board(sums: Any, group_id: Any, limit: Any) -> Any:
+    """The first ``limit`` of a race's sums among the group's members now, in the board's order
+    (for a month's: ix_points_months_race's own order, walked from the top)."""
+    return (
+        select(sums.c.member_id, members.c.display_name, sums.c.points)
+        .join(members, members.c.id == sums.c.member_id)
+        .where(_in_group(group_id, sums.c.member_id))
+        .order_by(sums.c.points.desc(), sums.c.last_at, sums.c.member_id)
+        .limit(limit)
+    )
+
+
+_MONTH_BOARD = _board(
+    select(_m.member_id, _m.points, _m.last_at)
+    .where(_m.group_id == bindparam("g"), _m.month == bindparam("month"), _m.points > 0)
+    .subquery(),
+    bindparam("g"),
+    bindparam("n"),
+)
+
+
 def leaderboard(
     conn: Connection, group_id: int, period: str, at: datetime, limit: int = 10
 ) -> list[dict[str, Any]]:
@@ -132,22 +178,14 @@ def leaderboard(
     tz = conn.execute(select(groups.c.timezone).where(groups.c.id == group_id)).scalar()
     if tz is None:
         raise NotFound(N_("no group {id}"), where=N_("leaderboard"), id=group_id)
-    start, end = period_bounds(period, at, tz)
-    if period == "month":
-        sums = (
-            select(_m.member_id, _m.points, _m.last_at)
-            .where(_m.group_id == group_id, _m.month == month_of(at, tz), _m.points > 0)
-            .subquery()
-        )
+    if period == "month":  # every 积分榜: the statement is built once
+        month = {"g": group_id, "month": month_of(at, tz), "n": limit}
+        rows = conn.execute(_MONTH_BOARD, month).all()
     else:
-        sums = _race_sum(group_id, start, end).subquery()
-    rows = conn.execute(
-        select(sums.c.member_id, members.c.display_name, sums.c.points)
-        .join(members, members.c.id == sums.c.member_id)
-        .where(_in_group(group_id, sums.c.member_id))
-        .order_by(sums.c.points.desc(), sums.c.last_at, sums.c.member_id)
-        .limit(limit)
-    ).all()
+        start, end = period_bounds(period, at, tz)
+        rows = conn.execute(
+            _board(_race_sum(group_id, start, end).subquery(), group_id, limit)
+        ).all()
     return [
         {
             "rank": n,
@@ -175,7 +213,10 @@ def month_standing(conn: Connection, group_id: int, month: date, member_id: int)
     found = conn.execute(_MY_MONTH, race).first()
     mine = max(0, int(found.points)) if found is not None else 0
     last_at = found.last_at if found is not None and mine > 0 else None
-    ahead = conn.execute(_AHEAD, {**race, "p": mine, "at": last_at}).scalar_one()
+    race = {**race, "p": mine, "at": last_at}
+    ahead = (
+        conn.execute(_AHEAD_ALL, race).scalar_one() - conn.execute(_AHEAD_GONE, race).scalar_one()
+    )
     return mine, int(ahead) + 1
 
 

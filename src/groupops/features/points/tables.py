@@ -46,7 +46,17 @@ points_months = Table(
     # the month's raced points: the ledger's sum without the last race's prize
     Column("points", Integer, nullable=False),
     Column("last_at", UTCDateTime, nullable=False),  # their latest award: ties go to the earlier
-    Index("ix_points_months_race", "group_id", "month", "points"),
+)
+# the race in the leaderboard's order (more points, then sooner, then the lower id): a board
+# walks it from the top and stops at its size; a member's place counts the entries before
+# theirs without reading a row (boards.py; migration 0016)
+Index(
+    "ix_points_months_race",
+    points_months.c.group_id,
+    points_months.c.month,
+    points_months.c.points.desc(),
+    points_months.c.last_at,
+    points_months.c.member_id,
 )
 
 points_reactions = Table(
