@@ -64,7 +64,7 @@ def test_help_lists_every_command_of_the_enabled_features(make_app: Callable[...
     assert lines[0] == "What you can ask me in Reading Camp:"
     assert lines[1:] == [
         "群规 / /rules: the group's rules",
-        "帮助 / 菜单 / /help: this list",
+        "帮助 / 菜单 / /help: the commands I answer in this group",
         "签到 / 打卡 / /checkin: check in for today (a goal may follow)",
         "补签 / /makeup: use a make-up card for your last missed day",
         "签到排行 / 打卡排行 / /checkin_rank: today's check-in ranking",
@@ -103,7 +103,7 @@ def test_help_in_chinese(make_app: Callable[..., App]) -> None:
     assert lines[0] == header.replace("{{ group }}", "Reading Camp")
     rules = t("{words}: {does}").format(words="群规 / /rules", does=t("the group's rules"))
     assert lines[1] == rules and "the group's rules" not in rules
-    assert "this list" not in text
+    assert "the commands I answer" not in text
 
 
 def test_asking_again_within_a_minute_gets_no_second_answer(make_app: Callable[..., App]) -> None:

@@ -35,7 +35,7 @@ GROUPS = {"type": "all_group_chats"}
 #: the default workspace's menu: welcome's /help (its /rules only once there are rules),
 #: check-in's three commands, the points feature's two, in the engine's order of features
 DEFAULT_MENU = [
-    ("help", "this list"),
+    ("help", "the commands I answer in this group"),
     ("checkin", "check in for today (a goal may follow)"),
     ("makeup", "use a make-up card for your last missed day"),
     ("checkin_rank", "today's check-in ranking"),

@@ -60,7 +60,7 @@ class WelcomeSettings(FeatureSettings):
     #: a message that is one of these gets the list of what the bot answers in the group
     help_keywords: list[str] = Field(
         default_factory=lambda: ["帮助", "菜单", "/help"],
-        json_schema_extra=command_words(N_("this list")),
+        json_schema_extra=command_words(N_("the commands I answer in this group")),
     )
 
     def offers(self, setting: str) -> bool:
