@@ -159,6 +159,7 @@ def test_chinese_report_translates_keys_evidence_segments_and_values(
         assert line not in shown  # "messages 141 -> 132" is shown in Chinese
     assert any(t.startswith("消息 ") and "→" in t for t in shown)
     assert any(t.startswith("活跃成员 ") and "→" in t for t in shown)
+    assert any(t.startswith("判断规则：") for t in shown)  # what the figures are measured by
     assert "偶尔发言" in shown and "文字" in shown
     assert "每周消息（最近 12 周）" in shown
 
@@ -171,6 +172,7 @@ def test_english_report_humanises_keys(telegram_metrics: dict[str, object]) -> N
     lc = telegram_metrics["lifecycle"]
     assert isinstance(lc, dict)
     assert all(line in shown for line in lc["evidence"])  # English as the analytics wrote it
+    assert f"by the rule: {lc['rule']}" in shown
 
 
 def test_chinese_summary_has_chinese_time_units(locale_dir: Path) -> None:

@@ -25,6 +25,7 @@ from groupops.report.labels import (
     L_MESSAGES,
     L_MONTH,
     L_NO_WARNING,
+    L_RULE,
     L_STAGE,
     L_WARNING,
     L_WEEK,
@@ -92,14 +93,19 @@ def _lifecycle(page: Page, a: Mapping[str, Any], _: Gettext) -> None:
     stage = pick(a, "stage")
     page.cards([(_(L_STAGE), _(STAGES[stage]) if stage in STAGES else stage)])
     evidence = pick(a, "evidence")
+    rule = pick(a, "rule")
     if isinstance(evidence, list):
-        page.bullets(
-            [translate(e, _) if isinstance(e, str) else e for e in evidence], _(L_EVIDENCE)
-        )
+        lines = [translate(e, _) if isinstance(e, str) else e for e in evidence]
+        if isinstance(rule, str):  # "messages 141 -> 132" says little without it
+            lines.append(_(L_RULE).format(rule=translate(rule, _)))
+        page.bullets(lines, _(L_EVIDENCE))
     elif isinstance(evidence, Mapping):
         page.table([_(L_EVIDENCE), ""], [[key_label(k, _), fmt(v, _)] for k, v in evidence.items()])
     _warning(page, pick(a, "warning", "early_warning"), _)
-    rest = {k: v for k, v in a.items() if k not in ("stage", "evidence", "warning")}
+    shown = {"stage", "evidence", "warning"}
+    if isinstance(evidence, list) and isinstance(rule, str):
+        shown.add("rule")
+    rest = {k: v for k, v in a.items() if k not in shown}
     if rest:
         page.figures(rest, _(T_ALL_FIGURES))
 

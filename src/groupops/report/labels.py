@@ -126,6 +126,8 @@ L_ACTIVE = N_("active members, last 30 days")
 L_STAGE = N_("stage")
 L_WARNING = N_("early warning")
 L_EVIDENCE = N_("evidence")
+#: the last line of the life cycle's evidence: the rule the figures gave the stage by
+L_RULE = N_("by the rule: {rule}")
 L_NO_WARNING = N_("No early warning: nothing points to the group dying.")
 L_HOUR = N_("hour")
 L_WEEKDAY = N_("weekday")
