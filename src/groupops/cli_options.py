@@ -192,6 +192,8 @@ class OutboxStatus(StrEnum):
     delivered = "delivered"
     dead = "dead"
     rerouted = "rerouted"
+    #: never sent: moderation removed the message it answered (engine.withdraw)
+    withdrawn = "withdrawn"
 
 
 class MemberStatus(StrEnum):

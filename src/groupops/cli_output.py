@@ -232,6 +232,7 @@ STATUSES = {
     "delivered": N_("delivered"),
     "dead": N_("dead letter"),
     "rerouted": N_("posted in the group instead"),
+    "withdrawn": N_("withdrawn"),
     "open": N_("to do"),
     "done": N_("done"),
     "dismissed": N_("dismissed"),

@@ -41,6 +41,13 @@ _REMOVED_MESSAGE = One(
     .order_by(_e.seq)
     .limit(1)
 )
+#: the events of a kind derived at a message's time in its group (uses ix_events_group_kind_time)
+_DERIVED_AT = select(_e.seq, _e.payload).where(
+    _e.group_id == bindparam("g"),
+    _e.kind == bindparam("kind"),
+    _e.occurred_at == bindparam("at"),
+    _e.member_id == bindparam("m"),
+)
 
 
 class Named(Protocol):
@@ -180,7 +187,12 @@ class BatchContext:
         event = item.event
         if event.kind != EventKind.MESSAGE_DELETED or event.data.get("by") != REMOVED_BY_MODERATION:
             return None
-        params = {"src": event.source, "chat": event.chat_id, "msg": event.message_id}
+        return self.stored_message(event.source, event.chat_id, event.message_id)
+
+    def stored_message(self, source: str, chat_id: str, message_id: str) -> RemovedMessage | None:
+        """The member's message named by its platform id, as stored (None: never stored with
+        its group and member)."""
+        params = {"src": source, "chat": chat_id, "msg": message_id}
         row = _REMOVED_MESSAGE.first(self.conn, params)
         if row is None:
             return None
@@ -188,6 +200,24 @@ class BatchContext:
         if group_id is None or member_id is None:
             return None
         return RemovedMessage(int(seq), int(group_id), int(member_id), occurred_at)
+
+    def derived_from(
+        self, message: RemovedMessage, kind: EventKind
+    ) -> list[tuple[int, Mapping[str, Any]]]:
+        """The events of ``kind`` a feature derived from ``message`` (a ``checked_in``: they
+        carry its time, its member and its seq as ``data["cause_seq"]``), as (seq, data)."""
+        params = {
+            "g": message.group_id,
+            "kind": kind.value,
+            "at": message.occurred_at,
+            "m": message.member_id,
+        }
+        found = []
+        for seq, payload in self.conn.execute(_DERIVED_AT, params):
+            data = (payload or {}).get("data") or {}
+            if data.get("cause_seq") == message.seq:
+                found.append((int(seq), data))
+        return found
 
     def suppress(self, item: Incoming) -> None:
         """Later features will not see this event (a removed ad earns no points)."""

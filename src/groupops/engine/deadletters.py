@@ -263,12 +263,12 @@ def error_words(row: dict[str, Any], t: Callable[[str], str]) -> str:
 #: the statuses listed newest first: what was done (the latest is what an operator looks
 #: for); the others (waiting, being sent, dead letters) oldest first, the order they are sent
 #: and retried in
-NEWEST_FIRST = frozenset({"delivered", "rerouted"})
+NEWEST_FIRST = frozenset({"delivered", "rerouted", "withdrawn"})
 
 
 def list_outbox(db: Engine, status: str = "dead", limit: int = 100) -> list[dict[str, Any]]:
-    """The first ``limit`` actions with ``status``: delivered and rerouted ones newest first,
-    the others oldest first (:data:`NEWEST_FIRST`)."""
+    """The first ``limit`` actions with ``status``: delivered, rerouted and withdrawn ones
+    newest first, the others oldest first (:data:`NEWEST_FIRST`)."""
     order = outbox.c.id.desc() if status in NEWEST_FIRST else outbox.c.id
     with db.connect() as conn:
         rows = conn.execute(

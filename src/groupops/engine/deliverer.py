@@ -43,6 +43,7 @@ from groupops.engine.deadletters import NO_CONNECTION, NOT_POSTED, REROUTED
 from groupops.engine.delivery_order import POSTS, Queued
 from groupops.engine.outbox import Handed, failure_text
 from groupops.engine.ratelimit import TokenBucket
+from groupops.engine.withdraw import NOT_SENT_YET, WITHDRAWS
 from groupops.platforms.registry import Platforms
 from groupops.storage.tables import groups, outbox
 
@@ -330,6 +331,13 @@ class Deliverer:
             if adapter is None:
                 raise PlatformError(NO_CONNECTION, permanent=False, source=repr(row.source))
             action = Action.from_json(row.payload)
+            if action.kind == ActionKind.DELETE and WITHDRAWS in action.data:
+                target = self._withdrawn(int(action.data[WITHDRAWS]))
+                if not target:  # never posted: nothing to delete
+                    res: dict[str, Any] = {"already_gone": True}
+                    self._unrecorded.append({"oid": row.id, "at": self.clock.now(), "res": res})
+                    return "delivered"
+                action = replace(action, message_id=target)
             result = await adapter.perform(action, idempotency_key=f"outbox:{row.id}")
         except RecipientUnreachable as exc:
             self._to_the_group(row, exc)
@@ -353,6 +361,26 @@ class Deliverer:
         # a re-send), one commit fewer per action
         self._unrecorded.append({"oid": row.id, "at": self.clock.now(), "res": res})
         return "delivered"
+
+    def _withdrawn(self, oid: int) -> str:
+        """The platform id of the bot's message in outbox ``oid``, which a ``delete`` takes
+        back (engine.withdraw): "" when it was never posted; raises a passing PlatformError
+        while it is still being sent (the delete is tried again later)."""
+        for done in self._unrecorded:  # delivered by this deliverer, not written down yet
+            if done["oid"] == oid:
+                return str(done["res"].get("platform_message_id") or "")
+        with self.db.connect() as conn:
+            found = conn.execute(
+                select(outbox.c.status, outbox.c.result).where(outbox.c.id == oid)
+            ).first()
+            conn.rollback()
+        if found is None:
+            return ""
+        if found.status in ("pending", "sending"):
+            raise PlatformError(NOT_SENT_YET, permanent=False, id=oid)
+        if found.status != "delivered":
+            return ""
+        return str((found.result or {}).get("platform_message_id") or "")
 
     def _bot_in(self, source: str, chat_id: str) -> bool:
         """Whether the bot is in the group (``groups.bot_in_chat``; a chat no group names: as

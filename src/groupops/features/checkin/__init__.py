@@ -2,6 +2,8 @@
 make-up cards (补签卡), the day's ranking and goal check-ins ("打卡 读了20页").
 
 Every check-in is published as a derived ``checked_in`` event: the points feature pays for it.
+A check-in made with a message moderation removes later (a cross-group spam found out by its
+next copy: ``ctx.removed_message``) is taken back (``days.take_back``).
 
 The package: ``checking`` (a check-in and its reply), ``makeup`` (make-up cards), ``ranking``
 (the day's ranking), ``keywords`` (how a message is matched against the commands, the points
@@ -18,9 +20,9 @@ from typing import ClassVar
 from sqlalchemy import Connection, delete
 
 from groupops.domain.events import EventKind
-from groupops.engine.context import BatchContext, GroupInfo, Incoming
+from groupops.engine.context import BatchContext, GroupInfo, Incoming, RemovedMessage
 from groupops.features.checkin import checking, makeup, ranking
-from groupops.features.checkin.days import Batch, stats_of
+from groupops.features.checkin.days import Batch, stats_of, take_back
 from groupops.features.checkin.settings import CheckinSettings
 from groupops.features.checkin.tables import checkin_days, checkin_stats
 from groupops.features.commands import Answers
@@ -32,7 +34,12 @@ class CheckinFeature:
     name: ClassVar[str] = "checkin"
     order: ClassVar[int] = 30
     settings_model: ClassVar[type[CheckinSettings]] = CheckinSettings
-    handles: ClassVar[frozenset[EventKind]] = frozenset({EventKind.MESSAGE})
+    handles: ClassVar[frozenset[EventKind]] = frozenset(
+        {
+            EventKind.MESSAGE,
+            EventKind.MESSAGE_DELETED,  # moderation removed an earlier message as an ad
+        }
+    )
 
     def __init__(self) -> None:
         #: members' summaries and each group's check-ins a day, kept between batches (this
@@ -61,9 +68,16 @@ class CheckinFeature:
         # first what each message asks for, then the asking members' summaries in one query
         # per group, then the work in the batch's order, then one write
         todo: list[tuple[Incoming, GroupInfo, CheckinSettings, str, str, str]] = []
+        removals: list[tuple[GroupInfo, CheckinSettings, RemovedMessage]] = []
         wanted: dict[int, set[int]] = {}
         for item in batch:
             group = item.group
+            if item.event.kind == EventKind.MESSAGE_DELETED:
+                removed = ctx.removed_message(item)
+                if group is not None and removed is not None and removed.group_id == group.id:
+                    removals.append((group, ctx.settings(self, group, CheckinSettings), removed))
+                    wanted.setdefault(group.id, set()).add(removed.member_id)
+                continue
             if group is None or item.member_id is None or not item.event.text:
                 continue
             s = ctx.settings(self, group, CheckinSettings)
@@ -81,11 +95,13 @@ class CheckinFeature:
                     continue
                 todo.append((item, group, s, "checkin", hit[0], hit[1]))
             wanted.setdefault(group.id, set()).add(item.member_id)
-        if not todo:
+        if not todo and not removals:
             return
         b = Batch(ctx.conn, self._kept_stats, self._kept_counts, self._answers)
         self._answers.begin()
         b.prefetch(wanted)
+        for group, s, removed in removals:
+            take_back(ctx, b, group, s, removed)
         for item, group, s, what, keyword, goal in todo:
             # a command is not conversation: later features (points) do not pay for it
             if what == "ranking":

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from groupops.domain.events import Event, EventKind
-from groupops.engine.context import BatchContext, GroupInfo, Incoming
+from groupops.engine.context import BatchContext, GroupInfo, Incoming, RemovedMessage
 from groupops.features.checkin.settings import CheckinSettings, Gift
 from groupops.features.checkin.tables import checkin_days, checkin_stats
 from groupops.features.commands import Answers
@@ -50,6 +50,19 @@ _SHIFT_STREAKS = (
         _d.day <= bindparam("last"),
     )
     .values(streak=_d.streak + bindparam("by"))
+)
+#: a day taken back (see take_back): the one its check-in stored, at the message's time
+_DELETE_DAY = delete(checkin_days).where(
+    _d.group_id == bindparam("g"),
+    _d.member_id == bindparam("m"),
+    _d.day == bindparam("d"),
+    _d.checked_at == bindparam("at"),
+)
+_LATEST_DAY = select(func.max(_d.day)).where(
+    _d.group_id == bindparam("g"), _d.member_id == bindparam("m")
+)
+_BEST_STREAK = select(func.max(_d.streak)).where(
+    _d.group_id == bindparam("g"), _d.member_id == bindparam("m")
 )
 _SET_DAY_STREAK = (
     update(checkin_days)
@@ -304,7 +317,8 @@ def record(
     ctx.derive(
         Event(
             event.source,
-            f"checkin:{group.id}:{item.member_id}:{day.isoformat()}",
+            # the message's seq too: a day taken back (take_back) can be checked in again
+            f"checkin:{group.id}:{item.member_id}:{day.isoformat()}:{item.seq}",
             EventKind.CHECKED_IN,
             event.occurred_at,
             chat_id=event.chat_id,
@@ -318,11 +332,61 @@ def record(
                 "goal": goal[:500],
                 "made_up": made_up,
                 "gift_points": sum(g.points for g in gifts),
+                "gift_cards": sum(g.cards for g in gifts),
                 "cause_seq": item.seq,
             },
         )
     )
     return CheckinResult(day, streak, reached, total, rank, gifts)
+
+
+def take_back(
+    ctx: BatchContext, b: Batch, group: GroupInfo, s: CheckinSettings, removed: RemovedMessage
+) -> bool:
+    """Moderation removed the message a check-in was made with (a cross-group spam found out
+    later): its day is taken out as if it had never been checked in. The run of days it was in
+    splits: the days after it count again from the day after it (their stored streaks drop by
+    the streak it made). The member's summary is worked out again from the days left: total,
+    latest day, current streak, best streak (the longest stored). The make-up card it used comes
+    back and the cards its gift gave go (never below 0). Points takes back its points and its
+    gift's points (points.earning.take_back_removed). Gifts other days paid since, on the
+    strength of the run it was in, stay theirs; the lengths the split run reaches again pay
+    their gifts again. Whether anything was taken back."""
+    conn, m = ctx.conn, removed.member_id
+    found = ctx.derived_from(removed, EventKind.CHECKED_IN)
+    if not found:
+        return False
+    b.write_days()
+    stats = summary(b, group, m, s)
+    taken = False
+    for _, data in found:
+        day = date.fromisoformat(str(data["day"]))
+        streak = _streak_ending(conn, group.id, m, day)
+        after = run_after(conn, group.id, m, day)
+        params = {"g": group.id, "m": m, "d": day, "at": removed.occurred_at}
+        if conn.execute(_DELETE_DAY, params).rowcount != 1:
+            continue  # not stored (forgotten, or taken back already)
+        taken = True
+        if after and streak:
+            last = day + timedelta(days=after)
+            shift = {"g": group.id, "m": m, "d": day, "last": last, "by": -streak}
+            conn.execute(_SHIFT_STREAKS, shift)
+        made_up = bool(data.get("made_up"))
+        stats.cards = max(0, stats.cards + (1 if made_up else 0) - int(data.get("gift_cards") or 0))
+        stats.total = max(0, stats.total - 1)
+        key = (group.id, day)
+        if not made_up:  # one check-in fewer that day (the places it counts)
+            count = b.counts.get(key, b.kept_counts.get(key))
+            if count is not None:
+                b.counts[key] = max(0, count - 1)
+    if not taken:
+        return False
+    latest = conn.execute(_LATEST_DAY, {"g": group.id, "m": m}).scalar()
+    stats.last_day = latest
+    stats.streak = 0 if latest is None else _streak_ending(conn, group.id, m, latest)
+    stats.best_streak = int(conn.execute(_BEST_STREAK, {"g": group.id, "m": m}).scalar() or 0)
+    stats.dirty = True
+    return True
 
 
 def _rank(b: Batch, group_id: int, day: date) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, select
 
 from groupops.domain.actions import ANNOUNCES, Action, ActionKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
+from groupops.engine.withdraw import withdraw_replies
 from groupops.features.moderation import reasons
 from groupops.features.moderation.blacklist import blacklist
 from groupops.features.moderation.copies import Copy
@@ -212,6 +213,10 @@ def punish(
             earlier = state.messages.get((c.source, c.chat_id, c.message_id))
             if earlier is not None:
                 ctx.suppress(earlier)
+            elif (message := ctx.stored_message(c.source, c.chat_id, c.message_id)) is not None:
+                # answered in its batch (a check-in's reply quotes it): the bot's messages
+                # because of it go with it (engine.withdraw)
+                withdraw_replies(ctx, target, message)
             ctx.derive(removal(c.source, c.chat_id, c.message_id, finding.rule, ctx.now))
     decision_id = log(
         ctx,

@@ -35,11 +35,11 @@ from groupops.features.points.settings import PointsSettings
 from groupops.features.points.tables import points_ledger, points_reactions
 from groupops.storage.tables import events, identities, members, memberships
 
-#: what a message earned (see take_back_removed)
+#: what a message earned, and the check-in it made (see take_back_removed)
 _PAID_FOR = select(points_ledger.c.points).where(
-    points_ledger.c.cause_seq == bindparam("seq"),
+    points_ledger.c.cause_seq.in_(bindparam("seqs", expanding=True)),
     points_ledger.c.member_id == bindparam("m"),
-    points_ledger.c.reason.in_(("message", "reply")),
+    points_ledger.c.reason.in_(("message", "reply", "checkin", "makeup", "gift")),
 )
 
 #: the author of a message named by its platform id (uses ix_events_message)
@@ -252,12 +252,16 @@ def _answers_another(ledger: Ledger, ctx: BatchContext, item: Incoming) -> bool:
 
 def take_back_removed(ledger: Ledger, ctx: BatchContext, feature: Named, item: Incoming) -> None:
     """Moderation removed a message of an earlier batch as an ad (a cross-group copy):
-    the points it earned are taken back, in the month they were earned in."""
+    the points it earned are taken back, in the month they were earned in: its message or
+    reply points, and those of the check-in it made (the ``checked_in`` derived from it: the
+    check-in's points and its streak gift's; the check-in feature takes the day back)."""
     removed = ctx.removed_message(item)
     if removed is None or item.group is None or item.group.id != removed.group_id:
         return
     ledger.flush(ctx)  # the ledger as the batch left it so far
-    paid = ctx.conn.execute(_PAID_FOR, {"seq": removed.seq, "m": removed.member_id}).all()
+    checkins = [seq for seq, _ in ctx.derived_from(removed, EventKind.CHECKED_IN)]
+    seqs = [removed.seq, *checkins]
+    paid = ctx.conn.execute(_PAID_FOR, {"seqs": seqs, "m": removed.member_id}).all()
     points = sum(int(r.points) for r in paid)
     if points <= 0:
         return

@@ -1,0 +1,94 @@
+"""The bot's own messages taken back when moderation removes the member's message they answered.
+
+A check-in's reply quotes the check-in's goal: for a cross-group spam found out later ("打卡
+加微信 abc123" posted in several groups) it repeats the ad. When moderation removes such a
+message, every message the bot posted, or was about to post, because of it goes too: those its
+event caused (the outbox's ``cause_seq``) and those of the events derived from it (a
+``checked_in``'s level-up announcement).
+
+- not sent yet (``pending``): withdrawn, never sent (status ``withdrawn``);
+- sent (``delivered``): a ``delete`` of the bot's message, named by the platform id the
+  delivery returned (``result.platform_message_id``);
+- being sent (``sending``: claimed by a deliverer): a ``delete`` naming the outbox row
+  (``data["withdraws"]``); the deliverer fills in the platform id once the row is delivered,
+  and tries again later while it is not (engine.deliverer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import bindparam, select, update
+
+from groupops.domain.actions import Action, ActionKind
+from groupops.domain.events import EventKind
+from groupops.engine.context import BatchContext, GroupInfo, RemovedMessage
+from groupops.i18n import N_
+from groupops.storage.tables import outbox
+
+#: ``Action.data`` key of a ``delete`` of the bot's own message: the outbox id of that message,
+#: whose platform id the deliverer reads when it sends the ``delete``
+WITHDRAWS = "withdraws"
+#: the outbox status of a message withdrawn before it was sent
+WITHDRAWN = "withdrawn"
+#: why (the outbox's last_error, the delete's reason)
+WITHDRAWN_WHY = N_("withdrawn: moderation removed the message it answered")
+#: a ``delete`` of a message still being sent waits (the deliverer tries again later)
+NOT_SENT_YET = N_("outbox {id} is not sent yet: deleted once it is")
+
+#: the bot's messages in a group: what a member reads there
+_IN_THE_GROUP = (ActionKind.SEND.value, ActionKind.REPLY.value)
+_o = outbox.c
+#: the bot's messages caused by some events in a chat (ix_outbox_chat: the chat's rows)
+_CAUSED = (
+    select(_o.id, _o.status, _o.result)
+    .where(
+        _o.source == bindparam("src"),
+        _o.chat_id == bindparam("chat"),
+        _o.cause_seq.in_(bindparam("seqs", expanding=True)),
+        _o.kind.in_(_IN_THE_GROUP),
+    )
+    .order_by(_o.id)
+)
+_WITHDRAW = (
+    update(outbox)
+    .where(_o.id == bindparam("oid"), _o.status == "pending")
+    .values(status=WITHDRAWN, claimed_until=None, last_error=WITHDRAWN_WHY)
+)
+
+
+def withdraw_replies(ctx: BatchContext, group: GroupInfo, message: RemovedMessage) -> int:
+    """Take back the bot's messages in ``group`` caused by ``message`` (a member's message
+    moderation removes) or by an event derived from it; how many."""
+    seqs: Sequence[int] = [
+        message.seq,
+        *(seq for seq, _ in ctx.derived_from(message, EventKind.CHECKED_IN)),
+    ]
+    params = {"src": group.source, "chat": group.chat_id, "seqs": seqs}
+    taken = 0
+    for oid, status, result in ctx.conn.execute(_CAUSED, params).all():
+        if status == "pending" and ctx.conn.execute(_WITHDRAW, {"oid": oid}).rowcount == 1:
+            taken += 1
+            continue
+        if status == "delivered":
+            platform_id = str((result or {}).get("platform_message_id") or "")
+            if not platform_id:
+                continue  # the platform named no message: nothing to delete
+            data: dict[str, int] = {}
+        elif status in ("pending", "sending"):
+            # claimed by a deliverer (or just now): deleted once it is delivered (the
+            # deliverer puts its platform id in the place of this one)
+            platform_id, data = f"outbox:{oid}", {WITHDRAWS: int(oid)}
+        else:
+            continue  # dead, rerouted or withdrawn: never posted in the group
+        delete = Action(
+            ActionKind.DELETE,
+            group.source,
+            group.chat_id,
+            message_id=platform_id,
+            reason=WITHDRAWN_WHY,
+            data=data,
+        )
+        ctx.emit_for_group(delete, group)
+        taken += 1
+    return taken
