@@ -3,8 +3,9 @@
 A check-in's reply quotes the check-in's goal: for a cross-group spam found out later ("打卡
 加微信 abc123" posted in several groups) it repeats the ad. When moderation removes such a
 message, every message the bot posted, or was about to post, because of it goes too: those its
-event caused (the outbox's ``cause_seq``) and those of the events derived from it (a
-``checked_in``'s level-up announcement).
+event caused (the outbox's ``cause_seq``) and those of the events derived from it (its
+``checked_in``). A level-up announcement names no cause and stays: a level once reached is
+kept (points).
 
 - not sent yet (``pending``): withdrawn, never sent (status ``withdrawn``);
 - sent (``delivered``): a ``delete`` of the bot's message, named by the platform id the
