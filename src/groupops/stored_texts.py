@@ -42,6 +42,7 @@ LOG_WORDS = {
     "flood": N_("flood"),
     "cross_group": N_("cross_group"),
     "newcomer_link": N_("newcomer_link"),
+    "known_ad": N_("known_ad"),
     "blacklist": N_("blacklist"),
 }
 

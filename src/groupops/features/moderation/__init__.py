@@ -10,6 +10,7 @@ The package: ``checks`` (what a message is checked for, floods counted in memory
 (the step an offence reaches and its actions and notice), ``blacklist`` (listing, removal from
 the other groups, a listed member's join), ``decisions`` (a batch's shared state and its
 decision rows), ``detectors`` and ``copies`` (what finds content and cross-group copies),
+``known_ads`` (the library of known ads: the texts blacklisted members were removed for),
 ``removed`` (a removal of an earlier message, told to later features), ``memory`` (flood windows
 and notices kept between batches, changed by a batch once it commits), ``ops`` (the log, undo
 and the blacklist for operators).
@@ -27,7 +28,7 @@ from sqlalchemy import Connection, delete
 from groupops.domain.events import EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.base import FeatureSettings
-from groupops.features.moderation import blacklist, checks, ladder
+from groupops.features.moderation import blacklist, checks, known_ads, ladder
 from groupops.features.moderation.checks import Matchers, Windows
 from groupops.features.moderation.decisions import Batch, write_logs
 from groupops.features.moderation.ladder import Notices
@@ -140,6 +141,8 @@ class ModerationFeature:
         found = checks.examine(ctx, item, group, s, state, self._recent, self._matchers)
         if found is not None:
             finding, copies = found
+            if finding.rule == known_ads.RULE:  # straight to blacklist_action
+                s = known_ads.ladder_settings(s)
             ladder.punish(ctx, item, group, s, finding, copies, state, self._notices)
 
     # -- the clock -------------------------------------------------------------------------
@@ -147,6 +150,7 @@ class ModerationFeature:
         ctx.conn.execute(
             delete(moderation_copies).where(moderation_copies.c.seen_at < now - COPIES_KEEP)
         )
+        known_ads.drop_expired(ctx.conn, now)
         stale = now - FLOOD_KEEP
         checks.drop_stale(self._recent, stale)
         self._notices.drop_stale(lambda q: not q or q[-1] < stale)

@@ -56,6 +56,8 @@ def blacklist(
                 by="auto",
             )
         )
+    # the text they were listed for goes into the library of known ads (known_ads.py)
+    state.known.remember(ctx, group, s, state.texts.get(item.seq), rule, decision_id)
     if not s.blacklist_kick_everywhere:
         return
     m, g, i = memberships.c, groups.c, identities.c

@@ -1,8 +1,9 @@
-"""What a message is checked for, in order: forbidden content (invites, links, phone numbers,
-contact requests, keywords: detectors.py), and in a newcomer's first ``newcomer_hours`` in
-strict mode any link or link card; then a flood (too many messages in a short time, counted in
-memory per member and group); then the same text posted across the workspace's groups
-(copies.py). The first finding is what the ladder punishes."""
+"""What a message is checked for, in order: the text of a known ad (known_ads.py); forbidden
+content (invites, links, phone numbers, contact requests, keywords: detectors.py), and in a
+newcomer's first ``newcomer_hours`` in strict mode any link or link card; then a flood (too
+many messages in a short time, counted in memory per member and group); then the same text
+posted across the workspace's groups (copies.py). The first finding is what the ladder
+punishes."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import bindparam, func, select
 from groupops.domain.events import ContentKind, EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming, Named
 from groupops.features.commands import command_words, is_command
+from groupops.features.moderation import known_ads
 from groupops.features.moderation.copies import Copy, CopyBook
 from groupops.features.moderation.decisions import Batch
 from groupops.features.moderation.detectors import (
@@ -29,6 +31,7 @@ from groupops.features.moderation.detectors import (
     fingerprint,
     snippet,
 )
+from groupops.features.moderation.known_ads import KnownAds
 from groupops.features.moderation.memory import StagedDeques
 from groupops.features.moderation.ops import evidence_of
 from groupops.features.moderation.settings import ModerationSettings
@@ -84,6 +87,7 @@ def prepare(
     the flood windows of groups not read yet (``warm``: group -> the window read, seconds)."""
     state = Batch()
     wanted: dict[int, set[str]] = {}
+    known: dict[int, set[str]] = {}  # fingerprints looked up in the library of known ads
     since: datetime | None = None
     cold: dict[int, tuple[GroupInfo, Incoming]] = {}  # group -> its first message here
     for item in batch:
@@ -100,6 +104,8 @@ def prepare(
             continue
         text = state.texts[item.seq] = Text.of(event.text)
         s = _settings(ctx, feature, group)
+        if known_ads.candidate(text, s):
+            known.setdefault(group.workspace_id, set()).add(fingerprint(text))
         if event.kind != EventKind.MESSAGE or not s.detect_cross_group:
             continue
         if len(text.squeezed) < s.cross_group_min_chars:
@@ -108,6 +114,7 @@ def prepare(
         start = event.occurred_at - timedelta(seconds=s.cross_group_window_seconds)
         since = start if since is None else min(since, start)
     state.book = CopyBook.load(ctx.conn, wanted, since)
+    state.known = KnownAds.load(ctx.conn, known, ctx.now) if known else KnownAds()
     for group, first in cold.values():
         s = _settings(ctx, feature, group)
         if s.detect_flood and warm.get(group.id, 0) < s.flood_seconds:
@@ -172,6 +179,10 @@ def examine(
         and when - item.joined_at < timedelta(hours=s.newcomer_hours)
     )
     text = state.texts.get(item.seq)
+    # a known ad first: its author is the advertiser blacklisted for it, not a first offender
+    finding = state.known.check(group, s, text)
+    if finding is not None:
+        return finding, []
     finding = _content(text, event.content_kind, s, newcomer, matchers)
     copies: list[Copy] = []
     if event.kind == EventKind.MESSAGE:

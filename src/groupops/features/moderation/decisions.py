@@ -15,6 +15,7 @@ from groupops.domain.actions import Action
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.moderation.copies import CopyBook
 from groupops.features.moderation.detectors import Text
+from groupops.features.moderation.known_ads import KnownAds
 from groupops.features.moderation.tables import moderation_decisions
 from groupops.storage.bulk import Bulk
 
@@ -26,11 +27,13 @@ _LOGS = Bulk(insert(moderation_decisions))
 
 @dataclass
 class Batch:
-    """What one handle() call shares: texts in normal form, the copies across groups, and the
-    members already muted or removed in this batch."""
+    """What one handle() call shares: texts in normal form, the copies across groups, the
+    known ads, and the members already muted or removed in this batch."""
 
     texts: dict[int, Text] = field(default_factory=dict)
     book: CopyBook = field(default_factory=CopyBook)
+    #: the known ads among the batch's fingerprints (known_ads.py)
+    known: KnownAds = field(default_factory=KnownAds)
     escalated: set[tuple[int, int]] = field(default_factory=set)
     #: (group, member) removed in this batch, by a decision there or by the blacklist
     removed: set[tuple[int, int]] = field(default_factory=set)

@@ -41,6 +41,7 @@ REASONS = {
     "flood": N_("too many messages in a short time"),
     "cross_group": N_("the same message was posted in several groups"),
     "newcomer_link": N_("new members may not post links yet"),
+    "known_ad": N_("this is a known ad"),
 }
 MINUTES = (N_("1 minute"), N_("{n} minutes"))
 HOURS = (N_("1 hour"), N_("{n} hours"))

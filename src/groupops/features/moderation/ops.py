@@ -21,7 +21,11 @@ from groupops.domain.errors import Conflict, NotFound
 from groupops.domain.time import utc
 from groupops.engine.outbox import queue_actions
 from groupops.features.moderation import reasons
-from groupops.features.moderation.tables import moderation_blacklist, moderation_decisions
+from groupops.features.moderation.tables import (
+    moderation_blacklist,
+    moderation_decisions,
+    moderation_known_ads,
+)
 from groupops.i18n import N_
 from groupops.platforms.base import Capabilities
 from groupops.storage.tables import groups, members
@@ -39,6 +43,7 @@ EVIDENCE = {
     "blacklisted_in": N_("blacklisted for {rule} in {group} (decision #{decision})"),
     "on_blacklist": N_("on the workspace blacklist for {rule}"),
     "on_blacklist_by": N_("on the workspace blacklist for {rule} (decision #{decision})"),
+    "known_ad": N_("a known ad (decision #{decision}): {text}"),
     "undid": N_("undid #{decision} ({rule}, {step})"),
     "undid_and_one": N_("undid #{decision} ({rule}, {step}) and 1 follow-up decision"),
     "undid_and_more": N_("undid #{decision} ({rule}, {step}) and {more} follow-up decisions"),
@@ -201,6 +206,23 @@ def _reverse(r: Any) -> Action | None:
     return None
 
 
+def _forget_known_ads(conn: Connection, row: Any) -> int:
+    """An undo drops the known ads (known_ads.py) its decision added and, for a ``known_ad``,
+    the one that decision matched: the operator says the text is no ad. How many it dropped."""
+    owners = {int(row.id)}
+    if row.rule == "known_ad":
+        matched = read_evidence(row.evidence)[2].get("decision")
+        if isinstance(matched, int) and matched:
+            owners.add(matched)
+    k = moderation_known_ads.c
+    res = conn.execute(
+        delete(moderation_known_ads).where(
+            k.workspace_id == row.workspace_id, k.decision_id.in_(sorted(owners))
+        )
+    )
+    return int(res.rowcount or 0)
+
+
 #: where an undo's refusal comes from (an operator's ``groupops undo``)
 UNDO = N_("moderation undo")
 
@@ -281,6 +303,7 @@ def undo_decision(
                 )
             )
             removed = bool(res.rowcount)
+        forgotten = _forget_known_ads(conn, row)
         outbox_ids, task_ids = queue_actions(
             conn,
             actions,
@@ -319,5 +342,6 @@ def undo_decision(
         "outbox_ids": outbox_ids,
         "owner_task_ids": task_ids,
         "blacklist_removed": removed,
+        "known_ads_removed": forgotten,
         "note": UNDO_NOTE,
     }

@@ -172,6 +172,10 @@ class ModerationSettings(FeatureSettings):
     blacklist_action: Literal["kick", "ban"] = "kick"
     #: when a member is blacklisted, also remove them from the workspace's other groups
     blacklist_kick_everywhere: bool = True
+    #: keep the text of an ad whose author was blacklisted for it this many days (the library
+    #: of known ads, known_ads.py): the same text again, from anyone, is removed and its author
+    #: gets blacklist_action at once; 0 turns the library off
+    known_ads_days: int = Field(default=30, ge=0, le=365)
 
     def forbidden_in(self, text: str) -> tuple[str, str] | None:
         """The operator keyword of ``keywords_zh`` or ``keywords_en`` that a message of
