@@ -18,6 +18,7 @@ kept (points).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
@@ -40,22 +41,26 @@ NOT_SENT_YET = N_("outbox {id} is not sent yet: deleted once it is")
 #: the bot's messages in a group: what a member reads there
 _IN_THE_GROUP = (ActionKind.SEND.value, ActionKind.REPLY.value)
 _o = outbox.c
-#: the bot's messages caused by some events in a chat (ix_outbox_chat: the chat's rows)
+#: the bot's messages caused by some events in a chat (ix_outbox_cause: a few index steps)
 _CAUSED = (
-    select(_o.id, _o.status, _o.result)
-    .where(
+    select(_o.id, _o.status, _o.result).where(
         _o.source == bindparam("src"),
         _o.chat_id == bindparam("chat"),
         _o.cause_seq.in_(bindparam("seqs", expanding=True)),
         _o.kind.in_(_IN_THE_GROUP),
     )
-    .order_by(_o.id)
+    # no ORDER BY id: SQLite would walk the chat's every row in ix_outbox_chat's order for it
+    # (the few rows found are put in order in Python)
 )
 _WITHDRAW = (
     update(outbox)
     .where(_o.id == bindparam("oid"), _o.status == "pending")
     .values(status=WITHDRAWN, claimed_until=None, last_error=WITHDRAWN_WHY)
 )
+
+
+def _first(row: Any) -> int:
+    return int(row[0])
 
 
 def withdraw_replies(ctx: BatchContext, group: GroupInfo, message: RemovedMessage) -> int:
@@ -67,7 +72,7 @@ def withdraw_replies(ctx: BatchContext, group: GroupInfo, message: RemovedMessag
     ]
     params = {"src": group.source, "chat": group.chat_id, "seqs": seqs}
     taken = 0
-    for oid, status, result in ctx.conn.execute(_CAUSED, params).all():
+    for oid, status, result in sorted(ctx.conn.execute(_CAUSED, params).all(), key=_first):
         if status == "pending" and ctx.conn.execute(_WITHDRAW, {"oid": oid}).rowcount == 1:
             taken += 1
             continue
