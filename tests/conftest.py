@@ -71,6 +71,8 @@ from collections.abc import Callable, Iterator  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
+from sqlalchemy import Engine  # noqa: E402
+
 from groupops.engine.app import App  # noqa: E402
 from groupops.engine.clock import ManualClock  # noqa: E402
 from groupops.features.registry import DEFAULT_FEATURES  # noqa: E402
@@ -162,6 +164,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Engine]:
+    """groupops' database for one test, migrated (the test database): for tests that drive the
+    storage or a platform without an App."""
+    from groupops.storage.db import make_engine
+    from groupops.storage.migrate import upgrade
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

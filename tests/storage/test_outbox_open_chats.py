@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,8 +14,6 @@ from sqlalchemy import Connection, Engine, delete, insert, text
 
 from groupops.engine import outbox as engine_outbox
 from groupops.engine.outbox import OPEN_SCAN_LIMIT, open_chats
-from groupops.storage.db import make_engine
-from groupops.storage.migrate import upgrade
 from groupops.storage.tables import outbox
 from tests.conftest import T0
 
@@ -25,14 +22,6 @@ STATUSES = ["pending", "sending", "delivered", "dead", "rerouted"]
 DISTINCT = text(
     "SELECT DISTINCT source, chat_id FROM outbox WHERE status IN ('pending', 'sending')"
 )
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def row(source: str, chat: str, status: str) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,7 +28,6 @@ from sqlalchemy.sql import Select
 from groupops.domain.actions import ADDRESSES
 from groupops.engine import delivery_order
 from groupops.engine.delivery_order import OVERTAKES, QueueRead, read_queue
-from groupops.storage.db import make_engine
 from groupops.storage.migrate import alembic_config, current, upgrade
 from groupops.storage.tables import outbox
 from tests.conftest import T0
@@ -109,14 +107,6 @@ def rows(chats: dict[str, list[tuple[str, str]]], order: list[str]) -> list[dict
 def queue(conn: Connection, batch: list[dict[str, Any]]) -> None:
     conn.execute(delete(outbox))
     conn.execute(insert(outbox), batch)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def window_rows(conn: Connection, per_chat: int, budget: int) -> list[tuple[int, int, int]]:

@@ -16,10 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 from nio import AsyncClient, AsyncClientConfig, JoinResponse, LoginResponse, SyncResponse
-from sqlalchemy import Engine
 
-from groupops.storage.db import make_engine
-from groupops.storage.migrate import upgrade
 from tests.conftest import need_service
 from tests.platforms.matrix.synapse import SERVER_NAME, Synapse, synapse_available
 
@@ -48,15 +45,6 @@ def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
     server = start_synapse(tmp_path_factory.mktemp("synapse"))
     yield server
     server.stop()
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    """groupops' database for a test: the test database, migrated."""
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @dataclass
