@@ -21,7 +21,7 @@ settings change.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -66,19 +66,25 @@ class CommandWords:
         return False
 
 
+def group_settings(
+    ctx: BatchContext, group: GroupInfo
+) -> Iterator[tuple[Feature, FeatureSettings]]:
+    """Each feature the engine runs with its settings in ``group``, in the engine's order; one
+    whose settings there do not validate is left out (the engine reports it and runs the
+    feature nowhere there)."""
+    for feature in ctx.features:
+        try:
+            yield feature, ctx.settings(feature, group, feature.settings_model)
+        except ValidationError:
+            continue
+
+
 def _gather(ctx: BatchContext, group: GroupInfo) -> CommandWords:
     words: set[str] = set()
-    for feature in ctx.features:
-        fields = command_word_fields(feature.settings_model)
-        if not fields:
-            continue
-        try:
-            settings = ctx.settings(feature, group, feature.settings_model)
-        except ValidationError:
-            continue  # the engine reports it and runs the feature nowhere in that group
+    for feature, settings in group_settings(ctx, group):
         if not settings.enabled:
             continue
-        for name in fields:
+        for name in command_word_fields(feature.settings_model):
             value = getattr(settings, name, None)
             if isinstance(value, list | tuple):
                 words.update(w.strip().lower() for w in value if isinstance(w, str) and w.strip())

@@ -8,13 +8,10 @@ no), as the points commands are matched."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
-from pydantic import ValidationError
+from collections.abc import Callable
 
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
-from groupops.features.base import Feature, FeatureSettings
-from groupops.features.commands import WORDS_APART, Answers, offered_commands
+from groupops.features.commands import WORDS_APART, Answers, group_settings, offered_commands
 from groupops.features.keywords import is_keyword
 from groupops.features.welcome.settings import WelcomeSettings
 from groupops.i18n import N_
@@ -65,20 +62,8 @@ def help_text(ctx: BatchContext, group: GroupInfo, t: Callable[[str], str]) -> s
     each as its words and what it does (:func:`~groupops.features.commands.offered_commands`:
     the rules command only when the group has rules)."""
     lines = [ctx.templates.render(t(HELP_HEADER), {"group": group.title}, where="welcome")]
-    for command in offered_commands(_valid_settings(ctx, group)):
+    for command in offered_commands(group_settings(ctx, group)):
         joined = WORDS_APART.join(command.words)
         does = command.does
         lines.append(t(HELP_LINE).format(words=joined, does=t(does)) if does else joined)
     return "\n".join(lines)
-
-
-def _valid_settings(
-    ctx: BatchContext, group: GroupInfo
-) -> Iterator[tuple[Feature, FeatureSettings]]:
-    """Each feature the engine runs with its settings in ``group``; one whose settings there
-    do not validate is left out (the engine reports it and runs the feature nowhere there)."""
-    for feature in ctx.features:
-        try:
-            yield feature, ctx.settings(feature, group, feature.settings_model)
-        except ValidationError:
-            continue
