@@ -5,6 +5,7 @@ opened with it, one each. Real Synapse on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import Engine
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import InvalidSettings, PlatformError
+from groupops.platforms.matrix import deliver
 from groupops.platforms.matrix.config import MAX_PRIVATE_CHATS, MatrixConfig
 from groupops.platforms.matrix.homeserver import made_private_for
 from groupops.platforms.matrix.sync import (
@@ -215,9 +217,13 @@ class LostAnswer:
         await self.alice.join(self.group)
         await settle(self.adapter, 1)
 
-    async def restart(self) -> None:
-        """The bot stopped and started again (what it knew only in memory is gone)."""
+    async def restart(self, *, earlier_version: bool = False) -> None:
+        """The bot stopped and started again (what it knew only in memory is gone); with
+        ``earlier_version``, one that kept no note of the private rooms it was making."""
         await self.adapter.close()
+        if earlier_version:
+            store = self.adapter.store
+            store.save_state({k: v for k, v in store.state().items() if k != "dm_making"})
         self.adapter = make_adapter(self.db, self.config, self.got)
         await self.adapter.connect()
 
@@ -243,9 +249,29 @@ class LostAnswer:
         (room,) = await invitations(self.alice)  # the homeserver made it all the same
         return room
 
+    async def killed(self, text: str) -> str:
+        """A private message whose room the homeserver made, the bot stopped (killed) before
+        it recorded the answer: the made room."""
+        client = self.adapter._client()
+        create = client.room_create
+
+        async def then_killed(*args: Any, **kwargs: Any) -> Any:
+            made = await create(*args, **kwargs)
+            assert isinstance(made, RoomCreateResponse), made
+            raise Killed(made.room_id)
+
+        client.room_create = then_killed
+        with pytest.raises(Killed) as killed:
+            await self.dm(text)
+        return str(killed.value)
+
     async def close(self) -> None:
         await self.adapter.close()
         await self.alice.close()
+
+
+class Killed(BaseException):
+    """The bot's process stopped (the room the homeserver made is its argument)."""
 
 
 def test_a_private_room_whose_making_went_unanswered_is_used_not_made_again(
@@ -307,19 +333,91 @@ def test_a_private_room_whose_making_went_unanswered_is_found_by_the_sync(
     assert out["invited"] == set()  # no second room
 
 
+def test_a_restart_between_making_a_private_room_and_recording_it_makes_no_second(
+    synapse: Synapse, db: Engine
+) -> None:
+    """Synapse made alice's private room, and the bot stopped before it recorded the answer.
+    Started again, the retry (before any sync) made a second room and a second invitation.
+    The making was noted before asking (``dm_making``): the retry finds the room made before
+    and writes there; one room, one invitation, and the note is done with."""
+
+    async def go() -> dict[str, Any]:
+        bot = LostAnswer(synapse, db)
+        await bot.start()
+        made = await bot.killed("the rules")
+        await bot.restart()
+        out: dict[str, Any] = {"made": made, "retried": await bot.dm("the rules")}
+        out["invited"] = await invitations(bot.alice)
+        await settle(bot.adapter, 2)
+        out["again"] = await bot.dm("and once more")
+        out["stored"] = bot.adapter.store.state()
+        out["alice"] = bot.alice.user_id
+        await bot.close()
+        return out
+
+    out = run(go())
+    assert out["retried"] == out["made"] == out["again"]
+    assert out["invited"] == {out["made"]}  # one invitation, no second room
+    assert out["stored"]["dm_rooms"] == {out["alice"]: out["made"]}
+    assert out["stored"]["dm_making"] == {}
+    assert out["made"] not in out["stored"].get("leaving", {})
+
+
+def test_a_look_for_a_room_made_before_a_restart_waits_for_the_first_sync(
+    synapse: Synapse, db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot in more rooms than the look reads by itself (UNSEEN_READ_MAX, 0 here), and no
+    sync yet since the restart: the retry waits for the first sync, which shows every room
+    and finds the one made before; it is not made again. With no sync in time, the retry is
+    a passing failure (no answer in time), and nothing is made."""
+    monkeypatch.setattr(deliver, "UNSEEN_READ_MAX", 0)
+
+    async def go() -> dict[str, Any]:
+        bot = LostAnswer(synapse, db)
+        bot.config = replace(bot.config, request_timeout=1.0)
+        await bot.start()
+        made = await bot.killed("the rules")
+        await bot.restart()
+        out: dict[str, Any] = {"made": made}
+        with pytest.raises(PlatformError, match="no answer in time") as waited:
+            await bot.dm("the rules")
+        out["permanent"] = waited.value.permanent
+        out["invited_before_sync"] = await invitations(bot.alice)
+        retry = asyncio.ensure_future(bot.dm("the rules"))
+        await asyncio.sleep(0.3)
+        out["waiting"] = not retry.done()
+        await bot.adapter.sync_once(0)
+        out["retried"] = await retry
+        out["invited"] = await invitations(bot.alice)
+        out["stored"] = bot.adapter.store.state()
+        out["alice"] = bot.alice.user_id
+        await bot.close()
+        return out
+
+    out = run(go())
+    assert out["permanent"] is False
+    assert out["invited_before_sync"] == {out["made"]}
+    assert out["waiting"]  # for the sync
+    assert out["retried"] == out["made"]
+    assert out["invited"] == {out["made"]}
+    assert out["stored"]["dm_rooms"] == {out["alice"]: out["made"]}
+    assert out["stored"]["dm_making"] == {}
+
+
 def test_a_second_private_room_made_after_a_lost_answer_is_left(
     synapse: Synapse, db: Engine
 ) -> None:
-    """After a restart nothing says a room's making went unanswered, and the retry makes a
-    second room for alice. The next sync (a start's, which shows every room) recognises the
-    lost one as a room the bot made for her: she has a private room, so the bot leaves the
-    lost one; nothing of it is a group's, not even once she joined it and wrote there."""
+    """An earlier version kept no note of the room it was making: after a restart nothing
+    said a room's making went unanswered, and the retry made a second room for alice. The
+    next sync (a start's, which shows every room) recognises the lost one as a room the bot
+    made for her: she has a private room, so the bot leaves the lost one; nothing of it is a
+    group's, not even once she joined it and wrote there."""
 
     async def go() -> dict[str, Any]:
         bot = LostAnswer(synapse, db)
         await bot.start()
         lost = await bot.lost("the rules")
-        await bot.restart()
+        await bot.restart(earlier_version=True)
         out: dict[str, Any] = {"lost": lost, "second": await bot.dm("the rules")}
         out["invited"] = await invitations(bot.alice)
         await bot.alice.join(lost)

@@ -121,7 +121,7 @@ class MatrixAdapter(Sync, Delivery):
         self._lock = asyncio.Lock()  # one state write at a time (sync loop vs perform)
         self._power_locks = KeyedLocks()  # one power-levels change at a time per room
         self._dm_locks = KeyedLocks()  # one look for (or making of) a person's private room
-        self._dm_unanswered = set()
+        self._next_sync = asyncio.Event()
         self.health = Health(self.source, store, lambda: self._state, self.clock.now)
 
     # -- lifecycle -------------------------------------------------------------------------

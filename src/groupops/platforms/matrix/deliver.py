@@ -6,6 +6,7 @@ is lifted by the adapter's loop when the time comes (kept in ``connections.state
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 from collections.abc import Mapping
@@ -73,8 +74,18 @@ MATRIX_ACTIONS = frozenset(
 
 
 #: the rooms not shown by a sync yet that are read, at most, to find a private room whose
-#: making went unanswered (more: no sync has come this run, and the sync finds it)
+#: making went unanswered (more: no sync has come since the start, and the look waits for
+#: the sync, which finds it)
 UNSEEN_READ_MAX = 20
+
+
+class _SyncFirst(Exception):
+    """A private room asked for before may have been made, and only a sync can tell (too
+    many of the bot's rooms are unknown to the client): wait for ``synced``."""
+
+    def __init__(self, synced: asyncio.Event) -> None:
+        super().__init__("the next sync first")
+        self.synced = synced
 
 
 def _txn(prefix: str, idempotency_key: str, part: str = "") -> str:
@@ -201,9 +212,24 @@ class Delivery(Homeserver):
 
         One look at a time per person: the deliverer sends to several chats at once, and two
         private messages to the same person (from two groups) that both found no room made
-        two; the second now waits for the first's room and writes there."""
-        async with self._dm_locks.hold(user_id):
-            return await self._dm_room_locked(user_id)
+        two; the second now waits for the first's room and writes there.
+
+        A room asked for whose answer was not recorded (``dm_making``: lost, or the bot
+        stopped before recording it) is looked for before another is made
+        (:meth:`_made_unseen`); when that needs a sync first (the bot's rooms are not known
+        yet after a start), the look waits for it, at most ``request_timeout`` (then a
+        passing failure: the deliverer tries again later)."""
+        deadline: float | None = None
+        while True:
+            try:
+                async with self._dm_locks.hold(user_id):
+                    return await self._dm_room_locked(user_id)
+            except _SyncFirst as wait:
+                synced = wait.synced
+            loop = asyncio.get_running_loop()
+            deadline = deadline or loop.time() + self.config.request_timeout
+            async with asyncio.timeout_at(deadline):  # TimeoutError: no answer in time
+                await synced.wait()
 
     async def _dm_room_locked(self, user_id: str) -> str:
         rooms: dict[str, str] = self._state.setdefault("dm_rooms", {})
@@ -227,39 +253,47 @@ class Delivery(Homeserver):
             raise RecipientUnreachable(
                 LEFT_PRIVATE_CHAT, where=self.source, user=user_id, room=known
             )
-        if user_id in self._dm_unanswered:
+        if user_id in self._making():
             lost = await self._made_unseen(user_id)
             if lost is not None:
                 return lost
-        # until the homeserver answers, it may make the room without saying so
-        self._dm_unanswered.add(user_id)
+        # until the homeserver answers, it may make the room without saying so: noted, and
+        # stored, before asking, so that a retry after a restart looks for it too
+        async with self._lock:
+            self._making()[user_id] = self.clock.now().isoformat()
+            self.store.save_state(self._state)
         made = await self._client().room_create(
             is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat
         )
         if not isinstance(made, RoomCreateResponse):
             error = self._error(made, f"direct room with {user_id}")
             if error.permanent:  # refused: nothing was made
-                self._dm_unanswered.discard(user_id)
+                async with self._lock:
+                    self._making().pop(user_id, None)
+                    self.store.save_state(self._state)
             raise error
-        self._dm_unanswered.discard(user_id)
         async with self._lock:
             rooms[user_id] = made.room_id
+            self._making().pop(user_id, None)
             self.store.save_state(self._state)
         return str(made.room_id)
 
     async def _made_unseen(self, user_id: str) -> str | None:
         """The private room the bot made for ``user_id`` when the answer to making it was
-        lost (a time-out, a proxy's 504: the homeserver may have made it all the same), if
-        no sync has shown it yet (the sync adopts the ones it shows: PrivateChats._adopt_lost): the
-        rooms the bot is in that its client does not hold yet are read (usually none), and
-        the newest made for them is theirs. None: there is none, make one."""
+        not recorded (lost: a time-out, a proxy's 504; or the bot stopped before recording
+        it: the homeserver may have made it all the same), if no sync has shown it yet (the
+        sync adopts the ones it shows: PrivateChats._adopt_lost): the rooms the bot is in that
+        its client does not hold yet are read (usually none), and the newest made for them
+        is theirs. None: there is none, make one. More than UNSEEN_READ_MAX such rooms (no
+        sync yet since a start: the client holds none): _SyncFirst, the next sync shows
+        them all, and adopts the room if it is there."""
         client = self._client()
         joined = await client.joined_rooms()
         if not isinstance(joined, JoinedRoomsResponse):
             raise self._error(joined, "joined rooms")
         unseen = set(joined.rooms) - set(client.rooms) - self.direct_rooms()
-        if len(unseen) > UNSEEN_READ_MAX:  # no sync yet this run: the sync sorts it out
-            unseen = set()
+        if len(unseen) > UNSEEN_READ_MAX:
+            raise _SyncFirst(self._next_sync)
         made: list[tuple[int, str]] = []
         for room_id in sorted(unseen):
             state = await client.room_get_state(room_id)
@@ -269,7 +303,6 @@ class Delivery(Homeserver):
             if found is not None and found[0] == user_id:
                 made.append((found[1], room_id))
         self._adopt_made(user_id, made)  # an extra room: the sync leaves it once it shows it
-        self._dm_unanswered.discard(user_id)
         room = self._state["dm_rooms"].get(user_id)
         if room is None:
             return None

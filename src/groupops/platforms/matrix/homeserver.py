@@ -189,9 +189,9 @@ class Homeserver:
     _lock: asyncio.Lock
     _power_locks: KeyedLocks
     _dm_locks: KeyedLocks
-    #: the people a private room was asked for (createRoom) with no answer yet: the
-    #: homeserver may have made it (this run)
-    _dm_unanswered: set[str]
+    #: set when the next sync is done (and then replaced): a look for a private room made
+    #: before a restart waits for it (every room the bot is in is known then)
+    _next_sync: asyncio.Event
 
     def _scrub(self, text: str) -> str:
         for secret in self.config.secrets():
@@ -326,15 +326,27 @@ class Homeserver:
             self._state.get("direct_rooms", [])
         )
 
+    def _making(self) -> dict[str, str]:
+        """``state["dm_making"]``: the people a private room was asked for (createRoom) whose
+        answer is not recorded yet (person -> when asked). Noted and stored before asking:
+        the homeserver may make the room without the answer coming back (a time-out, a
+        proxy's 504, the bot stopped meanwhile), and a retry, after a restart too, looks for
+        that room before making another."""
+        making: dict[str, str] = self._state.setdefault("dm_making", {})
+        return making
+
     def _adopt_made(self, user_id: str, made: Iterable[tuple[int, str]]) -> list[str]:
         """Rooms the bot made to write to ``user_id`` privately ((made at, room), see
         :func:`made_private_for`) that it did not know: the answer to making one was lost
-        (a time-out, a proxy's 504) after the homeserver had made it. When ``user_id`` has no
-        private room yet, the newest becomes theirs (``dm_rooms``); the one they have stays
-        (what was sent to them went there). The others, the extra rooms, are returned for
-        the bot to leave. Called holding ``user_id``'s private-room lock."""
+        (a time-out, a proxy's 504, a restart) after the homeserver had made it. When
+        ``user_id`` has no private room yet, the newest becomes theirs (``dm_rooms``); the
+        one they have stays (what was sent to them went there). Either way the making asked
+        for them is over (``dm_making``). The others, the extra rooms, are returned for the
+        bot to leave. Called holding ``user_id``'s private-room lock."""
         rooms: dict[str, str] = self._state.setdefault("dm_rooms", {})
         newest_first = [room for _, room in sorted(made, reverse=True)]
+        if newest_first:
+            self._making().pop(user_id, None)
         if newest_first and user_id not in rooms:
             rooms[user_id] = newest_first.pop(0)
             log.warning(

@@ -8,6 +8,7 @@ later: neither stops the sync position from moving on."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Collection, Mapping
 from dataclasses import replace
@@ -258,6 +259,8 @@ class Sync(PrivateChats):
         async with self._lock:
             self._state["next_batch"] = answer.next_batch
             self.store.save_state(self._state)
+        done, self._next_sync = self._next_sync, asyncio.Event()
+        done.set()  # a look for a private room waiting for a sync goes on
         return events
 
     async def _admit(self, room_id: str, invite_state: Any, joining: Collection[str]) -> bool:
