@@ -171,10 +171,13 @@ def _analyze_frame(
     return out
 
 
-def load_group_events(conn: Any, group_id: int) -> Iterator[Event]:
+def load_group_events(
+    conn: Any, group_id: int, since: datetime | None = None
+) -> Iterator[Event]:
     """A live group's events from the engine's ``events`` table (SQLAlchemy ``Connection``),
-    in time order, as :class:`Event` objects for :func:`analyze`. A member the bot removed
-    (``member_kicked``) counts as a departure, as one who left."""
+    in time order, as :class:`Event` objects for :func:`analyze`; with ``since``, those from
+    that time on only. A member the bot removed (``member_kicked``) counts as a departure, as
+    one who left."""
     import sqlalchemy as sa
 
     from groupops.domain.events import EventKind
@@ -191,6 +194,8 @@ def load_group_events(conn: Any, group_id: int) -> Iterator[Event]:
         .where(t.c.group_id == group_id, t.c.kind.in_(wanted))
         .order_by(t.c.occurred_at, t.c.seq)
     )
+    if since is not None:
+        q = q.where(t.c.occurred_at >= since)
     LEFT, KICKED = EventKind.MEMBER_LEFT, EventKind.MEMBER_KICKED.value
     for row in conn.execute(q).mappings():
         payload = dict(row["payload"] or {})

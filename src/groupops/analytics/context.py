@@ -9,6 +9,7 @@ counted back from "now" and need no zone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -110,12 +111,31 @@ def _month_label(m: int) -> str:
     return f"{1970 + m // 12:04d}-{m % 12 + 1:02d}"
 
 
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """What a frame of a recent window leaves out of the group's history before it: the
+    life cycle of a live group read from its last weeks only (``groupops health``: a few
+    index steps a group instead of its whole history) is the same as of its whole history
+    with these three times (unix seconds; None: nothing of the kind before the window)."""
+
+    first_message: int | None  # the group's first message
+    last_message: int | None  # its last message before the window
+    born: int | None  # its first message or join
+
+
 class Context:
     """Shared derived arrays, computed once."""
 
-    def __init__(self, frame: Frame, now: int, tz: str | tzinfo | None = None) -> None:
+    def __init__(
+        self,
+        frame: Frame,
+        now: int,
+        tz: str | tzinfo | None = None,
+        earlier: Earlier | None = None,
+    ) -> None:
         self.f = frame
         self.now = now
+        self.earlier = earlier
         self.zone = zone_of(tz)
         self.msg = frame.kind == MESSAGE
         self.n_people = len(frame.names)

@@ -195,7 +195,10 @@ def retention(c: Context, cohorts: int = 12, horizon: int = 8) -> dict[str, Any]
 def _weekly(c: Context) -> tuple[IntArray, IntArray, IntArray]:
     """Messages and active members in 7-day windows ending at ``now`` (oldest first), from
     the first message on: the last window is always a full week, never a week just begun."""
-    nweeks = 1 if c.mt.shape[0] == 0 else int((c.now - int(c.mt.min())) // WEEK) + 1
+    first = int(c.mt.min()) if c.mt.shape[0] else None
+    if c.earlier is not None and c.earlier.first_message is not None:  # a window's frame
+        first = c.earlier.first_message if first is None else min(first, c.earlier.first_message)
+    nweeks = 1 if first is None else int((c.now - first) // WEEK) + 1
     back = (c.now - c.mt) // WEEK
     ok = (back >= 0) & (back < nweeks)
     idx = nweeks - 1 - back[ok]
@@ -228,6 +231,11 @@ def lifecycle(c: Context) -> dict[str, Any]:
     weeks, msgs, act = _weekly(c)
     last_msg = int(c.mt.max()) if c.mt.shape[0] else -1
     born = int(min(c.joined_at[c.seen].min(), c.now)) if c.seen.any() else c.now
+    if c.earlier is not None:  # a frame of the last weeks: what came before (Earlier)
+        if c.earlier.last_message is not None:
+            last_msg = max(last_msg, c.earlier.last_message)
+        if c.earlier.born is not None:
+            born = min(born, c.earlier.born)
     age_days = (c.now - born) / DAY
     since_last = (c.now - last_msg) / DAY if last_msg >= 0 else float("inf")
     recent = int(np.count_nonzero(c.mt >= c.now - 28 * DAY))

@@ -11,7 +11,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from groupops.cli_options import DbOption, LangOption, opened, refuse_zone
+from groupops.cli_options import (
+    DbOption,
+    GroupOption,
+    JsonOption,
+    LangOption,
+    opened,
+    refuse_zone,
+    typed_errors,
+)
 from groupops.cli_output import LIST_COMMA, literal
 from groupops.domain.errors import GroupopsError
 from groupops.i18n import LOCALE_DIR, N_, Catalogs
@@ -266,6 +274,46 @@ def _written(result: Any, out_dir: Path, lang: str, catalogs: Catalogs) -> int:
     return 0
 
 
+#: ``groupops health``: its title, and the headings of its figures
+T_HEALTH = N_("groups' health as of {time} UTC")
+H_MESSAGES = N_("messages: 28 days before → last 28")
+H_ACTIVE = N_("active members: 28 days before → last 28")
+H_QUIET = N_("days since the last message")
+#: a group with no message at all
+NO_MESSAGE = N_("none yet")
+#: the column of groups with no early warning
+NO_WARNING = N_("none")
+#: --concerns: the stages listed (and any group with an early warning)
+NEEDS_YOU = ("declining", "dead")
+#: --concerns: none of the groups needs the operator
+ALL_WELL = N_("No group has an early warning, is declining or dead.")
+
+
+def health_rows(
+    found: Sequence[Mapping[str, Any]], _: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    """``group_health``'s rows as the table shows them, in the reader's language."""
+    from groupops.report.areas_activity import warning_text
+    from groupops.report.labels import STAGES
+
+    rows = []
+    for r in found:
+        quiet = r.get("days_since_last_message")
+        warning = r["warning"]
+        rows.append(
+            {
+                "id": r["id"],
+                "title": r["title"],
+                "stage": _(STAGES[r["stage"]]) if r["stage"] in STAGES else r["stage"],
+                "warning": warning_text(warning, _) if warning.get("active") else _(NO_WARNING),
+                "messages": f"{r['messages_prev_28d']} → {r['messages_last_28d']}",
+                "active": f"{r['active_prev_28d']} → {r['active_last_28d']}",
+                "quiet": _(NO_MESSAGE) if quiet is None else f"{quiet:g}",
+            }
+        )
+    return rows
+
+
 #: neither export files nor --group given
 FILES_OR_GROUP = N_("give export files, or --group for a group the bot runs")
 #: both given
@@ -331,3 +379,65 @@ def register(app: typer.Typer) -> None:
         )
         if code:
             raise typer.Exit(code)
+
+    @app.command("health")
+    @typed_errors
+    def health_cmd(
+        group: str | None = GroupOption(what="only this group (default: every group)"),
+        concerns: bool = typer.Option(
+            False,
+            "--concerns",
+            help="only the groups with an early warning, declining or dead",
+        ),
+        url: str | None = DbOption,
+        as_json: bool = JsonOption(),
+        lang: str = LangOption(),
+    ) -> None:
+        """Every group's life-cycle stage and early warning, those needing you first.
+
+        The same judgement as the report of `analyze --group`, for all the groups the bot
+        runs at once: the groups with an early warning first, then the declining, then the
+        dead, then the others.
+        """
+        from datetime import UTC, datetime
+
+        from groupops.cli_output import emit
+        from groupops.engine.admin import group_in
+        from groupops.report.health import group_health
+
+        now = datetime.now(UTC)
+        with opened(url) as db:
+            only = None
+            if group is not None:
+                with db.connect() as conn:
+                    only = [group_in(conn, group).id]
+            found = group_health(db, now=now, only=only)
+        if concerns:
+            found = [
+                r
+                for r in found
+                if r["warning"].get("active") or r["stage"] in ("declining", "dead")
+            ]
+        _ = Catalogs().gettext(lang)
+        if concerns and not found and not as_json:
+            out.print(literal(_(ALL_WELL)), highlight=False, soft_wrap=True)
+            return
+        from groupops.cli_output import label
+        from groupops.report.labels import L_STAGE, L_WARNING
+
+        emit(
+            found if as_json else health_rows(found, _),
+            ["id", "title", "stage", "warning", "messages", "active", "quiet"],
+            as_json,
+            _(T_HEALTH).format(time=now.strftime("%Y-%m-%d %H:%M")),
+            lang,
+            {
+                "id": label("id", lang),
+                "title": label("title", lang),
+                "stage": _(L_STAGE),
+                "warning": _(L_WARNING),
+                "messages": _(H_MESSAGES),
+                "active": _(H_ACTIVE),
+                "quiet": _(H_QUIET),
+            },
+        )
