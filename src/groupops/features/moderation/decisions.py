@@ -43,6 +43,8 @@ class Batch:
     logs: list[dict[str, Any]] = field(default_factory=list)
     #: the batch's messages by (source, chat, message id): a copy removed here is suppressed
     messages: dict[tuple[str, str, str], Incoming] = field(default_factory=dict)
+    #: earlier messages (source, chat, message id) taken back in this batch (removed.py)
+    taken_back: set[tuple[str, str, str]] = field(default_factory=set)
 
 
 def log(

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 
 from groupops.domain.actions import ANNOUNCES, Action, ActionKind
+from groupops.domain.events import EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
-from groupops.engine.withdraw import withdraw_replies
 from groupops.features.moderation import reasons
 from groupops.features.moderation.blacklist import blacklist
 from groupops.features.moderation.copies import Copy
@@ -21,7 +21,7 @@ from groupops.features.moderation.decisions import Batch, kicked, log
 from groupops.features.moderation.detectors import Finding
 from groupops.features.moderation.memory import StagedDeques
 from groupops.features.moderation.ops import read_evidence
-from groupops.features.moderation.removed import removal
+from groupops.features.moderation.removed import take_back
 from groupops.features.moderation.settings import ModerationSettings
 from groupops.features.moderation.tables import moderation_decisions
 from groupops.i18n import N_
@@ -202,6 +202,10 @@ def punish(
         for c in copies
     ]
     ctx.suppress(item)  # check-in, points and welcome must not count a removed offence
+    if event.kind == EventKind.MESSAGE_EDITED and event.message_id:
+        # the message was counted for the text it had before (points, a check-in, an
+        # introduction): what it earned goes, and the bot's replies to it (removed.py)
+        take_back(ctx, state, group, event.source, event.chat_id, event.message_id, finding.rule)
     for action in actions:
         ctx.emit(action, item)
     by_id = {g.id: g for g in ctx.groups_of_workspace(group.workspace_id)} if copies else {}
@@ -209,16 +213,8 @@ def punish(
         target = by_id.get(gid)
         if target is not None:
             ctx.emit_for_group(action, target)
-            # the earlier copy was counted (points, an introduction) unless it is in this
-            # batch: suppressed here, taken back by the features after (see removed.py)
-            earlier = state.messages.get((c.source, c.chat_id, c.message_id))
-            if earlier is not None:
-                ctx.suppress(earlier)
-            elif (message := ctx.stored_message(c.source, c.chat_id, c.message_id)) is not None:
-                # answered in its batch (a check-in's reply quotes it): the bot's messages
-                # because of it go with it (engine.withdraw)
-                withdraw_replies(ctx, target, message)
-            ctx.derive(removal(c.source, c.chat_id, c.message_id, finding.rule, ctx.now))
+            # the earlier copy was counted (points, an introduction): taken back (removed.py)
+            take_back(ctx, state, target, c.source, c.chat_id, c.message_id, finding.rule)
     decision_id = log(
         ctx,
         state,
