@@ -14,7 +14,7 @@ from groupops.cli_options import DbOption, LangOption, opened, typed_errors
 from groupops.cli_output import emit, err, literal, out, table
 from groupops.domain.errors import InvalidOption
 from groupops.i18n import N_, Catalogs
-from groupops.platforms.connections import LIVE_PLATFORMS, workspace_of
+from groupops.platforms.connections import LIVE_PLATFORMS, TOO_MANY_GROUPS, workspace_of
 from groupops.stored_texts import error_said as error_said  # importable from here as before
 
 T_CONNECTED = N_("connected {source} (workspace {workspace}); `groupops serve` runs it")
@@ -370,6 +370,12 @@ T_ANYONE = N_("anyone")
 T_REFUSED = N_(
     "{source} left the groups someone not on its list brought it into ({count}, latest first):"
 )
+#: said under the table for a Matrix connection that declined invitations past its
+#: ``max_groups`` (the latest few follow, as the refused ones)
+T_DECLINED_FULL = N_(
+    "{source} declined the groups it was invited into past its --max-groups, being in as"
+    " many as it may ({count}, latest first):"
+)
 T_REFUSED_ONE = N_("{chat} {title}, by {by} at {at}")
 T_REFUSED_STAYS = N_("{chat} {title}, by {by} at {at}: not left yet ({error})")
 #: refusals listed under the table per connection (``--json`` gives them all)
@@ -452,20 +458,29 @@ def show_connections(rows: list[dict[str, Any]], lang: str) -> None:
         said = t(T_MAY_ADD).format(source=r["id"], who=who)
         out.print(literal(said), highlight=False, soft_wrap=True)
         refused = r.get("refused") or []
-        if not refused:
-            continue
-        said = t(T_REFUSED).format(source=r["id"], count=len(refused))
-        out.print(literal(said), highlight=False, soft_wrap=True)
-        for one in refused[:REFUSED_SHOWN]:
-            who = " ".join(x for x in (one["by"], one["by_name"]) if x) or "?"
-            line = t(T_REFUSED_ONE if one["left"] else T_REFUSED_STAYS).format(
-                chat=one["chat_id"],
-                title=f"“{one['title']}”" if one["title"] else "",
-                by=who,
-                at=one["at"][:16].replace("T", " ") + " UTC" if one["at"] else "?",
-                error=error_said(str(one["error"]), str(r["id"]), t),
-            )
-            out.print(literal("  " + " ".join(line.split())), highlight=False, soft_wrap=True)
+        full = [one for one in refused if one.get("why") == TOO_MANY_GROUPS]
+        for heading, ones in (
+            (T_REFUSED, [one for one in refused if one.get("why") != TOO_MANY_GROUPS]),
+            (T_DECLINED_FULL, full),
+        ):
+            if ones:
+                _show_refused(str(r["id"]), heading, ones, t)
+
+
+def _show_refused(source: str, heading: str, refused: list[dict[str, Any]], t: Any) -> None:
+    """The groups ``source`` turned away for one reason (``heading``), the latest few."""
+    said = t(heading).format(source=source, count=len(refused))
+    out.print(literal(said), highlight=False, soft_wrap=True)
+    for one in refused[:REFUSED_SHOWN]:
+        who = " ".join(x for x in (one["by"], one["by_name"]) if x) or "?"
+        line = t(T_REFUSED_ONE if one["left"] else T_REFUSED_STAYS).format(
+            chat=one["chat_id"],
+            title=f"“{one['title']}”" if one["title"] else "",
+            by=who,
+            at=one["at"][:16].replace("T", " ") + " UTC" if one["at"] else "?",
+            error=error_said(str(one["error"]), source, t),
+        )
+        out.print(literal("  " + " ".join(line.split())), highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -265,10 +265,16 @@ def may_add(platform: str, config: dict[str, Any]) -> list[str]:
     return [str(v) for v in config.get(key) or ()] if key else []
 
 
+#: why a group was turned away (``refusals``' ``why``): brought in by someone not on the
+#: connection's list (Telegram's ``added_by``, Matrix's ``invited_by``), or an invitation past
+#: the connection's ``max_groups`` (Matrix; the record's ``why``)
+NOT_ON_LIST, TOO_MANY_GROUPS = "not on the list", "too many groups"
+
+
 def refusals(state: dict[str, Any]) -> list[dict[str, Any]]:
-    """The groups the bot was brought into by someone not on its list, latest first: the chat,
-    its title, who (id and name), when, and whether the bot is out (``left``; else the last
-    error)."""
+    """The groups the bot was brought into and turned away, latest first: the chat, its
+    title, who (id and name), when, why (``NOT_ON_LIST`` or ``TOO_MANY_GROUPS``), and whether
+    the bot is out (``left``; else the last error)."""
     refused = state.get("refused") or {}
     if not isinstance(refused, dict):
         return []
@@ -279,6 +285,7 @@ def refusals(state: dict[str, Any]) -> list[dict[str, Any]]:
             "by": str(r.get("by") or ""),
             "by_name": str(r.get("by_name") or ""),
             "at": str(r.get("at") or ""),
+            "why": TOO_MANY_GROUPS if r.get("why") == TOO_MANY_GROUPS else NOT_ON_LIST,
             "left": bool(r.get("left")),
             "error": str(r.get("error") or ""),
         }

@@ -5,6 +5,7 @@ Real Synapse on 127.0.0.1."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -14,8 +15,11 @@ from sqlalchemy import Engine
 
 from groupops.domain.errors import InvalidSettings
 from groupops.i18n import Catalogs
+from groupops.platforms.connections import NOT_ON_LIST, list_connections
 from groupops.platforms.matrix.config import MAX_GROUPS, MatrixConfig
 from groupops.platforms.matrix.leaving import LEAVE_WORDS, TOO_MANY_GROUPS
+from tests.cli import cli_app
+from tests.cli import run as run_cli
 from tests.platforms.matrix.conftest import Person, new_account, run
 from tests.platforms.matrix.helpers import (
     Collected,
@@ -107,6 +111,74 @@ def test_groups_past_max_groups_are_declined_with_a_word(synapse: Synapse, db: E
         assert out["leaving"][rooms[room]] == {"why": TOO_MANY_GROUPS, "left": True}
     assert not got.of(rooms["b"]) and not got.of(rooms["e"])  # no group, no event
     assert [e.text for e in got.of(rooms["c"])] == ["hello group"]  # a group
+
+
+def test_groups_declined_past_max_groups_are_in_the_connections_refused_list(
+    synapse: Synapse, db: Engine, database_url: str
+) -> None:
+    """max_groups 1 and the bot in its own group: bob's invitation to B is declined, and the
+    operator sees it in the connection's refused list (room, who, when, why: too many groups)
+    and in `groupops connections`, in English and Chinese, apart from carol's invitation,
+    refused as she is not on invited_by. Once the bot is out of its group, bob's invitation
+    to B again is taken: B is joined and off the list."""
+    bot = new_account(synapse, "bot")
+    accounts = [new_account(synapse, name) for name in ("bob", "carol")]
+    config = bot_config(synapse, bot, max_groups=1, invited_by=(accounts[0].user_id,))
+    cli = cli_app()
+
+    def listing(*options: str) -> str:
+        res = run_cli(cli, "connections", "--database-url", database_url, *options, COLUMNS="100")
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    def shown(lang: str) -> str:
+        return " ".join(listing("--lang", lang).split())  # as one line, however it wraps
+
+    async def go() -> dict[str, Any]:
+        adapter = make_adapter(db, config, Collected())
+        await adapter.connect()
+        await adapter.sync_once()
+        own = await bot_room(adapter, "The bot's own")
+        bob, carol = [await Person(synapse, a).login() for a in accounts]
+        room = await invite_bot(bob, bot.user_id, "B")
+        await settle(adapter, 2)
+        theirs = await invite_bot(carol, bot.user_id, "C")
+        await settle(adapter, 3)
+        out: dict[str, Any] = {"room": room, "theirs": theirs, "bob": bob.user_id}
+        out["declined"] = await bot_in(bob, room, bot.user_id)
+        out["listed"] = list_connections(db)[0]["refused"]
+        out["en"], out["zh"] = shown("en"), shown("zh_CN")
+        out["json"] = json.loads(listing("--json"))[0]["refused"]
+        left = await adapter._client().room_leave(own)  # a place is free
+        assert type(left).__name__ == "RoomLeaveResponse", left
+        await settle(adapter, 2)
+        invited = await bob.client.room_invite(room, bot.user_id)
+        assert type(invited).__name__ == "RoomInviteResponse", invited
+        await settle(adapter, 3)
+        out["joined"] = await bot_in(bob, room, bot.user_id)
+        out["after"] = list_connections(db)[0]["refused"]
+        await adapter.close()
+        for person in (bob, carol):
+            await person.close()
+        return out
+
+    out = run(go())
+    room = out["room"]
+    assert out["declined"][0] == "leave"
+    other, one = out["listed"]  # latest first
+    assert other["chat_id"] == out["theirs"] and other["why"] == NOT_ON_LIST
+    assert one["chat_id"] == room and one["title"] == "B" and one["by"] == out["bob"]
+    assert one["why"] == TOO_MANY_GROUPS and one["left"] is True and one["at"]
+    assert out["json"] == out["listed"]
+    at = one["at"][:16].replace("T", " ") + " UTC"
+    assert "declined the groups it was invited into past its --max-groups" in out["en"]
+    assert f"(1, latest first): {room} “B”, by {out['bob']} at {at}" in out["en"], out["en"]
+    refused_for_the_list = "left the groups someone not on its list brought it into (1, "
+    assert f"{refused_for_the_list}latest first): {out['theirs']} “C”" in out["en"], out["en"]
+    assert "谢绝了以下群的邀请（共 1 个" in out["zh"], out["zh"]
+    assert f"{room} “B”，由 {out['bob']} 拉入，时间 {at}" in out["zh"], out["zh"]
+    assert out["joined"] == ("join", "")
+    assert [r["chat_id"] for r in out["after"]] == [out["theirs"]]
 
 
 def test_an_upgraded_group_is_one_and_followed_at_the_bound(synapse: Synapse, db: Engine) -> None:

@@ -14,17 +14,19 @@ from nio import Api, AsyncClient, ErrorResponse, RoomLeaveResponse
 
 from groupops.engine.directory import NEW_GROUP_LANGUAGE
 from groupops.i18n import N_, Catalogs
+from groupops.platforms.connections import TOO_MANY_GROUPS as TOO_MANY_GROUPS
 from groupops.platforms.matrix.config import network_error
 from groupops.platforms.matrix.homeserver import AccessRefused, Homeserver, log, retry_due
 
-#: invitations refused (``invited_by``) remembered for the operator (the oldest go)
+#: invitations refused (``invited_by``) or declined past ``max_groups`` remembered for the
+#: operator (the oldest go)
 MAX_REFUSED = 500
 #: why the bot leaves a room (``state["leaving"][room]["why"]``) that is not its own: an
 #: invitation refused (``invited_by``), a room a tombstone named that is no upgrade, a group
-#: past ``max_groups``, a private chat past ``max_private_chats``, a second one from the same
+#: past ``max_groups`` (also the ``why`` of its record in ``state["refused"]``, the
+#: connection's word), a private chat past ``max_private_chats``, a second one from the same
 #: person, one nobody else is in
 REFUSED, NO_UPGRADE = "refused", "no upgrade"
-TOO_MANY_GROUPS = "too many groups"
 TOO_MANY_PRIVATE_CHATS = "too many private chats"
 ONE_PRIVATE_CHAT_EACH, ALONE = "one private chat each", "alone"
 #: a second private room the bot made for someone (the answer to making one was lost)
@@ -65,17 +67,17 @@ class Leaving(Homeserver):
     _catalogs: Catalogs
 
     def _refused(self) -> dict[str, dict[str, Any]]:
-        """``state["refused"]``: the invitations refused (``invited_by``), kept for the
-        operator (room -> title, by, by_name, at, left, and the leave's error while not
-        left)."""
+        """``state["refused"]``: the invitations refused (``invited_by``) or declined past
+        ``max_groups`` (``why``), kept for the operator (room -> title, by, by_name, at,
+        left, and the leave's error while not left); ``groupops connections`` lists them
+        (connections.refusals)."""
         refused: dict[str, dict[str, Any]] = self._state.setdefault("refused", {})
         return refused
 
-    async def _refuse(self, room_id: str, inviter: str, title: str, direct: bool = False) -> None:
-        """Reject the invitation to ``room_id`` from ``inviter``, who is not on
-        ``invited_by`` (nor, for a private chat, ``direct``, a member of a group the bot is
-        in): leave the invited room, which the homeserver takes as "no", and keep it in
-        ``state["refused"]`` for the operator."""
+    def _note_refused(self, room_id: str, inviter: str, title: str, **extra: Any) -> None:
+        """Keep the invitation to ``room_id`` the bot says no to in ``state["refused"]``
+        (the latest last; the oldest go past MAX_REFUSED), with ``extra`` (``why``,
+        ``direct``)."""
         refused = self._refused()
         refused.pop(room_id, None)
         refused[room_id] = {
@@ -84,11 +86,17 @@ class Leaving(Homeserver):
             "by_name": "",
             "at": self.clock.now().isoformat(),
             "left": False,
+            **extra,
         }
         while len(refused) > MAX_REFUSED:
             refused.pop(next(iter(refused)))
-        if direct:
-            refused[room_id]["direct"] = True
+
+    async def _refuse(self, room_id: str, inviter: str, title: str, direct: bool = False) -> None:
+        """Reject the invitation to ``room_id`` from ``inviter``, who is not on
+        ``invited_by`` (nor, for a private chat, ``direct``, a member of a group the bot is
+        in): leave the invited room, which the homeserver takes as "no", and keep it in
+        ``state["refused"]`` for the operator."""
+        self._note_refused(room_id, inviter, title, **({"direct": True} if direct else {}))
         log.warning(
             "%s: invited to %s (%s) by %s, who is not on invited_by%s: refused",
             self.source,

@@ -271,8 +271,9 @@ class Sync(PrivateChats):
         rejected (leave the invited room, which the homeserver takes as "no") and kept in
         ``state["refused"]`` for the operator; an invitation from someone on the list takes
         the room off it. Past ``max_groups``, whoever invites, the invitation is declined
-        with a word to the inviter (a room to sync and hold each, however many anyone makes)
-        and logged."""
+        with a word to the inviter (a room to sync and hold each, however many anyone makes),
+        logged, and kept in ``state["refused"]`` too (``why``: too many groups), so that the
+        operator sees which groups were turned away; accepted later, it is off the list."""
         self._refused()
         inviter, title = _invitation(invite_state, self.config.user_id)
         if room_id in self.direct_rooms():  # noted from the invitation just before
@@ -292,6 +293,7 @@ class Sync(PrivateChats):
                 len(held),
                 self.config.max_groups,
             )
+            self._note_refused(room_id, inviter, title, why=TOO_MANY_GROUPS)
             await self._decline(room_id, TOO_MANY_GROUPS)
             return False
         self._accepted(room_id)
