@@ -25,6 +25,7 @@ from groupops.platforms.sandbox.platform import (
     renamed,
 )
 from groupops.platforms.sandbox.tables import sandbox_chats, sandbox_members, sandbox_messages
+from groupops.storage.db import LARGEST_ID
 from groupops.storage.tables import events, groups
 from groupops.web.errors import InvalidInput, UnknownGroup
 
@@ -217,12 +218,68 @@ def _system(m: SandboxMessage, names: dict[str, str]) -> dict[str, str] | None:
     return None
 
 
-def _present(m: SandboxMessage, viewer: str | None, names: dict[str, str]) -> dict[str, Any]:
+def _shown(m: SandboxMessage, names: dict[str, str]) -> tuple[str, dict[str, str] | None]:
+    """A line's text as the page shows it ("" once removed) and, for a platform notice, its
+    structured form."""
+    notice = _system(m, names) if m.kind == "system" else None
+    if m.deleted:
+        return "", notice
+    if notice is not None and m.user_id == BOT_ID:  # the line names a user id: say the name
+        return f"{notice['name']} {notice['event']}", notice
+    return m.text, notice
+
+
+#: how many characters of the answered line a reply's quote shows (cut with an ellipsis)
+QUOTE_CHARS = 80
+
+
+def _cut(text: str, most: int = QUOTE_CHARS) -> str:
+    """``text`` on one line (runs of spaces and line breaks one space), at most ``most``
+    characters: longer, it is cut and ends with an ellipsis."""
+    line = " ".join(text.split())
+    return line if len(line) <= most else line[: most - 1].rstrip() + "…"
+
+
+def _quote(line_id: int, m: SandboxMessage | None, names: dict[str, str]) -> dict[str, Any]:
+    """What a reply shows of the line it answers: its author and the start of its text. A
+    removed line, one no longer there (forgotten) or one the viewer cannot see (another's
+    private message) is ``deleted``, with no text, as Telegram shows "Deleted message"."""
+    if m is None:
+        return {"id": line_id, "name": "", "bot": False, "text": "", "deleted": True}
+    text, notice = _shown(m, names)
+    out: dict[str, Any] = {
+        "id": line_id,
+        "name": m.user_name,
+        "bot": m.user_id == BOT_ID,
+        "text": _cut(text),
+        "deleted": m.deleted,
+    }
+    if notice is not None and not m.deleted:
+        out["notice"] = notice
+    return out
+
+
+def _answered(
+    sandbox: SandboxPlatform, chat_id: str, rows: list[SandboxMessage], viewer: str
+) -> list[SandboxMessage]:
+    """The lines the replies among ``rows`` answer, as ``viewer`` may see them."""
+    ids = {int(m.reply_to) for m in rows if m.reply_to.isdigit() and len(m.reply_to) <= 19}
+    ids = {i for i in ids if 0 < i <= LARGEST_ID}
+    return sandbox.lines(chat_id, ids, viewer=viewer)
+
+
+def _present(
+    m: SandboxMessage,
+    viewer: str | None,
+    names: dict[str, str],
+    answered: dict[int, SandboxMessage],
+) -> dict[str, Any]:
+    text, notice = _shown(m, names)
     out: dict[str, Any] = {
         "id": m.id,
         "kind": m.kind,
         "name": m.user_name,
-        "text": "" if m.deleted else m.text,
+        "text": text,
         "at": m.created_at.isoformat(),
         "deleted": m.deleted,
         "mine": bool(viewer) and m.user_id == viewer,
@@ -232,11 +289,11 @@ def _present(m: SandboxMessage, viewer: str | None, names: dict[str, str]) -> di
     buttons = getattr(m, "buttons", None)
     if buttons and not m.deleted:
         out["buttons"] = buttons
-    notice = _system(m, names) if m.kind == "system" else None
+    if m.reply_to.isdigit() and not m.deleted:  # a reply: what it answers, quoted
+        line_id = int(m.reply_to)
+        out["quote"] = _quote(line_id, answered.get(line_id), names)
     if notice is not None:
         out["notice"] = notice
-        if not m.deleted and m.user_id == BOT_ID:  # the line names a user id: say the name
-            out["text"] = f"{notice['name']} {notice['event']}"
     return out
 
 
@@ -451,7 +508,8 @@ def poll(
     title = require_chat(sandbox, chat_id)
     start = _history_start(sandbox, chat_id, HISTORY) if after is None else after
     rows = sandbox.messages(chat_id, after=start, limit=POLL_LIMIT, viewer=viewer or "")
-    names = _names(sandbox, chat_id, rows)
+    answered = {m.id: m for m in _answered(sandbox, chat_id, rows, viewer or "")}
+    names = _names(sandbox, chat_id, [*rows, *answered.values()])
     deleted = _deleted_between(sandbox, chat_id, since, after) if after is not None else []
     last = rows[-1].id if rows else start
     zone = sandbox.zone(chat_id)
@@ -459,7 +517,7 @@ def poll(
     reactions, my_reactions = _reactions(sandbox, chat_id, shown_from, last, viewer)
     return {
         "title": title,  # the group's name now (renamed meanwhile: the page follows)
-        "messages": [_present(m, viewer, names) for m in rows],
+        "messages": [_present(m, viewer, names, answered) for m in rows],
         "deleted": deleted,
         "questions": _question_states(sandbox, chat_id, shown_from, last, now),
         "reactions": reactions,

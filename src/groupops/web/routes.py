@@ -164,9 +164,14 @@ async def post(chat_id: ChatId, body: PostIn, request: Request) -> dict[str, Any
     await run_in_threadpool(chat.require_chat, runtime.app.sandbox, chat_id)
     try:
         event = await run_in_threadpool(
-            runtime.app.sandbox.post, chat_id, viewer, text, reply_to=body.reply_to
+            runtime.app.sandbox.post,
+            chat_id,
+            viewer,
+            text,
+            reply_to=body.reply_to,
+            as_member=True,
         )
-    except NotFound as exc:  # no line of this group by that id
+    except NotFound as exc:  # no line of this group by that id, or one removed
         raise UnknownLine(exc.template, field="reply_to", where=chat_id, **exc.params) from None
     await runtime.app.commit(event)  # stored before the person is told
     return {"id": int(event.message_id)}

@@ -67,6 +67,15 @@ UI: dict[str, str] = {
     "question_answered": N_("Answered"),
     "question_expired": N_("Time is up"),
     "question_closed": N_("Closed: the newcomer left or was removed"),
+    "reply": N_("Reply"),
+    "reply_title": N_("Reply to this message (or double-click it)"),
+    "replying_to": N_("Replying to {name}"),
+    "cancel_reply": N_("Cancel the reply"),
+    "quote_deleted": N_("Message deleted"),
+    "quote_show": N_("Show the message this replies to"),
+    "reply_gone": N_(
+        "Not sent: {reason}. The reply is cancelled: send again to post the message on its own."
+    ),
 }
 
 

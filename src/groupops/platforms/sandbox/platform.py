@@ -306,7 +306,13 @@ class SandboxPlatform:
         *,
         reply_to: str = "",
         content_kind: ContentKind = ContentKind.TEXT,
+        as_member: bool = False,
     ) -> Event:
+        """A message; ``reply_to`` names the line it answers: a line of this chat the person
+        can see (not a notice, not another's private message), else NotFound. With
+        ``as_member`` (a person in the web chat) a removed line is not found either, as
+        Telegram refuses a reply to a deleted message ("message to be replied not found");
+        the simulator's people may still answer a line removed meanwhile."""
         if len(text) > MAX_SANDBOX_TEXT:
             raise SandboxRefused(
                 N_("message of {length} characters is over the {limit} limit"),
@@ -332,7 +338,11 @@ class SandboxPlatform:
             reply_user = ""
             if reply_to:
                 answered = conn.execute(
-                    select(sandbox_messages.c.user_id, sandbox_messages.c.to_user_id).where(
+                    select(
+                        sandbox_messages.c.user_id,
+                        sandbox_messages.c.to_user_id,
+                        sandbox_messages.c.deleted,
+                    ).where(
                         sandbox_messages.c.source == self.source,
                         sandbox_messages.c.chat_id == chat_id,
                         sandbox_messages.c.kind != "system",
@@ -342,6 +352,12 @@ class SandboxPlatform:
                 # a line of this chat the person can see (not another's private message)
                 if answered is None or answered.to_user_id not in ("", user_id):
                     raise NotFound(N_("no message {id}"), where=chat_id, id=reply_to)
+                if as_member and answered.deleted:
+                    raise NotFound(
+                        N_("message {id} was removed: it cannot be replied to"),
+                        where=chat_id,
+                        id=reply_to,
+                    )
                 reply_user = str(answered.user_id)
             line = self._line(conn, chat_id, user_id, row.name, "message", text, reply_to)
         return Event(
@@ -569,29 +585,44 @@ class SandboxPlatform:
             )
             rows = conn.execute(q).all()
             conn.rollback()
-        out = []
-        for r in rows:
-            if r.kind == "dm" and r.to_user_id != viewer:
-                continue
-            out.append(
-                SandboxMessage(
-                    r.id,
-                    r.chat_id,
-                    r.user_id,
-                    r.user_name,
-                    r.kind,
-                    r.text,
-                    r.reply_to,
-                    r.created_at,
-                    bool(r.deleted),
-                    r.to_user_id,
-                    r.buttons,
+        return [_message(r) for r in rows if r.kind != "dm" or r.to_user_id == viewer]
+
+    def lines(self, chat_id: str, ids: Iterable[int], *, viewer: str = "") -> list[SandboxMessage]:
+        """The chat's lines with these ids that ``viewer`` can see (another's private message
+        is left out, as :meth:`messages` does; so is an id that is no line of this chat)."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return []
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                select(sandbox_messages).where(
+                    sandbox_messages.c.source == self.source,
+                    sandbox_messages.c.chat_id == chat_id,
+                    sandbox_messages.c.id.in_(wanted),
                 )
-            )
-        return out
+            ).all()
+            conn.rollback()
+        return [_message(r) for r in rows if r.kind != "dm" or r.to_user_id == viewer]
 
     def member_status(self, chat_id: str, user_id: str) -> dict[str, Any] | None:
         with self.db.connect() as conn:
             row = self._member(conn, chat_id, user_id)
             conn.rollback()
         return dict(row._mapping) if row is not None else None
+
+
+def _message(r: Any) -> SandboxMessage:
+    """A row of ``sandbox_messages`` as a line."""
+    return SandboxMessage(
+        r.id,
+        r.chat_id,
+        r.user_id,
+        r.user_name,
+        r.kind,
+        r.text,
+        r.reply_to,
+        r.created_at,
+        bool(r.deleted),
+        r.to_user_id,
+        r.buttons,
+    )

@@ -20,6 +20,7 @@
     timer: null,
     busy: false,
     generation: 0, // bumps when another group is opened: late answers are dropped
+    replyTo: null, // the line the next message answers: {id, name, text}
   };
 
   function fill(template, values) {
@@ -55,7 +56,12 @@
     }
     if (!response.ok) {
       const error = (data && data.error) || {};
-      throw { status: response.status, code: error.code || "error", message: error.message || response.statusText };
+      throw {
+        status: response.status,
+        code: error.code || "error",
+        field: error.field || null,
+        message: error.message || response.statusText,
+      };
     }
     return data;
   }
@@ -110,6 +116,7 @@
     $("room-title").textContent = group.title;
     $("messages").replaceChildren();
     $("rename-form").hidden = true;
+    cancelReply();
     hideAlert();
     renderGroups();
     renderMe();
@@ -212,15 +219,88 @@
     time.dateTime = m.at;
     time.textContent = new Date(m.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     head.append(time);
+    li.append(head);
+    if (m.quote) li.append(quoteOf(m.quote));
     const body = document.createElement("div");
     body.className = "text";
     body.textContent = m.text;
-    li.append(head, body);
+    li.append(body);
     if (m.buttons) li.append(buttonRows(m));
-    if (m.kind === "message") li.append(reactionBar(m));
+    if (m.kind === "message") {
+      li.append(reactionBar(m));
+      li.addEventListener("dblclick", (event) => {
+        if (event.target.closest("button")) return;
+        const selection = window.getSelection();
+        if (selection) selection.removeAllRanges(); // the double-click selected a word
+        startReply(li);
+      });
+    }
     if (m.deleted) setDeleted(li);
     list.append(li);
     scrollDown();
+  }
+
+  // -- replies -------------------------------------------------------------------------------
+  // the line a reply answers, above its text: author and the start of the text (the server
+  // cuts it), or "message deleted"; clicking it shows the line when it is on the page
+  function quoteOf(quote) {
+    const box = document.createElement("button");
+    box.type = "button";
+    box.className = "quote";
+    box.dataset.quote = String(quote.id);
+    box.title = T.quote_show;
+    const name = document.createElement("span");
+    name.className = "quote-name";
+    name.textContent = quote.name;
+    name.hidden = !quote.name;
+    const text = document.createElement("span");
+    text.className = "quote-text";
+    text.textContent = (quote.notice && noticeText(quote.notice)) || quote.text;
+    box.append(name, text);
+    if (quote.deleted) quoteDeleted(box);
+    box.addEventListener("click", () => showLine(quote.id));
+    return box;
+  }
+
+  function quoteDeleted(box) {
+    box.classList.add("deleted");
+    box.querySelector(".quote-text").textContent = T.quote_deleted;
+  }
+
+  function showLine(id) {
+    const li = $("messages").querySelector(`[data-id="${id}"]`);
+    if (!li) return; // older than the lines shown
+    li.scrollIntoView({ block: "center", behavior: "smooth" });
+    li.classList.remove("flash");
+    void li.offsetWidth; // restart the highlight when clicked again
+    li.classList.add("flash");
+    clearTimeout(li.flashTimer);
+    li.flashTimer = setTimeout(() => li.classList.remove("flash"), 2000);
+  }
+
+  function lineText(li) {
+    const body = li.querySelector(".text");
+    return body ? body.textContent : "";
+  }
+
+  // reply to a line: the bar above the input names it, with a cancel
+  function startReply(li) {
+    const me = state.me || {};
+    if (me.status !== "active" || li.classList.contains("deleted")) return;
+    const name = li.querySelector(".head .name");
+    state.replyTo = { id: Number(li.dataset.id), name: name ? name.textContent : "" };
+    $("reply-name").textContent = fill(T.replying_to, { name: state.replyTo.name });
+    $("reply-text").textContent = lineText(li);
+    $("reply-bar").classList.remove("deleted");
+    $("reply-bar").hidden = false;
+    $("text").focus();
+  }
+
+  function cancelReply() {
+    state.replyTo = null;
+    $("reply-bar").hidden = true;
+    $("reply-name").textContent = "";
+    $("reply-text").textContent = "";
   }
 
   function buttonRows(m) {
@@ -245,6 +325,8 @@
     li.classList.add("deleted");
     const body = li.querySelector(".text");
     if (body) body.textContent = T.removed;
+    const quote = li.querySelector(".quote"); // a removed reply no longer says what it answers
+    if (quote) quote.remove();
     const buttons = li.querySelector(".buttons");
     if (buttons) buttons.remove();
     const reactions = li.querySelector(".reactions"); // a removed line takes none
@@ -262,7 +344,13 @@
     markGiven(button, "👍", false, T.react);
     const counts = document.createElement("span");
     counts.className = "counts";
-    bar.append(button, counts);
+    const reply = document.createElement("button");
+    reply.type = "button";
+    reply.className = "reply";
+    reply.textContent = T.reply;
+    reply.title = T.reply_title;
+    reply.addEventListener("click", () => startReply(reply.closest("[data-id]")));
+    bar.append(button, counts, reply);
     return bar;
   }
 
@@ -326,8 +414,14 @@
   }
 
   function markDeleted(id) {
-    const li = $("messages").querySelector(`[data-id="${id}"]`);
+    const list = $("messages");
+    const li = list.querySelector(`[data-id="${id}"]`);
     if (li && !li.classList.contains("deleted")) setDeleted(li);
+    for (const quote of list.querySelectorAll(`.quote[data-quote="${id}"]:not(.deleted)`)) quoteDeleted(quote);
+    if (state.replyTo && state.replyTo.id === Number(id)) {
+      $("reply-text").textContent = T.quote_deleted; // sending will be refused: say so now
+      $("reply-bar").classList.add("deleted");
+    }
   }
 
   function scrollDown() {
@@ -340,6 +434,8 @@
     const active = me.status === "active";
     $("join-form").hidden = active || me.status === "banned";
     $("send-form").hidden = !active;
+    $("messages").classList.toggle("can-reply", active);
+    if (!active) cancelReply();
     $("leave").hidden = !active;
     $("admin").hidden = !active;
     // only an admin may rename the group, as on Telegram and Matrix
@@ -397,12 +493,20 @@
     const text = input.value;
     if (!text.trim()) return;
     hideAlert();
+    const body = { text };
+    if (state.replyTo) body.reply_to = String(state.replyTo.id);
     try {
-      await api("POST", `/api/groups/${encodeURIComponent(state.chat)}/messages`, { text });
+      await api("POST", `/api/groups/${encodeURIComponent(state.chat)}/messages`, body);
       input.value = "";
+      cancelReply();
       schedule(0);
     } catch (e) {
-      showAlert(e.code === "sandbox_refused" ? fill(T.refused, { reason: e.message }) : fill(T.failed, { reason: e.message }));
+      if (e.field === "reply_to") {
+        // the line answered is gone (removed meanwhile): the text stays, without the reply
+        cancelReply();
+        showAlert(fill(T.reply_gone, { reason: e.message }));
+      } else if (e.code === "sandbox_refused") showAlert(fill(T.refused, { reason: e.message }));
+      else showAlert(fill(T.failed, { reason: e.message }));
       schedule(0);
     }
   }
@@ -505,6 +609,13 @@
     $("admin").addEventListener("click", toggleAdmin);
     $("rename").addEventListener("click", openRename);
     $("rename-form").addEventListener("submit", rename);
+    $("reply-cancel").addEventListener("click", () => {
+      cancelReply();
+      $("text").focus();
+    });
+    $("text").addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && state.replyTo) cancelReply();
+    });
     $("rename-cancel").addEventListener("click", () => {
       $("rename-form").hidden = true;
     });
