@@ -124,6 +124,16 @@ def test_first_seen_says_day_for_one_day(hours: int, line: str) -> None:
 
 def test_one_recent_message_is_one_message() -> None:
     start = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
-    r = analyze([msg("a", start, "hi")], now=start + timedelta(days=2))
+    r = analyze([msg("a", start, "hi")], now=start + timedelta(days=22))
     assert r["lifecycle"]["stage"] == "dead"
     assert r["lifecycle"]["evidence"][0] == "1 message in the last 28 days"
+
+
+def test_a_group_of_days_where_little_was_said_is_new_not_dead() -> None:
+    """The bot added to a group yesterday, one message so far: new. Three weeks on with no
+    more: dead. Nothing at all: dead."""
+    start = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
+    for age, stage in ((1, "new"), (20, "new"), (21, "dead")):
+        r = analyze([msg("a", start, "hi")], now=start + timedelta(days=age))
+        assert r["lifecycle"]["stage"] == stage, age
+    assert analyze([], now=start)["lifecycle"]["stage"] == "dead"

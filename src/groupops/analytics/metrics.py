@@ -216,7 +216,8 @@ def _weekly(c: Context) -> tuple[IntArray, IntArray, IntArray]:
 def lifecycle(c: Context) -> dict[str, Any]:
     """Stage by the first rule that fires, in this order:
 
-    * dead: no message in the last 21 days, or fewer than 3 messages in the last 28 days;
+    * dead: no message in the last 21 days, or fewer than 3 messages in the last 28 days, in
+      a group at least 3 weeks old (or with nobody in it at all);
     * new: the first message or join is less than 4 weeks old;
     * growing: the last 4 weeks had >= 1.25x the messages of the 4 before, or >= 1.25x the
       active members;
@@ -254,7 +255,10 @@ def lifecycle(c: Context) -> dict[str, Any]:
         "message_ratio": round(ratio, 3) if ratio != float("inf") else None,
         "active_ratio": round(act_ratio, 3) if act_ratio != float("inf") else None,
     }
-    if since_last > 21 or recent < 3:
+    # a group of under 3 weeks where little was said yet is new, not dead (the bot added to a
+    # group today); a history with nobody in it at all is dead
+    known = bool(c.seen.any()) or (c.earlier is not None and c.earlier.born is not None)
+    if (since_last > 21 or recent < 3) and (age_days >= 21 or not known):
         stage = "dead"
         rule = tx.R_DEAD
         evidence = [

@@ -24,7 +24,10 @@ E_MESSAGES = N_("messages {before} -> {after}")
 E_MESSAGES_CHANGE = N_("messages {before} -> {after} ({change:.0f}%)")
 E_ACTIVE = N_("active members {before} -> {after}")
 # the rule that gave the stage
-R_DEAD = N_("no message in the last 21 days, or fewer than 3 in the last 28 days")
+R_DEAD = N_(
+    "no message in the last 21 days, or fewer than 3 in the last 28 days, in a group 3 weeks"
+    " old or more"
+)
 R_NEW = N_("the group is less than 4 weeks old")
 R_GROWING = N_("last 4 weeks >= 1.25x the 4 before (messages or active members)")
 R_DECLINING = N_("last 4 weeks <= 0.6x the messages of the 4 before")
