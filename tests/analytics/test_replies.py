@@ -280,3 +280,89 @@ def test_compact_pair_block_leaves_out_only_the_always_zero_features() -> None:
     assert (
         len(reply_features.pair_rows(True, True)) == reply_features.N_PAIR - reply_features.N_CONST
     )
+
+
+def test_parents_pinned_on_irc_dev_files(shared_data: Path) -> None:
+    """The links of the shipped model on two labelled #ubuntu files, as ``analyze`` asks for
+    them on small inputs (text similarity, 50 candidates) and on large ones (neither, 20
+    candidates), pinned: the digests were computed with the code before the speed-ups of
+    the pair block and the scoring (previous second-same gathers, per-pair allowed mask,
+    broadcast bias and ReLU, chunks of 8,192 rows), which must pick the very same parents.
+    The files hold gaps over two hours (candidates only a named author may answer)."""
+    import hashlib
+
+    files = reply_training.corpus_files(shared_data / "irc-ubuntu" / "dev")
+    want = {
+        "2004-11-15_03.raw.txt": ("0e07b19d552dae0f", "66c9551ffc46a092"),
+        "2005-08-08_01.raw.txt": ("e310ac4f62abd115", "641c1f00a61118e2"),
+    }
+    model = replies.load_model()
+    seen = 0
+    for raw, _ in files:
+        if raw.name not in want:
+            continue
+        seen += 1
+        frame = reply_training.read_irc_file(raw)
+        assert ((frame.time[10:] - frame.time[:-10]) > reply_features.MAX_GAP).any()
+        got = tuple(
+            hashlib.sha256(
+                replies.predict_parents(frame, model, overlap=overlap, window=window).tobytes()
+            ).hexdigest()[:16]
+            for overlap, window in ((True, None), (False, 20))
+        )
+        assert got == want[raw.name], raw.name
+    assert seen == len(want)
+    # the large inputs' features themselves (20 offsets, no words), pinned the same way
+    raw = next(r for r, _ in files if r.name == "2004-11-15_03.raw.txt")
+    p = reply_prepare._prepare(reply_training.read_irc_file(raw), with_words=False)
+    rows = np.arange(20, p.n, dtype=np.int64)
+    seen_rows = reply_features._new_seen(len(rows))
+    digest = hashlib.sha256()
+    for d in range(1, 21):
+        digest.update(reply_features._pair_block(p, d, rows, seen_rows, compact=True).tobytes())
+        digest.update(reply_features._allowed(p, d, rows).tobytes())
+    assert digest.hexdigest()[:16] == "dd234fdc26d37021"
+
+
+def test_row_added_by_tiles_is_the_broadcast_sum() -> None:
+    """``_add_row`` (a small tile of the row added to each few rows at once) gives the same
+    floats as numpy's broadcast ``pre += row``, whatever the number of rows."""
+    rng = np.random.default_rng(5)
+    for k in (1, replies._TILE - 1, replies._TILE, 3 * replies._TILE + 17, 4096):
+        pre = rng.standard_normal((k, 64)).astype(np.float32)
+        row = rng.standard_normal(64).astype(np.float32)
+        want = pre.copy()
+        want += row
+        replies._add_row(pre, row, np.tile(row, (replies._TILE, 1)))
+        assert np.array_equal(pre.view(np.int32), want.view(np.int32)), k
+
+
+def test_blocked_candidates_are_the_old_ones_by_name_only() -> None:
+    """``_blocked`` lists the rows whose candidate is over two hours older and not named
+    by them (as views over a run of rows, by gathers otherwise); ``_allowed`` is the rest."""
+    h = timedelta(hours=1)
+    events = [
+        msg("alice", T0, "how do I mount a usb drive?"),
+        msg("bob", T0 + 3 * h, "anyone around?"),  # 3 h after alice, names nobody
+        msg("carol", T0 + 3 * h, "alice: sudo mount /dev/sdb1 /mnt"),  # names alice
+        msg("dave", T0 + 3 * h, "bob: yes"),  # bob is recent
+    ]
+    p = reply_prepare._prepare(from_events(events))
+    rows = np.arange(1, 4, dtype=np.int64)  # a run: views
+    assert reply_features._blocked(p, 1, rows).tolist() == [0]  # bob: alice's, 3 h old
+    assert reply_features._blocked(p, 2, rows[1:]).tolist() == []  # carol names alice
+    assert reply_features._blocked(p, 3, rows[2:]).tolist() == [0]  # dave names bob only
+    picked = np.asarray([1, 3], dtype=np.int64)  # not a run: gathers
+    assert reply_features._blocked(p, 1, picked).tolist() == [0]
+    assert reply_features._allowed(p, 1, picked).tolist() == [False, True]
+
+
+def test_distinct_is_numpys_unique() -> None:
+    rng = np.random.default_rng(11)
+    for a in (
+        np.zeros(0, dtype=np.int64),
+        np.asarray([5], dtype=np.int64),
+        rng.integers(0, 50, 1000),
+        rng.integers(-(10**12), 10**12, 5000),
+    ):
+        assert reply_prepare._distinct(a).tolist() == np.unique(a).tolist()

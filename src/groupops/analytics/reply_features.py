@@ -126,6 +126,18 @@ class _Prepared:
     cand_feats: F32 = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     pred: IntArray | None = None  # the first stage's parent of every row (itself: none)
     recorded: IntArray | None = None  # the platform's recorded parent of every row, or -1
+    # per row, next_same of its next_same (n - 1's where there is none) and prev_same of its
+    # prev_same (row 0's where there is none): the pair block reads them as views instead
+    # of a gather per offset (see _second_same)
+    next2_same: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    prev2_same: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+def _second_same(p: _Prepared) -> None:
+    """Fills ``p.next2_same`` and ``p.prev2_same`` from ``p.next_same`` and ``p.prev_same``."""
+    if p.n:
+        p.next2_same = p.next_same[np.minimum(p.next_same, p.n - 1)]
+        p.prev2_same = p.prev_same[np.maximum(p.prev_same, 0)]
 
 
 _MAX_MENTIONS = 4
@@ -283,10 +295,12 @@ def _pair_block(
     mentioned_me = _mentions(p, rj, ai, True) & ~same
     ns = p.next_same[rj]
     latest = ns >= rows
-    cand_between_2 = ~latest & (p.next_same[np.minimum(ns, p.n - 1)] < rows)
+    if len(p.next2_same) != p.n:
+        _second_same(p)
+    cand_between_2 = ~latest & (p.next2_same[rj] < rows)
     ps_i = p.prev_same[ri]
     me_none = ps_i < j
-    me_2 = ~me_none & (p.prev_same[np.maximum(ps_i, 0)] > j)
+    me_2 = ~me_none & (p.prev2_same[ri] > j)
     question_j = p.question[rj] & speaker_j
     for col in (
         same,
@@ -398,9 +412,22 @@ def _new_seen(k: int) -> dict[str, BoolArray]:
 def _allowed(p: _Prepared, d: int, rows: IntArray) -> BoolArray:
     """Candidates a message may answer: nobody answers a message hours old without naming
     its author."""
-    j = rows - d
     ok = np.ones(rows.shape[0], dtype=np.bool_)
-    old = np.flatnonzero(p.time[rows] - p.time[j] > MAX_GAP)
-    if old.shape[0]:
-        ok[old] = _names(p, rows[old], p.author[j[old]])
+    ok[_blocked(p, d, rows)] = False
     return ok
+
+
+def _blocked(p: _Prepared, d: int, rows: IntArray) -> IntArray:
+    """The positions in ``rows`` whose candidate ``d`` rows earlier is not
+    :func:`_allowed` (usually none: cheaper to mask than a whole boolean array)."""
+    j = rows - d
+    k = rows.shape[0]
+    if k and int(rows[-1]) - int(rows[0]) + 1 == k:  # a run of rows: views, not copies
+        lo = int(rows[0])
+        gap = p.time[lo : lo + k] - p.time[lo - d : lo - d + k]
+    else:
+        gap = p.time[rows] - p.time[j]
+    old = np.flatnonzero(gap > MAX_GAP)
+    if old.shape[0]:
+        old = old[~_names(p, rows[old], p.author[j[old]])]
+    return old
