@@ -200,6 +200,9 @@ LABELS = {
     "undone": N_("undone"),
     "groups": N_("groups"),
     "moderation log": N_("moderation log"),
+    "known ads": N_("known ads"),
+    "added (UTC)": N_("added (UTC)"),
+    "expires (UTC)": N_("expires (UTC)"),
     "owner tasks": N_("owner tasks"),
     "outbox": N_("outbox"),
     "platform": N_("platform"),
@@ -244,7 +247,10 @@ NO = N_("no")
 #: a listing's title with the status it lists: ``owner tasks (to do)``, so that an empty
 #: one reads ``owner tasks (to do): nothing to list``, not ``…: to do: nothing to list``
 TITLED = N_("{title} ({status})")
-TIME_COLUMNS = frozenset({"created_at", "joined_at", "introduced_at", "done_at", "time (UTC)"})
+TIME_COLUMNS = frozenset(
+    {"created_at", "joined_at", "introduced_at", "done_at", "time (UTC)"}
+    | {"added (UTC)", "expires (UTC)"}  # a known ad's
+)
 #: columns of one line each, at most this many terminal cells (a Chinese character takes two;
 #: None: as wide as the terminal lets it be), cut with "…" and the first to give way where the
 #: terminal is narrow: an action's text, kind and last error (``--json`` has them whole)

@@ -1,5 +1,6 @@
-"""Moderation owns its commands: the feature registers ``moderation log`` and ``undo`` on the
-command line itself, and the core commands know nothing of its tables or functions."""
+"""Moderation owns its commands: the feature registers ``moderation log``, ``undo``,
+``moderation known-ads`` and ``moderation forget-ad`` on the command line itself, and the core
+commands know nothing of its tables or functions."""
 
 from __future__ import annotations
 
@@ -23,11 +24,12 @@ def test_the_core_commands_have_no_moderation_commands() -> None:
     assert not {"moderation", "undo"} & set(command_tree(core).commands)
 
 
-def test_moderation_registers_its_log_and_undo() -> None:
+def test_moderation_registers_its_commands() -> None:
     app = typer.Typer()
     moderation_commands.register(app)
     tree = command_tree(app)
     assert set(tree.commands) == {"moderation", "undo"}
     log = tree.commands["moderation"]
-    assert isinstance(log, TyperGroup) and set(log.commands) == {"log"}
+    assert isinstance(log, TyperGroup)
+    assert set(log.commands) == {"log", "known-ads", "forget-ad"}
     assert "groupops.features.moderation.commands:register" in cli.REGISTRARS

@@ -122,6 +122,7 @@ class ModerationFeature:
                 )
 
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
+        known_ads.forget_member(conn, member_id)  # found through their decisions: first
         conn.execute(
             delete(moderation_decisions).where(moderation_decisions.c.member_id == member_id)
         )

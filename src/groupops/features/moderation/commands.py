@@ -1,10 +1,14 @@
-"""Moderation's commands: ``groupops moderation log`` (every decision with its reason) and
-``groupops undo ID`` (take one back). The feature registers them itself (``cli.REGISTRARS``):
-the core command line knows nothing of moderation's tables or functions."""
+"""Moderation's commands: ``groupops moderation log`` (every decision with its reason),
+``groupops undo ID`` (take one back), ``groupops moderation known-ads`` (the library of known
+ads) and ``groupops moderation forget-ad ID`` (take a text out of it). The feature registers
+them itself (``cli.REGISTRARS``): the core command line knows nothing of moderation's tables or
+functions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import typer
 
@@ -22,6 +26,7 @@ from groupops.cli_options import (
     typed_errors,
 )
 from groupops.cli_output import (
+    EVIDENCE_CHARS,
     LOG_COLUMNS,
     emit,
     label,
@@ -31,20 +36,65 @@ from groupops.cli_output import (
     undo_sentence,
 )
 from groupops.domain.errors import Conflict, InvalidOption
+from groupops.domain.text import one_line
 from groupops.domain.time import minute
 from groupops.engine import admin
-from groupops.features.moderation.ops import MAX_LOG, moderation_log, undo_decision
+from groupops.features.moderation.ops import (
+    MAX_LOG,
+    forget_known_ad,
+    known_ads_entries,
+    moderation_log,
+    undo_decision,
+)
 from groupops.features.moderation.tables import moderation_decisions
 from groupops.i18n import N_, Catalogs
-from groupops.stored_texts import UNNAMED_OPERATOR, who_undid
+from groupops.stored_texts import UNNAMED_OPERATOR, evidence_text, log_word, who_undid
 
 #: the undo refused for a decision already undone: when, as the log shows it
 UNDONE_AT = N_("{time} UTC")
 
+KNOWN_AD_COLUMNS = (
+    *("id", "workspace", "added (UTC)", "expires (UTC)"),
+    *("decision", "member", "evidence"),
+)
+#: the decision that added a known ad: its number, its step and its rule
+ADDED_BY = N_("#{decision} {step} ({rule})")
+#: what ``forget-ad`` did, and what it left as it was
+AD_FORGOTTEN = N_("known ad {id} forgotten: the same text is no longer removed on sight.")
+AD_DECISION_STAYS = N_(
+    "Decision #{decision} and the blacklist stay as they are (`groupops undo {decision}`"
+    " lifts them)."
+)
+WORKSPACE_HELP = (
+    "only this workspace's (its name, as `groupops groups` lists it; default: every one)"
+)
+
+
+def known_ad_line(row: dict[str, Any], t: Callable[[str], str]) -> dict[str, Any]:
+    """A known ad as an operator reads it in a table (``--json`` keeps every field): its id,
+    when it was added and until when it is kept, and the decision that added it, with whom it
+    was about and its evidence (the library keeps a fingerprint, not the text), in the
+    language of ``t``."""
+    decision = row.get("decision_id")
+    added_by = "" if decision is None else f"#{decision}"
+    if decision is not None and row.get("rule"):
+        step, rule = log_word(row.get("step"), t), log_word(row.get("rule"), t)
+        added_by = t(ADDED_BY).format(decision=decision, step=step, rule=rule)
+    return {
+        "id": row.get("id"),
+        "workspace": row.get("workspace"),
+        "added (UTC)": minute(row.get("created_at")),
+        "expires (UTC)": minute(row.get("expires_at")),
+        "decision": added_by,
+        "member": row.get("member") or "",
+        "evidence": one_line(evidence_text(row, t), EVIDENCE_CHARS),
+    }
+
 
 def register(app: typer.Typer) -> None:
     moderation_app = typer.Typer(
-        help="Moderation decisions: the log (take one back with `groupops undo ID`)."
+        help="Moderation decisions: the log (take one back with `groupops undo ID`), and the"
+        " library of known ads."
     )
     app.add_typer(moderation_app, name="moderation")
 
@@ -79,6 +129,55 @@ def register(app: typer.Typer) -> None:
                 label("moderation log", lang),
                 lang,
             )
+
+    @moderation_app.command("known-ads")
+    @typed_errors
+    def known_ads_cmd(
+        workspace: str | None = typer.Option(
+            None, "--workspace", "-w", help=WORKSPACE_HELP, show_default=False
+        ),
+        limit: int = Limit(50),
+        url: str | None = DbOption,
+        as_json: bool = JsonOption(),
+        lang: str = LangOption(),
+    ) -> None:
+        """The library of known ads: texts whose author was blacklisted for them, removed on
+        sight from anyone; newest first, each with the decision that added it."""
+        if limit > MAX_LOG:
+            raise InvalidOption(TOO_LARGE, where="--limit", value=limit, most=MAX_LOG)
+        with opened(url) as db:
+            rows, total = known_ads_entries(db, datetime.now(UTC), workspace, limit)
+        say_cut(len(rows), total, lang)
+        if as_json:
+            emit(rows, [], True)
+        else:
+            t = Catalogs().gettext(lang)
+            lines = [known_ad_line(r, t) for r in rows]
+            emit(lines, KNOWN_AD_COLUMNS, False, label("known ads", lang), lang)
+
+    @moderation_app.command("forget-ad", cls=DashValues)
+    @typed_errors
+    def forget_ad_cmd(
+        ad: str = typer.Argument(..., metavar="ID", help="the known ad's id from known-ads"),
+        workspace: str | None = typer.Option(
+            None,
+            "--workspace",
+            "-w",
+            help="the workspace (needed only when the same text is known in several)",
+            show_default=False,
+        ),
+        url: str | None = DbOption,
+        lang: str = LangOption(),
+    ) -> None:
+        """Take a text out of the library of known ads (it was no ad): the same text is no
+        longer removed on sight. The decision that added it and the blacklist stay."""
+        with opened(url) as db:
+            entry = forget_known_ad(db, ad, datetime.now(UTC), workspace)
+        t = speaker({"lang": lang})
+        said = t(AD_FORGOTTEN).format(id=entry["id"])
+        if entry.get("decision_id") is not None:
+            said += " " + t(AD_DECISION_STAYS).format(decision=entry["decision_id"])
+        cli_output.out.print(literal(said), highlight=False, soft_wrap=True)
 
     @app.command("undo", cls=DashValues)
     @typed_errors

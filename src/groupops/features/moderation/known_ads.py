@@ -8,7 +8,9 @@ workspace for ``known_ads_days``. A later message or edit in any group of the wo
 known fingerprint, at least ``cross_group_min_chars`` long, is the rule ``known_ad``: removed,
 and its author gets ``blacklist_action`` at once (and goes on the blacklist), whatever the
 ladder says. Undoing the decision that added a fingerprint, or one of ``known_ad``, drops it:
-the operator says the text is no ad.
+the operator says the text is no ad. So does ``groupops moderation forget-ad`` (ops.py), which
+drops the one text and nothing else; forgetting a member (:func:`forget_member`) drops the
+texts their decisions added.
 
 Cheap per message: the batch's fingerprints are looked up in one query per workspace
 (prepare), then found in memory.
@@ -27,7 +29,7 @@ from groupops.engine.context import BatchContext, GroupInfo
 from groupops.features.moderation.detectors import Finding, Text, fingerprint, snippet
 from groupops.features.moderation.ops import evidence_of
 from groupops.features.moderation.settings import ModerationSettings
-from groupops.features.moderation.tables import moderation_known_ads
+from groupops.features.moderation.tables import moderation_decisions, moderation_known_ads
 from groupops.storage.db import driver_cursor
 from groupops.storage.types import sqlite_text
 
@@ -134,3 +136,12 @@ def ladder_settings(s: ModerationSettings) -> ModerationSettings:
 def drop_expired(conn: Connection, now: datetime) -> None:
     """At the clock's tick: forget the known ads past their time."""
     conn.execute(delete(moderation_known_ads).where(_k.expires_at <= now.astimezone(UTC)))
+
+
+def forget_member(conn: Connection, member_id: int) -> None:
+    """A member forgotten (``delete_member_data``): the fingerprints of their messages, kept
+    by the decisions that blacklisted them, go too. Before their decisions are deleted (the
+    rows are found through them)."""
+    d = moderation_decisions.c
+    theirs = select(d.id).where(d.member_id == member_id)
+    conn.execute(delete(moderation_known_ads).where(_k.decision_id.in_(theirs)))

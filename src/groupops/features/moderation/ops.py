@@ -4,6 +4,8 @@
 - :func:`undo_decision` reverts one: unmute / unban through the outbox, the offence no longer
   counts towards the ladder, the member comes off the blacklist where the decision put them on.
 - :func:`blacklist_entries` lists a workspace's blacklist.
+- :func:`known_ads_entries` lists the library of known ads (known_ads.py), and
+  :func:`forget_known_ad` takes one text out of it.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from groupops.domain.actions import Action, ActionKind
-from groupops.domain.errors import Conflict, NotFound
+from groupops.domain.errors import Conflict, InvalidOption, NotFound
 from groupops.domain.time import utc
 from groupops.engine.outbox import queue_actions
 from groupops.features.moderation import reasons
@@ -28,7 +30,7 @@ from groupops.features.moderation.tables import (
 )
 from groupops.i18n import N_
 from groupops.platforms.base import Capabilities
-from groupops.storage.tables import groups, members
+from groupops.storage.tables import groups, members, workspaces
 
 MAX_LOG = 1000
 #: what an undo cannot revert (said in the operator's language by the undo command)
@@ -192,6 +194,157 @@ def blacklist_entries(
             }
             for r in conn.execute(q).all()
         ]
+
+
+#: where a known ad's refusal comes from (``groupops moderation forget-ad``)
+KNOWN_ADS = N_("known ads")
+#: how much of a known ad's fingerprint (a SHA-256, 64 hex digits) is its id in a listing
+AD_ID_CHARS = 12
+#: the least of an id :func:`forget_known_ad` takes (a start this short names one text)
+AD_ID_LEAST = 8
+FINGERPRINT_CHARS = 64
+_HEX = frozenset("0123456789abcdef")
+
+
+def _workspace_id(conn: Connection, slug: str | None) -> int | None:
+    """The id of the workspace ``slug`` (None: every workspace); an unknown one is refused."""
+    if slug is None:
+        return None
+    found = conn.execute(select(workspaces.c.id).where(workspaces.c.slug == slug)).scalar()
+    if found is None:
+        raise NotFound(N_("no workspace {slug!r}"), where=N_("workspace"), slug=slug)
+    return int(found)
+
+
+def _known_ads_query(now: datetime, workspace_id: int | None) -> Any:
+    """The known ads in force at ``now`` with the decision that added each (when kept)."""
+    k, d = moderation_known_ads.c, moderation_decisions.c
+    q = (
+        select(
+            k.fingerprint,
+            k.workspace_id,
+            workspaces.c.slug,
+            k.decision_id,
+            k.created_at,
+            k.expires_at,
+            d.rule,
+            d.step,
+            d.evidence,
+            d.member_id,
+            d.user_id,
+            d.user_name,
+            d.chat_id,
+            d.message_id,
+            groups.c.title.label("group_title"),
+            members.c.display_name.label("member_name"),
+        )
+        .select_from(
+            moderation_known_ads.join(workspaces, workspaces.c.id == k.workspace_id)
+            .outerjoin(moderation_decisions, d.id == k.decision_id)
+            .outerjoin(groups, groups.c.id == d.group_id)
+            .outerjoin(members, members.c.id == d.member_id)
+        )
+        .where(k.expires_at > utc(now))
+    )
+    return q if workspace_id is None else q.where(k.workspace_id == workspace_id)
+
+
+def _known_ad(r: Any) -> dict[str, Any]:
+    english, template, values = read_evidence(r.evidence)
+    return {
+        "id": r.fingerprint[:AD_ID_CHARS],
+        "fingerprint": r.fingerprint,
+        "workspace_id": int(r.workspace_id),
+        "workspace": r.slug,
+        "created_at": _iso(r.created_at),
+        "expires_at": _iso(r.expires_at),
+        "decision_id": r.decision_id,
+        "rule": r.rule,
+        "step": r.step,
+        "group": r.group_title or r.chat_id,
+        "member_id": r.member_id,
+        "member": r.member_name or r.user_name or r.user_id,
+        "message_id": r.message_id,
+        "evidence": english if r.evidence is not None else None,
+        "evidence_template": template,
+        "evidence_values": values,
+    }
+
+
+def known_ads_entries(
+    db: Engine | Connection,
+    now: datetime,
+    workspace: str | None = None,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], int]:
+    """The library of known ads in force at ``now`` (of the workspace ``workspace``, a slug, or
+    of every one), newest first, at most ``limit``, and how many there are in all. The library
+    keeps a text's fingerprint, not the text: each comes with the decision that added it (its
+    rule, step, member, group and evidence; None where that decision is no longer kept). Its
+    ``id`` is the start of the fingerprint, what :func:`forget_known_ad` takes."""
+    k = moderation_known_ads.c
+    with _connection(db, write=False) as conn:
+        wid = _workspace_id(conn, workspace)
+        q = _known_ads_query(now, wid)
+        rows = conn.execute(
+            q.order_by(k.created_at.desc(), k.fingerprint).limit(max(1, min(int(limit), MAX_LOG)))
+        ).all()
+        total = conn.execute(
+            select(func.count()).select_from(q.with_only_columns(k.fingerprint).subquery())
+        ).scalar_one()
+    return [_known_ad(r) for r in rows], int(total)
+
+
+def forget_known_ad(
+    db: Engine | Connection, ad_id: str, now: datetime, workspace: str | None = None
+) -> dict[str, Any]:
+    """Take one text out of the library of known ads: the operator says it is no ad (or it
+    gets people kicked on sight who should not be). ``ad_id`` is its id as
+    :func:`known_ads_entries` lists it (or more of its fingerprint, at least
+    :data:`AD_ID_LEAST` characters); ``workspace`` (a slug) says where, when the same text is
+    known in several. Nothing else changes: the decision that added it, the blacklist and the
+    log stay as they are (``undo`` that decision to lift them too). Returns the entry removed;
+    raises :class:`NotFound` for an id no known ad in force has, :class:`InvalidOption` for one
+    too short to name a single text, :class:`Conflict` for one naming several."""
+    wanted = ad_id.strip().lower()
+    if len(wanted) < AD_ID_LEAST and set(wanted) <= _HEX:
+        raise InvalidOption(
+            N_("{id!r} is too short for a known ad's id: give at least {least} characters"),
+            where=KNOWN_ADS,
+            id=ad_id,
+            least=AD_ID_LEAST,
+        )
+    k = moderation_known_ads.c
+    with _connection(db, write=True) as conn:
+        wid = _workspace_id(conn, workspace)
+        found = []
+        if len(wanted) <= FINGERPRINT_CHARS and set(wanted) <= _HEX:  # no LIKE wildcard in it
+            q = _known_ads_query(now, wid).where(k.fingerprint.like(f"{wanted}%"))
+            found = [_known_ad(r) for r in conn.execute(q.order_by(k.workspace_id)).all()]
+        if not found:
+            raise NotFound(N_("no known ad {id}"), where=KNOWN_ADS, id=ad_id)
+        if len({f["fingerprint"] for f in found}) > 1:
+            raise Conflict(
+                N_("{id} is the start of {count} known ads: give more of it"),
+                where=KNOWN_ADS,
+                id=ad_id,
+                count=len(found),
+            )
+        if len(found) > 1:
+            raise Conflict(
+                N_("known ad {id} is in {count} workspaces ({workspaces}): name one"),
+                where=KNOWN_ADS,
+                id=ad_id,
+                count=len(found),
+                workspaces=", ".join(f["workspace"] for f in found),
+            )
+        [entry] = found
+        conn.execute(
+            delete(moderation_known_ads).where(
+                k.workspace_id == entry["workspace_id"], k.fingerprint == entry["fingerprint"]
+            )
+        )
+    return entry
 
 
 def _reverse(r: Any) -> Action | None:
