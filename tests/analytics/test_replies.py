@@ -366,3 +366,32 @@ def test_distinct_is_numpys_unique() -> None:
         rng.integers(-(10**12), 10**12, 5000),
     ):
         assert reply_prepare._distinct(a).tolist() == np.unique(a).tolist()
+
+
+def test_packed_token_lookup_finds_exactly_the_keys() -> None:
+    """Keys of up to 8 bytes are found by their packed bytes, longer ones by the dictionary:
+    a token is coded only when it is a key, byte for byte (not a key's prefix, extension or
+    a text around it), at 7, 8 and 9 bytes, with dots inside; a key no token can be (a
+    space, a colon) is never found."""
+    token_code = {
+        "alice": 4,
+        "bob.x": 8,
+        "abcdefg": 12,
+        "abcdefgh": 16,
+        "abcdefghi": 20,
+        "two words": 24,
+        "nick:": 28,
+        "thanks": 1,
+    }
+    lows = [
+        "alice alic alicee bob.x bob. bob.xy",
+        "abcdefg abcdefgh abcdefghi abcdefghij abcdefghh abcdefgi",
+        "two words nick: thanks. x.alice",
+    ]
+    plain = np.ones(len(lows), dtype=np.bool_)
+    got = reply_prepare._ascii_codes(lows, plain, token_code, reply_prepare._byte_codes(token_code))
+    assert got is not None
+    want_code, want_of = _regex_codes(lows, token_code)
+    assert got[0].tolist() == want_code
+    assert got[1].tolist() == want_of
+    assert [c for c in want_code if c] == [4, 8, 12, 16, 20, 1]

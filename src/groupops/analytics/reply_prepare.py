@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import contains
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp  # type: ignore[import-untyped]
 
 from groupops.analytics.frame import MESSAGE, Frame, text_features
@@ -215,43 +215,85 @@ _TO_TOKEN_BYTES = bytes(c if c in _TOKEN_BYTES or c in b".\x01" else 32 for c in
 _FILTER_BITS = 22
 _HASH_MULT = np.uint64(1_000_003)
 _HASH_MIX = np.uint64(0x9E3779B97F4A7C15)
+_PACK = 8  # a token of up to 8 bytes is its bytes as one little-endian uint64 (no zeros)
+# _MASK[m]: the low m bytes of a uint64 (m = 0..8)
+_MASK = np.asarray([(1 << (8 * m)) - 1 for m in range(_PACK + 1)], dtype=np.uint64)
+U64 = npt.NDArray[np.uint64]
 
 
-def _token_hash(length: IntArray, b0: Any, b1: Any, last: Any, last2: Any) -> Any:
-    """A token's slot in :class:`_ByteCodes`' filter, from its length and its first two and
-    last two bytes (uint64 arithmetic, wrapping)."""
-    h = length.astype(np.uint64)
-    for part in (b0, b1, last, last2):
-        h = h * _HASH_MULT + np.asarray(part, dtype=np.uint64)
-    return (h * _HASH_MIX) >> np.uint64(64 - _FILTER_BITS)
+def _token_slot(first8: U64, length: IntArray) -> U64:
+    """A token's slot in :class:`_ByteCodes`' filter, from its first (up to) 8 bytes as a
+    uint64 and its length (uint64 arithmetic, wrapping)."""
+    h = first8 * _HASH_MULT + length.astype(np.uint64)
+    out: U64 = (h * _HASH_MIX) >> np.uint64(64 - _FILTER_BITS)
+    return out
+
+
+def _first8(b: bytes, starts: IntArray, length: IntArray) -> U64:
+    """The first ``min(length, 8)`` bytes of each token ``b[start:start + length]`` as a
+    little-endian uint64 (higher bytes zero): one gather from an unaligned uint64 view of
+    ``b`` (8 zero bytes added at its end) and a mask."""
+    padded = b + bytes(_PACK)
+    words = np.ndarray(shape=(len(b),), dtype="<u8", buffer=padded, strides=(1,))
+    out: U64 = words[starts] & _MASK[np.minimum(length, _PACK)]
+    return out
 
 
 @dataclass
 class _ByteCodes:
-    """``token_code`` of the ASCII keys as bytes, and a filter over (length, first two and
-    last two bytes): a token whose filter slot is off has no code, so the dictionary is
-    only asked about the few tokens that may have one."""
+    """``token_code`` of the ASCII keys: those of up to 8 bytes as their bytes packed in a
+    uint64 (:func:`_first8`; sorted, with their codes), the longer ones as bytes in a
+    dictionary, and a filter over (first 8 bytes, length): a token whose filter slot is off
+    has no code; the others are looked up among the packed keys in numpy (the few distinct
+    ones of a batch, by a binary search), the long ones in the dictionary. Exact: a token
+    of up to 8 bytes never holds a zero byte, so its packed value tells its bytes."""
 
-    codes: dict[bytes, int]
+    codes: dict[bytes, int]  # the keys longer than 8 bytes
     bits: BoolArray
+    packed: U64  # sorted
+    packed_code: IntArray
 
 
 def _byte_codes(token_code: dict[str, int]) -> _ByteCodes:
-    codes = {key.encode(): c for key, c in token_code.items() if key and key.isascii()}
+    # a key holding a byte no token holds can never be found: left out (_TOKEN_BYTES, ".")
+    codes = {
+        key.encode(): c
+        for key, c in token_code.items()
+        if key and key.isascii() and _TOKEN_BYTES.issuperset(key.encode().replace(b".", b""))
+    }
+    keys = list(codes)
+    length = np.fromiter(map(len, keys), np.int64, len(keys))
+    offset = np.cumsum(length) - length
+    first8 = _first8(b"".join(keys), offset, length)
     bits = np.zeros(1 << _FILTER_BITS, dtype=np.bool_)
-    if codes:
-        keys = list(codes)
-        length = np.fromiter(map(len, keys), np.int64, len(keys))
-        bits[
-            _token_hash(
-                length,
-                [k[0] for k in keys],
-                [k[min(1, len(k) - 1)] for k in keys],
-                [k[-1] for k in keys],
-                [k[max(len(k) - 2, 0)] for k in keys],
-            )
-        ] = True
-    return _ByteCodes(codes, bits)
+    bits[_token_slot(first8, length)] = True
+    short = length <= _PACK
+    order = np.argsort(first8[short], kind="stable")
+    code = np.fromiter(codes.values(), np.int64, len(keys))
+    long_codes = {k: c for k, c in codes.items() if len(k) > _PACK}
+    return _ByteCodes(long_codes, bits, first8[short][order], code[short][order])
+
+
+def _lookup(table: _ByteCodes, b: bytes, starts: IntArray, ends: IntArray) -> IntArray:
+    """The code of every token ``b[starts[k]:ends[k]]`` (0: none), see :class:`_ByteCodes`."""
+    length = ends - starts
+    first8 = _first8(b, starts, length)
+    maybe = np.flatnonzero(table.bits[_token_slot(first8, length)])
+    code = np.zeros(starts.shape[0], dtype=np.int64)
+    short = maybe[length[maybe] <= _PACK]
+    if short.shape[0] and table.packed.shape[0]:
+        # tokens repeat: each distinct one looked up once
+        values, inverse = np.unique(first8[short], return_inverse=True)
+        at = np.minimum(np.searchsorted(table.packed, values), table.packed.shape[0] - 1)
+        found = np.where(table.packed[at] == values, table.packed_code[at], 0)
+        code[short] = found[inverse]
+    long = maybe[length[maybe] > _PACK]
+    if long.shape[0]:
+        pieces = map(b.__getitem__, map(slice, starts[long].tolist(), ends[long].tolist()))
+        code[long] = np.fromiter(
+            map(table.codes.get, pieces, repeat(0)), np.int64, count=long.shape[0]
+        )
+    return code
 
 
 def _ascii_codes(
@@ -290,20 +332,7 @@ def _ascii_codes(
     keep = ~sep
     of = np.cumsum(sep)[keep]
     starts, ends = starts[keep], ends[keep]
-    h = _token_hash(
-        ends - starts,
-        arr[starts],
-        arr[np.minimum(starts + 1, ends - 1)],
-        arr[ends - 1],
-        arr[np.maximum(ends - 2, starts)],
-    )
-    maybe = np.flatnonzero(table.bits[h])
-    code = np.zeros(starts.shape[0], dtype=np.int64)
-    if maybe.shape[0]:
-        pieces = map(b.__getitem__, map(slice, starts[maybe].tolist(), ends[maybe].tolist()))
-        code[maybe] = np.fromiter(
-            map(table.codes.get, pieces, repeat(0)), np.int64, count=maybe.shape[0]
-        )
+    code = _lookup(table, b, starts, ends)
     if not every:
         codes, ofs = [code], [of]
         tok_all = _TOKEN.findall
