@@ -372,7 +372,7 @@ def test_packed_token_lookup_finds_exactly_the_keys() -> None:
     """Keys of up to 8 bytes are found by their packed bytes, longer ones by the dictionary:
     a token is coded only when it is a key, byte for byte (not a key's prefix, extension or
     a text around it), at 7, 8 and 9 bytes, with dots inside; a key no token can be (a
-    space, a colon) is never found."""
+    space, a colon; one with a zero byte is left out) is never found."""
     token_code = {
         "alice": 4,
         "bob.x": 8,
@@ -381,12 +381,13 @@ def test_packed_token_lookup_finds_exactly_the_keys() -> None:
         "abcdefghi": 20,
         "two words": 24,
         "nick:": 28,
+        "bob\x00": 32,  # packed, it would read as "bob"
         "thanks": 1,
     }
     lows = [
         "alice alic alicee bob.x bob. bob.xy",
         "abcdefg abcdefgh abcdefghi abcdefghij abcdefghh abcdefgi",
-        "two words nick: thanks. x.alice",
+        "two words nick: thanks. x.alice bob",
     ]
     plain = np.ones(len(lows), dtype=np.bool_)
     got = reply_prepare._ascii_codes(lows, plain, token_code, reply_prepare._byte_codes(token_code))

@@ -255,11 +255,11 @@ class _ByteCodes:
 
 
 def _byte_codes(token_code: dict[str, int]) -> _ByteCodes:
-    # a key holding a byte no token holds can never be found: left out (_TOKEN_BYTES, ".")
+    # a key with a zero byte (no token has one) would pack as a shorter one: left out
     codes = {
         key.encode(): c
         for key, c in token_code.items()
-        if key and key.isascii() and _TOKEN_BYTES.issuperset(key.encode().replace(b".", b""))
+        if key and key.isascii() and "\x00" not in key
     }
     keys = list(codes)
     length = np.fromiter(map(len, keys), np.int64, len(keys))
