@@ -43,7 +43,7 @@ from groupops.analytics.frame import Frame, from_columns, from_events, text_feat
 from groupops.domain.events import Event
 from groupops.domain.time import utc
 
-__all__ = ["STAGES", "analyze", "analyze_frame", "load_group_events"]
+__all__ = ["STAGES", "analyze", "analyze_frame", "load_group_activity", "load_group_events"]
 
 # the analysis' stages after reading, in the order they run (``stage`` callbacks, and the
 # keys of ``meta.seconds``)
@@ -171,13 +171,9 @@ def _analyze_frame(
     return out
 
 
-def load_group_events(
-    conn: Any, group_id: int, since: datetime | None = None
-) -> Iterator[Event]:
-    """A live group's events from the engine's ``events`` table (SQLAlchemy ``Connection``),
-    in time order, as :class:`Event` objects for :func:`analyze`; with ``since``, those from
-    that time on only. A member the bot removed (``member_kicked``) counts as a departure, as
-    one who left."""
+def _group_rows(conn: Any, group_id: int, since: datetime | None, columns: list[Any]) -> Any:
+    """The rows (``columns``) of a live group's events the analytics read, in time order:
+    messages, joins and departures; with ``since``, those from that time on only."""
     import sqlalchemy as sa
 
     from groupops.domain.events import EventKind
@@ -190,19 +186,36 @@ def load_group_events(
         EventKind.MEMBER_KICKED.value,  # removed by moderation or the join gate: a departure
     ]
     q = (
-        sa.select(t)
+        sa.select(*columns)
         .where(t.c.group_id == group_id, t.c.kind.in_(wanted))
         .order_by(t.c.occurred_at, t.c.seq)
     )
     if since is not None:
         q = q.where(t.c.occurred_at >= since)
-    LEFT, KICKED = EventKind.MEMBER_LEFT, EventKind.MEMBER_KICKED.value
-    for row in conn.execute(q).mappings():
+    return conn.execute(q)
+
+
+def _live_kind(stored: str) -> Any:
+    """A stored kind as the analytics read it: a member the bot removed (``member_kicked``)
+    counts as a departure, as one who left."""
+    from groupops.domain.events import EventKind
+
+    return EventKind.MEMBER_LEFT if stored == EventKind.MEMBER_KICKED.value else EventKind(stored)
+
+
+def load_group_events(conn: Any, group_id: int, since: datetime | None = None) -> Iterator[Event]:
+    """A live group's events from the engine's ``events`` table (SQLAlchemy ``Connection``),
+    in time order, as :class:`Event` objects for :func:`analyze`; with ``since``, those from
+    that time on only. A member the bot removed (``member_kicked``) counts as a departure, as
+    one who left."""
+    from groupops.storage.tables import events as t
+
+    for row in _group_rows(conn, group_id, since, [t]).mappings():
         payload = dict(row["payload"] or {})
         yield Event(
             source=row["source"],
             event_id=row["event_id"],
-            kind=LEFT if row["kind"] == KICKED else EventKind(row["kind"]),
+            kind=_live_kind(row["kind"]),
             occurred_at=row["occurred_at"],
             chat_id=row["chat_id"] or "-",
             user_id=row["user_id"] or "?",
@@ -215,3 +228,30 @@ def load_group_events(
             is_admin=bool(payload.get("is_admin", False)),
             data=payload.get("data") or {},
         )
+
+
+def load_group_activity(conn: Any, group_id: int, since: datetime | None = None) -> Frame:
+    """Who did what when in a live group (the events of :func:`load_group_events`, with their
+    times, kinds and authors only: no text, content or replies) as a frame: all that the
+    life cycle reads, a tenth of the work of whole events (``groupops health`` on many
+    groups)."""
+    from groupops.analytics.frame import KIND_CODE, FrameBuilder
+    from groupops.storage.tables import events as t
+
+    builder = FrameBuilder()
+    rows = _group_rows(conn, group_id, since, [t.c.occurred_at, t.c.kind, t.c.user_id])
+    for at, kind, user in rows:
+        builder.add(
+            time=int(at.timestamp()),
+            kind=KIND_CODE[_live_kind(kind)],
+            uid=user or "?",
+            name="",
+            content=0,
+            text="",
+            message_id="",
+            reply_to=[],
+            reactions=0,
+            inviter=-1,
+            via="",
+        )
+    return builder.build()

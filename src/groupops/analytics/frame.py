@@ -19,7 +19,8 @@ import numpy.typing as npt
 from groupops.domain.events import ContentKind, Event, EventKind
 
 MESSAGE, JOINED, LEFT = 0, 1, 2
-_KIND_CODE = {
+#: the analytics' code of each event kind they read
+KIND_CODE = {
     EventKind.MESSAGE: MESSAGE,
     EventKind.MEMBER_JOINED: JOINED,
     EventKind.MEMBER_LEFT: LEFT,
@@ -144,7 +145,7 @@ class FrameBuilder:
 
     def add_event(self, e: Event) -> bool:
         """One event; False (and nothing added) for kinds the analytics skip."""
-        code = _KIND_CODE.get(e.kind)
+        code = KIND_CODE.get(e.kind)
         if code is None:
             return False
         data = e.data
@@ -177,7 +178,7 @@ class FrameBuilder:
         beyond ``data``): the same rows :meth:`add_event` makes of those events, in a few
         C-level passes. The builder may keep the columns' ``text`` and ``message_id`` lists:
         the columns are its own after this."""
-        codes: list[int | None] = list(map(_KIND_CODE.get, cols.kind))
+        codes: list[int | None] = list(map(KIND_CODE.get, cols.kind))
         keep: list[int] | None = None
         if None in codes:
             keep = [i for i, c in enumerate(codes) if c is not None]

@@ -59,18 +59,15 @@ def _earlier(conn: Connection, group_id: int, since: datetime) -> Any:
 
 def lifecycle_of(conn: Connection, group_id: int, timezone: str, now: datetime) -> dict[str, Any]:
     """The life cycle of one live group as of ``now`` (``metrics.lifecycle``'s dict)."""
-    from groupops.analytics import load_group_events
+    from groupops.analytics import load_group_activity
     from groupops.analytics.context import Context
-    from groupops.analytics.frame import FrameBuilder
     from groupops.analytics.metrics import lifecycle
 
     now_s = int(utc(now).timestamp())
     # whole seconds, as the frame's times: a window of exactly the weeks read
     since = datetime.fromtimestamp(now_s - WINDOW_WEEKS * _WEEK, UTC)
-    builder = FrameBuilder()
-    for event in load_group_events(conn, group_id, since=since):
-        builder.add_event(event)
-    context = Context(builder.build(), now_s, timezone, _earlier(conn, group_id, since))
+    frame = load_group_activity(conn, group_id, since)
+    context = Context(frame, now_s, timezone, _earlier(conn, group_id, since))
     return lifecycle(context)
 
 
