@@ -44,6 +44,7 @@ LOG_WORDS = {
     "newcomer_link": N_("newcomer_link"),
     "known_ad": N_("known_ad"),
     "blacklist": N_("blacklist"),
+    "forget_ad": N_("forget_ad"),  # an operator took a known ad out of the library
 }
 
 

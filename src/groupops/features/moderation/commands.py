@@ -1,8 +1,8 @@
 """Moderation's commands: ``groupops moderation log`` (every decision with its reason),
 ``groupops undo ID`` (take one back), ``groupops moderation known-ads`` (the library of known
-ads) and ``groupops moderation forget-ad ID`` (take a text out of it). The feature registers
-them itself (``cli.REGISTRARS``): the core command line knows nothing of moderation's tables or
-functions."""
+ads) and ``groupops moderation forget-ad ID`` (take a text out of it, recorded in the log).
+The feature registers them itself (``cli.REGISTRARS``): the core command line knows nothing of
+moderation's tables or functions."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ UNDONE_AT = N_("{time} UTC")
 
 KNOWN_AD_COLUMNS = (
     *("id", "workspace", "added (UTC)", "expires (UTC)"),
-    *("decision", "member", "evidence"),
+    *("decision", "member", "text"),
 )
 #: the decision that added a known ad: its number, its step and its rule
 ADDED_BY = N_("#{decision} {step} ({rule})")
@@ -65,6 +65,7 @@ AD_DECISION_STAYS = N_(
     "Decision #{decision} and the blacklist stay as they are (`groupops undo {decision}`"
     " lifts them)."
 )
+AD_LOGGED = N_("Recorded in the moderation log as #{id}.")
 WORKSPACE_HELP = (
     "only this workspace's (its name, as `groupops groups` lists it; default: every one)"
 )
@@ -72,9 +73,9 @@ WORKSPACE_HELP = (
 
 def known_ad_line(row: dict[str, Any], t: Callable[[str], str]) -> dict[str, Any]:
     """A known ad as an operator reads it in a table (``--json`` keeps every field): its id,
-    when it was added and until when it is kept, and the decision that added it, with whom it
-    was about and its evidence (the library keeps a fingerprint, not the text), in the
-    language of ``t``."""
+    when it was added and until when it is kept, the decision that added it with whom it was
+    about, and the start of its text (its sample; for a text kept before samples were, the
+    decision's evidence, as the log cuts it), in the language of ``t``."""
     decision = row.get("decision_id")
     added_by = "" if decision is None else f"#{decision}"
     if decision is not None and row.get("rule"):
@@ -87,7 +88,7 @@ def known_ad_line(row: dict[str, Any], t: Callable[[str], str]) -> dict[str, Any
         "expires (UTC)": minute(row.get("expires_at")),
         "decision": added_by,
         "member": row.get("member") or "",
-        "evidence": one_line(evidence_text(row, t), EVIDENCE_CHARS),
+        "text": row.get("sample") or one_line(evidence_text(row, t), EVIDENCE_CHARS),
     }
 
 
@@ -166,17 +167,29 @@ def register(app: typer.Typer) -> None:
             help="the workspace (needed only when the same text is known in several)",
             show_default=False,
         ),
+        by: str | None = typer.Option(
+            None,
+            "--by",
+            show_default=False,
+            help="who takes it out, kept in the log (default: an operator, unnamed)",
+        ),
         url: str | None = DbOption,
         lang: str = LangOption(),
     ) -> None:
         """Take a text out of the library of known ads (it was no ad): the same text is no
-        longer removed on sight. The decision that added it and the blacklist stay."""
+        longer removed on sight. The decision that added it and the blacklist stay; the
+        moderation log records who took it out."""
+        if by is None:
+            by = UNNAMED_OPERATOR
+        elif not by.strip():
+            raise InvalidOption(N_("say who takes it out: a name, kept in the log"), where="--by")
         with opened(url) as db:
-            entry = forget_known_ad(db, ad, datetime.now(UTC), workspace)
+            entry = forget_known_ad(db, ad, datetime.now(UTC), workspace, by=by)
         t = speaker({"lang": lang})
         said = t(AD_FORGOTTEN).format(id=entry["id"])
         if entry.get("decision_id") is not None:
             said += " " + t(AD_DECISION_STAYS).format(decision=entry["decision_id"])
+        said += " " + t(AD_LOGGED).format(id=entry["logged_as"])
         cli_output.out.print(literal(said), highlight=False, soft_wrap=True)
 
     @app.command("undo", cls=DashValues)

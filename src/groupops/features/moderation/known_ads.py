@@ -10,7 +10,8 @@ and its author gets ``blacklist_action`` at once (and goes on the blacklist), wh
 ladder says. Undoing the decision that added a fingerprint, or one of ``known_ad``, drops it:
 the operator says the text is no ad. So does ``groupops moderation forget-ad`` (ops.py), which
 drops the one text and nothing else; forgetting a member (:func:`forget_member`) drops the
-texts their decisions added.
+texts their decisions added. The library keeps a fingerprint and the start of the text (its
+``sample``, for an operator to recognise it), never the whole text.
 
 Cheap per message: the batch's fingerprints are looked up in one query per workspace
 (prepare), then found in memory.
@@ -35,6 +36,9 @@ from groupops.storage.types import sqlite_text
 
 #: the rule of a message with a known ad's text
 RULE = "known_ad"
+#: how much of a text is quoted: in a known_ad's evidence, and as the sample the library keeps
+#: for an operator to recognise it (the same as a cross-group copy's evidence)
+SAMPLE_CHARS = 80
 CHUNK = 400
 
 _k = moderation_known_ads.c
@@ -87,7 +91,7 @@ class KnownAds:
         decision_id = self.found.get((group.workspace_id, fingerprint(text)))
         if decision_id is None:
             return None
-        found = evidence_of(RULE, decision=decision_id, text=snippet(text.norm, 80))
+        found = evidence_of(RULE, decision=decision_id, text=snippet(text.norm, SAMPLE_CHARS))
         return Finding(RULE, found)
 
     def remember(
@@ -100,8 +104,11 @@ class KnownAds:
         decision_id: int,
     ) -> None:
         """Keep the fingerprint of ``text``, whose author decision ``decision_id`` just
-        blacklisted for ``rule``, for ``known_ads_days``. A known ad seen again is kept that
-        long from now, still owned by the decision that first added it."""
+        blacklisted for ``rule``, for ``known_ads_days``, with the start of the text (its
+        sample, the author's words: forgetting them drops it with the row). A known ad seen
+        again is kept that long from now, still owned by the decision that first added it (and
+        with its sample: none is taken from a second account's message, whose words would
+        outlive that account's forgetting)."""
         if text is None or not candidate(text, s):
             return
         ws, fp = group.workspace_id, fingerprint(text)
@@ -118,6 +125,7 @@ class KnownAds:
                 workspace_id=ws,
                 fingerprint=fp,
                 decision_id=decision_id,
+                sample=snippet(text.norm, SAMPLE_CHARS),
                 created_at=ctx.now,
                 expires_at=expires,
             )

@@ -31,6 +31,7 @@ from groupops.features.moderation.tables import (
 from groupops.i18n import N_
 from groupops.platforms.base import Capabilities
 from groupops.storage.tables import groups, members, workspaces
+from groupops.stored_texts import UNNAMED_OPERATOR
 
 MAX_LOG = 1000
 #: what an undo cannot revert (said in the operator's language by the undo command)
@@ -49,6 +50,9 @@ EVIDENCE = {
     "undid": N_("undid #{decision} ({rule}, {step})"),
     "undid_and_one": N_("undid #{decision} ({rule}, {step}) and 1 follow-up decision"),
     "undid_and_more": N_("undid #{decision} ({rule}, {step}) and {more} follow-up decisions"),
+    # forget-ad's record: which text (the log's columns say forget_ad and who it was about)
+    "forgot_ad": N_("known ad {id}, added by #{decision}"),
+    "forgot_ad_alone": N_("known ad {id}"),
 }
 #: what a stored evidence of groupops' own words starts with (a detector's never does)
 _EVIDENCE_MARK = '{"evidence": '
@@ -225,6 +229,7 @@ def _known_ads_query(now: datetime, workspace_id: int | None) -> Any:
             k.workspace_id,
             workspaces.c.slug,
             k.decision_id,
+            k.sample,
             k.created_at,
             k.expires_at,
             d.rule,
@@ -259,6 +264,7 @@ def _known_ad(r: Any) -> dict[str, Any]:
         "created_at": _iso(r.created_at),
         "expires_at": _iso(r.expires_at),
         "decision_id": r.decision_id,
+        "sample": r.sample,
         "rule": r.rule,
         "step": r.step,
         "group": r.group_title or r.chat_id,
@@ -279,9 +285,11 @@ def known_ads_entries(
 ) -> tuple[list[dict[str, Any]], int]:
     """The library of known ads in force at ``now`` (of the workspace ``workspace``, a slug, or
     of every one), newest first, at most ``limit``, and how many there are in all. The library
-    keeps a text's fingerprint, not the text: each comes with the decision that added it (its
-    rule, step, member, group and evidence; None where that decision is no longer kept). Its
-    ``id`` is the start of the fingerprint, what :func:`forget_known_ad` takes."""
+    keeps a text's fingerprint and its ``sample`` (its first 80 characters as compared; None
+    for a text kept before revision 0019), not the whole text: each comes with the decision
+    that added it (its rule, step, member, group and evidence; None where that decision is no
+    longer kept). Its ``id`` is the start of the fingerprint, what :func:`forget_known_ad`
+    takes."""
     k = moderation_known_ads.c
     with _connection(db, write=False) as conn:
         wid = _workspace_id(conn, workspace)
@@ -295,17 +303,72 @@ def known_ads_entries(
     return [_known_ad(r) for r in rows], int(total)
 
 
+#: the step and rule of the log's record of a ``forget-ad``: an operator took a text out of the
+#: library of known ads (an entry of the log, as an undo is; it cannot be undone itself)
+FORGET_AD = "forget_ad"
+
+
+def _record_forget(conn: Connection, entry: dict[str, Any], by: str, now: datetime) -> int:
+    """The moderation log's record of a known ad taken out (``step="forget_ad"``): who did it,
+    when, which text (its id) and the decision that had added it, about that decision's group
+    and member (forgetting the member drops it with their other decisions). Not counted, no
+    action: the ladder, the undo and the totals pass over it."""
+    d = moderation_decisions.c
+    added = None
+    if entry["decision_id"] is not None:
+        added = conn.execute(
+            select(moderation_decisions).where(d.id == entry["decision_id"])
+        ).first()
+    if added is None:
+        evidence = evidence_of("forgot_ad_alone", id=entry["id"])
+    else:
+        evidence = evidence_of("forgot_ad", id=entry["id"], decision=int(added.id))
+    return int(
+        conn.execute(
+            insert(moderation_decisions)
+            .values(
+                created_at=now,
+                workspace_id=entry["workspace_id"],
+                group_id=None if added is None else added.group_id,
+                member_id=None if added is None else added.member_id,
+                source="" if added is None else added.source,
+                chat_id="" if added is None else added.chat_id,
+                user_id="" if added is None else added.user_id,
+                user_name="" if added is None else added.user_name,
+                message_id="" if added is None else added.message_id,
+                rule=FORGET_AD,
+                evidence=evidence,
+                step=FORGET_AD,
+                actions=[],
+                counted=False,
+                by=by[:100],
+            )
+            .returning(d.id)
+        ).scalar_one()
+    )
+
+
 def forget_known_ad(
-    db: Engine | Connection, ad_id: str, now: datetime, workspace: str | None = None
+    db: Engine | Connection,
+    ad_id: str,
+    now: datetime,
+    workspace: str | None = None,
+    *,
+    by: str = UNNAMED_OPERATOR,
 ) -> dict[str, Any]:
     """Take one text out of the library of known ads: the operator says it is no ad (or it
     gets people kicked on sight who should not be). ``ad_id`` is its id as
     :func:`known_ads_entries` lists it (or more of its fingerprint, at least
     :data:`AD_ID_LEAST` characters); ``workspace`` (a slug) says where, when the same text is
-    known in several. Nothing else changes: the decision that added it, the blacklist and the
-    log stay as they are (``undo`` that decision to lift them too). Returns the entry removed;
-    raises :class:`NotFound` for an id no known ad in force has, :class:`InvalidOption` for one
-    too short to name a single text, :class:`Conflict` for one naming several."""
+    known in several. It is recorded in the moderation log (``step="forget_ad"``, ``by`` the
+    operator; the entry's ``logged_as`` is the record's id). Nothing else changes: the decision
+    that added it and the blacklist stay as they are (``undo`` that decision to lift them too).
+    Returns the entry removed; raises :class:`NotFound` for an id no known ad in force has,
+    :class:`InvalidOption` for one too short to name a single text, :class:`Conflict` for one
+    naming several."""
+    by = (by or "").strip()
+    if not by:
+        raise ValueError("say who forgets it: by= must name the operator")
     wanted = ad_id.strip().lower()
     if len(wanted) < AD_ID_LEAST and set(wanted) <= _HEX:
         raise InvalidOption(
@@ -344,6 +407,7 @@ def forget_known_ad(
                 k.workspace_id == entry["workspace_id"], k.fingerprint == entry["fingerprint"]
             )
         )
+        entry["logged_as"] = _record_forget(conn, entry, by, utc(now))
     return entry
 
 
@@ -416,6 +480,15 @@ def undo_decision(
                 where=UNDO,
                 id=decision_id,
                 of=row.undo_of,
+            )
+        if row.step == FORGET_AD:  # the library keeps no text to bring back
+            raise Conflict(
+                N_(
+                    "decision #{id} records a known ad taken out of the library; it cannot be"
+                    " undone (the text is known again when someone is blacklisted for it)"
+                ),
+                where=UNDO,
+                id=decision_id,
             )
         if row.undone_at is not None:
             raise Conflict(

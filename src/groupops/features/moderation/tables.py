@@ -77,14 +77,17 @@ moderation_copies = Table(
 # The library of known ads: the fingerprint (copies.py's, detectors.fingerprint) of each message
 # whose author was blacklisted for it, per workspace, until expires_at (known_ads_days after).
 # The same text posted again, by anyone, is the rule known_ad (known_ads.py). decision_id is the
-# decision that blacklisted the author: undoing it drops the row. Expired rows are removed on
-# the clock's tick.
+# decision that blacklisted the author: undoing it drops the row, and forgetting that member
+# too (sample is their words). Expired rows are removed on the clock's tick.
 moderation_known_ads = Table(
     "moderation_known_ads",
     metadata,
     Column("workspace_id", ID, primary_key=True),
     Column("fingerprint", String(64), primary_key=True),
     Column("decision_id", ID, nullable=True),
+    # the start of the text (detectors.snippet of its normalised form, 80 characters), for an
+    # operator to recognise it; NULL on rows kept before revision 0019
+    Column("sample", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Index("ix_moderation_known_ads_expires_at", "expires_at"),
