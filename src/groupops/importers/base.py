@@ -28,6 +28,8 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from itertools import compress, repeat
+from operator import floordiv, is_, sub
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -313,6 +315,22 @@ class LocalClock:
     def epoch(self, ordinal: int, seconds: int) -> int:
         """Seconds since 1970-01-01 UTC of a local day ordinal plus seconds of that day."""
         return (ordinal - EPOCH_ORDINAL) * 86400 + seconds - self.offset(ordinal, seconds // 3600)
+
+    def epochs(self, local: list[int]) -> list[int]:
+        """:meth:`epoch` of many local times at once, each given as the seconds since
+        1970-01-01 of the local calendar and clock (``(ordinal - EPOCH_ORDINAL) * 86400 +
+        seconds``): the zone is asked once per distinct local hour, the rest is C-level maps.
+        A new list (``local`` itself for a fixed clock)."""
+        if self.fixed:
+            return local
+        hours = list(map((EPOCH_ORDINAL * 24).__add__, map(floordiv, local, repeat(3600))))
+        offsets = self._offsets
+        found = list(map(offsets.get, hours))
+        if None in found:
+            for key in dict.fromkeys(compress(hours, map(is_, found, repeat(None)))):
+                self.offset(key // 24, key % 24)
+            found = list(map(offsets.__getitem__, hours))
+        return list(map(sub, local, found))
 
 
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()

@@ -16,8 +16,9 @@ dates run forward, else month-first only for a US-style 12-hour English clock.
 
 Times are local to the exporting phone: ``Options.tz`` says which zone (default UTC).
 
-Records come from :func:`records`; :func:`events` turns them into Events, and the analytics fast
-path reads :func:`records` directly (see ``groupops.importers.columns``).
+Records come from :class:`~groupops.importers.whatsapp_reader.WhatsAppReader`; :func:`events`
+turns them into Events, and the analytics fast path (:func:`event_columns`) takes its batches of
+columns as they are, no Event and no tuple a message.
 
 The stamps (layouts and dates) are in :mod:`groupops.importers.whatsapp_stamps`, the reader in
 :mod:`groupops.importers.whatsapp_reader`, the texts of every language in
@@ -31,6 +32,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import compress, repeat
 from pathlib import Path
 from typing import Any
 
@@ -132,57 +134,64 @@ def event_columns(
     progress: Callable[[int], None] | None = None,
 ) -> EventColumns:
     """:func:`events` as :class:`EventColumns`: the same values, a few C-level passes over
-    the records instead of one Event per record. ``progress`` gets the number of records
-    read so far, every 20,000."""
+    the reader's columns (:meth:`WhatsAppReader.batches`) instead of one Event per record.
+    ``progress`` gets the number of records read so far, every 20,000 (told when the block
+    of the file that holds them is read) and at the end."""
     import gc
-    from itertools import islice
-    from operator import itemgetter
+    from operator import ne
 
     reader = WhatsAppReader(path, options)
     out = EventColumns([], [], [], [], [], [], [], {}, chat=reader.chat_id)
     uid_of: dict[str, str] = {}
     name_of: dict[str, str] = {}
-    line_, epoch_, kind_, author_, text_, content_, extra_ = map(itemgetter, range(7))
-    message, kinds = MESSAGE, _KINDS
-    # the records a batch at a time (their tuples never all alive at once), each column one
-    # C-level map; the cyclic GC is paused meanwhile (it would rescan the growing lists)
+    kinds = _KINDS
+    # the cyclic GC is paused meanwhile (it would rescan the growing lists)
     gc_was = gc.isenabled()
     gc.disable()
     try:
-        it = reader.records()
-        while batch := list(islice(it, 20_000)):
+        for batch in reader.batches():
             base = len(out.epoch)
-            epochs = list(map(epoch_, batch))
+            epochs = batch.epoch
             if min(epochs) < MIN_EPOCH or max(epochs) > MAX_EPOCH:  # as events() refuses it
-                bad = next(r for r in batch if not MIN_EPOCH <= r[1] <= MAX_EPOCH)
-                raise ImportFormatError(OUT_OF_RANGE, file=reader.opener.label, line=bad[0])
+                bad = next(i for i, e in enumerate(epochs) if not MIN_EPOCH <= e <= MAX_EPOCH)
+                raise ImportFormatError(
+                    OUT_OF_RANGE, file=reader.opener.label, line=batch.line[bad]
+                )
             out.epoch += epochs
-            kind = list(map(kind_, batch))
-            out.kind += map(kinds.__getitem__, kind)
-            authors = list(map(author_, batch))
+            others = list(compress(range(len(epochs)), map(ne, batch.kind, repeat(MESSAGE))))
+            kind = [EventKind.MESSAGE] * len(epochs)
+            for j in others:
+                kind[j] = kinds[batch.kind[j]]
+            out.kind += kind
+            authors = batch.author
             for a in dict.fromkeys(authors):
                 if a not in uid_of:
                     uid_of[a] = user_key(a) or "unknown"
                     name_of[a] = a[:MAX_NAME_LEN]
             out.user_id += map(uid_of.__getitem__, authors)
             out.user_name += map(name_of.__getitem__, authors)
-            mids = list(map(str, map(line_, batch)))
-            for j in [j for j, k in enumerate(kind) if k != message]:
+            mids = list(map(str, batch.line))
+            for j in others:
                 mids[j] = ""
-                out.messages -= 1
-            out.messages += len(batch)
+            out.messages += len(mids) - len(others)
             out.message_id += mids
-            out.text += map(text_, batch)
-            out.content += map(content_, batch)
-            for j, x in enumerate(map(extra_, batch)):
+            out.text += batch.text
+            out.content += batch.content
+            for j, x in batch.extra.items():
                 if x:
                     out.data[base + j] = dict(x)
             if progress is not None:
-                progress(len(out.epoch))
+                for n in range(base + _STEP - base % _STEP, len(out.epoch) + 1, _STEP):
+                    progress(n)
     finally:
         if gc_was:
             gc.enable()
+    if progress is not None and len(out.epoch) % _STEP:
+        progress(len(out.epoch))
     return out
+
+
+_STEP = 20_000  # records between two calls of event_columns' progress
 
 
 def events(path: Path, options: Options) -> Iterator[Event]:

@@ -1,15 +1,19 @@
 """Reading a WhatsApp export into records (:mod:`groupops.importers.whatsapp`):
 :class:`WhatsAppReader` opens the ``.txt`` or the ``.zip``, decides the layout and the date
-order once, then cuts the text a 4 MiB block at a time into :data:`Record` tuples (messages,
-media, joins and departures); :func:`chat_name` reads the chat's name from the file name."""
+order once, then cuts the text a 4 MiB block at a time into records (messages, media, joins
+and departures): a :class:`Batch` of columns a block (:meth:`WhatsAppReader.batches`, what
+the analytics read) or :data:`Record` tuples (:meth:`WhatsAppReader.records`);
+:func:`chat_name` reads the chat's name from the file name."""
 
 from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
+from itertools import accumulate, compress, repeat
+from operator import add, contains, is_, not_
 from pathlib import Path
 from typing import IO, Any
 
@@ -43,6 +47,47 @@ from groupops.importers.whatsapp_stamps import (
 MESSAGE, JOINED, LEFT = "m", "j", "l"
 # (line, epoch seconds UTC, kind, author name, text, content kind, extras or None)
 Record = tuple[int, int, str, str, str, ContentKind, dict[str, Any] | None]
+
+
+@dataclass
+class Batch:
+    """Records as parallel lists (row ``i`` of each is the ``i``-th :data:`Record`'s field), a
+    block of the file at a time: :meth:`WhatsAppReader.batches`. ``extra`` holds the extras
+    of the rows that have any (not None), by row."""
+
+    line: list[int] = field(default_factory=list)
+    epoch: list[int] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    author: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    content: list[ContentKind] = field(default_factory=list)
+    extra: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.line)
+
+    def put(self, found: Record | list[Record] | None) -> None:
+        """What the general path (``emit``) made of one line: a record, several, or none."""
+        if found is None:
+            return
+        records: list[Record] = [found] if isinstance(found, tuple) else found
+        for r in records:
+            if r[6] is not None:
+                self.extra[len(self.line)] = r[6]
+            self.line.append(r[0])
+            self.epoch.append(r[1])
+            self.kind.append(r[2])
+            self.author.append(r[3])
+            self.text.append(r[4])
+            self.content.append(r[5])
+
+    def rows(self) -> Iterator[Record]:
+        """The batch as :data:`Record` tuples."""
+        extras: list[dict[str, Any] | None] = [None] * len(self.line)
+        for i, x in self.extra.items():
+            extras[i] = x
+        cols = (self.line, self.epoch, self.kind, self.author, self.text, self.content, extras)
+        return zip(*cols, strict=True)
 
 
 class _Opener:
@@ -144,16 +189,33 @@ class _Parser:
     times: dict[str, int]
     authors: dict[str, str]
     emit: Callable[[int, str, str, str, str], Any]
-    fixed: bool
+    #: reads dates and times not read before into ``bases`` and ``times``; False if one is
+    #: unreadable (its error is then the general path's to raise, in line order)
+    learn: Callable[[Iterable[str], Iterable[str]], bool]
+    #: date string -> the local seconds since 1970 of its day's start
+    bases: dict[str, int]
     clock: LocalClock
     name: str
 
 
+def _author(raw: str) -> str:
+    """The author of a line from what comes before its first ": " ("" if that is no name)."""
+    return "" if '"' in raw or "“" in raw or len(raw) > 100 else clean_name(raw)
+
+
+def _body(head: str | None, text: str) -> str:
+    """A message's body again from what the split cut it into."""
+    return text if head is None else f"{head}: {text}"
+
+
+_MARKED = ("<", "\u200e", "\u200f")
+
+
 class WhatsAppReader:
     """Reads one WhatsApp export. Layout, ASCII-or-not stamps and the date order are decided
-    once; :meth:`records` then cuts each 4 MiB block with one ``re.split`` (C speed) and does
-    a few dictionary look-ups per message (dates and times are parsed once per distinct
-    string)."""
+    once; :meth:`batches` then cuts each 4 MiB block with one ``re.split`` (C speed: stamp,
+    author and text of every message) and reads the block a column at a time (dates and
+    times are parsed once per distinct string, zone offsets once per local hour)."""
 
     def __init__(self, path: Path, options: Options) -> None:
         self.path = path
@@ -229,6 +291,8 @@ class WhatsAppReader:
         day_cache: dict[str, int] = {}
         time_cache: dict[str, int] = {}
         author_cache: dict[str, str] = {}
+        # what a line without author says of members, by its text (joins and departures repeat)
+        system_seen: dict[str, list[tuple[str, str, str | None]]] = {}
         name = self.opener.label
         ydigit_index = {"dmy": 2, "mdy": 2, "ymd": 0, "ydm": 0}[order.order]
 
@@ -295,8 +359,7 @@ class WhatsAppReader:
                 raw = body[:cut]
                 author = author_cache.get(raw)
                 if author is None:
-                    bad = '"' in raw or "“" in raw or len(raw) > 100
-                    author = author_cache[raw] = "" if bad else clean_name(raw)
+                    author = author_cache[raw] = _author(raw)
             else:
                 author = ""
                 c2 = body.find(":")
@@ -304,7 +367,11 @@ class WhatsAppReader:
                     author = clean_name(body[:c2])
                     cut = c2 - 1
             if not author:
-                members = ws.system_members(strip_marks(body).strip())
+                members = system_seen.get(body)
+                if members is None:
+                    if len(system_seen) > 65536:
+                        system_seen.clear()
+                    members = system_seen[body] = ws.system_members(strip_marks(body).strip())
                 return self._members(line, epoch, members) if members else None
             text = body[cut + 2 :]
             first = text[:1]
@@ -323,25 +390,42 @@ class WhatsAppReader:
                 return (line, epoch, MESSAGE, author, text, http_kind(text), None)
             return (line, epoch, MESSAGE, author, text, TEXT, None)
 
-        return _Parser(day_cache, time_cache, author_cache, emit, fixed, clock, name)
+        bases: dict[str, int] = {}
+
+        def learn(dates: Iterable[str], times: Iterable[str]) -> bool:
+            try:
+                for d in dates:
+                    if d not in bases:
+                        day = day_cache.get(d)
+                        if day is None:
+                            day = day_cache[d] = day_of(d, 0)
+                        bases[d] = (day - 719163) * 86400
+                for t in times:
+                    if t not in time_cache:
+                        time_cache[t] = seconds_of(t, 0)
+            except ImportFormatError:
+                return False
+            return True
+
+        return _Parser(day_cache, time_cache, author_cache, emit, learn, bases, clock, name)
 
     def records(self) -> Iterator[Record]:
         """Every record in file order (see :data:`Record`)."""
-        parser = self._parser()
-        day_cache, time_cache, author_cache = parser.days, parser.times, parser.authors
-        emit, fixed, clock, name = parser.emit, parser.fixed, parser.clock, parser.name
-        http_kind = text_kind
-        TEXT = ContentKind.TEXT
+        for batch in self.batches():
+            yield from batch.rows()
 
+    def batches(self) -> Iterator[Batch]:
+        """Every record in file order, as columns: one :class:`Batch` per 4 MiB block."""
+        parser = self._parser()
+        emit, name = parser.emit, parser.name
         splitter, di, ti = self.layout.splitter(self.ascii_only)
-        # each record in the split: [lead marks, <the body's groups>..., the text after]
+        # each record in the split: [lead marks, <the stamp's groups>..., what comes before the
+        # first ": " of the line or None, the text after]
         width = splitter.groups + 1
-        bi = width - 1
+        ai, bi = width - 2, width - 1
         line = 0  # the line number of the next line to read
         pending: tuple[int, str, str, str, str] | None = None
         blank = " \t\ufeff\n" + wt_marks
-        special_raw = wt.SPECIAL_RAW
-        day_get, time_get, author_get = day_cache.get, time_cache.get, author_cache.get
         with self.opener.open() as fh:
             for chunk in _chunks(fh, name):
                 block = "\n" + (chunk[:-1] if chunk.endswith("\n") else chunk)
@@ -365,67 +449,161 @@ class WhatsAppReader:
                 n = len(parts)
                 if n == 1:
                     continue
+                out = Batch()
                 if pending is not None:
-                    r = emit(*pending)
-                    if r is not None:
-                        if type(r) is tuple:
-                            yield r
-                        else:
-                            yield from r
+                    out.put(emit(*pending))
                 last = n - width
-                # the hot path, inlined: a plain message from a known author (columns are
-                # sliced out of the split at C speed; a few C-level checks a message)
-                for lead, d, t, body in zip(
+                line = self._block(
+                    parser,
+                    out,
+                    line,
+                    block.count("\n") - pre.count("\n") == n // width,
                     parts[1:last:width],
                     parts[1 + di : last : width],
                     parts[1 + ti : last : width],
+                    parts[1 + ai : last : width],
                     parts[width:last:width],
-                    strict=True,
-                ):
-                    at = line
-                    line += body.count("\n") + 1
-                    day = day_get(d)
-                    secs = time_get(t)
-                    cut = body.find(": ")
-                    if day is not None and secs is not None and cut > 0 and not lead:
-                        author = author_get(body[:cut])
-                        if author:
-                            text = body[cut + 2 :]
-                            if (
-                                text
-                                and text[0] not in "<\u200e\u200f"
-                                and (
-                                    ")" not in text
-                                    or not ((text[-1] == ")" and " (" in text) or ")\n" in text)
-                                )
-                                and (len(text) > 60 or text not in special_raw)
-                            ):
-                                epoch = (
-                                    (day - 719163) * 86400 + secs
-                                    if fixed
-                                    else clock.epoch(day, secs)
-                                )
-                                if "http" in text or "HTTP" in text:
-                                    yield (at, epoch, MESSAGE, author, text, http_kind(text), None)
-                                else:
-                                    yield (at, epoch, MESSAGE, author, text, TEXT, None)
-                                continue
-                    r = emit(at, lead, d, t, body)
-                    if r is not None:
-                        if type(r) is tuple:
-                            yield r
-                        else:
-                            yield from r
-                pending = (line, parts[last], parts[last + di], parts[last + ti], parts[last + bi])
-                line += parts[last + bi].count("\n") + 1
+                )
+                head, text = parts[last + ai], parts[last + bi]
+                body = text if head is None else f"{head}: {text}"
+                pending = (line, parts[last], parts[last + di], parts[last + ti], body)
+                line += text.count("\n") + 1
+                if out.line:
+                    yield out
         if pending is None:
             raise ImportFormatError(N_("no WhatsApp message in the file"), file=name)
-        r = emit(*pending)
-        if r is not None:
-            if type(r) is tuple:
-                yield r
+        out = Batch()
+        out.put(emit(*pending))
+        if out.line:
+            yield out
+
+    def _block(
+        self,
+        parser: _Parser,
+        out: Batch,
+        line: int,
+        one_line_each: bool,
+        leads: list[str],
+        dates: list[str],
+        times: list[str],
+        heads: list[str | None],
+        texts: list[str],
+    ) -> int:
+        """The records of a block's whole messages added to ``out`` (their stamps' fields,
+        what comes before the first ": " of their line or None, and the texts after it, as
+        the split cut them; ``one_line_each``: no message of them goes on over more lines);
+        the line number after them.
+
+        The hot path, a column at a time at C speed (``map`` of str methods and dict look-ups,
+        no Python code a message): every message is taken for a plain message of a known
+        author, then the few that may be anything else (no known author, a marked, special or
+        empty text) go through the general path (``emit``) in file order, and replace theirs.
+        The dates and times new to the block are read first, once each, and so are the
+        authors new to it up to the first line that asks which names are known (one with ":"
+        and no ": ", as emit reads it)."""
+        emit, authors_seen = parser.emit, parser.authors
+        k = len(texts)
+        rows = range(k)
+        if one_line_each:
+            ats = list(range(line, line + k))
+            end = line + k
+            multi: list[int] = []
+        else:
+            multi = list(compress(rows, map(contains, texts, repeat("\n"))))
+            steps = [1] * k
+            for i in multi:
+                steps[i] += texts[i].count("\n")
+            ats = list(accumulate(steps, initial=line))
+            end = ats.pop()
+        bases = list(map(parser.bases.get, dates))
+        secs = list(map(parser.times.get, times))
+        if None in bases or None in secs:
+            new_dates = dict.fromkeys(compress(dates, map(is_, bases, repeat(None))))
+            new_times = dict.fromkeys(compress(times, map(is_, secs, repeat(None))))
+            if not parser.learn(new_dates, new_times):
+                # an unreadable date or time: line by line, for the first error in file order
+                for i in rows:
+                    out.put(emit(ats[i], leads[i], dates[i], times[i], _body(heads[i], texts[i])))
+                return end
+            bases = list(map(parser.bases.__getitem__, dates))
+            secs = list(map(parser.times.__getitem__, times))
+        epochs = parser.clock.epochs(list(map(add, bases, secs)))
+        # the general path's lines: those without "name: " on their first line first
+        general: set[int] = set()
+        upto = k
+        if None in heads:
+            general.update(compress(rows, map(is_, heads, repeat(None))))
+            upto = next((i for i in sorted(general) if texts[i].find(":") > 0), k)
+        names = list(map(authors_seen.get, heads))  # type: ignore[arg-type]
+        if None in names:
+            for i in compress(rows, map(is_, names, repeat(None))):
+                raw = heads[i]
+                if raw:
+                    found = authors_seen.get(raw)
+                    if found is None:
+                        if i >= upto:
+                            continue  # first seen after the question: emit learns it
+                        found = authors_seen[raw] = _author(raw)
+                    names[i] = found
+        general.update(compress(rows, map(not_, names)))  # unknown, not a name, or none
+        if any(leads):
+            general.update(compress(rows, leads))
+        if "" in texts:
+            general.update(compress(rows, map(not_, texts)))
+        general.update(compress(rows, map(str.startswith, texts, repeat(_MARKED))))
+        for i in compress(rows, map(str.endswith, texts, repeat(")"))):
+            if " (" in texts[i]:
+                general.add(i)
+        general.update(i for i in multi if ")\n" in texts[i])
+        general.update(compress(rows, map(wt.SPECIAL_RAW.__contains__, texts)))
+        contents = [ContentKind.TEXT] * k
+        for word in ("http", "HTTP"):
+            for i in compress(rows, map(contains, texts, repeat(word))):
+                if contents[i] is ContentKind.TEXT:
+                    contents[i] = text_kind(texts[i])
+        kinds = [MESSAGE] * k
+        extra: dict[int, dict[str, Any]] = {}
+        # the general path's lines, in file order: one record each replaces the line's in
+        # place; none or several are spliced in below
+        spliced: dict[int, list[Record]] = {}
+        for i in sorted(general):
+            found = emit(ats[i], leads[i], dates[i], times[i], _body(heads[i], texts[i]))
+            if type(found) is list and len(found) == 1:
+                found = found[0]
+            if type(found) is tuple:
+                ats[i], epochs[i], kinds[i], names[i], texts[i], contents[i], x = found
+                if x is not None:
+                    extra[i] = x
             else:
-                yield from r
+                spliced[i] = found or []
+        # extras go with their rows (``extra`` is in row order: the general path's)
+        extras = iter(extra.items())
+        nxt = next(extras, None)
+        prev = 0
+        for i in [*sorted(spliced), k]:
+            base = len(out.line) - prev
+            while nxt is not None and nxt[0] < i:
+                out.extra[base + nxt[0]] = nxt[1]
+                nxt = next(extras, None)
+            if prev == 0 and i == k:
+                # nothing spliced: the whole columns
+                out.line += ats
+                out.epoch += epochs
+                out.kind += kinds
+                out.author += names  # type: ignore[arg-type]  # every one found by now
+                out.text += texts
+                out.content += contents
+                break
+            out.line += ats[prev:i]
+            out.epoch += epochs[prev:i]
+            out.kind += kinds[prev:i]
+            out.author += names[prev:i]  # type: ignore[arg-type]
+            out.text += texts[prev:i]
+            out.content += contents[prev:i]
+            for r in spliced.get(i, ()):
+                out.put(r)
+            prev = i + 1
+        return end
 
     def _special(
         self, line: int, epoch: int, author: str, text: str, marked: bool

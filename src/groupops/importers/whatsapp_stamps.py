@@ -24,6 +24,8 @@ _DATE = (
     + _M
     + r"\d{1,4}(?:\.|日)?"
 )
+#: the text up to the first ": " of a line, if it has one (possessive: no backtracking)
+_AUTHOR = r"(?:([^\n:]*+(?::(?! )[^\n:]*+)*+): )?"
 _AP = r"[^\W\d_]{1,4}\.?(?:\s?[^\W\d_]{1,4}\.?)?"
 _TIME = r"(?:" + _AP + r"\s?)?\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:[\s\u202f\u00a0]?" + _M + _AP + r")?"
 
@@ -46,13 +48,14 @@ class Layout:
 
     def splitter(self, ascii_only: bool) -> tuple[re.Pattern[str], int, int]:
         """(pattern, index of the date group, index of the time group), groups counted after
-        the lead-marks group."""
+        the lead-marks group. The last group is what comes before the first ": " of the
+        header's line (the author, as the reader takes it), None when the line has none."""
         body = self.ascii_body if ascii_only else self.body
         named = re.compile(body)
         di, ti = named.groupindex["date"], named.groupindex["time"]
         plain = re.sub(r"\(\?P<\w+>", "(", body)
         lead = r"\u200e?" if ascii_only else _LEAD
-        return re.compile(r"\n(" + lead + ")" + plain), di, ti
+        return re.compile(r"\n(" + lead + ")" + plain + _AUTHOR), di, ti
 
     def date_finder(self, ascii_only: bool) -> re.Pattern[str]:
         """``\n`` + marks + everything up to and including the date group (one group)."""
