@@ -71,8 +71,21 @@ NETDISK_HOSTS = (
 NETDISK_SUFFIXES = (".lanzoux.com", ".lanzoui.com", ".lanzous.com", ".lanzouw.com", ".115.com")
 
 
+#: link_kind's answers by address (links repeat in a chat: parsing one costs microseconds)
+_LINK_KINDS: dict[str, ContentKind] = {}
+
+
 def link_kind(url: str) -> ContentKind:
     """article link (WeChat official-account articles and kin), net-disk link, or H5/web link."""
+    found = _LINK_KINDS.get(url)
+    if found is None:
+        if len(_LINK_KINDS) >= 1 << 16:
+            _LINK_KINDS.clear()
+        found = _LINK_KINDS[url] = _link_kind(url)
+    return found
+
+
+def _link_kind(url: str) -> ContentKind:
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
@@ -80,8 +93,7 @@ def link_kind(url: str) -> ContentKind:
         return ContentKind.H5_LINK
     if host in ARTICLE_HOSTS:
         return ContentKind.ARTICLE_LINK if parts.path.startswith("/s") else ContentKind.H5_LINK
-    hostpath = host + parts.path
-    if any(hostpath.startswith(p) for p in ARTICLE_PREFIXES):
+    if (host + parts.path).startswith(ARTICLE_PREFIXES):
         return ContentKind.ARTICLE_LINK
     if host in NETDISK_HOSTS or host.endswith(NETDISK_SUFFIXES):
         return ContentKind.NETDISK_LINK
