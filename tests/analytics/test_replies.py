@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from groupops.analytics import replies, reply_features, reply_prepare, reply_training
-from groupops.analytics.frame import from_events
+from groupops.analytics.frame import distinct, from_events
 from tests.analytics.helpers import T0, msg
 
 
@@ -365,7 +365,7 @@ def test_distinct_is_numpys_unique() -> None:
         rng.integers(0, 50, 1000),
         rng.integers(-(10**12), 10**12, 5000),
     ):
-        assert reply_prepare._distinct(a).tolist() == np.unique(a).tolist()
+        assert distinct(a).tolist() == np.unique(a).tolist()
 
 
 def test_packed_token_lookup_finds_exactly_the_keys() -> None:

@@ -31,6 +31,17 @@ _CONTENT_CODE = {k: i for i, k in enumerate(CONTENT_KINDS)}
 IntArray = npt.NDArray[np.int64]
 
 
+def distinct(values: IntArray) -> IntArray:
+    """``np.unique(values)`` (1-D) by sorting: numpy 2.3+ finds the distinct values of a plain
+    ``np.unique`` call by hashing, which for ~1M mostly distinct integers costs ~0.8 s
+    against ~0.01 s for a sort, and is slower on repeated values too (1M people ids: ~5x).
+    Every plain ``np.unique`` of the analytics goes through this."""
+    s = np.sort(values)
+    keep = np.ones(s.shape[0], dtype=np.bool_)
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
+
+
 @dataclass
 class Frame:
     """One row per event (messages, joins, departures), sorted by time (stable).

@@ -35,7 +35,7 @@ from groupops.analytics.context import (
     _week_start,
     zone_name,
 )
-from groupops.analytics.frame import JOINED, LEFT
+from groupops.analytics.frame import JOINED, LEFT, distinct
 
 # ---- overview and activity -------------------------------------------------------------------
 
@@ -82,7 +82,7 @@ def _per_period(
         inv = np.searchsorted(uk, pk)
     if authors.shape[0] == 0:
         return uk, counts.astype(np.int64), np.zeros(uk.shape[0], dtype=np.int64)
-    pair = np.unique(inv.astype(np.int64) * (int(authors.max()) + 1) + authors)
+    pair = distinct(inv.astype(np.int64) * (int(authors.max()) + 1) + authors)
     active = np.bincount(pair // (int(authors.max()) + 1), minlength=uk.shape[0])
     return uk, counts.astype(np.int64), active.astype(np.int64)
 
@@ -171,12 +171,12 @@ def retention(c: Context, cohorts: int = 12, horizon: int = 8) -> dict[str, Any]
     author_cohort[people] = cweek
     rel = (mweek - author_cohort[c.ma]) // 7
     ok = (rel >= 0) & (rel < horizon)
-    key = np.unique(c.ma[ok] * horizon + rel[ok])
+    key = distinct(c.ma[ok] * horizon + rel[ok])
     posted = np.zeros((c.n_people, horizon), dtype=np.bool_)
     posted[key // horizon, key % horizon] = True
     now_week = int(_week_start(c.local_day(c.now)))
     out = []
-    for w in np.unique(cweek)[-cohorts:]:
+    for w in distinct(cweek)[-cohorts:]:
         mem = people[cweek == w]
         weeks_seen = min(horizon, (now_week - int(w)) // 7 + 1)
         out.append(
@@ -207,7 +207,7 @@ def _weekly(c: Context) -> tuple[IntArray, IntArray, IntArray]:
         back = (c.now - c.pt) // WEEK
         ok = (back >= 0) & (back < nweeks)
         idx = nweeks - 1 - back[ok]
-    pair = np.unique(idx * max(c.n_people, 1) + c.pa[ok])
+    pair = distinct(idx * max(c.n_people, 1) + c.pa[ok])
     act = np.bincount(pair // max(c.n_people, 1), minlength=nweeks).astype(np.int64)
     starts = c.local_day(c.now - (nweeks - np.arange(nweeks)) * WEEK + 1)
     return np.asarray(starts, dtype=np.int64), msgs, act
@@ -241,8 +241,8 @@ def lifecycle(c: Context) -> dict[str, Any]:
     since_last = (c.now - last_msg) / DAY if last_msg >= 0 else float("inf")
     recent = int(np.count_nonzero(c.mt >= c.now - 28 * DAY))
     prev = int(np.count_nonzero((c.mt >= c.now - 56 * DAY) & (c.mt < c.now - 28 * DAY)))
-    act_recent = int(np.unique(c.pa[c.pt >= c.now - 28 * DAY]).shape[0])
-    act_prev = int(np.unique(c.pa[(c.pt >= c.now - 56 * DAY) & (c.pt < c.now - 28 * DAY)]).shape[0])
+    act_recent = int(distinct(c.pa[c.pt >= c.now - 28 * DAY]).shape[0])
+    act_prev = int(distinct(c.pa[(c.pt >= c.now - 56 * DAY) & (c.pt < c.now - 28 * DAY)]).shape[0])
     ratio = recent / prev if prev else (float("inf") if recent else 0.0)
     act_ratio = act_recent / act_prev if act_prev else (float("inf") if act_recent else 0.0)
     figures: dict[str, Any] = {
@@ -299,8 +299,8 @@ def lifecycle(c: Context) -> dict[str, Any]:
         half_life = float(np.log(0.5) / slope) if slope < 0 else None
         # distinct members over each 2-week window (one active in both weeks counts once)
         back = (c.now - c.pt) // WEEK
-        a2 = int(np.unique(c.pa[(back >= 0) & (back < 2)]).shape[0])
-        a_prev2 = int(np.unique(c.pa[(back >= 2) & (back < 4)]).shape[0])
+        a2 = int(distinct(c.pa[(back >= 0) & (back < 2)]).shape[0])
+        a_prev2 = int(distinct(c.pa[(back >= 2) & (back < 4)]).shape[0])
         reasons = []
         if half_life is not None and half_life < 4:
             reasons.append(tx.W_HALVES.format(weeks=half_life))
@@ -405,7 +405,7 @@ def top3(c: Context, months: int = 12) -> dict[str, list[dict[str, Any]]]:
     month = keys // n
     who = keys % n
     out: dict[str, list[dict[str, Any]]] = {}
-    for m in np.unique(month)[-months:]:
+    for m in distinct(month)[-months:]:
         sel = np.flatnonzero(month == m)
         best = sel[np.lexsort((who[sel], -counts[sel]))][:3]
         out[_month_label(int(m))] = [

@@ -66,7 +66,7 @@ from typing import Any
 
 import numpy as np
 
-from groupops.analytics.frame import MESSAGE, Frame, from_columns
+from groupops.analytics.frame import MESSAGE, Frame, distinct, from_columns
 from groupops.analytics.reply_features import (
     F32,
     MESSAGE_FEATURES,
@@ -403,7 +403,7 @@ def predict_parents(
     p = _prepare(frame, overlap, texts)
     n = len(frame)
     parents = np.full(n, -1, dtype=np.int64)
-    todo = np.flatnonzero(frame.kind == MESSAGE) if rows is None else np.unique(rows)
+    todo = np.flatnonzero(frame.kind == MESSAGE) if rows is None else distinct(rows)
     if rows is not None:
         asked_system = todo[p.system[todo]]
         parents[asked_system] = asked_system
