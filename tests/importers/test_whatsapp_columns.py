@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from groupops.importers import read, read_event_columns
+from groupops.importers import ImportFormatError, read, read_event_columns
 from groupops.importers import whatsapp_reader as wr
 from groupops.importers.base import EPOCH_ORDINAL, LocalClock, Options
 
@@ -118,3 +118,22 @@ def test_local_clock_epochs_are_its_epoch_across_dst(zone: str) -> None:
     assert clock.epochs([(noon[0] - EPOCH_ORDINAL) * 86400 + noon[1]]) == [int(aware.timestamp())]
     utc = LocalClock(UTC)
     assert utc.epochs(local) == local
+
+
+def test_the_first_unreadable_stamp_in_file_order_is_the_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The column path reads a block's new dates before its new times: an impossible time
+    before an impossible date is still the error, at its line, as line by line."""
+    lines = [f"0{d}/03/2021, 10:00 - Ann: day {d}" for d in range(1, 8)]
+    lines[3] = "04/03/2021, 25:00 - Ann: an impossible time"
+    lines[5] = "30/02/2021, 10:00 - Ann: an impossible date"
+    path = tmp_path / "chat.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ImportFormatError) as columns:
+        list(wr.WhatsAppReader(path, Options.make(None)).batches())
+    monkeypatch.setattr(wr, "_chunks", partial(wr._chunks, size=1))
+    with pytest.raises(ImportFormatError) as general:
+        list(wr.WhatsAppReader(path, Options.make(None)).records())
+    assert str(columns.value) == str(general.value)
+    assert "25:00" in str(columns.value) and "line 4" in str(columns.value)

@@ -403,7 +403,7 @@ class WhatsAppReader:
                 for t in times:
                     if t not in time_cache:
                         time_cache[t] = seconds_of(t, 0)
-            except ImportFormatError:
+            except Exception:  # whatever it is, the general path raises it at its line
                 return False
             return True
 
