@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from groupops.engine import settings_admin
 from groupops.engine.app import App
@@ -20,7 +20,7 @@ from groupops.engine.clock import ManualClock
 from groupops.features.registry import FeatureRegistry
 from groupops.platforms.sandbox import SandboxAdapter
 from groupops.platforms.sandbox.adapter import SANDBOX_CAPABILITIES
-from groupops.storage.tables import outbox
+from groupops.storage.tables import groups, identities, outbox
 
 #: the members who join the first chat after its admin (user id, name)
 PEOPLE = (("u1", "Ann"), ("u2", "Bob"), ("u3", "Chen"))
@@ -85,3 +85,12 @@ def clock(app: App) -> ManualClock:
     """The App's ManualClock (``make_app`` gives every App one)."""
     assert isinstance(app.clock, ManualClock)
     return app.clock
+
+
+def group_and_member(conn: Connection, chat: str, user: str) -> tuple[int, int]:
+    """The id of the group of ``chat`` and of the member of ``user``."""
+    gid = conn.execute(select(groups.c.id).where(groups.c.chat_id == chat)).scalar_one()
+    mid = conn.execute(
+        select(identities.c.member_id).where(identities.c.user_id == user)
+    ).scalar_one()
+    return int(gid), int(mid)

@@ -18,9 +18,10 @@ from groupops.features.checkin.days import member_checkins
 from groupops.features.checkin.tables import checkin_days
 from groupops.features.points import member_points
 from groupops.features.points.tables import points_ledger
-from groupops.storage.tables import groups, identities, outbox, workspaces
+from groupops.storage.tables import outbox, workspaces
 from tests.cli import cli_app, run
 from tests.features.checkin_helpers import CHECKIN, POINTS
+from tests.features.helpers import group_and_member
 from tests.features.test_moderation import Community, new_community
 
 AD = "打卡 特价课程限时五折快来抢购名额有限"
@@ -45,10 +46,7 @@ def community(make_app: Callable[..., App]) -> Iterator[Community]:
 
 def _ids(c: Community, chat: str, user: str) -> tuple[int, int]:
     with c.app.db.connect() as conn:
-        gid = conn.execute(select(groups.c.id).where(groups.c.chat_id == chat)).scalar_one()
-        mid = conn.execute(
-            select(identities.c.member_id).where(identities.c.user_id == user)
-        ).scalar_one()
+        gid, mid = group_and_member(conn, chat, user)
     return gid, mid
 
 

@@ -20,8 +20,9 @@ from groupops.engine.withdraw import WITHDRAWN
 from groupops.features.checkin.days import member_checkins
 from groupops.features.points.boards import member_points
 from groupops.features.points.tables import points_ledger
-from groupops.storage.tables import events, groups, identities, memberships, outbox
+from groupops.storage.tables import events, memberships, outbox
 from tests.features.checkin_helpers import CHECKIN, POINTS
+from tests.features.helpers import group_and_member
 from tests.features.test_moderation import Community, new_community
 
 INTRO = "大家好，我是做课程设计的，来这里学习 Python"
@@ -59,10 +60,7 @@ def _edit(c: Community, original: Event, text: str, n: int = 1) -> Event:
 def _state(c: Community, user: str = "u1") -> dict[str, Any]:
     """The member's introduction time, check-in days, points and ledger lines in g1."""
     with c.app.db.connect() as conn:
-        gid = conn.execute(select(groups.c.id).where(groups.c.chat_id == "g1")).scalar_one()
-        mid = conn.execute(
-            select(identities.c.member_id).where(identities.c.user_id == user)
-        ).scalar_one()
+        gid, mid = group_and_member(conn, "g1", user)
         intro = conn.execute(
             select(memberships.c.introduced_at).where(
                 memberships.c.group_id == gid, memberships.c.member_id == mid

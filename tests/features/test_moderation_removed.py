@@ -14,7 +14,8 @@ from groupops.domain.events import Event, EventKind
 from groupops.engine.app import App
 from groupops.features.points.boards import leaderboard, member_points
 from groupops.features.points.tables import points_ledger
-from groupops.storage.tables import groups, identities, memberships
+from groupops.storage.tables import memberships
+from tests.features.helpers import group_and_member
 from tests.features.test_moderation import Community, new_community
 
 POINTS = "groupops.features.points:PointsFeature"
@@ -31,10 +32,7 @@ def community(make_app: Callable[..., App]) -> Iterator[Community]:
 def _state(c: Community, chat: str, user: str) -> tuple[object, int, int]:
     """The member's introduction time, balance and month points in the group."""
     with c.app.db.connect() as conn:
-        gid = conn.execute(select(groups.c.id).where(groups.c.chat_id == chat)).scalar_one()
-        mid = conn.execute(
-            select(identities.c.member_id).where(identities.c.user_id == user)
-        ).scalar_one()
+        gid, mid = group_and_member(conn, chat, user)
         intro = conn.execute(
             select(memberships.c.introduced_at).where(
                 memberships.c.group_id == gid, memberships.c.member_id == mid
