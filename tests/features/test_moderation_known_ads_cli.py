@@ -241,10 +241,13 @@ def test_a_text_known_in_two_workspaces_is_forgotten_in_the_one_named(
     assert res.exit_code == 0, res.output
     record = c.decisions()[-1]
     assert (record.step, record.workspace_id, record.member_id) == ("forget_ad", other, None)
-    assert res.stdout.split() == (
-        f"known ad {AD_ID} forgotten: the same text is no longer removed on sight."
-        f" Recorded in the moderation log as #{record.id}."
-    ).split()
+    assert (
+        res.stdout.split()
+        == (
+            f"known ad {AD_ID} forgotten: the same text is no longer removed on sight."
+            f" Recorded in the moderation log as #{record.id}."
+        ).split()
+    )
     assert [(a["workspace"], a["decision_id"]) for a in listed(cli, url)] == [("default", kick.id)]
 
 
