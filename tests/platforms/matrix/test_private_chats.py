@@ -377,10 +377,13 @@ def test_a_look_for_a_room_made_before_a_restart_waits_for_the_first_sync(
         await bot.start()  # its password login at the usual time limit (a busy homeserver)
         made = await bot.killed("the rules")
         # after the restart a short one: how long the retry waits for the first sync
+        # (the bot's own settings and the stored ones: a restart reads either)
+        bot.config = replace(bot.config, request_timeout=2.0)
         store = bot.adapter.store
         stored, _ = store.load()
         store.save_config(replace(stored, request_timeout=2.0))
         await bot.restart()
+        assert bot.adapter.config.request_timeout == 2.0
         out: dict[str, Any] = {"made": made}
         with pytest.raises(PlatformError, match="no answer in time") as waited:
             await bot.dm("the rules")
