@@ -20,7 +20,20 @@ from tests.test_cli_lang_everywhere import leaves
 CUT = re.compile(r"…\s*│\s*$")
 
 
+#: the pages of each language, rendered once per test process: every test here reads all of
+#: them (~15 s a language), none changes them
+_RENDERED: dict[tuple[int, str], dict[str, str]] = {}
+
+
 def pages(cli: typer.Typer, lang: str) -> dict[str, str]:
+    """Every help page of the command line in ``lang``, by its command path."""
+    key = (id(cli), lang)
+    if key not in _RENDERED:
+        _RENDERED[key] = _render(cli, lang)
+    return _RENDERED[key]
+
+
+def _render(cli: typer.Typer, lang: str) -> dict[str, str]:
     root = typer.main.get_command(cli)
     paths = [(), *(p for p, _ in leaves(root) if p), ("connections",)]
     found = {}
