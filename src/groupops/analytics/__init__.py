@@ -40,7 +40,7 @@ from groupops.analytics import conversation, text_metrics
 from groupops.analytics import metrics as m
 from groupops.analytics.context import Context
 from groupops.analytics.frame import Frame, from_columns, from_events, text_features
-from groupops.domain.events import Event
+from groupops.domain.events import Event, EventKind
 from groupops.domain.time import utc
 
 __all__ = ["STAGES", "analyze", "analyze_frame", "load_group_activity", "load_group_events"]
@@ -171,36 +171,32 @@ def _analyze_frame(
     return out
 
 
+#: the stored kinds of a live group's events the analytics read, as they read them: a member
+#: the bot removed (``member_kicked``: moderation or the join gate) counts as a departure, as
+#: one who left
+_LIVE_KIND: dict[str, EventKind] = {
+    EventKind.MESSAGE.value: EventKind.MESSAGE,
+    EventKind.MEMBER_JOINED.value: EventKind.MEMBER_JOINED,
+    EventKind.MEMBER_LEFT.value: EventKind.MEMBER_LEFT,
+    EventKind.MEMBER_KICKED.value: EventKind.MEMBER_LEFT,
+}
+
+
 def _group_rows(conn: Any, group_id: int, since: datetime | None, columns: list[Any]) -> Any:
-    """The rows (``columns``) of a live group's events the analytics read, in time order:
-    messages, joins and departures; with ``since``, those from that time on only."""
+    """The rows (``columns``) of a live group's events the analytics read (:data:`_LIVE_KIND`),
+    in time order; with ``since``, those from that time on only."""
     import sqlalchemy as sa
 
-    from groupops.domain.events import EventKind
     from groupops.storage.tables import events as t
 
-    wanted = [
-        EventKind.MESSAGE.value,
-        EventKind.MEMBER_JOINED.value,
-        EventKind.MEMBER_LEFT.value,
-        EventKind.MEMBER_KICKED.value,  # removed by moderation or the join gate: a departure
-    ]
     q = (
         sa.select(*columns)
-        .where(t.c.group_id == group_id, t.c.kind.in_(wanted))
+        .where(t.c.group_id == group_id, t.c.kind.in_(list(_LIVE_KIND)))
         .order_by(t.c.occurred_at, t.c.seq)
     )
     if since is not None:
         q = q.where(t.c.occurred_at >= since)
     return conn.execute(q)
-
-
-def _live_kind(stored: str) -> Any:
-    """A stored kind as the analytics read it: a member the bot removed (``member_kicked``)
-    counts as a departure, as one who left."""
-    from groupops.domain.events import EventKind
-
-    return EventKind.MEMBER_LEFT if stored == EventKind.MEMBER_KICKED.value else EventKind(stored)
 
 
 def load_group_events(conn: Any, group_id: int, since: datetime | None = None) -> Iterator[Event]:
@@ -215,7 +211,7 @@ def load_group_events(conn: Any, group_id: int, since: datetime | None = None) -
         yield Event(
             source=row["source"],
             event_id=row["event_id"],
-            kind=_live_kind(row["kind"]),
+            kind=_LIVE_KIND[row["kind"]],
             occurred_at=row["occurred_at"],
             chat_id=row["chat_id"] or "-",
             user_id=row["user_id"] or "?",
@@ -243,7 +239,7 @@ def load_group_activity(conn: Any, group_id: int, since: datetime | None = None)
     for at, kind, user in rows:
         builder.add(
             time=int(at.timestamp()),
-            kind=KIND_CODE[_live_kind(kind)],
+            kind=KIND_CODE[_LIVE_KIND[kind]],
             uid=user or "?",
             name="",
             content=0,
