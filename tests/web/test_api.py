@@ -391,15 +391,23 @@ def test_names_are_kept_literally(person: Callable[[], Person], runtime: Runtime
     assert stored == name
 
 
-def test_the_bots_private_messages_reach_only_their_person(
+def rules_in_private(
     person: Callable[[], Person], runtime: Runtime
-) -> None:
+) -> tuple[Person, Person, dict[str, Any]]:
+    """The course group with rules: someone in it first, then 小明 joins and the bot sends him
+    the rules privately. The first person, 小明, and the rules' line as 小明 sees it."""
     first = person()
     first.join("course", "先来的")  # the group exists once someone joined
     configure(runtime, "welcome", "rules", "不发广告，友善交流。")
     ming = person()
     ming.join("course", "小明")
-    rules = ming.wait_for("course", lambda m: m["kind"] == "dm")
+    return first, ming, ming.wait_for("course", lambda m: m["kind"] == "dm")
+
+
+def test_the_bots_private_messages_reach_only_their_person(
+    person: Callable[[], Person], runtime: Runtime
+) -> None:
+    first, _ming, rules = rules_in_private(person, runtime)
     assert rules["bot"] and "不发广告" in rules["text"]
     first.wait_for("course", bot_says("欢迎 小明"))
     everything = first.poll("course", after=0)["messages"]

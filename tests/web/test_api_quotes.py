@@ -13,7 +13,7 @@ from groupops.web.chat import QUOTE_CHARS
 from groupops.web.runtime import Runtime
 from tests.helpers import wait_until
 from tests.web.conftest import Person
-from tests.web.test_api import bot_says, configure
+from tests.web.test_api import bot_says, rules_in_private
 
 #: posted in three groups within minutes: moderation's cross_group rule removes every copy
 COPIED = "周末一起去爬山吗？报名请私聊群主，名额有限"
@@ -124,12 +124,7 @@ def test_a_reply_to_a_line_moderation_removed_quotes_it_as_deleted(
 def test_a_quote_of_a_private_line_shows_only_to_its_person(
     person: Callable[[], Person], runtime: Runtime
 ) -> None:
-    first = person()
-    first.join("course", "先来的")  # the group exists once someone joined
-    configure(runtime, "welcome", "rules", "不发广告，友善交流。")
-    ming = person()
-    ming.join("course", "小明")
-    rules = ming.wait_for("course", lambda m: m["kind"] == "dm")
+    first, ming, rules = rules_in_private(person, runtime)
     answer = reply(ming, "course", "收到群规", rules["id"]).json()["id"]
     assert line(ming, "course", answer)["quote"]["text"].startswith(rules["text"][:10])
     # everyone else sees that it answers something, never the private text
