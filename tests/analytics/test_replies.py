@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from groupops.analytics import replies, reply_features, reply_prepare, reply_training
 from groupops.analytics.frame import distinct, from_events
@@ -396,3 +397,28 @@ def test_packed_token_lookup_finds_exactly_the_keys() -> None:
     assert got[0].tolist() == want_code
     assert got[1].tolist() == want_of
     assert [c for c in want_code if c] == [4, 8, 12, 16, 20, 1]
+
+
+def test_chunks_scored_in_threads_pick_the_same_parents(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chunks of rows are scored in a thread each (as many as the process has cores):
+    the same parents as one chunk after the other. The prepared features the threads read
+    are all filled before they start (a field filled on first use was raced: one thread saw
+    the first half filled and read the empty second)."""
+    raw = next(
+        r
+        for r, _ in reply_training.corpus_files(shared_data / "irc-ubuntu" / "dev")
+        if r.name == "2004-11-15_03.raw.txt"
+    )
+    frame = reply_training.read_irc_file(raw)
+    p = reply_prepare._prepare(frame, with_words=False)
+    assert len(p.next2_same) == len(p.prev2_same) == p.n  # nothing left to fill on first use
+    model = replies.load_model()
+    monkeypatch.setattr(replies, "_cores", lambda: 1)
+    one = replies.predict_parents(frame, model, overlap=False, window=20, chunk=64)
+    monkeypatch.setattr(replies, "_cores", lambda: 4)
+    for _ in range(3):
+        threaded = replies.predict_parents(frame, model, overlap=False, window=20, chunk=64)
+        assert (threaded == one).all()
+    assert (one == replies.predict_parents(frame, model, overlap=False, window=20)).all()

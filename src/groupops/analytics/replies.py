@@ -60,6 +60,8 @@ model and the scoring.
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -345,9 +347,13 @@ def _best2(model: ReplyModel, p: _Prepared, rows: IntArray, window: int, overlap
 def _run(
     model: ReplyModel, p: _Prepared, todo: IntArray, window: int, overlap: bool, chunk: int
 ) -> IntArray:
-    """The parents of rows ``todo`` (ascending message rows)."""
+    """The parents of rows ``todo`` (ascending message rows). The chunks are independent
+    (a one-stage model reads only the prepared features), so they are scored on every core
+    the process may use: numpy and the BLAS (one thread each) let go of the GIL on whole
+    arrays. The same parents as one chunk after the other."""
     out = np.empty(todo.shape[0], dtype=np.int64)
-    for start in range(0, todo.shape[0], chunk):
+
+    def one(start: int) -> None:
         part = todo[start : start + chunk]
         lo, hi = int(part[0]), int(part[-1]) + 1
         if hi - lo <= 2 * part.shape[0]:
@@ -356,7 +362,25 @@ def _run(
             out[start : start + chunk] = _best(model, p, run, window, overlap)[part - lo]
         else:
             out[start : start + chunk] = _best(model, p, part, window, overlap)
+
+    starts = range(0, todo.shape[0], chunk)
+    workers = min(len(starts), _cores())
+    if workers <= 1:
+        for start in starts:
+            one(start)
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix="replies") as pool:
+            for _ in pool.map(one, starts):
+                pass  # map re-raises a chunk's error here
     return out
+
+
+def _cores() -> int:
+    """The cores this process may run on (its affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _stage_parents(

@@ -128,7 +128,8 @@ class _Prepared:
     recorded: IntArray | None = None  # the platform's recorded parent of every row, or -1
     # per row, next_same of its next_same (n - 1's where there is none) and prev_same of its
     # prev_same (row 0's where there is none): the pair block reads them as views instead
-    # of a gather per offset (see _second_same)
+    # of a gather per offset (see _second_same; filled when prepared, never after: the
+    # chunks are scored in threads that only read)
     next2_same: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     prev2_same: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
@@ -295,8 +296,6 @@ def _pair_block(
     mentioned_me = _mentions(p, rj, ai, True) & ~same
     ns = p.next_same[rj]
     latest = ns >= rows
-    if len(p.next2_same) != p.n:
-        _second_same(p)
     cand_between_2 = ~latest & (p.next2_same[rj] < rows)
     ps_i = p.prev_same[ri]
     me_none = ps_i < j

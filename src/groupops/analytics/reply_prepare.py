@@ -23,6 +23,7 @@ from groupops.analytics.reply_features import (
     _candidate_block,
     _message_block,
     _Prepared,
+    _second_same,
 )
 
 # words and nicks: dots only inside (versions, hosts), CJK characters one by one
@@ -187,6 +188,7 @@ def _prepare(
     )
     p.msg_feats = _message_block(p)
     p.cand_feats = _candidate_block(p)
+    _second_same(p)
     has_prev = prev_same >= 0
     prev = prev_same[has_prev]
     p.prev_named = np.full((1 + _MAX_MENTIONS, n), -1, dtype=np.int64)
