@@ -149,8 +149,13 @@ class BatchContext:
             action = Action(ActionKind.SEND, e.source, e.chat_id, text=text)
         self.emit(action, item)
 
-    def emit_for_group(self, action: Action, group: GroupInfo) -> None:
-        self.actions.append(Emitted(action, self.feature, None, group.id))
+    def emit_for_group(
+        self, action: Action, group: GroupInfo, cause_seq: int | None = None
+    ) -> None:
+        """An action in ``group`` that no event of the batch answers; ``cause_seq``: the
+        stored event it is because of, if any (a level-up: the event that paid the points),
+        found again by it when moderation removes that event's message (engine.withdraw)."""
+        self.actions.append(Emitted(action, self.feature, cause_seq, group.id))
 
     def derive(self, event: Event) -> None:
         """Publish an event of groupops' own (e.g. ``checked_in``) for the features after."""

@@ -29,9 +29,10 @@ from sqlalchemy import and_, bindparam, delete, select
 from groupops.domain.events import ContentKind, Event, EventKind
 from groupops.domain.time import local_day
 from groupops.engine.context import BatchContext, GroupInfo, Incoming, Named
+from groupops.engine.withdraw import caused_by, message_seqs, withdraw
 from groupops.features.commands import is_command
-from groupops.features.points.ledger import Ledger, Pending
-from groupops.features.points.settings import PointsSettings
+from groupops.features.points.ledger import LEVEL_UP_DATA, Ledger, Pending
+from groupops.features.points.settings import PointsSettings, level_of
 from groupops.features.points.tables import points_ledger, points_reactions
 from groupops.storage.tables import events, identities, members, memberships
 
@@ -254,21 +255,37 @@ def take_back_removed(ledger: Ledger, ctx: BatchContext, feature: Named, item: I
     """Moderation removed a message of an earlier batch as an ad (a cross-group copy):
     the points it earned are taken back, in the month they were earned in: its message or
     reply points, and those of the check-in it made (the ``checked_in`` derived from it: the
-    check-in's points and its streak gift's; the check-in feature takes the day back)."""
+    check-in's points and its streak gift's; the check-in feature takes the day back).
+
+    A level it made the member reach and that the points left no longer reach is lost: its
+    announcement is withdrawn (engine.withdraw: never sent, or deleted), and the member's
+    level is what the points left reach (not below the one they had before the message), so
+    reaching it again is announced again. A level still reached stays, announced."""
     removed = ctx.removed_message(item)
-    if removed is None or item.group is None or item.group.id != removed.group_id:
+    group = item.group
+    if removed is None or group is None or group.id != removed.group_id:
         return
     ledger.flush(ctx)  # the ledger as the batch left it so far
-    checkins = [seq for seq, _ in ctx.derived_from(removed, EventKind.CHECKED_IN)]
-    seqs = [removed.seq, *checkins]
+    seqs = message_seqs(ctx, removed)
     paid = ctx.conn.execute(_PAID_FOR, {"seqs": seqs, "m": removed.member_id}).all()
     points = sum(int(r.points) for r in paid)
     if points <= 0:
         return
-    s = ctx.settings(feature, item.group, PointsSettings)
+    s = ctx.settings(feature, group, PointsSettings)
+    row = ledger.balance(ctx, group.id, removed.member_id)
+    reached = level_of(s.levels, int(row.points) - points)
+    lost = [
+        (c, up)
+        for c in caused_by(ctx, group, seqs)
+        if (up := c.data.get(LEVEL_UP_DATA)) is not None and int(up["to"]) > reached
+    ]
+    level = int(row.level)
+    if lost:
+        withdraw(ctx, group, (c for c, _ in lost))
+        level = min(level, max(reached, min(int(up["from"]) for _, up in lost)))
     ledger.award(
         ctx,
-        item.group,
+        group,
         removed.member_id,
         -points,
         "removed",
@@ -276,6 +293,8 @@ def take_back_removed(ledger: Ledger, ctx: BatchContext, feature: Named, item: I
         cause_seq=item.seq,
         name="",
         s=s,
+        row=row,
+        level=level,  # the balance's level after it (a level kept or lost, as above)
     )
 
 

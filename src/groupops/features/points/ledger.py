@@ -17,9 +17,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.events import EventKind
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
+from groupops.engine.withdraw import OWN_WITHDRAWAL
 from groupops.features.kept import KeptRows
 from groupops.features.points.boards import NOT_RACED, month_of
-from groupops.features.points.settings import PointsSettings
+from groupops.features.points.settings import PointsSettings, level_of
 from groupops.features.points.tables import (
     points_balances,
     points_ledger,
@@ -30,6 +31,9 @@ from groupops.i18n import N_
 from groupops.storage.bulk import Bulk
 
 LEVEL_UP = N_("🎉 {{ name }} reached level {{ level }} with {{ points }} points!")
+#: ``Action.data`` key of a level-up announcement: the member's level before the award and
+#: the one it reached, ``{"from": 0, "to": 1}`` (indexes into the group's levels)
+LEVEL_UP_DATA = "level_up"
 
 _b = points_balances.c
 #: built once: building a statement per call costs ~5x more than running it on SQLite
@@ -303,7 +307,7 @@ class Ledger:
                     month[0] += part
                     month[1] = max(month[1], at)
             total += part
-            level = max(level, *(i for i, lv in enumerate(s.levels) if lv.points <= max(total, 0)))
+            level = max(level, level_of(s.levels, total))
         row.points, row.level = total, level
         for key, value in balance.items():
             setattr(row, key, value)
@@ -315,9 +319,11 @@ class Ledger:
                 {"name": name, "level": t(s.levels[level].name), "points": str(total)},
                 where="points.levels",
             )
-            ctx.emit_for_group(
-                Action(ActionKind.SEND, group.source, group.chat_id, text=text), group
-            )
+            # because of the event that paid: withdrawn if moderation removes its message and
+            # the level is lost with its points (earning.take_back_removed)
+            data = {OWN_WITHDRAWAL: True, LEVEL_UP_DATA: {"from": before, "to": level}}
+            action = Action(ActionKind.SEND, group.source, group.chat_id, text=text, data=data)
+            ctx.emit_for_group(action, group, cause_seq)
 
     # -- forgetting a member ---------------------------------------------------------------
     def delete_member_data(self, conn: Connection, member_id: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from groupops.features.base import FeatureSettings
@@ -27,6 +29,12 @@ class Level(BaseModel):
     name: str = Field(min_length=1, max_length=64)
     #: points needed (all-time balance in this group)
     points: int = Field(ge=0, le=100_000_000)
+
+
+def level_of(levels: Sequence[Level], points: int) -> int:
+    """The level ``points`` reach: the index of the last of ``levels`` (in order of points, the
+    first needing 0) they need no more than; 0 for none or fewer."""
+    return max((i for i, lv in enumerate(levels) if lv.points <= points), default=0)
 
 
 class MonthlyReward(BaseModel):
