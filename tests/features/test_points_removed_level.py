@@ -19,7 +19,7 @@ from groupops.storage.tables import groups, outbox
 from tests.features.checkin_helpers import CHECKIN, POINTS
 from tests.features.helpers import group_and_member
 from tests.features.test_moderation import Community, new_community
-from tests.features.test_moderation_edited import AD, CHECK_IN, INTRO, _deletes_of, _edit
+from tests.features.test_moderation_edited import AD, CHECK_IN, INTRO, SPAM, _deletes_of, _edit
 
 #: a check-in (5 points) reaches Regular; a message (1 point) does not
 LEVELS = [{"name": "Newcomer", "points": 0}, {"name": "Regular", "points": 5}]
@@ -48,12 +48,12 @@ def _level(c: Community) -> tuple[int, int]:
     return int(found["points"]), int(found["level"])
 
 
-def _announcements(c: Community) -> list[Any]:
-    """The level-up announcements in g1's outbox: (status, level reached, result) each."""
+def _announcements(c: Community, chat: str = "g1") -> list[Any]:
+    """The level-up announcements in ``chat``'s outbox: (status, level reached, result) each."""
     with c.app.db.connect() as conn:
         rows = conn.execute(
             select(outbox.c.status, outbox.c.payload, outbox.c.result)
-            .where(outbox.c.chat_id == "g1", outbox.c.kind == "send")
+            .where(outbox.c.chat_id == chat, outbox.c.kind == "send")
             .order_by(outbox.c.id)
         ).all()
     return [
@@ -141,3 +141,21 @@ def test_in_the_batch_of_its_message_the_level_is_never_reached(community: Commu
     assert _announcements(c) == []
     with c.app.db.connect() as conn:
         assert member_points(conn, *group_and_member(conn, "g1", "u1")) is None
+
+
+def test_an_earlier_cross_group_copys_level_is_withdrawn(make_app: Callable[..., App]) -> None:
+    """The first copies of a cross-group spam reached Regular in their groups; the third copy
+    shows them to be spam: both announcements go (the third copy never counted)."""
+    c = new_community(make_app, (CHECKIN, POINTS), language="zh_CN", chats=("g1", "g2", "g3"))
+    for chat in ("g1", "g2", "g3"):
+        c.join(chat, "u1", "Ann")
+    _levels(c, [{"name": "Newcomer", "points": 0}, {"name": "Regular", "points": 1}])
+    c.post("g1", "u1", SPAM)
+    c.post("g2", "u1", SPAM)
+    assert [(s, to) for s, to, _ in _announcements(c)] == [("pending", 1)]  # g1's
+    c.post("g3", "u1", SPAM)
+    assert [d.rule for d in c.decisions()] == ["cross_group"]
+    for chat in ("g1", "g2"):
+        assert [(s, to) for s, to, _ in _announcements(c, chat)] == [(WITHDRAWN, 1)], chat
+    assert _announcements(c, "g3") == []
+    assert _level(c) == (0, 0)
