@@ -14,7 +14,14 @@ from groupops.cli_options import DbOption, LangOption, opened, typed_errors
 from groupops.cli_output import emit, err, literal, out, table
 from groupops.domain.errors import InvalidOption
 from groupops.i18n import N_, Catalogs
-from groupops.platforms.connections import LIVE_PLATFORMS, TOO_MANY_GROUPS, workspace_of
+from groupops.platforms.connections import (
+    LIVE_PLATFORMS,
+    NOT_ON_LIST,
+    TOO_MANY_GROUPS,
+    TOO_MANY_PRIVATE_CHATS,
+    why_of,
+    workspace_of,
+)
 from groupops.stored_texts import error_said as error_said  # importable from here as before
 
 T_CONNECTED = N_("connected {source} (workspace {workspace}); `groupops serve` runs it")
@@ -376,6 +383,18 @@ T_DECLINED_FULL = N_(
     "{source} declined the groups it was invited into past its --max-groups, being in as"
     " many as it may ({count}, latest first):"
 )
+#: said under the table for a Matrix connection that declined private chats people opened
+#: with it past its ``max_private_chats`` (the latest few follow, as the refused ones)
+T_DECLINED_PRIVATE = N_(
+    "{source} declined the private chats people opened with it past its --max-private-chats,"
+    " having as many open as it may ({count}, latest first):"
+)
+#: the refused list's headings, by the refusal's why (connections.why_of), in this order
+T_REFUSED_BY_WHY = (
+    (NOT_ON_LIST, T_REFUSED),
+    (TOO_MANY_GROUPS, T_DECLINED_FULL),
+    (TOO_MANY_PRIVATE_CHATS, T_DECLINED_PRIVATE),
+)
 T_REFUSED_ONE = N_("{chat} {title}, by {by} at {at}")
 T_REFUSED_STAYS = N_("{chat} {title}, by {by} at {at}: not left yet ({error})")
 #: refusals listed under the table per connection (``--json`` gives them all)
@@ -458,22 +477,24 @@ def show_connections(rows: list[dict[str, Any]], lang: str) -> None:
         said = t(T_MAY_ADD).format(source=r["id"], who=who)
         out.print(literal(said), highlight=False, soft_wrap=True)
         refused = r.get("refused") or []
-        full = [one for one in refused if one.get("why") == TOO_MANY_GROUPS]
-        for heading, ones in (
-            (T_REFUSED, [one for one in refused if one.get("why") != TOO_MANY_GROUPS]),
-            (T_DECLINED_FULL, full),
-        ):
+        for why, heading in T_REFUSED_BY_WHY:
+            ones = [one for one in refused if why_of(one) == why]
             if ones:
                 _show_refused(str(r["id"]), heading, ones, t)
 
 
 def _show_refused(source: str, heading: str, refused: list[dict[str, Any]], t: Any) -> None:
-    """The groups ``source`` turned away for one reason (``heading``), the latest few."""
+    """The chats ``source`` turned away for one reason (``heading``), the latest few. A chat
+    without a name (a private chat's, usually) is its id alone, with no space before what
+    follows ("!room:…, by …")."""
     said = t(heading).format(source=source, count=len(refused))
     out.print(literal(said), highlight=False, soft_wrap=True)
     for one in refused[:REFUSED_SHOWN]:
         who = " ".join(x for x in (one["by"], one["by_name"]) if x) or "?"
-        line = t(T_REFUSED_ONE if one["left"] else T_REFUSED_STAYS).format(
+        words = str(t(T_REFUSED_ONE if one["left"] else T_REFUSED_STAYS))
+        if not one["title"]:
+            words = words.replace("{chat} {title}", "{chat}{title}")
+        line = words.format(
             chat=one["chat_id"],
             title=f"“{one['title']}”" if one["title"] else "",
             by=who,

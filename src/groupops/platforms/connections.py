@@ -265,16 +265,27 @@ def may_add(platform: str, config: dict[str, Any]) -> list[str]:
     return [str(v) for v in config.get(key) or ()] if key else []
 
 
-#: why a group was turned away (``refusals``' ``why``): brought in by someone not on the
-#: connection's list (Telegram's ``added_by``, Matrix's ``invited_by``), or an invitation past
-#: the connection's ``max_groups`` (Matrix; the record's ``why``)
+#: why a chat was turned away (``refusals``' ``why``): brought in by someone not on the
+#: connection's list (Telegram's ``added_by``, Matrix's ``invited_by``), an invitation to a
+#: group past the connection's ``max_groups``, or to a private chat past its
+#: ``max_private_chats`` (Matrix; the record's ``why``)
 NOT_ON_LIST, TOO_MANY_GROUPS = "not on the list", "too many groups"
+TOO_MANY_PRIVATE_CHATS = "too many private chats"
+#: the ``why`` a record may say
+WHYS = (NOT_ON_LIST, TOO_MANY_GROUPS, TOO_MANY_PRIVATE_CHATS)
+
+
+def why_of(record: Mapping[str, Any]) -> str:
+    """Why a refused record (or row of :func:`refusals`) was turned away: its ``why`` when
+    one of ``WHYS``, else ``NOT_ON_LIST`` (a record kept before the why was said, Telegram's)."""
+    why = record.get("why")
+    return str(why) if why in WHYS else NOT_ON_LIST
 
 
 def refusals(state: dict[str, Any]) -> list[dict[str, Any]]:
-    """The groups the bot was brought into and turned away, latest first: the chat, its
-    title, who (id and name), when, why (``NOT_ON_LIST`` or ``TOO_MANY_GROUPS``), and whether
-    the bot is out (``left``; else the last error)."""
+    """The chats the bot was brought into and turned away, latest first: the chat, its
+    title, who (id and name), when, why (one of ``WHYS``), and whether the bot is out
+    (``left``; else the last error)."""
     refused = state.get("refused") or {}
     if not isinstance(refused, dict):
         return []
@@ -285,7 +296,7 @@ def refusals(state: dict[str, Any]) -> list[dict[str, Any]]:
             "by": str(r.get("by") or ""),
             "by_name": str(r.get("by_name") or ""),
             "at": str(r.get("at") or ""),
-            "why": TOO_MANY_GROUPS if r.get("why") == TOO_MANY_GROUPS else NOT_ON_LIST,
+            "why": why_of(r),
             "left": bool(r.get("left")),
             "error": str(r.get("error") or ""),
         }

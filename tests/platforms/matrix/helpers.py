@@ -16,11 +16,13 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-from nio import RoomCreateResponse, RoomPreset
+from nio import RoomCreateResponse, RoomGetStateEventResponse, RoomPreset
 from sqlalchemy import Engine
 
 from groupops.domain.events import Event
 from groupops.platforms.matrix import ConnectionStore, MatrixAdapter, MatrixConfig
+from tests.cli import cli_app
+from tests.cli import run as run_cli
 from tests.platforms.matrix.conftest import Account, Person, new_account
 from tests.platforms.matrix.synapse import Synapse
 
@@ -58,6 +60,40 @@ def make_adapter(db: Engine, config: MatrixConfig, handle: Any, clock: Any = Non
 
 async def people(server: Synapse, n: int, prefix: str = "p") -> list[Person]:
     return [await Person(server, new_account(server, prefix)).login() for _ in range(n)]
+
+
+async def invite_bot(person: Person, bot: str, name: str, **options: Any) -> str:
+    """A room ``person`` makes, named ``name``, inviting the bot (``is_direct=True``: a
+    private chat)."""
+    made = await person.client.room_create(name=name, invite=[bot], **options)
+    assert isinstance(made, RoomCreateResponse), made
+    return str(made.room_id)
+
+
+async def bot_in(person: Person, room_id: str, bot: str) -> tuple[str, str]:
+    """The bot's membership in ``room_id`` as ``person`` reads it, and its reason."""
+    answer = await person.client.room_get_state_event(room_id, "m.room.member", bot)
+    assert isinstance(answer, RoomGetStateEventResponse), answer
+    return str(answer.content.get("membership")), str(answer.content.get("reason") or "")
+
+
+async def close_all(adapter: MatrixAdapter, *persons: Person) -> None:
+    """Close the bot's connection and the people's clients."""
+    await adapter.close()
+    for person in persons:
+        await person.close()
+
+
+def connections_output(database_url: str, *options: str) -> str:
+    """What `groupops connections` prints (100 columns wide) with ``options``."""
+    res = run_cli(cli_app(), "connections", "--database-url", database_url, *options, COLUMNS="100")
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def connections_said(database_url: str, lang: str) -> str:
+    """`groupops connections` in ``lang`` as one line, however it wraps."""
+    return " ".join(connections_output(database_url, "--lang", lang).split())
 
 
 async def bot_room(adapter: MatrixAdapter, name: str = "Test group", **options: Any) -> str:

@@ -10,7 +10,6 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from nio import RoomCreateResponse, RoomGetStateEventResponse
 from sqlalchemy import Engine
 
 from groupops.domain.errors import InvalidSettings
@@ -18,13 +17,16 @@ from groupops.i18n import Catalogs
 from groupops.platforms.connections import NOT_ON_LIST, list_connections
 from groupops.platforms.matrix.config import MAX_GROUPS, MatrixConfig
 from groupops.platforms.matrix.leaving import LEAVE_WORDS, TOO_MANY_GROUPS
-from tests.cli import cli_app
-from tests.cli import run as run_cli
 from tests.platforms.matrix.conftest import Person, new_account, run
 from tests.platforms.matrix.helpers import (
     Collected,
     bot_config,
+    bot_in,
     bot_room,
+    close_all,
+    connections_output,
+    connections_said,
+    invite_bot,
     make_adapter,
     owners_room,
     people,
@@ -32,19 +34,6 @@ from tests.platforms.matrix.helpers import (
     upgrade_room,
 )
 from tests.platforms.matrix.synapse import Synapse
-
-
-async def invite_bot(person: Person, bot: str, name: str, **options: Any) -> str:
-    made = await person.client.room_create(name=name, invite=[bot], **options)
-    assert isinstance(made, RoomCreateResponse), made
-    return str(made.room_id)
-
-
-async def bot_in(person: Person, room_id: str, bot: str) -> tuple[str, str]:
-    """The bot's membership in ``room_id`` as ``person`` reads it, and its reason."""
-    answer = await person.client.room_get_state_event(room_id, "m.room.member", bot)
-    assert isinstance(answer, RoomGetStateEventResponse), answer
-    return str(answer.content.get("membership")), str(answer.content.get("reason") or "")
 
 
 def test_groups_past_max_groups_are_declined_with_a_word(synapse: Synapse, db: Engine) -> None:
@@ -124,15 +113,6 @@ def test_groups_declined_past_max_groups_are_in_the_connections_refused_list(
     bot = new_account(synapse, "bot")
     accounts = [new_account(synapse, name) for name in ("bob", "carol")]
     config = bot_config(synapse, bot, max_groups=1, invited_by=(accounts[0].user_id,))
-    cli = cli_app()
-
-    def listing(*options: str) -> str:
-        res = run_cli(cli, "connections", "--database-url", database_url, *options, COLUMNS="100")
-        assert res.exit_code == 0, res.output
-        return res.output
-
-    def shown(lang: str) -> str:
-        return " ".join(listing("--lang", lang).split())  # as one line, however it wraps
 
     async def go() -> dict[str, Any]:
         adapter = make_adapter(db, config, Collected())
@@ -147,8 +127,9 @@ def test_groups_declined_past_max_groups_are_in_the_connections_refused_list(
         out: dict[str, Any] = {"room": room, "theirs": theirs, "bob": bob.user_id}
         out["declined"] = await bot_in(bob, room, bot.user_id)
         out["listed"] = list_connections(db)[0]["refused"]
-        out["en"], out["zh"] = shown("en"), shown("zh_CN")
-        out["json"] = json.loads(listing("--json"))[0]["refused"]
+        out["en"] = connections_said(database_url, "en")
+        out["zh"] = connections_said(database_url, "zh_CN")
+        out["json"] = json.loads(connections_output(database_url, "--json"))[0]["refused"]
         left = await adapter._client().room_leave(own)  # a place is free
         assert type(left).__name__ == "RoomLeaveResponse", left
         await settle(adapter, 2)
@@ -157,9 +138,7 @@ def test_groups_declined_past_max_groups_are_in_the_connections_refused_list(
         await settle(adapter, 3)
         out["joined"] = await bot_in(bob, room, bot.user_id)
         out["after"] = list_connections(db)[0]["refused"]
-        await adapter.close()
-        for person in (bob, carol):
-            await person.close()
+        await close_all(adapter, bob, carol)
         return out
 
     out = run(go())

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from nio import JoinedRoomsResponse, RoomCreateResponse, RoomGetStateEventResponse, SyncResponse
+from nio import JoinedRoomsResponse, RoomCreateResponse, SyncResponse
 from sqlalchemy import Engine
 
 from groupops.domain.actions import Action, ActionKind
@@ -27,6 +27,7 @@ from tests.platforms.matrix.helpers import (
     Collected,
     answer_lost,
     bot_config,
+    bot_in,
     bot_room,
     divert,
     make_adapter,
@@ -90,13 +91,6 @@ def test_two_private_messages_at_once_make_one_private_room(synapse: Synapse, db
     assert out["locks"] == 0  # nothing kept per person once done
 
 
-async def bot_membership(person: Person, room_id: str, bot: str) -> tuple[str, str]:
-    """The bot's membership in ``room_id`` as ``person`` reads it, and its reason."""
-    answer = await person.client.room_get_state_event(room_id, "m.room.member", bot)
-    assert isinstance(answer, RoomGetStateEventResponse), answer
-    return str(answer.content.get("membership")), str(answer.content.get("reason") or "")
-
-
 async def open_private_chat(person: Person, bot: str) -> str:
     made = await person.client.room_create(is_direct=True, invite=[bot])
     assert isinstance(made, RoomCreateResponse), made
@@ -127,7 +121,7 @@ def test_private_chats_people_open_are_bounded_and_one_each(synapse: Synapse, db
         await settle(adapter, 3)
         out: dict[str, Any] = {"rooms": rooms}
         for who, person in (("a", a), ("b", b), ("c", c), ("b2", b)):
-            out[who] = await bot_membership(person, rooms[who], bot.user_id)
+            out[who] = await bot_in(person, rooms[who], bot.user_id)
         out["held"] = sorted(adapter._private_chats())
         left = await a.client.room_leave(rooms["a"])  # a is done with the bot
         assert type(left).__name__ == "RoomLeaveResponse", left
@@ -137,7 +131,7 @@ def test_private_chats_people_open_are_bounded_and_one_each(synapse: Synapse, db
         await settle(adapter, 3)
         await c.say(rooms["c2"], "hello bot")
         await settle(adapter, 2)
-        out["c2"] = await bot_membership(c, rooms["c2"], bot.user_id)
+        out["c2"] = await bot_in(c, rooms["c2"], bot.user_id)
         out["leaving"] = dict(adapter._state["leaving"])
         await adapter.close()
         for person in (a, b, c):
@@ -187,7 +181,7 @@ def test_a_private_chat_the_bot_is_no_longer_in_holds_no_place(
         out = {
             "room": room,
             "held": adapter._private_chats(),
-            "in": await bot_membership(a, room, bot.user_id),
+            "in": await bot_in(a, room, bot.user_id),
         }
         await adapter.close()
         await a.close()

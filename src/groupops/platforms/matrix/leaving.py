@@ -7,6 +7,7 @@ not take the leave. Part of :class:`~groupops.platforms.matrix.adapter.MatrixAda
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import aiohttp
@@ -15,19 +16,19 @@ from nio import Api, AsyncClient, ErrorResponse, RoomLeaveResponse
 from groupops.engine.directory import NEW_GROUP_LANGUAGE
 from groupops.i18n import N_, Catalogs
 from groupops.platforms.connections import TOO_MANY_GROUPS as TOO_MANY_GROUPS
+from groupops.platforms.connections import TOO_MANY_PRIVATE_CHATS as TOO_MANY_PRIVATE_CHATS
 from groupops.platforms.matrix.config import network_error
 from groupops.platforms.matrix.homeserver import AccessRefused, Homeserver, log, retry_due
 
-#: invitations refused (``invited_by``) or declined past ``max_groups`` remembered for the
-#: operator (the oldest go)
+#: invitations refused (``invited_by``) or declined past ``max_groups`` or
+#: ``max_private_chats`` remembered for the operator (the oldest go)
 MAX_REFUSED = 500
 #: why the bot leaves a room (``state["leaving"][room]["why"]``) that is not its own: an
 #: invitation refused (``invited_by``), a room a tombstone named that is no upgrade, a group
-#: past ``max_groups`` (also the ``why`` of its record in ``state["refused"]``, the
-#: connection's word), a private chat past ``max_private_chats``, a second one from the same
-#: person, one nobody else is in
+#: past ``max_groups`` or a private chat past ``max_private_chats`` (each also the ``why`` of
+#: its record in ``state["refused"]``, the connection's word), a second private chat from the
+#: same person, one nobody else is in
 REFUSED, NO_UPGRADE = "refused", "no upgrade"
-TOO_MANY_PRIVATE_CHATS = "too many private chats"
 ONE_PRIVATE_CHAT_EACH, ALONE = "one private chat each", "alone"
 #: a second private room the bot made for someone (the answer to making one was lost)
 EXTRA_PRIVATE_ROOM = "extra private room"
@@ -68,9 +69,10 @@ class Leaving(Homeserver):
 
     def _refused(self) -> dict[str, dict[str, Any]]:
         """``state["refused"]``: the invitations refused (``invited_by``) or declined past
-        ``max_groups`` (``why``), kept for the operator (room -> title, by, by_name, at,
-        left, and the leave's error while not left); ``groupops connections`` lists them
-        (connections.refusals)."""
+        ``max_groups`` or ``max_private_chats`` (``why``), kept for the operator (room ->
+        title, by, by_name, at, left, and the leave's error while not left; ``direct`` for a
+        private chat); ``groupops connections`` lists them (connections.refusals). A room
+        the bot takes after all is off it (:meth:`_accepted`, :meth:`_in_rooms`)."""
         refused: dict[str, dict[str, Any]] = self._state.setdefault("refused", {})
         return refused
 
@@ -114,10 +116,32 @@ class Leaving(Homeserver):
         await self._leave(room_id, why)
 
     def _accepted(self, room_id: str) -> None:
-        """An invitation to ``room_id`` the bot takes: off the refused, and no longer a room
-        it leaves (left before as not the bot's: it is now)."""
+        """``room_id`` is the bot's: an invitation to it the bot takes, or a room a sync
+        says the bot is in (:meth:`_in_rooms`). Off the refused, whatever the refusal's
+        why, and no longer a room it leaves (left before as not the bot's: it is now)."""
         self._refused().pop(room_id, None)
         self._leaving().pop(room_id, None)
+
+    def _in_rooms(self, joined: Iterable[str]) -> None:
+        """The rooms a sync says the bot is in (its membership there is join). One whose
+        invitation it refused or declined (``state["refused"]``: the bot never joins such a
+        room itself) was joined another way since: the invitation accepted in another
+        client of the bot's account, a homeserver admin's join, an invitation sent again and
+        taken there before the bot saw it. A room the bot is in is not refused: it is taken
+        as an accepted invitation's (:meth:`_accepted`), off the list and read from then on,
+        as a room invited to again and accepted is; logged. Looked at before anything of the
+        sync is read."""
+        refused = self._state.get("refused") or {}
+        for room_id in [r for r in joined if r in refused]:
+            log.warning(
+                "%s: the bot is in %s (%s), whose invitation it had declined (%s): joined"
+                " another way since, it is off the refused list",
+                self.source,
+                room_id,
+                refused[room_id].get("title") or "no name",
+                refused[room_id].get("why") or REFUSED,
+            )
+            self._accepted(room_id)
 
     def _leaving(self) -> dict[str, dict[str, Any]]:
         """``state["leaving"]``: the rooms the bot leaves, or left, as not its own (room ->

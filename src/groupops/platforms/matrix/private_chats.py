@@ -44,7 +44,7 @@ class PrivateChats(Leaving):
             self._forget_direct(room_id)  # never the bot's private chat
             await self._refuse(room_id, inviter, title, direct=True)
             return False
-        if not await self._room_for_private_chat(room_id, inviter):
+        if not await self._room_for_private_chat(room_id, inviter, title):
             return False
         self._accepted(room_id)
         return True
@@ -55,13 +55,16 @@ class PrivateChats(Leaving):
         leaving = self._leaving()
         return [str(r) for r in self._state.get("direct_rooms") or [] if r not in leaving]
 
-    async def _room_for_private_chat(self, room_id: str, inviter: str) -> bool:
-        """Whether the bot takes the private chat ``room_id`` that ``inviter`` opened with it:
-        not when it has ``max_private_chats`` already, nor when the inviter has one already
-        (a room they are in, or opened and the bot is joining): the bot writes to a person
-        in one room, and a room it keeps costs it sync traffic and memory, however many
-        anyone opens. Declined (the invitation left with a word to the inviter, through the
-        leave queue) and forgotten as a private chat; logged."""
+    async def _room_for_private_chat(self, room_id: str, inviter: str, title: str) -> bool:
+        """Whether the bot takes the private chat ``room_id`` (named ``title``, if at all)
+        that ``inviter`` opened with it: not when it has ``max_private_chats`` already, nor
+        when the inviter has one already (a room they are in, or opened and the bot is
+        joining): the bot writes to a person in one room, and a room it keeps costs it sync
+        traffic and memory, however many anyone opens. Declined (the invitation left with a
+        word to the inviter, through the leave queue) and forgotten as a private chat;
+        logged. One declined past ``max_private_chats`` is kept in ``state["refused"]`` too
+        (``why``: too many private chats), so that the operator sees who was turned away;
+        a second one from the same person is not (they have a private chat with the bot)."""
         held = [r for r in self._private_chats() if r != room_id]
         theirs = next((r for r in held if inviter and self._opened_by(r, inviter)), None)
         if theirs is not None:
@@ -72,6 +75,7 @@ class PrivateChats(Leaving):
                 f"the bot has {len(held)} private chats open, its most"
                 f" (max_private_chats {self.config.max_private_chats})"
             )
+            self._note_refused(room_id, inviter, title, why=why, direct=True)
         else:
             return True
         self._forget_direct(room_id)

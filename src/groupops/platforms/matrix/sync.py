@@ -204,6 +204,7 @@ class Sync(PrivateChats):
                 if e.source.get("type") == "m.room.create":
                     self._creators[room_id] = creators_of(e.source)
         self._gone = (self._gone - set(answer.rooms.join)) | set(answer.rooms.leave)
+        self._in_rooms(answer.rooms.join)  # a room the bot is in is no refused one
         for room_id, joined_room in answer.rooms.join.items():
             self._note_direct(room_id, [*joined_room.state, *joined_room.timeline.events])
         await self._recheck_direct(answer.rooms.join)
@@ -273,7 +274,8 @@ class Sync(PrivateChats):
         the room off it. Past ``max_groups``, whoever invites, the invitation is declined
         with a word to the inviter (a room to sync and hold each, however many anyone makes),
         logged, and kept in ``state["refused"]`` too (``why``: too many groups), so that the
-        operator sees which groups were turned away; accepted later, it is off the list."""
+        operator sees which groups were turned away; accepted later, or joined another way
+        (:meth:`_in_rooms`), it is off the list."""
         self._refused()
         inviter, title = _invitation(invite_state, self.config.user_id)
         if room_id in self.direct_rooms():  # noted from the invitation just before
