@@ -199,7 +199,7 @@ def task_text(row: dict[str, Any], t: Callable[[str], str] = english) -> str:
         return stored
     kind = str(action.get("kind") or "")
     if kind == "owner_task":
-        return bot_task_said(action, stored, t) or stored
+        return bot_task_said(action, stored, t) or health_task_said(action, t) or stored
     if kind not in KIND_WORDS:
         return stored
     target = str(action.get("user_id") or action.get("message_id") or "")
@@ -250,6 +250,15 @@ def bot_task_said(action: dict[str, Any], stored: str, t: Callable[[str], str]) 
         if said is not None:
             return said
     return None
+
+
+def health_task_said(action: dict[str, Any], t: Callable[[str], str]) -> str | None:
+    """A health alert (a group that started dying: features/health), said again in the
+    language of ``t`` from what it was made of; None for any other task."""
+    from groupops.features.health.alerts import alert_of, alert_said
+
+    data = alert_of(action)
+    return None if data is None else alert_said(data, t)
 
 
 #: the platform's call a connection's stored error starts with, after the connection's id

@@ -26,6 +26,7 @@ DEFAULT_FEATURES: tuple[str, ...] = (
     "groupops.features.welcome:WelcomeFeature",
     "groupops.features.checkin:CheckinFeature",
     "groupops.features.points:PointsFeature",
+    "groupops.features.health:HealthFeature",
 )
 
 

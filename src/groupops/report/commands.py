@@ -283,8 +283,6 @@ H_QUIET = N_("days since the last message")
 NO_MESSAGE = N_("none yet")
 #: the column of groups with no early warning
 NO_WARNING = N_("none")
-#: --concerns: the stages listed (and any group with an early warning)
-NEEDS_YOU = ("declining", "dead")
 #: --concerns: none of the groups needs the operator
 ALL_WELL = N_("No group has an early warning, is declining or dead.")
 
@@ -403,7 +401,7 @@ def register(app: typer.Typer) -> None:
 
         from groupops.cli_output import emit
         from groupops.engine.admin import group_in
-        from groupops.report.health import group_health
+        from groupops.report.health import concerns_of, group_health
 
         now = datetime.now(UTC)
         with opened(url) as db:
@@ -413,11 +411,7 @@ def register(app: typer.Typer) -> None:
                     only = [group_in(conn, group).id]
             found = group_health(db, now=now, only=only)
         if concerns:
-            found = [
-                r
-                for r in found
-                if r["warning"].get("active") or r["stage"] in ("declining", "dead")
-            ]
+            found = [r for r in found if concerns_of(r["stage"], r["warning"])]
         _ = Catalogs().gettext(lang)
         if concerns and not found and not as_json:
             out.print(literal(_(ALL_WELL)), highlight=False, soft_wrap=True)

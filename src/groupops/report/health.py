@@ -11,7 +11,7 @@ history, in a few index steps a group (``ix_events_group_kind_time``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +29,10 @@ _WEEK = 7 * 86_400
 #: the order the list is in: the groups an operator can still save first (an early warning,
 #: then declining), then the dead, then the rest (within a rank: the steepest fall first)
 CONCERN = {"declining": 1, "dead": 2, "new": 3, "mature": 3, "growing": 4}
+#: the stages that need the operator (``--concerns`` lists them; the health feature tells them)
+NEEDS_YOU = ("declining", "dead")
+#: what makes a group need the operator: its early warning, or one of the stages of NEEDS_YOU
+WARNING = "warning"
 
 _e = events.c
 _FIRST = select(func.min(_e.occurred_at)).where(
@@ -105,6 +109,16 @@ def group_health(
         conn.rollback()
     rows.sort(key=_concern)
     return rows
+
+
+def concerns_of(stage: str, warning: Mapping[str, Any]) -> list[str]:
+    """Why a group with this life-cycle ``stage`` and early ``warning`` (``lifecycle``'s)
+    needs the operator, in this order: :data:`WARNING` when its early warning is raised, then
+    its stage when it is one of :data:`NEEDS_YOU`; [] when it needs nobody."""
+    found = [WARNING] if warning.get("active") else []
+    if stage in NEEDS_YOU:
+        found.append(stage)
+    return found
 
 
 def _concern(row: dict[str, Any]) -> tuple[int, float, int]:
