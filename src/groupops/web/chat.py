@@ -7,6 +7,7 @@ an Event the routes hand to the App's live loop.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,8 @@ MAX_TITLE = 128
 MAX_TEXT = 4096
 HISTORY = 50
 POLL_LIMIT = 200
+#: the quoted lines older than those shown a poll looks at, at most
+QUOTED_LIMIT = 100
 DELETED_LIMIT = 500
 
 
@@ -494,6 +497,13 @@ def _reactions(
     return counts, mine
 
 
+def _gone(sandbox: SandboxPlatform, chat_id: str, ids: Sequence[int], viewer: str) -> list[int]:
+    """Which of the lines ``ids`` are removed, or no longer there for ``viewer``: what a quote
+    of them says (see :func:`_quote`)."""
+    there = {m.id: m for m in sandbox.lines(chat_id, ids, viewer=viewer)}
+    return sorted(i for i in set(ids) if i not in there or there[i].deleted)
+
+
 def poll(
     sandbox: SandboxPlatform,
     chat_id: str,
@@ -502,15 +512,22 @@ def poll(
     after: int | None,
     since: int,
     now: Any,
+    quoted: Sequence[int] = (),
 ) -> dict[str, Any]:
     """New lines of the chat after ``after`` (the last ``HISTORY`` lines when None), the ids of
-    lines in ``(since, after]`` removed meanwhile, and the viewer's own status."""
+    lines in ``(since, after]`` removed meanwhile, and the viewer's own status. ``quoted``: the
+    lines older than those shown that the replies shown quote (at most ``QUOTED_LIMIT``): those
+    removed (or gone) are among the ``deleted`` too, so their quotes say so, as they would on
+    a page opened now."""
     title = require_chat(sandbox, chat_id)
     start = _history_start(sandbox, chat_id, HISTORY) if after is None else after
     rows = sandbox.messages(chat_id, after=start, limit=POLL_LIMIT, viewer=viewer or "")
     answered = {m.id: m for m in _answered(sandbox, chat_id, rows, viewer or "")}
     names = _names(sandbox, chat_id, [*rows, *answered.values()])
     deleted = _deleted_between(sandbox, chat_id, since, after) if after is not None else []
+    earlier = [i for i in quoted[:QUOTED_LIMIT] if i <= since]
+    if earlier and after is not None:
+        deleted = sorted({*deleted, *_gone(sandbox, chat_id, earlier, viewer or "")})
     last = rows[-1].id if rows else start
     zone = sandbox.zone(chat_id)
     shown_from = since if after is not None else start
@@ -530,4 +547,31 @@ def poll(
         # a full page means more is waiting: the page asks again at once
         "more": len(rows) >= POLL_LIMIT,
         "me": me_in(sandbox, chat_id, viewer, now).to_json(),
+    }
+
+
+def older(
+    sandbox: SandboxPlatform, chat_id: str, viewer: str | None, *, before: int, to: int
+) -> dict[str, Any]:
+    """The lines a page showing the chat from line ``before`` on loads to reach the older line
+    ``to`` (a quote's): at most ``POLL_LIMIT`` of them, the newest below ``before``, oldest
+    first. ``found``: whether ``to`` is a line of the chat ``viewer`` can see (else no lines:
+    it is gone); ``more``: lines wait between ``to`` and those (ask again with ``before`` =
+    ``oldest``); ``oldest``: the lowest id read."""
+    require_chat(sandbox, chat_id)
+    seeing = viewer or ""
+    if not sandbox.lines(chat_id, [to], viewer=seeing):
+        return {"found": False, "messages": [], "more": False, "oldest": before}
+    if to >= before:  # among those shown already
+        return {"found": True, "messages": [], "more": False, "oldest": before}
+    rows, oldest = sandbox.messages_before(
+        chat_id, before, down_to=to, limit=POLL_LIMIT, viewer=seeing
+    )
+    answered = {m.id: m for m in _answered(sandbox, chat_id, rows, seeing)}
+    names = _names(sandbox, chat_id, [*rows, *answered.values()])
+    return {
+        "found": True,
+        "messages": [_present(m, viewer, names, answered) for m in rows],
+        "more": oldest > to,
+        "oldest": oldest,
     }

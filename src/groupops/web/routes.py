@@ -311,9 +311,13 @@ async def messages(
     request: Request,
     after: Annotated[int | None, Query(ge=0, le=LARGEST_ID)] = None,
     since: Annotated[int, Query(ge=0, le=LARGEST_ID)] = 0,
+    quoted: Annotated[
+        list[Annotated[int, Field(ge=1, le=LARGEST_ID)]], Query(max_length=chat.QUOTED_LIMIT)
+    ] = [],  # noqa: B006 (FastAPI copies a Query's default)
 ) -> dict[str, Any]:
     """Lines after ``after`` (the latest ones when absent), ids of lines in ``(since, after]``
-    removed meanwhile, and the caller's status. The page asks twice a second."""
+    removed meanwhile (and of the ``quoted`` lines older than those), and the caller's status.
+    The page asks twice a second."""
     runtime = runtime_of(request)
     return await run_in_threadpool(
         lambda: chat.poll(
@@ -323,7 +327,23 @@ async def messages(
             after=after,
             since=since,
             now=runtime.app.clock.now(),
+            quoted=quoted,
         )
+    )
+
+
+@api.get("/groups/{chat_id}/history")
+async def history(
+    chat_id: ChatId,
+    request: Request,
+    before: Annotated[int, Query(ge=1, le=LARGEST_ID)],
+    to: Annotated[int, Query(ge=1, le=LARGEST_ID)],
+) -> dict[str, Any]:
+    """The older lines a page loads to show line ``to`` (a reply's quote clicked): those
+    below ``before`` down to it, a page at a time."""
+    runtime = runtime_of(request)
+    return await run_in_threadpool(
+        lambda: chat.older(runtime.app.sandbox, chat_id, viewer_of(request), before=before, to=to)
     )
 
 

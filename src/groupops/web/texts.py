@@ -73,6 +73,7 @@ UI: dict[str, str] = {
     "cancel_reply": N_("Cancel the reply"),
     "quote_deleted": N_("Message deleted"),
     "quote_show": N_("Show the message this replies to"),
+    "quote_gone": N_("The message this replies to is no longer in the chat."),
     "reply_gone": N_(
         "Not sent: {reason}. The reply is cancelled: send again to post the message on its own."
     ),

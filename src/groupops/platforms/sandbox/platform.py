@@ -587,6 +587,30 @@ class SandboxPlatform:
             conn.rollback()
         return [_message(r) for r in rows if r.kind != "dm" or r.to_user_id == viewer]
 
+    def messages_before(
+        self, chat_id: str, before: int, *, down_to: int = 0, limit: int = 200, viewer: str = ""
+    ) -> tuple[list[SandboxMessage], int]:
+        """The chat's newest ``limit`` lines below id ``before`` and not below ``down_to``,
+        oldest first, as ``viewer`` may see them (see :meth:`messages`); with the lowest id
+        read (``before`` when none), whether ``viewer`` may see it or not, where a further
+        read goes on from."""
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                select(sandbox_messages)
+                .where(
+                    sandbox_messages.c.source == self.source,
+                    sandbox_messages.c.chat_id == chat_id,
+                    sandbox_messages.c.id < before,
+                    sandbox_messages.c.id >= down_to,
+                )
+                .order_by(sandbox_messages.c.id.desc())
+                .limit(limit)
+            ).all()
+            conn.rollback()
+        lowest = int(rows[-1].id) if rows else before
+        seen = [_message(r) for r in reversed(rows) if r.kind != "dm" or r.to_user_id == viewer]
+        return seen, lowest
+
     def lines(self, chat_id: str, ids: Iterable[int], *, viewer: str = "") -> list[SandboxMessage]:
         """The chat's lines with these ids that ``viewer`` can see (another's private message
         is left out, as :meth:`messages` does; so is an id that is no line of this chat)."""

@@ -8,6 +8,7 @@
   const POLL_MS = 500;
   const HIDDEN_POLL_MS = 3000;
   const GROUPS_MS = 10000;
+  const QUOTED_MAX = 100; // quoted lines older than those shown a poll asks about, at most
 
   const $ = (id) => document.getElementById(id);
   const state = {
@@ -21,6 +22,7 @@
     busy: false,
     generation: 0, // bumps when another group is opened: late answers are dropped
     replyTo: null, // the line the next message answers: {id, name, text}
+    loadingOlder: false, // older lines are being loaded up to a quoted line
   };
 
   function fill(template, values) {
@@ -108,6 +110,7 @@
     state.chat = chatId;
     state.last = 0;
     state.first = 0;
+    state.loadingOlder = false;
     state.me = null;
     state.zone = null;
     if (location.hash !== "#" + chatId) history.replaceState(null, "", "#" + encodeURIComponent(chatId));
@@ -139,7 +142,8 @@
     state.busy = true;
     let more = false;
     try {
-      const query = initial ? "" : `?after=${state.last}&since=${state.first}`;
+      const quoted = initial ? "" : olderQuoted().map((id) => `&quoted=${id}`).join("");
+      const query = initial ? "" : `?after=${state.last}&since=${state.first}${quoted}`;
       const data = await api("GET", `/api/groups/${encodeURIComponent(chatId)}/messages${query}`);
       if (generation !== state.generation) return;
       showTitle(data.title);
@@ -185,6 +189,20 @@
   function addMessage(m) {
     const list = $("messages");
     if (list.querySelector(`[data-id="${m.id}"]`)) return;
+    list.append(lineElement(m));
+    scrollDown();
+  }
+
+  // older lines (oldest first) above those shown
+  function prependMessages(messages) {
+    const list = $("messages");
+    const anchor = list.firstChild;
+    for (const m of messages) {
+      if (!list.querySelector(`[data-id="${m.id}"]`)) list.insertBefore(lineElement(m), anchor);
+    }
+  }
+
+  function lineElement(m) {
     const li = document.createElement("li");
     li.dataset.id = String(m.id);
     const classes = ["message", "kind-" + m.kind];
@@ -193,9 +211,7 @@
     li.className = classes.join(" ");
     if (m.kind === "system") {
       li.textContent = (m.notice && noticeText(m.notice)) || m.text;
-      list.append(li);
-      scrollDown();
-      return;
+      return li;
     }
     const head = document.createElement("div");
     head.className = "head";
@@ -236,13 +252,13 @@
       });
     }
     if (m.deleted) setDeleted(li);
-    list.append(li);
-    scrollDown();
+    return li;
   }
 
   // -- replies -------------------------------------------------------------------------------
   // the line a reply answers, above its text: author and the start of the text (the server
-  // cuts it), or "message deleted"; clicking it shows the line when it is on the page
+  // cuts it), or "message deleted"; clicking it shows the line, loading the older lines up to
+  // it when it is older than those shown (or saying it is gone)
   function quoteOf(quote) {
     const box = document.createElement("button");
     box.type = "button";
@@ -267,15 +283,60 @@
     box.querySelector(".quote-text").textContent = T.quote_deleted;
   }
 
-  function showLine(id) {
-    const li = $("messages").querySelector(`[data-id="${id}"]`);
-    if (!li) return; // older than the lines shown
+  async function showLine(id) {
+    let li = $("messages").querySelector(`[data-id="${id}"]`);
+    if (!li) {
+      if (!(await loadTo(id))) return;
+      li = $("messages").querySelector(`[data-id="${id}"]`);
+      if (!li) {
+        showAlert(T.quote_gone);
+        return;
+      }
+    }
     li.scrollIntoView({ block: "center", behavior: "smooth" });
     li.classList.remove("flash");
     void li.offsetWidth; // restart the highlight when clicked again
     li.classList.add("flash");
     clearTimeout(li.flashTimer);
     li.flashTimer = setTimeout(() => li.classList.remove("flash"), 2000);
+  }
+
+  // the lines from those shown back to line ``id`` (a page at a time); false when it is gone
+  // (said), the load failed (said) or another group was opened meanwhile
+  async function loadTo(id) {
+    if (state.loadingOlder) return false;
+    const generation = state.generation;
+    const chatId = state.chat;
+    state.loadingOlder = true;
+    try {
+      for (;;) {
+        const query = `?before=${state.first + 1}&to=${id}`;
+        const data = await api("GET", `/api/groups/${encodeURIComponent(chatId)}/history${query}`);
+        if (generation !== state.generation) return false;
+        if (!data.found) {
+          showAlert(T.quote_gone);
+          return false;
+        }
+        prependMessages(data.messages);
+        state.first = Math.min(state.first, data.oldest - 1); // polls now cover them too
+        if (!data.more) return true;
+      }
+    } catch (e) {
+      if (generation === state.generation) showAlert(fill(T.failed, { reason: e.message }));
+      return false;
+    } finally {
+      if (generation === state.generation) state.loadingOlder = false;
+    }
+  }
+
+  // the lines older than those shown that shown replies quote: a poll says which were removed
+  function olderQuoted() {
+    const ids = new Set();
+    for (const quote of $("messages").querySelectorAll(".quote:not(.deleted)")) {
+      const id = Number(quote.dataset.quote);
+      if (id <= state.first) ids.add(id);
+    }
+    return [...ids].slice(0, QUOTED_MAX);
   }
 
   function lineText(li) {
