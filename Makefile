@@ -68,6 +68,6 @@ i18n-extract: $(BIN)/groupops
 	$(BIN)/python scripts/extract_help.py --merge-into src/groupops/locale/groupops.pot
 	for lang in zh_CN en; do \
 	  if [ -f src/groupops/locale/$$lang/LC_MESSAGES/groupops.po ]; then \
-	    $(BIN)/pybabel update --no-fuzzy-matching -i src/groupops/locale/groupops.pot -d src/groupops/locale -D groupops -l $$lang; \
+	    $(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i src/groupops/locale/groupops.pot -d src/groupops/locale -D groupops -l $$lang; \
 	  else $(BIN)/pybabel init -i src/groupops/locale/groupops.pot -d src/groupops/locale -D groupops -l $$lang; fi; done
 	$(BIN)/python scripts/merge_translations.py

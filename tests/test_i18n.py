@@ -93,3 +93,14 @@ def test_a_typed_error_is_localized_with_its_values() -> None:
     # text outside the catalogues, and braces in it, stay as written
     plain = NotFound("no {such} thing")
     assert plain.localized(zh) == str(plain) == "no {such} thing"
+
+
+def test_catalogues_define_each_message_once() -> None:
+    """A catalogue holds each message once: no obsolete (``#~``) copy of a message the code
+    still uses (``pybabel update`` marked help texts obsolete that the merge then added back,
+    and GNU ``msgfmt -c``, which translators' tools run, refused the files as duplicates).
+    ``make i18n-extract`` drops obsolete entries (``--ignore-obsolete``)."""
+    for lang in ("zh_CN", "en"):
+        with (LOCALE_DIR / lang / "LC_MESSAGES/groupops.po").open("rb") as f:
+            catalog = read_po(f, locale=lang)
+        assert not catalog.obsolete, (lang, sorted(catalog.obsolete)[:5])
