@@ -11,13 +11,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
+from groupops.domain.events import Event, EventKind
 from groupops.engine import admin, settings_admin
 from groupops.engine.app import App
 from groupops.features.health.alerts import DATA_KEY
+from groupops.features.health.settings import HealthSettings
 from groupops.features.registry import FeatureRegistry
 from groupops.i18n import Catalogs
+from groupops.importers.store import import_file
 from groupops.report.health import concerns_of, group_health
 from groupops.report.labels import STAGES
 from groupops.storage.tables import feature_marks, groups
@@ -62,8 +66,10 @@ def _day(app: App, day: int, chats: Iterable[str] = ("g",), *, talk: bool) -> da
     return at
 
 
-def _tasks(db: Engine) -> list[dict[str, Any]]:
-    return [t for t in admin.list_owner_tasks(db) if t["feature"] == "health"]
+def _tasks(db: Engine, *status: str) -> list[dict[str, Any]]:
+    """The health tasks of these ``status`` (default: the open ones), in order."""
+    found = [t for s in status or ("open",) for t in admin.list_owner_tasks(db, s)]
+    return sorted((t for t in found if t["feature"] == "health"), key=lambda t: t["id"])
 
 
 def _needs_you(db: Engine, at: datetime) -> list[str]:
@@ -260,3 +266,146 @@ def test_a_group_nobody_has_joined_yet_is_not_told(
     app.handle([app.sandbox.join("empty", "u1", "Ann")])  # T0: then nobody speaks
     app.engine.tick(at + days(1))
     assert len(_tasks(db)) == 1
+
+
+@pytest.mark.parametrize("recovery_days", [None, 3, 1])
+def test_a_group_hovering_around_a_threshold_is_told_once_a_real_fall(
+    make_app: Callable[..., App], db: Engine, recovery_days: int | None
+) -> None:
+    """A group revived a little each time it needs the operator (and left alone when it does
+    not) hovers around the thresholds: falling, fine again the next days, falling again. A
+    fall is told only when it is the first, or the group had stayed fine ``recovery_days``
+    days in a row before it (7 unless set): one task a real fall, not one a crossing."""
+    settings = {} if recovery_days is None else {"recovery_days": str(recovery_days)}
+    wanted_days = recovery_days or HealthSettings().recovery_days
+    app = _app(make_app, ["g"], **settings)
+    for d in range(40):
+        _day(app, d, talk=True)
+    falls, expected = 0, 0
+    fine_days: int | None = None  # in a row, since the last look needing the operator
+    for d in range(40, 120):
+        now = _needs_you(db, T0 + days(d))
+        before = len(_tasks(db))
+        _day(app, d, talk=bool(now))  # the day's look (as `health` judged), then the talk
+        told = len(_tasks(db)) - before
+        if now:
+            if fine_days != 0:
+                falls += 1
+            due = fine_days is None or fine_days >= wanted_days
+            assert told == (1 if due and fine_days != 0 else 0), d
+            expected += told
+            fine_days = 0
+        else:
+            assert told == 0, d
+            fine_days = (fine_days or 0) + 1 if fine_days is not None else None
+    assert len(_tasks(db)) == expected
+    if wanted_days == 1:
+        assert expected == falls
+    else:
+        assert 1 <= expected < falls  # the hovering told fewer times than it fell
+
+
+def _bot_in(app: App, n: int, *, in_chat: bool, chat: str = "g") -> None:
+    """The platform says the bot is (``in_chat``) or is no longer in ``chat``."""
+    app.handle(
+        [
+            Event(
+                "test",
+                f"bot-{n}",
+                EventKind.BOT_RIGHTS_CHANGED,
+                app.clock.now(),
+                chat_id=chat,
+                user_id="admin",
+                data={"status": "administrator" if in_chat else "kicked", "in_chat": in_chat},
+            )
+        ]
+    )
+
+
+def _marks(db: Engine, group_id: int) -> list[str]:
+    with db.connect() as conn:
+        return sorted(
+            str(m)
+            for m in conn.execute(
+                select(feature_marks.c.mark).where(
+                    feature_marks.c.feature == "health", feature_marks.c.group_id == group_id
+                )
+            ).scalars()
+        )
+
+
+def _fall(app: App, db: Engine, chats: Iterable[str] = ("g",)) -> int:
+    """Busy 40 days, then silent until group 1 is told: the day after."""
+    for d in range(40):
+        _day(app, d, chats, talk=True)
+    d = 40
+    while not _tasks(db):
+        _day(app, d, chats, talk=False)
+        d += 1
+    return d
+
+
+def test_the_bot_removed_its_health_task_is_dismissed_and_its_marks_go(
+    make_app: Callable[..., App], db: Engine
+) -> None:
+    app = _app(make_app, ["g"])
+    d = _fall(app, db)
+    assert any(m.startswith("told:") for m in _marks(db, 1))
+    _bot_in(app, 1, in_chat=False)
+    assert _tasks(db) == []
+    (task,) = _tasks(db, "dismissed")
+    assert task["reason"] == "dismissed by groupops: the bot is no longer in this group"
+    assert _marks(db, 1) == []
+    for day in range(d, d + 3):  # not looked at while the bot is away
+        _day(app, day, talk=False)
+    assert _marks(db, 1) == [] and len(_tasks(db, "open", "dismissed")) == 1
+    # back in the group, which still needs the operator: looked at afresh, told again
+    _bot_in(app, 2, in_chat=True)
+    _day(app, d + 3, talk=False)
+    assert [t["status"] for t in _tasks(db, "open", "dismissed")] == ["dismissed", "open"]
+
+
+def test_what_a_group_left_while_the_alerts_were_off_kept_goes_at_the_next_look(
+    make_app: Callable[..., App], db: Engine
+) -> None:
+    """The feature off in group 1 does not hear of the bot leaving it: the next day's look
+    (of group 2) drops group 1's marks and dismisses its open task all the same."""
+    app = _app(make_app, ["g", "h"])
+    d = _fall(app, db, ("g", "h"))
+    registry = FeatureRegistry.load(HEALTH, extensions=False)
+    settings_admin.set_setting(
+        app.db, registry, feature="health", key="enabled", value="false", group_ref="1"
+    )
+    app.engine.directory.invalidate()
+    _bot_in(app, 1, in_chat=False)
+    task = next(t for t in _tasks(db) if t["group_id"] == 1)
+    assert task["status"] == "open" and _marks(db, 1) != []
+    _day(app, d, ("h",), talk=False)
+    (task,) = [t for t in _tasks(db, "open", "dismissed") if t["group_id"] == 1]
+    assert task["status"] == "dismissed" and "no longer in this group" in task["reason"]
+    assert _marks(db, 1) == [] and _marks(db, 2) != []
+
+
+def test_imported_history_is_never_told(
+    make_app: Callable[..., App], db: Engine, tmp_path: Path
+) -> None:
+    """A group made by `groupops import` is over: however dead it looks, no task (the live
+    group beside it, as dead, is told)."""
+    app = _app(make_app, ["g"])
+    export = tmp_path / "WhatsApp Chat with Runners.txt"
+    lines = [
+        f"2/{day}/24, 10:0{i} - {u}: hello" for day in range(1, 28) for i, u in enumerate("AB")
+    ]
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert import_file(app.engine, export).stored == len(lines)
+    app.engine.directory.invalidate()
+    with db.connect() as conn:
+        imported = conn.execute(
+            select(groups.c.id).where(groups.c.source == "import:whatsapp")
+        ).scalar_one()
+    at = T0 + days(60)
+    (row,) = group_health(db, now=at, only=[imported])
+    assert concerns_of(row["stage"], row["warning"])  # it looks as if it needed the operator
+    _fall(app, db)
+    assert [t["group_id"] for t in _tasks(db)] == [1]
+    assert _marks(db, imported) == []

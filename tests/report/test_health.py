@@ -8,6 +8,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -182,3 +183,29 @@ def test_all_well_is_said(cli: Any, database_url: str, make_app: Callable[..., A
         cli, ["health", "--database-url", database_url, "--concerns", "--lang", "en"]
     )
     assert run.exit_code == 0 and "No group has an early warning" in run.output, run.output
+
+
+def test_imported_history_is_listed_last_and_is_no_concern(
+    cli: Any, database_url: str, live: dict[str, int], make_app: Callable[..., App], tmp_path: Path
+) -> None:
+    """A group of `groupops import` is judged and listed like the others, marked as imported
+    history and after the groups the bot runs; never among --concerns (the health alerts tell
+    nothing about it either): it is over, nothing can be done there."""
+    from groupops.importers.store import import_file
+
+    export = tmp_path / "WhatsApp Chat with Runners.txt"
+    export.write_text("1/5/23, 10:03 - Bob: hello\n1/5/23, 10:04 - Ann: hi\n", encoding="utf-8")
+    app = make_app(features=())
+    import_file(app.engine, export)
+    app.close()
+    runner = CliRunner()
+    args = ["health", "--database-url", database_url]
+    rows = json.loads(runner.invoke(cli, [*args, "--json"]).output)
+    assert [r["imported"] for r in rows] == [False] * len(live) + [True]
+    imported = rows[-1]
+    assert imported["stage"] == "dead" and imported["title"] == "Runners"
+    table = runner.invoke(cli, [*args, "--lang", "en"])
+    last = table.output.split(f"│ {imported['id']} ")[1]  # its title cell wraps in 80 columns
+    assert "Runners (imported" in last and "history)" in last, table.output
+    concerns = json.loads(runner.invoke(cli, [*args, "--json", "--concerns"]).output)
+    assert {r["id"] for r in concerns} == set(live.values())  # dead, all but the import

@@ -283,6 +283,8 @@ H_QUIET = N_("days since the last message")
 NO_MESSAGE = N_("none yet")
 #: the column of groups with no early warning
 NO_WARNING = N_("none")
+#: the title of a group of imported history (``groupops import``): listed, never a concern
+IMPORTED_TITLE = N_("{title} (imported history)")
 #: --concerns: none of the groups needs the operator
 ALL_WELL = N_("No group has an early warning, is declining or dead.")
 
@@ -301,7 +303,9 @@ def health_rows(
         rows.append(
             {
                 "id": r["id"],
-                "title": r["title"],
+                "title": _(IMPORTED_TITLE).format(title=r["title"])
+                if r.get("imported")
+                else r["title"],
                 "stage": _(STAGES[r["stage"]]) if r["stage"] in STAGES else r["stage"],
                 "warning": warning_text(warning, _) if warning.get("active") else _(NO_WARNING),
                 "messages": f"{r['messages_prev_28d']} → {r['messages_last_28d']}",
@@ -401,7 +405,7 @@ def register(app: typer.Typer) -> None:
 
         from groupops.cli_output import emit
         from groupops.engine.admin import group_in
-        from groupops.report.health import concerns_of, group_health
+        from groupops.report.health import group_health, needs_you
 
         now = datetime.now(UTC)
         with opened(url) as db:
@@ -411,7 +415,7 @@ def register(app: typer.Typer) -> None:
                     only = [group_in(conn, group).id]
             found = group_health(db, now=now, only=only)
         if concerns:
-            found = [r for r in found if concerns_of(r["stage"], r["warning"])]
+            found = [r for r in found if needs_you(r)]
         _ = Catalogs().gettext(lang)
         if concerns and not found and not as_json:
             out.print(literal(_(ALL_WELL)), highlight=False, soft_wrap=True)

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, select
 
 from groupops.domain.events import EventKind
 from groupops.domain.time import utc
+from groupops.importers.base import is_imported
 from groupops.storage.tables import events, groups, workspaces
 
 #: the weeks of events read: all that the life cycle looks at (its list of the last 12 weeks;
@@ -82,7 +83,10 @@ def group_health(
     first (an early warning, then :data:`CONCERN`), or
     only the groups of ``only`` (ids). Each row: the group (``id``, ``workspace``, ``source``,
     ``chat_id``, ``title``), ``stage``, ``rule``, ``evidence``, ``warning`` (the life cycle's,
-    as the report shows them), and its figures (``messages_last_28d`` ...)."""
+    as the report shows them), its figures (``messages_last_28d`` ...), and ``imported``:
+    whether it is imported history (``groupops import``), which no bot runs: judged all the
+    same, listed after the groups the bot runs, never needing the operator (no ``--concerns``,
+    no health alert)."""
     when = utc(now) if now is not None else datetime.now(UTC)
     g = groups.c
     q = (
@@ -104,6 +108,7 @@ def group_health(
                     "evidence": found["evidence"],
                     "warning": found["warning"],
                     **found["figures"],
+                    "imported": is_imported(str(group.source)),
                 }
             )
         conn.rollback()
@@ -121,7 +126,14 @@ def concerns_of(stage: str, warning: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def _concern(row: dict[str, Any]) -> tuple[int, float, int]:
+def _concern(row: dict[str, Any]) -> tuple[bool, int, float, int]:
     warning = row["warning"]
     rank = 0 if warning.get("active") else CONCERN.get(row["stage"], 3)
-    return (rank, float(warning.get("weekly_change", 0.0)), int(row["id"]))
+    return (row["imported"], rank, float(warning.get("weekly_change", 0.0)), int(row["id"]))
+
+
+def needs_you(row: Mapping[str, Any]) -> bool:
+    """Whether a row of :func:`group_health` is of a group needing the operator (what
+    ``--concerns`` lists; what the health alerts tell, as their settings choose): an early
+    warning, declining or dead, in a group a bot runs (imported history is over)."""
+    return not row["imported"] and bool(concerns_of(row["stage"], row["warning"]))

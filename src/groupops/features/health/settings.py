@@ -16,6 +16,10 @@ class HealthSettings(FeatureSettings):
     alert_declining: bool = True
     #: tell when the group becomes dead
     alert_dead: bool = True
+    #: a group that was told about counts as recovered (and a later fall is told again) only
+    #: after the day's looks found it needing nobody this many days in a row: a group hovering
+    #: around a threshold is told once, not at every crossing
+    recovery_days: int = Field(default=7, ge=1, le=365)
 
     def alerts(self) -> frozenset[str]:
         """What these settings tell the operator about (``report.health.concerns_of``'s
