@@ -27,6 +27,7 @@ from groupops.web.runtime import Companion
 from groupops.web.server import (
     OPEN_ADDRESS,
     TURNED_OFF,
+    WEBHOOK_RECEIVES,
     WEBHOOKS_RECEIVE,
     is_loopback,
     local_names,
@@ -49,6 +50,12 @@ def test_left_to_itself_the_web_chat_runs_only_on_a_loopback_address_without_web
     assert web_chat_refusal(None, "127.0.0.1", ["telegram:a_bot", "telegram:b_bot"]) == (
         WEBHOOKS_RECEIVE,
         {"names": "telegram:a_bot, telegram:b_bot"},
+    )
+    # one connection is said in the singular ("telegram:a_bot receives updates by webhook")
+    one = web_chat_refusal(None, "127.0.0.1", ["telegram:a_bot"])
+    assert one == (WEBHOOK_RECEIVES, {"names": "telegram:a_bot"})
+    assert WEBHOOK_RECEIVES.format(names="telegram:a_bot").startswith(
+        "telegram:a_bot receives updates by webhook,"
     )
     # as the operator says
     assert web_chat_refusal(True, "0.0.0.0", ["telegram:a_bot"]) is None

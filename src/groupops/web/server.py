@@ -38,6 +38,10 @@ OPEN_ADDRESS = N_(
     "serve listens on {host}, which other machines can reach, and the web chat has no"
     " logins: --web-chat turns it on all the same"
 )
+WEBHOOK_RECEIVES = N_(
+    "{names} receives updates by webhook, so this server is reachable from the internet, and"
+    " the web chat has no logins: --web-chat turns it on all the same"
+)
 WEBHOOKS_RECEIVE = N_(
     "{names} receive updates by webhook, so this server is reachable from the internet, and"
     " the web chat has no logins: --web-chat turns it on all the same"
@@ -190,7 +194,8 @@ def web_chat_refusal(
     if not is_loopback(host):
         return OPEN_ADDRESS, {"host": host}
     if webhooks:
-        return WEBHOOKS_RECEIVE, {"names": ", ".join(webhooks)}
+        message = WEBHOOK_RECEIVES if len(webhooks) == 1 else WEBHOOKS_RECEIVE
+        return message, {"names": ", ".join(webhooks)}
     return None
 
 
