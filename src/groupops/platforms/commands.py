@@ -19,6 +19,7 @@ from groupops.platforms.connections import (
     NOT_ON_LIST,
     TOO_MANY_GROUPS,
     TOO_MANY_PRIVATE_CHATS,
+    is_direct,
     why_of,
     workspace_of,
 )
@@ -389,11 +390,20 @@ T_DECLINED_PRIVATE = N_(
     "{source} declined the private chats people opened with it past its --max-private-chats,"
     " having as many open as it may ({count}, latest first):"
 )
-#: the refused list's headings, by the refusal's why (connections.why_of), in this order
+#: said under the table for a Matrix connection that refused private chats opened with it
+#: by someone neither on its ``invited_by`` nor in a group it is in (the latest few follow):
+#: not a group, and the rule is not the groups' (a member of a group may open one)
+T_REFUSED_PRIVATE = N_(
+    "{source} declined the private chats opened with it by people neither on its list nor"
+    " in a group it is in ({count}, latest first):"
+)
+#: the refused list's headings, by the refusal's why (connections.why_of) and whether it
+#: was a private chat (connections.is_direct), in this order: groups, then private chats
 T_REFUSED_BY_WHY = (
-    (NOT_ON_LIST, T_REFUSED),
-    (TOO_MANY_GROUPS, T_DECLINED_FULL),
-    (TOO_MANY_PRIVATE_CHATS, T_DECLINED_PRIVATE),
+    (NOT_ON_LIST, False, T_REFUSED),
+    (TOO_MANY_GROUPS, False, T_DECLINED_FULL),
+    (NOT_ON_LIST, True, T_REFUSED_PRIVATE),
+    (TOO_MANY_PRIVATE_CHATS, True, T_DECLINED_PRIVATE),
 )
 T_REFUSED_ONE = N_("{chat} {title}, by {by} at {at}")
 T_REFUSED_STAYS = N_("{chat} {title}, by {by} at {at}: not left yet ({error})")
@@ -477,8 +487,8 @@ def show_connections(rows: list[dict[str, Any]], lang: str) -> None:
         said = t(T_MAY_ADD).format(source=r["id"], who=who)
         out.print(literal(said), highlight=False, soft_wrap=True)
         refused = r.get("refused") or []
-        for why, heading in T_REFUSED_BY_WHY:
-            ones = [one for one in refused if why_of(one) == why]
+        for why, direct, heading in T_REFUSED_BY_WHY:
+            ones = [one for one in refused if (why_of(one), is_direct(one)) == (why, direct)]
             if ones:
                 _show_refused(str(r["id"]), heading, ones, t)
 

@@ -282,10 +282,16 @@ def why_of(record: Mapping[str, Any]) -> str:
     return str(why) if why in WHYS else NOT_ON_LIST
 
 
+def is_direct(record: Mapping[str, Any]) -> bool:
+    """Whether a refused record (or row of :func:`refusals`) is a private chat's (Matrix: an
+    invitation marked ``is_direct``), not a group's."""
+    return record.get("direct") is True or record.get("why") == TOO_MANY_PRIVATE_CHATS
+
+
 def refusals(state: dict[str, Any]) -> list[dict[str, Any]]:
     """The chats the bot was brought into and turned away, latest first: the chat, its
-    title, who (id and name), when, why (one of ``WHYS``), and whether the bot is out
-    (``left``; else the last error)."""
+    title, who (id and name), when, why (one of ``WHYS``), whether it was a private chat
+    (``direct``), and whether the bot is out (``left``; else the last error)."""
     refused = state.get("refused") or {}
     if not isinstance(refused, dict):
         return []
@@ -297,6 +303,7 @@ def refusals(state: dict[str, Any]) -> list[dict[str, Any]]:
             "by_name": str(r.get("by_name") or ""),
             "at": str(r.get("at") or ""),
             "why": why_of(r),
+            "direct": is_direct(r),
             "left": bool(r.get("left")),
             "error": str(r.get("error") or ""),
         }

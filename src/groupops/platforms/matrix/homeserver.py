@@ -373,8 +373,14 @@ class Homeserver:
             if not isinstance(content, dict):
                 continue
             if raw.get("type") == "m.room.member" and content.get("is_direct") is True:
-                for key in ("direct_rooms", "direct_checked"):  # noted by this rule: checked
-                    known: list[str] = self._state.setdefault(key, [])
-                    if room_id not in known:
-                        known.append(room_id)
+                self._mark_direct(room_id)
                 return
+
+    def _mark_direct(self, room_id: str) -> None:
+        """``room_id`` is a private chat someone opened with the bot, known by its own
+        invitation's ``is_direct`` (seen now, or kept in the record of a declined one):
+        noted as checked, so that :meth:`_recheck_direct` does not ask again."""
+        for key in ("direct_rooms", "direct_checked"):
+            known: list[str] = self._state.setdefault(key, [])
+            if room_id not in known:
+                known.append(room_id)

@@ -17,11 +17,14 @@ from groupops.engine.directory import NEW_GROUP_LANGUAGE
 from groupops.i18n import N_, Catalogs
 from groupops.platforms.connections import TOO_MANY_GROUPS as TOO_MANY_GROUPS
 from groupops.platforms.connections import TOO_MANY_PRIVATE_CHATS as TOO_MANY_PRIVATE_CHATS
+from groupops.platforms.connections import is_direct
 from groupops.platforms.matrix.config import network_error
 from groupops.platforms.matrix.homeserver import AccessRefused, Homeserver, log, retry_due
 
 #: invitations refused (``invited_by``) or declined past ``max_groups`` or
-#: ``max_private_chats`` remembered for the operator (the oldest go)
+#: ``max_private_chats`` remembered for the operator, of each kind (groups, private chats:
+#: the oldest of the kind go, so that a flood of one kind never pushes the other off the
+#: list); also the rooms left remembered (``state["leaving"]``)
 MAX_REFUSED = 500
 #: why the bot leaves a room (``state["leaving"][room]["why"]``) that is not its own: an
 #: invitation refused (``invited_by``), a room a tombstone named that is no upgrade, a group
@@ -78,11 +81,13 @@ class Leaving(Homeserver):
 
     def _note_refused(self, room_id: str, inviter: str, title: str, **extra: Any) -> None:
         """Keep the invitation to ``room_id`` the bot says no to in ``state["refused"]``
-        (the latest last; the oldest go past MAX_REFUSED), with ``extra`` (``why``,
-        ``direct``)."""
+        (the latest last), with ``extra`` (``why``, ``direct``). Past MAX_REFUSED of its
+        kind (private chats, groups) the oldest of that kind go: a flood of private chats
+        opened with the bot never pushes the groups turned away off the list, nor the
+        other way round."""
         refused = self._refused()
         refused.pop(room_id, None)
-        refused[room_id] = {
+        record = {
             "title": title,
             "by": inviter,
             "by_name": "",
@@ -90,8 +95,10 @@ class Leaving(Homeserver):
             "left": False,
             **extra,
         }
-        while len(refused) > MAX_REFUSED:
-            refused.pop(next(iter(refused)))
+        refused[room_id] = record
+        kind = [r for r, one in refused.items() if is_direct(one) == is_direct(record)]
+        for room in kind[: max(0, len(kind) - MAX_REFUSED)]:
+            del refused[room]
 
     async def _refuse(self, room_id: str, inviter: str, title: str, direct: bool = False) -> None:
         """Reject the invitation to ``room_id`` from ``inviter``, who is not on
@@ -129,19 +136,27 @@ class Leaving(Homeserver):
         client of the bot's account, a homeserver admin's join, an invitation sent again and
         taken there before the bot saw it. A room the bot is in is not refused: it is taken
         as an accepted invitation's (:meth:`_accepted`), off the list and read from then on,
-        as a room invited to again and accepted is; logged. Looked at before anything of the
-        sync is read."""
+        as a room invited to again and accepted is; logged. A private chat's record
+        (``direct``: the invitation said ``is_direct``) makes it the private chat it is,
+        though the invitation joined on (sent again from a client that does not mark it, or
+        seen in an earlier sync) does not say so: never read as a group. Looked at before
+        anything of the sync is read."""
         refused = self._state.get("refused") or {}
         for room_id in [r for r in joined if r in refused]:
+            record = refused[room_id]
+            direct = is_direct(record)
             log.warning(
                 "%s: the bot is in %s (%s), whose invitation it had declined (%s): joined"
-                " another way since, it is off the refused list",
+                " another way since, it is off the refused list%s",
                 self.source,
                 room_id,
-                refused[room_id].get("title") or "no name",
-                refused[room_id].get("why") or REFUSED,
+                record.get("title") or ("a private chat" if direct else "no name"),
+                record.get("why") or REFUSED,
+                " and is a private chat" if direct else "",
             )
             self._accepted(room_id)
+            if direct:  # the invitation said is_direct, whatever the one joined on says
+                self._mark_direct(room_id)
 
     def _leaving(self) -> dict[str, dict[str, Any]]:
         """``state["leaving"]``: the rooms the bot leaves, or left, as not its own (room ->
