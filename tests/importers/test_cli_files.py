@@ -175,3 +175,34 @@ def test_the_summary_never_cuts_a_file_name(cli: typer.Typer, tmp_path: Path) ->
     assert max(len(line) for line in res.stdout.splitlines()) <= 80
     zh = run(cli, "import", *paths, "--no-store", lang="zh_CN")
     assert file_column(zh.stdout) == names
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"),
+    [
+        (
+            "en",
+            "error [invalid_option] --format: unknown format 'nope'; one of whatsapp, telegram,"
+            " discord, slack, irc, wechat",
+        ),
+        (
+            "zh_CN",
+            "错误 [invalid_option] --format：未知格式 'nope'；可选：whatsapp, telegram, discord,"
+            " slack, irc, wechat",
+        ),
+    ],
+)
+def test_an_unknown_format_is_refused_once_as_the_option(
+    cli: typer.Typer, chat: Path, tmp_path: Path, lang: str, line: str
+) -> None:
+    """--format names no format: the option is wrong, not each file; said once, naming
+    --format, before any file is read and with nothing written."""
+    other = tmp_path / "other.txt"
+    other.write_text(RUNNERS, encoding="utf-8")
+    out = tmp_path / "events.jsonl"
+    res = run(
+        cli, "import", str(chat), str(other), "--format", "nope", "--no-store",
+        "--events-out", str(out), "--lang", lang,
+    )  # fmt: skip
+    assert error_line(res) == line  # one line, exit code 2
+    assert not out.exists()

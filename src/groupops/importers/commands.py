@@ -10,7 +10,7 @@ from rich.console import Console
 from groupops import cli_output
 from groupops.cli_options import LangOption, typed_errors
 from groupops.cli_output import literal
-from groupops.domain.errors import GroupopsError
+from groupops.domain.errors import GroupopsError, InvalidOption
 from groupops.i18n import N_, Catalogs
 
 out = Console()
@@ -70,11 +70,19 @@ def register(app: typer.Typer) -> None:
         nothing behind. Re-importing a file adds nothing. No feature runs on imported history.
         """
         from groupops.engine.app import App
+        from groupops.importers import FORMATS
         from groupops.importers.base import refusal_text
         from groupops.importers.store import AtomicText, ImportResult, import_file
         from groupops.storage.db import open_database
 
         _ = Catalogs().gettext(lang)
+        if fmt is not None and fmt not in FORMATS:  # the option, said once, before any file
+            raise InvalidOption(
+                N_("unknown format {fmt!r}; one of {formats}"),
+                where="--format",
+                fmt=fmt,
+                formats=", ".join(FORMATS),
+            )
         # every output is checked before anything is read or stored
         writer = AtomicText(events_out) if events_out is not None else None
         try:
