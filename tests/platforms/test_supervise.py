@@ -95,6 +95,28 @@ def test_a_change_of_the_stored_settings_ends_the_pause(monkeypatch: pytest.Monk
     assert asyncio.run(go()) < 1.0
 
 
+def test_a_change_of_the_stored_settings_starts_the_pauses_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`groupops connect` again, or a connection disabled then enabled, during a pause: the
+    next failure (with the new settings) waits 1 s again, not the 32 s the old ones reached."""
+    monkeypatch.setattr(supervise, "WATCH_EVERY", 0.01)
+    change = {"now": False}
+    store, state = _Store(), dict[str, Any]()
+    health = Health("tg:bot", store, lambda: state, lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    backoff = Backoff(health, lambda: change["now"])
+    for _ in range(5):
+        backoff.pause(_failure())  # 1, 2, 4, 8, 16: the next would be 32
+    change["now"] = True
+    asyncio.run(backoff.failed(asyncio.Event(), _failure()))  # cut short by the change
+    assert backoff.pause(_failure()) == 1.0
+    # a pause that ran its course without a change keeps growing as before
+    change["now"] = False
+    backoff.wait = 0.01
+    asyncio.run(backoff.failed(asyncio.Event(), _failure()))
+    assert backoff.pause(_failure()) == 0.02
+
+
 class _Failing:
     """A connection store whose read fails with ``error``."""
 

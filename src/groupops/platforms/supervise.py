@@ -233,23 +233,29 @@ class Backoff:
         self, stop: asyncio.Event, error: PlatformError, *, refused: bool = False
     ) -> None:
         """Log ``error``, keep it in the health, and wait the pause (or until ``stop`` or a
-        change of the stored settings)."""
+        change of the stored settings). A change (``groupops connect`` again, a connection
+        disabled and enabled) starts the pauses over: the next failure, with the new
+        settings, waits ``first`` again, not the old settings' longest pause."""
         pause = self.pause(error, refused=refused)
         self.health.failed(short(self.health.source, error), pause)
         asking = True
+        seen = False
 
         def changed() -> bool:
-            nonlocal asking
+            nonlocal asking, seen
             if not asking:
                 return False
             try:
-                return self.changed()
+                seen = self.changed()
             except Exception as exc:  # the next try of the loop meets it again and says so
                 asking = False
                 log.debug("%s: stored settings not read: %r", self.health.source, exc)
                 return False
+            return seen
 
         await watch(stop, pause, changed)
+        if seen:
+            self.wait = self.first
 
 
 def stored_differs(store: Store, current: object) -> bool:
