@@ -176,8 +176,9 @@ def test_serve_cannot_listen_on_an_unknown_host_in_chinese() -> None:
         bind("no-such-host.invalid", 0)
     exc = caught.value
     reason = exc.params["reason"]
-    assert str(exc) == f"cannot listen on 'no-such-host.invalid': {reason}"
-    assert exc.localized(ZH) == f"无法在 'no-such-host.invalid' 上监听：{reason}"
+    assert exc.code == "invalid_option"  # an option that does not fit, named (operations.md)
+    assert str(exc) == f"--host: cannot listen on 'no-such-host.invalid': {reason}"
+    assert exc.localized(ZH) == f"--host：无法在 'no-such-host.invalid' 上监听：{reason}"
 
 
 def test_listings_show_times_to_the_minute_statuses_in_words_and_say_when_empty(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import uvicorn
 from fastapi import FastAPI
 
+from groupops.domain.errors import InvalidOption
 from groupops.engine.app import App
 from groupops.features.registry import FeatureRegistry
 from groupops.i18n import N_, Catalogs, chosen_language
@@ -25,7 +26,7 @@ from groupops.storage.db import make_engine
 from groupops.storage.migrate import upgrade
 from groupops.web.app import create_web_app
 from groupops.web.config import WebConfig
-from groupops.web.errors import AddressInUse, InvalidInput, StartFailed
+from groupops.web.errors import AddressInUse, StartFailed
 from groupops.web.runtime import Companion
 from groupops.web.security import ConnectionLimit, host_name
 
@@ -169,10 +170,9 @@ def allowed_hosts(names: Sequence[str]) -> tuple[str, ...]:
     for given in names:
         name = host_name(given)
         if not name or any(c in given.strip() for c in "/@ ") or name.startswith("["):
-            raise InvalidInput(
+            raise InvalidOption(
                 N_("{name!r} is not a host name: write it as the browser's address bar has it,"
                    " without http:// or a path (chat.example.org)"),
-                field="--allowed-host",
                 where="--allowed-host",
                 name=given,
             )  # fmt: skip
@@ -222,9 +222,9 @@ def bind(host: str, port: int) -> socket.socket:
             host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP, flags=socket.AI_PASSIVE
         )
     except socket.gaierror as exc:
-        raise InvalidInput(
+        raise InvalidOption(
             N_("cannot listen on {host!r}: {reason}"),
-            field="--host",
+            where="--host",
             host=host,
             reason=exc.strerror,
         ) from None
@@ -244,9 +244,9 @@ def bind(host: str, port: int) -> socket.socket:
                 host=host,
                 port=port,
             ) from None
-        raise InvalidInput(
+        raise InvalidOption(
             N_("cannot listen on {host}:{port}: {reason}"),
-            field="--host",
+            where="--host",
             host=host,
             port=port,
             reason=exc.strerror,
