@@ -168,3 +168,33 @@ def test_a_pause_whose_settings_check_fails_still_waits_and_asks_once(
 
     assert asyncio.run(go()) >= 0.19  # the whole pause: the loop's next try says the error
     assert store.reads == 1
+
+
+def test_a_receive_step_runs_unless_stop_comes_first() -> None:
+    """One receive step (a Matrix sync, a Telegram getUpdates) of the adapters' loops: it
+    finishes (True, its error raised), or ``stop`` comes first and it is cancelled (False)
+    before it stored anything."""
+
+    async def scenario() -> tuple[bool, bool, list[str]]:
+        done: list[str] = []
+
+        async def step(seconds: float, fail: bool = False) -> list[str]:
+            await asyncio.sleep(seconds)
+            if fail:
+                raise PlatformError("sync_failed", where="test")
+            done.append(f"{seconds}")
+            return done
+
+        stop = asyncio.Event()
+        finished = await supervise.unless_stopped(step(0), stop)
+        with pytest.raises(PlatformError):
+            await supervise.unless_stopped(step(0, fail=True), stop)
+        asyncio.get_running_loop().call_later(0.05, stop.set)
+        stopped = await supervise.unless_stopped(step(30), stop)
+        await asyncio.sleep(0)
+        return finished, stopped, done
+
+    finished, stopped, done = asyncio.run(scenario())
+    assert finished is True
+    assert stopped is False
+    assert done == ["0"]  # the 30 s step was cancelled, never finished

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -193,6 +193,24 @@ async def watch(stop: asyncio.Event, seconds: float | None, changed: Callable[[]
         await sleep_or_stop(stop, left)
         if stop.is_set() or changed():
             return
+
+
+async def unless_stopped(step: Coroutine[Any, Any, object], stop: asyncio.Event) -> bool:
+    """Run one receive step (a sync, a getUpdates) unless ``stop`` comes first: True when the
+    step finished (its error raised here), False when ``stop`` came and the step was cancelled
+    (a cancelled step stored nothing: the next run asks again)."""
+    task = asyncio.ensure_future(step)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return False
+    task.result()
+    return True
 
 
 class Backoff:

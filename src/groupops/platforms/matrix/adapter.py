@@ -62,6 +62,7 @@ from groupops.platforms.supervise import (
     Rejecter,
     changed_settings,
     stored_differs,
+    unless_stopped,
     watch,
 )
 
@@ -198,20 +199,9 @@ class MatrixAdapter(Sync, Delivery):
                 if self.client is None:
                     await self.connect()
                 await self.lift_due_mutes()
-                sync = asyncio.ensure_future(
-                    self.sync_once(
-                        self.config.sync_timeout_ms if timeout_ms is None else timeout_ms
-                    )
-                )
-                stopper = asyncio.ensure_future(stop.wait())
-                await asyncio.wait({sync, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                if not sync.done():
-                    sync.cancel()  # a cancelled sync stored nothing: the next run redoes it
-                    await asyncio.gather(sync, return_exceptions=True)
-                    stopper.cancel()
+                wait = self.config.sync_timeout_ms if timeout_ms is None else timeout_ms
+                if not await unless_stopped(self.sync_once(wait), stop):
                     break
-                stopper.cancel()
-                sync.result()
                 backoff.ok()
                 continue
             except PlatformError as exc:

@@ -38,6 +38,7 @@ from groupops.platforms.supervise import (
     Rejecter,
     changed_settings,
     stored_differs,
+    unless_stopped,
     watch,
 )
 from groupops.platforms.telegram.botapi import TokenRefused, log
@@ -202,16 +203,8 @@ class TelegramAdapter(Updates, Delivery, Menu):
                 wait = self.config.poll_timeout if timeout is None else timeout
                 if self._state.get("held"):  # back when a held join's time comes
                     wait = min(wait, math.ceil(self.next_release()))
-                poll = asyncio.ensure_future(self.poll_once(wait))
-                stopper = asyncio.ensure_future(stop.wait())
-                await asyncio.wait({poll, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                if not poll.done():
-                    poll.cancel()  # a cancelled poll stored nothing: the next run asks again
-                    await asyncio.gather(poll, return_exceptions=True)
-                    stopper.cancel()
+                if not await unless_stopped(self.poll_once(wait), stop):
                     break
-                stopper.cancel()
-                poll.result()
                 backoff.ok()
                 continue
             except PlatformError as exc:
