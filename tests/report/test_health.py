@@ -185,6 +185,31 @@ def test_all_well_is_said(cli: Any, database_url: str, make_app: Callable[..., A
     assert run.exit_code == 0 and "No group has an early warning" in run.output, run.output
 
 
+def test_a_database_ahead_of_the_clock_is_judged_as_of_its_latest_event(
+    cli: Any, database_url: str, make_app: Callable[..., App]
+) -> None:
+    """The demo's simulated days and ``serve --movable-clock`` store events after the present:
+    judged at the present, the group's last message was a negative number of days ago.
+    ``health`` judges such a database as of its latest event (and says so in its title)."""
+    ahead = datetime.now(NOW.tzinfo) + days(20)
+    app = make_app(features=(), start=ahead - days(30))
+    app.handle(
+        _in(
+            "demo",
+            [joined("s", ahead - days(30))]
+            + [msg("s", ahead - days(k), "hi") for k in range(29, 1, -1)],
+        )
+    )
+    app.close()
+    args = ["health", "--database-url", database_url]
+    run = CliRunner().invoke(cli, [*args, "--json"])
+    assert run.exit_code == 0, run.output
+    (row,) = json.loads(run.output)
+    assert row["days_since_last_message"] == 0  # judged at the present: -18
+    table = CliRunner().invoke(cli, [*args, "--lang", "en"])
+    assert (ahead - days(2)).strftime("as of %Y-%m-%d") in table.output, table.output
+
+
 def test_imported_history_is_listed_last_and_is_no_concern(
     cli: Any, database_url: str, live: dict[str, int], make_app: Callable[..., App], tmp_path: Path
 ) -> None:

@@ -405,10 +405,10 @@ def register(app: typer.Typer) -> None:
 
         from groupops.cli_output import emit
         from groupops.engine.admin import group_in
-        from groupops.report.health import group_health, needs_you
+        from groupops.report.health import as_of, group_health, needs_you
 
-        now = datetime.now(UTC)
         with opened(url) as db:
+            now = as_of(db, datetime.now(UTC))
             only = None
             if group is not None:
                 with db.connect() as conn:

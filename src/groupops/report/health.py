@@ -76,6 +76,17 @@ def lifecycle_of(conn: Connection, group_id: int, timezone: str, now: datetime) 
     return lifecycle(context)
 
 
+def as_of(db: Engine, now: datetime) -> datetime:
+    """The moment ``groupops health`` judges at: ``now``, or the latest stored event when
+    the database's clock ran ahead of the machine's (``groupops demo``'s simulated days,
+    ``serve --movable-clock``): judged at the present, such a group would have its last
+    message days in the future."""
+    with db.connect() as conn:
+        latest = conn.execute(select(func.max(events.c.occurred_at))).scalar()
+        conn.rollback()
+    return max(utc(now), utc(latest)) if latest is not None else utc(now)
+
+
 def group_health(
     db: Engine, *, now: datetime | None = None, only: Sequence[int] | None = None
 ) -> list[dict[str, Any]]:
