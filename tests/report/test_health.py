@@ -234,3 +234,38 @@ def test_imported_history_is_listed_last_and_is_no_concern(
     assert "Runners (imported" in last and "history)" in last, table.output
     concerns = json.loads(runner.invoke(cli, [*args, "--json", "--concerns"]).output)
     assert {r["id"] for r in concerns} == set(live.values())  # dead, all but the import
+
+
+def test_a_group_the_bot_left_is_listed_last_and_is_no_concern(
+    cli: Any, database_url: str, live: dict[str, int], make_app: Callable[..., App]
+) -> None:
+    """A group the bot left (or was removed from) is still judged and listed, marked so and
+    after the groups the bot runs, but never among --concerns: nothing can be done there
+    through the bot (its own owner task asks to add the bot back; the health alerts skip it)."""
+    from groupops.domain.events import EventKind
+
+    fading = list(SHAPES).index("fading")
+    app = make_app(features=())
+    app.handle(
+        [
+            Event(
+                "test",
+                "bot-out",
+                EventKind.BOT_RIGHTS_CHANGED,
+                NOW,
+                chat_id=f"chat-{fading}",
+                user_id="admin",
+                data={"status": "kicked", "in_chat": False},
+            )
+        ]
+    )
+    app.close()
+    args = ["health", "--database-url", database_url]
+    rows = json.loads(CliRunner().invoke(cli, [*args, "--json"]).output)
+    assert [r["bot_left"] for r in rows] == [False] * (len(live) - 1) + [True]
+    assert rows[-1]["id"] == live["fading"]
+    concerns = json.loads(CliRunner().invoke(cli, [*args, "--json", "--concerns"]).output)
+    assert live["fading"] not in {r["id"] for r in concerns}
+    assert len(concerns) == len(live) - 1  # the others: dead, so concerns
+    zh = CliRunner().invoke(cli, [*args, "--lang", "zh_CN"]).output
+    assert "（机器人已离开）" in zh

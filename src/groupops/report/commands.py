@@ -285,6 +285,8 @@ NO_MESSAGE = N_("none yet")
 NO_WARNING = N_("none")
 #: the title of a group of imported history (``groupops import``): listed, never a concern
 IMPORTED_TITLE = N_("{title} (imported history)")
+#: the title of a group the bot left or was removed from: listed, never a concern
+LEFT_TITLE = N_("{title} (the bot left)")
 #: --concerns: none of the groups needs the operator
 ALL_WELL = N_("No group has an early warning, is declining or dead.")
 
@@ -305,6 +307,8 @@ def health_rows(
                 "id": r["id"],
                 "title": _(IMPORTED_TITLE).format(title=r["title"])
                 if r.get("imported")
+                else _(LEFT_TITLE).format(title=r["title"])
+                if r.get("bot_left")
                 else r["title"],
                 "stage": _(STAGES[r["stage"]]) if r["stage"] in STAGES else r["stage"],
                 "warning": warning_text(warning, _) if warning.get("active") else _(NO_WARNING),

@@ -94,14 +94,22 @@ def group_health(
     first (an early warning, then :data:`CONCERN`), or
     only the groups of ``only`` (ids). Each row: the group (``id``, ``workspace``, ``source``,
     ``chat_id``, ``title``), ``stage``, ``rule``, ``evidence``, ``warning`` (the life cycle's,
-    as the report shows them), its figures (``messages_last_28d`` ...), and ``imported``:
-    whether it is imported history (``groupops import``), which no bot runs: judged all the
-    same, listed after the groups the bot runs, never needing the operator (no ``--concerns``,
-    no health alert)."""
+    as the report shows them), its figures (``messages_last_28d`` ...), ``imported``:
+    whether it is imported history (``groupops import``), which no bot runs, and ``bot_left``:
+    whether the bot left it or was removed: both judged all the same, listed after the groups
+    the bot runs, never needing the operator (no ``--concerns``, no health alert)."""
     when = utc(now) if now is not None else datetime.now(UTC)
     g = groups.c
     q = (
-        select(g.id, workspaces.c.slug.label("workspace"), g.source, g.chat_id, g.title, g.timezone)
+        select(
+            g.id,
+            workspaces.c.slug.label("workspace"),
+            g.source,
+            g.chat_id,
+            g.title,
+            g.timezone,
+            g.bot_in_chat,
+        )
         .join(workspaces, workspaces.c.id == g.workspace_id)
         .order_by(g.id)
     )
@@ -111,15 +119,19 @@ def group_health(
     with db.connect() as conn:
         for group in conn.execute(q).all():
             found = lifecycle_of(conn, int(group.id), group.timezone, when)
+            imported = is_imported(str(group.source))
+            fields = dict(group._mapping)
+            in_chat = bool(fields.pop("bot_in_chat"))
             rows.append(
                 {
-                    **dict(group._mapping),
+                    **fields,
                     "stage": found["stage"],
                     "rule": found["rule"],
                     "evidence": found["evidence"],
                     "warning": found["warning"],
                     **found["figures"],
-                    "imported": is_imported(str(group.source)),
+                    "imported": imported,
+                    "bot_left": not imported and not in_chat,
                 }
             )
         conn.rollback()
@@ -140,11 +152,19 @@ def concerns_of(stage: str, warning: Mapping[str, Any]) -> list[str]:
 def _concern(row: dict[str, Any]) -> tuple[bool, int, float, int]:
     warning = row["warning"]
     rank = 0 if warning.get("active") else CONCERN.get(row["stage"], 3)
-    return (row["imported"], rank, float(warning.get("weekly_change", 0.0)), int(row["id"]))
+    return (not runs(row), rank, float(warning.get("weekly_change", 0.0)), int(row["id"]))
+
+
+def runs(row: Mapping[str, Any]) -> bool:
+    """Whether a row of :func:`group_health` is of a group a bot runs: not imported history,
+    and the bot still in it (a group it left or was removed from is listed, but nothing can
+    be done there through the bot: ``groupops groups`` shows it as left)."""
+    return not row["imported"] and not row.get("bot_left", False)
 
 
 def needs_you(row: Mapping[str, Any]) -> bool:
     """Whether a row of :func:`group_health` is of a group needing the operator (what
     ``--concerns`` lists; what the health alerts tell, as their settings choose): an early
-    warning, declining or dead, in a group a bot runs (imported history is over)."""
-    return not row["imported"] and bool(concerns_of(row["stage"], row["warning"]))
+    warning, declining or dead, in a group a bot runs (imported history is over; a group the
+    bot left is the bot's own owner task, "add the bot back")."""
+    return runs(row) and bool(concerns_of(row["stage"], row["warning"]))
