@@ -90,17 +90,6 @@ class ImportFormatError(GroupopsError):
         return None
 
 
-#: the first part of every importer's ``source`` (``import:whatsapp``): the groups and events
-#: of imported history, which no bot runs
-IMPORT_SOURCE = "import"
-
-
-def is_imported(source: str) -> bool:
-    """Whether a group or event of ``source`` is imported history (``groupops import``), not
-    a chat a bot runs (a live platform's or the sandbox's)."""
-    return source.split(":", 1)[0] == IMPORT_SOURCE
-
-
 PLACE_REASON = N_("{place}: {reason}")
 AT_LINE = N_("{file}, line {line}")
 AT_BYTE = N_("{file}, byte {offset}")

@@ -13,6 +13,7 @@ import typer
 from groupops.cli_options import DbOption, LangOption, opened, typed_errors
 from groupops.cli_output import emit, err, literal, out, table
 from groupops.domain.errors import InvalidOption
+from groupops.domain.events import is_imported
 from groupops.i18n import N_, Catalogs
 from groupops.platforms.connections import (
     LIVE_PLATFORMS,
@@ -436,7 +437,7 @@ def _kind_cell(row: dict[str, Any], t: Any) -> str | None:
         return None
     if row["platform"] == "sandbox":
         return str(t(T_BUILT_IN))
-    if str(row["id"]).startswith("import:"):
+    if is_imported(str(row["id"])):
         return str(t(T_AN_IMPORT))
     return None
 

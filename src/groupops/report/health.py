@@ -17,9 +17,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, select
 
-from groupops.domain.events import EventKind
+from groupops.domain.events import EventKind, is_imported
 from groupops.domain.time import utc
-from groupops.importers.base import is_imported
 from groupops.storage.tables import events, groups, workspaces
 
 #: the weeks of events read: all that the life cycle looks at (its list of the last 12 weeks;
@@ -159,7 +158,7 @@ def runs(row: Mapping[str, Any]) -> bool:
     """Whether a row of :func:`group_health` is of a group a bot runs: not imported history,
     and the bot still in it (a group it left or was removed from is listed, but nothing can
     be done there through the bot: ``groupops groups`` shows it as left)."""
-    return not row["imported"] and not row.get("bot_left", False)
+    return not row["imported"] and not row["bot_left"]
 
 
 def needs_you(row: Mapping[str, Any]) -> bool:

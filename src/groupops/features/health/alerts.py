@@ -41,13 +41,12 @@ from sqlalchemy import delete, insert, select, update
 
 from groupops.domain.actions import Action, ActionKind
 from groupops.domain.errors import GroupopsError
-from groupops.domain.events import EventKind
+from groupops.domain.events import EventKind, is_imported
 from groupops.domain.time import zone
 from groupops.engine.context import BatchContext, GroupInfo, Incoming, Named
 from groupops.features.base import tick_settings
 from groupops.features.health.settings import HealthSettings
 from groupops.i18n import N_
-from groupops.importers.base import is_imported
 from groupops.storage.tables import feature_marks, groups, owner_tasks
 
 #: the most a tick spends on looks (seconds; at least one group is looked at)
