@@ -5,7 +5,7 @@ The web chat and the simulator call this; the engine never does (it only sees ev
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -572,20 +572,10 @@ class SandboxPlatform:
     def messages(
         self, chat_id: str, *, after: int = 0, limit: int = 200, viewer: str = ""
     ) -> list[SandboxMessage]:
-        with self.db.connect() as conn:
-            q = (
-                select(sandbox_messages)
-                .where(
-                    sandbox_messages.c.source == self.source,
-                    sandbox_messages.c.chat_id == chat_id,
-                    sandbox_messages.c.id > after,
-                )
-                .order_by(sandbox_messages.c.id)
-                .limit(limit)
-            )
-            rows = conn.execute(q).all()
-            conn.rollback()
-        return [_message(r) for r in rows if r.kind != "dm" or r.to_user_id == viewer]
+        rows = self._chat_rows(
+            chat_id, sandbox_messages.c.id > after, order=sandbox_messages.c.id, limit=limit
+        )
+        return [_message(r) for r in rows if _sees(r, viewer)]
 
     def messages_before(
         self, chat_id: str, before: int, *, down_to: int = 0, limit: int = 200, viewer: str = ""
@@ -594,22 +584,12 @@ class SandboxPlatform:
         oldest first, as ``viewer`` may see them (see :meth:`messages`); with the lowest id
         read (``before`` when none), whether ``viewer`` may see it or not, where a further
         read goes on from."""
-        with self.db.connect() as conn:
-            rows = conn.execute(
-                select(sandbox_messages)
-                .where(
-                    sandbox_messages.c.source == self.source,
-                    sandbox_messages.c.chat_id == chat_id,
-                    sandbox_messages.c.id < before,
-                    sandbox_messages.c.id >= down_to,
-                )
-                .order_by(sandbox_messages.c.id.desc())
-                .limit(limit)
-            ).all()
-            conn.rollback()
+        c = sandbox_messages.c
+        rows = self._chat_rows(
+            chat_id, c.id < before, c.id >= down_to, order=c.id.desc(), limit=limit
+        )
         lowest = int(rows[-1].id) if rows else before
-        seen = [_message(r) for r in reversed(rows) if r.kind != "dm" or r.to_user_id == viewer]
-        return seen, lowest
+        return [_message(r) for r in reversed(rows) if _sees(r, viewer)], lowest
 
     def lines(self, chat_id: str, ids: Iterable[int], *, viewer: str = "") -> list[SandboxMessage]:
         """The chat's lines with these ids that ``viewer`` can see (another's private message
@@ -617,22 +597,36 @@ class SandboxPlatform:
         wanted = sorted(set(ids))
         if not wanted:
             return []
+        rows = self._chat_rows(chat_id, sandbox_messages.c.id.in_(wanted))
+        return [_message(r) for r in rows if _sees(r, viewer)]
+
+    def _chat_rows(
+        self, chat_id: str, *where: Any, order: Any = None, limit: int | None = None
+    ) -> Sequence[Any]:
+        """The rows of ``sandbox_messages`` of this platform's chat ``chat_id`` that meet
+        ``where``, in ``order``, at most ``limit``."""
+        c = sandbox_messages.c
+        q = select(sandbox_messages).where(c.source == self.source, c.chat_id == chat_id, *where)
+        if order is not None:
+            q = q.order_by(order)
+        if limit is not None:
+            q = q.limit(limit)
         with self.db.connect() as conn:
-            rows = conn.execute(
-                select(sandbox_messages).where(
-                    sandbox_messages.c.source == self.source,
-                    sandbox_messages.c.chat_id == chat_id,
-                    sandbox_messages.c.id.in_(wanted),
-                )
-            ).all()
+            rows = conn.execute(q).all()
             conn.rollback()
-        return [_message(r) for r in rows if r.kind != "dm" or r.to_user_id == viewer]
+        return rows
 
     def member_status(self, chat_id: str, user_id: str) -> dict[str, Any] | None:
         with self.db.connect() as conn:
             row = self._member(conn, chat_id, user_id)
             conn.rollback()
         return dict(row._mapping) if row is not None else None
+
+
+def _sees(r: Any, viewer: str) -> bool:
+    """Whether ``viewer`` sees the line of row ``r``: everyone's lines, and only their own
+    private messages."""
+    return bool(r.kind != "dm" or r.to_user_id == viewer)
 
 
 def _message(r: Any) -> SandboxMessage:
