@@ -208,3 +208,39 @@ def test_one_and_bulk_on_a_connection_that_ran_nothing_yet_are_in_its_transactio
         assert conn.execute(count).scalar_one() == before
         conn.rollback()
     db.dispose()
+
+
+def test_sqlite_text_of_kept_timestamps_is_never_another_ones() -> None:
+    """storage.types.sqlite_text keeps the text of recent UTC timestamps: every value still
+    gets the text SQLite stores for its own instant, whether or not one equal to it (or another
+    instant of the same local time) was written before, and after the kept texts are cleared."""
+    from zoneinfo import ZoneInfo
+
+    from groupops.storage import types
+    from groupops.storage.types import sqlite_text
+
+    def reference(value: datetime) -> str:
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    ny = ZoneInfo("America/New_York")
+    east = timezone(timedelta(hours=8))
+    at = datetime(2026, 11, 2, 3, 4, 5, 123456, tzinfo=UTC)
+    values = [
+        at,
+        at + timedelta(microseconds=1),
+        at.replace(microsecond=0),
+        datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+        at.astimezone(east),  # equal to ``at``: the same text
+        datetime(2026, 11, 1, 1, 30, tzinfo=ny),  # 05:30 UTC (summer time)
+        datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=ny),  # equal to it, yet 06:30 UTC
+        datetime(2026, 11, 2, 3, 4, 5, 123456, tzinfo=ZoneInfo("UTC")),
+    ]
+    for _ in range(2):  # the second time from the kept texts
+        assert [sqlite_text(v) for v in values] == [reference(v) for v in values]
+    assert sqlite_text(values[5]) == "2026-11-01 05:30:00.000000"
+    assert sqlite_text(values[6]) == "2026-11-01 06:30:00.000000"
+    assert len({sqlite_text(v) for v in values}) == 6
+    many = [at + timedelta(seconds=s) for s in range(types._UTC_TEXTS_MAX + 10)]
+    assert [sqlite_text(v) for v in many] == [reference(v) for v in many]
+    assert len(types._UTC_TEXTS) <= types._UTC_TEXTS_MAX
+    assert sqlite_text(at) == "2026-11-02 03:04:05.123456"

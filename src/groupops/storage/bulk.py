@@ -11,7 +11,7 @@ SQLAlchemy unchanged. The rows run in the caller's transaction either way.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from operator import itemgetter
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
 
 from groupops.storage.db import driver_cursor
-from groupops.storage.types import UTCDateTime
+from groupops.storage.types import UTCDateTime, sqlite_text
 
 Getter = Callable[[Mapping[str, Any]], Any]
 #: the SQL, a getter of a row's values in the statement's order, the processors by position
@@ -90,11 +90,7 @@ def _faster(kind: Any, process: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
         def utc_text(value: Any) -> Any:
             if type(value) is datetime and value.tzinfo is not None:
-                return (
-                    value.astimezone(UTC)
-                    .replace(tzinfo=None)
-                    .isoformat(sep=" ", timespec="microseconds")
-                )
+                return sqlite_text(value)
             return process(value)
 
         return utc_text
