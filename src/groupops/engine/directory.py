@@ -520,23 +520,33 @@ class Directory:
         return out
 
     def groups_in(self, conn: Connection, workspace_id: int | None = None) -> list[GroupInfo]:
-        q = select(groups, workspaces.c.settings.label("ws_settings")).join(
-            workspaces, workspaces.c.id == groups.c.workspace_id
+        return group_infos(conn, workspace_id=workspace_id)
+
+
+def group_infos(
+    conn: Connection, ids: Sequence[int] | None = None, *, workspace_id: int | None = None
+) -> list[GroupInfo]:
+    """The groups (all, those of ``ids``, or of one workspace) as features see them, with
+    their workspace's settings, by id."""
+    q = select(groups, workspaces.c.settings.label("ws_settings")).join(
+        workspaces, workspaces.c.id == groups.c.workspace_id
+    )
+    if workspace_id is not None:
+        q = q.where(groups.c.workspace_id == workspace_id)
+    if ids is not None:
+        q = q.where(groups.c.id.in_(list(ids)))
+    return [
+        GroupInfo(
+            int(r.id),
+            int(r.workspace_id),
+            r.source,
+            r.chat_id,
+            r.title,
+            r.timezone,
+            r.language,
+            r.settings or {},
+            r.ws_settings or {},
+            bool(r.bot_in_chat),
         )
-        if workspace_id is not None:
-            q = q.where(groups.c.workspace_id == workspace_id)
-        return [
-            GroupInfo(
-                int(r.id),
-                int(r.workspace_id),
-                r.source,
-                r.chat_id,
-                r.title,
-                r.timezone,
-                r.language,
-                r.settings or {},
-                r.ws_settings or {},
-                bool(r.bot_in_chat),
-            )
-            for r in conn.execute(q.order_by(groups.c.id))
-        ]
+        for r in conn.execute(q.order_by(groups.c.id))
+    ]

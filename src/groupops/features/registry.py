@@ -27,6 +27,7 @@ DEFAULT_FEATURES: tuple[str, ...] = (
     "groupops.features.checkin:CheckinFeature",
     "groupops.features.points:PointsFeature",
     "groupops.features.health:HealthFeature",
+    "groupops.features.notify:NotifyFeature",
 )
 
 

@@ -1,0 +1,264 @@
+"""Owner tasks told to the people who do them, in a private message from the bot.
+
+At each tick the open owner tasks not told yet are read (those written by the batches since:
+a platform that cannot kick, the bot removed from a group, a group found dying ...), and each
+person the settings of a task's group name (``notify.to``) gets one private message listing
+the tasks for them: one task said whole, several as a numbered list (the first
+:data:`LISTED`, then how many more), each in the reader's language (``language``, else the
+group's) as ``groupops tasks list`` says it. A person is written to at most once every
+``every_minutes``: the tasks made meanwhile wait for the next message.
+
+What each person was told is kept as a feature mark (``feature_marks``, feature ``notify``,
+group 0): ``to:<key>:<task id>``, the newest task they were told of, with the time of that
+message (``<key>``: a short hash of the platform connection and the user id, which may be
+longer than a mark can hold). It is written in the batch that queues the message, so a
+restart or a second tick never tells twice. A person named for the first time is told of
+every task still open for them.
+
+No loops, no noise in groups: the message is private only (``private_only``: a person the
+platform will not reach privately, never having started the bot say, is a dead letter, never a
+post in the group), nothing is sent through a platform that cannot send private messages
+(there it would become an owner task itself), and a task this feature wrote is never told."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, select
+
+from groupops.domain.actions import Action, ActionKind
+from groupops.domain.text import one_line
+from groupops.engine.context import BatchContext, GroupInfo, Named
+from groupops.features.base import tick_settings
+from groupops.features.notify.settings import NotifySettings
+from groupops.i18n import N_
+from groupops.storage.tables import feature_marks, groups, identities, memberships, owner_tasks
+from groupops.stored_texts import task_text
+
+#: the tasks one message lists (then: "and N more")
+LISTED = 10
+#: the most tasks one tick reads
+READ_LIMIT = 2000
+#: ``Action.data`` key of the message: the ids of the tasks it tells
+DATA_KEY = "notify_tasks"
+TO = "to:"
+#: the group id of this feature's marks (they are a person's, of no group)
+NO_GROUP = 0
+
+ONE = N_("📋 A task for you in {group} (#{id}): {text}")
+MANY = N_("📋 {count} tasks for you:")
+LINE = N_("{n}. {group} (#{id}): {text}")
+MORE = N_("… and {count} more.")
+HOW_ONE = N_(
+    "When it is done: `groupops tasks done {id}`; not needed: `groupops tasks dismiss {id}`."
+)
+HOW_MANY = N_("All of them: `groupops tasks list`.")
+
+_t, _m = owner_tasks.c, feature_marks.c
+
+
+@dataclass(slots=True)
+class _Person:
+    """One person to tell (a user on one platform connection), and what is for them."""
+
+    source: str
+    user: str
+    settings: NotifySettings
+    group: GroupInfo | None
+    tasks: list[Any] = field(default_factory=list)
+
+
+def key_of(source: str, user: str) -> str:
+    """The short key of a person in their mark (a connection and a user id may be long)."""
+    return hashlib.sha256(f"{source}\n{user}".encode()).hexdigest()[:20]
+
+
+def tell(ctx: BatchContext, feature: Named, now: datetime) -> int:
+    """At a tick: tell every person named the open tasks for them not told yet (as the module
+    says). Returns the messages queued."""
+    present = {g.id: g for g in ctx.all_groups()}
+    if not _anyone_named(ctx, feature, present.values()):
+        return 0
+    marks: dict[str, tuple[int, datetime, str]] = {}
+    for mark, at in ctx.conn.execute(
+        select(_m.mark, _m.created_at).where(
+            _m.feature == feature.name, _m.group_id == NO_GROUP, _m.mark.startswith(TO)
+        )
+    ):
+        key, _, last = str(mark)[len(TO) :].partition(":")
+        marks[key] = (int(last or 0), at, str(mark))
+    named = _named_now(ctx, feature, present.values())
+    floor = min((marks[k][0] if k in marks else 0 for k in named), default=0)
+    rows = ctx.conn.execute(
+        select(owner_tasks)
+        .where(_t.id > floor, _t.status == "open", _t.feature != feature.name)
+        .order_by(_t.id)
+        .limit(READ_LIMIT)
+    ).all()
+    if not rows:
+        return 0
+    infos = _groups(ctx, present, {int(r.group_id) for r in rows if r.group_id is not None})
+    people: dict[str, _Person] = {}
+    for row in rows:
+        group = infos.get(int(row.group_id)) if row.group_id is not None else None
+        s = _settings_for(ctx, feature, group, row)
+        if s is None:
+            continue
+        for user in s.recipients(str(row.source)):
+            key = key_of(str(row.source), user)
+            if key in marks and row.id <= marks[key][0]:
+                continue
+            person = people.get(key)
+            if person is None:
+                person = people[key] = _Person(str(row.source), user, s, group)
+            person.tasks.append(row)
+    sent = 0
+    for key, person in people.items():
+        told = marks.get(key)
+        wait = timedelta(minutes=person.settings.every_minutes)
+        if told is not None and now - told[1] < wait:
+            continue  # written to lately: these wait for the next message
+        if ctx.capabilities(person.source).can(ActionKind.DIRECT_MESSAGE):
+            _send(ctx, person, infos)
+            sent += 1
+        if told is not None:
+            ctx.conn.execute(
+                delete(feature_marks).where(
+                    _m.feature == feature.name, _m.group_id == NO_GROUP, _m.mark == told[2]
+                )
+            )
+        ctx.conn.execute(
+            insert(feature_marks).values(
+                feature=feature.name,
+                group_id=NO_GROUP,
+                mark=f"{TO}{key}:{max(int(r.id) for r in person.tasks)}",
+                created_at=now,
+            )
+        )
+    return sent
+
+
+def _anyone_named(ctx: BatchContext, feature: Named, present: Iterable[GroupInfo]) -> bool:
+    """Whether any group the bot is in names someone to tell, itself or through its
+    workspace's defaults (the ticks of a workspace that tells nobody read no task)."""
+    for group in present:
+        s = tick_settings(ctx, feature, group, NotifySettings)  # the workspace's, or its own
+        if s is not None and s.enabled and s.to:
+            return True
+    return False
+
+
+def _named_now(ctx: BatchContext, feature: Named, present: Iterable[GroupInfo]) -> set[str]:
+    """The keys of the people the groups the bot is in name now (a person named only by a
+    group the bot left is found through that group's tasks: read from the oldest mark)."""
+    named: set[str] = set()
+    for group in present:
+        s = tick_settings(ctx, feature, group, NotifySettings)
+        if s is not None:
+            named.update(key_of(group.source, user) for user in s.recipients(group.source))
+    return named
+
+
+def _workspace_settings(workspace: Mapping[str, Any], feature: Named) -> NotifySettings:
+    try:
+        return NotifySettings.model_validate(workspace.get(feature.name, {}))
+    except ValueError:
+        return NotifySettings()
+
+
+def _settings_for(
+    ctx: BatchContext, feature: Named, group: GroupInfo | None, row: Any
+) -> NotifySettings | None:
+    """The settings that say who is told of task ``row``: its group's (a group the bot left
+    too: its removal is a task), else its workspace's defaults."""
+    if group is not None:
+        return tick_settings(ctx, feature, group, NotifySettings)
+    for other in ctx.all_groups():
+        if other.workspace_id == int(row.workspace_id):
+            return _workspace_settings(other.workspace_settings, feature)
+    return None
+
+
+def _groups(
+    ctx: BatchContext, present: Mapping[int, GroupInfo], ids: set[int]
+) -> dict[int, GroupInfo]:
+    """The groups ``ids`` as features see them: those the bot is in from the batch's, the
+    others (the bot removed: the task says so) read."""
+    from groupops.engine.directory import group_infos
+
+    found = {i: present[i] for i in ids if i in present}
+    missing = sorted(ids - set(found))
+    if missing:
+        found.update((g.id, g) for g in group_infos(ctx.conn, missing))
+    return found
+
+
+def _send(ctx: BatchContext, person: _Person, infos: Mapping[int, GroupInfo]) -> None:
+    """Queue the private message telling ``person`` their tasks."""
+    tasks = person.tasks
+    first = tasks[0]
+    group = person.group
+    language = person.settings.language or (group.language if group is not None else "")
+    t = ctx.catalogs.gettext(language)
+
+    def where(row: Any) -> str:
+        info = infos.get(int(row.group_id)) if row.group_id is not None else None
+        return (info.title if info is not None else "") or f"{row.source}:{row.chat_id}"
+
+    def said(row: Any, limit: int) -> str:
+        text = task_text({"action": row.action, "text": row.text}, t)
+        return one_line(text, limit)
+
+    if len(tasks) == 1:
+        lines = [
+            t(ONE).format(group=where(first), id=first.id, text=said(first, 1500)),
+            t(HOW_ONE).format(id=first.id),
+        ]
+    else:
+        lines = [t(MANY).format(count=len(tasks))]
+        lines += [
+            t(LINE).format(n=n, group=where(row), id=row.id, text=said(row, 300))
+            for n, row in enumerate(tasks[:LISTED], 1)
+        ]
+        if len(tasks) > LISTED:
+            lines.append(t(MORE).format(count=len(tasks) - LISTED))
+        lines.append(t(HOW_MANY))
+    chat = _chat_for(ctx, person, [str(r.chat_id) for r in tasks])
+    action = Action(
+        ActionKind.DIRECT_MESSAGE,
+        person.source,
+        chat,
+        user_id=person.user,
+        text="\n".join(lines),
+        data={"private_only": True, DATA_KEY: [int(r.id) for r in tasks]},
+    )
+    if group is not None:
+        ctx.emit_for_group(action, group)
+    else:
+        ctx.emit(action)
+
+
+def _chat_for(ctx: BatchContext, person: _Person, chats: Sequence[str]) -> str:
+    """The chat a private message to ``person`` goes through: a platform's private chat needs
+    none (Telegram, Matrix), but the sandbox's private lines are in a chat the person is in:
+    one of the tasks' chats they are in, else any chat of the connection they are in, else
+    the first task's."""
+    g, i, ms = groups.c, identities.c, memberships.c
+    theirs = [
+        str(c)
+        for c in ctx.conn.execute(
+            select(g.chat_id)
+            .join(memberships, ms.group_id == g.id)
+            .join(identities, and_(i.member_id == ms.member_id, i.source == g.source))
+            .where(g.source == person.source, i.user_id == person.user, ms.status == "active")
+            .order_by(g.id)
+        ).scalars()
+    ]
+    return next((c for c in chats if c in theirs), theirs[0] if theirs else chats[0])
+
+
+__all__ = ["DATA_KEY", "tell"]

@@ -1,0 +1,260 @@
+"""The notify feature: the owner tasks groupops writes are told to the people the settings
+name, in a private message from the bot — once each, many in one message, at most once every
+``every_minutes`` a person, never in the group, never through a platform that cannot send
+private messages (where the message would itself become a task)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select, update
+
+from groupops.domain.actions import Action, ActionKind
+from groupops.domain.errors import InvalidSettings
+from groupops.engine import admin, settings_admin
+from groupops.engine.app import App
+from groupops.engine.outbox import queue_actions
+from groupops.engine.settings_read import workspace_settings
+from groupops.features.notify.digest import DATA_KEY, LISTED
+from groupops.features.notify.settings import NotifySettings
+from groupops.features.registry import FeatureRegistry
+from groupops.platforms.sandbox import SandboxAdapter
+from groupops.platforms.sandbox.adapter import SANDBOX_CAPABILITIES
+from groupops.storage.tables import groups, outbox, owner_tasks
+from tests.conftest import T0
+from tests.features.helpers import clock, feature_app
+
+NOTIFY = ("groupops.features.notify:NotifyFeature",)
+CHATS = {"g1": "Study group", "g2": "Reading club"}
+
+
+def _app(make_app: Callable[..., App], **settings: Any) -> App:
+    """The bot running notify in CHATS (groups 1 and 2, each with its admin "admin"; Ann,
+    Bob and Chen in g1), ``settings`` in both groups."""
+    return feature_app(make_app, NOTIFY, CHATS, feature="notify", settings=settings)
+
+
+def _task(app: App, text: str, group: int = 1, chat: str = "g1") -> int:
+    """An owner task in ``group`` (as moderation writes one where a platform cannot kick)."""
+    with app.db.begin() as conn:
+        _, (task,) = queue_actions(
+            conn,
+            [(Action(ActionKind.OWNER_TASK, "sandbox", chat, text=text), group)],
+            workspace_id=1,
+            now=clock(app).now(),
+            feature="moderation",
+        )
+    return task
+
+
+def _tick(app: App, minutes: float = 0) -> datetime:
+    at = T0 + timedelta(minutes=minutes)
+    clock(app).set(at)
+    app.engine.tick(at)
+    return at
+
+
+def _messages(app: App) -> list[dict[str, Any]]:
+    """The private messages notify queued, oldest first."""
+    with app.db.connect() as conn:
+        rows = conn.execute(
+            select(outbox).where(outbox.c.feature == "notify").order_by(outbox.c.id)
+        ).all()
+    return [{**r.payload, "status": r.status, "id": r.id} for r in rows]
+
+
+def test_a_task_reaches_the_person_named_privately_and_once(
+    make_app: Callable[..., App], db: Engine
+) -> None:
+    app = _app(make_app, to=["admin"])
+    task = _task(app, "Please kick Bob by hand")
+    _tick(app)
+    (sent,) = _messages(app)
+    assert sent["kind"] == "direct_message" and sent["user_id"] == "admin"
+    assert sent["chat_id"] == "g1" and sent["data"]["private_only"] is True
+    assert sent["data"][DATA_KEY] == [task]
+    assert f"Study group (#{task}): Please kick Bob by hand" in sent["text"]
+    assert f"groupops tasks done {task}" in sent["text"]
+
+    asyncio.run(app.deliver())
+    seen = app.sandbox.messages("g1", viewer="admin")
+    assert [m.text for m in seen if m.kind == "dm"] == [sent["text"]]
+    assert all(sent["text"] != m.text for m in app.sandbox.messages("g1", viewer="u1"))
+
+    for minutes in (1, 30, 600):  # told: never again, whatever the time
+        _tick(app, minutes)
+    again = make_app(features=NOTIFY, start=T0 + timedelta(days=1))  # nor after a restart
+    again.engine.tick(T0 + timedelta(days=1))
+    assert len(_messages(app)) == 1
+    # the task itself is untouched: still open, for `tasks list`
+    assert [t["id"] for t in admin.list_owner_tasks(db, "open")] == [task]
+
+
+def test_tasks_made_meanwhile_come_together_in_the_next_message(
+    make_app: Callable[..., App],
+) -> None:
+    app = _app(make_app, to=["admin"], every_minutes=10)
+    _task(app, "first")
+    _tick(app)
+    later = [_task(app, f"task {n}", *((2, "g2") if n % 2 else (1, "g1"))) for n in range(12)]
+    for minutes in range(1, 10):  # written to at minute 0: nothing before minute 10
+        _tick(app, minutes)
+    assert len(_messages(app)) == 1
+    _tick(app, 10)
+    _, digest = _messages(app)
+    assert digest["data"][DATA_KEY] == later
+    lines = digest["text"].splitlines()
+    assert lines[0] == "📋 12 tasks for you:"
+    assert lines[1] == f"1. Study group (#{later[0]}): task 0"
+    assert lines[2] == f"2. Reading club (#{later[1]}): task 1"
+    assert len(lines) == 1 + LISTED + 2
+    assert lines[-2] == "… and 2 more." and "groupops tasks list" in lines[-1]
+    _tick(app, 20)
+    assert len(_messages(app)) == 2
+
+
+def test_every_minutes_zero_tells_at_each_tick(make_app: Callable[..., App]) -> None:
+    app = _app(make_app, to=["admin"], every_minutes=0)
+    for minute in range(3):
+        _task(app, f"task {minute}")
+        _tick(app, minute)
+    assert [m["text"].split(": ", 1)[1].splitlines()[0] for m in _messages(app)] == [
+        "task 0",
+        "task 1",
+        "task 2",
+    ]
+
+
+def test_nobody_named_nothing_sent_and_a_person_named_later_gets_the_open_tasks(
+    make_app: Callable[..., App], db: Engine
+) -> None:
+    app = _app(make_app)
+    kept = _task(app, "still to do")
+    done = _task(app, "done by hand")
+    _tick(app)
+    assert _messages(app) == []
+    admin.complete_owner_task(db, done, T0)
+    registry = FeatureRegistry.load(NOTIFY, extensions=False)
+    settings_admin.set_setting(db, registry, feature="notify", key="to", value=["admin"])
+    app.engine.directory.invalidate()
+    _tick(app, 1)
+    (sent,) = _messages(app)
+    assert sent["data"][DATA_KEY] == [kept]  # the workspace default names them; done is done
+    assert "still to do" in sent["text"] and "done by hand" not in sent["text"]
+
+
+def test_each_person_is_told_on_their_platform_only(make_app: Callable[..., App]) -> None:
+    app = _app(make_app, to=["telegram:123456789", "sandbox:u1", "admin", "matrix:@o:x.org"])
+    task = _task(app, "look")
+    _tick(app)
+    told = {(m["source"], m["user_id"]) for m in _messages(app)}
+    assert told == {("sandbox", "u1"), ("sandbox", "admin")}
+    assert all(m["data"][DATA_KEY] == [task] for m in _messages(app))
+
+
+def test_a_group_that_names_nobody_tells_nobody(make_app: Callable[..., App]) -> None:
+    app = _app(make_app, to=["admin"])
+    registry = FeatureRegistry.load(NOTIFY, extensions=False)
+    settings_admin.set_setting(
+        app.db, registry, feature="notify", key="to", value=[], group_ref="2"
+    )
+    app.engine.directory.invalidate()
+    mine = _task(app, "in group 1")
+    _task(app, "in group 2", 2, "g2")
+    _tick(app)
+    (sent,) = _messages(app)
+    assert sent["data"][DATA_KEY] == [mine]
+
+
+def test_a_platform_without_private_messages_gets_no_message_and_no_task(
+    make_app: Callable[..., App], db: Engine
+) -> None:
+    app = _app(make_app, to=["admin"])
+    no_dm = SANDBOX_CAPABILITIES.actions - {ActionKind.DIRECT_MESSAGE}
+    app.platforms.add(
+        SandboxAdapter(app.db, app.clock, capabilities=replace(SANDBOX_CAPABILITIES, actions=no_dm))
+    )
+    _task(app, "kick by hand")
+    for minutes in (0, 20, 40):
+        _tick(app, minutes)
+    assert _messages(app) == []
+    with db.connect() as conn:  # the message did not become a task (and that one a message ...)
+        assert conn.execute(select(func.count()).select_from(owner_tasks)).scalar() == 1
+
+
+def test_a_person_the_platform_will_not_reach_privately_is_never_told_in_the_group(
+    make_app: Callable[..., App],
+) -> None:
+    app = _app(make_app, to=["stranger"])  # in no chat of the sandbox: no private chat
+    _task(app, "secret figures")
+    _tick(app)
+    assert len(_messages(app)) == 1
+    asyncio.run(app.deliver())
+    (after,) = _messages(app)
+    assert after["status"] == "dead"
+    for chat in CHATS:
+        assert all("secret figures" not in m.text for m in app.sandbox.messages(chat))
+
+
+def test_the_bot_removed_from_a_group_is_told_too(make_app: Callable[..., App]) -> None:
+    app = _app(make_app, to=["admin"])
+    with app.db.begin() as conn:
+        conn.execute(update(groups).where(groups.c.id == 2).values(bot_in_chat=False))
+    app.engine.directory.invalidate()
+    task = _task(app, "The bot was removed from group Reading club", 2, "g2")
+    _tick(app)
+    (sent,) = _messages(app)
+    assert sent["data"][DATA_KEY] == [task] and "Reading club" in sent["text"]
+    assert sent["chat_id"] == "g2" and sent["status"] == "pending"  # private: no group needed
+
+
+def test_the_language_is_the_setting_s_or_the_group_s(make_app: Callable[..., App]) -> None:
+    app = _app(make_app, to=["admin"], language="zh_CN")
+    _task(app, "look")
+    _tick(app)
+    (sent,) = _messages(app)
+    assert sent["text"].startswith("📋 ") and "Study group" in sent["text"]
+    assert "A task for you" not in sent["text"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("to", '["has space"]', "'has space' is not a user id"),
+        ("to", '["telegram:"]', "'telegram:' is not a user id"),
+        ("to", '[""]', "'' is not a user id"),
+        ("to", repr([f"u{n}" for n in range(21)]).replace("'", '"'), "at most 20 recipients"),
+        ("language", "fr", "'fr' is not a language"),
+        ("every_minutes", "-1", "every_minutes"),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_setting(
+    make_app: Callable[..., App], db: Engine, key: str, value: str, words: str
+) -> None:
+    _app(make_app, to=["admin"])
+    registry = FeatureRegistry.load(NOTIFY, extensions=False)
+    with pytest.raises(InvalidSettings) as caught:
+        parsed = settings_admin.setting_value(registry, "notify", key, value)
+        settings_admin.set_setting(db, registry, feature="notify", key=key, value=parsed)
+    assert words in str(caught.value) and key in str(caught.value)
+    shown = workspace_settings(db, registry, "default")["notify"]
+    assert isinstance(shown, NotifySettings)
+    assert shown.to == [] and shown.language == "" and shown.every_minutes == 10  # as before
+
+
+def test_a_telegram_id_written_as_a_number_is_that_id() -> None:
+    assert NotifySettings.model_validate({"to": [123456789, "telegram:42"]}).to == [
+        "123456789",
+        "telegram:42",
+    ]
+    assert NotifySettings(to=["123", "telegram:42", "@o:x.org"]).recipients("telegram:bot") == [
+        "123",
+        "42",
+        "@o:x.org",
+    ]
+    assert NotifySettings(to=["123", "telegram:42"], enabled=False).recipients("telegram:b") == []
