@@ -25,7 +25,7 @@ from groupops.features.notify.settings import NotifySettings
 from groupops.features.registry import FeatureRegistry
 from groupops.platforms.sandbox import SandboxAdapter
 from groupops.platforms.sandbox.adapter import SANDBOX_CAPABILITIES
-from groupops.storage.tables import groups, outbox, owner_tasks
+from groupops.storage.tables import feature_marks, groups, outbox, owner_tasks
 from tests.conftest import T0
 from tests.features.helpers import clock, feature_app
 
@@ -258,3 +258,30 @@ def test_a_telegram_id_written_as_a_number_is_that_id() -> None:
         "@o:x.org",
     ]
     assert NotifySettings(to=["123", "telegram:42"], enabled=False).recipients("telegram:b") == []
+
+
+def test_what_is_for_others_is_read_once_and_the_pause_still_holds(
+    make_app: Callable[..., App], db: Engine
+) -> None:
+    """A person with nothing among the tasks read is marked past them (the next ticks read
+    only newer ones), keeping the time of their last message: the pause still counts from it."""
+    app = _app(make_app, to=["admin"])
+    registry = FeatureRegistry.load(NOTIFY, extensions=False)
+    settings_admin.set_setting(db, registry, feature="notify", key="to", value=[], group_ref="2")
+    app.engine.directory.invalidate()
+    first = _task(app, "first")
+    _tick(app)
+    other = _task(app, "not theirs", 2, "g2")
+    _tick(app, 1)
+    with db.connect() as conn:
+        (mark,) = conn.execute(
+            select(feature_marks.c.mark, feature_marks.c.created_at).where(
+                feature_marks.c.feature == "notify"
+            )
+        ).all()
+    assert mark.mark.endswith(f":{other}") and mark.created_at == T0  # past it; written at 0
+    later = _task(app, "later")
+    _tick(app, 5)  # written to at minute 0: not before minute 10
+    assert [m["data"][DATA_KEY] for m in _messages(app)] == [[first]]
+    _tick(app, 10)
+    assert [m["data"][DATA_KEY] for m in _messages(app)] == [[first], [later]]

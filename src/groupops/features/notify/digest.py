@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, insert, select
@@ -48,6 +48,8 @@ DATA_KEY = "notify_tasks"
 TO = "to:"
 #: the group id of this feature's marks (they are a person's, of no group)
 NO_GROUP = 0
+#: the time in the mark of a person never written to
+NEVER = datetime(2000, 1, 1, tzinfo=UTC)
 
 ONE = N_("📋 A task for you in {group} (#{id}): {text}")
 MANY = N_("📋 {count} tasks for you:")
@@ -125,21 +127,38 @@ def tell(ctx: BatchContext, feature: Named, now: datetime) -> int:
         if ctx.capabilities(person.source).can(ActionKind.DIRECT_MESSAGE):
             _send(ctx, person, infos)
             sent += 1
-        if told is not None:
-            ctx.conn.execute(
-                delete(feature_marks).where(
-                    _m.feature == feature.name, _m.group_id == NO_GROUP, _m.mark == told[2]
-                )
-            )
+        _remark(ctx, feature, key, told, max(int(r.id) for r in person.tasks), now)
+    # the people named with nothing for them move past what was read, so that the next
+    # ticks do not read it again (the time of their last message stays)
+    newest = int(rows[-1].id)
+    for key in named - people.keys():
+        told = marks.get(key)
+        if told is None or told[0] < newest:
+            _remark(ctx, feature, key, told, newest, told[1] if told is not None else NEVER)
+    return sent
+
+
+def _remark(
+    ctx: BatchContext,
+    feature: Named,
+    key: str,
+    old: tuple[int, datetime, str] | None,
+    task_id: int,
+    at: datetime,
+) -> None:
+    """Person ``key`` told up to task ``task_id``, last written to at ``at`` (their mark, in
+    place of ``old``)."""
+    if old is not None:
         ctx.conn.execute(
-            insert(feature_marks).values(
-                feature=feature.name,
-                group_id=NO_GROUP,
-                mark=f"{TO}{key}:{max(int(r.id) for r in person.tasks)}",
-                created_at=now,
+            delete(feature_marks).where(
+                _m.feature == feature.name, _m.group_id == NO_GROUP, _m.mark == old[2]
             )
         )
-    return sent
+    ctx.conn.execute(
+        insert(feature_marks).values(
+            feature=feature.name, group_id=NO_GROUP, mark=f"{TO}{key}:{task_id}", created_at=at
+        )
+    )
 
 
 def _anyone_named(ctx: BatchContext, feature: Named, present: Iterable[GroupInfo]) -> bool:
