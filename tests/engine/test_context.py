@@ -112,4 +112,9 @@ def test_a_features_settings_are_its_kept_value(make_app: Callable[..., App]) ->
         assert app.engine._context(conn).settings(feature, reloaded, EchoSettings) is first
         defaults_only = replace(group, settings={})
         assert ctx.settings(feature, defaults_only, EchoSettings).prefix == "ws "
+        # another kind in its very section for the very group: made again as the settings
+        assert ctx.cached("echo", group, str, lambda: "a str", section="echo") == "a str"
+        again = ctx.settings(feature, group, EchoSettings)
+        assert type(again) is EchoSettings and again.prefix == "> "
+        assert ctx.settings(feature, group, EchoSettings) is again
         conn.rollback()

@@ -285,6 +285,16 @@ class BatchContext:
         """``feature``'s settings in ``group``: the workspace's defaults, then the group's own,
         validated by ``model`` (kept until they change)."""
         name = feature.name
+        # cached()'s first look, without making its build function: most calls (several an
+        # event) find the batch's answer
+        answer = self._answers.get((name, group.id))
+        if (
+            answer is not None
+            and answer[0] is group
+            and answer[1] == name
+            and type(answer[2]) is model
+        ):
+            return answer[2]
         return self.cached(
             name,
             group,
