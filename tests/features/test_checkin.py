@@ -45,6 +45,45 @@ def test_keywords(text: str, expected: tuple[str, str] | None) -> None:
     assert match_keyword(text, ["签到", "打卡", "/checkin"]) == expected
 
 
+def test_the_quick_look_finds_every_keyword_the_matching_finds() -> None:
+    """features.keywords.may_match, the one look features take before matching their
+    commands one list after another: never False for a text that a list's keyword matches
+    (spaces before it, case, a bot's @name, full-width or non-Latin keywords, and the lists
+    in any order), False for texts that start with none of them."""
+    from groupops.features.keywords import is_keyword, may_match
+
+    lists = [
+        ["签到", "打卡", "/checkin"],
+        ["/Points", "积分"],
+        ["ＶＩＰ", "İstanbul", "ΣΟΦΙΑ", "Straße"],
+    ]
+    texts = [
+        "签到",
+        " \n\u3000打卡读了20页",
+        "/CHECKIN@groupops_bot read",
+        "/checkin@groupops_bot",
+        "/points@yourbot",
+        "\t/pOiNtS ",
+        "积分：",
+        "ｖｉｐ",
+        "ＶＩＰ 会员",
+        "İSTANBUL",
+        "i̇stanbul trip",
+        "σοφια",
+        "STRASSE",  # not the keyword: "straße" lower-cased stays apart
+        "straße!",
+    ]
+    for text in texts:
+        for order in (lists, lists[::-1]):
+            found = [match_keyword(text, kws) is not None or is_keyword(text, kws) for kws in order]
+            assert may_match(text, *order) is any(found), text
+    assert all(match_keyword(t, lists[2]) for t in ("ｖｉｐ", "İSTANBUL", "σοφια", "straße!"))
+    for text in ("hello", "let me 签到", "", "   ", "checkin", "Points", "vip", "@签到"):
+        assert not may_match(text, *lists), text
+    assert not may_match("签到")  # no lists: nothing to match
+    assert may_match("签到", [], ["签到"])
+
+
 def test_once_a_day_with_rank_and_a_reply(make_app: Callable[..., App]) -> None:
     app = setup(make_app)
     say(app, "u1", "签到")

@@ -44,6 +44,22 @@ def match_keyword(text: str, keywords: Sequence[str]) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=256)
+def _lowered(keywords: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(kw.lower() for kw in keywords)
+
+
+def may_match(text: str, *keyword_lists: Sequence[str]) -> bool:
+    """False when ``text`` starts with none of the keywords of any of ``keyword_lists``:
+    then neither :func:`match_keyword` nor :func:`is_keyword` finds one in any of them (both
+    need the stripped, lower-case text to start with the keyword's lower-case form). One look
+    for a feature's several commands, where most messages are none of them."""
+    every: tuple[str, ...] = ()
+    for keywords in keyword_lists:
+        every += tuple(keywords)
+    return text.strip().lower().startswith(_lowered(every))
+
+
 def is_keyword(text: str, keywords: Sequence[str]) -> bool:
     """Whether ``text`` is one of ``keywords`` and nothing more (``/top@yourbot`` is
     ``/top``)."""

@@ -27,7 +27,7 @@ from groupops.features.checkin.settings import CheckinSettings
 from groupops.features.checkin.tables import checkin_days, checkin_stats
 from groupops.features.commands import Answers
 from groupops.features.kept import Kept, KeptRows
-from groupops.features.keywords import is_keyword, match_keyword
+from groupops.features.keywords import is_keyword, match_keyword, may_match
 
 
 class CheckinFeature:
@@ -84,6 +84,8 @@ class CheckinFeature:
             text = item.event.text
             if len(text) > 2000:  # a long message is never a check-in command
                 continue
+            if not may_match(text, s.ranking_keywords, s.makeup_keywords, s.keywords):
+                continue  # most messages: none of the commands
             if is_keyword(text, s.ranking_keywords):
                 todo.append((item, group, s, "ranking", "", ""))
                 continue

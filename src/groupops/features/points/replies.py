@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.commands import Answers
-from groupops.features.keywords import is_keyword
+from groupops.features.keywords import is_keyword, may_match
 from groupops.features.points.boards import leaderboard, month_of, month_standing
 from groupops.features.points.ledger import Ledger
 from groupops.features.points.settings import PointsSettings
@@ -41,6 +41,8 @@ def answer(
     text = item.event.text
     assert item.member_id is not None
     when = item.event.occurred_at
+    if not may_match(text, s.points_keywords, s.leaderboard_keywords):
+        return False  # most messages: neither command
     if is_keyword(text, s.points_keywords):
         if answers.due(group.id, item.member_id, "points", when):
             show_points(ledger, ctx, item, group, s)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from groupops.engine.context import BatchContext, GroupInfo, Incoming
 from groupops.features.commands import WORDS_APART, Answers, group_settings, offered_commands
-from groupops.features.keywords import is_keyword
+from groupops.features.keywords import is_keyword, may_match
 from groupops.features.welcome.settings import WelcomeSettings
 from groupops.i18n import N_
 
@@ -37,6 +37,8 @@ def answer(
     """Answer the message when it is one of the group's rules or help keywords (True); False
     when it is neither."""
     text = item.event.text
+    if not may_match(text, s.rules_keywords, s.help_keywords):
+        return False  # most messages: neither command
     if is_keyword(text, s.rules_keywords):
         what = "rules"
     elif is_keyword(text, s.help_keywords):
