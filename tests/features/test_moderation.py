@@ -344,6 +344,27 @@ def test_newcomer_any_link_and_fingerprint() -> None:
     )
 
 
+def test_a_texts_fingerprint_is_kept_on_it_and_is_its_own() -> None:
+    """A Text keeps its fingerprint once asked (the checks ask up to four times a message):
+    asked again, or for another text, the answer is always that text's own digest, and a
+    Text that has one is still equal to the same text without."""
+    import hashlib
+
+    def digest(text: Text) -> str:
+        return hashlib.sha256(text.squeezed.encode("utf-8", "surrogatepass")).hexdigest()
+
+    texts = [Text.of(t) for t in ("buy now at our shop", "buy now at our shop!", "加 我 微-信")]
+    for _ in range(2):
+        assert [fingerprint(t) for t in texts] == [digest(t) for t in texts]
+    assert len({fingerprint(t) for t in texts}) == 3
+    assert fingerprint(Text.of("Buy  NOW at our shop")) == fingerprint(texts[0])
+    fresh = Text.of("buy now at our shop")
+    assert fresh == texts[0] and hash(fresh) == hash(texts[0])
+    assert fingerprint(Text.of("加我微信")) == fingerprint(texts[2])
+    assert fingerprint(Text.of("加我微信号")) != fingerprint(texts[2])
+    assert repr(texts[0]) == "Text(norm='buy now at our shop', squeezed='buynowatourshop')"
+
+
 @pytest.mark.parametrize(
     "text",
     [

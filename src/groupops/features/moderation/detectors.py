@@ -19,7 +19,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 
 #: the longest evidence snippet kept in the log
@@ -152,6 +152,9 @@ class Text:
 
     norm: str  # NFKC, case-folded, invisible characters gone, dots and spaces normalised
     squeezed: str  # norm without spaces and separator punctuation
+    #: :func:`fingerprint`'s answer once asked (a message's is asked up to four times: the
+    #: batch's look-ups of copies and known ads, then its own checks); made from ``squeezed``
+    _fingerprint: str | None = field(default=None, init=False, compare=False, repr=False)
 
     @classmethod
     def of(cls, raw: str) -> Text:
@@ -179,7 +182,11 @@ def snippet(text: str, limit: int = SNIPPET) -> str:
 
 def fingerprint(text: Text) -> str:
     """The same message, told apart from small spacing or width tricks."""
-    return hashlib.sha256(text.squeezed.encode("utf-8", "surrogatepass")).hexdigest()
+    fp = text._fingerprint
+    if fp is None:
+        fp = hashlib.sha256(text.squeezed.encode("utf-8", "surrogatepass")).hexdigest()
+        object.__setattr__(text, "_fingerprint", fp)  # frozen: kept once, never changed
+    return fp
 
 
 # -- links -------------------------------------------------------------------------------------
