@@ -275,7 +275,7 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Argument(
             ...,
             help="feature.setting, e.g. welcome.rules; the features: moderation, gate, welcome,"
-            " checkin, points, health (`settings show` lists every setting with its value)",
+            " checkin, points, health, notify (`settings show` lists every setting with its value)",
         ),
         value: str = typer.Argument(..., help="the value (JSON, or plain text)"),
         group: str | None = GroupOption(
