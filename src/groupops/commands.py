@@ -52,6 +52,7 @@ from groupops.engine import admin, settings_admin, settings_read
 from groupops.engine.bot import state_words
 from groupops.engine.clock import RealClock
 from groupops.engine.deadletters import KIND_WORDS, error_words, list_outbox, retry
+from groupops.features.notify import reach
 from groupops.features.points import leaderboard
 from groupops.features.registry import FeatureRegistry, Place, SettingError
 from groupops.i18n import N_, Catalogs
@@ -313,6 +314,11 @@ def register(app: typer.Typer) -> None:
             else:
                 slug = workspace or "default"
                 there = settings_read.workspace_view(db, registry, slug).own.get(feature, {})
+            unreached: list[tuple[str, str]] = []
+            if feature == "notify" and key == "to":  # Telegram writes to those who started it
+                gid = admin.find_group(db, group).id if group is not None else None
+                to = [str(u) for u in there.get("to") or []]
+                unreached = reach.not_started(db, to, group=gid, workspace=workspace or "default")
         t = speaker({"lang": lang})
         if stale:
             place = Place(N_("group {group}"), group=group) if group is not None else None
@@ -328,6 +334,10 @@ def register(app: typer.Typer) -> None:
             heading = t(WORKSPACE_OWN).format(feature=feature, workspace=workspace or "default")
         now_set = json.dumps(there, ensure_ascii=False, indent=2, default=str)
         cli_output.out.print(literal(f"{said}\n{heading}\n{now_set}"), soft_wrap=True)
+        if feature == "notify" and key == "to":
+            for source, user in unreached:
+                said = t(reach.NOT_STARTED).format(bot=reach.bot_name(source), user=user)
+                cli_output.out.print(literal(said), soft_wrap=True)
 
     @settings_app.command("profile")
     @typed_errors
