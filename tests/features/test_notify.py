@@ -285,3 +285,55 @@ def test_what_is_for_others_is_read_once_and_the_pause_still_holds(
     assert [m["data"][DATA_KEY] for m in _messages(app)] == [[first]]
     _tick(app, 10)
     assert [m["data"][DATA_KEY] for m in _messages(app)] == [[first], [later]]
+
+
+def _told_line(app: App, viewer: str = "admin") -> Any:
+    """The task message as the sandbox shows it to ``viewer`` (delivered first)."""
+    asyncio.run(app.deliver())
+    (line,) = [m for m in app.sandbox.messages("g1", viewer=viewer) if m.kind == "dm"]
+    return line
+
+
+def test_the_person_told_closes_the_task_with_its_buttons(
+    make_app: Callable[..., App], db: Engine
+) -> None:
+    app = _app(make_app, to=["admin"])
+    done, dismissed = _task(app, "kick Bob"), _task(app, "kick Chen")
+    _tick(app)
+    line = _told_line(app)
+    assert line.buttons == [
+        [{"text": f"✅ #{done}", "data": f"task:done:{done}"},
+         {"text": f"🚫 #{done}", "data": f"task:dismiss:{done}"}],
+        [{"text": f"✅ #{dismissed}", "data": f"task:done:{dismissed}"},
+         {"text": f"🚫 #{dismissed}", "data": f"task:dismiss:{dismissed}"}],
+    ]  # fmt: skip
+
+    # Ann sees no such line, but a press is a client's word: hers changes nothing
+    app.handle([app.sandbox.press("g1", "u1", str(line.id), f"task:done:{done}")])
+    assert {t["id"] for t in admin.list_owner_tasks(db, "open")} == {done, dismissed}
+
+    app.handle([app.sandbox.press("g1", "admin", str(line.id), f"task:done:{done}")])
+    app.handle([app.sandbox.press("g1", "admin", str(line.id), f"task:dismiss:{dismissed}")])
+    app.handle([app.sandbox.press("g1", "admin", str(line.id), f"task:dismiss:{done}")])
+    assert admin.list_owner_tasks(db, "open") == []
+    (closed,) = admin.list_owner_tasks(db, "done")
+    (gone,) = admin.list_owner_tasks(db, "dismissed")
+    assert closed["id"] == done and gone["id"] == dismissed
+    assert gone["reason"] == "dismissed by Admin from the task message"
+    answers = [m for m in _messages(app) if not m["data"].get(DATA_KEY)]
+    assert [(m["kind"], m["user_id"], m["text"]) for m in answers] == [
+        ("direct_message", "admin", f"✅ Task #{done} is marked done."),
+        ("direct_message", "admin", f"Task #{dismissed} is dismissed."),
+        ("direct_message", "admin", f"Task #{done} was already closed (done)."),
+    ]
+    assert all(m["data"]["private_only"] for m in answers)
+
+
+def test_one_task_has_its_own_two_buttons(make_app: Callable[..., App]) -> None:
+    app = _app(make_app, to=["admin"], language="zh_CN")
+    task = _task(app, "look")
+    _tick(app)
+    (sent,) = _messages(app)
+    ((done, dismiss),) = sent["data"]["buttons"]
+    assert (done["data"], dismiss["data"]) == (f"task:done:{task}", f"task:dismiss:{task}")
+    assert done["text"] != "✅ Done" and done["text"].startswith("✅")  # in Chinese

@@ -178,6 +178,17 @@ _NEEDS_USER = {
 }
 
 
+#: ``Event.data`` key of an event in the bot's private chat with a person (a button pressed
+#: under a private message of the bot): it belongs to no group, whatever its ``chat_id`` (the
+#: private chat's) says. Stored like any event; the features see it with no group or member.
+PRIVATE_CHAT = "private_chat"
+
+
+def is_private(event: Event) -> bool:
+    """Whether ``event`` happened in the bot's private chat with a person (no group)."""
+    return bool(event.data.get(PRIVATE_CHAT))
+
+
 #: the first part of every importer's ``source`` (``import:whatsapp``): the groups and events
 #: of imported history, which no bot runs
 IMPORT_SOURCE = "import"

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from groupops.domain.events import Event, EventKind
+from groupops.domain.events import Event, EventKind, is_private
 from groupops.engine.context import GroupInfo, Incoming
 from groupops.storage.bulk import One
 from groupops.storage.tables import (
@@ -492,7 +492,7 @@ class Directory:
     def ids(self, conn: Connection, event: Event) -> tuple[GroupInfo | None, int | None]:
         """The group and member behind an event, created when new. Safe for an event that turns
         out to be a duplicate: it changes no membership."""
-        if not event.chat_id:
+        if not event.chat_id or is_private(event):  # a person's private chat: no group
             return None, None
         group = self.group(conn, event)
         if not event.user_id:

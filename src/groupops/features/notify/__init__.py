@@ -4,7 +4,9 @@ a private message from the bot, at most once every ``every_minutes`` each, many 
 message. ``groupops tasks list`` stays the full list; this makes sure someone looks at it.
 
 The package: ``settings`` (who is told, how often, in which language), ``digest`` (the tick's
-look at the tasks not told yet, the message, the marks that remember who was told what)."""
+look at the tasks not told yet, the message, the marks that remember who was told what),
+``pressed`` (the buttons under a message: a task closed from the chat), ``reach`` (whom a
+Telegram bot cannot write to yet)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from sqlalchemy import Connection
 
 from groupops.domain.events import EventKind
 from groupops.engine.context import BatchContext, Incoming
-from groupops.features.notify import digest
+from groupops.features.notify import digest, pressed
 from groupops.features.notify.settings import NotifySettings
 
 
@@ -25,12 +27,15 @@ class NotifyFeature:
     #: at the next tick
     order: ClassVar[int] = 95
     settings_model: ClassVar[type[NotifySettings]] = NotifySettings
-    handles: ClassVar[frozenset[EventKind]] = frozenset({EventKind.TICK})
+    #: the tick for the messages; a button under one (``pressed``) closes a task
+    handles: ClassVar[frozenset[EventKind]] = frozenset({EventKind.TICK, EventKind.BUTTON})
 
     def handle(self, ctx: BatchContext, batch: Sequence[Incoming]) -> None:
         for item in batch:
             if item.event.kind == EventKind.TICK:
                 digest.tell(ctx, self, item.event.occurred_at)
+            elif item.event.kind == EventKind.BUTTON:
+                pressed.pressed(ctx, self, item)
 
     def delete_member_data(self, conn: Connection, member_id: int) -> None:
         """Nothing is kept about members: the people told are named in the settings, and the

@@ -34,6 +34,7 @@ from groupops.domain.actions import Action, ActionKind
 from groupops.domain.text import one_line
 from groupops.engine.context import BatchContext, GroupInfo, Named
 from groupops.features.base import tick_settings
+from groupops.features.notify.pressed import buttons
 from groupops.features.notify.settings import NotifySettings
 from groupops.i18n import N_
 from groupops.storage.tables import feature_marks, groups, identities, memberships, owner_tasks
@@ -107,7 +108,7 @@ def tell(ctx: BatchContext, feature: Named, now: datetime) -> int:
     people: dict[str, _Person] = {}
     for row in rows:
         group = infos.get(int(row.group_id)) if row.group_id is not None else None
-        s = _settings_for(ctx, feature, group, row)
+        s = settings_for(ctx, feature, group, row)
         if s is None:
             continue
         for user in s.recipients(str(row.source)):
@@ -189,7 +190,7 @@ def _workspace_settings(workspace: Mapping[str, Any], feature: Named) -> NotifyS
         return NotifySettings()
 
 
-def _settings_for(
+def settings_for(
     ctx: BatchContext, feature: Named, group: GroupInfo | None, row: Any
 ) -> NotifySettings | None:
     """The settings that say who is told of task ``row``: its group's (a group the bot left
@@ -247,13 +248,17 @@ def _send(ctx: BatchContext, person: _Person, infos: Mapping[int, GroupInfo]) ->
             lines.append(t(MORE).format(count=len(tasks) - LISTED))
         lines.append(t(HOW_MANY))
     chat = _chat_for(ctx, person, [str(r.chat_id) for r in tasks])
+    ids = [int(r.id) for r in tasks]
+    data: dict[str, Any] = {"private_only": True, DATA_KEY: ids}
+    if ctx.capabilities(person.source).buttons:  # close a task from here (pressed.py)
+        data["buttons"] = buttons(ids[:LISTED], t)
     action = Action(
         ActionKind.DIRECT_MESSAGE,
         person.source,
         chat,
         user_id=person.user,
         text="\n".join(lines),
-        data={"private_only": True, DATA_KEY: [int(r.id) for r in tasks]},
+        data=data,
     )
     if group is not None:
         ctx.emit_for_group(action, group)

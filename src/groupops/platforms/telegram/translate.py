@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from groupops.domain.events import ContentKind, Event, EventKind
+from groupops.domain.events import PRIVATE_CHAT, ContentKind, Event, EventKind
 
 GROUP_TYPES = frozenset({"group", "supergroup"})
 IN_CHAT = frozenset({"creator", "administrator", "member"})
@@ -436,13 +436,19 @@ class Translator:
         )
 
     def _button(self, eid: str, q: Mapping[str, Any], is_admin: AdminLookup) -> Event | None:
+        """A button pressed: under a message in a group, or under one of the bot's private
+        messages (an owner task's "Done": no group, ``PRIVATE_CHAT``)."""
         message = q.get("message") or {}
         chat = message.get("chat") or {}
         user = q.get("from") or {}
-        if chat.get("type") not in GROUP_TYPES or not user.get("id") or "data" not in q:
+        private = chat.get("type") == "private"
+        if not (private or chat.get("type") in GROUP_TYPES) or not user.get("id"):
+            return None
+        if "data" not in q:
             return None
         chat_id, user_id = str(chat["id"]), str(user["id"])
         date = message.get("date") or 0
+        where: dict[str, Any] = {PRIVATE_CHAT: True} if private else _titled(chat)
         return Event(
             source=self.source,
             event_id=eid,
@@ -453,10 +459,10 @@ class Translator:
             user_id=user_id,
             user_name=name_of(user),
             message_id=str(message.get("message_id", "")),
-            is_admin=is_admin(chat_id, user_id),
+            is_admin=not private and is_admin(chat_id, user_id),
             data={
                 "button_data": str(q.get("data", "")),
                 "callback_query_id": str(q.get("id")),
-                **_titled(chat),
+                **where,
             },
         )
