@@ -91,7 +91,7 @@ def help_language(args: Sequence[str] = ()) -> str:
     """The language of the help pages and usage errors: the command line's ``--lang`` (every
     command has it), else ``GROUPOPS_LANG``, else the terminal's (LANG). A ``--lang`` the
     catalogues do not have is left to the option's own check."""
-    from groupops.engine.settings_admin import language_code
+    from groupops.i18n import language_code
 
     given: str | None = None
     for i, arg in enumerate(args):

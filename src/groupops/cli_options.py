@@ -28,7 +28,7 @@ from groupops import cli_output
 from groupops.domain.errors import GroupopsError, InvalidOption, InvalidSettings
 from groupops.domain.time import zone
 from groupops.engine import settings_admin
-from groupops.i18n import N_, Catalogs, chosen_language
+from groupops.i18n import N_, Catalogs, chosen_language, language_code
 from groupops.storage.db import LARGEST_ID, open_database
 
 P = ParamSpec("P")
@@ -250,7 +250,7 @@ def check_language(value: str | None) -> str:
     the commands without ``--lang``."""
     if value is None or value == "":
         return chosen_language()
-    code = settings_admin.language_code(value)
+    code = language_code(value)
     if code is None:
         said = Catalogs().gettext(chosen_language())(USE_LANGUAGE)
         raise typer.BadParameter(said.format(value=value), param_hint="--lang")

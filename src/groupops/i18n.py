@@ -12,6 +12,26 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "groupops"
 LANGUAGES = ("zh_CN", "en")
 
+#: how operators also write the languages (any case, - or _): read as the catalogue's code
+LANGUAGE_SPELLINGS = {
+    "zh_cn": "zh_CN",
+    "zh": "zh_CN",
+    "zh_hans": "zh_CN",
+    "zh_hans_cn": "zh_CN",
+    "cn": "zh_CN",
+    "en": "en",
+    "en_us": "en",
+    "en_gb": "en",
+}
+
+
+def language_code(value: str) -> str | None:
+    """The catalogue's code of a language as an operator writes it (``zh``, ``zh-CN``,
+    ``zh_cn`` are ``zh_CN``; ``en-US`` is ``en``), None when groupops does not speak it."""
+    if value in LANGUAGES:
+        return value
+    return LANGUAGE_SPELLINGS.get(value.strip().casefold().replace("-", "_"))
+
 
 def N_(message: str) -> str:
     return message

@@ -337,3 +337,12 @@ def test_one_task_has_its_own_two_buttons(make_app: Callable[..., App]) -> None:
     ((done, dismiss),) = sent["data"]["buttons"]
     assert (done["data"], dismiss["data"]) == (f"task:done:{task}", f"task:dismiss:{task}")
     assert done["text"] != "✅ Done" and done["text"].startswith("✅")  # in Chinese
+
+
+def test_the_language_is_read_as_operators_write_it() -> None:
+    assert [NotifySettings(language=v).language for v in ("zh", "zh-CN", " en ", "")] == [
+        "zh_CN",
+        "zh_CN",
+        "en",
+        "",
+    ]

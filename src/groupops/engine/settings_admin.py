@@ -37,7 +37,7 @@ from groupops.engine.settings_read import (
 )
 from groupops.features.base import FeatureSettings
 from groupops.features.registry import FeatureRegistry, Place
-from groupops.i18n import LANGUAGES, N_
+from groupops.i18n import N_, language_code
 from groupops.storage.tables import groups, workspaces
 
 
@@ -239,25 +239,6 @@ UNKNOWN_ZONE = N_(
     " Europe/Berlin or UTC"
 )
 UNKNOWN_LANGUAGE = N_("{value!r} is not a language groupops speaks: use zh_CN or en")
-#: how operators also write the languages (any case, - or _): read as the catalogue's code
-LANGUAGE_SPELLINGS = {
-    "zh_cn": "zh_CN",
-    "zh": "zh_CN",
-    "zh_hans": "zh_CN",
-    "zh_hans_cn": "zh_CN",
-    "cn": "zh_CN",
-    "en": "en",
-    "en_us": "en",
-    "en_gb": "en",
-}
-
-
-def language_code(value: str) -> str | None:
-    """The catalogue's code of a language as an operator writes it (``zh``, ``zh-CN``,
-    ``zh_cn`` are ``zh_CN``; ``en-US`` is ``en``), None when groupops does not speak it."""
-    if value in LANGUAGES:
-        return value
-    return LANGUAGE_SPELLINGS.get(value.strip().casefold().replace("-", "_"))
 
 
 def checked_zone(value: str, option: str) -> str:

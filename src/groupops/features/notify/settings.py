@@ -6,7 +6,7 @@ from pydantic import Field, field_validator
 
 from groupops.features.base import FeatureSettings
 from groupops.features.registry import SettingValueError
-from groupops.i18n import LANGUAGES, N_
+from groupops.i18n import N_, language_code
 from groupops.platforms.connections import LIVE_PLATFORMS
 
 #: the platforms a recipient may be named on (``telegram:123456789``)
@@ -76,14 +76,17 @@ class NotifySettings(FeatureSettings):
     @field_validator("language")
     @classmethod
     def _language_ok(cls, v: str) -> str:
+        """A language as operators write it (``zh``, ``zh-CN``: ``zh_CN``), or "" for the
+        group's."""
         v = v.strip()
-        if v and v not in LANGUAGES:
+        code = language_code(v) if v else ""
+        if code is None:
             raise SettingValueError(
                 N_('{language!r} is not a language groupops speaks: zh_CN, en or ""'),
                 where="language",
                 language=v,
             )
-        return v
+        return code
 
     def recipients(self, source: str) -> list[str]:
         """The user ids told about a task of a group on ``source`` (its platform's)."""
