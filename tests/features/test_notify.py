@@ -346,3 +346,43 @@ def test_the_language_is_read_as_operators_write_it() -> None:
         "en",
         "",
     ]
+
+
+def test_the_days_reminder_lists_what_was_told_and_is_still_open(
+    make_app: Callable[..., App], db: Engine
+) -> None:
+    """remind_hour 9 in Asia/Shanghai (T0 is 09:00 there): from 09:00 each day, once, the
+    tasks told before that day and still open, in one message."""
+    app = _app(make_app, to=["admin"], remind_hour=9, every_minutes=0)
+    old, closed = _task(app, "kick Bob"), _task(app, "kick Chen")
+    _tick(app)  # day 1, 09:00: told (nothing to remind of yet)
+    _tick(app, 60)  # 10:00: told today: not "still" open
+    admin.complete_owner_task(db, closed, T0)
+    fresh = _task(app, "kick Dan")
+    day = 24 * 60
+    _tick(app, day - 120)  # day 2, 07:00: before the hour (the fresh one is told)
+    _tick(app, day)  # day 2, 09:00: the reminder
+    _tick(app, day + 30)  # once a day
+    kinds = [(m["text"].splitlines()[0], m["data"][DATA_KEY]) for m in _messages(app)]
+    assert kinds == [
+        ("📋 2 tasks for you:", [old, closed]),
+        (f"📋 A task for you in Study group (#{fresh}): kick Dan", [fresh]),
+        ("⏰ Still open: 2 tasks for you:", [old, fresh]),
+    ]
+    reminder = _messages(app)[-1]
+    assert [b[0]["data"] for b in reminder["data"]["buttons"]] == [
+        f"task:done:{old}",
+        f"task:done:{fresh}",
+    ]
+    for task in (old, fresh):
+        admin.complete_owner_task(db, task, T0)
+    _tick(app, 2 * day)  # day 3: nothing still open, nothing said
+    assert len(_messages(app)) == 3
+
+
+def test_no_reminders_unless_an_hour_is_set(make_app: Callable[..., App]) -> None:
+    app = _app(make_app, to=["admin"])
+    _task(app, "kick Bob")
+    for minutes in range(0, 3 * 24 * 60, 6 * 60):
+        _tick(app, minutes)
+    assert len(_messages(app)) == 1

@@ -31,7 +31,9 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, select
 
 from groupops.domain.actions import Action, ActionKind
+from groupops.domain.errors import GroupopsError
 from groupops.domain.text import one_line
+from groupops.domain.time import zone
 from groupops.engine.context import BatchContext, GroupInfo, Named
 from groupops.features.base import tick_settings
 from groupops.features.notify.pressed import buttons
@@ -47,6 +49,8 @@ READ_LIMIT = 2000
 #: ``Action.data`` key of the message: the ids of the tasks it tells
 DATA_KEY = "notify_tasks"
 TO = "to:"
+#: ``rem:<key>:<local day>``: the day a person was last reminded of their open tasks
+REMINDED = "rem:"
 #: the group id of this feature's marks (they are a person's, of no group)
 NO_GROUP = 0
 #: the time in the mark of a person never written to
@@ -54,6 +58,9 @@ NEVER = datetime(2000, 1, 1, tzinfo=UTC)
 
 ONE = N_("📋 A task for you in {group} (#{id}): {text}")
 MANY = N_("📋 {count} tasks for you:")
+#: the day's reminder of the tasks told before and still open (``remind_hour``)
+STILL_ONE = N_("⏰ Still open: a task for you in {group} (#{id}): {text}")
+STILL_MANY = N_("⏰ Still open: {count} tasks for you:")
 LINE = N_("{n}. {group} (#{id}): {text}")
 MORE = N_("… and {count} more.")
 HOW_ONE = N_(
@@ -87,13 +94,17 @@ def tell(ctx: BatchContext, feature: Named, now: datetime) -> int:
     if not _anyone_named(ctx, feature, present.values()):
         return 0
     marks: dict[str, tuple[int, datetime, str]] = {}
+    reminded: dict[str, str] = {}  # key -> its rem: mark (the local day of the last reminder)
     for mark, at in ctx.conn.execute(
-        select(_m.mark, _m.created_at).where(
-            _m.feature == feature.name, _m.group_id == NO_GROUP, _m.mark.startswith(TO)
-        )
+        select(_m.mark, _m.created_at).where(_m.feature == feature.name, _m.group_id == NO_GROUP)
     ):
-        key, _, last = str(mark)[len(TO) :].partition(":")
-        marks[key] = (int(last or 0), at, str(mark))
+        kind, _, rest = str(mark).partition(":")
+        key, _, last = rest.partition(":")
+        if kind + ":" == TO:
+            marks[key] = (int(last or 0), at, str(mark))
+        elif kind + ":" == REMINDED:
+            reminded[key] = str(mark)
+    _remind(ctx, feature, now, present, marks, reminded)
     named = _named_now(ctx, feature, present.values())
     floor = min((marks[k][0] if k in marks else 0 for k in named), default=0)
     rows = ctx.conn.execute(
@@ -137,6 +148,71 @@ def tell(ctx: BatchContext, feature: Named, now: datetime) -> int:
         if told is None or told[0] < newest:
             _remark(ctx, feature, key, told, newest, told[1] if told is not None else NEVER)
     return sent
+
+
+def _remind(
+    ctx: BatchContext,
+    feature: Named,
+    now: datetime,
+    present: Mapping[int, GroupInfo],
+    marks: Mapping[str, tuple[int, datetime, str]],
+    reminded: Mapping[str, str],
+) -> None:
+    """The day's reminders: each person named by a group with ``remind_hour``, from that
+    hour in the group's zone and once a local day, gets one message listing the tasks they
+    were told of (up to their mark) that are still open and older than the day (made before
+    its midnight: a task of this morning is not "still" open); a person with none gets
+    nothing. The first group (by id) naming a person gives the hour, zone and language."""
+    due: dict[str, tuple[_Person, str, datetime]] = {}
+    for group in present.values():
+        s = tick_settings(ctx, feature, group, NotifySettings)
+        if s is None or s.remind_hour is None:
+            continue
+        try:
+            local = now.astimezone(zone(group.timezone))
+        except GroupopsError:
+            continue
+        for user in s.recipients(group.source):
+            key = key_of(group.source, user)
+            if key in due or key not in marks:
+                continue  # told of nothing yet: nothing to remind of
+            day = local.date().isoformat()
+            if local.hour >= s.remind_hour and reminded.get(key) != f"{REMINDED}{key}:{day}":
+                midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+                due[key] = (_Person(group.source, user, s, group), day, midnight)
+    if not due:
+        return
+    rows = ctx.conn.execute(
+        select(owner_tasks)
+        .where(_t.status == "open", _t.feature != feature.name)
+        .order_by(_t.id)
+        .limit(READ_LIMIT)
+    ).all()
+    infos = _groups(ctx, present, {int(r.group_id) for r in rows if r.group_id is not None})
+    for row in rows:
+        of = infos.get(int(row.group_id)) if row.group_id is not None else None
+        told = settings_for(ctx, feature, of, row)
+        for user in told.recipients(str(row.source)) if told is not None else []:
+            key = key_of(str(row.source), user)
+            if key in due and row.id <= marks[key][0] and row.created_at < due[key][2]:
+                due[key][0].tasks.append(row)
+    for key, (person, day, _) in due.items():
+        if person.tasks and ctx.capabilities(person.source).can(ActionKind.DIRECT_MESSAGE):
+            _send(ctx, person, infos, still=True)
+        if key in reminded:
+            ctx.conn.execute(
+                delete(feature_marks).where(
+                    _m.feature == feature.name, _m.group_id == NO_GROUP, _m.mark == reminded[key]
+                )
+            )
+        ctx.conn.execute(
+            insert(feature_marks).values(
+                feature=feature.name,
+                group_id=NO_GROUP,
+                mark=f"{REMINDED}{key}:{day}",
+                created_at=now,
+            )
+        )
 
 
 def _remark(
@@ -217,8 +293,11 @@ def _groups(
     return found
 
 
-def _send(ctx: BatchContext, person: _Person, infos: Mapping[int, GroupInfo]) -> None:
-    """Queue the private message telling ``person`` their tasks."""
+def _send(
+    ctx: BatchContext, person: _Person, infos: Mapping[int, GroupInfo], *, still: bool = False
+) -> None:
+    """Queue the private message telling ``person`` their tasks (``still``: the day's
+    reminder of those told before and still open)."""
     tasks = person.tasks
     first = tasks[0]
     group = person.group
@@ -235,11 +314,13 @@ def _send(ctx: BatchContext, person: _Person, infos: Mapping[int, GroupInfo]) ->
 
     if len(tasks) == 1:
         lines = [
-            t(ONE).format(group=where(first), id=first.id, text=said(first, 1500)),
+            t(STILL_ONE if still else ONE).format(
+                group=where(first), id=first.id, text=said(first, 1500)
+            ),
             t(HOW_ONE).format(id=first.id),
         ]
     else:
-        lines = [t(MANY).format(count=len(tasks))]
+        lines = [t(STILL_MANY if still else MANY).format(count=len(tasks))]
         lines += [
             t(LINE).format(n=n, group=where(row), id=row.id, text=said(row, 300))
             for n, row in enumerate(tasks[:LISTED], 1)

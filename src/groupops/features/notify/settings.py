@@ -40,6 +40,9 @@ class NotifySettings(FeatureSettings):
     every_minutes: int = Field(default=10, ge=0, le=24 * 60)
     #: the messages' language (zh_CN or en); "" for the language of the task's group
     language: str = ""
+    #: each day from this hour (0-23, the group's time zone) a person is reminded, in one
+    #: message, of the tasks they were told of that are still open; None: no reminders
+    remind_hour: int | None = Field(default=None, ge=0, le=23)
 
     @field_validator("to", mode="before")
     @classmethod
