@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from sqlalchemy import Connection, bindparam, insert, select
 
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 S = TypeVar("S", bound="FeatureSettings")
 T = TypeVar("T")
+#: no answer kept (``BatchContext._answered``): a kept value may itself be None
+_NONE: Any = object()
 
 
 #: ``data["by"]`` of a ``message_deleted`` that moderation derives when it removes a message
@@ -241,14 +243,9 @@ class BatchContext:
         batches) and made again only when the settings it is made from change: those of the
         feature ``section``, or without it every feature's. A kept value that is not a
         ``kind`` (another model under the same key) is made again too."""
-        answer = self._answers.get((key, group.id))
-        if (
-            answer is not None
-            and answer[0] is group
-            and answer[1] == section
-            and type(answer[2]) is kind
-        ):
-            return answer[2]
+        found = self._answered(key, group, section, kind)
+        if found is not _NONE:
+            return cast(T, found)
         value = self._cached(key, group, kind, build, section)
         self._answers[(key, group.id)] = (group, section, value)
         return value
@@ -281,20 +278,28 @@ class BatchContext:
         self.settings_cache[cache_key] = (workspace_part, group_part, made)
         return made
 
+    def _answered(self, key: str, group: GroupInfo, section: str | None, kind: type) -> Any:
+        """This batch's answer of ``cached`` for ``key`` in ``group`` when it still holds (the
+        very same group object, the same section, a ``kind``); else ``_NONE``."""
+        answer = self._answers.get((key, group.id))
+        if (
+            answer is not None
+            and answer[0] is group
+            and answer[1] == section
+            and type(answer[2]) is kind
+        ):
+            return answer[2]
+        return _NONE
+
     def settings(self, feature: Named, group: GroupInfo, model: type[S]) -> S:
         """``feature``'s settings in ``group``: the workspace's defaults, then the group's own,
         validated by ``model`` (kept until they change)."""
         name = feature.name
         # cached()'s first look, without making its build function: most calls (several an
         # event) find the batch's answer
-        answer = self._answers.get((name, group.id))
-        if (
-            answer is not None
-            and answer[0] is group
-            and answer[1] == name
-            and type(answer[2]) is model
-        ):
-            return answer[2]
+        found = self._answered(name, group, name, model)
+        if found is not _NONE:
+            return cast(S, found)
         return self.cached(
             name,
             group,

@@ -199,20 +199,7 @@ def _remind(
     for key, (person, day, _) in due.items():
         if person.tasks and ctx.capabilities(person.source).can(ActionKind.DIRECT_MESSAGE):
             _send(ctx, person, infos, still=True)
-        if key in reminded:
-            ctx.conn.execute(
-                delete(feature_marks).where(
-                    _m.feature == feature.name, _m.group_id == NO_GROUP, _m.mark == reminded[key]
-                )
-            )
-        ctx.conn.execute(
-            insert(feature_marks).values(
-                feature=feature.name,
-                group_id=NO_GROUP,
-                mark=f"{REMINDED}{key}:{day}",
-                created_at=now,
-            )
-        )
+        _replace_mark(ctx, feature, reminded.get(key), f"{REMINDED}{key}:{day}", now)
 
 
 def _remark(
@@ -225,15 +212,22 @@ def _remark(
 ) -> None:
     """Person ``key`` told up to task ``task_id``, last written to at ``at`` (their mark, in
     place of ``old``)."""
+    _replace_mark(ctx, feature, old[2] if old is not None else None, f"{TO}{key}:{task_id}", at)
+
+
+def _replace_mark(
+    ctx: BatchContext, feature: Named, old: str | None, new: str, at: datetime
+) -> None:
+    """One of this feature's marks (``old``, if any) replaced by ``new``, made at ``at``."""
     if old is not None:
         ctx.conn.execute(
             delete(feature_marks).where(
-                _m.feature == feature.name, _m.group_id == NO_GROUP, _m.mark == old[2]
+                _m.feature == feature.name, _m.group_id == NO_GROUP, _m.mark == old
             )
         )
     ctx.conn.execute(
         insert(feature_marks).values(
-            feature=feature.name, group_id=NO_GROUP, mark=f"{TO}{key}:{task_id}", created_at=at
+            feature=feature.name, group_id=NO_GROUP, mark=new, created_at=at
         )
     )
 
