@@ -255,7 +255,6 @@ def test_a_telegram_id_written_as_a_number_is_that_id() -> None:
     assert NotifySettings(to=["123", "telegram:42", "@o:x.org"]).recipients("telegram:bot") == [
         "123",
         "42",
-        "@o:x.org",
     ]
     assert NotifySettings(to=["123", "telegram:42"], enabled=False).recipients("telegram:b") == []
 
@@ -386,3 +385,12 @@ def test_no_reminders_unless_an_hour_is_set(make_app: Callable[..., App]) -> Non
     for minutes in range(0, 3 * 24 * 60, 6 * 60):
         _tick(app, minutes)
     assert len(_messages(app)) == 1
+
+
+def test_a_plain_id_goes_to_the_platform_it_can_be_a_user_of() -> None:
+    both = NotifySettings(to=["123456789", "@olga:example.org", "admin"])
+    assert both.recipients("telegram:ops_bot") == ["123456789"]
+    assert both.recipients("matrix:@bot:example.org") == ["@olga:example.org"]
+    assert both.recipients("sandbox") == ["123456789", "@olga:example.org", "admin"]
+    named = NotifySettings(to=["telegram:olga", "matrix:li"])  # named for it: as written
+    assert named.recipients("telegram:b") == ["olga"] and named.recipients("matrix:@b:x") == ["li"]

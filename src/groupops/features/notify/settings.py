@@ -92,8 +92,25 @@ class NotifySettings(FeatureSettings):
         return code
 
     def recipients(self, source: str) -> list[str]:
-        """The user ids told about a task of a group on ``source`` (its platform's)."""
+        """The user ids told about a task of a group on ``source``: those named for its
+        platform, and the plain ones that can be a user there (a workspace with Telegram and
+        Matrix groups naming ``123456789`` and ``@olga:example.org`` tells each on their own
+        platform, rather than queueing messages no homeserver or Bot API could deliver)."""
         if not self.enabled:
             return []
         mine = platform_of(source)
-        return [user for platform, user in map(recipient, self.to) if platform in ("", mine)]
+        return [
+            user
+            for platform, user in map(recipient, self.to)
+            if platform == mine or (not platform and could_be_user(mine, user))
+        ]
+
+
+def could_be_user(platform: str, user: str) -> bool:
+    """Whether ``user`` can be a user id on ``platform``: a Telegram id is a number, a Matrix
+    id ``@name:server``; the sandbox (and a platform this does not know) takes any."""
+    if platform == "telegram":
+        return user.isascii() and user.isdigit()
+    if platform == "matrix":
+        return user.startswith("@") and ":" in user
+    return True
