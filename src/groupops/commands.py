@@ -334,10 +334,9 @@ def register(app: typer.Typer) -> None:
             heading = t(WORKSPACE_OWN).format(feature=feature, workspace=workspace or "default")
         now_set = json.dumps(there, ensure_ascii=False, indent=2, default=str)
         cli_output.out.print(literal(f"{said}\n{heading}\n{now_set}"), soft_wrap=True)
-        if feature == "notify" and key == "to":
-            for source, user in unreached:
-                said = t(reach.NOT_STARTED).format(bot=reach.bot_name(source), user=user)
-                cli_output.out.print(literal(said), soft_wrap=True)
+        for source, user in unreached:  # notify.to only
+            said = t(reach.NOT_STARTED).format(bot=reach.bot_name(source), user=user)
+            cli_output.out.print(literal(said), soft_wrap=True)
 
     @settings_app.command("profile")
     @typed_errors

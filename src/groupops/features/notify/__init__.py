@@ -5,8 +5,9 @@ message. ``groupops tasks list`` stays the full list; this makes sure someone lo
 
 The package: ``settings`` (who is told, how often, in which language), ``digest`` (the tick's
 look at the tasks not told yet, the message, the marks that remember who was told what),
-``pressed`` (the buttons under a message: a task closed from the chat), ``reach`` (whom a
-Telegram bot cannot write to yet)."""
+``pressed`` (the buttons under a message: a task closed from the chat), ``whom`` (who is told
+of a task, in which language: what both ask), ``reach`` (whom a Telegram bot cannot write to
+yet)."""
 
 from __future__ import annotations
 

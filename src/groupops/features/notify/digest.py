@@ -22,7 +22,6 @@ post in the group), nothing is sent through a platform that cannot send private 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,6 +37,7 @@ from groupops.engine.context import BatchContext, GroupInfo, Named
 from groupops.features.base import tick_settings
 from groupops.features.notify.pressed import buttons
 from groupops.features.notify.settings import NotifySettings
+from groupops.features.notify.whom import group_of, groups_of, key_of, language_of, people_of
 from groupops.i18n import N_
 from groupops.storage.tables import feature_marks, groups, identities, memberships, owner_tasks
 from groupops.stored_texts import task_text
@@ -82,16 +82,12 @@ class _Person:
     tasks: list[Any] = field(default_factory=list)
 
 
-def key_of(source: str, user: str) -> str:
-    """The short key of a person in their mark (a connection and a user id may be long)."""
-    return hashlib.sha256(f"{source}\n{user}".encode()).hexdigest()[:20]
-
-
 def tell(ctx: BatchContext, feature: Named, now: datetime) -> int:
     """At a tick: tell every person named the open tasks for them not told yet (as the module
     says). Returns the messages queued."""
-    present = {g.id: g for g in ctx.all_groups()}
-    if not _anyone_named(ctx, feature, present.values()):
+    present = ctx.all_groups()
+    anyone, named = _named(ctx, feature, present)
+    if not anyone:
         return 0
     marks: dict[str, tuple[int, datetime, str]] = {}
     reminded: dict[str, str] = {}  # key -> its rem: mark (the local day of the last reminder)
@@ -105,31 +101,18 @@ def tell(ctx: BatchContext, feature: Named, now: datetime) -> int:
         elif kind + ":" == REMINDED:
             reminded[key] = str(mark)
     _remind(ctx, feature, now, present, marks, reminded)
-    named = _named_now(ctx, feature, present.values())
     floor = min((marks[k][0] if k in marks else 0 for k in named), default=0)
-    rows = ctx.conn.execute(
-        select(owner_tasks)
-        .where(_t.id > floor, _t.status == "open", _t.feature != feature.name)
-        .order_by(_t.id)
-        .limit(READ_LIMIT)
-    ).all()
+    rows, infos = _open_tasks(ctx, feature, after=floor)
     if not rows:
         return 0
-    infos = _groups(ctx, present, {int(r.group_id) for r in rows if r.group_id is not None})
     people: dict[str, _Person] = {}
-    for row in rows:
-        group = infos.get(int(row.group_id)) if row.group_id is not None else None
-        s = settings_for(ctx, feature, group, row)
-        if s is None:
+    for row, key, user, s, group in people_of(ctx, feature, rows, infos):
+        if key in marks and row.id <= marks[key][0]:
             continue
-        for user in s.recipients(str(row.source)):
-            key = key_of(str(row.source), user)
-            if key in marks and row.id <= marks[key][0]:
-                continue
-            person = people.get(key)
-            if person is None:
-                person = people[key] = _Person(str(row.source), user, s, group)
-            person.tasks.append(row)
+        person = people.get(key)
+        if person is None:
+            person = people[key] = _Person(str(row.source), user, s, group)
+        person.tasks.append(row)
     sent = 0
     for key, person in people.items():
         told = marks.get(key)
@@ -154,7 +137,7 @@ def _remind(
     ctx: BatchContext,
     feature: Named,
     now: datetime,
-    present: Mapping[int, GroupInfo],
+    present: Iterable[GroupInfo],
     marks: Mapping[str, tuple[int, datetime, str]],
     reminded: Mapping[str, str],
 ) -> None:
@@ -164,7 +147,7 @@ def _remind(
     its midnight: a task of this morning is not "still" open); a person with none gets
     nothing. The first group (by id) naming a person gives the hour, zone and language."""
     due: dict[str, tuple[_Person, str, datetime]] = {}
-    for group in present.values():
+    for group in present:
         s = tick_settings(ctx, feature, group, NotifySettings)
         if s is None or s.remind_hour is None:
             continue
@@ -182,20 +165,10 @@ def _remind(
                 due[key] = (_Person(group.source, user, s, group), day, midnight)
     if not due:
         return
-    rows = ctx.conn.execute(
-        select(owner_tasks)
-        .where(_t.status == "open", _t.feature != feature.name)
-        .order_by(_t.id)
-        .limit(READ_LIMIT)
-    ).all()
-    infos = _groups(ctx, present, {int(r.group_id) for r in rows if r.group_id is not None})
-    for row in rows:
-        of = infos.get(int(row.group_id)) if row.group_id is not None else None
-        told = settings_for(ctx, feature, of, row)
-        for user in told.recipients(str(row.source)) if told is not None else []:
-            key = key_of(str(row.source), user)
-            if key in due and row.id <= marks[key][0] and row.created_at < due[key][2]:
-                due[key][0].tasks.append(row)
+    rows, infos = _open_tasks(ctx, feature)
+    for row, key, _user, _s, _group in people_of(ctx, feature, rows, infos):
+        if key in due and row.id <= marks[key][0] and row.created_at < due[key][2]:
+            due[key][0].tasks.append(row)
     for key, (person, day, _) in due.items():
         if person.tasks and ctx.capabilities(person.source).can(ActionKind.DIRECT_MESSAGE):
             _send(ctx, person, infos, still=True)
@@ -232,59 +205,34 @@ def _replace_mark(
     )
 
 
-def _anyone_named(ctx: BatchContext, feature: Named, present: Iterable[GroupInfo]) -> bool:
+def _named(
+    ctx: BatchContext, feature: Named, present: Iterable[GroupInfo]
+) -> tuple[bool, set[str]]:
     """Whether any group the bot is in names someone to tell, itself or through its
-    workspace's defaults (the ticks of a workspace that tells nobody read no task)."""
+    workspace's defaults (the ticks of a workspace that tells nobody read no task), and the
+    keys of the people they name for their own platforms (a person named only by a group the
+    bot left is found through that group's tasks: read from the oldest mark)."""
+    anyone, named = False, set[str]()
     for group in present:
         s = tick_settings(ctx, feature, group, NotifySettings)  # the workspace's, or its own
-        if s is not None and s.enabled and s.to:
-            return True
-    return False
-
-
-def _named_now(ctx: BatchContext, feature: Named, present: Iterable[GroupInfo]) -> set[str]:
-    """The keys of the people the groups the bot is in name now (a person named only by a
-    group the bot left is found through that group's tasks: read from the oldest mark)."""
-    named: set[str] = set()
-    for group in present:
-        s = tick_settings(ctx, feature, group, NotifySettings)
         if s is not None:
+            anyone = anyone or (s.enabled and bool(s.to))
             named.update(key_of(group.source, user) for user in s.recipients(group.source))
-    return named
+    return anyone, named
 
 
-def _workspace_settings(workspace: Mapping[str, Any], feature: Named) -> NotifySettings:
-    try:
-        return NotifySettings.model_validate(workspace.get(feature.name, {}))
-    except ValueError:
-        return NotifySettings()
-
-
-def settings_for(
-    ctx: BatchContext, feature: Named, group: GroupInfo | None, row: Any
-) -> NotifySettings | None:
-    """The settings that say who is told of task ``row``: its group's (a group the bot left
-    too: its removal is a task), else its workspace's defaults."""
-    if group is not None:
-        return tick_settings(ctx, feature, group, NotifySettings)
-    for other in ctx.all_groups():
-        if other.workspace_id == int(row.workspace_id):
-            return _workspace_settings(other.workspace_settings, feature)
-    return None
-
-
-def _groups(
-    ctx: BatchContext, present: Mapping[int, GroupInfo], ids: set[int]
-) -> dict[int, GroupInfo]:
-    """The groups ``ids`` as features see them: those the bot is in from the batch's, the
-    others (the bot removed: the task says so) read."""
-    from groupops.engine.directory import group_infos
-
-    found = {i: present[i] for i in ids if i in present}
-    missing = sorted(ids - set(found))
-    if missing:
-        found.update((g.id, g) for g in group_infos(ctx.conn, missing))
-    return found
+def _open_tasks(
+    ctx: BatchContext, feature: Named, *, after: int = 0
+) -> tuple[Sequence[Any], dict[int, GroupInfo]]:
+    """The open tasks newer than task ``after`` (at most :data:`READ_LIMIT`, oldest first;
+    never this feature's own), and their groups."""
+    rows = ctx.conn.execute(
+        select(owner_tasks)
+        .where(_t.id > after, _t.status == "open", _t.feature != feature.name)
+        .order_by(_t.id)
+        .limit(READ_LIMIT)
+    ).all()
+    return rows, groups_of(ctx, {int(r.group_id) for r in rows if r.group_id is not None})
 
 
 def _send(
@@ -295,11 +243,10 @@ def _send(
     tasks = person.tasks
     first = tasks[0]
     group = person.group
-    language = person.settings.language or (group.language if group is not None else "")
-    t = ctx.catalogs.gettext(language)
+    t = ctx.catalogs.gettext(language_of(person.settings, group))
 
     def where(row: Any) -> str:
-        info = infos.get(int(row.group_id)) if row.group_id is not None else None
+        info = group_of(infos, row)
         return (info.title if info is not None else "") or f"{row.source}:{row.chat_id}"
 
     def said(row: Any, limit: int) -> str:

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from groupops.domain.actions import Action, ActionKind
-from groupops.engine.context import BatchContext, GroupInfo, Incoming, Named
-from groupops.features.notify.settings import NotifySettings
+from groupops.engine.context import BatchContext, Incoming, Named
+from groupops.features.notify.whom import group_of, groups_of, language_of, settings_for
 from groupops.i18n import N_
 from groupops.storage.tables import owner_tasks
 
@@ -69,12 +69,11 @@ def pressed(ctx: BatchContext, feature: Named, item: Incoming) -> bool:
     task = ctx.conn.execute(select(owner_tasks).where(_t.id == int(number))).first()
     if task is None or str(task.source) != event.source:
         return True
-    group = _group_of(ctx, task)
-    s = _settings(ctx, feature, group, task)
+    group = group_of(groups_of(ctx, [] if task.group_id is None else [task.group_id]), task)
+    s = settings_for(ctx, feature, group, task)
     if s is None or event.user_id not in s.recipients(str(task.source)):
         return True  # not theirs to close
-    language = s.language or (group.language if group is not None else "")
-    t = ctx.catalogs.gettext(language)
+    t = ctx.catalogs.gettext(language_of(s, group))
     if task.status != "open":
         said = t(ALREADY).format(id=task.id, status=t(STATUS.get(task.status, task.status)))
     else:
@@ -101,20 +100,3 @@ def pressed(ctx: BatchContext, feature: Named, item: Incoming) -> bool:
         item,
     )
     return True
-
-
-def _group_of(ctx: BatchContext, task: Any) -> GroupInfo | None:
-    if task.group_id is None:
-        return None
-    from groupops.engine.directory import group_infos
-
-    found = [g for g in ctx.all_groups() if g.id == int(task.group_id)]
-    return found[0] if found else next(iter(group_infos(ctx.conn, [int(task.group_id)])), None)
-
-
-def _settings(
-    ctx: BatchContext, feature: Named, group: GroupInfo | None, task: Any
-) -> NotifySettings | None:
-    from groupops.features.notify.digest import settings_for  # (digest imports this module)
-
-    return settings_for(ctx, feature, group, task)

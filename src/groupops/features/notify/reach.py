@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, select
 
-from groupops.features.notify.settings import NotifySettings, platform_of
+from groupops.features.notify.settings import NotifySettings
 from groupops.i18n import N_
 from groupops.storage.tables import connections, groups, workspaces
 
@@ -46,7 +46,6 @@ def not_started(
     out: list[tuple[str, str]] = []
     for source, state in found:
         started = {str(u) for u in (state or {}).get("started", ())}
-        assert platform_of(str(source)) == "telegram"
         out.extend(
             (str(source), user) for user in settings.recipients(str(source)) if user not in started
         )
